@@ -1,0 +1,40 @@
+"""The application factory: settings in, app out; the store opens in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.routers import audit, auth, health, layers, users
+from api.settings import Settings
+from geo.store import Store
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Return the service for ``settings`` (default: from the environment)."""
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = Store.open(settings.database_url)
+        app.state.store = store
+        try:
+            yield
+        finally:
+            store.close()
+
+    app = FastAPI(
+        title="新城区民政地理信息服务 Xincheng civil-affairs GIS service",
+        description="地名、界线界桩、智慧门牌与一刻钟养老服务覆盖 — place names, boundary markers, "
+                    "smart door plates and 15-minute elder-care coverage for Xincheng District, Hohhot.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    for module in (health, auth, users, layers, audit):
+        app.include_router(module.router)
+    return app

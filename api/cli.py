@@ -1,0 +1,230 @@
+"""The ``xincheng`` command: build the sample district, manage users, import, export, serve.
+
+Input problems exit with a usage error (status 2) that names the problem; nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from api.settings import Settings
+from geo.errors import DomainError, InputError
+from geo.layers import LAYERS, ROLES
+from geo.store import Store
+
+CLI_ACTOR = "cli"
+
+
+@contextmanager
+def _domain_errors() -> Iterator[None]:
+    try:
+        yield
+    except InputError as exc:
+        raise click.UsageError(exc.message + "".join(f"\n  {d}" for d in exc.details)) from None
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+class Context:
+    """What every command shares: the settings and a lazily opened store."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        """Return the store, migrated to the latest schema."""
+        if self._store is None:
+            self._store = Store.open(self.settings.database_url)
+            self._store.migrate()
+        return self._store
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--database-url", envvar="XINCHENG_DATABASE_URL", default=None,
+              help="sqlite:///path.db (default sqlite:///var/xincheng.db) or postgresql://user@host/db")
+@click.option("--dev", is_flag=True, envvar="XINCHENG_DEV_MODE", default=False,
+              help="Development mode: dev accounts may log in, a dev secret is allowed.")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None, dev: bool) -> None:
+    """新城区民政地理信息服务 — Xincheng civil-affairs GIS service."""
+    with _domain_errors():
+        # Only the server needs the secret key; offline commands run without it.
+        settings = Settings.from_env(database_url=database_url, dev_mode=dev or None,
+                                     require_secret=ctx.invoked_subcommand == "serve")
+    ctx.obj = Context(settings)
+
+
+def _step_bar(total: int, desc: str) -> tqdm:
+    return tqdm(total=total, desc=desc, unit="step", file=sys.stderr, leave=True)
+
+
+@main.command()
+@click.option("--sample/--empty", default=True, help="Load the generated Xincheng sample district.")
+@click.option("--seed", default=None, type=int, help="Seed of the sample generator.")
+@click.pass_obj
+def init(obj: Context, sample: bool, seed: int | None) -> None:
+    """Create or upgrade the database; load the sample district into an empty one."""
+    from data.sample_district import DEFAULT_SEED, make_sample_district
+    from geo.io.importer import prepare_records, write_records
+
+    with _domain_errors():
+        store = Store.open(obj.settings.database_url)
+        applied = store.migrate()
+        click.echo(f"schema at version {store.schema_version()} ({store.dialect}); applied {applied or 'none'}")
+        if not sample:
+            return
+        if store.count("admin_units"):
+            click.echo("the database already holds a district; the sample is not loaded again")
+            return
+        steps = ["administrative units", "streets", "door plates", "facilities",
+                 "railway, expressways, rivers and graves", "boundary lines and markers"]
+        with _step_bar(len(steps), "生成样例区 building sample") as bar:
+            district = make_sample_district(seed=DEFAULT_SEED if seed is None else seed,
+                                            progress=lambda _s: bar.update(1))
+        total = sum(len(f) for f in district.layers.values())
+        with store.writing() as conn, tqdm(total=total, desc="写入 writing", unit="feature",
+                                           file=sys.stderr) as bar:
+            for name, frame in district.layers.items():
+                records, _ignored = prepare_records(frame, name, source_crs="EPSG:4490")
+                write_records(store, name, records, actor=CLI_ACTOR, note=f"sample district seed {district.seed}",
+                              progress=bar.update, conn=conn)
+        for name, frame in district.layers.items():
+            click.echo(f"  {name}: {len(frame)}")
+
+
+@main.command()
+@click.pass_obj
+def migrate(obj: Context) -> None:
+    """Upgrade the database schema to the latest version (data is kept)."""
+    with _domain_errors():
+        store = Store.open(obj.settings.database_url)
+        applied = store.migrate()
+        click.echo(f"schema at version {store.schema_version()}; applied {applied or 'none'}")
+
+
+@main.group()
+def user() -> None:
+    """Manage users (the first admin is created here)."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--display-name", default=None)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_obj
+def user_add(obj: Context, username: str, role: str, display_name: str | None, password_stdin: bool) -> None:
+    """Create a user with a role; the password is asked for, never given on the command line."""
+    from geo.users import create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise click.UsageError("the two passwords differ")
+    with _domain_errors():
+        made = create_user(obj.store, username, password, role, actor=CLI_ACTOR, display_name=display_name)
+    click.echo(f"created {made['username']} ({made['role']})")
+
+
+@user.command("list")
+@click.pass_obj
+def user_list(obj: Context) -> None:
+    """List users and roles."""
+    from geo.users import list_users
+
+    for u in list_users(obj.store):
+        flags = ["active" if u["active"] else "inactive"] + (["dev-only"] if u["dev_only"] else [])
+        click.echo("\t".join([u["username"], u["role"], *flags]))
+
+
+@user.command("add-dev-accounts")
+@click.pass_obj
+def user_add_dev(obj: Context) -> None:
+    """Create one dev-only account per role (password = username + '-dev-pass'); dev mode only."""
+    from geo.users import create_user
+
+    if not obj.settings.dev_mode:
+        raise click.UsageError("dev accounts are only for --dev mode")
+    for role in ROLES:
+        name = f"dev-{role}"
+        with _domain_errors():
+            if obj.store.count("users", where={"username": name}):
+                continue
+            create_user(obj.store, name, f"{name}-dev-pass", role, actor=CLI_ACTOR, dev_only=True)
+        click.echo(f"created {name} / {name}-dev-pass ({role}, works only in dev mode)")
+
+
+def _progress_bar(desc: str) -> tuple[tqdm, Callable[[int], None]]:
+    bar = tqdm(desc=desc, unit="feature", file=sys.stderr)
+    return bar, bar.update
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--layer", required=True, type=click.Choice(sorted(LAYERS)))
+@click.option("--crs", required=True, help="CRS of the file: EPSG:4490, EPSG:4326, GCJ02, BD09 or EPSG:4546.")
+@click.option("--format", "fmt", default=None, help="geojson, gpkg, shp, csv or xlsx (default: by suffix).")
+@click.option("--encoding", default=None, help="Text encoding, e.g. gbk for old Shapefiles (default: detect).")
+@click.option("--x-col", default=None, help="Longitude/x column of a CSV/XLSX.")
+@click.option("--y-col", default=None, help="Latitude/y column of a CSV/XLSX.")
+@click.pass_obj
+def import_cmd(obj: Context, path: Path, layer: str, crs: str, fmt: str | None, encoding: str | None,
+               x_col: str | None, y_col: str | None) -> None:
+    """Import a feature file into a layer: all of it, or nothing if any feature is bad."""
+    from geo.io.importer import import_file
+
+    bar, update = _progress_bar(f"导入 importing {path.name}")
+    with bar, _domain_errors():
+        report = import_file(obj.store, layer, path, crs=crs, actor=CLI_ACTOR, fmt=fmt, encoding=encoding,
+                             x_col=x_col, y_col=y_col, progress=update)
+    click.echo(json.dumps(report.summary(), ensure_ascii=False))
+
+
+@main.command("export")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--layer", required=True, type=click.Choice(sorted(LAYERS)))
+@click.option("--format", "fmt", default=None, help="geojson, gpkg, shp, csv or xlsx (default: by suffix).")
+@click.option("--crs", default="EPSG:4490", show_default=True, help="CRS to write.")
+@click.option("--encoding", default="UTF-8", show_default=True, help="Shapefile/CSV text encoding (e.g. GBK).")
+@click.pass_obj
+def export_cmd(obj: Context, path: Path, layer: str, fmt: str | None, crs: str, encoding: str) -> None:
+    """Export a layer to a file (GeoPackage opens in QGIS)."""
+    from geo.io.importer import export_layer
+
+    with _domain_errors():
+        count = export_layer(obj.store, layer, path, fmt=fmt, crs=crs, encoding=encoding)
+    click.echo(f"wrote {count} features of {layer} to {path}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes (use PostGIS for >1).")
+@click.pass_obj
+def serve(obj: Context, host: str, port: int, workers: int) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    with _domain_errors():
+        obj.store  # noqa: B018 - migrate before serving
+    if workers > 1:
+        raise click.UsageError("several workers need a process manager; see README 'Production'")
+    uvicorn.run(create_app(obj.settings), host=host, port=port, log_level="info")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

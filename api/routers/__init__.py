@@ -1,0 +1,1 @@
+"""Routers, one per concern; each handler turns HTTP into one library call."""

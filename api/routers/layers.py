@@ -1,0 +1,170 @@
+"""GeoJSON read endpoints per layer (bbox, paging, output CRS), role-checked edits, import, export."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel
+from starlette.background import BackgroundTask
+
+from api.deps import OptionalUserDep, SettingsDep, StoreDep, UserDep, require_role
+from api.geojson import to_features
+from geo import crs as C
+from geo.errors import InputError, NotAuthenticated, PayloadTooLarge
+from geo.features import changes_from_patch, record_from_feature
+from geo.io.formats import FORMATS, detect_format
+from geo.io.importer import export_layer, import_file
+from geo.layers import ADMIN, LAYERS, Layer, get_layer
+from geo.store.query import select_intersecting
+from geo.types import Bbox
+
+router = APIRouter(prefix="/api/layers", tags=["layers 图层"])
+GEOJSON = "application/geo+json"
+_MEDIA = {"geojson": GEOJSON, "gpkg": "application/geopackage+sqlite3", "csv": "text/csv",
+          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "shp": "application/zip"}
+
+
+class FeatureIn(BaseModel):
+    """A GeoJSON Feature to create."""
+
+    type: str = "Feature"
+    properties: dict[str, Any] = {}
+    geometry: dict[str, Any]
+
+
+class FeaturePatch(BaseModel):
+    """Changes to a feature, based on the version the client read."""
+
+    version: int
+    properties: dict[str, Any] | None = None
+    geometry: dict[str, Any] | None = None
+
+
+def _readable(name: str, user: dict[str, Any] | None) -> Layer:
+    layer = get_layer(name)
+    if not layer.public and user is None:
+        raise NotAuthenticated(f"layer {name} is for officers only: log in first", field="Authorization")
+    return layer
+
+
+@router.get("", summary="图层列表 List layers")
+def list_layers(store: StoreDep) -> list[dict[str, Any]]:
+    """Return every layer with its titles, geometry types, count and whether it is public."""
+    return [{"name": lyr.name, "title": f"{lyr.title_zh} {lyr.title_en}", "title_zh": lyr.title_zh,
+             "title_en": lyr.title_en, "geometry_types": list(lyr.geometry_types), "public": lyr.public,
+             "editor_roles": sorted(lyr.editor_roles), "count": store.count(lyr.table)}
+            for lyr in LAYERS.values()]
+
+
+@router.get("/{layer}/features", summary="要素查询 Features (GeoJSON)")
+def get_features(
+    layer: str, request: Request, store: StoreDep, settings: SettingsDep, user: OptionalUserDep,
+    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy")] = None,
+    bbox_crs: Annotated[str, Query(description="CRS of bbox")] = C.STORAGE_CRS,
+    crs: Annotated[str, Query(description="CRS of the output geometries")] = C.STORAGE_CRS,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JSONResponse:
+    """Return one page of a layer's features, optionally within a bounding box."""
+    lyr = _readable(layer, user)
+    out_crs = C.normalise_crs(crs, field="crs")
+    box = Bbox.parse(bbox, crs=bbox_crs).as_tuple() if bbox else None
+    page = min(limit or settings.default_page_size, settings.max_page_size)
+    records, matched = select_intersecting(store, lyr.table, box, limit=page, offset=offset)
+    links = [{"rel": "self", "href": str(request.url)}]
+    if offset + len(records) < matched:
+        links.append({"rel": "next", "href": str(request.url.include_query_params(offset=offset + page,
+                                                                                   limit=page))})
+    if offset > 0:
+        links.append({"rel": "prev", "href": str(request.url.include_query_params(
+            offset=max(offset - page, 0), limit=page))})
+    body = {"type": "FeatureCollection", "features": to_features(records, crs=out_crs),
+            "numberMatched": matched, "numberReturned": len(records), "crs": out_crs, "links": links}
+    return JSONResponse(body, media_type=GEOJSON)
+
+
+@router.get("/{layer}/features/{fid}", summary="单个要素 One feature")
+def get_feature(layer: str, fid: int, store: StoreDep, user: OptionalUserDep,
+                crs: str = C.STORAGE_CRS) -> JSONResponse:
+    """Return one feature with its version (send it back with an update)."""
+    lyr = _readable(layer, user)
+    feature = to_features([store.get(lyr.table, fid)], crs=C.normalise_crs(crs, field="crs"))[0]
+    return JSONResponse(feature, media_type=GEOJSON)
+
+
+@router.post("/{layer}/features", status_code=201, summary="新增要素 Create a feature")
+def post_feature(layer: str, body: FeatureIn, store: StoreDep, user: UserDep,
+                 crs: str = C.STORAGE_CRS) -> JSONResponse:
+    """Create a feature; the geometry is given in ``crs`` and stored in EPSG:4490."""
+    lyr = get_layer(layer)
+    require_role(user, lyr.editor_roles, what=f"editing {layer}")
+    record = record_from_feature(layer, body.properties, body.geometry, crs=crs)
+    (fid,) = store.insert(lyr.table, [record], actor=user["username"])
+    return JSONResponse(to_features([store.get(lyr.table, fid)])[0], status_code=201, media_type=GEOJSON)
+
+
+@router.patch("/{layer}/features/{fid}", summary="修改要素 Update a feature")
+def patch_feature(layer: str, fid: int, body: FeaturePatch, store: StoreDep, user: UserDep,
+                  crs: str = C.STORAGE_CRS) -> JSONResponse:
+    """Update a feature if it is still at ``version``; a stale version gets 409, nothing merged."""
+    lyr = get_layer(layer)
+    require_role(user, lyr.editor_roles, what=f"editing {layer}")
+    changes = changes_from_patch(layer, body.properties, body.geometry, crs=crs)
+    record = store.update(lyr.table, fid, changes, expected_version=body.version, actor=user["username"])
+    return JSONResponse(to_features([record])[0], media_type=GEOJSON)
+
+
+@router.post("/{layer}/import", summary="导入文件 Import a file",
+             openapi_extra={"requestBody": {"content": {"application/octet-stream": {
+                 "schema": {"type": "string", "format": "binary"}}}, "required": True}})
+async def post_import(layer: str, request: Request, store: StoreDep, settings: SettingsDep, user: UserDep,
+                      crs: Annotated[str, Query(description="CRS of the file's coordinates")],
+                      format: Annotated[str, Query(description=", ".join(FORMATS))],
+                      encoding: str | None = None, x_col: str | None = None,
+                      y_col: str | None = None) -> dict[str, Any]:
+    """Import a whole file (the request body) into a layer: all of it or nothing."""
+    lyr = get_layer(layer)
+    require_role(user, lyr.editor_roles | {ADMIN}, what=f"importing into {layer}")
+    kind = detect_format(Path("upload"), format)
+    C.normalise_crs(crs)
+    limit = settings.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the upload is {int(declared)} bytes; the limit is {limit}", field="body")
+    suffix = {"shp": ".zip"}.get(kind, f".{kind}")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        size = 0
+        with path.open("wb") as fh:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"the upload is over the limit of {limit} bytes", field="body")
+                fh.write(chunk)
+        report = await run_in_threadpool(import_file, store, layer, path, crs=crs, actor=user["username"],
+                                         fmt=kind, encoding=encoding, x_col=x_col, y_col=y_col)
+    return report.summary()
+
+
+@router.get("/{layer}/export", summary="导出 Export a layer")
+def get_export(layer: str, store: StoreDep, user: OptionalUserDep, format: str = "gpkg",
+               crs: str = C.STORAGE_CRS, encoding: str = "UTF-8") -> FileResponse:
+    """Return a layer as a GeoPackage, GeoJSON, CSV or XLSX file."""
+    lyr = _readable(layer, user)
+    kind = detect_format(Path("export"), format)
+    if kind == "shp":
+        raise InputError("Shapefile export is offered by the CLI; use gpkg over HTTP", field="format")
+    tmp = tempfile.TemporaryDirectory()
+    path = Path(tmp.name) / f"{lyr.name}.{kind}"
+    try:
+        export_layer(store, lyr.name, path, fmt=kind, crs=crs, encoding=encoding)
+    except Exception:
+        tmp.cleanup()
+        raise
+    return FileResponse(path, media_type=_MEDIA[kind], filename=path.name,
+                        background=BackgroundTask(tmp.cleanup))

@@ -1,0 +1,38 @@
+"""User administration (admins only); the first admin is created with the CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from api.deps import StoreDep, UserDep, require_role
+from geo.layers import ADMIN
+from geo.users import create_user, list_users
+
+router = APIRouter(prefix="/api/users", tags=["users 用户"])
+
+
+class UserIn(BaseModel):
+    """A new user."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    role: str
+    display_name: str | None = None
+
+
+@router.get("", summary="用户列表 List users")
+def get_users(store: StoreDep, user: UserDep) -> list[dict[str, Any]]:
+    """Return every user (no password hashes)."""
+    require_role(user, {ADMIN}, what="listing users")
+    return list_users(store)
+
+
+@router.post("", status_code=201, summary="新建用户 Create a user")
+def post_user(body: UserIn, store: StoreDep, user: UserDep) -> dict[str, Any]:
+    """Create a user with a role."""
+    require_role(user, {ADMIN}, what="creating users")
+    return create_user(store, body.username, body.password, body.role, actor=user["username"],
+                       display_name=body.display_name)

@@ -1,0 +1,72 @@
+"""Service settings: defaults, then environment variables, then explicit arguments.
+
+Every setting is documented in the README (a test checks). Outside dev mode the service refuses
+to start with a missing or placeholder secret key.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+
+from geo.errors import InputError
+
+PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
+MIN_SECRET_LENGTH = 32
+DEV_SECRET = "development-only-secret-not-for-production-use"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings of one service instance (environment variable: XINCHENG_ + upper-case name)."""
+
+    database_url: str = "sqlite:///var/xincheng.db"
+    secret_key: str = ""
+    dev_mode: bool = False
+    token_ttl_minutes: int = 480
+    default_page_size: int = 100
+    max_page_size: int = 1000
+    max_upload_bytes: int = 50 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, require_secret: bool = True,
+                 **overrides: object) -> Settings:
+        """Build settings from defaults, ``XINCHENG_*`` variables and ``overrides``, validated."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f"XINCHENG_{f.name.upper()}")
+            if raw is None:
+                continue
+            if f.type in ("bool", bool):
+                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+            elif f.type in ("int", int):
+                try:
+                    values[f.name] = int(raw)
+                except ValueError:
+                    raise InputError(f"XINCHENG_{f.name.upper()} must be a whole number; got {raw!r}",
+                                     field=f.name) from None
+            else:
+                values[f.name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values).validated(require_secret=require_secret)  # type: ignore[arg-type]
+
+    def validated(self, *, require_secret: bool = True) -> Settings:
+        """Return these settings checked; a dev instance gets a dev secret if it has none."""
+        for name in ("token_ttl_minutes", "default_page_size", "max_page_size", "max_upload_bytes"):
+            if getattr(self, name) <= 0:
+                raise InputError(f"{name} must be positive", field=name)
+        if self.default_page_size > self.max_page_size:
+            raise InputError("default_page_size must not exceed max_page_size", field="default_page_size")
+        if self.dev_mode:
+            return self if self.secret_key else replace(self, secret_key=DEV_SECRET)
+        if not require_secret:
+            return self
+        if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < MIN_SECRET_LENGTH \
+                or self.secret_key == DEV_SECRET:
+            raise InputError(
+                f"XINCHENG_SECRET_KEY must be set to a random value of at least {MIN_SECRET_LENGTH} "
+                "characters outside dev mode (python -c 'import secrets; print(secrets.token_urlsafe(48))')",
+                field="secret_key")
+        return self

@@ -1,0 +1,96 @@
+"""The spatial layers of the service: what each holds, who may edit it, whether it is public.
+
+One registry serves the store, import/export, the JSON API and (later) OGC API Features.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from geo.errors import NotFound
+
+ADMIN = "admin"
+PLACENAME_OFFICER = "placename_officer"
+BOUNDARY_INSPECTOR = "boundary_inspector"
+PLANNER = "planner"
+ROLES = (ADMIN, PLACENAME_OFFICER, BOUNDARY_INSPECTOR, PLANNER)
+
+POINT = ("Point",)
+LINE = ("LineString", "MultiLineString")
+AREA = ("Polygon", "MultiPolygon")
+
+FACILITY_KINDS = (
+    "community_service_centre",
+    "elder_care_station",
+    "comprehensive_elder_care_centre",
+    "elder_care_institution",
+    "public_cemetery",
+    "minors_protection_station",
+    "volunteer_station",
+    "social_work_station",
+)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A spatial layer: its table, bilingual title, allowed geometry, fields and editors."""
+
+    name: str
+    title_zh: str
+    title_en: str
+    geometry_types: tuple[str, ...]
+    fields: tuple[str, ...]
+    required: tuple[str, ...]
+    editor_roles: frozenset[str]
+    public: bool
+
+    @property
+    def table(self) -> str:
+        """Return the database table that stores this layer."""
+        return self.name
+
+
+LAYERS: dict[str, Layer] = {
+    layer.name: layer
+    for layer in (
+        Layer("admin_units", "行政区划", "Administrative units", AREA,
+              ("code", "name", "name_mong", "level", "parent_code", "households", "residents",
+               "residents_60plus", "status"),
+              ("code", "name", "level"), frozenset({ADMIN}), True),
+        Layer("place_names", "标准地名", "Standard place names", POINT + LINE + AREA,
+              ("place_code", "standard_name", "specific", "generic", "romanization", "pinyin_toned",
+               "name_mong", "category_code", "admin_code", "meaning", "history", "status"),
+              ("standard_name",), frozenset({ADMIN, PLACENAME_OFFICER}), True),
+        Layer("streets", "街路巷", "Streets", LINE,
+              ("name", "street_class", "numbering_start", "odd_side", "grade", "walkable"),
+              ("name",), frozenset({ADMIN, PLACENAME_OFFICER}), True),
+        Layer("facilities", "服务设施", "Facilities", POINT + AREA,
+              ("kind", "name", "community_code", "floor_area_m2", "beds", "nursing_beds", "status"),
+              ("kind", "name"), frozenset({ADMIN, PLANNER}), True),
+        Layer("door_plates", "门牌", "Door plates", POINT,
+              ("plate_uid", "street_name", "number", "suffix", "side", "building_name", "households",
+               "community_code", "status", "decision_body", "decision_doc_no", "decision_date"),
+              ("street_name", "number"), frozenset({ADMIN, PLACENAME_OFFICER}), False),
+        Layer("boundary_lines", "行政区域界线", "Administrative boundary lines", LINE,
+              ("line_code", "name", "left_adcode", "right_adcode", "length_m"),
+              ("line_code", "name"), frozenset({ADMIN}), False),
+        Layer("boundary_markers", "界桩", "Boundary markers", POINT,
+              ("marker_no", "line_code", "seq", "type_code", "marker_type", "status", "material",
+               "managing_adcode"),
+              ("marker_no",), frozenset({ADMIN}), False),
+        Layer("linear_features", "铁路、公路与河流", "Railways, highways and rivers", LINE + AREA,
+              ("kind", "name"), ("kind", "name"), frozenset({ADMIN, PLANNER}), True),
+        Layer("graves", "散埋乱葬点", "Scattered graves", POINT,
+              ("status", "near_feature"), ("status",), frozenset({ADMIN, PLANNER}), False),
+    )
+}
+
+
+def get_layer(name: str) -> Layer:
+    """Return the layer called ``name`` or raise :class:`NotFound` listing the layers."""
+    try:
+        return LAYERS[name]
+    except KeyError:
+        raise NotFound(
+            f"layer must be one of {', '.join(LAYERS)}; got {name!r}", field="layer"
+        ) from None

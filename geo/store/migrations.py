@@ -1,0 +1,77 @@
+"""Versioned schema migrations: an existing database is upgraded in place, never wiped.
+
+Each migration runs in its own transaction together with its ``schema_migrations`` row, so a
+failed migration leaves the database at the previous version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from geo.store import schema
+from geo.store.spatial_sql import spatial_index_ddl
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: its number, what it does, and the function that does it."""
+
+    version: int
+    description: str
+    apply: Callable[[sa.Connection, str], None]
+
+
+def _create_tables(names: list[str]) -> Callable[[sa.Connection, str], None]:
+    def apply(conn: sa.Connection, dialect: str) -> None:
+        tables = [schema.metadata.tables[n] for n in names]
+        schema.metadata.create_all(conn, tables=tables)
+        for name in names:
+            if name in schema.SPATIAL_TABLES:
+                for ddl in spatial_index_ddl(dialect, name):
+                    conn.exec_driver_sql(ddl)
+
+    return apply
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "core records: units, names, streets, boundaries, facilities, plates, users, audit",
+              _create_tables(["admin_units", "place_names", "streets", "boundary_lines",
+                              "boundary_markers", "inspection_campaigns", "inspections",
+                              "facilities", "door_plates", "linear_features", "graves", "users",
+                              "audit_log"])),
+    Migration(2, "problem reports from the public; login tokens",
+              _create_tables(["problem_reports", "api_tokens"])),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def current_version(conn: sa.Connection) -> int:
+    """Return the schema version of the database (0 when it has never been migrated)."""
+    if not sa.inspect(conn).has_table("schema_migrations"):
+        return 0
+    value = conn.execute(sa.select(sa.func.max(schema.schema_migrations.c.version))).scalar()
+    return int(value or 0)
+
+
+def pending(conn: sa.Connection, target: int | None = None) -> list[Migration]:
+    """Return the migrations not yet applied, up to ``target`` (default: the latest)."""
+    have = current_version(conn)
+    stop = LATEST_VERSION if target is None else target
+    return [m for m in MIGRATIONS if have < m.version <= stop]
+
+
+def ensure_version_table(conn: sa.Connection) -> None:
+    """Create the ``schema_migrations`` table if it does not exist."""
+    schema.metadata.create_all(conn, tables=[schema.schema_migrations])
+
+
+def record(conn: sa.Connection, migration: Migration) -> None:
+    """Write the row that marks ``migration`` as applied."""
+    conn.execute(schema.schema_migrations.insert().values(
+        version=migration.version, description=migration.description,
+        applied_at=datetime.now(UTC)))

@@ -1,0 +1,33 @@
+"""Exact, paged spatial selection: the index finds candidates, shapely decides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+
+from geo.store.spatial_sql import bbox_clause
+from geo.store.store import Store, _record
+
+
+def select_intersecting(store: Store, table_name: str, bbox: tuple[float, float, float, float] | None,
+                        *, limit: int, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """Return one page of records whose geometry meets ``bbox`` exactly, and how many match."""
+    if bbox is None:
+        return store.select(table_name, limit=limit, offset=offset), store.count(table_name)
+    table = store.table(table_name)
+    with store.reading() as conn:
+        rows = conn.execute(sa.select(table.c.id, table.c.geom)
+                            .where(bbox_clause(store.dialect, table, bbox)).order_by(table.c.id)).all()
+        if not rows:
+            return [], 0
+        ids = np.array([r[0] for r in rows])
+        geoms = np.array([r[1] for r in rows], dtype=object)
+        keep = ids[shapely.intersects(geoms, shapely.box(*bbox))]
+        page = keep[offset:offset + limit].tolist()
+        if not page:
+            return [], len(keep)
+        found = conn.execute(sa.select(table).where(table.c.id.in_(page)).order_by(table.c.id)).mappings()
+        return [_record(r) for r in found], len(keep)

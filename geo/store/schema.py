@@ -1,0 +1,187 @@
+"""Table definitions: every record carries the district adcode, a version and timestamps.
+
+Spatial tables also carry ``geom`` (EPSG:4490) and its envelope (``minx..maxy``), which feeds
+SQLite's R*Tree through triggers; PostGIS indexes ``geom`` with GiST.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from geo.store.spatial_sql import Geometry
+
+metadata = sa.MetaData()
+
+SPATIAL_TABLES: list[str] = []
+
+
+def _common() -> list[sa.Column]:
+    return [
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("adcode", sa.String(12), nullable=False, index=True),
+        sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    ]
+
+
+def _spatial() -> list[sa.Column]:
+    return [
+        sa.Column("geom", Geometry()),
+        sa.Column("minx", sa.Float), sa.Column("miny", sa.Float),
+        sa.Column("maxx", sa.Float), sa.Column("maxy", sa.Float),
+    ]
+
+
+def _table(name: str, *columns: sa.Column, spatial: bool = False) -> sa.Table:
+    cols = _common() + list(columns) + (_spatial() if spatial else [])
+    if spatial:
+        SPATIAL_TABLES.append(name)
+    return sa.Table(name, metadata, *cols)
+
+
+S = sa.String
+T = sa.Text
+
+admin_units = _table(
+    "admin_units",
+    sa.Column("code", S(12), nullable=False, unique=True),
+    sa.Column("name", T, nullable=False), sa.Column("name_mong", T),
+    sa.Column("level", S(16), nullable=False), sa.Column("parent_code", S(12)),
+    sa.Column("households", sa.Integer), sa.Column("residents", sa.Integer),
+    sa.Column("residents_60plus", sa.Integer), sa.Column("status", S(16), server_default="active"),
+    spatial=True,
+)
+
+place_names = _table(
+    "place_names",
+    sa.Column("place_code", S(32), unique=True),
+    sa.Column("standard_name", T, nullable=False), sa.Column("specific", T), sa.Column("generic", T),
+    sa.Column("romanization", T), sa.Column("pinyin_toned", T), sa.Column("sign_text", T),
+    sa.Column("name_mong", T), sa.Column("language_of_origin", S(8)),
+    sa.Column("category_code", S(5)), sa.Column("category_name", T), sa.Column("admin_code", S(12)),
+    sa.Column("meaning", T), sa.Column("origin", T), sa.Column("history", T),
+    sa.Column("description", T), sa.Column("status", S(16), server_default="in_force"),
+    sa.Column("status_date", sa.Date), sa.Column("protected", sa.Boolean, server_default=sa.false()),
+    sa.Column("approval_authority", T), sa.Column("approval_doc_no", T),
+    sa.Column("approval_date", sa.Date), sa.Column("source", T),
+    spatial=True,
+)
+
+streets = _table(
+    "streets",
+    sa.Column("name", T, nullable=False), sa.Column("place_name_id", sa.Integer),
+    sa.Column("street_class", S(16)), sa.Column("numbering_start", S(8), server_default="start"),
+    sa.Column("odd_side", S(8), server_default="left"),
+    sa.Column("grade", sa.Integer, server_default="0"),
+    sa.Column("walkable", sa.Boolean, server_default=sa.true()),
+    spatial=True,
+)
+
+boundary_lines = _table(
+    "boundary_lines",
+    sa.Column("line_code", S(8), nullable=False, unique=True), sa.Column("name", T, nullable=False),
+    sa.Column("left_adcode", S(12)), sa.Column("right_adcode", S(12)),
+    sa.Column("agreement_ref", T), sa.Column("length_m", sa.Float),
+    spatial=True,
+)
+
+boundary_markers = _table(
+    "boundary_markers",
+    sa.Column("marker_no", S(16), nullable=False, unique=True), sa.Column("line_code", S(8)),
+    sa.Column("seq", sa.Integer), sa.Column("type_code", S(1)), sa.Column("marker_type", S(8)),
+    sa.Column("status", S(16), server_default="active"), sa.Column("material", T),
+    sa.Column("installed_on", sa.Date), sa.Column("managing_adcode", S(12)),
+    spatial=True,
+)
+
+inspection_campaigns = _table(
+    "inspection_campaigns",
+    sa.Column("name", T, nullable=False), sa.Column("campaign_type", S(16)),
+    sa.Column("line_codes", T), sa.Column("start_date", sa.Date), sa.Column("end_date", sa.Date),
+    sa.Column("required_accuracy_m", sa.Float), sa.Column("filed_date", sa.Date),
+    sa.Column("status", S(16), server_default="open"),
+)
+
+inspections = _table(
+    "inspections",
+    sa.Column("client_id", S(64), nullable=False, unique=True),
+    sa.Column("campaign_id", sa.Integer), sa.Column("marker_id", sa.Integer, nullable=False),
+    sa.Column("observed_at", sa.DateTime(timezone=True)), sa.Column("inspector", T),
+    sa.Column("condition", S(16)), sa.Column("gnss_accuracy_m", sa.Float),
+    sa.Column("fixes", sa.Integer), sa.Column("displacement_m", sa.Float),
+    sa.Column("action", S(24)), sa.Column("remarks", T), sa.Column("party_adcodes", T),
+    spatial=True,
+)
+
+facilities = _table(
+    "facilities",
+    sa.Column("kind", S(40), nullable=False), sa.Column("name", T, nullable=False),
+    sa.Column("community_code", S(12)), sa.Column("floor_area_m2", sa.Float),
+    sa.Column("beds", sa.Integer), sa.Column("nursing_beds", sa.Integer),
+    sa.Column("status", S(16), server_default="active"), sa.Column("operator", T),
+    spatial=True,
+)
+
+door_plates = _table(
+    "door_plates",
+    sa.Column("plate_uid", S(16), nullable=False, unique=True),
+    sa.Column("street_id", sa.Integer), sa.Column("street_name", T),
+    sa.Column("number", sa.Integer, nullable=False), sa.Column("suffix", S(16), server_default=""),
+    sa.Column("side", S(8)), sa.Column("building_name", T), sa.Column("households", sa.Integer),
+    sa.Column("community_code", S(12)), sa.Column("status", S(16), server_default="active"),
+    sa.Column("qr_token", S(64)), sa.Column("decision_body", T), sa.Column("decision_doc_no", T),
+    sa.Column("decision_date", sa.Date),
+    spatial=True,
+)
+
+linear_features = _table(
+    "linear_features",
+    sa.Column("kind", S(16), nullable=False), sa.Column("name", T, nullable=False),
+    spatial=True,
+)
+
+graves = _table(
+    "graves",
+    sa.Column("status", S(16), nullable=False), sa.Column("near_feature", T),
+    spatial=True,
+)
+
+users = _table(
+    "users",
+    sa.Column("username", S(64), nullable=False, unique=True),
+    sa.Column("password_hash", T, nullable=False), sa.Column("role", S(24), nullable=False),
+    sa.Column("display_name", T), sa.Column("active", sa.Boolean, server_default=sa.true()),
+    sa.Column("dev_only", sa.Boolean, server_default=sa.false()),
+)
+
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("adcode", S(12), nullable=False),
+    sa.Column("table_name", S(40), nullable=False, index=True),
+    sa.Column("record_id", sa.Integer, index=True), sa.Column("action", S(24), nullable=False),
+    sa.Column("actor", T, nullable=False), sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("before", T), sa.Column("after", T), sa.Column("note", T),
+)
+
+schema_migrations = sa.Table(
+    "schema_migrations", metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("description", T, nullable=False),
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Added by migration 2.
+problem_reports = _table(
+    "problem_reports",
+    sa.Column("plate_uid", S(16)), sa.Column("kind", S(24), nullable=False),
+    sa.Column("message", T), sa.Column("status", S(16), server_default="open"),
+)
+
+api_tokens = _table(
+    "api_tokens",
+    sa.Column("token_sha256", S(64), nullable=False, unique=True),
+    sa.Column("user_id", sa.Integer, nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,100 @@
+"""Every SQL difference between SQLite and PostGIS, in one place.
+
+SQLite keeps each layer's bounding boxes in an R*Tree virtual table filled by triggers from the
+``minx..maxy`` columns; PostGIS uses a GiST index on ``geom``. Bounding-box filters go through
+those indexes; exact predicates are evaluated afterwards in shapely.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.types import LargeBinary, TypeDecorator, UserDefinedType
+
+SRID = 4490
+
+
+class _PostGISGeometry(UserDefinedType):
+    cache_ok = True
+
+    def get_col_spec(self, **kw: object) -> str:
+        return f"geometry(Geometry,{SRID})"
+
+
+class Geometry(TypeDecorator):
+    """A shapely geometry: WKB blob on SQLite, ``geometry(Geometry,4490)`` on PostGIS."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(_PostGISGeometry())
+        return dialect.type_descriptor(LargeBinary())
+
+    def process_bind_param(self, value, dialect):
+        if value is None or isinstance(value, bytes | str):
+            return value  # already encoded by encode_geometries
+        return encode_geometries(dialect.name, [value])[0]
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return shapely.from_wkb(value)
+
+
+def encode_geometries(dialect: str, geoms) -> list:
+    """Encode shapely geometries for ``dialect`` in one vectorised call (None stays None)."""
+    arr = np.asarray(geoms, dtype=object)
+    out = np.full(len(arr), None, dtype=object)
+    present = np.array([g is not None for g in arr], dtype=bool)
+    if present.any():
+        if dialect == "postgresql":
+            out[present] = shapely.to_wkb(shapely.set_srid(arr[present], SRID), hex=True, include_srid=True)
+        else:
+            out[present] = shapely.to_wkb(arr[present])
+    return out.tolist()
+
+
+def rtree_name(table: str) -> str:
+    """Return the name of the R*Tree table that indexes ``table`` on SQLite."""
+    return f"rtree_{table}"
+
+
+def spatial_index_ddl(dialect: str, table: str) -> list[str]:
+    """Return the DDL that creates the spatial index of ``table`` for ``dialect``."""
+    if dialect == "postgresql":
+        return [f"CREATE INDEX IF NOT EXISTS ix_{table}_geom ON {table} USING GIST (geom)"]
+    rt = rtree_name(table)
+    return [
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {rt} USING rtree(id, minx, maxx, miny, maxy)",
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_rtree_ins AFTER INSERT ON {table}
+            WHEN NEW.minx IS NOT NULL BEGIN
+            INSERT INTO {rt} VALUES (NEW.id, NEW.minx, NEW.maxx, NEW.miny, NEW.maxy); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_rtree_upd AFTER UPDATE OF minx, miny, maxx, maxy
+            ON {table} BEGIN DELETE FROM {rt} WHERE id = OLD.id;
+            INSERT INTO {rt} SELECT NEW.id, NEW.minx, NEW.maxx, NEW.miny, NEW.maxy
+            WHERE NEW.minx IS NOT NULL; END""",
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_rtree_del AFTER DELETE ON {table}
+            BEGIN DELETE FROM {rt} WHERE id = OLD.id; END""",
+    ]
+
+
+def bbox_clause(dialect: str, table: sa.Table, bbox: tuple[float, float, float, float]):
+    """Return a WHERE clause keeping rows whose envelope meets ``bbox``, through the index."""
+    minx, miny, maxx, maxy = bbox
+    if dialect == "postgresql":
+        envelope = sa.func.ST_MakeEnvelope(minx, miny, maxx, maxy, SRID)
+        return table.c.geom.op("&&")(envelope)
+    rt = sa.table(rtree_name(table.name), sa.column("id"), sa.column("minx"), sa.column("maxx"),
+                  sa.column("miny"), sa.column("maxy"))
+    candidates = sa.select(rt.c.id).where(
+        rt.c.maxx >= minx, rt.c.minx <= maxx, rt.c.maxy >= miny, rt.c.miny <= maxy
+    )
+    return table.c.id.in_(candidates)
+
+
+def explain_uses_index(dialect: str) -> str:
+    """Return the text a query plan shows when the spatial index is used (for tests)."""
+    return "Index" if dialect == "postgresql" else "rtree"

@@ -1,0 +1,355 @@
+"""The repository over SQLite (WAL, R*Tree) and PostGIS (GiST): one behaviour on both.
+
+Every change is one transaction that also writes its audit row; updates carry the version the
+client read and a stale one is refused with :class:`StaleVersion`; nothing is hard-deleted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from geo import DISTRICT_ADCODE
+from geo.errors import InputError, NotFound, StaleVersion
+from geo.store import migrations, schema
+from geo.store.spatial_sql import bbox_clause, encode_geometries
+
+_PROTECTED = {"id", "version", "adcode", "created_at", "updated_at", "minx", "miny", "maxx", "maxy"}
+_ENVELOPE = ("minx", "miny", "maxx", "maxy")
+_SECRET = ("password_hash", "token_sha256")  # never copied into the audit log
+
+
+def normalise_url(url: str) -> str:
+    """Return a SQLAlchemy URL: ``postgresql://`` and ``postgis://`` use the psycopg driver."""
+    for prefix in ("postgresql://", "postgres://", "postgis://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _sqlite_engine(url: sa.URL) -> sa.Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised through every test
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # One write path: writers take the write lock up front, so two writers never deadlock
+        # on lock upgrade; readers use a deferred transaction and run beside a writer (WAL).
+        mode = "IMMEDIATE" if conn.get_execution_options().get("xc_write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, shapely.Geometry):
+        return shapely.to_wkt(value, rounding_precision=9)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def to_json(record: Mapping[str, Any] | None) -> str | None:
+    """Serialise a record for the audit log (geometry as WKT)."""
+    if record is None:
+        return None
+    clean = {k: ("[redacted]" if k in _SECRET else v) for k, v in record.items() if k not in _ENVELOPE}
+    return json.dumps(clean, ensure_ascii=False, default=_json_default, sort_keys=True)
+
+
+class Store:
+    """Read and write the service's records in one database chosen by URL."""
+
+    def __init__(self, engine: sa.Engine, *, adcode: str = DISTRICT_ADCODE):
+        self.engine = engine
+        self.adcode = adcode
+
+    @classmethod
+    def open(cls, url: str, *, adcode: str = DISTRICT_ADCODE) -> Store:
+        """Open the database at ``url`` (``sqlite:///file.db`` or ``postgresql://…``)."""
+        parsed = sa.make_url(normalise_url(url))
+        if parsed.get_backend_name() == "sqlite":
+            engine = _sqlite_engine(parsed)
+        elif parsed.get_backend_name() == "postgresql":
+            engine = sa.create_engine(parsed, pool_pre_ping=True)
+        else:
+            raise InputError(
+                f"database URL must start with sqlite:/// or postgresql://; got {parsed.drivername!r}",
+                field="database_url")
+        return cls(engine, adcode=adcode)
+
+    @property
+    def dialect(self) -> str:
+        """Return ``"sqlite"`` or ``"postgresql"``."""
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    # -- transactions -------------------------------------------------------------------------
+
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        """Yield a connection in a read transaction."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def writing(self) -> Iterator[sa.Connection]:
+        """Yield a connection in a write transaction; it commits on success, rolls back on error."""
+        with self.engine.connect() as conn:
+            conn.execution_options(xc_write=True)
+            with conn.begin():
+                yield conn
+
+    # -- schema -------------------------------------------------------------------------------
+
+    def migrate(self, target: int | None = None) -> list[int]:
+        """Apply pending migrations up to ``target`` (default latest); return the versions applied."""
+        if self.dialect == "postgresql":
+            with self.writing() as conn:
+                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+        with self.writing() as conn:
+            migrations.ensure_version_table(conn)
+        applied: list[int] = []
+        with self.reading() as conn:
+            todo = migrations.pending(conn, target)
+        for step in todo:
+            with self.writing() as conn:
+                step.apply(conn, self.dialect)
+                migrations.record(conn, step)
+            applied.append(step.version)
+        return applied
+
+    def schema_version(self) -> int:
+        """Return the schema version the database is at."""
+        with self.reading() as conn:
+            return migrations.current_version(conn)
+
+    # -- records ------------------------------------------------------------------------------
+
+    @staticmethod
+    def table(name: str) -> sa.Table:
+        """Return the table called ``name``."""
+        try:
+            return schema.metadata.tables[name]
+        except KeyError:
+            raise NotFound(f"no table {name!r}", field="table") from None
+
+    def _prepare(self, table: sa.Table, records: Sequence[Mapping[str, Any]], now: datetime) -> list[dict[str, Any]]:
+        """Return rows for ``table``: defaults filled, geometry encoded and its envelope set."""
+        rows = [{k: v for k, v in r.items() if k != "geometry"} for r in records]
+        unknown = sorted({k for r in rows for k in r} - set(table.c.keys()))
+        if unknown:
+            raise InputError(f"{table.name} has no field {unknown[0]!r}", field=unknown[0])
+        spatial = "geom" in table.c
+        if spatial:
+            geoms = [r.get("geometry", r.get("geom")) for r in records]
+            arr = np.asarray(geoms, dtype=object)
+            bounds = np.full((len(arr), 4), np.nan)
+            present = np.array([g is not None and not g.is_empty for g in arr], dtype=bool)
+            if present.any():
+                bounds[present] = shapely.bounds(arr[present])
+            encoded = encode_geometries(self.dialect, geoms)
+        for i, row in enumerate(rows):
+            row.setdefault("adcode", self.adcode)
+            row.setdefault("created_at", now)
+            row["updated_at"] = now
+            if spatial:
+                row["geom"] = encoded[i]
+                if present[i]:
+                    row.update(zip(_ENVELOPE, bounds[i].tolist(), strict=True))
+        return rows
+
+    def insert(
+        self,
+        table_name: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        actor: str,
+        conn: sa.Connection | None = None,
+        audit: str = "each",
+        note: str | None = None,
+    ) -> list[int]:
+        """Insert records and their audit rows in one transaction; return the new ids.
+
+        ``audit="each"`` writes one audit row per record (edits through the API);
+        ``audit="batch"`` writes one row for the whole batch (bulk imports and the sample).
+        """
+        if audit not in ("each", "batch"):
+            raise ValueError(f"audit must be one of each, batch; got {audit!r}")
+        if not records:
+            return []
+        if conn is None:
+            with self.writing() as c:
+                return self.insert(table_name, records, actor=actor, conn=c, audit=audit, note=note)
+        table = self.table(table_name)
+        now = datetime.now(UTC)
+        rows = self._prepare(table, records, now)
+        keys = sorted({k for r in rows for k in r})
+        rows = [{k: r.get(k) for k in keys} for r in rows]
+        # Pairing ids with rows needs their order; a batch audit row only needs the ids, and without
+        # the ordering SQLite runs one multi-row INSERT per batch instead of one per row.
+        ordered = audit == "each" and len(rows) > 1
+        result = conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=ordered), rows)
+        ids = [int(r[0]) for r in result]
+        if not ordered:
+            ids.sort()
+        log = schema.audit_log
+        if audit == "each":
+            conn.execute(log.insert(), [
+                {"adcode": row["adcode"], "table_name": table_name, "record_id": rid,
+                 "action": "create", "actor": actor, "at": now, "before": None,
+                 "after": to_json({**row, "id": rid, "version": 1}), "note": note}
+                for rid, row in zip(ids, rows, strict=True)])
+        else:
+            summary = {"count": len(ids), "first_id": ids[0], "last_id": ids[-1]}
+            conn.execute(log.insert().values(
+                adcode=self.adcode, table_name=table_name, record_id=None, action="bulk_create",
+                actor=actor, at=now, before=None, after=json.dumps(summary), note=note))
+        return ids
+
+    def get(self, table_name: str, record_id: int, *, conn: sa.Connection | None = None) -> dict[str, Any]:
+        """Return one record as a dict (geometry under ``geometry``) or raise :class:`NotFound`."""
+        if conn is None:
+            with self.reading() as c:
+                return self.get(table_name, record_id, conn=c)
+        table = self.table(table_name)
+        row = conn.execute(sa.select(table).where(table.c.id == record_id)).mappings().first()
+        if row is None:
+            raise NotFound(f"{table_name} has no record {record_id}", field="id")
+        return _record(row)
+
+    def update(
+        self,
+        table_name: str,
+        record_id: int,
+        changes: Mapping[str, Any],
+        *,
+        expected_version: int,
+        actor: str,
+        note: str | None = None,
+        action: str = "update",
+    ) -> dict[str, Any]:
+        """Apply ``changes`` if the record is still at ``expected_version``; return the new record."""
+        table = self.table(table_name)
+        bad = sorted(set(changes) & _PROTECTED)
+        if bad:
+            raise InputError(f"field {bad[0]!r} cannot be changed", field=bad[0])
+        with self.writing() as conn:
+            before = self.get(table_name, record_id, conn=conn)
+            if before["version"] != expected_version:
+                raise StaleVersion(
+                    f"{table_name} {record_id} is at version {before['version']}, not "
+                    f"{expected_version}: reload it and apply your change again", field="version")
+            now = datetime.now(UTC)
+            values = self._prepare(table, [changes], now)[0]
+            values.pop("created_at", None)
+            values.pop("adcode", None)
+            if "geometry" not in changes and "geom" in values:
+                values.pop("geom")
+            values["version"] = expected_version + 1
+            result = conn.execute(
+                table.update()
+                .where(table.c.id == record_id, table.c.version == expected_version)
+                .values(**values))
+            if result.rowcount != 1:
+                raise StaleVersion(f"{table_name} {record_id} was changed meanwhile; reload it",
+                                   field="version")
+            after = self.get(table_name, record_id, conn=conn)
+            conn.execute(schema.audit_log.insert().values(
+                adcode=before["adcode"], table_name=table_name, record_id=record_id, action=action,
+                actor=actor, at=now, before=to_json(before), after=to_json(after), note=note))
+            return after
+
+    def _filtered(self, table: sa.Table, bbox, where: Mapping[str, Any] | None):
+        clauses = []
+        if bbox is not None:
+            clauses.append(bbox_clause(self.dialect, table, tuple(bbox)))
+        for key, value in (where or {}).items():
+            if key not in table.c:
+                raise InputError(f"{table.name} has no field {key!r}", field=key)
+            if isinstance(value, list | tuple | set):
+                clauses.append(table.c[key].in_(list(value)))
+            else:
+                clauses.append(table.c[key] == value)
+        return clauses
+
+    def select(
+        self,
+        table_name: str,
+        *,
+        bbox: tuple[float, float, float, float] | None = None,
+        where: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Return records in id order, filtered through the spatial index by ``bbox``."""
+        table = self.table(table_name)
+        query = sa.select(table).where(*self._filtered(table, bbox, where)).order_by(table.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
+        with self.reading() as conn:
+            return [_record(r) for r in conn.execute(query).mappings()]
+
+    def count(self, table_name: str, *, bbox=None, where: Mapping[str, Any] | None = None) -> int:
+        """Return how many records match."""
+        table = self.table(table_name)
+        query = sa.select(sa.func.count()).select_from(table).where(
+            *self._filtered(table, bbox, where))
+        with self.reading() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def read_frame(self, table_name: str, *, bbox=None, where=None) -> gpd.GeoDataFrame:
+        """Return a layer as a GeoDataFrame in EPSG:4490 (for computations and exports)."""
+        records = self.select(table_name, bbox=bbox, where=where)
+        return records_to_frame(records, self.table(table_name))
+
+    def audit_rows(self, table_name: str, record_id: int | None = None) -> list[dict[str, Any]]:
+        """Return the audit rows of a table (or of one record), oldest first."""
+        log = schema.audit_log
+        query = sa.select(log).where(log.c.table_name == table_name).order_by(log.c.id)
+        if record_id is not None:
+            query = query.where(log.c.record_id == record_id)
+        with self.reading() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def _record(row: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in row.items() if k not in _ENVELOPE and k != "geom"}
+    if "geom" in row:
+        out["geometry"] = row["geom"]
+    return out
+
+
+def records_to_frame(records: Iterable[Mapping[str, Any]], table: sa.Table) -> gpd.GeoDataFrame:
+    """Build a GeoDataFrame (EPSG:4490) from store records, keeping columns even when empty."""
+    columns = [c for c in table.c.keys() if c not in _ENVELOPE and c != "geom"]
+    records = list(records)
+    data = {c: [r.get(c) for r in records] for c in columns}
+    geoms = [r.get("geometry") for r in records]
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs="EPSG:4490"), crs="EPSG:4490")

@@ -1,0 +1,101 @@
+"""Value objects parsed at the boundary: points and boxes in the storage CRS, CRS names.
+
+Parsing refuses wrong arity, NaN/inf and out-of-range values and converts the CRS on the way in,
+so code behind the boundary only ever sees CGCS2000 (EPSG:4490) longitude/latitude.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from geo import crs as _crs
+from geo.errors import InputError, OutsideChina
+
+STORAGE_CRS = "EPSG:4490"
+METRIC_CRS = "EPSG:4546"
+
+# CRS-01: the area of use of EPSG:4490.
+CHINA_LON_MIN, CHINA_LON_MAX = 73.62, 134.77
+CHINA_LAT_MIN, CHINA_LAT_MAX = 16.70, 53.56
+
+
+def _parse_numbers(text: str, count: int, field: str) -> list[float]:
+    parts = [p.strip() for p in str(text).split(",")]
+    if len(parts) != count:
+        raise InputError(f"{field} needs {count} comma-separated numbers; got {len(parts)}", field=field)
+    values: list[float] = []
+    for p in parts:
+        try:
+            v = float(p)
+        except ValueError:
+            raise InputError(f"{field} has a value that is not a number: {p!r}", field=field) from None
+        if not math.isfinite(v):
+            raise InputError(f"{field} has a value that is not finite: {p!r}", field=field)
+        values.append(v)
+    return values
+
+
+def check_in_china(lon: float, lat: float, *, field: str) -> None:
+    """Raise :class:`OutsideChina` unless the storage-CRS point lies in CGCS2000's area of use."""
+    if not (CHINA_LON_MIN <= lon <= CHINA_LON_MAX and CHINA_LAT_MIN <= lat <= CHINA_LAT_MAX):
+        raise OutsideChina(
+            f"{field} ({lon:.6f}, {lat:.6f}) lies outside China "
+            f"({CHINA_LON_MIN}–{CHINA_LON_MAX} E, {CHINA_LAT_MIN}–{CHINA_LAT_MAX} N); "
+            "check the axis order (longitude first) and the CRS",
+            field=field,
+        )
+
+
+@dataclass(frozen=True)
+class LonLat:
+    """A point in CGCS2000 geographic coordinates (EPSG:4490), longitude first."""
+
+    lon: float
+    lat: float
+
+    @classmethod
+    def parse(cls, text: str, *, crs: str = "EPSG:4490", field: str = "lonlat") -> LonLat:
+        """Parse ``"lon,lat"`` given in ``crs`` and return it in EPSG:4490."""
+        x, y = _parse_numbers(text, 2, field)
+        return cls.from_xy(x, y, crs=crs, field=field)
+
+    @classmethod
+    def from_xy(cls, x: float, y: float, *, crs: str = "EPSG:4490", field: str = "lonlat") -> LonLat:
+        """Convert one coordinate pair in ``crs`` to EPSG:4490, refusing non-finite or foreign points."""
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise InputError(f"{field} must be finite numbers", field=field)
+        name = _crs.normalise_crs(crs, field="crs")
+        if name != METRIC_CRS:
+            check_in_china(x, y, field=field)
+        lon, lat = _crs.to_storage([x], [y], name)
+        check_in_china(float(lon[0]), float(lat[0]), field=field)
+        return cls(float(lon[0]), float(lat[0]))
+
+
+@dataclass(frozen=True)
+class Bbox:
+    """A bounding box in EPSG:4490: min lon, min lat, max lon, max lat."""
+
+    minx: float
+    miny: float
+    maxx: float
+    maxy: float
+
+    @classmethod
+    def parse(cls, text: str, *, crs: str = "EPSG:4490", field: str = "bbox") -> Bbox:
+        """Parse ``"minx,miny,maxx,maxy"`` given in ``crs`` and return it in EPSG:4490."""
+        minx, miny, maxx, maxy = _parse_numbers(text, 4, field)
+        if minx > maxx or miny > maxy:
+            raise InputError(f"{field} must be minx,miny,maxx,maxy with min <= max", field=field)
+        name = _crs.normalise_crs(crs, field="bbox-crs")
+        xs, ys = _crs.to_storage([minx, maxx, minx, maxx], [miny, miny, maxy, maxy], name)
+        box = cls(float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
+        for lon, lat in ((box.minx, box.miny), (box.maxx, box.maxy)):
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                raise InputError(f"{field} is outside longitude/latitude range", field=field)
+        return box
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        """Return ``(minx, miny, maxx, maxy)``."""
+        return (self.minx, self.miny, self.maxx, self.maxy)

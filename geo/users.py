@@ -1,0 +1,108 @@
+"""Users, roles, password hashing (Argon2) and login tokens.
+
+Tokens are random, shown to the client once and stored only as their SHA-256, with an expiry.
+Accounts made for development (``dev_only``) cannot log in unless the service runs in dev mode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from geo.errors import Conflict, InputError, NotAuthenticated
+from geo.layers import ROLES
+from geo.store import Store
+from geo.store import schema
+
+_HASHER = PasswordHasher()
+MIN_PASSWORD_LENGTH = 10
+_PUBLIC_FIELDS = ("id", "username", "role", "display_name", "active", "dev_only")
+
+
+def hash_password(password: str) -> str:
+    """Return the Argon2id hash of ``password``."""
+    return _HASHER.hash(password)
+
+
+def _public(user: dict[str, Any]) -> dict[str, Any]:
+    return {k: user[k] for k in _PUBLIC_FIELDS}
+
+
+def create_user(store: Store, username: str, password: str, role: str, *, actor: str,
+                display_name: str | None = None, dev_only: bool = False) -> dict[str, Any]:
+    """Create a user; the password is hashed, never stored or logged as given."""
+    if role not in ROLES:
+        raise InputError(f"role must be one of {', '.join(ROLES)}; got {role!r}", field="role")
+    name = (username or "").strip()
+    if not name or len(name) > 64 or any(c.isspace() for c in name):
+        raise InputError("username must be 1 to 64 characters without spaces", field="username")
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InputError(f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password")
+    if store.count("users", where={"username": name}):
+        raise Conflict(f"user {name!r} exists already", field="username")
+    record = {"username": name, "password_hash": hash_password(password), "role": role,
+              "display_name": display_name, "active": True, "dev_only": dev_only}
+    (uid,) = store.insert("users", [record], actor=actor)
+    return _public(store.get("users", uid))
+
+
+def list_users(store: Store) -> list[dict[str, Any]]:
+    """Return every user without password hashes."""
+    return [_public(u) for u in store.select("users")]
+
+
+def authenticate(store: Store, username: str, password: str, *, dev_mode: bool) -> dict[str, Any]:
+    """Return the user whose password matches, or raise one undistinguished error."""
+    refused = NotAuthenticated("wrong username or password", field="password")
+    rows = store.select("users", where={"username": username or ""})
+    if not rows:
+        _HASHER.hash("timing-equaliser")  # the same work whether or not the user exists
+        raise refused
+    user = rows[0]
+    try:
+        _HASHER.verify(user["password_hash"], password or "")
+    except (VerificationError, InvalidHashError):
+        raise refused from None
+    if not user["active"] or (user["dev_only"] and not dev_mode):
+        raise refused
+    return _public(user)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(store: Store, user: dict[str, Any], *, ttl_minutes: int) -> tuple[str, datetime]:
+    """Return a new login token for ``user`` and when it expires."""
+    token = secrets.token_urlsafe(32)
+    expires = datetime.now(UTC) + timedelta(minutes=ttl_minutes)
+    with store.writing() as conn:
+        conn.execute(schema.api_tokens.insert().values(
+            adcode=store.adcode, version=1, created_at=datetime.now(UTC), updated_at=datetime.now(UTC),
+            token_sha256=_digest(token), user_id=user["id"], expires_at=expires))
+    return token, expires
+
+
+def user_for_token(store: Store, token: str | None) -> dict[str, Any]:
+    """Return the active user a valid, unexpired token belongs to, or raise NotAuthenticated."""
+    if not token:
+        raise NotAuthenticated("log in first: send Authorization: Bearer <token>", field="Authorization")
+    tokens, users = schema.api_tokens, schema.users
+    query = (sa.select(users, tokens.c.expires_at).join(tokens, tokens.c.user_id == users.c.id)
+             .where(tokens.c.token_sha256 == _digest(token)))
+    with store.reading() as conn:
+        row = conn.execute(query).mappings().first()
+    if row is None:
+        raise NotAuthenticated("the login token is not valid", field="Authorization")
+    expires = row["expires_at"]
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=UTC)
+    if expires <= datetime.now(UTC) or not row["active"]:
+        raise NotAuthenticated("the login token has expired; log in again", field="Authorization")
+    return _public(dict(row))

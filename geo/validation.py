@@ -1,0 +1,103 @@
+"""Feature validation before anything is stored: every problem is collected into one message.
+
+Checks: geometry present, non-empty, of a type the layer allows, valid (no self-intersection),
+inside China (rule CRS-01); required attributes present; text encodable in GB 18030 (PN-03).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geo.errors import EncodingProblem, InputError, InvalidGeometry
+from geo.layers import Layer
+from geo.types import CHINA_LAT_MAX, CHINA_LAT_MIN, CHINA_LON_MAX, CHINA_LON_MIN
+
+MAX_LISTED_PROBLEMS = 20
+
+
+def check_text(value: Any, *, field: str) -> None:
+    """Raise :class:`EncodingProblem` if ``value`` cannot be written in GB 18030 (PN-03)."""
+    if isinstance(value, str):
+        try:
+            value.encode("gb18030")
+        except UnicodeEncodeError as exc:
+            bad = value[exc.start:exc.end]
+            raise EncodingProblem(
+                f"{field} has a character that GB 18030 cannot encode: {bad!r} (U+{ord(bad[0]):04X})",
+                field=field) from None
+        if "\ufffd" in value:
+            raise EncodingProblem(
+                f"{field} contains U+FFFD, the mark of text decoded with the wrong encoding",
+                field=field)
+
+
+def geometry_problems(geoms: np.ndarray, allowed: tuple[str, ...]) -> list[tuple[int, str]]:
+    """Return ``(index, problem)`` for every geometry that is missing, empty, wrong or invalid."""
+    problems: list[tuple[int, str]] = []
+    for i, g in enumerate(geoms):
+        if g is None:
+            problems.append((i, "has no geometry"))
+        elif g.is_empty:
+            problems.append((i, "has an empty geometry"))
+        elif g.geom_type not in allowed:
+            problems.append((i, f"is a {g.geom_type}; this layer takes {', '.join(allowed)}"))
+        elif not np.isfinite(shapely.get_coordinates(g)).all():
+            problems.append((i, "has a coordinate that is not a finite number"))
+        elif not g.is_valid:
+            problems.append((i, f"is not a valid geometry: {shapely.is_valid_reason(g)}"))
+    return problems
+
+
+def outside_china(geoms: np.ndarray) -> list[int]:
+    """Return the indices of geometries whose envelope leaves CGCS2000's area of use."""
+    out = []
+    for i, g in enumerate(geoms):
+        if g is None or g.is_empty:
+            continue
+        minx, miny, maxx, maxy = g.bounds
+        if minx < CHINA_LON_MIN or maxx > CHINA_LON_MAX or miny < CHINA_LAT_MIN or maxy > CHINA_LAT_MAX:
+            out.append(i)
+    return out
+
+
+def _raise_collected(kind: type[InputError], what: str, problems: list[str], field: str) -> None:
+    listed = problems[:MAX_LISTED_PROBLEMS]
+    more = len(problems) - len(listed)
+    head = f"{len(problems)} {what}: " + "; ".join(listed[:3]) + (" …" if len(problems) > 3 else "")
+    if more:
+        listed.append(f"… and {more} more")
+    raise kind(head, field=field, details=listed)
+
+
+def validate_frame(frame: gpd.GeoDataFrame, layer: Layer, *, source_crs: str) -> None:
+    """Raise one error naming every problem in ``frame`` (EPSG:4490) for ``layer``; else return."""
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    problems = [f"feature {i + 1} {p}" for i, p in geometry_problems(geoms, layer.geometry_types)]
+    if problems:
+        _raise_collected(InvalidGeometry, "features have a geometry problem", problems, "geometry")
+    far = outside_china(geoms)
+    if far:
+        from geo.errors import OutsideChina
+
+        _raise_collected(OutsideChina, f"features lie outside China (source CRS {source_crs}; "
+                         "check the CRS and the axis order)", [f"feature {i + 1}" for i in far], "geometry")
+    missing = []
+    for name in layer.required:
+        if name not in frame.columns:
+            raise InputError(f"the file has no column {name!r}, which {layer.name} requires", field=name)
+        for i, v in enumerate(frame[name].tolist()):
+            if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
+                missing.append(f"feature {i + 1} has no {name}")
+    if missing:
+        _raise_collected(InputError, "features miss a required value", missing, layer.required[0])
+    for name in frame.columns:
+        if frame[name].dtype == object or str(frame[name].dtype) in ("string", "str"):
+            for i, v in enumerate(frame[name].tolist()):
+                try:
+                    check_text(v, field=name)
+                except EncodingProblem as exc:
+                    raise EncodingProblem(f"feature {i + 1}: {exc.message}", field=name) from None

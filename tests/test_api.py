@@ -1,0 +1,176 @@
+"""The HTTP API on a real server over loopback, on both backends."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from tests.conftest import USERS
+
+
+def _token(base: str, role: str) -> dict[str, str]:
+    name, password = USERS[role]
+    r = httpx.post(f"{base}/api/auth/login", json={"username": name, "password": password})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def _assert_error_shape(r: httpx.Response, status: int, field: str | None = None) -> dict:
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert set(body) >= {"error", "message", "field", "status"} and body["status"] == status
+    if field is not None:
+        assert body["field"] == field
+    return body
+
+
+def test_health_and_openapi(live_server):
+    r = httpx.get(f"{live_server}/api/health")
+    assert r.status_code == 200 and r.json()["status"] == "ok" and r.json()["adcode"] == "150102"
+    spec = httpx.get(f"{live_server}/openapi.json").json()
+    assert "/api/layers/{layer}/features" in spec["paths"]
+    assert httpx.get(f"{live_server}/docs").status_code == 200
+
+
+def test_public_layer_paging_and_bbox(live_server, sample_store):
+    base = f"{live_server}/api/layers/facilities/features"
+    first = httpx.get(base, params={"limit": 50}).json()
+    assert first["numberMatched"] == sample_store.count("facilities") and first["numberReturned"] == 50
+    nxt = next(link["href"] for link in first["links"] if link["rel"] == "next")
+    second = httpx.get(nxt).json()
+    assert {f["id"] for f in first["features"]}.isdisjoint({f["id"] for f in second["features"]})
+    box = "111.64,40.82,111.68,40.85"
+    inside = httpx.get(base, params={"bbox": box, "limit": 500}).json()
+    assert 0 < inside["numberMatched"] < first["numberMatched"]
+    for f in inside["features"]:
+        lon, lat = f["geometry"]["coordinates"] if f["geometry"]["type"] == "Point" else (111.66, 40.83)
+        assert 111.64 <= lon <= 111.68 and 40.82 <= lat <= 40.85
+
+
+def test_page_size_is_clamped(live_server):
+    r = httpx.get(f"{live_server}/api/layers/streets/features", params={"limit": 100000})
+    assert r.json()["numberReturned"] == 500  # max_page_size of the test server
+
+
+def test_output_crs_gcj02_is_offset_from_storage(live_server):
+    base = f"{live_server}/api/layers/facilities/features/1"
+    a = httpx.get(base).json()["geometry"]["coordinates"]
+    b = httpx.get(base, params={"crs": "GCJ02"}).json()["geometry"]["coordinates"]
+    assert 0.004 < abs(b[0] - a[0]) < 0.01
+
+
+def test_officer_layers_need_login(live_server):
+    _assert_error_shape(httpx.get(f"{live_server}/api/layers/door_plates/features"), 401, "Authorization")
+    r = httpx.get(f"{live_server}/api/layers/door_plates/features", headers=_token(live_server, "planner"))
+    assert r.status_code == 200 and r.json()["numberMatched"] > 30000
+
+
+def test_bad_login_is_refused_without_saying_which_part(live_server):
+    r = httpx.post(f"{live_server}/api/auth/login", json={"username": "t-admin", "password": "wrong-password"})
+    body = _assert_error_shape(r, 401)
+    r2 = httpx.post(f"{live_server}/api/auth/login", json={"username": "nobody", "password": "wrong-password"})
+    assert r2.json()["message"] == body["message"]
+    assert "wrong-password" not in r.text
+
+
+@pytest.mark.parametrize("role,status", [(None, 401), ("boundary_inspector", 403), ("planner", 200)])
+def test_facility_edit_needs_the_right_role(live_server, role, status):
+    headers = _token(live_server, role) if role else {}
+    current = httpx.get(f"{live_server}/api/layers/facilities/features/2").json()
+    r = httpx.patch(f"{live_server}/api/layers/facilities/features/2", headers=headers,
+                    json={"version": current["properties"]["version"], "properties": {"floor_area_m2": 321}})
+    if status == 200:
+        assert r.status_code == 200 and r.json()["properties"]["floor_area_m2"] == 321
+    else:
+        _assert_error_shape(r, status)
+
+
+def test_two_officers_editing_one_record_one_gets_409(live_server, sample_store):
+    h = _token(live_server, "admin")
+    url = f"{live_server}/api/layers/facilities/features/3"
+    version = httpx.get(url).json()["properties"]["version"]
+    a = httpx.patch(url, headers=h, json={"version": version, "properties": {"name": "甲改名"}})
+    b = httpx.patch(url, headers=h, json={"version": version, "properties": {"name": "乙改名"}})
+    assert a.status_code == 200
+    _assert_error_shape(b, 409, "version")
+    assert httpx.get(url).json()["properties"]["name"] == "甲改名"
+    audit = httpx.get(f"{live_server}/api/audit", headers=h, params={"table": "facilities", "record_id": 3}).json()
+    assert any("甲改名" in (row["after"] or "") for row in audit)
+
+
+def test_create_feature_converts_crs_and_validates(live_server):
+    h = _token(live_server, "planner")
+    url = f"{live_server}/api/layers/facilities/features"
+    ok = httpx.post(url, headers=h, params={"crs": "BD09"}, json={
+        "properties": {"kind": "elder_care_station", "name": "新建养老服务站", "floor_area_m2": 220},
+        "geometry": {"type": "Point", "coordinates": [111.7634707, 40.8573374]}})
+    assert ok.status_code == 201, ok.text
+    lon, lat = ok.json()["geometry"]["coordinates"]
+    assert abs(lon - 111.75) < 1e-6 and abs(lat - 40.85) < 1e-6
+    bad = httpx.post(url, headers=h, json={"properties": {"kind": "elder_care_station"},
+                                           "geometry": {"type": "Point", "coordinates": [111.7, 40.85]}})
+    _assert_error_shape(bad, 400, "name")
+    far = httpx.post(url, headers=h, json={"properties": {"kind": "x", "name": "x"},
+                                           "geometry": {"type": "Point", "coordinates": [2.35, 48.85]}})
+    _assert_error_shape(far, 400, "geometry")
+    crs = httpx.post(url, headers=h, params={"crs": "EPSG:3857"}, json={
+        "properties": {"kind": "x", "name": "x"}, "geometry": {"type": "Point", "coordinates": [111.7, 40.85]}})
+    _assert_error_shape(crs, 400, "crs")
+
+
+@pytest.mark.parametrize("params,field", [({"bbox": "1,2,3"}, "bbox"), ({"bbox": "a,b,c,d"}, "bbox"),
+                                          ({"crs": "EPSG:9999"}, "crs"), ({"limit": 0}, "limit"),
+                                          ({"offset": -1}, "offset")])
+def test_bad_query_parameters_name_the_field(live_server, params, field):
+    r = httpx.get(f"{live_server}/api/layers/streets/features", params=params)
+    _assert_error_shape(r, 422 if field in ("limit", "offset") else 400, field)
+
+
+def test_unknown_layer_and_record(live_server):
+    _assert_error_shape(httpx.get(f"{live_server}/api/layers/nope/features"), 404, "layer")
+    _assert_error_shape(httpx.get(f"{live_server}/api/layers/streets/features/99999999"), 404, "id")
+
+
+def test_import_over_http_all_or_nothing_and_size_limit(live_server, sample_store):
+    h = _token(live_server, "placename_officer")
+    url = f"{live_server}/api/layers/streets/import"
+    good = {"type": "Feature", "properties": {"name": "测试新街"},
+            "geometry": {"type": "LineString", "coordinates": [[111.70, 40.86], [111.71, 40.86]]}}
+    bad = {"type": "Feature", "properties": {"name": "坏街"},
+           "geometry": {"type": "LineString", "coordinates": [[300, 40.86], [111.71, 40.86]]}}
+    before = sample_store.count("streets")
+    body = json.dumps({"type": "FeatureCollection", "features": [good, bad]}).encode()
+    r = httpx.post(url, headers=h, params={"crs": "EPSG:4490", "format": "geojson"}, content=body)
+    _assert_error_shape(r, 400)
+    assert sample_store.count("streets") == before
+    big = b" " * 2_100_000
+    _assert_error_shape(httpx.post(url, headers=h, params={"crs": "EPSG:4490", "format": "geojson"},
+                                   content=big), 413, "body")
+    body = json.dumps({"type": "FeatureCollection", "features": [good]}).encode()
+    r = httpx.post(url, headers=h, params={"crs": "EPSG:4490", "format": "geojson"}, content=body)
+    assert r.status_code == 200 and r.json()["imported"] == 1
+    assert sample_store.count("streets") == before + 1
+
+
+def test_export_over_http_is_a_geopackage(live_server, tmp_path):
+    r = httpx.get(f"{live_server}/api/layers/boundary_lines/export", headers=_token(live_server, "admin"),
+                  params={"format": "gpkg"})
+    assert r.status_code == 200
+    path = tmp_path / "lines.gpkg"
+    path.write_bytes(r.content)
+    import pyogrio
+
+    assert pyogrio.read_info(path)["features"] == 4
+
+
+def test_admin_creates_users_others_cannot(live_server):
+    body = {"username": "new-officer", "password": "long-enough-pw", "role": "placename_officer"}
+    _assert_error_shape(httpx.post(f"{live_server}/api/users", json=body,
+                                   headers=_token(live_server, "planner")), 403, "role")
+    r = httpx.post(f"{live_server}/api/users", json=body, headers=_token(live_server, "admin"))
+    assert r.status_code == 201 and "password" not in r.text and "hash" not in r.text
+    bad_role = {**body, "username": "x2", "role": "emperor"}
+    _assert_error_shape(httpx.post(f"{live_server}/api/users", json=bad_role,
+                                   headers=_token(live_server, "admin")), 400, "role")

@@ -1,0 +1,92 @@
+"""The ``xincheng`` command as a user runs it: a real process, a real database file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from geo.store import Store
+
+
+def run(*args: str, db: Path, stdin: str | None = None, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XINCHENG_")}
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-m", "api.cli", "--database-url", f"sqlite:///{db}", *args],
+                          capture_output=True, text=True, input=stdin, env=env, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory) -> tuple[Path, float]:
+    db = tmp_path_factory.mktemp("cli") / "xincheng.db"
+    start = time.perf_counter()
+    result = run("init", db=db)
+    elapsed = time.perf_counter() - start
+    assert result.returncode == 0, result.stderr
+    return db, elapsed
+
+
+def test_init_builds_the_sample_in_under_two_minutes(sample_db):
+    db, elapsed = sample_db
+    assert elapsed < 120, f"init took {elapsed:.1f} s"
+    store = Store.open(f"sqlite:///{db}")
+    assert 30_000 <= store.count("door_plates") <= 40_000
+    assert store.count("boundary_lines") == 4
+    store.close()
+
+
+def test_init_again_upgrades_without_wiping(sample_db):
+    db, _ = sample_db
+    result = run("init", db=db)
+    assert result.returncode == 0 and "already holds a district" in result.stdout
+
+
+def test_first_admin_from_the_cli_and_no_dev_login_outside_dev_mode(sample_db):
+    db, _ = sample_db
+    r = run("user", "add", "chief", "--role", "admin", "--password-stdin", db=db, stdin="a-very-long-password\n")
+    assert r.returncode == 0, r.stderr
+    assert "a-very-long-password" not in r.stdout + r.stderr
+    r = run("user", "add", "weak", "--role", "admin", "--password-stdin", db=db, stdin="short\n")
+    assert r.returncode == 2 and "at least 10 characters" in r.stderr
+    r = run("user", "add-dev-accounts", db=db)
+    assert r.returncode == 2 and "--dev" in r.stderr
+    listing = run("user", "list", db=db).stdout
+    assert "chief\tadmin" in listing and "hash" not in listing
+
+
+def test_bad_import_is_a_usage_error_and_changes_nothing(sample_db, tmp_path):
+    db, _ = sample_db
+    bad = tmp_path / "bad.geojson"
+    bad.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+                   '{"street_name": "x", "number": 1}, "geometry": {"type": "Point", "coordinates": '
+                   '[2.35, 48.85]}}]}', encoding="utf-8")
+    store = Store.open(f"sqlite:///{db}")
+    before = store.count("door_plates")
+    r = run("import", str(bad), "--layer", "door_plates", "--crs", "wgs84", db=db)
+    assert r.returncode == 2 and "outside China" in r.stderr
+    r = run("import", str(bad), "--layer", "door_plates", "--crs", "mercator", db=db)
+    assert r.returncode == 2 and "crs must be one of" in r.stderr
+    assert store.count("door_plates") == before
+    store.close()
+
+
+def test_export_then_import_through_the_cli(sample_db, tmp_path):
+    db, _ = sample_db
+    out = tmp_path / "markers.gpkg"
+    r = run("export", str(out), "--layer", "boundary_markers", db=db)
+    assert r.returncode == 0 and out.exists()
+    target = tmp_path / "target.db"
+    r = run("import", str(out), "--layer", "boundary_markers", "--crs", "EPSG:4490", db=target)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["imported"] == Store.open(f"sqlite:///{db}").count("boundary_markers")
+
+
+def test_serve_refuses_a_placeholder_secret(tmp_path):
+    r = run("serve", db=tmp_path / "x.db", env_extra={"XINCHENG_SECRET_KEY": "change-me"})
+    assert r.returncode == 2 and "XINCHENG_SECRET_KEY" in r.stderr

@@ -1,0 +1,192 @@
+"""Import and export: round trips in every format, GBK Shapefiles, and bad input refused whole."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from geo.errors import Conflict, EncodingProblem, InputError, InvalidGeometry, OutsideChina, UnknownCRS
+from geo.io.formats import read_features, write_features
+from geo.io.importer import export_layer, import_file
+from geo.store import Store
+from tests.assertions import assert_geom_close
+
+FORMATS = ["geojson", "gpkg", "shp", "csv", "xlsx"]
+
+
+def _plates(n: int = 40) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"street_name": ["锡林郭勒北路"] * n, "number": list(range(1, n + 1)),
+         "households": [12] * n, "building_name": ["ᠬᠥᠬᠡᠬᠣᠲᠠ 蒙文楼"] + ["敕勒川小区"] * (n - 1)},
+        geometry=[shapely.Point(111.676 + i * 1e-4, 40.85) for i in range(n)], crs="EPSG:4490")
+
+
+def _write_geojson(path, features) -> None:
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False),
+                    encoding="utf-8")
+
+
+def _point_feature(lon, lat, **props):
+    return {"type": "Feature", "properties": {"street_name": "新华大街", "number": 1, **props},
+            "geometry": {"type": "Point", "coordinates": [lon, lat]}}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_export_import_round_trip_keeps_every_feature(store: Store, tmp_path, fmt):
+    store.insert("door_plates", [{"plate_uid": f"U{i:07d}", **r} for i, r in enumerate(
+        _plates().to_dict("records"))], actor="t")
+    path = tmp_path / f"plates.{fmt}"
+    assert export_layer(store, "door_plates", path) == 40
+    target = Store.open(f"sqlite:///{tmp_path}/target.db")
+    target.migrate()
+    report = import_file(target, "door_plates", path, crs="EPSG:4490", actor="t")
+    assert report.imported == 40
+    src = {r["plate_uid"]: r for r in store.select("door_plates")}
+    for rec in target.select("door_plates"):
+        orig = src[rec["plate_uid"]]
+        assert (rec["number"], rec["street_name"], rec["building_name"]) == (
+            orig["number"], orig["street_name"], orig["building_name"])
+        assert_geom_close(rec["geometry"], orig["geometry"], tol_m=0.001)
+    target.close()
+
+
+def test_polygon_layer_round_trips_through_geopackage(sample_store: Store, tmp_path):
+    path = tmp_path / "units.gpkg"
+    n = export_layer(sample_store, "admin_units", path)
+    frame, info = read_features(path, crs="EPSG:4490")
+    assert len(frame) == n == sample_store.count("admin_units")
+    assert pyogrio.read_info(path)["crs"] == "EPSG:4490"  # QGIS sees CGCS2000
+    original = {r["code"]: r["geometry"] for r in sample_store.select("admin_units")}
+    for code, geom in zip(frame["code"], frame.geometry, strict=True):
+        assert_geom_close(geom, original[code], tol_m=0.001)
+
+
+def test_gbk_shapefile_is_read_with_and_without_cpg(store: Store, tmp_path):
+    path = tmp_path / "gbk_plates.shp"
+    write_features(_plates().drop(columns=["building_name"]), path, encoding="GBK")
+    assert b"\xce\xfd" in path.with_suffix(".dbf").read_bytes()  # 锡 in GBK
+    frame, info = read_features(path, crs="EPSG:4490")
+    assert frame["street_nam"].iloc[0] == "锡林郭勒北路"
+    path.with_suffix(".cpg").unlink()  # many government files come without one
+    frame, info = read_features(path, crs="EPSG:4490")
+    assert info["encoding"] == "GB18030" and frame["street_nam"].iloc[0] == "锡林郭勒北路"
+    with pytest.raises(EncodingProblem) as err:
+        read_features(path, crs="EPSG:4490", encoding="UTF-8")
+    assert "gbk" in err.value.message.lower()
+
+
+def test_zipped_shapefile_imports(store: Store, tmp_path):
+    shp = tmp_path / "p.shp"
+    write_features(_plates(5), shp)
+    archive = tmp_path / "p.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in tmp_path.glob("p.*"):
+            if part != archive:
+                zf.write(part, part.name)
+    assert import_file(store, "door_plates", archive, crs="EPSG:4490", actor="t").imported == 5
+
+
+def test_gcj02_input_is_converted_on_the_way_in(store: Store, tmp_path):
+    path = tmp_path / "amap.geojson"
+    _write_geojson(path, [_point_feature(111.7569191, 40.8514533)])
+    import_file(store, "door_plates", path, crs="GCJ02", actor="t")
+    (rec,) = store.select("door_plates")
+    assert_geom_close(rec["geometry"], shapely.Point(111.75, 40.85), tol_m=0.05)
+
+
+def test_csv_with_chinese_coordinate_columns_in_gb18030(store: Store, tmp_path):
+    path = tmp_path / "plates.csv"
+    pd.DataFrame({"street_name": ["新华大街"], "number": [3], "经度": [111.7], "纬度": [40.84]}).to_csv(
+        path, index=False, encoding="gb18030")
+    with pytest.raises(EncodingProblem) as err:
+        import_file(store, "door_plates", path, crs="EPSG:4490", actor="t")
+    assert "gb18030" in err.value.message
+    assert import_file(store, "door_plates", path, crs="EPSG:4490", actor="t", encoding="gb18030").imported == 1
+
+
+BAD_INPUTS = {
+    "broken_json": ('{"type": "FeatureCollection", "features": [', InputError, "broken GeoJSON"),
+    "self_intersection": ([{"type": "Feature", "properties": {"code": "150102001099", "name": "坏区",
+                                                              "level": "community"},
+                            "geometry": {"type": "Polygon", "coordinates": [[[111.70, 40.80], [111.71, 40.81],
+                                                                             [111.71, 40.80], [111.70, 40.81],
+                                                                             [111.70, 40.80]]]}}],
+                          InvalidGeometry, "Self-intersection"),
+    "outside_china": ([_point_feature(-0.12, 51.5)], OutsideChina, "outside China"),
+    "swapped_axes": ([_point_feature(40.85, 111.7)], OutsideChina, "outside China"),
+    "wrong_type": ([{"type": "Feature", "properties": {"street_name": "x", "number": 1},
+                     "geometry": {"type": "LineString", "coordinates": [[111.7, 40.8], [111.8, 40.9]]}}],
+                   InvalidGeometry, "this layer takes Point"),
+    "missing_required": ([_point_feature(111.7, 40.85, number=None)], InputError, "no number"),
+    "bad_number": ([_point_feature(111.7, 40.85, number="十二")], InputError, "number must be int"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_is_refused_with_a_named_problem_and_nothing_stored(store: Store, tmp_path, case):
+    content, error, words = BAD_INPUTS[case]
+    layer = "admin_units" if case == "self_intersection" else "door_plates"
+    path = tmp_path / "bad.geojson"
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        # A good feature first: a bad one later must still leave nothing behind.
+        good = ([] if layer == "admin_units" else [_point_feature(111.7, 40.85, number=99)])
+        _write_geojson(path, good + content)
+    before = store.count(layer)
+    with pytest.raises(error) as err:
+        import_file(store, layer, path, crs="EPSG:4490", actor="t")
+    assert words in err.value.message
+    assert store.count(layer) == before
+    assert store.audit_rows(layer) == []
+
+
+def test_unknown_crs_is_refused(store: Store, tmp_path):
+    path = tmp_path / "x.geojson"
+    _write_geojson(path, [_point_feature(111.7, 40.85)])
+    with pytest.raises(UnknownCRS):
+        import_file(store, "door_plates", path, crs="EPSG:3857", actor="t")
+
+
+def test_declared_crs_contradicting_the_stated_one_is_refused(store: Store, tmp_path):
+    path = tmp_path / "metric.gpkg"
+    frame = _plates(3).to_crs("EPSG:4546")
+    frame.to_file(path, driver="GPKG")
+    with pytest.raises(InputError) as err:
+        import_file(store, "door_plates", path, crs="EPSG:4490", actor="t")
+    assert "EPSG:4546" in err.value.message
+    assert import_file(store, "door_plates", path, crs="EPSG:4546", actor="t").imported == 3
+
+
+def test_failure_half_way_through_a_large_import_leaves_nothing(store: Store, tmp_path):
+    # Two features share a plate id: the database refuses the second batch after the first was written.
+    frame = _plates(30)
+    frame["plate_uid"] = [f"A{i:07d}" for i in range(29)] + ["A0000000"]
+    path = tmp_path / "dupes.gpkg"
+    frame.to_file(path, driver="GPKG")
+    with pytest.raises(Conflict):
+        import_file(store, "door_plates", path, crs="EPSG:4490", actor="t", batch_size=10)
+    assert store.count("door_plates") == 0
+    assert store.audit_rows("door_plates") == []
+
+
+def test_text_outside_gb18030_is_refused(store: Store, tmp_path):
+    path = tmp_path / "x.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        _point_feature(111.7, 40.85, building_name="bad \udcff surrogate")]}), encoding="ascii")
+    with pytest.raises(EncodingProblem) as err:
+        import_file(store, "door_plates", path, crs="EPSG:4490", actor="t")
+    assert err.value.field == "building_name"
+    assert store.count("door_plates") == 0
+
+
+def test_mixed_geometry_layer_refuses_shapefile_export_with_advice(sample_store: Store, tmp_path):
+    with pytest.raises(InputError) as err:
+        export_layer(sample_store, "facilities", tmp_path / "f.shp")
+    assert "GeoPackage" in err.value.message

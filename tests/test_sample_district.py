@@ -1,0 +1,125 @@
+"""The sample district has the plan's counts, lies inside the real boundary and is deterministic."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import shapely
+
+from data.names import SUBDISTRICTS, TOWN
+from data.sample_district import load_boundaries, make_sample_district
+from geo import crs as C
+
+
+def _units(sample, level):
+    u = sample["admin_units"]
+    return u[u["level"] == level]
+
+
+def test_units_match_the_plan(sample):
+    assert list(_units(sample, "subdistrict")["name"]) == [n for n, _ in SUBDISTRICTS]
+    assert list(_units(sample, "town")["name"]) == [TOWN[0]]
+    assert len(_units(sample, "community")) == 62
+    assert len(_units(sample, "village")) == 24
+    codes = sample["admin_units"]["code"]
+    assert codes.is_unique and all(len(c) == 12 and c.isdigit() for c in codes)
+    communities = _units(sample, "community")
+    assert all(100 > int(c[-3:]) >= 1 for c in communities["code"])  # 001-199: residents' committees
+    assert all(399 >= int(c[-3:]) >= 200 for c in _units(sample, "village")["code"])  # 200-399: villages
+
+
+def test_households_residents_and_ageing(sample):
+    district = _units(sample, "district").iloc[0]
+    assert 275_000 <= district["households"] <= 285_000
+    assert 650_000 <= district["residents"] <= 750_000
+    assert abs(district["residents_60plus"] / district["residents"] - 0.19) < 0.005
+    plates = sample["door_plates"]
+    assert 30_000 <= len(plates) <= 40_000
+    assert plates["households"].sum() == district["households"]
+    assert (plates["households"] >= 1).all()
+
+
+def test_children_sum_to_parents(sample):
+    u = sample["admin_units"]
+    for _, parent in u[u["level"].isin(["subdistrict", "town", "district"])].iterrows():
+        kids = u[u["parent_code"] == parent["code"]]
+        assert kids["households"].sum() == parent["households"]
+
+
+def test_everything_lies_inside_the_real_district(sample):
+    bounds = load_boundaries()
+    district = bounds[bounds["adcode"] == "150102"].geometry.iloc[0].buffer(1e-6)
+    for name in ("door_plates", "facilities", "streets", "graves"):
+        geoms = sample[name].geometry.values
+        assert shapely.within(geoms, district).all(), name
+    assert sample["door_plates"].geometry.is_valid.all()
+
+
+def test_communities_tile_their_subdistricts(sample):
+    u = sample["admin_units"]
+    metric = dict(zip(u["code"], C.to_metric(u.geometry.values), strict=True))
+    for _, sub in _units(sample, "subdistrict").iterrows():
+        kids = u[u["parent_code"] == sub["code"]]["code"]
+        union = shapely.union_all([metric[k] for k in kids])
+        assert abs(union.area - metric[sub["code"]].area) / metric[sub["code"]].area < 1e-6
+
+
+def test_facilities_match_the_plan(sample):
+    f = sample["facilities"]
+    kinds = f["kind"].value_counts()
+    assert kinds["elder_care_station"] == 51
+    assert kinds["elder_care_institution"] == 4
+    assert f[f["kind"] == "elder_care_institution"]["beds"].sum() == 398
+    assert kinds["public_cemetery"] == 2
+    assert kinds["community_service_centre"] == 86
+    centres = f[f["kind"] == "community_service_centre"]
+    district = _units(sample, "district").iloc[0]
+    per100 = 100 * centres["floor_area_m2"].sum() / district["households"]
+    assert 19.5 < per100 < 20.5
+    u = sample["admin_units"].set_index("code")
+    local = 100 * centres["floor_area_m2"].to_numpy() / u.loc[centres["community_code"], "households"].to_numpy()
+    assert (local < 15).sum() >= 5  # some communities far below the 30 m² norm
+
+
+def test_named_lines_and_four_boundary_lines(sample):
+    lf = sample["linear_features"]
+    assert {"京包铁路", "京藏高速公路", "东河"} <= set(lf["name"])
+    lines = sample["boundary_lines"]
+    assert sorted(lines["right_adcode"]) == ["150103", "150105", "150125", "150921"]
+    assert (lines["length_m"] > 10_000).all()
+    streets = set(sample["streets"]["name"])
+    assert {"新华大街", "中山东路", "锡林郭勒北路", "兴安北路", "成吉思汗大街"} <= streets
+
+
+def test_markers_are_numbered_from_001_per_line(sample):
+    m = sample["boundary_markers"]
+    assert m["marker_no"].is_unique
+    assert (m["marker_no"].str.len() == 8).all()
+    for code, group in m.groupby("line_code"):
+        seqs = sorted(set(group["seq"]))
+        assert seqs == list(range(1, len(seqs) + 1)), code
+    for _, group in m.groupby(["line_code", "seq"]):
+        types = "".join(sorted(group["type_code"]))
+        assert types in ("Q", "AB", "CDE")
+
+
+def test_markers_lie_on_their_line(sample):
+    lines = sample["boundary_lines"].set_index("line_code")
+    m = sample["boundary_markers"]
+    for code, group in m.groupby("line_code"):
+        line = C.to_metric(lines.loc[code].geometry)
+        d = shapely.distance(C.to_metric(group.geometry.values), line)
+        assert d.max() < 6.0
+
+
+def test_same_seed_same_district_other_seed_other_district(sample):
+    def digest(d):
+        h = hashlib.sha256()
+        for name, frame in d.layers.items():
+            h.update(name.encode())
+            h.update(b"".join(shapely.to_wkb(np.asarray(frame.geometry.values, dtype=object))))
+        return h.hexdigest()
+
+    assert digest(make_sample_district()) == digest(sample)
+    assert digest(make_sample_district(seed=7)) != digest(sample)

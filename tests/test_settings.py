@@ -1,0 +1,48 @@
+"""Settings: layered, validated, and every one documented in the README."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from api.settings import Settings
+from geo.errors import InputError
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_environment_overrides_defaults():
+    s = Settings.from_env({"XINCHENG_SECRET_KEY": "k" * 40, "XINCHENG_MAX_PAGE_SIZE": "200",
+                           "XINCHENG_DEFAULT_PAGE_SIZE": "50"})
+    assert s.max_page_size == 200 and s.default_page_size == 50
+
+
+def test_arguments_override_environment():
+    s = Settings.from_env({"XINCHENG_SECRET_KEY": "k" * 40, "XINCHENG_DATABASE_URL": "sqlite:///a.db"},
+                          database_url="sqlite:///b.db")
+    assert s.database_url == "sqlite:///b.db"
+
+
+@pytest.mark.parametrize("secret", ["", "change-me", "short"])
+def test_production_refuses_placeholder_secrets(secret):
+    with pytest.raises(InputError) as err:
+        Settings.from_env({"XINCHENG_SECRET_KEY": secret})
+    assert err.value.field == "secret_key"
+
+
+def test_dev_mode_gets_a_dev_secret():
+    assert Settings.from_env({"XINCHENG_DEV_MODE": "1"}).secret_key
+
+
+def test_bad_numbers_name_the_setting():
+    with pytest.raises(InputError) as err:
+        Settings.from_env({"XINCHENG_SECRET_KEY": "k" * 40, "XINCHENG_MAX_PAGE_SIZE": "lots"})
+    assert err.value.field == "max_page_size"
+
+
+def test_every_setting_is_documented_in_the_readme():
+    text = README.read_text(encoding="utf-8")
+    missing = [f.name for f in fields(Settings) if f"XINCHENG_{f.name.upper()}" not in text]
+    assert missing == []

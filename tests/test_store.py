@@ -1,0 +1,147 @@
+"""The repository behaves the same on SQLite and PostGIS: versions, audit, index, no deletes."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import shapely
+import sqlalchemy as sa
+
+from geo.errors import InputError, NotFound, StaleVersion
+from geo.store import Store
+from geo.store.query import select_intersecting
+from tests.assertions import assert_geom_close
+
+
+def _facility(name: str, lon: float, lat: float) -> dict:
+    return {"kind": "elder_care_station", "name": name, "floor_area_m2": 200.0,
+            "geometry": shapely.Point(lon, lat)}
+
+
+def test_insert_and_get_round_trip(store: Store):
+    (fid,) = store.insert("facilities", [_facility("锡林社区居家养老服务站", 111.70, 40.85)], actor="t")
+    rec = store.get("facilities", fid)
+    assert rec["name"] == "锡林社区居家养老服务站"
+    assert rec["adcode"] == "150102" and rec["version"] == 1
+    assert_geom_close(rec["geometry"], shapely.Point(111.70, 40.85), tol_m=0.001)
+
+
+def test_text_with_mongolian_and_rare_characters_survives(store: Store):
+    name = "ᠬᠥᠬᠡᠬᠣᠲᠠ 㘵𠀀站"
+    (fid,) = store.insert("facilities", [_facility(name, 111.7, 40.85)], actor="t")
+    assert store.get("facilities", fid)["name"] == name
+
+
+def test_every_create_writes_an_audit_row_in_the_same_transaction(store: Store):
+    (fid,) = store.insert("facilities", [_facility("a", 111.7, 40.85)], actor="officer-li")
+    rows = store.audit_rows("facilities", fid)
+    assert [(r["action"], r["actor"]) for r in rows] == [("create", "officer-li")]
+    assert '"name": "a"' in rows[0]["after"]
+
+
+def test_update_bumps_version_and_audits_before_and_after(store: Store):
+    (fid,) = store.insert("facilities", [_facility("old", 111.7, 40.85)], actor="t")
+    rec = store.update("facilities", fid, {"name": "new"}, expected_version=1, actor="officer-wang")
+    assert rec["version"] == 2 and rec["name"] == "new"
+    audit = store.audit_rows("facilities", fid)[-1]
+    assert audit["action"] == "update" and '"old"' in audit["before"] and '"new"' in audit["after"]
+
+
+def test_stale_version_is_refused_and_changes_nothing(store: Store):
+    (fid,) = store.insert("facilities", [_facility("v1", 111.7, 40.85)], actor="t")
+    store.update("facilities", fid, {"name": "v2"}, expected_version=1, actor="a")
+    with pytest.raises(StaleVersion) as err:
+        store.update("facilities", fid, {"name": "lost?"}, expected_version=1, actor="b")
+    assert err.value.status == 409
+    assert store.get("facilities", fid)["name"] == "v2"
+    assert len(store.audit_rows("facilities", fid)) == 2
+
+
+def test_concurrent_updates_of_one_version_one_wins(store: Store):
+    (fid,) = store.insert("facilities", [_facility("base", 111.7, 40.85)], actor="t")
+    outcomes: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def edit(k: int) -> None:
+        barrier.wait()
+        try:
+            store.update("facilities", fid, {"name": f"edit-{k}"}, expected_version=1, actor=f"u{k}")
+            outcomes.append("ok")
+        except StaleVersion:
+            outcomes.append("409")
+
+    threads = [threading.Thread(target=edit, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["409"] * 5 + ["ok"]
+    assert store.get("facilities", fid)["version"] == 2
+
+
+def test_geometry_update_moves_the_index_entry(store: Store):
+    (fid,) = store.insert("facilities", [_facility("m", 111.70, 40.85)], actor="t")
+    store.update("facilities", fid, {"geometry": shapely.Point(111.90, 41.0)}, expected_version=1, actor="t")
+    assert store.count("facilities", bbox=(111.69, 40.84, 111.71, 40.86)) == 0
+    assert store.count("facilities", bbox=(111.89, 40.99, 111.91, 41.01)) == 1
+
+
+def test_bbox_query_uses_the_spatial_index(store: Store):
+    store.insert("facilities", [_facility(f"f{i}", 111.6 + i * 0.001, 40.85) for i in range(50)], actor="t")
+    table = store.table("facilities")
+    from geo.store.spatial_sql import bbox_clause
+
+    query = sa.select(table.c.id).where(bbox_clause(store.dialect, table, (111.6, 40.8, 111.62, 40.9)))
+    compiled = str(query.compile(store.engine, compile_kwargs={"literal_binds": True}))
+    with store.reading() as conn:
+        if store.dialect == "postgresql":
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            plan = " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + compiled))
+            assert "ix_facilities_geom" in plan
+        else:
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled))
+            assert "rtree_facilities" in plan and "VIRTUAL TABLE INDEX" in plan
+    assert store.count("facilities", bbox=(111.6, 40.8, 111.62, 40.9)) == 21
+
+
+def test_bbox_refinement_is_exact_for_lines(store: Store):
+    # A diagonal street whose envelope meets the box but whose line does not.
+    diagonal = shapely.LineString([(111.70, 40.80), (111.80, 40.90)])
+    store.insert("streets", [{"name": "斜街", "geometry": diagonal}], actor="t")
+    box = (111.70, 40.88, 111.72, 40.90)  # inside the envelope, away from the line
+    assert store.count("streets", bbox=box) == 1  # the index is only a filter
+    records, matched = select_intersecting(store, "streets", box, limit=10)
+    assert (records, matched) == ([], 0)
+
+
+def test_unknown_field_and_protected_fields_are_refused(store: Store):
+    with pytest.raises(InputError) as err:
+        store.insert("facilities", [{**_facility("x", 111.7, 40.85), "colour": "red"}], actor="t")
+    assert err.value.field == "colour"
+    (fid,) = store.insert("facilities", [_facility("x", 111.7, 40.85)], actor="t")
+    with pytest.raises(InputError):
+        store.update("facilities", fid, {"version": 9}, expected_version=1, actor="t")
+
+
+def test_missing_record_is_not_found(store: Store):
+    with pytest.raises(NotFound):
+        store.get("facilities", 999)
+
+
+def test_failed_transaction_leaves_nothing(store: Store):
+    with pytest.raises(RuntimeError), store.writing() as conn:
+        store.insert("facilities", [_facility("doomed", 111.7, 40.85)], actor="t", conn=conn)
+        raise RuntimeError("crash half-way")
+    assert store.count("facilities") == 0
+    assert store.audit_rows("facilities") == []
+
+
+def test_paging_is_stable_and_complete(store: Store):
+    store.insert("facilities", [_facility(f"p{i}", 111.7, 40.85) for i in range(25)], actor="t")
+    seen = []
+    for offset in range(0, 25, 10):
+        page, matched = select_intersecting(store, "facilities", None, limit=10, offset=offset)
+        seen += [r["name"] for r in page]
+        assert matched == 25
+    assert seen == [f"p{i}" for i in range(25)]

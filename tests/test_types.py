@@ -1,0 +1,37 @@
+"""Value objects parsed at the boundary refuse bad input by name."""
+
+from __future__ import annotations
+
+import pytest
+
+from geo.errors import InputError, OutsideChina, UnknownCRS
+from geo.types import Bbox, LonLat
+
+
+def test_lonlat_converts_gcj02_to_storage():
+    p = LonLat.parse("111.7569191,40.8514533", crs="gcj02")
+    assert (p.lon, p.lat) == pytest.approx((111.75, 40.85), abs=1e-7)
+
+
+@pytest.mark.parametrize("text", ["111.7", "111.7,40.8,3", "a,b", "nan,40", "inf,40"])
+def test_lonlat_refuses_malformed(text):
+    with pytest.raises(InputError) as err:
+        LonLat.parse(text)
+    assert err.value.field == "lonlat"
+
+
+def test_lonlat_refuses_swapped_axes_outside_china():
+    with pytest.raises(OutsideChina):
+        LonLat.parse("40.85,111.75")
+
+
+def test_lonlat_refuses_unknown_crs():
+    with pytest.raises(UnknownCRS):
+        LonLat.parse("111.7,40.8", crs="EPSG:3857")
+
+
+def test_bbox_parse_and_order():
+    b = Bbox.parse("111.6,40.8,111.7,40.9")
+    assert b.as_tuple() == (111.6, 40.8, 111.7, 40.9)
+    with pytest.raises(InputError):
+        Bbox.parse("111.7,40.8,111.6,40.9")
