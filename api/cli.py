@@ -208,6 +208,27 @@ def export_cmd(obj: Context, path: Path, layer: str, fmt: str | None, crs: str, 
     click.echo(f"wrote {count} features of {layer} to {path}")
 
 
+@main.command("map")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--basemap-url", default=None, help="Tile URL template, e.g. a 天地图 URL with your tk key.")
+@click.option("--attribution", default=None, help="Basemap attribution to show.")
+@click.option("--review-number", default=None, help="审图号 of the basemap, shown with the attribution.")
+@click.pass_obj
+def map_cmd(obj: Context, path: Path, basemap_url: str | None, attribution: str | None,
+            review_number: str | None) -> None:
+    """Write the district overview map as standalone HTML (works offline without a basemap)."""
+    from maps.district_map import district_map
+
+    names = ["admin_units", "streets", "linear_features", "facilities", "boundary_markers"]
+    with _domain_errors():
+        layers = {n: obj.store.read_frame(n) for n in names}
+        if layers["admin_units"].empty:
+            raise InputError("the database holds no district yet: run xincheng init", field="database")
+    district_map(layers, basemap_url=basemap_url, attribution=attribution,
+                 review_number=review_number).save(str(path))
+    click.echo(f"wrote {path}")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)

@@ -90,3 +90,14 @@ def test_export_then_import_through_the_cli(sample_db, tmp_path):
 def test_serve_refuses_a_placeholder_secret(tmp_path):
     r = run("serve", db=tmp_path / "x.db", env_extra={"XINCHENG_SECRET_KEY": "change-me"})
     assert r.returncode == 2 and "XINCHENG_SECRET_KEY" in r.stderr
+
+
+def test_map_command_writes_offline_html(sample_db, tmp_path):
+    db, _ = sample_db
+    out = tmp_path / "district.html"
+    r = run("map", str(out), db=db)
+    assert r.returncode == 0, r.stderr
+    html = out.read_text(encoding="utf-8")
+    from tests.test_maps import shows
+
+    assert shows("界线示意", html) and shows("锡林郭勒北路", html)

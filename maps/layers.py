@@ -1,0 +1,77 @@
+"""Folium layer builders: each takes a GeoDataFrame (EPSG:4490) and adds one toggleable layer.
+
+Maps work offline: no tiles unless a basemap URL is given (e.g. 天地图 with its key, attribution
+and review number). The bundled boundary is always labelled as not authoritative.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import folium
+import geopandas as gpd
+import numpy as np
+
+NOT_AUTHORITATIVE = "界线示意，非权威界线 · Boundary for illustration only, not authoritative"
+
+
+def _json_safe(frame: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
+    out = frame[[c for c in columns if c in frame.columns] + [frame.geometry.name]].copy()
+    for col in out.columns:
+        if col == out.geometry.name:
+            continue
+        out[col] = [v.isoformat() if isinstance(v, datetime | date) else
+                    (v.item() if isinstance(v, np.generic) else v) for v in out[col]]
+    return out.to_crs("EPSG:4326")
+
+
+def base_map(frame: gpd.GeoDataFrame, *, basemap_url: str | None = None, attribution: str | None = None,
+             review_number: str | None = None) -> folium.Map:
+    """Return an empty map fitted to ``frame``; offline unless ``basemap_url`` is given."""
+    minx, miny, maxx, maxy = frame.total_bounds
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11, tiles=None,
+                   control_scale=True)
+    if basemap_url:
+        label = attribution or "basemap"
+        if review_number:
+            label += f" 审图号：{review_number}"
+        folium.TileLayer(basemap_url, attr=label, name="底图 Basemap").add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def units_layer(units: gpd.GeoDataFrame, m: folium.Map, *, name: str = "行政区划 Units") -> folium.Map:
+    """Add administrative units with their names and households, labelled not authoritative."""
+    data = _json_safe(units, ["code", "name", "level", "households", "residents_60plus"])
+    folium.GeoJson(
+        data, name=name,
+        style_function=lambda f: {"color": "#1f4e79", "weight": 2 if f["properties"]["level"] in (
+            "district", "subdistrict", "town") else 0.7, "fillOpacity": 0.03},
+        tooltip=folium.GeoJsonTooltip(["name", "code", "households"], aliases=["名称", "代码", "户数"]),
+    ).add_to(m)
+    m.get_root().html.add_child(folium.Element(
+        f'<div class="not-authoritative" style="position:fixed;bottom:8px;left:8px;z-index:1000;'
+        f'background:#fff;padding:2px 6px;font-size:12px">{NOT_AUTHORITATIVE}</div>'))
+    return m
+
+
+def lines_layer(lines: gpd.GeoDataFrame, m: folium.Map, *, name: str, color: str = "#555",
+                fields: tuple[str, ...] = ("name",)) -> folium.Map:
+    """Add a line layer (streets, railways, rivers, boundary lines)."""
+    data = _json_safe(lines, list(fields))
+    folium.GeoJson(data, name=name, style_function=lambda _f: {"color": color, "weight": 1.5},
+                   tooltip=folium.GeoJsonTooltip(list(fields))).add_to(m)
+    return m
+
+
+def points_layer(points: gpd.GeoDataFrame, m: folium.Map, *, name: str, color: str = "#c0392b",
+                 fields: tuple[str, ...] = ("name",), radius: float = 4) -> folium.Map:
+    """Add a point layer as circle markers with a tooltip."""
+    data = _json_safe(points, list(fields))
+    group = folium.FeatureGroup(name=name)
+    for row in data.itertuples():
+        geom = row.geometry if row.geometry.geom_type == "Point" else row.geometry.centroid
+        tip = " · ".join(str(getattr(row, f)) for f in fields if getattr(row, f) is not None)
+        folium.CircleMarker([geom.y, geom.x], radius=radius, color=color, fill=True, tooltip=tip).add_to(group)
+    group.add_to(m)
+    return m
