@@ -1,0 +1,119 @@
+"""The walking network: street centrelines noded at shared vertices, and points attached to it.
+
+Joining rule: two streets meet only where they share a vertex (coordinates equal to 1 cm in
+EPSG:4546). Streets that cross without a shared vertex — a bridge, an underpass, an elevated
+road — are not joined. Streets marked not walkable are left out. Each segment between two
+consecutive vertices is one edge; of parallel edges between the same two nodes the shortest is
+kept (scipy's COO→CSR conversion would otherwise add their lengths together).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import shapely
+
+NODE_SNAP_M = 0.01
+
+
+@dataclass(frozen=True)
+class WalkNetwork:
+    """An undirected walking graph in metres (EPSG:4546)."""
+
+    node_xy: np.ndarray      # (n, 2)
+    edge_u: np.ndarray       # (m,) node index
+    edge_v: np.ndarray       # (m,)
+    edge_len_m: np.ndarray   # (m,)
+    edge_line: np.ndarray    # (m,) index of the input line the edge came from
+    graph: sp.csr_matrix     # (n, n) symmetric, edge lengths as weights
+
+    @property
+    def n_nodes(self) -> int:
+        """Return the number of nodes."""
+        return len(self.node_xy)
+
+    @property
+    def n_edges(self) -> int:
+        """Return the number of (undirected) edges."""
+        return len(self.edge_u)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """Where each point joins the network: edge, fraction along it, and the off-network leg."""
+
+    edge: np.ndarray        # (k,) edge index, -1 when the point is too far from any street
+    t: np.ndarray           # (k,) fraction from edge_u to edge_v
+    offset_m: np.ndarray    # (k,) straight-line leg from the point to the network (NaN if unattached)
+
+    @property
+    def attached(self) -> np.ndarray:
+        """Return a mask of the points that joined the network."""
+        return self.edge >= 0
+
+
+def build_walk_network(lines_m: np.ndarray, *, snap_m: float = NODE_SNAP_M) -> WalkNetwork:
+    """Build the graph from metric LineStrings (one per street part); see the module for the rule."""
+    lines = np.asarray(lines_m, dtype=object)
+    coords, line_idx = shapely.get_coordinates(lines, return_index=True)
+    if len(coords) < 2:
+        empty = np.zeros(0, dtype=np.int64)
+        return WalkNetwork(np.zeros((0, 2)), empty, empty, np.zeros(0), empty, sp.csr_matrix((0, 0)))
+    keys = np.round(coords / snap_m).astype(np.int64)
+    uniq, node_of = np.unique(keys, axis=0, return_inverse=True)
+    node_of = node_of.ravel()
+    node_xy = np.zeros((len(uniq), 2))
+    node_xy[node_of] = coords
+    same_line = line_idx[:-1] == line_idx[1:]
+    u = node_of[:-1][same_line]
+    v = node_of[1:][same_line]
+    length = np.hypot(*(coords[1:][same_line] - coords[:-1][same_line]).T)
+    src_line = line_idx[:-1][same_line]
+    keep = u != v
+    u, v, length, src_line = u[keep], v[keep], length[keep], src_line[keep]
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    order = np.lexsort((length, hi, lo))  # by pair, then shortest first
+    lo, hi, length, src_line = lo[order], hi[order], length[order], src_line[order]
+    first = np.ones(len(lo), dtype=bool)
+    first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
+    lo, hi, length, src_line = lo[first], hi[first], length[first], src_line[first]
+    n = len(uniq)
+    graph = sp.csr_matrix((np.concatenate([length, length]), (np.concatenate([lo, hi]), np.concatenate([hi, lo]))),
+                          shape=(n, n))
+    return WalkNetwork(node_xy, lo, hi, length, src_line, graph)
+
+
+def edge_lines(network: WalkNetwork) -> np.ndarray:
+    """Return each edge as a two-point LineString (metres)."""
+    pts = np.stack([network.node_xy[network.edge_u], network.node_xy[network.edge_v]], axis=1)
+    return shapely.linestrings(pts)
+
+
+def attach_points(network: WalkNetwork, points_xy: np.ndarray, *, max_attach_m: float,
+                  tree: shapely.STRtree | None = None) -> Attachment:
+    """Attach each point to the nearest point of the nearest edge within ``max_attach_m``.
+
+    The foot of the perpendicular is interpolated along the edge (never snapped to a node); a
+    point farther than ``max_attach_m`` from every edge stays unattached and is reported as such.
+    """
+    k = len(points_xy)
+    edge = np.full(k, -1, dtype=np.int64)
+    t = np.full(k, np.nan)
+    offset = np.full(k, np.nan)
+    if k == 0 or network.n_edges == 0:
+        return Attachment(edge, t, offset)
+    tree = tree or shapely.STRtree(edge_lines(network))
+    pts = shapely.points(points_xy)
+    hit_pt, hit_edge = tree.query_nearest(pts, max_distance=max_attach_m, all_matches=False)
+    a = network.node_xy[network.edge_u[hit_edge]]
+    b = network.node_xy[network.edge_v[hit_edge]]
+    p = points_xy[hit_pt]
+    ab = b - a
+    frac = np.clip(np.einsum("ij,ij->i", p - a, ab) / np.einsum("ij,ij->i", ab, ab), 0.0, 1.0)
+    foot = a + frac[:, None] * ab
+    edge[hit_pt] = hit_edge
+    t[hit_pt] = frac
+    offset[hit_pt] = np.hypot(*(p - foot).T)
+    return Attachment(edge, t, offset)
