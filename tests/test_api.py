@@ -174,3 +174,60 @@ def test_admin_creates_users_others_cannot(live_server):
     bad_role = {**body, "username": "x2", "role": "emperor"}
     _assert_error_shape(httpx.post(f"{live_server}/api/users", json=bad_role,
                                    headers=_token(live_server, "admin")), 400, "role")
+
+
+def test_planning_endpoints_need_a_planner(live_server):
+    _assert_error_shape(httpx.get(f"{live_server}/api/planning/coverage"), 401)
+    _assert_error_shape(httpx.get(f"{live_server}/api/planning/coverage",
+                                  headers=_token(live_server, "boundary_inspector")), 403, "role")
+
+
+def test_coverage_indicators_and_siting_over_http(live_server):
+    h = _token(live_server, "planner")
+    cov = httpx.get(f"{live_server}/api/planning/coverage", headers=h, params={"preset": "elderly"}, timeout=60).json()
+    assert cov["parameters"]["reach_m"] == pytest.approx(810)
+    district = next(u for u in cov["units"] if u["level"] == "district")
+    assert 0 < district["household_share"] < 1
+    beyond = httpx.get(f"{live_server}/api/planning/coverage/plates", headers=h,
+                       params={"status": "beyond", "limit": 5}).json()
+    assert beyond["numberReturned"] == 5 and all(p["status"] == "beyond" for p in beyond["plates"])
+    _assert_error_shape(httpx.get(f"{live_server}/api/planning/coverage/plates", headers=h,
+                                  params={"status": "maybe"}), 400, "status")
+    ind = httpx.get(f"{live_server}/api/planning/indicators", headers=h).json()
+    assert {i["number"] for i in ind["indicators"]} >= {"4", "11", "12", "13", "15"}
+    siting = httpx.post(f"{live_server}/api/planning/siting", headers=h, json={"k": 2}, timeout=60).json()
+    assert len(siting["sites"]["features"]) == 2 and siting["share_after"] > siting["share_before"]
+    bad = httpx.post(f"{live_server}/api/planning/siting", headers=h, json={"k": 2, "weight": "cats"})
+    _assert_error_shape(bad, 400, "weight")
+    floor = httpx.get(f"{live_server}/api/planning/floor-area", headers=h, params={"norm": "elder_care"}).json()
+    assert floor["norm"]["per100_m2"] == 20 and floor["shortfalls"]
+    _assert_error_shape(httpx.get(f"{live_server}/api/planning/floor-area", headers=h, params={"norm": "x"}),
+                        400, "norm")
+
+
+def test_cemetery_site_check_and_report(live_server):
+    h = _token(live_server, "planner")
+    ok = httpx.post(f"{live_server}/api/planning/cemetery-site-check", headers=h,
+                    json={"geometry": {"type": "Point", "coordinates": [111.90, 41.05]}}).json()
+    assert ok["allowed"] is True
+    urban = httpx.post(f"{live_server}/api/planning/cemetery-site-check", headers=h,
+                       json={"geometry": {"type": "Point", "coordinates": [111.68, 40.84]}}).json()
+    assert urban["allowed"] is False and urban["conflicts"]
+    report = httpx.get(f"{live_server}/api/planning/report", headers=h, params={"k": 1}, timeout=120)
+    assert report.status_code == 200 and "一刻钟" in report.text and "900 m" in report.text
+    xlsx = httpx.get(f"{live_server}/api/planning/report", headers=h, params={"format": "xlsx", "k": 0}, timeout=120)
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+def test_planning_cache_follows_edits(live_server):
+    h = _token(live_server, "planner")
+    before = httpx.get(f"{live_server}/api/planning/indicators", headers=h).json()
+    inst = httpx.get(f"{live_server}/api/layers/facilities/features", params={"limit": 500}).json()
+    home = next(f for f in inst["features"] if f["properties"]["kind"] == "elder_care_institution")
+    r = httpx.patch(f"{live_server}/api/layers/facilities/features/{home['id']}", headers=h,
+                    json={"version": home["properties"]["version"],
+                          "properties": {"nursing_beds": home["properties"]["beds"]}})
+    assert r.status_code == 200
+    after = httpx.get(f"{live_server}/api/planning/indicators", headers=h).json()
+    pick = lambda body: next(i["current"] for i in body["indicators"] if i["number"] == "11")
+    assert pick(after) > pick(before)

@@ -1,0 +1,172 @@
+"""Planning glue: load the layers from the store, run the pure computations, cache the result.
+
+The cache key is the walking parameters plus the newest audit-row id, so any edit or import
+(every change writes an audit row) makes the next request compute afresh.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+
+from geo import crs as C
+from geo._walk_network import WalkNetwork, attach_points
+from geo.cemeteries import BanZoneParams, ban_zones, graves_along_transport
+from geo.coverage import (ELDER_CARE_KINDS, WalkParams, coverage_by_unit, plate_access,
+                          plate_residents_60plus, walk_network_from_streets)
+from geo.errors import InputError
+from geo.floor_area import NORMS, floor_area_by_unit
+from geo.indicators import Indicator, compute_indicators
+from geo.layers import FACILITY_KINDS
+from geo.siting import SitingResult, greedy_siting, grid_candidates, node_attachment
+from geo.store import Store
+from geo.store import schema
+
+WEIGHTS = ("households", "residents_60plus")
+
+
+@dataclass
+class PlanningInputs:
+    """The layers planning needs, as GeoDataFrames in EPSG:4490."""
+
+    units: gpd.GeoDataFrame
+    streets: gpd.GeoDataFrame
+    plates: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    linear_features: gpd.GeoDataFrame
+    graves: gpd.GeoDataFrame
+
+    @classmethod
+    def load(cls, store: Store) -> PlanningInputs:
+        """Read the layers from the store (active plates and facilities only)."""
+        plates = store.read_frame("door_plates")
+        facilities = store.read_frame("facilities")
+        return cls(units=store.read_frame("admin_units"), streets=store.read_frame("streets"),
+                   plates=plates[plates["status"] == "active"].reset_index(drop=True),
+                   facilities=facilities[facilities["status"] == "active"].reset_index(drop=True),
+                   linear_features=store.read_frame("linear_features"), graves=store.read_frame("graves"))
+
+
+@dataclass
+class PlanningRun:
+    """Everything a planner sees for one set of walking parameters."""
+
+    params: WalkParams
+    kinds: tuple[str, ...]
+    inputs: PlanningInputs
+    network: WalkNetwork
+    access: pd.DataFrame
+    coverage: pd.DataFrame
+    floor: dict[str, pd.DataFrame]
+    zones: gpd.GeoDataFrame
+    graves_in_zones: gpd.GeoDataFrame
+    indicators: list[Indicator]
+    unattached_facilities: list[int] = field(default_factory=list)
+
+    @property
+    def care_facilities(self) -> gpd.GeoDataFrame:
+        """Return the facilities whose coverage is computed."""
+        f = self.inputs.facilities
+        return f[f["kind"].isin(self.kinds)].reset_index(drop=True)
+
+
+def parse_kinds(text: str | None) -> tuple[str, ...]:
+    """Return facility kinds from a comma list (default: elder-care stations and centres)."""
+    if not text:
+        return ELDER_CARE_KINDS
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    bad = [k for k in kinds if k not in FACILITY_KINDS]
+    if bad or not kinds:
+        raise InputError(f"kinds must be from {', '.join(FACILITY_KINDS)}; got {bad[0] if bad else text!r}",
+                         field="kinds")
+    return kinds
+
+
+def walk_params(preset: str = "default", minutes: float | None = None, speed_m_per_s: float | None = None,
+                max_attach_m: float | None = None) -> WalkParams:
+    """Return walking parameters from a preset with optional overrides."""
+    overrides = {k: v for k, v in {"minutes": minutes, "max_attach_m": max_attach_m}.items() if v is not None}
+    params = WalkParams.preset(preset, **overrides)
+    if speed_m_per_s is not None:
+        params = WalkParams(minutes=params.minutes, speed_m_per_s=speed_m_per_s, max_attach_m=params.max_attach_m)
+    return params
+
+
+def run_planning(inputs: PlanningInputs, params: WalkParams, kinds: tuple[str, ...] = ELDER_CARE_KINDS) -> PlanningRun:
+    """Compute coverage, floor area, ban zones and indicators from the loaded layers."""
+    if inputs.units.empty:
+        raise InputError("the database holds no district yet: run xincheng init", field="database")
+    network = walk_network_from_streets(inputs.streets)
+    care = inputs.facilities[inputs.facilities["kind"].isin(kinds)].reset_index(drop=True)
+    access = plate_access(network, inputs.plates, care, params)
+    coverage = coverage_by_unit(access, inputs.plates, inputs.units)
+    floor = {key: floor_area_by_unit(inputs.facilities, inputs.units, norm) for key, norm in NORMS.items()}
+    zones = ban_zones(inputs.linear_features, inputs.units, BanZoneParams())
+    graves = graves_along_transport(inputs.graves, zones)
+    indicators = compute_indicators(units=inputs.units, facilities=inputs.facilities,
+                                    community_floor=floor["community_service"], coverage=coverage,
+                                    graves_in_zones=graves, walk_text=params.describe())
+    xy = shapely.get_coordinates(C.to_metric(shapely.point_on_surface(np.asarray(care.geometry.values, dtype=object))))
+    att = attach_points(network, xy, max_attach_m=params.max_attach_m)
+    return PlanningRun(params, kinds, inputs, network, access, coverage, floor, zones, graves, indicators,
+                       unattached_facilities=[int(i) for i in care.loc[~att.attached, "id"]])
+
+
+def run_siting(run: PlanningRun, *, k: int | None, target_share: float | None, weight: str = "households",
+               candidates: gpd.GeoDataFrame | None = None, spacing_m: float = 250.0) -> tuple[SitingResult, gpd.GeoDataFrame]:
+    """Choose new station sites; return the result and the chosen sites as points (EPSG:4490)."""
+    if weight not in WEIGHTS:
+        raise InputError(f"weight must be one of {', '.join(WEIGHTS)}; got {weight!r}", field="weight")
+    net, p = run.network, run.params
+    plates_xy = shapely.get_coordinates(C.to_metric(np.asarray(run.inputs.plates.geometry.values, dtype=object)))
+    plate_att = attach_points(net, plates_xy, max_attach_m=p.max_attach_m)
+    care = run.care_facilities
+    care_xy = shapely.get_coordinates(C.to_metric(shapely.point_on_surface(np.asarray(care.geometry.values, dtype=object))))
+    existing = attach_points(net, care_xy, max_attach_m=p.max_attach_m)
+    if candidates is None:
+        nodes = grid_candidates(net, plates_xy, spacing_m=spacing_m)
+        cand_att = node_attachment(net, nodes)
+        cand_xy = net.node_xy[nodes]
+    else:
+        cand_xy = shapely.get_coordinates(C.to_metric(np.asarray(candidates.geometry.values, dtype=object)))
+        cand_att = attach_points(net, cand_xy, max_attach_m=p.max_attach_m)
+    w = (run.inputs.plates["households"].to_numpy(dtype=float) if weight == "households"
+         else plate_residents_60plus(run.inputs.plates, run.inputs.units))
+    result = greedy_siting(net, plate_att, w, existing, cand_att, reach_m=p.reach_m, k=k, target_share=target_share)
+    pts = C.from_metric(shapely.points(cand_xy[result.chosen["candidate"].to_numpy(dtype=int)])) \
+        if len(result.chosen) else []
+    sites = gpd.GeoDataFrame(result.chosen.copy(), geometry=gpd.GeoSeries(list(pts), crs="EPSG:4490"), crs="EPSG:4490")
+    return result, sites
+
+
+class PlanningCache:
+    """Keep the latest runs per parameter set until the data changes (a new audit row)."""
+
+    def __init__(self, max_entries: int = 4):
+        self._lock = threading.Lock()
+        self._runs: dict[tuple, PlanningRun] = {}
+        self._max = max_entries
+
+    @staticmethod
+    def data_version(store: Store) -> int:
+        """Return the newest audit-row id: it grows with every change."""
+        with store.reading() as conn:
+            return int(conn.execute(sa.select(sa.func.max(schema.audit_log.c.id))).scalar() or 0)
+
+    def get(self, store: Store, params: WalkParams, kinds: tuple[str, ...]) -> PlanningRun:
+        """Return a run for these parameters, computing it when the data or parameters are new."""
+        key = (params, kinds, self.data_version(store))
+        with self._lock:
+            if key in self._runs:
+                return self._runs[key]
+            run = run_planning(PlanningInputs.load(store), params, kinds)
+            if len(self._runs) >= self._max:
+                self._runs.pop(next(iter(self._runs)))
+            self._runs[key] = run
+            return run

@@ -1,0 +1,188 @@
+"""Planning endpoints: 15-minute coverage, floor area, siting, burial-ban zones, indicators, reports.
+
+For planners and admins (results include door plates and households).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import geopandas as gpd
+import pandas as pd
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from pydantic import BaseModel
+from starlette.background import BackgroundTask
+
+from api.deps import StoreDep, UserDep, require_role
+from api.planning import PlanningCache, PlanningRun, parse_kinds, run_siting, walk_params
+from geo import crs as C
+from geo.cemeteries import check_site
+from geo.coverage import STATUS, service_areas
+from geo.errors import InputError
+from geo.features import parse_geometry
+from geo.floor_area import get_norm, shortfalls
+from geo.layers import ADMIN, PLANNER
+from maps.report import report_html, write_report_xlsx
+
+router = APIRouter(prefix="/api/planning", tags=["planning 规划"])
+ROLES = frozenset({ADMIN, PLANNER})
+
+
+def _run(request: Request, store, user, preset: str, minutes: float | None, speed_m_per_s: float | None,
+         kinds: str | None) -> PlanningRun:
+    require_role(user, ROLES, what="planning results")
+    cache: PlanningCache = request.app.state.planning_cache
+    return cache.get(store, walk_params(preset, minutes, speed_m_per_s), parse_kinds(kinds))
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return json.loads(frame.to_json(orient="records", force_ascii=False))
+
+
+def _params(run: PlanningRun) -> dict[str, Any]:
+    p = run.params
+    return {"minutes": p.minutes, "speed_m_per_s": p.speed_m_per_s, "reach_m": p.reach_m,
+            "max_attach_m": p.max_attach_m, "kinds": list(run.kinds), "described": p.describe()}
+
+
+Preset = Annotated[str, Query(description="default (1.0 m/s) or elderly (0.9 m/s)")]
+Minutes = Annotated[float | None, Query(gt=0, le=120)]
+Speed = Annotated[float | None, Query(gt=0, le=3)]
+
+
+@router.get("/coverage", summary="一刻钟覆盖 15-minute coverage by unit")
+def get_coverage(request: Request, store: StoreDep, user: UserDep, preset: Preset = "default",
+                 minutes: Minutes = None, speed_m_per_s: Speed = None, kinds: str | None = None) -> dict[str, Any]:
+    """Return covered households and residents 60+ per community, sub-district and district."""
+    run = _run(request, store, user, preset, minutes, speed_m_per_s, kinds)
+    counts = run.access["status"].value_counts().reindex(list(STATUS), fill_value=0)
+    return {"parameters": _params(run), "plates_by_status": {k: int(v) for k, v in counts.items()},
+            "unattached_facilities": run.unattached_facilities, "units": _records(run.coverage)}
+
+
+@router.get("/coverage/plates", summary="门牌步行时间 Plates and their walking time")
+def get_coverage_plates(request: Request, store: StoreDep, user: UserDep, status: str | None = None,
+                        preset: Preset = "default", minutes: Minutes = None, speed_m_per_s: Speed = None,
+                        kinds: str | None = None, limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+                        offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+    """Return plates with distance, minutes and status (e.g. ``status=beyond`` for the uncovered)."""
+    run = _run(request, store, user, preset, minutes, speed_m_per_s, kinds)
+    if status is not None and status not in STATUS:
+        raise InputError(f"status must be one of {', '.join(STATUS)}; got {status!r}", field="status")
+    acc = run.access if status is None else run.access[run.access["status"] == status]
+    page = acc.iloc[offset:offset + limit]
+    plates = run.inputs.plates.iloc[page["plate_index"].to_numpy()]
+    rows = pd.DataFrame({"plate_uid": plates["plate_uid"].to_numpy(), "street_name": plates["street_name"].to_numpy(),
+                         "number": plates["number"].to_numpy(), "community_code": plates["community_code"].to_numpy(),
+                         "status": page["status"].to_numpy(), "distance_m": page["distance_m"].round(1).to_numpy(),
+                         "minutes": page["minutes"].round(2).to_numpy(), "facility": page["facility"].to_numpy()})
+    return {"parameters": _params(run), "numberMatched": len(acc), "numberReturned": len(rows),
+            "plates": _records(rows)}
+
+
+@router.get("/coverage/service-areas", summary="服务范围 Service areas (GeoJSON)")
+def get_service_areas(request: Request, store: StoreDep, user: UserDep, preset: Preset = "default",
+                      minutes: Minutes = None, speed_m_per_s: Speed = None, kinds: str | None = None) -> JSONResponse:
+    """Return one walking service-area polygon per facility."""
+    run = _run(request, store, user, preset, minutes, speed_m_per_s, kinds)
+    areas = service_areas(run.network, run.care_facilities, run.params)
+    return JSONResponse(json.loads(areas.to_json(drop_id=True)), media_type="application/geo+json")
+
+
+@router.get("/floor-area", summary="每百户面积 Floor area per 100 households")
+def get_floor_area(request: Request, store: StoreDep, user: UserDep,
+                   norm: Annotated[str, Query(description="community_service or elder_care")] = "community_service"
+                   ) -> dict[str, Any]:
+    """Return floor area per 100 households per unit against the norm, and the shortfalls."""
+    chosen = get_norm(norm)
+    run = _run(request, store, user, "default", None, None, None)
+    table = run.floor[chosen.key]
+    return {"norm": {"key": chosen.key, "title": chosen.title, "per100_m2": chosen.per100_m2,
+                     "min_total_m2": chosen.min_total_m2, "district_target_per100_m2": chosen.district_target_per100_m2},
+            "units": _records(table), "shortfalls": _records(shortfalls(table))}
+
+
+class SitingIn(BaseModel):
+    """What to optimise: k stations or a target share; households or residents 60+."""
+
+    k: int | None = None
+    target_share: float | None = None
+    weight: str = "households"
+    spacing_m: float = 250.0
+    candidates: dict[str, Any] | None = None
+    crs: str = C.STORAGE_CRS
+    preset: str = "default"
+    minutes: float | None = None
+    speed_m_per_s: float | None = None
+
+
+@router.post("/siting", summary="新站选址 Where to add stations")
+def post_siting(body: SitingIn, request: Request, store: StoreDep, user: UserDep) -> dict[str, Any]:
+    """Choose new station sites greedily with the existing ones fixed; show each one's gain."""
+    run = _run(request, store, user, body.preset, body.minutes, body.speed_m_per_s, None)
+    if not 50 <= body.spacing_m <= 5000:
+        raise InputError("spacing_m must be between 50 and 5000", field="spacing_m")
+    candidates = None
+    if body.candidates is not None:
+        feats = body.candidates.get("features") if isinstance(body.candidates, dict) else None
+        if not isinstance(feats, list) or not feats or len(feats) > 2000:
+            raise InputError("candidates must be a FeatureCollection of 1 to 2000 points", field="candidates")
+        geoms = [parse_geometry(f.get("geometry") if isinstance(f, dict) else None, crs=body.crs,
+                                allowed=("Point",), field="candidates") for f in feats]
+        candidates = gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms, crs="EPSG:4490"), crs="EPSG:4490")
+    result, sites = run_siting(run, k=body.k, target_share=body.target_share, weight=body.weight,
+                               candidates=candidates, spacing_m=body.spacing_m)
+    out = json.loads(sites.to_json(drop_id=True))
+    return {"parameters": _params(run), "weight": body.weight, "share_before": result.share_before,
+            "share_after": result.share_after, "candidates": result.candidates, "sites": out}
+
+
+@router.get("/ban-zones", summary="禁葬区 Burial-ban zones (assumed buffers)")
+def get_ban_zones(request: Request, store: StoreDep, user: UserDep) -> JSONResponse:
+    """Return the burial-ban zones (三沿七区) with their assumed buffers."""
+    run = _run(request, store, user, "default", None, None, None)
+    return JSONResponse(json.loads(run.zones.to_json(drop_id=True)), media_type="application/geo+json")
+
+
+class SiteIn(BaseModel):
+    """A proposed cemetery site."""
+
+    geometry: dict[str, Any]
+    crs: str = C.STORAGE_CRS
+
+
+@router.post("/cemetery-site-check", summary="公墓选址检查 Check a proposed cemetery site")
+def post_site_check(body: SiteIn, request: Request, store: StoreDep, user: UserDep) -> dict[str, Any]:
+    """Tell whether a proposed site lies outside every burial-ban zone, naming the zones it meets."""
+    run = _run(request, store, user, "default", None, None, None)
+    site = parse_geometry(body.geometry, crs=body.crs, allowed=("Point", "Polygon", "MultiPolygon"))
+    conflicts = check_site(site, run.zones)
+    return {"allowed": not conflicts, "conflicts": conflicts}
+
+
+@router.get("/indicators", summary="规划指标 Plan indicators")
+def get_indicators(request: Request, store: StoreDep, user: UserDep, preset: Preset = "default") -> dict[str, Any]:
+    """Return the plan's indicators the data can answer: 2020, 2025 target, current, met."""
+    run = _run(request, store, user, preset, None, None, None)
+    return {"parameters": _params(run), "indicators": [i.to_dict() for i in run.indicators]}
+
+
+@router.get("/report", summary="规划报告 Report (HTML or XLSX)")
+def get_report(request: Request, store: StoreDep, user: UserDep, format: str = "html", preset: Preset = "default",
+               k: Annotated[int, Query(ge=0, le=50)] = 5):
+    """Return the planning report with maps (HTML) or its tables (XLSX)."""
+    run = _run(request, store, user, preset, None, None, None)
+    siting, sites = run_siting(run, k=k, target_share=None) if k else (None, None)
+    if format == "html":
+        return HTMLResponse(report_html(run, sites=sites, siting=siting))
+    if format != "xlsx":
+        raise InputError(f"format must be one of html, xlsx; got {format!r}", field="format")
+    tmp = tempfile.TemporaryDirectory()
+    path = write_report_xlsx(run, Path(tmp.name) / "plan_report.xlsx", siting=siting)
+    return FileResponse(path, filename=path.name, background=BackgroundTask(tmp.cleanup),
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+

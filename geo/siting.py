@@ -1,0 +1,120 @@
+"""Where to put the next elder-care stations: greedy maximal coverage with existing stations fixed.
+
+Each step adds the candidate that newly covers the most weight (households or residents 60+)
+among plates not yet within the walking reach; ``k`` stations, or as few as reach a target share.
+Candidates are given sites, or network nodes on a grid over the residential plates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from geo._nearest import _augmented, nearest_source
+from geo._walk_network import Attachment, WalkNetwork
+from geo.errors import InputError
+
+
+@dataclass(frozen=True)
+class SitingResult:
+    """The chosen sites in order, with what each adds, and the shares before and after."""
+
+    chosen: pd.DataFrame
+    share_before: float
+    share_after: float
+    candidates: int
+
+
+def grid_candidates(network: WalkNetwork, plates_xy: np.ndarray, *, spacing_m: float = 250.0) -> np.ndarray:
+    """Return network nodes, one per grid cell of ``spacing_m`` (nearest its centre), in cells with plates."""
+    if network.n_nodes == 0 or len(plates_xy) == 0:
+        return np.zeros(0, dtype=np.int64)
+    cells = np.floor(network.node_xy / spacing_m).astype(np.int64)
+    centre = (cells + 0.5) * spacing_m
+    gap = np.hypot(*(network.node_xy - centre).T)
+    order = np.lexsort((gap, cells[:, 1], cells[:, 0]))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = np.any(cells[order][1:] != cells[order][:-1], axis=1)
+    nodes = order[first]
+    plate_cells = {tuple(c) for c in np.floor(plates_xy / spacing_m).astype(np.int64)}
+    near = np.array([tuple(c) in plate_cells for c in cells[nodes]], dtype=bool)
+    return nodes[near]
+
+
+def node_attachment(network: WalkNetwork, nodes: np.ndarray) -> Attachment:
+    """Attach network nodes as points: an incident edge at t=0 or 1 with no off-network leg."""
+    incident_u = np.full(network.n_nodes, -1, dtype=np.int64)
+    incident_v = np.full(network.n_nodes, -1, dtype=np.int64)
+    incident_u[network.edge_u] = np.arange(network.n_edges)
+    incident_v[network.edge_v] = np.arange(network.n_edges)
+    edge = np.where(incident_u[nodes] >= 0, incident_u[nodes], incident_v[nodes])
+    t = np.where(incident_u[nodes] >= 0, 0.0, 1.0)
+    return Attachment(edge=edge, t=t, offset_m=np.zeros(len(nodes)))
+
+
+def _coverage_matrix(network: WalkNetwork, cands: Attachment, plates: Attachment, reach_m: float) -> sp.csr_matrix:
+    """Return a boolean (candidates × plates) matrix: which plates each candidate reaches."""
+    idx = np.flatnonzero(cands.attached)
+    tgt = np.flatnonzero(plates.attached)
+    graph, virtual = _augmented(network, cands, idx)
+    rows, cols = [], []
+    e = plates.edge[tgt]
+    u, v = network.edge_u[e], network.edge_v[e]
+    along_u = plates.t[tgt] * network.edge_len_m[e] + plates.offset_m[tgt]
+    along_v = (1 - plates.t[tgt]) * network.edge_len_m[e] + plates.offset_m[tgt]
+    for start in range(0, len(idx), 64):
+        block = dijkstra(graph, directed=True, indices=virtual[start:start + 64], limit=reach_m)
+        d = np.minimum(block[:, u] + along_u, block[:, v] + along_v)
+        r, c = np.nonzero(d <= reach_m)
+        rows.append(idx[start + r])
+        cols.append(tgt[c])
+    rows_a = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    cols_a = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    return sp.csr_matrix((np.ones(len(rows_a), dtype=np.float64), (rows_a, cols_a)),
+                         shape=(len(cands.edge), len(plates.edge)))
+
+
+def greedy_siting(network: WalkNetwork, plates: Attachment, weights: np.ndarray, existing: Attachment,
+                  candidates: Attachment, *, reach_m: float, k: int | None = None,
+                  target_share: float | None = None) -> SitingResult:
+    """Choose up to ``k`` candidates, or the fewest reaching ``target_share``, greedily.
+
+    ``weights`` are per plate (households or residents 60+). Existing stations stay fixed: what
+    they already cover counts as covered before the first choice.
+    """
+    if (k is None) == (target_share is None):
+        raise InputError("give exactly one of k and target_share", field="k")
+    if k is not None and k < 1:
+        raise InputError("k must be at least 1", field="k")
+    if target_share is not None and not 0 < target_share <= 1:
+        raise InputError("target_share must be in (0, 1]", field="target_share")
+    w = np.asarray(weights, dtype=float)
+    total = w.sum()
+    if total <= 0:
+        raise InputError("the plates hold no households or residents to cover", field="weight")
+    dist, _ = nearest_source(network, existing, plates, limit_m=reach_m)
+    covered = dist <= reach_m
+    share_before = float(w[covered].sum() / total)
+    reach = _coverage_matrix(network, candidates, plates, reach_m)
+    chosen = []
+    limit = k if k is not None else len(candidates.edge)
+    while len(chosen) < limit:
+        share = w[covered].sum() / total
+        if target_share is not None and share >= target_share:
+            break
+        gains = reach @ (w * ~covered)
+        best = int(np.argmax(gains))
+        if gains[best] <= 0:
+            break
+        newly = reach[best].indices[~covered[reach[best].indices]]
+        covered[newly] = True
+        chosen.append({"order": len(chosen) + 1, "candidate": best, "gain": float(gains[best]),
+                       "gain_plates": len(newly), "share_after": float(w[covered].sum() / total)})
+    return SitingResult(chosen=pd.DataFrame(chosen, columns=["order", "candidate", "gain", "gain_plates",
+                                                             "share_after"]),
+                        share_before=share_before, share_after=float(w[covered].sum() / total),
+                        candidates=len(candidates.edge))

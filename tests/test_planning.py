@@ -1,0 +1,134 @@
+"""Floor area norms (FA-02/03), siting, burial-ban zones and the plan's indicators."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from api.planning import PlanningInputs, run_planning, run_siting, walk_params
+from geo import crs as C
+from geo._walk_network import attach_points, build_walk_network
+from geo.cemeteries import ban_zones, check_site
+from geo.coverage import WalkParams
+from geo.errors import InputError
+from geo.floor_area import NORMS, floor_area_by_unit, per_hundred_households, shortfalls
+from geo.siting import greedy_siting, node_attachment
+
+
+def _units(rows):
+    return pd.DataFrame(rows, columns=["code", "name", "level", "parent_code", "households", "residents_60plus"])
+
+
+UNITS = _units([
+    ("D", "区", "district", None, 1500, 300),
+    ("S", "街道", "subdistrict", "D", 1500, 300),
+    ("A", "甲社区", "community", "S", 1000, 200),
+    ("B", "乙社区", "community", "S", 500, 100),
+    ("E", "空社区", "community", "S", 0, 0),
+])
+
+
+def test_per_hundred_is_undefined_without_households():
+    out = per_hundred_households(np.array([300.0, 50.0]), np.array([1000, 0]))
+    assert out[0] == pytest.approx(30.0) and np.isnan(out[1])
+
+
+def test_community_premises_norm_reports_both_shortfalls():
+    facilities = pd.DataFrame({"kind": ["community_service_centre"] * 2, "community_code": ["A", "B"],
+                               "floor_area_m2": [320.0, 200.0]})
+    table = floor_area_by_unit(facilities, UNITS, NORMS["community_service"]).set_index("code")
+    assert table.loc["A", "per100_m2"] == pytest.approx(32.0) and table.loc["A", "meets_norm"] is True
+    # 乙: 200 m² for 500 households = 40 per 100, but under the 300 m² total: fails FA-03.
+    assert table.loc["B", "per100_m2"] == pytest.approx(40.0)
+    assert table.loc["B", "shortfall_per100_m2"] == 0 and table.loc["B", "shortfall_total_m2"] == pytest.approx(100)
+    assert table.loc["B", "meets_norm"] is False
+    assert np.isnan(table.loc["E", "per100_m2"]) and table.loc["E", "meets_norm"] is None
+    assert table.loc["D", "floor_area_m2"] == pytest.approx(520) and table.loc["D", "per100_m2"] == pytest.approx(520 / 15)
+    assert list(shortfalls(table.reset_index())["code"]) == ["B"]
+
+
+def test_elder_care_norm_counts_stations_and_centres():
+    facilities = pd.DataFrame({"kind": ["elder_care_station", "comprehensive_elder_care_centre", "elder_care_institution"],
+                               "community_code": ["A", "A", "A"], "floor_area_m2": [100.0, 50.0, 9999.0]})
+    table = floor_area_by_unit(facilities, UNITS, NORMS["elder_care"]).set_index("code")
+    assert table.loc["A", "per100_m2"] == pytest.approx(15.0)
+    assert table.loc["A", "shortfall_per100_m2"] == pytest.approx(50.0)
+
+
+def _line_network():
+    o = C.to_metric(shapely.Point(111.70, 40.85))
+    lines = np.array([shapely.LineString([(o.x + x, o.y), (o.x + x + 500, o.y)]) for x in range(0, 5000, 500)],
+                     dtype=object)
+    return build_walk_network(lines), o
+
+
+def test_greedy_siting_picks_the_biggest_gain_first_and_stops_at_target():
+    net, o = _line_network()
+    plates_xy = np.array([[o.x + 100, o.y + 5], [o.x + 4900, o.y + 5], [o.x + 4800, o.y + 5]])
+    plates = attach_points(net, plates_xy, max_attach_m=50)
+    existing = attach_points(net, np.array([[o.x + 0.0, o.y]]), max_attach_m=50)
+    nodes = np.arange(net.n_nodes)
+    cands = node_attachment(net, nodes)
+    res = greedy_siting(net, plates, np.array([10.0, 30.0, 20.0]), existing, cands, reach_m=900, k=3)
+    assert res.share_before == pytest.approx(10 / 60)
+    assert len(res.chosen) == 1 and res.share_after == pytest.approx(1.0)  # one site covers both far plates
+    assert res.chosen["gain"].iloc[0] == pytest.approx(50.0)
+    res2 = greedy_siting(net, plates, np.array([10.0, 30.0, 20.0]), existing, cands, reach_m=900, target_share=0.1)
+    assert len(res2.chosen) == 0  # already above the target
+    with pytest.raises(InputError):
+        greedy_siting(net, plates, np.ones(3), existing, cands, reach_m=900, k=2, target_share=0.5)
+
+
+def test_ban_zones_and_site_check(sample):
+    zones = ban_zones(sample["linear_features"], sample["admin_units"])
+    assert {"railway", "expressway", "river", "residential"} <= set(zones["kind"])
+    assert zones["assumed"].str.contains("assumed").all()
+    rail = sample["linear_features"].query("kind == 'railway'").geometry.iloc[0]
+    near = C.from_metric(C.to_metric(rail.interpolate(0.5, normalized=True)).buffer(50))
+    conflicts = check_site(near, zones)
+    assert any(c["kind"] == "railway" for c in conflicts)
+    town = sample["admin_units"].query("level == 'town'").geometry.iloc[0]
+    # In the mountains of 保合少镇, away from every line and the urban area, a site is allowed.
+    north = shapely.Point(111.90, 41.05)
+    assert town.contains(north) and check_site(north, zones) == []
+    urban = sample["admin_units"].query("level == 'subdistrict'").geometry.iloc[0].representative_point()
+    assert [c["kind"] for c in check_site(urban, zones)] == ["residential"]
+
+
+@pytest.fixture(scope="module")
+def sample_run(sample):
+    inputs = PlanningInputs(units=sample["admin_units"], streets=sample["streets"],
+                            plates=sample["door_plates"], facilities=sample["facilities"].assign(
+                                id=lambda d: np.arange(1, len(d) + 1)),
+                            linear_features=sample["linear_features"], graves=sample["graves"])
+    return run_planning(inputs, WalkParams())
+
+
+def test_indicators_from_the_sample(sample_run):
+    by_no = {i.number: i for i in sample_run.indicators}
+    assert set(by_no) >= {"4", "6", "7", "11", "12", "13", "15", "一刻钟"}
+    assert by_no["4"].current == pytest.approx(20.0, abs=0.5) and by_no["4"].met is False
+    assert by_no["11"].current == pytest.approx(100 * 179 / 398)
+    assert by_no["12"].current == pytest.approx(37.5)
+    assert "9" in by_no["13"].target_text and "100" in by_no["13"].target_text
+    assert len(by_no["12"].by_unit) == 8
+    assert 0 < by_no["一刻钟"].current < 100 and "900 m" in by_no["一刻钟"].note
+    d = by_no["4"].to_dict()
+    assert d["number"] == "4" and d["target_2025"] == 33
+
+
+def test_siting_on_the_sample_raises_coverage(sample_run):
+    result, sites = run_siting(sample_run, k=3, target_share=None)
+    assert len(sites) == 3 and result.share_after > result.share_before
+    assert (np.diff(result.chosen["share_after"]) > 0).all()
+    assert (np.diff(result.chosen["gain"]) <= 0).all()  # greedy gains do not grow
+    with pytest.raises(InputError):
+        run_siting(sample_run, k=3, target_share=None, weight="cats")
+
+
+def test_walk_params_from_api_values():
+    assert walk_params("elderly").reach_m == pytest.approx(810)
+    assert walk_params("default", minutes=10).reach_m == pytest.approx(600)
+    assert walk_params("default", speed_m_per_s=1.2).reach_m == pytest.approx(1080)
