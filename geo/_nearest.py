@@ -17,32 +17,41 @@ from geo._walk_network import Attachment, WalkNetwork
 
 
 def _augmented(network: WalkNetwork, sources: Attachment, src_idx: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Return the network's CSR graph with one virtual row per source appended, and their node ids."""
     n = network.n_nodes
     k = len(src_idx)
     e = sources.edge[src_idx]
     length = network.edge_len_m[e]
     off = sources.offset_m[src_idx]
     t = sources.t[src_idx]
-    virtual = n + np.arange(k)
-    rows = np.concatenate([virtual, virtual])
-    cols = np.concatenate([network.edge_u[e], network.edge_v[e]])
+    u, v = network.edge_u[e], network.edge_v[e]
     # A zero weight would vanish from a sparse matrix; the tiny floor keeps the edge (1e-9 m).
-    w = np.maximum(np.concatenate([off + t * length, off + (1 - t) * length]), 1e-9)
-    extra = _min_duplicates(rows, cols, w, n + k)
+    w_u = np.maximum(off + t * length, 1e-9)
+    w_v = np.maximum(off + (1 - t) * length, 1e-9)
+    loop = u == v  # cannot happen after noding, but keep one entry per (row, column)
+    cols = np.column_stack([u, v]).ravel()
+    data = np.column_stack([np.where(loop, np.minimum(w_u, w_v), w_u), w_v]).ravel()
+    per_row = np.where(loop, 1, 2)
+    keep = np.ones(2 * k, dtype=bool)
+    keep[1::2] = ~loop
     g = network.graph
-    indptr = np.concatenate([g.indptr, np.full(k, g.indptr[-1], dtype=g.indptr.dtype)])
-    base = sp.csr_matrix((g.data, g.indices, indptr), shape=(n + k, n + k))
-    # base has rows < n only and extra rows >= n only, so the sum adds no lengths together.
-    return (base + extra).tocsr(), virtual
+    indptr = np.concatenate([g.indptr, g.indptr[-1] + np.cumsum(per_row)]).astype(g.indptr.dtype)
+    graph = sp.csr_matrix((np.concatenate([g.data, data[keep]]), np.concatenate([g.indices, cols[keep]]), indptr),
+                          shape=(n + k, n + k))
+    return graph, n + np.arange(k)
 
 
-def _min_duplicates(rows: np.ndarray, cols: np.ndarray, w: np.ndarray, size: int) -> sp.csr_matrix:
-    """Return a sparse matrix keeping the smallest weight of repeated (row, col) pairs."""
-    order = np.lexsort((w, cols, rows))
-    rows, cols, w = rows[order], cols[order], w[order]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    return sp.csr_matrix((w[first], (rows[first], cols[first])), shape=(size, size))
+def node_distances(network: WalkNetwork, sources: Attachment, src_idx: np.ndarray, *,
+                   limit_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per network node, the distance to the nearest source and its index (-1 if none).
+
+    This is the shortest-path core: one scipy multi-source Dijkstra over the augmented graph.
+    """
+    graph, virtual = _augmented(network, sources, src_idx)
+    node_dist, _pred, node_src = dijkstra(graph, directed=True, indices=virtual, min_only=True,
+                                          limit=limit_m, return_predecessors=True)
+    node_src = np.where(np.isfinite(node_dist), node_src - network.n_nodes, -1)
+    return node_dist, node_src
 
 
 def nearest_source(network: WalkNetwork, sources: Attachment, targets: Attachment, *,
@@ -59,10 +68,7 @@ def nearest_source(network: WalkNetwork, sources: Attachment, targets: Attachmen
     src_idx = np.flatnonzero(sources.attached)
     if len(src_idx) == 0 or n_t == 0:
         return dist, which
-    graph, virtual = _augmented(network, sources, src_idx)
-    node_dist, _pred, node_src = dijkstra(graph, directed=True, indices=virtual, min_only=True,
-                                          limit=limit_m, return_predecessors=True)
-    node_src = np.where(np.isfinite(node_dist), node_src - network.n_nodes, -1)
+    node_dist, node_src = node_distances(network, sources, src_idx, limit_m=limit_m)
     tgt = np.flatnonzero(targets.attached)
     e = targets.edge[tgt]
     length = network.edge_len_m[e]
@@ -73,19 +79,24 @@ def nearest_source(network: WalkNetwork, sources: Attachment, targets: Attachmen
     best = np.where(via_u <= via_v, via_u, via_v)
     best_src = np.where(via_u <= via_v, node_src[u], node_src[v])
     best_src = np.where(np.isfinite(best), src_idx[np.maximum(best_src, 0)], -1)
-    # A source on the same edge can be reached directly along it.
+    # A source on the same edge can be reached directly along it (vectorised over all such pairs).
     src_edges = sources.edge[src_idx]
-    shared = np.isin(e, src_edges)
-    if shared.any():
-        order = np.argsort(src_edges, kind="stable")
-        sorted_edges = src_edges[order]
-        for j in np.flatnonzero(shared):
-            lo, hi = np.searchsorted(sorted_edges, e[j]), np.searchsorted(sorted_edges, e[j], side="right")
-            cand = src_idx[order[lo:hi]]
-            direct = sources.offset_m[cand] + np.abs(sources.t[cand] - t[j]) * length[j]
-            k = int(np.argmin(direct))
-            if direct[k] < best[j]:
-                best[j], best_src[j] = direct[k], cand[k]
+    order = np.argsort(src_edges, kind="stable")
+    sorted_edges = src_edges[order]
+    lo = np.searchsorted(sorted_edges, e)
+    hi = np.searchsorted(sorted_edges, e, side="right")
+    count = hi - lo
+    if count.any():
+        pair_tgt = np.repeat(np.arange(len(tgt)), count)
+        starts = np.repeat(lo - np.concatenate([[0], np.cumsum(count)[:-1]]), count)
+        pair_src = src_idx[order[np.arange(count.sum()) + starts]]
+        direct = sources.offset_m[pair_src] + np.abs(sources.t[pair_src] - t[pair_tgt]) * length[pair_tgt]
+        by = np.lexsort((direct, pair_tgt))
+        first = np.ones(len(by), dtype=bool)
+        first[1:] = pair_tgt[by][1:] != pair_tgt[by][:-1]
+        j, d_direct, s_direct = pair_tgt[by][first], direct[by][first], pair_src[by][first]
+        better = d_direct < best[j]
+        best[j[better]], best_src[j[better]] = d_direct[better], s_direct[better]
     total = targets.offset_m[tgt] + best
     dist[tgt] = total
     which[tgt] = np.where(np.isfinite(total), best_src, -1)

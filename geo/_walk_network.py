@@ -10,6 +10,7 @@ kept (scipy's COO→CSR conversion would otherwise add their lengths together).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -39,6 +40,11 @@ class WalkNetwork:
         """Return the number of (undirected) edges."""
         return len(self.edge_u)
 
+    @cached_property
+    def edge_tree(self) -> shapely.STRtree:
+        """Return the spatial index of the edges, built once per network."""
+        return shapely.STRtree(edge_lines(self))
+
 
 @dataclass(frozen=True)
 class Attachment:
@@ -62,7 +68,9 @@ def build_walk_network(lines_m: np.ndarray, *, snap_m: float = NODE_SNAP_M) -> W
         empty = np.zeros(0, dtype=np.int64)
         return WalkNetwork(np.zeros((0, 2)), empty, empty, np.zeros(0), empty, sp.csr_matrix((0, 0)))
     keys = np.round(coords / snap_m).astype(np.int64)
-    uniq, node_of = np.unique(keys, axis=0, return_inverse=True)
+    keys -= keys.min(axis=0)
+    span = int(keys[:, 1].max()) + 1
+    uniq, node_of = np.unique(keys[:, 0] * span + keys[:, 1], return_inverse=True)  # one 1-D key per vertex
     node_of = node_of.ravel()
     node_xy = np.zeros((len(uniq), 2))
     node_xy[node_of] = coords
@@ -91,29 +99,47 @@ def edge_lines(network: WalkNetwork) -> np.ndarray:
     return shapely.linestrings(pts)
 
 
-def attach_points(network: WalkNetwork, points_xy: np.ndarray, *, max_attach_m: float,
-                  tree: shapely.STRtree | None = None) -> Attachment:
+FIRST_PASS_M = 30.0
+
+
+def _nearest_within(network: WalkNetwork, pts: np.ndarray, point_idx: np.ndarray, radius_m: float):
+    """Return (point, edge, t, distance) of the nearest edge within ``radius_m`` for each point that has one."""
+    tree = network.edge_tree
+    pairs = tree.query(shapely.points(pts[point_idx]), predicate="dwithin", distance=radius_m)
+    if pairs.shape[1] == 0:
+        return (np.zeros(0, dtype=np.int64),) * 2 + (np.zeros(0),) * 2
+    which, edge = point_idx[pairs[0]], pairs[1]
+    a = network.node_xy[network.edge_u[edge]]
+    ab = network.node_xy[network.edge_v[edge]] - a
+    p = pts[which]
+    frac = np.clip(np.einsum("ij,ij->i", p - a, ab) / np.einsum("ij,ij->i", ab, ab), 0.0, 1.0)
+    dist = np.hypot(*(p - (a + frac[:, None] * ab)).T)
+    order = np.lexsort((edge, dist, which))  # per point: nearest first, ties by the lower edge index
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = which[order][1:] != which[order][:-1]
+    keep = order[first]
+    return which[keep], edge[keep], frac[keep], dist[keep]
+
+
+def attach_points(network: WalkNetwork, points_xy: np.ndarray, *, max_attach_m: float) -> Attachment:
     """Attach each point to the nearest point of the nearest edge within ``max_attach_m``.
 
     The foot of the perpendicular is interpolated along the edge (never snapped to a node); a
     point farther than ``max_attach_m`` from every edge stays unattached and is reported as such.
+    Exact: a first pass looks within a short radius, a second within ``max_attach_m`` for the rest.
     """
+    points_xy = np.asarray(points_xy, dtype=float).reshape(-1, 2)
     k = len(points_xy)
     edge = np.full(k, -1, dtype=np.int64)
     t = np.full(k, np.nan)
     offset = np.full(k, np.nan)
     if k == 0 or network.n_edges == 0:
         return Attachment(edge, t, offset)
-    tree = tree or shapely.STRtree(edge_lines(network))
-    pts = shapely.points(points_xy)
-    hit_pt, hit_edge = tree.query_nearest(pts, max_distance=max_attach_m, all_matches=False)
-    a = network.node_xy[network.edge_u[hit_edge]]
-    b = network.node_xy[network.edge_v[hit_edge]]
-    p = points_xy[hit_pt]
-    ab = b - a
-    frac = np.clip(np.einsum("ij,ij->i", p - a, ab) / np.einsum("ij,ij->i", ab, ab), 0.0, 1.0)
-    foot = a + frac[:, None] * ab
-    edge[hit_pt] = hit_edge
-    t[hit_pt] = frac
-    offset[hit_pt] = np.hypot(*(p - foot).T)
+    todo = np.arange(k)
+    for radius in (min(FIRST_PASS_M, max_attach_m), max_attach_m):
+        which, e, frac, dist = _nearest_within(network, points_xy, todo, radius)
+        edge[which], t[which], offset[which] = e, frac, dist
+        todo = todo[edge[todo] < 0]
+        if len(todo) == 0 or radius >= max_attach_m:
+            break
     return Attachment(edge, t, offset)

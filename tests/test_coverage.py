@@ -190,3 +190,20 @@ def test_service_areas_are_valid_and_contain_covered_plates(sample):
     covered = sample["door_plates"][acc["status"].to_numpy() == "covered"].iloc[::50]
     union = shapely.union_all(areas.geometry.values).buffer(1e-6)
     assert shapely.within(covered.geometry.values, union).mean() > 0.99
+
+
+@pytest.mark.scale
+def test_large_grid_matches_networkx():
+    """A 200,000-edge grid with 20,000 plates: the same distances as networkx (run with -m scale)."""
+    n = 317
+    xs = np.arange(n) * 60.0
+    lines = np.array([shapely.LineString(np.column_stack([xs, np.full(n, y)])) for y in xs]
+                     + [shapely.LineString(np.column_stack([np.full(n, x), xs])) for x in xs], dtype=object)
+    net = build_walk_network(lines)
+    assert net.n_edges > 190_000
+    rng = np.random.default_rng(2)
+    src = attach_points(net, rng.uniform(0, xs[-1], (30, 2)), max_attach_m=150)
+    tgt = attach_points(net, rng.uniform(0, xs[-1], (20_000, 2)), max_attach_m=150)
+    ours, _ = nearest_source(net, src, tgt, limit_m=np.inf)
+    ref = reference_distances(lines, net, src, tgt)
+    assert np.abs(ours - ref).max() < 0.01
