@@ -27,6 +27,7 @@ REACH_M = WalkParams().reach_m
 
 
 def _median(func, repeat: int) -> float:
+    func()  # warm-up: first-touch allocations and imports are not what is measured
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -181,7 +182,7 @@ def main() -> None:
     bench_district(args.repeat)
     bench_attach(args.repeat)
     if not args.skip_scale:
-        bench_scale(max(3, args.repeat // 2))
+        bench_scale(args.repeat)
 
 
 if __name__ == "__main__":

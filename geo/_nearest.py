@@ -16,10 +16,8 @@ from scipy.sparse.csgraph import dijkstra
 from geo._walk_network import Attachment, WalkNetwork
 
 
-def _augmented(network: WalkNetwork, sources: Attachment, src_idx: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Return the network's CSR graph with one virtual row per source appended, and their node ids."""
-    n = network.n_nodes
-    k = len(src_idx)
+def _virtual_entries(network: WalkNetwork, sources: Attachment, src_idx: np.ndarray):
+    """Return (columns, weights, entries per row) joining each source to both ends of its edge."""
     e = sources.edge[src_idx]
     length = network.edge_len_m[e]
     off = sources.offset_m[src_idx]
@@ -30,15 +28,20 @@ def _augmented(network: WalkNetwork, sources: Attachment, src_idx: np.ndarray) -
     w_v = np.maximum(off + (1 - t) * length, 1e-9)
     loop = u == v  # cannot happen after noding, but keep one entry per (row, column)
     cols = np.column_stack([u, v]).ravel()
-    data = np.column_stack([np.where(loop, np.minimum(w_u, w_v), w_u), w_v]).ravel()
-    per_row = np.where(loop, 1, 2)
-    keep = np.ones(2 * k, dtype=bool)
+    weights = np.column_stack([np.where(loop, np.minimum(w_u, w_v), w_u), w_v]).ravel()
+    keep = np.ones(2 * len(e), dtype=bool)
     keep[1::2] = ~loop
-    g = network.graph
+    return cols[keep].astype(network.graph.indices.dtype), weights[keep], np.where(loop, 1, 2)
+
+
+def _augmented(network: WalkNetwork, sources: Attachment, src_idx: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Return a new CSR graph with one virtual row per source appended, and their node ids."""
+    n, g = network.n_nodes, network.graph
+    cols, weights, per_row = _virtual_entries(network, sources, src_idx)
     indptr = np.concatenate([g.indptr, g.indptr[-1] + np.cumsum(per_row)]).astype(g.indptr.dtype)
-    graph = sp.csr_matrix((np.concatenate([g.data, data[keep]]), np.concatenate([g.indices, cols[keep]]), indptr),
-                          shape=(n + k, n + k))
-    return graph, n + np.arange(k)
+    graph = sp.csr_matrix((np.concatenate([g.data, weights]), np.concatenate([g.indices, cols]), indptr),
+                          shape=(n + len(per_row), n + len(per_row)))
+    return graph, n + np.arange(len(per_row))
 
 
 def node_distances(network: WalkNetwork, sources: Attachment, src_idx: np.ndarray, *,
@@ -47,9 +50,12 @@ def node_distances(network: WalkNetwork, sources: Attachment, src_idx: np.ndarra
 
     This is the shortest-path core: one scipy multi-source Dijkstra over the augmented graph.
     """
-    graph, virtual = _augmented(network, sources, src_idx)
-    node_dist, _pred, node_src = dijkstra(graph, directed=True, indices=virtual, min_only=True,
-                                          limit=limit_m, return_predecessors=True)
+    cols, weights, per_row = _virtual_entries(network, sources, src_idx)
+    rows = network.virtual_rows
+    with rows.lock:
+        graph = rows.graph(cols, weights, per_row)
+        node_dist, _pred, node_src = dijkstra(graph, directed=True, indices=network.n_nodes + np.arange(len(per_row)),
+                                              min_only=True, limit=limit_m, return_predecessors=True)
     node_src = np.where(np.isfinite(node_dist), node_src - network.n_nodes, -1)
     return node_dist, node_src
 

@@ -9,6 +9,7 @@ kept (scipy's COO→CSR conversion would otherwise add their lengths together).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -41,9 +42,49 @@ class WalkNetwork:
         return len(self.edge_u)
 
     @cached_property
+    def virtual_rows(self) -> VirtualRows:
+        """Return the reusable buffer for adding virtual source rows to the graph."""
+        return VirtualRows(self.graph)
+
+    @cached_property
     def edge_tree(self) -> shapely.STRtree:
         """Return the spatial index of the edges, built once per network."""
         return shapely.STRtree(edge_lines(self))
+
+
+class VirtualRows:
+    """The network's CSR arrays copied once, with spare room for virtual rows appended per search.
+
+    A search writes its virtual rows into the spare tail and views the arrays without copying the
+    millions of base entries again; callers hold ``lock`` while the returned matrix is in use.
+    """
+
+    def __init__(self, graph: sp.csr_matrix):
+        self.base = graph
+        self.lock = threading.Lock()
+        self.capacity = 0
+        self._grow(64)
+
+    def _grow(self, rows: int) -> None:
+        g, n, nnz = self.base, self.base.shape[0], self.base.nnz
+        self.capacity = rows
+        self.data = np.empty(nnz + 2 * rows)
+        self.data[:nnz] = g.data
+        self.indices = np.empty(nnz + 2 * rows, dtype=g.indices.dtype)
+        self.indices[:nnz] = g.indices
+        self.indptr = np.empty(n + rows + 1, dtype=g.indptr.dtype)
+        self.indptr[:n + 1] = g.indptr
+
+    def graph(self, cols: np.ndarray, weights: np.ndarray, per_row: np.ndarray) -> sp.csr_matrix:
+        """Return the graph with ``len(per_row)`` virtual rows appended (a view; hold ``lock``)."""
+        n, nnz, k, m = self.base.shape[0], self.base.nnz, len(per_row), len(cols)
+        if k > self.capacity:
+            self._grow(max(k, 2 * self.capacity))
+        self.data[nnz:nnz + m] = weights
+        self.indices[nnz:nnz + m] = cols
+        self.indptr[n + 1:n + k + 1] = nnz + np.cumsum(per_row)
+        return sp.csr_matrix((self.data[:nnz + m], self.indices[:nnz + m], self.indptr[:n + k + 1]),
+                             shape=(n + k, n + k), copy=False)
 
 
 @dataclass(frozen=True)
