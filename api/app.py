@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.planning import PlanningCache
-from api.routers import audit, auth, health, layers, planning, users
+from api.cache import DataCache
+from api.routers import audit, auth, health, layers, placenames, planning, users
 from api.settings import Settings
 from geo.store import Store
 
@@ -35,8 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.planning_cache = PlanningCache()
+    app.state.cache = DataCache()
     errors.install(app)
-    for module in (health, auth, users, layers, planning, audit):
+    for module in (health, auth, users, layers, placenames, planning, audit):
         app.include_router(module.router)
     return app

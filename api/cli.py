@@ -76,6 +76,7 @@ def init(obj: Context, sample: bool, seed: int | None) -> None:
     """Create or upgrade the database; load the sample district into an empty one."""
     from data.sample_district import DEFAULT_SEED, make_sample_district
     from geo.io.importer import prepare_records, write_records
+    from geo.placenames import link_streets
 
     with _domain_errors():
         store = Store.open(obj.settings.database_url)
@@ -98,6 +99,7 @@ def init(obj: Context, sample: bool, seed: int | None) -> None:
                 records, _ignored = prepare_records(frame, name, source_crs="EPSG:4490")
                 write_records(store, name, records, actor=CLI_ACTOR, note=f"sample district seed {district.seed}",
                               progress=bar.update, conn=conn)
+            link_streets(conn)
         for name, frame in district.layers.items():
             click.echo(f"  {name}: {len(frame)}")
 

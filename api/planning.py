@@ -6,14 +6,12 @@ The cache key is the walking parameters plus the newest audit-row id, so any edi
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-import sqlalchemy as sa
 
 from geo import crs as C
 from geo._walk_network import WalkNetwork, attach_points
@@ -25,8 +23,8 @@ from geo.floor_area import NORMS, floor_area_by_unit
 from geo.indicators import Indicator, compute_indicators
 from geo.layers import FACILITY_KINDS
 from geo.siting import SitingResult, greedy_siting, grid_candidates, node_attachment
+from api.cache import DataCache
 from geo.store import Store
-from geo.store import schema
 
 WEIGHTS = ("households", "residents_60plus")
 
@@ -145,28 +143,7 @@ def run_siting(run: PlanningRun, *, k: int | None, target_share: float | None, w
     return result, sites
 
 
-class PlanningCache:
-    """Keep the latest runs per parameter set until the data changes (a new audit row)."""
-
-    def __init__(self, max_entries: int = 4):
-        self._lock = threading.Lock()
-        self._runs: dict[tuple, PlanningRun] = {}
-        self._max = max_entries
-
-    @staticmethod
-    def data_version(store: Store) -> int:
-        """Return the newest audit-row id: it grows with every change."""
-        with store.reading() as conn:
-            return int(conn.execute(sa.select(sa.func.max(schema.audit_log.c.id))).scalar() or 0)
-
-    def get(self, store: Store, params: WalkParams, kinds: tuple[str, ...]) -> PlanningRun:
-        """Return a run for these parameters, computing it when the data or parameters are new."""
-        key = (params, kinds, self.data_version(store))
-        with self._lock:
-            if key in self._runs:
-                return self._runs[key]
-            run = run_planning(PlanningInputs.load(store), params, kinds)
-            if len(self._runs) >= self._max:
-                self._runs.pop(next(iter(self._runs)))
-            self._runs[key] = run
-            return run
+def cached_run(cache: DataCache, store: Store, params: WalkParams, kinds: tuple[str, ...]) -> PlanningRun:
+    """Return the planning run for these parameters, computed once per data version."""
+    return cache.get(store, ("planning", params, kinds),
+                     lambda: run_planning(PlanningInputs.load(store), params, kinds))

@@ -77,3 +77,18 @@ NEIGHBOURS = {
     "150125": ("武川县", "W"),
     "150921": ("卓资县", "Z"),
 }
+
+# Naming stories of the main roads (for the gazetteer and the door-plate page). Hohhot names many
+# roads after the region's leagues and cities; the texts are written for the sample, not taken
+# from the bureau's register.
+STREET_STORIES: dict[str, tuple[str, str | None]] = {
+    "锡林郭勒北路": ("以锡林郭勒盟命名。Named after Xilin Gol League.", "mn"),
+    "海拉尔东路": ("以海拉尔命名。Named after Hailar.", "mn"),
+    "呼伦贝尔北路": ("以呼伦贝尔命名。Named after Hulunbuir.", "mn"),
+    "兴安北路": ("以兴安盟命名。Named after Hinggan League.", None),
+    "成吉思汗大街": ("以成吉思汗命名的纪念性街名。A commemorative name after Genghis Khan.", "mn"),
+    "新华大街": ("取“新中国”之意。“New China”.", None),
+    "中山东路": ("以孙中山先生的号命名。After Sun Yat-sen (Zhongshan).", None),
+}
+DISTRICT_STORY = ("因清代所筑绥远城俗称“新城”（相对归化城“旧城”）而得名。Named after Suiyuan, the Qing-era "
+                  "walled town called the “new city” beside the old Guihua town.")

@@ -31,6 +31,7 @@ from geo.errors import InputError
 GENERICS: tuple[str, ...] = tuple(sorted({
     "大街", "大道", "路", "街", "巷", "胡同", "道", "弄", "里", "条", "马路", "环路", "快速路",
     "社区", "小区", "花园", "家园", "苑", "城", "广场", "公园", "大厦", "中心", "体育馆", "馆", "站", "院",
+    "公墓", "公寓", "养老院", "敬老院",
     "桥", "立交桥", "隧道", "高地", "山", "河", "沟", "湖", "江", "渠", "水库",
     "市", "区", "县", "旗", "镇", "乡", "苏木", "街道", "省", "自治区", "盟",
     "村", "庄", "屯", "店", "堡", "营", "寨", "窑", "嘎查",
@@ -42,7 +43,7 @@ MAX_JOINED_MODIFIERS = 2
 # District readings of characters whose common reading is wrong in place names (RM-08).
 DISTRICT_PHRASES: dict[str, str] = {
     "锡林郭勒": "xī lín guō lè",
-    "郭勒": "guō lè",
+    "勒": "lè",  # in place names 勒 is lè (锡林郭勒, 敕勒川), not lēi
     "朝阳": "cháo yáng",
     "十里堡": "shí lǐ pù",
     "大黄堡": "dà huáng bǎo",

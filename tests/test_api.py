@@ -231,3 +231,49 @@ def test_planning_cache_follows_edits(live_server):
     after = httpx.get(f"{live_server}/api/planning/indicators", headers=h).json()
     pick = lambda body: next(i["current"] for i in body["indicators"] if i["number"] == "11")
     assert pick(after) > pick(before)
+
+
+def test_public_search_and_lookup(live_server):
+    hits = httpx.get(f"{live_server}/api/placenames/search", params={"q": "xlglbl"}).json()
+    assert hits[0]["standard_name"] == "锡林郭勒北路" and hits[0]["how"] == "initials_exact"
+    name = httpx.get(f"{live_server}/api/placenames/{hits[0]['id']}").json()
+    assert name["properties"]["pinyin_toned"] == "Xīlínguōlè Běilù" and "events" not in name
+    here = httpx.get(f"{live_server}/api/placenames/at", params={"lonlat": "111.70,40.84"}).json()
+    assert any(h["feature_class"] == "community" and h["contains"] for h in here)
+    sug = httpx.get(f"{live_server}/api/placenames/romanize", params={"name": "锡林北路"}).json()
+    assert sug["sign_text"] == "XILIN BEILU"
+    _assert_error_shape(httpx.get(f"{live_server}/api/placenames/search", params={"q": ""}), 422, "q")
+
+
+def test_officer_proposes_and_two_officers_race_over_http(live_server):
+    h = _token(live_server, "placename_officer")
+    body = {"properties": {"standard_name": "敕勒川路", "feature_class": "street", "meaning": "取敕勒川之意",
+                           "admin_code": "150102003000", "name_mong_pending": True},
+            "geometry": {"type": "LineString", "coordinates": [[111.70, 40.86], [111.71, 40.86]]},
+            "justification": "蒙古文名称待译"}
+    _assert_error_shape(httpx.post(f"{live_server}/api/placenames", json=body,
+                                   headers=_token(live_server, "planner")), 403, "role")
+    r = httpx.post(f"{live_server}/api/placenames", json=body, headers=h)
+    assert r.status_code == 201, r.text
+    created = r.json()
+    assert created["properties"]["pinyin_toned"] == "Chìlèchuān Lù"
+    bad = {**body, "properties": {**body["properties"], "standard_name": "敕勒川小区"}}
+    refused = _assert_error_shape(httpx.post(f"{live_server}/api/placenames", json=bad, headers=h), 400, "generic")
+    assert "PN-02" in refused["message"] and refused["details"]
+    url = f"{live_server}/api/placenames/{created['id']}"
+    v = created["properties"]["version"]
+    a = httpx.patch(url, headers=h, json={"version": v, "properties": {"meaning": "甲"}})
+    b = httpx.patch(url, headers=h, json={"version": v, "properties": {"meaning": "乙"}})
+    assert a.status_code == 200, a.text
+    _assert_error_shape(b, 409, "version")
+    officer = httpx.get(url, headers=h).json()
+    assert officer["properties"]["meaning"] == "甲" and officer["events"]
+    audit = httpx.get(f"{live_server}/api/audit", headers=_token(live_server, "admin"),
+                      params={"table": "place_names", "record_id": created["id"]}).json()
+    assert [row["action"] for row in audit][-2:] == ["update", "refused_stale_version"]
+    # The public cannot see a name that is only proposed, nor find it.
+    _assert_error_shape(httpx.get(url), 404, "id")
+    assert all(x["id"] != created["id"] for x in httpx.get(f"{live_server}/api/placenames/search",
+                                                            params={"q": "敕勒川路"}).json())
+    step = httpx.post(f"{url}/transition", headers=h, json={"to": "approved", "version": v + 1})
+    _assert_error_shape(step, 409, "to")

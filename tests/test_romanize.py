@@ -89,3 +89,7 @@ def test_search_keys():
     assert initials("锡林北路") == "xlbl"
     assert toneless_key("锡林郭勒北路") == "xilinguolebeilu"
     assert toneless_key("西林北路") == toneless_key("锡林北路")  # a homophone
+
+
+def test_le_is_read_le_in_place_names():
+    assert romanize("敕勒川路").pinyin_toned == "Chìlèchuān Lù"

@@ -55,7 +55,8 @@ def test_stale_version_is_refused_and_changes_nothing(store: Store):
         store.update("facilities", fid, {"name": "lost?"}, expected_version=1, actor="b")
     assert err.value.status == 409
     assert store.get("facilities", fid)["name"] == "v2"
-    assert len(store.audit_rows("facilities", fid)) == 2
+    actions = [(r["action"], r["actor"]) for r in store.audit_rows("facilities", fid)]
+    assert actions == [("create", "t"), ("update", "a"), ("refused_stale_version", "b")]
 
 
 def test_concurrent_updates_of_one_version_one_wins(store: Store):

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from api.deps import StoreDep, UserDep, require_role
-from api.planning import PlanningCache, PlanningRun, parse_kinds, run_siting, walk_params
+from api.planning import PlanningRun, cached_run, parse_kinds, run_siting, walk_params
 from geo import crs as C
 from geo.cemeteries import check_site
 from geo.coverage import STATUS, service_areas
@@ -35,8 +35,7 @@ ROLES = frozenset({ADMIN, PLANNER})
 def _run(request: Request, store, user, preset: str, minutes: float | None, speed_m_per_s: float | None,
          kinds: str | None) -> PlanningRun:
     require_role(user, ROLES, what="planning results")
-    cache: PlanningCache = request.app.state.planning_cache
-    return cache.get(store, walk_params(preset, minutes, speed_m_per_s), parse_kinds(kinds))
+    return cached_run(request.app.state.cache, store, walk_params(preset, minutes, speed_m_per_s), parse_kinds(kinds))
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

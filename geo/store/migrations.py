@@ -6,6 +6,7 @@ failed migration leaves the database at the previous version.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +38,30 @@ def _create_tables(names: list[str]) -> Callable[[sa.Connection, str], None]:
     return apply
 
 
+def _add_columns(table: str, columns) -> Callable[[sa.Connection, str], None]:
+    """Add columns to an existing table, skipping those a fresh create already made."""
+
+    def apply(conn: sa.Connection, dialect: str) -> None:
+        with warnings.catch_warnings():  # reflection does not know PostGIS's geometry type; names suffice
+            warnings.simplefilter("ignore", sa.exc.SAWarning)
+            have = {c["name"] for c in sa.inspect(conn).get_columns(table)}
+        for column in columns:
+            if column.name in have:
+                continue
+            ddl = sa.schema.CreateColumn(column).compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {ddl}")
+
+    return apply
+
+
+def _steps(*steps: Callable[[sa.Connection, str], None]) -> Callable[[sa.Connection, str], None]:
+    def apply(conn: sa.Connection, dialect: str) -> None:
+        for step in steps:
+            step(conn, dialect)
+
+    return apply
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core records: units, names, streets, boundaries, facilities, plates, users, audit",
               _create_tables(["admin_units", "place_names", "streets", "boundary_lines",
@@ -45,6 +70,9 @@ MIGRATIONS: tuple[Migration, ...] = (
                               "audit_log"])),
     Migration(2, "problem reports from the public; login tokens",
               _create_tables(["problem_reports", "api_tokens"])),
+    Migration(3, "gazetteer lifecycle: place-name events, former names, plate reprint queue",
+              _steps(_add_columns("place_names", schema.PLACE_NAME_COLUMNS_V3),
+                     _create_tables(["place_name_events", "former_names", "plate_reprints"]))),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -185,3 +185,33 @@ api_tokens = _table(
     sa.Column("user_id", sa.Integer, nullable=False),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# Added by migration 3: the gazetteer's lifecycle, former names, and the plate reprint queue.
+PLACE_NAME_COLUMNS_V3 = (
+    sa.Column("feature_class", S(24)), sa.Column("romanization_basis", T), sa.Column("override_reason", T),
+    sa.Column("name_mong_pending", sa.Boolean, server_default=sa.false()), sa.Column("filed_date", sa.Date),
+    sa.Column("announce_date", sa.Date), sa.Column("justification", T), sa.Column("search_key", T),
+)
+for _column in PLACE_NAME_COLUMNS_V3:
+    place_names.append_column(_column)
+
+place_name_events = _table(
+    "place_name_events",
+    sa.Column("place_name_id", sa.Integer, nullable=False, index=True),
+    sa.Column("from_status", S(16)), sa.Column("to_status", S(16), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False), sa.Column("actor", T, nullable=False),
+    sa.Column("comment", T), sa.Column("document_ref", T), sa.Column("warnings", T),
+)
+
+former_names = _table(
+    "former_names",
+    sa.Column("place_name_id", sa.Integer, nullable=False, index=True),
+    sa.Column("name", T, nullable=False), sa.Column("romanization", T),
+    sa.Column("valid_from", sa.Date), sa.Column("valid_to", sa.Date), sa.Column("reason", T),
+)
+
+plate_reprints = _table(
+    "plate_reprints",
+    sa.Column("plate_uid", S(16), nullable=False, index=True), sa.Column("reason", T, nullable=False),
+    sa.Column("status", S(16), server_default="queued"),
+)

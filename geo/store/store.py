@@ -252,37 +252,57 @@ class Store:
         actor: str,
         note: str | None = None,
         action: str = "update",
+        conn: sa.Connection | None = None,
     ) -> dict[str, Any]:
-        """Apply ``changes`` if the record is still at ``expected_version``; return the new record."""
+        """Apply ``changes`` if the record is still at ``expected_version``; return the new record.
+
+        With ``conn`` the update joins the caller's transaction (several records, one commit).
+        """
+        if conn is None:
+            try:
+                with self.writing() as c:
+                    return self.update(table_name, record_id, changes, expected_version=expected_version,
+                                       actor=actor, note=note, action=action, conn=c)
+            except StaleVersion:
+                self.record_refused(table_name, record_id, changes, expected_version=expected_version, actor=actor)
+                raise
         table = self.table(table_name)
         bad = sorted(set(changes) & _PROTECTED)
         if bad:
             raise InputError(f"field {bad[0]!r} cannot be changed", field=bad[0])
+        before = self.get(table_name, record_id, conn=conn)
+        if before["version"] != expected_version:
+            raise StaleVersion(
+                f"{table_name} {record_id} is at version {before['version']}, not "
+                f"{expected_version}: reload it and apply your change again", field="version")
+        now = datetime.now(UTC)
+        values = self._prepare(table, [changes], now)[0]
+        values.pop("created_at", None)
+        values.pop("adcode", None)
+        if "geometry" not in changes and "geom" in values:
+            values.pop("geom")
+        values["version"] = expected_version + 1
+        result = conn.execute(
+            table.update()
+            .where(table.c.id == record_id, table.c.version == expected_version)
+            .values(**values))
+        if result.rowcount != 1:
+            raise StaleVersion(f"{table_name} {record_id} was changed meanwhile; reload it",
+                               field="version")
+        after = self.get(table_name, record_id, conn=conn)
+        conn.execute(schema.audit_log.insert().values(
+            adcode=before["adcode"], table_name=table_name, record_id=record_id, action=action,
+            actor=actor, at=now, before=to_json(before), after=to_json(after), note=note))
+        return after
+
+    def record_refused(self, table_name: str, record_id: int, changes: Mapping[str, Any], *,
+                       expected_version: int, actor: str) -> None:
+        """Log a refused (stale) edit in its own transaction, so the audit trail shows every attempt."""
         with self.writing() as conn:
-            before = self.get(table_name, record_id, conn=conn)
-            if before["version"] != expected_version:
-                raise StaleVersion(
-                    f"{table_name} {record_id} is at version {before['version']}, not "
-                    f"{expected_version}: reload it and apply your change again", field="version")
-            now = datetime.now(UTC)
-            values = self._prepare(table, [changes], now)[0]
-            values.pop("created_at", None)
-            values.pop("adcode", None)
-            if "geometry" not in changes and "geom" in values:
-                values.pop("geom")
-            values["version"] = expected_version + 1
-            result = conn.execute(
-                table.update()
-                .where(table.c.id == record_id, table.c.version == expected_version)
-                .values(**values))
-            if result.rowcount != 1:
-                raise StaleVersion(f"{table_name} {record_id} was changed meanwhile; reload it",
-                                   field="version")
-            after = self.get(table_name, record_id, conn=conn)
             conn.execute(schema.audit_log.insert().values(
-                adcode=before["adcode"], table_name=table_name, record_id=record_id, action=action,
-                actor=actor, at=now, before=to_json(before), after=to_json(after), note=note))
-            return after
+                adcode=self.adcode, table_name=table_name, record_id=record_id, action="refused_stale_version",
+                actor=actor, at=datetime.now(UTC), before=None, after=to_json(dict(changes)),
+                note=f"based on version {expected_version}; nothing was changed"))
 
     def _filtered(self, table: sa.Table, bbox, where: Mapping[str, Any] | None):
         clauses = []

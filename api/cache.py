@@ -1,0 +1,44 @@
+"""A cache of derived data (planning runs, search indexes) that lives until the data changes.
+
+Every change writes an audit row, so the newest audit-row id is a version of all the data: it is
+part of every key, and an edit or import makes the next request build afresh.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
+import sqlalchemy as sa
+
+from geo.store import Store, schema
+
+T = TypeVar("T")
+
+
+def data_version(store: Store) -> int:
+    """Return the newest audit-row id: it grows with every change."""
+    with store.reading() as conn:
+        return int(conn.execute(sa.select(sa.func.max(schema.audit_log.c.id))).scalar() or 0)
+
+
+class DataCache:
+    """Keep a few derived values per key until the data version moves on."""
+
+    def __init__(self, max_entries: int = 8):
+        self._lock = threading.Lock()
+        self._values: dict[tuple, object] = {}
+        self._max = max_entries
+
+    def get(self, store: Store, key: Hashable, build: Callable[[], T]) -> T:
+        """Return the value for ``key`` at the current data version, building it when needed."""
+        full = (key, data_version(store))
+        with self._lock:
+            if full in self._values:
+                return self._values[full]  # type: ignore[return-value]
+            value = build()
+            if len(self._values) >= self._max:
+                self._values.pop(next(iter(self._values)))
+            self._values[full] = value
+            return value

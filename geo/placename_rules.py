@@ -1,0 +1,193 @@
+"""Validation of place names (地名管理条例 art.9 and the domain brief, rules PN-01..PN-13).
+
+Every rule returns findings that name the rule: errors refuse the name; warnings let it through
+only with a recorded justification. The word lists are small, configurable starting points for the
+officer's attestation, not a complete legal test.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from geo.romanize import toneless_key
+
+FEATURE_CLASSES: dict[str, frozenset[str]] = {
+    "street": frozenset({"路", "街", "巷", "大街", "大道", "胡同", "道", "弄", "条", "里", "马路", "环路", "快速路"}),
+    "community": frozenset({"社区"}),
+    "village": frozenset({"村", "嘎查"}),
+    "admin_unit": frozenset({"区", "镇", "乡", "街道", "苏木"}),
+    "residential": frozenset({"小区", "花园", "家园", "苑", "城", "园"}),
+    "building": frozenset({"大厦", "楼", "中心", "馆", "院"}),
+    "facility": frozenset({"站", "中心", "院", "馆", "公墓", "服务中心", "服务站", "养老院", "敬老院", "公寓"}),
+    "bridge": frozenset({"桥", "立交桥"}),
+    "natural": frozenset({"山", "河", "沟", "湖", "渠", "水库", "峰", "梁"}),
+}
+# Scope of the no-duplicate rule (PN-07, brief §1.3): city-wide for streets, residential areas and
+# buildings (one built-up area spans several districts); the district for the rest.
+CITY_SCOPE = frozenset({"street", "residential", "building"})
+
+UNWHOLESOME = ("皇家", "帝豪", "帝王", "至尊", "霸王", "天下第一", "宇宙", "贵族", "豪门")          # PN-01
+STATE_LEADERS = ("毛泽东", "周恩来", "刘少奇", "朱德", "邓小平", "陈云", "江泽民", "胡锦涛", "习近平")  # PN-04
+FOREIGN_NAMES = ("曼哈顿", "威尼斯", "维也纳", "巴黎", "罗马", "伦敦", "纽约", "加州", "普罗旺斯", "华盛顿",
+                 "莎士比亚", "拿破仑")                                                           # PN-05
+ENTERPRISE_WORDS = ("有限公司", "股份", "集团", "有限责任")                                         # PN-06
+DEADLINE_DAYS = 15  # filing and announcement within 15 days of approval (PN-11, PN-12)
+
+_MONGOLIAN = re.compile(r"[\u1800-\u18af]")
+_BASIC_HAN = re.compile(r"[\u4e00-\u9fff]")
+_HAN_ANY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f]")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem with a name: the rule, error or warning, the field and a message."""
+
+    rule: str
+    severity: str
+    field: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the finding as JSON-safe data."""
+        return {"rule": self.rule, "severity": self.severity, "field": self.field, "message": self.message}
+
+
+def _err(rule: str, field: str, message: str) -> Finding:
+    return Finding(rule, "error", field, f"{rule}: {message}")
+
+
+def _warn(rule: str, field: str, message: str) -> Finding:
+    return Finding(rule, "warning", field, f"{rule}: {message}")
+
+
+def check_required(rec: Mapping[str, Any]) -> list[Finding]:
+    """PN-00/PN-01: required fields; specific + generic must make the standard name."""
+    out = []
+    for name in ("standard_name", "specific", "generic", "feature_class", "meaning", "admin_code"):
+        if not str(rec.get(name) or "").strip():
+            out.append(_err("PN-00", name, f"{name} is required"))
+    name, spec, gen = (str(rec.get(k) or "") for k in ("standard_name", "specific", "generic"))
+    if name and spec and gen and spec + gen != name:
+        out.append(_err("PN-00", "specific", f"specific {spec!r} + generic {gen!r} must equal {name!r}"))
+    if name and gen and name == gen:
+        out.append(_err("PN-00", "specific", "a generic on its own is not a name"))
+    return out
+
+
+def check_text(rec: Mapping[str, Any]) -> list[Finding]:
+    """PN-03: GB 18030 only; Mongolian only in name_mong; rare characters warned."""
+    out = []
+    name = str(rec.get("standard_name") or "")
+    try:
+        name.encode("gb18030")
+    except UnicodeEncodeError:
+        out.append(_err("PN-03", "standard_name", "has a character GB 18030 cannot encode"))
+    if _MONGOLIAN.search(name):
+        out.append(_err("PN-03", "standard_name", "Mongolian script belongs in name_mong, not the standard name"))
+    rare = [c for c in name if _HAN_ANY.match(c) and not _BASIC_HAN.match(c)]
+    if rare:
+        out.append(_warn("PN-03", "standard_name", f"rare characters {''.join(rare)!r} (outside the basic set): "
+                                                   "avoid them where possible"))
+    mong = str(rec.get("name_mong") or "")
+    if mong and not _MONGOLIAN.search(mong):
+        out.append(_err("PN-10", "name_mong", "name_mong must be written in Mongolian script"))
+    return out
+
+
+def check_generic(rec: Mapping[str, Any]) -> list[Finding]:
+    """PN-02: the generic must fit the feature's class (no 小区 on a road)."""
+    cls, gen = rec.get("feature_class"), str(rec.get("generic") or "")
+    if not cls or not gen:
+        return []
+    if cls not in FEATURE_CLASSES:
+        return [_err("PN-02", "feature_class", f"feature_class must be one of {', '.join(FEATURE_CLASSES)}; got {cls!r}")]
+    if gen not in FEATURE_CLASSES[cls]:
+        allowed = "、".join(sorted(FEATURE_CLASSES[cls]))
+        return [_err("PN-02", "generic", f"the generic {gen!r} does not fit a {cls}; use one of {allowed}")]
+    return []
+
+
+def check_prohibitions(rec: Mapping[str, Any], *, operator: str | None = None) -> list[Finding]:
+    """PN-01, PN-04, PN-05, PN-06: unwholesome words, leaders', foreign and enterprise names."""
+    name = str(rec.get("standard_name") or "")
+    out = []
+    for rule, words, what in (("PN-01", UNWHOLESOME, "an exaggerated or unwholesome word"),
+                              ("PN-04", STATE_LEADERS, "a state leader's name"),
+                              ("PN-05", FOREIGN_NAMES, "a foreign place or personal name"),
+                              ("PN-06", ENTERPRISE_WORDS, "an enterprise name")):
+        hit = next((w for w in words if w in name), None)
+        if hit:
+            out.append(_err(rule, "standard_name", f"{hit!r} is {what}"))
+    if operator and len(operator) >= 2 and operator in name:
+        out.append(_warn("PN-06", "standard_name", f"the name contains the operator's name {operator!r}"))
+    return out
+
+
+def check_duplicates(rec: Mapping[str, Any], existing: Iterable[Mapping[str, Any]]) -> list[Finding]:
+    """PN-07: no duplicate in the same class and scope (error); homophones need a justification."""
+    cls = rec.get("feature_class")
+    name = str(rec.get("standard_name") or "")
+    if not name or not cls:
+        return []
+    key = toneless_key(name)
+    adcode = str(rec.get("admin_code") or "")[:6]
+    out = []
+    for other in existing:
+        if other.get("id") is not None and other.get("id") == rec.get("id"):
+            continue
+        if other.get("feature_class") != cls or other.get("status") in ("retired", "superseded"):
+            continue
+        same_scope = cls in CITY_SCOPE or str(other.get("admin_code") or "")[:6] == adcode
+        if not same_scope:
+            continue
+        if other.get("standard_name") == name:
+            out.append(_err("PN-07", "standard_name", f"{name!r} exists already (id {other.get('id')})"))
+        elif (other.get("search_key") or toneless_key(str(other.get("standard_name") or ""))) == key:
+            out.append(_warn("PN-07", "standard_name",
+                             f"{name!r} sounds like {other.get('standard_name')!r} (id {other.get('id')}); "
+                             "record a justification"))
+    return out
+
+
+def check_admin_code(rec: Mapping[str, Any], *, district: str) -> list[Finding]:
+    """PN-13: a 12-digit statistical code inside the district."""
+    code = str(rec.get("admin_code") or "")
+    if code and not (len(code) == 12 and code.isdigit()):
+        return [_err("PN-13", "admin_code", f"admin_code must be 12 digits; got {code!r}")]
+    if code and not code.startswith(district):
+        return [_err("PN-13", "admin_code", f"admin_code {code} is not in district {district}")]
+    return []
+
+
+def check_mongolian(rec: Mapping[str, Any], *, inner_mongolia: bool = True) -> list[Finding]:
+    """PN-10: names in Inner Mongolia carry a Mongolian-script form (pending is allowed, flagged)."""
+    if not inner_mongolia or rec.get("name_mong"):
+        return []
+    if rec.get("name_mong_pending"):
+        return [_warn("PN-10", "name_mong", "the Mongolian-script name is pending")]
+    return [_err("PN-10", "name_mong", "a Mongolian-script name is required in Inner Mongolia "
+                                       "(or mark it pending)")]
+
+
+def check_deadlines(rec: Mapping[str, Any]) -> list[Finding]:
+    """PN-11/PN-12: filing and announcement within 15 days of approval."""
+    approved = rec.get("approval_date")
+    out = []
+    for rule, key, what in (("PN-11", "filed_date", "filing (备案)"), ("PN-12", "announce_date", "announcement (公告)")):
+        when = rec.get(key)
+        if isinstance(approved, date) and isinstance(when, date) and (when - approved).days > DEADLINE_DAYS:
+            out.append(_warn(rule, key, f"{what} came {(when - approved).days} days after approval "
+                                        f"(limit {DEADLINE_DAYS})"))
+    return out
+
+
+def validate(rec: Mapping[str, Any], existing: Iterable[Mapping[str, Any]], *, district: str,
+             operator: str | None = None) -> list[Finding]:
+    """Return every finding for a proposed or edited name."""
+    return (check_required(rec) + check_text(rec) + check_generic(rec) + check_prohibitions(rec, operator=operator)
+            + check_duplicates(rec, existing) + check_admin_code(rec, district=district) + check_mongolian(rec)
+            + check_deadlines(rec))

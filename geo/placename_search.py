@@ -1,0 +1,186 @@
+"""Searching the gazetteer: Chinese, full pinyin, pinyin initials (xlbl → 锡林北路), former names,
+with typo tolerance, ranked; and reverse lookup (what is named here?).
+
+The index is built once from the names (pure data) and answers from memory: exact keys through
+dictionaries, prefixes through sorted keys, typos through a bigram index plus a bounded edit distance.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+
+from geo import crs as C
+from geo.romanize import initials, toneless_key
+
+_HAN = re.compile(r"[\u3400-\u9fff\U00020000-\U0003134f]")
+_SCORES = {"exact": 100, "pinyin_exact": 95, "initials_exact": 90, "former_exact": 85, "prefix": 80,
+           "pinyin_prefix": 75, "initials_prefix": 70, "former_prefix": 65, "substring": 60,
+           "pinyin_substring": 55, "fuzzy": 40}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: which name, how it matched, and its score."""
+
+    id: int
+    name: str
+    matched: str
+    how: str
+    score: float
+
+
+def _normalise_latin(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]", "", plain.replace("ü", "v"))
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)} if len(text) > 1 else {text}
+
+
+def edit_distance(a: str, b: str, limit: int, *, prefix: bool = False) -> int:
+    """Return the Levenshtein distance of ``a`` to ``b`` (or, with ``prefix``, to the best prefix of ``b``).
+
+    Stops early with ``limit + 1`` once every alignment exceeds ``limit``.
+    """
+    if not prefix and abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        best = i
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            best = min(best, cur[j])
+        if best > limit:
+            return limit + 1
+        prev = cur
+    return min(prev) if prefix else prev[-1]
+
+
+class NameIndex:
+    """An in-memory search index over standard and former names."""
+
+    def __init__(self, records: Iterable[Mapping[str, Any]], former: Iterable[Mapping[str, Any]] = ()):
+        self.names: dict[int, str] = {}
+        self.status: dict[int, str] = {}
+        self._keys: dict[str, dict[str, set[int]]] = {k: defaultdict(set) for k in ("name", "pinyin", "initials", "former")}
+        self._sorted: dict[str, list[tuple[str, int]]] = {}
+        self._grams: dict[str, set[tuple[str, int]]] = defaultdict(set)
+        for r in records:
+            rid, name = int(r["id"]), str(r["standard_name"])
+            self.names[rid] = name
+            self.status[rid] = str(r.get("status") or "")
+            self._add("name", name, rid)
+            self._add("pinyin", r.get("search_key") or toneless_key(name), rid)
+            self._add("initials", initials(name), rid)
+        for f in former:
+            self._add("former", str(f["name"]), int(f["place_name_id"]))
+            self._add("pinyin", toneless_key(str(f["name"])), int(f["place_name_id"]))
+        for kind, table in self._keys.items():
+            self._sorted[kind] = sorted((k, rid) for k, ids in table.items() for rid in ids)
+
+    def _add(self, kind: str, key: str, rid: int) -> None:
+        self._keys[kind][key].add(rid)
+        if kind in ("name", "pinyin", "former"):
+            for g in _bigrams(key):
+                self._grams[g].add((key, rid))
+
+    def _prefix(self, kind: str, key: str) -> list[tuple[str, int]]:
+        table = self._sorted[kind]
+        i = bisect.bisect_left(table, (key, -1))
+        out = []
+        while i < len(table) and table[i][0].startswith(key) and len(out) < 200:
+            out.append(table[i])
+            i += 1
+        return out
+
+    def search(self, query: str, *, limit: int = 10, statuses: set[str] | None = None) -> list[Hit]:
+        """Return up to ``limit`` names for ``query``, best first."""
+        q = (query or "").strip()
+        if not q:
+            return []
+        found: dict[int, Hit] = {}
+
+        def offer(rid: int, matched: str, how: str, bonus: float = 0.0) -> None:
+            if statuses is not None and self.status.get(rid) not in statuses:
+                return
+            score = _SCORES[how] + bonus - 0.01 * len(self.names[rid])
+            if rid not in found or found[rid].score < score:
+                found[rid] = Hit(rid, self.names[rid], matched, how, score)
+
+        if _HAN.search(q):
+            for rid in self._keys["name"].get(q, ()):
+                offer(rid, q, "exact")
+            for rid in self._keys["former"].get(q, ()):
+                offer(rid, q, "former_exact")
+            for key, rid in self._prefix("name", q):
+                offer(rid, key, "prefix")
+            for key, rid in self._prefix("former", q):
+                offer(rid, key, "former_prefix")
+            if len(found) < limit:
+                for rid, name in self.names.items():
+                    if q in name:
+                        offer(rid, name, "substring")
+            key = q
+        else:
+            key = _normalise_latin(q)
+            if not key:
+                return []
+            for kind, how in (("pinyin", "pinyin_exact"), ("initials", "initials_exact")):
+                for rid in self._keys[kind].get(key, ()):
+                    offer(rid, key, how)
+            for kind, how in (("pinyin", "pinyin_prefix"), ("initials", "initials_prefix")):
+                for matched, rid in self._prefix(kind, key):
+                    offer(rid, matched, how)
+        if len(found) < limit and len(key) >= 3:
+            self._fuzzy(key, offer)
+        return sorted(found.values(), key=lambda h: (-h.score, h.id))[:limit]
+
+    def _fuzzy(self, key: str, offer) -> None:
+        allowed = 1 if len(key) <= 6 else 2
+        counts: dict[tuple[str, int], int] = defaultdict(int)
+        for g in _bigrams(key):
+            for entry in self._grams.get(g, ()):
+                counts[entry] += 1
+        need = max(1, len(_bigrams(key)) - 2 * allowed)
+        for (cand, rid), shared in counts.items():
+            if shared < need:
+                continue
+            d = edit_distance(key, cand, allowed, prefix=True)
+            if d <= allowed:
+                offer(rid, cand, "fuzzy", bonus=-5 * d)
+
+
+class PlaceLocator:
+    """Reverse lookup: which names lie at (or within a few metres of) a point."""
+
+    def __init__(self, records: Iterable[Mapping[str, Any]]):
+        recs = [r for r in records if r.get("geometry") is not None]
+        self.ids = np.array([int(r["id"]) for r in recs], dtype=np.int64)
+        self.names = [str(r["standard_name"]) for r in recs]
+        self.classes = [r.get("feature_class") for r in recs]
+        self.geoms = C.to_metric(np.asarray([r["geometry"] for r in recs], dtype=object)) if recs else np.array([])
+        self.tree = shapely.STRtree(self.geoms) if recs else None
+
+    def at(self, lon: float, lat: float, *, radius_m: float = 30.0) -> list[dict[str, Any]]:
+        """Return names within ``radius_m`` of the point (EPSG:4490), nearest first; areas that contain it last."""
+        if self.tree is None:
+            return []
+        p = C.to_metric(shapely.Point(lon, lat))
+        idx = self.tree.query(p, predicate="dwithin", distance=radius_m)
+        out = [{"id": int(self.ids[i]), "standard_name": self.names[i], "feature_class": self.classes[i],
+                "distance_m": round(float(shapely.distance(self.geoms[i], p)), 1),
+                "contains": bool(self.geoms[i].geom_type in ("Polygon", "MultiPolygon") and self.geoms[i].contains(p))}
+               for i in idx]
+        return sorted(out, key=lambda r: (r["contains"], r["distance_m"], r["id"]))

@@ -1,0 +1,308 @@
+"""The gazetteer (地名信息库): proposing, editing, the approval lifecycle, and renames.
+
+Lifecycle (条例 arts 11–14): proposed → consultation → expert_review → assessment → approved →
+filed → announced → in_force → superseded | retired. Each step is dated, signed by an officer and
+logged as an event; nothing is deleted. A rename keeps the former name with its dates, renames the
+streets that carry the name, rewrites the addresses of their door plates (their QR codes keep
+working: they carry only the plate id) and queues those plates for reprinting — one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from geo.errors import Conflict, InputError, StaleVersion
+from geo.placename_rules import Finding, check_deadlines, validate
+from geo.romanize import Romanization, initials, override, romanize, split_name, toneless_key
+from geo.store import Store, schema
+
+STATES = ("proposed", "consultation", "expert_review", "assessment", "approved", "filed", "announced",
+          "in_force", "superseded", "retired")
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "proposed": ("consultation", "retired"),
+    "consultation": ("expert_review", "retired"),
+    "expert_review": ("assessment", "retired"),
+    "assessment": ("approved", "retired"),
+    "approved": ("filed",),
+    "filed": ("announced",),
+    "announced": ("in_force",),
+    "in_force": ("retired",),
+    "superseded": (),
+    "retired": (),
+}
+# What a step must record (the approval decision, the filing and announcement dates).
+REQUIRED_FOR: dict[str, tuple[str, ...]] = {
+    "approved": ("approval_authority", "approval_doc_no", "approval_date"),
+    "filed": ("filed_date",),
+    "announced": ("announce_date",),
+    "retired": ("document_ref",),
+}
+EDITABLE_BEFORE_APPROVAL = ("proposed", "consultation", "expert_review", "assessment")
+NAME_FIELDS = ("standard_name", "specific", "generic", "name_mong", "name_mong_pending", "category_code",
+               "category_name", "feature_class", "admin_code", "meaning", "origin", "history", "description",
+               "language_of_origin", "protected", "source")
+
+
+class ValidationFailed(InputError):
+    """A name that breaks a rule, or has warnings without a justification; lists every finding."""
+
+    code = "placename_rules"
+
+    def __init__(self, findings: list[Finding], *, needs_justification: bool = False):
+        first = findings[0]
+        lead = "record a justification for: " if needs_justification else ""
+        super().__init__(lead + "; ".join(f.message for f in findings[:3]) + (" …" if len(findings) > 3 else ""),
+                         field=first.field, details=[f.message for f in findings])
+        self.findings = findings
+
+
+def romanization_fields(rom: Romanization) -> dict[str, Any]:
+    """Return the stored romanization fields of a romanization."""
+    return {"pinyin_toned": rom.pinyin_toned, "romanization": rom.romanization, "sign_text": rom.sign_text,
+            "romanization_basis": None if rom.basis == "auto" else rom.reason,
+            "override_reason": rom.reason if rom.basis == "override" else None}
+
+
+def _romanize(rec: Mapping[str, Any], romanization_override: Mapping[str, str] | None) -> Romanization:
+    if romanization_override:
+        return override(romanization_override.get("pinyin_toned", ""), reason=romanization_override.get("reason", ""),
+                        basis=romanization_override.get("basis", ""))
+    spec = rec.get("specific")
+    return romanize(rec["standard_name"], specific=spec if spec and spec != rec["standard_name"] else None,
+                    generic=rec.get("generic") or None, settlement=rec.get("feature_class") == "village",
+                    language_of_origin=rec.get("language_of_origin"))
+
+
+def _existing(conn: sa.Connection) -> list[dict[str, Any]]:
+    t = schema.place_names
+    rows = conn.execute(sa.select(t.c.id, t.c.standard_name, t.c.feature_class, t.c.admin_code, t.c.status,
+                                  t.c.search_key)).mappings()
+    return [dict(r) for r in rows]
+
+
+def _check(rec: Mapping[str, Any], existing, *, district: str, justification: str | None) -> list[Finding]:
+    findings = validate(rec, existing, district=district)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        raise ValidationFailed(errors)
+    warnings = [f for f in findings if f.severity == "warning"]
+    if warnings and not (justification or "").strip():
+        raise ValidationFailed(warnings, needs_justification=True)
+    return warnings
+
+
+def _fill(rec: dict[str, Any]) -> dict[str, Any]:
+    name = str(rec.get("standard_name") or "").strip()
+    if name and not rec.get("generic"):
+        parts = split_name(name, specific=rec.get("specific") or None)
+        if not rec.get("specific"):
+            rec["specific"] = "".join(parts.specific) + parts.modifier + parts.ordinal
+        rec["generic"] = parts.generic
+    return rec
+
+
+def _event(conn: sa.Connection, store: Store, place_id: int, before: str | None, after: str, *, actor: str,
+           comment: str | None = None, document_ref: str | None = None, warnings: list[Finding] | None = None) -> None:
+    store.insert("place_name_events", [{
+        "place_name_id": place_id, "from_status": before, "to_status": after, "at": datetime.now(UTC),
+        "actor": actor, "comment": comment, "document_ref": document_ref,
+        "warnings": json.dumps([w.to_dict() for w in warnings], ensure_ascii=False) if warnings else None}],
+        actor=actor, conn=conn)
+
+
+def propose(store: Store, record: Mapping[str, Any], *, actor: str, justification: str | None = None,
+            romanization_override: Mapping[str, str] | None = None, geometry=None) -> dict[str, Any]:
+    """Propose a new name: validated (PN rules), romanized, stored as ``proposed`` with an event."""
+    unknown = sorted(set(record) - set(NAME_FIELDS))
+    if unknown:
+        raise InputError(f"place names have no field {unknown[0]!r}", field=unknown[0])
+    rec = _fill({k: v for k, v in record.items() if v is not None})
+    with store.writing() as conn:
+        warnings = _check(rec, _existing(conn), district=store.adcode, justification=justification)
+        rom = _romanize(rec, romanization_override)
+        rec.update(romanization_fields(rom), status="proposed", status_date=date.today(),
+                   search_key=toneless_key(rec["standard_name"]), justification=justification, geometry=geometry)
+        (pid,) = store.insert("place_names", [rec], actor=actor, conn=conn)
+        _event(conn, store, pid, None, "proposed", actor=actor, comment=justification, warnings=warnings)
+        return store.get("place_names", pid, conn=conn)
+
+
+def _logging_refusals(func):
+    """Log a stale-version refusal of a gazetteer change in the audit trail, then re-raise it."""
+
+    def wrapper(store: Store, place_id: int, *args, expected_version: int, actor: str, **kwargs):
+        try:
+            return func(store, place_id, *args, expected_version=expected_version, actor=actor, **kwargs)
+        except StaleVersion:
+            attempted = {"call": func.__name__, **{k: v for k, v in kwargs.items() if isinstance(v, str | dict)}}
+            if args:
+                attempted["value"] = args[0]
+            store.record_refused("place_names", place_id, attempted, expected_version=expected_version,
+                                 actor=actor)
+            raise
+
+    wrapper.__name__, wrapper.__doc__ = func.__name__, func.__doc__
+    return wrapper
+
+
+@_logging_refusals
+def edit(store: Store, place_id: int, changes: Mapping[str, Any], *, expected_version: int, actor: str,
+         justification: str | None = None, romanization_override: Mapping[str, str] | None = None,
+         geometry=None) -> dict[str, Any]:
+    """Edit a name before approval (after it, a change of name is a rename); stale versions get 409."""
+    unknown = sorted(set(changes) - set(NAME_FIELDS))
+    if unknown:
+        raise InputError(f"place names have no editable field {unknown[0]!r}", field=unknown[0])
+    with store.writing() as conn:
+        current = store.get("place_names", place_id, conn=conn)
+        if current["version"] != expected_version:
+            raise StaleVersion(f"place name {place_id} is at version {current['version']}, not {expected_version}: "
+                               "reload it and apply your change again", field="version")
+        name_change = any(k in changes for k in ("standard_name", "specific", "generic"))
+        if name_change and current["status"] not in EDITABLE_BEFORE_APPROVAL:
+            raise Conflict(f"the name is {current['status']}: rename it instead of editing it", field="status")
+        merged = _fill({**{k: current.get(k) for k in NAME_FIELDS}, "id": place_id, **changes})
+        # A justification recorded earlier still covers the warnings it was given for.
+        warnings = _check(merged, _existing(conn), district=store.adcode,
+                          justification=justification or current.get("justification"))
+        update = dict(changes)
+        if name_change or romanization_override or "language_of_origin" in changes:
+            update.update(romanization_fields(_romanize(merged, romanization_override)),
+                          search_key=toneless_key(merged["standard_name"]),
+                          specific=merged["specific"], generic=merged["generic"])
+        if justification:
+            update["justification"] = justification
+        if geometry is not None:
+            update["geometry"] = geometry
+        after = store.update("place_names", place_id, update, expected_version=expected_version, actor=actor,
+                             conn=conn)
+        if warnings:
+            _event(conn, store, place_id, current["status"], current["status"], actor=actor,
+                   comment=f"edit: {justification}", warnings=warnings)
+        return after
+
+
+@_logging_refusals
+def transition(store: Store, place_id: int, to: str, *, expected_version: int, actor: str,
+               comment: str | None = None, document_ref: str | None = None,
+               data: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Move a name one step through the lifecycle, recording what the step requires."""
+    if to not in STATES:
+        raise InputError(f"to must be one of {', '.join(STATES)}; got {to!r}", field="to")
+    data = dict(data or {})
+    with store.writing() as conn:
+        current = store.get("place_names", place_id, conn=conn)
+        if current["version"] != expected_version:
+            raise StaleVersion(f"place name {place_id} is at version {current['version']}, not {expected_version}: "
+                               "reload it", field="version")
+        allowed = TRANSITIONS[current["status"]]
+        if to not in allowed:
+            raise Conflict(f"a name that is {current['status']} can go to {', '.join(allowed) or 'nothing'}, "
+                           f"not {to}", field="to")
+        given = {**data, "document_ref": document_ref}
+        missing = [k for k in REQUIRED_FOR.get(to, ()) if not given.get(k)]
+        if missing:
+            raise InputError(f"the step to {to} must record {', '.join(missing)}", field=missing[0])
+        changes = {k: v for k, v in data.items() if k in ("approval_authority", "approval_doc_no", "approval_date",
+                                                           "filed_date", "announce_date")}
+        for key in ("approval_date", "filed_date", "announce_date"):
+            if isinstance(changes.get(key), str):
+                try:
+                    changes[key] = date.fromisoformat(changes[key])
+                except ValueError:
+                    raise InputError(f"{key} must be a date (YYYY-MM-DD)", field=key) from None
+        changes.update(status=to, status_date=date.today())
+        warnings = check_deadlines({**current, **changes})
+        after = store.update("place_names", place_id, changes, expected_version=expected_version, actor=actor,
+                             conn=conn, action=f"status:{to}")
+        _event(conn, store, place_id, current["status"], to, actor=actor, comment=comment,
+               document_ref=document_ref, warnings=warnings)
+        return after
+
+
+@_logging_refusals
+def rename(store: Store, place_id: int, new_name: str, *, expected_version: int, actor: str,
+           approval: Mapping[str, Any], specific: str | None = None, generic: str | None = None,
+           justification: str | None = None, protection_override: str | None = None,
+           romanization_override: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Rename an in-force name: keep the former name, rename its streets, readdress and requeue plates."""
+    missing = [k for k in ("approval_authority", "approval_doc_no", "approval_date") if not approval.get(k)]
+    if missing:
+        raise InputError(f"a rename must record its approval: {', '.join(missing)}", field=missing[0])
+    with store.writing() as conn:
+        current = store.get("place_names", place_id, conn=conn)
+        if current["version"] != expected_version:
+            raise StaleVersion(f"place name {place_id} is at version {current['version']}, not {expected_version}: "
+                               "reload it", field="version")
+        if current["status"] != "in_force":
+            raise Conflict(f"only names in force can be renamed; this one is {current['status']}", field="status")
+        if current.get("protected") and not (protection_override or "").strip():
+            raise Conflict("PN-09: this name has historical and cultural value and is protected: give the "
+                           "protection measures to override", field="protection_override")
+        merged = _fill({**{k: current.get(k) for k in NAME_FIELDS}, "id": place_id, "standard_name": new_name,
+                        "specific": specific, "generic": generic})
+        warnings = _check(merged, _existing(conn), district=store.adcode, justification=justification)
+        old = current["standard_name"]
+        store.insert("former_names", [{
+            "place_name_id": place_id, "name": old, "romanization": current.get("romanization"),
+            "valid_from": current.get("approval_date"), "valid_to": _as_date(approval["approval_date"]),
+            "reason": justification or protection_override}], actor=actor, conn=conn)
+        changes = {"standard_name": new_name, "specific": merged["specific"], "generic": merged["generic"],
+                   "search_key": toneless_key(new_name), "approval_authority": approval["approval_authority"],
+                   "approval_doc_no": approval["approval_doc_no"], "approval_date": _as_date(approval["approval_date"]),
+                   **romanization_fields(_romanize(merged, romanization_override))}
+        after = store.update("place_names", place_id, changes, expected_version=expected_version, actor=actor,
+                             conn=conn, action="rename", note=f"{old} → {new_name}")
+        _event(conn, store, place_id, "in_force", "in_force", actor=actor, comment=f"rename {old} → {new_name}",
+               document_ref=approval["approval_doc_no"], warnings=warnings)
+        if current.get("feature_class") == "street":
+            _propagate_street_rename(store, conn, place_id, old, new_name, actor=actor)
+        return after
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InputError("approval_date must be a date (YYYY-MM-DD)", field="approval_date") from None
+
+
+def _propagate_street_rename(store: Store, conn: sa.Connection, place_id: int, old: str, new: str, *,
+                             actor: str) -> None:
+    """Rename the street segments and readdress their plates; queue the plates for reprinting."""
+    streets, plates, log = schema.streets, schema.door_plates, schema.audit_log
+    now = datetime.now(UTC)
+    seg = conn.execute(streets.update().where(sa.or_(streets.c.place_name_id == place_id, streets.c.name == old))
+                       .values(name=new, place_name_id=place_id, version=streets.c.version + 1, updated_at=now))
+    uids = [r[0] for r in conn.execute(sa.select(plates.c.plate_uid).where(
+        plates.c.street_name == old, plates.c.adcode == store.adcode, plates.c.status == "active"))]
+    conn.execute(plates.update().where(plates.c.street_name == old, plates.c.adcode == store.adcode)
+                 .values(street_name=new, version=plates.c.version + 1, updated_at=now))
+    if uids:
+        store.insert("plate_reprints", [{"plate_uid": u, "reason": f"街路巷更名 street renamed {old} → {new}"}
+                                        for u in uids], actor=actor, conn=conn, audit="batch")
+    for table, count in (("streets", seg.rowcount), ("door_plates", len(uids))):
+        conn.execute(log.insert().values(adcode=store.adcode, table_name=table, record_id=None,
+                                         action="rename_propagation", actor=actor, at=now,
+                                         before=json.dumps({"street_name": old}, ensure_ascii=False),
+                                         after=json.dumps({"street_name": new, "count": count}, ensure_ascii=False)))
+
+
+def link_streets(conn: sa.Connection) -> int:
+    """Set each street's ``place_name_id`` from the street-class name it carries; return the count."""
+    s, p = schema.streets, schema.place_names
+    match = (sa.select(p.c.id).where(p.c.standard_name == s.c.name, p.c.feature_class == "street")
+             .order_by(p.c.id).limit(1).scalar_subquery())
+    return conn.execute(s.update().where(s.c.place_name_id.is_(None)).values(place_name_id=match)).rowcount
+
+
+def search_fields(name: str) -> dict[str, str]:
+    """Return the search keys of a name: toneless pinyin and initials."""
+    return {"pinyin": toneless_key(name), "initials": initials(name)}
