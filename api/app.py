@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.cache import DataCache
-from api.routers import audit, auth, health, layers, placenames, planning, users
+from api.routers import audit, auth, health, layers, officer_pages, placenames, planning, users
 from api.settings import Settings
 from geo.store import Store
 
@@ -39,4 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for module in (health, auth, users, layers, placenames, planning, audit):
         app.include_router(module.router)
+    app.include_router(placenames.export_router)
+    app.include_router(placenames.address_router)
+    app.include_router(officer_pages.router)
     return app

@@ -28,6 +28,7 @@ class Settings:
     default_page_size: int = 100
     max_page_size: int = 1000
     max_upload_bytes: int = 50 * 1024 * 1024
+    cookie_secure: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, require_secret: bool = True,

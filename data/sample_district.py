@@ -302,6 +302,8 @@ def _rural_roads(rng: np.random.Generator, village_names: list[str], centres: np
     labels = ["城区"] * len(north) + village_names
     rows = []
     for a, b in _minimum_spanning_edges(nodes):
+        if labels[a] == labels[b] == "城区":
+            continue  # the urban grid already joins these
         pa, pb = nodes[a], nodes[b]
         t = np.linspace(0, 1, 6)[1:-1]
         d = pb - pa
@@ -374,12 +376,33 @@ def _door_plates(rng: np.random.Generator, streets: pd.DataFrame, units: pd.Data
 
 
 def _number_plates(rng: np.random.Generator, plates: pd.DataFrame, streets: pd.DataFrame) -> pd.DataFrame:
-    """Number plates per street: odd on the left, even on the right, rising along the street."""
-    plates = plates.sort_values(["street_idx", "side", "chainage"]).reset_index(drop=True)
-    rank = plates.groupby(["street_idx", "side"]).cumcount().to_numpy()
+    """Number plates per street name (DP-01..04): odd on the left, even on the right of the
+    street's direction, rising from its start; segments of one name are numbered as one street."""
+    plates = plates.copy()
+    plates["street_name"] = streets.loc[plates["street_idx"], "name"].to_numpy()
+    chain = np.zeros(len(plates))
+    side = np.empty(len(plates), dtype=object)
+    for name, idx in plates.groupby("street_name").groups.items():
+        parts = streets[streets["name"] == name]
+        merged = shapely.line_merge(shapely.union_all(np.asarray(parts.geometry.values, dtype=object)))
+        if merged.geom_type == "MultiLineString":  # disconnected parts: west/south first, as one sequence
+            merged = shapely.MultiLineString(sorted(merged.geoms, key=lambda g: g.bounds[:2]))
+        pts = shapely.points(plates.loc[idx, ["x", "y"]].to_numpy())
+        d = shapely.line_locate_point(merged, pts)
+        here = shapely.get_coordinates(shapely.line_interpolate_point(merged, d))
+        ahead = shapely.get_coordinates(shapely.line_interpolate_point(merged, np.minimum(d + 1, merged.length)))
+        behind = shapely.get_coordinates(shapely.line_interpolate_point(merged, np.maximum(d - 1, 0)))
+        t = ahead - behind
+        off = plates.loc[idx, ["x", "y"]].to_numpy() - here
+        cross = t[:, 0] * off[:, 1] - t[:, 1] * off[:, 0]
+        chain[plates.index.get_indexer(idx)] = d
+        side[plates.index.get_indexer(idx)] = np.where(cross >= 0, "left", "right")
+    plates["chainage"] = chain
+    plates["side"] = side
+    plates = plates.sort_values(["street_name", "side", "chainage"]).reset_index(drop=True)
+    rank = plates.groupby(["street_name", "side"]).cumcount().to_numpy()
     odd = plates["side"].to_numpy() == "left"
     plates["number"] = np.where(odd, 2 * rank + 1, 2 * rank + 2)
-    plates["street_name"] = streets.loc[plates["street_idx"], "name"].to_numpy()
     uids: set[str] = set()
     codes = []
     while len(codes) < len(plates):

@@ -43,6 +43,7 @@ class Layer:
     required: tuple[str, ...]
     editor_roles: frozenset[str]
     public: bool
+    public_where: tuple[tuple[str, str], ...] = ()  # what the public may see of a public layer
 
     @property
     def table(self) -> str:
@@ -61,7 +62,7 @@ LAYERS: dict[str, Layer] = {
               ("place_code", "standard_name", "specific", "generic", "romanization", "pinyin_toned", "sign_text",
                "name_mong", "name_mong_pending", "language_of_origin", "category_code", "feature_class",
                "admin_code", "meaning", "origin", "history", "status", "search_key", "protected"),
-              ("standard_name",), frozenset({ADMIN, PLACENAME_OFFICER}), True),
+              ("standard_name",), frozenset({ADMIN, PLACENAME_OFFICER}), True, (("status", "in_force"),)),
         Layer("streets", "街路巷", "Streets", LINE,
               ("name", "street_class", "numbering_start", "odd_side", "grade", "walkable"),
               ("name",), frozenset({ADMIN, PLACENAME_OFFICER}), True),

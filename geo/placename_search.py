@@ -10,7 +10,8 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
+from itertools import chain
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from geo import crs as C
 from geo.romanize import initials, toneless_key
 
 _HAN = re.compile(r"[\u3400-\u9fff\U00020000-\U0003134f]")
+FUZZY_CANDIDATES = 100  # edit distances are computed for the names sharing the most bigrams only
 _SCORES = {"exact": 100, "pinyin_exact": 95, "initials_exact": 90, "former_exact": 85, "prefix": 80,
            "pinyin_prefix": 75, "initials_prefix": 70, "former_prefix": 65, "substring": 60,
            "pinyin_substring": 55, "fuzzy": 40}
@@ -44,8 +46,11 @@ def _normalise_latin(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", plain.replace("ü", "v"))
 
 
-def _bigrams(text: str) -> set[str]:
-    return {text[i:i + 2] for i in range(len(text) - 1)} if len(text) > 1 else {text}
+def _grams(text: str, n: int) -> set[str]:
+    return {text[i:i + n] for i in range(len(text) - n + 1)} if len(text) >= n else {text}
+
+
+TRIGRAM_FROM = 6  # keys this long are matched by trigrams (rarer, so fewer candidates), shorter by bigrams
 
 
 def edit_distance(a: str, b: str, limit: int, *, prefix: bool = False) -> int:
@@ -76,7 +81,7 @@ class NameIndex:
         self.status: dict[int, str] = {}
         self._keys: dict[str, dict[str, set[int]]] = {k: defaultdict(set) for k in ("name", "pinyin", "initials", "former")}
         self._sorted: dict[str, list[tuple[str, int]]] = {}
-        self._grams: dict[str, set[tuple[str, int]]] = defaultdict(set)
+        self._grams: dict[str, list[tuple[str, int]]] = defaultdict(list)
         for r in records:
             rid, name = int(r["id"]), str(r["standard_name"])
             self.names[rid] = name
@@ -93,8 +98,8 @@ class NameIndex:
     def _add(self, kind: str, key: str, rid: int) -> None:
         self._keys[kind][key].add(rid)
         if kind in ("name", "pinyin", "former"):
-            for g in _bigrams(key):
-                self._grams[g].add((key, rid))
+            for g in _grams(key, 2) | _grams(key, 3):
+                self._grams[g].append((key, rid))
 
     def _prefix(self, kind: str, key: str) -> list[tuple[str, int]]:
         table = self._sorted[kind]
@@ -143,20 +148,18 @@ class NameIndex:
             for kind, how in (("pinyin", "pinyin_prefix"), ("initials", "initials_prefix")):
                 for matched, rid in self._prefix(kind, key):
                     offer(rid, matched, how)
-        if len(found) < limit and len(key) >= 3:
+        if not found and len(key) >= 3:  # typo tolerance when nothing matched as typed
             self._fuzzy(key, offer)
         return sorted(found.values(), key=lambda h: (-h.score, h.id))[:limit]
 
     def _fuzzy(self, key: str, offer) -> None:
         allowed = 1 if len(key) <= 6 else 2
-        counts: dict[tuple[str, int], int] = defaultdict(int)
-        for g in _bigrams(key):
-            for entry in self._grams.get(g, ()):
-                counts[entry] += 1
-        need = max(1, len(_bigrams(key)) - 2 * allowed)
-        for (cand, rid), shared in counts.items():
-            if shared < need:
-                continue
+        n = 3 if len(key) >= TRIGRAM_FROM else 2
+        grams = _grams(key, n)
+        counts = Counter(chain.from_iterable(self._grams.get(g, ()) for g in grams))
+        need = max(1, len(grams) - n * allowed)
+        best = sorted(((shared, entry) for entry, shared in counts.items() if shared >= need), reverse=True)
+        for _shared, (cand, rid) in best[:FUZZY_CANDIDATES]:
             d = edit_distance(key, cand, allowed, prefix=True)
             if d <= allowed:
                 offer(rid, cand, "fuzzy", bonus=-5 * d)

@@ -145,7 +145,8 @@ def live_server(sample_store) -> Iterator[str]:
         if not sample_store.count("users", where={"username": name}):
             create_user(sample_store, name, password, role, actor="test")
     settings = Settings(database_url=str(sample_store.engine.url.render_as_string(hide_password=False)),
-                        secret_key="x" * 40, max_upload_bytes=2_000_000, max_page_size=500)
+                        secret_key="x" * 40, max_upload_bytes=2_000_000, max_page_size=500,
+                        cookie_secure=False)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))

@@ -277,3 +277,21 @@ def test_officer_proposes_and_two_officers_race_over_http(live_server):
                                                             params={"q": "敕勒川路"}).json())
     step = httpx.post(f"{url}/transition", headers=h, json={"to": "approved", "version": v + 1})
     _assert_error_shape(step, 409, "to")
+
+
+def test_public_sees_only_names_in_force_and_officers_export(live_server, sample_store):
+    total = sample_store.count("place_names")
+    public = httpx.get(f"{live_server}/api/layers/place_names/features", params={"limit": 1}).json()
+    assert public["numberMatched"] == sample_store.count("place_names", where={"status": "in_force"}) <= total
+    h = _token(live_server, "placename_officer")
+    csv = httpx.get(f"{live_server}/api/gazetteer/exchange", headers=h, params={"format": "csv"})
+    assert csv.status_code == 200 and "标准名称" in csv.content.decode("utf-8-sig").splitlines()[0]
+    feed = httpx.get(f"{live_server}/api/gazetteer/changes", headers=h, params={"since": 0, "limit": 5}).json()
+    assert feed["changes"] and feed["next"] == feed["changes"][-1]["seq"]
+    later = httpx.get(f"{live_server}/api/gazetteer/changes", headers=h, params={"since": feed["next"]}).json()
+    assert all(c["seq"] > feed["next"] for c in later["changes"])
+    _assert_error_shape(httpx.get(f"{live_server}/api/gazetteer/exchange"), 401)
+    plate = sample_store.select("door_plates", limit=1)[0]
+    m = httpx.get(f"{live_server}/api/addresses/match", headers=h,
+                  params={"q": f"新城区{plate['street_name']}{plate['number']}号"}).json()
+    assert m["grade"] == "exact" and m["plate"]["plate_uid"] == plate["plate_uid"] and "households" not in m["plate"]

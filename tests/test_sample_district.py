@@ -123,3 +123,19 @@ def test_same_seed_same_district_other_seed_other_district(sample):
 
     assert digest(make_sample_district()) == digest(sample)
     assert digest(make_sample_district(seed=7)) != digest(sample)
+
+
+def test_plate_numbers_are_unique_per_street_and_odd_on_the_left(sample):
+    p = sample["door_plates"]
+    assert not p.duplicated(["street_name", "number", "suffix"]).any()  # DP-04
+    assert ((p["number"] % 2 == 1) == (p["side"] == "left")).all()       # DP-02, odd_side = left
+
+
+def test_gazetteer_seeded_with_streets_units_and_facilities(sample):
+    g = sample["place_names"]
+    streets = set(sample["streets"]["name"])
+    assert streets <= set(g.loc[g["feature_class"] == "street", "standard_name"])
+    assert (g["status"] == "in_force").all() and g["standard_name"].is_unique
+    row = g[g["standard_name"] == "锡林郭勒北路"].iloc[0]
+    assert row["pinyin_toned"] == "Xīlínguōlè Běilù" and row["language_of_origin"] == "mn"
+    assert "锡林郭勒盟" in row["meaning"]

@@ -15,7 +15,7 @@ from starlette.background import BackgroundTask
 from api.deps import OptionalUserDep, SettingsDep, StoreDep, UserDep, require_role
 from api.geojson import to_features
 from geo import crs as C
-from geo.errors import InputError, NotAuthenticated, PayloadTooLarge
+from geo.errors import InputError, NotAuthenticated, NotFound, PayloadTooLarge
 from geo.features import changes_from_patch, record_from_feature
 from geo.io.formats import FORMATS, detect_format
 from geo.io.importer import export_layer, import_file
@@ -75,7 +75,8 @@ def get_features(
     out_crs = C.normalise_crs(crs, field="crs")
     box = Bbox.parse(bbox, crs=bbox_crs).as_tuple() if bbox else None
     page = min(limit or settings.default_page_size, settings.max_page_size)
-    records, matched = select_intersecting(store, lyr.table, box, limit=page, offset=offset)
+    where = dict(lyr.public_where) if user is None else None
+    records, matched = select_intersecting(store, lyr.table, box, limit=page, offset=offset, where=where)
     links = [{"rel": "self", "href": str(request.url)}]
     if offset + len(records) < matched:
         links.append({"rel": "next", "href": str(request.url.include_query_params(offset=offset + page,
@@ -93,7 +94,10 @@ def get_feature(layer: str, fid: int, store: StoreDep, user: OptionalUserDep,
                 crs: str = C.STORAGE_CRS) -> JSONResponse:
     """Return one feature with its version (send it back with an update)."""
     lyr = _readable(layer, user)
-    feature = to_features([store.get(lyr.table, fid)], crs=C.normalise_crs(crs, field="crs"))[0]
+    record = store.get(lyr.table, fid)
+    if user is None and any(record.get(k) != v for k, v in lyr.public_where):
+        raise NotFound(f"{layer} has no public record {fid}", field="id")
+    feature = to_features([record], crs=C.normalise_crs(crs, field="crs"))[0]
     return JSONResponse(feature, media_type=GEOJSON)
 
 
@@ -156,6 +160,9 @@ def get_export(layer: str, store: StoreDep, user: OptionalUserDep, format: str =
                crs: str = C.STORAGE_CRS, encoding: str = "UTF-8") -> FileResponse:
     """Return a layer as a GeoPackage, GeoJSON, CSV or XLSX file."""
     lyr = _readable(layer, user)
+    if user is None and lyr.public_where:
+        raise NotAuthenticated(f"exporting {layer} needs a login; public reads go through /features",
+                               field="Authorization")
     kind = detect_format(Path("export"), format)
     if kind == "shp":
         raise InputError("Shapefile export is offered by the CLI; use gpkg over HTTP", field="format")

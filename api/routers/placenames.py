@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, PlainTextResponse
+from starlette.background import BackgroundTask
 from pydantic import BaseModel, Field
 
 from api.deps import OptionalUserDep, StoreDep, UserDep, require_role
 from api.geojson import to_features
 from geo import crs as C
-from geo.errors import NotFound
+from geo.address_match import AddressMatcher
+from geo.errors import InputError, NotFound
 from geo.features import parse_geometry
-from geo.layers import ADMIN, AREA, LINE, PLACENAME_OFFICER, POINT
+from geo.gazetteer_export import announcement_text, change_feed, exchange_table
+from geo.layers import ADMIN, AREA, LINE, PLACENAME_OFFICER, PLANNER, POINT
 from geo.placename_rules import validate
 from geo.placename_search import NameIndex, PlaceLocator
 from geo.placenames import edit, propose, rename, transition
@@ -22,6 +28,8 @@ from geo.store import Store, schema
 from geo.types import LonLat
 
 router = APIRouter(prefix="/api/placenames", tags=["placenames 地名"])
+export_router = APIRouter(prefix="/api/gazetteer", tags=["placenames 地名"])
+address_router = APIRouter(prefix="/api/addresses", tags=["placenames 地名"])
 OFFICERS = frozenset({ADMIN, PLACENAME_OFFICER})
 PUBLIC_STATUSES = {"in_force"}
 
@@ -182,3 +190,83 @@ def post_rename(place_id: int, body: RenameIn, store: StoreDep, user: UserDep) -
                  justification=body.justification, protection_override=body.protection_override,
                  romanization_override=body.romanization_override)
     return to_features([rec])[0]
+
+
+def _unit_names(store: Store) -> dict[str, str]:
+    return {u["code"]: u["name"] for u in store.select("admin_units")}
+
+
+def _former_by_id(store: Store) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for f in store.select("former_names"):
+        out.setdefault(int(f["place_name_id"]), []).append(f["name"])
+    return out
+
+
+@export_router.get("/exchange", summary="国家地名库交换表 Exchange table (CSV/XLSX)")
+def get_exchange(store: StoreDep, user: UserDep, format: str = "csv", status: str = "in_force"):
+    """Return the national place-name database exchange table of the names with ``status``."""
+    require_role(user, OFFICERS, what="exporting the gazetteer")
+    if format not in ("csv", "xlsx"):
+        raise InputError(f"format must be one of csv, xlsx; got {format!r}", field="format")
+    table = exchange_table(store.select("place_names", where={"status": status}), unit_names=_unit_names(store),
+                           former=_former_by_id(store))
+    tmp = tempfile.TemporaryDirectory()
+    path = Path(tmp.name) / f"gazetteer_exchange.{format}"
+    if format == "csv":
+        table.to_csv(path, index=False, encoding="utf-8-sig")
+    else:
+        table.to_excel(path, index=False)
+    return FileResponse(path, filename=path.name, background=BackgroundTask(tmp.cleanup))
+
+
+@export_router.get("/announcement", summary="标准地名公告 Announcement text", response_class=PlainTextResponse)
+def get_announcement(store: StoreDep, user: UserDep, ids: str) -> str:
+    """Return the announcement of the given approved names (comma-separated ids)."""
+    require_role(user, OFFICERS, what="announcements")
+    try:
+        wanted = [int(x) for x in ids.split(",") if x.strip()]
+    except ValueError:
+        raise InputError("ids must be comma-separated numbers", field="ids") from None
+    names = [store.get("place_names", i) for i in wanted]
+    not_approved = [n["id"] for n in names if n["status"] not in ("approved", "filed", "announced", "in_force")]
+    if not names or not_approved:
+        raise InputError(f"only approved names can be announced; not approved: {not_approved or 'none given'}",
+                         field="ids")
+    return announcement_text(names, unit_names=_unit_names(store))
+
+
+@export_router.get("/changes", summary="变更订阅 Change feed")
+def get_changes(store: StoreDep, user: UserDep, since: Annotated[int, Query(ge=0)] = 0,
+                limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
+    """Return gazetteer changes after sequence number ``since``; poll with the last ``seq`` seen."""
+    require_role(user, OFFICERS | {PLANNER}, what="the change feed")
+    log = schema.audit_log
+    with store.reading() as conn:
+        rows = [dict(r) for r in conn.execute(
+            sa.select(log).where(log.c.id > since, log.c.table_name.in_(["place_names", "former_names"]))
+            .order_by(log.c.id).limit(limit)).mappings()]
+    feed = change_feed(rows)
+    return {"since": since, "next": feed[-1]["seq"] if feed else since, "changes": feed}
+
+
+@address_router.get("/match", summary="地址清洗 Match a free-text address to a door plate")
+def match_address(request: Request, store: StoreDep, user: UserDep,
+                  q: Annotated[str, Query(min_length=2, max_length=200)]) -> dict[str, Any]:
+    """Return the door plate for a free-text address with a grade: exact, safe, uncertain or none."""
+    require_role(user, OFFICERS | {PLANNER}, what="address matching")
+
+    def build() -> AddressMatcher:
+        former = {}
+        names = {n["id"]: n["standard_name"] for n in store.select("place_names", where={"feature_class": "street"})}
+        for f in store.select("former_names"):
+            if f["place_name_id"] in names:
+                former[f["name"]] = names[f["place_name_id"]]
+        return AddressMatcher(store.select("door_plates", where={"status": "active"}), former)
+
+    result = request.app.state.cache.get(store, "address_matcher", build).match(q)
+    public = ("plate_uid", "street_name", "number", "suffix", "community_code")
+    pick = lambda p: {k: p.get(k) for k in public}  # noqa: E731
+    return {"grade": result.grade, "street": result.street, "number": result.number, "note": result.note,
+            "plate": pick(result.plate) if result.plate else None,
+            "candidates": [pick(c) for c in result.candidates]}

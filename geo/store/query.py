@@ -13,14 +13,17 @@ from geo.store.store import Store, _record
 
 
 def select_intersecting(store: Store, table_name: str, bbox: tuple[float, float, float, float] | None,
-                        *, limit: int, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+                        *, limit: int, offset: int = 0, where: dict[str, Any] | None = None
+                        ) -> tuple[list[dict[str, Any]], int]:
     """Return one page of records whose geometry meets ``bbox`` exactly, and how many match."""
     if bbox is None:
-        return store.select(table_name, limit=limit, offset=offset), store.count(table_name)
+        return (store.select(table_name, limit=limit, offset=offset, where=where),
+                store.count(table_name, where=where))
     table = store.table(table_name)
+    filters = [table.c[k] == v for k, v in (where or {}).items()]
     with store.reading() as conn:
         rows = conn.execute(sa.select(table.c.id, table.c.geom)
-                            .where(bbox_clause(store.dialect, table, bbox)).order_by(table.c.id)).all()
+                            .where(bbox_clause(store.dialect, table, bbox), *filters).order_by(table.c.id)).all()
         if not rows:
             return [], 0
         ids = np.array([r[0] for r in rows])
