@@ -132,6 +132,15 @@ def propose(store: Store, record: Mapping[str, Any], *, actor: str, justificatio
         return store.get("place_names", pid, conn=conn)
 
 
+def _current(store: Store, conn: sa.Connection, place_id: int, expected_version: int) -> dict[str, Any]:
+    """Return the name if it is still at ``expected_version``; else refuse (409), changing nothing."""
+    current = store.get("place_names", place_id, conn=conn)
+    if current["version"] != expected_version:
+        raise StaleVersion(f"place name {place_id} is at version {current['version']}, not {expected_version}: "
+                           "reload it and apply your change again", field="version")
+    return current
+
+
 def _logging_refusals(func):
     """Log a stale-version refusal of a gazetteer change in the audit trail, then re-raise it."""
 
@@ -159,10 +168,7 @@ def edit(store: Store, place_id: int, changes: Mapping[str, Any], *, expected_ve
     if unknown:
         raise InputError(f"place names have no editable field {unknown[0]!r}", field=unknown[0])
     with store.writing() as conn:
-        current = store.get("place_names", place_id, conn=conn)
-        if current["version"] != expected_version:
-            raise StaleVersion(f"place name {place_id} is at version {current['version']}, not {expected_version}: "
-                               "reload it and apply your change again", field="version")
+        current = _current(store, conn, place_id, expected_version)
         name_change = any(k in changes for k in ("standard_name", "specific", "generic"))
         if name_change and current["status"] not in EDITABLE_BEFORE_APPROVAL:
             raise Conflict(f"the name is {current['status']}: rename it instead of editing it", field="status")
@@ -196,10 +202,7 @@ def transition(store: Store, place_id: int, to: str, *, expected_version: int, a
         raise InputError(f"to must be one of {', '.join(STATES)}; got {to!r}", field="to")
     data = dict(data or {})
     with store.writing() as conn:
-        current = store.get("place_names", place_id, conn=conn)
-        if current["version"] != expected_version:
-            raise StaleVersion(f"place name {place_id} is at version {current['version']}, not {expected_version}: "
-                               "reload it", field="version")
+        current = _current(store, conn, place_id, expected_version)
         allowed = TRANSITIONS[current["status"]]
         if to not in allowed:
             raise Conflict(f"a name that is {current['status']} can go to {', '.join(allowed) or 'nothing'}, "
@@ -235,10 +238,7 @@ def rename(store: Store, place_id: int, new_name: str, *, expected_version: int,
     if missing:
         raise InputError(f"a rename must record its approval: {', '.join(missing)}", field=missing[0])
     with store.writing() as conn:
-        current = store.get("place_names", place_id, conn=conn)
-        if current["version"] != expected_version:
-            raise StaleVersion(f"place name {place_id} is at version {current['version']}, not {expected_version}: "
-                               "reload it", field="version")
+        current = _current(store, conn, place_id, expected_version)
         if current["status"] != "in_force":
             raise Conflict(f"only names in force can be renamed; this one is {current['status']}", field="status")
         if current.get("protected") and not (protection_override or "").strip():
