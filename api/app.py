@@ -9,7 +9,9 @@ from fastapi import FastAPI
 
 from api import errors
 from api.cache import DataCache
-from api.routers import audit, auth, health, layers, officer_pages, placenames, planning, users
+from api.ratelimit import RateLimiter
+from api.routers import audit, auth, health, layers, officer_pages, placenames, planning, public_plates, users
+from geo.plate_codes import PlateSigner
 from api.settings import Settings
 from geo.store import Store
 
@@ -36,10 +38,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.cache = DataCache()
+    app.state.plate_signer = PlateSigner.from_setting(settings.qr_keys, fallback_secret=settings.secret_key)
+    app.state.public_limiter = RateLimiter(settings.public_rate_per_minute, 60.0)
+    app.state.report_limiter = RateLimiter(settings.report_rate_per_hour, 3600.0)
     errors.install(app)
     for module in (health, auth, users, layers, placenames, planning, audit):
         app.include_router(module.router)
     app.include_router(placenames.export_router)
     app.include_router(placenames.address_router)
     app.include_router(officer_pages.router)
+    app.include_router(public_plates.router)
     return app

@@ -29,6 +29,10 @@ class Settings:
     max_page_size: int = 1000
     max_upload_bytes: int = 50 * 1024 * 1024
     cookie_secure: bool = True
+    public_base_url: str = "http://127.0.0.1:8000"
+    qr_keys: str = ""
+    public_rate_per_minute: int = 120
+    report_rate_per_hour: int = 10
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, require_secret: bool = True,
@@ -55,7 +59,8 @@ class Settings:
 
     def validated(self, *, require_secret: bool = True) -> Settings:
         """Return these settings checked; a dev instance gets a dev secret if it has none."""
-        for name in ("token_ttl_minutes", "default_page_size", "max_page_size", "max_upload_bytes"):
+        for name in ("token_ttl_minutes", "default_page_size", "max_page_size", "max_upload_bytes",
+                     "public_rate_per_minute", "report_rate_per_hour"):
             if getattr(self, name) <= 0:
                 raise InputError(f"{name} must be positive", field=name)
         if self.default_page_size > self.max_page_size:

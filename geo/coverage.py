@@ -221,3 +221,23 @@ def service_areas(network: WalkNetwork, facilities: gpd.GeoDataFrame, params: Wa
     names = facilities["name"].to_numpy() if "name" in facilities.columns else [None] * len(facilities)
     return gpd.GeoDataFrame({"facility": ids, "name": names, "reach_m": params.reach_m},
                             geometry=gpd.GeoSeries(geoms, crs="EPSG:4490"), crs="EPSG:4490")
+
+
+def nearest_by_walking(network: WalkNetwork, point: shapely.Point, facilities: gpd.GeoDataFrame, *,
+                       limit_m: float, params: WalkParams = WalkParams()) -> dict | None:
+    """Return the nearest facility on foot from one point (EPSG:4490): id, name, metres, minutes.
+
+    ``None`` when the point is off the network or nothing lies within ``limit_m``.
+    """
+    if facilities.empty:
+        return None
+    xy = shapely.get_coordinates(C.to_metric(point))
+    target = attach_points(network, xy, max_attach_m=params.max_attach_m)
+    sources = attach_points(network, _points_xy(facilities), max_attach_m=params.max_attach_m)
+    dist, which = nearest_source(network, sources, target, limit_m=limit_m)
+    if not np.isfinite(dist[0]) or dist[0] > limit_m:
+        return None
+    row = facilities.iloc[int(which[0])]
+    return {"id": int(row["id"]) if "id" in facilities.columns else int(which[0]), "name": row["name"],
+            "distance_m": round(float(dist[0])), "minutes": round(float(dist[0]) / params.speed_m_per_s / 60.0, 1),
+            "minutes_elderly": round(float(dist[0]) / SPEED_PRESETS_M_PER_S["elderly"] / 60.0, 1)}

@@ -16,7 +16,7 @@ from typing import Any
 from geo.romanize import toneless_key
 
 FEATURE_CLASSES: dict[str, frozenset[str]] = {
-    "street": frozenset({"路", "街", "巷", "大街", "大道", "胡同", "道", "弄", "条", "里", "马路", "环路", "快速路"}),
+    "street": frozenset({"路", "街", "巷", "大街", "大道", "胡同", "道", "弄", "条", "里", "马路", "快速路"}),
     "community": frozenset({"社区"}),
     "village": frozenset({"村", "嘎查"}),
     "admin_unit": frozenset({"区", "镇", "乡", "街道", "苏木"}),

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-venv.sh test,postgis
 bash scripts/ensure-postgis.sh
+bash scripts/ensure-chromium.sh
 export XINCHENG_TEST_POSTGIS_URL="${XINCHENG_TEST_POSTGIS_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 export XINCHENG_REQUIRE_POSTGIS=1
 exec .venv/bin/python -m pytest "$@"

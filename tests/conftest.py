@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -133,22 +134,14 @@ USERS = {role: (f"t-{role}", f"{role}-password-123") for role in
          ("admin", "placename_officer", "boundary_inspector", "planner")}
 
 
-@pytest.fixture(scope="session")
-def live_server(sample_store) -> Iterator[str]:
-    """Run the real server (uvicorn) on loopback over the sample store; yield its base URL."""
+@contextmanager
+def running_server(settings: Settings) -> Iterator[str]:
+    """Run the real app under uvicorn on a free loopback port; yield its base URL."""
     import uvicorn
 
     from api.app import create_app
-    from geo.users import create_user
 
-    for role, (name, password) in USERS.items():
-        if not sample_store.count("users", where={"username": name}):
-            create_user(sample_store, name, password, role, actor="test")
-    settings = Settings(database_url=str(sample_store.engine.url.render_as_string(hide_password=False)),
-                        secret_key="x" * 40, max_upload_bytes=2_000_000, max_page_size=500,
-                        cookie_secure=False)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=_free_port(),
                                            log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -157,6 +150,28 @@ def live_server(sample_store) -> Iterator[str]:
         if time.time() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def server_settings(store: Store, **overrides) -> Settings:
+    """Settings for a test server over ``store``."""
+    base = dict(database_url=str(store.engine.url.render_as_string(hide_password=False)), secret_key="x" * 40,
+                max_upload_bytes=2_000_000, max_page_size=500, cookie_secure=False,
+                public_base_url="https://mp.xincheng.example")
+    return Settings(**{**base, **overrides})
+
+
+@pytest.fixture(scope="session")
+def live_server(sample_store) -> Iterator[str]:
+    """Run the real server (uvicorn) on loopback over the sample store; yield its base URL."""
+    from geo.users import create_user
+
+    for role, (name, password) in USERS.items():
+        if not sample_store.count("users", where={"username": name}):
+            create_user(sample_store, name, password, role, actor="test")
+    with running_server(server_settings(sample_store)) as url:
+        yield url

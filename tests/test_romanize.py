@@ -49,6 +49,7 @@ TABLE = [
     ("district", "保合少镇", {}, "Bǎohéshǎo Zhèn"),
     ("district", "哈拉沁村", {}, "Hālāqìncūn"),
     ("district", "槐园街一巷", {}, "Huáiyuánjiē 1 Xiàng"),
+    ("district", "东二环路", {}, "Dōng'èrhuán Lù"),
 ]
 
 

@@ -1,0 +1,70 @@
+"""What a resident sees after scanning a door plate: the standard address and the services near it.
+
+Built from plain records (the plate, its street's standard name, its community) and the walking
+results passed in; no personal data (households are never shown).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+PROVINCE_CITY = "内蒙古自治区呼和浩特市"
+DISTRICT = "新城区"
+EMERGENCY = (("110", "报警 Police"), ("119", "火警 Fire"), ("120", "急救 Ambulance"),
+             ("12345", "政务服务便民热线 Citizen hotline"))
+STATUS_NOTE = {"revoked": "此门牌已撤销 · This door plate has been revoked.",
+               "replaced": "此门牌已被新门牌替换 · This door plate has been replaced by a new one."}
+
+
+@dataclass
+class PlateView:
+    """The public content of one door plate's page (and its JSON)."""
+
+    plate_uid: str
+    status: str
+    status_note: str | None
+    number_text: str
+    address_zh: str
+    address_full_zh: str
+    address_pinyin: str | None
+    street_name: str
+    street_mong: str | None
+    street_story: str | None
+    community: str | None
+    subdistrict: str | None
+    nearest_elder_care: dict[str, Any] | None
+    nearest_service_centre: dict[str, Any] | None
+    emergency: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the view as JSON-safe data."""
+        return asdict(self)
+
+
+def number_text(number: int, suffix: str | None) -> str:
+    """Return the plate's printed number: 12号, 12-1号, 12甲号."""
+    suffix = (suffix or "").strip()
+    if suffix and suffix[0].isdigit():
+        suffix = f"-{suffix}"
+    return f"{number}{suffix}号"
+
+
+def plate_view(plate: dict[str, Any], *, street: dict[str, Any] | None, community: dict[str, Any] | None,
+               subdistrict: dict[str, Any] | None, elder_care: dict[str, Any] | None,
+               service_centre: dict[str, Any] | None) -> PlateView:
+    """Assemble the public view of a plate; only standard names are shown (条例 art.18)."""
+    num = number_text(int(plate["number"]), plate.get("suffix"))
+    street_name = plate["street_name"]
+    pinyin = None
+    if street and street.get("pinyin_toned"):
+        pinyin = f"{street['pinyin_toned']} {num[:-1]} Hào"
+    return PlateView(
+        plate_uid=plate["plate_uid"], status=plate.get("status") or "active",
+        status_note=STATUS_NOTE.get(plate.get("status") or ""), number_text=num,
+        address_zh=f"{street_name}{num}", address_full_zh=f"{PROVINCE_CITY}{DISTRICT}{street_name}{num}",
+        address_pinyin=pinyin, street_name=street_name,
+        street_mong=(street or {}).get("name_mong"), street_story=(street or {}).get("meaning"),
+        community=(community or {}).get("name"), subdistrict=(subdistrict or {}).get("name"),
+        nearest_elder_care=elder_care, nearest_service_centre=service_centre,
+        emergency=[{"number": n, "what": w} for n, w in EMERGENCY])
