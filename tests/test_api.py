@@ -295,3 +295,20 @@ def test_public_sees_only_names_in_force_and_officers_export(live_server, sample
     m = httpx.get(f"{live_server}/api/addresses/match", headers=h,
                   params={"q": f"新城区{plate['street_name']}{plate['number']}号"}).json()
     assert m["grade"] == "exact" and m["plate"]["plate_uid"] == plate["plate_uid"] and "households" not in m["plate"]
+
+
+def test_numbering_endpoints(live_server):
+    h = _token(live_server, "placename_officer")
+    chk = httpx.get(f"{live_server}/api/plates/numbering/check", headers=h, params={"street_name": "新华大街"}).json()
+    assert chk["plates"] > 10 and chk["problems"] == []
+    street = httpx.get(f"{live_server}/api/layers/streets/features", params={"limit": 500}).json()
+    xinhua = next(f for f in street["features"] if f["properties"]["name"] == "新华大街")
+    (x0, y0), (x1, y1) = xinhua["geometry"]["coordinates"][:2]
+    mid = [(x0 + x1) / 2, (y0 + y1) / 2 + 0.0001]
+    sug = httpx.post(f"{live_server}/api/plates/numbering/suggest", headers=h,
+                     json={"street_name": "新华大街", "points": [mid]}).json()
+    assert sug["suggestions"][0]["number"] >= 1
+    _assert_error_shape(httpx.post(f"{live_server}/api/plates/numbering/suggest", headers=h,
+                                   json={"street_name": "新华大街", "points": [[111.9, 41.05]]}), 400, "points")
+    _assert_error_shape(httpx.get(f"{live_server}/api/plates/numbering/check", headers=h,
+                                  params={"street_name": "没有这条路"}), 404, "street_name")
