@@ -8,6 +8,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from datetime import UTC, datetime
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,7 +61,7 @@ def main(ctx: click.Context, database_url: str | None, dev: bool) -> None:
     with _domain_errors():
         # Only the server needs the secret key; offline commands run without it.
         settings = Settings.from_env(database_url=database_url, dev_mode=dev or None,
-                                     require_secret=ctx.invoked_subcommand == "serve")
+                                     require_secret=ctx.invoked_subcommand in ("serve", "plates"))
     ctx.obj = Context(settings)
 
 
@@ -413,6 +414,108 @@ def address_cmd(obj: Context, text: str) -> None:
                f"{plate['plate_uid'] if plate else ''}\t{result.note}")
     for c in result.candidates[:5]:
         click.echo(f"  candidate {c['plate_uid']} {c['street_name']} {c['number']}号")
+
+
+@main.group()
+def plates() -> None:
+    """Door plates: QR images and print batches (they sign codes: set XINCHENG_SECRET_KEY or QR keys)."""
+
+
+def _plate_texts(obj: Context, *, street: str | None, community: str | None, reprints: bool):
+    from geo.plate_codes import PlateSigner, plate_url
+    from geo.plate_lookup import number_text
+    from geo.romanize import romanize
+    from maps.plate_print import PlateText
+
+    store = obj.store
+    if sum(x is not None and x is not False for x in (street, community, reprints or None)) != 1:
+        raise click.UsageError("choose exactly one of --street, --community and --reprints")
+    where: dict = {"status": "active"}
+    if street:
+        where["street_name"] = street
+    if community:
+        where["community_code"] = community
+    rows = store.select("door_plates", where=where)
+    if reprints:
+        queued = {r["plate_uid"] for r in store.select("plate_reprints", where={"status": "queued"})}
+        rows = [r for r in rows if r["plate_uid"] in queued]
+    if not rows:
+        raise click.UsageError("no active plates match")
+    names = {n["standard_name"]: n for n in store.select("place_names", where={"feature_class": "street"})}
+    signer = PlateSigner.from_setting(obj.settings.qr_keys, fallback_secret=obj.settings.secret_key)
+    out = []
+    for r in sorted(rows, key=lambda r: (r["street_name"], r["number"])):
+        name = names.get(r["street_name"], {})
+        sign = name.get("sign_text") or romanize(r["street_name"]).sign_text
+        out.append(PlateText(r["plate_uid"], r["street_name"], sign, number_text(r["number"], r.get("suffix")),
+                             name.get("name_mong"), plate_url(obj.settings.public_base_url, signer.code(r["plate_uid"]))))
+    return out
+
+
+@plates.command("qr")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--street", default=None)
+@click.option("--community", default=None, help="12-digit community code.")
+@click.option("--format", "fmt", default="svg", show_default=True, type=click.Choice(["svg", "png"]))
+@click.pass_obj
+def plates_qr(obj: Context, folder: Path, street: str | None, community: str | None, fmt: str) -> None:
+    """Write one QR image per plate (named by plate id)."""
+    from geo.plate_qr import qr_png, qr_svg
+
+    with _domain_errors():
+        texts = _plate_texts(obj, street=street, community=community, reprints=False)
+    folder.mkdir(parents=True, exist_ok=True)
+    for t in tqdm(texts, desc="二维码 QR codes", unit="plate", file=sys.stderr):
+        path = folder / f"{t.plate_uid}.{fmt}"
+        if fmt == "svg":
+            path.write_text(qr_svg(t.url), encoding="utf-8")
+        else:
+            path.write_bytes(qr_png(t.url))
+    click.echo(f"wrote {len(texts)} QR images to {folder}")
+
+
+@plates.command("print")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--street", default=None)
+@click.option("--community", default=None, help="12-digit community code.")
+@click.option("--reprints", is_flag=True, help="The plates queued for reprinting (by renames); marks them printed.")
+@click.option("--proof", is_flag=True, help="A marked proof: allowed without the Mongolian name (SG-01).")
+@click.option("--svg-folder", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Also write one SVG per plate here.")
+@click.pass_obj
+def plates_print(obj: Context, path: Path, street: str | None, community: str | None, reprints: bool,
+                 proof: bool, svg_folder: Path | None) -> None:
+    """Print a PDF batch of plates for the manufacturer (one plate per page, 270 x 170 mm)."""
+    from maps.plate_print import batch_html, check_sg01, plate_svg, print_pdf
+
+    if path.suffix.lower() != ".pdf":
+        raise click.UsageError("the batch path must end in .pdf")
+    with _domain_errors():
+        texts = _plate_texts(obj, street=street, community=community, reprints=reprints)
+        for t in tqdm(texts, desc="核对 checking SG-01", unit="plate", file=sys.stderr):
+            check_sg01(t, proof=proof)
+            if svg_folder:
+                svg_folder.mkdir(parents=True, exist_ok=True)
+                (svg_folder / f"{t.plate_uid}.svg").write_text(plate_svg(t, proof=proof), encoding="utf-8")
+        with _step_bar(1, "排版打印 printing (Chromium)") as bar:
+            print_pdf(batch_html(texts, proof=proof), path)
+            bar.update(1)
+    if reprints and not proof:
+        import sqlalchemy as sa
+
+        from geo.store import schema
+
+        uids = [t.plate_uid for t in texts]
+        with obj.store.writing() as conn:
+            done = conn.execute(schema.plate_reprints.update().where(schema.plate_reprints.c.plate_uid.in_(uids),
+                                                                      schema.plate_reprints.c.status == "queued")
+                                .values(status="printed", version=schema.plate_reprints.c.version + 1,
+                                        updated_at=sa.func.now())).rowcount
+            conn.execute(schema.audit_log.insert().values(
+                adcode=obj.store.adcode, table_name="plate_reprints", record_id=None, action="printed",
+                actor=CLI_ACTOR, at=datetime.now(UTC), before=None,
+                after=json.dumps({"count": done, "batch": path.name}, ensure_ascii=False)))
+    click.echo(f"wrote {len(texts)} plates to {path}{' (proof)' if proof else ''}")
 
 
 @main.command("map")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -101,3 +102,27 @@ def test_map_command_writes_offline_html(sample_db, tmp_path):
     from tests.test_maps import shows
 
     assert shows("界线示意", html) and shows("锡林郭勒北路", html)
+
+
+def test_rename_queues_reprints_and_the_print_batch_clears_them(sample_db, tmp_path):
+    from geo.placenames import rename
+
+    db, _ = sample_db
+    store = Store.open(f"sqlite:///{db}")
+    name = store.select("place_names", where={"standard_name": "兴安北路"})[0]
+    name = store.update("place_names", name["id"], {"name_mong": "ᠬᠢᠩᠭᠠᠨ ᠵᠠᠮ"}, expected_version=name["version"],
+                        actor="test")
+    rename(store, name["id"], "兴安路", expected_version=name["version"], actor="test",
+           approval={"approval_authority": "呼和浩特市人民政府", "approval_doc_no": "T-9", "approval_date": "2026-11-01"})
+    queued = store.count("plate_reprints", where={"status": "queued"})
+    assert queued == store.count("door_plates", where={"street_name": "兴安路"}) > 0
+    out = tmp_path / "reprint.pdf"
+    r = run("plates", "print", str(out), "--reprints", db=db, env_extra={"XINCHENG_SECRET_KEY": "k" * 48})
+    assert r.returncode == 0, r.stderr
+    info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True).stdout
+    assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) == queued
+    assert store.count("plate_reprints", where={"status": "queued"}) == 0
+    assert store.audit_rows("plate_reprints")[-1]["action"] == "printed"
+    r = run("plates", "print", str(out), "--street", "新华大街", db=db, env_extra={"XINCHENG_SECRET_KEY": "k" * 48})
+    assert r.returncode == 2 and "SG-01" in r.stderr
+    store.close()
