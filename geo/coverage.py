@@ -17,7 +17,7 @@ import shapely
 
 from geo import crs as C
 from geo._nearest import nearest_source
-from geo._walk_network import WalkNetwork, attach_points, build_walk_network
+from geo._walk_network import Attachment, WalkNetwork, attach_points, build_walk_network
 from geo.errors import InputError
 
 ELDER_CARE_KINDS = ("elder_care_station", "comprehensive_elder_care_centre")
@@ -223,17 +223,26 @@ def service_areas(network: WalkNetwork, facilities: gpd.GeoDataFrame, params: Wa
                             geometry=gpd.GeoSeries(geoms, crs="EPSG:4490"), crs="EPSG:4490")
 
 
+def attach_facilities(network: WalkNetwork, facilities: gpd.GeoDataFrame,
+                      params: WalkParams = WalkParams()) -> Attachment:
+    """Attach facilities to the network once, for many lookups (see :func:`nearest_by_walking`)."""
+    return attach_points(network, _points_xy(facilities), max_attach_m=params.max_attach_m)
+
+
 def nearest_by_walking(network: WalkNetwork, point: shapely.Point, facilities: gpd.GeoDataFrame, *,
-                       limit_m: float, params: WalkParams = WalkParams()) -> dict | None:
+                       limit_m: float, params: WalkParams = WalkParams(),
+                       sources: Attachment | None = None) -> dict | None:
     """Return the nearest facility on foot from one point (EPSG:4490): id, name, metres, minutes.
 
-    ``None`` when the point is off the network or nothing lies within ``limit_m``.
+    ``None`` when the point is off the network or nothing lies within ``limit_m``. Pass ``sources``
+    from :func:`attach_facilities` to avoid attaching the facilities again on every call.
     """
     if facilities.empty:
         return None
     xy = shapely.get_coordinates(C.to_metric(point))
     target = attach_points(network, xy, max_attach_m=params.max_attach_m)
-    sources = attach_points(network, _points_xy(facilities), max_attach_m=params.max_attach_m)
+    if sources is None:
+        sources = attach_facilities(network, facilities, params)
     dist, which = nearest_source(network, sources, target, limit_m=limit_m)
     if not np.isfinite(dist[0]) or dist[0] > limit_m:
         return None

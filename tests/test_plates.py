@@ -144,3 +144,15 @@ def test_public_rate_limit_holds_under_a_burst(sample_store):
         assert statuses.count(200) == 20 and statuses.count(429) == 10
         body = c.get(f"/api/plates/lookup/{code}").json()
         assert body["error"] == "rate_limited" and body["status"] == 429
+
+
+def test_plate_svg_endpoint_enforces_sg01(live_server, sample_store):
+    name, password = USERS["placename_officer"]
+    token = httpx.post(f"{live_server}/api/auth/login", json={"username": name, "password": password}).json()
+    h = {"Authorization": f"Bearer {token['access_token']}"}
+    plate = sample_store.select("door_plates", where={"street_name": "新华大街"}, limit=1)[0]
+    refused = httpx.get(f"{live_server}/api/plates/{plate['plate_uid']}/plate.svg", headers=h)
+    assert refused.status_code == 400 and refused.json()["field"] == "name_mong"
+    proof = httpx.get(f"{live_server}/api/plates/{plate['plate_uid']}/plate.svg", headers=h, params={"proof": True})
+    assert proof.status_code == 200 and "新华大街" in proof.text and "校样" in proof.text
+    assert httpx.get(f"{live_server}/api/plates/{plate['plate_uid']}/plate.svg").status_code == 401

@@ -14,11 +14,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import SettingsDep, StoreDep, UserDep, require_role
 from api.ratelimit import TooManyRequests
-from geo.coverage import ELDER_CARE_KINDS, nearest_by_walking, walk_network_from_streets
+from geo.coverage import ELDER_CARE_KINDS, attach_facilities, nearest_by_walking, walk_network_from_streets
 from geo.errors import DomainError, InputError, NotFound
 from geo.layers import ADMIN, PLACENAME_OFFICER
 from geo.plate_codes import InvalidCode, plate_url
-from geo.plate_lookup import PlateView, plate_view
+from geo.plate_lookup import PlateView, number_text, plate_view
+from geo.romanize import romanize
+from maps.plate_print import PlateText, plate_svg
 from geo.plate_qr import qr_png, qr_svg
 from geo.store import Store
 
@@ -56,6 +58,8 @@ class _Context:
         facilities = facilities[facilities["status"] == "active"]
         self.care = facilities[facilities["kind"].isin(ELDER_CARE_KINDS)].reset_index(drop=True)
         self.centres = facilities[facilities["kind"] == "community_service_centre"].reset_index(drop=True)
+        self.care_att = attach_facilities(self.network, self.care)
+        self.centre_att = attach_facilities(self.network, self.centres)
         self.streets = {r["standard_name"]: r for r in store.select("place_names", where={"feature_class": "street",
                                                                                         "status": "in_force"})}
         self.units = {u["code"]: u for u in store.select("admin_units")}
@@ -72,8 +76,10 @@ def _lookup(request: Request, store: Store, code: str) -> PlateView:
     sub = ctx.units.get((community or {}).get("parent_code") or "")
     point = plate["geometry"]
     return plate_view(plate, street=ctx.streets.get(plate["street_name"]), community=community, subdistrict=sub,
-                      elder_care=nearest_by_walking(ctx.network, point, ctx.care, limit_m=PUBLIC_LIMIT_M),
-                      service_centre=nearest_by_walking(ctx.network, point, ctx.centres, limit_m=PUBLIC_LIMIT_M))
+                      elder_care=nearest_by_walking(ctx.network, point, ctx.care, limit_m=PUBLIC_LIMIT_M,
+                                                    sources=ctx.care_att),
+                      service_centre=nearest_by_walking(ctx.network, point, ctx.centres, limit_m=PUBLIC_LIMIT_M,
+                                                        sources=ctx.centre_att))
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
@@ -160,6 +166,23 @@ def public_report(code: str, request: Request, store: StoreDep, kind: Annotated[
         return _page("未能提交", f"<div class='card warn'>{html.escape(exc.message)}</div>", exc.status)
     return _page("已收到", "<div class='card'><h2>谢谢，已收到您的报告 <span class='en'>Thank you, your report has "
                  "been received.</span></h2><p><a href='/p/" + html.escape(code) + "'>返回 Back</a></p></div>")
+
+
+@router.get("/api/plates/{plate_uid}/plate.svg", summary="门牌版面 Printable plate (SVG)")
+def plate_face(plate_uid: str, store: StoreDep, settings: SettingsDep, user: UserDep, request: Request,
+               proof: bool = False) -> Response:
+    """Return the printable plate (270 x 170 mm); production plates need the Mongolian name (SG-01)."""
+    require_role(user, {ADMIN, PLACENAME_OFFICER}, what="printable plates")
+    rows = store.select("door_plates", where={"plate_uid": plate_uid})
+    if not rows:
+        raise NotFound(f"no door plate {plate_uid!r}", field="plate_uid")
+    plate = rows[0]
+    names = store.select("place_names", where={"standard_name": plate["street_name"], "feature_class": "street"})
+    name = names[0] if names else {}
+    text = PlateText(plate_uid, plate["street_name"], name.get("sign_text") or romanize(plate["street_name"]).sign_text,
+                     number_text(plate["number"], plate.get("suffix")), name.get("name_mong"),
+                     plate_url(settings.public_base_url, request.app.state.plate_signer.code(plate_uid)))
+    return Response(plate_svg(text, proof=proof), media_type="image/svg+xml")
 
 
 @router.get("/api/plates/{plate_uid}/qr.{fmt}", summary="门牌二维码 QR image of a plate (SVG or PNG)")
