@@ -67,3 +67,22 @@ def _walk(c: httpx.Client) -> None:
     assert "approval_authority" in missing.text
     stale = c.post(f"/officer/placenames/{place}/edit", data={"version": "1", "meaning": "过时的修改"})
     assert "version" in stale.text and "过时的修改" not in stale.text.split("</table>")[0]
+
+
+def test_plate_pages_show_the_check_and_record_decisions(live_server, sample_store):
+    plate = sample_store.select("door_plates", where={"street_name": "锡林郭勒北路", "status": "active"}, limit=1)[0]
+    with _client(live_server) as c:
+        listing = c.get("/officer/plates", params={"street": "锡林郭勒北路"})
+        assert "numbering problems: 0" in listing.text and plate["plate_uid"] in listing.text
+        page = c.get(f"/officer/plates/{plate['plate_uid']}")
+        assert "<svg" in page.text and "校样" in page.text  # no Mongolian name yet: a proof only
+        version = re.search(r"name='version' value='(\d+)'", page.text).group(1)
+        missing = c.post(f"/officer/plates/{plate['plate_uid']}/status", data={"version": version, "status": "revoked"})
+        assert "decision_body" in missing.text
+        done = c.post(f"/officer/plates/{plate['plate_uid']}/status",
+                      data={"version": version, "status": "revoked", "decision_body": "新城区民政局",
+                            "decision_doc_no": "新民发〔2026〕8号", "decision_date": "2026-11-20"})
+        assert "已保存" in done.text
+    after = sample_store.select("door_plates", where={"plate_uid": plate["plate_uid"]})[0]
+    assert after["status"] == "revoked" and after["decision_doc_no"] == "新民发〔2026〕8号"
+    assert sample_store.audit_rows("door_plates", after["id"])[-1]["actor"] == USERS["placename_officer"][0]

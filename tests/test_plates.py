@@ -156,3 +156,25 @@ def test_plate_svg_endpoint_enforces_sg01(live_server, sample_store):
     proof = httpx.get(f"{live_server}/api/plates/{plate['plate_uid']}/plate.svg", headers=h, params={"proof": True})
     assert proof.status_code == 200 and "新华大街" in proof.text and "校样" in proof.text
     assert httpx.get(f"{live_server}/api/plates/{plate['plate_uid']}/plate.svg").status_code == 401
+
+
+def test_page_serves_a_shaping_mongolian_font_subset(live_server, sample_store):
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    mong = "ᠰᠢᠨᠬᠤᠸᠠ ᠵᠠᠮ"
+    name = sample_store.select("place_names", where={"standard_name": "新华大街"})[0]
+    sample_store.update("place_names", name["id"], {"name_mong": mong}, expected_version=name["version"], actor="t")
+    plate = sample_store.select("door_plates", where={"street_name": "新华大街"}, limit=1)[0]
+    page = httpx.get(f"{live_server}/p/{_code(live_server, plate['plate_uid'])}").text
+    assert mong in page and "/fonts/mongolian.woff2?t=" in page
+    font_url = re.search(r"url\('([^']+)'\)", page).group(1)
+    woff = httpx.get(f"{live_server}{font_url}")
+    assert woff.status_code == 200 and woff.content[:4] == b"wOF2" and len(woff.content) < 30_000
+    font = TTFont(io.BytesIO(woff.content))
+    features = {f.FeatureTag for f in font["GSUB"].table.FeatureList.FeatureRecord}
+    assert {"init", "medi", "fina"} <= features  # the phone can still join the letters
+    cmap = font.getBestCmap()
+    assert all(ord(c) in cmap for c in mong if c != " ")
+    assert httpx.get(f"{live_server}/fonts/mongolian.woff2", params={"t": "abc"}).status_code == 400

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.deps import SettingsDep, StoreDep
 from api.routers.placenames import OFFICERS, _index
-from geo.errors import DomainError, NotAuthenticated
+from geo.errors import DomainError, InputError, NotAuthenticated, NotFound
 from geo.placenames import TRANSITIONS, edit, propose, rename, transition
 from geo.store import Store
 from geo.users import authenticate, issue_token, user_for_token
@@ -44,6 +44,7 @@ def _page(title_zh: str, title_en: str, body: str, *, user: dict[str, Any] | Non
         f"<meta name='viewport' content='width=device-width,initial-scale=1'><title>{html.escape(title_zh)}</title>"
         f"<style>{_CSS}</style></head><body><header><a href='/officer/placenames'>地名信息库 <span class='en'>"
         f"Gazetteer</span></a><a href='/officer/placenames/new'>申报新地名 <span class='en'>Propose</span></a>"
+        f"<a href='/officer/plates'>门牌 <span class='en'>Door plates</span></a>"
         f"<span style='float:right'>{who}</span></header><main><h1>{html.escape(title_zh)} "
         f"<span class='en'>{html.escape(title_en)}</span></h1>{body}</main></body></html>")
 
@@ -269,3 +270,99 @@ async def rename_form(request: Request, place_id: int, store: StoreDep,
         return "已更名，门牌已排入重印 · renamed; plates queued for reprint"
 
     return await _form_action(request, store, place_id, xc_token, act)
+
+
+PLATE_STATUS_ZH = {"active": "使用中", "revoked": "已撤销", "replaced": "已替换"}
+
+
+@router.get("/plates")
+def plates_page(request: Request, store: StoreDep, street: str = "", xc_token: Annotated[str | None, Cookie()] = None):
+    """List a street's plates with the numbering check."""
+    user = _officer(store, xc_token)
+    if user is None:
+        return _login_redirect(request)
+    body = (f"<form method='get'><input name='street' value='{html.escape(street)}' placeholder='街路巷名称 street'>"
+            f" <button>查看 Show</button></form>")
+    if street.strip():
+        from api.routers.plates import get_check
+
+        rows = sorted(store.select("door_plates", where={"street_name": street}), key=lambda r: r["number"])
+        problems = get_check(street, store, user)["problems"] if rows else []
+        flagged = {p["plate_uid"]: p["message"] for p in problems}
+        body += (f"<p>{len(rows)} 块门牌 plates · 编号问题 numbering problems: {len(problems)}</p><table><tr>"
+                 "<th>门牌号 No.</th><th>侧 Side</th><th>状态 Status</th><th>编号 ID</th><th>问题 Problem</th></tr>")
+        body += "".join(
+            f"<tr><td><a href='/officer/plates/{r['plate_uid']}'>{r['number']}{html.escape(r.get('suffix') or '')}号</a>"
+            f"</td><td>{'左 left' if r.get('side') == 'left' else '右 right'}</td>"
+            f"<td>{PLATE_STATUS_ZH.get(r['status'], r['status'])}</td><td>{r['plate_uid']}</td>"
+            f"<td>{html.escape(flagged.get(r['plate_uid'], ''))}</td></tr>" for r in rows)
+        body += "</table>"
+    return _page("门牌管理", "Door plates", body, user=user)
+
+
+@router.get("/plates/{plate_uid}")
+def plate_page(request: Request, plate_uid: str, store: StoreDep, settings: SettingsDep, error: str | None = None,
+               done: str | None = None, xc_token: Annotated[str | None, Cookie()] = None):
+    """One plate: its address, QR, a proof of the printed plate, and the status form."""
+    user = _officer(store, xc_token)
+    if user is None:
+        return _login_redirect(request)
+    from geo.plate_codes import plate_url
+    from geo.plate_lookup import number_text
+    from geo.plate_qr import qr_svg
+    from geo.romanize import romanize
+    from maps.plate_print import PlateText, plate_svg
+
+    rows = store.select("door_plates", where={"plate_uid": plate_uid})
+    if not rows:
+        return _page("没有这块门牌", "No such plate", "<p class='err'>没有这块门牌 · no such plate</p>", user=user)
+    p = rows[0]
+    url = plate_url(settings.public_base_url, request.app.state.plate_signer.code(plate_uid))
+    names = store.select("place_names", where={"standard_name": p["street_name"], "feature_class": "street"})
+    name = names[0] if names else {}
+    face = plate_svg(PlateText(plate_uid, p["street_name"], name.get("sign_text") or romanize(p["street_name"]).sign_text,
+                               number_text(p["number"], p.get("suffix")), name.get("name_mong"), url),
+                     proof=not name.get("name_mong"))
+    msg = (f"<p class='err'>{html.escape(error)}</p>" if error else "") + (
+        f"<p class='ok'>{html.escape(done)}</p>" if done else "")
+    options = "".join(f"<option value='{k}'{' selected' if k == p['status'] else ''}>{v} {k}</option>"
+                      for k, v in PLATE_STATUS_ZH.items())
+    body = (f"{msg}<p>{html.escape(p['street_name'])}{p['number']}{html.escape(p.get('suffix') or '')}号 · "
+            f"{PLATE_STATUS_ZH.get(p['status'], p['status'])} · 户数 households {p.get('households') or 0} · "
+            f"<a href='{html.escape(url)}'>{html.escape(url)}</a></p>"
+            f"<div style='max-width:520px'>{face}</div><div style='width:160px'>{qr_svg(url)}</div>"
+            f"<fieldset><legend>状态与依据 <span class='en'>Status and decision</span></legend>"
+            f"<form method='post' action='/officer/plates/{plate_uid}/status'><input type='hidden' name='version' "
+            f"value='{p['version']}'><select name='status'>{options}</select>"
+            + _field("决定机关", "Decision body", "decision_body") + _field("文号", "Document number", "decision_doc_no")
+            + _field("日期", "Date", "decision_date", kind="date") + "<button>保存 Save</button></form></fieldset>")
+    return _page(f"门牌 {p['number']}号", plate_uid, body, user=user)
+
+
+@router.post("/plates/{plate_uid}/status")
+async def plate_status(request: Request, plate_uid: str, store: StoreDep,
+                       xc_token: Annotated[str | None, Cookie()] = None):
+    """Change a plate's status, recording the decision behind it (never deleted)."""
+    from datetime import date
+
+    user = _officer(store, xc_token)
+    if user is None:
+        return _login_redirect(request)
+    form = {k: str(v).strip() for k, v in (await request.form()).items()}
+    rows = store.select("door_plates", where={"plate_uid": plate_uid})
+    try:
+        if not rows:
+            raise NotFound(f"no door plate {plate_uid}", field="plate_uid")
+        if form.get("status") not in PLATE_STATUS_ZH:
+            raise InputError(f"status must be one of {', '.join(PLATE_STATUS_ZH)}", field="status")
+        missing = [k for k in ("decision_body", "decision_doc_no", "decision_date") if not form.get(k)]
+        if missing:
+            raise InputError(f"a status change must record {', '.join(missing)}", field=missing[0])
+        store.update("door_plates", rows[0]["id"], {
+            "status": form["status"], "decision_body": form["decision_body"],
+            "decision_doc_no": form["decision_doc_no"], "decision_date": date.fromisoformat(form["decision_date"])},
+            expected_version=int(form.get("version") or 0), actor=user["username"])
+    except (DomainError, ValueError) as exc:
+        detail = getattr(exc, "message", str(exc))
+        return RedirectResponse(f"/officer/plates/{plate_uid}?error={quote(detail)}", status_code=303)
+    return RedirectResponse(f"/officer/plates/{plate_uid}?done={quote('已保存 · saved')}", status_code=303)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -21,6 +22,7 @@ from geo.plate_codes import InvalidCode, plate_url
 from geo.plate_lookup import PlateView, number_text, plate_view
 from geo.romanize import romanize
 from maps.plate_print import PlateText, plate_svg
+from maps.webfont import mongolian_subset
 from geo.plate_qr import qr_png, qr_svg
 from geo.store import Store
 
@@ -82,10 +84,12 @@ def _lookup(request: Request, store: Store, code: str) -> PlateView:
                                                         sources=ctx.centre_att))
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+def _page(title: str, body: str, status: int = 200, *, mongolian: str | None = None) -> HTMLResponse:
+    font = (f"@font-face{{font-family:'XC Mongolian';src:url('/fonts/mongolian.woff2?t={quote(mongolian)}') "
+            f"format('woff2')}}.mong{{font-family:'XC Mongolian','Noto Sans Mongolian',sans-serif}}") if mongolian else ""
     return HTMLResponse(
         f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><meta name='viewport' "
-        f"content='width=device-width,initial-scale=1'><title>{html.escape(title)}</title><style>{_CSS}</style>"
+        f"content='width=device-width,initial-scale=1'><title>{html.escape(title)}</title><style>{_CSS}{font}</style>"
         f"</head><body><main>{body}<p class='en'>新城区民政局 · Xincheng District Civil Affairs Bureau. "
         f"本页不收集个人信息 · This page collects no personal data.</p></main></body></html>", status_code=status)
 
@@ -138,7 +142,15 @@ def public_page(code: str, request: Request, store: StoreDep) -> HTMLResponse:
         return _page("无法识别的门牌", f"<div class='card warn'><h2>无法识别的门牌 <span class='en'>Unknown plate"
                      f"</span></h2><p>{html.escape(exc.message)}</p><p>如门牌有误请拨打 12345 · call 12345 to report"
                      f"</p></div>", exc.status)
-    return _page(view.address_zh, render_plate(view, code))
+    return _page(view.address_zh, render_plate(view, code), mongolian=view.street_mong)
+
+
+@router.get("/fonts/mongolian.woff2", include_in_schema=False)
+def mongolian_font(t: str, request: Request) -> Response:
+    """Serve a subset of Noto Sans Mongolian (SIL OFL) for the Mongolian text ``t`` a page shows."""
+    _check_rate(request)
+    return Response(mongolian_subset(t), media_type="font/woff2",
+                    headers={"Cache-Control": "public, max-age=604800"})
 
 
 @router.get("/api/plates/lookup/{code}", summary="扫码查询 Door-plate lookup (JSON)")
