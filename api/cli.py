@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+import numpy as np
 from tqdm import tqdm
 
 from api.settings import Settings
@@ -516,6 +517,43 @@ def plates_print(obj: Context, path: Path, street: str | None, community: str | 
                 actor=CLI_ACTOR, at=datetime.now(UTC), before=None,
                 after=json.dumps({"count": done, "batch": path.name}, ensure_ascii=False)))
     click.echo(f"wrote {len(texts)} plates to {path}{' (proof)' if proof else ''}")
+
+
+@main.group()
+def boundaries() -> None:
+    """Administrative boundary lines and markers (界线与界桩)."""
+
+
+@boundaries.command("report")
+@click.option("--close", "close_m", default=5.0, show_default=True, help="Slivers narrower than twice this are gaps (m).")
+@click.pass_obj
+def boundaries_report(obj: Context, close_m: float) -> None:
+    """The district's boundary lines with their lengths, and gaps and overlaps with each neighbour."""
+    from data.names import NEIGHBOURS
+    from data.sample_district import load_boundaries
+    from geo import crs as C
+    from geo.boundaries import markers_off_line, shared_boundary, topology_report
+
+    polys = load_boundaries()
+    metric = dict(zip(polys["adcode"], C.to_metric(polys.geometry.values), strict=True))
+    district = metric["150102"]
+    lines = {r["right_adcode"]: r for r in obj.store.select("boundary_lines")}
+    markers = obj.store.select("boundary_markers", where={"status": "active"})
+    click.echo("界线 line\t长度 length km\t重叠 overlaps\t缝隙 gaps\t偏离界线的界桩 markers off the line")
+    for adcode, (name, _letter) in NEIGHBOURS.items():
+        line = shared_boundary(district, metric[adcode])
+        topo = topology_report(district, metric[adcode], close_m=close_m)
+        stored = lines.get(adcode)
+        off = []
+        if stored:
+            mine = [m for m in markers if m["line_code"] == stored["line_code"]]
+            off = markers_off_line(C.to_metric(np.asarray([m["geometry"] for m in mine], dtype=object)), line)
+        label = stored["name"] if stored else f"新城区—{name}界线"
+        overlaps = sum(o["area_m2"] for o in topo["overlaps"])
+        gaps = sum(g["area_m2"] for g in topo["gaps"])
+        click.echo(f"{label}\t{line.length / 1000:.2f}\t{len(topo['overlaps'])} ({overlaps:.0f} m², "
+                   f"{overlaps / 666.667:.2f} 亩)\t{len(topo['gaps'])} ({gaps:.0f} m², {gaps / 666.667:.2f} 亩)\t{len(off)}")
+    click.echo("界线示意，非权威界线 · the bundled boundary is not the official boundary drawing")
 
 
 @main.command("map")

@@ -126,3 +126,11 @@ def test_rename_queues_reprints_and_the_print_batch_clears_them(sample_db, tmp_p
     r = run("plates", "print", str(out), "--street", "新华大街", db=db, env_extra={"XINCHENG_SECRET_KEY": "k" * 48})
     assert r.returncode == 2 and "SG-01" in r.stderr
     store.close()
+
+
+def test_boundaries_report_on_the_real_lines(sample_db):
+    db, _ = sample_db
+    r = run("boundaries", "report", db=db)
+    assert r.returncode == 0, r.stderr
+    assert "新城区—回民区界线\t16.23" in r.stdout and "新城区—赛罕区界线\t51.15" in r.stdout
+    assert r.stdout.count("0 (0 m², 0.00 亩)") == 8 and "非权威" in r.stdout
