@@ -312,3 +312,27 @@ def test_numbering_endpoints(live_server):
                                    json={"street_name": "新华大街", "points": [[111.9, 41.05]]}), 400, "points")
     _assert_error_shape(httpx.get(f"{live_server}/api/plates/numbering/check", headers=h,
                                   params={"street_name": "没有这条路"}), 404, "street_name")
+
+
+def test_inspection_over_http_roles_and_retry(live_server, sample_store):
+    import base64
+
+    admin, inspector = _token(live_server, "admin"), _token(live_server, "boundary_inspector")
+    body = {"name": "2026年新城区—回民区联检", "line_codes": ["XH01"], "required_accuracy_m": 5}
+    _assert_error_shape(httpx.post(f"{live_server}/api/inspections/campaigns", json=body, headers=inspector), 403)
+    campaign = httpx.post(f"{live_server}/api/inspections/campaigns", json=body, headers=admin).json()
+    marker = sample_store.select("boundary_markers", where={"line_code": "XH01"}, limit=1)[0]
+    p = marker["geometry"]
+    record = {"client_id": "http-phone-0001", "campaign_id": campaign["id"], "marker_no": marker["marker_no"],
+              "condition": "intact", "gnss_accuracy_m": 3, "position": {"lon": p.x, "lat": p.y, "crs": "EPSG:4490"},
+              "photo": {"data_base64": base64.b64encode(b"\xff\xd8\xff\xe0" + b"\0" * 40).decode()}}
+    _assert_error_shape(httpx.post(f"{live_server}/api/inspections", json=record, headers=_token(live_server, "planner")),
+                        403, "role")
+    first = httpx.post(f"{live_server}/api/inspections", json=record, headers=inspector)
+    retry = httpx.post(f"{live_server}/api/inspections", json=record, headers=inspector)
+    assert (first.status_code, retry.status_code) == (201, 200) and first.json()["id"] == retry.json()["id"]
+    bad = httpx.post(f"{live_server}/api/inspections", headers=inspector,
+                     json={**record, "client_id": "http-phone-0002", "photo": {"data_base64": "aGVsbG8="}})
+    _assert_error_shape(bad, 400, "photo")
+    report = httpx.get(f"{live_server}/api/inspections/campaigns/{campaign['id']}/report", headers=inspector).json()
+    assert report[0]["inspected"] == 1 and report[0]["not_visited"] == report[0]["markers"] - 1

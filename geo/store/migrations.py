@@ -73,6 +73,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "gazetteer lifecycle: place-name events, former names, plate reprint queue",
               _steps(_add_columns("place_names", schema.PLACE_NAME_COLUMNS_V3),
                      _create_tables(["place_name_events", "former_names", "plate_reprints"]))),
+    Migration(4, "field inspections: photos, conflict flags, joint sign-off",
+              _steps(_add_columns("inspections", schema.INSPECTION_COLUMNS_V4),
+                     _create_tables(["inspection_photos", "campaign_signoffs"]))),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

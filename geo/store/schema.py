@@ -215,3 +215,26 @@ plate_reprints = _table(
     sa.Column("plate_uid", S(16), nullable=False, index=True), sa.Column("reason", T, nullable=False),
     sa.Column("status", S(16), server_default="queued"),
 )
+
+# Added by migration 4: field inspections (photos, conflicts, joint sign-off).
+INSPECTION_COLUMNS_V4 = (
+    sa.Column("classification", S(16)), sa.Column("conflict", sa.Boolean, server_default=sa.false()),
+    sa.Column("team", T), sa.Column("payload_sha256", S(64)),
+)
+for _column in INSPECTION_COLUMNS_V4:
+    inspections.append_column(_column)
+
+inspection_photos = _table(
+    "inspection_photos",
+    sa.Column("inspection_id", sa.Integer, nullable=False, index=True),
+    sa.Column("sha256", S(64), nullable=False), sa.Column("content_type", S(32), nullable=False),
+    sa.Column("size_bytes", sa.Integer, nullable=False), sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+campaign_signoffs = _table(
+    "campaign_signoffs",
+    sa.Column("campaign_id", sa.Integer, nullable=False, index=True),
+    sa.Column("party_adcode", S(12), nullable=False), sa.Column("signed_by", T, nullable=False),
+    sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("campaign_id", "party_adcode"),
+)

@@ -1,0 +1,211 @@
+"""Joint boundary inspections (联检, 行政区域界线管理条例 art.12): campaigns, field records, sign-off.
+
+A record from a phone is idempotent on its client-generated id (a retry returns the first record; the
+same id with other content is refused). Its photo is checked (JPEG or PNG by content, size) and
+stored with its SHA-256 in the same transaction as the record. The registered marker position never
+changes from field data (BM-02): a record only measures displacement, judged against the GNSS
+accuracy. Two teams' differing records for one marker are both kept and flagged, never merged.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+import shapely
+import sqlalchemy as sa
+
+from geo import crs as C
+from geo.boundaries import classify_displacement, displacement_m
+from geo.errors import Conflict, InputError, NotFound
+from geo.store import Store, schema
+from geo.types import LonLat
+
+CONDITIONS = ("intact", "damaged", "displaced", "missing", "buried")
+ACTIONS = ("none", "cleaned", "repainted", "repair_requested")
+CAMPAIGN_TYPES = ("periodic", "special")
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+FAR_FROM_MARKER_M = 2000.0  # an observation this far from the marker is a wrong CRS or a wrong marker
+_MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+
+
+def _choice(value: Any, allowed: tuple[str, ...], field: str) -> str:
+    if value not in allowed:
+        raise InputError(f"{field} must be one of {', '.join(allowed)}; got {value!r}", field=field)
+    return value
+
+
+def create_campaign(store: Store, data: Mapping[str, Any], *, actor: str) -> dict[str, Any]:
+    """Open an inspection campaign over some boundary lines, with the GNSS accuracy it requires."""
+    lines = list(data.get("line_codes") or [])
+    known = {r["line_code"] for r in store.select("boundary_lines")}
+    if not lines or any(code not in known for code in lines):
+        raise InputError(f"line_codes must name boundary lines from {', '.join(sorted(known))}", field="line_codes")
+    accuracy = float(data.get("required_accuracy_m") or 0)
+    if not 0 < accuracy <= 50:
+        raise InputError("required_accuracy_m must be between 0 and 50 metres", field="required_accuracy_m")
+    if not str(data.get("name") or "").strip():
+        raise InputError("name is required", field="name")
+    rec = {"name": data["name"], "campaign_type": _choice(data.get("campaign_type", "periodic"), CAMPAIGN_TYPES,
+                                                           "campaign_type"),
+           "line_codes": json.dumps(lines), "required_accuracy_m": accuracy, "status": "open",
+           "start_date": _date(data.get("start_date"), "start_date"), "end_date": _date(data.get("end_date"), "end_date")}
+    (cid,) = store.insert("inspection_campaigns", [rec], actor=actor)
+    return store.get("inspection_campaigns", cid)
+
+
+def _date(value: Any, field: str) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return value if isinstance(value, date) else date.fromisoformat(str(value))
+    except ValueError:
+        raise InputError(f"{field} must be a date (YYYY-MM-DD)", field=field) from None
+
+
+def check_photo(photo: Mapping[str, Any] | None, *, max_bytes: int = MAX_PHOTO_BYTES) -> tuple[bytes, str, str] | None:
+    """Return (bytes, content type, sha256) of a base64 photo that really is a JPEG or PNG."""
+    if not photo:
+        return None
+    try:
+        raw = base64.b64decode(str(photo.get("data_base64") or ""), validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError("photo.data_base64 is not valid base64", field="photo") from None
+    if not raw:
+        raise InputError("the photo is empty", field="photo")
+    if len(raw) > max_bytes:
+        raise InputError(f"the photo is {len(raw)} bytes; the limit is {max_bytes}", field="photo")
+    kind = next((t for magic, t in _MAGIC.items() if raw.startswith(magic)), None)
+    if kind is None:
+        raise InputError("the photo must be a JPEG or PNG image (its content is neither)", field="photo")
+    return raw, kind, hashlib.sha256(raw).hexdigest()
+
+
+def _payload_hash(data: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def submit(store: Store, data: Mapping[str, Any], *, actor: str, max_photo_bytes: int = MAX_PHOTO_BYTES,
+           k: float = 2.0, floor_m: float = 1.0) -> tuple[dict[str, Any], bool]:
+    """Store one field record; return (record, created). A retry with the same client id creates nothing."""
+    client_id = str(data.get("client_id") or "")
+    if not 8 <= len(client_id) <= 64 or not all(c.isalnum() or c in "-_" for c in client_id):
+        raise InputError("client_id must be 8 to 64 letters, digits, - or _", field="client_id")
+    digest = _payload_hash(data)
+    existing = store.select("inspections", where={"client_id": client_id})
+    if existing:
+        if existing[0]["payload_sha256"] != digest:
+            raise Conflict("this client_id was used for a different record", field="client_id")
+        return existing[0], False
+    campaign = store.get("inspection_campaigns", int(data.get("campaign_id") or 0)) if data.get("campaign_id") else None
+    if campaign is None or campaign["status"] != "open":
+        raise InputError("campaign_id must name an open campaign", field="campaign_id")
+    markers = store.select("boundary_markers", where={"marker_no": str(data.get("marker_no") or "")})
+    if not markers:
+        raise NotFound(f"no boundary marker {data.get('marker_no')!r}", field="marker_no")
+    marker = markers[0]
+    if marker["line_code"] not in json.loads(campaign["line_codes"] or "[]"):
+        raise InputError(f"marker {marker['marker_no']} is not on this campaign's lines", field="marker_no")
+    condition = _choice(data.get("condition"), CONDITIONS, "condition")
+    action = _choice(data.get("action", "none"), ACTIONS, "action")
+    accuracy = float(data.get("gnss_accuracy_m") or -1)
+    if not 0 < accuracy <= 1000:
+        raise InputError("gnss_accuracy_m must be a positive number of metres", field="gnss_accuracy_m")
+    if accuracy > campaign["required_accuracy_m"]:
+        raise InputError(f"the position is accurate to {accuracy:g} m; this campaign requires "
+                         f"{campaign['required_accuracy_m']:g} m or better: average more fixes", field="gnss_accuracy_m")
+    position = data.get("position") or {}
+    observed = None
+    if condition != "missing" or position:
+        p = LonLat.from_xy(float(position.get("lon", "nan")), float(position.get("lat", "nan")),
+                           crs=position.get("crs", "EPSG:4326"), field="position")
+        observed = shapely.Point(p.lon, p.lat)
+    photo = check_photo(data.get("photo"), max_bytes=max_photo_bytes)
+    disp = classification = None
+    if observed is not None:
+        disp = displacement_m(C.to_metric(marker["geometry"]), C.to_metric(observed))
+        if disp > FAR_FROM_MARKER_M:
+            raise InputError(f"the position is {disp / 1000:.1f} km from marker {marker['marker_no']}: check the "
+                             "CRS (WGS84, CGCS2000 or GCJ02) and the marker number", field="position")
+        classification = classify_displacement(disp, accuracy, k=k, floor_m=floor_m)
+    observed_at = data.get("observed_at")
+    try:
+        when = datetime.fromisoformat(str(observed_at)) if observed_at else datetime.now(UTC)
+    except ValueError:
+        raise InputError("observed_at must be an ISO date-time", field="observed_at") from None
+    rec = {"client_id": client_id, "campaign_id": campaign["id"], "marker_id": marker["id"], "observed_at": when,
+           "inspector": actor, "team": data.get("team"), "condition": condition, "gnss_accuracy_m": accuracy,
+           "fixes": int(data.get("fixes") or 1), "displacement_m": None if disp is None else round(disp, 3),
+           "classification": classification, "action": action, "remarks": data.get("remarks"),
+           "party_adcodes": json.dumps(data.get("party_adcodes") or []), "payload_sha256": digest,
+           "geometry": observed}
+    try:
+        with store.writing() as conn:
+            (iid,) = store.insert("inspections", [rec], actor=actor, conn=conn)
+            if photo:
+                raw, kind, sha = photo
+                store.insert("inspection_photos", [{"inspection_id": iid, "sha256": sha, "content_type": kind,
+                                                    "size_bytes": len(raw), "data": raw}], actor=actor, conn=conn)
+            _flag_conflicts(conn, campaign["id"], marker["id"])
+            return store.get("inspections", iid, conn=conn), True
+    except sa.exc.IntegrityError:
+        # A concurrent retry with the same client id won the race: return what it stored.
+        again = store.select("inspections", where={"client_id": client_id})
+        if again and again[0]["payload_sha256"] == digest:
+            return again[0], False
+        raise Conflict("this client_id was used for a different record", field="client_id") from None
+
+
+def _flag_conflicts(conn: sa.Connection, campaign_id: int, marker_id: int) -> None:
+    """Flag every record of a marker in a campaign when the records disagree on its condition."""
+    t = schema.inspections
+    rows = conn.execute(sa.select(t.c.id, t.c.condition, t.c.classification)
+                        .where(t.c.campaign_id == campaign_id, t.c.marker_id == marker_id)).all()
+    views = {(r.condition, r.classification) for r in rows}
+    if len(rows) > 1 and len(views) > 1:
+        conn.execute(t.update().where(t.c.id.in_([r.id for r in rows])).values(conflict=True))
+
+
+def sign_off(store: Store, campaign_id: int, party_adcode: str, *, actor: str) -> dict[str, Any]:
+    """Record one side's sign-off; the campaign closes when the district and every neighbour signed."""
+    campaign = store.get("inspection_campaigns", campaign_id)
+    lines = {r["line_code"]: r for r in store.select("boundary_lines")}
+    parties = {store.adcode} | {lines[c]["right_adcode"] for c in json.loads(campaign["line_codes"]) if c in lines}
+    if party_adcode not in parties:
+        raise InputError(f"party_adcode must be one of {', '.join(sorted(parties))}", field="party_adcode")
+    if store.count("campaign_signoffs", where={"campaign_id": campaign_id, "party_adcode": party_adcode}):
+        raise Conflict(f"{party_adcode} has signed this campaign already", field="party_adcode")
+    store.insert("campaign_signoffs", [{"campaign_id": campaign_id, "party_adcode": party_adcode,
+                                        "signed_by": actor, "signed_at": datetime.now(UTC)}], actor=actor)
+    signed = {r["party_adcode"] for r in store.select("campaign_signoffs", where={"campaign_id": campaign_id})}
+    if signed >= parties and campaign["status"] == "open":
+        store.update("inspection_campaigns", campaign_id, {"status": "signed_off", "filed_date": date.today()},
+                     expected_version=campaign["version"], actor=actor, action="signed_off")
+    return {"campaign_id": campaign_id, "signed": sorted(signed), "waiting_for": sorted(parties - signed)}
+
+
+def campaign_report(store: Store, campaign_id: int) -> list[dict[str, Any]]:
+    """Per line: markers, inspected, missing, damaged, displaced, conflicts, not yet visited."""
+    campaign = store.get("inspection_campaigns", campaign_id)
+    records = store.select("inspections", where={"campaign_id": campaign_id})
+    out = []
+    for code in json.loads(campaign["line_codes"]):
+        markers = store.select("boundary_markers", where={"line_code": code})
+        ids = {m["id"] for m in markers}
+        mine = [r for r in records if r["marker_id"] in ids]
+        latest: dict[int, dict] = {}
+        for r in sorted(mine, key=lambda r: r["id"]):
+            latest[r["marker_id"]] = r
+        count = lambda cond: sum(1 for r in latest.values() if r["condition"] == cond)  # noqa: E731
+        out.append({"line_code": code, "markers": len(markers), "inspected": len(latest),
+                    "missing": count("missing"), "damaged": count("damaged"),
+                    "displaced": sum(1 for r in latest.values()
+                                     if r["condition"] == "displaced" or r["classification"] == "displaced"),
+                    "conflicts": len({r["marker_id"] for r in mine if r["conflict"]}),
+                    "not_visited": len(ids) - len(latest)})
+    return out

@@ -1,0 +1,116 @@
+"""Field inspections: idempotent retries, two phones at once, photos, CRS and accuracy, sign-off."""
+
+from __future__ import annotations
+
+import base64
+import threading
+
+import pytest
+import shapely
+
+from geo import crs as C
+from geo.errors import Conflict, InputError
+from geo.inspections import campaign_report, create_campaign, sign_off, submit
+from geo.store import Store
+
+MARKER = shapely.Point(111.70, 40.90)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _setup(store: Store) -> dict:
+    store.insert("boundary_lines", [{"line_code": "XH01", "name": "新城区—回民区界线", "left_adcode": "150102",
+                                     "right_adcode": "150103",
+                                     "geometry": shapely.LineString([(111.69, 40.90), (111.71, 40.90)])}], actor="t")
+    store.insert("boundary_markers", [{"marker_no": f"XH01{i:03d}Q", "line_code": "XH01", "seq": i, "type_code": "Q",
+                                       "geometry": shapely.Point(111.70 + (i - 1) * 0.001, 40.90)} for i in (1, 2)],
+                 actor="t")
+    return create_campaign(store, {"name": "2026年联检", "line_codes": ["XH01"], "required_accuracy_m": 5},
+                           actor="admin")
+
+
+def _record(campaign, client_id="phone-a-0001", **kw) -> dict:
+    # 3 m north of the marker, given in WGS84 as a phone does.
+    north = C.from_metric(shapely.Point(C.to_metric(MARKER).x, C.to_metric(MARKER).y + 3))
+    return {"client_id": client_id, "campaign_id": campaign["id"], "marker_no": "XH01001Q", "condition": "intact",
+            "gnss_accuracy_m": 2.5, "fixes": 10, "position": {"lon": north.x, "lat": north.y, "crs": "wgs84"},
+            "photo": {"data_base64": base64.b64encode(PNG).decode()}, **kw}
+
+
+def test_record_with_photo_displacement_and_retry(store: Store):
+    campaign = _setup(store)
+    rec, created = submit(store, _record(campaign), actor="inspector-zhao")
+    assert created and rec["displacement_m"] == pytest.approx(3.0, abs=0.01) and rec["classification"] == "in_place"
+    (photo,) = store.select("inspection_photos")
+    assert photo["inspection_id"] == rec["id"] and photo["content_type"] == "image/png" and len(photo["sha256"]) == 64
+    again, created = submit(store, _record(campaign), actor="inspector-zhao")
+    assert not created and again["id"] == rec["id"] and store.count("inspections") == 1
+    with pytest.raises(Conflict):
+        submit(store, _record(campaign, condition="damaged"), actor="inspector-zhao")
+    assert store.get("boundary_markers", 1)["geometry"].equals(MARKER)  # BM-02: never moved by field data
+
+
+def test_two_phones_at_once_both_kept_and_flagged(store: Store):
+    campaign = _setup(store)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def phone(client_id, condition):
+        barrier.wait()
+        results.append(submit(store, _record(campaign, client_id=client_id, condition=condition), actor=client_id))
+
+    threads = [threading.Thread(target=phone, args=("phone-a-0001", "intact")),
+               threading.Thread(target=phone, args=("phone-b-0001", "damaged"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rows = store.select("inspections")
+    assert len(rows) == 2 and all(r["conflict"] for r in rows)
+    report = campaign_report(store, campaign["id"])[0]
+    assert report["conflicts"] == 1 and report["not_visited"] == 1 and report["inspected"] == 1
+
+
+def test_retry_race_makes_one_record(store: Store):
+    campaign = _setup(store)
+    barrier = threading.Barrier(3)
+
+    def phone():
+        barrier.wait()
+        submit(store, _record(campaign, photo=None), actor="inspector")
+
+    threads = [threading.Thread(target=phone) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.count("inspections") == 1
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"photo": {"data_base64": base64.b64encode(b"GIF89a" + b"\0" * 20).decode()}}, "photo"),
+    ({"photo": {"data_base64": "not base64!"}}, "photo"),
+    ({"gnss_accuracy_m": 12}, "gnss_accuracy_m"),
+    ({"position": {"lon": 40.9, "lat": 111.7, "crs": "wgs84"}}, "position"),
+    ({"position": {"lon": 111.70, "lat": 40.90, "crs": "EPSG:3857"}}, "crs"),
+    ({"position": {"lon": 111.80, "lat": 40.95, "crs": "wgs84"}}, "position"),
+    ({"condition": "stolen"}, "condition"),
+    ({"client_id": "x"}, "client_id"),
+])
+def test_bad_records_are_refused_and_nothing_is_stored(store: Store, change, field):
+    campaign = _setup(store)
+    with pytest.raises(InputError) as err:
+        submit(store, _record(campaign, **change), actor="inspector")
+    assert err.value.field == field
+    assert store.count("inspections") == 0 and store.count("inspection_photos") == 0
+
+
+def test_joint_sign_off_needs_both_districts(store: Store):
+    campaign = _setup(store)
+    first = sign_off(store, campaign["id"], "150102", actor="xincheng")
+    assert first["waiting_for"] == ["150103"]
+    with pytest.raises(Conflict):
+        sign_off(store, campaign["id"], "150102", actor="xincheng")
+    with pytest.raises(InputError):
+        sign_off(store, campaign["id"], "150105", actor="saihan")
+    done = sign_off(store, campaign["id"], "150103", actor="huimin")
+    assert done["waiting_for"] == [] and store.get("inspection_campaigns", campaign["id"])["status"] == "signed_off"
