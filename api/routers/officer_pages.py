@@ -33,7 +33,8 @@ main{padding:1em;max-width:1000px}table{border-collapse:collapse;width:100%}td,t
 padding:4px 6px;text-align:left;font-size:15px}.en{color:#667;font-size:.85em}.err{background:#fde8e8;color:#8a1c1c;
 padding:.5em;border-radius:4px}.ok{background:#e6f4ea;padding:.5em;border-radius:4px}form.inline{display:inline}
 label{display:block;margin:.3em 0}input,select,textarea{font-size:15px;padding:3px;max-width:100%}
-fieldset{margin:1em 0;border:1px solid #ccd}"""
+fieldset{margin:1em 0;border:1px solid #ccd}
+@media(max-width:600px){header .who{float:none!important;display:block;margin-top:.3em}}"""
 
 
 def _page(title_zh: str, title_en: str, body: str, *, user: dict[str, Any] | None = None) -> HTMLResponse:
@@ -45,7 +46,7 @@ def _page(title_zh: str, title_en: str, body: str, *, user: dict[str, Any] | Non
         f"<style>{_CSS}</style></head><body><header><a href='/officer/placenames'>地名信息库 <span class='en'>"
         f"Gazetteer</span></a><a href='/officer/placenames/new'>申报新地名 <span class='en'>Propose</span></a>"
         f"<a href='/officer/plates'>门牌 <span class='en'>Door plates</span></a>"
-        f"<span style='float:right'>{who}</span></header><main><h1>{html.escape(title_zh)} "
+        f"<span class='who' style='float:right'>{who}</span></header><main><h1>{html.escape(title_zh)} "
         f"<span class='en'>{html.escape(title_en)}</span></h1>{body}</main></body></html>")
 
 
@@ -83,7 +84,7 @@ def login(store: StoreDep, settings: SettingsDep, username: Annotated[str, Form(
         return RedirectResponse(f"/officer/login?error={quote('用户名或密码错误 Wrong username or password')}",
                                 status_code=303)
     token, _ = issue_token(store, user, ttl_minutes=settings.token_ttl_minutes)
-    target = next if next.startswith("/officer/") else "/officer/placenames"
+    target = next if next.startswith(("/officer/", "/field/")) else "/officer/placenames"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict", max_age=settings.token_ttl_minutes * 60,
                         secure=settings.cookie_secure and not settings.dev_mode)
