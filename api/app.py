@@ -50,5 +50,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(public_plates.router)
     app.include_router(plates.router)
     app.include_router(inspections.router)
+    app.include_router(inspections.markers_router)
     app.include_router(field_pages.router)
     return app

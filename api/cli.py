@@ -556,6 +556,50 @@ def boundaries_report(obj: Context, close_m: float) -> None:
     click.echo("界线示意，非权威界线 · the bundled boundary is not the official boundary drawing")
 
 
+@boundaries.command("compare")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--crs", required=True, help="CRS of the file (EPSG:4490, EPSG:4326, GCJ02, BD09, EPSG:4546).")
+@click.option("--neighbour", required=True, help="Adcode of the neighbour whose line or polygon the file holds.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the disputed areas (.geojson/.gpkg).")
+@click.pass_obj
+def boundaries_compare(obj: Context, path: Path, crs: str, neighbour: str, out: Path | None) -> None:
+    """Compare another version of a boundary line or unit polygon with ours: disputed areas, markers affected."""
+    import geopandas as gpd
+    import shapely
+
+    from geo import crs as C
+    from geo.boundaries import disputed_areas, disputed_between_lines, markers_affected
+    from geo.io.formats import read_features, write_features
+
+    store = obj.store
+    with _domain_errors():
+        frame, _info = read_features(path, crs=crs)
+        theirs = C.to_metric(shapely.union_all(np.asarray(frame.geometry.values, dtype=object)))
+        if theirs.geom_type in ("Polygon", "MultiPolygon"):
+            units = store.select("admin_units", where={"code": f"{neighbour}000000"})
+            if not units:
+                raise InputError(f"no unit {neighbour} in the database", field="neighbour")
+            areas = disputed_areas(C.to_metric(units[0]["geometry"]), theirs)
+        else:
+            lines = store.select("boundary_lines", where={"right_adcode": neighbour})
+            if not lines:
+                raise InputError(f"no boundary line with {neighbour}", field="neighbour")
+            areas = disputed_between_lines(C.to_metric(lines[0]["geometry"]), theirs)
+        markers = store.select("boundary_markers", where={"status": "active"})
+        hit = markers_affected(C.to_metric(np.asarray([m["geometry"] for m in markers], dtype=object)), areas)
+    total = sum(a["area_m2"] for a in areas)
+    click.echo(f"争议区域 disputed areas: {len(areas)}, {total:,.0f} m² ({total / 666.667:,.2f} 亩)")
+    for a in areas[:20]:
+        click.echo(f"  {a['claimed_by']}\t{a['area_m2']:,.0f} m²\t{a['area_mu']:,.2f} 亩")
+    click.echo(f"涉及界桩 markers affected: {', '.join(markers[i]['marker_no'] for i, _d in hit) or 'none'}")
+    if out:
+        frame_out = gpd.GeoDataFrame([{k: v for k, v in a.items() if k != "geometry"} for a in areas],
+                                     geometry=gpd.GeoSeries([C.from_metric(a["geometry"]) for a in areas],
+                                                            crs="EPSG:4490"), crs="EPSG:4490")
+        write_features(frame_out, out, layer_name="disputed_areas")
+        click.echo(f"wrote {out}")
+
+
 @main.command("map")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--basemap-url", default=None, help="Tile URL template, e.g. a 天地图 URL with your tk key.")

@@ -109,3 +109,23 @@ def disputed_areas(ours, theirs, *, min_area_m2: float = 10.0) -> list[dict]:
                 out.append({"claimed_by": side, "area_m2": round(p.area, 1), "area_mu": round(p.area / SQM_PER_MU, 3),
                             "geometry": p})
     return sorted(out, key=lambda d: -d["area_m2"])
+
+
+def disputed_between_lines(ours, theirs, *, min_area_m2: float = 10.0) -> list[dict]:
+    """Return the areas enclosed between two versions of a boundary line (metres), largest first.
+
+    Neither line closes on itself, so every face their union encloses lies between the two versions.
+    """
+    faces = shapely.get_parts(shapely.polygonize([shapely.union(ours, theirs)]))
+    out = [{"claimed_by": "between_versions", "area_m2": round(f.area, 1), "area_mu": round(f.area / SQM_PER_MU, 3),
+            "geometry": f} for f in faces if f.area >= min_area_m2]
+    return sorted(out, key=lambda d: -d["area_m2"])
+
+
+def markers_affected(markers_m, areas: list[dict], *, within_m: float = 20.0) -> list[tuple[int, float]]:
+    """Return (index, distance in metres) of markers within ``within_m`` of any disputed area."""
+    if not areas:
+        return []
+    region = shapely.union_all([a["geometry"] for a in areas])
+    d = shapely.distance(np.asarray(list(markers_m), dtype=object), region)
+    return [(int(i), round(float(d[i]), 2)) for i in np.flatnonzero(d <= within_m)]

@@ -54,6 +54,7 @@ def create_campaign(store: Store, data: Mapping[str, Any], *, actor: str) -> dic
     rec = {"name": data["name"], "campaign_type": _choice(data.get("campaign_type", "periodic"), CAMPAIGN_TYPES,
                                                            "campaign_type"),
            "line_codes": json.dumps(lines), "required_accuracy_m": accuracy, "status": "open",
+           "teams": json.dumps(list(data.get("teams") or []), ensure_ascii=False),
            "start_date": _date(data.get("start_date"), "start_date"), "end_date": _date(data.get("end_date"), "end_date")}
     (cid,) = store.insert("inspection_campaigns", [rec], actor=actor)
     return store.get("inspection_campaigns", cid)
@@ -146,6 +147,10 @@ def submit(store: Store, data: Mapping[str, Any], *, actor: str, max_photo_bytes
            "geometry": observed}
     try:
         with store.writing() as conn:
+            # Records of one marker are written one at a time (PostgreSQL row lock; SQLite already
+            # serialises writers), so the conflict check always sees the other team's record.
+            m = schema.boundary_markers
+            conn.execute(sa.select(m.c.id).where(m.c.id == marker["id"]).with_for_update())
             (iid,) = store.insert("inspections", [rec], actor=actor, conn=conn)
             if photo:
                 raw, kind, sha = photo

@@ -336,3 +336,46 @@ def test_inspection_over_http_roles_and_retry(live_server, sample_store):
     _assert_error_shape(bad, 400, "photo")
     report = httpx.get(f"{live_server}/api/inspections/campaigns/{campaign['id']}/report", headers=inspector).json()
     assert report[0]["inspected"] == 1 and report[0]["not_visited"] == report[0]["markers"] - 1
+
+
+def test_only_admins_move_markers(live_server, sample_store):
+    marker = sample_store.select("boundary_markers", where={"line_code": "XW01"}, limit=1)[0]
+    body = {"position": [marker["geometry"].x + 1e-5, marker["geometry"].y], "version": marker["version"],
+            "reason": "复测", "agreement_doc": "协议-1", "survey_ref": "测-1", "filed_with": "市民政局"}
+    url = f"{live_server}/api/markers/{marker['id']}/move"
+    _assert_error_shape(httpx.post(url, json=body, headers=_token(live_server, "boundary_inspector")), 403, "role")
+    _assert_error_shape(httpx.post(url, json={**body, "agreement_doc": ""}, headers=_token(live_server, "admin")),
+                        400, "agreement_doc")
+    r = httpx.post(url, json=body, headers=_token(live_server, "admin"))
+    assert r.status_code == 200 and r.json()["properties"]["version"] == marker["version"] + 1
+    _assert_error_shape(httpx.post(url, json=body, headers=_token(live_server, "admin")), 409, "version")
+
+
+def test_campaign_report_files_and_archive(live_server, sample_store):
+    import base64
+    import io
+    import json as _json
+    import zipfile
+
+    admin, inspector = _token(live_server, "admin"), _token(live_server, "boundary_inspector")
+    campaign = httpx.post(f"{live_server}/api/inspections/campaigns", headers=admin,
+                          json={"name": "报告测试联检", "line_codes": ["XZ01"], "required_accuracy_m": 5}).json()
+    markers = sample_store.select("boundary_markers", where={"line_code": "XZ01"}, limit=2)
+    for i, (m, cond) in enumerate(zip(markers, ("intact", "missing"), strict=True)):
+        rec = {"client_id": f"report-test-{i:04d}", "campaign_id": campaign["id"], "marker_no": m["marker_no"],
+               "condition": cond, "gnss_accuracy_m": 2,
+               "position": {"lon": m["geometry"].x, "lat": m["geometry"].y, "crs": "EPSG:4490"},
+               "photo": {"data_base64": base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes([i]) * 30).decode()}}
+        assert httpx.post(f"{live_server}/api/inspections", json=rec, headers=inspector).status_code == 201
+    base = f"{live_server}/api/inspections/campaigns/{campaign['id']}"
+    page = httpx.get(f"{base}/report.html", headers=inspector).text
+    assert "报告测试联检" in page and "维修清单 Repair list (1)" in page and "未检 not visited" in page
+    assert httpx.get(f"{base}/report.xlsx", headers=inspector).content[:2] == b"PK"
+    archive = zipfile.ZipFile(io.BytesIO(httpx.get(f"{base}/report.zip", headers=inspector).content))
+    names = set(archive.namelist())
+    assert {"report.html", "report.xlsx", "records.csv", "marker_registration.csv", "manifest.json"} <= names
+    assert len([n for n in names if n.startswith("photos/")]) == 2
+    manifest = _json.loads(archive.read("manifest.json"))
+    import hashlib
+
+    assert all(hashlib.sha256(archive.read(n)).hexdigest() == h for n, h in manifest["files"].items())

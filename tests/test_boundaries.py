@@ -59,3 +59,15 @@ def test_disputed_areas_between_two_versions():
     got = disputed_areas(A, theirs)
     assert [d["claimed_by"] for d in got] == ["ours_only"] and got[0]["area_m2"] == pytest.approx(10_000)
     assert disputed_areas(A, A) == []
+
+
+def test_disputed_areas_between_two_line_versions_and_markers_affected():
+    from geo.boundaries import disputed_between_lines, markers_affected
+
+    ours = shapely.LineString([(0, 0), (1000, 0), (2000, 0)])
+    theirs = shapely.LineString([(0, 0), (400, 0), (400, 20), (600, 20), (600, 0), (2000, 0)])  # a 200 × 20 m bulge
+    areas = disputed_between_lines(ours, theirs)
+    assert len(areas) == 1 and areas[0]["area_m2"] == pytest.approx(4000) and areas[0]["area_mu"] == pytest.approx(6.0)
+    markers = [shapely.Point(500, 0), shapely.Point(1500, 0), shapely.Point(590, 30)]
+    assert markers_affected(markers, areas, within_m=20) == [(0, 0.0), (2, 10.0)]
+    assert disputed_between_lines(ours, ours) == []

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from geo.store import Store
@@ -134,3 +135,29 @@ def test_boundaries_report_on_the_real_lines(sample_db):
     assert r.returncode == 0, r.stderr
     assert "新城区—回民区界线\t16.23" in r.stdout and "新城区—赛罕区界线\t51.15" in r.stdout
     assert r.stdout.count("0 (0 m², 0.00 亩)") == 8 and "非权威" in r.stdout
+
+
+def test_boundaries_compare_with_a_neighbours_shifted_line(sample_db, tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    from geo import crs as C
+
+    db, _ = sample_db
+    store = Store.open(f"sqlite:///{db}")
+    line = C.to_metric(store.select("boundary_lines", where={"right_adcode": "150103"})[0]["geometry"])
+    store.close()
+    # Their version bends 30 m off ours for 1 km in the middle of the line.
+    mid = line.length / 2
+    pts = [line.interpolate(d) for d in np.arange(0, line.length, 50.0)]
+    shifted = [(p.x + (30.0 if abs(d - mid) < 500 else 0.0), p.y)
+               for p, d in zip(pts, np.arange(0, line.length, 50.0), strict=True)]
+    theirs = C.from_metric(shapely.LineString(shifted + [line.coords[-1]]))
+    src = tmp_path / "huimin_version.geojson"
+    gpd.GeoDataFrame({"name": ["回民区版本"]}, geometry=[theirs], crs="EPSG:4490").to_file(src, driver="GeoJSON")
+    out = tmp_path / "disputed.gpkg"
+    r = run("boundaries", "compare", str(src), "--crs", "EPSG:4490", "--neighbour", "150103", "--out", str(out), db=db)
+    assert r.returncode == 0, r.stderr
+    assert "争议区域 disputed areas" in r.stdout and out.exists()
+    total = float(re.search(r"disputed areas: \d+, ([\d,]+) m²", r.stdout).group(1).replace(",", ""))
+    assert total > 5_000

@@ -24,8 +24,8 @@ def _setup(store: Store) -> dict:
     store.insert("boundary_markers", [{"marker_no": f"XH01{i:03d}Q", "line_code": "XH01", "seq": i, "type_code": "Q",
                                        "geometry": shapely.Point(111.70 + (i - 1) * 0.001, 40.90)} for i in (1, 2)],
                  actor="t")
-    return create_campaign(store, {"name": "2026年联检", "line_codes": ["XH01"], "required_accuracy_m": 5},
-                           actor="admin")
+    return create_campaign(store, {"name": "2026年联检", "line_codes": ["XH01"], "required_accuracy_m": 5,
+                                   "teams": ["新城区联检一组", "回民区联检组"]}, actor="admin")
 
 
 def _record(campaign, client_id="phone-a-0001", **kw) -> dict:
@@ -114,3 +114,25 @@ def test_joint_sign_off_needs_both_districts(store: Store):
         sign_off(store, campaign["id"], "150105", actor="saihan")
     done = sign_off(store, campaign["id"], "150103", actor="huimin")
     assert done["waiting_for"] == [] and store.get("inspection_campaigns", campaign["id"])["status"] == "signed_off"
+
+
+def test_marker_add_move_and_decommission_keep_their_history(store: Store):
+    from geo.markers import add_marker, decommission_marker, move_marker
+
+    _setup(store)
+    docs = {"reason": "道路施工", "agreement_doc": "新回协〔2026〕3号", "survey_ref": "联测-17", "filed_with": "呼和浩特市民政局"}
+    with pytest.raises(InputError) as err:
+        add_marker(store, {"line_code": "XH01"}, shapely.Point(111.702, 40.90), actor="admin")
+    assert err.value.field == "reason" and "BM-04" in err.value.message
+    new = add_marker(store, {"line_code": "XH01", "installed_on": "2026-10-01", "material": "花岗岩", **docs},
+                     shapely.Point(111.702, 40.90), actor="admin")
+    assert new["marker_no"] == "XH01003Q" and new["seq"] == 3 and str(new["installed_on"]) == "2026-10-01"
+    moved = move_marker(store, new["id"], shapely.Point(111.7021, 40.90), docs, expected_version=1, actor="admin")
+    assert moved["version"] == 2 and moved["geometry"].x == pytest.approx(111.7021)
+    last = store.audit_rows("boundary_markers", new["id"])[-1]
+    assert last["action"] == "move" and "111.702 40.9" in last["before"] and "联测-17" in last["note"]
+    gone = decommission_marker(store, new["id"], reason="重复设置", document_ref="新回协〔2026〕4号",
+                               expected_version=2, actor="admin")
+    assert gone["status"] == "decommissioned" and store.count("boundary_markers") == 3  # never deleted
+    with pytest.raises(Conflict):
+        move_marker(store, new["id"], shapely.Point(111.70, 40.90), docs, expected_version=3, actor="admin")

@@ -9,7 +9,9 @@ from pydantic import BaseModel
 
 from api.deps import StoreDep, UserDep, require_role
 from api.geojson import to_features
+from geo.errors import InputError
 from geo.inspections import campaign_report, create_campaign, sign_off, submit
+from geo.markers import add_marker, decommission_marker, move_marker
 from geo.layers import ADMIN, BOUNDARY_INSPECTOR
 
 router = APIRouter(prefix="/api/inspections", tags=["boundaries 界线联检"])
@@ -23,6 +25,7 @@ class CampaignIn(BaseModel):
     campaign_type: str = "periodic"
     line_codes: list[str]
     required_accuracy_m: float
+    teams: list[str] = []
     start_date: str | None = None
     end_date: str | None = None
 
@@ -62,3 +65,108 @@ def get_report(campaign_id: int, store: StoreDep, user: UserDep) -> list[dict[st
     """Markers inspected, missing, damaged, displaced, in conflict and not yet visited, per line."""
     require_role(user, INSPECTORS, what="campaign reports")
     return campaign_report(store, campaign_id)
+
+
+markers_router = APIRouter(prefix="/api/markers", tags=["boundaries 界线联检"])
+
+
+class MarkerIn(BaseModel):
+    """A new marker or a new position, with the documents behind it."""
+
+    position: list[float]
+    crs: str = "EPSG:4490"
+    version: int | None = None
+    line_code: str | None = None
+    marker_type: str = "single"
+    type_code: str | None = None
+    seq: int | None = None
+    material: str | None = None
+    installed_on: str | None = None
+    managing_adcode: str | None = None
+    reason: str | None = None
+    agreement_doc: str | None = None
+    survey_ref: str | None = None
+    filed_with: str | None = None
+
+
+def _point(body: MarkerIn):
+    import shapely
+
+    from geo.types import LonLat
+
+    if len(body.position) != 2:
+        raise InputError("position must be [lon, lat]", field="position")
+    p = LonLat.from_xy(body.position[0], body.position[1], crs=body.crs, field="position")
+    return shapely.Point(p.lon, p.lat)
+
+
+@markers_router.post("", status_code=201, summary="新增界桩 Register a marker (admin)")
+def post_marker(body: MarkerIn, store: StoreDep, user: UserDep) -> dict[str, Any]:
+    """Register a new marker with the agreement, joint survey and filing behind it."""
+    require_role(user, {ADMIN}, what="registering markers")
+    return to_features([add_marker(store, body.model_dump(), _point(body), actor=user["username"])])[0]
+
+
+@markers_router.post("/{marker_id}/move", summary="界桩迁移 Move a marker (admin)")
+def post_move(marker_id: int, body: MarkerIn, store: StoreDep, user: UserDep) -> dict[str, Any]:
+    """Register a marker's new position; a stale version gets 409."""
+    require_role(user, {ADMIN}, what="moving markers")
+    if body.version is None:
+        raise InputError("version is required", field="version")
+    rec = move_marker(store, marker_id, _point(body), body.model_dump(), expected_version=body.version,
+                      actor=user["username"])
+    return to_features([rec])[0]
+
+
+class DecommissionIn(BaseModel):
+    """Why a marker leaves service."""
+
+    version: int
+    reason: str
+    document_ref: str
+
+
+@markers_router.post("/{marker_id}/decommission", summary="界桩撤除 Decommission a marker (admin)")
+def post_decommission(marker_id: int, body: DecommissionIn, store: StoreDep, user: UserDep) -> dict[str, Any]:
+    """Take a marker out of service with its reason and document; it is never deleted."""
+    require_role(user, {ADMIN}, what="decommissioning markers")
+    rec = decommission_marker(store, marker_id, reason=body.reason, document_ref=body.document_ref,
+                              expected_version=body.version, actor=user["username"])
+    return to_features([rec])[0]
+
+
+def _campaign_material(store, campaign_id: int):
+    import json as _json
+
+    from geo.store.store import records_to_frame
+    from maps.campaign_report import condition_map, repair_list
+    from maps.campaign_report import report_html as page
+
+    campaign = store.get("inspection_campaigns", campaign_id)
+    codes = _json.loads(campaign["line_codes"])
+    markers = [m for m in store.select("boundary_markers", where={"line_code": codes})]
+    records = store.select("inspections", where={"campaign_id": campaign_id})
+    lines = records_to_frame(store.select("boundary_lines", where={"line_code": codes}), store.table("boundary_lines"))
+    summary = campaign_report(store, campaign_id)
+    repairs = repair_list(markers, records)
+    return campaign, markers, records, summary, repairs, page(campaign, summary, repairs,
+                                                               condition_map(markers, records, lines))
+
+
+@router.get("/campaigns/{campaign_id}/report.{fmt}", summary="联检报告文件 Report as HTML, XLSX or archive ZIP")
+def get_report_file(campaign_id: int, fmt: str, store: StoreDep, user: UserDep) -> Response:
+    """Return the report page (html), workbook (xlsx) or archive package (zip) of a campaign."""
+    from maps.campaign_report import archive_zip, report_xlsx
+
+    require_role(user, INSPECTORS, what="campaign reports")
+    if fmt not in ("html", "xlsx", "zip"):
+        raise InputError(f"format must be one of html, xlsx, zip; got {fmt!r}", field="fmt")
+    campaign, markers, records, summary, repairs, page = _campaign_material(store, campaign_id)
+    if fmt == "html":
+        return Response(page, media_type="text/html; charset=utf-8")
+    workbook = report_xlsx(summary, records, repairs)
+    if fmt == "xlsx":
+        return Response(workbook, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    photos = [p for p in store.select("inspection_photos") if p["inspection_id"] in {r["id"] for r in records}]
+    return Response(archive_zip(campaign, markers, records, photos, page, workbook), media_type="application/zip",
+                    headers={"Content-Disposition": f"attachment; filename=campaign_{campaign_id}_archive.zip"})

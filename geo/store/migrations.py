@@ -75,6 +75,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                      _create_tables(["place_name_events", "former_names", "plate_reprints"]))),
     Migration(4, "field inspections: photos, conflict flags, joint sign-off",
               _steps(_add_columns("inspections", schema.INSPECTION_COLUMNS_V4),
+                     _add_columns("inspection_campaigns", schema.CAMPAIGN_COLUMNS_V4),
                      _create_tables(["inspection_photos", "campaign_signoffs"]))),
 )
 

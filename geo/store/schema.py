@@ -224,6 +224,10 @@ INSPECTION_COLUMNS_V4 = (
 for _column in INSPECTION_COLUMNS_V4:
     inspections.append_column(_column)
 
+CAMPAIGN_COLUMNS_V4 = (sa.Column("teams", T),)
+for _column in CAMPAIGN_COLUMNS_V4:
+    inspection_campaigns.append_column(_column)
+
 inspection_photos = _table(
     "inspection_photos",
     sa.Column("inspection_id", sa.Integer, nullable=False, index=True),
