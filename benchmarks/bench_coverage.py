@@ -51,7 +51,9 @@ def _networkx_solve(lines, net, src, tgt) -> np.ndarray:
             w = float(np.hypot(*(xy[i + 1] - xy[i])))
             if a != b and (not g.has_edge(a, b) or g[a][b]["weight"] > w):
                 g.add_edge(a, b, weight=w)
-    key = lambda n: tuple(np.round(net.node_xy[n] / 0.01).astype(np.int64).tolist())
+    def key(n: int) -> tuple[int, int]:
+        return tuple(np.round(net.node_xy[n] / 0.01).astype(np.int64).tolist())
+
     sources = []
     for i in np.flatnonzero(src.attached):
         e = src.edge[i]

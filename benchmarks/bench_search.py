@@ -69,7 +69,7 @@ def main() -> None:
         exact = {n["standard_name"]: n["id"] for n in names}
         queries = _queries(names, rng)
         index.search(queries[0])
-        ours = _latencies(lambda q: index.search(q, limit=10), queries)
+        ours = _latencies(lambda q, index=index: index.search(q, limit=10), queries)
         ref = _latencies(exact.get, queries)
         found = sum(bool(index.search(q, limit=10)) for q in queries) / len(queries)
         print(f"{len(names):,} names (x{scale}), index built in {build:.2f} s, {len(queries)} mixed queries, "

@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -24,7 +25,7 @@ from geo import crs as C
 from geo.boundaries import classify_displacement, displacement_m
 from geo.errors import Conflict, InputError, NotFound
 from geo.store import Store, schema
-from geo.types import LonLat
+from geo.types import LonLat, parse_date
 
 CONDITIONS = ("intact", "damaged", "displaced", "missing", "buried")
 ACTIONS = ("none", "cleaned", "repainted", "repair_requested")
@@ -55,18 +56,10 @@ def create_campaign(store: Store, data: Mapping[str, Any], *, actor: str) -> dic
                                                            "campaign_type"),
            "line_codes": json.dumps(lines), "required_accuracy_m": accuracy, "status": "open",
            "teams": json.dumps(list(data.get("teams") or []), ensure_ascii=False),
-           "start_date": _date(data.get("start_date"), "start_date"), "end_date": _date(data.get("end_date"), "end_date")}
+           "start_date": parse_date(data.get("start_date"), field="start_date"),
+           "end_date": parse_date(data.get("end_date"), field="end_date")}
     (cid,) = store.insert("inspection_campaigns", [rec], actor=actor)
     return store.get("inspection_campaigns", cid)
-
-
-def _date(value: Any, field: str) -> date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return value if isinstance(value, date) else date.fromisoformat(str(value))
-    except ValueError:
-        raise InputError(f"{field} must be a date (YYYY-MM-DD)", field=field) from None
 
 
 def check_photo(photo: Mapping[str, Any] | None, *, max_bytes: int = MAX_PHOTO_BYTES) -> tuple[bytes, str, str] | None:
@@ -194,6 +187,14 @@ def sign_off(store: Store, campaign_id: int, party_adcode: str, *, actor: str) -
     return {"campaign_id": campaign_id, "signed": sorted(signed), "waiting_for": sorted(parties - signed)}
 
 
+def latest_by_marker(records: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Return each marker's latest record (by record id)."""
+    out: dict[int, dict[str, Any]] = {}
+    for r in sorted(records, key=lambda r: r["id"]):
+        out[r["marker_id"]] = r
+    return out
+
+
 def campaign_report(store: Store, campaign_id: int) -> list[dict[str, Any]]:
     """Per line: markers, inspected, missing, damaged, displaced, conflicts, not yet visited."""
     campaign = store.get("inspection_campaigns", campaign_id)
@@ -203,12 +204,10 @@ def campaign_report(store: Store, campaign_id: int) -> list[dict[str, Any]]:
         markers = store.select("boundary_markers", where={"line_code": code})
         ids = {m["id"] for m in markers}
         mine = [r for r in records if r["marker_id"] in ids]
-        latest: dict[int, dict] = {}
-        for r in sorted(mine, key=lambda r: r["id"]):
-            latest[r["marker_id"]] = r
-        count = lambda cond: sum(1 for r in latest.values() if r["condition"] == cond)  # noqa: E731
+        latest = latest_by_marker(mine)
+        conditions = Counter(r["condition"] for r in latest.values())
         out.append({"line_code": code, "markers": len(markers), "inspected": len(latest),
-                    "missing": count("missing"), "damaged": count("damaged"),
+                    "missing": conditions["missing"], "damaged": conditions["damaged"],
                     "displaced": sum(1 for r in latest.values()
                                      if r["condition"] == "displaced" or r["classification"] == "displaced"),
                     "conflicts": len({r["marker_id"] for r in mine if r["conflict"]}),

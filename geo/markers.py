@@ -14,6 +14,7 @@ import shapely
 
 from geo.errors import Conflict, InputError
 from geo.store import Store
+from geo.types import parse_date
 
 MOVE_RECORDS = ("reason", "agreement_doc", "survey_ref", "filed_with")
 TYPES = {"single": "Q", "paired": "AB", "triple": "CDE"}
@@ -23,17 +24,6 @@ def _require(data: Mapping[str, Any], keys: tuple[str, ...], what: str) -> None:
     missing = [k for k in keys if not str(data.get(k) or "").strip()]
     if missing:
         raise InputError(f"{what} must record {', '.join(missing)} (BM-04)", field=missing[0])
-
-
-def _date(value: Any):
-    from datetime import date
-
-    if value in (None, ""):
-        return None
-    try:
-        return value if isinstance(value, date) else date.fromisoformat(str(value))
-    except ValueError:
-        raise InputError("installed_on must be a date (YYYY-MM-DD)", field="installed_on") from None
 
 
 def add_marker(store: Store, data: Mapping[str, Any], position: shapely.Point, *, actor: str) -> dict[str, Any]:
@@ -57,7 +47,7 @@ def add_marker(store: Store, data: Mapping[str, Any], position: shapely.Point, *
     (mid,) = store.insert("boundary_markers", [{
         "marker_no": number, "line_code": code, "seq": seq, "type_code": type_code, "marker_type": kind,
         "status": "active", "material": data.get("material"), "managing_adcode": data.get("managing_adcode"),
-        "installed_on": _date(data.get("installed_on")),
+        "installed_on": parse_date(data.get("installed_on"), field="installed_on"),
         "geometry": position}], actor=actor, note="; ".join(f"{k}: {data[k]}" for k in MOVE_RECORDS))
     return store.get("boundary_markers", mid)
 

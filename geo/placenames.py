@@ -20,6 +20,7 @@ from geo.errors import Conflict, InputError, StaleVersion
 from geo.placename_rules import Finding, check_deadlines, validate
 from geo.romanize import Romanization, initials, override, romanize, split_name, toneless_key
 from geo.store import Store, schema
+from geo.types import parse_date
 
 STATES = ("proposed", "consultation", "expert_review", "assessment", "approved", "filed", "announced",
           "in_force", "superseded", "retired")
@@ -214,11 +215,8 @@ def transition(store: Store, place_id: int, to: str, *, expected_version: int, a
         changes = {k: v for k, v in data.items() if k in ("approval_authority", "approval_doc_no", "approval_date",
                                                            "filed_date", "announce_date")}
         for key in ("approval_date", "filed_date", "announce_date"):
-            if isinstance(changes.get(key), str):
-                try:
-                    changes[key] = date.fromisoformat(changes[key])
-                except ValueError:
-                    raise InputError(f"{key} must be a date (YYYY-MM-DD)", field=key) from None
+            if key in changes:
+                changes[key] = parse_date(changes[key], field=key)
         changes.update(status=to, status_date=date.today())
         warnings = check_deadlines({**current, **changes})
         after = store.update("place_names", place_id, changes, expected_version=expected_version, actor=actor,
@@ -250,11 +248,11 @@ def rename(store: Store, place_id: int, new_name: str, *, expected_version: int,
         old = current["standard_name"]
         store.insert("former_names", [{
             "place_name_id": place_id, "name": old, "romanization": current.get("romanization"),
-            "valid_from": current.get("approval_date"), "valid_to": _as_date(approval["approval_date"]),
+            "valid_from": current.get("approval_date"), "valid_to": parse_date(approval["approval_date"], field="approval_date"),
             "reason": justification or protection_override}], actor=actor, conn=conn)
         changes = {"standard_name": new_name, "specific": merged["specific"], "generic": merged["generic"],
                    "search_key": toneless_key(new_name), "approval_authority": approval["approval_authority"],
-                   "approval_doc_no": approval["approval_doc_no"], "approval_date": _as_date(approval["approval_date"]),
+                   "approval_doc_no": approval["approval_doc_no"], "approval_date": parse_date(approval["approval_date"], field="approval_date"),
                    **romanization_fields(_romanize(merged, romanization_override))}
         after = store.update("place_names", place_id, changes, expected_version=expected_version, actor=actor,
                              conn=conn, action="rename", note=f"{old} → {new_name}")
@@ -263,15 +261,6 @@ def rename(store: Store, place_id: int, new_name: str, *, expected_version: int,
         if current.get("feature_class") == "street":
             _propagate_street_rename(store, conn, place_id, old, new_name, actor=actor)
         return after
-
-
-def _as_date(value: Any) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise InputError("approval_date must be a date (YYYY-MM-DD)", field="approval_date") from None
 
 
 def _propagate_street_rename(store: Store, conn: sa.Connection, place_id: int, old: str, new: str, *,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 
 from geo import crs as _crs
 from geo.errors import InputError, OutsideChina
@@ -99,3 +100,15 @@ class Bbox:
     def as_tuple(self) -> tuple[float, float, float, float]:
         """Return ``(minx, miny, maxx, maxy)``."""
         return (self.minx, self.miny, self.maxx, self.maxy)
+
+
+def parse_date(value: object, *, field: str) -> date | None:
+    """Return a date from a date or ``YYYY-MM-DD`` text (None when empty), or raise naming the field."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise InputError(f"{field} must be a date (YYYY-MM-DD); got {value!r}", field=field) from None

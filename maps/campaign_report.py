@@ -14,20 +14,13 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
+from geo.inspections import latest_by_marker
 from maps.layers import NOT_AUTHORITATIVE, base_map, lines_layer
 
 COLOURS = {"intact": "#1a9850", "damaged": "#fc8d59", "displaced": "#d73027", "missing": "#7b3294",
            "buried": "#8c510a", "not_visited": "#999999"}
 LABELS = {"intact": "完好 intact", "damaged": "损坏 damaged", "displaced": "移位 displaced", "missing": "丢失 missing",
           "buried": "掩埋 buried", "not_visited": "未检 not visited"}
-
-
-def latest_by_marker(records: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
-    """Return each marker's latest record in the campaign."""
-    out: dict[int, dict[str, Any]] = {}
-    for r in sorted(records, key=lambda r: r["id"]):
-        out[r["marker_id"]] = r
-    return out
 
 
 def repair_list(markers: list[dict[str, Any]], records: list[dict[str, Any]]) -> pd.DataFrame:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from geo.errors import Conflict, InputError
 from geo.io.formats import read_features, write_features
 from geo.layers import get_layer
 from geo.store import Store
+from geo.types import parse_date
 from geo.validation import validate_frame
 
 Progress = Callable[[int], None]
@@ -77,7 +77,7 @@ def coerce_value(value: Any, column: sa.Column, *, row: int | None = None) -> An
         if isinstance(kind, sa.Float):
             return float(value)
         if isinstance(kind, sa.Date):
-            return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+            return parse_date(value, field=column.name)
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         return str(value)
