@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from api import errors
 from api.cache import DataCache
 from api.ratelimit import RateLimiter
-from api.routers import audit, auth, field_pages, health, inspections, layers, officer_pages, placenames, planning, plates, public_plates, users
+from api.routers import audit, auth, field_pages, health, inspections, layers, ogc, officer_pages, placenames, planning, plates, public_plates, users
 from geo.plate_codes import PlateSigner
 from api.settings import Settings
 from geo.store import Store
@@ -52,4 +52,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(inspections.router)
     app.include_router(inspections.markers_router)
     app.include_router(field_pages.router)
+    app.include_router(ogc.router)
     return app
