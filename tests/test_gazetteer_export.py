@@ -50,6 +50,9 @@ def test_address_grades(sample):
     far = matcher.match(f"新华大街{n + 5000}号")
     assert far.grade == "uncertain" and far.candidates
     assert matcher.match("火星路1号").grade == "none"
-    chinese = plates[(plates["street_name"] == "新华大街") & (plates["number"] == 12)]
-    if len(chinese):
-        assert matcher.match("新华大街十二号").plate["plate_uid"] == chinese.iloc[0]["plate_uid"]
+    # A number written in Chinese numerals (十二号, 二十三号) finds the same plate.
+    two_digit = plates[(plates["street_name"] == "新华大街") & plates["number"].between(11, 99)].iloc[0]
+    tens, ones = divmod(int(two_digit["number"]), 10)
+    digits = "零一二三四五六七八九"
+    spoken = ("" if tens == 1 else digits[tens]) + "十" + ("" if ones == 0 else digits[ones])
+    assert matcher.match(f"新华大街{spoken}号").plate["plate_uid"] == two_digit["plate_uid"]
