@@ -10,9 +10,23 @@ from fastapi import FastAPI
 from api import errors
 from api.cache import DataCache
 from api.ratelimit import RateLimiter
-from api.routers import audit, auth, field_pages, health, inspections, layers, ogc, officer_pages, placenames, planning, plates, public_plates, users
-from geo.plate_codes import PlateSigner
+from api.routers import (
+    audit,
+    auth,
+    field_pages,
+    health,
+    inspections,
+    layers,
+    officer_pages,
+    ogc,
+    placenames,
+    planning,
+    plates,
+    public_plates,
+    users,
+)
 from api.settings import Settings
+from geo.plate_codes import PlateSigner
 from geo.store import Store
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from datetime import UTC, datetime
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -380,8 +380,8 @@ def gazetteer_romanize(name: str, specific: str | None, generic: str | None, set
 @click.pass_obj
 def gazetteer_export(obj: Context, path: Path, status: str) -> None:
     """Write the national exchange table (.csv/.xlsx) or the gazetteer as GeoPackage (.gpkg)."""
-    from geo.gazetteer_export import exchange_table
     from geo.io.formats import write_features
+    from geo.placenames import exchange_table_of
 
     store = obj.store
     names = store.select("place_names", where={"status": status})
@@ -391,12 +391,7 @@ def gazetteer_export(obj: Context, path: Path, status: str) -> None:
 
         write_features(records_to_frame(names, store.table("place_names")), path, layer_name="place_names")
     elif suffix in (".csv", ".xlsx"):
-        units = {u["code"]: u["name"] for u in store.select("admin_units")}
-        former: dict[int, list[str]] = {}
-        for f in store.select("former_names"):
-            former.setdefault(int(f["place_name_id"]), []).append(f["name"])
-        table = exchange_table(names, unit_names=units, former=former)
-        _write_table(table, path)
+        _write_table(exchange_table_of(store, status), path)
     else:
         raise click.UsageError("the path must end in .csv, .xlsx or .gpkg")
     click.echo(f"wrote {len(names)} names to {path}")
@@ -423,10 +418,8 @@ def plates() -> None:
 
 
 def _plate_texts(obj: Context, *, street: str | None, community: str | None, reprints: bool):
-    from geo.plate_codes import PlateSigner, plate_url
-    from geo.plate_lookup import number_text
-    from geo.romanize import romanize
-    from maps.plate_print import PlateText
+    from api.plate_texts import plate_texts
+    from geo.plate_codes import PlateSigner
 
     store = obj.store
     if sum(x is not None and x is not False for x in (street, community, reprints or None)) != 1:
@@ -442,15 +435,9 @@ def _plate_texts(obj: Context, *, street: str | None, community: str | None, rep
         rows = [r for r in rows if r["plate_uid"] in queued]
     if not rows:
         raise click.UsageError("no active plates match")
-    names = {n["standard_name"]: n for n in store.select("place_names", where={"feature_class": "street"})}
     signer = PlateSigner.from_setting(obj.settings.qr_keys, fallback_secret=obj.settings.secret_key)
-    out = []
-    for r in sorted(rows, key=lambda r: (r["street_name"], r["number"])):
-        name = names.get(r["street_name"], {})
-        sign = name.get("sign_text") or romanize(r["street_name"]).sign_text
-        out.append(PlateText(r["plate_uid"], r["street_name"], sign, number_text(r["number"], r.get("suffix")),
-                             name.get("name_mong"), plate_url(obj.settings.public_base_url, signer.code(r["plate_uid"]))))
-    return out
+    return plate_texts(store, sorted(rows, key=lambda r: (r["street_name"], r["number"])), signer=signer,
+                       base_url=obj.settings.public_base_url)
 
 
 @plates.command("qr")

@@ -13,17 +13,23 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from api.cache import DataCache
 from geo import crs as C
 from geo._walk_network import WalkNetwork, attach_points
 from geo.cemeteries import BanZoneParams, ban_zones, graves_along_transport
-from geo.coverage import (ELDER_CARE_KINDS, WalkParams, coverage_by_unit, plate_access,
-                          plate_residents_60plus, walk_network_from_streets)
+from geo.coverage import (
+    ELDER_CARE_KINDS,
+    WalkParams,
+    coverage_by_unit,
+    plate_access,
+    plate_residents_60plus,
+    walk_network_from_streets,
+)
 from geo.errors import InputError
 from geo.floor_area import NORMS, floor_area_by_unit
 from geo.indicators import Indicator, compute_indicators
 from geo.layers import FACILITY_KINDS
 from geo.siting import SitingResult, greedy_siting, grid_candidates, node_attachment
-from api.cache import DataCache
 from geo.store import Store
 
 WEIGHTS = ("households", "residents_60plus")

@@ -21,7 +21,13 @@ from data.sample_district import make_sample_district
 from geo import crs as C
 from geo._nearest import _augmented, nearest_source, node_distances
 from geo._walk_network import attach_points, build_walk_network, edge_lines
-from geo.coverage import ELDER_CARE_KINDS, WalkParams, coverage_by_unit, plate_access, walk_network_from_streets
+from geo.coverage import (
+    ELDER_CARE_KINDS,
+    WalkParams,
+    coverage_by_unit,
+    plate_access,
+    walk_network_from_streets,
+)
 
 REACH_M = WalkParams().reach_m
 

@@ -11,9 +11,9 @@ import bisect
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from itertools import chain
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np

@@ -295,3 +295,24 @@ def link_streets(conn: sa.Connection) -> int:
 def search_fields(name: str) -> dict[str, str]:
     """Return the search keys of a name: toneless pinyin and initials."""
     return {"pinyin": toneless_key(name), "initials": initials(name)}
+
+
+def unit_names(store: Store) -> dict[str, str]:
+    """Return administrative unit names by code."""
+    return {u["code"]: u["name"] for u in store.select("admin_units")}
+
+
+def former_names_by_place(store: Store) -> dict[int, list[str]]:
+    """Return each place name's former names."""
+    out: dict[int, list[str]] = {}
+    for f in store.select("former_names"):
+        out.setdefault(int(f["place_name_id"]), []).append(f["name"])
+    return out
+
+
+def exchange_table_of(store: Store, status: str = "in_force"):
+    """Return the national exchange table of the names with ``status`` (see geo.gazetteer_export)."""
+    from geo.gazetteer_export import exchange_table
+
+    return exchange_table(store.select("place_names", where={"status": status}), unit_names=unit_names(store),
+                          former=former_names_by_place(store))

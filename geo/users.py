@@ -17,8 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from geo.errors import Conflict, InputError, NotAuthenticated
 from geo.layers import ROLES
-from geo.store import Store
-from geo.store import schema
+from geo.store import Store, schema
 
 _HASHER = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10

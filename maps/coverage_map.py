@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from maps.layers import _json_safe, base_map, points_layer, units_layer
+from maps.layers import base_map, json_safe, points_layer, units_layer
 
 STATUS_COLOURS = {"covered": "#1a9850", "beyond": "#d73027", "unreachable": "#7b3294", "unattached": "#999999"}
 STATUS_LABELS = {"covered": "15分钟内 within reach", "beyond": "超出 beyond", "unreachable": "无路可达 no route",
@@ -38,7 +38,7 @@ def plates_by_status_layer(plates: gpd.GeoDataFrame, access: pd.DataFrame, m: fo
 
 def service_area_layer(areas: gpd.GeoDataFrame, m: folium.Map) -> folium.Map:
     """Add the facilities' walking service areas."""
-    data = _json_safe(areas[areas.geometry.notna()], ["name", "reach_m"])
+    data = json_safe(areas[areas.geometry.notna()], ["name", "reach_m"])
     folium.GeoJson(data, name="服务范围 Service areas",
                    style_function=lambda _f: {"color": "#1a9850", "weight": 1, "fillOpacity": 0.12},
                    tooltip=folium.GeoJsonTooltip(["name", "reach_m"], aliases=["设施", "步行距离 m"])).add_to(m)
@@ -52,7 +52,7 @@ def floor_area_layer(units: gpd.GeoDataFrame, floor: pd.DataFrame, m: folium.Map
         floor[["code", "per100_m2", "shortfall_m2"]], on="code", how="left")
     scale = cm.LinearColormap(["#d73027", "#fee08b", "#1a9850"], vmin=0, vmax=2 * norm_per100,
                               caption=f"{title}: m² / 100 户 (norm {norm_per100:g})")
-    data = _json_safe(leaf, ["name", "code", "per100_m2", "shortfall_m2"])
+    data = json_safe(leaf, ["name", "code", "per100_m2", "shortfall_m2"])
 
     def style(feature):
         v = feature["properties"]["per100_m2"]

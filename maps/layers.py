@@ -15,7 +15,7 @@ import numpy as np
 NOT_AUTHORITATIVE = "界线示意，非权威界线 · Boundary for illustration only, not authoritative"
 
 
-def _json_safe(frame: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
+def json_safe(frame: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
     out = frame[[c for c in columns if c in frame.columns] + [frame.geometry.name]].copy()
     for col in out.columns:
         if col == out.geometry.name:
@@ -42,7 +42,7 @@ def base_map(frame: gpd.GeoDataFrame, *, basemap_url: str | None = None, attribu
 
 def units_layer(units: gpd.GeoDataFrame, m: folium.Map, *, name: str = "行政区划 Units") -> folium.Map:
     """Add administrative units with their names and households, labelled not authoritative."""
-    data = _json_safe(units, ["code", "name", "level", "households", "residents_60plus"])
+    data = json_safe(units, ["code", "name", "level", "households", "residents_60plus"])
     folium.GeoJson(
         data, name=name,
         style_function=lambda f: {"color": "#1f4e79", "weight": 2 if f["properties"]["level"] in (
@@ -58,7 +58,7 @@ def units_layer(units: gpd.GeoDataFrame, m: folium.Map, *, name: str = "行政�
 def lines_layer(lines: gpd.GeoDataFrame, m: folium.Map, *, name: str, color: str = "#555",
                 fields: tuple[str, ...] = ("name",)) -> folium.Map:
     """Add a line layer (streets, railways, rivers, boundary lines)."""
-    data = _json_safe(lines, list(fields))
+    data = json_safe(lines, list(fields))
     folium.GeoJson(data, name=name, style_function=lambda _f: {"color": color, "weight": 1.5},
                    tooltip=folium.GeoJsonTooltip(list(fields))).add_to(m)
     return m
@@ -67,7 +67,7 @@ def lines_layer(lines: gpd.GeoDataFrame, m: folium.Map, *, name: str, color: str
 def points_layer(points: gpd.GeoDataFrame, m: folium.Map, *, name: str, color: str = "#c0392b",
                  fields: tuple[str, ...] = ("name",), radius: float = 4) -> folium.Map:
     """Add a point layer as circle markers with a tooltip."""
-    data = _json_safe(points, list(fields))
+    data = json_safe(points, list(fields))
     group = folium.FeatureGroup(name=name)
     for row in data.itertuples():
         geom = row.geometry if row.geometry.geom_type == "Point" else row.geometry.centroid

@@ -11,8 +11,8 @@ from api.deps import StoreDep, UserDep, require_role
 from api.geojson import to_features
 from geo.errors import InputError
 from geo.inspections import campaign_report, create_campaign, sign_off, submit
-from geo.markers import add_marker, decommission_marker, move_marker
 from geo.layers import ADMIN, BOUNDARY_INSPECTOR
+from geo.markers import add_marker, decommission_marker, move_marker
 
 router = APIRouter(prefix="/api/inspections", tags=["boundaries 界线联检"])
 INSPECTORS = {ADMIN, BOUNDARY_INSPECTOR}

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Cookie, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.deps import SettingsDep, StoreDep
-from api.routers.placenames import OFFICERS, _index
+from api.routers.placenames import OFFICERS, name_index
 from geo.errors import DomainError, InputError, NotAuthenticated, NotFound
 from geo.placenames import TRANSITIONS, edit, propose, rename, transition
 from geo.store import Store
@@ -106,7 +106,7 @@ def list_names(request: Request, store: StoreDep, q: str = "", xc_token: Annotat
     if user is None:
         return _login_redirect(request)
     if q.strip():
-        ids = [h.id for h in _index(request, store).search(q, limit=50)]
+        ids = [h.id for h in name_index(request, store).search(q, limit=50)]
         rows = [store.get("place_names", i) for i in ids]
     else:
         rows = sorted(store.select("place_names"), key=lambda r: -r["id"])[:50]
@@ -308,22 +308,17 @@ def plate_page(request: Request, plate_uid: str, store: StoreDep, settings: Sett
     user = _officer(store, xc_token)
     if user is None:
         return _login_redirect(request)
-    from geo.plate_codes import plate_url
-    from geo.plate_lookup import number_text
+    from api.plate_texts import plate_texts
     from geo.plate_qr import qr_svg
-    from geo.romanize import romanize
-    from maps.plate_print import PlateText, plate_svg
+    from maps.plate_print import plate_svg
 
     rows = store.select("door_plates", where={"plate_uid": plate_uid})
     if not rows:
         return _page("没有这块门牌", "No such plate", "<p class='err'>没有这块门牌 · no such plate</p>", user=user)
     p = rows[0]
-    url = plate_url(settings.public_base_url, request.app.state.plate_signer.code(plate_uid))
-    names = store.select("place_names", where={"standard_name": p["street_name"], "feature_class": "street"})
-    name = names[0] if names else {}
-    face = plate_svg(PlateText(plate_uid, p["street_name"], name.get("sign_text") or romanize(p["street_name"]).sign_text,
-                               number_text(p["number"], p.get("suffix")), name.get("name_mong"), url),
-                     proof=not name.get("name_mong"))
+    (text,) = plate_texts(store, rows, signer=request.app.state.plate_signer, base_url=settings.public_base_url)
+    url = text.url
+    face = plate_svg(text, proof=not text.name_mong)
     msg = (f"<p class='err'>{html.escape(error)}</p>" if error else "") + (
         f"<p class='ok'>{html.escape(done)}</p>" if done else "")
     options = "".join(f"<option value='{k}'{' selected' if k == p['status'] else ''}>{v} {k}</option>"

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, PlainTextResponse
-from starlette.background import BackgroundTask
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 
 from api.deps import OptionalUserDep, StoreDep, UserDep, require_role
 from api.geojson import to_features
@@ -18,11 +18,11 @@ from geo import crs as C
 from geo.address_match import AddressMatcher
 from geo.errors import InputError, NotFound
 from geo.features import parse_geometry
-from geo.gazetteer_export import announcement_text, change_feed, exchange_table
+from geo.gazetteer_export import announcement_text, change_feed
 from geo.layers import ADMIN, AREA, LINE, PLACENAME_OFFICER, PLANNER, POINT
 from geo.placename_rules import validate
 from geo.placename_search import NameIndex, PlaceLocator
-from geo.placenames import edit, propose, rename, transition
+from geo.placenames import edit, exchange_table_of, propose, rename, transition, unit_names
 from geo.romanize import romanize
 from geo.store import Store, schema
 from geo.types import LonLat
@@ -38,7 +38,7 @@ def _officer(user: dict[str, Any] | None) -> bool:
     return bool(user and user["role"] in OFFICERS)
 
 
-def _index(request: Request, store: Store) -> NameIndex:
+def name_index(request: Request, store: Store) -> NameIndex:
     def build() -> NameIndex:
         with store.reading() as conn:
             t, f = schema.place_names, schema.former_names
@@ -61,7 +61,7 @@ def search(request: Request, store: StoreDep, user: OptionalUserDep,
            limit: Annotated[int, Query(ge=1, le=50)] = 10) -> list[dict[str, Any]]:
     """Search by Chinese, full pinyin, initials (xlbl) or former name, typo-tolerant; public sees names in force."""
     statuses = None if _officer(user) else PUBLIC_STATUSES
-    hits = _index(request, store).search(q, limit=limit, statuses=statuses)
+    hits = name_index(request, store).search(q, limit=limit, statuses=statuses)
     return [{"id": h.id, "standard_name": h.name, "matched": h.matched, "how": h.how, "score": round(h.score, 2)}
             for h in hits]
 
@@ -192,25 +192,13 @@ def post_rename(place_id: int, body: RenameIn, store: StoreDep, user: UserDep) -
     return to_features([rec])[0]
 
 
-def _unit_names(store: Store) -> dict[str, str]:
-    return {u["code"]: u["name"] for u in store.select("admin_units")}
-
-
-def _former_by_id(store: Store) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    for f in store.select("former_names"):
-        out.setdefault(int(f["place_name_id"]), []).append(f["name"])
-    return out
-
-
 @export_router.get("/exchange", summary="国家地名库交换表 Exchange table (CSV/XLSX)")
 def get_exchange(store: StoreDep, user: UserDep, format: str = "csv", status: str = "in_force"):
     """Return the national place-name database exchange table of the names with ``status``."""
     require_role(user, OFFICERS, what="exporting the gazetteer")
     if format not in ("csv", "xlsx"):
         raise InputError(f"format must be one of csv, xlsx; got {format!r}", field="format")
-    table = exchange_table(store.select("place_names", where={"status": status}), unit_names=_unit_names(store),
-                           former=_former_by_id(store))
+    table = exchange_table_of(store, status)
     tmp = tempfile.TemporaryDirectory()
     path = Path(tmp.name) / f"gazetteer_exchange.{format}"
     if format == "csv":
@@ -233,7 +221,7 @@ def get_announcement(store: StoreDep, user: UserDep, ids: str) -> str:
     if not names or not_approved:
         raise InputError(f"only approved names can be announced; not approved: {not_approved or 'none given'}",
                          field="ids")
-    return announcement_text(names, unit_names=_unit_names(store))
+    return announcement_text(names, unit_names=unit_names(store))
 
 
 @export_router.get("/changes", summary="变更订阅 Change feed")

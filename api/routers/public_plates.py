@@ -14,17 +14,22 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import SettingsDep, StoreDep, UserDep, require_role
+from api.plate_texts import plate_texts
 from api.ratelimit import TooManyRequests
-from geo.coverage import ELDER_CARE_KINDS, attach_facilities, nearest_by_walking, walk_network_from_streets
+from geo.coverage import (
+    ELDER_CARE_KINDS,
+    attach_facilities,
+    nearest_by_walking,
+    walk_network_from_streets,
+)
 from geo.errors import DomainError, InputError, NotFound
 from geo.layers import ADMIN, PLACENAME_OFFICER
 from geo.plate_codes import InvalidCode, plate_url
-from geo.plate_lookup import PlateView, number_text, plate_view
-from geo.romanize import romanize
-from maps.plate_print import PlateText, plate_svg
-from maps.webfont import mongolian_subset
+from geo.plate_lookup import PlateView, plate_view
 from geo.plate_qr import qr_png, qr_svg
 from geo.store import Store
+from maps.plate_print import plate_svg
+from maps.webfont import mongolian_subset
 
 router = APIRouter(tags=["door plates 智慧门牌"])
 PUBLIC_LIMIT_M = 5000.0
@@ -188,12 +193,7 @@ def plate_face(plate_uid: str, store: StoreDep, settings: SettingsDep, user: Use
     rows = store.select("door_plates", where={"plate_uid": plate_uid})
     if not rows:
         raise NotFound(f"no door plate {plate_uid!r}", field="plate_uid")
-    plate = rows[0]
-    names = store.select("place_names", where={"standard_name": plate["street_name"], "feature_class": "street"})
-    name = names[0] if names else {}
-    text = PlateText(plate_uid, plate["street_name"], name.get("sign_text") or romanize(plate["street_name"]).sign_text,
-                     number_text(plate["number"], plate.get("suffix")), name.get("name_mong"),
-                     plate_url(settings.public_base_url, request.app.state.plate_signer.code(plate_uid)))
+    (text,) = plate_texts(store, rows, signer=request.app.state.plate_signer, base_url=settings.public_base_url)
     return Response(plate_svg(text, proof=proof), media_type="image/svg+xml")
 
 
