@@ -278,6 +278,33 @@ def _write_table(table, out: Path) -> None:
 
 @main.command()
 @_walk_options
+@click.option("--supply", default="floor_area_m2", show_default=True, type=click.Choice(["floor_area_m2", "beds"]),
+              help="What each facility offers.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the table (.csv, .xlsx or .json).")
+@click.pass_obj
+def accessibility(obj: Context, preset: str, minutes: float | None, speed_m_per_s: float | None, kinds: str | None,
+                  supply: str, out: Path | None) -> None:
+    """Capacity-aware accessibility (2SFCA): supply on foot per 100 residents 60+, per sub-district."""
+    from api.planning import run_accessibility
+
+    run = _planning_run(obj, preset, minutes, speed_m_per_s, kinds)
+    with _domain_errors():
+        acc = run_accessibility(run, supply)
+    unit = {"floor_area_m2": "m²", "beds": "床 beds"}[supply]
+    click.echo(f"步行参数 walking: {run.params.describe()}; supply {supply}")
+    if acc.missing_supply:
+        click.echo(f"facilities without a {supply} value (counted as 0): {acc.missing_supply}")
+    table = acc.units
+    for r in table[table["level"].isin(["district", "subdistrict", "town"])].itertuples():
+        score = "—" if r.score_per100_60plus != r.score_per100_60plus else f"{r.score_per100_60plus:7.2f}"
+        click.echo(f"  {r.name}\t{score} {unit} / 100 老年人 residents 60+")
+    if out:
+        _write_table(table, out)
+        click.echo(f"wrote {out}")
+
+
+@main.command()
+@_walk_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_obj
 def indicators(obj: Context, preset: str, minutes: float | None, speed_m_per_s: float | None, kinds: str | None,

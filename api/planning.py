@@ -15,7 +15,9 @@ import shapely
 
 from api.cache import DataCache
 from geo import crs as C
+from geo._nearest import reach_matrix
 from geo._walk_network import WalkNetwork, attach_points
+from geo.accessibility import facility_supply, scores_by_unit, two_step_fca
 from geo.cemeteries import BanZoneParams, ban_zones, graves_along_transport
 from geo.coverage import (
     ELDER_CARE_KINDS,
@@ -147,6 +149,36 @@ def run_siting(run: PlanningRun, *, k: int | None, target_share: float | None, w
         if len(result.chosen) else []
     sites = gpd.GeoDataFrame(result.chosen.copy(), geometry=gpd.GeoSeries(list(pts), crs="EPSG:4490"), crs="EPSG:4490")
     return result, sites
+
+
+@dataclass(frozen=True)
+class Accessibility:
+    """2SFCA results for one supply column: per unit, per facility, and what was missing."""
+
+    supply: str
+    units: pd.DataFrame
+    facilities: pd.DataFrame
+    missing_supply: int
+
+
+def run_accessibility(run: PlanningRun, supply: str = "floor_area_m2") -> Accessibility:
+    """Score every plate by the facility supply within walking reach, shared among residents 60+."""
+    care = run.care_facilities
+    values, missing = facility_supply(care, supply)
+    net, p = run.network, run.params
+    plates_xy = shapely.get_coordinates(C.to_metric(np.asarray(run.inputs.plates.geometry.values, dtype=object)))
+    care_xy = shapely.get_coordinates(C.to_metric(shapely.point_on_surface(np.asarray(care.geometry.values,
+                                                                                         dtype=object))))
+    reach = reach_matrix(net, attach_points(net, care_xy, max_attach_m=p.max_attach_m),
+                         attach_points(net, plates_xy, max_attach_m=p.max_attach_m), p.reach_m)
+    demand = plate_residents_60plus(run.inputs.plates, run.inputs.units)
+    scores = two_step_fca(reach, values, demand)
+    units = scores_by_unit(scores, demand, run.inputs.plates["community_code"].to_numpy(), run.inputs.units)
+    facilities = pd.DataFrame({"id": care["id"].to_numpy(), "name": care["name"].to_numpy(),
+                               "kind": care["kind"].to_numpy(), supply: values,
+                               "residents_60plus_in_reach": scores.catchment_demand,
+                               "per100_60plus": 100 * scores.facility_ratio})
+    return Accessibility(supply, units, facilities, missing)
 
 
 def cached_run(cache: DataCache, store: Store, params: WalkParams, kinds: tuple[str, ...]) -> PlanningRun:

@@ -16,48 +16,68 @@ from scipy.sparse.csgraph import dijkstra
 from geo._walk_network import Attachment, WalkNetwork
 
 
-def _virtual_entries(network: WalkNetwork, sources: Attachment, src_idx: np.ndarray):
-    """Return (columns, weights, entries per row) joining each source to both ends of its edge."""
+def _virtual_edges(network: WalkNetwork, sources: Attachment, src_idx: np.ndarray):
+    """Return (u, v, w_u, w_v): the two ends of each source's edge and the weights joining it to them."""
     e = sources.edge[src_idx]
     length = network.edge_len_m[e]
     off = sources.offset_m[src_idx]
-    t = sources.t[src_idx]
-    u, v = network.edge_u[e], network.edge_v[e]
+    along = sources.t[src_idx] * length
     # A zero weight would vanish from a sparse matrix; the tiny floor keeps the edge (1e-9 m).
-    w_u = np.maximum(off + t * length, 1e-9)
-    w_v = np.maximum(off + (1 - t) * length, 1e-9)
-    loop = u == v  # cannot happen after noding, but keep one entry per (row, column)
-    cols = np.column_stack([u, v]).ravel()
-    weights = np.column_stack([np.where(loop, np.minimum(w_u, w_v), w_u), w_v]).ravel()
-    keep = np.ones(2 * len(e), dtype=bool)
-    keep[1::2] = ~loop
-    return cols[keep].astype(network.graph.indices.dtype), weights[keep], np.where(loop, 1, 2)
+    w_u = np.maximum(off + along, 1e-9)
+    w_v = np.maximum(off + length - along, 1e-9)
+    return network.edge_u[e], network.edge_v[e], w_u, w_v
 
 
 def _augmented(network: WalkNetwork, sources: Attachment, src_idx: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
     """Return a new CSR graph with one virtual row per source appended, and their node ids."""
-    n, g = network.n_nodes, network.graph
-    cols, weights, per_row = _virtual_entries(network, sources, src_idx)
-    indptr = np.concatenate([g.indptr, g.indptr[-1] + np.cumsum(per_row)]).astype(g.indptr.dtype)
+    n, g, k = network.n_nodes, network.graph, len(src_idx)
+    u, v, w_u, w_v = _virtual_edges(network, sources, src_idx)
+    indptr = np.concatenate([g.indptr, g.indptr[-1] + 2 * np.arange(1, k + 1)]).astype(g.indptr.dtype)
+    cols = np.column_stack([u, v]).ravel().astype(g.indices.dtype)
+    weights = np.column_stack([w_u, w_v]).ravel()
     graph = sp.csr_matrix((np.concatenate([g.data, weights]), np.concatenate([g.indices, cols]), indptr),
-                          shape=(n + len(per_row), n + len(per_row)))
-    return graph, n + np.arange(len(per_row))
+                          shape=(n + k, n + k))
+    return graph, n + np.arange(k)
 
 
 def node_distances(network: WalkNetwork, sources: Attachment, src_idx: np.ndarray, *,
                    limit_m: float) -> tuple[np.ndarray, np.ndarray]:
     """Return, per network node, the distance to the nearest source and its index (-1 if none).
 
-    This is the shortest-path core: one scipy multi-source Dijkstra over the augmented graph.
+    This is the shortest-path core: one scipy multi-source Dijkstra over the augmented graph,
+    whose base rows are shared, not copied, between searches.
     """
-    cols, weights, per_row = _virtual_entries(network, sources, src_idx)
-    rows = network.virtual_rows
+    n, rows = network.n_nodes, network.virtual_rows
+    u, v, w_u, w_v = _virtual_edges(network, sources, src_idx)
     with rows.lock:
-        graph = rows.graph(cols, weights, per_row)
-        node_dist, _pred, node_src = dijkstra(graph, directed=True, indices=network.n_nodes + np.arange(len(per_row)),
+        graph = rows.graph(u, v, w_u, w_v)
+        node_dist, _pred, node_src = dijkstra(graph, directed=True, indices=np.arange(n, n + len(u)),
                                               min_only=True, limit=limit_m, return_predecessors=True)
-    node_src = np.where(np.isfinite(node_dist), node_src - network.n_nodes, -1)
+    node_src -= n
+    node_src[~np.isfinite(node_dist)] = -1
     return node_dist, node_src
+
+
+def _same_edge_pairs(network: WalkNetwork, sources: Attachment, src_idx: np.ndarray, targets: Attachment,
+                     tgt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (position in ``tgt``, source index, distance without the target's leg) for sources sharing a target's edge.
+
+    Along one edge the direct way can be shorter than going out to a node and back.
+    """
+    e = targets.edge[tgt]
+    src_edges = sources.edge[src_idx]
+    order = np.argsort(src_edges, kind="stable")
+    sorted_edges = src_edges[order]
+    lo = np.searchsorted(sorted_edges, e)
+    count = np.searchsorted(sorted_edges, e, side="right") - lo
+    if not count.any():
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+    pair_tgt = np.repeat(np.arange(len(tgt)), count)
+    starts = np.repeat(lo - np.concatenate([[0], np.cumsum(count)[:-1]]), count)
+    pair_src = src_idx[order[np.arange(count.sum()) + starts]]
+    length = network.edge_len_m[e[pair_tgt]]
+    direct = sources.offset_m[pair_src] + np.abs(sources.t[pair_src] - targets.t[tgt[pair_tgt]]) * length
+    return pair_tgt, pair_src, direct
 
 
 def nearest_source(network: WalkNetwork, sources: Attachment, targets: Attachment, *,
@@ -85,18 +105,9 @@ def nearest_source(network: WalkNetwork, sources: Attachment, targets: Attachmen
     best = np.where(via_u <= via_v, via_u, via_v)
     best_src = np.where(via_u <= via_v, node_src[u], node_src[v])
     best_src = np.where(np.isfinite(best), src_idx[np.maximum(best_src, 0)], -1)
-    # A source on the same edge can be reached directly along it (vectorised over all such pairs).
-    src_edges = sources.edge[src_idx]
-    order = np.argsort(src_edges, kind="stable")
-    sorted_edges = src_edges[order]
-    lo = np.searchsorted(sorted_edges, e)
-    hi = np.searchsorted(sorted_edges, e, side="right")
-    count = hi - lo
-    if count.any():
-        pair_tgt = np.repeat(np.arange(len(tgt)), count)
-        starts = np.repeat(lo - np.concatenate([[0], np.cumsum(count)[:-1]]), count)
-        pair_src = src_idx[order[np.arange(count.sum()) + starts]]
-        direct = sources.offset_m[pair_src] + np.abs(sources.t[pair_src] - t[pair_tgt]) * length[pair_tgt]
+    # A source on the same edge can be reached directly along it.
+    pair_tgt, pair_src, direct = _same_edge_pairs(network, sources, src_idx, targets, tgt)
+    if len(pair_tgt):
         by = np.lexsort((direct, pair_tgt))
         first = np.ones(len(by), dtype=bool)
         first[1:] = pair_tgt[by][1:] != pair_tgt[by][:-1]
@@ -107,3 +118,33 @@ def nearest_source(network: WalkNetwork, sources: Attachment, targets: Attachmen
     dist[tgt] = total
     which[tgt] = np.where(np.isfinite(total), best_src, -1)
     return dist, which
+
+
+def reach_matrix(network: WalkNetwork, sources: Attachment, targets: Attachment, reach_m: float) -> sp.csr_matrix:
+    """Return a (sources × targets) matrix of ones where a target is within ``reach_m`` of a source.
+
+    Every pair, not just the nearest: siting and catchment scores need all of them. One
+    Dijkstra per block of 64 sources keeps memory at 64 rows of node distances.
+    """
+    idx = np.flatnonzero(sources.attached)
+    tgt = np.flatnonzero(targets.attached)
+    graph, virtual = _augmented(network, sources, idx)
+    rows, cols = [], []
+    e = targets.edge[tgt]
+    u, v = network.edge_u[e], network.edge_v[e]
+    along_u = targets.t[tgt] * network.edge_len_m[e] + targets.offset_m[tgt]
+    along_v = (1 - targets.t[tgt]) * network.edge_len_m[e] + targets.offset_m[tgt]
+    for start in range(0, len(idx), 64):
+        block = dijkstra(graph, directed=True, indices=virtual[start:start + 64], limit=reach_m)
+        d = np.minimum(block[:, u] + along_u, block[:, v] + along_v)
+        r, c = np.nonzero(d <= reach_m)
+        rows.append(idx[start + r])
+        cols.append(tgt[c])
+    pair_tgt, pair_src, direct = _same_edge_pairs(network, sources, idx, targets, tgt)
+    near = direct + targets.offset_m[tgt[pair_tgt]] <= reach_m
+    rows.append(pair_src[near])
+    cols.append(tgt[pair_tgt[near]])
+    matrix = sp.csr_matrix((np.ones(sum(len(r) for r in rows)), (np.concatenate(rows), np.concatenate(cols))),
+                           shape=(len(sources.edge), len(targets.edge)))
+    matrix.data[:] = 1.0  # a pair found both ways was summed by the COO→CSR conversion
+    return matrix

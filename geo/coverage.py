@@ -146,8 +146,16 @@ def coverage_by_unit(access: pd.DataFrame, plates: gpd.GeoDataFrame, units: pd.D
     })
     frame["covered_households"] = frame["households"] * frame["covered"]
     frame["covered_60plus"] = frame["residents_60plus"] * frame["covered"]
-    per_leaf = frame.groupby("community_code")[["households", "covered_households", "residents_60plus",
-                                                "covered_60plus"]].sum()
+    out = sum_by_unit(frame, ["households", "covered_households", "residents_60plus", "covered_60plus"], units)
+    for col, base in (("household_share", "households"), ("share_60plus", "residents_60plus")):
+        cov = "covered_households" if base == "households" else "covered_60plus"
+        out[col] = out[cov] / out[base].where(out[base] > 0)
+    return out
+
+
+def sum_by_unit(frame: pd.DataFrame, columns: list[str], units: pd.DataFrame) -> pd.DataFrame:
+    """Sum per-plate ``columns`` (rows keyed by ``community_code``) for every community, sub-district and the district."""
+    per_leaf = frame.groupby("community_code")[columns].sum()
     own = units[units["level"].isin(["district", "subdistrict", "town", "community", "village"])]
     parent = dict(zip(own["code"], own["parent_code"], strict=True))
     rows = []
@@ -155,12 +163,8 @@ def coverage_by_unit(access: pd.DataFrame, plates: gpd.GeoDataFrame, units: pd.D
         leaves = _leaves_of(unit["code"], own, parent)
         sums = per_leaf.reindex(leaves).fillna(0.0).sum()
         rows.append({"code": unit["code"], "name": unit["name"], "level": unit["level"],
-                     "parent_code": unit["parent_code"], **{k: float(v) for k, v in sums.items()}})
-    out = pd.DataFrame(rows)
-    for col, base in (("household_share", "households"), ("share_60plus", "residents_60plus")):
-        cov = "covered_households" if base == "households" else "covered_60plus"
-        out[col] = out[cov] / out[base].where(out[base] > 0)
-    return out
+                     "parent_code": unit["parent_code"], **{k: float(sums[k]) for k in columns}})
+    return pd.DataFrame(rows, columns=["code", "name", "level", "parent_code", *columns])
 
 
 def _leaves_of(code: str, units: pd.DataFrame, parent: dict[str, str | None]) -> list[str]:

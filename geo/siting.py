@@ -11,10 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
 
-from geo._nearest import _augmented, nearest_source
+from geo._nearest import nearest_source, reach_matrix
 from geo._walk_network import Attachment, WalkNetwork
 from geo.errors import InputError
 
@@ -56,28 +54,6 @@ def node_attachment(network: WalkNetwork, nodes: np.ndarray) -> Attachment:
     return Attachment(edge=edge, t=t, offset_m=np.zeros(len(nodes)))
 
 
-def _coverage_matrix(network: WalkNetwork, cands: Attachment, plates: Attachment, reach_m: float) -> sp.csr_matrix:
-    """Return a boolean (candidates × plates) matrix: which plates each candidate reaches."""
-    idx = np.flatnonzero(cands.attached)
-    tgt = np.flatnonzero(plates.attached)
-    graph, virtual = _augmented(network, cands, idx)
-    rows, cols = [], []
-    e = plates.edge[tgt]
-    u, v = network.edge_u[e], network.edge_v[e]
-    along_u = plates.t[tgt] * network.edge_len_m[e] + plates.offset_m[tgt]
-    along_v = (1 - plates.t[tgt]) * network.edge_len_m[e] + plates.offset_m[tgt]
-    for start in range(0, len(idx), 64):
-        block = dijkstra(graph, directed=True, indices=virtual[start:start + 64], limit=reach_m)
-        d = np.minimum(block[:, u] + along_u, block[:, v] + along_v)
-        r, c = np.nonzero(d <= reach_m)
-        rows.append(idx[start + r])
-        cols.append(tgt[c])
-    rows_a = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    cols_a = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
-    return sp.csr_matrix((np.ones(len(rows_a), dtype=np.float64), (rows_a, cols_a)),
-                         shape=(len(cands.edge), len(plates.edge)))
-
-
 def greedy_siting(network: WalkNetwork, plates: Attachment, weights: np.ndarray, existing: Attachment,
                   candidates: Attachment, *, reach_m: float, k: int | None = None,
                   target_share: float | None = None) -> SitingResult:
@@ -99,7 +75,7 @@ def greedy_siting(network: WalkNetwork, plates: Attachment, weights: np.ndarray,
     dist, _ = nearest_source(network, existing, plates, limit_m=reach_m)
     covered = dist <= reach_m
     share_before = float(w[covered].sum() / total)
-    reach = _coverage_matrix(network, candidates, plates, reach_m)
+    reach = reach_matrix(network, candidates, plates, reach_m)
     chosen = []
     limit = k if k is not None else len(candidates.edge)
     while len(chosen) < limit:

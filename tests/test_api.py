@@ -203,6 +203,13 @@ def test_coverage_indicators_and_siting_over_http(live_server):
     assert floor["norm"]["per100_m2"] == 20 and floor["shortfalls"]
     _assert_error_shape(httpx.get(f"{live_server}/api/planning/floor-area", headers=h, params={"norm": "x"}),
                         400, "norm")
+    acc = httpx.get(f"{live_server}/api/planning/accessibility", headers=h, timeout=60).json()
+    assert acc["supply"] == "floor_area_m2" and acc["parameters"]["reach_m"] == pytest.approx(900)
+    district = next(u for u in acc["units"] if u["level"] == "district")
+    assert district["score_per100_60plus"] > 0
+    assert {f["kind"] for f in acc["facilities"]} == {"elder_care_station", "comprehensive_elder_care_centre"}
+    _assert_error_shape(httpx.get(f"{live_server}/api/planning/accessibility", headers=h,
+                                  params={"supply": "cats"}), 400, "supply")
 
 
 def test_cemetery_site_check_and_report(live_server):

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from geo.store import Store
@@ -161,3 +162,29 @@ def test_boundaries_compare_with_a_neighbours_shifted_line(sample_db, tmp_path):
     assert "争议区域 disputed areas" in r.stdout and out.exists()
     total = float(re.search(r"disputed areas: \d+, ([\d,]+) m²", r.stdout).group(1).replace(",", ""))
     assert total > 5_000
+
+
+def test_planning_commands_print_their_parameters_and_write_tables(sample_db, tmp_path):
+    db, _ = sample_db
+    r = run("coverage", "--preset", "elderly", db=db)
+    assert r.returncode == 0, r.stderr
+    assert "0.9 m/s" in r.stdout and "810 m" in r.stdout and "新城区" in r.stdout
+    out = tmp_path / "access.csv"
+    r = run("accessibility", "--out", str(out), db=db)
+    assert r.returncode == 0, r.stderr
+    assert "m² / 100 老年人 residents 60+" in r.stdout and "900 m" in r.stdout
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    assert {"code", "score_per100_60plus", "share_in_no_catchment"} <= set(table.columns)
+    assert (table["level"] == "community").sum() == 62
+    r = run("accessibility", "--supply", "beds", db=db)
+    assert r.returncode == 0 and "without a beds value" in r.stdout  # the stations record floor area, not beds
+    r = run("indicators", "--json", db=db)
+    assert r.returncode == 0, r.stderr
+    assert {i["number"] for i in json.loads(r.stdout)} >= {"4", "6", "7", "11", "12", "13", "15"}
+    r = run("siting", "--k", "2", db=db)
+    assert r.returncode == 0, r.stderr
+    assert "with 2 new stations" in r.stdout
+    r = run("siting", db=db)
+    assert r.returncode == 2 and "k" in r.stderr
+    r = run("accessibility", "--supply", "cats", db=db)
+    assert r.returncode == 2 and "supply" in r.stderr

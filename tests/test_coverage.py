@@ -207,3 +207,36 @@ def test_large_grid_matches_networkx():
     ours, _ = nearest_source(net, src, tgt, limit_m=np.inf)
     ref = reference_distances(lines, net, src, tgt)
     assert np.abs(ours - ref).max() < 0.01
+
+
+def test_repeated_searches_on_one_network_match_a_fresh_graph(sample):
+    """The shared virtual-row buffer must not leak one search's sources into the next."""
+    from scipy.sparse.csgraph import dijkstra
+
+    from geo._nearest import _augmented, node_distances
+
+    net = walk_network_from_streets(sample["streets"])
+    rng = np.random.default_rng(11)
+    for k in (5, 3, 5, 200, 1):  # shrink, grow past the first buffer, shrink again
+        src = attach_points(net, net.node_xy[rng.integers(net.n_nodes, size=k)] + 5.0, max_attach_m=150)
+        idx = np.flatnonzero(src.attached)
+        dist, which = node_distances(net, src, idx, limit_m=900)
+        dist, which = dist[:net.n_nodes], which[:net.n_nodes]  # the virtual rows follow the nodes
+        graph, virtual = _augmented(net, src, idx)
+        ref_dist, _, ref_src = dijkstra(graph, directed=True, indices=virtual, min_only=True, limit=900,
+                                        return_predecessors=True)
+        np.testing.assert_allclose(dist, ref_dist[:net.n_nodes])
+        reached = np.isfinite(ref_dist[:net.n_nodes])
+        assert np.array_equal(which[~reached], np.full((~reached).sum(), -1))
+        assert np.array_equal(which[reached], ref_src[:net.n_nodes][reached] - net.n_nodes)
+
+
+def test_attachment_ties_go_to_the_lower_edge_and_the_radius_is_inclusive():
+    net = build_walk_network(np.array([shapely.LineString([(0, 0), (100, 0)]),
+                                       shapely.LineString([(0, 20), (100, 20)])], dtype=object))
+    att = attach_points(net, np.array([[50.0, 10.0], [50.0, -150.0], [50.0, -150.001]]), max_attach_m=150)
+    lower = int(np.argmin([net.node_xy[net.edge_u[e], 1] for e in range(net.n_edges)]))
+    assert att.edge[0] == min(range(net.n_edges))  # equidistant: the lower index wins
+    assert att.offset_m[0] == pytest.approx(10.0)
+    assert att.edge[1] == lower and att.offset_m[1] == pytest.approx(150.0) and att.t[1] == pytest.approx(0.5)
+    assert att.edge[2] == -1 and np.isnan(att.offset_m[2])

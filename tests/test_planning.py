@@ -132,3 +132,63 @@ def test_walk_params_from_api_values():
     assert walk_params("elderly").reach_m == pytest.approx(810)
     assert walk_params("default", minutes=10).reach_m == pytest.approx(600)
     assert walk_params("default", speed_m_per_s=1.2).reach_m == pytest.approx(1080)
+
+
+def test_two_step_floating_catchment_against_a_hand_computed_case():
+    """Two facilities on a straight street, four plates; every number below is worked by hand.
+
+    F1 (100 m², at 0 m, 10 m off the street) reaches plates at 150 m and 800 m: demand 10 + 30,
+    ratio 100 / 40 = 2.5. F2 (50 m², at 1000 m) reaches 150 m (860 m on foot), 800 m and 1700 m:
+    demand 10 + 30 + 20, ratio 50 / 60. Scores: 2.5 + 5/6 for the first two, 5/6, and 0 at 4000 m.
+    """
+    from geo._nearest import reach_matrix
+    from geo.accessibility import scores_by_unit, two_step_fca
+
+    net, o = _line_network()
+    fac = attach_points(net, np.array([[o.x, o.y + 10], [o.x + 1000, o.y + 10]]), max_attach_m=50)
+    plates = attach_points(net, np.array([[o.x + x, o.y] for x in (150, 800, 1700, 4000)]), max_attach_m=50)
+    reach = reach_matrix(net, fac, plates, 900)
+    assert reach.toarray().tolist() == [[1, 1, 0, 0], [1, 1, 1, 0]]
+    demand = np.array([10.0, 30.0, 20.0, 5.0])
+    scores = two_step_fca(reach, np.array([100.0, 50.0]), demand)
+    np.testing.assert_allclose(scores.facility_ratio, [2.5, 50 / 60])
+    np.testing.assert_allclose(scores.plate_score, [2.5 + 5 / 6, 2.5 + 5 / 6, 5 / 6, 0.0])
+    # Conservation: every m² of a facility with someone in reach is shared out exactly once.
+    assert (demand * scores.plate_score).sum() == pytest.approx(150.0)
+    table = scores_by_unit(scores, demand, np.array(["A", "A", "B", "B"]), UNITS).set_index("code")
+    assert table.loc["A", "score_per100_60plus"] == pytest.approx(100 * (2.5 + 5 / 6))
+    assert table.loc["B", "score_per100_60plus"] == pytest.approx(100 * 20 * (5 / 6) / 25)
+    assert table.loc["B", "share_in_no_catchment"] == pytest.approx(5 / 25)
+    assert np.isnan(table.loc["E", "score_per100_60plus"])  # no residents: undefined, not 0
+    assert table.loc["D", "score_per100_60plus"] == pytest.approx(100 * 150 / 65)
+    lonely = two_step_fca(reach_matrix(net, fac, attach_points(
+        net, np.array([[o.x + 4000, o.y]]), max_attach_m=50), 900), np.array([100.0, 50.0]), np.array([5.0]))
+    assert np.isnan(lonely.facility_ratio).all() and lonely.plate_score.tolist() == [0.0]
+    with pytest.raises(InputError):
+        two_step_fca(reach, np.array([-1.0, 50.0]), demand)
+
+
+def test_reach_includes_the_direct_way_along_a_shared_edge():
+    """On one 500 m edge, 100 m apart: out to either node and back is 500 m, the direct way 100 m."""
+    from geo._nearest import reach_matrix
+
+    net, o = _line_network()
+    src = attach_points(net, np.array([[o.x + 1200, o.y]]), max_attach_m=50)
+    tgt = attach_points(net, np.array([[o.x + 1300, o.y], [o.x + 1460, o.y]]), max_attach_m=50)
+    assert reach_matrix(net, src, tgt, 150).toarray().tolist() == [[1, 0]]
+
+
+def test_accessibility_on_the_sample(sample_run):
+    from api.planning import run_accessibility
+
+    acc = run_accessibility(sample_run)
+    district = acc.units.set_index("level").loc["district"]
+    assert district["score_per100_60plus"] > 0 and 0 <= district["share_in_no_catchment"] < 1
+    f = acc.facilities
+    reached = f["residents_60plus_in_reach"] > 0
+    # Conservation on real data: the residents' summed share equals the supply of reached facilities.
+    assert district["score_per100_60plus"] * district["residents_60plus"] / 100 == pytest.approx(
+        f.loc[reached, "floor_area_m2"].sum(), rel=1e-9)
+    with pytest.raises(InputError) as err:
+        run_accessibility(sample_run, "cats")
+    assert err.value.field == "supply"

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from api.deps import StoreDep, UserDep, require_role
-from api.planning import PlanningRun, cached_run, parse_kinds, run_siting, walk_params
+from api.planning import PlanningRun, cached_run, parse_kinds, run_accessibility, run_siting, walk_params
 from geo import crs as C
 from geo.cemeteries import check_site
 from geo.coverage import STATUS, service_areas
@@ -90,6 +90,19 @@ def get_service_areas(request: Request, store: StoreDep, user: UserDep, preset: 
     run = _run(request, store, user, preset, minutes, speed_m_per_s, kinds)
     areas = service_areas(run.network, run.care_facilities, run.params)
     return JSONResponse(json.loads(areas.to_json(drop_id=True)), media_type="application/geo+json")
+
+
+@router.get("/accessibility", summary="可达供给 Capacity-aware accessibility (2SFCA)")
+def get_accessibility(request: Request, store: StoreDep, user: UserDep, preset: Preset = "default",
+                      minutes: Minutes = None, speed_m_per_s: Speed = None, kinds: str | None = None,
+                      supply: Annotated[str, Query(description="floor_area_m2 or beds")] = "floor_area_m2"
+                      ) -> dict[str, Any]:
+    """Return the two-step floating catchment score per unit (supply per 100 residents 60+ on foot)."""
+    run = _run(request, store, user, preset, minutes, speed_m_per_s, kinds)
+    acc = request.app.state.cache.get(store, ("accessibility", run.params, run.kinds, supply),
+                                      lambda: run_accessibility(run, supply))
+    return {"parameters": _params(run), "supply": acc.supply, "facilities_without_supply": acc.missing_supply,
+            "units": _records(acc.units), "facilities": _records(acc.facilities)}
 
 
 @router.get("/floor-area", summary="每百户面积 Floor area per 100 households")
