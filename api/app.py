@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.cache import DataCache
-from api.ratelimit import RateLimiter
+from api.ratelimit import LoginThrottle, RateLimiter
 from api.routers import (
     audit,
     auth,
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.plate_signer = PlateSigner.from_setting(settings.qr_keys, fallback_secret=settings.secret_key)
     app.state.public_limiter = RateLimiter(settings.public_rate_per_minute, 60.0)
     app.state.report_limiter = RateLimiter(settings.report_rate_per_hour, 3600.0)
+    app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_window_minutes * 60.0)
     errors.install(app)
     for module in (health, auth, users, layers, placenames, planning, audit):
         app.include_router(module.router)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
 from api.settings import Settings
-from geo.errors import Forbidden
+from geo.errors import Forbidden, NotAuthenticated
 from geo.store import Store
-from geo.users import user_for_token
+from geo.users import authenticate, user_for_token
+
+log = logging.getLogger("xincheng.auth")
 
 
 def get_settings(request: Request) -> Settings:
@@ -22,7 +26,28 @@ def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
-def _bearer(authorization: str | None) -> str | None:
+def client_address(request: Request) -> str:
+    """Return the client's address (behind a proxy, run uvicorn with --proxy-headers so it is the real one)."""
+    return request.client.host if request.client else "unknown"
+
+
+def log_in(request: Request, store: Store, username: str, password: str) -> dict[str, Any]:
+    """Check a password with the login throttle in front; the password itself is never logged."""
+    throttle, address = request.app.state.login_throttle, client_address(request)
+    throttle.check(username, address)
+    try:
+        user = authenticate(store, username, password, dev_mode=request.app.state.settings.dev_mode)
+    except NotAuthenticated:
+        throttle.failed(username, address)
+        log.warning("login refused", extra={"username": username, "client": address})
+        raise
+    throttle.succeeded(username)
+    log.info("login", extra={"username": username, "client": address})
+    return user
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """Return the token of an ``Authorization: Bearer`` header, if any."""
     if authorization and authorization.lower().startswith("bearer "):
         return authorization[7:].strip()
     return None
@@ -31,14 +56,14 @@ def _bearer(authorization: str | None) -> str | None:
 def optional_user(store: Annotated[Store, Depends(get_store)],
                   authorization: Annotated[str | None, Header()] = None) -> dict[str, Any] | None:
     """Return the logged-in user, or ``None`` when no token was sent."""
-    token = _bearer(authorization)
+    token = bearer_token(authorization)
     return user_for_token(store, token) if token else None
 
 
 def current_user(store: Annotated[Store, Depends(get_store)],
                  authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
     """Return the logged-in user or refuse with 401."""
-    return user_for_token(store, _bearer(authorization))
+    return user_for_token(store, bearer_token(authorization))
 
 
 def require_role(user: dict[str, Any], roles: frozenset[str] | set[str], *, what: str) -> None:
@@ -46,6 +71,19 @@ def require_role(user: dict[str, Any], roles: frozenset[str] | set[str], *, what
     if user["role"] not in roles:
         raise Forbidden(f"{what} needs the role {' or '.join(sorted(roles))}; you are {user['role']}",
                         field="role")
+
+
+def needs_role(roles: frozenset[str] | set[str], what: str) -> Callable[..., dict[str, Any]]:
+    """Return a dependency giving the logged-in user if they have one of ``roles`` (401/403 otherwise).
+
+    As a dependency it runs before the request body is read or validated, so a caller without
+    the role gets 403 whatever they send.
+    """
+    def dependency(user: Annotated[dict[str, Any], Depends(current_user)]) -> dict[str, Any]:
+        require_role(user, roles, what=what)
+        return user
+
+    return dependency
 
 
 StoreDep = Annotated[Store, Depends(get_store)]

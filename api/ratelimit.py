@@ -28,17 +28,65 @@ class RateLimiter:
         self._events: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
+    def _recent(self, key: str, now: float) -> deque[float]:
+        events = self._events[key]
+        while events and now - events[0] > self.window_s:
+            events.popleft()
+        return events
+
     def hit(self, key: str) -> None:
         """Count one event for ``key`` or raise :class:`TooManyRequests`."""
+        if not self.record(key):
+            raise TooManyRequests("请求过于频繁，请稍后再试 · too many requests, please try again later",
+                                  field="client")
+
+    def full(self, key: str) -> bool:
+        """Return whether ``key`` has used up its window (without counting an event)."""
+        with self._lock:
+            return key in self._events and len(self._recent(key, time.monotonic())) >= self.limit
+
+    def record(self, key: str) -> bool:
+        """Count one event for ``key`` unless its window is full; return whether it was counted."""
         now = time.monotonic()
         with self._lock:
-            events = self._events[key]
-            while events and now - events[0] > self.window_s:
-                events.popleft()
+            events = self._recent(key, now)
             if len(events) >= self.limit:
-                raise TooManyRequests("请求过于频繁，请稍后再试 · too many requests, please try again later",
-                                      field="client")
+                return False
             events.append(now)
             if len(self._events) > 100_000:  # forget idle clients so memory stays bounded
                 for k in [k for k, v in self._events.items() if not v or now - v[-1] > self.window_s]:
                     del self._events[k]
+            return True
+
+    def forget(self, key: str) -> None:
+        """Drop the events counted for ``key``."""
+        with self._lock:
+            self._events.pop(key, None)
+
+
+class LoginThrottle:
+    """Refuse logins for a username (or from an address) after too many recent failures.
+
+    While refused, even the right password is refused, so guessing cannot continue. A success
+    clears the username's failures. Counts are per process (see the module note on workers).
+    """
+
+    def __init__(self, max_failures: int, window_s: float, *, per_address_factor: int = 4):
+        self.by_user = RateLimiter(max_failures, window_s)
+        self.by_address = RateLimiter(max_failures * per_address_factor, window_s)
+
+    def check(self, username: str, address: str) -> None:
+        """Raise :class:`TooManyRequests` if this username or address is locked out."""
+        for limiter, key in ((self.by_user, username.casefold()), (self.by_address, address)):
+            if limiter.full(key):
+                raise TooManyRequests("登录失败次数过多，请稍后再试 · too many failed logins, please try again later",
+                                      field="username" if limiter is self.by_user else "client")
+
+    def failed(self, username: str, address: str) -> None:
+        """Count one failed attempt against the username and the address."""
+        self.by_user.record(username.casefold())
+        self.by_address.record(address)
+
+    def succeeded(self, username: str) -> None:
+        """Forget the username's failures."""
+        self.by_user.forget(username.casefold())

@@ -33,6 +33,8 @@ class Settings:
     qr_keys: str = ""
     public_rate_per_minute: int = 120
     report_rate_per_hour: int = 10
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, require_secret: bool = True,
@@ -60,7 +62,8 @@ class Settings:
     def validated(self, *, require_secret: bool = True) -> Settings:
         """Return these settings checked; a dev instance gets a dev secret if it has none."""
         for name in ("token_ttl_minutes", "default_page_size", "max_page_size", "max_upload_bytes",
-                     "public_rate_per_minute", "report_rate_per_hour"):
+                     "public_rate_per_minute", "report_rate_per_hour", "login_max_failures",
+                     "login_window_minutes"):
             if getattr(self, name) <= 0:
                 raise InputError(f"{name} must be positive", field=name)
         if self.default_page_size > self.max_page_size:

@@ -14,6 +14,8 @@ PLACENAME_OFFICER = "placename_officer"
 BOUNDARY_INSPECTOR = "boundary_inspector"
 PLANNER = "planner"
 ROLES = (ADMIN, PLACENAME_OFFICER, BOUNDARY_INSPECTOR, PLANNER)
+OFFICERS = frozenset({ADMIN, PLACENAME_OFFICER})        # place names and door plates
+INSPECTORS = frozenset({ADMIN, BOUNDARY_INSPECTOR})     # boundary inspections in the field
 
 POINT = ("Point",)
 LINE = ("LineString", "MultiLineString")

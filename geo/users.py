@@ -88,6 +88,13 @@ def issue_token(store: Store, user: dict[str, Any], *, ttl_minutes: int) -> tupl
     return token, expires
 
 
+def revoke_token(store: Store, token: str | None) -> None:
+    """Make a token invalid at once (logging out); an unknown token is ignored."""
+    if token:
+        with store.writing() as conn:
+            conn.execute(schema.api_tokens.delete().where(schema.api_tokens.c.token_sha256 == _digest(token)))
+
+
 def user_for_token(store: Store, token: str | None) -> dict[str, Any]:
     """Return the active user a valid, unexpired token belongs to, or raise NotAuthenticated."""
     if not token:

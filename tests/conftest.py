@@ -161,7 +161,8 @@ def server_settings(store: Store, **overrides) -> Settings:
     """Settings for a test server over ``store``."""
     base = dict(database_url=str(store.engine.url.render_as_string(hide_password=False)), secret_key="x" * 40,
                 max_upload_bytes=2_000_000, max_page_size=500, cookie_secure=False,
-                public_base_url="https://mp.xincheng.example")
+                public_base_url="https://mp.xincheng.example",
+                login_max_failures=1000)  # many tests log in from 127.0.0.1; test_security tests the throttle
     return Settings(**{**base, **overrides})
 
 

@@ -7,8 +7,16 @@ import shapely
 
 from data.sample_district import load_boundaries
 from geo import crs as C
-from geo.boundaries import (SQM_PER_MU, classify_displacement, displacement_m, disputed_areas, markers_off_line,
-                            ordered_parts, shared_boundary, topology_report)
+from geo.boundaries import (
+    SQM_PER_MU,
+    classify_displacement,
+    displacement_m,
+    disputed_areas,
+    markers_off_line,
+    ordered_parts,
+    shared_boundary,
+    topology_report,
+)
 
 A = shapely.box(0, 0, 1000, 1000)
 

@@ -11,8 +11,15 @@ import shapely
 from geo import crs as C
 from geo._nearest import nearest_source
 from geo._walk_network import attach_points, build_walk_network, edge_lines
-from geo.coverage import (ELDER_CARE_KINDS, WalkParams, coverage_by_unit, plate_access, service_areas,
-                          unattached_facilities, walk_network_from_streets)
+from geo.coverage import (
+    ELDER_CARE_KINDS,
+    WalkParams,
+    coverage_by_unit,
+    plate_access,
+    service_areas,
+    unattached_facilities,
+    walk_network_from_streets,
+)
 from geo.errors import InputError
 from tests.network_reference import reference_distances
 

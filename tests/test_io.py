@@ -11,7 +11,14 @@ import pyogrio
 import pytest
 import shapely
 
-from geo.errors import Conflict, EncodingProblem, InputError, InvalidGeometry, OutsideChina, UnknownCRS
+from geo.errors import (
+    Conflict,
+    EncodingProblem,
+    InputError,
+    InvalidGeometry,
+    OutsideChina,
+    UnknownCRS,
+)
 from geo.io.formats import read_features, write_features
 from geo.io.importer import export_layer, import_file
 from geo.store import Store

@@ -1,14 +1,14 @@
-"""Password login issuing bearer tokens; who am I."""
+"""Password login issuing bearer tokens (throttled), logout revoking them; who am I."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
 
-from api.deps import SettingsDep, StoreDep, UserDep
-from geo.users import authenticate, issue_token
+from api.deps import SettingsDep, StoreDep, UserDep, bearer_token, log_in
+from geo.users import issue_token, revoke_token
 
 router = APIRouter(prefix="/api/auth", tags=["auth 登录"])
 
@@ -30,11 +30,18 @@ class TokenOut(BaseModel):
 
 
 @router.post("/login", summary="登录 Log in", response_model=TokenOut)
-def login(body: LoginIn, store: StoreDep, settings: SettingsDep) -> TokenOut:
-    """Check the password and return a bearer token."""
-    user = authenticate(store, body.username, body.password, dev_mode=settings.dev_mode)
+def login(body: LoginIn, request: Request, store: StoreDep, settings: SettingsDep) -> TokenOut:
+    """Check the password and return a bearer token (429 after too many failures)."""
+    user = log_in(request, store, body.username, body.password)
     token, expires = issue_token(store, user, ttl_minutes=settings.token_ttl_minutes)
     return TokenOut(access_token=token, expires_at=expires.isoformat(), role=user["role"])
+
+
+@router.post("/logout", summary="退出 Log out", status_code=204)
+def logout(user: UserDep, store: StoreDep, authorization: Annotated[str | None, Header()] = None) -> Response:
+    """Revoke the token this request was sent with."""
+    revoke_token(store, bearer_token(authorization))
+    return Response(status_code=204)
 
 
 @router.get("/me", summary="当前用户 Who am I")

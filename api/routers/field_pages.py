@@ -21,12 +21,11 @@ from api.deps import StoreDep
 from api.routers.officer_pages import _page
 from geo.errors import DomainError, NotAuthenticated
 from geo.inspections import ACTIONS, CONDITIONS, submit
-from geo.layers import ADMIN, BOUNDARY_INSPECTOR
+from geo.layers import INSPECTORS
 from geo.store import Store
 from geo.users import user_for_token
 
 router = APIRouter(prefix="/field", tags=["field pages 外业页面"], include_in_schema=False)
-INSPECTORS = {ADMIN, BOUNDARY_INSPECTOR}
 CONDITION_ZH = {"intact": "完好", "damaged": "损坏", "displaced": "移位", "missing": "丢失", "buried": "掩埋"}
 
 _SCRIPT = """

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
-from api.deps import StoreDep, UserDep, require_role
+from api.deps import StoreDep, needs_role
 from api.geojson import to_features
 from geo.errors import InputError
 from geo.inspections import campaign_report, create_campaign, sign_off, submit
-from geo.layers import ADMIN, BOUNDARY_INSPECTOR
+from geo.layers import ADMIN, INSPECTORS
 from geo.markers import add_marker, decommission_marker, move_marker
 
 router = APIRouter(prefix="/api/inspections", tags=["boundaries 界线联检"])
-INSPECTORS = {ADMIN, BOUNDARY_INSPECTOR}
 
 
 class CampaignIn(BaseModel):
@@ -31,17 +30,15 @@ class CampaignIn(BaseModel):
 
 
 @router.post("/campaigns", status_code=201, summary="联检任务 Open a campaign")
-def post_campaign(body: CampaignIn, store: StoreDep, user: UserDep) -> dict[str, Any]:
+def post_campaign(body: CampaignIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "opening campaigns"))]) -> dict[str, Any]:
     """Open a campaign over some lines, with the GNSS accuracy its records must reach."""
-    require_role(user, {ADMIN}, what="opening campaigns")
     rec = create_campaign(store, body.model_dump(), actor=user["username"])
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in rec.items()}
 
 
 @router.post("", summary="提交检查记录 Submit a field record (idempotent on client_id)")
-def post_record(body: dict[str, Any], store: StoreDep, user: UserDep, response: Response) -> dict[str, Any]:
+def post_record(body: dict[str, Any], store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "recording inspections"))], response: Response) -> dict[str, Any]:
     """Store a field record with its photo; a retry with the same client_id returns the first record."""
-    require_role(user, INSPECTORS, what="recording inspections")
     rec, created = submit(store, body, actor=user["username"])
     response.status_code = 201 if created else 200
     return to_features([rec])[0]
@@ -54,16 +51,14 @@ class SignOffIn(BaseModel):
 
 
 @router.post("/campaigns/{campaign_id}/signoff", summary="双方签认 Sign off a joint campaign")
-def post_signoff(campaign_id: int, body: SignOffIn, store: StoreDep, user: UserDep) -> dict[str, Any]:
+def post_signoff(campaign_id: int, body: SignOffIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "signing off campaigns"))]) -> dict[str, Any]:
     """Record a side's sign-off; the campaign is signed off when both districts have signed."""
-    require_role(user, INSPECTORS, what="signing off campaigns")
     return sign_off(store, campaign_id, body.party_adcode, actor=user["username"])
 
 
 @router.get("/campaigns/{campaign_id}/report", summary="联检报告 Campaign report per line")
-def get_report(campaign_id: int, store: StoreDep, user: UserDep) -> list[dict[str, Any]]:
+def get_report(campaign_id: int, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "campaign reports"))]) -> list[dict[str, Any]]:
     """Markers inspected, missing, damaged, displaced, in conflict and not yet visited, per line."""
-    require_role(user, INSPECTORS, what="campaign reports")
     return campaign_report(store, campaign_id)
 
 
@@ -101,16 +96,14 @@ def _point(body: MarkerIn):
 
 
 @markers_router.post("", status_code=201, summary="新增界桩 Register a marker (admin)")
-def post_marker(body: MarkerIn, store: StoreDep, user: UserDep) -> dict[str, Any]:
+def post_marker(body: MarkerIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "registering markers"))]) -> dict[str, Any]:
     """Register a new marker with the agreement, joint survey and filing behind it."""
-    require_role(user, {ADMIN}, what="registering markers")
     return to_features([add_marker(store, body.model_dump(), _point(body), actor=user["username"])])[0]
 
 
 @markers_router.post("/{marker_id}/move", summary="界桩迁移 Move a marker (admin)")
-def post_move(marker_id: int, body: MarkerIn, store: StoreDep, user: UserDep) -> dict[str, Any]:
+def post_move(marker_id: int, body: MarkerIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "moving markers"))]) -> dict[str, Any]:
     """Register a marker's new position; a stale version gets 409."""
-    require_role(user, {ADMIN}, what="moving markers")
     if body.version is None:
         raise InputError("version is required", field="version")
     rec = move_marker(store, marker_id, _point(body), body.model_dump(), expected_version=body.version,
@@ -127,9 +120,8 @@ class DecommissionIn(BaseModel):
 
 
 @markers_router.post("/{marker_id}/decommission", summary="界桩撤除 Decommission a marker (admin)")
-def post_decommission(marker_id: int, body: DecommissionIn, store: StoreDep, user: UserDep) -> dict[str, Any]:
+def post_decommission(marker_id: int, body: DecommissionIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "decommissioning markers"))]) -> dict[str, Any]:
     """Take a marker out of service with its reason and document; it is never deleted."""
-    require_role(user, {ADMIN}, what="decommissioning markers")
     rec = decommission_marker(store, marker_id, reason=body.reason, document_ref=body.document_ref,
                               expected_version=body.version, actor=user["username"])
     return to_features([rec])[0]
@@ -154,11 +146,9 @@ def _campaign_material(store, campaign_id: int):
 
 
 @router.get("/campaigns/{campaign_id}/report.{fmt}", summary="联检报告文件 Report as HTML, XLSX or archive ZIP")
-def get_report_file(campaign_id: int, fmt: str, store: StoreDep, user: UserDep) -> Response:
+def get_report_file(campaign_id: int, fmt: str, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "campaign reports"))]) -> Response:
     """Return the report page (html), workbook (xlsx) or archive package (zip) of a campaign."""
     from maps.campaign_report import archive_zip, report_xlsx
-
-    require_role(user, INSPECTORS, what="campaign reports")
     if fmt not in ("html", "xlsx", "zip"):
         raise InputError(f"format must be one of html, xlsx, zip; got {fmt!r}", field="fmt")
     campaign, markers, records, summary, repairs, page = _campaign_material(store, campaign_id)

@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel
@@ -101,23 +101,36 @@ def get_feature(layer: str, fid: int, store: StoreDep, user: OptionalUserDep,
     return JSONResponse(feature, media_type=GEOJSON)
 
 
+def layer_editor(layer: str, user: UserDep) -> dict[str, Any]:
+    """Return the user if they may edit ``layer`` (a dependency: checked before the body is read)."""
+    require_role(user, get_layer(layer).editor_roles, what=f"editing {layer}")
+    return user
+
+
+def layer_importer(layer: str, user: UserDep) -> dict[str, Any]:
+    """Return the user if they may import into ``layer``: its editors and admins."""
+    require_role(user, get_layer(layer).editor_roles | {ADMIN}, what=f"importing into {layer}")
+    return user
+
+
+EditorDep = Annotated[dict[str, Any], Depends(layer_editor)]
+
+
 @router.post("/{layer}/features", status_code=201, summary="新增要素 Create a feature")
-def post_feature(layer: str, body: FeatureIn, store: StoreDep, user: UserDep,
+def post_feature(layer: str, body: FeatureIn, store: StoreDep, user: EditorDep,
                  crs: str = C.STORAGE_CRS) -> JSONResponse:
     """Create a feature; the geometry is given in ``crs`` and stored in EPSG:4490."""
     lyr = get_layer(layer)
-    require_role(user, lyr.editor_roles, what=f"editing {layer}")
     record = record_from_feature(layer, body.properties, body.geometry, crs=crs)
     (fid,) = store.insert(lyr.table, [record], actor=user["username"])
     return JSONResponse(to_features([store.get(lyr.table, fid)])[0], status_code=201, media_type=GEOJSON)
 
 
 @router.patch("/{layer}/features/{fid}", summary="修改要素 Update a feature")
-def patch_feature(layer: str, fid: int, body: FeaturePatch, store: StoreDep, user: UserDep,
+def patch_feature(layer: str, fid: int, body: FeaturePatch, store: StoreDep, user: EditorDep,
                   crs: str = C.STORAGE_CRS) -> JSONResponse:
     """Update a feature if it is still at ``version``; a stale version gets 409, nothing merged."""
     lyr = get_layer(layer)
-    require_role(user, lyr.editor_roles, what=f"editing {layer}")
     changes = changes_from_patch(layer, body.properties, body.geometry, crs=crs)
     record = store.update(lyr.table, fid, changes, expected_version=body.version, actor=user["username"])
     return JSONResponse(to_features([record])[0], media_type=GEOJSON)
@@ -126,14 +139,13 @@ def patch_feature(layer: str, fid: int, body: FeaturePatch, store: StoreDep, use
 @router.post("/{layer}/import", summary="导入文件 Import a file",
              openapi_extra={"requestBody": {"content": {"application/octet-stream": {
                  "schema": {"type": "string", "format": "binary"}}}, "required": True}})
-async def post_import(layer: str, request: Request, store: StoreDep, settings: SettingsDep, user: UserDep,
+async def post_import(layer: str, request: Request, store: StoreDep, settings: SettingsDep,
+                      user: Annotated[dict[str, Any], Depends(layer_importer)],
                       crs: Annotated[str, Query(description="CRS of the file's coordinates")],
                       format: Annotated[str, Query(description=", ".join(FORMATS))],
                       encoding: str | None = None, x_col: str | None = None,
                       y_col: str | None = None) -> dict[str, Any]:
     """Import a whole file (the request body) into a layer: all of it or nothing."""
-    lyr = get_layer(layer)
-    require_role(user, lyr.editor_roles | {ADMIN}, what=f"importing into {layer}")
     kind = detect_format(Path("upload"), format)
     C.normalise_crs(crs)
     limit = settings.max_upload_bytes

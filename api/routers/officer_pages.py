@@ -13,12 +13,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Cookie, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.deps import SettingsDep, StoreDep
+from api.deps import SettingsDep, StoreDep, log_in
+from api.ratelimit import TooManyRequests
 from api.routers.placenames import OFFICERS, name_index
 from geo.errors import DomainError, InputError, NotAuthenticated, NotFound
 from geo.placenames import TRANSITIONS, edit, propose, rename, transition
 from geo.store import Store
-from geo.users import authenticate, issue_token, user_for_token
+from geo.users import issue_token, revoke_token, user_for_token
 
 router = APIRouter(prefix="/officer", tags=["officer pages 业务页面"], include_in_schema=False)
 COOKIE = "xc_token"
@@ -75,11 +76,13 @@ def login_form(next: str = "/officer/placenames", error: str | None = None) -> H
 
 
 @router.post("/login")
-def login(store: StoreDep, settings: SettingsDep, username: Annotated[str, Form()], password: Annotated[str, Form()],
-          next: Annotated[str, Form()] = "/officer/placenames"):
-    """Check the password and set the session cookie."""
+def login(request: Request, store: StoreDep, settings: SettingsDep, username: Annotated[str, Form()],
+          password: Annotated[str, Form()], next: Annotated[str, Form()] = "/officer/placenames"):
+    """Check the password (throttled like the API login) and set the session cookie."""
     try:
-        user = authenticate(store, username, password, dev_mode=settings.dev_mode)
+        user = log_in(request, store, username, password)
+    except TooManyRequests as exc:
+        return RedirectResponse(f"/officer/login?error={quote(exc.message)}", status_code=303)
     except DomainError:
         return RedirectResponse(f"/officer/login?error={quote('用户名或密码错误 Wrong username or password')}",
                                 status_code=303)
@@ -92,8 +95,9 @@ def login(store: StoreDep, settings: SettingsDep, username: Annotated[str, Form(
 
 
 @router.post("/logout")
-def logout() -> RedirectResponse:
-    """Forget the session cookie."""
+def logout(store: StoreDep, xc_token: Annotated[str | None, Cookie()] = None) -> RedirectResponse:
+    """End the session: the token is revoked on the server and the cookie forgotten."""
+    revoke_token(store, xc_token)
     response = RedirectResponse("/officer/login", status_code=303)
     response.delete_cookie(COOKIE)
     return response

@@ -7,19 +7,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
-from api.deps import OptionalUserDep, StoreDep, UserDep, require_role
+from api.deps import OptionalUserDep, StoreDep, needs_role
 from api.geojson import to_features
 from geo import crs as C
 from geo.address_match import AddressMatcher
 from geo.errors import InputError, NotFound
 from geo.features import parse_geometry
 from geo.gazetteer_export import announcement_text, change_feed
-from geo.layers import ADMIN, AREA, LINE, PLACENAME_OFFICER, PLANNER, POINT
+from geo.layers import AREA, LINE, OFFICERS, PLANNER, POINT
 from geo.placename_rules import validate
 from geo.placename_search import NameIndex, PlaceLocator
 from geo.placenames import edit, exchange_table_of, propose, rename, transition, unit_names
@@ -30,7 +30,6 @@ from geo.types import LonLat
 router = APIRouter(prefix="/api/placenames", tags=["placenames 地名"])
 export_router = APIRouter(prefix="/api/gazetteer", tags=["placenames 地名"])
 address_router = APIRouter(prefix="/api/addresses", tags=["placenames 地名"])
-OFFICERS = frozenset({ADMIN, PLACENAME_OFFICER})
 PUBLIC_STATUSES = {"in_force"}
 
 
@@ -113,9 +112,8 @@ class NameIn(BaseModel):
 
 
 @router.post("/validate", summary="规则检查 Check a name against the rules")
-def check(body: NameIn, store: StoreDep, user: UserDep) -> dict[str, Any]:
+def check(body: NameIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "checking names"))]) -> dict[str, Any]:
     """Return every finding (PN rules) for a name without saving anything."""
-    require_role(user, OFFICERS, what="checking names")
     findings = validate(body.properties, store.select("place_names"), district=store.adcode)
     return {"ok": not any(f.severity == "error" for f in findings), "findings": [f.to_dict() for f in findings]}
 
@@ -125,9 +123,8 @@ def _geometry(body: NameIn):
 
 
 @router.post("", status_code=201, summary="申报地名 Propose a name")
-def post_name(body: NameIn, store: StoreDep, user: UserDep) -> dict[str, Any]:
+def post_name(body: NameIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "proposing names"))]) -> dict[str, Any]:
     """Propose a name: validated, romanized and stored as ``proposed``."""
-    require_role(user, OFFICERS, what="proposing names")
     rec = propose(store, body.properties, actor=user["username"], justification=body.justification,
                   romanization_override=body.romanization_override, geometry=_geometry(body))
     return to_features([rec])[0]
@@ -140,9 +137,8 @@ class NamePatch(NameIn):
 
 
 @router.patch("/{place_id}", summary="修改地名 Edit a name before approval")
-def patch_name(place_id: int, body: NamePatch, store: StoreDep, user: UserDep) -> dict[str, Any]:
+def patch_name(place_id: int, body: NamePatch, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "editing names"))]) -> dict[str, Any]:
     """Edit a name; a stale version gets 409 and nothing is merged."""
-    require_role(user, OFFICERS, what="editing names")
     rec = edit(store, place_id, body.properties, expected_version=body.version, actor=user["username"],
                justification=body.justification, romanization_override=body.romanization_override,
                geometry=_geometry(body))
@@ -160,9 +156,8 @@ class TransitionIn(BaseModel):
 
 
 @router.post("/{place_id}/transition", summary="审批流程 Move through the lifecycle")
-def post_transition(place_id: int, body: TransitionIn, store: StoreDep, user: UserDep) -> dict[str, Any]:
+def post_transition(place_id: int, body: TransitionIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "lifecycle steps"))]) -> dict[str, Any]:
     """Consultation, expert review, assessment, approval, filing, announcement, in force, retired."""
-    require_role(user, OFFICERS, what="lifecycle steps")
     rec = transition(store, place_id, body.to, expected_version=body.version, actor=user["username"],
                      comment=body.comment, document_ref=body.document_ref, data=body.data)
     return to_features([rec])[0]
@@ -182,9 +177,8 @@ class RenameIn(BaseModel):
 
 
 @router.post("/{place_id}/rename", summary="更名 Rename (keeps the former name)")
-def post_rename(place_id: int, body: RenameIn, store: StoreDep, user: UserDep) -> dict[str, Any]:
+def post_rename(place_id: int, body: RenameIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "renaming"))]) -> dict[str, Any]:
     """Rename a name in force; streets and door-plate addresses follow, plates are queued for reprint."""
-    require_role(user, OFFICERS, what="renaming")
     rec = rename(store, place_id, body.new_name, expected_version=body.version, actor=user["username"],
                  approval=body.approval, specific=body.specific, generic=body.generic,
                  justification=body.justification, protection_override=body.protection_override,
@@ -193,9 +187,8 @@ def post_rename(place_id: int, body: RenameIn, store: StoreDep, user: UserDep) -
 
 
 @export_router.get("/exchange", summary="国家地名库交换表 Exchange table (CSV/XLSX)")
-def get_exchange(store: StoreDep, user: UserDep, format: str = "csv", status: str = "in_force"):
+def get_exchange(store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "exporting the gazetteer"))], format: str = "csv", status: str = "in_force"):
     """Return the national place-name database exchange table of the names with ``status``."""
-    require_role(user, OFFICERS, what="exporting the gazetteer")
     if format not in ("csv", "xlsx"):
         raise InputError(f"format must be one of csv, xlsx; got {format!r}", field="format")
     table = exchange_table_of(store, status)
@@ -209,9 +202,8 @@ def get_exchange(store: StoreDep, user: UserDep, format: str = "csv", status: st
 
 
 @export_router.get("/announcement", summary="标准地名公告 Announcement text", response_class=PlainTextResponse)
-def get_announcement(store: StoreDep, user: UserDep, ids: str) -> str:
+def get_announcement(store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "announcements"))], ids: str) -> str:
     """Return the announcement of the given approved names (comma-separated ids)."""
-    require_role(user, OFFICERS, what="announcements")
     try:
         wanted = [int(x) for x in ids.split(",") if x.strip()]
     except ValueError:
@@ -225,10 +217,9 @@ def get_announcement(store: StoreDep, user: UserDep, ids: str) -> str:
 
 
 @export_router.get("/changes", summary="变更订阅 Change feed")
-def get_changes(store: StoreDep, user: UserDep, since: Annotated[int, Query(ge=0)] = 0,
+def get_changes(store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS | {PLANNER}, "the change feed"))], since: Annotated[int, Query(ge=0)] = 0,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
     """Return gazetteer changes after sequence number ``since``; poll with the last ``seq`` seen."""
-    require_role(user, OFFICERS | {PLANNER}, what="the change feed")
     log = schema.audit_log
     with store.reading() as conn:
         rows = [dict(r) for r in conn.execute(
@@ -239,10 +230,9 @@ def get_changes(store: StoreDep, user: UserDep, since: Annotated[int, Query(ge=0
 
 
 @address_router.get("/match", summary="地址清洗 Match a free-text address to a door plate")
-def match_address(request: Request, store: StoreDep, user: UserDep,
+def match_address(request: Request, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS | {PLANNER}, "address matching"))],
                   q: Annotated[str, Query(min_length=2, max_length=200)]) -> dict[str, Any]:
     """Return the door plate for a free-text address with a grade: exact, safe, uncertain or none."""
-    require_role(user, OFFICERS | {PLANNER}, what="address matching")
 
     def build() -> AddressMatcher:
         former = {}

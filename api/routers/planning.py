@@ -12,13 +12,20 @@ from typing import Annotated, Any
 
 import geopandas as gpd
 import pandas as pd
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
-from api.deps import StoreDep, UserDep, require_role
-from api.planning import PlanningRun, cached_run, parse_kinds, run_accessibility, run_siting, walk_params
+from api.deps import StoreDep, UserDep, needs_role
+from api.planning import (
+    PlanningRun,
+    cached_run,
+    parse_kinds,
+    run_accessibility,
+    run_siting,
+    walk_params,
+)
 from geo import crs as C
 from geo.cemeteries import check_site
 from geo.coverage import STATUS, service_areas
@@ -28,13 +35,13 @@ from geo.floor_area import get_norm, shortfalls
 from geo.layers import ADMIN, PLANNER
 from maps.report import report_html, write_report_xlsx
 
-router = APIRouter(prefix="/api/planning", tags=["planning 规划"])
 ROLES = frozenset({ADMIN, PLANNER})
+router = APIRouter(prefix="/api/planning", tags=["planning 规划"],
+                   dependencies=[Depends(needs_role(ROLES, "planning results"))])
 
 
 def _run(request: Request, store, user, preset: str, minutes: float | None, speed_m_per_s: float | None,
          kinds: str | None) -> PlanningRun:
-    require_role(user, ROLES, what="planning results")
     return cached_run(request.app.state.cache, store, walk_params(preset, minutes, speed_m_per_s), parse_kinds(kinds))
 
 

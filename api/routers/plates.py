@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import shapely
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from api.deps import StoreDep, UserDep, require_role
+from api.deps import StoreDep, needs_role
 from geo import crs as C
 from geo.errors import InputError, NotFound
-from geo.layers import ADMIN, PLACENAME_OFFICER
+from geo.layers import OFFICERS
 from geo.plate_numbering import check, merged_street, oriented, suggest
 from geo.store import Store
 from geo.types import LonLat
 
 router = APIRouter(prefix="/api/plates/numbering", tags=["door plates 智慧门牌"])
-OFFICERS = {ADMIN, PLACENAME_OFFICER}
 
 
 def _street(store: Store, street_name: str):
@@ -46,9 +45,8 @@ class SuggestIn(BaseModel):
 
 
 @router.post("/suggest", summary="门牌编号建议 Suggest numbers for new plates")
-def post_suggest(body: SuggestIn, store: StoreDep, user: UserDep) -> dict[str, Any]:
+def post_suggest(body: SuggestIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "plate numbering"))]) -> dict[str, Any]:
     """Suggest numbers by the street's rule: parity by side, rising along it, room left for later plates."""
-    require_role(user, OFFICERS, what="plate numbering")
     if not 1 <= len(body.points) <= 500:
         raise InputError("points must hold 1 to 500 positions", field="points")
     line, odd_side = _street(store, body.street_name)
@@ -66,9 +64,8 @@ def post_suggest(body: SuggestIn, store: StoreDep, user: UserDep) -> dict[str, A
 
 
 @router.get("/check", summary="门牌编号检查 Check a street's numbering")
-def get_check(street_name: str, store: StoreDep, user: UserDep) -> dict[str, Any]:
+def get_check(street_name: str, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "plate numbering"))]) -> dict[str, Any]:
     """Report plates on the wrong side for their parity, out of order, or duplicated."""
-    require_role(user, OFFICERS, what="plate numbering")
     line, odd_side = _street(store, street_name)
     plates, xy = _plates(store, street_name)
     problems = check(line, xy, np.array([p["number"] for p in plates], dtype=int),

@@ -10,10 +10,10 @@ import html
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import SettingsDep, StoreDep, UserDep, require_role
+from api.deps import SettingsDep, StoreDep, client_address, needs_role
 from api.plate_texts import plate_texts
 from api.ratelimit import TooManyRequests
 from geo.coverage import (
@@ -47,12 +47,8 @@ textarea,select,button{font-size:16px;width:100%;box-sizing:border-box;margin:.3
 h2{font-size:1.05em;margin:.2em 0}"""
 
 
-def _client_key(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def _check_rate(request: Request) -> None:
-    request.app.state.public_limiter.hit(_client_key(request))
+    request.app.state.public_limiter.hit(client_address(request))
 
 
 class _Context:
@@ -172,7 +168,7 @@ def public_report(code: str, request: Request, store: StoreDep, kind: Annotated[
     try:
         _check_rate(request)
         uid = request.app.state.plate_signer.verify(code)
-        request.app.state.report_limiter.hit(f"{_client_key(request)}:{uid}")
+        request.app.state.report_limiter.hit(f"{client_address(request)}:{uid}")
         if kind not in REPORT_KINDS:
             raise InputError(f"kind must be one of {', '.join(REPORT_KINDS)}", field="kind")
         if len(message) > 500:
@@ -186,10 +182,9 @@ def public_report(code: str, request: Request, store: StoreDep, kind: Annotated[
 
 
 @router.get("/api/plates/{plate_uid}/plate.svg", summary="门牌版面 Printable plate (SVG)")
-def plate_face(plate_uid: str, store: StoreDep, settings: SettingsDep, user: UserDep, request: Request,
+def plate_face(plate_uid: str, store: StoreDep, settings: SettingsDep, user: Annotated[dict[str, Any], Depends(needs_role({ADMIN, PLACENAME_OFFICER}, "printable plates"))], request: Request,
                proof: bool = False) -> Response:
     """Return the printable plate (270 x 170 mm); production plates need the Mongolian name (SG-01)."""
-    require_role(user, {ADMIN, PLACENAME_OFFICER}, what="printable plates")
     rows = store.select("door_plates", where={"plate_uid": plate_uid})
     if not rows:
         raise NotFound(f"no door plate {plate_uid!r}", field="plate_uid")
@@ -198,10 +193,9 @@ def plate_face(plate_uid: str, store: StoreDep, settings: SettingsDep, user: Use
 
 
 @router.get("/api/plates/{plate_uid}/qr.{fmt}", summary="门牌二维码 QR image of a plate (SVG or PNG)")
-def plate_qr(plate_uid: str, fmt: str, store: StoreDep, settings: SettingsDep, user: UserDep,
+def plate_qr(plate_uid: str, fmt: str, store: StoreDep, settings: SettingsDep, user: Annotated[dict[str, Any], Depends(needs_role({ADMIN, PLACENAME_OFFICER}, "plate QR codes"))],
              request: Request) -> Response:
     """Return the QR code carrying the plate's signed short URL."""
-    require_role(user, {ADMIN, PLACENAME_OFFICER}, what="plate QR codes")
     if not store.count("door_plates", where={"plate_uid": plate_uid}):
         raise NotFound(f"no door plate {plate_uid!r}", field="plate_uid")
     url = plate_url(settings.public_base_url, request.app.state.plate_signer.code(plate_uid))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from api.deps import StoreDep, UserDep, require_role
+from api.deps import StoreDep, needs_role
 from geo.layers import ADMIN
 from geo.users import create_user, list_users
 
@@ -24,15 +24,13 @@ class UserIn(BaseModel):
 
 
 @router.get("", summary="用户列表 List users")
-def get_users(store: StoreDep, user: UserDep) -> list[dict[str, Any]]:
+def get_users(store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "listing users"))]) -> list[dict[str, Any]]:
     """Return every user (no password hashes)."""
-    require_role(user, {ADMIN}, what="listing users")
     return list_users(store)
 
 
 @router.post("", status_code=201, summary="新建用户 Create a user")
-def post_user(body: UserIn, store: StoreDep, user: UserDep) -> dict[str, Any]:
+def post_user(body: UserIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "creating users"))]) -> dict[str, Any]:
     """Create a user with a role."""
-    require_role(user, {ADMIN}, what="creating users")
     return create_user(store, body.username, body.password, body.role, actor=user["username"],
                        display_name=body.display_name)
