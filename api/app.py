@@ -17,6 +17,7 @@ from api.routers import (
     health,
     inspections,
     layers,
+    map_pages,
     officer_pages,
     ogc,
     placenames,
@@ -68,4 +69,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(inspections.markers_router)
     app.include_router(field_pages.router)
     app.include_router(ogc.router)
+    app.include_router(map_pages.router)
     return app

@@ -28,17 +28,28 @@ class DataCache:
 
     def __init__(self, max_entries: int = 8):
         self._lock = threading.Lock()
+        self._building: dict[Hashable, threading.Lock] = {}
         self._values: dict[tuple, object] = {}
         self._max = max_entries
 
     def get(self, store: Store, key: Hashable, build: Callable[[], T]) -> T:
-        """Return the value for ``key`` at the current data version, building it when needed."""
+        """Return the value for ``key`` at the current data version, building it when needed.
+
+        One build per key at a time (concurrent requests for the same key wait for it); builds of
+        other keys, including ones nested inside this build, go ahead.
+        """
         full = (key, data_version(store))
         with self._lock:
             if full in self._values:
                 return self._values[full]  # type: ignore[return-value]
+            key_lock = self._building.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if full in self._values:
+                    return self._values[full]  # type: ignore[return-value]
             value = build()
-            if len(self._values) >= self._max:
-                self._values.pop(next(iter(self._values)))
-            self._values[full] = value
+            with self._lock:
+                if len(self._values) >= self._max:
+                    self._values.pop(next(iter(self._values)))
+                self._values[full] = value
             return value

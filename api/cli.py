@@ -364,7 +364,8 @@ def report(obj: Context, path: Path, preset: str, minutes: float | None, speed_m
         write_report_xlsx(run, path, siting=result)
     else:
         areas = service_areas(run.network, run.care_facilities, run.params)
-        path.write_text(report_html(run, sites=sites, areas=areas, siting=result), encoding="utf-8")
+        path.write_text(report_html(run, sites=sites, areas=areas, siting=result, basemap=obj.settings.basemap),
+                        encoding="utf-8")
     click.echo(f"wrote {path}")
 
 
@@ -616,22 +617,29 @@ def boundaries_compare(obj: Context, path: Path, crs: str, neighbour: str, out: 
 
 @main.command("map")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--basemap-url", default=None, help="Tile URL template, e.g. a 天地图 URL with your tk key.")
-@click.option("--attribution", default=None, help="Basemap attribution to show.")
+@click.option("--basemap-url", default=None, help="Tile URL template, e.g. a 天地图 URL with your tk key "
+              "(default: XINCHENG_BASEMAP_URL; none: no tiles, works offline).")
+@click.option("--attribution", default=None, help="Basemap attribution to show (required with --basemap-url).")
 @click.option("--review-number", default=None, help="审图号 of the basemap, shown with the attribution.")
 @click.pass_obj
 def map_cmd(obj: Context, path: Path, basemap_url: str | None, attribution: str | None,
             review_number: str | None) -> None:
-    """Write the district overview map as standalone HTML (works offline without a basemap)."""
-    from maps.district_map import district_map
+    """Write the district map (units, streets, facilities, markers, plates) as one standalone HTML file.
 
-    names = ["admin_units", "streets", "linear_features", "facilities", "boundary_markers"]
+    Leaflet is inlined, so the file opens offline; tiles only with a basemap.
+    """
+    from api.map_data import district_layers
+    from maps.district_map import district_map
+    from maps.layers import Basemap
+
+    basemap = obj.settings.basemap
+    if basemap_url:
+        if not attribution:
+            raise click.UsageError("--attribution is required with --basemap-url (the provider's terms)")
+        basemap = Basemap(basemap_url, attribution, review_number)
     with _domain_errors():
-        layers = {n: obj.store.read_frame(n) for n in names}
-        if layers["admin_units"].empty:
-            raise InputError("the database holds no district yet: run xincheng init", field="database")
-    district_map(layers, basemap_url=basemap_url, attribution=attribution,
-                 review_number=review_number).save(str(path))
+        layers = district_layers(obj.store)
+    district_map(layers, basemap=basemap).save(str(path))
     click.echo(f"wrote {path}")
 
 

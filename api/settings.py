@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
 from geo.errors import InputError
+from maps.layers import Basemap
 
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
 MIN_SECRET_LENGTH = 32
@@ -35,6 +36,9 @@ class Settings:
     report_rate_per_hour: int = 10
     login_max_failures: int = 5
     login_window_minutes: int = 15
+    basemap_url: str = ""
+    basemap_attribution: str = ""
+    basemap_review_number: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, require_secret: bool = True,
@@ -59,6 +63,13 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values).validated(require_secret=require_secret)  # type: ignore[arg-type]
 
+    @property
+    def basemap(self) -> Basemap | None:
+        """Return the configured tile basemap, or ``None`` (maps then draw without tiles, offline)."""
+        if not self.basemap_url:
+            return None
+        return Basemap(self.basemap_url, self.basemap_attribution, self.basemap_review_number or None)
+
     def validated(self, *, require_secret: bool = True) -> Settings:
         """Return these settings checked; a dev instance gets a dev secret if it has none."""
         for name in ("token_ttl_minutes", "default_page_size", "max_page_size", "max_upload_bytes",
@@ -68,6 +79,9 @@ class Settings:
                 raise InputError(f"{name} must be positive", field=name)
         if self.default_page_size > self.max_page_size:
             raise InputError("default_page_size must not exceed max_page_size", field="default_page_size")
+        if self.basemap_url and not self.basemap_attribution.strip():
+            raise InputError("XINCHENG_BASEMAP_ATTRIBUTION must be set with XINCHENG_BASEMAP_URL: the "
+                             "provider's attribution has to be shown on the map", field="basemap_attribution")
         if self.dev_mode:
             return self if self.secret_key else replace(self, secret_key=DEV_SECRET)
         if not require_secret:

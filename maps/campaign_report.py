@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.inspections import latest_by_marker
-from maps.layers import NOT_AUTHORITATIVE, base_map, lines_layer
+from maps.layers import NOT_AUTHORITATIVE, Basemap, base_map, lines_layer
 
 COLOURS = {"intact": "#1a9850", "damaged": "#fc8d59", "displaced": "#d73027", "missing": "#7b3294",
            "buried": "#8c510a", "not_visited": "#999999"}
@@ -37,10 +37,11 @@ def repair_list(markers: list[dict[str, Any]], records: list[dict[str, Any]]) ->
                                        "管理方 managed by", "备注 remarks", "冲突 conflict"])
 
 
-def condition_map(markers: list[dict[str, Any]], records: list[dict[str, Any]], lines: gpd.GeoDataFrame) -> folium.Map:
+def condition_map(markers: list[dict[str, Any]], records: list[dict[str, Any]], lines: gpd.GeoDataFrame,
+                  basemap: Basemap | None = None) -> folium.Map:
     """Return a map of the campaign's markers coloured by their latest condition."""
     latest = latest_by_marker(records)
-    m = base_map(lines)
+    m = base_map(lines, basemap)
     lines_layer(lines, m, name="界线 Boundary lines", color="#1f4e79", fields=("name",))
     groups = {k: folium.FeatureGroup(name=v) for k, v in LABELS.items()}
     for mk in markers:

@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from maps.layers import base_map, json_safe, points_layer, units_layer
+from maps.layers import Basemap, base_map, json_safe, many_points_layer, points_layer, units_layer
 
 STATUS_COLOURS = {"covered": "#1a9850", "beyond": "#d73027", "unreachable": "#7b3294", "unattached": "#999999"}
 STATUS_LABELS = {"covered": "15分钟内 within reach", "beyond": "超出 beyond", "unreachable": "无路可达 no route",
@@ -17,22 +17,12 @@ STATUS_LABELS = {"covered": "15分钟内 within reach", "beyond": "超出 beyond
 
 def plates_by_status_layer(plates: gpd.GeoDataFrame, access: pd.DataFrame, m: folium.Map) -> folium.Map:
     """Add the door plates coloured by coverage status: one compact GeoJSON layer per status."""
-    xy = np.round(np.column_stack([plates.geometry.x.to_numpy(), plates.geometry.y.to_numpy()]), 6)
-    minutes = np.round(access["minutes"].to_numpy(), 1)
+    timed = plates[["geometry"]].assign(min=np.round(access["minutes"].to_numpy(), 1))
     for status, colour in STATUS_COLOURS.items():
         mask = access["status"].to_numpy() == status
-        if not mask.any():
-            continue
-        features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(x), float(y)]},
-                     "properties": {"min": None if not np.isfinite(t) else float(t)}}
-                    for (x, y), t in zip(xy[mask], minutes[mask], strict=True)]
-        folium.GeoJson(
-            {"type": "FeatureCollection", "features": features},
-            name=f"门牌 Plates: {STATUS_LABELS[status]} ({int(mask.sum())})", show=status != "covered",
-            marker=folium.CircleMarker(radius=2, weight=0, fill=True, fill_opacity=0.8),
-            style_function=lambda _f, c=colour: {"fillColor": c, "color": c},
-            tooltip=folium.GeoJsonTooltip(["min"], aliases=["步行分钟 walk min"]),
-        ).add_to(m)
+        if mask.any():
+            many_points_layer(timed[mask], m, name=f"门牌 Plates: {STATUS_LABELS[status]} ({int(mask.sum())})",
+                              color=colour, tooltip={"min": "步行分钟 walk min"}, show=status != "covered")
     return m
 
 
@@ -66,11 +56,12 @@ def floor_area_layer(units: gpd.GeoDataFrame, floor: pd.DataFrame, m: folium.Map
     return m
 
 
-def planning_map(run, *, sites: gpd.GeoDataFrame | None = None, areas: gpd.GeoDataFrame | None = None) -> folium.Map:
+def planning_map(run, *, sites: gpd.GeoDataFrame | None = None, areas: gpd.GeoDataFrame | None = None,
+                 basemap: Basemap | None = None) -> folium.Map:
     """Return the planning map of a :class:`api.planning.PlanningRun`-like object."""
     units = run.inputs.units
     own = units[units["level"] != "county"]
-    m = base_map(own)
+    m = base_map(own, basemap)
     units_layer(own[own["level"].isin(["district", "subdistrict", "town"])], m)
     floor_area_layer(own, run.floor["community_service"], m, norm_per100=30,
                      title="社区服务设施面积 Service floor area")

@@ -50,7 +50,7 @@ def coverage_frame(run) -> pd.DataFrame:
                          "60岁以上覆盖率 60+ share %": 100 * c["share_60plus"]})
 
 
-def report_html(run, *, sites=None, areas=None, siting=None) -> str:
+def report_html(run, *, sites=None, areas=None, siting=None, basemap=None) -> str:
     """Return the whole report as one HTML page (maps embedded; no external tiles)."""
     parts = [f"<!doctype html><html lang='zh'><head><meta charset='utf-8'><title>新城区民政规划指标报告</title>"
              f"<style>{_CSS}</style></head><body>",
@@ -74,7 +74,7 @@ def report_html(run, *, sites=None, areas=None, siting=None) -> str:
                      f"{100 * siting.share_after:.1f}% ({siting.candidates} candidates)</p>")
         parts.append(_table(siting.chosen))
     parts.append("<h2>地图 Map</h2>")
-    parts.append(planning_map(run, sites=sites, areas=areas)._repr_html_())
+    parts.append(planning_map(run, sites=sites, areas=areas, basemap=basemap)._repr_html_())
     parts.append("</body></html>")
     return "\n".join(parts)
 

@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+# No name resolves except loopback: a page that needs the internet fails visibly.
+OFFLINE = ("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",)
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
 

@@ -7,7 +7,7 @@ import json
 import folium
 
 from maps.district_map import district_map
-from maps.layers import NOT_AUTHORITATIVE
+from maps.layers import NOT_AUTHORITATIVE, Basemap
 
 
 def shows(text: str, html: str) -> bool:
@@ -26,8 +26,8 @@ def test_district_map_is_offline_and_labels_the_boundary(sample):
 
 
 def test_basemap_shows_its_attribution_and_review_number(sample):
-    m = district_map({"admin_units": sample["admin_units"]}, basemap_url="https://t0.example/{z}/{x}/{y}",
-                     attribution="天地图", review_number="GS(2024)0568号")
+    m = district_map({"admin_units": sample["admin_units"]},
+                     basemap=Basemap("https://t0.example/{z}/{x}/{y}", "天地图", "GS(2024)0568号"))
     tiles = [c for c in m._children.values() if isinstance(c, folium.TileLayer)]
     assert len(tiles) == 1
     html = m.get_root().render()

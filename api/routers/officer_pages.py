@@ -87,7 +87,7 @@ def login(request: Request, store: StoreDep, settings: SettingsDep, username: An
         return RedirectResponse(f"/officer/login?error={quote('用户名或密码错误 Wrong username or password')}",
                                 status_code=303)
     token, _ = issue_token(store, user, ttl_minutes=settings.token_ttl_minutes)
-    target = next if next.startswith(("/officer/", "/field/")) else "/officer/placenames"
+    target = next if next.startswith(("/officer/", "/field/", "/maps")) else "/officer/placenames"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict", max_age=settings.token_ttl_minutes * 60,
                         secure=settings.cookie_secure and not settings.dev_mode)

@@ -197,7 +197,7 @@ def get_report(request: Request, store: StoreDep, user: UserDep, format: str = "
     run = _run(request, store, user, preset, None, None, None)
     siting, sites = run_siting(run, k=k, target_share=None) if k else (None, None)
     if format == "html":
-        return HTMLResponse(report_html(run, sites=sites, siting=siting))
+        return HTMLResponse(report_html(run, sites=sites, siting=siting, basemap=request.app.state.settings.basemap))
     if format != "xlsx":
         raise InputError(f"format must be one of html, xlsx; got {format!r}", field="format")
     tmp = tempfile.TemporaryDirectory()

@@ -1,0 +1,38 @@
+"""Self-contained maps: Leaflet (bundled, BSD-2-Clause) inlined instead of loaded from a CDN.
+
+Officers' machines and the bureau's network may have no internet; a map page or an exported
+HTML file must still draw. Folium's default assets (Leaflet, jQuery, Bootstrap, Font Awesome from
+CDNs) are dropped: the layers built in this package need Leaflet alone.
+"""
+
+from __future__ import annotations
+
+import base64
+from functools import lru_cache
+from pathlib import Path
+
+import folium
+
+LEAFLET_DIR = Path(__file__).parent / "vendor" / "leaflet-1.9.3"
+
+
+@lru_cache(maxsize=1)
+def leaflet_assets() -> tuple[str, str]:
+    """Return Leaflet's JavaScript and CSS, the CSS's images inlined as data URIs."""
+    js = (LEAFLET_DIR / "leaflet.js").read_text(encoding="utf-8")
+    css = (LEAFLET_DIR / "leaflet.css").read_text(encoding="utf-8")
+    for png in sorted((LEAFLET_DIR / "images").glob("*.png")):
+        data = base64.b64encode(png.read_bytes()).decode("ascii")
+        css = css.replace(f"url(images/{png.name})", f"url(data:image/png;base64,{data})")
+    return js, css
+
+
+def make_offline(m: folium.Map) -> folium.Map:
+    """Replace the map's CDN assets with the bundled Leaflet, inlined in the page's head."""
+    js, css = leaflet_assets()
+    m.default_js = []
+    m.default_css = []
+    header = m.get_root().header
+    header.add_child(folium.Element(f"<style>{css}</style>"), name="leaflet_css")
+    header.add_child(folium.Element(f"<script>{js}</script>"), name="leaflet_js")
+    return m
