@@ -9,6 +9,8 @@ from fastapi import FastAPI
 
 from api import errors
 from api.cache import DataCache
+from api.limits import BodyLimitMiddleware
+from api.observability import Metrics, ObservabilityMiddleware, configure_logging
 from api.ratelimit import LoginThrottle, RateLimiter
 from api.routers import (
     audit,
@@ -58,6 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.report_limiter = RateLimiter(settings.report_rate_per_hour, 3600.0)
     app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_window_minutes * 60.0)
     errors.install(app)
+    app.state.metrics = Metrics()
+    app.add_middleware(BodyLimitMiddleware, max_request_bytes=settings.max_request_bytes,
+                       max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)  # outermost: sees every reply
+    configure_logging(settings.log_level)
     for module in (health, auth, users, layers, placenames, planning, audit):
         app.include_router(module.router)
     app.include_router(placenames.export_router)

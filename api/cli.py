@@ -116,6 +116,34 @@ def migrate(obj: Context) -> None:
         click.echo(f"schema at version {store.schema_version()}; applied {applied or 'none'}")
 
 
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.pass_obj
+def backup(obj: Context, path: Path) -> None:
+    """Write every table to PATH (a ZIP with a manifest); safe while the service runs."""
+    from geo.store.backup import backed_up_tables, write_backup
+
+    with _domain_errors(), _step_bar(len(backed_up_tables()), "备份 backup") as bar:
+        manifest = write_backup(obj.store, path, progress=lambda _name: bar.update(1))
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    click.echo(f"wrote {path}: {rows:,} rows in {len(manifest['tables'])} tables, schema version "
+               f"{manifest['schema_version']}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Replace the data of a database that is not empty.")
+@click.pass_obj
+def restore(obj: Context, path: Path, replace: bool) -> None:
+    """Load a backup made by `xincheng backup`: all of it in one transaction, or nothing."""
+    from geo.store.backup import backed_up_tables, restore_backup
+
+    with _domain_errors(), _step_bar(len(backed_up_tables()), "恢复 restore") as bar:
+        store = Store.open(obj.settings.database_url)
+        counts = restore_backup(store, path, replace=replace, progress=lambda _name: bar.update(1))
+    click.echo(f"restored {sum(counts.values()):,} rows in {len(counts)} tables from {path}")
+
+
 @main.group()
 def user() -> None:
     """Manage users (the first admin is created here)."""
@@ -646,19 +674,32 @@ def map_cmd(obj: Context, path: Path, basemap_url: str | None, attribution: str 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes (use PostGIS for >1).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes; with more than one, use PostGIS (README 'Production').")
 @click.pass_obj
 def serve(obj: Context, host: str, port: int, workers: int) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    """Serve the HTTP API (OpenAPI docs at /docs); one JSON log line per request on stderr.
+
+    Behind a reverse proxy on this machine, the client address comes from X-Forwarded-For
+    (uvicorn trusts 127.0.0.1; set FORWARDED_ALLOW_IPS for a proxy elsewhere).
+    """
+    import os
+
     import uvicorn
 
     from api.app import create_app
 
     with _domain_errors():
         obj.store  # noqa: B018 - migrate before serving
-    if workers > 1:
-        raise click.UsageError("several workers need a process manager; see README 'Production'")
-    uvicorn.run(create_app(obj.settings), host=host, port=port, log_level="info")
+    common = {"host": host, "port": port, "log_level": obj.settings.log_level.lower(), "access_log": False,
+              "proxy_headers": True}
+    if workers == 1:
+        uvicorn.run(create_app(obj.settings), **common)
+        return
+    # Each worker process builds its app from the environment: hand it these command-line settings.
+    os.environ["XINCHENG_DATABASE_URL"] = obj.settings.database_url
+    os.environ["XINCHENG_DEV_MODE"] = "1" if obj.settings.dev_mode else "0"
+    uvicorn.run("api.app:create_app", factory=True, workers=workers, **common)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -35,8 +35,12 @@ def check_text(value: Any, *, field: str) -> None:
                 field=field)
 
 
+MAX_VERTICES = 100_000   # per geometry: a district street or boundary needs a few thousand at most
+MAX_PARTS = 10_000       # per multi-geometry
+
+
 def geometry_problems(geoms: np.ndarray, allowed: tuple[str, ...]) -> list[tuple[int, str]]:
-    """Return ``(index, problem)`` for every geometry that is missing, empty, wrong or invalid."""
+    """Return ``(index, problem)`` for every geometry that is missing, empty, wrong, too complex or invalid."""
     problems: list[tuple[int, str]] = []
     for i, g in enumerate(geoms):
         if g is None:
@@ -45,6 +49,11 @@ def geometry_problems(geoms: np.ndarray, allowed: tuple[str, ...]) -> list[tuple
             problems.append((i, "has an empty geometry"))
         elif g.geom_type not in allowed:
             problems.append((i, f"is a {g.geom_type}; this layer takes {', '.join(allowed)}"))
+        elif shapely.get_num_coordinates(g) > MAX_VERTICES:
+            problems.append((i, f"has {shapely.get_num_coordinates(g):,} vertices; the limit is {MAX_VERTICES:,} "
+                                "(simplify it first)"))
+        elif shapely.get_num_geometries(g) > MAX_PARTS:
+            problems.append((i, f"has {shapely.get_num_geometries(g):,} parts; the limit is {MAX_PARTS:,}"))
         elif not np.isfinite(shapely.get_coordinates(g)).all():
             problems.append((i, "has a coordinate that is not a finite number"))
         elif not g.is_valid:

@@ -135,13 +135,13 @@ USERS = {role: (f"t-{role}", f"{role}-password-123") for role in
 
 
 @contextmanager
-def running_server(settings: Settings) -> Iterator[str]:
-    """Run the real app under uvicorn on a free loopback port; yield its base URL."""
+def running_server(settings: Settings, app=None) -> Iterator[str]:
+    """Run the real app (or ``app``) under uvicorn on a free loopback port; yield its base URL."""
     import uvicorn
 
     from api.app import create_app
 
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=_free_port(),
+    server = uvicorn.Server(uvicorn.Config(app or create_app(settings), host="127.0.0.1", port=_free_port(),
                                            log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

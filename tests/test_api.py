@@ -49,9 +49,11 @@ def test_public_layer_paging_and_bbox(live_server, sample_store):
         assert 111.64 <= lon <= 111.68 and 40.82 <= lat <= 40.85
 
 
-def test_page_size_is_clamped(live_server):
+def test_page_size_over_the_limit_is_a_clear_400(live_server):
     r = httpx.get(f"{live_server}/api/layers/streets/features", params={"limit": 100000})
-    assert r.json()["numberReturned"] == 500  # max_page_size of the test server
+    body = _assert_error_shape(r, 400, "limit")
+    assert "500" in body["message"]  # max_page_size of the test server
+    assert httpx.get(f"{live_server}/api/layers/streets/features", params={"limit": 500}).json()["numberReturned"] == 500
 
 
 def test_output_crs_gcj02_is_offset_from_storage(live_server):

@@ -188,3 +188,61 @@ def test_planning_commands_print_their_parameters_and_write_tables(sample_db, tm
     assert r.returncode == 2 and "k" in r.stderr
     r = run("accessibility", "--supply", "cats", db=db)
     assert r.returncode == 2 and "supply" in r.stderr
+
+
+def test_serve_with_two_workers_answers_and_logs_json(sample_db):
+    """Several worker processes (uvicorn's supervisor) over one database, as the production setup runs."""
+    import os
+    import socket
+
+    import httpx
+
+    db, _ = sample_db
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XINCHENG_")}
+    env["XINCHENG_SECRET_KEY"] = "s" * 48
+    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "--database-url", f"sqlite:///{db}", "serve",
+                             "--port", str(port), "--workers", "2"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/api/health", headers={"X-Request-ID": "two-workers"})
+                break
+            except httpx.TransportError:
+                assert time.time() < deadline and proc.poll() is None, "the server did not start"
+                time.sleep(0.3)
+        assert r.status_code == 200 and r.json()["adcode"] == "150102"
+        assert all(httpx.get(f"http://127.0.0.1:{port}/api/health").status_code == 200 for _ in range(20))
+    finally:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=30)
+    lines = [json.loads(ln) for ln in err.splitlines() if ln.startswith("{")]
+    assert any(ln.get("request_id") == "two-workers" and ln["status"] == 200 for ln in lines), err[-2000:]
+    assert all(ln["pid"] != proc.pid for ln in lines if ln["logger"] == "xincheng.access")  # served by workers
+
+
+def test_backup_and_restore_commands(sample_db, tmp_path):
+    db, _ = sample_db
+    archive = tmp_path / "nightly.zip"
+    r = run("backup", str(archive), db=db)
+    assert r.returncode == 0, r.stderr
+    assert "rows in 20 tables" in r.stdout and "备份 backup" in r.stderr  # the progress bar
+    target = tmp_path / "restored.db"
+    r = run("restore", str(archive), db=target)
+    assert r.returncode == 0, r.stderr
+    a, b = Store.open(f"sqlite:///{db}"), Store.open(f"sqlite:///{target}")
+    try:
+        for table in ("door_plates", "place_names", "audit_log", "boundary_markers"):
+            assert a.count(table) == b.count(table) > 0, table
+    finally:
+        a.close()
+        b.close()
+    r = run("restore", str(archive), db=target)
+    assert r.returncode != 0 and "--replace" in r.stderr
+    assert run("restore", str(archive), "--replace", db=target).returncode == 0
+    r = run("restore", str(tmp_path / "no-such.zip"), db=target)
+    assert r.returncode == 2 and "no-such.zip" in r.stderr

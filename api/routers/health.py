@@ -1,16 +1,37 @@
-"""Liveness and what the service is serving."""
+"""Liveness, what the service is serving, and its metrics."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import ipaddress
 
-from api.deps import StoreDep
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse
 
-router = APIRouter(prefix="/api", tags=["health 运行状态"])
+from api.deps import OptionalUserDep, StoreDep, client_address
+from geo.errors import Forbidden
+from geo.layers import ADMIN
+
+router = APIRouter(tags=["health 运行状态"])
 
 
-@router.get("/health", summary="服务状态 Service health")
+@router.get("/api/health", summary="服务状态 Service health")
 def health(store: StoreDep) -> dict[str, object]:
     """Return ok with the backend, schema version and district adcode."""
     return {"status": "ok", "backend": store.dialect, "schema_version": store.schema_version(),
             "adcode": store.adcode}
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+@router.get("/metrics", summary="运行指标 Metrics (Prometheus text format)", response_class=PlainTextResponse)
+def metrics(request: Request, user: OptionalUserDep) -> PlainTextResponse:
+    """Return request counts and latencies of this worker; for a scraper on the machine or an admin."""
+    if not _is_loopback(client_address(request)) and (user is None or user["role"] != ADMIN):
+        raise Forbidden("metrics are served to the local scraper or an admin", field="Authorization")
+    return PlainTextResponse(request.app.state.metrics.exposition(),
+                             media_type="text/plain; version=0.0.4; charset=utf-8")

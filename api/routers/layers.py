@@ -74,7 +74,10 @@ def get_features(
     lyr = _readable(layer, user)
     out_crs = C.normalise_crs(crs, field="crs")
     box = Bbox.parse(bbox, crs=bbox_crs).as_tuple() if bbox else None
-    page = min(limit or settings.default_page_size, settings.max_page_size)
+    if limit is not None and limit > settings.max_page_size:
+        raise InputError(f"limit is {limit}; the largest page is {settings.max_page_size} (page with offset)",
+                         field="limit")
+    page = limit or settings.default_page_size
     where = dict(lyr.public_where) if user is None else None
     records, matched = select_intersecting(store, lyr.table, box, limit=page, offset=offset, where=where)
     links = [{"rel": "self", "href": str(request.url)}]
