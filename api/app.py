@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.cache import DataCache
+from api.errors import ERROR_RESPONSES
 from api.limits import BodyLimitMiddleware
 from api.observability import Metrics, ObservabilityMiddleware, configure_logging
 from api.ratelimit import LoginThrottle, RateLimiter
@@ -65,16 +66,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)  # outermost: sees every reply
     configure_logging(settings.log_level)
-    for module in (health, auth, users, layers, placenames, planning, audit):
-        app.include_router(module.router)
-    app.include_router(placenames.export_router)
-    app.include_router(placenames.address_router)
-    app.include_router(officer_pages.router)
-    app.include_router(public_plates.router)
-    app.include_router(plates.router)
-    app.include_router(inspections.router)
-    app.include_router(inspections.markers_router)
-    app.include_router(field_pages.router)
-    app.include_router(ogc.router)
-    app.include_router(map_pages.router)
+    documented = (health.router, auth.router, users.router, layers.router, placenames.router, planning.router,
+                  audit.router, placenames.export_router, placenames.address_router, public_plates.router,
+                  plates.router, inspections.router, inspections.markers_router, ogc.router)
+    for router in documented:  # every error answer is in the OpenAPI schema, in the one shape
+        app.include_router(router, responses=ERROR_RESPONSES)
+    for pages in (officer_pages.router, field_pages.router, map_pages.router):
+        app.include_router(pages)
     return app

@@ -10,6 +10,14 @@ import shapely
 
 from geo import crs as C
 
+GEOJSON = "application/geo+json"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def answers_as(*media_types: str, status: int = 200) -> dict[int | str, dict[str, Any]]:
+    """Return a route's OpenAPI ``responses`` entry naming the media types of its answer."""
+    return {status: {"content": {m: {"schema": {}} for m in media_types}}}
+
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime | date):

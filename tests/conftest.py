@@ -25,6 +25,22 @@ from geo.store.store import normalise_url
 BACKENDS = ["sqlite", "postgis"]
 
 
+FIGURES: list[str] = []
+
+
+def report_figure(line: str) -> None:
+    """Keep a measured figure (cases tried, 5xx seen, conflicts, records lost) for the end-of-run summary."""
+    FIGURES.append(line)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Print the reliability and security figures after the test results, in every run."""
+    if FIGURES:
+        terminalreporter.section("reliability and security figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
+
+
 def pytest_collection_modifyitems(config, items):
     """Mark every test that runs on PostGIS, so ``-m 'not postgis'`` runs the SQLite half."""
     for item in items:

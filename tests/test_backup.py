@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from geo.errors import Conflict, InputError
 from geo.store import Store
 from geo.store.backup import backed_up_tables, read_manifest, restore_backup, write_backup
+from tests.conftest import report_figure
 
 
 def _normalised(value):
@@ -48,7 +49,7 @@ def test_round_trip_equals_the_original_across_backends(sample_store, store, tmp
     for name in original:
         assert len(restored[name]) == len(original[name]), name
         assert restored[name] == original[name], name
-    print(f"\nbackup {sample_store.dialect} → restore {store.dialect}: {sum(counts.values()):,} rows in "
+    report_figure(f"backup {sample_store.dialect} → restore {store.dialect}: {sum(counts.values()):,} rows in "
           f"{len(counts)} tables, {path.stat().st_size / 1e6:.1f} MB, identical")
     # The restored database goes on working: new ids follow the restored ones, edits are audited.
     top = max(r["id"] for r in original["graves"]) if original["graves"] else 0

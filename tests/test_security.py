@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from geo.store import schema
-from tests.conftest import USERS, running_server, server_settings
+from tests.conftest import USERS, report_figure, running_server, server_settings
 
 ADMIN, OFFICER, INSPECTOR, PLANNER = "admin", "placename_officer", "boundary_inspector", "planner"
 ROLES = (ADMIN, OFFICER, INSPECTOR, PLANNER)
@@ -112,7 +112,7 @@ def test_authorization_matrix_every_write_endpoint_for_every_role(live_server, s
                 tried += 1
                 if r.status_code != 303 or not r.headers["location"].startswith("/officer/login"):
                     wrong.append(f"POST {path} as {role}: {r.status_code} {r.headers.get('location')}")
-    print(f"\nauthorization matrix: {tried} requests ({len(cases)} API writes × no login + {len(ROLES)} roles, "
+    report_figure(f"authorization matrix [{sample_store.dialect}]: {tried} requests ({len(cases)} API writes × no login + {len(ROLES)} roles, "
           f"{len(PAGE_WRITES)} page forms), {len(wrong)} unexpected")
     assert wrong == []
     assert _audit_count(sample_store) == before  # nothing was written by any of them

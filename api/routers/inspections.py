@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
 from api.deps import StoreDep, needs_role
-from api.geojson import to_features
+from api.geojson import XLSX, answers_as, to_features
 from geo.errors import InputError
 from geo.inspections import campaign_report, create_campaign, sign_off, submit
 from geo.layers import ADMIN, INSPECTORS
@@ -145,7 +145,7 @@ def _campaign_material(store, campaign_id: int):
                                                                condition_map(markers, records, lines))
 
 
-@router.get("/campaigns/{campaign_id}/report.{fmt}", summary="联检报告文件 Report as HTML, XLSX or archive ZIP")
+@router.get("/campaigns/{campaign_id}/report.{fmt}", responses=answers_as("text/html", XLSX, "application/zip"), summary="联检报告文件 Report as HTML, XLSX or archive ZIP")
 def get_report_file(campaign_id: int, fmt: str, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "campaign reports"))]) -> Response:
     """Return the report page (html), workbook (xlsx) or archive package (zip) of a campaign."""
     from maps.campaign_report import archive_zip, report_xlsx

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from api.deps import OptionalUserDep, SettingsDep, StoreDep, UserDep, require_role
-from api.geojson import to_features
+from api.geojson import GEOJSON, answers_as, to_features
 from geo import crs as C
 from geo.errors import InputError, NotAuthenticated, NotFound, PayloadTooLarge
 from geo.features import changes_from_patch, record_from_feature
@@ -24,7 +24,6 @@ from geo.store.query import select_intersecting
 from geo.types import Bbox
 
 router = APIRouter(prefix="/api/layers", tags=["layers 图层"])
-GEOJSON = "application/geo+json"
 _MEDIA = {"geojson": GEOJSON, "gpkg": "application/geopackage+sqlite3", "csv": "text/csv",
           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "shp": "application/zip"}
 
@@ -61,7 +60,7 @@ def list_layers(store: StoreDep) -> list[dict[str, Any]]:
             for lyr in LAYERS.values()]
 
 
-@router.get("/{layer}/features", summary="要素查询 Features (GeoJSON)")
+@router.get("/{layer}/features", responses=answers_as(GEOJSON), summary="要素查询 Features (GeoJSON)")
 def get_features(
     layer: str, request: Request, store: StoreDep, settings: SettingsDep, user: OptionalUserDep,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy")] = None,
@@ -92,7 +91,7 @@ def get_features(
     return JSONResponse(body, media_type=GEOJSON)
 
 
-@router.get("/{layer}/features/{fid}", summary="单个要素 One feature")
+@router.get("/{layer}/features/{fid}", responses=answers_as(GEOJSON), summary="单个要素 One feature")
 def get_feature(layer: str, fid: int, store: StoreDep, user: OptionalUserDep,
                 crs: str = C.STORAGE_CRS) -> JSONResponse:
     """Return one feature with its version (send it back with an update)."""
@@ -119,7 +118,7 @@ def layer_importer(layer: str, user: UserDep) -> dict[str, Any]:
 EditorDep = Annotated[dict[str, Any], Depends(layer_editor)]
 
 
-@router.post("/{layer}/features", status_code=201, summary="新增要素 Create a feature")
+@router.post("/{layer}/features", status_code=201, responses=answers_as(GEOJSON, status=201), summary="新增要素 Create a feature")
 def post_feature(layer: str, body: FeatureIn, store: StoreDep, user: EditorDep,
                  crs: str = C.STORAGE_CRS) -> JSONResponse:
     """Create a feature; the geometry is given in ``crs`` and stored in EPSG:4490."""
@@ -129,7 +128,7 @@ def post_feature(layer: str, body: FeatureIn, store: StoreDep, user: EditorDep,
     return JSONResponse(to_features([store.get(lyr.table, fid)])[0], status_code=201, media_type=GEOJSON)
 
 
-@router.patch("/{layer}/features/{fid}", summary="修改要素 Update a feature")
+@router.patch("/{layer}/features/{fid}", responses=answers_as(GEOJSON), summary="修改要素 Update a feature")
 def patch_feature(layer: str, fid: int, body: FeaturePatch, store: StoreDep, user: EditorDep,
                   crs: str = C.STORAGE_CRS) -> JSONResponse:
     """Update a feature if it is still at ``version``; a stale version gets 409, nothing merged."""
@@ -170,7 +169,7 @@ async def post_import(layer: str, request: Request, store: StoreDep, settings: S
     return report.summary()
 
 
-@router.get("/{layer}/export", summary="导出 Export a layer")
+@router.get("/{layer}/export", responses=answers_as(*_MEDIA.values()), summary="导出 Export a layer")
 def get_export(layer: str, store: StoreDep, user: OptionalUserDep, format: str = "gpkg",
                crs: str = C.STORAGE_CRS, encoding: str = "UTF-8") -> FileResponse:
     """Return a layer as a GeoPackage, GeoJSON, CSV or XLSX file."""

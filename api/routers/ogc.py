@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import OptionalUserDep, SettingsDep, StoreDep
-from api.geojson import to_features
+from api.geojson import GEOJSON, answers_as, to_features
 from geo.errors import InputError, NotAuthenticated, NotFound
 from geo.layers import LAYERS, Layer, get_layer
 from geo.store import Store
@@ -34,7 +34,6 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ]
-GEOJSON = "application/geo+json"
 
 
 def _base(request: Request) -> str:
@@ -121,7 +120,7 @@ def _crs_header(crs: str) -> dict[str, str]:
     return {"Content-Crs": f"<{crs}>"}
 
 
-@router.get("/collections/{collection_id}/items", summary="OGC API items")
+@router.get("/collections/{collection_id}/items", responses=answers_as(GEOJSON), summary="OGC API items")
 def items(collection_id: str, request: Request, store: StoreDep, settings: SettingsDep, user: OptionalUserDep,
           bbox: str | None = None, bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
           crs: str | None = None, limit: Annotated[int, Query(ge=1)] = 10,
@@ -151,7 +150,7 @@ def items(collection_id: str, request: Request, store: StoreDep, settings: Setti
     return JSONResponse(body, media_type=GEOJSON, headers=_crs_header(out_crs))
 
 
-@router.get("/collections/{collection_id}/items/{feature_id}", summary="OGC API item")
+@router.get("/collections/{collection_id}/items/{feature_id}", responses=answers_as(GEOJSON), summary="OGC API item")
 def item(collection_id: str, feature_id: int, store: StoreDep, user: OptionalUserDep,
          crs: str | None = None) -> JSONResponse:
     """Return one feature."""

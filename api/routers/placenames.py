@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from api.deps import OptionalUserDep, StoreDep, needs_role
-from api.geojson import to_features
+from api.geojson import XLSX, answers_as, to_features
 from geo import crs as C
 from geo.address_match import AddressMatcher
 from geo.errors import InputError, NotFound
@@ -186,7 +186,7 @@ def post_rename(place_id: int, body: RenameIn, store: StoreDep, user: Annotated[
     return to_features([rec])[0]
 
 
-@export_router.get("/exchange", summary="国家地名库交换表 Exchange table (CSV/XLSX)")
+@export_router.get("/exchange", responses=answers_as("text/csv", XLSX), summary="国家地名库交换表 Exchange table (CSV/XLSX)")
 def get_exchange(store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "exporting the gazetteer"))], format: str = "csv", status: str = "in_force"):
     """Return the national place-name database exchange table of the names with ``status``."""
     if format not in ("csv", "xlsx"):
@@ -201,8 +201,9 @@ def get_exchange(store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_
     return FileResponse(path, filename=path.name, background=BackgroundTask(tmp.cleanup))
 
 
-@export_router.get("/announcement", summary="标准地名公告 Announcement text", response_class=PlainTextResponse)
-def get_announcement(store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "announcements"))], ids: str) -> str:
+@export_router.get("/announcement", summary="标准地名公告 Announcement text", responses=answers_as("text/plain"))
+def get_announcement(store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "announcements"))],
+                     ids: str) -> PlainTextResponse:
     """Return the announcement of the given approved names (comma-separated ids)."""
     try:
         wanted = [int(x) for x in ids.split(",") if x.strip()]
@@ -213,11 +214,11 @@ def get_announcement(store: StoreDep, user: Annotated[dict[str, Any], Depends(ne
     if not names or not_approved:
         raise InputError(f"only approved names can be announced; not approved: {not_approved or 'none given'}",
                          field="ids")
-    return announcement_text(names, unit_names=unit_names(store))
+    return PlainTextResponse(announcement_text(names, unit_names=unit_names(store)))
 
 
 @export_router.get("/changes", summary="变更订阅 Change feed")
-def get_changes(store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS | {PLANNER}, "the change feed"))], since: Annotated[int, Query(ge=0)] = 0,
+def get_changes(store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS | {PLANNER}, "the change feed"))], since: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
     """Return gazetteer changes after sequence number ``since``; poll with the last ``seq`` seen."""
     log = schema.audit_log

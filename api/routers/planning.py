@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from api.deps import StoreDep, UserDep, needs_role
+from api.geojson import GEOJSON, XLSX, answers_as
 from api.planning import (
     PlanningRun,
     cached_run,
@@ -56,8 +57,8 @@ def _params(run: PlanningRun) -> dict[str, Any]:
 
 
 Preset = Annotated[str, Query(description="default (1.0 m/s) or elderly (0.9 m/s)")]
-Minutes = Annotated[float | None, Query(gt=0, le=120)]
-Speed = Annotated[float | None, Query(gt=0, le=3)]
+Minutes = Annotated[float | None, Query(ge=1, le=120)]
+Speed = Annotated[float | None, Query(ge=0.1, le=3)]
 
 
 @router.get("/coverage", summary="一刻钟覆盖 15-minute coverage by unit")
@@ -90,13 +91,13 @@ def get_coverage_plates(request: Request, store: StoreDep, user: UserDep, status
             "plates": _records(rows)}
 
 
-@router.get("/coverage/service-areas", summary="服务范围 Service areas (GeoJSON)")
+@router.get("/coverage/service-areas", responses=answers_as(GEOJSON), summary="服务范围 Service areas (GeoJSON)")
 def get_service_areas(request: Request, store: StoreDep, user: UserDep, preset: Preset = "default",
                       minutes: Minutes = None, speed_m_per_s: Speed = None, kinds: str | None = None) -> JSONResponse:
     """Return one walking service-area polygon per facility."""
     run = _run(request, store, user, preset, minutes, speed_m_per_s, kinds)
     areas = service_areas(run.network, run.care_facilities, run.params)
-    return JSONResponse(json.loads(areas.to_json(drop_id=True)), media_type="application/geo+json")
+    return JSONResponse(json.loads(areas.to_json(drop_id=True)), media_type=GEOJSON)
 
 
 @router.get("/accessibility", summary="可达供给 Capacity-aware accessibility (2SFCA)")
@@ -160,11 +161,11 @@ def post_siting(body: SitingIn, request: Request, store: StoreDep, user: UserDep
             "share_after": result.share_after, "candidates": result.candidates, "sites": out}
 
 
-@router.get("/ban-zones", summary="禁葬区 Burial-ban zones (assumed buffers)")
+@router.get("/ban-zones", responses=answers_as(GEOJSON), summary="禁葬区 Burial-ban zones (assumed buffers)")
 def get_ban_zones(request: Request, store: StoreDep, user: UserDep) -> JSONResponse:
     """Return the burial-ban zones (三沿七区) with their assumed buffers."""
     run = _run(request, store, user, "default", None, None, None)
-    return JSONResponse(json.loads(run.zones.to_json(drop_id=True)), media_type="application/geo+json")
+    return JSONResponse(json.loads(run.zones.to_json(drop_id=True)), media_type=GEOJSON)
 
 
 class SiteIn(BaseModel):
@@ -190,7 +191,7 @@ def get_indicators(request: Request, store: StoreDep, user: UserDep, preset: Pre
     return {"parameters": _params(run), "indicators": [i.to_dict() for i in run.indicators]}
 
 
-@router.get("/report", summary="规划报告 Report (HTML or XLSX)")
+@router.get("/report", responses=answers_as("text/html", XLSX), summary="规划报告 Report (HTML or XLSX)")
 def get_report(request: Request, store: StoreDep, user: UserDep, format: str = "html", preset: Preset = "default",
                k: Annotated[int, Query(ge=0, le=50)] = 5):
     """Return the planning report with maps (HTML) or its tables (XLSX)."""

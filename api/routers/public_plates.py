@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import SettingsDep, StoreDep, client_address, needs_role
+from api.geojson import answers_as
 from api.plate_texts import plate_texts
 from api.ratelimit import TooManyRequests
 from geo.coverage import (
@@ -181,7 +182,7 @@ def public_report(code: str, request: Request, store: StoreDep, kind: Annotated[
                  "been received.</span></h2><p><a href='/p/" + html.escape(code) + "'>返回 Back</a></p></div>")
 
 
-@router.get("/api/plates/{plate_uid}/plate.svg", summary="门牌版面 Printable plate (SVG)")
+@router.get("/api/plates/{plate_uid}/plate.svg", responses=answers_as("image/svg+xml"), summary="门牌版面 Printable plate (SVG)")
 def plate_face(plate_uid: str, store: StoreDep, settings: SettingsDep, user: Annotated[dict[str, Any], Depends(needs_role({ADMIN, PLACENAME_OFFICER}, "printable plates"))], request: Request,
                proof: bool = False) -> Response:
     """Return the printable plate (270 x 170 mm); production plates need the Mongolian name (SG-01)."""
@@ -192,7 +193,7 @@ def plate_face(plate_uid: str, store: StoreDep, settings: SettingsDep, user: Ann
     return Response(plate_svg(text, proof=proof), media_type="image/svg+xml")
 
 
-@router.get("/api/plates/{plate_uid}/qr.{fmt}", summary="门牌二维码 QR image of a plate (SVG or PNG)")
+@router.get("/api/plates/{plate_uid}/qr.{fmt}", responses=answers_as("image/svg+xml", "image/png"), summary="门牌二维码 QR image of a plate (SVG or PNG)")
 def plate_qr(plate_uid: str, fmt: str, store: StoreDep, settings: SettingsDep, user: Annotated[dict[str, Any], Depends(needs_role({ADMIN, PLACENAME_OFFICER}, "plate QR codes"))],
              request: Request) -> Response:
     """Return the QR code carrying the plate's signed short URL."""
