@@ -30,14 +30,17 @@ class CampaignIn(BaseModel):
 
 
 @router.post("/campaigns", status_code=201, summary="联检任务 Open a campaign")
-def post_campaign(body: CampaignIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "opening campaigns"))]) -> dict[str, Any]:
+def post_campaign(body: CampaignIn, store: StoreDep,
+                  user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "opening campaigns"))]) -> dict[str, Any]:
     """Open a campaign over some lines, with the GNSS accuracy its records must reach."""
     rec = create_campaign(store, body.model_dump(), actor=user["username"])
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in rec.items()}
 
 
 @router.post("", summary="提交检查记录 Submit a field record (idempotent on client_id)")
-def post_record(body: dict[str, Any], store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "recording inspections"))], response: Response) -> dict[str, Any]:
+def post_record(body: dict[str, Any], store: StoreDep,
+                user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "recording inspections"))],
+                response: Response) -> dict[str, Any]:
     """Store a field record with its photo; a retry with the same client_id returns the first record."""
     rec, created = submit(store, body, actor=user["username"])
     response.status_code = 201 if created else 200
@@ -51,13 +54,15 @@ class SignOffIn(BaseModel):
 
 
 @router.post("/campaigns/{campaign_id}/signoff", summary="双方签认 Sign off a joint campaign")
-def post_signoff(campaign_id: int, body: SignOffIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "signing off campaigns"))]) -> dict[str, Any]:
+def post_signoff(campaign_id: int, body: SignOffIn, store: StoreDep,
+                 user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "signing off campaigns"))]) -> dict[str, Any]:
     """Record a side's sign-off; the campaign is signed off when both districts have signed."""
     return sign_off(store, campaign_id, body.party_adcode, actor=user["username"])
 
 
 @router.get("/campaigns/{campaign_id}/report", summary="联检报告 Campaign report per line")
-def get_report(campaign_id: int, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "campaign reports"))]) -> list[dict[str, Any]]:
+def get_report(campaign_id: int, store: StoreDep,
+               user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "campaign reports"))]) -> list[dict[str, Any]]:
     """Markers inspected, missing, damaged, displaced, in conflict and not yet visited, per line."""
     return campaign_report(store, campaign_id)
 
@@ -96,13 +101,15 @@ def _point(body: MarkerIn):
 
 
 @markers_router.post("", status_code=201, summary="新增界桩 Register a marker (admin)")
-def post_marker(body: MarkerIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "registering markers"))]) -> dict[str, Any]:
+def post_marker(body: MarkerIn, store: StoreDep,
+                user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "registering markers"))]) -> dict[str, Any]:
     """Register a new marker with the agreement, joint survey and filing behind it."""
     return to_features([add_marker(store, body.model_dump(), _point(body), actor=user["username"])])[0]
 
 
 @markers_router.post("/{marker_id}/move", summary="界桩迁移 Move a marker (admin)")
-def post_move(marker_id: int, body: MarkerIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "moving markers"))]) -> dict[str, Any]:
+def post_move(marker_id: int, body: MarkerIn, store: StoreDep,
+              user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "moving markers"))]) -> dict[str, Any]:
     """Register a marker's new position; a stale version gets 409."""
     if body.version is None:
         raise InputError("version is required", field="version")
@@ -120,7 +127,8 @@ class DecommissionIn(BaseModel):
 
 
 @markers_router.post("/{marker_id}/decommission", summary="界桩撤除 Decommission a marker (admin)")
-def post_decommission(marker_id: int, body: DecommissionIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "decommissioning markers"))]) -> dict[str, Any]:
+def post_decommission(marker_id: int, body: DecommissionIn, store: StoreDep,
+                      user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "decommissioning markers"))]) -> dict[str, Any]:
     """Take a marker out of service with its reason and document; it is never deleted."""
     rec = decommission_marker(store, marker_id, reason=body.reason, document_ref=body.document_ref,
                               expected_version=body.version, actor=user["username"])
@@ -146,7 +154,8 @@ def _campaign_material(store, campaign_id: int):
 
 
 @router.get("/campaigns/{campaign_id}/report.{fmt}", responses=answers_as("text/html", XLSX, "application/zip"), summary="联检报告文件 Report as HTML, XLSX or archive ZIP")
-def get_report_file(campaign_id: int, fmt: str, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "campaign reports"))]) -> Response:
+def get_report_file(campaign_id: int, fmt: str, store: StoreDep,
+                    user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "campaign reports"))]) -> Response:
     """Return the report page (html), workbook (xlsx) or archive package (zip) of a campaign."""
     from maps.campaign_report import archive_zip, report_xlsx
     if fmt not in ("html", "xlsx", "zip"):

@@ -112,7 +112,8 @@ class NameIn(BaseModel):
 
 
 @router.post("/validate", summary="规则检查 Check a name against the rules")
-def check(body: NameIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "checking names"))]) -> dict[str, Any]:
+def check(body: NameIn, store: StoreDep,
+          user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "checking names"))]) -> dict[str, Any]:
     """Return every finding (PN rules) for a name without saving anything."""
     findings = validate(body.properties, store.select("place_names"), district=store.adcode)
     return {"ok": not any(f.severity == "error" for f in findings), "findings": [f.to_dict() for f in findings]}
@@ -123,7 +124,8 @@ def _geometry(body: NameIn):
 
 
 @router.post("", status_code=201, summary="申报地名 Propose a name")
-def post_name(body: NameIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "proposing names"))]) -> dict[str, Any]:
+def post_name(body: NameIn, store: StoreDep,
+              user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "proposing names"))]) -> dict[str, Any]:
     """Propose a name: validated, romanized and stored as ``proposed``."""
     rec = propose(store, body.properties, actor=user["username"], justification=body.justification,
                   romanization_override=body.romanization_override, geometry=_geometry(body))
@@ -137,7 +139,8 @@ class NamePatch(NameIn):
 
 
 @router.patch("/{place_id}", summary="修改地名 Edit a name before approval")
-def patch_name(place_id: int, body: NamePatch, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "editing names"))]) -> dict[str, Any]:
+def patch_name(place_id: int, body: NamePatch, store: StoreDep,
+               user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "editing names"))]) -> dict[str, Any]:
     """Edit a name; a stale version gets 409 and nothing is merged."""
     rec = edit(store, place_id, body.properties, expected_version=body.version, actor=user["username"],
                justification=body.justification, romanization_override=body.romanization_override,
@@ -156,7 +159,8 @@ class TransitionIn(BaseModel):
 
 
 @router.post("/{place_id}/transition", summary="审批流程 Move through the lifecycle")
-def post_transition(place_id: int, body: TransitionIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "lifecycle steps"))]) -> dict[str, Any]:
+def post_transition(place_id: int, body: TransitionIn, store: StoreDep,
+                    user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "lifecycle steps"))]) -> dict[str, Any]:
     """Consultation, expert review, assessment, approval, filing, announcement, in force, retired."""
     rec = transition(store, place_id, body.to, expected_version=body.version, actor=user["username"],
                      comment=body.comment, document_ref=body.document_ref, data=body.data)
@@ -177,7 +181,8 @@ class RenameIn(BaseModel):
 
 
 @router.post("/{place_id}/rename", summary="更名 Rename (keeps the former name)")
-def post_rename(place_id: int, body: RenameIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "renaming"))]) -> dict[str, Any]:
+def post_rename(place_id: int, body: RenameIn, store: StoreDep,
+                user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "renaming"))]) -> dict[str, Any]:
     """Rename a name in force; streets and door-plate addresses follow, plates are queued for reprint."""
     rec = rename(store, place_id, body.new_name, expected_version=body.version, actor=user["username"],
                  approval=body.approval, specific=body.specific, generic=body.generic,
@@ -187,7 +192,9 @@ def post_rename(place_id: int, body: RenameIn, store: StoreDep, user: Annotated[
 
 
 @export_router.get("/exchange", responses=answers_as("text/csv", XLSX), summary="国家地名库交换表 Exchange table (CSV/XLSX)")
-def get_exchange(store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "exporting the gazetteer"))], format: str = "csv", status: str = "in_force"):
+def get_exchange(store: StoreDep,
+                 user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "exporting the gazetteer"))],
+                 format: str = "csv", status: str = "in_force"):
     """Return the national place-name database exchange table of the names with ``status``."""
     if format not in ("csv", "xlsx"):
         raise InputError(f"format must be one of csv, xlsx; got {format!r}", field="format")
@@ -202,7 +209,8 @@ def get_exchange(store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_
 
 
 @export_router.get("/announcement", summary="标准地名公告 Announcement text", responses=answers_as("text/plain"))
-def get_announcement(store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "announcements"))],
+def get_announcement(store: StoreDep,
+                     user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "announcements"))],
                      ids: str) -> PlainTextResponse:
     """Return the announcement of the given approved names (comma-separated ids)."""
     try:
@@ -218,7 +226,9 @@ def get_announcement(store: StoreDep, user: Annotated[dict[str, Any], Depends(ne
 
 
 @export_router.get("/changes", summary="变更订阅 Change feed")
-def get_changes(store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS | {PLANNER}, "the change feed"))], since: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+def get_changes(store: StoreDep,
+                user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS | {PLANNER}, "the change feed"))],
+                since: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
     """Return gazetteer changes after sequence number ``since``; poll with the last ``seq`` seen."""
     log = schema.audit_log
@@ -231,7 +241,8 @@ def get_changes(store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_r
 
 
 @address_router.get("/match", summary="地址清洗 Match a free-text address to a door plate")
-def match_address(request: Request, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS | {PLANNER}, "address matching"))],
+def match_address(request: Request, store: StoreDep,
+                  user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS | {PLANNER}, "address matching"))],
                   q: Annotated[str, Query(min_length=2, max_length=200)]) -> dict[str, Any]:
     """Return the door plate for a free-text address with a grade: exact, safe, uncertain or none."""
 

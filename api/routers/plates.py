@@ -45,7 +45,8 @@ class SuggestIn(BaseModel):
 
 
 @router.post("/suggest", summary="门牌编号建议 Suggest numbers for new plates")
-def post_suggest(body: SuggestIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "plate numbering"))]) -> dict[str, Any]:
+def post_suggest(body: SuggestIn, store: StoreDep,
+                 user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "plate numbering"))]) -> dict[str, Any]:
     """Suggest numbers by the street's rule: parity by side, rising along it, room left for later plates."""
     if not 1 <= len(body.points) <= 500:
         raise InputError("points must hold 1 to 500 positions", field="points")
@@ -64,7 +65,8 @@ def post_suggest(body: SuggestIn, store: StoreDep, user: Annotated[dict[str, Any
 
 
 @router.get("/check", summary="门牌编号检查 Check a street's numbering")
-def get_check(street_name: str, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "plate numbering"))]) -> dict[str, Any]:
+def get_check(street_name: str, store: StoreDep,
+              user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "plate numbering"))]) -> dict[str, Any]:
     """Report plates on the wrong side for their parity, out of order, or duplicated."""
     line, odd_side = _street(store, street_name)
     plates, xy = _plates(store, street_name)

@@ -183,8 +183,9 @@ def public_report(code: str, request: Request, store: StoreDep, kind: Annotated[
 
 
 @router.get("/api/plates/{plate_uid}/plate.svg", responses=answers_as("image/svg+xml"), summary="门牌版面 Printable plate (SVG)")
-def plate_face(plate_uid: str, store: StoreDep, settings: SettingsDep, user: Annotated[dict[str, Any], Depends(needs_role({ADMIN, PLACENAME_OFFICER}, "printable plates"))], request: Request,
-               proof: bool = False) -> Response:
+def plate_face(plate_uid: str, store: StoreDep, settings: SettingsDep,
+               user: Annotated[dict[str, Any], Depends(needs_role({ADMIN, PLACENAME_OFFICER}, "printable plates"))],
+               request: Request, proof: bool = False) -> Response:
     """Return the printable plate (270 x 170 mm); production plates need the Mongolian name (SG-01)."""
     rows = store.select("door_plates", where={"plate_uid": plate_uid})
     if not rows:
@@ -194,7 +195,8 @@ def plate_face(plate_uid: str, store: StoreDep, settings: SettingsDep, user: Ann
 
 
 @router.get("/api/plates/{plate_uid}/qr.{fmt}", responses=answers_as("image/svg+xml", "image/png"), summary="门牌二维码 QR image of a plate (SVG or PNG)")
-def plate_qr(plate_uid: str, fmt: str, store: StoreDep, settings: SettingsDep, user: Annotated[dict[str, Any], Depends(needs_role({ADMIN, PLACENAME_OFFICER}, "plate QR codes"))],
+def plate_qr(plate_uid: str, fmt: str, store: StoreDep, settings: SettingsDep,
+             user: Annotated[dict[str, Any], Depends(needs_role({ADMIN, PLACENAME_OFFICER}, "plate QR codes"))],
              request: Request) -> Response:
     """Return the QR code carrying the plate's signed short URL."""
     if not store.count("door_plates", where={"plate_uid": plate_uid}):

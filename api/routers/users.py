@@ -24,13 +24,15 @@ class UserIn(BaseModel):
 
 
 @router.get("", summary="用户列表 List users")
-def get_users(store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "listing users"))]) -> list[dict[str, Any]]:
+def get_users(store: StoreDep,
+              user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "listing users"))]) -> list[dict[str, Any]]:
     """Return every user (no password hashes)."""
     return list_users(store)
 
 
 @router.post("", status_code=201, summary="新建用户 Create a user")
-def post_user(body: UserIn, store: StoreDep, user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "creating users"))]) -> dict[str, Any]:
+def post_user(body: UserIn, store: StoreDep,
+              user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "creating users"))]) -> dict[str, Any]:
     """Create a user with a role."""
     return create_user(store, body.username, body.password, body.role, actor=user["username"],
                        display_name=body.display_name)
