@@ -9,22 +9,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
 from api.cache import DataCache
 from geo import crs as C
 from geo._nearest import reach_matrix
-from geo._walk_network import WalkNetwork, attach_points
+from geo._walk_network import Attachment, WalkNetwork, attach_points
 from geo.accessibility import facility_supply, scores_by_unit, two_step_fca
 from geo.cemeteries import BanZoneParams, ban_zones, graves_along_transport
 from geo.coverage import (
     ELDER_CARE_KINDS,
     WalkParams,
+    attach_facilities,
     coverage_by_unit,
     plate_access,
     plate_residents_60plus,
+    points_xy,
     walk_network_from_streets,
 )
 from geo.errors import InputError
@@ -73,6 +74,8 @@ class PlanningRun:
     zones: gpd.GeoDataFrame
     graves_in_zones: gpd.GeoDataFrame
     indicators: list[Indicator]
+    plate_att: Attachment      # where each plate joins the network, for siting and catchments
+    care_att: Attachment       # the same for the facilities whose coverage is computed
     unattached_facilities: list[int] = field(default_factory=list)
 
     @property
@@ -110,7 +113,9 @@ def run_planning(inputs: PlanningInputs, params: WalkParams, kinds: tuple[str, .
         raise InputError("the database holds no district yet: run xincheng init", field="database")
     network = walk_network_from_streets(inputs.streets)
     care = inputs.facilities[inputs.facilities["kind"].isin(kinds)].reset_index(drop=True)
-    access = plate_access(network, inputs.plates, care, params)
+    plate_att = attach_points(network, points_xy(inputs.plates), max_attach_m=params.max_attach_m)
+    care_att = attach_facilities(network, care, params)
+    access = plate_access(network, inputs.plates, care, params, plate_att=plate_att, fac_att=care_att)
     coverage = coverage_by_unit(access, inputs.plates, inputs.units)
     floor = {key: floor_area_by_unit(inputs.facilities, inputs.units, norm) for key, norm in NORMS.items()}
     zones = ban_zones(inputs.linear_features, inputs.units, BanZoneParams())
@@ -118,10 +123,9 @@ def run_planning(inputs: PlanningInputs, params: WalkParams, kinds: tuple[str, .
     indicators = compute_indicators(units=inputs.units, facilities=inputs.facilities,
                                     community_floor=floor["community_service"], coverage=coverage,
                                     graves_in_zones=graves, walk_text=params.describe())
-    xy = shapely.get_coordinates(C.to_metric(shapely.point_on_surface(np.asarray(care.geometry.values, dtype=object))))
-    att = attach_points(network, xy, max_attach_m=params.max_attach_m)
-    return PlanningRun(params, kinds, inputs, network, access, coverage, floor, zones, graves, indicators,
-                       unattached_facilities=[int(i) for i in care.loc[~att.attached, "id"]])
+    return PlanningRun(params=params, kinds=kinds, inputs=inputs, network=network, access=access, coverage=coverage,
+                       floor=floor, zones=zones, graves_in_zones=graves, indicators=indicators, plate_att=plate_att,
+                       care_att=care_att, unattached_facilities=[int(i) for i in care.loc[~care_att.attached, "id"]])
 
 
 def run_siting(run: PlanningRun, *, k: int | None, target_share: float | None, weight: str = "households",
@@ -130,21 +134,17 @@ def run_siting(run: PlanningRun, *, k: int | None, target_share: float | None, w
     if weight not in WEIGHTS:
         raise InputError(f"weight must be one of {', '.join(WEIGHTS)}; got {weight!r}", field="weight")
     net, p = run.network, run.params
-    plates_xy = shapely.get_coordinates(C.to_metric(np.asarray(run.inputs.plates.geometry.values, dtype=object)))
-    plate_att = attach_points(net, plates_xy, max_attach_m=p.max_attach_m)
-    care = run.care_facilities
-    care_xy = shapely.get_coordinates(C.to_metric(shapely.point_on_surface(np.asarray(care.geometry.values, dtype=object))))
-    existing = attach_points(net, care_xy, max_attach_m=p.max_attach_m)
     if candidates is None:
-        nodes = grid_candidates(net, plates_xy, spacing_m=spacing_m)
+        nodes = grid_candidates(net, points_xy(run.inputs.plates), spacing_m=spacing_m)
         cand_att = node_attachment(net, nodes)
         cand_xy = net.node_xy[nodes]
     else:
-        cand_xy = shapely.get_coordinates(C.to_metric(np.asarray(candidates.geometry.values, dtype=object)))
+        cand_xy = points_xy(candidates)
         cand_att = attach_points(net, cand_xy, max_attach_m=p.max_attach_m)
     w = (run.inputs.plates["households"].to_numpy(dtype=float) if weight == "households"
          else plate_residents_60plus(run.inputs.plates, run.inputs.units))
-    result = greedy_siting(net, plate_att, w, existing, cand_att, reach_m=p.reach_m, k=k, target_share=target_share)
+    result = greedy_siting(net, run.plate_att, w, run.care_att, cand_att, reach_m=p.reach_m, k=k,
+                           target_share=target_share)
     pts = C.from_metric(shapely.points(cand_xy[result.chosen["candidate"].to_numpy(dtype=int)])) \
         if len(result.chosen) else []
     sites = gpd.GeoDataFrame(result.chosen.copy(), geometry=gpd.GeoSeries(list(pts), crs="EPSG:4490"), crs="EPSG:4490")
@@ -165,12 +165,7 @@ def run_accessibility(run: PlanningRun, supply: str = "floor_area_m2") -> Access
     """Score every plate by the facility supply within walking reach, shared among residents 60+."""
     care = run.care_facilities
     values, missing = facility_supply(care, supply)
-    net, p = run.network, run.params
-    plates_xy = shapely.get_coordinates(C.to_metric(np.asarray(run.inputs.plates.geometry.values, dtype=object)))
-    care_xy = shapely.get_coordinates(C.to_metric(shapely.point_on_surface(np.asarray(care.geometry.values,
-                                                                                         dtype=object))))
-    reach = reach_matrix(net, attach_points(net, care_xy, max_attach_m=p.max_attach_m),
-                         attach_points(net, plates_xy, max_attach_m=p.max_attach_m), p.reach_m)
+    reach = reach_matrix(run.network, run.care_att, run.plate_att, run.params.reach_m)
     demand = plate_residents_60plus(run.inputs.plates, run.inputs.units)
     scores = two_step_fca(reach, values, demand)
     units = scores_by_unit(scores, demand, run.inputs.plates["community_code"].to_numpy(), run.inputs.units)

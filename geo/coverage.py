@@ -68,7 +68,8 @@ def walk_network_from_streets(streets: gpd.GeoDataFrame) -> WalkNetwork:
     return build_walk_network(np.asarray(lines, dtype=object))
 
 
-def _points_xy(frame: gpd.GeoDataFrame) -> np.ndarray:
+def points_xy(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """Return each feature's point (a point on the surface of an area) as metric x, y (EPSG:4546)."""
     geoms = np.asarray(frame.geometry.values, dtype=object)
     if len(geoms) == 0:
         return np.zeros((0, 2))
@@ -77,15 +78,19 @@ def _points_xy(frame: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def plate_access(network: WalkNetwork, plates: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
-                 params: WalkParams = WalkParams()) -> pd.DataFrame:
+                 params: WalkParams = WalkParams(), *, plate_att: Attachment | None = None,
+                 fac_att: Attachment | None = None) -> pd.DataFrame:
     """Return, per plate, the walking distance and minutes to the nearest facility and a status.
 
     Status: ``covered`` (within the limit), ``beyond``, ``unreachable`` (no route: another part of
     the network) or ``unattached`` (farther than ``max_attach_m`` from any walkable street).
-    Facilities that cannot join the network are listed by :func:`unattached_facilities`.
+    Facilities that cannot join the network are listed by :func:`unattached_facilities`. Callers
+    that attached the plates or facilities already (with these ``params``) pass the attachments.
     """
-    plate_att = attach_points(network, _points_xy(plates), max_attach_m=params.max_attach_m)
-    fac_att = attach_points(network, _points_xy(facilities), max_attach_m=params.max_attach_m)
+    if plate_att is None:
+        plate_att = attach_points(network, points_xy(plates), max_attach_m=params.max_attach_m)
+    if fac_att is None:
+        fac_att = attach_facilities(network, facilities, params)
     dist, which = nearest_source(network, fac_att, plate_att, limit_m=params.reach_m)
     finite = np.isfinite(dist)
     status = np.where(~plate_att.attached, "unattached",
@@ -121,7 +126,7 @@ def _unreachable_or_beyond(network: WalkNetwork, fac_att, plate_att, status: np.
 def unattached_facilities(network: WalkNetwork, facilities: gpd.GeoDataFrame,
                           params: WalkParams = WalkParams()) -> gpd.GeoDataFrame:
     """Return the facilities too far from any walkable street to be reached on foot."""
-    att = attach_points(network, _points_xy(facilities), max_attach_m=params.max_attach_m)
+    att = attach_points(network, points_xy(facilities), max_attach_m=params.max_attach_m)
     return facilities[~att.attached]
 
 
@@ -192,7 +197,7 @@ def service_areas(network: WalkNetwork, facilities: gpd.GeoDataFrame, params: Wa
 
     from geo._nearest import _augmented
 
-    att = attach_points(network, _points_xy(facilities), max_attach_m=params.max_attach_m)
+    att = attach_points(network, points_xy(facilities), max_attach_m=params.max_attach_m)
     idx = np.flatnonzero(att.attached)
     geoms: list[shapely.Geometry | None] = [None] * len(facilities)
     if len(idx):
@@ -230,7 +235,7 @@ def service_areas(network: WalkNetwork, facilities: gpd.GeoDataFrame, params: Wa
 def attach_facilities(network: WalkNetwork, facilities: gpd.GeoDataFrame,
                       params: WalkParams = WalkParams()) -> Attachment:
     """Attach facilities to the network once, for many lookups (see :func:`nearest_by_walking`)."""
-    return attach_points(network, _points_xy(facilities), max_attach_m=params.max_attach_m)
+    return attach_points(network, points_xy(facilities), max_attach_m=params.max_attach_m)
 
 
 def nearest_by_walking(network: WalkNetwork, point: shapely.Point, facilities: gpd.GeoDataFrame, *,
