@@ -18,12 +18,11 @@ from fastapi import APIRouter, Cookie, Request
 from fastapi.responses import RedirectResponse
 
 from api.deps import StoreDep
-from api.routers.officer_pages import _page
-from geo.errors import DomainError, NotAuthenticated
+from api.routers.officer_pages import _page, session_user
+from geo.errors import DomainError
 from geo.inspections import ACTIONS, CONDITIONS, submit
 from geo.layers import INSPECTORS
 from geo.store import Store
-from geo.users import user_for_token
 
 router = APIRouter(prefix="/field", tags=["field pages 外业页面"], include_in_schema=False)
 CONDITION_ZH = {"intact": "完好", "damaged": "损坏", "displaced": "移位", "missing": "丢失", "buried": "掩埋"}
@@ -54,11 +53,7 @@ if (navigator.geolocation) {
 
 
 def _inspector(store: Store, token: str | None):
-    try:
-        user = user_for_token(store, token)
-    except NotAuthenticated:
-        return None
-    return user if user["role"] in INSPECTORS else None
+    return session_user(store, token, INSPECTORS)
 
 
 @router.get("/campaigns/{campaign_id}/markers/{marker_no}")

@@ -17,11 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.deps import StoreDep
 from api.map_data import district_layers, marker_condition_data
 from api.planning import cached_run
-from api.routers.officer_pages import _page
+from api.routers.officer_pages import _page, session_user
 from geo.coverage import ELDER_CARE_KINDS, WalkParams, service_areas
-from geo.errors import NotAuthenticated
 from geo.layers import ADMIN, INSPECTORS, OFFICERS, PLANNER, ROLES
-from geo.users import user_for_token
 from maps.campaign_report import condition_map
 from maps.district_map import district_map
 from maps.report import report_html
@@ -37,11 +35,10 @@ PAGES = {  # path → (title zh, title en, roles)
 
 def _session(request: Request, store, token: str | None, page: str) -> dict[str, Any] | Response:
     """Return the logged-in user allowed to see ``page``, or the response to send instead."""
-    try:
-        user = user_for_token(store, token)
-    except NotAuthenticated:
-        return RedirectResponse(f"/officer/login?next={quote(str(request.url.path))}", status_code=303)
     title_zh, title_en, roles = PAGES[page]
+    user = session_user(store, token, frozenset(ROLES))
+    if user is None:
+        return RedirectResponse(f"/officer/login?next={quote(str(request.url.path))}", status_code=303)
     if user["role"] not in roles:
         page_html = _page("无权查看", "Not permitted", f"<p class='err'>{html.escape(title_zh)} {html.escape(title_en)}: "
                           f"需要角色 needs the role {' or '.join(sorted(roles))}</p>", user=user)

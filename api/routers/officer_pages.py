@@ -51,12 +51,17 @@ def _page(title_zh: str, title_en: str, body: str, *, user: dict[str, Any] | Non
         f"<span class='en'>{html.escape(title_en)}</span></h1>{body}</main></body></html>")
 
 
-def _officer(store: Store, token: str | None) -> dict[str, Any] | None:
+def session_user(store: Store, token: str | None, roles: frozenset[str]) -> dict[str, Any] | None:
+    """Return the user of a page session cookie if it is valid and has one of ``roles``, else ``None``."""
     try:
         user = user_for_token(store, token)
     except NotAuthenticated:
         return None
-    return user if user["role"] in OFFICERS else None
+    return user if user["role"] in roles else None
+
+
+def _officer(store: Store, token: str | None) -> dict[str, Any] | None:
+    return session_user(store, token, OFFICERS)
 
 
 def _login_redirect(request: Request) -> RedirectResponse:
