@@ -117,12 +117,14 @@ def migrate(obj: Context) -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
 def backup(obj: Context, path: Path) -> None:
     """Write every table to PATH (a ZIP with a manifest); safe while the service runs."""
     from geo.store.backup import backed_up_tables, write_backup
 
+    if not path.parent.is_dir():
+        raise click.UsageError(f"no folder {path.parent} to write the backup into")
     with _domain_errors(), _step_bar(len(backed_up_tables()), "备份 backup") as bar:
         manifest = write_backup(obj.store, path, progress=lambda _name: bar.update(1))
     rows = sum(t["rows"] for t in manifest["tables"].values())

@@ -246,3 +246,5 @@ def test_backup_and_restore_commands(sample_db, tmp_path):
     assert run("restore", str(archive), "--replace", db=target).returncode == 0
     r = run("restore", str(tmp_path / "no-such.zip"), db=target)
     assert r.returncode == 2 and "no-such.zip" in r.stderr
+    r = run("backup", str(tmp_path / "no-such-folder" / "b.zip"), db=db)
+    assert r.returncode == 2 and "no-such-folder" in r.stderr
