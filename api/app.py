@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api import errors
 from api.cache import DataCache
 from api.errors import ERROR_RESPONSES
+from api.headers import SecurityHeadersMiddleware
 from api.limits import BodyLimitMiddleware
 from api.observability import Metrics, ObservabilityMiddleware, configure_logging
 from api.ratelimit import LoginThrottle, RateLimiter
@@ -64,11 +65,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.add_middleware(BodyLimitMiddleware, max_request_bytes=settings.max_request_bytes,
                        max_upload_bytes=settings.max_upload_bytes)
-    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)  # outermost: sees every reply
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)  # sees every reply
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every reply, 500s included
     configure_logging(settings.log_level)
     documented = (health.router, auth.router, users.router, layers.router, placenames.router, planning.router,
                   audit.router, placenames.export_router, placenames.address_router, public_plates.router,
-                  plates.router, inspections.router, inspections.markers_router, ogc.router)
+                  plates.router, plates.decision_router, inspections.router, inspections.markers_router, ogc.router)
     for router in documented:  # every error answer is in the OpenAPI schema, in the one shape
         app.include_router(router, responses=ERROR_RESPONSES)
     for pages in (officer_pages.router, field_pages.router, map_pages.router):

@@ -75,20 +75,33 @@ def _step_bar(total: int, desc: str) -> tqdm:
 @click.option("--seed", default=None, type=int, help="Seed of the sample generator.")
 @click.pass_obj
 def init(obj: Context, sample: bool, seed: int | None) -> None:
-    """Create or upgrade the database; load the sample district into an empty one."""
+    """Create or upgrade the database; load the sample district into an empty one.
+
+    A database that holds records is never given the sample (it would mix into your data): init
+    then stops with a usage error and changes no record. Add your own data with `xincheng import`.
+    """
     from data.sample_district import DEFAULT_SEED, make_sample_district
     from geo.io.importer import prepare_records, write_records
     from geo.placenames import link_streets
+    from geo.store.contents import describe_counts, held_records
 
     with _domain_errors():
         store = Store.open(obj.settings.database_url)
         applied = store.migrate()
-        click.echo(f"schema at version {store.schema_version()} ({store.dialect}); applied {applied or 'none'}")
+        click.echo(f"schema at version {store.schema_version()} ({store.dialect}); "
+                   f"applied {applied or 'none'}")
         if not sample:
             return
-        if store.count("admin_units"):
-            click.echo("the database already holds a district; the sample is not loaded again")
-            return
+        held = held_records(store)
+        if held:
+            zh, en = describe_counts(held)
+            raise click.UsageError(
+                f"数据库已有数据 ({zh}), 样例区不会混入其中: 未载入样例区, 数据未作任何改动。"
+                "样例区只载入空数据库; 导入本区数据请用 xincheng import · the database already "
+                f"holds records ({en}), so the sample district was not loaded and nothing was "
+                "changed. The sample goes only into an empty database (give another "
+                "--database-url); add your own data with "
+                "`xincheng import FILE --layer LAYER --crs CRS`")
         steps = ["administrative units", "streets", "door plates", "facilities",
                  "railway, expressways, rivers and graves", "boundary lines and markers"]
         with _step_bar(len(steps), "生成样例区 building sample") as bar:
@@ -99,8 +112,9 @@ def init(obj: Context, sample: bool, seed: int | None) -> None:
                                            file=sys.stderr) as bar:
             for name, frame in district.layers.items():
                 records, _ignored = prepare_records(frame, name, source_crs="EPSG:4490")
-                write_records(store, name, records, actor=CLI_ACTOR, note=f"sample district seed {district.seed}",
-                              progress=bar.update, conn=conn)
+                write_records(store, name, records, actor=CLI_ACTOR,
+                              note=f"sample district seed {district.seed}", progress=bar.update,
+                              conn=conn)
             link_streets(conn)
         for name, frame in district.layers.items():
             click.echo(f"  {name}: {len(frame)}")
@@ -156,8 +170,12 @@ def user() -> None:
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--display-name", default=None)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--district", "districts", multiple=True,
+              help="6-digit adcode the user acts for (repeat for several); default: this district. "
+                   "A boundary inspector of a neighbour signs joint inspections for that district only.")
 @click.pass_obj
-def user_add(obj: Context, username: str, role: str, display_name: str | None, password_stdin: bool) -> None:
+def user_add(obj: Context, username: str, role: str, display_name: str | None, password_stdin: bool,
+             districts: tuple[str, ...]) -> None:
     """Create a user with a role; the password is asked for, never given on the command line."""
     from geo.users import create_user
 
@@ -168,7 +186,8 @@ def user_add(obj: Context, username: str, role: str, display_name: str | None, p
         if getpass.getpass("again: ") != password:
             raise click.UsageError("the two passwords differ")
     with _domain_errors():
-        made = create_user(obj.store, username, password, role, actor=CLI_ACTOR, display_name=display_name)
+        made = create_user(obj.store, username, password, role, actor=CLI_ACTOR, display_name=display_name,
+                           adcodes=list(districts) or None)
     click.echo(f"created {made['username']} ({made['role']})")
 
 
@@ -180,7 +199,7 @@ def user_list(obj: Context) -> None:
 
     for u in list_users(obj.store):
         flags = ["active" if u["active"] else "inactive"] + (["dev-only"] if u["dev_only"] else [])
-        click.echo("\t".join([u["username"], u["role"], *flags]))
+        click.echo("\t".join([u["username"], u["role"], u.get("adcodes") or "", *flags]))
 
 
 @user.command("add-dev-accounts")
@@ -208,21 +227,34 @@ def _progress_bar(desc: str) -> tuple[tqdm, Callable[[int], None]]:
 @main.command("import")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--layer", required=True, type=click.Choice(sorted(LAYERS)))
-@click.option("--crs", required=True, help="CRS of the file: EPSG:4490, EPSG:4326, GCJ02, BD09 or EPSG:4546.")
-@click.option("--format", "fmt", default=None, help="geojson, gpkg, shp, csv or xlsx (default: by suffix).")
-@click.option("--encoding", default=None, help="Text encoding, e.g. gbk for old Shapefiles (default: detect).")
+@click.option("--crs", required=True,
+              help="CRS of the file: EPSG:4490, EPSG:4326, GCJ02, BD09 or EPSG:4546.")
+@click.option("--format", "fmt", default=None,
+              help="geojson, gpkg, shp, csv or xlsx (default: by suffix).")
+@click.option("--encoding", default=None,
+              help="Text encoding, e.g. gbk for old Shapefiles (default: detect).")
 @click.option("--x-col", default=None, help="Longitude/x column of a CSV/XLSX.")
 @click.option("--y-col", default=None, help="Latitude/y column of a CSV/XLSX.")
+@click.option("--mode", default="insert", show_default=True,
+              type=click.Choice(["insert", "upsert"]),
+              help="insert: refuse the file if a row is already stored (by the exported id column "
+                   "or by plate_uid, marker_no, code, line_code, place_code). upsert: update those "
+                   "records (refused if the file's version column is stale) and insert the rest.")
 @click.pass_obj
-def import_cmd(obj: Context, path: Path, layer: str, crs: str, fmt: str | None, encoding: str | None,
-               x_col: str | None, y_col: str | None) -> None:
-    """Import a feature file into a layer: all of it, or nothing if any feature is bad."""
+def import_cmd(obj: Context, path: Path, layer: str, crs: str, fmt: str | None,
+               encoding: str | None, x_col: str | None, y_col: str | None, mode: str) -> None:
+    """Import a feature file into a layer: all of it, or nothing if any feature is bad.
+
+    Rows already stored are never added twice: --mode insert (the default) refuses them, naming
+    the rows; --mode upsert applies them as updates of the fields that carry no rule.
+    """
     from geo.io.importer import import_file
 
     bar, update = _progress_bar(f"导入 importing {path.name}")
     with bar, _domain_errors():
-        report = import_file(obj.store, layer, path, crs=crs, actor=CLI_ACTOR, fmt=fmt, encoding=encoding,
-                             x_col=x_col, y_col=y_col, progress=update)
+        report = import_file(obj.store, layer, path, crs=crs, actor=CLI_ACTOR, fmt=fmt,
+                             encoding=encoding, x_col=x_col, y_col=y_col, progress=update,
+                             mode=mode)
     click.echo(json.dumps(report.summary(), ensure_ascii=False))
 
 
@@ -432,6 +464,20 @@ def gazetteer_romanize(name: str, specific: str | None, generic: str | None, set
     click.echo(f"{r.pinyin_toned}\n{r.romanization}\n{r.sign_text}")
 
 
+@gazetteer.command("overdue")
+@click.pass_obj
+def gazetteer_overdue(obj: Context) -> None:
+    """List names approved more than 15 days ago that are not yet filed or announced (PN-11/12)."""
+    from geo.placenames import overdue_names
+
+    rows = overdue_names(obj.store)
+    what = {"filed_date": "未备案 unfiled", "announce_date": "未公告 unannounced"}
+    for r in rows:
+        click.echo(f"{r['id']}\t{r['standard_name']}\t批准 approved {r['approval_date'].isoformat()}\t"
+                   f"{r['days_since_approval']} 天 days\t" + "，".join(what[m] for m in r["missing"]))
+    click.echo(f"逾期 {len(rows)} 个地名 · {len(rows)} names overdue (PN-11/12: 15 days after approval)")
+
+
 @gazetteer.command("export")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--status", default="in_force", show_default=True)
@@ -477,7 +523,7 @@ def plates() -> None:
 
 def _plate_texts(obj: Context, *, street: str | None, community: str | None, reprints: bool):
     from api.plate_texts import plate_texts
-    from geo.plate_codes import PlateSigner
+    from geo.plate_codes import PlateSigner, check_public_base_url
 
     store = obj.store
     if sum(x is not None and x is not False for x in (street, community, reprints or None)) != 1:
@@ -494,8 +540,11 @@ def _plate_texts(obj: Context, *, street: str | None, community: str | None, rep
     if not rows:
         raise click.UsageError("no active plates match")
     signer = PlateSigner.from_setting(obj.settings.qr_keys, fallback_secret=obj.settings.secret_key)
+    base_url = obj.settings.public_base_url
+    if not obj.settings.dev_mode:  # printed codes must reach the public server
+        base_url = check_public_base_url(base_url)
     return plate_texts(store, sorted(rows, key=lambda r: (r["street_name"], r["number"])), signer=signer,
-                       base_url=obj.settings.public_base_url)
+                       base_url=base_url)
 
 
 @plates.command("qr")

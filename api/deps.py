@@ -32,16 +32,18 @@ def client_address(request: Request) -> str:
 
 
 def log_in(request: Request, store: Store, username: str, password: str) -> dict[str, Any]:
-    """Check a password with the login throttle in front; the password itself is never logged."""
+    """Check a password with the login throttle in front; the password itself is never logged.
+
+    The attempt counts before the password is checked: concurrent guesses cannot pass the limit.
+    """
     throttle, address = request.app.state.login_throttle, client_address(request)
-    throttle.check(username, address)
+    throttle.attempt(username, address)
     try:
         user = authenticate(store, username, password, dev_mode=request.app.state.settings.dev_mode)
     except NotAuthenticated:
-        throttle.failed(username, address)
         log.warning("login refused", extra={"username": username, "client": address})
         raise
-    throttle.succeeded(username)
+    throttle.succeeded(username, address)
     log.info("login", extra={"username": username, "client": address})
     return user
 

@@ -7,6 +7,7 @@ generic message while the detail goes to the log.
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,10 +16,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from geo.errors import DomainError
+from geo.store.store import integrity_problem
 
 log = logging.getLogger("xincheng.api")
+_HTTP_TEXT = {400: ("bad_request", "请求有误"), 404: ("not_found", "不存在"),
+              405: ("method_not_allowed", "不允许的请求方法"),
+              415: ("unsupported_media_type", "不支持的类型")}
 
 
 class ErrorBody(BaseModel):
@@ -45,6 +51,35 @@ def error_body(status: int, code: str, message: str, field: str | None = None) -
     return {"error": code, "message": message, "field": field, "status": status}
 
 
+def log_unexpected(exc: BaseException, method: str, path: str) -> None:
+    """Log an unexpected error with its stack, never with the values of a database statement.
+
+    A database error's message can carry the statement's bound values (a password hash, a name)
+    in its own text or in its driver's cause; for those only the error classes, the SQL with its
+    placeholders and the stack frames are written.
+    """
+    if isinstance(exc, sa.exc.StatementError):
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        cause = type(exc.orig).__name__ if exc.orig is not None else None
+        statement = (exc.statement or "")[:500]
+        log.error("unhandled database error on %s %s: %s (%s); SQL: %s; values hidden\n%s",
+                  method, path, type(exc).__name__, cause, statement, frames,
+                  extra={"method": method, "path": path})
+        return
+    log.error("unhandled error on %s %s", method, path,
+              exc_info=(type(exc), exc, exc.__traceback__), extra={"method": method, "path": path})
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Return the methods some route answers on this request's path (probed one by one)."""
+    return [method for method in _METHODS
+            if any(route.matches({**request.scope, "method": method})[0] == Match.FULL
+                   for route in request.app.router.routes)]
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that render every error in the one shape."""
 
@@ -58,13 +93,27 @@ def install(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {}
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
         field = ".".join(loc) or None
-        message = f"{field or 'request'}: {first.get('msg', 'invalid value')}"
+        what = first.get("msg", "invalid value")
+        message = f"{field or '请求'} 无效 · {field or 'request'}: {what}"
         return JSONResponse(error_body(422, "invalid_input", message, field), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(exc.status_code, code, str(exc.detail)), status_code=exc.status_code)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, zh = _HTTP_TEXT.get(exc.status_code, ("http_error", ""))
+        message = f"{zh} · {exc.detail}" if zh else str(exc.detail)
+        headers = dict(exc.headers or {})
+        allowed = allowed_methods(request) if exc.status_code == 405 else []
+        if allowed:  # Allow names every method the path takes, not only the first route's
+            headers["Allow"] = ", ".join(allowed)
+        return JSONResponse(error_body(exc.status_code, code, message), status_code=exc.status_code,
+                            headers=headers or None)
+
+    @app.exception_handler(sa.exc.IntegrityError)
+    async def _constraint(_request: Request, exc: sa.exc.IntegrityError) -> JSONResponse:
+        # A unique value taken (409) or a required/linked value missing (400), on either backend.
+        problem = integrity_problem(exc)
+        log.info("refused by a database constraint: %s on %s", problem.code, problem.field)
+        return JSONResponse(problem.to_dict(), status_code=problem.status)
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(sa.exc.DataError)
@@ -76,6 +125,6 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        log_unexpected(exc, request.method, request.url.path)
         return JSONResponse(error_body(500, "internal_error", "an internal error occurred; it has been logged"),
                             status_code=500)

@@ -12,6 +12,9 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
+from geo.io.formats import UNZIP_LIMIT
+
+UNZIP_FACTOR = 20  # an uploaded archive may expand to 20 x the upload limit (and never past 1 GiB)
 
 
 class BodyLimitMiddleware:
@@ -39,6 +42,16 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope["path"])
+        if scope["path"].endswith("/import"):  # the import runs in a thread with this context
+            token = UNZIP_LIMIT.set(UNZIP_FACTOR * self.max_upload_bytes)
+            try:
+                await self._limited(scope, receive, send, limit)
+            finally:
+                UNZIP_LIMIT.reset(token)
+            return
+        await self._limited(scope, receive, send, limit)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(send, limit, int(declared))

@@ -6,6 +6,7 @@ import geopandas as gpd
 
 from geo.errors import InputError
 from geo.store import Store
+from geo.store.contents import held_records, missing_layers_error
 from geo.store.store import records_to_frame
 
 DISTRICT_LAYERS = ("admin_units", "streets", "linear_features", "facilities", "boundary_markers", "door_plates")
@@ -15,7 +16,8 @@ def district_layers(store: Store) -> dict[str, gpd.GeoDataFrame]:
     """Return the district map's layers (active plates, facilities and markers only)."""
     layers = {name: store.read_frame(name) for name in DISTRICT_LAYERS}
     if layers["admin_units"].empty:
-        raise InputError("the database holds no district yet: run xincheng init", field="database")
+        raise missing_layers_error(["admin_units"], database_empty=not held_records(store),
+                                   purpose_zh="区划地图", purpose_en="the district map")
     for name in ("door_plates", "facilities", "boundary_markers"):
         frame = layers[name]
         layers[name] = frame[frame["status"] == "active"].reset_index(drop=True)

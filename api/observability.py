@@ -21,7 +21,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_body
+from api.errors import error_body, log_unexpected
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -161,8 +161,8 @@ class ObservabilityMiddleware:
         self.metrics.enter(1)
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            error_log.exception("unhandled error", extra={"method": scope["method"], "path": scope["path"]})
+        except Exception as exc:
+            log_unexpected(exc, scope["method"], scope["path"])  # no statement values in the log
             if not started:
                 body = json.dumps({**error_body(500, "internal_error", "an internal error occurred; it has been "
                                                 "logged with this request id"), "request_id": rid}).encode()

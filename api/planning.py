@@ -34,8 +34,14 @@ from geo.indicators import Indicator, compute_indicators
 from geo.layers import FACILITY_KINDS
 from geo.siting import SitingResult, greedy_siting, grid_candidates, node_attachment
 from geo.store import Store
+from geo.store.contents import held_records, missing_layers_error
 
 WEIGHTS = ("households", "residents_60plus")
+# Without any of these, coverage and the indicators would read as facts about a district they
+# know nothing of (every plate "unattached", 0 m² per 100 households): refused instead.
+PLANNING_LAYERS = ("admin_units", "streets", "door_plates", "facilities")
+PURPOSE_ZH = "步行覆盖、规划指标与选址"
+PURPOSE_EN = "coverage, the plan's indicators and siting"
 
 
 @dataclass
@@ -51,7 +57,14 @@ class PlanningInputs:
 
     @classmethod
     def load(cls, store: Store) -> PlanningInputs:
-        """Read the layers from the store (active plates and facilities only)."""
+        """Read the layers from the store (active plates and facilities only).
+
+        A missing layer is refused with what to load: the sample only into an empty database.
+        """
+        missing = [name for name in PLANNING_LAYERS if not store.count(name)]
+        if missing:
+            raise missing_layers_error(missing, database_empty=not held_records(store),
+                                       purpose_zh=PURPOSE_ZH, purpose_en=PURPOSE_EN)
         plates = store.read_frame("door_plates")
         facilities = store.read_frame("facilities")
         return cls(units=store.read_frame("admin_units"), streets=store.read_frame("streets"),
@@ -109,8 +122,13 @@ def walk_params(preset: str = "default", minutes: float | None = None, speed_m_p
 
 def run_planning(inputs: PlanningInputs, params: WalkParams, kinds: tuple[str, ...] = ELDER_CARE_KINDS) -> PlanningRun:
     """Compute coverage, floor area, ban zones and indicators from the loaded layers."""
-    if inputs.units.empty:
-        raise InputError("the database holds no district yet: run xincheng init", field="database")
+    frames = {"admin_units": inputs.units, "streets": inputs.streets, "door_plates": inputs.plates,
+              "facilities": inputs.facilities}
+    missing = [name for name in PLANNING_LAYERS if frames[name].empty]
+    if missing:
+        empty = all(f.empty for f in (*frames.values(), inputs.linear_features, inputs.graves))
+        raise missing_layers_error(missing, database_empty=empty, purpose_zh=PURPOSE_ZH,
+                                   purpose_en=PURPOSE_EN)
     network = walk_network_from_streets(inputs.streets)
     care = inputs.facilities[inputs.facilities["kind"].isin(kinds)].reset_index(drop=True)
     plate_att = attach_points(network, points_xy(inputs.plates), max_attach_m=params.max_attach_m)

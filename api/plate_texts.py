@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from geo.plate_codes import PlateSigner, plate_url
+from geo.plate_codes import PlateSigner, plate_url, signable_uid
 from geo.plate_lookup import number_text
 from geo.romanize import romanize
 from geo.store import Store
@@ -22,5 +22,5 @@ def plate_texts(store: Store, plates: Iterable[Mapping[str, Any]], *, signer: Pl
         out.append(PlateText(p["plate_uid"], p["street_name"],
                              name.get("sign_text") or romanize(p["street_name"]).sign_text,
                              number_text(p["number"], p.get("suffix")), name.get("name_mong"),
-                             plate_url(base_url, signer.code(p["plate_uid"]))))
+                             plate_url(base_url, signer.code(signable_uid(signer, p["plate_uid"])))))
     return out

@@ -58,6 +58,13 @@ class RateLimiter:
                     del self._events[k]
             return True
 
+    def refund(self, key: str) -> None:
+        """Take back the latest event counted for ``key`` (an attempt that turned out fine)."""
+        with self._lock:
+            events = self._events.get(key)
+            if events:
+                events.pop()
+
     def forget(self, key: str) -> None:
         """Drop the events counted for ``key``."""
         with self._lock:
@@ -65,28 +72,35 @@ class RateLimiter:
 
 
 class LoginThrottle:
-    """Refuse logins for a username (or from an address) after too many recent failures.
+    """Allow at most ``max_failures`` password checks per username (and 4x per address) per window.
 
-    While refused, even the right password is refused, so guessing cannot continue. A success
-    clears the username's failures. Counts are per process (see the module note on workers).
+    Every attempt is counted before its password is checked, atomically for the name and the
+    address together, so concurrent guesses cannot all slip in before the first failure is
+    counted: beyond the limit an attempt is refused (429) without a check, even with the right
+    password. A success clears the username's count and gives its address back the one attempt,
+    so an office behind one address is not locked out by its own logins. Counts are per process
+    (see the module note on workers).
     """
 
     def __init__(self, max_failures: int, window_s: float, *, per_address_factor: int = 4):
         self.by_user = RateLimiter(max_failures, window_s)
         self.by_address = RateLimiter(max_failures * per_address_factor, window_s)
+        self._lock = threading.Lock()
 
-    def check(self, username: str, address: str) -> None:
-        """Raise :class:`TooManyRequests` if this username or address is locked out."""
-        for limiter, key in ((self.by_user, username.casefold()), (self.by_address, address)):
-            if limiter.full(key):
-                raise TooManyRequests("登录失败次数过多，请稍后再试 · too many failed logins, please try again later",
-                                      field="username" if limiter is self.by_user else "client")
+    def attempt(self, username: str, address: str) -> None:
+        """Count one login attempt for the username and the address, or raise TooManyRequests."""
+        user = username.casefold()
+        with self._lock:  # both counted, or neither
+            for limiter, key, field in ((self.by_user, user, "username"),
+                                        (self.by_address, address, "client")):
+                if limiter.full(key):
+                    raise TooManyRequests("登录失败次数过多, 请稍后再试 · too many failed logins, "
+                                          "please try again later", field=field)
+            self.by_user.record(user)
+            self.by_address.record(address)
 
-    def failed(self, username: str, address: str) -> None:
-        """Count one failed attempt against the username and the address."""
-        self.by_user.record(username.casefold())
-        self.by_address.record(address)
-
-    def succeeded(self, username: str) -> None:
-        """Forget the username's failures."""
+    def succeeded(self, username: str, address: str | None = None) -> None:
+        """Forget the username's attempts and give the address back this attempt."""
         self.by_user.forget(username.casefold())
+        if address is not None:
+            self.by_address.refund(address)

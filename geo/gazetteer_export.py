@@ -17,6 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from geo.io.spreadsheet import formula_safe
+
 # Our field → the census form's column (代码, 标准名称, 罗马字母拼写, …).
 EXCHANGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("place_code", "地名代码"), ("standard_name", "标准名称"), ("specific", "专名"), ("generic", "通名"),
@@ -50,7 +52,8 @@ def exchange_table(names: Iterable[Mapping[str, Any]], *, unit_names: Mapping[st
             "former_names": "；".join(former.get(int(n["id"]), [])),
             "status": USAGE.get(str(n.get("status")), n.get("status")),
         })
-    return pd.DataFrame(rows, columns=[k for k, _ in EXCHANGE_COLUMNS]).rename(columns=dict(EXCHANGE_COLUMNS))
+    table = pd.DataFrame(rows, columns=[k for k, _ in EXCHANGE_COLUMNS])
+    return formula_safe(table.rename(columns=dict(EXCHANGE_COLUMNS)))  # no live formulas
 
 
 def announcement_text(names: Iterable[Mapping[str, Any]], *, unit_names: Mapping[str, str],

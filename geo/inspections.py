@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from geo import crs as C
 from geo.boundaries import classify_displacement, displacement_m
-from geo.errors import Conflict, InputError, NotFound
+from geo.errors import Conflict, Forbidden, InputError, NotFound
 from geo.store import Store, schema
 from geo.types import LonLat, parse_date
 
@@ -169,21 +169,34 @@ def _flag_conflicts(conn: sa.Connection, campaign_id: int, marker_id: int) -> No
         conn.execute(t.update().where(t.c.id.in_([r.id for r in rows])).values(conflict=True))
 
 
-def sign_off(store: Store, campaign_id: int, party_adcode: str, *, actor: str) -> dict[str, Any]:
-    """Record one side's sign-off; the campaign closes when the district and every neighbour signed."""
-    campaign = store.get("inspection_campaigns", campaign_id)
-    lines = {r["line_code"]: r for r in store.select("boundary_lines")}
-    parties = {store.adcode} | {lines[c]["right_adcode"] for c in json.loads(campaign["line_codes"]) if c in lines}
-    if party_adcode not in parties:
-        raise InputError(f"party_adcode must be one of {', '.join(sorted(parties))}", field="party_adcode")
-    if store.count("campaign_signoffs", where={"campaign_id": campaign_id, "party_adcode": party_adcode}):
-        raise Conflict(f"{party_adcode} has signed this campaign already", field="party_adcode")
-    store.insert("campaign_signoffs", [{"campaign_id": campaign_id, "party_adcode": party_adcode,
-                                        "signed_by": actor, "signed_at": datetime.now(UTC)}], actor=actor)
-    signed = {r["party_adcode"] for r in store.select("campaign_signoffs", where={"campaign_id": campaign_id})}
-    if signed >= parties and campaign["status"] == "open":
-        store.update("inspection_campaigns", campaign_id, {"status": "signed_off", "filed_date": date.today()},
-                     expected_version=campaign["version"], actor=actor, action="signed_off")
+def sign_off(store: Store, campaign_id: int, party_adcode: str, *, actor: str,
+             actor_adcodes: set[str]) -> dict[str, Any]:
+    """Record one side's sign-off, by a signer of that side; the campaign closes when the district and
+    every neighbour signed. The signature and the campaign's state change in one transaction."""
+    if party_adcode not in actor_adcodes:
+        raise Forbidden(f"签认人只能代表本方签认：{actor} 代表 {', '.join(sorted(actor_adcodes))}，不能代表 "
+                        f"{party_adcode} · a signer signs only for their own district; {actor} acts for "
+                        f"{', '.join(sorted(actor_adcodes))}, not {party_adcode}", field="party_adcode")
+    with store.writing() as conn:
+        campaign = store.get("inspection_campaigns", campaign_id, conn=conn)
+        bl, so = schema.boundary_lines, schema.campaign_signoffs
+        codes = json.loads(campaign["line_codes"])
+        parties = {store.adcode} | {r[0] for r in conn.execute(sa.select(bl.c.right_adcode)
+                                                               .where(bl.c.line_code.in_(codes))) if r[0]}
+        if party_adcode not in parties:
+            raise InputError(f"party_adcode must be one of {', '.join(sorted(parties))}", field="party_adcode")
+        try:
+            with conn.begin_nested():
+                store.insert("campaign_signoffs", [{"campaign_id": campaign_id, "party_adcode": party_adcode,
+                                                    "signed_by": actor, "signed_at": datetime.now(UTC)}],
+                             actor=actor, conn=conn)
+        except sa.exc.IntegrityError:
+            raise Conflict(f"{party_adcode} 已签认 · {party_adcode} has signed this campaign already",
+                           field="party_adcode") from None
+        signed = {r[0] for r in conn.execute(sa.select(so.c.party_adcode).where(so.c.campaign_id == campaign_id))}
+        if signed >= parties and campaign["status"] == "open":
+            store.update("inspection_campaigns", campaign_id, {"status": "signed_off", "filed_date": date.today()},
+                         expected_version=campaign["version"], actor=actor, action="signed_off", conn=conn)
     return {"campaign_id": campaign_id, "signed": sorted(signed), "waiting_for": sorted(parties - signed)}
 
 

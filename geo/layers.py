@@ -32,6 +32,22 @@ FACILITY_KINDS = (
     "social_work_station",
 )
 
+# Every enumeration of the layers, in one place: validated on every write path, listed in OpenAPI.
+FACILITY_STATUSES = ("active", "planned", "closed")
+PLATE_STATUSES = ("active", "revoked", "replaced")
+PLATE_SIDES = ("left", "right")
+PLACE_NAME_STATUSES = ("proposed", "consultation", "expert_review", "assessment", "approved", "filed",
+                       "announced", "in_force", "superseded", "retired")
+STREET_CLASSES = ("expressway", "arterial", "secondary", "local", "lane", "rural", "village")
+NUMBERING_STARTS = ("start", "end")
+UNIT_LEVELS = ("district", "county", "subdistrict", "town", "community", "village")
+UNIT_STATUSES = ("active", "neighbour", "retired")
+MARKER_TYPES = ("single", "paired", "triple")
+MARKER_TYPE_CODES = ("Q", "A", "B", "C", "D", "E")
+MARKER_STATUSES = ("active", "decommissioned")
+LINEAR_FEATURE_KINDS = ("railway", "expressway", "highway", "river")
+GRAVE_STATUSES = ("found", "scattered", "cleared")
+
 
 @dataclass(frozen=True)
 class Layer:
@@ -46,6 +62,11 @@ class Layer:
     editor_roles: frozenset[str]
     public: bool
     public_where: tuple[tuple[str, str], ...] = ()  # what the public may see of a public layer
+    choices: tuple[tuple[str, tuple[str, ...]], ...] = ()  # enumerated fields and their values
+
+    def allowed_values(self, field: str) -> tuple[str, ...] | None:
+        """Return the values an enumerated field may take, or ``None`` for a free field."""
+        return dict(self.choices).get(field)
 
     @property
     def table(self) -> str:
@@ -59,33 +80,43 @@ LAYERS: dict[str, Layer] = {
         Layer("admin_units", "行政区划", "Administrative units", AREA,
               ("code", "name", "name_mong", "level", "parent_code", "households", "residents",
                "residents_60plus", "status"),
-              ("code", "name", "level"), frozenset({ADMIN}), True),
+              ("code", "name", "level"), frozenset({ADMIN}), True,
+              choices=(("level", UNIT_LEVELS), ("status", UNIT_STATUSES))),
         Layer("place_names", "标准地名", "Standard place names", POINT + LINE + AREA,
               ("place_code", "standard_name", "specific", "generic", "romanization", "pinyin_toned", "sign_text",
                "name_mong", "name_mong_pending", "language_of_origin", "category_code", "feature_class",
                "admin_code", "meaning", "origin", "history", "status", "search_key", "protected"),
-              ("standard_name",), frozenset({ADMIN, PLACENAME_OFFICER}), True, (("status", "in_force"),)),
+              ("standard_name",), frozenset({ADMIN, PLACENAME_OFFICER}), True, (("status", "in_force"),),
+              choices=(("status", PLACE_NAME_STATUSES),)),
         Layer("streets", "街路巷", "Streets", LINE,
               ("name", "street_class", "numbering_start", "odd_side", "grade", "walkable"),
-              ("name",), frozenset({ADMIN, PLACENAME_OFFICER}), True),
+              ("name",), frozenset({ADMIN, PLACENAME_OFFICER}), True,
+              choices=(("street_class", STREET_CLASSES), ("numbering_start", NUMBERING_STARTS),
+                       ("odd_side", PLATE_SIDES))),
         Layer("facilities", "服务设施", "Facilities", POINT + AREA,
               ("kind", "name", "community_code", "floor_area_m2", "beds", "nursing_beds", "status"),
-              ("kind", "name"), frozenset({ADMIN, PLANNER}), True),
+              ("kind", "name"), frozenset({ADMIN, PLANNER}), True,
+              choices=(("kind", FACILITY_KINDS), ("status", FACILITY_STATUSES))),
         Layer("door_plates", "门牌", "Door plates", POINT,
               ("plate_uid", "street_name", "number", "suffix", "side", "building_name", "households",
                "community_code", "status", "decision_body", "decision_doc_no", "decision_date"),
-              ("street_name", "number"), frozenset({ADMIN, PLACENAME_OFFICER}), False),
+              ("street_name", "number"), frozenset({ADMIN, PLACENAME_OFFICER}), False,
+              choices=(("status", PLATE_STATUSES), ("side", PLATE_SIDES))),
         Layer("boundary_lines", "行政区域界线", "Administrative boundary lines", LINE,
               ("line_code", "name", "left_adcode", "right_adcode", "length_m"),
               ("line_code", "name"), frozenset({ADMIN}), False),
         Layer("boundary_markers", "界桩", "Boundary markers", POINT,
               ("marker_no", "line_code", "seq", "type_code", "marker_type", "status", "material",
                "managing_adcode"),
-              ("marker_no",), frozenset({ADMIN}), False),
+              ("marker_no",), frozenset({ADMIN}), False,
+              choices=(("marker_type", MARKER_TYPES), ("type_code", MARKER_TYPE_CODES),
+                       ("status", MARKER_STATUSES))),
         Layer("linear_features", "铁路、公路与河流", "Railways, highways and rivers", LINE + AREA,
-              ("kind", "name"), ("kind", "name"), frozenset({ADMIN, PLANNER}), True),
+              ("kind", "name"), ("kind", "name"), frozenset({ADMIN, PLANNER}), True,
+              choices=(("kind", LINEAR_FEATURE_KINDS),)),
         Layer("graves", "散埋乱葬点", "Scattered graves", POINT,
-              ("status", "near_feature"), ("status",), frozenset({ADMIN, PLANNER}), False),
+              ("status", "near_feature"), ("status",), frozenset({ADMIN, PLANNER}), False,
+              choices=(("status", GRAVE_STATUSES),)),
     )
 }
 

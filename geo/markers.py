@@ -43,7 +43,8 @@ def add_marker(store: Store, data: Mapping[str, Any], position: shapely.Point, *
         raise InputError(f"a {kind} marker takes type code {', '.join(TYPES[kind])}", field="type_code")
     number = f"{code}{seq:03d}{type_code}"
     if store.count("boundary_markers", where={"marker_no": number}):
-        raise Conflict(f"marker {number} exists already", field="marker_no")
+        raise Conflict(f"界桩编号 {number} 已存在 · marker {number} exists already",
+                       field="marker_no")
     (mid,) = store.insert("boundary_markers", [{
         "marker_no": number, "line_code": code, "seq": seq, "type_code": type_code, "marker_type": kind,
         "status": "active", "material": data.get("material"), "managing_adcode": data.get("managing_adcode"),

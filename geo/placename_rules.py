@@ -105,7 +105,10 @@ def check_generic(rec: Mapping[str, Any]) -> list[Finding]:
         return []
     if cls not in FEATURE_CLASSES:
         return [_err("PN-02", "feature_class", f"feature_class must be one of {', '.join(FEATURE_CLASSES)}; got {cls!r}")]
-    if gen not in FEATURE_CLASSES[cls]:
+    modifiers = frozenset("东西南北中上下前后内外新老大小正")
+    if gen not in FEATURE_CLASSES[cls] and not any(
+            gen.endswith(g) and 0 < len(gen) - len(g) <= 2 and all(c in modifiers for c in gen[:-len(g)])
+            for g in FEATURE_CLASSES[cls]):
         allowed = "、".join(sorted(FEATURE_CLASSES[cls]))
         return [_err("PN-02", "generic", f"the generic {gen!r} does not fit a {cls}; use one of {allowed}")]
     return []
@@ -183,6 +186,31 @@ def check_deadlines(rec: Mapping[str, Any]) -> list[Finding]:
             out.append(_warn(rule, key, f"{what} came {(when - approved).days} days after approval "
                                         f"(limit {DEADLINE_DAYS})"))
     return out
+
+
+def check_date_order(rec: Mapping[str, Any], *, today: date | None = None) -> list[Finding]:
+    """PN-11/12: approval, then filing, then announcement; none of them in the future."""
+    today = today or date.today()
+    out = []
+    approved, filed, announced = rec.get("approval_date"), rec.get("filed_date"), rec.get("announce_date")
+    for key, when in (("approval_date", approved), ("filed_date", filed), ("announce_date", announced)):
+        if isinstance(when, date) and when > today:
+            out.append(_err("PN-11", key, f"{key} {when.isoformat()} 晚于今天 · {key} lies in the future"))
+    for key, when in (("filed_date", filed), ("announce_date", announced)):
+        if isinstance(approved, date) and isinstance(when, date) and when < approved:
+            out.append(_err("PN-11" if key == "filed_date" else "PN-12", key,
+                            f"{key} {when.isoformat()} 早于批准日期 {approved.isoformat()} · {key} comes before "
+                            "the approval date"))
+    return out
+
+
+def overdue(rec: Mapping[str, Any], *, today: date | None = None) -> list[str]:
+    """PN-11/12: return what a name approved more than 15 days ago still lacks (filing, announcement)."""
+    today = today or date.today()
+    approved = rec.get("approval_date")
+    if not isinstance(approved, date) or (today - approved).days <= DEADLINE_DAYS:
+        return []
+    return [key for key in ("filed_date", "announce_date") if not rec.get(key)]
 
 
 def validate(rec: Mapping[str, Any], existing: Iterable[Mapping[str, Any]], *, district: str,

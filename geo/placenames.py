@@ -17,13 +17,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from geo.errors import Conflict, InputError, StaleVersion
-from geo.placename_rules import Finding, check_deadlines, validate
+from geo.layers import PLACE_NAME_STATUSES
+from geo.placename_rules import Finding, check_date_order, check_deadlines, overdue, validate
 from geo.romanize import Romanization, initials, override, romanize, split_name, toneless_key
 from geo.store import Store, schema
 from geo.types import parse_date
 
-STATES = ("proposed", "consultation", "expert_review", "assessment", "approved", "filed", "announced",
-          "in_force", "superseded", "retired")
+STATES = PLACE_NAME_STATUSES
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "proposed": ("consultation", "retired"),
     "consultation": ("expert_review", "retired"),
@@ -46,7 +46,7 @@ REQUIRED_FOR: dict[str, tuple[str, ...]] = {
 EDITABLE_BEFORE_APPROVAL = ("proposed", "consultation", "expert_review", "assessment")
 NAME_FIELDS = ("standard_name", "specific", "generic", "name_mong", "name_mong_pending", "category_code",
                "category_name", "feature_class", "admin_code", "meaning", "origin", "history", "description",
-               "language_of_origin", "protected", "source")
+               "language_of_origin", "source")  # protection is a decision: set_protection (PN-09)
 
 
 class ValidationFailed(InputError):
@@ -70,12 +70,15 @@ def romanization_fields(rom: Romanization) -> dict[str, Any]:
 
 
 def _romanize(rec: Mapping[str, Any], romanization_override: Mapping[str, str] | None) -> Romanization:
+    """Return exactly :func:`romanize` of the name, its generic (direction words included) found by the
+    dictionary (RM-01/02); an officer's specific counts only when it marks word division (spaces or ·)."""
     if romanization_override:
         return override(romanization_override.get("pinyin_toned", ""), reason=romanization_override.get("reason", ""),
                         basis=romanization_override.get("basis", ""))
-    spec = rec.get("specific")
-    return romanize(rec["standard_name"], specific=spec if spec and spec != rec["standard_name"] else None,
-                    generic=rec.get("generic") or None, settlement=rec.get("feature_class") == "village",
+    spec = str(rec.get("specific") or "")
+    divided = spec if (" " in spec.strip() or "·" in spec) else None
+    return romanize(rec["standard_name"], specific=divided,
+                    settlement=True if rec.get("feature_class") == "village" else None,
                     language_of_origin=rec.get("language_of_origin"))
 
 
@@ -98,12 +101,14 @@ def _check(rec: Mapping[str, Any], existing, *, district: str, justification: st
 
 
 def _fill(rec: dict[str, Any]) -> dict[str, Any]:
+    """Fill the specific and the generic from the dictionary; a one-syllable direction or other
+    modifier belongs to the generic it modifies (春晖北路: 春晖 + 北路, RM-02)."""
     name = str(rec.get("standard_name") or "").strip()
     if name and not rec.get("generic"):
-        parts = split_name(name, specific=rec.get("specific") or None)
-        if not rec.get("specific"):
-            rec["specific"] = "".join(parts.specific) + parts.modifier + parts.ordinal
-        rec["generic"] = parts.generic
+        given = rec.get("specific") or None
+        parts = split_name(name, specific=given if given and (" " in given or "·" in given) else None)
+        rec["specific"] = given or "".join(parts.specific) + parts.ordinal
+        rec["generic"] = parts.modifier + parts.generic
     return rec
 
 
@@ -117,20 +122,27 @@ def _event(conn: sa.Connection, store: Store, place_id: int, before: str | None,
 
 
 def propose(store: Store, record: Mapping[str, Any], *, actor: str, justification: str | None = None,
-            romanization_override: Mapping[str, str] | None = None, geometry=None) -> dict[str, Any]:
-    """Propose a new name: validated (PN rules), romanized, stored as ``proposed`` with an event."""
+            romanization_override: Mapping[str, str] | None = None, geometry=None,
+            conn: sa.Connection | None = None) -> dict[str, Any]:
+    """Propose a new name: validated (PN rules), romanized, stored as ``proposed`` with an event.
+
+    With ``conn`` it writes inside that transaction (an import proposes every row in one).
+    """
+    if conn is None:
+        with store.writing() as own:
+            return propose(store, record, actor=actor, justification=justification,
+                           romanization_override=romanization_override, geometry=geometry, conn=own)
     unknown = sorted(set(record) - set(NAME_FIELDS))
     if unknown:
         raise InputError(f"place names have no field {unknown[0]!r}", field=unknown[0])
     rec = _fill({k: v for k, v in record.items() if v is not None})
-    with store.writing() as conn:
-        warnings = _check(rec, _existing(conn), district=store.adcode, justification=justification)
-        rom = _romanize(rec, romanization_override)
-        rec.update(romanization_fields(rom), status="proposed", status_date=date.today(),
-                   search_key=toneless_key(rec["standard_name"]), justification=justification, geometry=geometry)
-        (pid,) = store.insert("place_names", [rec], actor=actor, conn=conn)
-        _event(conn, store, pid, None, "proposed", actor=actor, comment=justification, warnings=warnings)
-        return store.get("place_names", pid, conn=conn)
+    warnings = _check(rec, _existing(conn), district=store.adcode, justification=justification)
+    rom = _romanize(rec, romanization_override)
+    rec.update(romanization_fields(rom), status="proposed", status_date=date.today(),
+               search_key=toneless_key(rec["standard_name"]), justification=justification, geometry=geometry)
+    (pid,) = store.insert("place_names", [rec], actor=actor, conn=conn)
+    _event(conn, store, pid, None, "proposed", actor=actor, comment=justification, warnings=warnings)
+    return store.get("place_names", pid, conn=conn)
 
 
 def _current(store: Store, conn: sa.Connection, place_id: int, expected_version: int) -> dict[str, Any]:
@@ -173,7 +185,10 @@ def edit(store: Store, place_id: int, changes: Mapping[str, Any], *, expected_ve
         name_change = any(k in changes for k in ("standard_name", "specific", "generic"))
         if name_change and current["status"] not in EDITABLE_BEFORE_APPROVAL:
             raise Conflict(f"the name is {current['status']}: rename it instead of editing it", field="status")
-        merged = _fill({**{k: current.get(k) for k in NAME_FIELDS}, "id": place_id, **changes})
+        base = {k: current.get(k) for k in NAME_FIELDS}
+        if "standard_name" in changes:  # the old parts describe the old name
+            base.update(specific=None, generic=None)
+        merged = _fill({**base, "id": place_id, **changes})
         # A justification recorded earlier still covers the warnings it was given for.
         warnings = _check(merged, _existing(conn), district=store.adcode,
                           justification=justification or current.get("justification"))
@@ -218,6 +233,12 @@ def transition(store: Store, place_id: int, to: str, *, expected_version: int, a
             if key in changes:
                 changes[key] = parse_date(changes[key], field=key)
         changes.update(status=to, status_date=date.today())
+        _refuse_bad_dates({**current, **changes})
+        if to == "approved" and needs_romanization_confirmation(current):
+            raise Conflict("RM-13：蒙古语来源地名的拼写须先由地名管理员确认或附理由改写，才能批准 · RM-13: a name "
+                           "of Mongolian origin needs its romanization confirmed (POST /api/placenames/{id}/"
+                           "romanization/confirm) or overridden with a reason before approval",
+                           field="romanization")
         warnings = check_deadlines({**current, **changes})
         after = store.update("place_names", place_id, changes, expected_version=expected_version, actor=actor,
                              conn=conn, action=f"status:{to}")
@@ -252,8 +273,14 @@ def rename(store: Store, place_id: int, new_name: str, *, expected_version: int,
             "reason": justification or protection_override}], actor=actor, conn=conn)
         changes = {"standard_name": new_name, "specific": merged["specific"], "generic": merged["generic"],
                    "search_key": toneless_key(new_name), "approval_authority": approval["approval_authority"],
-                   "approval_doc_no": approval["approval_doc_no"], "approval_date": parse_date(approval["approval_date"], field="approval_date"),
+                   "approval_doc_no": approval["approval_doc_no"],
+                   "approval_date": parse_date(approval["approval_date"], field="approval_date"),
+                   # A rename is filed and announced like a new name: the dates it has, or none yet
+                   # (then it shows on the overdue list after 15 days, PN-11/12).
+                   "filed_date": parse_date(approval.get("filed_date"), field="filed_date"),
+                   "announce_date": parse_date(approval.get("announce_date"), field="announce_date"),
                    **romanization_fields(_romanize(merged, romanization_override))}
+        _refuse_bad_dates(changes)
         after = store.update("place_names", place_id, changes, expected_version=expected_version, actor=actor,
                              conn=conn, action="rename", note=f"{old} → {new_name}")
         _event(conn, store, place_id, "in_force", "in_force", actor=actor, comment=f"rename {old} → {new_name}",
@@ -261,6 +288,100 @@ def rename(store: Store, place_id: int, new_name: str, *, expected_version: int,
         if current.get("feature_class") == "street":
             _propagate_street_rename(store, conn, place_id, old, new_name, actor=actor)
         return after
+
+
+def _refuse_bad_dates(rec: Mapping[str, Any]) -> None:
+    """Refuse dates out of order (filing before approval) or in the future (PN-11/12)."""
+    errors = check_date_order(rec)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def needs_romanization_confirmation(rec: Mapping[str, Any]) -> bool:
+    """RM-13: a name of Mongolian origin whose automatic pinyin no officer has confirmed or overridden."""
+    return (str(rec.get("language_of_origin") or "").lower() in ("mn", "mon", "mongolian")
+            and not (rec.get("romanization_basis") or "").strip())
+
+
+@_logging_refusals
+def confirm_romanization(store: Store, place_id: int, *, expected_version: int, actor: str,
+                         basis: str) -> dict[str, Any]:
+    """RM-13: an officer confirms the automatic pinyin of a Mongolian-origin name, giving the basis."""
+    if not (basis or "").strip():
+        raise InputError("RM-13：请写明确认依据（如 音译转写法、内蒙古地名录 页码）· give the basis of the "
+                         "confirmation", field="basis")
+    with store.writing() as conn:
+        current = _current(store, conn, place_id, expected_version)
+        after = store.update("place_names", place_id, {"romanization_basis": f"confirmed: {basis.strip()}"},
+                             expected_version=expected_version, actor=actor, conn=conn,
+                             action="romanization_confirmed")
+        _event(conn, store, place_id, current["status"], current["status"], actor=actor,
+               comment=f"RM-13 romanization confirmed: {basis.strip()}")
+        return after
+
+
+@_logging_refusals
+def record_filing(store: Store, place_id: int, *, expected_version: int, actor: str,
+                  filed_date: Any = None, announce_date: Any = None) -> dict[str, Any]:
+    """Record the filing (备案) or announcement (公告) date of a renamed name in force (PN-11/12)."""
+    changes = {k: parse_date(v, field=k) for k, v in (("filed_date", filed_date), ("announce_date", announce_date))
+               if v not in (None, "")}
+    if not changes:
+        raise InputError("请填写备案或公告日期 · give filed_date or announce_date", field="filed_date")
+    with store.writing() as conn:
+        current = _current(store, conn, place_id, expected_version)
+        if current["status"] != "in_force":
+            raise Conflict(f"名称状态为 {current['status']}，请走审批流程 · the name is {current['status']}: "
+                           "record filing and announcement through its transitions", field="status")
+        taken = [k for k in changes if current.get(k)]
+        if taken:
+            raise Conflict(f"{taken[0]} 已记录，不可改写 · {taken[0]} is recorded already", field=taken[0])
+        _refuse_bad_dates({**current, **changes})
+        warnings = check_deadlines({**current, **changes})
+        after = store.update("place_names", place_id, changes, expected_version=expected_version, actor=actor,
+                             conn=conn, action="filing")
+        _event(conn, store, place_id, "in_force", "in_force", actor=actor,
+               comment="; ".join(f"{k} {v.isoformat()}" for k, v in changes.items()), warnings=warnings)
+        return after
+
+
+@_logging_refusals
+def set_protection(store: Store, place_id: int, protected: bool, *, expected_version: int, actor: str,
+                   document_ref: str, reason: str) -> dict[str, Any]:
+    """PN-09: put a name on the protection list or take it off; a decision with document and reason."""
+    missing = [k for k, v in (("document_ref", document_ref), ("reason", reason)) if not (v or "").strip()]
+    if missing:
+        raise InputError(f"PN-09：保护名录的变更须记录 {missing[0]} · a protection decision must record "
+                         f"{', '.join(missing)}", field=missing[0])
+    with store.writing() as conn:
+        current = _current(store, conn, place_id, expected_version)
+        if bool(current.get("protected")) == bool(protected):
+            raise Conflict("保护状态未变 · the name is already " + ("protected" if protected else "unprotected"),
+                           field="protected")
+        after = store.update("place_names", place_id, {"protected": bool(protected)},
+                             expected_version=expected_version, actor=actor, conn=conn,
+                             action="protect" if protected else "unprotect", note=f"{document_ref}: {reason}")
+        _event(conn, store, place_id, current["status"], current["status"], actor=actor,
+               comment=("PN-09 protected: " if protected else "PN-09 protection cleared: ") + reason.strip(),
+               document_ref=document_ref.strip())
+        return after
+
+
+def overdue_names(store: Store, *, today: date | None = None) -> list[dict[str, Any]]:
+    """PN-11/12: names approved more than 15 days ago that are still unfiled or unannounced."""
+    today = today or date.today()
+    t = schema.place_names
+    with store.reading() as conn:
+        rows = conn.execute(sa.select(t.c.id, t.c.standard_name, t.c.status, t.c.approval_date, t.c.filed_date,
+                                      t.c.announce_date).where(t.c.approval_date.is_not(None),
+                                                               t.c.status.not_in(("retired", "superseded")))
+                            .order_by(t.c.approval_date, t.c.id)).mappings()
+        out = []
+        for r in rows:
+            missing = overdue(r, today=today)
+            if missing:
+                out.append({**dict(r), "missing": missing, "days_since_approval": (today - r["approval_date"]).days})
+        return out
 
 
 def _propagate_street_rename(store: Store, conn: sa.Connection, place_id: int, old: str, new: str, *,

@@ -21,6 +21,8 @@ UID_LENGTH = 8
 SIG_LENGTH = 10
 _CODE = re.compile(r"^([2-9A-HJ-NP-Z]{8})([A-Z2-9])([A-Z2-7]{10})$")
 _KID = re.compile(r"^[A-Z2-9]$")
+DEFAULT_KEY_ID = "A"
+_LOOPBACK_HOSTS = ("localhost", "127.", "0.0.0.0", "[::1]", "::1")
 
 
 class InvalidCode(DomainError):
@@ -39,19 +41,29 @@ class PlateSigner:
 
     @classmethod
     def from_setting(cls, qr_keys: str, *, fallback_secret: str) -> PlateSigner:
-        """Parse ``"A:secret,B:older-secret"``; without keys, derive key A from the service secret."""
+        """Parse ``"B:new-secret,A"``: the first key signs, every listed key verifies.
+
+        ``A`` alone (no secret) is the default key, derived from the service secret: the key every
+        plate was signed with before keys were set. Listing it after a new key keeps those printed
+        codes working while new plates get the new key. Without any keys, ``A`` is the only key.
+        """
+        derived = hmac.new(fallback_secret.encode(), f"xincheng-qr-key-{DEFAULT_KEY_ID}".encode(),
+                           hashlib.sha256).digest()
         pairs = [p.strip() for p in (qr_keys or "").split(",") if p.strip()]
         if not pairs:
-            derived = hmac.new(fallback_secret.encode(), b"xincheng-qr-key-A", hashlib.sha256).digest()
-            return cls({"A": derived}, "A")
+            return cls({DEFAULT_KEY_ID: derived}, DEFAULT_KEY_ID)
         keys: dict[str, bytes] = {}
         for pair in pairs:
             kid, sep, secret = pair.partition(":")
-            if not sep or not _KID.match(kid) or len(secret) < 16:
-                raise InputError("qr_keys must be 'K:secret' pairs: K one of A-Z or 2-9, secret 16+ characters",
-                                 field="qr_keys")
             if kid in keys:
                 raise InputError(f"qr_keys lists key {kid} twice", field="qr_keys")
+            if kid == DEFAULT_KEY_ID and not sep:
+                keys[kid] = derived
+                continue
+            if not sep or not _KID.match(kid) or len(secret) < 16:
+                raise InputError("XINCHENG_QR_KEYS 须为 'K:密钥' 列表 · qr_keys must be 'K:secret' pairs: K one of "
+                                 f"A-Z or 2-9, secret 16+ characters; '{DEFAULT_KEY_ID}' alone is the default key "
+                                 "derived from the service secret", field="qr_keys")
             keys[kid] = secret.encode()
         return cls(keys, pairs[0].partition(":")[0])
 
@@ -75,6 +87,31 @@ class PlateSigner:
             raise InvalidCode("二维码校验失败，可能是伪造的 · the code failed its check and may be forged",
                               field="code")
         return uid
+
+
+def check_public_base_url(base_url: str | None) -> str:
+    """Return the base URL printed QR codes carry, refusing a missing or loopback one."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit((base_url or "").strip())
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host or host.startswith(_LOOPBACK_HOSTS) or host == "::1":
+        raise InputError(
+            f"二维码网址 {base_url!r} 不是公网地址，印出的门牌将无法扫码：请设置 XINCHENG_PUBLIC_BASE_URL · "
+            "the public base URL is missing or loopback, so printed QR codes would point nowhere: set "
+            "XINCHENG_PUBLIC_BASE_URL (e.g. https://mp.example.gov.cn)", field="public_base_url")
+    return base_url.strip()  # type: ignore[union-attr]
+
+
+def signable_uid(signer: PlateSigner, plate_uid: str) -> str:
+    """Return ``plate_uid`` if a code signed for it verifies; refuse a uid the QR would not carry."""
+    try:
+        if signer.verify(signer.code(plate_uid)) == plate_uid:
+            return plate_uid
+    except InvalidCode:
+        pass
+    raise InputError(f"门牌编码 {plate_uid!r} 无法签发二维码（格式错误），请先更正 · plate_uid {plate_uid!r} cannot "
+                     "carry a verifiable QR code (malformed); correct the plate first", field="plate_uid")
 
 
 def plate_url(base_url: str, code: str) -> str:

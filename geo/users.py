@@ -21,7 +21,7 @@ from geo.store import Store, schema
 
 _HASHER = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
-_PUBLIC_FIELDS = ("id", "username", "role", "display_name", "active", "dev_only")
+_PUBLIC_FIELDS = ("id", "username", "role", "display_name", "active", "dev_only", "adcodes")
 
 
 def hash_password(password: str) -> str:
@@ -34,8 +34,14 @@ def _public(user: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_user(store: Store, username: str, password: str, role: str, *, actor: str,
-                display_name: str | None = None, dev_only: bool = False) -> dict[str, Any]:
-    """Create a user; the password is hashed, never stored or logged as given."""
+                display_name: str | None = None, dev_only: bool = False,
+                adcodes: list[str] | None = None) -> dict[str, Any]:
+    """Create a user acting for ``adcodes`` (default: the store's district); the password is hashed."""
+    districts = sorted({str(a).strip() for a in (adcodes or [store.adcode])})
+    bad = [a for a in districts if not (a.isdigit() and len(a) == 6)]
+    if bad or not districts:
+        raise InputError(f"区划代码须为 6 位数字 · adcodes must be 6-digit codes; got {bad[0] if bad else ''!r}",
+                         field="adcodes")
     if role not in ROLES:
         raise InputError(f"role must be one of {', '.join(ROLES)}; got {role!r}", field="role")
     name = (username or "").strip()
@@ -44,11 +50,18 @@ def create_user(store: Store, username: str, password: str, role: str, *, actor:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise InputError(f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password")
     if store.count("users", where={"username": name}):
-        raise Conflict(f"user {name!r} exists already", field="username")
+        raise Conflict(f"用户名 {name!r} 已存在 · user {name!r} exists already",
+                       field="username")
     record = {"username": name, "password_hash": hash_password(password), "role": role,
-              "display_name": display_name, "active": True, "dev_only": dev_only}
+              "display_name": display_name, "active": True, "dev_only": dev_only,
+              "adcodes": ",".join(districts)}
     (uid,) = store.insert("users", [record], actor=actor)
     return _public(store.get("users", uid))
+
+
+def acts_for(user: dict[str, Any], *, default: str) -> set[str]:
+    """Return the districts (adcodes) a user acts for; users from before migration 5 act for ``default``."""
+    return {a for a in str(user.get("adcodes") or default).split(",") if a}
 
 
 def list_users(store: Store) -> list[dict[str, Any]]:

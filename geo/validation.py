@@ -35,6 +35,16 @@ def check_text(value: Any, *, field: str) -> None:
                 field=field)
 
 
+def check_choice(layer: Layer, field: str, value: Any, *, row: int | None = None) -> None:
+    """Raise :class:`InputError` if an enumerated field of ``layer`` holds a value it does not list."""
+    allowed = layer.allowed_values(field)
+    if allowed is None or value is None or value in allowed:
+        return
+    where = f"第 {row} 行 row {row}: " if row is not None else ""
+    raise InputError(f"{where}{field} 的取值 {value!r} 不在允许范围内 · {field} must be one of "
+                     f"{', '.join(allowed)}; got {value!r}", field=field)
+
+
 MAX_VERTICES = 100_000   # per geometry: a district street or boundary needs a few thousand at most
 MAX_PARTS = 10_000       # per multi-geometry
 
@@ -103,6 +113,12 @@ def validate_frame(frame: gpd.GeoDataFrame, layer: Layer, *, source_crs: str) ->
                 missing.append(f"feature {i + 1} has no {name}")
     if missing:
         _raise_collected(InputError, "features miss a required value", missing, layer.required[0])
+    for name, _allowed in layer.choices:
+        if name in frame.columns:
+            for i, v in enumerate(frame[name].tolist()):
+                if v is None or (isinstance(v, float) and np.isnan(v)) or v == "":
+                    continue
+                check_choice(layer, name, v, row=i + 1)
     for name in frame.columns:
         if frame[name].dtype == object or str(frame[name].dtype) in ("string", "str"):
             for i, v in enumerate(frame[name].tolist()):

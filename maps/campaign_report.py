@@ -4,7 +4,6 @@ the archive package the boundary rules ask for (records, registration table, pho
 from __future__ import annotations
 
 import hashlib
-import html
 import io
 import json
 import zipfile
@@ -15,12 +14,22 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.inspections import latest_by_marker
-from maps.layers import NOT_AUTHORITATIVE, Basemap, base_map, lines_layer
+from geo.io.spreadsheet import formula_safe
+from maps.layers import (
+    NOT_AUTHORITATIVE,
+    Basemap,
+    add_html,
+    add_notice,
+    base_map,
+    lines_layer,
+    tooltip_layer,
+)
+from maps.templating import render
 
 COLOURS = {"intact": "#1a9850", "damaged": "#fc8d59", "displaced": "#d73027", "missing": "#7b3294",
            "buried": "#8c510a", "not_visited": "#999999"}
-LABELS = {"intact": "完好 intact", "damaged": "损坏 damaged", "displaced": "移位 displaced", "missing": "丢失 missing",
-          "buried": "掩埋 buried", "not_visited": "未检 not visited"}
+LABELS = {"intact": "完好 intact", "damaged": "损坏 damaged", "displaced": "移位 displaced",
+          "missing": "丢失 missing", "buried": "掩埋 buried", "not_visited": "未检 not visited"}
 
 
 def repair_list(markers: list[dict[str, Any]], records: list[dict[str, Any]]) -> pd.DataFrame:
@@ -37,45 +46,36 @@ def repair_list(markers: list[dict[str, Any]], records: list[dict[str, Any]]) ->
                                        "管理方 managed by", "备注 remarks", "冲突 conflict"])
 
 
-def condition_map(markers: list[dict[str, Any]], records: list[dict[str, Any]], lines: gpd.GeoDataFrame,
-                  basemap: Basemap | None = None) -> folium.Map:
+def condition_map(markers: list[dict[str, Any]], records: list[dict[str, Any]],
+                  lines: gpd.GeoDataFrame, basemap: Basemap | None = None) -> folium.Map:
     """Return a map of the campaign's markers coloured by their latest condition."""
     latest = latest_by_marker(records)
     m = base_map(lines, basemap)
     lines_layer(lines, m, name="界线 Boundary lines", color="#1f4e79", fields=("name",))
-    groups = {k: folium.FeatureGroup(name=v) for k, v in LABELS.items()}
+    by_state: dict[str, list[dict[str, Any]]] = {k: [] for k in LABELS}
     for mk in markers:
         r = latest.get(mk["id"])
-        state = (r["condition"] if r else "not_visited")
-        p = mk["geometry"]
-        folium.CircleMarker([p.y, p.x], radius=6, color=COLOURS[state], fill=True, fill_opacity=0.9,
-                            tooltip=f"{mk['marker_no']} · {LABELS[state]}").add_to(groups[state])
-    for g in groups.values():
-        g.add_to(m)
-    m.get_root().html.add_child(folium.Element(
-        f"<div style='position:fixed;bottom:8px;left:8px;z-index:1000;background:#fff;padding:2px 6px;"
-        f"font-size:12px'>{NOT_AUTHORITATIVE}</div>"))
+        by_state[r["condition"] if r else "not_visited"].append(mk)
+    for state, label in LABELS.items():  # a layer per condition; marker numbers go as JSON data
+        group = folium.FeatureGroup(name=label)
+        if by_state[state]:
+            points = gpd.GeoDataFrame(geometry=[mk["geometry"] for mk in by_state[state]],
+                                      crs="EPSG:4490")
+            tooltip_layer(points, [f"{mk['marker_no']} · {label}" for mk in by_state[state]], group,
+                          name=None, color=COLOURS[state], radius=6, fill_opacity=0.9)
+        group.add_to(m)
+    add_notice(m, NOT_AUTHORITATIVE)
+    add_html(m, "legend.html", title="界桩状况 Marker condition",
+             items=[(COLOURS[k], v) for k, v in LABELS.items()])
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 
 
 def report_html(campaign: dict[str, Any], summary: list[dict[str, Any]], repairs: pd.DataFrame,
                 map_: folium.Map) -> str:
-    """Return the campaign report page."""
-    def table(frame: pd.DataFrame) -> str:
-        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-        rows = "".join("<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
-                       for row in frame.itertuples(index=False))
-        return f"<table border='1' cellpadding='4' style='border-collapse:collapse'><tr>{head}</tr>{rows}</table>"
-
-    return (f"<!doctype html><html lang='zh'><head><meta charset='utf-8'><title>{html.escape(campaign['name'])}</title>"
-            f"</head><body style='font-family:\"Noto Sans CJK SC\",sans-serif;margin:1.5em'>"
-            f"<h1>{html.escape(campaign['name'])} <small>联检报告 Joint inspection report</small></h1>"
-            f"<p>类型 type: {html.escape(str(campaign.get('campaign_type')))} · 状态 status: "
-            f"{html.escape(str(campaign.get('status')))} · 要求精度 required accuracy: "
-            f"{campaign.get('required_accuracy_m')} m</p><h2>各界线 Per line</h2>{table(pd.DataFrame(summary))}"
-            f"<h2>维修清单 Repair list ({len(repairs)})</h2>{table(repairs)}<h2>地图 Map</h2>{map_._repr_html_()}"
-            f"</body></html>")
+    """Return the campaign report page (maps/templates/campaign_report.html, autoescaped)."""
+    return render("campaign_report.html", campaign=campaign, summary=pd.DataFrame(summary),
+                  repairs=repairs, document=map_.get_root().render())
 
 
 def report_xlsx(summary: list[dict[str, Any]], records: list[dict[str, Any]], repairs: pd.DataFrame) -> bytes:
@@ -83,11 +83,23 @@ def report_xlsx(summary: list[dict[str, Any]], records: list[dict[str, Any]], re
     out = io.BytesIO()
     recs = pd.DataFrame([{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items() if k != "geometry"}
                          for r in records])
-    with pd.ExcelWriter(out) as xw:
-        pd.DataFrame(summary).to_excel(xw, sheet_name="各界线 per line", index=False)
-        recs.to_excel(xw, sheet_name="检查记录 records", index=False)
-        repairs.to_excel(xw, sheet_name="维修清单 repairs", index=False)
+    with pd.ExcelWriter(out) as xw:  # remarks and names are typed by people: no live formulas
+        formula_safe(pd.DataFrame(summary)).to_excel(xw, sheet_name="各界线 per line",
+                                                     index=False)
+        formula_safe(recs).to_excel(xw, sheet_name="检查记录 records", index=False)
+        formula_safe(repairs).to_excel(xw, sheet_name="维修清单 repairs", index=False)
     return out.getvalue()
+
+
+def _csv(rows: list[dict[str, Any]]) -> bytes:
+    """Return records as CSV (UTF-8 with BOM, for Excel) with lon/lat columns, no live formulas."""
+    def flat(r: dict[str, Any]) -> dict[str, Any]:
+        g = r.get("geometry")
+        return {k: v for k, v in r.items() if k != "geometry"} | {
+            "lon": g.x if g is not None else None, "lat": g.y if g is not None else None}
+
+    table = formula_safe(pd.DataFrame([flat(r) for r in rows]))
+    return table.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")  # RFC 4180
 
 
 def archive_zip(campaign: dict[str, Any], markers: list[dict[str, Any]], records: list[dict[str, Any]],
@@ -95,12 +107,7 @@ def archive_zip(campaign: dict[str, Any], markers: list[dict[str, Any]], records
     """Return the archive package: records, registration table, photos, report, and a checksum manifest."""
     files: dict[str, bytes] = {
         "report.html": report.encode(), "report.xlsx": workbook,
-        "records.csv": pd.DataFrame([{k: v for k, v in r.items() if k != "geometry"} | {
-            "lon": r["geometry"].x if r.get("geometry") is not None else None,
-            "lat": r["geometry"].y if r.get("geometry") is not None else None} for r in records]
-        ).to_csv(index=False).encode("utf-8-sig"),
-        "marker_registration.csv": pd.DataFrame([{k: v for k, v in m.items() if k != "geometry"} | {
-            "lon": m["geometry"].x, "lat": m["geometry"].y} for m in markers]).to_csv(index=False).encode("utf-8-sig"),
+        "records.csv": _csv(records), "marker_registration.csv": _csv(markers),
     }
     for p in photos:
         ext = "jpg" if p["content_type"] == "image/jpeg" else "png"

@@ -33,6 +33,14 @@ def make_offline(m: folium.Map) -> folium.Map:
     m.default_js = []
     m.default_css = []
     header = m.get_root().header
-    header.add_child(folium.Element(f"<style>{css}</style>"), name="leaflet_css")
-    header.add_child(folium.Element(f"<script>{js}</script>"), name="leaflet_js")
+    header.add_child(folium.Element(_inline("style", css)), name="leaflet_css")
+    header.add_child(folium.Element(_inline("script", js)), name="leaflet_js")
     return m
+
+
+def _inline(tag: str, code: str) -> str:
+    """Return the bundled ``code`` wrapped in ``tag``; it is our vendored file, never stored text,
+    and it must not close its own element early."""
+    if f"</{tag}" in code.lower():
+        raise ValueError(f"bundled code for <{tag}> contains its closing tag")
+    return "<" + tag + ">" + code + "</" + tag + ">"

@@ -46,8 +46,13 @@ def test_init_builds_the_sample_in_under_two_minutes(sample_db):
 
 def test_init_again_upgrades_without_wiping(sample_db):
     db, _ = sample_db
-    result = run("init", db=db)
-    assert result.returncode == 0 and "already holds a district" in result.stdout
+    store = Store.open(f"sqlite:///{db}")
+    before = store.count("door_plates")
+    result = run("init", db=db)  # the schema is upgraded; the sample is refused, not piled on
+    assert result.returncode == 2 and "schema at version" in result.stdout
+    assert "数据库已有数据" in result.stderr and "nothing was changed" in result.stderr
+    assert store.count("door_plates") == before
+    store.close()
 
 
 def test_first_admin_from_the_cli_and_no_dev_login_outside_dev_mode(sample_db):
@@ -81,13 +86,18 @@ def test_bad_import_is_a_usage_error_and_changes_nothing(sample_db, tmp_path):
 
 def test_export_then_import_through_the_cli(sample_db, tmp_path):
     db, _ = sample_db
-    out = tmp_path / "markers.gpkg"
-    r = run("export", str(out), "--layer", "boundary_markers", db=db)
+    out = tmp_path / "facilities.gpkg"
+    r = run("export", str(out), "--layer", "facilities", db=db)
     assert r.returncode == 0 and out.exists()
     target = tmp_path / "target.db"
-    r = run("import", str(out), "--layer", "boundary_markers", "--crs", "EPSG:4490", db=target)
+    r = run("import", str(out), "--layer", "facilities", "--crs", "EPSG:4490", db=target)
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["imported"] == Store.open(f"sqlite:///{db}").count("boundary_markers")
+    assert json.loads(r.stdout)["imported"] == Store.open(f"sqlite:///{db}").count("facilities")
+    markers = tmp_path / "markers.gpkg"
+    assert run("export", str(markers), "--layer", "boundary_markers", db=db).returncode == 0
+    r = run("import", str(markers), "--layer", "boundary_markers", "--crs", "EPSG:4490", db=target)
+    assert r.returncode != 0 and "/api/markers" in r.stderr  # markers are registered with BM-04 documents
+    assert Store.open(f"sqlite:///{target}").count("boundary_markers") == 0
 
 
 def test_serve_refuses_a_placeholder_secret(tmp_path):
@@ -119,13 +129,15 @@ def test_rename_queues_reprints_and_the_print_batch_clears_them(sample_db, tmp_p
     queued = store.count("plate_reprints", where={"status": "queued"})
     assert queued == store.count("door_plates", where={"street_name": "兴安路"}) > 0
     out = tmp_path / "reprint.pdf"
-    r = run("plates", "print", str(out), "--reprints", db=db, env_extra={"XINCHENG_SECRET_KEY": "k" * 48})
+    r = run("plates", "print", str(out), "--reprints", db=db, env_extra={"XINCHENG_SECRET_KEY": "k" * 48,
+                                                                "XINCHENG_PUBLIC_BASE_URL": "https://mp.xincheng.example"})
     assert r.returncode == 0, r.stderr
     info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True).stdout
     assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) == queued
     assert store.count("plate_reprints", where={"status": "queued"}) == 0
     assert store.audit_rows("plate_reprints")[-1]["action"] == "printed"
-    r = run("plates", "print", str(out), "--street", "新华大街", db=db, env_extra={"XINCHENG_SECRET_KEY": "k" * 48})
+    r = run("plates", "print", str(out), "--street", "新华大街", db=db, env_extra={"XINCHENG_SECRET_KEY": "k" * 48,
+                                                                "XINCHENG_PUBLIC_BASE_URL": "https://mp.xincheng.example"})
     assert r.returncode == 2 and "SG-01" in r.stderr
     store.close()
 

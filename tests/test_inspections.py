@@ -106,13 +106,13 @@ def test_bad_records_are_refused_and_nothing_is_stored(store: Store, change, fie
 
 def test_joint_sign_off_needs_both_districts(store: Store):
     campaign = _setup(store)
-    first = sign_off(store, campaign["id"], "150102", actor="xincheng")
+    first = sign_off(store, campaign["id"], "150102", actor="xincheng", actor_adcodes={"150102"})
     assert first["waiting_for"] == ["150103"]
     with pytest.raises(Conflict):
-        sign_off(store, campaign["id"], "150102", actor="xincheng")
+        sign_off(store, campaign["id"], "150102", actor="xincheng", actor_adcodes={"150102"})
     with pytest.raises(InputError):
-        sign_off(store, campaign["id"], "150105", actor="saihan")
-    done = sign_off(store, campaign["id"], "150103", actor="huimin")
+        sign_off(store, campaign["id"], "150105", actor="saihan", actor_adcodes={"150105"})
+    done = sign_off(store, campaign["id"], "150103", actor="huimin", actor_adcodes={"150103"})
     assert done["waiting_for"] == [] and store.get("inspection_campaigns", campaign["id"])["status"] == "signed_off"
 
 

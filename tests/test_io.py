@@ -27,6 +27,26 @@ from tests.assertions import assert_geom_close
 FORMATS = ["geojson", "gpkg", "shp", "csv", "xlsx"]
 
 
+def _add_streets(store: Store) -> Store:
+    """Store the two streets these files number plates on: a plate needs its street (door-plate rules)."""
+    store.insert("streets", [
+        {"name": "锡林郭勒北路", "geometry": shapely.LineString([(111.670, 40.8501), (111.690, 40.8501)])},
+        {"name": "新华大街", "geometry": shapely.LineString([(111.690, 40.8401), (111.760, 40.8501)])}],
+        actor="t")
+    return store
+
+
+@pytest.fixture
+def store(store: Store) -> Store:
+    """The conftest store with the streets the test files use."""
+    return _add_streets(store)
+
+
+def _uid(i: int, prefix: str = "U") -> str:
+    """Return a well-formed plate uid (the QR signer's alphabet has no 0, 1, O or I)."""
+    return prefix + "".join("23456789AB"[int(d)] for d in f"{i:07d}")
+
+
 def _plates(n: int = 40) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {"street_name": ["锡林郭勒北路"] * n, "number": list(range(1, n + 1)),
@@ -46,12 +66,13 @@ def _point_feature(lon, lat, **props):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_export_import_round_trip_keeps_every_feature(store: Store, tmp_path, fmt):
-    store.insert("door_plates", [{"plate_uid": f"U{i:07d}", **r} for i, r in enumerate(
+    store.insert("door_plates", [{"plate_uid": _uid(i), **r} for i, r in enumerate(
         _plates().to_dict("records"))], actor="t")
     path = tmp_path / f"plates.{fmt}"
     assert export_layer(store, "door_plates", path) == 40
     target = Store.open(f"sqlite:///{tmp_path}/target.db")
     target.migrate()
+    _add_streets(target)
     report = import_file(target, "door_plates", path, crs="EPSG:4490", actor="t")
     assert report.imported == 40
     src = {r["plate_uid"]: r for r in store.select("door_plates")}
@@ -174,7 +195,7 @@ def test_declared_crs_contradicting_the_stated_one_is_refused(store: Store, tmp_
 def test_failure_half_way_through_a_large_import_leaves_nothing(store: Store, tmp_path):
     # Two features share a plate id: the database refuses the second batch after the first was written.
     frame = _plates(30)
-    frame["plate_uid"] = [f"A{i:07d}" for i in range(29)] + ["A0000000"]
+    frame["plate_uid"] = [_uid(i, "A") for i in range(29)] + [_uid(0, "A")]
     path = tmp_path / "dupes.gpkg"
     frame.to_file(path, driver="GPKG")
     with pytest.raises(Conflict):

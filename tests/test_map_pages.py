@@ -1,4 +1,4 @@
-"""Map pages behind the login and the CLI's standalone map, opened in headless Chromium with no internet.
+"""Map pages behind the login and the CLI's standalone map, in headless Chromium with no internet.
 
 Chromium resolves no name but 127.0.0.1, so a page that fetched Leaflet, tiles or fonts from a CDN
 would fail here: the checks read what the browser actually loaded and drew.
@@ -19,11 +19,13 @@ from tests.cdp import Browser
 from tests.conftest import USERS
 from tests.test_cli import run, sample_db  # noqa: F401 - the CLI's sample database fixture
 from tests.test_maps import shows
+from tests.test_officer_pages import login
 
 LOADED = "JSON.stringify(performance.getEntriesByType('resource').map(e => e.name))"
 DRAWN = """(() => {
   const maps = Object.keys(window).filter(k => k.startsWith('map_') && window[k] instanceof L.Map);
-  const overlays = [...document.querySelectorAll('.leaflet-control-layers-overlays label')].map(l => l.innerText.trim());
+  const overlays = [...document.querySelectorAll('.leaflet-control-layers-overlays label')]
+    .map(l => l.innerText.trim());
   const m = maps.length ? window[maps[0]] : null;
   return JSON.stringify({leaflet: typeof L === 'object' && L.version, maps: maps.length, overlays,
                          layers: m ? Object.keys(m._layers).length : 0,
@@ -34,18 +36,19 @@ DRAWN = """(() => {
 
 def _session(base: str, role: str) -> str:
     name, password = USERS[role]
-    r = httpx.post(f"{base}/officer/login", data={"username": name, "password": password, "next": "/maps/district"},
-                   follow_redirects=False)
+    with httpx.Client(base_url=base, follow_redirects=False) as c:
+        r = login(c, {"username": name, "password": password, "next": "/maps/district"})
     assert r.status_code == 303 and r.headers["location"] == "/maps/district", r.headers
     return r.cookies["xc_token"]
 
 
 def _external_urls(html: str) -> list[str]:
-    """Return URLs the page would load (scripts, styles, images, frames, tiles) that point off the machine.
+    """Return URLs the page would load (scripts, styles, images, frames, tiles) off the machine.
 
     Plain links (Leaflet's own attribution link) load nothing and are not counted.
     """
-    return re.findall(r"""<(?:script|img|iframe)\b[^>]*\ssrc\s*=\s*["'](https?://[^"']+)""", html) + \
+    return re.findall(r"""<(?:script|img|iframe)\b[^>]*\ssrc\s*=\s*["'](https?://[^"']+)""",
+                      html) + \
         re.findall(r"""<link\b[^>]*\shref\s*=\s*["'](https?://[^"']+)""", html) + \
         re.findall(r"""url\(\s*["']?(https?://[^)"']+)""", html) + \
         re.findall(r"""L\.tileLayer\(\s*["']([^"']+)""", html)
@@ -85,18 +88,23 @@ def test_map_pages_need_a_login_and_the_right_role(live_server):
         assert _external_urls(page.text) == [], path
     inspector = {"Cookie": f"xc_token={_session(live_server, 'boundary_inspector')}"}
     page = httpx.get(f"{live_server}/maps/markers", headers=inspector, timeout=60)
-    assert page.status_code == 200 and "未检 not visited" in page.text and _external_urls(page.text) == []
+    assert page.status_code == 200 and "未检 not visited" in page.text
+    assert _external_urls(page.text) == []
 
 
 def test_district_map_draws_in_chromium_without_internet(live_server, offline_browser):
     b = offline_browser
     b.send("Network.enable")
-    b.send("Network.setCookie", name="xc_token", value=_session(live_server, "planner"), url=live_server)
+    b.send("Network.setCookie", name="xc_token", value=_session(live_server, "planner"),
+           url=live_server)
     b.goto(f"{live_server}/maps/district", wait_s=60)
     state = _wait_drawn(b)
     assert state["leaflet"] == "1.9.3" and state["maps"] == 1 and state["label"], state
-    assert {"街路巷 Streets", "界桩 Boundary markers", "养老服务设施 Elder-care facilities"} <= set(state["overlays"])
-    assert any(o.startswith("门牌 Door plates") for o in state["overlays"]) and any("Units" in o for o in state["overlays"])
+    overlays = state["overlays"]
+    assert {"街路巷 Streets", "界桩 Boundary markers",
+            "养老服务设施 Elder-care facilities"} <= set(overlays)
+    assert any(o.startswith("门牌 Door plates") for o in overlays)
+    assert any("Units" in o for o in overlays)
     assert state["canvas"] >= 1  # drawn on a canvas: tens of thousands of plates stay responsive
     loaded = json.loads(b.evaluate(LOADED))
     assert all(u.startswith((live_server, "data:")) for u in loaded), loaded
@@ -114,9 +122,10 @@ def test_cli_map_is_one_file_that_opens_offline(sample_db, tmp_path, offline_bro
     assert state["leaflet"] == "1.9.3" and len(state["overlays"]) >= 6 and state["label"], state
     bad = run("map", str(out), "--basemap-url", "https://t{s}.example/{z}/{x}/{y}", db=db)
     assert bad.returncode == 2 and "--attribution" in bad.stderr
-    r = run("map", str(out), "--basemap-url", "https://t0.tianditu.example/{z}/{x}/{y}?tk=KEY", "--attribution", "天地图",
-            "--review-number", "GS(2024)0568号", db=db)
+    r = run("map", str(out), "--basemap-url", "https://t0.tianditu.example/{z}/{x}/{y}?tk=KEY",
+            "--attribution", "天地图", "--review-number", "GS(2024)0568号", db=db)
     assert r.returncode == 0, r.stderr
     html = out.read_text(encoding="utf-8")
-    assert shows("GS(2024)0568号", html) and shows("天地图", html) and _external_urls(html) == [
-        "https://t0.tianditu.example/{z}/{x}/{y}?tk=KEY"]  # the configured basemap is the only outside URL
+    assert shows("GS(2024)0568号", html) and shows("天地图", html)
+    assert _external_urls(html) == [  # the configured basemap is the only outside URL
+        "https://t0.tianditu.example/{z}/{x}/{y}?tk=KEY"]

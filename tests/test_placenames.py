@@ -144,7 +144,11 @@ def test_rename_keeps_the_former_name_and_readdresses_plates(store: Store):
 
 
 def test_protected_names_need_protection_measures(store: Store):
-    name = _in_force(store, protected=True)
+    from geo.placenames import set_protection
+
+    name = _in_force(store)
+    name = set_protection(store, name["id"], True, expected_version=name["version"], actor="o",
+                          document_ref="新政发〔2026〕1号", reason="老地名 historic name")
     approval = {"approval_authority": "市政府", "approval_doc_no": "X-1", "approval_date": "2026-06-01"}
     with pytest.raises(Conflict) as err:
         rename(store, name["id"], "春华路", expected_version=name["version"], actor="o", approval=approval)

@@ -32,6 +32,10 @@ API_WRITES: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/placenames"): {ADMIN, OFFICER},
     ("POST", "/api/placenames/{place_id}/transition"): {ADMIN, OFFICER},
     ("POST", "/api/placenames/{place_id}/rename"): {ADMIN, OFFICER},
+    ("POST", "/api/placenames/{place_id}/romanization/confirm"): {ADMIN, OFFICER},
+    ("POST", "/api/placenames/{place_id}/filing"): {ADMIN, OFFICER},
+    ("POST", "/api/placenames/{place_id}/protection"): {ADMIN, OFFICER},
+    ("POST", "/api/plates/{plate_uid}/status"): {ADMIN, OFFICER},
     ("POST", "/api/planning/siting"): {ADMIN, PLANNER},
     ("POST", "/api/planning/cemetery-site-check"): {ADMIN, PLANNER},
     ("POST", "/api/plates/numbering/suggest"): {ADMIN, OFFICER},
@@ -136,7 +140,10 @@ def test_tokens_expire_and_logout_revokes(live_server, sample_store):
     assert httpx.post(f"{live_server}/api/auth/logout").status_code == 401
     # The officer pages' logout revokes the cookie's token on the server too.
     token = _login(live_server, OFFICER)
-    r = httpx.post(f"{live_server}/officer/logout", cookies={"xc_token": token}, follow_redirects=False)
+    page = httpx.get(f"{live_server}/officer/placenames", cookies={"xc_token": token}).text
+    form_token = re.search(r"name='csrf_token' value='([^']+)'", page).group(1)  # logout form's
+    r = httpx.post(f"{live_server}/officer/logout", cookies={"xc_token": token},
+                   data={"csrf_token": form_token}, follow_redirects=False)
     assert r.status_code == 303
     assert httpx.get(f"{live_server}/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
@@ -178,8 +185,12 @@ def test_login_is_throttled_and_passwords_are_never_logged_or_returned(throttled
     # Another account from the same address still works, and a success clears its own count.
     assert login("clerk", "clerk-secret-pw-9").status_code == 200
     # The officer login form is throttled by the same counts.
-    r = httpx.post(f"{base}/officer/login", data={"username": "chief", "password": "the-right-password-1"},
-                   follow_redirects=False)
+    with httpx.Client(base_url=base) as browser:  # the form as shown, with its CSRF token
+        form = browser.get("/officer/login").text
+        form_token = re.search(r"name='csrf_token' value='([^']+)'", form).group(1)
+        r = browser.post("/officer/login", follow_redirects=False,
+                         data={"username": "chief", "password": "the-right-password-1",
+                               "csrf_token": form_token})
     assert r.status_code == 303 and "login?error=" in r.headers["location"] and "xc_token" not in r.cookies
     # Enough failures from one address lock that address out for every name (4 × 3 = 12).
     for i in range(12):

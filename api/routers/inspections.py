@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import StoreDep, needs_role
 from api.geojson import XLSX, answers_as, to_features
@@ -13,6 +13,7 @@ from geo.errors import InputError
 from geo.inspections import campaign_report, create_campaign, sign_off, submit
 from geo.layers import ADMIN, INSPECTORS
 from geo.markers import add_marker, decommission_marker, move_marker
+from geo.users import acts_for
 
 router = APIRouter(prefix="/api/inspections", tags=["boundaries 界线联检"])
 
@@ -37,12 +38,50 @@ def post_campaign(body: CampaignIn, store: StoreDep,
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in rec.items()}
 
 
+_DB_INT = 2**31 - 1  # the largest id or count the database columns hold
+
+
+class PositionIn(BaseModel):
+    """Where the phone measured the marker, in the CRS it names (default WGS84)."""
+
+    lon: float | None = None
+    lat: float | None = None
+    crs: str | None = Field(default=None, max_length=32)
+
+
+class PhotoIn(BaseModel):
+    """A JPEG or PNG photo of the marker, base64-encoded."""
+
+    data_base64: str | None = None
+
+
+class InspectionIn(BaseModel):
+    """One field record from a phone; the domain checks the values, this model their types.
+
+    Only the fields sent are passed on (and hashed for the idempotent retry), as before.
+    """
+
+    client_id: str | None = Field(default=None, max_length=64)
+    campaign_id: int | None = Field(default=None, ge=0, le=_DB_INT)
+    marker_no: str | None = Field(default=None, max_length=64)
+    condition: str | None = Field(default=None, max_length=32)
+    action: str | None = Field(default=None, max_length=32)
+    gnss_accuracy_m: float | None = None
+    fixes: int | None = Field(default=None, ge=0, le=_DB_INT)
+    position: PositionIn | None = None
+    photo: PhotoIn | None = None
+    observed_at: str | None = Field(default=None, max_length=64)
+    team: str | None = Field(default=None, max_length=200)
+    remarks: str | None = Field(default=None, max_length=10_000)
+    party_adcodes: list[str] | None = Field(default=None, max_length=20)
+
+
 @router.post("", summary="提交检查记录 Submit a field record (idempotent on client_id)")
-def post_record(body: dict[str, Any], store: StoreDep,
+def post_record(body: InspectionIn, store: StoreDep,
                 user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "recording inspections"))],
                 response: Response) -> dict[str, Any]:
     """Store a field record with its photo; a retry with the same client_id returns the first record."""
-    rec, created = submit(store, body, actor=user["username"])
+    rec, created = submit(store, body.model_dump(exclude_unset=True), actor=user["username"])
     response.status_code = 201 if created else 200
     return to_features([rec])[0]
 
@@ -57,7 +96,8 @@ class SignOffIn(BaseModel):
 def post_signoff(campaign_id: int, body: SignOffIn, store: StoreDep,
                  user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "signing off campaigns"))]) -> dict[str, Any]:
     """Record a side's sign-off; the campaign is signed off when both districts have signed."""
-    return sign_off(store, campaign_id, body.party_adcode, actor=user["username"])
+    return sign_off(store, campaign_id, body.party_adcode, actor=user["username"],
+                    actor_adcodes=acts_for(user, default=store.adcode))
 
 
 @router.get("/campaigns/{campaign_id}/report", summary="联检报告 Campaign report per line")

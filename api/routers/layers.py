@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -17,11 +17,13 @@ from api.geojson import GEOJSON, answers_as, to_features
 from geo import crs as C
 from geo.errors import InputError, NotAuthenticated, NotFound
 from geo.features import changes_from_patch, record_from_feature
+from geo.generic_writes import Written, create_feature, update_feature
 from geo.io.formats import FORMATS, detect_format
 from geo.io.importer import export_layer, import_file
 from geo.layers import ADMIN, LAYERS, Layer, get_layer
 from geo.store.query import select_intersecting
 from geo.types import Bbox
+from geo.write_rules import guarded_fields
 
 router = APIRouter(prefix="/api/layers", tags=["layers 图层"])
 _MEDIA = {"geojson": GEOJSON, "gpkg": "application/geopackage+sqlite3", "csv": "text/csv",
@@ -118,24 +120,50 @@ def layer_importer(layer: str, user: UserDep) -> dict[str, Any]:
 EditorDep = Annotated[dict[str, Any], Depends(layer_editor)]
 
 
-@router.post("/{layer}/features", status_code=201, responses=answers_as(GEOJSON, status=201), summary="新增要素 Create a feature")
+def _feature_with_warnings(written: Written) -> dict[str, Any]:
+    """Return the stored feature; warnings (if any) ride along as a foreign member."""
+    feature = to_features([written.record])[0]
+    if written.warnings:
+        feature["warnings"] = written.warnings
+    return feature
+
+
+_RULES_TEXT = (
+    "只能写入不带业务规则的字段；状态、编码、决定等字段须经对应用例，否则 422 并指明应使用的接口。"
+    "Only fields that carry no domain rule may be written here; lifecycle, identity and decision fields "
+    "are refused (422) naming the endpoint to use. Enumerations: "
+    + "; ".join(f"{lyr.name}.{f}: {' | '.join(v)}" for lyr in LAYERS.values() for f, v in lyr.choices)
+    + ". Rule fields: "
+    + "; ".join(f"{name}: {', '.join(guarded_fields(name))}" for name in LAYERS if guarded_fields(name)))
+
+
+@router.post("/{layer}/features", status_code=201, responses=answers_as(GEOJSON, status=201),
+             summary="新增要素 Create a feature", description=_RULES_TEXT)
 def post_feature(layer: str, body: FeatureIn, store: StoreDep, user: EditorDep,
                  crs: str = C.STORAGE_CRS) -> JSONResponse:
     """Create a feature; the geometry is given in ``crs`` and stored in EPSG:4490."""
-    lyr = get_layer(layer)
     record = record_from_feature(layer, body.properties, body.geometry, crs=crs)
-    (fid,) = store.insert(lyr.table, [record], actor=user["username"])
-    return JSONResponse(to_features([store.get(lyr.table, fid)])[0], status_code=201, media_type=GEOJSON)
+    written = create_feature(store, layer, record, actor=user["username"])
+    return JSONResponse(_feature_with_warnings(written), status_code=201, media_type=GEOJSON)
 
 
-@router.patch("/{layer}/features/{fid}", responses=answers_as(GEOJSON), summary="修改要素 Update a feature")
+@router.patch("/{layer}/features/{fid}", responses=answers_as(GEOJSON), summary="修改要素 Update a feature",
+              description=_RULES_TEXT)
 def patch_feature(layer: str, fid: int, body: FeaturePatch, store: StoreDep, user: EditorDep,
                   crs: str = C.STORAGE_CRS) -> JSONResponse:
     """Update a feature if it is still at ``version``; a stale version gets 409, nothing merged."""
-    lyr = get_layer(layer)
     changes = changes_from_patch(layer, body.properties, body.geometry, crs=crs)
-    record = store.update(lyr.table, fid, changes, expected_version=body.version, actor=user["username"])
-    return JSONResponse(to_features([record])[0], media_type=GEOJSON)
+    written = update_feature(store, layer, fid, changes, expected_version=body.version, actor=user["username"])
+    return JSONResponse(_feature_with_warnings(written), media_type=GEOJSON)
+
+
+_MODE_TEXT = (
+    "insert (默认 default): 文件中已在库的行 (导出的 id 列, 或 plate_uid、marker_no、code、"
+    "line_code、place_code) 使整个导入被拒绝 (409) · rows naming stored records (by the "
+    "exported id or their identifier) refuse the whole import. upsert: 这些行作为更新, "
+    "按 version 列核对版本, 过时则 409; 其余行新增 · such rows update their records "
+    "(a stale version column: 409) and the rest are inserted")
+ImportMode = Annotated[Literal["insert", "upsert"], Query(description=_MODE_TEXT)]
 
 
 @router.post("/{layer}/import", summary="导入文件 Import a file",
@@ -146,18 +174,26 @@ async def post_import(layer: str, request: Request, store: StoreDep,
                       crs: Annotated[str, Query(description="CRS of the file's coordinates")],
                       format: Annotated[str, Query(description=", ".join(FORMATS))],
                       encoding: str | None = None, x_col: str | None = None,
-                      y_col: str | None = None) -> dict[str, Any]:
-    """Import a whole file (the request body) into a layer: all of it or nothing."""
+                      y_col: str | None = None, mode: ImportMode = "insert") -> dict[str, Any]:
+    """Import a whole file (the request body) into a layer: all of it or nothing.
+
+    With ``mode=insert`` (the default) a file with rows that are already stored is refused (409),
+    so an export imported again never doubles a layer; ``mode=upsert`` updates those records
+    (only fields that carry no rule; version-checked when the file has a ``version`` column) and
+    inserts the other rows. The answer counts what was inserted, updated and left unchanged.
+    """
     kind = detect_format(Path("upload"), format)
     C.normalise_crs(crs)
     suffix = {"shp": ".zip"}.get(kind, f".{kind}")
-    with tempfile.TemporaryDirectory() as tmp:  # the body's size is held to max_upload_bytes by api.limits
+    # The body's size is held to max_upload_bytes by api.limits.
+    with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         with path.open("wb") as fh:
             async for chunk in request.stream():
                 fh.write(chunk)
-        report = await run_in_threadpool(import_file, store, layer, path, crs=crs, actor=user["username"],
-                                         fmt=kind, encoding=encoding, x_col=x_col, y_col=y_col)
+        report = await run_in_threadpool(import_file, store, layer, path, crs=crs,
+                                         actor=user["username"], fmt=kind, encoding=encoding,
+                                         x_col=x_col, y_col=y_col, mode=mode)
     return report.summary()
 
 

@@ -1,23 +1,23 @@
-"""Map pages behind the officers' login (cookie session): district layers, coverage, markers by condition.
+"""Map pages behind the officers' login (cookie session): district, coverage, markers by condition.
 
 Each page is a self-contained folium map (Leaflet inlined, no CDN); tiles only when a basemap is
-configured. Built once per data version and cached.
+configured. Built once per data version and cached. Stored text reaches a map only HTML-escaped and
+inside JSON that cannot close its script (maps/layers.py); the index is a Jinja2 template.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Cookie, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import StoreDep
 from api.map_data import district_layers, marker_condition_data
 from api.planning import cached_run
-from api.routers.officer_pages import _page, session_user
+from api.routers.officer_pages import SessionCookie, message_page, page, session_user
 from geo.coverage import ELDER_CARE_KINDS, WalkParams, service_areas
 from geo.layers import ADMIN, INSPECTORS, OFFICERS, PLANNER, ROLES
 from maps.campaign_report import condition_map
@@ -28,66 +28,71 @@ router = APIRouter(prefix="/maps", include_in_schema=False)
 
 PAGES = {  # path → (title zh, title en, roles)
     "district": ("新城区地图", "District map", frozenset(ROLES)),
-    "coverage": ("一刻钟养老服务覆盖与规划指标", "15-minute coverage and plan indicators", frozenset({ADMIN, PLANNER})),
+    "coverage": ("一刻钟养老服务覆盖与规划指标", "15-minute coverage and plan indicators",
+                 frozenset({ADMIN, PLANNER})),
     "markers": ("界桩状况图", "Boundary markers by condition", INSPECTORS | OFFICERS),
 }
 
 
-def _session(request: Request, store, token: str | None, page: str) -> dict[str, Any] | Response:
-    """Return the logged-in user allowed to see ``page``, or the response to send instead."""
-    title_zh, title_en, roles = PAGES[page]
+def _session(request: Request, store, token: str | None, key: str) -> dict[str, Any] | Response:
+    """Return the logged-in user allowed to see page ``key``, or the response to send instead."""
+    title_zh, title_en, roles = PAGES[key]
     user = session_user(store, token, frozenset(ROLES))
     if user is None:
-        return RedirectResponse(f"/officer/login?next={quote(str(request.url.path))}", status_code=303)
+        return RedirectResponse(f"/officer/login?next={quote(str(request.url.path))}",
+                                status_code=303)
     if user["role"] not in roles:
-        page_html = _page("无权查看", "Not permitted", f"<p class='err'>{html.escape(title_zh)} {html.escape(title_en)}: "
-                          f"需要角色 needs the role {' or '.join(sorted(roles))}</p>", user=user)
-        return HTMLResponse(page_html.body, status_code=403)
+        return message_page(request, "无权查看", "Not permitted", user=user, status=403,
+                            error=f"{title_zh} {title_en}: 需要角色 needs the role "
+                                  f"{' or '.join(sorted(roles))}")
     return user
 
 
-def _serve(request: Request, store, token: str | None, page: str, build: Callable[[], str]) -> Response:
+def _serve(request: Request, store, token: str | None, key: str,
+           build: Callable[[], str]) -> Response:
     """Return the page for an allowed user, built once per data version; else the login or 403."""
-    user = _session(request, store, token, page)
+    user = _session(request, store, token, key)
     if isinstance(user, Response):
         return user
-    return HTMLResponse(request.app.state.cache.get(store, ("map_page", page), build))
+    return HTMLResponse(request.app.state.cache.get(store, ("map_page", key), build))
 
 
 @router.get("")
-def index(request: Request, store: StoreDep, xc_token: Annotated[str | None, Cookie()] = None) -> Response:
+def index(request: Request, store: StoreDep, xc_token: SessionCookie = None) -> Response:
     """List the maps this user may open."""
     user = _session(request, store, xc_token, "district")
     if isinstance(user, Response):
         return user
-    items = "".join(f"<li><a href='/maps/{key}'>{zh} <span class='en'>{en}</span></a></li>"
-                    for key, (zh, en, roles) in PAGES.items() if user["role"] in roles)
-    return _page("地图", "Maps", f"<ul>{items}</ul>", user=user)
+    pages = [(key, zh, en) for key, (zh, en, roles) in PAGES.items() if user["role"] in roles]
+    return page(request, "maps/index.html", "地图", "Maps", user=user, pages=pages)
 
 
 @router.get("/district")
-def district(request: Request, store: StoreDep, xc_token: Annotated[str | None, Cookie()] = None) -> Response:
-    """The district with toggleable layers: units, streets, railways and rivers, facilities, markers, plates."""
+def district(request: Request, store: StoreDep, xc_token: SessionCookie = None) -> Response:
+    """The district with toggleable layers: units, streets, railways, rivers, facilities, markers,
+    plates."""
     basemap = request.app.state.settings.basemap
     return _serve(request, store, xc_token, "district",
                   lambda: district_map(district_layers(store), basemap=basemap).get_root().render())
 
 
 @router.get("/coverage")
-def coverage(request: Request, store: StoreDep, xc_token: Annotated[str | None, Cookie()] = None) -> Response:
-    """Coverage by door plate, service areas, communities by floor area, and the plan's indicators."""
+def coverage(request: Request, store: StoreDep, xc_token: SessionCookie = None) -> Response:
+    """Coverage by door plate, service areas, communities by floor area, the plan's indicators."""
     basemap = request.app.state.settings.basemap
 
     def build() -> str:
         run = cached_run(request.app.state.cache, store, WalkParams(), ELDER_CARE_KINDS)
-        return report_html(run, areas=service_areas(run.network, run.care_facilities, run.params), basemap=basemap)
+        return report_html(run, areas=service_areas(run.network, run.care_facilities, run.params),
+                           basemap=basemap)
 
     return _serve(request, store, xc_token, "coverage", build)
 
 
 @router.get("/markers")
-def markers(request: Request, store: StoreDep, xc_token: Annotated[str | None, Cookie()] = None) -> Response:
+def markers(request: Request, store: StoreDep, xc_token: SessionCookie = None) -> Response:
     """Every active marker coloured by its latest recorded condition."""
     basemap = request.app.state.settings.basemap
     return _serve(request, store, xc_token, "markers",
-                  lambda: condition_map(*marker_condition_data(store), basemap=basemap).get_root().render())
+                  lambda: condition_map(*marker_condition_data(store),
+                                        basemap=basemap).get_root().render())

@@ -22,7 +22,18 @@ from geo.gazetteer_export import announcement_text, change_feed
 from geo.layers import AREA, LINE, OFFICERS, PLANNER, POINT
 from geo.placename_rules import validate
 from geo.placename_search import NameIndex, PlaceLocator
-from geo.placenames import edit, exchange_table_of, propose, rename, transition, unit_names
+from geo.placenames import (
+    confirm_romanization,
+    edit,
+    exchange_table_of,
+    overdue_names,
+    propose,
+    record_filing,
+    rename,
+    set_protection,
+    transition,
+    unit_names,
+)
 from geo.romanize import romanize
 from geo.store import Store, schema
 from geo.types import LonLat
@@ -189,6 +200,68 @@ def post_rename(place_id: int, body: RenameIn, store: StoreDep,
                  justification=body.justification, protection_override=body.protection_override,
                  romanization_override=body.romanization_override)
     return to_features([rec])[0]
+
+
+class ConfirmIn(BaseModel):
+    """RM-13: the officer's confirmation of an automatic romanization, with its basis."""
+
+    version: int
+    basis: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/{place_id}/romanization/confirm", summary="确认拼写 Confirm a romanization (RM-13)")
+def post_confirm(place_id: int, body: ConfirmIn, store: StoreDep,
+                 user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "confirming romanizations"))]
+                 ) -> dict[str, Any]:
+    """Confirm the automatic pinyin of a name of Mongolian origin so that it can be approved."""
+    rec = confirm_romanization(store, place_id, expected_version=body.version, actor=user["username"],
+                               basis=body.basis)
+    return to_features([rec])[0]
+
+
+class FilingIn(BaseModel):
+    """Filing (备案) and announcement (公告) dates of a renamed name in force."""
+
+    version: int
+    filed_date: str | None = Field(default=None, max_length=32)
+    announce_date: str | None = Field(default=None, max_length=32)
+
+
+@router.post("/{place_id}/filing", summary="备案与公告 Record filing and announcement (PN-11/12)")
+def post_filing(place_id: int, body: FilingIn, store: StoreDep,
+                user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "recording filing"))]) -> dict[str, Any]:
+    """Record when a renamed name was filed and announced; dates before approval are refused."""
+    rec = record_filing(store, place_id, expected_version=body.version, actor=user["username"],
+                        filed_date=body.filed_date, announce_date=body.announce_date)
+    return to_features([rec])[0]
+
+
+class ProtectionIn(BaseModel):
+    """PN-09: a decision to protect a name or clear its protection."""
+
+    version: int
+    protected: bool
+    document_ref: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/{place_id}/protection", summary="地名保护 Protect a name or clear it (PN-09)")
+def post_protection(place_id: int, body: ProtectionIn, store: StoreDep,
+                    user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "protection decisions"))]
+                    ) -> dict[str, Any]:
+    """Record a protection decision with its document and reason (an event in the name's history)."""
+    rec = set_protection(store, place_id, body.protected, expected_version=body.version, actor=user["username"],
+                         document_ref=body.document_ref, reason=body.reason)
+    return to_features([rec])[0]
+
+
+@export_router.get("/overdue", summary="逾期未备案/公告 Names overdue for filing or announcement")
+def get_overdue(store: StoreDep,
+                user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "the overdue list"))]
+                ) -> list[dict[str, Any]]:
+    """PN-11/12: names approved more than 15 days ago that are still unfiled or unannounced."""
+    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
+            for r in overdue_names(store)]
 
 
 @export_router.get("/exchange", responses=answers_as("text/csv", XLSX), summary="国家地名库交换表 Exchange table (CSV/XLSX)")

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import shapely
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import StoreDep, needs_role
+from api.geojson import to_features
 from geo import crs as C
 from geo.errors import InputError, NotFound
 from geo.layers import OFFICERS
+from geo.plate_decisions import decide_plate_status
 from geo.plate_numbering import check, merged_street, oriented, suggest
 from geo.store import Store
 from geo.types import LonLat
@@ -74,3 +76,26 @@ def get_check(street_name: str, store: StoreDep,
                      [p.get("suffix") or "" for p in plates], odd_side=odd_side) if plates else []
     return {"street_name": street_name, "plates": len(plates),
             "problems": [{**pr, "plate_uid": plates[pr["index"]]["plate_uid"]} for pr in problems]}
+
+
+decision_router = APIRouter(prefix="/api/plates", tags=["door plates 智慧门牌"])
+
+
+class PlateStatusIn(BaseModel):
+    """A plate's new status and the decision behind it."""
+
+    version: int
+    status: Literal["active", "revoked", "replaced"]
+    decision_body: str = Field(min_length=1, max_length=200)
+    decision_doc_no: str = Field(min_length=1, max_length=200)
+    decision_date: str = Field(min_length=1, max_length=32)
+
+
+@decision_router.post("/{plate_uid}/status", summary="门牌状态决定 Decide a plate's status")
+def post_plate_status(plate_uid: str, body: PlateStatusIn, store: StoreDep,
+                      user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "plate decisions"))]
+                      ) -> dict[str, Any]:
+    """Revoke, replace or reinstate a plate, recording the decision body, document number and date."""
+    rec = decide_plate_status(store, plate_uid, body.status, body.model_dump(), expected_version=body.version,
+                              actor=user["username"])
+    return to_features([rec])[0]

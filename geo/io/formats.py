@@ -7,9 +7,12 @@ EPSG:4326 while holding GCJ-02 or BD-09 coordinates, so a file's own CRS is only
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import zipfile
-from pathlib import Path
+import zlib
+from contextvars import ContextVar
+from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
 import numpy as np
@@ -20,6 +23,7 @@ import shapely
 from geo import crs as C
 from geo.errors import EncodingProblem, InputError
 from geo.io._dbf import check_encoding, sniff_encoding
+from geo.io.spreadsheet import formula_safe, formula_unsafe
 
 FORMATS = ("geojson", "gpkg", "shp", "csv", "xlsx")
 _SUFFIX = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".shp": "shp", ".zip": "shp",
@@ -65,13 +69,36 @@ def _decodes(raw: bytes, encoding: str) -> bool:
     return True
 
 
+MAX_JSON_DEPTH = 64  # a GeoJSON MultiPolygon in a FeatureCollection is 8 deep; properties add a few
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def json_depth(text: str) -> int:
+    """Return how deeply arrays and objects nest in JSON ``text``, without parsing it."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)).encode("ascii")
+    if not brackets:
+        return 0
+    codes = np.frombuffer(brackets, dtype=np.uint8)
+    steps = np.where((codes == ord("[")) | (codes == ord("{")), 1, -1).astype(np.int32)
+    return int(np.cumsum(steps).max())
+
+
 def _read_geojson(path: Path, encoding: str | None) -> gpd.GeoDataFrame:
     text = _decode(path.read_bytes(), encoding, what="the GeoJSON file")
+    depth = json_depth(text)
+    if depth > MAX_JSON_DEPTH:
+        raise InputError(f"GeoJSON 嵌套过深: {depth} 层, 上限 {MAX_JSON_DEPTH} 层 · the GeoJSON "
+                         f"nests {depth} levels deep; at most {MAX_JSON_DEPTH} are accepted",
+                         field="file")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"broken GeoJSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
                          field="file") from None
+    except RecursionError:
+        raise InputError(f"GeoJSON 嵌套过深 · the GeoJSON nests more than {MAX_JSON_DEPTH} levels "
+                         "deep", field="file") from None
     if isinstance(doc, dict) and doc.get("type") == "Feature":
         doc = {"type": "FeatureCollection", "features": [doc]}
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(
@@ -90,23 +117,86 @@ def _read_geojson(path: Path, encoding: str | None) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.DataFrame(props), geometry=gpd.GeoSeries(geoms))
 
 
-def _shapefile_path(path: Path, tmp: Path) -> Path:
-    if path.suffix.lower() != ".zip":
-        return path
+MAX_UNZIPPED_BYTES = 1 << 30  # all members of a .zip together (20 x the default 50 MB upload)
+# A lower cap for the current request: the API sets 20 x its upload limit for an import.
+UNZIP_LIMIT: ContextVar[int | None] = ContextVar("unzip_limit", default=None)
+MAX_ZIP_RATIO = 200  # uncompressed / compressed size of one member; zip bombs reach ~1000
+_RATIO_FLOOR = 1 << 20  # members smaller than this cannot be bombs, whatever their ratio
+MAX_ZIP_MEMBERS = 1000
+
+
+def _member_path(name: str) -> PurePosixPath:
+    """Return a member's relative path, refusing absolute paths, drive letters and ``..``."""
+    posix = name.replace("\\", "/")
+    parts = PurePosixPath(posix).parts
+    if posix.startswith("/") or re.match(r"^[A-Za-z]:", posix) or ".." in parts or "\0" in posix:
+        raise InputError(f"压缩包中的文件路径不安全 · the .zip member {name!r} has an absolute "
+                         "path or '..'; such archives are refused", field="file")
+    return PurePosixPath(*[p for p in parts if p not in ("", ".")])
+
+
+def _check_zip(members: list[zipfile.ZipInfo], limit: int) -> None:
+    """Refuse an archive whose declared sizes would expand too far, before extracting anything."""
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise InputError(f"压缩包文件过多 · the .zip holds {len(members):,} files; at most "
+                         f"{MAX_ZIP_MEMBERS:,} are accepted", field="file")
+    total = 0
+    for info in members:
+        _member_path(info.filename)
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > _RATIO_FLOOR and ratio > MAX_ZIP_RATIO:
+            raise InputError(f"压缩包中的 {info.filename} 压缩比异常 ({ratio:,.0f} 倍), "
+                             f"疑为压缩炸弹 · the .zip member {info.filename!r} expands "
+                             f"{ratio:,.0f} times (limit {MAX_ZIP_RATIO}); refused as a zip bomb",
+                             field="file")
+        total += info.file_size
+        if total > limit:
+            raise InputError(f"压缩包解压后过大 · the .zip expands to more than {limit:,} bytes "
+                             f"(at {info.filename!r}); refused", field="file")
+
+
+def _extract_zip(path: Path, tmp: Path, limit: int) -> None:
+    """Extract ``path`` into ``tmp``, checked first and counted while writing (sizes can lie)."""
+    written = 0
     try:
         with zipfile.ZipFile(path) as zf:
-            zf.extractall(tmp)
-    except zipfile.BadZipFile:
-        raise InputError("the .zip file is broken", field="file") from None
+            members = zf.infolist()
+            _check_zip(members, limit)
+            for info in members:
+                parts = _member_path(info.filename).parts
+                if info.is_dir() or not parts:
+                    continue
+                target = tmp.joinpath(*parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, target.open("wb") as dst:
+                    while chunk := src.read(1 << 20):
+                        written += len(chunk)
+                        if written > limit:
+                            raise InputError(f"压缩包解压后过大 · the .zip expands to more than "
+                                             f"{limit:,} bytes (at {info.filename!r}); refused",
+                                             field="file")
+                        dst.write(chunk)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
+            FileExistsError, IsADirectoryError, NotADirectoryError) as exc:
+        # Encrypted members, unknown compression, bad CRCs, a file and a folder of one name.
+        raise InputError(f"压缩包已损坏或无法读取 · the .zip file is broken or cannot be read: "
+                         f"{exc}", field="file") from None
+
+
+def _shapefile_path(path: Path, tmp: Path, max_unzipped_bytes: int = MAX_UNZIPPED_BYTES) -> Path:
+    if path.suffix.lower() != ".zip":
+        return path
+    _extract_zip(path, tmp, max_unzipped_bytes)
     shps = sorted(tmp.rglob("*.shp"))
     if len(shps) != 1:
         raise InputError(f"the .zip must hold exactly one .shp; it holds {len(shps)}", field="file")
     return shps[0]
 
 
-def _read_shapefile(path: Path, encoding: str | None) -> tuple[gpd.GeoDataFrame, str]:
+def _read_shapefile(path: Path, encoding: str | None,
+                    max_unzipped_bytes: int = MAX_UNZIPPED_BYTES) -> tuple[gpd.GeoDataFrame, str]:
     with tempfile.TemporaryDirectory() as tmp:
-        shp = _shapefile_path(path, Path(tmp))
+        shp = _shapefile_path(path, Path(tmp), max_unzipped_bytes)
         dbf = shp.with_suffix(".dbf")
         if not dbf.exists():
             raise InputError("the Shapefile has no .dbf beside its .shp", field="file")
@@ -133,10 +223,55 @@ def _read_shapefile(path: Path, encoding: str | None) -> tuple[gpd.GeoDataFrame,
         return frame, used
 
 
+def _encoding_key(name: str) -> str:
+    return name.strip().lower().replace("-", "").replace("_", "")
+
+
 def _python_codec(name: str) -> str:
-    n = name.strip().lower().replace("-", "").replace("_", "")
     return {"gbk": "gbk", "gb2312": "gb18030", "936": "gbk", "cp936": "gbk", "gb18030": "gb18030",
-            "utf8": "utf-8", "65001": "utf-8"}.get(n, name)
+            "utf8": "utf-8", "65001": "utf-8"}.get(_encoding_key(name), name)
+
+
+# The encodings files are written in: the names the import side reads, as canonical names.
+EXPORT_ENCODINGS = {"utf8": "UTF-8", "65001": "UTF-8", "gbk": "GBK", "936": "GBK", "cp936": "GBK",
+                    "gb2312": "GB2312", "gb18030": "GB18030"}
+_WRITE_CODEC = {"UTF-8": "utf-8", "GBK": "gbk", "GB2312": "gb2312", "GB18030": "gb18030"}
+
+
+def export_encoding(name: str | None) -> str:
+    """Return the canonical name (UTF-8, GBK, GB2312, GB18030) of an export encoding, or refuse."""
+    canonical = EXPORT_ENCODINGS.get(_encoding_key(name or "UTF-8"))
+    if canonical is None:
+        raise EncodingProblem(f"导出编码只能是 UTF-8、GBK、GB2312 或 GB18030 · encoding must "
+                              f"be one of UTF-8, GBK, GB2312, GB18030; got {name!r}",
+                              field="encoding")
+    return canonical
+
+
+def _check_encodable(table: pd.DataFrame, encoding: str) -> None:
+    """Refuse, naming row and field, text the encoding cannot hold (GBK has no Mongolian script)."""
+    codec = _WRITE_CODEC[encoding]
+    if codec in ("utf-8", "gb18030"):
+        return  # both hold every character
+    for col in table.columns:
+        texts = [v for v in table[col].tolist() if isinstance(v, str)]
+        try:
+            "".join(texts).encode(codec)
+            continue
+        except UnicodeEncodeError:
+            pass
+        for row, value in enumerate(table[col].tolist(), start=1):
+            if not isinstance(value, str):
+                continue
+            try:
+                value.encode(codec)
+            except UnicodeEncodeError as exc:
+                char = value[exc.start]
+                raise EncodingProblem(
+                    f"第 {row} 行 {col} 中的字符 {char!r} 无法用 {encoding} 表示, "
+                    f"请改用 GB18030 或 UTF-8 · row {row}, {col}: {char!r} (U+{ord(char):04X}) "
+                    f"cannot be written in {encoding}; export as GB18030 or UTF-8",
+                    field="encoding") from None
 
 
 def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y_col: str | None):
@@ -150,7 +285,7 @@ def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y
             df = pd.read_excel(path, dtype=str, keep_default_na=False)
         except (ValueError, zipfile.BadZipFile, KeyError) as exc:
             raise InputError(f"cannot read the XLSX file: {exc}", field="file") from None
-    df = df.replace({"": None})
+    df = formula_unsafe(df.replace({"": None}))  # an export's quoted formulas: the text they were
     if "wkt" in df.columns:
         geoms = []
         for i, w in enumerate(df.pop("wkt").tolist()):
@@ -184,9 +319,17 @@ def _check_declared_crs(frame: gpd.GeoDataFrame, source_crs: str) -> None:
                          field="crs")
 
 
-def read_features(path: Path | str, *, crs: str, fmt: str | None = None, encoding: str | None = None,
-                  x_col: str | None = None, y_col: str | None = None) -> tuple[gpd.GeoDataFrame, dict]:
-    """Read a feature file given in ``crs``; return it in EPSG:4490 with what was assumed."""
+def read_features(path: Path | str, *, crs: str, fmt: str | None = None,
+                  encoding: str | None = None, x_col: str | None = None, y_col: str | None = None,
+                  max_unzipped_bytes: int | None = None) -> tuple[gpd.GeoDataFrame, dict]:
+    """Read a feature file given in ``crs``; return it in EPSG:4490 with what was assumed.
+
+    A zipped Shapefile may expand to at most ``max_unzipped_bytes`` (default: the request's
+    :data:`UNZIP_LIMIT`, never more than :data:`MAX_UNZIPPED_BYTES`), checked before extracting.
+    """
+    if max_unzipped_bytes is None:
+        given = UNZIP_LIMIT.get()
+        max_unzipped_bytes = MAX_UNZIPPED_BYTES if given is None else min(given, MAX_UNZIPPED_BYTES)
     path = Path(path)
     source_crs = C.normalise_crs(crs)
     kind = detect_format(path, fmt)
@@ -201,7 +344,7 @@ def read_features(path: Path | str, *, crs: str, fmt: str | None = None, encodin
         except pyogrio.errors.DataSourceError as exc:
             raise InputError(f"cannot read the GeoPackage: {exc}", field="file") from None
     elif kind == "shp":
-        frame, used_encoding = _read_shapefile(path, encoding)
+        frame, used_encoding = _read_shapefile(path, encoding, max_unzipped_bytes)
     else:
         frame = _read_table(path, kind, encoding, x_col, y_col)
     _check_declared_crs(frame, source_crs)
@@ -250,12 +393,17 @@ def _shapefile_names(columns: list[str]) -> dict[str, str]:
 
 def write_features(frame: gpd.GeoDataFrame, path: Path | str, *, fmt: str | None = None,
                    crs: str = "EPSG:4490", layer_name: str = "features", encoding: str = "UTF-8") -> Path:
-    """Write an EPSG:4490 frame to ``path`` in ``fmt``, converted to ``crs``."""
+    """Write an EPSG:4490 frame to ``path`` in ``fmt``, converted to ``crs``.
+
+    ``encoding`` (UTF-8, GBK, GB2312 or GB18030) applies to CSV and Shapefile text; any other is
+    refused, as is text the chosen encoding cannot hold. No CSV or XLSX cell is a live formula.
+    """
     path = Path(path)
     kind = detect_format(path, fmt)
+    encoding = export_encoding(encoding)
     out = _export_frame(frame, crs)
     if kind in ("csv", "xlsx"):
-        table = pd.DataFrame(out.drop(columns=out.geometry.name))
+        table = formula_safe(pd.DataFrame(out.drop(columns=out.geometry.name)))
         if len(out) and (out.geom_type == "Point").all():
             table["lon"] = out.geometry.x
             table["lat"] = out.geometry.y
@@ -265,7 +413,9 @@ def write_features(frame: gpd.GeoDataFrame, path: Path | str, *, fmt: str | None
                 raise InputError(f"a geometry of this layer is longer than an XLSX cell holds "
                                  f"({XLSX_CELL_LIMIT} characters): export it as GeoPackage", field="format")
         if kind == "csv":
-            table.to_csv(path, index=False, encoding="utf-8-sig" if encoding.upper() == "UTF-8" else encoding)
+            _check_encodable(table, encoding)
+            table.to_csv(path, index=False, lineterminator="\r\n",  # RFC 4180: a CR gets quoted
+                         encoding="utf-8-sig" if encoding == "UTF-8" else _WRITE_CODEC[encoding])
         else:
             table.to_excel(path, index=False)
         return path
@@ -279,5 +429,6 @@ def write_features(frame: gpd.GeoDataFrame, path: Path | str, *, fmt: str | None
         options["encoding"] = encoding
         # Shapefile field names hold 10 characters; the importer maps them back.
         out = out.rename(columns=_shapefile_names(list(out.columns)))
+        _check_encodable(pd.DataFrame(out.drop(columns=out.geometry.name)), encoding)
     pyogrio.write_dataframe(out, path, driver=driver, **options)
     return path

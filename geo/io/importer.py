@@ -2,11 +2,15 @@
 
 An import is one transaction: a bad feature anywhere, or a failure half-way, leaves nothing
 of it behind. Values are coerced to the column types and each problem names its field.
+
+An import never duplicates silently. A row that names a stored record, by the ``id`` an export
+writes or by the identifier the record carries in the world (:data:`NATURAL_KEYS`), is that
+record: mode ``insert`` (the default) refuses the whole file naming the rows; mode ``upsert``
+applies such rows as version-checked updates of their rule-free fields and inserts the rest.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,18 +18,32 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 import sqlalchemy as sa
 
-from geo.errors import Conflict, InputError
+from geo.errors import Conflict, DomainError, InputError, StaleVersion
 from geo.io.formats import read_features, write_features
 from geo.layers import get_layer
+from geo.plate_rules import check_plates, load_plate_context, plates_for_write
 from geo.store import Store
 from geo.types import parse_date
 from geo.validation import validate_frame
+from geo.write_rules import check_generic_change, check_generic_create
 
 Progress = Callable[[int], None]
 DEFAULT_BATCH = 5_000
-PLATE_UID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+IMPORT_MODES = ("insert", "upsert")
+# The identifiers a record carries in the world (QR codes, marker stones, statistics codes): a file
+# row giving one that is already stored is that record, never a new one.
+NATURAL_KEYS: dict[str, str] = {"admin_units": "code", "place_names": "place_code",
+                                "door_plates": "plate_uid", "boundary_lines": "line_code",
+                                "boundary_markers": "marker_no"}
+UPSERT_HINT_ZH = "如要更新这些记录, 请用 --mode upsert (HTTP 用 mode=upsert)"
+UPSERT_HINT_EN = "use --mode upsert (HTTP: ?mode=upsert) to update them"
+GEOMETRY_TOLERANCE_DEG = 1e-7  # about 1 cm: closer than this, a re-imported geometry is unchanged
+_SHOWN_ROWS = 5
+_LOOKUP_CHUNK = 500
+_MAX_ID = 2**31 - 1
 
 
 @dataclass
@@ -33,25 +51,26 @@ class ImportReport:
     """What an import did: how many features went where, and what it assumed."""
 
     layer: str
-    imported: int
-    ids: list[int] = field(repr=False, default_factory=list)
+    imported: int  # rows stored: inserted plus updated
+    ids: list[int] = field(repr=False, default_factory=list)  # the new records
     source_crs: str = "EPSG:4490"
     encoding: str = "UTF-8"
     format: str = ""
     ignored_columns: list[str] = field(default_factory=list)
+    mode: str = "insert"
+    updated_ids: list[int] = field(repr=False, default_factory=list)
+    unchanged: int = 0  # rows that matched a stored record and changed nothing
+    warnings: list[str] = field(default_factory=list)  # accepted, but worth a look (a plate far from its street)
 
     def summary(self) -> dict[str, Any]:
         """Return the report as JSON-safe data."""
-        return {"layer": self.layer, "imported": self.imported,
+        return {"layer": self.layer, "mode": self.mode, "imported": self.imported,
+                "inserted": len(self.ids), "updated": len(self.updated_ids),
+                "unchanged": self.unchanged,
                 "first_id": self.ids[0] if self.ids else None,
-                "last_id": self.ids[-1] if self.ids else None, "source_crs": self.source_crs,
-                "encoding": self.encoding, "format": self.format,
-                "ignored_columns": self.ignored_columns}
-
-
-def new_plate_uid() -> str:
-    """Return a fresh random plate id (8 characters without 0/O/1/I)."""
-    return "".join(secrets.choice(PLATE_UID_ALPHABET) for _ in range(8))
+                "last_id": self.ids[-1] if self.ids else None, "updated_ids": self.updated_ids,
+                "source_crs": self.source_crs, "encoding": self.encoding, "format": self.format,
+                "ignored_columns": self.ignored_columns, "warnings": self.warnings}
 
 
 def coerce_value(value: Any, column: sa.Column, *, row: int | None = None) -> Any:
@@ -88,14 +107,18 @@ def coerce_value(value: Any, column: sa.Column, *, row: int | None = None) -> An
 
 
 def coerce_column(series: pd.Series, column: sa.Column) -> list[Any]:
-    """Return a column's values as the types ``column`` stores; whole columns when the dtype fits."""
+    """Return a column's values as the types ``column`` stores (whole columns if the dtype fits)."""
     kind = column.type
-    if isinstance(kind, sa.Integer) and not isinstance(kind, sa.Boolean) and pd.api.types.is_integer_dtype(series):
+    types = pd.api.types
+    integer = isinstance(kind, sa.Integer) and not isinstance(kind, sa.Boolean)
+    if integer and types.is_integer_dtype(series):
         return series.tolist()
-    if isinstance(kind, sa.Float) and pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+    numeric = types.is_numeric_dtype(series) and not types.is_bool_dtype(series)
+    if isinstance(kind, sa.Float) and numeric:
         return [None if v != v else float(v) for v in series.tolist()]
     values = series.tolist()
-    if isinstance(kind, sa.String | sa.Text) and all(v is None or isinstance(v, str) for v in values):
+    if isinstance(kind, sa.String | sa.Text) and all(v is None or isinstance(v, str)
+                                                       for v in values):
         return values
     out = []
     for i, v in enumerate(values, start=1):
@@ -105,7 +128,8 @@ def coerce_column(series: pd.Series, column: sa.Column) -> list[Any]:
     return out
 
 
-def prepare_records(frame: gpd.GeoDataFrame, layer_name: str, *, source_crs: str) -> tuple[list[dict], list[str]]:
+def prepare_records(frame: gpd.GeoDataFrame, layer_name: str, *, source_crs: str
+                    ) -> tuple[list[dict], list[str]]:
     """Validate a frame (EPSG:4490) for a layer; return store records and the ignored columns."""
     layer = get_layer(layer_name)
     renames = {f[:10]: f for f in layer.fields if len(f) > 10 and f[:10] in frame.columns
@@ -123,18 +147,17 @@ def prepare_records(frame: gpd.GeoDataFrame, layer_name: str, *, source_crs: str
         adcode = adcodes[i]
         if isinstance(adcode, str) and adcode.strip():
             if not (adcode.isdigit() and len(adcode) == 6):
-                raise InputError(f"feature {i + 1}: adcode must be 6 digits; got {adcode!r}", field="adcode")
+                raise InputError(f"feature {i + 1}: adcode must be 6 digits; got {adcode!r}",
+                                 field="adcode")
             out["adcode"] = adcode
-        if layer_name == "door_plates" and not out.get("plate_uid"):
-            out["plate_uid"] = new_plate_uid()
         records.append(out)
     ignored = sorted(c for c in frame.columns
                      if c not in layer.fields and c not in ("adcode", frame.geometry.name))
     return records, ignored
 
 
-def write_records(store: Store, layer_name: str, records: Sequence[Mapping[str, Any]], *, actor: str,
-                  note: str | None = None, progress: Progress | None = None,
+def write_records(store: Store, layer_name: str, records: Sequence[Mapping[str, Any]], *,
+                  actor: str, note: str | None = None, progress: Progress | None = None,
                   batch_size: int = DEFAULT_BATCH, conn: sa.Connection | None = None) -> list[int]:
     """Insert records in batches inside one transaction; nothing stays if any batch fails."""
     layer = get_layer(layer_name)
@@ -144,8 +167,7 @@ def write_records(store: Store, layer_name: str, records: Sequence[Mapping[str, 
                 return write_records(store, layer_name, records, actor=actor, note=note,
                                      progress=progress, batch_size=batch_size, conn=c)
         except sa.exc.IntegrityError as exc:
-            raise Conflict(f"the import breaks a uniqueness rule of {layer_name}: "
-                           f"{str(exc.orig).splitlines()[0]}", field=layer_name) from None
+            raise _uniqueness_conflict(layer_name, exc) from None
     ids: list[int] = []
     for start in range(0, len(records), batch_size):
         batch = records[start:start + batch_size]
@@ -155,25 +177,316 @@ def write_records(store: Store, layer_name: str, records: Sequence[Mapping[str, 
     return ids
 
 
+def _uniqueness_conflict(layer_name: str, exc: sa.exc.IntegrityError) -> Conflict:
+    reason = str(exc.orig).splitlines()[0]
+    return Conflict(f"导入违反 {layer_name} 的唯一性约束, 未导入任何内容 · the import breaks a "
+                    f"uniqueness rule of {layer_name}: {reason}; nothing was imported",
+                    field=layer_name)
+
+
+def _present(value: Any) -> bool:
+    """Return whether a cell holds a value (not None, NaN or blank text)."""
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    try:
+        return not bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return True
+
+
+def _whole(value: Any) -> int | None:
+    """Return a cell as a whole number, or None if it holds none."""
+    if not _present(value) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() else None
+
+
+@dataclass
+class FileIdentities:
+    """What each row of a file says about which stored record it is."""
+
+    ids: list[int | None]              # the ``id`` an export writes (None: none, or not an id)
+    keys: list[Any]                    # the layer's natural key, where the file gives one
+    versions: list[int | None] | None  # the ``version`` column, if the file has one
+    key: str | None = None             # the natural key's field name
+
+
+def file_identities(frame: pd.DataFrame, records: Sequence[Mapping[str, Any]], layer_name: str
+                    ) -> FileIdentities:
+    """Return the ids, natural keys and versions a file's rows carry (row i is ``records[i]``)."""
+    n = len(records)
+    ids: list[int | None] = [None] * n
+    if "id" in frame.columns:
+        ids = [v if v is not None and 1 <= v <= _MAX_ID else None
+               for v in map(_whole, frame["id"].tolist())]
+    key = NATURAL_KEYS.get(layer_name)
+    keys: list[Any] = [None] * n
+    if key and key in frame.columns:  # only what the file gives, never a value filled in for it
+        given = [_present(v) for v in frame[key].tolist()]
+        keys = [records[i].get(key) if given[i] else None for i in range(n)]
+    versions = None
+    if "version" in frame.columns:
+        versions = []
+        for i, raw in enumerate(frame["version"].tolist(), start=1):
+            value = _whole(raw)
+            if _present(raw) and value is None:
+                raise InputError(f"第 {i} 行的 version 须为整数 · row {i}: version must be a whole "
+                                 f"number; got {raw!r}", field="version")
+            versions.append(value)
+    return FileIdentities(ids, keys, versions, key)
+
+
+@dataclass
+class Match:
+    """A file row that names a stored record."""
+
+    row: int                 # 1-based row of the file
+    stored: dict[str, Any]   # the stored record
+    by: str                  # the field that named it: the natural key or ``id``
+    value: Any
+
+
+def _stored_by(conn: sa.Connection, table: sa.Table, column: str, values: Sequence[Any]
+               ) -> dict[Any, dict[str, Any]]:
+    """Return the stored records whose ``column`` is one of ``values``, keyed by that value."""
+    from geo.store.store import _record
+
+    wanted = sorted({v for v in values if v is not None})
+    found: dict[Any, dict[str, Any]] = {}
+    for start in range(0, len(wanted), _LOOKUP_CHUNK):
+        query = sa.select(table).where(table.c[column].in_(wanted[start:start + _LOOKUP_CHUNK]))
+        for row in conn.execute(query).mappings():
+            found[row[column]] = _record(row)
+    return found
+
+
+def match_stored(conn: sa.Connection, layer_name: str, identities: FileIdentities
+                 ) -> list[Match | None]:
+    """Return, per file row, the stored record it names (or None); refuse a row naming two."""
+    table = Store.table(get_layer(layer_name).table)
+    key = identities.key
+    by_key = _stored_by(conn, table, key, identities.keys) if key else {}
+    by_id = _stored_by(conn, table, "id", identities.ids)
+    matches: list[Match | None] = []
+    for i, (rid, value) in enumerate(zip(identities.ids, identities.keys, strict=True)):
+        row = i + 1
+        named_by_key = by_key.get(value) if value is not None else None
+        named_by_id = by_id.get(rid) if rid is not None else None
+        if named_by_id is not None and value is not None and (
+                named_by_key is None or named_by_key["id"] != named_by_id["id"]):
+            raise Conflict(
+                f"第 {row} 行: id {rid} 在库中是 {key} {named_by_id[key]}, 文件中却是 {value}。"
+                "标识不会被改写, 未导入任何内容 (若文件来自另一个数据库, 请删去 id 列) · "
+                f"row {row}: id {rid} is stored as {key} {named_by_id[key]} but the file says "
+                f"{value}; identifiers are never rewritten and nothing was imported (if the file "
+                "comes from another database, drop its id column)",
+                field=key)
+        if named_by_key is not None:
+            matches.append(Match(row, named_by_key, key, value))
+        elif named_by_id is not None:
+            matches.append(Match(row, named_by_id, "id", rid))
+        else:
+            matches.append(None)
+    return matches
+
+
+def _rows_text(found: Sequence[Match], zh: str, en: str) -> tuple[str, str]:
+    """Return the first few matched rows described in Chinese and in English."""
+    shown = found[:_SHOWN_ROWS]
+    text_zh = "、".join(f"第 {m.row} 行的 {m.by} {m.value} {zh}" for m in shown)
+    text_en = "; ".join(f"row {m.row}: {m.by} {m.value} {en}" for m in shown)
+    if len(found) > len(shown):
+        text_zh += f" 等, 共 {len(found)} 行"
+        text_en += f" (and {len(found) - len(shown)} more rows)"
+    return text_zh, text_en
+
+
+def _already_stored(found: Sequence[Match]) -> Conflict:
+    zh, en = _rows_text(found, "已存在", "is already stored")
+    message = f"{zh}。未导入任何内容。{UPSERT_HINT_ZH}"
+    english = f"{en}; nothing was imported: {UPSERT_HINT_EN}"
+    if any(m.by == "id" for m in found):
+        message += "。若文件来自另一个数据库, 删去 id 列即可作为新记录导入"
+        english += ("; if the file comes from another database, drop its id column to add the rows "
+                    "as new records")
+    return Conflict(f"{message} · {english}", field=found[0].by)
+
+
+def _same_value(new: Any, old: Any) -> bool:
+    if not _present(new) and not _present(old):
+        return True  # None, NaN and blank text are all "no value"
+    if isinstance(new, shapely.Geometry) or isinstance(old, shapely.Geometry):
+        if new is None or old is None:
+            return False
+        return bool(new.equals_exact(old, GEOMETRY_TOLERANCE_DEG)) or (
+            new.geom_type.removeprefix("Multi") == old.geom_type.removeprefix("Multi")
+            and shapely.hausdorff_distance(new, old) <= GEOMETRY_TOLERANCE_DEG)
+    if isinstance(new, float | int) and isinstance(old, float | int) and not isinstance(new, bool):
+        return abs(float(new) - float(old)) <= 1e-9 * max(1.0, abs(float(old)))
+    return new == old
+
+
+def changed_fields(record: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the fields of a file row whose values differ from the stored record's."""
+    return {k: v for k, v in record.items() if k != "adcode" and not _same_value(v, stored.get(k))}
+
+
+@dataclass
+class ImportPlan:
+    """What an import will do: records to insert, and (row, stored record, changes) to update."""
+
+    inserts: list[dict[str, Any]]
+    updates: list[tuple[int, dict[str, Any], dict[str, Any]]]
+    unchanged: int = 0
+
+
+def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str, Any]],
+                identities: FileIdentities, *, mode: str,
+                refused: list[tuple[int, dict[str, Any], int]] | None = None) -> ImportPlan:
+    """Decide what each row does, refusing the whole file on the first problem.
+
+    ``insert`` refuses rows that name stored records; ``upsert`` turns them into updates, refused
+    when the file's ``version`` is stale (each such row is added to ``refused``) or when they
+    change a field that carries a rule.
+    """
+    matches = match_stored(conn, layer_name, identities)
+    found = [m for m in matches if m is not None]
+    if mode == "insert":
+        if found:
+            raise _already_stored(found)
+        return _checked_plan(layer_name, records, matches)
+    first_row: dict[int, int] = {}
+    for m in found:
+        other = first_row.setdefault(m.stored["id"], m.row)
+        if other != m.row:
+            raise InputError(f"第 {other} 行与第 {m.row} 行指向同一条记录 (id {m.stored['id']}), "
+                             f"未导入任何内容 · rows {other} and {m.row} both name the stored "
+                             f"record {m.stored['id']}; nothing was imported", field=m.by)
+    versions = identities.versions
+    stale = [m for m in found if versions is not None and versions[m.row - 1] is not None
+             and versions[m.row - 1] != m.stored["version"]]
+    if stale:
+        if refused is not None:
+            refused.extend((m.stored["id"], changed_fields(records[m.row - 1], m.stored),
+                            versions[m.row - 1]) for m in stale)
+        m = stale[0]
+        sent, now = versions[m.row - 1], m.stored["version"]
+        raise StaleVersion(
+            f"第 {m.row} 行 (id {m.stored['id']}) 的 version 是 {sent}, 库中已是 {now}: 导出后记录"
+            f"已被修改, 整个文件未导入 (共 {len(stale)} 行过时)。请重新导出后再修改 · row {m.row} "
+            f"(id {m.stored['id']}) carries version {sent} but the stored record is at version "
+            f"{now}: it changed after the export, so nothing was imported ({len(stale)} stale "
+            "rows); export again and reapply your changes", field="version")
+    return _checked_plan(layer_name, records, matches)
+
+
+def _checked_plan(layer_name: str, records: Sequence[dict[str, Any]], matches) -> ImportPlan:
+    """Sort rows into inserts and updates through the generic-path rules (geo.write_rules)."""
+    plan = ImportPlan([], [])
+    for row, (record, match) in enumerate(zip(records, matches, strict=True), start=1):
+        if match is None:
+            plan.inserts.append(check_generic_create(layer_name, record, row=row))
+            continue
+        changes = changed_fields(record, match.stored)
+        if not changes:
+            plan.unchanged += 1
+            continue
+        check_generic_change(layer_name, match.stored, changes, row=match.row)
+        plan.updates.append((match.row, match.stored, changes))
+    return plan
+
+
+def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan: ImportPlan) -> list[str]:
+    """Apply the rules a layer's records must pass when written (door plates: uids, DP-04, district)."""
+    if layer_name != "door_plates":
+        return []
+    warnings = plates_for_write(conn, plan.inserts, adcode=store.adcode)
+    moved = [(row, {**stored, **changes}, stored["plate_uid"]) for row, stored, changes in plan.updates
+             if any(k in changes for k in ("street_name", "number", "suffix", "geometry", "status"))]
+    if moved:
+        ctx = load_plate_context(conn, adcode=store.adcode)
+        for row, rec, uid in moved:
+            warnings += check_plates([rec], ctx, first_row=row, replacing={0: uid})
+    return warnings
+
+
+def _proposed(store: Store, conn: sa.Connection, record: Mapping[str, Any], row: int, *, actor: str) -> int:
+    """Propose one imported name inside the import's transaction; a refusal names its row."""
+    from geo.placenames import propose
+
+    fields = {k: v for k, v in record.items() if k not in ("geometry", "status", "status_date", "adcode")}
+    try:
+        return int(propose(store, fields, actor=actor, geometry=record.get("geometry"), conn=conn)["id"])
+    except DomainError as exc:
+        raise type(exc)(f"第 {row} 行 row {row}: {exc.message}", field=exc.field, details=exc.details) from None
+
+
 def import_file(store: Store, layer_name: str, path: Path | str, *, crs: str, actor: str,
                 fmt: str | None = None, encoding: str | None = None, x_col: str | None = None,
                 y_col: str | None = None, progress: Progress | None = None,
-                batch_size: int = DEFAULT_BATCH) -> ImportReport:
-    """Read, validate and store a feature file in one transaction; return what was done."""
-    get_layer(layer_name)
+                batch_size: int = DEFAULT_BATCH, mode: str = "insert") -> ImportReport:
+    """Read, validate and store a feature file in one transaction; return what was done.
+
+    ``mode="insert"`` (the default) refuses a file with rows naming stored records (by ``id`` or by
+    natural key); ``mode="upsert"`` updates those records (version-checked) and inserts the rest.
+    """
+    if mode not in IMPORT_MODES:
+        raise InputError(f"导入模式须为 {' 或 '.join(IMPORT_MODES)} · mode must be one of "
+                         f"{', '.join(IMPORT_MODES)}; got {mode!r}", field="mode")
+    layer = get_layer(layer_name)
     frame, info = read_features(path, crs=crs, fmt=fmt, encoding=encoding, x_col=x_col, y_col=y_col)
     records, ignored = prepare_records(frame, layer_name, source_crs=info["source_crs"])
-    note = f"import {Path(path).name} ({info['format']}, {info['source_crs']}, {info['encoding']})"
-    ids = write_records(store, layer_name, records, actor=actor, note=note, progress=progress,
-                        batch_size=batch_size)
-    return ImportReport(layer=layer_name, imported=len(ids), ids=ids, source_crs=info["source_crs"],
-                        encoding=info["encoding"], format=info["format"], ignored_columns=ignored)
+    identities = file_identities(frame, records, layer_name)
+    used = {"id"} | ({"version"} if mode == "upsert" else set())
+    ignored = [c for c in ignored if c not in used]
+    note = (f"import {Path(path).name} ({info['format']}, {info['source_crs']}, "
+            f"{info['encoding']}, {mode})")
+    refused: list[tuple[int, dict[str, Any], int]] = []
+    try:
+        with store.writing() as conn:
+            plan = plan_import(conn, layer_name, records, identities, mode=mode, refused=refused)
+            warnings = _check_layer_rules(store, conn, layer_name, plan)
+            if layer_name == "place_names":  # every new name is proposed, through the PN rules
+                ids = [_proposed(store, conn, rec, row, actor=actor) for row, rec in enumerate(plan.inserts, 1)]
+            else:
+                ids = write_records(store, layer_name, plan.inserts, actor=actor, note=note,
+                                    progress=progress, batch_size=batch_size, conn=conn)
+            updated: list[int] = []
+            for _row, stored, changes in plan.updates:
+                store.update(layer.table, stored["id"], changes, expected_version=stored["version"],
+                             actor=actor, note=note, conn=conn)
+                updated.append(stored["id"])
+                if progress:
+                    progress(1)
+    except sa.exc.IntegrityError as exc:
+        raise _uniqueness_conflict(layer_name, exc) from None
+    except StaleVersion:
+        for rid, changes, version in refused:  # the refused rows stay in the audit trail
+            store.record_refused(layer.table, rid, changes, expected_version=version, actor=actor)
+        raise
+    return ImportReport(layer=layer_name, imported=len(ids) + len(updated), ids=ids, warnings=warnings,
+                        source_crs=info["source_crs"], encoding=info["encoding"],
+                        format=info["format"], ignored_columns=ignored, mode=mode,
+                        updated_ids=updated, unchanged=plan.unchanged)
 
 
 def export_layer(store: Store, layer_name: str, path: Path | str, *, fmt: str | None = None,
                  crs: str = "EPSG:4490", bbox=None, encoding: str = "UTF-8") -> int:
-    """Write a layer (optionally within ``bbox``) to a file; return the feature count."""
+    """Write a layer (optionally within ``bbox``) to a file; return the feature count.
+
+    ``encoding`` must be UTF-8 or of the GB 18030 family (GBK, GB2312, GB18030); it is checked
+    before anything is read.
+    """
+    from geo.io.formats import export_encoding
+
     layer = get_layer(layer_name)
+    encoding = export_encoding(encoding)
     frame = store.read_frame(layer.table, bbox=bbox)
     write_features(frame, path, fmt=fmt, crs=crs, layer_name=layer_name, encoding=encoding)
     return len(frame)

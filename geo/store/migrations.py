@@ -77,6 +77,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _steps(_add_columns("inspections", schema.INSPECTION_COLUMNS_V4),
                      _add_columns("inspection_campaigns", schema.CAMPAIGN_COLUMNS_V4),
                      _create_tables(["inspection_photos", "campaign_signoffs"]))),
+    Migration(5, "users carry the districts they act for",
+              _add_columns("users", schema.USER_COLUMNS_V5)),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

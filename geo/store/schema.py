@@ -242,3 +242,8 @@ campaign_signoffs = _table(
     sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("campaign_id", "party_adcode"),
 )
+
+# Added by migration 5: the districts a user acts for (comma-separated adcodes; sign-off is per side).
+USER_COLUMNS_V5 = (sa.Column("adcodes", T),)
+for _column in USER_COLUMNS_V5:
+    users.append_column(_column)

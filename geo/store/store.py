@@ -7,6 +7,7 @@ client read and a stale one is refused with :class:`StaleVersion`; nothing is ha
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -20,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from geo import DISTRICT_ADCODE
-from geo.errors import InputError, NotFound, StaleVersion
+from geo.errors import Conflict, DomainError, InputError, NotFound, StaleVersion
 from geo.store import migrations, schema
 from geo.store.spatial_sql import bbox_clause, encode_geometries
 
@@ -40,7 +41,10 @@ def normalise_url(url: str) -> str:
 def _sqlite_engine(url: sa.URL) -> sa.Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    # hide_parameters: a failed statement's message (and so a log) never carries the bound values,
+    # password hashes and personal data included.
+    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                              hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised through every test
@@ -60,6 +64,71 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+_SQLITE_CONSTRAINT = re.compile(
+    r"^(UNIQUE|NOT NULL|CHECK|FOREIGN KEY) constraint failed(?:: (.*))?$")
+_PG_KEY = re.compile(
+    r"^Key \((?P<columns>.+?)\)=\((?P<values>.*)\) (?:already exists|is not present)")
+_PG_STATES = {"23505": "UNIQUE", "23502": "NOT NULL", "23514": "CHECK", "23503": "FOREIGN KEY"}
+_SHOWN_VALUE = 80
+
+
+def _constraint_facts(exc: sa.exc.IntegrityError
+                      ) -> tuple[str, list[str], str | None, str | None]:
+    """Return (kind, columns, value, constraint name) of a violated constraint, either backend."""
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is not None:  # PostgreSQL (psycopg): the diagnostics name the columns and the value
+        diag = orig.diag
+        kind = _PG_STATES.get(sqlstate, "")
+        columns, value = [], None
+        key = _PG_KEY.match(diag.message_detail or "")
+        if key:
+            columns = [c.strip().strip('"') for c in key["columns"].split(",")]
+            value = key["values"] if kind == "UNIQUE" else None
+        elif diag.column_name:
+            columns = [diag.column_name]
+        elif diag.constraint_name and diag.table_name and diag.constraint_name.endswith("_key"):
+            columns = [diag.constraint_name[len(diag.table_name) + 1:-len("_key")]]
+        return kind, columns, value, diag.constraint_name
+    # SQLite: "UNIQUE constraint failed: door_plates.plate_uid" (never the value)
+    first = str(orig).splitlines()[0] if str(orig) else ""
+    found = _SQLITE_CONSTRAINT.match(first)
+    if not found:
+        return "", [], None, None
+    kind, where = found[1], found[2] or ""
+    if kind == "CHECK":
+        return kind, [], None, where or None
+    columns = [part.strip().rsplit(".", 1)[-1] for part in where.split(",") if part.strip()]
+    return kind, columns, None, None
+
+
+def integrity_problem(exc: sa.exc.IntegrityError) -> DomainError:
+    """Return the user's error for a constraint the database refused, naming the field.
+
+    A duplicate of a unique value (a plate uid, a marker number, a unit code, a user name) is a
+    :class:`Conflict` (409); a missing required value, a broken reference or a failed check is an
+    :class:`InputError` (400). The message never carries the statement's other values.
+    """
+    kind, columns, value, constraint = _constraint_facts(exc)
+    named = [c for c in columns if c != "adcode"] or columns
+    field = named[-1] if named else None
+    what = ", ".join(named) if named else "a value"
+    if kind == "UNIQUE":
+        shown = ""
+        if value is not None and field not in _SECRET:
+            shown = f": {value[:_SHOWN_VALUE]}{'…' if len(value) > _SHOWN_VALUE else ''}"
+        return Conflict(f"该值已存在, 不能重复 · {what} already exists{shown}", field=field)
+    if kind == "NOT NULL":
+        return InputError(f"缺少必填字段 {what} · {what} is required", field=field)
+    if kind == "FOREIGN KEY":
+        return InputError(f"引用的记录不存在 · {what} refers to a record that does not exist",
+                          field=field)
+    if kind == "CHECK":
+        rule = f" ({constraint})" if constraint else ""
+        return InputError(f"值不符合规则{rule} · a value breaks the rule{rule}", field=field)
+    return Conflict("与已存储的记录冲突 · the change conflicts with a stored record", field=field)
 
 
 def _json_default(value: Any) -> Any:
@@ -92,7 +161,7 @@ class Store:
         if parsed.get_backend_name() == "sqlite":
             engine = _sqlite_engine(parsed)
         elif parsed.get_backend_name() == "postgresql":
-            engine = sa.create_engine(parsed, pool_pre_ping=True)
+            engine = sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
         else:
             raise InputError(
                 f"database URL must start with sqlite:/// or postgresql://; got {parsed.drivername!r}",

@@ -1,0 +1,65 @@
+"""The generic layer writes (create and update a feature) as use cases, each one transaction.
+
+They apply :mod:`geo.write_rules` (no rule field through the generic path; new records start in
+their use case's first state), the enumerations of :mod:`geo.layers`, and the door-plate rules of
+:mod:`geo.plate_rules`. A new place name goes through :func:`geo.placenames.propose`, so it passes
+the gazetteer rules and starts as ``proposed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from geo.layers import get_layer
+from geo.plate_rules import check_plates, load_plate_context, plates_for_write
+from geo.store import Store
+from geo.validation import check_choice
+from geo.write_rules import check_generic_change, check_generic_create
+
+PLATE_ADDRESS_FIELDS = ("street_name", "number", "suffix", "geometry", "status")
+
+
+@dataclass
+class Written:
+    """A stored record and the warnings its write raised (shown to the user, not blocking)."""
+
+    record: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+def create_feature(store: Store, layer_name: str, record: Mapping[str, Any], *, actor: str) -> Written:
+    """Create one record through the generic path, in its use case's starting state."""
+    layer = get_layer(layer_name)
+    rec = check_generic_create(layer_name, dict(record))
+    for name, value in rec.items():
+        check_choice(layer, name, value)
+    if layer_name == "place_names":
+        from geo.placenames import propose
+
+        geometry = rec.pop("geometry", None)
+        fields = {k: v for k, v in rec.items() if k not in ("status", "status_date")}
+        return Written(propose(store, fields, actor=actor, geometry=geometry))
+    with store.writing() as conn:
+        warnings = plates_for_write(conn, [rec], adcode=store.adcode) if layer_name == "door_plates" else []
+        (fid,) = store.insert(layer.table, [rec], actor=actor, conn=conn)
+        return Written(store.get(layer.table, fid, conn=conn), warnings)
+
+
+def update_feature(store: Store, layer_name: str, fid: int, changes: Mapping[str, Any], *,
+                   expected_version: int, actor: str) -> Written:
+    """Update one record's rule-free fields if it is still at ``expected_version``."""
+    layer = get_layer(layer_name)
+    for name, value in changes.items():
+        check_choice(layer, name, value)
+    with store.writing() as conn:
+        before = store.get(layer.table, fid, conn=conn)
+        check_generic_change(layer_name, before, changes)
+        warnings: list[str] = []
+        if layer_name == "door_plates" and any(k in changes for k in PLATE_ADDRESS_FIELDS):
+            ctx = load_plate_context(conn, adcode=store.adcode)
+            warnings = check_plates([{**before, **changes}], ctx, replacing={0: before["plate_uid"]})
+        after = store.update(layer.table, fid, dict(changes), expected_version=expected_version, actor=actor,
+                             conn=conn)
+        return Written(after, warnings)

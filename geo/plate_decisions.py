@@ -1,0 +1,49 @@
+"""A door plate's status is a decision (revoked, replaced, back in use) with body, document and date.
+
+The one use case that changes a plate's status; the officer pages and the API both call it. Nothing
+is deleted: a revoked plate keeps its record and its QR code answers "revoked".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from geo.errors import Conflict, InputError, NotFound
+from geo.layers import PLATE_STATUSES
+from geo.plate_rules import check_plates, load_plate_context
+from geo.store import Store, schema
+from geo.types import parse_date
+
+DECISION_FIELDS = ("decision_body", "decision_doc_no", "decision_date")
+
+
+def decide_plate_status(store: Store, plate_uid: str, status: str, decision: Mapping[str, Any], *,
+                        expected_version: int, actor: str) -> dict[str, Any]:
+    """Set a plate's status with the decision behind it, in one transaction with its audit row."""
+    if status not in PLATE_STATUSES:
+        raise InputError(f"status 的取值 {status!r} 不在允许范围内 · status must be one of "
+                         f"{', '.join(PLATE_STATUSES)}", field="status")
+    missing = [k for k in DECISION_FIELDS if not str(decision.get(k) or "").strip()]
+    if missing:
+        raise InputError(f"门牌状态变更须记录决定：{', '.join(missing)} · a status change must record "
+                         f"{', '.join(missing)}", field=missing[0])
+    when = parse_date(decision["decision_date"], field="decision_date")
+    if when is not None and when > date.today():
+        raise InputError("决定日期晚于今天 · decision_date lies in the future", field="decision_date")
+    with store.writing() as conn:
+        row = conn.execute(schema.door_plates.select().where(schema.door_plates.c.plate_uid == plate_uid)
+                           ).mappings().first()
+        if row is None:
+            raise NotFound(f"没有门牌 {plate_uid} · no door plate {plate_uid}", field="plate_uid")
+        current = store.get("door_plates", row["id"], conn=conn)
+        if current["status"] == status:
+            raise Conflict(f"门牌已是 {status} · the plate is {status} already", field="status")
+        if status == "active":  # back in use: its address must be free again (DP-04)
+            check_plates([current], load_plate_context(conn, adcode=store.adcode),
+                         replacing={0: current["plate_uid"]})
+        return store.update("door_plates", current["id"], {
+            "status": status, "decision_body": str(decision["decision_body"]).strip(),
+            "decision_doc_no": str(decision["decision_doc_no"]).strip(), "decision_date": when},
+            expected_version=expected_version, actor=actor, conn=conn, action=f"status:{status}")

@@ -1,0 +1,169 @@
+"""Rules a door plate must pass when it is written, on every path (API, import, officer pages).
+
+- The plate uid is printed in the QR code: 8 characters of the signer's alphabet (no 0/O/1/I), so
+  every stored uid is one the signer can sign and verify; generated uids never collide.
+- DP-04: a street carries each number once; a second plate needs a sub-number (suffix, 之一/附1).
+- The street exists: a street segment of that name is stored and its name is not retired.
+- CRS-01 / district: the plate lies inside the district's boundary; a plate far from its street is
+  accepted with a warning (a long driveway is possible, a wrong coordinate system is likelier).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+
+from geo import crs as C
+from geo.errors import Conflict, InputError
+from geo.store import schema
+
+PLATE_UID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+PLATE_UID_PATTERN = re.compile(r"^[2-9A-HJ-NP-Z]{8}$")
+FAR_FROM_STREET_M = 150.0
+_RETIRED_NAME_STATES = ("retired", "superseded")
+
+
+def _row(row: int | None) -> str:
+    return f"第 {row} 行 row {row}: " if row is not None else ""
+
+
+def check_plate_uid(uid: Any, *, row: int | None = None) -> str:
+    """Return ``uid`` if it is a well-formed plate uid (what the QR signer signs), else refuse."""
+    text = str(uid or "")
+    if not PLATE_UID_PATTERN.match(text):
+        raise InputError(
+            f"{_row(row)}门牌编码 plate_uid {text!r} 格式不对：须为 8 位，取自 {PLATE_UID_ALPHABET}（无 0/O/1/I）· "
+            f"plate_uid must be 8 characters from {PLATE_UID_ALPHABET}; a code like this cannot be signed "
+            "for a QR plate (leave it empty to generate one)", field="plate_uid")
+    return text
+
+
+def new_plate_uids(count: int, *, taken: Iterable[str] = ()) -> list[str]:
+    """Return ``count`` fresh random plate uids, distinct from each other and from ``taken``."""
+    used = set(taken)
+    out: list[str] = []
+    while len(out) < count:
+        uid = "".join(secrets.choice(PLATE_UID_ALPHABET) for _ in range(8))
+        if uid not in used:
+            used.add(uid)
+            out.append(uid)
+    return out
+
+
+@dataclass
+class PlateContext:
+    """What the plate rules need from the store, read once per write."""
+
+    streets_m: dict[str, Any]                   # street name → merged centreline in metres
+    retired_names: set[str]
+    addresses: dict[tuple[str, int, str], str]  # (street, number, suffix) → plate uid, plates in use
+    uids: set[str]
+    district: Any | None                        # the district polygon (EPSG:4490), if stored
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_plate_context(conn: sa.Connection, *, adcode: str) -> PlateContext:
+    """Read streets, retired street names, plates in use and the district boundary."""
+    s, p, n, u = schema.streets, schema.door_plates, schema.place_names, schema.admin_units
+    parts: dict[str, list[Any]] = {}
+    for name, geom in conn.execute(sa.select(s.c.name, s.c.geom)):
+        if geom is not None:
+            parts.setdefault(name, []).append(geom)
+    names = list(parts)
+    merged = [shapely.union_all(parts[k]) for k in names]
+    metric = C.to_metric(np.array(merged, dtype=object)) if merged else []
+    retired = {r[0] for r in conn.execute(sa.select(n.c.standard_name).where(
+        n.c.feature_class == "street", n.c.status.in_(_RETIRED_NAME_STATES)))}
+    in_force = {r[0] for r in conn.execute(sa.select(n.c.standard_name).where(
+        n.c.feature_class == "street", n.c.status == "in_force"))}
+    addresses: dict[tuple[str, int, str], str] = {}
+    uids: set[str] = set()
+    for uid, street, number, suffix, status in conn.execute(
+            sa.select(p.c.plate_uid, p.c.street_name, p.c.number, p.c.suffix, p.c.status)):
+        uids.add(uid)
+        if status == "active":
+            addresses[(street, int(number), suffix or "")] = uid
+    district = conn.execute(sa.select(u.c.geom).where(u.c.level == "district", u.c.code.like(f"{adcode}%"))
+                            .limit(1)).scalar()
+    return PlateContext(dict(zip(names, metric, strict=True)), retired - in_force, addresses, uids, district)
+
+
+def check_plates(records: Sequence[Mapping[str, Any]], ctx: PlateContext, *, first_row: int = 1,
+                 replacing: Mapping[int, str] | None = None) -> list[str]:
+    """Refuse the first plate that breaks a rule (naming row, field and rule); return warnings.
+
+    ``replacing`` maps a record's position to the uid of the stored plate it updates, so that a plate
+    does not collide with its own old address.
+    """
+    replacing = replacing or {}
+    seen: dict[tuple[str, int, str], int] = {}
+    warnings: list[str] = []
+    for i, rec in enumerate(records):
+        row = first_row + i
+        street = str(rec.get("street_name") or "").strip()
+        if street not in ctx.streets_m:
+            raise InputError(f"{_row(row)}街路巷 {street!r} 不存在 · street_name {street!r} is not a stored street "
+                             "(add or name the street first)", field="street_name")
+        if street in ctx.retired_names:
+            raise InputError(f"{_row(row)}街路巷名称 {street!r} 已废止 · street_name {street!r} is retired",
+                             field="street_name")
+        if (rec.get("status") or "active") == "active":
+            key = (street, int(rec["number"]), str(rec.get("suffix") or ""))
+            holder = ctx.addresses.get(key)
+            if (holder is not None and holder != replacing.get(i)) or key in seen:
+                other = f"plate {holder}" if holder and key not in seen else f"row {first_row + seen[key]}"
+                raise Conflict(
+                    f"{_row(row)}DP-04：{street}{key[1]}号{key[2]} 已有门牌（{other}），同一街路巷门牌号不得重复；"
+                    f"需要时加副号（suffix，如 之一、附1）· DP-04: {street} No. {key[1]}{key[2]} is taken by "
+                    f"{other}; give a sub-number (suffix)", field="number")
+            seen[key] = i
+    geoms = np.array([rec.get("geometry") for rec in records], dtype=object)
+    has = np.array([g is not None for g in geoms], dtype=bool)
+    if ctx.district is not None and has.any():
+        inside = shapely.covers(ctx.district, geoms[has])
+        if not inside.all():
+            row = first_row + int(np.flatnonzero(has)[np.argmin(inside)])
+            raise InputError(f"{_row(row)}门牌位置不在本区范围内（检查坐标系与经纬度顺序）· the plate lies outside "
+                             "the district boundary (check the CRS and the axis order)", field="geometry")
+    if has.any():
+        rows = np.flatnonzero(has)
+        lines = np.array([ctx.streets_m[str(records[i].get("street_name") or "").strip()] for i in rows],
+                         dtype=object)
+        gaps = shapely.distance(C.to_metric(geoms[has]), lines)
+        for i, gap in zip(rows[gaps > FAR_FROM_STREET_M], gaps[gaps > FAR_FROM_STREET_M], strict=True):
+            street = str(records[i].get("street_name") or "").strip()
+            warnings.append(f"{_row(first_row + i)}门牌距 {street} {gap:.0f} 米，请核对位置 · the plate is "
+                            f"{gap:.0f} m from {street}; check its position")
+    if ctx.district is None and records:
+        warnings.append("未存储本区界线，无法检查门牌是否在区内 · no district boundary is stored, so plates "
+                        "could not be checked against it")
+    return warnings
+
+
+def plates_for_write(conn: sa.Connection, records: Sequence[dict[str, Any]], *, adcode: str,
+                     first_row: int = 1) -> list[str]:
+    """Check new plates and give each one without a uid a fresh one; return warnings.
+
+    Called inside the write transaction, so the uniqueness read and the insert see the same data.
+    """
+    ctx = load_plate_context(conn, adcode=adcode)
+    given: dict[str, int] = {}
+    for i, rec in enumerate(records):
+        if rec.get("plate_uid"):
+            uid = check_plate_uid(rec["plate_uid"], row=first_row + i)
+            if uid in ctx.uids or uid in given:
+                raise Conflict(f"{_row(first_row + i)}门牌编码 {uid} 已存在 · plate_uid {uid} already exists",
+                               field="plate_uid")
+            given[uid] = i
+    fresh = iter(new_plate_uids(sum(1 for r in records if not r.get("plate_uid")), taken=ctx.uids | set(given)))
+    for rec in records:
+        if not rec.get("plate_uid"):
+            rec["plate_uid"] = next(fresh)
+    return check_plates(records, ctx, first_row=first_row)

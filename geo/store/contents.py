@@ -1,0 +1,71 @@
+"""What a database holds: which domain tables have records, for commands that must not mix data.
+
+``xincheng init`` loads the sample district only into a database without records, and the
+messages that tell a user what to load next depend on whether the database is empty or only
+misses a layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from geo.errors import InputError
+from geo.layers import get_layer
+from geo.store import schema
+from geo.store.store import Store
+
+# Accounts, tokens, the audit trail and the schema's own bookkeeping are not the district's data.
+NOT_DOMAIN = frozenset({"users", "api_tokens", "audit_log", "schema_migrations"})
+
+
+def domain_tables() -> list[str]:
+    """Return the tables that hold the district's records (units, names, plates, markers, …)."""
+    return [t.name for t in schema.metadata.sorted_tables if t.name not in NOT_DOMAIN]
+
+
+def held_records(store: Store) -> dict[str, int]:
+    """Return the record count of every domain table that holds any records."""
+    present = set(sa.inspect(store.engine).get_table_names())
+    counts = {}
+    for name in domain_tables():
+        if name in present:
+            count = store.count(name)
+            if count:
+                counts[name] = count
+    return counts
+
+
+def describe_counts(counts: dict[str, int]) -> tuple[str, str]:
+    """Return the counts as short Chinese and English lists, e.g. ``admin_units 12 条``."""
+    zh = "、".join(f"{name} {n:,} 条" for name, n in counts.items())
+    en = ", ".join(f"{name}: {n:,}" for name, n in counts.items())
+    return zh, en
+
+
+def missing_layers_error(missing: Sequence[str], *, database_empty: bool, purpose_zh: str,
+                         purpose_en: str) -> InputError:
+    """Return the error for a computation that needs layers the database does not hold yet.
+
+    Only an empty database may take the sample district (``xincheng init`` refuses to mix it into
+    data); a database that holds records is told which layer to import, and how.
+    """
+    if database_empty:
+        return InputError(
+            "数据库还没有任何数据: 运行 `xincheng init` 载入样例区, "
+            "或用 `xincheng import` 导入本区数据 · the database holds no data yet: run "
+            "`xincheng init` to load the sample district, or import your data with "
+            "`xincheng import FILE --layer LAYER --crs CRS`", field="database")
+    layers = [get_layer(name) for name in missing]
+    zh = "、".join(f"{lyr.title_zh} ({lyr.name})" for lyr in layers)
+    en = ", ".join(lyr.name for lyr in layers)
+    commands = "; ".join(f"`xincheng import {name}.gpkg --layer {name} --crs EPSG:4490`"
+                         for name in missing)
+    http = ", ".join(f"POST /api/layers/{name}/import" for name in missing)
+    plural = len(missing) > 1
+    return InputError(
+        f"{purpose_zh}需要 {zh}, 数据库中还没有这些数据: 请导入 {commands} (HTTP: {http}) · "
+        f"{purpose_en} needs the {en} layer{'s' if plural else ''}, which the database does not "
+        f"hold yet: import {'them' if plural else 'it'}: {commands} (HTTP: {http})",
+        field=missing[0])

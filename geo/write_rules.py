@@ -1,0 +1,149 @@
+"""What the generic layer endpoints and imports may write: only fields that carry no domain rule.
+
+Lifecycle, identity and decision fields belong to the use case that owns their rule (propose,
+transition and rename a name; decide a plate's status; register, move and decommission a marker).
+The generic paths (``POST``/``PATCH /api/layers/{layer}/features`` and file imports) refuse them with
+an error that names the field, the rule and the endpoint to use. A record created through a
+generic path starts in the state its use case starts in: a plate is ``active`` with no decision; a
+place name is ``proposed``. A value equal to the stored one is not a change, so a file exported by
+the service can be re-imported as an update (``--mode upsert``) without tripping these rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from geo.errors import InputError
+
+
+class RuleFieldRefused(InputError):
+    """A rule-carrying field sent to a generic write path (HTTP 422 naming the field and endpoint)."""
+
+    status = 422
+    code = "use_the_use_case"
+
+
+@dataclass(frozen=True)
+class Guard:
+    """Why a field is not for the generic path, and where to change it instead."""
+
+    why_zh: str
+    why_en: str
+    use: str
+    on_create: str = "refuse"  # "refuse", "allow" (validated elsewhere) or "initial" (must equal INITIAL)
+
+
+_NAME_LIFECYCLE = Guard("地名生命周期字段", "a lifecycle field of the gazetteer (PN-11/12)",
+                        "POST /api/placenames/{id}/transition", on_create="initial")
+_NAME_DECISION = Guard("地名审批字段", "a decision field of the gazetteer",
+                       "POST /api/placenames/{id}/transition 或 /rename")
+_NAME_TEXT = Guard("地名名称由申报、修改或更名用例管理", "the name itself is changed by edit or rename (PN rules)",
+                   "PATCH /api/placenames/{id}（批准前 before approval）或 POST /api/placenames/{id}/rename",
+                   on_create="allow")
+_NAME_DERIVED = Guard("罗马字母拼写由系统按 GB/T 16159 生成", "romanization is computed by GB/T 16159 (RM rules)",
+                      "PATCH /api/placenames/{id}（romanization_override 附理由 with a reason）")
+_PROTECTED = Guard("保护名录是一项决定（PN-09）", "protection is a decision with document and reason (PN-09)",
+                   "POST /api/placenames/{id}/protection")
+_PLATE_DECISION = Guard("门牌状态是一项决定", "a plate's status is a decision with body, document and date",
+                        "POST /api/plates/{plate_uid}/status", on_create="initial")
+_PLATE_UID = Guard("门牌编码印在二维码上，不可改写", "the plate uid is printed in the QR code and never rewritten",
+                   "（不可修改 cannot be changed; revoke the plate and create a new one）", on_create="allow")
+_STREET_NAME = Guard("街路巷名称须经更名用例，同时改门牌地址并排队重印",
+                     "a street's name changes by rename, which readdresses and reprints its plates",
+                     "POST /api/placenames/{id}/rename", on_create="allow")
+_MARKER = Guard("界桩编号、位置与状态须经界桩登记用例（BM-04）",
+                "a marker's number, position and status change only with the BM-04 documents",
+                "POST /api/markers, POST /api/markers/{id}/move, POST /api/markers/{id}/decommission")
+_LINE_ID = Guard("界线编码与两侧政区不可改写", "a boundary line's code and sides are its identity",
+                 "（不可修改 cannot be changed）", on_create="allow")
+_UNIT_ID = Guard("区划代码、上级与层级由区划调整决定", "a unit's code, parent and level change by a division decision",
+                 "（区划调整 division change; not through the generic path）", on_create="allow")
+
+GUARDS: dict[str, dict[str, Guard]] = {
+    "place_names": {
+        "status": _NAME_LIFECYCLE, "status_date": _NAME_LIFECYCLE, "filed_date": _NAME_DECISION,
+        "announce_date": _NAME_DECISION, "approval_authority": _NAME_DECISION,
+        "approval_doc_no": _NAME_DECISION, "approval_date": _NAME_DECISION,
+        "standard_name": _NAME_TEXT, "specific": _NAME_TEXT, "generic": _NAME_TEXT,
+        "language_of_origin": _NAME_TEXT, "feature_class": _NAME_TEXT, "category_code": _NAME_TEXT,
+        "admin_code": _NAME_TEXT,
+        "romanization": _NAME_DERIVED, "pinyin_toned": _NAME_DERIVED, "sign_text": _NAME_DERIVED,
+        "search_key": _NAME_DERIVED, "place_code": _NAME_DERIVED,
+        "protected": _PROTECTED,
+    },
+    "door_plates": {
+        "plate_uid": _PLATE_UID, "status": _PLATE_DECISION, "decision_body": _PLATE_DECISION,
+        "decision_doc_no": _PLATE_DECISION, "decision_date": _PLATE_DECISION,
+    },
+    "streets": {"name": _STREET_NAME},
+    "boundary_markers": {f: _MARKER for f in ("marker_no", "line_code", "seq", "type_code", "marker_type",
+                                               "status", "managing_adcode", "geometry")},
+    "boundary_lines": {"line_code": _LINE_ID, "left_adcode": _LINE_ID, "right_adcode": _LINE_ID},
+    "admin_units": {"code": _UNIT_ID, "parent_code": _UNIT_ID, "level": _UNIT_ID},
+}
+
+# The state a record created through a generic path starts in (its use case's first state).
+INITIAL: dict[str, dict[str, Any]] = {
+    "place_names": {"status": "proposed", "status_date": None},
+    "door_plates": {"status": "active", "decision_body": None, "decision_doc_no": None,
+                    "decision_date": None},
+    "facilities": {"status": "active"},
+}
+
+# Layers whose records are created only by their use case, never by the generic path.
+CREATE_ONLY_THROUGH: dict[str, str] = {
+    "boundary_markers": "POST /api/markers",
+}
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Return whether a sent value equals the stored one (dates and numbers by value)."""
+    if a is None or b is None:
+        return (a in (None, "")) and (b in (None, ""))
+    if hasattr(a, "equals") and hasattr(b, "equals"):  # shapely geometries
+        return bool(a.equals(b))
+    return str(a) == str(b) if type(a) is not type(b) else a == b
+
+
+def refusal(layer: str, field: str, guard: Guard, *, row: int | None = None) -> RuleFieldRefused:
+    """Return the error for a rule field sent to a generic path."""
+    where = f"第 {row} 行 row {row}: " if row is not None else ""
+    return RuleFieldRefused(
+        f"{where}{layer}.{field} 不能通过通用图层接口或导入修改：{guard.why_zh}，请使用 {guard.use} · "
+        f"{field} cannot be written through the generic layer endpoints or imports: {guard.why_en}; "
+        f"use {guard.use}", field=field)
+
+
+def check_generic_create(layer: str, record: Mapping[str, Any], *, row: int | None = None) -> dict[str, Any]:
+    """Return ``record`` in its use case's starting state, or refuse a rule field it sets."""
+    if layer in CREATE_ONLY_THROUGH:
+        raise RuleFieldRefused(
+            f"{layer} 的记录只能通过 {CREATE_ONLY_THROUGH[layer]} 新增（BM-04 需要协议、测量和备案材料）· "
+            f"{layer} records are created only through {CREATE_ONLY_THROUGH[layer]}", field="layer")
+    guards = GUARDS.get(layer, {})
+    initial = INITIAL.get(layer, {})
+    for field, value in record.items():
+        guard = guards.get(field)
+        if guard is None or guard.on_create == "allow" or value in (None, ""):
+            continue
+        if guard.on_create == "initial" and field in initial and _same(value, initial[field]):
+            continue
+        raise refusal(layer, field, guard, row=row)
+    return {**record, **{k: v for k, v in initial.items() if v is not None}}
+
+
+def check_generic_change(layer: str, before: Mapping[str, Any], changes: Mapping[str, Any], *,
+                         row: int | None = None) -> None:
+    """Refuse a change through a generic path to any rule field whose value differs from ``before``."""
+    guards = GUARDS.get(layer, {})
+    for field, value in changes.items():
+        guard = guards.get(field)
+        if guard is not None and not _same(value, before.get(field)):
+            raise refusal(layer, field, guard, row=row)
+
+
+def guarded_fields(layer: str) -> dict[str, str]:
+    """Return each rule field of ``layer`` with the endpoint that owns it (for the OpenAPI text)."""
+    return {field: guard.use for field, guard in GUARDS.get(layer, {}).items()}

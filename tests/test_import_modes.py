@@ -1,0 +1,363 @@
+"""Imports never duplicate silently, and ``init`` never mixes the sample into data.
+
+Through the real ``xincheng`` command (a subprocess) and the real HTTP API (uvicorn), on SQLite
+and PostGIS: an export imported again is refused and stores nothing; ``--mode upsert`` applies a
+changed rule-free field with a version bump and an audit row; a stale ``version`` column refuses
+the whole file; ``init`` refuses a database that holds records; a missing layer is reported with
+the import to run, never with ``xincheng init`` once the database holds data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import httpx
+import pandas as pd
+import pytest
+import shapely
+
+from geo.store import Store
+from geo.store.contents import domain_tables
+from geo.users import create_user
+from tests.conftest import running_server, server_settings
+
+PLATE_UIDS = ("A2B3C4D5", "E6F7G8H9", "J2K3L4M5")
+ADMIN = ("t-import-admin", "import-admin-password")
+
+
+def cli(*args: str, url: str) -> subprocess.CompletedProcess:
+    """Run ``xincheng`` as a user does, against ``url``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XINCHENG_")}
+    return subprocess.run([sys.executable, "-m", "api.cli", "--database-url", url, *args],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+def url_of(store: Store) -> str:
+    return store.engine.url.render_as_string(hide_password=False)
+
+
+def _facilities(store: Store) -> list[int]:
+    return store.insert("facilities", [
+        {"kind": "elder_care_station", "name": f"测试养老服务站{i}", "floor_area_m2": 20.0,
+         "geometry": shapely.Point(111.676 + i * 1e-3, 40.85)} for i in range(1, 4)], actor="test")
+
+
+def _units_frame() -> gpd.GeoDataFrame:
+    district = shapely.box(111.60, 40.80, 111.75, 40.90)
+    community = shapely.box(111.66, 40.84, 111.70, 40.87)
+    return gpd.GeoDataFrame(
+        {"code": ["150102000000", "150102001001"], "name": ["新城区", "测试社区"],
+         "level": ["district", "community"], "parent_code": [None, "150102000000"],
+         "households": [300, 300]}, geometry=[district, community], crs="EPSG:4490")
+
+
+def _plates_frame() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"plate_uid": list(PLATE_UIDS), "street_name": ["锡林郭勒北路"] * 3, "number": [1, 3, 5],
+         "households": [100, 100, 100], "community_code": ["150102001001"] * 3,
+         "building_name": ["甲楼", "乙楼", "丙楼"]},
+        geometry=[shapely.Point(111.676 + i * 2e-4, 40.851) for i in range(3)], crs="EPSG:4490")
+
+
+def _plates(store: Store) -> list[int]:
+    frame = _plates_frame()
+    records = [{**row, "geometry": geom} for row, geom in
+               zip(frame.drop(columns="geometry").to_dict("records"), frame.geometry, strict=True)]
+    return store.insert("door_plates", records, actor="test")
+
+
+def _edit(src: Path, dst: Path, change) -> gpd.GeoDataFrame:
+    """Read an exported GeoPackage, let ``change`` edit it (as in QGIS), write it to ``dst``."""
+    frame = gpd.read_file(src)
+    frame = change(frame)
+    frame.to_file(dst, driver="GPKG")
+    return frame
+
+
+def _counts(store: Store) -> dict[str, int]:
+    return {name: store.count(name) for name in domain_tables()}
+
+
+def _summary(result: subprocess.CompletedProcess) -> dict:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# -- the CLI ---------------------------------------------------------------------------------------
+
+
+def test_cli_export_then_import_is_refused_then_upsert_updates_in_place(store: Store, tmp_path):
+    url = url_of(store)
+    ids = _facilities(store)
+    _plates(store)
+    audit_before = len(store.audit_rows("facilities"))
+    exported = tmp_path / "f.gpkg"
+    assert cli("export", str(exported), "--layer", "facilities", url=url).returncode == 0
+
+    # The export imported again: refused, naming the rows, and nothing stored.
+    again = cli("import", str(exported), "--layer", "facilities", "--crs", "EPSG:4490", url=url)
+    assert again.returncode == 1, again.stdout
+    assert f"第 1 行的 id {ids[0]} 已存在" in again.stderr
+    assert f"row 1: id {ids[0]} is already stored" in again.stderr
+    assert "--mode upsert" in again.stderr and "nothing was imported" in again.stderr
+    assert store.count("facilities") == 3
+    assert len(store.audit_rows("facilities")) == audit_before
+
+    # A file without the id column is still caught by the identifier plates carry (plate_uid).
+    plates = tmp_path / "plates.gpkg"
+    assert cli("export", str(plates), "--layer", "door_plates", url=url).returncode == 0
+    no_ids = tmp_path / "plates_no_id.gpkg"
+    _edit(plates, no_ids, lambda f: f.drop(columns=["id", "version"]))
+    again = cli("import", str(no_ids), "--layer", "door_plates", "--crs", "EPSG:4490", url=url)
+    assert again.returncode == 1
+    assert f"第 1 行的 plate_uid {PLATE_UIDS[0]} 已存在" in again.stderr
+    assert f"row 1: plate_uid {PLATE_UIDS[0]} is already stored" in again.stderr
+    assert store.count("door_plates") == 3
+
+    # Upsert: one floor area edited (as in QGIS) and one new facility added.
+    def change(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        frame.loc[frame["id"] == ids[1], "floor_area_m2"] = 45.5
+        new = gpd.GeoDataFrame({"kind": ["elder_care_station"], "name": ["新建养老服务站"],
+                                "floor_area_m2": [60.0]},
+                               geometry=[shapely.Point(111.69, 40.86)], crs="EPSG:4490")
+        return pd.concat([frame, new], ignore_index=True)
+
+    edited = tmp_path / "f_edited.gpkg"
+    _edit(exported, edited, change)
+    report = _summary(cli("import", str(edited), "--layer", "facilities", "--crs", "EPSG:4490",
+                          "--mode", "upsert", url=url))
+    assert (report["mode"], report["updated"], report["inserted"], report["unchanged"]) == (
+        "upsert", 1, 1, 2)
+    assert report["updated_ids"] == [ids[1]]
+    assert store.count("facilities") == 4
+    updated = store.get("facilities", ids[1])
+    assert updated["floor_area_m2"] == 45.5 and updated["version"] == 2
+    assert [store.get("facilities", i)["version"] for i in (ids[0], ids[2])] == [1, 1]
+    audit = store.audit_rows("facilities", ids[1])[-1]
+    assert audit["action"] == "update" and audit["actor"] == "cli"
+    assert json.loads(audit["before"])["floor_area_m2"] == 20.0
+    assert json.loads(audit["after"])["floor_area_m2"] == 45.5
+    assert "f_edited.gpkg" in audit["note"]
+
+    # The same file again: its version column (1) is now stale for that facility (2): refused whole.
+    stale = cli("import", str(edited), "--layer", "facilities", "--crs", "EPSG:4490",
+                "--mode", "upsert", url=url)
+    assert stale.returncode == 1
+    row = 2  # the export lists records by id; the edited file keeps that order
+    assert f"第 {row} 行 (id {ids[1]}) 的 version 是 1, 库中已是 2" in stale.stderr
+    assert f"row {row} (id {ids[1]}) carries version 1" in stale.stderr
+    assert store.count("facilities") == 4  # the new row was not inserted a second time
+    assert store.get("facilities", ids[1])["version"] == 2
+    assert store.audit_rows("facilities", ids[1])[-1]["action"] == "refused_stale_version"
+
+
+def test_cli_stale_row_refuses_the_other_rows_too(store: Store, tmp_path):
+    url = url_of(store)
+    ids = _facilities(store)
+    exported = tmp_path / "f.gpkg"
+    assert cli("export", str(exported), "--layer", "facilities", url=url).returncode == 0
+    # Another officer edits facility 1 after the export.
+    store.update("facilities", ids[0], {"name": "已改名的站"}, expected_version=1, actor="other")
+
+    def change(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        frame["floor_area_m2"] = [30.0, 31.0, 32.0]
+        return frame
+
+    edited = tmp_path / "f2.gpkg"
+    _edit(exported, edited, change)
+    r = cli("import", str(edited), "--layer", "facilities", "--crs", "EPSG:4490",
+            "--mode", "upsert", url=url)
+    assert r.returncode == 1 and "version" in r.stderr and "nothing was imported" in r.stderr
+    assert [store.get("facilities", i)["floor_area_m2"] for i in ids] == [20.0, 20.0, 20.0]
+    assert store.get("facilities", ids[0])["name"] == "已改名的站"
+
+
+def test_init_refuses_a_database_that_holds_records(store: Store):
+    url = url_of(store)
+    _facilities(store)
+    before = _counts(store)
+    r = cli("init", url=url)
+    assert r.returncode == 2
+    assert "数据库已有数据" in r.stderr and "facilities: 3" in r.stderr
+    assert "nothing was changed" in r.stderr and "xincheng import" in r.stderr
+    assert _counts(store) == before  # no sample unit, street or plate mixed in
+    assert before["admin_units"] == 0 and before["facilities"] == 3
+    r = cli("init", "--empty", url=url)  # creating or upgrading the schema alone is fine
+    assert r.returncode == 0, r.stderr
+    assert _counts(store) == before
+
+
+def test_after_init_empty_and_an_import_nothing_advises_init(database_url, tmp_path):
+    r = cli("init", "--empty", url=database_url)
+    assert r.returncode == 0, r.stderr
+    empty = cli("coverage", url=database_url)  # an empty database may take the sample
+    assert empty.returncode == 2
+    assert "xincheng init" in empty.stderr and "xincheng import" in empty.stderr
+
+    # The user's own data, without streets (and plates, which need their streets stored first).
+    units, facilities = tmp_path / "units.geojson", tmp_path / "facilities.geojson"
+    _units_frame().to_file(units, driver="GeoJSON")
+    station = {"kind": ["elder_care_station"], "name": ["测试养老服务站"], "floor_area_m2": [20.0]}
+    gpd.GeoDataFrame(station, geometry=[shapely.Point(111.68, 40.85)], crs="EPSG:4490").to_file(
+        facilities, driver="GeoJSON")
+    for path, layer in ((units, "admin_units"), (facilities, "facilities")):
+        assert _summary(cli("import", str(path), "--layer", layer, "--crs", "EPSG:4490",
+                            url=database_url))["inserted"] > 0
+
+    r = cli("coverage", url=database_url)
+    assert r.returncode == 2
+    assert "xincheng init" not in r.stderr
+    assert "xincheng import streets.gpkg --layer streets" in r.stderr
+    assert "xincheng import door_plates.gpkg --layer door_plates" in r.stderr
+    assert "街路巷 (streets)" in r.stderr
+
+    store = Store.open(database_url)
+    try:
+        before = _counts(store)
+        r = cli("init", url=database_url)  # the path the issue describes: refused, not piled on
+        assert r.returncode == 2 and "admin_units: 2" in r.stderr and "facilities: 1" in r.stderr
+        assert _counts(store) == before
+
+        create_user(store, *ADMIN, "admin", actor="test")
+        with running_server(server_settings(store)) as base:
+            h = _login(base)
+            got = httpx.get(f"{base}/api/planning/coverage", headers=h, timeout=60)
+            assert got.status_code == 400, got.text
+            assert "xincheng init" not in got.json()["message"]
+            assert "POST /api/layers/streets/import" in got.json()["message"]
+    finally:
+        store.close()
+
+
+# -- the HTTP API ----------------------------------------------------------------------------------
+
+
+def _login(base: str) -> dict[str, str]:
+    r = httpx.post(f"{base}/api/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def test_http_import_modes(store: Store, tmp_path):
+    ids = _facilities(store)
+    _plates(store)
+    create_user(store, *ADMIN, "admin", actor="test")
+    with running_server(server_settings(store)) as base:
+        h = _login(base)
+        spec = httpx.get(f"{base}/openapi.json").json()
+        params = spec["paths"]["/api/layers/{layer}/import"]["post"]["parameters"]
+        mode = next(p for p in params if p["name"] == "mode")
+        assert mode["schema"]["enum"] == ["insert", "upsert"]
+        assert mode["schema"]["default"] == "insert"
+        assert "upsert" in mode["schema"]["description"]
+
+        exported = tmp_path / "f.gpkg"
+        r = httpx.get(f"{base}/api/layers/facilities/export", headers=h, params={"format": "gpkg"})
+        assert r.status_code == 200
+        exported.write_bytes(r.content)
+        url = f"{base}/api/layers/facilities/import"
+        query = {"crs": "EPSG:4490", "format": "gpkg"}
+
+        r = httpx.post(url, headers=h, params=query, content=exported.read_bytes())
+        assert r.status_code == 409, r.text
+        assert r.json()["error"] == "conflict" and r.json()["field"] == "id"
+        assert "already stored" in r.json()["message"] and "已存在" in r.json()["message"]
+        assert store.count("facilities") == 3
+
+        r = httpx.post(url, headers=h, params={**query, "mode": "merge"},
+                       content=exported.read_bytes())
+        assert r.status_code == 422 and r.json()["field"] == "mode"
+
+        edited = tmp_path / "f_edited.gpkg"
+
+        def change(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+            frame.loc[frame["id"] == ids[0], "floor_area_m2"] = 88.0
+            return frame
+
+        _edit(exported, edited, change)
+        upsert = {**query, "mode": "upsert"}
+        r = httpx.post(url, headers=h, params=upsert, content=edited.read_bytes())
+        assert r.status_code == 200, r.text
+        assert (r.json()["updated"], r.json()["inserted"], r.json()["unchanged"]) == (1, 0, 2)
+        assert store.count("facilities") == 3
+        first = store.get("facilities", ids[0])
+        assert (first["floor_area_m2"], first["version"]) == (88.0, 2)
+        assert store.audit_rows("facilities", ids[0])[-1]["actor"] == ADMIN[0]
+
+        r = httpx.post(url, headers=h, params=upsert, content=edited.read_bytes())
+        assert r.status_code == 409 and r.json()["error"] == "stale_version", r.text
+        assert r.json()["field"] == "version" and "row 1" in r.json()["message"]
+
+        # A plate's status is a decision: an upsert may not change it, and the whole file stays out.
+        plates = tmp_path / "plates.gpkg"
+        r = httpx.get(f"{base}/api/layers/door_plates/export", headers=h, params={"format": "gpkg"})
+        plates.write_bytes(r.content)
+        revoked = tmp_path / "plates_revoked.gpkg"
+
+        def revoke_one(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+            frame.loc[0, "status"] = "revoked"
+            frame.loc[1, "building_name"] = "改名楼"
+            return frame
+
+        _edit(plates, revoked, revoke_one)
+        plates_url = f"{base}/api/layers/door_plates/import"
+        r = httpx.post(plates_url, headers=h, params={**query, "mode": "upsert"},
+                       content=revoked.read_bytes())
+        assert r.status_code == 422 and r.json()["field"] == "status", r.text
+        assert "第 1 行" in r.json()["message"]
+        assert {p["status"] for p in store.select("door_plates")} == {"active"}
+        assert "改名楼" not in {p["building_name"] for p in store.select("door_plates")}
+
+        renamed = tmp_path / "plates_renamed.gpkg"
+        _edit(plates, renamed, lambda f: f.assign(building_name=["甲楼", "改名楼", "丙楼"]))
+        r = httpx.post(plates_url, headers=h, params={**query, "mode": "upsert"},
+                       content=renamed.read_bytes())
+        assert r.status_code == 200 and r.json()["updated"] == 1, r.text
+        plate = store.select("door_plates", where={"plate_uid": PLATE_UIDS[1]})[0]
+        assert (plate["building_name"], plate["version"]) == ("改名楼", 2)
+        assert store.count("door_plates") == 3
+
+
+@pytest.mark.parametrize("layer,named_by", [("facilities", "id"), ("door_plates", "plate_uid")])
+def test_two_rows_naming_one_record_are_refused(store: Store, tmp_path, layer, named_by):
+    from geo.errors import InputError
+    from geo.io.importer import export_layer, import_file
+
+    if layer == "facilities":
+        _facilities(store)
+    else:
+        _plates(store)
+    path = tmp_path / "layer.gpkg"
+    export_layer(store, layer, path)
+    doubled = tmp_path / "doubled.gpkg"
+    keep_id = named_by == "id"  # plates are named by plate_uid alone once the id column is gone
+    _edit(path, doubled, lambda f: pd.concat([f, f.iloc[[0]]], ignore_index=True).drop(
+        columns=[] if keep_id else ["id"]))
+    with pytest.raises(InputError) as err:
+        import_file(store, layer, doubled, crs="EPSG:4490", actor="t", mode="upsert")
+    assert "第 1 行与第 4 行" in err.value.message and "rows 1 and 4" in err.value.message
+    assert err.value.field == named_by
+    assert store.count(layer) == 3
+
+
+def test_an_id_naming_a_record_with_another_identifier_is_refused(store: Store, tmp_path):
+    from geo.errors import Conflict
+    from geo.io.importer import export_layer, import_file
+
+    _plates(store)
+    path = tmp_path / "plates.gpkg"
+    export_layer(store, "door_plates", path)
+    changed = tmp_path / "changed.gpkg"
+    _edit(path, changed, lambda f: f.assign(plate_uid=["Q2R3S4T5", *PLATE_UIDS[1:]]))
+    for mode in ("insert", "upsert"):  # never a rewritten uid, never a second plate for id 1
+        with pytest.raises(Conflict) as err:
+            import_file(store, "door_plates", changed, crs="EPSG:4490", actor="t", mode=mode)
+        assert err.value.field == "plate_uid"
+        assert f"row 1: id 1 is stored as plate_uid {PLATE_UIDS[0]} but the file says Q2R3S4T5" \
+            in err.value.message
+    assert sorted(p["plate_uid"] for p in store.select("door_plates")) == sorted(PLATE_UIDS)
