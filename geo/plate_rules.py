@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,11 @@ PLATE_UID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 PLATE_UID_PATTERN = re.compile(r"^[2-9A-HJ-NP-Z]{8}$")
 FAR_FROM_STREET_M = 150.0
 _RETIRED_NAME_STATES = ("retired", "superseded")
+
+
+def address_suffix(suffix: Any) -> str:
+    """Return a sub-number as compared for DP-04: NFKC, trimmed, case-folded (附１ = 附1, A = a, " " = none)."""
+    return unicodedata.normalize("NFKC", str(suffix or "")).strip().casefold()
 
 
 def _row(row: int | None) -> str:
@@ -89,7 +95,7 @@ def load_plate_context(conn: sa.Connection, *, adcode: str) -> PlateContext:
             sa.select(p.c.plate_uid, p.c.street_name, p.c.number, p.c.suffix, p.c.status)):
         uids.add(uid)
         if status == "active":
-            addresses[(street, int(number), suffix or "")] = uid
+            addresses[(street, int(number), address_suffix(suffix))] = uid
     district = conn.execute(sa.select(u.c.geom).where(u.c.level == "district", u.c.code.like(f"{adcode}%"))
                             .limit(1)).scalar()
     return PlateContext(dict(zip(names, metric, strict=True)), retired - in_force, addresses, uids, district)
@@ -115,7 +121,7 @@ def check_plates(records: Sequence[Mapping[str, Any]], ctx: PlateContext, *, fir
             raise InputError(f"{_row(row)}街路巷名称 {street!r} 已废止 · street_name {street!r} is retired",
                              field="street_name")
         if (rec.get("status") or "active") == "active":
-            key = (street, int(rec["number"]), str(rec.get("suffix") or ""))
+            key = (street, int(rec["number"]), address_suffix(rec.get("suffix")))
             holder = ctx.addresses.get(key)
             if (holder is not None and holder != replacing.get(i)) or key in seen:
                 other = f"plate {holder}" if holder and key not in seen else f"row {first_row + seen[key]}"
@@ -166,4 +172,6 @@ def plates_for_write(conn: sa.Connection, records: Sequence[dict[str, Any]], *, 
     for rec in records:
         if not rec.get("plate_uid"):
             rec["plate_uid"] = next(fresh)
+        if rec.get("suffix") is not None:  # stored as written, less look-alike forms and blanks
+            rec["suffix"] = unicodedata.normalize("NFKC", str(rec["suffix"])).strip()
     return check_plates(records, ctx, first_row=first_row)

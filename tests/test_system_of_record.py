@@ -377,3 +377,40 @@ def test_production_printing_refuses_a_loopback_base_url_and_unsignable_uids(rec
     with pytest.raises(InputError) as err:
         plate_texts(record_store, [legacy], signer=signer, base_url="https://mp.xincheng.example")
     assert err.value.field == "plate_uid"
+
+
+# -- review findings ------------------------------------------------------------------------------
+
+def test_look_alike_sub_numbers_do_not_get_round_dp04(api, record_store):
+    """Review finding: " ", "A"/"a" and 附1/附１ were stored as different sub-numbers of one address."""
+    officer = _token(api, "placename_officer")
+    plate = _first(record_store, "door_plates", street_name="新华大街", number=5)
+    here = {"type": "Point", "coordinates": list(plate["geometry"].coords[0])}
+    before = _count(record_store, "door_plates")
+    _refused(_plate_post(api, officer, street_name="新华大街", number=5, suffix=" ", geometry=here), "number",
+             status=(409,))
+    assert _plate_post(api, officer, street_name="新华大街", number=5, suffix="附1", geometry=here).status_code == 201
+    for twin in ("附１", " 附1 "):
+        _refused(_plate_post(api, officer, street_name="新华大街", number=5, suffix=twin, geometry=here), "number",
+                 status=(409,))
+    assert _plate_post(api, officer, street_name="新华大街", number=5, suffix="A", geometry=here).status_code == 201
+    _refused(_plate_post(api, officer, street_name="新华大街", number=5, suffix="a", geometry=here), "number",
+             status=(409,))
+    assert _count(record_store, "door_plates") == before + 2
+
+
+def test_a_non_finite_number_is_refused_and_stores_nothing(api, record_store):
+    """Review finding: floor_area_m2 = 1e999 was a 500 after the row was committed, then broke the layer."""
+    planner = _token(api, "planner")
+    before = _count(record_store, "facilities")
+    body = ('{"properties": {"kind": "elder_care_station", "name": "无穷站", "floor_area_m2": 1e999},'
+            ' "geometry": {"type": "Point", "coordinates": [111.70, 40.85]}}')
+    r = api.post("/api/layers/facilities/features", headers={**planner, "Content-Type": "application/json"},
+                 content=body)
+    assert r.status_code in (400, 422), r.text
+    r = api.post("/api/layers/facilities/features", headers=planner, json={
+        "properties": {"kind": "elder_care_station", "name": "非数站", "floor_area_m2": "NaN"},
+        "geometry": {"type": "Point", "coordinates": [111.70, 40.85]}})
+    _refused(r, "floor_area_m2")
+    assert _count(record_store, "facilities") == before
+    assert api.get("/api/layers/facilities/features", params={"limit": 500}).status_code == 200

@@ -11,6 +11,7 @@ applies such rows as version-checked updates of their rule-free fields and inser
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,16 +95,20 @@ def coerce_value(value: Any, column: sa.Column, *, row: int | None = None) -> An
                 raise ValueError(value)
             return int(number)
         if isinstance(kind, sa.Float):
-            return float(value)
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError(value)
+            return number
         if isinstance(kind, sa.Date):
             return parse_date(value, field=column.name)
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         return str(value)
     except (TypeError, ValueError):
-        where = f"feature {row}: " if row is not None else ""
-        raise InputError(f"{where}{column.name} must be {kind.python_type.__name__}; got {value!r}",
-                         field=column.name) from None
+        where = f"第 {row} 行 feature {row}: " if row is not None else ""
+        zh = {"int": "整数", "float": "有限数值", "bool": "是/否", "date": "日期"}.get(kind.python_type.__name__, "文本")
+        raise InputError(f"{where}{column.name} 须为{zh} · {column.name} must be {kind.python_type.__name__}; "
+                         f"got {value!r}", field=column.name) from None
 
 
 def coerce_column(series: pd.Series, column: sa.Column) -> list[Any]:
@@ -115,7 +120,12 @@ def coerce_column(series: pd.Series, column: sa.Column) -> list[Any]:
         return series.tolist()
     numeric = types.is_numeric_dtype(series) and not types.is_bool_dtype(series)
     if isinstance(kind, sa.Float) and numeric:
-        return [None if v != v else float(v) for v in series.tolist()]
+        values = [None if v != v else float(v) for v in series.tolist()]
+        bad = next((i for i, v in enumerate(values, start=1) if v is not None and not math.isfinite(v)), None)
+        if bad is not None:
+            raise InputError(f"第 {bad} 行 row {bad}: {column.name} 须为有限数值 · {column.name} must be a finite "
+                             f"number; got {values[bad - 1]!r}", field=column.name)
+        return values
     values = series.tolist()
     if isinstance(kind, sa.String | sa.Text) and all(v is None or isinstance(v, str)
                                                        for v in values):
