@@ -1,7 +1,9 @@
 """A cache of derived data (planning runs, search indexes) that lives until the data changes.
 
-Every change writes an audit row, so the newest audit-row id is a version of all the data: it is
-part of every key, and an edit or import makes the next request build afresh.
+Every change writes an audit row, and audit rows are numbered in commit order
+(:meth:`Store.data_version`): the newest number is a version of all the data. It is part of every
+key, so an edit or import makes the next request build afresh, even when the edit's transaction
+began before, and committed after, one that was already counted.
 """
 
 from __future__ import annotations
@@ -10,17 +12,14 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
-import sqlalchemy as sa
-
-from geo.store import Store, schema
+from geo.store import Store
 
 T = TypeVar("T")
 
 
 def data_version(store: Store) -> int:
-    """Return the newest audit-row id: it grows with every change."""
-    with store.reading() as conn:
-        return int(conn.execute(sa.select(sa.func.max(schema.audit_log.c.id))).scalar() or 0)
+    """Return the newest commit sequence number: it grows with every committed change."""
+    return store.data_version()
 
 
 class DataCache:
@@ -36,7 +35,8 @@ class DataCache:
         """Return the value for ``key`` at the current data version, building it when needed.
 
         One build per key at a time (concurrent requests for the same key wait for it); builds of
-        other keys, including ones nested inside this build, go ahead.
+        other keys, including ones nested inside this build, go ahead. The version is read before
+        the build, so a value is never labelled newer than the data it was built from.
         """
         full = (key, data_version(store))
         with self._lock:

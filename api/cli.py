@@ -123,11 +123,21 @@ def init(obj: Context, sample: bool, seed: int | None) -> None:
 @main.command()
 @click.pass_obj
 def migrate(obj: Context) -> None:
-    """Upgrade the database schema to the latest version (data is kept)."""
+    """Upgrade the database schema to the latest version (data is kept).
+
+    One transaction under a lock (PostgreSQL advisory lock; a lock file beside a SQLite file):
+    a second `migrate` waits, then finds nothing to do. A database from before Alembic is
+    recognised by its schema_migrations version and stamped.
+    """
     with _domain_errors():
         store = Store.open(obj.settings.database_url)
-        applied = store.migrate()
-        click.echo(f"schema at version {store.schema_version()}; applied {applied or 'none'}")
+        try:
+            applied = store.migrate()
+            version = store.schema_version()
+        finally:
+            store.close()
+        click.echo(f"结构版本 {version}, 本次应用 {applied or '无'} · "
+                   f"schema at version {version}; applied {applied or 'none'}")
 
 
 @main.command()
@@ -151,13 +161,23 @@ def backup(obj: Context, path: Path) -> None:
 @click.option("--replace", is_flag=True, help="Replace the data of a database that is not empty.")
 @click.pass_obj
 def restore(obj: Context, path: Path, replace: bool) -> None:
-    """Load a backup made by `xincheng backup`: all of it in one transaction, or nothing."""
+    """Load a backup made by `xincheng backup`: all of it in one transaction, or nothing.
+
+    The archive, the schema versions and an empty target (or --replace) are checked before
+    anything changes; a refused restore leaves the database as it was.
+    """
     from geo.store.backup import backed_up_tables, restore_backup
 
     with _domain_errors(), _step_bar(len(backed_up_tables()), "恢复 restore") as bar:
         store = Store.open(obj.settings.database_url)
-        counts = restore_backup(store, path, replace=replace, progress=lambda _name: bar.update(1))
-    click.echo(f"restored {sum(counts.values()):,} rows in {len(counts)} tables from {path}")
+        try:
+            counts = restore_backup(store, path, replace=replace,
+                                    progress=lambda _name: bar.update(1))
+        finally:
+            store.close()
+    rows, tables = sum(counts.values()), len(counts)
+    click.echo(f"已从 {path} 恢复 {rows:,} 行, {tables} 张表 · "
+               f"restored {rows:,} rows in {tables} tables from {path}")
 
 
 @main.group()

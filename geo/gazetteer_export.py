@@ -4,8 +4,9 @@
   批准时间 (domain brief §1.4).
 - The exchange table uses the national place-name census form's fields (brief §1.6), one row per
   name, for CSV and XLSX.
-- The change feed is the audit log of the gazetteer read from a sequence number on, so the city's
-  database can stay in step without reloading.
+- The change feed is the audit log of the gazetteer read from a commit sequence number on (numbers
+  are given in commit order, so a late commit is never skipped), so the city's database can stay in
+  step without reloading.
 """
 
 from __future__ import annotations
@@ -78,11 +79,12 @@ def announcement_text(names: Iterable[Mapping[str, Any]], *, unit_names: Mapping
 
 
 def change_feed(audit_rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Return gazetteer changes as a feed: sequence number, time, action, record and the new state."""
+    """Return gazetteer changes as a feed: commit number, time, action, record and new state."""
     feed = []
     for row in audit_rows:
         after = json.loads(row["after"]) if row.get("after") else None
-        feed.append({"seq": int(row["id"]), "at": _iso(row["at"].date()) if hasattr(row["at"], "date") else row["at"],
+        at = row["at"]
+        feed.append({"seq": int(row["seq"]), "at": _iso(at.date()) if hasattr(at, "date") else at,
                      "time": row["at"].isoformat() if hasattr(row["at"], "isoformat") else row["at"],
                      "table": row["table_name"], "action": row["action"], "record_id": row["record_id"],
                      "actor": row["actor"], "record": after})

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from geo.layers import get_layer
+from geo.location_rules import check_layer_locations
+from geo.placenames import check_name_change
 from geo.plate_rules import check_plates, load_plate_context, plates_for_write
 from geo.store import Store
 from geo.validation import check_choice
@@ -42,6 +44,7 @@ def create_feature(store: Store, layer_name: str, record: Mapping[str, Any], *, 
         fields = {k: v for k, v in rec.items() if k not in ("status", "status_date")}
         return Written(propose(store, fields, actor=actor, geometry=geometry))
     with store.writing() as conn:
+        check_layer_locations(conn, layer_name, [rec], adcode=store.adcode)
         warnings = plates_for_write(conn, [rec], adcode=store.adcode) if layer_name == "door_plates" else []
         (fid,) = store.insert(layer.table, [rec], actor=actor, conn=conn)
         return Written(store.get(layer.table, fid, conn=conn), warnings)
@@ -56,6 +59,9 @@ def update_feature(store: Store, layer_name: str, fid: int, changes: Mapping[str
     with store.writing() as conn:
         before = store.get(layer.table, fid, conn=conn)
         check_generic_change(layer_name, before, changes)
+        check_layer_locations(conn, layer_name, [dict(changes)], adcode=store.adcode, creating=False)
+        if layer_name == "place_names":
+            check_name_change(store, conn, before, changes)
         warnings: list[str] = []
         if layer_name == "door_plates" and any(k in changes for k in PLATE_ADDRESS_FIELDS):
             ctx = load_plate_context(conn, adcode=store.adcode)

@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import shapely
@@ -131,7 +131,17 @@ def submit(store: Store, data: Mapping[str, Any], *, actor: str, max_photo_bytes
     try:
         when = datetime.fromisoformat(str(observed_at)) if observed_at else datetime.now(UTC)
     except ValueError:
-        raise InputError("observed_at must be an ISO date-time", field="observed_at") from None
+        raise InputError("observed_at 须为 ISO 日期时间 · observed_at must be an ISO date-time",
+                         field="observed_at") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    opened = campaign.get("created_at")
+    if opened is not None and opened.tzinfo is None:
+        opened = opened.replace(tzinfo=UTC)
+    now = datetime.now(UTC)
+    if when > now + OBSERVED_AT_SLACK or (opened is not None and when < opened - OBSERVED_AT_SLACK):
+        raise InputError("observed_at 不在本次联检期间（检查手机时间）· observed_at lies outside this campaign "
+                         "(before it opened or in the future): check the phone's clock", field="observed_at")
     rec = {"client_id": client_id, "campaign_id": campaign["id"], "marker_id": marker["id"], "observed_at": when,
            "inspector": actor, "team": data.get("team"), "condition": condition, "gnss_accuracy_m": accuracy,
            "fixes": int(data.get("fixes") or 1), "displacement_m": None if disp is None else round(disp, 3),
@@ -169,6 +179,9 @@ def _flag_conflicts(conn: sa.Connection, campaign_id: int, marker_id: int) -> No
         conn.execute(t.update().where(t.c.id.in_([r.id for r in rows])).values(conflict=True))
 
 
+OBSERVED_AT_SLACK = timedelta(hours=12)  # phones' clocks drift and time zones get mixed up
+
+
 def sign_off(store: Store, campaign_id: int, party_adcode: str, *, actor: str,
              actor_adcodes: set[str]) -> dict[str, Any]:
     """Record one side's sign-off, by a signer of that side; the campaign closes when the district and
@@ -177,6 +190,12 @@ def sign_off(store: Store, campaign_id: int, party_adcode: str, *, actor: str,
         raise Forbidden(f"签认人只能代表本方签认：{actor} 代表 {', '.join(sorted(actor_adcodes))}，不能代表 "
                         f"{party_adcode} · a signer signs only for their own district; {actor} acts for "
                         f"{', '.join(sorted(actor_adcodes))}, not {party_adcode}", field="party_adcode")
+    report = campaign_report(store, campaign_id)
+    unvisited = sum(line["not_visited"] for line in report)
+    if unvisited:
+        raise Conflict(f"尚有 {unvisited} 个界桩未检查，不能签认（找不到的界桩记为 missing）· {unvisited} markers of this "
+                       "campaign have no record yet: record every marker (a marker not found is recorded as "
+                       "missing) before signing off", field="campaign_id")
     with store.writing() as conn:
         campaign = store.get("inspection_campaigns", campaign_id, conn=conn)
         bl, so = schema.boundary_lines, schema.campaign_signoffs

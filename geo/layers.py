@@ -94,7 +94,7 @@ LAYERS: dict[str, Layer] = {
               choices=(("street_class", STREET_CLASSES), ("numbering_start", NUMBERING_STARTS),
                        ("odd_side", PLATE_SIDES))),
         Layer("facilities", "服务设施", "Facilities", POINT + AREA,
-              ("kind", "name", "community_code", "floor_area_m2", "beds", "nursing_beds", "status"),
+              ("kind", "name", "community_code", "floor_area_m2", "beds", "nursing_beds", "status", "operator"),
               ("kind", "name"), frozenset({ADMIN, PLANNER}), True,
               choices=(("kind", FACILITY_KINDS), ("status", FACILITY_STATUSES))),
         Layer("door_plates", "门牌", "Door plates", POINT,

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import shapely
 
+from geo import crs as C
 from geo.errors import Conflict, InputError
 from geo.store import Store
+from geo.text import has_text
 from geo.types import parse_date
 
 MOVE_RECORDS = ("reason", "agreement_doc", "survey_ref", "filed_with")
@@ -21,9 +24,26 @@ TYPES = {"single": "Q", "paired": "AB", "triple": "CDE"}
 
 
 def _require(data: Mapping[str, Any], keys: tuple[str, ...], what: str) -> None:
-    missing = [k for k in keys if not str(data.get(k) or "").strip()]
+    missing = [k for k in keys if not has_text(data.get(k))]
     if missing:
-        raise InputError(f"{what} must record {', '.join(missing)} (BM-04)", field=missing[0])
+        raise InputError(f"BM-04：须记录 {', '.join(missing)} · {what} must record {', '.join(missing)} (BM-04)",
+                         field=missing[0])
+
+
+MAX_OFF_LINE_M = 1000.0  # a marker stands on or beside its line; farther is a wrong position or CRS
+
+
+def _near_its_line(store: Store, line_code: str, position: shapely.Point) -> None:
+    """Refuse a marker position more than 1 km from its boundary line (BM-04 positions are surveyed)."""
+    lines = store.select("boundary_lines", where={"line_code": line_code})
+    if not lines or lines[0].get("geometry") is None:
+        return
+    line_m, point_m = C.to_metric(np.array([lines[0]["geometry"], position], dtype=object))
+    gap = float(shapely.distance(line_m, point_m))
+    if gap > MAX_OFF_LINE_M:
+        raise InputError(f"界桩位置距界线 {line_code} {gap:,.0f} 米，超过 {MAX_OFF_LINE_M:,.0f} 米（检查坐标系）· the "
+                         f"position is {gap:,.0f} m from line {line_code}; a marker stands on its line "
+                         "(check the CRS)", field="position")
 
 
 def add_marker(store: Store, data: Mapping[str, Any], position: shapely.Point, *, actor: str) -> dict[str, Any]:
@@ -31,11 +51,12 @@ def add_marker(store: Store, data: Mapping[str, Any], position: shapely.Point, *
     _require(data, MOVE_RECORDS, "a new marker")
     line = store.select("boundary_lines", where={"line_code": str(data.get("line_code") or "")})
     if not line:
-        raise InputError("line_code must name a boundary line", field="line_code")
+        raise InputError("line_code 不是已登记的界线 · line_code must name a boundary line", field="line_code")
     kind = data.get("marker_type", "single")
     if kind not in TYPES:
         raise InputError(f"marker_type must be one of {', '.join(TYPES)}; got {kind!r}", field="marker_type")
     code = line[0]["line_code"]
+    _near_its_line(store, code, position)
     seq = int(data.get("seq") or (max([m["seq"] for m in store.select("boundary_markers",
                                                                       where={"line_code": code})] or [0]) + 1))
     type_code = str(data.get("type_code") or TYPES[kind][0])
@@ -59,7 +80,9 @@ def move_marker(store: Store, marker_id: int, position: shapely.Point, data: Map
     _require(data, MOVE_RECORDS, "moving a marker")
     current = store.get("boundary_markers", marker_id)
     if current["status"] != "active":
-        raise Conflict(f"marker {current['marker_no']} is {current['status']}", field="status")
+        raise Conflict(f"界桩 {current['marker_no']} 状态为 {current['status']} · marker {current['marker_no']} is "
+                       f"{current['status']}", field="status")
+    _near_its_line(store, current["line_code"], position)
     return store.update("boundary_markers", marker_id, {"geometry": position}, expected_version=expected_version,
                         actor=actor, action="move", note="; ".join(f"{k}: {data[k]}" for k in MOVE_RECORDS))
 

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from geo.romanize import toneless_key
+from geo.text import is_mongolian_script
 
 FEATURE_CLASSES: dict[str, frozenset[str]] = {
     "street": frozenset({"路", "街", "巷", "大街", "大道", "胡同", "道", "弄", "条", "里", "马路", "快速路"}),
@@ -56,12 +57,26 @@ class Finding:
         return {"rule": self.rule, "severity": self.severity, "field": self.field, "message": self.message}
 
 
+# The rule each finding cites, in the words of the regulations (Chinese first in every message).
+RULE_ZH: dict[str, str] = {
+    "PN-00": "必填项缺失或不一致", "PN-01": "含夸大、不健康或有损民族尊严的用字", "PN-02": "通名与地理实体类别不符",
+    "PN-03": "用字须为规范汉字（GB 18030 可编码）", "PN-04": "不得以国家领导人名字命名", "PN-05": "不得使用外国地名、人名",
+    "PN-06": "不得以企业名称命名", "PN-07": "重名或同音", "PN-08": "名称用字过长或生僻",
+    "PN-09": "具有历史文化价值的地名一般不得更名", "PN-10": "须有蒙古文名称", "PN-11": "逾期备案或日期顺序不对",
+    "PN-12": "逾期公告或日期顺序不对", "PN-13": "区划代码不符",
+}
+
+
+def _zh(rule: str) -> str:
+    return RULE_ZH.get(rule, "地名规则")
+
+
 def _err(rule: str, field: str, message: str) -> Finding:
-    return Finding(rule, "error", field, f"{rule}: {message}")
+    return Finding(rule, "error", field, f"{rule} {_zh(rule)} · {message}")
 
 
 def _warn(rule: str, field: str, message: str) -> Finding:
-    return Finding(rule, "warning", field, f"{rule}: {message}")
+    return Finding(rule, "warning", field, f"{rule} {_zh(rule)}（提示 warning）· {message}")
 
 
 def check_required(rec: Mapping[str, Any]) -> list[Finding]:
@@ -88,12 +103,15 @@ def check_text(rec: Mapping[str, Any]) -> list[Finding]:
         out.append(_err("PN-03", "standard_name", "has a character GB 18030 cannot encode"))
     if _MONGOLIAN.search(name):
         out.append(_err("PN-03", "standard_name", "Mongolian script belongs in name_mong, not the standard name"))
+    if re.search(r"[A-Za-z\u0370-\u03ff\u0400-\u04ff]", name):
+        out.append(_err("PN-03", "standard_name", "标准名称须用规范汉字，不含字母 · a standard name is written in "
+                                                  "standard Chinese characters, without letters"))
     rare = [c for c in name if _HAN_ANY.match(c) and not _BASIC_HAN.match(c)]
     if rare:
         out.append(_warn("PN-03", "standard_name", f"rare characters {''.join(rare)!r} (outside the basic set): "
                                                    "avoid them where possible"))
     mong = str(rec.get("name_mong") or "")
-    if mong and not _MONGOLIAN.search(mong):
+    if mong and not is_mongolian_script(mong):
         out.append(_err("PN-10", "name_mong", "name_mong must be written in Mongolian script"))
     return out
 
@@ -196,6 +214,9 @@ def check_date_order(rec: Mapping[str, Any], *, today: date | None = None) -> li
     for key, when in (("approval_date", approved), ("filed_date", filed), ("announce_date", announced)):
         if isinstance(when, date) and when > today:
             out.append(_err("PN-11", key, f"{key} {when.isoformat()} 晚于今天 · {key} lies in the future"))
+    if isinstance(filed, date) and isinstance(announced, date) and announced < filed:
+        out.append(_err("PN-12", "announce_date", f"announce_date {announced.isoformat()} 早于备案日期 "
+                        f"{filed.isoformat()} · the announcement comes before the filing"))
     for key, when in (("filed_date", filed), ("announce_date", announced)):
         if isinstance(approved, date) and isinstance(when, date) and when < approved:
             out.append(_err("PN-11" if key == "filed_date" else "PN-12", key,

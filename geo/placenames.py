@@ -18,9 +18,11 @@ import sqlalchemy as sa
 
 from geo.errors import Conflict, InputError, StaleVersion
 from geo.layers import PLACE_NAME_STATUSES
+from geo.location_rules import check_in_district
 from geo.placename_rules import Finding, check_date_order, check_deadlines, overdue, validate
-from geo.romanize import Romanization, initials, override, romanize, split_name, toneless_key
+from geo.romanize import Romanization, is_mongolian_origin, initials, override, romanize, split_name, toneless_key
 from geo.store import Store, schema
+from geo.text import clean, clean_field, has_text
 from geo.types import parse_date
 
 STATES = PLACE_NAME_STATUSES
@@ -43,6 +45,7 @@ REQUIRED_FOR: dict[str, tuple[str, ...]] = {
     "announced": ("announce_date",),
     "retired": ("document_ref",),
 }
+STEP_RECORDS_ALL = ("approval_authority", "approval_doc_no", "approval_date", "filed_date", "announce_date")
 EDITABLE_BEFORE_APPROVAL = ("proposed", "consultation", "expert_review", "assessment")
 NAME_FIELDS = ("standard_name", "specific", "generic", "name_mong", "name_mong_pending", "category_code",
                "category_name", "feature_class", "admin_code", "meaning", "origin", "history", "description",
@@ -56,7 +59,7 @@ class ValidationFailed(InputError):
 
     def __init__(self, findings: list[Finding], *, needs_justification: bool = False):
         first = findings[0]
-        lead = "record a justification for: " if needs_justification else ""
+        lead = "须说明理由（justification）· record a justification for: " if needs_justification else ""
         super().__init__(lead + "; ".join(f.message for f in findings[:3]) + (" …" if len(findings) > 3 else ""),
                          field=first.field, details=[f.message for f in findings])
         self.findings = findings
@@ -95,7 +98,7 @@ def _check(rec: Mapping[str, Any], existing, *, district: str, justification: st
     if errors:
         raise ValidationFailed(errors)
     warnings = [f for f in findings if f.severity == "warning"]
-    if warnings and not (justification or "").strip():
+    if warnings and not has_text(justification):
         raise ValidationFailed(warnings, needs_justification=True)
     return warnings
 
@@ -134,9 +137,11 @@ def propose(store: Store, record: Mapping[str, Any], *, actor: str, justificatio
                            romanization_override=romanization_override, geometry=geometry, conn=own)
     unknown = sorted(set(record) - set(NAME_FIELDS))
     if unknown:
-        raise InputError(f"place names have no field {unknown[0]!r}", field=unknown[0])
-    rec = _fill({k: v for k, v in record.items() if v is not None})
+        raise InputError(f"申报地名不接受字段 {unknown[0]!r}（状态、保护等由各自的步骤决定）· place names "
+                         f"take no field {unknown[0]!r} here", field=unknown[0])
+    rec = _fill({k: clean_field(k, v) for k, v in record.items() if v is not None})
     warnings = _check(rec, _existing(conn), district=store.adcode, justification=justification)
+    check_in_district(conn, "place_names", [geometry], adcode=store.adcode)
     rom = _romanize(rec, romanization_override)
     rec.update(romanization_fields(rom), status="proposed", status_date=date.today(),
                search_key=toneless_key(rec["standard_name"]), justification=justification, geometry=geometry)
@@ -179,12 +184,20 @@ def edit(store: Store, place_id: int, changes: Mapping[str, Any], *, expected_ve
     """Edit a name before approval (after it, a change of name is a rename); stale versions get 409."""
     unknown = sorted(set(changes) - set(NAME_FIELDS))
     if unknown:
-        raise InputError(f"place names have no editable field {unknown[0]!r}", field=unknown[0])
+        raise InputError(f"地名没有可修改的字段 {unknown[0]!r} · place names have no editable field {unknown[0]!r}",
+                         field=unknown[0])
+    changes = {k: clean_field(k, v) for k, v in changes.items()}
     with store.writing() as conn:
         current = _current(store, conn, place_id, expected_version)
         name_change = any(k in changes for k in ("standard_name", "specific", "generic"))
         if name_change and current["status"] not in EDITABLE_BEFORE_APPROVAL:
             raise Conflict(f"the name is {current['status']}: rename it instead of editing it", field="status")
+        leaves_mongolian = ("language_of_origin" in changes and _is_mongolian(current.get("language_of_origin"))
+                            and not _is_mongolian(changes["language_of_origin"]))
+        if leaves_mongolian and not has_text(justification):
+            raise InputError("RM-13：将蒙古语来源改为其他来源须说明理由（否则可绕过拼写确认）· changing the language of "
+                             "origin away from Mongolian needs a justification (it would skip the RM-13 "
+                             "confirmation)", field="justification")
         base = {k: current.get(k) for k in NAME_FIELDS}
         if "standard_name" in changes:  # the old parts describe the old name
             base.update(specific=None, generic=None)
@@ -200,12 +213,14 @@ def edit(store: Store, place_id: int, changes: Mapping[str, Any], *, expected_ve
         if justification:
             update["justification"] = justification
         if geometry is not None:
+            check_in_district(conn, "place_names", [geometry], adcode=store.adcode)
             update["geometry"] = geometry
         after = store.update("place_names", place_id, update, expected_version=expected_version, actor=actor,
                              conn=conn)
-        if warnings:
+        if warnings or leaves_mongolian:
+            what = "RM-13 language of origin changed from mn" if leaves_mongolian else "edit"
             _event(conn, store, place_id, current["status"], current["status"], actor=actor,
-                   comment=f"edit: {justification}", warnings=warnings)
+                   comment=f"{what}: {justification}", warnings=warnings)
         return after
 
 
@@ -215,25 +230,35 @@ def transition(store: Store, place_id: int, to: str, *, expected_version: int, a
                data: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Move a name one step through the lifecycle, recording what the step requires."""
     if to not in STATES:
-        raise InputError(f"to must be one of {', '.join(STATES)}; got {to!r}", field="to")
+        raise InputError(f"目标状态无效 · to must be one of {', '.join(STATES)}; got {to!r}", field="to")
     data = dict(data or {})
+    out_of_step = [k for k in data if k in STEP_RECORDS_ALL and k not in REQUIRED_FOR.get(to, ())]
+    if out_of_step:
+        raise InputError(f"{out_of_step[0]} 只能在其所属步骤记录 · {out_of_step[0]} is recorded by its own step "
+                         f"(approved, filed or announced), not by the step to {to}", field=out_of_step[0])
     with store.writing() as conn:
         current = _current(store, conn, place_id, expected_version)
         allowed = TRANSITIONS[current["status"]]
         if to not in allowed:
-            raise Conflict(f"a name that is {current['status']} can go to {', '.join(allowed) or 'nothing'}, "
-                           f"not {to}", field="to")
+            raise Conflict(f"状态为 {current['status']} 的地名只能转到 {', '.join(allowed) or '（无）'} · a name that is "
+                           f"{current['status']} can go to {', '.join(allowed) or 'nothing'}, not {to}", field="to")
         given = {**data, "document_ref": document_ref}
-        missing = [k for k in REQUIRED_FOR.get(to, ()) if not given.get(k)]
+        missing = [k for k in REQUIRED_FOR.get(to, ()) if not has_text(given.get(k))]
         if missing:
-            raise InputError(f"the step to {to} must record {', '.join(missing)}", field=missing[0])
-        changes = {k: v for k, v in data.items() if k in ("approval_authority", "approval_doc_no", "approval_date",
-                                                           "filed_date", "announce_date")}
+            raise InputError(f"此步骤须记录 {', '.join(missing)} · the step to {to} must record "
+                             f"{', '.join(missing)}", field=missing[0])
+        if to == "retired" and current.get("feature_class") == "street":
+            _refuse_retiring_a_street_in_use(conn, store, current["standard_name"])
+        changes = {k: v for k, v in data.items() if k in STEP_RECORDS_ALL}
         for key in ("approval_date", "filed_date", "announce_date"):
             if key in changes:
                 changes[key] = parse_date(changes[key], field=key)
         changes.update(status=to, status_date=date.today())
         _refuse_bad_dates({**current, **changes})
+        proposed_on = current.get("created_at")
+        if changes.get("approval_date") and proposed_on and changes["approval_date"] < proposed_on.date():
+            raise InputError(f"批准日期早于申报日期 {proposed_on.date().isoformat()} · approval_date comes before the "
+                             "name was proposed", field="approval_date")
         if to == "approved" and needs_romanization_confirmation(current):
             raise Conflict("RM-13：蒙古语来源地名的拼写须先由地名管理员确认或附理由改写，才能批准 · RM-13: a name "
                            "of Mongolian origin needs its romanization confirmed (POST /api/placenames/{id}/"
@@ -253,16 +278,24 @@ def rename(store: Store, place_id: int, new_name: str, *, expected_version: int,
            justification: str | None = None, protection_override: str | None = None,
            romanization_override: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Rename an in-force name: keep the former name, rename its streets, readdress and requeue plates."""
-    missing = [k for k in ("approval_authority", "approval_doc_no", "approval_date") if not approval.get(k)]
+    missing = [k for k in ("approval_authority", "approval_doc_no", "approval_date") if not has_text(approval.get(k))]
     if missing:
         raise InputError(f"a rename must record its approval: {', '.join(missing)}", field=missing[0])
     with store.writing() as conn:
         current = _current(store, conn, place_id, expected_version)
         if current["status"] != "in_force":
             raise Conflict(f"only names in force can be renamed; this one is {current['status']}", field="status")
-        if current.get("protected") and not (protection_override or "").strip():
-            raise Conflict("PN-09: this name has historical and cultural value and is protected: give the "
+        if current.get("protected") and not has_text(protection_override):
+            raise Conflict("PN-09 具有历史文化价值的地名一般不得更名，须写明保护措施 · this name has historical and "
+                           "cultural value and is protected: give the "
                            "protection measures to override", field="protection_override")
+        new_name = clean(new_name)
+        if new_name == current["standard_name"]:
+            raise InputError("新名称与现名称相同 · the new name is the current name", field="new_name")
+        approved_on = parse_date(approval["approval_date"], field="approval_date")
+        if current.get("approval_date") and approved_on and approved_on < current["approval_date"]:
+            raise InputError(f"更名批准日期早于现名称的批准日期 {current['approval_date'].isoformat()} · the rename's "
+                             "approval_date comes before the current name's approval", field="approval_date")
         merged = _fill({**{k: current.get(k) for k in NAME_FIELDS}, "id": place_id, "standard_name": new_name,
                         "specific": specific, "generic": generic})
         warnings = _check(merged, _existing(conn), district=store.adcode, justification=justification)
@@ -290,6 +323,33 @@ def rename(store: Store, place_id: int, new_name: str, *, expected_version: int,
         return after
 
 
+def check_name_change(store: Store, conn: sa.Connection, before: Mapping[str, Any],
+                      changes: Mapping[str, Any], *, row: int | None = None) -> None:
+    """Refuse a generic change (PATCH, upsert) that leaves a name breaking a PN rule (errors only:
+    the generic path carries no justification, and a warning already accepted stays accepted)."""
+    merged = {**{k: before.get(k) for k in NAME_FIELDS}, "id": before["id"], **changes}
+    errors = [f for f in validate(merged, _existing(conn), district=store.adcode) if f.severity == "error"]
+    if errors:
+        failed = ValidationFailed(errors)
+        if row is not None:
+            failed.message = f"第 {row} 行 row {row}: {failed.message}"
+            failed.args = (failed.message,)
+        raise failed
+
+
+def _refuse_retiring_a_street_in_use(conn: sa.Connection, store: Store, name: str) -> None:
+    """A street name still carried by street segments or active plates cannot simply be retired."""
+    plates = conn.execute(sa.select(sa.func.count()).select_from(schema.door_plates).where(
+        schema.door_plates.c.street_name == name, schema.door_plates.c.status == "active",
+        schema.door_plates.c.adcode == store.adcode)).scalar_one()
+    segments = conn.execute(sa.select(sa.func.count()).select_from(schema.streets).where(
+        schema.streets.c.name == name)).scalar_one()
+    if plates or segments:
+        raise Conflict(f"街路巷 {name} 仍有 {segments} 段道路和 {plates} 块在用门牌：请先更名（门牌随之改址）或撤销门牌 · "
+                       f"{name} still names {segments} street segments and {plates} active plates: rename it "
+                       "(the plates follow) or revoke the plates first", field="to")
+
+
 def _refuse_bad_dates(rec: Mapping[str, Any]) -> None:
     """Refuse dates out of order (filing before approval) or in the future (PN-11/12)."""
     errors = check_date_order(rec)
@@ -297,17 +357,20 @@ def _refuse_bad_dates(rec: Mapping[str, Any]) -> None:
         raise ValidationFailed(errors)
 
 
+def _is_mongolian(language: Any) -> bool:
+    return is_mongolian_origin(language)
+
+
 def needs_romanization_confirmation(rec: Mapping[str, Any]) -> bool:
     """RM-13: a name of Mongolian origin whose automatic pinyin no officer has confirmed or overridden."""
-    return (str(rec.get("language_of_origin") or "").lower() in ("mn", "mon", "mongolian")
-            and not (rec.get("romanization_basis") or "").strip())
+    return _is_mongolian(rec.get("language_of_origin")) and not (rec.get("romanization_basis") or "").strip()
 
 
 @_logging_refusals
 def confirm_romanization(store: Store, place_id: int, *, expected_version: int, actor: str,
                          basis: str) -> dict[str, Any]:
     """RM-13: an officer confirms the automatic pinyin of a Mongolian-origin name, giving the basis."""
-    if not (basis or "").strip():
+    if not has_text(basis):
         raise InputError("RM-13：请写明确认依据（如 音译转写法、内蒙古地名录 页码）· give the basis of the "
                          "confirmation", field="basis")
     with store.writing() as conn:
@@ -349,7 +412,7 @@ def record_filing(store: Store, place_id: int, *, expected_version: int, actor: 
 def set_protection(store: Store, place_id: int, protected: bool, *, expected_version: int, actor: str,
                    document_ref: str, reason: str) -> dict[str, Any]:
     """PN-09: put a name on the protection list or take it off; a decision with document and reason."""
-    missing = [k for k, v in (("document_ref", document_ref), ("reason", reason)) if not (v or "").strip()]
+    missing = [k for k, v in (("document_ref", document_ref), ("reason", reason)) if not has_text(v)]
     if missing:
         raise InputError(f"PN-09：保护名录的变更须记录 {missing[0]} · a protection decision must record "
                          f"{', '.join(missing)}", field=missing[0])
@@ -386,23 +449,26 @@ def overdue_names(store: Store, *, today: date | None = None) -> list[dict[str, 
 
 def _propagate_street_rename(store: Store, conn: sa.Connection, place_id: int, old: str, new: str, *,
                              actor: str) -> None:
-    """Rename the street segments and readdress their plates; queue the plates for reprinting."""
-    streets, plates, log = schema.streets, schema.door_plates, schema.audit_log
-    now = datetime.now(UTC)
-    seg = conn.execute(streets.update().where(sa.or_(streets.c.place_name_id == place_id, streets.c.name == old))
-                       .values(name=new, place_name_id=place_id, version=streets.c.version + 1, updated_at=now))
-    uids = [r[0] for r in conn.execute(sa.select(plates.c.plate_uid).where(
-        plates.c.street_name == old, plates.c.adcode == store.adcode, plates.c.status == "active"))]
-    conn.execute(plates.update().where(plates.c.street_name == old, plates.c.adcode == store.adcode)
-                 .values(street_name=new, version=plates.c.version + 1, updated_at=now))
-    if uids:
-        store.insert("plate_reprints", [{"plate_uid": u, "reason": f"街路巷更名 street renamed {old} → {new}"}
-                                        for u in uids], actor=actor, conn=conn, audit="batch")
-    for table, count in (("streets", seg.rowcount), ("door_plates", len(uids))):
-        conn.execute(log.insert().values(adcode=store.adcode, table_name=table, record_id=None,
-                                         action="rename_propagation", actor=actor, at=now,
-                                         before=json.dumps({"street_name": old}, ensure_ascii=False),
-                                         after=json.dumps({"street_name": new, "count": count}, ensure_ascii=False)))
+    """Rename the street segments and readdress their plates; queue the plates for reprinting.
+
+    Only this district's records change, in the rename's transaction, each with its own audit row
+    (before and after): segments linked to the name (or unlinked ones carrying the old name) and
+    the plates addressed on the old name.
+    """
+    streets, plates = schema.streets, schema.door_plates
+    note = f"{old} → {new}"
+    store.update_matching(
+        "streets", sa.or_(streets.c.place_name_id == place_id,
+                          sa.and_(streets.c.place_name_id.is_(None), streets.c.name == old)),
+        {"name": new, "place_name_id": place_id}, actor=actor, conn=conn,
+        action="rename_propagation", note=note)
+    readdressed = store.update_matching(
+        "door_plates", plates.c.street_name == old, {"street_name": new}, actor=actor, conn=conn,
+        action="rename_propagation", note=note)
+    reprints = [{"plate_uid": p["plate_uid"], "reason": f"街路巷更名 street renamed {note}"}
+                for p in readdressed if p["status"] == "active"]
+    if reprints:
+        store.insert("plate_reprints", reprints, actor=actor, conn=conn, note=note)
 
 
 def link_streets(conn: sa.Connection) -> int:

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -89,13 +90,38 @@ class PlateSigner:
         return uid
 
 
+def _not_public_address(host: str) -> bool:
+    """Return whether ``host`` is an IP address in any spelling (2130706433, 127.1, 0x7f.1) that the
+    public cannot reach: loopback, unspecified, private or link-local."""
+    import ipaddress
+    import socket
+
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        try:
+            ip = ipaddress.ip_address(socket.inet_aton(host))
+        except OSError:
+            return host == "localhost" or host.endswith(".localhost")
+    return ip.is_loopback or ip.is_unspecified or ip.is_private or ip.is_link_local
+
+
 def check_public_base_url(base_url: str | None) -> str:
     """Return the base URL printed QR codes carry, refusing a missing or loopback one."""
     from urllib.parse import urlsplit
 
+    from urllib.parse import unquote
+
     parts = urlsplit((base_url or "").strip())
-    host = (parts.hostname or "").lower()
-    if parts.scheme not in ("http", "https") or not host or host.startswith(_LOOPBACK_HOSTS) or host == "::1":
+    # A browser reads 127。0。0。1, １２７.0.0.1 and %31%32%37.0.0.1 as 127.0.0.1: so does this check.
+    host = unicodedata.normalize("NFKC", unquote(parts.hostname or "")).replace("。", ".").lower().rstrip(".")
+    try:
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:
+        port_ok = False
+    if parts.scheme not in ("http", "https") or not host or host.startswith(_LOOPBACK_HOSTS) \
+            or host == "::1" or "localhost" in host or _not_public_address(host) or not port_ok \
+            or parts.query or parts.fragment or not host.isascii():
         raise InputError(
             f"二维码网址 {base_url!r} 不是公网地址，印出的门牌将无法扫码：请设置 XINCHENG_PUBLIC_BASE_URL · "
             "the public base URL is missing or loopback, so printed QR codes would point nowhere: set "

@@ -12,11 +12,12 @@ from typing import Any
 
 from geo.errors import Conflict, InputError, NotFound
 from geo.layers import PLATE_STATUSES
-from geo.plate_rules import check_plates, load_plate_context
 from geo.store import Store, schema
+from geo.text import clean, has_text
 from geo.types import parse_date
 
 DECISION_FIELDS = ("decision_body", "decision_doc_no", "decision_date")
+FINAL_STATUSES = ("revoked", "replaced")  # a revoked plate's QR keeps saying so; a new plate gets a new code
 
 
 def decide_plate_status(store: Store, plate_uid: str, status: str, decision: Mapping[str, Any], *,
@@ -25,7 +26,7 @@ def decide_plate_status(store: Store, plate_uid: str, status: str, decision: Map
     if status not in PLATE_STATUSES:
         raise InputError(f"status 的取值 {status!r} 不在允许范围内 · status must be one of "
                          f"{', '.join(PLATE_STATUSES)}", field="status")
-    missing = [k for k in DECISION_FIELDS if not str(decision.get(k) or "").strip()]
+    missing = [k for k in DECISION_FIELDS if not has_text(decision.get(k))]
     if missing:
         raise InputError(f"门牌状态变更须记录决定：{', '.join(missing)} · a status change must record "
                          f"{', '.join(missing)}", field=missing[0])
@@ -40,10 +41,11 @@ def decide_plate_status(store: Store, plate_uid: str, status: str, decision: Map
         current = store.get("door_plates", row["id"], conn=conn)
         if current["status"] == status:
             raise Conflict(f"门牌已是 {status} · the plate is {status} already", field="status")
-        if status == "active":  # back in use: its address must be free again (DP-04)
-            check_plates([current], load_plate_context(conn, adcode=store.adcode),
-                         replacing={0: current["plate_uid"]})
+        if current["status"] in FINAL_STATUSES:
+            raise Conflict(f"门牌已{'撤销' if current['status'] == 'revoked' else '替换'}，不能恢复；如需门牌请新设 · the "
+                           f"plate is {current['status']}, which is final: create a new plate instead",
+                           field="status")
         return store.update("door_plates", current["id"], {
-            "status": status, "decision_body": str(decision["decision_body"]).strip(),
-            "decision_doc_no": str(decision["decision_doc_no"]).strip(), "decision_date": when},
+            "status": status, "decision_body": clean(str(decision["decision_body"])),
+            "decision_doc_no": clean(str(decision["decision_doc_no"])), "decision_date": when},
             expected_version=expected_version, actor=actor, conn=conn, action=f"status:{status}")

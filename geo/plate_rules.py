@@ -3,7 +3,7 @@
 - The plate uid is printed in the QR code: 8 characters of the signer's alphabet (no 0/O/1/I), so
   every stored uid is one the signer can sign and verify; generated uids never collide.
 - DP-04: a street carries each number once; a second plate needs a sub-number (suffix, 之一/附1).
-- The street exists: a street segment of that name is stored and its name is not retired.
+- The street exists: a street segment of that name is stored and its name is in force.
 - CRS-01 / district: the plate lies inside the district's boundary; a plate far from its street is
   accepted with a warning (a long driveway is possible, a wrong coordinate system is likelier).
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,17 +22,40 @@ import sqlalchemy as sa
 
 from geo import crs as C
 from geo.errors import Conflict, InputError
+from geo.romanize import chinese_number
 from geo.store import schema
+from geo.text import clean
 
 PLATE_UID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 PLATE_UID_PATTERN = re.compile(r"^[2-9A-HJ-NP-Z]{8}$")
 FAR_FROM_STREET_M = 150.0
-_RETIRED_NAME_STATES = ("retired", "superseded")
 
 
-def address_suffix(suffix: Any) -> str:
-    """Return a sub-number as compared for DP-04: NFKC, trimmed, case-folded (附１ = 附1, A = a, " " = none)."""
-    return unicodedata.normalize("NFKC", str(suffix or "")).strip().casefold()
+_SUFFIX = re.compile(r"^(?:(之)([一二三四五六七八九十百零〇两\d]+)|(附)(\d+)|([A-Z]))$")
+
+
+def address_suffix(suffix: Any, *, strict: bool = False, row: int | None = None) -> str:
+    """Return a sub-number's DP-04 key: 之一 = 之1 = 之１, 附01 = 附 1 = 附1, a = A; blank is none.
+
+    ``strict`` refuses a form the standard does not know (之N, 附N or one letter A–Z), as new plates
+    must; stored legacy values get a lenient key.
+    """
+    text = clean(str(suffix or "")).replace(" ", "").upper()
+    if not text:
+        return ""
+    m = _SUFFIX.match(text)
+    if m is None:
+        if strict:
+            raise InputError(f"{_row(row)}DP-04：副号 suffix {suffix!r} 须为 之N、附N 或一个字母 A–Z · suffix must be "
+                             "之N, 附N or one letter A–Z", field="suffix")
+        return text.casefold()
+    if m.group(1):
+        digits = m.group(2)
+        number = int(digits) if digits.isdigit() else chinese_number(digits)
+        return f"之{number}"
+    if m.group(3):
+        return f"附{int(m.group(4))}"
+    return m.group(5)
 
 
 def _row(row: int | None) -> str:
@@ -68,7 +90,7 @@ class PlateContext:
     """What the plate rules need from the store, read once per write."""
 
     streets_m: dict[str, Any]                   # street name → merged centreline in metres
-    retired_names: set[str]
+    in_force_names: set[str]                    # street names in force in the gazetteer
     addresses: dict[tuple[str, int, str], str]  # (street, number, suffix) → plate uid, plates in use
     uids: set[str]
     district: Any | None                        # the district polygon (EPSG:4490), if stored
@@ -85,8 +107,6 @@ def load_plate_context(conn: sa.Connection, *, adcode: str) -> PlateContext:
     names = list(parts)
     merged = [shapely.union_all(parts[k]) for k in names]
     metric = C.to_metric(np.array(merged, dtype=object)) if merged else []
-    retired = {r[0] for r in conn.execute(sa.select(n.c.standard_name).where(
-        n.c.feature_class == "street", n.c.status.in_(_RETIRED_NAME_STATES)))}
     in_force = {r[0] for r in conn.execute(sa.select(n.c.standard_name).where(
         n.c.feature_class == "street", n.c.status == "in_force"))}
     addresses: dict[tuple[str, int, str], str] = {}
@@ -98,7 +118,7 @@ def load_plate_context(conn: sa.Connection, *, adcode: str) -> PlateContext:
             addresses[(street, int(number), address_suffix(suffix))] = uid
     district = conn.execute(sa.select(u.c.geom).where(u.c.level == "district", u.c.code.like(f"{adcode}%"))
                             .limit(1)).scalar()
-    return PlateContext(dict(zip(names, metric, strict=True)), retired - in_force, addresses, uids, district)
+    return PlateContext(dict(zip(names, metric, strict=True)), in_force, addresses, uids, district)
 
 
 def check_plates(records: Sequence[Mapping[str, Any]], ctx: PlateContext, *, first_row: int = 1,
@@ -117,11 +137,12 @@ def check_plates(records: Sequence[Mapping[str, Any]], ctx: PlateContext, *, fir
         if street not in ctx.streets_m:
             raise InputError(f"{_row(row)}街路巷 {street!r} 不存在 · street_name {street!r} is not a stored street "
                              "(add or name the street first)", field="street_name")
-        if street in ctx.retired_names:
-            raise InputError(f"{_row(row)}街路巷名称 {street!r} 已废止 · street_name {street!r} is retired",
+        if street not in ctx.in_force_names:
+            raise InputError(f"{_row(row)}街路巷名称 {street!r} 不是已生效的标准地名（未批准或已废止）· street_name "
+                             f"{street!r} is not a street name in force (not yet approved, or retired)",
                              field="street_name")
         if (rec.get("status") or "active") == "active":
-            key = (street, int(rec["number"]), address_suffix(rec.get("suffix")))
+            key = (street, int(rec["number"]), address_suffix(rec.get("suffix"), strict=True, row=row))
             holder = ctx.addresses.get(key)
             if (holder is not None and holder != replacing.get(i)) or key in seen:
                 other = f"plate {holder}" if holder and key not in seen else f"row {first_row + seen[key]}"
@@ -173,5 +194,5 @@ def plates_for_write(conn: sa.Connection, records: Sequence[dict[str, Any]], *, 
         if not rec.get("plate_uid"):
             rec["plate_uid"] = next(fresh)
         if rec.get("suffix") is not None:  # stored as written, less look-alike forms and blanks
-            rec["suffix"] = unicodedata.normalize("NFKC", str(rec["suffix"])).strip()
+            rec["suffix"] = clean(str(rec["suffix"])).replace(" ", "").upper()
     return check_plates(records, ctx, first_row=first_row)

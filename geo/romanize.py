@@ -227,7 +227,16 @@ def romanize(name: str, *, specific: str | None = None, generic: str | None = No
     toned = " ".join(w for w in words if w)
     plain = _strip_tones(toned)
     return Romanization(pinyin_toned=toned, romanization=plain, sign_text=plain.upper(),
-                        needs_confirmation=(language_of_origin or "").lower() in ("mn", "mon", "mongolian"))
+                        needs_confirmation=is_mongolian_origin(language_of_origin))
+
+
+MONGOLIAN_ORIGIN = frozenset({"mn", "mon", "mongolian", "蒙古语", "蒙古", "蒙语", "蒙古文"})
+
+
+def is_mongolian_origin(language: str | None) -> bool:
+    """Return whether a language of origin means Mongolian, however it is written (RM-13)."""
+    text = unicodedata.normalize("NFKC", str(language or ""))
+    return "".join(c for c in text if unicodedata.category(c) != "Cf").strip().casefold() in MONGOLIAN_ORIGIN
 
 
 def override(toned: str, *, reason: str, basis: str) -> Romanization:

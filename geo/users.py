@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from geo.errors import Conflict, InputError, NotAuthenticated
 from geo.layers import ROLES
 from geo.store import Store, schema
+from geo.text import clean
 
 _HASHER = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
@@ -37,16 +38,17 @@ def create_user(store: Store, username: str, password: str, role: str, *, actor:
                 display_name: str | None = None, dev_only: bool = False,
                 adcodes: list[str] | None = None) -> dict[str, Any]:
     """Create a user acting for ``adcodes`` (default: the store's district); the password is hashed."""
-    districts = sorted({str(a).strip() for a in (adcodes or [store.adcode])})
-    bad = [a for a in districts if not (a.isdigit() and len(a) == 6)]
+    districts = sorted({clean(str(a)) for a in (adcodes or [store.adcode])})
+    bad = [a for a in districts if not (a.isascii() and a.isdigit() and len(a) == 6)]
     if bad or not districts:
         raise InputError(f"区划代码须为 6 位数字 · adcodes must be 6-digit codes; got {bad[0] if bad else ''!r}",
                          field="adcodes")
     if role not in ROLES:
         raise InputError(f"role must be one of {', '.join(ROLES)}; got {role!r}", field="role")
-    name = (username or "").strip()
-    if not name or len(name) > 64 or any(c.isspace() for c in name):
-        raise InputError("username must be 1 to 64 characters without spaces", field="username")
+    name = clean(username or "").casefold()  # one spelling per person: ｄｅｖ-ADMIN is dev-admin
+    if not name or len(name) > 64 or any(c.isspace() or c in "<>&\"'" for c in name):
+        raise InputError("用户名须为 1–64 个字符，不含空格和 < > & \" ' · username must be 1 to 64 characters "
+                         "without spaces or markup characters", field="username")
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise InputError(f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password")
     if store.count("users", where={"username": name}):
@@ -71,8 +73,8 @@ def list_users(store: Store) -> list[dict[str, Any]]:
 
 def authenticate(store: Store, username: str, password: str, *, dev_mode: bool) -> dict[str, Any]:
     """Return the user whose password matches, or raise one undistinguished error."""
-    refused = NotAuthenticated("wrong username or password", field="password")
-    rows = store.select("users", where={"username": username or ""})
+    refused = NotAuthenticated("用户名或密码错误 · wrong username or password", field="password")
+    rows = store.select("users", where={"username": clean(username or "").casefold()})
     if not rows:
         _HASHER.hash("timing-equaliser")  # the same work whether or not the user exists
         raise refused

@@ -6,6 +6,7 @@ inside China (rule CRS-01); required attributes present; text encodable in GB 18
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import geopandas as gpd
@@ -19,19 +20,31 @@ from geo.types import CHINA_LAT_MAX, CHINA_LAT_MIN, CHINA_LON_MAX, CHINA_LON_MIN
 MAX_LISTED_PROBLEMS = 20
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_TEXT_CHARS = 10_000  # a name's history is long; nothing a person types is longer
+
+
 def check_text(value: Any, *, field: str) -> None:
-    """Raise :class:`EncodingProblem` if ``value`` cannot be written in GB 18030 (PN-03)."""
+    """Raise if ``value`` cannot be written in GB 18030 (PN-03), holds control characters or is huge."""
     if isinstance(value, str):
+        if len(value) > MAX_TEXT_CHARS:
+            raise InputError(f"{field} 过长（{len(value):,} 字）· {field} is {len(value):,} characters long; "
+                             f"the limit is {MAX_TEXT_CHARS:,}", field=field)
+        if _CONTROL.search(value):
+            raise InputError(f"{field} 含控制字符 · {field} contains a control character (NUL, ESC …)",
+                             field=field)
         try:
             value.encode("gb18030")
         except UnicodeEncodeError as exc:
             bad = value[exc.start:exc.end]
             raise EncodingProblem(
-                f"{field} has a character that GB 18030 cannot encode: {bad!r} (U+{ord(bad[0]):04X})",
+                f"{field} 含 GB 18030 无法编码的字符 · {field} has a character that GB 18030 cannot "
+                f"encode: {bad!r} (U+{ord(bad[0]):04X})",
                 field=field) from None
         if "\ufffd" in value:
             raise EncodingProblem(
-                f"{field} contains U+FFFD, the mark of text decoded with the wrong encoding",
+                f"{field} 含 U+FFFD（编码错误的痕迹）· {field} contains U+FFFD, the mark of text "
+                "decoded with the wrong encoding",
                 field=field)
 
 
@@ -43,6 +56,28 @@ def check_choice(layer: Layer, field: str, value: Any, *, row: int | None = None
     where = f"第 {row} 行 row {row}: " if row is not None else ""
     raise InputError(f"{where}{field} 的取值 {value!r} 不在允许范围内 · {field} must be one of "
                      f"{', '.join(allowed)}; got {value!r}", field=field)
+
+
+# Counts and measures that cannot be negative (a plate number starts at 1), on every layer that has them.
+MIN_VALUES: dict[str, float] = {"floor_area_m2": 0, "beds": 0, "nursing_beds": 0, "households": 0,
+                                "residents": 0, "residents_60plus": 0, "number": 1, "grade": -5}
+
+
+# ... and their largest sensible values (a district has ~250,000 households; no building 100,000 m²).
+MAX_VALUES: dict[str, float] = {"floor_area_m2": 200_000, "beds": 20_000, "nursing_beds": 20_000,
+                                "households": 2_000_000, "residents": 5_000_000, "residents_60plus": 5_000_000,
+                                "number": 99_999, "grade": 5}
+
+
+def check_range(field: str, value: Any, *, row: int | None = None) -> None:
+    """Raise :class:`InputError` if a count or measure is outside its sensible range."""
+    low, high = MIN_VALUES.get(field), MAX_VALUES.get(field)
+    if low is None or value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    if value < low or (high is not None and value > high):
+        where = f"第 {row} 行 row {row}: " if row is not None else ""
+        raise InputError(f"{where}{field} 须在 {low:g} 到 {high:g} 之间 · {field} must be between {low:g} and "
+                         f"{high:g}; got {value!r}", field=field)
 
 
 MAX_VERTICES = 100_000   # per geometry: a district street or boundary needs a few thousand at most
@@ -64,7 +99,7 @@ def geometry_problems(geoms: np.ndarray, allowed: tuple[str, ...]) -> list[tuple
                                 "(simplify it first)"))
         elif shapely.get_num_geometries(g) > MAX_PARTS:
             problems.append((i, f"has {shapely.get_num_geometries(g):,} parts; the limit is {MAX_PARTS:,}"))
-        elif not np.isfinite(shapely.get_coordinates(g)).all():
+        elif not np.isfinite(shapely.get_coordinates(g, include_z=bool(shapely.has_z(g)))).all():
             problems.append((i, "has a coordinate that is not a finite number"))
         elif not g.is_valid:
             problems.append((i, f"is not a valid geometry: {shapely.is_valid_reason(g)}"))

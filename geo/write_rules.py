@@ -32,7 +32,9 @@ class Guard:
     why_zh: str
     why_en: str
     use: str
-    on_create: str = "refuse"  # "refuse", "allow" (validated elsewhere) or "initial" (must equal INITIAL)
+    # On create: "refuse"; "allow" (validated by the rules that own it); "initial" (must equal INITIAL);
+    # "drop" (a computed field: what a file carries is ignored and the use case computes it).
+    on_create: str = "refuse"
 
 
 _NAME_LIFECYCLE = Guard("地名生命周期字段", "a lifecycle field of the gazetteer (PN-11/12)",
@@ -43,13 +45,20 @@ _NAME_TEXT = Guard("地名名称由申报、修改或更名用例管理", "the n
                    "PATCH /api/placenames/{id}（批准前 before approval）或 POST /api/placenames/{id}/rename",
                    on_create="allow")
 _NAME_DERIVED = Guard("罗马字母拼写由系统按 GB/T 16159 生成", "romanization is computed by GB/T 16159 (RM rules)",
-                      "PATCH /api/placenames/{id}（romanization_override 附理由 with a reason）")
+                      "PATCH /api/placenames/{id}（romanization_override 附理由 with a reason）",
+                      on_create="drop")
+_PLACE_CODE = Guard("地名代码是地名的标识，不可改写", "the place code identifies the name and is never rewritten",
+                    "（不可修改 cannot be changed）", on_create="allow")
 _PROTECTED = Guard("保护名录是一项决定（PN-09）", "protection is a decision with document and reason (PN-09)",
                    "POST /api/placenames/{id}/protection")
 _PLATE_DECISION = Guard("门牌状态是一项决定", "a plate's status is a decision with body, document and date",
                         "POST /api/plates/{plate_uid}/status", on_create="initial")
 _PLATE_UID = Guard("门牌编码印在二维码上，不可改写", "the plate uid is printed in the QR code and never rewritten",
                    "（不可修改 cannot be changed; revoke the plate and create a new one）", on_create="allow")
+_PLATE_ADDRESS = Guard("门牌地址印在门牌上，改号是一项决定：撤销旧门牌并新设", "a plate's address is printed on "
+                       "it: renumbering is a decision (revoke the plate, then create the new one)",
+                       "POST /api/plates/{plate_uid}/status（撤销 revoke）, then POST /api/layers/door_plates/features",
+                       on_create="allow")
 _STREET_NAME = Guard("街路巷名称须经更名用例，同时改门牌地址并排队重印",
                      "a street's name changes by rename, which readdresses and reprints its plates",
                      "POST /api/placenames/{id}/rename", on_create="allow")
@@ -70,12 +79,13 @@ GUARDS: dict[str, dict[str, Guard]] = {
         "language_of_origin": _NAME_TEXT, "feature_class": _NAME_TEXT, "category_code": _NAME_TEXT,
         "admin_code": _NAME_TEXT,
         "romanization": _NAME_DERIVED, "pinyin_toned": _NAME_DERIVED, "sign_text": _NAME_DERIVED,
-        "search_key": _NAME_DERIVED, "place_code": _NAME_DERIVED,
+        "search_key": _NAME_DERIVED, "place_code": _PLACE_CODE,
         "protected": _PROTECTED,
     },
     "door_plates": {
         "plate_uid": _PLATE_UID, "status": _PLATE_DECISION, "decision_body": _PLATE_DECISION,
         "decision_doc_no": _PLATE_DECISION, "decision_date": _PLATE_DECISION,
+        "street_name": _PLATE_ADDRESS, "number": _PLATE_ADDRESS, "suffix": _PLATE_ADDRESS,
     },
     "streets": {"name": _STREET_NAME},
     "boundary_markers": {f: _MARKER for f in ("marker_no", "line_code", "seq", "type_code", "marker_type",
@@ -90,6 +100,12 @@ INITIAL: dict[str, dict[str, Any]] = {
     "door_plates": {"status": "active", "decision_body": None, "decision_doc_no": None,
                     "decision_date": None},
     "facilities": {"status": "active"},
+}
+
+# A record in one of these states is history: the generic path changes nothing of it.
+FROZEN_IN: dict[str, tuple[str, tuple[str, ...]]] = {
+    "door_plates": ("status", ("revoked", "replaced")),
+    "boundary_markers": ("status", ("decommissioned",)),
 }
 
 # Layers whose records are created only by their use case, never by the generic path.
@@ -124,6 +140,7 @@ def check_generic_create(layer: str, record: Mapping[str, Any], *, row: int | No
             f"{layer} records are created only through {CREATE_ONLY_THROUGH[layer]}", field="layer")
     guards = GUARDS.get(layer, {})
     initial = INITIAL.get(layer, {})
+    record = {k: v for k, v in record.items() if getattr(guards.get(k), "on_create", "") != "drop"}
     for field, value in record.items():
         guard = guards.get(field)
         if guard is None or guard.on_create == "allow" or value in (None, ""):
@@ -138,6 +155,11 @@ def check_generic_change(layer: str, before: Mapping[str, Any], changes: Mapping
                          row: int | None = None) -> None:
     """Refuse a change through a generic path to any rule field whose value differs from ``before``."""
     guards = GUARDS.get(layer, {})
+    frozen = FROZEN_IN.get(layer)
+    if frozen and before.get(frozen[0]) in frozen[1] and any(not _same(v, before.get(k)) for k, v in changes.items()):
+        where = f"第 {row} 行 row {row}: " if row is not None else ""
+        raise RuleFieldRefused(f"{where}{layer} 记录已{before.get(frozen[0])}，不能再修改 · the record is "
+                               f"{before.get(frozen[0])} and stays as decided", field=frozen[0])
     for field, value in changes.items():
         guard = guards.get(field)
         if guard is not None and not _same(value, before.get(field)):

@@ -138,7 +138,7 @@ def test_unknown_layer_and_record(live_server):
 def test_import_over_http_all_or_nothing_and_size_limit(live_server, sample_store):
     h = _token(live_server, "placename_officer")
     url = f"{live_server}/api/layers/streets/import"
-    good = {"type": "Feature", "properties": {"name": "测试新街"},
+    good = {"type": "Feature", "properties": {"name": "砂平路"},  # a new segment of a street in force
             "geometry": {"type": "LineString", "coordinates": [[111.70, 40.86], [111.71, 40.86]]}}
     bad = {"type": "Feature", "properties": {"name": "坏街"},
            "geometry": {"type": "LineString", "coordinates": [[300, 40.86], [111.71, 40.86]]}}
@@ -151,6 +151,10 @@ def test_import_over_http_all_or_nothing_and_size_limit(live_server, sample_stor
     _assert_error_shape(httpx.post(url, headers=h, params={"crs": "EPSG:4490", "format": "geojson"},
                                    content=big), 413, "body")
     body = json.dumps({"type": "FeatureCollection", "features": [good]}).encode()
+    unnamed = json.dumps({"type": "FeatureCollection", "features": [
+        {**good, "properties": {"name": "测试新街"}}]}).encode()
+    r = httpx.post(url, headers=h, params={"crs": "EPSG:4490", "format": "geojson"}, content=unnamed)
+    _assert_error_shape(r, 400, "name")  # not a street name in force: name it first
     r = httpx.post(url, headers=h, params={"crs": "EPSG:4490", "format": "geojson"}, content=body)
     assert r.status_code == 200 and r.json()["imported"] == 1
     assert sample_store.count("streets") == before + 1

@@ -3,7 +3,11 @@ backups are refused; a restore that fails part-way leaves the database as it was
 
 from __future__ import annotations
 
+import hashlib
 import json
+import subprocess
+import sys
+import warnings
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,9 +17,20 @@ import shapely
 import sqlalchemy as sa
 
 from geo.errors import Conflict, InputError
-from geo.store import Store
-from geo.store.backup import backed_up_tables, read_manifest, restore_backup, write_backup
-from tests.conftest import report_figure
+from geo.store import Store, schema
+from geo.store.backup import (
+    FORMAT,
+    _encode,
+    backed_up_tables,
+    read_manifest,
+    restore_backup,
+    write_backup,
+)
+from geo.store.migrations import LATEST_VERSION
+from tests.conftest import _fresh_url, report_figure
+from tests.test_migrations import ADDED_COLUMNS, raw_rows, write_rows_at
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _normalised(value):
@@ -107,3 +122,186 @@ def test_damaged_and_clashing_backups_change_nothing(store, tmp_path):
         restore_backup(store, clash, replace=True)
     assert table_contents(store) == before  # the deletes and inserts before the failure were rolled back
     assert restore_backup(store, good, replace=True)["door_plates"] == 20
+
+
+# -- a restore checks everything before it changes anything -------------------------------------
+
+def _database_state(store: Store) -> object:
+    """What a refused restore must leave as it was: the file's bytes on SQLite; on PostGIS the
+    tables, indexes, migration history and every row of the store's schema."""
+    if store.dialect == "sqlite":
+        store.close()  # the last connection checkpoints the WAL into the file
+        db = Path(store.engine.url.database)
+        assert not db.with_name(db.name + "-wal").exists()
+        return hashlib.sha256(db.read_bytes()).hexdigest()
+    with store.reading() as conn:
+        tables = conn.exec_driver_sql("SELECT tablename FROM pg_tables WHERE schemaname = "
+                                      "current_schema() ORDER BY 1").scalars().all()
+        indexes = conn.exec_driver_sql("SELECT indexname FROM pg_indexes WHERE schemaname = "
+                                       "current_schema() ORDER BY 1").scalars().all()
+        rows = {t: [tuple(r) for r in conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY 1")]
+                for t in tables}
+    return tables, indexes, rows
+
+
+def _with_manifest(src: Path, dst: Path, **changes) -> Path:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.namelist():
+            data = zin.read(item)
+            if item == "manifest.json":
+                data = json.dumps({**json.loads(data), **changes}).encode()
+            zout.writestr(item, data)
+    return dst
+
+
+def _cli_restore(url: str, archive: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "api.cli", "--database-url", url, "restore",
+                           str(archive), *extra], capture_output=True, text=True, cwd=REPO,
+                          timeout=300)
+
+
+def test_a_refused_restore_leaves_the_database_as_it_was(database_url, request, tmp_path_factory,
+                                                         tmp_path):
+    backend = request.node.callspec.params["database_url"]
+    source_url, drop = _fresh_url(backend, request, tmp_path_factory)
+    source = Store.open(source_url)
+    try:
+        source.migrate()
+        source.insert("streets", [{"name": "新华大街", "geometry": shapely.LineString(
+            [(111.68, 40.85), (111.70, 40.85)])}], actor="test")
+        good = tmp_path / "good.zip"
+        write_backup(source, good)
+    finally:
+        source.close()
+        drop()
+    damaged = tmp_path / "damaged.zip"  # a table file changed behind the manifest's back
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(damaged, "w") as zout:
+        for item in zin.namelist():
+            data = zin.read(item)
+            if item == "streets.jsonl":
+                data = data.replace("新".encode(), "旧".encode())
+            zout.writestr(item, data)
+    alien = tmp_path / "alien.zip"
+    _rewrite(good, alien, "streets", lambda d: d.replace(b'"name"', b'"evil"', 1))
+    newer = _with_manifest(good, tmp_path / "newer.zip", schema_version=LATEST_VERSION + 1)
+    older = _with_manifest(good, tmp_path / "older.zip", schema_version=1)
+
+    # The target: a database at schema version 2 that holds data (as an older release left it).
+    target = Store.open(database_url)
+    target.migrate(target=2)
+    with target.writing() as conn:
+        write_rows_at(conn, 2)
+    before = _database_state(target)
+    refusals = [(good, False, Conflict, "replace"),  # it holds data: migrated before, until now
+                (damaged, True, InputError, "path"), (alien, True, InputError, "path"),
+                (newer, True, Conflict, "schema_version"),
+                (older, True, Conflict, "schema_version")]  # the database is newer than it
+    for archive, replace, error, field in refusals:
+        store = Store.open(database_url)
+        with pytest.raises(error) as err:
+            restore_backup(store, archive, replace=replace)
+        assert err.value.field == field, (archive.name, err.value.message)
+        assert _database_state(store) == before, archive.name
+        store.close()
+    # The command refuses the same way, changing nothing.
+    result = _cli_restore(database_url, good)
+    assert result.returncode == 1, result.stderr
+    assert "--replace" in result.stderr and "数据库已有数据" in result.stderr
+    assert _database_state(target) == before
+
+    # A database from before Alembic (no alembic_version): refused without being stamped.
+    with target.writing() as conn:
+        conn.exec_driver_sql("DROP TABLE alembic_version")
+    legacy = _database_state(target)
+    with pytest.raises(Conflict):
+        restore_backup(target, good)
+    assert _database_state(target) == legacy
+
+    # With --replace the same database is migrated and replaced in the one transaction.
+    counts = restore_backup(target, good, replace=True)
+    assert counts["streets"] == 1 and target.schema_version() == LATEST_VERSION
+    assert [r["name"] for r in target.select("streets")] == ["新华大街"]
+    assert target.count("door_plates") == 0 and target.count("users") == 0
+    target.close()
+
+
+def _backup_at_version(store: Store, path: Path) -> None:
+    """Write a backup of a database at an earlier schema version, as that release's
+    ``xincheng backup`` did (``write_backup`` itself only writes the latest)."""
+    version = store.schema_version()
+    manifest = {"format": FORMAT, "schema_version": version, "adcode": store.adcode,
+                "backend": store.dialect, "created_at": datetime.now(UTC).isoformat(),
+                "tables": {}}
+    with store.reading() as conn, zipfile.ZipFile(path, "w") as zf:
+        with warnings.catch_warnings():  # reflection does not know PostGIS's geometry type
+            warnings.simplefilter("ignore", sa.exc.SAWarning)
+            inspector = sa.inspect(conn)
+            present = {t: [c["name"] for c in inspector.get_columns(t)]
+                       for t in inspector.get_table_names()}
+        for table in backed_up_tables():
+            if table.name not in present:
+                continue
+            query = sa.select(*[table.c[c] for c in present[table.name]]).order_by(table.c.id)
+            data = b"".join((json.dumps({k: _encode(v) for k, v in row.items()},
+                                        ensure_ascii=False) + "\n").encode()
+                            for row in conn.execute(query).mappings())
+            zf.writestr(f"{table.name}.jsonl", data)
+            manifest["tables"][table.name] = {"rows": data.count(b"\n"),
+                                              "sha256": hashlib.sha256(data).hexdigest()}
+        zf.writestr("manifest.json", json.dumps(manifest))
+
+
+def _typed_rows(conn: sa.Connection, columns: dict[str, list[str]]) -> dict[str, list[dict]]:
+    """The rows of each table's ``columns`` as the store reads them, comparable across formats."""
+    out = {}
+    for name, cols in columns.items():
+        table = schema.metadata.tables[name]
+        query = sa.select(*[table.c[c] for c in cols]).order_by(table.c.id)
+        out[name] = [{k: _normalised(v) for k, v in row.items()}
+                     for row in conn.execute(query).mappings()]
+    return out
+
+
+def test_a_backup_from_the_previous_version_restores_and_is_upgraded(database_url, request,
+                                                                     tmp_path_factory, tmp_path):
+    backend = request.node.callspec.params["database_url"]
+    source_url, drop = _fresh_url(backend, request, tmp_path_factory)
+    old = LATEST_VERSION - 1
+    source = Store.open(source_url)
+    try:
+        source.migrate(target=old)
+        with source.writing() as conn:
+            tables = write_rows_at(conn, old)
+        with source.reading() as conn:
+            columns = {t: list(rows[0]) for t, rows in raw_rows(conn, tables).items()}
+            original = _typed_rows(conn, columns)
+        archive = tmp_path / "previous-release.zip"
+        _backup_at_version(source, archive)
+    finally:
+        source.close()
+        drop()
+    assert read_manifest(archive)["schema_version"] == old
+
+    store = Store.open(database_url)  # never migrated
+    try:
+        # A failure part-way (a duplicated id) rolls back the migrations it ran as well.
+        clash = tmp_path / "clash.zip"
+        _rewrite(archive, clash, "streets", lambda d: d + d)
+        with pytest.raises(sa.exc.IntegrityError):
+            restore_backup(store, clash)
+        assert store.schema_version() == 0
+        ours = {*schema.metadata.tables, "alembic_version"}
+        assert not ours & set(sa.inspect(store.engine).get_table_names())
+
+        counts = restore_backup(store, archive)
+        assert set(counts) == set(read_manifest(archive)["tables"])
+        assert store.schema_version() == LATEST_VERSION
+        with store.reading() as conn:
+            assert _typed_rows(conn, columns) == original  # the columns the old version had
+        for added, table, column, value in ADDED_COLUMNS:
+            if added > old:
+                assert store.select(table)[0][column] == value
+        if "seq" in schema.audit_log.c:  # revision 6 ran after the load: rows numbered by id
+            assert [r["seq"] for r in store.select("audit_log")] == [1]
+    finally:
+        store.close()

@@ -90,6 +90,11 @@ def test_export_then_import_through_the_cli(sample_db, tmp_path):
     r = run("export", str(out), "--layer", "facilities", db=db)
     assert r.returncode == 0 and out.exists()
     target = tmp_path / "target.db"
+    units = tmp_path / "units.gpkg"
+    assert run("export", str(units), "--layer", "admin_units", db=db).returncode == 0
+    r = run("import", str(out), "--layer", "facilities", "--crs", "EPSG:4490", db=target)
+    assert r.returncode != 0 and "community_code" in r.stderr  # its communities are not stored there yet
+    assert run("import", str(units), "--layer", "admin_units", "--crs", "EPSG:4490", db=target).returncode == 0
     r = run("import", str(out), "--layer", "facilities", "--crs", "EPSG:4490", db=target)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["imported"] == Store.open(f"sqlite:///{db}").count("facilities")

@@ -32,10 +32,13 @@ def test_exchange_table_uses_the_census_columns():
 def test_change_feed_is_sequence_numbered():
     from datetime import UTC, datetime
 
-    rows = [{"id": 41, "at": datetime(2026, 3, 1, tzinfo=UTC), "table_name": "place_names", "action": "rename",
-             "record_id": 7, "actor": "o", "after": '{"standard_name": "春华路"}'}]
+    rows = [{"id": 40, "seq": 41, "at": datetime(2026, 3, 1, tzinfo=UTC),
+             "table_name": "place_names", "action": "rename", "record_id": 7, "actor": "o",
+             "after": '{"standard_name": "春华路"}'}]
     (entry,) = change_feed(rows)
-    assert entry["seq"] == 41 and entry["record"]["standard_name"] == "春华路"
+    assert entry["seq"] == 41  # the commit number, not the id
+    assert entry["record"]["standard_name"] == "春华路"
+    assert entry["time"] == "2026-03-01T00:00:00+00:00"
 
 
 def test_address_grades(sample):

@@ -83,6 +83,8 @@ def _seed(store: Store) -> None:
         [{"name": "新华大街", "geometry": shapely.LineString([(111.70, 40.85), (111.72, 40.85)])}],
         actor="test",
     )
+    store.insert("place_names", [{"standard_name": "新华大街", "feature_class": "street",
+                                  "status": "in_force"}], actor="test")
     store.insert(
         "boundary_lines",
         [

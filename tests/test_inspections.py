@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import threading
 
 import pytest
@@ -106,6 +107,12 @@ def test_bad_records_are_refused_and_nothing_is_stored(store: Store, change, fie
 
 def test_joint_sign_off_needs_both_districts(store: Store):
     campaign = _setup(store)
+    with pytest.raises(Conflict) as err:  # nothing inspected yet
+        sign_off(store, campaign["id"], "150102", actor="xincheng", actor_adcodes={"150102"})
+    assert "2" in err.value.message and not store.select("campaign_signoffs")
+    for no in ("XH01001Q", "XH01002Q"):
+        submit(store, {"client_id": f"c-{no}", "campaign_id": campaign["id"], "marker_no": no,
+                       "condition": "missing", "gnss_accuracy_m": 3.0}, actor="inspector")
     first = sign_off(store, campaign["id"], "150102", actor="xincheng", actor_adcodes={"150102"})
     assert first["waiting_for"] == ["150103"]
     with pytest.raises(Conflict):
@@ -130,7 +137,10 @@ def test_marker_add_move_and_decommission_keep_their_history(store: Store):
     moved = move_marker(store, new["id"], shapely.Point(111.7021, 40.90), docs, expected_version=1, actor="admin")
     assert moved["version"] == 2 and moved["geometry"].x == pytest.approx(111.7021)
     last = store.audit_rows("boundary_markers", new["id"])[-1]
-    assert last["action"] == "move" and "111.702 40.9" in last["before"] and "联测-17" in last["note"]
+    assert last["action"] == "move" and "联测-17" in last["note"]
+    before, after = json.loads(last["before"]), json.loads(last["after"])
+    assert before["geometry"] == {"type": "Point", "coordinates": [111.702, 40.9]}
+    assert after["geometry"] == {"type": "Point", "coordinates": [111.7021, 40.9]}
     gone = decommission_marker(store, new["id"], reason="重复设置", document_ref="新回协〔2026〕4号",
                                expected_version=2, actor="admin")
     assert gone["status"] == "decommissioned" and store.count("boundary_markers") == 3  # never deleted

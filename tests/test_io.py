@@ -33,6 +33,8 @@ def _add_streets(store: Store) -> Store:
         {"name": "锡林郭勒北路", "geometry": shapely.LineString([(111.670, 40.8501), (111.690, 40.8501)])},
         {"name": "新华大街", "geometry": shapely.LineString([(111.690, 40.8401), (111.760, 40.8501)])}],
         actor="t")
+    store.insert("place_names", [{"standard_name": name, "feature_class": "street", "status": "in_force"}
+                                 for name in ("锡林郭勒北路", "新华大街")], actor="t")
     return store
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 import shapely
+import sqlalchemy as sa
 
 from geo.errors import Conflict, InputError, StaleVersion
 from geo.placename_rules import validate
 from geo.placename_search import NameIndex
 from geo.placenames import ValidationFailed, propose, rename, transition
-from geo.store import Store
+from geo.store import Store, schema
 
 BASE = {"standard_name": "春晖路", "specific": "春晖", "generic": "路", "feature_class": "street",
         "meaning": "取春光普照之意", "admin_code": "150102003000", "name_mong": "ᠴᠦᠨ ᠬᠦᠢ ᠵᠠᠮ"}
@@ -44,7 +45,7 @@ def _rules(rec, existing=()):
 def test_each_rule_refuses_what_it_must_and_says_which(change, rule, severity):
     assert (rule, severity) in _rules(change)
     found = validate({**BASE, **change}, [], district="150102")
-    assert any(f.message.startswith(f"{rule}:") for f in found)
+    assert any(f.message.startswith(f"{rule} ") and "·" in f.message for f in found)  # rule, Chinese, English
 
 
 def test_clean_name_has_no_findings():
@@ -88,6 +89,9 @@ def test_proposal_is_romanized_and_warnings_need_a_justification(store: Store):
 
 def test_full_lifecycle_with_dates_and_documents(store: Store):
     rec = _propose(store)
+    with store.writing() as conn:  # proposed in January: the approval below comes after it
+        conn.execute(sa.update(schema.place_names).where(schema.place_names.c.id == rec["id"])
+                     .values(created_at=datetime(2026, 1, 5, tzinfo=UTC)))
     v = rec["version"]
     for step in ("consultation", "expert_review", "assessment"):
         rec = transition(store, rec["id"], step, expected_version=v, actor="officer-li", comment=step)

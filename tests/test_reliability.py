@@ -200,7 +200,7 @@ def test_a_server_killed_during_writes_keeps_every_acknowledged_write(database_u
 def _plates_file(path: Path, n: int) -> Path:
     features = [{"type": "Feature", "properties": {"plate_uid": "K" + "".join("23456789AB"[int(d)] for d in f"{i:07d}"),
                                                    "street_name": "测试大街",
-                                                   "number": i + 1, "households": 2, "community_code": "150102001001"},
+                                                   "number": i + 1, "households": 2},
                  "geometry": {"type": "Point", "coordinates": [111.70 + (i % 300) * 1e-4, 40.84 + (i // 300) * 1e-4]}}
                 for i in range(n)]
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False),
@@ -213,6 +213,8 @@ def test_an_import_killed_part_way_leaves_nothing_and_can_be_run_again(database_
     store.migrate()
     store.insert("streets", [{"name": "测试大街", "geometry": shapely.LineString([(111.70, 40.85), (111.73, 40.85)])}],
                  actor="test")
+    store.insert("place_names", [{"standard_name": "测试大街", "feature_class": "street", "status": "in_force",
+                                  "geometry": shapely.LineString([(111.70, 40.85), (111.73, 40.85)])}], actor="test")
     n = 60_000
     src = _plates_file(tmp_path / "plates.geojson", n)
     before = store.count("door_plates")

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
@@ -274,6 +274,9 @@ def test_mongolian_origin_names_need_confirmation_before_approval(api, record_st
                        "language_of_origin": "mn"}, "justification": "测试 test"})
     assert r.status_code == 201, r.text
     pid = r.json()["id"]
+    with record_store.writing() as conn:  # proposed two months ago, so a 30-day-old approval is possible
+        conn.execute(sa.update(schema.place_names).where(schema.place_names.c.id == pid)
+                     .values(created_at=datetime.now(UTC) - timedelta(days=60)))
 
     def step(to: str, **data):
         version = record_store.get("place_names", pid)["version"]
@@ -297,6 +300,12 @@ def test_mongolian_origin_names_need_confirmation_before_approval(api, record_st
     assert overdue[pid]["missing"] == ["filed_date", "announce_date"]
     out = _cli(record_store, "gazetteer", "overdue")
     assert out.returncode == 0 and "乌兰巴特尔路" in out.stdout and "未备案" in out.stdout, out.stderr
+    from tests.test_officer_pages import _client
+
+    with _client(str(api.base_url)) as officer_page:
+        listing = officer_page.get("/officer/placenames").text
+    section = listing.split("逾期未备案或公告", 1)[1].split("</section>", 1)[0]
+    assert "乌兰巴特尔路" in section and "备案 filing" in section
 
 
 def test_clearing_protection_is_a_decision_with_document_and_reason(api, record_store):
@@ -329,6 +338,13 @@ def test_a_signer_signs_only_for_their_own_district(api, record_store):
     assert r.status_code == 201, r.text
     cid = r.json()["id"]
     inspector = _token(api, "boundary_inspector")
+    early = api.post(f"/api/inspections/campaigns/{cid}/signoff", headers=inspector, json={"party_adcode": "150102"})
+    _refused(early, "campaign_id", status=(409,))  # nothing inspected yet
+    from geo.inspections import submit
+
+    for m in record_store.select("boundary_markers", where={"line_code": line["line_code"]}):
+        submit(record_store, {"client_id": f"sor-{m['marker_no']}", "campaign_id": cid, "marker_no": m["marker_no"],
+                              "condition": "missing", "gnss_accuracy_m": 3.0}, actor="t-boundary_inspector")
     other = _refused(api.post(f"/api/inspections/campaigns/{cid}/signoff", headers=inspector,
                               json={"party_adcode": "150103"}), "party_adcode", status=(403,))
     assert "150103" in other["message"]
@@ -414,3 +430,217 @@ def test_a_non_finite_number_is_refused_and_stores_nothing(api, record_store):
     _refused(r, "floor_area_m2")
     assert _count(record_store, "facilities") == before
     assert api.get("/api/layers/facilities/features", params={"limit": 500}).status_code == 200
+
+
+def test_review_every_location_unit_and_number_rule_holds(api, record_store):
+    """Review findings: streets without a name in force, names, facilities and markers moved out of the
+    district, negative counts, plate number 0, unknown community codes."""
+    officer, planner, admin = (_token(api, r) for r in ("placename_officer", "planner", "admin"))
+    beijing = {"type": "Point", "coordinates": [116.4, 39.9]}
+    line_bj = {"type": "LineString", "coordinates": [[116.4, 39.9], [116.41, 39.9]]}
+    line_here = {"type": "LineString", "coordinates": [[111.70, 40.86], [111.705, 40.86]]}
+    streets = _count(record_store, "streets")
+    _refused(api.post("/api/layers/streets/features", headers=officer,
+                      json={"properties": {"name": "幽灵路"}, "geometry": line_here}), "name")
+    _refused(api.post("/api/layers/streets/features", headers=officer,
+                      json={"properties": {"name": "和和路"}, "geometry": line_bj}), "geometry")
+    assert _count(record_store, "streets") == streets
+    fac = _first(record_store, "facilities", kind="elder_care_station")
+    _refused(api.patch(f"/api/layers/facilities/features/{fac['id']}", headers=planner,
+                       json={"version": fac["version"], "geometry": beijing}), "geometry")
+    for props in ({"floor_area_m2": -50}, {"beds": -3}, {"community_code": "999"}):
+        _refused(api.patch(f"/api/layers/facilities/features/{fac['id']}", headers=planner,
+                           json={"version": fac["version"], "properties": props}), next(iter(props)))
+    assert record_store.get("facilities", fac["id"])["version"] == fac["version"]
+    plate = _first(record_store, "door_plates", street_name="新华大街", number=7)
+    here = {"type": "Point", "coordinates": list(plate["geometry"].coords[0])}
+    _refused(_plate_post(api, officer, street_name="新华大街", number=0, geometry=here), "number")
+    _refused(_plate_post(api, officer, street_name="新华大街", number=991, households=-5, geometry=here),
+             "households")
+    propose_far = api.post("/api/placenames", headers=officer, json={
+        "properties": {"standard_name": "远方路", "feature_class": "street", **COMPLETE}, "geometry": line_bj,
+        "justification": "测试 test"})
+    _refused(propose_far, "geometry")
+    marker = _first(record_store, "boundary_markers", status="active")
+    moved = api.post(f"/api/markers/{marker['id']}/move", headers=admin, json={
+        "version": marker["version"], "position": [116.4, 39.9], "reason": "r", "agreement_doc": "a",
+        "survey_ref": "s", "filed_with": "f"})
+    _refused(moved, "position")
+    assert record_store.get("boundary_markers", marker["id"])["version"] == marker["version"]
+
+
+def test_review_gazetteer_rules_hold_on_generic_writes_and_steps(api, record_store):
+    """Review findings: PN-10/PN-00 broken through generic PATCH, RM-13 skipped by changing the language,
+    approval fields recorded at the wrong step, a street name retired under its plates."""
+    officer = _token(api, "placename_officer")
+    name = _first(record_store, "place_names", standard_name="柳康街")
+    for props, field in (({"name_mong": "x"}, "name_mong"), ({"meaning": ""}, "meaning"),
+                         ({"name_mong": None, "name_mong_pending": False}, "name_mong")):
+        r = api.patch(f"/api/layers/place_names/features/{name['id']}", headers=officer,
+                      json={"version": name["version"], "properties": props})
+        assert r.status_code == 400 and r.json()["field"] == field, r.text
+    assert record_store.get("place_names", name["id"])["version"] == name["version"]
+    retire = api.post(f"/api/placenames/{name['id']}/transition", headers=officer,
+                      json={"to": "retired", "version": name["version"], "document_ref": "新民发〔2026〕7号"})
+    assert retire.status_code == 409 and "柳康街" in retire.json()["message"], retire.text
+    r = api.post("/api/placenames", headers=officer, json={
+        "properties": {"standard_name": "巴彦路", "feature_class": "street", **COMPLETE, "language_of_origin": "mn"},
+        "justification": "测试 test"})
+    pid, version = r.json()["id"], r.json()["properties"]["version"]
+    skip = api.patch(f"/api/placenames/{pid}", headers=officer,
+                     json={"version": version, "properties": {"language_of_origin": "zh"}})
+    _refused(skip, "justification")
+    early = api.post(f"/api/placenames/{pid}/transition", headers=officer, json={
+        "to": "consultation", "version": version, "data": {"approval_date": "2026-11-30"}})
+    _refused(early, "approval_date")
+    created = api.post("/api/layers/place_names/features", headers=officer, json={
+        "properties": {"standard_name": "晨曦路", "feature_class": "street", "admin_code": "150102000000",
+                       "meaning": "晨曦 dawn", "name_mong": "ᠴᠢᠨ ᠵᠠᠮ", "romanization": "Anything",
+                       "pinyin_toned": "X"},
+        "geometry": {"type": "Point", "coordinates": [111.70, 40.85]}})
+    assert created.status_code == 201 and created.json()["properties"]["romanization"] == "Chenxi Lu"
+
+
+def test_review_plate_decisions_are_final_and_addresses_are_not_patched(api, record_store):
+    officer = _token(api, "placename_officer")
+    plate = _first(record_store, "door_plates", street_name="新华大街", number=9)
+    renumber = api.patch(f"/api/layers/door_plates/features/{plate['id']}", headers=officer,
+                         json={"version": plate["version"], "properties": {"number": 907}})
+    assert renumber.status_code == 422 and "/status" in renumber.json()["message"]
+    decision = {"decision_body": "新城区民政局", "decision_doc_no": "新民发〔2026〕20号", "decision_date": "2026-11-20"}
+    path = f"/api/plates/{plate['plate_uid']}/status"
+    assert api.post(path, headers=officer, json={"version": plate["version"], "status": "revoked",
+                                                 **decision}).status_code == 200
+    back = api.post(path, headers=officer, json={"version": plate["version"] + 1, "status": "active", **decision})
+    _refused(back, "status", status=(409,))
+    assert record_store.get("door_plates", plate["id"])["status"] == "revoked"
+
+
+def test_review_users_carry_districts_over_http_and_loopback_in_any_spelling_is_refused(api, record_store):
+    from geo.errors import InputError
+    from geo.plate_codes import check_public_base_url
+
+    r = api.post("/api/users", headers=_token(api, "admin"), json={
+        "username": "Xincheng-Inspector", "password": "xc-inspector-password-1", "role": "boundary_inspector",
+        "adcodes": ["１５０１０２"]})
+    assert r.status_code == 201 and r.json()["adcodes"] == "150102", r.text
+    assert r.json()["username"] == "xincheng-inspector"  # one spelling per person
+    assert api.post("/api/auth/login", json={"username": "XINCHENG-INSPECTOR",
+                                             "password": "xc-inspector-password-1"}).status_code == 200
+    bad = api.post("/api/users", headers=_token(api, "admin"), json={
+        "username": "<script>", "password": "script-password-123", "role": "planner"})
+    _refused(bad, "username")
+    for url in ("http://2130706433/", "http://127.1", "http://0x7f.1", "https://10.1.2.3", "http://localhost."):
+        with pytest.raises(InputError):
+            check_public_base_url(url)
+    assert check_public_base_url("https://mp.xincheng.gov.cn") == "https://mp.xincheng.gov.cn"
+
+
+# -- second review: invisible, look-alike and out-of-range input -----------------------------------
+
+def test_second_review_invisible_and_equivalent_text_is_one_value(api, record_store):
+    officer = _token(api, "placename_officer")
+    plate = _first(record_store, "door_plates", street_name="新华大街", number=11)
+    here = {"type": "Point", "coordinates": list(plate["geometry"].coords[0])}
+    before = _count(record_store, "door_plates")
+    for suffix in ("\u200b", "\ufeff", "\u3164"):
+        _refused(_plate_post(api, officer, street_name="新华大街", number=11, suffix=suffix, geometry=here),
+                 "number", status=(409,))
+    for suffix in ("附", "-", "А", "<img src=x onerror=alert(1)>", "x" * 500):
+        _refused(_plate_post(api, officer, street_name="新华大街", number=11, suffix=suffix, geometry=here), "suffix")
+    assert _plate_post(api, officer, street_name="新华大街", number=11, suffix="之一", geometry=here).status_code == 201
+    for twin in ("之1", "之１", "之一\u200b"):
+        _refused(_plate_post(api, officer, street_name="新华大街", number=11, suffix=twin, geometry=here), "number",
+                 status=(409,))
+    assert _count(record_store, "door_plates") == before + 1
+    name = _first(record_store, "place_names", standard_name="杏福路")
+    for props, field in (({"meaning": "\u200b"}, "meaning"), ({"name_mong": "\u180b"}, "name_mong"),
+                         ({"name_mong": "ᠰᠢᠨ abc <script>"}, "name_mong")):
+        r = api.patch(f"/api/layers/place_names/features/{name['id']}", headers=officer,
+                      json={"version": name["version"], "properties": props})
+        assert r.status_code == 400 and r.json()["field"] == field, r.text
+    for bad, rule in (("新华⼤街", "PN-07"), ("ABC路", "PN-03")):  # a Kangxi radical; letters
+        r = api.post("/api/placenames", headers=officer, json={
+            "properties": {"standard_name": bad, "feature_class": "street", **COMPLETE}, "justification": "t"})
+        assert r.status_code == 400 and rule in r.json()["message"], r.text
+    decision = {"decision_body": "新城区民政局", "decision_doc_no": "\u200b", "decision_date": "2026-11-20"}
+    r = api.post(f"/api/plates/{plate['plate_uid']}/status", headers=officer,
+                 json={"version": plate["version"], "status": "revoked", **decision})
+    _refused(r, "decision_doc_no")
+    protect = _first(record_store, "place_names", standard_name="月和街")
+    r = api.post(f"/api/placenames/{protect['id']}/protection", headers=officer, json={
+        "version": protect["version"], "protected": True, "document_ref": "\u2060", "reason": "\u180e"})
+    assert r.status_code == 400 and r.json()["field"] == "document_ref", r.text
+    streets = api.post("/api/layers/streets/features", headers=officer, json={
+        "properties": {"name": "杏福路 \u200b"}, "geometry": {"type": "LineString",
+                                                             "coordinates": [[111.70, 40.86], [111.705, 40.86]]}})
+    assert streets.status_code == 201 and streets.json()["properties"]["name"] == "杏福路", streets.text
+
+
+def test_second_review_numbers_dates_and_origins(api, record_store):
+    planner, officer, admin = (_token(api, r) for r in ("planner", "placename_officer", "admin"))
+    before = _count(record_store, "facilities")
+    for body in ('{"properties": {"kind": "elder_care_station", "name": "z站"}, "geometry": '
+                 '{"type": "Point", "coordinates": [111.656, 40.8266, 1e999]}}',
+                 '{"properties": {"kind": "elder_care_station", "name": "n站", "floor_area_m2": NaN}, "geometry": '
+                 '{"type": "Point", "coordinates": [111.70, 40.85]}}'):
+        r = api.post("/api/layers/facilities/features", headers={**planner, "Content-Type": "application/json"},
+                     content=body)
+        assert r.status_code in (400, 422), r.text
+    for props in ({"floor_area_m2": 1e308}, {"floor_area_m2": True}, {"beds": 10**9}):
+        r = api.post("/api/layers/facilities/features", headers=planner, json={
+            "properties": {"kind": "elder_care_station", "name": "大站", **props},
+            "geometry": {"type": "Point", "coordinates": [111.70, 40.85]}})
+        _refused(r, next(iter(props)))
+    assert _count(record_store, "facilities") == before
+    assert api.get("/api/layers/facilities/features", params={"limit": 500}).status_code == 200
+    r = api.post("/api/placenames", headers=officer, json={
+        "properties": {"standard_name": "巴彦淖尔东路", "feature_class": "street", **COMPLETE,
+                       "language_of_origin": "蒙古语"}, "justification": "测试 test"})
+    assert r.status_code == 201
+    assert api.get("/api/placenames/romanize", params={"name": "巴彦路", "language_of_origin": "ｍｎ"}
+                   ).json()["needs_confirmation"] is True
+    pid = r.json()["id"]
+    with record_store.writing() as conn:
+        conn.execute(sa.update(schema.place_names).where(schema.place_names.c.id == pid)
+                     .values(created_at=datetime.now(UTC) - timedelta(days=60)))
+    for to in ("consultation", "expert_review", "assessment"):
+        v = record_store.get("place_names", pid)["version"]
+        assert api.post(f"/api/placenames/{pid}/transition", headers=officer,
+                        json={"to": to, "version": v}).status_code == 200
+    v = record_store.get("place_names", pid)["version"]
+    blocked = api.post(f"/api/placenames/{pid}/transition", headers=officer, json={
+        "to": "approved", "version": v, "data": {"approval_authority": "市政府", "approval_doc_no": "x9",
+                                                 "approval_date": date.today().isoformat()}})
+    assert blocked.status_code == 409 and "RM-13" in blocked.json()["message"]
+    renamed = _first(record_store, "place_names", standard_name="福泰北路")  # renamed (approved 2026-11-01)
+    r = api.post(f"/api/placenames/{renamed['id']}/rename", headers=officer, json={
+        "new_name": "福泰南路", "version": renamed["version"], "justification": "t",
+        "approval": {"approval_authority": "市政府", "approval_doc_no": "x2", "approval_date": "2026-10-01"}})
+    _refused(r, "approval_date")
+    r = api.post(f"/api/placenames/{renamed['id']}/rename", headers=officer, json={
+        "new_name": "福泰北路", "version": renamed["version"], "justification": "t",
+        "approval": {"approval_authority": "市政府", "approval_doc_no": "x2", "approval_date": "2026-11-20"}})
+    _refused(r, "new_name")
+    r = api.post("/api/users", headers=admin, json={"username": "fake-huimin", "password": "fake-huimin-pass-1",
+                                                    "role": "boundary_inspector", "adcodes": ["150103"]})
+    _refused(r, "adcodes", status=(403,))
+
+
+def test_second_review_history_stays_put(api, record_store, tmp_path):
+    officer = _token(api, "placename_officer")
+    plate = _first(record_store, "door_plates", street_name="新华大街", number=13)
+    decision = {"decision_body": "新城区民政局", "decision_doc_no": "新民发〔2026〕30号", "decision_date": "2026-11-20"}
+    assert api.post(f"/api/plates/{plate['plate_uid']}/status", headers=officer,
+                    json={"version": plate["version"], "status": "revoked", **decision}).status_code == 200
+    after = record_store.get("door_plates", plate["id"])
+    r = api.patch(f"/api/layers/door_plates/features/{plate['id']}", headers=officer,
+                  json={"version": after["version"], "properties": {"households": 50}})
+    _refused(r, "status", status=(422,))
+    from geo.plate_codes import check_public_base_url
+    from geo.errors import InputError
+
+    for url in ("http://127。0。0。1", "http://１２７.0.0.1", "http://%31%32%37.0.0.1", "http://ip6-localhost",
+                "http://x.gov.cn:99999", "https://mp.xincheng.gov.cn/?next=x"):
+        with pytest.raises(InputError):
+            check_public_base_url(url)

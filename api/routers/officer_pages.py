@@ -21,7 +21,7 @@ from api.pages import refused, render
 from api.ratelimit import TooManyRequests
 from api.routers.placenames import OFFICERS, name_index
 from geo.errors import DomainError, NotAuthenticated
-from geo.placenames import TRANSITIONS, edit, propose, rename, transition
+from geo.placenames import TRANSITIONS, edit, overdue_names, propose, rename, transition
 from geo.plate_decisions import decide_plate_status
 from geo.store import Store
 from geo.users import issue_token, revoke_token, user_for_token
@@ -141,7 +141,8 @@ def list_names(request: Request, store: StoreDep, q: str = "",
     else:
         rows = sorted(store.select("place_names"), key=lambda r: -r["id"])[:50]
     return page(request, "officer/placenames.html", "地名信息库", "Gazetteer", user=user, q=q,
-                rows=rows, class_zh=CLASS_ZH, status_zh=STATUS_ZH)
+                rows=rows, class_zh=CLASS_ZH, status_zh=STATUS_ZH, overdue=overdue_names(store),
+                missing_zh={"filed_date": "备案 filing", "announce_date": "公告 announcement"})
 
 
 @router.get("/placenames/new")

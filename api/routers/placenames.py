@@ -303,14 +303,12 @@ def get_changes(store: StoreDep,
                 user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS | {PLANNER}, "the change feed"))],
                 since: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
-    """Return gazetteer changes after sequence number ``since``; poll with the last ``seq`` seen."""
-    log = schema.audit_log
-    with store.reading() as conn:
-        rows = [dict(r) for r in conn.execute(
-            sa.select(log).where(log.c.id > since, log.c.table_name.in_(["place_names", "former_names"]))
-            .order_by(log.c.id).limit(limit)).mappings()]
-    feed = change_feed(rows)
-    return {"since": since, "next": feed[-1]["seq"] if feed else since, "changes": feed}
+    """Return gazetteer changes after sequence number ``since`` in commit order; poll with ``next``.
+
+    Sequence numbers are given at commit, so a change that commits late is never skipped.
+    """
+    rows, cursor = store.changes(since, tables=("place_names", "former_names"), limit=limit)
+    return {"since": since, "next": cursor, "changes": change_feed(rows)}
 
 
 @address_router.get("/match", summary="地址清洗 Match a free-text address to a door plate")

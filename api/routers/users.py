@@ -8,8 +8,10 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from api.deps import StoreDep, needs_role
+from geo.errors import Forbidden
 from geo.layers import ADMIN
-from geo.users import create_user, list_users
+from geo.text import clean
+from geo.users import acts_for, create_user, list_users
 
 router = APIRouter(prefix="/api/users", tags=["users 用户"])
 
@@ -21,6 +23,8 @@ class UserIn(BaseModel):
     password: str = Field(min_length=1, max_length=256)
     role: str
     display_name: str | None = None
+    adcodes: list[str] | None = Field(default=None, max_length=200,
+                                      description="6-digit adcodes the user acts for; default: this district")
 
 
 @router.get("", summary="用户列表 List users")
@@ -34,5 +38,11 @@ def get_users(store: StoreDep,
 def post_user(body: UserIn, store: StoreDep,
               user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "creating users"))]) -> dict[str, Any]:
     """Create a user with a role."""
+    own = acts_for(user, default=store.adcode)
+    wanted = {clean(a) for a in body.adcodes or [store.adcode]}
+    if not wanted <= own:
+        raise Forbidden(f"只能为本方区划建立账号：{user['username']} 代表 {', '.join(sorted(own))} · an admin creates "
+                        f"accounts only for the districts they act for ({', '.join(sorted(own))}); the "
+                        "neighbour's accounts are made by the neighbour's admin", field="adcodes")
     return create_user(store, body.username, body.password, body.role, actor=user["username"],
-                       display_name=body.display_name)
+                       display_name=body.display_name, adcodes=sorted(wanted))

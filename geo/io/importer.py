@@ -25,10 +25,12 @@ import sqlalchemy as sa
 from geo.errors import Conflict, DomainError, InputError, StaleVersion
 from geo.io.formats import read_features, write_features
 from geo.layers import get_layer
+from geo.location_rules import check_layer_locations
 from geo.plate_rules import check_plates, load_plate_context, plates_for_write
 from geo.store import Store
 from geo.types import parse_date
-from geo.validation import validate_frame
+from geo.text import clean_field
+from geo.validation import MIN_VALUES, check_range, validate_frame
 from geo.write_rules import check_generic_change, check_generic_create
 
 Progress = Callable[[int], None]
@@ -80,6 +82,8 @@ def coerce_value(value: Any, column: sa.Column, *, row: int | None = None) -> An
         return None
     kind = column.type
     try:
+        if isinstance(value, bool) and not isinstance(kind, sa.Boolean | sa.String | sa.Text):
+            raise ValueError(value)  # true is not a number of beds
         if isinstance(kind, sa.Boolean):
             if isinstance(value, str):
                 text = value.strip().lower()
@@ -103,7 +107,7 @@ def coerce_value(value: Any, column: sa.Column, *, row: int | None = None) -> An
             return parse_date(value, field=column.name)
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
-        return str(value)
+        return clean_field(column.name, str(value))
     except (TypeError, ValueError):
         where = f"第 {row} 行 feature {row}: " if row is not None else ""
         zh = {"int": "整数", "float": "有限数值", "bool": "是/否", "date": "日期"}.get(kind.python_type.__name__, "文本")
@@ -129,7 +133,7 @@ def coerce_column(series: pd.Series, column: sa.Column) -> list[Any]:
     values = series.tolist()
     if isinstance(kind, sa.String | sa.Text) and all(v is None or isinstance(v, str)
                                                        for v in values):
-        return values
+        return [clean_field(column.name, v) for v in values]
     out = []
     for i, v in enumerate(values, start=1):
         if v is not None and not isinstance(v, str) and pd.isna(v):
@@ -150,6 +154,15 @@ def prepare_records(frame: gpd.GeoDataFrame, layer_name: str, *, source_crs: str
     columns = {c: coerce_column(frame[c], table.c[c]) for c in layer.fields if c in frame.columns}
     geoms = list(frame.geometry.values)
     adcodes = frame["adcode"].tolist() if "adcode" in frame.columns else [None] * len(frame)
+    for name in layer.required:  # text that was only invisible characters is no value
+        for i, value in enumerate(columns.get(name, ()), start=1):
+            if value is None or value == "":
+                raise InputError(f"第 {i} 行 row {i}: {name} 为空（或只有不可见字符）· {name} is empty (or only "
+                                 "invisible characters)", field=name)
+    for name, values in columns.items():
+        if name in MIN_VALUES:
+            for i, value in enumerate(values, start=1):
+                check_range(name, value, row=i)
     records = []
     for i in range(len(frame)):
         out: dict[str, Any] = {"geometry": geoms[i]}
@@ -379,6 +392,12 @@ def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str
                              f"未导入任何内容 · rows {other} and {m.row} both name the stored "
                              f"record {m.stored['id']}; nothing was imported", field=m.by)
     versions = identities.versions
+    unversioned = [m for m in found if versions is not None and versions[m.row - 1] is None]
+    if unversioned:
+        m = unversioned[0]
+        raise StaleVersion(f"第 {m.row} 行 (id {m.stored['id']}) 没有 version：文件带 version 列时每行都须有 · row "
+                           f"{m.row} has no version although the file has a version column; export again",
+                           field="version")
     stale = [m for m in found if versions is not None and versions[m.row - 1] is not None
              and versions[m.row - 1] != m.stored["version"]]
     if stale:
@@ -413,7 +432,15 @@ def _checked_plan(layer_name: str, records: Sequence[dict[str, Any]], matches) -
 
 
 def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan: ImportPlan) -> list[str]:
-    """Apply the rules a layer's records must pass when written (door plates: uids, DP-04, district)."""
+    """Apply the rules a layer's records must pass when written: where they lie, which units and
+    streets they name, the gazetteer rules on changed names, and the door-plate rules."""
+    check_layer_locations(conn, layer_name, plan.inserts, adcode=store.adcode)
+    for row, stored, changes in plan.updates:
+        check_layer_locations(conn, layer_name, [changes], adcode=store.adcode, first_row=row, creating=False)
+        if layer_name == "place_names":
+            from geo.placenames import check_name_change
+
+            check_name_change(store, conn, stored, changes, row=row)
     if layer_name != "door_plates":
         return []
     warnings = plates_for_write(conn, plan.inserts, adcode=store.adcode)

@@ -1,10 +1,16 @@
-"""Backup and restore: every table to one ZIP of JSON Lines with a manifest, the same on SQLite and PostGIS.
+"""Backup and restore: every table to one ZIP of JSON Lines with a manifest, on SQLite and PostGIS.
 
 The backup reads all tables in one snapshot (a read transaction on SQLite's WAL; REPEATABLE READ
 on PostgreSQL), so it is consistent while the service keeps writing. Rows keep their ids, so
 audit trails, versions and links survive, and a backup from one backend restores into the other.
-A restore runs in one transaction: it lands whole or not at all. The manifest records the schema
-version, adcode, row counts and a SHA-256 per table file; a restore checks all of them first.
+The manifest records the schema version, adcode, row counts and a SHA-256 per table file.
+
+A restore checks everything before it changes anything: the archive (format, hashes, row counts,
+every line a record of a known table), the versions (the backup's is one this release knows, the
+database is not newer than the backup) and that the database holds no data (or ``--replace``). A
+refused restore leaves the database exactly as it was. Then one transaction under the migration
+lock migrates the database to the backup's version, loads the rows and migrates to the latest: the
+restore lands whole or not at all.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ Progress = Callable[[str], None]
 
 
 def backed_up_tables() -> list[sa.Table]:
-    """Return the tables a backup holds, parents before children (the migrations table is rebuilt)."""
+    """Return the tables a backup holds, parents before children (not the migration history)."""
     return [t for t in schema.metadata.sorted_tables if t.name != schema.schema_migrations.name]
 
 
@@ -63,20 +69,26 @@ def _decode(value: Any) -> Any:
 
 def _rows(conn: sa.Connection, table: sa.Table) -> Iterator[bytes]:
     for row in conn.execute(table.select().order_by(*table.primary_key.columns)).mappings():
-        yield (json.dumps({k: _encode(v) for k, v in row.items()}, ensure_ascii=False) + "\n").encode("utf-8")
+        line = json.dumps({k: _encode(v) for k, v in row.items()}, ensure_ascii=False) + "\n"
+        yield line.encode("utf-8")
 
 
-def write_backup(store: Store, path: Path | str, *, progress: Progress | None = None) -> dict[str, Any]:
+def write_backup(store: Store, path: Path | str, *,
+                 progress: Progress | None = None) -> dict[str, Any]:
     """Write every table of ``store`` to ``path`` (a ZIP); return the manifest."""
     version = store.schema_version()
     if version != migrations.LATEST_VERSION:
-        raise Conflict(f"the database is at schema version {version}; run xincheng migrate before a backup",
+        raise Conflict(f"数据库结构版本为 {version}, 备份前请先运行 xincheng migrate · "
+                       f"the database is at schema version {version}; run xincheng migrate "
+                       "before a backup",
                        field="schema_version")
     path = Path(path)
     tmp = path.with_name(path.name + ".partial")
-    manifest: dict[str, Any] = {"format": FORMAT, "schema_version": version, "adcode": store.adcode,
-                                "backend": store.dialect, "created_at": datetime.now(UTC).isoformat(), "tables": {}}
-    with store.engine.connect() as conn, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    manifest: dict[str, Any] = {"format": FORMAT, "schema_version": version,
+                                "adcode": store.adcode, "backend": store.dialect,
+                                "created_at": datetime.now(UTC).isoformat(), "tables": {}}
+    with (store.engine.connect() as conn,
+          zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf):
         if store.dialect == "postgresql":  # one snapshot for all tables while writers go on
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
@@ -91,73 +103,134 @@ def write_backup(store: Store, path: Path | str, *, progress: Progress | None = 
                 if progress:
                     progress(table.name)
         zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
-    tmp.replace(path)  # a crash mid-way leaves the .partial file, never a truncated backup under the name
+    tmp.replace(path)  # a crash mid-way leaves the .partial file, never a truncated backup
     return manifest
 
 
+def _refuse_archive(path: Path | str, zh: str, en: str) -> InputError:
+    return InputError(f"{path}: {zh} · {en}", field="path")
+
+
 def read_manifest(path: Path | str) -> dict[str, Any]:
-    """Return a backup's manifest after checking its format and every table file's row count and hash."""
+    """Return a backup's manifest after checking the whole archive; nothing is written.
+
+    The format, that every table is one this release knows, each table file's row count and
+    SHA-256, and that every line is a JSON record whose fields are columns of its table.
+    """
     try:
         zf = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
-        raise InputError(f"{path} is not a backup archive: {exc}", field="path") from None
+        raise _refuse_archive(path, "不是备份文件", f"not a backup archive: {exc}") from None
+    known = {t.name: t for t in backed_up_tables()}
     with zf:
         try:
             manifest = json.loads(zf.read("manifest.json"))
         except KeyError:
-            raise InputError(f"{path} has no manifest.json: not a xincheng backup", field="path") from None
-        if manifest.get("format") != FORMAT:
-            raise InputError(f"{path} is a {manifest.get('format')!r} file; expected {FORMAT}", field="path")
-        for name, info in manifest["tables"].items():
-            data = zf.read(f"{name}.jsonl")
-            if hashlib.sha256(data).hexdigest() != info["sha256"] or data.count(b"\n") != info["rows"]:
-                raise InputError(f"{path}: the table {name} does not match its manifest (damaged file)",
-                                 field="path")
+            raise _refuse_archive(path, "缺少 manifest.json, 不是本系统的备份",
+                                  "has no manifest.json: not a xincheng backup") from None
+        except (ValueError, zipfile.BadZipFile, OSError) as exc:
+            raise _refuse_archive(path, "manifest.json 已损坏",
+                                  f"manifest.json is damaged: {exc}") from None
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            found = manifest.get("format") if isinstance(manifest, dict) else None
+            raise _refuse_archive(path, f"格式为 {found!r}, 应为 {FORMAT}",
+                                  f"is a {found!r} file; expected {FORMAT}")
+        version, tables = manifest.get("schema_version"), manifest.get("tables")
+        if type(version) is not int or version < 1 or not isinstance(tables, dict) or not tables:
+            raise _refuse_archive(path, "manifest.json 缺少结构版本或表清单",
+                                  "manifest.json lacks a schema version or its list of tables")
+        for name, info in tables.items():
+            if name not in known:
+                raise _refuse_archive(path, f"含有本程序不认识的表 {name!r}",
+                                      f"holds a table {name!r} this release does not know")
+            try:
+                data = zf.read(f"{name}.jsonl")
+            except (KeyError, zipfile.BadZipFile, OSError):
+                data = None
+            if (data is None or not isinstance(info, dict)
+                    or hashlib.sha256(data).hexdigest() != info.get("sha256")
+                    or data.count(b"\n") != info.get("rows")):
+                raise _refuse_archive(path, f"表 {name} 与清单不符 (文件已损坏)",
+                                      f"the table {name} does not match its manifest "
+                                      "(damaged file)")
+            _check_lines(path, known[name], data)
     return manifest
 
 
-def _has_rows(store: Store) -> list[str]:
-    with store.reading() as conn:
-        return [t.name for t in backed_up_tables()
-                if conn.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first() is not None]
+def _check_lines(path: Path | str, table: sa.Table, data: bytes) -> None:
+    columns = set(table.columns.keys())
+    for number, line in enumerate(io.BytesIO(data), start=1):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict) or not record.keys() <= columns:
+            raise _refuse_archive(path, f"表 {table.name} 第 {number} 行不是该表的记录",
+                                  f"line {number} of the table {table.name} is not one of its "
+                                  "records")
+
+
+def _has_rows(conn: sa.Connection) -> list[str]:
+    present = set(sa.inspect(conn).get_table_names())
+    return [t.name for t in backed_up_tables() if t.name in present
+            and conn.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first() is not None]
+
+
+def _check_target(conn: sa.Connection, backup_version: int, replace: bool) -> None:
+    """Refuse a database the backup cannot go into (read only: nothing is changed here)."""
+    have = migrations.current_version(conn)
+    migrations.check_known(have)
+    if have > backup_version:
+        raise Conflict(f"数据库结构版本 {have} 比备份 ({backup_version}) 新: "
+                       "请恢复到从未迁移过的新数据库 · "
+                       f"the database is at schema version {have}, newer than the backup "
+                       f"({backup_version}): restore into a new database that was never migrated",
+                       field="schema_version")
+    occupied = _has_rows(conn)
+    if occupied and not replace:
+        shown = ", ".join(occupied[:3]) + ("…" if len(occupied) > 3 else "")
+        raise Conflict(f"数据库已有数据 ({shown}), 未作任何改动: "
+                       "请恢复到空数据库, 或加 --replace 替换 · "
+                       f"the database already holds data ({shown}) and was not changed; restore "
+                       "into an empty database, or pass --replace", field="replace")
 
 
 def restore_backup(store: Store, path: Path | str, *, replace: bool = False,
                    progress: Progress | None = None) -> dict[str, int]:
     """Load a backup into ``store`` in one transaction; return rows restored per table.
 
-    An empty database is migrated to the backup's schema version, loaded, then migrated to the
-    latest. A database holding data is refused unless ``replace`` (then it must be at the
-    backup's version, and its rows are replaced in the same transaction).
+    Everything is checked first and a refused restore changes nothing: the archive
+    (:func:`read_manifest`), that this release knows the backup's schema version, that the
+    database is not at a newer version than the backup, and that it holds no data unless
+    ``replace``. Then, in one transaction holding the migration lock, the database is migrated to
+    the backup's version, its rows are replaced by the backup's, and it is migrated to the latest.
     """
     manifest = read_manifest(path)
-    version = int(manifest["schema_version"])
+    version = manifest["schema_version"]
     if version > migrations.LATEST_VERSION:
-        raise Conflict(f"the backup is at schema version {version}, newer than this release "
+        raise Conflict(f"备份的结构版本 {version} 比本程序 ({migrations.LATEST_VERSION}) 新 · "
+                       f"the backup is at schema version {version}, newer than this release "
                        f"({migrations.LATEST_VERSION})", field="schema_version")
-    if store.schema_version() < version:
-        store.migrate(target=version)
-    occupied = _has_rows(store)
-    if occupied and not replace:
-        raise Conflict(f"the database already holds data ({', '.join(occupied[:3])}…); restore into an empty "
-                       "database, or pass --replace", field="replace")
-    if store.schema_version() != version:
-        raise Conflict(f"the database is at schema version {store.schema_version()} and the backup at {version}; "
-                       "restore it into an empty database", field="schema_version")
-    tables = [t for t in backed_up_tables() if t.name in manifest["tables"]]
     counts: dict[str, int] = {}
-    with zipfile.ZipFile(path) as zf, store.writing() as conn:
-        for table in reversed(tables):
-            conn.execute(table.delete())
+    with zipfile.ZipFile(path) as zf, migrations.exclusive(store) as conn:
+        _check_target(conn, version, replace)
+        # Every check passed: from here on, all changes commit together or not at all.
+        migrations.upgrade(conn, version)
+        present = set(sa.inspect(conn).get_table_names())
+        for table in reversed(backed_up_tables()):
+            if table.name in present:
+                conn.execute(table.delete())
+        tables = [t for t in backed_up_tables() if t.name in manifest["tables"]]
         for table in tables:
             counts[table.name] = _load_table(conn, table, zf.read(f"{table.name}.jsonl"))
             if progress:
                 progress(table.name)
-        if store.dialect == "postgresql":
+        if conn.dialect.name == "postgresql":
             for table in tables:
-                conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                                     f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1, false)"))
-    store.migrate()
+                conn.execute(sa.text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1, false)"))
+        migrations.upgrade(conn)
     return counts
 
 

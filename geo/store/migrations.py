@@ -1,111 +1,185 @@
-"""Versioned schema migrations: an existing database is upgraded in place, never wiped.
+"""Schema migrations with Alembic: an existing database is upgraded in place, never wiped.
 
-Each migration runs in its own transaction together with its ``schema_migrations`` row, so a
-failed migration leaves the database at the previous version.
+Each schema version is one frozen Alembic revision in ``geo/store/alembic/versions/`` (``0001`` is
+version 1, …): its DDL is written out as it was at that version and never derived from
+:mod:`geo.store.schema`, so an old revision does not change when the schema module does.
+
+* One upgrade runs in one write transaction holding the migration lock: PostgreSQL's
+  ``pg_advisory_xact_lock`` (per database and schema), and on SQLite an exclusive ``flock`` on
+  ``<database>.migrate.lock`` beside the file. A second process waits, then finds nothing to do.
+  A failing revision rolls the whole upgrade back; the database stays at the version it had.
+* ``schema_migrations`` keeps the history (version, description, applied at); Alembic's
+  ``alembic_version`` says where the database is. A database made before Alembic (only
+  ``schema_migrations``, at version N) is stamped at revision N on its next upgrade.
+* Migrations never go back (no downgrades): restore the backup taken before an upgrade instead.
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 
-from geo.store import schema
-from geo.store.spatial_sql import spatial_index_ddl
+from geo.errors import Conflict, InputError
 
+if TYPE_CHECKING:
+    from geo.store.store import Store
 
-@dataclass(frozen=True)
-class Migration:
-    """One schema step: its number, what it does, and the function that does it."""
+SCRIPT_LOCATION = Path(__file__).with_name("alembic")
+# One migration at a time per database and schema: a single-bigint advisory lock (a lock space
+# apart from the two-int4 keys the audit log's commit sequence takes), held until commit.
+_PG_LOCK = ("SELECT pg_advisory_xact_lock(('x' || substr(md5('xincheng.migrate:' || "
+            "coalesce(current_schema(), '')), 1, 16))::bit(64)::bigint)")
 
-    version: int
-    description: str
-    apply: Callable[[sa.Connection, str], None]
-
-
-def _create_tables(names: list[str]) -> Callable[[sa.Connection, str], None]:
-    def apply(conn: sa.Connection, dialect: str) -> None:
-        tables = [schema.metadata.tables[n] for n in names]
-        schema.metadata.create_all(conn, tables=tables)
-        for name in names:
-            if name in schema.SPATIAL_TABLES:
-                for ddl in spatial_index_ddl(dialect, name):
-                    conn.exec_driver_sql(ddl)
-
-    return apply
+# The history table's shape as revision 0001 created it (it never changes).
+_history = sa.table("schema_migrations", sa.column("version", sa.Integer),
+                    sa.column("description", sa.Text),
+                    sa.column("applied_at", sa.DateTime(timezone=True)))
 
 
-def _add_columns(table: str, columns) -> Callable[[sa.Connection, str], None]:
-    """Add columns to an existing table, skipping those a fresh create already made."""
-
-    def apply(conn: sa.Connection, dialect: str) -> None:
-        with warnings.catch_warnings():  # reflection does not know PostGIS's geometry type; names suffice
-            warnings.simplefilter("ignore", sa.exc.SAWarning)
-            have = {c["name"] for c in sa.inspect(conn).get_columns(table)}
-        for column in columns:
-            if column.name in have:
-                continue
-            ddl = sa.schema.CreateColumn(column).compile(dialect=conn.dialect)
-            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {ddl}")
-
-    return apply
+def revision_of(version: int) -> str:
+    """Return the Alembic revision id of schema ``version`` (``3`` -> ``"0003"``)."""
+    return f"{version:04d}"
 
 
-def _steps(*steps: Callable[[sa.Connection, str], None]) -> Callable[[sa.Connection, str], None]:
-    def apply(conn: sa.Connection, dialect: str) -> None:
-        for step in steps:
-            step(conn, dialect)
+def version_of(revision: str) -> int:
+    """Return the schema version of an Alembic revision id (``"0003"`` -> ``3``)."""
+    if not revision.isdigit():
+        raise Conflict(f"数据库处于本程序不认识的结构修订 {revision!r}, 请升级程序 · "
+                       f"the database is at schema revision {revision!r}, which this release "
+                       "does not know; install the release that made it", field="schema_version")
+    return int(revision)
 
-    return apply
+
+@cache
+def scripts() -> ScriptDirectory:
+    """Return the frozen revisions (Alembic's script directory inside the package)."""
+    return ScriptDirectory(str(SCRIPT_LOCATION))
 
 
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "core records: units, names, streets, boundaries, facilities, plates, users, audit",
-              _create_tables(["admin_units", "place_names", "streets", "boundary_lines",
-                              "boundary_markers", "inspection_campaigns", "inspections",
-                              "facilities", "door_plates", "linear_features", "graves", "users",
-                              "audit_log"])),
-    Migration(2, "problem reports from the public; login tokens",
-              _create_tables(["problem_reports", "api_tokens"])),
-    Migration(3, "gazetteer lifecycle: place-name events, former names, plate reprint queue",
-              _steps(_add_columns("place_names", schema.PLACE_NAME_COLUMNS_V3),
-                     _create_tables(["place_name_events", "former_names", "plate_reprints"]))),
-    Migration(4, "field inspections: photos, conflict flags, joint sign-off",
-              _steps(_add_columns("inspections", schema.INSPECTION_COLUMNS_V4),
-                     _add_columns("inspection_campaigns", schema.CAMPAIGN_COLUMNS_V4),
-                     _create_tables(["inspection_photos", "campaign_signoffs"]))),
-    Migration(5, "users carry the districts they act for",
-              _add_columns("users", schema.USER_COLUMNS_V5)),
-)
+def descriptions() -> dict[int, str]:
+    """Return what each schema version does, by version (the first line of its revision)."""
+    return {version_of(s.revision): s.doc for s in scripts().walk_revisions()}
 
-LATEST_VERSION = MIGRATIONS[-1].version
+
+LATEST_VERSION = version_of(scripts().get_current_head() or "0000")
+
+
+def _table_exists(conn: sa.Connection, name: str) -> bool:
+    return sa.inspect(conn).has_table(name)
 
 
 def current_version(conn: sa.Connection) -> int:
-    """Return the schema version of the database (0 when it has never been migrated)."""
-    if not sa.inspect(conn).has_table("schema_migrations"):
-        return 0
-    value = conn.execute(sa.select(sa.func.max(schema.schema_migrations.c.version))).scalar()
-    return int(value or 0)
+    """Return the schema version of the database (0 when it has never been migrated).
+
+    Alembic's ``alembic_version`` says; a database from before Alembic has only
+    ``schema_migrations``, and its highest version counts.
+    """
+    if _table_exists(conn, "alembic_version"):
+        heads = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
+        if len(heads) > 1:
+            raise Conflict(f"数据库的结构修订不唯一 {heads} · the database records several "
+                           f"schema revisions {heads}; it was not made by this service",
+                           field="schema_version")
+        return version_of(heads[0]) if heads else 0
+    if _table_exists(conn, "schema_migrations"):
+        return int(conn.execute(sa.select(sa.func.max(_history.c.version))).scalar() or 0)
+    return 0
 
 
-def pending(conn: sa.Connection, target: int | None = None) -> list[Migration]:
-    """Return the migrations not yet applied, up to ``target`` (default: the latest)."""
-    have = current_version(conn)
+def check_known(version: int) -> None:
+    """Refuse a database whose schema is newer than this release knows."""
+    if version > LATEST_VERSION:
+        raise Conflict(f"数据库结构版本 {version} 比本程序 ({LATEST_VERSION}) 新, 请安装新版本 · "
+                       f"the database is at schema version {version}, newer than this release "
+                       f"({LATEST_VERSION}); install the newer release", field="schema_version")
+
+
+@contextmanager
+def _file_lock(url: sa.URL) -> Iterator[None]:
+    """Hold an exclusive flock on ``<database>.migrate.lock`` beside a SQLite file."""
+    database = url.database or ""
+    if (url.get_backend_name() != "sqlite" or database in ("", ":memory:")
+            or database.startswith("file:")):
+        yield
+        return
+    path = Path(database).expanduser().resolve()
+    with open(path.with_name(path.name + ".migrate.lock"), "ab") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)  # waits while another process migrates or restores
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextmanager
+def exclusive(store: Store) -> Iterator[sa.Connection]:
+    """Yield a write transaction that holds the migration lock of ``store``'s database.
+
+    Only one process at a time migrates or restores: the others wait here. Everything done on
+    the connection commits together when the block ends, or rolls back on an error.
+    """
+    with _file_lock(store.engine.url), store.writing() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(_PG_LOCK)
+        yield conn
+
+
+def _ensure_postgis(conn: sa.Connection) -> None:
+    if conn.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").first() is None:
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+
+
+def _config(conn: sa.Connection, applied: list[int]) -> Config:
+    """Alembic's configuration without an alembic.ini: the package's scripts and ``conn``."""
+
+    def on_version_apply(*, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
+        if step.is_stamp or not step.is_upgrade:
+            return
+        version = version_of(step.up_revision_id)
+        ctx.connection.execute(_history.insert().values(
+            version=version, description=step.up_revision.doc, applied_at=datetime.now(UTC)))
+        applied.append(version)
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
+    cfg.attributes["connection"] = conn
+    cfg.attributes["on_version_apply"] = [on_version_apply]
+    return cfg
+
+
+def upgrade(conn: sa.Connection, target: int | None = None) -> list[int]:
+    """Upgrade the database on ``conn`` to ``target`` (default latest); return the versions applied.
+
+    ``conn`` must be inside :func:`exclusive`. A database at or past ``target`` is left as it is
+    (migrations never go back); a database from before Alembic is first stamped at its version.
+    """
     stop = LATEST_VERSION if target is None else target
-    return [m for m in MIGRATIONS if have < m.version <= stop]
-
-
-def ensure_version_table(conn: sa.Connection) -> None:
-    """Create the ``schema_migrations`` table if it does not exist."""
-    schema.metadata.create_all(conn, tables=[schema.schema_migrations])
-
-
-def record(conn: sa.Connection, migration: Migration) -> None:
-    """Write the row that marks ``migration`` as applied."""
-    conn.execute(schema.schema_migrations.insert().values(
-        version=migration.version, description=migration.description,
-        applied_at=datetime.now(UTC)))
+    if not 0 <= stop <= LATEST_VERSION:
+        raise InputError(f"没有结构版本 {stop} (最新为 {LATEST_VERSION}) · "
+                         f"no schema version {stop}; the latest is {LATEST_VERSION}",
+                         field="target")
+    if conn.dialect.name == "postgresql":
+        _ensure_postgis(conn)
+    have = current_version(conn)
+    check_known(have)
+    applied: list[int] = []
+    cfg = _config(conn, applied)
+    if not _table_exists(conn, "alembic_version"):
+        if have > 0:
+            command.stamp(cfg, revision_of(have))  # made before Alembic: keep its history
+        elif _table_exists(conn, "schema_migrations"):
+            # An old release created its empty history table, then failed in migration 1.
+            conn.exec_driver_sql("DROP TABLE schema_migrations")
+    if stop > have:
+        command.upgrade(cfg, revision_of(stop))
+    return applied

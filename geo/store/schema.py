@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from geo.store.spatial_sql import Geometry
+from geo.store.spatial_sql import Geometry, UTCDateTime
 
 metadata = sa.MetaData()
 
@@ -247,3 +247,23 @@ campaign_signoffs = _table(
 USER_COLUMNS_V5 = (sa.Column("adcodes", T),)
 for _column in USER_COLUMNS_V5:
     users.append_column(_column)
+
+# Added by migration 6: the audit log's commit sequence (the change feed and the cache version read
+# it; numbered in commit order by a trigger, see alembic/versions/0006_commit_sequence.py).
+AUDIT_LOG_COLUMNS_V6 = (sa.Column("seq", sa.BigInteger),)
+for _column in AUDIT_LOG_COLUMNS_V6:
+    audit_log.append_column(_column)
+
+
+def _utc_datetimes() -> None:
+    """Make every ``DateTime(timezone=True)`` column come back aware, in UTC, on both backends.
+
+    Keep this call last: a column added below it would come back naive on SQLite.
+    """
+    for table in metadata.tables.values():
+        for column in table.columns:
+            if isinstance(column.type, sa.DateTime) and column.type.timezone:
+                column.type = UTCDateTime()
+
+
+_utc_datetimes()

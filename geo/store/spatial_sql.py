@@ -7,6 +7,8 @@ those indexes; exact predicates are evaluated afterwards in shapely.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 import shapely
 import sqlalchemy as sa
@@ -98,3 +100,29 @@ def bbox_clause(dialect: str, table: sa.Table, bbox: tuple[float, float, float, 
 def explain_uses_index(dialect: str) -> str:
     """Return the text a query plan shows when the spatial index is used (for tests)."""
     return "Index" if dialect == "postgresql" else "rtree"
+
+
+class UTCDateTime(TypeDecorator):
+    """A moment in time that comes back aware and in UTC on both backends.
+
+    SQLite keeps no offset (SQLAlchemy writes the wall time and drops ``tzinfo``), PostGIS answers
+    in the session's time zone. So a moment is converted to UTC on the way in (a naive one is taken
+    as UTC, the convention the stored data already follows) and labelled UTC on the way out.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if not isinstance(value, datetime):
+            return value
+        if value != value:  # pandas NaT: no moment
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if not isinstance(value, datetime):
+            return value
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+

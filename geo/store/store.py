@@ -6,6 +6,7 @@ client read and a stale one is refused with :class:`StaleVersion`; nothing is ha
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -28,6 +29,7 @@ from geo.store.spatial_sql import bbox_clause, encode_geometries
 _PROTECTED = {"id", "version", "adcode", "created_at", "updated_at", "minx", "miny", "maxx", "maxy"}
 _ENVELOPE = ("minx", "miny", "maxx", "maxy")
 _SECRET = ("password_hash", "token_sha256")  # never copied into the audit log
+_CHUNK = 1000  # ids per IN list
 
 
 def normalise_url(url: str) -> str:
@@ -132,18 +134,28 @@ def integrity_problem(exc: sa.exc.IntegrityError) -> DomainError:
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, shapely.Geometry):
-        return shapely.to_wkt(value, rounding_precision=9)
-    if isinstance(value, datetime | date):
+    if isinstance(value, shapely.Geometry):  # a GeoJSON geometry object, on every backend and path
+        return json.loads(shapely.to_geojson(value))
+    if isinstance(value, datetime):  # an ISO 8601 moment in UTC, whatever the backend returned
+        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return aware.isoformat()
+    if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):  # a photo: its size and digest only
+        data = bytes(value)
+        return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     return str(value)
 
 
 def to_json(record: Mapping[str, Any] | None) -> str | None:
-    """Serialise a record for the audit log (geometry as WKT)."""
+    """Serialise a record for the audit log: JSON with the geometry under ``geometry`` as a GeoJSON
+    geometry object, moments in UTC (ISO 8601) and binary values as their size and SHA-256."""
     if record is None:
         return None
-    clean = {k: ("[redacted]" if k in _SECRET else v) for k, v in record.items() if k not in _ENVELOPE}
+    clean = {k: ("[redacted]" if k in _SECRET else v) for k, v in record.items()
+             if k not in _ENVELOPE and k != "geom"}
+    if isinstance(record.get("geom"), shapely.Geometry) and "geometry" not in record:
+        clean["geometry"] = record["geom"]  # an encoded geom (WKB, hex EWKB) is never logged
     return json.dumps(clean, ensure_ascii=False, default=_json_default, sort_keys=True)
 
 
@@ -196,24 +208,16 @@ class Store:
     # -- schema -------------------------------------------------------------------------------
 
     def migrate(self, target: int | None = None) -> list[int]:
-        """Apply pending migrations up to ``target`` (default latest); return the versions applied."""
-        if self.dialect == "postgresql":
-            with self.writing() as conn:
-                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
-        with self.writing() as conn:
-            migrations.ensure_version_table(conn)
-        applied: list[int] = []
-        with self.reading() as conn:
-            todo = migrations.pending(conn, target)
-        for step in todo:
-            with self.writing() as conn:
-                step.apply(conn, self.dialect)
-                migrations.record(conn, step)
-            applied.append(step.version)
-        return applied
+        """Apply pending migrations up to ``target`` (default latest); return the versions applied.
+
+        Alembic's frozen revisions run in one transaction under the migration lock (advisory
+        lock on PostgreSQL, file lock on SQLite), so two processes never migrate at once.
+        """
+        with migrations.exclusive(self) as conn:
+            return migrations.upgrade(conn, target)
 
     def schema_version(self) -> int:
-        """Return the schema version the database is at."""
+        """Return the schema version the database is at (0 when never migrated)."""
         with self.reading() as conn:
             return migrations.current_version(conn)
 
@@ -288,11 +292,18 @@ class Store:
             ids.sort()
         log = schema.audit_log
         if audit == "each":
+            # The audit keeps the geometry as given (a shapely object), not its encoding for the
+            # backend, so the row reads the same on SQLite and PostGIS.
+            spatial = "geom" in table.c
             conn.execute(log.insert(), [
                 {"adcode": row["adcode"], "table_name": table_name, "record_id": rid,
                  "action": "create", "actor": actor, "at": now, "before": None,
-                 "after": to_json({**row, "id": rid, "version": 1}), "note": note}
-                for rid, row in zip(ids, rows, strict=True)])
+                 "after": to_json({**{k: v for k, v in row.items() if k != "geom"},
+                                   **({"geometry": rec.get("geometry", rec.get("geom"))}
+                                      if spatial else {}),
+                                   "id": rid, "version": 1}),
+                 "note": note}
+                for rid, row, rec in zip(ids, rows, records, strict=True)])
         else:
             summary = {"count": len(ids), "first_id": ids[0], "last_id": ids[-1]}
             conn.execute(log.insert().values(
@@ -364,6 +375,49 @@ class Store:
             actor=actor, at=now, before=to_json(before), after=to_json(after), note=note))
         return after
 
+    def update_matching(self, table_name: str, where: sa.ColumnElement[bool],
+                        changes: Mapping[str, Any], *, actor: str, conn: sa.Connection,
+                        action: str = "update", note: str | None = None) -> list[dict[str, Any]]:
+        """Apply ``changes`` to every record of this district matching ``where`` in the caller's
+        transaction, with one audit row (before and after) per record; return the new records.
+
+        The records are locked first (PostgreSQL; SQLite serialises writers), then changed by one
+        statement and logged by one batched insert, so a street's few hundred plates stay fast.
+        """
+        table = self.table(table_name)
+        bad = sorted(set(changes) & _PROTECTED)
+        if bad:
+            raise InputError(f"字段 {bad[0]!r} 不可修改 · field {bad[0]!r} cannot be changed",
+                             field=bad[0])
+        scope = sa.and_(table.c.adcode == self.adcode, where)
+        befores = [_record(r) for r in conn.execute(
+            sa.select(table).where(scope).order_by(table.c.id).with_for_update()).mappings()]
+        if not befores:
+            return []
+        now = datetime.now(UTC)
+        values = self._prepare(table, [changes], now)[0]
+        values.pop("created_at", None)
+        values.pop("adcode", None)
+        if "geometry" not in changes and "geom" in values:
+            values.pop("geom")
+        ids = [b["id"] for b in befores]
+        chunks = [ids[start:start + _CHUNK] for start in range(0, len(ids), _CHUNK)]
+        changed = sum(conn.execute(table.update().where(table.c.id.in_(chunk))
+                                   .values(**values, version=table.c.version + 1)).rowcount
+                      for chunk in chunks)
+        if changed != len(ids):
+            raise StaleVersion(f"{table_name} 的记录已被他人修改, 请重试 · "
+                               f"{table_name} records were changed meanwhile; try again",
+                               field="version")
+        afters = [_record(r) for chunk in chunks for r in conn.execute(
+            sa.select(table).where(table.c.id.in_(chunk)).order_by(table.c.id)).mappings()]
+        conn.execute(schema.audit_log.insert(), [
+            {"adcode": b["adcode"], "table_name": table_name, "record_id": b["id"],
+             "action": action, "actor": actor, "at": now, "before": to_json(b),
+             "after": to_json(a), "note": note}
+            for b, a in zip(befores, afters, strict=True)])
+        return afters
+
     def record_refused(self, table_name: str, record_id: int, changes: Mapping[str, Any], *,
                        expected_version: int, actor: str) -> None:
         """Log a refused (stale) edit in its own transaction, so the audit trail shows every attempt."""
@@ -426,6 +480,42 @@ class Store:
             query = query.where(log.c.record_id == record_id)
         with self.reading() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
+
+    # -- the change feed ----------------------------------------------------------------------
+
+    @staticmethod
+    def commit_horizon(conn: sa.Connection) -> int:
+        """Return the newest commit sequence number (``audit_log.seq``) visible to ``conn``.
+
+        Numbers are handed out in commit order (revision 0006), so every change numbered up to it is
+        visible too: it is the data version of caches and the safe cursor of the change feed.
+        """
+        log = schema.audit_log
+        return int(conn.execute(sa.select(sa.func.max(log.c.seq))).scalar() or 0)
+
+    def data_version(self) -> int:
+        """Return a number that grows with every committed change (see :meth:`commit_horizon`)."""
+        with self.reading() as conn:
+            return self.commit_horizon(conn)
+
+    def changes(self, since: int, *, tables: Sequence[str] | None = None,
+                limit: int = 200) -> tuple[list[dict[str, Any]], int]:
+        """Return audit rows numbered after ``since`` in commit order, and the cursor to poll with.
+
+        A transaction that commits after a later-numbered one is never skipped: its rows get
+        their numbers when it commits. The cursor moves past rows of other tables up to the
+        horizon read first, so a poll with it neither repeats nor misses a change.
+        """
+        log = schema.audit_log
+        with self.reading() as conn:
+            horizon = self.commit_horizon(conn)  # first: every row up to it is visible below
+            query = sa.select(log).where(log.c.seq > since, log.c.seq <= horizon)
+            if tables is not None:
+                query = query.where(log.c.table_name.in_(list(tables)))
+            query = query.order_by(log.c.seq).limit(limit)
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+        cursor = int(rows[-1]["seq"]) if len(rows) == limit else max(since, horizon)
+        return rows, cursor
 
 
 def _record(row: Mapping[str, Any]) -> dict[str, Any]:

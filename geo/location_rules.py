@@ -1,0 +1,106 @@
+"""Where a record may lie, and which units and streets it may name: checked on every write path.
+
+- A facility, place name, street, grave or door plate lies in the district (CRS-01 tightened to the
+  district's own boundary once it is stored): a point inside it (50 m of slack for a point on the
+  boundary road), a line or area touching it. Neighbouring units, boundary lines and railways may
+  reach beyond it, so they are not checked here.
+- A community code names a stored community or village.
+- A street segment carries a name in force in the gazetteer (a proposed name is not yet a street).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+
+from geo.errors import InputError
+from geo.store import schema
+
+IN_DISTRICT_LAYERS = frozenset({"facilities", "place_names", "streets", "graves", "door_plates"})
+POINT_SLACK_DEG = 0.0006  # about 50 m at Hohhot's latitude
+UNIT_LEVELS_WITH_PLATES = ("community", "village")
+
+
+def _row(row: int | None) -> str:
+    return f"第 {row} 行 row {row}: " if row is not None else ""
+
+
+def district_boundary(conn: sa.Connection, *, adcode: str):
+    """Return the stored district polygon (EPSG:4490), or ``None`` before one is imported."""
+    u = schema.admin_units
+    return conn.execute(sa.select(u.c.geom).where(u.c.level == "district", u.c.code.like(f"{adcode}%"))
+                        .limit(1)).scalar()
+
+
+def check_in_district(conn: sa.Connection, layer: str, geoms: Sequence[Any], *, adcode: str,
+                      first_row: int = 1) -> None:
+    """Refuse the first geometry of ``layer`` that lies outside the district (naming its row)."""
+    if layer not in IN_DISTRICT_LAYERS or not geoms:
+        return
+    district = district_boundary(conn, adcode=adcode)
+    if district is None:
+        return
+    arr = np.array(list(geoms), dtype=object)
+    has = np.array([g is not None for g in arr], dtype=bool)
+    if not has.any():
+        return
+    points = np.array([g.geom_type == "Point" if g is not None else False for g in arr], dtype=bool)
+    ok = np.ones(len(arr), dtype=bool)
+    if points.any():
+        ok[points] = shapely.covers(district.buffer(POINT_SLACK_DEG), arr[points])
+    others = has & ~points
+    if others.any():
+        ok[others] = shapely.intersects(district, arr[others])
+    if not ok.all():
+        row = first_row + int(np.argmin(ok))
+        raise InputError(f"{_row(row)}位置不在本区范围内（检查坐标系与经纬度顺序）· the geometry lies outside the "
+                         "district boundary (check the CRS and the axis order)", field="geometry")
+
+
+def check_unit_codes(conn: sa.Connection, codes: Sequence[Any], *, field: str = "community_code",
+                     first_row: int = 1) -> None:
+    """Refuse a community code that names no stored community or village."""
+    given = {str(c) for c in codes if c not in (None, "")}
+    if not given:
+        return
+    u = schema.admin_units
+    known = {r[0] for r in conn.execute(sa.select(u.c.code).where(u.c.code.in_(sorted(given)),
+                                                                  u.c.level.in_(UNIT_LEVELS_WITH_PLATES)))}
+    for i, code in enumerate(codes):
+        if code not in (None, "") and str(code) not in known:
+            raise InputError(f"{_row(first_row + i)}{field} {code!r} 不是已登记的社区或行政村代码 · {field} {code!r} "
+                             "names no stored community or village", field=field)
+
+
+def in_force_street_names(conn: sa.Connection) -> set[str]:
+    """Return the street names in force in the gazetteer."""
+    n = schema.place_names
+    return {r[0] for r in conn.execute(sa.select(n.c.standard_name).where(
+        n.c.feature_class == "street", n.c.status == "in_force"))}
+
+
+def check_street_names(conn: sa.Connection, names: Sequence[Any], *, first_row: int = 1) -> None:
+    """Refuse a street segment whose name is not a street name in force (name it first)."""
+    in_force = in_force_street_names(conn)
+    for i, name in enumerate(names):
+        if str(name or "").strip() not in in_force:
+            raise InputError(
+                f"{_row(first_row + i)}街路巷名称 {name!r} 不是已生效的标准地名：请先经申报、批准、公告 · street "
+                f"name {name!r} is not a street name in force: propose and approve it first "
+                "(POST /api/placenames)", field="name")
+
+
+def check_layer_locations(conn: sa.Connection, layer: str, records: Sequence[dict[str, Any]], *,
+                          adcode: str, first_row: int = 1, creating: bool = True) -> None:
+    """Apply the location, unit and street-name rules to records about to be written to ``layer``."""
+    geoms = [r.get("geometry") for r in records if "geometry" in r]
+    if geoms:
+        check_in_district(conn, layer, [r.get("geometry") for r in records], adcode=adcode, first_row=first_row)
+    if layer in ("door_plates", "facilities") and any("community_code" in r for r in records):
+        check_unit_codes(conn, [r.get("community_code") for r in records], first_row=first_row)
+    if layer == "streets" and creating:
+        check_street_names(conn, [r.get("name") for r in records], first_row=first_row)

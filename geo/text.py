@@ -1,0 +1,57 @@
+"""Text as the bureau's records keep it: one form for what looks the same, nothing invisible.
+
+Every text a write path stores goes through :func:`clean` (or :func:`clean_mongolian` for
+Mongolian script): compatibility forms folded (NFKC: full-width ＡＢＣ１２３, Kangxi radicals ⼤),
+invisible format characters removed (zero-width spaces, joiners, BOM, soft hyphen, Hangul
+fillers), and surrounding white space trimmed. So 附１ is 附1, "\u200b" is empty and "东二环路 " is
+东二环路. Mongolian keeps its joiners and free variation selectors, which shape its letters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u034f")
+_MONGOLIAN_INVISIBLE = frozenset("\u200b\ufeff\u00ad\u2060")
+MONGOLIAN_LETTER = re.compile(r"[\u1820-\u1878\u1880-\u18aa]")
+_MONGOLIAN_ALLOWED = re.compile(r"^[\u1800-\u18af\u202f\u200c\u200d \u00b7\-]+$")
+
+
+_SUSPECT = re.compile(r"[\u00ad\u034f\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+                      r"\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f]")
+
+
+def clean(value: Any) -> Any:
+    """Return text in its stored form (NFKC, no format characters, trimmed); other values as given."""
+    if not isinstance(value, str):
+        return value
+    if unicodedata.is_normalized("NFKC", value) and not _SUSPECT.search(value):
+        return value.strip()  # the common case, fast: nothing to fold or remove
+    folded = unicodedata.normalize("NFKC", value)
+    kept = "".join(c for c in folded if unicodedata.category(c) != "Cf" and c not in _FILLERS)
+    return kept.strip()
+
+
+def clean_mongolian(value: Any) -> Any:
+    """Return Mongolian-script text trimmed, without invisible characters that do not shape letters."""
+    if not isinstance(value, str):
+        return value
+    return "".join(c for c in value if c not in _MONGOLIAN_INVISIBLE).strip()
+
+
+def has_text(value: Any) -> bool:
+    """Return whether ``value`` holds something a person can read (not blank, not only invisible)."""
+    return bool(clean(str(value))) if value is not None else False
+
+
+def is_mongolian_script(value: Any) -> bool:
+    """Return whether ``value`` is Mongolian script with at least one letter (PN-10, SG-01)."""
+    text = str(value or "")
+    return bool(MONGOLIAN_LETTER.search(text)) and bool(_MONGOLIAN_ALLOWED.match(text))
+
+
+def clean_field(field: str, value: Any) -> Any:
+    """Return ``value`` cleaned as the field it is stored in asks (Mongolian fields keep their shaping)."""
+    return clean_mongolian(value) if field.endswith("_mong") else clean(value)
