@@ -400,14 +400,16 @@ def indicators(obj: Context, preset: str, minutes: float | None, speed_m_per_s: 
     for i in run.indicators:
         current = "—" if i.current is None else f"{i.current:.1f}"
         met = {True: "达标 met", False: "未达标 not met", None: "—"}[i.met]
-        click.echo(f"#{i.number:>4} {i.name_zh}: {current} {i.unit} (2020: {i.value_2020}, 2025: {i.target_text}) {met}")
+        click.echo(f"#{i.number:>4} {i.name_zh}: {current} {i.unit} "
+                   f"(2020: {i.value_2020}, 2025: {i.target_text}) {met}")
 
 
 @main.command()
 @_walk_options
 @click.option("--k", type=int, default=None, help="How many new stations.")
 @click.option("--target-share", type=float, default=None, help="Or: the fewest stations reaching this share (0-1).")
-@click.option("--weight", default="households", show_default=True, type=click.Choice(["households", "residents_60plus"]))
+@click.option("--weight", default="households", show_default=True,
+              type=click.Choice(["households", "residents_60plus"]))
 @click.option("--spacing", "spacing_m", default=250.0, show_default=True, help="Candidate grid spacing in metres.")
 @click.pass_obj
 def siting(obj: Context, preset: str, minutes: float | None, speed_m_per_s: float | None, kinds: str | None,
@@ -639,7 +641,8 @@ def boundaries() -> None:
 
 
 @boundaries.command("report")
-@click.option("--close", "close_m", default=5.0, show_default=True, help="Slivers narrower than twice this are gaps (m).")
+@click.option("--close", "close_m", default=5.0, show_default=True,
+              help="Slivers narrower than twice this are gaps (m).")
 @click.pass_obj
 def boundaries_report(obj: Context, close_m: float) -> None:
     """The district's boundary lines with their lengths, and gaps and overlaps with each neighbour."""
@@ -666,7 +669,8 @@ def boundaries_report(obj: Context, close_m: float) -> None:
         overlaps = sum(o["area_m2"] for o in topo["overlaps"])
         gaps = sum(g["area_m2"] for g in topo["gaps"])
         click.echo(f"{label}\t{line.length / 1000:.2f}\t{len(topo['overlaps'])} ({overlaps:.0f} m², "
-                   f"{overlaps / 666.667:.2f} 亩)\t{len(topo['gaps'])} ({gaps:.0f} m², {gaps / 666.667:.2f} 亩)\t{len(off)}")
+                   f"{overlaps / 666.667:.2f} 亩)\t{len(topo['gaps'])} ({gaps:.0f} m², "
+                   f"{gaps / 666.667:.2f} 亩)\t{len(off)}")
     click.echo("界线示意，非权威界线 · the bundled boundary is not the official boundary drawing")
 
 

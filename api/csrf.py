@@ -34,10 +34,10 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 log = logging.getLogger("xincheng.csrf")
 
-CROSS_SITE = ("已拒绝：表单不是从本站页面提交的，未保存任何内容。请打开本站页面重新填写。"  # noqa: RUF001
+CROSS_SITE = ("已拒绝：表单不是从本站页面提交的，未保存任何内容。请打开本站页面重新填写。"
               " · Refused: this form was not sent from this site's own page; nothing was saved. "
               "Open the page on this site and fill it in again.")
-BAD_TOKEN = ("已拒绝：表单已过期或缺少安全令牌，未保存任何内容。请刷新页面后重新提交。"  # noqa: RUF001
+BAD_TOKEN = ("已拒绝：表单已过期或缺少安全令牌，未保存任何内容。请刷新页面后重新提交。"
              " · Refused: the form has expired or lacks its security token; nothing was saved. "
              "Reload the page and send it again.")
 

@@ -117,14 +117,17 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(sa.exc.DataError)
-    async def _out_of_range(_request: Request, exc: Exception) -> JSONResponse:
+    async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
         # A number or text the database cannot hold (an id beyond 64 bits, say): the caller's mistake.
         log.info("value out of the database's range: %s", type(exc).__name__)
-        return JSONResponse(error_body(400, "out_of_range", "a value in the request is out of range for the database"),
-                            status_code=400)
+        field = next((k for k, v in [*request.path_params.items(), *request.query_params.items()]
+                      if str(v).lstrip("+-").isdigit() and abs(int(v)) > 2**63 - 1), None)
+        return JSONResponse(error_body(400, "out_of_range", "数值超出范围 · a value in the request is out of range "
+                                       "for the database", field), status_code=400)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log_unexpected(exc, request.method, request.url.path)
-        return JSONResponse(error_body(500, "internal_error", "an internal error occurred; it has been logged"),
+        message = "服务器内部错误，已记录 · an internal error occurred; it has been logged"
+        return JSONResponse(error_body(500, "internal_error", message),
                             status_code=500)

@@ -114,7 +114,8 @@ class Metrics:
                 lines.append(f"xincheng_http_request_duration_seconds_sum{{{labels}}} {self.sums[(method, route)]:.6f}")
                 lines.append(f"xincheng_http_request_duration_seconds_count{{{labels}}} {running}")
             lines += ["# HELP xincheng_http_requests_in_flight Requests being served.",
-                      "# TYPE xincheng_http_requests_in_flight gauge", f"xincheng_http_requests_in_flight {self.in_flight}",
+                      "# TYPE xincheng_http_requests_in_flight gauge",
+                      f"xincheng_http_requests_in_flight {self.in_flight}",
                       "# HELP xincheng_process_start_time_seconds Start time of this worker.",
                       "# TYPE xincheng_process_start_time_seconds gauge",
                       f"xincheng_process_start_time_seconds {self.started:.0f}"]

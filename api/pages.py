@@ -7,8 +7,11 @@ escapes ``<``, ``>``, ``&`` and ``'`` so stored text can never close the script.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -26,8 +29,39 @@ def render_text(name: str, **context: Any) -> str:
     return TEMPLATES.get_template(name).render(**context)
 
 
+FLASH_KEYS = ("error", "done")
+
+
+def _flash_signature(request: Request, values: dict[str, str]) -> str:
+    key = request.app.state.settings.secret_key.encode()
+    text = "\0".join(f"{k}={values.get(k, '')}" for k in FLASH_KEYS)
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def flash_url(request: Request, path: str, **messages: str) -> str:
+    """Return ``path`` with a message for the next page, signed so that only the service can set
+    what a page's message box says (a link cannot make an officer's page show a phishing text)."""
+    values = {k: v for k, v in messages.items() if k in FLASH_KEYS and v}
+    if not values:
+        return path
+    query = urlencode({**values, "sig": _flash_signature(request, values)})
+    return f"{path}?{query}"
+
+
+def _unsigned_flash_dropped(request: Request, context: dict[str, Any]) -> dict[str, Any]:
+    """Drop an error or confirmation that came from the URL without the service's signature."""
+    sent = {k: request.query_params.get(k) for k in FLASH_KEYS if request.query_params.get(k)}
+    if not sent:
+        return context
+    valid = hmac.compare_digest(request.query_params.get("sig", ""), _flash_signature(request, sent))
+    if valid:
+        return context
+    return {k: (None if k in sent and v == sent[k] else v) for k, v in context.items()}
+
+
 def render(request: Request, name: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     """Return a page whose forms carry the CSRF token of ``request``'s browser."""
+    context = _unsigned_flash_dropped(request, context)
     token = csrf.form_token(request)
     response = HTMLResponse(render_text(name, csrf_token=token, csrf_field=csrf.FIELD, **context),
                             status_code=status)

@@ -147,7 +147,8 @@ def run_planning(inputs: PlanningInputs, params: WalkParams, kinds: tuple[str, .
 
 
 def run_siting(run: PlanningRun, *, k: int | None, target_share: float | None, weight: str = "households",
-               candidates: gpd.GeoDataFrame | None = None, spacing_m: float = 250.0) -> tuple[SitingResult, gpd.GeoDataFrame]:
+               candidates: gpd.GeoDataFrame | None = None,
+               spacing_m: float = 250.0) -> tuple[SitingResult, gpd.GeoDataFrame]:
     """Choose new station sites; return the result and the chosen sites as points (EPSG:4490)."""
     if weight not in WEIGHTS:
         raise InputError(f"weight must be one of {', '.join(WEIGHTS)}; got {weight!r}", field="weight")

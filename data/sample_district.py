@@ -12,6 +12,7 @@ Everything is built in metres (EPSG:4546) and returned in CGCS2000 (EPSG:4490).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,7 +232,7 @@ def _lanes(rng: np.random.Generator, streets: list[dict], urban: BaseGeometry) -
         line = street["geometry"]
         coords = np.asarray(line.coords)
         count = 0
-        for a, b in zip(coords[:-1], coords[1:], strict=True):
+        for a, b in itertools.pairwise(coords):
             if rng.uniform() > 0.45:
                 continue
             mid = (a + b) / 2

@@ -60,7 +60,8 @@ def node_distances(network: WalkNetwork, sources: Attachment, src_idx: np.ndarra
 
 def _same_edge_pairs(network: WalkNetwork, sources: Attachment, src_idx: np.ndarray, targets: Attachment,
                      tgt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (position in ``tgt``, source index, distance without the target's leg) for sources sharing a target's edge.
+    """Return (position in ``tgt``, source index, distance without the target's leg) for sources
+    sharing a target's edge.
 
     Along one edge the direct way can be shorter than going out to a node and back.
     """

@@ -152,7 +152,9 @@ def build_walk_network(lines_m: np.ndarray, *, snap_m: float = NODE_SNAP_M) -> W
 def edge_lines(network: WalkNetwork) -> np.ndarray:
     """Return each edge as a two-point LineString (metres)."""
     pts = np.stack([network.node_xy[network.edge_u], network.node_xy[network.edge_v]], axis=1)
-    return shapely.linestrings(pts)
+    lines = shapely.linestrings(pts)
+    assert isinstance(lines, np.ndarray)  # an (n, 2, 2) array of coordinates gives an array of lines
+    return lines
 
 
 FIRST_PASS_M = 30.0

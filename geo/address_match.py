@@ -15,7 +15,8 @@ from typing import Any
 
 from geo.romanize import chinese_number, toneless_key
 
-_NUMBER = re.compile(r"([0-9]+|[零〇一二两三四五六七八九十百]+)\s*(?:号|號)(?:之([0-9一二三四五六七八九十]+)|附([0-9]+))?")
+_NUMBER = re.compile(r"([0-9]+|[零〇一二两三四五六七八九十百]+)\s*(?:号|號)"
+                     r"(?:之([0-9一二三四五六七八九十]+)|附([0-9]+))?")
 _NOISE = ("内蒙古自治区", "内蒙古", "呼和浩特市", "呼和浩特", "新城区")
 
 

@@ -103,7 +103,8 @@ def disputed_areas(ours, theirs, *, min_area_m2: float = 10.0) -> list[dict]:
     ``ours`` and ``theirs`` are polygons in metres (e.g. our district and the neighbour's version of it).
     """
     out = []
-    for side, geom in (("ours_only", shapely.difference(ours, theirs)), ("theirs_only", shapely.difference(theirs, ours))):
+    for side, geom in (("ours_only", shapely.difference(ours, theirs)),
+                       ("theirs_only", shapely.difference(theirs, ours))):
         for p in _polygons(geom):
             if p.area >= min_area_m2:
                 out.append({"claimed_by": side, "area_m2": round(p.area, 1), "area_mu": round(p.area / SQM_PER_MU, 3),

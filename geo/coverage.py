@@ -159,7 +159,8 @@ def coverage_by_unit(access: pd.DataFrame, plates: gpd.GeoDataFrame, units: pd.D
 
 
 def sum_by_unit(frame: pd.DataFrame, columns: list[str], units: pd.DataFrame) -> pd.DataFrame:
-    """Sum per-plate ``columns`` (rows keyed by ``community_code``) for every community, sub-district and the district."""
+    """Sum per-plate ``columns`` (rows keyed by ``community_code``) for every community, sub-district
+    and the district."""
     per_leaf = frame.groupby("community_code")[columns].sum()
     own = units[units["level"].isin(["district", "subdistrict", "town", "community", "village"])]
     parent = dict(zip(own["code"], own["parent_code"], strict=True))
@@ -223,7 +224,7 @@ def service_areas(network: WalkNetwork, facilities: gpd.GeoDataFrame, params: Wa
                     pieces.append(shapely.linestrings(np.stack([start, start + frac * (end_pt - start)], axis=1)))
             e = att.edge[f]
             own = shapely.linestrings([[a[e], b[e]]])
-            lines = np.concatenate(pieces + [own]) if pieces else own
+            lines = np.concatenate([*pieces, own]) if pieces else own
             area = shapely.buffer(shapely.union_all(lines), band_m, quad_segs=2)
             geoms[f] = C.from_metric(area)
     ids = facilities["id"].to_numpy() if "id" in facilities.columns else np.arange(len(facilities))

@@ -27,7 +27,7 @@ def parse_geometry(obj: Any, *, crs: str, allowed: tuple[str, ...], field: str =
     if not isinstance(obj, Mapping):
         raise InvalidGeometry(f"{field} must be a GeoJSON geometry object", field=field)
     try:
-        geom = shapely.geometry.shape(obj)
+        geom = shapely.geometry.shape(dict(obj))
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, shapely.errors.GEOSException) as exc:
         raise InvalidGeometry(f"{field} is not a valid GeoJSON geometry: {exc}", field=field) from None
     if not np.isfinite(shapely.get_coordinates(geom, include_z=bool(shapely.has_z(geom)))).all():

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from geo.errors import InputError
@@ -43,7 +44,7 @@ def get_norm(key: str) -> Norm:
         raise InputError(f"norm must be one of {', '.join(NORMS)}; got {key!r}", field="norm") from None
 
 
-def per_hundred_households(area_m2: np.ndarray, households: np.ndarray) -> np.ndarray:
+def per_hundred_households(area_m2: npt.ArrayLike, households: npt.ArrayLike) -> np.ndarray:
     """Return 100 × area / households (FA-02); NaN where there are no households."""
     hh = np.asarray(households, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from geo.errors import StaleVersion
 from geo.layers import get_layer
 from geo.location_rules import check_layer_locations
 from geo.placenames import check_name_change
 from geo.plate_rules import check_plates, load_plate_context, plates_for_write
 from geo.store import Store
 from geo.validation import check_choice
-from geo.write_rules import check_generic_change, check_generic_create
+from geo.write_rules import check_generic_change, check_generic_create, same_value
 
 PLATE_ADDRESS_FIELDS = ("street_name", "number", "suffix", "geometry", "status")
 
@@ -58,6 +59,12 @@ def update_feature(store: Store, layer_name: str, fid: int, changes: Mapping[str
         check_choice(layer, name, value)
     with store.writing() as conn:
         before = store.get(layer.table, fid, conn=conn)
+        changes = {k: v for k, v in changes.items() if not same_value(v, before.get(k))}
+        if not changes:  # nothing differs: no new version, no audit row
+            if before["version"] != expected_version:
+                raise StaleVersion(f"记录已被他人修改 · {layer_name} {fid} is at version {before['version']}, "
+                                   f"not {expected_version}: reload it", field="version")
+            return Written(before)
         check_generic_change(layer_name, before, changes)
         check_layer_locations(conn, layer_name, [dict(changes)], adcode=store.adcode, creating=False)
         if layer_name == "place_names":

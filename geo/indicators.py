@@ -58,6 +58,13 @@ def _has_kind(facilities: pd.DataFrame, units: pd.DataFrame, unit: pd.Series, ki
     return len(f) > 0
 
 
+def _by_unit(frame: pd.DataFrame, column: str, *, scale: int = 1) -> list[dict[str, Any]]:
+    """Return each unit's ``column`` (times ``scale``) to one decimal, None where it is NaN."""
+    values: list[float] = frame[column].to_numpy(dtype=float).tolist()
+    return [{"code": code, "name": name, "value": None if np.isnan(v) else round(scale * v, 1)}
+            for code, name, v in zip(frame["code"].tolist(), frame["name"].tolist(), values, strict=True)]
+
+
 def compute_indicators(*, units: pd.DataFrame, facilities: pd.DataFrame, community_floor: pd.DataFrame,
                        coverage: pd.DataFrame, graves_in_zones: pd.DataFrame, walk_text: str) -> list[Indicator]:
     """Return indicators #4, #6, #7, #11, #12, #13, #15 and the 15-minute circle."""
@@ -69,8 +76,7 @@ def compute_indicators(*, units: pd.DataFrame, facilities: pd.DataFrame, communi
         "Community service floor area per 100 households", "m²", 20, 33, "≥33", True,
         None if np.isnan(district["per100_m2"]) else float(district["per100_m2"]),
         _met(None if np.isnan(district["per100_m2"]) else float(district["per100_m2"]), 33),
-        by_unit=[{"code": r.code, "name": r.name, "value": None if np.isnan(r.per100_m2) else round(r.per100_m2, 1)}
-                 for r in subs.itertuples()]))
+        by_unit=_by_unit(subs, "per100_m2")))
     towns = _units(units, "subdistrict", "town")
     with_cemetery = [bool(_has_kind(facilities, units, u, "public_cemetery")) for _, u in towns.iterrows()]
     value = _share(sum(with_cemetery), len(towns))
@@ -123,7 +129,5 @@ def compute_indicators(*, units: pd.DataFrame, facilities: pd.DataFrame, communi
         "一刻钟", "一刻钟居家养老服务圈覆盖户数比例", "Households within a 15-minute walk of elder care", "%",
         None, 100, "建成一刻钟养老服务圈 (l.560, 584)", False, value, _met(value, 100),
         note=f"{walk_text}; residents 60+ covered: {100 * float(dist_cov['share_60plus']):.1f}%",
-        by_unit=[{"code": r.code, "name": r.name,
-                  "value": None if np.isnan(r.household_share) else round(100 * r.household_share, 1)}
-                 for r in coverage[coverage["level"].isin(["subdistrict", "town"])].itertuples()]))
+        by_unit=_by_unit(coverage[coverage["level"].isin(["subdistrict", "town"])], "household_share", scale=100)))
     return out

@@ -58,6 +58,8 @@ def create_campaign(store: Store, data: Mapping[str, Any], *, actor: str) -> dic
            "teams": json.dumps(list(data.get("teams") or []), ensure_ascii=False),
            "start_date": parse_date(data.get("start_date"), field="start_date"),
            "end_date": parse_date(data.get("end_date"), field="end_date")}
+    if rec["start_date"] and rec["end_date"] and rec["end_date"] < rec["start_date"]:
+        raise InputError("结束日期早于开始日期 · end_date comes before start_date", field="end_date")
     (cid,) = store.insert("inspection_campaigns", [rec], actor=actor)
     return store.get("inspection_campaigns", cid)
 
@@ -112,7 +114,8 @@ def submit(store: Store, data: Mapping[str, Any], *, actor: str, max_photo_bytes
         raise InputError("gnss_accuracy_m must be a positive number of metres", field="gnss_accuracy_m")
     if accuracy > campaign["required_accuracy_m"]:
         raise InputError(f"the position is accurate to {accuracy:g} m; this campaign requires "
-                         f"{campaign['required_accuracy_m']:g} m or better: average more fixes", field="gnss_accuracy_m")
+                         f"{campaign['required_accuracy_m']:g} m or better: average more fixes",
+                         field="gnss_accuracy_m")
     position = data.get("position") or {}
     observed = None
     if condition != "missing" or position:
@@ -193,9 +196,9 @@ def sign_off(store: Store, campaign_id: int, party_adcode: str, *, actor: str,
     report = campaign_report(store, campaign_id)
     unvisited = sum(line["not_visited"] for line in report)
     if unvisited:
-        raise Conflict(f"尚有 {unvisited} 个界桩未检查，不能签认（找不到的界桩记为 missing）· {unvisited} markers of this "
-                       "campaign have no record yet: record every marker (a marker not found is recorded as "
-                       "missing) before signing off", field="campaign_id")
+        raise Conflict(f"尚有 {unvisited} 个界桩未检查，不能签认（找不到的界桩记为 missing）· "
+                       f"{unvisited} markers of this campaign have no record yet: record every marker "
+                       "(a marker not found is recorded as missing) before signing off", field="campaign_id")
     with store.writing() as conn:
         campaign = store.get("inspection_campaigns", campaign_id, conn=conn)
         bl, so = schema.boundary_lines, schema.campaign_signoffs

@@ -11,10 +11,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geo.romanize import toneless_key
 from geo.text import is_mongolian_script
+
+if TYPE_CHECKING:
+    from sqlalchemy import RowMapping
 
 FEATURE_CLASSES: dict[str, frozenset[str]] = {
     "street": frozenset({"路", "街", "巷", "大街", "大道", "胡同", "道", "弄", "条", "里", "马路", "快速路"}),
@@ -60,7 +63,8 @@ class Finding:
 # The rule each finding cites, in the words of the regulations (Chinese first in every message).
 RULE_ZH: dict[str, str] = {
     "PN-00": "必填项缺失或不一致", "PN-01": "含夸大、不健康或有损民族尊严的用字", "PN-02": "通名与地理实体类别不符",
-    "PN-03": "用字须为规范汉字（GB 18030 可编码）", "PN-04": "不得以国家领导人名字命名", "PN-05": "不得使用外国地名、人名",
+    "PN-03": "用字须为规范汉字（GB 18030 可编码）", "PN-04": "不得以国家领导人名字命名",
+    "PN-05": "不得使用外国地名、人名",
     "PN-06": "不得以企业名称命名", "PN-07": "重名或同音", "PN-08": "名称用字过长或生僻",
     "PN-09": "具有历史文化价值的地名一般不得更名", "PN-10": "须有蒙古文名称", "PN-11": "逾期备案或日期顺序不对",
     "PN-12": "逾期公告或日期顺序不对", "PN-13": "区划代码不符",
@@ -122,7 +126,8 @@ def check_generic(rec: Mapping[str, Any]) -> list[Finding]:
     if not cls or not gen:
         return []
     if cls not in FEATURE_CLASSES:
-        return [_err("PN-02", "feature_class", f"feature_class must be one of {', '.join(FEATURE_CLASSES)}; got {cls!r}")]
+        return [_err("PN-02", "feature_class",
+                     f"feature_class must be one of {', '.join(FEATURE_CLASSES)}; got {cls!r}")]
     modifiers = frozenset("东西南北中上下前后内外新老大小正")
     if gen not in FEATURE_CLASSES[cls] and not any(
             gen.endswith(g) and 0 < len(gen) - len(g) <= 2 and all(c in modifiers for c in gen[:-len(g)])
@@ -198,7 +203,8 @@ def check_deadlines(rec: Mapping[str, Any]) -> list[Finding]:
     """PN-11/PN-12: filing and announcement within 15 days of approval."""
     approved = rec.get("approval_date")
     out = []
-    for rule, key, what in (("PN-11", "filed_date", "filing (备案)"), ("PN-12", "announce_date", "announcement (公告)")):
+    for rule, key, what in (("PN-11", "filed_date", "filing (备案)"),
+                            ("PN-12", "announce_date", "announcement (公告)")):
         when = rec.get(key)
         if isinstance(approved, date) and isinstance(when, date) and (when - approved).days > DEADLINE_DAYS:
             out.append(_warn(rule, key, f"{what} came {(when - approved).days} days after approval "
@@ -225,7 +231,7 @@ def check_date_order(rec: Mapping[str, Any], *, today: date | None = None) -> li
     return out
 
 
-def overdue(rec: Mapping[str, Any], *, today: date | None = None) -> list[str]:
+def overdue(rec: Mapping[str, Any] | RowMapping, *, today: date | None = None) -> list[str]:
     """PN-11/12: return what a name approved more than 15 days ago still lacks (filing, announcement)."""
     today = today or date.today()
     approved = rec.get("approval_date")

@@ -79,7 +79,8 @@ class NameIndex:
     def __init__(self, records: Iterable[Mapping[str, Any]], former: Iterable[Mapping[str, Any]] = ()):
         self.names: dict[int, str] = {}
         self.status: dict[int, str] = {}
-        self._keys: dict[str, dict[str, set[int]]] = {k: defaultdict(set) for k in ("name", "pinyin", "initials", "former")}
+        self._keys: dict[str, dict[str, set[int]]] = {k: defaultdict(set)
+                                                      for k in ("name", "pinyin", "initials", "former")}
         self._sorted: dict[str, list[tuple[str, int]]] = {}
         self._grams: dict[str, list[tuple[str, int]]] = defaultdict(list)
         for r in records:
@@ -104,7 +105,7 @@ class NameIndex:
     def _prefix(self, kind: str, key: str) -> list[tuple[str, int]]:
         table = self._sorted[kind]
         i = bisect.bisect_left(table, (key, -1))
-        out = []
+        out: list[tuple[str, int]] = []
         while i < len(table) and table[i][0].startswith(key) and len(out) < 200:
             out.append(table[i])
             i += 1

@@ -20,7 +20,7 @@ from geo.errors import Conflict, InputError, StaleVersion
 from geo.layers import PLACE_NAME_STATUSES
 from geo.location_rules import check_in_district
 from geo.placename_rules import Finding, check_date_order, check_deadlines, overdue, validate
-from geo.romanize import Romanization, is_mongolian_origin, initials, override, romanize, split_name, toneless_key
+from geo.romanize import Romanization, initials, is_mongolian_origin, override, romanize, split_name, toneless_key
 from geo.store import Store, schema
 from geo.text import clean, clean_field, has_text
 from geo.types import parse_date
@@ -195,9 +195,9 @@ def edit(store: Store, place_id: int, changes: Mapping[str, Any], *, expected_ve
         leaves_mongolian = ("language_of_origin" in changes and _is_mongolian(current.get("language_of_origin"))
                             and not _is_mongolian(changes["language_of_origin"]))
         if leaves_mongolian and not has_text(justification):
-            raise InputError("RM-13：将蒙古语来源改为其他来源须说明理由（否则可绕过拼写确认）· changing the language of "
-                             "origin away from Mongolian needs a justification (it would skip the RM-13 "
-                             "confirmation)", field="justification")
+            raise InputError("RM-13：将蒙古语来源改为其他来源须说明理由（否则可绕过拼写确认）· "
+                             "changing the language of origin away from Mongolian needs a justification "
+                             "(it would skip the RM-13 confirmation)", field="justification")
         base = {k: current.get(k) for k in NAME_FIELDS}
         if "standard_name" in changes:  # the old parts describe the old name
             base.update(specific=None, generic=None)
@@ -240,8 +240,9 @@ def transition(store: Store, place_id: int, to: str, *, expected_version: int, a
         current = _current(store, conn, place_id, expected_version)
         allowed = TRANSITIONS[current["status"]]
         if to not in allowed:
-            raise Conflict(f"状态为 {current['status']} 的地名只能转到 {', '.join(allowed) or '（无）'} · a name that is "
-                           f"{current['status']} can go to {', '.join(allowed) or 'nothing'}, not {to}", field="to")
+            raise Conflict(f"状态为 {current['status']} 的地名只能转到 {', '.join(allowed) or '（无）'} · "
+                           f"a name that is {current['status']} can go to {', '.join(allowed) or 'nothing'}, "
+                           f"not {to}", field="to")
         given = {**data, "document_ref": document_ref}
         missing = [k for k in REQUIRED_FOR.get(to, ()) if not has_text(given.get(k))]
         if missing:
@@ -302,7 +303,8 @@ def rename(store: Store, place_id: int, new_name: str, *, expected_version: int,
         old = current["standard_name"]
         store.insert("former_names", [{
             "place_name_id": place_id, "name": old, "romanization": current.get("romanization"),
-            "valid_from": current.get("approval_date"), "valid_to": parse_date(approval["approval_date"], field="approval_date"),
+            "valid_from": current.get("approval_date"),
+            "valid_to": parse_date(approval["approval_date"], field="approval_date"),
             "reason": justification or protection_override}], actor=actor, conn=conn)
         changes = {"standard_name": new_name, "specific": merged["specific"], "generic": merged["generic"],
                    "search_key": toneless_key(new_name), "approval_authority": approval["approval_authority"],
@@ -345,9 +347,10 @@ def _refuse_retiring_a_street_in_use(conn: sa.Connection, store: Store, name: st
     segments = conn.execute(sa.select(sa.func.count()).select_from(schema.streets).where(
         schema.streets.c.name == name)).scalar_one()
     if plates or segments:
-        raise Conflict(f"街路巷 {name} 仍有 {segments} 段道路和 {plates} 块在用门牌：请先更名（门牌随之改址）或撤销门牌 · "
-                       f"{name} still names {segments} street segments and {plates} active plates: rename it "
-                       "(the plates follow) or revoke the plates first", field="to")
+        raise Conflict(f"街路巷 {name} 仍有 {segments} 段道路和 {plates} 块在用门牌："
+                       f"请先更名（门牌随之改址）或撤销门牌 · {name} still names {segments} street segments "
+                       f"and {plates} active plates: rename it (the plates follow) or revoke the plates first",
+                       field="to")
 
 
 def _refuse_bad_dates(rec: Mapping[str, Any]) -> None:
@@ -387,8 +390,8 @@ def confirm_romanization(store: Store, place_id: int, *, expected_version: int, 
 def record_filing(store: Store, place_id: int, *, expected_version: int, actor: str,
                   filed_date: Any = None, announce_date: Any = None) -> dict[str, Any]:
     """Record the filing (备案) or announcement (公告) date of a renamed name in force (PN-11/12)."""
-    changes = {k: parse_date(v, field=k) for k, v in (("filed_date", filed_date), ("announce_date", announce_date))
-               if v not in (None, "")}
+    given = {k: parse_date(v, field=k) for k, v in (("filed_date", filed_date), ("announce_date", announce_date))}
+    changes = {k: d for k, d in given.items() if d is not None}  # parse_date is None only for None and ""
     if not changes:
         raise InputError("请填写备案或公告日期 · give filed_date or announce_date", field="filed_date")
     with store.writing() as conn:

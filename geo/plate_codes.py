@@ -108,9 +108,7 @@ def _not_public_address(host: str) -> bool:
 
 def check_public_base_url(base_url: str | None) -> str:
     """Return the base URL printed QR codes carry, refusing a missing or loopback one."""
-    from urllib.parse import urlsplit
-
-    from urllib.parse import unquote
+    from urllib.parse import unquote, urlsplit
 
     parts = urlsplit((base_url or "").strip())
     # A browser reads 127。0。0。1, １２７.0.0.1 and %31%32%37.0.0.1 as 127.0.0.1: so does this check.

@@ -42,8 +42,8 @@ def decide_plate_status(store: Store, plate_uid: str, status: str, decision: Map
         if current["status"] == status:
             raise Conflict(f"门牌已是 {status} · the plate is {status} already", field="status")
         if current["status"] in FINAL_STATUSES:
-            raise Conflict(f"门牌已{'撤销' if current['status'] == 'revoked' else '替换'}，不能恢复；如需门牌请新设 · the "
-                           f"plate is {current['status']}, which is final: create a new plate instead",
+            raise Conflict(f"门牌已{'撤销' if current['status'] == 'revoked' else '替换'}，不能恢复；如需门牌请新设 · "
+                           f"the plate is {current['status']}, which is final: create a new plate instead",
                            field="status")
         return store.update("door_plates", current["id"], {
             "status": status, "decision_body": clean(str(decision["decision_body"])),

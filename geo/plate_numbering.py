@@ -8,14 +8,17 @@ other, rising with the distance along the street. Works in metres (EPSG:4546).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 import shapely
-from shapely.geometry.base import BaseGeometry
 
 from geo.errors import InputError
 
 FRONTAGE_M = 20.0  # metres of frontage per number step when leaving room for later plates
+
+# A street centreline as shapely.line_merge returns it (metres).
+StreetLine: TypeAlias = shapely.LineString | shapely.MultiLineString | shapely.GeometryCollection
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ class Position:
     side: np.ndarray  # "left" | "right"
 
 
-def oriented(line: BaseGeometry, numbering_start: str) -> BaseGeometry:
+def oriented(line: StreetLine, numbering_start: str) -> StreetLine:
     """Return the street line running from where numbering starts (DP-01)."""
     if numbering_start not in ("start", "end"):
         raise InputError(f"numbering_start must be one of start, end; got {numbering_start!r}",
@@ -34,9 +37,10 @@ def oriented(line: BaseGeometry, numbering_start: str) -> BaseGeometry:
     return line.reverse() if numbering_start == "end" else line
 
 
-def positions(line: BaseGeometry, xy: np.ndarray) -> Position:
+def positions(line: StreetLine, xy: np.ndarray) -> Position:
     """Return chainage and side of points relative to a (metric, oriented) street line."""
     pts = shapely.points(np.asarray(xy, dtype=float).reshape(-1, 2))
+    assert isinstance(pts, np.ndarray)  # an (n, 2) array of coordinates gives an array of points
     d = shapely.line_locate_point(line, pts)
     here = shapely.get_coordinates(shapely.line_interpolate_point(line, d))
     ahead = shapely.get_coordinates(shapely.line_interpolate_point(line, np.minimum(d + 1, line.length)))
@@ -56,7 +60,7 @@ def parity_of(side: str, odd_side: str) -> int:
 
 def _with_parity(value: float, parity: int, low: int, high: int | None) -> int | None:
     """Return the number of ``parity`` nearest ``value`` strictly between ``low`` and ``high``."""
-    n = int(round(value))
+    n = round(value)
     if n % 2 != parity:
         n += 1 if value >= n else -1
     first = low + 1 if (low + 1) % 2 == parity else low + 2
@@ -68,7 +72,7 @@ def _with_parity(value: float, parity: int, low: int, high: int | None) -> int |
     return n
 
 
-def suggest(line: BaseGeometry, existing_xy: np.ndarray, existing_numbers: np.ndarray, new_xy: np.ndarray, *,
+def suggest(line: StreetLine, existing_xy: np.ndarray, existing_numbers: np.ndarray, new_xy: np.ndarray, *,
             odd_side: str = "left") -> list[dict]:
     """Suggest numbers for new plates: the right parity, in order, leaving room; else a suffix (12-1)."""
     old = positions(line, existing_xy) if len(existing_xy) else Position(np.zeros(0), np.zeros(0, dtype=object))
@@ -86,7 +90,7 @@ def suggest(line: BaseGeometry, existing_xy: np.ndarray, existing_numbers: np.nd
         low_c = float(c[k - 1]) if k > 0 else 0.0
         high_n = int(n[k]) if k < len(n) else None
         high_c = float(c[k]) if k < len(n) else None
-        if high_n is None:
+        if high_n is None or high_c is None:  # both or neither: no neighbour ahead
             steps = max(1, round((chain - low_c) / FRONTAGE_M))
             number = low_n + 2 * steps
             if number < 1:
@@ -102,7 +106,7 @@ def suggest(line: BaseGeometry, existing_xy: np.ndarray, existing_numbers: np.nd
     return out
 
 
-def check(line: BaseGeometry, xy: np.ndarray, numbers: np.ndarray, suffixes: list[str], *,
+def check(line: StreetLine, xy: np.ndarray, numbers: np.ndarray, suffixes: list[str], *,
           odd_side: str = "left") -> list[dict]:
     """Return problems: wrong side for the parity (DP-02), out of order (DP-03), duplicates (DP-04)."""
     pos = positions(line, xy)
@@ -123,17 +127,18 @@ def check(line: BaseGeometry, xy: np.ndarray, numbers: np.ndarray, suffixes: lis
         idx = np.flatnonzero((pos.side == side) & (nums % 2 == parity_of(side, odd_side)))
         idx = idx[np.argsort(pos.chainage_m[idx])]
         best = -1
-        for i in idx:
-            if nums[i] < best:
-                problems.append({"index": int(i), "rule": "DP-03",
-                                 "message": f"{nums[i]}号 comes after {best}号 along the street"})
-            best = max(best, int(nums[i]))
+        for j in idx:
+            if nums[j] < best:
+                problems.append({"index": int(j), "rule": "DP-03",
+                                 "message": f"{nums[j]}号 comes after {best}号 along the street"})
+            best = max(best, int(nums[j]))
     return problems
 
 
-def merged_street(parts_m) -> BaseGeometry:
+def merged_street(parts_m) -> StreetLine:
     """Return one line for a street's segments; disconnected parts are ordered west/south first."""
     merged = shapely.line_merge(shapely.union_all(np.asarray(list(parts_m), dtype=object)))
-    if merged.geom_type == "MultiLineString":
-        merged = shapely.MultiLineString(sorted(merged.geoms, key=lambda g: g.bounds[:2]))
+    if isinstance(merged, shapely.MultiLineString):
+        parts = sorted(merged.geoms, key=lambda g: g.bounds[:2])
+        merged = shapely.MultiLineString(parts)
     return merged

@@ -161,7 +161,7 @@ def check_plates(records: Sequence[Mapping[str, Any]], ctx: PlateContext, *, fir
                              "the district boundary (check the CRS and the axis order)", field="geometry")
     if has.any():
         rows = np.flatnonzero(has)
-        lines = np.array([ctx.streets_m[str(records[i].get("street_name") or "").strip()] for i in rows],
+        lines = np.array([ctx.streets_m[str(records[i].get("street_name") or "").strip()] for i in rows.tolist()],
                          dtype=object)
         gaps = shapely.distance(C.to_metric(geoms[has]), lines)
         for i, gap in zip(rows[gaps > FAR_FROM_STREET_M], gaps[gaps > FAR_FROM_STREET_M], strict=True):

@@ -153,7 +153,7 @@ def _syllables(text: str, phrases: Mapping[str, str]) -> list[str]:
 
     def flush(end: int) -> None:
         if end > chunk_start:
-            out.extend(item[0] for item in pinyin(text[chunk_start:end], style=Style.TONE, errors=lambda s: [s]))
+            out.extend(item[0] for item in pinyin(text[chunk_start:end], style=Style.TONE, errors=lambda s: s))
 
     while i < len(text):
         hit = next((k for k in keys if text.startswith(k, i)), None)

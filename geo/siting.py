@@ -8,6 +8,7 @@ Candidates are given sites, or network nodes on a grid over the residential plat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -76,7 +77,7 @@ def greedy_siting(network: WalkNetwork, plates: Attachment, weights: np.ndarray,
     covered = dist <= reach_m
     share_before = float(w[covered].sum() / total)
     reach = reach_matrix(network, candidates, plates, reach_m)
-    chosen = []
+    chosen: list[dict[str, Any]] = []
     limit = k if k is not None else len(candidates.edge)
     while len(chosen) < limit:
         share = w[covered].sum() / total

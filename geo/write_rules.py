@@ -114,7 +114,7 @@ CREATE_ONLY_THROUGH: dict[str, str] = {
 }
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
     """Return whether a sent value equals the stored one (dates and numbers by value)."""
     if a is None or b is None:
         return (a in (None, "")) and (b in (None, ""))
@@ -145,7 +145,7 @@ def check_generic_create(layer: str, record: Mapping[str, Any], *, row: int | No
         guard = guards.get(field)
         if guard is None or guard.on_create == "allow" or value in (None, ""):
             continue
-        if guard.on_create == "initial" and field in initial and _same(value, initial[field]):
+        if guard.on_create == "initial" and field in initial and same_value(value, initial[field]):
             continue
         raise refusal(layer, field, guard, row=row)
     return {**record, **{k: v for k, v in initial.items() if v is not None}}
@@ -156,13 +156,14 @@ def check_generic_change(layer: str, before: Mapping[str, Any], changes: Mapping
     """Refuse a change through a generic path to any rule field whose value differs from ``before``."""
     guards = GUARDS.get(layer, {})
     frozen = FROZEN_IN.get(layer)
-    if frozen and before.get(frozen[0]) in frozen[1] and any(not _same(v, before.get(k)) for k, v in changes.items()):
+    changed = any(not same_value(v, before.get(k)) for k, v in changes.items())
+    if frozen and before.get(frozen[0]) in frozen[1] and changed:
         where = f"第 {row} 行 row {row}: " if row is not None else ""
         raise RuleFieldRefused(f"{where}{layer} 记录已{before.get(frozen[0])}，不能再修改 · the record is "
                                f"{before.get(frozen[0])} and stays as decided", field=frozen[0])
     for field, value in changes.items():
         guard = guards.get(field)
-        if guard is not None and not _same(value, before.get(field)):
+        if guard is not None and not same_value(value, before.get(field)):
             raise refusal(layer, field, guard, row=row)
 
 

@@ -38,8 +38,10 @@ def repair_list(markers: list[dict[str, Any]], records: list[dict[str, Any]]) ->
     rows = []
     for m in markers:
         r = latest.get(m["id"])
-        if r and (r["condition"] in ("damaged", "missing", "buried", "displaced") or r["classification"] == "displaced"):
-            rows.append({"界桩编号 marker": m["marker_no"], "界线 line": m["line_code"], "状况 condition": r["condition"],
+        if r and (r["condition"] in ("damaged", "missing", "buried", "displaced")
+                  or r["classification"] == "displaced"):
+            rows.append({"界桩编号 marker": m["marker_no"], "界线 line": m["line_code"],
+                         "状况 condition": r["condition"],
                          "位移 m displacement": r["displacement_m"], "管理方 managed by": m.get("managing_adcode"),
                          "备注 remarks": r.get("remarks"), "冲突 conflict": bool(r.get("conflict"))})
     return pd.DataFrame(rows, columns=["界桩编号 marker", "界线 line", "状况 condition", "位移 m displacement",

@@ -21,7 +21,7 @@ import pandas as pd
 from maps.offline import make_offline
 from maps.templating import escape_value, render
 
-NOT_AUTHORITATIVE = "界线示意，非权威界线 · Boundary for illustration only, not authoritative"  # noqa: RUF001
+NOT_AUTHORITATIVE = "界线示意，非权威界线 · Boundary for illustration only, not authoritative"
 
 
 def json_safe(frame: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
@@ -45,7 +45,7 @@ class Basemap:
     @property
     def label(self) -> str:
         """Return the attribution shown on the map, with the review number."""
-        return self.attribution + (f" 审图号：{self.review_number}" if self.review_number else "")  # noqa: RUF001
+        return self.attribution + (f" 审图号：{self.review_number}" if self.review_number else "")
 
 
 def base_map(frame: gpd.GeoDataFrame, basemap: Basemap | None = None) -> folium.Map:

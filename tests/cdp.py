@@ -20,7 +20,8 @@ class Browser:
     def __init__(self, *, width: int = 390, height: int = 844, extra_flags: tuple[str, ...] = ()):
         self._profile = tempfile.TemporaryDirectory(ignore_cleanup_errors=True)
         self.proc = subprocess.Popen([chromium(), *FLAGS, f"--user-data-dir={self._profile.name}",
-                                      "--remote-debugging-port=0", f"--window-size={width},{height}", *extra_flags, "about:blank"],
+                                      "--remote-debugging-port=0", f"--window-size={width},{height}", *extra_flags,
+                                      "about:blank"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file = Path(self._profile.name) / "DevToolsActivePort"
         deadline = time.time() + 30

@@ -1,5 +1,9 @@
 """Fixtures: a store per backend (SQLite file, PostGIS schema), the sample district, a live server.
 
+The sample district is built once per backend as a template; the shared ``sample_store`` (and the
+``live_server`` over it) is a read-only copy, checked after every test that uses it, and a test that
+writes takes its own copy, ``writable_sample_store`` (and ``writable_server`` over it).
+
 PostGIS runs when XINCHENG_TEST_POSTGIS_URL names a server database where this user may create
 databases (scripts/test.sh sets it); with XINCHENG_REQUIRE_POSTGIS=1 a missing server is an error,
 not a skip, so CI can never pass on SQLite alone.
@@ -8,18 +12,22 @@ not a skip, so CI can never pass on SQLite alone.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from api.settings import Settings
-from geo.store import Store
+from geo.store import Store, schema
 from geo.store.store import normalise_url
 
 BACKENDS = ["sqlite", "postgis"]
@@ -49,30 +57,54 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.postgis)
 
 
-@pytest.fixture(scope="session")
-def postgis_server() -> Iterator[str]:
-    """Create a throw-away database with PostGIS for this test session; yield its URL."""
+def _admin_url() -> str:
+    """Return the PostgreSQL server URL the tests may create databases through (skip or fail without one)."""
     url = os.environ.get("XINCHENG_TEST_POSTGIS_URL")
     if not url:
         if os.environ.get("XINCHENG_REQUIRE_POSTGIS") == "1":
             pytest.fail("XINCHENG_REQUIRE_POSTGIS=1 but XINCHENG_TEST_POSTGIS_URL is not set")
         pytest.skip("no PostGIS server (set XINCHENG_TEST_POSTGIS_URL)")
-    admin = sa.create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
-    name = f"xincheng_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    db_url = sa.make_url(normalise_url(url)).set(database=name)
-    engine = sa.create_engine(db_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
-    engine.dispose()
-    yield db_url.render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.dispose()
+    return normalise_url(url)
 
 
-def _fresh_url(backend: str, request: pytest.FixtureRequest, tmp_path_factory) -> tuple[str, callable]:
+def _database_url(admin_url: str, name: str) -> str:
+    return sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _create_database(admin_url: str, prefix: str, template: str | None = None) -> tuple[str, Callable[[], None]]:
+    """Create a database on the test server (a copy of ``template``, or a new one with PostGIS); return its
+    URL and a function that drops it."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+    url = _database_url(admin_url, name)
+    if template is None:
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+        engine.dispose()
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+    return url, drop
+
+
+@pytest.fixture(scope="session")
+def postgis_server() -> Iterator[str]:
+    """Create a throw-away database with PostGIS for this test session; yield its URL.
+
+    Empty stores (``database_url``, ``store``) are schemas in it, one per test.
+    """
+    url, drop = _create_database(_admin_url(), "xincheng_test")
+    yield url
+    drop()
+
+
+def _fresh_url(backend: str, request: pytest.FixtureRequest, tmp_path_factory) -> tuple[str, Callable[[], None]]:
     if backend == "sqlite":
         path = tmp_path_factory.mktemp("db") / "xincheng.db"
         return f"sqlite:///{path}", lambda: None
@@ -128,13 +160,139 @@ def load_sample(store: Store, sample) -> None:
         link_streets(conn)
 
 
+USERS = {role: (f"t-{role}", f"{role}-password-123") for role in
+         ("admin", "placename_officer", "boundary_inspector", "planner")}
+
+
+@dataclass(frozen=True)
+class SampleTemplate:
+    """The sample district and the test ``USERS``, stored once per backend and never opened again.
+
+    Every sample store of the session is a copy of it, so a copy is cheap and always pristine: on
+    SQLite a copy of the database file (its WAL checkpointed into it before the first copy), on
+    PostgreSQL ``CREATE DATABASE ... TEMPLATE`` (which needs the template to be a database of its
+    own with no one connected, hence not a schema).
+    """
+
+    backend: str
+    source: str          # SQLite: the database file; PostgreSQL: the template database's name
+    admin_url: str = ""  # PostgreSQL: where databases are created and dropped
+    folder: Path | None = None
+
+    def copy(self) -> tuple[str, Callable[[], None]]:
+        """Make a copy; return its URL and a function that removes it."""
+        if self.backend == "postgis":
+            return _create_database(self.admin_url, "xincheng_sample", template=self.source)
+        assert self.folder is not None
+        path = self.folder / f"copy_{uuid.uuid4().hex[:8]}.db"
+        shutil.copyfile(self.source, path)
+
+        def remove() -> None:
+            for leftover in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm", ".migrate.lock"))):
+                leftover.unlink(missing_ok=True)
+
+        return f"sqlite:///{path}", remove
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
-def sample_store(request, tmp_path_factory, sample) -> Iterator[Store]:
-    """Yield a store holding the whole sample district (read-only use!), per backend."""
-    url, drop = _fresh_url(request.param, request, tmp_path_factory)
+def sample_template(request, tmp_path_factory, sample) -> Iterator[SampleTemplate]:
+    """Build the sample district with the test users once per backend; yield it as a template."""
+    from geo.users import create_user
+
+    if request.param == "sqlite":
+        folder = tmp_path_factory.mktemp("sample")
+        path = folder / "template.db"
+        url, drop = f"sqlite:///{path}", (lambda: None)
+    else:
+        admin_url = _admin_url()
+        url, drop = _create_database(admin_url, "xincheng_sample_template")
     s = Store.open(url)
-    s.migrate()
-    load_sample(s, sample)
+    try:
+        s.migrate()
+        load_sample(s, sample)
+        for role, (name, password) in USERS.items():
+            create_user(s, name, password, role, actor="test")
+    except BaseException:
+        s.close()
+        drop()
+        raise
+    s.close()
+    if request.param == "sqlite":
+        with closing(sqlite3.connect(path)) as conn:  # everything in the main file: copying it copies it all
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        template = SampleTemplate("sqlite", str(path), folder=folder)
+    else:
+        template = SampleTemplate("postgis", sa.make_url(url).database or "", admin_url=admin_url)
+    yield template
+    drop()
+
+
+# Tables whose rows a read-only test may add: logging in stores a token.
+_AUTH_STATE = {"api_tokens"}
+
+
+def _fingerprint(store: Store) -> dict[str, tuple[int, int | None]]:
+    """Return (rows, highest id) per table, logins' tokens aside; any write changes the audit log's."""
+    parts = [sa.select(sa.literal(t.name).label("t"), sa.func.count().label("n"),
+                       sa.func.max(t.c.id).label("top") if "id" in t.c else sa.null().label("top"))
+             .select_from(t) for t in schema.metadata.sorted_tables if t.name not in _AUTH_STATE]
+    with store.reading() as conn:
+        return {name: (rows, top) for name, rows, top in conn.execute(sa.union_all(*parts))}
+
+
+# The tests that failed for writing to a shared sample store, per store.
+_SHARED_WRITERS: dict[int, list[str]] = {}
+
+
+def _changes(before: dict, after: dict) -> str:
+    return ", ".join(f"{t}: {before.get(t)} -> {after[t]} (rows, highest id)" for t in after
+                     if before.get(t) != after[t])
+
+
+@pytest.fixture(scope="session")
+def sample_store(sample_template) -> Iterator[Store]:
+    """Yield the session's store holding the whole sample district, per backend: READ-ONLY.
+
+    Every test that uses it is checked (see ``_shared_sample_stays_unchanged``); a test that writes
+    takes ``writable_sample_store`` (and ``writable_server``) instead.
+    """
+    url, drop = sample_template.copy()
+    s = Store.open(url)
+    try:
+        at_start = _fingerprint(s)
+        yield s
+        at_end = _fingerprint(s)
+    finally:
+        s.close()
+        drop()
+    caught = _SHARED_WRITERS.get(id(s), [])  # those tests have failed already, each naming itself
+    if at_end != at_start and not caught:
+        pytest.fail(f"the shared read-only sample_store [{sample_template.backend}] was written during the session, "
+                    f"outside any test's own run: {_changes(at_start, at_end)}", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _shared_sample_stays_unchanged(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that writes to the shared sample store (itself or through ``live_server``), naming it."""
+    if "sample_store" not in request.fixturenames:
+        yield
+        return
+    shared = request.getfixturevalue("sample_store")
+    before = _fingerprint(shared)
+    yield
+    after = _fingerprint(shared)
+    if after != before:
+        _SHARED_WRITERS.setdefault(id(shared), []).append(request.node.nodeid)
+        pytest.fail(f"{request.node.nodeid} wrote to the shared, read-only sample_store: {_changes(before, after)}. "
+                    "A test that writes takes writable_sample_store / writable_server (its own copy).",
+                    pytrace=False)
+
+
+@pytest.fixture
+def writable_sample_store(sample_template) -> Iterator[Store]:
+    """Yield this test's own copy of the sample district store (with the test users), per backend."""
+    url, drop = sample_template.copy()
+    s = Store.open(url)
     yield s
     s.close()
     drop()
@@ -144,10 +302,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-USERS = {role: (f"t-{role}", f"{role}-password-123") for role in
-         ("admin", "placename_officer", "boundary_inspector", "planner")}
 
 
 @contextmanager
@@ -184,11 +338,16 @@ def server_settings(store: Store, **overrides) -> Settings:
 
 @pytest.fixture(scope="session")
 def live_server(sample_store) -> Iterator[str]:
-    """Run the real server (uvicorn) on loopback over the sample store; yield its base URL."""
-    from geo.users import create_user
+    """Run the real server (uvicorn) on loopback over the shared, read-only sample store; yield its base URL.
 
-    for role, (name, password) in USERS.items():
-        if not sample_store.count("users", where={"username": name}):
-            create_user(sample_store, name, password, role, actor="test")
+    Logging in is fine; a test that writes through the server takes ``writable_server``.
+    """
     with running_server(server_settings(sample_store)) as url:
+        yield url
+
+
+@pytest.fixture
+def writable_server(writable_sample_store) -> Iterator[str]:
+    """Run the real server over this test's own copy of the sample store (``writable_sample_store``)."""
+    with running_server(server_settings(writable_sample_store)) as url:
         yield url

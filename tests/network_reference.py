@@ -6,6 +6,7 @@ parallel edges by hand, since networkx's Graph would keep the last one added.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 
 import networkx as nx
@@ -32,7 +33,7 @@ def reference_distances(lines_m, network: WalkNetwork, sources: Attachment, targ
     g = nx.Graph()
     for line in lines_m:
         coords = shapely.get_coordinates(line)
-        for p, q in zip(coords[:-1], coords[1:], strict=True):
+        for p, q in itertools.pairwise(coords):
             _add_min(g, _key(p), _key(q), float(np.hypot(*(q - p))))
     on_edge: dict[int, list[tuple[float, object]]] = defaultdict(list)
     for kind, att in (("s", sources), ("t", targets)):
@@ -43,7 +44,7 @@ def reference_distances(lines_m, network: WalkNetwork, sources: Attachment, targ
         length = float(network.edge_len_m[e])
         chain = [(0.0, u)] + [(t, ("on", name)) for t, name in sorted(pts, key=lambda p: p[0])] + [(1.0, v)]
         g.remove_edge(u, v)
-        for (ta, a), (tb, b) in zip(chain[:-1], chain[1:], strict=True):
+        for (ta, a), (tb, b) in itertools.pairwise(chain):
             if a != b and not g.has_edge(a, b):
                 g.add_edge(a, b, weight=(tb - ta) * length)
         for _t, name in pts:

@@ -53,7 +53,8 @@ def test_page_size_over_the_limit_is_a_clear_400(live_server):
     r = httpx.get(f"{live_server}/api/layers/streets/features", params={"limit": 100000})
     body = _assert_error_shape(r, 400, "limit")
     assert "500" in body["message"]  # max_page_size of the test server
-    assert httpx.get(f"{live_server}/api/layers/streets/features", params={"limit": 500}).json()["numberReturned"] == 500
+    page = httpx.get(f"{live_server}/api/layers/streets/features", params={"limit": 500}).json()
+    assert page["numberReturned"] == 500
 
 
 def test_output_crs_gcj02_is_offset_from_storage(live_server):
@@ -78,10 +79,10 @@ def test_bad_login_is_refused_without_saying_which_part(live_server):
 
 
 @pytest.mark.parametrize("role,status", [(None, 401), ("boundary_inspector", 403), ("planner", 200)])
-def test_facility_edit_needs_the_right_role(live_server, role, status):
-    headers = _token(live_server, role) if role else {}
-    current = httpx.get(f"{live_server}/api/layers/facilities/features/2").json()
-    r = httpx.patch(f"{live_server}/api/layers/facilities/features/2", headers=headers,
+def test_facility_edit_needs_the_right_role(writable_server, role, status):
+    headers = _token(writable_server, role) if role else {}
+    current = httpx.get(f"{writable_server}/api/layers/facilities/features/2").json()
+    r = httpx.patch(f"{writable_server}/api/layers/facilities/features/2", headers=headers,
                     json={"version": current["properties"]["version"], "properties": {"floor_area_m2": 321}})
     if status == 200:
         assert r.status_code == 200 and r.json()["properties"]["floor_area_m2"] == 321
@@ -89,22 +90,22 @@ def test_facility_edit_needs_the_right_role(live_server, role, status):
         _assert_error_shape(r, status)
 
 
-def test_two_officers_editing_one_record_one_gets_409(live_server, sample_store):
-    h = _token(live_server, "admin")
-    url = f"{live_server}/api/layers/facilities/features/3"
+def test_two_officers_editing_one_record_one_gets_409(writable_server, writable_sample_store):
+    h = _token(writable_server, "admin")
+    url = f"{writable_server}/api/layers/facilities/features/3"
     version = httpx.get(url).json()["properties"]["version"]
     a = httpx.patch(url, headers=h, json={"version": version, "properties": {"name": "甲改名"}})
     b = httpx.patch(url, headers=h, json={"version": version, "properties": {"name": "乙改名"}})
     assert a.status_code == 200
     _assert_error_shape(b, 409, "version")
     assert httpx.get(url).json()["properties"]["name"] == "甲改名"
-    audit = httpx.get(f"{live_server}/api/audit", headers=h, params={"table": "facilities", "record_id": 3}).json()
+    audit = httpx.get(f"{writable_server}/api/audit", headers=h, params={"table": "facilities", "record_id": 3}).json()
     assert any("甲改名" in (row["after"] or "") for row in audit)
 
 
-def test_create_feature_converts_crs_and_validates(live_server):
-    h = _token(live_server, "planner")
-    url = f"{live_server}/api/layers/facilities/features"
+def test_create_feature_converts_crs_and_validates(writable_server):
+    h = _token(writable_server, "planner")
+    url = f"{writable_server}/api/layers/facilities/features"
     ok = httpx.post(url, headers=h, params={"crs": "BD09"}, json={
         "properties": {"kind": "elder_care_station", "name": "新建养老服务站", "floor_area_m2": 220},
         "geometry": {"type": "Point", "coordinates": [111.7634707, 40.8573374]}})
@@ -135,18 +136,18 @@ def test_unknown_layer_and_record(live_server):
     _assert_error_shape(httpx.get(f"{live_server}/api/layers/streets/features/99999999"), 404, "id")
 
 
-def test_import_over_http_all_or_nothing_and_size_limit(live_server, sample_store):
-    h = _token(live_server, "placename_officer")
-    url = f"{live_server}/api/layers/streets/import"
+def test_import_over_http_all_or_nothing_and_size_limit(writable_server, writable_sample_store):
+    h = _token(writable_server, "placename_officer")
+    url = f"{writable_server}/api/layers/streets/import"
     good = {"type": "Feature", "properties": {"name": "砂平路"},  # a new segment of a street in force
             "geometry": {"type": "LineString", "coordinates": [[111.70, 40.86], [111.71, 40.86]]}}
     bad = {"type": "Feature", "properties": {"name": "坏街"},
            "geometry": {"type": "LineString", "coordinates": [[300, 40.86], [111.71, 40.86]]}}
-    before = sample_store.count("streets")
+    before = writable_sample_store.count("streets")
     body = json.dumps({"type": "FeatureCollection", "features": [good, bad]}).encode()
     r = httpx.post(url, headers=h, params={"crs": "EPSG:4490", "format": "geojson"}, content=body)
     _assert_error_shape(r, 400)
-    assert sample_store.count("streets") == before
+    assert writable_sample_store.count("streets") == before
     big = b" " * 2_100_000
     _assert_error_shape(httpx.post(url, headers=h, params={"crs": "EPSG:4490", "format": "geojson"},
                                    content=big), 413, "body")
@@ -157,7 +158,7 @@ def test_import_over_http_all_or_nothing_and_size_limit(live_server, sample_stor
     _assert_error_shape(r, 400, "name")  # not a street name in force: name it first
     r = httpx.post(url, headers=h, params={"crs": "EPSG:4490", "format": "geojson"}, content=body)
     assert r.status_code == 200 and r.json()["imported"] == 1
-    assert sample_store.count("streets") == before + 1
+    assert writable_sample_store.count("streets") == before + 1
 
 
 def test_export_over_http_is_a_geopackage(live_server, tmp_path):
@@ -171,15 +172,15 @@ def test_export_over_http_is_a_geopackage(live_server, tmp_path):
     assert pyogrio.read_info(path)["features"] == 4
 
 
-def test_admin_creates_users_others_cannot(live_server):
+def test_admin_creates_users_others_cannot(writable_server):
     body = {"username": "new-officer", "password": "long-enough-pw", "role": "placename_officer"}
-    _assert_error_shape(httpx.post(f"{live_server}/api/users", json=body,
-                                   headers=_token(live_server, "planner")), 403, "role")
-    r = httpx.post(f"{live_server}/api/users", json=body, headers=_token(live_server, "admin"))
+    _assert_error_shape(httpx.post(f"{writable_server}/api/users", json=body,
+                                   headers=_token(writable_server, "planner")), 403, "role")
+    r = httpx.post(f"{writable_server}/api/users", json=body, headers=_token(writable_server, "admin"))
     assert r.status_code == 201 and "password" not in r.text and "hash" not in r.text
     bad_role = {**body, "username": "x2", "role": "emperor"}
-    _assert_error_shape(httpx.post(f"{live_server}/api/users", json=bad_role,
-                                   headers=_token(live_server, "admin")), 400, "role")
+    _assert_error_shape(httpx.post(f"{writable_server}/api/users", json=bad_role,
+                                   headers=_token(writable_server, "admin")), 400, "role")
 
 
 def test_planning_endpoints_need_a_planner(live_server):
@@ -232,17 +233,20 @@ def test_cemetery_site_check_and_report(live_server):
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
 
 
-def test_planning_cache_follows_edits(live_server):
-    h = _token(live_server, "planner")
-    before = httpx.get(f"{live_server}/api/planning/indicators", headers=h).json()
-    inst = httpx.get(f"{live_server}/api/layers/facilities/features", params={"limit": 500}).json()
+def test_planning_cache_follows_edits(writable_server):
+    h = _token(writable_server, "planner")
+    before = httpx.get(f"{writable_server}/api/planning/indicators", headers=h).json()
+    inst = httpx.get(f"{writable_server}/api/layers/facilities/features", params={"limit": 500}).json()
     home = next(f for f in inst["features"] if f["properties"]["kind"] == "elder_care_institution")
-    r = httpx.patch(f"{live_server}/api/layers/facilities/features/{home['id']}", headers=h,
+    r = httpx.patch(f"{writable_server}/api/layers/facilities/features/{home['id']}", headers=h,
                     json={"version": home["properties"]["version"],
                           "properties": {"nursing_beds": home["properties"]["beds"]}})
     assert r.status_code == 200
-    after = httpx.get(f"{live_server}/api/planning/indicators", headers=h).json()
-    pick = lambda body: next(i["current"] for i in body["indicators"] if i["number"] == "11")
+    after = httpx.get(f"{writable_server}/api/planning/indicators", headers=h).json()
+
+    def pick(body):
+        return next(i["current"] for i in body["indicators"] if i["number"] == "11")
+
     assert pick(after) > pick(before)
 
 
@@ -258,22 +262,22 @@ def test_public_search_and_lookup(live_server):
     _assert_error_shape(httpx.get(f"{live_server}/api/placenames/search", params={"q": ""}), 422, "q")
 
 
-def test_officer_proposes_and_two_officers_race_over_http(live_server):
-    h = _token(live_server, "placename_officer")
+def test_officer_proposes_and_two_officers_race_over_http(writable_server):
+    h = _token(writable_server, "placename_officer")
     body = {"properties": {"standard_name": "敕勒川路", "feature_class": "street", "meaning": "取敕勒川之意",
                            "admin_code": "150102003000", "name_mong_pending": True},
             "geometry": {"type": "LineString", "coordinates": [[111.70, 40.86], [111.71, 40.86]]},
             "justification": "蒙古文名称待译"}
-    _assert_error_shape(httpx.post(f"{live_server}/api/placenames", json=body,
-                                   headers=_token(live_server, "planner")), 403, "role")
-    r = httpx.post(f"{live_server}/api/placenames", json=body, headers=h)
+    _assert_error_shape(httpx.post(f"{writable_server}/api/placenames", json=body,
+                                   headers=_token(writable_server, "planner")), 403, "role")
+    r = httpx.post(f"{writable_server}/api/placenames", json=body, headers=h)
     assert r.status_code == 201, r.text
     created = r.json()
     assert created["properties"]["pinyin_toned"] == "Chìlèchuān Lù"
     bad = {**body, "properties": {**body["properties"], "standard_name": "敕勒川小区"}}
-    refused = _assert_error_shape(httpx.post(f"{live_server}/api/placenames", json=bad, headers=h), 400, "generic")
+    refused = _assert_error_shape(httpx.post(f"{writable_server}/api/placenames", json=bad, headers=h), 400, "generic")
     assert "PN-02" in refused["message"] and refused["details"]
-    url = f"{live_server}/api/placenames/{created['id']}"
+    url = f"{writable_server}/api/placenames/{created['id']}"
     v = created["properties"]["version"]
     a = httpx.patch(url, headers=h, json={"version": v, "properties": {"meaning": "甲"}})
     b = httpx.patch(url, headers=h, json={"version": v, "properties": {"meaning": "乙"}})
@@ -281,12 +285,12 @@ def test_officer_proposes_and_two_officers_race_over_http(live_server):
     _assert_error_shape(b, 409, "version")
     officer = httpx.get(url, headers=h).json()
     assert officer["properties"]["meaning"] == "甲" and officer["events"]
-    audit = httpx.get(f"{live_server}/api/audit", headers=_token(live_server, "admin"),
+    audit = httpx.get(f"{writable_server}/api/audit", headers=_token(writable_server, "admin"),
                       params={"table": "place_names", "record_id": created["id"]}).json()
     assert [row["action"] for row in audit][-2:] == ["update", "refused_stale_version"]
     # The public cannot see a name that is only proposed, nor find it.
     _assert_error_shape(httpx.get(url), 404, "id")
-    assert all(x["id"] != created["id"] for x in httpx.get(f"{live_server}/api/placenames/search",
+    assert all(x["id"] != created["id"] for x in httpx.get(f"{writable_server}/api/placenames/search",
                                                             params={"q": "敕勒川路"}).json())
     step = httpx.post(f"{url}/transition", headers=h, json={"to": "approved", "version": v + 1})
     _assert_error_shape(step, 409, "to")
@@ -299,7 +303,8 @@ def test_public_sees_only_names_in_force_and_officers_export(live_server, sample
     h = _token(live_server, "placename_officer")
     csv = httpx.get(f"{live_server}/api/gazetteer/exchange", headers=h, params={"format": "csv"})
     assert csv.status_code == 200 and "标准名称" in csv.content.decode("utf-8-sig").splitlines()[0]
-    feed = httpx.get(f"{live_server}/api/gazetteer/changes", headers=h, params={"since": 0, "limit": 5}).json()
+    # A full page ends at its last change's sequence number (the sample holds at least one gazetteer change).
+    feed = httpx.get(f"{live_server}/api/gazetteer/changes", headers=h, params={"since": 0, "limit": 1}).json()
     assert feed["changes"] and feed["next"] == feed["changes"][-1]["seq"]
     later = httpx.get(f"{live_server}/api/gazetteer/changes", headers=h, params={"since": feed["next"]}).json()
     assert all(c["seq"] > feed["next"] for c in later["changes"])
@@ -327,60 +332,60 @@ def test_numbering_endpoints(live_server):
                                   params={"street_name": "没有这条路"}), 404, "street_name")
 
 
-def test_inspection_over_http_roles_and_retry(live_server, sample_store):
+def test_inspection_over_http_roles_and_retry(writable_server, writable_sample_store):
     import base64
 
-    admin, inspector = _token(live_server, "admin"), _token(live_server, "boundary_inspector")
+    admin, inspector = _token(writable_server, "admin"), _token(writable_server, "boundary_inspector")
     body = {"name": "2026年新城区—回民区联检", "line_codes": ["XH01"], "required_accuracy_m": 5}
-    _assert_error_shape(httpx.post(f"{live_server}/api/inspections/campaigns", json=body, headers=inspector), 403)
-    campaign = httpx.post(f"{live_server}/api/inspections/campaigns", json=body, headers=admin).json()
-    marker = sample_store.select("boundary_markers", where={"line_code": "XH01"}, limit=1)[0]
+    _assert_error_shape(httpx.post(f"{writable_server}/api/inspections/campaigns", json=body, headers=inspector), 403)
+    campaign = httpx.post(f"{writable_server}/api/inspections/campaigns", json=body, headers=admin).json()
+    marker = writable_sample_store.select("boundary_markers", where={"line_code": "XH01"}, limit=1)[0]
     p = marker["geometry"]
     record = {"client_id": "http-phone-0001", "campaign_id": campaign["id"], "marker_no": marker["marker_no"],
               "condition": "intact", "gnss_accuracy_m": 3, "position": {"lon": p.x, "lat": p.y, "crs": "EPSG:4490"},
               "photo": {"data_base64": base64.b64encode(b"\xff\xd8\xff\xe0" + b"\0" * 40).decode()}}
-    _assert_error_shape(httpx.post(f"{live_server}/api/inspections", json=record, headers=_token(live_server, "planner")),
-                        403, "role")
-    first = httpx.post(f"{live_server}/api/inspections", json=record, headers=inspector)
-    retry = httpx.post(f"{live_server}/api/inspections", json=record, headers=inspector)
+    _assert_error_shape(httpx.post(f"{writable_server}/api/inspections", json=record,
+                                   headers=_token(writable_server, "planner")), 403, "role")
+    first = httpx.post(f"{writable_server}/api/inspections", json=record, headers=inspector)
+    retry = httpx.post(f"{writable_server}/api/inspections", json=record, headers=inspector)
     assert (first.status_code, retry.status_code) == (201, 200) and first.json()["id"] == retry.json()["id"]
-    bad = httpx.post(f"{live_server}/api/inspections", headers=inspector,
+    bad = httpx.post(f"{writable_server}/api/inspections", headers=inspector,
                      json={**record, "client_id": "http-phone-0002", "photo": {"data_base64": "aGVsbG8="}})
     _assert_error_shape(bad, 400, "photo")
-    report = httpx.get(f"{live_server}/api/inspections/campaigns/{campaign['id']}/report", headers=inspector).json()
+    report = httpx.get(f"{writable_server}/api/inspections/campaigns/{campaign['id']}/report", headers=inspector).json()
     assert report[0]["inspected"] == 1 and report[0]["not_visited"] == report[0]["markers"] - 1
 
 
-def test_only_admins_move_markers(live_server, sample_store):
-    marker = sample_store.select("boundary_markers", where={"line_code": "XW01"}, limit=1)[0]
+def test_only_admins_move_markers(writable_server, writable_sample_store):
+    marker = writable_sample_store.select("boundary_markers", where={"line_code": "XW01"}, limit=1)[0]
     body = {"position": [marker["geometry"].x + 1e-5, marker["geometry"].y], "version": marker["version"],
             "reason": "复测", "agreement_doc": "协议-1", "survey_ref": "测-1", "filed_with": "市民政局"}
-    url = f"{live_server}/api/markers/{marker['id']}/move"
-    _assert_error_shape(httpx.post(url, json=body, headers=_token(live_server, "boundary_inspector")), 403, "role")
-    _assert_error_shape(httpx.post(url, json={**body, "agreement_doc": ""}, headers=_token(live_server, "admin")),
+    url = f"{writable_server}/api/markers/{marker['id']}/move"
+    _assert_error_shape(httpx.post(url, json=body, headers=_token(writable_server, "boundary_inspector")), 403, "role")
+    _assert_error_shape(httpx.post(url, json={**body, "agreement_doc": ""}, headers=_token(writable_server, "admin")),
                         400, "agreement_doc")
-    r = httpx.post(url, json=body, headers=_token(live_server, "admin"))
+    r = httpx.post(url, json=body, headers=_token(writable_server, "admin"))
     assert r.status_code == 200 and r.json()["properties"]["version"] == marker["version"] + 1
-    _assert_error_shape(httpx.post(url, json=body, headers=_token(live_server, "admin")), 409, "version")
+    _assert_error_shape(httpx.post(url, json=body, headers=_token(writable_server, "admin")), 409, "version")
 
 
-def test_campaign_report_files_and_archive(live_server, sample_store):
+def test_campaign_report_files_and_archive(writable_server, writable_sample_store):
     import base64
     import io
     import json as _json
     import zipfile
 
-    admin, inspector = _token(live_server, "admin"), _token(live_server, "boundary_inspector")
-    campaign = httpx.post(f"{live_server}/api/inspections/campaigns", headers=admin,
+    admin, inspector = _token(writable_server, "admin"), _token(writable_server, "boundary_inspector")
+    campaign = httpx.post(f"{writable_server}/api/inspections/campaigns", headers=admin,
                           json={"name": "报告测试联检", "line_codes": ["XZ01"], "required_accuracy_m": 5}).json()
-    markers = sample_store.select("boundary_markers", where={"line_code": "XZ01"}, limit=2)
+    markers = writable_sample_store.select("boundary_markers", where={"line_code": "XZ01"}, limit=2)
     for i, (m, cond) in enumerate(zip(markers, ("intact", "missing"), strict=True)):
         rec = {"client_id": f"report-test-{i:04d}", "campaign_id": campaign["id"], "marker_no": m["marker_no"],
                "condition": cond, "gnss_accuracy_m": 2,
                "position": {"lon": m["geometry"].x, "lat": m["geometry"].y, "crs": "EPSG:4490"},
                "photo": {"data_base64": base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes([i]) * 30).decode()}}
-        assert httpx.post(f"{live_server}/api/inspections", json=rec, headers=inspector).status_code == 201
-    base = f"{live_server}/api/inspections/campaigns/{campaign['id']}"
+        assert httpx.post(f"{writable_server}/api/inspections", json=rec, headers=inspector).status_code == 201
+    base = f"{writable_server}/api/inspections/campaigns/{campaign['id']}"
     page = httpx.get(f"{base}/report.html", headers=inspector).text
     assert "报告测试联检" in page and "维修清单 Repair list (1)" in page and "未检 not visited" in page
     assert httpx.get(f"{base}/report.xlsx", headers=inspector).content[:2] == b"PK"

@@ -118,7 +118,7 @@ def test_both_backends_write_the_same_audit_json(request, tmp_path_factory):
 STREET = {"standard_name": "春晖路", "specific": "春晖", "generic": "路", "feature_class": "street",
           "meaning": "取春光普照之意", "admin_code": "150102003000", "name_mong": "ᠴᠦᠨ ᠬᠦᠢ ᠵᠠᠮ"}
 APPROVAL = {"approval_authority": "呼和浩特市人民政府",
-            "approval_doc_no": "呼政字〔2026〕30号",  # noqa: RUF001 (the official brackets)
+            "approval_doc_no": "呼政字〔2026〕30号",
             "approval_date": "2026-06-01"}
 PLATES = 200
 NEIGHBOUR = "150103"  # 回民区: the same street name may exist there

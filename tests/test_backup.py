@@ -99,7 +99,8 @@ def test_damaged_and_clashing_backups_change_nothing(store, tmp_path):
                                                                                    (111.71, 40.85 + i * 1e-3)])}
                              for i in range(5)], actor="test")
     store.insert("door_plates", [{"plate_uid": f"P{i}", "street_name": "新华0路", "number": i + 1, "households": 3,
-                                  "geometry": shapely.Point(111.70 + i * 1e-4, 40.85)} for i in range(20)], actor="test")
+                                  "geometry": shapely.Point(111.70 + i * 1e-4, 40.85)} for i in range(20)],
+                 actor="test")
     good = tmp_path / "good.zip"
     write_backup(store, good)
     before = table_contents(store)

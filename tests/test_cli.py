@@ -130,7 +130,8 @@ def test_rename_queues_reprints_and_the_print_batch_clears_them(sample_db, tmp_p
     name = store.update("place_names", name["id"], {"name_mong": "ᠬᠢᠩᠭᠠᠨ ᠵᠠᠮ"}, expected_version=name["version"],
                         actor="test")
     rename(store, name["id"], "兴安路", expected_version=name["version"], actor="test",
-           approval={"approval_authority": "呼和浩特市人民政府", "approval_doc_no": "T-9", "approval_date": "2026-11-01"})
+           approval={"approval_authority": "呼和浩特市人民政府", "approval_doc_no": "T-9",
+                     "approval_date": "2026-11-01"})
     queued = store.count("plate_reprints", where={"status": "queued"})
     assert queued == store.count("door_plates", where={"street_name": "兴安路"}) > 0
     out = tmp_path / "reprint.pdf"
@@ -170,7 +171,7 @@ def test_boundaries_compare_with_a_neighbours_shifted_line(sample_db, tmp_path):
     pts = [line.interpolate(d) for d in np.arange(0, line.length, 50.0)]
     shifted = [(p.x + (30.0 if abs(d - mid) < 500 else 0.0), p.y)
                for p, d in zip(pts, np.arange(0, line.length, 50.0), strict=True)]
-    theirs = C.from_metric(shapely.LineString(shifted + [line.coords[-1]]))
+    theirs = C.from_metric(shapely.LineString([*shifted, line.coords[-1]]))
     src = tmp_path / "huimin_version.geojson"
     gpd.GeoDataFrame({"name": ["回民区版本"]}, geometry=[theirs], crs="EPSG:4490").to_file(src, driver="GeoJSON")
     out = tmp_path / "disputed.gpkg"

@@ -140,7 +140,10 @@ def test_sample_district_distances_equal_networkx_within_a_centimetre(sample):
     f = sample["facilities"]
     stations = f[f["kind"].isin(ELDER_CARE_KINDS)]
     plates = sample["door_plates"].iloc[::20]  # every 20th plate: ~1,700 targets
-    to_xy = lambda fr: shapely.get_coordinates(C.to_metric(np.asarray(fr.geometry.values, dtype=object)))
+
+    def to_xy(fr):
+        return shapely.get_coordinates(C.to_metric(np.asarray(fr.geometry.values, dtype=object)))
+
     src = attach_points(net, to_xy(stations), max_attach_m=150)
     tgt = attach_points(net, to_xy(plates), max_attach_m=150)
     ours, _which = nearest_source(net, src, tgt, limit_m=np.inf)
@@ -157,7 +160,10 @@ def test_cut_off_does_not_change_covered_distances(sample):
     net = walk_network_from_streets(sample["streets"])
     f = sample["facilities"]
     stations = f[f["kind"].isin(ELDER_CARE_KINDS)]
-    to_xy = lambda fr: shapely.get_coordinates(C.to_metric(np.asarray(fr.geometry.values, dtype=object)))
+
+    def to_xy(fr):
+        return shapely.get_coordinates(C.to_metric(np.asarray(fr.geometry.values, dtype=object)))
+
     src = attach_points(net, to_xy(stations), max_attach_m=150)
     tgt = attach_points(net, to_xy(sample["door_plates"]), max_attach_m=150)
     full, which_full = nearest_source(net, src, tgt, limit_m=np.inf)

@@ -56,14 +56,14 @@ def _refused(r: httpx.Response) -> bool:
 
 
 @pytest.fixture
-def officer(live_server) -> Iterator[httpx.Client]:
-    with _browser(live_server, "placename_officer") as c:
+def officer(writable_server) -> Iterator[httpx.Client]:
+    with _browser(writable_server, "placename_officer") as c:
         yield c
 
 
 @pytest.fixture
-def inspector(live_server) -> Iterator[httpx.Client]:
-    with _browser(live_server, "boundary_inspector") as c:
+def inspector(writable_server) -> Iterator[httpx.Client]:
+    with _browser(writable_server, "boundary_inspector") as c:
         yield c
 
 
@@ -90,9 +90,9 @@ def _forms(store) -> list[tuple[str, dict[str, str]]]:
 
 
 @pytest.fixture
-def campaign(live_server) -> dict:
-    admin = _bearer(live_server, "admin")
-    r = httpx.post(f"{live_server}/api/inspections/campaigns",
+def campaign(writable_server) -> dict:
+    admin = _bearer(writable_server, "admin")
+    r = httpx.post(f"{writable_server}/api/inspections/campaigns",
                    headers={"Authorization": f"Bearer {admin}"},
                    json={"name": f"CSRF测试 {uuid.uuid4().hex[:6]}", "line_codes": ["XS01"],
                          "required_accuracy_m": 10})
@@ -110,64 +110,64 @@ def _field_form(store, campaign_id: int) -> tuple[str, dict[str, str]]:
 
 
 def test_cross_origin_posts_with_the_cookie_and_a_valid_token_are_refused(
-        live_server, sample_store, officer, inspector, campaign):
+        writable_server, writable_sample_store, officer, inspector, campaign):
     token = _token(officer, "/officer/placenames")
-    before = _audit_count(sample_store)
-    place_before = _place(sample_store)
-    for path, data in _forms(sample_store):
+    before = _audit_count(writable_sample_store)
+    place_before = _place(writable_sample_store)
+    for path, data in _forms(writable_sample_store):
         for headers in ({"Origin": EVIL}, {"Referer": f"{EVIL}/attack.html"}, {"Origin": "null"},
-                        {"Origin": live_server.replace("127.0.0.1", "127.0.0.2")}):
+                        {"Origin": writable_server.replace("127.0.0.1", "127.0.0.2")}):
             r = officer.post(path, data={**data, "csrf_token": token}, headers=headers)
             assert _refused(r), (path, headers, r.status_code, r.text[:300])
-    path, data = _field_form(sample_store, campaign["id"])
+    path, data = _field_form(writable_sample_store, campaign["id"])
     r = inspector.post(path, data={**data, "csrf_token": _token(inspector, path)},
                        headers={"Origin": EVIL})
     assert _refused(r), r.text[:300]
-    assert _audit_count(sample_store) == before  # nothing was written
-    assert _place(sample_store) == place_before
-    assert sample_store.count("inspections", where={"campaign_id": campaign["id"]}) == 0
-    assert sample_store.count("place_names", where={"standard_name": "伪造路"}) == 0
+    assert _audit_count(writable_sample_store) == before  # nothing was written
+    assert _place(writable_sample_store) == place_before
+    assert writable_sample_store.count("inspections", where={"campaign_id": campaign["id"]}) == 0
+    assert writable_sample_store.count("place_names", where={"standard_name": "伪造路"}) == 0
 
 
 def test_posts_without_the_token_or_with_another_sessions_token_are_refused(
-        live_server, sample_store, officer, inspector, campaign):
-    with _browser(live_server, "admin") as other:  # a valid token, but of another session
+        writable_server, writable_sample_store, officer, inspector, campaign):
+    with _browser(writable_server, "admin") as other:  # a valid token, but of another session
         foreign = _token(other, "/officer/placenames")
-    before = _audit_count(sample_store)
-    for path, data in _forms(sample_store):
+    before = _audit_count(writable_sample_store)
+    for path, data in _forms(writable_sample_store):
         for token in (None, "", foreign, "0" * 64):
             body = data if token is None else {**data, "csrf_token": token}
-            r = officer.post(path, data=body, headers={"Origin": live_server})
+            r = officer.post(path, data=body, headers={"Origin": writable_server})
             assert _refused(r), (path, token, r.status_code)
-    path, data = _field_form(sample_store, campaign["id"])
+    path, data = _field_form(writable_sample_store, campaign["id"])
     assert _refused(inspector.post(path, data=data))
-    assert _audit_count(sample_store) == before
-    assert sample_store.count("inspections", where={"campaign_id": campaign["id"]}) == 0
+    assert _audit_count(writable_sample_store) == before
+    assert writable_sample_store.count("inspections", where={"campaign_id": campaign["id"]}) == 0
 
 
-def test_same_origin_posts_with_the_token_work(live_server, sample_store, officer, inspector,
+def test_same_origin_posts_with_the_token_work(writable_server, writable_sample_store, officer, inspector,
                                                campaign):
     token = _token(officer, "/officer/placenames")
-    place = _place(sample_store)
+    place = _place(writable_sample_store)
     if not place.get("name_mong"):  # so that editing its meaning breaks no rule (PN-10)
-        sample_store.update("place_names", place["id"], {"name_mong": "ᠰᠢᠨ ᠬᠣᠲᠠ"},
+        writable_sample_store.update("place_names", place["id"], {"name_mong": "ᠰᠢᠨ ᠬᠣᠲᠠ"},
                             expected_version=place["version"], actor="test")
     meaning = f"同源修改 {uuid.uuid4().hex[:6]}"
     # Its own origin, a same-origin Referer, the configured public base URL, a non-browser client.
-    for headers in ({"Origin": live_server},
-                    {"Referer": f"{live_server}/officer/placenames/{place['id']}"},
+    for headers in ({"Origin": writable_server},
+                    {"Referer": f"{writable_server}/officer/placenames/{place['id']}"},
                     {"Origin": "https://mp.xincheng.example"}, {}):
-        place = _place(sample_store)
+        place = _place(writable_sample_store)
         r = officer.post(f"/officer/placenames/{place['id']}/edit", headers=headers,
                          data={"version": str(place["version"]),
                                "meaning": meaning + str(len(headers)), "csrf_token": token})
         assert r.status_code == 303 and "done=" in r.headers["location"], (headers, r.status_code)
-        assert _place(sample_store)["meaning"] == meaning + str(len(headers))
-    path, data = _field_form(sample_store, campaign["id"])
+        assert _place(writable_sample_store)["meaning"] == meaning + str(len(headers))
+    path, data = _field_form(writable_sample_store, campaign["id"])
     r = inspector.post(path, data={**data, "csrf_token": _token(inspector, path)},
-                       headers={"Origin": live_server})
+                       headers={"Origin": writable_server})
     assert r.status_code == 200 and "已保存" in r.text, r.text[:300]
-    assert sample_store.count("inspections", where={"campaign_id": campaign["id"]}) == 1
+    assert writable_sample_store.count("inspections", where={"campaign_id": campaign["id"]}) == 1
 
 
 def test_login_form_cannot_be_posted_cross_site(live_server):
@@ -204,11 +204,11 @@ def test_logout_cannot_be_forced_cross_site(live_server):
         assert httpx.get(f"{live_server}/api/auth/me", headers=me).status_code == 401
 
 
-def test_every_page_form_carries_the_token(live_server, sample_store, officer, inspector,
+def test_every_page_form_carries_the_token(writable_server, writable_sample_store, officer, inspector,
                                            campaign):
-    place = _place(sample_store)
-    plate = sample_store.select("door_plates", where={"status": "active"}, limit=1)[0]
-    field_path, _ = _field_form(sample_store, campaign["id"])
+    place = _place(writable_sample_store)
+    plate = writable_sample_store.select("door_plates", where={"status": "active"}, limit=1)[0]
+    field_path, _ = _field_form(writable_sample_store, campaign["id"])
     pages = [(officer, p) for p in ("/officer/placenames", "/officer/placenames/new",
                                     f"/officer/placenames/{place['id']}",
                                     f"/officer/plates/{plate['plate_uid']}")]
@@ -234,20 +234,20 @@ def test_json_api_takes_no_session_cookie(live_server, sample_store):
     assert _audit_count(sample_store) == before
 
 
-def test_public_report_form_refuses_other_origins(live_server, sample_store):
+def test_public_report_form_refuses_other_origins(writable_server, writable_sample_store):
     from geo.plate_codes import PlateSigner
 
-    plate = sample_store.select("door_plates", limit=3)[2]
+    plate = writable_sample_store.select("door_plates", limit=3)[2]
     code = PlateSigner.from_setting("", fallback_secret="x" * 40).code(plate["plate_uid"])
-    before = sample_store.count("problem_reports")
-    r = httpx.post(f"{live_server}/p/{code}/report", data={"kind": "other", "message": "伪造"},
+    before = writable_sample_store.count("problem_reports")
+    r = httpx.post(f"{writable_server}/p/{code}/report", data={"kind": "other", "message": "伪造"},
                    headers={"Origin": EVIL})
     assert _refused(r)
-    assert sample_store.count("problem_reports") == before
-    r = httpx.post(f"{live_server}/p/{code}/report", data={"kind": "other", "message": "同源"},
-                   headers={"Origin": live_server})
+    assert writable_sample_store.count("problem_reports") == before
+    r = httpx.post(f"{writable_server}/p/{code}/report", data={"kind": "other", "message": "同源"},
+                   headers={"Origin": writable_server})
     assert r.status_code == 200 and "已收到" in r.text
-    assert sample_store.count("problem_reports") == before + 1
+    assert writable_sample_store.count("problem_reports") == before + 1
 
 
 def test_every_cookie_form_route_is_one_tested_here():

@@ -20,18 +20,18 @@ def browser():
     b.close()
 
 
-def test_inspector_records_a_marker_from_the_phone_page(live_server, sample_store, browser):
-    admin = httpx.post(f"{live_server}/api/auth/login",
+def test_inspector_records_a_marker_from_the_phone_page(writable_server, writable_sample_store, browser):
+    admin = httpx.post(f"{writable_server}/api/auth/login",
                        json=dict(zip(("username", "password"), USERS["admin"], strict=True))).json()["access_token"]
-    campaign = httpx.post(f"{live_server}/api/inspections/campaigns", headers={"Authorization": f"Bearer {admin}"},
+    campaign = httpx.post(f"{writable_server}/api/inspections/campaigns", headers={"Authorization": f"Bearer {admin}"},
                           json={"name": "手机联检测试", "line_codes": ["XS01"], "required_accuracy_m": 10}).json()
-    marker = sample_store.select("boundary_markers", where={"line_code": "XS01"}, limit=1)[0]
+    marker = writable_sample_store.select("boundary_markers", where={"line_code": "XS01"}, limit=1)[0]
     # The phone stands 4 m east of the registered position; it reports WGS84 (= CGCS2000 here).
     reg = C.to_metric(marker["geometry"])
     here = C.from_metric(type(reg)(reg.x + 4, reg.y))
-    browser.send("Browser.grantPermissions", permissions=["geolocation"], origin=live_server)
+    browser.send("Browser.grantPermissions", permissions=["geolocation"], origin=writable_server)
     browser.send("Emulation.setGeolocationOverride", latitude=here.y, longitude=here.x, accuracy=3)
-    browser.goto(f"{live_server}/officer/login")
+    browser.goto(f"{writable_server}/officer/login")
     name, password = USERS["boundary_inspector"]
     browser.evaluate(f"document.querySelector('[name=username]').value={name!r};"
                      f"document.querySelector('[name=password]').value={password!r};"
@@ -54,6 +54,6 @@ def test_inspector_records_a_marker_from_the_phone_page(live_server, sample_stor
         time.sleep(0.2)
     text = browser.evaluate("document.body.innerText")
     assert "已保存" in text and "未移位 in place" in text
-    rows = sample_store.select("inspections", where={"campaign_id": campaign["id"]})
+    rows = writable_sample_store.select("inspections", where={"campaign_id": campaign["id"]})
     assert len(rows) == 1 and rows[0]["condition"] == "damaged" and rows[0]["remarks"] == "漆面剥落"
     assert rows[0]["displacement_m"] == pytest.approx(4.0, abs=0.05) and rows[0]["inspector"] == name

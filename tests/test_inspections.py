@@ -127,7 +127,8 @@ def test_marker_add_move_and_decommission_keep_their_history(store: Store):
     from geo.markers import add_marker, decommission_marker, move_marker
 
     _setup(store)
-    docs = {"reason": "道路施工", "agreement_doc": "新回协〔2026〕3号", "survey_ref": "联测-17", "filed_with": "呼和浩特市民政局"}
+    docs = {"reason": "道路施工", "agreement_doc": "新回协〔2026〕3号", "survey_ref": "联测-17",
+            "filed_with": "呼和浩特市民政局"}
     with pytest.raises(InputError) as err:
         add_marker(store, {"line_code": "XH01"}, shapely.Point(111.702, 40.90), actor="admin")
     assert err.value.field == "reason" and "BM-04" in err.value.message

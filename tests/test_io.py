@@ -89,7 +89,7 @@ def test_export_import_round_trip_keeps_every_feature(store: Store, tmp_path, fm
 def test_polygon_layer_round_trips_through_geopackage(sample_store: Store, tmp_path):
     path = tmp_path / "units.gpkg"
     n = export_layer(sample_store, "admin_units", path)
-    frame, info = read_features(path, crs="EPSG:4490")
+    frame, _info = read_features(path, crs="EPSG:4490")
     assert len(frame) == n == sample_store.count("admin_units")
     assert pyogrio.read_info(path)["crs"] == "EPSG:4490"  # QGIS sees CGCS2000
     original = {r["code"]: r["geometry"] for r in sample_store.select("admin_units")}

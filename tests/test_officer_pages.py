@@ -55,8 +55,8 @@ def test_login_cookie_is_httponly_and_strict(live_server):
         assert "httponly" in cookie and "samesite=strict" in cookie
 
 
-def test_search_propose_and_walk_the_lifecycle(live_server):
-    with _client(live_server) as c:
+def test_search_propose_and_walk_the_lifecycle(writable_server):
+    with _client(writable_server) as c:
         _walk(c)
 
 
@@ -93,11 +93,11 @@ def _walk(c: httpx.Client) -> None:
     assert "version" in stale.text and "过时的修改" not in stale.text.split("</table>")[0]
 
 
-def test_plate_pages_show_the_check_and_record_decisions(live_server, sample_store):
-    plate = sample_store.select("door_plates", limit=1,
+def test_plate_pages_show_the_check_and_record_decisions(writable_server, writable_sample_store):
+    plate = writable_sample_store.select("door_plates", limit=1,
                                 where={"street_name": "锡林郭勒北路", "status": "active"})[0]
-    doc_no = "新民发〔2026〕8号"  # noqa: RUF001 - the bracket official document numbers use
-    with _client(live_server) as c:
+    doc_no = "新民发〔2026〕8号"
+    with _client(writable_server) as c:
         listing = c.get("/officer/plates", params={"street": "锡林郭勒北路"})
         assert "numbering problems: 0" in listing.text and plate["plate_uid"] in listing.text
         page = c.get(f"/officer/plates/{plate['plate_uid']}")
@@ -112,7 +112,7 @@ def test_plate_pages_show_the_check_and_record_decisions(live_server, sample_sto
                             "decision_body": "新城区民政局", "decision_doc_no": doc_no,
                             "decision_date": "2026-11-20", "csrf_token": token})
         assert "已保存" in done.text
-    after = sample_store.select("door_plates", where={"plate_uid": plate["plate_uid"]})[0]
+    after = writable_sample_store.select("door_plates", where={"plate_uid": plate["plate_uid"]})[0]
     assert after["status"] == "revoked" and after["decision_doc_no"] == doc_no
-    actor = sample_store.audit_rows("door_plates", after["id"])[-1]["actor"]
+    actor = writable_sample_store.audit_rows("door_plates", after["id"])[-1]["actor"]
     assert actor == USERS["placename_officer"][0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import geopandas as gpd
 import httpx
 import numpy as np
 import pyogrio
@@ -27,7 +28,7 @@ def test_landing_conformance_and_collections(live_server):
     assert cols["streets"]["storageCrs"].endswith("/4490") and "街路巷" in cols["streets"]["title"]
 
 
-def _gdal_read(url: str, layer: str, tmp_path) -> "pyogrio":
+def _gdal_read(url: str, layer: str, tmp_path) -> gpd.GeoDataFrame:
     """Read a collection with GDAL's OAPIF driver in its own process (as a client would), via a GeoPackage."""
     out = tmp_path / f"{layer}.gpkg"
     script = ("import sys, pyogrio; f = pyogrio.read_dataframe('OAPIF:' + sys.argv[1], layer=sys.argv[2]); "

@@ -113,7 +113,7 @@ def test_full_lifecycle_with_dates_and_documents(store: Store):
     events = store.select("place_name_events", where={"place_name_id": rec["id"]})
     assert [e["to_status"] for e in events] == ["proposed", "consultation", "expert_review", "assessment",
                                                 "approved", "filed", "announced", "in_force"]
-    late = [e for e in events if e["to_status"] == "announced"][0]
+    late = next(e for e in events if e["to_status"] == "announced")
     assert "PN-12" in (late["warnings"] or "")  # 24 days after approval
 
 
@@ -137,7 +137,8 @@ def test_rename_keeps_the_former_name_and_readdresses_plates(store: Store):
                              "approval_date": "2026-06-01"}, justification="与邻区重名")
     assert after["standard_name"] == "春华路" and after["pinyin_toned"] == "Chūnhuá Lù"
     (former,) = store.select("former_names", where={"place_name_id": name["id"]})
-    assert former["name"] == "春晖路" and former["valid_from"] == date(2020, 5, 1) and former["valid_to"] == date(2026, 6, 1)
+    assert former["name"] == "春晖路"
+    assert former["valid_from"] == date(2020, 5, 1) and former["valid_to"] == date(2026, 6, 1)
     plates = store.select("door_plates")
     assert {p["street_name"] for p in plates} == {"春华路"}
     assert {p["plate_uid"]: p["id"] for p in plates} == before  # same plates, same ids: QR codes keep working
@@ -179,7 +180,10 @@ def test_two_officers_one_wins_the_other_gets_409_and_both_are_audited(store: St
 def test_search_on_the_sample_gazetteer(sample):
     g = sample["place_names"].assign(id=lambda d: range(1, len(d) + 1))
     idx = NameIndex(g.to_dict("records"))
-    top = lambda q: idx.search(q, limit=1)[0].name
+
+    def top(q):
+        return idx.search(q, limit=1)[0].name
+
     assert top("锡林郭勒北路") == "锡林郭勒北路"
     assert top("xlglbl") == "锡林郭勒北路"                 # initials
     assert top("xilinguolebeilu") == "锡林郭勒北路"        # full pinyin

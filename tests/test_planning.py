@@ -45,12 +45,14 @@ def test_community_premises_norm_reports_both_shortfalls():
     assert table.loc["B", "shortfall_per100_m2"] == 0 and table.loc["B", "shortfall_total_m2"] == pytest.approx(100)
     assert table.loc["B", "meets_norm"] is False
     assert np.isnan(table.loc["E", "per100_m2"]) and table.loc["E", "meets_norm"] is None
-    assert table.loc["D", "floor_area_m2"] == pytest.approx(520) and table.loc["D", "per100_m2"] == pytest.approx(520 / 15)
+    assert table.loc["D", "floor_area_m2"] == pytest.approx(520)
+    assert table.loc["D", "per100_m2"] == pytest.approx(520 / 15)
     assert list(shortfalls(table.reset_index())["code"]) == ["B"]
 
 
 def test_elder_care_norm_counts_stations_and_centres():
-    facilities = pd.DataFrame({"kind": ["elder_care_station", "comprehensive_elder_care_centre", "elder_care_institution"],
+    facilities = pd.DataFrame({"kind": ["elder_care_station", "comprehensive_elder_care_centre",
+                                        "elder_care_institution"],
                                "community_code": ["A", "A", "A"], "floor_area_m2": [100.0, 50.0, 9999.0]})
     table = floor_area_by_unit(facilities, UNITS, NORMS["elder_care"]).set_index("code")
     assert table.loc["A", "per100_m2"] == pytest.approx(15.0)

@@ -104,34 +104,35 @@ def test_forged_and_unknown_codes_get_a_clear_page(live_server, sample_store):
     assert j.status_code == 404 and j.json()["error"] == "invalid_plate_code"
 
 
-def test_revoked_plate_says_so_and_rename_keeps_the_code(live_server, sample_store):
-    plate = sample_store.select("door_plates", where={"street_name": "中山东路"}, limit=1)[0]
-    code = _code(live_server, plate["plate_uid"])
-    sample_store.update("door_plates", plate["id"], {"status": "revoked"}, expected_version=plate["version"],
+def test_revoked_plate_says_so_and_rename_keeps_the_code(writable_server, writable_sample_store):
+    plate = writable_sample_store.select("door_plates", where={"street_name": "中山东路"}, limit=1)[0]
+    code = _code(writable_server, plate["plate_uid"])
+    writable_sample_store.update("door_plates", plate["id"], {"status": "revoked"}, expected_version=plate["version"],
                         actor="test")
-    assert "此门牌已撤销" in httpx.get(f"{live_server}/p/{code}").text
-    other = sample_store.select("door_plates", where={"street_name": "兴安北路"}, limit=1)[0]
-    code2 = _code(live_server, other["plate_uid"])
-    name = sample_store.select("place_names", where={"standard_name": "兴安北路"})[0]
+    assert "此门牌已撤销" in httpx.get(f"{writable_server}/p/{code}").text
+    other = writable_sample_store.select("door_plates", where={"street_name": "兴安北路"}, limit=1)[0]
+    code2 = _code(writable_server, other["plate_uid"])
+    name = writable_sample_store.select("place_names", where={"standard_name": "兴安北路"})[0]
     from geo.placenames import rename
 
-    rename(sample_store, name["id"], "兴安路", expected_version=name["version"], actor="test",
-           approval={"approval_authority": "呼和浩特市人民政府", "approval_doc_no": "T-1", "approval_date": "2026-11-01"},
+    rename(writable_sample_store, name["id"], "兴安路", expected_version=name["version"], actor="test",
+           approval={"approval_authority": "呼和浩特市人民政府", "approval_doc_no": "T-1",
+                     "approval_date": "2026-11-01"},
            justification="蒙古文名称待译")
-    page = httpx.get(f"{live_server}/p/{code2}").text
+    page = httpx.get(f"{writable_server}/p/{code2}").text
     assert f"兴安路{other['number']}号" in page and "兴安北路" not in page.split("About the name")[0]
 
 
-def test_report_is_stored_without_personal_data(live_server, sample_store):
-    plate = sample_store.select("door_plates", limit=2)[1]
-    code = _code(live_server, plate["plate_uid"])
-    before = sample_store.count("problem_reports")
-    r = httpx.post(f"{live_server}/p/{code}/report", data={"kind": "damaged_plate", "message": "字被刮花了"})
+def test_report_is_stored_without_personal_data(writable_server, writable_sample_store):
+    plate = writable_sample_store.select("door_plates", limit=2)[1]
+    code = _code(writable_server, plate["plate_uid"])
+    before = writable_sample_store.count("problem_reports")
+    r = httpx.post(f"{writable_server}/p/{code}/report", data={"kind": "damaged_plate", "message": "字被刮花了"})
     assert r.status_code == 200 and "已收到" in r.text
-    row = sample_store.select("problem_reports")[-1]
-    assert sample_store.count("problem_reports") == before + 1 and row["plate_uid"] == plate["plate_uid"]
+    row = writable_sample_store.select("problem_reports")[-1]
+    assert writable_sample_store.count("problem_reports") == before + 1 and row["plate_uid"] == plate["plate_uid"]
     assert set(row) >= {"kind", "message"} and not {"name", "phone", "ip"} & set(row)
-    bad = httpx.post(f"{live_server}/p/{code}/report", data={"kind": "nonsense"})
+    bad = httpx.post(f"{writable_server}/p/{code}/report", data={"kind": "nonsense"})
     assert bad.status_code == 400
 
 
@@ -163,23 +164,24 @@ def test_plate_svg_endpoint_enforces_sg01(live_server, sample_store):
     assert httpx.get(f"{live_server}/api/plates/{plate['plate_uid']}/plate.svg").status_code == 401
 
 
-def test_page_serves_a_shaping_mongolian_font_subset(live_server, sample_store):
+def test_page_serves_a_shaping_mongolian_font_subset(writable_server, writable_sample_store):
     import io
 
     from fontTools.ttLib import TTFont
 
     mong = "ᠰᠢᠨᠬᠤᠸᠠ ᠵᠠᠮ"
-    name = sample_store.select("place_names", where={"standard_name": "新华大街"})[0]
-    sample_store.update("place_names", name["id"], {"name_mong": mong}, expected_version=name["version"], actor="t")
-    plate = sample_store.select("door_plates", where={"street_name": "新华大街"}, limit=1)[0]
-    page = httpx.get(f"{live_server}/p/{_code(live_server, plate['plate_uid'])}").text
+    name = writable_sample_store.select("place_names", where={"standard_name": "新华大街"})[0]
+    writable_sample_store.update("place_names", name["id"], {"name_mong": mong}, expected_version=name["version"],
+                                 actor="t")
+    plate = writable_sample_store.select("door_plates", where={"street_name": "新华大街"}, limit=1)[0]
+    page = httpx.get(f"{writable_server}/p/{_code(writable_server, plate['plate_uid'])}").text
     assert mong in page and "/fonts/mongolian.woff2?t=" in page
     font_url = re.search(r"url\('([^']+)'\)", page).group(1)
-    woff = httpx.get(f"{live_server}{font_url}")
+    woff = httpx.get(f"{writable_server}{font_url}")
     assert woff.status_code == 200 and woff.content[:4] == b"wOF2" and len(woff.content) < 30_000
     font = TTFont(io.BytesIO(woff.content))
     features = {f.FeatureTag for f in font["GSUB"].table.FeatureList.FeatureRecord}
     assert {"init", "medi", "fina"} <= features  # the phone can still join the letters
     cmap = font.getBestCmap()
     assert all(ord(c) in cmap for c in mong if c != " ")
-    assert httpx.get(f"{live_server}/fonts/mongolian.woff2", params={"t": "abc"}).status_code == 400
+    assert httpx.get(f"{writable_server}/fonts/mongolian.woff2", params={"t": "abc"}).status_code == 400

@@ -102,8 +102,9 @@ def test_concurrent_writers_on_the_same_records_lose_nothing(store):
         assert rec["version"] == 1 + updates, (fid, rec["version"], updates)  # every version change audited
     created = {r["near_feature"] for r in store.select("graves") if r["near_feature"].startswith("new-")}
     lost += len(acked.get("created", set()) - created)
-    report_figure(f"concurrency [{store.dialect}]: {WRITERS} writers × {ATTEMPTS} read-modify-writes on {RECORDS} records: "
-          f"{ok} saved, {conflicts} conflicts (409), {five} 5xx, {outcomes['create 201']} creates; records lost: {lost}")
+    report_figure(f"concurrency [{store.dialect}]: {WRITERS} writers × {ATTEMPTS} read-modify-writes on "
+                  f"{RECORDS} records: {ok} saved, {conflicts} conflicts (409), {five} 5xx, "
+                  f"{outcomes['create 201']} creates; records lost: {lost}")
     assert ok + conflicts == WRITERS * ATTEMPTS and five == 0 and outcomes["transport"] == 0
     assert ok == sum(_updates_in_audit(store, fid) for fid in ids)  # each 200 is one stored, audited update
     assert conflicts > 0  # the writers really did collide
@@ -180,8 +181,9 @@ def test_a_server_killed_during_writes_keeps_every_acknowledged_write(database_u
         lost += max(0, acked.get(fid, 1) - rec["version"])
     created = {r["near_feature"] for r in store.select("graves") if r["near_feature"].startswith("new-")}
     lost += len(acked.get("created", set()) - created)
-    report_figure(f"kill -9 during writes [{store.dialect}]: {outcomes[200]} updates and {outcomes['create 201']} creates "
-          f"acknowledged, {outcomes[409]} conflicts, {outcomes['transport']} cut off by the kill; records lost: {lost}")
+    report_figure(f"kill -9 during writes [{store.dialect}]: {outcomes[200]} updates and "
+                  f"{outcomes['create 201']} creates acknowledged, {outcomes[409]} conflicts, "
+                  f"{outcomes['transport']} cut off by the kill; records lost: {lost}")
     assert outcomes[200] >= 20 and lost == 0
     proc, base = _start_server(database_url)  # and it starts again and takes edits
     try:
@@ -239,7 +241,7 @@ def test_an_import_killed_part_way_leaves_nothing_and_can_be_run_again(database_
           f"stored afterwards: {store.count('door_plates') - before} (all or nothing)")
     again = _cli("import", str(src), "--layer", "door_plates", "--crs", "EPSG:4490", url=database_url,
                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = again.communicate(timeout=300)
+    _out, err = again.communicate(timeout=300)
     assert again.returncode == 0, err[-2000:]
     assert store.count("door_plates") == before + n
     _consistent(store)

@@ -19,15 +19,15 @@ import httpx
 import pytest
 
 from geo.users import create_user
-from tests.conftest import load_sample, report_figure, running_server, server_settings
+from tests.conftest import report_figure, running_server, server_settings
 
 CHECKS = "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance"
 
 
 @pytest.fixture
-def fuzz_server(store, sample):
+def fuzz_server(writable_sample_store):
     """A server over its own copy of the sample district: the fuzzer's writes touch no other test."""
-    load_sample(store, sample)
+    store = writable_sample_store
     create_user(store, "fuzz-admin", "fuzz-admin-password-1", "admin", actor="test")
     with running_server(server_settings(store, public_rate_per_minute=100_000)) as url:
         yield url, store.dialect

@@ -79,7 +79,8 @@ def _audit_count(store) -> int:
 
 def test_the_matrix_lists_every_write_endpoint(live_server):
     spec = httpx.get(f"{live_server}/openapi.json").json()
-    writes = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops if m in ("post", "put", "patch", "delete")}
+    writes = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops
+              if m in ("post", "put", "patch", "delete")}
     assert writes == set(API_WRITES) | PER_LAYER | OPEN_WRITES
 
 
@@ -116,36 +117,36 @@ def test_authorization_matrix_every_write_endpoint_for_every_role(live_server, s
                 tried += 1
                 if r.status_code != 303 or not r.headers["location"].startswith("/officer/login"):
                     wrong.append(f"POST {path} as {role}: {r.status_code} {r.headers.get('location')}")
-    report_figure(f"authorization matrix [{sample_store.dialect}]: {tried} requests ({len(cases)} API writes × no login + {len(ROLES)} roles, "
-          f"{len(PAGE_WRITES)} page forms), {len(wrong)} unexpected")
+    report_figure(f"authorization matrix [{sample_store.dialect}]: {tried} requests ({len(cases)} API writes × "
+                  f"no login + {len(ROLES)} roles, {len(PAGE_WRITES)} page forms), {len(wrong)} unexpected")
     assert wrong == []
     assert _audit_count(sample_store) == before  # nothing was written by any of them
 
 
-def test_tokens_expire_and_logout_revokes(live_server, sample_store):
-    token = _login(live_server, PLANNER)
+def test_tokens_expire_and_logout_revokes(writable_server, writable_sample_store):
+    token = _login(writable_server, PLANNER)
     headers = {"Authorization": f"Bearer {token}"}
-    assert httpx.get(f"{live_server}/api/auth/me", headers=headers).json()["role"] == PLANNER
-    with sample_store.writing() as conn:  # the token's lifetime ends, as if its hours had passed
+    assert httpx.get(f"{writable_server}/api/auth/me", headers=headers).json()["role"] == PLANNER
+    with writable_sample_store.writing() as conn:  # the token's lifetime ends, as if its hours had passed
         conn.execute(schema.api_tokens.update().where(schema.api_tokens.c.user_id == sa.select(schema.users.c.id)
                      .where(schema.users.c.username == USERS[PLANNER][0]).scalar_subquery())
                      .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
-    r = httpx.get(f"{live_server}/api/auth/me", headers=headers)
+    r = httpx.get(f"{writable_server}/api/auth/me", headers=headers)
     assert r.status_code == 401 and "expired" in r.json()["message"]
     assert r.headers["www-authenticate"] == "Bearer"
-    token = _login(live_server, PLANNER)
+    token = _login(writable_server, PLANNER)
     headers = {"Authorization": f"Bearer {token}"}
-    assert httpx.post(f"{live_server}/api/auth/logout", headers=headers).status_code == 204
-    assert httpx.get(f"{live_server}/api/auth/me", headers=headers).status_code == 401
-    assert httpx.post(f"{live_server}/api/auth/logout").status_code == 401
+    assert httpx.post(f"{writable_server}/api/auth/logout", headers=headers).status_code == 204
+    assert httpx.get(f"{writable_server}/api/auth/me", headers=headers).status_code == 401
+    assert httpx.post(f"{writable_server}/api/auth/logout").status_code == 401
     # The officer pages' logout revokes the cookie's token on the server too.
-    token = _login(live_server, OFFICER)
-    page = httpx.get(f"{live_server}/officer/placenames", cookies={"xc_token": token}).text
+    token = _login(writable_server, OFFICER)
+    page = httpx.get(f"{writable_server}/officer/placenames", cookies={"xc_token": token}).text
     form_token = re.search(r"name='csrf_token' value='([^']+)'", page).group(1)  # logout form's
-    r = httpx.post(f"{live_server}/officer/logout", cookies={"xc_token": token},
+    r = httpx.post(f"{writable_server}/officer/logout", cookies={"xc_token": token},
                    data={"csrf_token": form_token}, follow_redirects=False)
     assert r.status_code == 303
-    assert httpx.get(f"{live_server}/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert httpx.get(f"{writable_server}/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
 @pytest.fixture

@@ -18,30 +18,23 @@ import sqlalchemy as sa
 
 from geo.plate_codes import PlateSigner
 from geo.store import Store, schema
-from tests.conftest import USERS, _fresh_url, load_sample, running_server, server_settings
+from tests.conftest import USERS, running_server, server_settings
 
 COMPLETE = {"admin_code": "150102000000", "meaning": "寓意美好 auspicious", "name_mong_pending": True}
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgis"])
-def record_store(request, tmp_path_factory, sample) -> Iterator[Store]:
-    """A writable store holding the sample district, shared by this module's tests (they write apart)."""
+@pytest.fixture
+def record_store(writable_sample_store) -> Store:
+    """This test's own copy of the sample district, with the test users and an inspector of the neighbour."""
     from geo.users import create_user
 
-    url, drop = _fresh_url(request.param, request, tmp_path_factory)
-    s = Store.open(url)
-    s.migrate()
-    load_sample(s, sample)
-    for role, (name, password) in USERS.items():
-        create_user(s, name, password, role, actor="test")
+    s = writable_sample_store
     create_user(s, "huimin-inspector", "huimin-password-123", "boundary_inspector", actor="test",
                 adcodes=["150103"])
-    yield s
-    s.close()
-    drop()
+    return s
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def api(record_store) -> Iterator[httpx.Client]:
     with running_server(server_settings(record_store)) as base, httpx.Client(base_url=base, timeout=60) as client:
         yield client
@@ -577,6 +570,22 @@ def test_second_review_invisible_and_equivalent_text_is_one_value(api, record_st
     assert streets.status_code == 201 and streets.json()["properties"]["name"] == "杏福路", streets.text
 
 
+def _futai_renamed_and_filed(api, record_store, officer) -> dict:
+    """Rename 福泰路 to 福泰北路 (approved 2026-11-01, filed and announced) as the rename test above does."""
+    name = _first(record_store, "place_names", standard_name="福泰路")
+    approval = {"approval_authority": "呼和浩特市人民政府", "approval_doc_no": "呼政发〔2026〕3号",
+                "approval_date": "2026-11-01"}
+    r = api.post(f"/api/placenames/{name['id']}/rename", headers=officer,
+                 json={"new_name": "福泰北路", "version": name["version"], "approval": approval,
+                       "justification": "测试 test"})
+    assert r.status_code == 200, r.text
+    version = record_store.get("place_names", name["id"])["version"]
+    filed = api.post(f"/api/placenames/{name['id']}/filing", headers=officer,
+                     json={"version": version, "filed_date": "2026-11-10", "announce_date": "2026-11-12"})
+    assert filed.status_code == 200, filed.text
+    return record_store.get("place_names", name["id"])
+
+
 def test_second_review_numbers_dates_and_origins(api, record_store):
     planner, officer, admin = (_token(api, r) for r in ("planner", "placename_officer", "admin"))
     before = _count(record_store, "facilities")
@@ -613,7 +622,7 @@ def test_second_review_numbers_dates_and_origins(api, record_store):
         "to": "approved", "version": v, "data": {"approval_authority": "市政府", "approval_doc_no": "x9",
                                                  "approval_date": date.today().isoformat()}})
     assert blocked.status_code == 409 and "RM-13" in blocked.json()["message"]
-    renamed = _first(record_store, "place_names", standard_name="福泰北路")  # renamed (approved 2026-11-01)
+    renamed = _futai_renamed_and_filed(api, record_store, officer)
     r = api.post(f"/api/placenames/{renamed['id']}/rename", headers=officer, json={
         "new_name": "福泰南路", "version": renamed["version"], "justification": "t",
         "approval": {"approval_authority": "市政府", "approval_doc_no": "x2", "approval_date": "2026-10-01"}})
@@ -637,10 +646,59 @@ def test_second_review_history_stays_put(api, record_store, tmp_path):
     r = api.patch(f"/api/layers/door_plates/features/{plate['id']}", headers=officer,
                   json={"version": after["version"], "properties": {"households": 50}})
     _refused(r, "status", status=(422,))
-    from geo.plate_codes import check_public_base_url
     from geo.errors import InputError
+    from geo.plate_codes import check_public_base_url
 
     for url in ("http://127。0。0。1", "http://１２７.0.0.1", "http://%31%32%37.0.0.1", "http://ip6-localhost",
                 "http://x.gov.cn:99999", "https://mp.xincheng.gov.cn/?next=x"):
         with pytest.raises(InputError):
             check_public_base_url(url)
+
+
+def test_a_link_cannot_set_what_an_officer_page_message_box_says(api):
+    """Third review: ?error=… from any link was shown in the officer pages' message box (phishing)."""
+    from tests.test_officer_pages import login
+
+    with httpx.Client(base_url=str(api.base_url), follow_redirects=True) as browser:
+        forged = browser.get("/officer/login", params={"error": "会话已过期：请到 http://evil.example 登录"}).text
+        assert "evil.example" not in forged
+        wrong = login(browser, {"username": "t-admin", "password": "not-the-password", "next": "/officer/placenames"})
+        assert "sig=" in str(wrong.url) and "用户名或密码错误" in wrong.text  # the service's own message shows
+
+
+def test_third_review_control_characters_ranges_and_no_op_updates(api, record_store, tmp_path):
+    """Third review: a NUL through typed bodies broke every XLSX export; marker seq −1; campaigns ending
+    before they start; an unchanged PATCH bumped the version; an .xlsx zip bomb was inflated."""
+    admin, officer, planner = (_token(api, r) for r in ("admin", "placename_officer", "planner"))
+    line = _first(record_store, "boundary_lines", right_adcode="150103")
+    r = api.post("/api/inspections/campaigns", headers=admin, json={
+        "name": "坏\u0000名", "line_codes": [line["line_code"]], "required_accuracy_m": 5.0})
+    assert r.status_code == 400 and r.json()["field"] == "name", r.text
+    r = api.post("/api/users", headers=admin, json={"username": "nul-user", "password": "nul-user-password-1",
+                                                    "role": "planner", "display_name": "a\u0000b"})
+    assert r.status_code == 400 and r.json()["field"] == "display_name", r.text
+    assert api.get("/api/layers/place_names/export", headers=officer, params={"format": "xlsx"}).status_code == 200
+    r = api.post("/api/inspections/campaigns", headers=admin, json={
+        "name": "倒序", "line_codes": [line["line_code"]], "required_accuracy_m": 5.0,
+        "start_date": "2027-01-01", "end_date": "2026-01-01"})
+    _refused(r, "end_date")
+    marker = _first(record_store, "boundary_markers", line_code=line["line_code"])
+    r = api.post("/api/markers", headers=admin, json={
+        "line_code": line["line_code"], "seq": -1, "position": list(marker["geometry"].coords[0]), "reason": "r",
+        "agreement_doc": "a", "survey_ref": "s", "filed_with": "f"})
+    assert r.status_code == 422, r.text
+    fac = _first(record_store, "facilities", kind="volunteer_station")
+    same = api.patch(f"/api/layers/facilities/features/{fac['id']}", headers=planner,
+                     json={"version": fac["version"], "properties": {"name": fac["name"]}})
+    assert same.status_code == 200 and record_store.get("facilities", fac["id"])["version"] == fac["version"]
+    import zipfile
+
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/worksheets/sheet1.xml", b"<row>" + b"0" * 50_000_000 + b"</row>")
+    before = _count(record_store, "facilities")
+    r = api.post("/api/layers/facilities/import", headers=planner, content=bomb.read_bytes(),
+                 params={"crs": "EPSG:4490", "format": "xlsx", "x_col": "x", "y_col": "y"})
+    assert r.status_code == 400 and r.json()["field"] == "file" and "压缩" in r.json()["message"], r.text
+    assert _count(record_store, "facilities") == before

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import StoreDep
+from api.pages import flash_url
 from api.routers.officer_pages import (
     SessionCookie,
     message_page,
@@ -84,8 +85,8 @@ async def marker_submit(request: Request, campaign_id: int, marker_no: str, stor
         rec, created = submit(store, data, actor=user["username"])
     except (DomainError, ValueError) as exc:
         detail = getattr(exc, "message", str(exc))
-        return RedirectResponse(f"/field/campaigns/{campaign_id}/markers/{quote(marker_no)}"
-                                f"?error={quote(detail)}", status_code=303)
+        return RedirectResponse(flash_url(request, f"/field/campaigns/{campaign_id}/markers/"
+                                          f"{quote(marker_no)}", error=detail), status_code=303)
     judged = {"in_place": "未移位 in place", "displaced": "已移位 displaced"}.get(
         rec.get("classification") or "", "—")
     return page(request, "field/saved.html", "已提交", "Submitted", user=user, created=created,

@@ -94,7 +94,8 @@ class SignOffIn(BaseModel):
 
 @router.post("/campaigns/{campaign_id}/signoff", summary="双方签认 Sign off a joint campaign")
 def post_signoff(campaign_id: int, body: SignOffIn, store: StoreDep,
-                 user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "signing off campaigns"))]) -> dict[str, Any]:
+                 user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "signing off campaigns"))],
+                 ) -> dict[str, Any]:
     """Record a side's sign-off; the campaign is signed off when both districts have signed."""
     return sign_off(store, campaign_id, body.party_adcode, actor=user["username"],
                     actor_adcodes=acts_for(user, default=store.adcode))
@@ -102,7 +103,8 @@ def post_signoff(campaign_id: int, body: SignOffIn, store: StoreDep,
 
 @router.get("/campaigns/{campaign_id}/report", summary="联检报告 Campaign report per line")
 def get_report(campaign_id: int, store: StoreDep,
-               user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "campaign reports"))]) -> list[dict[str, Any]]:
+               user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "campaign reports"))],
+               ) -> list[dict[str, Any]]:
     """Markers inspected, missing, damaged, displaced, in conflict and not yet visited, per line."""
     return campaign_report(store, campaign_id)
 
@@ -119,7 +121,7 @@ class MarkerIn(BaseModel):
     line_code: str | None = None
     marker_type: str = "single"
     type_code: str | None = None
-    seq: int | None = None
+    seq: int | None = Field(default=None, ge=1, le=999, description="sequence on the line, 1–999")
     material: str | None = None
     installed_on: str | None = None
     managing_adcode: str | None = None
@@ -168,7 +170,8 @@ class DecommissionIn(BaseModel):
 
 @markers_router.post("/{marker_id}/decommission", summary="界桩撤除 Decommission a marker (admin)")
 def post_decommission(marker_id: int, body: DecommissionIn, store: StoreDep,
-                      user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "decommissioning markers"))]) -> dict[str, Any]:
+                      user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "decommissioning markers"))],
+                      ) -> dict[str, Any]:
     """Take a marker out of service with its reason and document; it is never deleted."""
     rec = decommission_marker(store, marker_id, reason=body.reason, document_ref=body.document_ref,
                               expected_version=body.version, actor=user["username"])
@@ -193,7 +196,8 @@ def _campaign_material(store, campaign_id: int):
                                                                condition_map(markers, records, lines))
 
 
-@router.get("/campaigns/{campaign_id}/report.{fmt}", responses=answers_as("text/html", XLSX, "application/zip"), summary="联检报告文件 Report as HTML, XLSX or archive ZIP")
+@router.get("/campaigns/{campaign_id}/report.{fmt}", responses=answers_as("text/html", XLSX, "application/zip"),
+            summary="联检报告文件 Report as HTML, XLSX or archive ZIP")
 def get_report_file(campaign_id: int, fmt: str, store: StoreDep,
                     user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "campaign reports"))]) -> Response:
     """Return the report page (html), workbook (xlsx) or archive package (zip) of a campaign."""

@@ -18,7 +18,7 @@ from geo import crs as C
 from geo.errors import InputError, NotAuthenticated, NotFound
 from geo.features import changes_from_patch, record_from_feature
 from geo.generic_writes import Written, create_feature, update_feature
-from geo.io.formats import FORMATS, detect_format
+from geo.io.formats import FORMATS, detect_format, export_encoding
 from geo.io.importer import export_layer, import_file
 from geo.layers import ADMIN, LAYERS, Layer, get_layer
 from geo.store.query import select_intersecting
@@ -215,5 +215,7 @@ def get_export(layer: str, store: StoreDep, user: OptionalUserDep, format: str =
     except Exception:
         tmp.cleanup()
         raise
-    return FileResponse(path, media_type=_MEDIA[kind], filename=path.name,
+    charset = export_encoding(encoding).lower().replace("utf-8-sig", "utf-8")
+    media = _MEDIA[kind] + (f"; charset={charset}" if kind == "csv" else "")  # a GB 18030 file says so
+    return FileResponse(path, media_type=media, filename=path.name,
                         background=BackgroundTask(tmp.cleanup))

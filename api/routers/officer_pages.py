@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from api import csrf
 from api.deps import SettingsDep, StoreDep, log_in
-from api.pages import refused, render
+from api.pages import flash_url, refused, render
 from api.ratelimit import TooManyRequests
 from api.routers.placenames import OFFICERS, name_index
 from geo.errors import DomainError, NotAuthenticated
@@ -77,10 +77,9 @@ def _login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/officer/login?next={quote(str(request.url.path))}", status_code=303)
 
 
-def _back(path: str, **query: str) -> RedirectResponse:
-    """Redirect (303) to ``path`` with ``query`` (an error or a confirmation) URL-encoded."""
-    args = "&".join(f"{k}={quote(v)}" for k, v in query.items())
-    return RedirectResponse(f"{path}?{args}" if args else path, status_code=303)
+def _back(request: Request, path: str, **query: str) -> RedirectResponse:
+    """Redirect (303) to ``path`` with a signed error or confirmation for its message box."""
+    return RedirectResponse(flash_url(request, path, **query), status_code=303)
 
 
 @router.get("/login")
@@ -103,9 +102,9 @@ def login(request: Request, store: StoreDep, settings: SettingsDep,
     try:
         user = log_in(request, store, username, password)
     except TooManyRequests as exc:
-        return _back("/officer/login", error=exc.message)
+        return _back(request, "/officer/login", error=exc.message)
     except DomainError:
-        return _back("/officer/login", error="用户名或密码错误 Wrong username or password")
+        return _back(request, "/officer/login", error="用户名或密码错误 Wrong username or password")
     token, _ = issue_token(store, user, ttl_minutes=settings.token_ttl_minutes)
     target = next if next.startswith(("/officer/", "/field/", "/maps")) else "/officer/placenames"
     response = RedirectResponse(target, status_code=303)
@@ -174,8 +173,8 @@ async def new_submit(request: Request, store: StoreDep, xc_token: SessionCookie 
                        actor=user["username"],
                        justification=str(form.get("justification") or "") or None)
     except DomainError as exc:
-        return _back("/officer/placenames/new",
-                     error="；".join(exc.details) if exc.details else exc.message)  # noqa: RUF001
+        return _back(request, "/officer/placenames/new",
+                     error="；".join(exc.details) if exc.details else exc.message)
     return RedirectResponse(f"/officer/placenames/{made['id']}", status_code=303)
 
 
@@ -222,10 +221,10 @@ async def _form_action(request: Request, store: Store, place_id: int, token: str
         version = int(form.pop("version", "0"))
         note = action(user, version, form)
     except DomainError as exc:
-        return _back(path, error="；".join(exc.details) if exc.details else exc.message)  # noqa: RUF001
+        return _back(request, path, error="；".join(exc.details) if exc.details else exc.message)
     except ValueError as exc:
-        return _back(path, error=str(exc))
-    return _back(path, done=note)
+        return _back(request, path, error=str(exc))
+    return _back(request, path, done=note)
 
 
 @router.post("/placenames/{place_id}/step")
@@ -237,7 +236,7 @@ async def step(request: Request, place_id: int, store: StoreDep,
         comment, document_ref = form.pop("comment", None), form.pop("document_ref", None)
         transition(store, place_id, to, expected_version=version, actor=user["username"],
                    comment=comment, document_ref=document_ref, data=form)
-        return f"已提交：{STATUS_ZH.get(to, to)} · done: {to}"  # noqa: RUF001
+        return f"已提交：{STATUS_ZH.get(to, to)} · done: {to}"
 
     return await _form_action(request, store, place_id, xc_token, act)
 
@@ -263,7 +262,7 @@ async def rename_form(request: Request, place_id: int, store: StoreDep,
                                              "approval_date")}
         rename(store, place_id, form.get("new_name", ""), expected_version=version,
                actor=user["username"], approval=approval, justification=form.get("justification"))
-        return "已更名，门牌已排入重印 · renamed; plates queued for reprint"  # noqa: RUF001
+        return "已更名，门牌已排入重印 · renamed; plates queued for reprint"
 
     return await _form_action(request, store, place_id, xc_token, act)
 
@@ -313,7 +312,7 @@ def plate_page(request: Request, plate_uid: str, store: StoreDep, settings: Sett
         (text,) = plate_texts(store, rows, signer=request.app.state.plate_signer,
                               base_url=settings.public_base_url)
     except DomainError as exc:  # a malformed stored uid: say so, and still offer the status form
-        error = "；".join(x for x in (error, exc.message) if x)  # noqa: RUF001
+        error = "；".join(x for x in (error, exc.message) if x)
     else:
         # Markup, not text: the plate SVG comes from an autoescaping template, the QR from segno.
         url = text.url
@@ -339,5 +338,5 @@ async def plate_status(request: Request, plate_uid: str, store: StoreDep,
         decide_plate_status(store, plate_uid, form.get("status", ""), form,
                             expected_version=int(form.get("version") or 0), actor=user["username"])
     except (DomainError, ValueError) as exc:
-        return _back(path, error=getattr(exc, "message", str(exc)))
-    return _back(path, done="已保存 · saved")
+        return _back(request, path, error=getattr(exc, "message", str(exc)))
+    return _back(request, path, done="已保存 · saved")

@@ -171,7 +171,8 @@ class TransitionIn(BaseModel):
 
 @router.post("/{place_id}/transition", summary="审批流程 Move through the lifecycle")
 def post_transition(place_id: int, body: TransitionIn, store: StoreDep,
-                    user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "lifecycle steps"))]) -> dict[str, Any]:
+                    user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "lifecycle steps"))],
+                    ) -> dict[str, Any]:
     """Consultation, expert review, assessment, approval, filing, announcement, in force, retired."""
     rec = transition(store, place_id, body.to, expected_version=body.version, actor=user["username"],
                      comment=body.comment, document_ref=body.document_ref, data=body.data)
@@ -264,7 +265,8 @@ def get_overdue(store: StoreDep,
             for r in overdue_names(store)]
 
 
-@export_router.get("/exchange", responses=answers_as("text/csv", XLSX), summary="国家地名库交换表 Exchange table (CSV/XLSX)")
+@export_router.get("/exchange", responses=answers_as("text/csv", XLSX),
+                   summary="国家地名库交换表 Exchange table (CSV/XLSX)")
 def get_exchange(store: StoreDep,
                  user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "exporting the gazetteer"))],
                  format: str = "csv", status: str = "in_force"):

@@ -122,7 +122,8 @@ def get_floor_area(request: Request, store: StoreDep, user: UserDep,
     run = _run(request, store, user, "default", None, None, None)
     table = run.floor[chosen.key]
     return {"norm": {"key": chosen.key, "title": chosen.title, "per100_m2": chosen.per100_m2,
-                     "min_total_m2": chosen.min_total_m2, "district_target_per100_m2": chosen.district_target_per100_m2},
+                     "min_total_m2": chosen.min_total_m2,
+                     "district_target_per100_m2": chosen.district_target_per100_m2},
             "units": _records(table), "shortfalls": _records(shortfalls(table))}
 
 

@@ -158,7 +158,7 @@ def public_report(code: str, request: Request, store: StoreDep, kind: Annotated[
                      actor="public")
     except DomainError as exc:
         return _message("未能提交", exc.message, status=exc.status)
-    return _message("已收到", heading=("谢谢，已收到您的报告",  # noqa: RUF001
+    return _message("已收到", heading=("谢谢，已收到您的报告",
                                        "Thank you, your report has been received."),
                     back=f"/p/{quote(code, safe='')}", warn=False)
 

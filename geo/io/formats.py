@@ -125,6 +125,9 @@ _RATIO_FLOOR = 1 << 20  # members smaller than this cannot be bombs, whatever th
 MAX_ZIP_MEMBERS = 1000
 
 
+MAX_XLSX_UNZIPPED_BYTES = 256 * 1024 * 1024  # a sheet of a million plates is far below this
+
+
 def _member_path(name: str) -> PurePosixPath:
     """Return a member's relative path, refusing absolute paths, drive letters and ``..``."""
     posix = name.replace("\\", "/")
@@ -281,6 +284,12 @@ def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y
 
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     else:
+        try:  # an .xlsx is a zip: the same caps as a zipped shapefile, before openpyxl inflates it
+            with zipfile.ZipFile(path) as zf:
+                _check_zip(zf.infolist(), MAX_XLSX_UNZIPPED_BYTES)
+        except zipfile.BadZipFile:
+            raise InputError("XLSX 文件已损坏 · the XLSX file is broken (not a zip container)",
+                             field="file") from None
         try:
             df = pd.read_excel(path, dtype=str, keep_default_na=False)
         except (ValueError, zipfile.BadZipFile, KeyError) as exc:
@@ -294,18 +303,22 @@ def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y
             except shapely.errors.GEOSException:
                 raise InputError(f"row {i + 2} has a broken WKT geometry", field="wkt") from None
         return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms))
-    xc = x_col or next((c for c in df.columns if c.lower() in _X_COLUMNS), None)
-    yc = y_col or next((c for c in df.columns if c.lower() in _Y_COLUMNS), None)
-    for name, col in (("x", xc), ("y", yc)):
-        if col is None or col not in df.columns:
-            raise InputError(f"the table has no {name} coordinate column; name it (lon/lat, x/y, "
-                             f"经度/纬度) or a wkt column", field=f"{name}_column")
+    xc = _coordinate_column(df, "x", x_col or next((c for c in df.columns if c.lower() in _X_COLUMNS), None))
+    yc = _coordinate_column(df, "y", y_col or next((c for c in df.columns if c.lower() in _Y_COLUMNS), None))
     xs = pd.to_numeric(df.pop(xc), errors="coerce")
     ys = pd.to_numeric(df.pop(yc), errors="coerce")
     bad = np.flatnonzero(xs.isna().to_numpy() | ys.isna().to_numpy())
     if len(bad):
         raise InputError(f"row {bad[0] + 2} has a coordinate that is not a number", field=xc)
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xs, ys))
+
+
+def _coordinate_column(df: pd.DataFrame, name: str, col: str | None) -> str:
+    """Return the table's ``name`` (x or y) coordinate column, or refuse a table without one."""
+    if col is None or col not in df.columns:
+        raise InputError(f"the table has no {name} coordinate column; name it (lon/lat, x/y, "
+                         f"经度/纬度) or a wkt column", field=f"{name}_column")
+    return col
 
 
 def _check_declared_crs(frame: gpd.GeoDataFrame, source_crs: str) -> None:

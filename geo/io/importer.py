@@ -28,8 +28,8 @@ from geo.layers import get_layer
 from geo.location_rules import check_layer_locations
 from geo.plate_rules import check_plates, load_plate_context, plates_for_write
 from geo.store import Store
-from geo.types import parse_date
 from geo.text import clean_field
+from geo.types import parse_date
 from geo.validation import MIN_VALUES, check_range, validate_frame
 from geo.write_rules import check_generic_change, check_generic_create
 
@@ -110,7 +110,8 @@ def coerce_value(value: Any, column: sa.Column, *, row: int | None = None) -> An
         return clean_field(column.name, str(value))
     except (TypeError, ValueError):
         where = f"第 {row} 行 feature {row}: " if row is not None else ""
-        zh = {"int": "整数", "float": "有限数值", "bool": "是/否", "date": "日期"}.get(kind.python_type.__name__, "文本")
+        zh = {"int": "整数", "float": "有限数值", "bool": "是/否",
+              "date": "日期"}.get(kind.python_type.__name__, "文本")
         raise InputError(f"{where}{column.name} 须为{zh} · {column.name} must be {kind.python_type.__name__}; "
                          f"got {value!r}", field=column.name) from None
 
@@ -301,7 +302,7 @@ def match_stored(conn: sa.Connection, layer_name: str, identities: FileIdentitie
         row = i + 1
         named_by_key = by_key.get(value) if value is not None else None
         named_by_id = by_id.get(rid) if rid is not None else None
-        if named_by_id is not None and value is not None and (
+        if named_by_id is not None and key is not None and value is not None and (
                 named_by_key is None or named_by_key["id"] != named_by_id["id"]):
             raise Conflict(
                 f"第 {row} 行: id {rid} 在库中是 {key} {named_by_id[key]}, 文件中却是 {value}。"
@@ -310,7 +311,7 @@ def match_stored(conn: sa.Connection, layer_name: str, identities: FileIdentitie
                 f"{value}; identifiers are never rewritten and nothing was imported (if the file "
                 "comes from another database, drop its id column)",
                 field=key)
-        if named_by_key is not None:
+        if named_by_key is not None and key is not None:
             matches.append(Match(row, named_by_key, key, value))
         elif named_by_id is not None:
             matches.append(Match(row, named_by_id, "id", rid))
@@ -392,20 +393,20 @@ def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str
                              f"未导入任何内容 · rows {other} and {m.row} both name the stored "
                              f"record {m.stored['id']}; nothing was imported", field=m.by)
     versions = identities.versions
-    unversioned = [m for m in found if versions is not None and versions[m.row - 1] is None]
+    sent_version = {m.row: v for m in found if versions is not None and (v := versions[m.row - 1]) is not None}
+    unversioned = [m for m in found if versions is not None and m.row not in sent_version]
     if unversioned:
         m = unversioned[0]
         raise StaleVersion(f"第 {m.row} 行 (id {m.stored['id']}) 没有 version：文件带 version 列时每行都须有 · row "
                            f"{m.row} has no version although the file has a version column; export again",
                            field="version")
-    stale = [m for m in found if versions is not None and versions[m.row - 1] is not None
-             and versions[m.row - 1] != m.stored["version"]]
+    stale = [m for m in found if m.row in sent_version and sent_version[m.row] != m.stored["version"]]
     if stale:
         if refused is not None:
             refused.extend((m.stored["id"], changed_fields(records[m.row - 1], m.stored),
-                            versions[m.row - 1]) for m in stale)
+                            sent_version[m.row]) for m in stale)
         m = stale[0]
-        sent, now = versions[m.row - 1], m.stored["version"]
+        sent, now = sent_version[m.row], m.stored["version"]
         raise StaleVersion(
             f"第 {m.row} 行 (id {m.stored['id']}) 的 version 是 {sent}, 库中已是 {now}: 导出后记录"
             f"已被修改, 整个文件未导入 (共 {len(stale)} 行过时)。请重新导出后再修改 · row {m.row} "

@@ -33,8 +33,8 @@ def _spatial() -> list[sa.Column]:
     ]
 
 
-def _table(name: str, *columns: sa.Column, spatial: bool = False) -> sa.Table:
-    cols = _common() + list(columns) + (_spatial() if spatial else [])
+def _table(name: str, *columns: sa.Column | sa.Constraint, spatial: bool = False) -> sa.Table:
+    cols: list[sa.Column | sa.Constraint] = [*_common(), *columns, *(_spatial() if spatial else [])]
     if spatial:
         SPATIAL_TABLES.append(name)
     return sa.Table(name, metadata, *cols)
@@ -187,7 +187,7 @@ api_tokens = _table(
 )
 
 # Added by migration 3: the gazetteer's lifecycle, former names, and the plate reprint queue.
-PLACE_NAME_COLUMNS_V3 = (
+PLACE_NAME_COLUMNS_V3: tuple[sa.Column, ...] = (
     sa.Column("feature_class", S(24)), sa.Column("romanization_basis", T), sa.Column("override_reason", T),
     sa.Column("name_mong_pending", sa.Boolean, server_default=sa.false()), sa.Column("filed_date", sa.Date),
     sa.Column("announce_date", sa.Date), sa.Column("justification", T), sa.Column("search_key", T),
@@ -217,14 +217,14 @@ plate_reprints = _table(
 )
 
 # Added by migration 4: field inspections (photos, conflicts, joint sign-off).
-INSPECTION_COLUMNS_V4 = (
+INSPECTION_COLUMNS_V4: tuple[sa.Column, ...] = (
     sa.Column("classification", S(16)), sa.Column("conflict", sa.Boolean, server_default=sa.false()),
     sa.Column("team", T), sa.Column("payload_sha256", S(64)),
 )
 for _column in INSPECTION_COLUMNS_V4:
     inspections.append_column(_column)
 
-CAMPAIGN_COLUMNS_V4 = (sa.Column("teams", T),)
+CAMPAIGN_COLUMNS_V4: tuple[sa.Column, ...] = (sa.Column("teams", T),)
 for _column in CAMPAIGN_COLUMNS_V4:
     inspection_campaigns.append_column(_column)
 
@@ -244,13 +244,13 @@ campaign_signoffs = _table(
 )
 
 # Added by migration 5: the districts a user acts for (comma-separated adcodes; sign-off is per side).
-USER_COLUMNS_V5 = (sa.Column("adcodes", T),)
+USER_COLUMNS_V5: tuple[sa.Column, ...] = (sa.Column("adcodes", T),)
 for _column in USER_COLUMNS_V5:
     users.append_column(_column)
 
 # Added by migration 6: the audit log's commit sequence (the change feed and the cache version read
 # it; numbered in commit order by a trigger, see alembic/versions/0006_commit_sequence.py).
-AUDIT_LOG_COLUMNS_V6 = (sa.Column("seq", sa.BigInteger),)
+AUDIT_LOG_COLUMNS_V6: tuple[sa.Column, ...] = (sa.Column("seq", sa.BigInteger),)
 for _column in AUDIT_LOG_COLUMNS_V6:
     audit_log.append_column(_column)
 

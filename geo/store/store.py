@@ -81,8 +81,8 @@ def _constraint_facts(exc: sa.exc.IntegrityError
     """Return (kind, columns, value, constraint name) of a violated constraint, either backend."""
     orig = exc.orig
     sqlstate = getattr(orig, "sqlstate", None)
-    if sqlstate is not None:  # PostgreSQL (psycopg): the diagnostics name the columns and the value
-        diag = orig.diag
+    diag = getattr(orig, "diag", None)
+    if sqlstate is not None and diag is not None:  # PostgreSQL (psycopg): diagnostics name the columns and value
         kind = _PG_STATES.get(sqlstate, "")
         columns, value = [], None
         key = _PG_KEY.match(diag.message_detail or "")
@@ -157,6 +157,9 @@ def to_json(record: Mapping[str, Any] | None) -> str | None:
     if isinstance(record.get("geom"), shapely.Geometry) and "geometry" not in record:
         clean["geometry"] = record["geom"]  # an encoded geom (WKB, hex EWKB) is never logged
     return json.dumps(clean, ensure_ascii=False, default=_json_default, sort_keys=True)
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class Store:
@@ -236,7 +239,13 @@ class Store:
         rows = [{k: v for k, v in r.items() if k != "geometry"} for r in records]
         unknown = sorted({k for r in rows for k in r} - set(table.c.keys()))
         if unknown:
-            raise InputError(f"{table.name} has no field {unknown[0]!r}", field=unknown[0])
+            raise InputError(f"{table.name} 没有字段 {unknown[0]!r} · {table.name} has no field {unknown[0]!r}",
+                             field=unknown[0])
+        for row in rows:  # every write path, typed bodies and forms included: no control characters stored
+            for key, value in row.items():
+                if isinstance(value, str) and _CONTROL_CHARS.search(value):
+                    raise InputError(f"{key} 含控制字符（如 NUL）· {key} contains a control character (NUL, ESC …)",
+                                     field=key)
         spatial = "geom" in table.c
         if spatial:
             geoms = [r.get("geometry", r.get("geom")) for r in records]
@@ -353,6 +362,7 @@ class Store:
         before = self.get(table_name, record_id, conn=conn)
         if before["version"] != expected_version:
             raise StaleVersion(
+                f"记录已被他人修改（现为第 {before['version']} 版，不是第 {expected_version} 版），请重新载入后再改 · "
                 f"{table_name} {record_id} is at version {before['version']}, not "
                 f"{expected_version}: reload it and apply your change again", field="version")
         now = datetime.now(UTC)
@@ -518,7 +528,7 @@ class Store:
         return rows, cursor
 
 
-def _record(row: Mapping[str, Any]) -> dict[str, Any]:
+def _record(row: Mapping[str, Any] | sa.RowMapping) -> dict[str, Any]:
     out = {k: v for k, v in row.items() if k not in _ENVELOPE and k != "geom"}
     if "geom" in row:
         out["geometry"] = row["geom"]
@@ -527,7 +537,7 @@ def _record(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def records_to_frame(records: Iterable[Mapping[str, Any]], table: sa.Table) -> gpd.GeoDataFrame:
     """Build a GeoDataFrame (EPSG:4490) from store records, keeping columns even when empty."""
-    columns = [c for c in table.c.keys() if c not in _ENVELOPE and c != "geom"]
+    columns = [col.key for col in table.c if col.key not in _ENVELOPE and col.key != "geom"]
     records = list(records)
     data = {c: [r.get(c) for r in records] for c in columns}
     geoms = [r.get("geometry") for r in records]
