@@ -194,12 +194,12 @@ class SampleTemplate:
         return f"sqlite:///{path}", remove
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def sample_template(request, tmp_path_factory, sample) -> Iterator[SampleTemplate]:
-    """Build the sample district with the test users once per backend; yield it as a template."""
+def _build_template(backend: str, tmp_path_factory: pytest.TempPathFactory, sample) -> tuple[SampleTemplate,
+                                                                                              Callable[[], None]]:
+    """Store the sample district and the test users once for ``backend``; return it and how to drop it."""
     from geo.users import create_user
 
-    if request.param == "sqlite":
+    if backend == "sqlite":
         folder = tmp_path_factory.mktemp("sample")
         path = folder / "template.db"
         url, drop = f"sqlite:///{path}", (lambda: None)
@@ -217,14 +217,26 @@ def sample_template(request, tmp_path_factory, sample) -> Iterator[SampleTemplat
         drop()
         raise
     s.close()
-    if request.param == "sqlite":
+    if backend == "sqlite":
         with closing(sqlite3.connect(path)) as conn:  # everything in the main file: copying it copies it all
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        template = SampleTemplate("sqlite", str(path), folder=folder)
-    else:
-        template = SampleTemplate("postgis", sa.make_url(url).database or "", admin_url=admin_url)
+        return SampleTemplate("sqlite", str(path), folder=folder), drop
+    return SampleTemplate("postgis", sa.make_url(url).database or "", admin_url=admin_url), drop
+
+
+@pytest.fixture(scope="session")
+def sample_templates(tmp_path_factory, sample) -> Iterator[Callable[[str], SampleTemplate]]:
+    """Yield ``backend -> SampleTemplate``: each backend's template is built on first use, once per session."""
+    built: dict[str, tuple[SampleTemplate, Callable[[], None]]] = {}
+
+    def template(backend: str) -> SampleTemplate:
+        if backend not in built:
+            built[backend] = _build_template(backend, tmp_path_factory, sample)
+        return built[backend][0]
+
     yield template
-    drop()
+    for _template, drop in built.values():
+        drop()
 
 
 # Tables whose rows a read-only test may add: logging in stores a token.
@@ -249,14 +261,14 @@ def _changes(before: dict, after: dict) -> str:
                      if before.get(t) != after[t])
 
 
-@pytest.fixture(scope="session")
-def sample_store(sample_template) -> Iterator[Store]:
+@pytest.fixture(scope="session", params=BACKENDS)
+def sample_store(request, sample_templates) -> Iterator[Store]:
     """Yield the session's store holding the whole sample district, per backend: READ-ONLY.
 
     Every test that uses it is checked (see ``_shared_sample_stays_unchanged``); a test that writes
     takes ``writable_sample_store`` (and ``writable_server``) instead.
     """
-    url, drop = sample_template.copy()
+    url, drop = sample_templates(request.param).copy()
     s = Store.open(url)
     try:
         at_start = _fingerprint(s)
@@ -267,7 +279,7 @@ def sample_store(sample_template) -> Iterator[Store]:
         drop()
     caught = _SHARED_WRITERS.get(id(s), [])  # those tests have failed already, each naming itself
     if at_end != at_start and not caught:
-        pytest.fail(f"the shared read-only sample_store [{sample_template.backend}] was written during the session, "
+        pytest.fail(f"the shared read-only sample_store [{request.param}] was written during the session, "
                     f"outside any test's own run: {_changes(at_start, at_end)}", pytrace=False)
 
 
@@ -288,10 +300,10 @@ def _shared_sample_stays_unchanged(request: pytest.FixtureRequest) -> Iterator[N
                     pytrace=False)
 
 
-@pytest.fixture
-def writable_sample_store(sample_template) -> Iterator[Store]:
+@pytest.fixture(params=BACKENDS)
+def writable_sample_store(request, sample_templates) -> Iterator[Store]:
     """Yield this test's own copy of the sample district store (with the test users), per backend."""
-    url, drop = sample_template.copy()
+    url, drop = sample_templates(request.param).copy()
     s = Store.open(url)
     yield s
     s.close()

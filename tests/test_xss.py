@@ -26,7 +26,7 @@ from geo.plate_codes import PlateSigner
 from geo.store import Store
 from tests.browser import OFFLINE
 from tests.cdp import Browser
-from tests.conftest import USERS, running_server, server_settings
+from tests.conftest import BACKENDS, USERS, running_server, server_settings
 
 SCRIPT = "'\"></script><script>window.__xss=1</script>"  # closes an attribute, a script, opens one
 IMG = '<img src=x onerror="window.__xss=1">'  # runs wherever it is written into innerHTML
@@ -115,12 +115,12 @@ def _plant_campaign(site: Site) -> None:
     site.ids["campaign_id"] = campaign["id"]
 
 
-@pytest.fixture(scope="module")
-def hostile(sample_template) -> Iterator[Site]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def hostile(request, sample_templates) -> Iterator[Site]:
     """A server over a copy of the sample district (with the test users) seeded with hostile text."""
-    url, drop = sample_template.copy()
+    backend = request.param
+    url, drop = sample_templates(backend).copy()
     store = Store.open(url)
-    backend = sample_template.backend
     texts, ids = _seed(store, short=backend == "postgis")
     settings = server_settings(store)
     try:
