@@ -9,9 +9,11 @@ from fastapi import FastAPI
 
 from api import errors
 from api.cache import DataCache
+from api.deps import PageRoleRefused
 from api.errors import ERROR_RESPONSES
+from api.head import HeadMiddleware
 from api.headers import SecurityHeadersMiddleware
-from api.limits import BodyLimitMiddleware
+from api.limits import BodyLimitMiddleware, ImportLimitMiddleware
 from api.observability import Metrics, ObservabilityMiddleware, configure_logging
 from api.ratelimit import LoginThrottle, RateLimiter
 from api.routers import (
@@ -61,8 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.public_limiter = RateLimiter(settings.public_rate_per_minute, 60.0)
     app.state.report_limiter = RateLimiter(settings.report_rate_per_hour, 3600.0)
     app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_window_minutes * 60.0)
+    app.state.recent_reports = public_plates.RecentReports(public_plates.REPEAT_WINDOW_S)
     errors.install(app)
+    app.add_exception_handler(PageRoleRefused, officer_pages.forbidden_page)  # the 403 page, not JSON
     app.state.metrics = Metrics()
+    app.add_middleware(HeadMiddleware)  # innermost: HEAD runs the GET route; the log still says HEAD
+    app.add_middleware(ImportLimitMiddleware, max_concurrent_imports=settings.max_concurrent_imports)
     app.add_middleware(BodyLimitMiddleware, max_request_bytes=settings.max_request_bytes,
                        max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)  # sees every reply

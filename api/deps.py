@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -68,11 +68,49 @@ def current_user(store: Annotated[Store, Depends(get_store)],
     return user_for_token(store, bearer_token(authorization))
 
 
+ROLE_ZH = {"admin": "管理员", "placename_officer": "地名管理员", "boundary_inspector": "界线联检员",
+           "planner": "民政规划"}
+
+
+def roles_zh(roles: Iterable[str]) -> str:
+    """Return roles in Chinese with their codes, e.g. ``管理员 (admin) 或 地名管理员 (placename_officer)``."""
+    return " 或 ".join(f"{ROLE_ZH.get(r, r)} ({r})" for r in sorted(roles))
+
+
 def require_role(user: dict[str, Any], roles: frozenset[str] | set[str], *, what: str) -> None:
     """Refuse with 403 unless ``user`` has one of ``roles``."""
     if user["role"] not in roles:
-        raise Forbidden(f"{what} needs the role {' or '.join(sorted(roles))}; you are {user['role']}",
+        raise Forbidden(f"需要角色 {roles_zh(roles)}，您是 {ROLE_ZH.get(user['role'], user['role'])} · "
+                        f"{what} needs the role {' or '.join(sorted(roles))}; you are {user['role']}",
                         field="role")
+
+
+class PageRoleRefused(Forbidden):
+    """A logged-in user opened a page (or posted its form) that their role may not use.
+
+    The app answers it with the 403 page "无权访问 Access denied" naming the roles needed and offering
+    to log in as someone else (api/templates/officer/forbidden.html), not a bounce to the login form.
+    """
+
+    def __init__(self, user: dict[str, Any], roles: Iterable[str]):
+        self.user, self.roles = user, frozenset(roles)
+        super().__init__(f"无权访问：需要角色 {roles_zh(self.roles)} · access denied: this page needs the role "
+                         f"{' or '.join(sorted(self.roles))}; you are {user['role']}", field="role")
+
+
+def page_user(store: Store, token: str | None, roles: frozenset[str] | set[str]) -> dict[str, Any] | None:
+    """Return the user of a page session cookie if they have one of ``roles``.
+
+    ``None`` when nobody is logged in (the page sends them to the login form, keeping ``next``);
+    a logged-in user of another role raises :class:`PageRoleRefused` (403 page).
+    """
+    try:
+        user = user_for_token(store, token)
+    except NotAuthenticated:
+        return None
+    if user["role"] not in roles:
+        raise PageRoleRefused(user, roles)
+    return user
 
 
 def needs_role(roles: frozenset[str] | set[str], what: str) -> Callable[..., dict[str, Any]]:

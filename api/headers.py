@@ -1,20 +1,48 @@
 """Security headers on every answer: what a browser may load, frame, sniff and tell other sites.
 
 Every answer says ``X-Content-Type-Options: nosniff`` and a referrer policy; every HTML (or
-SVG) answer also carries a Content-Security-Policy and ``X-Frame-Options: DENY``. The policy
-fits the pages as they are built: the folium maps inline Leaflet's scripts and styles and its
-data: images, tiles may come from an https tile server, and nothing else is loaded from
-elsewhere. A route that sets one of these headers itself keeps its own value.
+SVG) answer also carries a Content-Security-Policy and ``X-Frame-Options: DENY``. A route that
+sets one of these headers itself keeps its own value.
+
+Scripts: no inline script runs without the nonce of its response. The middleware makes a fresh
+nonce for every request, keeps it on ``request.state.csp_nonce`` and in
+:data:`maps.csp.SCRIPT_NONCE` while the request runs, and names it in the policy's
+``script-src``. Whatever builds a page puts it on the page's own tags at the place it writes them:
+the templates (api/pages.py passes ``csp_nonce``), the folium maps and the reports
+(maps/csp.py). Nothing searches a finished page for ``<script>`` to stamp it, so a script tag in
+stored text that escaping let through, or an ``onclick=``/``onerror=`` attribute, does not run
+(there is no ``'unsafe-inline'`` for scripts; the pages attach their listeners from script).
+
+Styles: ``<style>`` elements need the nonce too (``style-src-elem``). Style *attributes* stay
+allowed (``style-src-attr 'unsafe-inline'``). Leaflet itself does not need them: it positions
+its panes, tiles and tooltips through ``element.style`` (CSSOM), which no policy blocks. They
+are kept for the service's own markup: the door-plate SVG (also printed and served as an image)
+sets the Mongolian line's ``writing-mode`` in a style attribute, and the pages, map notices,
+legends and the report frames lay themselves out with style attributes. A style attribute cannot
+run script. Browsers without the CSP3 ``style-src-elem``/``style-src-attr`` directives read the
+``style-src 'self' 'unsafe-inline'`` fallback, as before. The map pages load no outside font or
+image except tiles (``img-src https:``) from a configured basemap.
+
+/docs and /redoc load Swagger UI and ReDoc from their CDN and keep their own policy.
 """
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob: https:; font-src 'self' data:; connect-src 'self'; "
-    "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+from maps.csp import SCRIPT_NONCE, new_nonce
+
+
+def content_security_policy(nonce: str) -> str:
+    """Return the policy of a page whose own scripts and ``<style>`` elements carry ``nonce``."""
+    return (
+        f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; script-src-attr 'none'; "
+        f"style-src 'self' 'unsafe-inline'; style-src-elem 'self' 'nonce-{nonce}'; "
+        "style-src-attr 'unsafe-inline'; "
+        "img-src 'self' data: blob: https:; font-src 'self' data:; connect-src 'self'; "
+        "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
 # FastAPI's /docs and /redoc load Swagger UI and ReDoc from their CDN.
 DOCS_POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
@@ -29,7 +57,8 @@ EVERY_ANSWER = ((b"x-content-type-options", b"nosniff"),
 
 
 class SecurityHeadersMiddleware:
-    """Add the security headers to each response as it starts (pure ASGI, no buffering)."""
+    """Add the security headers to each response as it starts (pure ASGI, no buffering), with a
+    fresh script nonce per request."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -39,7 +68,10 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        policy = DOCS_POLICY if scope["path"] in DOCS_PATHS else CONTENT_SECURITY_POLICY
+        nonce = new_nonce()
+        scope.setdefault("state", {})["csp_nonce"] = nonce  # request.state.csp_nonce
+        docs = scope["path"] in DOCS_PATHS
+        policy = DOCS_POLICY if docs else content_security_policy(nonce)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -54,4 +86,8 @@ class SecurityHeadersMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        token = SCRIPT_NONCE.set(nonce)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            SCRIPT_NONCE.reset(token)

@@ -1,18 +1,28 @@
-"""Request body limits, enforced before a route reads the body: a clear 413 naming the limit.
+"""Request body limits, enforced before a route reads the body: a clear 413 naming the limit; and
+how many file imports one process runs at once.
 
 File imports may be large (``max_upload_bytes``); every other body is JSON or a form and is held
 to ``max_request_bytes``. Both the declared Content-Length and the bytes actually received count,
 so a chunked upload cannot slip past.
+
+An import reads, validates and writes a whole file (GDAL, GeoPandas, one transaction): at most
+``max_concurrent_imports`` run in a process; the next one is answered 429 with ``Retry-After``
+before its body is read. The uploaded file's own name (``Content-Disposition: attachment;
+filename=...`` or ``?filename=``) is what the import's messages call the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
+import unicodedata
+from urllib.parse import parse_qs, unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
-from geo.io.formats import UNZIP_LIMIT
+from geo.io.formats import UNZIP_LIMIT, UPLOAD_NAME
 
 UNZIP_FACTOR = 20  # an uploaded archive may expand to 20 x the upload limit (and never past 1 GiB)
 
@@ -83,3 +93,79 @@ class BodyLimitMiddleware:
         except Exception:
             if not refused:
                 raise
+
+
+IMPORT_RETRY_AFTER_S = 30  # an import of a typical district layer takes seconds; try again after this
+MAX_NAME_CHARS = 120
+_FILENAME_STAR = re.compile(r"filename\*\s*=\s*(?:[A-Za-z0-9_-]+)?'[^']*'([^;]+)", re.IGNORECASE)
+_FILENAME = re.compile(r'filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]+))', re.IGNORECASE)
+
+
+def is_import(scope: Scope) -> bool:
+    """Return whether a request starts a file import (``POST .../import``)."""
+    return scope["type"] == "http" and scope["method"] == "POST" and scope["path"].endswith("/import")
+
+
+def clean_upload_name(raw: str | None) -> str | None:
+    """Return a file name fit to show in a message: its last path part, printable, at most
+    :data:`MAX_NAME_CHARS` characters; ``None`` if nothing is left."""
+    if not raw:
+        return None
+    name = re.split(r"[/\\]", unicodedata.normalize("NFC", raw))[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip()
+    return name[:MAX_NAME_CHARS] or None
+
+
+def upload_name(scope: Scope) -> str | None:
+    """Return the uploaded file's own name: ``Content-Disposition``'s ``filename*`` or ``filename``, else
+    the ``filename`` query parameter, else ``None``."""
+    disposition = dict(scope["headers"]).get(b"content-disposition", b"").decode("latin-1")
+    if (star := _FILENAME_STAR.search(disposition)) is not None:
+        return clean_upload_name(unquote(star[1].strip(), encoding="utf-8", errors="replace"))
+    if (plain := _FILENAME.search(disposition)) is not None:
+        text = plain[1] if plain[1] is not None else plain[2].strip()
+        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):  # a browser sends UTF-8 bytes
+            text = text.encode("latin-1").decode("utf-8")
+        return clean_upload_name(text.replace('\\"', '"'))
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))  # percent escapes as UTF-8
+    return clean_upload_name(query.get("filename", [None])[0])
+
+
+class ImportLimitMiddleware:
+    """Run at most ``max_concurrent_imports`` imports at once in this process; refuse the next with 429.
+
+    The count is taken before the body is read and given back when the answer is sent (or the
+    request fails), so a refused client has uploaded nothing. While an import runs, its file's own
+    name is :data:`geo.io.formats.UPLOAD_NAME` (the import runs in a thread with this context).
+    """
+
+    def __init__(self, app: ASGIApp, *, max_concurrent_imports: int):
+        self.app = app
+        self.limit = max_concurrent_imports
+        self.running = 0  # changed only on the event loop's thread, between awaits
+
+    async def _refuse(self, send: Send) -> None:
+        message = (f"服务器正在处理 {self.limit} 个导入，请 {IMPORT_RETRY_AFTER_S} 秒后重试 · the server is "
+                   f"already running {self.limit} imports; try again in {IMPORT_RETRY_AFTER_S} seconds")
+        body = json.dumps(error_body(429, "too_many_imports", message, "file"), ensure_ascii=False).encode()
+        await send({"type": "http.response.start", "status": 429,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode()),
+                                (b"retry-after", str(IMPORT_RETRY_AFTER_S).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Count one import in, run it, and count it out."""
+        if not is_import(scope):
+            await self.app(scope, receive, send)
+            return
+        if self.running >= self.limit:
+            await self._refuse(send)
+            return
+        self.running += 1
+        token = UPLOAD_NAME.set(upload_name(scope))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            UPLOAD_NAME.reset(token)
+            self.running -= 1

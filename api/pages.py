@@ -3,6 +3,10 @@
 Every value a template prints is HTML-escaped unless a caller hands over markup it built itself
 from escaped parts (a rendered SVG template); data for a script goes through ``|tojson``, which
 escapes ``<``, ``>``, ``&`` and ``'`` so stored text can never close the script.
+
+Every page gets ``csp_nonce``, the nonce of its response (api/headers.py): the templates write it
+on each of their own ``<script>`` and ``<style>`` tags, which is the only way a script runs on a
+page. No template has an inline event handler (``onclick=``); scripts attach their listeners.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from api import csrf
+from maps.csp import current_nonce
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                         autoescape=True, undefined=StrictUndefined, trim_blocks=True,
@@ -25,8 +30,15 @@ TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templat
 
 
 def render_text(name: str, **context: Any) -> str:
-    """Return the template ``name`` rendered with ``context`` (autoescaped)."""
+    """Return the template ``name`` rendered with ``context`` (autoescaped) and ``csp_nonce``, the
+    script nonce of the response being built (empty outside a request)."""
+    context.setdefault("csp_nonce", current_nonce() or "")
     return TEMPLATES.get_template(name).render(**context)
+
+
+def csp_nonce(request: Request) -> str:
+    """Return the script nonce of ``request``'s response (api/headers.py makes one per request)."""
+    return getattr(request.state, "csp_nonce", None) or current_nonce() or ""
 
 
 FLASH_KEYS = ("error", "done")
@@ -63,7 +75,8 @@ def render(request: Request, name: str, *, status: int = 200, **context: Any) ->
     """Return a page whose forms carry the CSRF token of ``request``'s browser."""
     context = _unsigned_flash_dropped(request, context)
     token = csrf.form_token(request)
-    response = HTMLResponse(render_text(name, csrf_token=token, csrf_field=csrf.FIELD, **context),
+    response = HTMLResponse(render_text(name, csrf_token=token, csrf_field=csrf.FIELD,
+                                        csp_nonce=csp_nonce(request), **context),
                             status_code=status)
     return csrf.remember_nonce(request, response)
 

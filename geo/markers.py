@@ -12,15 +12,19 @@ from typing import Any
 
 import numpy as np
 import shapely
+import sqlalchemy as sa
 
 from geo import crs as C
 from geo.errors import Conflict, InputError
-from geo.store import Store
+from geo.store import Store, schema
+from geo.store.store import integrity_problem
 from geo.text import has_text
 from geo.types import parse_date
 
 MOVE_RECORDS = ("reason", "agreement_doc", "survey_ref", "filed_with")
 TYPES = {"single": "Q", "paired": "AB", "triple": "CDE"}
+MAX_SEQ = 999  # a marker number carries its sequence in three digits
+SEQ_ATTEMPTS = 10  # a marker numbered by the line's next sequence retries this often on a collision
 
 
 def _require(data: Mapping[str, Any], keys: tuple[str, ...], what: str) -> None:
@@ -46,8 +50,29 @@ def _near_its_line(store: Store, line_code: str, position: shapely.Point) -> Non
                          "(check the CRS)", field="position")
 
 
+def _next_seq(conn: sa.Connection, line_code: str) -> int:
+    """Return the line's next sequence number: one past the highest ever given (numbers are never reused)."""
+    markers = schema.boundary_markers
+    top = conn.execute(sa.select(sa.func.max(markers.c.seq)).where(markers.c.line_code == line_code)).scalar()
+    seq = int(top or 0) + 1
+    if seq > MAX_SEQ:
+        raise Conflict(f"界线 {line_code} 的界桩序号已用到 {MAX_SEQ} · line {line_code} has used every marker "
+                       f"sequence number up to {MAX_SEQ}", field="seq")
+    return seq
+
+
+def _taken(number: str) -> Conflict:
+    return Conflict(f"界桩编号 {number} 已存在 · marker {number} exists already", field="marker_no")
+
+
 def add_marker(store: Store, data: Mapping[str, Any], position: shapely.Point, *, actor: str) -> dict[str, Any]:
-    """Register a new marker on a line, numbered as the line's next sequence unless given."""
+    """Register a new marker on a line, numbered as the line's next sequence unless given.
+
+    The next sequence is read inside the write transaction and the insert runs in a savepoint: when
+    a concurrent registration on the same line took that number first (a unique collision on
+    ``marker_no``), the next free sequence is tried, up to :data:`SEQ_ATTEMPTS` times. A sequence
+    given explicitly is never changed: its collision is a 409 naming ``marker_no``.
+    """
     _require(data, MOVE_RECORDS, "a new marker")
     line = store.select("boundary_lines", where={"line_code": str(data.get("line_code") or "")})
     if not line:
@@ -57,21 +82,35 @@ def add_marker(store: Store, data: Mapping[str, Any], position: shapely.Point, *
         raise InputError(f"marker_type must be one of {', '.join(TYPES)}; got {kind!r}", field="marker_type")
     code = line[0]["line_code"]
     _near_its_line(store, code, position)
-    seq = int(data.get("seq") or (max([m["seq"] for m in store.select("boundary_markers",
-                                                                      where={"line_code": code})] or [0]) + 1))
     type_code = str(data.get("type_code") or TYPES[kind][0])
     if type_code not in TYPES[kind]:
         raise InputError(f"a {kind} marker takes type code {', '.join(TYPES[kind])}", field="type_code")
-    number = f"{code}{seq:03d}{type_code}"
-    if store.count("boundary_markers", where={"marker_no": number}):
-        raise Conflict(f"界桩编号 {number} 已存在 · marker {number} exists already",
-                       field="marker_no")
-    (mid,) = store.insert("boundary_markers", [{
-        "marker_no": number, "line_code": code, "seq": seq, "type_code": type_code, "marker_type": kind,
-        "status": "active", "material": data.get("material"), "managing_adcode": data.get("managing_adcode"),
-        "installed_on": parse_date(data.get("installed_on"), field="installed_on"),
-        "geometry": position}], actor=actor, note="; ".join(f"{k}: {data[k]}" for k in MOVE_RECORDS))
-    return store.get("boundary_markers", mid)
+    raw = data.get("seq")
+    given = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+    if raw is not None and (given is None or not 1 <= given <= MAX_SEQ):
+        raise InputError(f"seq 须在 1–{MAX_SEQ} 之间 · seq must be 1–{MAX_SEQ}; got {raw!r}", field="seq")
+    record = {"line_code": code, "type_code": type_code, "marker_type": kind, "status": "active",
+              "material": data.get("material"), "managing_adcode": data.get("managing_adcode"),
+              "installed_on": parse_date(data.get("installed_on"), field="installed_on"), "geometry": position}
+    note = "; ".join(f"{k}: {data[k]}" for k in MOVE_RECORDS)
+    with store.writing() as conn:
+        for _attempt in range(SEQ_ATTEMPTS):
+            seq = given if given is not None else _next_seq(conn, code)
+            number = f"{code}{seq:03d}{type_code}"
+            try:
+                with conn.begin_nested():  # a collision undoes only this attempt
+                    (mid,) = store.insert("boundary_markers", [{**record, "marker_no": number, "seq": seq}],
+                                          actor=actor, conn=conn, note=note)
+            except sa.exc.IntegrityError as exc:
+                problem = integrity_problem(exc)
+                if not (isinstance(problem, Conflict) and problem.field == "marker_no"):
+                    raise problem from None
+                if given is not None:
+                    raise _taken(number) from None
+                continue  # another registration took this number meanwhile: take the next one
+            return store.get("boundary_markers", mid, conn=conn)
+    raise Conflict(f"界线 {code} 正在同时登记多个界桩, 请重试 · markers are being registered on line {code} at "
+                   "the same moment; try again", field="seq")
 
 
 def move_marker(store: Store, marker_id: int, position: shapely.Point, data: Mapping[str, Any], *,

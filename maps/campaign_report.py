@@ -15,6 +15,7 @@ import pandas as pd
 
 from geo.inspections import latest_by_marker
 from geo.io.spreadsheet import formula_safe
+from maps.csp import FROM_CONTEXT, page_html
 from maps.layers import (
     NOT_AUTHORITATIVE,
     Basemap,
@@ -74,10 +75,11 @@ def condition_map(markers: list[dict[str, Any]], records: list[dict[str, Any]],
 
 
 def report_html(campaign: dict[str, Any], summary: list[dict[str, Any]], repairs: pd.DataFrame,
-                map_: folium.Map) -> str:
-    """Return the campaign report page (maps/templates/campaign_report.html, autoescaped)."""
+                map_: folium.Map, *, nonce=FROM_CONTEXT) -> str:
+    """Return the campaign report page (maps/templates/campaign_report.html, autoescaped); the
+    framed map's scripts carry ``nonce`` (maps/csp.py; by default the current response's)."""
     return render("campaign_report.html", campaign=campaign, summary=pd.DataFrame(summary),
-                  repairs=repairs, document=map_.get_root().render())
+                  repairs=repairs, document=page_html(map_, nonce))
 
 
 def report_xlsx(summary: list[dict[str, Any]], records: list[dict[str, Any]], repairs: pd.DataFrame) -> bytes:

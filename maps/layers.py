@@ -7,6 +7,11 @@ always labelled as not authoritative.
 Stored text is hostile: every layer carries its data as GeoJSON (embedded by folium with
 ``tojson``, so no string can close the script) whose string properties are HTML-escaped, because
 folium's tooltips write them into ``innerHTML``. No stored text is pasted into JavaScript source.
+
+Stored data can also be huge: a tooltip shows at most :data:`MAX_TEXT` characters of a value (cut
+with …), and a line or polygon goes to the page with coordinates to 6 decimals (0.1 m) and, when
+it has more than :data:`MAX_VERTICES` vertices, simplified until it has no more; the map is a
+picture of the data, the data itself (API, exports) keeps every vertex and character.
 """
 
 from __future__ import annotations
@@ -17,21 +22,46 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from maps.offline import make_offline
 from maps.templating import escape_value, render
 
 NOT_AUTHORITATIVE = "界线示意，非权威界线 · Boundary for illustration only, not authoritative"
+MAX_TEXT = 200  # characters of one value in a tooltip
+MAX_VERTICES = 5000  # of one line or polygon on a map (the bundled district boundary has ~3,600)
+
+
+def tip_value(value):
+    """Return one tooltip value: text cut to :data:`MAX_TEXT` characters and HTML-escaped."""
+    return escape_value(value, MAX_TEXT)
+
+
+def display_geometry(geometry: shapely.Geometry | None) -> shapely.Geometry | None:
+    """Return ``geometry`` (WGS84) as a map draws it: coordinates to 6 decimals (0.1 m) and at
+    most :data:`MAX_VERTICES` vertices (Douglas-Peucker with a growing tolerance; parts too small
+    for it drop out; the bounding box when nothing else is small enough)."""
+    if geometry is None or shapely.is_empty(geometry):
+        return geometry
+    shown, tolerance = geometry, 1e-6  # degrees, ~0.1 m
+    while shapely.get_num_coordinates(shown) > MAX_VERTICES and tolerance < 0.1:
+        shown = shapely.simplify(shown, tolerance, preserve_topology=False)
+        tolerance *= 4
+    if shapely.is_empty(shown) or shapely.get_num_coordinates(shown) > MAX_VERTICES:
+        shown = shapely.envelope(geometry)
+    return shapely.set_precision(shown, 1e-6, mode="pointwise")
 
 
 def json_safe(frame: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
-    """Return ``columns`` of ``frame`` in WGS84, values ready for a tooltip (text HTML-escaped)."""
+    """Return ``columns`` of ``frame`` in WGS84, values ready for a tooltip (text cut and
+    HTML-escaped), geometries as the map draws them (:func:`display_geometry`)."""
     out = frame[[c for c in columns if c in frame.columns] + [frame.geometry.name]].copy()
     for col in out.columns:
         if col == out.geometry.name:
             continue
-        out[col] = [escape_value(v) for v in out[col]]
-    return out.to_crs("EPSG:4326")
+        out[col] = [tip_value(v) for v in out[col]]
+    out = out.to_crs("EPSG:4326")
+    return out.set_geometry([display_geometry(g) for g in out.geometry], crs=out.crs)
 
 
 @dataclass(frozen=True)
@@ -59,9 +89,17 @@ def base_map(frame: gpd.GeoDataFrame, basemap: Basemap | None = None) -> folium.
     return m
 
 
+def markup_element(markup: str) -> folium.Element:
+    """Return an element that writes ``markup`` as it is. (``folium.Element(text)`` would compile
+    the text as a Jinja template: a ``{{ }}`` in an escaped value would still be run.)"""
+    element = folium.Element("{{ this.markup }}")
+    element.markup = markup
+    return element
+
+
 def add_html(m: folium.Map, template: str, **context) -> folium.Map:
     """Add an element to the map's page from a template under maps/templates/ (autoescaped)."""
-    m.get_root().html.add_child(folium.Element(render(template, **context)))
+    m.get_root().html.add_child(markup_element(render(template, **context)))
     return m
 
 
@@ -103,7 +141,7 @@ def point_features(points: gpd.GeoDataFrame, properties: dict[str, list]) -> dic
     if points.crs is not None:
         geoms = geoms.to_crs("EPSG:4326")
     xy = np.round(np.column_stack([geoms.x.to_numpy(), geoms.y.to_numpy()]), 6)
-    columns = {col: [escape_value(v) for v in values] for col, values in properties.items()}
+    columns = {col: [tip_value(v) for v in values] for col, values in properties.items()}
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(x), float(y)]},
          "properties": {col: columns[col][i] for col in columns}}

@@ -9,6 +9,7 @@ import pandas as pd
 from geo.floor_area import NORMS, shortfalls
 from geo.io.spreadsheet import formula_safe
 from maps.coverage_map import planning_map
+from maps.csp import FROM_CONTEXT, page_html, resolve
 from maps.templating import render
 
 
@@ -45,20 +46,22 @@ SHORTFALL_COLUMNS = ["name", "households", "floor_area_m2", "per100_m2", "shortf
                      "shortfall_total_m2"]
 
 
-def report_html(run, *, sites=None, areas=None, siting=None, basemap=None) -> str:
+def report_html(run, *, sites=None, areas=None, siting=None, basemap=None, nonce=FROM_CONTEXT) -> str:
     """Return the whole report as one HTML page (maps embedded; no external tiles).
 
     The page is maps/templates/planning_report.html, autoescaped; the map is its own document in
-    a sandboxed iframe.
+    a sandboxed iframe. Its style and the map's scripts carry ``nonce`` (maps/csp.py; by default the
+    current response's, none in a file the CLI writes).
     """
+    nonce = resolve(nonce)
     shortfall_tables = []
     for key, norm in NORMS.items():
         bound = "" if norm.min_total_m2 is None else f", ≥{norm.min_total_m2:g} m²"
         short = shortfalls(run.floor[key])
         shortfall_tables.append((norm.title, f"{norm.per100_m2:g} m²/100户{bound}", len(short),
                                  short[SHORTFALL_COLUMNS].head(40)))
-    document = planning_map(run, sites=sites, areas=areas, basemap=basemap).get_root().render()
-    return render("planning_report.html", fmt=_fmt, params=run.params.describe(),
+    document = page_html(planning_map(run, sites=sites, areas=areas, basemap=basemap), nonce)
+    return render("planning_report.html", fmt=_fmt, params=run.params.describe(), nonce=nonce,
                   indicators=indicators_frame(run), coverage=coverage_frame(run),
                   unattached=[str(f) for f in run.unattached_facilities or []],
                   shortfalls=shortfall_tables, siting=siting, document=document)

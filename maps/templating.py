@@ -27,11 +27,19 @@ def render(name: str, **context: Any) -> str:
     return TEMPLATES.get_template(name).render(**context)
 
 
-def escape_value(value: Any) -> Any:
+def shorten(text: str, limit: int | None) -> str:
+    """Return ``text`` cut to ``limit`` characters, the last one an ellipsis (…) when cut."""
+    if limit is None or len(text) <= limit:
+        return text
+    return text[:max(limit - 1, 0)] + "…"
+
+
+def escape_value(value: Any, limit: int | None = None) -> Any:
     """Return ``value`` ready for a map's tooltip: text HTML-escaped, numbers and None as they are.
 
     Anything else (a date, a list, a mapping) becomes escaped text, so no property reaches the
-    browser as an object folium would turn into unescaped markup.
+    browser as an object folium would turn into unescaped markup. Text longer than ``limit``
+    characters is cut (with …) before it is escaped, so no entity is cut in half.
     """
     if isinstance(value, np.generic):
         value = value.item()
@@ -41,4 +49,4 @@ def escape_value(value: Any) -> Any:
         return value if math.isfinite(value) else None
     if hasattr(value, "isoformat"):
         value = value.isoformat()
-    return html.escape(str(value), quote=True)
+    return html.escape(shorten(str(value), limit), quote=True)

@@ -25,6 +25,78 @@ def run(*args: str, db: Path, stdin: str | None = None, env_extra: dict | None =
                           capture_output=True, text=True, input=stdin, env=env, timeout=300)
 
 
+# What a fast start must not load: `--help` of any command imports only click and light modules.
+HEAVY_MODULES = ("numpy", "pandas", "geopandas", "shapely", "pyproj", "fastapi", "uvicorn", "folium", "sqlalchemy")
+
+_HELP_EVERY_COMMAND = """
+import contextlib, io, json, sys
+
+import click
+
+from api.cli import main
+
+def paths(group, prefix=()):
+    for name, cmd in sorted(group.commands.items()):
+        yield (*prefix, name)
+        if isinstance(cmd, click.Group):
+            yield from paths(cmd, (*prefix, name))
+
+results = {}
+for path in [(), *paths(main)]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        try:
+            main.main([*path, "--help"], prog_name="xincheng")
+            code = 0
+        except SystemExit as exc:
+            code = exc.code
+    results[" ".join(path)] = {"code": code, "usage": out.getvalue().startswith("Usage: xincheng")}
+heavy = [m for m in json.loads(sys.argv[1]) if m in sys.modules]
+print(json.dumps({"results": results, "heavy": heavy}))
+"""
+
+
+def _clean_env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith("XINCHENG_")}
+
+
+def test_help_of_every_command_needs_no_secret_nor_database_and_loads_no_heavy_module(tmp_path):
+    r = subprocess.run([sys.executable, "-c", _HELP_EVERY_COMMAND, json.dumps(HEAVY_MODULES)], capture_output=True,
+                       text=True, env=_clean_env(), cwd=tmp_path, timeout=120)
+    assert r.returncode == 0, r.stderr
+    answer = json.loads(r.stdout)
+    results = answer["results"]
+    assert {"", "init", "import", "serve", "plates", "plates print", "user add", "gazetteer search",
+            "boundaries compare", "map", "report"} <= set(results)
+    assert all(v == {"code": 0, "usage": True} for v in results.values()), results
+    assert answer["heavy"] == [], f"--help imported {answer['heavy']}"
+    assert not (tmp_path / "var").exists()  # the default SQLite database was not created
+
+
+def test_help_through_the_installed_command_and_python_m(tmp_path):
+    import shutil
+
+    script = shutil.which("xincheng", path=str(Path(sys.executable).parent))
+    launchers = [[sys.executable, "-m", "api.cli"]] + ([[script]] if script else [])
+    for launcher in launchers:
+        for args in ([], ["serve"], ["plates"], ["plates", "print"], ["import"]):
+            r = subprocess.run([*launcher, *args, "--help"], capture_output=True, text=True, env=_clean_env(),
+                               cwd=tmp_path, timeout=60)
+            assert r.returncode == 0, (launcher, args, r.stderr)
+            assert r.stdout.startswith("Usage: ") and "--help" in r.stdout
+    assert not (tmp_path / "var").exists()
+
+
+def test_a_bad_setting_still_stops_a_command_before_it_runs(tmp_path):
+    r = run("gazetteer", "romanize", "新城", db=tmp_path / "x.db", env_extra={"XINCHENG_TOKEN_TTL_MINUTES": "abc"})
+    assert r.returncode == 2 and "XINCHENG_TOKEN_TTL_MINUTES" in r.stderr
+    r = run("plates", "qr", str(tmp_path / "qr"), "--street", "新华大街", db=tmp_path / "x.db")
+    assert r.returncode == 2 and "XINCHENG_SECRET_KEY" in r.stderr
+    assert not (tmp_path / "x.db").exists() and not (tmp_path / "qr").exists()
+
+
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory) -> tuple[Path, float]:
     db = tmp_path_factory.mktemp("cli") / "xincheng.db"

@@ -737,6 +737,7 @@ def test_every_answer_carries_the_security_headers(store):
         wrong = httpx.put(f"{base}/api/layers/streets/features")
         assert wrong.status_code == 405 and set(wrong.headers["allow"].split(", ")) == {
             "GET",
+            "HEAD",  # every GET route answers HEAD (api/head.py)
             "POST",
         }
 

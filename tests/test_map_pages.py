@@ -117,6 +117,7 @@ def test_cli_map_is_one_file_that_opens_offline(sample_db, tmp_path, offline_bro
     assert r.returncode == 0, r.stderr
     html = out.read_text(encoding="utf-8")
     assert _external_urls(html) == [] and NOT_AUTHORITATIVE in html
+    assert "nonce" not in html  # a file has no policy: folium's page as it is (maps/csp.py)
     offline_browser.goto(out.as_uri(), wait_s=60)
     state = _wait_drawn(offline_browser)
     assert state["leaflet"] == "1.9.3" and len(state["overlays"]) >= 6 and state["label"], state

@@ -43,8 +43,10 @@ def test_pages_need_an_officer(live_server):
     with httpx.Client(base_url=live_server, follow_redirects=True) as c:
         bad = login(c, {"username": "t-admin", "password": "nope-nope-nope"})
         assert "用户名或密码错误" in bad.text
-    with _client(live_server, "planner", expect_ok=False) as planner:  # not a place-name officer
-        assert "/officer/login" in str(planner.get("/officer/placenames").url)
+    with _client(live_server, "planner", expect_ok=False) as planner:  # not a place-name officer: 403, no bounce
+        denied = planner.get("/officer/placenames")
+        assert denied.status_code == 403 and "/officer/placenames" in str(denied.url)
+        assert "无权访问" in denied.text and "地名管理员 (placename_officer)" in denied.text
 
 
 def test_login_cookie_is_httponly_and_strict(live_server):

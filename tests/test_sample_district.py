@@ -139,3 +139,34 @@ def test_gazetteer_seeded_with_streets_units_and_facilities(sample):
     row = g[g["standard_name"] == "锡林郭勒北路"].iloc[0]
     assert row["pinyin_toned"] == "Xīlínguōlè Běilù" and row["language_of_origin"] == "mn"
     assert "锡林郭勒盟" in row["meaning"]
+
+
+def test_plates_pass_the_numbering_rules_they_were_numbered_by(sample):
+    """The generator numbers plates with geo.plate_numbering, so its check finds nothing (DP-02..04)."""
+    from geo.plate_numbering import check, merged_street, oriented
+
+    streets = sample["streets"].assign(geometry=C.to_metric(sample["streets"].geometry.values))
+    plates = sample["door_plates"]
+    xy = shapely.get_coordinates(C.to_metric(plates.geometry.values))
+    for name, idx in plates.groupby("street_name").indices.items():
+        segments = streets[streets["name"] == name]
+        line = oriented(merged_street(segments.geometry), segments["numbering_start"].iloc[0])
+        problems = check(line, xy[idx], plates["number"].to_numpy()[idx], list(plates["suffix"].iloc[idx]),
+                         odd_side=segments["odd_side"].iloc[0])
+        assert problems == [], (name, problems[:3])
+
+
+def test_plate_uids_are_ones_the_store_accepts(sample):
+    from geo.plate_rules import PLATE_UID_PATTERN
+
+    uids = sample["door_plates"]["plate_uid"]
+    assert uids.is_unique
+    assert uids.map(lambda u: bool(PLATE_UID_PATTERN.match(u))).all()
+
+
+def test_lane_ordinals_read_back_as_their_numbers():
+    from data.sample_district.streets import ordinal
+    from geo.romanize import chinese_number
+
+    assert [ordinal(n) for n in (1, 10, 12, 20, 99)] == ["一", "十", "十二", "二十", "九十九"]
+    assert all(chinese_number(ordinal(n)) == n for n in range(1, 100))

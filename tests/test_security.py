@@ -115,8 +115,11 @@ def test_authorization_matrix_every_write_endpoint_for_every_role(live_server, s
                 cookie = {"Cookie": f"xc_token={tokens[role]}"} if role else {}
                 r = client.post(path, headers=cookie, data={"x": "1"}, follow_redirects=False)
                 tried += 1
-                if r.status_code != 303 or not r.headers["location"].startswith("/officer/login"):
-                    wrong.append(f"POST {path} as {role}: {r.status_code} {r.headers.get('location')}")
+                if role is None:  # not logged in: to the login page, keeping where they were going
+                    if r.status_code != 303 or not r.headers["location"].startswith("/officer/login"):
+                        wrong.append(f"POST {path} as nobody: {r.status_code} {r.headers.get('location')}")
+                elif r.status_code != 403 or "无权访问" not in r.text:  # the wrong role: a 403 page that says so
+                    wrong.append(f"POST {path} as {role}: {r.status_code}, expected the 403 page")
     report_figure(f"authorization matrix [{sample_store.dialect}]: {tried} requests ({len(cases)} API writes × "
                   f"no login + {len(ROLES)} roles, {len(PAGE_WRITES)} page forms), {len(wrong)} unexpected")
     assert wrong == []

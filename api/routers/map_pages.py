@@ -3,6 +3,10 @@
 Each page is a self-contained folium map (Leaflet inlined, no CDN); tiles only when a basemap is
 configured. Built once per data version and cached. Stored text reaches a map only HTML-escaped and
 inside JSON that cannot close its script (maps/layers.py); the index is a Jinja2 template.
+
+A cached page is built with a private nonce of its own (maps/csp.py) on the scripts and styles the
+map writes, and every response swaps in its own nonce, the one its Content-Security-Policy names
+(api/headers.py): the page's scripts run, nothing else on it does.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import StoreDep
 from api.map_data import district_layers, marker_condition_data
+from api.pages import csp_nonce
 from api.planning import cached_run
 from api.routers.officer_pages import SessionCookie, message_page, page, session_user
 from geo.coverage import ELDER_CARE_KINDS, WalkParams, service_areas
 from geo.layers import ADMIN, INSPECTORS, OFFICERS, PLANNER, ROLES
 from maps.campaign_report import condition_map
+from maps.csp import new_nonce, page_html, swap_nonce
 from maps.district_map import district_map
 from maps.report import report_html
 
@@ -49,12 +55,22 @@ def _session(request: Request, store, token: str | None, key: str) -> dict[str, 
 
 
 def _serve(request: Request, store, token: str | None, key: str,
-           build: Callable[[], str]) -> Response:
-    """Return the page for an allowed user, built once per data version; else the login or 403."""
+           build: Callable[[str], str]) -> Response:
+    """Return the page for an allowed user, built once per data version; else the login or 403.
+
+    ``build(nonce)`` returns the page with ``nonce`` on its own scripts; the cached page keeps the
+    private nonce it was built with, and each response gets its own in its place.
+    """
     user = _session(request, store, token, key)
     if isinstance(user, Response):
         return user
-    return HTMLResponse(request.app.state.cache.get(store, ("map_page", key), build))
+
+    def built() -> tuple[str, str]:
+        private = new_nonce()
+        return build(private), private
+
+    document, private = request.app.state.cache.get(store, ("map_page", key), built)
+    return HTMLResponse(swap_nonce(document, private, csp_nonce(request)))
 
 
 @router.get("")
@@ -73,7 +89,7 @@ def district(request: Request, store: StoreDep, xc_token: SessionCookie = None) 
     plates."""
     basemap = request.app.state.settings.basemap
     return _serve(request, store, xc_token, "district",
-                  lambda: district_map(district_layers(store), basemap=basemap).get_root().render())
+                  lambda nonce: page_html(district_map(district_layers(store), basemap=basemap), nonce))
 
 
 @router.get("/coverage")
@@ -81,10 +97,10 @@ def coverage(request: Request, store: StoreDep, xc_token: SessionCookie = None) 
     """Coverage by door plate, service areas, communities by floor area, the plan's indicators."""
     basemap = request.app.state.settings.basemap
 
-    def build() -> str:
+    def build(nonce: str) -> str:
         run = cached_run(request.app.state.cache, store, WalkParams(), ELDER_CARE_KINDS)
         return report_html(run, areas=service_areas(run.network, run.care_facilities, run.params),
-                           basemap=basemap)
+                           basemap=basemap, nonce=nonce)
 
     return _serve(request, store, xc_token, "coverage", build)
 
@@ -94,5 +110,5 @@ def markers(request: Request, store: StoreDep, xc_token: SessionCookie = None) -
     """Every active marker coloured by its latest recorded condition."""
     basemap = request.app.state.settings.basemap
     return _serve(request, store, xc_token, "markers",
-                  lambda: condition_map(*marker_condition_data(store),
-                                        basemap=basemap).get_root().render())
+                  lambda nonce: page_html(condition_map(*marker_condition_data(store), basemap=basemap),
+                                          nonce))

@@ -16,15 +16,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from api import csrf
-from api.deps import SettingsDep, StoreDep, log_in
+from api.deps import ROLE_ZH, PageRoleRefused, SettingsDep, StoreDep, log_in, page_user
 from api.pages import flash_url, refused, render
 from api.ratelimit import TooManyRequests
 from api.routers.placenames import OFFICERS, name_index
-from geo.errors import DomainError, NotAuthenticated
+from geo.errors import DomainError
 from geo.placenames import TRANSITIONS, edit, overdue_names, propose, rename, transition
 from geo.plate_decisions import decide_plate_status
 from geo.store import Store
-from geo.users import issue_token, revoke_token, user_for_token
+from geo.users import issue_token, revoke_token
 
 router = APIRouter(prefix="/officer", tags=["officer pages 业务页面"], include_in_schema=False)
 COOKIE = csrf.SESSION_COOKIE
@@ -61,12 +61,25 @@ async def refuse_forgery(request: Request, user: User | None = None) -> HTMLResp
 
 
 def session_user(store: Store, token: str | None, roles: frozenset[str]) -> User | None:
-    """Return the user of a page session cookie if valid and in one of ``roles``, else ``None``."""
-    try:
-        user = user_for_token(store, token)
-    except NotAuthenticated:
-        return None
-    return user if user["role"] in roles else None
+    """Return the user of a page session cookie if valid and in one of ``roles``; ``None`` when nobody
+    is logged in (the caller redirects to the login form with ``next``). A logged-in user of another
+    role gets the 403 page, "无权访问 Access denied" (:class:`api.deps.PageRoleRefused`)."""
+    return page_user(store, token, roles)
+
+
+def forbidden_page(request: Request, exc: Exception) -> HTMLResponse:
+    """Return the 403 page for a logged-in user whose role may not use the page they opened.
+
+    It names the roles the page needs and the user's own, and offers to log in as someone else
+    (the login form, coming back to this page afterwards). Registered for
+    :class:`api.deps.PageRoleRefused` by the app factory.
+    """
+    assert isinstance(exc, PageRoleRefused)
+    target = request.url.path if request.method == "GET" else ""
+    login_url = f"/officer/login?next={quote(target)}" if target else "/officer/login"
+    needed = [(ROLE_ZH.get(r, r), r) for r in sorted(exc.roles)]
+    return page(request, "officer/forbidden.html", "无权访问", "Access denied", user=exc.user, status=403,
+                needed=needed, role_zh=ROLE_ZH.get(exc.user["role"], exc.user["role"]), login_url=login_url)
 
 
 def _officer(store: Store, token: str | None) -> User | None:

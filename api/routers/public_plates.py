@@ -7,6 +7,10 @@ requests are rate-limited per client.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+import time
+import unicodedata
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -39,6 +43,47 @@ PUBLIC_LIMIT_M = 5000.0
 REPORT_KINDS = {"damaged_plate": "门牌损坏 Damaged plate",
                 "wrong_info": "信息有误 Wrong information",
                 "missing_plate": "门牌缺失 Missing plate", "other": "其他 Other"}
+
+
+REPEAT_WINDOW_S = 600.0  # the same report again within 10 minutes is the same report
+
+
+class RecentReports:
+    """Remember which reports were stored in the last ``window_s`` seconds, by client, plate and text.
+
+    A report sent again (a double tap, a reload, a script) within the window is stored once; the
+    sender is thanked either way. Only a digest of (client address, plate, kind, text) is kept, in
+    memory, for the window: nothing about the sender reaches the database. Per process, like the
+    rate limits (api/ratelimit.py).
+    """
+
+    def __init__(self, window_s: float, *, max_keys: int = 100_000):
+        self.window_s, self.max_keys = window_s, max_keys
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(address: str, plate_uid: str, kind: str, message: str) -> str:
+        """Return the digest that identifies a report: the text compared after NFKC, case and spacing."""
+        text = " ".join(unicodedata.normalize("NFKC", message).casefold().split())
+        return hashlib.sha256("\0".join((address, plate_uid, kind, text)).encode()).hexdigest()
+
+    def first(self, key: str) -> bool:
+        """Count ``key`` as stored now and return True, unless it was within the window (False)."""
+        now = time.monotonic()
+        with self._lock:
+            seen = self._seen.get(key)
+            if seen is not None and now - seen <= self.window_s:
+                return False
+            if len(self._seen) >= self.max_keys:  # forget expired keys so memory stays bounded
+                self._seen = {k: t for k, t in self._seen.items() if now - t <= self.window_s}
+            self._seen[key] = now
+            return True
+
+    def forget(self, key: str) -> None:
+        """Drop ``key`` (its report was not stored after all)."""
+        with self._lock:
+            self._seen.pop(key, None)
 
 
 def _check_rate(request: Request) -> None:
@@ -138,7 +183,8 @@ def public_lookup(code: str, request: Request, store: StoreDep) -> dict[str, Any
 @router.post("/p/{code}/report", response_class=HTMLResponse, include_in_schema=False)
 def public_report(code: str, request: Request, store: StoreDep, kind: Annotated[str, Form()],
                   message: Annotated[str, Form()] = "") -> HTMLResponse:
-    """Store a problem report (no personal data), rate-limited per client and plate.
+    """Store a problem report (no personal data), rate-limited per client and plate; the same report
+    from the same client within 10 minutes is stored once (:class:`RecentReports`).
 
     No cookie is involved, so no CSRF token; but a report posted by another site's page (its
     visitors' browsers made to spam reports past the per-client limit) is refused by its Origin.
@@ -150,12 +196,19 @@ def public_report(code: str, request: Request, store: StoreDep, kind: Annotated[
         uid = request.app.state.plate_signer.verify(code)
         request.app.state.report_limiter.hit(f"{client_address(request)}:{uid}")
         if kind not in REPORT_KINDS:
-            raise InputError(f"kind must be one of {', '.join(REPORT_KINDS)}", field="kind")
+            raise InputError(f"请选择问题类型 · kind must be one of {', '.join(REPORT_KINDS)}", field="kind")
         if len(message) > 500:
-            raise InputError("message must be at most 500 characters", field="message")
-        store.insert("problem_reports",
-                     [{"plate_uid": uid, "kind": kind, "message": message.strip() or None}],
-                     actor="public")
+            raise InputError("说明最多 500 字 · message must be at most 500 characters", field="message")
+        recent: RecentReports = request.app.state.recent_reports
+        key = recent.key(client_address(request), uid, kind, message)
+        if recent.first(key):  # the same report again within the window is thanked, not stored twice
+            try:
+                store.insert("problem_reports",
+                             [{"plate_uid": uid, "kind": kind, "message": message.strip() or None}],
+                             actor="public")
+            except BaseException:
+                recent.forget(key)
+                raise
     except DomainError as exc:
         return _message("未能提交", exc.message, status=exc.status)
     return _message("已收到", heading=("谢谢，已收到您的报告",

@@ -7,8 +7,10 @@ EPSG:4326 while holding GCJ-02 or BD-09 coordinates, so a file's own CRS is only
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
+import warnings
 import zipfile
 import zlib
 from contextvars import ContextVar
@@ -117,6 +119,54 @@ def _read_geojson(path: Path, encoding: str | None) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.DataFrame(props), geometry=gpd.GeoSeries(geoms))
 
 
+# The name a user gave the file being read (an upload's own name); its messages show it in place of
+# the server's temporary path. The API sets it for an import request; default: the file's own name.
+UPLOAD_NAME: ContextVar[str | None] = ContextVar("upload_name", default=None)
+_GDAL_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
+                pyogrio.errors.FeatureError, pyogrio.errors.GeometryError, pyogrio.errors.CRSError)
+_DRIVER_HINT = re.compile(r"[.;\s]*It might help to specify the correct driver.*$", re.DOTALL)  # GDAL's, not ours
+_PATH_TAIL = r"(?=$|[/\\\s'\",;:)])(?:[/\\][^\s'\",;:)]*)?"  # the rest of a path after a folder
+
+
+def shown_name(path: Path, name: str | None = None) -> str:
+    """Return how messages name the file at ``path``: ``name``, else :data:`UPLOAD_NAME`, else its own
+    name, never a directory of the server."""
+    given = name if name is not None else UPLOAD_NAME.get()
+    return given or path.name
+
+
+def public_message(text: str, path: Path, shown: str, *, extracted: Path | None = None) -> str:
+    """Return a reader's (GDAL's, pyogrio's, a library's) message with every server path replaced.
+
+    The file itself becomes ``shown``; a file extracted from it (a .zip member) becomes
+    ``shown/member``; any other path in the file's folder, an extraction folder or the system's
+    temporary folder becomes ``shown`` as well, so no message tells where the server keeps uploads.
+    """
+    places: list[tuple[str, str]] = []
+    if extracted is not None:
+        places += [(form + os.sep, shown + "/") for form in {str(extracted.resolve()), str(extracted)}]
+    places += [(form, shown) for form in {str(path.resolve()), str(path)}]
+    for old, new in sorted(places, key=lambda p: -len(p[0])):  # longest first: a folder inside another
+        text = text.replace(old, new)
+    folders = {str(path.parent.resolve()), str(path.parent), tempfile.gettempdir(),
+               str(Path(tempfile.gettempdir()).resolve())} - {"", ".", os.sep}
+    for folder in sorted(folders, key=len, reverse=True):
+        text = re.sub(re.escape(folder) + _PATH_TAIL, lambda _m: shown, text)
+    return _DRIVER_HINT.sub("", text)
+
+
+def _gdal_read(source: Path, **options: object) -> gpd.GeoDataFrame:
+    """Return ``pyogrio.read_dataframe(source)`` without GDAL's warnings (a bad header, an odd field):
+    they name the server's path, and the error that may follow says what the user needs.
+
+    (``catch_warnings`` changes the process's filters for the moment of the read; the one filter
+    added concerns only pyogrio's RuntimeWarnings.)
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyogrio")
+        return pyogrio.read_dataframe(source, **options)
+
+
 MAX_UNZIPPED_BYTES = 1 << 30  # all members of a .zip together (20 x the default 50 MB upload)
 # A lower cap for the current request: the API sets 20 x its upload limit for an import.
 UNZIP_LIMIT: ContextVar[int | None] = ContextVar("unzip_limit", default=None)
@@ -197,7 +247,9 @@ def _shapefile_path(path: Path, tmp: Path, max_unzipped_bytes: int = MAX_UNZIPPE
 
 
 def _read_shapefile(path: Path, encoding: str | None,
-                    max_unzipped_bytes: int = MAX_UNZIPPED_BYTES) -> tuple[gpd.GeoDataFrame, str]:
+                    max_unzipped_bytes: int = MAX_UNZIPPED_BYTES, *,
+                    shown: str | None = None) -> tuple[gpd.GeoDataFrame, str]:
+    shown = shown or path.name
     with tempfile.TemporaryDirectory() as tmp:
         shp = _shapefile_path(path, Path(tmp), max_unzipped_bytes)
         dbf = shp.with_suffix(".dbf")
@@ -220,9 +272,11 @@ def _read_shapefile(path: Path, encoding: str | None,
                 if sniff_encoding(dbf) == "GB18030" else "")
             raise EncodingProblem(f"the .dbf is not {used}: {problem}.{hint}", field="encoding")
         try:
-            frame = pyogrio.read_dataframe(shp, encoding=used)
-        except pyogrio.errors.DataSourceError as exc:
-            raise InputError(f"cannot read the Shapefile: {exc}", field="file") from None
+            frame = _gdal_read(shp, encoding=used)
+        except _GDAL_ERRORS as exc:
+            detail = public_message(str(exc), path, shown, extracted=Path(tmp))
+            raise InputError(f"无法读取 Shapefile 文件 {shown} · cannot read the Shapefile {shown}: {detail}",
+                             field="file") from None
         return frame, used
 
 
@@ -277,7 +331,8 @@ def _check_encodable(table: pd.DataFrame, encoding: str) -> None:
                     field="encoding") from None
 
 
-def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y_col: str | None):
+def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y_col: str | None, *,
+                shown: str | None = None):
     if fmt == "csv":
         text = _decode(path.read_bytes(), encoding, what="the CSV file")
         import io
@@ -293,7 +348,9 @@ def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y
         try:
             df = pd.read_excel(path, dtype=str, keep_default_na=False)
         except (ValueError, zipfile.BadZipFile, KeyError) as exc:
-            raise InputError(f"cannot read the XLSX file: {exc}", field="file") from None
+            shown = shown or path.name
+            raise InputError(f"无法读取 XLSX 文件 {shown} · cannot read the XLSX file {shown}: "
+                             f"{public_message(str(exc), path, shown)}", field="file") from None
     df = formula_unsafe(df.replace({"": None}))  # an export's quoted formulas: the text they were
     if "wkt" in df.columns:
         geoms = []
@@ -334,32 +391,37 @@ def _check_declared_crs(frame: gpd.GeoDataFrame, source_crs: str) -> None:
 
 def read_features(path: Path | str, *, crs: str, fmt: str | None = None,
                   encoding: str | None = None, x_col: str | None = None, y_col: str | None = None,
-                  max_unzipped_bytes: int | None = None) -> tuple[gpd.GeoDataFrame, dict]:
+                  max_unzipped_bytes: int | None = None, name: str | None = None
+                  ) -> tuple[gpd.GeoDataFrame, dict]:
     """Read a feature file given in ``crs``; return it in EPSG:4490 with what was assumed.
 
     A zipped Shapefile may expand to at most ``max_unzipped_bytes`` (default: the request's
     :data:`UNZIP_LIMIT`, never more than :data:`MAX_UNZIPPED_BYTES`), checked before extracting.
+    Messages name the file ``name`` (default: :data:`UPLOAD_NAME`, else the file's own name) and
+    never a path on the server (:func:`public_message`).
     """
     if max_unzipped_bytes is None:
         given = UNZIP_LIMIT.get()
         max_unzipped_bytes = MAX_UNZIPPED_BYTES if given is None else min(given, MAX_UNZIPPED_BYTES)
     path = Path(path)
+    shown = shown_name(path, name)
     source_crs = C.normalise_crs(crs)
     kind = detect_format(path, fmt)
     if not path.exists():
-        raise InputError(f"no file {str(path)!r}", field="file")
+        raise InputError(f"文件不存在：{shown} · no file {shown!r}", field="file")
     used_encoding = encoding or "UTF-8"
     if kind == "geojson":
         frame = _read_geojson(path, encoding)
     elif kind == "gpkg":
         try:
-            frame = pyogrio.read_dataframe(path)
-        except pyogrio.errors.DataSourceError as exc:
-            raise InputError(f"cannot read the GeoPackage: {exc}", field="file") from None
+            frame = _gdal_read(path)
+        except _GDAL_ERRORS as exc:
+            raise InputError(f"无法读取 GeoPackage 文件 {shown} · cannot read the GeoPackage {shown}: "
+                             f"{public_message(str(exc), path, shown)}", field="file") from None
     elif kind == "shp":
-        frame, used_encoding = _read_shapefile(path, encoding, max_unzipped_bytes)
+        frame, used_encoding = _read_shapefile(path, encoding, max_unzipped_bytes, shown=shown)
     else:
-        frame = _read_table(path, kind, encoding, x_col, y_col)
+        frame = _read_table(path, kind, encoding, x_col, y_col, shown=shown)
     _check_declared_crs(frame, source_crs)
     geoms = np.asarray(frame.geometry.values, dtype=object)
     present = np.array([g is not None for g in geoms], dtype=bool)

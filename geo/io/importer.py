@@ -23,7 +23,7 @@ import shapely
 import sqlalchemy as sa
 
 from geo.errors import Conflict, DomainError, InputError, StaleVersion
-from geo.io.formats import read_features, write_features
+from geo.io.formats import read_features, shown_name, write_features
 from geo.layers import get_layer
 from geo.location_rules import check_layer_locations
 from geo.plate_rules import check_plates, load_plate_context, plates_for_write
@@ -468,22 +468,25 @@ def _proposed(store: Store, conn: sa.Connection, record: Mapping[str, Any], row:
 def import_file(store: Store, layer_name: str, path: Path | str, *, crs: str, actor: str,
                 fmt: str | None = None, encoding: str | None = None, x_col: str | None = None,
                 y_col: str | None = None, progress: Progress | None = None,
-                batch_size: int = DEFAULT_BATCH, mode: str = "insert") -> ImportReport:
+                batch_size: int = DEFAULT_BATCH, mode: str = "insert", name: str | None = None) -> ImportReport:
     """Read, validate and store a feature file in one transaction; return what was done.
 
     ``mode="insert"`` (the default) refuses a file with rows naming stored records (by ``id`` or by
     natural key); ``mode="upsert"`` updates those records (version-checked) and inserts the rest.
+    Messages and the audit note name the file ``name`` (an upload's own name; default: the request's
+    :data:`geo.io.formats.UPLOAD_NAME`, else the file's name), never the server's path to it.
     """
     if mode not in IMPORT_MODES:
         raise InputError(f"导入模式须为 {' 或 '.join(IMPORT_MODES)} · mode must be one of "
                          f"{', '.join(IMPORT_MODES)}; got {mode!r}", field="mode")
     layer = get_layer(layer_name)
-    frame, info = read_features(path, crs=crs, fmt=fmt, encoding=encoding, x_col=x_col, y_col=y_col)
+    shown = shown_name(Path(path), name)
+    frame, info = read_features(path, crs=crs, fmt=fmt, encoding=encoding, x_col=x_col, y_col=y_col, name=shown)
     records, ignored = prepare_records(frame, layer_name, source_crs=info["source_crs"])
     identities = file_identities(frame, records, layer_name)
     used = {"id"} | ({"version"} if mode == "upsert" else set())
     ignored = [c for c in ignored if c not in used]
-    note = (f"import {Path(path).name} ({info['format']}, {info['source_crs']}, "
+    note = (f"import {shown} ({info['format']}, {info['source_crs']}, "
             f"{info['encoding']}, {mode})")
     refused: list[tuple[int, dict[str, Any], int]] = []
     try:

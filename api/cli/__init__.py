@@ -1,0 +1,53 @@
+"""The ``xincheng`` command: build the sample district, manage users, import, export, serve.
+
+Input problems exit with a usage error (status 2) that names the problem; nothing is half-written.
+
+One module per command group; each imports only click and light modules at import time (heavy ones
+inside the commands), so ``xincheng --help`` is fast and no ``--help`` needs settings or a database:
+
+- :mod:`api.cli.common` — the context object, the domain-error wrapper, progress bars, table writing
+- :mod:`api.cli.database` — ``init``, ``migrate``, ``backup``, ``restore``
+- :mod:`api.cli.users` — ``user add``, ``user list``, ``user add-dev-accounts``
+- :mod:`api.cli.transfer` — ``import``, ``export``
+- :mod:`api.cli.planning` — ``coverage``, ``accessibility``, ``indicators``, ``siting``, ``report``
+- :mod:`api.cli.gazetteer` — ``gazetteer search|romanize|overdue|export``, ``address``
+- :mod:`api.cli.plates` — ``plates qr|print``
+- :mod:`api.cli.boundaries` — ``boundaries report|compare``
+- :mod:`api.cli.maps` — ``map``
+- :mod:`api.cli.serve` — ``serve``
+"""
+
+from __future__ import annotations
+
+import click
+
+from api.cli.boundaries import boundaries
+from api.cli.common import SECRET_COMMANDS, Context, Group
+from api.cli.database import backup, init, migrate, restore
+from api.cli.gazetteer import address_cmd, gazetteer
+from api.cli.maps import map_cmd
+from api.cli.planning import accessibility, coverage, indicators, report, siting
+from api.cli.plates import plates
+from api.cli.serve import serve
+from api.cli.transfer import export_cmd, import_cmd
+from api.cli.users import user
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--database-url", envvar="XINCHENG_DATABASE_URL", default=None,
+              help="sqlite:///path.db (default sqlite:///var/xincheng.db) or postgresql://user@host/db")
+@click.option("--dev", is_flag=True, envvar="XINCHENG_DEV_MODE", default=False,
+              help="Development mode: dev accounts may log in, a dev secret is allowed.")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None, dev: bool) -> None:
+    """新城区民政地理信息服务 — Xincheng civil-affairs GIS service."""
+    # The settings are resolved when a command runs, not here: `xincheng <command> --help` needs none.
+    ctx.obj = Context(database_url=database_url, dev_mode=dev or None,
+                      require_secret=ctx.invoked_subcommand in SECRET_COMMANDS)
+
+
+for _command in (init, migrate, backup, restore, user, import_cmd, export_cmd, coverage, accessibility, indicators,
+                 siting, report, gazetteer, address_cmd, plates, boundaries, map_cmd, serve):
+    main.add_command(_command)
+
+__all__ = ["main"]

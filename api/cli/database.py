@@ -1,0 +1,123 @@
+"""Database commands: ``init``, ``migrate``, ``backup``, ``restore``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from api.cli.common import CLI_ACTOR, Context, command, domain_errors, feature_bar, step_bar
+
+
+@command()
+@click.option("--sample/--empty", default=True, help="Load the generated Xincheng sample district.")
+@click.option("--seed", default=None, type=int, help="Seed of the sample generator.")
+@click.pass_obj
+def init(obj: Context, sample: bool, seed: int | None) -> None:
+    """Create or upgrade the database; load the sample district into an empty one.
+
+    A database that holds records is never given the sample (it would mix into your data): init
+    then stops with a usage error and changes no record. Add your own data with `xincheng import`.
+    """
+    from data.sample_district import DEFAULT_SEED, make_sample_district
+    from geo.io.importer import prepare_records, write_records
+    from geo.placenames import link_streets
+    from geo.store import Store
+    from geo.store.contents import describe_counts, held_records
+
+    with domain_errors():
+        store = Store.open(obj.settings.database_url)
+        applied = store.migrate()
+        click.echo(f"schema at version {store.schema_version()} ({store.dialect}); "
+                   f"applied {applied or 'none'}")
+        if not sample:
+            return
+        held = held_records(store)
+        if held:
+            zh, en = describe_counts(held)
+            raise click.UsageError(
+                f"数据库已有数据 ({zh}), 样例区不会混入其中: 未载入样例区, 数据未作任何改动。"
+                "样例区只载入空数据库; 导入本区数据请用 xincheng import · the database already "
+                f"holds records ({en}), so the sample district was not loaded and nothing was "
+                "changed. The sample goes only into an empty database (give another "
+                "--database-url); add your own data with "
+                "`xincheng import FILE --layer LAYER --crs CRS`")
+        steps = ["administrative units", "streets", "door plates", "facilities",
+                 "railway, expressways, rivers and graves", "boundary lines and markers"]
+        with step_bar(len(steps), "生成样例区 building sample") as bar:
+            district = make_sample_district(seed=DEFAULT_SEED if seed is None else seed,
+                                            progress=lambda _s: bar.update(1))
+        total = sum(len(f) for f in district.layers.values())
+        with store.writing() as conn, feature_bar("写入 writing", total=total) as bar:
+            for name, frame in district.layers.items():
+                records, _ignored = prepare_records(frame, name, source_crs="EPSG:4490")
+                write_records(store, name, records, actor=CLI_ACTOR,
+                              note=f"sample district seed {district.seed}", progress=bar.update,
+                              conn=conn)
+            link_streets(conn)
+        for name, frame in district.layers.items():
+            click.echo(f"  {name}: {len(frame)}")
+
+
+@command()
+@click.pass_obj
+def migrate(obj: Context) -> None:
+    """Upgrade the database schema to the latest version (data is kept).
+
+    One transaction under a lock (PostgreSQL advisory lock; a lock file beside a SQLite file):
+    a second `migrate` waits, then finds nothing to do. A database from before Alembic is
+    recognised by its schema_migrations version and stamped.
+    """
+    from geo.store import Store
+
+    with domain_errors():
+        store = Store.open(obj.settings.database_url)
+        try:
+            applied = store.migrate()
+            version = store.schema_version()
+        finally:
+            store.close()
+        click.echo(f"结构版本 {version}, 本次应用 {applied or '无'} · "
+                   f"schema at version {version}; applied {applied or 'none'}")
+
+
+@command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def backup(obj: Context, path: Path) -> None:
+    """Write every table to PATH (a ZIP with a manifest); safe while the service runs."""
+    from geo.store.backup import backed_up_tables, write_backup
+
+    if not path.parent.is_dir():
+        raise click.UsageError(f"no folder {path.parent} to write the backup into")
+    with domain_errors(), step_bar(len(backed_up_tables()), "备份 backup") as bar:
+        manifest = write_backup(obj.store, path, progress=lambda _name: bar.update(1))
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    click.echo(f"wrote {path}: {rows:,} rows in {len(manifest['tables'])} tables, schema version "
+               f"{manifest['schema_version']}")
+
+
+@command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Replace the data of a database that is not empty.")
+@click.pass_obj
+def restore(obj: Context, path: Path, replace: bool) -> None:
+    """Load a backup made by `xincheng backup`: all of it in one transaction, or nothing.
+
+    The archive, the schema versions and an empty target (or --replace) are checked before
+    anything changes; a refused restore leaves the database as it was.
+    """
+    from geo.store import Store
+    from geo.store.backup import backed_up_tables, restore_backup
+
+    with domain_errors(), step_bar(len(backed_up_tables()), "恢复 restore") as bar:
+        store = Store.open(obj.settings.database_url)
+        try:
+            counts = restore_backup(store, path, replace=replace,
+                                    progress=lambda _name: bar.update(1))
+        finally:
+            store.close()
+    rows, tables = sum(counts.values()), len(counts)
+    click.echo(f"已从 {path} 恢复 {rows:,} 行, {tables} 张表 · "
+               f"restored {rows:,} rows in {tables} tables from {path}")
+

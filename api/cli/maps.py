@@ -1,0 +1,37 @@
+"""``xincheng map``: the standalone district map (one HTML file that opens offline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from api.cli.common import Context, command, domain_errors
+
+
+@command("map")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--basemap-url", default=None, help="Tile URL template, e.g. a 天地图 URL with your tk key "
+              "(default: XINCHENG_BASEMAP_URL; none: no tiles, works offline).")
+@click.option("--attribution", default=None, help="Basemap attribution to show (required with --basemap-url).")
+@click.option("--review-number", default=None, help="审图号 of the basemap, shown with the attribution.")
+@click.pass_obj
+def map_cmd(obj: Context, path: Path, basemap_url: str | None, attribution: str | None,
+            review_number: str | None) -> None:
+    """Write the district map (units, streets, facilities, markers, plates) as one standalone HTML file.
+
+    Leaflet is inlined, so the file opens offline; tiles only with a basemap.
+    """
+    from api.map_data import district_layers
+    from maps.district_map import district_map
+    from maps.layers import Basemap
+
+    basemap = obj.settings.basemap
+    if basemap_url:
+        if not attribution:
+            raise click.UsageError("--attribution is required with --basemap-url (the provider's terms)")
+        basemap = Basemap(basemap_url, attribution, review_number)
+    with domain_errors():
+        layers = district_layers(obj.store)
+    district_map(layers, basemap=basemap).save(str(path))
+    click.echo(f"wrote {path}")

@@ -1,0 +1,117 @@
+"""``xincheng plates``: door-plate QR images and print batches (they sign codes: need the secret key)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from api.cli.common import CLI_ACTOR, Context, domain_errors, group, step_bar
+
+if TYPE_CHECKING:
+    from maps.plate_print import PlateText
+
+
+@group()
+def plates() -> None:
+    """Door plates: QR images and print batches (they sign codes: set XINCHENG_SECRET_KEY or QR keys)."""
+
+
+def _plate_texts(obj: Context, *, street: str | None, community: str | None, reprints: bool) -> list[PlateText]:
+    from api.plate_texts import plate_texts
+    from geo.plate_codes import PlateSigner, check_public_base_url
+
+    store = obj.store
+    if sum(x is not None and x is not False for x in (street, community, reprints or None)) != 1:
+        raise click.UsageError("choose exactly one of --street, --community and --reprints")
+    where: dict = {"status": "active"}
+    if street:
+        where["street_name"] = street
+    if community:
+        where["community_code"] = community
+    rows = store.select("door_plates", where=where)
+    if reprints:
+        queued = {r["plate_uid"] for r in store.select("plate_reprints", where={"status": "queued"})}
+        rows = [r for r in rows if r["plate_uid"] in queued]
+    if not rows:
+        raise click.UsageError("no active plates match")
+    signer = PlateSigner.from_setting(obj.settings.qr_keys, fallback_secret=obj.settings.secret_key)
+    base_url = obj.settings.public_base_url
+    if not obj.settings.dev_mode:  # printed codes must reach the public server
+        base_url = check_public_base_url(base_url)
+    return plate_texts(store, sorted(rows, key=lambda r: (r["street_name"], r["number"])), signer=signer,
+                       base_url=base_url)
+
+
+@plates.command("qr")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--street", default=None)
+@click.option("--community", default=None, help="12-digit community code.")
+@click.option("--format", "fmt", default="svg", show_default=True, type=click.Choice(["svg", "png"]))
+@click.pass_obj
+def plates_qr(obj: Context, folder: Path, street: str | None, community: str | None, fmt: str) -> None:
+    """Write one QR image per plate (named by plate id)."""
+    from tqdm import tqdm
+
+    from geo.plate_qr import qr_png, qr_svg
+
+    with domain_errors():
+        texts = _plate_texts(obj, street=street, community=community, reprints=False)
+    folder.mkdir(parents=True, exist_ok=True)
+    for t in tqdm(texts, desc="二维码 QR codes", unit="plate", file=sys.stderr):
+        path = folder / f"{t.plate_uid}.{fmt}"
+        if fmt == "svg":
+            path.write_text(qr_svg(t.url), encoding="utf-8")
+        else:
+            path.write_bytes(qr_png(t.url))
+    click.echo(f"wrote {len(texts)} QR images to {folder}")
+
+
+@plates.command("print")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--street", default=None)
+@click.option("--community", default=None, help="12-digit community code.")
+@click.option("--reprints", is_flag=True, help="The plates queued for reprinting (by renames); marks them printed.")
+@click.option("--proof", is_flag=True, help="A marked proof: allowed without the Mongolian name (SG-01).")
+@click.option("--svg-folder", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Also write one SVG per plate here.")
+@click.pass_obj
+def plates_print(obj: Context, path: Path, street: str | None, community: str | None, reprints: bool,
+                 proof: bool, svg_folder: Path | None) -> None:
+    """Print a PDF batch of plates for the manufacturer (one plate per page, 270 x 170 mm)."""
+    from tqdm import tqdm
+
+    from maps.plate_print import batch_html, check_sg01, plate_svg, print_pdf
+
+    if path.suffix.lower() != ".pdf":
+        raise click.UsageError("the batch path must end in .pdf")
+    with domain_errors():
+        texts = _plate_texts(obj, street=street, community=community, reprints=reprints)
+        for t in tqdm(texts, desc="核对 checking SG-01", unit="plate", file=sys.stderr):
+            check_sg01(t, proof=proof)
+            if svg_folder:
+                svg_folder.mkdir(parents=True, exist_ok=True)
+                (svg_folder / f"{t.plate_uid}.svg").write_text(plate_svg(t, proof=proof), encoding="utf-8")
+        with step_bar(1, "排版打印 printing (Chromium)") as bar:
+            print_pdf(batch_html(texts, proof=proof), path)
+            bar.update(1)
+    if reprints and not proof:
+        import sqlalchemy as sa
+
+        from geo.store import schema
+
+        uids = [t.plate_uid for t in texts]
+        with obj.store.writing() as conn:
+            done = conn.execute(schema.plate_reprints.update().where(schema.plate_reprints.c.plate_uid.in_(uids),
+                                                                      schema.plate_reprints.c.status == "queued")
+                                .values(status="printed", version=schema.plate_reprints.c.version + 1,
+                                        updated_at=sa.func.now())).rowcount
+            conn.execute(schema.audit_log.insert().values(
+                adcode=obj.store.adcode, table_name="plate_reprints", record_id=None, action="printed",
+                actor=CLI_ACTOR, at=datetime.now(UTC), before=None,
+                after=json.dumps({"count": done, "batch": path.name}, ensure_ascii=False)))
+    click.echo(f"wrote {len(texts)} plates to {path}{' (proof)' if proof else ''}")

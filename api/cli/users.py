@@ -1,0 +1,70 @@
+"""``xincheng user``: add users (the first admin too), list them, add the dev accounts."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import click
+
+from api.cli.common import CLI_ACTOR, Context, domain_errors, group
+from geo.layers import ROLES
+
+
+@group()
+def user() -> None:
+    """Manage users (the first admin is created here)."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--display-name", default=None)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--district", "districts", multiple=True,
+              help="6-digit adcode the user acts for (repeat for several); default: this district. "
+                   "A boundary inspector of a neighbour signs joint inspections for that district only.")
+@click.pass_obj
+def user_add(obj: Context, username: str, role: str, display_name: str | None, password_stdin: bool,
+             districts: tuple[str, ...]) -> None:
+    """Create a user with a role; the password is asked for, never given on the command line."""
+    from geo.users import create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise click.UsageError("the two passwords differ")
+    with domain_errors():
+        made = create_user(obj.store, username, password, role, actor=CLI_ACTOR, display_name=display_name,
+                           adcodes=list(districts) or None)
+    click.echo(f"created {made['username']} ({made['role']})")
+
+
+@user.command("list")
+@click.pass_obj
+def user_list(obj: Context) -> None:
+    """List users and roles."""
+    from geo.users import list_users
+
+    for u in list_users(obj.store):
+        flags = ["active" if u["active"] else "inactive"] + (["dev-only"] if u["dev_only"] else [])
+        click.echo("\t".join([u["username"], u["role"], u.get("adcodes") or "", *flags]))
+
+
+@user.command("add-dev-accounts")
+@click.pass_obj
+def user_add_dev(obj: Context) -> None:
+    """Create one dev-only account per role (password = username + '-dev-pass'); dev mode only."""
+    from geo.users import create_user
+
+    if not obj.settings.dev_mode:
+        raise click.UsageError("dev accounts are only for --dev mode")
+    for role in ROLES:
+        name = f"dev-{role}"
+        with domain_errors():
+            if obj.store.count("users", where={"username": name}):
+                continue
+            create_user(obj.store, name, f"{name}-dev-pass", role, actor=CLI_ACTOR, dev_only=True)
+        click.echo(f"created {name} / {name}-dev-pass ({role}, works only in dev mode)")

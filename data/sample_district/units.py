@@ -1,0 +1,123 @@
+"""Administrative units: the district, 8 sub-districts (街道) and one town (镇), 62 communities and
+24 villages; their household targets, and residents and people aged 60+ summed upwards."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from data import names as N
+from data.sample_district.shapes import as_multipolygon, random_points
+from geo import DISTRICT_ADCODE
+
+TOTAL_HOUSEHOLDS = 280_000
+VILLAGE_HOUSEHOLDS = 12_000
+SHARE_60PLUS = 0.19
+
+
+def _split_cells(area: BaseGeometry, seeds: np.ndarray) -> list[shapely.MultiPolygon]:
+    """Split ``area`` into Voronoi cells around ``seeds``, in seed order."""
+    cells = shapely.voronoi_polygons(shapely.MultiPoint(seeds), extend_to=area.envelope.buffer(1000))
+    parts = list(shapely.get_parts(cells))
+    ordered = []
+    for x, y in seeds:
+        pt = shapely.Point(x, y)
+        cell = next(c for c in parts if c.covers(pt))
+        ordered.append(as_multipolygon(cell.intersection(area)))
+    return ordered
+
+
+def _relaxed_cells(area: BaseGeometry, seeds: np.ndarray, rounds: int = 4) -> list[shapely.MultiPolygon]:
+    """Split ``area`` into cells of similar size (Lloyd relaxation of the Voronoi seeds)."""
+    cells = _split_cells(area, seeds)
+    for _ in range(rounds):
+        seeds = np.array([(c.centroid if c.centroid.within(c) else c.point_on_surface()).coords[0]
+                          for c in cells])
+        cells = _split_cells(area, seeds)
+    return cells
+
+
+def _subdistrict_polygons(urban: BaseGeometry) -> list[shapely.MultiPolygon]:
+    """Split the urban core into a 4 x 2 grid: the south row then the north row, west to east."""
+    minx, miny, maxx, maxy = urban.bounds
+    xs = np.linspace(minx, maxx, 5)
+    ys = np.linspace(miny, maxy, 3)
+    out = []
+    for row in range(2):
+        for col in range(4):
+            cell = shapely.box(xs[col], ys[row], xs[col + 1], ys[row + 1])
+            out.append(as_multipolygon(urban.intersection(cell)))
+    return out
+
+
+def admin_units(rng: np.random.Generator, district: BaseGeometry,
+                urban: BaseGeometry) -> tuple[pd.DataFrame, np.ndarray]:
+    """Return (units DataFrame in metres, village centres) for district, 街道/镇, communities, villages."""
+    rows = [{"code": DISTRICT_ADCODE + "000000", "name": "新城区", "level": "district",
+             "parent_code": None, "geometry": as_multipolygon(district)}]
+    community_seq = 0
+    stems = list(N.COMMUNITY_STEMS)
+    for i, ((name, count), poly) in enumerate(zip(N.SUBDISTRICTS, _subdistrict_polygons(urban), strict=True)):
+        code = f"{DISTRICT_ADCODE}{i + 1:03d}000"
+        rows.append({"code": code, "name": name, "level": "subdistrict",
+                     "parent_code": rows[0]["code"], "geometry": poly})
+        for j, cell in enumerate(_relaxed_cells(poly, random_points(rng, poly, count))):
+            rows.append({"code": f"{code[:9]}{j + 1:03d}", "name": stems[community_seq] + "社区",
+                         "level": "community", "parent_code": code, "geometry": cell})
+            community_seq += 1
+    town_name, villages = N.TOWN
+    town = as_multipolygon(district.difference(urban))
+    town_code = f"{DISTRICT_ADCODE}100000"
+    rows.append({"code": town_code, "name": town_name, "level": "town",
+                 "parent_code": rows[0]["code"], "geometry": town})
+    centres = random_points(rng, town.buffer(-1500), villages, north_bias=1.2)
+    village_names = list(N.REAL_VILLAGES) + list(N.GENERATED_VILLAGES)
+    for j, cell in enumerate(_split_cells(town, centres)):
+        rows.append({"code": f"{town_code[:9]}{200 + j:03d}", "name": village_names[j],
+                     "level": "village", "parent_code": town_code, "geometry": cell})
+    return pd.DataFrame(rows), centres
+
+
+def households(rng: np.random.Generator, units: pd.DataFrame) -> pd.DataFrame:
+    """Set each community's and village's target households (the plates share them out)."""
+    comm = units["level"] == "community"
+    vill = units["level"] == "village"
+    units["target_households"] = 0
+    # Urban households follow area (fairly even density) with some spread.
+    w = shapely.area(units.loc[comm, "geometry"].to_numpy()) * rng.lognormal(0, 0.25, comm.sum())
+    units.loc[comm, "target_households"] = np.round(w / w.sum() * (TOTAL_HOUSEHOLDS - VILLAGE_HOUSEHOLDS)).astype(int)
+    w = rng.lognormal(0, 0.4, vill.sum())
+    units.loc[vill, "target_households"] = np.round(w / w.sum() * VILLAGE_HOUSEHOLDS).astype(int)
+    return units
+
+
+def roll_up(rng: np.random.Generator, units: pd.DataFrame, plates: pd.DataFrame) -> pd.DataFrame:
+    """Set households from the plates, residents and 60+ per leaf unit, and sum them upwards."""
+    hh = plates.groupby("community_code")["households"].sum()
+    units["households"] = units["code"].map(hh).fillna(0).astype(int)
+    units["residents"] = 0
+    units["residents_60plus"] = 0
+    leaf = units["level"].isin(["community", "village"])
+    size = rng.uniform(2.3, 2.7, leaf.sum())
+    units.loc[leaf, "residents"] = np.round(units.loc[leaf, "households"] * size)
+    share = np.clip(rng.normal(SHARE_60PLUS, 0.035, leaf.sum()), 0.10, 0.30)
+    share *= SHARE_60PLUS * units.loc[leaf, "residents"].sum() / (share * units.loc[leaf, "residents"]).sum()
+    units.loc[leaf, "residents_60plus"] = np.round(units.loc[leaf, "residents"] * share)
+    for level in ("subdistrict", "town", "district"):
+        for idx, unit in units[units["level"] == level].iterrows():
+            kids = units["parent_code"] == unit["code"]
+            for col in ("households", "residents", "residents_60plus"):
+                units.loc[idx, col] = units.loc[kids, col].sum()
+    for col in ("residents", "residents_60plus"):
+        units[col] = units[col].astype(int)
+    return units
+
+
+def neighbour_units(metric: dict[str, BaseGeometry]) -> pd.DataFrame:
+    """Return the four neighbouring counties as units of level ``county`` (status ``neighbour``)."""
+    return pd.DataFrame([
+        {"code": f"{a}000000", "name": n, "level": "county", "parent_code": None,
+         "status": "neighbour", "geometry": as_multipolygon(metric[a])}
+        for a, (n, _letter) in N.NEIGHBOURS.items()])

@@ -1,0 +1,365 @@
+"""Platform hardening, the leftovers, through the real server on SQLite and PostGIS.
+
+Markers numbered by the line's next sequence under concurrent registrations, the audit trail's
+before/after as objects, HEAD on every GET route, the 403 page for a logged-in user of the wrong
+role, import messages without server paths and a per-process cap on concurrent imports, and a
+resident's report sent twice stored once.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import quote
+
+import httpx
+import pytest
+import shapely
+
+from api.settings import Settings
+from geo.errors import Conflict, InputError
+from geo.plate_codes import PlateSigner
+from geo.store import Store
+from tests.conftest import running_server, server_settings
+from tests.test_hardening import (
+    ADMIN,
+    INSPECTOR,
+    MARKER_AT,
+    OFFICER,
+    SLOW,
+    _has_chinese_first,
+    _login,
+    _marker,
+    _seed,
+    _server,
+    _together,
+)
+from tests.test_officer_pages import login as form_login
+
+DOCS = {"reason": "新设界桩", "agreement_doc": "协议-1", "survey_ref": "联测-1", "filed_with": "市民政局"}
+
+
+def _new_marker() -> dict:
+    """A marker body without ``seq``: the line's next sequence number is taken."""
+    body = _marker(1)
+    del body["seq"]
+    return body
+
+
+# -- 1. markers numbered by the next sequence, concurrently --------------------------------------
+
+
+def test_concurrent_markers_without_seq_all_get_their_own_number(store: Store):
+    with _server(store) as base:
+        admin = _login(base, ADMIN)
+        answers = _together(8, lambda i: httpx.post(f"{base}/api/markers", json=_new_marker(), headers=admin,
+                                                     timeout=SLOW))
+        assert [r.status_code for r in answers] == [201] * 8, [r.text for r in answers]
+        numbers = sorted(r.json()["properties"]["marker_no"] for r in answers)
+        assert numbers == [f"XH01{seq:03d}Q" for seq in range(1, 9)]
+        assert sorted(r.json()["properties"]["seq"] for r in answers) == list(range(1, 9))
+        assert store.count("boundary_markers", where={"line_code": "XH01"}) == 8
+        # One audit row per stored marker: a collision's attempt left nothing behind.
+        assert len([a for a in store.audit_rows("boundary_markers") if a["action"] == "create"]) == 8
+        # A seq given explicitly is never renumbered: taken, it is a 409 naming the field.
+        taken = httpx.post(f"{base}/api/markers", json=_marker(3), headers=admin)
+        assert taken.status_code == 409 and taken.json()["field"] == "marker_no", taken.text
+        assert _has_chinese_first(taken.json()["message"]) and "XH01003Q" in taken.json()["message"]
+        # Concurrently too: one stored, the others told why.
+        answers = _together(4, lambda i: httpx.post(f"{base}/api/markers", json=_marker(20), headers=admin,
+                                                     timeout=SLOW))
+        assert Counter(r.status_code for r in answers) == {201: 1, 409: 3}, [r.text for r in answers]
+        assert all(r.json()["field"] == "marker_no" for r in answers if r.status_code == 409)
+        # The next sequence is one past the highest ever given (numbers are never reused).
+        after = httpx.post(f"{base}/api/markers", json=_new_marker(), headers=admin)
+        assert after.status_code == 201 and after.json()["properties"]["marker_no"] == "XH01021Q", after.text
+
+
+def test_a_collision_on_the_next_sequence_retries_a_bounded_number_of_times(store: Store, monkeypatch):
+    from geo import markers
+
+    _seed(store)
+    at = shapely.Point(*MARKER_AT)
+    first = markers.add_marker(store, {"line_code": "XH01", **DOCS}, at, actor="admin")
+    assert first["marker_no"] == "XH01001Q"
+    real = markers._next_seq
+    calls: list[int] = []
+
+    def stale_once(conn, line_code):  # as if another registration took number 1 after we read the line
+        calls.append(1)
+        return 1 if len(calls) == 1 else real(conn, line_code)
+
+    monkeypatch.setattr(markers, "_next_seq", stale_once)
+    second = markers.add_marker(store, {"line_code": "XH01", **DOCS}, at, actor="admin")
+    assert second["marker_no"] == "XH01002Q" and len(calls) == 2
+    audit_before = len(store.audit_rows("boundary_markers"))
+    monkeypatch.setattr(markers, "_next_seq", lambda conn, line_code: 1)  # always taken: give up, cleanly
+    with pytest.raises(Conflict) as err:
+        markers.add_marker(store, {"line_code": "XH01", **DOCS}, at, actor="admin")
+    assert err.value.field == "seq" and _has_chinese_first(err.value.message)
+    assert store.count("boundary_markers") == 2 and len(store.audit_rows("boundary_markers")) == audit_before
+    with pytest.raises(InputError) as err:
+        markers.add_marker(store, {"line_code": "XH01", "seq": 1000, **DOCS}, at, actor="admin")
+    assert err.value.field == "seq"
+
+
+# -- 2. the audit trail's before and after are objects ----------------------------------------------
+
+
+def test_audit_rows_carry_objects_as_the_change_feed_does(store: Store):
+    with _server(store) as base:
+        admin = _login(base, ADMIN)
+        made = httpx.post(f"{base}/api/markers", json=_new_marker(), headers=admin).json()
+        moved = httpx.post(f"{base}/api/markers/{made['id']}/move", headers=admin,
+                           json={**_new_marker(), "position": [111.7101, 40.860], "version": 1})
+        assert moved.status_code == 200, moved.text
+        rows = httpx.get(f"{base}/api/audit", headers=admin,
+                         params={"table": "boundary_markers", "record_id": made["id"]}).json()
+        create, move = rows
+        assert create["before"] is None and create["after"]["marker_no"] == "XH01001Q"
+        assert move["before"]["geometry"] == {"type": "Point", "coordinates": [111.71, 40.86]}
+        assert move["after"]["geometry"] == {"type": "Point", "coordinates": [111.7101, 40.86]}
+        assert move["after"]["version"] == 2 and isinstance(move["at"], str)
+        # A gazetteer change reads the same in the audit trail and in the change feed.
+        (name,) = store.select("place_names")
+        feed = httpx.get(f"{base}/api/gazetteer/changes", headers=admin).json()["changes"]
+        audit = httpx.get(f"{base}/api/audit", headers=admin,
+                          params={"table": "place_names", "record_id": name["id"]}).json()
+        assert feed and audit and feed[-1]["record"] == audit[-1]["after"]
+        assert isinstance(audit[-1]["after"], dict)
+
+
+# -- 3. HEAD on every GET route ---------------------------------------------------------------------
+
+_VOLATILE = {"date", "x-request-id", "set-cookie", "content-security-policy", "content-length"}
+
+
+PAGES = ("/officer/login", "/officer/placenames", "/officer/placenames/new", "/officer/plates", "/maps",
+         "/maps/district", "/maps/markers", "/openapi.json", "/docs", "/redoc", "/api/nowhere")
+SLOW_PATHS = ("/api/planning/", "/maps/coverage")  # whole-district computations: their own tests
+
+
+def _get_paths(c: httpx.Client) -> list[str]:
+    """Return every GET route without path parameters (from the OpenAPI document) and the pages."""
+    spec = c.get("/openapi.json").json()
+    api = [p for p, ops in spec["paths"].items() if "get" in ops and "{" not in p and not p.startswith(SLOW_PATHS)]
+    return sorted(api) + list(PAGES)
+
+
+def test_head_answers_every_get_route_like_get_without_a_body(store: Store):
+    with _server(store) as base, httpx.Client(base_url=base, timeout=120) as c:
+        admin = _login(base, ADMIN)
+        paths = _get_paths(c)
+        assert len(paths) > 20
+        for path in paths:
+            for headers in ({}, admin):
+                got, head = c.get(path, headers=headers), c.head(path, headers=headers)
+                assert head.status_code == got.status_code, (path, head.status_code, got.status_code)
+                assert head.content == b"", path
+                assert head.headers.get("content-type") == got.headers.get("content-type"), path
+                assert {k for k in head.headers if k not in _VOLATILE} == \
+                    {k for k in got.headers if k not in _VOLATILE}, path
+        # Deterministic bodies: the HEAD says the GET's length.
+        for path in ("/api/layers", "/openapi.json", "/api/health"):
+            assert c.head(path).headers["content-length"] == c.get(path).headers["content-length"]
+        # A path that takes only POST still refuses HEAD; Allow lists HEAD wherever it lists GET.
+        refused = c.head("/api/auth/login")
+        assert refused.status_code == 405 and refused.headers["allow"] == "POST" and refused.content == b""
+        wrong = c.post("/api/layers")
+        assert wrong.status_code == 405 and wrong.headers["allow"] == "GET, HEAD"
+        assert c.delete("/api/health").headers["allow"] == "GET, HEAD"
+        # The access log and the metrics still say HEAD.
+        metrics = c.get("/metrics").text
+        assert re.search(r'xincheng_http_requests_total\{method="HEAD",route="/api/layers",status="200"\}', metrics)
+
+
+# -- 4. the wrong role on a page: 403 page, not a bounce to the login form ---------------------------
+
+
+@pytest.fixture
+def page_server(store: Store) -> Iterator[str]:
+    with _server(store) as base:
+        yield base
+
+
+@contextmanager
+def _browser(base: str, who: tuple[str, str]) -> Iterator[httpx.Client]:
+    """Yield a client logged in through the login form, as a browser (its cookie kept)."""
+    with httpx.Client(base_url=base, follow_redirects=False, timeout=60) as c:
+        r = form_login(c, {"username": who[0], "password": who[1], "next": "/maps"})
+        assert r.status_code == 303, r.text
+        yield c
+
+
+def test_a_page_opened_with_the_wrong_role_says_access_denied(page_server: str):
+    base = page_server
+    with _browser(base, INSPECTOR) as inspector:
+        r = inspector.get("/officer/placenames")
+        assert r.status_code == 403 and "location" not in r.headers
+        assert r.headers["content-type"].startswith("text/html")
+        text = r.text
+        assert text.index("无权访问") < text.index("Access denied")
+        assert "地名管理员 (placename_officer)" in text and "管理员 (admin)" in text
+        assert "needs the role admin or placename_officer" in text and INSPECTOR[0] in text
+        assert "href='/officer/login?next=/officer/placenames'" in text and "以其他用户登录" in text
+        # A form posted by the wrong role is refused the same way, and nothing is stored.
+        token = re.search(r"name='csrf_token' value='([^']+)'", text).group(1)
+        posted = inspector.post("/officer/placenames/new", data={"csrf_token": token, "standard_name": "越权路"})
+        assert posted.status_code == 403 and "无权访问" in posted.text
+        # The officers' menu links do the same for every officer page.
+        assert inspector.get("/officer/plates").status_code == 403
+    with _browser(base, OFFICER) as officer:  # the field pages (inspectors) through the same session check
+        r = officer.get("/field/campaigns/1/markers/XH01001Q")
+        assert r.status_code == 403 and "界线联检员 (boundary_inspector)" in r.text
+        assert f"next={quote('/field/campaigns/1/markers/XH01001Q')}" in r.text
+        assert officer.get("/officer/placenames").status_code == 200
+    with httpx.Client(base_url=base, follow_redirects=False) as anon:  # nobody logged in: the login form
+        r = anon.get("/officer/plates")
+        assert r.status_code == 303 and r.headers["location"] == "/officer/login?next=/officer/plates"
+        r = anon.get("/field/campaigns/1/markers/XH01001Q")
+        assert r.status_code == 303 and r.headers["location"].startswith("/officer/login?next=/field/")
+
+
+def test_the_api_refusal_for_a_role_is_chinese_first(page_server: str):
+    officer = _login(page_server, OFFICER)
+    r = httpx.post(f"{page_server}/api/markers", json=_new_marker(), headers=officer)
+    assert r.status_code == 403 and r.json()["field"] == "role"
+    assert _has_chinese_first(r.json()["message"]) and "管理员 (admin)" in r.json()["message"]
+
+
+# -- 5. imports: no server path in a message, at most N at once ---------------------------------------
+
+
+def _import(base: str, headers: dict, content, *, fmt: str = "gpkg", **params) -> httpx.Response:
+    return httpx.post(f"{base}/api/layers/streets/import", headers=headers, content=content, timeout=SLOW,
+                      params={"crs": "EPSG:4490", "format": fmt, **params})
+
+
+def _no_server_path(message: str) -> None:
+    assert tempfile.gettempdir() not in message and "/tmp" not in message and "upload" not in message, message
+    assert "It might help" not in message, message
+
+
+def test_a_gdal_error_names_the_uploaded_file_not_the_server_path(store: Store):
+    import io
+    import zipfile
+
+    with _server(store) as base:
+        admin = _login(base, ADMIN)
+        named = {**admin, "Content-Disposition": "attachment; filename*=UTF-8''" + quote("街巷 2026.gpkg")}
+        r = _import(base, named, b"this is not a GeoPackage")
+        assert r.status_code == 400 and r.json()["field"] == "file", r.text
+        message = r.json()["message"]
+        assert _has_chinese_first(message) and "街巷 2026.gpkg" in message
+        _no_server_path(message)
+        r = _import(base, admin, b"SQLite format 3\0" + b"x" * 4000, filename="C:\\数据\\道路.gpkg")
+        assert r.status_code == 400 and "道路.gpkg" in r.json()["message"] and "数据" not in r.json()["message"]
+        _no_server_path(r.json()["message"])
+        # A zipped Shapefile whose .shp is broken: the member is named inside the uploaded archive.
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr("roads/roads.shp", b"garbage" * 20)
+            zf.writestr("roads/roads.shx", b"garbage" * 20)
+            zf.writestr("roads/roads.dbf", b"\x03" + b"\0" * 31 + b"\r")
+            zf.writestr("roads/roads.cpg", b"UTF-8")
+        r = _import(base, {**admin, "Content-Disposition": 'attachment; filename="roads.zip"'}, buf.getvalue(),
+                    fmt="shp")
+        assert r.status_code == 400, r.text
+        assert "'roads.zip/roads/roads.shp' not recognized" in r.json()["message"], r.text
+        _no_server_path(r.json()["message"])
+        # Without a name the message still carries no path of the server.
+        r = _import(base, admin, b"not a package either")
+        assert r.status_code == 400 and tempfile.gettempdir() not in r.json()["message"]
+
+
+def test_the_reader_replaces_every_server_path(tmp_path):
+    from geo.io.formats import public_message
+
+    upload = tmp_path / "upload.gpkg"
+    extracted = tmp_path / "x"
+    text = (f"'{upload}' not recognized; also {extracted}/a/b.shp: bad, and {tempfile.gettempdir()}/other/file "
+            f"and {upload.resolve()}; It might help to specify the correct driver explicitly")
+    cleaned = public_message(text, upload, "道路.gpkg", extracted=extracted)
+    assert str(tmp_path) not in cleaned and tempfile.gettempdir() not in cleaned and "It might" not in cleaned
+    assert "'道路.gpkg' not recognized" in cleaned and "道路.gpkg/a/b.shp: bad" in cleaned
+
+
+def _in_flight(base: str) -> int:
+    metrics = httpx.get(f"{base}/metrics").text
+    return int(re.search(r"^xincheng_http_requests_in_flight (\d+)$", metrics, re.MULTILINE).group(1))
+
+
+def test_at_most_n_imports_run_at_once(store: Store):
+    _seed(store)
+    with running_server(server_settings(store, max_concurrent_imports=1)) as base:
+        admin = _login(base, ADMIN)
+        started, release = threading.Event(), threading.Event()
+
+        def slow_upload():  # an upload still arriving holds its import's place
+            yield b'{"type": "FeatureCollection", '
+            started.set()
+            release.wait(60)
+            yield b'"features": []}'
+
+        first: list[httpx.Response] = []
+        worker = threading.Thread(target=lambda: first.append(_import(base, admin, slow_upload(), fmt="geojson")))
+        worker.start()
+        try:
+            assert started.wait(30)
+            deadline = time.time() + 30
+            while _in_flight(base) < 2 and time.time() < deadline:  # the upload and this metrics request
+                time.sleep(0.05)
+            busy = _import(base, admin, b'{"type": "FeatureCollection", "features": []}', fmt="geojson")
+            assert busy.status_code == 429, busy.text
+            assert busy.headers["retry-after"].isdigit() and int(busy.headers["retry-after"]) > 0
+            body = busy.json()
+            assert body["error"] == "too_many_imports" and _has_chinese_first(body["message"])
+            assert "1" in body["message"]
+            # Other requests are not held back meanwhile.
+            assert httpx.get(f"{base}/api/health").status_code == 200
+        finally:
+            release.set()
+            worker.join(60)
+        assert first and first[0].status_code != 429, first[0].text if first else None
+        # The place is given back when the import ends.
+        again = _import(base, admin, b'{"type": "FeatureCollection", "features": []}', fmt="geojson")
+        assert again.status_code != 429, again.text
+
+
+def test_the_import_cap_is_a_setting():
+    assert Settings().max_concurrent_imports == 2
+    env = {"XINCHENG_SECRET_KEY": "k" * 40}
+    assert Settings.from_env({**env, "XINCHENG_MAX_CONCURRENT_IMPORTS": "4"}).max_concurrent_imports == 4
+    with pytest.raises(InputError) as err:
+        Settings.from_env({**env, "XINCHENG_MAX_CONCURRENT_IMPORTS": "0"})
+    assert err.value.field == "max_concurrent_imports"
+
+
+# -- 6. a resident's report sent twice is stored once --------------------------------------------------
+
+
+def test_the_same_report_twice_is_stored_once_and_the_limit_still_holds(store: Store):
+    _seed(store)
+    store.insert("door_plates", [{"plate_uid": "RPT23456", "street_name": "新华大街", "number": 1,
+                                                "geometry": shapely.Point(111.705, 40.8501)}], actor="test")
+    settings = server_settings(store, report_rate_per_hour=4)
+    code = PlateSigner.from_setting("", fallback_secret=settings.secret_key).code("RPT23456")
+    with running_server(settings) as base, httpx.Client(base_url=base) as c:
+        url = f"/p/{code}/report"
+        twice = _together(2, lambda i: c.post(url, data={"kind": "damaged_plate", "message": "字被刮花了"}))
+        assert [r.status_code for r in twice] == [200, 200] and all("已收到" in r.text for r in twice)
+        same = c.post(url, data={"kind": "damaged_plate", "message": "  字被刮花了 "})  # spacing aside, the same
+        assert same.status_code == 200 and "谢谢" in same.text
+        assert store.count("problem_reports", where={"plate_uid": "RPT23456"}) == 1
+        other = c.post(url, data={"kind": "damaged_plate", "message": "门牌掉了一半"})
+        assert other.status_code == 200
+        assert store.count("problem_reports", where={"plate_uid": "RPT23456"}) == 2
+        # Every post still counts toward the per-client limit (4 an hour): the fifth is refused.
+        refused = c.post(url, data={"kind": "other", "message": "第五次"})
+        assert refused.status_code == 429 and "请稍后再试" in refused.text
+        assert store.count("problem_reports", where={"plate_uid": "RPT23456"}) == 2
