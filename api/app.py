@@ -15,6 +15,7 @@ from api.head import HeadMiddleware
 from api.headers import SecurityHeadersMiddleware
 from api.limits import BodyLimitMiddleware, ImportLimitMiddleware
 from api.observability import Metrics, ObservabilityMiddleware, configure_logging
+from api.pages import forbidden_page
 from api.ratelimit import LoginThrottle, RateLimiter
 from api.routers import (
     audit,
@@ -33,7 +34,7 @@ from api.routers import (
     users,
 )
 from api.settings import Settings
-from geo.plate_codes import PlateSigner
+from geo.plates.codes import PlateSigner
 from geo.store import Store
 
 
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_window_minutes * 60.0)
     app.state.recent_reports = public_plates.RecentReports(public_plates.REPEAT_WINDOW_S)
     errors.install(app)
-    app.add_exception_handler(PageRoleRefused, officer_pages.forbidden_page)  # the 403 page, not JSON
+    app.add_exception_handler(PageRoleRefused, forbidden_page)  # the 403 page, not JSON
     app.state.metrics = Metrics()
     app.add_middleware(HeadMiddleware)  # innermost: HEAD runs the GET route; the log still says HEAD
     app.add_middleware(ImportLimitMiddleware, max_concurrent_imports=settings.max_concurrent_imports)

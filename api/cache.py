@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from geo.store import Store
+
+if TYPE_CHECKING:
+    from geo.placenames.search import NameIndex
+    from geo.planning.coverage import WalkParams
+    from geo.planning.run import PlanningRun
 
 T = TypeVar("T")
 
@@ -53,3 +58,18 @@ class DataCache:
                     self._values.pop(next(iter(self._values)))
                 self._values[full] = value
             return value
+
+
+def cached_run(cache: DataCache, store: Store, params: WalkParams, kinds: tuple[str, ...]) -> PlanningRun:
+    """Return the planning run for these parameters, computed once per data version."""
+    from geo.planning.run import PlanningInputs, run_planning
+
+    return cache.get(store, ("planning", params, kinds),
+                     lambda: run_planning(PlanningInputs.load(store), params, kinds))
+
+
+def cached_name_index(cache: DataCache, store: Store) -> NameIndex:
+    """Return the gazetteer's search index, built once per data version."""
+    from geo.placenames.search import load_name_index
+
+    return cache.get(store, "name_index", lambda: load_name_index(store))

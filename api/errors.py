@@ -91,9 +91,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
-        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
-        field = ".".join(loc) or None
-        what = first.get("msg", "invalid value")
+        if first.get("type") == "json_invalid":  # its loc is a byte position, not a field
+            field: str | None = "body"
+            what = f"请求体不是有效的 JSON · the body is not valid JSON ({first.get('ctx', {}).get('error', '')})"
+        else:
+            loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
+            field = ".".join(loc) or None
+            what = first.get("msg", "invalid value")
         message = f"{field or '请求'} 无效 · {field or 'request'}: {what}"
         return JSONResponse(error_body(422, "invalid_input", message, field), status_code=422)
 

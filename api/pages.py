@@ -14,14 +14,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
-from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi import Cookie, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from api import csrf
+from api.deps import ROLE_ZH, PageRoleRefused, page_user
+from geo.store import Store
 from maps.csp import current_nonce
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -85,3 +87,57 @@ def refused(request: Request, message: str, *, user: dict[str, Any] | None = Non
     """Return the 403 page for a form refused by the CSRF checks; nothing was stored."""
     return render(request, "officer/message.html", status=403, title_zh="已拒绝",
                   title_en="Refused", user=user, error=message, done=None)
+
+
+# Shared by every page router (officer, field, maps): the session cookie, the page frame, the
+# login redirect and the 403 pages.
+SessionCookie = Annotated[str | None, Cookie(alias=csrf.SESSION_COOKIE)]
+User = dict[str, Any]
+
+
+def page(request: Request, template: str, title_zh: str, title_en: str, *, user: User | None = None,
+         status: int = 200, **context: Any) -> HTMLResponse:
+    """Return an officer page: ``template`` (under api/templates/) in the officers' frame."""
+    return render(request, template, status=status, title_zh=title_zh, title_en=title_en, user=user,
+                  **context)
+
+
+def message_page(request: Request, title_zh: str, title_en: str, *, user: User | None = None,
+                 error: str | None = None, done: str | None = None,
+                 status: int = 200) -> HTMLResponse:
+    """Return an officer page that only says something (an error or a confirmation)."""
+    return page(request, "officer/message.html", title_zh, title_en, user=user, error=error,
+                done=done, status=status)
+
+
+async def refuse_forgery(request: Request, user: User | None = None) -> HTMLResponse | None:
+    """Return the 403 page if this cookie-form post is cross-site or lacks its token, else None."""
+    message = csrf.refusal(request, await request.form())
+    return None if message is None else refused(request, message, user=user)
+
+
+def session_user(store: Store, token: str | None, roles: frozenset[str]) -> User | None:
+    """Return the user of a page session cookie if valid and in one of ``roles``; ``None`` when nobody
+    is logged in (the caller redirects to the login form with ``next``). A logged-in user of another
+    role gets the 403 page, "无权访问 Access denied" (:class:`api.deps.PageRoleRefused`)."""
+    return page_user(store, token, roles)
+
+
+def forbidden_page(request: Request, exc: Exception) -> HTMLResponse:
+    """Return the 403 page for a logged-in user whose role may not use the page they opened.
+
+    It names the roles the page needs and the user's own, and offers to log in as someone else
+    (the login form, coming back to this page afterwards). Registered for
+    :class:`api.deps.PageRoleRefused` by the app factory.
+    """
+    assert isinstance(exc, PageRoleRefused)
+    target = request.url.path if request.method == "GET" else ""
+    login_url = f"/officer/login?next={quote(target)}" if target else "/officer/login"
+    needed = [(ROLE_ZH.get(r, r), r) for r in sorted(exc.roles)]
+    return page(request, "officer/forbidden.html", "无权访问", "Access denied", user=exc.user, status=403,
+                needed=needed, role_zh=ROLE_ZH.get(exc.user["role"], exc.user["role"]), login_url=login_url)
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    """Send someone who is not logged in to the login form, coming back here afterwards."""
+    return RedirectResponse(f"/officer/login?next={quote(str(request.url.path))}", status_code=303)

@@ -11,6 +11,13 @@ import time
 from collections import defaultdict, deque
 
 from geo.errors import DomainError
+from geo.text import clean
+
+
+def throttle_key(username: str | None) -> str:
+    """Return the name the login throttle counts: cleaned and case-folded as authentication looks it up
+    (so ``" dev-planner"``, ``"ｄｅｖ-planner"`` and ``"d\u200bev-planner"`` count as ``dev-planner``)."""
+    return str(clean(str(username or ""))).casefold()
 
 
 class TooManyRequests(DomainError):
@@ -89,7 +96,7 @@ class LoginThrottle:
 
     def attempt(self, username: str, address: str) -> None:
         """Count one login attempt for the username and the address, or raise TooManyRequests."""
-        user = username.casefold()
+        user = throttle_key(username)
         with self._lock:  # both counted, or neither
             for limiter, key, field in ((self.by_user, user, "username"),
                                         (self.by_address, address, "client")):
@@ -101,6 +108,6 @@ class LoginThrottle:
 
     def succeeded(self, username: str, address: str | None = None) -> None:
         """Forget the username's attempts and give the address back this attempt."""
-        self.by_user.forget(username.casefold())
+        self.by_user.forget(throttle_key(username))
         if address is not None:
             self.by_address.refund(address)

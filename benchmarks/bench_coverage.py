@@ -19,15 +19,21 @@ from scipy.sparse.csgraph import dijkstra
 
 from data.sample_district import make_sample_district
 from geo import crs as C
-from geo._nearest import _augmented, nearest_source, node_distances
-from geo._walk_network import attach_points, build_walk_network, edge_lines
-from geo.coverage import (
+from geo.planning.coverage import (
     ELDER_CARE_KINDS,
     WalkParams,
     coverage_by_unit,
     plate_access,
     walk_network_from_streets,
 )
+from geo.planning.network import (
+    attach_points,
+    build_walk_network,
+    edge_lines,
+    nearest_source,
+    node_distances,
+)
+from geo.planning.network.nearest import augmented
 
 REACH_M = WalkParams().reach_m
 
@@ -88,7 +94,7 @@ def _core_vs_scipy(label: str, net, src, tgt, repeat: int) -> None:
     Both answer the same question: distance and nearest source per node (return_predecessors=True).
     """
     idx = np.flatnonzero(src.attached)
-    graph, virtual = _augmented(net, src, idx)
+    graph, virtual = augmented(net, src, idx)
 
     def core() -> None:
         node_distances(net, src, idx, limit_m=REACH_M)

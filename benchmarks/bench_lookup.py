@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from geo.plate_codes import PlateSigner
+from geo.plates.codes import PlateSigner
 from geo.store import Store
 
 SECRET = "benchmark-secret-" + "x" * 32

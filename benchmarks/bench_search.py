@@ -13,8 +13,8 @@ import time
 import numpy as np
 
 from data.sample_district import make_sample_district
-from geo.placename_search import NameIndex
-from geo.romanize import initials, toneless_key
+from geo.placenames.romanize import initials, toneless_key
+from geo.placenames.search import NameIndex
 
 SUFFIXES = ("", "东", "西", "南", "北", "新", "前", "后", "中", "上")
 

@@ -25,11 +25,12 @@ from geo.validation import check_range, check_text, geometry_problems, outside_c
 def parse_geometry(obj: Any, *, crs: str, allowed: tuple[str, ...], field: str = "geometry"):
     """Return a GeoJSON geometry object as a validated EPSG:4490 shapely geometry."""
     if not isinstance(obj, Mapping):
-        raise InvalidGeometry(f"{field} must be a GeoJSON geometry object", field=field)
+        raise InvalidGeometry(f"{field} 须为 GeoJSON 几何对象 · {field} must be a GeoJSON geometry object", field=field)
     try:
         geom = shapely.geometry.shape(dict(obj))
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, shapely.errors.GEOSException) as exc:
-        raise InvalidGeometry(f"{field} is not a valid GeoJSON geometry: {exc}", field=field) from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, shapely.errors.ShapelyError) as exc:
+        raise InvalidGeometry(f"{field} 不是有效的 GeoJSON 几何 · {field} is not a valid GeoJSON geometry: {exc}",
+                              field=field) from None
     if not np.isfinite(shapely.get_coordinates(geom, include_z=bool(shapely.has_z(geom)))).all():
         raise InvalidGeometry(f"{field} 含非有限坐标 · {field} has a coordinate that is not a finite number",
                               field=field)

@@ -2,7 +2,7 @@
 
 They apply :mod:`geo.write_rules` (no rule field through the generic path; new records start in
 their use case's first state), the enumerations of :mod:`geo.layers`, and the door-plate rules of
-:mod:`geo.plate_rules`. A new place name goes through :func:`geo.placenames.propose`, so it passes
+:mod:`geo.plates.rules`. A new place name goes through :func:`geo.placenames.lifecycle.propose`, so it passes
 the gazetteer rules and starts as ``proposed``.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 from geo.errors import StaleVersion
 from geo.layers import get_layer
 from geo.location_rules import check_layer_locations
-from geo.placenames import check_name_change
-from geo.plate_rules import check_plates, load_plate_context, plates_for_write
+from geo.placenames.lifecycle import check_name_change
+from geo.plates.rules import check_plates, load_plate_context, plates_for_write
 from geo.store import Store
 from geo.validation import check_choice
 from geo.write_rules import check_generic_change, check_generic_create, same_value
@@ -39,7 +39,7 @@ def create_feature(store: Store, layer_name: str, record: Mapping[str, Any], *, 
     for name, value in rec.items():
         check_choice(layer, name, value)
     if layer_name == "place_names":
-        from geo.placenames import propose
+        from geo.placenames.lifecycle import propose
 
         geometry = rec.pop("geometry", None)
         fields = {k: v for k, v in rec.items() if k not in ("status", "status_date")}
@@ -71,8 +71,9 @@ def update_feature(store: Store, layer_name: str, fid: int, changes: Mapping[str
             check_name_change(store, conn, before, changes)
         warnings: list[str] = []
         if layer_name == "door_plates" and any(k in changes for k in PLATE_ADDRESS_FIELDS):
-            ctx = load_plate_context(conn, adcode=store.adcode)
-            warnings = check_plates([{**before, **changes}], ctx, replacing={0: before["plate_uid"]})
+            moved = {**before, **changes}
+            ctx = load_plate_context(conn, adcode=store.adcode, locking=[moved])
+            warnings = check_plates([moved], ctx, replacing={0: before["plate_uid"]})
         after = store.update(layer.table, fid, dict(changes), expected_version=expected_version, actor=actor,
                              conn=conn)
         return Written(after, warnings)

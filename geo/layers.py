@@ -6,6 +6,7 @@ One registry serves the store, import/export, the JSON API and (later) OGC API F
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from geo.errors import NotFound
 
@@ -63,10 +64,15 @@ class Layer:
     public: bool
     public_where: tuple[tuple[str, str], ...] = ()  # what the public may see of a public layer
     choices: tuple[tuple[str, tuple[str, ...]], ...] = ()  # enumerated fields and their values
+    types: tuple[tuple[str, type], ...] = ()  # fields that are not text: int, float, bool or date
 
     def allowed_values(self, field: str) -> tuple[str, ...] | None:
         """Return the values an enumerated field may take, or ``None`` for a free field."""
         return dict(self.choices).get(field)
+
+    def field_type(self, field: str) -> type:
+        """Return the Python type of a field's value: ``str`` unless :attr:`types` says otherwise."""
+        return dict(self.types).get(field, str)
 
     @property
     def table(self) -> str:
@@ -81,36 +87,41 @@ LAYERS: dict[str, Layer] = {
               ("code", "name", "name_mong", "level", "parent_code", "households", "residents",
                "residents_60plus", "status"),
               ("code", "name", "level"), frozenset({ADMIN}), True,
-              choices=(("level", UNIT_LEVELS), ("status", UNIT_STATUSES))),
+              choices=(("level", UNIT_LEVELS), ("status", UNIT_STATUSES)),
+              types=(("households", int), ("residents", int), ("residents_60plus", int))),
         Layer("place_names", "标准地名", "Standard place names", POINT + LINE + AREA,
               ("place_code", "standard_name", "specific", "generic", "romanization", "pinyin_toned", "sign_text",
                "name_mong", "name_mong_pending", "language_of_origin", "category_code", "feature_class",
                "admin_code", "meaning", "origin", "history", "status", "search_key", "protected"),
               ("standard_name",), frozenset({ADMIN, PLACENAME_OFFICER}), True, (("status", "in_force"),),
-              choices=(("status", PLACE_NAME_STATUSES),)),
+              choices=(("status", PLACE_NAME_STATUSES),), types=(("name_mong_pending", bool), ("protected", bool))),
         Layer("streets", "街路巷", "Streets", LINE,
               ("name", "street_class", "numbering_start", "odd_side", "grade", "walkable"),
               ("name",), frozenset({ADMIN, PLACENAME_OFFICER}), True,
               choices=(("street_class", STREET_CLASSES), ("numbering_start", NUMBERING_STARTS),
-                       ("odd_side", PLATE_SIDES))),
+                       ("odd_side", PLATE_SIDES)),
+              types=(("grade", int), ("walkable", bool))),
         Layer("facilities", "服务设施", "Facilities", POINT + AREA,
               ("kind", "name", "community_code", "floor_area_m2", "beds", "nursing_beds", "status", "operator"),
               ("kind", "name"), frozenset({ADMIN, PLANNER}), True,
-              choices=(("kind", FACILITY_KINDS), ("status", FACILITY_STATUSES))),
+              choices=(("kind", FACILITY_KINDS), ("status", FACILITY_STATUSES)),
+              types=(("floor_area_m2", float), ("beds", int), ("nursing_beds", int))),
         Layer("door_plates", "门牌", "Door plates", POINT,
               ("plate_uid", "street_name", "number", "suffix", "side", "building_name", "households",
                "community_code", "status", "decision_body", "decision_doc_no", "decision_date"),
               ("street_name", "number"), frozenset({ADMIN, PLACENAME_OFFICER}), False,
-              choices=(("status", PLATE_STATUSES), ("side", PLATE_SIDES))),
+              choices=(("status", PLATE_STATUSES), ("side", PLATE_SIDES)),
+              types=(("number", int), ("households", int), ("decision_date", date))),
         Layer("boundary_lines", "行政区域界线", "Administrative boundary lines", LINE,
               ("line_code", "name", "left_adcode", "right_adcode", "length_m"),
-              ("line_code", "name"), frozenset({ADMIN}), False),
+              ("line_code", "name"), frozenset({ADMIN}), False, types=(("length_m", float),)),
         Layer("boundary_markers", "界桩", "Boundary markers", POINT,
               ("marker_no", "line_code", "seq", "type_code", "marker_type", "status", "material",
                "managing_adcode"),
               ("marker_no",), frozenset({ADMIN}), False,
               choices=(("marker_type", MARKER_TYPES), ("type_code", MARKER_TYPE_CODES),
-                       ("status", MARKER_STATUSES))),
+                       ("status", MARKER_STATUSES)),
+              types=(("seq", int),)),
         Layer("linear_features", "铁路、公路与河流", "Railways, highways and rivers", LINE + AREA,
               ("kind", "name"), ("kind", "name"), frozenset({ADMIN, PLANNER}), True,
               choices=(("kind", LINEAR_FEATURE_KINDS),)),

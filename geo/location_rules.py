@@ -6,10 +6,14 @@
   reach beyond it, so they are not checked here.
 - A community code names a stored community or village.
 - A street segment carries a name in force in the gazetteer (a proposed name is not yet a street).
+- Identifiers printed on the ground or used as keys keep their form: a unit code is the 12-digit
+  statistical code (统计用区划代码), a boundary line code two to four capital letters and two to four
+  digits (XH01), the sides of a line six-digit adcodes.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +27,19 @@ from geo.store import schema
 IN_DISTRICT_LAYERS = frozenset({"facilities", "place_names", "streets", "graves", "door_plates"})
 POINT_SLACK_DEG = 0.0006  # about 50 m at Hohhot's latitude
 UNIT_LEVELS_WITH_PLATES = ("community", "village")
+# field -> (pattern, Chinese description, English description), per layer
+IDENTIFIER_FORMS: dict[str, dict[str, tuple[re.Pattern[str], str, str]]] = {
+    "admin_units": {
+        "code": (re.compile(r"\d{12}"), "12 位统计用区划代码", "a 12-digit statistical area code"),
+        "parent_code": (re.compile(r"\d{12}"), "12 位统计用区划代码", "a 12-digit statistical area code"),
+    },
+    "boundary_lines": {
+        "line_code": (re.compile(r"[A-Z]{2,4}\d{2,4}"), "2–4 个大写字母加 2–4 位数字（如 XH01）",
+                      "2-4 capital letters and 2-4 digits (e.g. XH01)"),
+        "left_adcode": (re.compile(r"\d{6}"), "6 位行政区划代码", "a 6-digit adcode"),
+        "right_adcode": (re.compile(r"\d{6}"), "6 位行政区划代码", "a 6-digit adcode"),
+    },
+}
 
 
 def _row(row: int | None) -> str:
@@ -94,9 +111,23 @@ def check_street_names(conn: sa.Connection, names: Sequence[Any], *, first_row: 
                 "(POST /api/placenames)", field="name")
 
 
+def check_identifier_forms(layer: str, records: Sequence[dict[str, Any]], *, first_row: int = 1) -> None:
+    """Refuse a unit code, line code or adcode that does not have its standard form."""
+    for field, (pattern, zh, en) in IDENTIFIER_FORMS.get(layer, {}).items():
+        for i, record in enumerate(records):
+            value = record.get(field)
+            if value in (None, "") and field == "parent_code":
+                continue
+            if not (isinstance(value, str) and pattern.fullmatch(value)):
+                raise InputError(f"{_row(first_row + i)}{field} 须为{zh}；收到 {value!r} · {field} must be {en}; "
+                                 f"got {value!r}", field=field)
+
+
 def check_layer_locations(conn: sa.Connection, layer: str, records: Sequence[dict[str, Any]], *,
                           adcode: str, first_row: int = 1, creating: bool = True) -> None:
     """Apply the location, unit and street-name rules to records about to be written to ``layer``."""
+    if creating:
+        check_identifier_forms(layer, records, first_row=first_row)
     geoms = [r.get("geometry") for r in records if "geometry" in r]
     if geoms:
         check_in_district(conn, layer, [r.get("geometry") for r in records], adcode=adcode, first_row=first_row)

@@ -36,8 +36,11 @@ def _public(user: dict[str, Any]) -> dict[str, Any]:
 
 def create_user(store: Store, username: str, password: str, role: str, *, actor: str,
                 display_name: str | None = None, dev_only: bool = False,
-                adcodes: list[str] | None = None) -> dict[str, Any]:
-    """Create a user acting for ``adcodes`` (default: the store's district); the password is hashed."""
+                adcodes: list[str] | None = None, conn: sa.Connection | None = None) -> dict[str, Any]:
+    """Create a user acting for ``adcodes`` (default: the store's district); the password is hashed.
+
+    With ``conn`` the user is created in the caller's transaction (several accounts, one commit).
+    """
     districts = sorted({clean(str(a)) for a in (adcodes or [store.adcode])})
     bad = [a for a in districts if not (a.isascii() and a.isdigit() and len(a) == 6)]
     if bad or not districts:
@@ -51,14 +54,54 @@ def create_user(store: Store, username: str, password: str, role: str, *, actor:
                          "without spaces or markup characters", field="username")
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise InputError(f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password")
-    if store.count("users", where={"username": name}):
-        raise Conflict(f"用户名 {name!r} 已存在 · user {name!r} exists already",
-                       field="username")
     record = {"username": name, "password_hash": hash_password(password), "role": role,
               "display_name": display_name, "active": True, "dev_only": dev_only,
               "adcodes": ",".join(districts)}
-    (uid,) = store.insert("users", [record], actor=actor)
-    return _public(store.get("users", uid))
+    if conn is None:
+        with store.writing() as c:
+            return _insert_user(store, c, record, actor=actor)
+    return _insert_user(store, conn, record, actor=actor)
+
+
+def _username_taken(conn: sa.Connection, username: str) -> bool:
+    u = schema.users
+    return conn.execute(sa.select(u.c.id).where(u.c.username == username).limit(1)).first() is not None
+
+
+def _insert_user(store: Store, conn: sa.Connection, record: dict[str, Any], *, actor: str) -> dict[str, Any]:
+    """Insert a checked user record unless its username is taken; return the public record."""
+    name = record["username"]
+    if _username_taken(conn, name):
+        raise Conflict(f"用户名 {name!r} 已存在 · user {name!r} exists already",
+                       field="username")
+    (uid,) = store.insert("users", [record], actor=actor, conn=conn)
+    return _public(store.get("users", uid, conn=conn))
+
+
+DEV_PASSWORD_SUFFIX = "-dev-pass"
+
+
+def dev_account(role: str) -> tuple[str, str]:
+    """Return the username and password of the dev-only account of ``role`` (``dev-admin``, ``dev-admin-dev-pass``)."""
+    name = f"dev-{role}"
+    return name, f"{name}{DEV_PASSWORD_SUFFIX}"
+
+
+def add_dev_accounts(store: Store, *, actor: str) -> list[dict[str, Any]]:
+    """Create the missing dev-only accounts, one per role, in one transaction; return those created.
+
+    Each account is named ``dev-<role>`` with the password of :func:`dev_account`; accounts that
+    exist already are left as they are. Dev-only accounts can log in only while the service runs in
+    dev mode (:func:`authenticate`); whether to create them at all is the caller's decision.
+    """
+    created = []
+    with store.writing() as conn:
+        for role in ROLES:
+            name, password = dev_account(role)
+            if _username_taken(conn, name):
+                continue
+            created.append(create_user(store, name, password, role, actor=actor, dev_only=True, conn=conn))
+    return created
 
 
 def acts_for(user: dict[str, Any], *, default: str) -> set[str]:

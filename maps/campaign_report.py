@@ -13,8 +13,8 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from geo.inspections import latest_by_marker
-from geo.io.spreadsheet import formula_safe
+from geo.boundaries.inspections import latest_by_marker
+from geo.spreadsheet import formula_safe
 from maps.csp import FROM_CONTEXT, page_html
 from maps.layers import (
     NOT_AUTHORITATIVE,

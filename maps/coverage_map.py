@@ -74,7 +74,7 @@ def floor_area_layer(units: gpd.GeoDataFrame, floor: pd.DataFrame, m: folium.Map
 def planning_map(run, *, sites: gpd.GeoDataFrame | None = None,
                  areas: gpd.GeoDataFrame | None = None,
                  basemap: Basemap | None = None) -> folium.Map:
-    """Return the planning map of a :class:`api.planning.PlanningRun`-like object."""
+    """Return the planning map of a :class:`geo.planning.run.PlanningRun`-like object."""
     units = run.inputs.units
     own = units[units["level"] != "county"]
     m = base_map(own, basemap)

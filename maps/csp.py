@@ -11,6 +11,8 @@ tags:
   a search through the page. The map's data (GeoJSON with stored text, see maps/layers.py) is
   inside that script and the notices are in the body; neither is searched or stamped, so a tag
   that escaping let through would run nowhere;
+* what the map's elements render is written as literal text, never compiled as a template
+  again (maps/rendering.py), so no stored text in it is evaluated;
 * report pages (maps/templates/) put it on their own tags; the framed map gets the same nonce,
   because a ``srcdoc`` frame lives under the policy of the page that holds it.
 
@@ -30,6 +32,8 @@ from typing import Final
 import folium
 from branca.element import Figure
 from jinja2 import Template
+
+from maps.rendering import harden
 
 SCRIPT_NONCE: ContextVar[str | None] = ContextVar("xincheng_csp_nonce", default=None)
 NONCE_CHARS = re.compile(r"[A-Za-z0-9_-]{16,64}")  # base64url, as new_nonce makes them
@@ -105,6 +109,7 @@ def page_html(m: folium.Map | Figure, nonce: str | _FromContext | None = FROM_CO
     figure = m.get_root()
     if not isinstance(figure, Figure):
         raise TypeError("the map is not on a page (branca Figure)")
+    harden(figure)  # no element's output is compiled as a template (maps/rendering.py)
     if value is None:
         return figure.render()
     for child in figure._children.values():  # as Figure.render: the map puts its parts in place

@@ -7,6 +7,9 @@ always labelled as not authoritative.
 Stored text is hostile: every layer carries its data as GeoJSON (embedded by folium with
 ``tojson``, so no string can close the script) whose string properties are HTML-escaped, because
 folium's tooltips write them into ``innerHTML``. No stored text is pasted into JavaScript source.
+Nor is any run as a template: branca would compile each element's rendered script (the GeoJSON
+with the stored text) as a Jinja template again; every map here renders through
+maps/rendering.py, which writes that output as literal text.
 
 Stored data can also be huge: a tooltip shows at most :data:`MAX_TEXT` characters of a value (cut
 with …), and a line or polygon goes to the page with coordinates to 6 decimals (0.1 m) and, when
@@ -25,6 +28,7 @@ import pandas as pd
 import shapely
 
 from maps.offline import make_offline
+from maps.rendering import Literal, harden
 from maps.templating import escape_value, render
 
 NOT_AUTHORITATIVE = "界线示意，非权威界线 · Boundary for illustration only, not authoritative"
@@ -79,22 +83,24 @@ class Basemap:
 
 
 def base_map(frame: gpd.GeoDataFrame, basemap: Basemap | None = None) -> folium.Map:
-    """Return an empty map fitted to ``frame``; offline (no tiles) unless a basemap is given."""
+    """Return an empty map fitted to ``frame``; offline (no tiles) unless a basemap is given.
+
+    The map's page renders no stored text as a template, however it is rendered (``page_html``,
+    ``save``; see maps/rendering.py)."""
     minx, miny, maxx, maxy = frame.total_bounds
     m = make_offline(folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11,
                                 tiles=None, control_scale=True, prefer_canvas=True))
     if basemap is not None:
         folium.TileLayer(basemap.url, attr=basemap.label, name="底图 Basemap").add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
+    harden(m.get_root())
     return m
 
 
-def markup_element(markup: str) -> folium.Element:
+def markup_element(markup: str) -> Literal:
     """Return an element that writes ``markup`` as it is. (``folium.Element(text)`` would compile
     the text as a Jinja template: a ``{{ }}`` in an escaped value would still be run.)"""
-    element = folium.Element("{{ this.markup }}")
-    element.markup = markup
-    return element
+    return Literal(markup, verbatim=True)
 
 
 def add_html(m: folium.Map, template: str, **context) -> folium.Map:

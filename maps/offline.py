@@ -13,6 +13,8 @@ from pathlib import Path
 
 import folium
 
+from maps.rendering import Literal
+
 LEAFLET_DIR = Path(__file__).parent / "vendor" / "leaflet-1.9.3"
 
 
@@ -28,13 +30,14 @@ def leaflet_assets() -> tuple[str, str]:
 
 
 def make_offline(m: folium.Map) -> folium.Map:
-    """Replace the map's CDN assets with the bundled Leaflet, inlined in the page's head."""
+    """Replace the map's CDN assets with the bundled Leaflet, inlined in the page's head (as
+    literal text: the bundled code is not compiled as a Jinja template)."""
     js, css = leaflet_assets()
     m.default_js = []
     m.default_css = []
     header = m.get_root().header
-    header.add_child(folium.Element(_inline("style", css)), name="leaflet_css")
-    header.add_child(folium.Element(_inline("script", js)), name="leaflet_js")
+    header.add_child(Literal(_inline("style", css)), name="leaflet_css")
+    header.add_child(Literal(_inline("script", js)), name="leaflet_js")
     return m
 
 

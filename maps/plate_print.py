@@ -12,13 +12,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import segno
 from markupsafe import Markup
 
 from geo.errors import InputError
+from geo.plates.printed import PlateText
 from maps.templating import render
 
 WIDTH_MM, HEIGHT_MM = 270.0, 170.0
@@ -35,18 +35,6 @@ MONGOLIAN_EM_PER_CHAR = 0.5
 def _em_width(text: str) -> float:
     """Estimate the width of a number text in em: digits and hyphens narrow, Chinese 1 em."""
     return sum(0.58 if c.isdigit() else 0.4 if c in "-." else 1.0 for c in text)
-
-
-@dataclass(frozen=True)
-class PlateText:
-    """What goes on one plate."""
-
-    plate_uid: str
-    street_name: str
-    sign_text: str            # pinyin sign form (RM-11), e.g. XINHUA DAJIE
-    number_text: str          # 12号, 12-1号
-    name_mong: str | None
-    url: str                  # the signed short URL the QR carries
 
 
 def check_sg01(plate: PlateText, *, proof: bool) -> None:

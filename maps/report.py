@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.floor_area import NORMS, shortfalls
-from geo.io.spreadsheet import formula_safe
+from geo.planning.floor_area import NORMS, shortfalls
+from geo.spreadsheet import formula_safe
 from maps.coverage_map import planning_map
 from maps.csp import FROM_CONTEXT, page_html, resolve
 from maps.templating import render

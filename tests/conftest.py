@@ -149,15 +149,10 @@ def sample():
 
 
 def load_sample(store: Store, sample) -> None:
-    """Write every layer of the sample district into ``store``."""
-    from geo.io.importer import prepare_records, write_records
-    from geo.placenames import link_streets
+    """Write every layer of the sample district into the empty ``store``, as ``xincheng init`` does."""
+    from geo.io.importer import load_layers
 
-    with store.writing() as conn:
-        for name, frame in sample.layers.items():
-            records, _ = prepare_records(frame, name, source_crs="EPSG:4490")
-            write_records(store, name, records, actor="test", conn=conn)
-        link_streets(conn)
+    load_layers(store, sample.layers, actor="test")
 
 
 USERS = {role: (f"t-{role}", f"{role}-password-123") for role in

@@ -13,7 +13,7 @@ import networkx as nx
 import numpy as np
 import shapely
 
-from geo._walk_network import NODE_SNAP_M, Attachment, WalkNetwork
+from geo.planning.network import NODE_SNAP_M, Attachment, WalkNetwork
 
 
 def _key(xy) -> tuple[int, int]:

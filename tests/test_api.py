@@ -115,12 +115,17 @@ def test_create_feature_converts_crs_and_validates(writable_server):
     bad = httpx.post(url, headers=h, json={"properties": {"kind": "elder_care_station"},
                                            "geometry": {"type": "Point", "coordinates": [111.7, 40.85]}})
     _assert_error_shape(bad, 400, "name")
-    far = httpx.post(url, headers=h, json={"properties": {"kind": "x", "name": "x"},
+    # (The properties are valid: a kind outside the enumeration is refused first, 422 naming kind.)
+    far = httpx.post(url, headers=h, json={"properties": {"kind": "volunteer_station", "name": "x"},
                                            "geometry": {"type": "Point", "coordinates": [2.35, 48.85]}})
     _assert_error_shape(far, 400, "geometry")
     crs = httpx.post(url, headers=h, params={"crs": "EPSG:3857"}, json={
-        "properties": {"kind": "x", "name": "x"}, "geometry": {"type": "Point", "coordinates": [111.7, 40.85]}})
+        "properties": {"kind": "volunteer_station", "name": "x"},
+        "geometry": {"type": "Point", "coordinates": [111.7, 40.85]}})
     _assert_error_shape(crs, 400, "crs")
+    kind = httpx.post(url, headers=h, json={"properties": {"kind": "x", "name": "x"},
+                                            "geometry": {"type": "Point", "coordinates": [111.7, 40.85]}})
+    assert "elder_care_station" in _assert_error_shape(kind, 422, "kind")["message"]
 
 
 @pytest.mark.parametrize("params,field", [({"bbox": "1,2,3"}, "bbox"), ({"bbox": "a,b,c,d"}, "bbox"),
@@ -205,7 +210,7 @@ def test_coverage_indicators_and_siting_over_http(live_server):
     siting = httpx.post(f"{live_server}/api/planning/siting", headers=h, json={"k": 2}, timeout=60).json()
     assert len(siting["sites"]["features"]) == 2 and siting["share_after"] > siting["share_before"]
     bad = httpx.post(f"{live_server}/api/planning/siting", headers=h, json={"k": 2, "weight": "cats"})
-    _assert_error_shape(bad, 400, "weight")
+    _assert_error_shape(bad, 422, "weight")  # an enumeration in the typed body
     floor = httpx.get(f"{live_server}/api/planning/floor-area", headers=h, params={"norm": "elder_care"}).json()
     assert floor["norm"]["per100_m2"] == 20 and floor["shortfalls"]
     _assert_error_shape(httpx.get(f"{live_server}/api/planning/floor-area", headers=h, params={"norm": "x"}),
@@ -235,14 +240,15 @@ def test_cemetery_site_check_and_report(live_server):
 
 def test_planning_cache_follows_edits(writable_server):
     h = _token(writable_server, "planner")
-    before = httpx.get(f"{writable_server}/api/planning/indicators", headers=h).json()
+    # A planning run is computed on each request after a change: seconds on a loaded machine.
+    before = httpx.get(f"{writable_server}/api/planning/indicators", headers=h, timeout=120).json()
     inst = httpx.get(f"{writable_server}/api/layers/facilities/features", params={"limit": 500}).json()
     home = next(f for f in inst["features"] if f["properties"]["kind"] == "elder_care_institution")
     r = httpx.patch(f"{writable_server}/api/layers/facilities/features/{home['id']}", headers=h,
                     json={"version": home["properties"]["version"],
                           "properties": {"nursing_beds": home["properties"]["beds"]}})
     assert r.status_code == 200
-    after = httpx.get(f"{writable_server}/api/planning/indicators", headers=h).json()
+    after = httpx.get(f"{writable_server}/api/planning/indicators", headers=h, timeout=120).json()
 
     def pick(body):
         return next(i["current"] for i in body["indicators"] if i["number"] == "11")

@@ -11,7 +11,7 @@ import shapely
 import sqlalchemy as sa
 
 from geo.errors import StaleVersion
-from geo.placenames import propose, rename
+from geo.placenames.lifecycle import propose, rename
 from geo.store import Store
 from tests.conftest import _fresh_url
 

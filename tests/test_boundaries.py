@@ -7,7 +7,7 @@ import shapely
 
 from data.sample_district import load_boundaries
 from geo import crs as C
-from geo.boundaries import (
+from geo.boundaries.lines import (
     SQM_PER_MU,
     classify_displacement,
     displacement_m,
@@ -70,7 +70,7 @@ def test_disputed_areas_between_two_versions():
 
 
 def test_disputed_areas_between_two_line_versions_and_markers_affected():
-    from geo.boundaries import disputed_between_lines, markers_affected
+    from geo.boundaries.lines import disputed_between_lines, markers_affected
 
     ours = shapely.LineString([(0, 0), (1000, 0), (2000, 0)])
     theirs = shapely.LineString([(0, 0), (400, 0), (400, 20), (600, 20), (600, 0), (2000, 0)])  # a 200 × 20 m bulge

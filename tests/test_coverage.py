@@ -9,9 +9,8 @@ import pytest
 import shapely
 
 from geo import crs as C
-from geo._nearest import nearest_source
-from geo._walk_network import attach_points, build_walk_network, edge_lines
-from geo.coverage import (
+from geo.errors import InputError
+from geo.planning.coverage import (
     ELDER_CARE_KINDS,
     WalkParams,
     coverage_by_unit,
@@ -20,7 +19,7 @@ from geo.coverage import (
     unattached_facilities,
     walk_network_from_streets,
 )
-from geo.errors import InputError
+from geo.planning.network import attach_points, build_walk_network, edge_lines, nearest_source
 from tests.network_reference import reference_distances
 
 ORIGIN = C.to_metric(shapely.Point(111.70, 40.85))
@@ -226,7 +225,8 @@ def test_repeated_searches_on_one_network_match_a_fresh_graph(sample):
     """The shared virtual-row buffer must not leak one search's sources into the next."""
     from scipy.sparse.csgraph import dijkstra
 
-    from geo._nearest import _augmented, node_distances
+    from geo.planning.network import node_distances
+    from geo.planning.network.nearest import augmented
 
     net = walk_network_from_streets(sample["streets"])
     rng = np.random.default_rng(11)
@@ -235,7 +235,7 @@ def test_repeated_searches_on_one_network_match_a_fresh_graph(sample):
         idx = np.flatnonzero(src.attached)
         dist, which = node_distances(net, src, idx, limit_m=900)
         dist, which = dist[:net.n_nodes], which[:net.n_nodes]  # the virtual rows follow the nodes
-        graph, virtual = _augmented(net, src, idx)
+        graph, virtual = augmented(net, src, idx)
         ref_dist, _, ref_src = dijkstra(graph, directed=True, indices=virtual, min_only=True, limit=900,
                                         return_predecessors=True)
         np.testing.assert_allclose(dist, ref_dist[:net.n_nodes])

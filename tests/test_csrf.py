@@ -235,7 +235,7 @@ def test_json_api_takes_no_session_cookie(live_server, sample_store):
 
 
 def test_public_report_form_refuses_other_origins(writable_server, writable_sample_store):
-    from geo.plate_codes import PlateSigner
+    from geo.plates.codes import PlateSigner
 
     plate = writable_sample_store.select("door_plates", limit=3)[2]
     code = PlateSigner.from_setting("", fallback_secret="x" * 40).code(plate["plate_uid"])

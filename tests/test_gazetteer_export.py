@@ -6,8 +6,8 @@ from datetime import date
 
 import shapely
 
-from geo.address_match import AddressMatcher
-from geo.gazetteer_export import announcement_text, change_feed, exchange_table
+from geo.placenames.exchange import announcement_text, change_feed, exchange_table
+from geo.plates.address_match import AddressMatcher
 
 NAME = {"id": 7, "standard_name": "春晖路", "specific": "春晖", "generic": "路", "romanization": "Chunhui Lu",
         "pinyin_toned": "Chūnhuī Lù", "admin_code": "150102003000", "status": "in_force",

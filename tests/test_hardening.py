@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 from geo.errors import InputError
 from geo.io.formats import export_encoding, json_depth, read_features, write_features
-from geo.io.spreadsheet import formula_safe, formula_unsafe, safe_cell
+from geo.spreadsheet import formula_safe, formula_unsafe, safe_cell
 from geo.store import Store
 from geo.users import create_user
 from tests.conftest import running_server, server_settings

@@ -23,7 +23,7 @@ import shapely
 
 from api.settings import Settings
 from geo.errors import Conflict, InputError
-from geo.plate_codes import PlateSigner
+from geo.plates.codes import PlateSigner
 from geo.store import Store
 from tests.conftest import running_server, server_settings
 from tests.test_hardening import (
@@ -81,7 +81,7 @@ def test_concurrent_markers_without_seq_all_get_their_own_number(store: Store):
 
 
 def test_a_collision_on_the_next_sequence_retries_a_bounded_number_of_times(store: Store, monkeypatch):
-    from geo import markers
+    from geo.boundaries import markers
 
     _seed(store)
     at = shapely.Point(*MARKER_AT)

@@ -10,8 +10,8 @@ import pytest
 import shapely
 
 from geo import crs as C
+from geo.boundaries.inspections import campaign_report, create_campaign, sign_off, submit
 from geo.errors import Conflict, InputError
-from geo.inspections import campaign_report, create_campaign, sign_off, submit
 from geo.store import Store
 
 MARKER = shapely.Point(111.70, 40.90)
@@ -124,7 +124,7 @@ def test_joint_sign_off_needs_both_districts(store: Store):
 
 
 def test_marker_add_move_and_decommission_keep_their_history(store: Store):
-    from geo.markers import add_marker, decommission_marker, move_marker
+    from geo.boundaries.markers import add_marker, decommission_marker, move_marker
 
     _setup(store)
     docs = {"reason": "道路施工", "agreement_doc": "新回协〔2026〕3号", "survey_ref": "联测-17",

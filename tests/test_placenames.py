@@ -9,9 +9,9 @@ import shapely
 import sqlalchemy as sa
 
 from geo.errors import Conflict, InputError, StaleVersion
-from geo.placename_rules import validate
-from geo.placename_search import NameIndex
-from geo.placenames import ValidationFailed, propose, rename, transition
+from geo.placenames.lifecycle import ValidationFailed, propose, rename, transition
+from geo.placenames.rules import validate
+from geo.placenames.search import NameIndex
 from geo.store import Store, schema
 
 BASE = {"standard_name": "春晖路", "specific": "春晖", "generic": "路", "feature_class": "street",
@@ -149,7 +149,7 @@ def test_rename_keeps_the_former_name_and_readdresses_plates(store: Store):
 
 
 def test_protected_names_need_protection_measures(store: Store):
-    from geo.placenames import set_protection
+    from geo.placenames.lifecycle import set_protection
 
     name = _in_force(store)
     name = set_protection(store, name["id"], True, expected_version=name["version"], actor="o",
@@ -164,7 +164,7 @@ def test_protected_names_need_protection_measures(store: Store):
 
 
 def test_two_officers_one_wins_the_other_gets_409_and_both_are_audited(store: Store):
-    from geo.placenames import edit
+    from geo.placenames.lifecycle import edit
 
     rec = _propose(store)
     edit(store, rec["id"], {"meaning": "甲的说明"}, expected_version=rec["version"], actor="officer-jia")

@@ -7,14 +7,14 @@ import pandas as pd
 import pytest
 import shapely
 
-from api.planning import PlanningInputs, run_planning, run_siting, walk_params
 from geo import crs as C
-from geo._walk_network import attach_points, build_walk_network
-from geo.cemeteries import ban_zones, check_site
-from geo.coverage import WalkParams
 from geo.errors import InputError
-from geo.floor_area import NORMS, floor_area_by_unit, per_hundred_households, shortfalls
-from geo.siting import greedy_siting, node_attachment
+from geo.planning.cemeteries import ban_zones, check_site
+from geo.planning.coverage import WalkParams
+from geo.planning.floor_area import NORMS, floor_area_by_unit, per_hundred_households, shortfalls
+from geo.planning.network import attach_points, build_walk_network
+from geo.planning.run import PlanningInputs, run_planning, run_siting, walk_params
+from geo.planning.siting import greedy_siting, node_attachment
 
 
 def _units(rows):
@@ -143,8 +143,8 @@ def test_two_step_floating_catchment_against_a_hand_computed_case():
     ratio 100 / 40 = 2.5. F2 (50 m², at 1000 m) reaches 150 m (860 m on foot), 800 m and 1700 m:
     demand 10 + 30 + 20, ratio 50 / 60. Scores: 2.5 + 5/6 for the first two, 5/6, and 0 at 4000 m.
     """
-    from geo._nearest import reach_matrix
-    from geo.accessibility import scores_by_unit, two_step_fca
+    from geo.planning.accessibility import scores_by_unit, two_step_fca
+    from geo.planning.network import reach_matrix
 
     net, o = _line_network()
     fac = attach_points(net, np.array([[o.x, o.y + 10], [o.x + 1000, o.y + 10]]), max_attach_m=50)
@@ -172,7 +172,7 @@ def test_two_step_floating_catchment_against_a_hand_computed_case():
 
 def test_reach_includes_the_direct_way_along_a_shared_edge():
     """On one 500 m edge, 100 m apart: out to either node and back is 500 m, the direct way 100 m."""
-    from geo._nearest import reach_matrix
+    from geo.planning.network import reach_matrix
 
     net, o = _line_network()
     src = attach_points(net, np.array([[o.x + 1200, o.y]]), max_attach_m=50)
@@ -181,7 +181,7 @@ def test_reach_includes_the_direct_way_along_a_shared_edge():
 
 
 def test_accessibility_on_the_sample(sample_run):
-    from api.planning import run_accessibility
+    from geo.planning.run import run_accessibility
 
     acc = run_accessibility(sample_run)
     district = acc.units.set_index("level").loc["district"]

@@ -8,7 +8,7 @@ import shapely
 
 from geo import crs as C
 from geo.errors import InputError
-from geo.plate_numbering import check, merged_street, oriented, positions, suggest
+from geo.plates.numbering import check, merged_street, oriented, positions, suggest
 
 LINE = shapely.LineString([(0, 0), (1000, 0)])  # west → east: left is north
 

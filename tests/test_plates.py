@@ -10,8 +10,8 @@ import httpx
 import numpy as np
 import pytest
 
-from geo.plate_codes import InvalidCode, PlateSigner, plate_url
-from geo.plate_qr import qr_png, qr_svg
+from geo.plates.codes import InvalidCode, PlateSigner, plate_url
+from geo.plates.qr import qr_png, qr_svg
 from tests.browser import ARTIFACTS, dump_dom, screenshot
 from tests.conftest import USERS, report_figure, running_server, server_settings
 
@@ -113,7 +113,7 @@ def test_revoked_plate_says_so_and_rename_keeps_the_code(writable_server, writab
     other = writable_sample_store.select("door_plates", where={"street_name": "兴安北路"}, limit=1)[0]
     code2 = _code(writable_server, other["plate_uid"])
     name = writable_sample_store.select("place_names", where={"standard_name": "兴安北路"})[0]
-    from geo.placenames import rename
+    from geo.placenames.lifecycle import rename
 
     rename(writable_sample_store, name["id"], "兴安路", expected_version=name["version"], actor="test",
            approval={"approval_authority": "呼和浩特市人民政府", "approval_doc_no": "T-1",

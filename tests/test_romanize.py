@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from geo.errors import InputError
-from geo.romanize import chinese_number, initials, override, romanize, split_name, toneless_key
+from geo.placenames.romanize import chinese_number, initials, override, romanize, split_name, toneless_key
 
 # (rule, name, options, expected toned form) — examples from the 1984 rules and GB/T 16159.
 TABLE = [

@@ -142,8 +142,8 @@ def test_gazetteer_seeded_with_streets_units_and_facilities(sample):
 
 
 def test_plates_pass_the_numbering_rules_they_were_numbered_by(sample):
-    """The generator numbers plates with geo.plate_numbering, so its check finds nothing (DP-02..04)."""
-    from geo.plate_numbering import check, merged_street, oriented
+    """The generator numbers plates with geo.plates.numbering, so its check finds nothing (DP-02..04)."""
+    from geo.plates.numbering import check, merged_street, oriented
 
     streets = sample["streets"].assign(geometry=C.to_metric(sample["streets"].geometry.values))
     plates = sample["door_plates"]
@@ -157,7 +157,7 @@ def test_plates_pass_the_numbering_rules_they_were_numbered_by(sample):
 
 
 def test_plate_uids_are_ones_the_store_accepts(sample):
-    from geo.plate_rules import PLATE_UID_PATTERN
+    from geo.plates.rules import PLATE_UID_PATTERN
 
     uids = sample["door_plates"]["plate_uid"]
     assert uids.is_unique
@@ -166,7 +166,7 @@ def test_plate_uids_are_ones_the_store_accepts(sample):
 
 def test_lane_ordinals_read_back_as_their_numbers():
     from data.sample_district.streets import ordinal
-    from geo.romanize import chinese_number
+    from geo.placenames.romanize import chinese_number
 
     assert [ordinal(n) for n in (1, 10, 12, 20, 99)] == ["一", "十", "十二", "二十", "九十九"]
     assert all(chinese_number(ordinal(n)) == n for n in range(1, 100))

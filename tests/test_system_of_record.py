@@ -16,7 +16,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from geo.plate_codes import PlateSigner
+from geo.plates.codes import PlateSigner
 from geo.store import Store, schema
 from tests.conftest import USERS, running_server, server_settings
 
@@ -223,7 +223,7 @@ def test_a_plate_status_is_a_decision_through_its_endpoint(api, record_store):
     ("经五路", "Jing 5 Lu"), ("王家村", "Wangjiacun"),
 ])
 def test_proposed_names_store_the_romanizer_answer(api, name, expected):
-    from geo.romanize import romanize
+    from geo.placenames.romanize import romanize
 
     feature_class = "village" if name.endswith("村") else "street"
     r = api.post("/api/placenames", headers=_token(api, "placename_officer"), json={
@@ -333,7 +333,7 @@ def test_a_signer_signs_only_for_their_own_district(api, record_store):
     inspector = _token(api, "boundary_inspector")
     early = api.post(f"/api/inspections/campaigns/{cid}/signoff", headers=inspector, json={"party_adcode": "150102"})
     _refused(early, "campaign_id", status=(409,))  # nothing inspected yet
-    from geo.inspections import submit
+    from geo.boundaries.inspections import submit
 
     for m in record_store.select("boundary_markers", where={"line_code": line["line_code"]}):
         submit(record_store, {"client_id": f"sor-{m['marker_no']}", "campaign_id": cid, "marker_no": m["marker_no"],
@@ -378,8 +378,8 @@ def test_production_printing_refuses_a_loopback_base_url_and_unsignable_uids(rec
     ok = _cli(record_store, "plates", "qr", str(tmp_path / "qr"), "--street", "新华大街",
               env={"XINCHENG_SECRET_KEY": "k" * 40, "XINCHENG_PUBLIC_BASE_URL": "https://mp.xincheng.example"})
     assert ok.returncode == 0 and list((tmp_path / "qr").glob("*.svg")), ok.stderr
-    from api.plate_texts import plate_texts
     from geo.errors import InputError
+    from geo.plates.printed import plate_texts
 
     signer = PlateSigner.from_setting("", fallback_secret="k" * 40)
     legacy = {**_first(record_store, "door_plates", street_name="新华大街"), "plate_uid": "P1"}
@@ -511,7 +511,7 @@ def test_review_plate_decisions_are_final_and_addresses_are_not_patched(api, rec
 
 def test_review_users_carry_districts_over_http_and_loopback_in_any_spelling_is_refused(api, record_store):
     from geo.errors import InputError
-    from geo.plate_codes import check_public_base_url
+    from geo.plates.codes import check_public_base_url
 
     r = api.post("/api/users", headers=_token(api, "admin"), json={
         "username": "Xincheng-Inspector", "password": "xc-inspector-password-1", "role": "boundary_inspector",
@@ -647,7 +647,7 @@ def test_second_review_history_stays_put(api, record_store, tmp_path):
                   json={"version": after["version"], "properties": {"households": 50}})
     _refused(r, "status", status=(422,))
     from geo.errors import InputError
-    from geo.plate_codes import check_public_base_url
+    from geo.plates.codes import check_public_base_url
 
     for url in ("http://127。0。0。1", "http://１２７.0.0.1", "http://%31%32%37.0.0.1", "http://ip6-localhost",
                 "http://x.gov.cn:99999", "https://mp.xincheng.gov.cn/?next=x"):

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from markupsafe import escape
 
-from geo.plate_codes import PlateSigner
+from geo.plates.codes import PlateSigner
 from geo.store import Store
 from tests.browser import OFFLINE
 from tests.cdp import Browser
@@ -102,7 +102,7 @@ def _seed(store: Store, short: bool) -> tuple[dict[str, str], dict[str, object]]
 
 def _plant_campaign(site: Site) -> None:
     """A hostile campaign name; a damaged hostile marker with hostile remarks (the repair list)."""
-    from geo.inspections import create_campaign, submit
+    from geo.boundaries.inspections import create_campaign, submit
 
     t = site.texts
     campaign = create_campaign(site.store, {"name": t["campaign"], "line_codes": ["XS01"],

@@ -140,12 +140,18 @@ def progress_bar(desc: str) -> tuple[tqdm, Callable[[int], None]]:
 
 
 def write_table(table: pd.DataFrame, out: Path) -> None:
-    """Write a table as .csv (UTF-8 with BOM, opens in Excel), .xlsx or .json."""
+    """Write a table as .csv (UTF-8 with BOM, opens in Excel), .xlsx or .json.
+
+    Spreadsheet cells that would run as formulas (stored names such as ``=HYPERLINK(...)``) are
+    made inert first, as in every export of the service.
+    """
+    from geo.spreadsheet import formula_safe
+
     suffix = out.suffix.lower()
     if suffix == ".csv":
-        table.to_csv(out, index=False, encoding="utf-8-sig")
+        formula_safe(table).to_csv(out, index=False, encoding="utf-8-sig")
     elif suffix == ".xlsx":
-        table.to_excel(out, index=False)
+        formula_safe(table).to_excel(out, index=False)
     elif suffix == ".json":
         out.write_text(table.to_json(orient="records", force_ascii=False, indent=1), encoding="utf-8")
     else:

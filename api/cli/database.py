@@ -20,10 +20,9 @@ def init(obj: Context, sample: bool, seed: int | None) -> None:
     then stops with a usage error and changes no record. Add your own data with `xincheng import`.
     """
     from data.sample_district import DEFAULT_SEED, make_sample_district
-    from geo.io.importer import prepare_records, write_records
-    from geo.placenames import link_streets
+    from geo.io.importer import load_layers
     from geo.store import Store
-    from geo.store.contents import describe_counts, held_records
+    from geo.store.contents import refuse_unless_empty
 
     with domain_errors():
         store = Store.open(obj.settings.database_url)
@@ -32,31 +31,18 @@ def init(obj: Context, sample: bool, seed: int | None) -> None:
                    f"applied {applied or 'none'}")
         if not sample:
             return
-        held = held_records(store)
-        if held:
-            zh, en = describe_counts(held)
-            raise click.UsageError(
-                f"数据库已有数据 ({zh}), 样例区不会混入其中: 未载入样例区, 数据未作任何改动。"
-                "样例区只载入空数据库; 导入本区数据请用 xincheng import · the database already "
-                f"holds records ({en}), so the sample district was not loaded and nothing was "
-                "changed. The sample goes only into an empty database (give another "
-                "--database-url); add your own data with "
-                "`xincheng import FILE --layer LAYER --crs CRS`")
+        refuse_unless_empty(store)  # before building the sample; load_layers checks again as it writes
         steps = ["administrative units", "streets", "door plates", "facilities",
                  "railway, expressways, rivers and graves", "boundary lines and markers"]
         with step_bar(len(steps), "生成样例区 building sample") as bar:
             district = make_sample_district(seed=DEFAULT_SEED if seed is None else seed,
                                             progress=lambda _s: bar.update(1))
         total = sum(len(f) for f in district.layers.values())
-        with store.writing() as conn, feature_bar("写入 writing", total=total) as bar:
-            for name, frame in district.layers.items():
-                records, _ignored = prepare_records(frame, name, source_crs="EPSG:4490")
-                write_records(store, name, records, actor=CLI_ACTOR,
-                              note=f"sample district seed {district.seed}", progress=bar.update,
-                              conn=conn)
-            link_streets(conn)
-        for name, frame in district.layers.items():
-            click.echo(f"  {name}: {len(frame)}")
+        with feature_bar("写入 writing", total=total) as bar:
+            written = load_layers(store, district.layers, actor=CLI_ACTOR,
+                                  note=f"sample district seed {district.seed}", progress=bar.update)
+        for name, count in written.items():
+            click.echo(f"  {name}: {count}")
 
 
 @command()

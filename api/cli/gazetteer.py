@@ -20,11 +20,9 @@ def gazetteer() -> None:
 @click.pass_obj
 def gazetteer_search(obj: Context, query: str, limit: int) -> None:
     """Search names by Chinese, pinyin, initials (xlbl) or a former name."""
-    from geo.placename_search import NameIndex
+    from geo.placenames.search import search_names
 
-    index = NameIndex(obj.store.select("place_names"), obj.store.select("former_names"))
-    for hit in index.search(query, limit=limit):
-        rec = obj.store.get("place_names", hit.id)
+    for hit, rec in search_names(obj.store, query, limit=limit):
         click.echo(f"{hit.id}\t{hit.name}\t{rec.get('pinyin_toned') or ''}\t{rec['status']}\t({hit.how})")
 
 
@@ -35,7 +33,7 @@ def gazetteer_search(obj: Context, query: str, limit: int) -> None:
 @click.option("--settlement/--no-settlement", default=None, help="Write the whole name as one word (RM-03).")
 def gazetteer_romanize(name: str, specific: str | None, generic: str | None, settlement: bool | None) -> None:
     """Print the romanization of a name (toned, toneless, sign text)."""
-    from geo.romanize import romanize
+    from geo.placenames.romanize import romanize
 
     with domain_errors():
         r = romanize(name, specific=specific, generic=generic, settlement=settlement)
@@ -46,7 +44,7 @@ def gazetteer_romanize(name: str, specific: str | None, generic: str | None, set
 @click.pass_obj
 def gazetteer_overdue(obj: Context) -> None:
     """List names approved more than 15 days ago that are not yet filed or announced (PN-11/12)."""
-    from geo.placenames import overdue_names
+    from geo.placenames.lifecycle import overdue_names
 
     rows = overdue_names(obj.store)
     what = {"filed_date": "未备案 unfiled", "announce_date": "未公告 unannounced"}
@@ -62,21 +60,20 @@ def gazetteer_overdue(obj: Context) -> None:
 @click.pass_obj
 def gazetteer_export(obj: Context, path: Path, status: str) -> None:
     """Write the national exchange table (.csv/.xlsx) or the gazetteer as GeoPackage (.gpkg)."""
-    from geo.io.formats import write_features
-    from geo.placenames import exchange_table_of
+    from geo.io.importer import export_layer
+    from geo.placenames.lifecycle import exchange_table_of
 
     store = obj.store
-    names = store.select("place_names", where={"status": status})
     suffix = path.suffix.lower()
     if suffix == ".gpkg":
-        from geo.store.store import records_to_frame
-
-        write_features(records_to_frame(names, store.table("place_names")), path, layer_name="place_names")
+        count = export_layer(store, "place_names", path, where={"status": status})
     elif suffix in (".csv", ".xlsx"):
-        write_table(exchange_table_of(store, status), path)
+        table = exchange_table_of(store, status)
+        write_table(table, path)
+        count = len(table)
     else:
         raise click.UsageError("the path must end in .csv, .xlsx or .gpkg")
-    click.echo(f"wrote {len(names)} names to {path}")
+    click.echo(f"wrote {count} names to {path}")
 
 
 @command("address")
@@ -84,9 +81,10 @@ def gazetteer_export(obj: Context, path: Path, status: str) -> None:
 @click.pass_obj
 def address_cmd(obj: Context, text: str) -> None:
     """Match a free-text address to a door plate (exact, safe, uncertain or none)."""
-    from geo.address_match import AddressMatcher
+    from geo.plates.address_match import load_address_matcher
 
-    result = AddressMatcher(obj.store.select("door_plates", where={"status": "active"})).match(text)
+    # The command has always matched against the plates' current street names only.
+    result = load_address_matcher(obj.store, former_names=False).match(text)
     plate = result.plate
     click.echo(f"{result.grade}\t{result.street or ''}\t{result.number or ''}\t"
                f"{plate['plate_uid'] if plate else ''}\t{result.note}")

@@ -31,7 +31,7 @@ def _walk_options(func: F) -> F:
 
 def _planning_run(obj: Context, preset: str, minutes: float | None, speed_m_per_s: float | None,
                   kinds: str | None):
-    from api.planning import PlanningInputs, parse_kinds, run_planning, walk_params
+    from geo.planning.run import PlanningInputs, parse_kinds, run_planning, walk_params
 
     with domain_errors(), step_bar(2, "规划计算 planning") as bar:
         params = walk_params(preset, minutes, speed_m_per_s)
@@ -74,7 +74,7 @@ def coverage(obj: Context, preset: str, minutes: float | None, speed_m_per_s: fl
 def accessibility(obj: Context, preset: str, minutes: float | None, speed_m_per_s: float | None, kinds: str | None,
                   supply: str, out: Path | None) -> None:
     """Capacity-aware accessibility (2SFCA): supply on foot per 100 residents 60+, per sub-district."""
-    from api.planning import run_accessibility
+    from geo.planning.run import run_accessibility
 
     run = _planning_run(obj, preset, minutes, speed_m_per_s, kinds)
     with domain_errors():
@@ -122,7 +122,7 @@ def indicators(obj: Context, preset: str, minutes: float | None, speed_m_per_s: 
 def siting(obj: Context, preset: str, minutes: float | None, speed_m_per_s: float | None, kinds: str | None,
            k: int | None, target_share: float | None, weight: str, spacing_m: float) -> None:
     """Where to add elder-care stations (existing ones fixed), with each one's gain."""
-    from api.planning import run_siting
+    from geo.planning.run import run_siting
 
     run = _planning_run(obj, preset, minutes, speed_m_per_s, kinds)
     with domain_errors():
@@ -142,8 +142,8 @@ def siting(obj: Context, preset: str, minutes: float | None, speed_m_per_s: floa
 def report(obj: Context, path: Path, preset: str, minutes: float | None, speed_m_per_s: float | None,
            kinds: str | None, k: int) -> None:
     """Write the planning report: PATH.html (tables and maps) or PATH.xlsx (tables)."""
-    from api.planning import run_siting
-    from geo.coverage import service_areas
+    from geo.planning.coverage import service_areas
+    from geo.planning.run import run_siting
     from maps.report import report_html, write_report_xlsx
 
     if path.suffix.lower() not in (".html", ".xlsx"):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +11,7 @@ import click
 from api.cli.common import CLI_ACTOR, Context, domain_errors, group, step_bar
 
 if TYPE_CHECKING:
-    from maps.plate_print import PlateText
+    from geo.plates.printed import PlateText
 
 
 @group()
@@ -22,29 +20,21 @@ def plates() -> None:
 
 
 def _plate_texts(obj: Context, *, street: str | None, community: str | None, reprints: bool) -> list[PlateText]:
-    from api.plate_texts import plate_texts
-    from geo.plate_codes import PlateSigner, check_public_base_url
+    from geo.plates.codes import PlateSigner, check_public_base_url
+    from geo.plates.printed import plate_texts
+    from geo.plates.reprints import plates_to_print
 
     store = obj.store
     if sum(x is not None and x is not False for x in (street, community, reprints or None)) != 1:
         raise click.UsageError("choose exactly one of --street, --community and --reprints")
-    where: dict = {"status": "active"}
-    if street:
-        where["street_name"] = street
-    if community:
-        where["community_code"] = community
-    rows = store.select("door_plates", where=where)
-    if reprints:
-        queued = {r["plate_uid"] for r in store.select("plate_reprints", where={"status": "queued"})}
-        rows = [r for r in rows if r["plate_uid"] in queued]
+    rows = plates_to_print(store, street=street, community=community, reprints=reprints)
     if not rows:
         raise click.UsageError("no active plates match")
     signer = PlateSigner.from_setting(obj.settings.qr_keys, fallback_secret=obj.settings.secret_key)
     base_url = obj.settings.public_base_url
     if not obj.settings.dev_mode:  # printed codes must reach the public server
         base_url = check_public_base_url(base_url)
-    return plate_texts(store, sorted(rows, key=lambda r: (r["street_name"], r["number"])), signer=signer,
-                       base_url=base_url)
+    return plate_texts(store, rows, signer=signer, base_url=base_url)
 
 
 @plates.command("qr")
@@ -57,7 +47,7 @@ def plates_qr(obj: Context, folder: Path, street: str | None, community: str | N
     """Write one QR image per plate (named by plate id)."""
     from tqdm import tqdm
 
-    from geo.plate_qr import qr_png, qr_svg
+    from geo.plates.qr import qr_png, qr_svg
 
     with domain_errors():
         texts = _plate_texts(obj, street=street, community=community, reprints=False)
@@ -100,18 +90,8 @@ def plates_print(obj: Context, path: Path, street: str | None, community: str | 
             print_pdf(batch_html(texts, proof=proof), path)
             bar.update(1)
     if reprints and not proof:
-        import sqlalchemy as sa
+        from geo.plates.reprints import mark_reprints_printed
 
-        from geo.store import schema
-
-        uids = [t.plate_uid for t in texts]
-        with obj.store.writing() as conn:
-            done = conn.execute(schema.plate_reprints.update().where(schema.plate_reprints.c.plate_uid.in_(uids),
-                                                                      schema.plate_reprints.c.status == "queued")
-                                .values(status="printed", version=schema.plate_reprints.c.version + 1,
-                                        updated_at=sa.func.now())).rowcount
-            conn.execute(schema.audit_log.insert().values(
-                adcode=obj.store.adcode, table_name="plate_reprints", record_id=None, action="printed",
-                actor=CLI_ACTOR, at=datetime.now(UTC), before=None,
-                after=json.dumps({"count": done, "batch": path.name}, ensure_ascii=False)))
+        with domain_errors():
+            mark_reprints_printed(obj.store, [t.plate_uid for t in texts], actor=CLI_ACTOR, batch=path.name)
     click.echo(f"wrote {len(texts)} plates to {path}{' (proof)' if proof else ''}")

@@ -57,14 +57,12 @@ def user_list(obj: Context) -> None:
 @click.pass_obj
 def user_add_dev(obj: Context) -> None:
     """Create one dev-only account per role (password = username + '-dev-pass'); dev mode only."""
-    from geo.users import create_user
+    from geo.users import add_dev_accounts, dev_account
 
     if not obj.settings.dev_mode:
         raise click.UsageError("dev accounts are only for --dev mode")
-    for role in ROLES:
-        name = f"dev-{role}"
-        with domain_errors():
-            if obj.store.count("users", where={"username": name}):
-                continue
-            create_user(obj.store, name, f"{name}-dev-pass", role, actor=CLI_ACTOR, dev_only=True)
-        click.echo(f"created {name} / {name}-dev-pass ({role}, works only in dev mode)")
+    with domain_errors():
+        created = add_dev_accounts(obj.store, actor=CLI_ACTOR)
+    for made in created:
+        name, password = dev_account(made["role"])
+        click.echo(f"created {name} / {password} ({made['role']}, works only in dev mode)")

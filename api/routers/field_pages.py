@@ -17,16 +17,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import StoreDep
-from api.pages import flash_url
-from api.routers.officer_pages import (
-    SessionCookie,
-    message_page,
-    page,
-    refuse_forgery,
-    session_user,
-)
+from api.pages import SessionCookie, flash_url, login_redirect, message_page, page, refuse_forgery, session_user
+from geo.boundaries.inspections import ACTIONS, CONDITIONS, submit
 from geo.errors import DomainError
-from geo.inspections import ACTIONS, CONDITIONS, submit
 from geo.layers import INSPECTORS
 from geo.store import Store
 
@@ -39,17 +32,13 @@ def _inspector(store: Store, token: str | None):
     return session_user(store, token, INSPECTORS)
 
 
-def _login_redirect(request: Request) -> RedirectResponse:
-    return RedirectResponse(f"/officer/login?next={quote(str(request.url.path))}", status_code=303)
-
-
 @router.get("/campaigns/{campaign_id}/markers/{marker_no}")
 def marker_form(request: Request, campaign_id: int, marker_no: str, store: StoreDep,
                 error: str | None = None, xc_token: SessionCookie = None) -> Response:
     """The record form for one marker: guidance to it, condition, photo, notes."""
     user = _inspector(store, xc_token)
     if user is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     markers = store.select("boundary_markers", where={"marker_no": marker_no})
     if not markers:
         return message_page(request, "没有这个界桩", "No such marker", user=user, error=marker_no)
@@ -65,7 +54,7 @@ async def marker_submit(request: Request, campaign_id: int, marker_no: str, stor
     """Store the record from the form (WGS84 from the phone); show displacement and judgement."""
     user = _inspector(store, xc_token)
     if user is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     if (forged := await refuse_forgery(request, user)) is not None:
         return forged
     form = await request.form()

@@ -9,10 +9,10 @@ from pydantic import BaseModel, Field
 
 from api.deps import StoreDep, needs_role
 from api.geojson import XLSX, answers_as, to_features
+from geo.boundaries.inspections import campaign_report, create_campaign, sign_off, submit
+from geo.boundaries.markers import add_marker, decommission_marker, move_marker
 from geo.errors import InputError
-from geo.inspections import campaign_report, create_campaign, sign_off, submit
 from geo.layers import ADMIN, INSPECTORS
-from geo.markers import add_marker, decommission_marker, move_marker
 from geo.users import acts_for
 
 router = APIRouter(prefix="/api/inspections", tags=["boundaries 界线联检"])
@@ -187,7 +187,7 @@ def _campaign_material(store, campaign_id: int):
 
     campaign = store.get("inspection_campaigns", campaign_id)
     codes = _json.loads(campaign["line_codes"])
-    markers = [m for m in store.select("boundary_markers", where={"line_code": codes})]
+    markers = store.select("boundary_markers", where={"line_code": codes, "status": "active"})  # as the report
     records = store.select("inspections", where={"campaign_id": campaign_id})
     lines = records_to_frame(store.select("boundary_lines", where={"line_code": codes}), store.table("boundary_lines"))
     summary = campaign_report(store, campaign_id)

@@ -18,13 +18,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.cache import cached_run
 from api.deps import StoreDep
 from api.map_data import district_layers, marker_condition_data
-from api.pages import csp_nonce
-from api.planning import cached_run
-from api.routers.officer_pages import SessionCookie, message_page, page, session_user
-from geo.coverage import ELDER_CARE_KINDS, WalkParams, service_areas
+from api.pages import SessionCookie, csp_nonce, message_page, page, session_user
 from geo.layers import ADMIN, INSPECTORS, OFFICERS, PLANNER, ROLES
+from geo.planning.coverage import ELDER_CARE_KINDS, WalkParams, service_areas
 from maps.campaign_report import condition_map
 from maps.csp import new_nonce, page_html, swap_nonce
 from maps.district_map import district_map

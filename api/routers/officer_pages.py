@@ -11,18 +11,29 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Cookie, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from api import csrf
-from api.deps import ROLE_ZH, PageRoleRefused, SettingsDep, StoreDep, log_in, page_user
-from api.pages import flash_url, refused, render
+from api.cache import cached_name_index
+from api.deps import SettingsDep, StoreDep, log_in
+from api.pages import (
+    SessionCookie,
+    flash_url,
+    login_redirect,
+    message_page,
+    page,
+    refuse_forgery,
+    refused,
+    session_user,
+)
 from api.ratelimit import TooManyRequests
-from api.routers.placenames import OFFICERS, name_index
 from geo.errors import DomainError
-from geo.placenames import TRANSITIONS, edit, overdue_names, propose, rename, transition
-from geo.plate_decisions import decide_plate_status
+from geo.layers import OFFICERS
+from geo.placenames.lifecycle import TRANSITIONS, edit, overdue_names, propose, rename, transition
+from geo.plates.decisions import decide_plate_status
+from geo.plates.street_check import check_street
 from geo.store import Store
 from geo.users import issue_token, revoke_token
 
@@ -35,59 +46,11 @@ STATUS_ZH = {"proposed": "申报", "consultation": "征求意见", "expert_revie
 CLASS_ZH = {"street": "街路巷", "community": "社区", "village": "行政村", "admin_unit": "行政区划",
             "residential": "居民区", "building": "建筑物", "facility": "设施", "bridge": "桥梁",
             "natural": "自然地理实体"}
-SessionCookie = Annotated[str | None, Cookie(alias=COOKIE)]
 User = dict[str, Any]
-
-
-def page(request: Request, template: str, title_zh: str, title_en: str, *, user: User | None = None,
-         status: int = 200, **context: Any) -> HTMLResponse:
-    """Return an officer page: ``template`` (under api/templates/) in the officers' frame."""
-    return render(request, template, status=status, title_zh=title_zh, title_en=title_en, user=user,
-                  **context)
-
-
-def message_page(request: Request, title_zh: str, title_en: str, *, user: User | None = None,
-                 error: str | None = None, done: str | None = None,
-                 status: int = 200) -> HTMLResponse:
-    """Return an officer page that only says something (an error or a confirmation)."""
-    return page(request, "officer/message.html", title_zh, title_en, user=user, error=error,
-                done=done, status=status)
-
-
-async def refuse_forgery(request: Request, user: User | None = None) -> HTMLResponse | None:
-    """Return the 403 page if this cookie-form post is cross-site or lacks its token, else None."""
-    message = csrf.refusal(request, await request.form())
-    return None if message is None else refused(request, message, user=user)
-
-
-def session_user(store: Store, token: str | None, roles: frozenset[str]) -> User | None:
-    """Return the user of a page session cookie if valid and in one of ``roles``; ``None`` when nobody
-    is logged in (the caller redirects to the login form with ``next``). A logged-in user of another
-    role gets the 403 page, "无权访问 Access denied" (:class:`api.deps.PageRoleRefused`)."""
-    return page_user(store, token, roles)
-
-
-def forbidden_page(request: Request, exc: Exception) -> HTMLResponse:
-    """Return the 403 page for a logged-in user whose role may not use the page they opened.
-
-    It names the roles the page needs and the user's own, and offers to log in as someone else
-    (the login form, coming back to this page afterwards). Registered for
-    :class:`api.deps.PageRoleRefused` by the app factory.
-    """
-    assert isinstance(exc, PageRoleRefused)
-    target = request.url.path if request.method == "GET" else ""
-    login_url = f"/officer/login?next={quote(target)}" if target else "/officer/login"
-    needed = [(ROLE_ZH.get(r, r), r) for r in sorted(exc.roles)]
-    return page(request, "officer/forbidden.html", "无权访问", "Access denied", user=exc.user, status=403,
-                needed=needed, role_zh=ROLE_ZH.get(exc.user["role"], exc.user["role"]), login_url=login_url)
 
 
 def _officer(store: Store, token: str | None) -> User | None:
     return session_user(store, token, OFFICERS)
-
-
-def _login_redirect(request: Request) -> RedirectResponse:
-    return RedirectResponse(f"/officer/login?next={quote(str(request.url.path))}", status_code=303)
 
 
 def _back(request: Request, path: str, **query: str) -> RedirectResponse:
@@ -146,9 +109,9 @@ def list_names(request: Request, store: StoreDep, q: str = "",
     """List names: a search, or the newest fifty."""
     user = _officer(store, xc_token)
     if user is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     if q.strip():
-        ids = [h.id for h in name_index(request, store).search(q, limit=50)]
+        ids = [h.id for h in cached_name_index(request.app.state.cache, store).search(q, limit=50)]
         rows = [store.get("place_names", i) for i in ids]
     else:
         rows = sorted(store.select("place_names"), key=lambda r: -r["id"])[:50]
@@ -163,7 +126,7 @@ def new_form(request: Request, store: StoreDep, error: str | None = None,
     """Show the proposal form."""
     user = _officer(store, xc_token)
     if user is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     return page(request, "officer/placename_new.html", "申报新地名", "Propose a name", user=user,
                 error=error, class_zh=CLASS_ZH)
 
@@ -173,7 +136,7 @@ async def new_submit(request: Request, store: StoreDep, xc_token: SessionCookie 
     """Propose the name from the form; show every rule it breaks."""
     user = _officer(store, xc_token)
     if user is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     if (forged := await refuse_forgery(request, user)) is not None:
         return forged
     form = await request.form()
@@ -197,7 +160,7 @@ def detail(request: Request, place_id: int, store: StoreDep, error: str | None =
     """Show a name, its romanization, history and the forms for its next steps."""
     user = _officer(store, xc_token)
     if user is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     r = store.get("place_names", place_id)
     approval = " ".join(str(x) for x in (r.get("approval_authority"), r.get("approval_doc_no"),
                                         r.get("approval_date")) if x)
@@ -224,7 +187,7 @@ async def _form_action(request: Request, store: Store, place_id: int, token: str
                        action) -> Response:
     user = _officer(store, token)
     if user is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     if (forged := await refuse_forgery(request, user)) is not None:
         return forged
     form = {k: str(v).strip() for k, v in (await request.form()).items()
@@ -289,15 +252,13 @@ def plates_page(request: Request, store: StoreDep, street: str = "",
     """List a street's plates with the numbering check."""
     user = _officer(store, xc_token)
     if user is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     rows: list[dict[str, Any]] = []
     problems: list[dict[str, Any]] = []
     if street.strip():
-        from api.routers.plates import get_check
-
         rows = sorted(store.select("door_plates", where={"street_name": street}),
                       key=lambda r: r["number"])
-        problems = get_check(street, store, user)["problems"] if rows else []
+        problems = check_street(store, street)["problems"] if rows else []
     return page(request, "officer/plates.html", "门牌管理", "Door plates", user=user, street=street,
                 shown=bool(street.strip()), rows=rows, problems=len(problems),
                 status_zh=PLATE_STATUS_ZH, flagged={p["plate_uid"]: p["message"] for p in problems})
@@ -310,9 +271,9 @@ def plate_page(request: Request, plate_uid: str, store: StoreDep, settings: Sett
     """One plate: its address, QR, a proof of the printed plate, and the status form."""
     user = _officer(store, xc_token)
     if user is None:
-        return _login_redirect(request)
-    from api.plate_texts import plate_texts
-    from geo.plate_qr import qr_svg
+        return login_redirect(request)
+    from geo.plates.printed import plate_texts
+    from geo.plates.qr import qr_svg
     from maps.plate_print import plate_svg
 
     rows = store.select("door_plates", where={"plate_uid": plate_uid})
@@ -342,7 +303,7 @@ async def plate_status(request: Request, plate_uid: str, store: StoreDep,
     """Change a plate's status through its use case, recording the decision behind it."""
     user = _officer(store, xc_token)
     if user is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     if (forged := await refuse_forgery(request, user)) is not None:
         return forged
     form = {k: str(v).strip() for k, v in (await request.form()).items()}

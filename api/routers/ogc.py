@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import shapely
-import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
@@ -19,7 +18,7 @@ from api.geojson import GEOJSON, answers_as, to_features
 from geo.errors import InputError, NotAuthenticated, NotFound
 from geo.layers import LAYERS, Layer, get_layer
 from geo.store import Store
-from geo.store.query import select_intersecting
+from geo.store.query import layer_extent, select_intersecting
 from geo.types import Bbox
 
 router = APIRouter(prefix="/ogc", tags=["OGC API Features"])
@@ -55,11 +54,8 @@ def _crs(value: str | None, field: str) -> str:
 
 
 def _extent(store: Store, layer: Layer) -> list[float] | None:
-    t = store.table(layer.table)
-    with store.reading() as conn:
-        row = conn.execute(sa.select(sa.func.min(t.c.minx), sa.func.min(t.c.miny), sa.func.max(t.c.maxx),
-                                     sa.func.max(t.c.maxy))).one()
-    return None if row[0] is None else [float(v) for v in row]
+    box = layer_extent(store, layer.table)
+    return None if box is None else list(box)
 
 
 def _collection(request: Request, store: Store, layer: Layer) -> dict[str, Any]:

@@ -3,26 +3,35 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Literal
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
+from api.cache import cached_name_index
 from api.deps import OptionalUserDep, StoreDep, needs_role
+from api.feature_models import (
+    GeoJSONGeometry,
+    RecordFieldErrors,
+    RecordFields,
+    Version,
+    record_model,
+    sent,
+)
 from api.geojson import XLSX, answers_as, to_features
 from geo import crs as C
-from geo.address_match import AddressMatcher
 from geo.errors import InputError, NotFound
 from geo.features import parse_geometry
-from geo.gazetteer_export import announcement_text, change_feed
-from geo.layers import AREA, LINE, OFFICERS, PLANNER, POINT
-from geo.placename_rules import validate
-from geo.placename_search import NameIndex, PlaceLocator
-from geo.placenames import (
+from geo.layers import AREA, LAYERS, LINE, OFFICERS, PLACE_NAME_STATUSES, PLANNER, POINT
+from geo.placenames.exchange import announcement_text, change_feed
+from geo.placenames.lifecycle import (
+    NAME_FIELDS,
+    STEP_RECORDS_ALL,
     confirm_romanization,
     edit,
     exchange_table_of,
@@ -34,11 +43,27 @@ from geo.placenames import (
     transition,
     unit_names,
 )
-from geo.romanize import romanize
-from geo.store import Store, schema
+from geo.placenames.romanize import romanize
+from geo.placenames.rules import validate
+from geo.placenames.search import PlaceLocator
+from geo.plates.address_match import AddressMatcher
+from geo.store import Store
 from geo.types import LonLat
 
-router = APIRouter(prefix="/api/placenames", tags=["placenames 地名"])
+
+class _NameFieldErrors(RecordFieldErrors):
+    """A wrong value in a name's properties, a step's data or a rename's approval names its field."""
+
+    records: ClassVar[Mapping[str, RecordFields]] = {
+        "properties": RecordFields("地名申报与修改", "a name's proposal or edit", NAME_FIELDS,
+                                   "（状态、保护、代码与拼写由各自的步骤决定）",
+                                   " (status, protection, codes and romanization have their own steps)"),
+        "data": RecordFields("此步骤记录", "a lifecycle step's data", STEP_RECORDS_ALL),
+        "approval": RecordFields("更名批准", "a rename's approval", STEP_RECORDS_ALL),
+    }
+
+
+router = APIRouter(prefix="/api/placenames", tags=["placenames 地名"], route_class=_NameFieldErrors)
 export_router = APIRouter(prefix="/api/gazetteer", tags=["placenames 地名"])
 address_router = APIRouter(prefix="/api/addresses", tags=["placenames 地名"])
 PUBLIC_STATUSES = {"in_force"}
@@ -46,18 +71,6 @@ PUBLIC_STATUSES = {"in_force"}
 
 def _officer(user: dict[str, Any] | None) -> bool:
     return bool(user and user["role"] in OFFICERS)
-
-
-def name_index(request: Request, store: Store) -> NameIndex:
-    def build() -> NameIndex:
-        with store.reading() as conn:
-            t, f = schema.place_names, schema.former_names
-            names = [dict(r) for r in conn.execute(sa.select(t.c.id, t.c.standard_name, t.c.status,
-                                                             t.c.search_key)).mappings()]
-            former = [dict(r) for r in conn.execute(sa.select(f.c.place_name_id, f.c.name)).mappings()]
-        return NameIndex(names, former)
-
-    return request.app.state.cache.get(store, "name_index", build)
 
 
 def _locator(request: Request, store: Store) -> PlaceLocator:
@@ -71,7 +84,7 @@ def search(request: Request, store: StoreDep, user: OptionalUserDep,
            limit: Annotated[int, Query(ge=1, le=50)] = 10) -> list[dict[str, Any]]:
     """Search by Chinese, full pinyin, initials (xlbl) or former name, typo-tolerant; public sees names in force."""
     statuses = None if _officer(user) else PUBLIC_STATUSES
-    hits = name_index(request, store).search(q, limit=limit, statuses=statuses)
+    hits = cached_name_index(request.app.state.cache, store).search(q, limit=limit, statuses=statuses)
     return [{"id": h.id, "standard_name": h.name, "matched": h.matched, "how": h.how, "score": round(h.score, 2)}
             for h in hits]
 
@@ -112,49 +125,83 @@ def get_name(place_id: int, store: StoreDep, user: OptionalUserDep) -> dict[str,
     return out
 
 
+_PLACE_NAMES = LAYERS["place_names"]
+# A name's own fields as a proposal or an edit sends them (status, codes and romanization have their steps).
+NameProperties = record_model("NameProperties", _PLACE_NAMES, NAME_FIELDS, required=("standard_name",),
+                              title="地名属性 A name's properties (GB/T 18521 category, meaning, history …)")
+# What a lifecycle step or a rename records (the approval decision, filing and announcement dates).
+_DATES = {"approval_date": date, "filed_date": date, "announce_date": date}
+StepRecords = record_model("StepRecords", _PLACE_NAMES, STEP_RECORDS_ALL, types=_DATES,
+                           title="步骤记录 What a step records (approval, filing, announcement)")
+ApprovalRecords = record_model("ApprovalRecords", _PLACE_NAMES, STEP_RECORDS_ALL, types=_DATES,
+                               required=("approval_authority", "approval_doc_no", "approval_date"),
+                               title="更名批准 The decision behind a rename")
+
+
+def _step_data(records: BaseModel) -> dict[str, Any]:
+    """Return what a step or rename records, as sent (dates as YYYY-MM-DD text)."""
+    return sent(records) or {}
+
+
+class RomanizationOverride(BaseModel):
+    """RM-13: the officer's own romanization, with its basis and reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pinyin_toned: str = Field(default="", max_length=200)
+    reason: str = Field(default="", max_length=2000)
+    basis: str = Field(default="", max_length=500)
+
+
+def _override(value: RomanizationOverride | None) -> dict[str, str] | None:
+    return (value.model_dump(exclude_unset=True) or None) if value is not None else None
+
+
 class NameIn(BaseModel):
     """A proposed name, or changes to one."""
 
-    properties: dict[str, Any]
-    geometry: dict[str, Any] | None = None
-    crs: str = C.STORAGE_CRS
+    properties: NameProperties
+    geometry: GeoJSONGeometry | None = None
+    crs: str = Field(default=C.STORAGE_CRS, max_length=32)
     justification: str | None = Field(default=None, max_length=2000)
-    romanization_override: dict[str, str] | None = None
+    romanization_override: RomanizationOverride | None = None
 
 
 @router.post("/validate", summary="规则检查 Check a name against the rules")
 def check(body: NameIn, store: StoreDep,
           user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "checking names"))]) -> dict[str, Any]:
     """Return every finding (PN rules) for a name without saving anything."""
-    findings = validate(body.properties, store.select("place_names"), district=store.adcode)
+    findings = validate(sent(body.properties) or {}, store.select("place_names"), district=store.adcode)
     return {"ok": not any(f.severity == "error" for f in findings), "findings": [f.to_dict() for f in findings]}
 
 
 def _geometry(body: NameIn):
-    return parse_geometry(body.geometry, crs=body.crs, allowed=POINT + LINE + AREA) if body.geometry else None
+    if not body.geometry:
+        return None
+    return parse_geometry(body.geometry, crs=body.crs, allowed=POINT + LINE + AREA)
 
 
 @router.post("", status_code=201, summary="申报地名 Propose a name")
 def post_name(body: NameIn, store: StoreDep,
               user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "proposing names"))]) -> dict[str, Any]:
     """Propose a name: validated, romanized and stored as ``proposed``."""
-    rec = propose(store, body.properties, actor=user["username"], justification=body.justification,
-                  romanization_override=body.romanization_override, geometry=_geometry(body))
+    rec = propose(store, sent(body.properties) or {}, actor=user["username"], justification=body.justification,
+                  romanization_override=_override(body.romanization_override), geometry=_geometry(body))
     return to_features([rec])[0]
 
 
 class NamePatch(NameIn):
     """Changes to a name, based on the version the officer read."""
 
-    version: int
+    version: Version
 
 
 @router.patch("/{place_id}", summary="修改地名 Edit a name before approval")
 def patch_name(place_id: int, body: NamePatch, store: StoreDep,
                user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "editing names"))]) -> dict[str, Any]:
     """Edit a name; a stale version gets 409 and nothing is merged."""
-    rec = edit(store, place_id, body.properties, expected_version=body.version, actor=user["username"],
-               justification=body.justification, romanization_override=body.romanization_override,
+    rec = edit(store, place_id, sent(body.properties) or {}, expected_version=body.version, actor=user["username"],
+               justification=body.justification, romanization_override=_override(body.romanization_override),
                geometry=_geometry(body))
     return to_features([rec])[0]
 
@@ -162,11 +209,11 @@ def patch_name(place_id: int, body: NamePatch, store: StoreDep,
 class TransitionIn(BaseModel):
     """One lifecycle step."""
 
-    to: str
-    version: int
-    comment: str | None = None
-    document_ref: str | None = None
-    data: dict[str, Any] = {}
+    to: Literal[PLACE_NAME_STATUSES]
+    version: Version
+    comment: str | None = Field(default=None, max_length=2000)
+    document_ref: str | None = Field(default=None, max_length=200)
+    data: StepRecords = Field(default_factory=StepRecords)
 
 
 @router.post("/{place_id}/transition", summary="审批流程 Move through the lifecycle")
@@ -175,7 +222,7 @@ def post_transition(place_id: int, body: TransitionIn, store: StoreDep,
                     ) -> dict[str, Any]:
     """Consultation, expert review, assessment, approval, filing, announcement, in force, retired."""
     rec = transition(store, place_id, body.to, expected_version=body.version, actor=user["username"],
-                     comment=body.comment, document_ref=body.document_ref, data=body.data)
+                     comment=body.comment, document_ref=body.document_ref, data=_step_data(body.data))
     return to_features([rec])[0]
 
 
@@ -183,13 +230,13 @@ class RenameIn(BaseModel):
     """A rename and the decision behind it."""
 
     new_name: str = Field(min_length=1, max_length=64)
-    version: int
-    approval: dict[str, Any]
-    specific: str | None = None
-    generic: str | None = None
-    justification: str | None = None
-    protection_override: str | None = None
-    romanization_override: dict[str, str] | None = None
+    version: Version
+    approval: ApprovalRecords
+    specific: str | None = Field(default=None, max_length=64)
+    generic: str | None = Field(default=None, max_length=64)
+    justification: str | None = Field(default=None, max_length=2000)
+    protection_override: str | None = Field(default=None, max_length=2000)
+    romanization_override: RomanizationOverride | None = None
 
 
 @router.post("/{place_id}/rename", summary="更名 Rename (keeps the former name)")
@@ -197,16 +244,16 @@ def post_rename(place_id: int, body: RenameIn, store: StoreDep,
                 user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "renaming"))]) -> dict[str, Any]:
     """Rename a name in force; streets and door-plate addresses follow, plates are queued for reprint."""
     rec = rename(store, place_id, body.new_name, expected_version=body.version, actor=user["username"],
-                 approval=body.approval, specific=body.specific, generic=body.generic,
+                 approval=_step_data(body.approval), specific=body.specific, generic=body.generic,
                  justification=body.justification, protection_override=body.protection_override,
-                 romanization_override=body.romanization_override)
+                 romanization_override=_override(body.romanization_override))
     return to_features([rec])[0]
 
 
 class ConfirmIn(BaseModel):
     """RM-13: the officer's confirmation of an automatic romanization, with its basis."""
 
-    version: int
+    version: Version
     basis: str = Field(min_length=1, max_length=500)
 
 
@@ -223,7 +270,7 @@ def post_confirm(place_id: int, body: ConfirmIn, store: StoreDep,
 class FilingIn(BaseModel):
     """Filing (备案) and announcement (公告) dates of a renamed name in force."""
 
-    version: int
+    version: Version
     filed_date: str | None = Field(default=None, max_length=32)
     announce_date: str | None = Field(default=None, max_length=32)
 
@@ -240,7 +287,7 @@ def post_filing(place_id: int, body: FilingIn, store: StoreDep,
 class ProtectionIn(BaseModel):
     """PN-09: a decision to protect a name or clear its protection."""
 
-    version: int
+    version: Version
     protected: bool
     document_ref: str = Field(min_length=1, max_length=200)
     reason: str = Field(min_length=1, max_length=2000)

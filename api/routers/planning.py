@@ -8,32 +8,32 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import geopandas as gpd
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
+from api.cache import cached_run
 from api.deps import StoreDep, UserDep, needs_role
 from api.geojson import GEOJSON, XLSX, answers_as
-from api.planning import (
+from geo import crs as C
+from geo.errors import InputError
+from geo.features import parse_geometry
+from geo.layers import ADMIN, PLANNER
+from geo.planning.cemeteries import check_site
+from geo.planning.coverage import STATUS, service_areas
+from geo.planning.floor_area import get_norm, shortfalls
+from geo.planning.run import (
     PlanningRun,
-    cached_run,
     parse_kinds,
     run_accessibility,
     run_siting,
     walk_params,
 )
-from geo import crs as C
-from geo.cemeteries import check_site
-from geo.coverage import STATUS, service_areas
-from geo.errors import InputError
-from geo.features import parse_geometry
-from geo.floor_area import get_norm, shortfalls
-from geo.layers import ADMIN, PLANNER
 from maps.report import report_html, write_report_xlsx
 
 ROLES = frozenset({ADMIN, PLANNER})
@@ -57,6 +57,10 @@ def _params(run: PlanningRun) -> dict[str, Any]:
 
 
 Preset = Annotated[str, Query(description="default (1.0 m/s) or elderly (0.9 m/s)")]
+MAX_K = 50                 # new stations one siting run may choose (as GET /report's k)
+MAX_CANDIDATES = 2000      # candidate sites one siting run may be given
+MAX_RINGS = 100            # rings of a polygon, polygons of a multipolygon (a proposed site)
+MAX_RING_POSITIONS = 10_000
 Minutes = Annotated[float | None, Query(ge=1, le=120)]
 Speed = Annotated[float | None, Query(ge=0.1, le=3)]
 
@@ -127,33 +131,75 @@ def get_floor_area(request: Request, store: StoreDep, user: UserDep,
             "units": _records(table), "shortfalls": _records(shortfalls(table))}
 
 
-class SitingIn(BaseModel):
-    """What to optimise: k stations or a target share; households or residents 60+."""
+Coordinate = Annotated[float, Field(allow_inf_nan=False)]
+Position = Annotated[list[Coordinate], Field(min_length=2, max_length=3)]
+Ring = Annotated[list[Position], Field(min_length=4, max_length=MAX_RING_POSITIONS)]
+PresetName = Literal["default", "elderly"]
+WeightName = Literal["households", "residents_60plus"]
 
-    k: int | None = None
-    target_share: float | None = None
-    weight: str = "households"
-    spacing_m: float = 250.0
-    candidates: dict[str, Any] | None = None
-    crs: str = C.STORAGE_CRS
-    preset: str = "default"
-    minutes: float | None = None
-    speed_m_per_s: float | None = None
+
+class PointIn(BaseModel):
+    """A GeoJSON Point."""
+
+    type: Literal["Point"]
+    coordinates: Position
+
+
+class PolygonIn(BaseModel):
+    """A GeoJSON Polygon (outer ring, then holes)."""
+
+    type: Literal["Polygon"]
+    coordinates: Annotated[list[Ring], Field(min_length=1, max_length=MAX_RINGS)]
+
+
+class MultiPolygonIn(BaseModel):
+    """A GeoJSON MultiPolygon."""
+
+    type: Literal["MultiPolygon"]
+    coordinates: Annotated[list[Annotated[list[Ring], Field(min_length=1, max_length=MAX_RINGS)]],
+                           Field(min_length=1, max_length=MAX_RINGS)]
+
+
+class CandidateIn(BaseModel):
+    """One candidate site: a GeoJSON Feature with a Point (its properties are not read)."""
+
+    type: Literal["Feature"] = "Feature"
+    geometry: PointIn
+
+
+class CandidatesIn(BaseModel):
+    """Candidate sites: a GeoJSON FeatureCollection of 1 to MAX_CANDIDATES points."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: Annotated[list[CandidateIn], Field(min_length=1, max_length=MAX_CANDIDATES)]
+
+
+class SitingIn(BaseModel):
+    """What to optimise: k stations or a target share; households or residents 60+.
+
+    Bounded like the GET planning endpoints' parameters: a huge ``k`` or a tiny speed would keep a
+    worker busy for hours.
+    """
+
+    k: Annotated[int | None, Field(ge=0, le=MAX_K)] = None
+    target_share: Annotated[float | None, Field(gt=0, le=1)] = None
+    weight: WeightName = "households"
+    spacing_m: Annotated[float, Field(ge=50, le=5000)] = 250.0
+    candidates: CandidatesIn | None = None
+    crs: Annotated[str, Field(max_length=64)] = C.STORAGE_CRS
+    preset: PresetName = "default"
+    minutes: Annotated[float | None, Field(ge=1, le=120)] = None
+    speed_m_per_s: Annotated[float | None, Field(ge=0.1, le=3)] = None
 
 
 @router.post("/siting", summary="新站选址 Where to add stations")
 def post_siting(body: SitingIn, request: Request, store: StoreDep, user: UserDep) -> dict[str, Any]:
     """Choose new station sites greedily with the existing ones fixed; show each one's gain."""
     run = _run(request, store, user, body.preset, body.minutes, body.speed_m_per_s, None)
-    if not 50 <= body.spacing_m <= 5000:
-        raise InputError("spacing_m must be between 50 and 5000", field="spacing_m")
     candidates = None
     if body.candidates is not None:
-        feats = body.candidates.get("features") if isinstance(body.candidates, dict) else None
-        if not isinstance(feats, list) or not feats or len(feats) > 2000:
-            raise InputError("candidates must be a FeatureCollection of 1 to 2000 points", field="candidates")
-        geoms = [parse_geometry(f.get("geometry") if isinstance(f, dict) else None, crs=body.crs,
-                                allowed=("Point",), field="candidates") for f in feats]
+        geoms = [parse_geometry(f.geometry.model_dump(), crs=body.crs, allowed=("Point",), field="candidates")
+                 for f in body.candidates.features]
         candidates = gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms, crs="EPSG:4490"), crs="EPSG:4490")
     result, sites = run_siting(run, k=body.k, target_share=body.target_share, weight=body.weight,
                                candidates=candidates, spacing_m=body.spacing_m)
@@ -172,15 +218,15 @@ def get_ban_zones(request: Request, store: StoreDep, user: UserDep) -> JSONRespo
 class SiteIn(BaseModel):
     """A proposed cemetery site."""
 
-    geometry: dict[str, Any]
-    crs: str = C.STORAGE_CRS
+    geometry: Annotated[PointIn | PolygonIn | MultiPolygonIn, Field(discriminator="type")]
+    crs: Annotated[str, Field(max_length=64)] = C.STORAGE_CRS
 
 
 @router.post("/cemetery-site-check", summary="公墓选址检查 Check a proposed cemetery site")
 def post_site_check(body: SiteIn, request: Request, store: StoreDep, user: UserDep) -> dict[str, Any]:
     """Tell whether a proposed site lies outside every burial-ban zone, naming the zones it meets."""
     run = _run(request, store, user, "default", None, None, None)
-    site = parse_geometry(body.geometry, crs=body.crs, allowed=("Point", "Polygon", "MultiPolygon"))
+    site = parse_geometry(body.geometry.model_dump(), crs=body.crs, allowed=("Point", "Polygon", "MultiPolygon"))
     conflicts = check_site(site, run.zones)
     return {"allowed": not conflicts, "conflicts": conflicts}
 

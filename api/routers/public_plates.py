@@ -21,19 +21,19 @@ from api import csrf
 from api.deps import SettingsDep, StoreDep, client_address, needs_role
 from api.geojson import answers_as
 from api.pages import render_text
-from api.plate_texts import plate_texts
 from api.ratelimit import TooManyRequests
-from geo.coverage import (
+from geo.errors import DomainError, InputError, NotFound
+from geo.layers import ADMIN, PLACENAME_OFFICER
+from geo.planning.coverage import (
     ELDER_CARE_KINDS,
     attach_facilities,
     nearest_by_walking,
     walk_network_from_streets,
 )
-from geo.errors import DomainError, InputError, NotFound
-from geo.layers import ADMIN, PLACENAME_OFFICER
-from geo.plate_codes import InvalidCode, plate_url
-from geo.plate_lookup import PlateView, plate_view
-from geo.plate_qr import qr_png, qr_svg
+from geo.plates.codes import InvalidCode, plate_url
+from geo.plates.lookup import PlateView, plate_view
+from geo.plates.printed import plate_texts
+from geo.plates.qr import qr_png, qr_svg
 from geo.store import Store
 from maps.plate_print import plate_svg
 from maps.webfont import mongolian_subset

@@ -12,7 +12,7 @@ order they draw from the one random generator (the order is part of the output):
 
 - :mod:`.boundary` — the real district and neighbour polygons (:func:`load_boundaries`), the urban core;
 - :mod:`.units` — administrative units and their households, residents and people aged 60+;
-- :mod:`.streets` — the street network; :mod:`.plates` — door plates, numbered by :mod:`geo.plate_numbering`;
+- :mod:`.streets` — the street network; :mod:`.plates` — door plates, numbered by :mod:`geo.plates.numbering`;
 - :mod:`.facilities` — service and elder-care facilities, cemeteries;
 - :mod:`.features` — railway, expressways, rivers and graves;
 - :mod:`.markers` — boundary lines and markers; :mod:`.gazetteer` — the sample's standard names.

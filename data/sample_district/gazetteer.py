@@ -1,5 +1,5 @@
 """The sample gazetteer: one in-force standard name per unit, street and named facility, romanized by
-:mod:`geo.romanize`."""
+:mod:`geo.placenames.romanize`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ SAMPLE_MEANING = "样例数据：含义待登记 · sample data: meaning to be r
 
 def place_names(units: pd.DataFrame, streets: pd.DataFrame, facilities: pd.DataFrame) -> pd.DataFrame:
     """Return one in-force standard name per street, unit and named facility (sample register)."""
-    from geo.romanize import romanize, split_name, toneless_key  # here: pypinyin takes a while to load
+    from geo.placenames.romanize import romanize, split_name, toneless_key  # here: pypinyin takes a while to load
 
     rows = []
 

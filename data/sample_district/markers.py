@@ -9,7 +9,7 @@ from shapely.geometry.base import BaseGeometry
 
 from data import names as N
 from geo import DISTRICT_ADCODE
-from geo.boundaries import ordered_parts, shared_boundary
+from geo.boundaries.lines import ordered_parts, shared_boundary
 
 MARKER_SPACING_M = 2_500.0
 

@@ -1,5 +1,5 @@
 """Door plates: positions along both sides of the streets, chosen per community and village to hold
-its households, numbered per street by the rules of :mod:`geo.plate_numbering` (DP-01..DP-04)."""
+its households, numbered per street by the rules of :mod:`geo.plates.numbering` (DP-01..DP-04)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.plate_numbering import merged_street, oriented, parity_of, positions
+from geo.plates.numbering import merged_street, oriented, parity_of, positions
 
 
 def _plate_candidates(streets: pd.DataFrame) -> pd.DataFrame:
@@ -69,8 +69,8 @@ def door_plates(rng: np.random.Generator, streets: pd.DataFrame, units: pd.DataF
 
 def _plate_uids(rng: np.random.Generator, count: int) -> list[str]:
     """Return ``count`` distinct plate uids drawn from ``rng`` (the store's alphabet; seeded, unlike
-    :func:`geo.plate_rules.new_plate_uids`, so the sample is the same for the same seed)."""
-    from geo.plate_rules import PLATE_UID_ALPHABET  # here: geo.plate_rules loads the store schema
+    :func:`geo.plates.rules.new_plate_uids`, so the sample is the same for the same seed)."""
+    from geo.plates.rules import PLATE_UID_ALPHABET  # here: geo.plates.rules loads the store schema
 
     uids: set[str] = set()
     codes: list[str] = []

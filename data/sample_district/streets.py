@@ -18,7 +18,7 @@ _CN_ORDINALS = "一二三四五六七八九十"
 
 
 def ordinal(n: int) -> str:
-    """Return the Chinese numeral for 1..99 (as in 一巷, 十二巷); geo.romanize.chinese_number reads it back."""
+    """Return the Chinese numeral for 1..99 (一巷, 十二巷); geo.placenames.romanize.chinese_number reads it back."""
     tens, ones = divmod(n, 10)
     head = "" if tens == 0 else ("十" if tens == 1 else _CN_ORDINALS[tens - 1] + "十")
     return head + ("" if ones == 0 else _CN_ORDINALS[ones - 1])

@@ -38,6 +38,6 @@ def check_encoding(path: Path, encoding: str) -> str | None:
         body.decode(encoding)
     except UnicodeDecodeError as exc:
         return f"byte 0x{body[exc.start]:02X} at offset {exc.start} of the records is not {encoding}"
-    except LookupError:
-        return f"{encoding!r} is not a known encoding"
+    except (LookupError, ValueError):  # ValueError: a name with a null character (from a .cpg)
+        return f"{encoding!r} 不是已知的编码 · {encoding!r} is not a known encoding"
     return None

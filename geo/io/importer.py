@@ -7,6 +7,8 @@ An import never duplicates silently. A row that names a stored record, by the ``
 writes or by the identifier the record carries in the world (:data:`NATURAL_KEYS`), is that
 record: mode ``insert`` (the default) refuses the whole file naming the rows; mode ``upsert``
 applies such rows as version-checked updates of their rule-free fields and inserts the rest.
+
+:func:`load_layers` stores whole layers (the sample district) into an empty database only.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from geo.errors import Conflict, DomainError, InputError, StaleVersion
 from geo.io.formats import read_features, shown_name, write_features
 from geo.layers import get_layer
 from geo.location_rules import check_layer_locations
-from geo.plate_rules import check_plates, load_plate_context, plates_for_write
+from geo.placenames.lifecycle import link_streets
+from geo.plates.rules import check_plates, load_plate_context, plates_for_write
 from geo.store import Store
+from geo.store.contents import refuse_unless_empty
 from geo.text import clean_field
 from geo.types import parse_date
 from geo.validation import MIN_VALUES, check_range, validate_frame
@@ -199,6 +203,39 @@ def write_records(store: Store, layer_name: str, records: Sequence[Mapping[str, 
         if progress:
             progress(len(batch))
     return ids
+
+
+def load_layers(store: Store, frames: Mapping[str, gpd.GeoDataFrame], *, actor: str, note: str | None = None,
+                progress: Progress | None = None) -> dict[str, int]:
+    """Store whole layers into an empty database in one transaction; return the records per layer.
+
+    Parameters
+    ----------
+    store
+        A migrated store without domain records: :func:`geo.store.contents.refuse_unless_empty` is
+        checked in the same transaction, so nothing is written into a database that holds data.
+    frames
+        Layer name → GeoDataFrame in EPSG:4490, in an order that loads referenced layers first
+        (units before the plates and facilities in them), as the sample district gives them.
+    actor
+        Who loads the layers (one batch audit row per batch of records).
+    note
+        Recorded with the audit rows, e.g. the sample's seed.
+    progress
+        Called with the number of records of each batch written.
+
+    Each layer is validated as an import is (:func:`prepare_records`); after the layers, each
+    street is linked to its standard name (:func:`geo.placenames.lifecycle.link_streets`).
+    """
+    written = {}
+    with store.writing() as conn:
+        refuse_unless_empty(store, conn=conn)
+        for name, frame in frames.items():
+            records, _ignored = prepare_records(frame, name, source_crs="EPSG:4490")
+            write_records(store, name, records, actor=actor, note=note, progress=progress, conn=conn)
+            written[name] = len(records)
+        link_streets(conn)
+    return written
 
 
 def _uniqueness_conflict(layer_name: str, exc: sa.exc.IntegrityError) -> Conflict:
@@ -439,7 +476,7 @@ def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan:
     for row, stored, changes in plan.updates:
         check_layer_locations(conn, layer_name, [changes], adcode=store.adcode, first_row=row, creating=False)
         if layer_name == "place_names":
-            from geo.placenames import check_name_change
+            from geo.placenames.lifecycle import check_name_change
 
             check_name_change(store, conn, stored, changes, row=row)
     if layer_name != "door_plates":
@@ -456,7 +493,7 @@ def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan:
 
 def _proposed(store: Store, conn: sa.Connection, record: Mapping[str, Any], row: int, *, actor: str) -> int:
     """Propose one imported name inside the import's transaction; a refusal names its row."""
-    from geo.placenames import propose
+    from geo.placenames.lifecycle import propose
 
     fields = {k: v for k, v in record.items() if k not in ("geometry", "status", "status_date", "adcode")}
     try:
@@ -518,16 +555,19 @@ def import_file(store: Store, layer_name: str, path: Path | str, *, crs: str, ac
 
 
 def export_layer(store: Store, layer_name: str, path: Path | str, *, fmt: str | None = None,
-                 crs: str = "EPSG:4490", bbox=None, encoding: str = "UTF-8") -> int:
-    """Write a layer (optionally within ``bbox``) to a file; return the feature count.
+                 crs: str = "EPSG:4490", bbox=None, encoding: str = "UTF-8",
+                 where: Mapping[str, Any] | None = None) -> int:
+    """Write a layer (optionally within ``bbox``, or only the records matching ``where``) to a file;
+    return the feature count.
 
     ``encoding`` must be UTF-8 or of the GB 18030 family (GBK, GB2312, GB18030); it is checked
-    before anything is read.
+    before anything is read. ``where`` maps fields to a value or a list of values, as
+    :meth:`Store.select` takes them (e.g. ``{"status": "in_force"}`` for the gazetteer in force).
     """
     from geo.io.formats import export_encoding
 
     layer = get_layer(layer_name)
     encoding = export_encoding(encoding)
-    frame = store.read_frame(layer.table, bbox=bbox)
+    frame = store.read_frame(layer.table, bbox=bbox, where=where)
     write_features(frame, path, fmt=fmt, crs=crs, layer_name=layer_name, encoding=encoding)
     return len(frame)

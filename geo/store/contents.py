@@ -1,7 +1,8 @@
 """What a database holds: which domain tables have records, for commands that must not mix data.
 
-``xincheng init`` loads the sample district only into a database without records, and the
-messages that tell a user what to load next depend on whether the database is empty or only
+``xincheng init`` loads the sample district only into a database without records
+(:func:`refuse_unless_empty`, which :func:`geo.io.importer.load_layers` checks as it writes), and
+the messages that tell a user what to load next depend on whether the database is empty or only
 misses a layer.
 """
 
@@ -25,13 +26,20 @@ def domain_tables() -> list[str]:
     return [t.name for t in schema.metadata.sorted_tables if t.name not in NOT_DOMAIN]
 
 
-def held_records(store: Store) -> dict[str, int]:
-    """Return the record count of every domain table that holds any records."""
-    present = set(sa.inspect(store.engine).get_table_names())
+def held_records(store: Store, *, conn: sa.Connection | None = None) -> dict[str, int]:
+    """Return the record count of every domain table that holds any records.
+
+    With ``conn`` the tables are counted in the caller's transaction.
+    """
+    if conn is None:
+        with store.reading() as c:
+            return held_records(store, conn=c)
+    present = set(sa.inspect(conn).get_table_names())
     counts = {}
     for name in domain_tables():
         if name in present:
-            count = store.count(name)
+            table = schema.metadata.tables[name]
+            count = int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0)
             if count:
                 counts[name] = count
     return counts
@@ -69,3 +77,20 @@ def missing_layers_error(missing: Sequence[str], *, database_empty: bool, purpos
         f"{purpose_en} needs the {en} layer{'s' if plural else ''}, which the database does not "
         f"hold yet: import {'them' if plural else 'it'}: {commands} (HTTP: {http})",
         field=missing[0])
+
+
+def refuse_unless_empty(store: Store, *, conn: sa.Connection | None = None) -> None:
+    """Raise :class:`InputError` naming what the database holds unless it holds no domain records.
+
+    The sample district goes only into an empty database: mixed into real data it would pass for it.
+    """
+    held = held_records(store, conn=conn)
+    if held:
+        zh, en = describe_counts(held)
+        raise InputError(
+            f"数据库已有数据 ({zh}), 样例区不会混入其中: 未载入样例区, 数据未作任何改动。"
+            "样例区只载入空数据库; 导入本区数据请用 xincheng import · the database already "
+            f"holds records ({en}), so the sample district was not loaded and nothing was "
+            "changed. The sample goes only into an empty database (give another "
+            "--database-url); add your own data with "
+            "`xincheng import FILE --layer LAYER --crs CRS`", field="database")

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import fcntl
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from alembic import command
@@ -31,8 +31,15 @@ from alembic.script import ScriptDirectory
 
 from geo.errors import Conflict, InputError
 
-if TYPE_CHECKING:
-    from geo.store.store import Store
+
+class WritableDatabase(Protocol):
+    """What the migration lock needs of a store: its engine and its write transactions."""
+
+    engine: sa.Engine
+
+    def writing(self) -> AbstractContextManager[sa.Connection]:
+        """Yield a connection in a write transaction."""
+        ...
 
 SCRIPT_LOCATION = Path(__file__).with_name("alembic")
 # One migration at a time per database and schema: a single-bigint advisory lock (a lock space
@@ -122,7 +129,7 @@ def _file_lock(url: sa.URL) -> Iterator[None]:
 
 
 @contextmanager
-def exclusive(store: Store) -> Iterator[sa.Connection]:
+def exclusive(store: WritableDatabase) -> Iterator[sa.Connection]:
     """Yield a write transaction that holds the migration lock of ``store``'s database.
 
     Only one process at a time migrates or restores: the others wait here. Everything done on

@@ -34,3 +34,15 @@ def select_intersecting(store: Store, table_name: str, bbox: tuple[float, float,
             return [], len(keep)
         found = conn.execute(sa.select(table).where(table.c.id.in_(page)).order_by(table.c.id)).mappings()
         return [_record(r) for r in found], len(keep)
+
+
+def layer_extent(store: Store, table_name: str) -> tuple[float, float, float, float] | None:
+    """Return the bounding box of every record of a table (storage CRS), or ``None`` when it is empty.
+
+    Read from the stored per-record bounds, so no geometry is decoded.
+    """
+    t = store.table(table_name)
+    with store.reading() as conn:
+        row = conn.execute(sa.select(sa.func.min(t.c.minx), sa.func.min(t.c.miny), sa.func.max(t.c.maxx),
+                                     sa.func.max(t.c.maxy))).one()
+    return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))

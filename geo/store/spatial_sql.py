@@ -97,6 +97,26 @@ def bbox_clause(dialect: str, table: sa.Table, bbox: tuple[float, float, float, 
     return table.c.id.in_(candidates)
 
 
+# A natural key's scope locked for the rest of a write transaction: a single-bigint advisory lock
+# from md5 of its own prefix, the schema and the key (apart from the audit log's two-int4 commit
+# lock; the migrations' single-bigint lock hashes another prefix).
+_NATURAL_KEY_LOCK = sa.text("SELECT pg_advisory_xact_lock(('x' || substr(md5('xincheng.natural-key:' || "
+                            "coalesce(current_schema(), '') || ':' || :key), 1, 16))::bit(64)::bigint)")
+
+
+def lock_natural_keys(conn: sa.Connection, keys) -> None:
+    """Hold each natural key's scope (``plate:<street>``, ``name:<key>``) until the transaction ends.
+
+    Taken before a uniqueness check and its insert, so a concurrent writer of the same key waits,
+    then sees the first one's row and gets the rule's refusal. Keys are taken in sorted order (no
+    deadlock between two writers of the same keys). PostgreSQL only: SQLite serialises writers.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    for key in sorted({str(k) for k in keys}):
+        conn.execute(_NATURAL_KEY_LOCK, {"key": key})
+
+
 def explain_uses_index(dialect: str) -> str:
     """Return the text a query plan shows when the spatial index is used (for tests)."""
     return "Index" if dialect == "postgresql" else "rtree"

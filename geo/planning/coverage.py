@@ -16,9 +16,16 @@ import pandas as pd
 import shapely
 
 from geo import crs as C
-from geo._nearest import nearest_source
-from geo._walk_network import Attachment, WalkNetwork, attach_points, build_walk_network
 from geo.errors import InputError
+from geo.planning.network import (
+    Attachment,
+    WalkNetwork,
+    attach_points,
+    build_walk_network,
+    in_source_component,
+    nearest_source,
+    reach_lines,
+)
 
 ELDER_CARE_KINDS = ("elder_care_station", "comprehensive_elder_care_centre")
 SPEED_PRESETS_M_PER_S = {"default": 1.0, "elderly": 0.9}
@@ -108,18 +115,12 @@ def plate_access(network: WalkNetwork, plates: gpd.GeoDataFrame, facilities: gpd
     })
 
 
-def _unreachable_or_beyond(network: WalkNetwork, fac_att, plate_att, status: np.ndarray) -> np.ndarray:
+def _unreachable_or_beyond(network: WalkNetwork, fac_att: Attachment, plate_att: Attachment,
+                           status: np.ndarray) -> np.ndarray:
     """Tell the plates with no route at all (another component) from those merely far away."""
-    from scipy.sparse.csgraph import connected_components
-
     out = status.copy()
     todo = np.flatnonzero(status == "unreachable")
-    if len(todo) == 0:
-        return out
-    _n, label = connected_components(network.graph, directed=False)
-    fac_components = set(label[network.edge_u[fac_att.edge[fac_att.attached]]].tolist())
-    plate_components = label[network.edge_u[plate_att.edge[todo]]]
-    out[todo] = np.where(np.isin(plate_components, list(fac_components)), "beyond", "unreachable")
+    out[todo] = np.where(in_source_component(network, fac_att, plate_att, todo), "beyond", "unreachable")
     return out
 
 
@@ -131,11 +132,21 @@ def unattached_facilities(network: WalkNetwork, facilities: gpd.GeoDataFrame,
 
 
 def plate_residents_60plus(plates: gpd.GeoDataFrame, units: pd.DataFrame) -> np.ndarray:
-    """Estimate residents aged 60+ per plate: its households × its community's 60+ per household."""
+    """Estimate residents aged 60+ per plate: its households × its community's 60+ per household.
+
+    A plate without a community (or in a community without figures) or without a household count
+    is zero demand, so one incomplete plate never stops the district's figures being computed.
+    """
     leaf = units.set_index("code")
-    hh = leaf["households"].astype(float)
-    per_hh = (leaf["residents_60plus"].astype(float) / hh.where(hh > 0)).fillna(0.0)
-    return plates["households"].to_numpy(dtype=float) * plates["community_code"].map(per_hh).fillna(0.0).to_numpy()
+    hh = pd.to_numeric(leaf["households"], errors="coerce")
+    per_hh = (pd.to_numeric(leaf["residents_60plus"], errors="coerce") / hh.where(hh > 0)).fillna(0.0)
+    per_plate = plates["community_code"].map(per_hh).fillna(0.0).to_numpy(dtype=float)
+    return plate_households(plates) * per_plate
+
+
+def plate_households(plates: pd.DataFrame) -> np.ndarray:
+    """Return each plate's households, 0 where the count is unknown."""
+    return pd.to_numeric(plates["households"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
 
 
 def coverage_by_unit(access: pd.DataFrame, plates: gpd.GeoDataFrame, units: pd.DataFrame) -> pd.DataFrame:
@@ -145,7 +156,7 @@ def coverage_by_unit(access: pd.DataFrame, plates: gpd.GeoDataFrame, units: pd.D
     """
     frame = pd.DataFrame({
         "community_code": plates["community_code"].to_numpy(),
-        "households": plates["households"].to_numpy(dtype=float),
+        "households": plate_households(plates),
         "residents_60plus": plate_residents_60plus(plates, units),
         "covered": (access["status"] == "covered").to_numpy(),
     })
@@ -194,39 +205,9 @@ def service_areas(network: WalkNetwork, facilities: gpd.GeoDataFrame, params: Wa
 
     Each facility is searched on its own (areas overlap where several reach), cut off at the reach.
     """
-    from scipy.sparse.csgraph import dijkstra
-
-    from geo._nearest import _augmented
-
     att = attach_points(network, points_xy(facilities), max_attach_m=params.max_attach_m)
-    idx = np.flatnonzero(att.attached)
-    geoms: list[shapely.Geometry | None] = [None] * len(facilities)
-    if len(idx):
-        graph, virtual = _augmented(network, att, idx)
-        dist = dijkstra(graph, directed=True, indices=virtual, limit=params.reach_m)
-        a, b = network.node_xy[network.edge_u], network.node_xy[network.edge_v]
-        length = network.edge_len_m
-        for row, f in enumerate(idx):
-            du, dv = dist[row, network.edge_u], dist[row, network.edge_v]
-            reach_u = np.clip(params.reach_m - du, 0, None)  # metres reachable from u along the edge
-            reach_v = np.clip(params.reach_m - dv, 0, None)
-            seen = np.isfinite(du) | np.isfinite(dv)
-            reach_u = np.where(np.isfinite(du), reach_u, 0.0)
-            reach_v = np.where(np.isfinite(dv), reach_v, 0.0)
-            whole = seen & (reach_u + reach_v >= length)
-            pieces = [shapely.linestrings(np.stack([a[whole], b[whole]], axis=1))] if whole.any() else []
-            for from_u, reach in ((True, reach_u), (False, reach_v)):
-                part = seen & ~whole & (reach > 0)
-                if part.any():
-                    start = a[part] if from_u else b[part]
-                    end_pt = b[part] if from_u else a[part]
-                    frac = (reach[part] / length[part])[:, None]
-                    pieces.append(shapely.linestrings(np.stack([start, start + frac * (end_pt - start)], axis=1)))
-            e = att.edge[f]
-            own = shapely.linestrings([[a[e], b[e]]])
-            lines = np.concatenate([*pieces, own]) if pieces else own
-            area = shapely.buffer(shapely.union_all(lines), band_m, quad_segs=2)
-            geoms[f] = C.from_metric(area)
+    geoms = [None if lines is None else C.from_metric(shapely.buffer(shapely.union_all(lines), band_m, quad_segs=2))
+             for lines in reach_lines(network, att, params.reach_m)]
     ids = facilities["id"].to_numpy() if "id" in facilities.columns else np.arange(len(facilities))
     names = facilities["name"].to_numpy() if "name" in facilities.columns else [None] * len(facilities)
     return gpd.GeoDataFrame({"facility": ids, "name": names, "reach_m": params.reach_m},

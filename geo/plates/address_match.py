@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from geo.romanize import chinese_number, toneless_key
+from geo.placenames.romanize import chinese_number, toneless_key
+from geo.store import Store
 
 _NUMBER = re.compile(r"([0-9]+|[零〇一二两三四五六七八九十百]+)\s*(?:号|號)"
                      r"(?:之([0-9一二三四五六七八九十]+)|附([0-9]+))?")
@@ -91,3 +92,23 @@ class AddressMatcher:
         cands = [p for n in near for p in self.by_street[street][n]]
         return AddressMatch("uncertain", street=street, number=number, candidates=cands,
                             note=f"no plate {number} on {street}; nearest numbers shown")
+
+
+def load_address_matcher(store: Store, *, former_names: bool = True) -> AddressMatcher:
+    """Build the matcher from the active door plates and, with ``former_names``, the streets' former names.
+
+    Parameters
+    ----------
+    store
+        The store holding the plates and the gazetteer.
+    former_names
+        Also read each street's former names (from the gazetteer), so an address written with a
+        street's old name still finds its plate (graded ``safe``).
+    """
+    plates = store.select("door_plates", where={"status": "active"})
+    former: dict[str, str] = {}
+    if former_names:
+        streets = {n["id"]: n["standard_name"] for n in store.select("place_names", where={"feature_class": "street"})}
+        former = {f["name"]: streets[f["place_name_id"]] for f in store.select("former_names")
+                  if f["place_name_id"] in streets}
+    return AddressMatcher(plates, former)

@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from geo._walk_network import Attachment, WalkNetwork
+from geo.planning.network.graph import Attachment, WalkNetwork
 
 
 def _virtual_edges(network: WalkNetwork, sources: Attachment, src_idx: np.ndarray):
@@ -28,7 +28,7 @@ def _virtual_edges(network: WalkNetwork, sources: Attachment, src_idx: np.ndarra
     return network.edge_u[e], network.edge_v[e], w_u, w_v
 
 
-def _augmented(network: WalkNetwork, sources: Attachment, src_idx: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+def augmented(network: WalkNetwork, sources: Attachment, src_idx: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
     """Return a new CSR graph with one virtual row per source appended, and their node ids."""
     n, g, k = network.n_nodes, network.graph, len(src_idx)
     u, v, w_u, w_v = _virtual_edges(network, sources, src_idx)
@@ -129,7 +129,7 @@ def reach_matrix(network: WalkNetwork, sources: Attachment, targets: Attachment,
     """
     idx = np.flatnonzero(sources.attached)
     tgt = np.flatnonzero(targets.attached)
-    graph, virtual = _augmented(network, sources, idx)
+    graph, virtual = augmented(network, sources, idx)
     rows, cols = [], []
     e = targets.edge[tgt]
     u, v = network.edge_u[e], network.edge_v[e]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from geo.romanize import toneless_key
+from geo.placenames.romanize import toneless_key
 from geo.text import is_mongolian_script
 
 if TYPE_CHECKING:

@@ -22,8 +22,9 @@ import sqlalchemy as sa
 
 from geo import crs as C
 from geo.errors import Conflict, InputError
-from geo.romanize import chinese_number
+from geo.placenames.romanize import chinese_number
 from geo.store import schema
+from geo.store.spatial_sql import lock_natural_keys
 from geo.text import clean
 
 PLATE_UID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -97,8 +98,25 @@ class PlateContext:
     warnings: list[str] = field(default_factory=list)
 
 
-def load_plate_context(conn: sa.Connection, *, adcode: str) -> PlateContext:
-    """Read streets, retired street names, plates in use and the district boundary."""
+def street_key(street: Any) -> str:
+    """Return the lock key of a street's DP-04 scope (its numbers)."""
+    return "plate:" + str(street or "").strip()
+
+
+def lock_streets(conn: sa.Connection, records: Iterable[Mapping[str, Any]]) -> None:
+    """Hold the DP-04 scope of every street the records are addressed on until the write commits
+    (PostgreSQL; see :func:`geo.store.spatial_sql.lock_natural_keys`). Take it before
+    :func:`load_plate_context`, so a concurrent plate on the same street is seen, not raced."""
+    lock_natural_keys(conn, (street_key(rec.get("street_name")) for rec in records))
+
+
+def load_plate_context(conn: sa.Connection, *, adcode: str,
+                       locking: Iterable[Mapping[str, Any]] = ()) -> PlateContext:
+    """Read streets, retired street names, plates in use and the district boundary.
+
+    ``locking``: the records about to be checked; their streets are locked first (:func:`lock_streets`).
+    """
+    lock_streets(conn, locking)
     s, p, n, u = schema.streets, schema.door_plates, schema.place_names, schema.admin_units
     parts: dict[str, list[Any]] = {}
     for name, geom in conn.execute(sa.select(s.c.name, s.c.geom)):
@@ -178,9 +196,10 @@ def plates_for_write(conn: sa.Connection, records: Sequence[dict[str, Any]], *, 
                      first_row: int = 1) -> list[str]:
     """Check new plates and give each one without a uid a fresh one; return warnings.
 
-    Called inside the write transaction, so the uniqueness read and the insert see the same data.
+    Called inside the write transaction, so the uniqueness read and the insert see the same data;
+    the records' streets are locked first, so concurrent writers of one street take turns.
     """
-    ctx = load_plate_context(conn, adcode=adcode)
+    ctx = load_plate_context(conn, adcode=adcode, locking=records)
     given: dict[str, int] = {}
     for i, rec in enumerate(records):
         if rec.get("plate_uid"):

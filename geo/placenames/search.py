@@ -3,6 +3,8 @@ with typo tolerance, ranked; and reverse lookup (what is named here?).
 
 The index is built once from the names (pure data) and answers from memory: exact keys through
 dictionaries, prefixes through sorted keys, typos through a bigram index plus a bounded edit distance.
+:func:`load_name_index` builds it from the store (the service caches it per data version);
+:func:`search_names` is the one-off search of the command line, with each hit's record.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from typing import Any
 
 import numpy as np
 import shapely
+import sqlalchemy as sa
 
 from geo import crs as C
-from geo.romanize import initials, toneless_key
+from geo.placenames.romanize import initials, toneless_key
+from geo.store import Store, schema
 
 _HAN = re.compile(r"[\u3400-\u9fff\U00020000-\U0003134f]")
 FUZZY_CANDIDATES = 100  # edit distances are computed for the names sharing the most bigrams only
@@ -164,6 +168,42 @@ class NameIndex:
             d = edit_distance(key, cand, allowed, prefix=True)
             if d <= allowed:
                 offer(rid, cand, "fuzzy", bonus=-5 * d)
+
+
+def load_name_index(store: Store) -> NameIndex:
+    """Build the search index from the stored names and former names, read in one transaction.
+
+    Only the columns the index uses are read (id, standard name, status, search key; each former
+    name with its place), so building it for the whole gazetteer stays cheap.
+    """
+    t, f = schema.place_names, schema.former_names
+    with store.reading() as conn:
+        names = [dict(r) for r in conn.execute(sa.select(t.c.id, t.c.standard_name, t.c.status, t.c.search_key)
+                                               .order_by(t.c.id)).mappings()]
+        former = [dict(r) for r in conn.execute(sa.select(f.c.place_name_id, f.c.name).order_by(f.c.id)).mappings()]
+    return NameIndex(names, former)
+
+
+def search_names(store: Store, query: str, *, limit: int = 10,
+                 statuses: set[str] | None = None) -> list[tuple[Hit, dict[str, Any]]]:
+    """Search the stored gazetteer once; return up to ``limit`` hits, best first, each with its record.
+
+    Parameters
+    ----------
+    store
+        The store holding the names.
+    query
+        Chinese, full pinyin, pinyin initials (``xlbl``) or a former name; typos are tolerated.
+    limit
+        The most hits to return.
+    statuses
+        Only names in these statuses (default: every status).
+
+    A service answering many searches keeps the index of :func:`load_name_index` instead.
+    """
+    hits = load_name_index(store).search(query, limit=limit, statuses=statuses)
+    with store.reading() as conn:
+        return [(hit, store.get("place_names", hit.id, conn=conn)) for hit in hits]
 
 
 class PlaceLocator:

@@ -22,10 +22,11 @@ import shapely
 import sqlalchemy as sa
 
 from geo import crs as C
-from geo.boundaries import classify_displacement, displacement_m
+from geo.boundaries.lines import classify_displacement, displacement_m
 from geo.errors import Conflict, Forbidden, InputError, NotFound
 from geo.store import Store, schema
 from geo.types import LonLat, parse_date
+from geo.validation import refuses_control_characters
 
 CONDITIONS = ("intact", "damaged", "displaced", "missing", "buried")
 ACTIONS = ("none", "cleaned", "repainted", "repair_requested")
@@ -41,6 +42,7 @@ def _choice(value: Any, allowed: tuple[str, ...], field: str) -> str:
     return value
 
 
+@refuses_control_characters
 def create_campaign(store: Store, data: Mapping[str, Any], *, actor: str) -> dict[str, Any]:
     """Open an inspection campaign over some boundary lines, with the GNSS accuracy it requires."""
     lines = list(data.get("line_codes") or [])
@@ -86,6 +88,7 @@ def _payload_hash(data: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
+@refuses_control_characters
 def submit(store: Store, data: Mapping[str, Any], *, actor: str, max_photo_bytes: int = MAX_PHOTO_BYTES,
            k: float = 2.0, floor_m: float = 1.0) -> tuple[dict[str, Any], bool]:
     """Store one field record; return (record, created). A retry with the same client id creates nothing."""
@@ -231,12 +234,16 @@ def latest_by_marker(records: list[dict[str, Any]]) -> dict[int, dict[str, Any]]
 
 
 def campaign_report(store: Store, campaign_id: int) -> list[dict[str, Any]]:
-    """Per line: markers, inspected, missing, damaged, displaced, conflicts, not yet visited."""
+    """Per line: markers, inspected, missing, damaged, displaced, conflicts, not yet visited.
+
+    Only markers in service count: a decommissioned marker is not inspected and does not hold up
+    the sign-off.
+    """
     campaign = store.get("inspection_campaigns", campaign_id)
     records = store.select("inspections", where={"campaign_id": campaign_id})
     out = []
     for code in json.loads(campaign["line_codes"]):
-        markers = store.select("boundary_markers", where={"line_code": code})
+        markers = store.select("boundary_markers", where={"line_code": code, "status": "active"})
         ids = {m["id"] for m in markers}
         mine = [r for r in records if r["marker_id"] in ids]
         latest = latest_by_marker(mine)

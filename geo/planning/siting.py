@@ -13,9 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo._nearest import nearest_source, reach_matrix
-from geo._walk_network import Attachment, WalkNetwork
 from geo.errors import InputError
+from geo.planning.network import Attachment, WalkNetwork, nearest_source, reach_matrix
 
 
 @dataclass(frozen=True)

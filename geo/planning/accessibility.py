@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from geo.coverage import sum_by_unit
 from geo.errors import InputError
+from geo.planning.coverage import sum_by_unit
 
 SUPPLIES = {"floor_area_m2": ("m²", "面积"), "beds": ("beds", "床位")}
 

@@ -1,15 +1,31 @@
-"""What goes on printed plates: one place that joins plates, their street names and signed URLs."""
+"""What goes on a printed plate: the plate joined with its street's sign text, Mongolian name and signed URL.
+
+The printing itself (SVG layout, PDF through Chromium) lives in :mod:`maps.plate_print`; this is the
+content, the same for the officer page's proof, the public page and the CLI's print batches.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from geo.plate_codes import PlateSigner, plate_url, signable_uid
-from geo.plate_lookup import number_text
-from geo.romanize import romanize
+from geo.placenames.romanize import romanize
+from geo.plates.codes import PlateSigner, plate_url, signable_uid
+from geo.plates.lookup import number_text
 from geo.store import Store
-from maps.plate_print import PlateText
+
+
+@dataclass(frozen=True)
+class PlateText:
+    """What goes on one plate."""
+
+    plate_uid: str
+    street_name: str
+    sign_text: str            # pinyin sign form (RM-11), e.g. XINHUA DAJIE
+    number_text: str          # 12号, 12-1号
+    name_mong: str | None
+    url: str                  # the signed short URL the QR carries
 
 
 def plate_texts(store: Store, plates: Iterable[Mapping[str, Any]], *, signer: PlateSigner,

@@ -15,11 +15,13 @@ from geo.layers import PLATE_STATUSES
 from geo.store import Store, schema
 from geo.text import clean, has_text
 from geo.types import parse_date
+from geo.validation import refuses_control_characters
 
 DECISION_FIELDS = ("decision_body", "decision_doc_no", "decision_date")
 FINAL_STATUSES = ("revoked", "replaced")  # a revoked plate's QR keeps saying so; a new plate gets a new code
 
 
+@refuses_control_characters
 def decide_plate_status(store: Store, plate_uid: str, status: str, decision: Mapping[str, Any], *,
                         expected_version: int, actor: str) -> dict[str, Any]:
     """Set a plate's status with the decision behind it, in one transaction with its audit row."""

@@ -19,11 +19,21 @@ import sqlalchemy as sa
 from geo.errors import Conflict, InputError, StaleVersion
 from geo.layers import PLACE_NAME_STATUSES
 from geo.location_rules import check_in_district
-from geo.placename_rules import Finding, check_date_order, check_deadlines, overdue, validate
-from geo.romanize import Romanization, initials, is_mongolian_origin, override, romanize, split_name, toneless_key
+from geo.placenames.romanize import (
+    Romanization,
+    initials,
+    is_mongolian_origin,
+    override,
+    romanize,
+    split_name,
+    toneless_key,
+)
+from geo.placenames.rules import Finding, check_date_order, check_deadlines, overdue, validate
 from geo.store import Store, schema
+from geo.store.spatial_sql import lock_natural_keys
 from geo.text import clean, clean_field, has_text
 from geo.types import parse_date
+from geo.validation import refuses_control_characters
 
 STATES = PLACE_NAME_STATUSES
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -85,6 +95,15 @@ def _romanize(rec: Mapping[str, Any], romanization_override: Mapping[str, str] |
                     language_of_origin=rec.get("language_of_origin"))
 
 
+def lock_name(conn: sa.Connection, name: Any) -> None:
+    """Hold the PN-07 scope of a name (its toneless key: the same name and its homophones) until the
+    write commits, so two writers of one name take turns and the second sees the first (PostgreSQL;
+    see :func:`geo.store.spatial_sql.lock_natural_keys`). Take it before :func:`_existing`."""
+    text = str(clean(str(name or "")))
+    if text:
+        lock_natural_keys(conn, ["name:" + toneless_key(text)])
+
+
 def _existing(conn: sa.Connection) -> list[dict[str, Any]]:
     t = schema.place_names
     rows = conn.execute(sa.select(t.c.id, t.c.standard_name, t.c.feature_class, t.c.admin_code, t.c.status,
@@ -124,6 +143,7 @@ def _event(conn: sa.Connection, store: Store, place_id: int, before: str | None,
         actor=actor, conn=conn)
 
 
+@refuses_control_characters
 def propose(store: Store, record: Mapping[str, Any], *, actor: str, justification: str | None = None,
             romanization_override: Mapping[str, str] | None = None, geometry=None,
             conn: sa.Connection | None = None) -> dict[str, Any]:
@@ -140,6 +160,7 @@ def propose(store: Store, record: Mapping[str, Any], *, actor: str, justificatio
         raise InputError(f"申报地名不接受字段 {unknown[0]!r}（状态、保护等由各自的步骤决定）· place names "
                          f"take no field {unknown[0]!r} here", field=unknown[0])
     rec = _fill({k: clean_field(k, v) for k, v in record.items() if v is not None})
+    lock_name(conn, rec.get("standard_name"))
     warnings = _check(rec, _existing(conn), district=store.adcode, justification=justification)
     check_in_district(conn, "place_names", [geometry], adcode=store.adcode)
     rom = _romanize(rec, romanization_override)
@@ -178,6 +199,7 @@ def _logging_refusals(func):
 
 
 @_logging_refusals
+@refuses_control_characters
 def edit(store: Store, place_id: int, changes: Mapping[str, Any], *, expected_version: int, actor: str,
          justification: str | None = None, romanization_override: Mapping[str, str] | None = None,
          geometry=None) -> dict[str, Any]:
@@ -202,6 +224,7 @@ def edit(store: Store, place_id: int, changes: Mapping[str, Any], *, expected_ve
         if "standard_name" in changes:  # the old parts describe the old name
             base.update(specific=None, generic=None)
         merged = _fill({**base, "id": place_id, **changes})
+        lock_name(conn, merged.get("standard_name"))
         # A justification recorded earlier still covers the warnings it was given for.
         warnings = _check(merged, _existing(conn), district=store.adcode,
                           justification=justification or current.get("justification"))
@@ -225,6 +248,7 @@ def edit(store: Store, place_id: int, changes: Mapping[str, Any], *, expected_ve
 
 
 @_logging_refusals
+@refuses_control_characters
 def transition(store: Store, place_id: int, to: str, *, expected_version: int, actor: str,
                comment: str | None = None, document_ref: str | None = None,
                data: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -274,6 +298,7 @@ def transition(store: Store, place_id: int, to: str, *, expected_version: int, a
 
 
 @_logging_refusals
+@refuses_control_characters
 def rename(store: Store, place_id: int, new_name: str, *, expected_version: int, actor: str,
            approval: Mapping[str, Any], specific: str | None = None, generic: str | None = None,
            justification: str | None = None, protection_override: str | None = None,
@@ -299,6 +324,7 @@ def rename(store: Store, place_id: int, new_name: str, *, expected_version: int,
                              "approval_date comes before the current name's approval", field="approval_date")
         merged = _fill({**{k: current.get(k) for k in NAME_FIELDS}, "id": place_id, "standard_name": new_name,
                         "specific": specific, "generic": generic})
+        lock_name(conn, new_name)
         warnings = _check(merged, _existing(conn), district=store.adcode, justification=justification)
         old = current["standard_name"]
         store.insert("former_names", [{
@@ -330,6 +356,7 @@ def check_name_change(store: Store, conn: sa.Connection, before: Mapping[str, An
     """Refuse a generic change (PATCH, upsert) that leaves a name breaking a PN rule (errors only:
     the generic path carries no justification, and a warning already accepted stays accepted)."""
     merged = {**{k: before.get(k) for k in NAME_FIELDS}, "id": before["id"], **changes}
+    lock_name(conn, merged.get("standard_name"))
     errors = [f for f in validate(merged, _existing(conn), district=store.adcode) if f.severity == "error"]
     if errors:
         failed = ValidationFailed(errors)
@@ -370,6 +397,7 @@ def needs_romanization_confirmation(rec: Mapping[str, Any]) -> bool:
 
 
 @_logging_refusals
+@refuses_control_characters
 def confirm_romanization(store: Store, place_id: int, *, expected_version: int, actor: str,
                          basis: str) -> dict[str, Any]:
     """RM-13: an officer confirms the automatic pinyin of a Mongolian-origin name, giving the basis."""
@@ -387,6 +415,7 @@ def confirm_romanization(store: Store, place_id: int, *, expected_version: int, 
 
 
 @_logging_refusals
+@refuses_control_characters
 def record_filing(store: Store, place_id: int, *, expected_version: int, actor: str,
                   filed_date: Any = None, announce_date: Any = None) -> dict[str, Any]:
     """Record the filing (备案) or announcement (公告) date of a renamed name in force (PN-11/12)."""
@@ -412,6 +441,7 @@ def record_filing(store: Store, place_id: int, *, expected_version: int, actor: 
 
 
 @_logging_refusals
+@refuses_control_characters
 def set_protection(store: Store, place_id: int, protected: bool, *, expected_version: int, actor: str,
                    document_ref: str, reason: str) -> dict[str, Any]:
     """PN-09: put a name on the protection list or take it off; a decision with document and reason."""
@@ -501,8 +531,8 @@ def former_names_by_place(store: Store) -> dict[int, list[str]]:
 
 
 def exchange_table_of(store: Store, status: str = "in_force"):
-    """Return the national exchange table of the names with ``status`` (see geo.gazetteer_export)."""
-    from geo.gazetteer_export import exchange_table
+    """Return the national exchange table of the names with ``status`` (see geo.placenames.exchange)."""
+    from geo.placenames.exchange import exchange_table
 
     return exchange_table(store.select("place_names", where={"status": status}), unit_names=unit_names(store),
                           former=former_names_by_place(store))

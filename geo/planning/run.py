@@ -1,7 +1,9 @@
-"""Planning glue: load the layers from the store, run the pure computations, cache the result.
+"""The planning run: load the layers from the store once, then run every pure computation on them.
 
-The cache key is the walking parameters plus the newest audit-row id, so any edit or import
-(every change writes an audit row) makes the next request compute afresh.
+One :func:`run_planning` attaches plates and facilities to one walking network and computes
+coverage, floor area, burial-ban zones and the plan's indicators; siting and the 2SFCA scores
+reuse that run (its network and attachments) instead of building their own. The service caches
+runs per data version (``api.cache.cached_run``); the CLI runs once per command.
 """
 
 from __future__ import annotations
@@ -12,27 +14,26 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from api.cache import DataCache
 from geo import crs as C
-from geo._nearest import reach_matrix
-from geo._walk_network import Attachment, WalkNetwork, attach_points
-from geo.accessibility import facility_supply, scores_by_unit, two_step_fca
-from geo.cemeteries import BanZoneParams, ban_zones, graves_along_transport
-from geo.coverage import (
+from geo.errors import InputError
+from geo.layers import FACILITY_KINDS
+from geo.planning.accessibility import facility_supply, scores_by_unit, two_step_fca
+from geo.planning.cemeteries import BanZoneParams, ban_zones, graves_along_transport
+from geo.planning.coverage import (
     ELDER_CARE_KINDS,
     WalkParams,
     attach_facilities,
     coverage_by_unit,
     plate_access,
+    plate_households,
     plate_residents_60plus,
     points_xy,
     walk_network_from_streets,
 )
-from geo.errors import InputError
-from geo.floor_area import NORMS, floor_area_by_unit
-from geo.indicators import Indicator, compute_indicators
-from geo.layers import FACILITY_KINDS
-from geo.siting import SitingResult, greedy_siting, grid_candidates, node_attachment
+from geo.planning.floor_area import NORMS, floor_area_by_unit
+from geo.planning.indicators import Indicator, compute_indicators
+from geo.planning.network import Attachment, WalkNetwork, attach_points, reach_matrix
+from geo.planning.siting import SitingResult, greedy_siting, grid_candidates, node_attachment
 from geo.store import Store
 from geo.store.contents import held_records, missing_layers_error
 
@@ -160,7 +161,7 @@ def run_siting(run: PlanningRun, *, k: int | None, target_share: float | None, w
     else:
         cand_xy = points_xy(candidates)
         cand_att = attach_points(net, cand_xy, max_attach_m=p.max_attach_m)
-    w = (run.inputs.plates["households"].to_numpy(dtype=float) if weight == "households"
+    w = (plate_households(run.inputs.plates) if weight == "households"
          else plate_residents_60plus(run.inputs.plates, run.inputs.units))
     result = greedy_siting(net, run.plate_att, w, run.care_att, cand_att, reach_m=p.reach_m, k=k,
                            target_share=target_share)
@@ -193,9 +194,3 @@ def run_accessibility(run: PlanningRun, supply: str = "floor_area_m2") -> Access
                                "residents_60plus_in_reach": scores.catchment_demand,
                                "per100_60plus": 100 * scores.facility_ratio})
     return Accessibility(supply, units, facilities, missing)
-
-
-def cached_run(cache: DataCache, store: Store, params: WalkParams, kinds: tuple[str, ...]) -> PlanningRun:
-    """Return the planning run for these parameters, computed once per data version."""
-    return cache.get(store, ("planning", params, kinds),
-                     lambda: run_planning(PlanningInputs.load(store), params, kinds))

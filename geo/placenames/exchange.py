@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from geo.io.spreadsheet import formula_safe
+from geo.spreadsheet import formula_safe
 
 # Our field → the census form's column (代码, 标准名称, 罗马字母拼写, …).
 EXCHANGE_COLUMNS: tuple[tuple[str, str], ...] = (

@@ -20,6 +20,7 @@ from geo.store import Store, schema
 from geo.store.store import integrity_problem
 from geo.text import has_text
 from geo.types import parse_date
+from geo.validation import refuses_control_characters
 
 MOVE_RECORDS = ("reason", "agreement_doc", "survey_ref", "filed_with")
 TYPES = {"single": "Q", "paired": "AB", "triple": "CDE"}
@@ -65,6 +66,7 @@ def _taken(number: str) -> Conflict:
     return Conflict(f"界桩编号 {number} 已存在 · marker {number} exists already", field="marker_no")
 
 
+@refuses_control_characters
 def add_marker(store: Store, data: Mapping[str, Any], position: shapely.Point, *, actor: str) -> dict[str, Any]:
     """Register a new marker on a line, numbered as the line's next sequence unless given.
 
@@ -113,6 +115,7 @@ def add_marker(store: Store, data: Mapping[str, Any], position: shapely.Point, *
                    "the same moment; try again", field="seq")
 
 
+@refuses_control_characters
 def move_marker(store: Store, marker_id: int, position: shapely.Point, data: Mapping[str, Any], *,
                 expected_version: int, actor: str) -> dict[str, Any]:
     """Register a new position after a joint survey; the old one stays in the audit trail (BM-04)."""
@@ -126,6 +129,7 @@ def move_marker(store: Store, marker_id: int, position: shapely.Point, data: Map
                         actor=actor, action="move", note="; ".join(f"{k}: {data[k]}" for k in MOVE_RECORDS))
 
 
+@refuses_control_characters
 def decommission_marker(store: Store, marker_id: int, *, reason: str, document_ref: str, expected_version: int,
                         actor: str) -> dict[str, Any]:
     """Take a marker out of service (never deleted)."""

@@ -1,0 +1,73 @@
+"""Numbering along one stored street (DP-01..DP-05): check its plates, suggest numbers for new ones.
+
+The pure rules live in :mod:`geo.plates.numbering`; this module reads the street (its merged
+centreline, numbering start and odd side) and its active plates from the store and hands them over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import shapely
+
+from geo import crs as C
+from geo.errors import InputError, NotFound
+from geo.plates.numbering import StreetLine, check, merged_street, oriented, suggest
+from geo.store import Store
+from geo.types import LonLat
+
+MAX_SUGGEST_POINTS = 500
+MAX_DISTANCE_FROM_STREET_M = 100.0
+
+
+def street_line(store: Store, street_name: str) -> tuple[StreetLine, str]:
+    """Return the street's centreline (metres, oriented from where numbering starts) and its odd side."""
+    parts = store.select("streets", where={"name": street_name})
+    if not parts:
+        raise NotFound(f"没有名为 {street_name!r} 的街路巷 · no street called {street_name!r}", field="street_name")
+    line = merged_street(C.to_metric(np.asarray([p["geometry"] for p in parts], dtype=object)))
+    rule = parts[0]
+    return oriented(line, rule.get("numbering_start") or "start"), rule.get("odd_side") or "left"
+
+
+def active_plates(store: Store, street_name: str) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Return the street's active plates and their positions in metres (EPSG:4546)."""
+    plates = store.select("door_plates", where={"street_name": street_name, "status": "active"})
+    xy = shapely.get_coordinates(C.to_metric(np.asarray([p["geometry"] for p in plates], dtype=object))) \
+        if plates else np.zeros((0, 2))
+    return plates, xy
+
+
+def check_street(store: Store, street_name: str) -> dict[str, Any]:
+    """Report the street's plates on the wrong side for their parity, out of order, or duplicated."""
+    line, odd_side = street_line(store, street_name)
+    plates, xy = active_plates(store, street_name)
+    problems = check(line, xy, np.array([p["number"] for p in plates], dtype=int),
+                     [p.get("suffix") or "" for p in plates], odd_side=odd_side) if plates else []
+    return {"street_name": street_name, "plates": len(plates),
+            "problems": [{**pr, "plate_uid": plates[pr["index"]]["plate_uid"]} for pr in problems]}
+
+
+def check_point_count(count: int) -> None:
+    """Refuse fewer than one or more than 500 new positions (checked before they are parsed)."""
+    if not 1 <= count <= MAX_SUGGEST_POINTS:
+        raise InputError(f"points 须有 1 至 {MAX_SUGGEST_POINTS} 个位置 · points must hold 1 to "
+                         f"{MAX_SUGGEST_POINTS} positions", field="points")
+
+
+def suggest_numbers(store: Store, street_name: str, points: Sequence[LonLat]) -> dict[str, Any]:
+    """Suggest numbers for new plates at ``points`` by the street's rule: parity by side, rising
+    along it, room left for later plates. Points more than 100 m from the street are refused."""
+    check_point_count(len(points))
+    line, odd_side = street_line(store, street_name)
+    new_xy = shapely.get_coordinates(C.to_metric(shapely.points([(p.lon, p.lat) for p in points])))
+    plates, xy = active_plates(store, street_name)
+    far = shapely.distance(shapely.points(new_xy), line) > MAX_DISTANCE_FROM_STREET_M
+    if far.any():
+        n = int(np.flatnonzero(far)[0]) + 1
+        raise InputError(f"第 {n} 个点距 {street_name} 超过 100 米 · point {n} is more than 100 m from {street_name}",
+                         field="points")
+    return {"street_name": street_name, "odd_side": odd_side,
+            "suggestions": suggest(line, xy, np.array([p["number"] for p in plates]), new_xy, odd_side=odd_side)}

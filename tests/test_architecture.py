@@ -1,0 +1,97 @@
+"""The one-way structure of ARCHITECTURE.md, checked from the code's own import statements.
+
+Every module of geo/, maps/ and api/ is parsed (nothing is imported or run); each import must point
+to its own layer or one below it. A new import that runs back up fails here with the file and line.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# From the bottom up: a module may import its own layer and the layers below it, never above.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("kernel", ("geo", "geo.errors", "geo.text", "geo.types", "geo.crs", "geo.layers", "geo.write_rules",
+                "geo.spreadsheet")),
+    ("store", ("geo.store",)),
+    ("shared rules", ("geo.validation", "geo.location_rules", "geo.users")),
+    ("domain", ("geo.placenames", "geo.boundaries", "geo.planning")),
+    ("plates", ("geo.plates",)),   # plates read street names and romanization from the gazetteer
+    ("generic writes and files", ("geo.generic_writes", "geo.features", "geo.io")),
+    ("maps", ("maps",)),
+    ("api", ("api",)),
+]
+
+
+def _layer_of(module: str) -> int | None:
+    """Return the index of the layer ``module`` belongs to (longest matching prefix), or None."""
+    best: tuple[int, int] | None = None
+    for index, (_name, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and (best is None or len(prefix) > best[1]):
+                best = (index, len(prefix))
+    return None if best is None else best[0]
+
+
+def _modules() -> list[tuple[str, Path]]:
+    out = []
+    for top in ("geo", "maps", "api"):
+        for path in sorted((ROOT / top).rglob("*.py")):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            out.append((".".join(parts), path))
+    return out
+
+
+def _imports(path: Path) -> list[tuple[str, int]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.module, node.lineno))
+            found += [(f"{node.module}.{alias.name}", node.lineno) for alias in node.names]
+    return found
+
+
+def test_every_import_points_down_or_sideways():
+    """No module imports a layer above its own (geo never imports maps or api, and so on)."""
+    wrong = []
+    for module, path in _modules():
+        own = _layer_of(module)
+        assert own is not None, f"{module} belongs to no layer of ARCHITECTURE.md"
+        for target, line in _imports(path):
+            layer = _layer_of(target)
+            if layer is not None and layer > own and not target.startswith(module + "."):
+                wrong.append(f"{path.relative_to(ROOT)}:{line}: {LAYERS[own][0]} imports {target} "
+                             f"({LAYERS[layer][0]})")
+    assert wrong == []
+
+
+@pytest.mark.parametrize("folder", ["api/routers"])
+def test_routers_import_no_other_router_and_write_no_sql(folder):
+    """Routers parse, call geo, format: shared page helpers live in api/pages.py, SQL in geo/store."""
+    wrong = []
+    for path in sorted((ROOT / folder).glob("*.py")):
+        for target, line in _imports(path):
+            if target.startswith("api.routers") or target.split(".")[0] == "sqlalchemy":
+                wrong.append(f"{path.relative_to(ROOT)}:{line}: imports {target}")
+    assert wrong == []
+
+
+def test_domain_packages_name_their_use_cases():
+    """Each domain package's face lists what it offers, and every name it lists exists."""
+    import importlib
+
+    for package in ("geo.placenames", "geo.plates", "geo.boundaries", "geo.planning", "geo.planning.network"):
+        module = importlib.import_module(package)
+        assert module.__doc__ and len(module.__doc__) > 200, package
+        assert module.__all__, package
+        missing = [name for name in module.__all__ if not hasattr(module, name)]
+        assert missing == [], (package, missing)

@@ -1,0 +1,54 @@
+"""Review findings: unit codes, line codes and adcodes keep their standard form on every create (7); a broken
+JSON body names the body (19)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from geo.errors import InputError
+from geo.location_rules import check_identifier_forms
+from tests.conftest import USERS
+
+SQUARE = {"type": "Polygon", "coordinates": [[[111.70, 40.84], [111.701, 40.84], [111.701, 40.841],
+                                              [111.70, 40.841], [111.70, 40.84]]]}
+
+
+@pytest.mark.parametrize("layer,record,field", [
+    ("admin_units", {"code": "abc", "name": "x", "level": "community"}, "code"),
+    ("admin_units", {"code": "-1", "name": "x", "level": "community"}, "code"),
+    ("admin_units", {"code": "150102001001", "parent_code": "1501", "name": "x", "level": "community"},
+     "parent_code"),
+    ("boundary_lines", {"line_code": "<b>X</b>", "name": "x", "left_adcode": "150102", "right_adcode": "150103"},
+     "line_code"),
+    ("boundary_lines", {"line_code": "XH09", "name": "x", "left_adcode": "15010", "right_adcode": "150103"},
+     "left_adcode"),
+])
+def test_malformed_identifiers_are_refused_naming_the_field(layer, record, field):
+    with pytest.raises(InputError) as err:
+        check_identifier_forms(layer, [record])
+    assert err.value.field == field and "须为" in err.value.message
+
+
+def test_standard_identifiers_pass():
+    check_identifier_forms("admin_units", [{"code": "150102001001", "parent_code": "150102001000"},
+                                           {"code": "150102000000", "parent_code": None}])
+    check_identifier_forms("boundary_lines", [{"line_code": "XH01", "left_adcode": "150102", "right_adcode": "150103"}])
+
+
+def test_a_unit_with_a_malformed_code_is_not_stored(writable_server, writable_sample_store):
+    name, password = USERS["admin"]
+    token = httpx.post(f"{writable_server}/api/auth/login", json={"username": name, "password": password}).json()
+    h = {"Authorization": f"Bearer {token['access_token']}"}
+    before = writable_sample_store.count("admin_units")
+    r = httpx.post(f"{writable_server}/api/layers/admin_units/features", headers=h, json={
+        "type": "Feature", "properties": {"code": "abc", "name": "假社区", "level": "community"}, "geometry": SQUARE})
+    assert r.status_code == 400 and r.json()["field"] == "code", r.text
+    assert writable_sample_store.count("admin_units") == before
+
+
+def test_a_broken_json_body_names_the_body_not_a_byte_position(writable_server):
+    r = httpx.post(f"{writable_server}/api/auth/login", content=b'{"username": "x", ',
+                   headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["field"] == "body", r.text
+    assert "不是有效的 JSON" in r.json()["message"]
