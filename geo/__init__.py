@@ -1,7 +1,9 @@
 """Domain model and spatial computation for the Xincheng civil-affairs GIS service.
 
-Pure computation lives in the modules of this package; storage lives in :mod:`geo.store`
-and file import/export in :mod:`geo.io`. Nothing here imports :mod:`api`.
+One package per body of rules (:mod:`geo.placenames`, :mod:`geo.plates`, :mod:`geo.boundaries`,
+:mod:`geo.planning`), each naming its use cases; storage in :mod:`geo.store`, file import and
+export in :mod:`geo.io`, and the kernel they share beside them (ARCHITECTURE.md). Nothing here
+imports :mod:`api` or :mod:`maps`.
 """
 
 DISTRICT_ADCODE = "150102"

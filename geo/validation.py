@@ -23,7 +23,10 @@ from geo.types import CHINA_LAT_MAX, CHINA_LAT_MIN, CHINA_LON_MAX, CHINA_LON_MIN
 MAX_LISTED_PROBLEMS = 20
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 and C1 controls (tab and line breaks are text), lone surrogates (no UTF-8 form: the database
+# driver fails on them), bidirectional overrides, line/paragraph separators and non-characters.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069"
+                      "\u2028\u2029\ufffe\uffff]")
 MAX_TEXT_CHARS = 10_000  # a name's history is long; nothing a person types is longer
 
 
@@ -32,7 +35,8 @@ def check_no_control(value: Any, *, field: str) -> None:
     mapping or a list, in every text it holds, naming the mapping's key as the field."""
     if isinstance(value, str):
         if _CONTROL.search(value):
-            raise InputError(f"{field} 含控制字符 · {field} contains a control character (NUL, ESC …)",
+            raise InputError(f"{field} 含控制字符或无效字符 · {field} contains a control or invalid character "
+                             "(NUL, ESC, a lone surrogate, a direction override …)",
                              field=field)
     elif isinstance(value, Mapping):
         for key, item in value.items():
@@ -71,7 +75,6 @@ def check_text(value: Any, *, field: str) -> None:
         if len(value) > MAX_TEXT_CHARS:
             raise InputError(f"{field} 过长（{len(value):,} 字）· {field} is {len(value):,} characters long; "
                              f"the limit is {MAX_TEXT_CHARS:,}", field=field)
-        check_no_control(value, field=field)
         try:
             value.encode("gb18030")
         except UnicodeEncodeError as exc:
@@ -85,6 +88,7 @@ def check_text(value: Any, *, field: str) -> None:
                 f"{field} 含 U+FFFD（编码错误的痕迹）· {field} contains U+FFFD, the mark of text "
                 "decoded with the wrong encoding",
                 field=field)
+        check_no_control(value, field=field)
 
 
 def check_choice(layer: Layer, field: str, value: Any, *, row: int | None = None) -> None:

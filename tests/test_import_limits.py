@@ -281,3 +281,32 @@ def test_shapefile_zip_extracts_only_its_parts_and_caps_them(tmp_path):
     with pytest.raises(InputError) as err:
         read_features(archive, crs="EPSG:4490", max_unzipped_bytes=sum(map(len, parts.values())) - 1)
     assert "压缩包解压后过大" in err.value.message and err.value.field == "file"
+
+
+def test_a_geopackage_with_a_view_is_refused_before_gdal_reads_it(tmp_path):
+    """Re-check finding 1: a recursive view registered as a layer would run forever; refused, not read."""
+    import sqlite3
+    from contextlib import closing
+
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+
+    from geo.errors import InputError
+    from geo.io.formats import read_features
+
+    good = tmp_path / "good.gpkg"
+    pyogrio.write_dataframe(gpd.GeoDataFrame({"name": ["养老站"], "kind": ["elder_care_station"]},
+                                             geometry=[shapely.Point(111.7, 40.84)], crs="EPSG:4490"), good)
+    frame, _ = read_features(good, crs="EPSG:4490")
+    assert list(frame["name"]) == ["养老站"]
+    bad = tmp_path / "bad.gpkg"
+    bad.write_bytes(good.read_bytes())
+    with closing(sqlite3.connect(bad)) as db:
+        db.execute("CREATE VIEW endless AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+                   "SELECT i AS fid, NULL AS geom FROM n")
+        db.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier) VALUES ('endless', 'features', 'e')")
+        db.commit()
+    with pytest.raises(InputError) as err:
+        read_features(bad, crs="EPSG:4490")
+    assert err.value.field == "file" and "视图" in err.value.message

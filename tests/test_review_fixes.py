@@ -212,3 +212,23 @@ def test_decommissioned_markers_do_not_count_in_a_campaign(store: Store):
     assert (line["markers"], line["inspected"], line["not_visited"]) == (1, 1, 0)
     signed = sign_off(store, campaign["id"], "150102", actor="xincheng", actor_adcodes={"150102"})
     assert signed["waiting_for"] == ["150103"]
+
+
+def test_concurrent_imports_of_one_plate_store_one(writable_server: str, writable_sample_store: Store):
+    """The import path takes the same street locks as the API (all scopes at once, sorted)."""
+    import json
+
+    store = writable_sample_store
+    plate = store.select("door_plates", where={"status": "active"}, limit=1)[0]
+    street = plate["street_name"]
+    body = json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"street_name": street, "number": 5602},
+         "geometry": {"type": "Point", "coordinates": list(plate["geometry"].coords[0])}}]}).encode()
+    officer = _token(writable_server, "placename_officer")
+    answers = _together(4, lambda i: httpx.post(f"{writable_server}/api/layers/door_plates/import",
+                                                params={"crs": "EPSG:4490", "format": "geojson"}, content=body,
+                                                headers=officer, timeout=SLOW))
+    statuses = Counter(r.status_code for r in answers)
+    assert statuses[200] + statuses[201] == 1, [r.text for r in answers]
+    assert all(r.status_code in (200, 201, 409, 429) for r in answers), [r.text for r in answers]
+    assert store.count("door_plates", where={"street_name": street, "number": 5602}) == 1

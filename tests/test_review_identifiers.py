@@ -52,3 +52,34 @@ def test_a_broken_json_body_names_the_body_not_a_byte_position(writable_server):
                    headers={"Content-Type": "application/json"})
     assert r.status_code == 422 and r.json()["field"] == "body", r.text
     assert "不是有效的 JSON" in r.json()["message"]
+
+
+def test_a_marker_is_managed_by_one_side_of_its_line(store):
+    """Re-check finding 2: managing_adcode was stored as anything ("abc", 100,000 characters)."""
+    import shapely
+
+    from geo.boundaries.markers import add_marker
+    from tests.test_hardening import MARKER_AT, _seed
+
+    _seed(store)
+    docs = {"reason": "新设界桩", "agreement_doc": "协议-1", "survey_ref": "联测-1", "filed_with": "市民政局"}
+    for bad in ("abc", "x" * 1000, "150999"):
+        with pytest.raises(InputError) as err:
+            add_marker(store, {"line_code": "XH01", "managing_adcode": bad, **docs}, shapely.Point(*MARKER_AT),
+                       actor="admin")
+        assert err.value.field == "managing_adcode"
+    assert store.count("boundary_markers") == 0
+    ok = add_marker(store, {"line_code": "XH01", "managing_adcode": "150102", **docs}, shapely.Point(*MARKER_AT),
+                    actor="admin")
+    assert ok["managing_adcode"] == "150102"
+
+
+@pytest.mark.parametrize("text", ["损毁\ud800", "损毁\u0085", "\u202e损毁", "损毁\u2028", "损毁\ufffe"])
+def test_lone_surrogates_and_invisible_controls_are_refused(text):
+    """Re-check findings 3 and 7: a lone surrogate was a 500 from the driver; C1 and direction overrides passed."""
+    from geo.validation import check_no_control
+
+    with pytest.raises(InputError) as err:
+        check_no_control({"reason": text}, field="body")
+    assert err.value.field == "reason"
+    check_no_control({"reason": "损毁\t严重\n需修复"}, field="body")  # tab and line breaks are text

@@ -46,7 +46,7 @@ from geo.placenames.lifecycle import (
 from geo.placenames.romanize import romanize
 from geo.placenames.rules import validate
 from geo.placenames.search import PlaceLocator
-from geo.plates.address_match import AddressMatcher
+from geo.plates.address_match import load_address_matcher
 from geo.store import Store
 from geo.types import LonLat
 
@@ -366,15 +366,7 @@ def match_address(request: Request, store: StoreDep,
                   q: Annotated[str, Query(min_length=2, max_length=200)]) -> dict[str, Any]:
     """Return the door plate for a free-text address with a grade: exact, safe, uncertain or none."""
 
-    def build() -> AddressMatcher:
-        former = {}
-        names = {n["id"]: n["standard_name"] for n in store.select("place_names", where={"feature_class": "street"})}
-        for f in store.select("former_names"):
-            if f["place_name_id"] in names:
-                former[f["name"]] = names[f["place_name_id"]]
-        return AddressMatcher(store.select("door_plates", where={"status": "active"}), former)
-
-    result = request.app.state.cache.get(store, "address_matcher", build).match(q)
+    result = request.app.state.cache.get(store, "address_matcher", lambda: load_address_matcher(store)).match(q)
     public = ("plate_uid", "street_name", "number", "suffix", "community_code")
     pick = lambda p: {k: p.get(k) for k in public}  # noqa: E731
     return {"grade": result.grade, "street": result.street, "number": result.number, "note": result.note,

@@ -91,8 +91,15 @@ def add_marker(store: Store, data: Mapping[str, Any], position: shapely.Point, *
     given = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
     if raw is not None and (given is None or not 1 <= given <= MAX_SEQ):
         raise InputError(f"seq 须在 1–{MAX_SEQ} 之间 · seq must be 1–{MAX_SEQ}; got {raw!r}", field="seq")
+    manager = data.get("managing_adcode")
+    sides = (line[0].get("left_adcode"), line[0].get("right_adcode"))
+    if manager not in (None, "") and manager not in sides:
+        shown = ", ".join(map(str, sides))
+        raise InputError(f"managing_adcode 须为界线两侧之一的区划代码（{shown}）；收到 {manager!r} · managing_adcode "
+                         f"must be the adcode of one side of the line ({shown}); got {manager!r}",
+                         field="managing_adcode")
     record = {"line_code": code, "type_code": type_code, "marker_type": kind, "status": "active",
-              "material": data.get("material"), "managing_adcode": data.get("managing_adcode"),
+              "material": data.get("material"), "managing_adcode": manager or None,
               "installed_on": parse_date(data.get("installed_on"), field="installed_on"), "geometry": position}
     note = "; ".join(f"{k}: {data[k]}" for k in MOVE_RECORDS)
     with store.writing() as conn:

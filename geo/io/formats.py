@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import tempfile
 import warnings
 import zipfile
 import zlib
+from contextlib import closing
 from contextvars import ContextVar
 from pathlib import Path, PurePosixPath
 
@@ -181,6 +183,28 @@ def _gdal_read(source: Path, **options: object) -> gpd.GeoDataFrame:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyogrio")
         return pyogrio.read_dataframe(source, **options)
+
+
+def check_geopackage_holds_only_tables(path: Path, *, shown: str) -> None:
+    """Refuse a GeoPackage holding a view or a virtual table among its contents.
+
+    A GeoPackage is a SQLite database; a view can be a query that never ends (a recursive one), so
+    reading it would hold the worker forever. Feature layers exported by QGIS, GDAL and this service
+    are plain tables. The file is opened read-only and nothing in it is run.
+    """
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            views = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'view'")]
+            virtual = [r[0] for r in db.execute(
+                "SELECT m.name FROM sqlite_master m JOIN gpkg_contents c ON c.table_name = m.name "
+                "WHERE m.sql LIKE 'CREATE VIRTUAL TABLE%'")]
+    except sqlite3.Error:
+        raise InputError(f"不是有效的 GeoPackage 文件：{shown} · not a valid GeoPackage: {shown}",
+                         field="file") from None
+    if views or virtual:
+        name = (views or virtual)[0]
+        raise InputError(f"GeoPackage 只能包含数据表，不能包含视图或虚拟表（{name}）· a GeoPackage to import may hold "
+                         f"tables only, not views or virtual tables ({name})", field="file")
 
 
 MAX_UNZIPPED_BYTES = 1 << 30  # all members of a .zip together (20 x the default 50 MB upload)
@@ -494,6 +518,7 @@ def read_features(path: Path | str, *, crs: str, fmt: str | None = None,
     if kind == "geojson":
         frame = _read_geojson(path, encoding)
     elif kind == "gpkg":
+        check_geopackage_holds_only_tables(path, shown=shown)
         try:
             frame = _gdal_read(path)
         except _GDAL_ERRORS as exc:

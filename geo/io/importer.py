@@ -29,10 +29,11 @@ from geo.io.formats import read_features, shown_name, write_features
 from geo.layers import get_layer
 from geo.location_rules import check_layer_locations
 from geo.placenames.lifecycle import link_streets
-from geo.plates.rules import check_plates, load_plate_context, plates_for_write
+from geo.plates.rules import check_plates, load_plate_context, lock_streets, plates_for_write
 from geo.store import Store
 from geo.store.contents import refuse_unless_empty
-from geo.text import clean_field
+from geo.store.spatial_sql import lock_natural_keys
+from geo.text import clean, clean_field
 from geo.types import parse_date
 from geo.validation import MIN_VALUES, check_range, validate_frame
 from geo.write_rules import check_generic_change, check_generic_create
@@ -469,9 +470,26 @@ def _checked_plan(layer_name: str, records: Sequence[dict[str, Any]], matches) -
     return plan
 
 
+def _lock_scopes(conn: sa.Connection, layer_name: str, plan: ImportPlan) -> None:
+    """Lock the PN-07 scope of every name and the DP-04 scope of every street the import writes."""
+    records = [*plan.inserts, *({**stored, **changes} for _row, stored, changes in plan.updates)]
+    if layer_name == "place_names":
+        from geo.placenames.romanize import toneless_key
+
+        lock_natural_keys(conn, ["name:" + toneless_key(str(clean(str(r.get("standard_name") or ""))))
+                                 for r in records if r.get("standard_name")])
+    elif layer_name == "door_plates":
+        lock_streets(conn, records)
+
+
 def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan: ImportPlan) -> list[str]:
     """Apply the rules a layer's records must pass when written: where they lie, which units and
-    streets they name, the gazetteer rules on changed names, and the door-plate rules."""
+    streets they name, the gazetteer rules on changed names, and the door-plate rules.
+
+    The uniqueness scopes the import touches (every name, every street) are locked first, all in one
+    sorted call, so two imports never take them in different orders (no deadlock on PostgreSQL).
+    """
+    _lock_scopes(conn, layer_name, plan)
     check_layer_locations(conn, layer_name, plan.inserts, adcode=store.adcode)
     for row, stored, changes in plan.updates:
         check_layer_locations(conn, layer_name, [changes], adcode=store.adcode, first_row=row, creating=False)
