@@ -310,3 +310,54 @@ def test_a_geopackage_with_a_view_is_refused_before_gdal_reads_it(tmp_path):
     with pytest.raises(InputError) as err:
         read_features(bad, crs="EPSG:4490")
     assert err.value.field == "file" and "视图" in err.value.message
+
+
+@pytest.mark.parametrize("value", [["a"], {"a": 1}, [], True])
+def test_imported_lists_objects_and_bools_are_refused_naming_the_field(store, tmp_path, value):
+    """Re-check finding 6: an import stored a list as the text "['a']" where the API answers 422."""
+    import json
+
+    from geo.errors import InputError
+    from geo.io.importer import import_file
+
+    path = tmp_path / "f.geojson"
+    field = "beds" if value is True else "name"
+    props = {"kind": "elder_care_station", "name": "养老站", field: value}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": props, "geometry": {"type": "Point", "coordinates": [111.7, 40.84]}}]}),
+        encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="t")
+    assert err.value.field == field
+    assert store.count("facilities") == 0
+
+
+def test_a_geojson_number_too_long_to_read_is_a_clear_refusal(tmp_path):
+    """Re-check finding 4: a 5,000-digit integer was a 500 from json.loads."""
+    from geo.errors import InputError
+    from geo.io.formats import read_features
+
+    path = tmp_path / "big.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"beds": '
+                    + "9" * 5000 + '}, "geometry": {"type": "Point", "coordinates": [111.7, 40.84]}}]}',
+                    encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_features(path, crs="EPSG:4490")
+    assert err.value.field == "file"
+
+
+def test_a_zip_member_name_too_long_for_the_file_system_is_a_clear_refusal(tmp_path):
+    """Re-check finding 5: a member name over 255 bytes was a 500 (ENAMETOOLONG)."""
+    import zipfile
+
+    from geo.errors import InputError
+    from geo.io.formats import read_features
+
+    stem = "长" * 100  # 300 bytes in UTF-8
+    path = tmp_path / "long.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        for suffix in (".shp", ".shx", ".dbf"):
+            zf.writestr(stem + suffix, b"x" * 200)
+    with pytest.raises(InputError) as err:
+        read_features(path, crs="EPSG:4490")
+    assert err.value.field == "file"

@@ -83,3 +83,14 @@ def test_lone_surrogates_and_invisible_controls_are_refused(text):
         check_no_control({"reason": text}, field="body")
     assert err.value.field == "reason"
     check_no_control({"reason": "损毁\t严重\n需修复"}, field="body")  # tab and line breaks are text
+
+
+def test_siting_k_refuses_a_boolean():
+    """Re-check finding 8: `k: true` was taken as one station."""
+    from pydantic import ValidationError
+
+    from api.routers.planning import SitingIn
+
+    with pytest.raises(ValidationError):
+        SitingIn.model_validate({"k": True})
+    assert SitingIn.model_validate({"k": 3}).k == 3

@@ -9,10 +9,11 @@ from pydantic import BaseModel, Field
 
 from api.deps import StoreDep, needs_role
 from api.geojson import XLSX, answers_as, to_features
-from geo.boundaries.inspections import campaign_report, create_campaign, sign_off, submit
+from geo.boundaries.inspections import campaign_material, campaign_report, create_campaign, sign_off, submit
 from geo.boundaries.markers import add_marker, decommission_marker, move_marker
 from geo.errors import InputError
 from geo.layers import ADMIN, INSPECTORS
+from geo.store import Store
 from geo.users import acts_for
 
 router = APIRouter(prefix="/api/inspections", tags=["boundaries 界线联检"])
@@ -178,22 +179,15 @@ def post_decommission(marker_id: int, body: DecommissionIn, store: StoreDep,
     return to_features([rec])[0]
 
 
-def _campaign_material(store, campaign_id: int):
-    import json as _json
-
-    from geo.store.store import records_to_frame
+def _campaign_material(store: Store, campaign_id: int):
+    """Return the campaign's material (geo) with its repair list and report page (maps)."""
     from maps.campaign_report import condition_map, repair_list
     from maps.campaign_report import report_html as page
 
-    campaign = store.get("inspection_campaigns", campaign_id)
-    codes = _json.loads(campaign["line_codes"])
-    markers = store.select("boundary_markers", where={"line_code": codes, "status": "active"})  # as the report
-    records = store.select("inspections", where={"campaign_id": campaign_id})
-    lines = records_to_frame(store.select("boundary_lines", where={"line_code": codes}), store.table("boundary_lines"))
-    summary = campaign_report(store, campaign_id)
-    repairs = repair_list(markers, records)
-    return campaign, markers, records, summary, repairs, page(campaign, summary, repairs,
-                                                               condition_map(markers, records, lines))
+    m = campaign_material(store, campaign_id)
+    repairs = repair_list(m.markers, m.records)
+    return m.campaign, m.markers, m.records, m.summary, repairs, page(m.campaign, m.summary, repairs,
+                                                                      condition_map(m.markers, m.records, m.lines))
 
 
 @router.get("/campaigns/{campaign_id}/report.{fmt}", responses=answers_as("text/html", XLSX, "application/zip"),

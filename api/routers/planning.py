@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 from starlette.background import BackgroundTask
 
 from api.cache import cached_run
@@ -181,7 +181,7 @@ class SitingIn(BaseModel):
     worker busy for hours.
     """
 
-    k: Annotated[int | None, Field(ge=0, le=MAX_K)] = None
+    k: Annotated[StrictInt | None, Field(ge=0, le=MAX_K)] = None
     target_share: Annotated[float | None, Field(gt=0, le=1)] = None
     weight: WeightName = "households"
     spacing_m: Annotated[float, Field(ge=50, le=5000)] = 250.0

@@ -14,24 +14,11 @@ Modules: ``lines`` (pure geometry), ``markers`` (the registry), ``inspections`` 
 """
 
 from geo.boundaries.compare import BoundaryComparison, compare_boundary
-from geo.boundaries.inspections import campaign_report, create_campaign, sign_off, submit
+from geo.boundaries.inspections import campaign_material, campaign_report, create_campaign, sign_off, submit
 from geo.boundaries.lines import displacement_m, shared_boundary, topology_report
 from geo.boundaries.markers import add_marker, decommission_marker, move_marker
 from geo.boundaries.report import LineReport, boundary_report
 
-__all__ = [
-           "BoundaryComparison",
-           "LineReport",
-           "add_marker",
-           "boundary_report",
-           "campaign_report",
-           "compare_boundary",
-           "create_campaign",
-           "decommission_marker",
-           "displacement_m",
-           "move_marker",
-           "shared_boundary",
-           "sign_off",
-           "submit",
-           "topology_report",
-]
+__all__ = ["BoundaryComparison", "LineReport", "add_marker", "boundary_report", "campaign_material", "campaign_report",
+           "compare_boundary", "create_campaign", "decommission_marker", "displacement_m", "move_marker",
+           "shared_boundary", "sign_off", "submit", "topology_report"]

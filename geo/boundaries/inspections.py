@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -255,3 +256,28 @@ def campaign_report(store: Store, campaign_id: int) -> list[dict[str, Any]]:
                     "conflicts": len({r["marker_id"] for r in mine if r["conflict"]}),
                     "not_visited": len(ids) - len(latest)})
     return out
+
+
+@dataclass(frozen=True)
+class CampaignMaterial:
+    """What a campaign's report files are made of: the campaign, its active markers, every field
+    record, its boundary lines (a frame, for the condition map) and the per-marker summary."""
+
+    campaign: dict[str, Any]
+    markers: list[dict[str, Any]]
+    records: list[dict[str, Any]]
+    lines: Any  # gpd.GeoDataFrame of the campaign's boundary lines
+    summary: list[dict[str, Any]]
+
+
+def campaign_material(store: Store, campaign_id: int) -> CampaignMaterial:
+    """Read everything a campaign's report (HTML, XLSX, archive) shows, counting active markers only
+    (as :func:`campaign_report` and :func:`sign_off` do)."""
+    campaign = store.get("inspection_campaigns", campaign_id)
+    codes = json.loads(campaign["line_codes"])
+    return CampaignMaterial(
+        campaign=campaign,
+        markers=store.select("boundary_markers", where={"line_code": codes, "status": "active"}),
+        records=store.select("inspections", where={"campaign_id": campaign_id}),
+        lines=store.read_frame("boundary_lines", where={"line_code": codes}),
+        summary=campaign_report(store, campaign_id))

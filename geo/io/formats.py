@@ -116,6 +116,9 @@ def _read_geojson(path: Path, encoding: str | None) -> gpd.GeoDataFrame:
     except RecursionError:
         raise InputError(f"GeoJSON 嵌套过深 · the GeoJSON nests more than {MAX_JSON_DEPTH} levels "
                          "deep", field="file") from None
+    except ValueError as exc:  # an integer of more digits than Python converts (4,300)
+        raise InputError(f"GeoJSON 含无法读取的数值 · the GeoJSON holds a number that cannot be read: {exc}",
+                         field="file") from None
     if isinstance(doc, dict) and doc.get("type") == "Feature":
         doc = {"type": "FeatureCollection", "features": [doc]}
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(
@@ -317,6 +320,9 @@ def _extract_zip(path: Path, tmp: Path, limit: int) -> Path:
         # Encrypted members, unknown compression, bad CRCs, a file and a folder of one name.
         raise InputError(f"压缩包已损坏或无法读取 · the .zip file is broken or cannot be read: "
                          f"{exc}", field="file") from None
+    except OSError:  # a member name longer than the file system allows, or nested too deep
+        raise InputError("压缩包中的文件名过长或层级过深 · a file name in the .zip is too long or nested too "
+                         "deep", field="file") from None
     assert shp is not None  # _shapefile_members returned exactly one .shp
     return shp
 

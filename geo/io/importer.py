@@ -89,6 +89,8 @@ def coerce_value(value: Any, column: sa.Column, *, row: int | None = None) -> An
     try:
         if isinstance(value, bool) and not isinstance(kind, sa.Boolean | sa.String | sa.Text):
             raise ValueError(value)  # true is not a number of beds
+        if isinstance(value, list | tuple | dict | set):
+            raise TypeError(value)  # a list or an object is no field's value (the API answers 422)
         if isinstance(kind, sa.Boolean):
             if isinstance(value, str):
                 text = value.strip().lower()
@@ -142,7 +144,7 @@ def coerce_column(series: pd.Series, column: sa.Column) -> list[Any]:
         return [clean_field(column.name, v) for v in values]
     out = []
     for i, v in enumerate(values, start=1):
-        if v is not None and not isinstance(v, str) and pd.isna(v):
+        if v is not None and not isinstance(v, str | list | tuple | dict | set) and pd.isna(v):
             v = None
         out.append(coerce_value(v, column, row=i))
     return out
