@@ -11,9 +11,7 @@
 from __future__ import annotations
 
 import math
-import threading
 from collections import Counter
-from collections.abc import Callable
 
 import httpx
 import pytest
@@ -27,6 +25,7 @@ from geo.planning.run import PlanningInputs, run_accessibility, run_planning, wa
 from geo.plates.decisions import decide_plate_status
 from geo.store import Store
 from tests.conftest import USERS, running_server, server_settings
+from tests.test_hardening import _together
 from tests.test_inspections import _setup
 
 SLOW = 120.0
@@ -38,24 +37,6 @@ def _token(base: str, role: str) -> dict[str, str]:
     r = httpx.post(f"{base}/api/auth/login", json={"username": name, "password": password}, timeout=SLOW)
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
-def _together(n: int, call: Callable[[int], httpx.Response]) -> list[httpx.Response]:
-    """Run ``call(i)`` in ``n`` threads released at the same moment; return the answers."""
-    barrier = threading.Barrier(n)
-    answers: list[httpx.Response | None] = [None] * n
-
-    def worker(i: int) -> None:
-        barrier.wait()
-        answers[i] = call(i)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert all(a is not None for a in answers)
-    return [a for a in answers if a is not None]
 
 
 # -- 1. uniqueness under concurrent writers --------------------------------------------------------

@@ -14,12 +14,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from geo.layers import LAYERS, MARKER_STATUSES, PLACE_NAME_STATUSES, STREET_CLASSES
-from geo.store import Store, schema
+from geo.store import Store
 from geo.validation import MAX_VALUES
-from tests.conftest import USERS, running_server, server_settings
+from tests.conftest import running_server, server_settings
+from tests.test_system_of_record import _count, _token
 
 HERE = {"type": "Point", "coordinates": [111.70, 40.85]}
 LINE_HERE = {"type": "LineString", "coordinates": [[111.70, 40.86], [111.705, 40.86]]}
@@ -30,18 +30,6 @@ def api(writable_sample_store) -> Iterator[httpx.Client]:
     with (running_server(server_settings(writable_sample_store)) as base,
           httpx.Client(base_url=base, timeout=60) as client):
         yield client
-
-
-def _token(api: httpx.Client, role: str) -> dict[str, str]:
-    name, password = USERS[role]
-    r = api.post("/api/auth/login", json={"username": name, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
-def _count(store: Store, table: str) -> int:
-    with store.reading() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(schema.metadata.tables[table])).scalar_one()
 
 
 def _counts(store: Store, *tables: str) -> dict[str, int]:
