@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.cache import DataCache
@@ -20,10 +21,13 @@ from api.ratelimit import LoginThrottle, RateLimiter
 from api.routers import (
     audit,
     auth,
+    docs_pages,
     field_pages,
     health,
+    home,
     inspections,
     layers,
+    login_pages,
     map_pages,
     officer_pages,
     ogc,
@@ -31,11 +35,13 @@ from api.routers import (
     planning,
     plates,
     public_plates,
+    reports,
     users,
 )
 from api.settings import Settings
 from geo.plates.codes import PlateSigner
 from geo.store import Store
+from maps.offline import LEAFLET_DIR
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     "smart door plates and 15-minute elder-care coverage for Xincheng District, Hohhot.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc are served with bundled assets (api/routers/docs_pages.py)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.cache = DataCache()
@@ -77,9 +85,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level)
     documented = (health.router, auth.router, users.router, layers.router, placenames.router, planning.router,
                   audit.router, placenames.export_router, placenames.address_router, public_plates.router,
-                  plates.router, plates.decision_router, inspections.router, inspections.markers_router, ogc.router)
+                  plates.router, plates.decision_router, inspections.router, inspections.markers_router, ogc.router,
+                  reports.router)
     for router in documented:  # every error answer is in the OpenAPI schema, in the one shape
         app.include_router(router, responses=ERROR_RESPONSES)
-    for pages in (officer_pages.router, field_pages.router, map_pages.router):
+    for pages in (home.router, docs_pages.router, login_pages.router, officer_pages.router,
+                  field_pages.router, map_pages.router):
         app.include_router(pages)
+    # Bundled browser libraries, served by the service itself: pages work with no internet.
+    app.mount("/static/leaflet", StaticFiles(directory=LEAFLET_DIR), name="leaflet")
+    app.mount(docs_pages.STATIC_PATH, StaticFiles(directory=docs_pages.STATIC_DIR), name="docs-assets")
     return app

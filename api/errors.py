@@ -7,6 +7,7 @@ generic message while the detail goes to the log.
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from typing import Any
 
@@ -18,13 +19,14 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from geo import messages
 from geo.errors import DomainError
+from geo.messages import Term, catalogue, label, text
 from geo.store.store import integrity_problem
 
 log = logging.getLogger("xincheng.api")
-_HTTP_TEXT = {400: ("bad_request", "请求有误"), 404: ("not_found", "不存在"),
-              405: ("method_not_allowed", "不允许的请求方法"),
-              415: ("unsupported_media_type", "不支持的类型")}
+_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 class ErrorBody(BaseModel):
@@ -49,6 +51,28 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 def error_body(status: int, code: str, message: str, field: str | None = None) -> dict[str, object]:
     """Return the public error body."""
     return {"error": code, "message": message, "field": field, "status": status}
+
+
+def validation_message(error: dict[str, Any]) -> tuple[str, str | None]:
+    """Return the message and field of the first problem FastAPI found in a request, Chinese first.
+
+    The field is named by its Chinese label beside its internal name; the problem by its Chinese
+    description beside pydantic's own English text.
+    """
+    if error.get("type") == "json_invalid":  # its loc is a byte position, not a field
+        return text("http.invalid_json", detail=error.get("ctx", {}).get("error", "")), "body"
+    loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header")]
+    field = ".".join(loc) or None
+    named = label(loc[-1]) if loc else Term(messages.zh("http.request"), messages.en("http.request"))
+    if field and len(loc) > 1:
+        named = Term(f"{named} ({field})", field)
+    kind = str(error.get("type", ""))
+    if kind == "missing":
+        return text("http.missing", field=named), field
+    key = f"http.problem_{kind}" if f"http.problem_{kind}" in catalogue() else "http.problem_other"
+    described = catalogue()[key]
+    problem = Term(described.zh, str(error.get("msg") or described.en))
+    return text("http.invalid", field=named, problem=problem), field
 
 
 def log_unexpected(exc: BaseException, method: str, path: str) -> None:
@@ -91,20 +115,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
-        if first.get("type") == "json_invalid":  # its loc is a byte position, not a field
-            field: str | None = "body"
-            what = f"请求体不是有效的 JSON · the body is not valid JSON ({first.get('ctx', {}).get('error', '')})"
-        else:
-            loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
-            field = ".".join(loc) or None
-            what = first.get("msg", "invalid value")
-        message = f"{field or '请求'} 无效 · {field or 'request'}: {what}"
+        message, field = validation_message(first)
         return JSONResponse(error_body(422, "invalid_input", message, field), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code, zh = _HTTP_TEXT.get(exc.status_code, ("http_error", ""))
-        message = f"{zh} · {exc.detail}" if zh else str(exc.detail)
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        detail = str(exc.detail)
+        # a router's own message is bilingual already; a framework's bare detail gets the Chinese
+        message = detail if _CJK.search(detail) or code == "http_error" else text(f"http.{code}", detail=detail)
         headers = dict(exc.headers or {})
         allowed = allowed_methods(request) if exc.status_code == 405 else []
         if allowed:  # Allow names every method the path takes, not only the first route's
@@ -126,12 +145,10 @@ def install(app: FastAPI) -> None:
         log.info("value out of the database's range: %s", type(exc).__name__)
         field = next((k for k, v in [*request.path_params.items(), *request.query_params.items()]
                       if str(v).lstrip("+-").isdigit() and abs(int(v)) > 2**63 - 1), None)
-        return JSONResponse(error_body(400, "out_of_range", "数值超出范围 · a value in the request is out of range "
-                                       "for the database", field), status_code=400)
+        return JSONResponse(error_body(400, "out_of_range", text("http.out_of_range_db"), field), status_code=400)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log_unexpected(exc, request.method, request.url.path)
-        message = "服务器内部错误，已记录 · an internal error occurred; it has been logged"
-        return JSONResponse(error_body(500, "internal_error", message),
+        return JSONResponse(error_body(500, "internal_error", text("http.internal")),
                             status_code=500)

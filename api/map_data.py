@@ -5,9 +5,13 @@ from __future__ import annotations
 import geopandas as gpd
 
 from geo.errors import InputError
+from geo.layers import STREET_CLASSES
+from geo.messages import text
 from geo.store import Store
 from geo.store.contents import held_records, missing_layers_error
 from geo.store.store import records_to_frame
+from maps.labels import field_label, shown
+from maps.view_data import ViewLayer, view_layer
 
 DISTRICT_LAYERS = ("admin_units", "streets", "linear_features", "facilities", "boundary_markers", "door_plates")
 
@@ -32,3 +36,26 @@ def marker_condition_data(store: Store) -> tuple[list[dict], list[dict], gpd.Geo
     if lines.empty:
         raise InputError("the database holds no boundary lines yet", field="database")
     return markers, records, lines
+
+
+VIEW_LAYERS = ("door_plates", "streets")  # what a map fetches for its view (/maps/data/<layer>)
+
+
+def view_data(store: Store, layer: str) -> ViewLayer:
+    """Return a big layer ready to cut views from (active plates; streets, main roads first),
+    each feature with its tooltip lines, Chinese first."""
+    if layer == "door_plates":
+        plates = store.read_frame("door_plates", where={"status": "active"})
+        address = [f"{s or ''}{n}{x or ''}号" for s, n, x in zip(
+            plates["street_name"], plates["number"], plates.get("suffix", [None] * len(plates)), strict=True)]
+        return view_layer(plates, [[a, f"{field_label('plate_uid')}：{u}"]
+                                   for a, u in zip(address, plates["plate_uid"], strict=True)], points=True)
+    if layer == "streets":
+        streets = store.read_frame("streets")
+        rank = {c: i for i, c in enumerate(STREET_CLASSES)}
+        streets = streets.iloc[sorted(range(len(streets)),
+                                      key=lambda i: rank.get(streets["street_class"].iloc[i], len(rank)))]
+        tips = [[n, f"{field_label('street_class')}：{shown('street_class', c)}" if c else None]
+                for n, c in zip(streets["name"], streets["street_class"], strict=True)]
+        return view_layer(streets, tips, points=False)
+    raise InputError(text("maps.data.layer", layer=layer, choices=", ".join(VIEW_LAYERS)), field="layer")

@@ -22,6 +22,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body, log_unexpected
+from geo.messages import text
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -165,8 +166,8 @@ class ObservabilityMiddleware:
         except Exception as exc:
             log_unexpected(exc, scope["method"], scope["path"])  # no statement values in the log
             if not started:
-                body = json.dumps({**error_body(500, "internal_error", "an internal error occurred; it has been "
-                                                "logged with this request id"), "request_id": rid}).encode()
+                body = json.dumps({**error_body(500, "internal_error", text("http.internal_logged")),
+                                   "request_id": rid}, ensure_ascii=False).encode()
                 await send_with_id({"type": "http.response.start", "status": 500,
                                     "headers": [(b"content-type", b"application/json"),
                                                 (b"content-length", str(len(body)).encode())]})

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -20,9 +21,11 @@ from urllib.parse import quote, urlencode
 from fastapi import Cookie, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.routing import BaseRoute, Match, Mount
 
 from api import csrf
 from api.deps import ROLE_ZH, PageRoleRefused, page_user
+from geo.layers import ADMIN, BOUNDARY_INSPECTOR, INSPECTORS, OFFICERS, PLACENAME_OFFICER, PLANNER, ROLES
 from geo.store import Store
 from maps.csp import current_nonce
 
@@ -59,12 +62,12 @@ def flash_url(request: Request, path: str, **messages: str) -> str:
     if not values:
         return path
     query = urlencode({**values, "sig": _flash_signature(request, values)})
-    return f"{path}?{query}"
+    return f"{path}{'&' if '?' in path else '?'}{query}"
 
 
 def _unsigned_flash_dropped(request: Request, context: dict[str, Any]) -> dict[str, Any]:
     """Drop an error or confirmation that came from the URL without the service's signature."""
-    sent = {k: request.query_params.get(k) for k in FLASH_KEYS if request.query_params.get(k)}
+    sent = {k: v for k in FLASH_KEYS if (v := request.query_params.get(k))}
     if not sent:
         return context
     valid = hmac.compare_digest(request.query_params.get("sig", ""), _flash_signature(request, sent))
@@ -76,11 +79,13 @@ def _unsigned_flash_dropped(request: Request, context: dict[str, Any]) -> dict[s
 def render(request: Request, name: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     """Return a page whose forms carry the CSRF token of ``request``'s browser."""
     context = _unsigned_flash_dropped(request, context)
+    context.setdefault("nav", nav_links(request, context.get("user")))
     token = csrf.form_token(request)
     response = HTMLResponse(render_text(name, csrf_token=token, csrf_field=csrf.FIELD,
                                         csp_nonce=csp_nonce(request), **context),
                             status_code=status)
-    return csrf.remember_nonce(request, response)
+    csrf.remember_nonce(request, response)
+    return response
 
 
 def refused(request: Request, message: str, *, user: dict[str, Any] | None = None) -> HTMLResponse:
@@ -126,18 +131,113 @@ def session_user(store: Store, token: str | None, roles: frozenset[str]) -> User
 def forbidden_page(request: Request, exc: Exception) -> HTMLResponse:
     """Return the 403 page for a logged-in user whose role may not use the page they opened.
 
-    It names the roles the page needs and the user's own, and offers to log in as someone else
-    (the login form, coming back to this page afterwards). Registered for
-    :class:`api.deps.PageRoleRefused` by the app factory.
+    It names the roles the page needs and the user's own, offers to log in as someone else (the
+    login form, coming back to this page afterwards) and links the user's own home. Registered for
+    :class:`api.deps.PageRoleRefused` by the app factory, so a page refuses a wrong role by raising
+    it (:func:`page_access` does) and never answers with a silent bounce to the login form.
     """
     assert isinstance(exc, PageRoleRefused)
-    target = request.url.path if request.method == "GET" else ""
+    target = _here(request) if request.method == "GET" else ""
     login_url = f"/officer/login?next={quote(target)}" if target else "/officer/login"
     needed = [(ROLE_ZH.get(r, r), r) for r in sorted(exc.roles)]
     return page(request, "officer/forbidden.html", "无权访问", "Access denied", user=exc.user, status=403,
-                needed=needed, role_zh=ROLE_ZH.get(exc.user["role"], exc.user["role"]), login_url=login_url)
+                needed=needed, role_zh=ROLE_ZH.get(exc.user["role"], exc.user["role"]), login_url=login_url,
+                home_url=home_for(request, exc.user["role"]))
+
+
+def _here(request: Request) -> str:
+    """Return the path and query of ``request`` (where to come back to after logging in)."""
+    query = request.url.query
+    return f"{request.url.path}?{query}" if query else request.url.path
 
 
 def login_redirect(request: Request) -> RedirectResponse:
     """Send someone who is not logged in to the login form, coming back here afterwards."""
-    return RedirectResponse(f"/officer/login?next={quote(str(request.url.path))}", status_code=303)
+    return RedirectResponse(f"/officer/login?next={quote(_here(request))}", status_code=303)
+
+
+def page_access(request: Request, store: Store, token: str | None,
+                roles: frozenset[str] | set[str]) -> User | RedirectResponse:
+    """Return the session's user when their role is one of ``roles``: the one way a page checks access.
+
+    Nobody logged in (or an expired session): the redirect to the login form, keeping ``next``.
+    A logged-in user of another role: :class:`api.deps.PageRoleRefused` is raised and the app
+    answers with the 403 page "无权访问 Access denied" (:func:`forbidden_page`). A route does::
+
+        user = page_access(request, store, xc_token, PLANNERS)
+        if isinstance(user, RedirectResponse):
+            return user
+    """
+    user = page_user(store, token, roles)
+    return login_redirect(request) if user is None else user
+
+
+def optional_page_user(store: Store, token: str | None) -> User | None:
+    """Return the session's user whatever their role, or ``None`` (pages open to everyone)."""
+    return page_user(store, token, frozenset(ROLES))
+
+
+# Role-aware navigation: each link with the roles that may open it; a link shows only to them,
+# and only when the app serves the page (parts of the service may be absent from a deployment).
+PLANNERS = frozenset({ADMIN, PLANNER})
+NAV: tuple[tuple[str, str, str, frozenset[str]], ...] = (
+    ("/officer/placenames", "地名信息库", "Gazetteer", OFFICERS),
+    ("/officer/placenames/new", "申报新地名", "Propose", OFFICERS),
+    ("/officer/plates", "门牌", "Door plates", OFFICERS),
+    ("/officer/reports", "群众报告", "Residents' reports", OFFICERS),
+    ("/field", "外业巡查", "Field inspection", INSPECTORS),
+    ("/field/campaigns", "外业巡查", "Field inspection", INSPECTORS),
+    ("/maps", "地图", "Maps", frozenset(ROLES)),
+    ("/maps/coverage", "一刻钟覆盖", "Coverage", PLANNERS),
+)
+ROLE_HOME = {PLACENAME_OFFICER: ("/officer/placenames",), BOUNDARY_INSPECTOR: ("/field", "/field/campaigns"),
+             PLANNER: ("/maps/coverage",), ADMIN: ("/",)}
+LINKED_PATHS = frozenset({path for path, *_ in NAV} | {p for homes in ROLE_HOME.values() for p in homes}
+                         | {"/maps/district", "/maps/markers", "/ogc", "/docs", "/redoc"})
+
+
+def served_paths(request: Request) -> frozenset[str]:
+    """Return which of the paths the navigation and the landing page link to the app serves to GET.
+
+    Asked of the app's router (each route's ``matches``), so it holds however routers are
+    included; kept on the app, as the routes do not change once it runs.
+    """
+    paths = getattr(request.app.state, "page_paths", None)
+    if paths is None:
+        paths = frozenset(p for p in LINKED_PATHS if _serves(request.app.router.routes, p))
+        request.app.state.page_paths = paths
+    return paths
+
+
+def _serves(routes: Iterable[BaseRoute], path: str) -> bool:
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": "", "headers": [],
+             "query_string": b""}
+    return any(route.matches(scope)[0] == Match.FULL and not isinstance(route, Mount) for route in routes)
+
+
+def nav_links(request: Request, user: User | None) -> list[tuple[str, str, str]]:
+    """Return the navigation links ``(path, zh, en)`` that ``user``'s role may open (none when
+    nobody is logged in), one per label, each to a page the app serves."""
+    if not user:
+        return []
+    served, seen, links = served_paths(request), set(), []
+    for path, zh, en, roles in NAV:
+        if user["role"] in roles and path in served and zh not in seen:
+            seen.add(zh)
+            links.append((path, zh, en))
+    return links
+
+
+def home_for(request: Request, role: str) -> str:
+    """Return the page a user of ``role`` starts from (the landing page if theirs is not served)."""
+    served = served_paths(request)
+    return next((p for p in ROLE_HOME.get(role, ()) if p in served), "/")
+
+
+def safe_next(next_path: str | None) -> str | None:
+    """Return ``next_path`` if it is a path on this site (not another site, not the login form)."""
+    if not next_path or not next_path.startswith("/") or next_path.startswith(("//", "/\\")):
+        return None
+    if next_path.startswith(("/officer/login", "/officer/logout")):
+        return None
+    return next_path

@@ -17,6 +17,7 @@ import shapely
 from pyproj import Transformer
 
 from geo.errors import UnknownCRS
+from geo.messages import label, text
 
 STORAGE_CRS = "EPSG:4490"
 WGS84_CRS = "EPSG:4326"
@@ -51,7 +52,7 @@ def normalise_crs(name: str | None, *, field: str = "crs") -> str:
         return _ALIASES[key]
     except KeyError:
         raise UnknownCRS(
-            f"{field} must be one of {', '.join(ACCEPTED_CRS)}; got {name!r}", field=field
+            text("checks.crs", field=label(field), value=repr(name), allowed=", ".join(ACCEPTED_CRS)), field=field
         ) from None
 
 

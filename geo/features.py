@@ -18,6 +18,7 @@ from geo import crs as C
 from geo.errors import InputError, InvalidGeometry, OutsideChina
 from geo.io.importer import coerce_value, prepare_records
 from geo.layers import get_layer
+from geo.messages import as_term, label, labels, layer_label, text
 from geo.store import Store
 from geo.validation import check_range, check_text, geometry_problems, outside_china
 
@@ -25,25 +26,24 @@ from geo.validation import check_range, check_text, geometry_problems, outside_c
 def parse_geometry(obj: Any, *, crs: str, allowed: tuple[str, ...], field: str = "geometry"):
     """Return a GeoJSON geometry object as a validated EPSG:4490 shapely geometry."""
     if not isinstance(obj, Mapping):
-        raise InvalidGeometry(f"{field} 须为 GeoJSON 几何对象 · {field} must be a GeoJSON geometry object", field=field)
+        raise InvalidGeometry(text("checks.not_geojson", field=label(field)), field=field)
     try:
         geom = shapely.geometry.shape(dict(obj))
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, shapely.errors.ShapelyError) as exc:
-        raise InvalidGeometry(f"{field} 不是有效的 GeoJSON 几何 · {field} is not a valid GeoJSON geometry: {exc}",
-                              field=field) from None
+        raise InvalidGeometry(text("checks.bad_geojson", field=label(field), reason=exc), field=field) from None
     if not np.isfinite(shapely.get_coordinates(geom, include_z=bool(shapely.has_z(geom)))).all():
-        raise InvalidGeometry(f"{field} 含非有限坐标 · {field} has a coordinate that is not a finite number",
-                              field=field)
+        problem = as_term(text("checks.nonfinite_coordinate"))
+        raise InvalidGeometry(text("checks.geometry", field=label(field), problem=problem), field=field)
     geom = shapely.force_2d(geom)
     arr = np.array([geom], dtype=object)
     if C.normalise_crs(crs) != C.METRIC_CRS and outside_china(arr):
-        raise OutsideChina(f"{field} lies outside China (check the CRS and the axis order)", field=field)
+        raise OutsideChina(text("checks.geometry_outside_china", field=label(field)), field=field)
     problems = geometry_problems(arr, allowed)
     if problems:
-        raise InvalidGeometry(f"{field} {problems[0][1]}", field=field)
+        raise InvalidGeometry(text("checks.geometry", field=label(field), problem=as_term(problems[0][1])), field=field)
     stored = C.geoms_to_storage(geom, crs)
     if outside_china(np.array([stored], dtype=object)):
-        raise OutsideChina(f"{field} lies outside China after conversion from {crs}", field=field)
+        raise OutsideChina(text("checks.outside_china_after", field=label(field), crs=crs), field=field)
     return stored
 
 
@@ -54,11 +54,11 @@ def record_from_feature(layer_name: str, properties: Mapping[str, Any] | None, g
     props = dict(properties or {})
     for key, value in props.items():
         if isinstance(value, float) and not math.isfinite(value):
-            raise InputError(f"{key} 须为有限数值 · {key} must be a finite number; got {value!r}", field=key)
+            raise InputError(text("checks.finite_number", field=label(key), value=repr(value)), field=key)
     unknown = sorted(set(props) - set(layer.fields))
     if unknown:
-        raise InputError(f"{layer_name} has no field {unknown[0]!r}; fields: {', '.join(layer.fields)}",
-                         field=unknown[0])
+        raise InputError(text("checks.unknown_field", layer=layer_label(layer_name, layer.title_zh),
+                              field=repr(unknown[0]), fields=labels(layer.fields)), field=unknown[0])
     geom = parse_geometry(geometry, crs=crs, allowed=layer.geometry_types)
     frame = gpd.GeoDataFrame(pd.DataFrame([props]), geometry=gpd.GeoSeries([geom], crs="EPSG:4490"))
     records, _ignored = prepare_records(frame, layer_name, source_crs=C.STORAGE_CRS)
@@ -73,19 +73,19 @@ def changes_from_patch(layer_name: str, properties: Mapping[str, Any] | None, ge
     changes: dict[str, Any] = {}
     for key, value in (properties or {}).items():
         if key not in layer.fields:
-            raise InputError(f"{layer_name} has no editable field {key!r}", field=key)
+            raise InputError(text("checks.not_editable", layer=layer_label(layer_name, layer.title_zh),
+                                  field=repr(key)), field=key)
         if key in layer.required and (value is None or (isinstance(value, str) and not value.strip())):
-            raise InputError(f"{key} is required and cannot be emptied", field=key)
+            raise InputError(text("checks.cannot_empty", field=label(key)), field=key)
         check_text(value, field=key)
         if isinstance(value, float) and not math.isfinite(value):
-            raise InputError(f"{key} 须为有限数值 · {key} must be a finite number; got {value!r}", field=key)
+            raise InputError(text("checks.finite_number", field=label(key), value=repr(value)), field=key)
         changes[key] = coerce_value(value, table.c[key])
         if key in layer.required and changes[key] in (None, ""):
-            raise InputError(f"{key} 为必填项，不能为空（或只有不可见字符）· {key} is required and cannot be "
-                             "emptied", field=key)
+            raise InputError(text("checks.cannot_empty", field=label(key)), field=key)
         check_range(key, changes[key])
     if geometry is not None:
         changes["geometry"] = parse_geometry(geometry, crs=crs, allowed=layer.geometry_types)
     if not changes:
-        raise InputError("nothing to change: send properties or geometry", field="properties")
+        raise InputError(text("checks.nothing_to_change"), field="properties")
     return changes

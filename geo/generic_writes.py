@@ -15,6 +15,7 @@ from typing import Any
 from geo.errors import StaleVersion
 from geo.layers import get_layer
 from geo.location_rules import check_layer_locations
+from geo.messages import text
 from geo.placenames.lifecycle import check_name_change
 from geo.plates.rules import check_plates, load_plate_context, plates_for_write
 from geo.store import Store
@@ -62,8 +63,8 @@ def update_feature(store: Store, layer_name: str, fid: int, changes: Mapping[str
         changes = {k: v for k, v in changes.items() if not same_value(v, before.get(k))}
         if not changes:  # nothing differs: no new version, no audit row
             if before["version"] != expected_version:
-                raise StaleVersion(f"记录已被他人修改 · {layer_name} {fid} is at version {before['version']}, "
-                                   f"not {expected_version}: reload it", field="version")
+                raise StaleVersion(text("accounts.stale", layer=layer_name, id=fid, current=before["version"],
+                                        given=expected_version), field="version")
             return Written(before)
         check_generic_change(layer_name, before, changes)
         check_layer_locations(conn, layer_name, [dict(changes)], adcode=store.adcode, creating=False)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from geo.errors import NotFound
+from geo.messages import text
 
 ADMIN = "admin"
 PLACENAME_OFFICER = "placename_officer"
@@ -138,5 +139,5 @@ def get_layer(name: str) -> Layer:
         return LAYERS[name]
     except KeyError:
         raise NotFound(
-            f"layer must be one of {', '.join(LAYERS)}; got {name!r}", field="layer"
+            text("checks.layer", value=repr(name), allowed=", ".join(LAYERS)), field="layer"
         ) from None

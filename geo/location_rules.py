@@ -22,6 +22,7 @@ import shapely
 import sqlalchemy as sa
 
 from geo.errors import InputError
+from geo.messages import Term, at_row, label, text
 from geo.store import schema
 
 IN_DISTRICT_LAYERS = frozenset({"facilities", "place_names", "streets", "graves", "door_plates"})
@@ -40,10 +41,6 @@ IDENTIFIER_FORMS: dict[str, dict[str, tuple[re.Pattern[str], str, str]]] = {
         "right_adcode": (re.compile(r"\d{6}"), "6 位行政区划代码", "a 6-digit adcode"),
     },
 }
-
-
-def _row(row: int | None) -> str:
-    return f"第 {row} 行 row {row}: " if row is not None else ""
 
 
 def district_boundary(conn: sa.Connection, *, adcode: str):
@@ -74,8 +71,7 @@ def check_in_district(conn: sa.Connection, layer: str, geoms: Sequence[Any], *, 
         ok[others] = shapely.intersects(district, arr[others])
     if not ok.all():
         row = first_row + int(np.argmin(ok))
-        raise InputError(f"{_row(row)}位置不在本区范围内（检查坐标系与经纬度顺序）· the geometry lies outside the "
-                         "district boundary (check the CRS and the axis order)", field="geometry")
+        raise InputError(at_row(text("checks.outside_district"), row), field="geometry")
 
 
 def check_unit_codes(conn: sa.Connection, codes: Sequence[Any], *, field: str = "community_code",
@@ -89,8 +85,8 @@ def check_unit_codes(conn: sa.Connection, codes: Sequence[Any], *, field: str = 
                                                                   u.c.level.in_(UNIT_LEVELS_WITH_PLATES)))}
     for i, code in enumerate(codes):
         if code not in (None, "") and str(code) not in known:
-            raise InputError(f"{_row(first_row + i)}{field} {code!r} 不是已登记的社区或行政村代码 · {field} {code!r} "
-                             "names no stored community or village", field=field)
+            raise InputError(at_row(text("checks.unknown_unit", field=label(field), value=repr(code)), first_row + i),
+                             field=field)
 
 
 def in_force_street_names(conn: sa.Connection) -> set[str]:
@@ -105,10 +101,8 @@ def check_street_names(conn: sa.Connection, names: Sequence[Any], *, first_row: 
     in_force = in_force_street_names(conn)
     for i, name in enumerate(names):
         if str(name or "").strip() not in in_force:
-            raise InputError(
-                f"{_row(first_row + i)}街路巷名称 {name!r} 不是已生效的标准地名：请先经申报、批准、公告 · street "
-                f"name {name!r} is not a street name in force: propose and approve it first "
-                "(POST /api/placenames)", field="name")
+            raise InputError(at_row(text("checks.street_not_in_force", value=repr(name)), first_row + i),
+                             field="name")
 
 
 def check_identifier_forms(layer: str, records: Sequence[dict[str, Any]], *, first_row: int = 1) -> None:
@@ -119,8 +113,8 @@ def check_identifier_forms(layer: str, records: Sequence[dict[str, Any]], *, fir
             if value in (None, "") and field == "parent_code":
                 continue
             if not (isinstance(value, str) and pattern.fullmatch(value)):
-                raise InputError(f"{_row(first_row + i)}{field} 须为{zh}；收到 {value!r} · {field} must be {en}; "
-                                 f"got {value!r}", field=field)
+                raise InputError(at_row(text("checks.identifier_form", field=label(field), form=Term(zh, en),
+                                             value=repr(value)), first_row + i), field=field)
 
 
 def check_layer_locations(conn: sa.Connection, layer: str, records: Sequence[dict[str, Any]], *,

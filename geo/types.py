@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from geo import crs as _crs
+from geo import messages as msg
 from geo.errors import InputError, OutsideChina
+from geo.messages import label
 
 STORAGE_CRS = "EPSG:4490"
 METRIC_CRS = "EPSG:4546"
@@ -24,15 +26,15 @@ CHINA_LAT_MIN, CHINA_LAT_MAX = 16.70, 53.56
 def _parse_numbers(text: str, count: int, field: str) -> list[float]:
     parts = [p.strip() for p in str(text).split(",")]
     if len(parts) != count:
-        raise InputError(f"{field} needs {count} comma-separated numbers; got {len(parts)}", field=field)
+        raise InputError(msg.text("checks.count_numbers", field=label(field), count=count, got=len(parts)), field=field)
     values: list[float] = []
     for p in parts:
         try:
             v = float(p)
         except ValueError:
-            raise InputError(f"{field} has a value that is not a number: {p!r}", field=field) from None
+            raise InputError(msg.text("checks.not_a_number", field=label(field), value=repr(p)), field=field) from None
         if not math.isfinite(v):
-            raise InputError(f"{field} has a value that is not finite: {p!r}", field=field)
+            raise InputError(msg.text("checks.not_finite", field=label(field), value=repr(p)), field=field)
         values.append(v)
     return values
 
@@ -41,9 +43,8 @@ def check_in_china(lon: float, lat: float, *, field: str) -> None:
     """Raise :class:`OutsideChina` unless the storage-CRS point lies in CGCS2000's area of use."""
     if not (CHINA_LON_MIN <= lon <= CHINA_LON_MAX and CHINA_LAT_MIN <= lat <= CHINA_LAT_MAX):
         raise OutsideChina(
-            f"{field} ({lon:.6f}, {lat:.6f}) lies outside China "
-            f"({CHINA_LON_MIN}–{CHINA_LON_MAX} E, {CHINA_LAT_MIN}–{CHINA_LAT_MAX} N); "
-            "check the axis order (longitude first) and the CRS",
+            msg.text("checks.point_outside_china", field=label(field), lon=f"{lon:.6f}", lat=f"{lat:.6f}",
+                 lon_min=CHINA_LON_MIN, lon_max=CHINA_LON_MAX, lat_min=CHINA_LAT_MIN, lat_max=CHINA_LAT_MAX),
             field=field,
         )
 
@@ -65,7 +66,7 @@ class LonLat:
     def from_xy(cls, x: float, y: float, *, crs: str = "EPSG:4490", field: str = "lonlat") -> LonLat:
         """Convert one coordinate pair in ``crs`` to EPSG:4490, refusing non-finite or foreign points."""
         if not (math.isfinite(x) and math.isfinite(y)):
-            raise InputError(f"{field} must be finite numbers", field=field)
+            raise InputError(msg.text("checks.finite_numbers", field=label(field)), field=field)
         name = _crs.normalise_crs(crs, field="crs")
         if name != METRIC_CRS:
             check_in_china(x, y, field=field)
@@ -88,13 +89,13 @@ class Bbox:
         """Parse ``"minx,miny,maxx,maxy"`` given in ``crs`` and return it in EPSG:4490."""
         minx, miny, maxx, maxy = _parse_numbers(text, 4, field)
         if minx > maxx or miny > maxy:
-            raise InputError(f"{field} must be minx,miny,maxx,maxy with min <= max", field=field)
+            raise InputError(msg.text("checks.bbox_order", field=label(field)), field=field)
         name = _crs.normalise_crs(crs, field="bbox-crs")
         xs, ys = _crs.to_storage([minx, maxx, minx, maxx], [miny, miny, maxy, maxy], name)
         box = cls(float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
         for lon, lat in ((box.minx, box.miny), (box.maxx, box.maxy)):
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                raise InputError(f"{field} is outside longitude/latitude range", field=field)
+                raise InputError(msg.text("checks.bbox_range", field=label(field)), field=field)
         return box
 
     def as_tuple(self) -> tuple[float, float, float, float]:
@@ -111,4 +112,4 @@ def parse_date(value: object, *, field: str) -> date | None:
     try:
         return date.fromisoformat(str(value)[:10])
     except ValueError:
-        raise InputError(f"{field} must be a date (YYYY-MM-DD); got {value!r}", field=field) from None
+        raise InputError(msg.text("checks.date", field=label(field), value=repr(value)), field=field) from None

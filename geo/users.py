@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from geo.errors import Conflict, InputError, NotAuthenticated
 from geo.layers import ROLES
+from geo.messages import label, text
 from geo.store import Store, schema
 from geo.text import clean
 
@@ -44,16 +45,17 @@ def create_user(store: Store, username: str, password: str, role: str, *, actor:
     districts = sorted({clean(str(a)) for a in (adcodes or [store.adcode])})
     bad = [a for a in districts if not (a.isascii() and a.isdigit() and len(a) == 6)]
     if bad or not districts:
-        raise InputError(f"区划代码须为 6 位数字 · adcodes must be 6-digit codes; got {bad[0] if bad else ''!r}",
+        raise InputError(text("accounts.adcodes", field=label("adcodes"), value=repr(bad[0] if bad else "")),
                          field="adcodes")
     if role not in ROLES:
-        raise InputError(f"role must be one of {', '.join(ROLES)}; got {role!r}", field="role")
+        raise InputError(text("accounts.role", field=label("role"), value=repr(role), allowed=", ".join(ROLES)),
+                         field="role")
     name = clean(username or "").casefold()  # one spelling per person: ｄｅｖ-ADMIN is dev-admin
     if not name or len(name) > 64 or any(c.isspace() or c in "<>&\"'" for c in name):
-        raise InputError("用户名须为 1–64 个字符，不含空格和 < > & \" ' · username must be 1 to 64 characters "
-                         "without spaces or markup characters", field="username")
+        raise InputError(text("accounts.username", field=label("username")), field="username")
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InputError(f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password")
+        raise InputError(text("accounts.password_length", field=label("password"), length=MIN_PASSWORD_LENGTH),
+                         field="password")
     record = {"username": name, "password_hash": hash_password(password), "role": role,
               "display_name": display_name, "active": True, "dev_only": dev_only,
               "adcodes": ",".join(districts)}
@@ -72,8 +74,7 @@ def _insert_user(store: Store, conn: sa.Connection, record: dict[str, Any], *, a
     """Insert a checked user record unless its username is taken; return the public record."""
     name = record["username"]
     if _username_taken(conn, name):
-        raise Conflict(f"用户名 {name!r} 已存在 · user {name!r} exists already",
-                       field="username")
+        raise Conflict(text("accounts.taken", value=repr(name)), field="username")
     (uid,) = store.insert("users", [record], actor=actor, conn=conn)
     return _public(store.get("users", uid, conn=conn))
 
@@ -116,7 +117,7 @@ def list_users(store: Store) -> list[dict[str, Any]]:
 
 def authenticate(store: Store, username: str, password: str, *, dev_mode: bool) -> dict[str, Any]:
     """Return the user whose password matches, or raise one undistinguished error."""
-    refused = NotAuthenticated("用户名或密码错误 · wrong username or password", field="password")
+    refused = NotAuthenticated(text("accounts.wrong_password"), field="password")
     rows = store.select("users", where={"username": clean(username or "").casefold()})
     if not rows:
         _HASHER.hash("timing-equaliser")  # the same work whether or not the user exists
@@ -156,17 +157,17 @@ def revoke_token(store: Store, token: str | None) -> None:
 def user_for_token(store: Store, token: str | None) -> dict[str, Any]:
     """Return the active user a valid, unexpired token belongs to, or raise NotAuthenticated."""
     if not token:
-        raise NotAuthenticated("log in first: send Authorization: Bearer <token>", field="Authorization")
+        raise NotAuthenticated(text("accounts.log_in"), field="Authorization")
     tokens, users = schema.api_tokens, schema.users
     query = (sa.select(users, tokens.c.expires_at).join(tokens, tokens.c.user_id == users.c.id)
              .where(tokens.c.token_sha256 == _digest(token)))
     with store.reading() as conn:
         row = conn.execute(query).mappings().first()
     if row is None:
-        raise NotAuthenticated("the login token is not valid", field="Authorization")
+        raise NotAuthenticated(text("accounts.token_invalid"), field="Authorization")
     expires = row["expires_at"]
     if expires.tzinfo is None:
         expires = expires.replace(tzinfo=UTC)
     if expires <= datetime.now(UTC) or not row["active"]:
-        raise NotAuthenticated("the login token has expired; log in again", field="Authorization")
+        raise NotAuthenticated(text("accounts.token_expired"), field="Authorization")
     return _public(dict(row))

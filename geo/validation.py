@@ -18,6 +18,7 @@ import shapely
 
 from geo.errors import EncodingProblem, InputError, InvalidGeometry
 from geo.layers import Layer
+from geo.messages import Term, as_term, at_row, label, layer_label, text, value_labels
 from geo.types import CHINA_LAT_MAX, CHINA_LAT_MIN, CHINA_LON_MAX, CHINA_LON_MIN
 
 MAX_LISTED_PROBLEMS = 20
@@ -35,9 +36,7 @@ def check_no_control(value: Any, *, field: str) -> None:
     mapping or a list, in every text it holds, naming the mapping's key as the field."""
     if isinstance(value, str):
         if _CONTROL.search(value):
-            raise InputError(f"{field} 含控制字符或无效字符 · {field} contains a control or invalid character "
-                             "(NUL, ESC, a lone surrogate, a direction override …)",
-                             field=field)
+            raise InputError(text("checks.control_character", field=label(field)), field=field)
     elif isinstance(value, Mapping):
         for key, item in value.items():
             check_no_control(item, field=str(key))
@@ -73,21 +72,16 @@ def check_text(value: Any, *, field: str) -> None:
     """Raise if ``value`` cannot be written in GB 18030 (PN-03), holds control characters or is huge."""
     if isinstance(value, str):
         if len(value) > MAX_TEXT_CHARS:
-            raise InputError(f"{field} 过长（{len(value):,} 字）· {field} is {len(value):,} characters long; "
-                             f"the limit is {MAX_TEXT_CHARS:,}", field=field)
+            raise InputError(text("checks.too_long", field=label(field), length=f"{len(value):,}",
+                                  limit=f"{MAX_TEXT_CHARS:,}"), field=field)
         try:
             value.encode("gb18030")
         except UnicodeEncodeError as exc:
             bad = value[exc.start:exc.end]
-            raise EncodingProblem(
-                f"{field} 含 GB 18030 无法编码的字符 · {field} has a character that GB 18030 cannot "
-                f"encode: {bad!r} (U+{ord(bad[0]):04X})",
-                field=field) from None
+            raise EncodingProblem(text("checks.gb18030", field=label(field), char=repr(bad),
+                                       code=f"U+{ord(bad[0]):04X}"), field=field) from None
         if "\ufffd" in value:
-            raise EncodingProblem(
-                f"{field} 含 U+FFFD（编码错误的痕迹）· {field} contains U+FFFD, the mark of text "
-                "decoded with the wrong encoding",
-                field=field)
+            raise EncodingProblem(text("checks.replacement_char", field=label(field)), field=field)
         check_no_control(value, field=field)
 
 
@@ -96,9 +90,8 @@ def check_choice(layer: Layer, field: str, value: Any, *, row: int | None = None
     allowed = layer.allowed_values(field)
     if allowed is None or value is None or value in allowed:
         return
-    where = f"第 {row} 行 row {row}: " if row is not None else ""
-    raise InputError(f"{where}{field} 的取值 {value!r} 不在允许范围内 · {field} must be one of "
-                     f"{', '.join(allowed)}; got {value!r}", field=field)
+    raise InputError(at_row(text("checks.choice", field=label(field), value=repr(value),
+                                 allowed=value_labels(allowed)), row), field=field)
 
 
 # Counts and measures that cannot be negative (a plate number starts at 1), on every layer that has them.
@@ -118,9 +111,8 @@ def check_range(field: str, value: Any, *, row: int | None = None) -> None:
     if low is None or value is None or isinstance(value, bool) or not isinstance(value, int | float):
         return
     if value < low or (high is not None and value > high):
-        where = f"第 {row} 行 row {row}: " if row is not None else ""
-        raise InputError(f"{where}{field} 须在 {low:g} 到 {high:g} 之间 · {field} must be between {low:g} and "
-                         f"{high:g}; got {value!r}", field=field)
+        raise InputError(at_row(text("checks.range", field=label(field), low=f"{low:g}", high=f"{high:g}",
+                                     value=repr(value)), row), field=field)
 
 
 MAX_VERTICES = 100_000   # per geometry: a district street or boundary needs a few thousand at most
@@ -132,20 +124,21 @@ def geometry_problems(geoms: np.ndarray, allowed: tuple[str, ...]) -> list[tuple
     problems: list[tuple[int, str]] = []
     for i, g in enumerate(geoms):
         if g is None:
-            problems.append((i, "has no geometry"))
+            problems.append((i, text("checks.no_geometry")))
         elif g.is_empty:
-            problems.append((i, "has an empty geometry"))
+            problems.append((i, text("checks.empty_geometry")))
         elif g.geom_type not in allowed:
-            problems.append((i, f"is a {g.geom_type}; this layer takes {', '.join(allowed)}"))
+            problems.append((i, text("checks.wrong_geometry", type=g.geom_type, allowed=", ".join(allowed))))
         elif shapely.get_num_coordinates(g) > MAX_VERTICES:
-            problems.append((i, f"has {shapely.get_num_coordinates(g):,} vertices; the limit is {MAX_VERTICES:,} "
-                                "(simplify it first)"))
+            problems.append((i, text("checks.too_many_vertices", count=f"{shapely.get_num_coordinates(g):,}",
+                                     limit=f"{MAX_VERTICES:,}")))
         elif shapely.get_num_geometries(g) > MAX_PARTS:
-            problems.append((i, f"has {shapely.get_num_geometries(g):,} parts; the limit is {MAX_PARTS:,}"))
+            problems.append((i, text("checks.too_many_parts", count=f"{shapely.get_num_geometries(g):,}",
+                                     limit=f"{MAX_PARTS:,}")))
         elif not np.isfinite(shapely.get_coordinates(g, include_z=bool(shapely.has_z(g)))).all():
-            problems.append((i, "has a coordinate that is not a finite number"))
+            problems.append((i, text("checks.nonfinite_coordinate")))
         elif not g.is_valid:
-            problems.append((i, f"is not a valid geometry: {shapely.is_valid_reason(g)}"))
+            problems.append((i, text("checks.invalid_geometry", reason=shapely.is_valid_reason(g))))
     return problems
 
 
@@ -161,36 +154,41 @@ def outside_china(geoms: np.ndarray) -> list[int]:
     return out
 
 
-def _raise_collected(kind: type[InputError], what: str, problems: list[str], field: str) -> None:
+def _raise_collected(kind: type[InputError], key: str, problems: list[str], field: str, **params: Any) -> None:
+    """Raise one error whose message (catalogue ``key``) shows the first problems and whose details list them."""
     listed = problems[:MAX_LISTED_PROBLEMS]
     more = len(problems) - len(listed)
-    head = f"{len(problems)} {what}: " + "; ".join(listed[:3]) + (" …" if len(problems) > 3 else "")
+    shown = [as_term(p) for p in listed[:3]]
+    ellipsis = " …" if len(problems) > 3 else ""
+    first = Term("；".join(shown) + ellipsis, "; ".join(t.en for t in shown) + ellipsis)
     if more:
-        listed.append(f"… and {more} more")
-    raise kind(head, field=field, details=listed)
+        listed.append(text("checks.and_more", count=more))
+    raise kind(text(key, count=len(problems), problems=first, **params), field=field, details=listed)
 
 
 def validate_frame(frame: gpd.GeoDataFrame, layer: Layer, *, source_crs: str) -> None:
     """Raise one error naming every problem in ``frame`` (EPSG:4490) for ``layer``; else return."""
     geoms = np.asarray(frame.geometry.values, dtype=object)
-    problems = [f"feature {i + 1} {p}" for i, p in geometry_problems(geoms, layer.geometry_types)]
+    problems = [text("checks.feature_problem", row=i + 1, problem=as_term(p))
+                for i, p in geometry_problems(geoms, layer.geometry_types)]
     if problems:
-        _raise_collected(InvalidGeometry, "features have a geometry problem", problems, "geometry")
+        _raise_collected(InvalidGeometry, "checks.geometry_problems", problems, "geometry")
     far = outside_china(geoms)
     if far:
         from geo.errors import OutsideChina
 
-        _raise_collected(OutsideChina, f"features lie outside China (source CRS {source_crs}; "
-                         "check the CRS and the axis order)", [f"feature {i + 1}" for i in far], "geometry")
+        _raise_collected(OutsideChina, "checks.outside_china_features",
+                         [text("checks.feature_n", row=i + 1) for i in far], "geometry", crs=source_crs)
     missing = []
     for name in layer.required:
         if name not in frame.columns:
-            raise InputError(f"the file has no column {name!r}, which {layer.name} requires", field=name)
+            raise InputError(text("checks.missing_column", field=label(name),
+                                  layer=layer_label(layer.name, layer.title_zh)), field=name)
         for i, v in enumerate(frame[name].tolist()):
             if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
-                missing.append(f"feature {i + 1} has no {name}")
+                missing.append(text("checks.missing_value", row=i + 1, field=label(name)))
     if missing:
-        _raise_collected(InputError, "features miss a required value", missing, layer.required[0])
+        _raise_collected(InputError, "checks.missing_values", missing, layer.required[0])
     for name, _allowed in layer.choices:
         if name in frame.columns:
             for i, v in enumerate(frame[name].tolist()):
@@ -203,4 +201,5 @@ def validate_frame(frame: gpd.GeoDataFrame, layer: Layer, *, source_crs: str) ->
                 try:
                     check_text(v, field=name)
                 except EncodingProblem as exc:
-                    raise EncodingProblem(f"feature {i + 1}: {exc.message}", field=name) from None
+                    raise EncodingProblem(text("checks.feature", row=i + 1, problem=as_term(exc.message)),
+                                          field=name) from None

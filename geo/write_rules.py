@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from geo.errors import InputError
+from geo.layers import LAYERS
+from geo.messages import Term, at_row, label, layer_label, text, value_label
 
 
 class RuleFieldRefused(InputError):
@@ -123,21 +125,23 @@ def same_value(a: Any, b: Any) -> bool:
     return str(a) == str(b) if type(a) is not type(b) else a == b
 
 
+def _layer(name: str) -> Term:
+    """Return a layer named in both languages (its registry title when it has one)."""
+    layer = LAYERS.get(name)
+    return layer_label(name, layer.title_zh) if layer else Term(name, name)
+
+
 def refusal(layer: str, field: str, guard: Guard, *, row: int | None = None) -> RuleFieldRefused:
     """Return the error for a rule field sent to a generic path."""
-    where = f"第 {row} 行 row {row}: " if row is not None else ""
-    return RuleFieldRefused(
-        f"{where}{layer}.{field} 不能通过通用图层接口或导入修改：{guard.why_zh}，请使用 {guard.use} · "
-        f"{field} cannot be written through the generic layer endpoints or imports: {guard.why_en}; "
-        f"use {guard.use}", field=field)
+    return RuleFieldRefused(at_row(text("checks.rule_field", layer=_layer(layer), field=label(field),
+                                        why=Term(guard.why_zh, guard.why_en), use=guard.use), row), field=field)
 
 
 def check_generic_create(layer: str, record: Mapping[str, Any], *, row: int | None = None) -> dict[str, Any]:
     """Return ``record`` in its use case's starting state, or refuse a rule field it sets."""
     if layer in CREATE_ONLY_THROUGH:
-        raise RuleFieldRefused(
-            f"{layer} 的记录只能通过 {CREATE_ONLY_THROUGH[layer]} 新增（BM-04 需要协议、测量和备案材料）· "
-            f"{layer} records are created only through {CREATE_ONLY_THROUGH[layer]}", field="layer")
+        raise RuleFieldRefused(text("checks.create_only_through", layer=_layer(layer), use=CREATE_ONLY_THROUGH[layer]),
+                               field="layer")
     guards = GUARDS.get(layer, {})
     initial = INITIAL.get(layer, {})
     record = {k: v for k, v in record.items() if getattr(guards.get(k), "on_create", "") != "drop"}
@@ -158,9 +162,8 @@ def check_generic_change(layer: str, before: Mapping[str, Any], changes: Mapping
     frozen = FROZEN_IN.get(layer)
     changed = any(not same_value(v, before.get(k)) for k, v in changes.items())
     if frozen and before.get(frozen[0]) in frozen[1] and changed:
-        where = f"第 {row} 行 row {row}: " if row is not None else ""
-        raise RuleFieldRefused(f"{where}{layer} 记录已{before.get(frozen[0])}，不能再修改 · the record is "
-                               f"{before.get(frozen[0])} and stays as decided", field=frozen[0])
+        state = value_label(before.get(frozen[0]))
+        raise RuleFieldRefused(at_row(text("checks.frozen", layer=_layer(layer), state=state), row), field=frozen[0])
     for field, value in changes.items():
         guard = guards.get(field)
         if guard is not None and not same_value(value, before.get(field)):

@@ -16,16 +16,18 @@ import pandas as pd
 from geo.boundaries.inspections import latest_by_marker
 from geo.spreadsheet import formula_safe
 from maps.csp import FROM_CONTEXT, page_html
+from maps.labels import legend_text
 from maps.layers import (
     NOT_AUTHORITATIVE,
     Basemap,
-    add_html,
+    add_legend,
     add_notice,
     base_map,
     lines_layer,
     tooltip_layer,
 )
 from maps.templating import render
+from maps.view import finish
 
 COLOURS = {"intact": "#1a9850", "damaged": "#fc8d59", "displaced": "#d73027", "missing": "#7b3294",
            "buried": "#8c510a", "not_visited": "#999999"}
@@ -68,10 +70,9 @@ def condition_map(markers: list[dict[str, Any]], records: list[dict[str, Any]],
                           name=None, color=COLOURS[state], radius=6, fill_opacity=0.9)
         group.add_to(m)
     add_notice(m, NOT_AUTHORITATIVE)
-    add_html(m, "legend.html", title="界桩状况 Marker condition",
-             items=[(COLOURS[k], v) for k, v in LABELS.items()])
-    folium.LayerControl(collapsed=False).add_to(m)
-    return m
+    add_legend(m, [("#1f4e79", legend_text("lines"), "line")]
+               + [(COLOURS[k], v, "dot") for k, v in LABELS.items()], title="图例：界桩状况 Legend: marker condition")
+    return finish(m)
 
 
 def report_html(campaign: dict[str, Any], summary: list[dict[str, Any]], repairs: pd.DataFrame,

@@ -1,4 +1,11 @@
-"""Planning maps: plates by walking time, service areas, communities by floor area, new sites."""
+"""Planning maps: plates by walking time, service areas, communities by floor area, new sites.
+
+The map goes into a report (a file, or a page's sandboxed frame), so it carries its data: door
+plates come grouped into square cells of :data:`CELL_M` metres (one dot per cell, coloured by the
+state of most of its plates, sized by how many; its tooltip counts them per state and gives the
+walking times), and service areas are simplified to :data:`AREA_TOLERANCE_DEG`; the page's size
+then follows the district's area, not its number of plates.
+"""
 
 from __future__ import annotations
 
@@ -8,43 +15,89 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.crs import METRIC_CRS
+from maps.labels import code_label, field_label, legend_text
 from maps.layers import (
     Basemap,
     add_html,
+    add_legend,
     base_map,
     json_safe,
-    many_points_layer,
     points_layer,
     units_layer,
 )
+from maps.view import CellLayer, finish
 
 STATUS_COLOURS = {"covered": "#1a9850", "beyond": "#d73027", "unreachable": "#7b3294",
                   "unattached": "#999999"}
-STATUS_LABELS = {"covered": "15分钟内 within reach", "beyond": "超出 beyond",
-                 "unreachable": "无路可达 no route", "unattached": "离路过远 too far from a street"}
+STATUS_LABELS = {k: code_label("coverage", k) or k for k in STATUS_COLOURS}
+CELL_M = 300.0  # side of a plate cell on the map, metres (EPSG:4546)
+AREA_TOLERANCE_DEG = 3e-4  # service areas drawn simplified to ~25 m (their reach is ~900 m)
+AREA_COLOUR, STATION_COLOUR, SITE_COLOUR = "#1a9850", "#08519c", "#ff7f00"
 
 
-def plates_by_status_layer(plates: gpd.GeoDataFrame, access: pd.DataFrame,
-                           m: folium.Map) -> folium.Map:
-    """Add the door plates coloured by coverage status: one compact GeoJSON layer per status."""
-    timed = plates[["geometry"]].assign(min=np.round(access["minutes"].to_numpy(), 1))
-    for status, colour in STATUS_COLOURS.items():
-        mask = access["status"].to_numpy() == status
-        if mask.any():
-            name = f"门牌 Plates: {STATUS_LABELS[status]} ({int(mask.sum())})"
-            many_points_layer(timed[mask], m, name=name, color=colour,
-                              tooltip={"min": "步行分钟 walk min"}, show=status != "covered")
-    return m
+def plate_cells(plates: gpd.GeoDataFrame, access: pd.DataFrame, *, cell_m: float = CELL_M) -> gpd.GeoDataFrame:
+    """Return the plates grouped into square cells of ``cell_m`` metres: per cell its mean
+    position (EPSG:4490), how many plates it holds (``plates``) and of each status (one column
+    per status), the state of most of them (``state``) and the walk in minutes (``walk``,
+    shortest–longest, to 0.1 min)."""
+    metric = plates.geometry.to_crs(METRIC_CRS)
+    frame = pd.DataFrame({"kx": np.floor(metric.x.to_numpy() / cell_m), "ky": np.floor(metric.y.to_numpy() / cell_m),
+                          "x": metric.x.to_numpy(), "y": metric.y.to_numpy(),
+                          "status": access["status"].to_numpy(), "minutes": access["minutes"].to_numpy()})
+    frame = frame[np.isfinite(frame["x"]) & np.isfinite(frame["y"])]
+    keys = ["kx", "ky"]
+    counts = pd.crosstab([frame["kx"], frame["ky"]], frame["status"]).reindex(
+        columns=list(STATUS_COLOURS), fill_value=0)
+    where = frame.groupby(keys)[["x", "y"]].mean().loc[counts.index]
+    walk = frame.groupby(keys)["minutes"].agg(["min", "max"]).loc[counts.index]
+    walks = [f"{lo:.1f}–{hi:.1f}" if np.isfinite(lo) else "—" for lo, hi in zip(walk["min"], walk["max"], strict=True)]
+    cells = gpd.GeoDataFrame(
+        {"plates": counts.sum(axis=1).to_numpy(), **{k: counts[k].to_numpy() for k in STATUS_COLOURS},
+         "state": counts.columns.to_numpy()[counts.to_numpy().argmax(axis=1)], "walk": walks},
+        geometry=gpd.points_from_xy(where["x"], where["y"]), crs=METRIC_CRS)
+    return cells.to_crs(plates.crs or "EPSG:4490").reset_index(drop=True)
+
+
+def plates_by_status_layer(plates: gpd.GeoDataFrame, access: pd.DataFrame) -> tuple[CellLayer, ...]:
+    """Return the door plates by coverage status, grouped into cells (:func:`plate_cells`): one
+    layer per state of most plates in a cell, named with how many plates have that state; a
+    cell's dot grows with its plates and its tooltip counts them per state (for
+    :func:`maps.view.finish`)."""
+    cells = plate_cells(plates, access).to_crs("EPSG:4326")
+    status = access["status"].to_numpy()
+    labels = [field_label("plates"), *(f"{STATUS_LABELS[k]}" for k in STATUS_COLOURS), "步行 walk（分钟 min）"]
+    layers = []
+    for state, colour in STATUS_COLOURS.items():
+        mine = cells[cells["state"].to_numpy() == state]
+        if not len(mine):
+            continue
+        xy = np.round(np.column_stack([mine.geometry.x, mine.geometry.y]), 5)
+        rows: list[list[float | int | str | None]] = [
+            [float(x), float(y), int(n), *(int(v) for v in counts), walk]
+            for (x, y), n, counts, walk in zip(xy, mine["plates"], mine[list(STATUS_COLOURS)].to_numpy(),
+                                                mine["walk"], strict=True)]
+        layers.append(CellLayer(f"门牌 Plates: {STATUS_LABELS[state]} ({int((status == state).sum()):,})",
+                                colour, rows, labels, counted=1 + len(STATUS_COLOURS)))
+    return tuple(layers)
 
 
 def service_area_layer(areas: gpd.GeoDataFrame, m: folium.Map) -> folium.Map:
-    """Add the facilities' walking service areas."""
-    data = json_safe(areas[areas.geometry.notna()], ["name", "reach_m"])
+    """Add the facilities' walking service areas (drawn simplified, see the module doc)."""
+    drawn = areas[areas.geometry.notna()]
+    drawn = drawn.set_geometry(drawn.geometry.simplify(AREA_TOLERANCE_DEG))
+    data = json_safe(drawn, ["name", "reach_m"], labelled=("reach_m",))
+    data = data.set_geometry(shapelyish_precision(data.geometry), crs=data.crs)
     folium.GeoJson(data, name="服务范围 Service areas",
-                   style_function=lambda _f: {"color": "#1a9850", "weight": 1, "fillOpacity": 0.12},
+                   style_function=lambda _f: {"color": AREA_COLOUR, "weight": 1, "fillOpacity": 0.12},
                    tooltip=folium.GeoJsonTooltip(["name", "reach_m"],
-                                                 aliases=["设施", "步行距离 m"])).add_to(m)
+                                                 aliases=["设施 facility", field_label("reach_m")])).add_to(m)
     return m
+
+
+def shapelyish_precision(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Return ``geoms`` with coordinates to 5 decimals (~1 m), enough for a 10 m drawing."""
+    return geoms.set_precision(1e-5)
 
 
 def floor_area_layer(units: gpd.GeoDataFrame, floor: pd.DataFrame, m: folium.Map, *,
@@ -55,16 +108,18 @@ def floor_area_layer(units: gpd.GeoDataFrame, floor: pd.DataFrame, m: folium.Map
     colours = ["#d73027", "#fee08b", "#1a9850"]
     caption = f"{title}: m² / 100 户 (norm {norm_per100:g})"
     scale = cm.LinearColormap(colours, vmin=0, vmax=2 * norm_per100, caption=caption)
-    data = json_safe(leaf, ["name", "code", "per100_m2", "shortfall_m2"])
+    data = json_safe(leaf, ["name", "code", "per100_m2", "shortfall_m2"], labelled=("per100_m2", "shortfall_m2"))
+    raw = leaf["per100_m2"].to_numpy()
 
     def style(feature):
-        v = feature["properties"]["per100_m2"]
+        v = raw[int(feature["id"])]
         colour = "#cccccc" if v is None or v != v else scale(min(v, 2 * norm_per100))
         return {"fillColor": colour, "color": "#555", "weight": 0.5, "fillOpacity": 0.6}
 
-    folium.GeoJson(data, name=title, style_function=style,
+    folium.GeoJson(data.reset_index(drop=True), name=title, style_function=style,
                    tooltip=folium.GeoJsonTooltip(["name", "per100_m2", "shortfall_m2"],
-                                                 aliases=["社区", "m²/百户", "缺口 m²"])).add_to(m)
+                                                 aliases=["社区 community", field_label("per100_m2"),
+                                                          field_label("shortfall_m2")])).add_to(m)
     # The legend is plain HTML: branca's own draws with d3, which the offline maps do not carry.
     add_html(m, "scale_legend.html", caption=caption, colours=colours, low="0",
              high=f"{2 * norm_per100:g}")
@@ -83,12 +138,18 @@ def planning_map(run, *, sites: gpd.GeoDataFrame | None = None,
                      title="社区服务设施面积 Service floor area")
     if areas is not None:
         service_area_layer(areas, m)
-    plates_by_status_layer(run.inputs.plates, run.access, m)
-    points_layer(run.care_facilities, m, name="养老服务站 Elder-care stations", color="#08519c",
+    cells = plates_by_status_layer(run.inputs.plates, run.access)
+    points_layer(run.care_facilities, m, name="养老服务站 Elder-care stations", color=STATION_COLOUR,
                  fields=("name", "kind"), radius=5)
+    legend = [(STATUS_COLOURS[k], STATUS_LABELS[k], "dot") for k in STATUS_COLOURS]
+    legend.insert(0, ("#fff", legend_text("plate_cells", cell_m=f"{CELL_M:g}"), "none"))
+    if areas is not None:
+        legend.append((AREA_COLOUR, legend_text("service_areas"), "area"))
+    legend.append((STATION_COLOUR, legend_text("stations"), "dot"))
     if sites is not None and len(sites):
         points_layer(sites.assign(name=[f"建议站点 #{o}" for o in sites["order"]]), m,
-                     name="建议新站点 Proposed stations", color="#ff7f00", fields=("name", "gain"),
+                     name="建议新站点 Proposed stations", color=SITE_COLOUR, fields=("name", "gain"),
                      radius=7)
-    folium.LayerControl(collapsed=False).add_to(m)
-    return m
+        legend.append((SITE_COLOUR, legend_text("proposed"), "dot"))
+    add_legend(m, legend)
+    return finish(m, cells=cells)

@@ -26,10 +26,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import Figure
 
+from maps.labels import field_label, shown
 from maps.offline import make_offline
 from maps.rendering import Literal, harden
 from maps.templating import escape_value, render
+from maps.view import add_view_style
 
 NOT_AUTHORITATIVE = "界线示意，非权威界线 · Boundary for illustration only, not authoritative"
 MAX_TEXT = 200  # characters of one value in a tooltip
@@ -56,14 +59,18 @@ def display_geometry(geometry: shapely.Geometry | None) -> shapely.Geometry | No
     return shapely.set_precision(shown, 1e-6, mode="pointwise")
 
 
-def json_safe(frame: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
+def json_safe(frame: gpd.GeoDataFrame, columns: list[str], *, labelled: tuple[str, ...] = ()
+              ) -> gpd.GeoDataFrame:
     """Return ``columns`` of ``frame`` in WGS84, values ready for a tooltip (text cut and
-    HTML-escaped), geometries as the map draws them (:func:`display_geometry`)."""
+    HTML-escaped), geometries as the map draws them (:func:`display_geometry`). The ``labelled``
+    columns are shown as a reader reads them (a code by its Chinese label, a number with its unit;
+    maps/labels.py), the others as stored."""
     out = frame[[c for c in columns if c in frame.columns] + [frame.geometry.name]].copy()
     for col in out.columns:
         if col == out.geometry.name:
             continue
-        out[col] = [tip_value(v) for v in out[col]]
+        values = [shown(col, v) for v in out[col]] if col in labelled else out[col]
+        out[col] = [tip_value(v) for v in values]
     out = out.to_crs("EPSG:4326")
     return out.set_geometry([display_geometry(g) for g in out.geometry], crs=out.crs)
 
@@ -89,7 +96,8 @@ def base_map(frame: gpd.GeoDataFrame, basemap: Basemap | None = None) -> folium.
     ``save``; see maps/rendering.py)."""
     minx, miny, maxx, maxy = frame.total_bounds
     m = make_offline(folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11,
-                                tiles=None, control_scale=True, prefer_canvas=True))
+                                tiles=None, control_scale=False, prefer_canvas=True))
+    add_view_style(m)  # the metric scale itself is added by maps.view.finish
     if basemap is not None:
         folium.TileLayer(basemap.url, attr=basemap.label, name="底图 Basemap").add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
@@ -105,7 +113,10 @@ def markup_element(markup: str) -> Literal:
 
 def add_html(m: folium.Map, template: str, **context) -> folium.Map:
     """Add an element to the map's page from a template under maps/templates/ (autoescaped)."""
-    m.get_root().html.add_child(markup_element(render(template, **context)))
+    figure = m.get_root()
+    if not isinstance(figure, Figure):
+        raise TypeError("the map is not on a page (branca Figure)")
+    figure.html.add_child(markup_element(render(template, **context)))
     return m
 
 
@@ -114,16 +125,25 @@ def add_notice(m: folium.Map, text: str = NOT_AUTHORITATIVE) -> folium.Map:
     return add_html(m, "notice.html", text=text)
 
 
+def add_legend(m: folium.Map, items: list[tuple[str, str, str]], *,
+               title: str = "图例 Legend") -> folium.Map:
+    """Add the map's legend: ``(colour, label, shape)`` per entry, shape ``dot``, ``line`` or
+    ``area``; docked in the map's corner with the scale and the notice (maps/view.py)."""
+    return add_html(m, "legend.html", title=title, items=items)
+
+
 def units_layer(units: gpd.GeoDataFrame, m: folium.Map, *,
                 name: str = "行政区划 Units") -> folium.Map:
     """Add administrative units with their names and households, labelled not authoritative."""
-    data = json_safe(units, ["code", "name", "level", "households", "residents_60plus"])
+    major = units["level"].isin(["district", "subdistrict", "town"]).to_numpy()
+    data = json_safe(units.assign(major=major), ["code", "name", "level", "households", "major"],
+                     labelled=("level", "households"))
     folium.GeoJson(
         data, name=name,
-        style_function=lambda f: {"color": "#1f4e79", "weight": 2 if f["properties"]["level"] in (
-            "district", "subdistrict", "town") else 0.7, "fillOpacity": 0.03},
-        tooltip=folium.GeoJsonTooltip(["name", "code", "households"],
-                                      aliases=["名称", "代码", "户数"]),
+        style_function=lambda f: {"color": "#1f4e79", "weight": 2 if f["properties"]["major"] else 0.7,
+                                  "fillOpacity": 0.03},
+        tooltip=folium.GeoJsonTooltip(["name", "level", "code", "households"],
+                                      aliases=[field_label(c) for c in ("name", "level", "code", "households")]),
     ).add_to(m)
     return add_notice(m)
 
@@ -131,9 +151,10 @@ def units_layer(units: gpd.GeoDataFrame, m: folium.Map, *,
 def lines_layer(lines: gpd.GeoDataFrame, m: folium.Map, *, name: str, color: str = "#555",
                 fields: tuple[str, ...] = ("name",)) -> folium.Map:
     """Add a line layer (streets, railways, rivers, boundary lines)."""
-    data = json_safe(lines, list(fields))
+    data = json_safe(lines, list(fields), labelled=fields)
+    present = [f for f in fields if f in data.columns]
     folium.GeoJson(data, name=name, style_function=lambda _f: {"color": color, "weight": 1.5},
-                   tooltip=folium.GeoJsonTooltip(list(fields))).add_to(m)
+                   tooltip=folium.GeoJsonTooltip(present, aliases=[field_label(f) for f in present])).add_to(m)
     return m
 
 
@@ -192,9 +213,10 @@ def points_layer(points: gpd.GeoDataFrame, m: folium.Map, *, name: str, color: s
                  fields: tuple[str, ...] = ("name",), radius: float = 4) -> folium.Map:
     """Add a point layer as circle markers with a tooltip (the fields' values joined by ·)."""
     present = [f for f in fields if f in points.columns]
-    tips = [" · ".join(str(v) for v in (_plain(row[f]) for f in present) if v is not None)
+    tips = [" · ".join(str(v) for v in (shown(f, _plain(row[f])) for f in present) if v is not None)
             for _, row in points[present].iterrows()] if present else [""] * len(points)
-    return tooltip_layer(points, tips, m, name=name, color=color, radius=radius)
+    tooltip_layer(points, tips, m, name=name, color=color, radius=radius)
+    return m
 
 
 def _plain(value):

@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import folium
+from branca.element import Figure
 
 from maps.rendering import Literal
 
@@ -35,7 +36,10 @@ def make_offline(m: folium.Map) -> folium.Map:
     js, css = leaflet_assets()
     m.default_js = []
     m.default_css = []
-    header = m.get_root().header
+    figure = m.get_root()
+    if not isinstance(figure, Figure):
+        raise TypeError("the map is not on a page (branca Figure)")
+    header = figure.header
     header.add_child(Literal(_inline("style", css)), name="leaflet_css")
     header.add_child(Literal(_inline("script", js)), name="leaflet_js")
     return m

@@ -137,7 +137,8 @@ def test_first_admin_from_the_cli_and_no_dev_login_outside_dev_mode(sample_db):
     r = run("user", "add-dev-accounts", db=db)
     assert r.returncode == 2 and "--dev" in r.stderr
     listing = run("user", "list", db=db).stdout
-    assert "chief\tadmin" in listing and "hash" not in listing
+    assert re.search(r"^chief +admin +150102 +启用 active$", listing, re.M) and "hash" not in listing
+    assert listing.startswith("用户名 username")
 
 
 def test_bad_import_is_a_usage_error_and_changes_nothing(sample_db, tmp_path):

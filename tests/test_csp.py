@@ -84,6 +84,8 @@ def _http_pages(site) -> list[tuple[dict[str, str], str, str]]:
     return [(cookie(role), path, "field" if path == field else "page") for role, path, _ in _pages(site)] + \
         [(cookie(role), path, "framed" if path == "/maps/coverage" else "map") for role, path in MAP_PAGES] + [
         (cookie("admin"), "/maps", "page"),
+        (cookie(None), "/", "page"),  # the landing page, as the public and as a user see it
+        (cookie("planner"), "/", "page"),
         (cookie("placename_officer"), "/officer/placenames/new", "page"),
         (cookie("placename_officer"), "/maps/coverage", "refused"),  # 403: a planner's map
         (token("boundary_inspector"), f"{campaign}/report.html", "framed"),
@@ -118,8 +120,24 @@ def test_every_page_names_a_fresh_nonce_and_allows_no_inline_script(hostile):
         assert (r.status_code == 403) == (kind == "refused"), (path, r.status_code)
         if kind in ("map", "framed"):
             assert r.status_code == 200 and sum(t == "script" for t, _ in own) >= 3, path  # Leaflet, switches, map
-    docs = httpx.get(f"{hostile.base}/docs")
-    assert "cdn.jsdelivr.net" in docs.headers["content-security-policy"]  # its own policy, as before
+
+
+def test_the_docs_pages_load_only_the_service_s_own_scripts_by_nonce(hostile):
+    """/docs and /redoc: Swagger UI and ReDoc from the service itself, scripts by nonce, no outside host."""
+    for path, asset in (("/docs", "/static/docs/swagger-ui-bundle.js"), ("/redoc", "/docs/redoc.standalone.js")):
+        r = httpx.get(f"{hostile.base}{path}")
+        assert r.status_code == 200, path
+        policy = r.headers["content-security-policy"]
+        rules = _directives(policy)
+        assert "'unsafe-inline'" not in rules["script-src"] and rules["script-src-attr"] == ["'none'"], policy
+        assert not re.search(r"https?:|\*", policy), (path, policy)  # no host but this one
+        (nonce,) = set(NONCE.findall(" ".join(rules["script-src"])))
+        scripts = [a for t, a in _tags(r.text) if t == "script" and a.get("type") != "application/json"]
+        assert scripts and all(a.get("nonce") == nonce for a in scripts), (path, scripts)
+        assert f"src='{asset}'" in r.text and "cdn" not in r.text, path
+        bundle = httpx.get(f"{hostile.base}{asset}")
+        assert bundle.status_code == 200 and len(bundle.content) > 500_000, asset
+        assert b"cdn.redoc.ly" not in bundle.content and b"cdn.jsdelivr" not in bundle.content, asset
 
 
 # --- in the browser -----------------------------------------------------------------------------

@@ -83,6 +83,9 @@ def _forms(store) -> list[tuple[str, dict[str, str]]]:
         (f"/officer/placenames/{place['id']}/edit", {"version": v, "meaning": "伪造的含义 forged"}),
         (f"/officer/placenames/{place['id']}/step", {"version": v, "to": "retired"}),
         (f"/officer/placenames/{place['id']}/rename", {"version": v, "new_name": "伪造社区"}),
+        (f"/officer/placenames/{place['id']}/mongolian", {"version": v, "name_mong": "ᠬᠣᠲᠠ"}),
+        # the inbox's resolve form: refused for its origin or token before the report is looked up
+        ("/officer/reports/999999/resolve", {"version": "1", "note": "伪造"}),
         (f"/officer/plates/{plate['plate_uid']}/status",
          {"version": str(plate["version"]), "status": "revoked", "decision_body": "伪造",
           "decision_doc_no": "伪-1", "decision_date": "2026-01-01"}),
@@ -267,4 +270,5 @@ def test_every_cookie_form_route_is_one_tested_here():
     assert posts == {"/officer/login", "/officer/logout", "/officer/placenames/new",
                      "/officer/placenames/{place_id}/step", "/officer/placenames/{place_id}/edit",
                      "/officer/placenames/{place_id}/rename", "/officer/plates/{plate_uid}/status",
+                     "/officer/placenames/{place_id}/mongolian", "/officer/reports/{report_id}/resolve",
                      "/field/campaigns/{campaign_id}/markers/{marker_no}", "/p/{code}/report"}

@@ -11,6 +11,7 @@ from geo import crs as C
 from tests.browser import ARTIFACTS
 from tests.cdp import Browser
 from tests.conftest import USERS
+from tests.test_field_loop import log_in_on_phone
 
 
 @pytest.fixture
@@ -31,14 +32,7 @@ def test_inspector_records_a_marker_from_the_phone_page(writable_server, writabl
     here = C.from_metric(type(reg)(reg.x + 4, reg.y))
     browser.send("Browser.grantPermissions", permissions=["geolocation"], origin=writable_server)
     browser.send("Emulation.setGeolocationOverride", latitude=here.y, longitude=here.x, accuracy=3)
-    browser.goto(f"{writable_server}/officer/login")
-    name, password = USERS["boundary_inspector"]
-    browser.evaluate(f"document.querySelector('[name=username]').value={name!r};"
-                     f"document.querySelector('[name=password]').value={password!r};"
-                     f"document.querySelector('[name=next]').value='/field/campaigns/{campaign['id']}/markers/"
-                     f"{marker['marker_no']}';document.forms[0].submit()")
-    time.sleep(1.5)
-    assert "/field/campaigns" in browser.evaluate("location.href")
+    log_in_on_phone(browser, writable_server, f"/field/campaigns/{campaign['id']}/markers/{marker['marker_no']}")
     deadline = time.time() + 15
     while time.time() < deadline and not browser.evaluate("document.forms.rec.lon.value"):
         time.sleep(0.2)
@@ -53,7 +47,8 @@ def test_inspector_records_a_marker_from_the_phone_page(writable_server, writabl
     while time.time() < deadline and "已保存" not in (browser.evaluate("document.body.innerText") or ""):
         time.sleep(0.2)
     text = browser.evaluate("document.body.innerText")
-    assert "已保存" in text and "未移位 in place" in text
+    assert "已保存" in text and "未移位 in place" in text and "下一个界桩" in text
     rows = writable_sample_store.select("inspections", where={"campaign_id": campaign["id"]})
     assert len(rows) == 1 and rows[0]["condition"] == "damaged" and rows[0]["remarks"] == "漆面剥落"
-    assert rows[0]["displacement_m"] == pytest.approx(4.0, abs=0.05) and rows[0]["inspector"] == name
+    assert rows[0]["displacement_m"] == pytest.approx(4.0, abs=0.05)
+    assert rows[0]["inspector"] == USERS["boundary_inspector"][0]

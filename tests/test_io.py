@@ -154,7 +154,7 @@ BAD_INPUTS = {
                      "geometry": {"type": "LineString", "coordinates": [[111.7, 40.8], [111.8, 40.9]]}}],
                    InvalidGeometry, "this layer takes Point"),
     "missing_required": ([_point_feature(111.7, 40.85, number=None)], InputError, "no number"),
-    "bad_number": ([_point_feature(111.7, 40.85, number="十二")], InputError, "number must be int"),
+    "bad_number": ([_point_feature(111.7, 40.85, number="十二")], InputError, "门牌号 number 须为整数"),
 }
 
 

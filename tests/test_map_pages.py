@@ -78,6 +78,7 @@ def test_map_pages_need_a_login_and_the_right_role(live_server):
     officer = {"Cookie": f"xc_token={_session(live_server, 'placename_officer')}"}
     r = httpx.get(f"{live_server}/maps/coverage", headers=officer)
     assert r.status_code == 403 and "needs the role admin or planner" in r.text
+    assert "无权访问" in r.text and "/officer/login?next=/maps/coverage" in r.text  # the one 403 page
     index = httpx.get(f"{live_server}/maps", headers=officer).text
     assert "/maps/district" in index and "/maps/markers" in index and "/maps/coverage" not in index
     planner = {"Cookie": f"xc_token={_session(live_server, 'planner')}"}

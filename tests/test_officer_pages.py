@@ -74,11 +74,12 @@ def _walk(c: httpx.Client) -> None:
                            "feature_class": "street", "admin_code": "150102003000",
                            "meaning": "山名", "csrf_token": token})
     assert "PN-02" in refused.text and "/officer/placenames/new" in str(refused.url)
+    assert refused.status_code == 400 and "value='阴山小区'" in refused.text  # kept as typed
     made = c.post("/officer/placenames/new",
                   data={"standard_name": "阴山路", "feature_class": "street",
                         "admin_code": "150102003000", "meaning": "以阴山命名",
                         "name_mong_pending": "1", "justification": "蒙古文待译",
-                        "csrf_token": token})
+                        "loc_mode": "street", "street": "锡林郭勒北路", "csrf_token": token})
     assert "Yīnshān Lù" in made.text and "申报" in made.text
     place = re.search(r"/officer/placenames/(\d+)", str(made.url)).group(1)
     for to in ("consultation", "expert_review", "assessment"):
@@ -96,12 +97,12 @@ def _walk(c: httpx.Client) -> None:
 
 
 def test_plate_pages_show_the_check_and_record_decisions(writable_server, writable_sample_store):
-    plate = writable_sample_store.select("door_plates", limit=1,
-                                where={"street_name": "锡林郭勒北路", "status": "active"})[0]
+    plate = min(writable_sample_store.select("door_plates", where={"street_name": "锡林郭勒北路", "status": "active"}),
+                key=lambda p: (p["number"], p.get("suffix") or ""))  # the first on the street's first page
     doc_no = "新民发〔2026〕8号"
     with _client(writable_server) as c:
         listing = c.get("/officer/plates", params={"street": "锡林郭勒北路"})
-        assert "numbering problems: 0" in listing.text and plate["plate_uid"] in listing.text
+        assert "numbering problems</span>: 0" in listing.text and plate["plate_uid"] in listing.text
         page = c.get(f"/officer/plates/{plate['plate_uid']}")
         assert "<svg" in page.text and "校样" in page.text  # no Mongolian name yet: a proof only
         version = VERSION.search(page.text).group(1)

@@ -45,7 +45,9 @@ def _rules(rec, existing=()):
 def test_each_rule_refuses_what_it_must_and_says_which(change, rule, severity):
     assert (rule, severity) in _rules(change)
     found = validate({**BASE, **change}, [], district="150102")
-    assert any(f.message.startswith(f"{rule} ") and "·" in f.message for f in found)  # rule, Chinese, English
+    # Chinese first, citing the rule by its title and ID; English after the separator, with the ID too
+    assert any(f.message[0] >= "\u3400" and f"（{rule}" in f.message.split(" · ")[0]
+               and f.message.split(" · ", 1)[1].startswith(rule) for f in found)
 
 
 def test_clean_name_has_no_findings():

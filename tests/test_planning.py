@@ -42,7 +42,7 @@ def test_community_premises_norm_reports_both_shortfalls():
     assert table.loc["A", "per100_m2"] == pytest.approx(32.0) and table.loc["A", "meets_norm"] is True
     # 乙: 200 m² for 500 households = 40 per 100, but under the 300 m² total: fails FA-03.
     assert table.loc["B", "per100_m2"] == pytest.approx(40.0)
-    assert table.loc["B", "shortfall_per100_m2"] == 0 and table.loc["B", "shortfall_total_m2"] == pytest.approx(100)
+    assert table.loc["B", "shortfall_ratio_m2"] == 0 and table.loc["B", "shortfall_total_m2"] == pytest.approx(100)
     assert table.loc["B", "meets_norm"] is False
     assert np.isnan(table.loc["E", "per100_m2"]) and table.loc["E", "meets_norm"] is None
     assert table.loc["D", "floor_area_m2"] == pytest.approx(520)
@@ -56,7 +56,7 @@ def test_elder_care_norm_counts_stations_and_centres():
                                "community_code": ["A", "A", "A"], "floor_area_m2": [100.0, 50.0, 9999.0]})
     table = floor_area_by_unit(facilities, UNITS, NORMS["elder_care"]).set_index("code")
     assert table.loc["A", "per100_m2"] == pytest.approx(15.0)
-    assert table.loc["A", "shortfall_per100_m2"] == pytest.approx(50.0)
+    assert table.loc["A", "shortfall_ratio_m2"] == pytest.approx(50.0)
 
 
 def _line_network():

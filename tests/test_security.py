@@ -45,6 +45,7 @@ API_WRITES: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/markers"): {ADMIN},
     ("POST", "/api/markers/{marker_id}/move"): {ADMIN},
     ("POST", "/api/markers/{marker_id}/decommission"): {ADMIN},
+    ("POST", "/api/reports/{report_id}/resolve"): {ADMIN, OFFICER},
 }
 PER_LAYER = {("POST", "/api/layers/{layer}/features"), ("PATCH", "/api/layers/{layer}/features/{fid}"),
              ("POST", "/api/layers/{layer}/import")}
@@ -56,6 +57,8 @@ PAGE_WRITES = {
     "/officer/placenames/999999/edit": {ADMIN, OFFICER},
     "/officer/placenames/999999/rename": {ADMIN, OFFICER},
     "/officer/plates/NO-SUCH-PLATE/status": {ADMIN, OFFICER},
+    "/officer/placenames/999999/mongolian": {ADMIN, OFFICER},
+    "/officer/reports/999999/resolve": {ADMIN, OFFICER},
     "/field/campaigns/999999/markers/NO-SUCH-MARKER": {ADMIN, INSPECTOR},
 }
 

@@ -196,7 +196,7 @@ def test_the_envelope_is_typed(api, writable_sample_store):
                   api.post("/api/placenames", headers=officer,
                            json={"properties": {"standard_name": "晨光路"}, "geometry": geometry})):
             assert r.status_code == 400 and r.json()["field"] == "geometry", r.text
-            assert r.json()["message"].startswith("geometry 不是有效的 GeoJSON 几何"), r.text
+            assert r.json()["message"].startswith("几何 geometry 不是有效的 GeoJSON 几何"), r.text
     assert writable_sample_store.get("streets", street["id"])["version"] == street["version"]
     assert _counts(writable_sample_store, "facilities", "place_names") == before
 

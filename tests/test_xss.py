@@ -222,6 +222,19 @@ OPEN_TOOLTIPS = """(async () => {
   return JSON.stringify({hostile: hostile.length, shown,
                          xss: window.__xss === undefined ? null : window.__xss});
 })()"""
+ZOOM_TO = """(async () => {
+  const map = window[Object.keys(window).find(k => k.startsWith('map_') && window[k] instanceof L.Map)];
+  map.setView([%f, %f], 18);
+  for (let i = 0; i < 60; i++) {  // until the plates in view have arrived
+    await new Promise(r => setTimeout(r, 250));
+    let arrived = false;
+    map.eachLayer(l => {
+      const tip = l.feature && l.feature.properties.tip;
+      if (Array.isArray(tip) && tip.some(t => t.includes('1号'))) arrived = true;
+    });
+    if (arrived) return i;
+  }
+  return -1; })()"""
 STATE = """(async () => { await new Promise(r => setTimeout(r, 700));
   return JSON.stringify({xss: window.__xss === undefined ? null : window.__xss,
                          text: document.body.innerText}); })()"""
@@ -308,6 +321,10 @@ def test_maps_run_no_stored_script_and_show_it_as_text(hostile, browser):
         if path == "/maps/coverage":
             continue  # a report page with the map in a frame: below
         _open(browser, f"{hostile.base}{path}", _session(hostile.base, role), hostile.base)
+        if path == "/maps/district":  # plates are fetched for the view (maps/view.py): go to the hostile one
+            here = hostile.store.select("door_plates", where={"plate_uid": PLATE_UID})[0]["geometry"]
+            arrived = browser.evaluate(ZOOM_TO % (here.y, here.x))
+            assert isinstance(arrived, int) and arrived >= 0, arrived
         state = json.loads(browser.evaluate(OPEN_TOOLTIPS))
         assert state.get("hostile", 0) >= len(expect[path]), (path, state)
         assert state["xss"] is None, f"{path}: stored script ran"

@@ -5,13 +5,15 @@ Input problems exit with a usage error (status 2) that names the problem; nothin
 One module per command group; each imports only click and light modules at import time (heavy ones
 inside the commands), so ``xincheng --help`` is fast and no ``--help`` needs settings or a database:
 
-- :mod:`api.cli.common` — the context object, the domain-error wrapper, progress bars, table writing
+- :mod:`api.cli.common` — the context object, error wrappers, path and number options, ``--dev``, progress bars
+- :mod:`api.cli.output` — printed tables (Chinese first, "—" for missing), table files with their parameters
 - :mod:`api.cli.database` — ``init``, ``migrate``, ``backup``, ``restore``
 - :mod:`api.cli.users` — ``user add``, ``user list``, ``user add-dev-accounts``
 - :mod:`api.cli.transfer` — ``import``, ``export``
 - :mod:`api.cli.planning` — ``coverage``, ``accessibility``, ``indicators``, ``siting``, ``report``
 - :mod:`api.cli.gazetteer` — ``gazetteer search|romanize|overdue|export``, ``address``
 - :mod:`api.cli.plates` — ``plates qr|print``
+- :mod:`api.cli.reports` — ``reports list|resolve`` (residents' problem reports)
 - :mod:`api.cli.boundaries` — ``boundaries report|compare``
 - :mod:`api.cli.maps` — ``map``
 - :mod:`api.cli.serve` — ``serve``
@@ -28,6 +30,7 @@ from api.cli.gazetteer import address_cmd, gazetteer
 from api.cli.maps import map_cmd
 from api.cli.planning import accessibility, coverage, indicators, report, siting
 from api.cli.plates import plates
+from api.cli.reports import reports
 from api.cli.serve import serve
 from api.cli.transfer import export_cmd, import_cmd
 from api.cli.users import user
@@ -35,9 +38,10 @@ from api.cli.users import user
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--database-url", envvar="XINCHENG_DATABASE_URL", default=None,
-              help="sqlite:///path.db (default sqlite:///var/xincheng.db) or postgresql://user@host/db")
+              help="数据库地址 · sqlite:///path.db (default sqlite:///var/xincheng.db) or postgresql://user@host/db")
 @click.option("--dev", is_flag=True, envvar="XINCHENG_DEV_MODE", default=False,
-              help="Development mode: dev accounts may log in, a dev secret is allowed.")
+              help="开发模式 · development mode: dev accounts may log in, a dev secret is allowed "
+                   "(also after the command name: `xincheng init --dev`).")
 @click.pass_context
 def main(ctx: click.Context, database_url: str | None, dev: bool) -> None:
     """新城区民政地理信息服务 — Xincheng civil-affairs GIS service."""
@@ -47,7 +51,7 @@ def main(ctx: click.Context, database_url: str | None, dev: bool) -> None:
 
 
 for _command in (init, migrate, backup, restore, user, import_cmd, export_cmd, coverage, accessibility, indicators,
-                 siting, report, gazetteer, address_cmd, plates, boundaries, map_cmd, serve):
+                 siting, report, gazetteer, address_cmd, plates, boundaries, map_cmd, serve, reports):
     main.add_command(_command)
 
 __all__ = ["main"]

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
-from api.cli.common import Context, domain_errors, group
+from api.cli.common import Context, InputPath, OutputPath, domain_errors, group
+from geo.messages import text
 
 
 @group()
 def boundaries() -> None:
-    """Administrative boundary lines and markers (界线与界桩)."""
+    """界线与界桩 · Administrative boundary lines and markers."""
 
 
 @boundaries.command("report")
@@ -19,7 +20,7 @@ def boundaries() -> None:
               help="Slivers narrower than twice this are gaps (m).")
 @click.pass_obj
 def boundaries_report(obj: Context, close_m: float) -> None:
-    """The district's boundary lines with their lengths, and gaps and overlaps with each neighbour."""
+    """界线报告 · The district's boundary lines with their lengths, and gaps and overlaps with each neighbour."""
     from data.names import NEIGHBOURS
     from data.sample_district import load_boundaries
     from geo.boundaries.report import boundary_report
@@ -38,13 +39,17 @@ def boundaries_report(obj: Context, close_m: float) -> None:
 
 
 @boundaries.command("compare")
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=InputPath())
 @click.option("--crs", required=True, help="CRS of the file (EPSG:4490, EPSG:4326, GCJ02, BD09, EPSG:4546).")
 @click.option("--neighbour", required=True, help="Adcode of the neighbour whose line or polygon the file holds.")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the disputed areas (.geojson/.gpkg).")
+@click.option("--out", type=OutputPath(".geojson", ".gpkg"), default=None,
+              help="Write the disputed areas (.geojson or .gpkg).")
 @click.pass_obj
 def boundaries_compare(obj: Context, path: Path, crs: str, neighbour: str, out: Path | None) -> None:
-    """Compare another version of a boundary line or unit polygon with ours: disputed areas, markers affected."""
+    """界线比对 · Compare another version of a boundary line or unit polygon with ours.
+
+    Prints the disputed areas (m², 亩) and the markers they affect; --out writes the areas.
+    """
     from geo.boundaries.compare import compare_boundary
     from geo.io.formats import read_features, write_features
 
@@ -55,7 +60,8 @@ def boundaries_compare(obj: Context, path: Path, crs: str, neighbour: str, out: 
     click.echo(f"争议区域 disputed areas: {len(result.areas)}, {result.total_m2:,.0f} m² ({result.total_mu:,.2f} 亩)")
     for a in result.areas[:20]:
         click.echo(f"  {a['claimed_by']}\t{a['area_m2']:,.0f} m²\t{a['area_mu']:,.2f} 亩")
-    click.echo(f"涉及界桩 markers affected: {', '.join(no for no, _d in result.markers_affected) or 'none'}")
+    click.echo(f"涉及界桩 markers affected: {', '.join(no for no, _d in result.markers_affected) or '无 none'}")
     if out:
-        write_features(result.areas_frame(), out, layer_name="disputed_areas")
-        click.echo(f"wrote {out}")
+        with domain_errors():
+            write_features(result.areas_frame(), out, layer_name="disputed_areas")
+        click.echo(text("cli.wrote", path=out))

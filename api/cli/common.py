@@ -8,18 +8,20 @@ imported inside the functions that use them.
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from api.cli.output import write_table as write_table  # re-exported for the command modules
 from geo.errors import DomainError, InputError
+from geo.messages import text
 
 if TYPE_CHECKING:
-    import pandas as pd
     from tqdm import tqdm
 
     from api.settings import Settings
@@ -40,6 +42,117 @@ def domain_errors() -> Iterator[None]:
         raise click.UsageError(exc.message + "".join(f"\n  {d}" for d in exc.details)) from None
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
+
+
+class BadParameter(click.BadParameter):
+    """A bad option or argument, said Chinese first and naming the option or argument."""
+
+    def format_message(self) -> str:
+        hint = self.param_hint if self.param_hint is not None else (
+            self.param.get_error_hint(self.ctx) if self.param is not None and self.ctx is not None else None)
+        if hint is None:
+            return self.message
+        return f"{text('cli.bad_parameter', param=hint)}: {self.message}"
+
+
+def _param_error(message: str, param: click.Parameter | None, ctx: click.Context | None) -> BadParameter:
+    return BadParameter(message, ctx=ctx, param=param)
+
+
+def _suffix_ok(path: Path, suffixes: Sequence[str]) -> bool:
+    return not suffixes or path.suffix.lower() in suffixes
+
+
+class OutputPath(click.ParamType):
+    """A file to write: its folder exists and is writable, it is not a folder, its suffix is allowed.
+
+    Checked when the command line is parsed, so a wrong path is a usage error naming the
+    option before any work starts (and never a traceback from deep inside a writer).
+    """
+
+    name = "path"
+
+    def __init__(self, *suffixes: str, folder: bool = False):
+        self.suffixes = tuple(s.lower() for s in suffixes)
+        self.folder = folder
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        path = Path(value)
+        parent = path.parent if str(path.parent) else Path(".")
+        if not self.folder and path.is_dir():
+            raise _param_error(text("cli.path_is_folder", path=path), param, ctx)
+        if self.folder and path.exists() and not path.is_dir():
+            raise _param_error(text("cli.path_not_folder", path=path), param, ctx)
+        if not _suffix_ok(path, self.suffixes):
+            raise _param_error(text("cli.bad_suffix", suffixes=", ".join(self.suffixes), name=path.name),
+                               param, ctx)
+        if not parent.is_dir():
+            raise _param_error(text("cli.no_folder", folder=parent), param, ctx)
+        target = path if self.folder and path.is_dir() else parent
+        if not os.access(target, os.W_OK):
+            raise _param_error(text("cli.not_writable", folder=target), param, ctx)
+        return path
+
+
+class InputPath(click.ParamType):
+    """A file to read: it exists, is a file (not a folder), is readable and not empty."""
+
+    name = "file"
+
+    def __init__(self, *suffixes: str):
+        self.suffixes = tuple(s.lower() for s in suffixes)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        path = Path(value)
+        if not path.exists():
+            raise _param_error(text("cli.no_file", path=path), param, ctx)
+        if path.is_dir() and path.suffix.lower() != ".gdb":
+            raise _param_error(text("cli.path_is_folder", path=path), param, ctx)
+        if not os.access(path, os.R_OK):
+            raise _param_error(text("cli.not_readable", path=path), param, ctx)
+        if path.is_file() and path.stat().st_size == 0:
+            raise _param_error(text("cli.empty_file", path=path), param, ctx)
+        if not _suffix_ok(path, self.suffixes):
+            raise _param_error(text("cli.bad_suffix", suffixes=", ".join(self.suffixes), name=path.name),
+                               param, ctx)
+        return path
+
+
+class PositiveNumber(click.ParamType):
+    """A number greater than zero (minutes, a speed, a distance); anything else names the option."""
+
+    name = "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise _param_error(text("cli.not_a_number", got=value), param, ctx) from None
+        if not (number > 0 and number != float("inf")):
+            raise _param_error(text("cli.not_positive", got=value), param, ctx)
+        return number
+
+
+class Choices(click.ParamType):
+    """A comma-separated list from ``allowed`` (facility kinds); a wrong one is named with the allowed."""
+
+    name = "list"
+
+    def __init__(self, allowed: Sequence[str]):
+        self.allowed = tuple(allowed)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        chosen = [v.strip() for v in str(value).split(",") if v.strip()]
+        bad = [v for v in chosen if v not in self.allowed] or ([] if chosen else [str(value)])
+        if bad:
+            raise _param_error(text("cli.not_one_of", got=", ".join(bad), allowed=", ".join(self.allowed)),
+                               param, ctx)
+        return ",".join(chosen)
+
+
+def _os_error_message(exc: BaseException) -> str:
+    """Say which file could not be read or written, without a traceback."""
+    return text("cli.io_failed", detail=str(exc) or type(exc).__name__)
 
 
 class Context:
@@ -67,6 +180,12 @@ class Context:
                                                    require_secret=self._require_secret)
         return self._settings
 
+    def enable_dev_mode(self) -> None:
+        """Turn on development mode (``--dev`` given after a command name); only before settings resolve."""
+        if self._settings is not None:
+            raise click.UsageError(text("cli.dev_too_late"))
+        self._dev_mode = True
+
     @property
     def settings(self) -> Settings:
         """Return the settings of this run."""
@@ -83,12 +202,57 @@ class Context:
         return self._store
 
 
+def _enable_dev(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        obj = ctx.find_object(Context)
+        if obj is not None:
+            obj.enable_dev_mode()
+
+
+def dev_option() -> click.Option:
+    """``--dev`` after a command name, as ``xincheng --dev`` before it (``xincheng init --dev``)."""
+    return click.Option(["--dev"], is_flag=True, expose_value=False, is_eager=True, callback=_enable_dev,
+                        help="开发模式，同 xincheng --dev · development mode, as `xincheng --dev`.")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+@contextmanager
+def outside_errors() -> Iterator[None]:
+    """Turn what fails outside the program into an error message (status 1), never a traceback.
+
+    A file that cannot be read or written (deep in a writer or GDAL), a database that cannot be
+    reached or is not one. The database's exception types are known by their module only: api/
+    imports no database library (tests/test_architecture.py).
+    """
+    try:
+        yield
+    except OSError as exc:
+        raise click.ClickException(_os_error_message(exc)) from None
+    except Exception as exc:
+        module = type(exc).__module__
+        if module.startswith(("pyogrio", "fiona")):  # GDAL: an unopenable data source
+            raise click.ClickException(_os_error_message(exc)) from None
+        if module.startswith("sqlalchemy") and type(exc).__name__ in ("OperationalError", "DatabaseError",
+                                                                      "InterfaceError", "ProgrammingError"):
+            raise click.ClickException(text("cli.database_failed", detail=_first_line(exc))) from None
+        raise
+
+
 class Command(click.Command):
     """A command that resolves the settings just before it runs, after its options are parsed.
 
     So ``--help`` never needs the secret key, while a bad setting still stops every command
-    before its body starts, with a usage error of the ``xincheng`` command.
+    before its body starts, with a usage error of the ``xincheng`` command. Every command also
+    takes ``--dev`` after its name, and a file or database it cannot use is an error message
+    (:func:`outside_errors`), not a traceback.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.params.append(dev_option())
 
     def invoke(self, ctx: click.Context) -> Any:
         obj = ctx.find_object(Context)
@@ -99,7 +263,8 @@ class Command(click.Command):
                 if exc.ctx is None:
                     exc.ctx = ctx.find_root()
                 raise
-        return super().invoke(ctx)
+        with outside_errors():
+            return super().invoke(ctx)
 
 
 class Group(click.Group):
@@ -108,6 +273,12 @@ class Group(click.Group):
     command_class = Command
     group_class = type
 
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Add ``cmd``; one declared with plain click also takes ``--dev`` after its name."""
+        if not any("--dev" in getattr(p, "opts", ()) for p in cmd.params):
+            cmd.params.append(dev_option())
+        super().add_command(cmd, name)
+
 
 def command(name: str | None = None, **kwargs: Any) -> Callable[[Callable[..., Any]], Command]:
     """Declare a top-level ``xincheng`` command (added to the main group in :mod:`api.cli`)."""
@@ -115,7 +286,11 @@ def command(name: str | None = None, **kwargs: Any) -> Callable[[Callable[..., A
 
 
 def group(name: str | None = None, **kwargs: Any) -> Callable[[Callable[..., Any]], Group]:
-    """Declare a top-level ``xincheng`` command group (added to the main group in :mod:`api.cli`)."""
+    """Declare a top-level ``xincheng`` command group (added to the main group in :mod:`api.cli`).
+
+    The group takes ``--dev`` after its name too (``xincheng user --dev add-dev-accounts``).
+    """
+    kwargs.setdefault("params", []).append(dev_option())
     return click.group(name, cls=Group, **kwargs)
 
 
@@ -137,22 +312,3 @@ def progress_bar(desc: str) -> tuple[tqdm, Callable[[int], None]]:
     """A feature progress bar of unknown length and its update function."""
     bar = feature_bar(desc)
     return bar, bar.update
-
-
-def write_table(table: pd.DataFrame, out: Path) -> None:
-    """Write a table as .csv (UTF-8 with BOM, opens in Excel), .xlsx or .json.
-
-    Spreadsheet cells that would run as formulas (stored names such as ``=HYPERLINK(...)``) are
-    made inert first, as in every export of the service.
-    """
-    from geo.spreadsheet import formula_safe
-
-    suffix = out.suffix.lower()
-    if suffix == ".csv":
-        formula_safe(table).to_csv(out, index=False, encoding="utf-8-sig")
-    elif suffix == ".xlsx":
-        formula_safe(table).to_excel(out, index=False)
-    elif suffix == ".json":
-        out.write_text(table.to_json(orient="records", force_ascii=False, indent=1), encoding="utf-8")
-    else:
-        raise click.UsageError(f"--out must end in .csv, .xlsx or .json; got {out.name!r}")

@@ -6,20 +6,27 @@ from pathlib import Path
 
 import click
 
-from api.cli.common import CLI_ACTOR, Context, command, domain_errors, feature_bar, step_bar
+from api.cli.common import CLI_ACTOR, Context, InputPath, OutputPath, command, domain_errors, feature_bar, step_bar
+from geo.messages import text
 
 
 @command()
 @click.option("--sample/--empty", default=True, help="Load the generated Xincheng sample district.")
 @click.option("--seed", default=None, type=int, help="Seed of the sample generator.")
+@click.option("--if-empty", is_flag=True,
+              help="Load the sample only if the database is empty; otherwise just upgrade it and keep its "
+                   "data (exit 0). For scripts that run again, such as scripts/serve-sample.sh.")
 @click.pass_obj
-def init(obj: Context, sample: bool, seed: int | None) -> None:
-    """Create or upgrade the database; load the sample district into an empty one.
+def init(obj: Context, sample: bool, seed: int | None, if_empty: bool) -> None:
+    """初始化数据库 · Create or upgrade the database; load the sample district into an empty one.
 
     A database that holds records is never given the sample (it would mix into your data): init
-    then stops with a usage error and changes no record. Add your own data with `xincheng import`.
+    then stops with a usage error and changes no record (with --if-empty it says so and exits 0).
+    Add your own data with `xincheng import`. Two inits at once on one empty database: one loads
+    the sample, the other is refused and changes nothing.
     """
     from data.sample_district import DEFAULT_SEED, make_sample_district
+    from geo.errors import InputError
     from geo.io.importer import load_layers
     from geo.store import Store
     from geo.store.contents import refuse_unless_empty
@@ -31,7 +38,13 @@ def init(obj: Context, sample: bool, seed: int | None) -> None:
                    f"applied {applied or 'none'}")
         if not sample:
             return
-        refuse_unless_empty(store)  # before building the sample; load_layers checks again as it writes
+        try:
+            refuse_unless_empty(store)  # before building the sample; load_layers checks again as it writes
+        except InputError:
+            if not if_empty:
+                raise
+            click.echo(text("cli.kept_data"))
+            return
         steps = ["administrative units", "streets", "door plates", "facilities",
                  "railway, expressways, rivers and graves", "boundary lines and markers"]
         with step_bar(len(steps), "生成样例区 building sample") as bar:
@@ -48,7 +61,7 @@ def init(obj: Context, sample: bool, seed: int | None) -> None:
 @command()
 @click.pass_obj
 def migrate(obj: Context) -> None:
-    """Upgrade the database schema to the latest version (data is kept).
+    """升级数据库结构 · Upgrade the database schema to the latest version (data is kept).
 
     One transaction under a lock (PostgreSQL advisory lock; a lock file beside a SQLite file):
     a second `migrate` waits, then finds nothing to do. A database from before Alembic is
@@ -68,14 +81,12 @@ def migrate(obj: Context) -> None:
 
 
 @command()
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("path", type=OutputPath())
 @click.pass_obj
 def backup(obj: Context, path: Path) -> None:
-    """Write every table to PATH (a ZIP with a manifest); safe while the service runs."""
+    """备份 · Write every table to PATH (a ZIP with a manifest); safe while the service runs."""
     from geo.store.backup import backed_up_tables, write_backup
 
-    if not path.parent.is_dir():
-        raise click.UsageError(f"no folder {path.parent} to write the backup into")
     with domain_errors(), step_bar(len(backed_up_tables()), "备份 backup") as bar:
         manifest = write_backup(obj.store, path, progress=lambda _name: bar.update(1))
     rows = sum(t["rows"] for t in manifest["tables"].values())
@@ -84,11 +95,11 @@ def backup(obj: Context, path: Path) -> None:
 
 
 @command()
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=InputPath(".zip"))
 @click.option("--replace", is_flag=True, help="Replace the data of a database that is not empty.")
 @click.pass_obj
 def restore(obj: Context, path: Path, replace: bool) -> None:
-    """Load a backup made by `xincheng backup`: all of it in one transaction, or nothing.
+    """恢复备份 · Load a backup made by `xincheng backup`: all of it in one transaction, or nothing.
 
     The archive, the schema versions and an empty target (or --replace) are checked before
     anything changes; a refused restore leaves the database as it was.

@@ -6,24 +6,34 @@ from pathlib import Path
 
 import click
 
-from api.cli.common import Context, command, domain_errors, group, write_table
+from api.cli.common import Context, OutputPath, command, domain_errors, group
+from api.cli.output import print_table, write_table
+from geo.messages import text
 
 
 @group()
 def gazetteer() -> None:
-    """The gazetteer (地名信息库): search, romanize, export, announce, match addresses."""
+    """地名信息库 · The gazetteer: search, romanize, export, announce, match addresses."""
 
 
 @gazetteer.command("search")
 @click.argument("query")
-@click.option("--limit", default=10, show_default=True)
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
 @click.pass_obj
 def gazetteer_search(obj: Context, query: str, limit: int) -> None:
-    """Search names by Chinese, pinyin, initials (xlbl) or a former name."""
+    """地名检索 · Search names by Chinese, pinyin, initials (xlglbl → 锡林郭勒北路) or a former name.
+
+    Prints id, name, toned pinyin, status and how the name matched; says so when nothing matches
+    (exit status 1, as grep does).
+    """
     from geo.placenames.search import search_names
 
-    for hit, rec in search_names(obj.store, query, limit=limit):
-        click.echo(f"{hit.id}\t{hit.name}\t{rec.get('pinyin_toned') or ''}\t{rec['status']}\t({hit.how})")
+    hits = search_names(obj.store, query, limit=limit)
+    if not hits:
+        click.echo(text("cli.no_names", query=query), err=True)
+        raise SystemExit(1)
+    print_table([[hit.id, hit.name, rec.get("pinyin_toned") or "—", rec["status"], hit.how] for hit, rec in hits],
+                ["编号 id", "名称 name", "拼音 pinyin", "状态 status", "匹配 matched by"])
 
 
 @gazetteer.command("romanize")
@@ -32,7 +42,7 @@ def gazetteer_search(obj: Context, query: str, limit: int) -> None:
 @click.option("--generic", default=None)
 @click.option("--settlement/--no-settlement", default=None, help="Write the whole name as one word (RM-03).")
 def gazetteer_romanize(name: str, specific: str | None, generic: str | None, settlement: bool | None) -> None:
-    """Print the romanization of a name (toned, toneless, sign text)."""
+    """罗马字母拼写 · Print the romanization of a name (toned, toneless, sign text)."""
     from geo.placenames.romanize import romanize
 
     with domain_errors():
@@ -43,7 +53,7 @@ def gazetteer_romanize(name: str, specific: str | None, generic: str | None, set
 @gazetteer.command("overdue")
 @click.pass_obj
 def gazetteer_overdue(obj: Context) -> None:
-    """List names approved more than 15 days ago that are not yet filed or announced (PN-11/12)."""
+    """逾期未备案公告 · List names approved more than 15 days ago that are not yet filed or announced (PN-11/12)."""
     from geo.placenames.lifecycle import overdue_names
 
     rows = overdue_names(obj.store)
@@ -55,38 +65,44 @@ def gazetteer_overdue(obj: Context) -> None:
 
 
 @gazetteer.command("export")
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=OutputPath(".csv", ".xlsx", ".gpkg"))
 @click.option("--status", default="in_force", show_default=True)
 @click.pass_obj
 def gazetteer_export(obj: Context, path: Path, status: str) -> None:
-    """Write the national exchange table (.csv/.xlsx) or the gazetteer as GeoPackage (.gpkg)."""
+    """导出地名 · Write the national exchange table (.csv/.xlsx) or the gazetteer as GeoPackage (.gpkg)."""
     from geo.io.importer import export_layer
     from geo.placenames.lifecycle import exchange_table_of
 
     store = obj.store
     suffix = path.suffix.lower()
     if suffix == ".gpkg":
-        count = export_layer(store, "place_names", path, where={"status": status})
-    elif suffix in (".csv", ".xlsx"):
-        table = exchange_table_of(store, status)
+        with domain_errors():
+            count = export_layer(store, "place_names", path, where={"status": status})
+    else:
+        with domain_errors():
+            table = exchange_table_of(store, status)
         write_table(table, path)
         count = len(table)
-    else:
-        raise click.UsageError("the path must end in .csv, .xlsx or .gpkg")
-    click.echo(f"wrote {count} names to {path}")
+    click.echo(f"已写入 {count} 个地名到 {path} · wrote {count} names to {path}")
 
 
 @command("address")
 @click.argument("text")
 @click.pass_obj
 def address_cmd(obj: Context, text: str) -> None:
-    """Match a free-text address to a door plate (exact, safe, uncertain or none)."""
+    """地址匹配 · Match a free-text address to a door plate (exact, safe, uncertain or none)."""
     from geo.plates.address_match import load_address_matcher
 
     # The command has always matched against the plates' current street names only.
     result = load_address_matcher(obj.store, former_names=False).match(text)
     plate = result.plate
-    click.echo(f"{result.grade}\t{result.street or ''}\t{result.number or ''}\t"
-               f"{plate['plate_uid'] if plate else ''}\t{result.note}")
-    for c in result.candidates[:5]:
-        click.echo(f"  candidate {c['plate_uid']} {c['street_name']} {c['number']}号")
+    grades = {"exact": "精确 exact", "safe": "可靠 safe", "uncertain": "不确定 uncertain", "none": "未匹配 none"}
+    print_table([["匹配 match", grades.get(result.grade, result.grade)],
+                 ["街路巷 street", result.street or "—"],
+                 ["门牌号 number", result.number or "—"],
+                 ["门牌编号 plate", plate["plate_uid"] if plate else "—"],
+                 ["说明 note", result.note or "—"]], None)
+    if result.candidates:
+        click.echo("候选门牌 candidates:")
+        for c in result.candidates[:5]:
+            click.echo(f"  {c['plate_uid']}  {c['street_name']}{c['number']}号")

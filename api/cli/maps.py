@@ -6,11 +6,12 @@ from pathlib import Path
 
 import click
 
-from api.cli.common import Context, command, domain_errors
+from api.cli.common import Context, OutputPath, command, domain_errors
+from geo.messages import text
 
 
 @command("map")
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=OutputPath(".html", ".htm"))
 @click.option("--basemap-url", default=None, help="Tile URL template, e.g. a 天地图 URL with your tk key "
               "(default: XINCHENG_BASEMAP_URL; none: no tiles, works offline).")
 @click.option("--attribution", default=None, help="Basemap attribution to show (required with --basemap-url).")
@@ -18,7 +19,7 @@ from api.cli.common import Context, command, domain_errors
 @click.pass_obj
 def map_cmd(obj: Context, path: Path, basemap_url: str | None, attribution: str | None,
             review_number: str | None) -> None:
-    """Write the district map (units, streets, facilities, markers, plates) as one standalone HTML file.
+    """区域地图 · Write the district map (units, streets, facilities, markers, plates) as one standalone HTML file.
 
     Leaflet is inlined, so the file opens offline; tiles only with a basemap.
     """
@@ -29,9 +30,9 @@ def map_cmd(obj: Context, path: Path, basemap_url: str | None, attribution: str 
     basemap = obj.settings.basemap
     if basemap_url:
         if not attribution:
-            raise click.UsageError("--attribution is required with --basemap-url (the provider's terms)")
+            raise click.UsageError(text("cli.attribution_required"))
         basemap = Basemap(basemap_url, attribution, review_number)
     with domain_errors():
         layers = district_layers(obj.store)
     district_map(layers, basemap=basemap).save(str(path))
-    click.echo(f"wrote {path}")
+    click.echo(text("cli.wrote", path=path))

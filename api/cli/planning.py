@@ -9,17 +9,21 @@ from typing import Any, TypeVar
 
 import click
 
-from api.cli.common import Context, command, domain_errors, step_bar, write_table
+from api.cli.common import Choices, Context, OutputPath, PositiveNumber, command, domain_errors, step_bar
+from api.cli.output import TABLE_SUFFIXES, number, percent, print_table, whole_people, write_table
+from geo.layers import FACILITY_KINDS
+from geo.messages import text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _WALK_OPTIONS = [
     click.option("--preset", default="default", show_default=True, type=click.Choice(["default", "elderly"]),
                  help="Walking speed preset: 1.0 m/s, or 0.9 m/s for older people."),
-    click.option("--minutes", default=None, type=float, help="Walking time (default 15)."),
-    click.option("--speed", "speed_m_per_s", default=None, type=float, help="Walking speed in m/s."),
-    click.option("--kinds", default=None, help="Facility kinds, comma-separated (default: elder-care stations "
-                                               "and comprehensive centres)."),
+    click.option("--minutes", default=None, type=PositiveNumber(), help="Walking time in minutes (default 15)."),
+    click.option("--speed", "speed_m_per_s", default=None, type=PositiveNumber(), help="Walking speed in m/s."),
+    click.option("--kinds", default=None, type=Choices(FACILITY_KINDS),
+                 help="Facility kinds, comma-separated (default: elder-care stations and comprehensive centres): "
+                      + ", ".join(FACILITY_KINDS) + "."),
 ]
 
 
@@ -43,53 +47,110 @@ def _planning_run(obj: Context, preset: str, minutes: float | None, speed_m_per_
     return run
 
 
+_OUT_HELP = ("Write the table (.csv, .xlsx or .json) with the parameters used: a 参数 parameters sheet in "
+             "XLSX, a top-level \"parameters\" object in JSON, and beside a CSV a NAME.parameters.json "
+             "sidecar (so the CSV itself stays one header row that Excel and QGIS read as is).")
+
+
+def _parameters(obj: Context, run: Any, preset: str) -> dict[str, Any]:
+    """Return what a result depends on: the walking parameters, the kinds and the data version."""
+    from datetime import UTC, datetime
+
+    p = run.params
+    return {"preset": preset, "minutes": p.minutes, "speed_m_per_s": p.speed_m_per_s, "reach_m": p.reach_m,
+            "max_attach_m": p.max_attach_m, "kinds": ",".join(run.kinds),
+            "data_version": obj.store.data_version(),
+            "computed_at": datetime.now(UTC).replace(microsecond=0).isoformat()}
+
+
+def _per_plate(run: Any) -> Any:
+    """Return one row per door plate: where it is, which facility is nearest on foot, how far (unrounded)."""
+    import numpy as np
+    import pandas as pd
+
+    plates = run.inputs.plates.reset_index(drop=True)
+    access = run.access.set_index("plate_index").reindex(range(len(plates)))
+    communities = dict(zip(run.inputs.units["code"], run.inputs.units["name"], strict=True))
+    facilities = run.inputs.facilities.set_index("id")
+    suffix = plates["suffix"].fillna("").astype(str) if "suffix" in plates else ""
+    facility = access["facility"]
+    known = facility.isin(facilities.index)
+    return pd.DataFrame({
+        "plate_uid": plates["plate_uid"],
+        "address": plates["street_name"].astype(str) + plates["number"].astype(str) + suffix + "号",
+        "community_code": plates["community_code"],
+        "community": plates["community_code"].map(communities),
+        "plate_status": plates["status"],
+        "coverage_status": access["status"].to_numpy(),
+        "facility_id": pd.array(facility.where(known).to_numpy(), dtype="Int64"),
+        "facility_name": facility.map(facilities["name"]).where(known).to_numpy(),
+        "facility_kind": facility.map(facilities["kind"]).where(known).to_numpy(),
+        "distance_m": access["distance_m"].to_numpy(dtype=float),
+        "minutes": access["minutes"].to_numpy(dtype=float),
+        "offset_m": access["offset_m"].to_numpy(dtype=float),
+        "lon": np.asarray(plates.geometry.x), "lat": np.asarray(plates.geometry.y),
+    })
+
+
 @command()
 @_walk_options
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the table (.csv, .xlsx or .json).")
+@click.option("--out", type=OutputPath(*TABLE_SUFFIXES), default=None,
+              help="Per sub-district and community. " + _OUT_HELP)
+@click.option("--plates", "plates_out", type=OutputPath(*TABLE_SUFFIXES), default=None,
+              help="One row per door plate: plate id, address, community, status, the nearest facility, "
+                   "the network distance in metres (unrounded) and the minutes. Parameters as for --out.")
 @click.pass_obj
 def coverage(obj: Context, preset: str, minutes: float | None, speed_m_per_s: float | None, kinds: str | None,
-             out: Path | None) -> None:
-    """15-minute walking coverage per sub-district (and per community with --out)."""
+             out: Path | None, plates_out: Path | None) -> None:
+    """步行覆盖 · 15-minute walking coverage per sub-district (per community and per plate with --out, --plates)."""
     run = _planning_run(obj, preset, minutes, speed_m_per_s, kinds)
     click.echo(f"步行参数 walking: {run.params.describe()}")
-    table = run.coverage
-    for r in table[table["level"].isin(["district", "subdistrict", "town"])].itertuples():
-        share = "—" if r.household_share != r.household_share else f"{100 * r.household_share:5.1f}%"
-        click.echo(f"  {r.name}\t{int(r.covered_households):>7,} / {int(r.households):>7,} 户 households  {share}")
-    counts = run.access["status"].value_counts().to_dict()
-    click.echo(f"门牌 plates: {counts}")
+    table = whole_people(run.coverage)
+    top = table[table["level"].isin(["district", "subdistrict", "town"])]
+    print_table([[r.name, f"{r.covered_households:,}", f"{r.households:,}", percent(r.household_share),
+                  percent(r.share_60plus)] for r in top.itertuples()],
+                ["名称 name", "覆盖户数 households covered", "户数 households",
+                 "户数覆盖率 households covered (%)", "60岁以上覆盖率 residents 60+ covered (%)"])
+    counts = run.access["status"].value_counts()
+    covered, beyond = int(counts.get("covered", 0)), int(counts.get("beyond", 0))
+    click.echo(text("cli.plate_counts", covered=f"{covered:,}", beyond=f"{beyond:,}",
+                    other=f"{int(counts.sum()) - covered - beyond:,}"))
     if run.unattached_facilities:
-        click.echo(f"facilities too far from any street: {run.unattached_facilities}")
-    if out:
-        write_table(table, out)
-        click.echo(f"wrote {out}")
+        click.echo(text("cli.unattached_facilities", ids=", ".join(map(str, run.unattached_facilities))))
+    parameters = _parameters(obj, run, preset) if (out or plates_out) else {}
+    for path, frame in ((out, table), (plates_out, _per_plate(run) if plates_out else None)):
+        if path is not None and frame is not None:
+            for written in write_table(frame, path, parameters=parameters):
+                click.echo(text("cli.wrote", path=written))
 
 
 @command()
 @_walk_options
 @click.option("--supply", default="floor_area_m2", show_default=True, type=click.Choice(["floor_area_m2", "beds"]),
               help="What each facility offers.")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the table (.csv, .xlsx or .json).")
+@click.option("--out", type=OutputPath(*TABLE_SUFFIXES), default=None, help=_OUT_HELP)
 @click.pass_obj
 def accessibility(obj: Context, preset: str, minutes: float | None, speed_m_per_s: float | None, kinds: str | None,
                   supply: str, out: Path | None) -> None:
-    """Capacity-aware accessibility (2SFCA): supply on foot per 100 residents 60+, per sub-district."""
+    """可达性 · Capacity-aware accessibility (2SFCA): supply on foot per 100 residents 60+, per sub-district."""
     from geo.planning.run import run_accessibility
 
     run = _planning_run(obj, preset, minutes, speed_m_per_s, kinds)
     with domain_errors():
         acc = run_accessibility(run, supply)
     unit = {"floor_area_m2": "m²", "beds": "床 beds"}[supply]
-    click.echo(f"步行参数 walking: {run.params.describe()}; supply {supply}")
+    supply_label = {"floor_area_m2": "建筑面积 floor area", "beds": "床位 beds"}[supply]
+    click.echo(f"步行参数 walking: {run.params.describe()}; 供给 supply: {supply_label}")
     if acc.missing_supply:
-        click.echo(f"facilities without a {supply} value (counted as 0): {acc.missing_supply}")
-    table = acc.units
-    for r in table[table["level"].isin(["district", "subdistrict", "town"])].itertuples():
-        score = "—" if r.score_per100_60plus != r.score_per100_60plus else f"{r.score_per100_60plus:7.2f}"
-        click.echo(f"  {r.name}\t{score} {unit} / 100 老年人 residents 60+")
+        click.echo(text("cli.missing_supply", supply=supply, count=acc.missing_supply))
+    table = whole_people(acc.units)
+    top = table[table["level"].isin(["district", "subdistrict", "town"])]
+    print_table([[r.name, number(r.score_per100_60plus, digits=2)] for r in top.itertuples()],
+                ["名称 name", f"每百名60岁以上老人 per 100 residents 60+ ({unit})"])
+    click.echo(f"({unit} / 100 老年人 residents 60+)")
     if out:
-        write_table(table, out)
-        click.echo(f"wrote {out}")
+        for written in write_table(table, out, parameters={**_parameters(obj, run, preset), "supply": supply}):
+            click.echo(text("cli.wrote", path=written))
 
 
 @command()
@@ -98,17 +159,29 @@ def accessibility(obj: Context, preset: str, minutes: float | None, speed_m_per_
 @click.pass_obj
 def indicators(obj: Context, preset: str, minutes: float | None, speed_m_per_s: float | None, kinds: str | None,
                as_json: bool) -> None:
-    """The plan's indicators: 2020 value, 2025 target, current value, met or not."""
+    """规划指标 · The plan's indicators: 2020 value, 2025 target, current value, met or not."""
     run = _planning_run(obj, preset, minutes, speed_m_per_s, kinds)
     if as_json:
         click.echo(json.dumps([i.to_dict() for i in run.indicators], ensure_ascii=False, indent=1))
         return
     click.echo(f"步行参数 walking: {run.params.describe()}")
+    rows, notes = [], []
     for i in run.indicators:
-        current = "—" if i.current is None else f"{i.current:.1f}"
         met = {True: "达标 met", False: "未达标 not met", None: "—"}[i.met]
-        click.echo(f"#{i.number:>4} {i.name_zh}: {current} {i.unit} "
-                   f"(2020: {i.value_2020}, 2025: {i.target_text}) {met}")
+        target = i.target_text or "—"
+        if len(target) > 12:  # a target in words: the number in the table, the words under it
+            notes.append(f"#{i.number} 2025年目标 2025 target: {target}")
+            target = f"{number(i.target_2025, digits=None)} *"
+        if i.note:
+            notes.append(f"#{i.number} {i.note}")
+        rows.append([i.number, f"{i.name_zh} {i.name_en}", i.unit or "—", number(i.value_2020, digits=None),
+                     target, number(i.current, digits=1), met])
+    print_table(rows, ["序号 No.", "指标 indicator", "单位 unit", "2020年 2020", "2025年目标 2025 target",
+                       "当前 current", "达标 met"])
+    if notes:
+        click.echo("注 notes:")
+        for note in notes:
+            click.echo(f"  {note}")
 
 
 @command()
@@ -117,37 +190,38 @@ def indicators(obj: Context, preset: str, minutes: float | None, speed_m_per_s: 
 @click.option("--target-share", type=float, default=None, help="Or: the fewest stations reaching this share (0-1).")
 @click.option("--weight", default="households", show_default=True,
               type=click.Choice(["households", "residents_60plus"]))
-@click.option("--spacing", "spacing_m", default=250.0, show_default=True, help="Candidate grid spacing in metres.")
+@click.option("--spacing", "spacing_m", default=250.0, show_default=True, type=PositiveNumber(),
+              help="Candidate grid spacing in metres.")
 @click.pass_obj
 def siting(obj: Context, preset: str, minutes: float | None, speed_m_per_s: float | None, kinds: str | None,
            k: int | None, target_share: float | None, weight: str, spacing_m: float) -> None:
-    """Where to add elder-care stations (existing ones fixed), with each one's gain."""
+    """选址 · Where to add elder-care stations (existing ones fixed), with each one's gain."""
     from geo.planning.run import run_siting
 
     run = _planning_run(obj, preset, minutes, speed_m_per_s, kinds)
     with domain_errors():
         result, sites = run_siting(run, k=k, target_share=target_share, weight=weight, spacing_m=spacing_m)
-    click.echo(f"{weight}: {100 * result.share_before:.1f}% → {100 * result.share_after:.1f}% "
-               f"with {len(sites)} new stations ({result.candidates} candidates; {run.params.describe()})")
-    for row in sites.itertuples():
-        click.echo(f"  #{row.order}  {row.geometry.x:.6f},{row.geometry.y:.6f}  +{row.gain:,.0f}  "
-                   f"→ {100 * row.share_after:.1f}%")
+    weight_label = {"households": "户数 households", "residents_60plus": "60岁以上人口 residents 60+"}[weight]
+    click.echo(f"{weight_label}: {100 * result.share_before:.1f}% → {100 * result.share_after:.1f}%，"
+               f"新增 {len(sites)} 个站点 · with {len(sites)} new stations "
+               f"(候选点 {result.candidates} candidates; {run.params.describe()})")
+    print_table([[row.order, f"{row.geometry.x:.6f}", f"{row.geometry.y:.6f}", f"+{row.gain:,.0f}",
+                  percent(row.share_after)] for row in sites.itertuples()],
+                ["序号 No.", "经度 lon", "纬度 lat", f"新增覆盖 gained ({weight_label})", "累计覆盖率 share after (%)"])
 
 
 @command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=OutputPath(".html", ".xlsx"))
 @_walk_options
 @click.option("--k", type=int, default=5, show_default=True, help="Proposed new stations to include (0: none).")
 @click.pass_obj
 def report(obj: Context, path: Path, preset: str, minutes: float | None, speed_m_per_s: float | None,
            kinds: str | None, k: int) -> None:
-    """Write the planning report: PATH.html (tables and maps) or PATH.xlsx (tables)."""
+    """规划报告 · Write the planning report: PATH.html (tables and maps) or PATH.xlsx (tables)."""
     from geo.planning.coverage import service_areas
     from geo.planning.run import run_siting
     from maps.report import report_html, write_report_xlsx
 
-    if path.suffix.lower() not in (".html", ".xlsx"):
-        raise click.UsageError("the report path must end in .html or .xlsx")
     run = _planning_run(obj, preset, minutes, speed_m_per_s, kinds)
     with domain_errors():
         result, sites = run_siting(run, k=k, target_share=None) if k else (None, None)
@@ -157,4 +231,4 @@ def report(obj: Context, path: Path, preset: str, minutes: float | None, speed_m
         areas = service_areas(run.network, run.care_facilities, run.params)
         path.write_text(report_html(run, sites=sites, areas=areas, siting=result, basemap=obj.settings.basemap),
                         encoding="utf-8")
-    click.echo(f"wrote {path}")
+    click.echo(text("cli.wrote", path=path))

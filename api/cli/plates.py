@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from api.cli.common import CLI_ACTOR, Context, domain_errors, group, step_bar
+from api.cli.common import CLI_ACTOR, Context, OutputPath, domain_errors, group, step_bar
+from geo.messages import text
 
 if TYPE_CHECKING:
     from geo.plates.printed import PlateText
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 @group()
 def plates() -> None:
-    """Door plates: QR images and print batches (they sign codes: set XINCHENG_SECRET_KEY or QR keys)."""
+    """门牌 · Door plates: QR images and print batches (they sign codes: set XINCHENG_SECRET_KEY or QR keys)."""
 
 
 def _plate_texts(obj: Context, *, street: str | None, community: str | None, reprints: bool) -> list[PlateText]:
@@ -26,10 +27,10 @@ def _plate_texts(obj: Context, *, street: str | None, community: str | None, rep
 
     store = obj.store
     if sum(x is not None and x is not False for x in (street, community, reprints or None)) != 1:
-        raise click.UsageError("choose exactly one of --street, --community and --reprints")
+        raise click.UsageError(text("cli.choose_one_batch"))
     rows = plates_to_print(store, street=street, community=community, reprints=reprints)
     if not rows:
-        raise click.UsageError("no active plates match")
+        raise click.UsageError(text("cli.no_plates_match"))
     signer = PlateSigner.from_setting(obj.settings.qr_keys, fallback_secret=obj.settings.secret_key)
     base_url = obj.settings.public_base_url
     if not obj.settings.dev_mode:  # printed codes must reach the public server
@@ -38,13 +39,13 @@ def _plate_texts(obj: Context, *, street: str | None, community: str | None, rep
 
 
 @plates.command("qr")
-@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("folder", type=OutputPath(folder=True))
 @click.option("--street", default=None)
 @click.option("--community", default=None, help="12-digit community code.")
 @click.option("--format", "fmt", default="svg", show_default=True, type=click.Choice(["svg", "png"]))
 @click.pass_obj
 def plates_qr(obj: Context, folder: Path, street: str | None, community: str | None, fmt: str) -> None:
-    """Write one QR image per plate (named by plate id)."""
+    """门牌二维码 · Write one QR image per plate (named by plate id)."""
     from tqdm import tqdm
 
     from geo.plates.qr import qr_png, qr_svg
@@ -58,27 +59,25 @@ def plates_qr(obj: Context, folder: Path, street: str | None, community: str | N
             path.write_text(qr_svg(t.url), encoding="utf-8")
         else:
             path.write_bytes(qr_png(t.url))
-    click.echo(f"wrote {len(texts)} QR images to {folder}")
+    click.echo(f"已写入 {len(texts)} 个二维码到 {folder} · wrote {len(texts)} QR images to {folder}")
 
 
 @plates.command("print")
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=OutputPath(".pdf"))
 @click.option("--street", default=None)
 @click.option("--community", default=None, help="12-digit community code.")
 @click.option("--reprints", is_flag=True, help="The plates queued for reprinting (by renames); marks them printed.")
 @click.option("--proof", is_flag=True, help="A marked proof: allowed without the Mongolian name (SG-01).")
-@click.option("--svg-folder", type=click.Path(path_type=Path, file_okay=False), default=None,
+@click.option("--svg-folder", type=OutputPath(folder=True), default=None,
               help="Also write one SVG per plate here.")
 @click.pass_obj
 def plates_print(obj: Context, path: Path, street: str | None, community: str | None, reprints: bool,
                  proof: bool, svg_folder: Path | None) -> None:
-    """Print a PDF batch of plates for the manufacturer (one plate per page, 270 x 170 mm)."""
+    """打印门牌 · Print a PDF batch of plates for the manufacturer (one plate per page, 270 x 170 mm)."""
     from tqdm import tqdm
 
     from maps.plate_print import batch_html, check_sg01, plate_svg, print_pdf
 
-    if path.suffix.lower() != ".pdf":
-        raise click.UsageError("the batch path must end in .pdf")
     with domain_errors():
         texts = _plate_texts(obj, street=street, community=community, reprints=reprints)
         for t in tqdm(texts, desc="核对 checking SG-01", unit="plate", file=sys.stderr):
@@ -94,4 +93,5 @@ def plates_print(obj: Context, path: Path, street: str | None, community: str | 
 
         with domain_errors():
             mark_reprints_printed(obj.store, [t.plate_uid for t in texts], actor=CLI_ACTOR, batch=path.name)
-    click.echo(f"wrote {len(texts)} plates to {path}{' (proof)' if proof else ''}")
+    proof_note = "（校样 proof）" if proof else ""
+    click.echo(f"已写入 {len(texts)} 块门牌到 {path}{proof_note} · wrote {len(texts)} plates to {path}")

@@ -8,12 +8,14 @@ import sys
 import click
 
 from api.cli.common import CLI_ACTOR, Context, domain_errors, group
+from api.cli.output import print_table
 from geo.layers import ROLES
+from geo.messages import text
 
 
 @group()
 def user() -> None:
-    """Manage users (the first admin is created here)."""
+    """用户管理 · Manage users (the first admin is created here)."""
 
 
 @user.command("add")
@@ -27,7 +29,7 @@ def user() -> None:
 @click.pass_obj
 def user_add(obj: Context, username: str, role: str, display_name: str | None, password_stdin: bool,
              districts: tuple[str, ...]) -> None:
-    """Create a user with a role; the password is asked for, never given on the command line."""
+    """添加用户 · Create a user with a role; the password is asked for, never given on the command line."""
     from geo.users import create_user
 
     if password_stdin:
@@ -35,32 +37,32 @@ def user_add(obj: Context, username: str, role: str, display_name: str | None, p
     else:
         password = getpass.getpass("password: ")
         if getpass.getpass("again: ") != password:
-            raise click.UsageError("the two passwords differ")
+            raise click.UsageError(text("cli.passwords_differ"))
     with domain_errors():
         made = create_user(obj.store, username, password, role, actor=CLI_ACTOR, display_name=display_name,
                            adcodes=list(districts) or None)
-    click.echo(f"created {made['username']} ({made['role']})")
+    click.echo(f"已创建 {made['username']}（{made['role']}） · created {made['username']} ({made['role']})")
 
 
 @user.command("list")
 @click.pass_obj
 def user_list(obj: Context) -> None:
-    """List users and roles."""
+    """用户列表 · List users and roles."""
     from geo.users import list_users
 
-    for u in list_users(obj.store):
-        flags = ["active" if u["active"] else "inactive"] + (["dev-only"] if u["dev_only"] else [])
-        click.echo("\t".join([u["username"], u["role"], u.get("adcodes") or "", *flags]))
+    rows = [[u["username"], u["role"], u.get("adcodes") or "—", "启用 active" if u["active"] else "停用 inactive",
+             "仅开发 dev-only" if u["dev_only"] else ""] for u in list_users(obj.store)]
+    print_table(rows, ["用户名 username", "角色 role", "辖区 districts", "状态 status", ""])
 
 
 @user.command("add-dev-accounts")
 @click.pass_obj
 def user_add_dev(obj: Context) -> None:
-    """Create one dev-only account per role (password = username + '-dev-pass'); dev mode only."""
+    """添加开发账号 · Create one dev-only account per role (password = username + '-dev-pass'); dev mode only."""
     from geo.users import add_dev_accounts, dev_account
 
     if not obj.settings.dev_mode:
-        raise click.UsageError("dev accounts are only for --dev mode")
+        raise click.UsageError(text("cli.dev_accounts_dev_only"))
     with domain_errors():
         created = add_dev_accounts(obj.store, actor=CLI_ACTOR)
     for made in created:

@@ -1,8 +1,12 @@
 """Map pages behind the officers' login (cookie session): district, coverage, markers by condition.
 
 Each page is a self-contained folium map (Leaflet inlined, no CDN); tiles only when a basemap is
-configured. Built once per data version and cached. Stored text reaches a map only HTML-escaped and
-inside JSON that cannot close its script (maps/layers.py); the index is a Jinja2 template.
+configured. Built once per data version and cached. The district map's big layers (streets, door
+plates) are not in the page: its script fetches them for the view from ``/maps/data/<layer>``
+(same login), answered in bounded GeoJSON from a layer prepared once per data version. Stored
+text reaches a map only HTML-escaped and inside JSON that cannot close its script
+(maps/layers.py), or as text set with ``textContent`` (maps/view.py); the index is a Jinja2
+template.
 
 A cached page is built with a private nonce of its own (maps/csp.py) on the scripts and styles the
 map writes, and every response swaps in its own nonce, the one its Content-Security-Policy names
@@ -16,18 +20,23 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from api.cache import cached_run
 from api.deps import StoreDep
-from api.map_data import district_layers, marker_condition_data
-from api.pages import SessionCookie, csp_nonce, message_page, page, session_user
+from api.map_data import VIEW_LAYERS, district_layers, marker_condition_data, view_data
+from api.pages import SessionCookie, csp_nonce, page, session_user
+from geo.errors import NotAuthenticated, NotFound
 from geo.layers import ADMIN, INSPECTORS, OFFICERS, PLANNER, ROLES
+from geo.messages import text
 from geo.planning.coverage import ELDER_CARE_KINDS, WalkParams, service_areas
 from maps.campaign_report import condition_map
 from maps.csp import new_nonce, page_html, swap_nonce
 from maps.district_map import district_map
 from maps.report import report_html
+from maps.view_data import features_in_view, parse_view
+
+DATA_URL = "/maps/data"
 
 router = APIRouter(prefix="/maps", include_in_schema=False)
 
@@ -40,16 +49,12 @@ PAGES = {  # path → (title zh, title en, roles)
 
 
 def _session(request: Request, store, token: str | None, key: str) -> dict[str, Any] | Response:
-    """Return the logged-in user allowed to see page ``key``, or the response to send instead."""
-    title_zh, title_en, roles = PAGES[key]
-    user = session_user(store, token, frozenset(ROLES))
+    """Return the logged-in user allowed to see page ``key``, or the login redirect; a user of
+    another role gets the one 403 page, 无权访问 (api.pages.forbidden_page)."""
+    user = session_user(store, token, PAGES[key][2])
     if user is None:
         return RedirectResponse(f"/officer/login?next={quote(str(request.url.path))}",
                                 status_code=303)
-    if user["role"] not in roles:
-        return message_page(request, "无权查看", "Not permitted", user=user, status=403,
-                            error=f"{title_zh} {title_en}: 需要角色 needs the role "
-                                  f"{' or '.join(sorted(roles))}")
     return user
 
 
@@ -72,6 +77,23 @@ def _serve(request: Request, store, token: str | None, key: str,
     return HTMLResponse(swap_nonce(document, private, csp_nonce(request)))
 
 
+@router.get("/data/{layer}")
+def view_features(request: Request, store: StoreDep, layer: str, bbox: str, zoom: int = 12,
+                  xc_token: SessionCookie = None) -> Response:
+    """The features of a big layer of the district map in one view (``bbox`` west,south,east,north
+    in degrees; ``zoom`` the map's): bounded, simplified, points grouped when many (maps/view_data.py).
+    The district map's login and roles; the layer is prepared once per data version."""
+    user = _session(request, store, xc_token, "district")
+    if isinstance(user, Response):
+        raise NotAuthenticated(text("maps.data.login"))
+    if layer not in VIEW_LAYERS:
+        raise NotFound(text("maps.data.layer", layer=layer, choices=", ".join(VIEW_LAYERS)), field="layer")
+    box, zoom = parse_view(bbox, zoom)
+    prepared = request.app.state.cache.get(store, ("map_view", layer), lambda: view_data(store, layer))
+    return JSONResponse(features_in_view(prepared, box, zoom=zoom),
+                        media_type="application/geo+json")
+
+
 @router.get("")
 def index(request: Request, store: StoreDep, xc_token: SessionCookie = None) -> Response:
     """List the maps this user may open."""
@@ -88,7 +110,8 @@ def district(request: Request, store: StoreDep, xc_token: SessionCookie = None) 
     plates."""
     basemap = request.app.state.settings.basemap
     return _serve(request, store, xc_token, "district",
-                  lambda nonce: page_html(district_map(district_layers(store), basemap=basemap), nonce))
+                  lambda nonce: page_html(district_map(district_layers(store), basemap=basemap,
+                                                     data_url=DATA_URL), nonce))
 
 
 @router.get("/coverage")

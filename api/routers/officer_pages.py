@@ -1,4 +1,9 @@
-"""Officer pages for the gazetteer, Chinese with English beside it; server-rendered, no JavaScript.
+"""Officer pages for the gazetteer, door plates and residents' reports, Chinese with English beside.
+
+Server-rendered; every form works without JavaScript. Two small scripts help where a browser runs
+them: the proposal form's map (Leaflet, served by the service; the district's units and streets
+drawn as the backdrop, no tiles) fills the coordinates with a click, and the Mongolian field shows
+a live vertical preview.
 
 Pages are Jinja2 templates (api/templates/officer/) with autoescape. Login sets an HttpOnly,
 SameSite=Strict cookie holding the same bearer token the API uses; every form carries a CSRF token
@@ -8,16 +13,17 @@ a form into one library call.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from api import csrf
 from api.cache import cached_name_index
-from api.deps import SettingsDep, StoreDep, log_in
+from api.deps import SettingsDep, StoreDep
 from api.pages import (
     SessionCookie,
     flash_url,
@@ -25,17 +31,31 @@ from api.pages import (
     message_page,
     page,
     refuse_forgery,
-    refused,
     session_user,
 )
-from api.ratelimit import TooManyRequests
-from geo.errors import DomainError
+from geo.errors import DomainError, NotFound, StaleVersion
 from geo.layers import OFFICERS
+from geo.messages import text
 from geo.placenames.lifecycle import TRANSITIONS, edit, overdue_names, propose, rename, transition
+from geo.placenames.locating import (
+    backdrop,
+    check_proposal,
+    proposal_geometry,
+    similar_streets,
+    street_names,
+)
 from geo.plates.decisions import decide_plate_status
+from geo.plates.resident_reports import (
+    BEIJING,
+    REPORT_KIND_ZH,
+    REPORT_STATUS_ZH,
+    ReportFilter,
+    list_reports,
+    resolve_report,
+)
 from geo.plates.street_check import check_street
 from geo.store import Store
-from geo.users import issue_token, revoke_token
+from geo.types import parse_date
 
 router = APIRouter(prefix="/officer", tags=["officer pages 业务页面"], include_in_schema=False)
 COOKIE = csrf.SESSION_COOKIE
@@ -47,6 +67,11 @@ CLASS_ZH = {"street": "街路巷", "community": "社区", "village": "行政村"
             "residential": "居民区", "building": "建筑物", "facility": "设施", "bridge": "桥梁",
             "natural": "自然地理实体"}
 User = dict[str, Any]
+# Every assigned character of the Mongolian block: the officers' pages load one web-font subset
+# that covers whatever is typed into the Mongolian field (phones and desktops without the font).
+MONGOLIAN_CHARS = "".join(chr(c) for c in range(0x1800, 0x18AB)
+                          if unicodedata.category(chr(c)) not in ("Cn", "Cc"))
+MONGOLIAN_FONT_URL = "/fonts/mongolian.woff2?t=" + quote(MONGOLIAN_CHARS, safe="")
 
 
 def _officer(store: Store, token: str | None) -> User | None:
@@ -58,110 +83,150 @@ def _back(request: Request, path: str, **query: str) -> RedirectResponse:
     return RedirectResponse(flash_url(request, path, **query), status_code=303)
 
 
-@router.get("/login")
-def login_form(request: Request, next: str = "/officer/placenames",
-               error: str | None = None) -> HTMLResponse:
-    """Show the login form."""
-    return page(request, "officer/login.html", "地名管理员登录", "Officer login", next=next,
-                error=error)
+PAGE_SIZE = 50
 
 
-@router.post("/login")
-def login(request: Request, store: StoreDep, settings: SettingsDep,
-          username: Annotated[str, Form()], password: Annotated[str, Form()],
-          next: Annotated[str, Form()] = "/officer/placenames",
-          csrf_token: Annotated[str | None, Form()] = None) -> Response:
-    """Check the password (throttled like the API login) and set the session cookie."""
-    refusal = csrf.refusal(request, {csrf.FIELD: csrf_token})
-    if refusal is not None:  # a login forged by another site is refused before any password check
-        return refused(request, refusal)
-    try:
-        user = log_in(request, store, username, password)
-    except TooManyRequests as exc:
-        return _back(request, "/officer/login", error=exc.message)
-    except DomainError:
-        return _back(request, "/officer/login", error="用户名或密码错误 Wrong username or password")
-    token, _ = issue_token(store, user, ttl_minutes=settings.token_ttl_minutes)
-    target = next if next.startswith(("/officer/", "/field/", "/maps")) else "/officer/placenames"
-    response = RedirectResponse(target, status_code=303)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict",
-                        max_age=settings.token_ttl_minutes * 60,
-                        secure=settings.cookie_secure and not settings.dev_mode)
-    return response
+def _paging(total: int, page_no: int, *, size: int = PAGE_SIZE) -> dict[str, Any]:
+    """Return the numbers a list page shows: "第 1–50 条，共 1,194 条" and the previous/next pages."""
+    last = max(1, -(-total // size))
+    page_no = min(max(1, page_no), last)
+    first = (page_no - 1) * size
+    return {"page": page_no, "last": last, "offset": first, "size": size, "total": total,
+            "first": first + 1 if total else 0, "upto": min(first + size, total)}
 
 
-@router.post("/logout")
-def logout(request: Request, store: StoreDep, xc_token: SessionCookie = None,
-           csrf_token: Annotated[str | None, Form()] = None) -> Response:
-    """End the session: the token is revoked on the server and the cookie forgotten."""
-    refusal = csrf.refusal(request, {csrf.FIELD: csrf_token})
-    if refusal is not None:
-        return refused(request, refusal)
-    revoke_token(store, xc_token)
-    response = RedirectResponse("/officer/login", status_code=303)
-    response.delete_cookie(COOKIE)
-    return response
+def _subdistricts(store: Store) -> list[dict[str, Any]]:
+    return [u for u in store.select("admin_units") if u.get("level") in ("subdistrict", "town")]
 
 
 @router.get("/placenames")
-def list_names(request: Request, store: StoreDep, q: str = "",
+def list_names(request: Request, store: StoreDep, q: str = "", status: str = "",
+               feature_class: str = "", unit: str = "", page_no: Annotated[int, Query(alias="page")] = 1,
                xc_token: SessionCookie = None) -> Response:
-    """List names: a search, or the newest fifty."""
+    """List names, newest first or best search hit first, filtered by status, class and
+    sub-district, fifty to a page; an empty result says what to try instead."""
     user = _officer(store, xc_token)
     if user is None:
         return login_redirect(request)
     if q.strip():
-        ids = [h.id for h in cached_name_index(request.app.state.cache, store).search(q, limit=50)]
-        rows = [store.get("place_names", i) for i in ids]
+        hits = cached_name_index(request.app.state.cache, store).search(q, limit=1000)
+        by_id = {r["id"]: r for r in store.select("place_names", where={"id": [h.id for h in hits]})}
+        rows = [by_id[h.id] for h in hits if h.id in by_id]
     else:
-        rows = sorted(store.select("place_names"), key=lambda r: -r["id"])[:50]
+        rows = sorted(store.select("place_names"), key=lambda r: -r["id"])
+    unit_prefix = unit.strip()[:9] if unit.strip() else ""
+    rows = [r for r in rows if (not status or r.get("status") == status)
+            and (not feature_class or r.get("feature_class") == feature_class)
+            and (not unit_prefix or str(r.get("admin_code") or "").startswith(unit_prefix))]
+    paging = _paging(len(rows), page_no)
+    shown = rows[paging["offset"]:paging["offset"] + PAGE_SIZE]
+    filters = {"q": q, "status": status, "feature_class": feature_class, "unit": unit}
     return page(request, "officer/placenames.html", "地名信息库", "Gazetteer", user=user, q=q,
-                rows=rows, class_zh=CLASS_ZH, status_zh=STATUS_ZH, overdue=overdue_names(store),
+                rows=shown, paging=paging, filters=filters,
+                query={k: v for k, v in filters.items() if v},
+                units=_subdistricts(store), class_zh=CLASS_ZH, status_zh=STATUS_ZH,
+                no_hits=text("officer.no_hits", q=q) if q.strip() and not rows else None,
+                overdue=overdue_names(store),
                 missing_zh={"filed_date": "备案 filing", "announce_date": "公告 announcement"})
 
 
+PROPOSAL_FIELDS = ("standard_name", "specific", "generic", "feature_class", "admin_code", "name_mong",
+                   "meaning")
+LOCATION_FIELDS = ("loc_mode", "lonlat", "crs", "street")
+CRS_CHOICES = {"EPSG:4490": "CGCS2000 (EPSG:4490)", "EPSG:4326": "WGS84 (EPSG:4326, GPS)",
+               "GCJ02": "GCJ-02（高德、腾讯 Amap, Tencent）", "BD09": "BD-09（百度 Baidu）"}
+
+
+def _proposal_page(request: Request, store: Store, user: User, *, typed: dict[str, str],
+                   errors: dict[str, list[str]] | None = None, status: int = 200) -> Response:
+    """Return the proposal form showing what was typed and, beside each field, the rules it broke."""
+    errors = errors or {}
+    general = [m for f, ms in errors.items() if f not in (*PROPOSAL_FIELDS, *LOCATION_FIELDS,
+                                                           "location", "justification")
+               for m in ms]
+    return page(request, "officer/placename_new.html", "申报新地名", "Propose a name", user=user,
+                status=status, typed=typed, errors=errors, general=general, class_zh=CLASS_ZH,
+                crs_choices=CRS_CHOICES, streets=street_names(store), font_url=MONGOLIAN_FONT_URL)
+
+
 @router.get("/placenames/new")
-def new_form(request: Request, store: StoreDep, error: str | None = None,
-             xc_token: SessionCookie = None) -> Response:
-    """Show the proposal form."""
+def new_form(request: Request, store: StoreDep, xc_token: SessionCookie = None) -> Response:
+    """Show the proposal form, with a map to click the location on."""
     user = _officer(store, xc_token)
     if user is None:
         return login_redirect(request)
-    return page(request, "officer/placename_new.html", "申报新地名", "Propose a name", user=user,
-                error=error, class_zh=CLASS_ZH)
+    return _proposal_page(request, store, user, typed={"loc_mode": "point", "crs": "EPSG:4490"})
+
+
+@router.get("/placenames/new/backdrop.json")
+def new_backdrop(request: Request, store: StoreDep, xc_token: SessionCookie = None) -> Response:
+    """Return the proposal map's backdrop (district units and streets, simplified GeoJSON)."""
+    if _officer(store, xc_token) is None:
+        return login_redirect(request)
+    data = request.app.state.cache.get(store, "proposal_backdrop", lambda: backdrop(store))
+    return JSONResponse(data, headers={"Cache-Control": "private, max-age=300"})
+
+
+def _errors_of(exc: DomainError) -> dict[str, list[str]]:
+    """Return each broken rule under the field it names (every finding of a name check)."""
+    findings = getattr(exc, "findings", None)
+    errors: dict[str, list[str]] = {}
+    if findings:
+        for f in findings:
+            errors.setdefault(f.field or "", []).append(f.message)
+        if getattr(exc, "message", "").startswith("须说明理由"):
+            errors.setdefault("justification", []).append(text("officer.justification_needed"))
+    else:
+        errors.setdefault(exc.field or "", []).append(exc.message)
+    return errors
 
 
 @router.post("/placenames/new")
 async def new_submit(request: Request, store: StoreDep, xc_token: SessionCookie = None) -> Response:
-    """Propose the name from the form; show every rule it breaks."""
+    """Propose the name from the form; on a refusal show the form again, as typed, with every
+    broken rule next to its field (nothing is stored)."""
     user = _officer(store, xc_token)
     if user is None:
         return login_redirect(request)
     if (forged := await refuse_forgery(request, user)) is not None:
         return forged
     form = await request.form()
-    rec = {k: str(form.get(k) or "").strip() or None for k in
-           ("standard_name", "specific", "generic", "feature_class", "admin_code", "name_mong",
-            "meaning")}
-    rec["name_mong_pending"] = bool(form.get("name_mong_pending"))
+    typed = {k: str(form.get(k) or "").strip() for k in
+             (*PROPOSAL_FIELDS, *LOCATION_FIELDS, "justification", "name_mong_pending")}
+    rec: dict[str, Any] = {k: typed[k] for k in PROPOSAL_FIELDS if typed[k]}
+    rec["name_mong_pending"] = bool(typed["name_mong_pending"])
+    errors: dict[str, list[str]] = {}
+    geometry = None
     try:
-        made = propose(store, {k: v for k, v in rec.items() if v is not None},
-                       actor=user["username"],
-                       justification=str(form.get("justification") or "") or None)
+        geometry = proposal_geometry(store, feature_class=typed["feature_class"] or None,
+                                     mode=typed["loc_mode"] or "point", lonlat=typed["lonlat"],
+                                     crs=typed["crs"] or "EPSG:4490", street=typed["street"])
     except DomainError as exc:
-        return _back(request, "/officer/placenames/new",
-                     error="；".join(exc.details) if exc.details else exc.message)
+        errors = _errors_of(exc)
+    try:
+        if errors:  # still check the name, so every problem shows at once
+            check_proposal(store, rec, justification=typed["justification"] or None)
+        else:
+            made = propose(store, rec, actor=user["username"], geometry=geometry,
+                           justification=typed["justification"] or None)
+    except DomainError as exc:
+        for field, messages in _errors_of(exc).items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        return _proposal_page(request, store, user, typed=typed, errors=errors, status=400)
     return RedirectResponse(f"/officer/placenames/{made['id']}", status_code=303)
 
 
-@router.get("/placenames/{place_id}")
-def detail(request: Request, place_id: int, store: StoreDep, error: str | None = None,
-           done: str | None = None, xc_token: SessionCookie = None) -> Response:
-    """Show a name, its romanization, history and the forms for its next steps."""
-    user = _officer(store, xc_token)
-    if user is None:
-        return login_redirect(request)
-    r = store.get("place_names", place_id)
+def _detail_page(request: Request, store: Store, user: User, place_id: int, *,
+                 error: str | None = None, done: str | None = None,
+                 typed_mong: str | None = None, status: int = 200) -> Response:
+    """Return a name's page; ``typed_mong`` refills the Mongolian form after a refusal."""
+    try:
+        r = store.get("place_names", place_id)
+    except NotFound:
+        return message_page(request, "没有这个地名", "No such name", user=user, status=404,
+                            error=text("common.not_found", what=f"地名 {place_id}",
+                                       what_en=f"place name {place_id}"))
     approval = " ".join(str(x) for x in (r.get("approval_authority"), r.get("approval_doc_no"),
                                         r.get("approval_date")) if x)
     rows = [("标准名称", "Standard name", r["standard_name"]),
@@ -170,17 +235,62 @@ def detail(request: Request, place_id: int, store: StoreDep, error: str | None =
             ("汉语拼音", "Pinyin", r.get("pinyin_toned")),
             ("罗马字母拼写", "Romanization", r.get("romanization")),
             ("标牌拼写", "Sign text", r.get("sign_text")),
-            ("蒙古文", "Mongolian",
-             r.get("name_mong") or ("待译 pending" if r.get("name_mong_pending") else "")),
-            ("类别", "Class", CLASS_ZH.get(r.get("feature_class"), r.get("feature_class"))),
+            ("类别", "Class", CLASS_ZH.get(str(r.get("feature_class")), r.get("feature_class"))),
             ("行政区划", "Unit code", r.get("admin_code")), ("含义", "Meaning", r.get("meaning")),
             ("状态", "Status", f"{STATUS_ZH.get(r['status'], r['status'])} ({r['status']})"),
             ("批准", "Approval", approval), ("版本", "Version", r["version"])]
+    geom = r.get("geometry")
+    located = f"{geom.geom_type} · {geom.representative_point().x:.6f}, " \
+              f"{geom.representative_point().y:.6f} (EPSG:4490)" if geom is not None else None
     return page(request, "officer/placename.html", r["standard_name"], r.get("romanization") or "",
-                user=user, error=error, done=done, place=r, rows=rows, status_zh=STATUS_ZH,
-                steps=TRANSITIONS[r["status"]],
+                user=user, status=status, error=error, done=done, place=r, rows=rows,
+                status_zh=STATUS_ZH, steps=TRANSITIONS[r["status"]], located=located,
+                mong=typed_mong if typed_mong is not None else (r.get("name_mong") or ""),
+                font_url=MONGOLIAN_FONT_URL,
                 events=store.select("place_name_events", where={"place_name_id": place_id}),
                 former=store.select("former_names", where={"place_name_id": place_id}))
+
+
+@router.get("/placenames/{place_id}")
+def detail(request: Request, place_id: int, store: StoreDep, error: str | None = None,
+           done: str | None = None, xc_token: SessionCookie = None) -> Response:
+    """Show a name, its romanization, Mongolian name, history and the forms for its next steps."""
+    user = _officer(store, xc_token)
+    if user is None:
+        return login_redirect(request)
+    return _detail_page(request, store, user, place_id, error=error, done=done)
+
+
+def _refusal_text(exc: DomainError) -> str:
+    """Return what the page says for a refused change; a stale version in the officers' words."""
+    if isinstance(exc, StaleVersion):
+        return text("officer.stale")
+    return "；".join(exc.details) if exc.details else exc.message
+
+
+@router.post("/placenames/{place_id}/mongolian")
+async def edit_mongolian(request: Request, place_id: int, store: StoreDep,
+                         xc_token: SessionCookie = None) -> Response:
+    """Save the Mongolian-script name through the edit use case; a refusal keeps what was typed."""
+    user = _officer(store, xc_token)
+    if user is None:
+        return login_redirect(request)
+    if (forged := await refuse_forgery(request, user)) is not None:
+        return forged
+    form = await request.form()
+    typed = str(form.get("name_mong") or "").strip()
+    try:
+        version = int(str(form.get("version") or "0"))
+        edit(store, place_id, {"name_mong": typed or None, "name_mong_pending": not typed},
+             expected_version=version, actor=user["username"],
+             justification=str(form.get("justification") or "").strip() or None)
+    except DomainError as exc:
+        return _detail_page(request, store, user, place_id, error=_refusal_text(exc),
+                            typed_mong=typed, status=exc.status)
+    except ValueError:
+        return _detail_page(request, store, user, place_id, typed_mong=typed, status=400,
+                            error=text("officer.stale"))
+    return _back(request, f"/officer/placenames/{place_id}", done=text("officer.saved"))
 
 
 async def _form_action(request: Request, store: Store, place_id: int, token: str | None,
@@ -197,7 +307,7 @@ async def _form_action(request: Request, store: Store, place_id: int, token: str
         version = int(form.pop("version", "0"))
         note = action(user, version, form)
     except DomainError as exc:
-        return _back(request, path, error="；".join(exc.details) if exc.details else exc.message)
+        return _back(request, path, error=_refusal_text(exc))
     except ValueError as exc:
         return _back(request, path, error=str(exc))
     return _back(request, path, done=note)
@@ -212,7 +322,7 @@ async def step(request: Request, place_id: int, store: StoreDep,
         comment, document_ref = form.pop("comment", None), form.pop("document_ref", None)
         transition(store, place_id, to, expected_version=version, actor=user["username"],
                    comment=comment, document_ref=document_ref, data=form)
-        return f"已提交：{STATUS_ZH.get(to, to)} · done: {to}"
+        return text("officer.step_done", step=STATUS_ZH.get(to, to), to=to)
 
     return await _form_action(request, store, place_id, xc_token, act)
 
@@ -224,7 +334,7 @@ async def edit_meaning(request: Request, place_id: int, store: StoreDep,
     def act(user, version, form):
         edit(store, place_id, {"meaning": form.get("meaning", "")}, expected_version=version,
              actor=user["username"])
-        return "已保存 · saved"
+        return text("officer.saved")
 
     return await _form_action(request, store, place_id, xc_token, act)
 
@@ -238,7 +348,7 @@ async def rename_form(request: Request, place_id: int, store: StoreDep,
                                              "approval_date")}
         rename(store, place_id, form.get("new_name", ""), expected_version=version,
                actor=user["username"], approval=approval, justification=form.get("justification"))
-        return "已更名，门牌已排入重印 · renamed; plates queued for reprint"
+        return text("officer.renamed")
 
     return await _form_action(request, store, place_id, xc_token, act)
 
@@ -247,20 +357,36 @@ PLATE_STATUS_ZH = {"active": "使用中", "revoked": "已撤销", "replaced": "�
 
 
 @router.get("/plates")
-def plates_page(request: Request, store: StoreDep, street: str = "",
+def plates_page(request: Request, store: StoreDep, street: str = "", community: str = "",
+                status: str = "", page_no: Annotated[int, Query(alias="page")] = 1,
                 xc_token: SessionCookie = None) -> Response:
-    """List a street's plates with the numbering check."""
+    """List plates by street, community and status, fifty to a page, with a street's numbering
+    check; a street text that matches no plate suggests the streets it may mean."""
     user = _officer(store, xc_token)
     if user is None:
         return login_redirect(request)
-    rows: list[dict[str, Any]] = []
+    where = {k: v.strip() for k, v in (("street_name", street), ("community_code", community),
+                                        ("status", status)) if v.strip()}
     problems: list[dict[str, Any]] = []
-    if street.strip():
-        rows = sorted(store.select("door_plates", where={"street_name": street}),
-                      key=lambda r: r["number"])
-        problems = check_street(store, street)["problems"] if rows else []
+    suggestions: list[str] = []
+    if street.strip():  # one street: every plate, in number order
+        rows = sorted(store.select("door_plates", where=where), key=lambda r: (r["number"], r.get("suffix") or ""))
+        paging = _paging(len(rows), page_no)
+        if rows:
+            problems = check_street(store, street.strip())["problems"]
+        else:
+            suggestions = similar_streets(store, street)
+        rows = rows[paging["offset"]:paging["offset"] + PAGE_SIZE]
+    else:
+        paging = _paging(store.count("door_plates", where=where), page_no)
+        rows = store.select("door_plates", where=where, limit=PAGE_SIZE, offset=paging["offset"])
+    communities = [u for u in store.select("admin_units") if u.get("level") in ("community", "village")]
+    filters = {"street": street, "community": community, "status": status}
     return page(request, "officer/plates.html", "门牌管理", "Door plates", user=user, street=street,
-                shown=bool(street.strip()), rows=rows, problems=len(problems),
+                filters=filters, query={k: v for k, v in filters.items() if v}, paging=paging,
+                rows=rows, problems=len(problems), suggestions=suggestions, communities=communities,
+                community_names={u["code"]: u["name"] for u in communities},
+                empty=text("officer.no_plates", street=street.strip()) if street.strip() else None,
                 status_zh=PLATE_STATUS_ZH, flagged={p["plate_uid"]: p["message"] for p in problems})
 
 
@@ -278,20 +404,20 @@ def plate_page(request: Request, plate_uid: str, store: StoreDep, settings: Sett
 
     rows = store.select("door_plates", where={"plate_uid": plate_uid})
     if not rows:
-        return message_page(request, "没有这块门牌", "No such plate", user=user,
-                            error="没有这块门牌 · no such plate")
+        return message_page(request, "没有这块门牌", "No such plate", user=user, status=404,
+                            error=text("officer.no_plate"))
     p = rows[0]
     url = face = qr = None
     try:
-        (text,) = plate_texts(store, rows, signer=request.app.state.plate_signer,
+        (printed,) = plate_texts(store, rows, signer=request.app.state.plate_signer,
                               base_url=settings.public_base_url)
     except DomainError as exc:  # a malformed stored uid: say so, and still offer the status form
         error = "；".join(x for x in (error, exc.message) if x)
     else:
         # Markup, not text: the plate SVG comes from an autoescaping template, the QR from segno.
-        url = text.url
-        face = Markup(plate_svg(text, proof=not text.name_mong))
-        qr = Markup(qr_svg(text.url))
+        url = printed.url
+        face = Markup(plate_svg(printed, proof=not printed.name_mong))
+        qr = Markup(qr_svg(printed.url))
     return page(request, "officer/plate.html", f"门牌 {p['number']}号", plate_uid, user=user,
                 error=error, done=done, plate=p, url=url, face=face, qr=qr,
                 status_zh=PLATE_STATUS_ZH)
@@ -313,4 +439,84 @@ async def plate_status(request: Request, plate_uid: str, store: StoreDep,
                             expected_version=int(form.get("version") or 0), actor=user["username"])
     except (DomainError, ValueError) as exc:
         return _back(request, path, error=getattr(exc, "message", str(exc)))
-    return _back(request, path, done="已保存 · saved")
+    return _back(request, path, done=text("officer.saved"))
+
+
+def _report_filter(status: str, street: str, kind: str, since: str, until: str) -> ReportFilter:
+    return ReportFilter(status=status or None, street=street or None, kind=kind or None,
+                        since=parse_date(since, field="since"), until=parse_date(until, field="until"))
+
+
+@router.get("/reports")
+def reports_page(request: Request, store: StoreDep, status: str = "open", street: str = "",
+                 kind: str = "", since: str = "", until: str = "",
+                 page_no: Annotated[int, Query(alias="page")] = 1, error: str | None = None,
+                 done: str | None = None, xc_token: SessionCookie = None) -> Response:
+    """The inbox of residents' problem reports: open ones first by default, filtered by status,
+    street, kind and date (Beijing days), fifty to a page."""
+    user = _officer(store, xc_token)
+    if user is None:
+        return login_redirect(request)
+    filters = {"status": status, "street": street, "kind": kind, "since": since, "until": until}
+    rows: list[dict[str, Any]] = []
+    total = 0
+    paging = _paging(0, 1)
+    try:
+        flt = _report_filter(status, street, kind, since, until)
+        _, total = list_reports(store, flt, limit=1)
+        paging = _paging(total, page_no)
+        rows, _ = list_reports(store, flt, limit=PAGE_SIZE, offset=paging["offset"])
+    except DomainError as exc:
+        error = exc.message
+    return page(request, "officer/reports.html", "群众报告", "Residents' reports", user=user,
+                error=error, done=done, rows=rows, paging=paging, filters=filters,
+                query={k: v for k, v in filters.items() if v}, kind_zh=REPORT_KIND_ZH,
+                status_zh=REPORT_STATUS_ZH, beijing=BEIJING)
+
+
+def _report_page(request: Request, store: Store, user: User, report_id: int, *,
+                 error: str | None = None, typed_note: str = "", status: int = 200) -> Response:
+    try:
+        report = store.get("problem_reports", report_id)
+    except NotFound:
+        return message_page(request, "没有这条报告", "No such report", user=user, status=404,
+                            error=text("officer.report_not_found", report_id=report_id))
+    plate = store.select("door_plates", where={"plate_uid": report.get("plate_uid") or ""}, limit=1)
+    return page(request, "officer/report.html", f"群众报告 {report_id}", f"Report {report_id}",
+                user=user, status=status, error=error, report=report,
+                plate=plate[0] if plate else None, typed_note=typed_note, kind_zh=REPORT_KIND_ZH,
+                status_zh=REPORT_STATUS_ZH, beijing=BEIJING)
+
+
+@router.get("/reports/{report_id}")
+def report_page(request: Request, report_id: int, store: StoreDep,
+                xc_token: SessionCookie = None) -> Response:
+    """One report: what the resident said about which plate, and the form to resolve it."""
+    user = _officer(store, xc_token)
+    if user is None:
+        return login_redirect(request)
+    return _report_page(request, store, user, report_id)
+
+
+@router.post("/reports/{report_id}/resolve")
+async def resolve_report_form(request: Request, report_id: int, store: StoreDep,
+                              xc_token: SessionCookie = None) -> Response:
+    """Resolve a report with a note (audited); a refusal shows the form again with the note kept."""
+    user = _officer(store, xc_token)
+    if user is None:
+        return login_redirect(request)
+    if (forged := await refuse_forgery(request, user)) is not None:
+        return forged
+    form = await request.form()
+    note = str(form.get("note") or "")
+    try:
+        version = int(str(form.get("version") or "0"))
+        resolve_report(store, report_id, note=note, expected_version=version, actor=user["username"])
+    except DomainError as exc:
+        return _report_page(request, store, user, report_id, error=_refusal_text(exc),
+                            typed_note=note, status=exc.status)
+    except ValueError:
+        return _report_page(request, store, user, report_id, error=text("officer.stale"),
+                            typed_note=note, status=400)
+    return _back(request, "/officer/reports",
+                 done=text("officer.report_resolved", report_id=report_id))

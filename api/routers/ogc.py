@@ -1,8 +1,11 @@
-"""OGC API - Features (Part 1 Core, GeoJSON; Part 2 CRS) for every layer, read-only, at /ogc.
+"""OGC API - Features (Part 1 Core, GeoJSON; Part 2 CRS; Part 3 queryables) for every layer, read-only, at /ogc.
 
-QGIS and GDAL add the service as a source. Public layers are open; officer-only layers (markers,
-plates with households, graves) need a bearer token. Output CRS: CRS84 (default, lon/lat),
-EPSG:4490 and EPSG:4326 in their authority axis order (lat, lon), as Part 2 requires.
+QGIS and GDAL add the service as a source. Each collection holds one geometry type (see
+api/ogc_collections.py). Public layers are open; officer-only layers (markers, plates with
+households, graves, boundary lines) are listed and served only to a staff account, by bearer token
+or by the officer pages' session cookie, so an anonymous client never meets a layer it cannot read.
+Output CRS: CRS84 (default, lon/lat), EPSG:4490 and EPSG:4326 in their authority axis order
+(lat, lon), as Part 2 requires.
 """
 
 from __future__ import annotations
@@ -10,16 +13,30 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import shapely
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Cookie, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
-from api.deps import OptionalUserDep, SettingsDep, StoreDep
+from api import csrf
+from api.deps import SettingsDep, StoreDep, bearer_token
 from api.geojson import GEOJSON, answers_as, to_features
+from api.ogc_collections import (
+    BOUNDARY_NOTE_PROPERTY,
+    COLLECTIONS,
+    JSON_SCHEMA,
+    REL_QUERYABLES,
+    Collection,
+    feature_schema,
+    get_collection,
+    property_filters,
+    queryables,
+    split_ids,
+)
 from geo.errors import InputError, NotAuthenticated, NotFound
-from geo.layers import LAYERS, Layer, get_layer
+from geo.messages import en, text, zh
 from geo.store import Store
 from geo.store.query import layer_extent, select_intersecting
 from geo.types import Bbox
+from geo.users import user_for_token
 
 router = APIRouter(prefix="/ogc", tags=["OGC API Features"])
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -32,41 +49,73 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
 ]
+User = dict[str, Any]
+
+
+def ogc_user(store: StoreDep, authorization: Annotated[str | None, Header()] = None,
+             session: Annotated[str | None, Cookie(alias=csrf.SESSION_COOKIE)] = None) -> User | None:
+    """Return the staff account reading: a bearer token (a wrong one is a 401) or a page session.
+
+    A stale session cookie reads as anonymous: the public layers stay readable from the browser.
+    """
+    token = bearer_token(authorization)
+    if token:
+        return user_for_token(store, token)
+    if session:
+        try:
+            return user_for_token(store, session)
+        except NotAuthenticated:
+            return None
+    return None
+
+
+OgcUser = Annotated[User | None, Depends(ogc_user)]
 
 
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/ogc"
 
 
-def _readable(name: str, user: dict[str, Any] | None) -> Layer:
-    layer = get_layer(name)
-    if not layer.public and user is None:
-        raise NotAuthenticated(f"collection {name} is for officers only: send a bearer token", field="Authorization")
-    return layer
+def _can_read(collection: Collection, user: User | None) -> bool:
+    return collection.layer.public or user is not None
+
+
+def _readable(collection_id: str, user: User | None) -> Collection:
+    collection = get_collection(collection_id)
+    if not _can_read(collection, user):
+        raise NotAuthenticated(text("ogc.officers_only", collection=collection_id), field="Authorization")
+    return collection
 
 
 def _crs(value: str | None, field: str) -> str:
     crs = value or CRS84
     if crs not in SUPPORTED_CRS:
-        raise InputError(f"{field} must be one of {', '.join(SUPPORTED_CRS)}; got {value!r}", field=field)
+        raise InputError(text("ogc.bad_crs", field=field, allowed=", ".join(SUPPORTED_CRS), given=repr(value)),
+                         field=field)
     return crs
 
 
-def _extent(store: Store, layer: Layer) -> list[float] | None:
-    box = layer_extent(store, layer.table)
-    return None if box is None else list(box)
-
-
-def _collection(request: Request, store: Store, layer: Layer) -> dict[str, Any]:
-    base = _base(request)
-    extent = _extent(store, layer)
+def _collection(request: Request, store: Store, collection: Collection) -> dict[str, Any]:
+    base = f"{_base(request)}/collections/{collection.id}"
+    box = layer_extent(store, collection.layer.table)
+    title = collection.title()
+    description = f"{title} · {title.en}"
+    if collection.boundary:
+        description += f"。{text('ogc.boundary_note')}"
+    if not collection.listed:
+        description += f"。{text('ogc.mixed_note', split=', '.join(split_ids(collection.layer)))}"
     return {
-        "id": layer.name, "title": f"{layer.title_zh} {layer.title_en}", "description": layer.title_en,
+        "id": collection.id, "title": f"{title} {title.en}", "description": description,
         "itemType": "feature", "crs": list(SUPPORTED_CRS), "storageCrs": EPSG4490,
-        "extent": {"spatial": {"bbox": [extent] if extent else [], "crs": CRS84}},
-        "links": [{"rel": "self", "type": "application/json", "href": f"{base}/collections/{layer.name}"},
-                  {"rel": "items", "type": GEOJSON, "href": f"{base}/collections/{layer.name}/items"}],
+        "extent": {"spatial": {"bbox": [list(box)] if box else [], "crs": CRS84}},
+        "links": [{"rel": "self", "type": "application/json", "href": base},
+                  {"rel": "items", "type": GEOJSON, "href": f"{base}/items"},
+                  {"rel": REL_QUERYABLES, "type": JSON_SCHEMA, "href": f"{base}/queryables"},
+                  {"rel": "queryables", "type": JSON_SCHEMA, "href": f"{base}/queryables"},  # GDAL's name
+                  {"rel": "describedby", "type": JSON_SCHEMA, "href": f"{base}/schema"}],
     }
 
 
@@ -75,8 +124,7 @@ def landing(request: Request) -> dict[str, Any]:
     """Return the landing page with links to the API definition, conformance and collections."""
     base = _base(request)
     root = str(request.base_url).rstrip("/")
-    return {"title": "新城区民政地理信息服务 Xincheng civil-affairs GIS (OGC API - Features)",
-            "description": "标准地名、街路巷、设施等图层 · names, streets, facilities and other layers",
+    return {"title": f"{zh('ogc.title')} {en('ogc.title')}", "description": text("ogc.description"),
             "links": [{"rel": "self", "type": "application/json", "href": base},
                       {"rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0",
                        "href": f"{root}/openapi.json"},
@@ -90,18 +138,53 @@ def conformance() -> dict[str, Any]:
     return {"conformsTo": CONFORMANCE}
 
 
+def _listed(store: Store, collection: Collection, user: User | None) -> bool:
+    if not (collection.listed and _can_read(collection, user)):
+        return False
+    if not collection.split:
+        return True
+    where = _public_where(collection, user, {})
+    _, matched = select_intersecting(store, collection.layer.table, None, limit=1, where=where or None,
+                                     geometry_types=collection.geometry_types)
+    return matched > 0
+
+
 @router.get("/collections", summary="OGC API collections")
-def collections(request: Request, store: StoreDep) -> dict[str, Any]:
-    """Return every layer as a collection (officer-only ones too; their items need a token)."""
+def collections(request: Request, store: StoreDep, user: OgcUser) -> dict[str, Any]:
+    """Return the collections this caller may read: the public ones, and to staff the officer-only ones.
+
+    A kind of a mixed layer with no feature (no area among the railways, say) is left out: GDAL
+    could give an empty layer no geometry type. Its URL still answers.
+    """
+    shown = [c for c in COLLECTIONS.values() if _listed(store, c, user)]
     return {"links": [{"rel": "self", "type": "application/json", "href": f"{_base(request)}/collections"}],
-            "collections": [_collection(request, store, layer) for layer in LAYERS.values()],
-            "crs": list(SUPPORTED_CRS)}
+            "collections": [_collection(request, store, c) for c in shown], "crs": list(SUPPORTED_CRS)}
 
 
 @router.get("/collections/{collection_id}", summary="OGC API collection")
-def collection(collection_id: str, request: Request, store: StoreDep) -> dict[str, Any]:
-    """Return one collection."""
-    return _collection(request, store, get_layer(collection_id))
+def collection(collection_id: str, request: Request, store: StoreDep, user: OgcUser) -> dict[str, Any]:
+    """Return one collection (401 for an officer-only one without a staff account)."""
+    return _collection(request, store, _readable(collection_id, user))
+
+
+def _schema_response(body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(body, media_type=JSON_SCHEMA)
+
+
+@router.get("/collections/{collection_id}/queryables", summary="OGC API queryables (Part 3)",
+            responses=answers_as(JSON_SCHEMA))
+def collection_queryables(collection_id: str, request: Request, store: StoreDep, user: OgcUser) -> JSONResponse:
+    """Return the properties ``/items`` filters on, as JSON Schema (``?kind=elder_care_station``)."""
+    found = _readable(collection_id, user)
+    return _schema_response(queryables(found, str(request.url.replace(query=""))))
+
+
+@router.get("/collections/{collection_id}/schema", summary="OGC API feature schema",
+            responses=answers_as(JSON_SCHEMA))
+def collection_schema(collection_id: str, request: Request, store: StoreDep, user: OgcUser) -> JSONResponse:
+    """Return the JSON Schema of the collection's features: every property, its type and title, the geometry."""
+    found = _readable(collection_id, user)
+    return _schema_response(feature_schema(found, str(request.url.replace(query=""))))
 
 
 def _swap(features: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -112,18 +195,46 @@ def _swap(features: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return features
 
 
+def _features(collection: Collection, records: list[dict[str, Any]], out_crs: str) -> list[dict[str, Any]]:
+    """Return records as GeoJSON features as the collection serves them (type, axis order, 示意 label)."""
+    for record in records:
+        record["geometry"] = collection.shape(record.get("geometry"))
+    features = to_features(records)
+    if collection.boundary:
+        note = text("ogc.boundary_note")
+        for feature in features:
+            feature["properties"][BOUNDARY_NOTE_PROPERTY] = note
+    return _swap(features) if out_crs in LAT_LON else features
+
+
 def _crs_header(crs: str) -> dict[str, str]:
     return {"Content-Crs": f"<{crs}>"}
 
 
+def _public_where(collection: Collection, user: User | None, filters: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the filters with what the public may see; ``None`` when they cannot both hold."""
+    if user is None:
+        for key, value in collection.layer.public_where:
+            if filters.get(key, value) != value:
+                return None
+            filters[key] = value
+    return filters
+
+
 @router.get("/collections/{collection_id}/items", responses=answers_as(GEOJSON), summary="OGC API items")
-def items(collection_id: str, request: Request, store: StoreDep, settings: SettingsDep, user: OptionalUserDep,
+def items(collection_id: str, request: Request, store: StoreDep, settings: SettingsDep, user: OgcUser,
           bbox: str | None = None, bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
           crs: str | None = None, limit: Annotated[int, Query(ge=1)] = 10,
           offset: Annotated[int, Query(ge=0)] = 0) -> JSONResponse:
-    """Return features (GeoJSON), bounded by ``limit`` (clamped), with ``next`` links and counts."""
-    layer = _readable(collection_id, user)
+    """Return features (GeoJSON), bounded by ``limit`` (clamped), with ``next`` links and counts.
+
+    Any queryable property filters by equality (``?kind=elder_care_station&status=active``); an
+    unknown parameter is a 400 naming the queryables.
+    """
+    found = _readable(collection_id, user)
     out_crs = _crs(crs, "crs")
+    base = f"{_base(request)}/collections/{found.id}"
+    filters = property_filters(found, request.query_params, f"{base}/queryables")
     box = None
     if bbox:
         in_crs = _crs(bbox_crs, "bbox-crs")
@@ -132,11 +243,13 @@ def items(collection_id: str, request: Request, store: StoreDep, settings: Setti
             parts = [parts[1], parts[0], parts[3], parts[2]]
         box = Bbox.parse(",".join(parts)).as_tuple()
     page = min(limit, settings.max_page_size)
-    where = dict(layer.public_where) if user is None else None
-    records, matched = select_intersecting(store, layer.table, box, limit=page, offset=offset, where=where)
-    features = to_features(records)
-    if out_crs in LAT_LON:
-        features = _swap(features)
+    where = _public_where(found, user, filters)
+    records: list[dict[str, Any]] = []
+    matched = 0
+    if where is not None:
+        records, matched = select_intersecting(store, found.layer.table, box, limit=page, offset=offset,
+                                               where=where or None, geometry_types=found.geometry_types)
+    features = _features(found, records, out_crs)
     links = [{"rel": "self", "type": GEOJSON, "href": str(request.url)}]
     if offset + len(records) < matched:
         links.append({"rel": "next", "type": GEOJSON,
@@ -147,16 +260,13 @@ def items(collection_id: str, request: Request, store: StoreDep, settings: Setti
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", responses=answers_as(GEOJSON), summary="OGC API item")
-def item(collection_id: str, feature_id: int, store: StoreDep, user: OptionalUserDep,
+def item(collection_id: str, feature_id: int, store: StoreDep, user: OgcUser,
          crs: str | None = None) -> JSONResponse:
-    """Return one feature."""
-    layer = _readable(collection_id, user)
+    """Return one feature (404 when it is of another geometry kind, or not public)."""
+    found = _readable(collection_id, user)
     out_crs = _crs(crs, "crs")
-    record = store.get(layer.table, feature_id)
-    if user is None and any(record.get(k) != v for k, v in layer.public_where):
-        raise NotFound(f"{collection_id} has no public feature {feature_id}", field="featureId")
-    features = to_features([record])
-    if out_crs in LAT_LON:
-        features = _swap(features)
-    return JSONResponse(features[0], media_type=GEOJSON, headers=_crs_header(out_crs))
-
+    record = store.get(found.layer.table, feature_id)
+    hidden = user is None and any(record.get(k) != v for k, v in found.layer.public_where)
+    if hidden or not found.holds(record.get("geometry")):
+        raise NotFound(text("ogc.no_feature", collection=collection_id, fid=feature_id), field="featureId")
+    return JSONResponse(_features(found, [record], out_crs)[0], media_type=GEOJSON, headers=_crs_header(out_crs))

@@ -249,7 +249,7 @@ def get_report(request: Request, store: StoreDep, user: UserDep, format: str = "
     if format != "xlsx":
         raise InputError(f"format must be one of html, xlsx; got {format!r}", field="format")
     tmp = tempfile.TemporaryDirectory()
-    path = write_report_xlsx(run, Path(tmp.name) / "plan_report.xlsx", siting=siting)
+    path = write_report_xlsx(run, Path(tmp.name) / "plan_report.xlsx", siting=siting, sites=sites)
     return FileResponse(path, filename=path.name, background=BackgroundTask(tmp.cleanup),
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

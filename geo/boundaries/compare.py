@@ -18,6 +18,7 @@ import shapely
 from geo import crs as C
 from geo.boundaries.lines import SQM_PER_MU, disputed_areas, disputed_between_lines, markers_affected
 from geo.errors import InputError
+from geo.messages import text
 from geo.store import Store
 
 
@@ -68,17 +69,17 @@ def compare_boundary(store: Store, theirs: gpd.GeoDataFrame, *, neighbour: str) 
     shared with that neighbour; either missing from the store is an :class:`InputError`.
     """
     if theirs.crs is None or not theirs.crs.equals("EPSG:4490"):
-        raise InputError(f"their version must be in EPSG:4490; got {theirs.crs}", field="crs")
+        raise InputError(text("boundaries.their_crs", crs=theirs.crs), field="crs")
     merged = C.to_metric(shapely.union_all(np.asarray(theirs.geometry.values, dtype=object)))
     if merged.geom_type in ("Polygon", "MultiPolygon"):
         units = store.select("admin_units", where={"code": f"{neighbour}000000"})
         if not units:
-            raise InputError(f"no unit {neighbour} in the database", field="neighbour")
+            raise InputError(text("boundaries.no_unit", adcode=neighbour), field="neighbour")
         compared, areas = "polygon", disputed_areas(C.to_metric(units[0]["geometry"]), merged)
     else:
         lines = store.select("boundary_lines", where={"right_adcode": neighbour})
         if not lines:
-            raise InputError(f"no boundary line with {neighbour}", field="neighbour")
+            raise InputError(text("boundaries.no_line_with", adcode=neighbour), field="neighbour")
         compared, areas = "line", disputed_between_lines(C.to_metric(lines[0]["geometry"]), merged)
     markers = store.select("boundary_markers", where={"status": "active"})
     hit = markers_affected(C.to_metric(np.asarray([m["geometry"] for m in markers], dtype=object)), areas)

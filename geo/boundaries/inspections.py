@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from geo import crs as C
 from geo.boundaries.lines import classify_displacement, displacement_m
 from geo.errors import Conflict, Forbidden, InputError, NotFound
+from geo.messages import label, text
 from geo.store import Store, schema
 from geo.types import LonLat, parse_date
 from geo.validation import refuses_control_characters
@@ -39,7 +40,8 @@ _MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 
 def _choice(value: Any, allowed: tuple[str, ...], field: str) -> str:
     if value not in allowed:
-        raise InputError(f"{field} must be one of {', '.join(allowed)}; got {value!r}", field=field)
+        raise InputError(text("boundaries.choice", field=label(field), value=repr(value), allowed=", ".join(allowed)),
+                         field=field)
     return value
 
 
@@ -49,12 +51,14 @@ def create_campaign(store: Store, data: Mapping[str, Any], *, actor: str) -> dic
     lines = list(data.get("line_codes") or [])
     known = {r["line_code"] for r in store.select("boundary_lines")}
     if not lines or any(code not in known for code in lines):
-        raise InputError(f"line_codes must name boundary lines from {', '.join(sorted(known))}", field="line_codes")
+        raise InputError(text("boundaries.line_codes", field=label("line_codes"), known=", ".join(sorted(known))),
+                         field="line_codes")
     accuracy = float(data.get("required_accuracy_m") or 0)
     if not 0 < accuracy <= 50:
-        raise InputError("required_accuracy_m must be between 0 and 50 metres", field="required_accuracy_m")
+        raise InputError(text("boundaries.accuracy_range", field=label("required_accuracy_m")),
+                         field="required_accuracy_m")
     if not str(data.get("name") or "").strip():
-        raise InputError("name is required", field="name")
+        raise InputError(text("common.required", field=label("name")), field="name")
     rec = {"name": data["name"], "campaign_type": _choice(data.get("campaign_type", "periodic"), CAMPAIGN_TYPES,
                                                            "campaign_type"),
            "line_codes": json.dumps(lines), "required_accuracy_m": accuracy, "status": "open",
@@ -62,7 +66,7 @@ def create_campaign(store: Store, data: Mapping[str, Any], *, actor: str) -> dic
            "start_date": parse_date(data.get("start_date"), field="start_date"),
            "end_date": parse_date(data.get("end_date"), field="end_date")}
     if rec["start_date"] and rec["end_date"] and rec["end_date"] < rec["start_date"]:
-        raise InputError("结束日期早于开始日期 · end_date comes before start_date", field="end_date")
+        raise InputError(text("boundaries.end_before_start", field=label("end_date")), field="end_date")
     (cid,) = store.insert("inspection_campaigns", [rec], actor=actor)
     return store.get("inspection_campaigns", cid)
 
@@ -74,14 +78,14 @@ def check_photo(photo: Mapping[str, Any] | None, *, max_bytes: int = MAX_PHOTO_B
     try:
         raw = base64.b64decode(str(photo.get("data_base64") or ""), validate=True)
     except (binascii.Error, ValueError):
-        raise InputError("photo.data_base64 is not valid base64", field="photo") from None
+        raise InputError(text("boundaries.photo_base64"), field="photo") from None
     if not raw:
-        raise InputError("the photo is empty", field="photo")
+        raise InputError(text("boundaries.photo_empty"), field="photo")
     if len(raw) > max_bytes:
-        raise InputError(f"the photo is {len(raw)} bytes; the limit is {max_bytes}", field="photo")
+        raise InputError(text("boundaries.photo_size", size=len(raw), limit=max_bytes), field="photo")
     kind = next((t for magic, t in _MAGIC.items() if raw.startswith(magic)), None)
     if kind is None:
-        raise InputError("the photo must be a JPEG or PNG image (its content is neither)", field="photo")
+        raise InputError(text("boundaries.photo_kind"), field="photo")
     return raw, kind, hashlib.sha256(raw).hexdigest()
 
 
@@ -95,31 +99,30 @@ def submit(store: Store, data: Mapping[str, Any], *, actor: str, max_photo_bytes
     """Store one field record; return (record, created). A retry with the same client id creates nothing."""
     client_id = str(data.get("client_id") or "")
     if not 8 <= len(client_id) <= 64 or not all(c.isalnum() or c in "-_" for c in client_id):
-        raise InputError("client_id must be 8 to 64 letters, digits, - or _", field="client_id")
+        raise InputError(text("boundaries.client_id", field=label("client_id")), field="client_id")
     digest = _payload_hash(data)
     existing = store.select("inspections", where={"client_id": client_id})
     if existing:
         if existing[0]["payload_sha256"] != digest:
-            raise Conflict("this client_id was used for a different record", field="client_id")
+            raise Conflict(text("boundaries.client_id_reused", field=label("client_id")), field="client_id")
         return existing[0], False
     campaign = store.get("inspection_campaigns", int(data.get("campaign_id") or 0)) if data.get("campaign_id") else None
     if campaign is None or campaign["status"] != "open":
-        raise InputError("campaign_id must name an open campaign", field="campaign_id")
+        raise InputError(text("boundaries.campaign_closed", field=label("campaign_id")), field="campaign_id")
     markers = store.select("boundary_markers", where={"marker_no": str(data.get("marker_no") or "")})
     if not markers:
-        raise NotFound(f"no boundary marker {data.get('marker_no')!r}", field="marker_no")
+        raise NotFound(text("boundaries.no_marker", value=repr(data.get("marker_no"))), field="marker_no")
     marker = markers[0]
     if marker["line_code"] not in json.loads(campaign["line_codes"] or "[]"):
-        raise InputError(f"marker {marker['marker_no']} is not on this campaign's lines", field="marker_no")
+        raise InputError(text("boundaries.marker_off_campaign", number=marker["marker_no"]), field="marker_no")
     condition = _choice(data.get("condition"), CONDITIONS, "condition")
     action = _choice(data.get("action", "none"), ACTIONS, "action")
     accuracy = float(data.get("gnss_accuracy_m") or -1)
     if not 0 < accuracy <= 1000:
-        raise InputError("gnss_accuracy_m must be a positive number of metres", field="gnss_accuracy_m")
+        raise InputError(text("boundaries.accuracy_value", field=label("gnss_accuracy_m")), field="gnss_accuracy_m")
     if accuracy > campaign["required_accuracy_m"]:
-        raise InputError(f"the position is accurate to {accuracy:g} m; this campaign requires "
-                         f"{campaign['required_accuracy_m']:g} m or better: average more fixes",
-                         field="gnss_accuracy_m")
+        raise InputError(text("boundaries.accuracy_too_low", accuracy=f"{accuracy:g}",
+                              required=f"{campaign['required_accuracy_m']:g}"), field="gnss_accuracy_m")
     position = data.get("position") or {}
     observed = None
     if condition != "missing" or position:
@@ -131,14 +134,14 @@ def submit(store: Store, data: Mapping[str, Any], *, actor: str, max_photo_bytes
     if observed is not None:
         disp = displacement_m(C.to_metric(marker["geometry"]), C.to_metric(observed))
         if disp > FAR_FROM_MARKER_M:
-            raise InputError(f"the position is {disp / 1000:.1f} km from marker {marker['marker_no']}: check the "
-                             "CRS (WGS84, CGCS2000 or GCJ02) and the marker number", field="position")
+            raise InputError(text("boundaries.far_from_marker", km=f"{disp / 1000:.1f}", number=marker["marker_no"]),
+                             field="position")
         classification = classify_displacement(disp, accuracy, k=k, floor_m=floor_m)
     observed_at = data.get("observed_at")
     try:
         when = datetime.fromisoformat(str(observed_at)) if observed_at else datetime.now(UTC)
     except ValueError:
-        raise InputError("observed_at 须为 ISO 日期时间 · observed_at must be an ISO date-time",
+        raise InputError(text("boundaries.observed_at_form", field=label("observed_at")),
                          field="observed_at") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
@@ -147,8 +150,7 @@ def submit(store: Store, data: Mapping[str, Any], *, actor: str, max_photo_bytes
         opened = opened.replace(tzinfo=UTC)
     now = datetime.now(UTC)
     if when > now + OBSERVED_AT_SLACK or (opened is not None and when < opened - OBSERVED_AT_SLACK):
-        raise InputError("observed_at 不在本次联检期间（检查手机时间）· observed_at lies outside this campaign "
-                         "(before it opened or in the future): check the phone's clock", field="observed_at")
+        raise InputError(text("boundaries.observed_at_range", field=label("observed_at")), field="observed_at")
     rec = {"client_id": client_id, "campaign_id": campaign["id"], "marker_id": marker["id"], "observed_at": when,
            "inspector": actor, "team": data.get("team"), "condition": condition, "gnss_accuracy_m": accuracy,
            "fixes": int(data.get("fixes") or 1), "displacement_m": None if disp is None else round(disp, 3),
@@ -173,7 +175,7 @@ def submit(store: Store, data: Mapping[str, Any], *, actor: str, max_photo_bytes
         again = store.select("inspections", where={"client_id": client_id})
         if again and again[0]["payload_sha256"] == digest:
             return again[0], False
-        raise Conflict("this client_id was used for a different record", field="client_id") from None
+        raise Conflict(text("boundaries.client_id_reused", field=label("client_id")), field="client_id") from None
 
 
 def _flag_conflicts(conn: sa.Connection, campaign_id: int, marker_id: int) -> None:
@@ -194,15 +196,12 @@ def sign_off(store: Store, campaign_id: int, party_adcode: str, *, actor: str,
     """Record one side's sign-off, by a signer of that side; the campaign closes when the district and
     every neighbour signed. The signature and the campaign's state change in one transaction."""
     if party_adcode not in actor_adcodes:
-        raise Forbidden(f"签认人只能代表本方签认：{actor} 代表 {', '.join(sorted(actor_adcodes))}，不能代表 "
-                        f"{party_adcode} · a signer signs only for their own district; {actor} acts for "
-                        f"{', '.join(sorted(actor_adcodes))}, not {party_adcode}", field="party_adcode")
+        own = ", ".join(sorted(actor_adcodes))
+        raise Forbidden(text("boundaries.signer", actor=actor, own=own, party=party_adcode), field="party_adcode")
     report = campaign_report(store, campaign_id)
     unvisited = sum(line["not_visited"] for line in report)
     if unvisited:
-        raise Conflict(f"尚有 {unvisited} 个界桩未检查，不能签认（找不到的界桩记为 missing）· "
-                       f"{unvisited} markers of this campaign have no record yet: record every marker "
-                       "(a marker not found is recorded as missing) before signing off", field="campaign_id")
+        raise Conflict(text("boundaries.unvisited", count=unvisited), field="campaign_id")
     with store.writing() as conn:
         campaign = store.get("inspection_campaigns", campaign_id, conn=conn)
         bl, so = schema.boundary_lines, schema.campaign_signoffs
@@ -210,15 +209,15 @@ def sign_off(store: Store, campaign_id: int, party_adcode: str, *, actor: str,
         parties = {store.adcode} | {r[0] for r in conn.execute(sa.select(bl.c.right_adcode)
                                                                .where(bl.c.line_code.in_(codes))) if r[0]}
         if party_adcode not in parties:
-            raise InputError(f"party_adcode must be one of {', '.join(sorted(parties))}", field="party_adcode")
+            raise InputError(text("boundaries.party", field=label("party_adcode"), allowed=", ".join(sorted(parties))),
+                             field="party_adcode")
         try:
             with conn.begin_nested():
                 store.insert("campaign_signoffs", [{"campaign_id": campaign_id, "party_adcode": party_adcode,
                                                     "signed_by": actor, "signed_at": datetime.now(UTC)}],
                              actor=actor, conn=conn)
         except sa.exc.IntegrityError:
-            raise Conflict(f"{party_adcode} 已签认 · {party_adcode} has signed this campaign already",
-                           field="party_adcode") from None
+            raise Conflict(text("boundaries.signed_already", party=party_adcode), field="party_adcode") from None
         signed = {r[0] for r in conn.execute(sa.select(so.c.party_adcode).where(so.c.campaign_id == campaign_id))}
         if signed >= parties and campaign["status"] == "open":
             store.update("inspection_campaigns", campaign_id, {"status": "signed_off", "filed_date": date.today()},

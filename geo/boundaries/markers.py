@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from geo import crs as C
 from geo.errors import Conflict, InputError
+from geo.messages import Term, as_term, label, labels, text, value_label
 from geo.store import Store, schema
 from geo.store.store import integrity_problem
 from geo.text import has_text
@@ -24,15 +25,17 @@ from geo.validation import refuses_control_characters
 
 MOVE_RECORDS = ("reason", "agreement_doc", "survey_ref", "filed_with")
 TYPES = {"single": "Q", "paired": "AB", "triple": "CDE"}
+_KIND = {"single": Term("单立", "single"), "paired": Term("同号双立", "paired"), "triple": Term("同号三立", "triple")}
 MAX_SEQ = 999  # a marker number carries its sequence in three digits
 SEQ_ATTEMPTS = 10  # a marker numbered by the line's next sequence retries this often on a collision
 
 
 def _require(data: Mapping[str, Any], keys: tuple[str, ...], what: str) -> None:
+    """Refuse a marker change that lacks the records BM-04 asks for; ``what`` names it (``new``, ``move``…)."""
     missing = [k for k in keys if not has_text(data.get(k))]
     if missing:
-        raise InputError(f"BM-04：须记录 {', '.join(missing)} · {what} must record {', '.join(missing)} (BM-04)",
-                         field=missing[0])
+        raise InputError(text("boundaries.requires", what=as_term(text(f"boundaries.what_{what}")),
+                              fields=labels(missing)), field=missing[0])
 
 
 MAX_OFF_LINE_M = 1000.0  # a marker stands on or beside its line; farther is a wrong position or CRS
@@ -46,9 +49,8 @@ def _near_its_line(store: Store, line_code: str, position: shapely.Point) -> Non
     line_m, point_m = C.to_metric(np.array([lines[0]["geometry"], position], dtype=object))
     gap = float(shapely.distance(line_m, point_m))
     if gap > MAX_OFF_LINE_M:
-        raise InputError(f"界桩位置距界线 {line_code} {gap:,.0f} 米，超过 {MAX_OFF_LINE_M:,.0f} 米（检查坐标系）· the "
-                         f"position is {gap:,.0f} m from line {line_code}; a marker stands on its line "
-                         "(check the CRS)", field="position")
+        raise InputError(text("boundaries.off_line", line=line_code, gap=f"{gap:,.0f}", limit=f"{MAX_OFF_LINE_M:,.0f}"),
+                         field="position")
 
 
 def _next_seq(conn: sa.Connection, line_code: str) -> int:
@@ -57,13 +59,12 @@ def _next_seq(conn: sa.Connection, line_code: str) -> int:
     top = conn.execute(sa.select(sa.func.max(markers.c.seq)).where(markers.c.line_code == line_code)).scalar()
     seq = int(top or 0) + 1
     if seq > MAX_SEQ:
-        raise Conflict(f"界线 {line_code} 的界桩序号已用到 {MAX_SEQ} · line {line_code} has used every marker "
-                       f"sequence number up to {MAX_SEQ}", field="seq")
+        raise Conflict(text("boundaries.seq_used_up", line=line_code, limit=MAX_SEQ), field="seq")
     return seq
 
 
 def _taken(number: str) -> Conflict:
-    return Conflict(f"界桩编号 {number} 已存在 · marker {number} exists already", field="marker_no")
+    return Conflict(text("boundaries.marker_taken", number=number), field="marker_no")
 
 
 @refuses_control_characters
@@ -75,28 +76,29 @@ def add_marker(store: Store, data: Mapping[str, Any], position: shapely.Point, *
     ``marker_no``), the next free sequence is tried, up to :data:`SEQ_ATTEMPTS` times. A sequence
     given explicitly is never changed: its collision is a 409 naming ``marker_no``.
     """
-    _require(data, MOVE_RECORDS, "a new marker")
+    _require(data, MOVE_RECORDS, "new")
     line = store.select("boundary_lines", where={"line_code": str(data.get("line_code") or "")})
     if not line:
-        raise InputError("line_code 不是已登记的界线 · line_code must name a boundary line", field="line_code")
+        raise InputError(text("boundaries.unknown_line", field=label("line_code")), field="line_code")
     kind = data.get("marker_type", "single")
     if kind not in TYPES:
-        raise InputError(f"marker_type must be one of {', '.join(TYPES)}; got {kind!r}", field="marker_type")
+        raise InputError(text("boundaries.choice", field=label("marker_type"), value=repr(kind),
+                              allowed=", ".join(TYPES)), field="marker_type")
     code = line[0]["line_code"]
     _near_its_line(store, code, position)
     type_code = str(data.get("type_code") or TYPES[kind][0])
     if type_code not in TYPES[kind]:
-        raise InputError(f"a {kind} marker takes type code {', '.join(TYPES[kind])}", field="type_code")
+        raise InputError(text("boundaries.type_code", kind=_KIND[kind], field=label("type_code"),
+                              allowed=", ".join(TYPES[kind])), field="type_code")
     raw = data.get("seq")
     given = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
     if raw is not None and (given is None or not 1 <= given <= MAX_SEQ):
-        raise InputError(f"seq 须在 1–{MAX_SEQ} 之间 · seq must be 1–{MAX_SEQ}; got {raw!r}", field="seq")
+        raise InputError(text("boundaries.seq_range", field=label("seq"), limit=MAX_SEQ, value=repr(raw)), field="seq")
     manager = data.get("managing_adcode")
     sides = (line[0].get("left_adcode"), line[0].get("right_adcode"))
     if manager not in (None, "") and manager not in sides:
         shown = ", ".join(map(str, sides))
-        raise InputError(f"managing_adcode 须为界线两侧之一的区划代码（{shown}）；收到 {manager!r} · managing_adcode "
-                         f"must be the adcode of one side of the line ({shown}); got {manager!r}",
+        raise InputError(text("boundaries.manager", field=label("managing_adcode"), sides=shown, value=repr(manager)),
                          field="managing_adcode")
     record = {"line_code": code, "type_code": type_code, "marker_type": kind, "status": "active",
               "material": data.get("material"), "managing_adcode": manager or None,
@@ -118,19 +120,18 @@ def add_marker(store: Store, data: Mapping[str, Any], position: shapely.Point, *
                     raise _taken(number) from None
                 continue  # another registration took this number meanwhile: take the next one
             return store.get("boundary_markers", mid, conn=conn)
-    raise Conflict(f"界线 {code} 正在同时登记多个界桩, 请重试 · markers are being registered on line {code} at "
-                   "the same moment; try again", field="seq")
+    raise Conflict(text("boundaries.busy", line=code), field="seq")
 
 
 @refuses_control_characters
 def move_marker(store: Store, marker_id: int, position: shapely.Point, data: Mapping[str, Any], *,
                 expected_version: int, actor: str) -> dict[str, Any]:
     """Register a new position after a joint survey; the old one stays in the audit trail (BM-04)."""
-    _require(data, MOVE_RECORDS, "moving a marker")
+    _require(data, MOVE_RECORDS, "move")
     current = store.get("boundary_markers", marker_id)
     if current["status"] != "active":
-        raise Conflict(f"界桩 {current['marker_no']} 状态为 {current['status']} · marker {current['marker_no']} is "
-                       f"{current['status']}", field="status")
+        raise Conflict(text("boundaries.marker_status", number=current["marker_no"],
+                            status=value_label(current["status"])), field="status")
     _near_its_line(store, current["line_code"], position)
     return store.update("boundary_markers", marker_id, {"geometry": position}, expected_version=expected_version,
                         actor=actor, action="move", note="; ".join(f"{k}: {data[k]}" for k in MOVE_RECORDS))
@@ -140,6 +141,6 @@ def move_marker(store: Store, marker_id: int, position: shapely.Point, data: Map
 def decommission_marker(store: Store, marker_id: int, *, reason: str, document_ref: str, expected_version: int,
                         actor: str) -> dict[str, Any]:
     """Take a marker out of service (never deleted)."""
-    _require({"reason": reason, "document_ref": document_ref}, ("reason", "document_ref"), "decommissioning")
+    _require({"reason": reason, "document_ref": document_ref}, ("reason", "document_ref"), "decommission")
     return store.update("boundary_markers", marker_id, {"status": "decommissioned"}, expected_version=expected_version,
                         actor=actor, action="decommission", note=f"{reason}; {document_ref}")

@@ -17,6 +17,7 @@ from geo import DISTRICT_NAME
 from geo import crs as C
 from geo.boundaries.lines import SQM_PER_MU, markers_off_line, shared_boundary, topology_report
 from geo.errors import InputError
+from geo.messages import text
 from geo.store import Store
 
 
@@ -80,7 +81,7 @@ def boundary_report(store: Store, polygons: gpd.GeoDataFrame, neighbours: Mappin
     metric = dict(zip(polygons["adcode"], C.to_metric(polygons.geometry.values), strict=True))
     missing = [a for a in (store.adcode, *neighbours) if a not in metric]
     if missing:
-        raise InputError(f"no polygon for {', '.join(missing)}", field="adcode")
+        raise InputError(text("boundaries.no_polygon", adcodes=", ".join(missing)), field="adcode")
     district = metric[store.adcode]
     lines = {r["right_adcode"]: r for r in store.select("boundary_lines")}
     markers = store.select("boundary_markers", where={"status": "active"})

@@ -14,6 +14,7 @@ import tempfile
 import warnings
 import zipfile
 import zlib
+from collections.abc import Sequence
 from contextlib import closing
 from contextvars import ContextVar
 from pathlib import Path, PurePosixPath
@@ -25,6 +26,7 @@ import pyogrio
 import shapely
 
 from geo import crs as C
+from geo import messages as msg
 from geo.errors import EncodingProblem, InputError
 from geo.io._dbf import check_encoding, sniff_encoding
 from geo.spreadsheet import formula_safe, formula_unsafe
@@ -581,27 +583,38 @@ def _shapefile_names(columns: list[str]) -> dict[str, str]:
     return renames
 
 
+def _whole_numbers(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Return ``table`` with its integer ``columns`` as whole numbers: a column with an empty cell
+    reads back from the store as floats, and a CSV would show 279998.0 households."""
+    for col in columns:
+        if col in table.columns:
+            table[col] = pd.to_numeric(table[col], errors="raise").round().astype("Int64")
+    return table
+
+
 def write_features(frame: gpd.GeoDataFrame, path: Path | str, *, fmt: str | None = None,
-                   crs: str = "EPSG:4490", layer_name: str = "features", encoding: str = "UTF-8") -> Path:
+                   crs: str = "EPSG:4490", layer_name: str = "features", encoding: str = "UTF-8",
+                   integer_columns: Sequence[str] = ()) -> Path:
     """Write an EPSG:4490 frame to ``path`` in ``fmt``, converted to ``crs``.
 
     ``encoding`` (UTF-8, GBK, GB2312 or GB18030) applies to CSV and Shapefile text; any other is
     refused, as is text the chosen encoding cannot hold. No CSV or XLSX cell is a live formula.
+    ``integer_columns`` (counts such as households) are written as whole numbers in CSV and XLSX,
+    an empty cell staying empty.
     """
     path = Path(path)
     kind = detect_format(path, fmt)
     encoding = export_encoding(encoding)
     out = _export_frame(frame, crs)
     if kind in ("csv", "xlsx"):
-        table = formula_safe(pd.DataFrame(out.drop(columns=out.geometry.name)))
+        table = formula_safe(_whole_numbers(pd.DataFrame(out.drop(columns=out.geometry.name)), integer_columns))
         if len(out) and (out.geom_type == "Point").all():
             table["lon"] = out.geometry.x
             table["lat"] = out.geometry.y
         else:
             table["wkt"] = shapely.to_wkt(np.asarray(out.geometry.values, dtype=object), rounding_precision=9)
             if kind == "xlsx" and table["wkt"].str.len().max() > XLSX_CELL_LIMIT:
-                raise InputError(f"a geometry of this layer is longer than an XLSX cell holds "
-                                 f"({XLSX_CELL_LIMIT} characters): export it as GeoPackage", field="format")
+                    raise InputError(msg.text("io.xlsx_cell", limit=XLSX_CELL_LIMIT), field="format")
         if kind == "csv":
             _check_encodable(table, encoding)
             table.to_csv(path, index=False, lineterminator="\r\n",  # RFC 4180: a CR gets quoted
@@ -614,8 +627,7 @@ def write_features(frame: gpd.GeoDataFrame, path: Path | str, *, fmt: str | None
     if kind == "shp":
         types = sorted(set(out.geom_type.str.replace("Multi", "")))
         if len(types) > 1:
-            raise InputError(f"a Shapefile holds one geometry type; this layer has {', '.join(types)}: "
-                             "export it as GeoPackage", field="format")
+            raise InputError(msg.text("io.shapefile_types", types=", ".join(types)), field="format")
         options["encoding"] = encoding
         # Shapefile field names hold 10 characters; the importer maps them back.
         out = out.rename(columns=_shapefile_names(list(out.columns)))

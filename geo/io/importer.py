@@ -24,10 +24,12 @@ import pandas as pd
 import shapely
 import sqlalchemy as sa
 
+from geo import messages as msg
 from geo.errors import Conflict, DomainError, InputError, StaleVersion
 from geo.io.formats import read_features, shown_name, write_features
 from geo.layers import get_layer
 from geo.location_rules import check_layer_locations
+from geo.messages import as_term, at_row, label
 from geo.placenames.lifecycle import link_streets
 from geo.plates.rules import check_plates, load_plate_context, lock_streets, plates_for_write
 from geo.store import Store
@@ -116,11 +118,10 @@ def coerce_value(value: Any, column: sa.Column, *, row: int | None = None) -> An
             return str(int(value))
         return clean_field(column.name, str(value))
     except (TypeError, ValueError):
-        where = f"第 {row} 行 feature {row}: " if row is not None else ""
-        zh = {"int": "整数", "float": "有限数值", "bool": "是/否",
-              "date": "日期"}.get(kind.python_type.__name__, "文本")
-        raise InputError(f"{where}{column.name} 须为{zh} · {column.name} must be {kind.python_type.__name__}; "
-                         f"got {value!r}", field=column.name) from None
+        name = kind.python_type.__name__
+        wanted = as_term(msg.text(f"io.kind_{name}" if name in ("int", "float", "bool", "date") else "io.kind_str"))
+        raise InputError(at_row(msg.text("io.value_type", field=label(column.name), kind=wanted, value=repr(value)),
+                                row), field=column.name) from None
 
 
 def coerce_column(series: pd.Series, column: sa.Column) -> list[Any]:
@@ -135,8 +136,9 @@ def coerce_column(series: pd.Series, column: sa.Column) -> list[Any]:
         values = [None if v != v else float(v) for v in series.tolist()]
         bad = next((i for i, v in enumerate(values, start=1) if v is not None and not math.isfinite(v)), None)
         if bad is not None:
-            raise InputError(f"第 {bad} 行 row {bad}: {column.name} 须为有限数值 · {column.name} must be a finite "
-                             f"number; got {values[bad - 1]!r}", field=column.name)
+            raise InputError(at_row(msg.text("io.value_type", field=label(column.name),
+                                             kind=as_term(msg.text("io.kind_float")), value=repr(values[bad - 1])),
+                                    bad), field=column.name)
         return values
     values = series.tolist()
     if isinstance(kind, sa.String | sa.Text) and all(v is None or isinstance(v, str)
@@ -165,8 +167,7 @@ def prepare_records(frame: gpd.GeoDataFrame, layer_name: str, *, source_crs: str
     for name in layer.required:  # text that was only invisible characters is no value
         for i, value in enumerate(columns.get(name, ()), start=1):
             if value is None or value == "":
-                raise InputError(f"第 {i} 行 row {i}: {name} 为空（或只有不可见字符）· {name} is empty (or only "
-                                 "invisible characters)", field=name)
+                raise InputError(at_row(msg.text("io.empty_value", field=label(name)), i), field=name)
     for name, values in columns.items():
         if name in MIN_VALUES:
             for i, value in enumerate(values, start=1):
@@ -178,7 +179,7 @@ def prepare_records(frame: gpd.GeoDataFrame, layer_name: str, *, source_crs: str
         adcode = adcodes[i]
         if isinstance(adcode, str) and adcode.strip():
             if not (adcode.isdigit() and len(adcode) == 6):
-                raise InputError(f"feature {i + 1}: adcode must be 6 digits; got {adcode!r}",
+                raise InputError(at_row(msg.text("io.adcode", field=label("adcode"), value=repr(adcode)), i + 1),
                                  field="adcode")
             out["adcode"] = adcode
         records.append(out)
@@ -232,6 +233,7 @@ def load_layers(store: Store, frames: Mapping[str, gpd.GeoDataFrame], *, actor: 
     """
     written = {}
     with store.writing() as conn:
+        lock_natural_keys(conn, ["load_layers"])  # a second loader waits here, then is refused as not empty
         refuse_unless_empty(store, conn=conn)
         for name, frame in frames.items():
             records, _ignored = prepare_records(frame, name, source_crs="EPSG:4490")
@@ -243,9 +245,7 @@ def load_layers(store: Store, frames: Mapping[str, gpd.GeoDataFrame], *, actor: 
 
 def _uniqueness_conflict(layer_name: str, exc: sa.exc.IntegrityError) -> Conflict:
     reason = str(exc.orig).splitlines()[0]
-    return Conflict(f"导入违反 {layer_name} 的唯一性约束, 未导入任何内容 · the import breaks a "
-                    f"uniqueness rule of {layer_name}: {reason}; nothing was imported",
-                    field=layer_name)
+    return Conflict(msg.text("io.unique", layer=layer_name, reason=reason), field=layer_name)
 
 
 def _present(value: Any) -> bool:
@@ -300,8 +300,8 @@ def file_identities(frame: pd.DataFrame, records: Sequence[Mapping[str, Any]], l
         for i, raw in enumerate(frame["version"].tolist(), start=1):
             value = _whole(raw)
             if _present(raw) and value is None:
-                raise InputError(f"第 {i} 行的 version 须为整数 · row {i}: version must be a whole "
-                                 f"number; got {raw!r}", field="version")
+                raise InputError(at_row(msg.text("io.version_integer", field=label("version"), value=repr(raw)), i),
+                                 field="version")
             versions.append(value)
     return FileIdentities(ids, keys, versions, key)
 
@@ -519,7 +519,7 @@ def _proposed(store: Store, conn: sa.Connection, record: Mapping[str, Any], row:
     try:
         return int(propose(store, fields, actor=actor, geometry=record.get("geometry"), conn=conn)["id"])
     except DomainError as exc:
-        raise type(exc)(f"第 {row} 行 row {row}: {exc.message}", field=exc.field, details=exc.details) from None
+        raise type(exc)(at_row(exc.message, row), field=exc.field, details=exc.details) from None
 
 
 def import_file(store: Store, layer_name: str, path: Path | str, *, crs: str, actor: str,
@@ -534,8 +534,8 @@ def import_file(store: Store, layer_name: str, path: Path | str, *, crs: str, ac
     :data:`geo.io.formats.UPLOAD_NAME`, else the file's name), never the server's path to it.
     """
     if mode not in IMPORT_MODES:
-        raise InputError(f"导入模式须为 {' 或 '.join(IMPORT_MODES)} · mode must be one of "
-                         f"{', '.join(IMPORT_MODES)}; got {mode!r}", field="mode")
+        raise InputError(msg.text("io.mode", field=label("mode"), allowed=", ".join(IMPORT_MODES), value=repr(mode)),
+                         field="mode")
     layer = get_layer(layer_name)
     shown = shown_name(Path(path), name)
     frame, info = read_features(path, crs=crs, fmt=fmt, encoding=encoding, x_col=x_col, y_col=y_col, name=shown)
@@ -589,5 +589,8 @@ def export_layer(store: Store, layer_name: str, path: Path | str, *, fmt: str | 
     layer = get_layer(layer_name)
     encoding = export_encoding(encoding)
     frame = store.read_frame(layer.table, bbox=bbox, where=where)
-    write_features(frame, path, fmt=fmt, crs=crs, layer_name=layer_name, encoding=encoding)
+    table = Store.table(layer.table)
+    integers = [c.name for c in table.c if isinstance(c.type, sa.Integer) and not isinstance(c.type, sa.Boolean)]
+    write_features(frame, path, fmt=fmt, crs=crs, layer_name=layer_name, encoding=encoding,
+                   integer_columns=integers)
     return len(frame)

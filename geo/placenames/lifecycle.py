@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from geo.errors import Conflict, InputError, StaleVersion
 from geo.layers import PLACE_NAME_STATUSES
 from geo.location_rules import check_in_district
+from geo.messages import Term, at_row, label, labels, text, value_label, value_labels
 from geo.placenames.romanize import (
     Romanization,
     initials,
@@ -69,9 +70,9 @@ class ValidationFailed(InputError):
 
     def __init__(self, findings: list[Finding], *, needs_justification: bool = False):
         first = findings[0]
-        lead = "须说明理由（justification）· record a justification for: " if needs_justification else ""
-        super().__init__(lead + "; ".join(f.message for f in findings[:3]) + (" …" if len(findings) > 3 else ""),
-                         field=first.field, details=[f.message for f in findings])
+        shown = "；".join(f.message for f in findings[:3]) + (" …" if len(findings) > 3 else "")
+        message = text("placenames.justify", findings=shown) if needs_justification else shown
+        super().__init__(message, field=first.field, details=[f.message for f in findings])
         self.findings = findings
 
 
@@ -157,8 +158,7 @@ def propose(store: Store, record: Mapping[str, Any], *, actor: str, justificatio
                            romanization_override=romanization_override, geometry=geometry, conn=own)
     unknown = sorted(set(record) - set(NAME_FIELDS))
     if unknown:
-        raise InputError(f"申报地名不接受字段 {unknown[0]!r}（状态、保护等由各自的步骤决定）· place names "
-                         f"take no field {unknown[0]!r} here", field=unknown[0])
+        raise InputError(text("placenames.field_not_proposable", field=label(unknown[0])), field=unknown[0])
     rec = _fill({k: clean_field(k, v) for k, v in record.items() if v is not None})
     lock_name(conn, rec.get("standard_name"))
     warnings = _check(rec, _existing(conn), district=store.adcode, justification=justification)
@@ -175,8 +175,8 @@ def _current(store: Store, conn: sa.Connection, place_id: int, expected_version:
     """Return the name if it is still at ``expected_version``; else refuse (409), changing nothing."""
     current = store.get("place_names", place_id, conn=conn)
     if current["version"] != expected_version:
-        raise StaleVersion(f"place name {place_id} is at version {current['version']}, not {expected_version}: "
-                           "reload it and apply your change again", field="version")
+        raise StaleVersion(text("placenames.stale", id=place_id, current=current["version"], given=expected_version),
+                           field="version")
     return current
 
 
@@ -206,20 +206,17 @@ def edit(store: Store, place_id: int, changes: Mapping[str, Any], *, expected_ve
     """Edit a name before approval (after it, a change of name is a rename); stale versions get 409."""
     unknown = sorted(set(changes) - set(NAME_FIELDS))
     if unknown:
-        raise InputError(f"地名没有可修改的字段 {unknown[0]!r} · place names have no editable field {unknown[0]!r}",
-                         field=unknown[0])
+        raise InputError(text("placenames.field_not_editable", field=label(unknown[0])), field=unknown[0])
     changes = {k: clean_field(k, v) for k, v in changes.items()}
     with store.writing() as conn:
         current = _current(store, conn, place_id, expected_version)
         name_change = any(k in changes for k in ("standard_name", "specific", "generic"))
         if name_change and current["status"] not in EDITABLE_BEFORE_APPROVAL:
-            raise Conflict(f"the name is {current['status']}: rename it instead of editing it", field="status")
+            raise Conflict(text("placenames.rename_instead", status=value_label(current["status"])), field="status")
         leaves_mongolian = ("language_of_origin" in changes and _is_mongolian(current.get("language_of_origin"))
                             and not _is_mongolian(changes["language_of_origin"]))
         if leaves_mongolian and not has_text(justification):
-            raise InputError("RM-13：将蒙古语来源改为其他来源须说明理由（否则可绕过拼写确认）· "
-                             "changing the language of origin away from Mongolian needs a justification "
-                             "(it would skip the RM-13 confirmation)", field="justification")
+            raise InputError(text("placenames.leave_mongolian"), field="justification")
         base = {k: current.get(k) for k in NAME_FIELDS}
         if "standard_name" in changes:  # the old parts describe the old name
             base.update(specific=None, generic=None)
@@ -254,24 +251,25 @@ def transition(store: Store, place_id: int, to: str, *, expected_version: int, a
                data: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Move a name one step through the lifecycle, recording what the step requires."""
     if to not in STATES:
-        raise InputError(f"目标状态无效 · to must be one of {', '.join(STATES)}; got {to!r}", field="to")
+        raise InputError(text("placenames.bad_target", field=label("to"), value=repr(to),
+                              allowed=value_labels(STATES)), field="to")
     data = dict(data or {})
     out_of_step = [k for k in data if k in STEP_RECORDS_ALL and k not in REQUIRED_FOR.get(to, ())]
     if out_of_step:
-        raise InputError(f"{out_of_step[0]} 只能在其所属步骤记录 · {out_of_step[0]} is recorded by its own step "
-                         f"(approved, filed or announced), not by the step to {to}", field=out_of_step[0])
+        raise InputError(text("placenames.out_of_step", field=label(out_of_step[0]), to=value_label(to)),
+                         field=out_of_step[0])
     with store.writing() as conn:
         current = _current(store, conn, place_id, expected_version)
         allowed = TRANSITIONS[current["status"]]
         if to not in allowed:
-            raise Conflict(f"状态为 {current['status']} 的地名只能转到 {', '.join(allowed) or '（无）'} · "
-                           f"a name that is {current['status']} can go to {', '.join(allowed) or 'nothing'}, "
-                           f"not {to}", field="to")
+            raise Conflict(text("placenames.bad_step", status=value_label(current["status"]), to=value_label(to),
+                                allowed=value_labels(allowed) if allowed else Term("（无）", "nothing")),
+                           field="to")
         given = {**data, "document_ref": document_ref}
         missing = [k for k in REQUIRED_FOR.get(to, ()) if not has_text(given.get(k))]
         if missing:
-            raise InputError(f"此步骤须记录 {', '.join(missing)} · the step to {to} must record "
-                             f"{', '.join(missing)}", field=missing[0])
+            raise InputError(text("placenames.step_requires", to=value_label(to), fields=labels(missing)),
+                             field=missing[0])
         if to == "retired" and current.get("feature_class") == "street":
             _refuse_retiring_a_street_in_use(conn, store, current["standard_name"])
         changes = {k: v for k, v in data.items() if k in STEP_RECORDS_ALL}
@@ -282,13 +280,10 @@ def transition(store: Store, place_id: int, to: str, *, expected_version: int, a
         _refuse_bad_dates({**current, **changes})
         proposed_on = current.get("created_at")
         if changes.get("approval_date") and proposed_on and changes["approval_date"] < proposed_on.date():
-            raise InputError(f"批准日期早于申报日期 {proposed_on.date().isoformat()} · approval_date comes before the "
-                             "name was proposed", field="approval_date")
+            raise InputError(text("placenames.approved_before_proposed", field=label("approval_date"),
+                                  date=proposed_on.date().isoformat()), field="approval_date")
         if to == "approved" and needs_romanization_confirmation(current):
-            raise Conflict("RM-13：蒙古语来源地名的拼写须先由地名管理员确认或附理由改写，才能批准 · RM-13: a name "
-                           "of Mongolian origin needs its romanization confirmed (POST /api/placenames/{id}/"
-                           "romanization/confirm) or overridden with a reason before approval",
-                           field="romanization")
+            raise Conflict(text("placenames.confirm_romanization_first", id=place_id), field="romanization")
         warnings = check_deadlines({**current, **changes})
         after = store.update("place_names", place_id, changes, expected_version=expected_version, actor=actor,
                              conn=conn, action=f"status:{to}")
@@ -306,22 +301,22 @@ def rename(store: Store, place_id: int, new_name: str, *, expected_version: int,
     """Rename an in-force name: keep the former name, rename its streets, readdress and requeue plates."""
     missing = [k for k in ("approval_authority", "approval_doc_no", "approval_date") if not has_text(approval.get(k))]
     if missing:
-        raise InputError(f"a rename must record its approval: {', '.join(missing)}", field=missing[0])
+        raise InputError(text("placenames.rename_requires", fields=labels(missing)), field=missing[0])
     with store.writing() as conn:
         current = _current(store, conn, place_id, expected_version)
         if current["status"] != "in_force":
-            raise Conflict(f"only names in force can be renamed; this one is {current['status']}", field="status")
+            raise Conflict(text("placenames.rename_not_in_force", status=value_label(current["status"])),
+                           field="status")
         if current.get("protected") and not has_text(protection_override):
-            raise Conflict("PN-09 具有历史文化价值的地名一般不得更名，须写明保护措施 · this name has historical and "
-                           "cultural value and is protected: give the "
-                           "protection measures to override", field="protection_override")
+            raise Conflict(text("placenames.protected", field=label("protection_override")),
+                           field="protection_override")
         new_name = clean(new_name)
         if new_name == current["standard_name"]:
-            raise InputError("新名称与现名称相同 · the new name is the current name", field="new_name")
+            raise InputError(text("placenames.same_name"), field="new_name")
         approved_on = parse_date(approval["approval_date"], field="approval_date")
         if current.get("approval_date") and approved_on and approved_on < current["approval_date"]:
-            raise InputError(f"更名批准日期早于现名称的批准日期 {current['approval_date'].isoformat()} · the rename's "
-                             "approval_date comes before the current name's approval", field="approval_date")
+            raise InputError(text("placenames.rename_before_approval", field=label("approval_date"),
+                                  date=current["approval_date"].isoformat()), field="approval_date")
         merged = _fill({**{k: current.get(k) for k in NAME_FIELDS}, "id": place_id, "standard_name": new_name,
                         "specific": specific, "generic": generic})
         lock_name(conn, new_name)
@@ -361,7 +356,7 @@ def check_name_change(store: Store, conn: sa.Connection, before: Mapping[str, An
     if errors:
         failed = ValidationFailed(errors)
         if row is not None:
-            failed.message = f"第 {row} 行 row {row}: {failed.message}"
+            failed.message = at_row(failed.message, row)
             failed.args = (failed.message,)
         raise failed
 
@@ -374,10 +369,7 @@ def _refuse_retiring_a_street_in_use(conn: sa.Connection, store: Store, name: st
     segments = conn.execute(sa.select(sa.func.count()).select_from(schema.streets).where(
         schema.streets.c.name == name)).scalar_one()
     if plates or segments:
-        raise Conflict(f"街路巷 {name} 仍有 {segments} 段道路和 {plates} 块在用门牌："
-                       f"请先更名（门牌随之改址）或撤销门牌 · {name} still names {segments} street segments "
-                       f"and {plates} active plates: rename it (the plates follow) or revoke the plates first",
-                       field="to")
+        raise Conflict(text("placenames.street_in_use", name=name, segments=segments, plates=plates), field="to")
 
 
 def _refuse_bad_dates(rec: Mapping[str, Any]) -> None:
@@ -402,8 +394,7 @@ def confirm_romanization(store: Store, place_id: int, *, expected_version: int, 
                          basis: str) -> dict[str, Any]:
     """RM-13: an officer confirms the automatic pinyin of a Mongolian-origin name, giving the basis."""
     if not has_text(basis):
-        raise InputError("RM-13：请写明确认依据（如 音译转写法、内蒙古地名录 页码）· give the basis of the "
-                         "confirmation", field="basis")
+        raise InputError(text("placenames.confirm_basis", field=label("basis")), field="basis")
     with store.writing() as conn:
         current = _current(store, conn, place_id, expected_version)
         after = store.update("place_names", place_id, {"romanization_basis": f"confirmed: {basis.strip()}"},
@@ -422,15 +413,16 @@ def record_filing(store: Store, place_id: int, *, expected_version: int, actor: 
     given = {k: parse_date(v, field=k) for k, v in (("filed_date", filed_date), ("announce_date", announce_date))}
     changes = {k: d for k, d in given.items() if d is not None}  # parse_date is None only for None and ""
     if not changes:
-        raise InputError("请填写备案或公告日期 · give filed_date or announce_date", field="filed_date")
+        raise InputError(text("placenames.filing_date_required", fields=labels(("filed_date", "announce_date"))),
+                         field="filed_date")
     with store.writing() as conn:
         current = _current(store, conn, place_id, expected_version)
         if current["status"] != "in_force":
-            raise Conflict(f"名称状态为 {current['status']}，请走审批流程 · the name is {current['status']}: "
-                           "record filing and announcement through its transitions", field="status")
+            raise Conflict(text("placenames.filing_not_in_force", status=value_label(current["status"])),
+                           field="status")
         taken = [k for k in changes if current.get(k)]
         if taken:
-            raise Conflict(f"{taken[0]} 已记录，不可改写 · {taken[0]} is recorded already", field=taken[0])
+            raise Conflict(text("placenames.recorded_already", field=label(taken[0])), field=taken[0])
         _refuse_bad_dates({**current, **changes})
         warnings = check_deadlines({**current, **changes})
         after = store.update("place_names", place_id, changes, expected_version=expected_version, actor=actor,
@@ -447,13 +439,12 @@ def set_protection(store: Store, place_id: int, protected: bool, *, expected_ver
     """PN-09: put a name on the protection list or take it off; a decision with document and reason."""
     missing = [k for k, v in (("document_ref", document_ref), ("reason", reason)) if not has_text(v)]
     if missing:
-        raise InputError(f"PN-09：保护名录的变更须记录 {missing[0]} · a protection decision must record "
-                         f"{', '.join(missing)}", field=missing[0])
+        raise InputError(text("placenames.protection_requires", fields=labels(missing)), field=missing[0])
     with store.writing() as conn:
         current = _current(store, conn, place_id, expected_version)
         if bool(current.get("protected")) == bool(protected):
-            raise Conflict("保护状态未变 · the name is already " + ("protected" if protected else "unprotected"),
-                           field="protected")
+            state = Term("已在保护名录", "protected") if protected else Term("不在保护名录", "unprotected")
+            raise Conflict(text("placenames.protection_unchanged", state=state), field="protected")
         after = store.update("place_names", place_id, {"protected": bool(protected)},
                              expected_version=expected_version, actor=actor, conn=conn,
                              action="protect" if protected else "unprotect", note=f"{document_ref}: {reason}")

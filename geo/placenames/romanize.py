@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pypinyin import Style, pinyin
 
 from geo.errors import InputError
+from geo.messages import label, text
 
 # Generic names (通名), longest first when matching a name's end.
 GENERICS: tuple[str, ...] = tuple(sorted({
@@ -120,16 +121,18 @@ def split_name(name: str, *, specific: str | None = None, generic: str | None = 
     """Split ``name`` into parts; ``specific`` (words separated by spaces) and ``generic`` override."""
     name = name.strip()
     if not name:
-        raise InputError("the name is empty", field="standard_name")
+        raise InputError(text("placenames.empty_name", field=label("standard_name")), field="standard_name")
     if generic is None:
         generic = next((g for g in GENERICS if name.endswith(g) and len(name) > len(g)), "")
     elif not name.endswith(generic):
-        raise InputError(f"the name {name!r} does not end with the generic {generic!r}", field="generic")
+        raise InputError(text("placenames.not_ending_with_generic", name=repr(name), generic=repr(generic)),
+                         field="generic")
     rest = name[:len(name) - len(generic)] if generic else name
     if specific is not None:
         joined = specific.replace(" ", "").replace("·", "")
         if not rest.startswith(joined):
-            raise InputError(f"the name {name!r} does not start with the specific {joined!r}", field="specific")
+            raise InputError(text("placenames.not_starting_with_specific", name=repr(name), specific=repr(joined)),
+                             field="specific")
         words = tuple(w for w in re.split(r"[ ·]+", specific.strip()) if w)
         middle = rest[len(joined):]
         middle, ordinal = _ordinal_suffix(middle)
@@ -242,11 +245,12 @@ def is_mongolian_origin(language: str | None) -> bool:
 def override(toned: str, *, reason: str, basis: str) -> Romanization:
     """Return an officer's romanization (RM-13), which must give its basis and reason."""
     if not (toned or "").strip():
-        raise InputError("the override romanization is empty", field="pinyin_toned")
+        raise InputError(text("placenames.override_empty", field=label("pinyin_toned")), field="pinyin_toned")
     if not (reason or "").strip():
-        raise InputError("an override needs a reason", field="override_reason")
+        raise InputError(text("placenames.override_reason", field=label("override_reason")), field="override_reason")
     if not (basis or "").strip():
-        raise InputError("an override needs its basis (e.g. 音译转写法 / 内蒙古地名录 p.…)", field="romanization_basis")
+        raise InputError(text("placenames.override_basis", field=label("romanization_basis")),
+                         field="romanization_basis")
     plain = _strip_tones(toned.strip())
     return Romanization(pinyin_toned=toned.strip(), romanization=plain, sign_text=plain.upper(),
                         basis="override", reason=f"{basis.strip()}: {reason.strip()}")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from geo.messages import Term, label, text, value_label
 from geo.placenames.romanize import toneless_key
 from geo.text import is_mongolian_script
 
@@ -71,16 +72,22 @@ RULE_ZH: dict[str, str] = {
 }
 
 
-def _zh(rule: str) -> str:
-    return RULE_ZH.get(rule, "地名规则")
+def rule_term(rule: str, *, warning: bool = False) -> Term:
+    """Return a rule as a finding cites it: its Chinese title with the ID, the ID alone in English."""
+    title = RULE_ZH.get(rule, "地名规则")
+    if warning:
+        return Term(f"{title}（{rule}，提示）", f"{rule} (warning)")
+    return Term(f"{title}（{rule}）", rule)
 
 
-def _err(rule: str, field: str, message: str) -> Finding:
-    return Finding(rule, "error", field, f"{rule} {_zh(rule)} · {message}")
+def _err(rule: str, field: str, key: str, /, **params: Any) -> Finding:
+    """Return an error finding whose message is catalogue entry ``placenames.<key>``."""
+    return Finding(rule, "error", field, text(f"placenames.{key}", rule=rule_term(rule), **params))
 
 
-def _warn(rule: str, field: str, message: str) -> Finding:
-    return Finding(rule, "warning", field, f"{rule} {_zh(rule)}（提示 warning）· {message}")
+def _warn(rule: str, field: str, key: str, /, **params: Any) -> Finding:
+    """Return a warning finding (it passes with a recorded justification)."""
+    return Finding(rule, "warning", field, text(f"placenames.{key}", rule=rule_term(rule, warning=True), **params))
 
 
 def check_required(rec: Mapping[str, Any]) -> list[Finding]:
@@ -88,12 +95,13 @@ def check_required(rec: Mapping[str, Any]) -> list[Finding]:
     out = []
     for name in ("standard_name", "specific", "generic", "feature_class", "meaning", "admin_code"):
         if not str(rec.get(name) or "").strip():
-            out.append(_err("PN-00", name, f"{name} is required"))
+            out.append(_err("PN-00", name, "required", field=label(name)))
     name, spec, gen = (str(rec.get(k) or "") for k in ("standard_name", "specific", "generic"))
     if name and spec and gen and spec + gen != name:
-        out.append(_err("PN-00", "specific", f"specific {spec!r} + generic {gen!r} must equal {name!r}"))
+        out.append(_err("PN-00", "specific", "parts_mismatch", specific=repr(spec), generic=repr(gen),
+                        name=repr(name)))
     if name and gen and name == gen:
-        out.append(_err("PN-00", "specific", "a generic on its own is not a name"))
+        out.append(_err("PN-00", "specific", "generic_alone"))
     return out
 
 
@@ -104,19 +112,18 @@ def check_text(rec: Mapping[str, Any]) -> list[Finding]:
     try:
         name.encode("gb18030")
     except UnicodeEncodeError:
-        out.append(_err("PN-03", "standard_name", "has a character GB 18030 cannot encode"))
+        out.append(_err("PN-03", "standard_name", "gb18030", field=label("standard_name")))
     if _MONGOLIAN.search(name):
-        out.append(_err("PN-03", "standard_name", "Mongolian script belongs in name_mong, not the standard name"))
+        out.append(_err("PN-03", "standard_name", "mongolian_in_name", field=label("standard_name")))
     if re.search(r"[A-Za-z\u0370-\u03ff\u0400-\u04ff]", name):
-        out.append(_err("PN-03", "standard_name", "标准名称须用规范汉字，不含字母 · a standard name is written in "
-                                                  "standard Chinese characters, without letters"))
+        out.append(_err("PN-03", "standard_name", "letters", field=label("standard_name")))
     rare = [c for c in name if _HAN_ANY.match(c) and not _BASIC_HAN.match(c)]
     if rare:
-        out.append(_warn("PN-03", "standard_name", f"rare characters {''.join(rare)!r} (outside the basic set): "
-                                                   "avoid them where possible"))
+        out.append(_warn("PN-03", "standard_name", "rare_characters", field=label("standard_name"),
+                         chars=repr("".join(rare))))
     mong = str(rec.get("name_mong") or "")
     if mong and not is_mongolian_script(mong):
-        out.append(_err("PN-10", "name_mong", "name_mong must be written in Mongolian script"))
+        out.append(_err("PN-10", "name_mong", "not_mongolian_script", field=label("name_mong")))
     return out
 
 
@@ -126,14 +133,15 @@ def check_generic(rec: Mapping[str, Any]) -> list[Finding]:
     if not cls or not gen:
         return []
     if cls not in FEATURE_CLASSES:
-        return [_err("PN-02", "feature_class",
-                     f"feature_class must be one of {', '.join(FEATURE_CLASSES)}; got {cls!r}")]
+        return [_err("PN-02", "feature_class", "bad_feature_class", field=label("feature_class"), value=repr(cls),
+                     allowed=", ".join(FEATURE_CLASSES))]
     modifiers = frozenset("东西南北中上下前后内外新老大小正")
     if gen not in FEATURE_CLASSES[cls] and not any(
             gen.endswith(g) and 0 < len(gen) - len(g) <= 2 and all(c in modifiers for c in gen[:-len(g)])
             for g in FEATURE_CLASSES[cls]):
         allowed = "、".join(sorted(FEATURE_CLASSES[cls]))
-        return [_err("PN-02", "generic", f"the generic {gen!r} does not fit a {cls}; use one of {allowed}")]
+        return [_err("PN-02", "generic", "bad_generic", generic=repr(gen), feature_class=value_label(cls),
+                     allowed=allowed)]
     return []
 
 
@@ -141,15 +149,15 @@ def check_prohibitions(rec: Mapping[str, Any], *, operator: str | None = None) -
     """PN-01, PN-04, PN-05, PN-06: unwholesome words, leaders', foreign and enterprise names."""
     name = str(rec.get("standard_name") or "")
     out = []
-    for rule, words, what in (("PN-01", UNWHOLESOME, "an exaggerated or unwholesome word"),
-                              ("PN-04", STATE_LEADERS, "a state leader's name"),
-                              ("PN-05", FOREIGN_NAMES, "a foreign place or personal name"),
-                              ("PN-06", ENTERPRISE_WORDS, "an enterprise name")):
+    for rule, words, what in (("PN-01", UNWHOLESOME, Term("夸大、不健康的用字", "an exaggerated or unwholesome word")),
+                              ("PN-04", STATE_LEADERS, Term("国家领导人名字", "a state leader's name")),
+                              ("PN-05", FOREIGN_NAMES, Term("外国地名、人名", "a foreign place or personal name")),
+                              ("PN-06", ENTERPRISE_WORDS, Term("企业名称用字", "an enterprise name"))):
         hit = next((w for w in words if w in name), None)
         if hit:
-            out.append(_err(rule, "standard_name", f"{hit!r} is {what}"))
+            out.append(_err(rule, "standard_name", "prohibited_word", word=repr(hit), what=what))
     if operator and len(operator) >= 2 and operator in name:
-        out.append(_warn("PN-06", "standard_name", f"the name contains the operator's name {operator!r}"))
+        out.append(_warn("PN-06", "standard_name", "operator_name", operator=repr(operator)))
     return out
 
 
@@ -171,11 +179,10 @@ def check_duplicates(rec: Mapping[str, Any], existing: Iterable[Mapping[str, Any
         if not same_scope:
             continue
         if other.get("standard_name") == name:
-            out.append(_err("PN-07", "standard_name", f"{name!r} exists already (id {other.get('id')})"))
+            out.append(_err("PN-07", "standard_name", "duplicate", name=repr(name), id=other.get("id")))
         elif (other.get("search_key") or toneless_key(str(other.get("standard_name") or ""))) == key:
-            out.append(_warn("PN-07", "standard_name",
-                             f"{name!r} sounds like {other.get('standard_name')!r} (id {other.get('id')}); "
-                             "record a justification"))
+            out.append(_warn("PN-07", "standard_name", "homophone", name=repr(name),
+                             other=repr(other.get("standard_name")), id=other.get("id")))
     return out
 
 
@@ -183,9 +190,10 @@ def check_admin_code(rec: Mapping[str, Any], *, district: str) -> list[Finding]:
     """PN-13: a 12-digit statistical code inside the district."""
     code = str(rec.get("admin_code") or "")
     if code and not (len(code) == 12 and code.isdigit()):
-        return [_err("PN-13", "admin_code", f"admin_code must be 12 digits; got {code!r}")]
+        return [_err("PN-13", "admin_code", "admin_code_digits", field=label("admin_code"), value=repr(code))]
     if code and not code.startswith(district):
-        return [_err("PN-13", "admin_code", f"admin_code {code} is not in district {district}")]
+        return [_err("PN-13", "admin_code", "admin_code_district", field=label("admin_code"), value=code,
+                     district=district)]
     return []
 
 
@@ -194,21 +202,19 @@ def check_mongolian(rec: Mapping[str, Any], *, inner_mongolia: bool = True) -> l
     if not inner_mongolia or rec.get("name_mong"):
         return []
     if rec.get("name_mong_pending"):
-        return [_warn("PN-10", "name_mong", "the Mongolian-script name is pending")]
-    return [_err("PN-10", "name_mong", "a Mongolian-script name is required in Inner Mongolia "
-                                       "(or mark it pending)")]
+        return [_warn("PN-10", "name_mong", "mongolian_pending")]
+    return [_err("PN-10", "name_mong", "mongolian_required", field=label("name_mong"))]
 
 
 def check_deadlines(rec: Mapping[str, Any]) -> list[Finding]:
     """PN-11/PN-12: filing and announcement within 15 days of approval."""
     approved = rec.get("approval_date")
     out = []
-    for rule, key, what in (("PN-11", "filed_date", "filing (备案)"),
-                            ("PN-12", "announce_date", "announcement (公告)")):
+    for rule, key in (("PN-11", "filed_date"), ("PN-12", "announce_date")):
         when = rec.get(key)
         if isinstance(approved, date) and isinstance(when, date) and (when - approved).days > DEADLINE_DAYS:
-            out.append(_warn(rule, key, f"{what} came {(when - approved).days} days after approval "
-                                        f"(limit {DEADLINE_DAYS})"))
+            out.append(_warn(rule, key, "late", field=label(key), days=(when - approved).days,
+                             limit=DEADLINE_DAYS))
     return out
 
 
@@ -219,15 +225,14 @@ def check_date_order(rec: Mapping[str, Any], *, today: date | None = None) -> li
     approved, filed, announced = rec.get("approval_date"), rec.get("filed_date"), rec.get("announce_date")
     for key, when in (("approval_date", approved), ("filed_date", filed), ("announce_date", announced)):
         if isinstance(when, date) and when > today:
-            out.append(_err("PN-11", key, f"{key} {when.isoformat()} 晚于今天 · {key} lies in the future"))
+            out.append(_err("PN-11", key, "future_date", field=label(key), date=when.isoformat()))
     if isinstance(filed, date) and isinstance(announced, date) and announced < filed:
-        out.append(_err("PN-12", "announce_date", f"announce_date {announced.isoformat()} 早于备案日期 "
-                        f"{filed.isoformat()} · the announcement comes before the filing"))
+        out.append(_err("PN-12", "announce_date", "announced_before_filed", field=label("announce_date"),
+                        date=announced.isoformat(), filed=filed.isoformat()))
     for key, when in (("filed_date", filed), ("announce_date", announced)):
         if isinstance(approved, date) and isinstance(when, date) and when < approved:
-            out.append(_err("PN-11" if key == "filed_date" else "PN-12", key,
-                            f"{key} {when.isoformat()} 早于批准日期 {approved.isoformat()} · {key} comes before "
-                            "the approval date"))
+            out.append(_err("PN-11" if key == "filed_date" else "PN-12", key, "before_approval",
+                            field=label(key), date=when.isoformat(), approved=approved.isoformat()))
     return out
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from geo.errors import InputError
+from geo.messages import label, labels, text
 from geo.planning.coverage import sum_by_unit
 
 SUPPLIES = {"floor_area_m2": ("m²", "面积"), "beds": ("beds", "床位")}
@@ -35,12 +36,12 @@ def two_step_fca(reach: sp.csr_matrix, supply: np.ndarray, demand: np.ndarray) -
     supply = np.asarray(supply, dtype=float)
     demand = np.asarray(demand, dtype=float)
     if reach.shape != (len(supply), len(demand)):
-        raise InputError(f"reach matrix {reach.shape} does not match {len(supply)} facilities × "
-                         f"{len(demand)} plates", field="reach")
+        raise InputError(text("planning.reach_shape", shape=reach.shape, facilities=len(supply), plates=len(demand)),
+                         field="reach")
     if np.any(supply < 0) or np.any(~np.isfinite(supply)):
-        raise InputError("facility supply must be finite and not negative", field="supply")
+        raise InputError(text("planning.supply_values", field=label("supply")), field="supply")
     if np.any(demand < 0) or np.any(~np.isfinite(demand)):
-        raise InputError("plate demand must be finite and not negative", field="demand")
+        raise InputError(text("planning.demand_values", field=label("demand")), field="demand")
     catchment = reach @ demand
     ratio = np.full(len(supply), np.nan)
     np.divide(supply, catchment, out=ratio, where=catchment > 0)
@@ -68,7 +69,8 @@ def scores_by_unit(scores: CatchmentScores, demand: np.ndarray, community_code: 
 def facility_supply(facilities: pd.DataFrame, supply: str) -> tuple[np.ndarray, int]:
     """Return each facility's supply from the chosen column and how many lacked a value (counted as 0)."""
     if supply not in SUPPLIES:
-        raise InputError(f"supply must be one of {', '.join(SUPPLIES)}; got {supply!r}", field="supply")
+        raise InputError(text("planning.choice", field=label("supply"), value=repr(supply), allowed=labels(SUPPLIES)),
+                         field="supply")
     values = pd.to_numeric(facilities[supply], errors="coerce") if supply in facilities else \
         pd.Series(np.nan, index=facilities.index)
     return values.fillna(0.0).to_numpy(dtype=float), int(values.isna().sum())

@@ -17,6 +17,7 @@ import shapely
 
 from geo import crs as C
 from geo.errors import InputError
+from geo.messages import label, text
 from geo.planning.network import (
     Attachment,
     WalkNetwork,
@@ -44,14 +45,14 @@ class WalkParams:
         for name in ("minutes", "speed_m_per_s", "max_attach_m"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0):
-                raise InputError(f"{name} must be a positive number; got {value!r}", field=name)
+                raise InputError(text("planning.positive", field=label(name), value=repr(value)), field=name)
 
     @classmethod
     def preset(cls, name: str, **overrides: float) -> WalkParams:
         """Return the ``default`` (1.0 m/s) or ``elderly`` (0.9 m/s) parameters."""
         if name not in SPEED_PRESETS_M_PER_S:
-            raise InputError(f"preset must be one of {', '.join(SPEED_PRESETS_M_PER_S)}; got {name!r}",
-                             field="preset")
+            raise InputError(text("planning.choice", field=label("preset"), value=repr(name),
+                                  allowed=", ".join(SPEED_PRESETS_M_PER_S)), field="preset")
         return cls(speed_m_per_s=SPEED_PRESETS_M_PER_S[name], **overrides)
 
     @property

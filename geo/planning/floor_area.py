@@ -1,8 +1,9 @@
 """Service floor area per hundred households (rules FA-02, FA-03) against the plan's norms.
 
-Community service premises: at least 30 m² per 100 households and 300 m² in all (plan l.417);
-the district target for indicator #4 is 33 (l.206–211). Elder-care facilities: at least 20 m² per
-100 households (l.560, 584). Area per 100 households is undefined (NaN, never 0) without households.
+Community service premises: at least 30 m² per 100 households and 300 m² in all (the plan's
+section on community services); the district target for indicator #4 is 33 (the plan's main
+indicators table). Elder-care facilities: at least 20 m² per 100 households (the elder-care
+section). Area per 100 households is undefined (NaN, never 0) without households.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from geo.errors import InputError
+from geo.messages import label, text
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,8 @@ def get_norm(key: str) -> Norm:
     try:
         return NORMS[key]
     except KeyError:
-        raise InputError(f"norm must be one of {', '.join(NORMS)}; got {key!r}", field="norm") from None
+        raise InputError(text("planning.choice", field=label("norm"), value=repr(key), allowed=", ".join(NORMS)),
+                         field="norm") from None
 
 
 def per_hundred_households(area_m2: npt.ArrayLike, households: npt.ArrayLike) -> np.ndarray:
@@ -54,8 +57,11 @@ def per_hundred_households(area_m2: npt.ArrayLike, households: npt.ArrayLike) ->
 def floor_area_by_unit(facilities: pd.DataFrame, units: pd.DataFrame, norm: Norm) -> pd.DataFrame:
     """Return floor area, area per 100 households and shortfalls per community, sub-district, district.
 
-    A community fails when per-100 < norm or, where the norm sets one, total < minimum (FA-03);
-    both shortfalls are given in m². Sub-districts and the district are compared per 100 only.
+    A community fails when per-100 < norm or, where the norm sets one, total < minimum (FA-03).
+    Both shortfalls are total square metres to add: ``shortfall_ratio_m2`` to reach the norm per
+    100 households (norm × households / 100 − floor area), ``shortfall_total_m2`` to reach the
+    minimum total; ``shortfall_m2`` is the larger. Sub-districts and the district are compared per
+    100 only.
     """
     own = units[units["level"].isin(["district", "subdistrict", "town", "community", "village"])].copy()
     chosen = facilities[facilities["kind"].isin(norm.kinds)]
@@ -72,17 +78,16 @@ def floor_area_by_unit(facilities: pd.DataFrame, units: pd.DataFrame, norm: Norm
             own.at[idx, "floor_area_m2"] = own.loc[kids & leaf, "floor_area_m2"].sum()
     own["per100_m2"] = per_hundred_households(own["floor_area_m2"], own["households"])
     own["norm_per100_m2"] = norm.per100_m2
-    need_per100 = np.maximum(norm.per100_m2 * own["households"] / 100.0 - own["floor_area_m2"], 0.0)
-    own["shortfall_per100_m2"] = need_per100
+    own["shortfall_ratio_m2"] = np.maximum(norm.per100_m2 * own["households"] / 100.0 - own["floor_area_m2"], 0.0)
     if norm.min_total_m2 is not None:
         own["shortfall_total_m2"] = np.where(leaf, np.maximum(norm.min_total_m2 - own["floor_area_m2"], 0.0), 0.0)
     else:
         own["shortfall_total_m2"] = 0.0
-    own["shortfall_m2"] = np.maximum(own["shortfall_per100_m2"], own["shortfall_total_m2"])
+    own["shortfall_m2"] = np.maximum(own["shortfall_ratio_m2"], own["shortfall_total_m2"])
     own["meets_norm"] = [None if hh <= 0 else bool(gap <= 0)
                          for hh, gap in zip(own["households"], own["shortfall_m2"], strict=True)]
     cols = ["code", "name", "level", "parent_code", "households", "floor_area_m2", "per100_m2",
-            "norm_per100_m2", "shortfall_per100_m2", "shortfall_total_m2", "shortfall_m2", "meets_norm"]
+            "norm_per100_m2", "shortfall_ratio_m2", "shortfall_total_m2", "shortfall_m2", "meets_norm"]
     return own[cols].reset_index(drop=True)
 
 

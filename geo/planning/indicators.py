@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo.messages import text
+
 
 @dataclass
 class Indicator:
@@ -41,6 +43,11 @@ class Indicator:
 
 def _share(numerator: float, denominator: float) -> float | None:
     return None if denominator <= 0 else 100.0 * numerator / denominator
+
+
+def _percent(share: float) -> str:
+    """Return a share (0–1) as a percentage to one decimal, or "—" where it is undefined."""
+    return "—" if not np.isfinite(share) else f"{100 * float(share):.1f}%"
 
 
 def _met(value: float | None, target: float | None) -> bool | None:
@@ -83,7 +90,7 @@ def compute_indicators(*, units: pd.DataFrame, facilities: pd.DataFrame, communi
     out.append(Indicator(
         "6", "旗县级城乡公益性安葬(放)设施覆盖率", "Coverage of public-welfare burial facilities", "%", 30, 100,
         "100", True, value, _met(value, 100),
-        note="share of sub-districts and towns with a public cemetery in them (project reading) [U]",
+        note=text("planning_outputs.note.6"),
         by_unit=[{"code": u["code"], "name": u["name"], "value": has}
                  for (_, u), has in zip(towns.iterrows(), with_cemetery, strict=True)]))
     cleared = int((graves_in_zones["status"] == "cleared").sum()) if len(graves_in_zones) else 0
@@ -91,13 +98,14 @@ def compute_indicators(*, units: pd.DataFrame, facilities: pd.DataFrame, communi
     out.append(Indicator(
         "7", "铁路、公路两侧整治散埋乱葬完成率", "Scattered graves cleared along railways and highways", "%",
         20, 80, "80", False, value, _met(value, 80),
-        note=f"{cleared} of {len(graves_in_zones)} graves inside the (assumed) railway and highway ban zones"))
+        note=text("planning_outputs.note.7", cleared=cleared, total=len(graves_in_zones))))
     inst = facilities[facilities["kind"] == "elder_care_institution"]
     value = _share(float(inst["nursing_beds"].fillna(0).sum()), float(inst["beds"].fillna(0).sum()))
     out.append(Indicator(
         "11", "养老机构护理型床位占比", "Nursing beds among elder-care institution beds", "%", 45, 60, "≥60",
         False, value, _met(value, 60),
-        note=f"{int(inst['nursing_beds'].fillna(0).sum())} of {int(inst['beds'].fillna(0).sum())} beds"))
+        note=text("planning_outputs.note.11", nursing=int(inst["nursing_beds"].fillna(0).sum()),
+                  beds=int(inst["beds"].fillna(0).sum()))))
     streets_units = _units(units, "subdistrict")
     has_centre = [bool(_has_kind(facilities, units, u, "comprehensive_elder_care_centre"))
                   for _, u in streets_units.iterrows()]
@@ -111,9 +119,9 @@ def compute_indicators(*, units: pd.DataFrame, facilities: pd.DataFrame, communi
     value = _share(sum(has_station), len(towns))
     out.append(Indicator(
         "13", "镇(街道)未成年人保护工作站覆盖率", "Towns and sub-districts with a minors' protection station",
-        "%", 0, 100, "表中为“9”，正文为100% · the table says 9, the text (l.502) says 100%", False, value,
+        "%", 0, 100, text("planning_outputs.target.13"), False, value,
         _met(value, 100),
-        note="the plan's table and text disagree (9 vs 100%); checked here against 100% and flagged",
+        note=text("planning_outputs.note.13"),
         by_unit=[{"code": u["code"], "name": u["name"], "value": has}
                  for (_, u), has in zip(towns.iterrows(), has_station, strict=True)]))
     centres = facilities[facilities["kind"] == "community_service_centre"]
@@ -122,12 +130,13 @@ def compute_indicators(*, units: pd.DataFrame, facilities: pd.DataFrame, communi
     value = _share(with_vol, len(centres))
     out.append(Indicator(
         "15", "志愿服务站点在社区综合服务设施中的覆盖率", "Community service facilities with a volunteer station",
-        "%", 66, 100, "100", False, value, _met(value, 100), note=f"{with_vol} of {len(centres)} centres"))
+        "%", 66, 100, "100", False, value, _met(value, 100),
+        note=text("planning_outputs.note.15", with_volunteer=with_vol, centres=len(centres))))
     dist_cov = coverage[coverage["level"] == "district"].iloc[0]
     value = None if np.isnan(dist_cov["household_share"]) else 100.0 * float(dist_cov["household_share"])
     out.append(Indicator(
         "一刻钟", "一刻钟居家养老服务圈覆盖户数比例", "Households within a 15-minute walk of elder care", "%",
-        None, 100, "建成一刻钟养老服务圈 (l.560, 584)", False, value, _met(value, 100),
-        note=f"{walk_text}; residents 60+ covered: {100 * float(dist_cov['share_60plus']):.1f}%",
+        None, 100, text("planning_outputs.target.circle"), False, value, _met(value, 100),
+        note=f'{walk_text}. {text("planning_outputs.note.circle", share_60plus=_percent(dist_cov["share_60plus"]))}',
         by_unit=_by_unit(coverage[coverage["level"].isin(["subdistrict", "town"])], "household_share", scale=100)))
     return out

@@ -9,14 +9,17 @@ runs per data version (``api.cache.cached_run``); the CLI runs once per command.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 
 from geo import crs as C
+from geo import messages as msg
 from geo.errors import InputError
 from geo.layers import FACILITY_KINDS
+from geo.messages import label, labels
 from geo.planning.accessibility import facility_supply, scores_by_unit, two_step_fca
 from geo.planning.cemeteries import BanZoneParams, ban_zones, graves_along_transport
 from geo.planning.coverage import (
@@ -55,6 +58,8 @@ class PlanningInputs:
     facilities: gpd.GeoDataFrame
     linear_features: gpd.GeoDataFrame
     graves: gpd.GeoDataFrame
+    data_version: int | None = None     # the store's data version read before the layers, for reports
+    loaded_at: datetime | None = None   # when the layers were read (UTC), for reports
 
     @classmethod
     def load(cls, store: Store) -> PlanningInputs:
@@ -66,12 +71,14 @@ class PlanningInputs:
         if missing:
             raise missing_layers_error(missing, database_empty=not held_records(store),
                                        purpose_zh=PURPOSE_ZH, purpose_en=PURPOSE_EN)
+        version, loaded_at = store.data_version(), datetime.now(UTC)
         plates = store.read_frame("door_plates")
         facilities = store.read_frame("facilities")
         return cls(units=store.read_frame("admin_units"), streets=store.read_frame("streets"),
                    plates=plates[plates["status"] == "active"].reset_index(drop=True),
                    facilities=facilities[facilities["status"] == "active"].reset_index(drop=True),
-                   linear_features=store.read_frame("linear_features"), graves=store.read_frame("graves"))
+                   linear_features=store.read_frame("linear_features"), graves=store.read_frame("graves"),
+                   data_version=version, loaded_at=loaded_at)
 
 
 @dataclass
@@ -106,8 +113,8 @@ def parse_kinds(text: str | None) -> tuple[str, ...]:
     kinds = tuple(k.strip() for k in text.split(",") if k.strip())
     bad = [k for k in kinds if k not in FACILITY_KINDS]
     if bad or not kinds:
-        raise InputError(f"kinds must be from {', '.join(FACILITY_KINDS)}; got {bad[0] if bad else text!r}",
-                         field="kinds")
+        raise InputError(msg.text("planning.kinds", field=label("kinds"), allowed=", ".join(FACILITY_KINDS),
+                                  value=repr(bad[0] if bad else text)), field="kinds")
     return kinds
 
 
@@ -152,7 +159,8 @@ def run_siting(run: PlanningRun, *, k: int | None, target_share: float | None, w
                spacing_m: float = 250.0) -> tuple[SitingResult, gpd.GeoDataFrame]:
     """Choose new station sites; return the result and the chosen sites as points (EPSG:4490)."""
     if weight not in WEIGHTS:
-        raise InputError(f"weight must be one of {', '.join(WEIGHTS)}; got {weight!r}", field="weight")
+        raise InputError(msg.text("planning.choice", field=label("weight"), value=repr(weight),
+                                  allowed=labels(WEIGHTS)), field="weight")
     net, p = run.network, run.params
     if candidates is None:
         nodes = grid_candidates(net, points_xy(run.inputs.plates), spacing_m=spacing_m)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
+from geo.messages import label, text
 from geo.planning.network import Attachment, WalkNetwork, nearest_source, reach_matrix
 
 
@@ -63,15 +64,16 @@ def greedy_siting(network: WalkNetwork, plates: Attachment, weights: np.ndarray,
     they already cover counts as covered before the first choice.
     """
     if (k is None) == (target_share is None):
-        raise InputError("give exactly one of k and target_share", field="k")
+        raise InputError(text("planning.siting_one_of", k=label("k"), share=label("target_share")), field="k")
     if k is not None and k < 1:
-        raise InputError("k must be at least 1", field="k")
+        raise InputError(text("planning.siting_k", field=label("k"), value=k), field="k")
     if target_share is not None and not 0 < target_share <= 1:
-        raise InputError("target_share must be in (0, 1]", field="target_share")
+        raise InputError(text("planning.siting_share", field=label("target_share"), value=target_share),
+                         field="target_share")
     w = np.asarray(weights, dtype=float)
     total = w.sum()
     if total <= 0:
-        raise InputError("the plates hold no households or residents to cover", field="weight")
+        raise InputError(text("planning.siting_nothing"), field="weight")
     dist, _ = nearest_source(network, existing, plates, limit_m=reach_m)
     covered = dist <= reach_m
     share_before = float(w[covered].sum() / total)

@@ -16,7 +16,9 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from geo import messages as msg
 from geo.errors import DomainError, InputError
+from geo.messages import label
 
 UID_LENGTH = 8
 SIG_LENGTH = 10
@@ -57,14 +59,12 @@ class PlateSigner:
         for pair in pairs:
             kid, sep, secret = pair.partition(":")
             if kid in keys:
-                raise InputError(f"qr_keys lists key {kid} twice", field="qr_keys")
+                raise InputError(msg.text("plates.key_twice", field=label("qr_keys"), kid=kid), field="qr_keys")
             if kid == DEFAULT_KEY_ID and not sep:
                 keys[kid] = derived
                 continue
             if not sep or not _KID.match(kid) or len(secret) < 16:
-                raise InputError("XINCHENG_QR_KEYS 须为 'K:密钥' 列表 · qr_keys must be 'K:secret' pairs: K one of "
-                                 f"A-Z or 2-9, secret 16+ characters; '{DEFAULT_KEY_ID}' alone is the default key "
-                                 "derived from the service secret", field="qr_keys")
+                raise InputError(msg.text("plates.key_form", default=DEFAULT_KEY_ID), field="qr_keys")
             keys[kid] = secret.encode()
         return cls(keys, pairs[0].partition(":")[0])
 
@@ -80,13 +80,12 @@ class PlateSigner:
         """Return the plate id of a genuine code, or raise :class:`InvalidCode` saying why."""
         m = _CODE.match((code or "").strip().upper())
         if not m:
-            raise InvalidCode("这不是本区门牌的二维码 · this is not a code of a Xincheng door plate", field="code")
+            raise InvalidCode(msg.text("plates.not_our_code"), field="code")
         uid, kid, sig = m.groups()
         if kid not in self.keys:
-            raise InvalidCode("此二维码的密钥已停用 · this code's key has been retired", field="code")
+            raise InvalidCode(msg.text("plates.key_retired"), field="code")
         if not hmac.compare_digest(sig, self._sig(uid, kid)):
-            raise InvalidCode("二维码校验失败，可能是伪造的 · the code failed its check and may be forged",
-                              field="code")
+            raise InvalidCode(msg.text("plates.forged"), field="code")
         return uid
 
 
@@ -120,10 +119,7 @@ def check_public_base_url(base_url: str | None) -> str:
     if parts.scheme not in ("http", "https") or not host or host.startswith(_LOOPBACK_HOSTS) \
             or host == "::1" or "localhost" in host or _not_public_address(host) or not port_ok \
             or parts.query or parts.fragment or not host.isascii():
-        raise InputError(
-            f"二维码网址 {base_url!r} 不是公网地址，印出的门牌将无法扫码：请设置 XINCHENG_PUBLIC_BASE_URL · "
-            "the public base URL is missing or loopback, so printed QR codes would point nowhere: set "
-            "XINCHENG_PUBLIC_BASE_URL (e.g. https://mp.example.gov.cn)", field="public_base_url")
+        raise InputError(msg.text("plates.base_url", value=repr(base_url)), field="public_base_url")
     return base_url.strip()  # type: ignore[union-attr]
 
 
@@ -134,8 +130,8 @@ def signable_uid(signer: PlateSigner, plate_uid: str) -> str:
             return plate_uid
     except InvalidCode:
         pass
-    raise InputError(f"门牌编码 {plate_uid!r} 无法签发二维码（格式错误），请先更正 · plate_uid {plate_uid!r} cannot "
-                     "carry a verifiable QR code (malformed); correct the plate first", field="plate_uid")
+    raise InputError(msg.text("plates.cannot_sign", field=label("plate_uid"), value=repr(plate_uid)),
+                     field="plate_uid")
 
 
 def plate_url(base_url: str, code: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from geo.errors import Conflict, InputError, NotFound
 from geo.layers import PLATE_STATUSES
+from geo.messages import label, labels, text, value_label, value_labels
 from geo.store import Store, schema
 from geo.text import clean, has_text
 from geo.types import parse_date
@@ -26,27 +27,24 @@ def decide_plate_status(store: Store, plate_uid: str, status: str, decision: Map
                         expected_version: int, actor: str) -> dict[str, Any]:
     """Set a plate's status with the decision behind it, in one transaction with its audit row."""
     if status not in PLATE_STATUSES:
-        raise InputError(f"status 的取值 {status!r} 不在允许范围内 · status must be one of "
-                         f"{', '.join(PLATE_STATUSES)}", field="status")
+        raise InputError(text("plates.bad_status", field=label("status"), value=repr(status),
+                              allowed=value_labels(PLATE_STATUSES)), field="status")
     missing = [k for k in DECISION_FIELDS if not has_text(decision.get(k))]
     if missing:
-        raise InputError(f"门牌状态变更须记录决定：{', '.join(missing)} · a status change must record "
-                         f"{', '.join(missing)}", field=missing[0])
+        raise InputError(text("plates.decision_requires", fields=labels(missing)), field=missing[0])
     when = parse_date(decision["decision_date"], field="decision_date")
     if when is not None and when > date.today():
-        raise InputError("决定日期晚于今天 · decision_date lies in the future", field="decision_date")
+        raise InputError(text("plates.decision_future", field=label("decision_date")), field="decision_date")
     with store.writing() as conn:
         row = conn.execute(schema.door_plates.select().where(schema.door_plates.c.plate_uid == plate_uid)
                            ).mappings().first()
         if row is None:
-            raise NotFound(f"没有门牌 {plate_uid} · no door plate {plate_uid}", field="plate_uid")
+            raise NotFound(text("plates.not_found", uid=plate_uid), field="plate_uid")
         current = store.get("door_plates", row["id"], conn=conn)
         if current["status"] == status:
-            raise Conflict(f"门牌已是 {status} · the plate is {status} already", field="status")
+            raise Conflict(text("plates.same_status", status=value_label(status)), field="status")
         if current["status"] in FINAL_STATUSES:
-            raise Conflict(f"门牌已{'撤销' if current['status'] == 'revoked' else '替换'}，不能恢复；如需门牌请新设 · "
-                           f"the plate is {current['status']}, which is final: create a new plate instead",
-                           field="status")
+            raise Conflict(text("plates.final_status", status=value_label(current["status"])), field="status")
         return store.update("door_plates", current["id"], {
             "status": status, "decision_body": clean(str(decision["decision_body"])),
             "decision_doc_no": clean(str(decision["decision_doc_no"])), "decision_date": when},

@@ -14,6 +14,7 @@ import numpy as np
 import shapely
 
 from geo.errors import InputError
+from geo.messages import label, text
 
 FRONTAGE_M = 20.0  # metres of frontage per number step when leaving room for later plates
 
@@ -32,8 +33,8 @@ class Position:
 def oriented(line: StreetLine, numbering_start: str) -> StreetLine:
     """Return the street line running from where numbering starts (DP-01)."""
     if numbering_start not in ("start", "end"):
-        raise InputError(f"numbering_start must be one of start, end; got {numbering_start!r}",
-                         field="numbering_start")
+        raise InputError(text("plates.choice", field=label("numbering_start"), value=repr(numbering_start),
+                              allowed="start, end"), field="numbering_start")
     return line.reverse() if numbering_start == "end" else line
 
 
@@ -54,7 +55,8 @@ def positions(line: StreetLine, xy: np.ndarray) -> Position:
 def parity_of(side: str, odd_side: str) -> int:
     """Return 1 for odd numbers, 0 for even, on ``side`` (DP-02)."""
     if odd_side not in ("left", "right"):
-        raise InputError(f"odd_side must be one of left, right; got {odd_side!r}", field="odd_side")
+        raise InputError(text("plates.choice", field=label("odd_side"), value=repr(odd_side), allowed="left, right"),
+                         field="odd_side")
     return 1 if side == odd_side else 0
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from geo.errors import InputError
+from geo.messages import Term, labels, text
 from geo.store import Store, schema
 
 _CHUNK = 500  # plate uids per statement: well under every backend's bound-parameter limit
@@ -40,8 +41,8 @@ def plates_to_print(store: Store, *, street: str | None = None, community: str |
     chosen = [name for name, value in (("street", street), ("community", community), ("reprints", reprints))
               if value is not None and value is not False]
     if len(chosen) != 1:
-        raise InputError("choose exactly one of street, community and reprints; got "
-                         f"{', '.join(chosen) or 'none'}", field="street")
+        raise InputError(text("plates.choose_one", fields=labels(("street", "community", "reprints")),
+                              chosen=labels(chosen) if chosen else Term("无", "none")), field="street")
     where: dict[str, Any] = {"status": "active"}
     if street:
         where["street_name"] = street

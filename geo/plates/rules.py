@@ -21,7 +21,9 @@ import shapely
 import sqlalchemy as sa
 
 from geo import crs as C
+from geo import messages as msg
 from geo.errors import Conflict, InputError
+from geo.messages import at_row, label
 from geo.placenames.romanize import chinese_number
 from geo.store import schema
 from geo.store.spatial_sql import lock_natural_keys
@@ -47,8 +49,8 @@ def address_suffix(suffix: Any, *, strict: bool = False, row: int | None = None)
     m = _SUFFIX.match(text)
     if m is None:
         if strict:
-            raise InputError(f"{_row(row)}DP-04：副号 suffix {suffix!r} 须为 之N、附N 或一个字母 A–Z · suffix must be "
-                             "之N, 附N or one letter A–Z", field="suffix")
+            raise InputError(at_row(msg.text("plates.suffix", field=label("suffix"), value=repr(suffix)), row),
+                             field="suffix")
         return text.casefold()
     if m.group(1):
         digits = m.group(2)
@@ -59,18 +61,12 @@ def address_suffix(suffix: Any, *, strict: bool = False, row: int | None = None)
     return m.group(5)
 
 
-def _row(row: int | None) -> str:
-    return f"第 {row} 行 row {row}: " if row is not None else ""
-
-
 def check_plate_uid(uid: Any, *, row: int | None = None) -> str:
     """Return ``uid`` if it is a well-formed plate uid (what the QR signer signs), else refuse."""
     text = str(uid or "")
     if not PLATE_UID_PATTERN.match(text):
-        raise InputError(
-            f"{_row(row)}门牌编码 plate_uid {text!r} 格式不对：须为 8 位，取自 {PLATE_UID_ALPHABET}（无 0/O/1/I）· "
-            f"plate_uid must be 8 characters from {PLATE_UID_ALPHABET}; a code like this cannot be signed "
-            "for a QR plate (leave it empty to generate one)", field="plate_uid")
+        raise InputError(at_row(msg.text("plates.uid_form", field=label("plate_uid"), value=repr(text),
+                                         alphabet=PLATE_UID_ALPHABET), row), field="plate_uid")
     return text
 
 
@@ -153,21 +149,19 @@ def check_plates(records: Sequence[Mapping[str, Any]], ctx: PlateContext, *, fir
         row = first_row + i
         street = str(rec.get("street_name") or "").strip()
         if street not in ctx.streets_m:
-            raise InputError(f"{_row(row)}街路巷 {street!r} 不存在 · street_name {street!r} is not a stored street "
-                             "(add or name the street first)", field="street_name")
-        if street not in ctx.in_force_names:
-            raise InputError(f"{_row(row)}街路巷名称 {street!r} 不是已生效的标准地名（未批准或已废止）· street_name "
-                             f"{street!r} is not a street name in force (not yet approved, or retired)",
+            raise InputError(at_row(msg.text("plates.no_street", field=label("street_name"), value=repr(street)), row),
                              field="street_name")
+        if street not in ctx.in_force_names:
+            raise InputError(at_row(msg.text("plates.street_not_in_force", field=label("street_name"),
+                                             value=repr(street)), row), field="street_name")
         if (rec.get("status") or "active") == "active":
             key = (street, int(rec["number"]), address_suffix(rec.get("suffix"), strict=True, row=row))
             holder = ctx.addresses.get(key)
             if (holder is not None and holder != replacing.get(i)) or key in seen:
-                other = f"plate {holder}" if holder and key not in seen else f"row {first_row + seen[key]}"
-                raise Conflict(
-                    f"{_row(row)}DP-04：{street}{key[1]}号{key[2]} 已有门牌（{other}），同一街路巷门牌号不得重复；"
-                    f"需要时加副号（suffix，如 之一、附1）· DP-04: {street} No. {key[1]}{key[2]} is taken by "
-                    f"{other}; give a sub-number (suffix)", field="number")
+                other = msg.as_term(msg.text("plates.other_plate", uid=holder) if holder and key not in seen
+                                    else msg.text("plates.other_row", row=first_row + seen[key]))
+                raise Conflict(at_row(msg.text("plates.number_taken", street=street, number=key[1], suffix=key[2],
+                                               other=other), row), field="number")
             seen[key] = i
     geoms = np.array([rec.get("geometry") for rec in records], dtype=object)
     has = np.array([g is not None for g in geoms], dtype=bool)
@@ -175,8 +169,7 @@ def check_plates(records: Sequence[Mapping[str, Any]], ctx: PlateContext, *, fir
         inside = shapely.covers(ctx.district, geoms[has])
         if not inside.all():
             row = first_row + int(np.flatnonzero(has)[np.argmin(inside)])
-            raise InputError(f"{_row(row)}门牌位置不在本区范围内（检查坐标系与经纬度顺序）· the plate lies outside "
-                             "the district boundary (check the CRS and the axis order)", field="geometry")
+            raise InputError(at_row(msg.text("plates.outside_district"), row), field="geometry")
     if has.any():
         rows = np.flatnonzero(has)
         lines = np.array([ctx.streets_m[str(records[i].get("street_name") or "").strip()] for i in rows.tolist()],
@@ -184,11 +177,9 @@ def check_plates(records: Sequence[Mapping[str, Any]], ctx: PlateContext, *, fir
         gaps = shapely.distance(C.to_metric(geoms[has]), lines)
         for i, gap in zip(rows[gaps > FAR_FROM_STREET_M], gaps[gaps > FAR_FROM_STREET_M], strict=True):
             street = str(records[i].get("street_name") or "").strip()
-            warnings.append(f"{_row(first_row + i)}门牌距 {street} {gap:.0f} 米，请核对位置 · the plate is "
-                            f"{gap:.0f} m from {street}; check its position")
+            warnings.append(at_row(msg.text("plates.far_from_street", street=street, gap=f"{gap:.0f}"), first_row + i))
     if ctx.district is None and records:
-        warnings.append("未存储本区界线，无法检查门牌是否在区内 · no district boundary is stored, so plates "
-                        "could not be checked against it")
+        warnings.append(msg.text("plates.no_district"))
     return warnings
 
 
@@ -205,7 +196,7 @@ def plates_for_write(conn: sa.Connection, records: Sequence[dict[str, Any]], *, 
         if rec.get("plate_uid"):
             uid = check_plate_uid(rec["plate_uid"], row=first_row + i)
             if uid in ctx.uids or uid in given:
-                raise Conflict(f"{_row(first_row + i)}门牌编码 {uid} 已存在 · plate_uid {uid} already exists",
+                raise Conflict(at_row(msg.text("plates.uid_taken", field=label("plate_uid"), value=uid), first_row + i),
                                field="plate_uid")
             given[uid] = i
     fresh = iter(new_plate_uids(sum(1 for r in records if not r.get("plate_uid")), taken=ctx.uids | set(given)))

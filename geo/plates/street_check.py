@@ -14,6 +14,7 @@ import shapely
 
 from geo import crs as C
 from geo.errors import InputError, NotFound
+from geo.messages import label, text
 from geo.plates.numbering import StreetLine, check, merged_street, oriented, suggest
 from geo.store import Store
 from geo.types import LonLat
@@ -26,7 +27,7 @@ def street_line(store: Store, street_name: str) -> tuple[StreetLine, str]:
     """Return the street's centreline (metres, oriented from where numbering starts) and its odd side."""
     parts = store.select("streets", where={"name": street_name})
     if not parts:
-        raise NotFound(f"没有名为 {street_name!r} 的街路巷 · no street called {street_name!r}", field="street_name")
+        raise NotFound(text("plates.no_street_called", value=repr(street_name)), field="street_name")
     line = merged_street(C.to_metric(np.asarray([p["geometry"] for p in parts], dtype=object)))
     rule = parts[0]
     return oriented(line, rule.get("numbering_start") or "start"), rule.get("odd_side") or "left"
@@ -53,8 +54,7 @@ def check_street(store: Store, street_name: str) -> dict[str, Any]:
 def check_point_count(count: int) -> None:
     """Refuse fewer than one or more than 500 new positions (checked before they are parsed)."""
     if not 1 <= count <= MAX_SUGGEST_POINTS:
-        raise InputError(f"points 须有 1 至 {MAX_SUGGEST_POINTS} 个位置 · points must hold 1 to "
-                         f"{MAX_SUGGEST_POINTS} positions", field="points")
+        raise InputError(text("plates.points_count", field=label("points"), limit=MAX_SUGGEST_POINTS), field="points")
 
 
 def suggest_numbers(store: Store, street_name: str, points: Sequence[LonLat]) -> dict[str, Any]:
@@ -67,7 +67,6 @@ def suggest_numbers(store: Store, street_name: str, points: Sequence[LonLat]) ->
     far = shapely.distance(shapely.points(new_xy), line) > MAX_DISTANCE_FROM_STREET_M
     if far.any():
         n = int(np.flatnonzero(far)[0]) + 1
-        raise InputError(f"第 {n} 个点距 {street_name} 超过 100 米 · point {n} is more than 100 m from {street_name}",
-                         field="points")
+        raise InputError(text("plates.point_far", n=n, street=street_name), field="points")
     return {"street_name": street_name, "odd_side": odd_side,
             "suggestions": suggest(line, xy, np.array([p["number"] for p in plates]), new_xy, odd_side=odd_side)}

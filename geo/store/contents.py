@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from geo.errors import InputError
 from geo.layers import get_layer
+from geo.messages import Term, text
 from geo.store import schema
 from geo.store.store import Store
 
@@ -60,23 +61,14 @@ def missing_layers_error(missing: Sequence[str], *, database_empty: bool, purpos
     data); a database that holds records is told which layer to import, and how.
     """
     if database_empty:
-        return InputError(
-            "数据库还没有任何数据: 运行 `xincheng init` 载入样例区, "
-            "或用 `xincheng import` 导入本区数据 · the database holds no data yet: run "
-            "`xincheng init` to load the sample district, or import your data with "
-            "`xincheng import FILE --layer LAYER --crs CRS`", field="database")
+        return InputError(text("store.empty_database"), field="database")
     layers = [get_layer(name) for name in missing]
-    zh = "、".join(f"{lyr.title_zh} ({lyr.name})" for lyr in layers)
-    en = ", ".join(lyr.name for lyr in layers)
+    named = Term("、".join(f"{lyr.title_zh} {lyr.name}" for lyr in layers), ", ".join(lyr.name for lyr in layers))
     commands = "; ".join(f"`xincheng import {name}.gpkg --layer {name} --crs EPSG:4490`"
                          for name in missing)
     http = ", ".join(f"POST /api/layers/{name}/import" for name in missing)
-    plural = len(missing) > 1
-    return InputError(
-        f"{purpose_zh}需要 {zh}, 数据库中还没有这些数据: 请导入 {commands} (HTTP: {http}) · "
-        f"{purpose_en} needs the {en} layer{'s' if plural else ''}, which the database does not "
-        f"hold yet: import {'them' if plural else 'it'}: {commands} (HTTP: {http})",
-        field=missing[0])
+    return InputError(text("store.missing_layers", purpose=Term(purpose_zh, purpose_en), layers=named,
+                           commands=commands, http=http), field=missing[0])
 
 
 def refuse_unless_empty(store: Store, *, conn: sa.Connection | None = None) -> None:
@@ -87,10 +79,4 @@ def refuse_unless_empty(store: Store, *, conn: sa.Connection | None = None) -> N
     held = held_records(store, conn=conn)
     if held:
         zh, en = describe_counts(held)
-        raise InputError(
-            f"数据库已有数据 ({zh}), 样例区不会混入其中: 未载入样例区, 数据未作任何改动。"
-            "样例区只载入空数据库; 导入本区数据请用 xincheng import · the database already "
-            f"holds records ({en}), so the sample district was not loaded and nothing was "
-            "changed. The sample goes only into an empty database (give another "
-            "--database-url); add your own data with "
-            "`xincheng import FILE --layer LAYER --crs CRS`", field="database")
+        raise InputError(text("store.not_empty", held=Term(zh, en)), field="database")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -13,22 +14,33 @@ from geo.store.store import Store, _record
 
 
 def select_intersecting(store: Store, table_name: str, bbox: tuple[float, float, float, float] | None,
-                        *, limit: int, offset: int = 0, where: dict[str, Any] | None = None
-                        ) -> tuple[list[dict[str, Any]], int]:
-    """Return one page of records whose geometry meets ``bbox`` exactly, and how many match."""
-    if bbox is None:
+                        *, limit: int, offset: int = 0, where: dict[str, Any] | None = None,
+                        geometry_types: Collection[str] | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Return one page of records whose geometry meets ``bbox`` exactly, and how many match.
+
+    ``geometry_types`` (GeoJSON names such as ``"Point"``, ``"MultiPolygon"``) keeps only records
+    of those types, so a layer that mixes points and polygons can be served as one layer per type.
+    """
+    if bbox is None and geometry_types is None:
         return (store.select(table_name, limit=limit, offset=offset, where=where),
                 store.count(table_name, where=where))
     table = store.table(table_name)
     filters = [table.c[k] == v for k, v in (where or {}).items()]
+    if bbox is not None:
+        filters.append(bbox_clause(store.dialect, table, bbox))
     with store.reading() as conn:
-        rows = conn.execute(sa.select(table.c.id, table.c.geom)
-                            .where(bbox_clause(store.dialect, table, bbox), *filters).order_by(table.c.id)).all()
+        rows = conn.execute(sa.select(table.c.id, table.c.geom).where(*filters).order_by(table.c.id)).all()
         if not rows:
             return [], 0
         ids = np.array([r[0] for r in rows])
         geoms = np.array([r[1] for r in rows], dtype=object)
-        keep = ids[shapely.intersects(geoms, shapely.box(*bbox))]
+        mask = np.ones(len(ids), dtype=bool)
+        if bbox is not None:
+            mask &= shapely.intersects(geoms, shapely.box(*bbox))
+        if geometry_types is not None:
+            wanted = [int(shapely.GeometryType[name.upper()]) for name in geometry_types]
+            mask &= np.isin(shapely.get_type_id(geoms), wanted)
+        keep = ids[mask]
         page = keep[offset:offset + limit].tolist()
         if not page:
             return [], len(keep)

@@ -254,6 +254,15 @@ AUDIT_LOG_COLUMNS_V6: tuple[sa.Column, ...] = (sa.Column("seq", sa.BigInteger),)
 for _column in AUDIT_LOG_COLUMNS_V6:
     audit_log.append_column(_column)
 
+# Added by migration 7: a resident's problem report is resolved by an officer, with a note
+# (geo/plates/resident_reports.py).
+PROBLEM_REPORT_COLUMNS_V7: tuple[sa.Column, ...] = (
+    sa.Column("resolved_at", sa.DateTime(timezone=True)), sa.Column("resolved_by", T),
+    sa.Column("resolution_note", T),
+)
+for _column in PROBLEM_REPORT_COLUMNS_V7:
+    problem_reports.append_column(_column)
+
 
 def _utc_datetimes() -> None:
     """Make every ``DateTime(timezone=True)`` column come back aware, in UTC, on both backends.

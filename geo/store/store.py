@@ -23,6 +23,7 @@ from sqlalchemy import event
 
 from geo import DISTRICT_ADCODE
 from geo.errors import Conflict, DomainError, InputError, NotFound, StaleVersion
+from geo.messages import as_term, label, labels, text
 from geo.store import migrations, schema
 from geo.store.spatial_sql import bbox_clause, encode_geometries
 
@@ -116,21 +117,20 @@ def integrity_problem(exc: sa.exc.IntegrityError) -> DomainError:
     kind, columns, value, constraint = _constraint_facts(exc)
     named = [c for c in columns if c != "adcode"] or columns
     field = named[-1] if named else None
-    what = ", ".join(named) if named else "a value"
+    what = labels(named) if named else as_term(text("store.some_value"))
     if kind == "UNIQUE":
         shown = ""
         if value is not None and field not in _SECRET:
             shown = f": {value[:_SHOWN_VALUE]}{'…' if len(value) > _SHOWN_VALUE else ''}"
-        return Conflict(f"该值已存在, 不能重复 · {what} already exists{shown}", field=field)
+        return Conflict(text("store.unique", field=what, shown=shown), field=field)
     if kind == "NOT NULL":
-        return InputError(f"缺少必填字段 {what} · {what} is required", field=field)
+        return InputError(text("store.not_null", field=what), field=field)
     if kind == "FOREIGN KEY":
-        return InputError(f"引用的记录不存在 · {what} refers to a record that does not exist",
-                          field=field)
+        return InputError(text("store.foreign_key", field=what), field=field)
     if kind == "CHECK":
         rule = f" ({constraint})" if constraint else ""
-        return InputError(f"值不符合规则{rule} · a value breaks the rule{rule}", field=field)
-    return Conflict("与已存储的记录冲突 · the change conflicts with a stored record", field=field)
+        return InputError(text("store.check", rule=rule), field=field)
+    return Conflict(text("store.conflict"), field=field)
 
 
 def _json_default(value: Any) -> Any:
@@ -178,9 +178,8 @@ class Store:
         elif parsed.get_backend_name() == "postgresql":
             engine = sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
         else:
-            raise InputError(
-                f"database URL must start with sqlite:/// or postgresql://; got {parsed.drivername!r}",
-                field="database_url")
+            raise InputError(text("store.database_url", field=label("database_url"), value=repr(parsed.drivername)),
+                             field="database_url")
         return cls(engine, adcode=adcode)
 
     @property
@@ -232,20 +231,18 @@ class Store:
         try:
             return schema.metadata.tables[name]
         except KeyError:
-            raise NotFound(f"no table {name!r}", field="table") from None
+            raise NotFound(text("store.no_table", value=repr(name)), field="table") from None
 
     def _prepare(self, table: sa.Table, records: Sequence[Mapping[str, Any]], now: datetime) -> list[dict[str, Any]]:
         """Return rows for ``table``: defaults filled, geometry encoded and its envelope set."""
         rows = [{k: v for k, v in r.items() if k != "geometry"} for r in records]
         unknown = sorted({k for r in rows for k in r} - set(table.c.keys()))
         if unknown:
-            raise InputError(f"{table.name} 没有字段 {unknown[0]!r} · {table.name} has no field {unknown[0]!r}",
-                             field=unknown[0])
+            raise InputError(text("store.unknown_field", table=table.name, field=repr(unknown[0])), field=unknown[0])
         for row in rows:  # every write path, typed bodies and forms included: no control characters stored
             for key, value in row.items():
                 if isinstance(value, str) and _CONTROL_CHARS.search(value):
-                    raise InputError(f"{key} 含控制字符（如 NUL）· {key} contains a control character (NUL, ESC …)",
-                                     field=key)
+                    raise InputError(text("store.control_character", field=label(key)), field=key)
         spatial = "geom" in table.c
         if spatial:
             geoms = [r.get("geometry", r.get("geom")) for r in records]
@@ -328,7 +325,7 @@ class Store:
         table = self.table(table_name)
         row = conn.execute(sa.select(table).where(table.c.id == record_id)).mappings().first()
         if row is None:
-            raise NotFound(f"{table_name} has no record {record_id}", field="id")
+            raise NotFound(text("store.no_record", table=table_name, id=record_id), field="id")
         return _record(row)
 
     def update(
@@ -358,13 +355,11 @@ class Store:
         table = self.table(table_name)
         bad = sorted(set(changes) & _PROTECTED)
         if bad:
-            raise InputError(f"field {bad[0]!r} cannot be changed", field=bad[0])
+            raise InputError(text("store.unchangeable", field=label(bad[0])), field=bad[0])
         before = self.get(table_name, record_id, conn=conn)
         if before["version"] != expected_version:
-            raise StaleVersion(
-                f"记录已被他人修改（现为第 {before['version']} 版，不是第 {expected_version} 版），请重新载入后再改 · "
-                f"{table_name} {record_id} is at version {before['version']}, not "
-                f"{expected_version}: reload it and apply your change again", field="version")
+            raise StaleVersion(text("store.stale", table=table_name, id=record_id, current=before["version"],
+                                    given=expected_version), field="version")
         now = datetime.now(UTC)
         values = self._prepare(table, [changes], now)[0]
         values.pop("created_at", None)
@@ -377,8 +372,7 @@ class Store:
             .where(table.c.id == record_id, table.c.version == expected_version)
             .values(**values))
         if result.rowcount != 1:
-            raise StaleVersion(f"{table_name} {record_id} was changed meanwhile; reload it",
-                               field="version")
+            raise StaleVersion(text("store.changed_meanwhile", table=table_name, id=record_id), field="version")
         after = self.get(table_name, record_id, conn=conn)
         conn.execute(schema.audit_log.insert().values(
             adcode=before["adcode"], table_name=table_name, record_id=record_id, action=action,
@@ -397,8 +391,7 @@ class Store:
         table = self.table(table_name)
         bad = sorted(set(changes) & _PROTECTED)
         if bad:
-            raise InputError(f"字段 {bad[0]!r} 不可修改 · field {bad[0]!r} cannot be changed",
-                             field=bad[0])
+            raise InputError(text("store.unchangeable", field=label(bad[0])), field=bad[0])
         scope = sa.and_(table.c.adcode == self.adcode, where)
         befores = [_record(r) for r in conn.execute(
             sa.select(table).where(scope).order_by(table.c.id).with_for_update()).mappings()]
@@ -416,9 +409,7 @@ class Store:
                                    .values(**values, version=table.c.version + 1)).rowcount
                       for chunk in chunks)
         if changed != len(ids):
-            raise StaleVersion(f"{table_name} 的记录已被他人修改, 请重试 · "
-                               f"{table_name} records were changed meanwhile; try again",
-                               field="version")
+            raise StaleVersion(text("store.batch_stale", table=table_name), field="version")
         afters = [_record(r) for chunk in chunks for r in conn.execute(
             sa.select(table).where(table.c.id.in_(chunk)).order_by(table.c.id)).mappings()]
         conn.execute(schema.audit_log.insert(), [
@@ -443,7 +434,7 @@ class Store:
             clauses.append(bbox_clause(self.dialect, table, tuple(bbox)))
         for key, value in (where or {}).items():
             if key not in table.c:
-                raise InputError(f"{table.name} has no field {key!r}", field=key)
+                raise InputError(text("store.unknown_field", table=table.name, field=repr(key)), field=key)
             if isinstance(value, list | tuple | set):
                 clauses.append(table.c[key].in_(list(value)))
             else:

@@ -1,0 +1,87 @@
+"""The one login page for every role, and logout: cookie session, CSRF token, ``next`` kept.
+
+Place-name officers, boundary inspectors, planners and administrators all log in at
+``/officer/login`` (the path every page's redirect already names). The form says who it is for;
+a wrong password, a throttled name or a refused form (CSRF) shows the form again with the message,
+the name typed and the page to come back to (``next``). Without ``next`` each role goes to its own
+home (api/pages.py ``ROLE_HOME``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api import csrf
+from api.deps import SettingsDep, StoreDep, log_in
+from api.pages import SessionCookie, flash_url, home_for, page, refused, safe_next
+from api.ratelimit import TooManyRequests
+from geo.errors import DomainError
+from geo.messages import text
+from geo.users import issue_token, revoke_token
+
+router = APIRouter(prefix="/officer", tags=["login 登录"], include_in_schema=False)
+
+
+def _form(request: Request, *, next_path: str | None, username: str = "", error: str | None = None,
+          status: int = 200) -> HTMLResponse:
+    """Return the login form, saying who it is for and where the user goes afterwards."""
+    return page(request, "officer/login.html", "工作人员登录", "Staff log in", status=status, next=next_path or "",
+                username=username, error=error, login_for=text("pages.login_for"),
+                then=text("pages.login_then", target=next_path) if next_path else None)
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "", username: str = "",
+               error: str | None = None) -> HTMLResponse:
+    """Show the login form (with the message of a failed attempt, if the service sent one)."""
+    return _form(request, next_path=safe_next(next), username=username[:100], error=error)
+
+
+@router.post("/login")
+def login(request: Request, store: StoreDep, settings: SettingsDep,
+          username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+          next: Annotated[str, Form()] = "",
+          csrf_token: Annotated[str | None, Form()] = None) -> Response:
+    """Check the password (throttled like the API login), set the session cookie, go on.
+
+    A refused form is shown again (403) with a fresh token, before any password is checked.
+    """
+    next_path = safe_next(next)
+    refusal = csrf.refusal(request, {csrf.FIELD: csrf_token})
+    if refusal is not None:  # a login forged by another site is refused before any password check
+        return _form(request, next_path=next_path, username=username[:100], error=refusal, status=403)
+    kept = urlencode({k: v for k, v in (("next", next_path), ("username", username[:100])) if v})
+
+    def again(message: str) -> RedirectResponse:  # the form once more: the message, next and the name
+        return RedirectResponse(f"{flash_url(request, '/officer/login', error=message)}&{kept}".rstrip("&"),
+                                status_code=303)
+
+    try:
+        user = log_in(request, store, username, password)
+    except TooManyRequests as exc:
+        return again(exc.message)
+    except DomainError:
+        return again(text("pages.wrong_password"))
+    token, _ = issue_token(store, user, ttl_minutes=settings.token_ttl_minutes)
+    response = RedirectResponse(next_path or home_for(request, user["role"]), status_code=303)
+    response.set_cookie(csrf.SESSION_COOKIE, token, httponly=True, samesite="strict",
+                        max_age=settings.token_ttl_minutes * 60,
+                        secure=settings.cookie_secure and not settings.dev_mode)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, store: StoreDep, xc_token: SessionCookie = None,
+           csrf_token: Annotated[str | None, Form()] = None) -> Response:
+    """End the session: the token is revoked on the server and the cookie forgotten."""
+    refusal = csrf.refusal(request, {csrf.FIELD: csrf_token})
+    if refusal is not None:
+        return refused(request, refusal)
+    revoke_token(store, xc_token)
+    response = RedirectResponse("/officer/login", status_code=303)
+    response.delete_cookie(csrf.SESSION_COOKIE)
+    return response

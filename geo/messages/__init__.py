@@ -1,0 +1,132 @@
+"""One catalogue of what users read: every message Chinese first, English beside it.
+
+Each module of this package holds the messages of one part of the service as ``MESSAGES``, a
+mapping from a key to a :class:`Message`; the key starts with the module's name
+(``placenames.required`` lives in ``geo/messages/placenames.py``). The package finds its parts by
+itself, so adding a part edits no shared file. :func:`text` renders one message as users see it::
+
+    text("common.required", field=label("standard_name"))
+    → "缺少必填字段 标准名称 standard_name · 标准名称 standard_name is required"
+
+Placeholders are ``str.format`` fields and must be the same in both languages (tests check it).
+A field is named by :func:`label` (its Chinese label beside the internal name, from
+``geo/messages/field_names.py``), a stored value such as a lifecycle state by :func:`value_label`;
+a rule ID (``PN-00``) leads the message of the rule it cites.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from string import Formatter
+from typing import Any
+
+SEPARATOR = " · "
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message in both languages; ``zh`` is shown first."""
+
+    zh: str
+    en: str
+
+    def fields(self, language: str) -> frozenset[str]:
+        """Return the placeholder names used in ``language`` (``"zh"`` or ``"en"``)."""
+        template = self.zh if language == "zh" else self.en
+        return frozenset(name for _, name, _, _ in Formatter().parse(template) if name)
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, Message]:
+    """Return every message of every part, keyed; a key outside its part's name is refused."""
+    merged: dict[str, Message] = {}
+    for info in pkgutil.iter_modules(__path__):
+        part = importlib.import_module(f"{__name__}.{info.name}")
+        for key, message in getattr(part, "MESSAGES", {}).items():
+            if not key.startswith(f"{info.name}."):
+                raise ValueError(f"message key {key!r} must start with {info.name!r}.")
+            merged[key] = message
+    return merged
+
+
+class Term(str):
+    """A field or value named in both languages: the string is the Chinese form, ``en`` the English.
+
+    :func:`text` fills the Chinese half with the string and the English half with ``en``, so a
+    message reads "缺少必填字段 标准名称 standard_name · standard_name is required".
+    """
+
+    en: str
+
+    def __new__(cls, zh: str, en: str) -> Term:
+        term = super().__new__(cls, zh)
+        term.en = en
+        return term
+
+
+def _english(params: dict[str, Any]) -> dict[str, Any]:
+    return {name: value.en if isinstance(value, Term) else value for name, value in params.items()}
+
+
+def text(key: str, /, **params: Any) -> str:
+    """Return message ``key`` with ``params`` filled in: Chinese, the separator, English."""
+    message = catalogue()[key]
+    return f"{message.zh.format(**params)}{SEPARATOR}{message.en.format(**_english(params))}"
+
+
+def as_term(message: str) -> Term:
+    """Return a rendered message as a :class:`Term`, to nest it in another (``common.row``'s ``problem``)."""
+    zh_half, _, en_half = message.partition(SEPARATOR)
+    return Term(zh_half, en_half or zh_half)
+
+
+def at_row(message: str, row: int | None) -> str:
+    """Return ``message`` with the row of a file or form it is about in both halves (unchanged for None)."""
+    return message if row is None else text("common.row", row=row, problem=as_term(message))
+
+
+def label(field: str) -> Term:
+    """Return a field as messages name it: the Chinese label, then the internal name.
+
+    ``label("standard_name")`` → ``"标准名称 standard_name"`` (English half: ``standard_name``); a
+    field with no label is named as given (a column of a user's own file, say).
+    """
+    message = catalogue().get(f"field_names.{field}")
+    return Term(f"{message.zh} {field}" if message else field, field)
+
+
+def labels(fields: Iterable[str]) -> Term:
+    """Return several fields as :func:`label` names them, joined by "、" (", " in English)."""
+    named = [label(field) for field in fields]
+    return Term("、".join(named), ", ".join(term.en for term in named))
+
+
+def layer_label(name: str, title_zh: str) -> Term:
+    """Return a layer as messages name it: ``"标准地名 place_names"`` (English half: ``place_names``)."""
+    return Term(f"{title_zh} {name}", name)
+
+
+def value_label(value: object) -> Term:
+    """Return a stored value as messages show it: ``"已批准 approved"``, or the value alone if unlabelled."""
+    message = catalogue().get(f"field_names.value.{value}")
+    return Term(f"{message.zh} {value}" if message else str(value), str(value))
+
+
+def value_labels(values: Iterable[object]) -> Term:
+    """Return several values as :func:`value_label` shows them, joined by "、" (", " in English)."""
+    named = [value_label(value) for value in values]
+    return Term("、".join(named), ", ".join(term.en for term in named))
+
+
+def zh(key: str, /, **params: Any) -> str:
+    """Return the Chinese half alone (a page title, a table header, a short label)."""
+    return catalogue()[key].zh.format(**params)
+
+
+def en(key: str, /, **params: Any) -> str:
+    """Return the English half alone (shown beside the Chinese in smaller type)."""
+    return catalogue()[key].en.format(**_english(params))

@@ -1,0 +1,23 @@
+"""Messages of user accounts and login tokens (geo/users.py) and of generic layer writes."""
+
+from __future__ import annotations
+
+from geo.messages import Message
+
+MESSAGES = {
+    "accounts.adcodes": Message("{field} 须为 6 位数字，收到 {value}", "{field} must be 6-digit codes; got {value}"),
+    "accounts.role": Message("{field} 的取值 {value} 不在允许范围内，可选：{allowed}",
+                             "{field} must be one of {allowed}; got {value}"),
+    "accounts.username": Message("{field} 须为 1–64 个字符，不含空格和 < > & \" '",
+                                 "{field} must be 1 to 64 characters without spaces or markup characters"),
+    "accounts.password_length": Message("{field} 至少须有 {length} 个字符",
+                                        "{field} must have at least {length} characters"),
+    "accounts.taken": Message("用户名 {value} 已存在", "user {value} exists already"),
+    "accounts.wrong_password": Message("用户名或密码错误", "wrong username or password"),
+    "accounts.log_in": Message("请先登录：发送 Authorization: Bearer <令牌>",
+                               "log in first: send Authorization: Bearer <token>"),
+    "accounts.token_invalid": Message("登录令牌无效", "the login token is not valid"),
+    "accounts.token_expired": Message("登录令牌已过期，请重新登录", "the login token has expired; log in again"),
+    "accounts.stale": Message("记录已被他人修改（{layer} {id} 现为第 {current} 版，不是第 {given} 版），请重新载入",
+                              "{layer} {id} is at version {current}, not {given}: reload it"),
+}

@@ -1,0 +1,27 @@
+"""Messages of imports and exports: rows that cannot be read, identities, versions, file formats."""
+
+from __future__ import annotations
+
+from geo.messages import Message
+
+MESSAGES = {
+    "io.value_type": Message("{field} 须为{kind}，收到 {value}", "{field} must be {kind}; got {value}"),
+    "io.kind_int": Message("整数", "a whole number"),
+    "io.kind_float": Message("有限数值", "a finite number"),
+    "io.kind_bool": Message("是/否", "true or false"),
+    "io.kind_date": Message("日期（YYYY-MM-DD）", "a date (YYYY-MM-DD)"),
+    "io.kind_str": Message("文本", "text"),
+    "io.empty_value": Message("{field} 为空（或只有不可见字符）", "{field} is empty (or only invisible characters)"),
+    "io.adcode": Message("{field} 须为 6 位数字，收到 {value}", "{field} must be 6 digits; got {value}"),
+    "io.unique": Message("导入违反 {layer} 的唯一性约束，未导入任何内容：{reason}",
+                         "the import breaks a uniqueness rule of {layer}: {reason}; nothing was imported"),
+    "io.version_integer": Message("{field} 须为整数，收到 {value}", "{field} must be a whole number; got {value}"),
+    "io.mode": Message("导入模式 {field} 须为 {allowed} 之一，收到 {value}",
+                       "{field} must be one of {allowed}; got {value}"),
+    "io.xlsx_cell": Message("此图层有几何超出 XLSX 单元格容量（{limit} 个字符）：请导出为 GeoPackage",
+                            "a geometry of this layer is longer than an XLSX cell holds ({limit} characters): "
+                            "export it as GeoPackage"),
+    "io.shapefile_types": Message("Shapefile 只能容纳一种几何类型，此图层有 {types}：请导出为 GeoPackage",
+                                  "a Shapefile holds one geometry type; this layer has {types}: export it as "
+                                  "GeoPackage"),
+}

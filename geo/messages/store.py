@@ -1,0 +1,42 @@
+"""Messages of the store: constraints the database refused, versions, unknown fields, missing layers."""
+
+from __future__ import annotations
+
+from geo.messages import Message
+
+MESSAGES = {
+    "store.unique": Message("{field} 的值已存在，不能重复{shown}", "{field} already exists{shown}"),
+    "store.not_null": Message("缺少必填字段 {field}", "{field} is required"),
+    "store.foreign_key": Message("{field} 引用的记录不存在", "{field} refers to a record that does not exist"),
+    "store.check": Message("值不符合规则{rule}", "a value breaks the rule{rule}"),
+    "store.conflict": Message("与已存储的记录冲突", "the change conflicts with a stored record"),
+    "store.some_value": Message("某个值", "a value"),
+    "store.database_url": Message("{field} 须以 sqlite:/// 或 postgresql:// 开头，收到 {value}",
+                                  "{field} must start with sqlite:/// or postgresql://; got {value}"),
+    "store.no_table": Message("没有数据表 {value}", "no table {value}"),
+    "store.unknown_field": Message("{table} 没有字段 {field}", "{table} has no field {field}"),
+    "store.control_character": Message("{field} 含控制字符（如 NUL、ESC）",
+                                       "{field} contains a control character (NUL, ESC …)"),
+    "store.no_record": Message("{table} 没有记录 {id}", "{table} has no record {id}"),
+    "store.unchangeable": Message("字段 {field} 不可修改", "field {field} cannot be changed"),
+    "store.stale": Message("记录已被他人修改（{table} {id} 现为第 {current} 版，不是第 {given} 版），请重新载入后再改",
+                           "{table} {id} is at version {current}, not {given}: reload it and apply your change again"),
+    "store.changed_meanwhile": Message("{table} {id} 已被他人修改，请重新载入",
+                                       "{table} {id} was changed meanwhile; reload it"),
+    "store.batch_stale": Message("{table} 的记录已被他人修改，请重试",
+                                 "{table} records were changed meanwhile; try again"),
+    "store.empty_database": Message(
+        "数据库还没有任何数据：运行 `xincheng init` 载入样例区，或用 `xincheng import` 导入本区数据",
+        "the database holds no data yet: run `xincheng init` to load the sample district, or import your data "
+        "with `xincheng import FILE --layer LAYER --crs CRS`"),
+    "store.missing_layers": Message(
+        "{purpose}需要 {layers}，数据库中还没有这些数据：请导入 {commands}（HTTP：{http}）",
+        "{purpose} needs the layers {layers}, which the database does not hold yet: import them: {commands} "
+        "(HTTP: {http})"),
+    "store.not_empty": Message(
+        "数据库已有数据（{held}），样例区不会混入其中：未载入样例区，数据未作任何改动。样例区只载入空数据库；"
+        "导入本区数据请用 xincheng import",
+        "the database already holds records ({held}), so the sample district was not loaded and nothing was "
+        "changed. The sample goes only into an empty database (give another --database-url); add your own data "
+        "with `xincheng import FILE --layer LAYER --crs CRS`"),
+}

@@ -1,0 +1,100 @@
+{#- The map's own furniture and its view-fetched layers; rendered into the map's script (nonce). -#}
+(function () {
+  var map = {{ map_name }};
+  var cfg = {{ config|tojson }};
+  // A phone's screen, judged also from the screen: a report's framed map starts 300 px wide.
+  var narrow = Math.min(window.innerWidth > 320 ? window.innerWidth : 1e9, screen.width || 1e9) < 600;
+  var control = {{ control_name }};
+  var compacted = false;
+  function compact() {  // on a small map: legends folded, the switcher folded into its button
+    if (compacted) { return; }
+    compacted = true;
+    document.querySelectorAll('details.map-legend').forEach(function (d) { d.open = false; });
+    if (control) {
+      map.removeControl(control);
+      control.options.collapsed = true;
+      control.addTo(map);
+    }
+  }
+  function small() { var s = map.getSize(); return s.x > 100 && (s.x < 600 || s.y < 450); }
+  if (cfg.bounds && window.ResizeObserver) {  // drawn before its frame was laid out: fit again
+    var touched = false;
+    ['mousedown', 'touchstart', 'wheel', 'keydown'].forEach(function (e) {
+      map.getContainer().addEventListener(e, function () { touched = true; }, {passive: true});
+    });
+    new ResizeObserver(function () {
+      map.invalidateSize();
+      if (!touched) { map.fitBounds(cfg.bounds); }
+      if (small()) { compact(); }
+    }).observe(map.getContainer());
+  }
+  L.control.scale({imperial: false, metric: true, maxWidth: narrow ? 80 : 120, position: 'bottomleft'}).addTo(map);
+  function dock(selector, position) {
+    document.querySelectorAll(selector).forEach(function (el) {
+      var c = L.control({position: position});
+      c.onAdd = function () {
+        el.classList.add('docked');
+        L.DomEvent.disableClickPropagation(el);
+        L.DomEvent.disableScrollPropagation(el);
+        return el;
+      };
+      c.addTo(map);
+    });
+  }
+  dock('.not-authoritative', 'bottomleft');
+  dock('.map-scale, .map-legend', 'bottomleft');
+  if (narrow || small()) { compact(); }
+  function tip(lines) {
+    var box = document.createElement('div');
+    (lines || []).forEach(function (line) {
+      var row = document.createElement('div');
+      row.textContent = line;
+      box.appendChild(row);
+    });
+    return box;
+  }
+  cfg.cells.forEach(function (g) {
+    var layer = L.layerGroup();
+    g.rows.forEach(function (row) {
+      var lines = [];
+      for (var i = 2; i < row.length; i++) {
+        if (row[i] === null || (row[i] === 0 && i < 2 + g.counted)) { continue; }
+        lines.push(g.labels[i - 2] + '：' + (typeof row[i] === 'number' ? row[i].toLocaleString('en') : row[i]));
+      }
+      L.circleMarker([row[1], row[0]], {radius: Math.min(2 + Math.sqrt(row[2]) / 3, 9), weight: 0,
+                                        fillColor: g.color, fillOpacity: 0.75})
+        .bindTooltip(tip(lines)).addTo(layer);
+    });
+    if (control) { control.addOverlay(layer, g.name); }
+    if (g.show) { layer.addTo(map); }
+  });
+  cfg.remote.forEach(function (r) {
+    var layer = L.geoJSON(null, {
+      pointToLayer: function (f, ll) {
+        var n = f.properties.count;
+        if (n) {
+          return L.circleMarker(ll, {radius: Math.min(3 + Math.sqrt(n) / 2, 16), color: r.color, weight: 1,
+                                     fillColor: r.color, fillOpacity: 0.45});
+        }
+        return L.circleMarker(ll, {radius: r.radius, weight: 0, fillColor: r.color, fillOpacity: 0.85});
+      },
+      style: function () { return {color: r.color, weight: r.weight}; },
+      onEachFeature: function (f, l) { l.bindTooltip(tip(f.properties.tip), {sticky: true}); }
+    });
+    if (control) { control.addOverlay(layer, r.name); }
+    var seq = 0;
+    function load() {
+      if (!map.hasLayer(layer)) { return; }
+      var b = map.getBounds(), mine = ++seq;
+      var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); });
+      fetch(r.url + '?bbox=' + bbox.join(',') + '&zoom=' + map.getZoom(),
+            {credentials: 'same-origin', headers: {Accept: 'application/geo+json'}})
+        .then(function (resp) { if (!resp.ok) { throw new Error('HTTP ' + resp.status); } return resp.json(); })
+        .then(function (data) { if (mine === seq) { layer.clearLayers(); layer.addData(data); } })
+        .catch(function (err) { if (window.console) { console.warn(r.url, err.message); } });
+    }
+    map.on('moveend', load);
+    layer.on('add', load);
+    if (r.show) { layer.addTo(map); }
+  });
+})();

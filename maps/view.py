@@ -1,0 +1,103 @@
+"""What every map carries besides its layers: a metric scale, docked notice and legends, and the
+layers it fetches for the current view.
+
+The scale (metres and kilometres only) and the notice, legends and colour scales (HTML from
+autoescaped templates in the page's body) are docked as Leaflet controls in one corner, stacked,
+so none covers another: the notice "界线示意，非权威界线" is always read whole. A layer too big
+for the page (door plates, streets) is a :class:`RemoteLayer`: the page holds its name, colour and
+the URL of a JSON endpoint, and its script asks that endpoint for the features in view (by bbox
+and zoom) each time the map moves. Its tooltips are built with ``textContent``: stored text never
+becomes markup or script. The script is written by this package (maps/templates/map_view.js)
+into the map's own script, so it carries the page's CSP nonce (maps/csp.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import folium
+from branca.element import Figure, MacroElement
+from jinja2 import Template
+
+from maps.rendering import Literal
+from maps.templating import render
+
+_CSS = (Path(__file__).parent / "templates" / "map_view.css").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class RemoteLayer:
+    """A layer whose features the page fetches for the view: ``url`` answers GeoJSON for
+    ``?bbox=w,s,e,n&zoom=z`` with a ``tip`` (lines of text) per feature and, for a group of
+    points, its ``count``."""
+
+    name: str
+    url: str
+    color: str
+    show: bool = True
+    radius: float = 2.5
+    weight: float = 1.5
+
+
+@dataclass(frozen=True)
+class CellLayer:
+    """Points the page carries compactly, each drawn as a dot sized by its count: ``rows`` are
+    ``[lon, lat, count, value, …]`` and ``labels`` name ``count`` and each value (with its unit)
+    in the dot's tooltip; a zero among the first ``counted`` of them (the count included) is
+    left out of it."""
+
+    name: str
+    color: str
+    rows: list[list[float | int | str | None]]
+    labels: list[str]
+    counted: int
+    show: bool = True
+
+
+class MapView(MacroElement):
+    """The map's furniture and view-fetched layers (add it after the layer control)."""
+
+    _template = Template("{% macro script(this, kwargs) %}{{ this.code() }}{% endmacro %}")
+
+    def __init__(self, *, remote: tuple[RemoteLayer, ...] = (), cells: tuple[CellLayer, ...] = (),
+                 control: folium.LayerControl | None = None):
+        super().__init__()
+        self._name = "MapView"
+        self.remote, self.cells, self.control = remote, cells, control
+
+    def code(self) -> str:
+        """Return the script (the map's and the control's names, and the layers as JSON)."""
+        parent = self._parent
+        if parent is None:
+            raise ValueError("add the map view to a map before rendering it")
+        control = self.control.get_name() if self.control is not None else "null"
+        return render("map_view.js", map_name=parent.get_name(), control_name=control,
+                      config={"remote": [asdict(r) for r in self.remote], "bounds": self._bounds(),
+                              "cells": [asdict(c) for c in self.cells]})
+
+    def _bounds(self) -> list | None:
+        """Return the bounds the map was fitted to (``[[south, west], [north, east]]``), if any."""
+        children = self._parent._children.values() if self._parent is not None else []
+        fits = [c for c in children if isinstance(c, folium.FitBounds)]
+        return [[float(v) for v in corner] for corner in fits[-1].bounds] if fits else None
+
+
+def add_view_style(m: folium.Map) -> folium.Map:
+    """Add the style of the docked notice and legends to the page's head (no stored text)."""
+    figure = m.get_root()
+    if not isinstance(figure, Figure):
+        raise TypeError("the map is not on a page (branca Figure)")
+    figure.header.add_child(Literal("<style>" + _CSS + "</style>", verbatim=True), name="map_view_css")
+    return m
+
+
+def finish(m: folium.Map, *, remote: tuple[RemoteLayer, ...] = (), cells: tuple[CellLayer, ...] = (),
+           layer_control: bool = True) -> folium.Map:
+    """Add the layer switcher (expanded), then the scale, the docked notice and legends and the
+    remote and cell layers (their script needs the switcher and every layer before it)."""
+    control = folium.LayerControl(collapsed=False) if layer_control else None
+    if control is not None:
+        control.add_to(m)
+    MapView(remote=remote, cells=cells, control=control).add_to(m)
+    return m

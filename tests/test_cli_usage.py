@@ -1,0 +1,284 @@
+"""The ``xincheng`` command as its users meet it: help everywhere, usage errors, readable tables, files that say how.
+
+Every test runs the installed command in its own process against a real SQLite file, as a user
+at a terminal would (the start-up time of ``--help`` is measured by a benchmark, not here).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geo.store import Store
+from tests.test_cli import run
+
+ROOT = Path(__file__).resolve().parents[1]
+XINCHENG = shutil.which("xincheng", path=str(Path(sys.executable).parent)) or ""
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _command_paths() -> list[tuple[str, ...]]:
+    """Return every command and group of the click tree, the top level first."""
+    import click
+
+    from api.cli import main
+
+    def walk(group: click.Group, prefix: tuple[str, ...]) -> list[tuple[str, ...]]:
+        out = []
+        for name, cmd in sorted(group.commands.items()):
+            out.append((*prefix, name))
+            if isinstance(cmd, click.Group):
+                out.extend(walk(cmd, (*prefix, name)))
+        return out
+
+    return [(), *walk(main, ())]
+
+
+@pytest.mark.skipif(not XINCHENG, reason="the xincheng console script is not installed")
+@pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "xincheng")
+def test_help_of_every_command_in_an_empty_environment(path, tmp_path):
+    """No secret, no database URL, no HOME: every --help answers with its usage and creates nothing."""
+    r = subprocess.run([XINCHENG, *path, "--help"], capture_output=True, text=True, env={}, cwd=tmp_path,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"Usage: xincheng {' '.join(path)}".rstrip()), r.stdout[:200]
+    assert "Traceback" not in r.stderr and list(tmp_path.iterdir()) == []
+    if path:  # --dev is accepted after every command name, as the README writes it
+        assert "--dev" in r.stdout
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    """A sample district built by ``init --dev`` (the flag after the command name)."""
+    db = tmp_path_factory.mktemp("cli_usage") / "x.db"
+    r = run("init", "--dev", db=db)
+    assert r.returncode == 0, r.stderr
+    return db
+
+
+def test_dev_after_the_command_name_as_before_it(sample, tmp_path):
+    db = tmp_path / "empty.db"
+    r = run("user", "add-dev-accounts", db=db)  # not in dev mode: refused, in Chinese first
+    assert r.returncode == 2 and "开发账号只能在 --dev 模式下创建" in r.stderr
+    assert run("init", "--empty", "--dev", db=db).returncode == 0
+    r = run("user", "add-dev-accounts", "--dev", db=db)
+    assert r.returncode == 0, r.stderr
+    assert "dev-admin / dev-admin-dev-pass" in r.stdout
+    r = run("user", "--dev", "list", db=db)
+    assert r.returncode == 0 and "dev-planner" in r.stdout and "仅开发 dev-only" in r.stdout
+
+
+def _bad_calls(tmp: Path, sample_db: Path) -> list[tuple[list[str], str]]:
+    """Return (arguments, what the error must name) for the mistakes users make."""
+    empty = tmp / "empty.geojson"
+    empty.write_text("", encoding="utf-8")
+    not_zip = tmp / "nightly.zip"
+    not_zip.write_text("not a zip", encoding="utf-8")
+    some = tmp / "some.geojson"
+    some.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    return [
+        (["export", "/no/such/dir/x.gpkg", "--layer", "facilities"], "/no/such/dir"),
+        (["export", str(tmp), "--layer", "facilities"], "PATH"),
+        (["export", str(tmp / "f.gpkg"), "--layer", "facilities", "--crs", "EPSG:99999"], "crs"),
+        (["export", str(tmp / "f.kml"), "--layer", "facilities"], "f.kml"),
+        (["boundaries", "compare", str(some), "--crs", "GCJ02", "--neighbour", "150103",
+          "--out", str(tmp / "x.kml")], "--out"),
+        (["boundaries", "compare", str(tmp / "missing.geojson"), "--crs", "GCJ02", "--neighbour", "150103"], "PATH"),
+        (["import", str(empty), "--layer", "facilities", "--crs", "GCJ02"], "empty.geojson"),
+        (["import", str(tmp), "--layer", "facilities", "--crs", "GCJ02"], "PATH"),
+        (["restore", str(not_zip)], "nightly.zip"),
+        (["restore", str(sample_db)], ".zip"),
+        (["backup", str(tmp / "no-folder" / "b.zip")], "no-folder"),
+        (["coverage", "--minutes", "-3"], "--minutes"),
+        (["coverage", "--kinds", "cats"], "--kinds"),
+        (["coverage", "--out", str(tmp / "t.txt")], "--out"),
+        (["coverage", "--plates", str(tmp / "nowhere" / "p.csv")], "--plates"),
+        (["report", str(tmp / "plan.pdf")], "PATH"),
+        (["map", str(tmp / "no-folder" / "d.html")], "PATH"),
+        (["gazetteer", "export", str(tmp / "names.txt")], "PATH"),
+        (["--dev", "plates", "qr", str(some), "--street", "新华大街"], "FOLDER"),
+        (["--dev", "plates", "print", str(tmp / "batch.svg"), "--street", "新华大街"], "PATH"),
+    ]
+
+
+def test_mistakes_are_usage_errors_in_chinese_naming_the_option(sample, tmp_path):
+    for args, named in _bad_calls(tmp_path, sample):
+        r = run(*args, db=sample)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert "Traceback" not in r.stderr and named in r.stderr, (args, r.stderr)
+        message = r.stderr.split("Error: ", 1)[1]
+        assert HAN.match(message) or HAN.search(message.split(" · ")[0]), (args, message)
+    assert not list(tmp_path.glob("*.gpkg")) and not (tmp_path / "plan.pdf").exists()
+
+
+def test_a_write_that_fails_deep_down_is_a_message_not_a_traceback(sample, tmp_path):
+    """A full disk (/dev/full) passes the path checks and fails inside the writer: status 1, said in Chinese."""
+    r = run("export", "/dev/full", "--layer", "facilities", "--format", "csv", db=sample)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "Error: 无法读写文件" in r.stderr and "No space left on device" in r.stderr
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file where a folder is expected", encoding="utf-8")
+    r = run("export", str(blocker / "x.gpkg"), "--layer", "facilities", db=sample)
+    assert r.returncode == 2 and "文件夹" in r.stderr and "taken" in r.stderr
+
+
+def test_a_database_that_cannot_be_opened_is_a_message_not_a_traceback(tmp_path):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XINCHENG_")}
+    not_a_db = tmp_path / "names.csv"
+    not_a_db.write_text("name\n新华大街\n", encoding="utf-8")
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    for url in (f"sqlite:///{not_a_db}", f"postgresql://nobody@127.0.0.1:{port}/x"):
+        r = subprocess.run([sys.executable, "-m", "api.cli", "--database-url", url, "migrate"], capture_output=True,
+                           text=True, env=env, timeout=120)
+        assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+        assert r.stderr.startswith("Error: 无法打开或读取数据库") and "--database-url" in r.stderr
+
+
+def test_readme_search_example_finds_the_road_and_no_hit_says_so(sample):
+    r = run("gazetteer", "search", "xlglbl", db=sample)
+    assert r.returncode == 0, r.stderr
+    assert "锡林郭勒北路" in r.stdout.splitlines()[1] and "名称 name" in r.stdout
+    r = run("gazetteer", "search", "xlbl", db=sample)  # no road has these initials in the sample
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.startswith("没有与“xlbl”匹配的地名") and "xlglbl" in r.stderr
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "xincheng gazetteer search xlglbl" in readme
+
+
+def test_indicators_print_a_table_with_dashes_never_none(sample):
+    r = run("indicators", db=sample)
+    assert r.returncode == 0, r.stderr
+    assert "None" not in r.stdout and "{" not in r.stdout
+    header = next(line for line in r.stdout.splitlines() if line.startswith("序号 No."))
+    assert "2020年 2020" in header and "2025年目标 2025 target" in header
+    circle = next(line for line in r.stdout.splitlines() if line.startswith("一刻钟"))
+    assert " — " in circle  # the 15-minute circle has no 2020 value
+    assert "注 notes:" in r.stdout
+
+
+def test_coverage_prints_whole_households_and_counts_plates_in_words(sample):
+    r = run("coverage", db=sample)
+    assert r.returncode == 0, r.stderr
+    assert "{" not in r.stdout and "'covered'" not in r.stdout
+    assert re.search(r"门牌 [\d,]+ 块在步行范围内，[\d,]+ 块在范围外", r.stdout)
+    district = next(line for line in r.stdout.splitlines() if line.startswith("新城区"))
+    covered, households = district.split()[1:3]
+    assert re.fullmatch(r"[\d,]+", covered) and re.fullmatch(r"[\d,]+", households)  # whole households
+
+
+def test_coverage_plates_writes_one_row_per_plate_with_parameters_in_every_format(sample, tmp_path):
+    csv, xlsx, js = tmp_path / "plates.csv", tmp_path / "plates.xlsx", tmp_path / "plates.json"
+    r = run("coverage", "--preset", "elderly", "--minutes", "12", "--plates", str(csv), "--out", str(xlsx), db=sample)
+    assert r.returncode == 0, r.stderr
+    store = Store.open(f"sqlite:///{sample}")
+    active = store.count("door_plates", where={"status": "active"})
+    version = store.data_version()
+    store.close()
+    table = pd.read_csv(csv, encoding="utf-8-sig", dtype={"community_code": str})
+    assert len(table) == active and table["plate_uid"].is_unique
+    assert {"plate_uid", "address", "community", "plate_status", "coverage_status", "facility_name",
+            "distance_m", "minutes"} <= set(table.columns)
+    reached = table[table["coverage_status"] == "covered"]
+    assert (reached["distance_m"] <= 12 * 60 * 0.9 + 1e-6).all()
+    assert (reached["distance_m"] % 1 != 0).any()  # unrounded metres
+    assert reached["minutes"].sub(reached["distance_m"] / 0.9 / 60).abs().max() < 1e-6
+    sidecar = json.loads((tmp_path / "plates.parameters.json").read_text(encoding="utf-8"))
+    assert sidecar["table"] == "plates.csv"
+    params = sidecar["parameters"]
+    assert params["preset"] == "elderly" and params["minutes"] == 12 and params["speed_m_per_s"] == 0.9
+    assert params["reach_m"] == pytest.approx(648) and params["max_attach_m"] == 150
+    assert params["data_version"] == version and params["computed_at"].endswith("+00:00")
+    assert sidecar["columns"]["distance_m"].startswith("路网步行距离")
+    sheets = pd.read_excel(xlsx, sheet_name=None)
+    data, sheet_params = list(sheets.values())
+    assert "户数 households" in data.columns and (data["户数 households"] % 1 == 0).all()
+    assert dict(zip(sheet_params["字段 key"], sheet_params["取值 value"].astype(str), strict=True))["minutes"] == "12.0"
+    r = run("coverage", "--plates", str(js), db=sample)
+    assert r.returncode == 0, r.stderr
+    body = json.loads(js.read_text(encoding="utf-8"))
+    assert body["parameters"]["preset"] == "default" and len(body["rows"]) == active
+
+
+def test_two_inits_at_once_one_loads_the_sample_the_other_is_refused(database_url, tmp_path):
+    """Both backends: the loser is refused with a usage error and the sample is there once."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XINCHENG_")}
+    command = [sys.executable, "-m", "api.cli", "--database-url", database_url, "init"]
+    logs = [(tmp_path / f"out{i}.txt", tmp_path / f"err{i}.txt") for i in range(2)]
+    procs = []
+    for out, err in logs:
+        with out.open("w") as out_file, err.open("w") as err_file:
+            procs.append(subprocess.Popen(command, stdout=out_file, stderr=err_file, env=env))
+    results = [(p.wait(timeout=300), out.read_text(encoding="utf-8"), err.read_text(encoding="utf-8"))
+               for p, (out, err) in zip(procs, logs, strict=True)]
+    codes = sorted(code for code, _out, _err in results)
+    assert codes == [0, 2], results
+    assert all("Traceback" not in err for _code, _out, err in results)
+    refused = next(err for code, _out, err in results if code == 2)
+    assert "样例区不会混入其中" in refused
+    store = Store.open(database_url)
+    try:
+        assert 30_000 <= store.count("door_plates") <= 40_000  # loaded once, not twice
+    finally:
+        store.close()
+    again = subprocess.run([*command, "--if-empty"], capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0 and "保留原数据" in again.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_sample_script_honours_port_and_the_qr_codes_follow(tmp_path):
+    """scripts/serve-sample.sh with PORT: it listens there, and a plate's QR code points there."""
+    import cv2
+    import httpx
+    import numpy as np
+
+    port = _free_port()
+    db = tmp_path / "sample.db"
+    env = {"PATH": "/usr/bin:/bin", "PORT": str(port), "XINCHENG_DATABASE_URL": f"sqlite:///{db}"}
+    proc = subprocess.Popen(["bash", str(ROOT / "scripts" / "serve-sample.sh")], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 240
+        while True:
+            try:
+                if httpx.get(f"{base}/api/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.time() < deadline and proc.poll() is None, "the sample server did not start"
+            time.sleep(0.5)
+        login = httpx.post(f"{base}/api/auth/login", json={"username": "dev-admin", "password": "dev-admin-dev-pass"})
+        assert login.status_code == 200, login.text
+        store = Store.open(f"sqlite:///{db}")
+        uid = store.select("door_plates", limit=1)[0]["plate_uid"]
+        store.close()
+        png = httpx.get(f"{base}/api/plates/{uid}/qr.png",
+                        headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+        assert png.status_code == 200
+        image = cv2.imdecode(np.frombuffer(png.content, np.uint8), cv2.IMREAD_GRAYSCALE)
+        url, _points, _ = cv2.QRCodeDetector().detectAndDecode(image)
+        assert url.startswith(f"{base}/p/"), url
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert f"QR codes point at {base}" in out
