@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from fastapi import Cookie, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -47,11 +48,14 @@ def csp_nonce(request: Request) -> str:
 
 
 FLASH_KEYS = ("error", "done")
+FLASH_TTL_S = 600  # a message link older than this shows no message
 
 
-def _flash_signature(request: Request, values: dict[str, str]) -> str:
+def _flash_signature(request: Request, path: str, stamp: str, values: dict[str, str]) -> str:
+    """Sign a page message together with the page it is for and when it was made, so that a signed
+    message cannot be carried to another page (the login page, say) or replayed later."""
     key = request.app.state.settings.secret_key.encode()
-    text = "\0".join(f"{k}={values.get(k, '')}" for k in FLASH_KEYS)
+    text = "\0".join([path, stamp, *(f"{k}={values.get(k, '')}" for k in FLASH_KEYS)])
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -61,17 +65,22 @@ def flash_url(request: Request, path: str, **messages: str) -> str:
     values = {k: v for k, v in messages.items() if k in FLASH_KEYS and v}
     if not values:
         return path
-    query = urlencode({**values, "sig": _flash_signature(request, values)})
+    stamp = str(int(time.time()))
+    signature = _flash_signature(request, unquote(urlsplit(path).path), stamp, values)
+    query = urlencode({**values, "ts": stamp, "sig": signature})
     return f"{path}{'&' if '?' in path else '?'}{query}"
 
 
 def _unsigned_flash_dropped(request: Request, context: dict[str, Any]) -> dict[str, Any]:
-    """Drop an error or confirmation that came from the URL without the service's signature."""
+    """Drop an error or confirmation that came from the URL without the service's signature for
+    this page, or signed more than :data:`FLASH_TTL_S` ago."""
     sent = {k: v for k in FLASH_KEYS if (v := request.query_params.get(k))}
     if not sent:
         return context
-    valid = hmac.compare_digest(request.query_params.get("sig", ""), _flash_signature(request, sent))
-    if valid:
+    stamp = request.query_params.get("ts", "")
+    fresh = stamp.isdigit() and 0 <= time.time() - int(stamp) <= FLASH_TTL_S
+    expected = _flash_signature(request, request.scope["path"], stamp, sent)
+    if fresh and hmac.compare_digest(request.query_params.get("sig", ""), expected):
         return context
     return {k: (None if k in sent and v == sent[k] else v) for k, v in context.items()}
 

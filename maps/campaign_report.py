@@ -33,6 +33,9 @@ COLOURS = {"intact": "#1a9850", "damaged": "#fc8d59", "displaced": "#d73027", "m
            "buried": "#8c510a", "not_visited": "#999999"}
 LABELS = {"intact": "完好 intact", "damaged": "损坏 damaged", "displaced": "移位 displaced",
           "missing": "丢失 missing", "buried": "掩埋 buried", "not_visited": "未检 not visited"}
+# Drawn bottom to top: markers still to visit under the recorded ones, and those that need action
+# (damaged, buried, missing, displaced) on top, so a grey dot never hides a marker needing repair.
+DRAW_ORDER = ("not_visited", "intact", "buried", "damaged", "missing", "displaced")
 
 
 def repair_list(markers: list[dict[str, Any]], records: list[dict[str, Any]]) -> pd.DataFrame:
@@ -61,7 +64,8 @@ def condition_map(markers: list[dict[str, Any]], records: list[dict[str, Any]],
     for mk in markers:
         r = latest.get(mk["id"])
         by_state[r["condition"] if r else "not_visited"].append(mk)
-    for state, label in LABELS.items():  # a layer per condition; marker numbers go as JSON data
+    for state in DRAW_ORDER:  # a layer per condition; marker numbers go as JSON data
+        label = LABELS[state]
         group = folium.FeatureGroup(name=label)
         if by_state[state]:
             points = gpd.GeoDataFrame(geometry=[mk["geometry"] for mk in by_state[state]],

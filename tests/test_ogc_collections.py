@@ -21,7 +21,7 @@ def _all_items(base: str, collection: str, headers: dict[str, str] | None = None
     url, features = f"{base}/ogc/collections/{collection}/items", []
     query = {"limit": 500, **params}
     while url:
-        page = httpx.get(url, params=query, headers=headers or {})
+        page = httpx.get(url, params=query or None, headers=headers or {})  # params={} would drop the query
         assert page.status_code == 200, page.text
         body = page.json()
         features += body["features"]

@@ -85,14 +85,24 @@ def tidy(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+_LINE_BREAKS = str.maketrans({"\n": "⏎", "\r": "⏎", "\v": "⏎", "\f": "⏎", "\x85": "⏎", "\u2028": "⏎",
+                              "\u2029": "⏎", "\t": " "})
+
+
+def one_line(value: Any) -> str:
+    """Return ``value`` as text on one line: a stored line break shows as ⏎ and a tab as a space, so
+    text a resident typed can never start a row or a column of its own in a printed table."""
+    return str(value).translate(_LINE_BREAKS)
+
+
 def _width(value: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in value)
 
 
 def print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str] | None) -> None:
     """Print rows under ``headers`` (none: label/value lines) in aligned columns; Chinese counts double width."""
-    cells = ([[str(h) for h in headers]] if headers else []) + [["—" if missing(c) else str(c) for c in row]
-                                                                 for row in rows]
+    cells = ([[one_line(h) for h in headers]] if headers else []) + [["—" if missing(c) else one_line(c) for c in row]
+                                                                      for row in rows]
     if not cells:
         return
     widths = [max(_width(row[i]) for row in cells) for i in range(len(cells[0]))]

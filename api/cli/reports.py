@@ -29,6 +29,7 @@ def reports() -> None:
 def reports_list(obj: Context, status: str, street: str | None, kind: str | None, since: datetime | None,
                  until: datetime | None, limit: int, offset: int) -> None:
     """List reports, newest first: number, time, plate, kind, status, message (tab-separated)."""
+    from api.cli.output import one_line
     from geo.plates.resident_reports import BEIJING, REPORT_KIND_ZH, REPORT_STATUS_ZH, ReportFilter, list_reports
 
     with domain_errors():
@@ -38,11 +39,11 @@ def reports_list(obj: Context, status: str, street: str | None, kind: str | None
     for r in rows:
         where = f"{r['street_name']}{r['number']}{r.get('suffix') or ''}号" if r.get("street_name") \
             else (r.get("plate_uid") or "")
-        note = f"\t处理 resolution: {r['resolution_note']}" if r.get("resolution_note") else ""
-        click.echo(f"{r['id']}\t{r['created_at'].astimezone(BEIJING):%Y-%m-%d %H:%M}\t{where}\t"
+        note = f"\t处理 resolution: {one_line(r['resolution_note'])}" if r.get("resolution_note") else ""
+        click.echo(f"{r['id']}\t{r['created_at'].astimezone(BEIJING):%Y-%m-%d %H:%M}\t{one_line(where)}\t"
                    f"{REPORT_KIND_ZH.get(r['kind'], r['kind'])}\t"
                    f"{REPORT_STATUS_ZH.get(r['status'], r['status'])} {r['status']}\t"
-                   f"{r.get('message') or ''}\tv{r['version']}{note}")
+                   f"{one_line(r.get('message') or '')}\tv{r['version']}{note}")
     shown = f"{offset + 1}–{offset + len(rows)}" if rows else "0"
     click.echo(f"第 {shown} 条，共 {total} 条 · {shown} of {total} reports")
 

@@ -200,7 +200,8 @@ async def new_submit(request: Request, store: StoreDep, xc_token: SessionCookie 
     try:
         geometry = proposal_geometry(store, feature_class=typed["feature_class"] or None,
                                      mode=typed["loc_mode"] or "point", lonlat=typed["lonlat"],
-                                     crs=typed["crs"] or "EPSG:4490", street=typed["street"])
+                                     crs=typed["crs"] or "EPSG:4490", street=typed["street"],
+                                     proposed_name=typed.get("standard_name") or "")
     except DomainError as exc:
         errors = _errors_of(exc)
     try:
@@ -308,8 +309,8 @@ async def _form_action(request: Request, store: Store, place_id: int, token: str
         note = action(user, version, form)
     except DomainError as exc:
         return _back(request, path, error=_refusal_text(exc))
-    except ValueError as exc:
-        return _back(request, path, error=str(exc))
+    except ValueError:  # a version that is not a number: the form is not ours or out of date
+        return _back(request, path, error=text("officer.stale"))
     return _back(request, path, done=note)
 
 
@@ -437,8 +438,10 @@ async def plate_status(request: Request, plate_uid: str, store: StoreDep,
     try:
         decide_plate_status(store, plate_uid, form.get("status", ""), form,
                             expected_version=int(form.get("version") or 0), actor=user["username"])
-    except (DomainError, ValueError) as exc:
-        return _back(request, path, error=getattr(exc, "message", str(exc)))
+    except DomainError as exc:
+        return _back(request, path, error=exc.message)
+    except ValueError:  # a version that is not a number
+        return _back(request, path, error=text("officer.stale"))
     return _back(request, path, done=text("officer.saved"))
 
 

@@ -13,12 +13,14 @@ MESSAGES = {
     "officer.street_unknown": Message(
         "没有名为「{street}」的街路巷，位置 location 无法取自街道",
         "no street named “{street}”: the location cannot be taken from it"),
+    "officer.street_has_a_name": Message(
+        "「{street}」已是这条道路的标准名称：新道路名不能取它的线；给现有道路改名请在「{street}」的地名页面用“更名”，"
+        "新道路请在地图上点选或输入坐标",
+        "“{street}” already names that road: a new road name cannot take its line; to rename the road use "
+        "Rename on the name's page, for a new road click the map or type coordinates"),
     "officer.street_only_for_roads": Message(
         "只有街路巷类地名可取街道线作位置；其他类别请在地图上点选或输入坐标",
         "only a road (class street) may take its street's line as location; click or type a point"),
-    "officer.coords_bad": Message(
-        "坐标 coordinates 须为“经度,纬度”两个数字：{detail}",
-        "coordinates must be two numbers, longitude,latitude: {detail}"),
     "officer.justification_needed": Message(
         "有警告：请填写理由 justification，说明为何仍要申报",
         "there are warnings: give a justification for proposing the name anyway"),

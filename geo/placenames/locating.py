@@ -46,11 +46,14 @@ def _street_line(store: Store, street: str) -> BaseGeometry:
 
 
 def proposal_geometry(store: Store, *, feature_class: str | None, mode: str, lonlat: str = "",
-                      crs: str = "EPSG:4490", street: str = "") -> BaseGeometry:
+                      crs: str = "EPSG:4490", street: str = "", proposed_name: str = "") -> BaseGeometry:
     """Return the EPSG:4490 geometry of a proposal from what the officer gave.
 
     ``mode="point"`` parses ``lonlat`` (``"lon,lat"`` in ``crs``); ``mode="street"`` takes the
     street named ``street``: its line for a road, the point halfway along it for other classes.
+    A road may take only the line of the street that already bears ``proposed_name``: giving another
+    street's line to a new road name would put two names in force on one road, which is a rename
+    (the rename form keeps the former name and reprints the plates), not a proposal.
     Every refusal names the field ``location`` (位置) and says what to give instead.
     """
     if mode not in LOCATION_MODES:
@@ -60,14 +63,16 @@ def proposal_geometry(store: Store, *, feature_class: str | None, mode: str, lon
             raise InputError(text("officer.location_required"), field="location")
         line = _street_line(store, street.strip())
         if feature_class == ROAD_CLASS:
+            if street.strip() != proposed_name.strip():
+                raise InputError(text("officer.street_has_a_name", street=street.strip()), field="location")
             return line
         return line.interpolate(0.5, normalized=True)
     if not lonlat.strip():
         raise InputError(text("officer.location_required"), field="location")
     try:
         point = LonLat.parse(lonlat.replace("，", ","), crs=crs or "EPSG:4490", field="location")
-    except DomainError as exc:
-        raise InputError(text("officer.coords_bad", detail=exc.message), field="location") from None
+    except DomainError as exc:  # already names what is wrong (not numbers, outside China, bad CRS)
+        raise InputError(exc.message, field="location") from None
     return Point(point.lon, point.lat)
 
 

@@ -80,6 +80,11 @@ def rule_term(rule: str, *, warning: bool = False) -> Term:
     return Term(f"{title}（{rule}）", rule)
 
 
+# A place name's Mongolian form is a name, not a text: the longest in the district's gazetteer is
+# under 60 characters; 200 leaves room and keeps a sign and a page readable.
+MAX_NAME_MONG_CHARS = 200
+
+
 def _err(rule: str, field: str, key: str, /, **params: Any) -> Finding:
     """Return an error finding whose message is catalogue entry ``placenames.<key>``."""
     return Finding(rule, "error", field, text(f"placenames.{key}", rule=rule_term(rule), **params))
@@ -124,6 +129,9 @@ def check_text(rec: Mapping[str, Any]) -> list[Finding]:
     mong = str(rec.get("name_mong") or "")
     if mong and not is_mongolian_script(mong):
         out.append(_err("PN-10", "name_mong", "not_mongolian_script", field=label("name_mong")))
+    if len(mong) > MAX_NAME_MONG_CHARS:
+        out.append(_err("PN-10", "name_mong", "mongolian_too_long", field=label("name_mong"),
+                        limit=MAX_NAME_MONG_CHARS, count=len(mong)))
     return out
 
 
