@@ -79,7 +79,7 @@ def _walk(c: httpx.Client) -> None:
                   data={"standard_name": "阴山路", "feature_class": "street",
                         "admin_code": "150102003000", "meaning": "以阴山命名",
                         "name_mong_pending": "1", "justification": "蒙古文待译",
-                        "loc_mode": "street", "street": "锡林郭勒北路", "csrf_token": token})
+                        "loc_mode": "point", "lonlat": "111.6935,40.8285", "csrf_token": token})
     assert "Yīnshān Lù" in made.text and "申报" in made.text
     place = re.search(r"/officer/placenames/(\d+)", str(made.url)).group(1)
     for to in ("consultation", "expert_review", "assessment"):
