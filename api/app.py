@@ -1,4 +1,5 @@
-"""The application factory: settings in, app out; the store opens in the lifespan."""
+"""The application factory: settings in, app out; the store opens in the lifespan, with the refresher
+of the stored plate lookups beside it."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ from api.routers import (
 )
 from api.settings import Settings
 from geo.plates.codes import PlateSigner
+from geo.plates.lookup_table import LookupRefresher
 from geo.store import Store
 from maps.offline import LEAFLET_DIR
 
@@ -52,9 +54,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store.open(settings.database_url)
         app.state.store = store
+        # Keeps the stored public plate lookups current (one refresher at a time across workers).
+        refresher = LookupRefresher(store).start()
         try:
             yield
         finally:
+            refresher.stop()
             store.close()
 
     app = FastAPI(

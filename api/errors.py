@@ -1,7 +1,10 @@
 """One error shape for every failure: ``{"error", "message", "field", "status"}``.
 
 Domain errors carry their status and a safe message; anything unexpected becomes a 500 with a
-generic message while the detail goes to the log.
+generic message while the detail goes to the log. A browser opening a page address that fails (no
+such page, a malformed id or page number) gets the same message as an HTML page instead, with the
+site's navigation and a link home (:func:`page_error`); the API (``/api``, ``/ogc``) and any client
+that does not ask for HTML keep the JSON shape.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from api import csrf
+from api.pages import User, home_for, optional_page_user, render
 from geo import messages
 from geo.errors import DomainError
 from geo.messages import Term, catalogue, label, text
@@ -104,6 +109,41 @@ def allowed_methods(request: Request) -> list[str]:
                    for route in request.app.router.routes)]
 
 
+_API_PREFIXES = ("/api/", "/ogc/")
+
+
+def wants_page(request: Request) -> bool:
+    """Return whether an error on ``request`` is answered as an HTML page: a browser (it accepts
+    text/html) asking for a page address, not the JSON API or the OGC API."""
+    path = request.url.path
+    if path in ("/api", "/ogc") or path.startswith(_API_PREFIXES):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _page_user(request: Request) -> User | None:
+    """Return the session's user for the error page's navigation, or ``None`` (never fails)."""
+    try:
+        return optional_page_user(request.app.state.store, request.cookies.get(csrf.SESSION_COOKIE))
+    except Exception:  # an error page must not fail for want of its menu
+        return None
+
+
+def page_error(request: Request, status: int, message: str, *,
+               headers: dict[str, str] | None = None) -> HTMLResponse:
+    """Return the HTML page for a failed page address: ``message`` (Chinese first), the status kept."""
+    key = f"pages_errors.title_{status}"
+    key = key if key in catalogue() else "pages_errors.title_other"
+    user = _page_user(request)
+    response = render(request, "home/error.html", status=status, title_zh=messages.zh(key),
+                      title_en=messages.en(key), user=user, message=message, status_code=status,
+                      home_zh=messages.zh("pages_errors.go_home"), home_en=messages.en("pages_errors.go_home"),
+                      user_home=home_for(request, user["role"]) if user else "/",
+                      my_home=(messages.zh("pages_errors.my_home"), messages.en("pages_errors.my_home")))
+    response.headers.update(headers or {})
+    return response
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that render every error in the one shape."""
 
@@ -113,13 +153,15 @@ def install(app: FastAPI) -> None:
         return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         message, field = validation_message(first)
+        if wants_page(request):
+            return page_error(request, 422, message)
         return JSONResponse(error_body(422, "invalid_input", message, field), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         detail = str(exc.detail)
         # a router's own message is bilingual already; a framework's bare detail gets the Chinese
@@ -128,6 +170,12 @@ def install(app: FastAPI) -> None:
         allowed = allowed_methods(request) if exc.status_code == 405 else []
         if allowed:  # Allow names every method the path takes, not only the first route's
             headers["Allow"] = ", ".join(allowed)
+        if wants_page(request) and 400 <= exc.status_code < 500:
+            if code == "not_found" and not _CJK.search(detail):
+                message = text("pages_errors.not_found", path=request.url.path[:200])
+            elif code == "method_not_allowed":
+                message = text("pages_errors.method", method=request.method)
+            return page_error(request, exc.status_code, message, headers=headers)
         return JSONResponse(error_body(exc.status_code, code, message), status_code=exc.status_code,
                             headers=headers or None)
 

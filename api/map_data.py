@@ -1,6 +1,17 @@
-"""Read what the maps draw from the store: the same layers for the CLI export and the served pages."""
+"""Read what the maps draw from the store: the same layers for the CLI export and the served pages.
+
+What a map page prepares from the store (its page, its view layers) is kept in a
+:class:`LayerCache` until a table it is drawn from changes: a resident's problem report or an
+edit of the gazetteer leaves the door plates' view layer as it is, and these values take no slot
+of the service's :class:`api.cache.DataCache`, where planning runs live.
+"""
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
 
 import geopandas as gpd
 
@@ -14,6 +25,59 @@ from maps.labels import field_label, shown
 from maps.view_data import ViewLayer, view_layer
 
 DISTRICT_LAYERS = ("admin_units", "streets", "linear_features", "facilities", "boundary_markers", "door_plates")
+MARKER_LAYERS = ("boundary_markers", "inspections", "boundary_lines")  # what the markers' map reads
+T = TypeVar("T")
+
+
+@dataclass
+class _Entry:
+    value: object
+    checked: int  # every change numbered up to here is known not to touch the value's tables
+
+
+class LayerCache:
+    """Keep one prepared value per key until a table it depends on changes.
+
+    A value is labelled with the data version read before it was built; a request asks the change
+    feed (:meth:`Store.changes`, audit rows in commit order) whether any of its tables changed
+    since, one indexed query, and moves the label on when none did. A store whose version went
+    back (a restored backup) rebuilds everything. One build per key at a time.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[Hashable, _Entry] = {}
+        self._building: dict[Hashable, threading.Lock] = {}
+
+    def _fresh(self, store: Store, key: Hashable, tables: Sequence[str]) -> _Entry | None:
+        """Return the entry of ``key`` if none of ``tables`` changed since it was checked."""
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None:
+            return None
+        changed, cursor = store.changes(entry.checked, tables=list(tables), limit=1)
+        if changed or store.data_version() < entry.checked:
+            return None
+        with self._lock:
+            entry.checked = max(entry.checked, cursor)
+        return entry
+
+    def get(self, store: Store, key: Hashable, tables: Sequence[str], build: Callable[[], T]) -> T:
+        """Return the value of ``key`` built from ``tables``, building it when one of them changed."""
+        entry = self._fresh(store, key, tables)
+        if entry is not None:
+            return entry.value  # type: ignore[return-value]
+        with self._lock:
+            key_lock = self._building.setdefault(key, threading.Lock())
+        with key_lock:
+            entry = self._fresh(store, key, tables)  # built meanwhile by another request
+            if entry is not None:
+                return entry.value  # type: ignore[return-value]
+            version = store.data_version()  # before the build: never labelled newer than its data
+            value = build()
+            with self._lock:
+                self._entries[key] = _Entry(value, version)
+            return value
 
 
 def district_layers(store: Store) -> dict[str, gpd.GeoDataFrame]:
@@ -39,6 +103,7 @@ def marker_condition_data(store: Store) -> tuple[list[dict], list[dict], gpd.Geo
 
 
 VIEW_LAYERS = ("door_plates", "streets")  # what a map fetches for its view (/maps/data/<layer>)
+VIEW_TABLES = {"door_plates": ("door_plates",), "streets": ("streets",)}  # what each is drawn from
 
 
 def view_data(store: Store, layer: str) -> ViewLayer:

@@ -7,14 +7,21 @@ escapes ``<``, ``>``, ``&`` and ``'`` so stored text can never close the script.
 Every page gets ``csp_nonce``, the nonce of its response (api/headers.py): the templates write it
 on each of their own ``<script>`` and ``<style>`` tags, which is the only way a script runs on a
 page. No template has an inline event handler (``onclick=``); scripts attach their listeners.
+
+A form posted after its session expired is not lost: :func:`expired_form` keeps what was typed in a
+short-lived signed cookie for the form's own page and sends the user to log in; the page fills it
+back in (:func:`posted_draft`) and says so.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
@@ -27,6 +34,7 @@ from starlette.routing import BaseRoute, Match, Mount
 from api import csrf
 from api.deps import ROLE_ZH, PageRoleRefused, page_user
 from geo.layers import ADMIN, BOUNDARY_INSPECTOR, INSPECTORS, OFFICERS, PLACENAME_OFFICER, PLANNER, ROLES
+from geo.messages import text
 from geo.store import Store
 from maps.csp import current_nonce
 
@@ -51,12 +59,21 @@ FLASH_KEYS = ("error", "done")
 FLASH_TTL_S = 600  # a message link older than this shows no message
 
 
+def _signed(request: Request, *parts: str) -> str:
+    """Return the service's signature (HMAC under the secret key) of ``parts``."""
+    key = request.app.state.settings.secret_key.encode()
+    return hmac.new(key, "\0".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _fresh(stamp: str) -> bool:
+    """Return whether a signed stamp (seconds since the epoch) is at most :data:`FLASH_TTL_S` old."""
+    return stamp.isdigit() and 0 <= time.time() - int(stamp) <= FLASH_TTL_S
+
+
 def _flash_signature(request: Request, path: str, stamp: str, values: dict[str, str]) -> str:
     """Sign a page message together with the page it is for and when it was made, so that a signed
     message cannot be carried to another page (the login page, say) or replayed later."""
-    key = request.app.state.settings.secret_key.encode()
-    text = "\0".join([path, stamp, *(f"{k}={values.get(k, '')}" for k in FLASH_KEYS)])
-    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
+    return _signed(request, path, stamp, *(f"{k}={values.get(k, '')}" for k in FLASH_KEYS))
 
 
 def flash_url(request: Request, path: str, **messages: str) -> str:
@@ -78,22 +95,153 @@ def _unsigned_flash_dropped(request: Request, context: dict[str, Any]) -> dict[s
     if not sent:
         return context
     stamp = request.query_params.get("ts", "")
-    fresh = stamp.isdigit() and 0 <= time.time() - int(stamp) <= FLASH_TTL_S
+    fresh = _fresh(stamp)
     expected = _flash_signature(request, request.scope["path"], stamp, sent)
     if fresh and hmac.compare_digest(request.query_params.get("sig", ""), expected):
         return context
     return {k: (None if k in sent and v == sent[k] else v) for k, v in context.items()}
 
 
+# A form posted after its session expired: what was typed waits in a cookie for the form's page.
+DRAFT_COOKIE = "xc_draft"
+DRAFT_TTL_S = FLASH_TTL_S  # a draft older than this (10 minutes) is not filled back in
+DRAFT_MAX_BYTES = 3500  # the cookie's name and value, well under a browser's 4 KB per cookie
+DRAFT_MAX_FIELDS = 60
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What was typed into a form posted with no valid session, to fill the form's page again.
+
+    ``form`` is the path the form was posted to (a page can hold several forms), ``values`` the
+    fields as typed (never a password or the CSRF token), ``cut`` whether long text had to be cut
+    to fit the cookie, ``files`` whether a chosen file (a photo) could not be kept.
+    """
+
+    form: str
+    values: dict[str, str] = field(default_factory=dict)
+    cut: bool = False
+    files: bool = False
+
+    def for_form(self, action: str) -> dict[str, str]:
+        """Return the values typed into the form posted to ``action`` (empty for another form)."""
+        return self.values if action == self.form else {}
+
+
+def _kept_fields(form: Mapping[str, Any]) -> tuple[dict[str, str], bool]:
+    """Return the text fields of a posted form worth keeping, and whether a file was left out."""
+    values: dict[str, str] = {}
+    files = False
+    for key, value in form.items():
+        if not isinstance(value, str):
+            files = files or bool(getattr(value, "filename", None))
+            continue
+        if key == csrf.FIELD or "password" in key.lower() or len(values) >= DRAFT_MAX_FIELDS:
+            continue
+        values[key[:100]] = value
+    return values, files
+
+
+def _draft_payload(draft: Draft) -> str:
+    data = {"f": draft.form, "v": draft.values, "c": draft.cut, "p": draft.files}
+    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _draft_cookie(request: Request, path: str, draft: Draft) -> str | None:
+    """Return the signed cookie value for ``draft``, cutting the longest text until it fits
+    (``None`` if not even an empty draft fits, for a form at an absurdly long path)."""
+    values = dict(draft.values)
+    stamp = str(int(time.time()))
+    while True:
+        payload = _draft_payload(Draft(draft.form, values, draft.cut or values != draft.values, draft.files))
+        cookie = f"{payload}.{stamp}.{_signed(request, 'draft', path, stamp, payload)}"
+        excess = len(DRAFT_COOKIE) + 1 + len(cookie) - DRAFT_MAX_BYTES
+        if excess <= 0:
+            return cookie
+        if not values:
+            return None
+        longest = max(values, key=lambda k: len(values[k].encode()))
+        raw = values[longest].encode()
+        if not raw:  # only empty fields left: drop one
+            del values[longest]
+            continue
+        # base64 writes 4 characters per 3 bytes: cut that much, and a little more
+        values[longest] = raw[:max(0, len(raw) - excess * 3 // 4 - 4)].decode("utf-8", "ignore")
+
+
+async def expired_form(request: Request, *, page_path: str) -> RedirectResponse:
+    """Answer a form posted with no valid session (it expired while the form was open).
+
+    Nothing is stored. The browser goes to the login form, which comes back to ``page_path`` (the
+    form's own page) afterwards; what was typed waits there in a cookie signed for that page,
+    HttpOnly, SameSite=Strict, for :data:`DRAFT_TTL_S`, and the page fills it back in (see
+    :func:`posted_draft`). Not in the URL, so that no link can fill in another person's form; and
+    only for a post from this site's own pages (a forged cross-site post keeps nothing). The
+    password and the CSRF token are never kept; the form is sent again with a fresh token.
+    """
+    login = f"/officer/login?next={quote(page_path)}"
+    response = RedirectResponse(flash_url(request, login, error=text("pages_errors.session_expired")),
+                                status_code=303)
+    if csrf.origin_refusal(request) is None:
+        form = await request.form()
+        values, files = _kept_fields(form)
+        await form.close()  # a chosen photo's temporary file
+        cookie = _draft_cookie(request, page_path, Draft(request.scope["path"], values, files=files))
+        settings = request.app.state.settings
+        if cookie is not None:
+            response.set_cookie(DRAFT_COOKIE, cookie, max_age=DRAFT_TTL_S, path=quote(page_path, safe="/"),
+                                httponly=True, samesite="strict",
+                                secure=settings.cookie_secure and not settings.dev_mode)
+    return response
+
+
+def posted_draft(request: Request) -> Draft | None:
+    """Return the draft kept for this page by :func:`expired_form`, if signed for it and fresh."""
+    raw = request.cookies.get(DRAFT_COOKIE, "")
+    payload, _, rest = raw.partition(".")
+    stamp, _, signature = rest.partition(".")
+    if not payload or not _fresh(stamp):  # DRAFT_TTL_S is FLASH_TTL_S
+        return None
+    if not hmac.compare_digest(signature, _signed(request, "draft", request.scope["path"], stamp, payload)):
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return Draft(str(data["f"]), {str(k): str(v) for k, v in data["v"].items()}, bool(data.get("c")),
+                     bool(data.get("p")))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _draft_notice(draft: Draft) -> list[str]:
+    """Return the lines the page shows above a draft filled back in."""
+    parts = [text("pages_errors.draft_kept")]
+    if draft.cut:
+        parts.append(text("pages_errors.draft_cut"))
+    if draft.files:
+        parts.append(text("pages_errors.draft_files"))
+    return parts
+
+
 def render(request: Request, name: str, *, status: int = 200, **context: Any) -> HTMLResponse:
-    """Return a page whose forms carry the CSRF token of ``request``'s browser."""
+    """Return a page whose forms carry the CSRF token of ``request``'s browser.
+
+    A page given a ``draft`` (:func:`posted_draft`) fills it in and says so; a kept draft is
+    forgotten once its page has been shown.
+    """
     context = _unsigned_flash_dropped(request, context)
     context.setdefault("nav", nav_links(request, context.get("user")))
+    context.setdefault("draft", None)
+    context.setdefault("draft_notice", _draft_notice(context["draft"]) if context["draft"] else None)
     token = csrf.form_token(request)
     response = HTMLResponse(render_text(name, csrf_token=token, csrf_field=csrf.FIELD,
                                         csp_nonce=csp_nonce(request), **context),
                             status_code=status)
     csrf.remember_nonce(request, response)
+    if DRAFT_COOKIE in request.cookies:
+        settings = request.app.state.settings
+        response.delete_cookie(DRAFT_COOKIE, path=quote(request.scope["path"], safe="/"), httponly=True,
+                               samesite="strict", secure=settings.cookie_secure and not settings.dev_mode)
     return response
 
 

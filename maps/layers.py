@@ -19,8 +19,6 @@ picture of the data, the data itself (API, exports) keeps every vertex and chara
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import folium
 import geopandas as gpd
 import numpy as np
@@ -28,6 +26,7 @@ import pandas as pd
 import shapely
 from branca.element import Figure
 
+from maps.basemap import Basemap
 from maps.labels import field_label, shown
 from maps.offline import make_offline
 from maps.rendering import Literal, harden
@@ -73,20 +72,6 @@ def json_safe(frame: gpd.GeoDataFrame, columns: list[str], *, labelled: tuple[st
         out[col] = [tip_value(v) for v in values]
     out = out.to_crs("EPSG:4326")
     return out.set_geometry([display_geometry(g) for g in out.geometry], crs=out.crs)
-
-
-@dataclass(frozen=True)
-class Basemap:
-    """A tile basemap: URL template (e.g. 天地图 with its key), its attribution and 审图号."""
-
-    url: str
-    attribution: str
-    review_number: str | None = None
-
-    @property
-    def label(self) -> str:
-        """Return the attribution shown on the map, with the review number."""
-        return self.attribution + (f" 审图号：{self.review_number}" if self.review_number else "")
 
 
 def base_map(frame: gpd.GeoDataFrame, basemap: Basemap | None = None) -> folium.Map:

@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl.utils import get_column_letter
 
-from geo.messages import text
+from geo.messages import BEIJING, text
 from geo.messages.planning_outputs import code_label, header, parameter_label, sheet_name, yes_no
 from geo.planning.coverage import SPEED_PRESETS_M_PER_S
 from geo.planning.floor_area import NORMS, Norm, shortfalls
@@ -169,8 +168,8 @@ def parameters(run, *, siting=None, written_at: datetime | None = None) -> list[
         ("max_attach_m", p.max_attach_m), ("preset", code_label("preset", _preset(p.speed_m_per_s))),
         ("kinds", "；".join(f"{code_label('kind', k)} ({k})" for k in run.kinds)),
         ("data_version", getattr(inputs, "data_version", None)),
-        ("computed_at", None if computed_at is None else f"{computed_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}"),
-        ("written_at", f"{written_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}"),
+        ("computed_at", None if computed_at is None else f"{computed_at.astimezone(BEIJING):%Y-%m-%d %H:%M:%S}"),
+        ("written_at", f"{written_at.astimezone(BEIJING):%Y-%m-%d %H:%M:%S}"),
     ]
     if siting is not None:
         rows += [("siting_stations", len(siting.chosen)), ("siting_candidates", siting.candidates)]
@@ -244,6 +243,8 @@ def write_report_xlsx(run, path: Path | str, *, siting=None, sites=None) -> Path
 
 def _readable(sheet, frame: pd.DataFrame) -> None:
     """Widen each column to its header (within bounds) and keep the header row in view."""
+    from openpyxl.utils import get_column_letter  # here: the HTML report never needs openpyxl
+
     for i, column in enumerate(frame.columns, start=1):
         width = max(len(str(column)), *(len(str(v)) for v in frame[column].head(50))) if len(frame) else len(column)
         sheet.column_dimensions[get_column_letter(i)].width = min(max(width * 1.1, 8), XLSX_MAX_WIDTH)

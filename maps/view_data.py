@@ -6,6 +6,11 @@ Each answer is bounded whatever the data or the view: points come one by one onl
 squared, each drawn as one circle with its count); lines are simplified to about a pixel at the
 view's zoom and at most :data:`MAX_LINES` of them come, the most important first. A layer is
 prepared once per data version (:func:`view_layer`) and each view is cut from it in memory.
+
+A map file (``xincheng map``) has no server to ask: it carries a big layer whole, at the detail a
+reader needs per zoom range (:func:`line_levels`, :func:`cell_levels`): lines simplified in metres
+(EPSG:4546) to under a pixel of the range's first zoom, points counted per grid cell, coordinates
+to 6 decimals, each feature's tooltip once for all ranges.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from geo.crs import METRIC_CRS
 from geo.errors import InputError
 from geo.messages import text
 from maps.templating import shorten
@@ -29,6 +35,11 @@ CELL_PX = 48  # a group's cell, in screen pixels at the view's zoom
 MAX_LINES = 1500  # lines in one answer, most important first
 MAX_TIP = 200  # characters of one tooltip line
 TILE_PX = 256  # Web Mercator tile size: degrees per pixel at zoom z are 360 / (256 · 2^z)
+# A map file's zoom ranges: (last zoom of the range or None for the rest, metres). Near Hohhot a
+# pixel is ~29 m at zoom 12, ~7 m at zoom 14 and ~3.6 m at zoom 15.
+LINE_LEVELS_M: tuple[tuple[int | None, float], ...] = ((12, 25.0), (None, 2.0))  # simplify tolerance
+CELL_LEVELS_M: tuple[tuple[int | None, float], ...] = ((12, 500.0), (13, 250.0), (None, 100.0))  # cell side
+FILE_DECIMALS = 6  # coordinates in a map file, degrees (~0.1 m)
 
 
 @dataclass(frozen=True)
@@ -126,3 +137,43 @@ def _collection(features: list[dict], *, matched: int, grouped: bool, truncated:
     """Return a FeatureCollection with how many matched and how they were cut down."""
     return {"type": "FeatureCollection", "features": features, "numberMatched": matched,
             "numberReturned": len(features), "grouped": grouped, "truncated": truncated}
+
+
+def line_levels(lines: gpd.GeoSeries, *, levels: Sequence[tuple[int | None, float]] = LINE_LEVELS_M) -> list[dict]:
+    """Return ``lines`` (any CRS) per zoom range: ``{"max_zoom", "tolerance_m", "shapes"}``, the
+    shapes ``[index, parts]`` (``index`` into ``lines``, ``parts`` lists of ``[lon, lat]``, WGS84 to
+    :data:`FILE_DECIMALS`), each simplified by the range's tolerance in metres (EPSG:4546);
+    missing, empty and vanished lines are left out."""
+    metric = lines.to_crs(METRIC_CRS).to_numpy()
+    keep = np.flatnonzero(~shapely.is_missing(metric) & ~shapely.is_empty(metric))
+    out = []
+    for max_zoom, tolerance_m in levels:
+        drawn = gpd.GeoSeries(shapely.simplify(metric[keep], tolerance_m), crs=METRIC_CRS).to_crs("EPSG:4326")
+        shapes = []
+        for i, geom in zip(keep, drawn.to_numpy(), strict=True):
+            parts = [np.round(shapely.get_coordinates(p), FILE_DECIMALS).tolist()
+                     for p in shapely.get_parts(geom) if not shapely.is_empty(p)]
+            if parts:
+                shapes.append([int(i), parts])
+        out.append({"max_zoom": max_zoom, "tolerance_m": tolerance_m, "shapes": shapes})
+    return out
+
+
+def cell_levels(points: gpd.GeoSeries, *, levels: Sequence[tuple[int | None, float]] = CELL_LEVELS_M) -> list[dict]:
+    """Return ``points`` (any CRS; others by centroid) counted per square cell of each zoom
+    range's side in metres (EPSG:4546): ``{"max_zoom", "cell_m", "shapes"}``, the shapes
+    ``[lon, lat, count]`` at the mean of each cell's points (WGS84, :data:`FILE_DECIMALS`)."""
+    valid = points[points.notna() & ~points.is_empty]
+    metric = shapely.get_coordinates(shapely.centroid(valid.to_crs(METRIC_CRS).to_numpy()))
+    out = []
+    for max_zoom, cell_m in levels:
+        key = np.floor(metric / cell_m).astype(np.int64)
+        _, group, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+        group = np.asarray(group).reshape(-1)
+        sums = np.zeros((len(counts), 2))
+        np.add.at(sums, group, metric)
+        centres = gpd.GeoSeries(gpd.points_from_xy(*(sums / counts[:, None]).T), crs=METRIC_CRS).to_crs("EPSG:4326")
+        xy = np.round(shapely.get_coordinates(centres.to_numpy()), FILE_DECIMALS)
+        shapes = [[float(x), float(y), int(n)] for (x, y), n in zip(xy, counts, strict=True)]
+        out.append({"max_zoom": max_zoom, "cell_m": cell_m, "shapes": shapes})
+    return out

@@ -2,6 +2,8 @@
 # Set up everything on a fresh machine, lint (ruff), type-check (mypy, see [tool.mypy] in pyproject.toml)
 # and run the test suite on SQLite and PostGIS; any failure fails the run.
 # Extra arguments go to pytest (e.g. `bash scripts/test.sh -m scale` for the scale tests).
+# pytest runs in XINCHENG_TEST_WORKERS processes (pytest-xdist, default 2: one per core of a CI machine);
+# tests marked xdist_group(name) run in one process, one after another; `-n 0` runs everything in one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-venv.sh test,postgis
@@ -13,4 +15,4 @@ echo "== mypy (packages in [tool.mypy])"
 .venv/bin/mypy
 export XINCHENG_TEST_POSTGIS_URL="${XINCHENG_TEST_POSTGIS_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 export XINCHENG_REQUIRE_POSTGIS=1
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest -n "${XINCHENG_TEST_WORKERS:-2}" --dist loadgroup "$@"

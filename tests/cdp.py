@@ -57,6 +57,17 @@ class Browser:
         result = self.send("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
         return result.get("result", {}).get("value")
 
+    def wait_for(self, expression: str, *, timeout_s: float = 15, poll_s: float = 0.2):
+        """Return the value of ``expression`` once it is truthy, evaluated every ``poll_s``; fail the test
+        (AssertionError naming the expression) if it is not within ``timeout_s``."""
+        deadline = time.time() + timeout_s
+        while time.time() < deadline:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            time.sleep(poll_s)
+        raise AssertionError(f"timed out waiting for {expression}")
+
     def goto(self, url: str, *, wait_s: float = 10) -> None:
         """Navigate and wait until the document has loaded."""
         self.send("Page.navigate", url=url)

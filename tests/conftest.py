@@ -41,6 +41,19 @@ def report_figure(line: str) -> None:
     FIGURES.append(line)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In a pytest-xdist worker, hand this worker's figures to the controller, which prints them."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["figures"] = list(FIGURES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """In the pytest-xdist controller, keep the figures a finished worker measured (see above)."""
+    FIGURES.extend(getattr(node, "workeroutput", {}).get("figures", []))
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Print the reliability and security figures after the test results, in every run."""
     if FIGURES:
@@ -313,25 +326,32 @@ def _free_port() -> int:
 
 @contextmanager
 def running_server(settings: Settings, app=None) -> Iterator[str]:
-    """Run the real app (or ``app``) under uvicorn on a free loopback port; yield its base URL."""
+    """Run the real app (or ``app``) under uvicorn on a free loopback port; yield its base URL.
+
+    The port is bound here and the bound socket handed to uvicorn, so no other test (another
+    pytest-xdist worker, or a client's outgoing connection) can take the port in between.
+    """
     import uvicorn
 
     from api.app import create_app
 
-    server = uvicorn.Server(uvicorn.Config(app or create_app(settings), host="127.0.0.1", port=_free_port(),
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started:
-        if time.time() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(app or create_app(settings), host="127.0.0.1", port=port,
+                                               log_level="warning", lifespan="on"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        try:
+            deadline = time.time() + 20
+            while not server.started:
+                if time.time() > deadline or not thread.is_alive():
+                    raise RuntimeError("the test server did not start")
+                time.sleep(0.05)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
 
 
 def server_settings(store: Store, **overrides) -> Settings:

@@ -137,7 +137,7 @@ def test_first_admin_from_the_cli_and_no_dev_login_outside_dev_mode(sample_db):
     r = run("user", "add-dev-accounts", db=db)
     assert r.returncode == 2 and "--dev" in r.stderr
     listing = run("user", "list", db=db).stdout
-    assert re.search(r"^chief +admin +150102 +启用 active$", listing, re.M) and "hash" not in listing
+    assert re.search(r"^chief +系统管理员 admin +150102 +启用 active$", listing, re.M) and "hash" not in listing
     assert listing.startswith("用户名 username")
 
 
@@ -321,7 +321,11 @@ def test_backup_and_restore_commands(sample_db, tmp_path):
     archive = tmp_path / "nightly.zip"
     r = run("backup", str(archive), db=db)
     assert r.returncode == 0, r.stderr
-    assert "rows in 20 tables" in r.stdout and "备份 backup" in r.stderr  # the progress bar
+    from geo.store.backup import backed_up_tables
+
+    tables = len(backed_up_tables())  # every table of the schema
+    assert f"{tables} 张表" in r.stdout and f"rows in {tables} tables" in r.stdout
+    assert "备份 backup" in r.stderr  # the progress bar
     target = tmp_path / "restored.db"
     r = run("restore", str(archive), db=target)
     assert r.returncode == 0, r.stderr

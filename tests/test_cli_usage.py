@@ -187,11 +187,15 @@ def test_coverage_plates_writes_one_row_per_plate_with_parameters_in_every_forma
     active = store.count("door_plates", where={"status": "active"})
     version = store.data_version()
     store.close()
-    table = pd.read_csv(csv, encoding="utf-8-sig", dtype={"community_code": str})
+    # headers read "路网步行距离 (米) distance_m" and codes "15分钟内可达 covered": the internal name is last
+    table = pd.read_csv(csv, encoding="utf-8-sig", dtype=str).rename(columns=lambda c: c.split()[-1])
+    for column in ("distance_m", "minutes"):
+        table[column] = pd.to_numeric(table[column])
     assert len(table) == active and table["plate_uid"].is_unique
     assert {"plate_uid", "address", "community", "plate_status", "coverage_status", "facility_name",
             "distance_m", "minutes"} <= set(table.columns)
-    reached = table[table["coverage_status"] == "covered"]
+    reached = table[table["coverage_status"].str.split().str[-1] == "covered"]
+    assert len(reached) > 0
     assert (reached["distance_m"] <= 12 * 60 * 0.9 + 1e-6).all()
     assert (reached["distance_m"] % 1 != 0).any()  # unrounded metres
     assert reached["minutes"].sub(reached["distance_m"] / 0.9 / 60).abs().max() < 1e-6
@@ -201,7 +205,8 @@ def test_coverage_plates_writes_one_row_per_plate_with_parameters_in_every_forma
     assert params["preset"] == "elderly" and params["minutes"] == 12 and params["speed_m_per_s"] == 0.9
     assert params["reach_m"] == pytest.approx(648) and params["max_attach_m"] == 150
     assert params["data_version"] == version and params["computed_at"].endswith("+00:00")
-    assert sidecar["columns"]["distance_m"].startswith("路网步行距离")
+    described = {k.split()[-1]: v for k, v in sidecar["columns"].items()}
+    assert described["distance_m"].startswith("路网步行距离")
     sheets = pd.read_excel(xlsx, sheet_name=None)
     data, sheet_params = list(sheets.values())
     assert "户数 households" in data.columns and (data["户数 households"] % 1 == 0).all()
@@ -282,3 +287,143 @@ def test_serve_sample_script_honours_port_and_the_qr_codes_follow(tmp_path):
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
     assert f"QR codes point at {base}" in out
+
+
+# --- click's own usage errors, help texts and the address QR codes point at ---------------------------
+
+CLICK_MISTAKES = [  # (arguments, the Chinese half starts with, the English half contains)
+    (["nosuch"], "没有命令 nosuch", "No such command 'nosuch'"),
+    (["export"], "缺少参数 PATH", "Missing argument 'PATH'"),
+    (["export", "x.gpkg"], "缺少选项 --layer，可选：admin_units", "Missing option '--layer'"),
+    (["export", "x.gpkg", "--layer", "facilities", "--nosuch"], "没有选项 --nosuch", "No such option '--nosuch'"),
+    (["export", "x.gpkg", "--lay", "facilities"], "没有选项 --lay（是否想用 --layer？）", "did you mean --layer?"),
+    (["export", "x.gpkg", "--layer"], "选项 --layer 需要给出值", "Option --layer requires a value"),
+    (["export", "x.gpkg", "--layer", "cats"], "--layer 的值无效：cats 不在可选值中，可选：admin_units",
+     "Invalid value for '--layer': cats is not one of"),
+    (["gazetteer", "search", "x", "--limit", "ten"], "--limit 的值无效：ten 不是整数", "ten is not a valid integer"),
+    (["gazetteer", "search", "x", "--limit", "0"], "--limit 的值无效：0 不在范围 1<=x<=1000 内",
+     "0 is not in the range 1<=x<=1000"),
+    (["boundaries", "report", "--close", "five"], "--close 的值无效：five 不是数字", "five is not a valid number"),
+    (["reports", "list", "--since", "2026/12/01"], "--since 的值无效：2026/12/01 不符合日期格式",
+     "does not match the format"),
+    (["reports", "resolve", "x", "--note", "n", "--version", "1"], "REPORT_ID 的值无效：x 不是整数",
+     "x is not a valid"),
+    (["init", "extra"], "多余的参数：extra", "Got unexpected extra arguments: extra"),
+    (["coverage", "--minutes", "abc"], "--minutes 的值无效：须为数字，收到 abc", "must be a number; got abc"),
+    (["import", "/no/such/file.gpkg", "--layer", "facilities", "--crs", "GCJ02"], "PATH 的值无效：文件不存在",
+     "Invalid value for 'PATH': no file /no/such/file.gpkg"),
+]
+
+
+@pytest.mark.skipif(not XINCHENG, reason="the xincheng console script is not installed")
+@pytest.mark.parametrize(("args", "zh_start", "en_part"), CLICK_MISTAKES, ids=lambda v: " ".join(v)[:40]
+                         if isinstance(v, list) else None)
+def test_clicks_own_usage_errors_are_chinese_first_with_the_english_beside(args, zh_start, en_part, tmp_path):
+    """Every usage error, click's own included, is Chinese first naming the option; exit status 2."""
+    r = subprocess.run([XINCHENG, *args], capture_output=True, text=True, env={}, cwd=tmp_path, timeout=60)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    message = r.stderr.split("Error: ", 1)[1].strip()
+    zh, en = message.split(" · ", 1)
+    assert zh.startswith(zh_start) and HAN.search(zh), message
+    assert en_part in en, message
+    assert list(tmp_path.iterdir()) == []
+
+
+def _own_commands() -> list[tuple[str, object]]:
+    """Return (path, command) of every command of the modules this test covers (not planning or map)."""
+    import click
+
+    from api.cli import main
+
+    out: list[tuple[str, object]] = []
+
+    def walk(group: click.Group, prefix: str) -> None:
+        for name, cmd in sorted(group.commands.items()):
+            module = getattr(cmd.callback, "__module__", "")
+            if module not in ("api.cli.planning", "api.cli.maps"):
+                out.append((f"{prefix} {name}".strip(), cmd))
+            if isinstance(cmd, click.Group):
+                walk(cmd, f"{prefix} {name}")
+
+    walk(main, "")
+    return out
+
+
+def test_every_command_and_option_is_described_chinese_first():
+    import click
+
+    from api.cli import main
+
+    commands = _own_commands()
+    assert len(commands) > 20
+    wrong = []
+    for path, cmd in [("xincheng", main), *commands]:
+        assert isinstance(cmd, click.Command)
+        if not HAN.match(cmd.help or "") or "·" not in (cmd.help or "").splitlines()[0]:
+            wrong.append(f"{path}: {(cmd.help or '')[:50]!r}")
+        ctx = click.Context(cmd, info_name=path)
+        for param in [*cmd.params, cmd.get_help_option(ctx)]:
+            if isinstance(param, click.Option):
+                words = param.help or ""
+                if not (HAN.match(words) and " · " in words):
+                    wrong.append(f"{path} {param.opts[0]}: {words[:50]!r}")
+    assert not wrong, "help not Chinese first with English beside:\n" + "\n".join(wrong)
+
+
+def test_a_wildcard_host_gives_qr_codes_this_machines_network_address():
+    import ipaddress
+
+    from api.cli.serve import lan_address, own_base_url
+
+    assert own_base_url("127.0.0.1", 8000) == "http://127.0.0.1:8000"
+    assert own_base_url("0.0.0.0", 8000, find_address=lambda: None) == "http://127.0.0.1:8000"
+    address = lan_address()
+    if address is None:
+        pytest.skip("this machine has no network address besides loopback")
+    assert not ipaddress.ip_address(address).is_loopback
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((address, 0))  # it is one of this machine's own addresses
+    assert own_base_url("0.0.0.0", 8000) == f"http://{address}:8000"
+
+
+def test_the_warning_without_a_network_address_says_how_to_set_the_base_url():
+    from geo.messages import text
+
+    warning = text("cli.no_lan_address", port=8000)
+    assert warning.startswith("警告：") and "XINCHENG_PUBLIC_BASE_URL=http://192.168.1.20:8000" in warning
+    assert " · warning: " in warning
+
+
+def test_serve_on_0_0_0_0_points_qr_codes_where_a_phone_reaches_it(tmp_path):
+    """`xincheng serve --host 0.0.0.0` without XINCHENG_PUBLIC_BASE_URL: QR links use the network address."""
+    import os
+
+    import httpx
+
+    from api.cli.serve import lan_address
+
+    address = lan_address()
+    if address is None:
+        pytest.skip("this machine has no network address besides loopback")
+    db = tmp_path / "empty.db"
+    assert run("--dev", "init", "--empty", db=db).returncode == 0
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XINCHENG_")}
+    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "--database-url", f"sqlite:///{db}", "--dev", "serve",
+                             "--host", "0.0.0.0", "--port", str(port)], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        assert line.strip() == f"二维码指向 http://{address}:{port} · QR codes point at http://{address}:{port}"
+        deadline = time.time() + 60
+        while True:
+            try:
+                if httpx.get(f"http://{address}:{port}/api/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.time() < deadline and proc.poll() is None, "the server did not answer on its network address"
+            time.sleep(0.3)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)

@@ -195,17 +195,8 @@ def log_in_on_phone(browser: Browser, base: str, next_path: str) -> None:
     browser.evaluate(f"document.querySelector('[name=username]').value={name!r};"
                      f"document.querySelector('[name=password]').value={password!r};"
                      f"document.querySelector('[name=next]').value={next_path!r};document.forms[0].submit()")
-    _wait(browser, f"location.pathname === {next_path!r} && document.readyState === 'complete'")
+    browser.wait_for(f"location.pathname === {next_path!r} && document.readyState === 'complete'")
 
-
-def _wait(browser: Browser, expression: str, *, timeout_s: float = 15) -> object:
-    deadline = time.time() + timeout_s
-    while time.time() < deadline:
-        value = browser.evaluate(expression)
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {expression}")
 
 
 def test_phone_walks_the_campaign_warned_of_a_poor_fix_then_goes_on(writable_server, writable_sample_store,
@@ -223,8 +214,8 @@ def test_phone_walks_the_campaign_warned_of_a_poor_fix_then_goes_on(writable_ser
     log_in_on_phone(phone, writable_server, f"/field/campaigns/{cid}")
 
     # The campaign page: nearest first, with distance and bearing (the marker lies to the west).
-    first = _wait(phone, "document.querySelector('#markers tbody tr .d').textContent !== '—' && "
-                         "document.querySelector('#markers tbody tr').innerText")
+    first = phone.wait_for("document.querySelector('#markers tbody tr .d').textContent !== '—' && "
+                           "document.querySelector('#markers tbody tr').innerText")
     assert first.startswith("XS01012Q") and "未检查" in first and "西 W" in first, first
     assert re.search(r"\t(29\.[89]|30\.[01]) m\t", first), first  # 30 m on the grid, on the sphere
     _shot(phone, "campaign")
@@ -232,8 +223,8 @@ def test_phone_walks_the_campaign_warned_of_a_poor_fix_then_goes_on(writable_ser
 
     # The form warns before sending when the fix is worse than the campaign requires.
     phone.evaluate("document.querySelector('#markers tbody tr a').click()")
-    _wait(phone, "location.pathname.endsWith('/markers/XS01012Q') && document.forms.rec && "
-                 "document.forms.rec.accuracy.value")
+    phone.wait_for("location.pathname.endsWith('/markers/XS01012Q') && document.forms.rec && "
+                   "document.forms.rec.accuracy.value")
     warning = phone.evaluate("document.getElementById('warn').innerText")
     assert "定位精度 ±35.0 米，本次联检要求 ±5 米以内" in warning and "requires ±5 m" in warning, warning
     phone.evaluate("document.forms.rec.condition.value='intact';document.getElementById('send').click()")
@@ -247,10 +238,10 @@ def test_phone_walks_the_campaign_warned_of_a_poor_fix_then_goes_on(writable_ser
     # A better fix: no warning, the record is stored and the next marker is offered.
     phone.send("Emulation.setGeolocationOverride", latitude=near.y, longitude=near.x, accuracy=2)
     phone.goto(f"{writable_server}/field/campaigns/{cid}/markers/XS01012Q")
-    _wait(phone, "document.forms.rec.accuracy.value")
+    phone.wait_for("document.forms.rec.accuracy.value")
     assert phone.evaluate("getComputedStyle(document.getElementById('warn')).display") == "none"
     phone.evaluate("document.forms.rec.condition.value='intact';document.getElementById('send').click()")
-    next_link = _wait(phone, "document.getElementById('next') && document.getElementById('next').innerText")
+    next_link = phone.wait_for("document.getElementById('next') && document.getElementById('next').innerText")
     assert "下一个界桩" in next_link
     _shot(phone, "saved_next_marker")
     assert phone.evaluate("window.__problems") == []
@@ -258,5 +249,5 @@ def test_phone_walks_the_campaign_warned_of_a_poor_fix_then_goes_on(writable_ser
     assert len(rows) == 1 and rows[0]["condition"] == "intact" and rows[0]["gnss_accuracy_m"] <= 5
     assert rows[0]["displacement_m"] == pytest.approx(30.0, abs=0.1)
     phone.evaluate("document.getElementById('next').click()")
-    _wait(phone, "document.forms.rec && location.pathname.includes('/markers/') && "
-                 "!location.pathname.endsWith('/XS01012Q')")
+    phone.wait_for("document.forms.rec && location.pathname.includes('/markers/') && "
+                   "!location.pathname.endsWith('/XS01012Q')")

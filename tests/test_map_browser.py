@@ -1,6 +1,10 @@
 """Every map page in headless Chromium with no internet, at phone and desktop sizes: what it
 weighs on first view, its legend, its metric scale clear of the notice, Chinese tooltips, and no
-script error or refused request. Screenshots go to test-artifacts/."""
+script error or refused request. Screenshots go to test-artifacts/.
+
+What the browser draws does not depend on the backend, so the pages are drawn over the SQLite sample
+only; the view data they fetch is checked on both backends
+(``test_view_data_needs_a_login_and_answers_bounded_chinese_features``)."""
 
 from __future__ import annotations
 
@@ -13,8 +17,8 @@ import httpx
 import pytest
 
 from tests.browser import ARTIFACTS, OFFLINE
-from tests.test_csp import Chromium
 from tests.test_map_pages import _session
+from tests.test_offline_pages import OfflineChromium
 
 PAGES = {"/maps/district": "planner", "/maps/coverage": "planner", "/maps/markers": "boundary_inspector"}
 SIZES = {"phone": (360, 740), "desktop": (1366, 768)}
@@ -59,8 +63,8 @@ def _overlap(a: dict, b: dict) -> bool:
 @pytest.fixture(scope="module", params=list(SIZES))
 def sized_browser(request):
     width, height = SIZES[request.param]
-    b = Chromium(width=width, height=height, extra_flags=OFFLINE)
-    for domain in ("Network", "Log", "Runtime"):
+    b = OfflineChromium(width=width, height=height, extra_flags=OFFLINE)
+    for domain in ("Network", "Log", "Runtime", "Page"):  # Page: its events tell when a page has loaded
         b.send(f"{domain}.enable")
     b.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1,
            mobile=width < 600)
@@ -68,7 +72,7 @@ def sized_browser(request):
     b.close()
 
 
-def _map_state(b: Chromium) -> tuple[dict, list[str]]:
+def _map_state(b: OfflineChromium) -> tuple[dict, list[str]]:
     """Return what the map shows and the problems reported, from the page or its framed map."""
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -82,12 +86,13 @@ def _map_state(b: Chromium) -> tuple[dict, list[str]]:
         else:
             state = json.loads(b.run("typeof L === 'object' ? " + FURNITURE + " : '{}'") or "{}")
             if state.get("maps") and state.get("scale"):
-                time.sleep(1.5)  # the view's layers arrive
+                b.settle()  # the view's layers arrive: no request in flight any more
                 return json.loads(b.run(FURNITURE)), b.problems()
         time.sleep(0.3)
     raise AssertionError("no map drawn")
 
 
+@pytest.mark.parametrize("sample_store", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("path", list(PAGES))
 def test_map_page_first_view_is_light_labelled_and_clean(live_server, sized_browser, path):
     size, b = sized_browser

@@ -131,3 +131,46 @@ def test_cli_map_is_one_file_that_opens_offline(sample_db, tmp_path, offline_bro
     assert shows("GS(2024)0568号", html) and shows("天地图", html)
     assert _external_urls(html) == [  # the configured basemap is the only outside URL
         "https://t0.tianditu.example/{z}/{x}/{y}?tk=KEY"]
+
+
+@pytest.mark.parametrize("writable_sample_store", ["sqlite"], indirect=True)
+def test_map_data_is_kept_until_its_own_table_changes_and_leaves_planning_runs_be(writable_sample_store):
+    """/maps/data's prepared layers follow their own table: a resident's problem report or a
+    facility edit keeps them, a plate edit rebuilds the plates' layer only; and they take no slot
+    of the shared cache, so the planning runs cached there stay."""
+    from api.app import create_app
+    from geo.generic_writes import update_feature
+    from geo.plates.codes import PlateSigner
+    from tests.conftest import running_server, server_settings
+
+    store = writable_sample_store
+    settings = server_settings(store)
+    app = create_app(settings)
+    with running_server(settings, app) as base:
+        cookie = {"xc_token": _session(base, "planner")}
+        view = {"bbox": "111.55,40.75,112.10,41.20", "zoom": "16"}
+
+        def prepared() -> dict:
+            for layer in ("door_plates", "streets"):
+                r = httpx.get(f"{base}/maps/data/{layer}", params=view, cookies=cookie, timeout=60)
+                assert r.status_code == 200 and r.json()["numberMatched"] > 100, r.text[:300]
+            entries = app.state.map_layers._entries
+            return {layer: entries[("map_view", layer)].value for layer in ("door_plates", "streets")}
+
+        runs = [app.state.cache.get(store, ("planning", i), object) for i in range(7)]  # 7 of its 8 slots
+        first = prepared()
+        assert httpx.get(f"{base}/maps/district", cookies=cookie, timeout=120).status_code == 200
+        assert [app.state.cache.get(store, ("planning", i), object) for i in range(7)] == runs  # none evicted
+
+        plate = store.select("door_plates", limit=1)[0]
+        code = PlateSigner.from_setting(settings.qr_keys, fallback_secret=settings.secret_key).code(plate["plate_uid"])
+        sent = httpx.post(f"{base}/p/{code}/report", data={"kind": "damaged_plate", "message": "门牌被遮挡"})
+        assert sent.status_code in (200, 201, 303), sent.text[:300]
+        facility = store.select("facilities", limit=1)[0]
+        update_feature(store, "facilities", facility["id"], {"floor_area_m2": 321},
+                       expected_version=facility["version"], actor="test")
+        assert prepared() == first  # the same objects: not rebuilt
+        update_feature(store, "door_plates", plate["id"], {"building_name": "测试楼"},
+                       expected_version=plate["version"], actor="test")
+        after = prepared()
+        assert after["door_plates"] is not first["door_plates"] and after["streets"] is first["streets"]

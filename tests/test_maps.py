@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from html import escape as html_escape
 from types import SimpleNamespace
 
 import folium
@@ -29,7 +28,9 @@ def test_district_map_is_offline_and_labels_the_boundary(sample):
     assert "tile.openstreetmap" not in html and "{z}" not in html  # no external tiles by default
     assert shows("新华大街", html) and shows("XH01001C", html)
     names = [child.layer_name for child in m._children.values() if hasattr(child, "layer_name")]
-    assert "界桩 Boundary markers" in names and "街路巷 Streets" in names
+    carried = [e.name for child in m._children.values() for e in getattr(child, "embedded", ())]
+    assert "界桩 Boundary markers" in names and "街路巷 Streets" in carried  # a file carries its streets
+    assert any(n.startswith("门牌 Door plates") for n in carried)
 
 
 def test_basemap_shows_its_attribution_and_review_number(sample):
@@ -74,14 +75,17 @@ def test_long_text_and_huge_shapes_do_not_bloat_the_map(sample):
     units.loc[at, "name"] = "长" * 10_000
     units.loc[at, "geometry"] = shapely.Polygon(np.column_stack(
         [centre.x + 0.004 * np.cos(ring) * (1 + 0.02 * np.sin(ring * 40)), centre.y + 0.003 * np.sin(ring)]))
-    plates = sample["door_plates"].head(3).assign(street_name="<路>" * 5_000)
-    html = district_map({"admin_units": units, "door_plates": plates}).get_root().render()
+    streets = sample["streets"].head(3).assign(name="<路>" * 5_000)
+    html = district_map({"admin_units": units, "streets": streets}).get_root().render()
     plain = district_map({"admin_units": sample["admin_units"],
-                          "door_plates": sample["door_plates"].head(3)}).get_root().render()
+                          "streets": sample["streets"].head(3)}).get_root().render()
     assert len(html) < len(plain) + 60_000, len(html) - len(plain)  # not 300,000 vertices, not 10,000 characters
     assert shows("长" * (MAX_TEXT - 1) + "…", html) and not shows("长" * MAX_TEXT, html)
-    cut = html_escape("<路>" * 66 + "<…")  # cut to 200 characters before escaping: no entity cut in half
-    assert json.dumps(cut)[1:-1].replace("&", "\\u0026") + '"' in html, "plate address not cut at 200"
+    # A file's street tooltip is set as text (not markup): cut to 200 characters, written so no
+    # ``<`` can close the script.
+    cut = json.dumps("<路>" * 66 + "<…", ensure_ascii=False)
+    assert cut.replace("<", "\\u003c").replace(">", "\\u003e") in html, "street name not cut at 200"
+    assert "<路>" not in html
     shown = display_geometry(units.loc[at, "geometry"])
     assert shapely.get_num_coordinates(shown) <= MAX_VERTICES
     assert shown.symmetric_difference(units.loc[at, "geometry"]).area < 0.05 * shown.area  # still its shape

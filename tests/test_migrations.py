@@ -143,6 +143,8 @@ def test_revisions_are_numbered_linear_and_frozen():
         # Frozen: a revision never reads today's schema module (or any of the project's code).
         assert not re.search(r"^\s*(from|import)\s+(geo|api|maps|data)\b", source, re.M), path.name
     assert set(migrations.descriptions()) == set(range(1, LATEST_VERSION + 1))
+    # LATEST_VERSION is read from the file names (no Alembic import at start-up): it is Alembic's head.
+    assert migrations.version_of(migrations.scripts().get_current_head()) == LATEST_VERSION
 
 
 def _reflect(conn: sa.Connection) -> dict:

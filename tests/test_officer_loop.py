@@ -223,15 +223,6 @@ def desktop():
     b.close()
 
 
-def _wait(browser: Browser, expression: str, *, timeout_s: float = 15) -> object:
-    deadline = time.time() + timeout_s
-    while time.time() < deadline:
-        value = browser.evaluate(expression)
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {expression}")
-
 
 def _shoot(browser: Browser, name: str, *, width: int, height: int, mobile: bool) -> None:
     browser.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1,
@@ -252,14 +243,14 @@ def test_in_chromium_a_map_click_locates_the_proposal_and_mongolian_reads_vertic
     desktop.evaluate(f"document.querySelector('[name=username]').value={name!r};"
                      f"document.querySelector('[name=password]').value={password!r};"
                      "document.querySelector('[name=password]').form.submit()")
-    _wait(desktop, "location.pathname === '/officer/placenames/new' && document.readyState === 'complete'")
-    _wait(desktop, "document.getElementById('pick-map').dataset.ready")
+    desktop.wait_for("location.pathname === '/officer/placenames/new' && document.readyState === 'complete'")
+    desktop.wait_for("document.getElementById('pick-map').dataset.ready")
     box = desktop.evaluate("JSON.stringify(document.getElementById('pick-map').getBoundingClientRect())")
     rect = json.loads(box)
     x, y = rect["x"] + rect["width"] / 2, rect["y"] + rect["height"] / 2
     for kind in ("mousePressed", "mouseReleased"):
         desktop.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
-    lonlat = _wait(desktop, "document.getElementById('f-lonlat').value")
+    lonlat = desktop.wait_for("document.getElementById('f-lonlat').value")
     lon, lat = map(float, str(lonlat).split(","))
     assert 111.6 < lon < 111.9 and 40.7 < lat < 41.1 and desktop.evaluate("document.getElementById('f-crs').value") \
         == "EPSG:4490"
@@ -274,13 +265,13 @@ def test_in_chromium_a_map_click_locates_the_proposal_and_mongolian_reads_vertic
                      "f.specific.value='阴山';f.generic.value='小区';f.feature_class.value='street';f.admin_code.value='150102003000';"
                      "f.meaning.value='以阴山命名';f.name_mong_pending.checked=true;f.justification.value='蒙古文待译';"
                      "f.submit()")
-    _wait(desktop, "!!document.getElementById('form-problems')")
+    desktop.wait_for("!!document.getElementById('form-problems')")
     assert desktop.evaluate("document.getElementById('f-lonlat').value") == lonlat
     assert desktop.evaluate("document.getElementById('f-standard_name').value") == "阴山小区"
     _shoot(desktop, "officer_propose_desktop.png", width=1280, height=1100, mobile=False)
     _shoot(desktop, "officer_propose_phone.png", width=390, height=1400, mobile=True)
     desktop.evaluate("var f=document.getElementById('propose');f.feature_class.value='residential';f.submit()")
-    _wait(desktop, "/^\\/officer\\/placenames\\/\\d+$/.test(location.pathname) && document.readyState === 'complete'")
+    desktop.wait_for("/^\\/officer\\/placenames\\/\\d+$/.test(location.pathname) && document.readyState === 'complete'")
     place_id = int(desktop.evaluate("location.pathname.split('/').pop()"))
     stored = writable_sample_store.get("place_names", place_id)["geometry"]
     assert stored.geom_type == "Point" and abs(stored.x - lon) < 1e-6 and abs(stored.y - lat) < 1e-6
@@ -298,7 +289,7 @@ def test_in_chromium_a_map_click_locates_the_proposal_and_mongolian_reads_vertic
     assert preview["lastTop"] > preview["firstTop"] + 40 and abs(preview["lastLeft"] - preview["firstLeft"]) < 5
     assert preview["h"] > preview["w"], preview
     desktop.evaluate("document.getElementById('f-name_mong').form.submit()")
-    _wait(desktop, "!!document.getElementById('mong-stored')")
+    desktop.wait_for("!!document.getElementById('mong-stored')")
     stored_mode = desktop.evaluate("getComputedStyle(document.getElementById('mong-stored')).writingMode")
     assert stored_mode == "vertical-lr"
     assert writable_sample_store.get("place_names", place_id)["name_mong"] == MONG

@@ -14,6 +14,7 @@ import numpy as np
 import openpyxl
 import pytest
 
+from geo.messages import BEIJING
 from geo.planning.coverage import WalkParams
 from geo.planning.run import PlanningInputs, run_planning, run_siting, walk_params
 from maps.report import report_html, write_report_xlsx
@@ -113,12 +114,13 @@ def test_both_reports_record_every_parameter_of_the_run(sample_store, tmp_path):
     assert got["速度预设 speed preset"] == "老年人步速 0.9 米/秒 older walkers 0.9 m/s"
     assert got["设施类型 facility kinds"] == "社区养老服务站 elder-care station (elder_care_station)"
     assert got["数据版本 data version"] == sample_store.data_version()
-    computed = datetime.strptime(got["计算时间 computed at (UTC)"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    shown = got["计算时间 computed at (北京时间 UTC+8)"]
+    computed = datetime.strptime(shown, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING)
     assert before <= computed <= datetime.now(UTC) + timedelta(seconds=1)
     table = _tables(report_html(run, nonce=None))[0]
     assert table.headers == [] and dict(table.rows)["步行可达距离 walking reach (米 m)"] == "540"
     assert dict(table.rows)["数据版本 data version"] == str(sample_store.data_version())
-    assert dict(table.rows)["计算时间 computed at (UTC)"] == got["计算时间 computed at (UTC)"]
+    assert dict(table.rows)["计算时间 computed at (北京时间 UTC+8)"] == got["计算时间 computed at (北京时间 UTC+8)"]
 
 
 class _Table:
@@ -222,3 +224,41 @@ def test_report_opens_in_chromium_with_no_error_offline(hostile_run, siting, tmp
             (ARTIFACTS / f"planning_report_{size}.png").write_bytes(base64.b64decode(shot))
         finally:
             browser.close()
+
+
+def test_per_plate_table_opens_in_excel_in_chinese_with_codes_in_words(hostile_run, tmp_path):
+    """`xincheng coverage --plates`: a UTF-8 CSV with a BOM headed 门牌编号 plate_uid …, codes as
+    在用 active, distances unrounded; the XLSX has the same headers and cells, the JSON the same cells
+    under the field names."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from api.cli.output import write_table
+    from api.cli.planning import _for_readers, _per_plate
+
+    frame = _per_plate(hostile_run).iloc[::10].reset_index(drop=True)  # 3,500 plates: openpyxl writes slowly
+    written = {suffix: write_table(_for_readers(frame, Path(f"p{suffix}")), tmp_path / f"p{suffix}",
+                                   parameters={"minutes": 15})[0] for suffix in (".csv", ".xlsx", ".json")}
+    raw = written[".csv"].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    csv = pd.read_csv(written[".csv"], encoding="utf-8-sig", dtype={"社区代码 community_code": str})
+    assert list(csv.columns)[:6] == ["门牌编号 plate_uid", "地址 address", "社区代码 community_code", "社区 community",
+                                     "门牌状态 plate_status", "覆盖状态 coverage_status"]
+    assert all(CHINESE_FIRST.match(c) for c in csv.columns) and "路网步行距离 (米) distance_m" in csv.columns
+    assert set(csv["门牌状态 plate_status"]) == {"在用 active"}
+    status = csv["覆盖状态 coverage_status"]
+    assert set(status) <= {"15分钟内可达 covered", "超出步行范围 beyond", "无路可达 unreachable", "离路过远 unattached"}
+    assert (status == "15分钟内可达 covered").sum() == (frame["coverage_status"] == "covered").sum() > 0
+    kinds = set(csv["设施类型 facility_kind"].dropna())
+    assert kinds and all(CHINESE_FIRST.match(k) and k.split()[-1] in ("elder_care_station",
+                                                                      "comprehensive_elder_care_centre") for k in kinds)
+    distance = csv["路网步行距离 (米) distance_m"].to_numpy()
+    assert np.array_equal(distance, frame["distance_m"].to_numpy(), equal_nan=True)  # unrounded, as computed
+    assert (distance[np.isfinite(distance)] % 1 != 0).any()
+    xlsx = pd.read_excel(written[".xlsx"], sheet_name=0, dtype={"社区代码 community_code": str})
+    assert list(xlsx.columns) == list(csv.columns)
+    assert xlsx["覆盖状态 coverage_status"].tolist() == csv["覆盖状态 coverage_status"].tolist()
+    body = json.loads(written[".json"].read_text(encoding="utf-8"))
+    assert body["rows"][0]["plate_status"] == "在用 active" and body["columns"]["plate_uid"].startswith("门牌编号")
+    assert [r["coverage_status"] for r in body["rows"]] == csv["覆盖状态 coverage_status"].tolist()

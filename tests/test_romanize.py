@@ -50,6 +50,11 @@ TABLE = [
     ("district", "哈拉沁村", {}, "Hālāqìncūn"),
     ("district", "槐园街一巷", {}, "Huáiyuánjiē 1 Xiàng"),
     ("district", "东二环路", {}, "Dōng'èrhuán Lù"),
+    # RM-01/RM-12: a generic of several syllables is one word apart from the specific
+    ("RM-12", "晨风服务站", {}, "Chénfēng Fúwùzhàn"),
+    ("RM-12", "新华养老院", {}, "Xīnhuá Yǎnglǎoyuàn"),
+    ("RM-12", "新华医院", {}, "Xīnhuá Yīyuàn"),
+    ("RM-12", "兴安社区服务中心", {}, "Xīng'ānshèqū Fúwùzhōngxīn"),
 ]
 
 
@@ -94,3 +99,12 @@ def test_search_keys():
 
 def test_le_is_read_le_in_place_names():
     assert romanize("敕勒川路").pinyin_toned == "Chìlèchuān Lù"
+
+
+def test_a_generic_of_several_syllables_is_split_off_whole():
+    """晨风服务站 was "Chenfengfuwu Zhan": the generic 服务站 must not lose 服务 to the specific."""
+    assert romanize("晨风服务站").romanization == "Chenfeng Fuwuzhan"
+    parts = split_name("晨风服务站")
+    assert (parts.specific, parts.generic) == (("晨风",), "服务站")
+    assert split_name("锡林社区服务中心").generic == "服务中心"
+    assert split_name("锡林中心").generic == "中心"  # the shorter generic still applies on its own

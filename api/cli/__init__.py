@@ -44,7 +44,7 @@ from api.cli.users import user
                    "(also after the command name: `xincheng init --dev`).")
 @click.pass_context
 def main(ctx: click.Context, database_url: str | None, dev: bool) -> None:
-    """新城区民政地理信息服务 — Xincheng civil-affairs GIS service."""
+    """新城区民政地理信息服务 · Xincheng civil-affairs GIS service."""
     # The settings are resolved when a command runs, not here: `xincheng <command> --help` needs none.
     ctx.obj = Context(database_url=database_url, dev_mode=dev or None,
                       require_secret=ctx.invoked_subcommand in SECRET_COMMANDS)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from api.cli.common import Context, InputPath, OutputPath, domain_errors, group
-from geo.messages import text
+from geo.messages import text, value_label
 
 
 @group()
@@ -17,7 +17,7 @@ def boundaries() -> None:
 
 @boundaries.command("report")
 @click.option("--close", "close_m", default=5.0, show_default=True,
-              help="Slivers narrower than twice this are gaps (m).")
+              help="缝隙阈值（米） · slivers narrower than twice this are gaps (m).")
 @click.pass_obj
 def boundaries_report(obj: Context, close_m: float) -> None:
     """界线报告 · The district's boundary lines with their lengths, and gaps and overlaps with each neighbour."""
@@ -40,10 +40,12 @@ def boundaries_report(obj: Context, close_m: float) -> None:
 
 @boundaries.command("compare")
 @click.argument("path", type=InputPath())
-@click.option("--crs", required=True, help="CRS of the file (EPSG:4490, EPSG:4326, GCJ02, BD09, EPSG:4546).")
-@click.option("--neighbour", required=True, help="Adcode of the neighbour whose line or polygon the file holds.")
+@click.option("--crs", required=True,
+              help="文件坐标系 · CRS of the file (EPSG:4490, EPSG:4326, GCJ02, BD09, EPSG:4546).")
+@click.option("--neighbour", required=True,
+              help="相邻区划代码 · adcode of the neighbour whose line or polygon the file holds.")
 @click.option("--out", type=OutputPath(".geojson", ".gpkg"), default=None,
-              help="Write the disputed areas (.geojson or .gpkg).")
+              help="写出争议区域 · write the disputed areas (.geojson or .gpkg).")
 @click.pass_obj
 def boundaries_compare(obj: Context, path: Path, crs: str, neighbour: str, out: Path | None) -> None:
     """界线比对 · Compare another version of a boundary line or unit polygon with ours.
@@ -59,7 +61,7 @@ def boundaries_compare(obj: Context, path: Path, crs: str, neighbour: str, out: 
         result = compare_boundary(store, theirs, neighbour=neighbour)
     click.echo(f"争议区域 disputed areas: {len(result.areas)}, {result.total_m2:,.0f} m² ({result.total_mu:,.2f} 亩)")
     for a in result.areas[:20]:
-        click.echo(f"  {a['claimed_by']}\t{a['area_m2']:,.0f} m²\t{a['area_mu']:,.2f} 亩")
+        click.echo(f"  {value_label(a['claimed_by'])}\t{a['area_m2']:,.0f} m²\t{a['area_mu']:,.2f} 亩")
     click.echo(f"涉及界桩 markers affected: {', '.join(no for no, _d in result.markers_affected) or '无 none'}")
     if out:
         with domain_errors():

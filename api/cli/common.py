@@ -9,6 +9,7 @@ imported inside the functions that use them.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ import click
 
 from api.cli.output import write_table as write_table  # re-exported for the command modules
 from geo.errors import DomainError, InputError
-from geo.messages import text
+from geo.messages import SEPARATOR, Term, as_term, text
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -31,6 +32,8 @@ CLI_ACTOR = "cli"
 
 # Top-level commands whose subcommands sign or serve and so need the secret key.
 SECRET_COMMANDS = ("serve", "plates")
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 @contextmanager
@@ -48,11 +51,127 @@ class BadParameter(click.BadParameter):
     """A bad option or argument, said Chinese first and naming the option or argument."""
 
     def format_message(self) -> str:
-        hint = self.param_hint if self.param_hint is not None else (
-            self.param.get_error_hint(self.ctx) if self.param is not None and self.ctx is not None else None)
-        if hint is None:
-            return self.message
-        return f"{text('cli.bad_parameter', param=hint)}: {self.message}"
+        return chinese_usage_message(self)
+
+
+# click's own problems with a value (its types' English), each with the message that says it Chinese first.
+_VALUE_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(pattern, re.S), key) for pattern, key in (
+    (r"^'?(?P<value>.*?)'? is not a valid integer( range)?\.?$", "cli.usage.not_integer"),
+    (r"^'?(?P<value>.*?)'? is not a valid (float|number)( range)?\.?$", "cli.usage.not_number"),
+    (r"^'?(?P<value>.*?)'? is not a valid boolean.*$", "cli.usage.not_boolean"),
+    (r"^'?(?P<value>.*?)'? is not one of (?P<allowed>.*?)\.?$", "cli.usage.not_choice"),
+    (r"^'?(?P<value>.*?)'? is not (?P<allowed>'[^']*')\.?$", "cli.usage.not_choice"),
+    (r"^(?P<value>.*?) is not in the range (?P<range>.*?)\.?$", "cli.usage.out_of_range"),
+    (r"^'?(?P<value>.*?)'? does not match the formats? (?P<formats>.*?)\.?$", "cli.usage.bad_date"),
+    (r"^\w+ '(?P<path>.*)' does not exist\.?$", "cli.usage.path_missing"),
+    (r"^\w+ '(?P<path>.*)' is a file\.?$", "cli.usage.path_is_file"),
+    (r"^\w+ '(?P<path>.*)' is a directory\.?$", "cli.usage.path_is_folder"),
+    (r"^\w+ '(?P<path>.*)' is not (readable|writable|executable)\.?$", "cli.usage.path_denied"),
+))
+_NEEDS_VALUE = re.compile(r"^Option '(?P<name>[^']+)' requires (an argument|\d+ arguments)\.?$")
+_TAKES_NO_VALUE = re.compile(r"^Option '(?P<name>[^']+)' does not take a value\.?$")
+_EXTRA_ARGUMENTS = re.compile(r"^Got unexpected extra arguments? \((?P<values>.*)\)\.?$")
+
+
+def _said_in_chinese(message: str) -> bool:
+    """Return whether a message already leads with Chinese (one of ours, from the catalogue)."""
+    return bool(_HAN.search(message.split(SEPARATOR, 1)[0]))
+
+
+def _named(hint: str) -> Term:
+    """Return an option or argument as click names it ("'--out'"): bare in Chinese, quoted in English."""
+    return Term(hint.strip("'\""), hint)
+
+
+def _value_problem(message: str) -> Term:
+    """Return a click type's complaint about a value, Chinese first (ours are already bilingual)."""
+    if _said_in_chinese(message):
+        return as_term(message)
+    for pattern, key in _VALUE_PROBLEMS:
+        found = pattern.match(message.strip())
+        if found:
+            params = {k: v.replace("'", "") if k == "allowed" else v for k, v in found.groupdict().items()
+                      if v is not None}
+            return as_term(text(key, **params))
+    return as_term(text("cli.usage.other", detail=message.rstrip(".")))
+
+
+def _hint(exc: click.BadParameter) -> str | None:
+    if exc.param_hint is not None:
+        hint = exc.param_hint
+        return " / ".join(hint) if not isinstance(hint, str) else hint
+    if exc.param is not None:
+        return exc.param.get_error_hint(exc.ctx) if exc.ctx is not None else f"'{exc.param.name}'"
+    return None
+
+
+def _missing_message(exc: click.MissingParameter) -> str:
+    hint = _named(_hint(exc) or "")
+    param = exc.param
+    if param is not None and isinstance(param.type, click.Choice):
+        allowed = ", ".join(str(choice) for choice in param.type.choices)
+        return text("cli.usage.missing_choice", name=hint, allowed=allowed)
+    kind = exc.param_type or (param.param_type_name if param is not None else "option")
+    return text("cli.usage.missing_argument" if kind == "argument" else "cli.usage.missing_option", name=hint)
+
+
+def _with_possibilities(message: str, possibilities: Sequence[str] | None) -> str:
+    if not possibilities:
+        return message
+    return text("cli.usage.did_you_mean", problem=as_term(message), possible=", ".join(possibilities))
+
+
+def chinese_usage_message(exc: click.UsageError) -> str:
+    """Return a usage error as users read it: Chinese first, English beside it, the option named.
+
+    click's own errors (a missing argument, an unknown option or command, a value its types refuse)
+    arrive in English; they are said again from the catalogue (``cli.usage.*``). A message that is
+    already Chinese first (ours) is kept.
+    """
+    if isinstance(exc, click.MissingParameter):
+        return _missing_message(exc)
+    if isinstance(exc, click.BadParameter):
+        hint = _hint(exc)
+        problem = _value_problem(exc.message)
+        return text("cli.usage.bad_value", param=_named(hint), problem=problem) if hint else str(problem)
+    message = exc.message
+    if _said_in_chinese(message):
+        return message
+    if isinstance(exc, click.NoSuchOption):
+        return _with_possibilities(text("cli.usage.no_such_option", name=_named(repr(exc.option_name))),
+                                   exc.possibilities)
+    no_such_command = getattr(click.exceptions, "NoSuchCommand", None)
+    if no_such_command is not None and isinstance(exc, no_such_command):
+        return _with_possibilities(text("cli.usage.no_such_command", name=_named(repr(exc.command_name))),
+                                   exc.possibilities)
+    for pattern, key in ((_NEEDS_VALUE, "cli.usage.needs_value"), (_TAKES_NO_VALUE, "cli.usage.takes_no_value"),
+                         (_EXTRA_ARGUMENTS, "cli.usage.extra_arguments")):
+        found = pattern.match(message.strip())
+        if found:
+            return text(key, **found.groupdict())
+    command = re.match(r"^No such command '(?P<name>.*)'\.?$", message.strip())
+    if command:
+        return text("cli.usage.no_such_command", name=_named(repr(command["name"])))
+    if message.strip() == "Missing command.":
+        return text("cli.usage.missing_command")
+    return text("cli.usage.other", detail=message.rstrip("."))
+
+
+class ChineseUsageError(click.UsageError):
+    """A usage error already said Chinese first (exit status 2, with the command's usage line)."""
+
+
+@contextmanager
+def chinese_usage() -> Iterator[None]:
+    """Say every usage error raised inside Chinese first: click's own, and ours (kept as they are)."""
+    try:
+        yield
+    except ChineseUsageError:
+        raise
+    except click.exceptions.NoArgsIsHelpError:
+        raise
+    except click.UsageError as exc:
+        raise ChineseUsageError(chinese_usage_message(exc), ctx=exc.ctx) from None
 
 
 def _param_error(message: str, param: click.Parameter | None, ctx: click.Context | None) -> BadParameter:
@@ -241,6 +360,12 @@ def outside_errors() -> Iterator[None]:
         raise
 
 
+def _chinese_help(option: click.Option | None) -> click.Option | None:
+    if option is not None:
+        option.help = text("cli.usage.help")
+    return option
+
+
 class Command(click.Command):
     """A command that resolves the settings just before it runs, after its options are parsed.
 
@@ -253,6 +378,10 @@ class Command(click.Command):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.params.append(dev_option())
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        """Return ``--help``, described Chinese first."""
+        return _chinese_help(super().get_help_option(ctx))
 
     def invoke(self, ctx: click.Context) -> Any:
         obj = ctx.find_object(Context)
@@ -272,6 +401,21 @@ class Group(click.Group):
 
     command_class = Command
     group_class = type
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        """Return ``--help``, described Chinese first."""
+        return _chinese_help(super().get_help_option(ctx))
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        """Parse the group's own options; a mistake is a usage error said Chinese first."""
+        with chinese_usage():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the chosen command; its parsing mistakes (click's English) are said Chinese first."""
+        with chinese_usage():
+            return super().invoke(ctx)
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         """Add ``cmd``; one declared with plain click also takes ``--dev`` after its name."""

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from api.cli.common import CLI_ACTOR, Context, InputPath, OutputPath, command, domain_errors, feature_bar, step_bar
-from geo.messages import text
+from geo.messages import as_term, text
+
+if TYPE_CHECKING:
+    from geo.store import Store
 
 
 @command()
-@click.option("--sample/--empty", default=True, help="Load the generated Xincheng sample district.")
-@click.option("--seed", default=None, type=int, help="Seed of the sample generator.")
+@click.option("--sample/--empty", default=True,
+              help="载入样例区（或空库） · load the generated Xincheng sample district (or none).")
+@click.option("--seed", default=None, type=int, help="样例生成随机种子 · seed of the sample generator.")
 @click.option("--if-empty", is_flag=True,
-              help="Load the sample only if the database is empty; otherwise just upgrade it and keep its "
+              help="仅空库时载入样例 · "
+                   "load the sample only if the database is empty; otherwise just upgrade it and keep its "
                    "data (exit 0). For scripts that run again, such as scripts/serve-sample.sh.")
 @click.pass_obj
 def init(obj: Context, sample: bool, seed: int | None, if_empty: bool) -> None:
@@ -34,8 +40,8 @@ def init(obj: Context, sample: bool, seed: int | None, if_empty: bool) -> None:
     with domain_errors():
         store = Store.open(obj.settings.database_url)
         applied = store.migrate()
-        click.echo(f"schema at version {store.schema_version()} ({store.dialect}); "
-                   f"applied {applied or 'none'}")
+        click.echo(text("cli.schema", version=store.schema_version(), dialect=store.dialect,
+                        applied=applied or as_term(text("cli.none_applied"))))
         if not sample:
             return
         try:
@@ -56,6 +62,15 @@ def init(obj: Context, sample: bool, seed: int | None, if_empty: bool) -> None:
                                   note=f"sample district seed {district.seed}", progress=bar.update)
         for name, count in written.items():
             click.echo(f"  {name}: {count}")
+        _refresh_lookups(store)
+
+
+def _refresh_lookups(store: Store) -> None:
+    """Compute what each plate's public page shows (nearest services), so the first scan answers at once."""
+    from geo.plates.lookup_table import refresh_plate_lookups
+
+    click.echo("计算门牌附近的服务… · computing the services near each plate…", err=True)
+    refresh_plate_lookups(store)
 
 
 @command()
@@ -90,13 +105,13 @@ def backup(obj: Context, path: Path) -> None:
     with domain_errors(), step_bar(len(backed_up_tables()), "备份 backup") as bar:
         manifest = write_backup(obj.store, path, progress=lambda _name: bar.update(1))
     rows = sum(t["rows"] for t in manifest["tables"].values())
-    click.echo(f"wrote {path}: {rows:,} rows in {len(manifest['tables'])} tables, schema version "
-               f"{manifest['schema_version']}")
+    click.echo(text("cli.backup_written", path=path, rows=f"{rows:,}", tables=len(manifest["tables"]),
+                    version=manifest["schema_version"]))
 
 
 @command()
 @click.argument("path", type=InputPath(".zip"))
-@click.option("--replace", is_flag=True, help="Replace the data of a database that is not empty.")
+@click.option("--replace", is_flag=True, help="替换非空库的数据 · replace the data of a database that is not empty.")
 @click.pass_obj
 def restore(obj: Context, path: Path, replace: bool) -> None:
     """恢复备份 · Load a backup made by `xincheng backup`: all of it in one transaction, or nothing.

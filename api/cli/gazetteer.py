@@ -8,7 +8,7 @@ import click
 
 from api.cli.common import Context, OutputPath, command, domain_errors, group
 from api.cli.output import print_table, write_table
-from geo.messages import text
+from geo.messages import catalogue, text, value_label, zh
 
 
 @group()
@@ -18,7 +18,8 @@ def gazetteer() -> None:
 
 @gazetteer.command("search")
 @click.argument("query")
-@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000),
+              help="最多条数 · at most this many names.")
 @click.pass_obj
 def gazetteer_search(obj: Context, query: str, limit: int) -> None:
     """地名检索 · Search names by Chinese, pinyin, initials (xlglbl → 锡林郭勒北路) or a former name.
@@ -32,15 +33,18 @@ def gazetteer_search(obj: Context, query: str, limit: int) -> None:
     if not hits:
         click.echo(text("cli.no_names", query=query), err=True)
         raise SystemExit(1)
-    print_table([[hit.id, hit.name, rec.get("pinyin_toned") or "—", rec["status"], hit.how] for hit, rec in hits],
+    print_table([[hit.id, hit.name, rec.get("pinyin_toned") or "—", value_label(rec["status"]),
+                  zh(f"cli.match.{hit.how}") if f"cli.match.{hit.how}" in catalogue() else hit.how]
+                 for hit, rec in hits],
                 ["编号 id", "名称 name", "拼音 pinyin", "状态 status", "匹配 matched by"])
 
 
 @gazetteer.command("romanize")
 @click.argument("name")
-@click.option("--specific", default=None, help="The specific part; separate words with spaces.")
-@click.option("--generic", default=None)
-@click.option("--settlement/--no-settlement", default=None, help="Write the whole name as one word (RM-03).")
+@click.option("--specific", default=None, help="专名 · the specific part; separate words with spaces.")
+@click.option("--generic", default=None, help="通名 · the generic part (路, 街, 服务站 ...).")
+@click.option("--settlement/--no-settlement", default=None,
+              help="聚落名连写 · write the whole name as one word (RM-03).")
 def gazetteer_romanize(name: str, specific: str | None, generic: str | None, settlement: bool | None) -> None:
     """罗马字母拼写 · Print the romanization of a name (toned, toneless, sign text)."""
     from geo.placenames.romanize import romanize
@@ -66,7 +70,7 @@ def gazetteer_overdue(obj: Context) -> None:
 
 @gazetteer.command("export")
 @click.argument("path", type=OutputPath(".csv", ".xlsx", ".gpkg"))
-@click.option("--status", default="in_force", show_default=True)
+@click.option("--status", default="in_force", show_default=True, help="名称状态 · lifecycle state of the names.")
 @click.pass_obj
 def gazetteer_export(obj: Context, path: Path, status: str) -> None:
     """导出地名 · Write the national exchange table (.csv/.xlsx) or the gazetteer as GeoPackage (.gpkg)."""

@@ -24,8 +24,8 @@ def map_cmd(obj: Context, path: Path, basemap_url: str | None, attribution: str 
     Leaflet is inlined, so the file opens offline; tiles only with a basemap.
     """
     from api.map_data import district_layers
+    from maps.basemap import Basemap
     from maps.district_map import district_map
-    from maps.layers import Basemap
 
     basemap = obj.settings.basemap
     if basemap_url:

@@ -173,7 +173,7 @@ def write_table(table: pd.DataFrame, out: Path, *, parameters: Mapping[str, Any]
                                       "字段 key": list(params)})
                 formula_safe(sheet).to_excel(writer, index=False, sheet_name="参数 parameters")
         return [out]
-    rows = json.loads(table.to_json(orient="records", force_ascii=False))
+    rows = json.loads(table.to_json(orient="records", force_ascii=False, double_precision=15))
     body: Any = {"parameters": params, "columns": columns, "rows": rows} if params else rows
     out.write_text(json.dumps(body, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     return [out]

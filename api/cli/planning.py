@@ -92,13 +92,43 @@ def _per_plate(run: Any) -> Any:
     })
 
 
+# Per-plate columns that hold codes, and the field whose value labels name them.
+_CODED_COLUMNS = {"plate_status": "status", "coverage_status": "coverage_status", "facility_kind": "kind"}
+
+
+def _for_readers(frame: Any, path: Path) -> Any:
+    """Return the per-plate table as planners open it: codes in words, Chinese-first headers.
+
+    Codes read ``在用 active``, ``15分钟内可达 covered`` (Chinese label, then the code itself, so a
+    filter on the code still works). A CSV or XLSX is headed ``门牌编号 plate_uid`` (Chinese, then
+    the field); JSON keeps the fields as keys (its ``columns`` object names them in Chinese) with
+    the same cells. Distances and minutes stay unrounded.
+    """
+    from geo.messages import catalogue, value_label, zh
+
+    out = frame.copy()
+    for column, field in _CODED_COLUMNS.items():
+        out[column] = [v if not isinstance(v, str) else str(value_label(v, field=field)) for v in out[column]]
+    if path.suffix.lower() == ".json":
+        return out
+    found = catalogue()
+
+    def heading(column: str) -> str:
+        key = next(k for k in (f"cli.col.{column}", f"planning_outputs.col.{column}") if k in found)
+        return f"{zh(key)} {column}"
+
+    return out.rename(columns={c: heading(c) for c in out.columns})
+
+
 @command()
 @_walk_options
 @click.option("--out", type=OutputPath(*TABLE_SUFFIXES), default=None,
               help="Per sub-district and community. " + _OUT_HELP)
 @click.option("--plates", "plates_out", type=OutputPath(*TABLE_SUFFIXES), default=None,
               help="One row per door plate: plate id, address, community, status, the nearest facility, "
-                   "the network distance in metres (unrounded) and the minutes. Parameters as for --out.")
+                   "the network distance in metres (unrounded) and the minutes; headed in Chinese with the "
+                   "field beside it (门牌编号 plate_uid), codes in words (在用 active), a CSV in UTF-8 with a BOM "
+                   "for Excel. Parameters as for --out.")
 @click.pass_obj
 def coverage(obj: Context, preset: str, minutes: float | None, speed_m_per_s: float | None, kinds: str | None,
              out: Path | None, plates_out: Path | None) -> None:
@@ -118,7 +148,7 @@ def coverage(obj: Context, preset: str, minutes: float | None, speed_m_per_s: fl
     if run.unattached_facilities:
         click.echo(text("cli.unattached_facilities", ids=", ".join(map(str, run.unattached_facilities))))
     parameters = _parameters(obj, run, preset) if (out or plates_out) else {}
-    for path, frame in ((out, table), (plates_out, _per_plate(run) if plates_out else None)):
+    for path, frame in ((out, table), (plates_out, _for_readers(_per_plate(run), plates_out) if plates_out else None)):
         if path is not None and frame is not None:
             for written in write_table(frame, path, parameters=parameters):
                 click.echo(text("cli.wrote", path=written))

@@ -40,9 +40,10 @@ def _plate_texts(obj: Context, *, street: str | None, community: str | None, rep
 
 @plates.command("qr")
 @click.argument("folder", type=OutputPath(folder=True))
-@click.option("--street", default=None)
-@click.option("--community", default=None, help="12-digit community code.")
-@click.option("--format", "fmt", default="svg", show_default=True, type=click.Choice(["svg", "png"]))
+@click.option("--street", default=None, help="街路巷名称 · street name.")
+@click.option("--community", default=None, help="社区代码（12 位） · 12-digit community code.")
+@click.option("--format", "fmt", default="svg", show_default=True, type=click.Choice(["svg", "png"]),
+              help="图片格式 · image format.")
 @click.pass_obj
 def plates_qr(obj: Context, folder: Path, street: str | None, community: str | None, fmt: str) -> None:
     """门牌二维码 · Write one QR image per plate (named by plate id)."""
@@ -64,12 +65,13 @@ def plates_qr(obj: Context, folder: Path, street: str | None, community: str | N
 
 @plates.command("print")
 @click.argument("path", type=OutputPath(".pdf"))
-@click.option("--street", default=None)
-@click.option("--community", default=None, help="12-digit community code.")
-@click.option("--reprints", is_flag=True, help="The plates queued for reprinting (by renames); marks them printed.")
-@click.option("--proof", is_flag=True, help="A marked proof: allowed without the Mongolian name (SG-01).")
+@click.option("--street", default=None, help="街路巷名称 · street name.")
+@click.option("--community", default=None, help="社区代码（12 位） · 12-digit community code.")
+@click.option("--reprints", is_flag=True,
+              help="待重印门牌 · the plates queued for reprinting (by renames); marks them printed.")
+@click.option("--proof", is_flag=True, help="校样 · a marked proof: allowed without the Mongolian name (SG-01).")
 @click.option("--svg-folder", type=OutputPath(folder=True), default=None,
-              help="Also write one SVG per plate here.")
+              help="另存每块门牌的 SVG · also write one SVG per plate here.")
 @click.pass_obj
 def plates_print(obj: Context, path: Path, street: str | None, community: str | None, reprints: bool,
                  proof: bool, svg_folder: Path | None) -> None:

@@ -13,22 +13,25 @@ KINDS = ("damaged_plate", "wrong_info", "missing_plate", "other")
 
 @group()
 def reports() -> None:
-    """群众报告 Residents' problem reports: list them, resolve one with a note."""
+    """群众报告 · Residents' problem reports: list them, resolve one with a note."""
 
 
 @reports.command("list")
 @click.option("--status", type=click.Choice(["open", "resolved", "all"]), default="open", show_default=True,
-              help="待处理 open, 已处理 resolved, or all.")
-@click.option("--street", default=None, help="Part of the plate's street name (新华 matches 新华大街).")
-@click.option("--kind", type=click.Choice(KINDS), default=None)
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="From this day (Beijing time).")
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="To this day, inclusive.")
-@click.option("--limit", type=click.IntRange(1, 200), default=50, show_default=True)
-@click.option("--offset", type=click.IntRange(0), default=0, show_default=True)
+              help="状态：待处理 open、已处理 resolved 或全部 all · status.")
+@click.option("--street", default=None,
+              help="街路巷名称的一部分（新华 可匹配 新华大街） · part of the plate's street name.")
+@click.option("--kind", type=click.Choice(KINDS), default=None, help="问题类型 · kind of problem.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="起始日期（北京时间） · from this day (Beijing time).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="截止日期（含当天） · to this day, inclusive.")
+@click.option("--limit", type=click.IntRange(1, 200), default=50, show_default=True, help="每页条数 · rows per page.")
+@click.option("--offset", type=click.IntRange(0), default=0, show_default=True, help="跳过条数 · rows to skip.")
 @click.pass_obj
 def reports_list(obj: Context, status: str, street: str | None, kind: str | None, since: datetime | None,
                  until: datetime | None, limit: int, offset: int) -> None:
-    """List reports, newest first: number, time, plate, kind, status, message (tab-separated)."""
+    """报告列表 · List reports, newest first: number, time, plate, kind, status, message (tab-separated)."""
     from api.cli.output import one_line
     from geo.plates.resident_reports import BEIJING, REPORT_KIND_ZH, REPORT_STATUS_ZH, ReportFilter, list_reports
 
@@ -50,13 +53,14 @@ def reports_list(obj: Context, status: str, street: str | None, kind: str | None
 
 @reports.command("resolve")
 @click.argument("report_id", type=int)
-@click.option("--note", required=True, help="What was done (处理说明).")
+@click.option("--note", required=True, help="处理说明 · what was done.")
 @click.option("--version", "version", type=int, required=True,
-              help="The report's version as listed (v1): a report changed since is refused.")
-@click.option("--actor", default=CLI_ACTOR, show_default=True, help="Who resolved it, for the audit trail.")
+              help="报告版本（列表中的 v1） · the report's version as listed: a report changed since is refused.")
+@click.option("--actor", default=CLI_ACTOR, show_default=True,
+              help="处理人（记入审计） · who resolved it, for the audit trail.")
 @click.pass_obj
 def reports_resolve(obj: Context, report_id: int, note: str, version: int, actor: str) -> None:
-    """Mark report REPORT_ID resolved with a note (audited)."""
+    """处理报告 · Mark report REPORT_ID resolved with a note (audited)."""
     from geo.messages import text
     from geo.plates.resident_reports import resolve_report
 

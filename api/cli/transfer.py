@@ -13,18 +13,19 @@ from geo.layers import LAYERS
 
 @command("import")
 @click.argument("path", type=InputPath())
-@click.option("--layer", required=True, type=click.Choice(sorted(LAYERS)))
+@click.option("--layer", required=True, type=click.Choice(sorted(LAYERS)), help="图层 · layer.")
 @click.option("--crs", required=True,
-              help="CRS of the file: EPSG:4490, EPSG:4326, GCJ02, BD09 or EPSG:4546.")
+              help="文件坐标系 · CRS of the file: EPSG:4490, EPSG:4326, GCJ02, BD09 or EPSG:4546.")
 @click.option("--format", "fmt", default=None,
-              help="geojson, gpkg, shp, csv or xlsx (default: by suffix).")
+              help="文件格式（默认按后缀） · geojson, gpkg, shp, csv or xlsx (default: by suffix).")
 @click.option("--encoding", default=None,
-              help="Text encoding, e.g. gbk for old Shapefiles (default: detect).")
-@click.option("--x-col", default=None, help="Longitude/x column of a CSV/XLSX.")
-@click.option("--y-col", default=None, help="Latitude/y column of a CSV/XLSX.")
+              help="文字编码（默认自动识别） · text encoding, e.g. gbk for old Shapefiles (default: detect).")
+@click.option("--x-col", default=None, help="经度/x 列 · longitude/x column of a CSV/XLSX.")
+@click.option("--y-col", default=None, help="纬度/y 列 · latitude/y column of a CSV/XLSX.")
 @click.option("--mode", default="insert", show_default=True,
               type=click.Choice(["insert", "upsert"]),
-              help="insert: refuse the file if a row is already stored (by the exported id column "
+              help="导入方式：insert 仅新增，upsert 更新已有并新增 · "
+                   "insert: refuse the file if a row is already stored (by the exported id column "
                    "or by plate_uid, marker_no, code, line_code, place_code). upsert: update those "
                    "records (refused if the file's version column is stale) and insert the rest.")
 @click.pass_obj
@@ -42,6 +43,9 @@ def import_cmd(obj: Context, path: Path, layer: str, crs: str, fmt: str | None,
         report = import_file(obj.store, layer, path, crs=crs, actor=CLI_ACTOR, fmt=fmt,
                              encoding=encoding, x_col=x_col, y_col=y_col, progress=update,
                              mode=mode)
+    from geo.plates.lookup_table import refresh_plate_lookups
+
+    refresh_plate_lookups(obj.store)  # plates' public pages follow the import at once (not at the next server round)
     summary = report.summary()
     # stdout stays the JSON report (scripts read it); people read this line on stderr.
     click.echo(f"已导入 {summary['imported']} 个要素到 {layer}（新增 {summary['inserted']}，更新 {summary['updated']}，"
@@ -53,10 +57,12 @@ def import_cmd(obj: Context, path: Path, layer: str, crs: str, fmt: str | None,
 
 @command("export")
 @click.argument("path", type=OutputPath())
-@click.option("--layer", required=True, type=click.Choice(sorted(LAYERS)))
-@click.option("--format", "fmt", default=None, help="geojson, gpkg, shp, csv or xlsx (default: by suffix).")
-@click.option("--crs", default="EPSG:4490", show_default=True, help="CRS to write.")
-@click.option("--encoding", default="UTF-8", show_default=True, help="Shapefile/CSV text encoding (e.g. GBK).")
+@click.option("--layer", required=True, type=click.Choice(sorted(LAYERS)), help="图层 · layer.")
+@click.option("--format", "fmt", default=None,
+              help="文件格式（默认按后缀） · geojson, gpkg, shp, csv or xlsx (default: by suffix).")
+@click.option("--crs", default="EPSG:4490", show_default=True, help="输出坐标系 · CRS to write.")
+@click.option("--encoding", default="UTF-8", show_default=True,
+              help="文字编码 · Shapefile/CSV text encoding (e.g. GBK).")
 @click.pass_obj
 def export_cmd(obj: Context, path: Path, layer: str, fmt: str | None, crs: str, encoding: str) -> None:
     """导出 · Export a layer to a file (GeoPackage opens in QGIS)."""

@@ -10,7 +10,7 @@ import click
 from api.cli.common import CLI_ACTOR, Context, domain_errors, group
 from api.cli.output import print_table
 from geo.layers import ROLES
-from geo.messages import text
+from geo.messages import text, value_label
 
 
 @group()
@@ -20,11 +20,12 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(ROLES))
-@click.option("--display-name", default=None)
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="角色 · role.")
+@click.option("--display-name", default=None, help="显示名称 · name shown on pages.")
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取密码 · read the password from standard input.")
 @click.option("--district", "districts", multiple=True,
-              help="6-digit adcode the user acts for (repeat for several); default: this district. "
+              help="所属区划代码（6 位，可重复） · "
+                   "6-digit adcode the user acts for (repeat for several); default: this district. "
                    "A boundary inspector of a neighbour signs joint inspections for that district only.")
 @click.pass_obj
 def user_add(obj: Context, username: str, role: str, display_name: str | None, password_stdin: bool,
@@ -41,7 +42,7 @@ def user_add(obj: Context, username: str, role: str, display_name: str | None, p
     with domain_errors():
         made = create_user(obj.store, username, password, role, actor=CLI_ACTOR, display_name=display_name,
                            adcodes=list(districts) or None)
-    click.echo(f"已创建 {made['username']}（{made['role']}） · created {made['username']} ({made['role']})")
+    click.echo(text("cli.user_created", name=made["username"], role=value_label(made["role"])))
 
 
 @user.command("list")
@@ -50,8 +51,9 @@ def user_list(obj: Context) -> None:
     """用户列表 · List users and roles."""
     from geo.users import list_users
 
-    rows = [[u["username"], u["role"], u.get("adcodes") or "—", "启用 active" if u["active"] else "停用 inactive",
-             "仅开发 dev-only" if u["dev_only"] else ""] for u in list_users(obj.store)]
+    rows = [[u["username"], value_label(u["role"]), u.get("adcodes") or "—",
+             "启用 active" if u["active"] else "停用 inactive", "仅开发 dev-only" if u["dev_only"] else ""]
+            for u in list_users(obj.store)]
     print_table(rows, ["用户名 username", "角色 role", "辖区 districts", "状态 status", ""])
 
 
@@ -67,4 +69,4 @@ def user_add_dev(obj: Context) -> None:
         created = add_dev_accounts(obj.store, actor=CLI_ACTOR)
     for made in created:
         name, password = dev_account(made["role"])
-        click.echo(f"created {name} / {password} ({made['role']}, works only in dev mode)")
+        click.echo(text("cli.dev_account", name=name, password=password, role=value_label(made["role"])))

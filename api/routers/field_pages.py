@@ -22,7 +22,18 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from api.deps import StoreDep
-from api.pages import SessionCookie, User, login_redirect, message_page, page, refuse_forgery, session_user
+from api.pages import (
+    Draft,
+    SessionCookie,
+    User,
+    expired_form,
+    login_redirect,
+    message_page,
+    page,
+    posted_draft,
+    refuse_forgery,
+    session_user,
+)
 from geo.boundaries.campaign_progress import (
     CampaignProgress,
     MarkerProgress,
@@ -111,9 +122,10 @@ def campaign_page(request: Request, campaign_id: int, store: StoreDep, xc_token:
 
 
 def _form(request: Request, user: User, progress: CampaignProgress, marker: MarkerProgress, *,
-          values: dict[str, Any], client_id: str, error: str | None = None, status: int = 200) -> Response:
+          values: dict[str, Any], client_id: str, error: str | None = None, status: int = 200,
+          draft: Draft | None = None) -> Response:
     return page(request, "field/marker.html", "界桩检查", "Marker inspection", user=user, status=status,
-                error=error, progress=progress, marker=marker, values=values, client_id=client_id,
+                error=error, progress=progress, marker=marker, values=values, client_id=client_id, draft=draft,
                 conditions=_labels("condition", CONDITIONS), actions=_labels("action", ACTIONS),
                 warn_template={"zh": zh("field.accuracy_worse", accuracy_m="{a}", required_m="{r}"),
                                "en": en("field.accuracy_worse", accuracy_m="{a}", required_m="{r}"),
@@ -123,7 +135,10 @@ def _form(request: Request, user: User, progress: CampaignProgress, marker: Mark
 @router.get("/campaigns/{campaign_id}/markers/{marker_no}")
 def marker_form(request: Request, campaign_id: int, marker_no: str, store: StoreDep,
                 xc_token: SessionCookie = None) -> Response:
-    """The record form for one marker of a campaign: guidance to it, condition, action, photo, notes."""
+    """The record form for one marker of a campaign: guidance to it, condition, action, photo, notes.
+
+    A record posted after the session expired comes back as typed, with its client id (so it is still
+    stored once); the phone's position is measured afresh."""
     user = session_user(store, xc_token, INSPECTORS)
     if user is None:
         return login_redirect(request)
@@ -131,7 +146,10 @@ def marker_form(request: Request, campaign_id: int, marker_no: str, store: Store
         progress, marker = campaign_marker(store, campaign_id, marker_no)
     except NotFound as exc:
         return _not_found(request, user, exc)
-    return _form(request, user, progress, marker, values=dict.fromkeys(_TYPED, ""), client_id=uuid.uuid4().hex)
+    draft = posted_draft(request)
+    kept = draft.for_form(request.url.path) if draft else {}
+    return _form(request, user, progress, marker, values={k: kept.get(k, "") for k in _TYPED}, draft=draft,
+                 client_id=kept.get("client_id") or uuid.uuid4().hex)
 
 
 def _typed(form: FormData) -> dict[str, str]:
@@ -142,10 +160,12 @@ def _typed(form: FormData) -> dict[str, str]:
 @router.post("/campaigns/{campaign_id}/markers/{marker_no}")
 async def marker_submit(request: Request, campaign_id: int, marker_no: str, store: StoreDep,
                         xc_token: SessionCookie = None) -> Response:
-    """Store the record from the form (WGS84 from the phone); show displacement, judgement and the next marker."""
+    """Store the record from the form (WGS84 from the phone); show displacement, judgement and the next marker.
+
+    With the session expired, nothing is stored: the inspector logs in and gets the form back as typed."""
     user = session_user(store, xc_token, INSPECTORS)
     if user is None:
-        return login_redirect(request)
+        return await expired_form(request, page_path=request.url.path)
     if (forged := await refuse_forgery(request, user)) is not None:
         return forged
     try:

@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse
 from api.deps import OptionalUserDep, StoreDep, client_address
 from geo.errors import Forbidden
 from geo.layers import ADMIN
+from geo.messages import text
 
 router = APIRouter(tags=["health 运行状态"])
 
@@ -32,6 +33,6 @@ def _is_loopback(address: str) -> bool:
 def metrics(request: Request, user: OptionalUserDep) -> PlainTextResponse:
     """Return request counts and latencies of this worker; for a scraper on the machine or an admin."""
     if not _is_loopback(client_address(request)) and (user is None or user["role"] != ADMIN):
-        raise Forbidden("metrics are served to the local scraper or an admin", field="Authorization")
+        raise Forbidden(text("http.metrics_forbidden"), field="Authorization")
     return PlainTextResponse(request.app.state.metrics.exposition(),
                              media_type="text/plain; version=0.0.4; charset=utf-8")

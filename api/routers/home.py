@@ -9,12 +9,13 @@ needs to log in to read it. Links to parts the app does not serve are left out.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import ROLE_ZH, StoreDep
-from api.pages import PLANNERS, SessionCookie, optional_page_user, page, served_paths
+from api.pages import PLANNERS, SessionCookie, optional_page_user, page, safe_next, served_paths
 from geo.layers import INSPECTORS, OFFICERS, ROLES
 from geo.plates.lookup import EMERGENCY
 
@@ -79,3 +80,10 @@ def favicon() -> Response:
     """Return the service's icon (an SVG), so no browser tab asks for one in vain."""
     return Response(FAVICON_SVG, media_type="image/svg+xml",
                     headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/login")
+def login_elsewhere(next: str = "") -> RedirectResponse:
+    """Send ``/login`` (where people look for it) to the one staff login page, keeping ``next``."""
+    target = safe_next(next)
+    return RedirectResponse(f"/officer/login?next={quote(target)}" if target else "/officer/login", status_code=307)

@@ -13,6 +13,7 @@ from geo.boundaries.inspections import campaign_material, campaign_report, creat
 from geo.boundaries.markers import add_marker, decommission_marker, move_marker
 from geo.errors import InputError
 from geo.layers import ADMIN, INSPECTORS
+from geo.messages import label, text
 from geo.store import Store
 from geo.users import acts_for
 
@@ -138,7 +139,7 @@ def _point(body: MarkerIn):
     from geo.types import LonLat
 
     if len(body.position) != 2:
-        raise InputError("position must be [lon, lat]", field="position")
+        raise InputError(text("http.lon_lat", field=label("position")), field="position")
     p = LonLat.from_xy(body.position[0], body.position[1], crs=body.crs, field="position")
     return shapely.Point(p.lon, p.lat)
 
@@ -155,7 +156,7 @@ def post_move(marker_id: int, body: MarkerIn, store: StoreDep,
               user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "moving markers"))]) -> dict[str, Any]:
     """Register a marker's new position; a stale version gets 409."""
     if body.version is None:
-        raise InputError("version is required", field="version")
+        raise InputError(text("common.required", field=label("version")), field="version")
     rec = move_marker(store, marker_id, _point(body), body.model_dump(), expected_version=body.version,
                       actor=user["username"])
     return to_features([rec])[0]
@@ -197,7 +198,8 @@ def get_report_file(campaign_id: int, fmt: str, store: StoreDep,
     """Return the report page (html), workbook (xlsx) or archive package (zip) of a campaign."""
     from maps.campaign_report import archive_zip, report_xlsx
     if fmt not in ("html", "xlsx", "zip"):
-        raise InputError(f"format must be one of html, xlsx, zip; got {fmt!r}", field="fmt")
+        raise InputError(text("common.choice", field=label("format"), value=repr(fmt), allowed="html, xlsx, zip"),
+                         field="fmt")
     campaign, markers, records, summary, repairs, page = _campaign_material(store, campaign_id)
     if fmt == "html":
         return Response(page, media_type="text/html; charset=utf-8")

@@ -30,6 +30,7 @@ from geo.generic_writes import Written, create_feature, update_feature
 from geo.io.formats import FORMATS, detect_format, export_encoding
 from geo.io.importer import export_layer, import_file
 from geo.layers import ADMIN, LAYERS, Layer, get_layer
+from geo.messages import label, text
 from geo.store.query import select_intersecting
 from geo.types import Bbox
 from geo.write_rules import CREATE_ONLY_THROUGH, check_generic_create, guarded_fields
@@ -46,7 +47,7 @@ LayerName = Annotated[str, PathParam(description="图层 layer: " + ", ".join(LA
 def _readable(name: str, user: dict[str, Any] | None) -> Layer:
     layer = get_layer(name)
     if not layer.public and user is None:
-        raise NotAuthenticated(f"layer {name} is for officers only: log in first", field="Authorization")
+        raise NotAuthenticated(text("http.layer_officers_only", layer=name), field="Authorization")
     return layer
 
 
@@ -73,8 +74,8 @@ def get_features(
     out_crs = C.normalise_crs(crs, field="crs")
     box = Bbox.parse(bbox, crs=bbox_crs).as_tuple() if bbox else None
     if limit is not None and limit > settings.max_page_size:
-        raise InputError(f"limit is {limit}; the largest page is {settings.max_page_size} (page with offset)",
-                         field="limit")
+        raise InputError(text("http.page_too_large", field=label("limit"), limit=limit,
+                              largest=settings.max_page_size), field="limit")
     page = limit or settings.default_page_size
     where = dict(lyr.public_where) if user is None else None
     records, matched = select_intersecting(store, lyr.table, box, limit=page, offset=offset, where=where)
@@ -97,7 +98,7 @@ def get_feature(layer: LayerName, fid: int, store: StoreDep, user: OptionalUserD
     lyr = _readable(layer, user)
     record = store.get(lyr.table, fid)
     if user is None and any(record.get(k) != v for k, v in lyr.public_where):
-        raise NotFound(f"{layer} has no public record {fid}", field="id")
+        raise NotFound(text("http.no_public_record", layer=layer, id=fid), field="id")
     feature = to_features([record], crs=C.normalise_crs(crs, field="crs"))[0]
     return JSONResponse(feature, media_type=GEOJSON)
 
@@ -212,11 +213,10 @@ def get_export(layer: str, store: StoreDep, user: OptionalUserDep, format: str =
     """Return a layer as a GeoPackage, GeoJSON, CSV or XLSX file."""
     lyr = _readable(layer, user)
     if user is None and lyr.public_where:
-        raise NotAuthenticated(f"exporting {layer} needs a login; public reads go through /features",
-                               field="Authorization")
+        raise NotAuthenticated(text("http.export_needs_login", layer=layer), field="Authorization")
     kind = detect_format(Path("export"), format)
     if kind == "shp":
-        raise InputError("Shapefile export is offered by the CLI; use gpkg over HTTP", field="format")
+        raise InputError(text("http.shapefile_by_cli"), field="format")
     tmp = tempfile.TemporaryDirectory()
     path = Path(tmp.name) / f"{lyr.name}.{kind}"
     try:

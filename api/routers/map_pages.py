@@ -1,9 +1,11 @@
 """Map pages behind the officers' login (cookie session): district, coverage, markers by condition.
 
 Each page is a self-contained folium map (Leaflet inlined, no CDN); tiles only when a basemap is
-configured. Built once per data version and cached. The district map's big layers (streets, door
+configured. The district and markers pages are built once and kept until a table they draw
+changes (api/map_data.py's :class:`LayerCache`, apart from the planning runs' cache); the coverage
+page follows its planning run, per data version. The district map's big layers (streets, door
 plates) are not in the page: its script fetches them for the view from ``/maps/data/<layer>``
-(same login), answered in bounded GeoJSON from a layer prepared once per data version. Stored
+(same login), answered in bounded GeoJSON from a layer prepared once per change of its table. Stored
 text reaches a map only HTML-escaped and inside JSON that cannot close its script
 (maps/layers.py), or as text set with ``textContent`` (maps/view.py); the index is a Jinja2
 template.
@@ -15,7 +17,8 @@ map writes, and every response swaps in its own nonce, the one its Content-Secur
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -24,7 +27,16 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from api.cache import cached_run
 from api.deps import StoreDep
-from api.map_data import VIEW_LAYERS, district_layers, marker_condition_data, view_data
+from api.map_data import (
+    DISTRICT_LAYERS,
+    MARKER_LAYERS,
+    VIEW_LAYERS,
+    VIEW_TABLES,
+    LayerCache,
+    district_layers,
+    marker_condition_data,
+    view_data,
+)
 from api.pages import SessionCookie, csp_nonce, page, session_user
 from geo.errors import NotAuthenticated, NotFound
 from geo.layers import ADMIN, INSPECTORS, OFFICERS, PLANNER, ROLES
@@ -37,6 +49,7 @@ from maps.report import report_html
 from maps.view_data import features_in_view, parse_view
 
 DATA_URL = "/maps/data"
+_NEW_CACHE = threading.Lock()
 
 router = APIRouter(prefix="/maps", include_in_schema=False)
 
@@ -58,9 +71,19 @@ def _session(request: Request, store, token: str | None, key: str) -> dict[str, 
     return user
 
 
+def layer_cache(request: Request) -> LayerCache:
+    """Return the app's cache of prepared map layers and pages (made on first use)."""
+    with _NEW_CACHE:
+        cache = getattr(request.app.state, "map_layers", None)
+        if cache is None:
+            cache = request.app.state.map_layers = LayerCache()
+    return cache
+
+
 def _serve(request: Request, store, token: str | None, key: str,
-           build: Callable[[str], str]) -> Response:
-    """Return the page for an allowed user, built once per data version; else the login or 403.
+           build: Callable[[str], str], *, tables: Sequence[str] | None = None) -> Response:
+    """Return the page for an allowed user, built once; else the login or 403. With ``tables``
+    it is kept until one of them changes (:func:`layer_cache`), else once per data version.
 
     ``build(nonce)`` returns the page with ``nonce`` on its own scripts; the cached page keeps the
     private nonce it was built with, and each response gets its own in its place.
@@ -73,7 +96,10 @@ def _serve(request: Request, store, token: str | None, key: str,
         private = new_nonce()
         return build(private), private
 
-    document, private = request.app.state.cache.get(store, ("map_page", key), built)
+    if tables is None:
+        document, private = request.app.state.cache.get(store, ("map_page", key), built)
+    else:
+        document, private = layer_cache(request).get(store, ("map_page", key), tables, built)
     return HTMLResponse(swap_nonce(document, private, csp_nonce(request)))
 
 
@@ -82,14 +108,15 @@ def view_features(request: Request, store: StoreDep, layer: str, bbox: str, zoom
                   xc_token: SessionCookie = None) -> Response:
     """The features of a big layer of the district map in one view (``bbox`` west,south,east,north
     in degrees; ``zoom`` the map's): bounded, simplified, points grouped when many (maps/view_data.py).
-    The district map's login and roles; the layer is prepared once per data version."""
+    The district map's login and roles; the layer is prepared once per change of its table."""
     user = _session(request, store, xc_token, "district")
     if isinstance(user, Response):
         raise NotAuthenticated(text("maps.data.login"))
     if layer not in VIEW_LAYERS:
         raise NotFound(text("maps.data.layer", layer=layer, choices=", ".join(VIEW_LAYERS)), field="layer")
     box, zoom = parse_view(bbox, zoom)
-    prepared = request.app.state.cache.get(store, ("map_view", layer), lambda: view_data(store, layer))
+    prepared = layer_cache(request).get(store, ("map_view", layer), VIEW_TABLES[layer],
+                                        lambda: view_data(store, layer))
     return JSONResponse(features_in_view(prepared, box, zoom=zoom),
                         media_type="application/geo+json")
 
@@ -111,7 +138,7 @@ def district(request: Request, store: StoreDep, xc_token: SessionCookie = None) 
     basemap = request.app.state.settings.basemap
     return _serve(request, store, xc_token, "district",
                   lambda nonce: page_html(district_map(district_layers(store), basemap=basemap,
-                                                     data_url=DATA_URL), nonce))
+                                                     data_url=DATA_URL), nonce), tables=DISTRICT_LAYERS)
 
 
 @router.get("/coverage")
@@ -133,4 +160,4 @@ def markers(request: Request, store: StoreDep, xc_token: SessionCookie = None) -
     basemap = request.app.state.settings.basemap
     return _serve(request, store, xc_token, "markers",
                   lambda nonce: page_html(condition_map(*marker_condition_data(store), basemap=basemap),
-                                          nonce))
+                                          nonce), tables=MARKER_LAYERS)

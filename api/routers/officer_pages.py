@@ -8,7 +8,8 @@ a live vertical preview.
 Pages are Jinja2 templates (api/templates/officer/) with autoescape. Login sets an HttpOnly,
 SameSite=Strict cookie holding the same bearer token the API uses; every form carries a CSRF token
 and is refused (403) when posted from another origin or without it (api/csrf.py). Each page turns
-a form into one library call.
+a form into one library call; every form post starts with :func:`_posted` (session, role, CSRF,
+fields), and one posted after the session expired comes back, as typed, after logging in again.
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ from api import csrf
 from api.cache import cached_name_index
 from api.deps import SettingsDep, StoreDep
 from api.pages import (
+    Draft,
     SessionCookie,
+    expired_form,
     flash_url,
     login_redirect,
     message_page,
     page,
+    posted_draft,
     refuse_forgery,
     session_user,
 )
@@ -78,6 +82,24 @@ def _officer(store: Store, token: str | None) -> User | None:
     return session_user(store, token, OFFICERS)
 
 
+async def _posted(request: Request, store: Store, token: str | None, *,
+                  page_path: str) -> tuple[User, dict[str, str]] | Response:
+    """The preamble of every officer form post: the session, the role, the CSRF checks, the fields.
+
+    Returns the officer and the form's text fields as sent (the CSRF token left out), or the answer
+    to send instead: the login form keeping what was typed for ``page_path`` (the form's own page)
+    when the session has expired, the 403 page for a forged form (another role: the 403 page too,
+    raised by :func:`api.pages.session_user`).
+    """
+    user = _officer(store, token)
+    if user is None:
+        return await expired_form(request, page_path=page_path)
+    if (forged := await refuse_forgery(request, user)) is not None:
+        return forged
+    form = await request.form()
+    return user, {k: v for k, v in form.items() if isinstance(v, str) and k != csrf.FIELD}
+
+
 def _back(request: Request, path: str, **query: str) -> RedirectResponse:
     """Redirect (303) to ``path`` with a signed error or confirmation for its message box."""
     return RedirectResponse(flash_url(request, path, **query), status_code=303)
@@ -101,7 +123,7 @@ def _subdistricts(store: Store) -> list[dict[str, Any]]:
 
 @router.get("/placenames")
 def list_names(request: Request, store: StoreDep, q: str = "", status: str = "",
-               feature_class: str = "", unit: str = "", page_no: Annotated[int, Query(alias="page")] = 1,
+               feature_class: str = "", unit: str = "", page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
                xc_token: SessionCookie = None) -> Response:
     """List names, newest first or best search hit first, filtered by status, class and
     sub-district, fifty to a page; an empty result says what to try instead."""
@@ -138,7 +160,8 @@ CRS_CHOICES = {"EPSG:4490": "CGCS2000 (EPSG:4490)", "EPSG:4326": "WGS84 (EPSG:43
 
 
 def _proposal_page(request: Request, store: Store, user: User, *, typed: dict[str, str],
-                   errors: dict[str, list[str]] | None = None, status: int = 200) -> Response:
+                   errors: dict[str, list[str]] | None = None, status: int = 200,
+                   draft: Draft | None = None) -> Response:
     """Return the proposal form showing what was typed and, beside each field, the rules it broke."""
     errors = errors or {}
     general = [m for f, ms in errors.items() if f not in (*PROPOSAL_FIELDS, *LOCATION_FIELDS,
@@ -146,7 +169,7 @@ def _proposal_page(request: Request, store: Store, user: User, *, typed: dict[st
                for m in ms]
     return page(request, "officer/placename_new.html", "申报新地名", "Propose a name", user=user,
                 status=status, typed=typed, errors=errors, general=general, class_zh=CLASS_ZH,
-                crs_choices=CRS_CHOICES, streets=street_names(store), font_url=MONGOLIAN_FONT_URL)
+                crs_choices=CRS_CHOICES, streets=street_names(store), font_url=MONGOLIAN_FONT_URL, draft=draft)
 
 
 @router.get("/placenames/new")
@@ -155,7 +178,10 @@ def new_form(request: Request, store: StoreDep, xc_token: SessionCookie = None) 
     user = _officer(store, xc_token)
     if user is None:
         return login_redirect(request)
-    return _proposal_page(request, store, user, typed={"loc_mode": "point", "crs": "EPSG:4490"})
+    draft = posted_draft(request)
+    kept = draft.for_form(request.url.path) if draft else {}
+    return _proposal_page(request, store, user, draft=draft,
+                          typed={"loc_mode": "point", "crs": "EPSG:4490", **kept})
 
 
 @router.get("/placenames/new/backdrop.json")
@@ -185,12 +211,10 @@ def _errors_of(exc: DomainError) -> dict[str, list[str]]:
 async def new_submit(request: Request, store: StoreDep, xc_token: SessionCookie = None) -> Response:
     """Propose the name from the form; on a refusal show the form again, as typed, with every
     broken rule next to its field (nothing is stored)."""
-    user = _officer(store, xc_token)
-    if user is None:
-        return login_redirect(request)
-    if (forged := await refuse_forgery(request, user)) is not None:
-        return forged
-    form = await request.form()
+    posted = await _posted(request, store, xc_token, page_path="/officer/placenames/new")
+    if isinstance(posted, Response):
+        return posted
+    user, form = posted
     typed = {k: str(form.get(k) or "").strip() for k in
              (*PROPOSAL_FIELDS, *LOCATION_FIELDS, "justification", "name_mong_pending")}
     rec: dict[str, Any] = {k: typed[k] for k in PROPOSAL_FIELDS if typed[k]}
@@ -220,8 +244,9 @@ async def new_submit(request: Request, store: StoreDep, xc_token: SessionCookie 
 
 def _detail_page(request: Request, store: Store, user: User, place_id: int, *,
                  error: str | None = None, done: str | None = None,
-                 typed_mong: str | None = None, status: int = 200) -> Response:
-    """Return a name's page; ``typed_mong`` refills the Mongolian form after a refusal."""
+                 typed_mong: str | None = None, status: int = 200, draft: Draft | None = None) -> Response:
+    """Return a name's page; ``typed_mong`` refills the Mongolian form after a refusal, ``draft`` any
+    of its forms posted after the session expired."""
     try:
         r = store.get("place_names", place_id)
     except NotFound:
@@ -247,7 +272,7 @@ def _detail_page(request: Request, store: Store, user: User, place_id: int, *,
                 user=user, status=status, error=error, done=done, place=r, rows=rows,
                 status_zh=STATUS_ZH, steps=TRANSITIONS[r["status"]], located=located,
                 mong=typed_mong if typed_mong is not None else (r.get("name_mong") or ""),
-                font_url=MONGOLIAN_FONT_URL,
+                font_url=MONGOLIAN_FONT_URL, draft=draft,
                 events=store.select("place_name_events", where={"place_name_id": place_id}),
                 former=store.select("former_names", where={"place_name_id": place_id}))
 
@@ -259,7 +284,10 @@ def detail(request: Request, place_id: int, store: StoreDep, error: str | None =
     user = _officer(store, xc_token)
     if user is None:
         return login_redirect(request)
-    return _detail_page(request, store, user, place_id, error=error, done=done)
+    draft = posted_draft(request)
+    typed_mong = draft.for_form(f"{request.url.path}/mongolian").get("name_mong") if draft else None
+    return _detail_page(request, store, user, place_id, error=error, done=done, draft=draft,
+                        typed_mong=typed_mong)
 
 
 def _refusal_text(exc: DomainError) -> str:
@@ -273,12 +301,10 @@ def _refusal_text(exc: DomainError) -> str:
 async def edit_mongolian(request: Request, place_id: int, store: StoreDep,
                          xc_token: SessionCookie = None) -> Response:
     """Save the Mongolian-script name through the edit use case; a refusal keeps what was typed."""
-    user = _officer(store, xc_token)
-    if user is None:
-        return login_redirect(request)
-    if (forged := await refuse_forgery(request, user)) is not None:
-        return forged
-    form = await request.form()
+    posted = await _posted(request, store, xc_token, page_path=f"/officer/placenames/{place_id}")
+    if isinstance(posted, Response):
+        return posted
+    user, form = posted
     typed = str(form.get("name_mong") or "").strip()
     try:
         version = int(str(form.get("version") or "0"))
@@ -296,14 +322,12 @@ async def edit_mongolian(request: Request, place_id: int, store: StoreDep,
 
 async def _form_action(request: Request, store: Store, place_id: int, token: str | None,
                        action) -> Response:
-    user = _officer(store, token)
-    if user is None:
-        return login_redirect(request)
-    if (forged := await refuse_forgery(request, user)) is not None:
-        return forged
-    form = {k: str(v).strip() for k, v in (await request.form()).items()
-            if k != csrf.FIELD and str(v).strip()}
     path = f"/officer/placenames/{place_id}"
+    posted = await _posted(request, store, token, page_path=path)
+    if isinstance(posted, Response):
+        return posted
+    user, sent = posted
+    form = {k: v.strip() for k, v in sent.items() if v.strip()}
     try:
         version = int(form.pop("version", "0"))
         note = action(user, version, form)
@@ -359,7 +383,7 @@ PLATE_STATUS_ZH = {"active": "使用中", "revoked": "已撤销", "replaced": "�
 
 @router.get("/plates")
 def plates_page(request: Request, store: StoreDep, street: str = "", community: str = "",
-                status: str = "", page_no: Annotated[int, Query(alias="page")] = 1,
+                status: str = "", page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
                 xc_token: SessionCookie = None) -> Response:
     """List plates by street, community and status, fifty to a page, with a street's numbering
     check; a street text that matches no plate suggests the streets it may mean."""
@@ -419,21 +443,21 @@ def plate_page(request: Request, plate_uid: str, store: StoreDep, settings: Sett
         url = printed.url
         face = Markup(plate_svg(printed, proof=not printed.name_mong))
         qr = Markup(qr_svg(printed.url))
+    draft = posted_draft(request)
     return page(request, "officer/plate.html", f"门牌 {p['number']}号", plate_uid, user=user,
-                error=error, done=done, plate=p, url=url, face=face, qr=qr,
-                status_zh=PLATE_STATUS_ZH)
+                error=error, done=done, plate=p, url=url, face=face, qr=qr, status_zh=PLATE_STATUS_ZH,
+                draft=draft, kept=draft.for_form(f"{request.url.path}/status") if draft else {})
 
 
 @router.post("/plates/{plate_uid}/status")
 async def plate_status(request: Request, plate_uid: str, store: StoreDep,
                        xc_token: SessionCookie = None) -> Response:
     """Change a plate's status through its use case, recording the decision behind it."""
-    user = _officer(store, xc_token)
-    if user is None:
-        return login_redirect(request)
-    if (forged := await refuse_forgery(request, user)) is not None:
-        return forged
-    form = {k: str(v).strip() for k, v in (await request.form()).items()}
+    posted = await _posted(request, store, xc_token, page_path=f"/officer/plates/{plate_uid}")
+    if isinstance(posted, Response):
+        return posted
+    user, sent = posted
+    form = {k: v.strip() for k, v in sent.items()}
     path = f"/officer/plates/{quote(plate_uid, safe='')}"
     try:
         decide_plate_status(store, plate_uid, form.get("status", ""), form,
@@ -453,7 +477,7 @@ def _report_filter(status: str, street: str, kind: str, since: str, until: str) 
 @router.get("/reports")
 def reports_page(request: Request, store: StoreDep, status: str = "open", street: str = "",
                  kind: str = "", since: str = "", until: str = "",
-                 page_no: Annotated[int, Query(alias="page")] = 1, error: str | None = None,
+                 page_no: Annotated[int, Query(alias="page", ge=1)] = 1, error: str | None = None,
                  done: str | None = None, xc_token: SessionCookie = None) -> Response:
     """The inbox of residents' problem reports: open ones first by default, filtered by status,
     street, kind and date (Beijing days), fifty to a page."""
@@ -478,7 +502,8 @@ def reports_page(request: Request, store: StoreDep, status: str = "open", street
 
 
 def _report_page(request: Request, store: Store, user: User, report_id: int, *,
-                 error: str | None = None, typed_note: str = "", status: int = 200) -> Response:
+                 error: str | None = None, typed_note: str = "", status: int = 200,
+                 draft: Draft | None = None) -> Response:
     try:
         report = store.get("problem_reports", report_id)
     except NotFound:
@@ -486,7 +511,7 @@ def _report_page(request: Request, store: Store, user: User, report_id: int, *,
                             error=text("officer.report_not_found", report_id=report_id))
     plate = store.select("door_plates", where={"plate_uid": report.get("plate_uid") or ""}, limit=1)
     return page(request, "officer/report.html", f"群众报告 {report_id}", f"Report {report_id}",
-                user=user, status=status, error=error, report=report,
+                user=user, status=status, error=error, report=report, draft=draft,
                 plate=plate[0] if plate else None, typed_note=typed_note, kind_zh=REPORT_KIND_ZH,
                 status_zh=REPORT_STATUS_ZH, beijing=BEIJING)
 
@@ -498,19 +523,19 @@ def report_page(request: Request, report_id: int, store: StoreDep,
     user = _officer(store, xc_token)
     if user is None:
         return login_redirect(request)
-    return _report_page(request, store, user, report_id)
+    draft = posted_draft(request)
+    kept = draft.for_form(f"{request.url.path}/resolve") if draft else {}
+    return _report_page(request, store, user, report_id, draft=draft, typed_note=kept.get("note", ""))
 
 
 @router.post("/reports/{report_id}/resolve")
 async def resolve_report_form(request: Request, report_id: int, store: StoreDep,
                               xc_token: SessionCookie = None) -> Response:
     """Resolve a report with a note (audited); a refusal shows the form again with the note kept."""
-    user = _officer(store, xc_token)
-    if user is None:
-        return login_redirect(request)
-    if (forged := await refuse_forgery(request, user)) is not None:
-        return forged
-    form = await request.form()
+    posted = await _posted(request, store, xc_token, page_path=f"/officer/reports/{report_id}")
+    if isinstance(posted, Response):
+        return posted
+    user, form = posted
     note = str(form.get("note") or "")
     try:
         version = int(str(form.get("version") or "0"))

@@ -2,14 +2,18 @@
 
 QGIS and GDAL add the service as a source. Each collection holds one geometry type (see
 api/ogc_collections.py). Public layers are open; officer-only layers (markers, plates with
-households, graves, boundary lines) are listed and served only to a staff account, by bearer token
-or by the officer pages' session cookie, so an anonymous client never meets a layer it cannot read.
+households, graves, boundary lines) are listed and served only to a staff account, by bearer token,
+by the officer pages' session cookie, or by HTTP Basic authentication whose password is an API
+token (what QGIS's "Basic" authentication configuration and GDAL's ``GDAL_HTTP_USERPWD`` send), so
+an anonymous client never meets a layer it cannot read.
 Output CRS: CRS84 (default, lon/lat), EPSG:4490 and EPSG:4326 in their authority axis order
 (lat, lon), as Part 2 requires.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Annotated, Any
 
 import shapely
@@ -55,15 +59,39 @@ CONFORMANCE = [
 User = dict[str, Any]
 
 
+def basic_token(authorization: str | None) -> tuple[str, str] | None:
+    """Return the user name and password of an ``Authorization: Basic`` header, if any; a header
+    that does not decode is a 401."""
+    if not authorization or not authorization.lower().startswith("basic "):
+        return None
+    try:
+        name, sep, password = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        sep = ""
+    if not sep:
+        raise NotAuthenticated(text("accounts.token_invalid"), field="Authorization")
+    return name, password
+
+
 def ogc_user(store: StoreDep, authorization: Annotated[str | None, Header()] = None,
              session: Annotated[str | None, Cookie(alias=csrf.SESSION_COOKIE)] = None) -> User | None:
-    """Return the staff account reading: a bearer token (a wrong one is a 401) or a page session.
+    """Return the staff account reading: a bearer token or a Basic password that is a token (a
+    wrong one is a 401; a Basic user name, when given, must be the token's), or a page session.
 
-    A stale session cookie reads as anonymous: the public layers stay readable from the browser.
+    GIS clients (QGIS 3.22 has no bearer authentication) send Basic; a password is never checked
+    here, only tokens, so this adds no way to guess passwords. A stale session cookie reads as
+    anonymous: the public layers stay readable from the browser.
     """
     token = bearer_token(authorization)
     if token:
         return user_for_token(store, token)
+    basic = basic_token(authorization)
+    if basic is not None:
+        name, token = basic
+        user = user_for_token(store, token)
+        if name and name.casefold() != str(user["username"]).casefold():
+            raise NotAuthenticated(text("accounts.token_invalid"), field="Authorization")
+        return user
     if session:
         try:
             return user_for_token(store, session)

@@ -28,6 +28,7 @@ from geo import crs as C
 from geo.errors import InputError, NotFound
 from geo.features import parse_geometry
 from geo.layers import AREA, LAYERS, LINE, OFFICERS, PLACE_NAME_STATUSES, PLANNER, POINT
+from geo.messages import label, text
 from geo.placenames.exchange import announcement_text, change_feed
 from geo.placenames.lifecycle import (
     NAME_FIELDS,
@@ -113,7 +114,7 @@ def get_name(place_id: int, store: StoreDep, user: OptionalUserDep) -> dict[str,
     """Return a name (GeoJSON feature), its former names and, for officers, its lifecycle events."""
     rec = store.get("place_names", place_id)
     if rec["status"] not in PUBLIC_STATUSES and not _officer(user):
-        raise NotFound(f"place name {place_id} is not public", field="id")
+        raise NotFound(text("http.name_not_public", id=place_id), field="id")
     out = to_features([rec])[0]
     out["former_names"] = [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()
                             if k in ("name", "romanization", "valid_from", "valid_to", "reason")}
@@ -319,7 +320,8 @@ def get_exchange(store: StoreDep,
                  format: str = "csv", status: str = "in_force"):
     """Return the national place-name database exchange table of the names with ``status``."""
     if format not in ("csv", "xlsx"):
-        raise InputError(f"format must be one of csv, xlsx; got {format!r}", field="format")
+        raise InputError(text("common.choice", field=label("format"), value=repr(format), allowed="csv, xlsx"),
+                         field="format")
     table = exchange_table_of(store, status)
     tmp = tempfile.TemporaryDirectory()
     path = Path(tmp.name) / f"gazetteer_exchange.{format}"
@@ -338,12 +340,13 @@ def get_announcement(store: StoreDep,
     try:
         wanted = [int(x) for x in ids.split(",") if x.strip()]
     except ValueError:
-        raise InputError("ids must be comma-separated numbers", field="ids") from None
+        raise InputError(text("http.comma_numbers", field=label("ids")), field="ids") from None
     names = [store.get("place_names", i) for i in wanted]
     not_approved = [n["id"] for n in names if n["status"] not in ("approved", "filed", "announced", "in_force")]
-    if not names or not_approved:
-        raise InputError(f"only approved names can be announced; not approved: {not_approved or 'none given'}",
-                         field="ids")
+    if not names:
+        raise InputError(text("http.announce_none", field=label("ids")), field="ids")
+    if not_approved:
+        raise InputError(text("http.announce_not_approved", ids=", ".join(map(str, not_approved))), field="ids")
     return PlainTextResponse(announcement_text(names, unit_names=unit_names(store)))
 
 

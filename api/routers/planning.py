@@ -24,6 +24,7 @@ from geo import crs as C
 from geo.errors import InputError
 from geo.features import parse_geometry
 from geo.layers import ADMIN, PLANNER
+from geo.messages import label, text, value_labels
 from geo.planning.cemeteries import check_site
 from geo.planning.coverage import STATUS, service_areas
 from geo.planning.floor_area import get_norm, shortfalls
@@ -83,7 +84,8 @@ def get_coverage_plates(request: Request, store: StoreDep, user: UserDep, status
     """Return plates with distance, minutes and status (e.g. ``status=beyond`` for the uncovered)."""
     run = _run(request, store, user, preset, minutes, speed_m_per_s, kinds)
     if status is not None and status not in STATUS:
-        raise InputError(f"status must be one of {', '.join(STATUS)}; got {status!r}", field="status")
+        raise InputError(text("common.choice", field=label("status"), value=repr(status), allowed=value_labels(STATUS)),
+                         field="status")
     acc = run.access if status is None else run.access[run.access["status"] == status]
     page = acc.iloc[offset:offset + limit]
     plates = run.inputs.plates.iloc[page["plate_index"].to_numpy()]
@@ -247,7 +249,8 @@ def get_report(request: Request, store: StoreDep, user: UserDep, format: str = "
     if format == "html":
         return HTMLResponse(report_html(run, sites=sites, siting=siting, basemap=request.app.state.settings.basemap))
     if format != "xlsx":
-        raise InputError(f"format must be one of html, xlsx; got {format!r}", field="format")
+        raise InputError(text("common.choice", field=label("format"), value=repr(format), allowed="html, xlsx"),
+                         field="format")
     tmp = tempfile.TemporaryDirectory()
     path = write_report_xlsx(run, Path(tmp.name) / "plan_report.xlsx", siting=siting, sites=sites)
     return FileResponse(path, filename=path.name, background=BackgroundTask(tmp.cleanup),

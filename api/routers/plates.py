@@ -12,6 +12,7 @@ from api.geojson import to_features
 from geo import crs as C
 from geo.errors import InputError
 from geo.layers import OFFICERS
+from geo.messages import label, text
 from geo.plates.decisions import decide_plate_status
 from geo.plates.street_check import check_point_count, check_street, suggest_numbers
 from geo.types import LonLat
@@ -34,7 +35,7 @@ def post_suggest(body: SuggestIn, store: StoreDep,
     check_point_count(len(body.points))
     pts = [LonLat.from_xy(*p[:2], crs=body.crs, field="points") if len(p) == 2 else None for p in body.points]
     if any(p is None for p in pts):
-        raise InputError("每个点须为 [经度, 纬度] · each point must be [lon, lat]", field="points")
+        raise InputError(text("http.each_lon_lat", field=label("points")), field="points")
     return suggest_numbers(store, body.street_name, [p for p in pts if p is not None])
 
 

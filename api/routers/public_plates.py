@@ -24,14 +24,10 @@ from api.pages import render_text
 from api.ratelimit import TooManyRequests
 from geo.errors import DomainError, InputError, NotFound
 from geo.layers import ADMIN, PLACENAME_OFFICER
-from geo.planning.coverage import (
-    ELDER_CARE_KINDS,
-    attach_facilities,
-    nearest_by_walking,
-    walk_network_from_streets,
-)
+from geo.messages import text
 from geo.plates.codes import InvalidCode, plate_url
-from geo.plates.lookup import PlateView, plate_view
+from geo.plates.lookup import PlateView, stored_plate_view
+from geo.plates.nearby import PUBLIC_LIMIT_M
 from geo.plates.printed import plate_texts
 from geo.plates.qr import qr_png, qr_svg
 from geo.store import Store
@@ -39,7 +35,6 @@ from maps.plate_print import plate_svg
 from maps.webfont import mongolian_subset
 
 router = APIRouter(tags=["door plates 智慧门牌"])
-PUBLIC_LIMIT_M = 5000.0
 REPORT_KINDS = {"damaged_plate": "门牌损坏 Damaged plate",
                 "wrong_info": "信息有误 Wrong information",
                 "missing_plate": "门牌缺失 Missing plate", "other": "其他 Other"}
@@ -90,42 +85,20 @@ def _check_rate(request: Request) -> None:
     request.app.state.public_limiter.hit(client_address(request))
 
 
-class _Context:
-    """What the lookups need, built once per data version: network, facilities, names, units."""
-
-    def __init__(self, store: Store):
-        streets = store.read_frame("streets")
-        self.network = walk_network_from_streets(streets)
-        facilities = store.read_frame("facilities")
-        facilities = facilities[facilities["status"] == "active"]
-        self.care = facilities[facilities["kind"].isin(ELDER_CARE_KINDS)].reset_index(drop=True)
-        centres = facilities["kind"] == "community_service_centre"
-        self.centres = facilities[centres].reset_index(drop=True)
-        self.care_att = attach_facilities(self.network, self.care)
-        self.centre_att = attach_facilities(self.network, self.centres)
-        in_force = store.select("place_names",
-                                where={"feature_class": "street", "status": "in_force"})
-        self.streets = {r["standard_name"]: r for r in in_force}
-        self.units = {u["code"]: u for u in store.select("admin_units")}
-
-
 def _lookup(request: Request, store: Store, code: str) -> PlateView:
+    """Verify the code, then answer from the plate's stored lookup: one indexed read, no search."""
     uid = request.app.state.plate_signer.verify(code)
-    rows = store.select("door_plates", where={"plate_uid": uid})
-    if not rows:
+    view = stored_plate_view(store, uid)
+    if view is None:
         raise NotFound("没有这块门牌 · no such door plate", field="code")
-    plate = rows[0]
-    ctx: _Context = request.app.state.cache.get(store, "plate_context", lambda: _Context(store))
-    community = ctx.units.get(plate.get("community_code") or "")
-    sub = ctx.units.get((community or {}).get("parent_code") or "")
-    point = plate["geometry"]
-    return plate_view(plate, street=ctx.streets.get(plate["street_name"]), community=community,
-                      subdistrict=sub,
-                      elder_care=nearest_by_walking(ctx.network, point, ctx.care,
-                                                    limit_m=PUBLIC_LIMIT_M, sources=ctx.care_att),
-                      service_centre=nearest_by_walking(ctx.network, point, ctx.centres,
-                                                        limit_m=PUBLIC_LIMIT_M,
-                                                        sources=ctx.centre_att))
+    return view
+
+
+def _services_note(view: PlateView) -> str | None:
+    """Return the note the page shows while nearby services are stale or not yet computed, else None."""
+    if not view.services_stale:
+        return None
+    return text("lookup.services_updating" if view.services_as_of is not None else "lookup.services_pending")
 
 
 def _page(template: str, title: str, status: int = 200, *, mongolian: str | None = None,
@@ -161,6 +134,7 @@ def public_page(code: str, request: Request, store: StoreDep) -> HTMLResponse:
                         "如门牌有误请拨打 12345 · call 12345 to report", status=exc.status,
                         heading=("无法识别的门牌", "Unknown plate"))
     return _page("public/plate.html", view.address_zh, mongolian=view.street_mong, view=view,
+                 services_note=_services_note(view), services_pending=view.services_as_of is None,
                  code=code, where=" · ".join(x for x in (view.community, view.subdistrict) if x),
                  kinds=REPORT_KINDS, limit_km=f"{PUBLIC_LIMIT_M / 1000:g}", num=_minutes)
 

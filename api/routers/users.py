@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from api.deps import StoreDep, needs_role
 from geo.errors import Forbidden
 from geo.layers import ADMIN
+from geo.messages import text
 from geo.text import clean
 from geo.users import acts_for, create_user, list_users
 
@@ -41,8 +42,7 @@ def post_user(body: UserIn, store: StoreDep,
     own = acts_for(user, default=store.adcode)
     wanted = {clean(a) for a in body.adcodes or [store.adcode]}
     if not wanted <= own:
-        raise Forbidden(f"只能为本方区划建立账号：{user['username']} 代表 {', '.join(sorted(own))} · an admin creates "
-                        f"accounts only for the districts they act for ({', '.join(sorted(own))}); the "
-                        "neighbour's accounts are made by the neighbour's admin", field="adcodes")
+        raise Forbidden(text("http.own_districts_only", user=user["username"], own=", ".join(sorted(own))),
+                        field="adcodes")
     return create_user(store, body.username, body.password, body.role, actor=user["username"],
                        display_name=body.display_name, adcodes=sorted(wanted))

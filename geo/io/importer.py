@@ -33,8 +33,9 @@ from geo.messages import as_term, at_row, label
 from geo.placenames.lifecycle import link_streets
 from geo.plates.rules import check_plates, load_plate_context, lock_streets, plates_for_write
 from geo.store import Store
+from geo.store.bulk import PreparedRows, bulk_insert, prepare_bulk
 from geo.store.contents import refuse_unless_empty
-from geo.store.spatial_sql import lock_natural_keys
+from geo.store.spatial_sql import lock_natural_keys, one_of
 from geo.text import clean, clean_field
 from geo.types import parse_date
 from geo.validation import MIN_VALUES, check_range, validate_frame
@@ -52,7 +53,7 @@ UPSERT_HINT_ZH = "如要更新这些记录, 请用 --mode upsert (HTTP 用 mode=
 UPSERT_HINT_EN = "use --mode upsert (HTTP: ?mode=upsert) to update them"
 GEOMETRY_TOLERANCE_DEG = 1e-7  # about 1 cm: closer than this, a re-imported geometry is unchanged
 _SHOWN_ROWS = 5
-_LOOKUP_CHUNK = 500
+_LOOKUP_CHUNK = 5_000  # values per IN list: few round trips, well under both backends' parameter limits
 _MAX_ID = 2**31 - 1
 
 
@@ -143,7 +144,8 @@ def coerce_column(series: pd.Series, column: sa.Column) -> list[Any]:
     values = series.tolist()
     if isinstance(kind, sa.String | sa.Text) and all(v is None or isinstance(v, str)
                                                        for v in values):
-        return [clean_field(column.name, v) for v in values]
+        cleaned: dict[Any, Any] = {}  # cleaning is a pure function of the text: once per distinct value
+        return [cleaned[v] if v in cleaned else cleaned.setdefault(v, clean_field(column.name, v)) for v in values]
     out = []
     for i, v in enumerate(values, start=1):
         if v is not None and not isinstance(v, str | list | tuple | dict | set) and pd.isna(v):
@@ -190,23 +192,22 @@ def prepare_records(frame: gpd.GeoDataFrame, layer_name: str, *, source_crs: str
 
 def write_records(store: Store, layer_name: str, records: Sequence[Mapping[str, Any]], *,
                   actor: str, note: str | None = None, progress: Progress | None = None,
-                  batch_size: int = DEFAULT_BATCH, conn: sa.Connection | None = None) -> list[int]:
-    """Insert records in batches inside one transaction; nothing stays if any batch fails."""
+                  batch_size: int = DEFAULT_BATCH, conn: sa.Connection | None = None,
+                  prepared: PreparedRows | None = None) -> list[int]:
+    """Insert records inside one transaction at the driver's speed (:func:`geo.store.bulk.bulk_insert`:
+    executemany on SQLite, COPY on PostgreSQL), one ``bulk_create`` audit row per batch; nothing stays if
+    any part fails. ``prepared``: the same records already encoded (:func:`geo.store.bulk.prepare_bulk`)
+    before the write lock was taken."""
     layer = get_layer(layer_name)
     if conn is None:
         try:
             with store.writing() as c:
                 return write_records(store, layer_name, records, actor=actor, note=note,
-                                     progress=progress, batch_size=batch_size, conn=c)
+                                     progress=progress, batch_size=batch_size, conn=c, prepared=prepared)
         except sa.exc.IntegrityError as exc:
             raise _uniqueness_conflict(layer_name, exc) from None
-    ids: list[int] = []
-    for start in range(0, len(records), batch_size):
-        batch = records[start:start + batch_size]
-        ids += store.insert(layer.table, batch, actor=actor, conn=conn, audit="batch", note=note)
-        if progress:
-            progress(len(batch))
-    return ids
+    rows = prepared if prepared is not None else prepare_bulk(store, layer.table, records)
+    return bulk_insert(store, rows, actor=actor, conn=conn, note=note, batch_size=batch_size, progress=progress)
 
 
 def load_layers(store: Store, frames: Mapping[str, gpd.GeoDataFrame], *, actor: str, note: str | None = None,
@@ -324,8 +325,8 @@ def _stored_by(conn: sa.Connection, table: sa.Table, column: str, values: Sequen
     wanted = sorted({v for v in values if v is not None})
     found: dict[Any, dict[str, Any]] = {}
     for start in range(0, len(wanted), _LOOKUP_CHUNK):
-        query = sa.select(table).where(table.c[column].in_(wanted[start:start + _LOOKUP_CHUNK]))
-        for row in conn.execute(query).mappings():
+        named = one_of(conn.dialect.name, table.c[column], wanted[start:start + _LOOKUP_CHUNK])
+        for row in conn.execute(sa.select(table).where(named)).mappings():
             found[row[column]] = _record(row)
     return found
 
@@ -492,7 +493,7 @@ def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan:
     sorted call, so two imports never take them in different orders (no deadlock on PostgreSQL).
     """
     _lock_scopes(conn, layer_name, plan)
-    check_layer_locations(conn, layer_name, plan.inserts, adcode=store.adcode)
+    check_layer_locations(conn, layer_name, plan.inserts, adcode=store.adcode, first_row=1)  # messages name file rows
     for row, stored, changes in plan.updates:
         check_layer_locations(conn, layer_name, [changes], adcode=store.adcode, first_row=row, creating=False)
         if layer_name == "place_names":
@@ -501,7 +502,7 @@ def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan:
             check_name_change(store, conn, stored, changes, row=row)
     if layer_name != "door_plates":
         return []
-    warnings = plates_for_write(conn, plan.inserts, adcode=store.adcode)
+    warnings = plates_for_write(conn, plan.inserts, adcode=store.adcode, first_row=1)
     moved = [(row, {**stored, **changes}, stored["plate_uid"]) for row, stored, changes in plan.updates
              if any(k in changes for k in ("street_name", "number", "suffix", "geometry", "status"))]
     if moved:
@@ -520,6 +521,67 @@ def _proposed(store: Store, conn: sa.Connection, record: Mapping[str, Any], row:
         return int(propose(store, fields, actor=actor, geometry=record.get("geometry"), conn=conn)["id"])
     except DomainError as exc:
         raise type(exc)(at_row(exc.message, row), field=exc.field, details=exc.details) from None
+
+
+# What the rule checks of an import read besides the layer itself: units (district, unit codes), streets
+# and the gazetteer (street names), plates (DP-04 numbers, uids), boundary lines and markers.
+_RULE_TABLES = ("admin_units", "streets", "place_names", "door_plates", "boundary_lines", "boundary_markers")
+
+
+def rule_tables(layer_name: str) -> list[str]:
+    """Return the tables whose records an import into ``layer_name`` is checked against."""
+    return sorted({get_layer(layer_name).table, *_RULE_TABLES})
+
+
+def changed_since(conn: sa.Connection, horizon: int, tables: Sequence[str]) -> bool:
+    """Return whether a change to any of ``tables`` was committed after commit number ``horizon``.
+
+    Every write to a record writes its audit rows in the same transaction, numbered in commit order
+    (:meth:`Store.commit_horizon`), so no such row means the tables read as they did at ``horizon``.
+    """
+    log = Store.table("audit_log")
+    found = conn.execute(sa.select(log.c.id).where(log.c.seq > horizon, log.c.table_name.in_(list(tables)))
+                         .limit(1)).first()
+    return found is not None
+
+
+@dataclass
+class CheckedPlan:
+    """An import plan whose rule checks passed on the data as of commit number ``horizon``."""
+
+    plan: ImportPlan
+    warnings: list[str]
+    horizon: int
+    rows: PreparedRows | None = None  # the plan's inserts encoded for the driver
+
+
+def _plan_and_check(store: Store, conn: sa.Connection, layer_name: str, records: Sequence[dict[str, Any]],
+                    identities: FileIdentities, *, mode: str,
+                    refused: list[tuple[int, dict[str, Any], int]]) -> tuple[ImportPlan, list[str]]:
+    """Plan the import and apply every rule check, on copies of ``records`` (a check may fill in a value)."""
+    plan = plan_import(conn, layer_name, [dict(r) for r in records], identities, mode=mode, refused=refused)
+    return plan, _check_layer_rules(store, conn, layer_name, plan)
+
+
+def _checked_beforehand(store: Store, layer_name: str, records: Sequence[dict[str, Any]],
+                        identities: FileIdentities, *, mode: str,
+                        refused: list[tuple[int, dict[str, Any], int]]) -> CheckedPlan | None:
+    """On SQLite, plan and check the import in a read transaction, before the write lock is taken.
+
+    SQLite has one write lock for the whole database: checking tens of thousands of rows while holding
+    it would make every other writer wait seconds (up to its busy timeout). Read transactions run beside
+    writers (WAL) and see one snapshot, so the checks run there; the write transaction then only writes,
+    after :func:`changed_since` confirms that nothing the checks read was changed since (otherwise it checks
+    again under the lock). PostgreSQL locks what the checks read (the street and name scopes) inside the
+    write transaction and never blocks other writers on the whole database, so it checks there (None).
+    Gazetteer imports propose each name through its use case, which checks inside the write (None).
+    """
+    if store.dialect != "sqlite" or layer_name == "place_names":
+        return None
+    with store.reading() as conn:
+        horizon = store.commit_horizon(conn)  # first read: the snapshot the checks see
+        plan, warnings = _plan_and_check(store, conn, layer_name, records, identities, mode=mode, refused=refused)
+    return CheckedPlan(plan, warnings, horizon, prepare_bulk(store, get_layer(layer_name).table, plan.inserts))
 
 
 def import_file(store: Store, layer_name: str, path: Path | str, *, crs: str, actor: str,
@@ -547,14 +609,20 @@ def import_file(store: Store, layer_name: str, path: Path | str, *, crs: str, ac
             f"{info['encoding']}, {mode})")
     refused: list[tuple[int, dict[str, Any], int]] = []
     try:
+        checked = _checked_beforehand(store, layer_name, records, identities, mode=mode, refused=refused)
         with store.writing() as conn:
-            plan = plan_import(conn, layer_name, records, identities, mode=mode, refused=refused)
-            warnings = _check_layer_rules(store, conn, layer_name, plan)
+            prepared = None
+            if checked is not None and not changed_since(conn, checked.horizon, rule_tables(layer_name)):
+                plan, warnings, prepared = checked.plan, checked.warnings, checked.rows
+            else:  # checked here, under the write lock: PostgreSQL, gazetteer imports, or the data changed
+                refused.clear()
+                plan, warnings = _plan_and_check(store, conn, layer_name, records, identities, mode=mode,
+                                                 refused=refused)
             if layer_name == "place_names":  # every new name is proposed, through the PN rules
                 ids = [_proposed(store, conn, rec, row, actor=actor) for row, rec in enumerate(plan.inserts, 1)]
             else:
                 ids = write_records(store, layer_name, plan.inserts, actor=actor, note=note,
-                                    progress=progress, batch_size=batch_size, conn=conn)
+                                    progress=progress, batch_size=batch_size, conn=conn, prepared=prepared)
             updated: list[int] = []
             for _row, stored, changes in plan.updates:
                 store.update(layer.table, stored["id"], changes, expected_version=stored["version"],

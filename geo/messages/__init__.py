@@ -20,11 +20,13 @@ import importlib
 import pkgutil
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from string import Formatter
 from typing import Any
 
 SEPARATOR = " · "
+BEIJING = timezone(timedelta(hours=8), "UTC+8")  # China Standard Time: the time every user reads
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,22 @@ def as_term(message: str) -> Term:
     return Term(zh_half, en_half or zh_half)
 
 
+def beijing_time(moment: datetime) -> str:
+    """Return a stored time (UTC) as a person reads it: Beijing time, marked so ("2026-12-02 08:30（北京时间）").
+
+    Times are stored in UTC; every page, file and message a person reads shows them with this
+    helper, so no page says UTC while another says 北京时间.
+    """
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(BEIJING)
+    return text("common.beijing_time", time=f"{local:%Y-%m-%d %H:%M}")
+
+
+def nth_row(first_row: int | None, index: int) -> int | None:
+    """Return the file row of the ``index``-th record when records come from rows starting at
+    ``first_row``; None for a single form or API record (its message then names no row)."""
+    return None if first_row is None else first_row + index
+
+
 def at_row(message: str, row: int | None) -> str:
     """Return ``message`` with the row of a file or form it is about in both halves (unchanged for None)."""
     return message if row is None else text("common.row", row=row, problem=as_term(message))
@@ -110,15 +128,21 @@ def layer_label(name: str, title_zh: str) -> Term:
     return Term(f"{title_zh} {name}", name)
 
 
-def value_label(value: object) -> Term:
-    """Return a stored value as messages show it: ``"已批准 approved"``, or the value alone if unlabelled."""
-    message = catalogue().get(f"field_names.value.{value}")
+def value_label(value: object, *, field: str | None = None) -> Term:
+    """Return a stored value as messages show it: ``"已批准 approved"``, or the value alone if unlabelled.
+
+    ``field`` picks the label of a code that means different things in different fields
+    (``value_label("expressway", field="street_class")`` → ``"快速路 expressway"``).
+    """
+    found = catalogue()
+    message = (found.get(f"field_names.value.{field}.{value}") if field else None) \
+        or found.get(f"field_names.value.{value}")
     return Term(f"{message.zh} {value}" if message else str(value), str(value))
 
 
-def value_labels(values: Iterable[object]) -> Term:
+def value_labels(values: Iterable[object], *, field: str | None = None) -> Term:
     """Return several values as :func:`value_label` shows them, joined by "、" (", " in English)."""
-    named = [value_label(value) for value in values]
+    named = [value_label(value, field=field) for value in values]
     return Term("、".join(named), ", ".join(term.en for term in named))
 
 

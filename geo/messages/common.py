@@ -21,6 +21,7 @@ MESSAGES = {
     "common.positive": Message("{field} 须为正数，收到 {value}", "{field} must be a positive number; got {value}"),
     "common.unknown_field": Message("{what} 没有字段 {field}，可用字段：{fields}",
                                     "{what} has no field {field}; fields: {fields}"),
+    "common.beijing_time": Message("{time}（北京时间）", "{time} (Beijing time, UTC+8)"),
     "common.date": Message("{field} 须为日期（YYYY-MM-DD），收到 {value}",
                            "{field} must be a date (YYYY-MM-DD); got {value}"),
 }

@@ -35,9 +35,9 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "protected": ("保护名录", "protected"), "to": ("目标状态", "target status"),
     "approval_authority": ("批准机关", "approving authority"),
     "approval_doc_no": ("批准文号", "approval document number"),
-    "approval_date": ("批准日期", "approval date"),
-    "filed_date": ("备案日期", "filing date"),
-    "announce_date": ("公告日期", "announcement date"),
+    "approval_date": ("批准时间", "approval date"),
+    "filed_date": ("备案时间", "filing date"),
+    "announce_date": ("公告时间", "announcement date"),
     "document_ref": ("依据文件", "document reference"),
     "justification": ("理由", "justification"), "new_name": ("新名称", "new name"),
     "protection_override": ("保护措施说明", "protection measures"),
@@ -187,9 +187,42 @@ _VALUES: dict[str, tuple[str, str]] = {
     "facility": ("设施", "facility"),
     "bridge": ("桥梁", "bridge"),
     "natural": ("自然地理实体", "natural feature"),
+    # street classes and marker conditions whose code means one thing only
+    "arterial": ("主干路", "arterial"), "secondary": ("次干路", "secondary"), "local": ("支路", "local street"),
+    "lane": ("巷", "lane"), "rural": ("乡村道路", "rural road"),
+    "intact": ("完好", "intact"), "damaged": ("损坏", "damaged"), "displaced": ("移位", "displaced"),
+    "missing": ("丢失", "missing"), "buried": ("掩埋", "buried"),
+    # which version claims a disputed area (geo.boundaries.lines)
+    "ours_only": ("仅本方版本划入", "ours only"), "theirs_only": ("仅对方版本划入", "theirs only"),
+    "between_versions": ("两版本之间", "between the versions"),
+    # roles (geo.layers.ROLES)
+    "admin": ("系统管理员", "admin"), "placename_officer": ("地名管理员", "place-name officer"),
+    "boundary_inspector": ("界线检查员", "boundary inspector"), "planner": ("规划人员", "planner"),
+    # coverage of a plate (geo.planning.coverage.STATUS)
+    "covered": ("15分钟内可达", "within reach"), "beyond": ("超出步行范围", "beyond reach"),
+    "unreachable": ("无路可达", "no route"), "unattached": ("离路过远", "too far from a street"),
+}
+
+# Values whose label depends on the field (``expressway`` is 快速路 as a street class, 高速公路 as a
+# linear feature): :func:`geo.messages.value_label` with ``field=`` reads these first.
+_FIELD_VALUES: dict[str, dict[str, tuple[str, str]]] = {
+    "street_class": {
+        "expressway": ("快速路", "expressway"), "arterial": ("主干路", "arterial"),
+        "secondary": ("次干路", "secondary"), "local": ("支路", "local street"),
+        "lane": ("巷", "lane"), "rural": ("乡村道路", "rural road"), "village": ("村内道路", "village road"),
+    },
+    "condition": {
+        "intact": ("完好", "intact"), "damaged": ("损坏", "damaged"), "displaced": ("移位", "displaced"),
+        "missing": ("丢失", "missing"), "buried": ("掩埋", "buried"),
+    },
+    "marker_type": {"single": ("单立", "single"), "paired": ("双立", "paired"), "triple": ("三立", "triple")},
+    "kind": {"railway": ("铁路", "railway"), "expressway": ("高速公路", "expressway"), "highway": ("公路", "highway"),
+             "river": ("河流", "river")},
 }
 
 MESSAGES = {
     **{f"field_names.{name}": Message(zh, en) for name, (zh, en) in _FIELDS.items()},
     **{f"field_names.value.{value}": Message(zh, en) for value, (zh, en) in _VALUES.items()},
+    **{f"field_names.value.{field}.{value}": Message(zh, en)
+       for field, values in _FIELD_VALUES.items() for value, (zh, en) in values.items()},
 }

@@ -23,8 +23,8 @@ _PROBLEMS = {
     "datetime_parsing": ("须为 ISO 日期时间", "must be a date-time"),
     "string_too_long": ("过长", "is too long"), "string_too_short": ("过短或为空", "is too short"),
     "too_long": ("条目过多", "has too many items"), "too_short": ("条目过少", "has too few items"),
-    "greater_than": ("须大于下限", "is too small"), "greater_than_equal": ("须不小于下限", "is too small"),
-    "less_than": ("须小于上限", "is too large"), "less_than_equal": ("须不大于上限", "is too large"),
+    "greater_than": ("过小", "is too small"), "greater_than_equal": ("过小", "is too small"),
+    "less_than": ("过大", "is too large"), "less_than_equal": ("过大", "is too large"),
     "literal_error": ("的取值不在允许范围内", "is not an allowed value"),
     "enum": ("的取值不在允许范围内", "is not an allowed value"),
     "extra_forbidden": ("是不接受的字段", "is not accepted"),
@@ -35,8 +35,14 @@ _PROBLEMS = {
 MESSAGES = {
     "http.invalid_json": Message("请求体不是有效的 JSON（{detail}）", "the body is not valid JSON ({detail})"),
     "http.missing": Message("缺少必填字段 {field}", "{field} is required"),
-    "http.invalid": Message("{field} 无效：{problem}", "{field}: {problem}"),
+    # ``problem`` is a predicate ("须为整数", "的取值不在允许范围内"): it follows the field directly
+    "http.invalid": Message("{field} {problem}", "{field}: {problem}"),
     "http.problem_other": Message("的值无效", "is invalid"),
+    # bounds with their number (api/errors.py fills ``limit`` from pydantic's ``ctx``: gt, ge, lt, le)
+    "http.bound_greater_than": Message("须大于 {limit}", "must be greater than {limit}"),
+    "http.bound_greater_than_equal": Message("不得小于 {limit}", "must not be less than {limit}"),
+    "http.bound_less_than": Message("须小于 {limit}", "must be less than {limit}"),
+    "http.bound_less_than_equal": Message("不得大于 {limit}", "must not be greater than {limit}"),
     "http.request": Message("请求", "request"),
     "http.bad_request": Message("请求有误：{detail}", "bad request: {detail}"),
     "http.not_found": Message("不存在：{detail}", "not found: {detail}"),
@@ -48,3 +54,29 @@ MESSAGES = {
                                     "an internal error occurred; it has been logged with this request id"),
     **{f"http.problem_{kind}": Message(zh, en) for kind, (zh, en) in _PROBLEMS.items()},
 }
+
+# refusals of the API routers themselves (a field is named by geo.messages.label)
+MESSAGES.update({
+    "http.name_not_public": Message("地名 {id} 尚未公开", "place name {id} is not public"),
+    "http.comma_numbers": Message("{field} 须为逗号分隔的数字", "{field} must be comma-separated numbers"),
+    "http.announce_not_approved": Message("只能公告已批准的地名；未批准：{ids}",
+                                          "only approved names can be announced; not approved: {ids}"),
+    "http.announce_none": Message("{field} 未给出要公告的地名", "{field}: no names given to announce"),
+    "http.layer_officers_only": Message("图层 {layer} 仅供管理人员查看：请先登录",
+                                        "layer {layer} is for officers only: log in first"),
+    "http.page_too_large": Message("{field} 为 {limit}，超过单页上限 {largest}（请用 offset 分页）",
+                                   "{field} is {limit}; the largest page is {largest} (page with offset)"),
+    "http.no_public_record": Message("{layer} 没有公开的记录 {id}", "{layer} has no public record {id}"),
+    "http.export_needs_login": Message("导出 {layer} 须先登录；公开数据请用 /features 读取",
+                                       "exporting {layer} needs a login; public reads go through /features"),
+    "http.shapefile_by_cli": Message("导出 Shapefile 请用命令行（xincheng export）；通过 HTTP 请选 gpkg",
+                                     "Shapefile export is offered by the CLI (xincheng export); use gpkg over HTTP"),
+    "http.lon_lat": Message("{field} 须为 [经度, 纬度]", "{field} must be [lon, lat]"),
+    "http.each_lon_lat": Message("{field} 的每个点须为 [经度, 纬度]", "each point of {field} must be [lon, lat]"),
+    "http.metrics_forbidden": Message("运行指标仅供本机的采集程序或系统管理员查看",
+                                      "metrics are served to the local scraper or an admin"),
+    "http.own_districts_only": Message(
+        "只能为本方区划建立账号：{user} 代表 {own}；相邻区的账号由其管理员建立",
+        "an admin creates accounts only for the districts they act for ({own}; {user}); the neighbour's "
+        "accounts are made by the neighbour's admin"),
+})

@@ -50,8 +50,8 @@ MESSAGES = {
                                "{rule}: {field} came {days} days after approval (limit {limit})"),
     "placenames.future_date": Message("{rule}：{field} {date} 晚于今天", "{rule}: {field} {date} lies in the future"),
     "placenames.announced_before_filed": Message(
-        "{rule}：{field} {date} 早于备案日期 {filed}", "{rule}: {field} {date} comes before the filing date {filed}"),
-    "placenames.before_approval": Message("{rule}：{field} {date} 早于批准日期 {approved}",
+        "{rule}：{field} {date} 早于备案时间 {filed}", "{rule}: {field} {date} comes before the filing date {filed}"),
+    "placenames.before_approval": Message("{rule}：{field} {date} 早于批准时间 {approved}",
                                           "{rule}: {field} {date} comes before the approval date {approved}"),
     "placenames.justify": Message("须说明理由（理由 justification）：{findings}",
                                   "record a justification for: {findings}"),
@@ -93,7 +93,7 @@ MESSAGES = {
                                     "PN-09: this name has historical and cultural value and is protected: give "
                                     "the protection measures ({field}) to override"),
     "placenames.same_name": Message("新名称与现名称相同", "the new name is the current name"),
-    "placenames.rename_before_approval": Message("更名的 {field} 早于现名称的批准日期 {date}",
+    "placenames.rename_before_approval": Message("更名的 {field} 早于现名称的批准时间 {date}",
                                                  "the rename's {field} comes before the current name's approval "
                                                  "({date})"),
     "placenames.street_in_use": Message(

@@ -19,9 +19,9 @@ MESSAGES = {
                                        "FA-01 siting: the plates hold no households or residents to cover"),
     "planning.reach_shape": Message("可达矩阵 {shape} 与 {facilities} 个设施 × {plates} 块门牌不符",
                                     "reach matrix {shape} does not match {facilities} facilities × {plates} plates"),
-    "planning.supply_values": Message("设施供给（{field}）须为有限且非负的数",
-                                      "facility supply ({field}) must be finite and not negative"),
-    "planning.demand_values": Message("门牌需求（{field}）须为有限且非负的数",
-                                      "plate demand ({field}) must be finite and not negative"),
+    "planning.supply_values": Message("设施供给（{field}）须为有限数值，且不得小于 0",
+                                      "facility supply ({field}) must be finite and not less than 0"),
+    "planning.demand_values": Message("门牌需求（{field}）须为有限数值，且不得小于 0",
+                                      "plate demand ({field}) must be finite and not less than 0"),
     "planning.kinds": Message("{field} 须取自 {allowed}，收到 {value}", "{field} must be from {allowed}; got {value}"),
 }

@@ -18,7 +18,7 @@ UNITS = {
     "shortfall_ratio_m2": "m²", "shortfall_total_m2": "m²", "shortfall_m2": "m²",
     "household_share": "%", "share_60plus": "%", "share_after": "%", "current": None,
     "distance_m": "米 m", "minutes": "分钟 min", "speed_m_per_s": "米/秒 m/s", "reach_m": "米 m",
-    "max_attach_m": "米 m", "computed_at": "UTC", "written_at": "UTC",
+    "max_attach_m": "米 m", "computed_at": "北京时间 UTC+8", "written_at": "北京时间 UTC+8",
 }
 
 _COLUMNS = {

@@ -39,4 +39,43 @@ MESSAGES = {
         "the database already holds records ({held}), so the sample district was not loaded and nothing was "
         "changed. The sample goes only into an empty database (give another --database-url); add your own data "
         "with `xincheng import FILE --layer LAYER --crs CRS`"),
+    # backups (geo/store/backup.py) and schema versions (geo/store/migrations.py)
+    "store.backup_not_latest": Message("数据库结构版本为 {version}，备份前请先运行 xincheng migrate",
+                                       "the database is at schema version {version}; run xincheng migrate "
+                                       "before a backup"),
+    "store.archive": Message("备份文件 {path}：{problem}", "{path}: {problem}"),
+    "store.archive_not_zip": Message("不是备份文件（{detail}）", "not a backup archive: {detail}"),
+    "store.archive_no_manifest": Message("缺少 manifest.json，不是本系统的备份",
+                                         "has no manifest.json: not a xincheng backup"),
+    "store.archive_bad_manifest": Message("manifest.json 已损坏（{detail}）", "manifest.json is damaged: {detail}"),
+    "store.archive_format": Message("格式为 {found}，应为 {expected}", "is a {found} file; expected {expected}"),
+    "store.archive_manifest_incomplete": Message("manifest.json 缺少结构版本或表清单",
+                                                 "manifest.json lacks a schema version or its list of tables"),
+    "store.archive_unknown_table": Message("含有本程序不认识的表 {name}",
+                                           "holds a table {name} this release does not know"),
+    "store.archive_table_damaged": Message("表 {name} 与清单不符（文件已损坏）",
+                                           "the table {name} does not match its manifest (damaged file)"),
+    "store.archive_bad_line": Message("表 {name} 第 {number} 行不是该表的记录",
+                                      "line {number} of the table {name} is not one of its records"),
+    "store.restore_newer_database": Message(
+        "数据库结构版本 {have} 比备份（{backup}）新：请恢复到从未迁移过的新数据库",
+        "the database is at schema version {have}, newer than the backup ({backup}): restore into a new "
+        "database that was never migrated"),
+    "store.restore_not_empty": Message(
+        "数据库已有数据（{shown}），未作任何改动：请恢复到空数据库，或加 --replace 替换",
+        "the database already holds data ({shown}) and was not changed; restore into an empty database, or "
+        "pass --replace"),
+    "store.backup_too_new": Message("备份的结构版本 {version} 比本程序（{latest}）新，请安装新版本",
+                                    "the backup is at schema version {version}, newer than this release ({latest})"),
+    "store.unknown_revision": Message("数据库处于本程序不认识的结构修订 {revision}，请升级程序",
+                                      "the database is at schema revision {revision}, which this release does not "
+                                      "know; install the release that made it"),
+    "store.several_revisions": Message("数据库的结构修订不唯一 {heads}，不是本服务建立的数据库",
+                                       "the database records several schema revisions {heads}; it was not made by "
+                                       "this service"),
+    "store.database_too_new": Message("数据库结构版本 {version} 比本程序（{latest}）新，请安装新版本",
+                                      "the database is at schema version {version}, newer than this release "
+                                      "({latest}); install the newer release"),
+    "store.no_schema_version": Message("没有结构版本 {stop}（最新为 {latest}）",
+                                       "no schema version {stop}; the latest is {latest}"),
 }

@@ -28,11 +28,15 @@ from pypinyin import Style, pinyin
 from geo.errors import InputError
 from geo.messages import label, text
 
-# Generic names (通名), longest first when matching a name's end.
+# Generic names (通名), longest first when matching a name's end. A generic of several syllables
+# (服务站, 服务中心, 养老院) is one word apart from the specific (RM-01/RM-12): 晨风服务站 Chénfēng Fúwùzhàn,
+# not Chénfēngfúwù Zhàn, so it must be listed whole or its first syllables are taken for the specific.
 GENERICS: tuple[str, ...] = tuple(sorted({
     "大街", "大道", "路", "街", "巷", "胡同", "道", "弄", "里", "条", "马路", "快速路",
     "社区", "小区", "花园", "家园", "苑", "城", "广场", "公园", "大厦", "中心", "体育馆", "馆", "站", "院",
-    "公墓", "公寓", "养老院", "敬老院",
+    "公墓", "公寓", "养老院", "敬老院", "福利院", "卫生院", "医院", "幼儿园", "小学", "中学", "学校",
+    "服务站", "服务中心", "服务点", "工作站", "照料中心", "活动中心", "活动室", "卫生室",
+    "图书馆", "博物馆", "纪念馆", "文化馆", "体育场",
     "桥", "立交桥", "隧道", "高地", "山", "河", "沟", "湖", "江", "渠", "水库",
     "市", "区", "县", "旗", "镇", "乡", "苏木", "街道", "省", "自治区", "盟",
     "村", "庄", "屯", "店", "堡", "营", "寨", "窑", "嘎查",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -35,6 +36,7 @@ from geo.planning.coverage import (
 )
 from geo.planning.floor_area import NORMS, floor_area_by_unit
 from geo.planning.indicators import Indicator, compute_indicators
+from geo.planning.layers_read import read_layer
 from geo.planning.network import Attachment, WalkNetwork, attach_points, reach_matrix
 from geo.planning.siting import SitingResult, greedy_siting, grid_candidates, node_attachment
 from geo.store import Store
@@ -72,12 +74,12 @@ class PlanningInputs:
             raise missing_layers_error(missing, database_empty=not held_records(store),
                                        purpose_zh=PURPOSE_ZH, purpose_en=PURPOSE_EN)
         version, loaded_at = store.data_version(), datetime.now(UTC)
-        plates = store.read_frame("door_plates")
-        facilities = store.read_frame("facilities")
-        return cls(units=store.read_frame("admin_units"), streets=store.read_frame("streets"),
+        plates = read_layer(store, "door_plates")
+        facilities = read_layer(store, "facilities")
+        return cls(units=read_layer(store, "admin_units"), streets=read_layer(store, "streets"),
                    plates=plates[plates["status"] == "active"].reset_index(drop=True),
                    facilities=facilities[facilities["status"] == "active"].reset_index(drop=True),
-                   linear_features=store.read_frame("linear_features"), graves=store.read_frame("graves"),
+                   linear_features=read_layer(store, "linear_features"), graves=read_layer(store, "graves"),
                    data_version=version, loaded_at=loaded_at)
 
 
@@ -98,6 +100,7 @@ class PlanningRun:
     plate_att: Attachment      # where each plate joins the network, for siting and catchments
     care_att: Attachment       # the same for the facilities whose coverage is computed
     unattached_facilities: list[int] = field(default_factory=list)
+    plate_xy: np.ndarray | None = None  # the plates in metres (EPSG:4546), projected once per run
 
     @property
     def care_facilities(self) -> gpd.GeoDataFrame:
@@ -139,7 +142,8 @@ def run_planning(inputs: PlanningInputs, params: WalkParams, kinds: tuple[str, .
                                    purpose_en=PURPOSE_EN)
     network = walk_network_from_streets(inputs.streets)
     care = inputs.facilities[inputs.facilities["kind"].isin(kinds)].reset_index(drop=True)
-    plate_att = attach_points(network, points_xy(inputs.plates), max_attach_m=params.max_attach_m)
+    plate_xy = points_xy(inputs.plates)
+    plate_att = attach_points(network, plate_xy, max_attach_m=params.max_attach_m)
     care_att = attach_facilities(network, care, params)
     access = plate_access(network, inputs.plates, care, params, plate_att=plate_att, fac_att=care_att)
     coverage = coverage_by_unit(access, inputs.plates, inputs.units)
@@ -151,7 +155,8 @@ def run_planning(inputs: PlanningInputs, params: WalkParams, kinds: tuple[str, .
                                     graves_in_zones=graves, walk_text=params.describe())
     return PlanningRun(params=params, kinds=kinds, inputs=inputs, network=network, access=access, coverage=coverage,
                        floor=floor, zones=zones, graves_in_zones=graves, indicators=indicators, plate_att=plate_att,
-                       care_att=care_att, unattached_facilities=[int(i) for i in care.loc[~care_att.attached, "id"]])
+                       care_att=care_att, unattached_facilities=[int(i) for i in care.loc[~care_att.attached, "id"]],
+                       plate_xy=plate_xy)
 
 
 def run_siting(run: PlanningRun, *, k: int | None, target_share: float | None, weight: str = "households",
@@ -163,7 +168,8 @@ def run_siting(run: PlanningRun, *, k: int | None, target_share: float | None, w
                                   allowed=labels(WEIGHTS)), field="weight")
     net, p = run.network, run.params
     if candidates is None:
-        nodes = grid_candidates(net, points_xy(run.inputs.plates), spacing_m=spacing_m)
+        plate_xy = run.plate_xy if run.plate_xy is not None else points_xy(run.inputs.plates)
+        nodes = grid_candidates(net, plate_xy, spacing_m=spacing_m)
         cand_att = node_attachment(net, nodes)
         cand_xy = net.node_xy[nodes]
     else:

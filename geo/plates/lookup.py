@@ -1,13 +1,18 @@
 """What a resident sees after scanning a door plate: the standard address and the services near it.
 
 Built from plain records (the plate, its street's standard name, its community) and the walking
-results passed in; no personal data (households are never shown).
+results passed in; no personal data (households are never shown). :func:`stored_plate_view` is the
+public request path: one indexed read of the plate with its stored services (kept by
+:mod:`geo.plates.lookup_table`) and its names, no walking search.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from geo.store import Store
+from geo.store.plate_lookups import KINDS, read_lookup
 
 PROVINCE_CITY = "内蒙古自治区呼和浩特市"
 DISTRICT = "新城区"
@@ -36,6 +41,8 @@ class PlateView:
     nearest_elder_care: dict[str, Any] | None
     nearest_service_centre: dict[str, Any] | None
     emergency: list[dict[str, str]] = field(default_factory=list)
+    services_as_of: int | None = None  # the audit seq the services reflect; None: not computed yet
+    services_stale: bool = False  # the data changed since; the refresher is updating them
 
     def to_dict(self) -> dict[str, Any]:
         """Return the view as JSON-safe data."""
@@ -52,7 +59,8 @@ def number_text(number: int, suffix: str | None) -> str:
 
 def plate_view(plate: dict[str, Any], *, street: dict[str, Any] | None, community: dict[str, Any] | None,
                subdistrict: dict[str, Any] | None, elder_care: dict[str, Any] | None,
-               service_centre: dict[str, Any] | None) -> PlateView:
+               service_centre: dict[str, Any] | None, services_as_of: int | None = None,
+               services_stale: bool = False) -> PlateView:
     """Assemble the public view of a plate; only standard names are shown (条例 art.18)."""
     num = number_text(int(plate["number"]), plate.get("suffix"))
     street_name = plate["street_name"]
@@ -67,4 +75,34 @@ def plate_view(plate: dict[str, Any], *, street: dict[str, Any] | None, communit
         street_mong=(street or {}).get("name_mong"), street_story=(street or {}).get("meaning"),
         community=(community or {}).get("name"), subdistrict=(subdistrict or {}).get("name"),
         nearest_elder_care=elder_care, nearest_service_centre=service_centre,
-        emergency=[{"number": n, "what": w} for n, w in EMERGENCY])
+        emergency=[{"number": n, "what": w} for n, w in EMERGENCY],
+        services_as_of=services_as_of, services_stale=services_stale)
+
+
+SHOWN_FIELDS = ("id", "name", "distance_m", "minutes", "minutes_elderly")  # the kind is stored, not shown
+
+
+def _service(lookup: dict[str, Any] | None, kind: str) -> dict[str, Any] | None:
+    if lookup is None or lookup[f"{kind}_id"] is None:
+        return None
+    return {f: lookup[f"{kind}_{f}"] for f in SHOWN_FIELDS}
+
+
+def stored_plate_view(store: Store, plate_uid: str) -> PlateView | None:
+    """Return the public view of a plate from what is stored for it (``None``: no such plate).
+
+    The services are those last computed for the plate; they are flagged stale when the plate has
+    moved or the streets or facilities changed since (the refresher is then updating them), and
+    absent (stale, ``services_as_of`` None) for a plate the refresher has not reached yet.
+    """
+    found = read_lookup(store, plate_uid)
+    if found is None:
+        return None
+    lookup = found["lookup"]
+    stale = (lookup is None or (lookup["plate_x"], lookup["plate_y"]) != (found["minx"], found["miny"])
+             or lookup["seq"] < found["services_changed_seq"])
+    named = {"name": found["community"]} if found["community"] is not None else None
+    return plate_view(found, street=found["street"], community=named,
+                      subdistrict={"name": found["subdistrict"]} if found["subdistrict"] is not None else None,
+                      elder_care=_service(lookup, KINDS[0]), service_centre=_service(lookup, KINDS[1]),
+                      services_as_of=None if lookup is None else int(lookup["seq"]), services_stale=stale)

@@ -23,7 +23,8 @@ import sqlalchemy as sa
 from geo import crs as C
 from geo import messages as msg
 from geo.errors import Conflict, InputError
-from geo.messages import at_row, label
+from geo.location_rules import PREPARE_FROM
+from geo.messages import at_row, label, nth_row
 from geo.placenames.romanize import chinese_number
 from geo.store import schema
 from geo.store.spatial_sql import lock_natural_keys
@@ -135,7 +136,7 @@ def load_plate_context(conn: sa.Connection, *, adcode: str,
     return PlateContext(dict(zip(names, metric, strict=True)), in_force, addresses, uids, district)
 
 
-def check_plates(records: Sequence[Mapping[str, Any]], ctx: PlateContext, *, first_row: int = 1,
+def check_plates(records: Sequence[Mapping[str, Any]], ctx: PlateContext, *, first_row: int | None = None,
                  replacing: Mapping[int, str] | None = None) -> list[str]:
     """Refuse the first plate that breaks a rule (naming row, field and rule); return warnings.
 
@@ -146,7 +147,7 @@ def check_plates(records: Sequence[Mapping[str, Any]], ctx: PlateContext, *, fir
     seen: dict[tuple[str, int, str], int] = {}
     warnings: list[str] = []
     for i, rec in enumerate(records):
-        row = first_row + i
+        row = nth_row(first_row, i)
         street = str(rec.get("street_name") or "").strip()
         if street not in ctx.streets_m:
             raise InputError(at_row(msg.text("plates.no_street", field=label("street_name"), value=repr(street)), row),
@@ -159,16 +160,18 @@ def check_plates(records: Sequence[Mapping[str, Any]], ctx: PlateContext, *, fir
             holder = ctx.addresses.get(key)
             if (holder is not None and holder != replacing.get(i)) or key in seen:
                 other = msg.as_term(msg.text("plates.other_plate", uid=holder) if holder and key not in seen
-                                    else msg.text("plates.other_row", row=first_row + seen[key]))
+                                    else msg.text("plates.other_row", row=nth_row(first_row, seen[key])))
                 raise Conflict(at_row(msg.text("plates.number_taken", street=street, number=key[1], suffix=key[2],
                                                other=other), row), field="number")
             seen[key] = i
     geoms = np.array([rec.get("geometry") for rec in records], dtype=object)
     has = np.array([g is not None for g in geoms], dtype=bool)
     if ctx.district is not None and has.any():
+        if has.sum() >= PREPARE_FROM:
+            shapely.prepare(ctx.district)  # an index of the boundary's edges: many plates, one polygon
         inside = shapely.covers(ctx.district, geoms[has])
         if not inside.all():
-            row = first_row + int(np.flatnonzero(has)[np.argmin(inside)])
+            row = nth_row(first_row, int(np.flatnonzero(has)[np.argmin(inside)]))
             raise InputError(at_row(msg.text("plates.outside_district"), row), field="geometry")
     if has.any():
         rows = np.flatnonzero(has)
@@ -177,14 +180,15 @@ def check_plates(records: Sequence[Mapping[str, Any]], ctx: PlateContext, *, fir
         gaps = shapely.distance(C.to_metric(geoms[has]), lines)
         for i, gap in zip(rows[gaps > FAR_FROM_STREET_M], gaps[gaps > FAR_FROM_STREET_M], strict=True):
             street = str(records[i].get("street_name") or "").strip()
-            warnings.append(at_row(msg.text("plates.far_from_street", street=street, gap=f"{gap:.0f}"), first_row + i))
+            far = msg.text("plates.far_from_street", street=street, gap=f"{gap:.0f}")
+            warnings.append(at_row(far, nth_row(first_row, i)))
     if ctx.district is None and records:
         warnings.append(msg.text("plates.no_district"))
     return warnings
 
 
 def plates_for_write(conn: sa.Connection, records: Sequence[dict[str, Any]], *, adcode: str,
-                     first_row: int = 1) -> list[str]:
+                     first_row: int | None = None) -> list[str]:
     """Check new plates and give each one without a uid a fresh one; return warnings.
 
     Called inside the write transaction, so the uniqueness read and the insert see the same data;
@@ -194,10 +198,10 @@ def plates_for_write(conn: sa.Connection, records: Sequence[dict[str, Any]], *, 
     given: dict[str, int] = {}
     for i, rec in enumerate(records):
         if rec.get("plate_uid"):
-            uid = check_plate_uid(rec["plate_uid"], row=first_row + i)
+            uid = check_plate_uid(rec["plate_uid"], row=nth_row(first_row, i))
             if uid in ctx.uids or uid in given:
-                raise Conflict(at_row(msg.text("plates.uid_taken", field=label("plate_uid"), value=uid), first_row + i),
-                               field="plate_uid")
+                taken = msg.text("plates.uid_taken", field=label("plate_uid"), value=uid)
+                raise Conflict(at_row(taken, nth_row(first_row, i)), field="plate_uid")
             given[uid] = i
     fresh = iter(new_plate_uids(sum(1 for r in records if not r.get("plate_uid")), taken=ctx.uids | set(given)))
     for rec in records:

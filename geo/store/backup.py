@@ -29,6 +29,7 @@ import shapely
 import sqlalchemy as sa
 
 from geo.errors import Conflict, InputError
+from geo.messages import as_term, text
 from geo.store import migrations, schema
 from geo.store.store import Store
 
@@ -78,10 +79,7 @@ def write_backup(store: Store, path: Path | str, *,
     """Write every table of ``store`` to ``path`` (a ZIP); return the manifest."""
     version = store.schema_version()
     if version != migrations.LATEST_VERSION:
-        raise Conflict(f"数据库结构版本为 {version}, 备份前请先运行 xincheng migrate · "
-                       f"the database is at schema version {version}; run xincheng migrate "
-                       "before a backup",
-                       field="schema_version")
+        raise Conflict(text("store.backup_not_latest", version=version), field="schema_version")
     path = Path(path)
     tmp = path.with_name(path.name + ".partial")
     manifest: dict[str, Any] = {"format": FORMAT, "schema_version": version,
@@ -107,8 +105,9 @@ def write_backup(store: Store, path: Path | str, *,
     return manifest
 
 
-def _refuse_archive(path: Path | str, zh: str, en: str) -> InputError:
-    return InputError(f"{path}: {zh} · {en}", field="path")
+def _refuse_archive(path: Path | str, key: str, **params: Any) -> InputError:
+    """Return the refusal of an archive that is not a sound backup, naming the file first."""
+    return InputError(text("store.archive", path=path, problem=as_term(text(key, **params))), field="path")
 
 
 def read_manifest(path: Path | str) -> dict[str, Any]:
@@ -120,29 +119,24 @@ def read_manifest(path: Path | str) -> dict[str, Any]:
     try:
         zf = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
-        raise _refuse_archive(path, "不是备份文件", f"not a backup archive: {exc}") from None
+        raise _refuse_archive(path, "store.archive_not_zip", detail=exc) from None
     known = {t.name: t for t in backed_up_tables()}
     with zf:
         try:
             manifest = json.loads(zf.read("manifest.json"))
         except KeyError:
-            raise _refuse_archive(path, "缺少 manifest.json, 不是本系统的备份",
-                                  "has no manifest.json: not a xincheng backup") from None
+            raise _refuse_archive(path, "store.archive_no_manifest") from None
         except (ValueError, zipfile.BadZipFile, OSError) as exc:
-            raise _refuse_archive(path, "manifest.json 已损坏",
-                                  f"manifest.json is damaged: {exc}") from None
+            raise _refuse_archive(path, "store.archive_bad_manifest", detail=exc) from None
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             found = manifest.get("format") if isinstance(manifest, dict) else None
-            raise _refuse_archive(path, f"格式为 {found!r}, 应为 {FORMAT}",
-                                  f"is a {found!r} file; expected {FORMAT}")
+            raise _refuse_archive(path, "store.archive_format", found=repr(found), expected=FORMAT)
         version, tables = manifest.get("schema_version"), manifest.get("tables")
         if type(version) is not int or version < 1 or not isinstance(tables, dict) or not tables:
-            raise _refuse_archive(path, "manifest.json 缺少结构版本或表清单",
-                                  "manifest.json lacks a schema version or its list of tables")
+            raise _refuse_archive(path, "store.archive_manifest_incomplete")
         for name, info in tables.items():
             if name not in known:
-                raise _refuse_archive(path, f"含有本程序不认识的表 {name!r}",
-                                      f"holds a table {name!r} this release does not know")
+                raise _refuse_archive(path, "store.archive_unknown_table", name=repr(name))
             try:
                 data = zf.read(f"{name}.jsonl")
             except (KeyError, zipfile.BadZipFile, OSError):
@@ -150,9 +144,7 @@ def read_manifest(path: Path | str) -> dict[str, Any]:
             if (data is None or not isinstance(info, dict)
                     or hashlib.sha256(data).hexdigest() != info.get("sha256")
                     or data.count(b"\n") != info.get("rows")):
-                raise _refuse_archive(path, f"表 {name} 与清单不符 (文件已损坏)",
-                                      f"the table {name} does not match its manifest "
-                                      "(damaged file)")
+                raise _refuse_archive(path, "store.archive_table_damaged", name=name)
             _check_lines(path, known[name], data)
     return manifest
 
@@ -165,9 +157,7 @@ def _check_lines(path: Path | str, table: sa.Table, data: bytes) -> None:
         except ValueError:
             record = None
         if not isinstance(record, dict) or not record.keys() <= columns:
-            raise _refuse_archive(path, f"表 {table.name} 第 {number} 行不是该表的记录",
-                                  f"line {number} of the table {table.name} is not one of its "
-                                  "records")
+            raise _refuse_archive(path, "store.archive_bad_line", name=table.name, number=number)
 
 
 def _has_rows(conn: sa.Connection) -> list[str]:
@@ -181,18 +171,12 @@ def _check_target(conn: sa.Connection, backup_version: int, replace: bool) -> No
     have = migrations.current_version(conn)
     migrations.check_known(have)
     if have > backup_version:
-        raise Conflict(f"数据库结构版本 {have} 比备份 ({backup_version}) 新: "
-                       "请恢复到从未迁移过的新数据库 · "
-                       f"the database is at schema version {have}, newer than the backup "
-                       f"({backup_version}): restore into a new database that was never migrated",
+        raise Conflict(text("store.restore_newer_database", have=have, backup=backup_version),
                        field="schema_version")
     occupied = _has_rows(conn)
     if occupied and not replace:
         shown = ", ".join(occupied[:3]) + ("…" if len(occupied) > 3 else "")
-        raise Conflict(f"数据库已有数据 ({shown}), 未作任何改动: "
-                       "请恢复到空数据库, 或加 --replace 替换 · "
-                       f"the database already holds data ({shown}) and was not changed; restore "
-                       "into an empty database, or pass --replace", field="replace")
+        raise Conflict(text("store.restore_not_empty", shown=shown), field="replace")
 
 
 def restore_backup(store: Store, path: Path | str, *, replace: bool = False,
@@ -208,9 +192,8 @@ def restore_backup(store: Store, path: Path | str, *, replace: bool = False,
     manifest = read_manifest(path)
     version = manifest["schema_version"]
     if version > migrations.LATEST_VERSION:
-        raise Conflict(f"备份的结构版本 {version} 比本程序 ({migrations.LATEST_VERSION}) 新 · "
-                       f"the backup is at schema version {version}, newer than this release "
-                       f"({migrations.LATEST_VERSION})", field="schema_version")
+        raise Conflict(text("store.backup_too_new", version=version, latest=migrations.LATEST_VERSION),
+                       field="schema_version")
     counts: dict[str, int] = {}
     with zipfile.ZipFile(path) as zf, migrations.exclusive(store) as conn:
         _check_target(conn, version, replace)

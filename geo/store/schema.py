@@ -263,6 +263,32 @@ PROBLEM_REPORT_COLUMNS_V7: tuple[sa.Column, ...] = (
 for _column in PROBLEM_REPORT_COLUMNS_V7:
     problem_reports.append_column(_column)
 
+# Added by migration 8: what the public plate lookup answers from (geo/plates/lookup_table.py keeps it
+# consistent with the audit feed). Derived data: written without audit rows, rebuilt at will.
+plate_lookups = sa.Table(
+    "plate_lookups", metadata,
+    sa.Column("plate_uid", S(16), primary_key=True),
+    sa.Column("plate_x", sa.Float), sa.Column("plate_y", sa.Float),  # door_plates.minx/miny computed from
+    sa.Column("seq", sa.BigInteger, nullable=False),  # audit_log.seq the services reflect
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+    *(sa.Column(f"{kind}_{name}", type_) for kind in ("care", "centre") for name, type_ in (
+        ("id", sa.Integer), ("name", T), ("kind", S(40)), ("distance_m", sa.Integer),
+        ("minutes", sa.Float), ("minutes_elderly", sa.Float))),
+)
+
+plate_lookup_state = sa.Table(
+    "plate_lookup_state", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False, server_default="0"),  # the feed is processed up to here
+    sa.Column("lease_owner", S(64)), sa.Column("lease_until", sa.DateTime(timezone=True)),
+    sa.Column("refreshed_at", sa.DateTime(timezone=True)),
+)
+
+# The lookup's one read checks the newest change of a table (audit_log by table, newest seq) and
+# joins the plate's street by its standard name.
+sa.Index("ix_audit_log_table_seq", audit_log.c.table_name, audit_log.c.seq)
+sa.Index("ix_place_names_standard_name", place_names.c.standard_name)
+
 
 def _utc_datetimes() -> None:
     """Make every ``DateTime(timezone=True)`` column come back aware, in UTC, on both backends.

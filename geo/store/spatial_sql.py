@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import numpy as np
 import shapely
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import LargeBinary, TypeDecorator, UserDefinedType
 
 SRID = 4490
@@ -100,8 +101,12 @@ def bbox_clause(dialect: str, table: sa.Table, bbox: tuple[float, float, float, 
 # A natural key's scope locked for the rest of a write transaction: a single-bigint advisory lock
 # from md5 of its own prefix, the schema and the key (apart from the audit log's two-int4 commit
 # lock; the migrations' single-bigint lock hashes another prefix).
-_NATURAL_KEY_LOCK = sa.text("SELECT pg_advisory_xact_lock(('x' || substr(md5('xincheng.natural-key:' || "
-                            "coalesce(current_schema(), '') || ':' || :key), 1, 16))::bit(64)::bigint)")
+# All of a call's keys are taken by one statement (a plate import names a thousand streets: one round trip,
+# not a thousand), in the order of the sorted keys, so two writers of the same keys never deadlock.
+_NATURAL_KEY_LOCKS = sa.text(
+    "SELECT count(pg_advisory_xact_lock(('x' || substr(md5('xincheng.natural-key:' || "
+    "coalesce(current_schema(), '') || ':' || k.key), 1, 16))::bit(64)::bigint)) "
+    "FROM (SELECT key FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS u(key, n) ORDER BY n) AS k")
 
 
 def lock_natural_keys(conn: sa.Connection, keys) -> None:
@@ -113,8 +118,17 @@ def lock_natural_keys(conn: sa.Connection, keys) -> None:
     """
     if conn.dialect.name != "postgresql":
         return
-    for key in sorted({str(k) for k in keys}):
-        conn.execute(_NATURAL_KEY_LOCK, {"key": key})
+    wanted = sorted({str(k) for k in keys})
+    if wanted:
+        conn.execute(_NATURAL_KEY_LOCKS, {"keys": wanted})
+
+
+def one_of(dialect: str, column: sa.ColumnElement, values: list) -> sa.ColumnElement[bool]:
+    """Return ``column IN values`` for ``dialect``: ``= ANY(array)`` on PostgreSQL (one parameter however
+    many values: an IN list of thousands of parameters costs more to plan than to run), an IN list on SQLite."""
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam("one_of", values, type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def explain_uses_index(dialect: str) -> str:

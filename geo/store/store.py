@@ -239,10 +239,13 @@ class Store:
         unknown = sorted({k for r in rows for k in r} - set(table.c.keys()))
         if unknown:
             raise InputError(text("store.unknown_field", table=table.name, field=repr(unknown[0])), field=unknown[0])
-        for row in rows:  # every write path, typed bodies and forms included: no control characters stored
-            for key, value in row.items():
-                if isinstance(value, str) and _CONTROL_CHARS.search(value):
-                    raise InputError(text("store.control_character", field=label(key)), field=key)
+        # Every write path, typed bodies and forms included: no control characters stored. One search over
+        # all the text (joined by a newline, which is allowed), and the field named only when it finds one.
+        if _CONTROL_CHARS.search("\n".join(v for r in rows for v in r.values() if isinstance(v, str))):
+            for row in rows:
+                for key, value in row.items():
+                    if isinstance(value, str) and _CONTROL_CHARS.search(value):
+                        raise InputError(text("store.control_character", field=label(key)), field=key)
         spatial = "geom" in table.c
         if spatial:
             geoms = [r.get("geometry", r.get("geom")) for r in records]
@@ -261,6 +264,11 @@ class Store:
                 if present[i]:
                     row.update(zip(_ENVELOPE, bounds[i].tolist(), strict=True))
         return rows
+
+    def prepare_rows(self, table: sa.Table, records: Sequence[Mapping[str, Any]], now: datetime
+                     ) -> list[dict[str, Any]]:
+        """Return the rows :meth:`insert` would write for ``records`` (for the bulk path, geo.store.bulk)."""
+        return self._prepare(table, records, now)
 
     def insert(
         self,

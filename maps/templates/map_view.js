@@ -1,7 +1,7 @@
 {#- The map's own furniture and its view-fetched layers; rendered into the map's script (nonce). -#}
 (function () {
   var map = {{ map_name }};
-  var cfg = {{ config|tojson }};
+  var cfg = {{ config }};
   // A phone's screen, judged also from the screen: a report's framed map starts 300 px wide.
   var narrow = Math.min(window.innerWidth > 320 ? window.innerWidth : 1e9, screen.width || 1e9) < 600;
   var control = {{ control_name }};
@@ -67,6 +67,42 @@
     });
     if (control) { control.addOverlay(layer, g.name); }
     if (g.show) { layer.addTo(map); }
+  });
+  cfg.embedded.forEach(function (e) {  // a map file's big layers: the shapes of the zoom's range
+    var group = L.layerGroup(), drawn = {}, current = -1;
+    function level(z) {
+      for (var i = 0; i < e.levels.length; i++) {
+        if (e.levels[i].max_zoom === null || z <= e.levels[i].max_zoom) { return i; }
+      }
+      return e.levels.length - 1;
+    }
+    function build(i) {
+      var lv = e.levels[i], g = L.layerGroup();
+      lv.shapes.forEach(function (s) {
+        if (e.kind === 'lines') {
+          var parts = s[1].map(function (part) { return part.map(function (p) { return [p[1], p[0]]; }); });
+          L.polyline(parts, {color: e.color, weight: e.weight}).bindTooltip(tip(e.tips[s[0]]), {sticky: true})
+            .addTo(g);
+        } else {
+          L.circleMarker([s[1], s[0]], {radius: Math.min(3 + Math.sqrt(s[2]) / 2, 16), color: e.color, weight: 1,
+                                        fillColor: e.color, fillOpacity: 0.45})
+            .bindTooltip(tip([lv.tip.split('{n}').join(s[2].toLocaleString('en'))])).addTo(g);
+        }
+      });
+      return g;
+    }
+    function draw() {
+      if (!map.hasLayer(group)) { return; }
+      var i = level(map.getZoom());
+      if (i === current) { return; }
+      current = i;
+      group.clearLayers();
+      group.addLayer(drawn[i] || (drawn[i] = build(i)));
+    }
+    map.on('zoomend', draw);
+    group.on('add', function () { current = -1; draw(); });
+    if (control) { control.addOverlay(group, e.name); }
+    if (e.show) { group.addTo(map); }
   });
   cfg.remote.forEach(function (r) {
     var layer = L.geoJSON(null, {

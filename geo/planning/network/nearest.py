@@ -121,26 +121,53 @@ def nearest_source(network: WalkNetwork, sources: Attachment, targets: Attachmen
     return dist, which
 
 
+def _grouped(keys: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (order, pointers): positions of ``keys`` sorted by key, and where each key's run starts."""
+    order = np.argsort(keys, kind="stable")
+    return order, np.searchsorted(keys[order], np.arange(n_groups + 1))
+
+
+def _expand(items: np.ndarray, pointers: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (position in ``items``, member) for every member of every item's group."""
+    start, count = pointers[items], pointers[items + 1] - pointers[items]
+    owner = np.repeat(np.arange(len(items)), count)
+    offsets = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    return owner, order[np.repeat(start, count) + offsets]
+
+
 def reach_matrix(network: WalkNetwork, sources: Attachment, targets: Attachment, reach_m: float) -> sp.csr_matrix:
     """Return a (sources × targets) matrix of ones where a target is within ``reach_m`` of a source.
 
     Every pair, not just the nearest: siting and catchment scores need all of them. One
-    Dijkstra per block of 64 sources keeps memory at 64 rows of node distances.
+    Dijkstra per block of 64 sources keeps memory at 64 rows of node distances. Only the targets
+    on edges that touch a node within ``reach_m`` are measured (a target is never nearer than the
+    nearer end of its edge), so the work follows the pairs found, not sources × targets.
     """
     idx = np.flatnonzero(sources.attached)
     tgt = np.flatnonzero(targets.attached)
     graph, virtual = augmented(network, sources, idx)
     rows, cols = [], []
+    n = network.n_nodes
     e = targets.edge[tgt]
     u, v = network.edge_u[e], network.edge_v[e]
     along_u = targets.t[tgt] * network.edge_len_m[e] + targets.offset_m[tgt]
     along_v = (1 - targets.t[tgt]) * network.edge_len_m[e] + targets.offset_m[tgt]
+    ends = np.concatenate([network.edge_u, network.edge_v])
+    edge_order, edge_ptr = _grouped(ends, n)          # node -> its edges
+    edge_order = edge_order % max(network.n_edges, 1)
+    tgt_order, tgt_ptr = _grouped(e, network.n_edges)  # edge -> the targets on it
     for start in range(0, len(idx), 64):
         block = dijkstra(graph, directed=True, indices=virtual[start:start + 64], limit=reach_m)
-        d = np.minimum(block[:, u] + along_u, block[:, v] + along_v)
-        r, c = np.nonzero(d <= reach_m)
-        rows.append(idx[start + r])
-        cols.append(tgt[c])
+        r_node, node = np.nonzero(block[:, :n] <= reach_m)
+        owner, edge = _expand(node, edge_ptr, edge_order)
+        pair = np.unique(r_node[owner] * np.int64(max(network.n_edges, 1)) + edge)
+        r_edge, edge = pair // max(network.n_edges, 1), pair % max(network.n_edges, 1)
+        owner, j = _expand(edge, tgt_ptr, tgt_order)
+        r = r_edge[owner]
+        d = np.minimum(block[r, u[j]] + along_u[j], block[r, v[j]] + along_v[j])
+        near = d <= reach_m
+        rows.append(idx[start + r[near]])
+        cols.append(tgt[j[near]])
     pair_tgt, pair_src, direct = _same_edge_pairs(network, sources, idx, targets, tgt)
     near = direct + targets.offset_m[tgt[pair_tgt]] <= reach_m
     rows.append(pair_src[near])

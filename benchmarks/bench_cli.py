@@ -1,0 +1,101 @@
+"""How long the planner waits for the ``xincheng`` command, timed as whole processes.
+
+``xincheng --help`` and every subcommand's ``--help`` against ``python -c pass`` in the same run
+(goal ≤ 0.3 s each), then ``xincheng siting --k 3`` and ``xincheng report plan.html`` on a fresh
+sample database (goal ≤ 2 s each). Each figure is the median of --repeat runs; the CPU time the
+process used (user + system) is shown beside the wall time, since wall time on a busy machine
+includes waiting for a core.
+
+Run: .venv/bin/python -m benchmarks.bench_cli [--repeat 5] [--database-url sqlite:///var/xincheng.db]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HELP_GOAL_S = 0.3
+PLANNING_GOAL_S = 2.0
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Run ``command`` once; return (wall seconds, CPU seconds of the child); fail loudly if it fails."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}): {result.stderr[-500:]}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def median_of(command: list[str], env: dict[str, str], repeat: int) -> tuple[float, float]:
+    """Return the median wall and CPU seconds of ``repeat`` runs."""
+    runs = [timed(command, env) for _ in range(repeat)]
+    return statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs)
+
+
+def subcommands(env: dict[str, str]) -> list[list[str]]:
+    """Return every command path (``["gazetteer", "search"]`` …) of the ``xincheng`` group."""
+    code = ("import click, json; from api.cli import main\n"
+            "def walk(group, prefix):\n"
+            "    for name, cmd in sorted(group.commands.items()):\n"
+            "        yield prefix + [name]\n"
+            "        if isinstance(cmd, click.Group):\n"
+            "            yield from walk(cmd, prefix + [name])\n"
+            "print(json.dumps(list(walk(main, []))))")
+    import json
+
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return [list(p) for p in json.loads(out.stdout)]
+
+
+def row(name: str, wall: float, cpu: float, *, reference: float, goal: float) -> str:
+    """Return one printed line: wall, CPU, the ratio to the reference and to the goal."""
+    verdict = "ok" if wall <= goal else "over"
+    return (f"  {name:<34} {wall:7.3f} s  cpu {cpu:6.3f} s  {wall / reference:6.1f}x python -c pass  "
+            f"{wall / goal:5.2f}x goal {verdict}")
+
+
+def main() -> None:
+    """Time the help pages, then the two planning commands; print medians and ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--database-url", default=None,
+                        help="database for siting and report (default: a fresh sample SQLite file)")
+    parser.add_argument("--skip-planning", action="store_true")
+    args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XINCHENG_")}
+    cli = [sys.executable, "-m", "api.cli"]
+    reference, reference_cpu = median_of([sys.executable, "-c", "pass"], env, args.repeat)
+    print(f"medians of {args.repeat} runs; python -c pass: {reference:.3f} s (cpu {reference_cpu:.3f} s); "
+          f"goals: --help ≤ {HELP_GOAL_S} s, siting and report ≤ {PLANNING_GOAL_S} s")
+    worst = 0.0
+    for path in [[], *subcommands(env)]:
+        wall, cpu = median_of([*cli, *path, "--help"], env, args.repeat)
+        worst = max(worst, wall)
+        print(row(" ".join(["xincheng", *path, "--help"]), wall, cpu, reference=reference, goal=HELP_GOAL_S))
+    print(f"  slowest --help: {worst:.3f} s = {worst / HELP_GOAL_S:.2f}x the goal")
+    if args.skip_planning:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        run_env = {**env, "XINCHENG_DATABASE_URL": url, "XINCHENG_DEV_MODE": "1"}
+        if args.database_url is None:
+            subprocess.run([*cli, "init"], env=run_env, check=True, capture_output=True)
+        for name, command in (("xincheng siting --k 3", ["siting", "--k", "3"]),
+                              ("xincheng report plan.html", ["report", str(Path(tmp) / "plan.html")])):
+            wall, cpu = median_of([*cli, *command], run_env, args.repeat)
+            print(row(name, wall, cpu, reference=reference, goal=PLANNING_GOAL_S))
+
+
+if __name__ == "__main__":
+    main()
