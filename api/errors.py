@@ -26,12 +26,14 @@ from api import csrf
 from api.pages import User, home_for, optional_page_user, render
 from geo import messages
 from geo.errors import DomainError
-from geo.messages import Term, catalogue, label, text
+from geo.messages import Term, as_term, catalogue, label, text, value_labels
 from geo.store.store import integrity_problem
 
 log = logging.getLogger("xincheng.api")
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
 _CJK = re.compile(r"[\u3400-\u9fff]")
+# pydantic's bound errors and the ``ctx`` key that holds their number
+_BOUNDS = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "less_than_equal": "le"}
 
 
 class ErrorBody(BaseModel):
@@ -61,8 +63,10 @@ def error_body(status: int, code: str, message: str, field: str | None = None) -
 def validation_message(error: dict[str, Any]) -> tuple[str, str | None]:
     """Return the message and field of the first problem FastAPI found in a request, Chinese first.
 
-    The field is named by its Chinese label beside its internal name; the problem by its Chinese
-    description beside pydantic's own English text.
+    The field is named by its Chinese label beside its internal name (the body itself, when no field
+    is at fault, as 请求内容); the problem by its Chinese description beside pydantic's own English
+    text. A bound says its number (「不得小于 0」), a length its limit, a choice its allowed values
+    with their Chinese labels.
     """
     if error.get("type") == "json_invalid":  # its loc is a byte position, not a field
         return text("http.invalid_json", detail=error.get("ctx", {}).get("error", "")), "body"
@@ -74,6 +78,16 @@ def validation_message(error: dict[str, Any]) -> tuple[str, str | None]:
     kind = str(error.get("type", ""))
     if kind == "missing":
         return text("http.missing", field=named), field
+    ctx = error.get("ctx") or {}
+    bound = _BOUNDS.get(kind)
+    if bound and bound in ctx:  # 「不得小于 0」 with its number, not a bare 过小
+        return text("http.invalid", field=named, problem=as_term(text(f"http.bound_{kind}", limit=ctx[bound]))), field
+    if kind == "string_too_long" and "max_length" in ctx:  # 「过长（最多 2000 个字）」: the limit with it
+        return text("http.invalid", field=named,
+                    problem=as_term(text("http.max_chars", limit=ctx["max_length"]))), field
+    if kind in ("literal_error", "enum") and "expected" in ctx:  # each allowed code with its Chinese label
+        allowed = value_labels(re.findall(r"'([^']*)'", str(ctx["expected"])) or [str(ctx["expected"])])
+        return text("http.choice", field=named, allowed=allowed), field
     key = f"http.problem_{kind}" if f"http.problem_{kind}" in catalogue() else "http.problem_other"
     described = catalogue()[key]
     problem = Term(described.zh, str(error.get("msg") or described.en))

@@ -17,12 +17,14 @@ import contextlib
 import json
 import re
 import unicodedata
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
+from api.pages import render_text
 from geo.io.formats import UNZIP_LIMIT, UPLOAD_NAME
+from geo.messages import en, text, zh
 
 UNZIP_FACTOR = 20  # an uploaded archive may expand to 20 x the upload limit (and never past 1 GiB)
 
@@ -38,12 +40,17 @@ class BodyLimitMiddleware:
         """Return the body limit for a request path."""
         return self.max_upload_bytes if path.endswith("/import") else self.max_request_bytes
 
-    async def _refuse(self, send: Send, limit: int, size: int | None) -> None:
-        what = f"the request body is {size:,} bytes" if size is not None else "the request body is too large"
-        body = json.dumps(error_body(413, "payload_too_large", f"{what}; the limit here is {limit:,} bytes",
-                                     "body"), ensure_ascii=False).encode()
+    async def _refuse(self, send: Send, limit: int, size: int | None, scope: Scope | None = None) -> None:
+        if scope is not None and is_page_form(scope):
+            body = too_large_page(scope, limit, size).encode()
+            content_type = b"text/html; charset=utf-8"
+        else:
+            what = f"the request body is {size:,} bytes" if size is not None else "the request body is too large"
+            body = json.dumps(error_body(413, "payload_too_large", f"{what}; the limit here is {limit:,} bytes",
+                                         "body"), ensure_ascii=False).encode()
+            content_type = b"application/json"
         await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                    "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -64,7 +71,7 @@ class BodyLimitMiddleware:
     async def _limited(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, limit, int(declared))
+            await self._refuse(send, limit, int(declared), scope)
             return
         received = 0
         started = refused = False
@@ -77,7 +84,7 @@ class BodyLimitMiddleware:
                 if received > limit and not refused:
                     refused = True
                     if not started:
-                        await self._refuse(send, limit, None)
+                        await self._refuse(send, limit, None, scope)
                     return {"type": "http.disconnect"}  # the route stops reading; its reply is dropped
             return message
 
@@ -93,6 +100,47 @@ class BodyLimitMiddleware:
         except Exception:
             if not refused:
                 raise
+
+
+_API_PREFIXES = ("/api/", "/ogc/")
+BYTES_PER_MB = 1024 * 1024
+
+
+def is_page_form(scope: Scope) -> bool:
+    """Return whether a refused body was a page's form (a browser posting to a page address, not the
+    JSON or OGC API): it is answered with a page, Chinese first, not the API's JSON error."""
+    path = scope["path"]
+    if path in ("/api", "/ogc") or path.startswith(_API_PREFIXES):
+        return False
+    headers = dict(scope["headers"])
+    return b"text/html" in headers.get(b"accept", b"")
+
+
+def megabytes(size_bytes: int) -> str:
+    """Return a size in MB as people read it (``8``, ``8.1``)."""
+    return f"{size_bytes / BYTES_PER_MB:.1f}".removesuffix(".0")
+
+
+def _form_page(scope: Scope) -> str | None:
+    """Return the path of the page the form was sent from (its ``Referer`` on this site), if any."""
+    headers = dict(scope["headers"])
+    referer = urlsplit(headers.get(b"referer", b"").decode("latin-1"))
+    host = headers.get(b"host", b"").decode("latin-1")
+    if referer.netloc != host or not referer.path.startswith("/") or referer.path.startswith("//"):
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
+
+
+def too_large_page(scope: Scope, limit: int, size: int | None) -> str:
+    """Return the 413 page for a form too large to take: the size and the limit in MB, nothing saved,
+    and the way back to the form (the browser's Back keeps what was typed; the page links the form)."""
+    message = (text("forms.too_large", size_mb=megabytes(size), limit_mb=megabytes(limit)) if size is not None
+               else text("forms.too_large_unknown", limit_mb=megabytes(limit)))
+    return render_text("home/error.html", title_zh=zh("forms.too_large_title"), title_en=en("forms.too_large_title"),
+                       user=None, nav=[], draft=None, draft_notice=None, message=message, status_code=413,
+                       home_zh=zh("pages_errors.go_home"), home_en=en("pages_errors.go_home"), user_home="/",
+                       my_home=("", ""), back_url=_form_page(scope),
+                       back=(zh("forms.back_to_form"), en("forms.back_to_form")))
 
 
 IMPORT_RETRY_AFTER_S = 30  # an import of a typical district layer takes seconds; try again after this

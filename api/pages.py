@@ -33,6 +33,7 @@ from starlette.routing import BaseRoute, Match, Mount
 
 from api import csrf
 from api.deps import ROLE_ZH, PageRoleRefused, page_user
+from geo import messages
 from geo.layers import ADMIN, BOUNDARY_INSPECTOR, INSPECTORS, OFFICERS, PLACENAME_OFFICER, PLANNER, ROLES
 from geo.messages import text
 from geo.store import Store
@@ -213,7 +214,7 @@ def posted_draft(request: Request) -> Draft | None:
         return None
 
 
-def _draft_notice(draft: Draft) -> list[str]:
+def draft_notice_lines(draft: Draft) -> list[str]:
     """Return the lines the page shows above a draft filled back in."""
     parts = [text("pages_errors.draft_kept")]
     if draft.cut:
@@ -232,7 +233,7 @@ def render(request: Request, name: str, *, status: int = 200, **context: Any) ->
     context = _unsigned_flash_dropped(request, context)
     context.setdefault("nav", nav_links(request, context.get("user")))
     context.setdefault("draft", None)
-    context.setdefault("draft_notice", _draft_notice(context["draft"]) if context["draft"] else None)
+    context.setdefault("draft_notice", draft_notice_lines(context["draft"]) if context["draft"] else None)
     token = csrf.form_token(request)
     response = HTMLResponse(render_text(name, csrf_token=token, csrf_field=csrf.FIELD,
                                         csp_nonce=csp_nonce(request), **context),
@@ -249,6 +250,26 @@ def refused(request: Request, message: str, *, user: dict[str, Any] | None = Non
     """Return the 403 page for a form refused by the CSRF checks; nothing was stored."""
     return render(request, "officer/message.html", status=403, title_zh="已拒绝",
                   title_en="Refused", user=user, error=message, done=None)
+
+
+MAX_WHOLE_DIGITS = 18  # a record id, version or page number fits a signed 64-bit integer
+
+
+def whole_number(raw: object) -> int | None:
+    """Return ``raw`` (a form field or an address part) as a whole number from 0, or ``None`` when it is
+    not one a record can have (letters, a sign, a fraction, more digits than a 64-bit integer holds)."""
+    value = str(raw if raw is not None else "").strip()
+    if not value.isascii() or not value.isdigit() or len(value) > MAX_WHOLE_DIGITS:
+        return None
+    return int(value)
+
+
+def bad_address(request: Request, user: User | None, value: str, *, key: str = "forms.bad_id") -> HTMLResponse:
+    """Return the 网址有误 page (422) for an id or page number in the address that is not a number
+    (a form posted to it gets this page too, never the API's JSON)."""
+    title = "pages_errors.title_422"
+    return message_page(request, messages.zh(title), messages.en(title), user=user, status=422,
+                        error=text(key, value=value[:40]))
 
 
 # Shared by every page router (officer, field, maps): the session cookie, the page frame, the

@@ -32,7 +32,8 @@ def _parse_numbers(text: str, count: int, field: str) -> list[float]:
         try:
             v = float(p)
         except ValueError:
-            raise InputError(msg.text("checks.not_a_number", field=label(field), value=repr(p)), field=field) from None
+            problem = msg.text("checks.not_a_number", field=label(field), value=msg.quoted(p))
+            raise InputError(problem, field=field) from None
         if not math.isfinite(v):
             raise InputError(msg.text("checks.not_finite", field=label(field), value=repr(p)), field=field)
         values.append(v)

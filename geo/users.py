@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from geo.errors import Conflict, InputError, NotAuthenticated
 from geo.layers import ROLES
-from geo.messages import label, text
+from geo.messages import label, quoted, text, value_labels
 from geo.store import Store, schema
 from geo.text import clean
 
@@ -45,10 +45,11 @@ def create_user(store: Store, username: str, password: str, role: str, *, actor:
     districts = sorted({clean(str(a)) for a in (adcodes or [store.adcode])})
     bad = [a for a in districts if not (a.isascii() and a.isdigit() and len(a) == 6)]
     if bad or not districts:
-        raise InputError(text("accounts.adcodes", field=label("adcodes"), value=repr(bad[0] if bad else "")),
+        raise InputError(text("accounts.adcodes", field=label("adcodes"), value=quoted(bad[0] if bad else "")),
                          field="adcodes")
     if role not in ROLES:
-        raise InputError(text("accounts.role", field=label("role"), value=repr(role), allowed=", ".join(ROLES)),
+        raise InputError(text("accounts.role", field=label("role"), value=quoted(role),
+                              allowed=value_labels(ROLES)),
                          field="role")
     name = clean(username or "").casefold()  # one spelling per person: ｄｅｖ-ADMIN is dev-admin
     if not name or len(name) > 64 or any(c.isspace() or c in "<>&\"'" for c in name):
@@ -74,7 +75,7 @@ def _insert_user(store: Store, conn: sa.Connection, record: dict[str, Any], *, a
     """Insert a checked user record unless its username is taken; return the public record."""
     name = record["username"]
     if _username_taken(conn, name):
-        raise Conflict(text("accounts.taken", value=repr(name)), field="username")
+        raise Conflict(text("accounts.taken", value=quoted(name)), field="username")
     (uid,) = store.insert("users", [record], actor=actor, conn=conn)
     return _public(store.get("users", uid, conn=conn))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, ParamSpec, TypeVar
 
 import geopandas as gpd
@@ -18,7 +18,7 @@ import shapely
 
 from geo.errors import EncodingProblem, InputError, InvalidGeometry
 from geo.layers import Layer
-from geo.messages import Term, as_term, at_row, label, layer_label, text, value_labels
+from geo.messages import Term, as_term, at_row, label, layer_label, quoted, text, value_labels
 from geo.types import CHINA_LAT_MAX, CHINA_LAT_MIN, CHINA_LON_MAX, CHINA_LON_MIN
 
 MAX_LISTED_PROBLEMS = 20
@@ -29,6 +29,9 @@ MAX_LISTED_PROBLEMS = 20
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069"
                       "\u2028\u2029\ufffe\uffff]")
 MAX_TEXT_CHARS = 10_000  # a name's history is long; nothing a person types is longer
+# What check_text refuses in a text of any length: a lone surrogate (no GB 18030 form: the only code
+# points GB 18030 lacks), the replacement character, a control character.
+_TEXT_SUSPECT = re.compile("[\ud800-\udfff\ufffd]|" + _CONTROL.pattern)
 
 
 def check_no_control(value: Any, *, field: str) -> None:
@@ -78,7 +81,7 @@ def check_text(value: Any, *, field: str) -> None:
             value.encode("gb18030")
         except UnicodeEncodeError as exc:
             bad = value[exc.start:exc.end]
-            raise EncodingProblem(text("checks.gb18030", field=label(field), char=repr(bad),
+            raise EncodingProblem(text("checks.gb18030", field=label(field), char=quoted(bad),
                                        code=f"U+{ord(bad[0]):04X}"), field=field) from None
         if "\ufffd" in value:
             raise EncodingProblem(text("checks.replacement_char", field=label(field)), field=field)
@@ -90,7 +93,7 @@ def check_choice(layer: Layer, field: str, value: Any, *, row: int | None = None
     allowed = layer.allowed_values(field)
     if allowed is None or value is None or value in allowed:
         return
-    raise InputError(at_row(text("checks.choice", field=label(field), value=repr(value),
+    raise InputError(at_row(text("checks.choice", field=label(field), value=quoted(value),
                                  allowed=value_labels(allowed)), row), field=field)
 
 
@@ -112,46 +115,95 @@ def check_range(field: str, value: Any, *, row: int | None = None) -> None:
         return
     if value < low or (high is not None and value > high):
         raise InputError(at_row(text("checks.range", field=label(field), low=f"{low:g}", high=f"{high:g}",
-                                     value=repr(value)), row), field=field)
+                                     value=value), row), field=field)
 
 
 MAX_VERTICES = 100_000   # per geometry: a district street or boundary needs a few thousand at most
 MAX_PARTS = 10_000       # per multi-geometry
 
 
+_TYPE_NAMES = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
+                        "MultiPolygon", "GeometryCollection"], dtype=object)  # by shapely.get_type_id
+
+
+def _first_hits(masks: list[np.ndarray]) -> np.ndarray:
+    """Return, per element, the index of the first mask that holds it (``len(masks)``: none)."""
+    out = np.full(len(masks[0]) if masks else 0, len(masks), dtype=np.int64)
+    for k in range(len(masks) - 1, -1, -1):
+        out[masks[k]] = k
+    return out
+
+
 def geometry_problems(geoms: np.ndarray, allowed: tuple[str, ...]) -> list[tuple[int, str]]:
-    """Return ``(index, problem)`` for every geometry that is missing, empty, wrong, too complex or invalid."""
+    """Return ``(index, problem)`` for every geometry that is missing, empty, wrong, too complex or invalid.
+
+    Each geometry gets its first problem in that order. Whole arrays at once (shapely's vectorised
+    functions); the costly checks (coordinates, validity) only on geometries that passed the cheaper ones.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    n = len(geoms)
+    if not n:
+        return []
+    missing = shapely.is_missing(geoms)
+    empty = ~missing & shapely.is_empty(geoms)
+    present = ~missing & ~empty
+    types = np.full(n, None, dtype=object)
+    type_ids = shapely.get_type_id(geoms)
+    types[present] = _TYPE_NAMES[type_ids[present]]
+    wrong = present & ~np.isin(types, np.array(allowed, dtype=object))
+    ok = present & ~wrong
+    vertices = np.zeros(n, dtype=np.int64)
+    vertices[ok] = shapely.get_num_coordinates(geoms[ok])
+    many_vertices = ok & (vertices > MAX_VERTICES)
+    ok &= ~many_vertices
+    parts = np.zeros(n, dtype=np.int64)
+    parts[ok] = shapely.get_num_geometries(geoms[ok])
+    many_parts = ok & (parts > MAX_PARTS)
+    ok &= ~many_parts
+    nonfinite = np.zeros(n, dtype=bool)
+    idx = np.flatnonzero(ok)
+    if len(idx):
+        coords, where = shapely.get_coordinates(geoms[idx], return_index=True)
+        np.logical_or.at(nonfinite, idx[where], ~np.isfinite(coords).all(axis=1))
+        with_z = idx[shapely.has_z(geoms[idx])]
+        if len(with_z):
+            coords, where = shapely.get_coordinates(geoms[with_z], include_z=True, return_index=True)
+            np.logical_or.at(nonfinite, with_z[where], ~np.isfinite(coords).all(axis=1))
+    ok &= ~nonfinite
+    invalid = np.zeros(n, dtype=bool)
+    invalid[ok] = ~shapely.is_valid(geoms[ok])
+    first = _first_hits([missing, empty, wrong, many_vertices, many_parts, nonfinite, invalid])
     problems: list[tuple[int, str]] = []
-    for i, g in enumerate(geoms):
-        if g is None:
+    for i in np.flatnonzero(first < 7).tolist():
+        kind, g = int(first[i]), geoms[i]
+        if kind == 0:
             problems.append((i, text("checks.no_geometry")))
-        elif g.is_empty:
+        elif kind == 1:
             problems.append((i, text("checks.empty_geometry")))
-        elif g.geom_type not in allowed:
+        elif kind == 2:
             problems.append((i, text("checks.wrong_geometry", type=g.geom_type, allowed=", ".join(allowed))))
-        elif shapely.get_num_coordinates(g) > MAX_VERTICES:
-            problems.append((i, text("checks.too_many_vertices", count=f"{shapely.get_num_coordinates(g):,}",
+        elif kind == 3:
+            problems.append((i, text("checks.too_many_vertices", count=f"{int(vertices[i]):,}",
                                      limit=f"{MAX_VERTICES:,}")))
-        elif shapely.get_num_geometries(g) > MAX_PARTS:
-            problems.append((i, text("checks.too_many_parts", count=f"{shapely.get_num_geometries(g):,}",
-                                     limit=f"{MAX_PARTS:,}")))
-        elif not np.isfinite(shapely.get_coordinates(g, include_z=bool(shapely.has_z(g)))).all():
+        elif kind == 4:
+            problems.append((i, text("checks.too_many_parts", count=f"{int(parts[i]):,}", limit=f"{MAX_PARTS:,}")))
+        elif kind == 5:
             problems.append((i, text("checks.nonfinite_coordinate")))
-        elif not g.is_valid:
+        else:
             problems.append((i, text("checks.invalid_geometry", reason=shapely.is_valid_reason(g))))
     return problems
 
 
 def outside_china(geoms: np.ndarray) -> list[int]:
-    """Return the indices of geometries whose envelope leaves CGCS2000's area of use."""
-    out = []
-    for i, g in enumerate(geoms):
-        if g is None or g.is_empty:
-            continue
-        minx, miny, maxx, maxy = g.bounds
-        if minx < CHINA_LON_MIN or maxx > CHINA_LON_MAX or miny < CHINA_LAT_MIN or maxy > CHINA_LAT_MAX:
-            out.append(i)
-    return out
+    """Return the indices of geometries whose envelope leaves CGCS2000's area of use (none: missing or empty)."""
+    geoms = np.asarray(geoms, dtype=object)
+    if not len(geoms):
+        return []
+    bounds = shapely.bounds(geoms)  # NaN for a missing or empty geometry: no comparison holds
+    with np.errstate(invalid="ignore"):
+        far = ((bounds[:, 0] < CHINA_LON_MIN) | (bounds[:, 2] > CHINA_LON_MAX)
+               | (bounds[:, 1] < CHINA_LAT_MIN) | (bounds[:, 3] > CHINA_LAT_MAX))
+    return np.flatnonzero(far).tolist()
 
 
 def _raise_collected(kind: type[InputError], key: str, problems: list[str], field: str, **params: Any) -> None:
@@ -184,22 +236,81 @@ def validate_frame(frame: gpd.GeoDataFrame, layer: Layer, *, source_crs: str) ->
         if name not in frame.columns:
             raise InputError(text("checks.missing_column", field=label(name),
                                   layer=layer_label(layer.name, layer.title_zh)), field=name)
-        for i, v in enumerate(frame[name].tolist()):
-            if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
-                missing.append(text("checks.missing_value", row=i + 1, field=label(name)))
+        for i in np.flatnonzero(_per_value(frame[name].tolist(), _is_missing)).tolist():
+            missing.append(text("checks.missing_value", row=i + 1, field=label(name)))
     if missing:
         _raise_collected(InputError, "checks.missing_values", missing, layer.required[0])
     for name, _allowed in layer.choices:
         if name in frame.columns:
-            for i, v in enumerate(frame[name].tolist()):
-                if v is None or (isinstance(v, float) and np.isnan(v)) or v == "":
-                    continue
-                check_choice(layer, name, v, row=i + 1)
+            allowed = layer.allowed_values(name)
+            if allowed is None:
+                continue
+            values = frame[name].tolist()
+            bad = _per_value(values, _outside(allowed))
+            if bad.any():
+                i = int(np.argmax(bad))
+                check_choice(layer, name, values[i], row=i + 1)
     for name in frame.columns:
         if frame[name].dtype == object or str(frame[name].dtype) in ("string", "str"):
-            for i, v in enumerate(frame[name].tolist()):
+            values = frame[name].tolist()
+            start = first_text_problem(values)
+            for i in range(start, len(values)) if start is not None else ():
                 try:
-                    check_text(v, field=name)
+                    check_text(values[i], field=name)
                 except EncodingProblem as exc:
                     raise EncodingProblem(text("checks.feature", row=i + 1, problem=as_term(exc.message)),
                                           field=name) from None
+
+
+def _is_missing(value: Any) -> bool:
+    """Return whether a required cell holds nothing: None, NaN or blank text."""
+    return value is None or (isinstance(value, float) and bool(np.isnan(value))) or (
+        isinstance(value, str) and not value.strip())
+
+
+def _outside(allowed: Collection[Any]) -> Callable[[Any], bool]:
+    """Return a test of whether an enumerated cell holds a value ``allowed`` does not list (an empty
+    cell, None, NaN or '', holds no choice)."""
+    def test(value: Any) -> bool:
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+            return False
+        return value not in allowed
+    return test
+
+
+def _per_value(values: list[Any], test: Callable[[Any], bool]) -> np.ndarray:
+    """Return ``test`` of each value as a boolean array, computed once per distinct value (a column of
+    34,000 plates holds a few hundred street names); unhashable values are tested one by one."""
+    try:
+        distinct = {(type(v), v): None for v in values}
+    except TypeError:
+        return np.fromiter((test(v) for v in values), dtype=bool, count=len(values))
+    failing = {key for key in distinct if test(key[1])}
+    if not failing:
+        return np.zeros(len(values), dtype=bool)
+    return np.fromiter(((type(v), v) in failing for v in values), dtype=bool, count=len(values))
+
+
+def first_text_problem(values: list[Any]) -> int | None:
+    """Return the index of the first text :func:`check_text` may refuse in ``values`` (None: none).
+
+    One search over the column's texts joined by line breaks (which are text) for what
+    :func:`check_text` refuses: a control character, a replacement character, or a lone surrogate
+    (the only code points GB 18030 cannot hold), and one look at the longest text. A hit points to
+    the first text holding a problem, from which :func:`check_text` runs row by row, so the message
+    and the row are those of the row-by-row check.
+    """
+    texts = [v for v in values if isinstance(v, str)]
+    if not texts:
+        return None
+    if not _TEXT_SUSPECT.search("\n".join(texts)) and max(map(len, texts)) <= MAX_TEXT_CHARS:
+        return None
+    return next(i for i, v in enumerate(values) if isinstance(v, str) and _text_refused(v))
+
+
+def _text_refused(value: str) -> bool:
+    try:
+        check_text(value, field="")
+    except InputError:
+        return True
+    return False

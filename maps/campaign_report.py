@@ -13,8 +13,10 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from geo.boundaries.inspections import latest_by_marker
+from geo.boundaries.inspections import campaign_material, latest_by_marker
+from geo.messages import text
 from geo.spreadsheet import formula_safe
+from geo.store import Store
 from maps.csp import FROM_CONTEXT, page_html
 from maps.labels import legend_text
 from maps.layers import (
@@ -27,7 +29,7 @@ from maps.layers import (
     tooltip_layer,
 )
 from maps.templating import render
-from maps.view import finish
+from maps.view import finish, titled
 
 COLOURS = {"intact": "#1a9850", "damaged": "#fc8d59", "displaced": "#d73027", "missing": "#7b3294",
            "buried": "#8c510a", "not_visited": "#999999"}
@@ -35,6 +37,8 @@ LABELS = {"intact": "完好 intact", "damaged": "损坏 damaged", "displaced": "
           "missing": "丢失 missing", "buried": "掩埋 buried", "not_visited": "未检 not visited"}
 # Drawn bottom to top: markers still to visit under the recorded ones, and those that need action
 # (damaged, buried, missing, displaced) on top, so a grey dot never hides a marker needing repair.
+REPORT_FORMATS = ("html", "xlsx", "zip")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DRAW_ORDER = ("not_visited", "intact", "buried", "damaged", "missing", "displaced")
 
 
@@ -74,6 +78,7 @@ def condition_map(markers: list[dict[str, Any]], records: list[dict[str, Any]],
                           name=None, color=COLOURS[state], radius=6, fill_opacity=0.9)
         group.add_to(m)
     add_notice(m, NOT_AUTHORITATIVE)
+    titled(m, text("map_nav.title.markers"))
     add_legend(m, [("#1f4e79", legend_text("lines"), "line")]
                + [(COLOURS[k], v, "dot") for k, v in LABELS.items()], title="图例：界桩状况 Legend: marker condition")
     return finish(m)
@@ -129,3 +134,23 @@ def archive_zip(campaign: dict[str, Any], markers: list[dict[str, Any]], records
             zf.writestr(name, data)
         zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
     return buf.getvalue()
+
+
+def campaign_report_file(store: Store, campaign_id: int, fmt: str) -> tuple[bytes, str, str]:
+    """Return a campaign's report as ``fmt`` (one of :data:`REPORT_FORMATS`): its bytes, media type
+    and file name. The page (html), the workbook (xlsx) or the archive package (zip: records,
+    registration table, photos, report); the one source of the API's and the pages' report files."""
+    if fmt not in REPORT_FORMATS:
+        raise ValueError(f"campaign report format {fmt!r} is not one of {REPORT_FORMATS}")
+    m = campaign_material(store, campaign_id)
+    repairs = repair_list(m.markers, m.records)
+    page = report_html(m.campaign, m.summary, repairs, condition_map(m.markers, m.records, m.lines))
+    if fmt == "html":
+        return page.encode("utf-8"), "text/html; charset=utf-8", f"campaign_{campaign_id}_report.html"
+    workbook = report_xlsx(m.summary, m.records, repairs)
+    if fmt == "xlsx":
+        return workbook, XLSX, f"campaign_{campaign_id}_report.xlsx"
+    ids = {r["id"] for r in m.records}
+    photos = [p for p in store.select("inspection_photos") if p["inspection_id"] in ids]
+    return (archive_zip(m.campaign, m.markers, m.records, photos, page, workbook), "application/zip",
+            f"campaign_{campaign_id}_archive.zip")

@@ -26,7 +26,7 @@ from maps.layers import (
     units_layer,
 )
 from maps.templating import shorten
-from maps.view import EmbeddedLayer, RemoteLayer, finish
+from maps.view import EmbeddedLayer, RemoteLayer, finish, titled
 from maps.view_data import MAX_TIP, cell_levels, line_levels
 
 COLOURS = {"units": "#1f4e79", "streets": "#7f8c8d", "linear": "#2980b9", "care": "#c0392b",
@@ -136,4 +136,5 @@ def district_map(layers: dict[str, gpd.GeoDataFrame], *, basemap: Basemap | None
                      fields=("marker_no", "marker_type"), radius=3)
         legend.append((COLOURS["markers"], legend_text("markers"), "dot"))
     add_legend(m, legend)
+    titled(m, text("map_nav.title.district"))
     return finish(m, remote=tuple(remote), embedded=tuple(embedded))

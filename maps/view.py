@@ -127,6 +127,15 @@ def add_view_style(m: folium.Map) -> folium.Map:
     return m
 
 
+def titled(m: folium.Map, title: str) -> folium.Map:
+    """Give the map's page its ``<title>``: a fixed text of the catalogue (branca's Figure writes it)."""
+    figure = m.get_root()
+    if not isinstance(figure, Figure):
+        raise TypeError("the map is not on a page (branca Figure)")
+    figure.title = title
+    return m
+
+
 def finish(m: folium.Map, *, remote: tuple[RemoteLayer, ...] = (), cells: tuple[CellLayer, ...] = (),
            embedded: tuple[EmbeddedLayer, ...] = (), layer_control: bool = True) -> folium.Map:
     """Add the layer switcher (expanded), then the scale, the docked notice and legends and the

@@ -162,10 +162,13 @@ def sample():
 
 
 def load_sample(store: Store, sample) -> None:
-    """Write every layer of the sample district into the empty ``store``, as ``xincheng init`` does."""
+    """Write every layer of the sample district into the empty ``store`` and compute the plates' stored
+    lookups, as ``xincheng init`` does (so a server started on it has nothing to refresh)."""
     from geo.io.importer import load_layers
+    from geo.plates.lookup_table import refresh_plate_lookups
 
     load_layers(store, sample.layers, actor="test")
+    refresh_plate_lookups(store)
 
 
 USERS = {role: (f"t-{role}", f"{role}-password-123") for role in

@@ -23,6 +23,8 @@ from maps.csp import page_html
 from tests.test_officer_loop import _reports
 from tests.test_officer_pages import _client
 
+MONG = "ᠬᠥᠬᠡᠬᠣᠲᠠ"  # Hohhot in Mongolian script
+
 
 def _a_name(store) -> dict:
     return store.select("place_names", where={"status": "in_force"}, limit=1)[0]
@@ -37,15 +39,19 @@ def test_a_signed_page_message_stays_on_its_page_and_a_bad_version_reads_as_chin
         token = re.search(r"name='csrf_token' value='([^']+)'", page.text).group(1)
         sent = c.post(f"/officer/placenames/{place['id']}/step",
                       data={"csrf_token": token, "version": lure, "to": "retired"})
-        assert sent.status_code == 200 and "记录已被他人修改" in sent.text  # the catalogue's message
+        assert sent.status_code == 422 and "版本号无效" in sent.text  # the catalogue's message, not Python's
         assert lure not in sent.text and "invalid literal" not in sent.text
-        signed_query = urlsplit(str(sent.url)).query
+        # A signed page message (from a successful save) shows on its own page only.
+        saved = c.post(f"/officer/placenames/{place['id']}/mongolian",  # a save: its page says 已保存
+                       data={"csrf_token": token, "version": str(place["version"]), "name_mong": MONG})
+        assert saved.status_code == 200 and "已保存" in saved.text, re.findall(r"class=.err.[^<]*", saved.text)
+        signed_query = urlsplit(str(saved.url)).query
         assert "sig=" in signed_query and "ts=" in signed_query
         elsewhere = c.get(f"/officer/reports?{signed_query}")
-        assert "记录已被他人修改" not in elsewhere.text  # signed for the name's page, not this one
+        assert "已保存" not in elsewhere.text  # signed for the name's page, not this one
     with httpx.Client(base_url=writable_server) as anonymous:
         login = anonymous.get(f"/officer/login?{signed_query}")
-        assert "记录已被他人修改" not in login.text
+        assert "已保存" not in login.text
     assert writable_sample_store.get("place_names", place["id"])["status"] == "in_force"
 
 

@@ -85,7 +85,7 @@ def test_router_refusals_are_chinese_first_and_name_the_field(live_server):
     h = _token(live_server, "placename_officer")
     r = httpx.get(f"{live_server}/api/gazetteer/exchange", headers=h, params={"format": "pdf"})
     zh, _en = _chinese_first(_assert_error_shape(r, 400, "format"), names="格式 format")
-    assert "'pdf'" in zh and "csv, xlsx" in zh
+    assert "「pdf」" in zh and "csv, xlsx" in zh
     r = httpx.get(f"{live_server}/api/gazetteer/announcement", headers=h, params={"ids": "1,x"})
     _chinese_first(_assert_error_shape(r, 400, "ids"), names="记录编号 ids")
     r = httpx.get(f"{live_server}/api/layers/door_plates/export", headers=h, params={"format": "shp"})

@@ -20,7 +20,7 @@ import click
 
 from api.cli.output import write_table as write_table  # re-exported for the command modules
 from geo.errors import DomainError, InputError
-from geo.messages import SEPARATOR, Term, as_term, text
+from geo.messages import SEPARATOR, Term, as_term, text, value_labels
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -90,8 +90,10 @@ def _value_problem(message: str) -> Term:
     for pattern, key in _VALUE_PROBLEMS:
         found = pattern.match(message.strip())
         if found:
-            params = {k: v.replace("'", "") if k == "allowed" else v for k, v in found.groupdict().items()
-                      if v is not None}
+            params: dict[str, Any] = {k: v for k, v in found.groupdict().items() if v is not None}
+            if "allowed" in params:  # click's "'a', 'b' or 'c'": each code with its Chinese label
+                params["allowed"] = value_labels(re.findall(r"'([^']*)'", params["allowed"])
+                                                 or [params["allowed"]])
             return as_term(text(key, **params))
     return as_term(text("cli.usage.other", detail=message.rstrip(".")))
 
@@ -109,7 +111,7 @@ def _missing_message(exc: click.MissingParameter) -> str:
     hint = _named(_hint(exc) or "")
     param = exc.param
     if param is not None and isinstance(param.type, click.Choice):
-        allowed = ", ".join(str(choice) for choice in param.type.choices)
+        allowed = value_labels(param.type.choices)
         return text("cli.usage.missing_choice", name=hint, allowed=allowed)
     kind = exc.param_type or (param.param_type_name if param is not None else "option")
     return text("cli.usage.missing_argument" if kind == "argument" else "cli.usage.missing_option", name=hint)
@@ -264,7 +266,7 @@ class Choices(click.ParamType):
         chosen = [v.strip() for v in str(value).split(",") if v.strip()]
         bad = [v for v in chosen if v not in self.allowed] or ([] if chosen else [str(value)])
         if bad:
-            raise _param_error(text("cli.not_one_of", got=", ".join(bad), allowed=", ".join(self.allowed)),
+            raise _param_error(text("cli.not_one_of", got=", ".join(bad), allowed=value_labels(self.allowed)),
                                param, ctx)
         return ",".join(chosen)
 

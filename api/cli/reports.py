@@ -61,9 +61,16 @@ def reports_list(obj: Context, status: str, street: str | None, kind: str | None
 @click.pass_obj
 def reports_resolve(obj: Context, report_id: int, note: str, version: int, actor: str) -> None:
     """处理报告 · Mark report REPORT_ID resolved with a note (audited)."""
-    from geo.messages import text
+    from geo.errors import StaleVersion
+    from geo.messages import record_label, text
     from geo.plates.resident_reports import resolve_report
 
     with domain_errors():
-        resolve_report(obj.store, report_id, note=note, expected_version=version, actor=actor)
+        try:
+            resolve_report(obj.store, report_id, note=note, expected_version=version, actor=actor)
+        except StaleVersion:  # the store names its table; a person reads 问题报告 3
+            current = obj.store.get("problem_reports", report_id)["version"]
+            raise StaleVersion(text("cli.stale_record", record=record_label("problem_reports", report_id),
+                                    current=current, given=version, command="xincheng reports list"),
+                               field="version") from None
     click.echo(text("officer.report_resolved", report_id=report_id))

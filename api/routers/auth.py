@@ -8,6 +8,8 @@ from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from api.deps import SettingsDep, StoreDep, UserDep, bearer_token, log_in
+from api.ratelimit import TooManyRequests
+from geo.messages import text
 from geo.users import issue_token, revoke_token
 
 router = APIRouter(prefix="/api/auth", tags=["auth 登录"])
@@ -32,7 +34,11 @@ class TokenOut(BaseModel):
 @router.post("/login", summary="登录 Log in", response_model=TokenOut)
 def login(body: LoginIn, request: Request, store: StoreDep, settings: SettingsDep) -> TokenOut:
     """Check the password and return a bearer token (429 after too many failures)."""
-    user = log_in(request, store, body.username, body.password)
+    try:
+        user = log_in(request, store, body.username, body.password)
+    except TooManyRequests as exc:  # say how long the pause lasts, not only "later"
+        raise TooManyRequests(text("accounts.login_locked", minutes=settings.login_window_minutes),
+                              field=exc.field) from None
     token, expires = issue_token(store, user, ttl_minutes=settings.token_ttl_minutes)
     return TokenOut(access_token=token, expires_at=expires.isoformat(), role=user["role"])
 

@@ -22,10 +22,12 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from api.deps import StoreDep
+from api.limits import megabytes
 from api.pages import (
     Draft,
     SessionCookie,
     User,
+    bad_address,
     expired_form,
     login_redirect,
     message_page,
@@ -33,6 +35,7 @@ from api.pages import (
     posted_draft,
     refuse_forgery,
     session_user,
+    whole_number,
 )
 from geo.boundaries.campaign_progress import (
     CampaignProgress,
@@ -43,7 +46,7 @@ from geo.boundaries.campaign_progress import (
     list_campaigns,
     next_marker,
 )
-from geo.boundaries.inspections import ACTIONS, CONDITIONS, submit
+from geo.boundaries.inspections import ACTIONS, CONDITIONS, MAX_PHOTO_BYTES, submit
 from geo.errors import DomainError, NotFound
 from geo.layers import INSPECTORS
 from geo.messages import en, text, zh
@@ -51,6 +54,9 @@ from geo.messages import en, text, zh
 router = APIRouter(prefix="/field", tags=["field pages 外业页面"], include_in_schema=False)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # A refused record's reason, by the field the service named (its own text when it is already Chinese).
+# The phone checks the photo before sending (and shrinks a large JPEG): at most the record's photo
+# limit, and what the form's other fields and the multipart framing leave of the request limit.
+PHOTO_FORM_MARGIN_BYTES = 64 * 1024
 _TYPED = ("condition", "action", "remarks", "lon", "lat", "accuracy", "fixes")
 _REASON = {"condition": "field.bad_condition", "action": "field.bad_action", "photo": "field.bad_photo",
            "observed_at": "field.bad_clock", "client_id": "field.duplicate"}
@@ -118,14 +124,23 @@ def campaign_page(request: Request, campaign_id: int, store: StoreDep, xc_token:
     rows = [{"no": m.marker_no, "lon": m.lon, "lat": m.lat, "state": m.state} for m in progress.markers]
     return page(request, "field/campaign.html", progress.name, "Inspection campaign", user=user,
                 progress=progress, rows=rows, state_label=_state_label,
-                campaign_status=(zh(f"field.campaign_{progress.status}"), en(f"field.campaign_{progress.status}")))
+                campaign_status=(zh(f"field.campaign_{progress.status}"), en(f"field.campaign_{progress.status}")),
+                report_labels={fmt: (zh(f"map_nav.campaign.{fmt}"), en(f"map_nav.campaign.{fmt}"))
+                               for fmt in ("html", "xlsx", "zip")})
 
 
 def _form(request: Request, user: User, progress: CampaignProgress, marker: MarkerProgress, *,
           values: dict[str, Any], client_id: str, error: str | None = None, status: int = 200,
           draft: Draft | None = None) -> Response:
+    request_limit = request.app.state.settings.max_request_bytes
+    limit_bytes = min(MAX_PHOTO_BYTES, max(0, request_limit - PHOTO_FORM_MARGIN_BYTES))
     return page(request, "field/marker.html", "界桩检查", "Marker inspection", user=user, status=status,
                 error=error, progress=progress, marker=marker, values=values, client_id=client_id, draft=draft,
+                photo_limit={"bytes": limit_bytes, "limit_mb": megabytes(limit_bytes),
+                             "too_large": [zh("forms.photo_too_large", size_mb="{s}", limit_mb="{l}"),
+                                           en("forms.photo_too_large", size_mb="{s}", limit_mb="{l}")],
+                             "shrunk": [zh("forms.photo_shrunk", size_mb="{s}", new_mb="{n}"),
+                                        en("forms.photo_shrunk", size_mb="{s}", new_mb="{n}")]},
                 conditions=_labels("condition", CONDITIONS), actions=_labels("action", ACTIONS),
                 warn_template={"zh": zh("field.accuracy_worse", accuracy_m="{a}", required_m="{r}"),
                                "en": en("field.accuracy_worse", accuracy_m="{a}", required_m="{r}"),
@@ -158,7 +173,7 @@ def _typed(form: FormData) -> dict[str, str]:
 
 
 @router.post("/campaigns/{campaign_id}/markers/{marker_no}")
-async def marker_submit(request: Request, campaign_id: int, marker_no: str, store: StoreDep,
+async def marker_submit(request: Request, campaign_id: str, marker_no: str, store: StoreDep,
                         xc_token: SessionCookie = None) -> Response:
     """Store the record from the form (WGS84 from the phone); show displacement, judgement and the next marker.
 
@@ -168,15 +183,17 @@ async def marker_submit(request: Request, campaign_id: int, marker_no: str, stor
         return await expired_form(request, page_path=request.url.path)
     if (forged := await refuse_forgery(request, user)) is not None:
         return forged
+    if (campaign_no := whole_number(campaign_id)) is None:
+        return bad_address(request, user, campaign_id)
     try:
-        progress, marker = campaign_marker(store, campaign_id, marker_no)
+        progress, marker = campaign_marker(store, campaign_no, marker_no)
     except NotFound as exc:
         return _not_found(request, user, exc)
     form = await request.form()
     photo = form.get("photo")
     typed = _typed(form)
     client_id = str(form.get("client_id") or "")
-    data: dict[str, Any] = {"client_id": client_id, "campaign_id": campaign_id, "marker_no": marker_no,
+    data: dict[str, Any] = {"client_id": client_id, "campaign_id": campaign_no, "marker_no": marker_no,
                             "condition": typed["condition"], "action": typed["action"] or "none",
                             "remarks": typed["remarks"] or None, "fixes": typed["fixes"] or 1,
                             "gnss_accuracy_m": typed["accuracy"] or None}
@@ -198,7 +215,7 @@ async def marker_submit(request: Request, campaign_id: int, marker_no: str, stor
         status = getattr(exc, "status", 400)
         return _form(request, user, progress, marker, values=typed, client_id=client_id or uuid.uuid4().hex,
                      error=reason, status=status)
-    after = campaign_progress(store, campaign_id)
+    after = campaign_progress(store, campaign_no)
     here = rec.get("geometry")
     following = next_marker(after, after=marker_no, position=None if here is None else (here.x, here.y))
     judged = rec.get("classification")

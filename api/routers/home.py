@@ -37,10 +37,12 @@ SECTIONS: tuple[Section, ...] = (
      ()),
     ("planner", "规划人员", "Planners", PLANNERS,
      (("/maps/coverage", "一刻钟养老服务覆盖与规划指标", "15-minute coverage and plan indicators"),
+      ("/maps/coverage/report?format=html", "规划报告（网页，含地图）", "Planning report (HTML, with maps)"),
+      ("/maps/coverage/report?format=xlsx", "规划报告（XLSX 表格）", "Planning report (XLSX tables)"),
       ("/maps/district", "新城区地图", "District map"),
       ("/maps", "全部地图", "All maps")),
-     (("规划报告（HTML、XLSX）见接口 /api/planning/report，命令行 xincheng report。",
-       "The planning report (HTML, XLSX): /api/planning/report, or xincheng report on the command line."),)),
+     (("程序调用：接口 /api/planning/report（Bearer 令牌），命令行 xincheng report。",
+       "For scripts: /api/planning/report (bearer token), or xincheng report on the command line."),)),
     ("gis", "GIS 用户", "GIS users", frozenset(),
      (("/ogc", "OGC API - Features（QGIS：添加 WFS / OGC API 图层）",
        "OGC API - Features (QGIS: Add WFS / OGC API - Features layer)"),
@@ -48,6 +50,9 @@ SECTIONS: tuple[Section, ...] = (
       ("/redoc", "接口参考（ReDoc）", "API reference (ReDoc)")),
      ()),
 )
+
+# Links to pages served by the same router as another linked page: shown when that one is served.
+FOLLOWS = {"/maps/coverage/report?format=html": "/maps/coverage", "/maps/coverage/report?format=xlsx": "/maps/coverage"}
 
 
 def _sections(request: Request, role: str | None) -> list[dict[str, object]]:
@@ -57,7 +62,7 @@ def _sections(request: Request, role: str | None) -> list[dict[str, object]]:
     for key, zh, en, roles, links, lines in SECTIONS:
         shown = []
         for path, lzh, len_ in links:
-            if path in served and lzh not in seen:
+            if FOLLOWS.get(path, path) in served and lzh not in seen:
                 seen.add(lzh)
                 shown.append((path, lzh, len_))
         built.append({"key": key, "zh": zh, "en": en, "links": shown, "lines": lines,

@@ -9,12 +9,11 @@ from pydantic import BaseModel, Field
 
 from api.deps import StoreDep, needs_role
 from api.geojson import XLSX, answers_as, to_features
-from geo.boundaries.inspections import campaign_material, campaign_report, create_campaign, sign_off, submit
+from geo.boundaries.inspections import campaign_report, create_campaign, sign_off, submit
 from geo.boundaries.markers import add_marker, decommission_marker, move_marker
 from geo.errors import InputError
 from geo.layers import ADMIN, INSPECTORS
 from geo.messages import label, text
-from geo.store import Store
 from geo.users import acts_for
 
 router = APIRouter(prefix="/api/inspections", tags=["boundaries 界线联检"])
@@ -180,32 +179,16 @@ def post_decommission(marker_id: int, body: DecommissionIn, store: StoreDep,
     return to_features([rec])[0]
 
 
-def _campaign_material(store: Store, campaign_id: int):
-    """Return the campaign's material (geo) with its repair list and report page (maps)."""
-    from maps.campaign_report import condition_map, repair_list
-    from maps.campaign_report import report_html as page
-
-    m = campaign_material(store, campaign_id)
-    repairs = repair_list(m.markers, m.records)
-    return m.campaign, m.markers, m.records, m.summary, repairs, page(m.campaign, m.summary, repairs,
-                                                                      condition_map(m.markers, m.records, m.lines))
-
-
 @router.get("/campaigns/{campaign_id}/report.{fmt}", responses=answers_as("text/html", XLSX, "application/zip"),
             summary="联检报告文件 Report as HTML, XLSX or archive ZIP")
 def get_report_file(campaign_id: int, fmt: str, store: StoreDep,
                     user: Annotated[dict[str, Any], Depends(needs_role(INSPECTORS, "campaign reports"))]) -> Response:
-    """Return the report page (html), workbook (xlsx) or archive package (zip) of a campaign."""
-    from maps.campaign_report import archive_zip, report_xlsx
-    if fmt not in ("html", "xlsx", "zip"):
+    """Return the report page (html), workbook (xlsx) or archive package (zip) of a campaign (bearer
+    token; a browser's login session gets the same files from /maps/campaigns/{id}/report.*)."""
+    from maps.campaign_report import REPORT_FORMATS, campaign_report_file
+    if fmt not in REPORT_FORMATS:
         raise InputError(text("common.choice", field=label("format"), value=repr(fmt), allowed="html, xlsx, zip"),
                          field="fmt")
-    campaign, markers, records, summary, repairs, page = _campaign_material(store, campaign_id)
-    if fmt == "html":
-        return Response(page, media_type="text/html; charset=utf-8")
-    workbook = report_xlsx(summary, records, repairs)
-    if fmt == "xlsx":
-        return Response(workbook, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    photos = [p for p in store.select("inspection_photos") if p["inspection_id"] in {r["id"] for r in records}]
-    return Response(archive_zip(campaign, markers, records, photos, page, workbook), media_type="application/zip",
-                    headers={"Content-Disposition": f"attachment; filename=campaign_{campaign_id}_archive.zip"})
+    content, media_type, filename = campaign_report_file(store, campaign_id, fmt)
+    headers = {"Content-Disposition": f"attachment; filename={filename}"} if fmt == "zip" else None
+    return Response(content, media_type=media_type, headers=headers)

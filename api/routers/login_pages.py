@@ -62,8 +62,8 @@ def login(request: Request, store: StoreDep, settings: SettingsDep,
 
     try:
         user = log_in(request, store, username, password)
-    except TooManyRequests as exc:
-        return again(exc.message)
+    except TooManyRequests:  # says how long the pause lasts, not only "later"
+        return again(text("accounts.login_locked", minutes=settings.login_window_minutes))
     except DomainError:
         return again(text("pages.wrong_password"))
     token, _ = issue_token(store, user, ttl_minutes=settings.token_ttl_minutes)

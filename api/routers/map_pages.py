@@ -17,14 +17,19 @@ map writes, and every response swaps in its own nonce, the one its Content-Secur
 
 from __future__ import annotations
 
+import re
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
 
+from api import csrf
 from api.cache import cached_run
 from api.deps import StoreDep
 from api.map_data import (
@@ -37,18 +42,31 @@ from api.map_data import (
     marker_condition_data,
     view_data,
 )
-from api.pages import SessionCookie, csp_nonce, page, session_user
+from api.pages import (
+    SessionCookie,
+    csp_nonce,
+    message_page,
+    nav_links,
+    page,
+    page_access,
+    render_text,
+    session_user,
+)
 from geo.errors import NotAuthenticated, NotFound
 from geo.layers import ADMIN, INSPECTORS, OFFICERS, PLANNER, ROLES
-from geo.messages import text
+from geo.messages import catalogue, label, text
 from geo.planning.coverage import ELDER_CARE_KINDS, WalkParams, service_areas
-from maps.campaign_report import condition_map
+from geo.planning.run import run_siting
+from maps.campaign_report import REPORT_FORMATS, campaign_report_file, condition_map
 from maps.csp import new_nonce, page_html, swap_nonce
 from maps.district_map import district_map
-from maps.report import report_html
+from maps.report import report_html, write_report_xlsx
 from maps.view_data import features_in_view, parse_view
 
 DATA_URL = "/maps/data"
+COVERAGE_REPORT = "/maps/coverage/report"
+REPORT_FILES = ("html", "xlsx")  # the planning report's
+_BODY = re.compile(r"<body[^>]*>")
 _NEW_CACHE = threading.Lock()
 
 router = APIRouter(prefix="/maps", include_in_schema=False)
@@ -80,6 +98,40 @@ def layer_cache(request: Request) -> LayerCache:
     return cache
 
 
+def coverage_report_links() -> list[tuple[str, str, str]]:
+    """Return the planner's report links ``(path, zh, en)``: the page routes below (login cookie)."""
+    return [(f"{COVERAGE_REPORT}?format={fmt}", *_both(f"map_nav.report.{fmt}")) for fmt in REPORT_FILES]
+
+
+def campaign_report_links(campaign_id: int) -> list[tuple[str, str, str]]:
+    """Return a campaign's report links ``(path, zh, en)`` (HTML, XLSX, archive ZIP) for its page."""
+    return [(f"/maps/campaigns/{campaign_id}/report?format={fmt}", *_both(f"map_nav.campaign.{fmt}"))
+            for fmt in REPORT_FORMATS]
+
+
+def _both(key: str) -> tuple[str, str]:
+    message = catalogue()[key]
+    return message.zh, message.en
+
+
+def with_nav(request: Request, document: str, user: dict[str, Any], *, inline: bool = False,
+             reports: Sequence[tuple[str, str, str]] = ()) -> HTMLResponse:
+    """Return the page ``document`` with the map navigation first in its body (home, the role's
+    pages, ``reports``, log out; api/templates/home/map_nav.html): fixed beside the zoom buttons
+    on a full-screen map, at the top of the text with ``inline`` (the coverage report)."""
+    labels = {name.rsplit(".", 1)[1]: catalogue()[name] for name in
+              ("map_nav.label", "map_nav.home", "map_nav.menu", "map_nav.logout")}
+    token = csrf.form_token(request)
+    nav = render_text("home/map_nav.html", labels=labels, links=nav_links(request, user), user=user,
+                      reports=list(reports), inline=inline, csrf_field=csrf.FIELD, csrf_token=token,
+                      csp_nonce=csp_nonce(request))
+    body = _BODY.search(document)
+    at = body.end() if body else 0
+    response = HTMLResponse(document[:at] + nav + document[at:])
+    csrf.remember_nonce(request, response)
+    return response
+
+
 def _serve(request: Request, store, token: str | None, key: str,
            build: Callable[[str], str], *, tables: Sequence[str] | None = None) -> Response:
     """Return the page for an allowed user, built once; else the login or 403. With ``tables``
@@ -100,7 +152,9 @@ def _serve(request: Request, store, token: str | None, key: str,
         document, private = request.app.state.cache.get(store, ("map_page", key), built)
     else:
         document, private = layer_cache(request).get(store, ("map_page", key), tables, built)
-    return HTMLResponse(swap_nonce(document, private, csp_nonce(request)))
+    coverage = key == "coverage"
+    return with_nav(request, swap_nonce(document, private, csp_nonce(request)), user, inline=coverage,
+                    reports=coverage_report_links() if coverage else ())
 
 
 @router.get("/data/{layer}")
@@ -161,3 +215,55 @@ def markers(request: Request, store: StoreDep, xc_token: SessionCookie = None) -
     return _serve(request, store, xc_token, "markers",
                   lambda nonce: page_html(condition_map(*marker_condition_data(store), basemap=basemap),
                                           nonce), tables=MARKER_LAYERS)
+
+
+def _format(request: Request, user: dict[str, Any], fmt: str, allowed: Sequence[str]) -> Response | None:
+    """Return the 400 page naming the formats when ``fmt`` is not one of ``allowed``, else None."""
+    if fmt in allowed:
+        return None
+    return message_page(request, "网址有误", "Bad address", user=user, status=400,
+                        error=text("common.choice", field=label("format"), value=fmt, allowed=", ".join(allowed)))
+
+
+@router.get("/coverage/report")
+def coverage_report(request: Request, store: StoreDep, xc_token: SessionCookie = None, format: str = "html",
+                    k: Annotated[int, Query(ge=0, le=50)] = 5) -> Response:
+    """The planning report for a planner's browser (the login cookie, not a bearer token): the page
+    with maps (``format=html``) or its tables as a workbook (``xlsx``), with ``k`` suggested new
+    stations; the same report as GET /api/planning/report. One path with ``format`` (not one path per
+    file type), so the pages' walk opens the page and never a download."""
+    user = page_access(request, store, xc_token, PAGES["coverage"][2])
+    if isinstance(user, Response):
+        return user
+    refused = _format(request, user, format, REPORT_FILES)
+    if refused is not None:
+        return refused
+    run = cached_run(request.app.state.cache, store, WalkParams(), ELDER_CARE_KINDS)
+    siting, sites = run_siting(run, k=k, target_share=None) if k else (None, None)
+    if format == "html":
+        document = report_html(run, sites=sites, siting=siting, basemap=request.app.state.settings.basemap,
+                               nonce=csp_nonce(request))
+        return with_nav(request, document, user, inline=True)
+    tmp = tempfile.TemporaryDirectory()
+    path = write_report_xlsx(run, Path(tmp.name) / "plan_report.xlsx", siting=siting, sites=sites)
+    return FileResponse(path, filename=path.name, background=BackgroundTask(tmp.cleanup),
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@router.get("/campaigns/{campaign_id}/report")
+def campaign_report(request: Request, store: StoreDep, campaign_id: int, xc_token: SessionCookie = None,
+                    format: str = "html") -> Response:
+    """A campaign's report for an inspector's browser (the login cookie): the page (``format=html``:
+    summary per line, repair list, map), the workbook (``xlsx``) or the archive package (``zip``);
+    the same files as GET /api/inspections/campaigns/{id}/report.{html,xlsx,zip}."""
+    user = page_access(request, store, xc_token, INSPECTORS)
+    if isinstance(user, Response):
+        return user
+    refused = _format(request, user, format, REPORT_FORMATS)
+    if refused is not None:
+        return refused
+    content, media_type, filename = campaign_report_file(store, campaign_id, format)
+    if format == "html":
+        return with_nav(request, content.decode("utf-8"), user, inline=True)
+    return Response(content, media_type=media_type,
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})

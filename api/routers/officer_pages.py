@@ -15,12 +15,14 @@ fields), and one posted after the session expired comes back, as typed, after lo
 from __future__ import annotations
 
 import unicodedata
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from markupsafe import Markup
+from shapely.geometry.base import BaseGeometry
 
 from api import csrf
 from api.cache import cached_name_index
@@ -28,6 +30,8 @@ from api.deps import SettingsDep, StoreDep
 from api.pages import (
     Draft,
     SessionCookie,
+    bad_address,
+    draft_notice_lines,
     expired_form,
     flash_url,
     login_redirect,
@@ -36,10 +40,11 @@ from api.pages import (
     posted_draft,
     refuse_forgery,
     session_user,
+    whole_number,
 )
 from geo.errors import DomainError, NotFound, StaleVersion
 from geo.layers import OFFICERS
-from geo.messages import text
+from geo.messages import beijing_time, text
 from geo.placenames.lifecycle import TRANSITIONS, edit, overdue_names, propose, rename, transition
 from geo.placenames.locating import (
     backdrop,
@@ -47,8 +52,9 @@ from geo.placenames.locating import (
     proposal_geometry,
     similar_streets,
     street_names,
+    unnamed_street_lines,
 )
-from geo.plates.decisions import decide_plate_status
+from geo.plates.decisions import FINAL_STATUSES, decide_plate_status
 from geo.plates.resident_reports import (
     BEIJING,
     REPORT_KIND_ZH,
@@ -161,7 +167,7 @@ CRS_CHOICES = {"EPSG:4490": "CGCS2000 (EPSG:4490)", "EPSG:4326": "WGS84 (EPSG:43
 
 def _proposal_page(request: Request, store: Store, user: User, *, typed: dict[str, str],
                    errors: dict[str, list[str]] | None = None, status: int = 200,
-                   draft: Draft | None = None) -> Response:
+                   draft: Draft | None = None, existing: list[int] | None = None) -> Response:
     """Return the proposal form showing what was typed and, beside each field, the rules it broke."""
     errors = errors or {}
     general = [m for f, ms in errors.items() if f not in (*PROPOSAL_FIELDS, *LOCATION_FIELDS,
@@ -169,7 +175,9 @@ def _proposal_page(request: Request, store: Store, user: User, *, typed: dict[st
                for m in ms]
     return page(request, "officer/placename_new.html", "申报新地名", "Propose a name", user=user,
                 status=status, typed=typed, errors=errors, general=general, class_zh=CLASS_ZH,
-                crs_choices=CRS_CHOICES, streets=street_names(store), font_url=MONGOLIAN_FONT_URL, draft=draft)
+                crs_choices=CRS_CHOICES, streets=street_names(store), road_streets=unnamed_street_lines(store),
+                text_road_streets=text("forms.road_streets"), text_no_road_streets=text("forms.no_road_streets"),
+                font_url=MONGOLIAN_FONT_URL, draft=draft, existing=existing or [])
 
 
 @router.get("/placenames/new")
@@ -238,15 +246,58 @@ async def new_submit(request: Request, store: StoreDep, xc_token: SessionCookie 
         for field, messages in _errors_of(exc).items():
             errors.setdefault(field, []).extend(messages)
     if errors:
-        return _proposal_page(request, store, user, typed=typed, errors=errors, status=400)
+        same = _same_names(store, rec)
+        repeat = None if geometry is None else _repeated_proposal(store, same, rec, geometry, actor=user["username"])
+        if repeat is not None:
+            return _back(request, f"/officer/placenames/{repeat}", done=text("forms.proposed_already", id=repeat))
+        return _proposal_page(request, store, user, typed=typed, errors=errors, status=400,
+                              existing=[r["id"] for r in same])
     return RedirectResponse(f"/officer/placenames/{made['id']}", status_code=303)
+
+
+REPEAT_WINDOW_S = 600  # the same proposal sent again by the same officer this soon is the same proposal
+
+
+def _same_names(store: Store, rec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the live records with the proposed standard name in the proposed class (PN-07's duplicates)."""
+    if not rec.get("standard_name") or not rec.get("feature_class"):
+        return []
+    rows = store.select("place_names", where={"standard_name": rec["standard_name"],
+                                              "feature_class": rec["feature_class"]})
+    return [r for r in rows if r.get("status") not in ("retired", "superseded")]
+
+
+REPEAT_TOLERANCE_DEG = 1e-7  # about a centimetre: the same location, as stored
+
+
+def _repeated_proposal(store: Store, same: list[dict[str, Any]], rec: dict[str, Any], geometry: BaseGeometry, *,
+                       actor: str) -> int | None:
+    """Return the id of the record this proposal repeats: one still ``proposed``, proposed by ``actor``
+    in the last :data:`REPEAT_WINDOW_S` seconds with every field the form gave and the location the
+    same (a double-click on 申报, or the form sent again); ``None`` when it is a different proposal."""
+    now = datetime.now(UTC)
+    for r in same:
+        if r.get("status") != "proposed" or any(str(r.get(k) or "") != str(v) for k, v in rec.items()
+                                                 if k != "name_mong_pending" and v):
+            continue
+        stored = r.get("geometry")
+        if stored is None or not stored.equals_exact(geometry, REPEAT_TOLERANCE_DEG):
+            continue
+        events = store.select("place_name_events", where={"place_name_id": r["id"], "to_status": "proposed"})
+        for e in events:
+            at = e["at"] if e["at"].tzinfo else e["at"].replace(tzinfo=UTC)
+            if e.get("actor") == actor and 0 <= (now - at).total_seconds() <= REPEAT_WINDOW_S:
+                return int(r["id"])
+    return None
 
 
 def _detail_page(request: Request, store: Store, user: User, place_id: int, *,
                  error: str | None = None, done: str | None = None,
-                 typed_mong: str | None = None, status: int = 200, draft: Draft | None = None) -> Response:
+                 typed_mong: str | None = None, status: int = 200, draft: Draft | None = None,
+                 refused: Draft | None = None) -> Response:
     """Return a name's page; ``typed_mong`` refills the Mongolian form after a refusal, ``draft`` any
-    of its forms posted after the session expired."""
+    of its forms posted after the session expired, ``refused`` a form the page refused (shown again
+    as typed, beside the reason)."""
     try:
         r = store.get("place_names", place_id)
     except NotFound:
@@ -272,7 +323,9 @@ def _detail_page(request: Request, store: Store, user: User, place_id: int, *,
                 user=user, status=status, error=error, done=done, place=r, rows=rows,
                 status_zh=STATUS_ZH, steps=TRANSITIONS[r["status"]], located=located,
                 mong=typed_mong if typed_mong is not None else (r.get("name_mong") or ""),
-                font_url=MONGOLIAN_FONT_URL, draft=draft,
+                font_url=MONGOLIAN_FONT_URL, draft=refused or draft,
+                draft_notice=None if refused else (draft_notice_lines(draft) if draft else None),
+                beijing_time=beijing_time,
                 events=store.select("place_name_events", where={"place_name_id": place_id}),
                 former=store.select("former_names", where={"place_name_id": place_id}))
 
@@ -298,51 +351,60 @@ def _refusal_text(exc: DomainError) -> str:
 
 
 @router.post("/placenames/{place_id}/mongolian")
-async def edit_mongolian(request: Request, place_id: int, store: StoreDep,
+async def edit_mongolian(request: Request, place_id: str, store: StoreDep,
                          xc_token: SessionCookie = None) -> Response:
     """Save the Mongolian-script name through the edit use case; a refusal keeps what was typed."""
     posted = await _posted(request, store, xc_token, page_path=f"/officer/placenames/{place_id}")
     if isinstance(posted, Response):
         return posted
     user, form = posted
+    if (number := whole_number(place_id)) is None:
+        return bad_address(request, user, place_id)
     typed = str(form.get("name_mong") or "").strip()
+    kept = Draft(request.url.path, {k: v for k, v in form.items() if k != "version"})
+    if (version := whole_number(form.get("version"))) is None:
+        return _detail_page(request, store, user, number, typed_mong=typed, status=422,
+                            error=text("forms.bad_version"), refused=kept)
     try:
-        version = int(str(form.get("version") or "0"))
-        edit(store, place_id, {"name_mong": typed or None, "name_mong_pending": not typed},
+        edit(store, number, {"name_mong": typed or None, "name_mong_pending": not typed},
              expected_version=version, actor=user["username"],
              justification=str(form.get("justification") or "").strip() or None)
     except DomainError as exc:
-        return _detail_page(request, store, user, place_id, error=_refusal_text(exc),
-                            typed_mong=typed, status=exc.status)
-    except ValueError:
-        return _detail_page(request, store, user, place_id, typed_mong=typed, status=400,
-                            error=text("officer.stale"))
-    return _back(request, f"/officer/placenames/{place_id}", done=text("officer.saved"))
+        return _detail_page(request, store, user, number, error=_refusal_text(exc),
+                            typed_mong=typed, status=exc.status, refused=Draft(request.url.path, dict(form)))
+    return _back(request, f"/officer/placenames/{number}", done=text("officer.saved"))
 
 
-async def _form_action(request: Request, store: Store, place_id: int, token: str | None,
+async def _form_action(request: Request, store: Store, place_id: str, token: str | None,
                        action) -> Response:
+    """Run one of a name's forms (``action(user, place_id, version, fields)`` returns the confirmation). A refusal
+    shows the name's page again with the form as typed and the reason beside it, nothing stored; a
+    version that is not a whole number is 版本号无效 (422), never "changed by someone else"."""
     path = f"/officer/placenames/{place_id}"
     posted = await _posted(request, store, token, page_path=path)
     if isinstance(posted, Response):
         return posted
     user, sent = posted
+    if (number := whole_number(place_id)) is None:
+        return bad_address(request, user, place_id)
     form = {k: v.strip() for k, v in sent.items() if v.strip()}
+    if (version := whole_number(form.pop("version", ""))) is None:
+        kept = Draft(request.url.path, {k: v for k, v in sent.items() if k != "version"})
+        return _detail_page(request, store, user, number, error=text("forms.bad_version"), status=422,
+                            refused=kept)
     try:
-        version = int(form.pop("version", "0"))
-        note = action(user, version, form)
+        note = action(user, number, version, form)
     except DomainError as exc:
-        return _back(request, path, error=_refusal_text(exc))
-    except ValueError:  # a version that is not a number: the form is not ours or out of date
-        return _back(request, path, error=text("officer.stale"))
+        return _detail_page(request, store, user, number, error=_refusal_text(exc), status=exc.status,
+                            refused=Draft(request.url.path, dict(sent)))
     return _back(request, path, done=note)
 
 
 @router.post("/placenames/{place_id}/step")
-async def step(request: Request, place_id: int, store: StoreDep,
+async def step(request: Request, place_id: str, store: StoreDep,
                xc_token: SessionCookie = None) -> Response:
     """Submit the next lifecycle step."""
-    def act(user, version, form):
+    def act(user, place_id, version, form):
         to = form.pop("to", "")
         comment, document_ref = form.pop("comment", None), form.pop("document_ref", None)
         transition(store, place_id, to, expected_version=version, actor=user["username"],
@@ -353,10 +415,10 @@ async def step(request: Request, place_id: int, store: StoreDep,
 
 
 @router.post("/placenames/{place_id}/edit")
-async def edit_meaning(request: Request, place_id: int, store: StoreDep,
+async def edit_meaning(request: Request, place_id: str, store: StoreDep,
                        xc_token: SessionCookie = None) -> Response:
     """Save the edited meaning (含义)."""
-    def act(user, version, form):
+    def act(user, place_id, version, form):
         edit(store, place_id, {"meaning": form.get("meaning", "")}, expected_version=version,
              actor=user["username"])
         return text("officer.saved")
@@ -365,10 +427,10 @@ async def edit_meaning(request: Request, place_id: int, store: StoreDep,
 
 
 @router.post("/placenames/{place_id}/rename")
-async def rename_form(request: Request, place_id: int, store: StoreDep,
+async def rename_form(request: Request, place_id: str, store: StoreDep,
                       xc_token: SessionCookie = None) -> Response:
     """Rename the name; its streets and door plates follow."""
-    def act(user, version, form):
+    def act(user, place_id, version, form):
         approval = {k: form.get(k) for k in ("approval_authority", "approval_doc_no",
                                              "approval_date")}
         rename(store, place_id, form.get("new_name", ""), expected_version=version,
@@ -381,15 +443,27 @@ async def rename_form(request: Request, place_id: int, store: StoreDep,
 PLATE_STATUS_ZH = {"active": "使用中", "revoked": "已撤销", "replaced": "已替换"}
 
 
+def plate_transitions(status: str) -> list[str]:
+    """Return the statuses a plate may be given from ``status``: none from a final one (revoked,
+    replaced: the record and its QR code stay as they are), else every other status."""
+    return [] if status in FINAL_STATUSES else [s for s in PLATE_STATUS_ZH if s != status]
+
+
 @router.get("/plates")
 def plates_page(request: Request, store: StoreDep, street: str = "", community: str = "",
                 status: str = "", page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
                 xc_token: SessionCookie = None) -> Response:
     """List plates by street, community and status, fifty to a page, with a street's numbering
-    check; a street text that matches no plate suggests the streets it may mean."""
+    check; a street text that matches no plate suggests the streets it may mean. A status that is
+    none of the plate statuses is named as such (not "no plates match")."""
     user = _officer(store, xc_token)
     if user is None:
         return login_redirect(request)
+    bad_status = None
+    if status.strip() and status.strip() not in PLATE_STATUS_ZH:
+        bad_status = text("forms.bad_plate_status", value=status.strip()[:40],
+                          allowed="、".join(f"{v} {k}" for k, v in PLATE_STATUS_ZH.items()))
+        status = ""
     where = {k: v.strip() for k, v in (("street_name", street), ("community_code", community),
                                         ("status", status)) if v.strip()}
     problems: list[dict[str, Any]] = []
@@ -412,7 +486,8 @@ def plates_page(request: Request, store: StoreDep, street: str = "", community: 
                 rows=rows, problems=len(problems), suggestions=suggestions, communities=communities,
                 community_names={u["code"]: u["name"] for u in communities},
                 empty=text("officer.no_plates", street=street.strip()) if street.strip() else None,
-                status_zh=PLATE_STATUS_ZH, flagged={p["plate_uid"]: p["message"] for p in problems})
+                status_zh=PLATE_STATUS_ZH, flagged={p["plate_uid"]: p["message"] for p in problems},
+                error=bad_status, status=400 if bad_status else 200)
 
 
 @router.get("/plates/{plate_uid}")
@@ -423,6 +498,14 @@ def plate_page(request: Request, plate_uid: str, store: StoreDep, settings: Sett
     user = _officer(store, xc_token)
     if user is None:
         return login_redirect(request)
+    return _plate_page(request, store, settings, user, plate_uid, error=error, done=done)
+
+
+def _plate_page(request: Request, store: Store, settings: Any, user: User, plate_uid: str, *,
+                error: str | None = None, done: str | None = None, status: int = 200,
+                refused: Draft | None = None) -> Response:
+    """Return a plate's page; ``refused`` is its status form as typed when the page refused it, shown
+    again beside the reason."""
     from geo.plates.printed import plate_texts
     from geo.plates.qr import qr_svg
     from maps.plate_print import plate_svg
@@ -443,29 +526,37 @@ def plate_page(request: Request, plate_uid: str, store: StoreDep, settings: Sett
         url = printed.url
         face = Markup(plate_svg(printed, proof=not printed.name_mong))
         qr = Markup(qr_svg(printed.url))
-    draft = posted_draft(request)
-    return page(request, "officer/plate.html", f"门牌 {p['number']}号", plate_uid, user=user,
+    draft = refused or posted_draft(request)
+    return page(request, "officer/plate.html", f"门牌 {p['number']}号", plate_uid, user=user, status=status,
                 error=error, done=done, plate=p, url=url, face=face, qr=qr, status_zh=PLATE_STATUS_ZH,
-                draft=draft, kept=draft.for_form(f"{request.url.path}/status") if draft else {})
+                choices=plate_transitions(p["status"]),
+                final=text("forms.plate_final", status=PLATE_STATUS_ZH.get(p["status"], p["status"]))
+                if p["status"] in FINAL_STATUSES else None,
+                draft=draft, draft_notice=None if refused else (draft_notice_lines(draft) if draft else None),
+                kept=draft.for_form(f"/officer/plates/{plate_uid}/status") if draft else {})
 
 
 @router.post("/plates/{plate_uid}/status")
-async def plate_status(request: Request, plate_uid: str, store: StoreDep,
+async def plate_status(request: Request, plate_uid: str, store: StoreDep, settings: SettingsDep,
                        xc_token: SessionCookie = None) -> Response:
-    """Change a plate's status through its use case, recording the decision behind it."""
+    """Change a plate's status through its use case, recording the decision behind it; a refusal
+    shows the plate's page again with the form as typed (a bad version: 版本号无效, 422)."""
     posted = await _posted(request, store, xc_token, page_path=f"/officer/plates/{plate_uid}")
     if isinstance(posted, Response):
         return posted
     user, sent = posted
     form = {k: v.strip() for k, v in sent.items()}
     path = f"/officer/plates/{quote(plate_uid, safe='')}"
+    form_path = f"/officer/plates/{plate_uid}/status"
+    if (version := whole_number(form.get("version"))) is None:
+        return _plate_page(request, store, settings, user, plate_uid, error=text("forms.bad_version"), status=422,
+                           refused=Draft(form_path, {k: v for k, v in sent.items() if k != "version"}))
     try:
         decide_plate_status(store, plate_uid, form.get("status", ""), form,
-                            expected_version=int(form.get("version") or 0), actor=user["username"])
+                            expected_version=version, actor=user["username"])
     except DomainError as exc:
-        return _back(request, path, error=exc.message)
-    except ValueError:  # a version that is not a number
-        return _back(request, path, error=text("officer.stale"))
+        return _plate_page(request, store, settings, user, plate_uid, error=_refusal_text(exc), status=exc.status,
+                           refused=Draft(form_path, dict(sent)))
     return _back(request, path, done=text("officer.saved"))
 
 
@@ -529,22 +620,23 @@ def report_page(request: Request, report_id: int, store: StoreDep,
 
 
 @router.post("/reports/{report_id}/resolve")
-async def resolve_report_form(request: Request, report_id: int, store: StoreDep,
+async def resolve_report_form(request: Request, report_id: str, store: StoreDep,
                               xc_token: SessionCookie = None) -> Response:
     """Resolve a report with a note (audited); a refusal shows the form again with the note kept."""
     posted = await _posted(request, store, xc_token, page_path=f"/officer/reports/{report_id}")
     if isinstance(posted, Response):
         return posted
     user, form = posted
+    if (report_no := whole_number(report_id)) is None:
+        return bad_address(request, user, report_id)
     note = str(form.get("note") or "")
+    if (version := whole_number(form.get("version"))) is None:
+        return _report_page(request, store, user, report_no, error=text("forms.bad_version"),
+                            typed_note=note, status=422)
     try:
-        version = int(str(form.get("version") or "0"))
-        resolve_report(store, report_id, note=note, expected_version=version, actor=user["username"])
+        resolve_report(store, report_no, note=note, expected_version=version, actor=user["username"])
     except DomainError as exc:
-        return _report_page(request, store, user, report_id, error=_refusal_text(exc),
+        return _report_page(request, store, user, report_no, error=_refusal_text(exc),
                             typed_note=note, status=exc.status)
-    except ValueError:
-        return _report_page(request, store, user, report_id, error=text("officer.stale"),
-                            typed_note=note, status=400)
     return _back(request, "/officer/reports",
-                 done=text("officer.report_resolved", report_id=report_id))
+                 done=text("officer.report_resolved", report_id=report_no))

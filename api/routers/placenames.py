@@ -28,7 +28,7 @@ from geo import crs as C
 from geo.errors import InputError, NotFound
 from geo.features import parse_geometry
 from geo.layers import AREA, LAYERS, LINE, OFFICERS, PLACE_NAME_STATUSES, PLANNER, POINT
-from geo.messages import label, text
+from geo.messages import label, quoted, text
 from geo.placenames.exchange import announcement_text, change_feed
 from geo.placenames.lifecycle import (
     NAME_FIELDS,
@@ -320,7 +320,7 @@ def get_exchange(store: StoreDep,
                  format: str = "csv", status: str = "in_force"):
     """Return the national place-name database exchange table of the names with ``status``."""
     if format not in ("csv", "xlsx"):
-        raise InputError(text("common.choice", field=label("format"), value=repr(format), allowed="csv, xlsx"),
+        raise InputError(text("common.choice", field=label("format"), value=quoted(format), allowed="csv, xlsx"),
                          field="format")
     table = exchange_table_of(store, status)
     tmp = tempfile.TemporaryDirectory()

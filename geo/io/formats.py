@@ -32,6 +32,7 @@ from geo.io._dbf import check_encoding, sniff_encoding
 from geo.spreadsheet import formula_safe, formula_unsafe
 
 FORMATS = ("geojson", "gpkg", "shp", "csv", "xlsx")
+_FORMATS_TERM = msg.Term("、".join(FORMATS), ", ".join(FORMATS))
 _SUFFIX = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".shp": "shp", ".zip": "shp",
            ".csv": "csv", ".xlsx": "xlsx"}
 _X_COLUMNS = ("lon", "lng", "longitude", "x", "经度")
@@ -46,14 +47,13 @@ def detect_format(path: Path, fmt: str | None = None) -> str:
     """Return the file format from ``fmt`` or the file's suffix, naming the accepted ones."""
     if fmt:
         if fmt.lower() not in FORMATS:
-            raise InputError(f"格式须为 {'、'.join(FORMATS)} 之一 · format must be one of {', '.join(FORMATS)}; "
-                             f"got {fmt!r}", field="format")
+            raise InputError(msg.text("io_formats.format_choice", formats=_FORMATS_TERM, value=fmt),
+                             field="format")
         return fmt.lower()
     try:
         return _SUFFIX[path.suffix.lower()]
     except KeyError:
-        raise InputError(f"无法判断 {path.name!r} 的格式, 请指明 {'、'.join(FORMATS)} 之一 · cannot tell "
-                         f"the format of {path.name!r}; name it with one of {', '.join(FORMATS)}",
+        raise InputError(msg.text("io_formats.format_unknown", name=path.name, formats=_FORMATS_TERM),
                          field="format") from None
 
 
@@ -65,12 +65,10 @@ def _decode(raw: bytes, encoding: str | None, *, what: tuple[str, str]) -> str:
     try:
         return raw.decode(codec)
     except UnicodeDecodeError as exc:
-        hint = (" 看来是 GBK/GB 18030 编码 · It looks like GBK/GB 18030: state encoding gb18030."
-                if _decodes(raw, "gb18030") else "")
-        raise EncodingProblem(f"{what[0]}不是有效的 {name} 文本 (偏移 {exc.start} 处的字节 "
-                              f"0x{raw[exc.start]:02X}) · {what[1]} is not valid {name} text (byte "
-                              f"0x{raw[exc.start]:02X} at offset {exc.start}).{hint}",
-                              field="encoding") from None
+        hint = " " + msg.text("io_formats.looks_gb18030") if _decodes(raw, "gb18030") else ""
+        problem = msg.text("io_formats.not_text", what=msg.Term(*what), encoding=name, offset=exc.start,
+                           byte=raw[exc.start])
+        raise EncodingProblem(problem + hint, field="encoding") from None
 
 
 def _decodes(raw: bytes, encoding: str) -> bool:
@@ -107,35 +105,29 @@ def _read_geojson(path: Path, encoding: str | None) -> gpd.GeoDataFrame:
     text = _decode(path.read_bytes(), encoding, what=("GeoJSON 文件", "the GeoJSON file"))
     depth = json_depth(text)
     if depth > MAX_JSON_DEPTH:
-        raise InputError(f"GeoJSON 嵌套过深: {depth} 层, 上限 {MAX_JSON_DEPTH} 层 · the GeoJSON "
-                         f"nests {depth} levels deep; at most {MAX_JSON_DEPTH} are accepted",
-                         field="file")
+        raise InputError(msg.text("io_formats.geojson_depth", depth=depth, limit=MAX_JSON_DEPTH), field="file")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"GeoJSON 格式错误 (第 {exc.lineno} 行第 {exc.colno} 列) · broken GeoJSON: "
-                         f"{exc.msg} at line {exc.lineno}, column {exc.colno}", field="file") from None
-    except RecursionError:
-        raise InputError(f"GeoJSON 嵌套过深 · the GeoJSON nests more than {MAX_JSON_DEPTH} levels "
-                         "deep", field="file") from None
-    except ValueError as exc:  # an integer of more digits than Python converts (4,300)
-        raise InputError(f"GeoJSON 含无法读取的数值 · the GeoJSON holds a number that cannot be read: {exc}",
+        raise InputError(msg.text("io_formats.geojson_broken", line=exc.lineno, column=exc.colno, problem=exc.msg),
                          field="file") from None
+    except RecursionError:
+        raise InputError(msg.text("io_formats.geojson_recursion", limit=MAX_JSON_DEPTH), field="file") from None
+    except ValueError as exc:  # an integer of more digits than Python converts (4,300)
+        raise InputError(msg.text("io_formats.geojson_number", problem=exc), field="file") from None
     if isinstance(doc, dict) and doc.get("type") == "Feature":
         doc = {"type": "FeatureCollection", "features": [doc]}
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(
             doc.get("features"), list):
-        raise InputError("GeoJSON 须为带 features 列表的 FeatureCollection · GeoJSON must be a "
-                         "FeatureCollection with a features list", field="file")
+        raise InputError(msg.text("io_formats.geojson_collection"), field="file")
     props, geoms = [], []
     for i, feat in enumerate(doc["features"]):
         if not isinstance(feat, dict) or feat.get("type") != "Feature":
-            raise InputError(f"第 {i + 1} 个要素不是 GeoJSON Feature · feature {i + 1} is not a GeoJSON "
-                             "Feature", field="file")
+            raise InputError(msg.text("io_formats.geojson_feature", number=i + 1), field="file")
         try:
             geom = shapely.geometry.shape(feat["geometry"]) if feat.get("geometry") else None
         except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException) as exc:
-            raise InputError(f"第 {i + 1} 个要素的几何有误 · feature {i + 1} has a broken geometry: {exc}",
+            raise InputError(msg.text("io_formats.geojson_geometry", number=i + 1, problem=exc),
                              field="geometry") from None
         props.append(feat.get("properties") or {})
         geoms.append(geom)
@@ -190,6 +182,17 @@ def _gdal_read(source: Path, **options: object) -> gpd.GeoDataFrame:
         return pyogrio.read_dataframe(source, **options)
 
 
+def _read_geopackage(path: Path) -> gpd.GeoDataFrame:
+    """Return a GeoPackage's features: its first table, or all the tables of an export that split one
+    layer by kind of geometry (``facilities_points`` and ``facilities_polygons``), one after another."""
+    names = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    if not split_table_names(names):
+        return _gdal_read(path)
+    parts = [_gdal_read(path, layer=name) for name in names]
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry=parts[0].geometry.name,
+                            crs=parts[0].crs)
+
+
 def check_geopackage_holds_only_tables(path: Path, *, shown: str) -> None:
     """Refuse a GeoPackage holding a view or a virtual table among its contents.
 
@@ -204,12 +207,10 @@ def check_geopackage_holds_only_tables(path: Path, *, shown: str) -> None:
                 "SELECT m.name FROM sqlite_master m JOIN gpkg_contents c ON c.table_name = m.name "
                 "WHERE m.sql LIKE 'CREATE VIRTUAL TABLE%'")]
     except sqlite3.Error:
-        raise InputError(f"不是有效的 GeoPackage 文件：{shown} · not a valid GeoPackage: {shown}",
-                         field="file") from None
+        raise InputError(msg.text("io_formats.gpkg_invalid", name=shown), field="file") from None
     if views or virtual:
         name = (views or virtual)[0]
-        raise InputError(f"GeoPackage 只能包含数据表，不能包含视图或虚拟表（{name}）· a GeoPackage to import may hold "
-                         f"tables only, not views or virtual tables ({name})", field="file")
+        raise InputError(msg.text("io_formats.gpkg_views", table=name), field="file")
 
 
 MAX_UNZIPPED_BYTES = 1 << 30  # all members of a .zip together (20 x the default 50 MB upload)
@@ -228,25 +229,22 @@ def _member_path(name: str) -> PurePosixPath:
     posix = name.replace("\\", "/")
     parts = PurePosixPath(posix).parts
     if posix.startswith("/") or re.match(r"^[A-Za-z]:", posix) or ".." in parts or "\0" in posix:
-        raise InputError(f"压缩包中的文件路径不安全 · the .zip member {name!r} has an absolute "
-                         "path or '..'; such archives are refused", field="file")
+        raise InputError(msg.text("io_formats.zip_path", name=name), field="file")
     return PurePosixPath(*[p for p in parts if p not in ("", ".")])
 
 
 def _check_zip(members: list[zipfile.ZipInfo], limit: int) -> None:
     """Refuse an archive whose declared sizes would expand too far, before extracting anything."""
     if len(members) > MAX_ZIP_MEMBERS:
-        raise InputError(f"压缩包文件过多 · the .zip holds {len(members):,} files; at most "
-                         f"{MAX_ZIP_MEMBERS:,} are accepted", field="file")
+        raise InputError(msg.text("io_formats.zip_members", count=len(members), limit=MAX_ZIP_MEMBERS),
+                         field="file")
     total = 0
     for info in members:
         _member_path(info.filename)
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > _RATIO_FLOOR and ratio > MAX_ZIP_RATIO:
-            raise InputError(f"压缩包中的 {info.filename} 压缩比异常 ({ratio:,.0f} 倍), "
-                             f"疑为压缩炸弹 · the .zip member {info.filename!r} expands "
-                             f"{ratio:,.0f} times (limit {MAX_ZIP_RATIO}); refused as a zip bomb",
-                             field="file")
+            raise InputError(msg.text("io_formats.zip_member_ratio", name=info.filename, ratio=ratio,
+                                      limit=MAX_ZIP_RATIO), field="file")
         total += info.file_size
         if total > limit:
             raise _too_big(limit, info.filename)
@@ -258,8 +256,7 @@ SHAPEFILE_PARTS = frozenset({".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".s
 
 
 def _too_big(limit: int, name: str) -> InputError:
-    return InputError(f"压缩包解压后过大 · the .zip expands to more than {limit:,} bytes (at {name!r}); "
-                      "refused", field="file")
+    return InputError(msg.text("io_formats.zip_too_big", limit=limit, name=name), field="file")
 
 
 def _is_junk(path: PurePosixPath) -> bool:
@@ -274,8 +271,7 @@ def _shapefile_members(members: list[zipfile.ZipInfo]) -> list[zipfile.ZipInfo]:
     files = [(info, path) for info, path in files if path.parts and not _is_junk(path)]
     shps = [path for _info, path in files if path.suffix.lower() == ".shp"]
     if len(shps) != 1:
-        raise InputError(f"压缩包中须恰有一个 .shp 文件, 现有 {len(shps)} 个 · the .zip must hold exactly "
-                         f"one .shp; it holds {len(shps)}", field="file")
+        raise InputError(msg.text("io_formats.zip_one_shp", count=len(shps)), field="file")
     stem = shps[0].with_suffix("")
     return [info for info, path in files
             if path.parent == stem.parent and path.stem.lower() == stem.name.lower()
@@ -299,9 +295,7 @@ def _extract_zip(path: Path, tmp: Path, limit: int) -> Path:
             declared = sum(info.file_size for info in parts)
             ratio = declared / archive_size
             if declared > _RATIO_FLOOR and ratio > MAX_ZIP_RATIO:
-                raise InputError(f"压缩包压缩比异常 ({ratio:,.0f} 倍), 疑为压缩炸弹 · the Shapefile in the "
-                                 f".zip expands {ratio:,.0f} times the archive's size (limit "
-                                 f"{MAX_ZIP_RATIO}); refused as a zip bomb", field="file")
+                raise InputError(msg.text("io_formats.zip_ratio", ratio=ratio, limit=MAX_ZIP_RATIO), field="file")
             cap = min(limit, max(MAX_ZIP_RATIO * archive_size, _RATIO_FLOOR))
             written = 0
             shp = None
@@ -320,11 +314,9 @@ def _extract_zip(path: Path, tmp: Path, limit: int) -> Path:
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
             FileExistsError, IsADirectoryError, NotADirectoryError) as exc:
         # Encrypted members, unknown compression, bad CRCs, a file and a folder of one name.
-        raise InputError(f"压缩包已损坏或无法读取 · the .zip file is broken or cannot be read: "
-                         f"{exc}", field="file") from None
+        raise InputError(msg.text("io_formats.zip_broken", problem=exc), field="file") from None
     except OSError:  # a member name longer than the file system allows, or nested too deep
-        raise InputError("压缩包中的文件名过长或层级过深 · a file name in the .zip is too long or nested too "
-                         "deep", field="file") from None
+        raise InputError(msg.text("io_formats.zip_names"), field="file") from None
     assert shp is not None  # _shapefile_members returned exactly one .shp
     return shp
 
@@ -343,8 +335,7 @@ def _read_shapefile(path: Path, encoding: str | None,
         shp = _shapefile_path(path, Path(tmp), max_unzipped_bytes)
         dbf = shp.with_suffix(".dbf")
         if not dbf.exists():
-            raise InputError("Shapefile 的 .shp 旁没有 .dbf 文件 · the Shapefile has no .dbf beside its .shp",
-                             field="file")
+            raise InputError(msg.text("io_formats.shp_no_dbf"), field="file")
         cpg = shp.with_suffix(".cpg")
         if encoding:
             used = import_encoding(encoding)
@@ -353,22 +344,18 @@ def _read_shapefile(path: Path, encoding: str | None,
         else:
             used = sniff_encoding(dbf) or ""
             if not used:
-                raise EncodingProblem("无法判断 .dbf 的文字编码, 请指明 (gbk、gb18030 或 utf-8) · cannot "
-                                      "tell the .dbf's text encoding; state it (gbk, gb18030 or utf-8)",
-                                      field="encoding")
+                raise EncodingProblem(msg.text("io_formats.dbf_encoding_unknown"), field="encoding")
         problem = check_encoding(dbf, _python_codec(used))
         if problem:
             hint = "" if used.upper().startswith("GB") else (
-                " 政府发布的 Shapefile 常为 GBK 编码 · Chinese government Shapefiles are often GBK: state "
-                "encoding gbk." if sniff_encoding(dbf) == "GB18030" else "")
-            raise EncodingProblem(f".dbf 不是 {used} 编码 · the .dbf is not {used}: {problem}.{hint}",
+                " " + msg.text("io_formats.dbf_gbk_hint") if sniff_encoding(dbf) == "GB18030" else "")
+            raise EncodingProblem(msg.text("io_formats.dbf_not_encoding", encoding=used, problem=problem) + hint,
                                   field="encoding")
         try:
             frame = _gdal_read(shp, encoding=used)
         except _GDAL_ERRORS as exc:
             detail = public_message(str(exc), path, shown, extracted=Path(tmp))
-            raise InputError(f"无法读取 Shapefile 文件 {shown} · cannot read the Shapefile {shown}: {detail}",
-                             field="file") from None
+            raise InputError(msg.text("io_formats.shp_unreadable", name=shown, problem=detail), field="file") from None
         return frame, used
 
 
@@ -397,9 +384,7 @@ def import_encoding(name: str | None) -> str:
     a file's Chinese text garbled without a word."""
     canonical = IMPORT_ENCODINGS.get(_encoding_key(name or "UTF-8"))
     if canonical is None:
-        raise EncodingProblem(f"导入编码只能是 UTF-8、UTF-8-SIG、GBK、GB2312 或 GB18030 · encoding must "
-                              f"be one of UTF-8, UTF-8-SIG, GBK, GB2312, GB18030; got {name!r}",
-                              field="encoding")
+        raise EncodingProblem(msg.text("io_formats.import_encoding", value=name), field="encoding")
     return canonical
 
 
@@ -407,9 +392,7 @@ def export_encoding(name: str | None) -> str:
     """Return the canonical name (UTF-8, GBK, GB2312, GB18030) of an export encoding, or refuse."""
     canonical = EXPORT_ENCODINGS.get(_encoding_key(name or "UTF-8"))
     if canonical is None:
-        raise EncodingProblem(f"导出编码只能是 UTF-8、GBK、GB2312 或 GB18030 · encoding must "
-                              f"be one of UTF-8, GBK, GB2312, GB18030; got {name!r}",
-                              field="encoding")
+        raise EncodingProblem(msg.text("io_formats.export_encoding", value=name), field="encoding")
     return canonical
 
 
@@ -432,11 +415,8 @@ def _check_encodable(table: pd.DataFrame, encoding: str) -> None:
                 value.encode(codec)
             except UnicodeEncodeError as exc:
                 char = value[exc.start]
-                raise EncodingProblem(
-                    f"第 {row} 行 {col} 中的字符 {char!r} 无法用 {encoding} 表示, "
-                    f"请改用 GB18030 或 UTF-8 · row {row}, {col}: {char!r} (U+{ord(char):04X}) "
-                    f"cannot be written in {encoding}; export as GB18030 or UTF-8",
-                    field="encoding") from None
+                raise EncodingProblem(msg.text("io_formats.not_encodable", row=row, column=col, char=char,
+                                               code=ord(char), encoding=encoding), field="encoding") from None
 
 
 def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y_col: str | None, *,
@@ -451,14 +431,13 @@ def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y
             with zipfile.ZipFile(path) as zf:
                 _check_zip(zf.infolist(), MAX_XLSX_UNZIPPED_BYTES)
         except zipfile.BadZipFile:
-            raise InputError("XLSX 文件已损坏 · the XLSX file is broken (not a zip container)",
-                             field="file") from None
+            raise InputError(msg.text("io_formats.xlsx_broken"), field="file") from None
         try:
             df = pd.read_excel(path, dtype=str, keep_default_na=False)
         except (ValueError, zipfile.BadZipFile, KeyError) as exc:
             shown = shown or path.name
-            raise InputError(f"无法读取 XLSX 文件 {shown} · cannot read the XLSX file {shown}: "
-                             f"{public_message(str(exc), path, shown)}", field="file") from None
+            raise InputError(msg.text("io_formats.xlsx_unreadable", name=shown,
+                                      problem=public_message(str(exc), path, shown)), field="file") from None
     df = formula_unsafe(df.replace({"": None}))  # an export's quoted formulas: the text they were
     if "wkt" in df.columns:
         geoms = []
@@ -466,8 +445,7 @@ def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y
             try:
                 geoms.append(shapely.from_wkt(w) if w else None)
             except shapely.errors.GEOSException:
-                raise InputError(f"第 {i + 2} 行的 WKT 几何有误 · row {i + 2} has a broken WKT geometry",
-                                 field="wkt") from None
+                raise InputError(msg.text("io_formats.wkt_broken", row=i + 2), field="wkt") from None
         return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms))
     xc = _coordinate_column(df, "x", x_col or next((c for c in df.columns if c.lower() in _X_COLUMNS), None))
     yc = _coordinate_column(df, "y", y_col or next((c for c in df.columns if c.lower() in _Y_COLUMNS), None))
@@ -475,17 +453,14 @@ def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y
     ys = pd.to_numeric(df.pop(yc), errors="coerce")
     bad = np.flatnonzero(xs.isna().to_numpy() | ys.isna().to_numpy())
     if len(bad):
-        raise InputError(f"第 {bad[0] + 2} 行的坐标不是数值 · row {bad[0] + 2} has a coordinate that is "
-                         "not a number", field=xc)
+        raise InputError(msg.text("io_formats.coordinate_nan", row=int(bad[0]) + 2), field=xc)
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xs, ys))
 
 
 def _coordinate_column(df: pd.DataFrame, name: str, col: str | None) -> str:
     """Return the table's ``name`` (x or y) coordinate column, or refuse a table without one."""
     if col is None or col not in df.columns:
-        raise InputError(f"表中没有 {name} 坐标列, 请指明 (lon/lat、x/y、经度/纬度) 或提供 wkt 列 · the "
-                         f"table has no {name} coordinate column; name it (lon/lat, x/y, 经度/纬度) or a "
-                         "wkt column", field=f"{name}_column")
+        raise InputError(msg.text("io_formats.no_coordinate_column", axis=name), field=f"{name}_column")
     return col
 
 
@@ -496,8 +471,7 @@ def _check_declared_crs(frame: gpd.GeoDataFrame, source_crs: str) -> None:
     epsg = declared.to_epsg()
     name = f"EPSG:{epsg}" if epsg else declared.to_string()
     if name not in _FILE_CRS_COMPATIBLE[source_crs]:
-        raise InputError(f"文件声明的坐标系是 {name}, 与所给的 {source_crs} 不符 · the file declares {name} "
-                         f"but the stated source CRS is {source_crs}", field="crs")
+        raise InputError(msg.text("io_formats.crs_mismatch", declared=name, stated=source_crs), field="crs")
 
 
 def read_features(path: Path | str, *, crs: str, fmt: str | None = None,
@@ -519,7 +493,7 @@ def read_features(path: Path | str, *, crs: str, fmt: str | None = None,
     source_crs = C.normalise_crs(crs)
     kind = detect_format(path, fmt)
     if not path.exists():
-        raise InputError(f"文件不存在：{shown} · no file {shown!r}", field="file")
+        raise InputError(msg.text("io_formats.no_file", name=shown), field="file")
     if encoding is not None:
         encoding = import_encoding(encoding)
     used_encoding = encoding or "UTF-8"
@@ -528,17 +502,16 @@ def read_features(path: Path | str, *, crs: str, fmt: str | None = None,
     elif kind == "gpkg":
         check_geopackage_holds_only_tables(path, shown=shown)
         try:
-            frame = _gdal_read(path)
+            frame = _read_geopackage(path)
         except _GDAL_ERRORS as exc:
-            raise InputError(f"无法读取 GeoPackage 文件 {shown} · cannot read the GeoPackage {shown}: "
-                             f"{public_message(str(exc), path, shown)}", field="file") from None
+            raise InputError(msg.text("io_formats.gpkg_unreadable", name=shown,
+                                      problem=public_message(str(exc), path, shown)), field="file") from None
     elif kind == "shp":
         frame, used_encoding = _read_shapefile(path, encoding, max_unzipped_bytes, shown=shown)
     else:
         frame = _read_table(path, kind, encoding, x_col, y_col, shown=shown)
     if not isinstance(frame, gpd.GeoDataFrame):  # GDAL reads a layer without geometry as a table
-        raise InputError(f"文件中的图层没有几何: {shown} · the layer in the file has no geometry: {shown}",
-                         field="file")
+        raise InputError(msg.text("io_formats.no_geometry", name=shown), field="file")
     _check_declared_crs(frame, source_crs)
     geoms = np.asarray(frame.geometry.values, dtype=object)
     present = np.array([g is not None for g in geoms], dtype=bool)
@@ -565,6 +538,7 @@ def _export_frame(frame: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
 
 
 XLSX_CELL_LIMIT = 32_767
+_INT32 = (-(2**31), 2**31 - 1)
 
 
 def _shapefile_names(columns: list[str]) -> dict[str, str]:
@@ -585,22 +559,95 @@ def _shapefile_names(columns: list[str]) -> dict[str, str]:
 
 def _whole_numbers(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """Return ``table`` with its integer ``columns`` as whole numbers: a column with an empty cell
-    reads back from the store as floats, and a CSV would show 279998.0 households."""
+    reads back from the store as floats, and a CSV would show 279998.0 households. Columns within
+    32 bits are Int32, written as GDAL Integer fields (the store's Integer), wider ones as Integer64."""
     for col in columns:
         if col in table.columns:
-            table[col] = pd.to_numeric(table[col], errors="raise").round().astype("Int64")
+            whole = pd.to_numeric(table[col], errors="raise").round().astype("Int64")
+            fits = bool(((whole.isna()) | ((whole >= _INT32[0]) & (whole <= _INT32[1]))).all())
+            table[col] = whole.astype("Int32") if fits else whole
     return table
+
+
+# Kinds of geometry a GeoPackage table holds one of, and the one type each is written as (GDAL and
+# QGIS type a table by its first feature; lines and areas as multi-part, so a table never mixes single
+# and multi-part). The names are those of the OGC API's collections (<layer>_points, ...).
+GEOMETRY_KINDS: dict[str, tuple[str, ...]] = {
+    "points": ("Point", "MultiPoint"),
+    "lines": ("LineString", "MultiLineString"),
+    "polygons": ("Polygon", "MultiPolygon"),
+}
+WRITTEN_AS = {"points": "Point", "lines": "MultiLineString", "polygons": "MultiPolygon"}
+# GeoPackage 1.2: GDAL before 3.7 (QGIS 3.22 ships 3.6) warns on every read of a 1.4 file.
+GPKG_VERSION = "1.2"
+
+
+def geometry_kinds(types: Sequence[str]) -> list[str]:
+    """Return the kinds (points, lines, polygons; in that order) that geometry ``types`` fall in."""
+    present = set(types)
+    return [kind for kind, members in GEOMETRY_KINDS.items() if present & set(members)]
+
+
+def _as_kind(geoms: np.ndarray, kind: str) -> np.ndarray:
+    """Return ``geoms`` as ``kind`` is written: single lines and areas as one-part Multi* geometries."""
+    if kind == "points":
+        return geoms
+    single = "LineString" if kind == "lines" else "Polygon"
+    multi = shapely.MultiLineString if kind == "lines" else shapely.MultiPolygon
+    out = np.empty(len(geoms), dtype=object)
+    out[:] = [multi([g]) if g is not None and g.geom_type == single else g for g in geoms]
+    return out
+
+
+def kind_tables(frame: gpd.GeoDataFrame, *, layer_name: str, geometry_types: Sequence[str] = ()
+                ) -> list[tuple[str, str, gpd.GeoDataFrame]]:
+    """Return ``(table name, kind, rows)`` per kind of geometry, as a GeoPackage holds them.
+
+    ``geometry_types`` are the types the layer accepts (default: those in ``frame``). A layer of one
+    kind is one table under its own name; a layer that mixes kinds gets ``<layer>_<kind>`` per kind
+    present (the first kind, empty, if it holds nothing), as the OGC API names its collections.
+    Rows of no kind (no geometry) stay with the first table, so no row is lost.
+    """
+    types = list(geometry_types) or [str(t) for t in frame.geom_type.dropna().unique()]
+    kinds = geometry_kinds(types) or ["points"]
+    row_types = frame.geom_type.to_numpy(dtype=object)
+    if len(kinds) == 1:
+        chosen = {kinds[0]: np.ones(len(frame), dtype=bool)}
+    else:
+        masks = {kind: np.isin(row_types, GEOMETRY_KINDS[kind]) for kind in kinds}
+        chosen = {kind: mask for kind, mask in masks.items() if mask.any()} or {kinds[0]: masks[kinds[0]]}
+        first = next(iter(chosen))
+        chosen[first] = chosen[first] | ~np.logical_or.reduce(list(masks.values()))
+    tables = []
+    for kind, mask in chosen.items():
+        rows = frame[mask]
+        geoms = _as_kind(np.asarray(rows.geometry.values, dtype=object), kind)
+        rows = rows.set_geometry(gpd.GeoSeries(geoms, index=rows.index, crs=rows.crs))
+        tables.append((layer_name if len(kinds) == 1 else f"{layer_name}_{kind}", kind, rows))
+    return tables
+
+
+def split_table_names(names: Sequence[str]) -> bool:
+    """Return whether GeoPackage tables ``names`` are the kinds of one layer (:func:`kind_tables`)."""
+    bases = set()
+    for name in names:
+        base, _, kind = name.rpartition("_")
+        if kind not in GEOMETRY_KINDS or not base:
+            return False
+        bases.add(base)
+    return len(names) > 1 and len(bases) == 1
 
 
 def write_features(frame: gpd.GeoDataFrame, path: Path | str, *, fmt: str | None = None,
                    crs: str = "EPSG:4490", layer_name: str = "features", encoding: str = "UTF-8",
-                   integer_columns: Sequence[str] = ()) -> Path:
+                   integer_columns: Sequence[str] = (), geometry_types: Sequence[str] = ()) -> Path:
     """Write an EPSG:4490 frame to ``path`` in ``fmt``, converted to ``crs``.
 
     ``encoding`` (UTF-8, GBK, GB2312 or GB18030) applies to CSV and Shapefile text; any other is
     refused, as is text the chosen encoding cannot hold. No CSV or XLSX cell is a live formula.
-    ``integer_columns`` (counts such as households) are written as whole numbers in CSV and XLSX,
-    an empty cell staying empty.
+    ``integer_columns`` (counts such as households) are written as whole numbers (GeoPackage and
+    Shapefile Integer fields), an empty cell staying empty. A GeoPackage (version 1.2) holds one
+    table per kind of geometry (:func:`kind_tables`; ``geometry_types``: those the layer accepts).
     """
     path = Path(path)
     kind = detect_format(path, fmt)
@@ -622,15 +669,30 @@ def write_features(frame: gpd.GeoDataFrame, path: Path | str, *, fmt: str | None
         else:
             table.to_excel(path, index=False)
         return path
-    driver = {"geojson": "GeoJSON", "gpkg": "GPKG", "shp": "ESRI Shapefile"}[kind]
-    options = {"layer": layer_name} if kind == "gpkg" else {}
+    if kind == "gpkg":
+        _write_geopackage(_whole_numbers(out, integer_columns), path, layer_name=layer_name,
+                          geometry_types=geometry_types)
+        return path
+    options: dict[str, object] = {}
     if kind == "shp":
-        types = sorted(set(out.geom_type.str.replace("Multi", "")))
-        if len(types) > 1:
-            raise InputError(msg.text("io.shapefile_types", types=", ".join(types)), field="format")
+        kinds = geometry_kinds([str(t) for t in out.geom_type.dropna().unique()])
+        if len(kinds) > 1:
+            raise InputError(msg.text("io_formats.shapefile_kinds", layer=layer_name, kinds=", ".join(kinds)),
+                             field="format")
+        out = _whole_numbers(out, integer_columns)
         options["encoding"] = encoding
         # Shapefile field names hold 10 characters; the importer maps them back.
         out = out.rename(columns=_shapefile_names(list(out.columns)))
         _check_encodable(pd.DataFrame(out.drop(columns=out.geometry.name)), encoding)
+    driver = {"geojson": "GeoJSON", "shp": "ESRI Shapefile"}[kind]
     pyogrio.write_dataframe(out, path, driver=driver, **options)
     return path
+
+
+def _write_geopackage(out: gpd.GeoDataFrame, path: Path, *, layer_name: str, geometry_types: Sequence[str]) -> None:
+    """Write ``out`` as GeoPackage 1.2 tables, one per kind of geometry (:func:`kind_tables`), each
+    declaring its one geometry type; a file already at ``path`` is replaced, not added to."""
+    path.unlink(missing_ok=True)
+    for table, kind, rows in kind_tables(out, layer_name=layer_name, geometry_types=geometry_types):
+        pyogrio.write_dataframe(rows, path, driver="GPKG", layer=table, geometry_type=WRITTEN_AS[kind],
+                                dataset_options={"VERSION": GPKG_VERSION}, promote_to_multi=False)

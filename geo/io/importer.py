@@ -39,7 +39,7 @@ from geo.store.spatial_sql import lock_natural_keys, one_of
 from geo.text import clean, clean_field
 from geo.types import parse_date
 from geo.validation import MIN_VALUES, check_range, validate_frame
-from geo.write_rules import check_generic_change, check_generic_create
+from geo.write_rules import check_generic_change, check_generic_create, generic_create_refusal, starting_state
 
 Progress = Callable[[int], None]
 DEFAULT_BATCH = 5_000
@@ -52,6 +52,10 @@ NATURAL_KEYS: dict[str, str] = {"admin_units": "code", "place_names": "place_cod
 UPSERT_HINT_ZH = "如要更新这些记录, 请用 --mode upsert (HTTP 用 mode=upsert)"
 UPSERT_HINT_EN = "use --mode upsert (HTTP: ?mode=upsert) to update them"
 GEOMETRY_TOLERANCE_DEG = 1e-7  # about 1 cm: closer than this, a re-imported geometry is unchanged
+# Layers drawn from the bundled, non-authoritative boundary (data/README.md): every export of them
+# carries the 示意 label in this column (ignored on import, as any column outside the layer).
+BOUNDARY_NOTE_LAYERS = frozenset({"admin_units", "boundary_lines"})
+BOUNDARY_NOTE_COLUMN = "boundary_note"
 _SHOWN_ROWS = 5
 _LOOKUP_CHUNK = 5_000  # values per IN list: few round trips, well under both backends' parameter limits
 _MAX_ID = 2**31 - 1
@@ -460,9 +464,15 @@ def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str
 def _checked_plan(layer_name: str, records: Sequence[dict[str, Any]], matches) -> ImportPlan:
     """Sort rows into inserts and updates through the generic-path rules (geo.write_rules)."""
     plan = ImportPlan([], [])
+    creates = [i for i, match in enumerate(matches) if match is None]
+    refused = generic_create_refusal(layer_name, [records[i] for i in creates])
+    refused_row = None if refused is None else creates[refused] + 1
+    start = starting_state(layer_name)
     for row, (record, match) in enumerate(zip(records, matches, strict=True), start=1):
         if match is None:
-            plan.inserts.append(check_generic_create(layer_name, record, row=row))
+            if row == refused_row:  # raises the refusal, naming the row
+                check_generic_create(layer_name, record, row=row)
+            plan.inserts.append(start(record))
             continue
         changes = changed_fields(record, match.stored)
         if not changes:
@@ -648,6 +658,10 @@ def export_layer(store: Store, layer_name: str, path: Path | str, *, fmt: str | 
     """Write a layer (optionally within ``bbox``, or only the records matching ``where``) to a file;
     return the feature count.
 
+    A GeoPackage holds one table per kind of geometry of a layer that mixes kinds
+    (:func:`geo.io.formats.kind_tables`); admin units and boundary lines carry the 示意 note
+    (:data:`BOUNDARY_NOTE_COLUMN`).
+
     ``encoding`` must be UTF-8 or of the GB 18030 family (GBK, GB2312, GB18030); it is checked
     before anything is read. ``where`` maps fields to a value or a list of values, as
     :meth:`Store.select` takes them (e.g. ``{"status": "in_force"}`` for the gazetteer in force).
@@ -659,6 +673,8 @@ def export_layer(store: Store, layer_name: str, path: Path | str, *, fmt: str | 
     frame = store.read_frame(layer.table, bbox=bbox, where=where)
     table = Store.table(layer.table)
     integers = [c.name for c in table.c if isinstance(c.type, sa.Integer) and not isinstance(c.type, sa.Boolean)]
+    if layer_name in BOUNDARY_NOTE_LAYERS:  # the same label the maps and the OGC API show
+        frame[BOUNDARY_NOTE_COLUMN] = msg.text("ogc.boundary_note")
     write_features(frame, path, fmt=fmt, crs=crs, layer_name=layer_name, encoding=encoding,
-                   integer_columns=integers)
+                   integer_columns=integers, geometry_types=layer.geometry_types)
     return len(frame)

@@ -146,6 +146,30 @@ def value_labels(values: Iterable[object], *, field: str | None = None) -> Term:
     return Term("、".join(named), ", ".join(term.en for term in named))
 
 
+QUOTE_MAX_CHARS = 80  # an echoed input longer than this is cut (a 10,000-character name must not fill the page)
+
+
+def quoted(value: object, *, max_chars: int = QUOTE_MAX_CHARS) -> str:
+    """Return what a user typed as a message echoes it: in 「」, cut to ``max_chars`` with …
+
+    Not Python's repr (``'\\'"></script>'`` reads as code to an officer): the text itself, with
+    line breaks shown as spaces so one message stays one line.
+    """
+    shown = " ".join(str(value).splitlines())
+    return f"「{shown[:max_chars]}…」" if len(shown) > max_chars else f"「{shown}」"
+
+
+def record_label(table: str, record_id: object) -> Term:
+    """Return a stored record as a person names it: ``"问题报告 3"`` (English half ``problem report 3``).
+
+    A table without a label is named by its internal name (``"streets 3"``).
+    """
+    message = catalogue().get(f"field_names.record.{table}")
+    if message is None:
+        return Term(f"{table} {record_id}", f"{table} {record_id}")
+    return Term(f"{message.zh} {record_id}", f"{message.en} {record_id}")
+
+
 def zh(key: str, /, **params: Any) -> str:
     """Return the Chinese half alone (a page title, a table header, a short label)."""
     return catalogue()[key].zh.format(**params)

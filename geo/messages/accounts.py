@@ -12,6 +12,11 @@ MESSAGES = {
                                  "{field} must be 1 to 64 characters without spaces or markup characters"),
     "accounts.password_length": Message("{field} 至少须有 {length} 个字符",
                                         "{field} must have at least {length} characters"),
+    # the login throttle (api/ratelimit.py): failures are counted over a window of ``minutes``
+    "accounts.login_locked": Message(
+        "登录失败次数过多，已暂停登录：请在 {minutes} 分钟后再试（从最早一次失败算起）",
+        "too many failed logins: logging in is paused; try again in {minutes} minutes (counted from the "
+        "earliest failure)"),
     "accounts.taken": Message("用户名 {value} 已存在", "user {value} exists already"),
     "accounts.wrong_password": Message("用户名或密码错误", "wrong username or password"),
     "accounts.log_in": Message("请先登录：发送 Authorization: Bearer <令牌>",

@@ -18,6 +18,11 @@ MESSAGES = {
                               "the file name must end in {suffixes}; got {name}"),
     "cli.not_a_number": Message("须为数字，收到 {got}", "must be a number; got {got}"),
     "cli.not_positive": Message("须为大于 0 的数，收到 {got}", "must be a number greater than 0; got {got}"),
+    # a record changed since the version given: named in words (问题报告 3), with the command that lists it
+    "cli.stale_record": Message("记录已被他人修改：{record} 现为第 {current} 版，不是第 {given} 版；"
+                                "请用 {command} 查看后重试",
+                                "{record} is at version {current}, not {given}: it was changed meanwhile; see it "
+                                "with {command} and try again"),
     "cli.not_one_of": Message("{got} 不在可选值中，可选：{allowed}", "{got} is not one of {allowed}"),
     "cli.database_failed": Message("无法打开或读取数据库（检查 --database-url 或 XINCHENG_DATABASE_URL）：{detail}",
                                    "cannot open or read the database (check --database-url or "

@@ -145,6 +145,25 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "replace": ("替换", "replace"),
     "client": ("客户端", "client"),
     "basemap_attribution": ("底图署名", "basemap attribution"),
+    # fields of forms and queries (the propose form's location, a report's resolution note, date filters)
+    "location": ("位置", "location"),
+    "note": ("处理说明", "note"),
+    "since": ("起始日期", "from date"),
+    "until": ("截止日期", "to date"),
+    "report_id": ("报告编号", "report number"),
+}
+
+# Stored records as a person names them (``问题报告 3``, not ``problem_reports 3``): geo.messages.record_label.
+_RECORDS: dict[str, tuple[str, str]] = {
+    "admin_units": ("行政区划", "administrative unit"), "place_names": ("标准地名", "place name"),
+    "streets": ("街路巷", "street"), "boundary_lines": ("界线", "boundary line"),
+    "boundary_markers": ("界桩", "boundary marker"), "inspection_campaigns": ("联检任务", "campaign"),
+    "inspections": ("界桩检查记录", "inspection"), "facilities": ("设施", "facility"),
+    "door_plates": ("门牌", "door plate"), "linear_features": ("线状地物", "linear feature"),
+    "graves": ("坟墓", "grave"), "users": ("账号", "account"), "problem_reports": ("问题报告", "problem report"),
+    "api_tokens": ("访问令牌", "API token"), "place_name_events": ("地名事件", "place-name event"),
+    "former_names": ("曾用名", "former name"), "plate_reprints": ("补印记录", "plate reprint"),
+    "inspection_photos": ("检查照片", "inspection photo"), "campaign_signoffs": ("签认记录", "campaign sign-off"),
 }
 
 _VALUES: dict[str, tuple[str, str]] = {
@@ -201,6 +220,10 @@ _VALUES: dict[str, tuple[str, str]] = {
     # coverage of a plate (geo.planning.coverage.STATUS)
     "covered": ("15分钟内可达", "within reach"), "beyond": ("超出步行范围", "beyond reach"),
     "unreachable": ("无路可达", "no route"), "unattached": ("离路过远", "too far from a street"),
+    # residents' problem reports (geo.plates.resident_reports.REPORT_KIND_ZH) and their states
+    "damaged_plate": ("门牌损坏", "damaged plate"), "wrong_info": ("信息有误", "wrong information"),
+    "missing_plate": ("门牌缺失", "missing plate"), "other": ("其他", "other"), "resolved": ("已处理", "resolved"),
+    "all": ("全部", "all"),
 }
 
 # Values whose label depends on the field (``expressway`` is 快速路 as a street class, 高速公路 as a
@@ -223,6 +246,7 @@ _FIELD_VALUES: dict[str, dict[str, tuple[str, str]]] = {
 MESSAGES = {
     **{f"field_names.{name}": Message(zh, en) for name, (zh, en) in _FIELDS.items()},
     **{f"field_names.value.{value}": Message(zh, en) for value, (zh, en) in _VALUES.items()},
+    **{f"field_names.record.{table}": Message(zh, en) for table, (zh, en) in _RECORDS.items()},
     **{f"field_names.value.{field}.{value}": Message(zh, en)
        for field, values in _FIELD_VALUES.items() for value, (zh, en) in values.items()},
 }

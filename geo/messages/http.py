@@ -43,7 +43,10 @@ MESSAGES = {
     "http.bound_greater_than_equal": Message("不得小于 {limit}", "must not be less than {limit}"),
     "http.bound_less_than": Message("须小于 {limit}", "must be less than {limit}"),
     "http.bound_less_than_equal": Message("不得大于 {limit}", "must not be greater than {limit}"),
-    "http.request": Message("请求", "request"),
+    # the request body itself, when a problem names no field of it
+    "http.max_chars": Message("过长（最多 {limit} 个字）", "is too long (at most {limit} characters)"),
+    "http.request": Message("请求内容", "the request body"),
+    "http.choice": Message("{field} 的取值不在允许范围内，可选：{allowed}", "{field} must be one of {allowed}"),
     "http.bad_request": Message("请求有误：{detail}", "bad request: {detail}"),
     "http.not_found": Message("不存在：{detail}", "not found: {detail}"),
     "http.method_not_allowed": Message("不允许的请求方法：{detail}", "method not allowed: {detail}"),

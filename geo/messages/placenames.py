@@ -23,6 +23,8 @@ MESSAGES = {
     "placenames.rare_characters": Message("{rule}：{field} 含生僻字 {chars}（基本集之外），尽量避免",
                                           "{rule}: {field} has rare characters {chars} (outside the basic set): "
                                           "avoid them where possible"),
+    "placenames.name_too_long": Message("{rule}：{field} 过长（{count} 个字，最多 {limit} 个字）",
+                                        "{rule}: {field} is too long ({count} characters; at most {limit})"),
     "placenames.mongolian_too_long": Message("{rule}：{field} 过长（{count} 个字符，最多 {limit} 个）",
                                              "{rule}: {field} is too long ({count} characters, at most {limit})"),
     "placenames.not_mongolian_script": Message("{rule}：{field} 须用蒙古文书写",

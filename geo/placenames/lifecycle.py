@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from geo.errors import Conflict, InputError, StaleVersion
 from geo.layers import PLACE_NAME_STATUSES
 from geo.location_rules import check_in_district
-from geo.messages import Term, at_row, label, labels, text, value_label, value_labels
+from geo.messages import Term, at_row, label, labels, quoted, text, value_label, value_labels
 from geo.placenames.romanize import (
     Romanization,
     initials,
@@ -251,7 +251,7 @@ def transition(store: Store, place_id: int, to: str, *, expected_version: int, a
                data: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Move a name one step through the lifecycle, recording what the step requires."""
     if to not in STATES:
-        raise InputError(text("placenames.bad_target", field=label("to"), value=repr(to),
+        raise InputError(text("placenames.bad_target", field=label("to"), value=quoted(to),
                               allowed=value_labels(STATES)), field="to")
     data = dict(data or {})
     out_of_step = [k for k in data if k in STEP_RECORDS_ALL and k not in REQUIRED_FOR.get(to, ())]

@@ -51,9 +51,10 @@ def proposal_geometry(store: Store, *, feature_class: str | None, mode: str, lon
 
     ``mode="point"`` parses ``lonlat`` (``"lon,lat"`` in ``crs``); ``mode="street"`` takes the
     street named ``street``: its line for a road, the point halfway along it for other classes.
-    A road may take only the line of the street that already bears ``proposed_name``: giving another
-    street's line to a new road name would put two names in force on one road, which is a rename
-    (the rename form keeps the former name and reprints the plates), not a proposal.
+    A road may take the line of the street that already bears ``proposed_name``, or a line with no name
+    in force (:func:`unnamed_street_lines`); giving a named street's line to a new road name would put
+    two names in force on one road, which is a rename (the rename form keeps the former name and
+    reprints the plates), not a proposal.
     Every refusal names the field ``location`` (位置) and says what to give instead.
     """
     if mode not in LOCATION_MODES:
@@ -63,7 +64,7 @@ def proposal_geometry(store: Store, *, feature_class: str | None, mode: str, lon
             raise InputError(text("officer.location_required"), field="location")
         line = _street_line(store, street.strip())
         if feature_class == ROAD_CLASS:
-            if street.strip() != proposed_name.strip():
+            if street.strip() != proposed_name.strip() and street.strip() not in unnamed_street_lines(store):
                 raise InputError(text("officer.street_has_a_name", street=street.strip()), field="location")
             return line
         return line.interpolate(0.5, normalized=True)
@@ -100,6 +101,23 @@ def similar_streets(store: Store, typed: str, *, limit: int = 8) -> list[str]:
 def street_names(store: Store) -> list[str]:
     """Return the distinct street names, sorted (the choices of the "from the street" field)."""
     return sorted({r["name"] for r in store.select("streets") if r.get("name")})
+
+
+def unnamed_street_lines(store: Store) -> list[str]:
+    """Return the street lines with no name in force, sorted: the only lines a new road name may take
+    ("from the street" for a road). A line's label is a name in force when the gazetteer holds it as
+    a road in force, or the line is linked to a name in force (``streets.place_name_id``)."""
+    in_force = {r["id"]: r["standard_name"] for r in store.select("place_names", where={"status": "in_force"})}
+    road_names = {r["standard_name"] for r in store.select("place_names", where={"status": "in_force",
+                                                                                   "feature_class": ROAD_CLASS})}
+    named, labels = set(road_names), set()
+    for row in store.select("streets"):
+        if not row.get("name"):
+            continue
+        labels.add(row["name"])
+        if row.get("place_name_id") in in_force:
+            named.add(row["name"])
+    return sorted(labels - named)
 
 
 def backdrop(store: Store) -> dict[str, Any]:

@@ -3,6 +3,16 @@
 Every rule returns findings that name the rule: errors refuse the name; warnings let it through
 only with a recorded justification. The word lists are small, configurable starting points for the
 officer's attestation, not a complete legal test.
+
+Rule list (IDs as in the domain brief; where the brief sets no number, the number here is ours):
+PN-00 required fields, specific + generic = standard name; PN-01/04/05/06 prohibited words;
+PN-02 generic fits the feature class; PN-03 GB 18030 characters only, no Mongolian script or Latin
+letters in the Chinese name, rare characters warned, and a standard name of at most
+``MAX_STANDARD_NAME_CHARS`` (50) characters; PN-07 duplicates and homophones; PN-10 the Mongolian
+form; PN-11/12 filing and announcement dates; PN-13 the administrative code.
+
+A message echoes what was typed through :func:`geo.messages.quoted` (in 「」, cut to 80 characters),
+never in full: a 10,000-character name is refused by its length, not repeated five times.
 """
 
 from __future__ import annotations
@@ -13,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from geo.messages import Term, label, text, value_label
+from geo.messages import Term, label, quoted, text, value_label, value_labels
 from geo.placenames.romanize import toneless_key
 from geo.text import is_mongolian_script
 
@@ -83,6 +93,10 @@ def rule_term(rule: str, *, warning: bool = False) -> Term:
 # A place name's Mongolian form is a name, not a text: the longest in the district's gazetteer is
 # under 60 characters; 200 leaves room and keeps a sign and a page readable.
 MAX_NAME_MONG_CHARS = 200
+# A standard name is a name on a sign, not a text. The regulations and the domain brief set no maximum;
+# 50 characters is several times a long real name (a place prefix + 街道综合养老服务中心 is under 20) and
+# refuses pasted text before it fills a page or a sign (PN-03, "用字" of the name).
+MAX_STANDARD_NAME_CHARS = 50
 
 
 def _err(rule: str, field: str, key: str, /, **params: Any) -> Finding:
@@ -103,8 +117,8 @@ def check_required(rec: Mapping[str, Any]) -> list[Finding]:
             out.append(_err("PN-00", name, "required", field=label(name)))
     name, spec, gen = (str(rec.get(k) or "") for k in ("standard_name", "specific", "generic"))
     if name and spec and gen and spec + gen != name:
-        out.append(_err("PN-00", "specific", "parts_mismatch", specific=repr(spec), generic=repr(gen),
-                        name=repr(name)))
+        out.append(_err("PN-00", "specific", "parts_mismatch", specific=quoted(spec), generic=quoted(gen),
+                        name=quoted(name)))
     if name and gen and name == gen:
         out.append(_err("PN-00", "specific", "generic_alone"))
     return out
@@ -114,6 +128,9 @@ def check_text(rec: Mapping[str, Any]) -> list[Finding]:
     """PN-03: GB 18030 only; Mongolian only in name_mong; rare characters warned."""
     out = []
     name = str(rec.get("standard_name") or "")
+    if len(name) > MAX_STANDARD_NAME_CHARS:
+        out.append(_err("PN-03", "standard_name", "name_too_long", field=label("standard_name"), count=len(name),
+                        limit=MAX_STANDARD_NAME_CHARS))
     try:
         name.encode("gb18030")
     except UnicodeEncodeError:
@@ -125,7 +142,7 @@ def check_text(rec: Mapping[str, Any]) -> list[Finding]:
     rare = [c for c in name if _HAN_ANY.match(c) and not _BASIC_HAN.match(c)]
     if rare:
         out.append(_warn("PN-03", "standard_name", "rare_characters", field=label("standard_name"),
-                         chars=repr("".join(rare))))
+                         chars=quoted("".join(rare))))
     mong = str(rec.get("name_mong") or "")
     if mong and not is_mongolian_script(mong):
         out.append(_err("PN-10", "name_mong", "not_mongolian_script", field=label("name_mong")))
@@ -141,14 +158,14 @@ def check_generic(rec: Mapping[str, Any]) -> list[Finding]:
     if not cls or not gen:
         return []
     if cls not in FEATURE_CLASSES:
-        return [_err("PN-02", "feature_class", "bad_feature_class", field=label("feature_class"), value=repr(cls),
-                     allowed=", ".join(FEATURE_CLASSES))]
+        return [_err("PN-02", "feature_class", "bad_feature_class", field=label("feature_class"), value=quoted(cls),
+                     allowed=value_labels(FEATURE_CLASSES))]
     modifiers = frozenset("东西南北中上下前后内外新老大小正")
     if gen not in FEATURE_CLASSES[cls] and not any(
             gen.endswith(g) and 0 < len(gen) - len(g) <= 2 and all(c in modifiers for c in gen[:-len(g)])
             for g in FEATURE_CLASSES[cls]):
         allowed = "、".join(sorted(FEATURE_CLASSES[cls]))
-        return [_err("PN-02", "generic", "bad_generic", generic=repr(gen), feature_class=value_label(cls),
+        return [_err("PN-02", "generic", "bad_generic", generic=quoted(gen), feature_class=value_label(cls),
                      allowed=allowed)]
     return []
 
@@ -163,9 +180,9 @@ def check_prohibitions(rec: Mapping[str, Any], *, operator: str | None = None) -
                               ("PN-06", ENTERPRISE_WORDS, Term("企业名称用字", "an enterprise name"))):
         hit = next((w for w in words if w in name), None)
         if hit:
-            out.append(_err(rule, "standard_name", "prohibited_word", word=repr(hit), what=what))
+            out.append(_err(rule, "standard_name", "prohibited_word", word=quoted(hit), what=what))
     if operator and len(operator) >= 2 and operator in name:
-        out.append(_warn("PN-06", "standard_name", "operator_name", operator=repr(operator)))
+        out.append(_warn("PN-06", "standard_name", "operator_name", operator=quoted(operator)))
     return out
 
 
@@ -187,10 +204,10 @@ def check_duplicates(rec: Mapping[str, Any], existing: Iterable[Mapping[str, Any
         if not same_scope:
             continue
         if other.get("standard_name") == name:
-            out.append(_err("PN-07", "standard_name", "duplicate", name=repr(name), id=other.get("id")))
+            out.append(_err("PN-07", "standard_name", "duplicate", name=quoted(name), id=other.get("id")))
         elif (other.get("search_key") or toneless_key(str(other.get("standard_name") or ""))) == key:
-            out.append(_warn("PN-07", "standard_name", "homophone", name=repr(name),
-                             other=repr(other.get("standard_name")), id=other.get("id")))
+            out.append(_warn("PN-07", "standard_name", "homophone", name=quoted(name),
+                             other=quoted(other.get("standard_name")), id=other.get("id")))
     return out
 
 
@@ -198,7 +215,7 @@ def check_admin_code(rec: Mapping[str, Any], *, district: str) -> list[Finding]:
     """PN-13: a 12-digit statistical code inside the district."""
     code = str(rec.get("admin_code") or "")
     if code and not (len(code) == 12 and code.isdigit()):
-        return [_err("PN-13", "admin_code", "admin_code_digits", field=label("admin_code"), value=repr(code))]
+        return [_err("PN-13", "admin_code", "admin_code_digits", field=label("admin_code"), value=quoted(code))]
     if code and not code.startswith(district):
         return [_err("PN-13", "admin_code", "admin_code_district", field=label("admin_code"), value=code,
                      district=district)]

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from geo.errors import Conflict, InputError, NotFound, StaleVersion
-from geo.messages import text
+from geo.messages import quoted, text, value_labels
 from geo.store import Store, schema
 from geo.text import clean, has_text
 from geo.validation import refuses_control_characters
@@ -45,10 +45,10 @@ class ReportFilter:
 
     def __post_init__(self) -> None:
         if self.status and self.status not in REPORT_STATUSES:
-            raise InputError(text("officer.report_status_bad", given=self.status), field="status")
+            raise InputError(text("officer.report_status_bad", given=quoted(self.status)), field="status")
         if self.kind and self.kind not in REPORT_KIND_ZH:
-            raise InputError(text("officer.report_kind_bad", kinds=", ".join(REPORT_KIND_ZH),
-                                  given=self.kind), field="kind")
+            raise InputError(text("officer.report_kind_bad", kinds=value_labels(REPORT_KIND_ZH, field="kind"),
+                                  given=quoted(self.kind)), field="kind")
 
 
 def _beijing_midnight_utc(day: date) -> datetime:

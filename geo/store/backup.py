@@ -38,8 +38,10 @@ Progress = Callable[[str], None]
 
 
 def backed_up_tables() -> list[sa.Table]:
-    """Return the tables a backup holds, parents before children (not the migration history)."""
-    return [t for t in schema.metadata.sorted_tables if t.name != schema.schema_migrations.name]
+    """Return the tables a backup holds, parents before children (not the migration history, nor the
+    tables derived from the records: :data:`schema.DERIVED_TABLES`)."""
+    return [t for t in schema.metadata.sorted_tables
+            if t.name != schema.schema_migrations.name and t.name not in schema.DERIVED_TABLES]
 
 
 def _encode(value: Any) -> Any:
@@ -200,7 +202,8 @@ def restore_backup(store: Store, path: Path | str, *, replace: bool = False,
         # Every check passed: from here on, all changes commit together or not at all.
         migrations.upgrade(conn, version)
         present = set(sa.inspect(conn).get_table_names())
-        for table in reversed(backed_up_tables()):
+        derived = [schema.metadata.tables[name] for name in sorted(schema.DERIVED_TABLES)]
+        for table in [*derived, *reversed(backed_up_tables())]:  # derived data is computed again afterwards
             if table.name in present:
                 conn.execute(table.delete())
         tables = [t for t in backed_up_tables() if t.name in manifest["tables"]]

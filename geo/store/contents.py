@@ -19,10 +19,7 @@ from geo.store import schema
 from geo.store.store import Store
 
 # Accounts, tokens, the audit trail and the schema's own bookkeeping are not the district's data.
-# plate_lookups and plate_lookup_state are derived from the records (geo/plates/lookup_table.py) and
-# rebuilt from them, so they are not records of the district.
-NOT_DOMAIN = frozenset({"users", "api_tokens", "audit_log", "schema_migrations", "plate_lookups",
-                        "plate_lookup_state"})
+NOT_DOMAIN = frozenset({"users", "api_tokens", "audit_log", "schema_migrations"}) | schema.DERIVED_TABLES
 
 
 def domain_tables() -> list[str]:

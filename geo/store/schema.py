@@ -284,6 +284,10 @@ plate_lookup_state = sa.Table(
     sa.Column("refreshed_at", sa.DateTime(timezone=True)),
 )
 
+# Tables derived from the records and rebuilt from them (geo/plates/lookup_table.py): not records of
+# the district, not in backups; a restore empties them and the refresher computes them again.
+DERIVED_TABLES = frozenset({plate_lookups.name, plate_lookup_state.name})
+
 # The lookup's one read checks the newest change of a table (audit_log by table, newest seq) and
 # joins the plate's street by its standard name.
 sa.Index("ix_audit_log_table_seq", audit_log.c.table_name, audit_log.c.seq)

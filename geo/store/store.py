@@ -23,7 +23,7 @@ from sqlalchemy import event
 
 from geo import DISTRICT_ADCODE
 from geo.errors import Conflict, DomainError, InputError, NotFound, StaleVersion
-from geo.messages import as_term, label, labels, text
+from geo.messages import as_term, label, labels, record_label, text
 from geo.store import migrations, schema
 from geo.store.spatial_sql import bbox_clause, encode_geometries
 
@@ -366,8 +366,9 @@ class Store:
             raise InputError(text("store.unchangeable", field=label(bad[0])), field=bad[0])
         before = self.get(table_name, record_id, conn=conn)
         if before["version"] != expected_version:
-            raise StaleVersion(text("store.stale", table=table_name, id=record_id, current=before["version"],
-                                    given=expected_version), field="version")
+            record = record_label(table_name, record_id)
+            raise StaleVersion(text("store.stale", record=record, current=before["version"], given=expected_version),
+                               field="version")
         now = datetime.now(UTC)
         values = self._prepare(table, [changes], now)[0]
         values.pop("created_at", None)

@@ -118,19 +118,41 @@
       onEachFeature: function (f, l) { l.bindTooltip(tip(f.properties.tip), {sticky: true}); }
     });
     if (control) { control.addOverlay(layer, r.name); }
-    var seq = 0;
+    // One request per view: the layer's 'add', folium's fitBounds and the resize fit each end in a
+    // 'moveend' (Leaflet fires it even for a fit that changes nothing), so a view is keyed by its
+    // bbox and zoom, asked for once (answers kept for the last few views), and a request a newer
+    // view supersedes is aborted.
+    var shown = null, pending = null, answers = {}, kept = [], timer = null;
+    function draw(key, data) { shown = key; layer.clearLayers(); layer.addData(data); }
     function load() {
+      timer = null;
       if (!map.hasLayer(layer)) { return; }
-      var b = map.getBounds(), mine = ++seq;
+      var b = map.getBounds();
       var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); });
-      fetch(r.url + '?bbox=' + bbox.join(',') + '&zoom=' + map.getZoom(),
-            {credentials: 'same-origin', headers: {Accept: 'application/geo+json'}})
+      var key = bbox.join(',') + '&zoom=' + map.getZoom();
+      if (pending && pending.key === key) { return; }
+      if (pending) { pending.abort.abort(); pending = null; }
+      if (answers[key]) { if (shown !== key) { draw(key, answers[key]); } return; }
+      if (shown === key) { return; }
+      var mine = {key: key, abort: window.AbortController ? new AbortController() : {abort: function () {}}};
+      pending = mine;
+      fetch(r.url + '?bbox=' + key, {credentials: 'same-origin', headers: {Accept: 'application/geo+json'},
+                                     signal: mine.abort.signal})
         .then(function (resp) { if (!resp.ok) { throw new Error('HTTP ' + resp.status); } return resp.json(); })
-        .then(function (data) { if (mine === seq) { layer.clearLayers(); layer.addData(data); } })
-        .catch(function (err) { if (window.console) { console.warn(r.url, err.message); } });
+        .then(function (data) {
+          answers[key] = data;
+          kept.push(key);
+          if (kept.length > 20) { delete answers[kept.shift()]; }
+          if (pending === mine) { pending = null; draw(key, data); }
+        })
+        .catch(function (err) {
+          if (pending === mine) { pending = null; }
+          if (err.name !== 'AbortError' && window.console) { console.warn(r.url, err.message); }
+        });
     }
-    map.on('moveend', load);
-    layer.on('add', load);
+    function soon() { if (timer === null) { timer = setTimeout(load, 0); } }  // add + moveend in one go
+    map.on('moveend', soon);
+    layer.on('add', function () { shown = null; soon(); });
     if (r.show) { layer.addTo(map); }
   });
 })();

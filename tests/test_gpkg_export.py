@@ -1,0 +1,123 @@
+"""GeoPackage exports a QGIS 3.22 / GDAL 3.6 user opens cleanly, read back with real GDAL.
+
+One table per kind of geometry (a mixed layer split as the OGC API splits its collections), lines and
+areas as Multi*, integer columns as Integer fields, the 示意 note on boundary layers, GeoPackage 1.2
+(GDAL 3.6 warns on 1.4), and an export imported again with ``mode="upsert"`` changes nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+from collections import Counter
+from contextlib import closing
+from pathlib import Path
+
+import pyogrio
+import pytest
+
+from geo.errors import InputError
+from geo.io.importer import export_layer, import_file
+from geo.messages import text
+from geo.store import Store
+
+
+def _tables(path: Path) -> dict[str, str]:
+    """Return each table of a GeoPackage with the one geometry type GDAL declares for it."""
+    return {str(name): str(kind) for name, kind in pyogrio.list_layers(path)}
+
+
+def _ogrinfo(path: Path, table: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["ogrinfo", "-so", "-ro", str(path), table], capture_output=True, text=True,
+                          timeout=60, check=True)
+
+
+def _stored_kinds(store: Store, layer: str) -> Counter:
+    return Counter(r["geometry"].geom_type.removeprefix("Multi") for r in store.select(layer))
+
+
+def test_mixed_layers_are_one_table_per_kind(sample_store: Store, tmp_path):
+    facilities = _stored_kinds(sample_store, "facilities")
+    assert set(facilities) == {"Point", "Polygon"}  # the sample mixes them, as the real data does
+    path = tmp_path / "f.gpkg"
+    assert export_layer(sample_store, "facilities", path) == sum(facilities.values())
+    assert _tables(path) == {"facilities_points": "Point", "facilities_polygons": "MultiPolygon"}
+    assert pyogrio.read_info(path, layer="facilities_points")["features"] == facilities["Point"]
+    assert pyogrio.read_info(path, layer="facilities_polygons")["features"] == facilities["Polygon"]
+    info = _ogrinfo(path, "facilities_polygons")
+    assert "Geometry: Multi Polygon" in info.stdout and "Warning" not in info.stderr + info.stdout
+
+    names = _stored_kinds(sample_store, "place_names")
+    path = tmp_path / "names.gpkg"
+    export_layer(sample_store, "place_names", path)
+    expected = {"Point": ("place_names_points", "Point"), "LineString": ("place_names_lines", "MultiLineString"),
+                "Polygon": ("place_names_polygons", "MultiPolygon")}
+    assert _tables(path) == dict(expected[kind] for kind in names)
+    for kind, (table, _declared) in ((k, expected[k]) for k in names):
+        assert pyogrio.read_info(path, layer=table)["features"] == names[kind]
+        assert set(pyogrio.read_dataframe(path, layer=table).geom_type) <= {expected[kind][1]}
+
+
+def test_layer_of_one_kind_keeps_its_name_and_lines_are_multi(sample_store: Store, tmp_path):
+    path = tmp_path / "lines.gpkg"
+    export_layer(sample_store, "boundary_lines", path)
+    assert _tables(path) == {"boundary_lines": "MultiLineString"}
+
+
+def test_integer_columns_are_integer_fields(sample_store: Store, tmp_path):
+    for layer, table, columns in (("facilities", "facilities_points", ("beds", "id", "version")),
+                                  ("admin_units", "admin_units", ("households", "id"))):
+        path = tmp_path / f"{layer}.gpkg"
+        export_layer(sample_store, layer, path)
+        info = _ogrinfo(path, table).stdout
+        for column in columns:
+            assert f"\n{column}: Integer " in info, (layer, column, info)  # 32 bits, as the store's
+        assert "floor_area_m2: Real" in info or layer != "facilities"  # a real stays a real
+
+
+def test_boundary_layers_carry_the_illustration_note(sample_store: Store, tmp_path):
+    note = text("ogc.boundary_note")
+    assert note.startswith("界线示意，非权威界线")
+    for layer in ("admin_units", "boundary_lines"):
+        path = tmp_path / f"{layer}.gpkg"
+        export_layer(sample_store, layer, path)
+        frame = pyogrio.read_dataframe(path)
+        assert set(frame["boundary_note"]) == {note}
+    path = tmp_path / "plates.gpkg"
+    export_layer(sample_store, "door_plates", path)
+    assert "boundary_note" not in pyogrio.read_dataframe(path, max_features=1).columns
+
+
+def test_geopackage_is_version_1_2_and_reads_without_warnings(sample_store: Store, tmp_path):
+    path = tmp_path / "names.gpkg"
+    export_layer(sample_store, "place_names", path)
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47  # 'GPKG'
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 10200
+    for table in _tables(path):
+        info = _ogrinfo(path, table)
+        assert "Warning" not in info.stderr and "Warning" not in info.stdout, info.stderr
+
+
+def test_shapefile_of_a_mixed_layer_is_refused_naming_the_layer(sample_store: Store, tmp_path):
+    with pytest.raises(InputError) as err:
+        export_layer(sample_store, "facilities", tmp_path / "f.shp")
+    message = err.value.message
+    assert message.startswith("图层 facilities 混有 points, polygons 几何")
+    assert "--layer facilities" in message and "GeoPackage" in message
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("layer", ["facilities", "place_names", "admin_units", "boundary_lines"])
+def test_an_export_imported_again_changes_nothing(writable_sample_store: Store, tmp_path, layer):
+    store = writable_sample_store
+    before = store.select(layer)
+    audit = len(store.audit_rows(layer))
+    path = tmp_path / f"{layer}.gpkg"
+    n = export_layer(store, layer, path)
+    report = import_file(store, layer, path, crs="EPSG:4490", actor="t", mode="upsert").summary()
+    assert (report["inserted"], report["updated"], report["unchanged"]) == (0, 0, n)
+    assert store.select(layer) == before
+    assert len(store.audit_rows(layer)) == audit
+    if layer in ("admin_units", "boundary_lines"):
+        assert "boundary_note" in report["ignored_columns"]
