@@ -19,9 +19,10 @@ import re
 import unicodedata
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_body
+from api.errors import error_body, wants_page
 from api.pages import render_text
 from geo.io.formats import UNZIP_LIMIT, UPLOAD_NAME
 from geo.messages import en, text, zh
@@ -102,18 +103,14 @@ class BodyLimitMiddleware:
                 raise
 
 
-_API_PREFIXES = ("/api/", "/ogc/")
 BYTES_PER_MB = 1024 * 1024
 
 
 def is_page_form(scope: Scope) -> bool:
     """Return whether a refused body was a page's form (a browser posting to a page address, not the
-    JSON or OGC API): it is answered with a page, Chinese first, not the API's JSON error."""
-    path = scope["path"]
-    if path in ("/api", "/ogc") or path.startswith(_API_PREFIXES):
-        return False
-    headers = dict(scope["headers"])
-    return b"text/html" in headers.get(b"accept", b"")
+    JSON or OGC API): it is answered with a page, Chinese first, not the API's JSON error. The same
+    test as every other error's (:func:`api.errors.wants_page`)."""
+    return wants_page(Request(scope))
 
 
 def megabytes(size_bytes: int) -> str:
