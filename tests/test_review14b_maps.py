@@ -104,6 +104,9 @@ def test_campaign_report_pages_answer_the_inspectors_cookie(writable_server):
                           json={"name": "报告链接", "line_codes": ["XS01"], "required_accuracy_m": 10}).json()
     inspector = _session(writable_server, "boundary_inspector")
     base = f"/maps/campaigns/{campaign['id']}/report"
+    campaign_page = _get(writable_server, f"/field/campaigns/{campaign['id']}", inspector)
+    for fmt in ("html", "xlsx", "zip"):  # the inspector reaches each report from the campaign's page
+        assert f"href='{base}?format={fmt}'" in campaign_page.text, campaign_page.text[-800:]
     page = _get(writable_server, f"{base}?format=html", inspector)
     assert page.status_code == 200 and "报告链接" in page.text and "xc-map-nav" in page.text, page.text[:300]
     book = _get(writable_server, f"{base}?format=xlsx", inspector)
