@@ -225,7 +225,7 @@ def test_a_body_fastapi_cannot_parse_is_chinese_first_too(live_server):
 
 # Routers whose refusals come from the catalogue only: no literal words in a raised domain error.
 CATALOGUED_ROUTERS = ("placenames", "layers", "inspections", "plates", "reports", "users", "auth", "audit",
-                      "planning", "health")
+                      "planning", "health", "public_plates")
 
 
 def test_routers_raise_domain_errors_with_catalogue_messages_only():

@@ -24,7 +24,7 @@ from api.pages import render_text
 from api.ratelimit import TooManyRequests
 from geo.errors import DomainError, InputError, NotFound
 from geo.layers import ADMIN, PLACENAME_OFFICER
-from geo.messages import text
+from geo.messages import Term, label, quoted, text
 from geo.plates.codes import InvalidCode, plate_url
 from geo.plates.lookup import PlateView, stored_plate_view
 from geo.plates.nearby import PUBLIC_LIMIT_M
@@ -40,6 +40,7 @@ REPORT_KINDS = {"damaged_plate": "门牌损坏 Damaged plate",
                 "missing_plate": "门牌缺失 Missing plate", "other": "其他 Other"}
 
 
+MAX_REPORT_CHARS = 500  # the report form's textarea has maxlength 500 too
 REPEAT_WINDOW_S = 600.0  # the same report again within 10 minutes is the same report
 
 
@@ -90,7 +91,7 @@ def _lookup(request: Request, store: Store, code: str) -> PlateView:
     uid = request.app.state.plate_signer.verify(code)
     view = stored_plate_view(store, uid)
     if view is None:
-        raise NotFound("没有这块门牌 · no such door plate", field="code")
+        raise NotFound(text("lookup.no_plate"), field="code")
     return view
 
 
@@ -170,9 +171,10 @@ def public_report(code: str, request: Request, store: StoreDep, kind: Annotated[
         uid = request.app.state.plate_signer.verify(code)
         request.app.state.report_limiter.hit(f"{client_address(request)}:{uid}")
         if kind not in REPORT_KINDS:
-            raise InputError(f"请选择问题类型 · kind must be one of {', '.join(REPORT_KINDS)}", field="kind")
-        if len(message) > 500:
-            raise InputError("说明最多 500 字 · message must be at most 500 characters", field="message")
+            raise InputError(text("lookup.choose_kind", kinds=Term("、".join(REPORT_KINDS), ", ".join(REPORT_KINDS))),
+                             field="kind")
+        if len(message) > MAX_REPORT_CHARS:
+            raise InputError(text("lookup.message_too_long", limit=MAX_REPORT_CHARS), field="message")
         recent: RecentReports = request.app.state.recent_reports
         key = recent.key(client_address(request), uid, kind, message)
         if recent.first(key):  # the same report again within the window is thanked, not stored twice
@@ -202,10 +204,10 @@ def plate_face(plate_uid: str, store: StoreDep, settings: SettingsDep,
     """Return the printable plate (270 x 170 mm); production needs the Mongolian name (SG-01)."""
     rows = store.select("door_plates", where={"plate_uid": plate_uid})
     if not rows:
-        raise NotFound(f"no door plate {plate_uid!r}", field="plate_uid")
-    (text,) = plate_texts(store, rows, signer=request.app.state.plate_signer,
-                          base_url=settings.public_base_url)
-    return Response(plate_svg(text, proof=proof), media_type="image/svg+xml")
+        raise NotFound(text("plates.not_found", uid=quoted(plate_uid)), field="plate_uid")
+    (printed,) = plate_texts(store, rows, signer=request.app.state.plate_signer,
+                             base_url=settings.public_base_url)
+    return Response(plate_svg(printed, proof=proof), media_type="image/svg+xml")
 
 
 @router.get("/api/plates/{plate_uid}/qr.{fmt}", responses=answers_as("image/svg+xml", "image/png"),
@@ -215,11 +217,11 @@ def plate_qr(plate_uid: str, fmt: str, store: StoreDep, settings: SettingsDep,
              request: Request) -> Response:
     """Return the QR code carrying the plate's signed short URL."""
     if not store.count("door_plates", where={"plate_uid": plate_uid}):
-        raise NotFound(f"no door plate {plate_uid!r}", field="plate_uid")
+        raise NotFound(text("plates.not_found", uid=quoted(plate_uid)), field="plate_uid")
     url = plate_url(settings.public_base_url, request.app.state.plate_signer.code(plate_uid))
     if fmt == "svg":
         return Response(qr_svg(url), media_type="image/svg+xml")
     if fmt == "png":
         return Response(qr_png(url), media_type="image/png")
-    raise InputError(f"format must be one of svg, png; got {fmt!r}", field="fmt")
+    raise InputError(text("http.choice", field=label("fmt"), allowed=Term("svg、png", "svg, png")), field="fmt")
 
