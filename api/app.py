@@ -22,6 +22,8 @@ from api.ratelimit import LoginThrottle, RateLimiter
 from api.routers import (
     audit,
     auth,
+    boundary_cases,
+    boundary_compare,
     docs_pages,
     field_pages,
     health,
@@ -91,7 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     documented = (health.router, auth.router, users.router, layers.router, placenames.router, planning.router,
                   audit.router, placenames.export_router, placenames.address_router, public_plates.router,
                   plates.router, plates.decision_router, inspections.router, inspections.markers_router, ogc.router,
-                  reports.router)
+                  reports.router, boundary_cases.router, boundary_cases.repairs_router, boundary_cases.lines_router,
+                  boundary_cases.attachments_router, boundary_compare.router)
     for router in documented:  # every error answer is in the OpenAPI schema, in the one shape
         app.include_router(router, responses=ERROR_RESPONSES)
     for pages in (home.router, docs_pages.router, login_pages.router, officer_pages.router,

@@ -22,7 +22,7 @@ from typing import Any
 import shapely
 
 from geo.errors import InputError, NotFound
-from geo.layers import LAYERS, Layer
+from geo.layers import GEOMETRY_KINDS, KIND_WRITTEN_AS, LAYERS, Layer
 from geo.messages import Term, label, text, value_label, zh
 from geo.messages import en as en_text
 from geo.store.schema import metadata
@@ -30,14 +30,6 @@ from geo.store.schema import metadata
 JSON_SCHEMA = "application/schema+json"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
-
-# Kinds of geometry, the stored types each collects, and the one type it is served as.
-KIND_TYPES: dict[str, tuple[str, ...]] = {
-    "points": ("Point", "MultiPoint"),
-    "lines": ("LineString", "MultiLineString"),
-    "polygons": ("Polygon", "MultiPolygon"),
-}
-SERVED_AS = {"points": "Point", "lines": "MultiLineString", "polygons": "MultiPolygon"}
 
 # Layers drawn from the bundled, non-authoritative boundary (data/README.md): labelled 示意.
 BOUNDARY_LAYERS = frozenset({"admin_units", "boundary_lines"})
@@ -61,12 +53,12 @@ class Collection:
     @property
     def geometry_types(self) -> tuple[str, ...] | None:
         """Return the stored geometry types this collection serves (``None``: every type)."""
-        return None if self.kind is None else KIND_TYPES[self.kind]
+        return None if self.kind is None else GEOMETRY_KINDS[self.kind]
 
     @property
     def served_as(self) -> str | None:
         """Return the one GeoJSON geometry type of its features (``None`` for an old mixed id)."""
-        return None if self.kind is None else SERVED_AS[self.kind]
+        return None if self.kind is None else KIND_WRITTEN_AS[self.kind]
 
     @property
     def split(self) -> bool:
@@ -104,7 +96,7 @@ class Collection:
 
 
 def _kinds(layer: Layer) -> list[str]:
-    return [kind for kind, types in KIND_TYPES.items() if set(types) & set(layer.geometry_types)]
+    return [kind for kind, types in GEOMETRY_KINDS.items() if set(types) & set(layer.geometry_types)]
 
 
 def _build() -> dict[str, Collection]:

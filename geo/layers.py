@@ -23,6 +23,17 @@ POINT = ("Point",)
 LINE = ("LineString", "MultiLineString")
 AREA = ("Polygon", "MultiPolygon")
 
+# Kinds of geometry a file table or an OGC collection holds one of, the stored types each collects,
+# and the one type each is written and served as (GDAL and QGIS type a table by its first feature;
+# lines and areas as multi-part, so a table never mixes single and multi-part). The names are those
+# of the OGC API's collections and the GeoPackage tables (<layer>_points, ...).
+GEOMETRY_KINDS: dict[str, tuple[str, ...]] = {
+    "points": ("Point", "MultiPoint"),
+    "lines": ("LineString", "MultiLineString"),
+    "polygons": ("Polygon", "MultiPolygon"),
+}
+KIND_WRITTEN_AS = {"points": "Point", "lines": "MultiLineString", "polygons": "MultiPolygon"}
+
 FACILITY_KINDS = (
     "community_service_centre",
     "elder_care_station",
@@ -114,15 +125,16 @@ LAYERS: dict[str, Layer] = {
               choices=(("status", PLATE_STATUSES), ("side", PLATE_SIDES)),
               types=(("number", int), ("households", int), ("decision_date", date))),
         Layer("boundary_lines", "行政区域界线", "Administrative boundary lines", LINE,
-              ("line_code", "name", "left_adcode", "right_adcode", "length_m"),
-              ("line_code", "name"), frozenset({ADMIN}), False, types=(("length_m", float),)),
+              ("line_code", "name", "left_adcode", "right_adcode", "length_m", "last_inspected_on"),
+              ("line_code", "name"), frozenset({ADMIN}), False,
+              types=(("length_m", float), ("last_inspected_on", date))),
         Layer("boundary_markers", "界桩", "Boundary markers", POINT,
               ("marker_no", "line_code", "seq", "type_code", "marker_type", "status", "material",
-               "managing_adcode"),
+               "managing_adcode", "elevation_m", "coordinate_source"),
               ("marker_no",), frozenset({ADMIN}), False,
               choices=(("marker_type", MARKER_TYPES), ("type_code", MARKER_TYPE_CODES),
                        ("status", MARKER_STATUSES)),
-              types=(("seq", int),)),
+              types=(("seq", int), ("elevation_m", float))),
         Layer("linear_features", "铁路、公路与河流", "Railways, highways and rivers", LINE + AREA,
               ("kind", "name"), ("kind", "name"), frozenset({ADMIN, PLANNER}), True,
               choices=(("kind", LINEAR_FEATURE_KINDS),)),

@@ -93,7 +93,8 @@ GUARDS: dict[str, dict[str, Guard]] = {
     },
     "streets": {"name": _STREET_NAME},
     "boundary_markers": {f: _MARKER for f in ("marker_no", "line_code", "seq", "type_code", "marker_type",
-                                               "status", "managing_adcode", "geometry")},
+                                               "status", "managing_adcode", "geometry", "elevation_m",
+                                               "coordinate_source")},
     "boundary_lines": {"line_code": _LINE_ID, "left_adcode": _LINE_ID, "right_adcode": _LINE_ID},
     "admin_units": {"code": _UNIT_ID, "parent_code": _UNIT_ID, "level": _UNIT_ID},
 }

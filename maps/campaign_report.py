@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Mapping
 from typing import Any
 
 import folium
@@ -14,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.boundaries.inspections import campaign_material, latest_by_marker
+from geo.boundaries.repairs import repairs_for_requests
 from geo.messages import text
 from geo.spreadsheet import formula_safe
 from geo.store import Store
@@ -42,9 +44,16 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DRAW_ORDER = ("not_visited", "intact", "buried", "damaged", "missing", "displaced")
 
 
-def repair_list(markers: list[dict[str, Any]], records: list[dict[str, Any]]) -> pd.DataFrame:
-    """Return the markers the team must repair or re-set: damaged, missing, buried or displaced."""
+def repair_list(markers: list[dict[str, Any]], records: list[dict[str, Any]],
+                done: Mapping[int, Mapping[str, Any]] | None = None) -> pd.DataFrame:
+    """Return the markers the team must repair or re-set: damaged, missing, buried or displaced.
+
+    ``done`` maps a repair request (field record id) to the repair that closed it (BM-03,
+    geo.boundaries.repairs.repairs_for_requests): such a marker shows the repair's date and both sides'
+    representatives in the 已修复 column.
+    """
     latest = latest_by_marker(records)
+    fixed = {r["marker_id"]: done[r["id"]] for r in sorted(records, key=lambda r: r["id"]) if done and r["id"] in done}
     rows = []
     for m in markers:
         r = latest.get(m["id"])
@@ -53,9 +62,19 @@ def repair_list(markers: list[dict[str, Any]], records: list[dict[str, Any]]) ->
             rows.append({"界桩编号 marker": m["marker_no"], "界线 line": m["line_code"],
                          "状况 condition": r["condition"],
                          "位移 m displacement": r["displacement_m"], "管理方 managed by": m.get("managing_adcode"),
-                         "备注 remarks": r.get("remarks"), "冲突 conflict": bool(r.get("conflict"))})
+                         "备注 remarks": r.get("remarks"), "冲突 conflict": bool(r.get("conflict")),
+                         "已修复 repaired": _repaired(fixed.get(m["id"]))})
     return pd.DataFrame(rows, columns=["界桩编号 marker", "界线 line", "状况 condition", "位移 m displacement",
-                                       "管理方 managed by", "备注 remarks", "冲突 conflict"])
+                                       "管理方 managed by", "备注 remarks", "冲突 conflict", "已修复 repaired"])
+
+
+def _repaired(repair: Mapping[str, Any] | None) -> str | None:
+    """Return a repair as the repair list shows it: date, both sides' representatives, re-set or not."""
+    if repair is None:
+        return None
+    reset = "，重新埋设 re-set" if repair.get("reset") else ""
+    return (f"{repair['repaired_on']} 已修复 done（{repair['our_representative']} / "
+            f"{repair['neighbour_representative']}{reset}）")
 
 
 def condition_map(markers: list[dict[str, Any]], records: list[dict[str, Any]],
@@ -143,7 +162,7 @@ def campaign_report_file(store: Store, campaign_id: int, fmt: str) -> tuple[byte
     if fmt not in REPORT_FORMATS:
         raise ValueError(f"campaign report format {fmt!r} is not one of {REPORT_FORMATS}")
     m = campaign_material(store, campaign_id)
-    repairs = repair_list(m.markers, m.records)
+    repairs = repair_list(m.markers, m.records, repairs_for_requests(store, [r["id"] for r in m.records]))
     page = report_html(m.campaign, m.summary, repairs, condition_map(m.markers, m.records, m.lines))
     if fmt == "html":
         return page.encode("utf-8"), "text/html; charset=utf-8", f"campaign_{campaign_id}_report.html"

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup-venv.sh test,postgis
 bash scripts/ensure-postgis.sh
 bash scripts/ensure-chromium.sh
+bash scripts/ensure-gdal.sh
 echo "== ruff check ."
 .venv/bin/ruff check .
 echo "== mypy (packages in [tool.mypy])"

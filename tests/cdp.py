@@ -40,6 +40,9 @@ class Browser:
             time.sleep(0.1)
         self.ws = websocket.create_connection(pages[0]["webSocketDebuggerUrl"], timeout=30)
         self._id = 0
+        self.port = port
+        self.target_id = pages[0]["id"]
+        self._sessions: dict[str, str] = {}
 
     def send(self, method: str, **params):
         """Send one command and return its result (events in between are skipped)."""
@@ -51,6 +54,43 @@ class Browser:
                 if "error" in msg:
                     raise RuntimeError(f"{method}: {msg['error']}")
                 return msg.get("result", {})
+
+    def send_to(self, session_id: str, method: str, **params):
+        """Send one command to an attached target (a service worker, say) and return its result."""
+        self._id += 1
+        self.ws.send(json.dumps({"id": self._id, "method": method, "params": params, "sessionId": session_id}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == self._id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+
+    def set_online(self, online: bool) -> None:
+        """Switch the network off or on for the page and for every service worker of the browser (their
+        fetches are not the page's and need their own emulation)."""
+        conditions = {"offline": not online, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+        self.send("Network.enable")
+        self.send("Network.emulateNetworkConditions", **conditions)
+        for target in self.send("Target.getTargets")["targetInfos"]:
+            if target["type"] != "service_worker":
+                continue
+            if target["targetId"] not in self._sessions:
+                self._sessions[target["targetId"]] = self.send("Target.attachToTarget", targetId=target["targetId"],
+                                                               flatten=True)["sessionId"]
+            session = self._sessions[target["targetId"]]
+            self.send_to(session, "Network.enable")
+            self.send_to(session, "Network.emulateNetworkConditions", **conditions)
+
+    def reopen(self) -> None:
+        """Close the page's tab and drive a new, blank one (what closing the tab and opening it again
+        leaves: the browser's storage, nothing of the page's memory). Network emulation starts afresh."""
+        new = self.send("Target.createTarget", url="about:blank")["targetId"]
+        old_ws, old_target = self.ws, self.target_id
+        self.ws = websocket.create_connection(f"ws://127.0.0.1:{self.port}/devtools/page/{new}", timeout=30)
+        self.target_id, self._sessions = new, {}
+        self.send("Target.closeTarget", targetId=old_target)
+        old_ws.close()
 
     def evaluate(self, expression: str):
         """Evaluate JavaScript in the page and return its value."""

@@ -45,6 +45,13 @@ API_WRITES: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/markers"): {ADMIN},
     ("POST", "/api/markers/{marker_id}/move"): {ADMIN},
     ("POST", "/api/markers/{marker_id}/decommission"): {ADMIN},
+    ("POST", "/api/boundary-compare"): {ADMIN, INSPECTOR},  # reads only: compares an uploaded version
+    ("POST", "/api/markers/{marker_id}/repairs"): {ADMIN, INSPECTOR},
+    ("POST", "/api/disputes"): {ADMIN, INSPECTOR},
+    ("POST", "/api/disputes/{dispute_id}/assign"): {ADMIN, INSPECTOR},
+    ("POST", "/api/disputes/{dispute_id}/documents"): {ADMIN, INSPECTOR},
+    ("POST", "/api/disputes/{dispute_id}/resolve"): {ADMIN, INSPECTOR},
+    ("POST", "/api/disputes/{dispute_id}/withdraw"): {ADMIN, INSPECTOR},
     ("POST", "/api/reports/{report_id}/resolve"): {ADMIN, OFFICER},
 }
 PER_LAYER = {("POST", "/api/layers/{layer}/features"), ("PATCH", "/api/layers/{layer}/features/{fid}"),

@@ -117,12 +117,12 @@ def test_compare_a_shifted_line_and_a_grown_polygon(sample_store: Store):
     assert result.total_mu == pytest.approx(result.total_m2 * 15 / 10_000)
     frame = result.areas_frame()
     assert frame.crs == "EPSG:4490" and len(frame) == len(result.areas)
-    assert set(frame["claimed_by"]) == {"between_versions"}
+    assert set(frame["gains"]) <= {"150102", "150103"} and frame["gains_label"].str.endswith("多划").all()
 
     unit = sample_store.select("admin_units", where={"code": "150105000000"})[0]["geometry"]
     grown = gpd.GeoDataFrame(geometry=[C.from_metric(C.to_metric(unit).buffer(40.0))], crs="EPSG:4490")
     result = compare_boundary(sample_store, grown, neighbour="150105")
-    assert result.compared == "polygon" and [a["claimed_by"] for a in result.areas] == ["theirs_only"]
+    assert result.compared == "polygon" and {a["gains"] for a in result.areas} == {"150105"}
     assert result.markers_affected and all(d <= 20.0 for _no, d in result.markers_affected)
     with pytest.raises(InputError, match="no boundary line") as err:
         compare_boundary(sample_store, theirs, neighbour="999999")

@@ -14,7 +14,8 @@ inside the commands), so ``xincheng --help`` is fast and no ``--help`` needs set
 - :mod:`api.cli.gazetteer` — ``gazetteer search|romanize|overdue|export``, ``address``
 - :mod:`api.cli.plates` — ``plates qr|print``
 - :mod:`api.cli.reports` — ``reports list|resolve`` (residents' problem reports)
-- :mod:`api.cli.boundaries` — ``boundaries report|compare``
+- :mod:`api.cli.boundaries` — ``boundaries report|compare``; :mod:`api.cli.boundary_cases` — ``boundaries
+  overdue|repairs|disputes``
 - :mod:`api.cli.maps` — ``map``
 - :mod:`api.cli.serve` — ``serve``
 """
@@ -23,7 +24,9 @@ from __future__ import annotations
 
 import click
 
+from api.cli import legacy as _legacy  # noqa: F401  (adds boundaries import-legacy, estimate-params)
 from api.cli.boundaries import boundaries
+from api.cli.boundary_cases import boundaries_overdue  # noqa: F401  (adds overdue|repairs|disputes to boundaries)
 from api.cli.common import SECRET_COMMANDS, Context, Group
 from api.cli.database import backup, init, migrate, restore
 from api.cli.gazetteer import address_cmd, gazetteer

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from api.cli.common import Context, InputPath, OutputPath, domain_errors, group
-from geo.messages import text, value_label
+from api.cli.common import Context, InputPath, OutputPath, PositiveNumber, domain_errors, group
+from geo.messages import text
 
 
 @group()
@@ -35,7 +35,14 @@ def boundaries_report(obj: Context, close_m: float) -> None:
         click.echo(f"{r.name}\t{r.length_km:.2f}\t{len(r.overlaps)} ({r.overlap_m2:.0f} m², "
                    f"{r.overlap_mu:.2f} 亩)\t{len(r.gaps)} ({r.gap_m2:.0f} m², "
                    f"{r.gap_mu:.2f} 亩)\t{len(r.markers_off_line)}")
+        due = "从未联检 never" if r.inspection_status == "never" else (
+            f"{r.inspection_due_on} ({'逾期 overdue ' + str(r.days_overdue) + ' d' if r.overdue else 'ok'})")
+        click.echo(f"  联检到期 inspection due (BM-06): {due}\t未结争议 open disputes (BM-09): "
+                   f"{', '.join(r.open_disputes) or '—'}\t已修复界桩 repairs (BM-03): {len(r.repairs)}")
     click.echo("界线示意，非权威界线 · the bundled boundary is not the official boundary drawing")
+
+
+COMPARE_SUFFIXES = (".geojson", ".json", ".gpkg", ".csv", ".xlsx", ".shp")
 
 
 @boundaries.command("compare")
@@ -43,14 +50,19 @@ def boundaries_report(obj: Context, close_m: float) -> None:
 @click.option("--crs", required=True,
               help="文件坐标系 · CRS of the file (EPSG:4490, EPSG:4326, GCJ02, BD09, EPSG:4546).")
 @click.option("--neighbour", required=True,
-              help="相邻区划代码 · adcode of the neighbour whose line or polygon the file holds.")
-@click.option("--out", type=OutputPath(".geojson", ".gpkg"), default=None,
-              help="写出争议区域 · write the disputed areas (.geojson or .gpkg).")
+              help="相邻区划代码 · adcode of the neighbour whose shared line is compared (e.g. 150105).")
+@click.option("--out", type=OutputPath(*COMPARE_SUFFIXES), default=None,
+              help="写出争议区域 · write the disputed parts (.geojson, .json, .gpkg, .csv, .xlsx or .shp).")
+@click.option("--min-area", "min_area_m2", type=PositiveNumber(), default=10.0, show_default=True,
+              help="最小差异面积（平方米） · leave out differences smaller than this (m²).")
 @click.pass_obj
-def boundaries_compare(obj: Context, path: Path, crs: str, neighbour: str, out: Path | None) -> None:
-    """界线比对 · Compare another version of a boundary line or unit polygon with ours.
+def boundaries_compare(obj: Context, path: Path, crs: str, neighbour: str, out: Path | None,
+                       min_area_m2: float) -> None:
+    """界线比对 · Compare another version (our polygon, the neighbour's polygon or the line) with ours.
 
-    Prints the disputed areas (m², 亩) and the markers they affect; --out writes the areas.
+    Only the ground along the line with --neighbour is compared. Prints each disputed part (which
+    unit the file draws it into, m², 亩, where, the stretch of the line, the markers near it) and
+    warnings (a likely wrong --crs); --out writes the parts. An empty or unrelated file is an error.
     """
     from geo.boundaries.compare import compare_boundary
     from geo.io.formats import read_features, write_features
@@ -58,11 +70,26 @@ def boundaries_compare(obj: Context, path: Path, crs: str, neighbour: str, out: 
     store = obj.store
     with domain_errors():
         theirs, _info = read_features(path, crs=crs)
-        result = compare_boundary(store, theirs, neighbour=neighbour)
+        result = compare_boundary(store, theirs, neighbour=neighbour, min_area_m2=min_area_m2)
+    click.echo(f"比对对象 compared: {result.described_as}")
+    click.echo(f"界线 line: {result.line_name} ({result.line_code}, {result.line_length_m / 1000:,.2f} km)")
+    for warning in result.warnings:
+        click.echo(f"注意 warning: {warning}")
     click.echo(f"争议区域 disputed areas: {len(result.areas)}, {result.total_m2:,.0f} m² ({result.total_mu:,.2f} 亩)")
+    if not result.areas:
+        click.echo(text("boundary_compare.agree", line=result.line_name, min_area=f"{result.min_area_m2:g}"))
+    else:
+        click.echo(text("boundary_compare.gains_note"))
     for a in result.areas[:20]:
-        click.echo(f"  {value_label(a['claimed_by'])}\t{a['area_m2']:,.0f} m²\t{a['area_mu']:,.2f} 亩")
-    click.echo(f"涉及界桩 markers affected: {', '.join(no for no, _d in result.markers_affected) or '无 none'}")
+        click.echo(f"  {a['part']}\t{a['gains_label']} ({a['gains']})\t{a['area_m2']:,.0f} m²\t{a['area_mu']:,.2f} 亩"
+                   f"\t{a['lon']:.5f}, {a['lat']:.5f}\t{a['place']}\tkm {a['from_km']:.2f}–{a['to_km']:.2f}"
+                   f" ({a['from_marker']} – {a['to_marker']})"
+                   + (f"\t界桩 markers: {a['markers']}" if a["markers"] else ""))
+    if len(result.areas) > 20:
+        click.echo(f"  … {len(result.areas) - 20} more")
+    shown = ", ".join(no for no, _d in result.markers_affected)
+    click.echo(f"涉及界桩 markers affected: {shown or '无 none'}")
+    click.echo(text("boundary_compare.not_a_ruling"))
     if out:
         with domain_errors():
             write_features(result.areas_frame(), out, layer_name="disputed_areas")

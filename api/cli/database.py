@@ -59,7 +59,8 @@ def init(obj: Context, sample: bool, seed: int | None, if_empty: bool) -> None:
         total = sum(len(f) for f in district.layers.values())
         with feature_bar("写入 writing", total=total) as bar:
             written = load_layers(store, district.layers, actor=CLI_ACTOR,
-                                  note=f"sample district seed {district.seed}", progress=bar.update)
+                                  note=f"sample district seed {district.seed}", progress=bar.update,
+                                  reference_objects=district.reference_objects)
         for name, count in written.items():
             click.echo(f"  {name}: {count}")
         _refresh_lookups(store)

@@ -8,6 +8,15 @@ worse than the campaign requires (the service refuses such a record). The form c
 made when the page was served, so sending it twice (a bad connection, a double tap) stores one record,
 and a CSRF token (api/csrf.py). A refused record shows the form again with what was typed and the
 reason, Chinese first; after a record the page offers the next marker.
+
+Offline first (the Daqing mountains often have no signal): a service worker (``/field/sw.js``, scope
+``/field``) keeps the pages a campaign needs, network first with the cache as fallback, and never
+caches a POST. The form's script writes each record (photo as a Blob, a client id made when it is
+first saved) into an IndexedDB queue before any network attempt and sends the queue, one record at a
+time, to ``…/queued`` (JSON answers) with a CSRF token fetched at that moment from ``/field/session``;
+the same client id twice stores one record. A record's position says where it came from: the phone,
+an external GNSS receiver's typed coordinates, its pasted NMEA sentences (parsed again in geo), or
+coordinates typed by hand.
 """
 
 from __future__ import annotations
@@ -16,11 +25,13 @@ import base64
 import re
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import FormData
 
+from api import csrf
 from api.deps import StoreDep
 from api.limits import megabytes
 from api.pages import (
@@ -34,6 +45,7 @@ from api.pages import (
     page,
     posted_draft,
     refuse_forgery,
+    render_text,
     session_user,
     whole_number,
 )
@@ -46,10 +58,11 @@ from geo.boundaries.campaign_progress import (
     list_campaigns,
     next_marker,
 )
-from geo.boundaries.inspections import ACTIONS, CONDITIONS, MAX_PHOTO_BYTES, submit
+from geo.boundaries.inspections import ACTIONS, CONDITIONS, MAX_PHOTO_BYTES, POSITION_SOURCES, submit
+from geo.boundaries.reference_objects import reference_objects
 from geo.errors import DomainError, NotFound
 from geo.layers import INSPECTORS
-from geo.messages import en, text, zh
+from geo.messages import en, text, value_label, zh
 
 router = APIRouter(prefix="/field", tags=["field pages 外业页面"], include_in_schema=False)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -57,9 +70,11 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 # The phone checks the photo before sending (and shrinks a large JPEG): at most the record's photo
 # limit, and what the form's other fields and the multipart framing leave of the request limit.
 PHOTO_FORM_MARGIN_BYTES = 64 * 1024
-_TYPED = ("condition", "action", "remarks", "lon", "lat", "accuracy", "fixes")
+_TYPED = ("condition", "action", "remarks", "lon", "lat", "accuracy", "fixes", "position_source", "nmea", "crs",
+          "observed_at")
 _REASON = {"condition": "field.bad_condition", "action": "field.bad_action", "photo": "field.bad_photo",
            "observed_at": "field.bad_clock", "client_id": "field.duplicate"}
+_POSITION_CRS = ("EPSG:4326", "EPSG:4490", "EPSG:4546")  # lon/lat from a receiver, or N/E in the 3° zone
 
 
 def _labels(prefix: str, codes: tuple[str, ...]) -> list[tuple[str, str, str]]:
@@ -131,11 +146,15 @@ def campaign_page(request: Request, campaign_id: int, store: StoreDep, xc_token:
 
 def _form(request: Request, user: User, progress: CampaignProgress, marker: MarkerProgress, *,
           values: dict[str, Any], client_id: str, error: str | None = None, status: int = 200,
-          draft: Draft | None = None) -> Response:
+          draft: Draft | None = None, records: list[dict[str, Any]] | None = None,
+          survey: dict[str, Any] | None = None) -> Response:
     request_limit = request.app.state.settings.max_request_bytes
     limit_bytes = min(MAX_PHOTO_BYTES, max(0, request_limit - PHOTO_FORM_MARGIN_BYTES))
     return page(request, "field/marker.html", "界桩检查", "Marker inspection", user=user, status=status,
                 error=error, progress=progress, marker=marker, values=values, client_id=client_id, draft=draft,
+                survey=survey,
+                records=records or [], sources=[(c, zh(f"field_offline.source_{c}"), en(f"field_offline.source_{c}"))
+                                                for c in POSITION_SOURCES],
                 photo_limit={"bytes": limit_bytes, "limit_mb": megabytes(limit_bytes),
                              "too_large": [zh("forms.photo_too_large", size_mb="{s}", limit_mb="{l}"),
                                            en("forms.photo_too_large", size_mb="{s}", limit_mb="{l}")],
@@ -164,12 +183,89 @@ def marker_form(request: Request, campaign_id: int, marker_no: str, store: Store
     draft = posted_draft(request)
     kept = draft.for_form(request.url.path) if draft else {}
     return _form(request, user, progress, marker, values={k: kept.get(k, "") for k in _TYPED}, draft=draft,
-                 client_id=kept.get("client_id") or uuid.uuid4().hex)
+                 client_id=kept.get("client_id") or uuid.uuid4().hex, records=_marker_records(store, progress, marker),
+                 survey=_survey(store, marker.marker_no))
+
+
+def _survey(store: StoreDep, marker_no: str) -> dict[str, Any] | None:
+    """What the marker's registration says that helps to find and judge it in the field: its type and
+    managing side, its surveyed height, where its coordinates came from, and its reference objects."""
+    found = store.select("boundary_markers", where={"marker_no": marker_no}, limit=1)
+    if not found:
+        return None
+    m = found[0]
+    return {"type": value_label(m["marker_type"]) if m.get("marker_type") else None,
+            "managing_adcode": m.get("managing_adcode"), "elevation_m": m.get("elevation_m"),
+            "coordinate_source": m.get("coordinate_source"), "references": reference_objects(store, marker_no)}
+
+
+def _marker_records(store: StoreDep, progress: CampaignProgress, marker: MarkerProgress) -> list[dict[str, Any]]:
+    """This campaign's records of the marker, oldest first, each with where its position came from."""
+    ids = [m["id"] for m in store.select("boundary_markers", where={"marker_no": marker.marker_no})]
+    if not ids:
+        return []
+    rows = store.select("inspections", where={"campaign_id": progress.campaign_id, "marker_id": ids})
+    return [{"id": r["id"], "observed_at": r["observed_at"], "inspector": r["inspector"],
+             "condition": zh(f"field.condition_{r['condition']}"), "displacement_m": r.get("displacement_m"),
+             "accuracy_m": r["gnss_accuracy_m"], "source": _source_label(r)}
+            for r in sorted(rows, key=lambda r: r["id"])]
 
 
 def _typed(form: FormData) -> dict[str, str]:
     """Return what the inspector typed or the page filled in, to show the form again unchanged."""
     return {k: str(form.get(k) or "") for k in _TYPED}
+
+
+async def _record_data(form: FormData, campaign_no: int, marker_no: str) -> tuple[dict[str, Any], dict[str, str], bool]:
+    """Return (the record for :func:`submit`, what was typed, whether a photo came) from a posted form.
+
+    The same fields whether the form was posted by the browser or sent later from the queue; the
+    queue adds when the record was made (``observed_at``) and where its position came from."""
+    photo = form.get("photo")
+    typed = _typed(form)
+    data: dict[str, Any] = {"client_id": str(form.get("client_id") or ""), "campaign_id": campaign_no,
+                            "marker_no": marker_no, "condition": typed["condition"],
+                            "action": typed["action"] or "none", "remarks": typed["remarks"] or None,
+                            "fixes": typed["fixes"] or 1, "gnss_accuracy_m": typed["accuracy"] or None}
+    if typed["lon"] and typed["lat"]:
+        crs = typed["crs"] if typed["crs"] in _POSITION_CRS else "EPSG:4326"
+        data["position"] = {"lon": typed["lon"], "lat": typed["lat"], "crs": crs}
+    for key in ("position_source", "nmea", "observed_at"):
+        if typed[key]:
+            data[key] = typed[key]
+    had_photo = False
+    if photo is not None and not isinstance(photo, str):
+        raw = await photo.read()
+        if raw:
+            had_photo = True
+            data["photo"] = {"data_base64": base64.b64encode(raw).decode()}
+    await form.close()
+    return data, typed, had_photo
+
+
+def _saved_page(request: Request, store: StoreDep, user: User, rec: dict[str, Any], *, created: bool,
+                campaign_no: int, marker_no: str) -> Response:
+    """The answer to a stored record: displacement, judgement, where its position came from, the next marker."""
+    after = campaign_progress(store, campaign_no)
+    here = rec.get("geometry")
+    following = next_marker(after, after=marker_no, position=None if here is None else (here.x, here.y))
+    judged = rec.get("classification")
+    following_m = None if following is None or here is None else distance_m((here.x, here.y),
+                                                                            (following.lon, following.lat))
+    return page(request, "field/saved.html", "已提交", "Submitted", user=user,
+                saved=text("field.saved" if created else "field.saved_again"), record_id=rec["id"],
+                marker_no=marker_no, progress=after, displacement=rec.get("displacement_m"),
+                accuracy=f"{rec['gnss_accuracy_m']:g}", source=_source_label(rec),
+                condition=(zh(f"field.condition_{rec['condition']}"), rec["condition"]),
+                judged=(zh(f"field.judged_{judged}"), en(f"field.judged_{judged}")) if judged else None,
+                following=following, following_m=following_m, located=here is not None, no_next=text("field.no_next"))
+
+
+def _source_label(rec: dict[str, Any]) -> tuple[str, str, str]:
+    """Return (Chinese, English, detail) of where a record's position came from."""
+    source = rec.get("position_source")
+    key = f"field_offline.source_{source}" if source in POSITION_SOURCES else "field_offline.source_none"
+    return zh(key), en(key), rec.get("position_detail") or ""
 
 
 @router.post("/campaigns/{campaign_id}/markers/{marker_no}")
@@ -189,23 +285,8 @@ async def marker_submit(request: Request, campaign_id: str, marker_no: str, stor
         progress, marker = campaign_marker(store, campaign_no, marker_no)
     except NotFound as exc:
         return _not_found(request, user, exc)
-    form = await request.form()
-    photo = form.get("photo")
-    typed = _typed(form)
-    client_id = str(form.get("client_id") or "")
-    data: dict[str, Any] = {"client_id": client_id, "campaign_id": campaign_no, "marker_no": marker_no,
-                            "condition": typed["condition"], "action": typed["action"] or "none",
-                            "remarks": typed["remarks"] or None, "fixes": typed["fixes"] or 1,
-                            "gnss_accuracy_m": typed["accuracy"] or None}
-    if typed["lon"] and typed["lat"]:
-        data["position"] = {"lon": typed["lon"], "lat": typed["lat"], "crs": "EPSG:4326"}
-    had_photo = False
-    if photo is not None and not isinstance(photo, str):
-        raw = await photo.read()
-        if raw:
-            had_photo = True
-            data["photo"] = {"data_base64": base64.b64encode(raw).decode()}
-    await form.close()
+    data, typed, had_photo = await _record_data(await request.form(), campaign_no, marker_no)
+    client_id = data["client_id"]
     try:
         rec, created = submit(store, data, actor=user["username"])
     except (DomainError, ValueError) as exc:
@@ -214,17 +295,101 @@ async def marker_submit(request: Request, campaign_id: str, marker_no: str, stor
             reason = f"{reason}。{text('field.photo_again')}"
         status = getattr(exc, "status", 400)
         return _form(request, user, progress, marker, values=typed, client_id=client_id or uuid.uuid4().hex,
-                     error=reason, status=status)
-    after = campaign_progress(store, campaign_no)
-    here = rec.get("geometry")
-    following = next_marker(after, after=marker_no, position=None if here is None else (here.x, here.y))
-    judged = rec.get("classification")
-    following_m = None if following is None or here is None else distance_m((here.x, here.y),
-                                                                            (following.lon, following.lat))
-    return page(request, "field/saved.html", "已提交", "Submitted", user=user,
-                saved=text("field.saved" if created else "field.saved_again"), record_id=rec["id"],
-                marker_no=marker_no, progress=after, displacement=rec.get("displacement_m"),
-                accuracy=f"{rec['gnss_accuracy_m']:g}",
-                condition=(zh(f"field.condition_{rec['condition']}"), rec["condition"]),
-                judged=(zh(f"field.judged_{judged}"), en(f"field.judged_{judged}")) if judged else None,
-                following=following, following_m=following_m, located=here is not None, no_next=text("field.no_next"))
+                     error=reason, status=status, survey=_survey(store, marker_no))
+    return _saved_page(request, store, user, rec, created=created, campaign_no=campaign_no, marker_no=marker_no)
+
+
+def _json_error(message: str, status: int, *, field: str | None = None, login: bool = False) -> JSONResponse:
+    """A refusal the queue reads: the message (Chinese first), the field it names, whether to log in again."""
+    return JSONResponse({"error": message, "field": field, "login": login}, status_code=status,
+                        headers={"Cache-Control": "no-store"})
+
+
+@router.post("/campaigns/{campaign_id}/markers/{marker_no}/queued")
+async def queued_submit(request: Request, campaign_id: str, marker_no: str, store: StoreDep,
+                        xc_token: SessionCookie = None) -> Response:
+    """Store one record sent from the phone's queue; answer JSON (201 stored, 200 stored before).
+
+    The same form fields as the page's form, plus when the record was made and where its position
+    came from. 401 when the session has expired (the queue keeps the record and asks for a login);
+    a refused record answers 4xx with the reason and the field, and nothing is stored."""
+    user = session_user(store, xc_token, INSPECTORS)
+    if user is None:
+        return _json_error(text("field_offline.login_again"), 401, login=True)
+    form = await request.form()
+    if (refusal := csrf.refusal(request, form)) is not None:
+        await form.close()
+        return _json_error(refusal, 403, field="csrf_token")
+    if (campaign_no := whole_number(campaign_id)) is None:
+        await form.close()
+        return _json_error(text("forms.bad_id", value=campaign_id[:40]), 404, field="campaign_id")
+    try:
+        progress, _marker = campaign_marker(store, campaign_no, marker_no)
+    except NotFound as exc:
+        await form.close()
+        return _json_error(exc.message, 404, field=exc.field)
+    data, typed, _had_photo = await _record_data(form, campaign_no, marker_no)
+    try:
+        rec, created = submit(store, data, actor=user["username"])
+    except (DomainError, ValueError) as exc:
+        return _json_error(_reason(exc, progress, typed["accuracy"]), getattr(exc, "status", 400),
+                           field=getattr(exc, "field", None))
+    saved = f"/field/campaigns/{campaign_no}/markers/{quote(marker_no)}/saved/{rec['id']}"
+    if not created:
+        saved += "?again=1"
+    return JSONResponse({"record_id": rec["id"], "created": created, "client_id": rec["client_id"],
+                         "position_source": rec.get("position_source"), "saved_url": saved},
+                        status_code=201 if created else 200, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/campaigns/{campaign_id}/markers/{marker_no}/saved/{record_id}")
+def saved_page(request: Request, campaign_id: int, marker_no: str, record_id: int, store: StoreDep,
+               again: int = 0, xc_token: SessionCookie = None) -> Response:
+    """The answer page of a record the queue sent: what :func:`marker_submit` shows after a post."""
+    user = session_user(store, xc_token, INSPECTORS)
+    if user is None:
+        return login_redirect(request)
+    rec = store.get("inspections", record_id)
+    try:
+        _progress, marker = campaign_marker(store, campaign_id, marker_no)
+    except NotFound as exc:
+        return _not_found(request, user, exc)
+    marker_ids = {m["id"] for m in store.select("boundary_markers", where={"marker_no": marker.marker_no})}
+    if rec is None or rec["campaign_id"] != campaign_id or rec["marker_id"] not in marker_ids:
+        return message_page(request, "未找到", "Not found", user=user, status=404,
+                            error=text("forms.bad_id", value=str(record_id)))
+    return _saved_page(request, store, user, rec, created=not again, campaign_no=campaign_id, marker_no=marker_no)
+
+
+@router.get("/session")
+def field_session(request: Request, store: StoreDep, xc_token: SessionCookie = None) -> Response:
+    """Who is logged in and a CSRF token for the queue's next sends (never cached); 401 when nobody."""
+    user = session_user(store, xc_token, INSPECTORS)
+    if user is None:
+        return _json_error(text("field_offline.login_again"), 401, login=True)
+    return JSONResponse({"username": user["username"], "csrf_token": csrf.form_token(request)},
+                        headers={"Cache-Control": "no-store"})
+
+
+@router.get("/campaigns/{campaign_id}/markers.json")
+def campaign_markers(request: Request, campaign_id: int, store: StoreDep, xc_token: SessionCookie = None) -> Response:
+    """The campaign's marker list (number, position, state, form address) the page keeps for offline use."""
+    user = session_user(store, xc_token, INSPECTORS)
+    if user is None:
+        return _json_error(text("field_offline.login_again"), 401, login=True)
+    try:
+        progress = campaign_progress(store, campaign_id)
+    except NotFound as exc:
+        return _json_error(exc.message, 404, field=exc.field)
+    return JSONResponse({"campaign_id": campaign_id, "name": progress.name, "is_open": progress.is_open,
+                         "markers": [{"no": m.marker_no, "lon": m.lon, "lat": m.lat, "state": m.state,
+                                      "url": f"/field/campaigns/{campaign_id}/markers/{quote(m.marker_no)}"}
+                                     for m in progress.markers]},
+                        headers={"Cache-Control": "no-store"})
+
+
+@router.get("/sw.js")
+def service_worker() -> Response:
+    """The service worker that keeps the field pages for use with no network (scope ``/field``)."""
+    return Response(render_text("field/sw.js"), media_type="text/javascript",
+                    headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/field"})

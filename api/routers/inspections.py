@@ -70,6 +70,10 @@ class InspectionIn(BaseModel):
     gnss_accuracy_m: float | None = None
     fixes: int | None = Field(default=None, ge=0, le=_DB_INT)
     position: PositionIn | None = None
+    position_source: str | None = Field(default=None, max_length=16,
+                                        description="phone, external_gnss, nmea or manual")
+    nmea: str | None = Field(default=None, max_length=4000,
+                             description="the receiver's GGA (and RMC) sentences, with position_source nmea")
     photo: PhotoIn | None = None
     observed_at: str | None = Field(default=None, max_length=64)
     team: str | None = Field(default=None, max_length=200)

@@ -84,4 +84,5 @@ def logout(request: Request, store: StoreDep, xc_token: SessionCookie = None,
     revoke_token(store, xc_token)
     response = RedirectResponse("/officer/login", status_code=303)
     response.delete_cookie(csrf.SESSION_COOKIE)
+    response.headers["Clear-Site-Data"] = '"cache"'  # pages kept from this session (field pages: queue.js too)
     return response

@@ -76,6 +76,7 @@ class SampleDistrict:
 
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     seed: int = DEFAULT_SEED
+    reference_objects: list[dict[str, object]] = field(default_factory=list)  # 方位物 by marker number
 
     def __getitem__(self, name: str) -> gpd.GeoDataFrame:
         return self.layers[name]
@@ -112,7 +113,8 @@ def make_sample_district(*, seed: int = DEFAULT_SEED, boundaries: gpd.GeoDataFra
     features = linear_features(rng, district)
     grave_rows = graves(rng, features, town)
     step("boundary lines and markers")
-    lines, markers = lines_and_markers(rng, district, {k: v for k, v in metric.items() if k != DISTRICT_ADCODE})
+    others = {k: v for k, v in metric.items() if k != DISTRICT_ADCODE}
+    lines, markers, references = lines_and_markers(rng, district, others)
     units["status"] = "active"
     gazetteer = place_names(units, streets, facility_rows)
     all_units = pd.concat([units, neighbour_units(metric)], ignore_index=True)
@@ -126,12 +128,14 @@ def make_sample_district(*, seed: int = DEFAULT_SEED, boundaries: gpd.GeoDataFra
                                              "nursing_beds"]),
         "linear_features": _frame(features, ["kind", "name"]),
         "graves": _frame(grave_rows, ["status", "near_feature"]),
-        "boundary_lines": _frame(lines, ["line_code", "name", "left_adcode", "right_adcode", "length_m"]),
+        "boundary_lines": _frame(lines, ["line_code", "name", "left_adcode", "right_adcode", "length_m",
+                                          "last_inspected_on"]),
         "boundary_markers": _frame(markers, ["marker_no", "line_code", "seq", "type_code", "marker_type",
-                                             "status", "material", "managing_adcode"]),
+                                             "status", "material", "managing_adcode", "elevation_m",
+                                             "coordinate_source"]),
         "place_names": _frame(gazetteer, [c for c in gazetteer.columns if c != "geometry"]),
     }
     # Neighbours' own rows carry their own adcode; everything else carries the district's.
     layers["admin_units"]["adcode"] = [c[:6] for c in layers["admin_units"]["code"]]
-    return SampleDistrict(layers=layers, seed=seed)
+    return SampleDistrict(layers=layers, seed=seed, reference_objects=references.to_dict("records"))
 

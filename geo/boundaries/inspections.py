@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from geo import crs as C
 from geo.boundaries.lines import classify_displacement, displacement_m
+from geo.boundaries.nmea import parse_nmea
 from geo.errors import Conflict, Forbidden, InputError, NotFound
 from geo.messages import label, text
 from geo.store import Store, schema
@@ -33,6 +34,9 @@ from geo.validation import refuses_control_characters
 CONDITIONS = ("intact", "damaged", "displaced", "missing", "buried")
 ACTIONS = ("none", "cleaned", "repainted", "repair_requested")
 CAMPAIGN_TYPES = ("periodic", "special")
+# Where a record's position came from (inspections.position_source): the phone's Geolocation, an
+# external GNSS/RTK receiver's coordinates typed in, its NMEA sentences pasted, or coordinates typed by hand.
+POSITION_SOURCES = ("phone", "external_gnss", "nmea", "manual")
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 FAR_FROM_MARKER_M = 2000.0  # an observation this far from the marker is a wrong CRS or a wrong marker
 _MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
@@ -123,7 +127,7 @@ def submit(store: Store, data: Mapping[str, Any], *, actor: str, max_photo_bytes
     if accuracy > campaign["required_accuracy_m"]:
         raise InputError(text("boundaries.accuracy_too_low", accuracy=f"{accuracy:g}",
                               required=f"{campaign['required_accuracy_m']:g}"), field="gnss_accuracy_m")
-    position = data.get("position") or {}
+    source, position, detail = _position_source(data, accuracy)
     observed = None
     if condition != "missing" or position:
         p = LonLat.from_xy(float(position.get("lon", "nan")), float(position.get("lat", "nan")),
@@ -156,7 +160,7 @@ def submit(store: Store, data: Mapping[str, Any], *, actor: str, max_photo_bytes
            "fixes": int(data.get("fixes") or 1), "displacement_m": None if disp is None else round(disp, 3),
            "classification": classification, "action": action, "remarks": data.get("remarks"),
            "party_adcodes": json.dumps(data.get("party_adcodes") or []), "payload_sha256": digest,
-           "geometry": observed}
+           "geometry": observed, "position_source": source, "position_detail": detail}
     try:
         with store.writing() as conn:
             # Records of one marker are written one at a time (PostgreSQL row lock; SQLite already
@@ -176,6 +180,31 @@ def submit(store: Store, data: Mapping[str, Any], *, actor: str, max_photo_bytes
         if again and again[0]["payload_sha256"] == digest:
             return again[0], False
         raise Conflict(text("boundaries.client_id_reused", field=label("client_id")), field="client_id") from None
+
+
+def _position_source(data: Mapping[str, Any], accuracy_m: float) -> tuple[str | None, dict[str, Any], str | None]:
+    """Return (source, position, detail) of a record: which receiver measured it and what it said (BM-02).
+
+    With ``nmea`` the position and the detail come from the pasted sentences, parsed and checked here
+    (checksums, fix quality), never from what the page computed; the other sources keep the position
+    sent and describe it. A record without ``position_source`` (older clients) stores none.
+    """
+    source = data.get("position_source")
+    position = dict(data.get("position") or {})
+    if source is None:
+        return None, position, None
+    if source not in POSITION_SOURCES:
+        raise InputError(text("field_offline.position_source", value=repr(source)[:40],
+                              allowed=", ".join(POSITION_SOURCES)), field="position_source")
+    crs = str(position.get("crs") or "EPSG:4326")
+    if source == "nmea":
+        fix = parse_nmea(str(data.get("nmea") or ""), field="nmea")
+        return source, {"lon": fix.lon, "lat": fix.lat, "crs": "EPSG:4326"}, fix.detail
+    if source == "external_gnss":
+        return source, position, text("field_offline.detail_external", accuracy_m=f"{accuracy_m:g}", crs=crs)
+    if source == "manual":
+        return source, position, text("field_offline.detail_manual", crs=crs)
+    return source, position, text("field_offline.detail_phone", fixes=int(data.get("fixes") or 1))
 
 
 def _flag_conflicts(conn: sa.Connection, campaign_id: int, marker_id: int) -> None:

@@ -5,8 +5,12 @@ Works in metres (EPSG:4546) on shapely geometries; callers convert at the edges.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import shapely
+import shapely.affinity
+import shapely.ops
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import linemerge
 
@@ -130,3 +134,130 @@ def markers_affected(markers_m, areas: list[dict], *, within_m: float = 20.0) ->
     region = shapely.union_all([a["geometry"] for a in areas])
     d = shapely.distance(np.asarray(list(markers_m), dtype=object), region)
     return [(int(i), round(float(d[i]), 2)) for i in np.flatnonzero(d <= within_m)]
+
+
+# -- comparing two versions of one line (geo.boundaries.compare) ---------------------------------------
+
+
+def faces_between_lines(ours, theirs, *, min_area_m2: float = 10.0) -> list[shapely.Polygon]:
+    """Return the faces enclosed between two versions of a line (metres), largest first.
+
+    Each end of their version is joined to the nearest point of ours first, so a version that is
+    shifted, or covers only a stretch of the line, still encloses the ground between the two (an
+    open end would otherwise leave that ground out and the difference would look smaller than it is).
+    """
+    connectors = []
+    for part in shapely.get_parts(theirs):
+        if part.is_empty or part.geom_type != "LineString":
+            continue
+        for end in (shapely.Point(part.coords[0]), shapely.Point(part.coords[-1])):
+            near = shapely.ops.nearest_points(end, ours)[1]
+            if end.distance(near) > 0:
+                connectors.append(shapely.LineString([end, near]))
+    noded = shapely.union_all([ours, theirs, *connectors])
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    return sorted((f for f in faces if f.area >= min_area_m2), key=lambda f: -f.area)
+
+
+def stretch_along(line, geom, *, max_points: int = 2_000) -> tuple[float, float]:
+    """Return where ``geom`` lies along ``line``: the first and last distance (m) from the line's start.
+
+    Found by projecting ``geom``'s vertices (at most ``max_points`` of them, evenly picked) onto the line.
+    """
+    coords = shapely.get_coordinates(geom)
+    if len(coords) > max_points:
+        coords = coords[np.linspace(0, len(coords) - 1, max_points).astype(int)]
+    at = shapely.line_locate_point(line, shapely.points(coords))
+    return float(np.min(at)), float(np.max(at))
+
+
+@dataclass(frozen=True)
+class Shift:
+    """A near-constant shift of their version against ours (metres east and north), and how well it explains
+    the difference: ``differing`` is the share of the line where the versions are more than the threshold
+    apart, ``before_m``/``after_m`` the median distance between them before and after undoing the shift."""
+
+    east_m: float
+    north_m: float
+    differing: float
+    before_m: float
+    after_m: float
+
+    @property
+    def distance_m(self) -> float:
+        """Return the length of the shift in metres."""
+        return float(np.hypot(self.east_m, self.north_m))
+
+    @property
+    def bearing_deg(self) -> float:
+        """Return the shift's direction, degrees clockwise from north."""
+        return float(np.degrees(np.arctan2(self.east_m, self.north_m)) % 360)
+
+
+def _offsets(ours, theirs, step_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return the vectors from our line to points along theirs every ``step_m``, and whether each is usable
+    (its nearest point on ours is not one of our line's ends, where the versions merely stop)."""
+    chunks = [shapely.line_interpolate_point(part, np.arange(0.0, part.length, step_m))
+              for part in shapely.get_parts(theirs) if part.geom_type == "LineString" and part.length > 0]
+    if not chunks:
+        return np.zeros((0, 2)), np.zeros(0, dtype=bool)
+    points = np.concatenate(chunks)
+    at = shapely.line_locate_point(ours, points)
+    near = shapely.line_interpolate_point(ours, at)
+    vectors = shapely.get_coordinates(points) - shapely.get_coordinates(near)
+    usable = (at > step_m) & (at < ours.length - step_m)
+    return vectors, usable
+
+
+def systematic_shift(ours, theirs, *, threshold_m: float = 5.0, step_m: float = 50.0,
+                     min_share: float = 0.8, explained: float = 0.3) -> Shift | None:
+    """Return the near-constant shift between two versions of a line (metres) when there is one, else None.
+
+    A shift is systematic when the versions are more than ``threshold_m`` apart along at least
+    ``min_share`` of their version, and moving theirs back by the estimated shift brings the median
+    distance down to at most ``explained`` of what it was: the signature of a wrong CRS (GCJ-02 read as
+    CGCS2000 moves everything by a few hundred metres), not of a surveyed difference along a stretch.
+    The shift is estimated by least squares on the perpendicular offsets, refined a few times.
+    """
+    vectors, usable = _offsets(ours, theirs, step_m)
+    vectors = vectors[usable]
+    if len(vectors) < 10:
+        return None
+    distances = np.hypot(vectors[:, 0], vectors[:, 1])
+    before = float(np.median(distances))
+    differing = float(np.mean(distances > threshold_m))
+    if differing < min_share or before <= threshold_m:
+        return None
+    shift = np.zeros(2)
+    for _ in range(4):
+        moved = shapely.affinity.translate(theirs, -shift[0], -shift[1])
+        v, ok = _offsets(ours, moved, step_m)
+        v = v[ok]
+        d = np.hypot(v[:, 0], v[:, 1])
+        keep = d > 1e-9
+        if keep.sum() < 3:
+            break
+        n = v[keep] / d[keep, None]
+        normal = np.einsum("ni,nj->ij", n, n)
+        step, *_ = np.linalg.lstsq(normal, v[keep].sum(axis=0), rcond=1e-6)
+        shift += step
+    moved = shapely.affinity.translate(theirs, -shift[0], -shift[1])
+    v, ok = _offsets(ours, moved, step_m)
+    after = float(np.median(np.hypot(v[ok, 0], v[ok, 1]))) if ok.any() else before
+    if after > explained * before:
+        return None
+    return Shift(east_m=float(shift[0]), north_m=float(shift[1]), differing=differing, before_m=before,
+                 after_m=after)
+
+
+def difference_share(ours, theirs, *, threshold_m: float = 5.0, step_m: float = 50.0) -> tuple[float, float]:
+    """Return the share of their version lying more than ``threshold_m`` from ours, and the median distance (m).
+
+    Points every ``step_m`` along their version are measured, leaving out those facing one of our
+    line's ends (where a version merely stops); (0, 0) when nothing is left to measure.
+    """
+    vectors, usable = _offsets(ours, theirs, step_m)
+    distances = np.hypot(vectors[usable, 0], vectors[usable, 1])
+    if not len(distances):
+        return 0.0, 0.0
+    return float(np.mean(distances > threshold_m)), float(np.median(distances))

@@ -8,6 +8,7 @@ is deleted: a marker is decommissioned with a reason.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -68,13 +69,16 @@ def _taken(number: str) -> Conflict:
 
 
 @refuses_control_characters
-def add_marker(store: Store, data: Mapping[str, Any], position: shapely.Point, *, actor: str) -> dict[str, Any]:
+def add_marker(store: Store, data: Mapping[str, Any], position: shapely.Point, *, actor: str,
+               conn: sa.Connection | None = None) -> dict[str, Any]:
     """Register a new marker on a line, numbered as the line's next sequence unless given.
 
     The next sequence is read inside the write transaction and the insert runs in a savepoint: when
     a concurrent registration on the same line took that number first (a unique collision on
     ``marker_no``), the next free sequence is tried, up to :data:`SEQ_ATTEMPTS` times. A sequence
-    given explicitly is never changed: its collision is a 409 naming ``marker_no``.
+    given explicitly is never changed: its collision is a 409 naming ``marker_no``. With ``conn`` the
+    registration joins the caller's transaction (a legacy survey table registers all its markers or none);
+    ``elevation_m`` and ``coordinate_source`` are stored when given (geo.io.legacy_import).
     """
     _require(data, MOVE_RECORDS, "new")
     line = store.select("boundary_lines", where={"line_code": str(data.get("line_code") or "")})
@@ -102,9 +106,10 @@ def add_marker(store: Store, data: Mapping[str, Any], position: shapely.Point, *
                          field="managing_adcode")
     record = {"line_code": code, "type_code": type_code, "marker_type": kind, "status": "active",
               "material": data.get("material"), "managing_adcode": manager or None,
-              "installed_on": parse_date(data.get("installed_on"), field="installed_on"), "geometry": position}
+              "installed_on": parse_date(data.get("installed_on"), field="installed_on"), "geometry": position,
+              **{k: data[k] for k in ("elevation_m", "coordinate_source") if data.get(k) is not None}}
     note = "; ".join(f"{k}: {data[k]}" for k in MOVE_RECORDS)
-    with store.writing() as conn:
+    with store.writing() if conn is None else nullcontext(conn) as conn:
         for _attempt in range(SEQ_ATTEMPTS):
             seq = given if given is not None else _next_seq(conn, code)
             number = f"{code}{seq:03d}{type_code}"
@@ -125,16 +130,20 @@ def add_marker(store: Store, data: Mapping[str, Any], position: shapely.Point, *
 
 @refuses_control_characters
 def move_marker(store: Store, marker_id: int, position: shapely.Point, data: Mapping[str, Any], *,
-                expected_version: int, actor: str) -> dict[str, Any]:
-    """Register a new position after a joint survey; the old one stays in the audit trail (BM-04)."""
+                expected_version: int, actor: str, conn: sa.Connection | None = None) -> dict[str, Any]:
+    """Register a new position after a joint survey; the old one stays in the audit trail (BM-04).
+
+    With ``conn`` the move joins the caller's transaction (a repair that re-sets the marker, BM-03).
+    """
     _require(data, MOVE_RECORDS, "move")
-    current = store.get("boundary_markers", marker_id)
+    current = store.get("boundary_markers", marker_id, conn=conn)
     if current["status"] != "active":
         raise Conflict(text("boundaries.marker_status", number=current["marker_no"],
                             status=value_label(current["status"])), field="status")
     _near_its_line(store, current["line_code"], position)
     return store.update("boundary_markers", marker_id, {"geometry": position}, expected_version=expected_version,
-                        actor=actor, action="move", note="; ".join(f"{k}: {data[k]}" for k in MOVE_RECORDS))
+                        actor=actor, action="move", note="; ".join(f"{k}: {data[k]}" for k in MOVE_RECORDS),
+                        conn=conn)
 
 
 @refuses_control_characters

@@ -1,13 +1,16 @@
-"""The district's boundary lines checked against the unit polygons: length, overlaps, gaps, stray markers.
+"""The district's boundary lines checked against the unit polygons: length, overlaps, gaps, stray markers,
+and their casework: the five-year inspection cadence (BM-06), open disputes (BM-09), repairs done (BM-03).
 
 Each line is derived from the district's polygon and the neighbour's (:func:`shared_boundary`); the
 stored line of that neighbour names it and carries the markers that should stand on it.
+:func:`casework_summary` is the casework of every line without the polygons.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import geopandas as gpd
@@ -15,7 +18,10 @@ import numpy as np
 
 from geo import DISTRICT_NAME
 from geo import crs as C
+from geo.boundaries.cadence import line_cadence, overdue_lines
+from geo.boundaries.disputes import list_disputes
 from geo.boundaries.lines import SQM_PER_MU, markers_off_line, shared_boundary, topology_report
+from geo.boundaries.repairs import repairs_done
 from geo.errors import InputError
 from geo.messages import text
 from geo.store import Store
@@ -36,6 +42,17 @@ class LineReport:
     overlaps: list[dict[str, Any]] = field(default_factory=list)
     gaps: list[dict[str, Any]] = field(default_factory=list)
     markers_off_line: list[tuple[str, float]] = field(default_factory=list)
+    last_inspected_on: date | None = None  # the last joint periodic inspection (BM-06)
+    inspection_due_on: date | None = None
+    days_overdue: int | None = None  # > 0: overdue; None with inspection_status "never": never inspected
+    inspection_status: str | None = None  # "ok", "overdue", "never" (None: the store has no such line)
+    open_disputes: list[str] = field(default_factory=list)  # case numbers of unresolved disputes (BM-09)
+    repairs: list[tuple[str, date]] = field(default_factory=list)  # (marker_no, repaired_on), newest first
+
+    @property
+    def overdue(self) -> bool:
+        """Return whether the line's five-year joint inspection is overdue (or never happened)."""
+        return self.inspection_status in ("overdue", "never")
 
     @property
     def length_km(self) -> float:
@@ -64,7 +81,7 @@ class LineReport:
 
 
 def boundary_report(store: Store, polygons: gpd.GeoDataFrame, neighbours: Mapping[str, str], *,
-                    close_m: float = 5.0) -> list[LineReport]:
+                    close_m: float = 5.0, today: date | None = None) -> list[LineReport]:
     """Return one :class:`LineReport` per neighbour, in the order of ``neighbours``.
 
     Parameters
@@ -77,6 +94,8 @@ def boundary_report(store: Store, polygons: gpd.GeoDataFrame, neighbours: Mappin
         The neighbours' adcodes and names (the name labels a line the store does not hold).
     close_m
         Slivers between the polygons narrower than twice this are gaps (metres).
+    today
+        The day the inspection cadence is judged on (default today).
     """
     metric = dict(zip(polygons["adcode"], C.to_metric(polygons.geometry.values), strict=True))
     missing = [a for a in (store.adcode, *neighbours) if a not in metric]
@@ -85,6 +104,9 @@ def boundary_report(store: Store, polygons: gpd.GeoDataFrame, neighbours: Mappin
     district = metric[store.adcode]
     lines = {r["right_adcode"]: r for r in store.select("boundary_lines")}
     markers = store.select("boundary_markers", where={"status": "active"})
+    cadence = {r["line_code"]: r for r in line_cadence(store, today=today)}
+    disputes = [d for d in list_disputes(store) if d["state"] in ("open", "assigned")]
+    repairs = repairs_done(store)
     out = []
     for adcode, name in neighbours.items():
         line = shared_boundary(district, metric[adcode])
@@ -95,7 +117,30 @@ def boundary_report(store: Store, polygons: gpd.GeoDataFrame, neighbours: Mappin
             mine = [m for m in markers if m["line_code"] == stored["line_code"]]
             positions = C.to_metric(np.asarray([m["geometry"] for m in mine], dtype=object))
             off = [(mine[i]["marker_no"], d) for i, d in markers_off_line(positions, line)]
+        code = stored["line_code"] if stored else None
+        due = cadence.get(code or "", {})
         out.append(LineReport(neighbour=adcode, name=stored["name"] if stored else f"{DISTRICT_NAME}—{name}界线",
                               length_m=float(line.length), overlaps=topo["overlaps"], gaps=topo["gaps"],
-                              markers_off_line=off))
+                              markers_off_line=off, last_inspected_on=due.get("last_inspected_on"),
+                              inspection_due_on=due.get("due_on"), days_overdue=due.get("days_overdue"),
+                              inspection_status=due.get("status"),
+                              open_disputes=[d["case_no"] for d in disputes if d["line_code"] == code],
+                              repairs=[(r["marker_no"], r["repaired_on"]) for r in repairs if r["line_code"] == code]))
     return out
+
+
+@dataclass(frozen=True)
+class Casework:
+    """The district's boundary casework: lines overdue for joint inspection (most overdue first, BM-06),
+    unresolved dispute cases (newest first, BM-09) and repairs done (newest first, BM-03)."""
+
+    overdue: list[dict[str, Any]]
+    open_disputes: list[dict[str, Any]]
+    repairs: list[dict[str, Any]]
+
+
+def casework_summary(store: Store, *, today: date | None = None) -> Casework:
+    """Return the casework of every stored line (no polygons needed)."""
+    return Casework(overdue=overdue_lines(store, today=today),
+                    open_disputes=[d for d in list_disputes(store) if d["state"] in ("open", "assigned")],
+                    repairs=repairs_done(store))

@@ -29,6 +29,7 @@ from geo import crs as C
 from geo import messages as msg
 from geo.errors import EncodingProblem, InputError
 from geo.io._dbf import check_encoding, sniff_encoding
+from geo.layers import GEOMETRY_KINDS, KIND_WRITTEN_AS
 from geo.spreadsheet import formula_safe, formula_unsafe
 
 FORMATS = ("geojson", "gpkg", "shp", "csv", "xlsx")
@@ -569,15 +570,6 @@ def _whole_numbers(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return table
 
 
-# Kinds of geometry a GeoPackage table holds one of, and the one type each is written as (GDAL and
-# QGIS type a table by its first feature; lines and areas as multi-part, so a table never mixes single
-# and multi-part). The names are those of the OGC API's collections (<layer>_points, ...).
-GEOMETRY_KINDS: dict[str, tuple[str, ...]] = {
-    "points": ("Point", "MultiPoint"),
-    "lines": ("LineString", "MultiLineString"),
-    "polygons": ("Polygon", "MultiPolygon"),
-}
-WRITTEN_AS = {"points": "Point", "lines": "MultiLineString", "polygons": "MultiPolygon"}
 # GeoPackage 1.2: GDAL before 3.7 (QGIS 3.22 ships 3.6) warns on every read of a 1.4 file.
 GPKG_VERSION = "1.2"
 
@@ -694,5 +686,5 @@ def _write_geopackage(out: gpd.GeoDataFrame, path: Path, *, layer_name: str, geo
     declaring its one geometry type; a file already at ``path`` is replaced, not added to."""
     path.unlink(missing_ok=True)
     for table, kind, rows in kind_tables(out, layer_name=layer_name, geometry_types=geometry_types):
-        pyogrio.write_dataframe(rows, path, driver="GPKG", layer=table, geometry_type=WRITTEN_AS[kind],
+        pyogrio.write_dataframe(rows, path, driver="GPKG", layer=table, geometry_type=KIND_WRITTEN_AS[kind],
                                 dataset_options={"VERSION": GPKG_VERSION}, promote_to_multi=False)

@@ -14,7 +14,7 @@ applies such rows as version-checked updates of their rule-free fields and inser
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ import shapely
 import sqlalchemy as sa
 
 from geo import messages as msg
+from geo.boundaries.reference_objects import add_reference_objects
 from geo.errors import Conflict, DomainError, InputError, StaleVersion
 from geo.io.formats import read_features, shown_name, write_features
 from geo.layers import get_layer
@@ -215,7 +216,8 @@ def write_records(store: Store, layer_name: str, records: Sequence[Mapping[str, 
 
 
 def load_layers(store: Store, frames: Mapping[str, gpd.GeoDataFrame], *, actor: str, note: str | None = None,
-                progress: Progress | None = None) -> dict[str, int]:
+                progress: Progress | None = None,
+                reference_objects: Iterable[Mapping[str, Any]] = ()) -> dict[str, int]:
     """Store whole layers into an empty database in one transaction; return the records per layer.
 
     Parameters
@@ -232,6 +234,9 @@ def load_layers(store: Store, frames: Mapping[str, gpd.GeoDataFrame], *, actor: 
         Recorded with the audit rows, e.g. the sample's seed.
     progress
         Called with the number of records of each batch written.
+    reference_objects
+        The markers' reference objects (方位物), stored after the markers by
+        :func:`geo.boundaries.reference_objects.add_reference_objects`.
 
     Each layer is validated as an import is (:func:`prepare_records`); after the layers, each
     street is linked to its standard name (:func:`geo.placenames.lifecycle.link_streets`).
@@ -244,6 +249,7 @@ def load_layers(store: Store, frames: Mapping[str, gpd.GeoDataFrame], *, actor: 
             records, _ignored = prepare_records(frame, name, source_crs="EPSG:4490")
             write_records(store, name, records, actor=actor, note=note, progress=progress, conn=conn)
             written[name] = len(records)
+        written["marker_reference_objects"] = add_reference_objects(store, reference_objects, actor=actor, conn=conn)
         link_streets(conn)
     return written
 
@@ -608,9 +614,26 @@ def import_file(store: Store, layer_name: str, path: Path | str, *, crs: str, ac
     if mode not in IMPORT_MODES:
         raise InputError(msg.text("io.mode", field=label("mode"), allowed=", ".join(IMPORT_MODES), value=repr(mode)),
                          field="mode")
-    layer = get_layer(layer_name)
     shown = shown_name(Path(path), name)
     frame, info = read_features(path, crs=crs, fmt=fmt, encoding=encoding, x_col=x_col, y_col=y_col, name=shown)
+    return import_frame(store, layer_name, frame, info, actor=actor, name=shown, progress=progress,
+                        batch_size=batch_size, mode=mode)
+
+
+def import_frame(store: Store, layer_name: str, frame: gpd.GeoDataFrame, info: Mapping[str, Any], *, actor: str,
+                 name: str, progress: Progress | None = None, batch_size: int = DEFAULT_BATCH,
+                 mode: str = "insert") -> ImportReport:
+    """Validate and store a frame already in EPSG:4490, as :func:`import_file` does after reading a file.
+
+    ``info`` is what :func:`geo.io.formats.read_features` reports (``format``, ``source_crs``,
+    ``encoding``); other readers (legacy survey grids, :mod:`geo.io.legacy_import`) convert first and
+    store through here, so every import passes the same checks.
+    """
+    if mode not in IMPORT_MODES:
+        raise InputError(msg.text("io.mode", field=label("mode"), allowed=", ".join(IMPORT_MODES), value=repr(mode)),
+                         field="mode")
+    layer = get_layer(layer_name)
+    shown = name
     records, ignored = prepare_records(frame, layer_name, source_crs=info["source_crs"])
     identities = file_identities(frame, records, layer_name)
     used = {"id"} | ({"version"} if mode == "upsert" else set())

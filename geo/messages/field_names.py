@@ -100,6 +100,10 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "marker_type": ("界桩类型", "marker type"),
     "material": ("材质", "material"),
     "managing_adcode": ("管理方区划代码", "managing adcode"),
+    "elevation_m": ("高程（米）", "elevation m"), "coordinate_source": ("坐标来源", "coordinate source"),
+    "last_inspected_on": ("上次联检日期", "last joint inspection"),
+    "bearing_deg": ("方位角（度）", "bearing degrees"), "distance_m": ("距离（米）", "distance m"),
+    "reference_objects": ("方位物", "reference objects"),
     "campaign_id": ("联检任务", "campaign"), "campaign_type": ("联检类型", "campaign type"),
     "required_accuracy_m": ("定位精度要求（米）", "required accuracy m"),
     "client_id": ("客户端记录号", "client record id"),
@@ -184,6 +188,8 @@ _VALUES: dict[str, tuple[str, str]] = {
     "planned": ("规划中", "planned"),
     "closed": ("已关闭", "closed"),
     "decommissioned": ("已撤除", "decommissioned"),
+    # marker types (BM-12)
+    "single": ("单立", "single"), "paired": ("同号双立", "paired"), "triple": ("同号三立", "triple"),
     "open": ("进行中", "open"),
     # facility kinds
     "community_service_centre": ("社区综合服务中心", "community service centre"),

@@ -174,6 +174,14 @@ def _config(conn: sa.Connection, applied: list[int]) -> Config:
     return cfg
 
 
+def is_current(conn: sa.Connection, target: int | None = None) -> bool:
+    """Return whether the database on ``conn`` is at ``target`` (default latest) or past it, under Alembic."""
+    stop = LATEST_VERSION if target is None else target
+    have = current_version(conn)
+    check_known(have)
+    return have >= stop and _table_exists(conn, "alembic_version")
+
+
 def upgrade(conn: sa.Connection, target: int | None = None) -> list[int]:
     """Upgrade the database on ``conn`` to ``target`` (default latest); return the versions applied.
 
@@ -187,6 +195,8 @@ def upgrade(conn: sa.Connection, target: int | None = None) -> list[int]:
         _ensure_postgis(conn)
     have = current_version(conn)
     check_known(have)
+    if have >= stop and _table_exists(conn, "alembic_version"):
+        return []  # nothing to do: every command opens the store this way, so Alembic stays unimported
     from alembic import command
 
     applied: list[int] = []

@@ -284,6 +284,58 @@ plate_lookup_state = sa.Table(
     sa.Column("refreshed_at", sa.DateTime(timezone=True)),
 )
 
+# Added by migration 9: boundary casework (geo/boundaries/: repairs BM-03, disputes BM-09, the
+# archive BM-07, reference objects, survey details, the position source of a field observation).
+MARKER_COLUMNS_V9: tuple[sa.Column, ...] = (sa.Column("elevation_m", sa.Float), sa.Column("coordinate_source", T))
+for _column in MARKER_COLUMNS_V9:
+    boundary_markers.append_column(_column)
+
+LINE_COLUMNS_V9: tuple[sa.Column, ...] = (sa.Column("last_inspected_on", sa.Date),)
+for _column in LINE_COLUMNS_V9:
+    boundary_lines.append_column(_column)
+
+INSPECTION_COLUMNS_V9: tuple[sa.Column, ...] = (sa.Column("position_source", S(16)), sa.Column("position_detail", T))
+for _column in INSPECTION_COLUMNS_V9:
+    inspections.append_column(_column)
+
+marker_reference_objects = _table(
+    "marker_reference_objects",
+    sa.Column("marker_no", S(16), nullable=False, index=True),
+    sa.Column("name", T, nullable=False), sa.Column("bearing_deg", sa.Float),
+    sa.Column("distance_m", sa.Float), sa.Column("description", T),
+)
+
+marker_repairs = _table(
+    "marker_repairs",
+    sa.Column("marker_id", sa.Integer, nullable=False, index=True), sa.Column("repaired_on", sa.Date, nullable=False),
+    sa.Column("repairing_adcode", S(12), nullable=False), sa.Column("neighbour_adcode", S(12), nullable=False),
+    sa.Column("neighbour_present", sa.Boolean, nullable=False),
+    sa.Column("our_representative", T, nullable=False), sa.Column("neighbour_representative", T, nullable=False),
+    sa.Column("work", T, nullable=False), sa.Column("reset", sa.Boolean, server_default=sa.false()),
+    sa.Column("new_marker_id", sa.Integer), sa.Column("inspection_id", sa.Integer), sa.Column("remarks", T),
+)
+
+boundary_disputes = _table(
+    "boundary_disputes",
+    sa.Column("case_no", S(32), nullable=False, unique=True), sa.Column("line_code", S(8), nullable=False, index=True),
+    sa.Column("title", T, nullable=False), sa.Column("state", S(16), nullable=False, server_default="open"),
+    sa.Column("raised_by_adcode", S(12)), sa.Column("assigned_to", T),
+    sa.Column("opened_on", sa.Date, nullable=False), sa.Column("resolved_on", sa.Date),
+    sa.Column("resolution", T), sa.Column("decision_doc", T), sa.Column("marker_nos", T),
+    sa.Column("area_m2", sa.Float), sa.Column("remarks", T),
+    spatial=True,
+)
+
+boundary_attachments = _table(
+    "boundary_attachments",
+    sa.Column("record_table", S(32), nullable=False), sa.Column("record_id", sa.Integer, nullable=False),
+    sa.Column("kind", S(16), nullable=False), sa.Column("title", T), sa.Column("document_no", T),
+    sa.Column("issued_on", sa.Date), sa.Column("sha256", S(64), nullable=False),
+    sa.Column("content_type", S(64), nullable=False), sa.Column("size_bytes", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+sa.Index("ix_boundary_attachments_record", boundary_attachments.c.record_table, boundary_attachments.c.record_id)
+
 # Tables derived from the records and rebuilt from them (geo/plates/lookup_table.py): not records of
 # the district, not in backups; a restore empties them and the refresher computes them again.
 DERIVED_TABLES = frozenset({plate_lookups.name, plate_lookup_state.name})

@@ -215,6 +215,9 @@ class Store:
         Alembic's frozen revisions run in one transaction under the migration lock (advisory
         lock on PostgreSQL, file lock on SQLite), so two processes never migrate at once.
         """
+        with self.reading() as conn:  # the usual case: up to date, decided without the migration lock
+            if migrations.is_current(conn, target):
+                return []
         with migrations.exclusive(self) as conn:
             return migrations.upgrade(conn, target)
 

@@ -1,0 +1,211 @@
+{#- The field pages' offline queue and service worker hookup; included inside a page's own nonce'd
+    script (campaign and marker pages). Stored text is shown with textContent only. -#}
+{% raw %}
+// Records wait in IndexedDB ('xincheng-field' / 'queue', keyed by client id) from the moment they are
+// saved, before any network attempt: closing the page or the phone sleeping loses nothing. The queue is
+// sent one record at a time with a CSRF token fetched when sending (the page's own may be stale); a
+// record stored (201) or stored before (200, same client id and content) leaves the queue; a refusal
+// (4xx) stays, marked with the reason, for the inspector to fix or discard; an expired session (401)
+// keeps everything and asks for a login. Each record belongs to the user who saved it and is sent
+// only in that user's session.
+const FIELD_DB = 'xincheng-field', FIELD_STORE = 'queue', FIELD_CACHE = 'xincheng-field-v1';
+
+function fieldDb() {
+  return new Promise((ok, bad) => {
+    const open = indexedDB.open(FIELD_DB, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore(FIELD_STORE, {keyPath: 'client_id'});
+    open.onsuccess = () => ok(open.result);
+    open.onerror = () => bad(open.error);
+  });
+}
+async function fieldTx(mode, work) {
+  const db = await fieldDb();
+  return new Promise((ok, bad) => {
+    const tx = db.transaction(FIELD_STORE, mode);
+    const req = work(tx.objectStore(FIELD_STORE));
+    let out;
+    req.onsuccess = () => { out = req.result; };
+    tx.oncomplete = () => { db.close(); ok(out); };
+    tx.onerror = tx.onabort = () => { db.close(); bad(tx.error); };
+  });
+}
+const fieldQueue = {
+  put: item => fieldTx('readwrite', s => s.put(item)),
+  get: id => fieldTx('readonly', s => s.get(id)),
+  all: () => fieldTx('readonly', s => s.getAll()),
+  remove: id => fieldTx('readwrite', s => s.delete(id)),
+};
+function fieldUsable() { return !!(window.indexedDB && window.fetch && window.FormData); }
+function fieldNewId() {
+  if (window.crypto && crypto.randomUUID) return crypto.randomUUID().replace(/-/g, '');
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), b => b.toString(16).padStart(2, '0')).join('');
+}
+
+// The service worker keeps the pages; a campaign page opened online also keeps its marker list and
+// every marker's form, so the whole campaign works with no network afterwards.
+function fieldRegister() {
+  if (!('serviceWorker' in navigator)) return Promise.resolve(null);
+  return navigator.serviceWorker.register('/field/sw.js', {scope: '/field'}).catch(() => null);
+}
+async function fieldKeepCampaign(campaignId) {
+  if (!('caches' in window) || !navigator.onLine) return false;
+  const cache = await caches.open(FIELD_CACHE);
+  const keep = async url => {
+    const answer = await fetch(url, {credentials: 'same-origin', cache: 'no-store'});
+    if (!answer.ok || answer.redirected) throw new Error(url + ' ' + answer.status);
+    await cache.put(url, answer.clone());
+    return answer;
+  };
+  try {
+    const list = await (await keep(`/field/campaigns/${campaignId}/markers.json`)).json();
+    for (const url of ['/field', '/field/campaigns', `/field/campaigns/${campaignId}`, ...list.markers.map(m => m.url)]) {
+      await keep(url);
+    }
+    return true;
+  } catch (err) { return false; }
+}
+
+// Logging out deletes the kept pages (they hold this user's campaign data) before the logout is sent.
+// Queued records stay: they are the previous user's unsent work, sent only in that user's session.
+function fieldHookLogout() {
+  const form = document.querySelector("form[action='/officer/logout']");
+  if (!form) return;
+  form.addEventListener('submit', async e => {
+    if (form.dataset.cleared) return;
+    e.preventDefault();
+    try { if ('caches' in window) await caches.delete(FIELD_CACHE); } catch (err) { /* nothing kept */ }
+    form.dataset.cleared = '1';
+    form.submit();
+  });
+}
+
+let fieldRunning = null;
+const fieldListeners = [];
+function fieldOnChange(listener) { fieldListeners.push(listener); }
+async function fieldChanged(result) { for (const l of fieldListeners) await l(result); }
+
+// Send the queue; returns {sent: [{client_id, saved_url, created}], offline, login, error}.
+function fieldSync() {
+  if (fieldRunning) return fieldRunning;
+  const run = () => fieldSyncOnce();
+  fieldRunning = (navigator.locks ? navigator.locks.request('xincheng-field-sync', run) : run())
+    .finally(() => { fieldRunning = null; });
+  return fieldRunning;
+}
+async function fieldSyncOnce() {
+  const result = {sent: [], offline: false, login: false, error: null};
+  const waiting = (await fieldQueue.all()).filter(i => i.state !== 'refused').sort((a, b) => a.saved_at.localeCompare(b.saved_at));
+  if (!waiting.length) { await fieldChanged(result); return result; }
+  let session;
+  try {
+    const answer = await fetch('/field/session', {credentials: 'same-origin', cache: 'no-store'});
+    if (answer.status === 401) {
+      result.login = true; result.error = (await answer.json()).error;
+      await fieldChanged(result); return result;
+    }
+    session = await answer.json();
+  } catch (err) { result.offline = true; await fieldChanged(result); return result; }
+  for (const item of waiting) {
+    if (item.user !== session.username) continue;  // another user's record: sent in that user's session
+    const body = new FormData();
+    for (const [k, v] of Object.entries(item.fields)) body.append(k, v);
+    body.append('client_id', item.client_id);
+    body.append('csrf_token', session.csrf_token);
+    if (item.photo) body.append('photo', item.photo, item.photo_name || 'photo.jpg');
+    let answer;
+    try {
+      answer = await fetch(item.sync_url, {method: 'POST', body, credentials: 'same-origin', cache: 'no-store'});
+    } catch (err) { result.offline = true; break; }
+    let said = {};
+    try { said = await answer.json(); } catch (err) { said = {}; }
+    if (answer.status === 200 || answer.status === 201) {
+      await fieldQueue.remove(item.client_id);
+      result.sent.push({client_id: item.client_id, saved_url: said.saved_url, created: said.created});
+    } else if (answer.status === 401) {
+      result.login = true; result.error = said.error; break;
+    } else if (answer.status >= 400 && answer.status < 500 && answer.status !== 408 && answer.status !== 429) {
+      item.state = 'refused'; item.error = said.error || ('HTTP ' + answer.status); item.field = said.field || null;
+      await fieldQueue.put(item);
+    } else { result.error = said.error || ('HTTP ' + answer.status); break; }  // try again later
+  }
+  await fieldChanged(result);
+  return result;
+}
+
+// The queue as the inspector sees it: "待同步 3 条" and each record, with a refusal's reason.
+const FIELD_CONDITION = {intact: '完好 intact', damaged: '损坏 damaged', displaced: '移位 displaced',
+                         missing: '丢失 missing', buried: '掩埋 buried'};
+async function fieldShowQueue(box, user, last) {
+  if (!box) return;
+  const items = (await fieldQueue.all()).sort((a, b) => a.saved_at.localeCompare(b.saved_at));
+  box.replaceChildren();
+  const head = document.createElement('p');
+  head.id = 'queue-count';
+  head.textContent = items.length ? `待同步 ${items.length} 条 · ${items.length} waiting to be sent`
+                                  : '没有待同步的记录 · nothing waiting to be sent';
+  box.appendChild(head);
+  if (last && last.login) {
+    const p = document.createElement('p'); p.className = 'err'; p.id = 'queue-login';
+    p.textContent = last.error || '登录已过期，请重新登录 · log in again';
+    const a = document.createElement('a'); a.href = '/officer/login?next=' + encodeURIComponent(location.pathname);
+    a.textContent = ' 重新登录 Log in'; p.appendChild(a); box.appendChild(p);
+  } else if (last && last.offline && items.length) {
+    const p = document.createElement('p'); p.id = 'queue-offline';
+    p.textContent = '没有网络：联网后自动发送 · no network: sent automatically once online'; box.appendChild(p);
+  }
+  const list = document.createElement('ul'); list.id = 'queue-items';
+  for (const item of items) {
+    const li = document.createElement('li');
+    li.dataset.clientId = item.client_id; li.dataset.state = item.state;
+    const when = new Date(item.saved_at).toLocaleString('zh-CN', {hour12: false});
+    li.textContent = `界桩 ${item.marker_no} · ${FIELD_CONDITION[item.fields.condition] || item.fields.condition} · ${when}` +
+      (item.photo ? ' · 有照片 photo' : '') + ' · ';
+    const state = document.createElement('span');
+    if (item.state === 'refused') {
+      state.className = 'err'; state.textContent = '被拒绝 refused：' + (item.error || '');
+      const fix = document.createElement('a'); fix.href = item.page_url + '?edit=' + encodeURIComponent(item.client_id);
+      fix.textContent = ' 修改 Fix'; state.appendChild(fix);
+      const drop = document.createElement('button'); drop.type = 'button'; drop.textContent = '删除 Discard';
+      drop.addEventListener('click', async () => {
+        if (confirm('删除这条未上传的记录？ Discard this unsent record?')) {
+          await fieldQueue.remove(item.client_id); fieldShowQueue(box, user, null);
+        }
+      });
+      state.appendChild(drop);
+    } else if (user && item.user !== user) {
+      state.textContent = `属于 ${item.user}，请以该用户登录后发送 · belongs to ${item.user}: log in as them to send`;
+    } else {
+      state.textContent = '等待发送 waiting';
+    }
+    li.appendChild(state); list.appendChild(li);
+  }
+  box.appendChild(list);
+  if (items.some(i => i.state !== 'refused')) {
+    const again = document.createElement('button'); again.type = 'button'; again.id = 'sync-now';
+    again.textContent = '立即同步 Send now';
+    again.addEventListener('click', () => fieldSync());
+    box.appendChild(again);
+  }
+}
+
+// Send now; when the connection is not really there yet (the `online` event often comes before the
+// first request can get through), try again a few seconds later while the phone says it is online.
+function fieldSyncSoon(tries = 5) {
+  return fieldSync().then(result => {
+    if (result.offline && tries > 1 && navigator.onLine) setTimeout(() => fieldSyncSoon(tries - 1), 3000);
+    return result;
+  });
+}
+// Every field page: the service worker, the logout hook, and a send on load, on reconnecting, when the
+// phone wakes (the page shown again) and every half minute while records wait.
+function fieldStart(box, user) {
+  fieldRegister();
+  fieldHookLogout();
+  if (!fieldUsable()) return;
+  fieldOnChange(result => fieldShowQueue(box, user, result));
+  fieldShowQueue(box, user, null).then(() => fieldSyncSoon());
+  window.addEventListener('online', () => fieldSyncSoon());
+  document.addEventListener('visibilitychange', () => { if (!document.hidden && navigator.onLine) fieldSyncSoon(); });
+  setInterval(() => { if (navigator.onLine) fieldSync(); }, 30000);
+}
+{% endraw %}

@@ -1,0 +1,245 @@
+"""Repairs of boundary markers (BM-03): the repair done, by the side that manages the marker, with the
+neighbouring side present, with photos; a re-set marker gets its new registered position (BM-04).
+
+行政区域界线管理条例 art.6: a damaged marker is repaired by the side that manages it as the agreement
+divides them, with the neighbouring side present; art.16 sanctions staff who repair without them
+(BM-10). A re-set is a move: it needs both sides' agreement, a joint survey and filing, and runs
+through :func:`geo.boundaries.markers.move_marker` in the same transaction as the repair record, so
+the marker's old position stays in the audit trail and a refused move stores no repair. A repair
+may close a repair request (a field record with ``action = repair_requested``); the campaign's repair
+list then shows the request as done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import shapely
+import sqlalchemy as sa
+
+from geo.boundaries.attachments import (
+    MAX_FILES,
+    MAX_PHOTO_BYTES,
+    PHOTO_TYPES,
+    attach,
+    attachments_of,
+    casework_label,
+    checked_file,
+)
+from geo.boundaries.markers import move_marker
+from geo.errors import Conflict, Forbidden, InputError, NotFound, StaleVersion
+from geo.messages import Term, record_label, text, value_label
+from geo.store import Store, schema
+from geo.text import has_text
+from geo.types import LonLat, parse_date
+from geo.validation import check_text, refuses_control_characters
+
+REPAIRABLE = ("active", "damaged")  # a decommissioned marker is history: it is not repaired
+RESET_RECORDS = ("agreement_doc", "survey_ref", "filed_with", "new_position", "marker_version")
+TEXTS = ("our_representative", "neighbour_representative", "work", "remarks")
+
+
+def _required(data: Mapping[str, Any], field: str, rule: str) -> str:
+    value = data.get(field)
+    if not has_text(value):
+        raise InputError(text("boundary_casework.required", field=casework_label(field), rule=rule), field=field)
+    check_text(value, field=field)
+    return str(value).strip()
+
+
+def _date_not_future(value: Any, field: str, *, today: date) -> date:
+    parsed = parse_date(value, field=field)
+    if parsed is None:
+        raise InputError(text("boundary_casework.required", field=casework_label(field), rule="BM-03"), field=field)
+    if parsed > today:
+        raise InputError(text("boundary_casework.future", field=casework_label(field), value=parsed.isoformat()),
+                         field=field)
+    return parsed
+
+
+def _photos(photos: Sequence[Mapping[str, Any]] | None) -> list[tuple[bytes, str, str]]:
+    """Return the checked photos of a repair: one at least, :data:`MAX_FILES` at most, JPEG or PNG."""
+    photos = list(photos or [])
+    if not photos:
+        raise InputError(text("boundary_casework.photos_required", field=casework_label("photos")), field="photos")
+    if len(photos) > MAX_FILES:
+        raise InputError(text("boundary_casework.too_many_files", field=casework_label("photos"), limit=MAX_FILES,
+                              count=len(photos)), field="photos")
+    return [checked_file(p, field="photos", kinds=PHOTO_TYPES, max_bytes=MAX_PHOTO_BYTES) for p in photos]
+
+
+def _new_position(data: Mapping[str, Any]) -> shapely.Point:
+    position = data.get("new_position")
+    if not isinstance(position, Mapping):
+        raise InputError(text("boundary_casework.reset_records", fields=casework_label("new_position")),
+                         field="new_position")
+    try:
+        lon, lat = float(position.get("lon", "nan")), float(position.get("lat", "nan"))
+    except (TypeError, ValueError):
+        lon = lat = float("nan")
+    p = LonLat.from_xy(lon, lat, crs=str(position.get("crs") or "EPSG:4490"), field="new_position")
+    return shapely.Point(p.lon, p.lat)
+
+
+def _sides(store: Store, marker: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    lines = store.select("boundary_lines", where={"line_code": marker["line_code"]})
+    return (lines[0]["left_adcode"], lines[0]["right_adcode"]) if lines else (None, None)
+
+
+def _request(store: Store, marker: Mapping[str, Any], inspection_id: Any) -> dict[str, Any] | None:
+    """Return the repair request (field record) a repair closes, or refuse one that is not this marker's."""
+    if inspection_id in (None, ""):
+        return None
+    named = casework_label("inspection_id")
+    if not isinstance(inspection_id, int) or isinstance(inspection_id, bool):
+        raise InputError(text("boundary_casework.not_a_request", field=named, value=repr(inspection_id)),
+                         field="inspection_id")
+    found = store.select("inspections", where={"id": inspection_id})
+    if not found or found[0]["marker_id"] != marker["id"] or found[0]["action"] != "repair_requested":
+        raise InputError(text("boundary_casework.not_a_request", field=named, value=inspection_id),
+                         field="inspection_id")
+    return found[0]
+
+
+@refuses_control_characters
+def record_repair(store: Store, data: Mapping[str, Any], *, photos: Sequence[Mapping[str, Any]] | None, actor: str,
+                  actor_adcodes: set[str], today: date | None = None) -> dict[str, Any]:
+    """Record a repair done on a marker (BM-03); with ``reset`` the marker gets its new position (BM-04).
+
+    ``data`` holds ``marker_id``, ``repaired_on``, ``neighbour_present`` (true), ``our_representative``,
+    ``neighbour_representative``, ``work``, optionally ``repairing_adcode``/``neighbour_adcode`` (they
+    must be the marker's managing side and the other side of its line), ``inspection_id`` (the repair
+    request it closes), ``remarks``; a re-set adds ``agreement_doc``, ``survey_ref``, ``filed_with``,
+    ``new_position`` ``{lon, lat, crs}`` and ``marker_version`` (the marker's version as read: a stale
+    one is a 409). ``actor_adcodes`` are the districts the actor acts for: the managing side's only.
+    Everything is checked before anything is written; the record, its photos and the move are one
+    transaction. Returns the stored repair with its photos (without their bytes).
+    """
+    today = today or date.today()
+    raw_id = data.get("marker_id")
+    if not isinstance(raw_id, int) or isinstance(raw_id, bool):
+        raise NotFound(text("boundaries.no_marker", value=repr(raw_id)), field="marker_id")
+    marker = store.get("boundary_markers", raw_id)
+    if marker["status"] not in REPAIRABLE:
+        raise Conflict(text("boundary_casework.marker_not_repairable", number=marker["marker_no"],
+                            status=value_label(marker["status"])), field="marker_id")
+    manager = marker.get("managing_adcode")
+    if not manager:
+        raise InputError(text("boundary_casework.no_manager", number=marker["marker_no"]), field="managing_adcode")
+    repairing = data.get("repairing_adcode") or manager
+    if repairing != manager:
+        raise InputError(text("boundary_casework.repairing_side", field=casework_label("repairing_adcode"),
+                              manager=manager, value=repr(repairing)), field="repairing_adcode")
+    if manager not in actor_adcodes:
+        raise Forbidden(text("boundary_casework.acts_for", actor=actor, own=", ".join(sorted(actor_adcodes)),
+                             side=manager, rule="BM-03"), field="repairing_adcode")
+    left, right = _sides(store, marker)
+    if manager in (left, right):
+        expected = right if manager == left else left
+        neighbour = data.get("neighbour_adcode") or expected
+    else:  # a triple marker managed by a third unit: the neighbour present is named, one side of the line
+        neighbour = data.get("neighbour_adcode")
+        expected = neighbour if neighbour in (left, right) else " / ".join(a for a in (left, right) if a)
+    if not expected or neighbour != expected:
+        raise InputError(text("boundary_casework.neighbour_side", field=casework_label("neighbour_adcode"),
+                              expected=expected, value=repr(neighbour)), field="neighbour_adcode")
+    if data.get("neighbour_present") is not True:
+        raise InputError(text("boundary_casework.neighbour_absent", field=casework_label("neighbour_present")),
+                         field="neighbour_present")
+    ours = _required(data, "our_representative", "BM-03")
+    theirs = _required(data, "neighbour_representative", "BM-03")
+    work = _required(data, "work", "BM-03")
+    if data.get("remarks") is not None:
+        check_text(data["remarks"], field="remarks")
+    repaired_on = _date_not_future(data.get("repaired_on"), "repaired_on", today=today)
+    installed = marker.get("installed_on")
+    if installed is not None and repaired_on < installed:
+        raise InputError(text("boundary_casework.before_installed", field=casework_label("repaired_on"),
+                              value=repaired_on.isoformat(), installed=installed.isoformat()), field="repaired_on")
+    request = _request(store, marker, data.get("inspection_id"))
+    if request is not None and request.get("observed_at") is not None and repaired_on < request["observed_at"].date():
+        raise InputError(text("boundary_casework.before_request", field=casework_label("repaired_on"),
+                              value=repaired_on.isoformat(), requested=request["observed_at"].date().isoformat()),
+                         field="repaired_on")
+    checked = _photos(photos)
+    reset = data.get("reset") is True
+    version = data.get("marker_version")
+    position = None
+    if reset:
+        missing = [k for k in RESET_RECORDS if data.get(k) in (None, "") or (isinstance(data.get(k), str)
+                                                                             and not has_text(data[k]))]
+        if missing:
+            fields = Term("、".join(casework_label(k) for k in missing), ", ".join(missing))
+            raise InputError(text("boundary_casework.reset_records", fields=fields), field=missing[0])
+        position = _new_position(data)
+    else:
+        for extra in ("new_position", "agreement_doc", "survey_ref", "filed_with"):
+            if data.get(extra) not in (None, ""):
+                raise InputError(text("boundary_casework.reset_only", field=casework_label(extra)), field=extra)
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+        raise InputError(text("boundary_casework.required", field=casework_label("marker_version"), rule="BM-04"),
+                         field="marker_version")
+    record = {"marker_id": marker["id"], "repaired_on": repaired_on, "repairing_adcode": manager,
+              "neighbour_adcode": expected, "neighbour_present": True, "our_representative": ours,
+              "neighbour_representative": theirs, "work": work, "reset": reset,
+              "new_marker_id": marker["id"] if reset else None,
+              "inspection_id": request["id"] if request else None, "remarks": data.get("remarks")}
+    with store.writing() as conn:
+        m = schema.boundary_markers
+        current = conn.execute(sa.select(m.c.version).where(m.c.id == marker["id"]).with_for_update()).scalar()
+        if version is not None and current != version:
+            raise StaleVersion(text("store.stale", record=record_label("boundary_markers", marker["id"]),
+                                    current=current, given=version), field="marker_version")
+        if request is not None:
+            r = schema.marker_repairs
+            done = conn.execute(sa.select(r.c.id).where(r.c.inspection_id == request["id"])).scalar()
+            if done is not None:
+                raise Conflict(text("boundary_casework.request_done", value=request["id"], repair=done),
+                               field="inspection_id")
+        if reset:
+            assert position is not None and isinstance(version, int)
+            move_marker(store, marker["id"], position,
+                        {"reason": f"重新埋设 re-set (BM-03): {work}",
+                         "agreement_doc": data["agreement_doc"], "survey_ref": data["survey_ref"],
+                         "filed_with": data["filed_with"]}, expected_version=version, actor=actor, conn=conn)
+        (rid,) = store.insert("marker_repairs", [record], actor=actor, conn=conn,
+                              note=f"BM-03 {marker['marker_no']}")
+        for photo in checked:
+            attach(store, conn, "marker_repairs", rid, photo, kind="photo", actor=actor)
+        repair = store.get("marker_repairs", rid, conn=conn)
+    return {**repair, "marker_no": marker["marker_no"], "photos": attachments_of(store, "marker_repairs", rid)}
+
+
+def repairs_of_marker(store: Store, marker_id: int) -> list[dict[str, Any]]:
+    """Return a marker's repairs, oldest first, each with its photos (without their bytes)."""
+    marker = store.get("boundary_markers", marker_id)
+    repairs = store.select("marker_repairs", where={"marker_id": marker_id})
+    photos = attachments_of(store, "marker_repairs", [r["id"] for r in repairs])
+    return [{**r, "marker_no": marker["marker_no"], "photos": [p for p in photos if p["record_id"] == r["id"]]}
+            for r in repairs]
+
+
+def repairs_done(store: Store, *, line_code: str | None = None, since: date | None = None) -> list[dict[str, Any]]:
+    """Return every repair recorded (of one line, from a date), newest first, with its marker number."""
+    r, m = schema.marker_repairs, schema.boundary_markers
+    query = (sa.select(r, m.c.marker_no, m.c.line_code).join(m, m.c.id == r.c.marker_id)
+             .order_by(r.c.repaired_on.desc(), r.c.id.desc()))
+    if line_code is not None:
+        query = query.where(m.c.line_code == line_code)
+    if since is not None:
+        query = query.where(r.c.repaired_on >= since)
+    with store.reading() as conn:
+        return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def repairs_for_requests(store: Store, inspection_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Return the repair that closed each repair request (field record id → repair), for the repair list."""
+    if not inspection_ids:
+        return {}
+    r = schema.marker_repairs
+    with store.reading() as conn:
+        rows = conn.execute(sa.select(r).where(r.c.inspection_id.in_(list(inspection_ids)))
+                            .order_by(r.c.id)).mappings()
+        return {row["inspection_id"]: dict(row) for row in rows}

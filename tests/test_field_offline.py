@@ -1,0 +1,350 @@
+"""Offline-first field inspection and external GNSS positions (issue #16 part 5).
+
+- NMEA sentences from a survey receiver: parsed and checked on the server (geo/boundaries/nmea.py),
+  against published reference sentences and sentences checksummed here by the NMEA 0183 rule.
+- A record says where its position came from (phone, external GNSS, NMEA, manual), through the use case
+  and the HTTP API, both backends; a refused source or a damaged sentence stores nothing.
+- In headless Chromium against the real server: the campaign opened online, the network switched off
+  (CDP, page and service worker), the page reloaded from the service worker, a record with a photo
+  queued in IndexedDB, the tab closed and opened again offline, the network back on, sent once, sent
+  again (a double sync), exactly one record; then an NMEA record and a damaged NMEA sentence refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import operator
+import struct
+import time
+import zlib
+from collections.abc import Iterator
+from functools import reduce
+
+import httpx
+import pytest
+import shapely
+
+from geo import crs as C
+from geo.boundaries.inspections import create_campaign, submit
+from geo.boundaries.nmea import parse_nmea
+from geo.errors import InputError
+from geo.store import Store
+from tests.cdp import Browser
+from tests.conftest import USERS
+from tests.test_field_loop import log_in_on_phone
+from tests.test_inspections import _record, _setup
+from tests.test_officer_pages import login
+
+# The reference pair from the NMEA 0183 descriptions (gpsd's "NMEA revealed"): 48°07.038' N, 11°31.000' E.
+REFERENCE_GGA = "$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47"
+REFERENCE_RMC = "$GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W*6A"
+
+
+def _sentence(body: str) -> str:
+    """Return ``$body*HH`` with the NMEA 0183 checksum: XOR of every character between ``$`` and ``*``."""
+    return f"${body}*{reduce(operator.xor, body.encode('ascii'), 0):02X}"
+
+
+def _ddmm(value: float, width: int) -> str:
+    degrees = int(abs(value))
+    return f"{degrees:0{width}d}{(abs(value) - degrees) * 60:011.8f}"
+
+
+def _gga(lon: float, lat: float, *, quality: int = 4, satellites: int = 14, hdop: float = 0.8,
+         talker: str = "GN") -> str:
+    return _sentence(f"{talker}GGA,031245.00,{_ddmm(lat, 2)},N,{_ddmm(lon, 3)},E,{quality},{satellites:02d},"
+                     f"{hdop},1052.3,M,-21.4,M,1.0,0001")
+
+
+def _png() -> bytes:
+    """A real 2×2 PNG (red), built by the PNG rules: signature, IHDR, IDAT (zlib), IEND with CRCs."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * 2 for _ in range(2))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+# --- the NMEA parser -------------------------------------------------------------------------------------
+
+def test_reference_sentences_give_position_quality_and_date():
+    fix = parse_nmea(f"{REFERENCE_GGA}\r\n{REFERENCE_RMC}\n")
+    assert fix.lat == pytest.approx(48 + 7.038 / 60) and fix.lon == pytest.approx(11 + 31 / 60)
+    assert (fix.quality, fix.hdop, fix.satellites, fix.utc_time, fix.utc_date) == (1, 0.9, 8, "12:35:19", "1994-03-23")
+    assert fix.detail == "单点定位 autonomous GNSS · HDOP 0.9 · 8 颗卫星 satellites · UTC 1994-03-23 12:35:19"
+
+
+def test_rtk_fixed_and_float_are_reported_south_and_west_signed():
+    fixed = parse_nmea(_gga(111.6712345, 40.8412345))
+    assert fixed.lon == pytest.approx(111.6712345, abs=1e-9) and fixed.lat == pytest.approx(40.8412345, abs=1e-9)
+    assert fixed.detail.startswith("RTK 固定解 RTK fixed · HDOP 0.8 · 14 颗卫星 satellites")
+    assert parse_nmea(_gga(111.6, 40.8, quality=5, talker="GP")).quality_zh == "RTK 浮点解"
+    south_west = parse_nmea(_sentence("GPGGA,000001,3345.000,S,07030.000,W,2,09,1.1,10,M,0,M,,"))
+    assert south_west.lat == pytest.approx(-33.75) and south_west.lon == pytest.approx(-70.5)
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    (REFERENCE_GGA[:-2] + "48", "第 1 行校验和不符"),                       # damaged checksum
+    (f"{REFERENCE_RMC}\n{REFERENCE_GGA.replace('545.4', '545.5')}", "第 2 行校验和不符"),  # damaged in copying
+    (REFERENCE_GGA.split("*")[0], "第 1 行校验和不符"),                      # no checksum at all
+    (REFERENCE_RMC, "没有 GGA 定位语句"),
+    (_gga(111.6, 40.8, quality=0), "定位质量为 0"),
+    (_gga(111.6, 40.8, quality=7), "定位质量为 7"),
+    (f"{_gga(111.6, 40.8)}\n{_sentence('GNRMC,031245.00,V,4050.0,N,11136.0,E,0,0,021226,,')}", "RMC 状态为无效"),
+    ("   ", "须粘贴接收机"),
+])
+def test_bad_sentences_are_refused_naming_the_field(text, says):
+    with pytest.raises(InputError) as caught:
+        parse_nmea(text)
+    assert caught.value.field == "nmea" and says in caught.value.message, caught.value.message
+
+
+# --- position sources through the use case and the API ---------------------------------------------------
+
+def test_nmea_record_stores_what_the_sentence_said_not_what_the_page_claims(store: Store):
+    campaign = _setup(store)
+    marker = shapely.Point(111.70, 40.90)
+    east = C.from_metric(shapely.Point(C.to_metric(marker).x + 0.5, C.to_metric(marker).y))  # 0.5 m east
+    data = _record(campaign, client_id="rtk-000001", gnss_accuracy_m=0.03, position_source="nmea",
+                   nmea=_gga(east.x, east.y), position={"lon": 111.7003, "lat": 40.9003, "crs": "wgs84"})
+    rec, created = submit(store, data, actor="inspector-zhao")
+    assert created and rec["position_source"] == "nmea"
+    assert rec["position_detail"].startswith("RTK 固定解 RTK fixed · HDOP 0.8 · 14 颗卫星 satellites")
+    assert rec["displacement_m"] == pytest.approx(0.5, abs=0.005)  # the sentence's position, not the page's
+    again, created = submit(store, data, actor="inspector-zhao")  # the queue sending it twice
+    assert not created and again["id"] == rec["id"] and store.count("inspections") == 1
+
+
+def test_external_receiver_in_north_east_and_manual_entry_say_their_source(store: Store):
+    campaign = _setup(store)
+    grid = C.to_metric(shapely.Point(111.70, 40.90))
+    typed = {"lon": grid.x + 1.2, "lat": grid.y, "crs": "EPSG:4546"}  # E, N in the 3° zone: 1.2 m east
+    rec, _ = submit(store, _record(campaign, client_id="rtk-000002", gnss_accuracy_m=0.02,
+                                   position_source="external_gnss", position=typed), actor="inspector-zhao")
+    assert rec["position_source"] == "external_gnss" and rec["displacement_m"] == pytest.approx(1.2, abs=0.005)
+    assert rec["position_detail"] == ("外接 GNSS 接收机，标称精度 ±0.02 米（EPSG:4546） · "
+                                      "external GNSS receiver, stated accuracy ±0.02 m (EPSG:4546)")
+    assert rec["classification"] == "displaced"  # 1.2 m > max(2 × 0.02 m, 1 m): only a receiver shows it
+    manual, _ = submit(store, _record(campaign, client_id="hand-000003", position_source="manual"), actor="zhao")
+    assert manual["position_source"] == "manual" and manual["position_detail"].startswith("手工输入坐标")
+    old, _ = submit(store, _record(campaign, client_id="old-client-4"), actor="zhao")  # an older client: none
+    assert old["position_source"] is None and old["position_detail"] is None
+
+
+@pytest.mark.parametrize(("extra", "field", "says"), [
+    ({"position_source": "gps"}, "position_source", "BM-02"),
+    ({"position_source": "nmea", "nmea": REFERENCE_GGA[:-2] + "00"}, "nmea", "校验和不符"),
+    ({"position_source": "nmea"}, "nmea", "须粘贴接收机"),
+])
+def test_a_bad_source_or_sentence_stores_nothing(store: Store, extra, field, says):
+    campaign = _setup(store)
+    with pytest.raises(InputError) as caught:
+        submit(store, _record(campaign, client_id="bad-source-1", **extra), actor="inspector-zhao")
+    assert caught.value.field == field and says in caught.value.message, caught.value.message
+    assert store.count("inspections") == 0 and store.count("inspection_photos") == 0
+
+
+def _bearer(base: str, role: str) -> dict[str, str]:
+    login = httpx.post(f"{base}/api/auth/login", json=dict(zip(("username", "password"), USERS[role], strict=True)))
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+def test_api_records_the_source_and_refuses_a_damaged_sentence(writable_server, writable_sample_store):
+    admin, inspector = _bearer(writable_server, "admin"), _bearer(writable_server, "boundary_inspector")
+    cid = httpx.post(f"{writable_server}/api/inspections/campaigns", headers=admin,
+                     json={"name": "RTK 联检", "line_codes": ["XS01"], "required_accuracy_m": 1}).json()["id"]
+    m = writable_sample_store.select("boundary_markers", where={"marker_no": "XS01005A"})[0]["geometry"]
+    body = {"client_id": "api-rtk-0001", "campaign_id": cid, "marker_no": "XS01005A", "condition": "intact",
+            "gnss_accuracy_m": 0.02, "position_source": "nmea", "nmea": _gga(m.x, m.y)}
+    damaged = body["nmea"][:-1] + ("0" if body["nmea"][-1] != "0" else "1")
+    bad = httpx.post(f"{writable_server}/api/inspections", headers=inspector, json={**body, "nmea": damaged})
+    assert bad.status_code in (400, 422) and bad.json()["field"] == "nmea", bad.text
+    assert "校验和不符" in bad.json()["message"]
+    assert writable_sample_store.select("inspections", where={"campaign_id": cid}) == []
+    ok = httpx.post(f"{writable_server}/api/inspections", headers=inspector, json=body)
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["properties"]["position_source"] == "nmea"
+    (row,) = writable_sample_store.select("inspections", where={"campaign_id": cid})
+    assert row["position_detail"].startswith("RTK 固定解") and row["displacement_m"] == pytest.approx(0, abs=0.001)
+
+
+def test_queue_endpoints_need_a_session_and_a_token(writable_server, writable_sample_store):
+    cid = create_campaign(writable_sample_store, {"name": "队列", "line_codes": ["XS01"], "required_accuracy_m": 5},
+                          actor="t-admin")["id"]
+    path = f"/field/campaigns/{cid}/markers/XS01005A/queued"
+    form = {"client_id": "queue-000001", "condition": "missing", "accuracy": "3", "position_source": "phone"}
+    origin = {"Origin": writable_server}
+    with httpx.Client(base_url=writable_server) as anonymous:
+        assert anonymous.get("/field/session").status_code == 401
+        expired = anonymous.post(path, data=form, headers=origin)
+        assert expired.status_code == 401 and expired.json()["login"] is True
+        assert "重新登录" in expired.json()["error"]
+    with httpx.Client(base_url=writable_server, follow_redirects=True) as c:
+        name, password = USERS["boundary_inspector"]
+        assert login(c, {"username": name, "password": password}).status_code == 200
+        no_token = c.post(path, data=form, headers=origin)
+        assert no_token.status_code == 403 and no_token.json()["field"] == "csrf_token"
+        session = c.get("/field/session").json()
+        assert session["username"] == name
+        forged = c.post(path, data={**form, "csrf_token": session["csrf_token"]},
+                        headers={"Origin": "https://evil.example"})  # the cookie and a valid token, another site
+        assert forged.status_code == 403 and forged.json()["field"] == "csrf_token"
+        bad = c.post(path, data={**form, "position_source": "gps", "csrf_token": session["csrf_token"]}, headers=origin)
+        assert bad.status_code == 400 and bad.json()["field"] == "position_source" and "BM-02" in bad.json()["error"]
+        assert writable_sample_store.select("inspections", where={"campaign_id": cid}) == []
+        sent = [c.post(path, data={**form, "csrf_token": session["csrf_token"]}, headers=origin) for _ in range(2)]
+        assert [r.status_code for r in sent] == [201, 200]
+        assert sent[0].json()["record_id"] == sent[1].json()["record_id"]
+        saved = c.get(sent[1].json()["saved_url"])
+        assert saved.status_code == 200 and "已保存" in saved.text and "手机定位" in saved.text
+        listing = c.get(f"/field/campaigns/{cid}/markers.json").json()
+        assert "XS01005A" in {m["no"] for m in listing["markers"]}
+        sw = c.get("/field/sw.js")
+        assert sw.headers["content-type"].startswith("text/javascript") and "networkFirst" in sw.text
+        assert sw.headers["service-worker-allowed"] == "/field"
+    assert len(writable_sample_store.select("inspections", where={"campaign_id": cid})) == 1
+
+
+# --- the phone with no network, in headless Chromium -----------------------------------------------------
+
+@pytest.fixture
+def phone() -> Iterator[Browser]:
+    b = Browser(width=360, height=740)
+    yield b
+    b.close()
+
+
+def _queue_text(b: Browser) -> str:
+    return b.evaluate("(document.getElementById('queue') || {innerText: ''}).innerText") or ""
+
+
+def _fill_nmea(b: Browser, sentences: str) -> None:
+    b.evaluate("{const rec=document.forms.rec; rec.position_source.value='nmea';"
+               "rec.position_source.dispatchEvent(new Event('change'));"
+               f"rec.nmea.value={sentences!r}; rec.nmea.dispatchEvent(new Event('input'));"
+               "rec.stated_accuracy.value='0.02'; rec.stated_accuracy.dispatchEvent(new Event('input'));}")
+
+
+def _watch_problems(b: Browser) -> None:
+    """Record every page's script errors and CSP refusals in ``window.__problems`` (checked by the test)."""
+    b.send("Page.enable")
+    b.send("Page.addScriptToEvaluateOnNewDocument", source=(
+        "window.__problems=[];addEventListener('error',e=>__problems.push(String(e.message)));"
+        "addEventListener('unhandledrejection',e=>__problems.push(String(e.reason)));"
+        "addEventListener('securitypolicyviolation',e=>__problems.push('CSP '+e.violatedDirective));"))
+
+
+def _queue_emptied(b: Browser) -> None:
+    """Wait until the page's queue is empty; fail showing what is still queued and why."""
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        if "没有待同步" in (b.evaluate("(document.getElementById('queue-count') || {}).textContent") or ""):
+            return
+        time.sleep(0.2)
+    left = b.evaluate("fieldQueue.all().then(a => JSON.stringify(a.map(i => [i.marker_no, i.state, i.error])))")
+    raise AssertionError(f"the queue was not sent: {left} {b.evaluate('JSON.stringify(window.__problems)')}")
+
+
+def test_offline_record_with_photo_survives_reload_and_reopen_then_syncs_once(writable_server,
+                                                                              writable_sample_store, phone):
+    cid = create_campaign(writable_sample_store, {"name": "大青山联检", "line_codes": ["XS01"],
+                                                  "required_accuracy_m": 5}, actor="t-admin")["id"]
+    target = writable_sample_store.select("boundary_markers", where={"marker_no": "XS01012Q"})[0]["geometry"]
+    reg = C.to_metric(target)
+    near = C.from_metric(type(reg)(reg.x + 3, reg.y))
+    phone.send("Browser.grantPermissions", permissions=["geolocation"], origin=writable_server)
+    phone.send("Emulation.setGeolocationOverride", latitude=near.y, longitude=near.x, accuracy=2)
+    _watch_problems(phone)
+    log_in_on_phone(phone, writable_server, f"/field/campaigns/{cid}")
+    phone.wait_for("document.body.dataset.offlineReady === '1' && !!navigator.serviceWorker.controller",
+                   timeout_s=30)
+
+    # No network: the campaign page reloads from the service worker, and a marker's form opens.
+    phone.set_online(False)
+    assert phone.evaluate("navigator.onLine") is False
+    phone.goto(f"{writable_server}/field/campaigns/{cid}")
+    assert "XS01012Q" in phone.evaluate("document.body.innerText")
+    phone.wait_for("document.getElementById('offline-state').textContent.includes('离线')")
+    assert phone.evaluate("window.__problems") == []
+    phone.goto(f"{writable_server}/field/campaigns/{cid + 1}")  # never opened: the worker's own answer, no server
+    assert "没有网络，本页也未保存在本机" in phone.evaluate("document.body.innerText")
+    phone.goto(f"{writable_server}/field/campaigns/{cid}/markers/XS01012Q")
+    phone.wait_for("document.forms.rec && document.forms.rec.accuracy.value")
+    photo = base64.b64encode(_png()).decode()
+    phone.evaluate(
+        "{const rec=document.forms.rec; rec.condition.value='damaged'; rec.remarks.value='碑体倾斜 <b>';"
+        f"const bytes=Uint8Array.from(atob({photo!r}), c=>c.charCodeAt(0));"
+        "const dt=new DataTransfer(); dt.items.add(new File([bytes], 'marker.png', {type:'image/png'}));"
+        "rec.photo.files=dt.files; rec.photo.dispatchEvent(new Event('change'));"
+        "document.getElementById('send').click();}")
+    phone.wait_for("document.getElementById('saved-here').textContent.includes('待联网后自动发送')")
+    assert "待同步 1 条" in phone.wait_for("document.getElementById('queue-count').textContent")
+    assert writable_sample_store.select("inspections", where={"campaign_id": cid}) == []
+
+    # The tab closed and opened again, still with no network: the record is still queued, photo and all.
+    phone.reopen()
+    _watch_problems(phone)
+    phone.set_online(False)
+    phone.goto(f"{writable_server}/field/campaigns/{cid}")
+    queued = phone.wait_for("document.getElementById('queue-items') && "
+                            "document.getElementById('queue-items').innerText")
+    assert "XS01012Q" in queued and "损坏 damaged" in queued and "有照片" in queued, queued
+    assert "待同步 1 条" in _queue_text(phone)
+    copy = "fieldQueue.all().then(items => { window.__kept = items[0]; return items[0].photo.size; })"
+    assert phone.evaluate(copy) == len(_png())
+    assert writable_sample_store.select("inspections", where={"campaign_id": cid}) == []
+
+    # The network back: sent on the `online` event, once.
+    phone.set_online(True)
+    _queue_emptied(phone)
+    rows = writable_sample_store.select("inspections", where={"campaign_id": cid})
+    assert len(rows) == 1 and rows[0]["condition"] == "damaged" and rows[0]["remarks"] == "碑体倾斜 <b>"
+    assert rows[0]["position_source"] == "phone" and rows[0]["displacement_m"] == pytest.approx(3.0, abs=0.05)
+    (stored_photo,) = writable_sample_store.select("inspection_photos", where={"inspection_id": rows[0]["id"]})
+    assert bytes(stored_photo["data"]) == _png()
+
+    # A double sync: the answer was lost, so the record is queued again and sent twice at once.
+    sent = phone.evaluate("fieldQueue.put(window.__kept).then(() => Promise.all([fieldSync(), fieldSync()]))"
+                          ".then(rs => rs.flatMap(r => r.sent.map(s => s.created)))")
+    assert sent and not any(sent), sent  # the service answered "stored before"
+    _queue_emptied(phone)
+    assert len(writable_sample_store.select("inspections", where={"campaign_id": cid})) == 1
+    assert len(writable_sample_store.select("inspection_photos", where={"inspection_id": rows[0]["id"]})) == 1
+
+    # An RTK receiver's NMEA pasted on the form: stored with its source and what the sentence said.
+    xs13 = writable_sample_store.select("boundary_markers", where={"marker_no": "XS01013Q"})[0]["geometry"]
+    phone.goto(f"{writable_server}/field/campaigns/{cid}/markers/XS01013Q")
+    phone.wait_for("document.forms.rec")
+    _fill_nmea(phone, _gga(xs13.x, xs13.y))
+    read = phone.evaluate("document.getElementById('nmea-read').textContent")
+    assert read.startswith("RTK 固定解 RTK fixed · HDOP 0.8 · 14 颗卫星"), read
+    phone.evaluate("document.forms.rec.lon.value='111.0'; document.getElementById('send').click()")  # a page's claim
+    saved = phone.wait_for("location.pathname.includes('/saved/') && document.getElementById('source').innerText")
+    assert "NMEA 语句" in saved and "RTK 固定解" in saved, saved
+    (nmea_row,) = writable_sample_store.select("inspections", where={"campaign_id": cid, "position_source": "nmea"})
+    assert nmea_row["displacement_m"] == pytest.approx(0, abs=0.001)
+    assert nmea_row["position_detail"].startswith("RTK 固定解 RTK fixed · HDOP 0.8 · 14 颗卫星 satellites")
+    phone.goto(f"{writable_server}/field/campaigns/{cid}/markers/XS01013Q")
+    assert "NMEA 语句" in phone.evaluate("document.getElementById('records').innerText")
+
+    # A damaged sentence: refused by the service naming the field, kept in the queue to fix, nothing stored.
+    _fill_nmea(phone, REFERENCE_GGA[:-2] + "00")
+    assert phone.evaluate("document.getElementById('nmea-read').textContent").startswith("✗ 第 1 行校验和不符")
+    phone.evaluate("document.forms.rec.lon.value='111.6'; document.forms.rec.lat.value='40.8';"
+                   "document.getElementById('send').click()")
+    refused = phone.wait_for("!document.getElementById('refused').classList.contains('hidden') && "
+                             "document.getElementById('refused').textContent")
+    assert "校验和不符" in refused and "nmea" in refused, refused
+    assert "被拒绝" in phone.wait_for("document.getElementById('queue-items').innerText")
+    assert len(writable_sample_store.select("inspections", where={"campaign_id": cid})) == 2
+    assert phone.evaluate("window.__problems") == []
+
+    # Logging out deletes the kept pages; the unsent (refused) record stays for its inspector.
+    assert phone.evaluate("caches.keys().then(k => k.join())") == "xincheng-field-v1"
+    phone.evaluate("document.querySelector(\"form[action='/officer/logout'] button\").click()")
+    phone.wait_for("location.pathname === '/officer/login' && document.readyState === 'complete'")
+    assert phone.evaluate("caches.keys().then(k => k.join())") == ""
+    kept = phone.evaluate("new Promise(ok => { const r = indexedDB.open('xincheng-field', 1);"
+                          "r.onsuccess = () => { const q = r.result.transaction('queue').objectStore('queue').count();"
+                          "q.onsuccess = () => ok(q.result); }; })")
+    assert kept == 1
