@@ -46,9 +46,9 @@ class BodyLimitMiddleware:
             body = too_large_page(scope, limit, size).encode()
             content_type = b"text/html; charset=utf-8"
         else:
-            what = f"the request body is {size:,} bytes" if size is not None else "the request body is too large"
-            body = json.dumps(error_body(413, "payload_too_large", f"{what}; the limit here is {limit:,} bytes",
-                                         "body"), ensure_ascii=False).encode()
+            message = (text("http.body_too_large", size=f"{size:,}", limit=f"{limit:,}") if size is not None
+                       else text("http.body_too_large_unknown", limit=f"{limit:,}"))
+            body = json.dumps(error_body(413, "payload_too_large", message, "body"), ensure_ascii=False).encode()
             content_type = b"application/json"
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from geo import crs as _crs
 from geo import messages as msg
 from geo.errors import InputError, OutsideChina
-from geo.messages import label
+from geo.messages import BEIJING, label
 
 STORAGE_CRS = "EPSG:4490"
 METRIC_CRS = "EPSG:4546"
@@ -102,6 +102,12 @@ class Bbox:
     def as_tuple(self) -> tuple[float, float, float, float]:
         """Return ``(minx, miny, maxx, maxy)``."""
         return (self.minx, self.miny, self.maxx, self.maxy)
+
+
+def beijing_today() -> date:
+    """Return today's date in Beijing (UTC+8), whatever the server's clock zone: a repair done at
+    07:30 Beijing time is dated today, not yesterday as a UTC server would say."""
+    return datetime.now(BEIJING).date()
 
 
 def parse_date(value: object, *, field: str) -> date | None:

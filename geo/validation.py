@@ -10,6 +10,7 @@ import functools
 import inspect
 import re
 from collections.abc import Callable, Collection, Mapping
+from datetime import date
 from typing import Any, ParamSpec, TypeVar
 
 import geopandas as gpd
@@ -19,7 +20,7 @@ import shapely
 from geo.errors import EncodingProblem, InputError, InvalidGeometry
 from geo.layers import Layer
 from geo.messages import Term, as_term, at_row, label, layer_label, quoted, text, value_labels
-from geo.types import CHINA_LAT_MAX, CHINA_LAT_MIN, CHINA_LON_MAX, CHINA_LON_MIN
+from geo.types import CHINA_LAT_MAX, CHINA_LAT_MIN, CHINA_LON_MAX, CHINA_LON_MIN, beijing_today
 
 MAX_LISTED_PROBLEMS = 20
 
@@ -108,8 +109,17 @@ MAX_VALUES: dict[str, float] = {"floor_area_m2": 200_000, "beds": 20_000, "nursi
                                 "number": 99_999, "grade": 5}
 
 
+# Dates of what has happened (a decision made, a marker installed, a line inspected): never in the future
+# (Beijing's date). A future last inspection would hide a line from the BM-06 overdue list.
+PAST_DATES = frozenset({"decision_date", "installed_on", "last_inspected_on"})
+
+
 def check_range(field: str, value: Any, *, row: int | None = None) -> None:
-    """Raise :class:`InputError` if a count or measure is outside its sensible range."""
+    """Raise :class:`InputError` if a count or measure is outside its sensible range, or a date of
+    something done lies in the future."""
+    if field in PAST_DATES and isinstance(value, date) and value > (today := beijing_today()):
+        raise InputError(at_row(text("checks.future_date", field=label(field), value=value.isoformat(),
+                                     today=today.isoformat()), row), field=field)
     low, high = MIN_VALUES.get(field), MAX_VALUES.get(field)
     if low is None or value is None or isinstance(value, bool) or not isinstance(value, int | float):
         return

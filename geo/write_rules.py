@@ -69,6 +69,11 @@ _STREET_NAME = Guard("街路巷名称须经更名用例，同时改门牌地址�
 _MARKER = Guard("界桩编号、位置与状态须经界桩登记用例（BM-04）",
                 "a marker's number, position and status change only with the BM-04 documents",
                 "POST /api/markers, POST /api/markers/{id}/move, POST /api/markers/{id}/decommission")
+_LAST_INSPECTED = Guard("界线的联检日期由定期联检归档确定（BM-06）；服务启用前的日期随界线导入",
+                        "a line's last joint inspection comes from filing a periodic campaign (BM-06); the date "
+                        "from before the service is loaded with the line",
+                        "POST /api/inspections/campaigns（定期联检 periodic）→ 双方签认归档 sign-off",
+                        on_create="allow")
 _LINE_ID = Guard("界线编码与两侧政区不可改写", "a boundary line's code and sides are its identity",
                  "（不可修改 cannot be changed）", on_create="allow")
 _UNIT_ID = Guard("区划代码、上级与层级由区划调整决定", "a unit's code, parent and level change by a division decision",
@@ -95,7 +100,8 @@ GUARDS: dict[str, dict[str, Guard]] = {
     "boundary_markers": {f: _MARKER for f in ("marker_no", "line_code", "seq", "type_code", "marker_type",
                                                "status", "managing_adcode", "geometry", "elevation_m",
                                                "coordinate_source")},
-    "boundary_lines": {"line_code": _LINE_ID, "left_adcode": _LINE_ID, "right_adcode": _LINE_ID},
+    "boundary_lines": {"line_code": _LINE_ID, "left_adcode": _LINE_ID, "right_adcode": _LINE_ID,
+                       "last_inspected_on": _LAST_INSPECTED},
     "admin_units": {"code": _UNIT_ID, "parent_code": _UNIT_ID, "level": _UNIT_ID},
 }
 

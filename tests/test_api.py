@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.conftest import USERS
+from tests.images import jpeg, png
 
 
 def _token(base: str, role: str) -> dict[str, str]:
@@ -349,7 +350,7 @@ def test_inspection_over_http_roles_and_retry(writable_server, writable_sample_s
     p = marker["geometry"]
     record = {"client_id": "http-phone-0001", "campaign_id": campaign["id"], "marker_no": marker["marker_no"],
               "condition": "intact", "gnss_accuracy_m": 3, "position": {"lon": p.x, "lat": p.y, "crs": "EPSG:4490"},
-              "photo": {"data_base64": base64.b64encode(b"\xff\xd8\xff\xe0" + b"\0" * 40).decode()}}
+              "photo": {"data_base64": base64.b64encode(jpeg()).decode()}}
     _assert_error_shape(httpx.post(f"{writable_server}/api/inspections", json=record,
                                    headers=_token(writable_server, "planner")), 403, "role")
     first = httpx.post(f"{writable_server}/api/inspections", json=record, headers=inspector)
@@ -389,7 +390,7 @@ def test_campaign_report_files_and_archive(writable_server, writable_sample_stor
         rec = {"client_id": f"report-test-{i:04d}", "campaign_id": campaign["id"], "marker_no": m["marker_no"],
                "condition": cond, "gnss_accuracy_m": 2,
                "position": {"lon": m["geometry"].x, "lat": m["geometry"].y, "crs": "EPSG:4490"},
-               "photo": {"data_base64": base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes([i]) * 30).decode()}}
+               "photo": {"data_base64": base64.b64encode(png(i)).decode()}}
         assert httpx.post(f"{writable_server}/api/inspections", json=rec, headers=inspector).status_code == 201
     base = f"{writable_server}/api/inspections/campaigns/{campaign['id']}"
     page = httpx.get(f"{base}/report.html", headers=inspector).text

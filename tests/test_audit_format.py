@@ -14,6 +14,7 @@ from geo.errors import StaleVersion
 from geo.placenames.lifecycle import propose, rename
 from geo.store import Store
 from tests.conftest import _fresh_url
+from tests.images import jpeg
 
 POINT = shapely.Point(111.7, 40.85)
 MOVED = shapely.Point(111.7001, 40.8502)
@@ -55,7 +56,7 @@ def test_geometry_is_a_geojson_object_on_create_update_and_refusal(store: Store)
 def test_a_record_without_geometry_logs_null_and_binary_values_log_size_and_digest(store: Store):
     (sid,) = store.insert("streets", [{"name": "无线路"}], actor="t")
     assert _audit(store, "streets", sid)[0]["after"]["geometry"] is None
-    photo = b"\xff\xd8\xff" + bytes(range(256)) * 4
+    photo = jpeg()
     (pid,) = store.insert("inspection_photos", [{
         "inspection_id": 1, "sha256": "x", "content_type": "image/jpeg", "size_bytes": len(photo),
         "data": photo}], actor="t")

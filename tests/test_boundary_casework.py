@@ -7,16 +7,21 @@ tests run the real server over loopback with the test users, and the CLI runs as
 from __future__ import annotations
 
 import base64
+import io
 import json
+import re
 import subprocess
 import sys
+import threading
 from datetime import date, timedelta
 
 import httpx
 import pytest
 import shapely
+from PIL import Image
 
 from geo import crs as C
+from geo.boundaries.attachments import verified_image
 from geo.boundaries.cadence import inspection_due, line_cadence, overdue_lines
 from geo.boundaries.disputes import (
     add_dispute_document,
@@ -30,9 +35,18 @@ from geo.boundaries.repairs import record_repair, repairs_of_marker
 from geo.errors import Conflict, Forbidden, InputError, StaleVersion
 from geo.store import Store
 from geo.users import create_user
-from tests.conftest import USERS
+from tests.conftest import USERS, running_server, server_settings
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+def _image(kind: str, colour: str = "red", size: tuple[int, int] = (8, 8)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, kind)
+    return out.getvalue()
+
+
+PNG = _image("PNG")
+JPEG = _image("JPEG", size=(32, 32))
+FAKE_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # the signature, then junk: not an image
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 OURS = "150102"      # the district (the test users act for it)
 SAIHAN = "150105"    # the neighbour on line XS01
@@ -128,6 +142,10 @@ GIF = {"data_base64": _b64(b"GIF89a" + b"\x00" * 20)}
       "new_position": {"lon": 111.8, "lat": 40.8}}, None, "agreement_doc", "BM-04"),
     ({"new_position": {"lon": 111.8, "lat": 40.8}}, None, "new_position", "reset"),
     ({"inspection_id": 999_999}, None, "inspection_id", "repair_requested"),
+    ({"repaired_on": "1800-01-01"}, None, "repaired_on", "1949-10-01"),
+    ({"repaired_on": "1949-09-30"}, None, "repaired_on", "BM-03"),
+    ({}, [{"data_base64": _b64(FAKE_PNG)}], "photos", "无法解码"),
+    ({}, [{"data_base64": _b64(PNG)}, {"data_base64": _b64(JPEG[: len(JPEG) // 2])}], "photos", "无法解码"),
 ])
 def test_bad_repairs_are_refused_naming_the_field_and_nothing_is_stored(writable_sample_store, change, photos,
                                                                          field, words):
@@ -190,13 +208,13 @@ def test_a_reset_moves_the_marker_through_bm04_and_keeps_the_old_position(writab
     assert last["action"] == "move" and "新赛协〔2026〕2号" in last["note"] and "联测-2026-09" in last["note"]
     before = json.loads(last["before"])["geometry"]["coordinates"]
     assert before == pytest.approx([old.x, old.y])
-    # a move the marker's rules refuse (1.5 km off the line) stores no repair either
+    # a re-set 5 km away is no repair (BM-04 move): refused naming the distance, no repair stored either
     far = C.from_metric(shapely.Point(metric.x, metric.y + 5000))
     with pytest.raises(InputError) as err:
         record_repair(store, _repair(store, **{**docs, "new_position": {"lon": far.x, "lat": far.y}},
                                      marker_version=moved["version"]),
                       photos=[{"data_base64": _b64(PNG)}], actor="t-boundary_inspector", actor_adcodes={OURS})
-    assert err.value.field == "position" and store.count("marker_repairs") == 1
+    assert err.value.field == "new_position" and store.count("marker_repairs") == 1
     assert store.get("boundary_markers", marker["id"])["version"] == moved["version"]
 
 
@@ -418,7 +436,8 @@ def test_casework_over_http(writable_server, writable_sample_store):
                              json={"version": 3, "resolution": "维持"})
     assert no_decision.status_code == 400 and no_decision.json()["field"] == "decision_doc"
     resolved = httpx.post(f"{base}/api/disputes/{case['id']}/resolve", headers=inspector,
-                          json={"version": 3, "decision_doc": "呼民发〔2026〕8号", "resolution": "维持协议界线"})
+                          json={"version": 3, "decision_doc": "呼民发〔2026〕8号", "resolution": "维持协议界线",
+                                "document": {"data_base64": _b64(PDF), "issued_on": TODAY.isoformat()}})
     assert resolved.status_code == 200 and resolved.json()["state"] == "resolved"
     listed = httpx.get(f"{base}/api/disputes", params={"state": "resolved"}, headers=inspector).json()
     assert [c["case_no"] for c in listed] == [case["case_no"]]
@@ -498,3 +517,183 @@ def test_two_cases_opened_at_once_get_two_numbers(writable_sample_store):
     for t in threads:
         t.join()
     assert sorted(numbers) == [f"JX{TODAY.year}-001", f"JX{TODAY.year}-002"]
+
+
+# --- fixes after the outside review of #16 ----------------------------------------------------------
+
+
+def _photo_ids(store: Store) -> list[int]:
+    return [a["id"] for a in store.select("boundary_attachments")]
+
+
+def test_the_same_repair_sent_again_returns_the_first_record_and_stores_nothing(writable_sample_store):
+    """A phone retrying on a bad network sends the same repair three times: one record, one set of photos."""
+    store = writable_sample_store
+    photos = [{"data_base64": _b64(PNG)}, {"data_base64": _b64(JPEG)}]
+    first = record_repair(store, _repair(store), photos=photos, actor="t", actor_adcodes={OURS})
+    audit = len(store.audit_rows("marker_repairs", first["id"]))
+    for again in (photos, list(reversed(photos))):  # the photos in another order are the same photos
+        repeat = record_repair(store, _repair(store), photos=again, actor="t", actor_adcodes={OURS})
+        assert repeat["repeated"] and repeat["id"] == first["id"] and not first["repeated"]
+        assert [p["id"] for p in repeat["photos"]] == [p["id"] for p in first["photos"]]
+    assert store.count("marker_repairs") == 1 and store.count("boundary_attachments") == 2
+    assert len(store.audit_rows("marker_repairs", first["id"])) == audit
+    # another photo, another day or other work is another repair
+    other = record_repair(store, _repair(store), photos=[{"data_base64": _b64(_image("PNG", "blue"))}], actor="t",
+                          actor_adcodes={OURS})
+    later = record_repair(store, _repair(store, work="更换桩体"), photos=photos, actor="t", actor_adcodes={OURS})
+    assert not other["repeated"] and not later["repeated"] and store.count("marker_repairs") == 3
+
+
+def test_repeats_sent_at_the_same_moment_store_one_repair(writable_sample_store):
+    store = writable_sample_store
+    barrier = threading.Barrier(3)
+    results: list[dict] = []
+    errors: list[BaseException] = []
+
+    def send() -> None:
+        barrier.wait()
+        try:
+            results.append(record_repair(store, _repair(store), photos=[{"data_base64": _b64(PNG)}], actor="t",
+                                         actor_adcodes={OURS}))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert len({r["id"] for r in results}) == 1 and sorted(r["repeated"] for r in results) == [False, True, True]
+    assert store.count("marker_repairs") == 1 and store.count("boundary_attachments") == 1
+
+
+def test_a_reset_kilometres_away_is_not_a_repair(writable_sample_store):
+    """0.05° east (about 4.2 km) is a BM-04 move of the marker, not a re-set during a repair (50 m at most)."""
+    store = writable_sample_store
+    marker = _marker(store, _ours(store))
+    p = marker["geometry"]
+    docs = {"reset": True, "agreement_doc": "新赛协〔2026〕2号", "survey_ref": "联测-2026-09",
+            "filed_with": "呼和浩特市民政局", "marker_version": marker["version"]}
+    with pytest.raises(InputError) as err:
+        record_repair(store, _repair(store, **docs, new_position={"lon": p.x + 0.05, "lat": p.y}),
+                      photos=[{"data_base64": _b64(PNG)}], actor="t", actor_adcodes={OURS})
+    assert err.value.field == "new_position" and "BM-04" in err.value.message and "50 米" in err.value.message
+    metres = float(err.value.message.split("距界桩原登记位置 ")[1].split(" 米")[0].replace(",", ""))
+    assert 4000 < metres < 4400
+    _nothing_stored(store, marker)
+    metric = C.to_metric(p)
+    near = C.from_metric(shapely.Point(metric.x + 30, metric.y))  # 30 m: a re-set by the old site
+    done = record_repair(store, _repair(store, **docs, new_position={"lon": near.x, "lat": near.y}),
+                         photos=[{"data_base64": _b64(PNG)}], actor="t", actor_adcodes={OURS})
+    assert done["reset"] and store.get("boundary_markers", marker["id"])["geometry"].x == pytest.approx(near.x)
+
+
+def test_images_must_decode_as_photos_and_as_documents(writable_sample_store):
+    assert verified_image(PNG, field="photos") == "image/png"
+    assert verified_image(JPEG, field="photos") == "image/jpeg"
+    for junk in (FAKE_PNG, JPEG[:-40], b"\xff\xd8\xff" + b"\x00" * 100, PNG[:-12]):
+        with pytest.raises(InputError) as err:
+            verified_image(junk, field="photos")
+        assert err.value.field == "photos" and err.value.message.startswith("照片")
+    store = writable_sample_store
+    case = _open(store)
+    with pytest.raises(InputError) as err:
+        add_dispute_document(store, case["id"], {"document_no": "踏勘-01", "issued_on": TODAY.isoformat(),
+                                                 "data_base64": _b64(FAKE_PNG)}, expected_version=1, actor="a",
+                             actor_adcodes={OURS})
+    assert err.value.field == "data_base64" and "无法解码" in err.value.message
+    assert store.count("boundary_attachments") == 0 and store.get("boundary_disputes", case["id"])["version"] == 1
+    scanned = add_dispute_document(store, case["id"], {"document_no": "踏勘-01", "issued_on": TODAY.isoformat(),
+                                                       "data_base64": _b64(JPEG)}, expected_version=1, actor="a",
+                                   actor_adcodes={OURS})
+    assert scanned["documents"][0]["content_type"] == "image/jpeg"
+
+
+def test_a_dispute_is_resolved_only_with_its_decision_document_on_file(writable_sample_store):
+    store = writable_sample_store
+    case = _open(store)
+    case = assign_dispute(store, case["id"], assigned_to="呼和浩特市民政局", expected_version=1, actor="a",
+                          actor_adcodes={OURS})
+    case = add_dispute_document(store, case["id"], {"document_no": "踏勘-01", "issued_on": TODAY.isoformat(),
+                                                    "data_base64": _b64(PDF)}, expected_version=2, actor="a",
+                                actor_adcodes={OURS})
+    decision = {"decision_doc": "呼民发〔2026〕8号", "resolution": "维持协议界线"}
+    with pytest.raises(InputError) as err:  # only the number typed (another document on file is not it)
+        resolve_dispute(store, case["id"], decision, expected_version=3, actor="a", actor_adcodes={OURS})
+    assert err.value.field == "document" and "呼民发〔2026〕8号" in err.value.message and "BM-09" in err.value.message
+    after = store.get("boundary_disputes", case["id"])
+    assert after["state"] == "assigned" and after["version"] == 3 and after["decision_doc"] is None
+    assert store.count("boundary_attachments") == 1
+    # the decision added to the case before, under its number: the case can be resolved
+    case = add_dispute_document(store, case["id"], {"document_no": "呼民发〔2026〕8号", "issued_on": TODAY.isoformat(),
+                                                    "data_base64": _b64(PDF), "title": "处理决定"},
+                                expected_version=3, actor="a", actor_adcodes={OURS})
+    done = resolve_dispute(store, case["id"], decision, expected_version=4, actor="a", actor_adcodes={OURS})
+    assert done["state"] == "resolved" and done["decision_doc"] == "呼民发〔2026〕8号"
+
+
+def test_repairs_over_http_are_strict_and_idempotent(writable_server, writable_sample_store):
+    store, base = writable_sample_store, writable_server
+    inspector = _role(base, "boundary_inspector")
+    ours = _marker(store, _ours(store))
+    url = f"{base}/api/markers/{ours['id']}/repairs"
+    body = {k: v for k, v in _repair(store).items() if k != "marker_id"} | {"photos": [{"data_base64": _b64(PNG)}]}
+    for change, field in (({"neighbour_present": "yes"}, "neighbour_present"),
+                          ({"neighbour_present": 1}, "neighbour_present"),
+                          ({"marker_version": "1"}, "marker_version"),
+                          ({"reset": "true"}, "reset"),
+                          ({"repaired_on": "1800-01-01"}, "repaired_on"),
+                          ({"photos": [{"data_base64": _b64(FAKE_PNG)}]}, "photos")):
+        r = httpx.post(url, json={**body, **change}, headers=inspector)
+        assert r.status_code in (400, 422) and field in r.json()["field"], (change, r.text)
+        chinese = r.json()["message"].split(" · ")[0]  # Chinese first, English beside it
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese), r.text
+    assert store.count("marker_repairs") == 0 and store.count("boundary_attachments") == 0
+    answers = [httpx.post(url, json=body, headers=inspector) for _ in range(3)]
+    assert [a.status_code for a in answers] == [201, 200, 200], [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert store.count("marker_repairs") == 1 and store.count("boundary_attachments") == 1
+    assert len(httpx.get(url, headers=inspector).json()) == 1
+
+
+def test_an_oversized_document_is_refused_chinese_first(writable_sample_store):
+    with running_server(server_settings(writable_sample_store, max_request_bytes=64_000)) as base:
+        inspector = _role(base, "boundary_inspector")
+        big = {"version": 1, "document_no": "x", "issued_on": TODAY.isoformat(), "data_base64": "A" * 100_000}
+        r = httpx.post(f"{base}/api/disputes/1/documents", json=big, headers=inspector)
+    assert r.status_code == 413 and r.json()["field"] == "body"
+    message = r.json()["message"]
+    assert message.startswith("请求内容有 ") and "64,000" in message and " · the request body is " in message
+
+
+def test_cli_labels_states_says_when_lines_are_due_and_refuses_unknown_lines(writable_sample_store):
+    store = writable_sample_store
+    for line in store.select("boundary_lines"):
+        last = None if line["line_code"] == "XZ01" else date(2024, 1, 1)
+        store.update("boundary_lines", line["id"], {"last_inspected_on": last}, expected_version=line["version"],
+                     actor="test")
+    url = store.engine.url.render_as_string(hide_password=False)
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "api.cli", "--database-url", url, "boundaries", *args],
+                              capture_output=True, text=True, timeout=120)
+
+    bogus = run("disputes", "--state", "bogus")
+    assert bogus.returncode == 2 and "Traceback" not in bogus.stderr
+    assert all(w in bogus.stderr for w in ("已立案 open", "已交办 assigned", "已结案 resolved", "已撤回 withdrawn"))
+    assert "--state" in bogus.stderr and "进行中" not in bogus.stderr
+    _open(store)
+    listed = run("disputes", "--state", "open")
+    assert listed.returncode == 0 and "已立案 open" in listed.stdout
+    every = run("overdue", "--all", "--today", "2026-07-01")
+    assert every.returncode == 0 and not re.search(r"\t-\d", every.stdout), every.stdout
+    assert "距到期 915 天 · due in 915 days" in every.stdout and "从未联检" in every.stdout
+    late = run("overdue", "--today", "2029-01-03")
+    assert "逾期 2 天 · 2 days overdue" in late.stdout
+    for command in ("repairs", "disputes"):
+        unknown = run(command, "--line", "XX99")
+        assert unknown.returncode == 2 and "--line" in unknown.stderr and "XX99" in unknown.stderr, unknown.stderr
+        assert "不是已登记的界线" in unknown.stderr and "Traceback" not in unknown.stderr
+        assert "0 repairs" not in unknown.stdout

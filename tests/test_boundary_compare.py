@@ -20,6 +20,7 @@ import pyogrio
 import pytest
 import shapely
 import shapely.affinity
+import shapely.ops
 from click.testing import CliRunner
 
 from api.cli import main
@@ -380,4 +381,100 @@ def test_http_compare_answers_the_parts_for_a_boundary_role_only(live_server, sa
         r = _post(live_server, sent, inspector, **params)
         refused = _assert_error_shape(r, r.status_code if r.status_code in (400, 422) else 400, field)
         assert says in refused["message"] and SEPARATOR in refused["message"]
+    assert _audit_rows(sample_store) == before
+
+
+# -- review of #16: a file covering part of the line, the CRS named, big files, HTTP parameters ------------
+
+
+def _stretch(store: Store, start: float, end: float):
+    """Return the stretch of the 赛罕区 line between shares ``start`` and ``end`` of it, counted the way the
+    markers are numbered (metres)."""
+    (numbered,) = ordered_parts(_line(store, SAIHAN))
+    return shapely.ops.substring(numbered, start * numbered.length, end * numbered.length)
+
+
+def test_a_line_covering_only_part_of_the_line_says_which_part_and_never_agrees_on_the_whole(sample_store, tmp_path):
+    """The reviewer's finding 2: the first 2% of the line answered "两版本在…上一致", exit 0. A 1 km
+    resurvey is compared on its kilometre; a scrap of 100 m is too little to compare."""
+    length_km = _line(sample_store, SAIHAN).length / 1000
+    km = _write(tmp_path, "km.geojson", _frame(_stretch(sample_store, 0.0, 0.02)))
+    out = _compare(sample_store, km, "--crs", "EPSG:4490", "--neighbour", SAIHAN)
+    assert out.exit_code == 0 and "文件覆盖界线的 2%" in out.output and "不能说整条" in out.output, out.output
+    tiny = _write(tmp_path, "tiny.geojson", _frame(_stretch(sample_store, 0.0, 0.002)))
+    before = _audit_rows(sample_store)
+    _assert_refused(_compare(sample_store, tiny, "--crs", "EPSG:4490", "--neighbour", SAIHAN), names="不足以比对")
+    with pytest.raises(InputError, match="too little to compare") as err:
+        compare_boundary(sample_store, read_features(tiny, crs="EPSG:4490")[0], neighbour=SAIHAN)
+    assert err.value.field == "file"
+    tenth = _write(tmp_path, "tenth.geojson", _frame(_stretch(sample_store, 0.3, 0.4)))
+    out = _compare(sample_store, tenth, "--crs", "EPSG:4490", "--neighbour", SAIHAN)
+    assert out.exit_code == 0, out.output
+    assert "覆盖范围 coverage: 文件覆盖界线的 10%" in out.output and "注意 warning: 文件只覆盖" in out.output
+    assert "两版本在新城区—赛罕区界线上一致" not in out.output and "不能说整条" in out.output
+    result = compare_boundary(sample_store, read_features(tenth, crs="EPSG:4490")[0], neighbour=SAIHAN)
+    assert result.partial and result.coverage is not None
+    assert result.coverage.from_km == pytest.approx(0.3 * length_km, abs=0.1)
+    assert result.coverage.to_km == pytest.approx(0.4 * length_km, abs=0.1)
+    assert f"km {result.coverage.from_km:.2f}–{result.coverage.to_km:.2f}" in out.output
+    whole = compare_boundary(sample_store, _frame(_line(sample_store, SAIHAN)), neighbour=SAIHAN)
+    assert not whole.partial and whole.coverage is not None and whole.coverage.share > 0.99
+    assert _audit_rows(sample_store) == before
+
+
+def test_a_shifted_version_still_covers_the_whole_line(sample_store):
+    """Coverage counts where the file's version runs beside ours, not where it touches it."""
+    shifted = shapely.affinity.translate(_line(sample_store, SAIHAN), 50.0, 30.0)
+    result = compare_boundary(sample_store, _frame(shifted), neighbour=SAIHAN)
+    assert result.coverage is not None and result.coverage.share > 0.97 and not result.partial
+
+
+def test_a_polygon_whose_edge_follows_only_part_of_the_line_warns(sample_store):
+    """Our polygon cut back 1.5 km from the second half of the line: its edge runs beside the first half only."""
+    cut = _unit(sample_store, "150102").difference(_stretch(sample_store, 0.5, 1.0).buffer(1_500))
+    result = compare_boundary(sample_store, _frame(cut), neighbour=SAIHAN)
+    assert result.described == "150102" and result.partial and result.coverage is not None
+    assert 0.4 < result.coverage.share < 0.6
+    assert any("文件只覆盖" in w and "rest of the line was not compared" in w for w in result.warnings)
+
+
+def test_coordinates_outside_china_name_the_crs_given(sample_store, tmp_path):
+    """The reviewer's finding 11: --crs EPSG:4546 was reported as "文件按 EPSG:4490 读取"."""
+    path = _write(tmp_path, "ours.geojson", _frame(_our_v2(sample_store)))
+    out = _compare(sample_store, path, "--crs", "EPSG:4546", "--neighbour", SAIHAN)
+    _assert_refused(out, names="EPSG:4546")
+    assert "EPSG:4490" not in out.output
+
+
+def test_a_file_far_too_big_is_refused_before_it_is_read(sample_store, tmp_path):
+    path = tmp_path / "big.geojson"
+    with path.open("wb") as fh:  # 40 MB that would not even parse: refused by its size alone
+        fh.write(b'{"type": "FeatureCollection", "features": [')
+        fh.truncate(40 * 1024 * 1024)
+    _assert_refused(_compare(sample_store, path, "--crs", "EPSG:4490", "--neighbour", SAIHAN), names="32 MB")
+
+
+def test_http_partial_line_empty_body_and_min_area_not_a_number(live_server, sample_store, tmp_path):
+    from tests.test_api import _assert_error_shape, _token
+
+    inspector = _token(live_server, "boundary_inspector")  # a refused input is the service's 400 invalid_input
+    before = _audit_rows(sample_store)
+    tiny = _write(tmp_path, "tiny.geojson", _frame(_stretch(sample_store, 0.0, 0.02))).read_bytes()
+    refused = _assert_error_shape(_post(live_server, tiny, inspector), 400, "file")
+    assert "不足以比对" in refused["message"]
+    tenth = _write(tmp_path, "tenth.geojson", _frame(_stretch(sample_store, 0.3, 0.4))).read_bytes()
+    r = _post(live_server, tenth, inspector)
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["partial"] is True and 0.08 < answer["coverage"]["share"] < 0.12
+    assert answer["coverage"]["from_km"] < answer["coverage"]["to_km"] and answer["coverage"]["stretches"]
+    assert "不能说整条" in answer["summary"] and any("文件只覆盖" in w for w in answer["warnings"])
+    body = _write(tmp_path, "ours.geojson", _frame(_our_v2(sample_store))).read_bytes()
+    for bad in ("nan", "inf", "abc"):
+        refused = _assert_error_shape(_post(live_server, body, inspector, min_area_m2=bad), 400, "min_area_m2")
+        assert "不是有效数字" in refused["message"] and "not a number" in refused["message"]
+    refused = _assert_error_shape(_post(live_server, body, inspector, min_area_m2="-1"), 400, "min_area_m2")
+    assert "min_area_m2" in refused["message"]
+    refused = _assert_error_shape(_post(live_server, b"", inspector), 400, "file")
+    assert "为空" in refused["message"] and "empty" in refused["message"]
     assert _audit_rows(sample_store) == before

@@ -144,6 +144,111 @@ def test_a_bad_source_or_sentence_stores_nothing(store: Store, extra, field, say
     assert store.count("inspections") == 0 and store.count("inspection_photos") == 0
 
 
+def _rtk_campaign(store: Store, required_m: float) -> dict:
+    _setup(store)
+    return create_campaign(store, {"name": f"RTK {required_m}", "line_codes": ["XH01"],
+                                   "required_accuracy_m": required_m}, actor="admin")
+
+
+def test_nmea_accuracy_cannot_be_claimed_better_than_its_fix_quality(store: Store):
+    tight = _rtk_campaign(store, 0.5)
+    autonomous = _gga(111.70, 40.90, quality=1, hdop=2.5)  # floor 3 m × HDOP 2.5 = 7.5 m
+    with pytest.raises(InputError) as caught:  # the review's case: single point, HDOP 2.5, "0.02 m" typed
+        submit(store, _record(tight, client_id="floor-0001", gnss_accuracy_m=0.02, position_source="nmea",
+                              nmea=autonomous), actor="inspector-zhao")
+    said = caught.value.message
+    assert caught.value.field == "gnss_accuracy_m" and "gnss_accuracy_m" in said, said
+    assert "单点定位" in said and "HDOP 2.5" in said and "±7.5 米" in said and "±0.02" in said, said
+    with pytest.raises(InputError) as caught:  # none typed: the floor (7.5 m) is the accuracy, worse than 0.5 m
+        submit(store, _record(tight, client_id="floor-0002", gnss_accuracy_m=None, position_source="nmea",
+                              nmea=autonomous), actor="inspector-zhao")
+    assert caught.value.field == "gnss_accuracy_m" and "7.5" in caught.value.message
+    assert store.count("inspections") == 0 and store.count("inspection_photos") == 0
+    # RTK fixed with none typed: recorded at its floor, 2 cm, and the detail says so.
+    rec, _ = submit(store, _record(tight, client_id="floor-0003", gnss_accuracy_m=None, position_source="nmea",
+                                   nmea=_gga(111.70, 40.90, quality=4)), actor="inspector-zhao")
+    assert rec["gnss_accuracy_m"] == pytest.approx(0.02) and "下限 ±0.02 米" in rec["position_detail"]
+    loose = create_campaign(store, {"name": "宽松", "line_codes": ["XH01"], "required_accuracy_m": 5}, actor="admin")
+    expected = {(5, 0.8, None): 0.2, (9, 1.2, None): 1.2, (2, 0.8, 0.4): 0.4, (1, 0.9, 3.0): 3.0}
+    for n, ((quality, hdop, typed), accuracy) in enumerate(expected.items()):
+        rec, _ = submit(store, _record(loose, client_id=f"floor-ok-{n:03d}", gnss_accuracy_m=typed,
+                                       position_source="nmea", nmea=_gga(111.70, 40.90, quality=quality, hdop=hdop)),
+                        actor="inspector-zhao")
+        assert rec["gnss_accuracy_m"] == pytest.approx(accuracy), (quality, hdop, typed)
+    for quality, hdop, typed in ((2, 0.8, 0.3), (5, 0.8, 0.1), (9, 1.0, 0.5)):  # better than the floor
+        with pytest.raises(InputError) as caught:
+            submit(store, _record(loose, client_id=f"floor-bad-{quality}", gnss_accuracy_m=typed,
+                                  position_source="nmea", nmea=_gga(111.70, 40.90, quality=quality, hdop=hdop)),
+                   actor="inspector-zhao")
+        assert caught.value.field == "gnss_accuracy_m" and f"定位质量 {quality}" in caught.value.message
+    assert store.count("inspections") == 5
+
+
+@pytest.mark.parametrize("hdop", ["nan", "inf", "0", "-1"])
+def test_a_sentence_with_an_impossible_hdop_is_refused(hdop):
+    sentence = _sentence(f"GPGGA,031245.00,4054.0,N,11142.0,E,1,08,{hdop},1052.3,M,-21.4,M,,")
+    with pytest.raises(InputError) as caught:
+        parse_nmea(sentence)
+    assert caught.value.field == "nmea" and "HDOP" in caught.value.message
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "-1", "inf", "abc", 0, -2.5, float("nan"), True])
+def test_an_accuracy_that_is_not_a_valid_number_is_refused_naming_the_field(store: Store, value):
+    campaign = _setup(store)
+    with pytest.raises(InputError) as caught:
+        submit(store, _record(campaign, client_id="nan-accuracy-1", gnss_accuracy_m=value), actor="inspector-zhao")
+    assert caught.value.field == "gnss_accuracy_m" and "gnss_accuracy_m" in caught.value.message
+    assert "不是有效数值" in caught.value.message and "nan 米" not in caught.value.message
+    assert store.count("inspections") == 0 and store.count("inspection_photos") == 0
+
+
+def test_accuracy_rules_hold_on_the_api_the_queue_and_the_form(writable_server, writable_sample_store):
+    admin, inspector = _bearer(writable_server, "admin"), _bearer(writable_server, "boundary_inspector")
+    cid = httpx.post(f"{writable_server}/api/inspections/campaigns", headers=admin,
+                     json={"name": "RTK 0.5", "line_codes": ["XS01"], "required_accuracy_m": 0.5}).json()["id"]
+    m = writable_sample_store.select("boundary_markers", where={"marker_no": "XS01005A"})[0]["geometry"]
+    single = _gga(m.x, m.y, quality=1, hdop=2.5)
+    body = {"client_id": "api-floor-01", "campaign_id": cid, "marker_no": "XS01005A", "condition": "intact",
+            "gnss_accuracy_m": 0.02, "position_source": "nmea", "nmea": single}
+    api = httpx.post(f"{writable_server}/api/inspections", headers=inspector, json=body)
+    assert api.status_code == 400 and api.json()["field"] == "gnss_accuracy_m", api.text
+    assert "HDOP 2.5" in api.json()["message"] and "7.5" in api.json()["message"]
+    raw = (f'{{"client_id": "api-nan-0001", "campaign_id": {cid}, "marker_no": "XS01005A", "condition": "intact",'
+           f' "gnss_accuracy_m": NaN, "position": {{"lon": {m.x!r}, "lat": {m.y!r}}}}}')
+    nan = httpx.post(f"{writable_server}/api/inspections", content=raw,
+                     headers={**inspector, "Content-Type": "application/json"})
+    assert nan.status_code in (400, 422) and "gnss_accuracy_m" in nan.text, nan.text
+    path = f"/field/campaigns/{cid}/markers/XS01005A"
+    origin = {"Origin": writable_server}
+    with httpx.Client(base_url=writable_server, follow_redirects=True) as c:
+        name, password = USERS["boundary_inspector"]
+        assert login(c, {"username": name, "password": password}).status_code == 200
+        token = c.get("/field/session").json()["csrf_token"]
+        form = {"client_id": "queue-acc-0001", "condition": "intact", "position_source": "phone", "lon": str(m.x),
+                "lat": str(m.y), "csrf_token": token}
+        for n, value in enumerate(("nan", "-1", "abc")):
+            queued = c.post(f"{path}/queued", data={**form, "client_id": f"queue-acc-{n:04d}", "accuracy": value},
+                            headers=origin)
+            said = queued.json()
+            assert queued.status_code == 400 and said["field"] == "gnss_accuracy_m", queued.text
+            assert "不是有效数值" in said["error"] and "请在开阔处稍候" not in said["error"], said
+            page = c.post(path, data={**form, "client_id": f"form-acc-{n:04d}", "accuracy": value}, headers=origin)
+            assert page.status_code == 400 and "不是有效数值" in page.text and "±nan" not in page.text
+            assert "请在开阔处稍候" not in page.text
+        nmea = {**form, "position_source": "nmea", "nmea": single, "accuracy": "0.02", "client_id": "queue-nmea-01"}
+        refused = c.post(f"{path}/queued", data=nmea, headers=origin)
+        assert refused.status_code == 400 and refused.json()["field"] == "gnss_accuracy_m"
+        assert "HDOP 2.5" in refused.json()["error"], refused.text
+        none_typed = c.post(f"{path}/queued", data={**nmea, "accuracy": ""}, headers=origin)  # floor 7.5 m > 0.5 m
+        assert none_typed.status_code == 400 and "7.5" in none_typed.json()["error"], none_typed.text
+        assert writable_sample_store.select("inspections", where={"campaign_id": cid}) == []
+        rtk = c.post(f"{path}/queued", data={**nmea, "accuracy": "", "nmea": _gga(m.x, m.y, quality=4),
+                                             "client_id": "queue-nmea-02"}, headers=origin)
+        assert rtk.status_code == 201, rtk.text
+    (row,) = writable_sample_store.select("inspections", where={"campaign_id": cid})
+    assert row["gnss_accuracy_m"] == pytest.approx(0.02) and row["position_source"] == "nmea"
+
+
 def _bearer(base: str, role: str) -> dict[str, str]:
     login = httpx.post(f"{base}/api/auth/login", json=dict(zip(("username", "password"), USERS[role], strict=True)))
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
@@ -327,6 +432,15 @@ def test_offline_record_with_photo_survives_reload_and_reopen_then_syncs_once(wr
     phone.goto(f"{writable_server}/field/campaigns/{cid}/markers/XS01013Q")
     assert "NMEA 语句" in phone.evaluate("document.getElementById('records').innerText")
 
+    # A single-point fix claiming 2 cm: the page warns before sending (floor 3 m × HDOP 2.5 = 7.5 m); with no
+    # accuracy typed, the floor is what the record says.
+    _fill_nmea(phone, _gga(xs13.x, xs13.y, quality=1, hdop=2.5))
+    warned = phone.evaluate("document.getElementById('warn-text').textContent")
+    assert "HDOP 2.5" in warned and "±7.5 米" in warned and "gnss_accuracy_m" in warned, warned
+    phone.evaluate("{const rec=document.forms.rec; rec.stated_accuracy.value='';"
+                   "rec.stated_accuracy.dispatchEvent(new Event('input'));}")
+    assert phone.evaluate("document.forms.rec.accuracy.value") == "7.5"
+
     # A damaged sentence: refused by the service naming the field, kept in the queue to fix, nothing stored.
     _fill_nmea(phone, REFERENCE_GGA[:-2] + "00")
     assert phone.evaluate("document.getElementById('nmea-read').textContent").startswith("✗ 第 1 行校验和不符")
@@ -339,10 +453,19 @@ def test_offline_record_with_photo_survives_reload_and_reopen_then_syncs_once(wr
     assert len(writable_sample_store.select("inspections", where={"campaign_id": cid})) == 2
     assert phone.evaluate("window.__problems") == []
 
-    # Logging out deletes the kept pages; the unsent (refused) record stays for its inspector.
+    # Logging out deletes the kept pages; the unsent (refused) record stays for its inspector. With no
+    # network the page says the server's session is still open, and ends it once the network is back.
     assert phone.evaluate("caches.keys().then(k => k.join())") == "xincheng-field-v1"
+    phone.set_online(False)
     phone.evaluate("document.querySelector(\"form[action='/officer/logout'] button\").click()")
-    phone.wait_for("location.pathname === '/officer/login' && document.readyState === 'complete'")
+    note = phone.wait_for("document.getElementById('logout-pending') && "
+                          "document.getElementById('logout-pending').textContent")
+    assert note.startswith("没有网络") and "尚未退出" in note and "once online" in note, note
+    assert phone.evaluate("caches.keys().then(k => k.join())") == ""
+    assert phone.evaluate("location.pathname").startswith("/field/")
+    phone.set_online(True)
+    phone.wait_for("location.pathname === '/officer/login' && document.readyState === 'complete'", timeout_s=30)
+    assert phone.evaluate("fetch('/field/session').then(r => r.status)") == 401  # the server's session ended
     assert phone.evaluate("caches.keys().then(k => k.join())") == ""
     kept = phone.evaluate("new Promise(ok => { const r = indexedDB.open('xincheng-field', 1);"
                           "r.onsuccess = () => { const q = r.result.transaction('queue').objectStore('queue').count();"

@@ -37,13 +37,14 @@ from geo.spreadsheet import formula_safe, formula_unsafe, safe_cell
 from geo.store import Store
 from geo.users import create_user
 from tests.conftest import running_server, server_settings
+from tests.images import png
 
 ADMIN = ("hd-admin", "admin-password-123")
 INSPECTOR = ("hd-inspector", "inspector-password-123")
 OFFICER = ("hd-officer", "officer-password-123")
 LINE = shapely.LineString([(111.700, 40.860), (111.720, 40.860)])
 MARKER_AT = (111.710, 40.860)
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 40
+PNG = png()
 HOSTILE = [
     '=HYPERLINK("http://x.example","点我")',
     "+1+1",

@@ -13,9 +13,10 @@ from geo import crs as C
 from geo.boundaries.inspections import campaign_report, create_campaign, sign_off, submit
 from geo.errors import Conflict, InputError
 from geo.store import Store
+from tests.images import png
 
 MARKER = shapely.Point(111.70, 40.90)
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = png()
 
 
 def _setup(store: Store) -> dict:
@@ -147,3 +148,56 @@ def test_marker_add_move_and_decommission_keep_their_history(store: Store):
     assert gone["status"] == "decommissioned" and store.count("boundary_markers") == 3  # never deleted
     with pytest.raises(Conflict):
         move_marker(store, new["id"], shapely.Point(111.70, 40.90), docs, expected_version=3, actor="admin")
+
+
+def _sheet(workbook: bytes, name: str) -> list[list]:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(workbook), read_only=True)
+    return [list(row) for row in book[name].iter_rows(values_only=True)]
+
+
+def test_report_files_read_as_a_surveyor_reads_them(store: Store):
+    import csv
+    import io
+    import zipfile
+
+    from geo.boundaries.reference_objects import add_reference_objects
+    from maps.campaign_report import campaign_report_file
+
+    campaign = _setup(store)
+    marker_id = store.select("boundary_markers", where={"marker_no": "XH01001Q"})[0]["id"]
+    store.update("boundary_markers", marker_id, {"elevation_m": 1234.56, "coordinate_source": "2025 年联测"},
+                 expected_version=store.get("boundary_markers", marker_id)["version"], actor="t")
+    add_reference_objects(store, [{"marker_no": "XH01001Q", "name": "电杆", "bearing_deg": 45, "distance_m": 12.3},
+                                  {"marker_no": "XH01001Q", "name": "=HYPERLINK(1)", "bearing_deg": 300,
+                                   "distance_m": 8, "description": "院墙拐角"}], actor="t")
+    rec, _ = submit(store, _record(campaign, condition="damaged", position_source="external_gnss"), actor="zhao")
+
+    page = campaign_report_file(store, campaign["id"], "html")[0].decode()
+    assert "<th>界线编号 line</th>" in page and "<th>line_code</th>" not in page
+    workbook = campaign_report_file(store, campaign["id"], "xlsx")[0]
+    lines = _sheet(workbook, "各界线 per line")
+    assert lines[0][:3] == ["界线编号 line", "界桩数 markers", "已检查 inspected"] and lines[1][0] == "XH01"
+    head, row = _sheet(workbook, "检查记录 records")[:2]
+    record = dict(zip(head, row, strict=True))
+    assert "marker_id" not in head and "client_id" not in head
+    assert record["界桩编号 marker"] == "XH01001Q" and record["状况 condition"] == "损坏 damaged"
+    assert record["定位来源 position source"] == "外接 GNSS 接收机 external_gnss"
+    assert record["定位说明 position detail"].startswith("外接 GNSS 接收机，标称精度 ±2.5 米")
+    registered = _sheet(workbook, "界桩登记 markers")
+    assert registered[0][0] == "界桩编号 marker" and "电杆 45.0° 12.3 m" in registered[1][-1]
+
+    archive = zipfile.ZipFile(io.BytesIO(campaign_report_file(store, campaign["id"], "zip")[0]))
+    table = list(csv.DictReader(io.StringIO(archive.read("marker_registration.csv").decode("utf-8-sig"))))
+    first = {r["界桩编号 marker"]: r for r in table}["XH01001Q"]
+    assert float(first["高程 m elevation"]) == 1234.56 and first["坐标来源 coordinates from"] == "2025 年联测"
+    assert "电杆 45.0° 12.3 m" in first["方位物 reference objects"] and "院墙拐角" in first["方位物 reference objects"]
+    objects = list(csv.DictReader(io.StringIO(archive.read("reference_objects.csv").decode("utf-8-sig"))))
+    assert [(o["界桩编号 marker"], o["方位物 object"]) for o in objects] == [("XH01001Q", "电杆"),
+                                                                       ("XH01001Q", "'=HYPERLINK(1)")]
+    (kept,) = csv.DictReader(io.StringIO(archive.read("records.csv").decode("utf-8-sig")))
+    assert kept["marker_no"] == "XH01001Q" and kept["position_source"] == "external_gnss"
+    assert int(kept["id"]) == rec["id"]

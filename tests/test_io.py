@@ -220,3 +220,32 @@ def test_mixed_geometry_layer_refuses_shapefile_export_with_advice(sample_store:
     with pytest.raises(InputError) as err:
         export_layer(sample_store, "facilities", tmp_path / "f.shp")
     assert "GeoPackage" in err.value.message
+
+
+# -- column names as other tools write them (review of #16, finding 12) -----------------------------------
+
+
+def test_gdal_csv_export_with_an_uppercase_wkt_column_is_read(tmp_path):
+    """``ogr2ogr -f CSV -lco GEOMETRY=AS_WKT`` names the geometry column ``WKT``: read it, not refuse it."""
+    line = shapely.LineString([(111.70, 40.80), (111.72, 40.81), (111.75, 40.80)])
+    path = tmp_path / "gdal.csv"
+    pyogrio.write_dataframe(gpd.GeoDataFrame({"name": ["界线"]}, geometry=[line], crs="EPSG:4490"), path,
+                            driver="CSV", layer_options={"GEOMETRY": "AS_WKT"})
+    assert path.read_text(encoding="utf-8").startswith("WKT,")  # GDAL's own spelling
+    frame, _info = read_features(path, crs="EPSG:4490")
+    assert list(frame.columns) == ["name", "geometry"] and frame.geometry.iloc[0].equals_exact(line, 1e-9)
+
+
+def test_coordinate_columns_match_without_case(store: Store, tmp_path):
+    path = tmp_path / "plates.csv"
+    pd.DataFrame({"street_name": ["新华大街"], "number": [3], "LON": [111.7], "Lat": [40.84]}).to_csv(path, index=False)
+    frame, _info = read_features(path, crs="EPSG:4490")
+    assert frame.geometry.iloc[0].x == pytest.approx(111.7) and "LON" not in frame.columns
+    named = tmp_path / "named.csv"
+    pd.DataFrame({"number": [3], "Easting": [111.7], "NORTHING": [40.84]}).to_csv(named, index=False)
+    frame, _info = read_features(named, crs="EPSG:4490", x_col="easting", y_col="Northing")
+    assert (frame.geometry.iloc[0].x, frame.geometry.iloc[0].y) == pytest.approx((111.7, 40.84))
+    with pytest.raises(InputError) as err:
+        read_features(named, crs="EPSG:4490", x_col="east", y_col="Northing")
+    assert err.value.field == "x_column"
+    assert store.count("door_plates") == 0

@@ -9,6 +9,7 @@ of their conversion, through the marker registry's checks.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -29,7 +30,7 @@ PARAMS = {"dx_m": -15.4, "dy_m": 125.6, "dz_m": 60.3, "rx_arcsec": 0.4, "ry_arcs
 TOWGS84 = ",".join(str(PARAMS[k]) for k in ("dx_m", "dy_m", "dz_m", "rx_arcsec", "ry_arcsec", "rz_arcsec",
                                             "ds_ppm"))
 DOCS = ["--reason", "旧成果转换", "--agreement-doc", "新回界协〔2003〕1号", "--survey-ref", "CL-2003-07",
-        "--filed-with", "内蒙古自治区民政厅"]
+        "--filed-with", "内蒙古自治区民政厅", "--managing-adcode", "150102"]  # 新城区: a side of XH01 and XS01
 _GEOD = pyproj.Geod(ellps="GRS80")
 
 
@@ -287,6 +288,7 @@ def test_an_unprefixed_table_needs_the_zone_and_then_imports(writable_sample_sto
             _params_file(tmp_path), *DOCS]
     refused = _cli(store, *args)
     assert refused.exit_code == 2 and "zone" in refused.output and "带号" in refused.output
+    assert "选项 --zone" in refused.output.split("Error: ", 1)[-1]  # names the option to give
     assert not _new_markers(store, before)
     out = _cli(store, *args, "--zone", "37")
     assert out.exit_code == 0, out.output
@@ -324,7 +326,12 @@ def test_common_points_fit_import_and_saved_parameters_reused(writable_sample_st
     wrong = _cli(store, "import-legacy", table, "--system", "xian1980", "--zone-width", "3", "--params", saved, *DOCS,
                  "--dry-run")
     assert wrong.exit_code == 2 and "params" in wrong.output
-    reused = _cli(store, "import-legacy", table, "--system", "beijing1954", "--zone-width", "3", "--params", saved,
+    message = wrong.output.split("Error: ", 1)[-1]  # says what the file was made for and what this import is
+    assert "是为 beijing1954 制作的" in message and "本次导入的原坐标系为 xian1980" in message, message
+    assert "须为 xian1980 之一" not in message and _chinese_first(message)
+    (tmp_path / "other").mkdir()
+    _truth, other = _survey(store, tmp_path / "other", (0.35, 0.65))  # new positions: the first two are stored
+    reused = _cli(store, "import-legacy", other, "--system", "beijing1954", "--zone-width", "3", "--params", saved,
                   *DOCS, "--dry-run")
     assert reused.exit_code == 0, reused.output
     assert json.loads(reused.stdout.strip().splitlines()[-1])["dry_run"] is True
@@ -384,14 +391,16 @@ def test_missing_bm04_records_and_a_wrong_marker_number_are_refused(writable_sam
     count = store.count("boundary_markers")
     _truth, table = _survey(store, tmp_path, (0.4,))
     out = _cli(store, "import-legacy", table, "--system", "beijing1954", "--zone-width", "3", "--params",
-               _params_file(tmp_path), "--reason", "旧成果转换")
+               _params_file(tmp_path), "--reason", "旧成果转换", "--managing-adcode", "150102")
     assert out.exit_code == 2 and "BM-04" in out.output and "agreement_doc" in out.output
     (lon, lat), = _on_line(store, "XH01", (0.45,))
     east, north = _legacy([lon], [lat])
     taken = _table(tmp_path / "taken.csv", [("XH01002Q", "XH01", f"{north[0]:.3f}", f"{east[0]:.3f}", "")])
     out = _cli(store, "import-legacy", taken, "--system", "beijing1954", "--zone-width", "3", "--params",
                _params_file(tmp_path), *DOCS)
-    assert out.exit_code == 1 and "XH01002Q" in out.output  # already registered: a conflict
+    assert out.exit_code == 2 and "Traceback" not in out.output, out.output  # the table is the input: a usage error
+    message = out.output.split("Error: ", 1)[-1]
+    assert "第 1 行" in message and "marker_no" in message and "XH01002Q" in message and _chinese_first(message)
     wrong = _table(tmp_path / "wrong.csv", [("XS01050Q", "XH01", f"{north[0]:.3f}", f"{east[0]:.3f}", "")])
     out = _cli(store, "import-legacy", wrong, "--system", "beijing1954", "--zone-width", "3", "--params",
                _params_file(tmp_path), *DOCS)
@@ -427,7 +436,8 @@ def test_bad_tables_name_the_problem_and_store_nothing(writable_sample_store, tm
     path.write_text(content, encoding="utf-8")
     with pytest.raises(InputError) as err:
         import_legacy(store, path, layer="boundary_markers", system="beijing1954", zone_width_deg=3,
-                      conversion=Conversion(load_parameters(_params_file(tmp_path)), "supplied"), actor="test")
+                      conversion=Conversion(load_parameters(_params_file(tmp_path)), "supplied"), actor="test",
+                      managing_adcode="150102")
     assert err.value.field == field
     out = _cli(store, "import-legacy", path, "--system", "beijing1954", "--zone-width", "3", "--params",
                _params_file(tmp_path), *DOCS)
@@ -465,30 +475,70 @@ def test_a_gb18030_table_with_chinese_headers_imports(writable_sample_store, tmp
     assert _distance_m((marker["geometry"].x, marker["geometry"].y), truth[0]) < 0.003
 
 
-def test_a_legacy_line_file_imports_through_the_import_checks(writable_sample_store, tmp_path):
+def _line_file(path: Path, truth, *, code: str, left: str, right: str) -> Path:
+    """Write a Beijing 1954 3° zone 37 GeoPackage of one line through ``truth`` (CGCS2000 lon/lat)."""
     import geopandas as gpd
 
-    store = writable_sample_store
-    truth = _on_line(store, "XH01", (0.1, 0.3, 0.5))
-    truth = [(x + 0.002, y) for x, y in truth]  # a line beside XH01
     east, north = _legacy([p[0] for p in truth], [p[1] for p in truth])
     line = shapely.LineString(list(zip(east, north, strict=True)))
-    path = tmp_path / "line.gpkg"
-    gpd.GeoDataFrame({"line_code": ["XH02"], "name": ["新城区—回民区界线（旧测）"], "left_adcode": ["150102"],
-                      "right_adcode": ["150103"]}, geometry=[line], crs="EPSG:2413").to_file(path)
-    out = _cli(store, "import-legacy", path, "--layer", "boundary_lines", "--system", "beijing1954",
-               "--zone-width", "3", "--params", _params_file(tmp_path))
+    gpd.GeoDataFrame({"line_code": [code], "name": [f"{code}（旧测）"], "left_adcode": [left],
+                      "right_adcode": [right]}, geometry=[line], crs="EPSG:2413").to_file(path)
+    return path
+
+
+def _free_pair(store: Store) -> tuple[str, str]:
+    """Return two district codes no stored line lies between."""
+    taken = {frozenset((r["left_adcode"], r["right_adcode"])) for r in store.select("boundary_lines")}
+    codes = ("150102", "150103", "150104", "150105", "150121")
+    return next((a, b) for a in codes for b in codes if a < b and frozenset((a, b)) not in taken)
+
+
+def test_a_legacy_line_file_imports_through_the_import_checks(writable_sample_store, tmp_path):
+    store = writable_sample_store
+    lines_before = store.count("boundary_lines")
+    truth = _on_line(store, "XH01", (0.1, 0.3, 0.5))
+    truth = [(x + 0.002, y) for x, y in truth]  # a line beside XH01
+    params = _params_file(tmp_path)
+    grid = ["--layer", "boundary_lines", "--system", "beijing1954", "--zone-width", "3", "--params", params]
+    # a second line between XH01's two sides is refused, by the dry run as by the import, naming the sides
+    (xh01,) = store.select("boundary_lines", where={"line_code": "XH01"})
+    same = _line_file(tmp_path / "same.gpkg", truth, code="XH02", left=xh01["right_adcode"], right=xh01["left_adcode"])
+    for dry in (["--dry-run"], []):
+        out = _cli(store, "import-legacy", same, *grid, *dry)
+        assert out.exit_code == 2 and "Traceback" not in out.output, out.output
+        message = out.output.split("Error: ", 1)[-1]
+        assert "left_adcode" in message and "right_adcode" in message and "XH01" in message, message
+        assert _chinese_first(message)
+    assert store.count("boundary_lines") == lines_before
+    # a new pair: the dry run passes, the import stores it with its length measured in metres
+    left, right = _free_pair(store)
+    path = _line_file(tmp_path / "line.gpkg", truth, code="XH02", left=left, right=right)
+    assert _cli(store, "import-legacy", path, *grid, "--dry-run").exit_code == 0
+    assert store.count("boundary_lines") == lines_before
+    out = _cli(store, "import-legacy", path, *grid)
     assert out.exit_code == 0, out.output
     (stored,) = store.select("boundary_lines", where={"line_code": "XH02"})
     for (x, y), (lon, lat) in zip(stored["geometry"].coords, truth, strict=True):
         assert _distance_m((x, y), (lon, lat)) < 0.003
-    again = _cli(store, "import-legacy", path, "--layer", "boundary_lines", "--system", "beijing1954",
-                 "--zone-width", "3", "--params", _params_file(tmp_path))
-    assert again.exit_code == 1 and "XH02" in again.output  # the import's identity check: already stored
+    geodesic_m = sum(_distance_m(a, b) for a, b in itertools.pairwise(truth))
+    assert stored["length_m"] is not None and stored["length_m"] == pytest.approx(geodesic_m, rel=1e-3)
+    # the same file again: the dry run already checks the stored lines, and both say what to do (exit 2)
+    for dry in (["--dry-run"], []):
+        again = _cli(store, "import-legacy", path, *grid, *dry)
+        assert again.exit_code == 2 and "Traceback" not in again.output, again.output
+        message = again.output.split("Error: ", 1)[-1]
+        assert "XH02" in message and "line_code" in message and "--mode upsert" in message, message
+    assert "--mode" in CliRunner().invoke(main, ["import", "--help"]).output  # the option named exists
+    # a copy under a new code between the same two sides is a second line for one pair: refused
+    copy = _line_file(tmp_path / "copy.gpkg", truth, code="XH03", left=right, right=left)
+    out = _cli(store, "import-legacy", copy, *grid)
+    assert out.exit_code == 2 and "left_adcode" in out.output and "XH02" in out.output, out.output
+    assert not store.select("boundary_lines", where={"line_code": "XH03"})
     wrong = _cli(store, "import-legacy", path, "--layer", "boundary_lines", "--system", "xian1980",
-                 "--zone-width", "3", "--params", _params_file(tmp_path))
+                 "--zone-width", "3", "--params", params)
     assert wrong.exit_code == 2 and "EPSG:2413" in wrong.output  # the file says Beijing 1954
     assert len(store.select("boundary_lines", where={"line_code": "XH02"})) == 1
+    assert store.count("boundary_lines") == lines_before + 1
 
 
 def test_common_points_on_the_cgcs2000_grid_fit_as_lon_lat_do(tmp_path):
@@ -541,3 +591,80 @@ def test_an_xlsx_table_and_a_geojson_point_file_import(writable_sample_store, tm
     (marker,) = [m for m in _new_markers(store, before) if m["line_code"] == "XS01"]
     assert marker["elevation_m"] == pytest.approx(1099.0)
     assert _distance_m((marker["geometry"].x, marker["geometry"].y), (lon, lat)) < 0.003
+
+
+# -- review of #16: the managing side, markers imported twice ----------------------------------------
+
+
+def _state(store: Store) -> tuple[int, int]:
+    return store.count("boundary_markers"), len(store.audit_rows("boundary_markers"))
+
+
+def test_every_imported_marker_gets_a_managing_side_or_the_table_is_refused(writable_sample_store, tmp_path):
+    store = writable_sample_store
+    before, state = {m["id"] for m in store.select("boundary_markers")}, _state(store)
+    (xh01,) = store.select("boundary_lines", where={"line_code": "XH01"})
+    truth = _on_line(store, "XH01", (0.22, 0.44))
+    east, north = _legacy([p[0] for p in truth], [p[1] for p in truth])
+    docs = DOCS[:DOCS.index("--managing-adcode")]
+    args = ["--system", "beijing1954", "--zone-width", "3", "--params", _params_file(tmp_path), *docs]
+    bare = _table(tmp_path / "bare.csv", [("", "XH01", f"{n:.4f}", f"{e:.4f}", "") for e, n in zip(east, north,
+                                                                                                 strict=True)])
+    for dry in (["--dry-run"], []):  # no 管理方 column, no --managing-adcode: refused, naming both
+        out = _cli(store, "import-legacy", bare, *args, *dry)
+        assert out.exit_code == 2 and "Traceback" not in out.output, out.output
+        message = out.output.split("Error: ", 1)[-1]
+        assert "管理方" in message and "managing_adcode" in message and "--managing-adcode" in message, message
+        assert "BM-03" in message and _chinese_first(message)
+    assert _state(store) == state
+    header = ("点号", "界线编码", "X(北)", "Y(东)", "H(高程)", "管理方")
+    outsider = _table(tmp_path / "outsider.csv", [("", "XH01", f"{north[0]:.4f}", f"{east[0]:.4f}", "", "150105")],
+                      header=header)  # 赛罕区 is no side of XH01
+    out = _cli(store, "import-legacy", outsider, *args)
+    assert out.exit_code == 2 and "managing_adcode" in out.output and "第 1 行" in out.output, out.output
+    blank = _table(tmp_path / "blank.csv", [("", "XH01", f"{north[0]:.4f}", f"{east[0]:.4f}", "", "")], header=header)
+    out = _cli(store, "import-legacy", blank, *args)
+    assert out.exit_code == 2 and "managing_adcode" in out.output and "第 1 行" in out.output, out.output
+    assert _state(store) == state
+    # the table's column, and the option for a row that leaves it blank
+    mixed = _table(tmp_path / "mixed.csv", [("", "XH01", f"{north[0]:.4f}", f"{east[0]:.4f}", "", xh01["right_adcode"]),
+                                            ("", "XH01", f"{north[1]:.4f}", f"{east[1]:.4f}", "", "")], header=header)
+    out = _cli(store, "import-legacy", mixed, *args, "--managing-adcode", xh01["left_adcode"])
+    assert out.exit_code == 0, out.output
+    new = _new_markers(store, before)
+    assert [m["managing_adcode"] for m in new] == [xh01["right_adcode"], xh01["left_adcode"]]
+
+
+def test_a_marker_table_imported_twice_is_refused_under_old_or_new_numbers(writable_sample_store, tmp_path):
+    store = writable_sample_store
+    truth = _on_line(store, "XS01", (0.3, 0.6))
+    east, north = _legacy([p[0] for p in truth], [p[1] for p in truth])
+    args = ["--system", "beijing1954", "--zone-width", "3", "--params", _params_file(tmp_path), *DOCS]
+    first = _table(tmp_path / "first.csv", [(f"XS01{900 + i}Q", "XS01", f"{n:.4f}", f"{e:.4f}", "")
+                                            for i, (e, n) in enumerate(zip(east, north, strict=True))])
+    assert _cli(store, "import-legacy", first, *args).exit_code == 0
+    state = _state(store)
+    for dry in (["--dry-run"], []):  # the same table again: a usage error naming the row and the marker
+        again = _cli(store, "import-legacy", first, *args, *dry)
+        assert again.exit_code == 2 and "Traceback" not in again.output, again.output
+        message = again.output.split("Error: ", 1)[-1]
+        assert "第 1 行" in message and "XS01900Q" in message and _chinese_first(message), message
+    # the same positions under new numbers (a millimetre off): refused, naming the row and the stored marker
+    renumbered = _table(tmp_path / "renumbered.csv", [(f"XS01{950 + i}Q", "XS01", f"{n + 0.001:.4f}", f"{e:.4f}", "")
+                                                      for i, (e, n) in enumerate(zip(east, north, strict=True))])
+    out = _cli(store, "import-legacy", renumbered, *args)
+    assert out.exit_code == 2, out.output
+    message = out.output.split("Error: ", 1)[-1]
+    assert "第 1 行" in message and "XS01900Q" in message and "0.5" in message and "BM-04" in message, message
+    # two rows of one table at one position
+    (lon, lat), = _on_line(store, "XS01", (0.8,))
+    (e,), (n,) = _legacy([lon], [lat])
+    twice = _table(tmp_path / "twice.csv", [("", "XS01", f"{n:.4f}", f"{e:.4f}", ""),
+                                            ("", "XS01", f"{n + 0.2:.4f}", f"{e:.4f}", "")])
+    out = _cli(store, "import-legacy", twice, *args)
+    assert out.exit_code == 2 and "第 2 行" in out.output and "第 1 行" in out.output, out.output
+    assert _state(store) == state
+    # a marker 1 m from another is a marker of its own
+    apart = _table(tmp_path / "apart.csv", [("", "XS01", f"{north[0] + 1.0:.4f}", f"{east[0]:.4f}", "")])
+    assert _cli(store, "import-legacy", apart, *args).exit_code == 0
+    assert _state(store)[0] == state[0] + 1

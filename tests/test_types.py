@@ -35,3 +35,18 @@ def test_bbox_parse_and_order():
     assert b.as_tuple() == (111.6, 40.8, 111.7, 40.9)
     with pytest.raises(InputError):
         Bbox.parse("111.7,40.8,111.6,40.9")
+
+
+def test_today_is_the_date_in_beijing_whatever_the_servers_zone(monkeypatch):
+    """At 23:30 UTC on 1 December it is 07:30 on 2 December in Hohhot: a repair done then is dated the 2nd."""
+    from datetime import UTC, date, datetime
+
+    import geo.types as types
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 12, 1, 23, 30, tzinfo=UTC).astimezone(tz)
+
+    monkeypatch.setattr(types, "datetime", Clock)
+    assert types.beijing_today() == date(2026, 12, 2)

@@ -64,19 +64,31 @@ def boundaries_compare(obj: Context, path: Path, crs: str, neighbour: str, out: 
     unit the file draws it into, m², 亩, where, the stretch of the line, the markers near it) and
     warnings (a likely wrong --crs); --out writes the parts. An empty or unrelated file is an error.
     """
-    from geo.boundaries.compare import compare_boundary
+    from geo.boundaries.compare import check_file_size, compare_boundary
     from geo.io.formats import read_features, write_features
 
     store = obj.store
     with domain_errors():
-        theirs, _info = read_features(path, crs=crs)
-        result = compare_boundary(store, theirs, neighbour=neighbour, min_area_m2=min_area_m2)
+        check_file_size(path)
+        theirs, info = read_features(path, crs=crs)
+        result = compare_boundary(store, theirs, neighbour=neighbour, min_area_m2=min_area_m2,
+                                  source_crs=info["source_crs"])
     click.echo(f"比对对象 compared: {result.described_as}")
     click.echo(f"界线 line: {result.line_name} ({result.line_code}, {result.line_length_m / 1000:,.2f} km)")
+    coverage = result.coverage
+    if coverage is not None:
+        click.echo("覆盖范围 coverage: " + text(
+            "boundary_compare.coverage", share=f"{coverage.share * 100:.0f}",
+            covered=f"{coverage.covered_m / 1000:,.2f}", length=f"{coverage.line_m / 1000:,.2f}",
+            stretches=coverage.stretches_term()))
     for warning in result.warnings:
         click.echo(f"注意 warning: {warning}")
     click.echo(f"争议区域 disputed areas: {len(result.areas)}, {result.total_m2:,.0f} m² ({result.total_mu:,.2f} 亩)")
-    if not result.areas:
+    if not result.areas and result.partial and coverage is not None:
+        click.echo(text("boundary_compare.agree_partial", share=f"{coverage.share * 100:.0f}",
+                        stretches=coverage.stretches_term(), min_area=f"{result.min_area_m2:g}",
+                        rest=f"{(coverage.line_m - coverage.covered_m) / 1000:,.2f}", line=result.line_name))
+    elif not result.areas:
         click.echo(text("boundary_compare.agree", line=result.line_name, min_area=f"{result.min_area_m2:g}"))
     else:
         click.echo(text("boundary_compare.gains_note"))

@@ -8,6 +8,8 @@ imports (pyproj, geopandas) happen inside the commands, so ``--help`` stays fast
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,19 @@ from geo.messages import label, text
 SYSTEMS = ("beijing1954", "xian1980")
 KINDS = ("plane4", "helmert7")
 CONVENTIONS = ("position_vector", "coordinate_frame")
+
+
+@contextmanager
+def _conflicts_as_usage() -> Iterator[None]:
+    """Exit 2 (usage) when the import file names records already stored (a Conflict from a write path):
+    for import-legacy the file is the caller's input, to be corrected, not a state to retry against.
+    (Only this command: the shared :func:`api.cli.common.domain_errors` keeps Conflict at exit 1.)"""
+    from geo.errors import Conflict
+
+    try:
+        yield
+    except Conflict as exc:
+        raise click.UsageError(exc.message + "".join(f"\n  {d}" for d in exc.details)) from None
 
 
 def _grid_options(func: Any) -> Any:
@@ -105,6 +120,9 @@ def estimate_params(common_points: Path, system: str, zone_width: str, zone: int
 @click.option("--agreement-doc", "agreement_doc", default=None, help="双方协议文号（BM-04） · agreement document.")
 @click.option("--survey-ref", "survey_ref", default=None, help="联合测量成果编号（BM-04） · joint survey reference.")
 @click.option("--filed-with", "filed_with", default=None, help="备案机关（BM-04） · authority it is filed with.")
+@click.option("--managing-adcode", "managing_adcode", default=None,
+              help="管理方区划代码（BM-03，界线一侧；表中无管理方列或该行为空时使用） · the managing side (one side of "
+                   "the line) for rows without a 管理方/managing_adcode value.")
 @click.option("--encoding", default=None, help="文字编码 · text encoding (CSV default: UTF-8, else GB18030).")
 @click.option("--dry-run", "dry_run", is_flag=True, default=False,
               help="只检查不保存 · run every check, store nothing.")
@@ -112,13 +130,16 @@ def estimate_params(common_points: Path, system: str, zone_width: str, zone: int
 def import_legacy(obj: Context, path: Path, layer: str, system: str, zone_width: str, zone: int | None,
                   params_path: Path | None, common_points: Path | None, tolerance_m: float, kind: str, convention: str,
                   save_params: Path | None, accept_nominal: bool, reason: str | None, agreement_doc: str | None,
-                  survey_ref: str | None, filed_with: str | None, encoding: str | None, dry_run: bool) -> None:
+                  survey_ref: str | None, filed_with: str | None, managing_adcode: str | None, encoding: str | None,
+                  dry_run: bool) -> None:
     """导入旧坐标系成果 · Import markers or lines surveyed in Beijing 1954 / Xi'an 1980 Gauss–Krüger.
 
     Give the parameters (--params), or common points to fit them (--common-points, refused above
     --tolerance-m), or accept a nominal datum change (--accept-nominal-datum: tens of metres off).
     Markers are registered as new markers with the BM-04 records (--reason, --agreement-doc,
-    --survey-ref, --filed-with), all rows or none; each keeps its elevation and coordinate source.
+    --survey-ref, --filed-with), all rows or none; each keeps its elevation and coordinate source and
+    needs a managing side (BM-03): the table's 管理方 column, or --managing-adcode.
+    A file naming records already stored (or markers within 0.5 m of an active one) is refused (exit 2).
     """
     from geo.io.legacy_import import Conversion, estimate_parameters, import_legacy, load_parameters, save_parameters
 
@@ -128,7 +149,7 @@ def import_legacy(obj: Context, path: Path, layer: str, system: str, zone_width:
         raise click.UsageError(text("legacy_crs.one_source", options=", ".join(given)))
     if not given:
         raise click.UsageError(text("legacy_crs.no_params", field=label("params")))
-    with domain_errors():
+    with domain_errors(), _conflicts_as_usage():
         if params_path is not None:
             conversion = Conversion(load_parameters(params_path, system=system), "supplied")
         elif common_points is not None:
@@ -147,7 +168,8 @@ def import_legacy(obj: Context, path: Path, layer: str, system: str, zone_width:
         with bar:
             report = import_legacy(obj.store, path, layer=layer, system=system, zone_width_deg=int(zone_width),
                                    zone=zone, conversion=conversion, records=records, actor=CLI_ACTOR,
-                                   encoding=encoding, dry_run=dry_run, progress=update)
+                                   encoding=encoding, dry_run=dry_run, progress=update,
+                                   managing_adcode=managing_adcode)
     for warning in report.warnings:
         click.echo(f"注意 warning: {warning}", err=True)
     done = "检查通过，未保存 · checked, nothing stored (--dry-run)" if dry_run else (

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from api.deps import StoreDep, needs_role
 from api.geojson import GEOJSON, answers_as, to_features
@@ -51,19 +51,22 @@ class PositionIn(BaseModel):
 
 
 class RepairIn(BaseModel):
-    """A repair done on a marker (BM-03); a re-set adds the BM-04 records and the new position."""
+    """A repair done on a marker (BM-03); a re-set adds the BM-04 records and the new position.
+
+    Yes/no and numbers are strict: ``"yes"`` or ``"1"`` is refused, not read as true or 1 (the
+    neighbour's presence is a legal condition, BM-10)."""
 
     repaired_on: str | None = Field(default=None, max_length=32)
     repairing_adcode: str | None = Field(default=None, max_length=12)
     neighbour_adcode: str | None = Field(default=None, max_length=12)
-    neighbour_present: bool | None = None
+    neighbour_present: StrictBool | None = None
     our_representative: str | None = Field(default=None, max_length=_TEXT)
     neighbour_representative: str | None = Field(default=None, max_length=_TEXT)
     work: str | None = Field(default=None, max_length=_TEXT)
-    reset: bool = False
-    inspection_id: int | None = Field(default=None, ge=1, le=_DB_INT, description="the repair request it closes")
+    reset: StrictBool = False
+    inspection_id: StrictInt | None = Field(default=None, ge=1, le=_DB_INT, description="the repair request it closes")
     remarks: str | None = Field(default=None, max_length=_TEXT)
-    marker_version: int | None = Field(default=None, ge=1, le=_DB_INT)
+    marker_version: StrictInt | None = Field(default=None, ge=1, le=_DB_INT)
     new_position: PositionIn | None = None
     agreement_doc: str | None = Field(default=None, max_length=_TEXT)
     survey_ref: str | None = Field(default=None, max_length=_TEXT)
@@ -75,12 +78,19 @@ def _sides(user: dict[str, Any], store: Any) -> set[str]:
     return acts_for(user, default=store.adcode)
 
 
-@repairs_router.post("/{marker_id}/repairs", status_code=201, summary="界桩修复 Record a repair (BM-03)")
-def post_repair(marker_id: int, body: RepairIn, store: StoreDep, user: Inspector) -> dict[str, Any]:
-    """Record a repair by the marker's managing side with the neighbour present; a re-set moves the marker."""
+@repairs_router.post("/{marker_id}/repairs", status_code=201, summary="界桩修复 Record a repair (BM-03)",
+                     responses={200: {"description": "the same repair was recorded already: the first record"}})
+def post_repair(marker_id: int, body: RepairIn, store: StoreDep, user: Inspector, response: Response
+                ) -> dict[str, Any]:
+    """Record a repair by the marker's managing side with the neighbour present; a re-set moves the marker.
+
+    The same repair sent again (a retry) is answered 200 with the first record and stores nothing."""
     data = body.model_dump(exclude={"photos"})
-    return record_repair(store, {**data, "marker_id": marker_id}, photos=[p.model_dump() for p in body.photos],
-                         actor=user["username"], actor_adcodes=_sides(user, store))
+    repair = record_repair(store, {**data, "marker_id": marker_id}, photos=[p.model_dump() for p in body.photos],
+                           actor=user["username"], actor_adcodes=_sides(user, store))
+    if repair["repeated"]:
+        response.status_code = 200
+    return repair
 
 
 @repairs_router.get("/{marker_id}/repairs", summary="界桩修复记录 A marker's repairs")

@@ -22,6 +22,7 @@ coordinates typed by hand.
 from __future__ import annotations
 
 import base64
+import math
 import re
 import uuid
 from typing import Any
@@ -59,10 +60,11 @@ from geo.boundaries.campaign_progress import (
     next_marker,
 )
 from geo.boundaries.inspections import ACTIONS, CONDITIONS, MAX_PHOTO_BYTES, POSITION_SOURCES, submit
+from geo.boundaries.nmea import ACCURACY_FLOOR_M, FIX_QUALITY
 from geo.boundaries.reference_objects import reference_objects
 from geo.errors import DomainError, NotFound
 from geo.layers import INSPECTORS
-from geo.messages import en, text, value_label, zh
+from geo.messages import Term, en, label, text, value_label, zh
 
 router = APIRouter(prefix="/field", tags=["field pages 外业页面"], include_in_schema=False)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -96,14 +98,25 @@ def _not_found(request: Request, user: User, exc: NotFound) -> Response:
     return message_page(request, "未找到", "Not found", user=user, error=exc.message, status=404)
 
 
-def _reason(exc: DomainError | ValueError, progress: CampaignProgress, accuracy: str) -> str:
-    """Return why a record was refused, Chinese first, from the field the service named."""
+def _reason(exc: DomainError | ValueError, progress: CampaignProgress, accuracy: str, *, source: str = "") -> str:
+    """Return why a record was refused, Chinese first, from the field the service named.
+
+    An accuracy refusal reads as the phone's "wait for a better fix" only when the accuracy is a real
+    number worse than the campaign requires; "nan", "-1" or an NMEA claim better than its fix quality
+    allows get the service's own reason, which names the field."""
     field = getattr(exc, "field", None)
     detail = getattr(exc, "message", str(exc))
     if field == "gnss_accuracy_m":
-        if not accuracy:
+        if not accuracy.strip() and source != "nmea":
             return text("field.no_fix")
-        return text("field.accuracy_worse", accuracy_m=accuracy, required_m=f"{progress.required_accuracy_m:g}")
+        try:
+            value = float(accuracy)
+        except ValueError:
+            value = math.nan
+        if math.isfinite(value) and value > progress.required_accuracy_m:
+            return text("field.accuracy_worse", accuracy_m=f"{value:g}",
+                        required_m=f"{progress.required_accuracy_m:g}")
+        return detail
     if field == "campaign_id" and not progress.is_open:
         return text("field.campaign_closed", status=progress.status)
     if _CJK.search(detail):
@@ -163,7 +176,14 @@ def _form(request: Request, user: User, progress: CampaignProgress, marker: Mark
                 conditions=_labels("condition", CONDITIONS), actions=_labels("action", ACTIONS),
                 warn_template={"zh": zh("field.accuracy_worse", accuracy_m="{a}", required_m="{r}"),
                                "en": en("field.accuracy_worse", accuracy_m="{a}", required_m="{r}"),
-                               "no_fix": text("field.no_fix")})
+                               "no_fix": text("field.no_fix"),
+                               "not_number": text("field_offline.accuracy_number", field=label("gnss_accuracy_m"),
+                                                  value="{v}"),
+                               "floor": text("field_offline.accuracy_below_floor", field=label("gnss_accuracy_m"),
+                                             accuracy="{a}", quality="{q}", quality_name=Term("{qz}", "{qe}"),
+                                             hdop="{h}", floor="{f}")},
+                nmea_floor={q: {"m": m, "hdop": scaled, "zh": FIX_QUALITY[q][0], "en": FIX_QUALITY[q][1]}
+                            for q, (m, scaled) in ACCURACY_FLOOR_M.items()})
 
 
 @router.get("/campaigns/{campaign_id}/markers/{marker_no}")
@@ -290,7 +310,7 @@ async def marker_submit(request: Request, campaign_id: str, marker_no: str, stor
     try:
         rec, created = submit(store, data, actor=user["username"])
     except (DomainError, ValueError) as exc:
-        reason = _reason(exc, progress, typed["accuracy"])
+        reason = _reason(exc, progress, typed["accuracy"], source=typed["position_source"])
         if had_photo:
             reason = f"{reason}。{text('field.photo_again')}"
         status = getattr(exc, "status", 400)
@@ -332,7 +352,8 @@ async def queued_submit(request: Request, campaign_id: str, marker_no: str, stor
     try:
         rec, created = submit(store, data, actor=user["username"])
     except (DomainError, ValueError) as exc:
-        return _json_error(_reason(exc, progress, typed["accuracy"]), getattr(exc, "status", 400),
+        return _json_error(_reason(exc, progress, typed["accuracy"], source=typed["position_source"]),
+                           getattr(exc, "status", 400),
                            field=getattr(exc, "field", None))
     saved = f"/field/campaigns/{campaign_no}/markers/{quote(marker_no)}/saved/{rec['id']}"
     if not created:

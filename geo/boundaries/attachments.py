@@ -1,7 +1,8 @@
 """Files archived with the boundary casework (BM-07): photos of a repair, documents of a dispute.
 
 A file arrives base64-encoded and is accepted by its content, not by its name or the type a client
-claims: photos are JPEG or PNG, documents PDF, JPEG or PNG. Each is stored with its SHA-256 and
+claims: photos are JPEG or PNG, documents PDF, JPEG or PNG, and an image must really decode (Pillow
+reads it through: a PNG signature followed by junk is refused). Each is stored with its SHA-256 and
 size in the same transaction as the record it belongs to (``record_table``, ``record_id``), so a
 refused record leaves no orphan file behind.
 """
@@ -11,11 +12,14 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import io
+import warnings
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from PIL import Image, UnidentifiedImageError
 
 from geo.errors import InputError, NotFound
 from geo.messages import Term, catalogue, text
@@ -28,6 +32,8 @@ PHOTO_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 DOCUMENT_TYPES = {**PHOTO_TYPES, b"%PDF-": "application/pdf"}
 KINDS = ("photo", "document")
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
+_PIL_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
+MAX_IMAGE_PIXELS = 80_000_000  # a phone photo or a page scanned at 600 dpi is smaller: more is a decompression bomb
 
 
 def casework_label(field: str) -> Term:
@@ -58,7 +64,40 @@ def checked_file(upload: Mapping[str, Any] | None, *, field: str, kinds: Mapping
     if kind is None:
         key = "boundary_casework.photo_kind" if kinds is PHOTO_TYPES else "boundary_casework.file_kind"
         raise InputError(text(key, field=named), field=field)
+    if kind.startswith("image/"):
+        kind = verified_image(raw, field=field)
     return raw, kind, hashlib.sha256(raw).hexdigest()
+
+
+def verified_image(raw: bytes, *, field: str) -> str:
+    """Return the content type (``image/jpeg``, ``image/png``) of an image that really decodes, or refuse it.
+
+    The signature alone proves nothing: a file is opened and verified by Pillow (``verify`` checks a
+    PNG's chunks, little of a JPEG), then decoded in full, so a PNG signature followed by junk, a
+    truncated photo or a decompression bomb is an :class:`InputError` naming ``field``.
+    """
+    named = casework_label(field)
+    problem = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(raw), formats=list(_PIL_FORMATS)) as image:
+                found = _PIL_FORMATS.get(str(image.format))
+                if image.width * image.height > MAX_IMAGE_PIXELS:
+                    raise Image.DecompressionBombError(f"{image.width} x {image.height} pixels")
+                image.verify()
+            if found is not None:  # verify() leaves the image unusable and reads few pixels: decode it all
+                with Image.open(io.BytesIO(raw), formats=list(_PIL_FORMATS)) as image:
+                    image.load()
+    except UnidentifiedImageError:
+        problem, found = "unrecognised image data", None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
+            SyntaxError, ValueError, EOFError) as exc:
+        problem = str(exc) or type(exc).__name__
+        found = None
+    if found is None:
+        raise InputError(text("boundary_casework.image_broken", field=named, problem=problem or "?"), field=field)
+    return found
 
 
 def attach(store: Store, conn: sa.Connection, record_table: str, record_id: int, file: tuple[bytes, str, str], *,

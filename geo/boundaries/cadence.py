@@ -16,6 +16,7 @@ from typing import Any
 
 from geo.messages import text
 from geo.store import Store
+from geo.types import beijing_today
 
 CYCLE_YEARS = 5
 
@@ -53,6 +54,18 @@ def inspection_due(*dates: date | None, today: date, years: int = CYCLE_YEARS) -
     return Due(last, due, (today - due).days)
 
 
+def due_text(days_overdue: int | None) -> str:
+    """Return how a line stands as people read it: 逾期 N 天, 今天到期, 距到期 N 天 (never a negative
+    "days overdue"), or 从未联检 for a line never inspected (``days_overdue`` ``None``)."""
+    if days_overdue is None:
+        return text("boundary_casework.never")
+    if days_overdue > 0:
+        return text("boundary_casework.days_overdue", days=days_overdue)
+    if days_overdue == 0:
+        return text("boundary_casework.due_today")
+    return text("boundary_casework.due_in", days=-days_overdue)
+
+
 def _filed_periodic(store: Store) -> dict[str, date]:
     """Return, per line code, the filing date of the newest filed periodic campaign covering it."""
     out: dict[str, date] = {}
@@ -73,7 +86,7 @@ def line_cadence(store: Store, *, today: date | None = None) -> list[dict[str, A
     inspected; ``status`` is ``never``, ``overdue`` or ``ok``; ``note`` reads 从未联检 for a line never
     inspected.
     """
-    today = today or date.today()
+    today = today or beijing_today()
     campaigns = _filed_periodic(store)
     out = []
     for line in sorted(store.select("boundary_lines"), key=lambda r: r["line_code"]):

@@ -13,14 +13,18 @@ Only the ground along the line with the named neighbour is compared (a corridor 
 neighbour's whole polygon. Each disputed part says which unit the file's version draws it into
 (「赛罕区多划」), its area (m², 亩), where it is (lon/lat, the nearest marker), the stretch of the
 line it lies on (km from the line's start, between which markers), and the markers within
-:data:`MARKER_TOLERANCE_M` with their distance to each version. A near-constant shift of the whole
-line is reported as a likely CRS mistake. Areas are found in metres (EPSG:4546) and handed back in
-EPSG:4490 for files. The comparison informs; it never decides a dispute (BM-09).
+:data:`MARKER_TOLERANCE_M` with their distance to each version. How much of the line the file covers
+(share, km from–to) is always told: a file covering only a stretch is compared there with a warning,
+never answered "the versions agree" for the whole line (a surveyor's 1 km resurvey of a 51 km line
+is compared on its kilometre), and one covering less than :data:`MIN_COVERAGE_M` is refused. A
+near-constant shift of the whole line is reported as a likely CRS mistake. Areas are found in metres
+(EPSG:4546) and handed back in EPSG:4490 for files. The comparison informs; it never decides a dispute (BM-09).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -49,13 +53,97 @@ MARKER_TOLERANCE_M = 20.0   # markers this close to a disputed part are listed w
 MIN_RESEMBLANCE = 0.5       # a unit's version overlaps the stored unit by at least half (intersection / union)
 MIN_LINE_SHARE = 0.8        # a line's version lies mostly within the corridor of the stored line
 SHIFT_THRESHOLD_M = 5.0     # versions further apart than this differ at that point
+MIN_COVERAGE_M = 200.0      # a version covering less of the line than this many metres is no version of it
+FULL_COVERAGE_SHARE = 0.95  # below this the answer says which stretch was compared and which was not
+COVERAGE_BIN_M = 50.0       # the line is counted as covered in stretches this long
 MAX_FEATURES = MAX_PARTS    # a version of one boundary is a handful of features
 MAX_TOTAL_VERTICES = MAX_VERTICES  # all features together: the per-geometry import limit
+# A version of one boundary within MAX_TOTAL_VERTICES fits in a few MB even as indented GeoJSON (about
+# 40 bytes a vertex); a file many times larger is refused before it is parsed into geometries.
+MAX_FILE_BYTES = 32 * 1024 * 1024
 BOUNDARY_TYPES = ("Polygon", "MultiPolygon", "LineString", "MultiLineString")
 AREA_COLUMNS = ("part", "gains", "gains_label", "area_m2", "area_mu", "lon", "lat", "place", "from_km", "to_km",
                 "from_marker", "to_marker", "markers")
 _COMPASS = (("北", "north"), ("东北", "north-east"), ("东", "east"), ("东南", "south-east"), ("南", "south"),
             ("西南", "south-west"), ("西", "west"), ("西北", "north-west"))
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of our line the file's version covers, counted the way the markers are numbered.
+
+    ``share`` is the covered part of the line (0 to 1), ``covered_m`` its length, ``from_km``/``to_km``
+    the first and last covered kilometre, ``stretches`` the covered stretches (km from, km to).
+    """
+
+    share: float
+    covered_m: float
+    line_m: float
+    from_km: float
+    to_km: float
+    stretches: list[tuple[float, float]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the coverage for a JSON answer."""
+        return {"share": round(self.share, 4), "covered_km": round(self.covered_m / 1000, 2),
+                "line_km": round(self.line_m / 1000, 2), "from_km": round(self.from_km, 2),
+                "to_km": round(self.to_km, 2), "stretches": [[round(a, 2), round(b, 2)] for a, b in self.stretches]}
+
+    def stretches_term(self, *, limit: int = 5) -> Term:
+        """Return the covered stretches as text (``km 0.00–5.12、km 9.00–12.00``), the first ``limit`` of them."""
+        shown = [f"km {a:.2f}–{b:.2f}" for a, b in self.stretches[:limit]]
+        more = len(self.stretches) - limit
+        return Term("、".join(shown) + (f" 等 {len(self.stretches)} 段" if more > 0 else ""),
+                    ", ".join(shown) + (f" and {more} more" if more > 0 else ""))
+
+
+def line_coverage(line: Any, their_line: BaseGeometry, *, within_m: float = CORRIDOR_M,
+                  bin_m: float = COVERAGE_BIN_M, max_points: int = 50_000) -> Coverage:
+    """Return how much of ``line`` (metres; a LineString or MultiLineString) the version ``their_line`` covers.
+
+    Points along their version (those within ``within_m`` of ours) are projected onto our line; a
+    stretch of ``bin_m`` is covered when a point lands in it, or lies between two neighbouring points
+    of their version whose projections jump no further than their distance from ours explains (at a
+    bend of our line the points of a shifted version project onto the bend and skip the stretch
+    beside it). A version shifted by a wrong CRS still covers the line; a version of its first
+    kilometre covers about one kilometre of it, whatever it says.
+    """
+    length = float(line.length)
+    bins = max(1, int(np.ceil(length / bin_m)))
+    size = length / bins
+    counts = np.zeros(bins + 1, dtype=np.int64)
+    parts = [p for p in shapely.get_parts(their_line) if p.geom_type in ("LineString", "LinearRing") and p.length > 0]
+    total = sum(p.length for p in parts)
+    step = max(size / 2, total / max_points) if parts else size
+    for part in parts if length > 0 else []:
+        points = shapely.line_interpolate_point(part, np.append(np.arange(0.0, part.length, step), part.length))
+        away = shapely.distance(points, line)
+        usable = away <= within_m
+        at = shapely.line_locate_point(line, points)
+        lo, hi = at[usable], at[usable]
+        # Neighbouring points both near our line: the stretch between their projections is covered too.
+        pair = usable[:-1] & usable[1:]
+        jump = np.abs(at[1:] - at[:-1])
+        explained = pair & (jump <= 2 * np.maximum(away[1:], away[:-1]) + 2 * step)
+        lo = np.concatenate([lo, np.minimum(at[:-1], at[1:])[explained]])
+        hi = np.concatenate([hi, np.maximum(at[:-1], at[1:])[explained]])
+        first = np.clip((lo / size).astype(int), 0, bins - 1)
+        last = np.clip((hi / size).astype(int), 0, bins - 1)
+        np.add.at(counts, first, 1)
+        np.add.at(counts, last + 1, -1)
+    hit = np.cumsum(counts)[:bins] > 0
+    stretches: list[tuple[float, float]] = []
+    start = None
+    for i, covered in enumerate([*hit.tolist(), False]):
+        if covered and start is None:
+            start = i
+        elif not covered and start is not None:
+            stretches.append((start * size / 1000, i * size / 1000))
+            start = None
+    covered_m = float(hit.sum() * size)
+    return Coverage(share=covered_m / length if length else 0.0, covered_m=covered_m, line_m=length,
+                    from_km=stretches[0][0] if stretches else 0.0, to_km=stretches[-1][1] if stretches else 0.0,
+                    stretches=stretches)
 
 
 @dataclass(frozen=True)
@@ -82,6 +170,12 @@ class BoundaryComparison:
     shift: Shift | None = None
     warnings: list[str] = field(default_factory=list)
     min_area_m2: float = MIN_AREA_M2
+    coverage: Coverage | None = None
+
+    @property
+    def partial(self) -> bool:
+        """Return whether the file covers only part of the line (so "no difference" holds only there)."""
+        return self.coverage is not None and self.coverage.share < FULL_COVERAGE_SHARE
 
     @property
     def total_m2(self) -> float:
@@ -100,7 +194,17 @@ class BoundaryComparison:
         return gpd.GeoDataFrame(rows, columns=list(AREA_COLUMNS), geometry=geoms, crs="EPSG:4490")
 
 
-def _check_file(theirs: gpd.GeoDataFrame) -> np.ndarray:
+def check_file_size(path: Path, *, limit_bytes: int = MAX_FILE_BYTES) -> None:
+    """Refuse a file far larger than any version of one boundary within the vertex limit, before reading it
+    (reading 88 MB of polygons took 13 s and 600 MB only to be refused by the vertex count)."""
+    size = path.stat().st_size if path.is_file() else 0
+    if size > limit_bytes:
+        raise InputError(text("boundary_compare.file_too_big", size=f"{size / 1024 / 1024:,.1f}",
+                              limit=f"{limit_bytes / 1024 / 1024:,.0f}", vertices=f"{MAX_TOTAL_VERTICES:,}"),
+                         field="file")
+
+
+def _check_file(theirs: gpd.GeoDataFrame, *, source_crs: str = "EPSG:4490") -> np.ndarray:
     """Return the file's geometries, or refuse a file the import checks would refuse (and an empty one).
 
     Cheap checks first: the count of features and each geometry's vertices come before validity, so
@@ -127,7 +231,7 @@ def _check_file(theirs: gpd.GeoDataFrame) -> np.ndarray:
                                    limit=f"{MAX_TOTAL_VERTICES:,}"), field="geometry")
     far = outside_china(geoms)
     if far:
-        raise OutsideChina(text("boundary_compare.outside_china", count=len(far), crs="EPSG:4490"),
+        raise OutsideChina(text("boundary_compare.outside_china", count=len(far), crs=source_crs),
                            field="geometry")
     kinds = {"polygon" if "Polygon" in g.geom_type else "line" for g in geoms}
     if len(kinds) > 1:
@@ -227,7 +331,7 @@ def _direction(shift: Shift) -> Term:
 
 
 def compare_boundary(store: Store, theirs: gpd.GeoDataFrame, *, neighbour: str,
-                     min_area_m2: float = MIN_AREA_M2) -> BoundaryComparison:
+                     min_area_m2: float = MIN_AREA_M2, source_crs: str = "EPSG:4490") -> BoundaryComparison:
     """Compare another version of a boundary with ours along the line with ``neighbour``.
 
     Parameters
@@ -242,11 +346,15 @@ def compare_boundary(store: Store, theirs: gpd.GeoDataFrame, *, neighbour: str,
     min_area_m2
         Differences smaller than this are left out (drawing noise: a version resampled from ours
         cuts the corners of our line by a few square metres).
+    source_crs
+        The CRS the file was read in (``--crs``), named when its coordinates fall outside China.
 
     Raises :class:`InputError` (naming the field) for a file that the import checks refuse, that is
-    empty, or that resembles neither unit nor the line, and for a neighbour with no stored line.
+    empty, that resembles neither unit nor the line, or that covers less than :data:`MIN_COVERAGE_M` of the
+    line, and for a neighbour with no stored line. A file covering
+    only part of the line is compared there, with a warning naming the stretch (:class:`Coverage`).
     """
-    geoms = _check_file(theirs)
+    geoms = _check_file(theirs, source_crs=source_crs)
     lines = store.select("boundary_lines")
     stored_units = {adcode: _unit(store, adcode) for adcode in
                     sorted({r["left_adcode"] for r in lines} | {r["right_adcode"] for r in lines} | {neighbour})}
@@ -296,6 +404,20 @@ def compare_boundary(store: Store, theirs: gpd.GeoDataFrame, *, neighbour: str,
             ours_side = our_polygon is not None and shapely.intersection(face, our_polygon).area > face.area / 2
             pieces.append((face, neighbour if ours_side else ours))  # our ground drawn to them, or theirs to us
         compared, described_as = "line", text("boundary_compare.described_line", line=row["name"])
+    # Kilometres count the way the markers are numbered (west→east or north→south, BM-12), not the
+    # way the line happens to be stored, so "km 2.1–4.0" lies between markers 001 and 002.
+    parts = ordered_parts(line)
+    numbered = parts[0] if len(parts) == 1 else shapely.MultiLineString(parts) if parts else line
+    coverage = line_coverage(numbered, their_line)
+    if coverage.covered_m < MIN_COVERAGE_M:
+        raise InputError(text("boundary_compare.too_little_of_line", line=row["name"],
+                              covered=f"{coverage.covered_m / 1000:,.2f}", share=f"{coverage.share * 100:.1f}",
+                              length=f"{line.length / 1000:,.2f}", min_m=f"{MIN_COVERAGE_M:,.0f}"),
+                         field="file")
+    if coverage.share < FULL_COVERAGE_SHARE:
+        warnings.insert(0, text("boundary_compare.partial", share=f"{coverage.share * 100:.0f}",
+                                covered=f"{coverage.covered_m / 1000:,.2f}", length=f"{line.length / 1000:,.2f}",
+                                stretches=coverage.stretches_term(), line=row["name"]))
     shift = systematic_shift(line, their_line, threshold_m=SHIFT_THRESHOLD_M) if not their_line.is_empty else None
     if shift is not None:
         warnings.insert(0, text("boundary_compare.shift", distance=f"{shift.distance_m:,.0f}",
@@ -307,16 +429,13 @@ def compare_boundary(store: Store, theirs: gpd.GeoDataFrame, *, neighbour: str,
             warnings.insert(0, text("boundary_compare.differ_everywhere", share=f"{share * 100:.0f}",
                                     threshold=f"{SHIFT_THRESHOLD_M:g}", median=f"{median:,.0f}"))
     markers = [m for m in store.select("boundary_markers", where={"status": "active"})]
-    # Kilometres count the way the markers are numbered (west→east or north→south, BM-12), not the
-    # way the line happens to be stored, so "km 2.1–4.0" lies between markers 001 and 002.
-    parts = ordered_parts(line)
-    numbered = parts[0] if len(parts) == 1 else shapely.MultiLineString(parts) if parts else line
     areas, near = _describe(sorted(pieces, key=lambda pg: -pg[0].area), numbered, their_line, row["line_code"],
                             markers, names)
     return BoundaryComparison(
         neighbour=neighbour, compared=compared, line_code=row["line_code"], line_name=row["name"],
         line_length_m=float(line.length), described=described, described_as=described_as, areas=areas,
-        markers_affected=_closest(near), markers=near, shift=shift, warnings=warnings, min_area_m2=min_area_m2)
+        markers_affected=_closest(near), markers=near, shift=shift, warnings=warnings, min_area_m2=min_area_m2,
+        coverage=coverage)
 
 
 def _closest(near: list[dict[str, Any]]) -> list[tuple[str, float]]:

@@ -29,12 +29,13 @@ from geo.boundaries.attachments import (
     casework_label,
     checked_file,
 )
+from geo.boundaries.repairs import known_line
 from geo.errors import Conflict, Forbidden, InputError, InvalidGeometry, OutsideChina, StaleVersion
 from geo.messages import Term, as_term, catalogue, label, record_label, text
 from geo.store import Store, schema
 from geo.store.store import integrity_problem
 from geo.text import has_text
-from geo.types import parse_date
+from geo.types import beijing_today, parse_date
 from geo.validation import check_text, geometry_problems, outside_china, refuses_control_characters
 
 STATES = ("open", "assigned", "resolved", "withdrawn")
@@ -47,14 +48,16 @@ MAX_AREA_M2 = 50_000_000.0  # 50 km²: far more than any stretch of a district l
 CASE_ATTEMPTS = 10
 
 
-def _state_label(state: str) -> Term:
-    """Return a case's state as messages show it: ``已交办 assigned``."""
+def state_label(state: str) -> Term:
+    """Return a case's state as messages and listings show it: ``已交办 assigned`` (every state has its
+    Chinese label; the shared value labels say 进行中 for ``open``, which is a campaign's word)."""
     message = catalogue().get(f"boundary_casework.state.{state}")
     return Term(f"{message.zh} {state}" if message else state, state)
 
 
-def _states(states: Sequence[str]) -> Term:
-    named = [_state_label(s) for s in states] or [Term("无", "none")]
+def states_named(states: Sequence[str] = STATES) -> Term:
+    """Return several states as :func:`state_label` shows them, joined by "、" (", " in English)."""
+    named = [state_label(s) for s in states] or [Term("无", "none")]
     return Term("、".join(named), ", ".join(t.en for t in named))
 
 
@@ -151,7 +154,7 @@ def open_dispute(store: Store, data: Mapping[str, Any], *, actor: str, actor_adc
     actor acts for; default the actor's side), ``opened_on`` (default today), ``remarks``. The case
     number (``JX<year>-<n>``) is given here and the area computed in EPSG:4546 m².
     """
-    today = today or date.today()
+    today = today or beijing_today()
     line = _line(store, data.get("line_code"))
     mine = _acting_side(line, actor, actor_adcodes)
     sides = [a for a in (line.get("left_adcode"), line.get("right_adcode")) if a]
@@ -210,8 +213,8 @@ def _moving(store: Store, conn: sa.Connection, dispute_id: int, to: str, *, expe
     allowed = MOVES.get(case["state"], ())
     if to not in allowed:
         action = as_term(text(f"boundary_casework.action_{to}"))
-        raise Conflict(text("boundary_casework.move", case=case["case_no"], state=_state_label(case["state"]),
-                            action=action, allowed=_states(allowed)), field="state")
+        raise Conflict(text("boundary_casework.move", case=case["case_no"], state=state_label(case["state"]),
+                            action=action, allowed=states_named(allowed)), field="state")
     if case["version"] != expected_version:
         raise StaleVersion(text("store.stale", record=record_label("boundary_disputes", dispute_id),
                                 current=case["version"], given=expected_version), field="version")
@@ -254,14 +257,14 @@ def add_dispute_document(store: Store, dispute_id: int, document: Mapping[str, A
                          actor: str, actor_adcodes: set[str], today: date | None = None) -> dict[str, Any]:
     """Archive a document of an open or assigned case (BM-07): ``document_no``, ``issued_on``, ``title`` and
     the file (``data_base64``: PDF, JPEG or PNG). The case's version moves on."""
-    meta, file = _document(document, today=today or date.today())
+    meta, file = _document(document, today=today or beijing_today())
     with store.writing() as conn:
         case = store.get("boundary_disputes", dispute_id, conn=conn)
         _acting_side(_line(store, case["line_code"]), actor, actor_adcodes)
         if case["state"] not in ("open", "assigned"):
-            raise Conflict(text("boundary_casework.move", case=case["case_no"], state=_state_label(case["state"]),
+            raise Conflict(text("boundary_casework.move", case=case["case_no"], state=state_label(case["state"]),
                                 action=as_term(text("boundary_casework.action_documented")),
-                                allowed=_states(())), field="state")
+                                allowed=states_named(())), field="state")
         store.update("boundary_disputes", dispute_id, {}, expected_version=expected_version, actor=actor,
                      action="add_document", note=f"BM-07 {meta['document_no']}", conn=conn)
         attach(store, conn, "boundary_disputes", dispute_id, file, kind="document", actor=actor, **meta)
@@ -274,10 +277,11 @@ def resolve_dispute(store: Store, dispute_id: int, data: Mapping[str, Any], *, e
     """Record the approving authority's decision on an assigned case (BM-09: recorded, never made here).
 
     ``data``: ``decision_doc`` (the decision's document number) and ``resolution`` (what it decided),
-    ``resolved_on`` (default today, not before the case opened), optionally ``document`` (the
-    decision's file, archived with ``decision_doc`` as its number).
+    ``resolved_on`` (default today, not before the case opened) and the decision's file: ``document``
+    (archived with ``decision_doc`` as its number), or a document of that number added to the case
+    before (BM-07: the decision is archived, not only its number typed).
     """
-    today = today or date.today()
+    today = today or beijing_today()
     for field in ("decision_doc", "resolution"):
         if not has_text(data.get(field)):
             raise InputError(text("boundary_casework.decision_needed", field=casework_label(field)), field=field)
@@ -293,6 +297,9 @@ def resolve_dispute(store: Store, dispute_id: int, data: Mapping[str, Any], *, e
             raise InputError(text("boundary_casework.before_opened", field=casework_label("resolved_on"),
                                   value=resolved_on.isoformat(), opened=case["opened_on"].isoformat()),
                              field="resolved_on")
+        if decision is None and not _has_document(conn, dispute_id, str(data["decision_doc"]).strip()):
+            raise InputError(text("boundary_casework.decision_file_needed", field=casework_label("document"),
+                                  number=str(data["decision_doc"]).strip()), field="document")
         store.update("boundary_disputes", dispute_id,
                      {"state": "resolved", "decision_doc": str(data["decision_doc"]).strip(),
                       "resolution": str(data["resolution"]).strip(), "resolved_on": resolved_on},
@@ -302,6 +309,15 @@ def resolve_dispute(store: Store, dispute_id: int, data: Mapping[str, Any], *, e
             attach(store, conn, "boundary_disputes", dispute_id, decision[1], kind="document", actor=actor,
                    **decision[0])
     return dispute_detail(store, dispute_id)
+
+
+def _has_document(conn: sa.Connection, dispute_id: int, number: str) -> bool:
+    """Return whether a document numbered ``number`` is archived with the case (read inside ``conn``)."""
+    a = schema.boundary_attachments
+    found = conn.execute(sa.select(a.c.id).where(a.c.record_table == "boundary_disputes",
+                                                 a.c.record_id == dispute_id, a.c.kind == "document",
+                                                 a.c.document_no == number).limit(1)).scalar()
+    return found is not None
 
 
 @refuses_control_characters
@@ -325,11 +341,14 @@ def dispute_detail(store: Store, dispute_id: int) -> dict[str, Any]:
 
 
 def list_disputes(store: Store, *, state: str | None = None, line_code: str | None = None) -> list[dict[str, Any]]:
-    """Return the cases (of one state, one line), newest first, each with its documents."""
+    """Return the cases (of one state, one line), newest first, each with its documents; an unknown state
+    or line is refused."""
     if state is not None and state not in STATES:
         raise InputError(text("boundaries.choice", field=casework_label("state"), value=repr(state),
-                              allowed=", ".join(STATES)), field="state")
+                              allowed=states_named()), field="state")
     where: dict[str, Any] = {}
+    if line_code is not None:
+        known_line(store, line_code)
     if state is not None:
         where["state"] = state
     if line_code is not None:

@@ -13,22 +13,24 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import shapely
 import sqlalchemy as sa
 
 from geo import crs as C
+from geo.boundaries.attachments import verified_image
 from geo.boundaries.lines import classify_displacement, displacement_m
-from geo.boundaries.nmea import parse_nmea
+from geo.boundaries.nmea import FIX_QUALITY, NmeaFix, parse_nmea
 from geo.errors import Conflict, Forbidden, InputError, NotFound
-from geo.messages import label, text
+from geo.messages import Term, label, text
 from geo.store import Store, schema
-from geo.types import LonLat, parse_date
+from geo.types import LonLat, beijing_today, parse_date
 from geo.validation import refuses_control_characters
 
 CONDITIONS = ("intact", "damaged", "displaced", "missing", "buried")
@@ -90,6 +92,7 @@ def check_photo(photo: Mapping[str, Any] | None, *, max_bytes: int = MAX_PHOTO_B
     kind = next((t for magic, t in _MAGIC.items() if raw.startswith(magic)), None)
     if kind is None:
         raise InputError(text("boundaries.photo_kind"), field="photo")
+    verified_image(raw, field="photo")  # a JPEG/PNG signature followed by junk is no photo
     return raw, kind, hashlib.sha256(raw).hexdigest()
 
 
@@ -121,13 +124,12 @@ def submit(store: Store, data: Mapping[str, Any], *, actor: str, max_photo_bytes
         raise InputError(text("boundaries.marker_off_campaign", number=marker["marker_no"]), field="marker_no")
     condition = _choice(data.get("condition"), CONDITIONS, "condition")
     action = _choice(data.get("action", "none"), ACTIONS, "action")
-    accuracy = float(data.get("gnss_accuracy_m") or -1)
-    if not 0 < accuracy <= 1000:
-        raise InputError(text("boundaries.accuracy_value", field=label("gnss_accuracy_m")), field="gnss_accuracy_m")
+    fix = parse_nmea(str(data.get("nmea") or ""), field="nmea") if data.get("position_source") == "nmea" else None
+    accuracy = _accuracy(data.get("gnss_accuracy_m"), fix)
     if accuracy > campaign["required_accuracy_m"]:
         raise InputError(text("boundaries.accuracy_too_low", accuracy=f"{accuracy:g}",
                               required=f"{campaign['required_accuracy_m']:g}"), field="gnss_accuracy_m")
-    source, position, detail = _position_source(data, accuracy)
+    source, position, detail = _position_source(data, accuracy, fix)
     observed = None
     if condition != "missing" or position:
         p = LonLat.from_xy(float(position.get("lon", "nan")), float(position.get("lat", "nan")),
@@ -182,7 +184,36 @@ def submit(store: Store, data: Mapping[str, Any], *, actor: str, max_photo_bytes
         raise Conflict(text("boundaries.client_id_reused", field=label("client_id")), field="client_id") from None
 
 
-def _position_source(data: Mapping[str, Any], accuracy_m: float) -> tuple[str | None, dict[str, Any], str | None]:
+def _accuracy(value: Any, fix: NmeaFix | None) -> float:
+    """Return a record's GNSS accuracy (m): the number sent, or for NMEA the fix quality's floor when none.
+
+    The value must be a finite number in (0, 1000] ("nan", "-1", "abc" name gnss_accuracy_m). With
+    pasted NMEA the accuracy cannot be claimed better than the sentence's fix quality and HDOP allow
+    (geo.boundaries.nmea.ACCURACY_FLOOR_M, assumed typical floors): a better one is refused, and with
+    none sent the floor is the record's accuracy; the campaign's required accuracy then applies as usual.
+    """
+    field = "gnss_accuracy_m"
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if fix is not None:
+            return fix.accuracy_floor_m
+        raise InputError(text("boundaries.accuracy_value", field=label(field)), field=field)
+    try:
+        accuracy = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        accuracy = math.nan
+    if not math.isfinite(accuracy) or not 0 < accuracy <= 1000:
+        raise InputError(text("field_offline.accuracy_number", field=label(field), value=repr(value)[:40]),
+                         field=field)
+    if fix is not None and accuracy < fix.accuracy_floor_m - 0.005:  # the floor is rounded to the centimetre
+        hdop = "—" if fix.hdop is None else f"{fix.hdop:g}"
+        raise InputError(text("field_offline.accuracy_below_floor", field=label(field), accuracy=f"{accuracy:g}",
+                              quality=fix.quality, quality_name=Term(*FIX_QUALITY[fix.quality]),
+                              hdop=hdop, floor=f"{fix.accuracy_floor_m:g}"), field=field)
+    return accuracy
+
+
+def _position_source(data: Mapping[str, Any], accuracy_m: float,
+                     fix: NmeaFix | None = None) -> tuple[str | None, dict[str, Any], str | None]:
     """Return (source, position, detail) of a record: which receiver measured it and what it said (BM-02).
 
     With ``nmea`` the position and the detail come from the pasted sentences, parsed and checked here
@@ -198,8 +229,9 @@ def _position_source(data: Mapping[str, Any], accuracy_m: float) -> tuple[str | 
                               allowed=", ".join(POSITION_SOURCES)), field="position_source")
     crs = str(position.get("crs") or "EPSG:4326")
     if source == "nmea":
-        fix = parse_nmea(str(data.get("nmea") or ""), field="nmea")
-        return source, {"lon": fix.lon, "lat": fix.lat, "crs": "EPSG:4326"}, fix.detail
+        fix = fix or parse_nmea(str(data.get("nmea") or ""), field="nmea")
+        floor = text("field_offline.detail_floor", accuracy_m=f"{accuracy_m:g}", floor_m=f"{fix.accuracy_floor_m:g}")
+        return source, {"lon": fix.lon, "lat": fix.lat, "crs": "EPSG:4326"}, f"{fix.detail} · {floor}"
     if source == "external_gnss":
         return source, position, text("field_offline.detail_external", accuracy_m=f"{accuracy_m:g}", crs=crs)
     if source == "manual":
@@ -249,7 +281,7 @@ def sign_off(store: Store, campaign_id: int, party_adcode: str, *, actor: str,
             raise Conflict(text("boundaries.signed_already", party=party_adcode), field="party_adcode") from None
         signed = {r[0] for r in conn.execute(sa.select(so.c.party_adcode).where(so.c.campaign_id == campaign_id))}
         if signed >= parties and campaign["status"] == "open":
-            store.update("inspection_campaigns", campaign_id, {"status": "signed_off", "filed_date": date.today()},
+            store.update("inspection_campaigns", campaign_id, {"status": "signed_off", "filed_date": beijing_today()},
                          expected_version=campaign["version"], actor=actor, action="signed_off", conn=conn)
     return {"campaign_id": campaign_id, "signed": sorted(signed), "waiting_for": sorted(parties - signed)}
 

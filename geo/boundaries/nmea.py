@@ -22,7 +22,14 @@ MAX_NMEA_CHARS = 4000  # a few sentences; a whole log is not a position
 # GGA fix quality → (Chinese, English). 0 (no fix), 6 (dead reckoning), 7 (manual input) and
 # 8 (simulation) are not a measurement and are refused.
 FIX_QUALITY = {1: ("单点定位", "autonomous GNSS"), 2: ("差分定位", "differential GNSS"), 3: ("PPS 定位", "PPS fix"),
-               4: ("RTK 固定解", "RTK fixed"), 5: ("RTK 浮点解", "RTK float")}
+               4: ("RTK 固定解", "RTK fixed"), 5: ("RTK 浮点解", "RTK float"), 9: ("SBAS 增强定位", "SBAS fix")}
+# The best horizontal accuracy (metres) a fix of each GGA quality can honestly claim: (metres, times HDOP?).
+# ASSUMED typical values, not a receiver's specification: autonomous ≈ 3 m × HDOP (single-frequency
+# pseudorange error), PPS likewise, DGPS ≈ 0.5 m × HDOP, SBAS ≈ 1 m × HDOP, RTK float ≈ 0.2 m,
+# RTK fixed ≈ 0.02 m (2 cm). A GGA without HDOP counts as HDOP 1. An accuracy typed better than this
+# floor is refused; with none typed the floor is the record's accuracy (README, field inspection).
+ACCURACY_FLOOR_M: dict[int, tuple[float, bool]] = {1: (3.0, True), 2: (0.5, True), 3: (3.0, True), 9: (1.0, True),
+                                                   5: (0.2, False), 4: (0.02, False)}
 _POSITION_TYPES = ("GGA", "RMC")
 
 
@@ -44,6 +51,11 @@ class NmeaFix:
         return FIX_QUALITY[self.quality][0]
 
     @property
+    def accuracy_floor_m(self) -> float:
+        """The best accuracy this fix can claim (:data:`ACCURACY_FLOOR_M`): metres, rounded to the centimetre."""
+        return accuracy_floor_m(self.quality, self.hdop)
+
+    @property
     def detail(self) -> str:
         """The record's position detail, Chinese first: "RTK 固定解 RTK fixed · HDOP 0.8 · 14 颗卫星 satellites"."""
         zh, en = FIX_QUALITY[self.quality]
@@ -56,6 +68,12 @@ class NmeaFix:
             stamp = f"{self.utc_date} {self.utc_time}" if self.utc_date else self.utc_time
             parts.append(f"UTC {stamp}")
         return " · ".join(parts)
+
+
+def accuracy_floor_m(quality: int, hdop: float | None) -> float:
+    """Return the best horizontal accuracy (m) a GGA fix of ``quality`` and ``hdop`` can claim (assumed floors)."""
+    metres, scaled = ACCURACY_FLOOR_M[quality]
+    return round(metres * (hdop if scaled and hdop is not None else 1.0), 2)
 
 
 def _refuse(key: str, field: str, **params: object) -> InputError:
@@ -138,6 +156,8 @@ def parse_nmea(raw: str, *, field: str = "nmea") -> NmeaFix:
         hdop = float(g[8]) if g[8] else None
     except ValueError:
         raise _refuse("nmea_number", field, line=number, value=f"{g[7][:8]},{g[8][:8]}") from None
+    if hdop is not None and not (math.isfinite(hdop) and 0 < hdop < 100):  # "nan", "inf", 0 parse as floats
+        raise _refuse("nmea_number", field, line=number, value=f"HDOP {g[8][:8]}")
     utc_date = None
     if rmc is not None:
         rnumber, r = rmc

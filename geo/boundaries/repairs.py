@@ -8,6 +8,11 @@ through :func:`geo.boundaries.markers.move_marker` in the same transaction as th
 the marker's old position stays in the audit trail and a refused move stores no repair. A repair
 may close a repair request (a field record with ``action = repair_requested``); the campaign's repair
 list then shows the request as done.
+
+A re-set during a repair puts the marker back near where it was registered (within
+:data:`MAX_RESET_M`); moving it farther is a move of the marker under BM-04, not a repair. A repair
+sent again with the same content (a phone retrying on a bad network) is recognised inside the write
+transaction, under the marker's row lock, and answered with the first record: nothing is stored twice.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 import shapely
 import sqlalchemy as sa
 
+from geo import crs as C
 from geo.boundaries.attachments import (
     MAX_FILES,
     MAX_PHOTO_BYTES,
@@ -30,15 +36,18 @@ from geo.boundaries.attachments import (
 )
 from geo.boundaries.markers import move_marker
 from geo.errors import Conflict, Forbidden, InputError, NotFound, StaleVersion
-from geo.messages import Term, record_label, text, value_label
+from geo.messages import Term, quoted, record_label, text, value_label
 from geo.store import Store, schema
 from geo.text import has_text
-from geo.types import LonLat, parse_date
+from geo.types import LonLat, beijing_today, parse_date
 from geo.validation import check_text, refuses_control_characters
 
 REPAIRABLE = ("active", "damaged")  # a decommissioned marker is history: it is not repaired
 RESET_RECORDS = ("agreement_doc", "survey_ref", "filed_with", "new_position", "marker_version")
 TEXTS = ("our_representative", "neighbour_representative", "work", "remarks")
+EARLIEST_REPAIR = date(1949, 10, 1)  # no boundary marker of the People's Republic predates it
+MAX_RESET_M = 50.0  # a re-set during a repair stays by the old site; farther is a BM-04 move of the marker
+SAME_REPAIR = ("repaired_on", "our_representative", "neighbour_representative", "work", "reset")
 
 
 def _required(data: Mapping[str, Any], field: str, rule: str) -> str:
@@ -56,6 +65,9 @@ def _date_not_future(value: Any, field: str, *, today: date) -> date:
     if parsed > today:
         raise InputError(text("boundary_casework.future", field=casework_label(field), value=parsed.isoformat()),
                          field=field)
+    if parsed < EARLIEST_REPAIR:
+        raise InputError(text("boundary_casework.too_early", field=casework_label(field), value=parsed.isoformat(),
+                              earliest=EARLIEST_REPAIR.isoformat()), field=field)
     return parsed
 
 
@@ -81,6 +93,25 @@ def _new_position(data: Mapping[str, Any]) -> shapely.Point:
         lon = lat = float("nan")
     p = LonLat.from_xy(lon, lat, crs=str(position.get("crs") or "EPSG:4490"), field="new_position")
     return shapely.Point(p.lon, p.lat)
+
+
+def _reset_distance_m(old: shapely.Geometry, new: shapely.Point) -> float:
+    """Return how far (metres, EPSG:4546) a re-set takes a marker from its registered position."""
+    return float(shapely.distance(C.to_metric(old), C.to_metric(new)))
+
+
+def _same_repair(store: Store, conn: sa.Connection, record: Mapping[str, Any], hashes: list[str]) -> int | None:
+    """Return the id of a repair already stored with this content (same marker, date, representatives,
+    work, re-set, same photos by SHA-256), read inside the caller's transaction, or ``None``."""
+    r, a = schema.marker_repairs, schema.boundary_attachments
+    query = sa.select(r.c.id).where(r.c.marker_id == record["marker_id"],
+                                    *(r.c[k] == record[k] for k in SAME_REPAIR)).order_by(r.c.id)
+    for rid in conn.execute(query).scalars():
+        stored = conn.execute(sa.select(a.c.sha256).where(a.c.record_table == "marker_repairs",
+                                                          a.c.record_id == rid)).scalars().all()
+        if sorted(stored) == sorted(hashes):
+            return int(rid)
+    return None
 
 
 def _sides(store: Store, marker: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -115,9 +146,11 @@ def record_repair(store: Store, data: Mapping[str, Any], *, photos: Sequence[Map
     ``new_position`` ``{lon, lat, crs}`` and ``marker_version`` (the marker's version as read: a stale
     one is a 409). ``actor_adcodes`` are the districts the actor acts for: the managing side's only.
     Everything is checked before anything is written; the record, its photos and the move are one
-    transaction. Returns the stored repair with its photos (without their bytes).
+    transaction. Returns the stored repair with its photos (without their bytes) and ``repeated``:
+    ``True`` when the same repair (same marker, date, representatives, work, re-set and photos) was
+    stored already, in which case that first record is returned and nothing new is stored.
     """
-    today = today or date.today()
+    today = today or beijing_today()
     raw_id = data.get("marker_id")
     if not isinstance(raw_id, int) or isinstance(raw_id, bool):
         raise NotFound(text("boundaries.no_marker", value=repr(raw_id)), field="marker_id")
@@ -174,6 +207,10 @@ def record_repair(store: Store, data: Mapping[str, Any], *, photos: Sequence[Map
             fields = Term("、".join(casework_label(k) for k in missing), ", ".join(missing))
             raise InputError(text("boundary_casework.reset_records", fields=fields), field=missing[0])
         position = _new_position(data)
+        moved_m = _reset_distance_m(marker["geometry"], position)
+        if moved_m > MAX_RESET_M:
+            raise InputError(text("boundary_casework.reset_far", field=casework_label("new_position"),
+                                  distance=f"{moved_m:,.1f}", limit=f"{MAX_RESET_M:,.0f}"), field="new_position")
     else:
         for extra in ("new_position", "agreement_doc", "survey_ref", "filed_with"):
             if data.get(extra) not in (None, ""):
@@ -186,30 +223,44 @@ def record_repair(store: Store, data: Mapping[str, Any], *, photos: Sequence[Map
               "neighbour_representative": theirs, "work": work, "reset": reset,
               "new_marker_id": marker["id"] if reset else None,
               "inspection_id": request["id"] if request else None, "remarks": data.get("remarks")}
+    hashes = [sha for _raw, _kind, sha in checked]
     with store.writing() as conn:
         m = schema.boundary_markers
         current = conn.execute(sa.select(m.c.version).where(m.c.id == marker["id"]).with_for_update()).scalar()
-        if version is not None and current != version:
-            raise StaleVersion(text("store.stale", record=record_label("boundary_markers", marker["id"]),
-                                    current=current, given=version), field="marker_version")
-        if request is not None:
-            r = schema.marker_repairs
-            done = conn.execute(sa.select(r.c.id).where(r.c.inspection_id == request["id"])).scalar()
-            if done is not None:
-                raise Conflict(text("boundary_casework.request_done", value=request["id"], repair=done),
-                               field="inspection_id")
-        if reset:
-            assert position is not None and isinstance(version, int)
-            move_marker(store, marker["id"], position,
-                        {"reason": f"重新埋设 re-set (BM-03): {work}",
-                         "agreement_doc": data["agreement_doc"], "survey_ref": data["survey_ref"],
-                         "filed_with": data["filed_with"]}, expected_version=version, actor=actor, conn=conn)
-        (rid,) = store.insert("marker_repairs", [record], actor=actor, conn=conn,
-                              note=f"BM-03 {marker['marker_no']}")
-        for photo in checked:
-            attach(store, conn, "marker_repairs", rid, photo, kind="photo", actor=actor)
+        rid = _same_repair(store, conn, record, hashes)  # under the row lock: two retries cannot both miss
+        repeated = rid is not None
+        if rid is None:
+            rid = _store_repair(store, conn, marker, record, checked, data, request=request, version=version,
+                                current=current, position=position, actor=actor)
         repair = store.get("marker_repairs", rid, conn=conn)
-    return {**repair, "marker_no": marker["marker_no"], "photos": attachments_of(store, "marker_repairs", rid)}
+    return {**repair, "marker_no": marker["marker_no"], "repeated": repeated,
+            "photos": attachments_of(store, "marker_repairs", rid)}
+
+
+def _store_repair(store: Store, conn: sa.Connection, marker: Mapping[str, Any], record: Mapping[str, Any],
+                  checked: Sequence[tuple[bytes, str, str]], data: Mapping[str, Any], *,
+                  request: Mapping[str, Any] | None, version: int | None, current: int | None,
+                  position: shapely.Point | None, actor: str) -> int:
+    """Write a new repair, its photos and (a re-set) the marker's move inside ``conn``; return its id."""
+    if version is not None and current != version:
+        raise StaleVersion(text("store.stale", record=record_label("boundary_markers", marker["id"]),
+                                current=current, given=version), field="marker_version")
+    if request is not None:
+        r = schema.marker_repairs
+        done = conn.execute(sa.select(r.c.id).where(r.c.inspection_id == request["id"])).scalar()
+        if done is not None:
+            raise Conflict(text("boundary_casework.request_done", value=request["id"], repair=done),
+                           field="inspection_id")
+    if record["reset"]:
+        assert position is not None and isinstance(version, int)
+        move_marker(store, marker["id"], position,
+                    {"reason": f"重新埋设 re-set (BM-03): {record['work']}",
+                     "agreement_doc": data["agreement_doc"], "survey_ref": data["survey_ref"],
+                     "filed_with": data["filed_with"]}, expected_version=version, actor=actor, conn=conn)
+    (rid,) = store.insert("marker_repairs", [record], actor=actor, conn=conn, note=f"BM-03 {marker['marker_no']}")
+    for photo in checked:
+        attach(store, conn, "marker_repairs", rid, photo, kind="photo", actor=actor)
+    return int(rid)
 
 
 def repairs_of_marker(store: Store, marker_id: int) -> list[dict[str, Any]]:
@@ -222,7 +273,12 @@ def repairs_of_marker(store: Store, marker_id: int) -> list[dict[str, Any]]:
 
 
 def repairs_done(store: Store, *, line_code: str | None = None, since: date | None = None) -> list[dict[str, Any]]:
-    """Return every repair recorded (of one line, from a date), newest first, with its marker number."""
+    """Return every repair recorded (of one line, from a date), newest first, with its marker number.
+
+    A ``line_code`` that names no registered line is refused (an empty list would read as "no repairs").
+    """
+    if line_code is not None:
+        known_line(store, line_code)
     r, m = schema.marker_repairs, schema.boundary_markers
     query = (sa.select(r, m.c.marker_no, m.c.line_code).join(m, m.c.id == r.c.marker_id)
              .order_by(r.c.repaired_on.desc(), r.c.id.desc()))
@@ -232,6 +288,15 @@ def repairs_done(store: Store, *, line_code: str | None = None, since: date | No
         query = query.where(r.c.repaired_on >= since)
     with store.reading() as conn:
         return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def known_line(store: Store, line_code: str) -> str:
+    """Return ``line_code`` if it names a registered boundary line; otherwise refuse it naming the known ones."""
+    known = sorted(r["line_code"] for r in store.select("boundary_lines"))
+    if line_code not in known:
+        raise InputError(text("boundary_casework.unknown_line", field=casework_label("line_code"),
+                              value=quoted(line_code), known=", ".join(known) or "—"), field="line_code")
+    return line_code
 
 
 def repairs_for_requests(store: Store, inspection_ids: Sequence[int]) -> dict[int, dict[str, Any]]:

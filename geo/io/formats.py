@@ -440,22 +440,38 @@ def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y
             raise InputError(msg.text("io_formats.xlsx_unreadable", name=shown,
                                       problem=public_message(str(exc), path, shown)), field="file") from None
     df = formula_unsafe(df.replace({"": None}))  # an export's quoted formulas: the text they were
-    if "wkt" in df.columns:
+    wkt = _named_column(df, ("wkt",))  # GDAL's CSV export (GEOMETRY=AS_WKT) calls it "WKT"
+    if wkt is not None:
         geoms = []
-        for i, w in enumerate(df.pop("wkt").tolist()):
+        for i, w in enumerate(df.pop(wkt).tolist()):
             try:
                 geoms.append(shapely.from_wkt(w) if w else None)
             except shapely.errors.GEOSException:
-                raise InputError(msg.text("io_formats.wkt_broken", row=i + 2), field="wkt") from None
+                raise InputError(msg.text("io_formats.wkt_broken", row=i + 2), field=wkt) from None
         return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms))
-    xc = _coordinate_column(df, "x", x_col or next((c for c in df.columns if c.lower() in _X_COLUMNS), None))
-    yc = _coordinate_column(df, "y", y_col or next((c for c in df.columns if c.lower() in _Y_COLUMNS), None))
+    xc = _coordinate_column(df, "x", _named_column(df, (x_col,) if x_col else _X_COLUMNS) or x_col)
+    yc = _coordinate_column(df, "y", _named_column(df, (y_col,) if y_col else _Y_COLUMNS) or y_col)
     xs = pd.to_numeric(df.pop(xc), errors="coerce")
     ys = pd.to_numeric(df.pop(yc), errors="coerce")
     bad = np.flatnonzero(xs.isna().to_numpy() | ys.isna().to_numpy())
     if len(bad):
         raise InputError(msg.text("io_formats.coordinate_nan", row=int(bad[0]) + 2), field=xc)
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xs, ys))
+
+
+def _named_column(df: pd.DataFrame, names: Sequence[str]) -> str | None:
+    """Return the table's column called one of ``names`` (in that order of preference), compared without
+    case or surrounding spaces (``WKT``, ``Lon``, `` X``); a column named exactly so wins over one that
+    differs only in case."""
+    columns = [str(c) for c in df.columns]
+    for name in names:
+        if name in columns:
+            return name
+        wanted = name.strip().casefold()
+        found = next((c for c in columns if c.strip().casefold() == wanted), None)
+        if found is not None:
+            return found
+    return None
 
 
 def _coordinate_column(df: pd.DataFrame, name: str, col: str | None) -> str:

@@ -39,7 +39,7 @@ from geo.store.contents import refuse_unless_empty
 from geo.store.spatial_sql import lock_natural_keys, one_of
 from geo.text import clean, clean_field
 from geo.types import parse_date
-from geo.validation import MIN_VALUES, check_range, validate_frame
+from geo.validation import MIN_VALUES, PAST_DATES, check_range, validate_frame
 from geo.write_rules import check_generic_change, check_generic_create, generic_create_refusal, starting_state
 
 Progress = Callable[[int], None]
@@ -176,7 +176,7 @@ def prepare_records(frame: gpd.GeoDataFrame, layer_name: str, *, source_crs: str
             if value is None or value == "":
                 raise InputError(at_row(msg.text("io.empty_value", field=label(name)), i), field=name)
     for name, values in columns.items():
-        if name in MIN_VALUES:
+        if name in MIN_VALUES or name in PAST_DATES:
             for i, value in enumerate(values, start=1):
                 check_range(name, value, row=i)
     records = []

@@ -34,7 +34,7 @@ import pandas as pd
 import shapely
 
 from geo import legacy_crs as LC
-from geo.errors import DomainError, InputError
+from geo.errors import Conflict, DomainError, InputError
 from geo.io.formats import (
     _GDAL_ERRORS,
     MAX_XLSX_UNZIPPED_BYTES,
@@ -58,6 +58,8 @@ from geo.validation import outside_china
 Progress = Callable[[int], None]
 LAYERS = ("boundary_markers", "boundary_lines")
 MIN_ELEVATION_M, MAX_ELEVATION_M = -200.0, 9_000.0
+# BM-04: a marker registered within this distance of an active marker is the same marker imported twice.
+MIN_MARKER_GAP_M = 0.5
 # The names survey tables give their columns (compared without spaces, brackets' content kept, case ignored).
 MARKER_COLUMNS: dict[str, tuple[str, ...]] = {
     "marker_no": ("marker_no", "点号", "点名", "桩号", "界桩号", "界桩编号"),
@@ -220,8 +222,8 @@ def load_parameters(path: Path | str, *, system: str | None = None) -> LC.Parame
     saved_for = data.get("system") if isinstance(data, Mapping) else None
     if system is not None and saved_for is not None and (
             LC.normalise_system(str(saved_for)) != LC.normalise_system(system)):
-        raise InputError(text("legacy_crs.system", field=label("params"), value=repr(saved_for),
-                              allowed=LC.normalise_system(system)), field="params")
+        raise InputError(text("legacy_crs.params_for_system", name=path.name, field=label("params"),
+                              saved=str(saved_for), system=LC.normalise_system(system)), field="params")
     return params
 
 
@@ -368,17 +370,88 @@ def _cell(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+def _active_markers_m(store: Store) -> tuple[list[str], np.ndarray]:
+    """Return the registered active markers' numbers and EPSG:4546 positions (x, y in metres)."""
+    from geo import crs as C
+
+    stored = [m for m in store.select("boundary_markers", where={"status": "active"}) if m.get("geometry") is not None]
+    if not stored:
+        return [], np.empty((0, 2))
+    metric = C.to_metric(np.array([m["geometry"] for m in stored], dtype=object))
+    return [str(m["marker_no"]) for m in stored], shapely.get_coordinates(metric)
+
+
+def _refuse_registered_numbers(store: Store, attributes: pd.DataFrame) -> None:
+    """Refuse a row whose marker number is registered already (the table imported before): a usage error
+    naming the row, checked by a dry run too. A number taken meanwhile is refused by the registry."""
+    if "marker_no" not in attributes.columns:
+        return
+    for row, value in enumerate(attributes["marker_no"].tolist(), start=1):
+        number = _cell(value)
+        if number in (None, ""):
+            continue
+        taken = store.select("boundary_markers", where={"marker_no": str(number)})
+        if taken:
+            raise InputError(text("legacy_crs.marker_exists", row=row, field=label("marker_no"),
+                                  value=repr(str(number)), id=taken[0]["id"]), field="marker_no")
+
+
+def _refuse_close_markers(store: Store, points: np.ndarray) -> None:
+    """Refuse a marker within :data:`MIN_MARKER_GAP_M` of a registered active marker or of an earlier row
+    (BM-04: one marker per position; the same table imported twice under new numbers is caught here)."""
+    from geo import crs as C
+
+    mine = shapely.get_coordinates(C.to_metric(points))
+    numbers, theirs = _active_markers_m(store)
+    limit = f"{MIN_MARKER_GAP_M:g}"
+    for i, (x, y) in enumerate(mine):
+        if len(theirs):
+            gaps = np.hypot(theirs[:, 0] - x, theirs[:, 1] - y)
+            j = int(np.argmin(gaps))
+            if gaps[j] < MIN_MARKER_GAP_M:
+                raise InputError(text("legacy_crs.marker_too_close", row=i + 1, other=numbers[j],
+                                      gap=f"{gaps[j]:.3f}", limit=limit), field="geometry")
+        if i:
+            gaps = np.hypot(mine[:i, 0] - x, mine[:i, 1] - y)
+            j = int(np.argmin(gaps))
+            if gaps[j] < MIN_MARKER_GAP_M:
+                raise InputError(text("legacy_crs.marker_too_close_in_file", row=i + 1, other=j + 1,
+                                      gap=f"{gaps[j]:.3f}", limit=limit), field="geometry")
+
+
+def _manager_column(attributes: pd.DataFrame, managing_adcode: str | None, shown: str) -> None:
+    """Give every row a managing side (BM-03: only the managing side records a repair), from the table's
+    管理方 column or ``managing_adcode``; a table with neither, or a blank row without the default, is refused.
+    Whether it is one side of the row's line is checked by the marker registry (add_marker)."""
+    default = str(managing_adcode).strip() if managing_adcode is not None and str(managing_adcode).strip() else None
+    if "managing_adcode" not in attributes.columns:
+        if default is None:
+            raise InputError(text("legacy_crs.manager_needed", name=shown, field=label("managing_adcode"),
+                                  accepted=", ".join(MARKER_COLUMNS["managing_adcode"])), field="managing_adcode")
+        attributes["managing_adcode"] = default
+        return
+    values = [_cell(v) for v in attributes["managing_adcode"].tolist()]
+    for row, value in enumerate(values, start=1):
+        if value in (None, "") and default is None:
+            raise InputError(text("legacy_crs.manager_blank", row=row, field=label("managing_adcode")),
+                             field="managing_adcode")
+    attributes["managing_adcode"] = [default if v in (None, "") else v for v in values]
+
+
 def import_legacy(store: Store, path: Path | str, *, layer: str, system: str, zone_width_deg: int,
                   zone: int | None = None, conversion: Conversion, records: Mapping[str, str] | None = None,
                   actor: str, name: str | None = None, encoding: str | None = None, dry_run: bool = False,
-                  progress: Progress | None = None) -> LegacyImportReport:
+                  progress: Progress | None = None, managing_adcode: str | None = None) -> LegacyImportReport:
     """Convert a legacy survey file to CGCS2000 and store it through the layer's write path, all or nothing.
 
     ``layer`` boundary_markers: a CSV/XLSX table (X north, Y east, H) or a point file; each row is
     registered by :func:`geo.boundaries.markers.add_marker` with ``records`` (the BM-04 agreement_doc,
     survey_ref, filed_with, reason) inside one transaction. ``layer`` boundary_lines: a line file,
     stored by :func:`geo.io.importer.import_frame`. ``dry_run`` runs every check (markers: inside the
-    transaction, then rolled back; lines: the file's checks) and stores nothing.
+    transaction, then rolled back; lines: the file's checks and those against the stored lines) and
+    stores nothing. Every marker needs a managing side (BM-03): the table's 管理方 column, or
+    ``managing_adcode`` for rows without one. A marker number already registered, or a position within
+    :data:`MIN_MARKER_GAP_M` of an active marker, is refused (the same table imported twice).
     """
     if layer not in LAYERS:
         raise InputError(text("legacy_crs.layer", field=label("layer"), value=repr(layer)), field="layer")
@@ -401,7 +474,7 @@ def import_legacy(store: Store, path: Path | str, *, layer: str, system: str, zo
         elevation = (_numbers(frame[found["elevation_m"]].tolist(), "elevation_m", required=False)
                      if "elevation_m" in found else np.full(len(frame), np.nan))
         attributes = pd.DataFrame({k: frame[c].tolist() for k, c in found.items()
-                                   if k not in ("x_north", "y_east", "elevation_m")})
+                                   if k not in ("x_north", "y_east", "elevation_m")}, index=range(len(frame)))
     else:
         geo_frame, info = _read_geo(path, encoding=encoding, shown=shown)
         geoms = np.asarray(geo_frame.geometry.values, dtype=object)
@@ -416,7 +489,8 @@ def import_legacy(store: Store, path: Path | str, *, layer: str, system: str, zo
         elevation = (_numbers(plain[found["elevation_m"]].tolist(), "elevation_m", required=False)
                      if "elevation_m" in found else coords[:, 2])  # a 3D point's z, NaN without one
         attributes = pd.DataFrame({k: plain[c].tolist() for k, c in found.items()
-                                   if k not in ("x_north", "y_east", "elevation_m")})
+                                   if k not in ("x_north", "y_east", "elevation_m")}, index=range(len(plain)))
+    _manager_column(attributes, managing_adcode, shown)
     for i, h in enumerate(elevation, start=1):
         if not math.isnan(h) and not MIN_ELEVATION_M <= h <= MAX_ELEVATION_M:
             raise InputError(text("legacy_crs.elevation_range", row=i, field=label("elevation_m"), value=f"{h:g}"),
@@ -425,6 +499,8 @@ def import_legacy(store: Store, path: Path | str, *, layer: str, system: str, zo
     lon, lat = LC.to_cgcs2000(grid, north, east, params=conversion.params, accept_nominal=accept_nominal)
     points = np.asarray(shapely.points(np.column_stack([lon, lat])), dtype=object)
     _refuse_outside_china(points)
+    _refuse_registered_numbers(store, attributes)
+    _refuse_close_markers(store, points)
     source = conversion.coordinate_source(grid)
     line_codes = sorted((r["line_code"] for r in store.select("boundary_lines")), key=len, reverse=True)
     ids: list[int] = []
@@ -458,7 +534,10 @@ def import_legacy(store: Store, path: Path | str, *, layer: str, system: str, zo
                 try:
                     stored = add_marker(store, data, points[i], actor=actor, conn=conn)
                 except DomainError as exc:
-                    raise type(exc)(at_row(exc.message, row), field=exc.field, details=exc.details) from None
+                    # a marker number taken meanwhile (a 409 in the registry) is, for a survey table, a
+                    # refused row like any other: the table is the caller's input
+                    refused = InputError if isinstance(exc, Conflict) and exc.field == "marker_no" else type(exc)
+                    raise refused(at_row(exc.message, row), field=exc.field, details=exc.details) from None
                 if number and stored["marker_no"] != str(number):
                     raise InputError(text("legacy_crs.marker_number", row=row, field=label("marker_no"),
                                           value=repr(number), line=line_code), field="marker_no")
@@ -484,6 +563,44 @@ def _report(layer: str, ids: list[int], grid: LC.GaussKruger, conversion: Conver
                               positions=positions)
 
 
+def _lengths_m(geoms: np.ndarray) -> list[float]:
+    """Return each CGCS2000 line's length in metres, measured on EPSG:4546 (boundary_lines.length_m)."""
+    from geo import crs as C
+
+    return [round(float(v), 3) for v in shapely.length(C.to_metric(np.asarray(geoms, dtype=object)))]
+
+
+def _refuse_stored_lines(store: Store, frame: pd.DataFrame) -> None:
+    """Refuse a line whose code is registered, or whose two sides (either order) are those of a registered
+    line or of an earlier row: a legacy import adds lines; replacing one goes through ``xincheng import
+    --mode upsert``. Run before a dry run too, so a dry run that passes is an import that passes."""
+    stored = store.select("boundary_lines")
+    codes = {str(r["line_code"]) for r in stored}
+    pairs = {frozenset((str(r.get("left_adcode")), str(r.get("right_adcode")))): str(r["line_code"]) for r in stored
+             if r.get("left_adcode") and r.get("right_adcode")}
+    seen: dict[frozenset[str], int] = {}
+    columns = set(frame.columns)
+    for i, raw in enumerate(frame.to_dict("records")):
+        row = i + 1
+        code = _cell(raw.get("line_code")) if "line_code" in columns else None
+        if code is not None and str(code) in codes:
+            raise InputError(text("legacy_crs.line_exists", row=row, field=label("line_code"), value=repr(str(code))),
+                             field="line_code")
+        left = _cell(raw.get("left_adcode")) if "left_adcode" in columns else None
+        right = _cell(raw.get("right_adcode")) if "right_adcode" in columns else None
+        if left in (None, "") or right in (None, ""):
+            continue  # the import's own checks name a missing side
+        pair = frozenset((str(left), str(right)))
+        sides = labels(("left_adcode", "right_adcode"))
+        if pair in pairs:
+            raise InputError(text("legacy_crs.line_pair_exists", row=row, field=sides, left=left, right=right,
+                                  other=pairs[pair]), field="left_adcode")
+        if pair in seen:
+            raise InputError(text("legacy_crs.line_pair_in_file", row=row, field=sides, left=left, right=right,
+                                  other=seen[pair]), field="left_adcode")
+        seen[pair] = row
+
+
 def _import_lines(store: Store, path: Path, *, shown: str, system: str, zone_width_deg: int, zone: int | None,
                   conversion: Conversion, accept_nominal: bool, actor: str, encoding: str | None, dry_run: bool,
                   progress: Progress | None) -> LegacyImportReport:
@@ -503,6 +620,8 @@ def _import_lines(store: Store, path: Path, *, shown: str, system: str, zone_wid
     _refuse_outside_china(converted)
     out = gpd.GeoDataFrame(pd.DataFrame(frame.drop(columns=frame.geometry.name)),
                            geometry=gpd.GeoSeries(list(converted), crs="EPSG:4490"), crs="EPSG:4490")
+    out["length_m"] = _lengths_m(converted)
+    _refuse_stored_lines(store, out)
     source = conversion.coordinate_source(grid)
     details = {"format": info["format"], "encoding": info["encoding"],
                "source_crs": f"EPSG:{grid.epsg} → EPSG:4490 ({conversion.method()})"}

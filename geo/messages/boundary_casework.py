@@ -60,6 +60,10 @@ MESSAGES = {
                                            "{field} must be a PDF, JPEG or PNG file (judged by its content)"),
     "boundary_casework.photo_kind": Message("{field} 须为 JPEG 或 PNG 图片（按文件内容判断）",
                                             "{field} must be a JPEG or PNG image (judged by its content)"),
+    "boundary_casework.image_broken": Message(
+        "{field} 不是可读取的 JPEG 或 PNG 图片（文件头正确，但图像无法解码：{problem}）",
+        "{field} is not a readable JPEG or PNG image (its signature is right but the image does not decode: "
+        "{problem})"),
     "boundary_casework.too_many_files": Message("{field} 最多 {limit} 个，收到 {count} 个",
                                                 "{field} takes at most {limit} files; got {count}"),
     # repairs (BM-03)
@@ -95,10 +99,24 @@ MESSAGES = {
     "boundary_casework.reset_records": Message(
         "重新埋设界桩须经双方同意、联合测量并备案（BM-04），缺少 {fields}",
         "BM-04: re-setting a marker needs both sides' agreement, a joint survey and filing; missing {fields}"),
+    "boundary_casework.too_early": Message(
+        "{field}（{value}）早于 {earliest}：不是可能的界桩修复日期（BM-03）",
+        "BM-03: {field} ({value}) is before {earliest}: not a possible date for a marker repair"),
+    "boundary_casework.reset_far": Message(
+        "{field} 距界桩原登记位置 {distance} 米，超过修复时重新埋设的上限 {limit} 米（BM-03）；"
+        "移动界桩须按 BM-04 办理迁移，不作为修复登记",
+        "BM-03: {field} is {distance} m from the marker's registered position, more than the {limit} m a re-set "
+        "during a repair may move it; moving a marker farther is a BM-04 move, not a repair"),
     "boundary_casework.reset_only": Message(
         "{field} 只用于重新埋设（reset=true）", "{field} is only for a re-set (reset=true)"),
     # cadence (BM-06)
     "boundary_casework.never": Message("从未联检", "never jointly inspected"),
+    "boundary_casework.days_overdue": Message("逾期 {days} 天", "{days} days overdue"),
+    "boundary_casework.due_today": Message("今天到期", "due today"),
+    "boundary_casework.due_in": Message("距到期 {days} 天", "due in {days} days"),
+    "boundary_casework.unknown_line": Message(
+        "{field} {value} 不是已登记的界线（已登记：{known}）", "{field} {value} is not a registered boundary line "
+        "(registered: {known})"),
     # disputes (BM-09)
     "boundary_casework.dispute_area": Message(
         "{field} 面积 {area} 平方米，超过上限 {limit} 平方米（检查坐标系）",
@@ -125,6 +143,11 @@ MESSAGES = {
         "结案须记录批准机关的处理决定（BM-09：系统只记录，不裁决）：缺少 {field}",
         "BM-09: a dispute is resolved by the approving authority's decision, which the system records and never "
         "makes: {field} is missing"),
+    "boundary_casework.decision_file_needed": Message(
+        "结案须附批准机关的处理决定文书 {number}（BM-09、BM-07）：请随结案请求提交 {field}，"
+        "或先以该文号添加文件",
+        "BM-09/BM-07: resolving a dispute needs the approving authority's decision document {number} on file: "
+        "send it as {field} with the request, or add it to the case first under that number"),
     "boundary_casework.before_opened": Message("{field}（{value}）早于立案日期 {opened}",
                                                "{field} ({value}) comes before the case was opened ({opened})"),
     "boundary_casework.case_no_busy": Message("争议案件正在同时立案，请重试",

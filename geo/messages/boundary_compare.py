@@ -10,6 +10,11 @@ MESSAGES = {
     # refusals: the file
     "boundary_compare.empty": Message("文件中没有要素，无法比对（不是「没有争议」）",
                                       "the file holds no features: nothing to compare (this is not \"no dispute\")"),
+    "boundary_compare.file_too_big": Message("文件大小 {size} MB，超过比对上限 {limit} MB（一条界线的版本最多 "
+                                             "{vertices} 个节点，远小于此；请先简化或只保留这条界线）",
+                                             "the file is {size} MB, more than the {limit} MB a comparison reads "
+                                             "(a version of one boundary holds at most {vertices} vertices, far "
+                                             "less; simplify it or keep only this line)"),
     "boundary_compare.too_many_features": Message("文件有 {count} 个要素，上限 {limit}",
                                                   "the file holds {count} features; the limit is {limit}"),
     "boundary_compare.geometry_problems": Message("文件中有 {count} 个要素的几何不能比对：{problems}",
@@ -25,6 +30,20 @@ MESSAGES = {
     "boundary_compare.mixed": Message("文件同时含有面和线，请只给一个版本：区划面或界线",
                                       "the file holds both polygons and lines; give one version only: a unit's "
                                       "polygon or the line"),
+    "boundary_compare.empty_body": Message("上传的文件为空（0 字节），无法比对（不是「没有争议」）",
+                                           "the uploaded file is empty (0 bytes): nothing to compare (this is "
+                                           "not \"no dispute\")"),
+    "boundary_compare.min_area_not_number": Message("min_area_m2 必须是大于 0 且不大于 {limit} 的数，"
+                                                    "「{got}」不是有效数字",
+                                                    "min_area_m2 must be a number above 0 and at most {limit}; "
+                                                    "\"{got}\" is not a number"),
+    "boundary_compare.min_area_range": Message("min_area_m2 必须大于 0 且不大于 {limit}，收到 {got}",
+                                               "min_area_m2 must be above 0 and at most {limit}; got {got}"),
+    "boundary_compare.too_little_of_line": Message(
+        "文件只覆盖{line}的 {covered} 千米（全长 {length} 千米的 {share}%），少于 {min_m} 米，"
+        "不足以比对（不是「没有争议」）",
+        "the file covers only {covered} km of {line} ({share}% of its {length} km), less than "
+        "{min_m} m: too little to compare (this is not \"no dispute\")"),
     # refusals: the neighbour and what the file describes
     "boundary_compare.unknown_neighbour": Message("没有与 {adcode} 之间的界线；相邻区划为：{known}",
                                                   "no boundary line with {adcode} in the database; the neighbours "
@@ -84,6 +103,20 @@ MESSAGES = {
     "boundary_compare.elsewhere": Message("此界线以外，两版本还相差 {area} 平方米，主要在{line}（本次未列出）",
                                           "beyond this line the versions also differ by {area} m², mostly along "
                                           "{line} (not listed here)"),
+    "boundary_compare.partial": Message("文件只覆盖{line}的 {share}%（{covered} / {length} 千米：{stretches}），"
+                                        "其余部分未比对",
+                                        "the file covers only {share}% of {line} ({covered} of {length} km: "
+                                        "{stretches}); the rest of the line was not compared"),
+    "boundary_compare.agree_partial": Message("在文件覆盖的 {share}%（{stretches}）内，两版本一致（差异均小于 "
+                                              "{min_area} 平方米）；其余 {rest} 千米未比对，不能说整条{line}一致",
+                                              "within the {share}% the file covers ({stretches}) the versions agree "
+                                              "(no difference of {min_area} m² or more); the other {rest} km were "
+                                              "not compared, so this says nothing about the whole of {line}"),
+    "boundary_compare.coverage": Message("文件覆盖界线的 {share}%（{covered} / {length} 千米：{stretches}）",
+                                         "the file covers {share}% of the line ({covered} of {length} km: "
+                                         "{stretches})"),
+    "boundary_compare.summary_parts": Message("争议区域 {count} 处，共 {area} 平方米（{mu} 亩）",
+                                              "{count} disputed areas, {area} m² ({mu} 亩) in all"),
     "boundary_compare.agree": Message("两版本在{line}上一致（差异均小于 {min_area} 平方米）",
                                       "the versions agree along {line} (no difference of {min_area} m² or more)"),
     "boundary_compare.not_a_ruling": Message("比对结果仅供核查；界线争议由批准界线的机关依协议处理（BM-09）",

@@ -41,6 +41,9 @@ MESSAGES = {
                                        "{field} contains U+FFFD, the mark of text decoded with the wrong encoding"),
     "checks.choice": Message("{field} 的取值 {value} 不在允许范围内，可选：{allowed}",
                              "{field} must be one of {allowed}; got {value}"),
+    "checks.future_date": Message("{field} 是已发生之事的日期，不能晚于今天（{today}，北京时间），收到 {value}",
+                                  "{field} dates something done and cannot be after today ({today}, Beijing); "
+                                  "got {value}"),
     "checks.range": Message("{field} 须在 {low} 到 {high} 之间，收到 {value}",
                             "{field} must be between {low} and {high}; got {value}"),
     "checks.no_geometry": Message("没有几何", "has no geometry"),

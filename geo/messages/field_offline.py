@@ -36,6 +36,17 @@ MESSAGES = {
     "field_offline.nmea_void": Message(
         "NMEA 语句（字段 nmea）第 {line} 行 RMC 状态为无效（V）：接收机没有定位",
         "NMEA (field nmea) line {line}: the RMC status is void (V), the receiver had no fix"),
+    "field_offline.accuracy_number": Message(
+        "{field} 不是有效数值：{value}（须为大于 0、不超过 1000 的米数）",
+        "{field} is not a valid number: {value} (expected metres above 0, at most 1000)"),
+    "field_offline.accuracy_below_floor": Message(
+        "BM-02 {field} 填写为 ±{accuracy} 米，但 NMEA 定位质量 {quality}（{quality_name}）、HDOP {hdop} "
+        "最好只能达到 ±{floor} 米：请填写接收机实际精度，或留空按 ±{floor} 米记录",
+        "BM-02 {field} is given as ±{accuracy} m, but NMEA fix quality {quality} ({quality_name}) with HDOP {hdop} "
+        "can claim ±{floor} m at best: give the receiver's real accuracy, or leave it empty to record ±{floor} m"),
+    "field_offline.detail_floor": Message(
+        "记录精度 ±{accuracy_m} 米（该定位质量下限 ±{floor_m} 米）",
+        "recorded accuracy ±{accuracy_m} m (floor for this fix quality ±{floor_m} m)"),
     "field_offline.detail_phone": Message("手机定位，{fixes} 次定位", "phone location, {fixes} fixes"),
     "field_offline.detail_external": Message(
         "外接 GNSS 接收机，标称精度 ±{accuracy_m} 米（{crs}）",

@@ -78,6 +78,10 @@ MESSAGES.update({
     "http.each_lon_lat": Message("{field} 的每个点须为 [经度, 纬度]", "each point of {field} must be [lon, lat]"),
     "http.metrics_forbidden": Message("运行指标仅供本机的采集程序或系统管理员查看",
                                       "metrics are served to the local scraper or an admin"),
+    "http.body_too_large": Message("请求内容有 {size} 字节，超过此处上限 {limit} 字节，未保存任何内容",
+                                   "the request body is {size} bytes; the limit here is {limit} bytes"),
+    "http.body_too_large_unknown": Message("请求内容超过此处上限 {limit} 字节，未保存任何内容",
+                                           "the request body is too large; the limit here is {limit} bytes"),
     "http.own_districts_only": Message(
         "只能为本方区划建立账号：{user} 代表 {own}；相邻区的账号由其管理员建立",
         "an admin creates accounts only for the districts they act for ({own}; {user}); the neighbour's "

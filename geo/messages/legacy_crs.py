@@ -29,9 +29,9 @@ MESSAGES = {
                                         "{field} carries several zone numbers ({zones}): import each zone separately"),
     "legacy_crs.zone_mismatch": Message("{field} 为 {zone}，坐标中的带号却是 {prefix}",
                                         "{field} is {zone} but the eastings carry zone number {prefix}"),
-    "legacy_crs.zone_needed": Message("东坐标不带带号：须给出 {field}（呼和浩特：3°带 37，6°带 19）",
-                                      "the eastings carry no zone number: give {field} (Hohhot: 3° zone 37, "
-                                      "6° zone 19)"),
+    "legacy_crs.zone_needed": Message("东坐标不带带号：须用选项 --zone 给出带号 {field}（呼和浩特：3°带 37，6°带 19）",
+                                      "the eastings carry no zone number: give the zone number {field} with the "
+                                      "option --zone (Hohhot: 3° zone 37, 6° zone 19)"),
     "legacy_crs.off_meridian": Message(
         "CRS-01：第 {row} 行 {field} 距中央子午线 {cm}°E {km} 千米，超过 {limit} 千米：检查带号、带宽或 X/Y 是否对调",
         "CRS-01: row {row}: {field} lies {km} km from the central meridian {cm}°E, more than {limit} km: check the "
@@ -95,6 +95,51 @@ MESSAGES = {
                                         "+ three-digit sequence + type code)"),
     "legacy_crs.line_needed": Message("第 {row} 行缺少 {field}", "row {row}: {field} is missing"),
     "legacy_crs.one_source": Message("转换参数只能给一种：{options}", "give only one of {options}"),
+    "legacy_crs.params_for_system": Message(
+        "参数文件 {name}（{field}）是为 {saved} 制作的，本次导入的原坐标系为 {system}（--system）："
+        "请换用 {system} 的参数文件",
+        "the parameter file {name} ({field}) was made for {saved}, but this import is {system} (--system): use a "
+        "parameter file made for {system}"),
+    "legacy_crs.manager_needed": Message(
+        "BM-03：{name} 没有管理方列 {field}（可用列名：{accepted}）：请在表中填写每个界桩的管理方，"
+        "或用选项 --managing-adcode 给出（须为界线一侧的区划代码），否则界桩无法登记维修",
+        "BM-03: {name} has no managing-side column {field} (accepted names: {accepted}): give each marker's "
+        "managing side in the table, or with the option --managing-adcode (one side of the line), or no repair "
+        "could ever be recorded for it"),
+    "legacy_crs.manager_blank": Message(
+        "BM-03：第 {row} 行管理方 {field} 为空：请填写（须为界线一侧的区划代码）或用选项 --managing-adcode 给出",
+        "BM-03: row {row}: the managing side {field} is blank: fill it in (one side of the line) or give "
+        "--managing-adcode"),
+    "legacy_crs.marker_exists": Message(
+        "第 {row} 行 {field} {value} 已登记（界桩 id {id}）：旧坐标成果导入只登记新界桩，未导入任何内容；"
+        "已导入过的表请勿重复导入，界桩位置的更正请用界桩迁移（POST /api/markers/{id}/move）",
+        "row {row}: {field} {value} is already registered (marker id {id}): a legacy import registers new markers "
+        "only, nothing was imported; do not import a table twice, and correct a marker's position by moving it "
+        "(POST /api/markers/{id}/move)"),
+    "legacy_crs.marker_too_close": Message(
+        "BM-04：第 {row} 行的界桩距已登记的在用界桩 {other} 仅 {gap} 米（限 {limit} 米内不得重复登记）："
+        "可能是重复导入，未导入任何内容",
+        "BM-04: row {row} lies {gap} m from the registered active marker {other} (no second marker within {limit} "
+        "m): probably imported twice; nothing was imported"),
+    "legacy_crs.marker_too_close_in_file": Message(
+        "BM-04：第 {row} 行的界桩距本表第 {other} 行仅 {gap} 米（限 {limit} 米内不得重复登记），未导入任何内容",
+        "BM-04: row {row} lies {gap} m from row {other} of this table (no second marker within {limit} m); nothing "
+        "was imported"),
+    "legacy_crs.line_exists": Message(
+        "第 {row} 行 {field} {value} 已登记：旧坐标成果导入只登记新界线，不替换已登记的界线，未导入任何内容；"
+        "如要替换，请先把转换后的 CGCS2000 成果用 xincheng import --layer boundary_lines --mode upsert 导入",
+        "row {row}: {field} {value} is already registered: a legacy import registers new lines only and replaces "
+        "none, nothing was imported; to replace it, import the converted CGCS2000 line with xincheng import "
+        "--layer boundary_lines --mode upsert"),
+    "legacy_crs.line_pair_exists": Message(
+        "第 {row} 行的界线两侧 {field}（{left}|{right}）与已登记的界线 {other} 相同：同一对行政区只登记一条界线，"
+        "未导入任何内容；如要替换 {other}，请用 xincheng import --layer boundary_lines --mode upsert 按其界线编码更新",
+        "row {row}: the sides {field} ({left}|{right}) are those of the registered line {other}: one line per pair "
+        "of areas, nothing was imported; to replace {other}, update it by its line_code with xincheng import "
+        "--layer boundary_lines --mode upsert"),
+    "legacy_crs.line_pair_in_file": Message(
+        "第 {row} 行的界线两侧 {field}（{left}|{right}）与本文件第 {other} 行相同：同一对行政区只登记一条界线",
+        "row {row}: the sides {field} ({left}|{right}) repeat row {other} of this file: one line per pair of areas"),
     "legacy_crs.params_file": Message("参数文件 {name} 不是有效的 JSON：{problem}",
                                       "the parameter file {name} is not valid JSON: {problem}"),
     "legacy_crs.new_coordinates": Message("{name} 须有 CGCS2000 坐标列：x_new 与 y_new，或 lon 与 lat",

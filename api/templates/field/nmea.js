@@ -2,7 +2,7 @@
     saving. The service parses them again (geo/boundaries/nmea.py) and records what they said. -#}
 {% raw %}
 const NMEA_QUALITY = {1: '单点定位 autonomous', 2: '差分定位 differential', 3: 'PPS 定位 PPS',
-                      4: 'RTK 固定解 RTK fixed', 5: 'RTK 浮点解 RTK float'};
+                      4: 'RTK 固定解 RTK fixed', 5: 'RTK 浮点解 RTK float', 9: 'SBAS 增强定位 SBAS'};
 function nmeaChecksumOk(s) {
   const star = s.indexOf('*');
   if (s[0] !== '$' || star < 0 || s.length - star - 1 !== 2) return false;

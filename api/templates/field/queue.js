@@ -67,15 +67,35 @@ async function fieldKeepCampaign(campaignId) {
 
 // Logging out deletes the kept pages (they hold this user's campaign data) before the logout is sent.
 // Queued records stay: they are the previous user's unsent work, sent only in that user's session.
+// With no network the server's session cannot be ended: the page says so and sends the logout itself
+// as soon as the connection is back (while it stays open), instead of failing silently.
+async function fieldReachable() {
+  try { await fetch('/field/session', {credentials: 'same-origin', cache: 'no-store'}); return true; }
+  catch (err) { return false; }
+}
 function fieldHookLogout() {
   const form = document.querySelector("form[action='/officer/logout']");
   if (!form) return;
+  const send = () => { form.dataset.cleared = '1'; form.submit(); };
   form.addEventListener('submit', async e => {
     if (form.dataset.cleared) return;
     e.preventDefault();
     try { if ('caches' in window) await caches.delete(FIELD_CACHE); } catch (err) { /* nothing kept */ }
-    form.dataset.cleared = '1';
-    form.submit();
+    if (await fieldReachable()) { send(); return; }
+    let note = document.getElementById('logout-pending');
+    if (!note) {
+      note = document.createElement('p'); note.id = 'logout-pending'; note.className = 'err'; note.setAttribute('role', 'alert');
+      (document.querySelector('main') || document.body).prepend(note);
+    }
+    note.textContent = '没有网络：本机保存的页面已删除，但服务器上的登录尚未退出；联网后本页会自动完成退出（请勿关闭本页）· ' +
+      'no network: the pages kept on this phone are deleted, but the session on the server is still open; ' +
+      'the logout finishes by itself once online (keep this page open)';
+    if (!form.dataset.waiting) {
+      form.dataset.waiting = '1';
+      const retry = async () => { if (!form.dataset.cleared && await fieldReachable()) send(); };
+      window.addEventListener('online', retry);
+      setInterval(() => { if (navigator.onLine) retry(); }, 10000);
+    }
   });
 }
 
