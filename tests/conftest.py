@@ -167,7 +167,7 @@ def load_sample(store: Store, sample) -> None:
     from geo.io.importer import load_layers
     from geo.plates.lookup_table import refresh_plate_lookups
 
-    load_layers(store, sample.layers, actor="test", reference_objects=sample.reference_objects)
+    load_layers(store, sample.layers, actor="test", reference_objects=getattr(sample, "reference_objects", ()))
     refresh_plate_lookups(store)
 
 

@@ -459,7 +459,7 @@ def test_http_partial_line_empty_body_and_min_area_not_a_number(live_server, sam
 
     inspector = _token(live_server, "boundary_inspector")  # a refused input is the service's 400 invalid_input
     before = _audit_rows(sample_store)
-    tiny = _write(tmp_path, "tiny.geojson", _frame(_stretch(sample_store, 0.0, 0.02))).read_bytes()
+    tiny = _write(tmp_path, "tiny.geojson", _frame(_stretch(sample_store, 0.0, 0.002))).read_bytes()
     refused = _assert_error_shape(_post(live_server, tiny, inspector), 400, "file")
     assert "不足以比对" in refused["message"]
     tenth = _write(tmp_path, "tenth.geojson", _frame(_stretch(sample_store, 0.3, 0.4))).read_bytes()

@@ -24,6 +24,8 @@ from PIL import Image, UnidentifiedImageError
 from geo.errors import InputError, NotFound
 from geo.messages import Term, catalogue, text
 from geo.store import Store, schema
+from geo.text import has_text
+from geo.validation import check_text
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024      # a phone photo, as for field records
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # a scanned decision or agreement of a few pages
@@ -34,6 +36,15 @@ KINDS = ("photo", "document")
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
 _PIL_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
 MAX_IMAGE_PIXELS = 80_000_000  # a phone photo or a page scanned at 600 dpi is smaller: more is a decompression bomb
+
+
+def required_text(data: Mapping[str, Any], field: str, rule: str) -> str:
+    """Return a casework record's required free text, stripped; refuse it missing or unsafe, naming the rule."""
+    value = data.get(field)
+    if not has_text(value):
+        raise InputError(text("boundary_casework.required", field=casework_label(field), rule=rule), field=field)
+    check_text(value, field=field)
+    return str(value).strip()
 
 
 def casework_label(field: str) -> Term:

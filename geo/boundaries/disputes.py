@@ -28,6 +28,7 @@ from geo.boundaries.attachments import (
     attachments_of,
     casework_label,
     checked_file,
+    required_text,
 )
 from geo.boundaries.repairs import known_line
 from geo.errors import Conflict, Forbidden, InputError, InvalidGeometry, OutsideChina, StaleVersion
@@ -59,14 +60,6 @@ def states_named(states: Sequence[str] = STATES) -> Term:
     """Return several states as :func:`state_label` shows them, joined by "、" (", " in English)."""
     named = [state_label(s) for s in states] or [Term("无", "none")]
     return Term("、".join(named), ", ".join(t.en for t in named))
-
-
-def _required(data: Mapping[str, Any], field: str, rule: str) -> str:
-    value = data.get(field)
-    if not has_text(value):
-        raise InputError(text("boundary_casework.required", field=casework_label(field), rule=rule), field=field)
-    check_text(value, field=field)
-    return str(value).strip()
 
 
 def _line(store: Store, code: Any) -> dict[str, Any]:
@@ -165,7 +158,7 @@ def open_dispute(store: Store, data: Mapping[str, Any], *, actor: str, actor_adc
     if raised_by not in actor_adcodes:
         raise Forbidden(text("boundary_casework.acts_for", actor=actor, own=", ".join(sorted(actor_adcodes)),
                              side=raised_by, rule="BM-09"), field="raised_by_adcode")
-    title = _required(data, "title", "BM-09")
+    title = required_text(data, "title", "BM-09")
     if data.get("remarks") is not None:
         check_text(data["remarks"], field="remarks")
     area = disputed_area(data.get("geometry"), crs=str(data.get("crs") or "EPSG:4490"))
@@ -225,7 +218,7 @@ def _moving(store: Store, conn: sa.Connection, dispute_id: int, to: str, *, expe
 def assign_dispute(store: Store, dispute_id: int, *, assigned_to: str, expected_version: int, actor: str,
                    actor_adcodes: set[str]) -> dict[str, Any]:
     """Record who handles the case (the approving authority or its office); a case may be re-assigned."""
-    who = _required({"assigned_to": assigned_to}, "assigned_to", "BM-09")
+    who = required_text({"assigned_to": assigned_to}, "assigned_to", "BM-09")
     with store.writing() as conn:
         _moving(store, conn, dispute_id, "assigned", expected_version=expected_version, actor=actor,
                 actor_adcodes=actor_adcodes)
@@ -240,7 +233,7 @@ def _document(document: Mapping[str, Any] | None, *, today: date, field: str = "
     document = document or {}
     if not isinstance(document, Mapping):
         raise InputError(text("boundary_casework.required", field=casework_label(field), rule="BM-07"), field=field)
-    doc_no = number or _required(document, "document_no", "BM-07")
+    doc_no = number or required_text(document, "document_no", "BM-07")
     issued = _date(document.get("issued_on"), "issued_on", today=today)
     title = document.get("title")
     if title is not None:
@@ -324,7 +317,7 @@ def _has_document(conn: sa.Connection, dispute_id: int, number: str) -> bool:
 def withdraw_dispute(store: Store, dispute_id: int, *, reason: str, expected_version: int, actor: str,
                      actor_adcodes: set[str]) -> dict[str, Any]:
     """Close a case that is not resolved because it was withdrawn; the reason is kept in its remarks."""
-    why = _required({"reason": reason}, "reason", "BM-09")
+    why = required_text({"reason": reason}, "reason", "BM-09")
     with store.writing() as conn:
         case = _moving(store, conn, dispute_id, "withdrawn", expected_version=expected_version, actor=actor,
                        actor_adcodes=actor_adcodes)

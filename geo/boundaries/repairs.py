@@ -33,6 +33,7 @@ from geo.boundaries.attachments import (
     attachments_of,
     casework_label,
     checked_file,
+    required_text,
 )
 from geo.boundaries.markers import move_marker
 from geo.errors import Conflict, Forbidden, InputError, NotFound, StaleVersion
@@ -48,14 +49,6 @@ TEXTS = ("our_representative", "neighbour_representative", "work", "remarks")
 EARLIEST_REPAIR = date(1949, 10, 1)  # no boundary marker of the People's Republic predates it
 MAX_RESET_M = 50.0  # a re-set during a repair stays by the old site; farther is a BM-04 move of the marker
 SAME_REPAIR = ("repaired_on", "our_representative", "neighbour_representative", "work", "reset")
-
-
-def _required(data: Mapping[str, Any], field: str, rule: str) -> str:
-    value = data.get(field)
-    if not has_text(value):
-        raise InputError(text("boundary_casework.required", field=casework_label(field), rule=rule), field=field)
-    check_text(value, field=field)
-    return str(value).strip()
 
 
 def _date_not_future(value: Any, field: str, *, today: date) -> date:
@@ -181,9 +174,9 @@ def record_repair(store: Store, data: Mapping[str, Any], *, photos: Sequence[Map
     if data.get("neighbour_present") is not True:
         raise InputError(text("boundary_casework.neighbour_absent", field=casework_label("neighbour_present")),
                          field="neighbour_present")
-    ours = _required(data, "our_representative", "BM-03")
-    theirs = _required(data, "neighbour_representative", "BM-03")
-    work = _required(data, "work", "BM-03")
+    ours = required_text(data, "our_representative", "BM-03")
+    theirs = required_text(data, "neighbour_representative", "BM-03")
+    work = required_text(data, "work", "BM-03")
     if data.get("remarks") is not None:
         check_text(data["remarks"], field="remarks")
     repaired_on = _date_not_future(data.get("repaired_on"), "repaired_on", today=today)

@@ -249,7 +249,9 @@ def load_layers(store: Store, frames: Mapping[str, gpd.GeoDataFrame], *, actor: 
             records, _ignored = prepare_records(frame, name, source_crs="EPSG:4490")
             write_records(store, name, records, actor=actor, note=note, progress=progress, conn=conn)
             written[name] = len(records)
-        written["marker_reference_objects"] = add_reference_objects(store, reference_objects, actor=actor, conn=conn)
+        references = list(reference_objects)
+        if references:
+            written["marker_reference_objects"] = add_reference_objects(store, references, actor=actor, conn=conn)
         link_streets(conn)
     return written
 
