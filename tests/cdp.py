@@ -46,19 +46,17 @@ class Browser:
 
     def send(self, method: str, **params):
         """Send one command and return its result (events in between are skipped)."""
-        self._id += 1
-        self.ws.send(json.dumps({"id": self._id, "method": method, "params": params}))
-        while True:
-            msg = json.loads(self.ws.recv())
-            if msg.get("id") == self._id:
-                if "error" in msg:
-                    raise RuntimeError(f"{method}: {msg['error']}")
-                return msg.get("result", {})
+        return self._command({"method": method, "params": params})
 
     def send_to(self, session_id: str, method: str, **params):
         """Send one command to an attached target (a service worker, say) and return its result."""
+        return self._command({"method": method, "params": params, "sessionId": session_id})
+
+    def _command(self, command: dict):
+        """Send ``command`` with the next id and return its result, skipping events in between."""
         self._id += 1
-        self.ws.send(json.dumps({"id": self._id, "method": method, "params": params, "sessionId": session_id}))
+        method = command["method"]
+        self.ws.send(json.dumps({"id": self._id, **command}))
         while True:
             msg = json.loads(self.ws.recv())
             if msg.get("id") == self._id:
