@@ -46,7 +46,9 @@ FACILITY_KINDS = (
 )
 
 # Every enumeration of the layers, in one place: validated on every write path, listed in OpenAPI.
-FACILITY_STATUSES = ("active", "planned", "closed")
+# "active" is open to users: only active facilities count in coverage and the indicators; planned and
+# under-construction ones carry planned_open_on (the plan's 2025 projects), closed ones closed_on.
+FACILITY_STATUSES = ("active", "planned", "under_construction", "closed")
 PLATE_STATUSES = ("active", "revoked", "replaced")
 PLATE_SIDES = ("left", "right")
 PLACE_NAME_STATUSES = ("proposed", "consultation", "expert_review", "assessment", "approved", "filed",
@@ -58,7 +60,15 @@ UNIT_STATUSES = ("active", "neighbour", "retired")
 MARKER_TYPES = ("single", "paired", "triple")
 MARKER_TYPE_CODES = ("Q", "A", "B", "C", "D", "E")
 MARKER_STATUSES = ("active", "decommissioned")
-LINEAR_FEATURE_KINDS = ("railway", "expressway", "highway", "river")
+LINEAR_FEATURE_KINDS = ("railway", "expressway", "highway", "river", "reservoir")
+# A village's or community's class for the plan's rural norms (service centres ≥ 300 m² in towns, 城中村 and
+# 城郊村; ≥ 150 m² in central and traditional villages; geo/planning/rural_norms.py).
+SETTLEMENT_TYPES = ("urban_community", "urban_village", "suburban_village", "central_village",
+                    "traditional_village", "ordinary_village")
+# The 七区 of 三沿七区 (CM-01) as polygon layers; "built_up" is the dense residential zone from built-up areas.
+BAN_ZONE_AREA_KINDS = ("farmland", "forest", "grassland", "park", "scenic_area", "cultural_relic",
+                       "water_source", "nature_reserve", "built_up")
+PREMISES_STATUSES = ("available", "taken", "unsuitable")
 GRAVE_STATUSES = ("found", "scattered", "cleared")
 
 
@@ -97,10 +107,11 @@ LAYERS: dict[str, Layer] = {
     for layer in (
         Layer("admin_units", "行政区划", "Administrative units", AREA,
               ("code", "name", "name_mong", "level", "parent_code", "households", "residents",
-               "residents_60plus", "status"),
+               "residents_60plus", "status", "settlement_type", "registered_residents"),
               ("code", "name", "level"), frozenset({ADMIN}), True,
-              choices=(("level", UNIT_LEVELS), ("status", UNIT_STATUSES)),
-              types=(("households", int), ("residents", int), ("residents_60plus", int))),
+              choices=(("level", UNIT_LEVELS), ("status", UNIT_STATUSES), ("settlement_type", SETTLEMENT_TYPES)),
+              types=(("households", int), ("residents", int), ("residents_60plus", int),
+                     ("registered_residents", int))),
         Layer("place_names", "标准地名", "Standard place names", POINT + LINE + AREA,
               ("place_code", "standard_name", "specific", "generic", "romanization", "pinyin_toned", "sign_text",
                "name_mong", "name_mong_pending", "language_of_origin", "category_code", "feature_class",
@@ -114,10 +125,12 @@ LAYERS: dict[str, Layer] = {
                        ("odd_side", PLATE_SIDES)),
               types=(("grade", int), ("walkable", bool))),
         Layer("facilities", "服务设施", "Facilities", POINT + AREA,
-              ("kind", "name", "community_code", "floor_area_m2", "beds", "nursing_beds", "status", "operator"),
+              ("kind", "name", "community_code", "floor_area_m2", "beds", "nursing_beds", "status", "operator",
+               "opened_on", "closed_on", "planned_open_on", "eco_burial"),
               ("kind", "name"), frozenset({ADMIN, PLANNER}), True,
               choices=(("kind", FACILITY_KINDS), ("status", FACILITY_STATUSES)),
-              types=(("floor_area_m2", float), ("beds", int), ("nursing_beds", int))),
+              types=(("floor_area_m2", float), ("beds", int), ("nursing_beds", int), ("opened_on", date),
+                     ("closed_on", date), ("planned_open_on", date), ("eco_burial", bool))),
         Layer("door_plates", "门牌", "Door plates", POINT,
               ("plate_uid", "street_name", "number", "suffix", "side", "building_name", "households",
                "community_code", "status", "decision_body", "decision_doc_no", "decision_date"),
@@ -139,8 +152,24 @@ LAYERS: dict[str, Layer] = {
               ("kind", "name"), ("kind", "name"), frozenset({ADMIN, PLANNER}), True,
               choices=(("kind", LINEAR_FEATURE_KINDS),)),
         Layer("graves", "散埋乱葬点", "Scattered graves", POINT,
-              ("status", "near_feature"), ("status",), frozenset({ADMIN, PLANNER}), False,
-              choices=(("status", GRAVE_STATUSES),)),
+              ("status", "near_feature", "cleared_on"), ("status",), frozenset({ADMIN, PLANNER}), False,
+              choices=(("status", GRAVE_STATUSES),), types=(("cleared_on", date),)),
+        Layer("ban_zone_areas", "禁葬区（七区）", "Burial-ban areas (七区)", AREA,
+              ("kind", "name", "source", "source_date"), ("kind", "name"), frozenset({ADMIN, PLANNER}), True,
+              choices=(("kind", BAN_ZONE_AREA_KINDS),), types=(("source_date", date),)),
+        Layer("premises", "可用房源", "Available premises", POINT + AREA,
+              ("name", "community_code", "floor_area_m2", "owner", "available_from", "status", "remarks"),
+              ("name",), frozenset({ADMIN, PLANNER}), False,
+              choices=(("status", PREMISES_STATUSES),),
+              types=(("floor_area_m2", float), ("available_from", date))),
+        Layer("new_estates", "新建住宅小区（四同步）", "New estates (四同步)", POINT + AREA,
+              ("name", "community_code", "households", "care_floor_area_m2", "housing_planned_on",
+               "care_planned_on", "housing_built_on", "care_built_on", "housing_inspected_on",
+               "care_inspected_on", "housing_handed_over_on", "care_handed_over_on", "remarks"),
+              ("name",), frozenset({ADMIN, PLANNER}), True,
+              types=(("households", int), ("care_floor_area_m2", float),
+                     *((f"{who}_{stage}_on", date) for stage in ("planned", "built", "inspected", "handed_over")
+                       for who in ("housing", "care")))),
     )
 }
 

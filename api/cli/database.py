@@ -52,7 +52,8 @@ def init(obj: Context, sample: bool, seed: int | None, if_empty: bool) -> None:
             click.echo(text("cli.kept_data"))
             return
         steps = ["administrative units", "streets", "door plates", "facilities",
-                 "railway, expressways, rivers and graves", "boundary lines and markers"]
+                 "railway, expressways, rivers and graves", "boundary lines and markers",
+                 "planning layers: ban-zone areas, new estates, premises"]
         with step_bar(len(steps), "生成样例区 building sample") as bar:
             district = make_sample_district(seed=DEFAULT_SEED if seed is None else seed,
                                             progress=lambda _s: bar.update(1))

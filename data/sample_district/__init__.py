@@ -29,11 +29,14 @@ import pandas as pd
 import shapely
 
 from data.sample_district.boundary import BOUNDARY_FILE, BOUNDARY_SOURCE_CRS, URBAN_BOX_4490, load_boundaries
+from data.sample_district.cemetery_zones import ban_zone_areas
+from data.sample_district.estates import new_estates
 from data.sample_district.facilities import COMPREHENSIVE_CENTRE_SUBDISTRICTS, ELDER_CARE_STATIONS, facilities
 from data.sample_district.features import graves, linear_features
 from data.sample_district.gazetteer import place_names
 from data.sample_district.markers import MARKER_SPACING_M, lines_and_markers
 from data.sample_district.plates import door_plates
+from data.sample_district.premises import premises
 from data.sample_district.shapes import as_multipolygon
 from data.sample_district.streets import street_network
 from data.sample_district.units import (
@@ -109,25 +112,44 @@ def make_sample_district(*, seed: int = DEFAULT_SEED, boundaries: gpd.GeoDataFra
     units = roll_up(rng, units, plates)
     step("facilities")
     facility_rows = facilities(rng, units, plates)
+    if "status" not in facility_rows:
+        facility_rows["status"] = "active"
+    facility_rows["status"] = facility_rows["status"].fillna("active")
     step("railway, expressways, rivers and graves")
     features = linear_features(rng, district)
     grave_rows = graves(rng, features, town)
     step("boundary lines and markers")
     others = {k: v for k, v in metric.items() if k != DISTRICT_ADCODE}
     lines, markers, references = lines_and_markers(rng, district, others)
+    # Parts added later draw from their own generators (seed, part number), so adding one does not
+    # move every coordinate drawn after it.
+    step("planning layers: ban-zone areas, new estates, premises")
+    zone_rows = ban_zone_areas(np.random.default_rng([seed, 1]), district=district, units=units, plates=plates,
+                               streets=streets)
+    estate_rows = new_estates(np.random.default_rng([seed, 2]), units=units, plates=plates)
+    premises_rows = premises(np.random.default_rng([seed, 3]), units=units, plates=plates, streets=streets)
     units["status"] = "active"
     gazetteer = place_names(units, streets, facility_rows)
     all_units = pd.concat([units, neighbour_units(metric)], ignore_index=True)
     layers = {
         "admin_units": _frame(all_units, ["code", "name", "level", "parent_code", "households",
-                                          "residents", "residents_60plus", "status"]),
+                                          "residents", "residents_60plus", "status", "settlement_type",
+                                          "registered_residents"]),
         "streets": _frame(streets, ["name", "street_class", "numbering_start", "odd_side", "grade", "walkable"]),
         "door_plates": _frame(plates, ["plate_uid", "street_name", "number", "suffix", "side",
                                        "households", "community_code", "status"]),
         "facilities": _frame(facility_rows, ["kind", "name", "community_code", "floor_area_m2", "beds",
-                                             "nursing_beds"]),
+                                             "nursing_beds", "status", "opened_on", "closed_on",
+                                             "planned_open_on", "eco_burial"]),
         "linear_features": _frame(features, ["kind", "name"]),
-        "graves": _frame(grave_rows, ["status", "near_feature"]),
+        "graves": _frame(grave_rows, ["status", "near_feature", "cleared_on"]),
+        "ban_zone_areas": _frame(zone_rows, ["kind", "name", "source", "source_date"]),
+        "new_estates": _frame(estate_rows, ["name", "community_code", "households", "care_floor_area_m2",
+                                            "housing_planned_on", "care_planned_on", "housing_built_on",
+                                            "care_built_on", "housing_inspected_on", "care_inspected_on",
+                                            "housing_handed_over_on", "care_handed_over_on", "remarks"]),
+        "premises": _frame(premises_rows, ["name", "community_code", "floor_area_m2", "owner", "available_from",
+                                           "status", "remarks"]),
         "boundary_lines": _frame(lines, ["line_code", "name", "left_adcode", "right_adcode", "length_m",
                                           "last_inspected_on"]),
         "boundary_markers": _frame(markers, ["marker_no", "line_code", "seq", "type_code", "marker_type",

@@ -49,6 +49,8 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "parent_code": ("上级区划代码", "parent code"), "households": ("户数", "households"),
     "residents": ("人口", "residents"),
     "residents_60plus": ("60 岁以上人口", "residents aged 60+"),
+    "settlement_type": ("聚落类型", "settlement type"),
+    "registered_residents": ("户籍人口", "registered residents"),
     "adcode": ("行政区划代码", "adcode"), "adcodes": ("行政区划代码", "adcodes"),
     # streets and door plates
     "street_class": ("道路等级", "street class"),
@@ -162,6 +164,19 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "since": ("起始日期", "from date"),
     "until": ("截止日期", "to date"),
     "report_id": ("报告编号", "report number"),
+    # facilities over time, cemeteries and burial (migration 10)
+    "opened_on": ("启用日期", "opened on"), "closed_on": ("关闭日期", "closed on"),
+    "planned_open_on": ("计划启用日期", "planned opening"), "eco_burial": ("节地生态安葬", "eco burial"),
+    "cleared_on": ("整治日期", "cleared on"), "source_date": ("来源日期", "source date"),
+    "owner": ("产权单位", "owner"), "available_from": ("可用日期", "available from"), "remarks": ("备注", "remarks"),
+    "care_floor_area_m2": ("养老服务用房面积（平方米）", "elder-care floor area m²"),
+    "housing_planned_on": ("住宅规划日期", "housing planned"),
+    "care_planned_on": ("养老用房规划日期", "elder care planned"),
+    "housing_built_on": ("住宅建成日期", "housing built"), "care_built_on": ("养老用房建成日期", "elder care built"),
+    "housing_inspected_on": ("住宅验收日期", "housing inspected"),
+    "care_inspected_on": ("养老用房验收日期", "elder care inspected"),
+    "housing_handed_over_on": ("住宅交付日期", "housing handed over"),
+    "care_handed_over_on": ("养老用房交付日期", "elder care handed over"),
 }
 
 # Stored records as a person names them (``问题报告 3``, not ``problem_reports 3``): geo.messages.record_label.
@@ -171,7 +186,11 @@ _RECORDS: dict[str, tuple[str, str]] = {
     "boundary_markers": ("界桩", "boundary marker"), "inspection_campaigns": ("联检任务", "campaign"),
     "inspections": ("界桩检查记录", "inspection"), "facilities": ("设施", "facility"),
     "door_plates": ("门牌", "door plate"), "linear_features": ("线状地物", "linear feature"),
-    "graves": ("坟墓", "grave"), "users": ("账号", "account"), "problem_reports": ("问题报告", "problem report"),
+    "graves": ("坟墓", "grave"), "ban_zone_areas": ("禁葬区", "burial-ban area"),
+    "premises": ("可用房源", "available premises"), "new_estates": ("新建小区", "new estate"),
+    "cemetery_plot_types": ("墓位类型", "cemetery plot type"), "burial_statistics": ("殡葬统计", "burial statistics"),
+    "indicator_snapshots": ("指标快照", "indicator snapshot"),
+    "users": ("账号", "account"), "problem_reports": ("问题报告", "problem report"),
     "api_tokens": ("访问令牌", "API token"), "place_name_events": ("地名事件", "place-name event"),
     "former_names": ("曾用名", "former name"), "plate_reprints": ("补印记录", "plate reprint"),
     "inspection_photos": ("检查照片", "inspection photo"), "campaign_signoffs": ("签认记录", "campaign sign-off"),
@@ -193,7 +212,12 @@ _VALUES: dict[str, tuple[str, str]] = {
     "revoked": ("已撤销", "revoked"),
     "replaced": ("已替换", "replaced"),
     "planned": ("规划中", "planned"),
-    "closed": ("已关闭", "closed"),
+    "closed": ("已关闭", "closed"), "under_construction": ("在建", "under construction"),
+    "available": ("可用", "available"), "taken": ("已占用", "taken"), "unsuitable": ("不适用", "unsuitable"),
+    # settlement types (rural norms)
+    "urban_community": ("城市社区", "urban community"), "urban_village": ("城中村", "village in the city"),
+    "suburban_village": ("城郊村", "suburban village"), "central_village": ("中心村", "central village"),
+    "traditional_village": ("传统村落", "traditional village"), "ordinary_village": ("一般村", "ordinary village"),
     "decommissioned": ("已撤除", "decommissioned"),
     # marker types (BM-12)
     "single": ("单立", "single"), "paired": ("同号双立", "paired"), "triple": ("同号三立", "triple"),
@@ -253,7 +277,13 @@ _FIELD_VALUES: dict[str, dict[str, tuple[str, str]]] = {
     },
     "marker_type": {"single": ("单立", "single"), "paired": ("双立", "paired"), "triple": ("三立", "triple")},
     "kind": {"railway": ("铁路", "railway"), "expressway": ("高速公路", "expressway"), "highway": ("公路", "highway"),
-             "river": ("河流", "river")},
+             "river": ("河流", "river"), "reservoir": ("水库", "reservoir"),
+             "farmland": ("耕地", "farmland"), "forest": ("林地", "forest"), "grassland": ("草原", "grassland"),
+             "park": ("城市公园", "city park"), "scenic_area": ("风景名胜区", "scenic area"),
+             "cultural_relic": ("文物保护区", "cultural-relic protection area"),
+             "water_source": ("水源保护区", "water-source protection area"),
+             "nature_reserve": ("自然保护区", "nature reserve"),
+             "built_up": ("居民密集区", "built-up residential area")},
 }
 
 MESSAGES = {

@@ -336,6 +336,76 @@ boundary_attachments = _table(
 )
 sa.Index("ix_boundary_attachments_record", boundary_attachments.c.record_table, boundary_attachments.c.record_id)
 
+# Added by migration 10: planning in depth (geo/planning/: rural norms and 四同步 estates, cemetery
+# zoning CM-01/CM-02 and burial figures, siting premises, indicator history).
+UNIT_COLUMNS_V10: tuple[sa.Column, ...] = (sa.Column("settlement_type", S(24)),
+                                           sa.Column("registered_residents", sa.Integer))
+for _column in UNIT_COLUMNS_V10:
+    admin_units.append_column(_column)
+
+FACILITY_COLUMNS_V10: tuple[sa.Column, ...] = (
+    sa.Column("opened_on", sa.Date), sa.Column("closed_on", sa.Date), sa.Column("planned_open_on", sa.Date),
+    sa.Column("eco_burial", sa.Boolean),
+)
+for _column in FACILITY_COLUMNS_V10:
+    facilities.append_column(_column)
+
+GRAVE_COLUMNS_V10: tuple[sa.Column, ...] = (sa.Column("cleared_on", sa.Date),)
+for _column in GRAVE_COLUMNS_V10:
+    graves.append_column(_column)
+
+ban_zone_areas = _table(
+    "ban_zone_areas",
+    sa.Column("kind", S(24), nullable=False, index=True), sa.Column("name", T, nullable=False),
+    sa.Column("source", T), sa.Column("source_date", sa.Date),
+    spatial=True,
+)
+
+premises = _table(
+    "premises",
+    sa.Column("name", T, nullable=False), sa.Column("community_code", S(12)),
+    sa.Column("floor_area_m2", sa.Float), sa.Column("owner", T), sa.Column("available_from", sa.Date),
+    sa.Column("status", S(16), server_default="available"), sa.Column("remarks", T),
+    spatial=True,
+)
+
+new_estates = _table(
+    "new_estates",
+    sa.Column("name", T, nullable=False), sa.Column("community_code", S(12)),
+    sa.Column("households", sa.Integer), sa.Column("care_floor_area_m2", sa.Float),
+    sa.Column("housing_planned_on", sa.Date), sa.Column("care_planned_on", sa.Date),
+    sa.Column("housing_built_on", sa.Date), sa.Column("care_built_on", sa.Date),
+    sa.Column("housing_inspected_on", sa.Date), sa.Column("care_inspected_on", sa.Date),
+    sa.Column("housing_handed_over_on", sa.Date), sa.Column("care_handed_over_on", sa.Date),
+    sa.Column("remarks", T),
+    spatial=True,
+)
+
+cemetery_plot_types = _table(
+    "cemetery_plot_types",
+    sa.Column("facility_id", sa.Integer, nullable=False, index=True), sa.Column("plot_type", S(24), nullable=False),
+    sa.Column("area_m2", sa.Float, nullable=False), sa.Column("plots", sa.Integer),
+    sa.Column("eco", sa.Boolean, server_default=sa.false()),
+    sa.UniqueConstraint("facility_id", "plot_type"),
+)
+
+burial_statistics = _table(
+    "burial_statistics",
+    sa.Column("year", sa.Integer, nullable=False), sa.Column("unit_code", S(12), nullable=False),
+    sa.Column("deaths", sa.Integer), sa.Column("cremations", sa.Integer),
+    sa.Column("burials", sa.Integer), sa.Column("eco_burials", sa.Integer), sa.Column("source", T),
+    sa.UniqueConstraint("year", "unit_code"),
+)
+
+indicator_snapshots = _table(
+    "indicator_snapshots",
+    sa.Column("label", T, nullable=False), sa.Column("kind", S(16), nullable=False),
+    sa.Column("as_of", sa.Date, nullable=False, index=True),
+    sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("taken_by", T, nullable=False), sa.Column("data_seq", sa.BigInteger),
+    sa.Column("params", T), sa.Column("indicators", T, nullable=False),
+)
+
 # Tables derived from the records and rebuilt from them (geo/plates/lookup_table.py): not records of
 # the district, not in backups; a restore empties them and the refresher computes them again.
 DERIVED_TABLES = frozenset({plate_lookups.name, plate_lookup_state.name})
