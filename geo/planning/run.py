@@ -62,6 +62,10 @@ class PlanningInputs:
     graves: gpd.GeoDataFrame
     data_version: int | None = None     # the store's data version read before the layers, for reports
     loaded_at: datetime | None = None   # when the layers were read (UTC), for reports
+    # Every facility whatever its status (planned, under construction, closed too): planned-vs-existing
+    # listings and the indicators as of a past date (geo.planning.as_of) read these; coverage and the
+    # indicators of today count ``facilities`` (the active ones) only. ``None``: same as ``facilities``.
+    all_facilities: gpd.GeoDataFrame | None = None
 
     @classmethod
     def load(cls, store: Store) -> PlanningInputs:
@@ -80,7 +84,7 @@ class PlanningInputs:
                    plates=plates[plates["status"] == "active"].reset_index(drop=True),
                    facilities=facilities[facilities["status"] == "active"].reset_index(drop=True),
                    linear_features=read_layer(store, "linear_features"), graves=read_layer(store, "graves"),
-                   data_version=version, loaded_at=loaded_at)
+                   data_version=version, loaded_at=loaded_at, all_facilities=facilities)
 
 
 @dataclass
