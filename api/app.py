@@ -24,6 +24,7 @@ from api.routers import (
     auth,
     boundary_cases,
     boundary_compare,
+    cemeteries,
     docs_pages,
     field_pages,
     health,
@@ -36,6 +37,8 @@ from api.routers import (
     ogc,
     placenames,
     planning,
+    planning_history,
+    planning_whatif,
     plates,
     public_plates,
     reports,
@@ -91,14 +94,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every reply, 500s included
     configure_logging(settings.log_level)
     documented = (health.router, auth.router, users.router, layers.router, placenames.router, planning.router,
+                  planning_history.router, planning_whatif.router,
                   audit.router, placenames.export_router, placenames.address_router, public_plates.router,
                   plates.router, plates.decision_router, inspections.router, inspections.markers_router, ogc.router,
-                  reports.router, boundary_cases.router, boundary_cases.repairs_router, boundary_cases.lines_router,
+                  reports.router, cemeteries.router, boundary_cases.router, boundary_cases.repairs_router,
+                  boundary_cases.lines_router,
                   boundary_cases.attachments_router, boundary_compare.router)
     for router in documented:  # every error answer is in the OpenAPI schema, in the one shape
         app.include_router(router, responses=ERROR_RESPONSES)
     for pages in (home.router, docs_pages.router, login_pages.router, officer_pages.router,
-                  field_pages.router, map_pages.router):
+                  field_pages.router, map_pages.router, planning_whatif.page_router):
         app.include_router(pages)
     # Bundled browser libraries, served by the service itself: pages work with no internet.
     app.mount("/static/leaflet", StaticFiles(directory=LEAFLET_DIR), name="leaflet")

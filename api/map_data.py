@@ -24,7 +24,8 @@ from geo.store.store import records_to_frame
 from maps.labels import field_label, shown
 from maps.view_data import ViewLayer, view_layer
 
-DISTRICT_LAYERS = ("admin_units", "streets", "linear_features", "facilities", "boundary_markers", "door_plates")
+DISTRICT_LAYERS = ("admin_units", "streets", "linear_features", "facilities", "boundary_markers", "door_plates",
+                   "ban_zone_areas")
 MARKER_LAYERS = ("boundary_markers", "inspections", "boundary_lines")  # what the markers' map reads
 T = TypeVar("T")
 
@@ -90,6 +91,14 @@ def district_layers(store: Store) -> dict[str, gpd.GeoDataFrame]:
         frame = layers[name]
         layers[name] = frame[frame["status"] == "active"].reset_index(drop=True)
     return layers
+
+
+def district_ban_zones(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Return the burial-ban zones (CM-01) of the district map's layers, buffered per the settings file."""
+    from geo.planning.ban_zone_settings import load_ban_zone_settings
+    from geo.planning.cemeteries import ban_zones
+
+    return ban_zones(layers["linear_features"], layers["ban_zone_areas"], settings=load_ban_zone_settings())
 
 
 def marker_condition_data(store: Store) -> tuple[list[dict], list[dict], gpd.GeoDataFrame]:

@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.messages import text
+from maps.ban_zones import ban_zones_layer
 from maps.labels import field_label, legend_text, shown
 from maps.layers import (
     Basemap,
@@ -97,11 +98,13 @@ def remote_layers(layers: dict[str, gpd.GeoDataFrame], data_url: str
 
 
 def district_map(layers: dict[str, gpd.GeoDataFrame], *, basemap: Basemap | None = None,
-                 data_url: str | None = None) -> folium.Map:
+                 data_url: str | None = None, ban_zones: gpd.GeoDataFrame | None = None) -> folium.Map:
     """Return a folium map of the given layers (each optional), with a layer switcher, a legend
     and a metric scale; with ``data_url`` (e.g. ``/maps/data``) streets and door plates are
     fetched for the view from ``<data_url>/streets`` and ``<data_url>/door_plates``; without it
-    (a file) they are carried per zoom range (:func:`embedded_layers`)."""
+    (a file) they are carried per zoom range (:func:`embedded_layers`). ``ban_zones``
+    (:func:`geo.planning.cemeteries.ban_zones`) adds the burial-ban zones, one switchable layer per
+    class (hidden at first), with their legend entries marked assumed or sourced."""
     units = layers["admin_units"]
     own = units[units["level"] != "county"]
     m = base_map(own, basemap)
@@ -118,6 +121,8 @@ def district_map(layers: dict[str, gpd.GeoDataFrame], *, basemap: Basemap | None
         lines_layer(layers["linear_features"], m, name="铁路公路河流 Railways, highways, rivers",
                     color=COLOURS["linear"], fields=("name", "kind"))
         legend.append((COLOURS["linear"], legend_text("linear"), "line"))
+    if ban_zones is not None and len(ban_zones):  # the 三沿七区 (CM-01), by class, assumed or sourced
+        legend.extend(ban_zones_layer(ban_zones, m, show=False))
     if _has_rows(layers, "facilities"):
         f = layers["facilities"]
         kind = f["kind"].astype("string").fillna("")  # an empty or all-missing column has no .str

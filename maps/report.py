@@ -24,6 +24,10 @@ from geo.planning.floor_area import NORMS, Norm, shortfalls
 from geo.spreadsheet import formula_safe
 from maps.coverage_map import planning_map
 from maps.csp import FROM_CONTEXT, page_html, resolve
+from maps.report_cemeteries import cemetery_sections, cemetery_sheets
+from maps.report_history import history_sections, history_sheets
+from maps.report_rural import rural_sections, rural_sheets
+from maps.report_siting import siting_sections, siting_sheets
 from maps.templating import render
 
 MISSING = "—"
@@ -194,12 +198,16 @@ def _norm_text(norm: Norm) -> str:
     return f"{norm.per100_m2:g} m²/100户{bound}"
 
 
-def report_html(run, *, sites=None, areas=None, siting=None, basemap=None, nonce=FROM_CONTEXT) -> str:
+def report_html(run, *, sites=None, areas=None, siting=None, basemap=None, nonce=FROM_CONTEXT, history=None,
+                estates=None) -> str:
     """Return the whole report as one HTML page (maps embedded; no external tiles).
 
     The page is maps/templates/planning_report.html, autoescaped; the map is its own document in
     a sandboxed iframe. Its style and the map's scripts carry ``nonce`` (maps/csp.py; by default the
-    current response's, none in a file the CLI writes).
+    current response's, none in a file the CLI writes). ``history``
+    (:func:`geo.planning.history.report_history`) adds the section "指标历史 Indicator history".
+    The village norms always follow the floor-area shortfalls; ``estates`` (the table of
+    :func:`geo.planning.estates.four_sync`) adds the section "四同步" (maps/report_rural.py).
     """
     nonce = resolve(nonce)
     shortfall_tables = []
@@ -217,10 +225,14 @@ def report_html(run, *, sites=None, areas=None, siting=None, basemap=None, nonce
                   indicators=indicators_frame(run), coverage=coverage_frame(run),
                   unattached=[str(f) for f in run.unattached_facilities or []],
                   shortfalls=shortfall_tables, siting=siting,
-                  siting_table=None if siting is None else siting_frame(siting, sites), document=document)
+                  siting_table=None if siting is None else siting_frame(siting, sites), document=document,
+                  siting_compare=None if siting is None else siting_sections(siting),
+                  history=None if history is None else history_sections(history),
+                  rural=rural_sections(run, estates=estates),
+                  cemetery=cemetery_sections(run, basemap=basemap, nonce=nonce))
 
 
-def write_report_xlsx(run, path: Path | str, *, siting=None, sites=None) -> Path:
+def write_report_xlsx(run, path: Path | str, *, siting=None, sites=None, history=None, estates=None) -> Path:
     """Write indicators, coverage, floor area, uncovered plates, siting and the parameters to one workbook.
 
     ``sites`` (from :func:`geo.planning.run.run_siting`) adds each proposed station's position.
@@ -236,6 +248,18 @@ def write_report_xlsx(run, path: Path | str, *, siting=None, sites=None) -> Path
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, frame in sheets.items():
             title = sheet_name(name)
+            formula_safe(frame).to_excel(xw, sheet_name=title, index=False, na_rep=MISSING)
+            _readable(xw.sheets[title], frame)
+        for title, frame in siting_sheets(siting).items():  # 选址比较: MILP beside greedy (maps/report_siting.py)
+            formula_safe(frame).to_excel(xw, sheet_name=title[:31], index=False, na_rep=MISSING)
+            _readable(xw.sheets[title[:31]], frame)
+        for title, frame in rural_sheets(run, estates=estates).items():  # 村级标准, 四同步 (maps/report_rural.py)
+            formula_safe(frame).to_excel(xw, sheet_name=title[:31], index=False, na_rep=MISSING)
+            _readable(xw.sheets[title[:31]], frame)
+        for title, frame in cemetery_sheets(run).items():  # 禁葬区, 公墓, 殡葬统计 (maps/report_cemeteries.py)
+            formula_safe(frame).to_excel(xw, sheet_name=title[:31], index=False, na_rep=MISSING)
+            _readable(xw.sheets[title[:31]], frame)
+        for title, frame in ({} if history is None else history_sheets(history)).items():  # 指标历史
             formula_safe(frame).to_excel(xw, sheet_name=title, index=False, na_rep=MISSING)
             _readable(xw.sheets[title], frame)
     return path

@@ -1,8 +1,10 @@
 """Fixtures: a store per backend (SQLite file, PostGIS schema), the sample district, a live server.
 
-The sample district is built once per backend as a template; the shared ``sample_store`` (and the
-``live_server`` over it) is a read-only copy, checked after every test that uses it, and a test that
-writes takes its own copy, ``writable_sample_store`` (and ``writable_server`` over it).
+The sample district is built once per backend as a template (once per run: pytest-xdist workers share
+it, see ``_shared_template``); the shared ``sample_store`` (and the ``live_server`` over it) is a
+read-only copy, checked after every test that uses it, and a test that writes takes its own copy,
+``writable_sample_store`` (and ``writable_server`` over it). ``cli_sample`` is the sample as
+``xincheng init`` builds it, once per worker, for the CLI tests to copy.
 
 PostGIS runs when XINCHENG_TEST_POSTGIS_URL names a server database where this user may create
 databases (scripts/test.sh sets it); with XINCHENG_REQUIRE_POSTGIS=1 a missing server is an error,
@@ -11,6 +13,8 @@ not a skip, so CI can never pass on SQLite alone.
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 import socket
@@ -20,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
@@ -42,10 +46,13 @@ def report_figure(line: str) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """In a pytest-xdist worker, hand this worker's figures to the controller, which prints them."""
+    """In a pytest-xdist worker, hand this worker's figures to the controller, which prints them; in the
+    controller, drop the sample template the workers shared."""
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput["figures"] = list(FIGURES)
+    elif session.config.pluginmanager.hasplugin("dsession"):  # the controller of pytest-xdist workers
+        _drop_shared_templates(session.config)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -167,7 +174,9 @@ def load_sample(store: Store, sample) -> None:
     from geo.io.importer import load_layers
     from geo.plates.lookup_table import refresh_plate_lookups
 
-    load_layers(store, sample.layers, actor="test", reference_objects=getattr(sample, "reference_objects", ()))
+    load_layers(store, sample.layers, actor="test", reference_objects=getattr(sample, "reference_objects", ()),
+                plot_types=getattr(sample, "plot_types", None),
+                burial_statistics=getattr(sample, "burial_statistics", None))
     refresh_plate_lookups(store)
 
 
@@ -235,19 +244,92 @@ def _build_template(backend: str, tmp_path_factory: pytest.TempPathFactory, samp
     return SampleTemplate("postgis", sa.make_url(url).database or "", admin_url=admin_url), drop
 
 
+def _run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder for this test run: with pytest-xdist, the one every worker's base temp folder is in."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def _shared_template(backend: str, tmp_path_factory: pytest.TempPathFactory,
+                     sample: Callable[[], object]) -> tuple[SampleTemplate, Callable[[], None]]:
+    """Return ``backend``'s template, built by the first pytest-xdist worker that needs it and recorded
+    (``sample_templates/<backend>.json`` in the run's folder) for the others, which wait on a lock
+    meanwhile: the sample is stored once per run, not once per worker. Without xdist, build it here."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return _build_template(backend, tmp_path_factory, sample())
+    folder = _run_folder(tmp_path_factory) / "sample_templates"
+    folder.mkdir(exist_ok=True)
+    record = folder / f"{backend}.json"
+    with open(folder / f"{backend}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if not record.exists():
+            template, _drop = _build_template(backend, tmp_path_factory, sample())
+            record.write_text(json.dumps({**asdict(template), "folder": str(template.folder or "")}))
+        fields = json.loads(record.read_text())
+    template = SampleTemplate(**{**fields, "folder": Path(fields["folder"]) if fields["folder"] else None})
+    return template, (lambda: None)  # the controller drops a shared PostgreSQL template (pytest_sessionfinish)
+
+
+def _drop_shared_templates(config: pytest.Config) -> None:
+    """In the pytest-xdist controller, after every worker has finished: drop the PostgreSQL template the
+    workers shared (its SQLite file goes with the run's temporary folders)."""
+    factory = getattr(config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    record = factory.getbasetemp() / "sample_templates" / "postgis.json"
+    if record.exists():
+        fields = json.loads(record.read_text())
+        admin = sa.create_engine(fields["admin_url"], isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {fields['source']} WITH (FORCE)")
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def sample_templates(tmp_path_factory, sample) -> Iterator[Callable[[str], SampleTemplate]]:
-    """Yield ``backend -> SampleTemplate``: each backend's template is built on first use, once per session."""
+def sample_templates(tmp_path_factory, request) -> Iterator[Callable[[str], SampleTemplate]]:
+    """Yield ``backend -> SampleTemplate``: each backend's template is built on first use, once per run
+    (shared by the pytest-xdist workers, see ``_shared_template``)."""
     built: dict[str, tuple[SampleTemplate, Callable[[], None]]] = {}
 
     def template(backend: str) -> SampleTemplate:
         if backend not in built:
-            built[backend] = _build_template(backend, tmp_path_factory, sample)
+            built[backend] = _shared_template(backend, tmp_path_factory, lambda: request.getfixturevalue("sample"))
         return built[backend][0]
 
     yield template
     for _template, drop in built.values():
         drop()
+
+
+@dataclass(frozen=True)
+class CliSample:
+    """The sample district as ``xincheng init`` builds it into a SQLite file, once per session, and how
+    long that took; tests take copies (``copy``), so each module starts from the same pristine file."""
+
+    path: Path
+    elapsed_s: float
+    stdout: str
+
+    def copy(self, folder: Path) -> Path:
+        """Copy the database file into ``folder``; return the copy's path."""
+        target = folder / self.path.name
+        shutil.copyfile(self.path, target)
+        return target
+
+
+@pytest.fixture(scope="session")
+def cli_sample(tmp_path_factory) -> CliSample:
+    """Run ``xincheng init`` (in this process: tests/xincheng_cli.py) once per session into a SQLite file."""
+    from tests.xincheng_cli import run
+
+    path = tmp_path_factory.mktemp("cli_sample") / "xincheng.db"
+    start = time.perf_counter()
+    result = run("init", db=path)
+    elapsed_s = time.perf_counter() - start
+    assert result.returncode == 0, result.stderr
+    with closing(sqlite3.connect(path)) as conn:  # everything in the main file: copying it copies it all
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return CliSample(path, elapsed_s, result.stdout)
 
 
 # Tables whose rows a read-only test may add: logging in stores a token.

@@ -1,4 +1,10 @@
-"""The ``xincheng`` command as a user runs it: a real process, a real database file."""
+"""The ``xincheng`` command as a user runs it, on a real database file.
+
+Commands run in the test's own process (``run``, tests/xincheng_cli.py: same arguments, environment,
+exit status, stdout and stderr); what only a real process shows (the entry points, ``--help``
+loading no heavy module, settings read from the environment at start-up, ``serve``) runs as one.
+The sample database is built once per session by ``xincheng init`` (``cli_sample`` in
+tests/conftest.py); each module works on its own copy."""
 
 from __future__ import annotations
 
@@ -14,15 +20,14 @@ import pandas as pd
 import pytest
 
 from geo.store import Store
+from tests.conftest import CliSample
+from tests.xincheng_cli import run, run_process
 
+# With pytest-xdist (scripts/test.sh: --dist loadgroup) this module runs in one worker:
+# with the other CLI module, so ``xincheng init`` builds their sample once.
+pytestmark = pytest.mark.xdist_group("cli")
 
-def run(*args: str, db: Path, stdin: str | None = None, env_extra: dict | None = None) -> subprocess.CompletedProcess:
-    import os
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XINCHENG_")}
-    env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "api.cli", "--database-url", f"sqlite:///{db}", *args],
-                          capture_output=True, text=True, input=stdin, env=env, timeout=300)
+__all__ = ["run", "sample_db"]  # other modules' CLI tests use both
 
 
 # What a fast start must not load: `--help` of any command imports only click and light modules.
@@ -90,21 +95,19 @@ def test_help_through_the_installed_command_and_python_m(tmp_path):
 
 
 def test_a_bad_setting_still_stops_a_command_before_it_runs(tmp_path):
-    r = run("gazetteer", "romanize", "新城", db=tmp_path / "x.db", env_extra={"XINCHENG_TOKEN_TTL_MINUTES": "abc"})
+    """A real process: the settings come from the environment it starts with."""
+    r = run_process("gazetteer", "romanize", "新城", db=tmp_path / "x.db",
+                    env_extra={"XINCHENG_TOKEN_TTL_MINUTES": "abc"})
     assert r.returncode == 2 and "XINCHENG_TOKEN_TTL_MINUTES" in r.stderr
-    r = run("plates", "qr", str(tmp_path / "qr"), "--street", "新华大街", db=tmp_path / "x.db")
+    r = run_process("plates", "qr", str(tmp_path / "qr"), "--street", "新华大街", db=tmp_path / "x.db")
     assert r.returncode == 2 and "XINCHENG_SECRET_KEY" in r.stderr
     assert not (tmp_path / "x.db").exists() and not (tmp_path / "qr").exists()
 
 
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory) -> tuple[Path, float]:
-    db = tmp_path_factory.mktemp("cli") / "xincheng.db"
-    start = time.perf_counter()
-    result = run("init", db=db)
-    elapsed = time.perf_counter() - start
-    assert result.returncode == 0, result.stderr
-    return db, elapsed
+def sample_db(cli_sample: CliSample, tmp_path_factory) -> tuple[Path, float]:
+    """This module's copy of the sample database ``xincheng init`` built, and how long ``init`` took."""
+    return cli_sample.copy(tmp_path_factory.mktemp("cli")), cli_sample.elapsed_s
 
 
 def test_init_builds_the_sample_in_under_two_minutes(sample_db):
@@ -179,7 +182,7 @@ def test_export_then_import_through_the_cli(sample_db, tmp_path):
 
 
 def test_serve_refuses_a_placeholder_secret(tmp_path):
-    r = run("serve", db=tmp_path / "x.db", env_extra={"XINCHENG_SECRET_KEY": "change-me"})
+    r = run_process("serve", db=tmp_path / "x.db", env_extra={"XINCHENG_SECRET_KEY": "change-me"})
     assert r.returncode == 2 and "XINCHENG_SECRET_KEY" in r.stderr
 
 

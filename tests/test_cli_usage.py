@@ -1,7 +1,11 @@
 """The ``xincheng`` command as its users meet it: help everywhere, usage errors, readable tables, files that say how.
 
-Every test runs the installed command in its own process against a real SQLite file, as a user
-at a terminal would (the start-up time of ``--help`` is measured by a benchmark, not here).
+Commands run against a real SQLite file. Most run in the test's own process (tests/xincheng_cli.py:
+the same click command, arguments, environment, exit status, stdout and stderr, with no process
+start-up each time); the installed ``xincheng`` entry point answers ``--help`` and a usage error as a
+real process in an empty environment, and the checks that a broken database or two racing ``init``
+commands give a message and an exit status run real processes (the start-up time of ``--help`` is
+measured by a benchmark, not here).
 """
 
 from __future__ import annotations
@@ -19,7 +23,12 @@ import pandas as pd
 import pytest
 
 from geo.store import Store
-from tests.test_cli import run
+from tests.conftest import CliSample
+from tests.xincheng_cli import invoke, run
+
+# With pytest-xdist (scripts/test.sh: --dist loadgroup) this module runs in one worker:
+# with the other CLI module, so ``xincheng init`` builds their sample once.
+pytestmark = pytest.mark.xdist_group("cli")
 
 ROOT = Path(__file__).resolve().parents[1]
 XINCHENG = shutil.which("xincheng", path=str(Path(sys.executable).parent)) or ""
@@ -44,11 +53,21 @@ def _command_paths() -> list[tuple[str, ...]]:
 
 
 @pytest.mark.skipif(not XINCHENG, reason="the xincheng console script is not installed")
+def test_help_through_the_installed_command_in_an_empty_environment(tmp_path):
+    """The installed entry point, as a real process with no environment at all: top level and a group."""
+    for path in ((), ("plates",), ("plates", "print")):
+        r = subprocess.run([XINCHENG, *path, "--help"], capture_output=True, text=True, env={}, cwd=tmp_path,
+                           timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.startswith(f"Usage: xincheng {' '.join(path)}".rstrip()), r.stdout[:200]
+        assert "Traceback" not in r.stderr and list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "xincheng")
-def test_help_of_every_command_in_an_empty_environment(path, tmp_path):
+def test_help_of_every_command_in_an_empty_environment(path, tmp_path, monkeypatch):
     """No secret, no database URL, no HOME: every --help answers with its usage and creates nothing."""
-    r = subprocess.run([XINCHENG, *path, "--help"], capture_output=True, text=True, env={}, cwd=tmp_path,
-                       timeout=60)
+    monkeypatch.chdir(tmp_path)
+    r = invoke([*path, "--help"], clear_env=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith(f"Usage: xincheng {' '.join(path)}".rstrip()), r.stdout[:200]
     assert "Traceback" not in r.stderr and list(tmp_path.iterdir()) == []
@@ -57,12 +76,9 @@ def test_help_of_every_command_in_an_empty_environment(path, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> Path:
-    """A sample district built by ``init --dev`` (the flag after the command name)."""
-    db = tmp_path_factory.mktemp("cli_usage") / "x.db"
-    r = run("init", "--dev", db=db)
-    assert r.returncode == 0, r.stderr
-    return db
+def sample(cli_sample: CliSample, tmp_path_factory) -> Path:
+    """This module's copy of the sample district ``xincheng init`` built (tests/conftest.py)."""
+    return cli_sample.copy(tmp_path_factory.mktemp("cli_usage"))
 
 
 def test_dev_after_the_command_name_as_before_it(sample, tmp_path):
@@ -240,7 +256,7 @@ def test_two_inits_at_once_one_loads_the_sample_the_other_is_refused(database_ur
         assert 30_000 <= store.count("door_plates") <= 40_000  # loaded once, not twice
     finally:
         store.close()
-    again = subprocess.run([*command, "--if-empty"], capture_output=True, text=True, env=env, timeout=300)
+    again = invoke(["--database-url", database_url, "init", "--if-empty"])  # no race now: in this process
     assert again.returncode == 0 and "保留原数据" in again.stdout
 
 
@@ -315,18 +331,31 @@ CLICK_MISTAKES = [  # (arguments, the Chinese half starts with, the English half
 ]
 
 
-@pytest.mark.skipif(not XINCHENG, reason="the xincheng console script is not installed")
 @pytest.mark.parametrize(("args", "zh_start", "en_part"), CLICK_MISTAKES, ids=lambda v: " ".join(v)[:40]
                          if isinstance(v, list) else None)
-def test_clicks_own_usage_errors_are_chinese_first_with_the_english_beside(args, zh_start, en_part, tmp_path):
+def test_clicks_own_usage_errors_are_chinese_first_with_the_english_beside(args, zh_start, en_part, tmp_path,
+                                                                           monkeypatch):
     """Every usage error, click's own included, is Chinese first naming the option; exit status 2."""
-    r = subprocess.run([XINCHENG, *args], capture_output=True, text=True, env={}, cwd=tmp_path, timeout=60)
+    monkeypatch.chdir(tmp_path)
+    _chinese_usage_error(invoke(args, clear_env=True), zh_start, en_part)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not XINCHENG, reason="the xincheng console script is not installed")
+def test_a_usage_error_through_the_installed_command_exits_2_in_chinese(tmp_path):
+    """The same as a real process: what the shell sees is exit status 2 and the Chinese-first message."""
+    for args, zh_start, en_part in (CLICK_MISTAKES[0], CLICK_MISTAKES[4]):
+        r = subprocess.run([XINCHENG, *args], capture_output=True, text=True, env={}, cwd=tmp_path, timeout=60)
+        _chinese_usage_error(r, zh_start, en_part)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _chinese_usage_error(r: subprocess.CompletedProcess, zh_start: str, en_part: str) -> None:
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     message = r.stderr.split("Error: ", 1)[1].strip()
     zh, en = message.split(" · ", 1)
     assert zh.startswith(zh_start) and HAN.search(zh), message
     assert en_part in en, message
-    assert list(tmp_path.iterdir()) == []
 
 
 def _own_commands() -> list[tuple[str, object]]:

@@ -28,6 +28,10 @@ from tests.cdp import Browser
 from tests.conftest import running_server, server_settings
 from tests.test_xss import MAP_PAGES, PLATE_UID, _pages, _session
 
+# With pytest-xdist (scripts/test.sh: --dist loadgroup) this module runs in one worker:
+# the hostile district and the browser (module fixtures) are built once.
+pytestmark = pytest.mark.xdist_group("csp")
+
 hostile = test_xss.hostile  # the hostile district (a server over it), as this module's own fixture
 
 NONCE = re.compile(r"'nonce-([A-Za-z0-9_-]+)'")

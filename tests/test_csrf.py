@@ -272,4 +272,5 @@ def test_every_cookie_form_route_is_one_tested_here():
                      "/officer/placenames/{place_id}/rename", "/officer/plates/{plate_uid}/status",
                      "/officer/placenames/{place_id}/mongolian", "/officer/reports/{report_id}/resolve",
                      "/field/campaigns/{campaign_id}/markers/{marker_no}", "/p/{code}/report",
-                     "/field/campaigns/{campaign_id}/markers/{marker_no}/queued"}  # tests/test_field_offline.py
+                     "/field/campaigns/{campaign_id}/markers/{marker_no}/queued",  # tests/test_field_offline.py
+                     "/maps/whatif/answer"}  # tests/test_whatif.py (origin and token checked there)

@@ -1,18 +1,17 @@
 """Imports never duplicate silently, and ``init`` never mixes the sample into data.
 
-Through the real ``xincheng`` command (a subprocess) and the real HTTP API (uvicorn), on SQLite
-and PostGIS: an export imported again is refused and stores nothing; ``--mode upsert`` applies a
-changed rule-free field with a version bump and an audit row; a stale ``version`` column refuses
-the whole file; ``init`` refuses a database that holds records; a missing layer is reported with
-the import to run, never with ``xincheng init`` once the database holds data.
+Through the real ``xincheng`` command (its click commands, run in the test's process by
+tests/xincheng_cli.py) and the real HTTP API (uvicorn), on SQLite and PostGIS: an export imported
+again is refused and stores nothing; ``--mode upsert`` applies a changed rule-free field with a
+version bump and an audit row; a stale ``version`` column refuses the whole file; ``init`` refuses
+a database that holds records; a missing layer is reported with the import to run, never with
+``xincheng init`` once the database holds data.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -25,16 +24,15 @@ from geo.store import Store
 from geo.store.contents import domain_tables
 from geo.users import create_user
 from tests.conftest import running_server, server_settings
+from tests.xincheng_cli import invoke
 
 PLATE_UIDS = ("A2B3C4D5", "E6F7G8H9", "J2K3L4M5")
 ADMIN = ("t-import-admin", "import-admin-password")
 
 
 def cli(*args: str, url: str) -> subprocess.CompletedProcess:
-    """Run ``xincheng`` as a user does, against ``url``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XINCHENG_")}
-    return subprocess.run([sys.executable, "-m", "api.cli", "--database-url", url, *args],
-                          capture_output=True, text=True, env=env, timeout=300)
+    """Run ``xincheng`` as a user does, against ``url`` (in this process: tests/xincheng_cli.py)."""
+    return invoke(["--database-url", url, *args])
 
 
 def url_of(store: Store) -> str:

@@ -20,6 +20,10 @@ from tests.browser import ARTIFACTS, OFFLINE
 from tests.test_map_pages import _session
 from tests.test_offline_pages import OfflineChromium
 
+# With pytest-xdist (scripts/test.sh: --dist loadgroup) this module runs in one worker:
+# the browsers at each size (module fixtures) start once.
+pytestmark = pytest.mark.xdist_group("map_browser")
+
 PAGES = {"/maps/district": "planner", "/maps/coverage": "planner", "/maps/markers": "boundary_inspector"}
 SIZES = {"phone": (360, 740), "desktop": (1366, 768)}
 FIRST_VIEW_MAX_BYTES = 1_000_000

@@ -171,6 +171,8 @@ class OfflineChromium(Chromium):
         """Open ``url``; return the main document's status and what went wrong on the page."""
         self.events.clear()
         self.goto(url, wait_s=180)
+        if not self._scriptable():
+            return self._judge(url)  # JSON, a script, a font, an icon: nothing in it runs and fetches more
         self.settle()
         framed = False
         for _ in self.frames():  # a frame in a process of its own replays its log into the events
@@ -178,6 +180,15 @@ class OfflineChromium(Chromium):
         if framed:
             self.settle()
         return self._judge(url)
+
+    def _scriptable(self) -> bool:
+        """Whether the main document can run scripts that fetch after the load (HTML, SVG, XML, or unknown)."""
+        for e in self.events:
+            if e.get("method") == "Network.responseReceived" and e["params"].get("type") == "Document":
+                mime = e["params"]["response"].get("mimeType", "")
+                return not ((mime.startswith(("application/json", "font/", "image/")) and "svg" not in mime)
+                            or mime in ("application/javascript", "text/javascript", "text/plain", "text/css"))
+        return True
 
     def settle(self, *, quiet_s: float = 0.5, limit_s: float = 30) -> None:
         """Wait until no HTTP request has been in flight for ``quiet_s`` (fetches after the load;

@@ -35,9 +35,11 @@ FORMULA = '=HYPERLINK("http://x","y")'
 def hostile_run(sample):
     """A run of the sample district whose stored names are hostile: a sub-district named with a
     script, a plate's street with a spreadsheet formula (the report is a function of the run)."""
+    every = sample["facilities"].assign(id=lambda d: np.arange(1, len(d) + 1))
     inputs = PlanningInputs(units=sample["admin_units"], streets=sample["streets"], plates=sample["door_plates"],
-                            facilities=sample["facilities"].assign(id=lambda d: np.arange(1, len(d) + 1)),
-                            linear_features=sample["linear_features"], graves=sample["graves"])
+                            facilities=every[every["status"] == "active"].reset_index(drop=True), all_facilities=every,
+                            linear_features=sample["linear_features"], graves=sample["graves"],
+                            ban_zone_areas=sample["ban_zone_areas"])
     run = run_planning(inputs, WalkParams())
     coverage = run.coverage.copy()
     coverage.loc[coverage.index[coverage["level"] == "subdistrict"][0], "name"] = SCRIPT
@@ -61,7 +63,9 @@ def test_xlsx_tables_have_chinese_headers_whole_counts_and_no_raw_values(hostile
     result, sites = siting
     sheets = _sheets(write_report_xlsx(hostile_run, tmp_path / "plan.xlsx", siting=result, sites=sites))
     assert set(sheets) == {"指标 indicators", "覆盖 coverage", "面积 社区服务 area community",
-                           "面积 养老 area elder care", "未覆盖门牌 uncovered plates", "选址 siting", "参数 parameters"}
+                           "面积 养老 area elder care", "未覆盖门牌 uncovered plates", "选址 siting", "参数 parameters",
+                           "选址比较 siting comparison", "村级标准 village norms", "禁葬区 ban zones",
+                           "公墓 cemeteries", "殡葬统计 burial statistics"}
     for title, rows in sheets.items():
         headers = rows[0]
         assert all(CHINESE_FIRST.match(h) and "_" not in h for h in headers), (title, headers)
@@ -164,7 +168,7 @@ class _Tables(HTMLParser):
 
 def _tables(page: str) -> list[_Table]:
     parser = _Tables()
-    parser.feed(page.split("<iframe", 1)[0])  # the map is its own (escaped) document
+    parser.feed(page)  # the maps are their own documents, escaped in srcdoc attributes: no tables seen
     return parser.tables
 
 
@@ -174,10 +178,14 @@ def test_html_tables_read_as_planners_expect(hostile_run, siting):
     outside_map = page.split("<iframe", 1)[0]
     assert "<script>window.__xss" not in outside_map and "&lt;/script&gt;&lt;script&gt;" in outside_map
     assert not any(raw in outside_map for raw in RAW)
-    params, indicators, coverage, *shortfalls, proposed = _tables(page)
+    (params, indicators, coverage, *shortfalls, villages, zones, cemeteries, burials, comparison,
+     proposed) = _tables(page)
     assert len(shortfalls) == 2
+    assert villages.headers[2].startswith("聚落类型") and zones.headers[0].startswith("类别")
+    assert cemeteries.headers[1].startswith("状态") and burials.headers[0].startswith("年份")
+    assert comparison.headers[0].startswith("方法") and proposed.headers[0].startswith("序号")
     assert len(params.rows) == 11 and all(CHINESE_FIRST.match(name) for name, _ in params.rows), params.rows
-    for table in (indicators, coverage, *shortfalls, proposed):
+    for table in (indicators, coverage, *shortfalls, villages, zones, cemeteries, burials, comparison, proposed):
         assert all(CHINESE_FIRST.match(h) and "_" not in h for h in table.headers), table.headers
         for row in table.rows:
             for header, cell in zip(table.headers, row, strict=True):
@@ -213,7 +221,7 @@ def test_report_opens_in_chromium_with_no_error_offline(hostile_run, siting, tmp
             state = json.loads(browser.run("JSON.stringify({xss: window.__xss === undefined ? null : 1, "
                                            "tables: document.querySelectorAll('table').length, "
                                            "frames: document.querySelectorAll('iframe').length})"))
-            assert state == {"xss": None, "tables": 6, "frames": 1}, state
+            assert state == {"xss": None, "tables": 11, "frames": 2}, state  # the coverage and ban-zone maps
             for session in browser.frames():
                 assert browser.run("window.__xss === undefined", session) is True
             assert browser.problems() == []

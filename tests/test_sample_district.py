@@ -33,7 +33,10 @@ def test_households_residents_and_ageing(sample):
     district = _units(sample, "district").iloc[0]
     assert 275_000 <= district["households"] <= 285_000
     assert 650_000 <= district["residents"] <= 750_000
-    assert abs(district["residents_60plus"] / district["residents"] - 0.19) < 0.005
+    # 60+ is the registered population aged 60+: the plan's 83,696 of 439,575 registered (19.04%).
+    assert district["registered_residents"] == 439_575
+    assert district["residents_60plus"] == 83_696
+    assert round(100 * 83_696 / 439_575, 2) == 19.04
     plates = sample["door_plates"]
     assert 30_000 <= len(plates) <= 40_000
     assert plates["households"].sum() == district["households"]
@@ -44,7 +47,16 @@ def test_children_sum_to_parents(sample):
     u = sample["admin_units"]
     for _, parent in u[u["level"].isin(["subdistrict", "town", "district"])].iterrows():
         kids = u[u["parent_code"] == parent["code"]]
-        assert kids["households"].sum() == parent["households"]
+        for col in ("households", "registered_residents", "residents_60plus"):
+            assert kids[col].sum() == parent[col], (parent["name"], col)
+
+
+def test_settlement_types_of_communities_and_villages(sample):
+    communities, villages = _units(sample, "community"), _units(sample, "village")
+    assert (communities["settlement_type"] == "urban_community").all()
+    counts = villages["settlement_type"].value_counts().to_dict()
+    assert counts == {"urban_village": 2, "suburban_village": 3, "central_village": 3, "traditional_village": 2,
+                      "ordinary_village": 14}
 
 
 def test_everything_lies_inside_the_real_district(sample):
@@ -68,10 +80,15 @@ def test_communities_tile_their_subdistricts(sample):
 def test_facilities_match_the_plan(sample):
     f = sample["facilities"]
     kinds = f["kind"].value_counts()
-    assert kinds["elder_care_station"] == 51
+    # 51 community stations (the plan's count) and 8 village elder-care points of the villages' own.
+    assert kinds["elder_care_station"] == 51 + 8
+    stations = f[f["kind"] == "elder_care_station"]
+    village_codes = set(_units(sample, "village")["code"])
+    assert stations["community_code"].isin(village_codes).sum() == 8
+    assert kinds["comprehensive_elder_care_centre"] == 6
     assert kinds["elder_care_institution"] == 4
     assert f[f["kind"] == "elder_care_institution"]["beds"].sum() == 398
-    assert kinds["public_cemetery"] == 2
+    assert kinds["public_cemetery"] >= 2  # the count and dates are the cemetery part's (_cemeteries)
     assert kinds["community_service_centre"] == 86
     centres = f[f["kind"] == "community_service_centre"]
     district = _units(sample, "district").iloc[0]
@@ -80,6 +97,35 @@ def test_facilities_match_the_plan(sample):
     u = sample["admin_units"].set_index("code")
     local = 100 * centres["floor_area_m2"].to_numpy() / u.loc[centres["community_code"], "households"].to_numpy()
     assert (local < 15).sum() >= 5  # some communities far below the 30 m² norm
+
+
+def test_village_centres_and_comprehensive_centre_dates(sample):
+    from datetime import date
+
+    f, u = sample["facilities"], sample["admin_units"].set_index("code")
+    centres = f[(f["kind"] == "community_service_centre") & f["community_code"].str[6:9].eq("100")]
+    stype = u.loc[centres["community_code"], "settlement_type"].to_numpy()
+    area = centres["floor_area_m2"].to_numpy()
+    fringe = area[np.isin(stype, ["urban_village", "suburban_village"])]
+    central = area[np.isin(stype, ["central_village", "traditional_village"])]
+    assert len(fringe) == 5 and (fringe >= 300).all()                          # 5 of 5 ≥ 300 m²
+    assert len(central) == 5 and (central >= 150).sum() == 4                   # 4 of 5 ≥ 150 m²
+    comp = f[f["kind"] == "comprehensive_elder_care_centre"]
+    opened = list(comp["opened_on"])
+    assert sum(d <= date(2020, 12, 31) for d in opened) == 3                    # 3 of 8 in 2020: 37.5%
+    assert sum(date(2021, 1, 1) <= d <= date(2025, 12, 31) for d in opened) == 3
+    subs = u[u["level"] == "subdistrict"].index
+    assert u.loc[comp["community_code"], "parent_code"].isin(subs).all()
+    assert u.loc[comp["community_code"], "parent_code"].is_unique              # one per sub-district
+
+
+def test_new_estates_of_the_sample(sample):
+    e = sample["new_estates"]
+    assert 6 <= len(e) <= 10 and e["name"].is_unique
+    communities = set(_units(sample, "community")["code"])
+    assert e["community_code"].isin(communities).all()
+    short = e[e["care_floor_area_m2"] < 20 * e["households"] / 100]
+    assert list(short["name"]) == ["北垣雅居"]                                # 90 m² for 600 households < 120
 
 
 def test_named_lines_and_four_boundary_lines(sample):

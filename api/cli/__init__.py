@@ -10,13 +10,17 @@ inside the commands), so ``xincheng --help`` is fast and no ``--help`` needs set
 - :mod:`api.cli.database` — ``init``, ``migrate``, ``backup``, ``restore``
 - :mod:`api.cli.users` — ``user add``, ``user list``, ``user add-dev-accounts``
 - :mod:`api.cli.transfer` — ``import``, ``export``
-- :mod:`api.cli.planning` — ``coverage``, ``accessibility``, ``indicators``, ``siting``, ``report``
+- :mod:`api.cli.cemeteries` — ``cemetery check|zones|plots|stats`` (CM-01, CM-02, burial statistics)
+- :mod:`api.cli.planning` — ``coverage``, ``accessibility``, ``indicators``, ``siting``, ``report``;
+  :mod:`api.cli.indicator_history` — ``indicators snapshot|history|compare``
+- :mod:`api.cli.rural_norms` — ``rural-norms`` (village norms), ``estates`` (新建小区四同步)
 - :mod:`api.cli.gazetteer` — ``gazetteer search|romanize|overdue|export``, ``address``
 - :mod:`api.cli.plates` — ``plates qr|print``
 - :mod:`api.cli.reports` — ``reports list|resolve`` (residents' problem reports)
 - :mod:`api.cli.boundaries` — ``boundaries report|compare``; :mod:`api.cli.boundary_cases` — ``boundaries
   overdue|repairs|disputes``
 - :mod:`api.cli.maps` — ``map``
+- :mod:`api.cli.whatif` — ``whatif`` (instant what-if: add, move, remove stations, close streets)
 - :mod:`api.cli.serve` — ``serve``
 """
 
@@ -27,16 +31,20 @@ import click
 from api.cli import legacy as _legacy  # noqa: F401  (adds boundaries import-legacy, estimate-params)
 from api.cli.boundaries import boundaries
 from api.cli.boundary_cases import boundaries_overdue  # noqa: F401  (adds overdue|repairs|disputes to boundaries)
+from api.cli.cemeteries import cemetery
 from api.cli.common import SECRET_COMMANDS, Context, Group
 from api.cli.database import backup, init, migrate, restore
 from api.cli.gazetteer import address_cmd, gazetteer
+from api.cli.indicator_history import snapshot as _snapshot  # noqa: F401  (adds indicators snapshot|history|…)
 from api.cli.maps import map_cmd
 from api.cli.planning import accessibility, coverage, indicators, report, siting
 from api.cli.plates import plates
 from api.cli.reports import reports
+from api.cli.rural_norms import estates, rural_norms
 from api.cli.serve import serve
 from api.cli.transfer import export_cmd, import_cmd
 from api.cli.users import user
+from api.cli.whatif import whatif
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,7 +62,8 @@ def main(ctx: click.Context, database_url: str | None, dev: bool) -> None:
 
 
 for _command in (init, migrate, backup, restore, user, import_cmd, export_cmd, coverage, accessibility, indicators,
-                 siting, report, gazetteer, address_cmd, plates, boundaries, map_cmd, serve, reports):
+                 siting, report, gazetteer, address_cmd, plates, boundaries, map_cmd, serve, reports,
+                 rural_norms, estates, cemetery, whatif):
     main.add_command(_command)
 
 __all__ = ["main"]

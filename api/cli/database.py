@@ -61,10 +61,14 @@ def init(obj: Context, sample: bool, seed: int | None, if_empty: bool) -> None:
         with feature_bar("写入 writing", total=total) as bar:
             written = load_layers(store, district.layers, actor=CLI_ACTOR,
                                   note=f"sample district seed {district.seed}", progress=bar.update,
-                                  reference_objects=district.reference_objects)
+                                  reference_objects=district.reference_objects,
+                                  plot_types=district.plot_types, burial_statistics=district.burial_statistics)
         for name, count in written.items():
             click.echo(f"  {name}: {count}")
         _refresh_lookups(store)
+        from api.cli.indicator_history import take_sample_snapshots
+
+        take_sample_snapshots(store)
 
 
 def _refresh_lookups(store: Store) -> None:

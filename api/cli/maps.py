@@ -23,7 +23,7 @@ def map_cmd(obj: Context, path: Path, basemap_url: str | None, attribution: str 
 
     Leaflet is inlined, so the file opens offline; tiles only with a basemap.
     """
-    from api.map_data import district_layers
+    from api.map_data import district_ban_zones, district_layers
     from maps.basemap import Basemap
     from maps.district_map import district_map
 
@@ -34,5 +34,6 @@ def map_cmd(obj: Context, path: Path, basemap_url: str | None, attribution: str 
         basemap = Basemap(basemap_url, attribution, review_number)
     with domain_errors():
         layers = district_layers(obj.store)
-    district_map(layers, basemap=basemap).save(str(path))
+        zones = district_ban_zones(layers)
+    district_map(layers, basemap=basemap, ban_zones=zones).save(str(path))
     click.echo(text("cli.wrote", path=path))

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from api.cli.common import Choices, Context, OutputPath, PositiveNumber, command, domain_errors, step_bar
+from api.cli.common import Choices, Context, OutputPath, PositiveNumber, command, domain_errors, group, step_bar
 from api.cli.output import TABLE_SUFFIXES, number, percent, print_table, whole_people, write_table
 from geo.layers import FACILITY_KINDS
 from geo.messages import text
@@ -183,14 +183,29 @@ def accessibility(obj: Context, preset: str, minutes: float | None, speed_m_per_
             click.echo(text("cli.wrote", path=written))
 
 
-@command()
+@group(invoke_without_command=True)
 @_walk_options
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD",
+              help="Compute (not store) the indicators for the facilities open on this date (not after today, "
+                   "Beijing time). Subcommands: snapshot, history, compare.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.pass_obj
-def indicators(obj: Context, preset: str, minutes: float | None, speed_m_per_s: float | None, kinds: str | None,
-               as_json: bool) -> None:
-    """规划指标 · The plan's indicators: 2020 value, 2025 target, current value, met or not."""
-    run = _planning_run(obj, preset, minutes, speed_m_per_s, kinds)
+@click.pass_context
+def indicators(ctx: click.Context, preset: str, minutes: float | None, speed_m_per_s: float | None,
+               kinds: str | None, as_of: str | None, as_json: bool) -> None:
+    """规划指标 · The plan's indicators: 2020 value, 2025 target, current value, met or not.
+
+    `indicators snapshot|history|compare` store dated snapshots and show them side by side
+    (api/cli/indicator_history.py; `--as-of` in api/cli/indicator_dates.py).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    obj: Context = ctx.obj
+    if as_of is None:
+        run = _planning_run(obj, preset, minutes, speed_m_per_s, kinds)
+    else:
+        from api.cli.indicator_dates import run_as_of
+
+        run = run_as_of(obj, as_of, preset=preset, minutes=minutes, speed_m_per_s=speed_m_per_s, kinds=kinds)
     if as_json:
         click.echo(json.dumps([i.to_dict() for i in run.indicators], ensure_ascii=False, indent=1))
         return
@@ -216,49 +231,116 @@ def indicators(obj: Context, preset: str, minutes: float | None, speed_m_per_s: 
 
 @command()
 @_walk_options
-@click.option("--k", type=int, default=None, help="How many new stations.")
-@click.option("--target-share", type=float, default=None, help="Or: the fewest stations reaching this share (0-1).")
-@click.option("--weight", default="households", show_default=True,
-              type=click.Choice(["households", "residents_60plus"]))
+@click.option("--k", type=int, default=None, help="新增站点数 · How many new stations.")
+@click.option("--target-share", type=float, default=None,
+              help="或：达到此覆盖比例（0–1）所需的最少站点 · Or: the fewest stations reaching this share (0-1).")
+@click.option("--weight", default=None, type=click.Choice(["households", "residents_60plus"]),
+              help="覆盖对象（默认户数；按容量时为60岁以上人口） · What to cover (default households; "
+                   "residents_60plus with --capacity).")
+@click.option("--method", default="both", show_default=True, type=click.Choice(["both", "milp", "greedy"]),
+              help="整数规划（HiGHS，证明最优并给出差距）、贪心，或两者并列 · MILP (HiGHS, proven optimal with "
+                   "its gap), greedy, or both side by side.")
+@click.option("--candidates", "candidate_source", default="nodes", show_default=True,
+              help="候选点：nodes（网格上的路网节点）、premises（库中可用房源）或点文件 · Where stations could go: "
+                   "nodes (street nodes on a grid), premises (available premises in the database), or a file of "
+                   "points (GeoJSON, GeoPackage, Shapefile, CSV).")
+@click.option("--candidates-crs", default="EPSG:4490", show_default=True,
+              help="候选点文件的坐标系 · Coordinate system of a candidates file (EPSG:4490, EPSG:4326, gcj02, bd09).")
+@click.option("--min-floor-area", "min_floor_area_m2", type=float, default=None,
+              help="房源最小建筑面积（平方米） · With --candidates premises: only premises of at least this floor "
+                   "area (m²).")
+@click.option("--capacity/--no-capacity", default=False, show_default=True,
+              help="按容量：每站最多服务其容量的步行可达60岁以上居民 · Capacitated: each station serves at most its "
+                   "capacity of residents 60+ within walking reach.")
+@click.option("--m2-per-person", "m2_per_person", default=0.4, show_default=True, type=PositiveNumber(),
+              help="按容量时每位60岁以上居民所需面积（平方米） · With --capacity: floor area per resident 60+ "
+                   "served (m²).")
+@click.option("--time-limit", "time_limit_s", default=30.0, show_default=True, type=PositiveNumber(),
+              help="整数规划每次求解的时限（秒，至多 600） · The MILP's time limit per solve, in seconds (at most "
+                   "600).")
 @click.option("--spacing", "spacing_m", default=250.0, show_default=True, type=PositiveNumber(),
-              help="Candidate grid spacing in metres.")
+              help="候选网格间距（米） · Candidate grid spacing in metres.")
 @click.pass_obj
 def siting(obj: Context, preset: str, minutes: float | None, speed_m_per_s: float | None, kinds: str | None,
-           k: int | None, target_share: float | None, weight: str, spacing_m: float) -> None:
-    """选址 · Where to add elder-care stations (existing ones fixed), with each one's gain."""
+           k: int | None, target_share: float | None, weight: str | None, method: str, candidate_source: str,
+           candidates_crs: str, min_floor_area_m2: float | None, capacity: bool, m2_per_person: float,
+           time_limit_s: float, spacing_m: float) -> None:
+    """选址 · Where to add elder-care stations (existing ones fixed): proven-optimal MILP beside greedy."""
+    from datetime import datetime
+
+    from geo.errors import InputError
+    from geo.io.siting_candidates import read_candidate_file
+    from geo.messages import BEIJING
     from geo.planning.run import run_siting
+    from geo.planning.siting_candidates import load_premises
+    from geo.planning.siting_compare import comparison_frame, unreachable_text, verdict
 
     run = _planning_run(obj, preset, minutes, speed_m_per_s, kinds)
     with domain_errors():
-        result, sites = run_siting(run, k=k, target_share=target_share, weight=weight, spacing_m=spacing_m)
+        candidates = None
+        if candidate_source == "premises":
+            candidates = load_premises(obj.store, today=datetime.now(BEIJING).date(),
+                                       min_floor_area_m2=min_floor_area_m2)
+        elif candidate_source != "nodes":
+            path = Path(candidate_source)
+            if not path.is_file():
+                raise InputError(text("siting.candidate_source", field="--candidates", value=repr(candidate_source),
+                                      allowed="nodes, premises, FILE"), field="candidates")
+            candidates = read_candidate_file(path, crs=candidates_crs)
+        result, sites = run_siting(run, k=k, target_share=target_share, weight=weight, spacing_m=spacing_m,
+                                   candidates=candidates, method=method, time_limit_s=time_limit_s,
+                                   capacity=capacity, m2_per_person=m2_per_person)
+    weight = weight or ("residents_60plus" if capacity else "households")
     weight_label = {"households": "户数 households", "residents_60plus": "60岁以上人口 residents 60+"}[weight]
     click.echo(f"{weight_label}: {100 * result.share_before:.1f}% → {100 * result.share_after:.1f}%，"
                f"新增 {len(sites)} 个站点 · with {len(sites)} new stations "
                f"(候选点 {result.candidates} candidates; {run.params.describe()})")
+    if capacity:
+        click.echo(text("siting.capacity_note", m2_per_person=f"{m2_per_person:g}"))
+    frame = comparison_frame(result)
+    print_table(frame.values.tolist(), list(frame.columns))
+    if result.greedy is not None and result.optimal is not None:
+        click.echo(verdict(result))
+    unreachable = unreachable_text(result, target_share=target_share)
+    if unreachable:
+        click.echo(unreachable)
+    named = "name" in sites
     print_table([[row.order, f"{row.geometry.x:.6f}", f"{row.geometry.y:.6f}", f"+{row.gain:,.0f}",
-                  percent(row.share_after)] for row in sites.itertuples()],
-                ["序号 No.", "经度 lon", "纬度 lat", f"新增覆盖 gained ({weight_label})", "累计覆盖率 share after (%)"])
+                  percent(row.share_after), *([row.name] if named else [])] for row in sites.itertuples()],
+                ["序号 No.", "经度 lon", "纬度 lat", f"新增覆盖 gained ({weight_label})", "累计覆盖率 share after (%)",
+                 *(["房源 premises"] if named else [])])
 
 
 @command()
 @click.argument("path", type=OutputPath(".html", ".xlsx"))
 @_walk_options
 @click.option("--k", type=int, default=5, show_default=True, help="Proposed new stations to include (0: none).")
+@click.option("--siting-method", default="both", show_default=True, type=click.Choice(["both", "milp", "greedy"]),
+              help="建议站点的选法：整数规划与贪心并列，或其一 · How the proposed stations are chosen: MILP beside "
+                   "greedy, or one of them.")
+@click.option("--time-limit", "time_limit_s", default=30.0, show_default=True, type=PositiveNumber(),
+              help="选址整数规划每次求解的时限（秒） · The siting MILP's time limit per solve, in seconds.")
 @click.pass_obj
 def report(obj: Context, path: Path, preset: str, minutes: float | None, speed_m_per_s: float | None,
-           kinds: str | None, k: int) -> None:
+           kinds: str | None, k: int, siting_method: str, time_limit_s: float) -> None:
     """规划报告 · Write the planning report: PATH.html (tables and maps) or PATH.xlsx (tables)."""
     from geo.planning.coverage import service_areas
+    from geo.planning.estates import four_sync, load_new_estates
+    from geo.planning.history import report_history
+    from geo.planning.norms_settings import load_norms
     from geo.planning.run import run_siting
     from maps.report import report_html, write_report_xlsx
 
     run = _planning_run(obj, preset, minutes, speed_m_per_s, kinds)
     with domain_errors():
-        result, sites = run_siting(run, k=k, target_share=None) if k else (None, None)
+        result, sites = run_siting(run, k=k, target_share=None, method=siting_method,
+                                   time_limit_s=time_limit_s) if k else (None, None)
+        history = report_history(obj.store)  # the section 指标历史 Indicator history
+        estates = four_sync(load_new_estates(obj.store), care_per100_m2=load_norms().estate_care_per100_m2)  # 四同步
     if path.suffix.lower() == ".xlsx":
-        write_report_xlsx(run, path, siting=result)
+        write_report_xlsx(run, path, siting=result, history=history, estates=estates)
     else:
         areas = service_areas(run.network, run.care_facilities, run.params)
-        path.write_text(report_html(run, sites=sites, areas=areas, siting=result, basemap=obj.settings.basemap),
-                        encoding="utf-8")
+        path.write_text(report_html(run, sites=sites, areas=areas, siting=result, basemap=obj.settings.basemap,
+                                    history=history, estates=estates), encoding="utf-8")
     click.echo(text("cli.wrote", path=path))

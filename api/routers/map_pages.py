@@ -38,6 +38,7 @@ from api.map_data import (
     VIEW_LAYERS,
     VIEW_TABLES,
     LayerCache,
+    district_ban_zones,
     district_layers,
     marker_condition_data,
     view_data,
@@ -190,9 +191,13 @@ def district(request: Request, store: StoreDep, xc_token: SessionCookie = None) 
     """The district with toggleable layers: units, streets, railways, rivers, facilities, markers,
     plates."""
     basemap = request.app.state.settings.basemap
-    return _serve(request, store, xc_token, "district",
-                  lambda nonce: page_html(district_map(district_layers(store), basemap=basemap,
-                                                     data_url=DATA_URL), nonce), tables=DISTRICT_LAYERS)
+
+    def build(nonce: str) -> str:
+        layers = district_layers(store)
+        return page_html(district_map(layers, basemap=basemap, data_url=DATA_URL,
+                                      ban_zones=district_ban_zones(layers)), nonce)
+
+    return _serve(request, store, xc_token, "district", build, tables=DISTRICT_LAYERS)
 
 
 @router.get("/coverage")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -24,8 +25,10 @@ from geo import crs as C
 from geo.errors import InputError
 from geo.features import parse_geometry
 from geo.layers import ADMIN, PLANNER
-from geo.messages import label, text, value_labels
-from geo.planning.cemeteries import check_site
+from geo.messages import BEIJING, label, text, value_labels
+from geo.planning.ban_zone_settings import load_ban_zone_settings
+from geo.planning.burial import zones_from_store
+from geo.planning.cemeteries import site_verdict, zones_for_output
 from geo.planning.coverage import STATUS, service_areas
 from geo.planning.floor_area import get_norm, shortfalls
 from geo.planning.run import (
@@ -35,6 +38,9 @@ from geo.planning.run import (
     run_siting,
     walk_params,
 )
+from geo.planning.siting_candidates import load_premises
+from geo.planning.siting_capacity import M2_PER_PERSON_60PLUS
+from geo.planning.siting_compare import comparison_summary
 from maps.report import report_html, write_report_xlsx
 
 ROLES = frozenset({ADMIN, PLANNER})
@@ -60,6 +66,7 @@ def _params(run: PlanningRun) -> dict[str, Any]:
 Preset = Annotated[str, Query(description="default (1.0 m/s) or elderly (0.9 m/s)")]
 MAX_K = 50                 # new stations one siting run may choose (as GET /report's k)
 MAX_CANDIDATES = 2000      # candidate sites one siting run may be given
+MAX_SITING_SECONDS = 20    # the MILP's time limit one siting request may ask for (the CLI allows longer)
 MAX_RINGS = 100            # rings of a polygon, polygons of a multipolygon (a proposed site)
 MAX_RING_POSITIONS = 10_000
 Minutes = Annotated[float | None, Query(ge=1, le=120)]
@@ -162,11 +169,20 @@ class MultiPolygonIn(BaseModel):
                            Field(min_length=1, max_length=MAX_RINGS)]
 
 
+class CandidatePropertiesIn(BaseModel):
+    """What siting reads of a candidate's properties: its name, and floor area or capacity (with ``capacity``)."""
+
+    name: Annotated[str | None, Field(max_length=200)] = None
+    floor_area_m2: Annotated[float | None, Field(ge=0, le=100_000)] = None
+    capacity: Annotated[float | None, Field(ge=0, le=1_000_000)] = None
+
+
 class CandidateIn(BaseModel):
-    """One candidate site: a GeoJSON Feature with a Point (its properties are not read)."""
+    """One candidate site: a GeoJSON Feature with a Point (properties: name, floor_area_m2, capacity)."""
 
     type: Literal["Feature"] = "Feature"
     geometry: PointIn
+    properties: CandidatePropertiesIn | None = None
 
 
 class CandidatesIn(BaseModel):
@@ -177,15 +193,21 @@ class CandidatesIn(BaseModel):
 
 
 class SitingIn(BaseModel):
-    """What to optimise: k stations or a target share; households or residents 60+.
+    """What to optimise: k stations or a target share; households or residents 60+; how, and among what.
 
     Bounded like the GET planning endpoints' parameters: a huge ``k`` or a tiny speed would keep a
-    worker busy for hours.
+    worker busy for hours; the MILP's time limit is at most MAX_SITING_SECONDS per solve.
     """
 
     k: Annotated[StrictInt | None, Field(ge=0, le=MAX_K)] = None
     target_share: Annotated[float | None, Field(gt=0, le=1)] = None
-    weight: WeightName = "households"
+    weight: WeightName | None = None
+    method: Literal["both", "milp", "greedy"] = "both"
+    candidate_source: Literal["nodes", "premises", "file"] | None = None
+    min_floor_area_m2: Annotated[float | None, Field(ge=0, le=100_000)] = None
+    capacity: bool = False
+    m2_per_person: Annotated[float, Field(gt=0, le=100)] = M2_PER_PERSON_60PLUS
+    time_limit_s: Annotated[float, Field(gt=0, le=MAX_SITING_SECONDS)] = 20.0
     spacing_m: Annotated[float, Field(ge=50, le=5000)] = 250.0
     candidates: CandidatesIn | None = None
     crs: Annotated[str, Field(max_length=64)] = C.STORAGE_CRS
@@ -194,27 +216,47 @@ class SitingIn(BaseModel):
     speed_m_per_s: Annotated[float | None, Field(ge=0.1, le=3)] = None
 
 
-@router.post("/siting", summary="新站选址 Where to add stations")
+def _siting_candidates(body: SitingIn, store) -> gpd.GeoDataFrame | None:
+    """Return the candidates the body asks for: None (street nodes), available premises, or its points."""
+    source = body.candidate_source or ("file" if body.candidates is not None else "nodes")
+    if source != "file" and body.candidates is not None:
+        raise InputError(text("siting.candidate_source", field=label("candidate_source"), value=repr(source),
+                              allowed="file"), field="candidate_source")
+    if source == "premises":
+        return load_premises(store, today=datetime.now(BEIJING).date(), min_floor_area_m2=body.min_floor_area_m2)
+    if source == "nodes":
+        return None
+    if body.candidates is None:
+        raise InputError(text("siting.file_needed", field=label("candidates")), field="candidates")
+    geoms = [parse_geometry(f.geometry.model_dump(), crs=body.crs, allowed=("Point",), field="candidates")
+             for f in body.candidates.features]
+    props = [f.properties or CandidatePropertiesIn() for f in body.candidates.features]
+    return gpd.GeoDataFrame({"name": [p.name for p in props], "floor_area_m2": [p.floor_area_m2 for p in props],
+                             "capacity": [p.capacity for p in props]},
+                            geometry=gpd.GeoSeries(geoms, crs="EPSG:4490"), crs="EPSG:4490")
+
+
+@router.post("/siting", summary="新站选址 Where to add stations (greedy and proven-optimal MILP)")
 def post_siting(body: SitingIn, request: Request, store: StoreDep, user: UserDep) -> dict[str, Any]:
-    """Choose new station sites greedily with the existing ones fixed; show each one's gain."""
+    """Choose new station sites with the existing ones fixed, by greedy and by MILP with its optimality gap."""
     run = _run(request, store, user, body.preset, body.minutes, body.speed_m_per_s, None)
-    candidates = None
-    if body.candidates is not None:
-        geoms = [parse_geometry(f.geometry.model_dump(), crs=body.crs, allowed=("Point",), field="candidates")
-                 for f in body.candidates.features]
-        candidates = gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms, crs="EPSG:4490"), crs="EPSG:4490")
+    candidates = _siting_candidates(body, store)
     result, sites = run_siting(run, k=body.k, target_share=body.target_share, weight=body.weight,
-                               candidates=candidates, spacing_m=body.spacing_m)
+                               candidates=candidates, spacing_m=body.spacing_m, method=body.method,
+                               time_limit_s=body.time_limit_s, capacity=body.capacity,
+                               m2_per_person=body.m2_per_person)
     out = json.loads(sites.to_json(drop_id=True))
-    return {"parameters": _params(run), "weight": body.weight, "share_before": result.share_before,
-            "share_after": result.share_after, "candidates": result.candidates, "sites": out}
+    weight = body.weight or ("residents_60plus" if body.capacity else "households")
+    return {"parameters": _params(run), "weight": weight, "share_before": result.share_before,
+            "share_after": result.share_after, "candidates": result.candidates, "sites": out,
+            **comparison_summary(result, target_share=body.target_share)}
 
 
-@router.get("/ban-zones", responses=answers_as(GEOJSON), summary="禁葬区 Burial-ban zones (assumed buffers)")
+@router.get("/ban-zones", responses=answers_as(GEOJSON), summary="禁葬区 Burial-ban zones (三沿七区, CM-01)")
 def get_ban_zones(request: Request, store: StoreDep, user: UserDep) -> JSONResponse:
-    """Return the burial-ban zones (三沿七区) with their assumed buffers."""
-    run = _run(request, store, user, "default", None, None, None)
-    return JSONResponse(json.loads(run.zones.to_json(drop_id=True)), media_type=GEOJSON)
+    """Return the burial-ban zones (三沿七区): class, name, buffer, basis (assumed or sourced) and source."""
+    zones = zones_from_store(store, settings=load_ban_zone_settings())
+    return JSONResponse(json.loads(zones_for_output(zones).to_json(drop_id=True)), media_type=GEOJSON)
 
 
 class SiteIn(BaseModel):
@@ -226,18 +268,35 @@ class SiteIn(BaseModel):
 
 @router.post("/cemetery-site-check", summary="公墓选址检查 Check a proposed cemetery site")
 def post_site_check(body: SiteIn, request: Request, store: StoreDep, user: UserDep) -> dict[str, Any]:
-    """Tell whether a proposed site lies outside every burial-ban zone, naming the zones it meets."""
-    run = _run(request, store, user, "default", None, None, None)
+    """Tell whether a proposed site lies outside every burial-ban zone: each zone it touches with the
+    overlap, its share of the site and, for a buffered feature, the distance and shortfall; the
+    assumptions (buffers, basis, sources) the answer rests on."""
     site = parse_geometry(body.geometry.model_dump(), crs=body.crs, allowed=("Point", "Polygon", "MultiPolygon"))
-    conflicts = check_site(site, run.zones)
-    return {"allowed": not conflicts, "conflicts": conflicts}
+    settings = load_ban_zone_settings()
+    return site_verdict(site, zones_from_store(store, settings=settings), settings)
 
 
 @router.get("/indicators", summary="规划指标 Plan indicators")
-def get_indicators(request: Request, store: StoreDep, user: UserDep, preset: Preset = "default") -> dict[str, Any]:
-    """Return the plan's indicators the data can answer: 2020, 2025 target, current, met."""
-    run = _run(request, store, user, preset, None, None, None)
-    return {"parameters": _params(run), "indicators": [i.to_dict() for i in run.indicators]}
+def get_indicators(request: Request, store: StoreDep, user: UserDep, preset: Preset = "default",
+                   as_of: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD (default: today)")] = None
+                   ) -> dict[str, Any]:
+    """Return the plan's indicators the data can answer: 2020, 2025 target, current, met.
+
+    With ``as_of`` they are computed, not stored, for the facilities open on that date
+    (``POST /api/planning/indicator-snapshots`` stores them).
+    """
+    if as_of is None:
+        run = _run(request, store, user, preset, None, None, None)
+        return {"parameters": _params(run), "indicators": [i.to_dict() for i in run.indicators],
+                "new_estates": _four_sync(store)[1].to_dict()}  # 四同步 summary (GET /new-estates: per estate)
+    from geo.planning.history import check_as_of, indicators_on
+    from geo.planning.run import PlanningInputs
+
+    day, params, kinds = check_as_of(as_of), walk_params(preset), parse_kinds(None)
+    run = request.app.state.cache.get(store, ("indicators_as_of", params, kinds, day),
+                                      lambda: indicators_on(PlanningInputs.load(store), day, params, kinds))
+    return {"parameters": _params(run), "as_of": day.isoformat(), "data_version": run.inputs.data_version,
+            "note": text("indicator_history.note.open_only"), "indicators": [i.to_dict() for i in run.indicators]}
 
 
 @router.get("/report", responses=answers_as("text/html", XLSX), summary="规划报告 Report (HTML or XLSX)")
@@ -246,13 +305,50 @@ def get_report(request: Request, store: StoreDep, user: UserDep, format: str = "
     """Return the planning report with maps (HTML) or its tables (XLSX)."""
     run = _run(request, store, user, preset, None, None, None)
     siting, sites = run_siting(run, k=k, target_share=None) if k else (None, None)
+    from geo.planning.history import report_history
+
+    history = report_history(store)  # the section 指标历史: stored snapshots, planned vs existing facilities
     if format == "html":
-        return HTMLResponse(report_html(run, sites=sites, siting=siting, basemap=request.app.state.settings.basemap))
+        return HTMLResponse(report_html(run, sites=sites, siting=siting, basemap=request.app.state.settings.basemap,
+                                        history=history, estates=_four_sync(store)[0]))
     if format != "xlsx":
         raise InputError(text("common.choice", field=label("format"), value=repr(format), allowed="html, xlsx"),
                          field="format")
     tmp = tempfile.TemporaryDirectory()
-    path = write_report_xlsx(run, Path(tmp.name) / "plan_report.xlsx", siting=siting, sites=sites)
+    path = write_report_xlsx(run, Path(tmp.name) / "plan_report.xlsx", siting=siting, sites=sites, history=history,
+                             estates=_four_sync(store)[0])
     return FileResponse(path, filename=path.name, background=BackgroundTask(tmp.cleanup),
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
+
+
+@router.get("/rural-norms", summary="村级标准 Village service centres against their settlement type's norm")
+def get_rural_norms(request: Request, store: StoreDep, user: UserDep) -> dict[str, Any]:
+    """Return each village's service-centre floor area, its norm and shortfall (m²), and each group's share vs 90%."""
+    from geo.planning.norms_settings import load_norms
+    from geo.planning.rural_norms import load_village_norms
+
+    norms = load_norms()
+    table, groups = load_village_norms(store, norms)
+    return {"norms": norms.source,
+            "groups": [{"key": g.norm.key, "title": g.title(), "settlement_types": list(g.norm.settlement_types),
+                        "min_total_m2": g.norm.min_total_m2, "required_share": g.norm.required_share,
+                        "villages": g.total, "meeting": g.meeting, "share": g.share, "met": g.met} for g in groups],
+            "villages": _records(table)}
+
+
+def _four_sync(store) -> tuple[pd.DataFrame, Any]:
+    """Return the new estates' 四同步 table and its summary (norm from the settings file)."""
+    from geo.planning.estates import four_sync, four_sync_summary, load_new_estates
+    from geo.planning.norms_settings import load_norms
+
+    per100 = load_norms().estate_care_per100_m2
+    table = four_sync(load_new_estates(store), care_per100_m2=per100)
+    return table, four_sync_summary(table, care_per100_m2=per100)
+
+
+@router.get("/new-estates", summary="四同步 New estates' elder care planned, built, inspected, handed over in step")
+def get_new_estates(request: Request, store: StoreDep, user: UserDep) -> dict[str, Any]:
+    """Return each new estate's required and provided elder-care floor area and its four stages, with a summary."""
+    table, summary = _four_sync(store)
+    return {"summary": summary.to_dict(), "estates": _records(table)}

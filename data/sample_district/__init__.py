@@ -29,7 +29,13 @@ import pandas as pd
 import shapely
 
 from data.sample_district.boundary import BOUNDARY_FILE, BOUNDARY_SOURCE_CRS, URBAN_BOX_4490, load_boundaries
-from data.sample_district.cemetery_zones import ban_zone_areas
+from data.sample_district.cemetery_zones import (
+    ban_zone_areas,
+    burial_records,
+    date_graves,
+    site_cemeteries,
+    zones_metric,
+)
 from data.sample_district.estates import new_estates
 from data.sample_district.facilities import COMPREHENSIVE_CENTRE_SUBDISTRICTS, ELDER_CARE_STATIONS, facilities
 from data.sample_district.features import graves, linear_features
@@ -50,6 +56,7 @@ from data.sample_district.units import (
 )
 from geo import DISTRICT_ADCODE
 from geo import crs as C
+from geo.planning.ban_zone_settings import load_ban_zone_settings
 
 __all__ = [
     "BOUNDARY_FILE",
@@ -80,6 +87,10 @@ class SampleDistrict:
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     seed: int = DEFAULT_SEED
     reference_objects: list[dict[str, object]] = field(default_factory=list)  # 方位物 by marker number
+    # Records without geometry, stored by load_layers through their use cases (geo.planning.burial):
+    # plot types by cemetery name (CM-02) and burial statistics per year and unit.
+    plot_types: pd.DataFrame | None = None
+    burial_statistics: pd.DataFrame | None = None
 
     def __getitem__(self, name: str) -> gpd.GeoDataFrame:
         return self.layers[name]
@@ -115,6 +126,10 @@ def make_sample_district(*, seed: int = DEFAULT_SEED, boundaries: gpd.GeoDataFra
     if "status" not in facility_rows:
         facility_rows["status"] = "active"
     facility_rows["status"] = facility_rows["status"].fillna("active")
+    for column in ("opened_on", "closed_on", "planned_open_on", "eco_burial"):  # missing: None, never NaN
+        if column in facility_rows:
+            values = facility_rows[column].astype(object)
+            facility_rows[column] = values.where(values.notna(), None)
     step("railway, expressways, rivers and graves")
     features = linear_features(rng, district)
     grave_rows = graves(rng, features, town)
@@ -125,7 +140,11 @@ def make_sample_district(*, seed: int = DEFAULT_SEED, boundaries: gpd.GeoDataFra
     # move every coordinate drawn after it.
     step("planning layers: ban-zone areas, new estates, premises")
     zone_rows = ban_zone_areas(np.random.default_rng([seed, 1]), district=district, units=units, plates=plates,
-                               streets=streets)
+                               streets=streets, features=features)
+    zones = zones_metric(features, zone_rows, load_ban_zone_settings())
+    facility_rows = site_cemeteries(facility_rows, units=units, zones=zones)
+    grave_rows = date_graves(np.random.default_rng([seed, 4]), grave_rows, zones=zones, features=features, town=town)
+    plot_types, burial_statistics = burial_records(np.random.default_rng([seed, 5]), units)
     estate_rows = new_estates(np.random.default_rng([seed, 2]), units=units, plates=plates)
     premises_rows = premises(np.random.default_rng([seed, 3]), units=units, plates=plates, streets=streets)
     units["status"] = "active"
@@ -159,5 +178,6 @@ def make_sample_district(*, seed: int = DEFAULT_SEED, boundaries: gpd.GeoDataFra
     }
     # Neighbours' own rows carry their own adcode; everything else carries the district's.
     layers["admin_units"]["adcode"] = [c[:6] for c in layers["admin_units"]["code"]]
-    return SampleDistrict(layers=layers, seed=seed, reference_objects=references.to_dict("records"))
+    return SampleDistrict(layers=layers, seed=seed, reference_objects=references.to_dict("records"),
+                          plot_types=plot_types, burial_statistics=burial_statistics)
 

@@ -1,10 +1,11 @@
-"""Linear features (the railway, two expressways, three rivers) and the scattered graves near them."""
+"""Linear features (the railway, two expressways, three rivers, a reservoir) and the scattered graves near them."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.affinity
 from shapely.geometry.base import BaseGeometry
 
 from data import names as N
@@ -33,13 +34,30 @@ def linear_features(rng: np.random.Generator, district: BaseGeometry) -> pd.Data
         line = _polyline(rng, pts, wiggle).intersection(district)
         line = shapely.line_merge(line) if line.geom_type == "MultiLineString" else line
         rows.append({"kind": kind, "name": name, "geometry": line})
+    rows.append(_reservoir(rows[-1]["geometry"], district))
     return pd.DataFrame(rows)
 
 
+RESERVOIR = "哈拉沁水库"
+RESERVOIR_LAT = 41.0   # on 哈拉沁沟 where it leaves the hills (real name; position and shape generated)
+
+
+def _reservoir(river: BaseGeometry, district: BaseGeometry) -> dict:
+    """Return the reservoir on 哈拉沁沟: an ellipse 1.2 km by 0.5 km across the river (no random draw)."""
+    y = float(C.to_metric(shapely.Point(111.688, RESERVOIR_LAT)).y)
+    across = shapely.LineString([(river.bounds[0] - 5000, y), (river.bounds[2] + 5000, y)])
+    hit = river.intersection(across)
+    centre = hit if hit.geom_type == "Point" else shapely.get_parts(hit)[0] if not hit.is_empty \
+        else river.interpolate(0.3, normalized=True)
+    ellipse = shapely.affinity.scale(centre.buffer(1.0, quad_segs=16), 250.0, 600.0)
+    return {"kind": "reservoir", "name": RESERVOIR, "geometry": ellipse.intersection(district)}
+
+
 def graves(rng: np.random.Generator, features: pd.DataFrame, town: BaseGeometry, n: int = 80) -> pd.DataFrame:
-    """Scattered graves near railways, highways and rivers in the town; about 20% cleared."""
+    """Scattered graves near railways, highways and rivers in the town (status and dates: cemetery_zones)."""
     rows = []
     shapely.prepare(town)
+    features = features[features["kind"] != "reservoir"]  # graves lie along the lines (draws as before)
     while len(rows) < n:
         feat = features.iloc[int(rng.integers(len(features)))]
         line = feat.geometry

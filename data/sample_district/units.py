@@ -1,5 +1,12 @@
 """Administrative units: the district, 8 sub-districts (街道) and one town (镇), 62 communities and
-24 villages; their household targets, and residents and people aged 60+ summed upwards."""
+24 villages; their household targets, residents, registered residents and people aged 60+ summed
+upwards, and each community's and village's settlement type (for the plan's village norms).
+
+Two populations, as the plan keeps them: ``residents`` (常住, about 700,000) and
+``registered_residents`` (户籍, 439,575 in November 2020, plan line 117). ``residents_60plus`` is
+the *registered* population aged 60+ (83,696 = 19.0% of 439,575, the plan's figure), since the
+plan's 60+ count is a registered one; coverage weights plates by it (60+ per household of the unit).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,12 @@ from geo import DISTRICT_ADCODE
 TOTAL_HOUSEHOLDS = 280_000
 VILLAGE_HOUSEHOLDS = 12_000
 SHARE_60PLUS = 0.19
+REGISTERED_RESIDENTS = 439_575     # 户籍人口, November 2020 (plan line 117)
+REGISTERED_60PLUS = 83_696         # of them aged 60+ (19.0%, plan line 117)
+URBAN_VILLAGES = 2                 # 城中村: the villages nearest the urban core
+SUBURBAN_VILLAGES = 3              # 城郊村: the next nearest
+CENTRAL_VILLAGES = 3               # 中心村: the most populous of the rest
+TRADITIONAL_VILLAGES = 2           # 传统村落: the farthest into the mountains (north) of the rest
 
 
 def _split_cells(area: BaseGeometry, seeds: np.ndarray) -> list[shapely.MultiPolygon]:
@@ -103,16 +116,53 @@ def roll_up(rng: np.random.Generator, units: pd.DataFrame, plates: pd.DataFrame)
     size = rng.uniform(2.3, 2.7, leaf.sum())
     units.loc[leaf, "residents"] = np.round(units.loc[leaf, "households"] * size)
     share = np.clip(rng.normal(SHARE_60PLUS, 0.035, leaf.sum()), 0.10, 0.30)
-    share *= SHARE_60PLUS * units.loc[leaf, "residents"].sum() / (share * units.loc[leaf, "residents"]).sum()
-    units.loc[leaf, "residents_60plus"] = np.round(units.loc[leaf, "residents"] * share)
+    registered = _apportion(units.loc[leaf, "residents"].to_numpy(dtype=float), REGISTERED_RESIDENTS)
+    units["registered_residents"] = 0
+    units.loc[leaf, "registered_residents"] = registered
+    units.loc[leaf, "residents_60plus"] = _apportion(registered * share, REGISTERED_60PLUS)
     for level in ("subdistrict", "town", "district"):
         for idx, unit in units[units["level"] == level].iterrows():
             kids = units["parent_code"] == unit["code"]
-            for col in ("households", "residents", "residents_60plus"):
+            for col in ("households", "residents", "residents_60plus", "registered_residents"):
                 units.loc[idx, col] = units.loc[kids, col].sum()
-    for col in ("residents", "residents_60plus"):
+    for col in ("residents", "residents_60plus", "registered_residents"):
         units[col] = units[col].astype(int)
+    units["settlement_type"] = settlement_types(units)
     return units
+
+
+def _apportion(weights: np.ndarray, total: int) -> np.ndarray:
+    """Split ``total`` into whole numbers in proportion to ``weights`` (largest remainders; sums exactly)."""
+    exact = weights / weights.sum() * total
+    out = np.floor(exact).astype(int)
+    order = np.argsort(-(exact - out), kind="stable")
+    out[order[:total - out.sum()]] += 1
+    return out
+
+
+def settlement_types(units: pd.DataFrame) -> pd.Series:
+    """Return each unit's settlement type: communities urban; villages by place and size (no draws).
+
+    The villages nearest the urban core are 城中村 then 城郊村, the most populous of the rest 中心村,
+    the northernmost of the rest (the Daqing mountains) 传统村落, the others ordinary villages.
+    """
+    out = pd.Series([None] * len(units), index=units.index, dtype=object)
+    out[units["level"] == "community"] = "urban_community"
+    villages = units[units["level"] == "village"]
+    core = shapely.union_all(units.loc[units["level"] == "subdistrict", "geometry"].to_numpy())
+    near = villages.assign(d=shapely.distance(villages["geometry"].to_numpy(), core)).sort_values(["d", "code"])
+    order = list(near.index)
+    urban_v, suburban = order[:URBAN_VILLAGES], order[URBAN_VILLAGES:URBAN_VILLAGES + SUBURBAN_VILLAGES]
+    rest = villages.drop(index=urban_v + suburban)
+    central = list(rest.sort_values(["households", "code"], ascending=[False, True]).index[:CENTRAL_VILLAGES])
+    rest = rest.drop(index=central)
+    north = rest.assign(y=[g.centroid.y for g in rest["geometry"]]).sort_values(["y", "code"], ascending=[False, True])
+    traditional = list(north.index[:TRADITIONAL_VILLAGES])
+    out[villages.index] = "ordinary_village"
+    for idx_list, kind in ((urban_v, "urban_village"), (suburban, "suburban_village"),
+                           (central, "central_village"), (traditional, "traditional_village")):
+        out[idx_list] = kind
+    return out
 
 
 def neighbour_units(metric: dict[str, BaseGeometry]) -> pd.DataFrame:

@@ -217,7 +217,9 @@ def write_records(store: Store, layer_name: str, records: Sequence[Mapping[str, 
 
 def load_layers(store: Store, frames: Mapping[str, gpd.GeoDataFrame], *, actor: str, note: str | None = None,
                 progress: Progress | None = None,
-                reference_objects: Iterable[Mapping[str, Any]] = ()) -> dict[str, int]:
+                reference_objects: Iterable[Mapping[str, Any]] = (),
+                plot_types: pd.DataFrame | None = None,
+                burial_statistics: pd.DataFrame | None = None) -> dict[str, int]:
     """Store whole layers into an empty database in one transaction; return the records per layer.
 
     Parameters
@@ -237,6 +239,10 @@ def load_layers(store: Store, frames: Mapping[str, gpd.GeoDataFrame], *, actor: 
     reference_objects
         The markers' reference objects (方位物), stored after the markers by
         :func:`geo.boundaries.reference_objects.add_reference_objects`.
+    plot_types, burial_statistics
+        Cemetery plot types (by cemetery ``name`` in a ``cemetery`` column) and burial statistics,
+        stored after the facilities through their use cases (:mod:`geo.planning.burial`), CM-02
+        checked with the bundled settings file.
 
     Each layer is validated as an import is (:func:`prepare_records`); after the layers, each
     street is linked to its standard name (:func:`geo.placenames.lifecycle.link_streets`).
@@ -252,6 +258,12 @@ def load_layers(store: Store, frames: Mapping[str, gpd.GeoDataFrame], *, actor: 
         references = list(reference_objects)
         if references:
             written["marker_reference_objects"] = add_reference_objects(store, references, actor=actor, conn=conn)
+        if plot_types is not None or burial_statistics is not None:
+            from geo.planning.ban_zone_settings import load_ban_zone_settings
+            from geo.planning.burial import load_sample_records
+
+            written |= load_sample_records(store, plot_types=plot_types, statistics=burial_statistics,
+                                           settings=load_ban_zone_settings(), actor=actor, conn=conn)
         link_streets(conn)
     return written
 

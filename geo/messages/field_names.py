@@ -177,6 +177,17 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "care_inspected_on": ("养老用房验收日期", "elder care inspected"),
     "housing_handed_over_on": ("住宅交付日期", "housing handed over"),
     "care_handed_over_on": ("养老用房交付日期", "elder care handed over"),
+    # cemetery plots (CM-02) and burial statistics
+    "plot_type": ("墓位类型", "plot type"), "area_m2": ("面积（平方米）", "area m²"), "plots": ("墓位数", "plots"),
+    "eco": ("生态墓位", "eco plot"), "year": ("年份", "year"), "unit_code": ("区划代码", "unit code"),
+    "deaths": ("死亡人数", "deaths"), "cremations": ("火化数", "cremations"), "burials": ("安葬数", "burials"),
+    "eco_burials": ("生态安葬数", "eco burials"), "facility_id": ("设施编号", "facility id"),
+    # siting (geo/planning/siting_*.py)
+    "method": ("求解方法", "method"), "candidate_source": ("候选点来源", "candidate source"),
+    "min_floor_area_m2": ("最小建筑面积（平方米）", "minimum floor area m²"),
+    "capacity": ("容量（60岁以上人数）", "capacity"),
+    "m2_per_person": ("人均面积（平方米）", "floor area per person m²"),
+    "time_limit_s": ("求解时限（秒）", "time limit s"),
 }
 
 # Stored records as a person names them (``问题报告 3``, not ``problem_reports 3``): geo.messages.record_label.

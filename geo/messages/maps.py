@@ -22,6 +22,7 @@ _CODES: dict[str, dict[str, tuple[str, str]]] = {
         "expressway": ("高速公路", "expressway"),
         "highway": ("公路", "highway"),
         "river": ("河流", "river"),
+        "reservoir": ("水库", "reservoir"),
     },
     "street_class": {
         "expressway": ("快速路", "expressway"), "arterial": ("主干路", "arterial"),
@@ -63,7 +64,7 @@ MESSAGES = {f"maps.{field}.{code}": Message(zh, en)
     "maps.legend.title": Message("图例", "Legend"),
     "maps.legend.units": Message("行政区划界线（示意）", "administrative units (illustrative)"),
     "maps.legend.streets": Message("街路巷", "streets"),
-    "maps.legend.linear": Message("铁路、公路、河流", "railways, highways, rivers"),
+    "maps.legend.linear": Message("铁路、公路、河流、水库", "railways, highways, rivers, reservoirs"),
     "maps.legend.care": Message("养老服务设施", "elder-care facilities"),
     "maps.legend.centres": Message("社区综合服务设施", "community service centres"),
     "maps.legend.markers": Message("界桩", "boundary markers"),

@@ -5,6 +5,7 @@ closed facility served until it closed), it opened on or before the date (no ``o
 taken as open since before the plan's baseline) and it had not closed (``closed_on`` after the date or
 none). Planned and under-construction facilities never count, whatever their dates. A scattered grave
 counts as cleared only from its ``cleared_on`` (cleared without a date: cleared since before the date).
+Burial statistics count up to the date's year (the cremation and eco-burial rates read the newest year).
 Units, streets and plates are today's: the service keeps no history of households, so a past date's
 coverage uses today's homes (reports say so).
 """
@@ -23,7 +24,7 @@ COUNTED_STATUSES = ("active", "closed")
 
 def _on_or_before(values: pd.Series, day: date) -> pd.Series:
     """Return where a date column is empty or on/before ``day`` (empty: since before any date asked)."""
-    return values.isna() | values.map(lambda v: v is None or v <= day)
+    return values.map(lambda v: v is None or bool(pd.isna(v)) or v <= day).astype(bool)
 
 
 def open_on(facilities: pd.DataFrame, day: date) -> pd.Series:
@@ -45,4 +46,7 @@ def inputs_as_of(inputs: PlanningInputs, day: date) -> PlanningInputs:
     if len(graves) and "cleared_on" in graves:
         later = (graves["status"] == "cleared") & ~_on_or_before(graves["cleared_on"], day)
         graves.loc[later, "status"] = "scattered"
-    return replace(inputs, facilities=facilities, graves=graves)
+    statistics = inputs.burial_statistics
+    if statistics is not None and len(statistics):
+        statistics = statistics[statistics["year"].astype(int) <= day.year].reset_index(drop=True)
+    return replace(inputs, facilities=facilities, graves=graves, burial_statistics=statistics)

@@ -204,10 +204,15 @@ def service_areas(network: WalkNetwork, facilities: gpd.GeoDataFrame, params: Wa
                   *, band_m: float = 40.0) -> gpd.GeoDataFrame:
     """Return one polygon per facility: the street network it reaches on foot, widened by ``band_m``.
 
-    Each facility is searched on its own (areas overlap where several reach), cut off at the reach.
+    Each facility is searched on its own (areas overlap where several reach), cut off at the reach:
+    every street, the facility's own included, is drawn only as far as the reach less the
+    facility's off-network leg (see :func:`geo.planning.network.reach_lines`); the band adds
+    ``band_m`` around the ends too. The geometry is ``None`` for a facility that reaches no street:
+    unattached, or a leg longer than the reach.
     """
     att = attach_points(network, points_xy(facilities), max_attach_m=params.max_attach_m)
-    geoms = [None if lines is None else C.from_metric(shapely.buffer(shapely.union_all(lines), band_m, quad_segs=2))
+    geoms = [None if lines is None or len(lines) == 0
+             else C.from_metric(shapely.buffer(shapely.union_all(lines), band_m, quad_segs=2))
              for lines in reach_lines(network, att, params.reach_m)]
     ids = facilities["id"].to_numpy() if "id" in facilities.columns else np.arange(len(facilities))
     names = facilities["name"].to_numpy() if "name" in facilities.columns else [None] * len(facilities)

@@ -2,6 +2,11 @@
 
 Each indicator carries its 2020 value and 2025 target as the plan prints them, the current value
 computed from the data, whether it is met, and per-unit values where the plan's scope is units.
+Beside the numbered table, the plan's text sets targets the data can answer too: the village
+norms (line 417, :mod:`geo.planning.rural_norms`), 专栏8 item 2 (every 村(居)委会 with a home and
+community elder-care centre or station), 镇(街道) social-work stations (line 437) and the urban
+一刻钟 circle (line 560), whose headline share counts the urban scope only (the settings' unit
+codes, by default every 街道) and shows the whole district beside it.
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.messages import text
+from geo.messages import text, value_labels
+from geo.planning.norms_settings import PlanningNorms
+from geo.planning.rural_norms import rural_summary, village_norms
 
 
 @dataclass
@@ -31,6 +38,7 @@ class Indicator:
     met: bool | None
     note: str = ""
     by_unit: list[dict[str, Any]] = field(default_factory=list)
+    detail: dict[str, Any] = field(default_factory=dict)   # figures beside the headline (scopes, counts)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the indicator as JSON-safe data."""
@@ -73,8 +81,14 @@ def _by_unit(frame: pd.DataFrame, column: str, *, scale: int = 1) -> list[dict[s
 
 
 def compute_indicators(*, units: pd.DataFrame, facilities: pd.DataFrame, community_floor: pd.DataFrame,
-                       coverage: pd.DataFrame, graves_in_zones: pd.DataFrame, walk_text: str) -> list[Indicator]:
-    """Return indicators #4, #6, #7, #11, #12, #13, #15 and the 15-minute circle."""
+                       coverage: pd.DataFrame, graves_in_zones: pd.DataFrame, walk_text: str,
+                       norms: PlanningNorms | None = None) -> list[Indicator]:
+    """Return indicators #4, #6, #7, #11, #12, #13, #15, the 15-minute circle and the plan's text targets.
+
+    ``norms`` (default: the plan's) sets the village norms, what counts for 专栏8-2 and the urban
+    scope of the 15-minute circle.
+    """
+    norms = norms or PlanningNorms()
     out: list[Indicator] = []
     district = community_floor[community_floor["level"] == "district"].iloc[0]
     subs = community_floor[community_floor["level"].isin(["subdistrict", "town"])]
@@ -132,11 +146,112 @@ def compute_indicators(*, units: pd.DataFrame, facilities: pd.DataFrame, communi
         "15", "志愿服务站点在社区综合服务设施中的覆盖率", "Community service facilities with a volunteer station",
         "%", 66, 100, "100", False, value, _met(value, 100),
         note=text("planning_outputs.note.15", with_volunteer=with_vol, centres=len(centres))))
-    dist_cov = coverage[coverage["level"] == "district"].iloc[0]
-    value = None if np.isnan(dist_cov["household_share"]) else 100.0 * float(dist_cov["household_share"])
-    out.append(Indicator(
-        "一刻钟", "一刻钟居家养老服务圈覆盖户数比例", "Households within a 15-minute walk of elder care", "%",
-        None, 100, text("planning_outputs.target.circle"), False, value, _met(value, 100),
-        note=f'{walk_text}. {text("planning_outputs.note.circle", share_60plus=_percent(dist_cov["share_60plus"]))}',
-        by_unit=_by_unit(coverage[coverage["level"].isin(["subdistrict", "town"])], "household_share", scale=100)))
+    out.append(circle_indicator(coverage, units, norms=norms, walk_text=walk_text))
+    out += rural_indicators(units, facilities, norms)
+    out.append(elder_care_point_indicator(units, facilities, norms))
+    out.append(social_work_indicator(units, facilities, norms))
     return out
+
+
+def urban_scope(units: pd.DataFrame, norms: PlanningNorms) -> pd.DataFrame:
+    """Return the units of the urban scope: the settings' codes, or every 街道 when none are set."""
+    if not norms.urban_unit_codes:
+        return units[units["level"] == "subdistrict"]
+    towns = units[units["level"].isin(["subdistrict", "town"])]
+    unknown = sorted(set(norms.urban_unit_codes) - set(towns["code"]))
+    if unknown:
+        from geo.errors import InputError
+
+        raise InputError(text("rural_norms.unknown_units", value=", ".join(unknown)), field="urban_unit_codes")
+    return towns[towns["code"].isin(norms.urban_unit_codes)]
+
+
+def circle_indicator(coverage: pd.DataFrame, units: pd.DataFrame, *, norms: PlanningNorms,
+                     walk_text: str) -> Indicator:
+    """Return the 一刻钟 circle: households within the walk, urban scope as headline, district beside."""
+    scope = urban_scope(units, norms)
+    rows = coverage[coverage["code"].isin(scope["code"])]
+    urban = _share(float(rows["covered_households"].sum()), float(rows["households"].sum()))
+    dist_cov = coverage[coverage["level"] == "district"].iloc[0]
+    district = None if np.isnan(dist_cov["household_share"]) else 100.0 * float(dist_cov["household_share"])
+    urban_60 = _share(float(rows["covered_60plus"].sum()), float(rows["residents_60plus"].sum()))
+    names = "、".join(scope["name"].astype(str))
+
+    def pct(v: float | None) -> str:
+        return "—" if v is None else f"{v:.1f}%"
+
+    note = text("rural_norms.circle_note", count=len(scope), scope=names, urban=pct(urban), district=pct(district),
+                walk=walk_text)
+    note += " " + text("planning_outputs.note.circle", share_60plus=_percent(dist_cov["share_60plus"]))
+    return Indicator(
+        "一刻钟", "一刻钟居家养老服务圈覆盖户数比例（城市范围）",
+        "Households within a 15-minute walk of elder care (urban scope)", "%",
+        None, 100, text("planning_outputs.target.circle"), False, urban, _met(urban, 100), note=note,
+        by_unit=_by_unit(coverage[coverage["level"].isin(["subdistrict", "town"])], "household_share", scale=100),
+        detail={"urban_scope_codes": list(scope["code"]), "urban_share": urban, "urban_share_60plus": urban_60,
+                "district_share": district,
+                "urban_households": float(rows["households"].sum()),
+                "urban_covered_households": float(rows["covered_households"].sum())})
+
+
+def rural_indicators(units: pd.DataFrame, facilities: pd.DataFrame, norms: PlanningNorms) -> list[Indicator]:
+    """Return one indicator per village norm group: share of its villages meeting it, against 90%."""
+    table = village_norms(units, facilities, norms)
+    out = []
+    for group in rural_summary(table, norms):
+        share = None if group.share is None else 100.0 * group.share
+        failing = "、".join(f"{v['name']}（{v['value']:g} m²）" for v in group.villages if not v["meets"])
+        required = f"{100 * group.norm.required_share:g}%"
+        title = group.title()
+        zh, _, en = title.partition(" · ")
+        out.append(Indicator(
+            f"村·{group.norm.min_total_m2:g}", zh, en or zh, "%", None, 100 * group.norm.required_share,
+            f"≥{required}", False, share, _met(share, 100 * group.norm.required_share),
+            note=text("rural_norms.note", meeting=group.meeting, total=group.total, required=required,
+                      failing=failing or "—"),
+            by_unit=group.villages,
+            detail={"norm_key": group.norm.key, "min_total_m2": group.norm.min_total_m2,
+                    "required_share": group.norm.required_share, "villages": group.total,
+                    "meeting": group.meeting}))
+    return out
+
+
+def elder_care_point_indicator(units: pd.DataFrame, facilities: pd.DataFrame, norms: PlanningNorms) -> Indicator:
+    """Return 专栏8-2: the share of 村(居)委会 with a home and community elder-care centre or station.
+
+    A community or village counts when a facility of a counted kind (settings; by default
+    elder-care stations and comprehensive centres, not institutions) has it as its community.
+    """
+    leaves = units[units["level"].isin(["community", "village"])]
+    have = set(facilities.loc[facilities["kind"].isin(norms.elder_care_counted_kinds), "community_code"])
+    has = leaves["code"].isin(have)
+    value = _share(float(has.sum()), float(len(leaves)))
+    comm, vill = leaves["level"] == "community", leaves["level"] == "village"
+    target = 100 * norms.elder_care_target_share
+    return Indicator(
+        "专栏8-2", "村(居)委会居家和社区养老服务中心(站点)覆盖率",
+        "Village and community committees with a home and community elder-care centre or station", "%",
+        None, target, f"{target:g}", False, value, _met(value, target),
+        note=text("rural_norms.elder_coverage_note", with_point=int(has.sum()), total=len(leaves),
+                  kinds=value_labels(norms.elder_care_counted_kinds, field="kind"),
+                  communities=f"{int((has & comm).sum())}/{int(comm.sum())}",
+                  villages=f"{int((has & vill).sum())}/{int(vill.sum())}"),
+        by_unit=[{"code": c, "name": n, "level": lv, "value": bool(h)}
+                 for c, n, lv, h in zip(leaves["code"], leaves["name"], leaves["level"], has, strict=True)],
+        detail={"communities": int(comm.sum()), "communities_with": int((has & comm).sum()),
+                "villages": int(vill.sum()), "villages_with": int((has & vill).sum()),
+                "counted_kinds": list(norms.elder_care_counted_kinds)})
+
+
+def social_work_indicator(units: pd.DataFrame, facilities: pd.DataFrame, norms: PlanningNorms) -> Indicator:
+    """Return 镇(街道) social-work station coverage (line 437: 全覆盖 by 2025)."""
+    towns = _units(units, "subdistrict", "town")
+    has = [bool(_has_kind(facilities, units, u, "social_work_station")) for _, u in towns.iterrows()]
+    value = _share(sum(has), len(towns))
+    target = 100 * norms.social_work_target_share
+    return Indicator(
+        "社工站", "镇(街道)社会工作服务站覆盖率", "Towns and sub-districts with a social-work station", "%",
+        None, target, f"{target:g}", False, value, _met(value, target),
+        note=text("rural_norms.social_work_note", with_station=sum(has), total=len(towns)),
+        by_unit=[{"code": u["code"], "name": u["name"], "value": h} for (_, u), h in zip(towns.iterrows(), has,
+                                                                                          strict=True)])

@@ -22,7 +22,9 @@ from geo.errors import InputError
 from geo.layers import FACILITY_KINDS
 from geo.messages import label, labels
 from geo.planning.accessibility import facility_supply, scores_by_unit, two_step_fca
-from geo.planning.cemeteries import BanZoneParams, ban_zones, graves_along_transport
+from geo.planning.ban_zone_settings import BanZoneSettings, load_ban_zone_settings
+from geo.planning.burial_indicators import burial_indicators
+from geo.planning.cemeteries import ban_zones, graves_along_transport
 from geo.planning.coverage import (
     ELDER_CARE_KINDS,
     WalkParams,
@@ -34,11 +36,14 @@ from geo.planning.coverage import (
     points_xy,
     walk_network_from_streets,
 )
-from geo.planning.floor_area import NORMS, floor_area_by_unit
+from geo.planning.floor_area import floor_area_by_unit, norms_from_settings
 from geo.planning.indicators import Indicator, compute_indicators
 from geo.planning.layers_read import read_layer
 from geo.planning.network import Attachment, WalkNetwork, attach_points, reach_matrix
-from geo.planning.siting import SitingResult, greedy_siting, grid_candidates, node_attachment
+from geo.planning.norms_settings import PlanningNorms, load_norms
+from geo.planning.siting import grid_candidates, node_attachment
+from geo.planning.siting_capacity import M2_PER_PERSON_60PLUS, siting_capacities
+from geo.planning.siting_compare import DEFAULT_TIME_LIMIT_S, SitingComparison, compare_siting
 from geo.store import Store
 from geo.store.contents import held_records, missing_layers_error
 
@@ -66,6 +71,12 @@ class PlanningInputs:
     # listings and the indicators as of a past date (geo.planning.as_of) read these; coverage and the
     # indicators of today count ``facilities`` (the active ones) only. ``None``: same as ``facilities``.
     all_facilities: gpd.GeoDataFrame | None = None
+    # Cemetery zoning and burial (CM-01, CM-02): the 七区 polygons, plot types, burial statistics and the
+    # buffers/limits file (None: empty, and the bundled data/planning/ban_zones.toml).
+    ban_zone_areas: gpd.GeoDataFrame | None = None
+    plot_types: pd.DataFrame | None = None
+    burial_statistics: pd.DataFrame | None = None
+    ban_zone_settings: BanZoneSettings | None = None
 
     @classmethod
     def load(cls, store: Store) -> PlanningInputs:
@@ -84,7 +95,10 @@ class PlanningInputs:
                    plates=plates[plates["status"] == "active"].reset_index(drop=True),
                    facilities=facilities[facilities["status"] == "active"].reset_index(drop=True),
                    linear_features=read_layer(store, "linear_features"), graves=read_layer(store, "graves"),
-                   data_version=version, loaded_at=loaded_at, all_facilities=facilities)
+                   data_version=version, loaded_at=loaded_at, all_facilities=facilities,
+                   ban_zone_areas=read_layer(store, "ban_zone_areas"),
+                   plot_types=read_layer(store, "cemetery_plot_types"),
+                   burial_statistics=read_layer(store, "burial_statistics"))
 
 
 @dataclass
@@ -135,8 +149,14 @@ def walk_params(preset: str = "default", minutes: float | None = None, speed_m_p
     return params
 
 
-def run_planning(inputs: PlanningInputs, params: WalkParams, kinds: tuple[str, ...] = ELDER_CARE_KINDS) -> PlanningRun:
-    """Compute coverage, floor area, ban zones and indicators from the loaded layers."""
+def run_planning(inputs: PlanningInputs, params: WalkParams, kinds: tuple[str, ...] = ELDER_CARE_KINDS, *,
+                 norms: PlanningNorms | None = None) -> PlanningRun:
+    """Compute coverage, floor area, ban zones and indicators from the loaded layers.
+
+    ``norms``: the floor-area norms, village norms and indicator scopes (default: the plan's, read
+    from ``data/planning/norms.toml``).
+    """
+    norms = norms if norms is not None else load_norms()
     frames = {"admin_units": inputs.units, "streets": inputs.streets, "door_plates": inputs.plates,
               "facilities": inputs.facilities}
     missing = [name for name in PLANNING_LAYERS if frames[name].empty]
@@ -151,25 +171,46 @@ def run_planning(inputs: PlanningInputs, params: WalkParams, kinds: tuple[str, .
     care_att = attach_facilities(network, care, params)
     access = plate_access(network, inputs.plates, care, params, plate_att=plate_att, fac_att=care_att)
     coverage = coverage_by_unit(access, inputs.plates, inputs.units)
-    floor = {key: floor_area_by_unit(inputs.facilities, inputs.units, norm) for key, norm in NORMS.items()}
-    zones = ban_zones(inputs.linear_features, inputs.units, BanZoneParams())
+    floor = {key: floor_area_by_unit(inputs.facilities, inputs.units, norm, rural=norms)
+             for key, norm in norms_from_settings(norms).items()}
+    zone_settings = inputs.ban_zone_settings or load_ban_zone_settings()
+    zones = ban_zones(inputs.linear_features, inputs.ban_zone_areas, settings=zone_settings)
     graves = graves_along_transport(inputs.graves, zones)
     indicators = compute_indicators(units=inputs.units, facilities=inputs.facilities,
                                     community_floor=floor["community_service"], coverage=coverage,
-                                    graves_in_zones=graves, walk_text=params.describe())
+                                    graves_in_zones=graves, walk_text=params.describe(), norms=norms)
+    indicators += burial_indicators(
+        facilities=inputs.facilities, all_facilities=inputs.all_facilities,
+        statistics=inputs.burial_statistics if inputs.burial_statistics is not None else pd.DataFrame(
+            columns=["year", "unit_code", "deaths", "cremations", "burials", "eco_burials"]),
+        plot_types=inputs.plot_types if inputs.plot_types is not None else pd.DataFrame(
+            columns=["facility_id", "plot_type", "plots", "eco"]),
+        settings=zone_settings, unit_names=dict(zip(inputs.units["code"], inputs.units["name"], strict=True)))
     return PlanningRun(params=params, kinds=kinds, inputs=inputs, network=network, access=access, coverage=coverage,
                        floor=floor, zones=zones, graves_in_zones=graves, indicators=indicators, plate_att=plate_att,
                        care_att=care_att, unattached_facilities=[int(i) for i in care.loc[~care_att.attached, "id"]],
                        plate_xy=plate_xy)
 
 
-def run_siting(run: PlanningRun, *, k: int | None, target_share: float | None, weight: str = "households",
-               candidates: gpd.GeoDataFrame | None = None,
-               spacing_m: float = 250.0) -> tuple[SitingResult, gpd.GeoDataFrame]:
-    """Choose new station sites; return the result and the chosen sites as points (EPSG:4490)."""
+def run_siting(run: PlanningRun, *, k: int | None, target_share: float | None, weight: str | None = None,
+               candidates: gpd.GeoDataFrame | None = None, spacing_m: float = 250.0, method: str = "both",
+               time_limit_s: float = DEFAULT_TIME_LIMIT_S, capacity: bool = False,
+               m2_per_person: float = M2_PER_PERSON_60PLUS) -> tuple[SitingComparison, gpd.GeoDataFrame]:
+    """Choose new station sites by greedy, MILP or both; return the answers and the proposed sites (EPSG:4490).
+
+    ``candidates`` (points, e.g. available premises or a file; ``floor_area_m2`` or ``capacity``
+    columns are read with ``capacity``) replace the grid of street nodes. ``weight`` defaults to
+    households, and to residents 60+ with ``capacity`` (geo.planning.siting_capacity).
+    """
+    weight = weight or ("residents_60plus" if capacity else "households")
     if weight not in WEIGHTS:
         raise InputError(msg.text("planning.choice", field=label("weight"), value=repr(weight),
                                   allowed=labels(WEIGHTS)), field="weight")
+    if capacity and weight != "residents_60plus":
+        raise InputError(msg.text("siting.capacity_weight", field="capacity", value=repr(weight)), field="weight")
+    if not (np.isfinite(m2_per_person) and m2_per_person > 0):
+        raise InputError(msg.text("siting.m2_per_person", field="m2_per_person", value=m2_per_person),
+                         field="m2_per_person")
     net, p = run.network, run.params
     if candidates is None:
         plate_xy = run.plate_xy if run.plate_xy is not None else points_xy(run.inputs.plates)
@@ -181,11 +222,18 @@ def run_siting(run: PlanningRun, *, k: int | None, target_share: float | None, w
         cand_att = attach_points(net, cand_xy, max_attach_m=p.max_attach_m)
     w = (plate_households(run.inputs.plates) if weight == "households"
          else plate_residents_60plus(run.inputs.plates, run.inputs.units))
-    result = greedy_siting(net, run.plate_att, w, run.care_att, cand_att, reach_m=p.reach_m, k=k,
-                           target_share=target_share)
-    pts = C.from_metric(shapely.points(cand_xy[result.chosen["candidate"].to_numpy(dtype=int)])) \
-        if len(result.chosen) else []
-    sites = gpd.GeoDataFrame(result.chosen.copy(), geometry=gpd.GeoSeries(list(pts), crs="EPSG:4490"), crs="EPSG:4490")
+    caps = siting_capacities(run.care_facilities, candidates, n_candidates=len(cand_xy),
+                             m2_per_person=m2_per_person) if capacity else None
+    result = compare_siting(net, run.plate_att, w, run.care_att, cand_att, reach_m=p.reach_m, k=k,
+                            target_share=target_share, method=method, time_limit_s=time_limit_s, capacity=caps)
+    picked = result.chosen["candidate"].to_numpy(dtype=int)
+    pts = C.from_metric(shapely.points(cand_xy[picked])) if len(picked) else []
+    table = result.chosen.copy()
+    if candidates is not None:
+        for column in ("id", "name", "floor_area_m2"):
+            if column in candidates:
+                table[column if column != "id" else "candidate_id"] = candidates[column].to_numpy()[picked]
+    sites = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(list(pts), crs="EPSG:4490"), crs="EPSG:4490")
     return result, sites
 
 

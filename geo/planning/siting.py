@@ -20,12 +20,22 @@ from geo.planning.network import Attachment, WalkNetwork, nearest_source, reach_
 
 @dataclass(frozen=True)
 class SitingResult:
-    """The chosen sites in order, with what each adds, and the shares before and after."""
+    """The chosen sites in order, with what each adds, and the shares before and after.
+
+    MILP answers (geo.planning.siting_compare) carry their status, bound and gap too.
+    """
 
     chosen: pd.DataFrame
     share_before: float
     share_after: float
     candidates: int
+    method: str = "greedy"          # greedy or milp (geo.planning.siting_compare)
+    status: str = "heuristic"       # greedy: heuristic; milp: optimal, time_limit, unreachable, infeasible
+    bound_share: float | None = None  # MILP: no answer with as many stations covers more (max coverage)
+    gap: float | None = None        # relative gap to the MILP's bound (0 when proven); greedy's too, given one
+    bound_stations: float | None = None  # MILP set cover: no answer reaching the target needs fewer
+    seconds: float | None = None
+    reachable: bool = True          # set cover: whether the target share can be reached at all
 
 
 def grid_candidates(network: WalkNetwork, plates_xy: np.ndarray, *, spacing_m: float = 250.0) -> np.ndarray:

@@ -119,7 +119,7 @@ facilities = _table(
     sa.Column("kind", S(40), nullable=False), sa.Column("name", T, nullable=False),
     sa.Column("community_code", S(12)), sa.Column("floor_area_m2", sa.Float),
     sa.Column("beds", sa.Integer), sa.Column("nursing_beds", sa.Integer),
-    sa.Column("status", S(16), server_default="active"), sa.Column("operator", T),
+    sa.Column("status", S(24), server_default="active"), sa.Column("operator", T),  # 24 since version 10
     spatial=True,
 )
 

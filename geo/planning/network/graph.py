@@ -1,10 +1,25 @@
-"""The walking network: street centrelines noded at shared vertices, and points attached to it.
+"""The walking network: street centrelines noded where their vertices meet, and points attached to it.
 
-Joining rule: two streets meet only where they share a vertex (coordinates equal to 1 cm in
-EPSG:4546). Streets that cross without a shared vertex — a bridge, an underpass, an elevated
-road — are not joined. Streets marked not walkable are left out. Each segment between two
-consecutive vertices is one edge; of parallel edges between the same two nodes the shortest is
-kept (scipy's COO→CSR conversion would otherwise add their lengths together).
+Joining rule (noding): vertices within ``NODE_SNAP_M`` = 1 cm of each other (EPSG:4546, distance
+≤ 1 cm) are one node, wherever they lie; there is no grid, so two vertices 0.2 mm apart always
+merge and two 1.4 cm apart never do (the rule before issue #18 rounded to a 1 cm grid, which split
+the first pair when a cell edge ran between them and merged the second when it did not). Merging is
+single linkage: the nodes are the connected components of the graph "within 1 cm of", so it does
+not depend on the order of the input, and a chain of vertices each within 1 cm of the next (0, 0.8,
+1.6 cm) is one node even though its ends are 1.6 cm apart. A node sits at the first of its vertices
+in input order; edge lengths are measured between the original vertices. Segments whose two ends
+become one node (shorter than 1 cm, or folded by a chain) are dropped.
+
+How: the vertices are binned in 1 m cells; a vertex farther than 1 cm from its cell's edge, in a
+cell whose vertices are all exactly equal, can have no other vertex within 1 cm, and its cell is
+its node. Only the rest (a few per cent: near a cell edge, or sharing a cell with another vertex)
+go through a KD-tree (``scipy.spatial.cKDTree.query_pairs``), so the build costs about what the
+grid rounding did.
+
+Streets that cross without a vertex within 1 cm — a bridge, an underpass, an elevated road — are
+not joined. Streets marked not walkable are left out. Each segment between two consecutive
+vertices is one edge; of parallel edges between the same two nodes the shortest is kept (scipy's
+COO→CSR conversion would otherwise add their lengths together).
 """
 
 from __future__ import annotations
@@ -19,8 +34,15 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 import shapely
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
 NODE_SNAP_M = 0.01
+"""Noding tolerance: vertices this close (metres, inclusive) are one node; see the module."""
+SCREEN_CELL_M = 1.0
+"""Side of the cells that screen out the vertices with no neighbour within the tolerance (any size is exact)."""
+ORDER_M = 0.01
+"""Resolution of the node numbering (west to east, then south to north); it decides ties, not joins."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +120,11 @@ class VirtualRows:
         if view is None:
             view = sp.csr_matrix((self.data[:nnz + 2 * k], self.indices[:nnz + 2 * k], self.indptr[:n + k + 1]),
                                  shape=(n + k, n + k), copy=False)
-            self._views[k] = view
+            # scipy may copy what it is given (it narrows int64 indices to int32 when they fit): a copy
+            # holds this search's rows only, so it is used once and never kept for the next search.
+            if all(np.shares_memory(a, b) for a, b in ((view.data, self.data), (view.indices, self.indices),
+                                                         (view.indptr, self.indptr))):
+                self._views[k] = view
         return view
 
 
@@ -116,35 +142,117 @@ class Attachment:
         return self.edge >= 0
 
 
+def node_vertices(coords: np.ndarray, *, snap_m: float = NODE_SNAP_M) -> tuple[np.ndarray, np.ndarray]:
+    """Return (node of each vertex, node coordinates): vertices within ``snap_m`` merged by single linkage.
+
+    See the module for the rule and the screening that keeps the KD-tree to the few vertices that
+    need it. Nodes are numbered by their position rounded to ``ORDER_M``, x first, then y.
+    Work is column by column: numpy handles (n, 2) arrays along their short axis slowly.
+    """
+    coords = np.asarray(coords, dtype=float).reshape(-1, 2)
+    if not snap_m >= 0:
+        raise ValueError(f"snap_m must be >= 0 metres, got {snap_m!r}")
+    if len(coords) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 2))
+    x, y = np.ascontiguousarray(coords[:, 0]), np.ascontiguousarray(coords[:, 1])
+    cell_of, plain_cell = _screen(x, y, snap_m=snap_m)
+    plain_rank = np.cumsum(plain_cell) - 1
+    n_plain = int(plain_rank[-1]) + 1
+    node_of = plain_rank[cell_of]
+    idx = np.flatnonzero(~plain_cell[cell_of])
+    cluster, n_clusters = _clusters(x[idx], y[idx], snap_m=snap_m)
+    node_of[idx] = n_plain + cluster
+    node_x, node_y = np.empty(n_plain + n_clusters), np.empty(n_plain + n_clusters)
+    node_x[node_of], node_y[node_of] = x, y  # all the vertices of a plain cell are one point
+    first = np.full(n_clusters, len(x))
+    np.minimum.at(first, cluster, idx)  # a cluster's node sits at its first vertex in input order
+    node_x[n_plain:], node_y[n_plain:] = x[first], y[first]
+    # Number the nodes west to east, then south to north, at 1 cm: the order the grid rounding before
+    # issue #18 gave, so that searches tie-break (and sum equal-length paths) exactly as they did.
+    kx, ky = np.round(node_x / ORDER_M).astype(np.int64), np.round(node_y / ORDER_M).astype(np.int64)
+    kx -= kx.min()
+    ky -= ky.min()
+    order = np.argsort(kx * (int(ky.max()) + 1) + ky, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[node_of], np.column_stack([node_x[order], node_y[order]])
+
+
+def _screen(x: np.ndarray, y: np.ndarray, *, snap_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return (cell of each vertex, whether each cell is plain) on a grid of ``SCREEN_CELL_M`` cells.
+
+    A cell is plain when its vertices are all the same point and none lies within ``snap_m`` of
+    the cell's edge: then no vertex of another cell is within ``snap_m`` of it, and the cell is one
+    node. Exact for any cell size; 1 m leaves a few per cent of the vertices to the KD-tree.
+    """
+    cell_m = max(SCREEN_CELL_M, 4 * snap_m)
+    sx, sy = x / cell_m, y / cell_m
+    cx, cy = np.round(sx), np.round(sy)
+    kx, ky = cx.astype(np.int64), cy.astype(np.int64)
+    kx -= kx.min()
+    ky -= ky.min()
+    cells, cell_of = np.unique(kx * (int(ky.max()) + 1) + ky, return_inverse=True)
+    cell_of = cell_of.ravel()
+    member = np.empty(len(cells), dtype=np.int64)
+    member[cell_of] = np.arange(len(x))
+    one = member[cell_of]  # one vertex of the same cell
+    edge = 0.5 - (snap_m + 1e-6) / cell_m  # 1 µm more covers the rounding of x / cell_m
+    check = (x != x[one]) | (y != y[one]) | (np.abs(sx - cx) >= edge) | (np.abs(sy - cy) >= edge)
+    plain = np.ones(len(cells), dtype=bool)
+    plain[cell_of[check]] = False
+    return cell_of, plain
+
+
+def _clusters(x: np.ndarray, y: np.ndarray, *, snap_m: float) -> tuple[np.ndarray, int]:
+    """Return (cluster of each point, number of clusters): single linkage at ``snap_m``, by KD-tree.
+
+    Equal points are grouped first (as complex numbers: one sortable value per point), then the
+    pairs within ``snap_m`` (inclusive) join clusters as connected components, numbered in
+    coordinate order.
+    """
+    if len(x) == 0:
+        return np.zeros(0, dtype=np.int64), 0
+    point, same = np.unique(x + 1j * y, return_inverse=True)
+    pairs = cKDTree(np.column_stack([point.real, point.imag])).query_pairs(snap_m, output_type="ndarray")
+    if len(pairs) == 0:
+        return same.ravel(), len(point)
+    n_clusters, label = connected_components(
+        sp.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(point), len(point))),
+        directed=False)
+    return label[same.ravel()], int(n_clusters)
+
+
 def build_walk_network(lines_m: np.ndarray, *, snap_m: float = NODE_SNAP_M) -> WalkNetwork:
-    """Build the graph from metric LineStrings (one per street part); see the module for the rule."""
+    """Build the graph from metric LineStrings (one per street part); ``snap_m`` is the noding tolerance.
+
+    See the module for the rule.
+    """
     lines = np.asarray(lines_m, dtype=object)
     coords, line_idx = shapely.get_coordinates(lines, return_index=True)
     if len(coords) < 2:
         empty = np.zeros(0, dtype=np.int64)
         return WalkNetwork(np.zeros((0, 2)), empty, empty, np.zeros(0), empty, sp.csr_matrix((0, 0)))
-    keys = np.round(coords / snap_m).astype(np.int64)
-    keys -= keys.min(axis=0)
-    span = int(keys[:, 1].max()) + 1
-    uniq, node_of = np.unique(keys[:, 0] * span + keys[:, 1], return_inverse=True)  # one 1-D key per vertex
-    node_of = node_of.ravel()
-    node_xy = np.zeros((len(uniq), 2))
-    node_xy[node_of] = coords
+    node_of, node_xy = node_vertices(coords, snap_m=snap_m)
     same_line = line_idx[:-1] == line_idx[1:]
     u = node_of[:-1][same_line]
     v = node_of[1:][same_line]
-    length = np.hypot(*(coords[1:][same_line] - coords[:-1][same_line]).T)
+    length = np.hypot(np.diff(coords[:, 0]), np.diff(coords[:, 1]))[same_line]
     src_line = line_idx[:-1][same_line]
     keep = u != v
     u, v, length, src_line = u[keep], v[keep], length[keep], src_line[keep]
     lo, hi = np.minimum(u, v), np.maximum(u, v)
-    order = np.lexsort((length, hi, lo))  # by pair, then shortest first
-    lo, hi, length, src_line = lo[order], hi[order], length[order], src_line[order]
+    n = len(node_xy)
+    pair = lo * np.int64(n) + hi
+    order = np.argsort(pair, kind="stable")  # by pair
+    if np.any(pair[order][1:] == pair[order][:-1]):
+        order = np.lexsort((length, pair))  # parallel edges: by pair, then shortest first
+    lo, hi, length, src_line, pair = lo[order], hi[order], length[order], src_line[order], pair[order]
     first = np.ones(len(lo), dtype=bool)
-    first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
+    first[1:] = pair[1:] != pair[:-1]
     lo, hi, length, src_line = lo[first], hi[first], length[first], src_line[first]
-    n = len(uniq)
-    graph = sp.csr_matrix((np.concatenate([length, length]), (np.concatenate([lo, hi]), np.concatenate([hi, lo]))),
+    # Each row's entries come in column order (below the diagonal, then above) and are unique, so
+    # the conversion from coordinates finds the matrix already canonical and sorts nothing.
+    graph = sp.csr_matrix((np.concatenate([length, length]), (np.concatenate([hi, lo]), np.concatenate([lo, hi]))),
                           shape=(n, n))
     return WalkNetwork(node_xy, lo, hi, length, src_line, graph)
 

@@ -5,6 +5,7 @@ Never import geo.store.schema here.
 
 * ``admin_units.settlement_type`` (a village's or community's class for the rural norms: 城中村,
   城郊村, 中心村, 传统村落, …) and ``registered_residents`` (户籍人口; the plan's 60+ share is of it).
+* ``facilities.status`` widened to 24 characters (``under_construction``);
 * ``facilities``: ``opened_on``/``closed_on`` (a facility counts from the day it opens: indicator
   history) and ``planned_open_on`` (planned and under-construction facilities), ``eco_burial``
   (a cemetery or project for 节地生态安葬).
@@ -90,6 +91,8 @@ def _table(name: str, *columns: sa.Column | sa.Constraint, spatial: bool = False
 def upgrade() -> None:
     op.add_column("admin_units", sa.Column("settlement_type", S(24)))
     op.add_column("admin_units", sa.Column("registered_residents", sa.Integer))
+    if op.get_bind().dialect.name == "postgresql":  # "under_construction" is 18 characters (SQLite keeps any length)
+        op.alter_column("facilities", "status", type_=S(24), existing_type=S(16))
     op.add_column("facilities", sa.Column("opened_on", sa.Date))
     op.add_column("facilities", sa.Column("closed_on", sa.Date))
     op.add_column("facilities", sa.Column("planned_open_on", sa.Date))

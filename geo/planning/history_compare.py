@@ -1,0 +1,107 @@
+"""Indicator snapshots side by side: one row per indicator, one column group per snapshot.
+
+Pure: takes snapshots as plain dicts (as :func:`geo.planning.history.get_snapshot` returns them, or
+computed for a date without storing) and returns a table. Each cell holds the snapshot's value, the
+2025 target, whether it is met, and the change from the snapshot to its left (snapshots run in date
+order). A snapshot whose planning data changed after it was taken is marked, so a reader knows a
+recomputation could differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+CHANGE_DIGITS = 1  # the change between two snapshots, to one decimal as the indicators are shown
+
+
+@dataclass(frozen=True)
+class Column:
+    """One snapshot in the comparison: which it is and which data version it used."""
+
+    id: int | None            # None: computed for a date now, not stored
+    label: str
+    kind: str
+    as_of: str                # ISO date
+    data_seq: int | None
+    changed_since: bool       # the planning data changed after data_seq
+    stored: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the column as JSON-safe data."""
+        return {"id": self.id, "label": self.label, "kind": self.kind, "as_of": self.as_of,
+                "data_seq": self.data_seq, "changed_since": self.changed_since, "stored": self.stored}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One indicator across the snapshots: ``cells[i]`` belongs to ``columns[i]`` (None: not in it)."""
+
+    number: str
+    name_zh: str
+    name_en: str
+    unit: str
+    target_2025: float | None
+    target_text: str
+    cells: list[dict[str, Any] | None] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the row as JSON-safe data."""
+        return {"number": self.number, "name_zh": self.name_zh, "name_en": self.name_en, "unit": self.unit,
+                "target_2025": self.target_2025, "target_text": self.target_text, "cells": self.cells}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Snapshots side by side, oldest date first."""
+
+    columns: list[Column]
+    rows: list[Row]
+    current_data_seq: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the comparison as JSON-safe data."""
+        return {"current_data_seq": self.current_data_seq, "snapshots": [c.to_dict() for c in self.columns],
+                "indicators": [r.to_dict() for r in self.rows]}
+
+
+def _change(value: Any, before: Any) -> float | None:
+    if not isinstance(value, int | float) or not isinstance(before, int | float):
+        return None
+    if isinstance(value, bool) or isinstance(before, bool):
+        return None
+    return round(float(value) - float(before), CHANGE_DIGITS)
+
+
+def side_by_side(snapshots: Sequence[Mapping[str, Any]], *, current_data_seq: int | None = None) -> Comparison:
+    """Return the snapshots' indicators side by side, in date order (then in the order given).
+
+    Each snapshot is a mapping with ``id``, ``label``, ``kind``, ``as_of`` (ISO date), ``data_seq``,
+    ``changed_since``, ``stored`` (optional, default True) and ``indicators`` (Indicator dicts). An
+    indicator present in some snapshots only (added to the service later) has ``None`` cells elsewhere;
+    the change is taken from the nearest snapshot to the left that has the indicator.
+    """
+    ordered = sorted(enumerate(snapshots), key=lambda pair: (str(pair[1]["as_of"]), pair[0]))
+    columns = [Column(id=s.get("id"), label=str(s.get("label") or ""), kind=str(s["kind"]), as_of=str(s["as_of"]),
+                      data_seq=s.get("data_seq"), changed_since=bool(s.get("changed_since")),
+                      stored=bool(s.get("stored", True))) for _, s in ordered]
+    rows: dict[str, Row] = {}
+    for position, (_, snapshot) in enumerate(ordered):
+        for indicator in snapshot["indicators"]:
+            number = str(indicator["number"])
+            if number not in rows:
+                rows[number] = Row(number=number, name_zh=indicator["name_zh"], name_en=indicator["name_en"],
+                                   unit=indicator.get("unit") or "", target_2025=indicator.get("target_2025"),
+                                   target_text=indicator.get("target_text") or "",
+                                   cells=[None] * len(columns))
+            rows[number].cells[position] = {"value": indicator.get("current"), "met": indicator.get("met"),
+                                            "target_2025": indicator.get("target_2025"), "change": None}
+    for row in rows.values():
+        before: Any = None
+        for cell in row.cells:
+            if cell is None:
+                continue
+            cell["change"] = _change(cell["value"], before)
+            before = cell["value"]
+    return Comparison(columns=columns, rows=list(rows.values()), current_data_seq=current_data_seq)
