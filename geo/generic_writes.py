@@ -18,8 +18,9 @@ from geo.location_rules import check_layer_locations
 from geo.messages import text
 from geo.placenames.lifecycle import check_name_change
 from geo.plates.rules import check_plates, load_plate_context, plates_for_write
+from geo.record_states import check_record_state
 from geo.store import Store
-from geo.validation import check_choice
+from geo.validation import check_choice, check_range
 from geo.write_rules import check_generic_change, check_generic_create, same_value
 
 PLATE_ADDRESS_FIELDS = ("street_name", "number", "suffix", "geometry", "status")
@@ -39,6 +40,8 @@ def create_feature(store: Store, layer_name: str, record: Mapping[str, Any], *, 
     rec = check_generic_create(layer_name, dict(record))
     for name, value in rec.items():
         check_choice(layer, name, value)
+        check_range(name, value)
+    check_record_state(layer_name, rec)
     if layer_name == "place_names":
         from geo.placenames.lifecycle import propose
 
@@ -58,6 +61,7 @@ def update_feature(store: Store, layer_name: str, fid: int, changes: Mapping[str
     layer = get_layer(layer_name)
     for name, value in changes.items():
         check_choice(layer, name, value)
+        check_range(name, value)
     with store.writing() as conn:
         before = store.get(layer.table, fid, conn=conn)
         changes = {k: v for k, v in changes.items() if not same_value(v, before.get(k))}
@@ -67,6 +71,7 @@ def update_feature(store: Store, layer_name: str, fid: int, changes: Mapping[str
                                         given=expected_version), field="version")
             return Written(before)
         check_generic_change(layer_name, before, changes)
+        check_record_state(layer_name, {**before, **changes}, before=before)
         check_layer_locations(conn, layer_name, [dict(changes)], adcode=store.adcode, creating=False)
         if layer_name == "place_names":
             check_name_change(store, conn, before, changes)

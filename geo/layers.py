@@ -155,7 +155,8 @@ LAYERS: dict[str, Layer] = {
               ("status", "near_feature", "cleared_on"), ("status",), frozenset({ADMIN, PLANNER}), False,
               choices=(("status", GRAVE_STATUSES),), types=(("cleared_on", date),)),
         Layer("ban_zone_areas", "禁葬区（七区）", "Burial-ban areas (七区)", AREA,
-              ("kind", "name", "source", "source_date"), ("kind", "name"), frozenset({ADMIN, PLANNER}), True,
+              # admin only: the planner's site check is decided by these zones (loaded from the official map)
+              ("kind", "name", "source", "source_date"), ("kind", "name"), frozenset({ADMIN}), True,
               choices=(("kind", BAN_ZONE_AREA_KINDS),), types=(("source_date", date),)),
         Layer("premises", "可用房源", "Available premises", POINT + AREA,
               ("name", "community_code", "floor_area_m2", "owner", "available_from", "status", "remarks"),

@@ -100,18 +100,22 @@ def check_choice(layer: Layer, field: str, value: Any, *, row: int | None = None
 
 # Counts and measures that cannot be negative (a plate number starts at 1), on every layer that has them.
 MIN_VALUES: dict[str, float] = {"floor_area_m2": 0, "beds": 0, "nursing_beds": 0, "households": 0,
-                                "residents": 0, "residents_60plus": 0, "number": 1, "grade": -5}
+                                "residents": 0, "residents_60plus": 0, "number": 1, "grade": -5,
+                                "registered_residents": 0, "care_floor_area_m2": 0}
 
 
 # ... and their largest sensible values (a district has ~250,000 households; no building 100,000 m²).
 MAX_VALUES: dict[str, float] = {"floor_area_m2": 200_000, "beds": 20_000, "nursing_beds": 20_000,
                                 "households": 2_000_000, "residents": 5_000_000, "residents_60plus": 5_000_000,
-                                "number": 99_999, "grade": 5}
+                                "number": 99_999, "grade": 5, "registered_residents": 5_000_000,
+                                "care_floor_area_m2": 200_000}
 
 
 # Dates of what has happened (a decision made, a marker installed, a line inspected): never in the future
 # (Beijing's date). A future last inspection would hide a line from the BM-06 overdue list.
-PAST_DATES = frozenset({"decision_date", "installed_on", "last_inspected_on"})
+PAST_DATES = frozenset({"decision_date", "installed_on", "last_inspected_on", "opened_on", "closed_on", "cleared_on",
+                        "source_date", *(f"{who}_{stage}_on" for who in ("housing", "care")
+                                         for stage in ("built", "inspected", "handed_over"))})
 
 
 def check_range(field: str, value: Any, *, row: int | None = None) -> None:

@@ -110,7 +110,6 @@ INITIAL: dict[str, dict[str, Any]] = {
     "place_names": {"status": "proposed", "status_date": None},
     "door_plates": {"status": "active", "decision_body": None, "decision_doc_no": None,
                     "decision_date": None},
-    "facilities": {"status": "active"},
 }
 
 # A record in one of these states is history: the generic path changes nothing of it.

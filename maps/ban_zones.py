@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import folium
 import geopandas as gpd
+import shapely
 
 from geo.messages import value_label
 from geo.planning.ban_zone_settings import basis_text
@@ -25,6 +26,10 @@ ZONE_COLOURS = {
     "nature_reserve": "#145a32", "built_up": "#7b7d7d",
 }
 ASSUMED_DASH = "6 4"
+# Zones are drawn simplified to ~10 m (a buffer of 300–500 m, a field of hundreds of metres); the site
+# check itself uses the exact zones. This keeps the district map file under 1 MB.
+DRAWN_TOLERANCE_DEG = 1e-4
+MERGED_FROM = 5  # more zones than this in one class are drawn as one feature
 TIP_FIELDS = ["zone", "basis_text", "rule_source", "source"]
 TIP_LABELS = ["禁葬区 zone", "依据 basis", "规则出处 rule source", "数据来源 data source"]
 
@@ -42,7 +47,14 @@ def ban_zones_layer(zones: gpd.GeoDataFrame, m: folium.Map, *, show: bool = True
         return legend
     for (kind, basis), group in zones.groupby(["kind", "basis"], sort=False):
         colour = ZONE_COLOURS.get(str(kind), "#555555")
-        data = json_safe(group, TIP_FIELDS)
+        drawn = group.set_geometry(group.geometry.simplify(DRAWN_TOLERANCE_DEG))
+        if len(drawn) > MERGED_FROM:  # many small zones of one class (built-up areas): one feature, one tooltip
+            first = drawn.iloc[[0]].copy()
+            first["zone"] = f"{value_label(kind, field='kind')}（{len(drawn)} 处 zones）"
+            first["source"] = "；".join(sorted({str(v) for v in drawn["source"] if v is not None}))
+            drawn = first.set_geometry([shapely.union_all(drawn.geometry.to_numpy())], crs=drawn.crs)
+        data = json_safe(drawn, TIP_FIELDS)
+        data = data.set_geometry(data.geometry.set_precision(1e-5), crs=data.crs)  # ~1 m
         dash = ASSUMED_DASH if basis == "assumed" else None
         folium.GeoJson(
             data, name=f"禁葬区 {value_label(kind, field='kind')}", show=show,

@@ -199,7 +199,7 @@ def _norm_text(norm: Norm) -> str:
 
 
 def report_html(run, *, sites=None, areas=None, siting=None, basemap=None, nonce=FROM_CONTEXT, history=None,
-                estates=None) -> str:
+                estates=None, cemeteries: bool = True) -> str:
     """Return the whole report as one HTML page (maps embedded; no external tiles).
 
     The page is maps/templates/planning_report.html, autoescaped; the map is its own document in
@@ -229,7 +229,7 @@ def report_html(run, *, sites=None, areas=None, siting=None, basemap=None, nonce
                   siting_compare=None if siting is None else siting_sections(siting),
                   history=None if history is None else history_sections(history),
                   rural=rural_sections(run, estates=estates),
-                  cemetery=cemetery_sections(run, basemap=basemap, nonce=nonce))
+                  cemetery=cemetery_sections(run, basemap=basemap, nonce=nonce) if cemeteries else None)
 
 
 def write_report_xlsx(run, path: Path | str, *, siting=None, sites=None, history=None, estates=None) -> Path:

@@ -75,7 +75,7 @@ def statistics_frame(run: Any) -> pd.DataFrame:
         chosen = district[district["year"] == year]
         chosen = chosen if len(chosen) else parts[parts["year"] == year]
         sums = {c: int(chosen[c].fillna(0).sum()) for c in COUNTS}
-        rows.append({"year": int(year), **sums,
+        rows.append({"year": str(int(year)), **sums,  # a year, not a count: no thousands separator
                      "cremation_rate": round(100 * sums["cremations"] / sums["deaths"], 1) if sums["deaths"] else None,
                      "eco_rate": round(100 * sums["eco_burials"] / sums["burials"], 1) if sums["burials"] else None})
     return pd.DataFrame(rows, columns=list(STATS_HEADERS)).rename(columns=STATS_HEADERS)

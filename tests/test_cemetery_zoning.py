@@ -29,6 +29,7 @@ from geo.planning.burial import (
 )
 from geo.planning.burial_indicators import burial_indicators
 from geo.planning.cemeteries import ban_zones, check_site, graves_along_transport, site_verdict
+from geo.types import beijing_today
 from tests.conftest import USERS, running_server, server_settings
 
 X0, Y0 = 560_000.0, 4_530_000.0   # a place in the district, EPSG:4546 metres
@@ -219,7 +220,9 @@ def test_statistics_checks_name_the_field():
     for bad, field in (({"year": 1800}, "year"), ({"unit_code": "150103000000"}, "unit_code"),
                        ({"deaths": -1}, "deaths"), ({"deaths": 1.5}, "deaths"),
                        ({"deaths": 10, "cremations": 11}, "cremations"),
-                       ({"burials": 5, "eco_burials": 6}, "eco_burials")):
+                       ({"deaths": 9, "burials": 5, "eco_burials": 6}, "eco_burials"),
+                       ({"burials": 5}, "deaths"),  # a rate needs its deaths (review finding 5)
+                       ({"year": beijing_today().year + 1, "deaths": 1}, "year")):  # a year not begun (finding 4)
         with pytest.raises(InputError) as exc:
             check_statistics({"year": 2025, "unit_code": "150102001000", **bad}, unit_codes=units)
         assert exc.value.field == field

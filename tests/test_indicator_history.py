@@ -345,3 +345,27 @@ def test_report_section_shows_history_and_planned_facilities_escaped_in_chromium
     assert "<script>window.__xss=1</script>" in text_shown  # the hostile label, shown as text
     assert "规划与现有设施 Planned and existing facilities" in text_shown and "2026-06-30" in text_shown
     assert "之后规划数据已有变更" in text_shown  # snapshot 1 is marked: the data changed after it
+
+
+def test_two_baselines_taken_at_the_same_moment_store_one(tiny_store):
+    """Both pass the early check together; the natural-key lock makes the second find the first's row."""
+    import threading
+
+    results: list[object] = []
+    start = threading.Barrier(2)
+    inputs = PlanningInputs.load(tiny_store)
+
+    def take() -> None:
+        start.wait()
+        try:
+            results.append(H.take_snapshot(tiny_store, kind="final", actor="p", role="planner", inputs=inputs))
+        except Conflict as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=take) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(type(r).__name__ for r in results) == ["Conflict", "dict"]
+    assert [x["kind"] for x in H.list_snapshots(tiny_store)] == ["final"]

@@ -17,8 +17,9 @@ from tests.assertions import assert_geom_close
 
 # The public collections an anonymous client is shown: one geometry type each (a mixed layer split by kind).
 PUBLIC = {"admin_units", "streets", "facilities_points", "facilities_polygons", "linear_features_lines",
-          "place_names_points", "place_names_lines", "place_names_polygons"}
-OFFICER_ONLY = {"door_plates", "boundary_lines", "boundary_markers", "graves"}
+          "linear_features_polygons", "place_names_points", "place_names_lines", "place_names_polygons",
+          "ban_zone_areas", "new_estates_polygons"}  # the reservoir is an area; the sample's estates are drawn
+OFFICER_ONLY = {"door_plates", "boundary_lines", "boundary_markers", "graves", "premises_points", "premises_polygons"}
 
 
 def test_landing_conformance_and_collections(live_server):

@@ -19,7 +19,8 @@ from tests.test_ogc import OFFICER_ONLY, PUBLIC
 GEOMETRY_TYPES = {"admin_units": "MultiPolygon", "streets": "MultiLineString", "facilities_points": "Point",
                   "facilities_polygons": "MultiPolygon", "linear_features_lines": "MultiLineString",
                   "place_names_points": "Point", "place_names_lines": "MultiLineString",
-                  "place_names_polygons": "MultiPolygon"}
+                  "place_names_polygons": "MultiPolygon", "linear_features_polygons": "MultiPolygon",
+                  "ban_zone_areas": "MultiPolygon", "new_estates_polygons": "MultiPolygon"}
 
 _DESCRIBE = r"""
 import json, sys, warnings

@@ -23,6 +23,7 @@ LAYER_EDITORS = {
     "admin_units": {ADMIN}, "place_names": {ADMIN, OFFICER}, "streets": {ADMIN, OFFICER},
     "facilities": {ADMIN, PLANNER}, "door_plates": {ADMIN, OFFICER}, "boundary_lines": {ADMIN},
     "boundary_markers": {ADMIN}, "linear_features": {ADMIN, PLANNER}, "graves": {ADMIN, PLANNER},
+    "ban_zone_areas": {ADMIN}, "premises": {ADMIN, PLANNER}, "new_estates": {ADMIN, PLANNER},
 }
 # (method, path template) → roles allowed; every other role gets 403 and no login gets 401.
 API_WRITES: dict[tuple[str, str], set[str]] = {
@@ -53,6 +54,12 @@ API_WRITES: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/disputes/{dispute_id}/resolve"): {ADMIN, INSPECTOR},
     ("POST", "/api/disputes/{dispute_id}/withdraw"): {ADMIN, INSPECTOR},
     ("POST", "/api/reports/{report_id}/resolve"): {ADMIN, OFFICER},
+    ("POST", "/api/planning/whatif"): {ADMIN, PLANNER},  # reads only: the change a what-if would make
+    ("POST", "/api/planning/indicator-snapshots"): {ADMIN, PLANNER},
+    ("POST", "/api/cemeteries/plot-types"): {ADMIN, PLANNER},
+    ("PATCH", "/api/cemeteries/plot-types/{record_id}"): {ADMIN, PLANNER},
+    ("POST", "/api/cemeteries/burial-statistics"): {ADMIN, PLANNER},
+    ("PATCH", "/api/cemeteries/burial-statistics/{record_id}"): {ADMIN, PLANNER},
 }
 PER_LAYER = {("POST", "/api/layers/{layer}/features"), ("PATCH", "/api/layers/{layer}/features/{fid}"),
              ("POST", "/api/layers/{layer}/import")}

@@ -68,13 +68,12 @@ def check_cmd(obj: Context, file: Path | None, wkt: str | None, crs: str, settin
     feature the distance and the shortfall), the verdict, and the buffers and sources assumed.
     """
     from geo.planning.ban_zone_settings import load_ban_zone_settings
-    from geo.planning.burial import zones_from_store
-    from geo.planning.cemeteries import site_verdict
+    from geo.planning.burial import check_site_in_store
 
     with domain_errors():
         settings = load_ban_zone_settings(settings_file)
         site = _site(file, wkt, crs)
-        result = site_verdict(site, zones_from_store(obj.store, settings=settings), settings)
+        result = check_site_in_store(obj.store, site, settings=settings)
     click.echo(result["verdict"])
     for c in result["conflicts"]:
         click.echo(f"  ✗ {c['message']}  [{c['basis_text']}]")

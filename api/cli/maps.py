@@ -12,10 +12,13 @@ from geo.messages import text
 
 @command("map")
 @click.argument("path", type=OutputPath(".html", ".htm"))
-@click.option("--basemap-url", default=None, help="Tile URL template, e.g. a 天地图 URL with your tk key "
-              "(default: XINCHENG_BASEMAP_URL; none: no tiles, works offline).")
-@click.option("--attribution", default=None, help="Basemap attribution to show (required with --basemap-url).")
-@click.option("--review-number", default=None, help="审图号 of the basemap, shown with the attribution.")
+@click.option("--basemap-url", default=None,
+              help="底图瓦片地址模板 · Tile URL template, e.g. a 天地图 URL with your tk key "
+                   "(default: XINCHENG_BASEMAP_URL; none: no tiles, works offline).")
+@click.option("--attribution", default=None,
+              help="底图署名 · Basemap attribution to show (required with --basemap-url).")
+@click.option("--review-number", default=None,
+              help="底图审图号 · review number of the basemap, shown with the attribution.")
 @click.pass_obj
 def map_cmd(obj: Context, path: Path, basemap_url: str | None, attribution: str | None,
             review_number: str | None) -> None:

@@ -18,11 +18,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _WALK_OPTIONS = [
     click.option("--preset", default="default", show_default=True, type=click.Choice(["default", "elderly"]),
-                 help="Walking speed preset: 1.0 m/s, or 0.9 m/s for older people."),
-    click.option("--minutes", default=None, type=PositiveNumber(), help="Walking time in minutes (default 15)."),
-    click.option("--speed", "speed_m_per_s", default=None, type=PositiveNumber(), help="Walking speed in m/s."),
+                 help="步速预设 · Walking speed preset: 1.0 m/s, or 0.9 m/s for older people."),
+    click.option("--minutes", default=None, type=PositiveNumber(), help="步行时间（分钟） · "
+                                                                        "Walking time in minutes (default 15)."),
+    click.option("--speed", "speed_m_per_s", default=None, type=PositiveNumber(), help="步速（米/秒） · "
+                                                                                       "Walking speed in m/s."),
     click.option("--kinds", default=None, type=Choices(FACILITY_KINDS),
-                 help="Facility kinds, comma-separated (default: elder-care stations and comprehensive centres): "
+                 help="设施类别，逗号分隔 · "
+                      "Facility kinds, comma-separated (default: elder-care stations and comprehensive centres): "
                       + ", ".join(FACILITY_KINDS) + "."),
 ]
 
@@ -47,9 +50,10 @@ def _planning_run(obj: Context, preset: str, minutes: float | None, speed_m_per_
     return run
 
 
-_OUT_HELP = ("Write the table (.csv, .xlsx or .json) with the parameters used: a 参数 parameters sheet in "
-             "XLSX, a top-level \"parameters\" object in JSON, and beside a CSV a NAME.parameters.json "
-             "sidecar (so the CSV itself stays one header row that Excel and QGIS read as is).")
+_OUT_HELP = ("写出表格及所用参数 · Write the table (.csv, .xlsx or .json) with the parameters used: "
+             "a 参数 parameters sheet in XLSX, a top-level \"parameters\" object in JSON, "
+             "and beside a CSV a NAME.parameters.json sidecar (so the CSV itself stays one header row "
+             "that Excel and QGIS read as is).")
 
 
 def _parameters(obj: Context, run: Any, preset: str) -> dict[str, Any]:
@@ -123,9 +127,9 @@ def _for_readers(frame: Any, path: Path) -> Any:
 @command()
 @_walk_options
 @click.option("--out", type=OutputPath(*TABLE_SUFFIXES), default=None,
-              help="Per sub-district and community. " + _OUT_HELP)
+              help="按街道与社区 · per sub-district and community. " + _OUT_HELP.split(" · ", 1)[1])
 @click.option("--plates", "plates_out", type=OutputPath(*TABLE_SUFFIXES), default=None,
-              help="One row per door plate: plate id, address, community, status, the nearest facility, "
+              help="每块门牌一行 · One row per door plate: plate id, address, community, status, the nearest facility, "
                    "the network distance in metres (unrounded) and the minutes; headed in Chinese with the "
                    "field beside it (门牌编号 plate_uid), codes in words (在用 active), a CSV in UTF-8 with a BOM "
                    "for Excel. Parameters as for --out.")
@@ -157,7 +161,7 @@ def coverage(obj: Context, preset: str, minutes: float | None, speed_m_per_s: fl
 @command()
 @_walk_options
 @click.option("--supply", default="floor_area_m2", show_default=True, type=click.Choice(["floor_area_m2", "beds"]),
-              help="What each facility offers.")
+              help="设施供给量 · What each facility offers.")
 @click.option("--out", type=OutputPath(*TABLE_SUFFIXES), default=None, help=_OUT_HELP)
 @click.pass_obj
 def accessibility(obj: Context, preset: str, minutes: float | None, speed_m_per_s: float | None, kinds: str | None,
@@ -186,9 +190,10 @@ def accessibility(obj: Context, preset: str, minutes: float | None, speed_m_per_
 @group(invoke_without_command=True)
 @_walk_options
 @click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD",
-              help="Compute (not store) the indicators for the facilities open on this date (not after today, "
+              help="按日期计算（不保存） · "
+                   "Compute (not store) the indicators for the facilities open on this date (not after today, "
                    "Beijing time). Subcommands: snapshot, history, compare.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 · Print JSON instead of a table.")
 @click.pass_context
 def indicators(ctx: click.Context, preset: str, minutes: float | None, speed_m_per_s: float | None,
                kinds: str | None, as_of: str | None, as_json: bool) -> None:
@@ -314,7 +319,8 @@ def siting(obj: Context, preset: str, minutes: float | None, speed_m_per_s: floa
 @command()
 @click.argument("path", type=OutputPath(".html", ".xlsx"))
 @_walk_options
-@click.option("--k", type=int, default=5, show_default=True, help="Proposed new stations to include (0: none).")
+@click.option("--k", type=int, default=5, show_default=True, help="报告中建议新增站点数 · "
+                                                                  "Proposed new stations to include (0: none).")
 @click.option("--siting-method", default="both", show_default=True, type=click.Choice(["both", "milp", "greedy"]),
               help="建议站点的选法：整数规划与贪心并列，或其一 · How the proposed stations are chosen: MILP beside "
                    "greedy, or one of them.")

@@ -77,6 +77,8 @@ PAGES = {  # path → (title zh, title en, roles)
     "coverage": ("一刻钟养老服务覆盖与规划指标", "15-minute coverage and plan indicators",
                  frozenset({ADMIN, PLANNER})),
     "markers": ("界桩状况图", "Boundary markers by condition", INSPECTORS | OFFICERS),
+    "whatif": ("即时推演：拖动候选站点看新增覆盖", "Instant what-if: drag a candidate station",
+               frozenset({ADMIN, PLANNER})),
 }
 
 
@@ -208,7 +210,7 @@ def coverage(request: Request, store: StoreDep, xc_token: SessionCookie = None) 
     def build(nonce: str) -> str:
         run = cached_run(request.app.state.cache, store, WalkParams(), ELDER_CARE_KINDS)
         return report_html(run, areas=service_areas(run.network, run.care_facilities, run.params),
-                           basemap=basemap, nonce=nonce)
+                           basemap=basemap, nonce=nonce, cemeteries=False)
 
     return _serve(request, store, xc_token, "coverage", build)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -21,14 +22,15 @@ from starlette.background import BackgroundTask
 from api.cache import cached_run
 from api.deps import StoreDep, UserDep, needs_role
 from api.geojson import GEOJSON, XLSX, answers_as
+from api.ratelimit import TooManyRequests
 from geo import crs as C
 from geo.errors import InputError
 from geo.features import parse_geometry
 from geo.layers import ADMIN, PLANNER
 from geo.messages import BEIJING, label, text, value_labels
 from geo.planning.ban_zone_settings import load_ban_zone_settings
-from geo.planning.burial import zones_from_store
-from geo.planning.cemeteries import site_verdict, zones_for_output
+from geo.planning.burial import check_site_in_store, zones_from_store
+from geo.planning.cemeteries import zones_for_output
 from geo.planning.coverage import STATUS, service_areas
 from geo.planning.floor_area import get_norm, shortfalls
 from geo.planning.run import (
@@ -38,7 +40,7 @@ from geo.planning.run import (
     run_siting,
     walk_params,
 )
-from geo.planning.siting_candidates import load_premises
+from geo.planning.siting_candidates import check_candidates_in_district, load_premises
 from geo.planning.siting_capacity import M2_PER_PERSON_60PLUS
 from geo.planning.siting_compare import comparison_summary
 from maps.report import report_html, write_report_xlsx
@@ -231,6 +233,7 @@ def _siting_candidates(body: SitingIn, store) -> gpd.GeoDataFrame | None:
     geoms = [parse_geometry(f.geometry.model_dump(), crs=body.crs, allowed=("Point",), field="candidates")
              for f in body.candidates.features]
     props = [f.properties or CandidatePropertiesIn() for f in body.candidates.features]
+    check_candidates_in_district(store, geoms)  # outside it no street joins them: refused, never "0 stations"
     return gpd.GeoDataFrame({"name": [p.name for p in props], "floor_area_m2": [p.floor_area_m2 for p in props],
                              "capacity": [p.capacity for p in props]},
                             geometry=gpd.GeoSeries(geoms, crs="EPSG:4490"), crs="EPSG:4490")
@@ -238,7 +241,23 @@ def _siting_candidates(body: SitingIn, store) -> gpd.GeoDataFrame | None:
 
 @router.post("/siting", summary="新站选址 Where to add stations (greedy and proven-optimal MILP)")
 def post_siting(body: SitingIn, request: Request, store: StoreDep, user: UserDep) -> dict[str, Any]:
-    """Choose new station sites with the existing ones fixed, by greedy and by MILP with its optimality gap."""
+    """Choose new station sites with the existing ones fixed, by greedy and by MILP with its optimality gap.
+
+    One solve at a time per process (a MILP may take its whole time limit on a core): the next is
+    answered 429 with Retry-After, so a planner's other requests and the public lookups keep a core.
+    """
+    if not _SITING_SLOTS.acquire(blocking=False):
+        raise TooManyRequests(text("siting.busy", seconds=MAX_SITING_SECONDS), field="k")
+    try:
+        return _post_siting(body, request, store, user)
+    finally:
+        _SITING_SLOTS.release()
+
+
+_SITING_SLOTS = threading.BoundedSemaphore(1)
+
+
+def _post_siting(body: SitingIn, request: Request, store: StoreDep, user: UserDep) -> dict[str, Any]:
     run = _run(request, store, user, body.preset, body.minutes, body.speed_m_per_s, None)
     candidates = _siting_candidates(body, store)
     result, sites = run_siting(run, k=body.k, target_share=body.target_share, weight=body.weight,
@@ -272,8 +291,7 @@ def post_site_check(body: SiteIn, request: Request, store: StoreDep, user: UserD
     overlap, its share of the site and, for a buffered feature, the distance and shortfall; the
     assumptions (buffers, basis, sources) the answer rests on."""
     site = parse_geometry(body.geometry.model_dump(), crs=body.crs, allowed=("Point", "Polygon", "MultiPolygon"))
-    settings = load_ban_zone_settings()
-    return site_verdict(site, zones_from_store(store, settings=settings), settings)
+    return check_site_in_store(store, site, settings=load_ban_zone_settings())
 
 
 @router.get("/indicators", summary="规划指标 Plan indicators")

@@ -22,7 +22,7 @@ from api.deps import StoreDep, UserDep, needs_role
 from api.pages import SessionCookie, page_access, render_text
 from geo import crs as C
 from geo.layers import ADMIN, PLANNER
-from geo.messages import catalogue
+from geo.messages import catalogue, text
 from geo.planning.run import PlanningRun, walk_params
 from geo.planning.whatif import MAX_EDITS, OPS, WhatIf, WhatIfResult
 
@@ -111,6 +111,8 @@ def answer(run: PlanningRun, w: WhatIf, result: WhatIfResult, *, list_plates: in
         "gained": _plates(run, result.gained, w.households, list_plates),
         "lost": _plates(run, result.lost, w.households, list_plates),
         "unattached_edits": [i + 1 for i in result.unattached],
+        "warnings": ([text("whatif.unattached", edits="、".join(str(i + 1) for i in result.unattached),
+                           max_m=f"{run.params.max_attach_m:g}")] if result.unattached else []),
         "units": units,
     }
 

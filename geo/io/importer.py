@@ -33,6 +33,7 @@ from geo.location_rules import check_layer_locations
 from geo.messages import as_term, at_row, label
 from geo.placenames.lifecycle import link_streets
 from geo.plates.rules import check_plates, load_plate_context, lock_streets, plates_for_write
+from geo.record_states import check_record_state
 from geo.store import Store
 from geo.store.bulk import PreparedRows, bulk_insert, prepare_bulk
 from geo.store.contents import refuse_unless_empty
@@ -492,13 +493,16 @@ def _checked_plan(layer_name: str, records: Sequence[dict[str, Any]], matches) -
         if match is None:
             if row == refused_row:  # raises the refusal, naming the row
                 check_generic_create(layer_name, record, row=row)
-            plan.inserts.append(start(record))
+            started = start(record)
+            check_record_state(layer_name, started, row=row)
+            plan.inserts.append(started)
             continue
         changes = changed_fields(record, match.stored)
         if not changes:
             plan.unchanged += 1
             continue
         check_generic_change(layer_name, match.stored, changes, row=match.row)
+        check_record_state(layer_name, {**match.stored, **changes}, before=match.stored, row=match.row)
         plan.updates.append((match.row, match.stored, changes))
     return plan
 

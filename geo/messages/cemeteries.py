@@ -70,8 +70,10 @@ MESSAGES = {
     "cemeteries.plot_recorded": Message("已记录墓位类型 {plot_type}（记录 {id}）", "plot type {plot_type} recorded "
                                         "(record {id})"),
     # burial statistics
-    "cemeteries.year": Message("年份 year 须在 {low}–{high} 之间，得到 {value}",
-                               "year must be {low}–{high}; got {value}"),
+    "cemeteries.year": Message("年份 year 须在 {low}–{high} 之间（不晚于今年），得到 {value}",
+                               "year must be {low}–{high} (not after this year); got {value}"),
+    "cemeteries.deaths_required": Message("{field} 须填写：火化率、安葬数都以死亡人数为分母",
+                                          "{field} is required: the cremation and burial rates are shares of it"),
     "cemeteries.count": Message("{field} 须为 0 到 10,000,000 之间的整数，得到 {value}",
                                 "{field} must be a whole number from 0 to 10,000,000; got {value}"),
     "cemeteries.count_exceeds": Message("{field}（{value}）不能多于 {other}（{limit}）",

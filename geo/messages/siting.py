@@ -64,4 +64,10 @@ MESSAGES = {
                                     "person) of residents 60+, only those within walking reach"),
     **{f"siting.status.{k}": Message(*v) for k, v in _STATUS.items()},
     **{f"siting.col.{k}": Message(*v) for k, v in _COLUMNS.items()},
+    "siting.busy": Message("另一项选址计算正在进行（每项最长约 {seconds} 秒），请稍后再试",
+                           "another siting computation is running (up to about {seconds} s each); try again shortly"),
+    "siting.none_attached": Message(
+        "{count} 个候选点都离街路超过 {max_m} 米，无法接入步行路网；请给出街路旁的候选点",
+        "none of the {count} candidates is within {max_m} m of a street, so none joins the walking network; "
+        "give candidates next to streets"),
 }

@@ -54,4 +54,8 @@ MESSAGES = {
     "whatif.page_district": Message("新城区范围", "Xincheng District"),
     "whatif.page_back": Message("返回地图列表", "Back to the maps"),
     "whatif.page_login": Message("登录已过期，请重新登录", "The login has expired; log in again"),
+    "whatif.unattached": Message(
+        "第 {edits} 项的位置离街路超过 {max_m} 米，未接入步行路网，不带来覆盖；请把候选点拖到街路旁",
+        "edit {edits}: the point is more than {max_m} m from any street, so it joins no walking route and "
+        "covers nothing; drag the candidate next to a street"),
 }

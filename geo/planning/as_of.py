@@ -1,9 +1,10 @@
 """The planning layers as they stood on a past date: what the indicators of a date count.
 
 A facility counts on ``as_of`` when it was open then: its status is ``active`` or ``closed`` (a
-closed facility served until it closed), it opened on or before the date (no ``opened_on``: it is
-taken as open since before the plan's baseline) and it had not closed (``closed_on`` after the date or
-none). Planned and under-construction facilities never count, whatever their dates. A scattered grave
+closed facility served until its ``closed_on``; closed with no date, when it served is unknown and it
+never counts), it opened on or before the date (no ``opened_on``: it is taken as open since before the
+plan's baseline) and it had not closed (``closed_on`` after the date or none).
+Planned and under-construction facilities never count, whatever their dates. A scattered grave
 counts as cleared only from its ``cleared_on`` (cleared without a date: cleared since before the date).
 Burial statistics count up to the date's year (the cremation and eco-burial rates read the newest year).
 Units, streets and plates are today's: the service keeps no history of households, so a past date's
@@ -33,8 +34,10 @@ def open_on(facilities: pd.DataFrame, day: date) -> pd.Series:
     opened = _on_or_before(facilities["opened_on"], day) if "opened_on" in facilities else True
     if "closed_on" in facilities:
         closed = facilities["closed_on"].map(lambda v: v is not None and not pd.isna(v) and v <= day)
+        # Closed on a date nobody recorded: when it still served is unknown, so it is never counted.
+        closed |= (facilities["status"] == "closed") & facilities["closed_on"].map(lambda v: v is None or pd.isna(v))
     else:
-        closed = pd.Series(False, index=facilities.index)
+        closed = facilities["status"] == "closed"
     return status_ok & opened & ~closed
 
 

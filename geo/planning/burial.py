@@ -22,9 +22,10 @@ import sqlalchemy as sa
 
 from geo import DISTRICT_ADCODE
 from geo.errors import Conflict, InputError
-from geo.messages import as_term, at_row, text, value_label
+from geo.messages import as_term, at_row, label, text, value_label
 from geo.planning.ban_zone_settings import PLOT_TYPES, BanZoneSettings, basis_text, plot_label
 from geo.store import Store
+from geo.types import beijing_today
 from geo.validation import check_text
 
 CEMETERY_KIND = "public_cemetery"
@@ -98,21 +99,26 @@ def over_limit(plot_types: pd.DataFrame, cemeteries: pd.DataFrame, settings: Ban
 def check_statistics(record: Mapping[str, Any], *, unit_codes: Iterable[str]) -> dict[str, Any]:
     """Return a burial-statistics record with checked values, or raise naming the first bad field.
 
-    Year 1949–2100; counts whole and ≥ 0; cremations and burials no more than deaths, eco burials no
+    Year 1949 to this year (Beijing); deaths given whenever another count is (a rate needs it);
+    counts whole and ≥ 0; cremations and burials no more than deaths, eco burials no
     more than burials; the unit the district, one of its sub-districts or its town.
     """
     year = _whole(record.get("year"), "year", required=True)
     assert year is not None
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise InputError(text("cemeteries.year", low=FIRST_YEAR, high=LAST_YEAR, value=year), field="year")
+    last = min(LAST_YEAR, beijing_today().year)  # a year's figures are counted once it has begun
+    if not FIRST_YEAR <= year <= last:
+        raise InputError(text("cemeteries.year", low=FIRST_YEAR, high=last, value=year), field="year")
     unit_code = str(record.get("unit_code") or "").strip()
     if unit_code not in set(unit_codes):
         raise InputError(text("cemeteries.unit", value=repr(unit_code)), field="unit_code")
     counts = {name: _whole(record.get(name), name) for name in COUNTS}
+    if counts["deaths"] is None and any(counts[n] is not None for n in ("cremations", "burials", "eco_burials")):
+        raise InputError(text("cemeteries.deaths_required", field=label("deaths")), field="deaths")
     for part, whole in (("cremations", "deaths"), ("burials", "deaths"), ("eco_burials", "burials")):
         have, limit = counts[part], counts[whole]
         if have is not None and limit is not None and have > limit:
-            raise InputError(text("cemeteries.count_exceeds", field=part, value=have, other=whole, limit=limit),
+            raise InputError(text("cemeteries.count_exceeds", field=label(part), value=have, other=label(whole),
+                                  limit=limit),
                              field=part)
     source = record.get("source")
     if source is not None and not isinstance(source, str):
@@ -276,3 +282,16 @@ def zones_from_store(store: Store, *, settings: BanZoneSettings) -> Any:
     from geo.planning.layers_read import read_layer
 
     return ban_zones(read_layer(store, "linear_features"), read_layer(store, "ban_zone_areas"), settings=settings)
+
+
+def check_site_in_store(store: Store, site: Any, *, settings: BanZoneSettings) -> dict[str, Any]:
+    """Check a proposed cemetery site against the stored zones; a site outside the district is refused.
+
+    The zones are the district's only: outside it there is no data, and "可以选址" would be a guess.
+    """
+    from geo.location_rules import check_in_district
+    from geo.planning.cemeteries import site_verdict
+
+    with store.reading() as conn:
+        check_in_district(conn, "facilities", [site], adcode=store.adcode)
+    return site_verdict(site, zones_from_store(store, settings=settings), settings)

@@ -58,7 +58,8 @@ def four_sync(estates: pd.DataFrame, *, care_per100_m2: float = 20.0) -> pd.Data
     required = care_per100_m2 * hh / 100.0
     out = pd.DataFrame({
         "name": estates["name"].to_numpy(), "community_code": estates["community_code"].to_numpy(),
-        "households": hh.to_numpy(), "care_floor_area_m2": area.to_numpy(), "required_m2": required.to_numpy(),
+        "households": pd.Series(hh.round(), dtype="Float64").astype("Int64").to_numpy(),  # whole households
+        "care_floor_area_m2": area.to_numpy(), "required_m2": required.to_numpy(),
         "area_shortfall_m2": np.maximum(required.to_numpy() - area.fillna(0.0).to_numpy(), 0.0),
         "care_per100_m2": per_hundred_households(area.fillna(0.0), hh),
     })

@@ -33,6 +33,7 @@ from geo.planning.history_facilities import status_by_unit, still_to_come
 from geo.planning.layers_read import read_layer
 from geo.planning.run import PlanningInputs, PlanningRun, run_planning
 from geo.store import Store, schema
+from geo.store.spatial_sql import lock_natural_keys
 from geo.types import beijing_today, parse_date
 
 TABLE = "indicator_snapshots"
@@ -166,6 +167,8 @@ def take_snapshot(store: Store, *, kind: str, actor: str, role: str, as_of: obje
               "data_seq": inputs.data_version, "params": json.dumps(run_parameters(run), ensure_ascii=False),
               "indicators": json.dumps([i.to_dict() for i in run.indicators], ensure_ascii=False)}
     with store.writing() as conn:
+        # Two requests for the same baseline at once: the second waits here, then finds the first's row.
+        lock_natural_keys(conn, [f"indicator_snapshot:{kind}:{day.isoformat()}"])
         existing = None if KIND_DATES[kind] is None else _same_date(conn, store, kind, day)
         if existing is not None and not replace:
             raise _duplicate(existing, kind, day)

@@ -220,6 +220,9 @@ def run_siting(run: PlanningRun, *, k: int | None, target_share: float | None, w
     else:
         cand_xy = points_xy(candidates)
         cand_att = attach_points(net, cand_xy, max_attach_m=p.max_attach_m)
+        if len(cand_xy) and not cand_att.attached.any():
+            raise InputError(msg.text("siting.none_attached", count=len(cand_xy), max_m=f"{p.max_attach_m:g}"),
+                             field="candidates")
     w = (plate_households(run.inputs.plates) if weight == "households"
          else plate_residents_60plus(run.inputs.plates, run.inputs.units))
     caps = siting_capacities(run.care_facilities, candidates, n_candidates=len(cand_xy),

@@ -16,6 +16,7 @@ which takes and returns frames.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -82,3 +83,11 @@ def candidate_numbers(candidates: gpd.GeoDataFrame, column: str) -> np.ndarray |
         raise InputError(text("siting.negative", field=label(column)), field=column)
     return values
 
+
+
+def check_candidates_in_district(store: Store, geoms: list[Any]) -> None:
+    """Refuse the first candidate outside the district (naming its row): no street of ours joins it."""
+    from geo.location_rules import check_in_district
+
+    with store.reading() as conn:
+        check_in_district(conn, "facilities", geoms, adcode=store.adcode, first_row=1)

@@ -98,7 +98,8 @@
           window.whatifError = body;
           return null;
         }
-        status.textContent = '';
+        status.className = (body.warnings || []).length ? 'err' : '';
+        status.textContent = (body.warnings || []).join(' ');
         window.whatifLast = {edits: list, answer: body};
         show(body);
         return body;

@@ -91,8 +91,15 @@ def _table(name: str, *columns: sa.Column | sa.Constraint, spatial: bool = False
 def upgrade() -> None:
     op.add_column("admin_units", sa.Column("settlement_type", S(24)))
     op.add_column("admin_units", sa.Column("registered_residents", sa.Integer))
-    if op.get_bind().dialect.name == "postgresql":  # "under_construction" is 18 characters (SQLite keeps any length)
+    # "under_construction" is 18 characters. SQLite keeps any length but declares the type, so the
+    # table is rebuilt there (batch mode copies the rows and ids); its R*Tree rows stay, keyed by id,
+    # and the triggers that feed them, dropped with the old table, are made again.
+    if op.get_bind().dialect.name == "postgresql":
         op.alter_column("facilities", "status", type_=S(24), existing_type=S(16))
+    else:
+        with op.batch_alter_table("facilities", recreate="always") as batch:
+            batch.alter_column("status", type_=S(24), existing_type=S(16))
+        _spatial_index("facilities")
     op.add_column("facilities", sa.Column("opened_on", sa.Date))
     op.add_column("facilities", sa.Column("closed_on", sa.Date))
     op.add_column("facilities", sa.Column("planned_open_on", sa.Date))
