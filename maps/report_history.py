@@ -75,7 +75,8 @@ def to_come_frame(to_come: pd.DataFrame) -> pd.DataFrame:
         _h("facility_kind"): [code_label("kind", k) for k in to_come["kind"]],
         _h("community"): to_come["community"].to_numpy(dtype=object),
         _h("status"): [text(f"{PART}.state.{s}").replace(" · ", " ") for s in to_come["state"]],
-        _h("planned_open_on"): [None if v is None else v.isoformat() for v in to_come["planned_open_on"]]})
+        _h("planned_open_on"): [None if v is None else v.isoformat() for v in to_come["planned_open_on"]],
+        _h("overdue"): ["逾期 overdue" if late else "—" for late in to_come.get("overdue", [False] * len(to_come))]})
 
 
 def history_sections(history: Any) -> dict[str, Any]:

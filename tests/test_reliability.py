@@ -192,7 +192,7 @@ def test_a_server_killed_during_writes_keeps_every_acknowledged_write(database_u
         fid = ids[0]
         version = httpx.get(f"{base}/api/layers/graves/features/{fid}", headers=headers).json()["properties"]["version"]
         r = httpx.patch(f"{base}/api/layers/graves/features/{fid}", headers=headers,
-                        json={"version": version, "properties": {"status": "cleared"}})
+                        json={"version": version, "properties": {"status": "cleared", "cleared_on": "2024-05-01"}})
         assert r.status_code == 200
     finally:
         proc.terminate()

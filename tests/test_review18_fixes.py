@@ -147,3 +147,22 @@ def test_years_are_printed_as_years():
     run = SimpleNamespace(inputs=SimpleNamespace(burial_statistics=stats))
     shown = [_fmt(v) for v in statistics_frame(run).iloc[0].tolist()]
     assert shown[:3] == ["2020", "10", "6"] and shown[4] == "4"
+
+
+def test_answers_name_settings_files_without_the_servers_folders(live_server):
+    planner = _token(live_server, "planner")
+    cemetery = httpx.get(f"{live_server}/api/cemeteries/settings", headers=planner, timeout=60)
+    rural = httpx.get(f"{live_server}/api/planning/rural-norms", headers=planner, timeout=120)
+    assert cemetery.status_code == 200 and cemetery.json()["file"] == "data/planning/ban_zones.toml"
+    assert rural.status_code == 200 and rural.json()["norms"] == "data/planning/norms.toml"
+    root = str(__import__("pathlib").Path(__file__).resolve().parents[1])
+    assert root not in cemetery.text and root not in rural.text
+
+
+def test_planned_projects_past_their_date_are_marked_overdue_with_plain_dates(live_server):
+    r = httpx.get(f"{live_server}/api/planning/facilities/status", headers=_token(live_server, "planner"), timeout=120)
+    assert r.status_code == 200
+    planned = {p["name"]: p for p in r.json()["planned"]}
+    cemetery = planned["保合少镇公益性公墓"]  # the plan's 2025 project, still being built
+    assert cemetery["planned_open_on"] == "2025-09-30" and cemetery["overdue"] is True
+    assert cemetery["state"] == "under_construction"

@@ -179,6 +179,13 @@ def stats() -> None:
     """殡葬统计 · Burial statistics per year and unit (cremation and eco-burial rates)."""
 
 
+def _whole_cell(value: object) -> str:
+    """Return a count or year as a whole number ("205", not "205.0"); "—" where there is none."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
 @stats.command("list")
 @click.pass_obj
 def stats_list(obj: Context) -> None:
@@ -189,8 +196,7 @@ def stats_list(obj: Context) -> None:
         frame = statistics_frame(obj.store)
     click.echo("年份 year\t单位 unit\t死亡 deaths\t火化 cremations\t安葬 burials\t生态安葬 eco\t版本 version")
     for r in frame.to_dict("records"):
-        cells = [str(r[c]) if r[c] is not None else "—"
-                 for c in ("year", "unit_code", "deaths", "cremations", "burials", "eco_burials")]
+        cells = [_whole_cell(r[c]) for c in ("year", "unit_code", "deaths", "cremations", "burials", "eco_burials")]
         click.echo("\t".join(cells) + f"\tv{r['version']}")
 
 

@@ -25,6 +25,7 @@ from geo.planning.burial import (
     update_plot_type,
     update_statistics,
 )
+from geo.planning.norms_settings import shown_settings_path
 
 ROLES = frozenset({ADMIN, PLANNER})
 MAX_ID = 2**31 - 1
@@ -49,7 +50,7 @@ def get_settings(user: UserDep) -> dict[str, Any]:
     plots = [{"plot_type": p.plot_type, "label": str(plot_label(p.plot_type)), "max_area_m2": p.max_area_m2,
               "eco": p.eco, "basis": p.basis, "basis_text": basis_text(p.basis), "source": p.source}
              for p in s.plots.values()]
-    return {"file": s.path, "zones": rule, "plots": plots}
+    return {"file": shown_settings_path(s.path), "zones": rule, "plots": plots}
 
 
 class PlotTypeIn(BaseModel):

@@ -33,6 +33,7 @@ from geo.planning.burial import check_site_in_store, zones_from_store
 from geo.planning.cemeteries import zones_for_output
 from geo.planning.coverage import STATUS, service_areas
 from geo.planning.floor_area import get_norm, shortfalls
+from geo.planning.norms_settings import shown_settings_path
 from geo.planning.run import (
     PlanningRun,
     parse_kinds,
@@ -348,7 +349,7 @@ def get_rural_norms(request: Request, store: StoreDep, user: UserDep) -> dict[st
 
     norms = load_norms()
     table, groups = load_village_norms(store, norms)
-    return {"norms": norms.source,
+    return {"norms": shown_settings_path(norms.source),
             "groups": [{"key": g.norm.key, "title": g.title(), "settlement_types": list(g.norm.settlement_types),
                         "min_total_m2": g.norm.min_total_m2, "required_share": g.norm.required_share,
                         "villages": g.total, "meeting": g.meeting, "share": g.share, "met": g.met} for g in groups],

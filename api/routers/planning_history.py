@@ -54,7 +54,9 @@ def _numbers(value: str) -> list[int]:
 
 
 def _frame_records(frame) -> list[dict[str, Any]]:
-    return json.loads(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
+    """Return rows as JSON records; dates as plain ``YYYY-MM-DD`` (not midnight timestamps)."""
+    days = frame.apply(lambda c: c.map(lambda v: v.isoformat() if isinstance(v, date) else v)) if len(frame) else frame
+    return json.loads(days.to_json(orient="records", force_ascii=False))
 
 
 @router.post("/indicator-snapshots", status_code=201, summary="保存指标快照 Take an indicator snapshot")

@@ -99,6 +99,7 @@ MESSAGES = {
     "indicator_history.col.community": Message("社区/村", "community"),
     "indicator_history.col.status": Message("状态", "status"),
     "indicator_history.col.planned_open_on": Message("计划开放日期", "planned to open on"),
+    "indicator_history.col.overdue": Message("是否逾期", "overdue"),
     "indicator_history.col.opened_on": Message("开放日期", "opened on"),
     "indicator_history.col.closed_on": Message("关闭日期", "closed on"),
     "indicator_history.col.open": Message("开放", "open"),

@@ -22,6 +22,7 @@ from geo import crs as C
 from geo.errors import InputError
 from geo.messages import text, value_label
 from geo.planning.ban_zone_settings import BanZoneSettings, ZoneRule, basis_text
+from geo.planning.norms_settings import shown_settings_path
 
 TRANSPORT_KINDS = ("railway", "expressway", "highway")
 ZONE_COLUMNS = ("zone", "kind", "group", "name", "buffer_m", "basis", "basis_text", "rule_source", "source",
@@ -154,7 +155,7 @@ def site_verdict(site: BaseGeometry, zones: gpd.GeoDataFrame, settings: BanZoneS
     verdict = (text("cemeteries.verdict_refused", count=len(conflicts)) if conflicts
                else text("cemeteries.verdict_allowed"))
     return {"allowed": not conflicts, "verdict": verdict, "conflicts": conflicts,
-            "assumptions": assumptions(settings, zones), "settings_file": settings.path}
+            "assumptions": assumptions(settings, zones), "settings_file": shown_settings_path(settings.path)}
 
 
 def graves_along_transport(graves: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

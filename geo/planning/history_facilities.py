@@ -86,9 +86,10 @@ def still_to_come(facilities: pd.DataFrame, units: pd.DataFrame, *, day: date) -
     """Return the facilities planned or under construction on ``day``, soonest planned opening first.
 
     Columns: ``id``, ``name``, ``kind``, ``community_code``, ``community``, ``state``, ``planned_open_on``
-    (None when the record gives no date; those come last).
+    (None when the record gives no date; those come last) and ``overdue`` (its planned opening has
+    passed and it is still not open: the plan's 2025 projects on a later day).
     """
-    columns = ["id", "name", "kind", "community_code", "community", "state", "planned_open_on"]
+    columns = ["id", "name", "kind", "community_code", "community", "state", "planned_open_on", "overdue"]
     if facilities.empty:
         return pd.DataFrame(columns=columns)
     states = facility_states(facilities, day=day)
@@ -102,6 +103,7 @@ def still_to_come(facilities: pd.DataFrame, units: pd.DataFrame, *, day: date) -
                         "community": chosen["community_code"].map(names).to_numpy(dtype=object),
                         "state": states[chosen.index].to_numpy(dtype=object),
                         "planned_open_on": [None if v is None or pd.isna(v) else v for v in planned]})
+    out["overdue"] = [v is not None and v < day for v in out["planned_open_on"]]
     later = date.max
     order = sorted(range(len(out)), key=lambda i: (out["planned_open_on"].iloc[i] or later, int(out["id"].iloc[i])))
     return out.iloc[order].reset_index(drop=True)

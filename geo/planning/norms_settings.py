@@ -20,6 +20,14 @@ from geo.messages import text
 DEFAULT_NORMS_FILE = Path(__file__).resolve().parents[2] / "data" / "planning" / "norms.toml"
 
 
+def shown_settings_path(path: str | Path) -> str:
+    """Return a settings file as answers show it: ``data/planning/x.toml`` for a bundled one, else its
+    name only (an answer never tells a client where the server keeps its files)."""
+    file = Path(path).resolve()
+    bundled = DEFAULT_NORMS_FILE.parent
+    return f"data/planning/{file.name}" if file.parent == bundled else file.name
+
+
 @dataclass(frozen=True)
 class RuralNorm:
     """One rural norm: the service centre of a village of these settlement types has ≥ ``min_total_m2``.

@@ -65,6 +65,17 @@ def node_attachment(network: WalkNetwork, nodes: np.ndarray) -> Attachment:
     return Attachment(edge=edge, t=t, offset_m=np.zeros(len(nodes)))
 
 
+def check_goal(*, k: int | None, target_share: float | None) -> None:
+    """Refuse a siting goal that is not exactly one of ``k`` ≥ 1 stations or a share in (0, 1]."""
+    if (k is None) == (target_share is None):
+        raise InputError(text("planning.siting_one_of", k=label("k"), share=label("target_share")), field="k")
+    if k is not None and k < 1:
+        raise InputError(text("planning.siting_k", field=label("k"), value=k), field="k")
+    if target_share is not None and not 0 < target_share <= 1:
+        raise InputError(text("planning.siting_share", field=label("target_share"), value=target_share),
+                         field="target_share")
+
+
 def greedy_siting(network: WalkNetwork, plates: Attachment, weights: np.ndarray, existing: Attachment,
                   candidates: Attachment, *, reach_m: float, k: int | None = None,
                   target_share: float | None = None) -> SitingResult:
@@ -73,13 +84,7 @@ def greedy_siting(network: WalkNetwork, plates: Attachment, weights: np.ndarray,
     ``weights`` are per plate (households or residents 60+). Existing stations stay fixed: what
     they already cover counts as covered before the first choice.
     """
-    if (k is None) == (target_share is None):
-        raise InputError(text("planning.siting_one_of", k=label("k"), share=label("target_share")), field="k")
-    if k is not None and k < 1:
-        raise InputError(text("planning.siting_k", field=label("k"), value=k), field="k")
-    if target_share is not None and not 0 < target_share <= 1:
-        raise InputError(text("planning.siting_share", field=label("target_share"), value=target_share),
-                         field="target_share")
+    check_goal(k=k, target_share=target_share)
     w = np.asarray(weights, dtype=float)
     total = w.sum()
     if total <= 0:

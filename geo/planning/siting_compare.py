@@ -21,7 +21,7 @@ from geo.errors import InputError
 from geo.messages import label, text
 from geo.planning import siting as siting_module
 from geo.planning.network import Attachment, WalkNetwork, nearest_source, reach_matrix
-from geo.planning.siting import SitingResult, greedy_siting
+from geo.planning.siting import SitingResult, check_goal, greedy_siting
 from geo.planning.siting_capacity import (
     Capacity,
     CapacityProblem,
@@ -96,13 +96,7 @@ def check_options(*, k: int | None, target_share: float | None, method: str, tim
     if not (np.isfinite(time_limit_s) and 0 < time_limit_s <= MAX_TIME_LIMIT_S):
         raise InputError(text("siting.time_limit", field=label("time_limit_s"), value=time_limit_s,
                               most=f"{MAX_TIME_LIMIT_S:g}"), field="time_limit_s")
-    if (k is None) == (target_share is None):
-        raise InputError(text("planning.siting_one_of", k=label("k"), share=label("target_share")), field="k")
-    if k is not None and k < 1:
-        raise InputError(text("planning.siting_k", field=label("k"), value=k), field="k")
-    if target_share is not None and not 0 < target_share <= 1:
-        raise InputError(text("planning.siting_share", field=label("target_share"), value=target_share),
-                         field="target_share")
+    check_goal(k=k, target_share=target_share)
 
 
 def compare_siting(network: WalkNetwork, plates: Attachment, weights: np.ndarray, existing: Attachment,
