@@ -25,6 +25,7 @@ from api.routers import (
     boundary_cases,
     boundary_compare,
     cemeteries,
+    divisions,
     docs_pages,
     field_pages,
     health,
@@ -35,6 +36,7 @@ from api.routers import (
     map_pages,
     officer_pages,
     ogc,
+    place_codes,
     placenames,
     planning,
     planning_history,
@@ -42,6 +44,8 @@ from api.routers import (
     plates,
     public_plates,
     reports,
+    standard_addresses,
+    street_signs,
     users,
 )
 from api.settings import Settings
@@ -99,11 +103,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   plates.router, plates.decision_router, inspections.router, inspections.markers_router, ogc.router,
                   reports.router, cemeteries.router, boundary_cases.router, boundary_cases.repairs_router,
                   boundary_cases.lines_router,
-                  boundary_cases.attachments_router, boundary_compare.router)
+                  boundary_cases.attachments_router, boundary_compare.router, standard_addresses.router,
+                  street_signs.router, divisions.router, place_codes.router)
     for router in documented:  # every error answer is in the OpenAPI schema, in the one shape
         app.include_router(router, responses=ERROR_RESPONSES)
     for pages in (home.router, docs_pages.router, login_pages.router, officer_pages.router,
-                  field_pages.router, map_pages.router, planning_whatif.page_router):
+                  field_pages.router, map_pages.router, planning_whatif.page_router, standard_addresses.page_router,
+                  street_signs.page_router, divisions.page_router, place_codes.page_router):
         app.include_router(pages)
     # Bundled browser libraries, served by the service itself: pages work with no internet.
     app.mount("/static/leaflet", StaticFiles(directory=LEAFLET_DIR), name="leaflet")

@@ -4,6 +4,10 @@ Every change writes an audit row, and audit rows are numbered in commit order
 (:meth:`Store.data_version`): the newest number is a version of all the data. It is part of every
 key, so an edit or import makes the next request build afresh, even when the edit's transaction
 began before, and committed after, one that was already counted.
+
+The planning settings files (norms, ban-zone buffers) are part of the key too, by modification
+time and size: an admin's change to one is seen by the next answer of every endpoint at once,
+never by some answers while others still show a run judged by the old values.
 """
 
 from __future__ import annotations
@@ -27,6 +31,21 @@ def data_version(store: Store) -> int:
     return store.data_version()
 
 
+def settings_version() -> tuple[tuple[int, int], ...]:
+    """Return the modification time and size of each planning settings file ((0, 0) for a missing one)."""
+    from geo.planning.ban_zone_settings import DEFAULT_SETTINGS_FILE
+    from geo.planning.norms_settings import DEFAULT_NORMS_FILE
+
+    out = []
+    for file in (DEFAULT_NORMS_FILE, DEFAULT_SETTINGS_FILE):
+        try:
+            stat = file.stat()
+            out.append((stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            out.append((0, 0))  # missing: the build says so (503), and a restored file is a new version
+    return tuple(out)
+
+
 class DataCache:
     """Keep a few derived values per key until the data version moves on."""
 
@@ -43,7 +62,7 @@ class DataCache:
         other keys, including ones nested inside this build, go ahead. The version is read before
         the build, so a value is never labelled newer than the data it was built from.
         """
-        full = (key, data_version(store))
+        full = (key, data_version(store), settings_version())
         with self._lock:
             if full in self._values:
                 return self._values[full]  # type: ignore[return-value]

@@ -85,6 +85,9 @@ def validation_message(error: dict[str, Any]) -> tuple[str, str | None]:
     if kind == "string_too_long" and "max_length" in ctx:  # 「过长（最多 2000 个字）」: the limit with it
         return text("http.invalid", field=named,
                     problem=as_term(text("http.max_chars", limit=ctx["max_length"]))), field
+    if kind == "too_long" and "max_length" in ctx:  # 「条目过多（最多 20 项，收到 22 项）」
+        return text("http.invalid", field=named, problem=as_term(text(
+            "http.max_items", limit=ctx["max_length"], actual=ctx.get("actual_length", "?")))), field
     if kind in ("literal_error", "enum") and "expected" in ctx:  # each allowed code with its Chinese label
         allowed = value_labels(re.findall(r"'([^']*)'", str(ctx["expected"])) or [str(ctx["expected"])])
         return text("http.choice", field=named, allowed=allowed), field

@@ -62,6 +62,13 @@ class EncodingProblem(InputError):
     code = "wrong_encoding"
 
 
+class SettingsBroken(DomainError):
+    """A settings file the server reads (not one the user gave) is unreadable or wrong: the admin's to fix."""
+
+    status = 503
+    code = "settings_broken"
+
+
 class PayloadTooLarge(DomainError):
     """An upload or body over the configured limit."""
 

@@ -22,11 +22,53 @@ from geo.messages import as_term, label, labels, layer_label, text
 from geo.store import Store
 from geo.validation import check_range, check_text, geometry_problems, outside_china
 
+# GeoJSON geometry type → how deep its positions are nested in "coordinates" (RFC 7946 §3.1).
+POSITION_DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2,
+                  "MultiPolygon": 3}
+
+
+def geojson_shape_problem(obj: Mapping[str, Any]) -> str | None:
+    """Return the message key of what is wrong with a GeoJSON geometry's structure, or None.
+
+    Checked before shapely reads it, so a missing type or a one-number position is said in words a
+    user can act on, not in the words of a library's internals.
+    """
+    kind = obj.get("type")
+    if kind == "GeometryCollection":
+        parts = obj.get("geometries")
+        if not isinstance(parts, list | tuple):
+            return "checks.geojson_no_geometries"
+        for part in parts:
+            problem = geojson_shape_problem(part) if isinstance(part, Mapping) else "checks.geojson_type"
+            if problem is not None:
+                return problem
+        return None
+    if not isinstance(kind, str) or kind not in POSITION_DEPTH:
+        return "checks.geojson_type"
+    coordinates = obj.get("coordinates")
+    if not isinstance(coordinates, list | tuple):  # tuples: shapely's own mapping() of a geometry
+        return "checks.geojson_no_coordinates"
+    level = [coordinates]
+    for _ in range(POSITION_DEPTH[kind]):
+        if not all(isinstance(x, list | tuple) for x in level):
+            return "checks.geojson_nesting"
+        level = [item for x in level for item in x]
+    for position in level:
+        if not isinstance(position, list | tuple) or not 2 <= len(position) <= 3:
+            return "checks.geojson_position"
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in position):
+            return "checks.geojson_position"
+    return None
+
 
 def parse_geometry(obj: Any, *, crs: str, allowed: tuple[str, ...], field: str = "geometry"):
     """Return a GeoJSON geometry object as a validated EPSG:4490 shapely geometry."""
     if not isinstance(obj, Mapping):
         raise InvalidGeometry(text("checks.not_geojson", field=label(field)), field=field)
+    shape_problem = geojson_shape_problem(obj)
+    if shape_problem is not None:
+        raise InvalidGeometry(text("checks.bad_geojson", field=label(field), reason=as_term(text(shape_problem))),
+                              field=field)
     try:
         geom = shapely.geometry.shape(dict(obj))
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, shapely.errors.ShapelyError) as exc:

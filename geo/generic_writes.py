@@ -16,6 +16,7 @@ from geo.errors import StaleVersion
 from geo.layers import get_layer
 from geo.location_rules import check_layer_locations
 from geo.messages import text
+from geo.placenames.facility_names import facility_name_warnings
 from geo.placenames.lifecycle import check_name_change
 from geo.plates.rules import check_plates, load_plate_context, plates_for_write
 from geo.record_states import check_record_state
@@ -51,6 +52,8 @@ def create_feature(store: Store, layer_name: str, record: Mapping[str, Any], *, 
     with store.writing() as conn:
         check_layer_locations(conn, layer_name, [rec], adcode=store.adcode)
         warnings = plates_for_write(conn, [rec], adcode=store.adcode) if layer_name == "door_plates" else []
+        if layer_name == "facilities":
+            warnings += facility_name_warnings(conn, rec)  # PN-08, a warning
         (fid,) = store.insert(layer.table, [rec], actor=actor, conn=conn)
         return Written(store.get(layer.table, fid, conn=conn), warnings)
 
@@ -80,6 +83,8 @@ def update_feature(store: Store, layer_name: str, fid: int, changes: Mapping[str
             moved = {**before, **changes}
             ctx = load_plate_context(conn, adcode=store.adcode, locking=[moved])
             warnings = check_plates([moved], ctx, replacing={0: before["plate_uid"]})
+        if layer_name == "facilities" and ("name" in changes or "geometry" in changes):
+            warnings += facility_name_warnings(conn, {**before, **changes})  # PN-08, a warning
         after = store.update(layer.table, fid, dict(changes), expected_version=expected_version, actor=actor,
                              conn=conn)
         return Written(after, warnings)

@@ -25,7 +25,8 @@ from geo.errors import InputError
 from geo.messages import Term, at_row, label, nth_row, text
 from geo.store import schema
 
-IN_DISTRICT_LAYERS = frozenset({"facilities", "place_names", "streets", "graves", "door_plates"})
+IN_DISTRICT_LAYERS = frozenset({"facilities", "place_names", "streets", "graves", "door_plates", "ban_zone_areas",
+                                "premises", "new_estates"})
 POINT_SLACK_DEG = 0.0006  # about 50 m at Hohhot's latitude
 UNIT_LEVELS_WITH_PLATES = ("community", "village")
 # field -> (pattern, Chinese description, English description), per layer
@@ -138,7 +139,8 @@ def check_layer_locations(conn: sa.Connection, layer: str, records: Sequence[dic
     geoms = [r.get("geometry") for r in records if "geometry" in r]
     if geoms:
         check_in_district(conn, layer, [r.get("geometry") for r in records], adcode=adcode, first_row=first_row)
-    if layer in ("door_plates", "facilities") and any("community_code" in r for r in records):
+    if layer in ("door_plates", "facilities", "new_estates", "premises") and any("community_code" in r
+                                                                                 for r in records):
         check_unit_codes(conn, [r.get("community_code") for r in records], first_row=first_row)
     if layer == "streets" and creating:
         check_street_names(conn, [r.get("name") for r in records], first_row=first_row)

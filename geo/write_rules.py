@@ -63,6 +63,8 @@ _PLATE_ADDRESS = Guard("门牌地址印在门牌上，改号是一项决定：�
                        "it: renumbering is a decision (revoke the plate, then create the new one)",
                        "POST /api/plates/{plate_uid}/status（撤销 revoke）, then POST /api/layers/door_plates/features",
                        on_create="allow")
+_PLATE_SUCCESSOR = Guard("门牌的替换门牌由替换决定登记", "a plate's successor is recorded by the replacement decision",
+                         "POST /api/plates/{plate_uid}/replace")
 _STREET_NAME = Guard("街路巷名称须经更名用例，同时改门牌地址并排队重印",
                      "a street's name changes by rename, which readdresses and reprints its plates",
                      "POST /api/placenames/{id}/rename", on_create="allow")
@@ -76,8 +78,9 @@ _LAST_INSPECTED = Guard("界线的联检日期由定期联检归档确定（BM-0
                         on_create="allow")
 _LINE_ID = Guard("界线编码与两侧政区不可改写", "a boundary line's code and sides are its identity",
                  "（不可修改 cannot be changed）", on_create="allow")
-_UNIT_ID = Guard("区划代码、上级与层级由区划调整决定", "a unit's code, parent and level change by a division decision",
-                 "（区划调整 division change; not through the generic path）", on_create="allow")
+_UNIT_ID = Guard("区划代码、上级、层级与存续状态由区划调整决定",
+                 "a unit's code, parent, level, status and dates change by a division decision",
+                 "POST /api/divisions/create|split|merge|rename|recode（区划调整 division change）", on_create="allow")
 
 GUARDS: dict[str, dict[str, Guard]] = {
     "place_names": {
@@ -95,6 +98,7 @@ GUARDS: dict[str, dict[str, Guard]] = {
         "plate_uid": _PLATE_UID, "status": _PLATE_DECISION, "decision_body": _PLATE_DECISION,
         "decision_doc_no": _PLATE_DECISION, "decision_date": _PLATE_DECISION,
         "street_name": _PLATE_ADDRESS, "number": _PLATE_ADDRESS, "suffix": _PLATE_ADDRESS,
+        "successor_plate_uid": _PLATE_SUCCESSOR,
     },
     "streets": {"name": _STREET_NAME},
     "boundary_markers": {f: _MARKER for f in ("marker_no", "line_code", "seq", "type_code", "marker_type",
@@ -102,7 +106,8 @@ GUARDS: dict[str, dict[str, Guard]] = {
                                                "coordinate_source")},
     "boundary_lines": {"line_code": _LINE_ID, "left_adcode": _LINE_ID, "right_adcode": _LINE_ID,
                        "last_inspected_on": _LAST_INSPECTED},
-    "admin_units": {"code": _UNIT_ID, "parent_code": _UNIT_ID, "level": _UNIT_ID},
+    "admin_units": {"code": _UNIT_ID, "parent_code": _UNIT_ID, "level": _UNIT_ID, "status": _UNIT_ID,
+                    "valid_from": _UNIT_ID, "valid_to": _UNIT_ID},
 }
 
 # The state a record created through a generic path starts in (its use case's first state).

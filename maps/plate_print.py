@@ -14,11 +14,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import segno
 from markupsafe import Markup
 
 from geo.errors import InputError
 from geo.plates.printed import PlateText
+from geo.qr_svg import qr_svg_path
 from maps.templating import render
 
 WIDTH_MM, HEIGHT_MM = 270.0, 170.0
@@ -47,24 +47,7 @@ def check_sg01(plate: PlateText, *, proof: bool) -> None:
 
 def _qr_path(url: str, size_mm: float) -> tuple[str, float]:
     """Return an SVG path of the QR's dark modules scaled to ``size_mm``, 4-module quiet zone."""
-    qr = segno.make(url, error="m", micro=False)
-    matrix = qr.matrix
-    n = len(matrix) + 8
-    module = size_mm / n
-    parts = []
-    for y, row in enumerate(matrix):
-        x = 0
-        while x < len(row):
-            if row[x]:
-                start = x
-                while x < len(row) and row[x]:
-                    x += 1
-                run = (x - start) * module
-                parts.append(f"M{(start + 4) * module:.4f} {(y + 4) * module:.4f}h{run:.4f}"
-                             f"v{module:.4f}h{-run:.4f}z")
-            else:
-                x += 1
-    return "".join(parts), module
+    return qr_svg_path(url, size_mm)
 
 
 def plate_svg(plate: PlateText, *, proof: bool = False) -> str:

@@ -13,6 +13,7 @@ from geo.messages import text
 from geo.planning.siting_compare import SitingComparison, comparison_frame, unreachable_text, verdict
 
 SHEET_TITLE = "选址比较 siting comparison"
+NOTE_SHEET_TITLE = "选址说明 siting note"
 
 
 def siting_sections(siting: Any, *, target_share: float | None = None) -> dict[str, Any] | None:
@@ -23,11 +24,16 @@ def siting_sections(siting: Any, *, target_share: float | None = None) -> dict[s
                 else text("siting.question.set_cover", target=f"{100 * (target_share or 0):.1f}%"))
     return {"question": question, "table": comparison_frame(siting),
             "verdict": verdict(siting) if siting.greedy is not None and siting.optimal is not None else None,
-            "unreachable": unreachable_text(siting, target_share=target_share)}
+            "unreachable": unreachable_text(siting, target_share=target_share), "skipped": siting.milp_skipped}
 
 
 def siting_sheets(siting: Any) -> dict[str, Any]:
     """Return the comparison as a workbook sheet (title → frame); none for a greedy-only result of old."""
     if not isinstance(siting, SitingComparison):
         return {}
-    return {SHEET_TITLE: comparison_frame(siting)}
+    sheets = {SHEET_TITLE: comparison_frame(siting)}
+    if siting.milp_skipped:  # the workbook says why the MILP row is missing, as the page does
+        import pandas as pd
+
+        sheets[NOTE_SHEET_TITLE] = pd.DataFrame({"说明 note": [siting.milp_skipped]})
+    return sheets

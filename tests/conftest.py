@@ -176,7 +176,8 @@ def load_sample(store: Store, sample) -> None:
 
     load_layers(store, sample.layers, actor="test", reference_objects=getattr(sample, "reference_objects", ()),
                 plot_types=getattr(sample, "plot_types", None),
-                burial_statistics=getattr(sample, "burial_statistics", None))
+                burial_statistics=getattr(sample, "burial_statistics", None),
+                addresses=getattr(sample, "addresses", None), street_signs=getattr(sample, "street_signs", None))
     refresh_plate_lookups(store)
 
 

@@ -19,9 +19,12 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("kernel", ("geo", "geo.errors", "geo.text", "geo.types", "geo.crs", "geo.layers", "geo.write_rules",
                 "geo.spreadsheet", "geo.legacy_crs")),
     ("store", ("geo.store",)),
-    ("shared rules", ("geo.validation", "geo.location_rules", "geo.users")),
-    ("domain", ("geo.placenames", "geo.boundaries", "geo.planning")),
+    ("shared rules", ("geo.validation", "geo.location_rules", "geo.users",
+                      "geo.signs.replacement")),  # a rename queues the street's signs (it reads the store only)
+    ("domain", ("geo.placenames", "geo.boundaries", "geo.planning", "geo.addresses")),  # addresses: #17
     ("plates", ("geo.plates",)),   # plates read street names and romanization from the gazetteer
+    ("signs and divisions", ("geo.signs", "geo.divisions")),  # #17: signs print like plates; a division
+    #   change re-parents plates and addresses and renames the unit's place name
     ("generic writes and files", ("geo.generic_writes", "geo.features", "geo.io")),
     ("data", ("data",)),
     ("maps", ("maps",)),

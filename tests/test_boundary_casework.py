@@ -12,7 +12,6 @@ import json
 import re
 import subprocess
 import sys
-import threading
 from datetime import date, timedelta
 
 import httpx
@@ -35,6 +34,7 @@ from geo.boundaries.repairs import record_repair, repairs_of_marker
 from geo.errors import Conflict, Forbidden, InputError, StaleVersion
 from geo.store import Store
 from geo.users import create_user
+from tests.concurrently import at_once
 from tests.conftest import USERS, running_server, server_settings
 
 
@@ -501,22 +501,10 @@ def test_the_boundary_report_lists_overdue_lines_open_disputes_and_repairs(writa
 
 
 def test_two_cases_opened_at_once_get_two_numbers(writable_sample_store):
-    import threading
-
     store = writable_sample_store
-    barrier = threading.Barrier(2)
-    numbers: list[str] = []
-
-    def open_one() -> None:
-        barrier.wait()
-        numbers.append(_open(store)["case_no"])
-
-    threads = [threading.Thread(target=open_one) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(numbers) == [f"JX{TODAY.year}-001", f"JX{TODAY.year}-002"]
+    outcomes = at_once(lambda: _open(store)["case_no"])
+    assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
+    assert sorted(str(o) for o in outcomes) == [f"JX{TODAY.year}-001", f"JX{TODAY.year}-002"]
 
 
 # --- fixes after the outside review of #16 ----------------------------------------------------------
@@ -547,23 +535,10 @@ def test_the_same_repair_sent_again_returns_the_first_record_and_stores_nothing(
 
 def test_repeats_sent_at_the_same_moment_store_one_repair(writable_sample_store):
     store = writable_sample_store
-    barrier = threading.Barrier(3)
-    results: list[dict] = []
-    errors: list[BaseException] = []
-
-    def send() -> None:
-        barrier.wait()
-        try:
-            results.append(record_repair(store, _repair(store), photos=[{"data_base64": _b64(PNG)}], actor="t",
-                                         actor_adcodes={OURS}))
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=send) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = at_once(lambda: record_repair(store, _repair(store), photos=[{"data_base64": _b64(PNG)}],
+                                             actor="t", actor_adcodes={OURS}), times=3)
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    results = [o for o in outcomes if not isinstance(o, BaseException)]
     assert not errors, errors
     assert len({r["id"] for r in results}) == 1 and sorted(r["repeated"] for r in results) == [False, True, True]
     assert store.count("marker_repairs") == 1 and store.count("boundary_attachments") == 1

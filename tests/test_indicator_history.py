@@ -349,23 +349,9 @@ def test_report_section_shows_history_and_planned_facilities_escaped_in_chromium
 
 def test_two_baselines_taken_at_the_same_moment_store_one(tiny_store):
     """Both pass the early check together; the natural-key lock makes the second find the first's row."""
-    import threading
+    from tests.concurrently import at_once
 
-    results: list[object] = []
-    start = threading.Barrier(2)
     inputs = PlanningInputs.load(tiny_store)
-
-    def take() -> None:
-        start.wait()
-        try:
-            results.append(H.take_snapshot(tiny_store, kind="final", actor="p", role="planner", inputs=inputs))
-        except Conflict as exc:
-            results.append(exc)
-
-    threads = [threading.Thread(target=take) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = at_once(lambda: H.take_snapshot(tiny_store, kind="final", actor="p", role="planner", inputs=inputs))
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "dict"]
     assert [x["kind"] for x in H.list_snapshots(tiny_store)] == ["final"]

@@ -150,7 +150,7 @@ def test_rename_keeps_the_former_name_and_readdresses_plates(store: Store):
     assert idx.search("春晖路")[0].name == "春华路"
 
 
-def test_protected_names_need_protection_measures(store: Store):
+def test_protected_names_are_renamed_only_after_a_decision_lifts_the_protection(store: Store):
     from geo.placenames.lifecycle import set_protection
 
     name = _in_force(store)
@@ -159,9 +159,10 @@ def test_protected_names_need_protection_measures(store: Store):
     approval = {"approval_authority": "市政府", "approval_doc_no": "X-1", "approval_date": "2026-06-01"}
     with pytest.raises(Conflict) as err:
         rename(store, name["id"], "春华路", expected_version=name["version"], actor="o", approval=approval)
-    assert "PN-09" in err.value.message
-    renamed = rename(store, name["id"], "春华路", expected_version=name["version"], actor="o", approval=approval,
-                     protection_override="原名刻入路牌背面并设说明牌")
+    assert "PN-09" in err.value.message and "新政发〔2026〕1号" in err.value.message and err.value.field == "protected"
+    name = set_protection(store, name["id"], False, expected_version=name["version"], actor="o",
+                          document_ref="新政发〔2026〕9号", reason="原名刻入路牌背面并设说明牌")
+    renamed = rename(store, name["id"], "春华路", expected_version=name["version"], actor="o", approval=approval)
     assert renamed["standard_name"] == "春华路"
 
 

@@ -197,3 +197,67 @@ def test_accessibility_on_the_sample(sample_run):
     with pytest.raises(InputError) as err:
         run_accessibility(sample_run, "cats")
     assert err.value.field == "supply"
+
+
+def _grid_network(n: int):
+    o = C.to_metric(shapely.Point(111.70, 40.85))
+    lines = [shapely.LineString([(o.x + i * 200, o.y + j * 200), (o.x + (i + 1) * 200, o.y + j * 200)])
+             for i in range(n - 1) for j in range(n)]
+    lines += [shapely.LineString([(o.x + i * 200, o.y + j * 200), (o.x + i * 200, o.y + (j + 1) * 200)])
+              for i in range(n) for j in range(n - 1)]
+    return build_walk_network(np.array(lines, dtype=object)), o
+
+
+def _greedy_by_recomputing(reach, w, covered, k):
+    """The textbook greedy: every step recomputes every candidate's gain over the uncovered plates."""
+    covered, picks = covered.copy(), []
+    for _ in range(k):
+        gains = reach @ (w * ~covered)
+        best = int(np.argmax(gains))
+        if gains[best] <= 0:
+            break
+        covered[reach[best].indices] = True
+        picks.append((best, float(gains[best])))
+    return picks
+
+
+@pytest.mark.parametrize("fractional", [False, True], ids=["households", "residents_60plus"])
+def test_greedy_with_running_gains_chooses_as_the_textbook_greedy_does(fractional):
+    """Random weights on a 12 x 12 grid: the running update picks the same sites with the same gains.
+
+    Fractional weights (residents 60+ are a share of each plate's people) and many equal gains: the
+    running sums differ from fresh ones in the last bits, and the choice must still be the textbook's.
+    """
+    from geo.planning.network import nearest_source
+    from geo.planning.siting import reach_matrix
+
+    net, o = _grid_network(12)
+    rng = np.random.default_rng(7)
+    for trial in range(5):
+        xy = np.column_stack([o.x + rng.uniform(0, 2200, 300), o.y + rng.uniform(0, 2200, 300)])
+        plates = attach_points(net, xy, max_attach_m=150)
+        existing = attach_points(net, xy[:2], max_attach_m=150)
+        cands = node_attachment(net, np.arange(0, net.n_nodes, 3))
+        w = rng.integers(1, 40, len(xy)).astype(float)
+        if fractional:
+            w = w * 0.1937  # as the sample's 60+ share makes them: sums that round differently by order
+        res = greedy_siting(net, plates, w, existing, cands, reach_m=450, k=25)
+        dist, _ = nearest_source(net, existing, plates, limit_m=450)
+        expected = _greedy_by_recomputing(reach_matrix(net, cands, plates, 450), w, dist <= 450, 25)
+        assert [int(c) for c in res.chosen["candidate"]] == [c for c, _ in expected], trial
+        assert res.chosen["gain"].tolist() == pytest.approx([g for _, g in expected]), trial
+
+
+def test_greedy_stops_at_its_time_limit_and_says_so():
+    net, o = _grid_network(8)
+    xy = np.column_stack([o.x + np.arange(0, 1400, 50.0), np.full(28, o.y + 10.0)])
+    plates = attach_points(net, xy, max_attach_m=150)
+    existing = attach_points(net, xy[:1], max_attach_m=150)
+    cands = node_attachment(net, np.arange(net.n_nodes))
+    spent = greedy_siting(net, plates, np.ones(len(xy)), existing, cands, reach_m=300, k=5, time_limit_s=1e-9)
+    assert spent.status == "time_limit" and len(spent.chosen) == 0
+    everywhere = attach_points(net, xy, max_attach_m=150)  # a station at every plate: nothing left to add
+    done = greedy_siting(net, plates, np.ones(len(xy)), everywhere, cands, reach_m=300, k=5, time_limit_s=1e-9)
+    assert done.status == "heuristic" and len(done.chosen) == 0 and done.share_before == 1.0
+    free = greedy_siting(net, plates, np.ones(len(xy)), existing, cands, reach_m=300, k=5, time_limit_s=60)
+    assert free.status == "heuristic" and len(free.chosen) > 0

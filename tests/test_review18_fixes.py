@@ -113,16 +113,31 @@ def test_siting_candidates_outside_the_district_are_refused(live_server):
 
 
 def test_one_siting_solve_at_a_time_the_next_is_told_when_to_retry(live_server):
-    from api.routers import planning
+    from api import siting_slot
 
-    assert planning._SITING_SLOTS.acquire(blocking=False)  # a solve in progress (the server shares this process)
+    planner = _token(live_server, "planner")
+    assert siting_slot._SLOT.acquire(blocking=False)  # a solve in progress (the server shares this process)
     try:
-        r = httpx.post(f"{live_server}/api/planning/siting", headers=_token(live_server, "planner"), timeout=60,
+        r = httpx.post(f"{live_server}/api/planning/siting", headers=planner, timeout=60,
                        json={"k": 1, "method": "greedy"})
+        report = httpx.get(f"{live_server}/api/planning/report", headers=planner, params={"k": 2}, timeout=120)
+        book = httpx.get(f"{live_server}/api/planning/report", headers=planner, params={"k": 2, "format": "xlsx"},
+                         timeout=120)
     finally:
-        planning._SITING_SLOTS.release()
+        siting_slot._SLOT.release()
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
     assert r.json()["message"].startswith("另一项选址计算正在进行")
+    # The report never runs a second MILP beside it: greedy's answer alone, and it says so.
+    assert report.status_code == 200 and "本报告只列贪心算法的结果" in report.text
+    import io
+
+    import openpyxl
+
+    sheets = openpyxl.load_workbook(io.BytesIO(book.content), read_only=True)
+    note = next(sheets["选址说明 siting note"].iter_rows(min_row=2, values_only=True))
+    assert "本报告只列贪心算法的结果" in str(note)
+    free = httpx.get(f"{live_server}/api/planning/report", headers=planner, params={"k": 2}, timeout=120)
+    assert free.status_code == 200 and "本报告只列贪心算法的结果" not in free.text and "MILP" in free.text
 
 
 def test_a_candidate_off_the_streets_is_said_to_cover_nothing(live_server):

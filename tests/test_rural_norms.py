@@ -5,6 +5,7 @@ Every expected figure is worked out by hand in the comment beside it.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -281,3 +282,51 @@ def test_estates_and_village_norms_read_back_from_both_stores(store):
     assert by_code.loc["150102100200", "meets_norm"] is False                          # 280 < 300
     assert by_code.loc["150102100201", "meets_norm"] is True                           # 160 ≥ 150
     assert [(g.total, g.meeting) for g in groups] == [(1, 0), (1, 1)]
+
+
+def test_indicators_cli_takes_a_norms_file_and_refuses_a_bad_one(sample_store, tmp_path):
+    """`xincheng indicators --norms FILE` judges by the file's values; a wrong file is a usage error."""
+    env = {"XINCHENG_DATABASE_URL": sample_store.engine.url.render_as_string(hide_password=False)}
+    plan = invoke(["indicators", "--json"], env_extra=env)
+    assert plan.returncode == 0, plan.stderr
+    fringe = 'settlement_types = ["urban_village", "suburban_village"]\nmin_total_m2 = 300.0'
+    strict = DEFAULT_NORMS_FILE.read_text(encoding="utf-8").replace(fringe, fringe.replace("300.0", "3000.0"))
+    (tmp_path / "strict.toml").write_text(strict, encoding="utf-8")
+    judged = invoke(["indicators", "--json", "--norms", str(tmp_path / "strict.toml")], env_extra=env)
+    assert judged.returncode == 0, judged.stderr
+
+    def fringe_rule(out: str) -> dict:
+        return next(i for i in json.loads(out) if i["detail"].get("norm_key") == "town_fringe")
+
+    before, after = fringe_rule(plan.stdout), fringe_rule(judged.stdout)
+    assert before["detail"]["min_total_m2"] == 300.0 and after["detail"]["min_total_m2"] == 3000.0
+    assert after["current"] < before["current"]  # no village centre has 3,000 m²: fewer meet it
+    (tmp_path / "bad.toml").write_text("[urban]\nper100_m2 = -1\n", encoding="utf-8")
+    r = invoke(["indicators", "--norms", str(tmp_path / "bad.toml")], env_extra=env)
+    assert r.returncode == 2 and "urban.per100_m2" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_norms_are_read_once_per_version_of_the_file(tmp_path):
+    file = tmp_path / "norms.toml"
+    file.write_text(DEFAULT_NORMS_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    first = load_norms(file)
+    assert load_norms(file) is first  # the same parsed settings while the file is unchanged
+    file.write_text(DEFAULT_NORMS_FILE.read_text(encoding="utf-8").replace("per100_m2 = 30.0", "per100_m2 = 35.0"),
+                    encoding="utf-8")
+    again = load_norms(file)
+    assert again is not first and again.urban_per100_m2 == 35.0 and first.urban_per100_m2 == 30.0
+
+
+def test_the_floor_area_answer_states_the_norm_the_run_used(sample):
+    """GET /floor-area's norm block comes from the run's settings, not from constants in the code."""
+    from dataclasses import replace as replaced
+
+    from geo.planning.floor_area import norms_from_settings
+    from geo.planning.run import PlanningInputs, run_planning, walk_params
+
+    norms = replaced(load_norms(), urban_per100_m2=45.0)
+    inputs = PlanningInputs(units=sample["admin_units"], streets=sample["streets"], plates=sample["door_plates"],
+                            facilities=sample["facilities"].assign(id=lambda d: range(1, len(d) + 1)),
+                            linear_features=sample["linear_features"], graves=sample["graves"])
+    run = run_planning(inputs, walk_params("default"), norms=norms)
+    assert run.norms is norms and norms_from_settings(run.norms)["community_service"].per100_m2 == 45.0

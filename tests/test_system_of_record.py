@@ -312,7 +312,7 @@ def test_clearing_protection_is_a_decision_with_document_and_reason(api, record_
     rename = api.post(f"/api/placenames/{name['id']}/rename", headers=officer, json={
         "new_name": "和平新路", "version": version, "approval": {
             "approval_authority": "市政府", "approval_doc_no": "x1", "approval_date": "2026-11-01"}})
-    assert rename.status_code == 409 and rename.json()["field"] == "protection_override"
+    assert rename.status_code == 409 and rename.json()["field"] == "protected" and "PN-09" in rename.json()["message"]
     no_doc = api.post(path, headers=officer, json={"version": version, "protected": False,
                                                    "document_ref": "", "reason": "no"})
     assert no_doc.status_code in (400, 422)

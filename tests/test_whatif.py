@@ -109,6 +109,10 @@ def test_unknown_station_or_street_and_missing_point_are_refused(small):
     with pytest.raises(EditRefused) as exc:
         small.apply([Edit("add")])
     assert exc.value.field == "edits.0.lon"
+    street = int(next(iter(k for k in np.unique(small.edge_street) if k > 0)))
+    with pytest.raises(EditRefused) as exc:  # the same street closed twice: said, not silently ignored
+        small.apply([Edit("close_street", street_id=street), Edit("close_street", street_id=street)])
+    assert exc.value.field == "edits.1.street_id" and "已在第 1 项关闭" in exc.value.message
 
 
 # -- identity with a full recomputation on the sample --------------------------------------------------
@@ -241,7 +245,7 @@ def test_api_answers_as_a_full_run_on_the_edited_data_and_writes_nothing(live_se
                                          Edit("remove", facility_id=station)]), WalkParams(), ELDER_CARE_KINDS)
     district = full.coverage[full.coverage["level"] == "district"].iloc[0]
     assert d["covered_households_after"] == pytest.approx(district["covered_households"])
-    assert d["covered_60plus_after"] == pytest.approx(district["covered_60plus"], abs=0.06)
+    assert d["covered_60plus_after"] == round(district["covered_60plus"])  # whole people
     assert d["household_share_after"] == pytest.approx(district["household_share"], abs=1e-6)
     assert d["covered_households_after"] == pytest.approx(d["covered_households_before"] + d["delta_households"])
     if answer["plates_gained"] <= 200 and answer["plates_lost"] <= 200:
@@ -271,14 +275,29 @@ def test_page_drag_shows_the_apis_answer(live_server):
         seen = json.loads(b.run(f"""(async () => {{
             await window.whatif.pending;
             const first = document.getElementById('d-hh').textContent;
+            const opening = {{status: document.getElementById('status').className,
+                              said: document.getElementById('status').textContent}};
             const c = window.whatif.candidates[0];
             c.setLatLng([{CORE[1]}, {CORE[0]}]);
             c.fire('dragend');
             await window.whatif.pending;
-            return JSON.stringify({{first, last: window.whatifLast, error: window.whatifError || null,
+            return JSON.stringify({{first, opening, last: window.whatifLast, error: window.whatifError || null,
                                     text: document.getElementById('d-hh').textContent}});
         }})()"""))
         first, shown, error, text = seen["first"], seen["last"], seen["error"], seen["text"]
+        # click the street nearest the candidate: the page closes it and asks again with both edits
+        closed = json.loads(b.run(f"""(async () => {{
+            const here = L.latLng({CORE[1]}, {CORE[0]});
+            let best = null, gap = Infinity;
+            for (const [id, line] of Object.entries(window.whatif.streetLines)) {{
+                const d = line.getLatLngs().flat().reduce((m, p) => Math.min(m, here.distanceTo(p)), Infinity);
+                if (d < gap) {{ gap = d; best = id; }}
+            }}
+            window.whatif.streetLines[best].fire('click');
+            await window.whatif.pending;
+            return JSON.stringify({{last: window.whatifLast, streets: Object.keys(window.whatif.streetLines).length,
+                                    colour: window.whatif.streetLines[best].options.color}});
+        }})()"""))
         legend = b.run("document.querySelector('.map-legend summary').innerText")
         problems = b.problems()
         ARTIFACTS.mkdir(exist_ok=True)
@@ -288,6 +307,7 @@ def test_page_drag_shows_the_apis_answer(live_server):
         b.close()
     assert problems == [], problems
     assert error is None, error
+    assert seen["opening"]["status"] == "", seen["opening"]  # the first candidate starts among homes, on a street
     assert legend.startswith("图例")
     assert shown["edits"] == [{"op": "add", "lon": CORE[0], "lat": CORE[1]}]
     api = httpx.post(f"{live_server}/api/planning/whatif", json={"edits": shown["edits"], "list_plates": 500},
@@ -296,6 +316,13 @@ def test_page_drag_shows_the_apis_answer(live_server):
     expected = api["district"]["delta_households"]
     assert text == ("+" if expected > 0 else "") + f"{expected:.0f}"
     assert expected > 0 and text != first
+    # the streets are drawn, a clicked one is shown closed and the page's answer is the API's for both edits
+    assert closed["streets"] > 100 and closed["colour"] == "#d1242f"
+    both = closed["last"]["edits"]
+    assert both[0] == shown["edits"][0] and both[1]["op"] == "close_street"
+    api_both = httpx.post(f"{live_server}/api/planning/whatif", json={"edits": both, "list_plates": 500},
+                          headers=_token(live_server, "planner"), timeout=120).json()
+    assert closed["last"]["answer"]["district"] == api_both["district"]
 
 
 # -- the CLI ----------------------------------------------------------------------------------------------

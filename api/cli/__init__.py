@@ -29,19 +29,23 @@ from __future__ import annotations
 import click
 
 from api.cli import legacy as _legacy  # noqa: F401  (adds boundaries import-legacy, estimate-params)
+from api.cli.addresses import addresses
 from api.cli.boundaries import boundaries
 from api.cli.boundary_cases import boundaries_overdue  # noqa: F401  (adds overdue|repairs|disputes to boundaries)
 from api.cli.cemeteries import cemetery
 from api.cli.common import SECRET_COMMANDS, Context, Group
 from api.cli.database import backup, init, migrate, restore
+from api.cli.divisions import divisions
 from api.cli.gazetteer import address_cmd, gazetteer
 from api.cli.indicator_history import snapshot as _snapshot  # noqa: F401  (adds indicators snapshot|history|…)
 from api.cli.maps import map_cmd
+from api.cli.place_codes import place_codes
 from api.cli.planning import accessibility, coverage, indicators, report, siting
 from api.cli.plates import plates
 from api.cli.reports import reports
 from api.cli.rural_norms import estates, rural_norms
 from api.cli.serve import serve
+from api.cli.signs import signs
 from api.cli.transfer import export_cmd, import_cmd
 from api.cli.users import user
 from api.cli.whatif import whatif
@@ -63,7 +67,7 @@ def main(ctx: click.Context, database_url: str | None, dev: bool) -> None:
 
 for _command in (init, migrate, backup, restore, user, import_cmd, export_cmd, coverage, accessibility, indicators,
                  siting, report, gazetteer, address_cmd, plates, boundaries, map_cmd, serve, reports,
-                 rural_norms, estates, cemetery, whatif):
+                 rural_norms, estates, cemetery, whatif, addresses, signs, divisions, place_codes):
     main.add_command(_command)
 
 __all__ = ["main"]

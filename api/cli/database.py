@@ -62,7 +62,8 @@ def init(obj: Context, sample: bool, seed: int | None, if_empty: bool) -> None:
             written = load_layers(store, district.layers, actor=CLI_ACTOR,
                                   note=f"sample district seed {district.seed}", progress=bar.update,
                                   reference_objects=district.reference_objects,
-                                  plot_types=district.plot_types, burial_statistics=district.burial_statistics)
+                                  plot_types=district.plot_types, burial_statistics=district.burial_statistics,
+                                  addresses=district.addresses, street_signs=district.street_signs)
         for name, count in written.items():
             click.echo(f"  {name}: {count}")
         _refresh_lookups(store)

@@ -114,8 +114,13 @@ def compare_cmd(obj: Context, refs: tuple[str, ...]) -> None:
 
     ids = [int(r) for r in refs if r.isdigit()]
     dates = [r for r in refs if not r.isdigit()]
+    from geo.errors import NotFound
+
     with domain_errors():
-        comparison = compare(obj.store, ids=ids, dates=dates)
+        try:
+            comparison = compare(obj.store, ids=ids, dates=dates)
+        except NotFound as exc:  # an id given on the command line that names no snapshot: a usage error
+            raise click.UsageError(exc.message) from None
     _print_comparison(comparison)
 
 

@@ -37,15 +37,17 @@ def _walk_options(func: F) -> F:
 
 
 def _planning_run(obj: Context, preset: str, minutes: float | None, speed_m_per_s: float | None,
-                  kinds: str | None):
+                  kinds: str | None, *, norms_path: Path | None = None):
+    from geo.planning.norms_settings import load_norms
     from geo.planning.run import PlanningInputs, parse_kinds, run_planning, walk_params
 
     with domain_errors(), step_bar(2, "规划计算 planning") as bar:
         params = walk_params(preset, minutes, speed_m_per_s)
         chosen = parse_kinds(kinds)
+        norms = load_norms(norms_path)  # a missing or wrong file is refused before the data is read
         inputs = PlanningInputs.load(obj.store)
         bar.update(1)
-        run = run_planning(inputs, params, chosen)
+        run = run_planning(inputs, params, chosen, norms=norms)
         bar.update(1)
     return run
 
@@ -193,10 +195,12 @@ def accessibility(obj: Context, preset: str, minutes: float | None, speed_m_per_
               help="按日期计算（不保存） · "
                    "Compute (not store) the indicators for the facilities open on this date (not after today, "
                    "Beijing time). Subcommands: snapshot, history, compare.")
+@click.option("--norms", "norms_path", type=click.Path(path_type=Path), default=None,
+              help="标准设置文件 · norms settings file (TOML; default data/planning/norms.toml, the plan's values).")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 · Print JSON instead of a table.")
 @click.pass_context
 def indicators(ctx: click.Context, preset: str, minutes: float | None, speed_m_per_s: float | None,
-               kinds: str | None, as_of: str | None, as_json: bool) -> None:
+               kinds: str | None, as_of: str | None, norms_path: Path | None, as_json: bool) -> None:
     """规划指标 · The plan's indicators: 2020 value, 2025 target, current value, met or not.
 
     `indicators snapshot|history|compare` store dated snapshots and show them side by side
@@ -206,15 +210,20 @@ def indicators(ctx: click.Context, preset: str, minutes: float | None, speed_m_p
         return
     obj: Context = ctx.obj
     if as_of is None:
-        run = _planning_run(obj, preset, minutes, speed_m_per_s, kinds)
+        run = _planning_run(obj, preset, minutes, speed_m_per_s, kinds, norms_path=norms_path)
     else:
         from api.cli.indicator_dates import run_as_of
 
-        run = run_as_of(obj, as_of, preset=preset, minutes=minutes, speed_m_per_s=speed_m_per_s, kinds=kinds)
+        run = run_as_of(obj, as_of, preset=preset, minutes=minutes, speed_m_per_s=speed_m_per_s, kinds=kinds,
+                        norms_path=norms_path)
     if as_json:
         click.echo(json.dumps([i.to_dict() for i in run.indicators], ensure_ascii=False, indent=1))
         return
     click.echo(f"步行参数 walking: {run.params.describe()}")
+    if run.norms is not None:
+        from geo.planning.norms_settings import shown_settings_path
+
+        click.echo(f"标准设置 norms: {shown_settings_path(run.norms.source)}")
     rows, notes = [], []
     for i in run.indicators:
         met = {True: "达标 met", False: "未达标 not met", None: "—"}[i.met]

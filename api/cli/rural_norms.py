@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -19,6 +20,13 @@ def _norms(path: Path | None):
     from geo.planning.norms_settings import load_norms
 
     return load_norms(path)
+
+
+def shown_settings_path(path: str) -> str:
+    """Return the settings file as the exports record it (never the server's folders)."""
+    from geo.planning.norms_settings import shown_settings_path as shown
+
+    return shown(path)
 
 
 @command("rural-norms")
@@ -53,8 +61,22 @@ def rural_norms(obj: Context, norms_path: Path | None, out: Path | None, as_json
     print_table(rows, ["代码 code", "名称 name", "聚落类型 settlement type", "中心面积 centre m²", "标准 norm m²",
                        "缺口 shortfall m²", "结论 verdict"])
     if out is not None:
-        for written in write_table(table, out, parameters={"norms": norms.source}):
+        shown = table.assign(
+            settlement_type=[str(value_label(v, field="settlement_type")) if v else "—"
+                             for v in table["settlement_type"]],
+            norm_key=[_group_title(norms, k) for k in table["norm_key"]],
+            meets_norm=[{True: "达标 met", False: "未达标 not met"}.get(v, "无标准 no norm")
+                        for v in table["meets_norm"]])
+        for written in write_table(shown, out, parameters={"norms": shown_settings_path(norms.source)}):
             click.echo(text("cli.wrote", path=written))
+
+
+def _group_title(norms: Any, key: Any) -> str:
+    """Return a village norm group's title, Chinese first ("—" for a village the plan sets no norm for)."""
+    from geo.planning.rural_norms import RuralGroupResult
+
+    norm = next((n for n in norms.rural if n.key == key), None)
+    return "—" if norm is None else RuralGroupResult(norm, 0, 0, None, None).title()
 
 
 @command("estates")
@@ -82,5 +104,9 @@ def estates(obj: Context, norms_path: Path | None, out: Path | None, as_json: bo
                        "规划 planned", "建设 built", "验收 inspected", "交付 handed over", "四同步 all four"])
     click.echo(summary.note())
     if out is not None:
-        for written in write_table(table, out, parameters={"norms": norms.source}):
+        yes_no = {True: "是 yes", False: "否 no"}
+        shown = table.assign(**{s: [stage_text(v) for v in table[s]] for s in STAGES},
+                             area_ok=[yes_no.get(v, "—") for v in table["area_ok"]],
+                             all_in_sync=[yes_no.get(bool(v), "—") for v in table["all_in_sync"]])
+        for written in write_table(shown, out, parameters={"norms": shown_settings_path(norms.source)}):
             click.echo(text("cli.wrote", path=written))

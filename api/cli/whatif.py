@@ -78,7 +78,7 @@ def whatif(obj: Context, adds: tuple[str, ...], moves: tuple[str, ...], removes:
         return f"{pct(d[f'{key}_before'])} → {pct(d[f'{key}_after'])}"
 
     print_table([["覆盖户数变化 covered households, change", f"{d['delta_households']:+,.0f}"],
-                 ["覆盖60岁以上老人变化 covered residents 60+, change", f"{d['delta_60plus']:+,.1f}"],
+                 ["覆盖60岁以上老人变化 covered residents 60+, change", f"{d['delta_60plus']:+,.0f}"],
                  ["户数覆盖率 household share", shares("household_share")],
                  ["老人覆盖率 residents 60+ share", shares("share_60plus")],
                  ["门牌 新覆盖/失去覆盖 plates gained/lost", f"{out['plates_gained']:,} / {out['plates_lost']:,}"]],
@@ -87,6 +87,6 @@ def whatif(obj: Context, adds: tuple[str, ...], moves: tuple[str, ...], removes:
         click.echo(text("whatif.cli_unattached", edits=", ".join(map(str, out["unattached_edits"]))))
     changed = [u for u in out["units"] if u["level"] in ("subdistrict", "town", "community", "village")]
     if changed:
-        print_table([[u["name"], u["code"], f"{u['delta_households']:+,.0f}", f"{u['delta_60plus']:+,.1f}",
+        print_table([[u["name"], u["code"], f"{u['delta_households']:+,.0f}", f"{u['delta_60plus']:+,.0f}",
                       pct(u["household_share_after"])] for u in changed],
                     ["单位 unit", "代码 code", "户数变化 households", "老人变化 60+", "推演后户数覆盖率 share after"])

@@ -53,11 +53,11 @@ from api.pages import (
     render_text,
     session_user,
 )
+from api.siting_slot import report_siting
 from geo.errors import NotAuthenticated, NotFound
 from geo.layers import ADMIN, INSPECTORS, OFFICERS, PLANNER, ROLES
 from geo.messages import catalogue, label, text
 from geo.planning.coverage import ELDER_CARE_KINDS, WalkParams, service_areas
-from geo.planning.run import run_siting
 from maps.campaign_report import REPORT_FORMATS, campaign_report_file, condition_map
 from maps.csp import new_nonce, page_html, swap_nonce
 from maps.district_map import district_map
@@ -246,7 +246,7 @@ def coverage_report(request: Request, store: StoreDep, xc_token: SessionCookie =
     if refused is not None:
         return refused
     run = cached_run(request.app.state.cache, store, WalkParams(), ELDER_CARE_KINDS)
-    siting, sites = run_siting(run, k=k, target_share=None) if k else (None, None)
+    siting, sites = report_siting(run, k=k)
     if format == "html":
         document = report_html(run, sites=sites, siting=siting, basemap=request.app.state.settings.basemap,
                                nonce=csp_nonce(request))

@@ -188,8 +188,10 @@ def new_form(request: Request, store: StoreDep, xc_token: SessionCookie = None) 
         return login_redirect(request)
     draft = posted_draft(request)
     kept = draft.for_form(request.url.path) if draft else {}
+    # Pre-filled from a link (the unnamed-roads worklist, api/routers/street_signs.py): shown, escaped, not stored.
+    given = {k: v[:200] for k, v in request.query_params.items() if k in (*PROPOSAL_FIELDS, *LOCATION_FIELDS)}
     return _proposal_page(request, store, user, draft=draft,
-                          typed={"loc_mode": "point", "crs": "EPSG:4490", **kept})
+                          typed={"loc_mode": "point", "crs": "EPSG:4490", **given, **kept})
 
 
 @router.get("/placenames/new/backdrop.json")

@@ -236,7 +236,6 @@ class RenameIn(BaseModel):
     specific: str | None = Field(default=None, max_length=64)
     generic: str | None = Field(default=None, max_length=64)
     justification: str | None = Field(default=None, max_length=2000)
-    protection_override: str | None = Field(default=None, max_length=2000)
     romanization_override: RomanizationOverride | None = None
 
 
@@ -246,8 +245,7 @@ def post_rename(place_id: int, body: RenameIn, store: StoreDep,
     """Rename a name in force; streets and door-plate addresses follow, plates are queued for reprint."""
     rec = rename(store, place_id, body.new_name, expected_version=body.version, actor=user["username"],
                  approval=_step_data(body.approval), specific=body.specific, generic=body.generic,
-                 justification=body.justification, protection_override=body.protection_override,
-                 romanization_override=_override(body.romanization_override))
+                 justification=body.justification, romanization_override=_override(body.romanization_override))
     return to_features([rec])[0]
 
 
@@ -292,6 +290,9 @@ class ProtectionIn(BaseModel):
     protected: bool
     document_ref: str = Field(min_length=1, max_length=200)
     reason: str = Field(min_length=1, max_length=2000)
+    decision_body: str | None = Field(default=None, max_length=200)  # listing: the body that decided
+    decision_date: str | None = Field(default=None, max_length=32)  # default today (Beijing)
+    category: str | None = Field(default=None, max_length=24)  # the list's category (listing only)
 
 
 @router.post("/{place_id}/protection", summary="地名保护 Protect a name or clear it (PN-09)")
@@ -300,7 +301,8 @@ def post_protection(place_id: int, body: ProtectionIn, store: StoreDep,
                     ) -> dict[str, Any]:
     """Record a protection decision with its document and reason (an event in the name's history)."""
     rec = set_protection(store, place_id, body.protected, expected_version=body.version, actor=user["username"],
-                         document_ref=body.document_ref, reason=body.reason)
+                         document_ref=body.document_ref, reason=body.reason, decision_body=body.decision_body,
+                         decision_date=body.decision_date, category=body.category)
     return to_features([rec])[0]
 
 
@@ -374,4 +376,5 @@ def match_address(request: Request, store: StoreDep,
     pick = lambda p: {k: p.get(k) for k in public}  # noqa: E731
     return {"grade": result.grade, "street": result.street, "number": result.number, "note": result.note,
             "plate": pick(result.plate) if result.plate else None,
-            "candidates": [pick(c) for c in result.candidates]}
+            "candidates": [pick(c) for c in result.candidates],
+            **result.depth()}  # the standard address below the plate: level, address, grade, unmatched (#17)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -22,7 +21,7 @@ from starlette.background import BackgroundTask
 from api.cache import cached_run
 from api.deps import StoreDep, UserDep, needs_role
 from api.geojson import GEOJSON, XLSX, answers_as
-from api.ratelimit import TooManyRequests
+from api.siting_slot import MAX_SITING_SECONDS, report_siting, siting_slot
 from geo import crs as C
 from geo.errors import InputError
 from geo.features import parse_geometry
@@ -32,8 +31,8 @@ from geo.planning.ban_zone_settings import load_ban_zone_settings
 from geo.planning.burial import check_site_in_store, zones_from_store
 from geo.planning.cemeteries import zones_for_output
 from geo.planning.coverage import STATUS, service_areas
-from geo.planning.floor_area import get_norm, shortfalls
-from geo.planning.norms_settings import shown_settings_path
+from geo.planning.floor_area import get_norm, norms_from_settings, shortfalls
+from geo.planning.norms_settings import load_norms, shown_settings_path
 from geo.planning.run import (
     PlanningRun,
     parse_kinds,
@@ -69,7 +68,6 @@ def _params(run: PlanningRun) -> dict[str, Any]:
 Preset = Annotated[str, Query(description="default (1.0 m/s) or elderly (0.9 m/s)")]
 MAX_K = 50                 # new stations one siting run may choose (as GET /report's k)
 MAX_CANDIDATES = 2000      # candidate sites one siting run may be given
-MAX_SITING_SECONDS = 20    # the MILP's time limit one siting request may ask for (the CLI allows longer)
 MAX_RINGS = 100            # rings of a polygon, polygons of a multipolygon (a proposed site)
 MAX_RING_POSITIONS = 10_000
 Minutes = Annotated[float | None, Query(ge=1, le=120)]
@@ -134,8 +132,9 @@ def get_floor_area(request: Request, store: StoreDep, user: UserDep,
                    norm: Annotated[str, Query(description="community_service or elder_care")] = "community_service"
                    ) -> dict[str, Any]:
     """Return floor area per 100 households per unit against the norm, and the shortfalls."""
-    chosen = get_norm(norm)
+    get_norm(norm)  # an unknown norm is refused before the run
     run = _run(request, store, user, "default", None, None, None)
+    chosen = norms_from_settings(run.norms or load_norms())[norm]  # the values the run judged by (settings file)
     table = run.floor[chosen.key]
     return {"norm": {"key": chosen.key, "title": chosen.title, "per100_m2": chosen.per100_m2,
                      "min_total_m2": chosen.min_total_m2,
@@ -176,8 +175,8 @@ class CandidatePropertiesIn(BaseModel):
     """What siting reads of a candidate's properties: its name, and floor area or capacity (with ``capacity``)."""
 
     name: Annotated[str | None, Field(max_length=200)] = None
-    floor_area_m2: Annotated[float | None, Field(ge=0, le=100_000)] = None
-    capacity: Annotated[float | None, Field(ge=0, le=1_000_000)] = None
+    floor_area_m2: Annotated[float | None, Field(ge=0, le=100_000, allow_inf_nan=False)] = None
+    capacity: Annotated[float | None, Field(ge=0, le=1_000_000, allow_inf_nan=False)] = None
 
 
 class CandidateIn(BaseModel):
@@ -223,8 +222,8 @@ def _siting_candidates(body: SitingIn, store) -> gpd.GeoDataFrame | None:
     """Return the candidates the body asks for: None (street nodes), available premises, or its points."""
     source = body.candidate_source or ("file" if body.candidates is not None else "nodes")
     if source != "file" and body.candidates is not None:
-        raise InputError(text("siting.candidate_source", field=label("candidate_source"), value=repr(source),
-                              allowed="file"), field="candidate_source")
+        raise InputError(text("siting.candidates_with_source", field=label("candidate_source"), value=repr(source)),
+                         field="candidate_source")
     if source == "premises":
         return load_premises(store, today=datetime.now(BEIJING).date(), min_floor_area_m2=body.min_floor_area_m2)
     if source == "nodes":
@@ -247,15 +246,8 @@ def post_siting(body: SitingIn, request: Request, store: StoreDep, user: UserDep
     One solve at a time per process (a MILP may take its whole time limit on a core): the next is
     answered 429 with Retry-After, so a planner's other requests and the public lookups keep a core.
     """
-    if not _SITING_SLOTS.acquire(blocking=False):
-        raise TooManyRequests(text("siting.busy", seconds=MAX_SITING_SECONDS), field="k")
-    try:
+    with siting_slot():
         return _post_siting(body, request, store, user)
-    finally:
-        _SITING_SLOTS.release()
-
-
-_SITING_SLOTS = threading.BoundedSemaphore(1)
 
 
 def _post_siting(body: SitingIn, request: Request, store: StoreDep, user: UserDep) -> dict[str, Any]:
@@ -322,17 +314,17 @@ def get_indicators(request: Request, store: StoreDep, user: UserDep, preset: Pre
 def get_report(request: Request, store: StoreDep, user: UserDep, format: str = "html", preset: Preset = "default",
                k: Annotated[int, Query(ge=0, le=50)] = 5):
     """Return the planning report with maps (HTML) or its tables (XLSX)."""
+    if format not in ("html", "xlsx"):  # refused before any computing
+        raise InputError(text("common.choice", field=label("format"), value=repr(format), allowed="html, xlsx"),
+                         field="format")
     run = _run(request, store, user, preset, None, None, None)
-    siting, sites = run_siting(run, k=k, target_share=None) if k else (None, None)
+    siting, sites = report_siting(run, k=k)
     from geo.planning.history import report_history
 
     history = report_history(store)  # the section 指标历史: stored snapshots, planned vs existing facilities
     if format == "html":
         return HTMLResponse(report_html(run, sites=sites, siting=siting, basemap=request.app.state.settings.basemap,
                                         history=history, estates=_four_sync(store)[0]))
-    if format != "xlsx":
-        raise InputError(text("common.choice", field=label("format"), value=repr(format), allowed="html, xlsx"),
-                         field="format")
     tmp = tempfile.TemporaryDirectory()
     path = write_report_xlsx(run, Path(tmp.name) / "plan_report.xlsx", siting=siting, sites=sites, history=history,
                              estates=_four_sync(store)[0])

@@ -91,20 +91,20 @@ def answer(run: PlanningRun, w: WhatIf, result: WhatIfResult, *, list_plates: in
                 changed["delta_60plus"].to_numpy(float), changed["household_share_after"].to_numpy(float),
                 strict=True):
             units.append({"code": code, "name": name, "level": level, "delta_households": round(float(d_hh), 3),
-                          "delta_60plus": round(float(d_60), 1),
+                          "delta_60plus": round(float(d_60)),  # whole people (60+ per plate are an estimate)
                           "household_share_after": None if np.isnan(share) else round(float(share), 6)})
     p = run.params
     return {
         "parameters": {"minutes": p.minutes, "speed_m_per_s": p.speed_m_per_s, "reach_m": p.reach_m,
                        "max_attach_m": p.max_attach_m, "described": p.describe()},
         "district": {"delta_households": round(result.households, 3),
-                     "delta_60plus": round(result.residents_60plus, 1),
+                     "delta_60plus": round(result.residents_60plus),
                      "covered_households_before": round(before_hh, 3), "covered_households_after": round(after_hh, 3),
                      "households": round(result.total_households, 3),
                      "household_share_before": _share(before_hh, result.total_households),
                      "household_share_after": _share(after_hh, result.total_households),
-                     "covered_60plus_before": round(before_60, 1), "covered_60plus_after": round(after_60, 1),
-                     "residents_60plus": round(result.total_60plus, 1),
+                     "covered_60plus_before": round(before_60), "covered_60plus_after": round(after_60),
+                     "residents_60plus": round(result.total_60plus),
                      "share_60plus_before": _share(before_60, result.total_60plus),
                      "share_60plus_after": _share(after_60, result.total_60plus)},
         "plates_gained": len(result.gained), "plates_lost": len(result.lost),
@@ -137,6 +137,38 @@ def _labels() -> dict[str, dict[str, str]]:
             if key.startswith("whatif.page_")}
 
 
+def _start_point(run: PlanningRun) -> list[float] | None:
+    """Return [lat, lon] of the plate nearest the plates' median: where the first candidate starts, among
+    homes and next to a street (the map's centre may be in the mountains, far from any street)."""
+    plates = run.inputs.plates
+    if plates.empty:
+        return None
+    xy = np.column_stack([plates.geometry.x.to_numpy(), plates.geometry.y.to_numpy()])
+    middle = np.median(xy, axis=0)
+    nearest = xy[int(np.argmin(((xy - middle) ** 2).sum(axis=1)))]
+    return [round(float(nearest[1]), 6), round(float(nearest[0]), 6)]
+
+
+def _street_lines(run: PlanningRun) -> list[dict[str, Any]]:
+    """Return the walkable streets for the page, a click on one closes it: id, name and [lat, lon] parts.
+
+    Simplified to about a metre (1e-5 degrees), coordinates to 6 decimals, so the page stays small.
+    """
+    import shapely
+
+    streets = run.inputs.streets
+    if "walkable" in streets:
+        streets = streets[streets["walkable"].fillna(True).astype(bool)]
+    lines = shapely.simplify(np.asarray(streets.geometry.values, dtype=object), 1e-5)
+    out = []
+    for sid, name, line in zip(streets["id"], streets["name"], lines, strict=True):
+        if line is None or line.is_empty:
+            continue
+        parts = [[[round(y, 6), round(x, 6)] for x, y in part.coords] for part in getattr(line, "geoms", [line])]
+        out.append({"id": int(sid), "name": str(name), "parts": parts})
+    return out
+
+
 @page_router.get("/whatif")
 def whatif_page(request: Request, store: StoreDep, xc_token: SessionCookie = None) -> Response:
     """The what-if map: today's stations, a draggable candidate, the change shown on every drag."""
@@ -154,7 +186,8 @@ def whatif_page(request: Request, store: StoreDep, xc_token: SessionCookie = Non
     outline = [[[round(y, 6), round(x, 6)] for x, y in ring.exterior.coords]
                for g in district.geometry for ring in getattr(g, "geoms", [g])]
     hh = run.coverage[run.coverage["level"] == "district"]
-    ctx = {"stations": stations, "outline": outline, "reach_m": run.params.reach_m,
+    ctx = {"stations": stations, "outline": outline, "streets": _street_lines(run), "reach_m": run.params.reach_m,
+           "start": _start_point(run), "max_edits": MAX_EDITS,
            "described": run.params.describe(), "labels": _labels(),
            "district": {k: float(hh.iloc[0][k]) for k in ("households", "covered_households", "residents_60plus",
                                                            "covered_60plus")} if len(hh) else None}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import shapely
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
@@ -13,7 +14,7 @@ from geo import crs as C
 from geo.errors import InputError
 from geo.layers import OFFICERS
 from geo.messages import label, text
-from geo.plates.decisions import decide_plate_status
+from geo.plates.decisions import decide_plate_status, replace_plate
 from geo.plates.street_check import check_point_count, check_street, suggest_numbers
 from geo.types import LonLat
 
@@ -67,3 +68,33 @@ def post_plate_status(plate_uid: str, body: PlateStatusIn, store: StoreDep,
     rec = decide_plate_status(store, plate_uid, body.status, body.model_dump(), expected_version=body.version,
                               actor=user["username"])
     return to_features([rec])[0]
+
+
+class PlateReplaceIn(BaseModel):
+    """A plate's replacement: the decision, and what the new plate changes (the rest is the old one's)."""
+
+    version: int
+    decision_body: str = Field(min_length=1, max_length=200)
+    decision_doc_no: str = Field(min_length=1, max_length=200)
+    decision_date: str = Field(min_length=1, max_length=32)
+    number: int | None = Field(default=None, ge=1, le=99999)
+    suffix: str | None = Field(default=None, max_length=16)
+    building_name: str | None = Field(default=None, max_length=200)
+    lonlat: list[float] | None = Field(default=None, min_length=2, max_length=2)
+    crs: str = C.STORAGE_CRS
+
+
+@decision_router.post("/{plate_uid}/replace", summary="门牌替换 Replace a plate by a new one (successor)")
+def post_plate_replace(plate_uid: str, body: PlateReplaceIn, store: StoreDep,
+                       user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "plate decisions"))]
+                       ) -> dict[str, Any]:
+    """Revoke the plate as replaced and create its successor (new uid) in one decision; the old QR links to it."""
+    new: dict[str, Any] = {k: v for k, v in (("number", body.number), ("suffix", body.suffix),
+                                              ("building_name", body.building_name)) if v is not None}
+    if body.lonlat is not None:
+        point = LonLat.from_xy(*body.lonlat, crs=body.crs, field="lonlat")
+        new["geometry"] = shapely.Point(point.lon, point.lat)
+    out = replace_plate(store, plate_uid, body.model_dump(), expected_version=body.version, actor=user["username"],
+                        new_plate=new)
+    return {"replaced": to_features([out["replaced"]])[0], "successor": to_features([out["successor"]])[0],
+            "warnings": out["warnings"]}

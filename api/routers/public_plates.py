@@ -26,6 +26,7 @@ from geo.errors import DomainError, InputError, NotFound
 from geo.layers import ADMIN, PLACENAME_OFFICER
 from geo.messages import Term, label, quoted, text
 from geo.plates.codes import InvalidCode, plate_url
+from geo.plates.decisions import successor_of
 from geo.plates.lookup import PlateView, stored_plate_view
 from geo.plates.nearby import PUBLIC_LIMIT_M
 from geo.plates.printed import plate_texts
@@ -134,7 +135,9 @@ def public_page(code: str, request: Request, store: StoreDep) -> HTMLResponse:
         return _message("无法识别的门牌", exc.message,
                         "如门牌有误请拨打 12345 · call 12345 to report", status=exc.status,
                         heading=("无法识别的门牌", "Unknown plate"))
+    successor = successor_of(store, view.plate_uid) if view.status == "replaced" else None
     return _page("public/plate.html", view.address_zh, mongolian=view.street_mong, view=view,
+                 successor_code=request.app.state.plate_signer.code(successor) if successor else None,
                  services_note=_services_note(view), services_pending=view.services_as_of is None,
                  code=code, where=" · ".join(x for x in (view.community, view.subdistrict) if x),
                  kinds=REPORT_KINDS, limit_km=f"{PUBLIC_LIMIT_M / 1000:g}", num=_minutes)

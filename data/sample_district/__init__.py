@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from data.sample_district.addresses import standard_addresses
 from data.sample_district.boundary import BOUNDARY_FILE, BOUNDARY_SOURCE_CRS, URBAN_BOX_4490, load_boundaries
 from data.sample_district.cemetery_zones import (
     ban_zone_areas,
@@ -44,6 +45,7 @@ from data.sample_district.markers import MARKER_SPACING_M, lines_and_markers
 from data.sample_district.plates import door_plates
 from data.sample_district.premises import premises
 from data.sample_district.shapes import as_multipolygon
+from data.sample_district.signs import street_signs
 from data.sample_district.streets import street_network
 from data.sample_district.units import (
     SHARE_60PLUS,
@@ -91,6 +93,10 @@ class SampleDistrict:
     # plot types by cemetery name (CM-02) and burial statistics per year and unit.
     plot_types: pd.DataFrame | None = None
     burial_statistics: pd.DataFrame | None = None
+    # Stored by load_layers after the plates and streets, through their use cases (#17):
+    # buildings, units and rooms below the plates (geo.addresses), street name signs (geo.signs).
+    addresses: pd.DataFrame | None = None
+    street_signs: pd.DataFrame | None = None
 
     def __getitem__(self, name: str) -> gpd.GeoDataFrame:
         return self.layers[name]
@@ -147,6 +153,8 @@ def make_sample_district(*, seed: int = DEFAULT_SEED, boundaries: gpd.GeoDataFra
     plot_types, burial_statistics = burial_records(np.random.default_rng([seed, 5]), units)
     estate_rows = new_estates(np.random.default_rng([seed, 2]), units=units, plates=plates)
     premises_rows = premises(np.random.default_rng([seed, 3]), units=units, plates=plates, streets=streets)
+    address_rows = standard_addresses(np.random.default_rng([seed, 6]), plates=plates, units=units)
+    sign_rows = street_signs(np.random.default_rng([seed, 7]), streets=streets, plates=plates)
     units["status"] = "active"
     gazetteer = place_names(units, streets, facility_rows)
     all_units = pd.concat([units, neighbour_units(metric)], ignore_index=True)
@@ -179,5 +187,6 @@ def make_sample_district(*, seed: int = DEFAULT_SEED, boundaries: gpd.GeoDataFra
     # Neighbours' own rows carry their own adcode; everything else carries the district's.
     layers["admin_units"]["adcode"] = [c[:6] for c in layers["admin_units"]["code"]]
     return SampleDistrict(layers=layers, seed=seed, reference_objects=references.to_dict("records"),
-                          plot_types=plot_types, burial_statistics=burial_statistics)
+                          plot_types=plot_types, burial_statistics=burial_statistics,
+                          addresses=address_rows, street_signs=sign_rows)
 

@@ -220,7 +220,9 @@ def load_layers(store: Store, frames: Mapping[str, gpd.GeoDataFrame], *, actor: 
                 progress: Progress | None = None,
                 reference_objects: Iterable[Mapping[str, Any]] = (),
                 plot_types: pd.DataFrame | None = None,
-                burial_statistics: pd.DataFrame | None = None) -> dict[str, int]:
+                burial_statistics: pd.DataFrame | None = None,
+                addresses: pd.DataFrame | None = None,
+                street_signs: pd.DataFrame | None = None) -> dict[str, int]:
     """Store whole layers into an empty database in one transaction; return the records per layer.
 
     Parameters
@@ -244,6 +246,9 @@ def load_layers(store: Store, frames: Mapping[str, gpd.GeoDataFrame], *, actor: 
         Cemetery plot types (by cemetery ``name`` in a ``cemetery`` column) and burial statistics,
         stored after the facilities through their use cases (:mod:`geo.planning.burial`), CM-02
         checked with the bundled settings file.
+    addresses, street_signs
+        The sample's buildings, units and rooms below its plates and its street name signs, stored
+        after the plates and streets (:mod:`geo.addresses.sample_load`, :mod:`geo.signs.sample_load`).
 
     Each layer is validated as an import is (:func:`prepare_records`); after the layers, each
     street is linked to its standard name (:func:`geo.placenames.lifecycle.link_streets`).
@@ -266,6 +271,14 @@ def load_layers(store: Store, frames: Mapping[str, gpd.GeoDataFrame], *, actor: 
             written |= load_sample_records(store, plot_types=plot_types, statistics=burial_statistics,
                                            settings=load_ban_zone_settings(), actor=actor, conn=conn)
         link_streets(conn)
+        if addresses is not None:
+            from geo.addresses.sample_load import load_sample_addresses
+
+            written["addresses"] = load_sample_addresses(store, addresses, actor=actor, conn=conn)
+        if street_signs is not None:
+            from geo.signs.sample_load import load_sample_signs
+
+            written["street_signs"] = load_sample_signs(store, street_signs, actor=actor, conn=conn)
     return written
 
 

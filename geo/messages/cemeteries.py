@@ -14,6 +14,18 @@ PLOT_TYPES = {
 MESSAGES = {
     **{f"cemeteries.plot.{key}": Message(zh, en) for key, (zh, en) in PLOT_TYPES.items()},
     # the settings file (geo/planning/ban_zone_settings.py)
+    "cemeteries.mixed_levels": Message("{year} 年已有 {other} 的殡葬统计：同一年只能按全区一行或按街道、镇分行录入，"
+                                       "不能两者并存（{unit_code}）",
+                                       "{year} already has burial statistics for {other}: a year is recorded either as "
+                                       "one district row or per sub-district and town, never both ({unit_code})"),
+    "cemeteries.site_degenerate": Message("拟选址面积不足 {most} 平方米，不是有效的场地范围"
+                                          "（请画出场地边界或给出一个点）",
+                                          "the proposed site covers less than {most} m²: not a site outline "
+                                          "(draw the site's boundary or give a point)"),
+    "cemeteries.site_outside": Message("拟选址须整体位于本区范围内"
+                                       "（CM-01 只有本区的禁葬区数据；检查坐标系与经纬度顺序）",
+                                       "the proposed site must lie wholly inside the district (CM-01 has ban-zone "
+                                       "data for the district only; check the CRS and the axis order)"),
     "cemeteries.settings_unreadable": Message("禁葬区设置文件 {path} 无法读取：{reason}",
                                               "the ban-zone settings file {path} cannot be read: {reason}"),
     "cemeteries.settings_missing": Message("禁葬区设置文件缺少 {key}（CM-01）",

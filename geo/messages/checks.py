@@ -89,6 +89,16 @@ MESSAGES = {
                              "the {layer} record is {state} and stays as decided"),
     # generic features (geo/features.py)
     "checks.not_geojson": Message("{field} 须为 GeoJSON 几何对象", "{field} must be a GeoJSON geometry object"),
+    "checks.geojson_type": Message("type 须为 Point、MultiPoint、LineString、MultiLineString、Polygon、MultiPolygon "
+                                   "或 GeometryCollection",
+                                   "type must be Point, MultiPoint, LineString, MultiLineString, Polygon, "
+                                   "MultiPolygon or GeometryCollection"),
+    "checks.geojson_no_coordinates": Message("缺少坐标 coordinates（须为数组）", "coordinates are missing (an array)"),
+    "checks.geojson_no_geometries": Message("缺少 geometries（须为数组）", "geometries are missing (an array)"),
+    "checks.geojson_nesting": Message("coordinates 的嵌套层数与几何类型不符", "coordinates are not nested as the type "
+                                      "needs"),
+    "checks.geojson_position": Message("每个坐标须为 2 或 3 个数（经度、纬度[、高程]）",
+                                       "each position must be 2 or 3 numbers (longitude, latitude[, height])"),
     "checks.bad_geojson": Message("{field} 不是有效的 GeoJSON 几何：{reason}",
                                   "{field} is not a valid GeoJSON geometry: {reason}"),
     "checks.geometry_outside_china": Message("{field} 不在中国范围内（请检查坐标系和经纬度顺序）",

@@ -45,6 +45,8 @@ MESSAGES = {
     "http.bound_less_than_equal": Message("不得大于 {limit}", "must not be greater than {limit}"),
     # the request body itself, when a problem names no field of it
     "http.max_chars": Message("过长（最多 {limit} 个字）", "is too long (at most {limit} characters)"),
+    "http.max_items": Message("条目过多（最多 {limit} 项，收到 {actual} 项）", "has too many items (at most {limit}, "
+                              "got {actual})"),
     "http.request": Message("请求内容", "the request body"),
     "http.choice": Message("{field} 的取值不在允许范围内，可选：{allowed}", "{field} must be one of {allowed}"),
     "http.bad_request": Message("请求有误：{detail}", "bad request: {detail}"),

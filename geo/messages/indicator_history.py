@@ -35,6 +35,11 @@ MESSAGES = {
     "indicator_history.ids": Message(
         "指标快照比较：须给出 2 至 {limit} 个快照编号 ids 或日期 dates，收到 {count} 个",
         "indicator snapshot comparison: give 2 to {limit} snapshot ids or dates; got {count}"),
+    "indicator_history.date_form": Message("日期（as_of）须写作 YYYY-MM-DD（如 2020-12-31），收到 {value}",
+                                           "the date (as_of) must be written YYYY-MM-DD (e.g. 2020-12-31); "
+                                           "got {value}"),
+    "indicator_history.repeated": Message("指标快照比较：同一快照或日期只能列一次",
+                                          "indicator snapshot comparison: list each snapshot or date once"),
     "indicator_history.id_value": Message(
         "指标快照比较：ids 须为逗号分隔的快照编号，收到 {value}",
         "indicator snapshot comparison: ids must be snapshot numbers separated by commas; got {value}"),

@@ -5,19 +5,22 @@ from __future__ import annotations
 from geo.messages import Message
 
 MESSAGES = {
+    "rural_norms.server_file": Message("服务器的设置文件 {path} 有误，规划计算暂停；请管理员修正该文件（{detail}）",
+                                       "the server's settings file {path} is wrong, so planning answers are paused; "
+                                       "the administrator must correct it ({detail})"),
     "rural_norms.file_missing": Message("标准设置文件 {path} 不存在",
                                         "the norms settings file {path} does not exist"),
     "rural_norms.file_syntax": Message("标准设置文件 {path} 不是有效的 TOML：{detail}",
                                        "the norms settings file {path} is not valid TOML: {detail}"),
     "rural_norms.missing_key": Message("标准设置 {path}：缺少 {key}", "norms settings {path}: {key} is missing"),
-    "rural_norms.positive": Message("标准设置 {path}：{key} 须为正数，收到 {value}",
-                                    "norms settings {path}: {key} must be a positive number; got {value}"),
+    "rural_norms.positive": Message("标准设置 {path}：{key} 须为有限的正数，收到 {value}",
+                                    "norms settings {path}: {key} must be a finite positive number; got {value}"),
     "rural_norms.share": Message("标准设置 {path}：{key} 须大于 0 且不大于 1，收到 {value}",
                                  "norms settings {path}: {key} must be in (0, 1]; got {value}"),
     "rural_norms.choice": Message("标准设置 {path}：{key} 的取值 {value} 不在允许范围内，可选：{allowed}",
                                   "norms settings {path}: {key} must be from {allowed}; got {value}"),
-    "rural_norms.list": Message("标准设置 {path}：{key} 须为文字列表",
-                                "norms settings {path}: {key} must be a list of strings"),
+    "rural_norms.list": Message("标准设置 {path}：{key} 须为文字列表（不得为空）",
+                                "norms settings {path}: {key} must be a list of strings (not empty)"),
     "rural_norms.overlap": Message("标准设置 {path}：聚落类型 {value} 同时属于两组村级标准",
                                    "norms settings {path}: settlement type {value} is in two rural norm groups"),
     "rural_norms.unknown_units": Message("一刻钟城市范围：单位代码 {value} 不是街道或镇",

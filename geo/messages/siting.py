@@ -46,6 +46,10 @@ MESSAGES = {
         "got {value}"),
     "siting.candidate_source": Message("选址：候选点来源（{field}）须为 {allowed} 之一，收到 {value}",
                                        "siting: the candidate source ({field}) must be one of {allowed}; got {value}"),
+    "siting.candidates_with_source": Message("选址：给出了候选点（candidates），候选点来源（{field}）就须为 file "
+                                             "或省略；来源 {value} 不读所给的点",
+                                             "siting: candidates were given, so the candidate source ({field}) must "
+                                             "be file or left out; the source {value} does not read them"),
     "siting.file_needed": Message("选址：候选点来源为文件时须给出候选点（{field}）",
                                   "siting: candidates from a file need the candidates ({field})"),
     "siting.unreachable": Message("目标覆盖率 {target} 不可达：全部候选点加上后最多 {best}",
@@ -64,8 +68,16 @@ MESSAGES = {
                                     "person) of residents 60+, only those within walking reach"),
     **{f"siting.status.{k}": Message(*v) for k, v in _STATUS.items()},
     **{f"siting.col.{k}": Message(*v) for k, v in _COLUMNS.items()},
-    "siting.busy": Message("另一项选址计算正在进行（每项最长约 {seconds} 秒），请稍后再试",
-                           "another siting computation is running (up to about {seconds} s each); try again shortly"),
+    "siting.busy": Message("另一项选址计算正在进行（每项限时约 {seconds} 秒），请在 Retry-After 所示秒数后再试",
+                           "another siting computation is running (each is limited to about {seconds} s); "
+                           "try again after the seconds Retry-After gives"),
+    "siting.reach_too_far": Message("选址的步行距离 {reach_m} 米超过上限 {most} 米（{field}：步行时间 × 速度）；"
+                                    "一刻钟养老服务圈约 900 米",
+                                    "siting's walking reach {reach_m} m is above the limit of {most} m ({field}: "
+                                    "minutes × speed); the 15-minute circle is about 900 m"),
+    "siting.milp_skipped": Message("另一项选址计算正在进行，本报告只列贪心算法的结果（未证明最优）；稍后刷新可得最优解",
+                                   "another siting computation was running, so this report gives greedy's answer "
+                                   "alone (not proven optimal); reload shortly for the proven optimum"),
     "siting.none_attached": Message(
         "{count} 个候选点都离街路超过 {max_m} 米，无法接入步行路网；请给出街路旁的候选点",
         "none of the {count} candidates is within {max_m} m of a street, so none joins the walking network; "

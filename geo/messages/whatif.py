@@ -19,6 +19,9 @@ MESSAGES = {
                                  "kinds FA-01 coverage counts (or it was removed by an earlier edit)"),
     "whatif.no_street": Message("第 {position} 项修改：街路编号 street_id {value} 不是可步行的现有街路",
                                 "edit {position}: street_id {value} is not an existing walkable street"),
+    "whatif.closed_twice": Message("第 {position} 项修改：街路编号 street_id {value} "
+                                   "已在第 {first} 项关闭，不能再关闭一次",
+                                   "edit {position}: street_id {value} was already closed by edit {first}"),
     "whatif.outside": Message("第 {position} 项修改：经纬度 lon、lat（{lon}, {lat}）不在新城区范围内",
                               "edit {position}: lon, lat ({lon}, {lat}) lies outside Xincheng District"),
     "whatif.too_many": Message("一次最多 {limit} 项修改 edits，收到 {count} 项",
@@ -30,14 +33,21 @@ MESSAGES = {
     "whatif.cli_unattached": Message("第 {edits} 项修改的位置离可步行街路超过上限，未计入覆盖",
                                      "the point of edit(s) {edits} is too far from any walkable street to count"),
     # the planner's page (/maps/whatif): its title, panel and legend
-    "whatif.page_title": Message("即时推演：新增、移动或移除养老服务站点",
-                                 "Instant what-if: add, move or remove a station"),
-    "whatif.page_hint": Message("拖动蓝色候选点，或点击现有站点将其移除；结果随即更新（不保存任何内容）",
-                                "Drag the blue candidate, or click a station to remove it; the change shows at "
-                                "once (nothing is saved)"),
+    "whatif.page_title": Message("即时推演：新增、移动或移除养老服务站点，关闭街路",
+                                 "Instant what-if: add, move or remove a station, close a street"),
+    "whatif.page_hint": Message("拖动蓝色候选点，点击现有站点将其移除，或点击街路将其关闭；"
+                                "结果随即更新（不保存任何内容）",
+                                "Drag the blue candidate, click a station to remove it or a street to close it; "
+                                "the change shows at once (nothing is saved)"),
     "whatif.page_add": Message("再加一个候选点", "Add another candidate"),
     "whatif.page_reset": Message("全部还原", "Reset"),
     "whatif.page_remove": Message("移除此站点", "Remove this station"),
+    "whatif.page_too_many": Message("一次最多推演 {limit} 项修改：请先移除候选点、恢复站点或街路，或点“全部还原”",
+                                    "at most {limit} edits at once: remove a candidate, restore a station or street, "
+                                    "or press Reset"),
+    "whatif.page_street": Message("可步行街路（点击关闭）", "Walkable street (click to close)"),
+    "whatif.page_closed": Message("已关闭的街路（再点击恢复）", "Closed street (click again to reopen)"),
+    "whatif.page_close_hint": Message("点击关闭或恢复此街路", "click to close or reopen this street"),
     "whatif.page_restore": Message("恢复此站点", "Restore this station"),
     "whatif.page_households": Message("覆盖户数变化", "Covered households, change"),
     "whatif.page_60plus": Message("覆盖60岁以上老人变化", "Covered residents 60+, change"),

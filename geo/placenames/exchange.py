@@ -3,7 +3,9 @@
 - The announcement (公告) of approved names carries 标准名称、罗马字母拼写、所属政区、位置描述、批准机关、
   批准时间 (domain brief §1.4).
 - The exchange table uses the national place-name census form's fields (brief §1.6), one row per
-  name, for CSV and XLSX.
+  name, for CSV and XLSX: 地名代码 as stored (geo/placenames/codes.py), 类别名称 filled from the
+  category table when the record has none (geo/placenames/categories.py), and the name's entry on the
+  heritage protection list (保护名录: document and date) when it is listed.
 - The change feed is the audit log of the gazetteer read from a commit sequence number on (numbers
   are given in commit order, so a late commit is never skipped), so the city's database can stay in
   step without reloading.
@@ -18,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from geo.placenames.categories import category_name
 from geo.spreadsheet import formula_safe
 
 # Our field → the census form's column (代码, 标准名称, 罗马字母拼写, …).
@@ -29,6 +32,7 @@ EXCHANGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("meaning", "地名含义"), ("origin", "地名来历"), ("history", "历史沿革"), ("description", "地理实体描述"),
     ("former_names", "曾用名"), ("status", "使用状态"), ("approval_authority", "批准机关"),
     ("approval_doc_no", "批准文号"), ("approval_date", "批准时间"), ("source", "资料来源"),
+    ("protection", "保护名录"),
 )
 USAGE = {"in_force": "现今", "retired": "历史", "superseded": "历史"}
 
@@ -37,9 +41,22 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+def protection_text(entry: Mapping[str, Any] | None) -> str | None:
+    """Return a protection-list entry as the exchange table shows it: 已列入（文号，日期）."""
+    if not entry:
+        return None
+    listed = _iso(entry.get("listed_on")) or "—"
+    return f"已列入（{entry.get('decision_doc_no') or '—'}，{listed}）"
+
+
 def exchange_table(names: Iterable[Mapping[str, Any]], *, unit_names: Mapping[str, str],
-                   former: Mapping[int, list[str]]) -> pd.DataFrame:
-    """Return the exchange table (Chinese column names) for names, with CGCS2000 positions."""
+                   former: Mapping[int, list[str]],
+                   protections: Mapping[int, Mapping[str, Any]] | None = None) -> pd.DataFrame:
+    """Return the exchange table (Chinese column names) for names, with CGCS2000 positions.
+
+    ``protections``: each listed name's entry on the protection list, by name id.
+    """
+    protections = protections or {}
     rows = []
     for n in names:
         geom = n.get("geometry")
@@ -52,6 +69,8 @@ def exchange_table(names: Iterable[Mapping[str, Any]], *, unit_names: Mapping[st
             "lat": round(point.y, 7) if point is not None else None,
             "former_names": "；".join(former.get(int(n["id"]), [])),
             "status": USAGE.get(str(n.get("status")), n.get("status")),
+            "category_name": n.get("category_name") or category_name(n.get("category_code")),
+            "protection": protection_text(protections.get(int(n["id"]))),
         })
     table = pd.DataFrame(rows, columns=[k for k, _ in EXCHANGE_COLUMNS])
     return formula_safe(table.rename(columns=dict(EXCHANGE_COLUMNS)))  # no live formulas

@@ -20,6 +20,9 @@ from geo.errors import Conflict, InputError, StaleVersion
 from geo.layers import PLACE_NAME_STATUSES
 from geo.location_rules import check_in_district
 from geo.messages import Term, at_row, label, labels, quoted, text, value_label, value_labels
+from geo.placenames.categories import category_name, check_category
+from geo.placenames.codes import new_place_code
+from geo.placenames.heritage import lift_name, list_name, listed_by_name, refuse_if_protected
 from geo.placenames.romanize import (
     Romanization,
     initials,
@@ -30,6 +33,7 @@ from geo.placenames.romanize import (
     toneless_key,
 )
 from geo.placenames.rules import Finding, check_date_order, check_deadlines, overdue, validate
+from geo.signs.replacement import queue_street_signs
 from geo.store import Store, schema
 from geo.store.spatial_sql import lock_natural_keys
 from geo.text import clean, clean_field, has_text
@@ -113,6 +117,7 @@ def _existing(conn: sa.Connection) -> list[dict[str, Any]]:
 
 
 def _check(rec: Mapping[str, Any], existing, *, district: str, justification: str | None) -> list[Finding]:
+    check_category(rec)  # GB/T 18521: a code in the category table (data/placenames/categories.csv)
     findings = validate(rec, existing, district=district)
     errors = [f for f in findings if f.severity == "error"]
     if errors:
@@ -160,6 +165,8 @@ def propose(store: Store, record: Mapping[str, Any], *, actor: str, justificatio
     if unknown:
         raise InputError(text("placenames.field_not_proposable", field=label(unknown[0])), field=unknown[0])
     rec = _fill({k: clean_field(k, v) for k, v in record.items() if v is not None})
+    if rec.get("category_code") and not rec.get("category_name"):  # the table's name (GB/T 18521)
+        rec["category_name"] = category_name(rec["category_code"])
     lock_name(conn, rec.get("standard_name"))
     warnings = _check(rec, _existing(conn), district=store.adcode, justification=justification)
     check_in_district(conn, "place_names", [geometry], adcode=store.adcode)
@@ -213,6 +220,8 @@ def edit(store: Store, place_id: int, changes: Mapping[str, Any], *, expected_ve
         name_change = any(k in changes for k in ("standard_name", "specific", "generic"))
         if name_change and current["status"] not in EDITABLE_BEFORE_APPROVAL:
             raise Conflict(text("placenames.rename_instead", status=value_label(current["status"])), field="status")
+        if name_change:
+            refuse_if_protected(conn, current, action="rename")  # PN-09
         leaves_mongolian = ("language_of_origin" in changes and _is_mongolian(current.get("language_of_origin"))
                             and not _is_mongolian(changes["language_of_origin"]))
         if leaves_mongolian and not has_text(justification):
@@ -270,6 +279,8 @@ def transition(store: Store, place_id: int, to: str, *, expected_version: int, a
         if missing:
             raise InputError(text("placenames.step_requires", to=value_label(to), fields=labels(missing)),
                              field=missing[0])
+        if to == "retired":
+            refuse_if_protected(conn, current, action="retire")  # PN-09
         if to == "retired" and current.get("feature_class") == "street":
             _refuse_retiring_a_street_in_use(conn, store, current["standard_name"])
         changes = {k: v for k, v in data.items() if k in STEP_RECORDS_ALL}
@@ -285,6 +296,8 @@ def transition(store: Store, place_id: int, to: str, *, expected_version: int, a
         if to == "approved" and needs_romanization_confirmation(current):
             raise Conflict(text("placenames.confirm_romanization_first", id=place_id), field="romanization")
         warnings = check_deadlines({**current, **changes})
+        if to == "approved" and not current.get("place_code"):  # it becomes a standard name: its 地名代码
+            changes["place_code"] = new_place_code(store, conn, current, actor=actor)
         after = store.update("place_names", place_id, changes, expected_version=expected_version, actor=actor,
                              conn=conn, action=f"status:{to}")
         _event(conn, store, place_id, current["status"], to, actor=actor, comment=comment,
@@ -296,9 +309,13 @@ def transition(store: Store, place_id: int, to: str, *, expected_version: int, a
 @refuses_control_characters
 def rename(store: Store, place_id: int, new_name: str, *, expected_version: int, actor: str,
            approval: Mapping[str, Any], specific: str | None = None, generic: str | None = None,
-           justification: str | None = None, protection_override: str | None = None,
+           justification: str | None = None,
            romanization_override: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Rename an in-force name: keep the former name, rename its streets, readdress and requeue plates."""
+    """Rename an in-force name: keep the former name, rename its streets, readdress and requeue plates.
+
+    A name on the protection list is refused (PN-09) until a decision lifts its protection
+    (:func:`set_protection`); the name keeps its 地名代码.
+    """
     missing = [k for k in ("approval_authority", "approval_doc_no", "approval_date") if not has_text(approval.get(k))]
     if missing:
         raise InputError(text("placenames.rename_requires", fields=labels(missing)), field=missing[0])
@@ -307,9 +324,7 @@ def rename(store: Store, place_id: int, new_name: str, *, expected_version: int,
         if current["status"] != "in_force":
             raise Conflict(text("placenames.rename_not_in_force", status=value_label(current["status"])),
                            field="status")
-        if current.get("protected") and not has_text(protection_override):
-            raise Conflict(text("placenames.protected", field=label("protection_override")),
-                           field="protection_override")
+        refuse_if_protected(conn, current, action="rename")  # PN-09
         new_name = clean(new_name)
         if new_name == current["standard_name"]:
             raise InputError(text("placenames.same_name"), field="new_name")
@@ -326,7 +341,7 @@ def rename(store: Store, place_id: int, new_name: str, *, expected_version: int,
             "place_name_id": place_id, "name": old, "romanization": current.get("romanization"),
             "valid_from": current.get("approval_date"),
             "valid_to": parse_date(approval["approval_date"], field="approval_date"),
-            "reason": justification or protection_override}], actor=actor, conn=conn)
+            "reason": justification}], actor=actor, conn=conn)
         changes = {"standard_name": new_name, "specific": merged["specific"], "generic": merged["generic"],
                    "search_key": toneless_key(new_name), "approval_authority": approval["approval_authority"],
                    "approval_doc_no": approval["approval_doc_no"],
@@ -351,6 +366,8 @@ def check_name_change(store: Store, conn: sa.Connection, before: Mapping[str, An
     """Refuse a generic change (PATCH, upsert) that leaves a name breaking a PN rule (errors only:
     the generic path carries no justification, and a warning already accepted stays accepted)."""
     merged = {**{k: before.get(k) for k in NAME_FIELDS}, "id": before["id"], **changes}
+    if "category_code" in changes:
+        check_category(merged)
     lock_name(conn, merged.get("standard_name"))
     errors = [f for f in validate(merged, _existing(conn), district=store.adcode) if f.severity == "error"]
     if errors:
@@ -435,8 +452,15 @@ def record_filing(store: Store, place_id: int, *, expected_version: int, actor: 
 @_logging_refusals
 @refuses_control_characters
 def set_protection(store: Store, place_id: int, protected: bool, *, expected_version: int, actor: str,
-                   document_ref: str, reason: str) -> dict[str, Any]:
-    """PN-09: put a name on the protection list or take it off; a decision with document and reason."""
+                   document_ref: str, reason: str, decision_body: str | None = None, decision_date: Any = None,
+                   category: str | None = None) -> dict[str, Any]:
+    """PN-09: put a name on the heritage protection list (名录) or lift its protection; each a decision.
+
+    Listing records the deciding body, the document (``document_ref``), the reason, a category and
+    the date (default today, Beijing); lifting records its document, reason and date and keeps the
+    entry (status lifted). ``protected`` on the name follows the list. One transaction: the entry,
+    the flag and the name's event.
+    """
     missing = [k for k, v in (("document_ref", document_ref), ("reason", reason)) if not has_text(v)]
     if missing:
         raise InputError(text("placenames.protection_requires", fields=labels(missing)), field=missing[0])
@@ -445,9 +469,16 @@ def set_protection(store: Store, place_id: int, protected: bool, *, expected_ver
         if bool(current.get("protected")) == bool(protected):
             state = Term("已在保护名录", "protected") if protected else Term("不在保护名录", "unprotected")
             raise Conflict(text("placenames.protection_unchanged", state=state), field="protected")
+        if protected:
+            entry = list_name(store, conn, place_id, decision_body=decision_body, decision_doc_no=document_ref,
+                              reason=reason, category=category, listed_on=decision_date, actor=actor)
+        else:
+            entry = lift_name(store, conn, place_id, lift_doc_no=document_ref, lift_reason=reason,
+                              lifted_on=decision_date, actor=actor)
         after = store.update("place_names", place_id, {"protected": bool(protected)},
                              expected_version=expected_version, actor=actor, conn=conn,
-                             action="protect" if protected else "unprotect", note=f"{document_ref}: {reason}")
+                             action="protect" if protected else "unprotect",
+                             note=f"{document_ref}: {reason} (name_protections #{entry['id']})")
         _event(conn, store, place_id, current["status"], current["status"], actor=actor,
                comment=("PN-09 protected: " if protected else "PN-09 protection cleared: ") + reason.strip(),
                document_ref=document_ref.strip())
@@ -493,6 +524,9 @@ def _propagate_street_rename(store: Store, conn: sa.Connection, place_id: int, o
                 for p in readdressed if p["status"] == "active"]
     if reprints:
         store.insert("plate_reprints", reprints, actor=actor, conn=conn, note=note)
+    queue_street_signs(store, conn, place_id=place_id, old=old, new=new, actor=actor)  # the 路牌 too
+    from geo.addresses.refresh import refresh_standard_addresses  # here: geo.addresses imports geo.placenames
+    refresh_standard_addresses(store, conn, plate_uids=[p["plate_uid"] for p in readdressed], actor=actor)
 
 
 def link_streets(conn: sa.Connection) -> int:
@@ -526,4 +560,4 @@ def exchange_table_of(store: Store, status: str = "in_force"):
     from geo.placenames.exchange import exchange_table
 
     return exchange_table(store.select("place_names", where={"status": status}), unit_names=unit_names(store),
-                          former=former_names_by_place(store))
+                          former=former_names_by_place(store), protections=listed_by_name(store))

@@ -8,15 +8,14 @@ and names the key of the first problem, Chinese first; a computation never sees 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from geo.errors import InputError
 from geo.layers import BAN_ZONE_AREA_KINDS, LINEAR_FEATURE_KINDS
 from geo.messages import Term, catalogue, text
+from geo.settings_files import load_settings
 
 DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parents[2] / "data" / "planning" / "ban_zones.toml"
 BASES = ("assumed", "sourced")
@@ -127,26 +126,17 @@ def parse_ban_zone_settings(data: dict[str, Any], *, path: str = "") -> BanZoneS
 
 
 def load_ban_zone_settings(path: str | Path | None = None) -> BanZoneSettings:
-    """Read and check a settings file (default: the bundled ``data/planning/ban_zones.toml``)."""
+    """Read and check a settings file (default: the bundled ``data/planning/ban_zones.toml``), once per
+    version of the file; a broken bundled file is the server's (503), a broken given file the user's."""
     file = Path(path) if path is not None else DEFAULT_SETTINGS_FILE
     try:
-        stamp = file.stat().st_mtime_ns
-    except OSError as exc:
-        raise InputError(text("cemeteries.settings_unreadable", path=str(file), reason=exc.strerror or exc),
-                         field="settings") from None
-    return _load(str(file), stamp)
+        return load_settings(file, parse_ban_zone_settings, unreadable="cemeteries.settings_unreadable")
+    except InputError as exc:
+        if path is not None:
+            raise  # the user's own file
+        from geo.planning.norms_settings import server_settings_error
 
-
-@lru_cache(maxsize=8)
-def _load(path: str, _stamp: int) -> BanZoneSettings:
-    """Parse one version of a file (cached by path and modification time)."""
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(text("cemeteries.settings_unreadable", path=path, reason=str(exc).splitlines()[0]),
-                         field="settings") from None
-    return parse_ban_zone_settings(data, path=path)
+        raise server_settings_error(exc, file) from None
 
 
 def basis_text(basis: str) -> str:

@@ -21,8 +21,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from geo import DISTRICT_ADCODE
-from geo.errors import Conflict, InputError
-from geo.messages import as_term, at_row, label, text, value_label
+from geo.errors import Conflict, InputError, StaleVersion
+from geo.messages import as_term, at_row, label, record_label, text, value_label
 from geo.planning.ban_zone_settings import PLOT_TYPES, BanZoneSettings, basis_text, plot_label
 from geo.store import Store
 from geo.types import beijing_today
@@ -165,11 +165,22 @@ def record_plot_type(store: Store, record: Mapping[str, Any], *, settings: BanZo
     return store.get(PLOT_TABLE, new_id, conn=conn)
 
 
+def _at_version(store: Store, table: str, record_id: int, expected_version: int, *,
+                conn: sa.Connection) -> dict[str, Any]:
+    """Return the record if it is still at ``expected_version``, else refuse (409) before judging the change:
+    a stale writer is told the row moved on, not that their values break a rule against someone else's."""
+    before = store.get(table, record_id, conn=conn)
+    if before["version"] != expected_version:
+        raise StaleVersion(text("store.stale", record=record_label(table, record_id), current=before["version"],
+                                given=expected_version), field="version")
+    return before
+
+
 def update_plot_type(store: Store, record_id: int, changes: Mapping[str, Any], *, expected_version: int,
                      settings: BanZoneSettings, actor: str) -> dict[str, Any]:
     """Change a plot type's area or number of plots (409 when the version is stale)."""
     with store.writing() as conn:
-        before = store.get(PLOT_TABLE, record_id, conn=conn)
+        before = _at_version(store, PLOT_TABLE, record_id, expected_version, conn=conn)
         merged = {**before, **{k: v for k, v in changes.items() if k in ("area_m2", "plots")}}
         values = check_plot_type(merged)
         return store.update(PLOT_TABLE, record_id, {"area_m2": values["area_m2"], "plots": values["plots"]},
@@ -234,6 +245,7 @@ def record_statistics(store: Store, rows: Sequence[Mapping[str, Any]], *, actor:
             if key in held:
                 raise Conflict(text("cemeteries.duplicate_year", year=key[0], unit_code=key[1],
                                     version=held[key] if held[key] else "—"), field="year")
+            _refuse_mixed_levels(key, held)
             held[key] = 0
         except (InputError, Conflict) as exc:
             if all_or_nothing:
@@ -245,11 +257,27 @@ def record_statistics(store: Store, rows: Sequence[Mapping[str, Any]], *, actor:
     return result
 
 
+DISTRICT_UNIT = f"{DISTRICT_ADCODE}000000"
+
+
+def _refuse_mixed_levels(key: tuple[int, str], held: Mapping[tuple[int, str], int]) -> None:
+    """Refuse a district-wide row for a year that has sub-district rows, and the other way round.
+
+    The indicators take one or the other (a district row stands for the year); holding both would
+    leave one set unread without anyone seeing it.
+    """
+    year, unit = key
+    others = [u for (y, u) in held if y == year and (u == DISTRICT_UNIT) != (unit == DISTRICT_UNIT)]
+    if others:
+        raise Conflict(text("cemeteries.mixed_levels", year=year, unit_code=unit, other=others[0]),
+                       field="unit_code")
+
+
 def update_statistics(store: Store, record_id: int, changes: Mapping[str, Any], *, expected_version: int,
                       actor: str) -> dict[str, Any]:
     """Change one statistics row's counts or source (409 when the version is stale)."""
     with store.writing() as conn:
-        before = store.get(STATS_TABLE, record_id, conn=conn)
+        before = _at_version(store, STATS_TABLE, record_id, expected_version, conn=conn)
         merged = {**before, **{k: v for k, v in changes.items() if k in (*COUNTS, "source")}}
         values = check_statistics(merged, unit_codes=[before["unit_code"]])
         return store.update(STATS_TABLE, record_id, {k: values[k] for k in (*COUNTS, "source")},
@@ -284,14 +312,22 @@ def zones_from_store(store: Store, *, settings: BanZoneSettings) -> Any:
     return ban_zones(read_layer(store, "linear_features"), read_layer(store, "ban_zone_areas"), settings=settings)
 
 
+MIN_SITE_AREA_M2 = 1.0  # a cemetery site drawn smaller than this is a slip of the mouse, not a site
+
+
 def check_site_in_store(store: Store, site: Any, *, settings: BanZoneSettings) -> dict[str, Any]:
     """Check a proposed cemetery site against the stored zones; a site outside the district is refused.
 
     The zones are the district's only: outside it there is no data, and "可以选址" would be a guess.
     """
-    from geo.location_rules import check_in_district
+    from geo import crs as C
+    from geo.location_rules import POINT_SLACK_DEG, district_boundary
     from geo.planning.cemeteries import site_verdict
 
+    if site.geom_type != "Point" and float(C.to_metric(site).area) < MIN_SITE_AREA_M2:
+        raise InputError(text("cemeteries.site_degenerate", most=f"{MIN_SITE_AREA_M2:g}"), field="geometry")
     with store.reading() as conn:
-        check_in_district(conn, "facilities", [site], adcode=store.adcode)
+        district = district_boundary(conn, adcode=store.adcode)
+    if district is not None and not district.buffer(POINT_SLACK_DEG).covers(site):
+        raise InputError(text("cemeteries.site_outside"), field="geometry")  # whole site, not a corner of it
     return site_verdict(site, zones_from_store(store, settings=settings), settings)

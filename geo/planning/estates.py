@@ -63,7 +63,8 @@ def four_sync(estates: pd.DataFrame, *, care_per100_m2: float = 20.0) -> pd.Data
         "area_shortfall_m2": np.maximum(required.to_numpy() - area.fillna(0.0).to_numpy(), 0.0),
         "care_per100_m2": per_hundred_households(area.fillna(0.0), hh),
     })
-    out["area_ok"] = pd.Series([None if not np.isfinite(r) else bool(a >= r - 1e-9)
+    # No households (none yet, or none recorded): no norm to meet, so no verdict (FA-02: per 100 households).
+    out["area_ok"] = pd.Series([None if not (np.isfinite(r) and r > 0) else bool(a >= r - 1e-9)
                                 for a, r in zip(area.fillna(0.0), required, strict=True)], dtype=object)
     for stage in STAGES:
         housing, care = estates.get(f"housing_{stage}_on"), estates.get(f"care_{stage}_on")

@@ -14,6 +14,7 @@ an admin replaces it, and the audit keeps the replaced one. On-demand snapshots 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -27,10 +28,11 @@ from geo.layers import ADMIN
 from geo.messages import BEIJING, Term, catalogue, text
 from geo.planning.as_of import inputs_as_of
 from geo.planning.coverage import ELDER_CARE_KINDS, WalkParams
-from geo.planning.floor_area import NORMS
+from geo.planning.floor_area import norms_from_settings
 from geo.planning.history_compare import Comparison, side_by_side
 from geo.planning.history_facilities import status_by_unit, still_to_come
 from geo.planning.layers_read import read_layer
+from geo.planning.norms_settings import PlanningNorms, load_norms
 from geo.planning.run import PlanningInputs, PlanningRun, run_planning
 from geo.store import Store, schema
 from geo.store.spatial_sql import lock_natural_keys
@@ -65,8 +67,16 @@ def check_kind(kind: str) -> str:
     return kind
 
 
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def check_as_of(value: object, *, today: date | None = None) -> date:
-    """Return the date indicators may be computed for: not after today (Beijing), not before 2016."""
+    """Return the date indicators may be computed for: not after today (Beijing), not before 2016.
+
+    Text must be written ``YYYY-MM-DD`` (``20201231`` and ``2020-1-1`` are refused alike).
+    """
+    if isinstance(value, str) and value.strip() and not ISO_DAY.fullmatch(value.strip()):
+        raise InputError(text("indicator_history.date_form", value=repr(value[:20])), field="as_of")
     day = parse_date(value, field="as_of")
     today = today or beijing_today()
     if day is None:
@@ -93,21 +103,27 @@ def snapshot_date(kind: str, as_of: object, *, today: date | None = None) -> dat
 
 
 def indicators_on(inputs: PlanningInputs, day: date, params: WalkParams,
-                  kinds: tuple[str, ...] = ELDER_CARE_KINDS) -> PlanningRun:
-    """Return the planning run (indicators included) of the layers as they stood on ``day``."""
+                  kinds: tuple[str, ...] = ELDER_CARE_KINDS, *, norms: PlanningNorms | None = None) -> PlanningRun:
+    """Return the planning run (indicators included) of the layers as they stood on ``day``.
+
+    ``norms``: the norms settings (default: the plan's file, geo.planning.norms_settings).
+    """
     dated = inputs_as_of(inputs, day)
     if dated.facilities.empty:
         raise InputError(text("indicator_history.no_facilities", date=day.isoformat()), field="as_of")
-    return run_planning(dated, params, kinds)
+    return run_planning(dated, params, kinds, norms=norms)
 
 
 def run_parameters(run: PlanningRun) -> dict[str, Any]:
     """Return what a snapshot's figures depend on: walking parameters, facility kinds and norms."""
     p = run.params
+    norms = run.norms or load_norms()
     return {"minutes": p.minutes, "speed_m_per_s": p.speed_m_per_s, "reach_m": p.reach_m,
             "max_attach_m": p.max_attach_m, "kinds": list(run.kinds), "described": p.describe(),
             "norms": {key: {"per100_m2": n.per100_m2, "min_total_m2": n.min_total_m2,
-                            "district_target_per100_m2": n.district_target_per100_m2} for key, n in NORMS.items()}}
+                            "district_target_per100_m2": n.district_target_per100_m2}
+                      for key, n in norms_from_settings(norms).items()},
+            "norms_settings": norms.describe()}  # the village norms, shares and scopes judged by
 
 
 def _check_label(label: str | None, kind: str, day: date) -> str:
@@ -231,6 +247,8 @@ def compare(store: Store, *, ids: Sequence[int] = (), dates: Sequence[object] = 
     of that date or, where none is stored, the indicators computed now for it (marked not stored)."""
     days = [check_as_of(d, today=today) for d in dates]
     _check_count(len(ids) + len(days))
+    if len(set(ids)) != len(ids) or len(set(days)) != len(days):
+        raise InputError(text("indicator_history.repeated"), field="ids" if len(set(ids)) != len(ids) else "dates")
     snapshots = [get_snapshot(store, int(i)) for i in ids]
     current = planning_data_seq(store)
     stored_by_date = {s["as_of"]: s for s in list_snapshots(store)}  # ordered by taken: the newest wins

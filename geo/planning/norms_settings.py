@@ -8,14 +8,15 @@ with the key and the rule, Chinese first (``InputError``, CLI exit 2, HTTP 400).
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geo.errors import InputError
+from geo.errors import InputError, SettingsBroken
 from geo.layers import FACILITY_KINDS, SETTLEMENT_TYPES
-from geo.messages import text
+from geo.messages import as_term, text
 
 DEFAULT_NORMS_FILE = Path(__file__).resolve().parents[2] / "data" / "planning" / "norms.toml"
 
@@ -58,6 +59,18 @@ class PlanningNorms:
     urban_unit_codes: tuple[str, ...] = field(default_factory=tuple)  # empty: every 街道
     source: str = "defaults"
 
+    def describe(self) -> dict[str, Any]:
+        """Return every value as plain data, the file shown by its bundled name (stored with snapshots)."""
+        return {"source": shown_settings_path(self.source) if self.source != "defaults" else self.source,
+                "urban_per100_m2": self.urban_per100_m2, "urban_min_total_m2": self.urban_min_total_m2,
+                "rural": [{"key": n.key, "settlement_types": list(n.settlement_types),
+                           "min_total_m2": n.min_total_m2, "required_share": n.required_share} for n in self.rural],
+                "estate_care_per100_m2": self.estate_care_per100_m2,
+                "elder_care_counted_kinds": list(self.elder_care_counted_kinds),
+                "elder_care_target_share": self.elder_care_target_share,
+                "social_work_target_share": self.social_work_target_share,
+                "urban_unit_codes": list(self.urban_unit_codes)}
+
     def rural_norm_for(self, settlement_type: str | None) -> RuralNorm | None:
         """Return the rural norm that judges a village of ``settlement_type`` (None: no plan norm)."""
         return next((n for n in self.rural if settlement_type in n.settlement_types), None)
@@ -74,7 +87,7 @@ def _get(table: dict[str, Any], dotted: str, path: str) -> Any:
 
 def _positive(table: dict[str, Any], key: str, path: str) -> float:
     value = _get(table, key, path)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0 or value != value:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
         raise InputError(text("rural_norms.positive", path=path, key=key, value=repr(value)), field="norms")
     return float(value)
 
@@ -86,9 +99,10 @@ def _share(table: dict[str, Any], key: str, path: str) -> float:
     return float(value)
 
 
-def _strings(table: dict[str, Any], key: str, path: str, *, allowed: tuple[str, ...] | None) -> tuple[str, ...]:
+def _strings(table: dict[str, Any], key: str, path: str, *, allowed: tuple[str, ...] | None,
+             nonempty: bool = False) -> tuple[str, ...]:
     value = _get(table, key, path)
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or (nonempty and not value):
         raise InputError(text("rural_norms.list", path=path, key=key), field="norms")
     bad = [v for v in value if allowed is not None and v not in allowed]
     if bad:
@@ -117,7 +131,7 @@ def parse_norms(table: dict[str, Any], *, source: str = "<settings>") -> Plannin
         "urban_min_total_m2": read(_positive, table, "urban.min_total_m2", source),
         "estate_care_per100_m2": read(_positive, table, "new_estates.care_per100_m2", source),
         "elder_care_counted_kinds": read(_strings, table, "elder_care_coverage.counted_kinds", source,
-                                         allowed=FACILITY_KINDS),
+                                         allowed=FACILITY_KINDS, nonempty=True),
         "elder_care_target_share": read(_share, table, "elder_care_coverage.target_share", source),
         "social_work_target_share": read(_share, table, "social_work.target_share", source),
         "urban_unit_codes": read(_strings, table, "circle.urban_unit_codes", source, allowed=None),
@@ -126,7 +140,8 @@ def parse_norms(table: dict[str, Any], *, source: str = "<settings>") -> Plannin
     rural = []
     seen: dict[str, str] = {}
     for key in rural_table if isinstance(rural_table, dict) else ():
-        types = read(_strings, table, f"rural.{key}.settlement_types", source, allowed=SETTLEMENT_TYPES) or ()
+        types = read(_strings, table, f"rural.{key}.settlement_types", source, allowed=SETTLEMENT_TYPES,
+                     nonempty=True) or ()
         for t in types:
             if t in seen:
                 problems.append(str(InputError(text("rural_norms.overlap", path=source, value=t), field="norms")))
@@ -141,10 +156,35 @@ def parse_norms(table: dict[str, Any], *, source: str = "<settings>") -> Plannin
 
 
 def load_norms(path: Path | str | None = None) -> PlanningNorms:
-    """Read and validate the norms settings file (default: the plan's, ``data/planning/norms.toml``)."""
+    """Read and validate the norms settings file (default: the plan's, ``data/planning/norms.toml``).
+
+    Read once per version of the file: the parsed settings are kept by path, modification time and
+    size (every planning run and report reads them), and read again when the file changes.
+    """
     file = Path(path) if path is not None else DEFAULT_NORMS_FILE
-    if not file.is_file():
-        raise InputError(text("rural_norms.file_missing", path=str(file)), field="norms")
+    try:
+        if not file.is_file():
+            raise InputError(text("rural_norms.file_missing", path=str(file)), field="norms")
+        stat = file.stat()
+        return _read_norms(str(file), stat.st_mtime_ns, stat.st_size)
+    except InputError as exc:
+        if path is not None:
+            raise  # the user's own file: their input, named as they gave it
+        raise server_settings_error(exc, file) from None
+
+
+def server_settings_error(exc: InputError, file: Path) -> SettingsBroken:
+    """Return the error for a broken settings file of the server's own: 503, the admin's to fix, its
+    bundled name only (``data/planning/x.toml``), never where the server keeps it."""
+    shown = shown_settings_path(file)
+    detail = exc.message.replace(str(file.resolve()), shown).replace(str(file), shown)
+    return SettingsBroken(text("rural_norms.server_file", path=shown, detail=as_term(detail)), field=exc.field)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_norms(file_name: str, _mtime_ns: int, _size: int) -> PlanningNorms:
+    """Parse the settings file (the cache key carries its modification time and size)."""
+    file = Path(file_name)
     try:
         table = tomllib.loads(file.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -91,7 +91,9 @@ class PlanningInputs:
         version, loaded_at = store.data_version(), datetime.now(UTC)
         plates = read_layer(store, "door_plates")
         facilities = read_layer(store, "facilities")
-        return cls(units=read_layer(store, "admin_units"), streets=read_layer(store, "streets"),
+        units = read_layer(store, "admin_units")  # a unit retired by a division change is history:
+        units = units[units["status"] != "retired"].reset_index(drop=True)  # not a row of any per-unit table
+        return cls(units=units, streets=read_layer(store, "streets"),
                    plates=plates[plates["status"] == "active"].reset_index(drop=True),
                    facilities=facilities[facilities["status"] == "active"].reset_index(drop=True),
                    linear_features=read_layer(store, "linear_features"), graves=read_layer(store, "graves"),
@@ -119,6 +121,7 @@ class PlanningRun:
     care_att: Attachment       # the same for the facilities whose coverage is computed
     unattached_facilities: list[int] = field(default_factory=list)
     plate_xy: np.ndarray | None = None  # the plates in metres (EPSG:4546), projected once per run
+    norms: PlanningNorms | None = None  # the norms settings the floor area and indicators were judged by
 
     @property
     def care_facilities(self) -> gpd.GeoDataFrame:
@@ -189,7 +192,10 @@ def run_planning(inputs: PlanningInputs, params: WalkParams, kinds: tuple[str, .
     return PlanningRun(params=params, kinds=kinds, inputs=inputs, network=network, access=access, coverage=coverage,
                        floor=floor, zones=zones, graves_in_zones=graves, indicators=indicators, plate_att=plate_att,
                        care_att=care_att, unattached_facilities=[int(i) for i in care.loc[~care_att.attached, "id"]],
-                       plate_xy=plate_xy)
+                       plate_xy=plate_xy, norms=norms)
+
+
+MAX_SITING_REACH_M = 3000.0  # 50 min at 1.0 m/s: far beyond any walking circle the plan speaks of
 
 
 def run_siting(run: PlanningRun, *, k: int | None, target_share: float | None, weight: str | None = None,
@@ -212,6 +218,9 @@ def run_siting(run: PlanningRun, *, k: int | None, target_share: float | None, w
         raise InputError(msg.text("siting.m2_per_person", field="m2_per_person", value=m2_per_person),
                          field="m2_per_person")
     net, p = run.network, run.params
+    if p.reach_m > MAX_SITING_REACH_M:  # every candidate would reach most plates: a matrix of millions, no answer
+        raise InputError(msg.text("siting.reach_too_far", reach_m=f"{p.reach_m:g}", most=f"{MAX_SITING_REACH_M:g}",
+                                  field=label("minutes")), field="minutes")
     if candidates is None:
         plate_xy = run.plate_xy if run.plate_xy is not None else points_xy(run.inputs.plates)
         nodes = grid_candidates(net, plate_xy, spacing_m=spacing_m)

@@ -175,8 +175,10 @@ def capacitated_siting(p: CapacityProblem, *, k: int | None, need_weight: float 
                       time.perf_counter() - start)
 
 
-def greedy_capacitated(p: CapacityProblem, *, k: int | None, need_weight: float | None) -> list[int]:
-    """Return candidates in greedy order: each the one whose capacity meets the most unserved demand."""
+def greedy_capacitated(p: CapacityProblem, *, k: int | None, need_weight: float | None,
+                       deadline: float | None = None) -> tuple[list[int], bool]:
+    """Return candidates in greedy order (each the one whose capacity meets the most unserved demand)
+    and whether ``deadline`` (a ``time.perf_counter()`` value) stopped the choosing first."""
     n = p.rows.shape[1] - p.n_existing
     left = p.demand.astype(float).copy()
     by_station = sp.csc_matrix(p.rows)
@@ -196,11 +198,13 @@ def greedy_capacitated(p: CapacityProblem, *, k: int | None, need_weight: float 
         best = int(np.argmax(gains))  # ties: the lowest index
         if gains[best] <= 1e-12:
             break
+        if deadline is not None and time.perf_counter() > deadline:
+            return chosen, True
         open_[best] = False
         start, end = by_station.indptr[p.n_existing + best], by_station.indptr[p.n_existing + best + 1]
         _assign(by_station.indices[start:end], left, float(p.capacity[p.n_existing + best]))
         chosen.append(best)
-    return chosen
+    return chosen, False
 
 
 def _assign(rows: np.ndarray, left: np.ndarray, capacity: float) -> float:

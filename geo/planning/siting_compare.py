@@ -35,6 +35,7 @@ from geo.planning.siting_milp import covered_weight, demand_rows, max_coverage, 
 
 METHODS = ("both", "milp", "greedy")
 DEFAULT_TIME_LIMIT_S = 30.0
+MIN_SOLVER_S = 0.2  # the least time a step is given when the budget is spent (it then stops at once)
 MAX_TIME_LIMIT_S = 600.0
 CHOSEN_COLUMNS = ["order", "candidate", "gain", "gain_plates", "share_after"]
 
@@ -47,6 +48,7 @@ class SitingComparison:
     optimal: SitingResult | None
     question: str              # max_coverage (k) or set_cover (target share)
     capacity: bool
+    milp_skipped: str | None = None  # why no MILP was solved beside greedy (another solve held the slot)
 
     @property
     def primary(self) -> SitingResult:
@@ -103,8 +105,13 @@ def compare_siting(network: WalkNetwork, plates: Attachment, weights: np.ndarray
                    candidates: Attachment, *, reach_m: float, k: int | None = None,
                    target_share: float | None = None, method: str = "both",
                    time_limit_s: float = DEFAULT_TIME_LIMIT_S, capacity: Capacity | None = None) -> SitingComparison:
-    """Answer the siting question by greedy, by MILP, or both; see the module."""
+    """Answer the siting question by greedy, by MILP, or both; see the module.
+
+    ``time_limit_s`` bounds the whole answer: building the reach matrix, greedy, then the MILP with
+    what is left (at least :data:`MIN_SOLVER_S`; HiGHS itself may overrun its limit a little).
+    """
     check_options(k=k, target_share=target_share, method=method, time_limit_s=time_limit_s)
+    deadline = time.perf_counter() + time_limit_s
     w = np.asarray(weights, dtype=float)
     if w.sum() <= 0:
         raise InputError(text("planning.siting_nothing"), field="weight")
@@ -112,12 +119,12 @@ def compare_siting(network: WalkNetwork, plates: Attachment, weights: np.ndarray
     question = "max_coverage" if k is not None else "set_cover"
     if capacity is not None:
         return _capacitated(network, plates, w, existing, reach, reach_m=reach_m, k=k, target_share=target_share,
-                            method=method, time_limit_s=time_limit_s, capacity=capacity)
+                            method=method, deadline=deadline, capacity=capacity)
     greedy = None
     if method in ("both", "greedy") or k is not None:  # greedy's answer also stands in if HiGHS runs out of time
         start = time.perf_counter()
         greedy = greedy_siting(network, plates, w, existing, candidates, reach_m=reach_m, k=k,
-                               target_share=target_share)
+                               target_share=target_share, time_limit_s=_left(deadline), reach=reach)
         greedy = _replace(greedy, seconds=time.perf_counter() - start)
     optimal = None
     if method in ("both", "milp"):
@@ -126,14 +133,14 @@ def compare_siting(network: WalkNetwork, plates: Attachment, weights: np.ndarray
         total, before = float(w.sum()), float(w[covered].sum())
         rows = demand_rows(reach, w, covered=covered)
         if k is not None:
-            answer = max_coverage(rows, k=k, time_limit_s=time_limit_s)
+            answer = max_coverage(rows, k=k, time_limit_s=_left(deadline))
             chosen = _ordered(reach, w, covered, answer.chosen)
             optimal = SitingResult(chosen, before / total, (before + answer.objective) / total, reach.shape[0],
                                    method="milp", status=answer.status, bound_share=(before + answer.bound) / total,
                                    gap=answer.gap, seconds=answer.seconds)
         else:
             assert target_share is not None
-            answer = set_cover(rows, need_weight=target_share * total - before, time_limit_s=time_limit_s)
+            answer = set_cover(rows, need_weight=target_share * total - before, time_limit_s=_left(deadline))
             chosen = _ordered(reach, w, covered, answer.chosen)
             after = (before + covered_weight(rows, answer.chosen)) / total
             optimal = SitingResult(chosen, before / total, after, reach.shape[0], method="milp", status=answer.status,
@@ -144,6 +151,11 @@ def compare_siting(network: WalkNetwork, plates: Attachment, weights: np.ndarray
     best = _best_known(optimal, greedy)
     return SitingComparison(greedy=_against_bound(greedy, best) if method != "milp" else None, optimal=best,
                             question=question, capacity=False)
+
+
+def _left(deadline: float) -> float:
+    """Return the seconds left until ``deadline``, at least :data:`MIN_SOLVER_S` (a solver needs some)."""
+    return max(deadline - time.perf_counter(), MIN_SOLVER_S)
 
 
 def _against_bound(greedy: SitingResult | None, optimal: SitingResult | None) -> SitingResult | None:
@@ -203,7 +215,7 @@ def _new(reach: sp.csr_matrix, j: int, covered: np.ndarray) -> np.ndarray:
 
 def _capacitated(network: WalkNetwork, plates: Attachment, w: np.ndarray, existing: Attachment,
                  reach: sp.csr_matrix, *, reach_m: float, k: int | None, target_share: float | None, method: str,
-                 time_limit_s: float, capacity: Capacity) -> SitingComparison:
+                 deadline: float, capacity: Capacity) -> SitingComparison:
     """Answer with capacities: demand served within walking reach up to each station's capacity."""
     reach_existing = reach_matrix(network, existing, plates, reach_m)
     problem = capacity_problem(reach_existing, reach, w, capacity_existing=capacity.existing,
@@ -216,14 +228,15 @@ def _capacitated(network: WalkNetwork, plates: Attachment, w: np.ndarray, existi
     greedy = None
     if method in ("both", "greedy"):
         start = time.perf_counter()
-        order = greedy_capacitated(problem, k=k, need_weight=need)
+        order, spent = greedy_capacitated(problem, k=k, need_weight=need, deadline=deadline)
         table = _served_table(problem, reach, covered0, order)
         after = table["share_after"].iloc[-1] if len(table) else before / total
         greedy = SitingResult(table, before / total, float(after), reach.shape[0], seconds=time.perf_counter() - start,
-                              reachable=need is None or float(after) * total >= need - 1e-9 * total)
+                              reachable=need is None or float(after) * total >= need - 1e-9 * total,
+                              status="time_limit" if spent else "heuristic")
     optimal = None
     if method in ("both", "milp"):
-        answer = capacitated_siting(problem, k=k, need_weight=need, time_limit_s=time_limit_s)
+        answer = capacitated_siting(problem, k=k, need_weight=need, time_limit_s=_left(deadline))
         table = _served_table(problem, reach, covered0, [int(j) for j in answer.chosen])
         after = float(table["share_after"].iloc[-1]) if len(table) else before / total
         bound = None if k is None else (answer.bound / total)

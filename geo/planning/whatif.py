@@ -274,6 +274,7 @@ class WhatIf:
                        src_att=self.fac_att, src_ids=self.fac_ids, active=np.ones(len(self.fac_ids), dtype=bool),
                        dist=self.dist.copy(), which=self.which.copy())
         unattached = []
+        closed_by: dict[int, int] = {}  # street id → the edit that closed it
         for position, edit in enumerate(edits):
             if edit.op == "add":
                 if not self._add(state, self._xy(edit, position), new_id=-(position + 1)):
@@ -287,7 +288,12 @@ class WhatIf:
                 if not self._add(state, xy, new_id=int(state.src_ids[s])):
                     unattached.append(position)
             elif edit.op == "close_street":
+                if edit.street_id is not None and int(edit.street_id) in closed_by:
+                    raise EditRefused(msg.text("whatif.closed_twice", position=position + 1, value=edit.street_id,
+                                               first=closed_by[int(edit.street_id)] + 1),
+                                      field=_field(position + 1, "street_id"))
                 self._close(state, edit, position)
+                closed_by[int(edit.street_id or 0)] = position
             else:
                 raise EditRefused(msg.text("whatif.op", field=label("op"), position=position + 1, value=repr(edit.op),
                                           allowed=", ".join(OPS)), field=_field(position + 1, "op"))

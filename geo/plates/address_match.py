@@ -4,6 +4,13 @@ Grades: ``exact`` (street and number found as written), ``safe`` (one plate afte
 street by its pinyin or a former name, or ignoring noise such as the district), ``uncertain`` (several
 candidates, or only a near number), ``none``. The street is read as the longest known street name in
 the text, then by pinyin for wrong characters; the number is the Arabic or Chinese numeral before 号.
+
+Below a plate found for sure (exact or safe), the rest of the text is read for the standard
+addresses under it (#17): building (``3号楼``, ``3栋``, ``三号楼``, ``A座``, a named building), unit
+(``2单元``), room (``302室``, ``302``), or the short form ``3-2-302``. The answer says the deepest
+``level`` reached (plate, building, unit, room), the address found there, and ``address_grade``:
+``exact`` when every part the text names was found, ``partial`` with the parts not found in
+``unmatched`` (``["2单元", "302室"]`` when the building exists but not that unit).
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import sqlalchemy as sa
 
 from geo.placenames.romanize import chinese_number, toneless_key
 from geo.store import Store
@@ -31,12 +40,30 @@ class AddressMatch:
     number: int | None = None
     candidates: list[dict[str, Any]] = field(default_factory=list)
     note: str = ""
+    level: str | None = None                      # plate, building, unit or room (None: no plate for sure)
+    address: dict[str, Any] | None = None         # the address at that level (below the plate)
+    address_grade: str | None = None              # exact or partial (see the module docstring)
+    unmatched: list[str] = field(default_factory=list)
+
+    def depth(self) -> dict[str, Any]:
+        """Return the standard-address part of the answer: level, address (public fields), grade, unmatched."""
+        shown = None
+        if self.address is not None:
+            shown = {k: self.address.get(k) for k in ("address_uid", "level", "building", "unit", "room", "floor",
+                                                      "standard_address", "romanized")}
+        return {"level": self.level, "address": shown, "address_grade": self.address_grade,
+                "unmatched": list(self.unmatched)}
 
 
 class AddressMatcher:
     """Match addresses against the active door plates and the street names (with former names)."""
 
-    def __init__(self, plates: Iterable[Mapping[str, Any]], former: Mapping[str, str] | None = None):
+    def __init__(self, plates: Iterable[Mapping[str, Any]], former: Mapping[str, str] | None = None,
+                 addresses: Iterable[Mapping[str, Any]] = ()):
+        # The active standard addresses below the plates, by parent (a plate uid for buildings).
+        self.children: dict[str, list[dict[str, Any]]] = {}
+        for a in addresses:
+            self.children.setdefault(str(a.get("parent_uid") or a["plate_uid"]), []).append(dict(a))
         self.by_street: dict[str, dict[int, list[dict[str, Any]]]] = {}
         for p in plates:
             self.by_street.setdefault(str(p["street_name"]), {}).setdefault(int(p["number"]), []).append(dict(p))
@@ -83,8 +110,9 @@ class AddressMatcher:
             plates = [p for p in plates if str(p.get("suffix") or "").endswith(suffix)] or plates
         if len(plates) == 1:
             grade = "exact" if how == "as written" else "safe"
-            return AddressMatch(grade, plate=plates[0], street=street, number=number,
-                                note=how if grade == "safe" else "")
+            found = AddressMatch(grade, plate=plates[0], street=street, number=number,
+                                 note=how if grade == "safe" else "")
+            return self._deeper(found, rest[m.end():])
         if len(plates) > 1:
             return AddressMatch("uncertain", street=street, number=number, candidates=plates,
                                 note="several plates carry this number")
@@ -92,6 +120,80 @@ class AddressMatcher:
         cands = [p for n in near for p in self.by_street[street][n]]
         return AddressMatch("uncertain", street=street, number=number, candidates=cands,
                             note=f"no plate {number} on {street}; nearest numbers shown")
+
+
+    def _deeper(self, found: AddressMatch, rest: str) -> AddressMatch:
+        """Follow the text below the plate: building, then unit, then room; say how deep it got."""
+        wanted = _below_plate(rest)
+        found.level, found.address_grade = "plate", "exact"
+        parent = str(found.plate["plate_uid"]) if found.plate else ""
+        skipped: list[str] = []
+        for i, (level, typed) in enumerate(wanted):
+            hit = _pick(self.children.get(parent, []), level, typed)
+            if hit is None and level == "unit" and found.level == "building" and i + 1 < len(wanted):
+                skipped.append(typed)  # no such unit: the building may hold its rooms directly
+                continue
+            if hit is None:
+                found.unmatched = [*skipped, *(t for _, t in wanted[i:])]
+                break
+            found.level, found.address, parent = level, hit, str(hit["address_uid"])
+        else:
+            found.unmatched = skipped
+        if found.unmatched:
+            found.address_grade = "partial"
+        return found
+
+
+_SHORT_FORM = re.compile(r"^[^0-9]{0,4}?([0-9]+)-([0-9]+)-([0-9]+)")
+_BUILDING = re.compile(r"([0-9A-Za-z]+|[零〇一二两三四五六七八九十百]+)(号楼|号|栋|幢|座|楼)")
+_UNIT = re.compile(r"([0-9A-Za-z]+|[一二三四五六七八九十]+)单元")
+_ROOM = re.compile(r"([A-Za-z]?[0-9]{3,4})(?:室|号|房)?")
+_GENERICS = ("号楼", "单元", "号", "楼", "栋", "幢", "座", "室", "房")
+
+
+def _core(label: str) -> str:
+    """Return a label's core for comparison: ``3号楼``, ``3栋``, ``三号楼`` → ``3``; ``302室`` → ``302``."""
+    core = label.strip().upper()
+    for generic in _GENERICS:
+        if core.endswith(generic) and len(core) > len(generic):
+            core = core[: -len(generic)]
+            break
+    if core and all(c in "零〇一二两三四五六七八九十百" for c in core):
+        value = chinese_number(core)
+        return str(value) if value is not None else core
+    return core.lstrip("0") or core
+
+
+def _below_plate(rest: str) -> list[tuple[str, str]]:
+    """Return the (level, text) parts the text names below the plate, in order."""
+    short = _SHORT_FORM.match(rest)
+    if short:
+        b, u, r = short.groups()
+        return [("building", f"{b}号楼"), ("unit", f"{u}单元"), ("room", f"{r}室")]
+    parts: list[tuple[str, str]] = []
+    at = 0
+    building = _BUILDING.search(rest)
+    if building and not _UNIT.match(rest, building.start()):
+        parts.append(("building", building.group(0)))
+        at = building.end()
+    unit = _UNIT.search(rest, at)
+    if unit:
+        parts.append(("unit", unit.group(0)))
+        at = unit.end()
+    room = _ROOM.search(rest, at) if parts else None
+    if room:
+        parts.append(("room", room.group(0)))
+    return parts
+
+
+def _pick(children: list[dict[str, Any]], level: str, typed: str) -> dict[str, Any] | None:
+    """Return the one child at ``level`` whose label is ``typed`` (exactly, or by its core), else None."""
+    same = [c for c in children if c["level"] == level]
+    exact = [c for c in same if str(c.get(level) or "") == typed]
+    if len(exact) == 1:
+        return exact[0]
+    by_core = [c for c in same if _core(str(c.get(level) or "")) == _core(typed)]
+    return by_core[0] if len(by_core) == 1 else None
 
 
 def load_address_matcher(store: Store, *, former_names: bool = True) -> AddressMatcher:
@@ -104,11 +206,24 @@ def load_address_matcher(store: Store, *, former_names: bool = True) -> AddressM
     former_names
         Also read each street's former names (from the gazetteer), so an address written with a
         street's old name still finds its plate (graded ``safe``).
+
+    The plates and addresses are read without their geometries (the matcher uses none): decoding tens
+    of thousands of points was most of the time it took to build.
     """
-    plates = store.select("door_plates", where={"status": "active"})
+    plates = _rows_without_geometry(store, "door_plates", status="active")
     former: dict[str, str] = {}
     if former_names:
         streets = {n["id"]: n["standard_name"] for n in store.select("place_names", where={"feature_class": "street"})}
         former = {f["name"]: streets[f["place_name_id"]] for f in store.select("former_names")
                   if f["place_name_id"] in streets}
-    return AddressMatcher(plates, former)
+    addresses = _rows_without_geometry(store, "addresses", status="active", adcode=store.adcode)
+    return AddressMatcher(plates, former, addresses)
+
+
+def _rows_without_geometry(store: Store, table_name: str, **where: Any) -> list[dict[str, Any]]:
+    """Return the records of ``table_name`` matching ``where`` (equality), every column but the geometry, by id."""
+    table = store.table(table_name)
+    columns = [c for c in table.c if c.name not in ("geom", "minx", "miny", "maxx", "maxy")]
+    query = sa.select(*columns).where(*(table.c[k] == v for k, v in where.items())).order_by(table.c.id)
+    with store.reading() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]

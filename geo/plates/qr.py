@@ -6,7 +6,7 @@ import io
 
 import segno
 
-QUIET_ZONE_MODULES = 4  # the QR standard's minimum
+from geo.qr_svg import QUIET_ZONE_MODULES
 
 
 def qr_svg(url: str, *, scale: float = 4) -> str:

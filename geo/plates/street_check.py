@@ -15,7 +15,15 @@ import shapely
 from geo import crs as C
 from geo.errors import InputError, NotFound
 from geo.messages import label, text
-from geo.plates.numbering import StreetLine, check, merged_street, oriented, suggest
+from geo.plates.numbering import (
+    NumberingSettings,
+    StreetLine,
+    check,
+    load_numbering_settings,
+    merged_street,
+    oriented,
+    suggest,
+)
 from geo.store import Store
 from geo.types import LonLat
 
@@ -45,10 +53,17 @@ def check_street(store: Store, street_name: str) -> dict[str, Any]:
     """Report the street's plates on the wrong side for their parity, out of order, or duplicated."""
     line, odd_side = street_line(store, street_name)
     plates, xy = active_plates(store, street_name)
+    settings = load_numbering_settings()
     problems = check(line, xy, np.array([p["number"] for p in plates], dtype=int),
-                     [p.get("suffix") or "" for p in plates], odd_side=odd_side) if plates else []
+                     [p.get("suffix") or "" for p in plates], odd_side=odd_side, lucky=settings.lucky) if plates else []
     return {"street_name": street_name, "plates": len(plates),
-            "problems": [{**pr, "plate_uid": plates[pr["index"]]["plate_uid"]} for pr in problems]}
+            "problems": [{**pr, "plate_uid": plates[pr["index"]]["plate_uid"]} for pr in problems],
+            "dp05": _dp05(settings)}
+
+
+def _dp05(settings: NumberingSettings) -> dict[str, Any]:
+    """Return how DP-05 is set, for the answer (data/placenames/numbering.toml)."""
+    return {"enabled": settings.dp05, "numbers": sorted(settings.numbers), "source": settings.source}
 
 
 def check_point_count(count: int) -> None:
@@ -68,5 +83,7 @@ def suggest_numbers(store: Store, street_name: str, points: Sequence[LonLat]) ->
     if far.any():
         n = int(np.flatnonzero(far)[0]) + 1
         raise InputError(text("plates.point_far", n=n, street=street_name), field="points")
-    return {"street_name": street_name, "odd_side": odd_side,
-            "suggestions": suggest(line, xy, np.array([p["number"] for p in plates]), new_xy, odd_side=odd_side)}
+    settings = load_numbering_settings()
+    return {"street_name": street_name, "odd_side": odd_side, "dp05": _dp05(settings),
+            "suggestions": suggest(line, xy, np.array([p["number"] for p in plates]), new_xy, odd_side=odd_side,
+                                   lucky=settings.lucky)}

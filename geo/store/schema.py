@@ -406,6 +406,85 @@ indicator_snapshots = _table(
     sa.Column("params", T), sa.Column("indicators", T, nullable=False),
 )
 
+# Added by migration 11: the rest of the place-name work (standard addresses below the plate, street
+# signs, division changes and code history, never-reused codes, the heritage list, the national sync).
+PLATE_COLUMNS_V11: tuple[sa.Column, ...] = (sa.Column("successor_plate_uid", S(16)),)
+for _column in PLATE_COLUMNS_V11:
+    door_plates.append_column(_column)
+
+UNIT_COLUMNS_V11: tuple[sa.Column, ...] = (sa.Column("valid_from", sa.Date), sa.Column("valid_to", sa.Date))
+for _column in UNIT_COLUMNS_V11:
+    admin_units.append_column(_column)
+
+addresses = _table(
+    "addresses",
+    sa.Column("address_uid", S(20), nullable=False, unique=True),
+    sa.Column("level", S(12), nullable=False),  # building, unit, floor, room
+    sa.Column("plate_uid", S(16), nullable=False, index=True), sa.Column("parent_uid", S(20), index=True),
+    sa.Column("building", T), sa.Column("unit", T), sa.Column("floor", sa.Integer), sa.Column("room", T),
+    sa.Column("standard_address", T), sa.Column("romanized", T),
+    sa.Column("status", S(16), server_default="active"), sa.Column("qr_token", S(64)),
+    sa.Column("source", T), sa.Column("retired_on", sa.Date),
+    spatial=True,
+)
+
+street_signs = _table(
+    "street_signs",
+    sa.Column("sign_uid", S(16), nullable=False, unique=True),
+    sa.Column("street_id", sa.Integer, index=True), sa.Column("place_name_id", sa.Integer),
+    sa.Column("side", S(8)), sa.Column("sign_type", S(16), nullable=False),
+    sa.Column("shows_name", T), sa.Column("shows_romanization", T), sa.Column("shows_mong", T),
+    sa.Column("number_from", sa.Integer), sa.Column("number_to", sa.Integer), sa.Column("direction", S(8)),
+    sa.Column("installed_on", sa.Date), sa.Column("inspected_on", sa.Date), sa.Column("damaged_on", sa.Date),
+    sa.Column("replaced_on", sa.Date), sa.Column("condition", S(16)),
+    sa.Column("status", S(24), server_default="active"), sa.Column("successor_sign_uid", S(16)),
+    sa.Column("qr_token", S(64)), sa.Column("remarks", T),
+    spatial=True,
+)
+
+division_changes = _table(
+    "division_changes",
+    sa.Column("change_type", S(16), nullable=False),  # create, split, merge, rename, recode, retire
+    sa.Column("decision_body", T, nullable=False), sa.Column("decision_doc_no", T, nullable=False),
+    sa.Column("decision_date", sa.Date, nullable=False), sa.Column("effective_on", sa.Date),
+    sa.Column("units_before", T), sa.Column("units_after", T), sa.Column("summary", T),
+    sa.Column("made_by", T),
+)
+
+unit_code_history = _table(
+    "unit_code_history",
+    sa.Column("change_id", sa.Integer), sa.Column("old_code", S(12), index=True),
+    sa.Column("new_code", S(12), index=True), sa.Column("old_name", T), sa.Column("new_name", T),
+    sa.Column("changed_on", sa.Date, nullable=False),
+)
+
+code_counters = _table(
+    "code_counters",
+    sa.Column("scheme", S(24), nullable=False), sa.Column("prefix", S(32), nullable=False),
+    sa.Column("last_serial", sa.Integer, nullable=False),
+    sa.UniqueConstraint("scheme", "prefix"),
+)
+
+name_protections = _table(
+    "name_protections",
+    sa.Column("place_name_id", sa.Integer, nullable=False, index=True),
+    sa.Column("decision_body", T), sa.Column("decision_doc_no", T), sa.Column("listed_on", sa.Date),
+    sa.Column("reason", T), sa.Column("category", S(24)),
+    sa.Column("lifted_on", sa.Date), sa.Column("lift_doc_no", T), sa.Column("lift_reason", T),
+    sa.Column("status", S(16), server_default="listed"),
+)
+
+sync_batches = _table(
+    "sync_batches",
+    sa.Column("year", sa.Integer, nullable=False), sa.Column("batch_no", sa.Integer, nullable=False),
+    sa.Column("from_seq", sa.BigInteger), sa.Column("to_seq", sa.BigInteger),
+    sa.Column("record_count", sa.Integer), sa.Column("file_format", S(16)),
+    sa.Column("checksum_sha256", S(64)), sa.Column("payload", T),
+    sa.Column("made_by", T), sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Column("acknowledged_at", sa.DateTime(timezone=True)), sa.Column("ack_ref", T),
+    sa.UniqueConstraint("year", "batch_no"),
+)
+
 # Tables derived from the records and rebuilt from them (geo/plates/lookup_table.py): not records of
 # the district, not in backups; a restore empties them and the refresher computes them again.
 DERIVED_TABLES = frozenset({plate_lookups.name, plate_lookup_state.name})

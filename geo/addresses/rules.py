@@ -1,0 +1,136 @@
+"""Pure rules of a standard address's labels: building, unit and room text (AD-01) and the room's floor (AD-03).
+
+A label is stored in its full standard form: a bare number gets its generic (``3`` → ``3号楼``,
+``2`` → ``2单元``, ``302`` → ``302室``); a label that already carries one (``3幢``, ``A座``, ``综合楼``,
+``2单元``) is kept as written after :func:`geo.text.clean` (NFKC: ``３`` is ``3``). Only Chinese
+characters (rare ones such as 𠀋 included), letters, digits and ``- · # ( )`` are allowed, at most
+:data:`MAX_LABEL_CHARS`: a label is printed on a metal plate, not a place for markup.
+
+Rooms are numbered floor + two digits (101, 102…, 201…; standards.md §3.3): ``302`` is on floor 3,
+``1201`` on floor 12. A room whose label does not follow that needs its floor given explicitly.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from geo.errors import InputError
+from geo.messages import Term, catalogue, quoted, text, value_label
+from geo.messages.addresses import FIELDS, LEVELS
+from geo.text import clean
+
+MAX_LABEL_CHARS = 24
+MIN_FLOOR, MAX_FLOOR = -9, 99  # basements are negative; there is no floor 0
+LEVEL_ORDER = ("building", "unit", "room")
+GENERIC = {"building": "号楼", "unit": "单元", "room": "室"}
+_ALLOWED_PUNCT = frozenset("-·#()")
+_ROOM_NUMBER = re.compile(r"^(\d{1,2})(\d{2})(?:室)?$")
+_BASEMENT_ROOM = re.compile(r"^(?:B|负|地下)(\d)(\d{2})(?:室)?$")
+
+
+def field_label(field: str) -> Term:
+    """Return a field as messages name it (the shared labels first, then this part's)."""
+    shared = catalogue().get(f"field_names.{field}")
+    if shared is not None:
+        return Term(f"{shared.zh} {field}", field)
+    zh, _en = FIELDS.get(field, (field, field))
+    return Term(f"{zh} {field}", field)
+
+
+def level_label(level: str) -> Term:
+    """Return a level (plate, building, unit, room) in both languages: ``楼 building``."""
+    zh, en = LEVELS.get(level, (level, level))
+    return Term(zh, en)
+
+
+def _allowed(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category[0] in "LN" or char in _ALLOWED_PUNCT
+
+
+def clean_label(level: str, value: Any) -> str:
+    """Return the standard form of a building, unit or room label, or refuse it (AD-01) naming the field."""
+    field = level
+    raw = "" if value is None else str(value)
+    label = clean(raw).replace(" ", "").replace("（", "(").replace("）", ")")
+    if not label:
+        raise InputError(text("addresses.label_empty", field=field_label(field)), field=field)
+    if len(label) > MAX_LABEL_CHARS:
+        raise InputError(text("addresses.label_too_long", field=field_label(field), length=len(label),
+                              limit=MAX_LABEL_CHARS, value=quoted(label, max_chars=30)), field=field)
+    bad = next((c for c in label if not _allowed(c)), None)
+    if bad is not None:
+        shown = f"U+{ord(bad):04X}" if not bad.isprintable() else quoted(bad)
+        visible = "".join(c if c.isprintable() else "?" for c in label)
+        raise InputError(text("addresses.label_chars", field=field_label(field), value=quoted(visible, max_chars=30),
+                              char=shown), field=field)
+    try:
+        label.encode("gb18030")
+    except UnicodeEncodeError:
+        raise InputError(text("addresses.label_gb18030", field=field_label(field), value=quoted(label)),
+                         field=field) from None
+    if re.fullmatch(r"[A-Za-z]?\d+[A-Za-z]?|[A-Za-z]", label):  # a bare number or letter: add the generic
+        return label.upper() + GENERIC[level]
+    if level == "building" and label.endswith("号"):
+        return label + "楼"
+    return label
+
+
+def floor_of_room(room: str) -> int | None:
+    """Return the floor a room label names (``302室`` → 3, ``1201`` → 12, ``B102`` → -1), or None."""
+    m = _ROOM_NUMBER.match(room)
+    if m and int(m.group(2)) >= 1 and int(m.group(1)) >= 1:
+        return int(m.group(1))
+    b = _BASEMENT_ROOM.match(room)
+    if b and int(b.group(1)) >= 1:
+        return -int(b.group(1))
+    return None
+
+
+def check_floor(room: str, floor: Any) -> int:
+    """Return the room's floor: from its number, checked against ``floor`` when given (AD-03)."""
+    given: int | None = None
+    if floor is not None and str(floor).strip() != "":
+        try:
+            as_float = float(str(floor).strip())
+        except ValueError:
+            as_float = float("nan")
+        if not as_float.is_integer() or not MIN_FLOOR <= as_float <= MAX_FLOOR or as_float == 0:
+            raise InputError(text("addresses.floor_range", field=field_label("floor"), low=MIN_FLOOR, high=MAX_FLOOR,
+                                  value=quoted(floor)), field="floor")
+        given = int(as_float)
+    derived = floor_of_room(room)
+    if derived is None:
+        if given is None:
+            raise InputError(text("addresses.floor_needed", room=quoted(room), field=field_label("floor")),
+                             field="floor")
+        return given
+    if given is not None and given != derived:
+        raise InputError(text("addresses.floor_mismatch", field=field_label("floor"), floor=given, room=quoted(room),
+                              expected=derived), field="floor")
+    return derived
+
+
+_NUMBERED = re.compile(r"([A-Za-z]?\d+[A-Za-z]?)(?:号楼|号|楼|幢|栋|座|单元|室)?")
+
+
+def same_label(a: str | None, b: str | None) -> bool:
+    """Return whether two labels name the same sibling: case folded, and a numbered label by its number
+    whatever its generic (``3号楼``, ``3幢`` and ``3栋`` are one building 3; ``a座`` is ``A座``)."""
+    def key(label: str | None) -> str:
+        text = (label or "").strip()
+        numbered = _NUMBERED.fullmatch(text)
+        return numbered.group(1).upper() if numbered else text.casefold()
+
+    return key(a) == key(b)
+
+
+def check_level(level: Any) -> str:
+    """Return ``level`` if it is building, unit or room, else refuse naming the allowed values."""
+    if level not in LEVEL_ORDER:
+        allowed = Term("、".join(f"{value_label(v)}" for v in LEVEL_ORDER), ", ".join(LEVEL_ORDER))
+        raise InputError(text("addresses.bad_level", field=field_label("level"), value=quoted(level),
+                              allowed=allowed), field="level")
+    return str(level)

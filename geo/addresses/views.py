@@ -1,0 +1,144 @@
+"""Reads of the standard addresses: one address with its parent chain, a plate's tree, a list, the public view.
+
+The public view (what the QR on a 楼牌 or 单元牌 opens) holds the standard address in Chinese, its
+romanized form, the Mongolian names of its street and community, and the parent chain up to the
+plate: nothing private (no households, no people, no internal ids beyond the address's own).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from geo.addresses._read import address_by_token, address_by_uid, is_key, plate_contexts
+from geo.addresses.standard import head_pinyin, head_zh, romanize_label
+from geo.errors import NotFound
+from geo.messages import quoted, text
+from geo.store import Store, schema
+from geo.store.store import _record
+
+PUBLIC_FIELDS = ("address_uid", "level", "plate_uid", "parent_uid", "building", "unit", "room", "floor",
+                 "standard_address", "romanized", "status", "retired_on", "version")
+LEVEL_ZH = {"plate": "门牌", "building": "楼", "unit": "单元", "room": "室"}
+
+
+def public_fields(address: dict[str, Any]) -> dict[str, Any]:
+    """Return the fields of an address an officer's answer shows (no token, no internal id)."""
+    out = {k: address.get(k) for k in PUBLIC_FIELDS}
+    if out.get("retired_on") is not None:
+        out["retired_on"] = str(out["retired_on"])
+    return out
+
+
+def get_address(store: Store, address_uid: str) -> dict[str, Any]:
+    """Return one address of this district or raise :class:`NotFound`."""
+    with store.reading() as conn:
+        found = address_by_uid(conn, address_uid)
+    if found is None or found["adcode"] != store.adcode:
+        raise NotFound(text("addresses.no_address", value=quoted(address_uid)), field="address_uid")
+    return found
+
+
+def parent_chain(conn: sa.Connection, address: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the addresses above ``address``, the building first, ending with its direct parent."""
+    chain: list[dict[str, Any]] = []
+    uid = address.get("parent_uid")
+    seen = set()
+    while uid and uid not in seen:
+        seen.add(uid)
+        parent = address_by_uid(conn, uid)
+        if parent is None:
+            break
+        chain.insert(0, parent)
+        uid = parent.get("parent_uid")
+    return chain
+
+
+def with_chain(store: Store, address: dict[str, Any]) -> dict[str, Any]:
+    """Return an address's public fields with its parent chain (plate first)."""
+    with store.reading() as conn:
+        chain = parent_chain(conn, address)
+        ctx = plate_contexts(conn, [address["plate_uid"]]).get(address["plate_uid"])
+    plate = {"level": "plate", "plate_uid": address["plate_uid"],
+             "standard_address": " ".join(head_zh(ctx)) if ctx else None}
+    return {**public_fields(address), "parents": [plate, *(public_fields(p) for p in chain)]}
+
+
+def plate_tree(store: Store, plate_uid: str, *, include_retired: bool = False) -> dict[str, Any]:
+    """Return the buildings of a plate with their units and rooms nested (retired ones on request)."""
+    with store.reading() as conn:
+        ctx = plate_contexts(conn, [plate_uid]).get(plate_uid)
+        if ctx is None or ctx.adcode != store.adcode:
+            raise NotFound(text("addresses.no_plate", value=quoted(plate_uid), field="plate_uid"), field="plate_uid")
+        a = schema.addresses
+        query = sa.select(a).where(a.c.plate_uid == plate_uid, a.c.adcode == store.adcode).order_by(a.c.id)
+        if not include_retired:
+            query = query.where(a.c.status == "active")
+        rows = [_record(r) for r in conn.execute(query).mappings()]
+    nodes = {r["address_uid"]: {**public_fields(r), "children": []} for r in rows}
+    roots: list[dict[str, Any]] = []
+    for r in rows:
+        node = nodes[r["address_uid"]]
+        parent = nodes.get(r["parent_uid"] or "")
+        (parent["children"] if parent else roots).append(node)
+    counts = {level: sum(1 for r in rows if r["level"] == level) for level in ("building", "unit", "room")}
+    return {"plate_uid": plate_uid, "standard_address": " ".join(head_zh(ctx)), "status": ctx.status,
+            "counts": counts, "buildings": roots}
+
+
+def list_addresses(store: Store, *, plate_uid: str | None = None, level: str | None = None,
+                   status: str | None = "active", limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
+    """Return this district's addresses, filtered, in id order, at most ``limit``."""
+    where: dict[str, Any] = {"adcode": store.adcode}
+    if plate_uid is not None and not is_key(plate_uid):
+        return []
+    for key, value in (("plate_uid", plate_uid), ("level", level), ("status", status)):
+        if value:
+            where[key] = value
+    return [public_fields(r) for r in store.select("addresses", where=where, limit=limit, offset=offset)]
+
+
+@dataclass
+class AddressView:
+    """The public content of an address page (from its QR token): names only, nothing private."""
+
+    level: str
+    level_zh: str
+    status: str
+    standard_address: str
+    romanized: str | None
+    street_mong: str | None
+    community_mong: str | None
+    community: str | None
+    subdistrict: str | None
+    parents: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the view as JSON-safe data."""
+        return asdict(self)
+
+
+def public_view(store: Store, token: str) -> AddressView | None:
+    """Return the public view of the address with QR token ``token`` (None: no such address here)."""
+    with store.reading() as conn:
+        found = address_by_token(conn, token)
+        if found is None or found["adcode"] != store.adcode:
+            return None
+        chain = parent_chain(conn, found)
+        ctx = plate_contexts(conn, [found["plate_uid"]]).get(found["plate_uid"])
+    parents = []
+    if ctx is not None:
+        parents.append({"level_zh": LEVEL_ZH["plate"], "zh": " ".join(head_zh(ctx)[1:]),
+                        "pinyin": " ".join(head_pinyin(ctx)[1:])})
+    for p in chain:
+        parents.append({"level_zh": LEVEL_ZH.get(p["level"], p["level"]),
+                        "zh": " ".join(x for x in (p["building"], p["unit"], p["room"]) if x),
+                        "pinyin": " ".join(romanize_label(x) for x in (p["building"], p["unit"], p["room"]) if x)})
+    return AddressView(level=found["level"], level_zh=LEVEL_ZH.get(found["level"], found["level"]),
+                       status=found["status"] or "active", standard_address=found["standard_address"] or "",
+                       romanized=found.get("romanized"), street_mong=ctx.street_mong if ctx else None,
+                       community_mong=ctx.community_mong if ctx else None,
+                       community=ctx.community if ctx else None, subdistrict=ctx.subdistrict if ctx else None,
+                       parents=parents)

@@ -1,0 +1,88 @@
+"""The place-name category table (地名类别代码, GB/T 18521-2001 and the 2nd national census).
+
+The table is data (``data/placenames/categories.csv``: code, 中文名, English, parent, census class,
+source, note), as complete as the standard is known here: the full table 2 of GB/T 18521 could not be
+retrieved (domain brief §1.5), so the file holds the codes actually seen, each marked with its source,
+and the bureau's official list replaces it. A name's ``category_code`` must be in the table; exports
+fill 类别名称 from it.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from geo.errors import InputError
+from geo.messages import label, quoted, text
+
+DEFAULT_CATEGORIES_FILE = Path(__file__).resolve().parents[2] / "data" / "placenames" / "categories.csv"
+COLUMNS = ("code", "name_zh", "name_en", "parent", "census_class", "source", "note")
+
+
+@dataclass(frozen=True)
+class Category:
+    """One row of the category table."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    parent: str
+    census_class: str
+    source: str
+    note: str
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the row as JSON-safe data."""
+        return {k: getattr(self, k) for k in COLUMNS}
+
+
+def load_categories(path: str | Path | None = None) -> dict[str, Category]:
+    """Return the category table by code (default: the bundled ``data/placenames/categories.csv``)."""
+    file = Path(path) if path is not None else DEFAULT_CATEGORIES_FILE
+    try:
+        stamp = file.stat().st_mtime_ns
+    except OSError as exc:
+        raise InputError(text("place_codes.categories_unreadable", path=str(file), reason=exc.strerror or exc),
+                         field="categories") from None
+    return _load(str(file), stamp)
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, _stamp: int) -> dict[str, Category]:
+    """Parse one version of the file; a row without a code or a name, or a code twice, is refused."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(text("place_codes.categories_unreadable", path=path, reason=str(exc).splitlines()[0]),
+                         field="categories") from None
+    table: dict[str, Category] = {}
+    for n, row in enumerate(rows, start=2):
+        values = {k: (row.get(k) or "").strip() for k in COLUMNS}
+        code = values["code"]
+        if not (code.isascii() and code.isdigit() and 1 <= len(code) <= 5) or not values["name_zh"] or code in table:
+            raise InputError(text("place_codes.categories_bad_row", path=path, row=n, value=quoted(code)),
+                             field="categories")
+        table[code] = Category(**values)
+    return table
+
+
+def category_name(code: Any, *, table: Mapping[str, Category] | None = None) -> str | None:
+    """Return the Chinese name of a category code (None for a blank or unknown code)."""
+    found = (table if table is not None else load_categories()).get(str(code or "").strip())
+    return found.name_zh if found else None
+
+
+def check_category(record: Mapping[str, Any], *, table: Mapping[str, Category] | None = None) -> None:
+    """Refuse a ``category_code`` that is not in the category table (GB/T 18521), naming the field."""
+    code = record.get("category_code")
+    if code in (None, ""):
+        return
+    known = table if table is not None else load_categories()
+    if str(code).strip() not in known:
+        raise InputError(text("place_codes.unknown_category", field=label("category_code"), value=quoted(code),
+                              count=len(known)), field="category_code")

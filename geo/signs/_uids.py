@@ -1,0 +1,57 @@
+"""Sign ids (路牌编号): allocated from a ``code_counters`` row, never reused, in the caller's transaction.
+
+A sign id is ``S`` and seven characters of the plate-code alphabet (no 0, 1, I, O), so it can be
+signed like a plate id (:mod:`geo.plates.codes`) and read aloud from a sign without confusion. The
+counter (scheme ``sign``, prefix ``S``) is one row for the whole database: ids stay unique across
+districts (``street_signs.sign_uid`` is unique), and a removed or replaced sign's id is never given
+again, because the counter only grows.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from geo.errors import Conflict
+from geo.messages import text
+from geo.store import Store, schema
+from geo.store.spatial_sql import lock_natural_keys
+
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # the plate-code alphabet: 32 symbols
+SCHEME, PREFIX = "sign", "S"
+DIGITS = 7
+CAPACITY = len(ALPHABET) ** DIGITS
+
+
+def encode(serial: int) -> str:
+    """Return the sign id of counter value ``serial`` (1 → ``S2222223``)."""
+    if not 0 < serial < CAPACITY:
+        raise Conflict(text("signs.counter", prefix=PREFIX), field="sign_uid")
+    chars = []
+    for _ in range(DIGITS):
+        serial, digit = divmod(serial, len(ALPHABET))
+        chars.append(ALPHABET[digit])
+    return PREFIX + "".join(reversed(chars))
+
+
+def allocate(store: Store, conn: sa.Connection, *, count: int = 1, actor: str) -> list[str]:
+    """Return ``count`` new sign ids, advancing the counter in ``conn``'s transaction (audited).
+
+    Two writers take turns on the counter: PostgreSQL holds the row (and, before the row exists,
+    the counter's natural-key lock); SQLite serialises writers anyway. A rolled-back transaction
+    gives its ids back with it, so an id on a stored sign is never given twice.
+    """
+    counters = schema.code_counters
+    lock_natural_keys(conn, [f"counter:{SCHEME}:{PREFIX}"])
+    row = conn.execute(sa.select(counters.c.id, counters.c.last_serial, counters.c.version)
+                       .where(counters.c.scheme == SCHEME, counters.c.prefix == PREFIX)
+                       .with_for_update()).mappings().first()
+    if row is None:
+        store.insert("code_counters", [{"scheme": SCHEME, "prefix": PREFIX, "last_serial": count}],
+                     actor=actor, conn=conn, note="路牌编号 sign ids")
+        first = 1
+    else:
+        first = int(row["last_serial"]) + 1
+        store.update("code_counters", int(row["id"]), {"last_serial": int(row["last_serial"]) + count},
+                     expected_version=int(row["version"]), actor=actor, conn=conn, action="allocate",
+                     note=f"路牌编号 sign ids ×{count}")
+    return [encode(serial) for serial in range(first, first + count)]

@@ -1,0 +1,113 @@
+"""Junctions without their street name signs: where a named street meets others and has no sign near.
+
+Placement (domain brief §3.1, an Inner Mongolia league rule): signs stand at the start, the end and
+every junction of a road. A junction is a node of the street network (vertices within 1 cm are one
+node, as the walking network nodes them: :func:`geo.planning.network.graph.node_vertices`) where
+at least two named streets meet, or at least three segment ends or passes meet (degree ≥ 3). Each
+named street meeting there should have a standing sign of its own name (active, damaged or queued
+for replacement) within ``distance_m`` of the node; the check lists every junction where one does
+not, with the streets missing a sign and where the junction lies. Streets crossing without a shared
+vertex (a bridge over a road) do not meet. Metric work in EPSG:4546.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+import shapely
+from scipy.spatial import cKDTree
+
+from geo import crs as C
+from geo.errors import InputError
+from geo.messages import text
+from geo.planning.network.graph import node_vertices
+from geo.signs._units import units_at
+from geo.signs.rules import STANDING, sign_label
+from geo.store import Store
+
+DEFAULT_DISTANCE_M = 30.0
+MAX_DISTANCE_M = 500.0
+
+
+def check_distance(distance_m: Any) -> float:
+    """Return the search distance in metres, refusing one outside 1..MAX_DISTANCE_M."""
+    try:
+        value = float(distance_m)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if isinstance(distance_m, bool) or not (1.0 <= value <= MAX_DISTANCE_M):
+        raise InputError(text("signs.distance", field=sign_label("distance_m"), most=f"{MAX_DISTANCE_M:g}",
+                              value=repr(distance_m)), field="distance_m")
+    return value
+
+
+def junctions(street_lines_m: list[Any], street_names: list[int | None]) -> list[dict[str, Any]]:
+    """Return the junctions of metric street lines: node position, degree and the named streets there.
+
+    ``street_names`` gives each line's name id (None for an unnamed line). Pure: no store.
+    """
+    lines = np.asarray(street_lines_m, dtype=object)
+    if len(lines) == 0:
+        return []
+    coords, line_of = shapely.get_coordinates(lines, return_index=True)
+    node, node_xy = node_vertices(coords)
+    first = np.r_[True, line_of[1:] != line_of[:-1]]
+    last = np.r_[line_of[1:] != line_of[:-1], True]
+    n = len(node_xy)
+    degree = 2 * np.bincount(node, minlength=n) - np.bincount(node[first], minlength=n) \
+        - np.bincount(node[last], minlength=n)
+    names_at: dict[int, set[int]] = defaultdict(set)
+    for k, line in zip(node.tolist(), line_of.tolist(), strict=True):
+        if street_names[line] is not None:
+            names_at[k].add(int(street_names[line]))
+    out = []
+    for k in range(n):
+        named = names_at.get(k, set())
+        if len(named) >= 2 or degree[k] >= 3:
+            out.append({"x": float(node_xy[k, 0]), "y": float(node_xy[k, 1]), "degree": int(degree[k]),
+                        "names": sorted(named)})
+    return out
+
+
+def unsigned_junctions(store: Store, *, distance_m: float | str = DEFAULT_DISTANCE_M) -> dict[str, Any]:
+    """Return the junctions where a named street has no standing sign within ``distance_m``, and totals."""
+    metres = check_distance(distance_m)
+    names = {n["id"]: n for n in store.select("place_names", where={"status": "in_force", "adcode": store.adcode})}
+    streets = [s for s in store.select("streets", where={"adcode": store.adcode})
+               if s.get("geometry") is not None and not s["geometry"].is_empty]
+    metric = list(C.to_metric(np.asarray([s["geometry"] for s in streets], dtype=object)))
+    name_ids = [s["place_name_id"] if s.get("place_name_id") in names else None for s in streets]
+    found = junctions(metric, name_ids)
+    signs = [g for g in store.select("street_signs", where={"status": list(STANDING), "adcode": store.adcode})
+             if g.get("geometry") is not None and g.get("place_name_id") is not None]
+    trees: dict[int, cKDTree] = {}
+    by_name: dict[int, list[Any]] = defaultdict(list)
+    for g in signs:
+        by_name[int(g["place_name_id"])].append(g["geometry"])
+    for name_id, points in by_name.items():
+        xy = shapely.get_coordinates(C.to_metric(np.asarray(points, dtype=object)))
+        trees[name_id] = cKDTree(xy)
+    missing = []
+    pairs = 0
+    for j in found:
+        lacking = []
+        for name_id in j["names"]:
+            pairs += 1
+            tree = trees.get(name_id)
+            nearest = tree.query([j["x"], j["y"]])[0] if tree is not None else float("inf")
+            if nearest > metres:
+                lacking.append({"place_name_id": name_id, "name": names[name_id]["standard_name"],
+                                "nearest_sign_m": None if not np.isfinite(nearest) else round(float(nearest), 1)})
+        if lacking:
+            missing.append({**j, "missing": lacking})
+    points = [C.from_metric(shapely.Point(j["x"], j["y"])) for j in missing]
+    for j, point, place in zip(missing, points, units_at(store, points), strict=True):
+        j.update(place, lon=round(point.x, 6), lat=round(point.y, 6),
+                 streets=[names[i]["standard_name"] for i in j.pop("names")])
+        del j["x"], j["y"]
+    missing.sort(key=lambda j: (j["subdistrict"] or "\uffff", -len(j["missing"]), j["lon"], j["lat"]))
+    return {"distance_m": metres, "junctions": len(found), "street_junctions": pairs,
+            "unsigned_junctions": len(missing), "unsigned_streets": sum(len(j["missing"]) for j in missing),
+            "items": missing}

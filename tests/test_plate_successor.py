@@ -1,0 +1,88 @@
+"""A replaced plate links to its successor: one decision revokes the old plate and creates the new one,
+and the old plate's QR page says so and links to the new plate's page."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+import shapely
+
+from geo.errors import Conflict, InputError, StaleVersion
+from geo.plates.codes import PlateSigner
+from geo.plates.decisions import replace_plate, successor_of
+from geo.plates.rules import PLATE_UID_PATTERN
+from geo.store import Store
+from geo.write_rules import RuleFieldRefused, check_generic_change, check_generic_create
+from tests.conftest import USERS
+
+DECISION = {"decision_body": "新城区民政局", "decision_doc_no": "新民发〔2026〕5号", "decision_date": "2026-11-20"}
+
+
+def _street_with_plate(store: Store) -> dict:
+    store.insert("admin_units", [{"code": "150102000000", "name": "新城区", "level": "district",
+                                  "geometry": shapely.box(111.60, 40.80, 111.80, 40.95)}], actor="setup")
+    store.insert("place_names", [{"standard_name": "春晖路", "feature_class": "street", "status": "in_force"}],
+                 actor="setup")
+    store.insert("streets", [{"name": "春晖路", "geometry": shapely.LineString([(111.70, 40.85), (111.71, 40.85)])}],
+                 actor="setup")
+    (pid,) = store.insert("door_plates", [{"plate_uid": "AB23CD45", "street_name": "春晖路", "number": 7,
+                                           "side": "left", "geometry": shapely.Point(111.702, 40.8502)}],
+                          actor="setup")
+    return store.get("door_plates", pid)
+
+
+def test_replacing_a_plate_creates_its_successor_and_links_them(store: Store):
+    old = _street_with_plate(store)
+    with pytest.raises(StaleVersion):
+        replace_plate(store, "AB23CD45", DECISION, expected_version=old["version"] + 1, actor="o")
+    with pytest.raises(InputError) as err:  # the decision is required
+        replace_plate(store, "AB23CD45", {**DECISION, "decision_doc_no": " "}, expected_version=1, actor="o")
+    assert err.value.field == "decision_doc_no"
+    with pytest.raises(InputError) as err:  # the new plate may not choose its own uid or status
+        replace_plate(store, "AB23CD45", DECISION, expected_version=1, actor="o", new_plate={"plate_uid": "ZZZZZZZZ"})
+    assert err.value.field == "plate_uid"
+    assert len(store.select("door_plates")) == 1  # nothing written by the refusals
+    out = replace_plate(store, "AB23CD45", DECISION, expected_version=old["version"], actor="officer-li")
+    replaced, new = out["replaced"], out["successor"]
+    assert PLATE_UID_PATTERN.match(new["plate_uid"]) and new["plate_uid"] != "AB23CD45"
+    assert (replaced["status"], replaced["successor_plate_uid"], replaced["decision_doc_no"]) == (
+        "replaced", new["plate_uid"], "新民发〔2026〕5号")
+    assert (new["status"], new["street_name"], new["number"], new["side"]) == ("active", "春晖路", 7, "left")
+    assert new["geometry"].equals(old["geometry"])  # same address and place unless the decision says otherwise
+    assert successor_of(store, "AB23CD45") == new["plate_uid"] and successor_of(store, new["plate_uid"]) is None
+    with pytest.raises(Conflict) as conflict:  # a replaced plate is history
+        replace_plate(store, "AB23CD45", DECISION, expected_version=replaced["version"], actor="o")
+    assert conflict.value.field == "status"
+    # The successor may take another number; DP-04 still holds against the plates in use.
+    moved = replace_plate(store, new["plate_uid"], DECISION, expected_version=new["version"], actor="o",
+                          new_plate={"number": 9})
+    assert moved["successor"]["number"] == 9
+
+
+def test_generic_paths_cannot_set_a_successor():
+    with pytest.raises(RuleFieldRefused) as err:
+        check_generic_change("door_plates", {"status": "active", "successor_plate_uid": None},
+                             {"successor_plate_uid": "ZZZZZZZZ"})
+    assert err.value.field == "successor_plate_uid" and "/replace" in err.value.message
+    with pytest.raises(RuleFieldRefused):
+        check_generic_create("door_plates", {"street_name": "春晖路", "number": 1, "successor_plate_uid": "ZZZZZZZZ"})
+
+
+def test_old_plates_page_links_to_its_successor(writable_server, writable_sample_store):
+    base, store = writable_server, writable_sample_store
+    name, password = USERS["placename_officer"]
+    token = httpx.post(f"{base}/api/auth/login", json={"username": name, "password": password}).json()["access_token"]
+    officer = {"Authorization": f"Bearer {token}"}
+    plate = store.select("door_plates", where={"status": "active"}, limit=1)[0]
+    r = httpx.post(f"{base}/api/plates/{plate['plate_uid']}/replace", headers=officer,
+                   json={"version": plate["version"], **DECISION}, timeout=60)
+    assert r.status_code == 200, r.text
+    new_uid = r.json()["successor"]["properties"]["plate_uid"]
+    signer = PlateSigner.from_setting("", fallback_secret="x" * 40)  # the test server's secret (server_settings)
+    page = httpx.get(f"{base}/p/{signer.code(plate['plate_uid'])}").text
+    assert "此门牌已被新门牌替换" in page
+    links = re.findall(r"href='/p/([^']+)'>查看替换后的新门牌", page)
+    assert links == [signer.code(new_uid)]
+    assert "查看替换后的新门牌" not in httpx.get(f"{base}/p/{links[0]}").text
