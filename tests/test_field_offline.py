@@ -424,7 +424,9 @@ def test_offline_record_with_photo_survives_reload_and_reopen_then_syncs_once(wr
     read = phone.evaluate("document.getElementById('nmea-read').textContent")
     assert read.startswith("RTK 固定解 RTK fixed · HDOP 0.8 · 14 颗卫星"), read
     phone.evaluate("document.forms.rec.lon.value='111.0'; document.getElementById('send').click()")  # a page's claim
-    saved = phone.wait_for("location.pathname.includes('/saved/') && document.getElementById('source').innerText")
+    # an online save: the server writes the inspection and answers the saved page (60 s: a loaded CI machine)
+    saved = phone.wait_for("location.pathname.includes('/saved/') && document.getElementById('source').innerText",
+                           timeout_s=60)
     assert "NMEA 语句" in saved and "RTK 固定解" in saved, saved
     (nmea_row,) = writable_sample_store.select("inspections", where={"campaign_id": cid, "position_source": "nmea"})
     assert nmea_row["displacement_m"] == pytest.approx(0, abs=0.001)
