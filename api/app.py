@@ -20,15 +20,18 @@ from api.observability import Metrics, ObservabilityMiddleware, configure_loggin
 from api.pages import forbidden_page
 from api.ratelimit import LoginThrottle, RateLimiter
 from api.routers import (
+    address_pages,
     audit,
     auth,
     boundary_cases,
     boundary_compare,
     cemeteries,
+    division_pages,
     divisions,
     docs_pages,
     field_pages,
     health,
+    heritage_pages,
     home,
     inspections,
     layers,
@@ -109,7 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, responses=ERROR_RESPONSES)
     for pages in (home.router, docs_pages.router, login_pages.router, officer_pages.router,
                   field_pages.router, map_pages.router, planning_whatif.page_router, standard_addresses.page_router,
-                  street_signs.page_router, divisions.page_router, place_codes.page_router):
+                  street_signs.page_router, divisions.page_router, place_codes.page_router,
+                  address_pages.router, heritage_pages.router, division_pages.router):
         app.include_router(pages)
     # Bundled browser libraries, served by the service itself: pages work with no internet.
     app.mount("/static/leaflet", StaticFiles(directory=LEAFLET_DIR), name="leaflet")

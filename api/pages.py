@@ -27,7 +27,7 @@ from typing import Annotated, Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from fastapi import Cookie, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.routing import BaseRoute, Match, Mount
 
@@ -294,9 +294,15 @@ def message_page(request: Request, title_zh: str, title_en: str, *, user: User |
 
 
 async def refuse_forgery(request: Request, user: User | None = None) -> HTMLResponse | None:
-    """Return the 403 page if this cookie-form post is cross-site or lacks its token, else None."""
-    message = csrf.refusal(request, await request.form())
-    return None if message is None else refused(request, message, user=user)
+    """Return the 403 page if this cookie-form post is cross-site or lacks its token, else None.
+
+    A refused post's uploads (their spooled temporary files) are closed here: nothing reads them."""
+    form = await request.form()
+    message = csrf.refusal(request, form)
+    if message is None:
+        return None
+    await form.close()
+    return refused(request, message, user=user)
 
 
 def session_user(store: Store, token: str | None, roles: frozenset[str]) -> User | None:
@@ -363,6 +369,11 @@ NAV: tuple[tuple[str, str, str, frozenset[str]], ...] = (
     ("/officer/placenames/new", "申报新地名", "Propose", OFFICERS),
     ("/officer/plates", "门牌", "Door plates", OFFICERS),
     ("/officer/reports", "群众报告", "Residents' reports", OFFICERS),
+    ("/officer/addresses", "标准地址", "Addresses", OFFICERS),
+    ("/officer/street-signs", "路牌", "Street signs", OFFICERS),
+    ("/officer/heritage", "地名文化遗产", "Heritage list", OFFICERS),
+    ("/officer/sync", "年度同步", "National sync", OFFICERS),
+    ("/officer/divisions", "区划调整", "Division changes", frozenset({ADMIN})),
     ("/field", "外业巡查", "Field inspection", INSPECTORS),
     ("/field/campaigns", "外业巡查", "Field inspection", INSPECTORS),
     ("/maps", "地图", "Maps", frozenset(ROLES)),
@@ -419,3 +430,26 @@ def safe_next(next_path: str | None) -> str | None:
     if next_path.startswith(("/officer/login", "/officer/logout")):
         return None
     return next_path
+
+
+async def posted_form(request: Request, store: Store, token: str | None, roles: frozenset[str], *,
+                      page_path: str) -> tuple[User, dict[str, str]] | Response:
+    """The preamble of every page form post: the session, the role, the CSRF checks, the fields.
+
+    Returns the user and the form's text fields as sent (the CSRF token left out), or the answer
+    to send instead: the login form keeping what was typed for ``page_path`` (the form's own page)
+    when the session has expired, the 403 page for a forged form (another role: the 403 page too,
+    raised by :func:`session_user`).
+    """
+    user = session_user(store, token, roles)
+    if user is None:
+        return await expired_form(request, page_path=page_path)
+    if (forged := await refuse_forgery(request, user)) is not None:
+        return forged
+    form = await request.form()
+    return user, {k: v for k, v in form.items() if isinstance(v, str) and k != csrf.FIELD}
+
+
+def back_to(request: Request, path: str, **query: str) -> RedirectResponse:
+    """Redirect (303) to ``path`` with a signed error or confirmation for its message box."""
+    return RedirectResponse(flash_url(request, path, **query), status_code=303)

@@ -55,3 +55,17 @@ def is_mongolian_script(value: Any) -> bool:
 def clean_field(field: str, value: Any) -> Any:
     """Return ``value`` cleaned as the field it is stored in asks (Mongolian fields keep their shaping)."""
     return clean_mongolian(value) if field.endswith("_mong") else clean(value)
+
+
+# Hanyu Pinyin's toned letters (both cases) and what a search types for them.
+TONED_LETTERS = "āáǎàĀÁǍÀēéěèĒÉĚÈīíǐìĪÍǏÌōóǒòŌÓǑÒūúǔùŪÚǓÙǖǘǚǜüǕǗǙǛÜ"
+PLAIN_LETTERS = "a" * 8 + "e" * 8 + "i" * 8 + "o" * 8 + "u" * 8 + "v" * 10
+
+
+def search_folded(value: Any) -> str:
+    """Return ``value`` as a text search compares it: no tone marks, spaces or apostrophes, lower
+    case ("Chéngjísīhán Dàjiē" → "chengjisihandajie"); Chinese and Mongolian pass unchanged. The
+    SQL twin is :func:`geo.store.search_sql.folded` (the same folding inside the database)."""
+    text = str(value or "").translate(str.maketrans(TONED_LETTERS, PLAIN_LETTERS))
+    plain = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in plain if not unicodedata.combining(c) and not c.isspace() and c != "'").lower()

@@ -81,6 +81,17 @@ _LINE_ID = Guard("界线编码与两侧政区不可改写", "a boundary line's c
 _UNIT_ID = Guard("区划代码、上级、层级与存续状态由区划调整决定",
                  "a unit's code, parent, level, status and dates change by a division decision",
                  "POST /api/divisions/create|split|merge|rename|recode（区划调整 division change）", on_create="allow")
+_UNIT_NAME = Guard("区划名称由区划更名决定（保留曾用名，重建其下标准地址，PN-09 保护名称须先解除）",
+                   "a unit's name changes by a rename decision (former name kept, the addresses below rebuilt, "
+                   "PN-09 protection lifted first)", "POST /api/divisions/rename（区划调整 division change）",
+                   on_create="allow")
+_UNIT_LAND = Guard("区划范围由区划调整决定（拆分、合并、新设，检查无缝无重叠）",
+                   "a unit's land changes by a division decision (split, merge, create: no gap, no overlap)",
+                   "POST /api/divisions/split|merge|create（区划调整 division change）", on_create="allow")
+_PLATE_UNIT = Guard("门牌所属社区（村）由其位置与区划调整决定", "a plate's community follows from where it stands "
+                    "and from division changes",
+                    "POST /api/divisions/…（区划调整 division change）；新设门牌时按位置确定 "
+                    "set from the position when the plate is created", on_create="allow")
 
 GUARDS: dict[str, dict[str, Guard]] = {
     "place_names": {
@@ -98,7 +109,7 @@ GUARDS: dict[str, dict[str, Guard]] = {
         "plate_uid": _PLATE_UID, "status": _PLATE_DECISION, "decision_body": _PLATE_DECISION,
         "decision_doc_no": _PLATE_DECISION, "decision_date": _PLATE_DECISION,
         "street_name": _PLATE_ADDRESS, "number": _PLATE_ADDRESS, "suffix": _PLATE_ADDRESS,
-        "successor_plate_uid": _PLATE_SUCCESSOR,
+        "successor_plate_uid": _PLATE_SUCCESSOR, "community_code": _PLATE_UNIT,
     },
     "streets": {"name": _STREET_NAME},
     "boundary_markers": {f: _MARKER for f in ("marker_no", "line_code", "seq", "type_code", "marker_type",
@@ -107,7 +118,8 @@ GUARDS: dict[str, dict[str, Guard]] = {
     "boundary_lines": {"line_code": _LINE_ID, "left_adcode": _LINE_ID, "right_adcode": _LINE_ID,
                        "last_inspected_on": _LAST_INSPECTED},
     "admin_units": {"code": _UNIT_ID, "parent_code": _UNIT_ID, "level": _UNIT_ID, "status": _UNIT_ID,
-                    "valid_from": _UNIT_ID, "valid_to": _UNIT_ID},
+                    "valid_from": _UNIT_ID, "valid_to": _UNIT_ID, "name": _UNIT_NAME, "name_mong": _UNIT_NAME,
+                    "geometry": _UNIT_LAND},
 }
 
 # The state a record created through a generic path starts in (its use case's first state).
@@ -125,8 +137,12 @@ FROZEN_IN: dict[str, tuple[str, tuple[str, ...]]] = {
 
 # Layers whose records are created only by their use case, never by the generic path.
 CREATE_ONLY_THROUGH: dict[str, str] = {
-    "boundary_markers": "POST /api/markers",
+    "boundary_markers": "POST /api/markers（BM-04 需要协议、测量和备案材料 with the agreement, survey and filing）",
+    "admin_units": "POST /api/divisions/create（区划调整决定，PN-13 代码 a division decision with a PN-13 code）",
 }
+# Of those, layers a file import may still fill while the district holds none of them: the first
+# load of a district's units (``xincheng import --layer admin_units`` into an empty district).
+FIRST_LOAD_ALLOWED = frozenset({"admin_units"})
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -150,9 +166,16 @@ def refusal(layer: str, field: str, guard: Guard, *, row: int | None = None) -> 
                                         why=Term(guard.why_zh, guard.why_en), use=guard.use), row), field=field)
 
 
-def check_generic_create(layer: str, record: Mapping[str, Any], *, row: int | None = None) -> dict[str, Any]:
-    """Return ``record`` in its use case's starting state, or refuse a rule field it sets."""
-    if layer in CREATE_ONLY_THROUGH:
+def _created_only_through_use_case(layer: str, *, first_load: bool) -> bool:
+    return layer in CREATE_ONLY_THROUGH and not (first_load and layer in FIRST_LOAD_ALLOWED)
+
+
+def check_generic_create(layer: str, record: Mapping[str, Any], *, row: int | None = None,
+                         first_load: bool = False) -> dict[str, Any]:
+    """Return ``record`` in its use case's starting state, or refuse a rule field it sets.
+
+    ``first_load``: the district holds no record of ``layer`` yet (a file import's first load)."""
+    if _created_only_through_use_case(layer, first_load=first_load):
         raise RuleFieldRefused(text("checks.create_only_through", layer=_layer(layer), use=CREATE_ONLY_THROUGH[layer]),
                                field="layer")
     guards = GUARDS.get(layer, {})
@@ -168,7 +191,8 @@ def check_generic_create(layer: str, record: Mapping[str, Any], *, row: int | No
     return {**record, **{k: v for k, v in initial.items() if v is not None}}
 
 
-def generic_create_refusal(layer: str, records: Sequence[Mapping[str, Any]]) -> int | None:
+def generic_create_refusal(layer: str, records: Sequence[Mapping[str, Any]], *,
+                           first_load: bool = False) -> int | None:
     """Return the index of the first record :func:`check_generic_create` refuses (None: it refuses none).
 
     Column by column, each distinct value judged once (an import of 34,000 plates sends one status);
@@ -177,7 +201,7 @@ def generic_create_refusal(layer: str, records: Sequence[Mapping[str, Any]]) -> 
     """
     if not records:
         return None
-    if layer in CREATE_ONLY_THROUGH:
+    if _created_only_through_use_case(layer, first_load=first_load):
         return 0
     initial = INITIAL.get(layer, {})
     refused = np.zeros(len(records), dtype=bool)

@@ -22,6 +22,7 @@ from maps.layers import (
     Basemap,
     add_legend,
     base_map,
+    in_force,
     lines_layer,
     points_layer,
     units_layer,
@@ -34,6 +35,13 @@ COLOURS = {"units": "#1f4e79", "streets": "#7f8c8d", "linear": "#2980b9", "care"
            "centres": "#27ae60", "markers": "#8e44ad", "plates": "#e67e22"}
 STREETS = "街路巷 Streets"
 PLATES = "门牌 Door plates"
+
+
+def units_in_force(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the district's own units in force (not the county outline, not a unit a division change
+    retired): the map shows today's division, never an abolished unit drawn as a current one."""
+    own = in_force(units)
+    return own[(own["level"] != "county").to_numpy(dtype=bool)]
 
 
 def _has_rows(layers: dict[str, gpd.GeoDataFrame], name: str) -> bool:
@@ -105,8 +113,7 @@ def district_map(layers: dict[str, gpd.GeoDataFrame], *, basemap: Basemap | None
     (a file) they are carried per zoom range (:func:`embedded_layers`). ``ban_zones``
     (:func:`geo.planning.cemeteries.ban_zones`) adds the burial-ban zones, one switchable layer per
     class (hidden at first), with their legend entries marked assumed or sourced."""
-    units = layers["admin_units"]
-    own = units[units["level"] != "county"]
+    own = units_in_force(layers["admin_units"])
     m = base_map(own, basemap)
     units_layer(own, m)
     legend = [(COLOURS["units"], legend_text("units"), "line")]

@@ -117,9 +117,19 @@ def add_legend(m: folium.Map, items: list[tuple[str, str, str]], *,
     return add_html(m, "legend.html", title=title, items=items)
 
 
+def in_force(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the units in force (status active or unset): a unit a division change retired stays
+    stored as history but is never drawn as a current unit (review #17 F35)."""
+    if "status" not in units.columns:
+        return units
+    status = units["status"].astype("string").fillna("active")
+    return units[(status == "active").to_numpy(dtype=bool)]
+
+
 def units_layer(units: gpd.GeoDataFrame, m: folium.Map, *,
                 name: str = "行政区划 Units") -> folium.Map:
-    """Add administrative units with their names and households, labelled not authoritative."""
+    """Add the administrative units in force with their names and households, labelled not authoritative."""
+    units = in_force(units)
     major = units["level"].isin(["district", "subdistrict", "town"]).to_numpy()
     data = json_safe(units.assign(major=major), ["code", "name", "level", "households", "major"],
                      labelled=("level", "households"))

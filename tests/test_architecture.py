@@ -25,7 +25,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("plates", ("geo.plates",)),   # plates read street names and romanization from the gazetteer
     ("signs and divisions", ("geo.signs", "geo.divisions")),  # #17: signs print like plates; a division
     #   change re-parents plates and addresses and renames the unit's place name
-    ("generic writes and files", ("geo.generic_writes", "geo.features", "geo.io")),
+    ("generic writes and files", ("geo.generic_writes", "geo.features", "geo.io",
+                                  "geo.restore_rules")),  # a restore checks every domain's rules
     ("data", ("data",)),
     ("maps", ("maps",)),
     ("api", ("api",)),

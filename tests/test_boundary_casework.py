@@ -33,6 +33,7 @@ from geo.boundaries.inspections import create_campaign, submit
 from geo.boundaries.repairs import record_repair, repairs_of_marker
 from geo.errors import Conflict, Forbidden, InputError, StaleVersion
 from geo.store import Store
+from geo.types import beijing_today
 from geo.users import create_user
 from tests.concurrently import at_once
 from tests.conftest import USERS, running_server, server_settings
@@ -51,7 +52,7 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 OURS = "150102"      # the district (the test users act for it)
 SAIHAN = "150105"    # the neighbour on line XS01
 HOSTILE = "<script>alert('x')</script>"
-TODAY = date.today()
+TODAY = beijing_today()
 
 
 def _b64(raw: bytes) -> str:

@@ -273,4 +273,18 @@ def test_every_cookie_form_route_is_one_tested_here():
                      "/officer/placenames/{place_id}/mongolian", "/officer/reports/{report_id}/resolve",
                      "/field/campaigns/{campaign_id}/markers/{marker_no}", "/p/{code}/report",
                      "/field/campaigns/{campaign_id}/markers/{marker_no}/queued",  # tests/test_field_offline.py
-                     "/maps/whatif/answer"}  # tests/test_whatif.py (origin and token checked there)
+                     "/maps/whatif/answer",  # tests/test_whatif.py (origin and token checked there)
+                     # tests/test_address_pages.py (token and origin checked there)
+                     "/officer/plates/{plate_uid}/addresses/buildings",
+                     "/officer/plates/{plate_uid}/addresses/{address_uid}/units",
+                     "/officer/plates/{plate_uid}/addresses/{address_uid}/rooms",
+                     "/officer/plates/{plate_uid}/addresses/{address_uid}/edit",
+                     "/officer/plates/{plate_uid}/addresses/{address_uid}/retire", "/officer/addresses/import",
+                     # tests/test_heritage_pages.py
+                     "/officer/heritage/list", "/officer/heritage/{place_id}/lift", "/officer/sync/export",
+                     "/officer/sync/{batch_id}/sent", "/officer/sync/{batch_id}/acknowledged",
+                     # tests/test_division_sign_pages.py
+                     "/officer/divisions/rename", "/officer/divisions/merge", "/officer/divisions/create",
+                     "/officer/divisions/split", "/officer/street-signs/register/install",
+                     "/officer/street-signs/{sign_uid}/inspect", "/officer/street-signs/{sign_uid}/damage",
+                     "/officer/street-signs/{sign_uid}/replace", "/officer/street-signs/{sign_uid}/remove"}

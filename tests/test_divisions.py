@@ -549,3 +549,44 @@ def test_a_protected_community_name_needs_the_lifting_decision(writable_sample_s
                    document_ref="新政发〔2026〕11号", reason="社区调整，解除保护")
     rename_unit(store, unit["code"], "新名社区", expected_version=unit["version"], decision=DECISION, actor="t-admin")
     assert store.get("place_names", name["id"])["standard_name"] == "新名社区"
+
+
+def test_two_new_communities_at_once_under_a_new_prefix_take_distinct_codes(store):
+    """Two admins create the first communities of a 街道 at the same moment (no counter row yet): each
+    gets its own code (001 and 002), never the same; two creating the same land at once: one wins, the
+    other is told it overlaps, and only one unit is stored."""
+    from geo.divisions.changes import create_unit
+    from tests.concurrently import at_once
+
+    x0, y0 = 560_000.0, 4_530_000.0
+
+    def rect(x1, y1, x2, y2):
+        return C.from_metric(shapely.box(x0 + x1, y0 + y1, x0 + x2, y0 + y2))
+
+    store.insert("admin_units", [
+        {"code": "150102000000", "name": "新城区", "level": "district", "geometry": rect(-5000, -5000, 8000, 8000)},
+        {"code": "150102001000", "name": "西街街道", "level": "subdistrict", "parent_code": "150102000000",
+         "geometry": rect(0, 0, 3000, 3000)}], actor="test")
+    lands = iter([rect(0, 0, 1500, 3000), rect(1500, 0, 3000, 1500)])
+    names = iter(["西一社区", "西二社区"])
+    guard = __import__("threading").Lock()
+
+    def create_next():
+        with guard:
+            land, name = next(lands), next(names)
+        return create_unit(store, parent_code="150102001000", level="community", name=name, geometry=land,
+                           decision=DECISION, actor="t-admin")
+
+    outcomes = at_once(create_next)
+    assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
+    assert sorted(o["units_after"][0] for o in outcomes) == ["150102001001", "150102001002"]
+    (counter,) = store.select("code_counters", where={"scheme": "unit"})
+    assert counter["last_serial"] == 2
+
+    same = rect(1500, 1500, 3000, 3000)
+    clash = at_once(lambda: create_unit(store, parent_code="150102001000", level="community", name="东一社区",
+                                        geometry=same, decision=DECISION, actor="t-admin"))
+    refused = [o for o in clash if isinstance(o, BaseException)]
+    assert len(refused) == 1 and isinstance(refused[0], Conflict), clash
+    assert "重叠" in refused[0].message or "已" in refused[0].message, refused[0].message
+    assert len(store.select("admin_units", where={"level": "community"})) == 3

@@ -362,7 +362,7 @@ def test_offline_record_with_photo_survives_reload_and_reopen_then_syncs_once(wr
     _watch_problems(phone)
     log_in_on_phone(phone, writable_server, f"/field/campaigns/{cid}")
     phone.wait_for("document.body.dataset.offlineReady === '1' && !!navigator.serviceWorker.controller",
-                   timeout_s=30)
+                   timeout_s=60)
 
     # No network: the campaign page reloads from the service worker, and a marker's form opens.
     phone.set_online(False)
@@ -466,7 +466,7 @@ def test_offline_record_with_photo_survives_reload_and_reopen_then_syncs_once(wr
     assert phone.evaluate("caches.keys().then(k => k.join())") == ""
     assert phone.evaluate("location.pathname").startswith("/field/")
     phone.set_online(True)
-    phone.wait_for("location.pathname === '/officer/login' && document.readyState === 'complete'", timeout_s=30)
+    phone.wait_for("location.pathname === '/officer/login' && document.readyState === 'complete'", timeout_s=60)
     assert phone.evaluate("fetch('/field/session').then(r => r.status)") == 401  # the server's session ended
     assert phone.evaluate("caches.keys().then(k => k.join())") == ""
     kept = phone.evaluate("new Promise(ok => { const r = indexedDB.open('xincheng-field', 1);"

@@ -236,11 +236,16 @@ def test_unique_collisions_are_409_naming_the_field(store, caplog):
     caplog.set_level(logging.DEBUG)
     with _server(store) as base:
         admin = _login(base, ADMIN)
-        units = f"{base}/api/layers/admin_units/features"
-        assert httpx.post(units, json=_unit("150102001001"), headers=admin).status_code == 201
-        body = _error(httpx.post(units, json=_unit("150102001001"), headers=admin), 409, "code")
-        assert "code already exists" in body["message"] and _has_chinese_first(body["message"])
-        assert store.count("admin_units", where={"code": "150102001001"}) == 1
+        # the community the plates stand in (units are created by division changes, not this path)
+        unit = _unit("150102001001")
+        store.insert("admin_units", [{**unit["properties"], "geometry": shapely.geometry.shape(unit["geometry"])}],
+                     actor="setup")
+        plates = f"{base}/api/layers/door_plates/features"
+        first_plate = httpx.post(plates, json=_plate("UNQ23456", 901), headers=admin)
+        assert first_plate.status_code == 201, first_plate.text
+        body = _error(httpx.post(plates, json=_plate("UNQ23456", 903), headers=admin), 409, "plate_uid")
+        assert "already exists" in body["message"] and _has_chinese_first(body["message"])
+        assert store.count("door_plates", where={"plate_uid": "UNQ23456"}) == 1
         # Two of each at the same moment: one is stored, the others are told why (never a 500).
         cases = (
             (

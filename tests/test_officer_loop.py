@@ -9,7 +9,6 @@ import base64
 import json
 import re
 import time
-from datetime import date
 
 import httpx
 import numpy as np
@@ -18,6 +17,7 @@ from click.testing import CliRunner
 
 from api.cli import main
 from geo import crs as C
+from geo.types import beijing_today
 from tests.browser import ARTIFACTS
 from tests.cdp import Browser
 from tests.conftest import USERS
@@ -59,7 +59,7 @@ def _propose(c: httpx.Client, **fields: str) -> httpx.Response:
 
 
 def _walk_to_in_force(c: httpx.Client, place: str, page: httpx.Response) -> httpx.Response:
-    today = date.today().isoformat()
+    today = beijing_today().isoformat()
     steps = [("consultation", {}), ("expert_review", {}), ("assessment", {}),
              ("approved", {"approval_authority": "新城区人民政府", "approval_doc_no": "新政发〔2026〕1号",
                            "approval_date": today}),
@@ -245,7 +245,9 @@ def test_in_chromium_a_map_click_locates_the_proposal_and_mongolian_reads_vertic
                      "document.querySelector('[name=password]').form.submit()")
     desktop.wait_for("location.pathname === '/officer/placenames/new' && document.readyState === 'complete'")
     desktop.wait_for("document.getElementById('pick-map').dataset.ready")
-    box = desktop.evaluate("JSON.stringify(document.getElementById('pick-map').getBoundingClientRect())")
+    # in view first: the click lands where the officer sees the map, however tall the menu above it is
+    box = desktop.evaluate("document.getElementById('pick-map').scrollIntoView({block: 'center'});"
+                           "JSON.stringify(document.getElementById('pick-map').getBoundingClientRect())")
     rect = json.loads(box)
     x, y = rect["x"] + rect["width"] / 2, rect["y"] + rect["height"] / 2
     for kind in ("mousePressed", "mouseReleased"):

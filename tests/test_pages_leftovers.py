@@ -276,7 +276,8 @@ def test_in_chromium_typed_coordinates_move_the_proposal_marker(live_server, des
     desktop.wait_for("location.pathname === '/officer/placenames/new' && document.readyState === 'complete'")
     desktop.wait_for("document.getElementById('pick-map').dataset.ready")
     # A map click places the marker and fills the coordinates.
-    rect = json.loads(desktop.evaluate("JSON.stringify(document.getElementById('pick-map').getBoundingClientRect())"))
+    rect = json.loads(desktop.evaluate("document.getElementById('pick-map').scrollIntoView({block: 'center'});"
+                                       "JSON.stringify(document.getElementById('pick-map').getBoundingClientRect())"))
     x, y = rect["x"] + rect["width"] / 2, rect["y"] + rect["height"] / 2
     for kind in ("mousePressed", "mouseReleased"):
         desktop.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)

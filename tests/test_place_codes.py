@@ -17,6 +17,7 @@ from geo.placenames.categories import check_category, load_categories
 from geo.placenames.codes import assign_code, assign_missing, new_place_code, parse_scheme
 from geo.placenames.lifecycle import exchange_table_of, propose, transition
 from geo.store import Store
+from geo.types import beijing_today
 from geo.write_rules import RuleFieldRefused, check_generic_change
 
 LINE = shapely.LineString([(111.70, 40.85), (111.71, 40.85)])
@@ -33,7 +34,7 @@ def _approved(store: Store, name: str, **extra) -> dict:
         rec = transition(store, rec["id"], step, expected_version=rec["version"], actor="officer-li")
     assert rec.get("place_code") is None  # not a standard name yet: no code
     return transition(store, rec["id"], "approved", expected_version=rec["version"], actor="officer-li",
-                      data={**APPROVAL, "approval_date": date.today().isoformat()})
+                      data={**APPROVAL, "approval_date": beijing_today().isoformat()})
 
 
 def test_code_is_given_at_approval_and_a_retired_names_code_is_never_reused(store: Store):

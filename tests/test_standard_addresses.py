@@ -5,8 +5,6 @@ Store tests run on SQLite and PostGIS (fixtures in tests/conftest.py).
 
 from __future__ import annotations
 
-from datetime import date
-
 import openpyxl
 import pytest
 
@@ -28,6 +26,7 @@ from geo.placenames.lifecycle import rename
 from geo.plates.address_match import load_address_matcher
 from geo.plates.codes import PlateSigner
 from geo.store import Store
+from geo.types import beijing_today
 
 CTX = PlateContext(plate_uid="XCV87EZX", adcode="150102", status="active", street_name="兴安北路",
                    street_pinyin="Xīng'ān Běilù", street_mong=None, number=12, suffix="", community="东风社区",
@@ -199,7 +198,7 @@ def test_retiring_needs_the_children_gone_or_with_it_and_ids_are_never_reused(wr
     retired = retire_address(store, b["address_uid"], reason="拆除 demolished", expected_version=1, actor="o",
                              with_children=True)
     assert len(retired) == 3 and {r["status"] for r in retired} == {"retired"}
-    assert all(r["retired_on"] == date.today() for r in retired)
+    assert all(r["retired_on"] == beijing_today() for r in retired)
     with pytest.raises(Conflict):
         add_unit(store, b["address_uid"], "2", actor="o")  # nothing goes below a retired address
     again = add_building(store, plate["plate_uid"], "8", actor="o")  # rebuilt: same label, new id

@@ -48,6 +48,27 @@ def test_update_bumps_version_and_audits_before_and_after(store: Store):
     assert audit["action"] == "update" and '"old"' in audit["before"] and '"new"' in audit["after"]
 
 
+def test_update_each_gives_each_record_its_own_values_with_an_audit_row_each(store: Store):
+    ids = store.insert("facilities", [_facility(f"站{i}", 111.7 + i * 1e-4, 40.85) for i in range(1203)], actor="t")
+    other = Store(store.engine, adcode="150103")  # another district's record is never touched
+    (foreign,) = other.insert("facilities", [_facility("外区站", 111.6, 40.8)], actor="t")
+    with store.writing() as conn:
+        afters = store.update_each("facilities", {fid: {"name": f"新站{n}", "floor_area_m2": 300.0 + n}
+                                                  for n, fid in enumerate(ids)},
+                                   actor="officer-li", conn=conn, action="readdress", note="批量 batch")
+    assert [a["name"] for a in afters] == [f"新站{n}" for n in range(1203)]  # more than one chunk of 1,000
+    last = store.get("facilities", ids[1202])
+    assert (last["name"], last["floor_area_m2"], last["version"]) == ("新站1202", 1502.0, 2)
+    audit = store.audit_rows("facilities", ids[7])[-1]
+    assert (audit["action"], audit["actor"], audit["note"]) == ("readdress", "officer-li", "批量 batch")
+    assert '"站7"' in audit["before"] and '"新站7"' in audit["after"]
+    with pytest.raises(StaleVersion), store.writing() as conn:
+        store.update_each("facilities", {ids[0]: {"name": "x"}, foreign: {"name": "y"}}, actor="t", conn=conn)
+    assert (store.get("facilities", ids[0])["name"], other.get("facilities", foreign)["name"]) == ("新站0", "外区站")
+    with pytest.raises(InputError), store.writing() as conn:
+        store.update_each("facilities", {ids[0]: {"version": 9}}, actor="t", conn=conn)
+
+
 def test_stale_version_is_refused_and_changes_nothing(store: Store):
     (fid,) = store.insert("facilities", [_facility("v1", 111.7, 40.85)], actor="t")
     store.update("facilities", fid, {"name": "v2"}, expected_version=1, actor="a")

@@ -149,6 +149,8 @@ def test_a_new_road_on_the_worklist_opens_the_proposal_form_filled_in(writable_s
         assert "规划&lt;b&gt;三&lt;/b&gt;路" in worklist.text and "<b>三</b>" not in worklist.text
         assert "\\u003cb\\u003e" in worklist.text   # in the map's data too, escaped for the script
         assert page.get("/officer/street-signs", params={"distance_m": "abc"}).status_code == 400
+        assert "href='/officer/street-signs/register'" in worklist.text  # the worklist leads to the register
+        assert page.get("/officer/street-signs/register").status_code == 200
     with _client(writable_server, "planner", expect_ok=False) as planner:
         assert planner.get("/officer/street-signs").status_code == 403
 

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from geo.plates.codes import PlateSigner
 from geo.store import Store, schema
+from geo.types import beijing_today
 from tests.conftest import USERS, running_server, server_settings
 
 COMPLETE = {"admin_code": "150102000000", "meaning": "寓意美好 auspicious", "name_mong_pending": True}
@@ -279,7 +280,7 @@ def test_mongolian_origin_names_need_confirmation_before_approval(api, record_st
     for to in ("consultation", "expert_review", "assessment"):
         assert step(to).status_code == 200
     approval = {"approval_authority": "呼和浩特市人民政府", "approval_doc_no": "呼政发〔2026〕9号",
-                "approval_date": (date.today() - timedelta(days=30)).isoformat()}
+                "approval_date": (beijing_today() - timedelta(days=30)).isoformat()}
     blocked = step("approved", **approval)
     assert blocked.status_code == 409 and "RM-13" in blocked.json()["message"]
     version = record_store.get("place_names", pid)["version"]
@@ -287,7 +288,7 @@ def test_mongolian_origin_names_need_confirmation_before_approval(api, record_st
                   json={"version": version, "basis": "内蒙古地名录 p.12"})
     assert ok.status_code == 200, ok.text
     assert step("approved", **approval).status_code == 200
-    early = step("filed", filed_date=(date.today() - timedelta(days=40)).isoformat())
+    early = step("filed", filed_date=(beijing_today() - timedelta(days=40)).isoformat())
     _refused(early, "filed_date")
     overdue = {n["id"]: n for n in api.get("/api/gazetteer/overdue", headers=officer).json()}
     assert overdue[pid]["missing"] == ["filed_date", "announce_date"]
@@ -620,7 +621,7 @@ def test_second_review_numbers_dates_and_origins(api, record_store):
     v = record_store.get("place_names", pid)["version"]
     blocked = api.post(f"/api/placenames/{pid}/transition", headers=officer, json={
         "to": "approved", "version": v, "data": {"approval_authority": "市政府", "approval_doc_no": "x9",
-                                                 "approval_date": date.today().isoformat()}})
+                                                 "approval_date": beijing_today().isoformat()}})
     assert blocked.status_code == 409 and "RM-13" in blocked.json()["message"]
     renamed = _futai_renamed_and_filed(api, record_store, officer)
     r = api.post(f"/api/placenames/{renamed['id']}/rename", headers=officer, json={

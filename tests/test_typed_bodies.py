@@ -83,10 +83,6 @@ CREATE_CASES = [
     ("streets", "placename_officer", {"name": "新华大街", "walkable": "maybe"}, "walkable", "是/否"),
     ("streets", "placename_officer", {"name": "新华大街", "grade": 2**40}, "grade", "-5"),
     ("streets", "placename_officer", {"name": "新华大街", "street_class": "highway"}, "street_class", "arterial"),
-    ("admin_units", "admin", {"code": "150102001099", "name": "测", "level": "province"}, "level", "community"),
-    ("admin_units", "admin", {"code": "150102001099", "name": "测", "level": "community", "residents": -1},
-     "residents", "0"),
-    ("admin_units", "admin", {"code": True, "name": "测", "level": "community"}, "code", "文本"),
     ("graves", "planner", {"status": "lost"}, "status", "scattered"),
     ("graves", "planner", {"status": "found", "near_feature": {"deep": [[["x"]]]}}, "near_feature", "文本"),
     ("linear_features", "planner", {"kind": "canal", "name": "渠"}, "kind", "river"),
@@ -109,6 +105,15 @@ def test_wrong_types_unknown_properties_and_enumerations_are_422_naming_the_fiel
         body = _typed_refusal(r, field)
         assert word in body["message"], (layer, props, body["message"])
         assert body["error"] == "invalid_input"
+    # units come only from a division decision (POST /api/divisions/create): whatever the body holds
+    for props in ({"code": "150102001099", "name": "测", "level": "province"}, {"code": True, "name": "测"}):
+        r = api.post("/api/layers/admin_units/features", headers=tokens["admin"],
+                     json={"type": "Feature", "properties": props, "geometry": _GEOMETRY["admin_units"]})
+        assert r.status_code == 422 and r.json()["error"] == "use_the_use_case", r.text
+    unit = writable_sample_store.select("admin_units", where={"level": "community"}, limit=1)[0]
+    r = api.patch(f"/api/layers/admin_units/features/{unit['id']}", headers=tokens["admin"],
+                  json={"version": unit["version"], "properties": {"residents": -1}})
+    assert "0" in _typed_refusal(r, "residents")["message"]  # its statistics are still typed on a PATCH
     assert _counts(writable_sample_store, *_GEOMETRY) == before  # nothing stored, nothing audited
 
 

@@ -126,14 +126,15 @@ def restore(obj: Context, path: Path, replace: bool) -> None:
     The archive, the schema versions and an empty target (or --replace) are checked before
     anything changes; a refused restore leaves the database as it was.
     """
+    from geo.restore_rules import check_restored
     from geo.store import Store
     from geo.store.backup import backed_up_tables, restore_backup
 
     with domain_errors(), step_bar(len(backed_up_tables()), "恢复 restore") as bar:
         store = Store.open(obj.settings.database_url)
         try:
-            counts = restore_backup(store, path, replace=replace,
-                                    progress=lambda _name: bar.update(1))
+            counts = restore_backup(store, path, replace=replace, progress=lambda _name: bar.update(1),
+                                    checks=[check_restored])
         finally:
             store.close()
     rows, tables = sum(counts.values()), len(counts)

@@ -32,8 +32,9 @@ def _decision_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--decision-body", required=True, help="决定机关 · the deciding body (e.g. 区人民政府)."),
         click.option("--doc-no", "decision_doc_no", required=True, help="决定文号 · the decision's document number."),
         click.option("--decision-date", required=True, help="决定日期 YYYY-MM-DD · the decision date."),
-        click.option("--effective-on", default=None, help="生效日期 YYYY-MM-DD · when it takes effect (default: "
-                                                          "the decision date)."),
+        click.option("--effective-on", default=None, help="生效日期 YYYY-MM-DD，不晚于今天（须在生效当日登记） · "
+                                                          "when it takes effect, not after today: record the change "
+                                                          "on that day (default: the decision date)."),
     )):
         func = option(func)
     return func

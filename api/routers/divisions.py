@@ -50,7 +50,10 @@ class DecisionIn(BaseModel):
     decision_body: Text
     decision_doc_no: Text
     decision_date: Annotated[str, Field(max_length=10, description="YYYY-MM-DD")]
-    effective_on: Annotated[str | None, Field(default=None, max_length=10, description="YYYY-MM-DD")]
+    effective_on: Annotated[str | None, Field(
+        default=None, max_length=10,
+        description="YYYY-MM-DD, not after today: a change is recorded on (or after) the day it takes effect; "
+                    "a future date is refused (400, field effective_on). Default: decision_date")]
 
 
 class CreateIn(DecisionIn):

@@ -8,7 +8,7 @@ a live vertical preview.
 Pages are Jinja2 templates (api/templates/officer/) with autoescape. Login sets an HttpOnly,
 SameSite=Strict cookie holding the same bearer token the API uses; every form carries a CSRF token
 and is refused (403) when posted from another origin or without it (api/csrf.py). Each page turns
-a form into one library call; every form post starts with :func:`_posted` (session, role, CSRF,
+a form into one library call; every form post starts with :func:`api.pages.posted_form` (session, role, CSRF,
 fields), and one posted after the session expired comes back, as typed, after logging in again.
 """
 
@@ -30,15 +30,14 @@ from api.deps import SettingsDep, StoreDep
 from api.pages import (
     Draft,
     SessionCookie,
+    back_to,
     bad_address,
     draft_notice_lines,
-    expired_form,
-    flash_url,
     login_redirect,
     message_page,
     page,
     posted_draft,
-    refuse_forgery,
+    posted_form,
     session_user,
     whole_number,
 )
@@ -86,29 +85,6 @@ MONGOLIAN_FONT_URL = "/fonts/mongolian.woff2?t=" + quote(MONGOLIAN_CHARS, safe="
 
 def _officer(store: Store, token: str | None) -> User | None:
     return session_user(store, token, OFFICERS)
-
-
-async def _posted(request: Request, store: Store, token: str | None, *,
-                  page_path: str) -> tuple[User, dict[str, str]] | Response:
-    """The preamble of every officer form post: the session, the role, the CSRF checks, the fields.
-
-    Returns the officer and the form's text fields as sent (the CSRF token left out), or the answer
-    to send instead: the login form keeping what was typed for ``page_path`` (the form's own page)
-    when the session has expired, the 403 page for a forged form (another role: the 403 page too,
-    raised by :func:`api.pages.session_user`).
-    """
-    user = _officer(store, token)
-    if user is None:
-        return await expired_form(request, page_path=page_path)
-    if (forged := await refuse_forgery(request, user)) is not None:
-        return forged
-    form = await request.form()
-    return user, {k: v for k, v in form.items() if isinstance(v, str) and k != csrf.FIELD}
-
-
-def _back(request: Request, path: str, **query: str) -> RedirectResponse:
-    """Redirect (303) to ``path`` with a signed error or confirmation for its message box."""
-    return RedirectResponse(flash_url(request, path, **query), status_code=303)
 
 
 PAGE_SIZE = 50
@@ -221,7 +197,7 @@ def _errors_of(exc: DomainError) -> dict[str, list[str]]:
 async def new_submit(request: Request, store: StoreDep, xc_token: SessionCookie = None) -> Response:
     """Propose the name from the form; on a refusal show the form again, as typed, with every
     broken rule next to its field (nothing is stored)."""
-    posted = await _posted(request, store, xc_token, page_path="/officer/placenames/new")
+    posted = await posted_form(request, store, xc_token, OFFICERS, page_path="/officer/placenames/new")
     if isinstance(posted, Response):
         return posted
     user, form = posted
@@ -251,7 +227,7 @@ async def new_submit(request: Request, store: StoreDep, xc_token: SessionCookie 
         same = _same_names(store, rec)
         repeat = None if geometry is None else _repeated_proposal(store, same, rec, geometry, actor=user["username"])
         if repeat is not None:
-            return _back(request, f"/officer/placenames/{repeat}", done=text("forms.proposed_already", id=repeat))
+            return back_to(request, f"/officer/placenames/{repeat}", done=text("forms.proposed_already", id=repeat))
         return _proposal_page(request, store, user, typed=typed, errors=errors, status=400,
                               existing=[r["id"] for r in same])
     return RedirectResponse(f"/officer/placenames/{made['id']}", status_code=303)
@@ -356,7 +332,7 @@ def _refusal_text(exc: DomainError) -> str:
 async def edit_mongolian(request: Request, place_id: str, store: StoreDep,
                          xc_token: SessionCookie = None) -> Response:
     """Save the Mongolian-script name through the edit use case; a refusal keeps what was typed."""
-    posted = await _posted(request, store, xc_token, page_path=f"/officer/placenames/{place_id}")
+    posted = await posted_form(request, store, xc_token, OFFICERS, page_path=f"/officer/placenames/{place_id}")
     if isinstance(posted, Response):
         return posted
     user, form = posted
@@ -374,7 +350,7 @@ async def edit_mongolian(request: Request, place_id: str, store: StoreDep,
     except DomainError as exc:
         return _detail_page(request, store, user, number, error=_refusal_text(exc),
                             typed_mong=typed, status=exc.status, refused=Draft(request.url.path, dict(form)))
-    return _back(request, f"/officer/placenames/{number}", done=text("officer.saved"))
+    return back_to(request, f"/officer/placenames/{number}", done=text("officer.saved"))
 
 
 async def _form_action(request: Request, store: Store, place_id: str, token: str | None,
@@ -383,7 +359,7 @@ async def _form_action(request: Request, store: Store, place_id: str, token: str
     shows the name's page again with the form as typed and the reason beside it, nothing stored; a
     version that is not a whole number is 版本号无效 (422), never "changed by someone else"."""
     path = f"/officer/placenames/{place_id}"
-    posted = await _posted(request, store, token, page_path=path)
+    posted = await posted_form(request, store, token, OFFICERS, page_path=path)
     if isinstance(posted, Response):
         return posted
     user, sent = posted
@@ -399,7 +375,7 @@ async def _form_action(request: Request, store: Store, place_id: str, token: str
     except DomainError as exc:
         return _detail_page(request, store, user, number, error=_refusal_text(exc), status=exc.status,
                             refused=Draft(request.url.path, dict(sent)))
-    return _back(request, path, done=note)
+    return back_to(request, path, done=note)
 
 
 @router.post("/placenames/{place_id}/step")
@@ -446,9 +422,10 @@ PLATE_STATUS_ZH = {"active": "使用中", "revoked": "已撤销", "replaced": "�
 
 
 def plate_transitions(status: str) -> list[str]:
-    """Return the statuses a plate may be given from ``status``: none from a final one (revoked,
-    replaced: the record and its QR code stay as they are), else every other status."""
-    return [] if status in FINAL_STATUSES else [s for s in PLATE_STATUS_ZH if s != status]
+    """Return the statuses a plate's status form may give it from ``status``: none from a final one
+    (revoked, replaced: the record and its QR code stay as they are); an active plate may only be
+    revoked, since ``replaced`` comes with a successor (:func:`geo.plates.decisions.replace_plate`)."""
+    return [] if status in FINAL_STATUSES else [s for s in PLATE_STATUS_ZH if s not in (status, "replaced")]
 
 
 @router.get("/plates")
@@ -508,6 +485,7 @@ def _plate_page(request: Request, store: Store, settings: Any, user: User, plate
                 refused: Draft | None = None) -> Response:
     """Return a plate's page; ``refused`` is its status form as typed when the page refused it, shown
     again beside the reason."""
+    from geo.messages import Term
     from geo.plates.printed import plate_texts
     from geo.plates.qr import qr_svg
     from maps.plate_print import plate_svg
@@ -532,18 +510,38 @@ def _plate_page(request: Request, store: Store, settings: Any, user: User, plate
     return page(request, "officer/plate.html", f"门牌 {p['number']}号", plate_uid, user=user, status=status,
                 error=error, done=done, plate=p, url=url, face=face, qr=qr, status_zh=PLATE_STATUS_ZH,
                 choices=plate_transitions(p["status"]),
-                final=text("forms.plate_final", status=PLATE_STATUS_ZH.get(p["status"], p["status"]))
+                final=text("plate_successors.page_final", status=Term(PLATE_STATUS_ZH.get(p["status"], p["status"]),
+                                                                     p["status"]))
                 if p["status"] in FINAL_STATUSES else None,
+                successor=p.get("successor_plate_uid") if p["status"] == "replaced" else None,
+                below=_addresses_below(store, p["plate_uid"]) if p["status"] == "active" else 0,
                 draft=draft, draft_notice=None if refused else (draft_notice_lines(draft) if draft else None),
-                kept=draft.for_form(f"/officer/plates/{plate_uid}/status") if draft else {})
+                **_kept_plate_forms(draft.for_form(f"/officer/plates/{plate_uid}/status") if draft else {}))
+
+
+def _kept_plate_forms(typed: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Split what was typed between the plate page's two forms (both post to the status path): the
+    replace form carries ``status=replaced``, the status form any other status."""
+    replacing = typed.get("status") == "replaced"
+    return {"kept": {} if replacing else typed, "kept_replace": typed if replacing else {}}
+
+
+def _addresses_below(store: Store, plate_uid: str) -> int:
+    """Return how many active standard addresses hang below the plate (the revoke form asks about them)."""
+    from geo.addresses.successor import count_active_below
+
+    return count_active_below(store, plate_uid)
 
 
 @router.post("/plates/{plate_uid}/status")
 async def plate_status(request: Request, plate_uid: str, store: StoreDep, settings: SettingsDep,
                        xc_token: SessionCookie = None) -> Response:
     """Change a plate's status through its use case, recording the decision behind it; a refusal
-    shows the plate's page again with the form as typed (a bad version: 版本号无效, 422)."""
-    posted = await _posted(request, store, xc_token, page_path=f"/officer/plates/{plate_uid}")
+    shows the plate's page again with the form as typed (a bad version: 版本号无效, 422). The status
+    form only revokes (with the addresses below, when the officer ticks them); the replace form
+    (``status=replaced``) replaces through :func:`geo.plates.decisions.replace_plate` and opens the
+    successor's page."""
+    posted = await posted_form(request, store, xc_token, OFFICERS, page_path=f"/officer/plates/{plate_uid}")
     if isinstance(posted, Response):
         return posted
     user, sent = posted
@@ -554,12 +552,22 @@ async def plate_status(request: Request, plate_uid: str, store: StoreDep, settin
         return _plate_page(request, store, settings, user, plate_uid, error=text("forms.bad_version"), status=422,
                            refused=Draft(form_path, {k: v for k, v in sent.items() if k != "version"}))
     try:
-        decide_plate_status(store, plate_uid, form.get("status", ""), form,
-                            expected_version=version, actor=user["username"])
+        if form.get("status") == "replaced":  # the replace form: the successor is created, the addresses move
+            from geo.plates.decisions import replace_plate
+
+            new = {k: form[k] for k in ("number", "suffix") if form.get(k)}
+            out = replace_plate(store, plate_uid, form, expected_version=version, actor=user["username"],
+                                new_plate=new)
+            new_uid = out["successor"]["plate_uid"]
+            return back_to(request, f"/officer/plates/{quote(new_uid, safe='')}",
+                           done=text("plate_successors.replaced_done", old=plate_uid, new=new_uid,
+                                     moved=out["moved_addresses"]))
+        decide_plate_status(store, plate_uid, form.get("status", ""), form, expected_version=version,
+                            actor=user["username"], with_addresses=bool(form.get("with_addresses")))
     except DomainError as exc:
         return _plate_page(request, store, settings, user, plate_uid, error=_refusal_text(exc), status=exc.status,
                            refused=Draft(form_path, dict(sent)))
-    return _back(request, path, done=text("officer.saved"))
+    return back_to(request, path, done=text("officer.saved"))
 
 
 def _report_filter(status: str, street: str, kind: str, since: str, until: str) -> ReportFilter:
@@ -625,7 +633,7 @@ def report_page(request: Request, report_id: int, store: StoreDep,
 async def resolve_report_form(request: Request, report_id: str, store: StoreDep,
                               xc_token: SessionCookie = None) -> Response:
     """Resolve a report with a note (audited); a refusal shows the form again with the note kept."""
-    posted = await _posted(request, store, xc_token, page_path=f"/officer/reports/{report_id}")
+    posted = await posted_form(request, store, xc_token, OFFICERS, page_path=f"/officer/reports/{report_id}")
     if isinstance(posted, Response):
         return posted
     user, form = posted
@@ -640,5 +648,5 @@ async def resolve_report_form(request: Request, report_id: str, store: StoreDep,
     except DomainError as exc:
         return _report_page(request, store, user, report_no, error=_refusal_text(exc),
                             typed_note=note, status=exc.status)
-    return _back(request, "/officer/reports",
+    return back_to(request, "/officer/reports",
                  done=text("officer.report_resolved", report_id=report_no))

@@ -58,15 +58,18 @@ class PlateStatusIn(BaseModel):
     decision_body: str = Field(min_length=1, max_length=200)
     decision_doc_no: str = Field(min_length=1, max_length=200)
     decision_date: str = Field(min_length=1, max_length=32)
+    with_addresses: bool = False  # revoking: retire the active buildings, units and rooms below with the plate
 
 
 @decision_router.post("/{plate_uid}/status", summary="门牌状态决定 Decide a plate's status")
 def post_plate_status(plate_uid: str, body: PlateStatusIn, store: StoreDep,
                       user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "plate decisions"))]
                       ) -> dict[str, Any]:
-    """Revoke, replace or reinstate a plate, recording the decision body, document number and date."""
+    """Revoke a plate, recording the decision body, document number and date; with active addresses
+    below it, only together with them (``with_addresses``, else 409). ``replaced`` is refused here:
+    a replacement creates its successor (``POST /api/plates/{plate_uid}/replace``)."""
     rec = decide_plate_status(store, plate_uid, body.status, body.model_dump(), expected_version=body.version,
-                              actor=user["username"])
+                              actor=user["username"], with_addresses=body.with_addresses)
     return to_features([rec])[0]
 
 
@@ -88,7 +91,9 @@ class PlateReplaceIn(BaseModel):
 def post_plate_replace(plate_uid: str, body: PlateReplaceIn, store: StoreDep,
                        user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "plate decisions"))]
                        ) -> dict[str, Any]:
-    """Revoke the plate as replaced and create its successor (new uid) in one decision; the old QR links to it."""
+    """Revoke the plate as replaced and create its successor (new uid) in one decision; the old QR links to it.
+    The buildings, units and rooms below move to the successor (ids and QR codes kept); a successor
+    placed elsewhere takes the community of its position and must stand by its street."""
     new: dict[str, Any] = {k: v for k, v in (("number", body.number), ("suffix", body.suffix),
                                               ("building_name", body.building_name)) if v is not None}
     if body.lonlat is not None:
@@ -97,4 +102,4 @@ def post_plate_replace(plate_uid: str, body: PlateReplaceIn, store: StoreDep,
     out = replace_plate(store, plate_uid, body.model_dump(), expected_version=body.version, actor=user["username"],
                         new_plate=new)
     return {"replaced": to_features([out["replaced"]])[0], "successor": to_features([out["successor"]])[0],
-            "warnings": out["warnings"]}
+            "warnings": out["warnings"], "moved_addresses": out["moved_addresses"]}

@@ -26,7 +26,15 @@ import), ``sample_load`` (the sample district); ``_plan`` is the one validation 
 
 from geo.addresses.lifecycle import add_building, add_room, add_unit, edit_address, retire_address
 from geo.addresses.refresh import refresh_standard_addresses
-from geo.addresses.views import get_address, list_addresses, plate_tree, public_fields, public_view, with_chain
+from geo.addresses.views import (
+    get_address,
+    list_addresses,
+    plate_tree,
+    public_fields,
+    public_view,
+    search_addresses,
+    with_chain,
+)
 from geo.addresses.xlsx_import import import_addresses
 
 __all__ = [
@@ -42,5 +50,6 @@ __all__ = [
     "public_view",
     "refresh_standard_addresses",
     "retire_address",
+    "search_addresses",
     "with_chain",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from geo.addresses._read import addresses_of_plates, is_key, labels_of, plate_contexts
+from geo.addresses._read import addresses_of_plates, is_key, labels_of, lock_plates, plate_contexts
 from geo.addresses.codes import address_uid, allocate_serials, token_of
 from geo.addresses.rules import check_floor, clean_label, field_label, level_label, same_label
 from geo.addresses.standard import PlateContext, romanized_address, standard_address
@@ -53,6 +53,7 @@ class AddressPlan:
         uids = sorted({str(u) for u in plate_uids if is_key(u)})  # a NUL is no plate (and no lock key)
         if lock:  # two writers below one plate take turns, the second sees the first's rows (PostgreSQL)
             lock_natural_keys(conn, [f"addresses:{u}" for u in uids])
+            lock_plates(conn, uids)  # then read the names: a rename or re-parenting cannot slip between (F24)
         self.contexts: dict[str, PlateContext] = plate_contexts(conn, uids)
         self.nodes: dict[str, Planned] = {}
         self.new: list[Planned] = []

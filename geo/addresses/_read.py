@@ -59,6 +59,21 @@ def plate_contexts(conn: sa.Connection, plate_uids: Iterable[str]) -> dict[str, 
     return out
 
 
+def lock_plates(conn: sa.Connection, plate_uids: Iterable[str]) -> None:
+    """Hold the plates ``plate_uids`` (FOR SHARE) until the transaction ends, before their names are read.
+
+    A street rename or a division change rewrites the plate row (street name, community) and then the
+    addresses below it in one transaction: an address added meanwhile either waits and is built from
+    the new names, or makes the change wait and is rewritten with the others (PostgreSQL; SQLite
+    serialises writers). Only the plates: the changes take their other rows first (no deadlock).
+    """
+    wanted = sorted({str(u) for u in plate_uids if is_key(u)})
+    if wanted and conn.dialect.name == "postgresql":
+        p = schema.door_plates
+        conn.execute(sa.select(p.c.id).where(p.c.plate_uid.in_(wanted)).order_by(p.c.id)
+                     .with_for_update(read=True)).all()
+
+
 def addresses_of_plates(conn: sa.Connection, plate_uids: Iterable[str], *, lock: bool = False
                         ) -> list[dict[str, Any]]:
     """Return every stored address below ``plate_uids`` (any status), in id order; ``lock`` them for update."""

@@ -24,6 +24,7 @@ from geo.errors import Conflict, InputError, NotFound, StaleVersion
 from geo.messages import Term, quoted, text
 from geo.store import Store, schema
 from geo.text import clean, has_text
+from geo.types import beijing_today
 from geo.validation import refuses_control_characters
 
 EDITABLE = ("building", "unit", "room", "floor")
@@ -156,17 +157,17 @@ def _descendants(conn: sa.Connection, root_uid: str) -> list[dict[str, Any]]:
 
 def _relabel_descendants(store: Store, conn: sa.Connection, root: dict[str, Any], level: str, label: str,
                          ctx: PlateContext, *, actor: str) -> None:
-    """Give every address below ``root`` the new label of ``root``'s level and its new strings (one write each)."""
-    a = schema.addresses
+    """Give every address below ``root`` the new label of ``root``'s level and its new strings (one batch)."""
+    changes: dict[int, dict[str, Any]] = {}
     for below in _descendants(conn, root["address_uid"]):
         row = address_by_uid(conn, below["address_uid"])
         if row is None:
             continue
         labels = labels_of({**row, level: label})
-        store.update_matching("addresses", a.c.id == row["id"],
-                              {level: label, "standard_address": standard_address(ctx, labels),
-                               "romanized": romanized_address(ctx, labels)}, actor=actor, conn=conn,
-                              action="renumber", note=f"上级改号 parent renumbered: {root['address_uid']}")
+        changes[row["id"]] = {level: label, "standard_address": standard_address(ctx, labels),
+                              "romanized": romanized_address(ctx, labels)}
+    store.update_each("addresses", changes, actor=actor, conn=conn, action="renumber",
+                      note=f"上级改号 parent renumbered: {root['address_uid']}")
 
 
 @refuses_control_characters
@@ -188,7 +189,7 @@ def retire_address(store: Store, address_uid: str, *, reason: str, expected_vers
             if below and not with_children:
                 raise Conflict(text("addresses.active_children", value=address_uid, count=len(below),
                                     field=field_label("with_children")), field="with_children")
-            when = on or date.today()
+            when = on or beijing_today()
             note = f"注销 retired: {reason}"
             retired = [store.update("addresses", current["id"], {"status": "retired", "retired_on": when},
                                     expected_version=expected_version, actor=actor, conn=conn, action="retire",

@@ -26,6 +26,8 @@ from markupsafe import Markup
 
 from geo.addresses._read import plate_contexts
 from geo.addresses.codes import Signer, address_code, address_url
+from geo.addresses.glyphs import missing_glyph
+from geo.addresses.rules import field_label
 from geo.addresses.standard import PlateContext
 from geo.errors import InputError
 from geo.messages import quoted, text
@@ -86,7 +88,7 @@ def printable(store: Store, address: dict[str, Any], *, signer: Signer, base_url
     """Return what the plate of a stored building or unit says (its plate's names read now).
 
     A print batch for the manufacturer checks ``base_url`` first (the CLI, with
-    :func:`geo.plates.codes.check_public_base_url`), as door plates do.
+    :func:`geo.public_urls.check_public_base_url`), as door plates do.
     """
     with store.reading() as conn:
         ctx = plate_contexts(conn, [address["plate_uid"]])[address["plate_uid"]]
@@ -95,6 +97,29 @@ def printable(store: Store, address: dict[str, Any], *, signer: Signer, base_url
             names.c.feature_class == "street", names.c.standard_name == ctx.street_name,
             names.c.status == "in_force").limit(1)).scalar()
     return plate_content(address, ctx, signer=signer, base_url=base_url, street_sign_text=sign)
+
+
+def check_printable_url(url: str) -> None:
+    """Refuse a production plate whose QR address is not public (loopback, private): one rule with the
+    door plates and the street signs (F7); a proof may carry it."""
+    from geo.public_urls import check_public_base_url
+
+    base = url.rsplit("/a/", 1)[0]
+    try:
+        check_public_base_url(base)
+    except InputError:
+        raise InputError(text("printed_names.address_base_url", value=repr(base)),
+                         field="public_base_url") from None
+
+
+def check_glyphs(texts: dict[str, str]) -> None:
+    """Refuse a production print when the plate font has no glyph for a character of a printed text (F5),
+    naming the field, the text and the character (a proof may show the box)."""
+    for field, value in texts.items():
+        char = missing_glyph(value)
+        if char is not None:
+            raise InputError(text("printed_names.no_glyph", field=field_label(field), value=quoted(value),
+                                  char=f"{quoted(char)} U+{ord(char):04X}"), field=field)
 
 
 def _qr_path(url: str, size_mm: float) -> str:
@@ -110,6 +135,9 @@ def plate_svg(plate: AddressPlate, *, proof: bool = False) -> str:
     """Return the plate as an SVG sized in millimetres; production needs the Mongolian name (SG-01)."""
     if not proof and not (plate.name_mong or "").strip():
         raise InputError(text("addresses.sg01", street=quoted(plate.street_name)), field="name_mong")
+    if not proof:
+        check_printable_url(plate.url)
+        check_glyphs({"street_name": plate.street_name, "building": plate.building, "unit": plate.unit or ""})
     width, height, qr_mm = SIZES_MM[plate.level]
     common = {"p": plate, "proof": proof, "width": width, "height": height, "blue": BLUE, "red": RED,
               "cjk_font": CJK_FONT, "mong_font": MONGOLIAN_FONT, "qr_mm": qr_mm, "path": _qr_path(plate.url, qr_mm)}

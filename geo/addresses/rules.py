@@ -45,9 +45,15 @@ def level_label(level: str) -> Term:
     return Term(zh, en)
 
 
+def _mongolian(char: str) -> bool:
+    """Mongolian script (U+1800–U+18AF, U+11660–U+1167F): the street's Mongolian name goes in name_mong,
+    a building, unit or room label is Chinese, Latin letters and digits (F4)."""
+    return "\u1800" <= char <= "\u18af" or "\U00011660" <= char <= "\U0001167f"
+
+
 def _allowed(char: str) -> bool:
     category = unicodedata.category(char)
-    return category[0] in "LN" or char in _ALLOWED_PUNCT
+    return (category[0] in "LN" or char in _ALLOWED_PUNCT) and not _mongolian(char)
 
 
 def clean_label(level: str, value: Any) -> str:
@@ -118,11 +124,15 @@ _NUMBERED = re.compile(r"([A-Za-z]?\d+[A-Za-z]?)(?:号楼|号|楼|幢|栋|座|�
 
 def same_label(a: str | None, b: str | None) -> bool:
     """Return whether two labels name the same sibling: case folded, and a numbered label by its number
-    whatever its generic (``3号楼``, ``3幢`` and ``3栋`` are one building 3; ``a座`` is ``A座``)."""
+    whatever its generic and leading zeros (``3号楼``, ``3幢`` and ``3栋`` are one building 3; ``a座`` is
+    ``A座``; ``0101`` is room ``101``)."""
     def key(label: str | None) -> str:
         text = (label or "").strip()
         numbered = _NUMBERED.fullmatch(text)
-        return numbered.group(1).upper() if numbered else text.casefold()
+        if not numbered:
+            return text.casefold()
+        # 0101 and 101 are one room to a resident and a courier (F4): leading zeros do not count
+        return re.sub(r"\d+", lambda m: str(int(m.group())), numbered.group(1).upper())
 
     return key(a) == key(b)
 

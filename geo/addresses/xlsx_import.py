@@ -80,6 +80,7 @@ def read_table(path: Path | str) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file() or path.stat().st_size == 0:
         raise InputError(text("addresses.import_empty", field=field_label("file")), field="file")
+    formulas: list[tuple[int, int, str]] = []
     if path.suffix.lower() == ".csv":
         raw = path.read_bytes()
         for encoding in ("utf-8-sig", "gb18030"):
@@ -101,11 +102,14 @@ def read_table(path: Path | str) -> pd.DataFrame:
             if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
                 raise InputError(text("addresses.import_too_big", limit=MAX_UNZIPPED_BYTES // 2**20), field="file")
             frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+            formulas = _formula_cells(path)
         except (zipfile.BadZipFile, ValueError, KeyError, OSError):
             raise InputError(text("addresses.import_not_xlsx", field=field_label("file")), field="file") from None
     frame = formula_unsafe(frame.replace({"": None}))
     wanted = {_key(h): field for field, names in HEADERS.items() for h in names}
     mapped = {c: wanted[_key(c)] for c in frame.columns if _key(c) in wanted}
+    field_at = {i: mapped[c] for i, c in enumerate(frame.columns) if c in mapped}
+    formula_rows = [(row, field_at[col], formula) for row, col, formula in formulas if col in field_at]
     frame = frame[list(mapped)].rename(columns=mapped)
     frame = frame.loc[:, ~frame.columns.duplicated()]
     if "building" not in frame.columns or not ({"plate_uid"} <= set(frame.columns)
@@ -120,7 +124,32 @@ def read_table(path: Path | str) -> pd.DataFrame:
         raise InputError(text("addresses.import_too_many", count=len(frame), limit=MAX_ROWS), field="file")
     if frame.dropna(how="all").empty:
         raise InputError(text("addresses.import_empty", field=field_label("file")), field="file")
+    frame.attrs["formulas"] = formula_rows
     return frame
+
+
+def _formula_cells(path: Path) -> list[tuple[int, int, str]]:
+    """Return the formula cells of the first worksheet: (sheet row, 0-based column, formula) (F2).
+
+    pandas reads a formula cell as its cached value, and a file written by a script has none: the
+    cell comes back empty and the row would be stored as something else (a room read as a unit).
+    The import reads no formulas: each is refused by row instead.
+    """
+    import openpyxl  # type: ignore[import-untyped]
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        sheet = book.worksheets[0]
+        out = []
+        for r, row in enumerate(sheet.iter_rows(), start=1):
+            for c, cell in enumerate(row):
+                if getattr(cell, "data_type", None) == "f":
+                    row_number = getattr(cell, "row", None) or r
+                    column = (getattr(cell, "column", None) or c + 1) - 1
+                    out.append((int(row_number), int(column), str(cell.value)))
+        return out
+    finally:
+        book.close()
 
 
 def _cell(row: Mapping[str, Any], key: str) -> str | None:
@@ -151,6 +180,11 @@ def _plate_of(row: Mapping[str, Any], by_number: Mapping[tuple[str, int, str], l
         return uid.upper()
     street, number = _cell(row, "street_name"), _cell(row, "number")
     digits = (number or "").removesuffix("号")
+    if street and number and not (digits.isascii() and digits.isdigit()):  # 十一, 11.5: the number is wrong (F3)
+        raise InputError(text("printed_names.number_not_whole", field=field_label("number"),
+                              street=quoted(street), value=quoted(number)), field="number")
+    if street and not number:
+        raise InputError(text("addresses.import_row_empty", field=field_label("number")), field="number")
     if not street or not digits.isdigit():
         raise InputError(text("addresses.import_row_empty", field=field_label("plate_uid")), field="plate_uid")
     found = by_number.get((street, int(digits), _cell(row, "suffix") or ""), [])
@@ -193,9 +227,14 @@ def import_addresses(store: Store, path: Path | str, *, actor: str, source: str 
         streets = {s for s in (_cell(r, "street_name") for r in records) if s}
         by_number = _plates_by_number(conn, store, streets)
         plate_of: dict[int, str] = {}
+        formula_rows = {row for row, _f, _v in frame.attrs.get("formulas", [])}
+        for row_number, field, formula in frame.attrs.get("formulas", []):
+            refused.append(RefusedRow(row_number, field, at_row(text(
+                "printed_names.formula", field=field_label(field), value=quoted(formula, max_chars=30)),
+                row_number)))
         for i, row in enumerate(records):
-            if all(_cell(row, k) is None for k in HEADERS):
-                continue  # a blank line in the sheet
+            if all(_cell(row, k) is None for k in HEADERS) or i + 2 in formula_rows:
+                continue  # a blank line in the sheet, or one refused for its formula
             try:
                 plate_of[i] = _plate_of(row, by_number)
             except DomainError as exc:

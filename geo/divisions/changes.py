@@ -88,6 +88,10 @@ def parse_decision(data: Mapping[str, Any], *, today: date | None = None) -> Dec
     if effective is not None and effective < decided:
         raise InputError(text("divisions.effective_before", field=label("effective_on"), value=effective.isoformat(),
                               decided=decided.isoformat()), field="effective_on")
+    today_ = today or beijing_today()
+    if effective is not None and effective > today_:  # F28: never "in force" before it takes effect
+        raise InputError(text("division_dates.effective_future", field=label("effective_on"),
+                              value=effective.isoformat(), today=today_.isoformat()), field="effective_on")
     return Decision(clean(str(data["decision_body"])), clean(str(data["decision_doc_no"])), decided, effective)
 
 
@@ -107,10 +111,15 @@ def _unit_name(name: Any, level: str, *, field: str = "name") -> str:
 
 
 def _load(conn: sa.Connection, store: Store, code: Any, *, field: str) -> dict[str, Any]:
-    """Return this district's active unit ``code`` (geometry under ``geometry``) or refuse it."""
+    """Return this district's active unit ``code`` (geometry under ``geometry``) or refuse it.
+
+    The row is locked for the rest of the change (PostgreSQL; SQLite serialises writers): two changes
+    under one parent, or of one unit, run one after the other, so two admins creating the first
+    communities of a 街道 at once never take the same code nor the same land.
+    """
     code = str(code or "").strip()
     t = schema.admin_units
-    row = conn.execute(sa.select(t).where(t.c.code == code)).mappings().first()
+    row = conn.execute(sa.select(t).where(t.c.code == code).with_for_update()).mappings().first()
     if row is None:
         raise NotFound(text("divisions.no_unit", value=quoted(code), field=label(field)), field=field)
     unit = {k: v for k, v in row.items() if k not in ("minx", "miny", "maxx", "maxy", "geom")}
@@ -141,6 +150,20 @@ def _parent(conn: sa.Connection, store: Store, parent_code: Any, level: str) -> 
         raise InputError(text("divisions.bad_parent", field=label("parent_code"), value=parent["code"],
                               level=value_label(level), allowed=value_labels(allowed)), field="parent_code")
     return parent
+
+
+def _refuse_outside_parent(unit: Mapping[str, Any], parent: Mapping[str, Any]) -> None:
+    """Refuse moving ``unit`` under a ``parent`` it does not lie in (beyond the tiling tolerance): a
+    change of parent re-parents the records and rewrites the addresses, which must then be true."""
+    geom, outer = unit.get("geometry"), parent.get("geometry")
+    if geom is None or outer is None:
+        return
+    outside = G.metric_area_m2(geom.difference(outer))
+    tol = G.tolerance_m2(G.metric_area_m2(geom))
+    if outside > tol:
+        raise InputError(text("division_dates.recode_outside_parent", field=label("parent_code"),
+                              parent=parent["code"], value=unit["code"], area_m2=f"{outside:,.0f}",
+                              tolerance_m2=f"{tol:,.0f}"), field="parent_code")
 
 
 def _active_children(conn: sa.Connection, code: str) -> int:
@@ -464,8 +487,10 @@ def recode_unit(store: Store, code: str, *, expected_version: int, decision: Map
                                   allowed=value_labels(K.LEAF_LEVELS if old["level"] in K.LEAF_LEVELS
                                                        else K.TOWNSHIP_LEVELS)), field="level")
         parent = _parent(conn, store, parent_code or old["parent_code"], target_level)
-        if not new_code and target_level == old["level"] and parent["code"] == old["parent_code"]:
+        if new_code and str(new_code).strip() == old["code"]:
             raise InputError(text("divisions.same_code"), field="new_code")
+        if parent["code"] != old["parent_code"]:
+            _refuse_outside_parent(old, parent)
         name = _unit_name(new_name or old["name"], target_level, field="new_name")
         assigned = K.take_code(store, conn, parent_code=parent["code"], level=target_level, given=new_code,
                                district=store.adcode, actor=actor)

@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from geo.placenames import lifecycle
+from geo.placenames.codes import needs_code, new_place_code
 from geo.placenames.heritage import refuse_if_protected
 from geo.placenames.romanize import romanize, split_name, toneless_key
 from geo.store import Store, schema
@@ -53,7 +54,10 @@ def retire_names(store: Store, conn: sa.Connection, unit: Mapping[str, Any], dec
     out = []
     for name in unit_names(conn, unit["code"], unit["level"]):
         refuse_if_protected(conn, name, action="retire")  # PN-09, as for any retirement
-        store.update("place_names", name["id"], {"status": "retired", "status_date": decision.on},
+        changes: dict[str, Any] = {"status": "retired", "status_date": decision.on}
+        if needs_code(name):  # a standard name loaded without its code: the 废止 row must carry one (F12/F13)
+            changes["place_code"] = new_place_code(store, conn, name, actor=actor)
+        store.update("place_names", name["id"], changes,
                      expected_version=name["version"], actor=actor, conn=conn, action="status:retired", note=note)
         _event(store, conn, name["id"], name["status"], "retired", actor=actor,
                comment=f"区划调整 division change: {note}", document_ref=decision.doc_no)
@@ -75,10 +79,13 @@ def name_new_unit(store: Store, conn: sa.Connection, *, code: str, level: str, n
               "name_mong_pending": not has_text(name_mong)}
     proposed = lifecycle.propose(store, {k: v for k, v in record.items() if v is not None}, actor=actor,
                                  justification=f"区划调整决定 division decision {decision.doc_no}",
-                                 geometry=geometry.representative_point(), conn=conn)
+                                 geometry=geometry, conn=conn)
+    # The decision approves the name: it becomes a standard name and gets its 地名代码 now (F13), and it
+    # carries the unit's polygon (F20) so reverse lookup and PN-08 know what lies in the unit.
+    code = proposed.get("place_code") or new_place_code(store, conn, proposed, actor=actor)
     store.update("place_names", proposed["id"], {
         "status": "in_force", "status_date": decision.on, "approval_authority": decision.body,
-        "approval_doc_no": decision.doc_no, "approval_date": decision.decided_on},
+        "approval_doc_no": decision.doc_no, "approval_date": decision.decided_on, "place_code": code},
         expected_version=proposed["version"], actor=actor, conn=conn, action="status:in_force",
         note=f"区划调整决定 division decision {decision.doc_no}")
     _event(store, conn, proposed["id"], "proposed", "in_force", actor=actor,
@@ -126,6 +133,8 @@ def rename_names(store: Store, conn: sa.Connection, *, code: str, level: str, ne
                 actor=actor, conn=conn)
             changes.update({"approval_authority": decision.body, "approval_doc_no": decision.doc_no,
                             "approval_date": decision.decided_on, "filed_date": None, "announce_date": None})
+        if needs_code(before):  # a standard name without its code gets one with the change (F13)
+            changes["place_code"] = new_place_code(store, conn, before, actor=actor)
         if not changes:
             continue
         note = f"{before['standard_name']} → {new_name}" if renamed else f"{code} → {new_code}"

@@ -23,7 +23,8 @@ from typing import Any
 import shapely
 import sqlalchemy as sa
 
-from geo.divisions.geometry import apportion, containing_part, metric_area_m2
+from geo.containment import containing_part
+from geo.divisions.geometry import apportion, metric_area_m2
 from geo.store import Store, schema
 
 FOLLOWERS = ("door_plates", "facilities", "premises", "new_estates")

@@ -34,14 +34,20 @@ from geo.messages import as_term, at_row, label
 from geo.placenames.lifecycle import link_streets
 from geo.plates.rules import check_plates, load_plate_context, lock_streets, plates_for_write
 from geo.record_states import check_record_state
-from geo.store import Store
+from geo.store import Store, schema
 from geo.store.bulk import PreparedRows, bulk_insert, prepare_bulk
 from geo.store.contents import refuse_unless_empty
 from geo.store.spatial_sql import lock_natural_keys, one_of
 from geo.text import clean, clean_field
 from geo.types import parse_date
 from geo.validation import MIN_VALUES, PAST_DATES, check_range, validate_frame
-from geo.write_rules import check_generic_change, check_generic_create, generic_create_refusal, starting_state
+from geo.write_rules import (
+    FIRST_LOAD_ALLOWED,
+    check_generic_change,
+    check_generic_create,
+    generic_create_refusal,
+    starting_state,
+)
 
 Progress = Callable[[int], None]
 DEFAULT_BATCH = 5_000
@@ -460,10 +466,11 @@ def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str
     """
     matches = match_stored(conn, layer_name, identities)
     found = [m for m in matches if m is not None]
+    first_load = layer_name in FIRST_LOAD_ALLOWED and _layer_is_empty(conn, layer_name)
     if mode == "insert":
         if found:
             raise _already_stored(found)
-        return _checked_plan(layer_name, records, matches)
+        return _checked_plan(layer_name, records, matches, first_load=first_load)
     first_row: dict[int, int] = {}
     for m in found:
         other = first_row.setdefault(m.stored["id"], m.row)
@@ -492,20 +499,26 @@ def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str
             f"(id {m.stored['id']}) carries version {sent} but the stored record is at version "
             f"{now}: it changed after the export, so nothing was imported ({len(stale)} stale "
             "rows); export again and reapply your changes", field="version")
-    return _checked_plan(layer_name, records, matches)
+    return _checked_plan(layer_name, records, matches, first_load=first_load)
 
 
-def _checked_plan(layer_name: str, records: Sequence[dict[str, Any]], matches) -> ImportPlan:
+def _layer_is_empty(conn: sa.Connection, layer_name: str) -> bool:
+    """Return whether the layer's table holds no record yet (a district's first load of it)."""
+    table = schema.metadata.tables[get_layer(layer_name).table]
+    return conn.execute(sa.select(table.c.id).limit(1)).first() is None
+
+
+def _checked_plan(layer_name: str, records: Sequence[dict[str, Any]], matches, *, first_load: bool) -> ImportPlan:
     """Sort rows into inserts and updates through the generic-path rules (geo.write_rules)."""
     plan = ImportPlan([], [])
     creates = [i for i, match in enumerate(matches) if match is None]
-    refused = generic_create_refusal(layer_name, [records[i] for i in creates])
+    refused = generic_create_refusal(layer_name, [records[i] for i in creates], first_load=first_load)
     refused_row = None if refused is None else creates[refused] + 1
     start = starting_state(layer_name)
     for row, (record, match) in enumerate(zip(records, matches, strict=True), start=1):
         if match is None:
             if row == refused_row:  # raises the refusal, naming the row
-                check_generic_create(layer_name, record, row=row)
+                check_generic_create(layer_name, record, row=row, first_load=first_load)
             started = start(record)
             check_record_state(layer_name, started, row=row)
             plan.inserts.append(started)

@@ -83,7 +83,7 @@ MESSAGES = {
     "checks.rule_field": Message("{layer} 的 {field} 不能通过通用图层接口或导入修改：{why}，请使用 {use}",
                                  "{layer}.{field} cannot be written through the generic layer endpoints or imports: "
                                  "{why}; use {use}"),
-    "checks.create_only_through": Message("{layer} 的记录只能通过 {use} 新增（BM-04 需要协议、测量和备案材料）",
+    "checks.create_only_through": Message("{layer} 的记录只能通过 {use} 新增",
                                           "{layer} records are created only through {use}"),
     "checks.frozen": Message("{layer} 记录状态为 {state}，不能再修改",
                              "the {layer} record is {state} and stays as decided"),

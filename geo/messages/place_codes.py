@@ -37,15 +37,19 @@ MESSAGES = {
                                            "flagged protected (listed before the protection list existed)"),
     "place_codes.protected_rename": Message(
         "地名“{name}”已列入地名文化遗产保护名录（{entry}），一般不得更名（PN-09）；须先作出解除保护的决定"
-        "（POST /api/placenames/{id}/protection，protected=false，附文号、理由与日期）",
+        "（在“地名文化遗产”页 /officer/heritage 解除，"
+        "或 POST /api/placenames/{id}/protection，protected=false，附文号、理由与日期）",
         "“{name}” is on the place-name heritage protection list ({entry}) and should generally not be renamed "
-        "(PN-09); a decision must lift the protection first (POST /api/placenames/{id}/protection, protected=false, "
+        "(PN-09); a decision must lift the protection first (on the heritage page /officer/heritage, "
+        "or POST /api/placenames/{id}/protection, protected=false, "
         "with document, reason and date)"),
     "place_codes.protected_retire": Message(
         "地名“{name}”已列入地名文化遗产保护名录（{entry}），不得撤销（PN-09）；须先作出解除保护的决定"
-        "（POST /api/placenames/{id}/protection，protected=false，附文号、理由与日期）",
+        "（在“地名文化遗产”页 /officer/heritage 解除，"
+        "或 POST /api/placenames/{id}/protection，protected=false，附文号、理由与日期）",
         "“{name}” is on the place-name heritage protection list ({entry}) and cannot be retired (PN-09); a "
-        "decision must lift the protection first (POST /api/placenames/{id}/protection, protected=false, "
+        "decision must lift the protection first (on the heritage page /officer/heritage, "
+        "or POST /api/placenames/{id}/protection, protected=false, "
         "with document, reason and date)"),
     "place_codes.bad_list_status": Message("{field} 须为 listed（在册）或 lifted（已解除），收到 {value}",
                                            "{field} must be listed or lifted; got {value}"),

@@ -22,6 +22,7 @@ import pandas as pd
 
 from geo.placenames.categories import category_name
 from geo.spreadsheet import formula_safe
+from geo.types import beijing_today
 
 # Our field → the census form's column (代码, 标准名称, 罗马字母拼写, …).
 EXCHANGE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -93,7 +94,7 @@ def announcement_text(names: Iterable[Mapping[str, Any]], *, unit_names: Mapping
         lines.append(f"{k}. 标准名称：{n['standard_name']}；罗马字母拼写：{n.get('romanization') or ''}；"
                      f"所属政区：{unit}；位置描述：{where}；批准机关：{n.get('approval_authority') or ''}；"
                      f"批准时间：{_iso(approved) or ''}。")
-    lines += ["", "特此公告。", "", f"{issuer}", f"{date.today().isoformat()}"]
+    lines += ["", "特此公告。", "", f"{issuer}", f"{beijing_today().isoformat()}"]
     return "\n".join(lines)
 
 

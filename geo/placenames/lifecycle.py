@@ -37,7 +37,7 @@ from geo.signs.replacement import queue_street_signs
 from geo.store import Store, schema
 from geo.store.spatial_sql import lock_natural_keys
 from geo.text import clean, clean_field, has_text
-from geo.types import parse_date
+from geo.types import beijing_today, parse_date
 from geo.validation import refuses_control_characters
 
 STATES = PLACE_NAME_STATUSES
@@ -171,7 +171,7 @@ def propose(store: Store, record: Mapping[str, Any], *, actor: str, justificatio
     warnings = _check(rec, _existing(conn), district=store.adcode, justification=justification)
     check_in_district(conn, "place_names", [geometry], adcode=store.adcode)
     rom = _romanize(rec, romanization_override)
-    rec.update(romanization_fields(rom), status="proposed", status_date=date.today(),
+    rec.update(romanization_fields(rom), status="proposed", status_date=beijing_today(),
                search_key=toneless_key(rec["standard_name"]), justification=justification, geometry=geometry)
     (pid,) = store.insert("place_names", [rec], actor=actor, conn=conn)
     _event(conn, store, pid, None, "proposed", actor=actor, comment=justification, warnings=warnings)
@@ -287,7 +287,7 @@ def transition(store: Store, place_id: int, to: str, *, expected_version: int, a
         for key in ("approval_date", "filed_date", "announce_date"):
             if key in changes:
                 changes[key] = parse_date(changes[key], field=key)
-        changes.update(status=to, status_date=date.today())
+        changes.update(status=to, status_date=beijing_today())
         _refuse_bad_dates({**current, **changes})
         proposed_on = current.get("created_at")
         if changes.get("approval_date") and proposed_on and changes["approval_date"] < proposed_on.date():
@@ -487,7 +487,7 @@ def set_protection(store: Store, place_id: int, protected: bool, *, expected_ver
 
 def overdue_names(store: Store, *, today: date | None = None) -> list[dict[str, Any]]:
     """PN-11/12: names approved more than 15 days ago that are still unfiled or unannounced."""
-    today = today or date.today()
+    today = today or beijing_today()
     t = schema.place_names
     with store.reading() as conn:
         rows = conn.execute(sa.select(t.c.id, t.c.standard_name, t.c.status, t.c.approval_date, t.c.filed_date,

@@ -77,6 +77,7 @@ def year_changes(rows: Sequence[Mapping[str, Any]], year: int) -> list[tuple[str
     → created (新增); else changed (变更).
     """
     created: set[int] = set()
+    was_standard: set[int] = set()
     last: dict[int, Mapping[str, Any]] = {}
     for row in rows:
         if row["record_id"] is None or not row.get("after") or _beijing_year(row["at"]) != year:
@@ -84,21 +85,38 @@ def year_changes(rows: Sequence[Mapping[str, Any]], year: int) -> list[tuple[str
         rid = int(row["record_id"])
         if row["action"] in ("create", "status:approved"):
             created.add(rid)
+        if _was_standard(row):
+            was_standard.add(rid)
         last[rid] = row
     out = []
     for rid in sorted(last):
         state = _state(last[rid])
-        if not is_standard_name(state):
+        if not is_standard_name(state) and not (state.get("status") == "retired" and rid in was_standard):
             continue
         kind = "retired" if state.get("status") == "retired" else "created" if rid in created else "changed"
         out.append((kind, state))
     return out
 
 
+def _was_standard(row: Mapping[str, Any]) -> bool:
+    """Return whether an audit row's ``before`` state is a standard name's (approved or later): a name of
+    the starting register retired in the year was in the national database, approval date or not (F12)."""
+    raw = row.get("before")
+    if not raw:
+        return False
+    try:
+        before = json.loads(raw)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(before, dict) and before.get("status") in CODED_STATUSES
+
+
 def is_standard_name(state: Mapping[str, Any]) -> bool:
-    """Return whether a name's state is a standard name's: approved or later, or retired after approval."""
+    """Return whether a name's state is a standard name's: approved or later, or retired after approval
+    (or retired holding a 地名代码, which only a standard name gets)."""
     status = state.get("status")
-    return status in CODED_STATUSES or (status == "retired" and bool(state.get("approval_date")))
+    return status in CODED_STATUSES or (status == "retired" and (bool(state.get("approval_date"))
+                                                                  or has_text(state.get("place_code"))))
 
 
 def batch_payload(changes: list[tuple[str, dict[str, Any]]], *, unit_names: Mapping[str, str],
@@ -115,6 +133,21 @@ def batch_payload(changes: list[tuple[str, dict[str, Any]]], *, unit_names: Mapp
 def checksum(payload: str) -> str:
     """Return the SHA-256 (hex) of the batch file's bytes (UTF-8, as downloaded)."""
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _fill_codes(conn: sa.Connection, changes: list[tuple[str, dict[str, Any]]]) -> None:
+    """Give each row without a 地名代码 the code its name holds now (a code is permanent and never
+    rewritten, so a code given after the name's last change in the year is still its code)."""
+    p = schema.place_names
+    missing = [state for _kind, state in changes if not has_text(state.get("place_code")) and state.get("id")]
+    ids = [int(state["id"]) for state in missing]
+    codes: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        codes.update({int(r[0]): r[1] for r in conn.execute(sa.select(p.c.id, p.c.place_code).where(
+            p.c.id.in_(ids[start:start + 500]), p.c.place_code.is_not(None), p.c.place_code != ""))})
+    for state in missing:
+        if int(state["id"]) in codes:
+            state["place_code"] = codes[int(state["id"])]
 
 
 def _last_batch(conn: sa.Connection, year: int) -> dict[str, Any] | None:
@@ -147,6 +180,7 @@ def make_batch(store: Store, year: int, *, actor: str) -> tuple[dict[str, Any], 
             if last is not None:
                 return last, False
             raise Conflict(text("place_codes.sync_nothing", year=year), field="year")
+        _fill_codes(conn, changes)
         units = {r[0]: r[1] for r in conn.execute(sa.select(schema.admin_units.c.code, schema.admin_units.c.name))}
         former: dict[int, list[str]] = {}
         f = schema.former_names

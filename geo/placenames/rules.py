@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from geo.messages import Term, label, quoted, text, value_label, value_labels
 from geo.placenames.romanize import toneless_key
 from geo.text import is_mongolian_script
+from geo.types import beijing_today
 
 if TYPE_CHECKING:
     from sqlalchemy import RowMapping
@@ -245,7 +246,7 @@ def check_deadlines(rec: Mapping[str, Any]) -> list[Finding]:
 
 def check_date_order(rec: Mapping[str, Any], *, today: date | None = None) -> list[Finding]:
     """PN-11/12: approval, then filing, then announcement; none of them in the future."""
-    today = today or date.today()
+    today = today or beijing_today()
     out = []
     approved, filed, announced = rec.get("approval_date"), rec.get("filed_date"), rec.get("announce_date")
     for key, when in (("approval_date", approved), ("filed_date", filed), ("announce_date", announced)):
@@ -263,7 +264,7 @@ def check_date_order(rec: Mapping[str, Any], *, today: date | None = None) -> li
 
 def overdue(rec: Mapping[str, Any] | RowMapping, *, today: date | None = None) -> list[str]:
     """PN-11/12: return what a name approved more than 15 days ago still lacks (filing, announcement)."""
-    today = today or date.today()
+    today = today or beijing_today()
     approved = rec.get("approval_date")
     if not isinstance(approved, date) or (today - approved).days <= DEADLINE_DAYS:
         return []

@@ -2,7 +2,9 @@
 
 Rules: DP-01..DP-05 numbering along a street, the plate uid format, and status decisions (a plate
 is revoked or replaced by a decision with body, document and date; final states are history).
-Use cases: :func:`decide_plate_status` and :func:`mark_reprints_printed` (each one transaction);
+Use cases: :func:`decide_plate_status` (revoke; with the addresses below, retired with it),
+:func:`geo.plates.decisions.replace_plate` (the successor, the addresses move to it) and
+:func:`mark_reprints_printed` (each one transaction);
 every other plate write goes through :func:`check_plates` inside the generic layer write or the
 import. Reads: :func:`plate_view` (what a resident sees), :func:`suggest` (the next number on a
 street), :class:`PlateSigner` (signed codes in the QR), :func:`plate_texts` and :func:`qr_svg` for

@@ -7,24 +7,36 @@ Replacing a plate (:func:`replace_plate`) is the same decision plus the new plat
 transaction: the old plate becomes ``replaced`` with ``successor_plate_uid`` set to the new plate's
 uid, and the new plate is created with a fresh uid (by default at the old one's address and
 position), so the old plate's QR page can say it was replaced and link to the successor.
+
+The addresses below the plate go with the decision (#17 review, F11/F14/F22/F31): a replacement
+moves every building, unit and room to the successor (ids and QR tokens kept, strings rebuilt;
+:mod:`geo.addresses.successor`); ``replaced`` is reached only that way, never by a bare status
+decision; a revocation with active addresses below is refused unless ``with_addresses`` retires
+them with the plate, in the same transaction (as AD-06 does for an address). A successor placed
+elsewhere takes the community its position lies in and must stand by its street.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
+import numpy as np
+import shapely
 import sqlalchemy as sa
 
+from geo import crs as C
+from geo.addresses.successor import active_below, lock_plate_addresses, move_to_successor, retire_with_plate
+from geo.containment import containing_part
 from geo.errors import Conflict, InputError, NotFound, StaleVersion
 from geo.layers import PLATE_STATUSES
-from geo.location_rules import check_layer_locations
-from geo.messages import label, labels, text, value_label, value_labels
-from geo.plates.rules import new_plate_uids, plates_for_write
+from geo.location_rules import UNIT_LEVELS_WITH_PLATES, check_layer_locations
+from geo.messages import Term, label, labels, quoted, text, value_label, value_labels
+from geo.plates.numbering import merged_street, oriented, parity_of, positions
+from geo.plates.rules import FAR_FROM_STREET_M, new_plate_uids, plates_for_write
 from geo.store import Store, schema
 from geo.text import clean, has_text
-from geo.types import parse_date
+from geo.types import beijing_today, parse_date
 from geo.validation import refuses_control_characters
 
 DECISION_FIELDS = ("decision_body", "decision_doc_no", "decision_date")
@@ -40,7 +52,7 @@ def _decision(decision: Mapping[str, Any]) -> dict[str, Any]:
     if missing:
         raise InputError(text("plates.decision_requires", fields=labels(missing)), field=missing[0])
     when = parse_date(decision["decision_date"], field="decision_date")
-    if when is not None and when > date.today():
+    if when is not None and when > beijing_today():
         raise InputError(text("plates.decision_future", field=label("decision_date")), field="decision_date")
     return {"decision_body": clean(str(decision["decision_body"])),
             "decision_doc_no": clean(str(decision["decision_doc_no"])), "decision_date": when}
@@ -54,22 +66,111 @@ def _plate(store: Store, conn: sa.Connection, plate_uid: str) -> dict[str, Any]:
     return store.get("door_plates", row["id"], conn=conn)
 
 
+WITH_ADDRESSES = Term("一并注销其下地址", "with_addresses")
+
+
 @refuses_control_characters
 def decide_plate_status(store: Store, plate_uid: str, status: str, decision: Mapping[str, Any], *,
-                        expected_version: int, actor: str) -> dict[str, Any]:
-    """Set a plate's status with the decision behind it, in one transaction with its audit row."""
+                        expected_version: int, actor: str, with_addresses: bool = False) -> dict[str, Any]:
+    """Set a plate's status with the decision behind it, in one transaction with its audit row.
+
+    ``replaced`` is refused here: only :func:`replace_plate` replaces (it creates the successor and
+    moves the addresses). Revoking a plate with active addresses below it is refused (409, field
+    ``with_addresses``) unless ``with_addresses`` is set; then they are retired with it on the
+    decision's date.
+    """
     if status not in PLATE_STATUSES:
         raise InputError(text("plates.bad_status", field=label("status"), value=repr(status),
                               allowed=value_labels(PLATE_STATUSES)), field="status")
+    if status == "replaced":
+        raise InputError(text("plate_successors.replace_via_successor", uid=plate_uid), field="status")
     decided = _decision(decision)
     with store.writing() as conn:
+        lock_plate_addresses(conn, plate_uid)
         current = _plate(store, conn, plate_uid)
         if current["status"] == status:
             raise Conflict(text("plates.same_status", status=value_label(status)), field="status")
         if current["status"] in FINAL_STATUSES:
             raise Conflict(text("plates.final_status", status=value_label(current["status"])), field="status")
-        return store.update("door_plates", current["id"], {"status": status, **decided},
-                            expected_version=expected_version, actor=actor, conn=conn, action=f"status:{status}")
+        if current["version"] != expected_version:
+            raise StaleVersion(text("store.stale", record=plate_uid, current=current["version"],
+                                    given=expected_version), field="version")
+        below = active_below(store, conn, plate_uid) if status == "revoked" else 0
+        if below and not with_addresses:
+            raise Conflict(text("plate_successors.revoke_active_addresses", uid=plate_uid, count=below,
+                                field=WITH_ADDRESSES), field="with_addresses")
+        after = store.update("door_plates", current["id"], {"status": status, **decided},
+                             expected_version=expected_version, actor=actor, conn=conn, action=f"status:{status}")
+        if below:
+            retire_with_plate(store, conn, plate_uid=plate_uid, on=decided["decision_date"],
+                              doc_no=decided["decision_doc_no"], actor=actor)
+        return after
+
+
+def _community_at(store: Store, conn: sa.Connection, point: Any) -> dict[str, Any] | None:
+    """Return the active community (or village) of this district whose area holds ``point`` (the
+    nearest one for a point on a shared boundary or in a sliver), or None without any stored."""
+    u = schema.admin_units
+    rows = conn.execute(sa.select(u.c.code, u.c.name, u.c.geom).where(
+        u.c.level.in_(UNIT_LEVELS_WITH_PLATES), sa.func.coalesce(u.c.status, "active") == "active",
+        u.c.code.like(f"{store.adcode}%"), u.c.geom.is_not(None))).mappings().all()
+    if not rows:
+        return None
+    (i,) = containing_part([point], [r["geom"] for r in rows])
+    return None if i < 0 else dict(rows[i])
+
+
+def _place_successor(store: Store, conn: sa.Connection, current: Mapping[str, Any], successor: dict[str, Any]
+                     ) -> list[str]:
+    """Check a successor placed elsewhere or numbered anew, and say what follows from it.
+
+    Moved: it must stand by its street (as far as a new plate may, :data:`FAR_FROM_STREET_M`, else
+    refused), takes the side of the street it stands on and the community its position lies in.
+    Moved or renumbered: a number of the wrong parity for its side is a DP-02 warning (as the
+    street's numbering check reports it for any plate). Returns the warnings and notes."""
+    point = successor.get("geometry")
+    moved = point is not None and (current.get("geometry") is None or not shapely.equals(point, current["geometry"]))
+    if not moved and successor.get("number") == current.get("number"):
+        return []
+    street = str(successor.get("street_name") or "").strip()
+    s = schema.streets
+    parts = conn.execute(sa.select(s.c.geom, s.c.numbering_start, s.c.odd_side).where(
+        s.c.name == street, s.c.geom.is_not(None)).order_by(s.c.id)).mappings().all()
+    if point is None or not parts:
+        return []
+    out: list[str] = []
+    line = merged_street(C.to_metric(np.asarray([r["geom"] for r in parts], dtype=object)))
+    xy = shapely.get_coordinates(C.to_metric(point))
+    if moved:
+        gap = float(shapely.distance(C.to_metric(point), line))
+        if gap > FAR_FROM_STREET_M:
+            raise InputError(text("plate_successors.successor_far", street=street, gap=f"{gap:.0f}",
+                                  limit=f"{FAR_FROM_STREET_M:.0f}"), field="lonlat")
+    side = str(positions(oriented(line, parts[0]["numbering_start"] or "start"), xy).side[0])
+    odd_side = parts[0]["odd_side"] or "left"
+    if moved:
+        successor["side"] = side
+    if int(successor["number"]) % 2 != parity_of(side, odd_side):
+        out.append(text("plate_successors.successor_parity", street=street, number=successor["number"],
+                        side=value_label(side)))
+    unit = _community_at(store, conn, point) if moved else None
+    if unit is not None and unit["code"] != successor.get("community_code"):
+        successor["community_code"] = unit["code"]
+        out.append(text("plate_successors.successor_community", name=unit["name"], code=unit["code"]))
+    return out
+
+
+MAX_PLATE_NUMBER = 99999
+
+
+def _successor_number(value: Any) -> int:
+    """Return the successor's number (a whole number 1–99999, typed or given), else refuse naming it."""
+    typed = str(value).strip()
+    if isinstance(value, bool) or not (isinstance(value, int) or (typed.isascii() and typed.isdigit())) \
+            or not 1 <= int(typed) <= MAX_PLATE_NUMBER:
+        raise InputError(text("plate_successors.bad_number", field=label("number"), value=quoted(typed, max_chars=20),
+                              limit=MAX_PLATE_NUMBER), field="number")
+    return int(typed)
 
 
 @refuses_control_characters
@@ -79,15 +180,20 @@ def replace_plate(store: Store, plate_uid: str, decision: Mapping[str, Any], *, 
 
     ``new_plate`` gives what differs from the old plate (:data:`SUCCESSOR_FIELDS`; geometry in EPSG:4490);
     the rest is copied. The new plate passes the plate rules (street in force, DP-04, inside the
-    district). Returns ``{"replaced": old, "successor": new, "warnings": [...]}``.
+    district); placed elsewhere, it takes the community of its position and must stand by its
+    street. Every address below the old plate moves to the new one in the same transaction.
+    Returns ``{"replaced": old, "successor": new, "warnings": [...], "moved_addresses": n}``.
     """
     given = dict(new_plate or {})
     unknown = sorted(set(given) - set(SUCCESSOR_FIELDS))
     if unknown:
         raise InputError(text("place_codes.replace_fields", allowed=labels(SUCCESSOR_FIELDS), field=label(unknown[0])),
                          field=unknown[0])
+    if given.get("number") is not None:
+        given["number"] = _successor_number(given["number"])
     decided = _decision(decision)
     with store.writing() as conn:
+        lock_plate_addresses(conn, plate_uid)
         current = _plate(store, conn, plate_uid)
         if current["version"] != expected_version:
             raise StaleVersion(text("store.stale", record=plate_uid, current=current["version"],
@@ -100,13 +206,16 @@ def replace_plate(store: Store, plate_uid: str, decision: Mapping[str, Any], *, 
         successor = {k: current.get(k) for k in SUCCESSOR_FIELDS}
         successor.update({k: v for k, v in given.items() if v is not None})
         successor.update(plate_uid=uid, status="active")
+        notes = _place_successor(store, conn, current, successor)
         old = store.update("door_plates", current["id"], {"status": "replaced", "successor_plate_uid": uid, **decided},
                            expected_version=expected_version, actor=actor, conn=conn, action="status:replaced",
                            note=f"{plate_uid} → {uid}")
         check_layer_locations(conn, "door_plates", [successor], adcode=store.adcode)
         warnings = plates_for_write(conn, [successor], adcode=store.adcode)
         (new_id,) = store.insert("door_plates", [successor], actor=actor, conn=conn, note=f"replaces {plate_uid}")
-        return {"replaced": old, "successor": store.get("door_plates", new_id, conn=conn), "warnings": warnings}
+        moved = move_to_successor(store, conn, old_uid=plate_uid, new_uid=uid, actor=actor)
+        return {"replaced": old, "successor": store.get("door_plates", new_id, conn=conn),
+                "warnings": [*notes, *warnings], "moved_addresses": moved}
 
 
 def successor_of(store: Store, plate_uid: str) -> str | None:

@@ -4,10 +4,12 @@ Placement (domain brief §3.1, an Inner Mongolia league rule): signs stand at th
 every junction of a road. A junction is a node of the street network (vertices within 1 cm are one
 node, as the walking network nodes them: :func:`geo.planning.network.graph.node_vertices`) where
 at least two named streets meet, or at least three segment ends or passes meet (degree ≥ 3). Each
-named street meeting there should have a standing sign of its own name (active, damaged or queued
-for replacement) within ``distance_m`` of the node; the check lists every junction where one does
-not, with the streets missing a sign and where the junction lies. Streets crossing without a shared
-vertex (a bridge over a road) do not meet. Metric work in EPSG:4546.
+named street meeting there should have a standing sign of its own name within ``distance_m`` of the
+node: one that is there (not reported missing) and shows the name in force (not one queued for
+replacement after a rename). The check lists every junction where one does not, with the streets
+missing a sign (``to_replace`` when a sign of theirs stands there but does not count: missing, or
+showing a former name) and where the junction lies. Streets crossing without a shared vertex (a
+bridge over a road) do not meet. Metric work in EPSG:4546.
 """
 
 from __future__ import annotations
@@ -71,6 +73,23 @@ def junctions(street_lines_m: list[Any], street_names: list[int | None]) -> list
     return out
 
 
+def signs_its_street(sign: dict[str, Any], names: dict[int, dict[str, Any]]) -> bool:
+    """Return whether a standing sign signs its street: it is there (not reported missing) and shows the
+    standard name in force (a sign queued after a rename shows the former one: it is to replace, F34)."""
+    name = names.get(int(sign["place_name_id"]))
+    return (name is not None and sign.get("condition") != "missing" and sign["status"] != "replacement_queued"
+            and sign.get("shows_name") == name["standard_name"])
+
+
+def _trees(signs: list[dict[str, Any]]) -> dict[int, cKDTree]:
+    """Return a KD-tree (EPSG:4546) of the signs of each name id."""
+    by_name: dict[int, list[Any]] = defaultdict(list)
+    for g in signs:
+        by_name[int(g["place_name_id"])].append(g["geometry"])
+    return {name_id: cKDTree(shapely.get_coordinates(C.to_metric(np.asarray(points, dtype=object))))
+            for name_id, points in by_name.items()}
+
+
 def unsigned_junctions(store: Store, *, distance_m: float | str = DEFAULT_DISTANCE_M) -> dict[str, Any]:
     """Return the junctions where a named street has no standing sign within ``distance_m``, and totals."""
     metres = check_distance(distance_m)
@@ -80,15 +99,11 @@ def unsigned_junctions(store: Store, *, distance_m: float | str = DEFAULT_DISTAN
     metric = list(C.to_metric(np.asarray([s["geometry"] for s in streets], dtype=object)))
     name_ids = [s["place_name_id"] if s.get("place_name_id") in names else None for s in streets]
     found = junctions(metric, name_ids)
-    signs = [g for g in store.select("street_signs", where={"status": list(STANDING), "adcode": store.adcode})
-             if g.get("geometry") is not None and g.get("place_name_id") is not None]
-    trees: dict[int, cKDTree] = {}
-    by_name: dict[int, list[Any]] = defaultdict(list)
-    for g in signs:
-        by_name[int(g["place_name_id"])].append(g["geometry"])
-    for name_id, points in by_name.items():
-        xy = shapely.get_coordinates(C.to_metric(np.asarray(points, dtype=object)))
-        trees[name_id] = cKDTree(xy)
+    standing = [g for g in store.select("street_signs", where={"status": list(STANDING), "adcode": store.adcode})
+                if g.get("geometry") is not None and g.get("place_name_id") is not None]
+    signing = [g for g in standing if signs_its_street(g, names)]
+    trees = _trees(signing)
+    to_replace = _trees([g for g in standing if g not in signing])
     missing = []
     pairs = 0
     for j in found:
@@ -98,8 +113,11 @@ def unsigned_junctions(store: Store, *, distance_m: float | str = DEFAULT_DISTAN
             tree = trees.get(name_id)
             nearest = tree.query([j["x"], j["y"]])[0] if tree is not None else float("inf")
             if nearest > metres:
+                other = to_replace.get(name_id)
+                stale = other.query([j["x"], j["y"]])[0] if other is not None else float("inf")
                 lacking.append({"place_name_id": name_id, "name": names[name_id]["standard_name"],
-                                "nearest_sign_m": None if not np.isfinite(nearest) else round(float(nearest), 1)})
+                                "nearest_sign_m": None if not np.isfinite(nearest) else round(float(nearest), 1),
+                                "to_replace": bool(stale <= metres)})
         if lacking:
             missing.append({**j, "missing": lacking})
     points = [C.from_metric(shapely.Point(j["x"], j["y"])) for j in missing]

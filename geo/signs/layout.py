@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from geo.addresses.glyphs import missing_glyph
 from geo.errors import InputError
-from geo.messages import text
+from geo.messages import quoted, text
+from geo.public_urls import check_public_base_url
 from geo.qr_svg import qr_svg_path
-from geo.signs.printed import SignText
+from geo.signs.printed import SIGN_PATH, SignText
+from geo.signs.rules import sign_label
 
 WIDTH_MM, HEIGHT_MM = 1000.0, 600.0
 EDGE_MM = 25.0
@@ -80,9 +83,30 @@ def qr_path(url: str, size_mm: float) -> str:
 
 
 def check_sg01(sign: SignText, *, proof: bool) -> None:
-    """SG-01: in Inner Mongolia a production sign needs the Mongolian name (a proof need not)."""
-    if not proof and not (sign.name_mong or "").strip():
+    """SG-01: in Inner Mongolia a production sign needs the Mongolian name in force (a proof need not).
+
+    A Mongolian name left unchanged by the street's rename is refused by name (F8); the Chinese name
+    must be drawable by the plate font (F5); a smart sign's QR must carry a public address (F7, one
+    rule with the plates).
+    """
+    if proof:
+        return
+    if sign.mong_stale:
+        raise InputError(text("printed_names.sign_mong_stale", name=sign.street_name), field="name_mong")
+    if not (sign.name_mong or "").strip():
         raise InputError(text("signs.sg01", name=sign.street_name), field="name_mong")
+    char = missing_glyph(sign.street_name)
+    if char is not None:  # the sign would print a crossed box (F5)
+        raise InputError(text("printed_names.no_glyph", field=sign_label("shows_name"),
+                              value=quoted(sign.street_name), char=f"{quoted(char)} U+{ord(char):04X}"),
+                         field="shows_name")
+    if sign.url is not None:
+        base = sign.url.rsplit(SIGN_PATH, 1)[0]
+        try:
+            check_public_base_url(base)
+        except InputError:
+            raise InputError(text("printed_names.sign_base_url", value=repr(base)),
+                             field="public_base_url") from None
 
 
 def _columns(words: list[str], *, size: float, height: float) -> list[str] | None:

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 
 from geo.errors import Conflict
 from geo.messages import text
-from geo.plates.codes import PlateSigner, check_public_base_url, signable_uid
+from geo.plates.codes import PlateSigner, signable_uid
+from geo.signs.mongolian import mongolian_in_force
 from geo.signs.rules import number_range_text
 from geo.store import Store, schema
 
@@ -48,6 +49,7 @@ class SignText:
     number_text: str           # "1–99号", or "" without a range
     direction: str             # east, west, north, south, none: where the arrow points
     url: str | None            # the signed short URL of a smart sign's QR; None on an ordinary sign
+    mong_stale: bool = False   # a Mongolian name is stored but left from a former name (F8)
 
 
 def sign_texts(store: Store, signs: Iterable[Mapping[str, Any]], *, signer: PlateSigner,
@@ -56,6 +58,8 @@ def sign_texts(store: Store, signs: Iterable[Mapping[str, Any]], *, signer: Plat
 
     A sign whose street was renamed (queued for replacement) shows a former name: printing it again
     would put a superseded name on the street, so the officer replaces the sign first (条例第十九条).
+    The Mongolian is the one in force (:func:`geo.signs.mongolian.mongolian_in_force`); a smart sign's
+    QR address is checked when a production sign is laid out (a proof may carry a loopback one).
     """
     signs = list(signs)
     p = schema.place_names
@@ -64,6 +68,7 @@ def sign_texts(store: Store, signs: Iterable[Mapping[str, Any]], *, signer: Plat
         names = {r["id"]: dict(r) for r in conn.execute(
             sa.select(p.c.id, p.c.standard_name, p.c.sign_text, p.c.name_mong, p.c.status)
             .where(p.c.id.in_(ids))).mappings()} if ids else {}
+        mongolian = {i: mongolian_in_force(conn, n) for i, n in names.items()}
     out = []
     for s in signs:
         name = names.get(s.get("place_name_id"))
@@ -74,9 +79,9 @@ def sign_texts(store: Store, signs: Iterable[Mapping[str, Any]], *, signer: Plat
         if s.get("sign_type") == "smart":  # the QR needs a public address a phone can open
             signs_signer = sign_signer(signer)
             code = signs_signer.code(signable_uid(signs_signer, s["sign_uid"]))
-            url = sign_url(check_public_base_url(base_url), code)
-        out.append(SignText(s["sign_uid"], name["standard_name"], name.get("sign_text") or "",
-                            name.get("name_mong") or None,
+            url = sign_url(base_url or "", code)  # a production print checks the address (layout, F7)
+        mong, stale = mongolian[name["id"]]
+        out.append(SignText(s["sign_uid"], name["standard_name"], name.get("sign_text") or "", mong,
                             number_range_text(s.get("number_from"), s.get("number_to")),
-                            s.get("direction") or "none", url))
+                            s.get("direction") or "none", url, mong_stale=stale))
     return out

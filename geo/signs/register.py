@@ -25,6 +25,7 @@ from geo import crs as C
 from geo.errors import Conflict, Forbidden, InputError, NotFound, StaleVersion
 from geo.messages import Term, quoted, text
 from geo.signs import _uids
+from geo.signs.mongolian import mongolian_in_force
 from geo.signs.rules import (
     CONDITIONS,
     DAMAGING_CONDITIONS,
@@ -43,7 +44,7 @@ from geo.signs.rules import (
     values_term,
 )
 from geo.store import Store, schema
-from geo.types import parse_date
+from geo.types import beijing_today, parse_date
 from geo.validation import refuses_control_characters
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -72,18 +73,27 @@ def street_and_name(conn: sa.Connection, store: Store, street_id: Any) -> tuple[
         raise NotFound(text("signs.no_street", id=street_id, field=sign_label("street_id")), field="street_id")
     name = None
     if street["place_name_id"] is not None:
+        # FOR SHARE: a rename of this name (which queues the street's standing signs) waits for this
+        # sign's transaction, or this one waits for the rename and reads the new name (PostgreSQL; F23).
         name = conn.execute(sa.select(p).where(p.c.id == street["place_name_id"], p.c.status == "in_force",
-                                               p.c.adcode == store.adcode)).mappings().first()
+                                               p.c.adcode == store.adcode)
+                            .with_for_update(read=True)).mappings().first()
     if name is None:
         raise Conflict(text("signs.street_unnamed", id=street_id, label=quoted(street["name"])), field="street_id")
     out = {k: v for k, v in street.items() if k not in ("minx", "miny", "maxx", "maxy", "geom")}
     return {**out, "geometry": street["geom"]}, dict(name)
 
 
-def shown_text(name: Mapping[str, Any]) -> dict[str, Any]:
-    """Return what a sign of the standard name ``name`` shows: the name, its sign text, its Mongolian."""
-    return {"shows_name": name["standard_name"], "shows_romanization": name.get("sign_text"),
-            "shows_mong": name.get("name_mong") or None}
+def shown_text(name: Mapping[str, Any], conn: sa.Connection | None = None) -> dict[str, Any]:
+    """Return what a sign of the standard name ``name`` shows: the name, its sign text, its Mongolian.
+
+    With ``conn``, a Mongolian name left unchanged by a rename is not shown (F8):
+    the sign then waits for it (a production print is refused, SG-01).
+    """
+    mong = name.get("name_mong") or None
+    if conn is not None:
+        mong, _stale = mongolian_in_force(conn, name)
+    return {"shows_name": name["standard_name"], "shows_romanization": name.get("sign_text"), "shows_mong": mong}
 
 
 def _check_shown(name: Mapping[str, Any], shows_name: str | None, shows_romanization: str | None) -> None:
@@ -129,7 +139,7 @@ def _position(position: Any) -> shapely.Point:
 
 
 def _today(today: date | None) -> date:
-    return today or date.today()
+    return today or beijing_today()
 
 
 @refuses_control_characters
@@ -164,7 +174,7 @@ def install(store: Store, *, street_id: int, position: shapely.Point, sign_type:
                                   distance=f"{where['offset_m']:.0f}", most=f"{MAX_OFFSET_M:g}"), field="lonlat")
         (uid,) = _uids.allocate(store, conn, actor=actor)
         record = {"sign_uid": uid, "street_id": street["id"], "place_name_id": name["id"],
-                  "side": side or where["side"], "sign_type": sign_type, **shown_text(name),
+                  "side": side or where["side"], "sign_type": sign_type, **shown_text(name, conn),
                   "number_from": low, "number_to": high, "direction": direction or where["direction"],
                   "installed_on": installed, "condition": "good", "status": "active", "remarks": remarks,
                   "geometry": position}
@@ -260,6 +270,18 @@ def report_damage(store: Store, sign_uid: str, *, expected_version: int, actor: 
                             conn=conn, action="damage", note=f"损坏 damaged: {condition}")
 
 
+def _lock_name_of_sign(conn: sa.Connection, store: Store, sign_uid: str) -> None:
+    """Hold the name of the sign's street (FOR SHARE) before the sign itself, in a rename's order (name,
+    then its signs): a replacement and a rename take turns without a deadlock (PostgreSQL; F23)."""
+    if conn.dialect.name != "postgresql":
+        return
+    s, st, p = schema.street_signs, schema.streets, schema.place_names
+    name_id = conn.execute(sa.select(st.c.place_name_id).select_from(s.join(st, st.c.id == s.c.street_id))
+                           .where(s.c.sign_uid == str(sign_uid), s.c.adcode == store.adcode)).scalar()
+    if name_id is not None:
+        conn.execute(sa.select(p.c.id).where(p.c.id == name_id).with_for_update(read=True)).all()
+
+
 @_logging_refusals
 @refuses_control_characters
 def replace(store: Store, sign_uid: str, *, expected_version: int, actor: str,
@@ -285,6 +307,7 @@ def replace(store: Store, sign_uid: str, *, expected_version: int, actor: str,
     low, high = number_range(number_from, number_to) if given_range else (None, None)
     remarks = short_text(remarks, field="remarks")
     with store.writing() as conn:
+        _lock_name_of_sign(conn, store, sign_uid)
         old = _current(conn, store, sign_uid, expected_version, allowed=STANDING, action=Term("更换", "replaced"))
         not_before_install(when, old.get("installed_on"), field="replaced_on")
         street, name = street_and_name(conn, store, old["street_id"])
@@ -296,7 +319,7 @@ def replace(store: Store, sign_uid: str, *, expected_version: int, actor: str,
         (uid,) = _uids.allocate(store, conn, actor=actor)
         new = {"sign_uid": uid, "street_id": street["id"], "place_name_id": name["id"],
                "side": old["side"] if position is None else where["side"],
-               "sign_type": sign_type or old["sign_type"], **shown_text(name),
+               "sign_type": sign_type or old["sign_type"], **shown_text(name, conn),
                "number_from": low if given_range else old.get("number_from"),
                "number_to": high if given_range else old.get("number_to"),
                "direction": direction or old.get("direction") or where["direction"], "installed_on": when,

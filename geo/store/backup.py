@@ -20,7 +20,7 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -182,14 +182,17 @@ def _check_target(conn: sa.Connection, backup_version: int, replace: bool) -> No
 
 
 def restore_backup(store: Store, path: Path | str, *, replace: bool = False,
-                   progress: Progress | None = None) -> dict[str, int]:
+                   progress: Progress | None = None,
+                   checks: Sequence[Callable[[sa.Connection], None]] = ()) -> dict[str, int]:
     """Load a backup into ``store`` in one transaction; return rows restored per table.
 
     Everything is checked first and a refused restore changes nothing: the archive
     (:func:`read_manifest`), that this release knows the backup's schema version, that the
     database is not at a newer version than the backup, and that it holds no data unless
     ``replace``. Then, in one transaction holding the migration lock, the database is migrated to
-    the backup's version, its rows are replaced by the backup's, and it is migrated to the latest.
+    the backup's version, its rows are replaced by the backup's, and it is migrated to the latest;
+    each of ``checks`` (the domain's content rules, :func:`geo.restore_rules.check_restored` for the
+    CLI) then sees the restored rows in that transaction, and a refusal rolls it all back.
     """
     manifest = read_manifest(path)
     version = manifest["schema_version"]
@@ -217,6 +220,8 @@ def restore_backup(store: Store, path: Path | str, *, replace: bool = False,
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                     f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1, false)"))
         migrations.upgrade(conn)
+        for check in checks:
+            check(conn)
     return counts
 
 

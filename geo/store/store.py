@@ -25,6 +25,7 @@ from geo import DISTRICT_ADCODE
 from geo.errors import Conflict, DomainError, InputError, NotFound, StaleVersion
 from geo.messages import as_term, label, labels, record_label, text
 from geo.store import migrations, schema
+from geo.store.search_sql import register_sqlite_functions
 from geo.store.spatial_sql import bbox_clause, encode_geometries
 
 _PROTECTED = {"id", "version", "adcode", "created_at", "updated_at", "minx", "miny", "maxx", "maxy"}
@@ -58,6 +59,7 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+        register_sqlite_functions(dbapi_conn)  # xc_fold: the text search folding (geo.store.search_sql)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
@@ -431,6 +433,49 @@ class Store:
             for b, a in zip(befores, afters, strict=True)])
         return afters
 
+    def update_each(self, table_name: str, changes_by_id: Mapping[int, Mapping[str, Any]], *, actor: str,
+                    conn: sa.Connection, action: str = "update", note: str | None = None) -> list[dict[str, Any]]:
+        """Give each record of this district its own values (the same columns for every record, no
+        geometry) in the caller's transaction, with one audit row per record; return the new records.
+
+        What :meth:`update_matching` is for one value, this is for a value per record: the records are
+        locked, changed by one prepared statement run over a parameter list per chunk, and logged by one
+        batched insert, so re-addressing a few thousand rooms is a few statements, not a few thousand.
+        """
+        if not changes_by_id:
+            return []
+        table = self.table(table_name)
+        ids = sorted(changes_by_id)
+        columns = sorted({k for c in changes_by_id.values() for k in c})
+        if any(sorted(changes_by_id[i]) != columns for i in ids) or "geometry" in columns or "geom" in columns:
+            raise ValueError("update_each: every record takes the same non-geometry columns")
+        bad = sorted(set(columns) & _PROTECTED)
+        if bad:
+            raise InputError(text("store.unchangeable", field=label(bad[0])), field=bad[0])
+        chunks = [ids[start:start + _CHUNK] for start in range(0, len(ids), _CHUNK)]
+        befores = [_record(r) for chunk in chunks for r in conn.execute(
+            sa.select(table).where(table.c.adcode == self.adcode, table.c.id.in_(chunk))
+            .order_by(table.c.id).with_for_update()).mappings()]
+        if len(befores) != len(ids):
+            raise StaleVersion(text("store.batch_stale", table=table_name), field="version")
+        now = datetime.now(UTC)
+        rows = self._prepare(table, [changes_by_id[i] for i in ids], now)
+        statement = (table.update().where(table.c.id == sa.bindparam("b_id"))
+                     .values({**{c: sa.bindparam(f"b_{c}") for c in [*columns, "updated_at"]},
+                              "version": table.c.version + 1}))
+        for chunk_start in range(0, len(ids), _CHUNK):
+            conn.execute(statement, [{"b_id": record_id, **{f"b_{c}": row[c] for c in [*columns, "updated_at"]}}
+                                     for record_id, row in zip(ids[chunk_start:chunk_start + _CHUNK],
+                                                               rows[chunk_start:chunk_start + _CHUNK], strict=True)])
+        afters = [_record(r) for chunk in chunks for r in conn.execute(
+            sa.select(table).where(table.c.id.in_(chunk)).order_by(table.c.id)).mappings()]
+        conn.execute(schema.audit_log.insert(), [
+            {"adcode": b["adcode"], "table_name": table_name, "record_id": b["id"],
+             "action": action, "actor": actor, "at": now, "before": to_json(b),
+             "after": to_json(a), "note": note}
+            for b, a in zip(befores, afters, strict=True)])
+        return afters
+
     def record_refused(self, table_name: str, record_id: int, changes: Mapping[str, Any], *,
                        expected_version: int, actor: str) -> None:
         """Log a refused (stale) edit in its own transaction, so the audit trail shows every attempt."""
@@ -493,6 +538,20 @@ class Store:
             query = query.where(log.c.record_id == record_id)
         with self.reading() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
+
+    def actors(self, table_name: str, actions: Sequence[str]) -> dict[int, dict[str, str]]:
+        """Return who last did each of ``actions`` to each record of ``table_name`` in this district:
+        ``{record_id: {action: actor}}``, read from the audit log's narrow columns only (never the
+        before/after copies, which for a sync batch hold its whole file)."""
+        log = schema.audit_log
+        query = (sa.select(log.c.record_id, log.c.action, log.c.actor)
+                 .where(log.c.table_name == table_name, log.c.action.in_(list(actions)),
+                        log.c.adcode == self.adcode, log.c.record_id.is_not(None)).order_by(log.c.id))
+        out: dict[int, dict[str, str]] = {}
+        with self.reading() as conn:
+            for record_id, action, actor in conn.execute(query):
+                out.setdefault(int(record_id), {})[action] = actor
+        return out
 
     # -- the change feed ----------------------------------------------------------------------
 

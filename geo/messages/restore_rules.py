@@ -1,0 +1,15 @@
+"""Messages of the restore's content check (geo.restore_rules)."""
+
+from __future__ import annotations
+
+from geo.messages import Message
+
+MESSAGES = {
+    "restore_rules.refused": Message(
+        "备份内容不符合规则，未恢复任何数据：{table} 记录 {id} 的 {field} 为 {value}（规则：{rule}）。"
+        "请使用未经改动的备份",
+        "the backup holds a record the rules refuse, nothing was restored: {table} record {id}, {field} = {value} "
+        "(rule: {rule}); use an unaltered backup"),
+    "restore_rules.counter_behind": Message("计数器不得低于已使用的最大序号 {used}",
+                                            "a counter may not lie below the highest serial in use, {used}"),
+}

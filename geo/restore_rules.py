@@ -1,0 +1,88 @@
+"""What a restored backup must hold before it commits: the rules the use cases keep, checked once more.
+
+A backup's archive is checked for shape (hashes, columns) before anything changes
+(:func:`geo.store.backup.read_manifest`); its *content* may still have been edited by hand or come
+from a damaged copy whose manifest was recomputed. :func:`check_restored` runs inside the restore's
+transaction after the rows are loaded, so a refusal rolls everything back and the database stays as
+it was. It checks what the place-name work (#17) stores and no generic path validates:
+
+- identifiers: address ids ``{adcode}A{8 digits}``; unit codes per PN-13 (prefix of the parent,
+  001–199 communities, 200–399 villages);
+- enumerations: address levels and states, sign states, types and sides;
+- references: an address's plate and parent, a plate's successor;
+- counters: no ``code_counters`` row below a serial already used (the next id would clash).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from geo.addresses.rules import LEVEL_ORDER
+from geo.divisions import codes as unit_codes
+from geo.errors import InputError
+from geo.messages import quoted, text
+from geo.signs.rules import SIDES, SIGN_TYPES, STATUSES
+from geo.store import schema
+
+ADDRESS_UID = re.compile(r"^\d{6}A\d{8}$")
+ADDRESS_STATUSES = ("active", "retired")
+
+
+def _refuse(table: str, record_id: Any, field: str, value: Any, rule: str) -> InputError:
+    return InputError(text("restore_rules.refused", table=table, id=record_id, field=field,
+                           value=quoted(str(value), max_chars=40), rule=rule), field=field)
+
+
+def _outside(conn: sa.Connection, column: sa.Column, allowed: Iterable[str], *, nullable: bool = False) -> None:
+    table = column.table
+    query = sa.select(table.c.id, column).where(column.not_in(list(allowed)))
+    if not nullable:
+        query = sa.select(table.c.id, column).where(sa.or_(column.not_in(list(allowed)), column.is_(None)))
+    row = conn.execute(query.limit(1)).first()
+    if row is not None:
+        raise _refuse(table.name, row[0], column.name, row[1], "、".join(allowed))
+
+
+def _dangling(conn: sa.Connection, column: sa.Column, target: sa.Column) -> None:
+    table = column.table
+    row = conn.execute(sa.select(table.c.id, column).where(
+        column.is_not(None), column.not_in(sa.select(target).where(target.is_not(None)))).limit(1)).first()
+    if row is not None:
+        raise _refuse(table.name, row[0], column.name, row[1], f"{target.table.name}.{target.name}")
+
+
+def check_restored(conn: sa.Connection) -> None:
+    """Refuse (InputError naming the table, record, field and rule) restored rows the use cases would
+    never have written; run in the restore's transaction, so a refusal stores nothing."""
+    a, s, p, u, c = (schema.addresses, schema.street_signs, schema.door_plates, schema.admin_units,
+                     schema.code_counters)
+    _outside(conn, a.c.level, LEVEL_ORDER)
+    _outside(conn, a.c.status, ADDRESS_STATUSES)
+    _outside(conn, s.c.status, STATUSES)
+    _outside(conn, s.c.sign_type, SIGN_TYPES)
+    _outside(conn, s.c.side, SIDES, nullable=True)
+    _dangling(conn, a.c.plate_uid, p.c.plate_uid)
+    _dangling(conn, a.c.parent_uid, a.c.address_uid)
+    _dangling(conn, p.c.successor_plate_uid, p.c.plate_uid)
+    top_serial: dict[str, int] = {}
+    for record_id, uid in conn.execute(sa.select(a.c.id, a.c.address_uid)):
+        if not ADDRESS_UID.match(str(uid or "")):
+            raise _refuse("addresses", record_id, "address_uid", uid, "{adcode}A{8 位序号 digits}")
+        top_serial[uid[:6]] = max(top_serial.get(uid[:6], 0), int(uid[7:]))
+    for record_id, code, level, parent, adcode in conn.execute(
+            sa.select(u.c.id, u.c.code, u.c.level, u.c.parent_code, u.c.adcode)
+            .where(u.c.level.in_(unit_codes.LEAF_LEVELS))):
+        try:
+            unit_codes.check_code(str(code or ""), level=level, parent_code=str(parent or ""), district=adcode)
+        except InputError as exc:
+            raise _refuse("admin_units", record_id, "code", code, "PN-13：" + exc.message) from None
+    for record_id, prefix, last in conn.execute(sa.select(c.c.id, c.c.prefix, c.c.last_serial)
+                                                .where(c.c.scheme == "address")):
+        used = top_serial.get(str(prefix), 0)
+        if int(last or 0) < used:
+            raise _refuse("code_counters", record_id, "last_serial", last,
+                          text("restore_rules.counter_behind", used=used))
