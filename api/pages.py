@@ -453,3 +453,16 @@ async def posted_form(request: Request, store: Store, token: str | None, roles: 
 def back_to(request: Request, path: str, **query: str) -> RedirectResponse:
     """Redirect (303) to ``path`` with a signed error or confirmation for its message box."""
     return RedirectResponse(flash_url(request, path, **query), status_code=303)
+
+
+PAGE_SIZE = 50  # rows on a list page
+
+
+def list_paging(total: int, page_no: int, *, size: int = PAGE_SIZE) -> dict[str, Any]:
+    """Return the numbers a list page shows ("第 1–50 条，共 1,194 条") and its previous/next pages;
+    a page number past the end shows the last page."""
+    last = max(1, -(-total // size))
+    page_no = min(max(1, page_no), last)
+    first = (page_no - 1) * size
+    return {"page": page_no, "last": last, "offset": first, "size": size, "total": total,
+            "first": first + 1 if total else 0, "upto": min(first + size, total)}

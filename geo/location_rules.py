@@ -110,11 +110,23 @@ def in_force_street_names(conn: sa.Connection) -> set[str]:
         n.c.feature_class == "street", n.c.status == "in_force"))}
 
 
+# A new road or bridge enters the network before it is named, under a working label that says so
+# ("规划三路", "未命名道路", "在建桥"): it then waits on the unnamed-roads worklist for its name.
+WORKING_LABEL_PREFIXES = ("规划", "未命名", "在建")
+
+
+def is_working_label(name: Any) -> bool:
+    """Return whether ``name`` is a working label of a road not yet named (see WORKING_LABEL_PREFIXES)."""
+    text = str(name or "").strip()
+    return text.startswith(WORKING_LABEL_PREFIXES) and len(text) > 2
+
+
 def check_street_names(conn: sa.Connection, names: Sequence[Any], *, first_row: int | None = None) -> None:
-    """Refuse a street segment whose name is not a street name in force (name it first)."""
+    """Refuse a street segment whose name is neither a street name in force (name it first) nor a
+    working label of a road not yet named (``规划三路``: it joins the unnamed-roads worklist)."""
     in_force = in_force_street_names(conn)
     for i, name in enumerate(names):
-        if str(name or "").strip() not in in_force:
+        if str(name or "").strip() not in in_force and not is_working_label(name):
             raise InputError(at_row(text("checks.street_not_in_force", value=repr(name)), nth_row(first_row, i)),
                              field="name")
 

@@ -205,12 +205,19 @@ def test_rename_queues_reprints_and_the_print_batch_clears_them(sample_db, tmp_p
     name = store.select("place_names", where={"standard_name": "兴安北路"})[0]
     name = store.update("place_names", name["id"], {"name_mong": "ᠬᠢᠩᠭᠠᠨ ᠵᠠᠮ"}, expected_version=name["version"],
                         actor="test")
-    rename(store, name["id"], "兴安路", expected_version=name["version"], actor="test",
-           approval={"approval_authority": "呼和浩特市人民政府", "approval_doc_no": "T-9",
-                     "approval_date": "2026-11-01"})
+    renamed = rename(store, name["id"], "兴安路", expected_version=name["version"], actor="test",
+                     approval={"approval_authority": "呼和浩特市人民政府", "approval_doc_no": "T-9",
+                               "approval_date": "2026-11-01"})
     queued = store.count("plate_reprints", where={"status": "queued"})
     assert queued == store.count("door_plates", where={"street_name": "兴安路"}) > 0
     out = tmp_path / "reprint.pdf"
+    env = {"XINCHENG_SECRET_KEY": "k" * 48, "XINCHENG_PUBLIC_BASE_URL": "https://mp.xincheng.example"}
+    # the former name's Mongolian went with it: production plates wait for the new name's (PN-10, SG-01)
+    assert renamed["name_mong"] is None and renamed["name_mong_pending"] is True
+    r = run("plates", "print", str(out), "--reprints", db=db, env_extra=env)
+    assert r.returncode == 2 and "SG-01" in r.stderr and "兴安路" in r.stderr
+    store.update("place_names", name["id"], {"name_mong": "ᠬᠢᠩᠭᠠᠨ ᠵᠠᠮ"}, expected_version=renamed["version"],
+                 actor="test")
     r = run("plates", "print", str(out), "--reprints", db=db, env_extra={"XINCHENG_SECRET_KEY": "k" * 48,
                                                                 "XINCHENG_PUBLIC_BASE_URL": "https://mp.xincheng.example"})
     assert r.returncode == 0, r.stderr

@@ -158,6 +158,11 @@ def test_split_a_sample_community(writable_sample_store):
     assert store.count("place_names", where={"feature_class": "facility", "admin_code": new_codes}) >= facility_names
     # Audited: the plates' moves are in the trail.
     assert any(r["action"] == "division_change" for r in store.audit_rows("door_plates", moved[0]["id"]))
+    # A search for the abolished name leads to the units that took its land (review of #17, F25).
+    from geo.placenames.search import search_names
+
+    found = {hit.name for hit, _record in search_names(store, old["name"], statuses={"in_force"})}
+    assert {"锡林西社区", "锡林东社区"} <= found, found
 
 
 def test_planning_sees_the_new_units_after_a_split(writable_sample_store):

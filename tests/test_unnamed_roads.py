@@ -108,3 +108,24 @@ def test_junction_check_refuses_a_distance_out_of_range(store: Store, distance):
     with pytest.raises(InputError) as err:
         unsigned_junctions(store, distance_m=distance)
     assert err.value.field == "distance_m" and "米" in err.value.message
+
+
+def test_a_new_road_enters_under_a_working_label_and_waits_on_the_worklist(writable_sample_store):
+    """Review of #17, F6: a surveyed road not yet named is added through the generic path (and so an
+    import) under a working label (规划…, 未命名…, 在建…) and appears on the worklist; any other name
+    not in force is refused, saying how to enter such a road."""
+    from geo.generic_writes import create_feature
+
+    store = writable_sample_store
+    some = store.select("streets", limit=1)[0]["geometry"]
+    x, y = some.coords[0]
+    line = shapely.LineString([(x + 0.001, y + 0.001), (x + 0.001, y + 0.005)])
+    created = create_feature(store, "streets", {"name": "规划五路", "geometry": line}, actor="t-placename_officer")
+    assert created.record["name"] == "规划五路" and created.record["place_name_id"] is None
+    (road,) = [r for r in unnamed_roads(store) if r["label"] == "规划五路"]
+    assert 430 < road["length_m"] < 460 and road["propose_url"].startswith("/officer/placenames/new?")
+    before = store.count("streets")
+    with pytest.raises(InputError) as err:
+        create_feature(store, "streets", {"name": "新建路甲", "geometry": line}, actor="t-placename_officer")
+    assert "规划三路" in err.value.message and "unnamed-roads worklist" in err.value.message
+    assert store.count("streets") == before

@@ -35,11 +35,13 @@ from starlette.datastructures import UploadFile
 
 from api.deps import SettingsDep, StoreDep
 from api.pages import (
+    PAGE_SIZE,
     Draft,
     SessionCookie,
     User,
     back_to,
     draft_notice_lines,
+    list_paging,
     message_page,
     page,
     page_access,
@@ -70,7 +72,6 @@ from geo.store import Store
 
 router = APIRouter(include_in_schema=False)
 
-PAGE_SIZE = 50
 STATUS_ZH = {"active": "使用中", "retired": "已注销"}
 LEVELS = ("building", "unit", "room")
 IMPORT_SUFFIXES = (".xlsx", ".csv")
@@ -83,15 +84,6 @@ Action = Callable[[User, dict[str, str], int | None], str]
 
 
 # -- the list ----------------------------------------------------------------------------------------
-
-
-def _paging(total: int, page_no: int) -> dict[str, Any]:
-    """Return the numbers a list page shows ("第 1–50 条，共 1,194 条") and its previous/next pages."""
-    last = max(1, -(-total // PAGE_SIZE))
-    page_no = min(max(1, page_no), last)
-    first = (page_no - 1) * PAGE_SIZE
-    return {"page": page_no, "last": last, "offset": first, "size": PAGE_SIZE, "total": total,
-            "first": first + 1 if total else 0, "upto": min(first + PAGE_SIZE, total)}
 
 
 def _bad_filter(name: str, value: str, allowed: dict[str, str]) -> str:
@@ -119,11 +111,11 @@ def addresses_page(request: Request, store: StoreDep, q: str = "", level: str = 
     wanted = q.strip()
     if wanted:  # anywhere in the address, its pinyin or its ids (geo.addresses.views.search_addresses)
         total, _ = search_addresses(store, wanted, level=level or None, status=status or None, limit=0)
-        paging = _paging(total, page_no)
+        paging = list_paging(total, page_no)
         _, rows = search_addresses(store, wanted, level=level or None, status=status or None, limit=PAGE_SIZE,
                                    offset=paging["offset"])
     else:
-        paging = _paging(store.count("addresses", where=where), page_no)
+        paging = list_paging(store.count("addresses", where=where), page_no)
         rows = list_addresses(store, level=level or None, status=status or None, limit=PAGE_SIZE,
                               offset=paging["offset"])
     filters = {"q": q, "level": level, "status": status}

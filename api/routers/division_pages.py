@@ -29,7 +29,18 @@ from fastapi.responses import RedirectResponse, Response
 from shapely.geometry.base import BaseGeometry
 
 from api.deps import SettingsDep, StoreDep
-from api.pages import SessionCookie, back_to, message_page, page, page_access, posted_form, render_text, whole_number
+from api.pages import (
+    PAGE_SIZE,
+    SessionCookie,
+    back_to,
+    list_paging,
+    message_page,
+    page,
+    page_access,
+    posted_form,
+    render_text,
+    whole_number,
+)
 from geo.divisions.changes import create_unit, merge_units, offer_code, rename_unit, split_unit
 from geo.divisions.codes import LEAF_LEVELS, LEVELS
 from geo.divisions.queries import MAX_QUERY_CHARS, get_change, list_changes, search_units, unit_history
@@ -50,7 +61,6 @@ router = APIRouter(include_in_schema=False)
 
 User = dict[str, Any]
 ADMINS = frozenset({ADMIN})
-PAGE_SIZE = 50
 MERGE_ROWS = 6            # rows of the merge form (code and version of each unit); the use case takes up to 20
 MAX_GEOJSON_BYTES = 5 * 1024 * 1024
 DECISION_FIELDS = ("decision_body", "decision_doc_no", "decision_date", "effective_on")
@@ -59,15 +69,6 @@ CRS_CHOICES = {"EPSG:4490": "CGCS2000 (EPSG:4490)", "EPSG:4326": "WGS84 (EPSG:43
                "EPSG:4546": "CGCS2000 / 3° GK CM 111E (EPSG:4546)"}
 DIVISIONS = "/officer/divisions"
 SIGNS = "/officer/street-signs"
-
-
-def _paging(total: int, page_no: int, *, size: int = PAGE_SIZE) -> dict[str, Any]:
-    """Return the numbers a list page shows ("第 1–50 条，共 1,194 条") and the previous/next pages."""
-    last = max(1, -(-total // size))
-    page_no = min(max(1, page_no), last)
-    first = (page_no - 1) * size
-    return {"page": page_no, "last": last, "offset": first, "size": size, "total": total,
-            "first": first + 1 if total else 0, "upto": min(first + size, total)}
 
 
 def _stripped(sent: Mapping[str, str]) -> dict[str, str]:
@@ -375,9 +376,9 @@ def _register_page(request: Request, store: Store, user: User, *, street: str = 
             filter_error = filter_error or text("division_pages.no_street", value=street[:60])
         where["street_id"] = [s["id"] for s in segments]
     rows: list[dict[str, Any]] = []
-    paging = _paging(0, 1)
+    paging = list_paging(0, 1)
     if filter_error is None:
-        paging = _paging(store.count("street_signs", where=where), page_no)
+        paging = list_paging(store.count("street_signs", where=where), page_no)
         rows = store.select("street_signs", where=where, limit=PAGE_SIZE, offset=paging["offset"])
     filters = {"street": street, "status": status_filter}
     return page(request, "signs/officer_register.html", "路牌登记", "Street sign register", user=user,

@@ -28,11 +28,13 @@ from api import csrf
 from api.cache import cached_name_index
 from api.deps import SettingsDep, StoreDep
 from api.pages import (
+    PAGE_SIZE,
     Draft,
     SessionCookie,
     back_to,
     bad_address,
     draft_notice_lines,
+    list_paging,
     login_redirect,
     message_page,
     page,
@@ -87,16 +89,6 @@ def _officer(store: Store, token: str | None) -> User | None:
     return session_user(store, token, OFFICERS)
 
 
-PAGE_SIZE = 50
-
-
-def _paging(total: int, page_no: int, *, size: int = PAGE_SIZE) -> dict[str, Any]:
-    """Return the numbers a list page shows: "第 1–50 条，共 1,194 条" and the previous/next pages."""
-    last = max(1, -(-total // size))
-    page_no = min(max(1, page_no), last)
-    first = (page_no - 1) * size
-    return {"page": page_no, "last": last, "offset": first, "size": size, "total": total,
-            "first": first + 1 if total else 0, "upto": min(first + size, total)}
 
 
 def _subdistricts(store: Store) -> list[dict[str, Any]]:
@@ -122,7 +114,7 @@ def list_names(request: Request, store: StoreDep, q: str = "", status: str = "",
     rows = [r for r in rows if (not status or r.get("status") == status)
             and (not feature_class or r.get("feature_class") == feature_class)
             and (not unit_prefix or str(r.get("admin_code") or "").startswith(unit_prefix))]
-    paging = _paging(len(rows), page_no)
+    paging = list_paging(len(rows), page_no)
     shown = rows[paging["offset"]:paging["offset"] + PAGE_SIZE]
     filters = {"q": q, "status": status, "feature_class": feature_class, "unit": unit}
     return page(request, "officer/placenames.html", "地名信息库", "Gazetteer", user=user, q=q,
@@ -449,14 +441,14 @@ def plates_page(request: Request, store: StoreDep, street: str = "", community: 
     suggestions: list[str] = []
     if street.strip():  # one street: every plate, in number order
         rows = sorted(store.select("door_plates", where=where), key=lambda r: (r["number"], r.get("suffix") or ""))
-        paging = _paging(len(rows), page_no)
+        paging = list_paging(len(rows), page_no)
         if rows:
             problems = check_street(store, street.strip())["problems"]
         else:
             suggestions = similar_streets(store, street)
         rows = rows[paging["offset"]:paging["offset"] + PAGE_SIZE]
     else:
-        paging = _paging(store.count("door_plates", where=where), page_no)
+        paging = list_paging(store.count("door_plates", where=where), page_no)
         rows = store.select("door_plates", where=where, limit=PAGE_SIZE, offset=paging["offset"])
     communities = [u for u in store.select("admin_units") if u.get("level") in ("community", "village")]
     filters = {"street": street, "community": community, "status": status}
@@ -588,11 +580,11 @@ def reports_page(request: Request, store: StoreDep, status: str = "open", street
     filters = {"status": status, "street": street, "kind": kind, "since": since, "until": until}
     rows: list[dict[str, Any]] = []
     total = 0
-    paging = _paging(0, 1)
+    paging = list_paging(0, 1)
     try:
         flt = _report_filter(status, street, kind, since, until)
         _, total = list_reports(store, flt, limit=1)
-        paging = _paging(total, page_no)
+        paging = list_paging(total, page_no)
         rows, _ = list_reports(store, flt, limit=PAGE_SIZE, offset=paging["offset"])
     except DomainError as exc:
         error = exc.message

@@ -76,8 +76,11 @@ MESSAGES = {
     "checks.unknown_unit": Message("{field} {value} 不是已登记的社区或行政村代码",
                                    "{field} {value} names no stored community or village"),
     "checks.street_not_in_force": Message(
-        "街路巷名称 {value} 不是已生效的标准地名：请先经申报、批准、公告（POST /api/placenames）",
-        "street name {value} is not a street name in force: propose and approve it first (POST /api/placenames)"),
+        "街路巷名称 {value} 不是已生效的标准地名：请先经申报、批准、公告（POST /api/placenames）；"
+        "尚未命名的新建道路、桥梁以“规划”“未命名”或“在建”开头的工作名称录入（如 规划三路），列入未命名道路清单",
+        "street name {value} is not a street name in force: propose and approve it first (POST /api/placenames); "
+        "a new road or bridge not yet named enters under a working label starting 规划, 未命名 or 在建 "
+        "(e.g. 规划三路) and joins the unnamed-roads worklist"),
     "checks.identifier_form": Message("{field} 须为{form}，收到 {value}", "{field} must be {form}; got {value}"),
     # rule fields on generic paths (geo/write_rules.py)
     "checks.rule_field": Message("{layer} 的 {field} 不能通过通用图层接口或导入修改：{why}，请使用 {use}",

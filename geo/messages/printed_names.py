@@ -6,12 +6,6 @@ from __future__ import annotations
 from geo.messages import Message
 
 MESSAGES = {
-    "printed_names.sign_mong_stale": Message(
-        "SG-01/PN-10：「{name}」的蒙古文名称仍是更名前旧名称的蒙古文，不能印制正式路牌；"
-        "请先录入新名称的蒙古文（name_mong），或印制校样（proof）",
-        "SG-01/PN-10: the Mongolian name of \u201c{name}\u201d is still that of the former name (not updated "
-        "after the rename), so no production sign can be printed; record the new name's Mongolian (name_mong) "
-        "first, or print a proof"),
     "printed_names.sign_base_url": Message(
         "二维码网址 {value} 不是公网地址，印出的路牌将无法扫码："
         "请设置 XINCHENG_PUBLIC_BASE_URL（校样 proof 可印）",

@@ -313,6 +313,10 @@ def rename(store: Store, place_id: int, new_name: str, *, expected_version: int,
            romanization_override: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Rename an in-force name: keep the former name, rename its streets, readdress and requeue plates.
 
+    The Mongolian name spelled the former name, so it is cleared and marked pending (the audit row
+    keeps it): no sign or plate prints the old Mongolian beside the new name (PN-10, SG-01), and
+    production prints wait until the new name's Mongolian is recorded.
+
     A name on the protection list is refused (PN-09) until a decision lifts its protection
     (:func:`set_protection`); the name keeps its 地名代码.
     """
@@ -351,6 +355,8 @@ def rename(store: Store, place_id: int, new_name: str, *, expected_version: int,
                    "filed_date": parse_date(approval.get("filed_date"), field="filed_date"),
                    "announce_date": parse_date(approval.get("announce_date"), field="announce_date"),
                    **romanization_fields(_romanize(merged, romanization_override))}
+        if current.get("name_mong"):  # the Mongolian spelled the former name: the new one waits for its own
+            changes.update(name_mong=None, name_mong_pending=True)
         _refuse_bad_dates(changes)
         after = store.update("place_names", place_id, changes, expected_version=expected_version, actor=actor,
                              conn=conn, action="rename", note=f"{old} → {new_name}")

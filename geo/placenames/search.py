@@ -28,6 +28,7 @@ from geo.store import Store, schema
 
 _HAN = re.compile(r"[\u3400-\u9fff\U00020000-\U0003134f]")
 FUZZY_CANDIDATES = 100  # edit distances are computed for the names sharing the most bigrams only
+UNIT_CLASSES = ("community", "village", "admin_unit")  # names of administrative units
 _SCORES = {"exact": 100, "pinyin_exact": 95, "initials_exact": 90, "former_exact": 85, "prefix": 80,
            "pinyin_prefix": 75, "initials_prefix": 70, "former_prefix": 65, "substring": 60,
            "pinyin_substring": 55, "fuzzy": 40}
@@ -176,11 +177,18 @@ def load_name_index(store: Store) -> NameIndex:
     Only the columns the index uses are read (id, standard name, status, search key; each former
     name with its place), so building it for the whole gazetteer stays cheap.
     """
-    t, f = schema.place_names, schema.former_names
+    t, f, h = schema.place_names, schema.former_names, schema.unit_code_history
     with store.reading() as conn:
         names = [dict(r) for r in conn.execute(sa.select(t.c.id, t.c.standard_name, t.c.status, t.c.search_key)
                                                .order_by(t.c.id)).mappings()]
         former = [dict(r) for r in conn.execute(sa.select(f.c.place_name_id, f.c.name).order_by(f.c.id)).mappings()]
+        # A unit abolished by a split or merge leads to the units that took its land: 春华社区 finds
+        # 春华西社区 and 春华东社区 (the code history says which new codes followed the old name).
+        former += [dict(r) for r in conn.execute(
+            sa.select(t.c.id.label("place_name_id"), h.c.old_name.label("name"))
+            .select_from(h.join(t, t.c.admin_code == h.c.new_code))
+            .where(h.c.old_name.is_not(None), h.c.old_name != t.c.standard_name,
+                   t.c.feature_class.in_(UNIT_CLASSES)).order_by(h.c.id)).mappings()]
     return NameIndex(names, former)
 
 

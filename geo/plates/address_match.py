@@ -16,6 +16,7 @@ addresses under it (#17): building (``3号楼``, ``3栋``, ``三号楼``, ``A座
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,24 @@ from geo.store import Store
 _NUMBER = re.compile(r"([0-9]+|[零〇一二两三四五六七八九十百]+)\s*(?:号|號)"
                      r"(?:之([0-9一二三四五六七八九十]+)|附([0-9]+))?")
 _NOISE = ("内蒙古自治区", "内蒙古", "呼和浩特市", "呼和浩特", "新城区")
+# Traditional characters old registers and some phones write in addresses, read as their simplified
+# form (the address parts and this district's street words; not a general converter).
+_TRADITIONAL = str.maketrans("號樓單門棟區東寧華興長廣陽園豐鄉鎮衛陳張劉車廠場葉貴麗"
+                             "龍鳳榮閣蘭雲電橋關灣鐵濱舊學館體萬",
+                             "号楼单门栋区东宁华兴长广阳园丰乡镇卫陈张刘车厂场叶贵丽"
+                             "龙凤荣阁兰云电桥关湾铁滨旧学馆体万")
+# Punctuation and spacing left between or after the parts of an address: not "text it could not read".
+_SEPARATORS = " ,，、。.;；:：-—_/（）()#"
+
+
+def normalised(address: str) -> str:
+    """Return an address as the matcher reads it: full-width digits and letters as ASCII (NFKC),
+    traditional address characters as simplified, no spaces, the district's own prefix removed."""
+    text = unicodedata.normalize("NFKC", address or "").translate(_TRADITIONAL)
+    text = re.sub(r"\s+", "", text)
+    for noise in _NOISE:
+        text = text.replace(noise, "")
+    return text
 
 
 @dataclass
@@ -82,26 +101,24 @@ class AddressMatcher:
         for old, new in sorted(self.former.items(), key=lambda kv: -len(kv[0])):
             i = text.find(old)
             if i >= 0 and new in self.by_street:
-                return new, f"former name {old}", text[i + len(old):]
+                return new, f"曾用名 {old} former name {old}", text[i + len(old):]
         m = re.search(r"([\u4e00-\u9fff]{1,12}?(?:大街|路|街|巷|胡同|道))", text)
         if m:
             same_sound = self.by_pinyin.get(toneless_key(m.group(1)), [])
             if len(same_sound) == 1:
-                return same_sound[0], f"same pinyin as {m.group(1)}", text[m.end():]
+                return same_sound[0], f"与 {m.group(1)} 同音 same pinyin as {m.group(1)}", text[m.end():]
         return None, "", text
 
     def match(self, address: str) -> AddressMatch:
         """Return the best door plate for a free-text address and how sure the match is."""
-        text = re.sub(r"\s+", "", address or "")
-        for noise in _NOISE:
-            text = text.replace(noise, "")
+        text = normalised(address)
         street, how, rest = self._street(text)
         if street is None:
-            return AddressMatch("none", note="no known street in the address")
-        m = _NUMBER.search(rest)
+            return AddressMatch("none", note="地址中没有已知的街路巷 no known street in the address")
+        m = _NUMBER.search(rest) or _DASHED_NUMBER.match(rest)
         if not m:
             cands = [p for plates in self.by_street[street].values() for p in plates][:10]
-            return AddressMatch("uncertain", street=street, candidates=cands, note="no house number")
+            return AddressMatch("uncertain", street=street, candidates=cands, note="没有门牌号 no house number")
         raw = m.group(1)
         number = int(raw) if raw.isdigit() else chinese_number(raw)
         plates = self.by_street[street].get(number or -1, [])
@@ -115,16 +132,17 @@ class AddressMatcher:
             return self._deeper(found, rest[m.end():])
         if len(plates) > 1:
             return AddressMatch("uncertain", street=street, number=number, candidates=plates,
-                                note="several plates carry this number")
+                                note="多块门牌同号 several plates carry this number")
         near = sorted(self.by_street[street], key=lambda n: abs(n - (number or 0)))[:3]
         cands = [p for n in near for p in self.by_street[street][n]]
         return AddressMatch("uncertain", street=street, number=number, candidates=cands,
-                            note=f"no plate {number} on {street}; nearest numbers shown")
+                            note=f"{street}没有 {number} 号门牌，列出最近的门牌号 "
+                                 f"no plate {number} on {street}; nearest numbers shown")
 
 
     def _deeper(self, found: AddressMatch, rest: str) -> AddressMatch:
         """Follow the text below the plate: building, then unit, then room; say how deep it got."""
-        wanted = _below_plate(rest)
+        wanted, end = _below_plate(rest)
         found.level, found.address_grade = "plate", "exact"
         parent = str(found.plate["plate_uid"]) if found.plate else ""
         skipped: list[str] = []
@@ -139,6 +157,9 @@ class AddressMatcher:
             found.level, found.address, parent = level, hit, str(hit["address_uid"])
         else:
             found.unmatched = skipped
+            left = rest[end:].strip(_SEPARATORS)
+            if left:  # text after the deepest part it could read: said, never dropped
+                found.unmatched = [*found.unmatched, left]
         if found.unmatched:
             found.address_grade = "partial"
         return found
@@ -146,9 +167,11 @@ class AddressMatcher:
 
 _SHORT_FORM = re.compile(r"^[^0-9]{0,4}?([0-9]+)-([0-9]+)-([0-9]+)")
 _BUILDING = re.compile(r"([0-9A-Za-z]+|[零〇一二两三四五六七八九十百]+)(号楼|号|栋|幢|座|楼)")
-_UNIT = re.compile(r"([0-9A-Za-z]+|[一二三四五六七八九十]+)单元")
+_UNIT = re.compile(r"([0-9A-Za-z]+|[一二三四五六七八九十]+)(?:单元|门)")
+# "37-1-1-101": the number, then building, unit and room, as people write them on forms.
+_DASHED_NUMBER = re.compile(r"^[^0-9]{0,2}?([0-9]+)(?=-[0-9]+-[0-9]+-[0-9]+)()()")
 _ROOM = re.compile(r"([A-Za-z]?[0-9]{3,4})(?:室|号|房)?")
-_GENERICS = ("号楼", "单元", "号", "楼", "栋", "幢", "座", "室", "房")
+_GENERICS = ("号楼", "单元", "号", "楼", "栋", "幢", "座", "室", "房", "门")
 
 
 def _core(label: str) -> str:
@@ -164,12 +187,13 @@ def _core(label: str) -> str:
     return core.lstrip("0") or core
 
 
-def _below_plate(rest: str) -> list[tuple[str, str]]:
-    """Return the (level, text) parts the text names below the plate, in order."""
+def _below_plate(rest: str) -> tuple[list[tuple[str, str]], int]:
+    """Return the (level, text) parts the text names below the plate, in order, and where the last
+    part read ends (what follows is text it could not read)."""
     short = _SHORT_FORM.match(rest)
     if short:
         b, u, r = short.groups()
-        return [("building", f"{b}号楼"), ("unit", f"{u}单元"), ("room", f"{r}室")]
+        return [("building", f"{b}号楼"), ("unit", f"{u}单元"), ("room", f"{r}室")], short.end()
     parts: list[tuple[str, str]] = []
     at = 0
     building = _BUILDING.search(rest)
@@ -183,7 +207,8 @@ def _below_plate(rest: str) -> list[tuple[str, str]]:
     room = _ROOM.search(rest, at) if parts else None
     if room:
         parts.append(("room", room.group(0)))
-    return parts
+        at = room.end()
+    return parts, at
 
 
 def _pick(children: list[dict[str, Any]], level: str, typed: str) -> dict[str, Any] | None:

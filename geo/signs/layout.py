@@ -85,14 +85,12 @@ def qr_path(url: str, size_mm: float) -> str:
 def check_sg01(sign: SignText, *, proof: bool) -> None:
     """SG-01: in Inner Mongolia a production sign needs the Mongolian name in force (a proof need not).
 
-    A Mongolian name left unchanged by the street's rename is refused by name (F8); the Chinese name
-    must be drawable by the plate font (F5); a smart sign's QR must carry a public address (F7, one
-    rule with the plates).
+    A rename clears the former name's Mongolian (PN-10), so a renamed street's sign waits for the new
+    one; the Chinese name must be drawable by the plate font (F5); a smart sign's QR must carry a
+    public address (F7, one rule with the plates).
     """
     if proof:
         return
-    if sign.mong_stale:
-        raise InputError(text("printed_names.sign_mong_stale", name=sign.street_name), field="name_mong")
     if not (sign.name_mong or "").strip():
         raise InputError(text("signs.sg01", name=sign.street_name), field="name_mong")
     char = missing_glyph(sign.street_name)

@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from geo.errors import Conflict
 from geo.messages import text
 from geo.plates.codes import PlateSigner, signable_uid
-from geo.signs.mongolian import mongolian_in_force
 from geo.signs.rules import number_range_text
 from geo.store import Store, schema
 
@@ -49,7 +48,6 @@ class SignText:
     number_text: str           # "1–99号", or "" without a range
     direction: str             # east, west, north, south, none: where the arrow points
     url: str | None            # the signed short URL of a smart sign's QR; None on an ordinary sign
-    mong_stale: bool = False   # a Mongolian name is stored but left from a former name (F8)
 
 
 def sign_texts(store: Store, signs: Iterable[Mapping[str, Any]], *, signer: PlateSigner,
@@ -58,7 +56,7 @@ def sign_texts(store: Store, signs: Iterable[Mapping[str, Any]], *, signer: Plat
 
     A sign whose street was renamed (queued for replacement) shows a former name: printing it again
     would put a superseded name on the street, so the officer replaces the sign first (条例第十九条).
-    The Mongolian is the one in force (:func:`geo.signs.mongolian.mongolian_in_force`); a smart sign's
+    The Mongolian is the name's (a rename clears the former one's, PN-10); a smart sign's
     QR address is checked when a production sign is laid out (a proof may carry a loopback one).
     """
     signs = list(signs)
@@ -68,7 +66,6 @@ def sign_texts(store: Store, signs: Iterable[Mapping[str, Any]], *, signer: Plat
         names = {r["id"]: dict(r) for r in conn.execute(
             sa.select(p.c.id, p.c.standard_name, p.c.sign_text, p.c.name_mong, p.c.status)
             .where(p.c.id.in_(ids))).mappings()} if ids else {}
-        mongolian = {i: mongolian_in_force(conn, n) for i, n in names.items()}
     out = []
     for s in signs:
         name = names.get(s.get("place_name_id"))
@@ -80,8 +77,8 @@ def sign_texts(store: Store, signs: Iterable[Mapping[str, Any]], *, signer: Plat
             signs_signer = sign_signer(signer)
             code = signs_signer.code(signable_uid(signs_signer, s["sign_uid"]))
             url = sign_url(base_url or "", code)  # a production print checks the address (layout, F7)
-        mong, stale = mongolian[name["id"]]
-        out.append(SignText(s["sign_uid"], name["standard_name"], name.get("sign_text") or "", mong,
+        out.append(SignText(s["sign_uid"], name["standard_name"], name.get("sign_text") or "",
+                            name.get("name_mong") or None,
                             number_range_text(s.get("number_from"), s.get("number_to")),
-                            s.get("direction") or "none", url, mong_stale=stale))
+                            s.get("direction") or "none", url))
     return out

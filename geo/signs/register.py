@@ -25,7 +25,6 @@ from geo import crs as C
 from geo.errors import Conflict, Forbidden, InputError, NotFound, StaleVersion
 from geo.messages import Term, quoted, text
 from geo.signs import _uids
-from geo.signs.mongolian import mongolian_in_force
 from geo.signs.rules import (
     CONDITIONS,
     DAMAGING_CONDITIONS,
@@ -85,14 +84,9 @@ def street_and_name(conn: sa.Connection, store: Store, street_id: Any) -> tuple[
 
 
 def shown_text(name: Mapping[str, Any], conn: sa.Connection | None = None) -> dict[str, Any]:
-    """Return what a sign of the standard name ``name`` shows: the name, its sign text, its Mongolian.
-
-    With ``conn``, a Mongolian name left unchanged by a rename is not shown (F8):
-    the sign then waits for it (a production print is refused, SG-01).
-    """
+    """Return what a sign of the standard name ``name`` shows: the name, its sign text, its Mongolian
+    (none after a rename until the new name's is recorded: a production print then waits, SG-01)."""
     mong = name.get("name_mong") or None
-    if conn is not None:
-        mong, _stale = mongolian_in_force(conn, name)
     return {"shows_name": name["standard_name"], "shows_romanization": name.get("sign_text"), "shows_mong": mong}
 
 

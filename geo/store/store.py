@@ -424,14 +424,7 @@ class Store:
                       for chunk in chunks)
         if changed != len(ids):
             raise StaleVersion(text("store.batch_stale", table=table_name), field="version")
-        afters = [_record(r) for chunk in chunks for r in conn.execute(
-            sa.select(table).where(table.c.id.in_(chunk)).order_by(table.c.id)).mappings()]
-        conn.execute(schema.audit_log.insert(), [
-            {"adcode": b["adcode"], "table_name": table_name, "record_id": b["id"],
-             "action": action, "actor": actor, "at": now, "before": to_json(b),
-             "after": to_json(a), "note": note}
-            for b, a in zip(befores, afters, strict=True)])
-        return afters
+        return _audited_afters(conn, table, chunks, befores, action=action, actor=actor, at=now, note=note)
 
     def update_each(self, table_name: str, changes_by_id: Mapping[int, Mapping[str, Any]], *, actor: str,
                     conn: sa.Connection, action: str = "update", note: str | None = None) -> list[dict[str, Any]]:
@@ -467,14 +460,7 @@ class Store:
             conn.execute(statement, [{"b_id": record_id, **{f"b_{c}": row[c] for c in [*columns, "updated_at"]}}
                                      for record_id, row in zip(ids[chunk_start:chunk_start + _CHUNK],
                                                                rows[chunk_start:chunk_start + _CHUNK], strict=True)])
-        afters = [_record(r) for chunk in chunks for r in conn.execute(
-            sa.select(table).where(table.c.id.in_(chunk)).order_by(table.c.id)).mappings()]
-        conn.execute(schema.audit_log.insert(), [
-            {"adcode": b["adcode"], "table_name": table_name, "record_id": b["id"],
-             "action": action, "actor": actor, "at": now, "before": to_json(b),
-             "after": to_json(a), "note": note}
-            for b, a in zip(befores, afters, strict=True)])
-        return afters
+        return _audited_afters(conn, table, chunks, befores, action=action, actor=actor, at=now, note=note)
 
     def record_refused(self, table_name: str, record_id: int, changes: Mapping[str, Any], *,
                        expected_version: int, actor: str) -> None:
@@ -588,6 +574,19 @@ class Store:
             rows = [dict(r) for r in conn.execute(query).mappings()]
         cursor = int(rows[-1]["seq"]) if len(rows) == limit else max(since, horizon)
         return rows, cursor
+
+
+def _audited_afters(conn: sa.Connection, table: sa.Table, chunks: Sequence[Sequence[int]],
+                    befores: Sequence[Mapping[str, Any]], *, action: str, actor: str, at: datetime,
+                    note: str | None) -> list[dict[str, Any]]:
+    """Read the changed records back (by id chunks) and log each one's before and after in one insert."""
+    afters = [_record(r) for chunk in chunks for r in conn.execute(
+        sa.select(table).where(table.c.id.in_(chunk)).order_by(table.c.id)).mappings()]
+    conn.execute(schema.audit_log.insert(), [
+        {"adcode": b["adcode"], "table_name": table.name, "record_id": b["id"], "action": action, "actor": actor,
+         "at": at, "before": to_json(b), "after": to_json(a), "note": note}
+        for b, a in zip(befores, afters, strict=True)])
+    return afters
 
 
 def _record(row: Mapping[str, Any] | sa.RowMapping) -> dict[str, Any]:
