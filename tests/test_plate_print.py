@@ -12,15 +12,11 @@ import pytest
 from geo.errors import InputError
 from maps.plate_print import PlateText, batch_html, plate_svg, print_pdf
 from tests.browser import screenshot
+from tests.qr_decode import decode_qr
 
 MONG = "ᠰᠢᠨᠬᠤᠸᠠ ᠶᠡᠬᠡ ᠭᠤᠳᠤᠮᠵᠢ"
 URL = "https://mp.xincheng.example/p/XCV87EZXA6TUH33PCAA"
 PLATE = PlateText("XCV87EZX", "新华大街", "XINHUA DAJIE", "7号", MONG, URL)
-
-
-def _decode(path) -> str:
-    img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    return cv2.QRCodeDetector().detectAndDecode(img)[0]
 
 
 def test_sg01_refuses_production_without_mongolian_and_marks_proofs():
@@ -41,7 +37,7 @@ def test_qr_on_the_printed_pdf_decodes_to_the_plate_url(tmp_path):
     assert pages == 2 and abs(w - 270 / 25.4 * 72) < 1 and abs(h - 170 / 25.4 * 72) < 1  # 270 x 170 mm
     subprocess.run(["pdftoppm", "-r", "150", "-f", "1", "-l", "1", "-png", str(pdf), str(tmp_path / "page")],
                    check=True)
-    assert _decode(next(tmp_path.glob("page*.png"))) == URL
+    assert decode_qr(next(tmp_path.glob("page*.png"))) == URL
 
 
 def test_mongolian_is_shaped_not_printed_as_separate_letters(tmp_path):

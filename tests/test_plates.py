@@ -5,23 +5,16 @@ from __future__ import annotations
 import html
 import re
 
-import cv2
 import httpx
-import numpy as np
 import pytest
 
 from geo.plates.codes import InvalidCode, PlateSigner, plate_url
 from geo.plates.qr import qr_png, qr_svg
 from tests.browser import ARTIFACTS, dump_dom, screenshot
 from tests.conftest import USERS, report_figure, running_server, server_settings
+from tests.qr_decode import decode_qr
 
 BASE = "https://mp.xincheng.example"
-
-
-def _decode(png: bytes) -> str:
-    img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
-    text, _points, _ = cv2.QRCodeDetector().detectAndDecode(img)
-    return text
 
 
 def test_codes_verify_and_tampering_is_refused():
@@ -54,7 +47,7 @@ def test_key_rotation_keeps_old_codes_until_their_key_is_removed():
 
 def test_qr_png_decodes_to_the_plate_url():
     url = plate_url(BASE, PlateSigner.from_setting("", fallback_secret="s" * 40).code("XCV87EZX"))
-    assert _decode(qr_png(url)) == url
+    assert decode_qr(qr_png(url)) == url
 
 
 def test_qr_svg_rendered_by_chromium_decodes_to_the_plate_url(tmp_path):
@@ -63,7 +56,7 @@ def test_qr_svg_rendered_by_chromium_decodes_to_the_plate_url(tmp_path):
     page.write_text(f"<html><body style='margin:0;background:#fff'>{qr_svg(url, scale=8)}</body></html>",
                     encoding="utf-8")
     shot = screenshot(page.as_uri(), tmp_path / "qr.png", width=400, height=400)
-    assert _decode(shot.read_bytes()) == url
+    assert decode_qr(shot.read_bytes()) == url
 
 
 def _code(live_server, uid: str) -> str:
@@ -73,7 +66,7 @@ def _code(live_server, uid: str) -> str:
     png = httpx.get(f"{live_server}/api/plates/{uid}/qr.png",
                     headers={"Authorization": f"Bearer {token['access_token']}"})
     assert png.status_code == 200
-    url = _decode(png.content)
+    url = decode_qr(png.content)
     assert url.startswith(f"{BASE}/p/")
     return url.rsplit("/", 1)[1]
 

@@ -9,7 +9,6 @@ import subprocess
 import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
 
-import cv2
 import httpx
 import openpyxl
 import pytest
@@ -17,6 +16,7 @@ import pytest
 from geo.addresses import refresh_standard_addresses
 from geo.store import Store
 from maps.plate_print import print_pdf
+from tests.qr_decode import decode_qr
 from tests.test_api import _assert_error_shape, _token
 from tests.xincheng_cli import run
 
@@ -87,11 +87,6 @@ def test_another_districts_plate_is_not_found(writable_server, writable_sample_s
     _assert_error_shape(httpx.get(f"{base}{API}/plates/QW23ERTY/addresses", headers=h), 404)
 
 
-def _decode_png(path) -> str:
-    img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    return cv2.QRCodeDetector().detectAndDecode(img)[0]
-
-
 @pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
                     reason="printing needs Chromium")
 def test_printed_building_plate_qr_decodes_and_opens_the_public_page(live_server, sample_store: Store, tmp_path):
@@ -106,7 +101,7 @@ def test_printed_building_plate_qr_decodes_and_opens_the_public_page(live_server
                     f"body{{margin:0}}</style></head><body>{svg.text}</body></html>", tmp_path / "plate.pdf")
     subprocess.run(["pdftoppm", "-r", "60", "-f", "1", "-l", "1", "-png", str(pdf), str(tmp_path / "page")],
                    check=True)
-    url = _decode_png(next(tmp_path.glob("page*.png")))
+    url = decode_qr(next(tmp_path.glob("page*.png")))
     assert re.fullmatch(r"https://mp\.xincheng\.example/a/[2-9A-HJ-NP-Z]{8}[A-Z2-9][A-Z2-7]{10}", url), url
     page = httpx.get(f"{live_server}{urlsplit(url).path}")
     assert page.status_code == 200 and building["standard_address"] in page.text

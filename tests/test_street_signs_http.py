@@ -8,9 +8,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 from html import unescape
 
-import cv2
 import httpx
-import numpy as np
 import pytest
 import shapely
 
@@ -20,6 +18,7 @@ from geo.signs.printed import SignText
 from geo.store import Store
 from tests.browser import screenshot
 from tests.conftest import USERS
+from tests.qr_decode import decode_qr
 from tests.test_officer_pages import _client
 from tests.xincheng_cli import invoke
 
@@ -155,11 +154,6 @@ def test_a_new_road_on_the_worklist_opens_the_proposal_form_filled_in(writable_s
         assert planner.get("/officer/street-signs").status_code == 403
 
 
-def _decode(png: bytes) -> str:
-    img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
-    return cv2.QRCodeDetector().detectAndDecode(img)[0]
-
-
 def test_a_smart_signs_printed_qr_opens_the_streets_public_page(writable_server, writable_sample_store, tmp_path):
     store = writable_sample_store
     sign = store.select("street_signs", where={"sign_type": "smart", "status": "active"}, limit=1)[0]
@@ -182,7 +176,7 @@ def test_a_smart_signs_printed_qr_opens_the_streets_public_page(writable_server,
     page.write_text("<html><body style='margin:0;background:#fff'><img src='sign.svg' style='width:1500px'>"
                     "</body></html>", encoding="utf-8")
     (tmp_path / "sign.svg").write_text(svg.text, encoding="utf-8")
-    url = _decode(screenshot(page.as_uri(), tmp_path / "sign.png", width=1500, height=900).read_bytes())
+    url = decode_qr(screenshot(page.as_uri(), tmp_path / "sign.png", width=1500, height=900).read_bytes())
     assert url.startswith(f"{BASE}/s/") and name["standard_name"] not in url
     public = httpx.get(f"{writable_server}/s/{url.rsplit('/', 1)[1]}")
     assert public.status_code == 200
@@ -214,7 +208,7 @@ def test_the_printed_pdf_is_the_signs_size_and_its_qr_reads_back(tmp_path):
     w, h = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info).groups())
     assert pages == 2 and abs(w - 1000 / 25.4 * 72) < 2 and abs(h - 600 / 25.4 * 72) < 2
     subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "1", "-png", str(pdf), str(tmp_path / "page")], check=True)
-    assert _decode(next(tmp_path.glob("page*.png")).read_bytes()) == url
+    assert decode_qr(next(tmp_path.glob("page*.png")).read_bytes()) == url
     svg = sign_svg(sign, proof=False)
     assert "data-arrow='west'" in svg and "1–99号" in svg and "writing-mode: vertical-lr" in svg
     with pytest.raises(InputError) as err:   # SG-01: no production sign without the Mongolian name
