@@ -14,33 +14,18 @@ import io
 from datetime import date, timedelta
 
 import pytest
-import shapely
 import sqlalchemy as sa
 
-from geo import crs as C
 from geo.divisions.changes import parse_decision, recode_unit, rename_unit, split_unit
 from geo.errors import InputError
 from geo.placenames.national_sync import make_batch
 from geo.placenames.search import PlaceLocator
 from geo.store import schema
 from geo.types import beijing_today
+from tests.test_divisions import _halves, _unit
 
 DECISION = {"decision_body": "呼和浩特市新城区人民政府", "decision_doc_no": "新政发〔2026〕31号",
             "decision_date": "2026-11-20", "effective_on": "2026-12-01"}
-
-
-def _unit(store, code: str) -> dict:
-    (row,) = store.select("admin_units", where={"code": code})
-    return row
-
-
-def _halves(geom) -> tuple:
-    """The west and east halves of ``geom``, cut on the meridian through its centroid (an exact tiling)."""
-    m = C.to_metric(geom)
-    cx = m.centroid.x
-    minx, miny, maxx, maxy = m.bounds
-    return (C.from_metric(shapely.intersection(m, shapely.box(minx - 10, miny - 10, cx, maxy + 10))),
-            C.from_metric(shapely.intersection(m, shapely.box(cx, miny - 10, maxx + 10, maxy + 10))))
 
 
 def _community_outside(store, parent_code: str) -> dict:
