@@ -101,12 +101,13 @@ class PageRoleRefused(Forbidden):
 def page_user(store: Store, token: str | None, roles: frozenset[str] | set[str]) -> dict[str, Any] | None:
     """Return the user of a page session cookie if they have one of ``roles``.
 
-    ``None`` when nobody is logged in (the page sends them to the login form, keeping ``next``);
+    ``None`` when nobody is logged in, or the account no longer acts for this district (the page sends
+    them to the login form, keeping ``next``, which says why);
     a logged-in user of another role raises :class:`PageRoleRefused` (403 page).
     """
     try:
         user = user_for_token(store, token)
-    except NotAuthenticated:
+    except (NotAuthenticated, Forbidden):  # no session, or one of an account not acting for this district
         return None
     if user["role"] not in roles:
         raise PageRoleRefused(user, roles)

@@ -1,7 +1,7 @@
 """Which of some areas holds a point: the one rule for placing plates, facilities and estates in units.
 
-A division change re-parents what stands in a unit; a moved plate takes the community it stands in.
-Both ask the same question of the same geometry, so it lives here, below both.
+A division change re-parents what stands in a unit; a new or moved plate takes the community it
+stands in. Both ask the same question of the same geometry, so it lives here, below both.
 """
 
 from __future__ import annotations
@@ -16,21 +16,32 @@ from shapely.geometry.base import BaseGeometry
 def containing_part(points: Sequence[BaseGeometry | None], parts: Sequence[BaseGeometry], *,
                     inside_only: bool = False) -> list[int]:
     """Return, for each point (or the representative point of a line or area), the index of the part
-    that contains it, else the nearest part (a plate on a shared boundary or in a sliver), or -1
-    with ``inside_only`` or without a geometry."""
+    that contains it (the lowest index where parts overlap), else the nearest part (a plate on a shared
+    boundary or in a sliver), or -1 with ``inside_only``, without a geometry or without parts.
+
+    One spatial index over the parts: an import of 34,000 plates into 62 communities is placed in
+    one pass, not one scan of every part per plate.
+    """
     if not len(points):
         return []
-    pts = np.asarray([p if p is None or p.geom_type == "Point" else shapely.point_on_surface(p) for p in points],
-                     dtype=object)
-    arr = np.asarray(parts, dtype=object)
-    out = []
-    for pt in pts:
-        if pt is None or pt.is_empty:
-            out.append(-1)
-            continue
-        inside = np.flatnonzero(shapely.covers(arr, pt))
-        if len(inside):
-            out.append(int(inside[0]))
-        else:
-            out.append(-1 if inside_only else int(np.argmin(shapely.distance(arr, pt))))
-    return out
+    out = np.full(len(points), -1, dtype=np.int64)
+    if not len(parts):
+        return out.tolist()
+    pts = np.asarray([None if p is None or p.is_empty else p if p.geom_type == "Point"
+                      else shapely.point_on_surface(p) for p in points], dtype=object)
+    has = np.flatnonzero(np.asarray([p is not None for p in pts], dtype=bool))
+    if not len(has):
+        return out.tolist()
+    tree = shapely.STRtree(np.asarray(parts, dtype=object))
+    point_i, part_i = tree.query(pts[has], predicate="covered_by")
+    inside = np.full(len(has), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(inside, point_i, part_i)
+    found = inside != np.iinfo(np.int64).max
+    out[has[found]] = inside[found]
+    if not inside_only and not found.all():
+        missing = has[~found]
+        point_j, part_j = tree.query_nearest(pts[missing], all_matches=True)
+        nearest = np.full(len(missing), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(nearest, point_j, part_j)
+        out[missing] = nearest
+    return out.tolist()

@@ -75,7 +75,8 @@ def update_feature(store: Store, layer_name: str, fid: int, changes: Mapping[str
             return Written(before)
         check_generic_change(layer_name, before, changes)
         check_record_state(layer_name, {**before, **changes}, before=before)
-        check_layer_locations(conn, layer_name, [dict(changes)], adcode=store.adcode, creating=False)
+        # a moved plate's community is set in ``changes``
+        check_layer_locations(conn, layer_name, [changes], adcode=store.adcode, creating=False)
         if layer_name == "place_names":
             check_name_change(store, conn, before, changes)
         warnings: list[str] = []

@@ -4,7 +4,9 @@
   district's own boundary once it is stored): a point inside it (50 m of slack for a point on the
   boundary road), a line or area touching it. Neighbouring units, boundary lines and railways may
   reach beyond it, so they are not checked here.
-- A community code names a stored community or village.
+- A community code names a community or village in force (an abolished one's code is history).
+- A door plate belongs to the community or village it stands in: its code is set from its position
+  when it is created or moved, and a code sent that names another unit is refused.
 - A street segment carries a name in force in the gazetteer (a proposed name is not yet a street).
 - Identifiers printed on the ground or used as keys keep their form: a unit code is the 12-digit
   statistical code (统计用区划代码), a boundary line code two to four capital letters and two to four
@@ -21,6 +23,7 @@ import numpy as np
 import shapely
 import sqlalchemy as sa
 
+from geo.containment import containing_part
 from geo.errors import InputError
 from geo.messages import Term, at_row, label, nth_row, text
 from geo.store import schema
@@ -90,17 +93,68 @@ def check_in_district(conn: sa.Connection, layer: str, geoms: Sequence[Any], *, 
 
 def check_unit_codes(conn: sa.Connection, codes: Sequence[Any], *, field: str = "community_code",
                      first_row: int | None = None) -> None:
-    """Refuse a community code that names no stored community or village."""
+    """Refuse a community code that names no community or village in force (unknown or abolished)."""
     given = {str(c) for c in codes if c not in (None, "")}
     if not given:
         return
     u = schema.admin_units
-    known = {r[0] for r in conn.execute(sa.select(u.c.code).where(u.c.code.in_(sorted(given)),
-                                                                  u.c.level.in_(UNIT_LEVELS_WITH_PLATES)))}
+    status = dict(conn.execute(sa.select(u.c.code, u.c.status).where(
+        u.c.code.in_(sorted(given)), u.c.level.in_(UNIT_LEVELS_WITH_PLATES))).all())
     for i, code in enumerate(codes):
-        if code not in (None, "") and str(code) not in known:
-            problem = text("checks.unknown_unit", field=label(field), value=repr(code))
-            raise InputError(at_row(problem, nth_row(first_row, i)), field=field)
+        if code in (None, ""):
+            continue
+        if str(code) not in status:
+            raise InputError(at_row(text("checks.unknown_unit", field=label(field), value=repr(code)),
+                                    nth_row(first_row, i)), field=field)
+        if status[str(code)] not in (None, "active"):
+            raise InputError(at_row(text("checks.abolished_unit", field=label(field), value=repr(code)),
+                                    nth_row(first_row, i)), field=field)
+
+
+def plate_units_at(conn: sa.Connection, points: Sequence[Any], *, adcode: str) -> list[Any | None]:
+    """Return, for each point, the community or village in force of the district that holds it
+    (a row with ``code`` and ``name``): on a shared boundary or in a sliver the nearest one within the
+    district's 50 m of slack; None further from every unit or without a point."""
+    u = schema.admin_units
+    units = conn.execute(sa.select(u.c.code, u.c.name, u.c.geom).where(
+        u.c.level.in_(UNIT_LEVELS_WITH_PLATES), sa.func.coalesce(u.c.status, "active") == "active",
+        u.c.code.like(f"{adcode}%"), u.c.geom.is_not(None)).order_by(u.c.code)).all()
+    if not units:
+        return [None] * len(points)
+    parts = [row.geom for row in units]
+    where = containing_part(points, parts, inside_only=True)
+    outside = [k for k, w in enumerate(where) if w < 0 and points[k] is not None]
+    if outside:
+        near = containing_part([points[k] for k in outside], parts)
+        for k, w in zip(outside, near, strict=True):
+            if w >= 0 and float(shapely.distance(parts[w], points[k])) <= POINT_SLACK_DEG:
+                where[k] = w
+    return [units[w] if w >= 0 else None for w in where]
+
+
+def place_plates_in_units(conn: sa.Connection, records: Sequence[dict[str, Any]], *, adcode: str,
+                          first_row: int | None = None, creating: bool = True) -> None:
+    """Set each plate's ``community_code`` (in place) to the community or village in force it stands in.
+
+    A plate on a shared boundary or in a sliver takes the nearest unit within the district's 50 m of
+    slack; a position further from every unit keeps the code sent (checked by :func:`check_unit_codes`).
+    On creation a code sent that names another unit is refused, naming the unit at the position (a
+    plate printed with the wrong community would send residents to the wrong office); a moved plate
+    takes its new unit's code, which its record then shows.
+    """
+    placed = [(i, r) for i, r in enumerate(records) if r.get("geometry") is not None]
+    if not placed:
+        return
+    at = plate_units_at(conn, [r["geometry"] for _i, r in placed], adcode=adcode)
+    for (i, record), unit in zip(placed, at, strict=True):
+        if unit is None:
+            continue
+        sent = record.get("community_code")
+        if creating and sent not in (None, "") and str(sent) != unit.code:
+            raise InputError(at_row(text("checks.plate_in_other_unit", field=label("community_code"),
+                                         value=repr(sent), name=unit.name, code=unit.code),
+                                    nth_row(first_row, i)), field="community_code")
+        record["community_code"] = unit.code
 
 
 def in_force_street_names(conn: sa.Connection) -> set[str]:
@@ -145,12 +199,15 @@ def check_identifier_forms(layer: str, records: Sequence[dict[str, Any]], *, fir
 
 def check_layer_locations(conn: sa.Connection, layer: str, records: Sequence[dict[str, Any]], *,
                           adcode: str, first_row: int | None = None, creating: bool = True) -> None:
-    """Apply the location, unit and street-name rules to records about to be written to ``layer``."""
+    """Apply the location, unit and street-name rules to records about to be written to ``layer``; a
+    door plate's ``community_code`` is set in place from its position (:func:`place_plates_in_units`)."""
     if creating:
         check_identifier_forms(layer, records, first_row=first_row)
     geoms = [r.get("geometry") for r in records if "geometry" in r]
     if geoms:
         check_in_district(conn, layer, [r.get("geometry") for r in records], adcode=adcode, first_row=first_row)
+    if layer == "door_plates":
+        place_plates_in_units(conn, records, adcode=adcode, first_row=first_row, creating=creating)
     if layer in ("door_plates", "facilities", "new_estates", "premises") and any("community_code" in r
                                                                                  for r in records):
         check_unit_codes(conn, [r.get("community_code") for r in records], first_row=first_row)

@@ -8,9 +8,12 @@ it was. It checks what the place-name work (#17) stores and no generic path vali
 
 - identifiers: address ids ``{adcode}A{8 digits}``; unit codes per PN-13 (prefix of the parent,
   001–199 communities, 200–399 villages);
-- enumerations: address levels and states, sign states, types and sides;
-- references: an address's plate and parent, a plate's successor;
-- counters: no ``code_counters`` row below a serial already used (the next id would clash).
+- identifiers: sign ids ``S`` + seven characters of the plate alphabet (:mod:`geo.signs._uids`);
+- enumerations: address levels and states, sign states, types and sides, unit and plate states;
+- references: an address's plate and parent, a plate's successor and community (a stored community or
+  village; an active plate's one in force, as division changes leave it);
+- counters: no ``code_counters`` row of addresses or signs below a serial already used (the next id
+  would clash with a stored one; place and unit codes pass over held serials, so they need no check).
 """
 
 from __future__ import annotations
@@ -24,7 +27,10 @@ import sqlalchemy as sa
 from geo.addresses.rules import LEVEL_ORDER
 from geo.divisions import codes as unit_codes
 from geo.errors import InputError
+from geo.layers import PLATE_STATUSES, UNIT_STATUSES
+from geo.location_rules import UNIT_LEVELS_WITH_PLATES
 from geo.messages import quoted, text
+from geo.signs import _uids as sign_uids
 from geo.signs.rules import SIDES, SIGN_TYPES, STATUSES
 from geo.store import schema
 
@@ -68,6 +74,9 @@ def check_restored(conn: sa.Connection) -> None:
     _dangling(conn, a.c.plate_uid, p.c.plate_uid)
     _dangling(conn, a.c.parent_uid, a.c.address_uid)
     _dangling(conn, p.c.successor_plate_uid, p.c.plate_uid)
+    _outside(conn, u.c.status, UNIT_STATUSES, nullable=True)
+    _outside(conn, p.c.status, PLATE_STATUSES)
+    _check_plate_communities(conn)
     top_serial: dict[str, int] = {}
     for record_id, uid in conn.execute(sa.select(a.c.id, a.c.address_uid)):
         if not ADDRESS_UID.match(str(uid or "")):
@@ -86,3 +95,39 @@ def check_restored(conn: sa.Connection) -> None:
         if int(last or 0) < used:
             raise _refuse("code_counters", record_id, "last_serial", last,
                           text("restore_rules.counter_behind", used=used))
+    _check_sign_ids(conn)
+
+
+def _check_plate_communities(conn: sa.Connection) -> None:
+    """A plate names a stored community or village; an active one, a unit in force."""
+    p, u = schema.door_plates, schema.admin_units
+    leaves = sa.select(u.c.code).where(u.c.level.in_(UNIT_LEVELS_WITH_PLATES))
+    row = conn.execute(sa.select(p.c.id, p.c.community_code).where(
+        p.c.community_code.is_not(None), p.c.community_code != "", p.c.community_code.not_in(leaves)).limit(1)).first()
+    if row is not None:
+        raise _refuse("door_plates", row[0], "community_code", row[1], "admin_units.code（社区或村 community/village）")
+    abolished = sa.select(u.c.code).where(u.c.level.in_(UNIT_LEVELS_WITH_PLATES), u.c.status == "retired")
+    row = conn.execute(sa.select(p.c.id, p.c.community_code).where(
+        p.c.status == "active", p.c.community_code.in_(abolished)).limit(1)).first()
+    if row is not None:
+        raise _refuse("door_plates", row[0], "community_code", row[1],
+                      text("restore_rules.plate_in_abolished_unit"))
+
+
+def _check_sign_ids(conn: sa.Connection) -> None:
+    """Every sign id has its form, and the sign counter is not behind the highest one stored."""
+    s, c = schema.street_signs, schema.code_counters
+    top = 0
+    for record_id, uid in conn.execute(sa.select(s.c.id, s.c.sign_uid)):
+        serial = sign_uids.decode(str(uid or ""))
+        if serial is None:
+            raise _refuse("street_signs", record_id, "sign_uid", uid,
+                          f"{sign_uids.PREFIX} + {sign_uids.DIGITS} 位编码字符 characters of {sign_uids.ALPHABET}")
+        top = max(top, serial)
+    if not top:
+        return
+    counter = conn.execute(sa.select(c.c.id, c.c.last_serial).where(
+        c.c.scheme == sign_uids.SCHEME, c.c.prefix == sign_uids.PREFIX)).first()
+    if counter is None or int(counter[1] or 0) < top:
+        raise _refuse("code_counters", counter[0] if counter else "—", "last_serial",
+                      counter[1] if counter else "—", text("restore_rules.counter_behind", used=top))

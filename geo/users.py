@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from geo.errors import Conflict, InputError, NotAuthenticated
+from geo.errors import Conflict, Forbidden, InputError, NotAuthenticated
 from geo.layers import ROLES
 from geo.messages import label, quoted, text, value_labels
 from geo.store import Store, schema
@@ -130,7 +130,19 @@ def authenticate(store: Store, username: str, password: str, *, dev_mode: bool) 
         raise refused from None
     if not user["active"] or (user["dev_only"] and not dev_mode):
         raise refused
+    refuse_other_district(store, user)
     return _public(user)
+
+
+def refuse_other_district(store: Store, user: dict[str, Any]) -> None:
+    """Refuse (403) a user who does not act for this store's district: an officer of 150103 logs in to
+    150102's service with a right password and still reads and edits nothing of it. City-level users act
+    for all their districts (``adcodes`` lists them). Checked at login and on every token's use, so a
+    change of a user's districts takes effect at once."""
+    own = acts_for(user, default=store.adcode)
+    if store.adcode not in own:
+        raise Forbidden(text("accounts.other_district", username=user.get("username") or "",
+                             own="、".join(sorted(own)), district=store.adcode), field="adcodes")
 
 
 def _digest(token: str) -> str:
@@ -171,4 +183,5 @@ def user_for_token(store: Store, token: str | None) -> dict[str, Any]:
         expires = expires.replace(tzinfo=UTC)
     if expires <= datetime.now(UTC) or not row["active"]:
         raise NotAuthenticated(text("accounts.token_expired"), field="Authorization")
+    refuse_other_district(store, dict(row))
     return _public(dict(row))

@@ -337,6 +337,20 @@ def cli_sample(tmp_path_factory) -> CliSample:
 _AUTH_STATE = {"api_tokens"}
 
 
+@pytest.fixture(scope="session")
+def sample_backup(cli_sample, tmp_path_factory) -> Path:
+    """A backup of the sample district (``xincheng init``'s file), written once for the session."""
+    from geo.store.backup import write_backup
+
+    folder = tmp_path_factory.mktemp("sample_backup")
+    source = Store.open(f"sqlite:///{cli_sample.copy(folder)}")
+    try:
+        write_backup(source, folder / "good.zip")
+    finally:
+        source.close()
+    return folder / "good.zip"
+
+
 def _fingerprint(store: Store) -> dict[str, tuple[int, int | None]]:
     """Return (rows, highest id) per table, logins' tokens aside; any write changes the audit log's."""
     parts = [sa.select(sa.literal(t.name).label("t"), sa.func.count().label("n"),

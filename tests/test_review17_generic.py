@@ -84,20 +84,6 @@ def test_an_empty_districts_first_load_of_its_units_is_still_an_import(store):
 
 # -- F16, F29: a restore whose content breaks the rules stores nothing ------------------------------
 
-@pytest.fixture(scope="module")
-def sample_backup(cli_sample, tmp_path_factory):
-    """A backup of the sample district (``xincheng init``'s file), written once for this module."""
-    from geo.store.backup import write_backup
-
-    folder = tmp_path_factory.mktemp("backup17")
-    source = Store.open(f"sqlite:///{cli_sample.copy(folder)}")
-    try:
-        write_backup(source, folder / "good.zip")
-    finally:
-        source.close()
-    return folder / "good.zip"
-
-
 def _edited_backup(good, tmp_path, table: str, edit) -> object:
     from tests.test_backup import _rewrite
 

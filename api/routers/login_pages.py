@@ -19,7 +19,7 @@ from api import csrf
 from api.deps import SettingsDep, StoreDep, log_in
 from api.pages import SessionCookie, flash_url, home_for, page, refused, safe_next
 from api.ratelimit import TooManyRequests
-from geo.errors import DomainError
+from geo.errors import DomainError, Forbidden
 from geo.messages import text
 from geo.users import issue_token, revoke_token
 
@@ -64,6 +64,8 @@ def login(request: Request, store: StoreDep, settings: SettingsDep,
         user = log_in(request, store, username, password)
     except TooManyRequests:  # says how long the pause lasts, not only "later"
         return again(text("accounts.login_locked", minutes=settings.login_window_minutes))
+    except Forbidden as exc:  # the right password of another district's account: say so
+        return again(exc.message)
     except DomainError:
         return again(text("pages.wrong_password"))
     token, _ = issue_token(store, user, ttl_minutes=settings.token_ttl_minutes)

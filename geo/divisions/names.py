@@ -25,10 +25,11 @@ from geo.placenames import lifecycle
 from geo.placenames.codes import needs_code, new_place_code
 from geo.placenames.heritage import refuse_if_protected
 from geo.placenames.romanize import romanize, split_name, toneless_key
+from geo.placenames.unit_names import UNIT_FEATURE_CLASS
 from geo.store import Store, schema
 from geo.text import has_text
 
-FEATURE_CLASS = {"community": "community", "village": "village", "subdistrict": "admin_unit", "town": "admin_unit"}
+FEATURE_CLASS = UNIT_FEATURE_CLASS
 CATEGORY = {"community": "21620", "village": "22200"}
 LIVE = ("retired", "superseded")
 

@@ -75,6 +75,13 @@ MESSAGES = {
                                        "axis order)"),
     "checks.unknown_unit": Message("{field} {value} 不是已登记的社区或行政村代码",
                                    "{field} {value} names no stored community or village"),
+    "checks.abolished_unit": Message("{field} {value} 是已撤销的社区或行政村代码：请用其承继单位的代码",
+                                     "{field} {value} names an abolished community or village: use its "
+                                     "successor's code"),
+    "checks.plate_in_other_unit": Message(
+        "{field} {value} 与门牌位置不符：该位置属于 {name}（{code}）；门牌所属社区（村）按位置确定，可不填写",
+        "{field} {value} does not match the plate's position, which lies in {name} ({code}); a plate's "
+        "community follows from where it stands and may be left out"),
     "checks.street_not_in_force": Message(
         "街路巷名称 {value} 不是已生效的标准地名：请先经申报、批准、公告（POST /api/placenames）；"
         "尚未命名的新建道路、桥梁以“规划”“未命名”或“在建”开头的工作名称录入（如 规划三路），列入未命名道路清单",

@@ -89,6 +89,24 @@ MESSAGES = {
         "romanization/confirm) or overridden with a reason before approval"),
     "placenames.rename_requires": Message("更名须记录批准信息：{fields}",
                                           "a rename must record its approval: {fields}"),
+    "placenames.unit_rename_by_division": Message(
+        "{name} 是区划单位 {unit}（{code}）的名称：社区、村、街道更名须经区划更名决定（POST /api/divisions/rename），"
+        "同时改其门牌、标准地址并保留曾用名",
+        "{name} is the name of the unit {unit} ({code}): a community, village or sub-district is renamed by a "
+        "division decision (POST /api/divisions/rename), which readdresses its plates and keeps the former name"),
+    "placenames.unit_retire_by_division": Message(
+        "{name} 是在用区划单位 {unit}（{code}）的名称：须经区划调整（撤销合并 POST /api/divisions/merge 或拆分 "
+        "/api/divisions/split）撤销该单位，其名称随之废止",
+        "{name} is the name of the unit in force {unit} ({code}): abolish the unit by a division change "
+        "(POST /api/divisions/merge or /split) and its name is retired with it"),
+    "placenames.unit_name_detached": Message(
+        "此地名是区划单位 {unit}（{code}）的名称，不能改其类别或区划代码；区划调整经 /api/divisions 办理",
+        "this is the name of the unit {unit} ({code}): its class and code cannot be changed; division changes "
+        "go through /api/divisions"),
+    "placenames.unit_has_its_name": Message(
+        "区划单位 {unit}（{code}）已有名称，不能另以 {name} 登记；更名须经区划更名决定（POST /api/divisions/rename）",
+        "the unit {unit} ({code}) has its name: {name} cannot be recorded for it; a rename is a division "
+        "decision (POST /api/divisions/rename)"),
     "placenames.rename_not_in_force": Message("只有在用的地名可以更名，此地名状态为 {status}",
                                               "only names in force can be renamed; this one is {status}"),
     "placenames.protected": Message("具有历史文化价值的地名一般不得更名（PN-09），须写明保护措施（{field}）",

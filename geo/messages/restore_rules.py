@@ -10,6 +10,9 @@ MESSAGES = {
         "请使用未经改动的备份",
         "the backup holds a record the rules refuse, nothing was restored: {table} record {id}, {field} = {value} "
         "(rule: {rule}); use an unaltered backup"),
+    "restore_rules.plate_in_abolished_unit": Message(
+        "在用门牌须属于在用的社区或村（区划调整时随之改属）",
+        "an active plate belongs to a community or village in force (a division change moves it)"),
     "restore_rules.counter_behind": Message("计数器不得低于已使用的最大序号 {used}",
                                             "a counter may not lie below the highest serial in use, {used}"),
 }

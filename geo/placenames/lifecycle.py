@@ -33,6 +33,7 @@ from geo.placenames.romanize import (
     toneless_key,
 )
 from geo.placenames.rules import Finding, check_date_order, check_deadlines, overdue, validate
+from geo.placenames.unit_names import refuse_binding_another_name, refuse_changing_a_unit_name
 from geo.signs.replacement import queue_street_signs
 from geo.store import Store, schema
 from geo.store.spatial_sql import lock_natural_keys
@@ -168,6 +169,7 @@ def propose(store: Store, record: Mapping[str, Any], *, actor: str, justificatio
     if rec.get("category_code") and not rec.get("category_name"):  # the table's name (GB/T 18521)
         rec["category_name"] = category_name(rec["category_code"])
     lock_name(conn, rec.get("standard_name"))
+    refuse_binding_another_name(conn, None, rec)  # a unit in force has its own name
     warnings = _check(rec, _existing(conn), district=store.adcode, justification=justification)
     check_in_district(conn, "place_names", [geometry], adcode=store.adcode)
     rom = _romanize(rec, romanization_override)
@@ -230,6 +232,7 @@ def edit(store: Store, place_id: int, changes: Mapping[str, Any], *, expected_ve
         if "standard_name" in changes:  # the old parts describe the old name
             base.update(specific=None, generic=None)
         merged = _fill({**base, "id": place_id, **changes})
+        refuse_binding_another_name(conn, current, merged)  # a unit's name changes by a division decision
         lock_name(conn, merged.get("standard_name"))
         # A justification recorded earlier still covers the warnings it was given for.
         warnings = _check(merged, _existing(conn), district=store.adcode,
@@ -281,6 +284,7 @@ def transition(store: Store, place_id: int, to: str, *, expected_version: int, a
                              field=missing[0])
         if to == "retired":
             refuse_if_protected(conn, current, action="retire")  # PN-09
+            refuse_changing_a_unit_name(conn, current, action="retire")  # abolished with its unit
         if to == "retired" and current.get("feature_class") == "street":
             _refuse_retiring_a_street_in_use(conn, store, current["standard_name"])
         changes = {k: v for k, v in data.items() if k in STEP_RECORDS_ALL}
@@ -329,6 +333,7 @@ def rename(store: Store, place_id: int, new_name: str, *, expected_version: int,
             raise Conflict(text("placenames.rename_not_in_force", status=value_label(current["status"])),
                            field="status")
         refuse_if_protected(conn, current, action="rename")  # PN-09
+        refuse_changing_a_unit_name(conn, current, action="rename")  # renamed with its unit
         new_name = clean(new_name)
         if new_name == current["standard_name"]:
             raise InputError(text("placenames.same_name"), field="new_name")

@@ -27,10 +27,9 @@ import sqlalchemy as sa
 
 from geo import crs as C
 from geo.addresses.successor import active_below, lock_plate_addresses, move_to_successor, retire_with_plate
-from geo.containment import containing_part
 from geo.errors import Conflict, InputError, NotFound, StaleVersion
 from geo.layers import PLATE_STATUSES
-from geo.location_rules import UNIT_LEVELS_WITH_PLATES, check_layer_locations
+from geo.location_rules import check_layer_locations, plate_units_at
 from geo.messages import Term, label, labels, quoted, text, value_label, value_labels
 from geo.plates.numbering import merged_street, oriented, parity_of, positions
 from geo.plates.rules import FAR_FROM_STREET_M, new_plate_uids, plates_for_write
@@ -107,38 +106,30 @@ def decide_plate_status(store: Store, plate_uid: str, status: str, decision: Map
         return after
 
 
-def _community_at(store: Store, conn: sa.Connection, point: Any) -> dict[str, Any] | None:
-    """Return the active community (or village) of this district whose area holds ``point`` (the
-    nearest one for a point on a shared boundary or in a sliver), or None without any stored."""
-    u = schema.admin_units
-    rows = conn.execute(sa.select(u.c.code, u.c.name, u.c.geom).where(
-        u.c.level.in_(UNIT_LEVELS_WITH_PLATES), sa.func.coalesce(u.c.status, "active") == "active",
-        u.c.code.like(f"{store.adcode}%"), u.c.geom.is_not(None))).mappings().all()
-    if not rows:
-        return None
-    (i,) = containing_part([point], [r["geom"] for r in rows])
-    return None if i < 0 else dict(rows[i])
-
-
 def _place_successor(store: Store, conn: sa.Connection, current: Mapping[str, Any], successor: dict[str, Any]
                      ) -> list[str]:
     """Check a successor placed elsewhere or numbered anew, and say what follows from it.
 
     Moved: it must stand by its street (as far as a new plate may, :data:`FAR_FROM_STREET_M`, else
-    refused), takes the side of the street it stands on and the community its position lies in.
+    refused) and takes the side of the street it stands on. Moved or not, it takes the community its
+    position lies in.
     Moved or renumbered: a number of the wrong parity for its side is a DP-02 warning (as the
     street's numbering check reports it for any plate). Returns the warnings and notes."""
     point = successor.get("geometry")
     moved = point is not None and (current.get("geometry") is None or not shapely.equals(point, current["geometry"]))
+    out: list[str] = []
+    (unit,) = plate_units_at(conn, [point], adcode=store.adcode)
+    if unit is not None and unit.code != successor.get("community_code"):  # where it stands, moved or not
+        successor["community_code"] = unit.code
+        out.append(text("plate_successors.successor_community", name=unit.name, code=unit.code))
     if not moved and successor.get("number") == current.get("number"):
-        return []
+        return out
     street = str(successor.get("street_name") or "").strip()
     s = schema.streets
     parts = conn.execute(sa.select(s.c.geom, s.c.numbering_start, s.c.odd_side).where(
         s.c.name == street, s.c.geom.is_not(None)).order_by(s.c.id)).mappings().all()
     if point is None or not parts:
-        return []
-    out: list[str] = []
+        return out
     line = merged_street(C.to_metric(np.asarray([r["geom"] for r in parts], dtype=object)))
     xy = shapely.get_coordinates(C.to_metric(point))
     if moved:
@@ -153,10 +144,6 @@ def _place_successor(store: Store, conn: sa.Connection, current: Mapping[str, An
     if int(successor["number"]) % 2 != parity_of(side, odd_side):
         out.append(text("plate_successors.successor_parity", street=street, number=successor["number"],
                         side=value_label(side)))
-    unit = _community_at(store, conn, point) if moved else None
-    if unit is not None and unit["code"] != successor.get("community_code"):
-        successor["community_code"] = unit["code"]
-        out.append(text("plate_successors.successor_community", name=unit["name"], code=unit["code"]))
     return out
 
 

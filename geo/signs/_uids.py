@@ -33,6 +33,18 @@ def encode(serial: int) -> str:
     return PREFIX + "".join(reversed(chars))
 
 
+def decode(sign_uid: str) -> int | None:
+    """Return the counter value a sign id was made from (``S2222223`` → 1), or None for a text that is
+    not a sign id (wrong prefix, length or character)."""
+    body = sign_uid[len(PREFIX):] if isinstance(sign_uid, str) and sign_uid.startswith(PREFIX) else ""
+    if len(body) != DIGITS or any(ch not in ALPHABET for ch in body):
+        return None
+    serial = 0
+    for ch in body:
+        serial = serial * len(ALPHABET) + ALPHABET.index(ch)
+    return serial
+
+
 def allocate(store: Store, conn: sa.Connection, *, count: int = 1, actor: str) -> list[str]:
     """Return ``count`` new sign ids, advancing the counter in ``conn``'s transaction (audited).
 

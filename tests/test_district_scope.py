@@ -1,0 +1,81 @@
+"""An account acts for its districts only (#19 item 1, review F21 of #17): an officer of 150103 with the
+right password reads and edits nothing of 150102's service, over the API and the pages alike.
+
+The district is checked where every signed-in path starts (login and each use of a token), so no
+endpoint can forget it; the write endpoints are walked from the authorization matrix of test_security.
+"""
+
+from __future__ import annotations
+
+import httpx
+import sqlalchemy as sa
+
+from geo.store import schema
+from geo.users import create_user, issue_token
+from tests.conftest import USERS
+from tests.test_officer_pages import login
+from tests.test_security import API_WRITES, LAYER_EDITORS, PAGE_WRITES, _audit_count, _concrete
+
+OTHER = ("t-admin-150103", "other-district-password-1")
+
+
+def test_an_admin_of_another_district_cannot_log_in_or_use_a_token(writable_sample_store, writable_server):
+    store, base = writable_sample_store, writable_server
+    assert store.adcode == "150102"
+    user = create_user(store, *OTHER, "admin", actor="test", adcodes=["150103"])
+    r = httpx.post(f"{base}/api/auth/login", json={"username": OTHER[0], "password": OTHER[1]})
+    assert r.status_code == 403, r.text
+    message = r.json()["message"]
+    assert "150103" in message and "150102" in message and r.json()["field"] == "adcodes"
+    assert message.index("不代表本区") < message.index("not for this district")  # Chinese first
+    # The page login says the same, instead of "wrong password".
+    with httpx.Client(base_url=base, timeout=60, follow_redirects=True) as page:
+        r = login(page, {"username": OTHER[0], "password": OTHER[1]})
+        assert "不代表本区" in r.text and "用户名或密码错误" not in r.text
+        assert "xc_token" not in page.cookies
+
+    # A token such an account holds (issued before its districts changed, or forged in the table) opens
+    # nothing: every write endpoint answers 403, every page form sends it to the login, nothing is stored.
+    token, _ = issue_token(store, user, ttl_minutes=30)
+    cases = [(m, _concrete(p)) for (m, p), roles in API_WRITES.items() if "admin" in roles]
+    for layer in LAYER_EDITORS:
+        cases += [("POST", f"/api/layers/{layer}/features"), ("PATCH", f"/api/layers/{layer}/features/999999")]
+    before = _audit_count(store)
+    wrong = []
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for method, path in cases:
+            r = client.request(method, path, headers={"Authorization": f"Bearer {token}"}, json={})
+            if r.status_code != 403:
+                wrong.append(f"{method} {path}: {r.status_code}")
+        for path in ("/api/users", "/api/auth/me", "/api/placenames/overdue"):
+            r = client.get(path, headers={"Authorization": f"Bearer {token}"})
+            if r.status_code != 403:
+                wrong.append(f"GET {path}: {r.status_code}")
+        for path, allowed in PAGE_WRITES.items():
+            if "admin" not in allowed:
+                continue
+            r = client.post(path, headers={"Cookie": f"xc_token={token}"}, data={"x": "1"}, follow_redirects=False)
+            if r.status_code != 303 or not r.headers["location"].startswith("/officer/login"):
+                wrong.append(f"POST {path}: {r.status_code} {r.headers.get('location')}")
+        r = client.get("/officer/placenames", headers={"Cookie": f"xc_token={token}"}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/officer/login")
+        assert client.get("/", headers={"Cookie": f"xc_token={token}"}).status_code == 200  # public pages still open
+    assert wrong == []
+    assert _audit_count(store) == before
+
+
+def test_a_change_of_an_accounts_districts_takes_effect_at_once(writable_sample_store, writable_server):
+    store, base = writable_sample_store, writable_server
+    name, password = USERS["placename_officer"]
+    r = httpx.post(f"{base}/api/auth/login", json={"username": name, "password": password})
+    token = r.json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(f"{base}/api/auth/me", headers=headers).status_code == 200
+    users = schema.users
+    with store.writing() as conn:  # the account now acts for the neighbour only
+        conn.execute(sa.update(users).where(users.c.username == name).values(adcodes="150105"))
+    r = httpx.get(f"{base}/api/auth/me", headers=headers)
+    assert r.status_code == 403 and "150105" in r.json()["message"]
+    with store.writing() as conn:  # a city-level account acting for both districts works here
+        conn.execute(sa.update(users).where(users.c.username == name).values(adcodes="150102,150105"))
+    assert httpx.get(f"{base}/api/auth/me", headers=headers).status_code == 200
