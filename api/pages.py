@@ -34,8 +34,9 @@ from starlette.routing import BaseRoute, Match, Mount
 from api import csrf
 from api.deps import ROLE_ZH, PageRoleRefused, page_user
 from geo import messages
+from geo.errors import DomainError, StaleVersion
 from geo.layers import ADMIN, BOUNDARY_INSPECTOR, INSPECTORS, OFFICERS, PLACENAME_OFFICER, PLANNER, ROLES
-from geo.messages import text
+from geo.messages import Term, quoted, text
 from geo.store import Store
 from maps.csp import current_nonce
 
@@ -456,13 +457,55 @@ def back_to(request: Request, path: str, **query: str) -> RedirectResponse:
 
 
 PAGE_SIZE = 50  # rows on a list page
+PAGE_FIELD = Term("页码 page", "page")
 
 
-def list_paging(total: int, page_no: int, *, size: int = PAGE_SIZE) -> dict[str, Any]:
-    """Return the numbers a list page shows ("第 1–50 条，共 1,194 条") and its previous/next pages;
-    a page number past the end shows the last page."""
+def list_paging(total: int, page_no: int | str | None, *, size: int = PAGE_SIZE) -> dict[str, Any]:
+    """Return the numbers a list page shows ("第 1–50 条，共 1,194 条") and its previous/next pages.
+
+    ``page_no`` is the ``page=`` of the address as given. A list always answers with a page of its
+    rows, as an officer following an old or mistyped link expects: a number past the end shows the
+    last page, one below 1 (``0``, ``-1``) or no number at all (``abc``) the first, and the page then
+    says so (``notice``, Chinese first, naming the field) instead of a bare error.
+    """
     last = max(1, -(-total // size))
-    page_no = min(max(1, page_no), last)
+    raw = "" if page_no is None else str(page_no).strip()
+    digits = raw[1:] if raw[:1] in "+-" else raw
+    if not raw:
+        asked: int | None = 1
+    elif digits.isascii() and digits.isdigit():
+        # more digits than a record count could need: past the end whatever they say
+        asked = (last + 1 if len(digits) > MAX_WHOLE_DIGITS else int(digits)) * (-1 if raw[0] == "-" else 1)
+    else:
+        asked = None
+    page_no = min(max(1, asked or 1), last)
+    notice = None if asked == page_no else text("pages.page_shown", field=PAGE_FIELD, value=quoted(raw, max_chars=24),
+                                                last=last, page=page_no)
     first = (page_no - 1) * size
     return {"page": page_no, "last": last, "offset": first, "size": size, "total": total,
-            "first": first + 1 if total else 0, "upto": min(first + size, total)}
+            "first": first + 1 if total else 0, "upto": min(first + size, total), "notice": notice}
+
+
+def refusal_text(exc: DomainError) -> str:
+    """Return what a page says beside a form its use case refused: the message, or every row or
+    finding it lists; for a stale version, that the record changed meanwhile and that the page now
+    shows it as it is, with its current version (see :func:`refused_draft`)."""
+    if isinstance(exc, StaleVersion):
+        return text("pages.changed_meanwhile")
+    return "；".join(exc.details) if exc.details else exc.message
+
+
+def is_version_field(name: str) -> bool:
+    """Return whether a form field carries a version as read (``version``, ``versions_0`` …)."""
+    return name == "version" or name.startswith("versions_")
+
+
+def refused_draft(form: str, sent: Mapping[str, str], exc: DomainError | None = None) -> Draft:
+    """Return a refused form as typed, to show it again beside its reason.
+
+    After a stale version (409) the versions as read are left out, so that the form shown again
+    carries the record's current version: what was typed stays, and submitting it once more (after
+    a look at the record as it is now) is not refused again for the same stale version.
+    """
+    stale = isinstance(exc, StaleVersion)
+    return Draft(form, {k: v for k, v in sent.items() if not (stale and is_version_field(k))})

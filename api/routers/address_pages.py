@@ -47,6 +47,8 @@ from api.pages import (
     page_access,
     posted_draft,
     posted_form,
+    refusal_text,
+    refused_draft,
     whole_number,
 )
 from geo.addresses import (
@@ -67,7 +69,8 @@ from geo.addresses.views import LEVEL_ZH
 from geo.addresses.xlsx_import import HEADERS
 from geo.errors import DomainError, NotFound
 from geo.layers import OFFICERS
-from geo.messages import quoted, text
+from geo.messages import en, quoted, text, value_label, zh
+from geo.plates.decisions import successor_of
 from geo.store import Store
 
 router = APIRouter(include_in_schema=False)
@@ -93,10 +96,11 @@ def _bad_filter(name: str, value: str, allowed: dict[str, str]) -> str:
 
 @router.get("/officer/addresses")
 def addresses_page(request: Request, store: StoreDep, q: str = "", level: str = "", status: str = "active",
-                   page_no: Annotated[int, Query(alias="page", ge=1, le=10**9)] = 1,
+                   page_no: Annotated[str, Query(alias="page")] = "",
                    xc_token: SessionCookie = None) -> Response:
     """List the district's standard addresses by text, level and status, fifty to a page, each linking
-    to its plate's address tree; a filter value that is none of the allowed ones is named as such."""
+    to its plate's address tree; a filter value that is none of the allowed ones is named as such, and a
+    ``page`` that is no page of the list shows the nearest one, saying so (:func:`api.pages.list_paging`)."""
     user = page_access(request, store, xc_token, OFFICERS)
     if isinstance(user, RedirectResponse):
         return user
@@ -133,10 +137,11 @@ def _tree_base(plate_uid: str) -> str:
     return f"/officer/plates/{plate_uid}/addresses"
 
 
-def _forms_of(node: dict[str, Any], below: set[str]) -> tuple[str, ...]:
-    """Return the forms the page offers for an address: none for a retired one; a building takes units or
-    rooms, whichever it holds already (either when it holds neither, AD-04), a unit takes rooms."""
-    if node["status"] != "active":
+def _forms_of(node: dict[str, Any], below: set[str], *, plate_active: bool = True) -> tuple[str, ...]:
+    """Return the forms the page offers for an address: none for a retired one, nor below a plate that is
+    not active (AD-05: replaced or revoked); a building takes units or rooms, whichever it holds already
+    (either when it holds neither, AD-04), a unit takes rooms."""
+    if node["status"] != "active" or not plate_active:
         return ()
     adds = {"building": tuple(k for k, holds in (("units", "unit"), ("rooms", "room"))
                               if not below or holds in below),
@@ -144,12 +149,27 @@ def _forms_of(node: dict[str, Any], below: set[str]) -> tuple[str, ...]:
     return (*adds, "edit", "retire")
 
 
-def _flattened(nodes: list[dict[str, Any]], depth: int = 0) -> Iterator[dict[str, Any]]:
+def _flattened(nodes: list[dict[str, Any]], depth: int = 0, *, plate_active: bool = True) -> Iterator[dict[str, Any]]:
     """Yield the tree's addresses in reading order, each with its depth and the forms the page offers."""
     for node in nodes:
         below = {c["level"] for c in node["children"] if c["status"] == "active"}
-        yield {**node, "depth": depth, "forms": _forms_of(node, below)}
-        yield from _flattened(node["children"], depth + 1)
+        yield {**node, "depth": depth, "forms": _forms_of(node, below, plate_active=plate_active)}
+        yield from _flattened(node["children"], depth + 1, plate_active=plate_active)
+
+
+def _plate_closed(store: Store, tree: dict[str, Any]) -> tuple[str | None, str | None]:
+    """Return what the page says instead of its forms when the plate is not active (the use cases refuse
+    every write below it, AD-05), and the plate that replaced it (``None`` when none is recorded)."""
+    status = tree.get("status") or "active"
+    if status == "active":
+        return None, None
+    plate = quoted(tree["plate_uid"])
+    if status == "revoked":
+        return text("address_pages.plate_revoked", plate=plate), None
+    successor = successor_of(store, tree["plate_uid"]) if status == "replaced" else None
+    if successor:
+        return text("address_pages.plate_replaced", plate=plate, successor=quoted(successor)), successor
+    return text("address_pages.plate_not_active", plate=plate, status=value_label(status)), None
 
 
 def _tree_page(request: Request, store: Store, user: User, plate_uid: str, *, include_retired: bool = False,
@@ -164,14 +184,17 @@ def _tree_page(request: Request, store: Store, user: User, plate_uid: str, *, in
         return message_page(request, "没有这块门牌", "No such plate", user=user, status=404, error=exc.message)
     draft = refused or posted_draft(request)
     base = _tree_base(tree["plate_uid"])
-    rows = list(_flattened(tree["buildings"]))
-    shown = {f"{base}/buildings"} | {f"{base}/{r['address_uid']}/{f}" for r in rows for f in r["forms"]}
+    closed, successor = _plate_closed(store, tree)
+    rows = list(_flattened(tree["buildings"], plate_active=closed is None))
+    shown = ({f"{base}/buildings"} if closed is None else set()) | {
+        f"{base}/{r['address_uid']}/{f}" for r in rows for f in r["forms"]}
     at_form = error_at if error_at in shown else None
     title = tree["standard_address"] or plate_uid
     return page(request, "addresses/officer_tree.html", f"标准地址 {title}", f"Addresses of plate {plate_uid}",
                 user=user, status=status, error=None if at_form else error, form_error=error, error_at=at_form,
                 done=done, tree=tree, rows=rows, base=base, include_retired=include_retired, level_zh=LEVEL_ZH,
-                status_zh=STATUS_ZH, draft=draft,
+                status_zh=STATUS_ZH, draft=draft, closed=closed, successor=successor,
+                successor_label=(zh("address_pages.successor_link"), en("address_pages.successor_link")),
                 draft_notice=None if refused else (draft_notice_lines(draft) if draft else None))
 
 
@@ -184,11 +207,6 @@ def plate_addresses_page(request: Request, plate_uid: str, store: StoreDep, reti
     if isinstance(user, RedirectResponse):
         return user
     return _tree_page(request, store, user, plate_uid, include_retired=retired, error=error, done=done)
-
-
-def _refusal(exc: DomainError) -> str:
-    """Return what the page says for a refused form: the message, or every row/finding it lists."""
-    return "；".join(exc.details) if exc.details else exc.message
 
 
 def _on_plate(store: Store, plate_uid: str, address_uid: str) -> dict[str, Any]:
@@ -204,7 +222,8 @@ async def _tree_form(request: Request, store: Store, plate_uid: str, token: str 
                      versioned: bool) -> Response:
     """Run one of a plate page's forms through ``action``; back to the page with its confirmation, or
     the page again with the reason beside the form and the form as typed (nothing stored). A version
-    that is not a whole number is 版本号无效 (422), never "changed by someone else"."""
+    that is not a whole number is 版本号无效 (422), never "changed by someone else"; a stale one shows the
+    page again with the address as it is now and its current version in the form."""
     page_path = _tree_base(plate_uid)
     posted = await posted_form(request, store, token, OFFICERS, page_path=page_path)
     if isinstance(posted, Response):
@@ -219,8 +238,8 @@ async def _tree_form(request: Request, store: Store, plate_uid: str, token: str 
     try:
         note = action(user, form, version)
     except DomainError as exc:
-        return _tree_page(request, store, user, plate_uid, error=_refusal(exc), error_at=form_path,
-                          status=exc.status, refused=Draft(form_path, dict(sent)))
+        return _tree_page(request, store, user, plate_uid, error=refusal_text(exc), error_at=form_path,
+                          status=exc.status, refused=refused_draft(form_path, sent, exc))
     return back_to(request, f"/officer/plates/{quote(plate_uid, safe='')}/addresses", done=note)
 
 

@@ -38,16 +38,18 @@ from api.pages import (
     page,
     page_access,
     posted_form,
+    refusal_text,
+    refused_draft,
     render_text,
     whole_number,
 )
 from geo.divisions.changes import create_unit, merge_units, offer_code, rename_unit, split_unit
 from geo.divisions.codes import LEAF_LEVELS, LEVELS
 from geo.divisions.queries import MAX_QUERY_CHARS, get_change, list_changes, search_units, unit_history
-from geo.errors import DomainError, InputError, NotFound
+from geo.errors import DomainError, InputError, NotFound, StaleVersion
 from geo.features import parse_geometry
 from geo.layers import ADMIN, AREA, OFFICERS
-from geo.messages import beijing_time, label, text, value_label
+from geo.messages import Term, beijing_time, en, label, text, value_label, zh
 from geo.messages.signs import VALUES as SIGN_VALUES
 from geo.signs.layout import sign_layout
 from geo.signs.printed import sign_texts
@@ -74,11 +76,6 @@ SIGNS = "/officer/street-signs"
 def _stripped(sent: Mapping[str, str]) -> dict[str, str]:
     """Return the posted fields with surrounding blanks removed (kept as typed otherwise, to show them again)."""
     return {k: str(v).strip() for k, v in sent.items()}
-
-
-def _refusal(exc: DomainError) -> str:
-    """Return what a page says beside a refused form: the use case's message (Chinese first, field named)."""
-    return "；".join(exc.details) if exc.details else exc.message
 
 
 def _labels(values: Any) -> dict[str, str]:
@@ -147,14 +144,14 @@ def _offered(store: Store, parent: str, level: str) -> tuple[str, str | None]:
 
 
 def _divisions_page(request: Request, store: Store, user: User, *, q: str = "", unit: str = "", parent: str = "",
-                    level: str = "", page_no: int = 1, typed: dict[str, dict[str, str]] | None = None,
+                    level: str = "", page_no: str = "", typed: dict[str, dict[str, str]] | None = None,
                     errors: dict[str, str] | None = None, status: int = 200, done: str | None = None,
                     error: str | None = None) -> Response:
     """Return the division-changes page: the changes, the unit search, and the four forms (prefilled for the
     chosen ``unit`` and the code offered under ``parent`` for ``level``; ``typed`` a refused form as typed)."""
     errors = dict(errors or {})
-    offset = (max(1, page_no) - 1) * PAGE_SIZE
-    changes = list_changes(store, limit=PAGE_SIZE + 1, offset=offset)
+    paging = list_paging(store.count("division_changes", where={"adcode": store.adcode}), page_no)
+    changes = list_changes(store, limit=PAGE_SIZE, offset=paging["offset"])
     hits = None
     if q:
         try:
@@ -175,10 +172,8 @@ def _divisions_page(request: Request, store: Store, user: User, *, q: str = "", 
     for name, values in (typed or {}).items():
         forms[name] = values
     return page(request, "divisions/officer_divisions.html", "区划调整", "Division changes", user=user,
-                status=status, done=done, error=error, q=q, hits=hits, changes=changes[:PAGE_SIZE],
-                page_no=max(1, page_no),
-                has_next=len(changes) > PAGE_SIZE, chosen=chosen, offer=offer, offer_parent=parent,
-                offer_level=level, forms=forms, errors=errors, levels=_labels(LEVELS),
+                status=status, done=done, error=error, q=q, hits=hits, changes=changes, paging=paging, chosen=chosen,
+                offer=offer, offer_parent=parent, offer_level=level, forms=forms, errors=errors, levels=_labels(LEVELS),
                 kinds=_labels(("create", "split", "merge", "rename", "recode", "retire")),
                 crs_choices=CRS_CHOICES, merge_rows=range(MERGE_ROWS), max_query=MAX_QUERY_CHARS)
 
@@ -187,7 +182,7 @@ def _divisions_page(request: Request, store: Store, user: User, *, q: str = "", 
 def divisions_page(request: Request, store: StoreDep, xc_token: SessionCookie = None,
                    q: Annotated[str, Query(max_length=200)] = "", unit: Annotated[str, Query(max_length=12)] = "",
                    parent: Annotated[str, Query(max_length=12)] = "", level: Annotated[str, Query(max_length=16)] = "",
-                   page_no: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1, done: str | None = None,
+                   page_no: Annotated[str, Query(alias="page")] = "", done: str | None = None,
                    error: str | None = None) -> Response:
     """The division changes, newest decision first; the unit search; the forms to rename, merge, create, split."""
     user = page_access(request, store, xc_token, ADMINS)
@@ -285,11 +280,30 @@ async def _run_division_form(request: Request, store: Store, user: User, typed: 
     except _BadVersion:
         return _divisions_page(request, store, user, typed={form_name: typed},
                                errors={form_name: text("forms.bad_version")}, status=422)
+    except StaleVersion as exc:
+        fresh, unit = _with_current_versions(store, typed, form_name)
+        return _divisions_page(request, store, user, unit=unit, typed={form_name: fresh},
+                               errors={form_name: refusal_text(exc)}, status=exc.status)
     except DomainError as exc:
-        return _divisions_page(request, store, user, typed={form_name: typed}, errors={form_name: _refusal(exc)},
+        return _divisions_page(request, store, user, typed={form_name: typed}, errors={form_name: refusal_text(exc)},
                                status=exc.status)
     return back_to(request, f"{DIVISIONS}/changes/{change['id']}",
                    done=text("division_pages.change_done", id=change["id"]))
+
+
+def _with_current_versions(store: Store, typed: Mapping[str, str], form_name: str) -> tuple[dict[str, str], str]:
+    """Return a form refused for a stale version as typed but with the versions its units have now, and the
+    code of the unit the page then shows as chosen (its current record), so the next submit is not stale again."""
+    fresh = dict(typed)
+    pairs = ([(f"units_{i}", f"versions_{i}") for i in range(MERGE_ROWS)] if form_name == "merge"
+             else [("code", "version")])
+    shown = ""
+    for code_key, version_key in pairs:
+        unit = _chosen_unit(store, fresh.get(code_key, ""))
+        if unit is not None:
+            fresh[version_key] = str(unit["version"])
+            shown = shown or str(unit["code"])
+    return fresh, shown
 
 
 class _BadVersion(Exception):
@@ -355,7 +369,7 @@ def _position(typed: Mapping[str, str]) -> shapely.Point | None:
 
 
 def _register_page(request: Request, store: Store, user: User, *, street: str = "", status_filter: str = "",
-                   page_no: int = 1, typed: dict[str, str] | None = None, error: str | None = None,
+                   page_no: str = "", typed: dict[str, str] | None = None, error: str | None = None,
                    status: int = 200) -> Response:
     """Return the register: signs filtered by street (a segment id or a street's name) and status, fifty to a
     page, the matching segments, and the install form (``typed``: as typed when refused, ``error`` beside it)."""
@@ -393,7 +407,7 @@ def _register_page(request: Request, store: Store, user: User, *, street: str = 
 @router.get(SIGNS + "/register")
 def register_page(request: Request, store: StoreDep, xc_token: SessionCookie = None,
                   street: Annotated[str, Query(max_length=100)] = "", status: Annotated[str, Query(max_length=24)] = "",
-                  page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1) -> Response:
+                  page_no: Annotated[str, Query(alias="page")] = "") -> Response:
     """The sign register by street and status, each sign linked to its page; the form to install a sign."""
     user = page_access(request, store, xc_token, OFFICERS)
     if isinstance(user, RedirectResponse):
@@ -419,9 +433,31 @@ async def install_form(request: Request, store: StoreDep, xc_token: SessionCooki
                        number_to=_int_or_raw(typed.get("number_to")), installed_on=typed.get("installed_on") or None,
                        remarks=typed.get("remarks") or None)
     except DomainError as exc:
-        return _register_page(request, store, user, typed=typed, error=_refusal(exc), status=exc.status)
+        return _register_page(request, store, user, typed=typed, error=refusal_text(exc), status=exc.status)
     return back_to(request, f"{SIGNS}/{quote(sign['sign_uid'], safe='')}",
                    done=text("division_pages.sign_installed", uid=sign["sign_uid"]))
+
+
+SIGN_ACTIONS = ("create", "insert", "bulk_create", "update", "inspect", "damage", "replace", "remove", "allocate",
+                "rename_propagation", "refused_stale_version")
+
+
+def action_label(action: str | None) -> tuple[str, str]:
+    """Return an audit row's action as the sign history shows it: Chinese, and English beside it.
+
+    Each action the sign use cases write has its label; a status change written as ``status:<value>``
+    names the new status; any other action reads "其他操作（code）", never the bare code.
+    """
+    code = str(action or "")
+    if code in SIGN_ACTIONS:
+        key, params = f"division_pages.action_{code}", {}
+    elif code.startswith("status:") and code[len("status:"):]:
+        value = code[len("status:"):]
+        zh_value, en_value = SIGN_VALUES.get(value, (str(value_label(value)), value))
+        key, params = "division_pages.action_status", {"status": Term(zh_value, en_value)}
+    else:
+        key, params = "division_pages.action_other", {"code": code[:40] or "—"}
+    return zh(key, **params), en(key, **params)
 
 
 def _sign_page(request: Request, store: Store, user: User, sign_uid: str, *, typed: dict[str, dict[str, str]] | None
@@ -431,14 +467,14 @@ def _sign_page(request: Request, store: Store, user: User, sign_uid: str, *, typ
         sign = get_sign(store, sign_uid)
     except NotFound as exc:
         return message_page(request, "没有这块路牌", "No such street sign", user=user, error=exc.message, status=404)
-    history = [{**row, "at_text": beijing_time(row["at"])}
+    history = [{**row, "at_text": beijing_time(row["at"]), "action_text": action_label(row["action"])}
                for row in reversed(store.audit_rows("street_signs", sign["id"]))]
     street = store.select("streets", where={"id": sign["street_id"]}, limit=1) if sign.get("street_id") else []
     version = str(sign["version"])
     forms = {name: {"version": version} for name in ("inspect", "damage", "replace", "remove")}
     forms["replace"]["crs"] = "EPSG:4490"
-    for name, values in (typed or {}).items():
-        forms[name] = values
+    for name, values in (typed or {}).items():  # as typed; the current version when the refusal left it out
+        forms[name] = {**forms.get(name, {}), **values}
     return page(request, "signs/officer_sign.html", f"路牌 {sign['sign_uid']}", "Street sign", user=user,
                 status=status, done=done, sign=sign, lonlat=_lonlat(sign), street=street[0] if street else None,
                 predecessors=store.select("street_signs", where={"successor_sign_uid": sign["sign_uid"]}),
@@ -509,8 +545,8 @@ async def _sign_form(request: Request, store: Store, xc_token: str | None, sign_
             remove(store, sign_uid, reason=typed.get("reason", ""), removed_on=typed.get("removed_on") or None,
                    **common)
     except DomainError as exc:
-        return _sign_page(request, store, user, sign_uid, typed={step: typed}, errors={step: _refusal(exc)},
-                          status=exc.status)
+        return _sign_page(request, store, user, sign_uid, typed={step: refused_draft(step, typed, exc).values},
+                          errors={step: refusal_text(exc)}, status=exc.status)
     return back_to(request, path, done=text(f"division_pages.sign_{step}_done"))
 
 

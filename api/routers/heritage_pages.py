@@ -31,9 +31,11 @@ from api.pages import (
     page_access,
     posted_draft,
     posted_form,
+    refusal_text,
+    refused_draft,
     whole_number,
 )
-from geo.errors import DomainError, NotFound, StaleVersion
+from geo.errors import DomainError, NotFound
 from geo.layers import OFFICERS, PLANNER
 from geo.messages import beijing_time, quoted, text, value_label
 from geo.placenames.facility_names import DEFAULT_RADIUS_M, check_facility_names, check_radius
@@ -63,13 +65,6 @@ PN08_READERS = OFFICERS | {PLANNER}  # as GET /api/place-codes/facility-names: p
 MAX_HITS = 20
 BATCH_STATE = {"exported": ("已导出", "exported"), "sent": ("已报送", "sent"),
                "acknowledged": ("已回执", "acknowledged")}
-
-
-def _refusal(exc: DomainError) -> str:
-    """Return what a page says beside a refused form; a stale version in the officers' words."""
-    if isinstance(exc, StaleVersion):
-        return text("officer.stale")
-    return "；".join(exc.details) if exc.details else exc.message
 
 
 # -- the heritage protection list (PN-09) ----------------------------------------------------------
@@ -178,7 +173,7 @@ async def list_form(request: Request, store: StoreDep, xc_token: SessionCookie =
                               decision_date=form.get("decision_date") or None, category=form.get("category") or None)
     except DomainError as exc:
         return _heritage_page(request, store, user, pick=str(place_id), status=exc.status,
-                              refused=Draft(LIST_FORM, dict(sent)), errors={LIST_FORM: _refusal(exc)})
+                              refused=refused_draft(LIST_FORM, sent, exc), errors={LIST_FORM: refusal_text(exc)})
     return back_to(request, HERITAGE, done=text("heritage_pages.listed", name=name["standard_name"],
                                                 doc=form.get("document_ref", "")))
 
@@ -202,8 +197,8 @@ async def lift_form(request: Request, place_id: str, store: StoreDep, xc_token: 
                               document_ref=form.get("document_ref", ""), reason=form.get("reason", ""),
                               decision_date=form.get("decision_date") or None)
     except DomainError as exc:
-        return _heritage_page(request, store, user, status=exc.status, errors={form_path: _refusal(exc)},
-                              refused=Draft(form_path, dict(sent)))
+        return _heritage_page(request, store, user, status=exc.status, errors={form_path: refusal_text(exc)},
+                              refused=refused_draft(form_path, sent, exc))
     return back_to(request, HERITAGE, done=text("heritage_pages.lifted", name=name["standard_name"],
                                                 doc=form.get("document_ref", "")))
 
@@ -283,8 +278,8 @@ async def export_form(request: Request, store: StoreDep, xc_token: SessionCookie
     try:
         batch, created = make_batch(store, check_year(raw if number is None else number), actor=user["username"])
     except DomainError as exc:
-        return _sync_page(request, store, user, status=exc.status, errors={EXPORT_FORM: _refusal(exc)},
-                          refused=Draft(EXPORT_FORM, dict(sent)))
+        return _sync_page(request, store, user, status=exc.status, errors={EXPORT_FORM: refusal_text(exc)},
+                          refused=refused_draft(EXPORT_FORM, sent, exc))
     key = "heritage_pages.batch_made" if created else "heritage_pages.batch_same"
     return back_to(request, SYNC, done=text(key, year=batch["year"], no=batch["batch_no"],
                                             count=batch["record_count"], checksum=batch["checksum_sha256"]))
@@ -310,7 +305,8 @@ def batch_file(request: Request, batch_id: str, store: StoreDep, xc_token: Sessi
 
 async def _batch_step(request: Request, store: Store, batch_id: str, token: str | None, step: str) -> Response:
     """Run one of a batch's forms (``sent`` or ``acknowledged``); a refusal shows the page again with the
-    reason beside that form and what was typed kept."""
+    reason beside that form and what was typed kept (after a stale version, the batch as it is now and its
+    current version in the form)."""
     posted = await posted_form(request, store, token, OFFICERS, page_path=SYNC)
     if isinstance(posted, Response):
         return posted
@@ -330,8 +326,8 @@ async def _batch_step(request: Request, store: Store, batch_id: str, token: str 
                                       actor=user["username"])
             done = text("heritage_pages.acknowledged", year=batch["year"], no=batch["batch_no"], ref=batch["ack_ref"])
     except DomainError as exc:
-        return _sync_page(request, store, user, status=exc.status, errors={form_path: _refusal(exc)},
-                          refused=Draft(form_path, dict(sent)))
+        return _sync_page(request, store, user, status=exc.status, errors={form_path: refusal_text(exc)},
+                          refused=refused_draft(form_path, sent, exc))
     return back_to(request, SYNC, done=done)
 
 

@@ -26,4 +26,17 @@ MESSAGES = {
     "address_pages.none": Message("没有符合筛选条件的标准地址", "no standard addresses match these filters"),
     "address_pages.bad_filter": Message("筛选条件 {field} 的值 {value} 无效，可选：{allowed}",
                                         "filter {field}: {value} is not one of {allowed}"),
+    "address_pages.plate_replaced": Message(
+        "门牌 {plate} 已被替换为新门牌 {successor}：不能再在其下新增楼、单元、室，也不能改号或注销；"
+        "其下地址已随新门牌迁移，请到新门牌的标准地址页面办理",
+        "plate {plate} was replaced by plate {successor}: nothing can be added, renumbered or retired below it; "
+        "its addresses moved to the new plate, use the new plate's address page"),
+    "address_pages.plate_revoked": Message(
+        "门牌 {plate} 已注销：不能再在其下新增楼、单元、室，也不能改号或注销；其下地址已随门牌注销，仅作历史记录",
+        "plate {plate} is revoked: nothing can be added, renumbered or retired below it; its addresses were "
+        "retired with it and are kept as history"),
+    "address_pages.plate_not_active": Message(
+        "门牌 {plate} 状态为 {status}：不能再在其下新增楼、单元、室，也不能改号或注销",
+        "plate {plate} is {status}: nothing can be added, renumbered or retired below it"),
+    "address_pages.successor_link": Message("新门牌的标准地址", "addresses of the new plate"),
 }

@@ -11,4 +11,10 @@ MESSAGES = {
                                "For place-name officers, boundary inspectors, planners and administrators. "
                                "Residents need no login: scan the QR code on a door plate."),
     "pages.login_then": Message("登录后将返回：{target}", "After logging in you will go back to {target}"),
+    "pages.page_shown": Message("{field} {value} 不是本列表的页码（1–{last}），已显示第 {page} 页",
+                                "{field} {value} is not a page of this list (1–{last}); showing page {page}"),
+    "pages.changed_meanwhile": Message(
+        "记录已被他人修改：本页现显示当前记录和当前版本，请核对后再提交（您这次提交的内容未保存，未做任何合并）",
+        "The record was changed by someone else meanwhile: this page now shows the record as it is, with its "
+        "current version; check it and submit again (nothing you sent was saved or merged)"),
 }
