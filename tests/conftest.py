@@ -170,14 +170,17 @@ def sample():
 
 def load_sample(store: Store, sample) -> None:
     """Write every layer of the sample district into the empty ``store`` and compute the plates' stored
-    lookups, as ``xincheng init`` does (so a server started on it has nothing to refresh)."""
+    lookups and give its standard names their 地名代码, as ``xincheng init`` does (so a server started on
+    it has nothing to refresh)."""
     from geo.io.importer import load_layers
+    from geo.placenames.codes import assign_missing
     from geo.plates.lookup_table import refresh_plate_lookups
 
     load_layers(store, sample.layers, actor="test", reference_objects=getattr(sample, "reference_objects", ()),
                 plot_types=getattr(sample, "plot_types", None),
                 burial_statistics=getattr(sample, "burial_statistics", None),
                 addresses=getattr(sample, "addresses", None), street_signs=getattr(sample, "street_signs", None))
+    assign_missing(store, actor="test")
     refresh_plate_lookups(store)
 
 

@@ -66,10 +66,19 @@ def init(obj: Context, sample: bool, seed: int | None, if_empty: bool) -> None:
                                   addresses=district.addresses, street_signs=district.street_signs)
         for name, count in written.items():
             click.echo(f"  {name}: {count}")
+        _assign_place_codes(store)
         _refresh_lookups(store)
         from api.cli.indicator_history import take_sample_snapshots
 
         take_sample_snapshots(store)
+
+
+def _assign_place_codes(store: Store) -> None:
+    """Give every standard name of the sample its 地名代码 (the national sync sends it), counters moved once each."""
+    from geo.placenames.codes import assign_missing
+
+    done = assign_missing(store, actor=CLI_ACTOR)
+    click.echo(text("place_codes.init_assigned", assigned=done["assigned"]))
 
 
 def _refresh_lookups(store: Store) -> None:

@@ -12,7 +12,8 @@ order they draw from the one random generator (the order is part of the output):
 
 - :mod:`.boundary` — the real district and neighbour polygons (:func:`load_boundaries`), the urban core;
 - :mod:`.units` — administrative units and their households, residents and people aged 60+;
-- :mod:`.streets` — the street network; :mod:`.plates` — door plates, numbered by :mod:`geo.plates.numbering`;
+- :mod:`.streets` — the street network (and, last, new roads under working labels for the unnamed-roads
+  worklist); :mod:`.plates` — door plates, numbered by :mod:`geo.plates.numbering`;
 - :mod:`.facilities` — service and elder-care facilities, cemeteries;
 - :mod:`.features` — railway, expressways, rivers and graves;
 - :mod:`.markers` — boundary lines and markers; :mod:`.gazetteer` — the sample's standard names.
@@ -46,7 +47,7 @@ from data.sample_district.plates import door_plates
 from data.sample_district.premises import premises
 from data.sample_district.shapes import as_multipolygon
 from data.sample_district.signs import street_signs
-from data.sample_district.streets import street_network
+from data.sample_district.streets import street_network, working_roads
 from data.sample_district.units import (
     SHARE_60PLUS,
     TOTAL_HOUSEHOLDS,
@@ -157,6 +158,9 @@ def make_sample_district(*, seed: int = DEFAULT_SEED, boundaries: gpd.GeoDataFra
     sign_rows = street_signs(np.random.default_rng([seed, 7]), streets=streets, plates=plates)
     units["status"] = "active"
     gazetteer = place_names(units, streets, facility_rows)
+    # The new roads not yet named come last, with their own generator: no plate, sign or standard
+    # name stands on them, and nothing drawn before moves.
+    streets = working_roads(np.random.default_rng([seed, 8]), streets, features, district, plates)
     all_units = pd.concat([units, neighbour_units(metric)], ignore_index=True)
     layers = {
         "admin_units": _frame(all_units, ["code", "name", "level", "parent_code", "households",

@@ -193,3 +193,100 @@ def street_network(rng: np.random.Generator, *, urban: BaseGeometry, district: B
     streets["numbering_start"] = "start"
     streets["odd_side"] = "left"
     return streets
+
+
+# New roads east of 哈拉沁沟, north of the urban grid, built before they were named: two north-south
+# roads leaving the grid's top street, an east-west road joining their ends and reaching the river, an
+# estate road between them, and the bridge under construction that carries the east-west road over
+# the river to the rural road on the west bank. They carry working labels, so the unnamed-roads
+# worklist lists them; no plate or sign stands on them yet.
+WORKING_ROADS = {"north_west": "规划经一路", "north_east": "规划经二路", "east_west": "规划纬一路",
+                 "estate": "未命名道路", "bridge": "在建哈拉沁沟桥"}
+_WORKING_RIVER = "哈拉沁沟"
+_PLATE_CLEARANCE_M = 5.0   # a new road runs over no door plate
+
+
+def working_roads(rng: np.random.Generator, streets: pd.DataFrame, features: pd.DataFrame,
+                  district: BaseGeometry, plates: pd.DataFrame) -> pd.DataFrame:
+    """Return ``streets`` with the new roads under working labels (metres), joined to the network.
+
+    The two north-south roads leave vertices of the grid's top street (junctions where no street goes
+    north, passing no plate within ``_PLATE_CLEARANCE_M``); the bridge's west approach ends on a vertex
+    of the rural road west of the river; so the network nodes them all, and no street already there
+    changes. The planned roads and the bridge are not open yet (not walkable: no plate's walk
+    changes); the estate road is. ``streets`` is returned unchanged when the district has no room.
+    """
+    river = features.loc[features["name"] == _WORKING_RIVER, "geometry"]
+    local = streets[streets["street_class"] == "local"]
+    if river.empty or local.empty:
+        return streets
+    top_y = max(max(y for _x, y in g.coords) for g in local["geometry"])
+    y_road = top_y + float(rng.uniform(1300.0, 1500.0))
+    minx, _miny, maxx, _maxy = shapely.total_bounds(np.asarray(local["geometry"].to_numpy(), dtype=object))
+    crossing = shapely.LineString([(minx - 5000.0, y_road), (maxx + 5000.0, y_road)])
+    hits = [p for p in shapely.get_parts(crossing.intersection(river.iloc[0])) if p.geom_type == "Point"]
+    if len(hits) != 1:
+        return streets
+    river_x = hits[0].x
+    starts = _clear_starts(streets, plates, top_y=top_y, y_road=y_road, x_range=(river_x + 500.0, river_x + 2500.0))
+    if not starts:
+        return streets
+    a_xy = min(starts, key=lambda e: abs(e[0] - (river_x + 700.0)))
+    b_xy = min((e for e in starts if e[0] - a_xy[0] >= 400.0), key=lambda e: abs(e[0] - (a_xy[0] + 600.0)),
+               default=None)
+    if b_xy is None:
+        return streets
+    a_top = (a_xy[0] + float(rng.uniform(-15.0, 15.0)), y_road)
+    b_top = (b_xy[0] + float(rng.uniform(-15.0, 15.0)), y_road)
+    a_mid = _point_at(a_xy, a_top, 0.5)
+    b_mid = _point_at(b_xy, b_top, float(rng.uniform(0.45, 0.55)))
+    half_span = float(rng.uniform(45.0, 60.0))
+    east_bank, west_bank = (river_x + half_span, y_road), (river_x - half_span, y_road)
+    closed = {"walkable": False}  # planned and under construction: not open to walkers yet
+    rows = [
+        {"name": WORKING_ROADS["north_west"], "geometry": shapely.LineString([a_xy, a_mid, a_top]), **closed},
+        {"name": WORKING_ROADS["north_east"], "geometry": shapely.LineString([b_xy, b_mid, b_top]), **closed},
+        {"name": WORKING_ROADS["east_west"], "geometry": shapely.LineString([b_top, a_top, east_bank]), **closed},
+        {"name": WORKING_ROADS["estate"], "geometry": shapely.LineString([a_mid, b_mid]), "walkable": True},
+        {"name": WORKING_ROADS["bridge"], "geometry": shapely.LineString([east_bank, west_bank]), "grade": 1,
+         **closed},
+    ]
+    west = [(west_bank[0] - hit.x, i) for i, g in streets[streets["street_class"] == "rural"]["geometry"].items()
+            for hit in [g.intersection(crossing)] if hit.geom_type == "Point" and hit.x < west_bank[0]]
+    if west:  # the west approach ends on the nearest rural road west of the river, at its nearest vertex
+        _gap, i = min(west)
+        meet = min(streets.at[i, "geometry"].coords, key=lambda c: np.hypot(c[0] - west_bank[0], c[1] - y_road))
+        rows.append({"name": WORKING_ROADS["east_west"], "geometry": shapely.LineString([west_bank, meet]),
+                     **closed})
+    new = pd.DataFrame(rows)
+    new["street_class"], new["numbering_start"], new["odd_side"] = "local", "start", "left"
+    new["grade"] = new["grade"].fillna(0).astype(int)
+    new["walkable"] = new["walkable"].astype(bool)
+    if not all(district.contains(g) for g in new["geometry"]):
+        return streets
+    return pd.concat([streets, new], ignore_index=True)
+
+
+def _clear_starts(streets: pd.DataFrame, plates: pd.DataFrame, *, top_y: float, y_road: float,
+                  x_range: tuple[float, float]) -> list[tuple[float, float]]:
+    """Return the vertices of the grid's top street (x in ``x_range``) where a road north to ``y_road``
+    would pass every plate at ``_PLATE_CLEARANCE_M`` or more and cross no other street."""
+    top_row = streets[(streets["street_class"] == "local")
+                      & streets["geometry"].map(lambda g: min(y for _x, y in g.coords) > top_y - 60.0)]
+    plate_tree = shapely.STRtree(np.asarray(plates["geometry"].to_numpy(), dtype=object))
+    street_tree = shapely.STRtree(np.asarray(streets["geometry"].to_numpy(), dtype=object))
+    vertices = sorted({(float(x), float(y)) for g in top_row["geometry"] for x, y in g.coords
+                       if x_range[0] < x < x_range[1]})
+    starts = []
+    for x, y in vertices:
+        road = shapely.LineString([(x, y), (x, y_road)])
+        if len(plate_tree.query(road.buffer(_PLATE_CLEARANCE_M), predicate="intersects")):
+            continue
+        if len(street_tree.query(shapely.LineString([(x, y + 1.0), (x, y_road)]), predicate="intersects")):
+            continue
+        starts.append((x, y))
+    return starts
+
+
+def _point_at(start: tuple[float, float], end: tuple[float, float], fraction: float) -> tuple[float, float]:
+    return (start[0] + (end[0] - start[0]) * fraction, start[1] + (end[1] - start[1]) * fraction)

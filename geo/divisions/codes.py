@@ -8,7 +8,10 @@ and ends in 000. The district-level check of the gazetteer (:func:`geo.placename
 
 A code once held is never handed out again: a retired unit keeps its row (status ``retired``), the
 code history keeps every old code, the audit trail keeps deleted rows, and ``code_counters`` (scheme
-``unit``, one row per parent prefix and level) remembers the highest serial ever offered.
+``unit``, one row per parent prefix and level) remembers the highest serial handed out automatically.
+An automatic code is the first serial after that counter that none of them has used; a code given
+explicitly (``150``) is used from then on (its row, its history) but does not move the counter, so
+the automatic sequence still takes the free serials below it (002, 003 …) and passes over 150.
 """
 
 from __future__ import annotations
@@ -124,7 +127,7 @@ def _counter(conn: sa.Connection, key: str) -> tuple[int | None, int]:
 
 
 def _remember(store: Store, conn: sa.Connection, key: str, serial: int, *, actor: str) -> None:
-    """Move the counter up to ``serial`` (never down), audited."""
+    """Move the automatic counter up to ``serial`` (never down), audited."""
     counter_id, last = _counter(conn, key)
     if counter_id is None:
         store.insert("code_counters", [{"scheme": SCHEME, "prefix": key, "last_serial": serial}], actor=actor,
@@ -136,8 +139,9 @@ def _remember(store: Store, conn: sa.Connection, key: str, serial: int, *, actor
 
 
 def next_free_code(conn: sa.Connection, *, parent_code: str, level: str, taken: set[str] | None = None) -> str:
-    """Return the next code never used under ``parent_code`` at ``level`` (above the counter and every
-    code ever held), or raise :class:`Conflict` when the range is used up."""
+    """Return the next code never used under ``parent_code`` at ``level``: the first serial of the level's
+    range after the automatic counter that no unit, code history or audit row has held (nor ``taken``),
+    or raise :class:`Conflict` when the range is used up."""
     check_level(level)
     rng = RANGES[level]
     prefix = prefix_of(parent_code, level)
@@ -145,9 +149,9 @@ def next_free_code(conn: sa.Connection, *, parent_code: str, level: str, taken: 
     units, history = schema.admin_units, schema.unit_code_history
     held = {r[0] for r in conn.execute(sa.select(units.c.code).where(units.c.code.like(f"{prefix}%")))}
     held |= {r[0] for r in conn.execute(sa.select(history.c.old_code).where(history.c.old_code.like(f"{prefix}%")))}
+    held |= {r[0] for r in conn.execute(sa.select(history.c.new_code).where(history.c.new_code.like(f"{prefix}%")))}
     held |= taken or set()
-    serials = [serial_of(c, level) for c in held if c and len(c) == 12 and c.isdigit()]
-    serial = max([last, rng.low - 1, *(s for s in serials if rng.low <= s <= rng.high)]) + 1
+    serial = max(last, rng.low - 1) + 1
     while serial <= rng.high:
         code = make_code(prefix, serial, level)
         if code not in held and _used_where(conn, code) is None:
@@ -159,17 +163,17 @@ def next_free_code(conn: sa.Connection, *, parent_code: str, level: str, taken: 
 
 def take_code(store: Store, conn: sa.Connection, *, parent_code: str, level: str, given: str | None,
               district: str, actor: str, taken: set[str] | None = None) -> str:
-    """Return the code a new unit gets: ``given`` if it passes PN-13 and was never used, else the next
-    free one; the counter moves up to it in the caller's transaction."""
+    """Return the code a new unit gets: ``given`` if it passes PN-13 and was never used (the automatic
+    counter stays where it is), else the next free one (the counter moves up to it), in the caller's
+    transaction."""
     if given:
         check_code(given, level=level, parent_code=parent_code, district=district)
         where = _used_where(conn, given)
         if where is not None or given in (taken or set()):
             raise Conflict(text("divisions.code_used", value=given, where=where or _term("divisions.used_active")),
                            field="code")
-        code = given
-    else:
-        code = next_free_code(conn, parent_code=parent_code, level=level, taken=taken)
+        return given  # used from now on (its row and history); the automatic sequence keeps the free serials
+    code = next_free_code(conn, parent_code=parent_code, level=level, taken=taken)
     _remember(store, conn, _counter_key(prefix_of(parent_code, level), level), serial_of(code, level), actor=actor)
     return code
 

@@ -43,7 +43,7 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "protection_override": ("保护措施说明", "protection measures"),
     "reason": ("原因", "reason"),
     "category": ("保护类别", "protection category"), "radius_m": ("检查半径（米）", "search radius (m)"),
-    "ack_ref": ("回执编号", "acknowledgement reference"),
+    "ack_ref": ("国家库回执编号", "acknowledgement reference"),
     "basis": ("依据", "basis"), "romanization_basis": ("拼写依据", "romanization basis"),
     "override_reason": ("改写理由", "override reason"), "version": ("版本", "version"),
     # administrative units

@@ -25,6 +25,8 @@ MESSAGES = {
                                        "请调整代码方案的流水号位数",
                                        "the serials of place-code prefix {prefix} are used up (at most {limit}); "
                                        "widen the scheme's serial digits"),
+    "place_codes.init_assigned": Message("已为样例区 {assigned} 个标准地名赋地名代码",
+                                         "gave {assigned} standard names of the sample their place codes"),
     # the heritage list (PN-09)
     "place_codes.decision_in_future": Message("{field} {date} 晚于今天；决定日期不能在未来",
                                               "{field} {date} is after today; a decision cannot be dated ahead"),
@@ -71,7 +73,7 @@ MESSAGES = {
                                        "sync batch {id} changed meanwhile (version {current}, you sent {given}); "
                                        "reload and try again"),
     "place_codes.already_sent": Message("同步批次 {id} 已登记为已报送", "sync batch {id} is already recorded as sent"),
-    "place_codes.ack_ref_required": Message("请填写国家库回执编号 {field}",
+    "place_codes.ack_ref_required": Message("请填写{field}",
                                             "give the national database's acknowledgement reference {field}"),
     "place_codes.ack_before_sent": Message("同步批次 {id} 尚未登记报送，不能登记回执",
                                            "sync batch {id} is not recorded as sent: no acknowledgement yet"),

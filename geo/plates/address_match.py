@@ -6,8 +6,8 @@ candidates, or only a near number), ``none``. The street is read as the longest 
 the text, then by pinyin for wrong characters; the number is the Arabic or Chinese numeral before 号.
 
 Below a plate found for sure (exact or safe), the rest of the text is read for the standard
-addresses under it (#17): building (``3号楼``, ``3栋``, ``三号楼``, ``A座``, a named building), unit
-(``2单元``), room (``302室``, ``302``), or the short form ``3-2-302``. The answer says the deepest
+addresses under it (#17): building (``3号楼``, ``3#楼``, ``3#``, ``3栋``, ``3幢``, ``三号楼``, ``A座``, a named
+building), unit (``2单元``), room (``302室``, ``302``), or the short form ``3-2-302``. The answer says the deepest
 ``level`` reached (plate, building, unit, room), the address found there, and ``address_grade``:
 ``exact`` when every part the text names was found, ``partial`` with the parts not found in
 ``unmatched`` (``["2单元", "302室"]`` when the building exists but not that unit).
@@ -166,16 +166,17 @@ class AddressMatcher:
 
 
 _SHORT_FORM = re.compile(r"^[^0-9]{0,4}?([0-9]+)-([0-9]+)-([0-9]+)")
-_BUILDING = re.compile(r"([0-9A-Za-z]+|[零〇一二两三四五六七八九十百]+)(号楼|号|栋|幢|座|楼)")
+# "1#楼" and "1#" (full-width "1＃" reads as "#" after NFKC) are building 1, as Hohhot addresses write it.
+_BUILDING = re.compile(r"([0-9A-Za-z]+|[零〇一二两三四五六七八九十百]+)(号楼|#楼|号|#|栋|幢|座|楼)")
 _UNIT = re.compile(r"([0-9A-Za-z]+|[一二三四五六七八九十]+)(?:单元|门)")
 # "37-1-1-101": the number, then building, unit and room, as people write them on forms.
 _DASHED_NUMBER = re.compile(r"^[^0-9]{0,2}?([0-9]+)(?=-[0-9]+-[0-9]+-[0-9]+)()()")
 _ROOM = re.compile(r"([A-Za-z]?[0-9]{3,4})(?:室|号|房)?")
-_GENERICS = ("号楼", "单元", "号", "楼", "栋", "幢", "座", "室", "房", "门")
+_GENERICS = ("号楼", "#楼", "单元", "号", "#", "楼", "栋", "幢", "座", "室", "房", "门")
 
 
 def _core(label: str) -> str:
-    """Return a label's core for comparison: ``3号楼``, ``3栋``, ``三号楼`` → ``3``; ``302室`` → ``302``."""
+    """Return a label's core for comparison: ``3号楼``, ``3#楼``, ``3栋``, ``三号楼`` → ``3``; ``302室`` → ``302``."""
     core = label.strip().upper()
     for generic in _GENERICS:
         if core.endswith(generic) and len(core) > len(generic):
