@@ -23,23 +23,14 @@ import sqlalchemy as sa
 from geo import crs as C
 from geo.placenames.codes import CODED_STATUSES, assign_missing, load_scheme, names_without_code
 from geo.placenames.lifecycle import propose, transition
-from geo.plates.address_match import load_address_matcher
 from geo.store import Store, schema
+from tests import test_review17_address_match as address_match_tests
 
 # -- N10a: "1#楼" is building 1 -----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def room_and_matcher(sample_store):
-    store = sample_store
-    room = next(a for a in store.select("addresses", where={"level": "room", "status": "active"})
-                if a.get("unit"))
-    (plate,) = store.select("door_plates", where={"plate_uid": room["plate_uid"]})
-    return room, plate, load_address_matcher(store)
-
-
-def _digits(label: str) -> str:
-    return "".join(c for c in label if c.isdigit())
+room_and_matcher = address_match_tests.room_and_matcher  # the sample room and the matcher, as there
+_digits = address_match_tests._digits
 
 
 @pytest.mark.parametrize("building", ["{b}#楼", "{b}＃楼", "{b}#", "{b}＃", "{b}号楼", "{b}栋", "{b}幢"])

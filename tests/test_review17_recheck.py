@@ -24,8 +24,7 @@ from geo.generic_writes import create_feature, update_feature
 from geo.io.importer import import_frame
 from geo.placenames.lifecycle import edit, propose, rename, transition
 from geo.store import Store, schema
-from tests.conftest import USERS
-from tests.test_divisions import DECISION, _unit
+from tests.test_divisions import DECISION, _token, _unit
 
 INFO = {"format": "GeoJSON", "source_crs": "EPSG:4490", "encoding": "UTF-8"}
 APPROVAL = {"approval_authority": "呼和浩特市人民政府", "approval_doc_no": "呼政地〔2026〕9号",
@@ -43,13 +42,6 @@ def _unit_name(store: Store, level: str) -> dict:
     return store.get("place_names", pid)
 
 
-def _login(base: str, role: str) -> dict[str, str]:
-    username, password = USERS[role]
-    r = httpx.post(f"{base}/api/auth/login", json={"username": username, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
 # -- N1 ------------------------------------------------------------------------------------------------
 
 
@@ -57,7 +49,7 @@ def test_a_communitys_name_is_not_renamed_or_retired_through_the_gazetteer(writa
     store, base = writable_sample_store, writable_server
     name = _unit_name(store, "community")
     (unit,) = store.select("admin_units", where={"code": name["admin_code"]})
-    h = _login(base, "placename_officer")
+    h = _token(base, "placename_officer")
     r = httpx.post(f"{base}/api/placenames/{name['id']}/rename", headers=h, timeout=60,
                    json={"new_name": "青城新韵社区", "version": name["version"], "approval": APPROVAL})
     assert r.status_code == 409, r.text
