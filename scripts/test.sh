@@ -4,6 +4,7 @@
 # Extra arguments go to pytest (e.g. `bash scripts/test.sh -m scale` for the scale tests).
 # pytest runs in XINCHENG_TEST_WORKERS processes (pytest-xdist, default 2: one per core of a CI machine);
 # tests marked xdist_group(name) run in one process, one after another; `-n 0` runs everything in one.
+# The 30 slowest tests are listed at the end (where the suite's time goes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-venv.sh test,postgis
@@ -16,4 +17,4 @@ echo "== mypy (packages in [tool.mypy])"
 .venv/bin/mypy
 export XINCHENG_TEST_POSTGIS_URL="${XINCHENG_TEST_POSTGIS_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 export XINCHENG_REQUIRE_POSTGIS=1
-exec .venv/bin/python -m pytest -n "${XINCHENG_TEST_WORKERS:-2}" --dist loadgroup "$@"
+exec .venv/bin/python -m pytest -n "${XINCHENG_TEST_WORKERS:-2}" --dist loadgroup --durations=30 "$@"
