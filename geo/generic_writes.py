@@ -12,12 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from geo.addresses.refresh import refresh_standard_addresses
 from geo.errors import StaleVersion
 from geo.layers import get_layer
 from geo.location_rules import check_layer_locations
 from geo.messages import text
 from geo.placenames.facility_names import facility_name_warnings
 from geo.placenames.lifecycle import check_name_change
+from geo.plates.moves import correct_position
 from geo.plates.rules import check_plates, load_plate_context, plates_for_write
 from geo.record_states import check_record_state
 from geo.store import Store
@@ -81,6 +83,7 @@ def update_feature(store: Store, layer_name: str, fid: int, changes: Mapping[str
             check_name_change(store, conn, before, changes)
         warnings: list[str] = []
         if layer_name == "door_plates" and any(k in changes for k in PLATE_ADDRESS_FIELDS):
+            correct_position(conn, before, changes)  # by its street, or refused; the side it now stands on
             moved = {**before, **changes}
             ctx = load_plate_context(conn, adcode=store.adcode, locking=[moved])
             warnings = check_plates([moved], ctx, replacing={0: before["plate_uid"]})
@@ -88,4 +91,6 @@ def update_feature(store: Store, layer_name: str, fid: int, changes: Mapping[str
             warnings += facility_name_warnings(conn, {**before, **changes})  # PN-08, a warning
         after = store.update(layer.table, fid, dict(changes), expected_version=expected_version, actor=actor,
                              conn=conn)
+        if layer_name == "door_plates" and "community_code" in changes:  # the addresses below name it
+            refresh_standard_addresses(store, conn, plate_uids=[before["plate_uid"]], actor=actor)
         return Written(after, warnings)

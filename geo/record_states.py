@@ -9,6 +9,8 @@ contradicts the state, would move a past figure without anyone saying so:
   its ``closed_on``; closing never before opening.
 * graves: ``cleared_on`` only for a cleared grave, and clearing one needs the date.
 * new estates (四同步): each side's milestones in order, planned ≤ built ≤ inspected ≤ handed over.
+* units: a part of the population is not more than the whole (residents aged 60+ ≤ residents): the
+  coverage and floor-area figures per unit divide by them.
 
 Future dates of what happened are refused by :data:`geo.validation.PAST_DATES` beside this.
 """
@@ -77,6 +79,17 @@ def _estate(record: Mapping[str, Any], row: int | None) -> None:
             previous = (field, value)
 
 
+# (part, whole) counts of a unit: the part can never exceed the whole.
+UNIT_PARTS = (("residents_60plus", "residents"), ("residents_60plus", "registered_residents"))
+
+
+def _unit(record: Mapping[str, Any], row: int | None) -> None:
+    for part, whole in UNIT_PARTS:
+        have, of = record.get(part), record.get(whole)
+        if have is not None and of is not None and _given(have) and _given(of) and float(have) > float(of):
+            _refuse("unit_part_exceeds_whole", part, row, value=have, whole=label(whole), whole_value=of)
+
+
 def check_record_state(layer: str, record: Mapping[str, Any], *, before: Mapping[str, Any] | None = None,
                        row: int | None = None) -> None:
     """Refuse a record (new, or ``before`` with the changes applied) whose state and dates disagree."""
@@ -86,3 +99,5 @@ def check_record_state(layer: str, record: Mapping[str, Any], *, before: Mapping
         _grave(record, before, row)
     elif layer == "new_estates":
         _estate(record, row)
+    elif layer == "admin_units":
+        _unit(record, row)

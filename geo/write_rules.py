@@ -93,6 +93,16 @@ _PLATE_UNIT = Guard("门牌所属社区（村）由其位置与区划调整决�
                     "POST /api/divisions/…（区划调整 division change）；新设门牌时按位置确定 "
                     "set from the position when the plate is created", on_create="allow")
 
+_NUMBERING = Guard("街路巷的编号起点与单双号侧是其门牌编号的依据（DP-02、DP-03），改变即全街重新编号",
+                   "a street's numbering start and odd side are what its plates are numbered by (DP-02, DP-03): "
+                   "changing them renumbers the whole street",
+                   "（不能经通用接口修改：全街重新编号须逐一替换门牌 POST /api/plates/{plate_uid}/replace · "
+                   "not through the generic path: a renumbering replaces each plate）", on_create="allow")
+_PLATE_SIDE = Guard("门牌位于街路巷哪一侧由其位置确定（DP-02 单双号）", "a plate's side of the street follows from "
+                    "where it stands (DP-02 odd and even sides)",
+                    "PATCH 门牌位置 geometry（位置更正 a position correction）或 POST /api/plates/{plate_uid}/replace",
+                    on_create="allow")
+
 GUARDS: dict[str, dict[str, Guard]] = {
     "place_names": {
         "status": _NAME_LIFECYCLE, "status_date": _NAME_LIFECYCLE, "filed_date": _NAME_DECISION,
@@ -109,9 +119,9 @@ GUARDS: dict[str, dict[str, Guard]] = {
         "plate_uid": _PLATE_UID, "status": _PLATE_DECISION, "decision_body": _PLATE_DECISION,
         "decision_doc_no": _PLATE_DECISION, "decision_date": _PLATE_DECISION,
         "street_name": _PLATE_ADDRESS, "number": _PLATE_ADDRESS, "suffix": _PLATE_ADDRESS,
-        "successor_plate_uid": _PLATE_SUCCESSOR, "community_code": _PLATE_UNIT,
+        "successor_plate_uid": _PLATE_SUCCESSOR, "community_code": _PLATE_UNIT, "side": _PLATE_SIDE,
     },
-    "streets": {"name": _STREET_NAME},
+    "streets": {"name": _STREET_NAME, "numbering_start": _NUMBERING, "odd_side": _NUMBERING},
     "boundary_markers": {f: _MARKER for f in ("marker_no", "line_code", "seq", "type_code", "marker_type",
                                                "status", "managing_adcode", "geometry", "elevation_m",
                                                "coordinate_source")},

@@ -49,6 +49,10 @@ FIGURES = ("households", "residents", "registered_residents", "residents_60plus"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# No division decision of the People's Republic predates its founding: an earlier date is a typing error.
+EARLIEST_DECISION = date(1949, 10, 1)
+
+
 @dataclass(frozen=True)
 class Decision:
     """The decision a change rests on: who decided, the document, the date, and when it takes effect."""
@@ -82,6 +86,9 @@ def parse_decision(data: Mapping[str, Any], *, today: date | None = None) -> Dec
     decided = parse_date(data["decision_date"], field="decision_date")
     effective = parse_date(data.get("effective_on"), field="effective_on")
     assert decided is not None
+    if decided < EARLIEST_DECISION:
+        raise InputError(text("divisions.decision_too_early", field=label("decision_date"), value=decided.isoformat(),
+                              earliest=EARLIEST_DECISION.isoformat()), field="decision_date")
     if decided > (today or beijing_today()):
         raise InputError(text("divisions.decision_future", field=label("decision_date"), value=decided.isoformat()),
                          field="decision_date")
@@ -92,7 +99,8 @@ def parse_decision(data: Mapping[str, Any], *, today: date | None = None) -> Dec
     if effective is not None and effective > today_:  # F28: never "in force" before it takes effect
         raise InputError(text("division_dates.effective_future", field=label("effective_on"),
                               value=effective.isoformat(), today=today_.isoformat()), field="effective_on")
-    return Decision(clean(str(data["decision_body"])), clean(str(data["decision_doc_no"])), decided, effective)
+    return Decision(clean(str(data["decision_body"])), clean(str(data["decision_doc_no"])), decided,
+                    effective or decided)  # takes effect on the decision's date unless it says otherwise
 
 
 def _unit_name(name: Any, level: str, *, field: str = "name") -> str:
@@ -199,8 +207,29 @@ def _logging_refusals(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _refuse_before_history(conn: sa.Connection, decision: Decision, codes: Sequence[str]) -> None:
+    """Refuse a change that would take effect before a unit it changes began, or before that unit's
+    latest recorded change (a history read in date order must not run backwards: 1900-01-01 is refused)."""
+    if not codes:
+        return
+    u, h = schema.admin_units, schema.unit_code_history
+    starts = conn.execute(sa.select(u.c.code, u.c.valid_from).where(u.c.code.in_(list(codes)))).all()
+    latest = conn.execute(sa.select(h.c.old_code, h.c.new_code, h.c.changed_on).where(
+        sa.or_(h.c.old_code.in_(list(codes)), h.c.new_code.in_(list(codes))))
+        .order_by(h.c.changed_on.desc()).limit(1)).first()
+    bounds = [(code, start) for code, start in starts if start is not None]
+    if latest is not None:
+        bounds.append((latest.new_code if latest.new_code in codes else latest.old_code, latest.changed_on))
+    field = "effective_on" if decision.effective_on != decision.decided_on else "decision_date"
+    for code, bound in bounds:
+        if decision.on < bound:
+            raise InputError(text("divisions.before_history", field=label(field), value=decision.on.isoformat(),
+                                  code=code, bound=bound.isoformat()), field=field)
+
+
 def _record(store: Store, conn: sa.Connection, change_type: str, decision: Decision, *, before: Sequence[str],
             after: Sequence[str], summary: str, actor: str) -> int:
+    _refuse_before_history(conn, decision, before)
     (change_id,) = store.insert("division_changes", [{
         "change_type": change_type, **decision.fields(), "units_before": json.dumps(list(before)),
         "units_after": json.dumps(list(after)), "summary": summary, "made_by": actor}], actor=actor, conn=conn)

@@ -25,6 +25,7 @@ import shapely
 import sqlalchemy as sa
 
 from geo import messages as msg
+from geo.addresses.refresh import refresh_standard_addresses
 from geo.boundaries.reference_objects import add_reference_objects
 from geo.errors import Conflict, DomainError, InputError, StaleVersion
 from geo.io.formats import read_features, shown_name, write_features
@@ -32,6 +33,7 @@ from geo.layers import get_layer
 from geo.location_rules import check_layer_locations
 from geo.messages import as_term, at_row, label
 from geo.placenames.lifecycle import link_streets
+from geo.plates.moves import correct_position
 from geo.plates.rules import check_plates, load_plate_context, lock_streets, plates_for_write
 from geo.record_states import check_record_state
 from geo.store import Store, schema
@@ -563,6 +565,8 @@ def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan:
     if layer_name != "door_plates":
         return []
     warnings = plates_for_write(conn, plan.inserts, adcode=store.adcode, first_row=1)
+    for row, stored, changes in plan.updates:  # a position corrected by its street, or refused
+        correct_position(conn, stored, changes, row=row)
     moved = [(row, {**stored, **changes}, stored["plate_uid"]) for row, stored, changes in plan.updates
              if any(k in changes for k in ("street_name", "number", "suffix", "geometry", "status"))]
     if moved:
@@ -707,6 +711,9 @@ def import_frame(store: Store, layer_name: str, frame: gpd.GeoDataFrame, info: M
                 updated.append(stored["id"])
                 if progress:
                     progress(1)
+            if layer_name == "door_plates":  # a moved plate's addresses name its new community
+                refresh_standard_addresses(store, conn, actor=actor, plate_uids=[
+                    stored["plate_uid"] for _row, stored, changes in plan.updates if "community_code" in changes])
     except sa.exc.IntegrityError as exc:
         raise _uniqueness_conflict(layer_name, exc) from None
     except StaleVersion:

@@ -108,4 +108,10 @@ MESSAGES = {
     "divisions.summary.merge": Message("撤销 {old}，合并设立 {new}", "merged {old} into {new}"),
     "divisions.summary.rename": Message("{code} 更名：{old} → {new}", "renamed {code}: {old} → {new}"),
     "divisions.summary.recode": Message("{name} 重新编码：{old} → {new}", "re-coded {name}: {old} → {new}"),
+    "divisions.before_history": Message(
+        "{field} {value} 早于 {code} 的设立或最近一次区划调整（{bound}）：区划沿革不能倒序记载",
+        "{field} {value} lies before {code} began or its latest division change ({bound}): a unit's history "
+        "cannot run backwards"),
+    "divisions.decision_too_early": Message("{field} {value} 早于 {earliest}：请核对决定日期",
+                                            "{field} {value} lies before {earliest}: check the decision's date"),
 }

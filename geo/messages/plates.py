@@ -24,6 +24,19 @@ MESSAGES = {
     "plates.outside_district": Message("门牌位置不在本区范围内（检查坐标系与经纬度顺序）",
                                        "the plate lies outside the district boundary (check the CRS and the axis "
                                        "order)"),
+    "plates.dp04_twice": Message("DP-04：{number}号 重复出现", "DP-04: {number} appears twice"),
+    "plates.dp02_odd_side": Message("DP-02：{number}号 位于街路巷{side}，该侧应编单号",
+                                    "DP-02: {number} stands on the {side} side, which takes odd numbers"),
+    "plates.dp02_even_side": Message("DP-02：{number}号 位于街路巷{side}，该侧应编双号",
+                                     "DP-02: {number} stands on the {side} side, which takes even numbers"),
+    "plates.dp03_order": Message("DP-03：沿街路巷方向 {number}号 排在 {before}号 之后，编号顺序颠倒",
+                                 "DP-03: {number} comes after {before} along the street"),
+    "plates.moved_far": Message(
+        "门牌 {uid} 移到距 {street} {gap} 米处，超过 {limit} 米（DP-01：门牌位于其街路巷旁）："
+        "位置更正不能把门牌移到别处；门牌换到另一条街路巷须经替换决定（POST /api/plates/{uid}/replace）或注销后新设",
+        "DP-01: plate {uid} would stand {gap} m from {street}, more than {limit} m: a position correction does not "
+        "move a plate elsewhere; a plate on another street is replaced (POST /api/plates/{uid}/replace) or revoked "
+        "and created anew"),
     "plates.far_from_street": Message("门牌距 {street} {gap} 米，请核对位置",
                                       "the plate is {gap} m from {street}; check its position"),
     "plates.no_district": Message("未存储本区界线，无法检查门牌是否在区内",

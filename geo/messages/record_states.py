@@ -31,4 +31,7 @@ MESSAGES = {
         "{field}：{value} 早于{earlier} {earlier_value}；四同步各环节须依次为规划、建设、验收、交付",
         "{field}: {value} is before the {earlier} {earlier_value}; the stages come in order: planned, built, "
         "inspected, handed over"),
+    "record_states.unit_part_exceeds_whole": Message(
+        "{field} 为 {value}，多于 {whole}（{whole_value}）：部分人口不能超过总数",
+        "{field} is {value}, more than {whole} ({whole_value}): a part of the population cannot exceed the whole"),
 }

@@ -21,7 +21,7 @@ import numpy as np
 import shapely
 
 from geo.errors import InputError
-from geo.messages import label, text
+from geo.messages import label, text, value_label
 from geo.settings_files import load_settings
 
 FRONTAGE_M = 20.0  # metres of frontage per number step when leaving room for later plates
@@ -182,13 +182,13 @@ def check(line: StreetLine, xy: np.ndarray, numbers: np.ndarray, suffixes: list[
     for i, (num, suf) in enumerate(zip(nums, suffixes, strict=True)):
         key = (int(num), suf or "")
         if key in seen:
-            problems.append({"index": i, "rule": "DP-04", "message": f"{num}{suf}号 appears twice"})
+            problems.append({"index": i, "rule": "DP-04", "message": text("plates.dp04_twice", number=f"{num}{suf}")})
         seen[key] = i
         expected = parity_of(pos.side[i], odd_side)
         if num % 2 != expected:
+            wrong_side = "plates.dp02_odd_side" if expected else "plates.dp02_even_side"
             problems.append({"index": i, "rule": "DP-02",
-                             "message": f"{num}号 stands on the {pos.side[i]} side, which takes "
-                                        f"{'odd' if expected else 'even'} numbers"})
+                             "message": text(wrong_side, number=num, side=value_label(str(pos.side[i])))})
     for side in ("left", "right"):
         idx = np.flatnonzero((pos.side == side) & (nums % 2 == parity_of(side, odd_side)))
         idx = idx[np.argsort(pos.chainage_m[idx])]
@@ -196,7 +196,7 @@ def check(line: StreetLine, xy: np.ndarray, numbers: np.ndarray, suffixes: list[
         for j in idx:
             if nums[j] < best:
                 problems.append({"index": int(j), "rule": "DP-03",
-                                 "message": f"{nums[j]}号 comes after {best}号 along the street"})
+                                 "message": text("plates.dp03_order", number=int(nums[j]), before=best)})
             best = max(best, int(nums[j]))
     if lucky:
         problems += _lucky_gaps(pos, nums, odd_side=odd_side, lucky=lucky)
