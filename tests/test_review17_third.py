@@ -148,3 +148,21 @@ def test_a_units_residents_aged_60_and_over_cannot_exceed_its_residents(writable
         update_feature(store, "admin_units", unit["id"], {"residents": 1},
                        expected_version=unit["version"], actor="t-admin")
     assert store.get("admin_units", unit["id"])["version"] == unit["version"]
+
+
+def test_an_address_edit_refuses_fields_it_does_not_take(writable_sample_store, writable_server):
+    """Finding 14: a plate_uid or status sent with an edit is refused (422 naming it), not silently dropped;
+    a floor sent as text or true is refused, not coerced."""
+    import httpx
+
+    from tests.test_divisions import _token
+
+    store, base = writable_sample_store, writable_server
+    room = store.select("addresses", where={"level": "room", "status": "active"}, limit=1)[0]
+    h = _token(base, "placename_officer")
+    for extra in ({"plate_uid": "ZZZZZZZZ"}, {"status": "retired"}, {"floor": "3"}, {"floor": True}):
+        r = httpx.patch(f"{base}/api/standard-addresses/{room['address_uid']}", headers=h, timeout=60,
+                        json={"version": room["version"], "room": room["room"], **extra})
+        assert r.status_code == 422, (extra, r.text)
+        assert next(iter(extra)) in r.json()["message"]
+    assert store.get("addresses", room["id"])["version"] == room["version"]

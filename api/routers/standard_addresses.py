@@ -16,7 +16,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.deps import SettingsDep, StoreDep, client_address, needs_role
 from api.geojson import answers_as
@@ -56,12 +56,16 @@ Uid = Annotated[str, Field(min_length=1, max_length=32)]
 class BuildingIn(BaseModel):
     """A new building (楼/幢) below a door plate."""
 
+    model_config = ConfigDict(extra="forbid")  # a field sent that this request does not take is refused
+
     plate_uid: Uid
     building: Label
 
 
 class UnitIn(BaseModel):
     """A new unit (单元) below a building."""
+
+    model_config = ConfigDict(extra="forbid")  # a field sent that this request does not take is refused
 
     parent_uid: Uid
     unit: Label
@@ -70,23 +74,29 @@ class UnitIn(BaseModel):
 class RoomIn(BaseModel):
     """A new room (室) below a unit (or a building without units); floor only if the number does not say it."""
 
+    model_config = ConfigDict(extra="forbid")  # a field sent that this request does not take is refused
+
     parent_uid: Uid
     room: Label
-    floor: int | None = Field(default=None, ge=-9, le=99)
+    floor: StrictInt | None = Field(default=None, ge=-9, le=99)
 
 
 class AddressEditIn(BaseModel):
     """A renumbering: the address's own label (and a room's floor), based on ``version``."""
 
+    model_config = ConfigDict(extra="forbid")  # a field sent that this request does not take is refused
+
     version: int = Field(ge=1, le=2**31 - 1)
     building: Label | None = None
     unit: Label | None = None
     room: Label | None = None
-    floor: int | None = Field(default=None, ge=-9, le=99)
+    floor: StrictInt | None = Field(default=None, ge=-9, le=99)
 
 
 class RetireIn(BaseModel):
     """A retirement: the reason, and whether the addresses below go with it (AD-06)."""
+
+    model_config = ConfigDict(extra="forbid")  # a field sent that this request does not take is refused
 
     version: int = Field(ge=1, le=2**31 - 1)
     reason: str = Field(min_length=1, max_length=200)
