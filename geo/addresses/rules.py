@@ -4,7 +4,13 @@ A label is stored in its full standard form: a bare number gets its generic (``3
 ``2`` → ``2单元``, ``302`` → ``302室``); a label that already carries one (``3幢``, ``A座``, ``综合楼``,
 ``2单元``) is kept as written after :func:`geo.text.clean` (NFKC: ``３`` is ``3``). Only Chinese
 characters (rare ones such as 𠀋 included), letters, digits and ``- · # ( )`` are allowed, at most
-:data:`MAX_LABEL_CHARS`: a label is printed on a metal plate, not a place for markup.
+:data:`MAX_LABEL_CHARS`: a label is printed on a metal plate, not a place for markup. ``#1`` and ``(1)``
+are the bare number 1. A label names its own level only, by a number from 1 (``0号楼``, ``-1号楼`` and a
+bare ``号楼`` are refused) or a name (``综合楼``, ``东单元``, ``门卫室``), and holds no other level's word
+(``1号楼1单元`` is no building).
+
+Two siblings are one (AD-02) when address cleaning reads them as one (:func:`same_label`, by the
+matcher's own :func:`geo.plates.address_match.label_core`): ``1#楼`` is ``1号楼``, ``一单元`` is ``1单元``.
 
 Rooms are numbered floor + two digits (101, 102…, 201…; standards.md §3.3): ``302`` is on floor 3,
 ``1201`` on floor 12. A room whose label does not follow that needs its floor given explicitly.
@@ -19,12 +25,14 @@ from typing import Any
 from geo.errors import InputError
 from geo.messages import Term, catalogue, quoted, text, value_label
 from geo.messages.addresses import FIELDS, LEVELS
+from geo.plates.address_match import label_core, normalised
 from geo.text import clean
 
 MAX_LABEL_CHARS = 24
 MIN_FLOOR, MAX_FLOOR = -9, 99  # basements are negative; there is no floor 0
 LEVEL_ORDER = ("building", "unit", "room")
 GENERIC = {"building": "号楼", "unit": "单元", "room": "室"}
+EXAMPLE = {"building": "3号楼", "unit": "2单元", "room": "302室"}
 _ALLOWED_PUNCT = frozenset("-·#()")
 _ROOM_NUMBER = re.compile(r"^(\d{1,2})(\d{2})(?:室)?$")
 _BASEMENT_ROOM = re.compile(r"^(?:B|负|地下)(\d)(\d{2})(?:室)?$")
@@ -77,11 +85,49 @@ def clean_label(level: str, value: Any) -> str:
     except UnicodeEncodeError:
         raise InputError(text("addresses.label_gb18030", field=field_label(field), value=quoted(label)),
                          field=field) from None
+    decorated = _DECORATED.fullmatch(label)  # "#1" and "(1)" are the bare number 1
+    if decorated:
+        label = decorated.group(1) or decorated.group(2)
     if re.fullmatch(r"[A-Za-z]?\d+[A-Za-z]?|[A-Za-z]", label):  # a bare number or letter: add the generic
-        return label.upper() + GENERIC[level]
-    if level == "building" and label.endswith("号"):
-        return label + "楼"
+        label = label.upper() + GENERIC[level]
+    elif level == "building" and label.endswith("号"):
+        label = label + "楼"
+    _check_number(level, label)
     return label
+
+
+# The words that name a level in a label (a building's 号楼/幢/栋/座, a unit's 单元, a room's 室).
+LEVEL_WORDS = {"building": ("楼", "幢", "栋", "座"), "unit": ("单元",), "room": ("室",)}
+_FILLER = "号#()-·"  # what a label may hold around its number or name, and is not one
+_DECORATED = re.compile(r"#([A-Za-z]?\d+[A-Za-z]?)|\(([A-Za-z]?\d+[A-Za-z]?)\)")
+_ZERO = re.compile(r"[A-Za-z]?0+[A-Za-z]?")
+_OWN_THEN_NUMBER = re.compile(r"(?:楼|幢|栋|座|单元|室)([#-]?\d.*)")
+
+
+def _check_number(level: str, label: str) -> None:
+    """Refuse a label with no number or name, a number 0 or below, or another level inside it (AD-01).
+
+    A label names one level: ``1号楼1单元`` given as a building is two levels, and ``号楼`` alone or
+    ``0号楼`` leaves the plate's number panel empty or wrong. A named label (``综合楼``, ``东单元``,
+    ``门卫室``) has no number and is kept; its number, when it has one, is read as address cleaning
+    reads it (:func:`geo.plates.address_match.label_core`)."""
+    field = field_label(level)
+    shown = quoted(label, max_chars=30)
+    label = normalised(label)  # traditional 樓 and 單元 are 楼 and 单元 to address cleaning, and here
+    others = (w for other in LEVEL_ORDER if other != level for w in LEVEL_WORDS[other] if w in label)
+    after_own = _OWN_THEN_NUMBER.search(label)  # "1号楼2", "1单元302": a number after the level's word
+    word = next(others, None) or (after_own.group(1) if after_own else None)
+    if word is not None:
+        raise InputError(text("addresses.label_other_level", field=field, value=shown, word=quoted(word)),
+                         field=level)
+    rest = label
+    for word in (w for words in LEVEL_WORDS.values() for w in words):
+        rest = rest.replace(word, "")
+    if not rest.strip(_FILLER):
+        raise InputError(text("addresses.label_no_number", field=field, value=shown, level=level_label(level),
+                              example=quoted(EXAMPLE[level])), field=level)
+    if label.startswith("-") or _ZERO.fullmatch(label_core(label)):
+        raise InputError(text("addresses.label_not_positive", field=field, value=shown), field=level)
 
 
 def floor_of_room(room: str) -> int | None:
@@ -119,22 +165,13 @@ def check_floor(room: str, floor: Any) -> int:
     return derived
 
 
-_NUMBERED = re.compile(r"([A-Za-z]?\d+[A-Za-z]?)(?:号楼|号|楼|幢|栋|座|单元|室)?")
-
-
 def same_label(a: str | None, b: str | None) -> bool:
-    """Return whether two labels name the same sibling: case folded, and a numbered label by its number
-    whatever its generic and leading zeros (``3号楼``, ``3幢`` and ``3栋`` are one building 3; ``a座`` is
-    ``A座``; ``0101`` is room ``101``)."""
-    def key(label: str | None) -> str:
-        text = (label or "").strip()
-        numbered = _NUMBERED.fullmatch(text)
-        if not numbered:
-            return text.casefold()
-        # 0101 and 101 are one room to a resident and a courier (F4): leading zeros do not count
-        return re.sub(r"\d+", lambda m: str(int(m.group())), numbered.group(1).upper())
-
-    return key(a) == key(b)
+    """Return whether two labels name the same sibling, read as address cleaning reads them
+    (:func:`geo.plates.address_match.normalised`, then :func:`~geo.plates.address_match.label_core`): a
+    numbered label by its number whatever its generic, numerals and leading zeros (``3号楼``, ``3#楼``, ``3幢``,
+    ``三号楼`` are one building 3; ``一单元`` is ``1单元``; ``a座`` is ``A座``; ``0101`` is room ``101``, one
+    room to a resident and a courier, F4)."""
+    return label_core(normalised(a or "")) == label_core(normalised(b or ""))
 
 
 def check_level(level: Any) -> str:

@@ -24,6 +24,17 @@ MESSAGES = {
         "AD-01: {field} {value} holds {char}; use only Chinese characters, letters, digits and - · # ( )"),
     "addresses.label_gb18030": Message("AD-01：{field} {value} 含 GB 18030 无法表示的字符",
                                        "AD-01: {field} {value} holds a character GB 18030 cannot write"),
+    "addresses.label_no_number": Message(
+        "AD-01：{field} {value} 没有编号：须写明{level}的编号（从 1 起的整数，如 {example}）或名称",
+        "AD-01: {field} {value} has no number: give the {level}'s number (a whole number from 1, such as "
+        "{example}) or its name"),
+    "addresses.label_not_positive": Message(
+        "AD-01：{field} {value} 的编号须为从 1 起的整数，不能为 0 或负数",
+        "AD-01: the number in {field} {value} must be a whole number from 1, not 0 or negative"),
+    "addresses.label_other_level": Message(
+        "AD-01：{field} {value} 含有另一级地址（{word}）：楼、单元、室须各自填写在本级",
+        "AD-01: {field} {value} holds another level ({word}); give the building, unit and room each in its own "
+        "field"),
     "addresses.duplicate": Message("AD-02：{parent} 下已有{level} {value}（{other}），同一上级下不得重复",
                                    "AD-02: {parent} already has the {level} {value} ({other}); siblings must differ"),
     "addresses.duplicate_in_file": Message("AD-02：{level} {value} 在本文件第 {other} 行已出现",

@@ -175,8 +175,11 @@ _ROOM = re.compile(r"([A-Za-z]?[0-9]{3,4})(?:室|号|房)?")
 _GENERICS = ("号楼", "#楼", "单元", "号", "#", "楼", "栋", "幢", "座", "室", "房", "门")
 
 
-def _core(label: str) -> str:
-    """Return a label's core for comparison: ``3号楼``, ``3#楼``, ``3栋``, ``三号楼`` → ``3``; ``302室`` → ``302``."""
+def label_core(label: str) -> str:
+    """Return a label's core for comparison: ``3号楼``, ``3#楼``, ``3栋``, ``三号楼`` → ``3``; ``302室`` → ``302``.
+
+    The one reading of a building, unit or room label: the matcher compares by it, and so does the
+    sibling check of the standard addresses (AD-02, :func:`geo.addresses.rules.same_label`)."""
     core = label.strip().upper()
     for generic in _GENERICS:
         if core.endswith(generic) and len(core) > len(generic):
@@ -218,7 +221,7 @@ def _pick(children: list[dict[str, Any]], level: str, typed: str) -> dict[str, A
     exact = [c for c in same if str(c.get(level) or "") == typed]
     if len(exact) == 1:
         return exact[0]
-    by_core = [c for c in same if _core(str(c.get(level) or "")) == _core(typed)]
+    by_core = [c for c in same if label_core(str(c.get(level) or "")) == label_core(typed)]
     return by_core[0] if len(by_core) == 1 else None
 
 
