@@ -28,9 +28,10 @@ from geo.addresses._read import plate_contexts
 from geo.addresses.codes import Signer, address_code, address_url
 from geo.addresses.glyphs import missing_glyph
 from geo.addresses.rules import field_label
-from geo.addresses.standard import PlateContext
+from geo.addresses.standard import PlateContext, romanize_label
 from geo.errors import InputError
 from geo.messages import quoted, text
+from geo.placenames.romanize import plate_number_pinyin, romanize, strip_tones
 from geo.qr_svg import qr_svg_path
 from geo.store import Store, schema
 
@@ -53,7 +54,7 @@ class AddressPlate:
     level: str                 # building or unit
     street_name: str
     number_text: str           # 12号
-    sign_text: str             # the street and number in sign form: XING'AN BEILU 12
+    sign_text: str             # the street and number in sign form: XING'AN BEILU 12 (unit plate: + 3 HAO LOU)
     name_mong: str | None
     building: str              # 3号楼
     unit: str | None           # 2单元
@@ -75,13 +76,19 @@ def plate_content(address: dict[str, Any], ctx: PlateContext, *, signer: Signer,
                               value=quoted(address["address_uid"])), field="address_uid")
     if address.get("status") != "active":
         raise InputError(text("addresses.retired_edit", value=address["address_uid"]), field="address_uid")
-    from geo.placenames.romanize import romanize
-
     sign = street_sign_text or romanize(ctx.street_name).sign_text
+    line = [sign, _sign_form(plate_number_pinyin(ctx.number, ctx.suffix))]
+    if address["level"] == "unit":  # the unit plate's top line names the building too: 兴安北路12号 3号楼
+        line.append(_sign_form(romanize_label(address["building"])))
     return AddressPlate(address_uid=address["address_uid"], level=address["level"], street_name=ctx.street_name,
-                        number_text=ctx.number_text, sign_text=f"{sign} {ctx.number_text[:-1]}",
+                        number_text=ctx.number_text, sign_text=" ".join(line),
                         name_mong=ctx.street_mong, building=address["building"], unit=address.get("unit"),
                         url=address_url(base_url, address_code(signer, address["qr_token"])))
+
+
+def _sign_form(toned: str) -> str:
+    """Return pinyin in sign form (RM-11): no tones, capitals, apostrophes kept."""
+    return strip_tones(toned).upper()
 
 
 def printable(store: Store, address: dict[str, Any], *, signer: Signer, base_url: str) -> AddressPlate:

@@ -10,7 +10,7 @@ bare ``号楼`` are refused) or a name (``综合楼``, ``东单元``, ``门卫�
 (``1号楼1单元`` is no building).
 
 Two siblings are one (AD-02) when address cleaning reads them as one (:func:`same_label`, by the
-matcher's own :func:`geo.plates.address_match.label_core`): ``1#楼`` is ``1号楼``, ``一单元`` is ``1单元``.
+matcher's own :func:`geo.addresses.reading.label_core`): ``1#楼`` is ``1号楼``, ``一单元`` is ``1单元``.
 
 Rooms are numbered floor + two digits (101, 102…, 201…; standards.md §3.3): ``302`` is on floor 3,
 ``1201`` on floor 12. A room whose label does not follow that needs its floor given explicitly.
@@ -22,10 +22,10 @@ import re
 import unicodedata
 from typing import Any
 
+from geo.addresses.reading import label_core, normalised
 from geo.errors import InputError
 from geo.messages import Term, catalogue, quoted, text, value_label
 from geo.messages.addresses import FIELDS, LEVELS
-from geo.plates.address_match import label_core, normalised
 from geo.text import clean
 
 MAX_LABEL_CHARS = 24
@@ -110,7 +110,7 @@ def _check_number(level: str, label: str) -> None:
     A label names one level: ``1号楼1单元`` given as a building is two levels, and ``号楼`` alone or
     ``0号楼`` leaves the plate's number panel empty or wrong. A named label (``综合楼``, ``东单元``,
     ``门卫室``) has no number and is kept; its number, when it has one, is read as address cleaning
-    reads it (:func:`geo.plates.address_match.label_core`)."""
+    reads it (:func:`geo.addresses.reading.label_core`)."""
     field = field_label(level)
     shown = quoted(label, max_chars=30)
     label = normalised(label)  # traditional 樓 and 單元 are 楼 and 单元 to address cleaning, and here
@@ -167,7 +167,7 @@ def check_floor(room: str, floor: Any) -> int:
 
 def same_label(a: str | None, b: str | None) -> bool:
     """Return whether two labels name the same sibling, read as address cleaning reads them
-    (:func:`geo.plates.address_match.normalised`, then :func:`~geo.plates.address_match.label_core`): a
+    (:func:`geo.addresses.reading.normalised`, then :func:`~geo.addresses.reading.label_core`): a
     numbered label by its number whatever its generic, numerals and leading zeros (``3号楼``, ``3#楼``, ``3幢``,
     ``三号楼`` are one building 3; ``一单元`` is ``1单元``; ``a座`` is ``A座``; ``0101`` is room ``101``, one
     room to a resident and a courier, F4)."""

@@ -7,7 +7,8 @@ address (:func:`geo.plates.lookup.plate_view`: ``内蒙古自治区呼和浩特�
 
 The romanized form follows the plate page's (street ``pinyin_toned`` + ``12 Hào``) with each name
 romanized by :func:`geo.placenames.romanize.romanize` (GB/T 16159) and the generics of the levels
-in their fixed forms: ``3 Hào Lóu 2 Dānyuán 302 Shì``.
+in their fixed forms: ``3 Hào Lóu 2 Dānyuán 302 Shì``. No Han character is left: a sub-number is in pinyin
+(729附1号 → ``729 Fù 1 Hào``) and a building's ``#`` is 号 (1#楼 → ``1 Hào Lóu``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from geo.placenames.romanize import romanize
+from geo.placenames.romanize import plate_number_pinyin, romanize
 
 # The door plate's own address parts, as geo.plates.lookup writes them (the same strings; a test keeps
 # them equal). Repeated here because the gazetteer's rename calls :mod:`geo.addresses.refresh`, and the
@@ -36,7 +37,9 @@ def number_text(number: int, suffix: str | None) -> str:
 # The fixed generics of building, unit and room labels, longest first.
 _GENERIC_PINYIN = (("号楼", "Hào Lóu"), ("单元", "Dānyuán"), ("号", "Hào"), ("楼", "Lóu"), ("幢", "Zhuàng"),
                    ("栋", "Dòng"), ("座", "Zuò"), ("室", "Shì"), ("层", "Céng"), ("梯", "Tī"))
-_RUNS = re.compile(r"[0-9A-Za-z#()\-·]+|[^0-9A-Za-z#()\-·]+")
+_RUNS = re.compile(r"[0-9A-Za-z()\-·]+|[^0-9A-Za-z()\-·]+")
+# "#" in a building label is 号 (1#楼 = 1号楼 → 1 Hào Lóu): romanized text carries no sign of its own.
+_NUMBER_SIGNS = str.maketrans({"#": "号", "＃": "号"})
 
 
 @dataclass(frozen=True)
@@ -68,9 +71,10 @@ def _toned(name: str) -> str:
 
 @lru_cache(maxsize=4096)
 def romanize_label(label: str) -> str:
-    """Return a building, unit or room label in pinyin: ``3号楼`` → ``3 Hào Lóu``, ``综合楼`` → ``Zōnghélóu``."""
+    """Return a building, unit or room label in pinyin: ``3号楼`` (or ``3#楼``) → ``3 Hào Lóu``,
+    ``综合楼`` → ``Zōnghélóu``."""
     words: list[str] = []
-    for run in _RUNS.findall(label):
+    for run in _RUNS.findall(label.translate(_NUMBER_SIGNS)):
         if run[0].isascii():
             words.append(run)
             continue
@@ -99,7 +103,7 @@ def head_pinyin(ctx: PlateContext) -> list[str]:
     area = [_toned("内蒙古自治区"), _toned("呼和浩特市"), _toned(DISTRICT)]
     area += [_toned(n) for n in (ctx.subdistrict, ctx.community) if n]
     street = ctx.street_pinyin or _toned(ctx.street_name)
-    return [" ".join(area), street, f"{ctx.number_text[:-1]} Hào"]
+    return [" ".join(area), street, f"{plate_number_pinyin(ctx.number, ctx.suffix)} Hào"]
 
 
 def standard_address(ctx: PlateContext, labels: Sequence[str]) -> str:

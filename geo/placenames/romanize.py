@@ -13,6 +13,8 @@ A name is split into specific (专名), modifier, ordinal and generic (通名); 
 - RM-08 place-name readings come from a district phrase table before pypinyin (锡林郭勒: lè);
 - RM-09 apostrophe before a, o, e (西安 Xī'ān); RM-10 erhua as r (盆儿胡同 Pénr Hútòng);
 - RM-11 three forms: toned, toneless, and sign text in capitals with the apostrophe kept;
+- RM-12 a facility's name is place name, description and generic, each a word, and a modifier joins only a
+  one-syllable generic: 春华社区居家养老服务站 Chūnhuáshèqū Jūjiāyǎnglǎo Fúwùzhàn (养老 stays whole);
 - RM-13 for names of Mongolian origin the result is only a suggestion an officer must confirm.
 """
 
@@ -44,6 +46,21 @@ GENERICS: tuple[str, ...] = tuple(sorted({
 SETTLEMENT_GENERICS = frozenset({"村", "庄", "屯", "店", "堡", "营", "寨", "窑", "嘎查"})
 ONE_SYLLABLE_MODIFIERS = frozenset("东西南北中上下前后内外新老大小正")
 MAX_JOINED_MODIFIERS = 2
+
+# Generics of buildings, facilities and organisations (RM-12). Their names are "<place name><what it does>
+# <generic>" (春华社区居家养老服务站): the place name, the description and the generic are separate words,
+# Chūnhuáshèqū Jūjiāyǎnglǎo Fúwùzhàn; a modifier joins only a one-syllable generic (RM-12).
+FACILITY_GENERICS = frozenset({
+    "中心", "体育馆", "馆", "站", "院", "公墓", "公寓", "大厦", "养老院", "敬老院", "福利院", "卫生院", "医院",
+    "幼儿园", "小学", "中学", "学校", "服务站", "服务中心", "服务点", "工作站", "照料中心", "活动中心", "活动室",
+    "卫生室", "图书馆", "博物馆", "纪念馆", "文化馆", "体育场",
+})
+# Generics of the place a facility is named after (春华社区, 保合少村, 新城区), which end the place-name word
+# of a facility's specific. The two-syllable ones are looked for first: 新村社区 is one place, not 新村 + 社区.
+PLACE_GENERICS_IN_FACILITY_NAMES: tuple[tuple[str, ...], ...] = (
+    ("社区", "小区", "街道", "嘎查", "苏木"), ("村", "镇", "乡", "区"))
+# Words ending in a modifier character that are not a modifier (养老 is one word: Yǎnglǎo, not Yǎng + Lǎo…).
+NOT_MODIFIER_WORDS = frozenset({"养老", "敬老", "托老", "助老", "为老", "尊老", "爱老"})
 
 # District readings of characters whose common reading is wrong in place names (RM-08).
 DISTRICT_PHRASES: dict[str, str] = {
@@ -143,12 +160,27 @@ def split_name(name: str, *, specific: str | None = None, generic: str | None = 
         return NameParts(words, middle, ordinal, generic)
     before, ordinal = _ordinal_suffix(rest) if generic else (rest, "")
     modifier = ""
-    if not ordinal and generic:
+    facility = generic in FACILITY_GENERICS
+    if not ordinal and generic and (len(generic) == 1 or not facility):
         while (len(modifier) < MAX_JOINED_MODIFIERS and len(before) > 1
-               and before[-1] in ONE_SYLLABLE_MODIFIERS):
+               and before[-1] in ONE_SYLLABLE_MODIFIERS and before[-2:] not in NOT_MODIFIER_WORDS):
             modifier = before[-1] + modifier
             before = before[:-1]
+    if facility:
+        return NameParts(_facility_specific(before), modifier, ordinal, generic)
     return NameParts((before,) if before else (), modifier, ordinal, generic)
+
+
+def _facility_specific(before: str) -> tuple[str, ...]:
+    """Split a facility's specific after the place name it starts with (RM-12): 春华社区居家养老 →
+    (春华社区, 居家养老); 保合少村农村互助养老 → (保合少村, 农村互助养老). Without such a place name, or when
+    nothing follows it (兴安社区服务中心), the specific is one word."""
+    for generics in PLACE_GENERICS_IN_FACILITY_NAMES:
+        ends = [i + len(g) for i in range(1, len(before)) for g in generics if before.startswith(g, i)]
+        if ends:
+            end = min(ends)
+            return (before[:end], before[end:]) if end < len(before) else (before,)
+    return (before,) if before else ()
 
 
 def _syllables(text: str, phrases: Mapping[str, str]) -> list[str]:
@@ -185,14 +217,14 @@ def _word(text: str, phrases: Mapping[str, str]) -> str:
         if is_er:
             parts[-1] += "r"
             continue
-        if parts and _strip_tones(s)[:1].lower() in ("a", "o", "e"):
+        if parts and strip_tones(s)[:1].lower() in ("a", "o", "e"):
             s = "'" + s
         parts.append(s)
     word = "".join(parts)
     return word[:1].upper() + word[1:]
 
 
-def _strip_tones(text: str) -> str:
+def strip_tones(text: str) -> str:
     """Remove tone marks, keeping ü."""
     decomposed = unicodedata.normalize("NFD", text)
     kept = "".join(c for c in decomposed if not unicodedata.combining(c) or c == "\u0308")
@@ -232,7 +264,7 @@ def romanize(name: str, *, specific: str | None = None, generic: str | None = No
             if parts.generic:
                 words.append(_word(parts.generic, phrases))
     toned = " ".join(w for w in words if w)
-    plain = _strip_tones(toned)
+    plain = strip_tones(toned)
     return Romanization(pinyin_toned=toned, romanization=plain, sign_text=plain.upper(),
                         needs_confirmation=is_mongolian_origin(language_of_origin))
 
@@ -255,16 +287,43 @@ def override(toned: str, *, reason: str, basis: str) -> Romanization:
     if not (basis or "").strip():
         raise InputError(text("placenames.override_basis", field=label("romanization_basis")),
                          field="romanization_basis")
-    plain = _strip_tones(toned.strip())
+    plain = strip_tones(toned.strip())
     return Romanization(pinyin_toned=toned.strip(), romanization=plain, sign_text=plain.upper(),
                         basis="override", reason=f"{basis.strip()}: {reason.strip()}")
 
 
+_NUMERAL_TAIL = re.compile(r"^(.*?)([零〇一二两三四五六七八九十百]+)$")
+
+
+def plate_number_pinyin(number: int, suffix: str | None, phrases: Mapping[str, str] = DISTRICT_PHRASES) -> str:
+    """Return a door-plate number with its sub-number in pinyin, without 号 (RM-07, no Han characters left):
+    12 → ``12``, 12-1 → ``12-1``, 12A → ``12A``, 729附1 → ``729 Fù 1``, 12之一 → ``12 Zhī 1``, 12甲 → ``12 Jiǎ``.
+
+    Written as :func:`geo.plates.lookup.number_text` writes the Chinese (``729附1号``), each Chinese word of
+    the sub-number in pinyin and its numbers in Arabic numerals; the caller adds ``Hào``.
+    """
+    suffix = (suffix or "").strip()
+    if not suffix or suffix.isascii():
+        return f"{number}-{suffix}" if suffix[:1].isdigit() else f"{number}{suffix}"
+    words = [str(number)]
+    for run in re.findall(r"[0-9A-Za-z\-]+|[^0-9A-Za-z\-\s]+", suffix):
+        if run.isascii():
+            words.append(run)
+            continue
+        m = _NUMERAL_TAIL.match(run)
+        value = chinese_number(m.group(2)) if m else None
+        if m and value is not None:
+            words += [_word(m.group(1), phrases), str(value)] if m.group(1) else [str(value)]
+        else:
+            words.append(_word(run, phrases))
+    return " ".join(words)
+
+
 def toneless_key(name: str, phrases: Mapping[str, str] = DISTRICT_PHRASES) -> str:
     """Return the toneless pinyin of the whole name, lower case, no spaces (homophone key, PN-07)."""
-    return _strip_tones("".join(_syllables(name, phrases))).lower().replace("ü", "v")
+    return strip_tones("".join(_syllables(name, phrases))).lower().replace("ü", "v")
 
 
 def initials(name: str, phrases: Mapping[str, str] = DISTRICT_PHRASES) -> str:
     """Return the pinyin initials of a name (锡林北路 → xlbl), for search."""
-    return "".join(s[:1] for s in _strip_tones("".join(f"{x} " for x in _syllables(name, phrases))).lower().split())
+    return "".join(s[:1] for s in strip_tones("".join(f"{x} " for x in _syllables(name, phrases))).lower().split())

@@ -16,37 +16,20 @@ building), unit (``2单元``), room (``302室``, ``302``), or the short form ``3
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
+from geo.addresses.reading import label_core, normalised
 from geo.placenames.romanize import chinese_number, toneless_key
 from geo.store import Store
 
 _NUMBER = re.compile(r"([0-9]+|[零〇一二两三四五六七八九十百]+)\s*(?:号|號)"
                      r"(?:之([0-9一二三四五六七八九十]+)|附([0-9]+))?")
-_NOISE = ("内蒙古自治区", "内蒙古", "呼和浩特市", "呼和浩特", "新城区")
-# Traditional characters old registers and some phones write in addresses, read as their simplified
-# form (the address parts and this district's street words; not a general converter).
-_TRADITIONAL = str.maketrans("號樓單門棟區東寧華興長廣陽園豐鄉鎮衛陳張劉車廠場葉貴麗"
-                             "龍鳳榮閣蘭雲電橋關灣鐵濱舊學館體萬",
-                             "号楼单门栋区东宁华兴长广阳园丰乡镇卫陈张刘车厂场叶贵丽"
-                             "龙凤荣阁兰云电桥关湾铁滨旧学馆体万")
 # Punctuation and spacing left between or after the parts of an address: not "text it could not read".
 _SEPARATORS = " ,，、。.;；:：-—_/（）()#"
-
-
-def normalised(address: str) -> str:
-    """Return an address as the matcher reads it: full-width digits and letters as ASCII (NFKC),
-    traditional address characters as simplified, no spaces, the district's own prefix removed."""
-    text = unicodedata.normalize("NFKC", address or "").translate(_TRADITIONAL)
-    text = re.sub(r"\s+", "", text)
-    for noise in _NOISE:
-        text = text.replace(noise, "")
-    return text
 
 
 @dataclass
@@ -172,23 +155,6 @@ _UNIT = re.compile(r"([0-9A-Za-z]+|[一二三四五六七八九十]+)(?:单元|�
 # "37-1-1-101": the number, then building, unit and room, as people write them on forms.
 _DASHED_NUMBER = re.compile(r"^[^0-9]{0,2}?([0-9]+)(?=-[0-9]+-[0-9]+-[0-9]+)()()")
 _ROOM = re.compile(r"([A-Za-z]?[0-9]{3,4})(?:室|号|房)?")
-_GENERICS = ("号楼", "#楼", "单元", "号", "#", "楼", "栋", "幢", "座", "室", "房", "门")
-
-
-def label_core(label: str) -> str:
-    """Return a label's core for comparison: ``3号楼``, ``3#楼``, ``3栋``, ``三号楼`` → ``3``; ``302室`` → ``302``.
-
-    The one reading of a building, unit or room label: the matcher compares by it, and so does the
-    sibling check of the standard addresses (AD-02, :func:`geo.addresses.rules.same_label`)."""
-    core = label.strip().upper()
-    for generic in _GENERICS:
-        if core.endswith(generic) and len(core) > len(generic):
-            core = core[: -len(generic)]
-            break
-    if core and all(c in "零〇一二两三四五六七八九十百" for c in core):
-        value = chinese_number(core)
-        return str(value) if value is not None else core
-    return core.lstrip("0") or core
 
 
 def _below_plate(rest: str) -> tuple[list[tuple[str, str]], int]:

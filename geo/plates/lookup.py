@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from geo.placenames.romanize import plate_number_pinyin
 from geo.store import Store
 from geo.store.plate_lookups import KINDS, read_lookup
 
@@ -66,7 +67,7 @@ def plate_view(plate: dict[str, Any], *, street: dict[str, Any] | None, communit
     street_name = plate["street_name"]
     pinyin = None
     if street and street.get("pinyin_toned"):
-        pinyin = f"{street['pinyin_toned']} {num[:-1]} Hào"
+        pinyin = f"{street['pinyin_toned']} {plate_number_pinyin(int(plate['number']), plate.get('suffix'))} Hào"
     return PlateView(
         plate_uid=plate["plate_uid"], status=plate.get("status") or "active",
         status_note=STATUS_NOTE.get(plate.get("status") or ""), number_text=num,
