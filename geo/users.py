@@ -134,13 +134,19 @@ def authenticate(store: Store, username: str, password: str, *, dev_mode: bool) 
     return _public(user)
 
 
+# The one role a neighbouring district's account signs in with: joint boundary work is two-sided (each
+# side's inspector signs for its side; the boundary use cases check which side an account acts for).
+NEIGHBOUR_ROLE = "boundary_inspector"
+
+
 def refuse_other_district(store: Store, user: dict[str, Any]) -> None:
-    """Refuse (403) a user who does not act for this store's district: an officer of 150103 logs in to
-    150102's service with a right password and still reads and edits nothing of it. City-level users act
-    for all their districts (``adcodes`` lists them). Checked at login and on every token's use, so a
-    change of a user's districts takes effect at once."""
+    """Refuse (403) an account that does not act for this store's district, unless it is a neighbouring
+    district's boundary inspector: an officer, planner or admin of 150103 logs in to 150102's service
+    with a right password and still reads and edits nothing of it. City-level accounts act for all their
+    districts (``adcodes`` lists them). Checked at login and on every token's use, so a change of an
+    account's districts takes effect at once."""
     own = acts_for(user, default=store.adcode)
-    if store.adcode not in own:
+    if store.adcode not in own and user.get("role") != NEIGHBOUR_ROLE:
         raise Forbidden(text("accounts.other_district", username=user.get("username") or "",
                              own="、".join(sorted(own)), district=store.adcode), field="adcodes")
 

@@ -64,6 +64,20 @@ def test_an_admin_of_another_district_cannot_log_in_or_use_a_token(writable_samp
     assert _audit_count(store) == before
 
 
+def test_a_neighbouring_districts_boundary_inspector_still_signs_in_for_joint_work(writable_sample_store,
+                                                                                  writable_server):
+    """Joint boundary work is two-sided: 150105's inspector signs in to sign for its side (the boundary
+    use cases check the side); the same account as a place-name officer would be refused."""
+    store, base = writable_sample_store, writable_server
+    create_user(store, "saihan-inspector-2", "saihan-password-123", "boundary_inspector", actor="test",
+                adcodes=["150105"])
+    r = httpx.post(f"{base}/api/auth/login", json={"username": "saihan-inspector-2", "password": "saihan-password-123"})
+    assert r.status_code == 200, r.text
+    create_user(store, "saihan-officer", "saihan-password-123", "placename_officer", actor="test", adcodes=["150105"])
+    r = httpx.post(f"{base}/api/auth/login", json={"username": "saihan-officer", "password": "saihan-password-123"})
+    assert r.status_code == 403 and "界线联检员" in r.json()["message"]
+
+
 def test_a_change_of_an_accounts_districts_takes_effect_at_once(writable_sample_store, writable_server):
     store, base = writable_sample_store, writable_server
     name, password = USERS["placename_officer"]

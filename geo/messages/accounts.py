@@ -22,8 +22,10 @@ MESSAGES = {
     "accounts.log_in": Message("请先登录：发送 Authorization: Bearer <令牌>",
                                "log in first: send Authorization: Bearer <token>"),
     "accounts.other_district": Message(
-        "账号 {username} 代表 {own} 办理业务，不代表本区 {district}：不能查看或修改本区数据",
-        "the account {username} acts for {own}, not for this district {district}: it reads and edits nothing here"),
+        "账号 {username} 代表 {own} 办理业务，不代表本区 {district}：不能查看或修改本区数据"
+        "（相邻区只有界线联检员可参与联检）",
+        "the account {username} acts for {own}, not for this district {district}: it reads and edits nothing here "
+        "(of a neighbouring district, only boundary inspectors take part in joint inspections)"),
     "accounts.token_invalid": Message("登录令牌无效", "the login token is not valid"),
     "accounts.token_expired": Message("登录令牌已过期，请重新登录", "the login token has expired; log in again"),
     "accounts.stale": Message("记录已被他人修改（{layer} {id} 现为第 {current} 版，不是第 {given} 版），请重新载入",
