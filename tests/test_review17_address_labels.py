@@ -7,7 +7,6 @@ Store tests run on SQLite and PostGIS (fixtures in tests/conftest.py).
 from __future__ import annotations
 
 import httpx
-import openpyxl
 import pytest
 
 from geo.addresses import add_building, add_unit, edit_address, import_addresses
@@ -16,6 +15,7 @@ from geo.errors import Conflict, InputError
 from geo.plates.address_match import load_address_matcher
 from geo.store import Store
 from tests.test_api import _assert_error_shape, _token
+from tests.test_standard_addresses import _xlsx
 
 API = "/api/standard-addresses"
 
@@ -25,16 +25,6 @@ def _free_plate(store: Store) -> dict:
     used = {a["plate_uid"] for a in store.select("addresses")}
     return next(p for p in store.select("door_plates", where={"status": "active"}, limit=200)
                 if p["plate_uid"] not in used)
-
-
-def _xlsx(path, header, rows):
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append(header)
-    for row in rows:
-        ws.append(row)
-    wb.save(path)
-    return path
 
 
 # -- AD-01: the label's number -----------------------------------------------------------------------------
