@@ -6,7 +6,9 @@
   name or detach its name from it.
 - N2: a plate's community follows from where it stands: a new plate (POST, file import) takes the
   community its position lies in, a code naming another community is refused with the one at that
-  position named, a moved plate takes its new community, and an abolished community's code is refused.
+  position named, a moved plate takes its new community (a move along its street: tested in
+  test_review17_third, which also refuses a move away from the street), and an abolished community's
+  code is refused.
 - N8: a facility cannot be put in an abolished community through the generic PATCH.
 """
 
@@ -162,17 +164,6 @@ def test_an_import_places_its_plates_and_refuses_a_wrong_community_by_row(writab
     got = {r["number"]: r["community_code"] for r in store.select("door_plates", where={"street_name": street})
            if r["number"] in (9101, 9103)}
     assert got == {9101: b["code"], 9103: a["code"]}
-
-
-def test_a_moved_plate_takes_its_new_community(writable_sample_store):
-    store = writable_sample_store
-    a, b = _two_communities(store)
-    plate = create_feature(store, "door_plates", {"street_name": _street(store), "number": 9201,
-                                                  "geometry": _inside(a)}, actor="t-admin").record
-    moved = update_feature(store, "door_plates", plate["id"], {"geometry": _inside(b)},
-                           expected_version=plate["version"], actor="t-admin").record
-    assert moved["community_code"] == b["code"]
-    assert store.get("door_plates", plate["id"])["community_code"] == b["code"]
 
 
 def _merged_away(store: Store) -> str:
