@@ -27,6 +27,11 @@ def test_exchange_table_uses_the_census_columns():
     row = table.iloc[0]
     assert row["标准名称"] == "春晖路" and row["罗马字母拼写"] == "Chunhui Lu" and row["曾用名"] == "旧春路"
     assert row["使用状态"] == "现今" and 111.70 <= row["东经"] <= 111.71 and row["所在行政区划"] == "中山东路街道"
+    # No feature class: no census class guessed.
+    columns = list(table.columns)
+    assert row["普查大类"] is None and columns.index("普查大类") == columns.index("类别名称") + 1
+    street = exchange_table([{**NAME, "feature_class": "street"}], unit_names={}, former={}).iloc[0]
+    assert (street["类别代码"], street["普查大类"]) == (None, "交通运输设施")
 
 
 def test_change_feed_is_sequence_numbered():

@@ -54,6 +54,12 @@ def test_batches_hold_each_change_once_and_asking_again_gives_the_same_bytes(sto
     (row,) = _rows(first["payload"])
     got = (row["变更类型"], row["标准名称"], row["地名代码"], row["使用状态"])
     assert got == ("新增", "春晖路", a["place_code"], "现今")
+    # A street has no sourced 5-digit category code: none is invented, the census class is given and the
+    # batch says how many rows still lack one (finding 4 of the third review).
+    assert (row["类别代码"], row["类别名称"], row["普查大类"]) == ("", "", "交通运输设施")
+    assert first["gaps"] == {"rows": 1, "without_place_code": 0, "without_category_code": 1}
+    (warning,) = first["warnings"]
+    assert warning.startswith("本批次 1 条中有 1 条类别代码待定") and "GB/T 18521" in warning
     assert first["checksum_sha256"] == hashlib.sha256(first["payload"].encode("utf-8")).hexdigest()
     again, created = make_batch(store, YEAR, actor="someone-else")
     assert not created and again == first  # the same record: same bytes, same checksum, same maker
@@ -74,6 +80,39 @@ def test_batches_hold_each_change_once_and_asking_again_gives_the_same_bytes(sto
     with pytest.raises(InputError) as bad:
         make_batch(store, YEAR + 1, actor="o")
     assert bad.value.field == "year"
+
+
+def test_a_coded_category_leaves_no_gap_and_gives_its_census_class(store: Store):
+    line = {**BASE, "feature_class": "community", "category_code": "21620"}
+    rec = propose(store, {**line, "standard_name": "春晖社区"}, actor="o", geometry=LINE, justification="t")
+    store.update("place_names", rec["id"], {"status": "in_force", "approval_date": beijing_today()},
+                 expected_version=rec["version"], actor="setup")
+    batch, _ = make_batch(store, YEAR, actor="o")
+    (row,) = _rows(batch["payload"])
+    assert (row["类别代码"], row["类别名称"], row["普查大类"]) == ("21620", "社区", "群众自治组织")
+    # No place code yet: that gap is named, with the command that closes it.
+    assert batch["gaps"] == {"rows": 1, "without_place_code": 1, "without_category_code": 0}
+    assert [w.split("：")[0] for w in batch["warnings"]] == ["本批次 1 条中有 1 条没有地名代码"]
+
+
+def test_census_classes_by_feature_class_and_generic():
+    from geo.placenames.categories import CENSUS_CLASSES, census_class_of, load_census_classes
+
+    assert census_class_of({"feature_class": "natural", "generic": "河"}) == "陆地水系"
+    assert census_class_of({"feature_class": "natural", "generic": "山"}) == "陆地地形"
+    assert census_class_of({"feature_class": "facility", "generic": "服务站"}) == "单位"
+    assert census_class_of({"feature_class": "natural", "generic": "坡"}) is None  # no row: not guessed
+    assert set(load_census_classes().values()) <= set(CENSUS_CLASSES)
+
+
+def test_a_census_class_outside_the_twelve_is_refused(tmp_path):
+    from geo.placenames.categories import load_census_classes
+
+    bad = tmp_path / "classes.csv"
+    bad.write_text("feature_class,generic,census_class,note\nstreet,,道路,x\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_census_classes(bad)
+    assert err.value.field == "census_classes" and "第 2 行" in err.value.message
 
 
 def test_sent_and_acknowledged_are_separate_recorded_steps(store: Store):
@@ -121,6 +160,10 @@ def test_sync_over_http_resending_is_idempotent(writable_server, writable_sample
     batch = made.json()
     again = httpx.post(f"{base}/api/place-codes/sync-batches", headers=officer, json={"year": YEAR})
     assert again.status_code == 200 and again.json() == batch
+    assert batch["gaps"]["rows"] == batch["record_count"] and batch["gaps"]["without_place_code"] == 0
+    assert batch["gaps"]["without_category_code"] >= 1 and "类别代码待定" in batch["warnings"][-1]
+    table = httpx.get(f"{base}/api/place-codes/categories").json()
+    assert {"feature_class": "street", "generic": None, "census_class": "交通运输设施"} in table["census_classes"]
     file = httpx.get(f"{base}/api/place-codes/sync-batches/{batch['id']}/file", headers=officer)
     assert file.status_code == 200 and file.headers["x-checksum-sha256"] == batch["checksum_sha256"]
     assert hashlib.sha256(file.content).hexdigest() == batch["checksum_sha256"]
@@ -151,6 +194,7 @@ def test_cli_export_writes_the_stored_bytes(tmp_path):
     out = tmp_path / "batch.csv"
     r = run("place-codes", "sync", "export", "--year", str(YEAR), "--out", str(out), db=db)
     assert r.returncode == 0 and r.stdout.startswith("新批次 new batch: 1\t"), r.stderr
+    assert "注意 warning: 本批次 1 条中有 1 条类别代码待定" in r.stderr
     r2 = run("place-codes", "sync", "export", "--year", str(YEAR), db=db)
     assert r2.returncode == 0 and "没有新变更" in r2.stdout
     digest = hashlib.sha256(out.read_bytes()).hexdigest()

@@ -178,6 +178,8 @@ def sync_export(obj: Context, year: int, out: Path | None, actor: str) -> None:
         batch, created = make_batch(obj.store, year, actor=actor)
     said = "新批次 new batch: " if created else "没有新变更，沿用上一批次 nothing new, same batch: "
     click.echo(said + _show(batch))
+    for warning in batch["warnings"]:
+        click.echo("注意 warning: " + warning, err=True)
     if out is not None:
         out.write_bytes(batch["payload"].encode("utf-8"))
         click.echo(f"已写出 written: {out}")

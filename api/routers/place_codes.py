@@ -15,13 +15,13 @@ from pydantic import BaseModel, Field, StrictInt
 
 from api.deps import StoreDep, needs_role
 from geo.layers import OFFICERS, PLANNER
-from geo.placenames.categories import load_categories
+from geo.placenames.categories import load_categories, load_census_classes
 from geo.placenames.codes import assign_missing, load_scheme
 from geo.placenames.facility_names import DEFAULT_RADIUS_M, MAX_RADIUS_M, check_facility_names
 from geo.placenames.heritage import protection_list
 from geo.placenames.lifecycle import set_protection
 from geo.placenames.national_sync import (
-    LISTED_FIELDS,
+    SHOWN_FIELDS,
     batch_filename,
     get_batch,
     list_batches,
@@ -41,9 +41,13 @@ Reader = Annotated[dict[str, Any], Depends(needs_role(OFFICERS | {PLANNER}, "pla
 
 @router.get("/categories", summary="地名类别代码表 Category code table (GB/T 18521)")
 def get_categories() -> dict[str, Any]:
-    """Return the category table each ``category_code`` is checked against, each row with its source."""
+    """Return the category table each ``category_code`` is checked against, each row with its source, and
+    the census class (普查大类) a name without a code is exported under, by feature class and generic."""
     return {"file": "data/placenames/categories.csv",
-            "categories": [c.to_dict() for c in load_categories().values()]}
+            "categories": [c.to_dict() for c in load_categories().values()],
+            "census_classes_file": "data/placenames/census_classes.csv",
+            "census_classes": [{"feature_class": cls, "generic": generic or None, "census_class": census}
+                               for (cls, generic), census in load_census_classes().items()]}
 
 
 @router.get("/scheme", summary="地名代码方案 The place-code scheme")
@@ -146,7 +150,7 @@ class AckIn(BaseModel):
 
 
 def _listed(batch: dict[str, Any]) -> dict[str, Any]:
-    return {k: batch.get(k) for k in LISTED_FIELDS}
+    return {k: batch.get(k) for k in SHOWN_FIELDS}
 
 
 @router.post("/sync-batches", status_code=201, summary="年度同步批次 Export the year's changes")

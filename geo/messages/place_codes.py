@@ -12,6 +12,10 @@ MESSAGES = {
     "place_codes.categories_bad_row": Message(
         "地名类别代码表 {path} 第 {row} 行有误：代码 {value} 须为 1–5 位数字、不重复且有中文名称",
         "category table {path}, row {row}: code {value} must be 1–5 digits, unique, with a Chinese name"),
+    "place_codes.census_class_bad_row": Message(
+        "普查大类对照表 {path} 第 {row} 行有误：{value} 须为第二次全国地名普查十二大类之一，要素类别不能为空或重复",
+        "census class table {path}, row {row}: {value} must be one of the 2nd census's 12 classes, with a feature "
+        "class, not repeated"),
     "place_codes.unknown_category": Message(
         "{field} {value} 不在地名类别代码表中（GB/T 18521；data/placenames/categories.csv，共 {count} 类）；"
         "请选用表中代码，或请管理员按民政局提供的官方代码表补充",
@@ -68,6 +72,14 @@ MESSAGES = {
                                      "{field} must be a year from {first} to {last}; got {value}"),
     "place_codes.sync_nothing": Message("{year} 年没有地名变更，不生成空的同步批次",
                                         "no place-name changes in {year}: no empty sync batch is made"),
+    "place_codes.sync_gap_place_code": Message(
+        "本批次 {rows} 条中有 {count} 条没有地名代码：先赋码（xincheng place-codes assign）再报送",
+        "{count} of the batch's {rows} rows have no place code: assign codes first (xincheng place-codes assign)"),
+    "place_codes.sync_gap_category": Message(
+        "本批次 {rows} 条中有 {count} 条类别代码待定：GB/T 18521 类别代码表未取得，已填普查大类；"
+        "请向上级索取代码表补入 data/placenames/categories.csv 后重新导出",
+        "{count} of the batch's {rows} rows have no category code: the GB/T 18521 table is not known here, the "
+        "census class is filled; get the official table into data/placenames/categories.csv and export again"),
     "place_codes.no_batch": Message("没有编号为 {id} 的同步批次", "no sync batch with id {id}"),
     "place_codes.batch_stale": Message("同步批次 {id} 已被修改（当前版本 {current}，提交版本 {given}），请刷新后重试",
                                        "sync batch {id} changed meanwhile (version {current}, you sent {given}); "

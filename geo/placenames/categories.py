@@ -5,6 +5,12 @@ source, note), as complete as the standard is known here: the full table 2 of GB
 retrieved (domain brief §1.5), so the file holds the codes actually seen, each marked with its source,
 and the bureau's official list replaces it. A name's ``category_code`` must be in the table; exports
 fill 类别名称 from it.
+
+Most names (streets, facilities, buildings) have no sourced 5-digit code, and none is invented. Every
+name still gets its census class (普查大类, one of the 2nd census's 12 classes, domain brief §1.5 [R37]):
+from its code when it has one, else from its feature class by ``data/placenames/census_classes.csv``.
+Exports carry the class beside the code, and a sync batch counts the rows still without a code
+(:func:`geo.placenames.national_sync.batch_gaps`), so nobody sends a file believing it complete.
 """
 
 from __future__ import annotations
@@ -20,7 +26,11 @@ from geo.errors import InputError
 from geo.messages import label, quoted, text
 
 DEFAULT_CATEGORIES_FILE = Path(__file__).resolve().parents[2] / "data" / "placenames" / "categories.csv"
+DEFAULT_CENSUS_CLASSES_FILE = DEFAULT_CATEGORIES_FILE.with_name("census_classes.csv")
 COLUMNS = ("code", "name_zh", "name_en", "parent", "census_class", "source", "note")
+# The 2nd national place-name census's 12 classes (domain brief §1.5, R37).
+CENSUS_CLASSES = ("海域", "陆地水系", "陆地地形", "行政区域", "群众自治组织", "非行政区域", "居民点", "交通运输设施",
+                  "水利电力通信设施", "纪念地旅游景点", "建筑物", "单位")
 
 
 @dataclass(frozen=True)
@@ -86,3 +96,48 @@ def check_category(record: Mapping[str, Any], *, table: Mapping[str, Category] |
     if str(code).strip() not in known:
         raise InputError(text("place_codes.unknown_category", field=label("category_code"), value=quoted(code),
                               count=len(known)), field="category_code")
+
+
+def load_census_classes(path: str | Path | None = None) -> dict[tuple[str, str], str]:
+    """Return the census class by (feature class, generic; "" for any) from ``census_classes.csv``.
+
+    A row naming a class that is not one of the census's 12 is refused, as is a row twice.
+    """
+    file = Path(path) if path is not None else DEFAULT_CENSUS_CLASSES_FILE
+    try:
+        stamp = file.stat().st_mtime_ns
+    except OSError as exc:
+        raise InputError(text("place_codes.categories_unreadable", path=str(file), reason=exc.strerror or exc),
+                         field="census_classes") from None
+    return _load_classes(str(file), stamp)
+
+
+@lru_cache(maxsize=4)
+def _load_classes(path: str, _stamp: int) -> dict[tuple[str, str], str]:
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(text("place_codes.categories_unreadable", path=path, reason=str(exc).splitlines()[0]),
+                         field="census_classes") from None
+    table: dict[tuple[str, str], str] = {}
+    for n, row in enumerate(rows, start=2):
+        key = ((row.get("feature_class") or "").strip(), (row.get("generic") or "").strip())
+        census_class = (row.get("census_class") or "").strip()
+        if not key[0] or census_class not in CENSUS_CLASSES or key in table:
+            raise InputError(text("place_codes.census_class_bad_row", path=path, row=n,
+                                  value=quoted(census_class)), field="census_classes")
+        table[key] = census_class
+    return table
+
+
+def census_class_of(name: Mapping[str, Any], *, table: Mapping[str, Category] | None = None,
+                    classes: Mapping[tuple[str, str], str] | None = None) -> str | None:
+    """Return a name's census class (普查大类): its category code's, else its feature class's (by generic
+    first: 山 is 陆地地形, 河 is 陆地水系); None when neither says."""
+    found = (table if table is not None else load_categories()).get(str(name.get("category_code") or "").strip())
+    if found is not None and found.census_class:
+        return found.census_class
+    by_class = classes if classes is not None else load_census_classes()
+    cls, generic = str(name.get("feature_class") or ""), str(name.get("generic") or "")
+    return by_class.get((cls, generic)) or by_class.get((cls, ""))

@@ -4,7 +4,8 @@
   批准时间 (domain brief §1.4).
 - The exchange table uses the national place-name census form's fields (brief §1.6), one row per
   name, for CSV and XLSX: 地名代码 as stored (geo/placenames/codes.py), 类别名称 filled from the
-  category table when the record has none (geo/placenames/categories.py), and the name's entry on the
+  category table when the record has none and 普查大类 (census class) for every name, coded or not
+  (geo/placenames/categories.py), and the name's entry on the
   heritage protection list (保护名录: document and date) when it is listed.
 - The change feed is the audit log of the gazetteer read from a commit sequence number on (numbers
   are given in commit order, so a late commit is never skipped), so the city's database can stay in
@@ -20,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from geo.placenames.categories import category_name
+from geo.placenames.categories import category_name, census_class_of
 from geo.spreadsheet import formula_safe
 from geo.types import beijing_today
 
@@ -29,6 +30,7 @@ EXCHANGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("place_code", "地名代码"), ("standard_name", "标准名称"), ("specific", "专名"), ("generic", "通名"),
     ("romanization", "罗马字母拼写"), ("pinyin_toned", "汉语拼音"), ("name_mong", "民族文字"),
     ("language_of_origin", "语种"), ("category_code", "类别代码"), ("category_name", "类别名称"),
+    ("census_class", "普查大类"),
     ("admin_code", "所在行政区划代码"), ("admin_name", "所在行政区划"), ("lon", "东经"), ("lat", "北纬"),
     ("meaning", "地名含义"), ("origin", "地名来历"), ("history", "历史沿革"), ("description", "地理实体描述"),
     ("former_names", "曾用名"), ("status", "使用状态"), ("approval_authority", "批准机关"),
@@ -71,6 +73,7 @@ def exchange_table(names: Iterable[Mapping[str, Any]], *, unit_names: Mapping[st
             "former_names": "；".join(former.get(int(n["id"]), [])),
             "status": USAGE.get(str(n.get("status")), n.get("status")),
             "category_name": n.get("category_name") or category_name(n.get("category_code")),
+            "census_class": census_class_of(n),
             "protection": protection_text(protections.get(int(n["id"]))),
         })
     table = pd.DataFrame(rows, columns=[k for k, _ in EXCHANGE_COLUMNS])

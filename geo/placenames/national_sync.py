@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pandas as pd
 import shapely.geometry
 import sqlalchemy as sa
 
@@ -44,6 +45,8 @@ CHANGE_COLUMN = "变更类型"
 FILE_FORMAT = "csv"
 LISTED_FIELDS = ("id", "year", "batch_no", "from_seq", "to_seq", "record_count", "file_format", "checksum_sha256",
                  "made_by", "created_at", "sent_at", "acknowledged_at", "ack_ref", "version")
+# What a listed batch shows beside its stored fields: its rows without codes and the warnings about them.
+SHOWN_FIELDS = (*LISTED_FIELDS, "gaps", "warnings")
 
 
 def check_year(year: Any) -> int:
@@ -130,6 +133,25 @@ def batch_payload(changes: list[tuple[str, dict[str, Any]]], *, unit_names: Mapp
     return "\ufeff" + out.getvalue()
 
 
+def batch_gaps(payload: str) -> dict[str, int]:
+    """Count the batch file's rows still without a 地名代码 or a 类别代码 (GB/T 18521's table is not
+    known here, so most streets and facilities have none): shown beside every batch, never hidden."""
+    table = pd.read_csv(io.StringIO(payload.lstrip("\ufeff")), dtype=str, keep_default_na=False)
+    blank = {column: int((table[column].str.strip() == "").sum()) if column in table else len(table)
+             for column in ("地名代码", "类别代码")}
+    return {"rows": len(table), "without_place_code": blank["地名代码"], "without_category_code": blank["类别代码"]}
+
+
+def gap_warnings(gaps: Mapping[str, int]) -> list[str]:
+    """Return the batch's gaps as Chinese-first warnings (empty when every row is complete)."""
+    out = []
+    if gaps.get("without_place_code"):
+        out.append(text("place_codes.sync_gap_place_code", count=gaps["without_place_code"], rows=gaps["rows"]))
+    if gaps.get("without_category_code"):
+        out.append(text("place_codes.sync_gap_category", count=gaps["without_category_code"], rows=gaps["rows"]))
+    return out
+
+
 def checksum(payload: str) -> str:
     """Return the SHA-256 (hex) of the batch file's bytes (UTF-8, as downloaded)."""
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
@@ -178,7 +200,7 @@ def make_batch(store: Store, year: int, *, actor: str) -> tuple[dict[str, Any], 
         changes = year_changes(rows, year)
         if not changes:
             if last is not None:
-                return last, False
+                return with_gaps(last), False
             raise Conflict(text("place_codes.sync_nothing", year=year), field="year")
         _fill_codes(conn, changes)
         units = {r[0]: r[1] for r in conn.execute(sa.select(schema.admin_units.c.code, schema.admin_units.c.name))}
@@ -192,7 +214,7 @@ def make_batch(store: Store, year: int, *, actor: str) -> tuple[dict[str, Any], 
                   "checksum_sha256": checksum(payload), "payload": payload, "made_by": actor}
         (bid,) = store.insert("sync_batches", [record], actor=actor, conn=conn,
                               note=f"{year} #{record['batch_no']}: {len(changes)} names, seq {since + 1}–{horizon}")
-        return store.get("sync_batches", bid, conn=conn), True
+        return with_gaps(store.get("sync_batches", bid, conn=conn)), True
 
 
 def _current(store: Store, conn: sa.Connection, batch_id: int, expected_version: int) -> dict[str, Any]:
@@ -237,11 +259,18 @@ def mark_acknowledged(store: Store, batch_id: int, *, ack_ref: str, expected_ver
 def list_batches(store: Store, *, year: int | None = None) -> list[dict[str, Any]]:
     """Return the batches (without their files), newest year and batch first."""
     t = schema.sync_batches
-    query = sa.select(*(t.c[k] for k in LISTED_FIELDS)).order_by(t.c.year.desc(), t.c.batch_no.desc())
+    query = sa.select(*(t.c[k] for k in LISTED_FIELDS), t.c.payload).order_by(t.c.year.desc(), t.c.batch_no.desc())
     if year is not None:
         query = query.where(t.c.year == check_year(year))
     with store.reading() as conn:
-        return [dict(r) for r in conn.execute(query).mappings()]
+        rows = [dict(r) for r in conn.execute(query).mappings()]
+    return [{k: v for k, v in with_gaps(r).items() if k != "payload"} for r in rows]
+
+
+def with_gaps(batch: dict[str, Any]) -> dict[str, Any]:
+    """Return a batch with its ``gaps`` (:func:`batch_gaps`) and their ``warnings``."""
+    gaps = batch_gaps(batch["payload"])
+    return {**batch, "gaps": gaps, "warnings": gap_warnings(gaps)}
 
 
 def get_batch(store: Store, batch_id: int) -> dict[str, Any]:
@@ -250,7 +279,7 @@ def get_batch(store: Store, batch_id: int) -> dict[str, Any]:
     with store.reading() as conn:
         if conn.execute(sa.select(t.c.id).where(t.c.id == batch_id)).first() is None:
             raise NotFound(text("place_codes.no_batch", id=batch_id), field="id")
-        return store.get("sync_batches", batch_id, conn=conn)
+        return with_gaps(store.get("sync_batches", batch_id, conn=conn))
 
 
 def batch_filename(batch: Mapping[str, Any]) -> str:
