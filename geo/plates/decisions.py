@@ -21,17 +21,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import shapely
 import sqlalchemy as sa
 
-from geo import crs as C
 from geo.addresses.successor import active_below, lock_plate_addresses, move_to_successor, retire_with_plate
 from geo.errors import Conflict, InputError, NotFound, StaleVersion
 from geo.layers import PLATE_STATUSES
 from geo.location_rules import check_layer_locations, plate_units_at
 from geo.messages import Term, label, labels, quoted, text, value_label, value_labels
-from geo.plates.numbering import merged_street, oriented, parity_of, positions
+from geo.plates.moves import place_on_street
+from geo.plates.numbering import parity_of
 from geo.plates.rules import FAR_FROM_STREET_M, new_plate_uids, plates_for_write
 from geo.store import Store, schema
 from geo.text import clean, has_text
@@ -125,22 +124,15 @@ def _place_successor(store: Store, conn: sa.Connection, current: Mapping[str, An
     if not moved and successor.get("number") == current.get("number"):
         return out
     street = str(successor.get("street_name") or "").strip()
-    s = schema.streets
-    parts = conn.execute(sa.select(s.c.geom, s.c.numbering_start, s.c.odd_side).where(
-        s.c.name == street, s.c.geom.is_not(None)).order_by(s.c.id)).mappings().all()
-    if point is None or not parts:
+    place = place_on_street(conn, street, point) if point is not None else None
+    if place is None:
         return out
-    line = merged_street(C.to_metric(np.asarray([r["geom"] for r in parts], dtype=object)))
-    xy = shapely.get_coordinates(C.to_metric(point))
+    if moved and place.gap_m > FAR_FROM_STREET_M:
+        raise InputError(text("plate_successors.successor_far", street=street, gap=f"{place.gap_m:.0f}",
+                              limit=f"{FAR_FROM_STREET_M:.0f}"), field="lonlat")
     if moved:
-        gap = float(shapely.distance(C.to_metric(point), line))
-        if gap > FAR_FROM_STREET_M:
-            raise InputError(text("plate_successors.successor_far", street=street, gap=f"{gap:.0f}",
-                                  limit=f"{FAR_FROM_STREET_M:.0f}"), field="lonlat")
-    side = str(positions(oriented(line, parts[0]["numbering_start"] or "start"), xy).side[0])
-    odd_side = parts[0]["odd_side"] or "left"
-    if moved:
-        successor["side"] = side
+        successor["side"] = place.side
+    side, odd_side = place.side, place.odd_side
     if int(successor["number"]) % 2 != parity_of(side, odd_side):
         out.append(text("plate_successors.successor_parity", street=street, number=successor["number"],
                         side=value_label(side)))

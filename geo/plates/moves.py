@@ -12,7 +12,7 @@ the new one), refused here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import shapely
@@ -26,6 +26,29 @@ from geo.plates.rules import FAR_FROM_STREET_M
 from geo.store import schema
 
 
+class StreetPlace(NamedTuple):
+    """Where a point stands against its street: metres from it, the side it is on, the street's odd side."""
+
+    gap_m: float
+    side: str
+    odd_side: str
+
+
+def place_on_street(conn: sa.Connection, street: str, point: shapely.Geometry) -> StreetPlace | None:
+    """Return where ``point`` stands against the street named ``street`` (all its parts merged, oriented
+    from where its numbering starts), or None when the street has no drawn line."""
+    s = schema.streets
+    parts = conn.execute(sa.select(s.c.geom, s.c.numbering_start, s.c.odd_side).where(
+        s.c.name == street, s.c.geom.is_not(None)).order_by(s.c.id)).mappings().all()
+    if not parts:
+        return None
+    line = merged_street(C.to_metric(np.asarray([r["geom"] for r in parts], dtype=object)))
+    metric = C.to_metric(point)
+    along = oriented(line, parts[0]["numbering_start"] or "start")
+    side = str(positions(along, shapely.get_coordinates(metric)).side[0])
+    return StreetPlace(float(shapely.distance(metric, line)), side, parts[0]["odd_side"] or "left")
+
+
 def correct_position(conn: sa.Connection, before: Mapping[str, Any], changes: dict[str, Any], *,
                      row: int | None = None) -> None:
     """Refuse a move of the stored plate ``before`` away from its street; else set ``changes["side"]``
@@ -34,15 +57,11 @@ def correct_position(conn: sa.Connection, before: Mapping[str, Any], changes: di
     if point is None or (before.get("geometry") is not None and shapely.equals(point, before["geometry"])):
         return
     street = str(changes.get("street_name", before.get("street_name")) or "").strip()
-    s = schema.streets
-    parts = conn.execute(sa.select(s.c.geom, s.c.numbering_start).where(
-        s.c.name == street, s.c.geom.is_not(None)).order_by(s.c.id)).mappings().all()
-    if not parts:
+    place = place_on_street(conn, street, point)
+    if place is None:
         return
-    line = merged_street(C.to_metric(np.asarray([r["geom"] for r in parts], dtype=object)))
-    gap = float(shapely.distance(C.to_metric(point), line))
-    if gap > FAR_FROM_STREET_M:
+    if place.gap_m > FAR_FROM_STREET_M:
         raise InputError(at_row(text("plates.moved_far", uid=before.get("plate_uid") or "", street=street,
-                                     gap=f"{gap:.0f}", limit=f"{FAR_FROM_STREET_M:.0f}"), row), field="geometry")
-    xy = shapely.get_coordinates(C.to_metric(point))
-    changes["side"] = str(positions(oriented(line, parts[0]["numbering_start"] or "start"), xy).side[0])
+                                     gap=f"{place.gap_m:.0f}", limit=f"{FAR_FROM_STREET_M:.0f}"), row),
+                         field="geometry")
+    changes["side"] = place.side
