@@ -202,9 +202,8 @@ def test_a_field_record_posted_after_the_session_expired_comes_back_as_typed(wri
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 BAD_PAGES = (("/officer/nope", 404, "没有这个页面"), ("/field/nope", 404, "没有这个页面"),
-             ("/officer/placenames/abc", 422, "place_id"), ("/field/campaigns/abc", 422, "campaign_id"),
-             ("/officer/placenames?page=abc", 422, "page"), ("/officer/placenames?page=-1", 422, "page"),
-             ("/officer/plates?page=-1", 422, "page"), ("/officer/reports?page=x", 422, "page"))
+             ("/officer/placenames/abc", 422, "place_id"), ("/field/campaigns/abc", 422, "campaign_id"))
+# A bad page= on a list shows the nearest page with a notice (test_review17_pages_recheck), not an error page.
 
 
 def _main_text(html: str) -> str:

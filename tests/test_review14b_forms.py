@@ -146,7 +146,7 @@ def test_a_malformed_id_or_page_is_the_invalid_address_page(writable_server, wri
                      "/officer/placenames/99999999999999999999/step"):
             r = c.post(path, data={"csrf_token": token, "version": "1"})  # no Accept header at all
             assert r.status_code == 422 and "网址有误" in r.text and "text/html" in r.headers["content-type"], path
-        for path in ("/officer/reports?page=abc", "/officer/plates?page=0", "/officer/reports/abc"):
+        for path in ("/officer/reports/abc",):  # a bad page= shows the nearest page (test_review17_pages_recheck)
             r = c.get(path, headers=PAGE)  # a browser: the page, not the API's JSON
             assert r.status_code == 422 and "网址有误" in r.text and "text/html" in r.headers["content-type"], path
     with _client(writable_server, "boundary_inspector", expect_ok=False) as c:

@@ -63,13 +63,14 @@ def test_a_numbered_label_written_with_sign_or_brackets_is_stored_in_standard_fo
 @pytest.mark.parametrize(("a", "b"), [("1号楼", "1#楼"), ("1号楼", "1＃楼"), ("1号楼", "1栋"), ("1号楼", "1#"),
                                       ("1号楼", "一号楼"), ("33号楼", "33#楼"), ("1单元", "一单元"),
                                       ("12单元", "十二单元"), ("1单元", "01单元"), ("101室", "0101"),
-                                      ("1号楼", "1號樓")])
+                                      ("1号楼", "1號樓"), ("B0102", "B102室"), ("A01座", "A1座")])
 def test_siblings_that_address_cleaning_reads_as_one_are_one(a, b):
     assert same_label(a, b) and same_label(b, a)
 
 
 def test_siblings_with_different_numbers_stay_apart():
     assert not same_label("1号楼", "11号楼") and not same_label("1单元", "十一单元") and not same_label("A座", "B座")
+    assert not same_label("B102", "B1020") and not same_label("B0102", "A0102") and not same_label("10", "1")
 
 
 def test_a_second_building_or_unit_written_another_way_is_refused_and_stores_nothing(writable_sample_store: Store):

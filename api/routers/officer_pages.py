@@ -97,7 +97,7 @@ def _subdistricts(store: Store) -> list[dict[str, Any]]:
 
 @router.get("/placenames")
 def list_names(request: Request, store: StoreDep, q: str = "", status: str = "",
-               feature_class: str = "", unit: str = "", page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+               feature_class: str = "", unit: str = "", page_no: Annotated[str, Query(alias="page")] = "",
                xc_token: SessionCookie = None) -> Response:
     """List names, newest first or best search hit first, filtered by status, class and
     sub-district, fifty to a page; an empty result says what to try instead."""
@@ -422,7 +422,7 @@ def plate_transitions(status: str) -> list[str]:
 
 @router.get("/plates")
 def plates_page(request: Request, store: StoreDep, street: str = "", community: str = "",
-                status: str = "", page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+                status: str = "", page_no: Annotated[str, Query(alias="page")] = "",
                 xc_token: SessionCookie = None) -> Response:
     """List plates by street, community and status, fifty to a page, with a street's numbering
     check; a street text that matches no plate suggests the streets it may mean. A status that is
@@ -570,7 +570,7 @@ def _report_filter(status: str, street: str, kind: str, since: str, until: str) 
 @router.get("/reports")
 def reports_page(request: Request, store: StoreDep, status: str = "open", street: str = "",
                  kind: str = "", since: str = "", until: str = "",
-                 page_no: Annotated[int, Query(alias="page", ge=1)] = 1, error: str | None = None,
+                 page_no: Annotated[str, Query(alias="page")] = "", error: str | None = None,
                  done: str | None = None, xc_token: SessionCookie = None) -> Response:
     """The inbox of residents' problem reports: open ones first by default, filtered by status,
     street, kind and date (Beijing days), fifty to a page."""

@@ -36,7 +36,8 @@ _GENERICS = ("号楼", "#楼", "单元", "号", "#", "楼", "栋", "幢", "座",
 
 
 def label_core(label: str) -> str:
-    """Return a label's core for comparison: ``3号楼``, ``3#楼``, ``3栋``, ``三号楼`` → ``3``; ``302室`` → ``302``.
+    """Return a label's core for comparison: ``3号楼``, ``3#楼``, ``3栋``, ``三号楼`` → ``3``; ``302室`` → ``302``;
+    ``B0102`` → ``B102``.
 
     The one reading of a building, unit or room label: the matcher compares by it, and so does the
     sibling check of the standard addresses (AD-02, :func:`geo.addresses.rules.same_label`)."""
@@ -48,4 +49,5 @@ def label_core(label: str) -> str:
     if core and all(c in "零〇一二两三四五六七八九十百" for c in core):
         value = chinese_number(core)
         return str(value) if value is not None else core
-    return core.lstrip("0") or core
+    # Leading zeros of the number are not part of it, after a letter prefix too: 0102 = 102, B0102 = B102.
+    return re.sub(r"^([A-Z]*)0+(?=\d)", r"\1", core)
