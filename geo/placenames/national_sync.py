@@ -13,7 +13,9 @@ bytes and checksum; later changes go into the next batch only. A year with no ch
 refused (an empty file is not "nothing changed"). Sending and the national side's acknowledgement
 (with its reference) are recorded as separate steps. Names loaded in bulk (one audit row for the
 whole load) are the starting register, not a change of any year: ``xincheng place-codes sync export``
-sends what changed after it.
+sends what changed after it. A register name given its 地名代码 later (``init`` codes the sample's)
+goes as 变更, not 新增: the register is what the national database already holds (the census's
+names), and the code is what changed about it.
 """
 
 from __future__ import annotations
