@@ -66,6 +66,12 @@ _CRS = click.option("--crs", default="EPSG:4490", show_default=True,
                     help="坐标系 · CRS of --lonlat: EPSG:4490, EPSG:4326, gcj02, bd09, EPSG:4546.")
 
 
+def _echo_warnings(sign: dict[str, Any]) -> None:
+    """Print a stored sign's range warnings (geo.signs.ranges) on stderr, one per line."""
+    for warning in sign.get("warnings") or []:
+        click.echo("提示 warning: " + str(warning["message"]), err=True)
+
+
 @signs.command("install")
 @click.option("--street-id", type=click.IntRange(1), required=True, help="路段 id · the street segment.")
 @click.option("--lonlat", required=True, help="位置 经度,纬度 · position lon,lat.")
@@ -88,6 +94,7 @@ def install_cmd(obj: Context, street_id: int, lonlat: str, crs: str, sign_type: 
                        actor=CLI_ACTOR, side=side, direction=direction, number_from=number_from,
                        number_to=number_to, installed_on=installed_on)
     click.echo(_show(sign))
+    _echo_warnings(sign)
 
 
 _UID = click.argument("sign_uid")
@@ -145,6 +152,7 @@ def replace_cmd(obj: Context, sign_uid: str, version: int, replaced_on: str | No
                        sign_type=sign_type)
     click.echo("旧 old: " + _show(done["old"]))
     click.echo("新 new: " + _show(done["new"]))
+    _echo_warnings(done["new"])
 
 
 @signs.command("remove")
@@ -207,6 +215,10 @@ def junctions_cmd(obj: Context, distance_m: float, as_json: bool) -> None:
                f"{result['junctions']} junctions, {result['unsigned_junctions']} lack signs "
                f"({result['unsigned_streets']} streets) within "
                f"{result['distance_m']:g} m")
+    if result["junctions_to_replace"]:
+        only, streets = result["junctions_to_replace_only"], result["streets_to_replace"]
+        click.echo(f"其中 {only} 个路口仅有待更换路牌（共 {streets} 条街的路牌待更换）· {only} junctions have only "
+                   f"signs to replace ({streets} streets)")
 
 
 @signs.command("unnamed-roads")

@@ -415,6 +415,14 @@ def register_page(request: Request, store: StoreDep, xc_token: SessionCookie = N
     return _register_page(request, store, user, street=street.strip(), status_filter=status.strip(), page_no=page_no)
 
 
+def _with_warnings(done: str, sign: Mapping[str, Any]) -> str:
+    """Return what a page says after a sign is stored, with the range warnings its check gave
+    (:mod:`geo.signs.ranges`: a range past the last plate, plates behind the sign…), so the officer
+    sees them at once, not only in the sign's history."""
+    warnings = [str(w["message"]) for w in sign.get("warnings") or []]
+    return done + ("；提示 warnings: " + "；".join(warnings) if warnings else "")
+
+
 @router.post(SIGNS + "/register/install")
 async def install_form(request: Request, store: StoreDep, xc_token: SessionCookie = None) -> Response:
     """Install a sign through its use case; a refusal shows the register again with the form as typed."""
@@ -435,7 +443,7 @@ async def install_form(request: Request, store: StoreDep, xc_token: SessionCooki
     except DomainError as exc:
         return _register_page(request, store, user, typed=typed, error=refusal_text(exc), status=exc.status)
     return back_to(request, f"{SIGNS}/{quote(sign['sign_uid'], safe='')}",
-                   done=text("division_pages.sign_installed", uid=sign["sign_uid"]))
+                   done=_with_warnings(text("division_pages.sign_installed", uid=sign["sign_uid"]), sign))
 
 
 SIGN_ACTIONS = ("create", "insert", "bulk_create", "update", "inspect", "damage", "replace", "remove", "allocate",
@@ -540,7 +548,7 @@ async def _sign_form(request: Request, store: Store, xc_token: str | None, sign_
                            remarks=typed.get("remarks") or None, **common)
             new_uid = done["new"]["sign_uid"]
             return back_to(request, f"{SIGNS}/{quote(new_uid, safe='')}",
-                           done=text("division_pages.sign_replaced", uid=new_uid))
+                           done=_with_warnings(text("division_pages.sign_replaced", uid=new_uid), done["new"]))
         else:
             remove(store, sign_uid, reason=typed.get("reason", ""), removed_on=typed.get("removed_on") or None,
                    **common)

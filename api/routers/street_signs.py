@@ -144,7 +144,8 @@ def get_queue(store: StoreDep, user: Officer) -> dict[str, Any]:
 def get_junction_check(store: StoreDep, user: Officer,
                        distance_m: Annotated[float, Query(description="metres, 1–500")] = DEFAULT_DISTANCE_M
                        ) -> dict[str, Any]:
-    """Return every junction where a named street has no standing sign within ``distance_m``."""
+    """Return every junction where a named street has no standing sign within ``distance_m``: the streets with
+    no sign at all (``without_sign``) apart from those with only signs to replace (``to_replace``), with counts."""
     return unsigned_junctions(store, distance_m=distance_m)
 
 
@@ -265,8 +266,8 @@ def officer_worklist(request: Request, store: StoreDep, xc_token: SessionCookie 
     queue = replacement_queue(store)
     return page(request, "signs/officer.html", "路牌工作清单", "Street sign worklist", user=user, check=check,
                 queue=queue, roads=roads, distance_m=f"{check['distance_m']:g}",
-                map_junctions=[{"lon": j["lon"], "lat": j["lat"], "missing": "、".join(m["name"] for m in j["missing"])}
-                               for j in check["items"]],
+                map_junctions=[{"lon": j["lon"], "lat": j["lat"], "missing": "、".join(j["without_sign"]),
+                                "to_replace": "、".join(j["to_replace"])} for j in check["items"]],
                 map_roads=[{"lon": r["lon"], "lat": r["lat"], "label": r["label"], "length_m": r["length_m"]}
                            for r in roads],
                 map_queue=[{"lon": s["lon"], "lat": s["lat"], "sign_uid": s["sign_uid"], "shows_name": s["shows_name"]}

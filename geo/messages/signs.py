@@ -76,8 +76,52 @@ MESSAGES = {
         "the sign's position ({field}) is {distance} m from its street segment, more than {most} m: check the "
         "coordinates, their CRS and the segment"),
     "signs.number_range": Message(
-        "门牌号范围：{field} 须为 1 至 {most} 的整数，且起始号不大于终止号，收到 {value}",
-        "number range: {field} must be a whole number from 1 to {most}, the first not above the last; got {value}"),
+        "门牌号范围：{field} 须为 1 至 {most} 的整数，且起始号不大于终止号"
+        "（范围从小到大登记，号码增减的方向由箭头表示），收到 {value}",
+        "number range: {field} must be a whole number from 1 to {most}, the first not above the last (the range is "
+        "recorded low to high; the arrow shows which way the numbers run); got {value}"),
+    # a sign's range and arrow against the street's plates (geo/signs/ranges.py, finding 10)
+    "signs.range_across": Message(
+        "{field} {direction} 与街路巷走向（该处为{along}）相差超过 {most} 度：箭头须沿街路巷指向门牌号增大或减小的方向",
+        "{field} {direction} is more than {most}° off the street (running {along} here): the arrow must point "
+        "along the street, the way the numbers rise or fall"),
+    "signs.range_parity": Message(
+        "单双号不符：{fields}「{range}」均为{parity}，但该街路巷没有{parity}门牌（门牌号为 {street} 号）",
+        "parity: {fields} \u201c{range}\u201d are both {parity}, but the street has no {parity}plates (its "
+        "plates run {street})"),
+    "signs.range_none_ahead": Message(
+        "{fields}「{range}」：箭头（{direction}）所指方向没有{parity}门牌，{parity}门牌 {behind} 号均在路牌背后；"
+        "请核对箭头方向",
+        "{fields} \u201c{range}\u201d: there is no {parity}plate the way the arrow ({direction}) points; the "
+        "{parity}plates {behind} are all behind the sign: check the arrow"),
+    "signs.range_wrong_way": Message(
+        "{fields}「{range}」与箭头方向（{direction}）不符：{behind} 号在路牌背后，该方向{parity}门牌号为 {ahead} 号",
+        "{fields} \u201c{range}\u201d does not match the arrow ({direction}): {behind} are behind the sign; the "
+        "{parity}plates that way run {ahead}"),
+    "signs.range_outside": Message(
+        "{fields}「{range}」在该街路巷不存在：该方向（{direction}）{parity}门牌号为 {ahead} 号",
+        "{fields} \u201c{range}\u201d does not exist on the street: the {parity}plates that way ({direction}) "
+        "run {ahead}"),
+    "signs.range_beyond": Message(
+        "{field}（{range}）超出该方向最后一块门牌 {plate} 号 {excess} 个号，余下约 {room} 米路段最多预留至 {most} 号："
+        "该方向{parity}门牌号为 {ahead} 号",
+        "{field} ({range}) runs {excess} numbers past the last plate that way ({plate}); the {room} m of street "
+        "left can reserve numbers up to {most} only: the {parity}plates that way run {ahead}"),
+    "signs.range_reserved": Message(
+        "提示：{field}（{range}）超出该方向最后一块门牌 {plate} 号（该方向{parity}门牌号为 {ahead} 号），"
+        "按预留给余下约 {room} 米路段待建门牌的号记录",
+        "note: {field} ({range}) runs past the last plate that way ({plate}; the {parity}plates run {ahead}); "
+        "recorded as numbers reserved for the {room} m of street left"),
+    "signs.range_behind": Message(
+        "提示：{fields}「{range}」含路牌背后的门牌 {behind} 号；该方向{parity}门牌号为 {ahead} 号",
+        "note: {fields} \u201c{range}\u201d includes plates behind the sign ({behind}); the {parity}plates "
+        "that way run {ahead}"),
+    "signs.range_short": Message(
+        "提示：{fields}「{range}」未包含该方向全部门牌：该方向{parity}门牌号为 {ahead} 号",
+        "note: {fields} \u201c{range}\u201d leaves out plates that way: the {parity}plates that way run {ahead}"),
+    "signs.range_unchecked": Message(
+        "提示：该街路巷尚无现行门牌，{fields}「{range}」未能与门牌核对",
+        "note: the street has no active plates yet: {fields} \u201c{range}\u201d could not be checked"),
     "signs.range_half": Message("门牌号范围须同时给出 {fields}，或都不给",
                                 "give both {fields} of the number range, or neither"),
     "signs.future_date": Message("{field} 不能晚于今天（{today}），收到 {value}",

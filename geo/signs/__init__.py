@@ -12,7 +12,8 @@ them). Reads: :func:`unsigned_junctions` (junctions where a named street has no 
 :func:`street_page` (what a smart sign's QR opens), :func:`sign_texts` and :func:`sign_layout`
 (what a printed sign says, and where).
 
-Modules: ``rules`` (values and checks), ``register`` (use cases), ``_uids`` (never-reused ids),
+Modules: ``rules`` (values and checks), ``register`` (use cases), ``ranges`` (a sign's arrow and
+number range against its street's plates: errors refused, doubts kept as warnings), ``_uids`` (never-reused ids),
 ``replacement``, ``printed`` and ``layout`` (printing and the QR's signed URL), ``public``,
 ``junctions``, ``unnamed``, ``sample_load`` (the sample district's signs).
 """

@@ -10,6 +10,12 @@ replacement after a rename). The check lists every junction where one does not, 
 missing a sign (``to_replace`` when a sign of theirs stands there but does not count: missing, or
 showing a former name) and where the junction lies. Streets crossing without a shared vertex (a
 bridge over a road) do not meet. Metric work in EPSG:4546.
+
+A junction whose street is covered only by signs to replace looks covered on the ground (a sign
+stands there) but is not (finding 13): the answer keeps those apart from streets with no sign at all,
+item by item (``without_sign`` and ``to_replace``, the latter with the signs' ids) and in its totals
+(``junctions_without_sign``/``streets_without_sign`` and ``junctions_to_replace``/``streets_to_replace``;
+``junctions_to_replace_only`` counts the junctions whose every missing street has a sign to replace).
 """
 
 from __future__ import annotations
@@ -81,17 +87,49 @@ def signs_its_street(sign: dict[str, Any], names: dict[int, dict[str, Any]]) -> 
             and sign.get("shows_name") == name["standard_name"])
 
 
-def _trees(signs: list[dict[str, Any]]) -> dict[int, cKDTree]:
-    """Return a KD-tree (EPSG:4546) of the signs of each name id."""
-    by_name: dict[int, list[Any]] = defaultdict(list)
+def _trees(signs: list[dict[str, Any]]) -> dict[int, tuple[cKDTree, list[str]]]:
+    """Return a KD-tree (EPSG:4546) of the signs of each name id, with the signs' ids in the tree's order."""
+    by_name: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for g in signs:
-        by_name[int(g["place_name_id"])].append(g["geometry"])
-    return {name_id: cKDTree(shapely.get_coordinates(C.to_metric(np.asarray(points, dtype=object))))
-            for name_id, points in by_name.items()}
+        by_name[int(g["place_name_id"])].append(g)
+    return {name_id: (cKDTree(shapely.get_coordinates(C.to_metric(np.asarray([g["geometry"] for g in group],
+                                                                             dtype=object)))),
+                      [str(g["sign_uid"]) for g in group])
+            for name_id, group in by_name.items()}
+
+
+def _nearest(trees: dict[int, tuple[cKDTree, list[str]]], name_id: int, xy: list[float]) -> float:
+    """Return the distance (m) from ``xy`` to the nearest sign of ``name_id`` in ``trees`` (inf: none)."""
+    found = trees.get(name_id)
+    return float(found[0].query(xy)[0]) if found is not None else float("inf")
+
+
+def _within(trees: dict[int, tuple[cKDTree, list[str]]], name_id: int, xy: list[float], metres: float) -> list[str]:
+    """Return the ids of the signs of ``name_id`` within ``metres`` of ``xy``, sorted."""
+    found = trees.get(name_id)
+    if found is None:
+        return []
+    tree, uids = found
+    return sorted(uids[k] for k in tree.query_ball_point(xy, metres))
+
+
+def _totals(items: list[dict[str, Any]]) -> dict[str, int]:
+    """Return the check's totals, streets with no sign at all apart from those with only signs to replace."""
+    return {"unsigned_junctions": len(items), "unsigned_streets": sum(len(j["missing"]) for j in items),
+            "junctions_without_sign": sum(1 for j in items if j["without_sign"]),
+            "streets_without_sign": sum(len(j["without_sign"]) for j in items),
+            "junctions_to_replace": sum(1 for j in items if j["to_replace"]),
+            "junctions_to_replace_only": sum(1 for j in items if j["to_replace"] and not j["without_sign"]),
+            "streets_to_replace": sum(len(j["to_replace"]) for j in items)}
 
 
 def unsigned_junctions(store: Store, *, distance_m: float | str = DEFAULT_DISTANCE_M) -> dict[str, Any]:
-    """Return the junctions where a named street has no standing sign within ``distance_m``, and totals."""
+    """Return the junctions where a named street has no standing sign within ``distance_m``, and totals.
+
+    ``items`` lists every such junction; in each, ``without_sign`` names the streets with no sign of
+    theirs near at all and ``to_replace`` those whose only signs near are to replace (each in
+    ``missing`` with ``to_replace_signs``, the ids): the page shows the two apart, with their counts.
+    """
     metres = check_distance(distance_m)
     names = {n["id"]: n for n in store.select("place_names", where={"status": "in_force", "adcode": store.adcode})}
     streets = [s for s in store.select("streets", where={"adcode": store.adcode})
@@ -108,24 +146,24 @@ def unsigned_junctions(store: Store, *, distance_m: float | str = DEFAULT_DISTAN
     pairs = 0
     for j in found:
         lacking = []
+        xy = [j["x"], j["y"]]
         for name_id in j["names"]:
             pairs += 1
-            tree = trees.get(name_id)
-            nearest = tree.query([j["x"], j["y"]])[0] if tree is not None else float("inf")
+            nearest = _nearest(trees, name_id, xy)
             if nearest > metres:
-                other = to_replace.get(name_id)
-                stale = other.query([j["x"], j["y"]])[0] if other is not None else float("inf")
+                stale = _within(to_replace, name_id, xy, metres)
                 lacking.append({"place_name_id": name_id, "name": names[name_id]["standard_name"],
                                 "nearest_sign_m": None if not np.isfinite(nearest) else round(float(nearest), 1),
-                                "to_replace": bool(stale <= metres)})
+                                "to_replace": bool(stale), "to_replace_signs": stale})
         if lacking:
-            missing.append({**j, "missing": lacking})
+            missing.append({**j, "missing": lacking,
+                            "without_sign": [m["name"] for m in lacking if not m["to_replace"]],
+                            "to_replace": [m["name"] for m in lacking if m["to_replace"]]})
     points = [C.from_metric(shapely.Point(j["x"], j["y"])) for j in missing]
     for j, point, place in zip(missing, points, units_at(store, points), strict=True):
         j.update(place, lon=round(point.x, 6), lat=round(point.y, 6),
                  streets=[names[i]["standard_name"] for i in j.pop("names")])
         del j["x"], j["y"]
     missing.sort(key=lambda j: (j["subdistrict"] or "\uffff", -len(j["missing"]), j["lon"], j["lat"]))
-    return {"distance_m": metres, "junctions": len(found), "street_junctions": pairs,
-            "unsigned_junctions": len(missing), "unsigned_streets": sum(len(j["missing"]) for j in missing),
+    return {"distance_m": metres, "junctions": len(found), "street_junctions": pairs, **_totals(missing),
             "items": missing}

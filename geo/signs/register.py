@@ -25,6 +25,7 @@ from geo import crs as C
 from geo.errors import Conflict, Forbidden, InputError, NotFound, StaleVersion
 from geo.messages import Term, quoted, text
 from geo.signs import _uids
+from geo.signs.ranges import audit_note, check_range, numbering_direction, street_numbers
 from geo.signs.rules import (
     CONDITIONS,
     DAMAGING_CONDITIONS,
@@ -146,7 +147,10 @@ def install(store: Store, *, street_id: int, position: shapely.Point, sign_type:
 
     The sign shows the street's standard name in force, its sign text and its Mongolian name (a
     ``shows_*`` given must be exactly those); it stands within :data:`MAX_OFFSET_M` of its segment;
-    side and arrow default to those of its position. Its id comes from the never-reused counter.
+    side and arrow default to those of its position (the arrow: the way the street's numbers rise).
+    Its arrow and number range are checked against the street's active plates
+    (:mod:`geo.signs.ranges`): a contradiction is refused, a doubtful range is stored with its
+    ``warnings`` (returned, and written in the audit note). Its id comes from the never-reused counter.
     """
     check_acts_for(store, actor=actor, actor_adcodes=actor_adcodes)
     day = _today(today)
@@ -166,14 +170,28 @@ def install(store: Store, *, street_id: int, position: shapely.Point, sign_type:
         if where["offset_m"] > MAX_OFFSET_M:
             raise InputError(text("signs.far_from_street", field=sign_label("lonlat"),
                                   distance=f"{where['offset_m']:.0f}", most=f"{MAX_OFFSET_M:g}"), field="lonlat")
+        arrow = direction or numbering_direction(conn, store, street=street, position=position)
+        warnings = _checked_range(conn, store, street=street, name=name, position=position, direction=arrow,
+                                  number_from=low, number_to=high)
         (uid,) = _uids.allocate(store, conn, actor=actor)
         record = {"sign_uid": uid, "street_id": street["id"], "place_name_id": name["id"],
                   "side": side or where["side"], "sign_type": sign_type, **shown_text(name, conn),
-                  "number_from": low, "number_to": high, "direction": direction or where["direction"],
+                  "number_from": low, "number_to": high, "direction": arrow,
                   "installed_on": installed, "condition": "good", "status": "active", "remarks": remarks,
                   "geometry": position}
-        (sign_id,) = store.insert("street_signs", [record], actor=actor, conn=conn, note="设置路牌 sign installed")
-        return store.get("street_signs", sign_id, conn=conn)
+        (sign_id,) = store.insert("street_signs", [record], actor=actor, conn=conn,
+                                  note=audit_note("设置路牌 sign installed", warnings))
+        return {**store.get("street_signs", sign_id, conn=conn), "warnings": warnings}
+
+
+def _checked_range(conn: sa.Connection, store: Store, *, street: Mapping[str, Any], name: Mapping[str, Any],
+                   position: shapely.Point, direction: str, number_from: int | None,
+                   number_to: int | None) -> list[dict[str, Any]]:
+    """Check a sign's arrow and range against its street's active plates (:mod:`geo.signs.ranges`):
+    refuse a contradiction, return the warnings (stored with the sign's audit row, answered beside it)."""
+    numbering = street_numbers(conn, store, street=street, standard_name=name["standard_name"], position=position,
+                               direction=direction)
+    return check_range(numbering, number_from=number_from, number_to=number_to, direction=direction)
 
 
 def _logging_refusals(func: F) -> F:
@@ -288,7 +306,8 @@ def replace(store: Store, sign_uid: str, *, expected_version: int, actor: str,
     The new sign takes a new id and, unless given, the old one's place, side, type, range and
     arrow; the old one becomes ``replaced`` with its date and ``successor_sign_uid``. Returns
     ``{"old": ..., "new": ...}``. A sign on a street whose name was retired cannot be replaced
-    (there is no standard name to show): remove it instead.
+    (there is no standard name to show): remove it instead. The new sign's arrow and range (given or
+    kept) are checked against the street's plates as :func:`install` checks them.
     """
     check_acts_for(store, actor=actor, actor_adcodes=actor_adcodes)
     day = _today(today)
@@ -310,20 +329,25 @@ def replace(store: Store, sign_uid: str, *, expected_version: int, actor: str,
         if where["offset_m"] > MAX_OFFSET_M:
             raise InputError(text("signs.far_from_street", field=sign_label("lonlat"),
                                   distance=f"{where['offset_m']:.0f}", most=f"{MAX_OFFSET_M:g}"), field="lonlat")
+        arrow = direction or old.get("direction") or numbering_direction(conn, store, street=street,
+                                                                         position=where_at)
+        if not given_range:
+            low, high = old.get("number_from"), old.get("number_to")
+        warnings = _checked_range(conn, store, street=street, name=name, position=where_at, direction=arrow,
+                                  number_from=low, number_to=high)
         (uid,) = _uids.allocate(store, conn, actor=actor)
         new = {"sign_uid": uid, "street_id": street["id"], "place_name_id": name["id"],
                "side": old["side"] if position is None else where["side"],
                "sign_type": sign_type or old["sign_type"], **shown_text(name, conn),
-               "number_from": low if given_range else old.get("number_from"),
-               "number_to": high if given_range else old.get("number_to"),
-               "direction": direction or old.get("direction") or where["direction"], "installed_on": when,
+               "number_from": low, "number_to": high, "direction": arrow, "installed_on": when,
                "condition": "good", "status": "active", "remarks": remarks, "geometry": where_at}
-        (new_id,) = store.insert("street_signs", [new], actor=actor, conn=conn, note=f"更换 replaces {sign_uid}")
+        (new_id,) = store.insert("street_signs", [new], actor=actor, conn=conn,
+                                 note=audit_note(f"更换 replaces {sign_uid}", warnings))
         after_old = store.update("street_signs", old["id"], {"status": "replaced", "replaced_on": when,
                                                              "successor_sign_uid": uid},
                                  expected_version=expected_version, actor=actor, conn=conn, action="replace",
                                  note=f"由 {uid} 更换 replaced by {uid}")
-        return {"old": after_old, "new": store.get("street_signs", new_id, conn=conn)}
+        return {"old": after_old, "new": {**store.get("street_signs", new_id, conn=conn), "warnings": warnings}}
 
 
 @_logging_refusals
