@@ -56,6 +56,8 @@ from geo.addresses import (
     add_room,
     add_unit,
     edit_address,
+    former_street_notes,
+    former_streets_in,
     get_address,
     import_addresses,
     list_addresses,
@@ -63,6 +65,7 @@ from geo.addresses import (
     retire_address,
     search_addresses,
 )
+from geo.addresses.lifecycle import refuse_misplaced_document_ref
 from geo.addresses.printing import plate_svg, printable
 from geo.addresses.rules import field_label
 from geo.addresses.views import LEVEL_ZH
@@ -70,6 +73,7 @@ from geo.addresses.xlsx_import import HEADERS
 from geo.errors import DomainError, NotFound
 from geo.layers import OFFICERS
 from geo.messages import en, quoted, text, value_label, zh
+from geo.placenames.search import former_street_names
 from geo.plates.decisions import successor_of
 from geo.store import Store
 
@@ -113,11 +117,15 @@ def addresses_page(request: Request, store: StoreDep, q: str = "", level: str = 
     where: dict[str, Any] = {"adcode": store.adcode, **({"level": level} if level else {}),
                              **({"status": status} if status else {})}
     wanted = q.strip()
+    notes: list[str] = []
     if wanted:  # anywhere in the address, its pinyin or its ids (geo.addresses.views.search_addresses)
-        total, _ = search_addresses(store, wanted, level=level or None, status=status or None, limit=0)
+        former = former_street_names(store)
+        notes = former_street_notes(former_streets_in(wanted, former))
+        total, _ = search_addresses(store, wanted, level=level or None, status=status or None, limit=0,
+                                    former=former)
         paging = list_paging(total, page_no)
         _, rows = search_addresses(store, wanted, level=level or None, status=status or None, limit=PAGE_SIZE,
-                                   offset=paging["offset"])
+                                   offset=paging["offset"], former=former)
     else:
         paging = list_paging(store.count("addresses", where=where), page_no)
         rows = list_addresses(store, level=level or None, status=status or None, limit=PAGE_SIZE,
@@ -127,7 +135,7 @@ def addresses_page(request: Request, store: StoreDep, q: str = "", level: str = 
     return page(request, "addresses/officer_list.html", "标准地址", "Standard addresses", user=user,
                 status=400 if error else 200, error=error, rows=rows, paging=paging, filters=filters,
                 query={k: v for k, v in filters.items() if v}, level_zh=LEVEL_ZH, levels=LEVELS,
-                status_zh=STATUS_ZH, empty=empty)
+                status_zh=STATUS_ZH, empty=empty, notes=notes)
 
 
 # -- a plate's address tree --------------------------------------------------------------------------
@@ -299,9 +307,11 @@ async def retire_form(request: Request, plate_uid: str, address_uid: str, store:
                       xc_token: SessionCookie = None) -> Response:
     """Retire an address (with ``with_children``, the active addresses below it too); it keeps its id."""
     def act(user: User, form: dict[str, str], version: int | None) -> str:
+        refuse_misplaced_document_ref({k: v for k, v in form.items() if k != "csrf_token"})
         _on_plate(store, plate_uid, address_uid)
         retired = retire_address(store, address_uid, reason=form.get("reason", ""), expected_version=version or 0,
-                                 actor=user["username"], with_children=bool(form.get("with_children")))
+                                 actor=user["username"], with_children=bool(form.get("with_children")),
+                                 document_ref=form.get("document_ref") or None)
         return text("address_pages.retired", count=len(retired))
 
     return await _tree_form(request, store, plate_uid, xc_token, act, versioned=True)

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from api.deps import SettingsDep, StoreDep, client_address, needs_role
 from api.geojson import answers_as
@@ -27,6 +27,8 @@ from geo.addresses import (
     add_room,
     add_unit,
     edit_address,
+    former_street_notes,
+    former_streets_in,
     get_address,
     import_addresses,
     list_addresses,
@@ -34,14 +36,17 @@ from geo.addresses import (
     public_fields,
     public_view,
     retire_address,
+    search_addresses,
     with_chain,
 )
 from geo.addresses.codes import InvalidAddressCode, verify_address_code
+from geo.addresses.lifecycle import refuse_misplaced_document_ref
 from geo.addresses.printing import plate_svg, printable
 from geo.addresses.views import AddressView
 from geo.errors import NotFound
 from geo.layers import OFFICERS, PLANNER
 from geo.messages import quoted, text
+from geo.placenames.search import former_street_names
 from geo.store import Store
 
 router = APIRouter(prefix="/api/standard-addresses", tags=["standard addresses 标准地址"])
@@ -94,13 +99,24 @@ class AddressEditIn(BaseModel):
 
 
 class RetireIn(BaseModel):
-    """A retirement: the reason, and whether the addresses below go with it (AD-06)."""
+    """A retirement: the reason, the decision's document number (``document_ref``, at the top level of the
+    body), and whether the addresses below go with it (AD-06)."""
 
     model_config = ConfigDict(extra="forbid")  # a field sent that this request does not take is refused
 
     version: int = Field(ge=1, le=2**31 - 1)
     reason: str = Field(min_length=1, max_length=200)
+    document_ref: str | None = Field(default=None, max_length=200,
+                                     description="依据文件（决定文号） the decision's document number")
     with_children: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _document_ref_at_top_level(cls, data: Any) -> Any:
+        """Refuse a body whose document number is nested or misnamed, saying where it belongs (400)."""
+        if isinstance(data, dict):
+            refuse_misplaced_document_ref(data)
+        return data
 
 
 @router.post("/buildings", summary="新增楼 Add a building below a door plate")
@@ -122,14 +138,28 @@ def post_room(body: RoomIn, store: StoreDep, user: Writer) -> dict[str, Any]:
 
 
 @router.get("", summary="标准地址列表 List standard addresses")
-def get_list(store: StoreDep, user: Reader, plate_uid: Annotated[str | None, Query(max_length=32)] = None,
+def get_list(store: StoreDep, user: Reader,
+             plate_uid: Annotated[str | None, Query(max_length=32)] = None,
              level: Literal["building", "unit", "room"] | None = None,
              status: Literal["active", "retired"] | None = "active",
              limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-             offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> dict[str, Any]:
-    """Return this district's addresses in id order (at most ``limit``), filtered by plate, level, status."""
-    rows = list_addresses(store, plate_uid=plate_uid, level=level, status=status, limit=limit, offset=offset)
-    return {"addresses": rows, "count": len(rows), "limit": limit, "offset": offset}
+             offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+             q: Annotated[str | None, Query(max_length=200, description="查找 text searched for")] = None,
+             ) -> dict[str, Any]:
+    """Return this district's addresses in id order (at most ``limit``), filtered by plate, level, status;
+    with ``q``, those holding it in their address, pinyin or ids, a street's former name finding the
+    street by its name now (``former_streets`` says so, Chinese first) and ``total`` counting them all."""
+    wanted = (q or "").strip()
+    if not wanted:
+        rows = list_addresses(store, plate_uid=plate_uid, level=level, status=status, limit=limit, offset=offset)
+        return {"addresses": rows, "count": len(rows), "limit": limit, "offset": offset}
+    former = former_street_names(store)
+    renamed = former_streets_in(wanted, former)
+    total, rows = search_addresses(store, wanted, level=level, status=status, limit=limit, offset=offset,
+                                   former=former, plate_uid=plate_uid)
+    return {"addresses": rows, "count": len(rows), "total": total, "limit": limit, "offset": offset,
+            "former_streets": [{"former": old, "current": new, "note": note}
+                               for (old, new), note in zip(renamed, former_street_notes(renamed), strict=True)]}
 
 
 @router.get("/plates/{plate_uid}/addresses", summary="门牌下的地址树 The address tree of a plate")
@@ -180,7 +210,8 @@ def patch_one(address_uid: str, body: AddressEditIn, store: StoreDep, user: Writ
 def post_retire(address_uid: str, body: RetireIn, store: StoreDep, user: Writer) -> dict[str, Any]:
     """Retire the address (with ``with_children``, the addresses below it too); it keeps its id for good."""
     retired = retire_address(store, address_uid, reason=body.reason, expected_version=body.version,
-                             actor=user["username"], with_children=body.with_children)
+                             actor=user["username"], with_children=body.with_children,
+                             document_ref=body.document_ref)
     return {"retired": [public_fields(r) for r in retired]}
 
 

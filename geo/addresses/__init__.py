@@ -27,6 +27,8 @@ import), ``sample_load`` (the sample district); ``_plan`` is the one validation 
 from geo.addresses.lifecycle import add_building, add_room, add_unit, edit_address, retire_address
 from geo.addresses.refresh import refresh_standard_addresses
 from geo.addresses.views import (
+    former_street_notes,
+    former_streets_in,
     get_address,
     list_addresses,
     plate_tree,
@@ -42,6 +44,8 @@ __all__ = [
     "add_room",
     "add_unit",
     "edit_address",
+    "former_street_notes",
+    "former_streets_in",
     "get_address",
     "import_addresses",
     "list_addresses",

@@ -10,6 +10,7 @@ id and its QR token (the page then says it is retired); its id is never given ag
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -170,16 +171,86 @@ def _relabel_descendants(store: Store, conn: sa.Connection, root: dict[str, Any]
                       note=f"上级改号 parent renumbered: {root['address_uid']}")
 
 
+RETIRE_FIELDS = ("version", "reason", "with_children", "document_ref")
+# How clients misname the decision's document number (folded: lower case, no _ - or spaces).
+_DOCUMENT_REF_NAMES = frozenset({
+    "documentref", "docref", "docno", "documentno", "documentnumber", "document", "decisiondocno",
+    "decisiondocumentref", "decisionref", "decisionno", "approvaldocno", "依据文件", "文号", "决定文号", "文件编号"})
+_MAX_BODY_DEPTH = 32
+_MAX_BODY_VALUES = 10_000
+
+
+def _looks_like_document_ref(key: object) -> bool:
+    """Return whether a body key names the decision's document number (``document_ref`` or a misspelling)."""
+    folded = str(key).lower().replace("_", "").replace("-", "").replace(" ", "")
+    return folded in _DOCUMENT_REF_NAMES
+
+
+def misplaced_document_ref(body: Mapping[str, Any]) -> str | None:
+    """Return where a retirement's body holds the decision's document number other than at its top level
+    as ``document_ref`` ("decision.document_ref", "doc_no"), or None when it is not misplaced.
+
+    A retirement takes ``document_ref`` beside ``version`` and ``reason``; a client that nests it
+    (``{"decision": {"document_ref": …}}``) or names it as another request does (``decision_doc_no``)
+    is told where it belongs rather than that some field is unknown (finding 14a)."""
+    for key in body:
+        if key not in RETIRE_FIELDS and _looks_like_document_ref(key):
+            return str(key)
+    stack = deque((str(k), v, 1) for k, v in body.items())
+    seen = 0
+    while stack:
+        path, value, depth = stack.popleft()
+        seen += 1
+        if depth > _MAX_BODY_DEPTH or seen > _MAX_BODY_VALUES:  # a hostile body: read no further
+            break
+        if isinstance(value, Mapping):
+            for key, inner in value.items():
+                if _looks_like_document_ref(key):
+                    return f"{path}.{key}"
+                stack.append((f"{path}.{key}", inner, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", inner, depth + 1) for i, inner in enumerate(value))
+    return None
+
+
+def refuse_misplaced_document_ref(body: Mapping[str, Any]) -> None:
+    """Refuse (400, naming ``document_ref``) a retirement whose document number is not at the top level."""
+    where = misplaced_document_ref(body)
+    if where is not None:
+        raise InputError(text("addresses.document_ref_misplaced", field=field_label("document_ref"),
+                              where=quoted(where, max_chars=60)), field="document_ref")
+
+
+def _document_ref(value: object) -> str | None:
+    """Return the decision's document number as stored (cleaned; None when not given), or refuse it."""
+    if value is None or (isinstance(value, str) and not has_text(value)):
+        return None
+    if not isinstance(value, str):
+        raise InputError(text("addresses.document_ref_not_text", field=field_label("document_ref"),
+                              value=quoted(value, max_chars=30)), field="document_ref")
+    ref = clean(value)
+    if len(ref) > MAX_REASON_CHARS:
+        raise InputError(text("addresses.label_too_long", field=field_label("document_ref"), length=len(ref),
+                              limit=MAX_REASON_CHARS, value=quoted(ref, max_chars=30)), field="document_ref")
+    return ref
+
+
 @refuses_control_characters
 def retire_address(store: Store, address_uid: str, *, reason: str, expected_version: int, actor: str,
-                   with_children: bool = False, on: date | None = None) -> list[dict[str, Any]]:
-    """Retire an address (and, with ``with_children``, every active address below it); return those retired."""
+                   with_children: bool = False, on: date | None = None,
+                   document_ref: str | None = None) -> list[dict[str, Any]]:
+    """Retire an address (and, with ``with_children``, every active address below it); return those retired.
+
+    ``document_ref``, the decision's document number when there is one, is kept in the audit note of
+    every address retired, where a refused print names it (:func:`geo.addresses.printing.retired_refusal`).
+    """
     if not has_text(reason):
         raise InputError(text("addresses.reason_needed", field=field_label("reason")), field="reason")
     reason = clean(str(reason))
     if len(reason) > MAX_REASON_CHARS:
         raise InputError(text("addresses.label_too_long", field=field_label("reason"), length=len(reason),
                               limit=MAX_REASON_CHARS, value=quoted(reason, max_chars=30)), field="reason")
+    ref = _document_ref(document_ref)
     try:
         with store.writing() as conn:
             current = _current(store, conn, address_uid, expected_version)
@@ -190,7 +261,7 @@ def retire_address(store: Store, address_uid: str, *, reason: str, expected_vers
                 raise Conflict(text("addresses.active_children", value=address_uid, count=len(below),
                                     field=field_label("with_children")), field="with_children")
             when = on or beijing_today()
-            note = f"注销 retired: {reason}"
+            note = f"注销 retired: {reason}" + (f"；依据文件 document: {ref}" if ref else "")
             retired = [store.update("addresses", current["id"], {"status": "retired", "retired_on": when},
                                     expected_version=expected_version, actor=actor, conn=conn, action="retire",
                                     note=note)]

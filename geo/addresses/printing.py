@@ -29,8 +29,8 @@ from geo.addresses.codes import Signer, address_code, address_url
 from geo.addresses.glyphs import missing_glyph
 from geo.addresses.rules import field_label
 from geo.addresses.standard import PlateContext, romanize_label
-from geo.errors import InputError
-from geo.messages import quoted, text
+from geo.errors import Conflict, InputError
+from geo.messages import Term, as_term, quoted, text
 from geo.placenames.romanize import plate_number_pinyin, romanize, strip_tones
 from geo.qr_svg import qr_svg_path
 from geo.store import Store, schema
@@ -75,7 +75,7 @@ def plate_content(address: dict[str, Any], ctx: PlateContext, *, signer: Signer,
         raise InputError(text("addresses.not_printable", level=address["level"],
                               value=quoted(address["address_uid"])), field="address_uid")
     if address.get("status") != "active":
-        raise InputError(text("addresses.retired_edit", value=address["address_uid"]), field="address_uid")
+        raise retired_refusal(address)
     sign = street_sign_text or romanize(ctx.street_name).sign_text
     line = [sign, _sign_form(plate_number_pinyin(ctx.number, ctx.suffix))]
     if address["level"] == "unit":  # the unit plate's top line names the building too: 兴安北路12号 3号楼
@@ -84,6 +84,42 @@ def plate_content(address: dict[str, Any], ctx: PlateContext, *, signer: Signer,
                         number_text=ctx.number_text, sign_text=" ".join(line),
                         name_mong=ctx.street_mong, building=address["building"], unit=address.get("unit"),
                         url=address_url(base_url, address_code(signer, address["qr_token"])))
+
+
+PLATE_NAMES = {"building": Term("楼牌", "building plate"), "unit": Term("单元牌", "unit plate")}
+
+
+def retired_refusal(address: dict[str, Any], *, decision: str | None = None, successor: str | None = None
+                    ) -> Conflict:
+    """Return the refusal to print a retired address's plate: it is retired (已废止), not "cannot be
+    changed" (nothing is changed by printing), naming the decision it was retired by and the address in
+    use now when they are known (finding 14b)."""
+    why = Term("", "")
+    if decision:
+        why = as_term(text("addresses.retired_print_decision", decision=quoted(decision, max_chars=160)))
+    if successor:
+        more = as_term(text("addresses.retired_print_successor", successor=quoted(successor)))
+        why = Term(f"{why}{more}", f"{why.en}{more.en}")
+    plate = PLATE_NAMES.get(str(address.get("level")), Term("牌", "plate"))
+    return Conflict(text("addresses.retired_print", value=quoted(address["address_uid"]),
+                         date=str(address.get("retired_on") or "—"), plate=plate, why=why), field="status")
+
+
+def _retirement(conn: sa.Connection, address: dict[str, Any]) -> tuple[str | None, str | None]:
+    """Return what a retired address was retired by (its last retirement's audit note: the reason, the
+    document or the revoked plate's decision) and the active address of the same plate and labels that
+    took its place (rebuilt after it was retired), each None when not known."""
+    log, a = schema.audit_log, schema.addresses
+    note = conn.execute(sa.select(log.c.note).where(
+        log.c.table_name == "addresses", log.c.record_id == address["id"], log.c.action == "retire")
+        .order_by(log.c.id.desc()).limit(1)).scalar()
+    decision = str(note).removeprefix("注销 retired:").strip() if note else None
+    same = [a.c[k].is_(None) if address.get(k) is None else a.c[k] == address[k]
+            for k in ("level", "building", "unit", "room")]
+    successor = conn.execute(sa.select(a.c.standard_address, a.c.address_uid).where(
+        a.c.plate_uid == address["plate_uid"], a.c.adcode == address["adcode"], a.c.status == "active",
+        a.c.id != address["id"], *same).order_by(a.c.id.desc()).limit(1)).first()
+    return decision or None, (f"{successor[0]}（{successor[1]}）" if successor else None)
 
 
 def _sign_form(toned: str) -> str:
@@ -98,6 +134,9 @@ def printable(store: Store, address: dict[str, Any], *, signer: Signer, base_url
     :func:`geo.public_urls.check_public_base_url`), as door plates do.
     """
     with store.reading() as conn:
+        if address.get("status") != "active" and address.get("level") in SIZES_MM and "id" in address:
+            decision, successor = _retirement(conn, address)
+            raise retired_refusal(address, decision=decision, successor=successor)
         ctx = plate_contexts(conn, [address["plate_uid"]])[address["plate_uid"]]
         names = schema.place_names
         sign = conn.execute(sa.select(names.c.sign_text).where(

@@ -7,6 +7,7 @@ plate: nothing private (no households, no people, no internal ids beyond the add
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -102,19 +103,70 @@ def list_addresses(store: Store, *, plate_uid: str | None = None, level: str | N
 
 
 SEARCHED_COLUMNS = ("standard_address", "romanized", "address_uid", "plate_uid")
+
+
+def former_streets_in(text_query: str, former: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Return (former name, current name) for each street's former name that ``text_query`` holds,
+    longest first and never two overlapping ("春光路12号" → [("春光路", "春晖路")]).
+
+    ``former`` maps a former street name to the street's current name
+    (:func:`geo.placenames.search.former_street_names`, the reading address cleaning uses too). A
+    name that is its street's current name too is no former name here.
+    """
+    found: list[tuple[str, str]] = []
+    taken: list[tuple[int, int]] = []
+    for old, new in sorted(former.items(), key=lambda kv: (-len(kv[0]), kv[0])):
+        if not old or old == new:
+            continue
+        at = text_query.find(old)
+        while at >= 0 and any(at < end and start < at + len(old) for start, end in taken):
+            at = text_query.find(old, at + 1)
+        if at >= 0:
+            taken.append((at, at + len(old)))
+            found.append((old, new))
+    return found
+
+
+def with_current_street_names(text_query: str, renamed: list[tuple[str, str]]) -> str:
+    """Return ``text_query`` with each former street name in ``renamed`` replaced by the current one."""
+    for old, new in renamed:
+        text_query = text_query.replace(old, new)
+    return text_query
+
+
+def former_street_notes(renamed: list[tuple[str, str]]) -> list[str]:
+    """Return what the search says for each former street name it read: its current name (Chinese first)."""
+    return [text("addresses.former_street", old=quoted(old), new=quoted(new)) for old, new in renamed]
+
+
 def search_addresses(store: Store, text_query: str, *, level: str | None = None, status: str | None = "active",
-                     limit: int = 50, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+                     limit: int = 50, offset: int = 0, former: Mapping[str, str] | None = None,
+                     plate_uid: str | None = None) -> tuple[int, list[dict[str, Any]]]:
     """Return how many of this district's addresses hold ``text_query`` anywhere in their standard
     address, romanized form (tone marks, spaces and case ignored: "chengjisihan dajie" finds
     "Chéngjísīhán Dàjiē"), id or plate id, and one page of them in id order: a count and a page
-    selected in SQL, so a district of a few hundred thousand rooms is never read into the process."""
+    selected in SQL, so a district of a few hundred thousand rooms is never read into the process.
+
+    With ``former`` (former street name → current name, see :func:`former_streets_in`), a query
+    written with a street's former name also finds the addresses by its current name: after 春光路 is
+    renamed 春晖路, "春光路12号" finds 春晖路 12号's buildings, units and rooms (an officer holding an
+    old register); the query as typed is searched too (a retired address keeps its old string).
+    ``plate_uid`` keeps the addresses of one plate.
+    """
     a = schema.addresses
+    wanted = [text_query]
+    current = with_current_street_names(text_query, former_streets_in(text_query, former or {}))
+    if current != text_query:
+        wanted.append(current)
     clauses = [a.c.adcode == store.adcode,
-               sa.or_(*(contains_folded(a.c[col], text_query, dialect=store.dialect) for col in SEARCHED_COLUMNS))]
+               sa.or_(*(contains_folded(a.c[col], q, dialect=store.dialect) for q in wanted
+                        for col in SEARCHED_COLUMNS))]
     if level:
         clauses.append(a.c.level == level)
     if status:
         clauses.append(a.c.status == status)
+    if plate_uid is not None:
+        clauses.append(a.c.plate_uid == plate_uid)
     with store.reading() as conn:
         total = int(conn.execute(sa.select(sa.func.count()).select_from(a).where(*clauses)).scalar_one())
         rows = conn.execute(sa.select(a).where(*clauses).order_by(a.c.id).limit(limit).offset(offset)).mappings()

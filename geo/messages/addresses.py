@@ -72,6 +72,22 @@ MESSAGES = {
     "addresses.retired_edit": Message("地址 {value} 已注销，不能修改",
                                       "address {value} is retired and cannot be edited"),
     "addresses.reason_needed": Message("注销须说明理由（{field}）", "retiring needs a reason ({field})"),
+    "addresses.document_ref_misplaced": Message(
+        "{field} 须写在请求体的顶层（与 version、reason 并列），不能写在 {where}：未注销任何地址",
+        "{field} is required at the top level of the request body (beside version and reason), not in {where}; "
+        "nothing was retired"),
+    "addresses.document_ref_not_text": Message("{field} 须为文字（文件编号），收到 {value}",
+                                               "{field} must be text (the document number); got {value}"),
+    "addresses.retired_print": Message(
+        "地址 {value} 已废止（{date} 注销），不能打印{plate}{why}",
+        "address {value} was retired on {date}, so its {plate} cannot be printed{why}"),
+    "addresses.retired_print_decision": Message("；注销依据：{decision}", "; retired by: {decision}"),
+    "addresses.retired_print_successor": Message("；现用地址为 {successor}，请打印其牌",
+                                                 "; the address in use now is {successor}: print its plate"),
+    "addresses.former_street": Message(
+        "{old} 是街路巷的曾用名，现名 {new}：已按现名一并查找，地址中显示现名",
+        "{old} is a former street name, now {new}: addresses are found by the current name as well and shown "
+        "with it"),
     "addresses.stale": Message("地址 {value} 已被他人修改（当前版本 {current}，您的版本 {given}），请重新打开后再改",
                                "address {value} was changed meanwhile (now version {current}, yours {given}); "
                                "reload it and edit again"),

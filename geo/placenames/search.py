@@ -236,3 +236,17 @@ class PlaceLocator:
                 "contains": bool(self.geoms[i].geom_type in ("Polygon", "MultiPolygon") and self.geoms[i].contains(p))}
                for i in idx]
         return sorted(out, key=lambda r: (r["contains"], r["distance_m"], r["id"]))
+
+
+def former_street_names(store: Store) -> dict[str, str]:
+    """Return each street's former names, former → current standard name, from the gazetteer.
+
+    The one reading of former street names: address cleaning (:mod:`geo.plates.address_match`) and
+    the officer's address search (:func:`geo.addresses.views.search_addresses`) both take it, so an
+    address written with a street's old name finds its plate and its buildings alike.
+    """
+    p, f = schema.place_names, schema.former_names
+    query = (sa.select(f.c.name, p.c.standard_name).join(p, p.c.id == f.c.place_name_id)
+             .where(p.c.feature_class == "street").order_by(f.c.id))
+    with store.reading() as conn:
+        return {old: new for old, new in conn.execute(query)}

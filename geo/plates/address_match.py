@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from geo.addresses.reading import label_core, normalised
 from geo.placenames.romanize import chinese_number, toneless_key
+from geo.placenames.search import former_street_names
 from geo.store import Store
 
 _NUMBER = re.compile(r"([0-9]+|[零〇一二两三四五六七八九十百]+)\s*(?:号|號)"
@@ -206,11 +207,7 @@ def load_address_matcher(store: Store, *, former_names: bool = True) -> AddressM
     of thousands of points was most of the time it took to build.
     """
     plates = _rows_without_geometry(store, "door_plates", status="active")
-    former: dict[str, str] = {}
-    if former_names:
-        streets = {n["id"]: n["standard_name"] for n in store.select("place_names", where={"feature_class": "street"})}
-        former = {f["name"]: streets[f["place_name_id"]] for f in store.select("former_names")
-                  if f["place_name_id"] in streets}
+    former = former_street_names(store) if former_names else {}
     addresses = _rows_without_geometry(store, "addresses", status="active", adcode=store.adcode)
     return AddressMatcher(plates, former, addresses)
 
