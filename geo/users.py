@@ -37,9 +37,13 @@ def _public(user: dict[str, Any]) -> dict[str, Any]:
 
 def create_user(store: Store, username: str, password: str, role: str, *, actor: str,
                 display_name: str | None = None, dev_only: bool = False,
-                adcodes: list[str] | None = None, conn: sa.Connection | None = None) -> dict[str, Any]:
+                adcodes: list[str] | None = None, creator_adcodes: set[str] | None = None,
+                conn: sa.Connection | None = None) -> dict[str, Any]:
     """Create a user acting for ``adcodes`` (default: the store's district); the password is hashed.
 
+    ``creator_adcodes``: the districts the creating administrator acts for; a user for any other
+    district is refused (403), so one district's administrator cannot make accounts for another. None
+    for the command line, run by whoever runs the service.
     With ``conn`` the user is created in the caller's transaction (several accounts, one commit).
     """
     districts = sorted({clean(str(a)) for a in (adcodes or [store.adcode])})
@@ -47,6 +51,10 @@ def create_user(store: Store, username: str, password: str, role: str, *, actor:
     if bad or not districts:
         raise InputError(text("accounts.adcodes", field=label("adcodes"), value=quoted(bad[0] if bad else "")),
                          field="adcodes")
+    if creator_adcodes is not None and not set(districts) <= creator_adcodes:
+        raise Forbidden(text("accounts.own_districts_only", field=label("adcodes"), user=actor,
+                             own="、".join(sorted(creator_adcodes)),
+                             asked="、".join(sorted(set(districts) - creator_adcodes))), field="adcodes")
     if role not in ROLES:
         raise InputError(text("accounts.role", field=label("role"), value=quoted(role),
                               allowed=value_labels(ROLES)),

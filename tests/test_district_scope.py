@@ -93,3 +93,27 @@ def test_a_change_of_an_accounts_districts_takes_effect_at_once(writable_sample_
     with store.writing() as conn:  # a city-level account acting for both districts works here
         conn.execute(sa.update(users).where(users.c.username == name).values(adcodes="150102,150105"))
     assert httpx.get(f"{base}/api/auth/me", headers=headers).status_code == 200
+
+
+def test_an_admin_creates_accounts_only_for_the_districts_they_act_for(writable_sample_store, writable_server):
+    import pytest
+
+    from geo.errors import Forbidden
+
+    store, live_server = writable_sample_store, writable_server
+    with pytest.raises(Forbidden) as refused:  # the use case itself refuses, whoever calls it
+        create_user(store, "t-officer-150103", "a-long-password-1", "placename_officer", actor="t-admin",
+                    adcodes=["150102", "150103"], creator_adcodes={"150102"})
+    assert refused.value.field == "adcodes" and "150103" in refused.value.message
+    assert refused.value.message.index("只能为本方区划建立账号") < refused.value.message.index("an admin creates")
+    assert not any(u["username"] == "t-officer-150103" for u in store.select("users"))
+    made = create_user(store, "t-officer-150102", "a-long-password-1", "placename_officer", actor="t-admin",
+                       adcodes=["150102"], creator_adcodes={"150102", "150103"})
+    assert made["adcodes"] == "150102"
+    # Over HTTP: the sample's admin acts for 150102 only.
+    name, password = USERS["admin"]
+    token = httpx.post(f"{live_server}/api/auth/login", json={"username": name, "password": password}).json()
+    r = httpx.post(f"{live_server}/api/users", headers={"Authorization": f"Bearer {token['access_token']}"},
+                   json={"username": "t-other-admin", "password": "a-long-password-1", "role": "admin",
+                         "adcodes": ["150103"]})
+    assert r.status_code == 403 and r.json()["field"] == "adcodes", r.text

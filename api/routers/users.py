@@ -8,10 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from api.deps import StoreDep, needs_role
-from geo.errors import Forbidden
 from geo.layers import ADMIN
-from geo.messages import text
-from geo.text import clean
 from geo.users import acts_for, create_user, list_users
 
 router = APIRouter(prefix="/api/users", tags=["users 用户"])
@@ -39,10 +36,6 @@ def get_users(store: StoreDep,
 def post_user(body: UserIn, store: StoreDep,
               user: Annotated[dict[str, Any], Depends(needs_role({ADMIN}, "creating users"))]) -> dict[str, Any]:
     """Create a user with a role."""
-    own = acts_for(user, default=store.adcode)
-    wanted = {clean(a) for a in body.adcodes or [store.adcode]}
-    if not wanted <= own:
-        raise Forbidden(text("http.own_districts_only", user=user["username"], own=", ".join(sorted(own))),
-                        field="adcodes")
     return create_user(store, body.username, body.password, body.role, actor=user["username"],
-                       display_name=body.display_name, adcodes=sorted(wanted))
+                       display_name=body.display_name, adcodes=body.adcodes,
+                       creator_adcodes=acts_for(user, default=store.adcode))

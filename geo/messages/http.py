@@ -84,8 +84,4 @@ MESSAGES.update({
                                    "the request body is {size} bytes; the limit here is {limit} bytes"),
     "http.body_too_large_unknown": Message("请求内容超过此处上限 {limit} 字节，未保存任何内容",
                                            "the request body is too large; the limit here is {limit} bytes"),
-    "http.own_districts_only": Message(
-        "只能为本方区划建立账号：{user} 代表 {own}；相邻区的账号由其管理员建立",
-        "an admin creates accounts only for the districts they act for ({own}; {user}); the neighbour's "
-        "accounts are made by the neighbour's admin"),
 })
