@@ -26,8 +26,9 @@ def login(c: httpx.Client, data: dict[str, str]) -> httpx.Response:
 @contextmanager
 def _client(base: str, role: str = "placename_officer", *,
             expect_ok: bool = True) -> Iterator[httpx.Client]:
-    """Yield a client logged in through the login form (its cookie kept by the client)."""
-    with httpx.Client(base_url=base, follow_redirects=True) as c:
+    """Yield a client logged in through the login form (its cookie kept by the client); a page may take
+    longer than httpx's 5 s default on a loaded test machine (the coverage map is computed)."""
+    with httpx.Client(base_url=base, follow_redirects=True, timeout=60) as c:
         name, password = USERS[role]
         r = login(c, {"username": name, "password": password, "next": "/officer/placenames"})
         if expect_ok:
