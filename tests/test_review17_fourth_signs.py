@@ -221,3 +221,20 @@ def test_the_api_the_form_and_the_junction_page_through_the_server(writable_serv
     check = httpx.get(f"{base}/api/street-signs/junction-check", headers=officer).json()
     ours = [j for j in check["items"] if "新华甲大街" in j["to_replace"]]
     assert len(ours) == 1 and check["junctions_to_replace"] >= 1 and "streets_to_replace" in check
+
+
+def test_the_cli_prints_a_signs_range_warnings_and_refuses_a_range_not_on_the_street(tmp_path):
+    from tests.xincheng_cli import run
+
+    db = tmp_path / "x.db"
+    store = Store.open(f"sqlite:///{db}")
+    store.migrate()
+    town = _town(store)
+    store.close()
+    base = ["signs", "install", "--street-id", str(town["chunhui_street"]), "--lonlat", "111.7002,40.8501",
+            "--type", "ordinary", "--direction", "east"]
+    refused = run(*base, "--from", "500", "--to", "900", db=db)
+    assert refused.returncode != 0 and "门牌号为 1–88 号" in refused.stderr, (refused.stdout, refused.stderr)
+    warned = run(*base, "--from", "1", "--to", "90", db=db)
+    assert warned.returncode == 0, warned.stderr
+    assert "提示 warning:" in warned.stderr and warned.stdout.strip()
