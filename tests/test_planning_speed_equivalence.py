@@ -127,6 +127,14 @@ def test_layers_read_column_by_column_equal_read_frame(sample_store, layer):
         assert shapely.equals_exact(fast.geometry.values, plain.geometry.values, 0).all()
 
 
+def test_the_planning_run_reads_the_layers_without_bookkeeping_and_otherwise_the_same(sample_store):
+    from geo.planning.layers_read import BOOKKEEPING
+
+    lean, plain = read_layer(sample_store, "door_plates", bookkeeping=False), sample_store.read_frame("door_plates")
+    assert not set(BOOKKEEPING) & set(lean.columns) and set(BOOKKEEPING) <= set(plain.columns)
+    pd.testing.assert_frame_equal(lean, plain.drop(columns=list(BOOKKEEPING)), check_exact=True)
+
+
 def test_points_are_projected_as_arrays_to_the_same_metres(sample):
     plates = sample["door_plates"]
     assert np.array_equal(points_xy(plates), plain_points_xy(plates))

@@ -45,10 +45,19 @@ def _raw(column: sa.Column) -> Any:
     return sa.type_coerce(column, sa.types.NullType()).label(column.key)
 
 
-def read_layer(store: Store, table_name: str) -> gpd.GeoDataFrame:
-    """Return every record of ``table_name`` as ``store.read_frame(table_name)`` does, faster."""
+# When each record was written: bookkeeping no planning computation reads. Parsing the two moments
+# of 35,000 plates was a tenth of a planning command's time.
+BOOKKEEPING = ("created_at", "updated_at")
+
+
+def read_layer(store: Store, table_name: str, *, bookkeeping: bool = True) -> gpd.GeoDataFrame:
+    """Return every record of ``table_name`` as ``store.read_frame(table_name)`` does, faster.
+
+    Without ``bookkeeping`` the frame leaves out :data:`BOOKKEEPING` (the planning run's choice).
+    """
     table = store.table(table_name)
-    columns = [c for c in table.c if c.key not in _ENVELOPE and c.key != "geom"]
+    columns = [c for c in table.c if c.key not in _ENVELOPE and c.key != "geom"
+               and (bookkeeping or c.key not in BOOKKEEPING)]
     convert: dict[str, Any] = {}
     selected: list[Any] = []
     for column in columns:

@@ -89,18 +89,22 @@ class PlanningInputs:
             raise missing_layers_error(missing, database_empty=not held_records(store),
                                        purpose_zh=PURPOSE_ZH, purpose_en=PURPOSE_EN)
         version, loaded_at = store.data_version(), datetime.now(UTC)
-        plates = read_layer(store, "door_plates")
-        facilities = read_layer(store, "facilities")
-        units = read_layer(store, "admin_units")  # a unit retired by a division change is history:
+
+        def read(table_name: str) -> gpd.GeoDataFrame:  # no computation reads when a record was written
+            return read_layer(store, table_name, bookkeeping=False)
+
+        plates = read("door_plates")
+        facilities = read("facilities")
+        units = read("admin_units")  # a unit retired by a division change is history:
         units = units[units["status"] != "retired"].reset_index(drop=True)  # not a row of any per-unit table
-        return cls(units=units, streets=read_layer(store, "streets"),
+        return cls(units=units, streets=read("streets"),
                    plates=plates[plates["status"] == "active"].reset_index(drop=True),
                    facilities=facilities[facilities["status"] == "active"].reset_index(drop=True),
-                   linear_features=read_layer(store, "linear_features"), graves=read_layer(store, "graves"),
+                   linear_features=read("linear_features"), graves=read("graves"),
                    data_version=version, loaded_at=loaded_at, all_facilities=facilities,
-                   ban_zone_areas=read_layer(store, "ban_zone_areas"),
-                   plot_types=read_layer(store, "cemetery_plot_types"),
-                   burial_statistics=read_layer(store, "burial_statistics"))
+                   ban_zone_areas=read("ban_zone_areas"),
+                   plot_types=read("cemetery_plot_types"),
+                   burial_statistics=read("burial_statistics"))
 
 
 @dataclass
