@@ -25,10 +25,14 @@ import sqlalchemy as sa
 from geo.addresses.reading import label_core, normalised
 from geo.placenames.romanize import chinese_number, toneless_key
 from geo.placenames.search import former_street_names
+from geo.plates.rules import address_suffix
 from geo.store import Store
 
-_NUMBER = re.compile(r"([0-9]+|[零〇一二两三四五六七八九十百]+)\s*(?:号|號)"
-                     r"(?:之([0-9一二三四五六七八九十]+)|附([0-9]+))?")
+# The house number and its sub-number (DP-04), in the service's own form (3之1号, 3附1号, 3A号, 12-1号:
+# geo.plates.lookup.number_text) or with the sub-number after 号 (3号之一, 3号附1), as people write it.
+_NUMERAL = r"[0-9]+|[零〇一二两三四五六七八九十百]+"
+_NUMBER = re.compile(rf"({_NUMERAL})\s*(?:(之(?:[0-9]+|[零〇一二两三四五六七八九十百]+)|附[0-9]+|[A-Za-z]|-[0-9]+)\s*)?"
+                     r"(?:号|號)(?:(之(?:[0-9]+|[一二三四五六七八九十]+)|附[0-9]+))?")
 # Punctuation and spacing left between or after the parts of an address: not "text it could not read".
 _SEPARATORS = " ,，、。.;；:：-—_/（）()#"
 
@@ -105,10 +109,15 @@ class AddressMatcher:
             return AddressMatch("uncertain", street=street, candidates=cands, note="没有门牌号 no house number")
         raw = m.group(1)
         number = int(raw) if raw.isdigit() else chinese_number(raw)
-        plates = self.by_street[street].get(number or -1, [])
-        suffix = m.group(2) or m.group(3)
-        if suffix:
-            plates = [p for p in plates if str(p.get("suffix") or "").endswith(suffix)] or plates
+        same_number = self.by_street[street].get(number or -1, [])
+        typed = address_suffix((m.group(2) or m.group(3) or "").lstrip("-"))
+        # The sub-number read as DP-04 keys it (之一 = 之1; 之1 and 附1 apart); no sub-number typed is
+        # the plate without one. A plate with another sub-number is never taken for it.
+        plates = [p for p in same_number if address_suffix(p.get("suffix")) == typed]
+        if not plates and same_number:
+            return AddressMatch("uncertain", street=street, number=number, candidates=same_number,
+                                note=f"{street}{number}号没有{('「' + typed + '」') if typed else '不带附号的'}门牌，"
+                                     f"列出同号门牌 no plate {number}{typed} on {street}; plates of that number shown")
         if len(plates) == 1:
             grade = "exact" if how == "as written" else "safe"
             found = AddressMatch(grade, plate=plates[0], street=street, number=number,
