@@ -331,6 +331,18 @@ def test_split_parts_with_gaps_or_overlaps_are_refused_naming_the_area(writable_
         _nothing_changed(store, old)
 
 
+def test_split_parts_named_alike_are_refused_as_such(writable_sample_store):
+    store = writable_sample_store
+    old = _busy_community(store)
+    west, east = _halves(old["geometry"])
+    with pytest.raises(InputError) as err:  # not PN-07 pointing at a record rolled back (fourth review, finding 8)
+        split_unit(store, old["code"], [{"name": "嘉园东社区", "geometry": west},
+                                        {"name": "嘉园东社区", "geometry": east}],
+                   expected_version=old["version"], decision=DECISION, actor="t-admin")
+    assert err.value.field == "parts[1].name" and "第 1 部分与第 2 部分名称相同" in err.value.message
+    _nothing_changed(store, old)
+
+
 def test_another_districts_unit_stale_versions_and_hostile_names(writable_sample_store):
     store = writable_sample_store
     neighbour = _unit(store, "150103000000")

@@ -83,6 +83,8 @@ def test_a_second_building_or_unit_written_another_way_is_refused_and_stores_not
         with pytest.raises(Conflict) as err:
             add_building(store, plate["plate_uid"], typed, actor="o")
         assert err.value.field == "building" and err.value.message.startswith("AD-02"), typed
+        # It names the building that is there, not only what was typed (fourth review, finding 7).
+        assert "已有楼 「1号楼」" in err.value.message and "视为同一" in err.value.message, err.value.message
     for typed in ("一单元", "01单元", "#1"):
         with pytest.raises(Conflict) as err:
             add_unit(store, b["address_uid"], typed, actor="o")

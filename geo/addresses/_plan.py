@@ -104,7 +104,7 @@ class AddressPlan:
             parent = self.nodes.get(parent_key)
             parent_text = quoted(" ".join(labels_of(vars(parent)))) if parent else quoted(parent_key[6:])
             raise Conflict(text("addresses.duplicate", parent=parent_text, level=level_label(level),
-                                value=quoted(label), other=other.key), field=level)
+                                value=quoted(label), existing=quoted(mine), other=other.key), field=level)
 
     def parent(self, parent_key: str, level: str, *, field_name: str = "parent_uid") -> Planned:
         """Return the stored or planned parent of a new ``level`` address, checked (AD-04)."""

@@ -356,6 +356,10 @@ def split_unit(store: Store, code: str, parts: Sequence[Mapping[str, Any]], *, e
         _check_version(old, expected_version)
         level = old["level"]
         names = [_unit_name(p.get("name"), level, field=f"parts[{i}].name") for i, p in enumerate(parts)]
+        for i, name in enumerate(names):  # two parts of one split named alike: said as such, before PN-07
+            if name in names[:i]:
+                raise InputError(text("divisions.parts_same_name", value=quoted(name), first=names.index(name) + 1,
+                                      second=i + 1), field=f"parts[{i}].name")
         geoms = [p["geometry"] for p in parts]
         problem = G.tiling_problem(old["geometry"], geoms)
         if problem is not None:

@@ -35,8 +35,9 @@ MESSAGES = {
         "AD-01：{field} {value} 含有另一级地址（{word}）：楼、单元、室须各自填写在本级",
         "AD-01: {field} {value} holds another level ({word}); give the building, unit and room each in its own "
         "field"),
-    "addresses.duplicate": Message("AD-02：{parent} 下已有{level} {value}（{other}），同一上级下不得重复",
-                                   "AD-02: {parent} already has the {level} {value} ({other}); siblings must differ"),
+    "addresses.duplicate": Message(
+        "AD-02：{parent} 下已有{level} {existing}（{other}），{value} 与之视为同一，同一上级下不得重复",
+        "AD-02: {parent} already has the {level} {existing} ({other}), which {value} reads as; siblings must differ"),
     "addresses.duplicate_in_file": Message("AD-02：{level} {value} 在本文件第 {other} 行已出现",
                                            "AD-02: the {level} {value} is already in row {other} of this file"),
     "addresses.floor_mismatch": Message(

@@ -84,6 +84,9 @@ MESSAGES = {
     "divisions.create_overlap": Message(
         "新区划与现有区划 {value} 重叠 {area_m2} m²；从现有区划划出请用拆分",
         "the new unit overlaps unit {value} by {area_m2} m²; to carve it out of that unit, split it"),
+    "divisions.parts_same_name": Message(
+        "拆分的第 {first} 部分与第 {second} 部分名称相同（{value}）：每部分须有自己的名称",
+        "parts {first} and {second} of the split have the same name ({value}): each part needs its own name"),
     "divisions.same_name": Message("新名称与现名称相同：{value}", "the new name equals the current one: {value}"),
     "divisions.same_code": Message("重新编码须改变代码、级别或上级", "a re-code must change the code, level or parent"),
     "divisions.no_change": Message("没有编号为 {value} 的区划调整", "no division change numbered {value}"),
