@@ -49,9 +49,11 @@ def geojson_shape_problem(obj: Mapping[str, Any]) -> str | None:
     if not isinstance(coordinates, list | tuple):  # tuples: shapely's own mapping() of a geometry
         return "checks.geojson_no_coordinates"
     level = [coordinates]
-    for _ in range(POSITION_DEPTH[kind]):
+    for depth in range(POSITION_DEPTH[kind]):
         if not all(isinstance(x, list | tuple) for x in level):
             return "checks.geojson_nesting"
+        if depth and any(len(x) == 0 for x in level):  # a part or ring with no position: [[ring], []]
+            return "checks.geojson_empty_part"
         level = [item for x in level for item in x]
     for position in level:
         if not isinstance(position, list | tuple) or not 2 <= len(position) <= 3:

@@ -35,7 +35,7 @@ class Guard:
 
     why_zh: str
     why_en: str
-    use: str
+    use: str  # "" for an identity nothing changes
     # On create: "refuse"; "allow" (validated by the rules that own it); "initial" (must equal INITIAL);
     # "drop" (a computed field: what a file carries is ignored and the use case computes it).
     on_create: str = "refuse"
@@ -52,13 +52,15 @@ _NAME_DERIVED = Guard("罗马字母拼写由系统按 GB/T 16159 生成", "roman
                       "PATCH /api/placenames/{id}（romanization_override 附理由 with a reason）",
                       on_create="drop")
 _PLACE_CODE = Guard("地名代码是地名的标识，不可改写", "the place code identifies the name and is never rewritten",
-                    "（不可修改 cannot be changed）", on_create="allow")
+                    "POST /api/place-codes/assign（只为尚无代码的地名赋码，已有的代码不变 codes only names without "
+                    "one; a code once given never changes）", on_create="allow")
 _PROTECTED = Guard("保护名录是一项决定（PN-09）", "protection is a decision with document and reason (PN-09)",
                    "POST /api/placenames/{id}/protection")
 _PLATE_DECISION = Guard("门牌状态是一项决定", "a plate's status is a decision with body, document and date",
                         "POST /api/plates/{plate_uid}/status", on_create="initial")
 _PLATE_UID = Guard("门牌编码印在二维码上，不可改写", "the plate uid is printed in the QR code and never rewritten",
-                   "（不可修改 cannot be changed; revoke the plate and create a new one）", on_create="allow")
+                   "POST /api/plates/{plate_uid}/replace（新门牌得新编码 a new plate gets its own uid）",
+                   on_create="allow")
 _PLATE_ADDRESS = Guard("门牌地址印在门牌上，改号是一项决定：撤销旧门牌并新设", "a plate's address is printed on "
                        "it: renumbering is a decision (revoke the plate, then create the new one)",
                        "POST /api/plates/{plate_uid}/status（撤销 revoke）, then POST /api/layers/door_plates/features",
@@ -77,7 +79,7 @@ _LAST_INSPECTED = Guard("界线的联检日期由定期联检归档确定（BM-0
                         "POST /api/inspections/campaigns（定期联检 periodic）→ 双方签认归档 sign-off",
                         on_create="allow")
 _LINE_ID = Guard("界线编码与两侧政区不可改写", "a boundary line's code and sides are its identity",
-                 "（不可修改 cannot be changed）", on_create="allow")
+                 "", on_create="allow")  # no use case changes it
 _UNIT_ID = Guard("区划代码、上级、层级与存续状态由区划调整决定",
                  "a unit's code, parent, level, status and dates change by a division decision",
                  "POST /api/divisions/create|split|merge|rename|recode（区划调整 division change）", on_create="allow")
@@ -172,6 +174,9 @@ def _layer(name: str) -> Term:
 
 def refusal(layer: str, field: str, guard: Guard, *, row: int | None = None) -> RuleFieldRefused:
     """Return the error for a rule field sent to a generic path."""
+    if not guard.use:  # an identity: nothing changes it
+        return RuleFieldRefused(at_row(text("checks.rule_field_fixed", layer=_layer(layer), field=label(field),
+                                            why=Term(guard.why_zh, guard.why_en)), row), field=field)
     return RuleFieldRefused(at_row(text("checks.rule_field", layer=_layer(layer), field=label(field),
                                         why=Term(guard.why_zh, guard.why_en), use=guard.use), row), field=field)
 

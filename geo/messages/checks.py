@@ -93,6 +93,8 @@ MESSAGES = {
     "checks.rule_field": Message("{layer} 的 {field} 不能通过通用图层接口或导入修改：{why}，请使用 {use}",
                                  "{layer}.{field} cannot be written through the generic layer endpoints or imports: "
                                  "{why}; use {use}"),
+    "checks.rule_field_fixed": Message("{layer} 的 {field} 不能修改：{why}",
+                                       "{layer}.{field} cannot be changed: {why}"),
     "checks.create_only_through": Message("{layer} 的记录只能通过 {use} 新增",
                                           "{layer} records are created only through {use}"),
     "checks.frozen": Message("{layer} 记录状态为 {state}，不能再修改",
@@ -109,6 +111,8 @@ MESSAGES = {
                                       "needs"),
     "checks.geojson_position": Message("每个坐标须为 2 或 3 个数（经度、纬度[、高程]）",
                                        "each position must be 2 or 3 numbers (longitude, latitude[, height])"),
+    "checks.geojson_empty_part": Message("有一个部分或环没有任何坐标（如 [[…], []]）",
+                                         "a part or ring has no positions (such as [[…], []])"),
     "checks.bad_geojson": Message("{field} 不是有效的 GeoJSON 几何：{reason}",
                                   "{field} is not a valid GeoJSON geometry: {reason}"),
     "checks.geometry_outside_china": Message("{field} 不在中国范围内（请检查坐标系和经纬度顺序）",
