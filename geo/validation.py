@@ -49,6 +49,13 @@ def check_no_control(value: Any, *, field: str) -> None:
             check_no_control(item, field=field)
 
 
+def check_one_line(value: Any, *, field: str) -> None:
+    """Refuse a line break or tab in a one-line field (a document number, a body's name): it would
+    split the field in a file read line by line and print as two lines on a notice."""
+    if isinstance(value, str) and re.search(r"[\r\n\t]", value):
+        raise InputError(text("checks.line_break", field=label(field)), field=field)
+
+
 P = ParamSpec("P")
 R = TypeVar("R")
 

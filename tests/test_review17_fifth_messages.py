@@ -33,3 +33,16 @@ def test_a_geometry_with_an_empty_part_is_refused_in_words_not_a_python_error(co
         parse_geometry({"type": "MultiPolygon", "coordinates": coordinates}, crs="EPSG:4490",
                        allowed=("Polygon", "MultiPolygon"), field="parts")
     assert "没有任何坐标" in err.value.message and "index" not in err.value.message and err.value.field == "parts"
+
+
+@pytest.mark.parametrize("doc_no", ["A\n变更,999", "新政发〔2026〕\r12号", "新政发\t12号"])
+def test_a_decisions_document_number_is_one_line(doc_no):
+    from geo.divisions.changes import parse_decision
+    from geo.errors import InputError
+    from geo.plates.decisions import _decision
+
+    decision = {"decision_body": "新城区人民政府", "decision_doc_no": doc_no, "decision_date": "2026-06-01"}
+    for parse in (parse_decision, _decision):  # division changes; plate status and replacement decisions
+        with pytest.raises(InputError) as err:
+            parse(decision)
+        assert err.value.field == "decision_doc_no" and "只能写一行" in err.value.message

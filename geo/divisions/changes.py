@@ -36,7 +36,7 @@ from geo.placenames.rules import MAX_STANDARD_NAME_CHARS
 from geo.store import Store, schema
 from geo.text import clean, clean_mongolian, has_text
 from geo.types import beijing_today, parse_date
-from geo.validation import refuses_control_characters
+from geo.validation import check_one_line, refuses_control_characters
 
 MAX_DECISION_CHARS = 200
 MAX_PARTS = 20
@@ -81,6 +81,7 @@ def parse_decision(data: Mapping[str, Any], *, today: date | None = None) -> Dec
     if missing:
         raise InputError(text("divisions.decision_required", fields=labels(missing)), field=missing[0])
     for key in ("decision_body", "decision_doc_no"):
+        check_one_line(data[key], field=key)
         if len(str(data[key])) > MAX_DECISION_CHARS:
             raise InputError(text("divisions.text_too_long", field=label(key), most=MAX_DECISION_CHARS), field=key)
     decided = parse_date(data["decision_date"], field="decision_date")

@@ -113,6 +113,8 @@ MESSAGES = {
                                        "each position must be 2 or 3 numbers (longitude, latitude[, height])"),
     "checks.geojson_empty_part": Message("有一个部分或环没有任何坐标（如 [[…], []]）",
                                          "a part or ring has no positions (such as [[…], []])"),
+    "checks.line_break": Message("{field} 只能写一行，不能含换行或制表符",
+                                 "{field} is one line: no line break or tab"),
     "checks.bad_geojson": Message("{field} 不是有效的 GeoJSON 几何：{reason}",
                                   "{field} is not a valid GeoJSON geometry: {reason}"),
     "checks.geometry_outside_china": Message("{field} 不在中国范围内（请检查坐标系和经纬度顺序）",

@@ -25,6 +25,7 @@ from geo.messages import as_term, label, text
 from geo.store import Store, schema
 from geo.text import clean, has_text
 from geo.types import beijing_today, parse_date
+from geo.validation import check_one_line
 
 LISTED, LIFTED = "listed", "lifted"
 MAX_CATEGORY_CHARS = 24  # name_protections.category is String(24)
@@ -54,6 +55,8 @@ def decision_date(value: Any, *, field: str, not_before: date | None = None) -> 
 def list_name(store: Store, conn: sa.Connection, place_id: int, *, decision_body: str | None, decision_doc_no: str,
               reason: str, category: str | None, listed_on: Any, actor: str) -> dict[str, Any]:
     """Add the name to the list (a new entry, status listed) inside the caller's transaction."""
+    check_one_line(decision_body, field="decision_body")
+    check_one_line(decision_doc_no, field="decision_doc_no")
     category = clean(category) if has_text(category) else None
     if category is not None and len(category) > MAX_CATEGORY_CHARS:
         raise InputError(text("place_codes.category_too_long", field=label("category"), most=MAX_CATEGORY_CHARS),

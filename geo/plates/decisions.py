@@ -35,7 +35,7 @@ from geo.plates.rules import FAR_FROM_STREET_M, new_plate_uids, plates_for_write
 from geo.store import Store, schema
 from geo.text import clean, has_text
 from geo.types import beijing_today, parse_date
-from geo.validation import refuses_control_characters
+from geo.validation import check_one_line, refuses_control_characters
 
 DECISION_FIELDS = ("decision_body", "decision_doc_no", "decision_date")
 FINAL_STATUSES = ("revoked", "replaced")  # a revoked plate's QR keeps saying so; a new plate gets a new code
@@ -49,6 +49,8 @@ def _decision(decision: Mapping[str, Any]) -> dict[str, Any]:
     missing = [k for k in DECISION_FIELDS if not has_text(decision.get(k))]
     if missing:
         raise InputError(text("plates.decision_requires", fields=labels(missing)), field=missing[0])
+    for key in ("decision_body", "decision_doc_no"):
+        check_one_line(decision[key], field=key)
     when = parse_date(decision["decision_date"], field="decision_date")
     if when is not None and when > beijing_today():
         raise InputError(text("plates.decision_future", field=label("decision_date")), field="decision_date")
