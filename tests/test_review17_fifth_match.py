@@ -8,6 +8,9 @@ plate without one.
 
 from __future__ import annotations
 
+import html
+import re
+
 import httpx
 import pytest
 
@@ -73,3 +76,32 @@ def test_a_plate_with_a_sub_number_and_its_building_round_trip_through_the_servi
     bare = httpx.get(f"{base}/api/addresses/match", headers=h, timeout=120,
                      params={"q": f"{plate['street_name']}{plate['number']}号"}).json()
     assert bare["grade"] == "exact" and bare["plate"]["plate_uid"] == plate["plate_uid"], bare
+
+
+def test_a_retired_addresss_public_page_points_to_the_one_that_took_its_place(writable_server,
+                                                                             writable_sample_store):
+    """Finding 9: the QR of a retired building opens a page that names the active building rebuilt in
+    its place (same plate, same label), and printing it names it too."""
+    from geo.addresses.codes import address_code
+    from geo.plates.codes import PlateSigner
+
+    base, store = writable_server, writable_sample_store
+    h = _token(base, "placename_officer")
+    plate = next(p for p in store.select("door_plates", where={"status": "active"}, limit=300)
+                 if not store.select("addresses", where={"plate_uid": p["plate_uid"]}, limit=1))
+    old = httpx.post(f"{base}/api/standard-addresses/buildings", headers=h, timeout=60,
+                     json={"plate_uid": plate["plate_uid"], "building": "8"}).json()
+    retired = httpx.post(f"{base}/api/standard-addresses/{old['address_uid']}/retire", headers=h, timeout=60,
+                         json={"version": old["version"], "reason": "拆除重建"})
+    assert retired.status_code == 200, retired.text
+    new = httpx.post(f"{base}/api/standard-addresses/buildings", headers=h, timeout=60,
+                     json={"plate_uid": plate["plate_uid"], "building": "8"}).json()
+    (stored,) = store.select("addresses", where={"address_uid": old["address_uid"]})
+    signer = PlateSigner.from_setting("", fallback_secret="x" * 40)  # the test server's secret
+    page = httpx.get(f"{base}/a/{address_code(signer, stored['qr_token'])}", timeout=60)
+    assert page.status_code == 200 and "此地址已注销" in page.text
+    shown = re.search(r"<span id='current-address'>(.*?)</span>", page.text)
+    assert shown is not None and html.unescape(shown.group(1)) == new["standard_address"]
+    printed = httpx.get(f"{base}/api/standard-addresses/{old['address_uid']}/plate.svg", headers=h, timeout=60,
+                        params={"proof": True})
+    assert printed.status_code == 409 and new["address_uid"] in printed.json()["message"]

@@ -29,6 +29,7 @@ from geo.addresses.codes import Signer, address_code, address_url
 from geo.addresses.glyphs import missing_glyph
 from geo.addresses.rules import field_label
 from geo.addresses.standard import PlateContext, romanize_label
+from geo.addresses.views import active_successor
 from geo.errors import Conflict, InputError
 from geo.messages import Term, as_term, quoted, text
 from geo.placenames.romanize import plate_number_pinyin, romanize, strip_tones
@@ -109,16 +110,12 @@ def _retirement(conn: sa.Connection, address: dict[str, Any]) -> tuple[str | Non
     """Return what a retired address was retired by (its last retirement's audit note: the reason, the
     document or the revoked plate's decision) and the active address of the same plate and labels that
     took its place (rebuilt after it was retired), each None when not known."""
-    log, a = schema.audit_log, schema.addresses
+    log = schema.audit_log
     note = conn.execute(sa.select(log.c.note).where(
         log.c.table_name == "addresses", log.c.record_id == address["id"], log.c.action == "retire")
         .order_by(log.c.id.desc()).limit(1)).scalar()
     decision = str(note).removeprefix("注销 retired:").strip() if note else None
-    same = [a.c[k].is_(None) if address.get(k) is None else a.c[k] == address[k]
-            for k in ("level", "building", "unit", "room")]
-    successor = conn.execute(sa.select(a.c.standard_address, a.c.address_uid).where(
-        a.c.plate_uid == address["plate_uid"], a.c.adcode == address["adcode"], a.c.status == "active",
-        a.c.id != address["id"], *same).order_by(a.c.id.desc()).limit(1)).first()
+    successor = active_successor(conn, address)
     return decision or None, (f"{successor[0]}（{successor[1]}）" if successor else None)
 
 

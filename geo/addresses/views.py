@@ -187,10 +187,23 @@ class AddressView:
     community: str | None
     subdistrict: str | None
     parents: list[dict[str, str]] = field(default_factory=list)
+    current_address: str | None = None     # a retired address: the active one that took its place, if any
 
     def to_dict(self) -> dict[str, Any]:
         """Return the view as JSON-safe data."""
         return asdict(self)
+
+
+def active_successor(conn: sa.Connection, address: Mapping[str, Any]) -> tuple[str, str] | None:
+    """Return (standard address, uid) of the active address that took a retired one's place: the newest
+    active address of the same plate, level and labels (rebuilt after it was retired), or None."""
+    a = schema.addresses
+    same = [a.c[k].is_(None) if address.get(k) is None else a.c[k] == address[k]
+            for k in ("level", "building", "unit", "room")]
+    row = conn.execute(sa.select(a.c.standard_address, a.c.address_uid).where(
+        a.c.plate_uid == address["plate_uid"], a.c.adcode == address["adcode"], a.c.status == "active",
+        a.c.id != address["id"], *same).order_by(a.c.id.desc()).limit(1)).first()
+    return (str(row[0]), str(row[1])) if row is not None else None
 
 
 def public_view(store: Store, token: str) -> AddressView | None:
@@ -201,6 +214,7 @@ def public_view(store: Store, token: str) -> AddressView | None:
             return None
         chain = parent_chain(conn, found)
         ctx = plate_contexts(conn, [found["plate_uid"]]).get(found["plate_uid"])
+        successor = active_successor(conn, found) if found["status"] not in (None, "active") else None
     parents = []
     if ctx is not None:
         parents.append({"level_zh": LEVEL_ZH["plate"], "zh": " ".join(head_zh(ctx)[1:]),
@@ -214,4 +228,4 @@ def public_view(store: Store, token: str) -> AddressView | None:
                        romanized=found.get("romanized"), street_mong=ctx.street_mong if ctx else None,
                        community_mong=ctx.community_mong if ctx else None,
                        community=ctx.community if ctx else None, subdistrict=ctx.subdistrict if ctx else None,
-                       parents=parents)
+                       parents=parents, current_address=successor[0] if successor else None)
