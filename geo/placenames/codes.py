@@ -14,7 +14,9 @@ When: a name gets its code when it is approved (:func:`geo.placenames.lifecycle.
 to every name past approval that has none (names loaded before codes existed; ``xincheng init`` runs
 it for the sample's names), batched: per prefix the held codes are read once and the counter moves
 once, and the names are updated by one statement. A code is never rewritten (geo/write_rules.py
-guards it on the generic paths; a rename keeps it).
+guards it on the generic paths; a rename keeps it). So the category inside a code is the one the name
+had when it was coded: a community later re-coded as a village keeps its code with 21620 in it, and
+its category now is in 类别代码 (an identifier that changed with the category would not identify).
 """
 
 from __future__ import annotations
