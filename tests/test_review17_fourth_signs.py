@@ -106,7 +106,8 @@ def test_a_range_past_the_street_left_is_refused_and_one_just_past_the_last_plat
     assert sign["warnings"][0]["field"] == "number_to" and "88" in sign["warnings"][0]["message"]
     (row,) = store.audit_rows("street_signs", sign["id"])
     assert "提示" in row["note"] and "1–90" in row["note"]
-    exact = _install(store, town, number_from=1, number_to=88)
+    exact = _install(store, town, number_from=1, number_to=88,   # west of plate 1, 13 m from the first sign
+                     position=shapely.Point(town["x0"] + 0.00005, town["y0"] + 0.0001))
     assert exact["warnings"] == []
 
 
@@ -117,7 +118,8 @@ def test_a_range_behind_the_sign_for_its_arrow_is_refused(store: Store, town):
     assert err.value.field == "number_from" and "向西 west" in err.value.message and "背后" in err.value.message
     east = _install(store, town, position=middle, direction="east", number_from=60, number_to=88)
     assert east["direction"] == "east"
-    west = _install(store, town, position=middle, direction="west", number_from=1, number_to=45)
+    west = _install(store, town, position=shapely.Point(town["x0"] + 0.0053, town["y0"] + 0.0001),
+                    direction="west", number_from=1, number_to=45)   # its own post, 8 m on
     assert west["number_from"] == 1
     end = shapely.Point(town["x0"] + 0.00995, town["y0"] + 0.0001)
     with pytest.raises(Conflict) as err:   # at the east end pointing off the street: nothing ahead
@@ -200,7 +202,7 @@ def test_the_api_the_form_and_the_junction_page_through_the_server(writable_serv
     made = httpx.post(f"{base}/api/street-signs", json={**body, "number_from": 1, "number_to": 90}, headers=officer)
     assert made.status_code == 201 and [w["rule"] for w in made.json()["warnings"]] == ["range_reserved"]
     with _client(base) as page:
-        form = {"street_id": str(town["chunhui_street"]), "lonlat": "111.6002,40.7001", "crs": "EPSG:4490",
+        form = {"street_id": str(town["chunhui_street"]), "lonlat": "111.60005,40.7001", "crs": "EPSG:4490",
                 "sign_type": "ordinary", "direction": "east", "number_from": "500", "number_to": "900"}
         r = _post(page, "/officer/street-signs/register/install", "/officer/street-signs/register", form)
         assert r.status_code == 409 and "门牌号为 1–88 号" in r.text and "value='500'" in r.text

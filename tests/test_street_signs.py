@@ -183,7 +183,7 @@ def test_a_rename_queues_the_streets_signs_and_their_text_can_no_longer_be_print
 
     on_chunhui = [_install(store, town), _install(store, town, position=shapely.Point(111.708, 40.8499))]
     on_xinhua = _install(store, town, street_id=town["xinhua_street"], position=shapely.Point(111.7051, 40.848))
-    removed = _install(store, town)
+    removed = _install(store, town, position=shapely.Point(111.7030, 40.85010))
     remove(store, removed["sign_uid"], expected_version=1, actor="o", reason="移位 moved", today=DAY)
     name = store.get("place_names", town["chunhui"])
     rename(store, town["chunhui"], "春华路", expected_version=name["version"], actor="officer-wang",
@@ -218,7 +218,8 @@ def test_two_officers_installing_at_once_get_different_ids(store: Store, town):
     from concurrent.futures import ThreadPoolExecutor
 
     def put_up(k: int) -> str:
-        return _install(store, town, actor=f"officer-{k}")["sign_uid"]
+        return _install(store, town, actor=f"officer-{k}",   # one post each, about 59 m apart
+                        position=shapely.Point(111.7005 + 0.0007 * k, 40.85010))["sign_uid"]
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         uids = list(pool.map(put_up, range(12)))

@@ -51,9 +51,9 @@ MESSAGES = {
     "signs.no_street": Message("本区没有编号为 {id} 的街路巷路段（{field}）",
                                "this district has no street segment {id} ({field})"),
     "signs.street_unnamed": Message(
-        "条例第十九条（地名标志须标示标准地名）：路段 {id}「{label}」尚无现行标准名称，不能设置路牌；"
+        "条例第十九条（地名标志须标示标准地名）：路段 {id}{label} 尚无现行标准名称，不能设置路牌；"
         "请先在未命名道路清单中为其申报命名",
-        "R1 art.19 (signs show the standard name): street segment {id} \u201c{label}\u201d has no standard name "
+        "R1 art.19 (signs show the standard name): street segment {id} {label} has no standard name "
         "in force, so it takes no sign; propose a name for it from the unnamed-roads worklist first"),
     "signs.shown_name": Message(
         "条例第十九条（地名标志须标示标准地名）：{field} {value} 与该街路巷现行标准名称「{standard}」不符",
@@ -122,6 +122,22 @@ MESSAGES = {
     "signs.range_unchecked": Message(
         "提示：该街路巷尚无现行门牌，{fields}「{range}」未能与门牌核对",
         "note: the street has no active plates yet: {fields} \u201c{range}\u201d could not be checked"),
+    # review 17, fifth pass: one sign per spot, its side from its position, not before its name
+    "signs.duplicate": Message(
+        "该处已有路牌 {uid}（{name}，{side}，相距 {distance} 米，不足 {most} 米）：同一位置同侧不重复设置路牌；"
+        "如需更换请对该路牌办理更换（replace）",
+        "there is already a sign {uid} here ({name}, {side}, {distance} m away, less than {most} m): a spot "
+        "takes one sign per side; to renew it, replace that sign"),
+    "signs.side_contradicts": Message(
+        "{field} 为{given}，但路牌位置（{position}）在街路巷{actual}（按门牌编号方向）：请核对所在侧或坐标，"
+        "或不填所在侧由位置确定",
+        "{field} is {given}, but the sign's position ({position}) is on the street's {actual} side (facing the "
+        "way the numbers run): check the side or the coordinates, or leave the side out to take it from the "
+        "position"),
+    "signs.before_approval": Message(
+        "{field}（{value}）早于所示名称「{name}」的批准日期 {approved}：名称批准前不能设置其路牌",
+        "{field} ({value}) is before \u201c{name}\u201d was approved ({approved}): a sign cannot show a name "
+        "before its approval"),
     "signs.range_half": Message("门牌号范围须同时给出 {fields}，或都不给",
                                 "give both {fields} of the number range, or neither"),
     "signs.future_date": Message("{field} 不能晚于今天（{today}），收到 {value}",

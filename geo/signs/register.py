@@ -35,6 +35,7 @@ from geo.signs.rules import (
     SIGN_TYPES,
     STANDING,
     choice,
+    not_before_approval,
     not_before_install,
     not_future,
     number_range,
@@ -43,6 +44,7 @@ from geo.signs.rules import (
     value_term,
     values_term,
 )
+from geo.signs.siting import lock_street_signs, refuse_duplicate, side_of
 from geo.store import Store, schema
 from geo.types import beijing_today, parse_date
 from geo.validation import refuses_control_characters
@@ -147,7 +149,11 @@ def install(store: Store, *, street_id: int, position: shapely.Point, sign_type:
 
     The sign shows the street's standard name in force, its sign text and its Mongolian name (a
     ``shows_*`` given must be exactly those); it stands within :data:`MAX_OFFSET_M` of its segment;
-    side and arrow default to those of its position (the arrow: the way the street's numbers rise).
+    its side is the one its position is on (:func:`geo.signs.siting.side_of`; a typed ``side`` that
+    contradicts it is refused) and its arrow defaults to the way the street's numbers rise there. A
+    second standing sign of the same street at the same spot and side is refused (409,
+    :func:`geo.signs.siting.refuse_duplicate`, under a lock on the street's signs), and so is an
+    ``installed_on`` before the shown name's approval date.
     Its arrow and number range are checked against the street's active plates
     (:mod:`geo.signs.ranges`): a contradiction is refused, a doubtful range is stored with its
     ``warnings`` (returned, and written in the audit note). Its id comes from the never-reused counter.
@@ -166,16 +172,20 @@ def install(store: Store, *, street_id: int, position: shapely.Point, sign_type:
     with store.writing() as conn:
         street, name = street_and_name(conn, store, street_id)
         _check_shown(name, shows_name, shows_romanization)
+        not_before_approval(installed, name, field="installed_on")
         where = placement(street, position)
         if where["offset_m"] > MAX_OFFSET_M:
             raise InputError(text("signs.far_from_street", field=sign_label("lonlat"),
                                   distance=f"{where['offset_m']:.0f}", most=f"{MAX_OFFSET_M:g}"), field="lonlat")
+        side = side_of(conn, street, position, given=side, fallback=where["side"])
+        lock_street_signs(conn, name)
+        refuse_duplicate(conn, store, street=street, name=name, position=position, side=side)
         arrow = direction or numbering_direction(conn, store, street=street, position=position)
         warnings = _checked_range(conn, store, street=street, name=name, position=position, direction=arrow,
                                   number_from=low, number_to=high)
         (uid,) = _uids.allocate(store, conn, actor=actor)
         record = {"sign_uid": uid, "street_id": street["id"], "place_name_id": name["id"],
-                  "side": side or where["side"], "sign_type": sign_type, **shown_text(name, conn),
+                  "side": side, "sign_type": sign_type, **shown_text(name, conn),
                   "number_from": low, "number_to": high, "direction": arrow,
                   "installed_on": installed, "condition": "good", "status": "active", "remarks": remarks,
                   "geometry": position}
@@ -307,7 +317,8 @@ def replace(store: Store, sign_uid: str, *, expected_version: int, actor: str,
     arrow; the old one becomes ``replaced`` with its date and ``successor_sign_uid``. Returns
     ``{"old": ..., "new": ...}``. A sign on a street whose name was retired cannot be replaced
     (there is no standard name to show): remove it instead. The new sign's arrow and range (given or
-    kept) are checked against the street's plates as :func:`install` checks them.
+    kept) are checked against the street's plates, its side taken from its position, its date against
+    the name's approval and its spot against other standing signs, as :func:`install` does.
     """
     check_acts_for(store, actor=actor, actor_adcodes=actor_adcodes)
     day = _today(today)
@@ -324,11 +335,15 @@ def replace(store: Store, sign_uid: str, *, expected_version: int, actor: str,
         old = _current(conn, store, sign_uid, expected_version, allowed=STANDING, action=Term("更换", "replaced"))
         not_before_install(when, old.get("installed_on"), field="replaced_on")
         street, name = street_and_name(conn, store, old["street_id"])
+        not_before_approval(when, name, field="replaced_on")
         where_at = _position(position) if position is not None else old["geometry"]
         where = placement(street, where_at)
         if where["offset_m"] > MAX_OFFSET_M:
             raise InputError(text("signs.far_from_street", field=sign_label("lonlat"),
                                   distance=f"{where['offset_m']:.0f}", most=f"{MAX_OFFSET_M:g}"), field="lonlat")
+        side = side_of(conn, street, where_at, given=None, fallback=where["side"])
+        lock_street_signs(conn, name)
+        refuse_duplicate(conn, store, street=street, name=name, position=where_at, side=side, ignore_id=old["id"])
         arrow = direction or old.get("direction") or numbering_direction(conn, store, street=street,
                                                                          position=where_at)
         if not given_range:
@@ -337,7 +352,7 @@ def replace(store: Store, sign_uid: str, *, expected_version: int, actor: str,
                                   number_from=low, number_to=high)
         (uid,) = _uids.allocate(store, conn, actor=actor)
         new = {"sign_uid": uid, "street_id": street["id"], "place_name_id": name["id"],
-               "side": old["side"] if position is None else where["side"],
+               "side": side,
                "sign_type": sign_type or old["sign_type"], **shown_text(name, conn),
                "number_from": low, "number_to": high, "direction": arrow, "installed_on": when,
                "condition": "good", "status": "active", "remarks": remarks, "geometry": where_at}

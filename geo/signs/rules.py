@@ -7,6 +7,7 @@ transaction. Every refusal is Chinese first and names the field (and the rule wh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -86,6 +87,17 @@ def not_before_install(day: date | None, installed: date | None, *, field: str) 
     if day is not None and installed is not None and day < installed:
         raise InputError(text("signs.date_order", field=sign_label(field), value=day.isoformat(),
                               installed=installed.isoformat()), field=field)
+
+
+def not_before_approval(day: date, name: Mapping[str, Any], *, field: str) -> None:
+    """Refuse a sign dated before the name it shows was approved (a sign cannot show a name not yet
+    given); a name with no approval date recorded is not checked."""
+    approved = name.get("approval_date")
+    if isinstance(approved, str):
+        approved = date.fromisoformat(approved[:10]) if approved.strip() else None
+    if isinstance(approved, date) and day < approved:
+        raise InputError(text("signs.before_approval", field=sign_label(field), value=day.isoformat(),
+                              name=name["standard_name"], approved=approved.isoformat()), field=field)
 
 
 def short_text(value: Any, *, field: str) -> str | None:
