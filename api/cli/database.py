@@ -128,12 +128,17 @@ def backup(obj: Context, path: Path) -> None:
 @command()
 @click.argument("path", type=InputPath(".zip"))
 @click.option("--replace", is_flag=True, help="替换非空库的数据 · replace the data of a database that is not empty.")
+@click.option("--accept-older", is_flag=True,
+              help="接受比当前库旧的备份（丢失已报送的同步批次记录）· restore a backup older than the sync batches "
+                   "sent (their records are lost; code counters never go back).")
 @click.pass_obj
-def restore(obj: Context, path: Path, replace: bool) -> None:
+def restore(obj: Context, path: Path, replace: bool, accept_older: bool) -> None:
     """恢复备份 · Load a backup made by `xincheng backup`: all of it in one transaction, or nothing.
 
-    The archive, the schema versions and an empty target (or --replace) are checked before
-    anything changes; a refused restore leaves the database as it was.
+    The archive, the schema versions, an empty target (or --replace) and that the database holds no
+    sync batch sent to the national database that the backup lacks (or --accept-older) are checked
+    before anything changes; a refused restore leaves the database as it was. Code counters never go
+    below the replaced database's: a code already issued is never issued again.
     """
     from geo.restore_rules import check_restored
     from geo.store import Store
@@ -142,8 +147,8 @@ def restore(obj: Context, path: Path, replace: bool) -> None:
     with domain_errors(), step_bar(len(backed_up_tables()), "恢复 restore") as bar:
         store = Store.open(obj.settings.database_url)
         try:
-            counts = restore_backup(store, path, replace=replace, progress=lambda _name: bar.update(1),
-                                    checks=[check_restored])
+            counts = restore_backup(store, path, replace=replace, accept_older=accept_older,
+                                    progress=lambda _name: bar.update(1), checks=[check_restored])
         finally:
             store.close()
     rows, tables = sum(counts.values()), len(counts)

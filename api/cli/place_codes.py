@@ -223,7 +223,7 @@ def _batch_version(obj: Context, batch_id: int, version: int | None) -> int:
 @_ACTOR
 @click.pass_obj
 def sync_sent(obj: Context, batch_id: int, version: int | None, actor: str) -> None:
-    """登记已报送 · Record that a batch was sent to the national database."""
+    """登记已报送 · Record that a batch was sent to the national database (after every earlier batch)."""
     from geo.placenames.national_sync import mark_sent
 
     with domain_errors():

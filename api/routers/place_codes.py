@@ -185,7 +185,8 @@ def get_sync_batch_file(batch_id: RecordId, store: StoreDep, user: Officer) -> R
 
 @router.post("/sync-batches/{batch_id}/sent", summary="登记已报送 Record a batch as sent")
 def post_sync_sent(batch_id: RecordId, body: SentIn, store: StoreDep, user: Officer) -> dict[str, Any]:
-    """Record that the batch was sent to the national database."""
+    """Record that the batch was sent to the national database; refused (409) while an earlier batch (an
+    earlier year, or a lower number of the same year) is not recorded as sent, naming those batches."""
     return _listed(mark_sent(store, batch_id, expected_version=body.version, actor=user["username"]))
 
 

@@ -70,8 +70,12 @@ MESSAGES = {
     # the national sync
     "place_codes.sync_year": Message("{field} 须为 {first}–{last} 之间的年份，收到 {value}",
                                      "{field} must be a year from {first} to {last}; got {value}"),
-    "place_codes.sync_nothing": Message("{year} 年没有地名变更，不生成空的同步批次",
-                                        "no place-name changes in {year}: no empty sync batch is made"),
+    "place_codes.sync_nothing": Message(
+        "{year} 年内没有记录过尚未编入批次的地名变更，不生成空的同步批次（变更按记录年份编入批次："
+        "晚些记录的变更即使决定日期更早，也编入记录当年的批次）",
+        "no place-name change recorded in {year} is left out of a batch: no empty sync batch is made (changes go "
+        "into the batch of the year they were recorded; one recorded later, even with an earlier decision date, "
+        "goes into that later year's batch)"),
     "place_codes.sync_gap_place_code": Message(
         "本批次 {rows} 条中有 {count} 条没有地名代码：先赋码（xincheng place-codes assign）再报送",
         "{count} of the batch's {rows} rows have no place code: assign codes first (xincheng place-codes assign)"),
@@ -85,6 +89,11 @@ MESSAGES = {
                                        "sync batch {id} changed meanwhile (version {current}, you sent {given}); "
                                        "reload and try again"),
     "place_codes.already_sent": Message("同步批次 {id} 已登记为已报送", "sync batch {id} is already recorded as sent"),
+    "place_codes.sent_out_of_order": Message(
+        "同步批次 {year} 年第 {no} 批（id {id}）不能登记为已报送：之前还有 {count} 个批次未报送：{earlier}。"
+        "每个批次只含上一批次之后的变更，请按顺序先报送并登记这些批次",
+        "sync batch {year} #{no} (id {id}) cannot be recorded as sent: {count} earlier batch(es) are not sent: "
+        "{earlier}. Each batch holds only the changes since the one before; send and record those first, in order"),
     "place_codes.ack_ref_required": Message("请填写{field}",
                                             "give the national database's acknowledgement reference {field}"),
     "place_codes.ack_before_sent": Message("同步批次 {id} 尚未登记报送，不能登记回执",

@@ -65,6 +65,17 @@ MESSAGES = {
         "数据库已有数据（{shown}），未作任何改动：请恢复到空数据库，或加 --replace 替换",
         "the database already holds data ({shown}) and was not changed; restore into an empty database, or "
         "pass --replace"),
+    "store.restore_older_backup": Message(
+        "备份比当前数据库旧，未作任何改动：当前数据库有 {count} 个已报送国家地名信息库的同步批次备份中没有"
+        "（{batches}），备份之后已发出 {codes} 个代码（地名代码、区划代码、地址码、路牌编号）；恢复会丢失这些记录，"
+        "已发出的代码不会再次发出。确需恢复请加 --accept-older",
+        "the backup is older than the database, nothing was changed: {count} sync batch(es) sent to the national "
+        "database are not in the backup ({batches}), and {codes} code(s) (place codes, unit codes, address and "
+        "sign ids) were issued after it; a restore loses these records (the codes issued are never issued again). "
+        "To restore it anyway, pass --accept-older"),
+    "store.restore_lost_batch": Message("{year} 年第 {no} 批（{state}）", "{year} #{no} ({state})"),
+    "store.restore_sent": Message("已报送 {at}", "sent {at}"),
+    "store.restore_acknowledged": Message("已回执 {ref}，{at}", "acknowledged {ref}, {at}"),
     "store.backup_too_new": Message("备份的结构版本 {version} 比本程序（{latest}）新，请安装新版本",
                                     "the backup is at schema version {version}, newer than this release ({latest})"),
     "store.unknown_revision": Message("数据库处于本程序不认识的结构修订 {revision}，请升级程序",

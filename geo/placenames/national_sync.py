@@ -15,7 +15,20 @@ refused (an empty file is not "nothing changed"). Sending and the national side'
 whole load) are the starting register, not a change of any year: ``xincheng place-codes sync export``
 sends what changed after it. A register name given its 地名代码 later (``init`` codes the sample's)
 goes as 变更, not 新增: the register is what the national database already holds (the census's
-names), and the code is what changed about it.
+names), and the code is what changed about it. A name approved and abolished before any batch was
+sent goes as 废止 with its full record (code, dates, decision), so the national side can keep it as a
+historical name rather than never hear of it.
+
+The year of a change is the (Beijing) year it was *recorded*, not its decision date: a batch covers
+commit numbers, and each commit is sent once. A rename decided in June 2025 but recorded in 2026 goes
+into a 2026 batch; putting it into 2025's would need a new 2025 batch after 2025's were sent, and
+the national side takes each year's changes as they were reported. So a year is refused only for
+having no change *recorded* in it that is not yet in a batch, and the refusal says so.
+
+Batches are sent in order (earlier year first, then batch number): each batch holds only the
+changes since the one before, so a batch sent while an earlier one is not would leave the earlier
+changes out of the national database for good; :func:`mark_sent` refuses it, naming the earlier
+unsent batches.
 """
 
 from __future__ import annotations
@@ -231,12 +244,29 @@ def _current(store: Store, conn: sa.Connection, batch_id: int, expected_version:
     return current
 
 
+def _refuse_out_of_order(conn: sa.Connection, batch: Mapping[str, Any]) -> None:
+    """Refuse (409) sending ``batch`` while an earlier one (an earlier year, or the same year with a
+    lower number) is not recorded as sent: each batch holds only the changes since the one before, so
+    sending the newest alone would lose the earlier changes; the refusal lists the batches to send first."""
+    t = schema.sync_batches
+    year, number = int(batch["year"]), int(batch["batch_no"])
+    earlier = conn.execute(sa.select(t.c.id, t.c.year, t.c.batch_no).where(
+        t.c.sent_at.is_(None), sa.or_(t.c.year < year, sa.and_(t.c.year == year, t.c.batch_no < number)))
+        .order_by(t.c.year, t.c.batch_no)).all()
+    if earlier:
+        shown = "、".join(f"{int(r.year)} #{int(r.batch_no)}（id {int(r.id)}）" for r in earlier)
+        raise Conflict(text("place_codes.sent_out_of_order", id=int(batch["id"]), year=year, no=number,
+                            earlier=shown, count=len(earlier)), field="id")
+
+
 def mark_sent(store: Store, batch_id: int, *, expected_version: int, actor: str) -> dict[str, Any]:
-    """Record that a batch was sent to the national database (once)."""
+    """Record that a batch was sent to the national database (once, and only after every earlier batch:
+    :func:`_refuse_out_of_order`)."""
     with store.writing() as conn:
         current = _current(store, conn, batch_id, expected_version)
         if current.get("sent_at") is not None:
             raise Conflict(text("place_codes.already_sent", id=batch_id), field="sent_at")
+        _refuse_out_of_order(conn, current)
         return store.update("sync_batches", batch_id, {"sent_at": datetime.now(UTC)}, expected_version=expected_version,
                             actor=actor, conn=conn, action="sent")
 

@@ -11,6 +11,16 @@ database is not newer than the backup) and that the database holds no data (or `
 refused restore leaves the database exactly as it was. Then one transaction under the migration
 lock migrates the database to the backup's version, loads the rows and migrates to the latest: the
 restore lands whole or not at all.
+
+Codes are never handed out twice (地名代码, unit codes, address and sign ids). Replacing a database
+with an older backup would roll back what was issued after it, so:
+
+- a restore is refused (naming what would be lost: the sync batches sent to the national database, or
+  acknowledged by it, that the backup lacks, and how many codes were issued after the backup) unless
+  ``accept_older`` (``xincheng restore --accept-older``): those batches are on record nationally;
+- whatever the flag, every ``code_counters`` row after the restore is at least the one of the database
+  being replaced (the larger of the two per scheme and prefix), so a code issued before the restore is
+  never issued again, even though its record is gone.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ import shapely
 import sqlalchemy as sa
 
 from geo.errors import Conflict, InputError
-from geo.messages import as_term, text
+from geo.messages import Term, as_term, beijing_time, text
 from geo.store import migrations, schema
 from geo.store.store import Store
 
@@ -181,7 +191,82 @@ def _check_target(conn: sa.Connection, backup_version: int, replace: bool) -> No
         raise Conflict(text("store.restore_not_empty", shown=shown), field="replace")
 
 
-def restore_backup(store: Store, path: Path | str, *, replace: bool = False,
+Counters = dict[tuple[str, str], tuple[int, str]]
+
+
+def _counters(conn: sa.Connection) -> Counters:
+    """Return the database's code counters: (scheme, prefix) → (last serial, adcode); none before the
+    table exists (a database at an older schema version)."""
+    if schema.code_counters.name not in set(sa.inspect(conn).get_table_names()):
+        return {}
+    c = schema.code_counters
+    return {(str(r.scheme), str(r.prefix)): (int(r.last_serial or 0), str(r.adcode))
+            for r in conn.execute(sa.select(c.c.scheme, c.c.prefix, c.c.last_serial, c.c.adcode)
+                                  .with_for_update())}  # PostgreSQL: none is taken meanwhile
+
+
+def _backup_rows(zf: zipfile.ZipFile, manifest: dict[str, Any], table: sa.Table) -> list[dict[str, Any]]:
+    """Return a table's rows in the backup (none when the backup's version has no such table)."""
+    if table.name not in manifest["tables"]:
+        return []
+    return [{k: _decode(v) for k, v in json.loads(line).items()}
+            for line in io.BytesIO(zf.read(f"{table.name}.jsonl"))]
+
+
+def _sent_batches(conn: sa.Connection) -> list[dict[str, Any]]:
+    """Return the database's sync batches recorded as sent (or acknowledged), oldest first."""
+    t = schema.sync_batches
+    if t.name not in set(sa.inspect(conn).get_table_names()):
+        return []
+    return [dict(r) for r in conn.execute(
+        sa.select(t.c.year, t.c.batch_no, t.c.checksum_sha256, t.c.sent_at, t.c.acknowledged_at, t.c.ack_ref)
+        .where(t.c.sent_at.is_not(None)).order_by(t.c.year, t.c.batch_no)).mappings()]
+
+
+def lost_batches(current: Sequence[dict[str, Any]], backup: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the ``current`` sent batches the backup lacks: no batch of the same year, number and file
+    recorded as sent there (and acknowledged, when it is acknowledged here)."""
+    kept = {(int(b["year"]), int(b["batch_no"]), b.get("checksum_sha256")): b for b in backup if b.get("sent_at")}
+    lost = []
+    for batch in current:
+        there = kept.get((int(batch["year"]), int(batch["batch_no"]), batch.get("checksum_sha256")))
+        if there is None or (batch.get("acknowledged_at") and not there.get("acknowledged_at")):
+            lost.append(batch)
+    return lost
+
+
+def codes_issued_after(current: Counters, backup: Counters) -> int:
+    """Return how many codes the counters issued after the backup (serials above the backup's, summed)."""
+    return sum(max(0, last - backup.get(key, (0, ""))[0]) for key, (last, _adcode) in current.items())
+
+
+def _refuse_older(lost: Sequence[dict[str, Any]], issued: int) -> InputError:
+    """Return the refusal of a backup older than the sync batches sent, naming them and the codes issued."""
+    named = [as_term(text("store.restore_lost_batch", year=int(b["year"]), no=int(b["batch_no"]), state=as_term(
+        text("store.restore_acknowledged", at=as_term(beijing_time(b["acknowledged_at"])), ref=b.get("ack_ref") or "")
+        if b.get("acknowledged_at") else text("store.restore_sent", at=as_term(beijing_time(b["sent_at"]))))))
+             for b in lost]
+    shown = Term("、".join(named), "; ".join(t.en for t in named))
+    return InputError(text("store.restore_older_backup", batches=shown, count=len(lost), codes=issued),
+                      field="accept_older")
+
+
+def _keep_counters(conn: sa.Connection, before: Counters) -> None:
+    """Raise each restored counter to the one of the replaced database where that was higher (and add the
+    ones the backup lacks): a code issued before the restore is never issued again."""
+    c = schema.code_counters
+    now = datetime.now(UTC)
+    restored = _counters(conn)
+    for (scheme, prefix), (last, adcode) in sorted(before.items()):
+        if (scheme, prefix) not in restored:
+            conn.execute(c.insert().values(scheme=scheme, prefix=prefix, last_serial=last, adcode=adcode,
+                                           version=1, created_at=now, updated_at=now))
+        elif restored[(scheme, prefix)][0] < last:
+            conn.execute(c.update().where(c.c.scheme == scheme, c.c.prefix == prefix)
+                         .values(last_serial=last, version=c.c.version + 1, updated_at=now))
+
+
+def restore_backup(store: Store, path: Path | str, *, replace: bool = False, accept_older: bool = False,
                    progress: Progress | None = None,
                    checks: Sequence[Callable[[sa.Connection], None]] = ()) -> dict[str, int]:
     """Load a backup into ``store`` in one transaction; return rows restored per table.
@@ -189,10 +274,12 @@ def restore_backup(store: Store, path: Path | str, *, replace: bool = False,
     Everything is checked first and a refused restore changes nothing: the archive
     (:func:`read_manifest`), that this release knows the backup's schema version, that the
     database is not at a newer version than the backup, and that it holds no data unless
-    ``replace``. Then, in one transaction holding the migration lock, the database is migrated to
+    ``replace``, and that the database holds no sent sync batch the backup lacks unless ``accept_older``
+    (see the module's docstring). Then, in one transaction holding the migration lock, the database is migrated to
     the backup's version, its rows are replaced by the backup's, and it is migrated to the latest;
     each of ``checks`` (the domain's content rules, :func:`geo.restore_rules.check_restored` for the
-    CLI) then sees the restored rows in that transaction, and a refusal rolls it all back.
+    CLI) then sees the restored rows in that transaction, and a refusal rolls it all back. The code
+    counters end no lower than the replaced database's.
     """
     manifest = read_manifest(path)
     version = manifest["schema_version"]
@@ -202,6 +289,12 @@ def restore_backup(store: Store, path: Path | str, *, replace: bool = False,
     counts: dict[str, int] = {}
     with zipfile.ZipFile(path) as zf, migrations.exclusive(store) as conn:
         _check_target(conn, version, replace)
+        before = _counters(conn)
+        lost = lost_batches(_sent_batches(conn), _backup_rows(zf, manifest, schema.sync_batches))
+        if lost and not accept_older:
+            backup_counters = {(str(r["scheme"]), str(r["prefix"])): (int(r.get("last_serial") or 0), "")
+                               for r in _backup_rows(zf, manifest, schema.code_counters)}
+            raise _refuse_older(lost, codes_issued_after(before, backup_counters))
         # Every check passed: from here on, all changes commit together or not at all.
         migrations.upgrade(conn, version)
         present = set(sa.inspect(conn).get_table_names())
@@ -220,6 +313,7 @@ def restore_backup(store: Store, path: Path | str, *, replace: bool = False,
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                     f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1, false)"))
         migrations.upgrade(conn)
+        _keep_counters(conn, before)
         for check in checks:
             check(conn)
     return counts
