@@ -135,7 +135,7 @@ MESSAGES = {
         "way the numbers run): check the side or the coordinates, or leave the side out to take it from the "
         "position"),
     "signs.before_approval": Message(
-        "{field}（{value}）早于所示名称「{name}」的批准日期 {approved}：名称批准前不能设置其路牌",
+        "{field}（{value}）早于所示名称「{name}」的批准时间 {approved}：名称批准前不能设置其路牌",
         "{field} ({value}) is before \u201c{name}\u201d was approved ({approved}): a sign cannot show a name "
         "before its approval"),
     "signs.range_half": Message("门牌号范围须同时给出 {fields}，或都不给",
