@@ -129,7 +129,7 @@ def backup(obj: Context, path: Path) -> None:
 @click.argument("path", type=InputPath(".zip"))
 @click.option("--replace", is_flag=True, help="替换非空库的数据 · replace the data of a database that is not empty.")
 @click.option("--accept-older", is_flag=True,
-              help="接受比当前库旧的备份（丢失已报送的同步批次记录）· restore a backup older than the sync batches "
+              help="接受比当前库旧的备份（丢失已报送的同步批次记录） · restore a backup older than the sync batches "
                    "sent (their records are lost; code counters never go back).")
 @click.pass_obj
 def restore(obj: Context, path: Path, replace: bool, accept_older: bool) -> None:
