@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = Store.open(settings.database_url)
+        store = Store.open(settings.database_url, adcode=settings.district)
         app.state.store = store
         # Keeps the stored public plate lookups current (one refresher at a time across workers).
         refresher = LookupRefresher(store).start()

@@ -62,7 +62,7 @@ class DataCache:
         other keys, including ones nested inside this build, go ahead. The version is read before
         the build, so a value is never labelled newer than the data it was built from.
         """
-        full = (key, data_version(store), settings_version())
+        full = (store.adcode, key, data_version(store), settings_version())  # one district's data, never another's
         with self._lock:
             if full in self._values:
                 return self._values[full]  # type: ignore[return-value]

@@ -9,8 +9,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 
 from api.settings import Settings
-from geo.errors import Forbidden, NotAuthenticated
+from geo.errors import DomainError, Forbidden, NotAuthenticated
+from geo.messages import text
 from geo.store import Store
+from geo.store.districts import district_store
 from geo.users import authenticate, user_for_token
 
 log = logging.getLogger("xincheng.auth")
@@ -21,9 +23,32 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+DISTRICT_HEADER = "X-Xincheng-District"
+DISTRICT_COOKIE = "xc_district"
+
+
 def get_store(request: Request) -> Store:
-    """Return the store the app opened at start-up."""
-    return request.app.state.store
+    """Return the store of the district this request is for.
+
+    One database holds many districts (#19): a request names its district by the ``X-Xincheng-District``
+    header, the ``district`` query parameter or (pages only: not with a bearer token) the ``xc_district``
+    cookie, in that order, and otherwise is for the service's own district. Everything the request reads and writes
+    is that district's; whether the logged-in user acts for it is checked with the token
+    (:func:`geo.users.refuse_other_district`), so naming a district gives no one rights in it.
+    """
+    home: Store = request.app.state.store
+    asked = request.headers.get(DISTRICT_HEADER) or request.query_params.get("district")
+    if asked:
+        return home if asked == home.adcode else district_store(home, asked.strip())
+    # The pages' choice, for the pages (a bearer-token client names its district itself): a cookie that
+    # no longer names a district held here is ignored, so no page, login or logout is locked out by it.
+    chosen = None if bearer_token(request.headers.get("authorization")) else request.cookies.get(DISTRICT_COOKIE)
+    if not chosen or chosen == home.adcode:
+        return home
+    try:
+        return district_store(home, chosen)
+    except DomainError:
+        return home
 
 
 def client_address(request: Request) -> str:
@@ -57,15 +82,24 @@ def bearer_token(authorization: str | None) -> str | None:
 
 def optional_user(store: Annotated[Store, Depends(get_store)],
                   authorization: Annotated[str | None, Header()] = None) -> dict[str, Any] | None:
-    """Return the logged-in user, or ``None`` when no token was sent."""
+    """Return the logged-in user, or ``None`` when no token was sent (or it is a neighbouring district's
+    inspector's, who reads here what anyone reads)."""
     token = bearer_token(authorization)
-    return user_for_token(store, token) if token else None
+    user = user_for_token(store, token) if token else None
+    return None if user is not None and user.get("as_neighbour") else user
 
 
-def current_user(store: Annotated[Store, Depends(get_store)],
-                 authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
-    """Return the logged-in user or refuse with 401."""
+def signed_in_user(store: Annotated[Store, Depends(get_store)],
+                   authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+    """Return the logged-in user (a neighbouring district's inspector too) or refuse with 401."""
     return user_for_token(store, bearer_token(authorization))
+
+
+def current_user(user: Annotated[dict[str, Any], Depends(signed_in_user)]) -> dict[str, Any]:
+    """Return the logged-in user of this district or refuse with 401 (403 for a neighbouring district's
+    inspector: endpoints open to every signed-in user are not joint boundary work)."""
+    refuse_neighbour(user, None, what="this endpoint")
+    return user
 
 
 ROLE_ZH = {"admin": "管理员", "placename_officer": "地名管理员", "boundary_inspector": "界线联检员",
@@ -77,8 +111,21 @@ def roles_zh(roles: Iterable[str]) -> str:
     return " 或 ".join(f"{ROLE_ZH.get(r, r)} ({r})" for r in sorted(roles))
 
 
+# What a neighbouring district's boundary inspector may use here: the joint boundary work only.
+NEIGHBOUR_ROLES = frozenset({"admin", "boundary_inspector"})
+
+
+def refuse_neighbour(user: dict[str, Any], roles: frozenset[str] | set[str] | None, *, what: str) -> None:
+    """Refuse (403) a neighbouring district's inspector (``as_neighbour``) anything but the inspectors'
+    endpoints and pages (``roles`` within :data:`NEIGHBOUR_ROLES`; ``None``: open to every signed-in user)."""
+    if user.get("as_neighbour") and (roles is None or not set(roles) <= NEIGHBOUR_ROLES):
+        raise Forbidden(text("accounts.neighbour_scope", username=user["username"], what=what), field="adcodes")
+
+
 def require_role(user: dict[str, Any], roles: frozenset[str] | set[str], *, what: str) -> None:
-    """Refuse with 403 unless ``user`` has one of ``roles``."""
+    """Refuse with 403 unless ``user`` has one of ``roles`` (and, for a neighbouring district's
+    inspector, unless they are the inspectors' roles)."""
+    refuse_neighbour(user, roles, what=what)
     if user["role"] not in roles:
         raise Forbidden(f"需要角色 {roles_zh(roles)}，您是 {ROLE_ZH.get(user['role'], user['role'])} · "
                         f"{what} needs the role {' or '.join(sorted(roles))}; you are {user['role']}",
@@ -109,7 +156,7 @@ def page_user(store: Store, token: str | None, roles: frozenset[str] | set[str])
         user = user_for_token(store, token)
     except (NotAuthenticated, Forbidden):  # no session, or one of an account not acting for this district
         return None
-    if user["role"] not in roles:
+    if user["role"] not in roles or (user.get("as_neighbour") and not set(roles) <= NEIGHBOUR_ROLES):
         raise PageRoleRefused(user, roles)
     return user
 
@@ -120,7 +167,7 @@ def needs_role(roles: frozenset[str] | set[str], what: str) -> Callable[..., dic
     As a dependency it runs before the request body is read or validated, so a caller without
     the role gets 403 whatever they send.
     """
-    def dependency(user: Annotated[dict[str, Any], Depends(current_user)]) -> dict[str, Any]:
+    def dependency(user: Annotated[dict[str, Any], Depends(signed_in_user)]) -> dict[str, Any]:
         require_role(user, roles, what=what)
         return user
 
@@ -130,4 +177,5 @@ def needs_role(roles: frozenset[str] | set[str], what: str) -> Callable[..., dic
 StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 UserDep = Annotated[dict[str, Any], Depends(current_user)]
+SignedInDep = Annotated[dict[str, Any], Depends(signed_in_user)]  # a neighbouring district's inspector too
 OptionalUserDep = Annotated[dict[str, Any] | None, Depends(optional_user)]

@@ -64,7 +64,10 @@ class LayerCache:
         return entry
 
     def get(self, store: Store, key: Hashable, tables: Sequence[str], build: Callable[[], T]) -> T:
-        """Return the value of ``key`` built from ``tables``, building it when one of them changed."""
+        """Return the value of ``key`` built from ``tables``, building it when one of them changed.
+
+        Values are the district's of ``store``: one district's layer is never served for another's."""
+        key = (store.adcode, key)
         entry = self._fresh(store, key, tables)
         if entry is not None:
             return entry.value  # type: ignore[return-value]

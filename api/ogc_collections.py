@@ -36,7 +36,8 @@ BOUNDARY_LAYERS = frozenset({"admin_units", "boundary_lines"})
 BOUNDARY_NOTE_PROPERTY = "boundary_note"
 
 # Query parameters of /items that are not property filters (Part 1 and Part 2).
-STANDARD_PARAMETERS = frozenset({"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f"})
+STANDARD_PARAMETERS = frozenset({"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f",
+                                 "district"})  # the service's own: which district (api.deps.get_store)
 _NOT_PROPERTIES = frozenset({"geom", "minx", "miny", "maxx", "maxy"})
 _INT32 = (-(2**31), 2**31 - 1)
 

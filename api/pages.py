@@ -32,7 +32,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.routing import BaseRoute, Match, Mount
 
 from api import csrf
-from api.deps import ROLE_ZH, PageRoleRefused, page_user
+from api.deps import ROLE_ZH, PageRoleRefused, get_store, page_user
 from geo import messages
 from geo.errors import DomainError, StaleVersion
 from geo.layers import ADMIN, BOUNDARY_INSPECTOR, INSPECTORS, OFFICERS, PLACENAME_OFFICER, PLANNER, ROLES
@@ -225,6 +225,19 @@ def draft_notice_lines(draft: Draft) -> list[str]:
     return parts
 
 
+def active_district(request: Request) -> tuple[str, str] | None:
+    """Return the district a page request is for, ``(adcode, "name（adcode）")``, when it is not the
+    service's own (the header shows it), else ``None``: the district api.deps.get_store chose."""
+    try:
+        store = get_store(request)
+    except DomainError:
+        return None
+    if store.adcode == request.app.state.store.adcode:
+        return None
+    outline = store.select("admin_units", where={"code": f"{store.adcode}000000", "level": "district"}, limit=1)
+    return store.adcode, (f"{outline[0]['name']}（{store.adcode}）" if outline else store.adcode)
+
+
 def render(request: Request, name: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     """Return a page whose forms carry the CSRF token of ``request``'s browser.
 
@@ -233,6 +246,11 @@ def render(request: Request, name: str, *, status: int = 200, **context: Any) ->
     """
     context = _unsigned_flash_dropped(request, context)
     context.setdefault("nav", nav_links(request, context.get("user")))
+    active = active_district(request)
+    context.setdefault("district", active[1] if active else None)
+    context.setdefault("district_code", active[0] if active else None)
+    context.setdefault("home_district", request.app.state.store.adcode)
+    context.setdefault("here", request.url.path)
     context.setdefault("draft", None)
     context.setdefault("draft_notice", draft_notice_lines(context["draft"]) if context["draft"] else None)
     token = csrf.form_token(request)

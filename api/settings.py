@@ -7,10 +7,13 @@ to start with a missing or placeholder secret key.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
+from geo import DISTRICT_ADCODE
 from geo.errors import InputError
+from geo.messages import text
 from maps.basemap import Basemap
 
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
@@ -23,6 +26,8 @@ class Settings:
     """All settings of one service instance (environment variable: XINCHENG_ + upper-case name)."""
 
     database_url: str = "sqlite:///var/xincheng.db"
+    # The service's own district (its pages' and commands' default); a PostGIS database holds many (#19).
+    district: str = DISTRICT_ADCODE
     secret_key: str = ""
     dev_mode: bool = False
     token_ttl_minutes: int = 480
@@ -80,6 +85,9 @@ class Settings:
                      "login_window_minutes"):
             if getattr(self, name) <= 0:
                 raise InputError(f"{name} must be positive", field=name)
+        if not re.fullmatch(r"[0-9]{6}", self.district):  # ASCII digits: １５０１０２ is no code
+            raise InputError(text("districts.not_a_code", field="--district / XINCHENG_DISTRICT",
+                                  value=self.district[:20]), field="district")
         if self.default_page_size > self.max_page_size:
             raise InputError("default_page_size must not exceed max_page_size", field="default_page_size")
         if self.basemap_url and not self.basemap_attribution.strip():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from geo import DISTRICT_ADCODE
 from geo.errors import Conflict, Forbidden, InputError, NotAuthenticated
 from geo.layers import ROLES
 from geo.messages import label, quoted, text, value_labels
@@ -119,9 +121,21 @@ def acts_for(user: dict[str, Any], *, default: str) -> set[str]:
     return {a for a in str(user.get("adcodes") or default).split(",") if a}
 
 
+def account_district(store: Store, username: str) -> str | None:
+    """Return the first district the account ``username`` acts for when it does not act for the store's
+    district (``None`` otherwise, or for no such account): the district its login page session is for.
+
+    Read without the password: the login that follows checks it, and answers the same whatever this says."""
+    rows = store.select("users", where={"username": clean(username or "").casefold()})
+    if not rows:
+        return None
+    own = sorted(acts_for(rows[0], default=DISTRICT_ADCODE))
+    return None if store.adcode in own or not own else own[0]
+
+
 def list_users(store: Store) -> list[dict[str, Any]]:
-    """Return every user without password hashes."""
-    return [_public(u) for u in store.select("users")]
+    """Return the accounts that act for this store's district, without password hashes."""
+    return [_public(u) for u in store.select("users") if store.adcode in acts_for(u, default=DISTRICT_ADCODE)]
 
 
 def authenticate(store: Store, username: str, password: str, *, dev_mode: bool) -> dict[str, Any]:
@@ -138,8 +152,7 @@ def authenticate(store: Store, username: str, password: str, *, dev_mode: bool) 
         raise refused from None
     if not user["active"] or (user["dev_only"] and not dev_mode):
         raise refused
-    refuse_other_district(store, user)
-    return _public(user)
+    return {**_public(user), "as_neighbour": refuse_other_district(store, user)}
 
 
 # The one role a neighbouring district's account signs in with: joint boundary work is two-sided (each
@@ -147,16 +160,33 @@ def authenticate(store: Store, username: str, password: str, *, dev_mode: bool) 
 NEIGHBOUR_ROLE = "boundary_inspector"
 
 
-def refuse_other_district(store: Store, user: dict[str, Any]) -> None:
-    """Refuse (403) an account that does not act for this store's district, unless it is a neighbouring
-    district's boundary inspector: an officer, planner or admin of 150103 logs in to 150102's service
-    with a right password and still reads and edits nothing of it. City-level accounts act for all their
+def refuse_other_district(store: Store, user: dict[str, Any]) -> bool:
+    """Refuse (403) an account that does not act for this store's district, unless it is the boundary
+    inspector of a district that shares a boundary line with it (joint inspection is two-sided): an
+    officer, planner or admin of another district, or an inspector of a district with no common
+    boundary, reads and edits nothing here with a right password. City-level accounts act for all their
     districts (``adcodes`` lists them). Checked at login and on every token's use, so a change of an
-    account's districts takes effect at once."""
-    own = acts_for(user, default=store.adcode)
-    if store.adcode not in own and user.get("role") != NEIGHBOUR_ROLE:
-        raise Forbidden(text("accounts.other_district", username=user.get("username") or "",
-                             own="、".join(sorted(own)), district=store.adcode), field="adcodes")
+    account's districts takes effect at once.
+
+    Return whether the account is let in as such a neighbour: it may then use the joint boundary work
+    only (api.deps.require_role keeps it to the inspectors' endpoints and pages)."""
+    own = acts_for(user, default=DISTRICT_ADCODE)  # an account from before migration 5 is 新城区's
+    if store.adcode in own:
+        return False
+    if user.get("role") == NEIGHBOUR_ROLE and shares_boundary(store, own):
+        return True
+    raise Forbidden(text("accounts.other_district", username=user.get("username") or "",
+                         own="、".join(sorted(own)), district=store.adcode), field="adcodes")
+
+
+def shares_boundary(store: Store, districts: Iterable[str]) -> bool:
+    """Return whether this store's district has a boundary line with one of ``districts`` (its own lines,
+    left or right side)."""
+    lines, wanted = schema.boundary_lines, sorted(set(districts))
+    query = sa.select(lines.c.id).where(*store.scope(lines), sa.or_(lines.c.left_adcode.in_(wanted),
+                                                                    lines.c.right_adcode.in_(wanted))).limit(1)
+    with store.reading() as conn:
+        return conn.execute(query).first() is not None
 
 
 def _digest(token: str) -> str:
@@ -197,5 +227,4 @@ def user_for_token(store: Store, token: str | None) -> dict[str, Any]:
         expires = expires.replace(tzinfo=UTC)
     if expires <= datetime.now(UTC) or not row["active"]:
         raise NotAuthenticated(text("accounts.token_expired"), field="Authorization")
-    refuse_other_district(store, dict(row))
-    return _public(dict(row))
+    return {**_public(dict(row)), "as_neighbour": refuse_other_district(store, dict(row))}

@@ -182,7 +182,7 @@ def many_points_layer(points: gpd.GeoDataFrame, m: folium.Map, *, name: str, col
         marker=folium.CircleMarker(radius=radius, weight=0, fill=True, fill_opacity=0.8),
         style_function=lambda _f, c=color: {"fillColor": c, "color": c},
         tooltip=(folium.GeoJsonTooltip(list(tooltip), aliases=list(tooltip.values()))
-                 if tooltip else None),
+                 if tooltip and len(points) else None),
     ).add_to(m)
     return m
 
@@ -199,7 +199,8 @@ def tooltip_layer(points: gpd.GeoDataFrame, tips: list[str], m: folium.Map | fol
         data, name=name, show=show, control=name is not None,
         marker=folium.CircleMarker(radius=radius, fill=True, fill_opacity=fill_opacity),
         style_function=lambda _f, c=color: {"color": c, "fillColor": c},
-        tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+        # folium refuses a tooltip field of an empty layer (a district with none of these yet): no tooltip then
+        tooltip=folium.GeoJsonTooltip(["tip"], labels=False) if len(tips) else None,
     ).add_to(m)
     return m
 

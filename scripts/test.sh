@@ -2,6 +2,10 @@
 # Set up everything on a fresh machine, lint (ruff), type-check (mypy, see [tool.mypy] in pyproject.toml)
 # and run the test suite on SQLite and PostGIS; any failure fails the run.
 # Extra arguments go to pytest (e.g. `bash scripts/test.sh -m scale` for the scale tests).
+# Tiers (tests/conftest.py): by default store-level and use-case tests run on SQLite and PostGIS, and
+# HTTP/page/browser/CLI tests on SQLite only (those marked both_backends on both); the run ends with a line
+# counting the PostGIS variants left to the extended tier. `bash scripts/test.sh --all-backends` runs
+# everything; `bash scripts/test.sh --all-backends -m extended` runs only the extended tier.
 # pytest runs in XINCHENG_TEST_WORKERS processes (pytest-xdist, default 2: one per core of a CI machine);
 # tests marked xdist_group(name) run in one process, one after another; `-n 0` runs everything in one.
 # The 30 slowest tests are listed at the end (where the suite's time goes).

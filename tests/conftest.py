@@ -13,7 +13,10 @@ not a skip, so CI can never pass on SQLite alone.
 
 from __future__ import annotations
 
+import ast
 import fcntl
+import functools
+import inspect
 import json
 import os
 import shutil
@@ -51,6 +54,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput["figures"] = list(FIGURES)
+        workeroutput["extended_left_out"] = len(EXTENDED_LEFT_OUT)
     elif session.config.pluginmanager.hasplugin("dsession"):  # the controller of pytest-xdist workers
         _drop_shared_templates(session.config)
 
@@ -59,22 +63,173 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pytest_testnodedown(node, error) -> None:
     """In the pytest-xdist controller, keep the figures a finished worker measured (see above)."""
     FIGURES.extend(getattr(node, "workeroutput", {}).get("figures", []))
+    EXTENDED_LEFT_OUT_BY_WORKERS.append(getattr(node, "workeroutput", {}).get("extended_left_out", 0))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """Print the reliability and security figures after the test results, in every run."""
+    """Print the reliability and security figures after the test results, in every run; and, in a default
+    run, how many PostGIS variants the extended tier adds and how to run them."""
     if FIGURES:
         terminalreporter.section("reliability and security figures")
         for line in FIGURES:
             terminalreporter.write_line(line)
+    left_out = max([len(EXTENDED_LEFT_OUT), *EXTENDED_LEFT_OUT_BY_WORKERS])
+    if left_out:
+        terminalreporter.write_line(
+            f"extended tier: {left_out} PostGIS variants of HTTP/page/browser/CLI tests were not run (they ran on "
+            "SQLite); run them with `bash scripts/test.sh --all-backends` (everything) or "
+            "`bash scripts/test.sh --all-backends -m extended` (only them)", yellow=True, bold=True)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--all-backends", action="store_true", default=False,
+        help="run the extended tier too: the PostGIS variant of every HTTP/page/browser/CLI test (by default "
+             "those run on SQLite only; store-level tests and tests marked both_backends run on both); "
+             "`--all-backends -m extended` runs only that tier")
+
+
+# The tiering (see _http_level): by default a test that drives the service from outside (a server over
+# HTTP, a browser, the CLI) runs on SQLite only; its PostGIS variant is marked ``extended`` and runs with
+# --all-backends. Store-level and use-case tests, and tests marked both_backends, run on both backends.
+_HTTP_FIXTURES = {"live_server", "writable_server"}
+# Modules whose use makes a test HTTP/page/browser/CLI-level, and names that do wherever they come from.
+_HTTP_MODULES = ("httpx", "uvicorn", "schemathesis", "websocket", "fastapi.testclient",
+                 "starlette.testclient", "click.testing", "api.cli", "tests.browser", "tests.cdp", "tests.xincheng_cli")
+_HTTP_NAMES = {"running_server", "live_server", "writable_server"}
+# A subprocess counts when it runs the CLI (``python -m api.cli``), not when it runs ogrinfo or pdfinfo.
+_CLI_STRINGS = {"api.cli"}
+_TESTS_DIR = Path(__file__).resolve().parent
+EXTENDED_LEFT_OUT: list[str] = []          # node ids this process left for the extended tier
+EXTENDED_LEFT_OUT_BY_WORKERS: list[int] = []  # in the pytest-xdist controller: each worker's count
+
+
+def _imports_http(node: ast.AST) -> bool:
+    if isinstance(node, ast.Import):
+        return any(alias.name.startswith(_HTTP_MODULES) for alias in node.names)
+    return (isinstance(node, ast.ImportFrom) and node.level == 0 and bool(node.module)
+            and str(node.module).startswith(_HTTP_MODULES))
+
+
+def _reads(node: ast.AST) -> tuple[set[str], bool]:
+    """Every plain name ``node`` reads (for ``a.b.c``, ``a``), and whether it imports an HTTP module (or
+    names the CLI's module, to run it in a process)."""
+    names, imports = set(), False
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            names.add(n.id)
+        elif isinstance(n, (ast.Import, ast.ImportFrom)):
+            imports = imports or _imports_http(n)
+        elif isinstance(n, ast.Constant) and n.value in _CLI_STRINGS:
+            imports = True
+    return names, imports
+
+
+@functools.cache
+def _module_info(path: str) -> tuple[frozenset[str], dict[int, tuple[set[str], bool]]]:
+    """For the Python file ``path``: its module-level names that reach a server, a browser or the CLI
+    (imported from an HTTP module or as such a name of another tests/ module, or a function or class that
+    uses one), and, per function (by its first line, decorators included), what it reads and whether it
+    imports an HTTP module."""
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    http: set[str] = set(_HTTP_NAMES)
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            http |= {alias.asname or alias.name.split(".")[0] for alias in node.names
+                     if alias.name.startswith(_HTTP_MODULES)}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                if node.module.startswith(_HTTP_MODULES) or f"{node.module}.{alias.name}".startswith(_HTTP_MODULES):
+                    http.add(alias.asname or alias.name)
+                elif node.module.startswith("tests."):
+                    other = _TESTS_DIR / (node.module.split(".", 1)[1].replace(".", "/") + ".py")
+                    if other.exists() and alias.name in _module_info(str(other))[0]:
+                        http.add(alias.asname or alias.name)
+    defs: dict[str, tuple[set[str], bool]] = {}
+    functions: dict[int, tuple[set[str], bool]] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defs[node.name] = _reads(node)
+        inner = node.body if isinstance(node, ast.ClassDef) else [node]  # test classes' methods too
+        for function in inner:
+            if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                first = min([function.lineno, *(d.lineno for d in function.decorator_list)])
+                functions[first] = _reads(function)
+    http |= {name for name, (_, imports) in defs.items() if imports}
+    changed = True
+    while changed:  # a helper that calls a helper that starts a server
+        changed = False
+        for name, (used, _) in defs.items():
+            if name not in http and used & http:
+                http.add(name)
+                changed = True
+    return frozenset(http), functions
+
+
+@functools.cache
+def _uses_http(func: Callable) -> bool:
+    """Whether the test or fixture function ``func`` (defined under tests/) reaches a server, browser or CLI."""
+    func = inspect.unwrap(func)
+    code = getattr(func, "__code__", None)
+    path = code.co_filename if code is not None else None
+    if path is None or _TESTS_DIR not in Path(path).resolve().parents:
+        return False
+    http, functions = _module_info(path)
+    used, imports = functions.get(code.co_firstlineno, (set(), False))
+    return imports or bool(used & http)
+
+
+def _http_level(item: pytest.Item) -> bool:
+    """Whether ``item`` tests the service from outside: a server (``live_server``, ``writable_server``,
+    ``running_server``, httpx), a browser (Chromium, CDP) or the CLI (tests.xincheng_cli, click's runner,
+    ``python -m api.cli`` in a subprocess), in the test itself, a module helper it calls (also one imported
+    from another test module) or a fixture it uses. Session-scoped fixtures other than the
+    servers (the sample as ``xincheng init`` builds it, its backup) only make inputs and do not count."""
+    if _HTTP_FIXTURES & set(item.fixturenames):
+        return True
+    function = getattr(item, "function", None)
+    if function is None:
+        return False
+    if _uses_http(function):
+        return True
+    definitions = item._fixtureinfo.name2fixturedefs  # type: ignore[attr-defined]
+    return any(_uses_http(defs[-1].func) for name in item.fixturenames
+               if (defs := definitions.get(name)) and defs[-1].scope != "session")
+
+
+def _postgis_from_fixture(item: pytest.Item) -> bool:
+    """Whether ``item`` is the PostGIS variant made by a backend fixture's own params (``database_url``,
+    ``sample_store`` ...), not by the test's explicit ``parametrize`` (those stay as written)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return False
+    explicit: set[str] = set()
+    for mark in item.iter_markers("parametrize"):
+        names = mark.args[0] if mark.args else mark.kwargs.get("argnames", ())
+        explicit |= {n.strip() for n in names.split(",")} if isinstance(names, str) else set(names)
+    return any(value == "postgis" and name not in explicit for name, value in callspec.params.items())
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Mark every test that runs on PostGIS, so ``-m 'not postgis'`` runs the SQLite half."""
+    """Mark every test that runs on PostGIS, so ``-m 'not postgis'`` runs the SQLite half; mark the PostGIS
+    variant of every HTTP/page/browser/CLI test ``extended`` and, without --all-backends, leave it out."""
+    keep, left_out = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "postgis" in callspec.params.values():
             item.add_marker(pytest.mark.postgis)
+        if (_postgis_from_fixture(item) and item.get_closest_marker("both_backends") is None
+                and _http_level(item)):
+            item.add_marker(pytest.mark.extended)
+            if not config.getoption("all_backends"):
+                left_out.append(item)
+                continue
+        keep.append(item)
+    if left_out:
+        EXTENDED_LEFT_OUT.extend(item.nodeid for item in left_out)
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = keep
 
 
 def _admin_url() -> str:
@@ -321,12 +476,10 @@ class CliSample:
         return target
 
 
-@pytest.fixture(scope="session")
-def cli_sample(tmp_path_factory) -> CliSample:
-    """Run ``xincheng init`` (in this process: tests/xincheng_cli.py) once per session into a SQLite file."""
+def _build_cli_sample(folder: Path) -> CliSample:
     from tests.xincheng_cli import run
 
-    path = tmp_path_factory.mktemp("cli_sample") / "xincheng.db"
+    path = folder / "xincheng.db"
     start = time.perf_counter()
     result = run("init", db=path)
     elapsed_s = time.perf_counter() - start
@@ -334,6 +487,26 @@ def cli_sample(tmp_path_factory) -> CliSample:
     with closing(sqlite3.connect(path)) as conn:  # everything in the main file: copying it copies it all
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return CliSample(path, elapsed_s, result.stdout)
+
+
+@pytest.fixture(scope="session")
+def cli_sample(tmp_path_factory) -> CliSample:
+    """Run ``xincheng init`` (in this process: tests/xincheng_cli.py) once per run into a SQLite file: with
+    pytest-xdist the first worker that needs it builds it and records it (``cli_sample/sample.json`` in the
+    run's folder, as ``_shared_template`` does) and the others wait on a lock and use the same file; tests
+    only read it or copy it (``CliSample.copy``)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return _build_cli_sample(tmp_path_factory.mktemp("cli_sample"))
+    folder = _run_folder(tmp_path_factory) / "cli_sample"
+    folder.mkdir(exist_ok=True)
+    record = folder / "sample.json"
+    with open(folder / "sample.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if not record.exists():
+            built = _build_cli_sample(folder)
+            record.write_text(json.dumps({**asdict(built), "path": str(built.path)}))
+        fields = json.loads(record.read_text())
+    return CliSample(Path(fields["path"]), fields["elapsed_s"], fields["stdout"])
 
 
 # Tables whose rows a read-only test may add: logging in stores a token.

@@ -269,6 +269,7 @@ def test_public_search_and_lookup(live_server):
     _assert_error_shape(httpx.get(f"{live_server}/api/placenames/search", params={"q": ""}), 422, "q")
 
 
+@pytest.mark.both_backends  # two officers at once: the version check is a row lock
 def test_officer_proposes_and_two_officers_race_over_http(writable_server):
     h = _token(writable_server, "placename_officer")
     body = {"properties": {"standard_name": "敕勒川路", "feature_class": "street", "meaning": "取敕勒川之意",

@@ -32,7 +32,9 @@ from tests.xincheng_cli import invoke
 
 # With pytest-xdist (scripts/test.sh: --dist loadgroup) this module runs in one worker:
 # the module-scoped backup of the sample (per backend) is written once.
-pytestmark = pytest.mark.xdist_group("backup")
+# Every test here also runs on PostGIS by default (both_backends, see tests/conftest.py):
+# backup and restore: the copy and the transaction that refuses it are SQL on each backend.
+pytestmark = [pytest.mark.xdist_group("backup"), pytest.mark.both_backends]
 
 
 def _normalised(value):

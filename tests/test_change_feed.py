@@ -102,6 +102,7 @@ def test_a_transaction_that_commits_late_is_not_skipped(store: Store):
     _race(store, read)
 
 
+@pytest.mark.both_backends  # a late commit: PostgreSQL's concurrent transactions
 def test_the_http_feed_gives_a_late_commit_to_a_client_polling_with_next(store: Store):
     from geo.users import create_user
 

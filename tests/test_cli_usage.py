@@ -233,6 +233,7 @@ def test_coverage_plates_writes_one_row_per_plate_with_parameters_in_every_forma
     assert body["parameters"]["preset"] == "default" and len(body["rows"]) == active
 
 
+@pytest.mark.both_backends  # two inits at once: the database's own lock decides
 def test_two_inits_at_once_one_loads_the_sample_the_other_is_refused(database_url, tmp_path):
     """Both backends: the loser is refused with a usage error and the sample is there once."""
     import os

@@ -268,6 +268,7 @@ def test_every_cookie_form_route_is_one_tested_here():
     posts = {r.path for router in routers for r in router.routes
              if "POST" in (getattr(r, "methods", None) or ()) and not r.path.startswith("/api/")}
     assert posts == {"/officer/login", "/officer/logout", "/officer/placenames/new",
+                     "/officer/district",  # the district switch: tests/test_districts.py (cross-site refused)
                      "/officer/placenames/{place_id}/step", "/officer/placenames/{place_id}/edit",
                      "/officer/placenames/{place_id}/rename", "/officer/plates/{plate_uid}/status",
                      "/officer/placenames/{place_id}/mongolian", "/officer/reports/{report_id}/resolve",

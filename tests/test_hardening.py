@@ -232,6 +232,7 @@ def _marker(seq: int) -> dict:
     }
 
 
+@pytest.mark.both_backends  # simultaneous inserts: the unique constraint decides per backend
 def test_unique_collisions_are_409_naming_the_field(store, caplog):
     caplog.set_level(logging.DEBUG)
     with _server(store) as base:
@@ -572,6 +573,7 @@ def test_zip_total_size_is_capped(tmp_path):
 # -- 5. the login throttle under concurrent guesses ------------------------------------------
 
 
+@pytest.mark.both_backends  # concurrent guesses: the throttle's count is a locked row
 def test_concurrent_wrong_guesses_are_checked_at_most_the_limit(store):
     with _server(store, login_max_failures=5) as base:
         url = f"{base}/api/auth/login"

@@ -54,6 +54,7 @@ def _new_marker() -> dict:
 # -- 1. markers numbered by the next sequence, concurrently --------------------------------------
 
 
+@pytest.mark.both_backends  # concurrent numbering: a sequence lock per backend
 def test_concurrent_markers_without_seq_all_get_their_own_number(store: Store):
     with _server(store) as base:
         admin = _login(base, ADMIN)

@@ -25,6 +25,10 @@ from geo import legacy_crs as LC
 from geo.errors import InputError
 from geo.store import Store
 
+# Every test here also runs on PostGIS by default (both_backends, see tests/conftest.py):
+# markers stored through the CLI come back within millimetres with their elevation, on each backend's geometry storage.
+pytestmark = pytest.mark.both_backends
+
 PARAMS = {"dx_m": -15.4, "dy_m": 125.6, "dz_m": 60.3, "rx_arcsec": 0.4, "ry_arcsec": -0.3, "rz_arcsec": 1.2,
           "ds_ppm": -2.1}
 TOWGS84 = ",".join(str(PARAMS[k]) for k in ("dx_m", "dy_m", "dz_m", "rx_arcsec", "ry_arcsec", "rz_arcsec",

@@ -155,7 +155,7 @@ def test_map_data_is_kept_until_its_own_table_changes_and_leaves_planning_runs_b
                 r = httpx.get(f"{base}/maps/data/{layer}", params=view, cookies=cookie, timeout=60)
                 assert r.status_code == 200 and r.json()["numberMatched"] > 100, r.text[:300]
             entries = app.state.map_layers._entries
-            return {layer: entries[("map_view", layer)].value for layer in ("door_plates", "streets")}
+            return {layer: entries[(store.adcode, ("map_view", layer))].value for layer in ("door_plates", "streets")}
 
         runs = [app.state.cache.get(store, ("planning", i), object) for i in range(7)]  # 7 of its 8 slots
         first = prepared()

@@ -22,6 +22,10 @@ from geo.store import Store, migrations, schema
 from geo.store.migrations import LATEST_VERSION
 from tests.conftest import _fresh_url
 
+# Every test here also runs on PostGIS by default (both_backends, see tests/conftest.py):
+# migrations: the DDL, its lock and the upgrade of stored data differ per backend.
+pytestmark = pytest.mark.both_backends
+
 REPO = Path(__file__).resolve().parents[1]
 VERSIONS = REPO / "geo" / "store" / "alembic" / "versions"
 T0 = "2026-11-01 08:00:00"

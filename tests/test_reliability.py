@@ -19,6 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import pytest
 import shapely
 import sqlalchemy as sa
 
@@ -26,6 +27,10 @@ from geo.store import Store, schema
 from geo.users import create_user
 from tests.conftest import report_figure, running_server, server_settings
 from tests.xincheng_cli import invoke
+
+# Every test here also runs on PostGIS by default (both_backends, see tests/conftest.py):
+# concurrent writers and killed processes: locks and transactions differ per backend.
+pytestmark = pytest.mark.both_backends
 
 WRITERS, ATTEMPTS, RECORDS = 16, 12, 3
 

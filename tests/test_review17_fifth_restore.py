@@ -45,6 +45,7 @@ def _issue_and_send(store: Store) -> tuple[str, str, dict]:
     return unit, name["place_code"], sent
 
 
+@pytest.mark.both_backends  # a restore: its transaction and the counters it keeps, per backend
 def test_an_older_backup_is_refused_over_sent_batches_and_never_reissues_codes(store, database_url, tmp_path):
     old = tmp_path / "old.zip"
     first_unit = _unit_code(store)  # the backup holds one unit code and no place code

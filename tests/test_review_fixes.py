@@ -42,6 +42,7 @@ def _token(base: str, role: str) -> dict[str, str]:
 # -- 1. uniqueness under concurrent writers --------------------------------------------------------
 
 
+@pytest.mark.both_backends  # concurrent writes: locks per backend
 def test_concurrent_plates_with_one_address_store_one(writable_server: str, writable_sample_store: Store):
     store = writable_sample_store
     plate = store.select("door_plates", where={"status": "active"}, limit=1)[0]
@@ -57,6 +58,7 @@ def test_concurrent_plates_with_one_address_store_one(writable_server: str, writ
     assert store.count("door_plates", where={"street_name": street, "number": 5600}) == 1
 
 
+@pytest.mark.both_backends  # concurrent writes: locks per backend
 def test_concurrent_proposals_of_one_name_store_one(writable_server: str, writable_sample_store: Store):
     body = {"properties": {"standard_name": "敕勒川路", "feature_class": "street", "meaning": "取敕勒川之意",
                            "admin_code": "150102003000", "name_mong_pending": True},
@@ -198,6 +200,7 @@ def test_decommissioned_markers_do_not_count_in_a_campaign(store: Store):
     assert signed["waiting_for"] == ["150103"]
 
 
+@pytest.mark.both_backends  # concurrent writes: locks per backend
 def test_concurrent_imports_of_one_plate_store_one(writable_server: str, writable_sample_store: Store):
     """The import path takes the same street locks as the API (all scopes at once, sorted)."""
     import json

@@ -115,10 +115,12 @@ def test_an_unnamed_road_or_another_districts_street_takes_no_sign(store: Store,
             lat = 40.87 if street_id == bare else 40.86
             _install(store, town, street_id=street_id, position=shapely.Point(111.705, lat))
         assert "条例第十九条" in err.value.message and "未命名道路" in err.value.message
-    theirs = _name(store, "春晖路", "CHUNHUI LU", adcode="150103")
-    foreign = _street(store, "春晖路", [(111.70, 40.85), (111.71, 40.85)], theirs, adcode="150103")
-    with pytest.raises(NotFound):   # another district's segment is answered as absent
-        _install(store, town, street_id=foreign)
+    if store.dialect != "sqlite":  # PostGIS holds many districts; SQLite one (no other district's street there)
+        neighbour = store.for_district("150103")
+        theirs = _name(neighbour, "春晖路", "CHUNHUI LU")
+        foreign = _street(neighbour, "春晖路", [(111.70, 40.85), (111.71, 40.85)], theirs)
+        with pytest.raises(NotFound):   # another district's segment is answered as absent
+            _install(store, town, street_id=foreign)
     assert store.count("street_signs") == 0
 
 

@@ -54,14 +54,18 @@ from api.cli.whatif import whatif
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--database-url", envvar="XINCHENG_DATABASE_URL", default=None,
               help="数据库地址 · sqlite:///path.db (default sqlite:///var/xincheng.db) or postgresql://user@host/db")
+@click.option("--district", envvar="XINCHENG_DISTRICT", default=None, metavar="ADCODE",
+              help="区县 · the district (6-digit adcode) the command reads and writes; default 150102. A PostGIS "
+                   "database holds many districts, SQLite one.")
 @click.option("--dev", is_flag=True, envvar="XINCHENG_DEV_MODE", default=False,
               help="开发模式 · development mode: dev accounts may log in, a dev secret is allowed "
                    "(also after the command name: `xincheng init --dev`).")
 @click.pass_context
-def main(ctx: click.Context, database_url: str | None, dev: bool) -> None:
+def main(ctx: click.Context, database_url: str | None, district: str | None, dev: bool) -> None:
     """新城区民政地理信息服务 · Xincheng civil-affairs GIS service."""
     # The settings are resolved when a command runs, not here: `xincheng <command> --help` needs none.
-    ctx.obj = Context(database_url=database_url, dev_mode=dev or None,
+    ctx.obj = Context(database_url=database_url, district=district, command=ctx.invoked_subcommand,
+                      dev_mode=dev or None,
                       require_secret=ctx.invoked_subcommand in SECRET_COMMANDS)
 
 

@@ -276,6 +276,9 @@ def _os_error_message(exc: BaseException) -> str:
     return text("cli.io_failed", detail=str(exc) or type(exc).__name__)
 
 
+NEW_DISTRICT_COMMANDS = frozenset({"import", "init", "migrate", "backup", "restore", "user"})
+
+
 class Context:
     """What every command shares: the settings and a lazily opened store.
 
@@ -283,8 +286,11 @@ class Context:
     command runs (not when its help is shown): see :class:`Command`.
     """
 
-    def __init__(self, *, database_url: str | None, dev_mode: bool | None, require_secret: bool):
+    def __init__(self, *, database_url: str | None, dev_mode: bool | None, require_secret: bool,
+                 district: str | None = None, command: str | None = None):
         self._database_url = database_url
+        self._district = district
+        self._command = command
         self._dev_mode = dev_mode
         self._require_secret = require_secret
         self._settings: Settings | None = None
@@ -297,7 +303,8 @@ class Context:
 
             # Only the server and the plate commands need the secret key; offline commands run without it.
             with domain_errors():
-                self._settings = Settings.from_env(database_url=self._database_url, dev_mode=self._dev_mode,
+                self._settings = Settings.from_env(database_url=self._database_url, district=self._district,
+                                                   dev_mode=self._dev_mode,
                                                    require_secret=self._require_secret)
         return self._settings
 
@@ -317,9 +324,15 @@ class Context:
         """Return the store, migrated to the latest schema."""
         if self._store is None:
             from geo.store import Store
+            from geo.store.districts import refuse_second_sqlite_district, refuse_unheld_district
 
-            self._store = Store.open(self.settings.database_url)
+            self._store = Store.open(self.settings.database_url, adcode=self.settings.district)
             self._store.migrate()
+            with domain_errors():
+                refuse_second_sqlite_district(self._store)
+                # A district the database does not hold yet is only a target of `import` (its outline first).
+                if self._command not in NEW_DISTRICT_COMMANDS:
+                    refuse_unheld_district(self._store)
         return self._store
 
 

@@ -32,11 +32,14 @@ def init(obj: Context, sample: bool, seed: int | None, if_empty: bool) -> None:
     the sample, the other is refused and changes nothing.
     """
     from data.sample_district import DEFAULT_SEED, make_sample_district
+    from geo import DISTRICT_ADCODE
     from geo.errors import InputError
     from geo.io.importer import load_layers
     from geo.store import Store
     from geo.store.contents import refuse_unless_empty
 
+    if sample and obj.settings.district != DISTRICT_ADCODE:  # the sample is 新城区's, not the district asked for
+        raise click.UsageError(text("cli.sample_district", district=obj.settings.district, own=DISTRICT_ADCODE))
     with domain_errors():
         store = Store.open(obj.settings.database_url)
         applied = store.migrate()
@@ -154,4 +157,5 @@ def restore(obj: Context, path: Path, replace: bool, accept_older: bool) -> None
     rows, tables = sum(counts.values()), len(counts)
     click.echo(f"已从 {path} 恢复 {rows:,} 行, {tables} 张表 · "
                f"restored {rows:,} rows in {tables} tables from {path}")
+    click.echo(text("cli.restore_whole"))  # a backup is the whole database's, every district's
 

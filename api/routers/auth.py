@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
 
-from api.deps import SettingsDep, StoreDep, UserDep, bearer_token, log_in
+from api.deps import SettingsDep, SignedInDep, StoreDep, bearer_token, log_in
 from api.ratelimit import TooManyRequests
 from geo.messages import text
 from geo.users import issue_token, revoke_token
@@ -44,13 +44,13 @@ def login(body: LoginIn, request: Request, store: StoreDep, settings: SettingsDe
 
 
 @router.post("/logout", summary="退出 Log out", status_code=204)
-def logout(user: UserDep, store: StoreDep, authorization: Annotated[str | None, Header()] = None) -> Response:
+def logout(user: SignedInDep, store: StoreDep, authorization: Annotated[str | None, Header()] = None) -> Response:
     """Revoke the token this request was sent with."""
     revoke_token(store, bearer_token(authorization))
     return Response(status_code=204)
 
 
 @router.get("/me", summary="当前用户 Who am I")
-def me(user: UserDep) -> dict[str, Any]:
+def me(user: SignedInDep) -> dict[str, Any]:
     """Return the logged-in user."""
     return user

@@ -16,12 +16,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import csrf
-from api.deps import SettingsDep, StoreDep, log_in
-from api.pages import SessionCookie, flash_url, home_for, page, refused, safe_next
+from api.deps import DISTRICT_COOKIE, SettingsDep, StoreDep, log_in
+from api.pages import SessionCookie, flash_url, home_for, message_page, page, refused, safe_next
 from api.ratelimit import TooManyRequests
 from geo.errors import DomainError, Forbidden
 from geo.messages import text
-from geo.users import issue_token, revoke_token
+from geo.store.districts import district_store, held_districts
+from geo.users import account_district, issue_token, revoke_token, user_for_token
 
 router = APIRouter(prefix="/officer", tags=["login 登录"], include_in_schema=False)
 
@@ -60,6 +61,11 @@ def login(request: Request, store: StoreDep, settings: SettingsDep,
         return RedirectResponse(f"{flash_url(request, '/officer/login', error=message)}&{kept}".rstrip("&"),
                                 status_code=303)
 
+    # An account of another district held in this database logs in to its own district (a page cookie
+    # keeps the choice); the password decides as for anyone, and a wrong one reads the same.
+    own = account_district(store, username)
+    if own is not None and own in held_districts(store):
+        store = store.for_district(own)
     try:
         user = log_in(request, store, username, password)
     except TooManyRequests:  # says how long the pause lasts, not only "later"
@@ -71,6 +77,33 @@ def login(request: Request, store: StoreDep, settings: SettingsDep,
     token, _ = issue_token(store, user, ttl_minutes=settings.token_ttl_minutes)
     response = RedirectResponse(next_path or home_for(request, user["role"]), status_code=303)
     response.set_cookie(csrf.SESSION_COOKIE, token, httponly=True, samesite="strict",
+                        max_age=settings.token_ttl_minutes * 60,
+                        secure=settings.cookie_secure and not settings.dev_mode)
+    if own is not None:
+        response.set_cookie(DISTRICT_COOKIE, store.adcode, httponly=True, samesite="strict",
+                            max_age=settings.token_ttl_minutes * 60,
+                            secure=settings.cookie_secure and not settings.dev_mode)
+    return response
+
+
+@router.post("/district")
+def switch_district(request: Request, store: StoreDep, settings: SettingsDep, xc_token: SessionCookie = None,
+                    district: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "",
+                    csrf_token: Annotated[str | None, Form()] = None) -> Response:
+    """Work in another of the districts the account acts for (a city-level account acts for several):
+    the choice is kept in a cookie; a district the account does not act for, or one not held here, is
+    refused (403/404 page) and nothing changes."""
+    refusal = csrf.refusal(request, {csrf.FIELD: csrf_token})
+    if refusal is not None:
+        return refused(request, refusal)
+    try:
+        chosen = district_store(request.app.state.store, district.strip())
+        user = user_for_token(chosen, xc_token)  # 403 unless the account acts for it (as on every request)
+    except DomainError as exc:
+        return message_page(request, "未能切换区县", "District not switched", error=exc.message,
+                            status=exc.status)
+    response = RedirectResponse(safe_next(next) or home_for(request, user["role"]), status_code=303)
+    response.set_cookie(DISTRICT_COOKIE, chosen.adcode, httponly=True, samesite="strict",
                         max_age=settings.token_ttl_minutes * 60,
                         secure=settings.cookie_secure and not settings.dev_mode)
     return response
@@ -86,5 +119,6 @@ def logout(request: Request, store: StoreDep, xc_token: SessionCookie = None,
     revoke_token(store, xc_token)
     response = RedirectResponse("/officer/login", status_code=303)
     response.delete_cookie(csrf.SESSION_COOKIE)
+    response.delete_cookie(DISTRICT_COOKIE)
     response.headers["Clear-Site-Data"] = '"cache"'  # pages kept from this session (field pages: queue.js too)
     return response

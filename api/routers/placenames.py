@@ -36,6 +36,7 @@ from geo.placenames.lifecycle import (
     confirm_romanization,
     edit,
     exchange_table_of,
+    names_to_compare,
     overdue_names,
     propose,
     record_filing,
@@ -172,7 +173,7 @@ class NameIn(BaseModel):
 def check(body: NameIn, store: StoreDep,
           user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "checking names"))]) -> dict[str, Any]:
     """Return every finding (PN rules) for a name without saving anything."""
-    findings = validate(sent(body.properties) or {}, store.select("place_names"), district=store.adcode)
+    findings = validate(sent(body.properties) or {}, names_to_compare(store), district=store.adcode)
     return {"ok": not any(f.severity == "error" for f in findings), "findings": [f.to_dict() for f in findings]}
 
 

@@ -3,6 +3,10 @@
 The page is server-rendered (Jinja2, autoescaped; api/templates/public/), small and readable on a
 phone without JavaScript; it shows no personal data; a forged or unknown code gets a clear page;
 requests are rate-limited per client.
+
+The public scans plates city-wide (#19): after the code is verified, the plate's district is found
+(:func:`geo.store.districts.district_of`, nothing else of another district) and the plate is read,
+and a report about it stored, through that district's store.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from geo.plates.nearby import PUBLIC_LIMIT_M
 from geo.plates.printed import plate_texts
 from geo.plates.qr import qr_png, qr_svg
 from geo.store import Store
+from geo.store.districts import district_of
 from maps.plate_print import plate_svg
 from maps.webfont import mongolian_subset
 
@@ -87,13 +92,24 @@ def _check_rate(request: Request) -> None:
     request.app.state.public_limiter.hit(client_address(request))
 
 
-def _lookup(request: Request, store: Store, code: str) -> PlateView:
-    """Verify the code, then answer from the plate's stored lookup: one indexed read, no search."""
+def _plate_store(store: Store, uid: str) -> Store:
+    """Return the store of the district holding plate ``uid`` (the request's store over the same
+    database), or raise the unknown plate's 404."""
+    adcode = district_of(store, "plate", uid)
+    if adcode is None:
+        raise NotFound(text("lookup.no_plate"), field="code")
+    return store.for_district(adcode)
+
+
+def _lookup(request: Request, store: Store, code: str) -> tuple[PlateView, Store]:
+    """Verify the code, find the plate's district, then answer from the plate's stored lookup: one
+    indexed read, no search. Return the view and the plate's district's store."""
     uid = request.app.state.plate_signer.verify(code)
-    view = stored_plate_view(store, uid)
+    home = _plate_store(store, uid)
+    view = stored_plate_view(home, uid)
     if view is None:
         raise NotFound(text("lookup.no_plate"), field="code")
-    return view
+    return view, home
 
 
 def _services_note(view: PlateView) -> str | None:
@@ -128,14 +144,14 @@ def public_page(code: str, request: Request, store: StoreDep) -> HTMLResponse:
     """The page a plate's QR code opens."""
     try:
         _check_rate(request)
-        view = _lookup(request, store, code)
+        view, home = _lookup(request, store, code)
     except TooManyRequests as exc:
         return _message("请稍后再试", exc.message, status=exc.status)
     except (InvalidCode, NotFound) as exc:
         return _message("无法识别的门牌", exc.message,
                         "如门牌有误请拨打 12345 · call 12345 to report", status=exc.status,
                         heading=("无法识别的门牌", "Unknown plate"))
-    successor = successor_of(store, view.plate_uid) if view.status == "replaced" else None
+    successor = successor_of(home, view.plate_uid) if view.status == "replaced" else None
     return _page("public/plate.html", view.address_zh, mongolian=view.street_mong, view=view,
                  successor_code=request.app.state.plate_signer.code(successor) if successor else None,
                  services_note=_services_note(view), services_pending=view.services_as_of is None,
@@ -155,7 +171,7 @@ def mongolian_font(t: str, request: Request) -> Response:
 def public_lookup(code: str, request: Request, store: StoreDep) -> dict[str, Any]:
     """Return what the public page shows, as JSON for apps."""
     _check_rate(request)
-    return _lookup(request, store, code).to_dict()
+    return _lookup(request, store, code)[0].to_dict()
 
 
 @router.post("/p/{code}/report", response_class=HTMLResponse, include_in_schema=False)
@@ -166,12 +182,16 @@ def public_report(code: str, request: Request, store: StoreDep, kind: Annotated[
 
     No cookie is involved, so no CSRF token; but a report posted by another site's page (its
     visitors' browsers made to spam reports past the per-client limit) is refused by its Origin.
+
+    The report is stored in the plate's own district (its officers' inbox); a code of no stored
+    plate is refused with the page's 404.
     """
     if csrf.origin_refusal(request) is not None:
         return _message("未能提交", csrf.CROSS_SITE, status=403)
     try:
         _check_rate(request)
         uid = request.app.state.plate_signer.verify(code)
+        home = _plate_store(store, uid)
         request.app.state.report_limiter.hit(f"{client_address(request)}:{uid}")
         if kind not in REPORT_KINDS:
             raise InputError(text("lookup.choose_kind", kinds=Term("、".join(REPORT_KINDS), ", ".join(REPORT_KINDS))),
@@ -182,7 +202,7 @@ def public_report(code: str, request: Request, store: StoreDep, kind: Annotated[
         key = recent.key(client_address(request), uid, kind, message)
         if recent.first(key):  # the same report again within the window is thanked, not stored twice
             try:
-                store.insert("problem_reports",
+                home.insert("problem_reports",
                              [{"plate_uid": uid, "kind": kind, "message": message.strip() or None}],
                              actor="public")
             except BaseException:

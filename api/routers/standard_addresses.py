@@ -34,7 +34,6 @@ from geo.addresses import (
     list_addresses,
     plate_tree,
     public_fields,
-    public_view,
     retire_address,
     search_addresses,
     with_chain,
@@ -42,7 +41,7 @@ from geo.addresses import (
 from geo.addresses.codes import InvalidAddressCode, verify_address_code
 from geo.addresses.lifecycle import refuse_misplaced_document_ref
 from geo.addresses.printing import plate_svg, printable
-from geo.addresses.views import AddressView
+from geo.addresses.views import AddressView, public_view_anywhere
 from geo.errors import NotFound
 from geo.layers import OFFICERS, PLANNER
 from geo.messages import quoted, text
@@ -226,8 +225,9 @@ def get_plate_svg(address_uid: str, request: Request, store: StoreDep, settings:
 
 
 def _view(request: Request, store: Store, code: str) -> AddressView:
+    """Verify the code, then read the address's public view in whichever district holds it (#19)."""
     token = verify_address_code(request.app.state.plate_signer, code)
-    view = public_view(store, token)
+    view = public_view_anywhere(store, token)
     if view is None:
         raise NotFound(text("addresses.no_address", value=quoted(code)), field="code")
     return view

@@ -27,7 +27,7 @@ from geo.plates.codes import InvalidCode
 from geo.signs.junctions import DEFAULT_DISTANCE_M, check_distance, unsigned_junctions
 from geo.signs.layout import sign_layout
 from geo.signs.printed import sign_signer, sign_texts
-from geo.signs.public import street_page
+from geo.signs.public import street_page_anywhere
 from geo.signs.register import get_sign, inspect, install, list_signs, remove, replace, report_damage
 from geo.signs.replacement import replacement_queue
 from geo.signs.unnamed import unnamed_roads
@@ -233,7 +233,7 @@ def public_street_page(code: Annotated[str, Path(max_length=64)], request: Reque
     try:
         request.app.state.public_limiter.hit(client_address(request))
         uid = sign_signer(request.app.state.plate_signer).verify(code)
-        view = street_page(store, uid)
+        view = street_page_anywhere(store, uid)  # in whichever district holds the sign (#19)
     except TooManyRequests as exc:
         return _message("请稍后再试", exc.message, status=exc.status)
     except (InvalidCode, NotFound) as exc:

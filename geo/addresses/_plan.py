@@ -22,6 +22,7 @@ from geo.addresses.standard import PlateContext, romanized_address, standard_add
 from geo.errors import Conflict, InputError, NotFound
 from geo.messages import quoted, text, value_label
 from geo.store import Store
+from geo.store.districts import district_of
 from geo.store.spatial_sql import lock_natural_keys
 
 PARENT_LEVELS = {"unit": ("building",), "room": ("unit", "building")}
@@ -78,6 +79,10 @@ class AddressPlan:
     def plate(self, plate_uid: str, *, field_name: str = "plate_uid") -> PlateContext:
         """Return the context of a plate new buildings may go below (AD-04 district, AD-05 active)."""
         ctx = self.contexts.get(str(plate_uid))
+        if ctx is None and district_of(self.store, "plate", str(plate_uid)) not in (None, self.store.adcode):
+            # Another district's plate (its rows are not this district's to read): say so, not "no plate".
+            raise NotFound(text("addresses.other_district", what=level_label("plate"), value=quoted(plate_uid),
+                                adcode=self.store.adcode), field=field_name)
         if ctx is None:
             raise NotFound(text("addresses.no_plate", value=quoted(plate_uid), field=field_label(field_name)),
                            field=field_name)
@@ -178,5 +183,5 @@ class AddressPlan:
                         "building": node.building, "unit": node.unit, "room": node.room, "floor": node.floor,
                         "standard_address": standard_address(ctx, labels),
                         "romanized": romanized_address(ctx, labels), "status": ACTIVE,
-                        "qr_token": token_of(serial), "source": source})
+                        "qr_token": token_of(serial, self.store.adcode), "source": source})
         return out

@@ -30,13 +30,14 @@ def plate_contexts(conn: sa.Connection, plate_uids: Iterable[str]) -> dict[str, 
     if not wanted:
         return {}
     p, units, names = schema.door_plates, schema.admin_units, schema.place_names
-    community, subdistrict = units.alias("community"), units.alias("subdistrict")
+    community, subdistrict, district = units.alias("community"), units.alias("subdistrict"), units.alias("district")
     rows = conn.execute(
         sa.select(p.c.plate_uid, p.c.adcode, p.c.status, p.c.street_name, p.c.number, p.c.suffix,
                   community.c.name.label("community"), community.c.name_mong.label("community_mong"),
-                  subdistrict.c.name.label("subdistrict"))
+                  subdistrict.c.name.label("subdistrict"), district.c.name.label("district"))
         .outerjoin(community, community.c.code == p.c.community_code)
         .outerjoin(subdistrict, subdistrict.c.code == community.c.parent_code)
+        .outerjoin(district, sa.and_(district.c.code == p.c.adcode + "000000", district.c.level == "district"))
         .where(p.c.plate_uid.in_(wanted))).mappings().all()
     streets = {r["street_name"] for r in rows if r["street_name"]}
     street_names: dict[str, dict[str, Any]] = {}
@@ -55,7 +56,8 @@ def plate_contexts(conn: sa.Connection, plate_uids: Iterable[str]) -> dict[str, 
             plate_uid=r["plate_uid"], adcode=r["adcode"], status=r["status"] or "active",
             street_name=r["street_name"] or "", street_pinyin=street.get("pinyin_toned"),
             street_mong=street.get("name_mong"), number=int(r["number"]), suffix=r["suffix"],
-            community=r["community"], community_mong=r["community_mong"], subdistrict=r["subdistrict"])
+            community=r["community"], community_mong=r["community_mong"], subdistrict=r["subdistrict"],
+            district=r["district"])
     return out
 
 

@@ -23,6 +23,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
+from geo import DISTRICT_ADCODE
 from geo.errors import DomainError
 from geo.messages import text
 from geo.store import Store, schema
@@ -82,14 +83,46 @@ def address_uid(adcode: str, serial: int) -> str:
     return f"{adcode}A{serial:08d}"
 
 
-def token_of(serial: int) -> str:
-    """Return the opaque QR token of serial ``serial`` (a bijection: distinct serials, distinct tokens)."""
-    n = (serial * _MULTIPLIER) % _SPACE
+DISTRICT_BLOCK_BITS = 20  # serials per district in the token space: 2**20 (1,048,575 addresses of a district)
+
+
+def token_value(serial: int, adcode: str) -> int:
+    """Return the number a token encodes: the serial within its district's block of the 32⁸ space.
+
+    The service's own district (150102) keeps block 0, so every token printed before districts shared a
+    database still scans; another district's block is its adcode (``adcode << 20``), so two districts'
+    tokens never coincide and a token says which district holds its address."""
+    if not 0 < serial < 2 ** DISTRICT_BLOCK_BITS:
+        raise ValueError(f"address serial {serial} is outside a district's block")
+    return serial if adcode == DISTRICT_ADCODE else (int(adcode) << DISTRICT_BLOCK_BITS) + serial
+
+
+def token_of(serial: int, adcode: str = DISTRICT_ADCODE) -> str:
+    """Return the opaque QR token of serial ``serial`` of district ``adcode`` (a bijection: distinct
+    serials or districts, distinct tokens)."""
+    n = (token_value(serial, adcode) * _MULTIPLIER) % _SPACE
     chars = []
     for _ in range(TOKEN_LENGTH):
         n, k = divmod(n, len(PLATE_UID_ALPHABET))
         chars.append(PLATE_UID_ALPHABET[k])
     return "".join(reversed(chars))
+
+
+_TOKEN_DIGITS = {c: i for i, c in enumerate(PLATE_UID_ALPHABET)}
+_INVERSE = pow(_MULTIPLIER, -1, _SPACE)  # undoes token_of's bijection
+
+
+def token_place(token: str) -> tuple[str, int] | None:
+    """Return ``(adcode, serial)`` of QR token ``token`` (the inverse of :func:`token_of`), or None for a
+    string that is no token."""
+    if len(token) != TOKEN_LENGTH or any(c not in _TOKEN_DIGITS for c in token):
+        return None
+    n = 0
+    for c in token:
+        n = n * len(PLATE_UID_ALPHABET) + _TOKEN_DIGITS[c]
+    value = (n * _INVERSE) % _SPACE
+    block, serial = divmod(value, 2 ** DISTRICT_BLOCK_BITS)
+    return (DISTRICT_ADCODE if block == 0 else f"{block:06d}"), serial
 
 
 def _sig(signer: Signer, token: str, kid: str) -> str:

@@ -18,12 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from geo.district_names import district_name_of, province_city, province_city_parts
 from geo.placenames.romanize import plate_number_pinyin, romanize
 
 # The door plate's own address parts, as geo.plates.lookup writes them (the same strings; a test keeps
 # them equal). Repeated here because the gazetteer's rename calls :mod:`geo.addresses.refresh`, and the
 # domain layer does not import the plates layer (ARCHITECTURE.md).
-PROVINCE_CITY = "内蒙古自治区呼和浩特市"
+PROVINCE_CITY = "内蒙古自治区呼和浩特市"  # the service's own district's (150102): geo.district_names for any
 DISTRICT = "新城区"
 
 
@@ -57,6 +58,7 @@ class PlateContext:
     community: str | None
     community_mong: str | None
     subdistrict: str | None
+    district: str | None = None    # the district's name as its outline row says (None: 新城区 for 150102)
 
     @property
     def number_text(self) -> str:
@@ -94,14 +96,15 @@ def romanize_label(label: str) -> str:
 
 def head_zh(ctx: PlateContext) -> list[str]:
     """Return the Chinese parts down to the plate: [district…community, street, number]."""
-    area = f"{PROVINCE_CITY}{DISTRICT}{ctx.subdistrict or ''}{ctx.community or ''}"
+    area = (f"{province_city(ctx.adcode)}{district_name_of(ctx.adcode, ctx.district)}"
+            f"{ctx.subdistrict or ''}{ctx.community or ''}")
     return [area, ctx.street_name, ctx.number_text]
 
 
 def head_pinyin(ctx: PlateContext) -> list[str]:
     """Return the romanized parts down to the plate, in the Chinese order."""
-    area = [_toned("内蒙古自治区"), _toned("呼和浩特市"), _toned(DISTRICT)]
-    area += [_toned(n) for n in (ctx.subdistrict, ctx.community) if n]
+    area = [_toned(n) for n in (*province_city_parts(ctx.adcode), district_name_of(ctx.adcode, ctx.district),
+                                ctx.subdistrict, ctx.community) if n]
     street = ctx.street_pinyin or _toned(ctx.street_name)
     return [" ".join(area), street, f"{plate_number_pinyin(ctx.number, ctx.suffix)} Hào"]
 

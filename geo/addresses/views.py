@@ -3,6 +3,10 @@
 The public view (what the QR on a 楼牌 or 单元牌 opens) holds the standard address in Chinese, its
 romanized form, the Mongolian names of its street and community, and the parent chain up to the
 plate: nothing private (no households, no people, no internal ids beyond the address's own).
+
+The public scans addresses city-wide (#19): :func:`address_district` finds which district holds the
+address a QR token names (:func:`geo.store.districts.district_of`, nothing else of another district),
+and the view is read through that district's store, with that district's name.
 """
 
 from __future__ import annotations
@@ -13,11 +17,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from geo import DISTRICT_ADCODE, DISTRICT_NAME
 from geo.addresses._read import address_by_token, address_by_uid, is_key, plate_contexts
+from geo.addresses.codes import address_uid, token_place
 from geo.addresses.standard import head_pinyin, head_zh, romanize_label
 from geo.errors import NotFound
 from geo.messages import quoted, text
 from geo.store import Store, schema
+from geo.store.districts import district_of
 from geo.store.search_sql import contains_folded
 from geo.store.store import _record
 
@@ -188,6 +195,8 @@ class AddressView:
     subdistrict: str | None
     parents: list[dict[str, str]] = field(default_factory=list)
     current_address: str | None = None     # a retired address: the active one that took its place, if any
+    adcode: str = DISTRICT_ADCODE          # the address's district (the public scans addresses city-wide)
+    district: str | None = DISTRICT_NAME   # its name, as its district's outline row says
 
     def to_dict(self) -> dict[str, Any]:
         """Return the view as JSON-safe data."""
@@ -206,6 +215,42 @@ def active_successor(conn: sa.Connection, address: Mapping[str, Any]) -> tuple[s
     return (str(row[0]), str(row[1])) if row is not None else None
 
 
+def token_serial(token: str) -> int | None:
+    """Return the serial of QR token ``token`` within its district (see :func:`token_place`), or None."""
+    place = token_place(token)
+    return None if place is None else place[1]
+
+
+def address_district(store: Store, token: str) -> str | None:
+    """Return the district (adcode) holding the address of QR token ``token``, or None: the token says
+    which district's serial it is (:func:`geo.addresses.codes.token_place`), and
+    :func:`~geo.store.districts.district_of` says whether that district holds the address."""
+    place = token_place(token)
+    if place is None:
+        return None
+    adcode, serial = place
+    return adcode if district_of(store, "address", address_uid(adcode, serial)) == adcode else None
+
+
+def district_name(conn: sa.Connection, adcode: str) -> str | None:
+    """Return the name of district ``adcode``'s outline row (``<adcode>000000``, level district), as
+    the data says; without one, 新城区 for the service's own district and None for another."""
+    units = schema.admin_units
+    name = conn.execute(sa.select(units.c.name).where(
+        units.c.code == f"{adcode}000000", units.c.level == "district", units.c.status != "neighbour")
+        .limit(1)).scalar()
+    if name:
+        return str(name)
+    return DISTRICT_NAME if adcode == DISTRICT_ADCODE else None
+
+
+def public_view_anywhere(store: Store, token: str) -> AddressView | None:
+    """Return the public view of the address of QR token ``token`` in whichever district holds it, read
+    through that district's store (None: no such address in any district)."""
+    adcode = address_district(store, token)
+    return None if adcode is None else public_view(store.for_district(adcode), token)
+
+
 def public_view(store: Store, token: str) -> AddressView | None:
     """Return the public view of the address with QR token ``token`` (None: no such address here)."""
     with store.reading() as conn:
@@ -215,6 +260,7 @@ def public_view(store: Store, token: str) -> AddressView | None:
         chain = parent_chain(conn, found)
         ctx = plate_contexts(conn, [found["plate_uid"]]).get(found["plate_uid"])
         successor = active_successor(conn, found) if found["status"] not in (None, "active") else None
+        district = district_name(conn, store.adcode)
     parents = []
     if ctx is not None:
         parents.append({"level_zh": LEVEL_ZH["plate"], "zh": " ".join(head_zh(ctx)[1:]),
@@ -228,4 +274,5 @@ def public_view(store: Store, token: str) -> AddressView | None:
                        romanized=found.get("romanized"), street_mong=ctx.street_mong if ctx else None,
                        community_mong=ctx.community_mong if ctx else None,
                        community=ctx.community if ctx else None, subdistrict=ctx.subdistrict if ctx else None,
-                       parents=parents, current_address=successor[0] if successor else None)
+                       parents=parents, current_address=successor[0] if successor else None,
+                       adcode=store.adcode, district=district)

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from geo import messages as msg
 from geo.addresses.refresh import refresh_standard_addresses
 from geo.boundaries.reference_objects import add_reference_objects
-from geo.errors import Conflict, DomainError, InputError, StaleVersion
+from geo.errors import Conflict, DomainError, Forbidden, InputError, StaleVersion
 from geo.io.formats import read_features, shown_name, write_features
 from geo.layers import get_layer
 from geo.location_rules import check_layer_locations
@@ -578,11 +578,16 @@ def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan:
 
 def _proposed(store: Store, conn: sa.Connection, record: Mapping[str, Any], row: int, *, actor: str) -> int:
     """Propose one imported name inside the import's transaction; a refusal names its row."""
-    from geo.placenames.lifecycle import propose
+    from geo.placenames.lifecycle import ValidationFailed, propose
 
+    if record.get("adcode") not in (None, store.adcode):  # another district's name is not proposed here
+        raise Forbidden(at_row(msg.text("store.other_district", field=label("adcode"), value=record["adcode"],
+                                    district=store.adcode), row), field="adcode")
     fields = {k: v for k, v in record.items() if k not in ("geometry", "status", "status_date", "adcode")}
     try:
         return int(propose(store, fields, actor=actor, geometry=record.get("geometry"), conn=conn)["id"])
+    except ValidationFailed as exc:  # the PN findings, the first one's message with its row
+        raise InputError(at_row(exc.message, row), field=exc.field, details=exc.details) from None
     except DomainError as exc:
         raise type(exc)(at_row(exc.message, row), field=exc.field, details=exc.details) from None
 

@@ -25,6 +25,10 @@ MESSAGES = {
     "accounts.wrong_password": Message("用户名或密码错误", "wrong username or password"),
     "accounts.log_in": Message("请先登录：发送 Authorization: Bearer <令牌>",
                                "log in first: send Authorization: Bearer <token>"),
+    "accounts.neighbour_scope": Message(
+        "账号 {username} 是相邻区县的界线联检员：在本区只能参与界线联检，不能使用 {what}",
+        "the account {username} is a neighbouring district's boundary inspector: here it takes part in joint "
+        "boundary inspection only, not {what}"),
     "accounts.other_district": Message(
         "账号 {username} 代表 {own} 办理业务，不代表本区 {district}：不能查看或修改本区数据"
         "（相邻区只有界线联检员可参与联检）",

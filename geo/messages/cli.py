@@ -36,6 +36,14 @@ MESSAGES = {
     "cli.dev_accounts_dev_only": Message("开发账号只能在 --dev 模式下创建", "dev accounts are only for --dev mode"),
     "cli.attribution_required": Message("使用 --basemap-url 时必须给出 --attribution（底图服务商的条款）",
                                         "--attribution is required with --basemap-url (the provider's terms)"),
+    "cli.sample_district": Message(
+        "样例区是新城区（{own}）的数据，不能载入区县 {district}："
+        "用 --empty 只建库，再用 xincheng --district {district} import 导入该区数据",
+        "the sample is 新城区's ({own}) and cannot be loaded as district {district}: use --empty to create the "
+        "database, then xincheng --district {district} import that district's data"),
+    "cli.restore_whole": Message(
+        "备份与恢复针对整个数据库（所有区县），与 --district 无关",
+        "a backup and its restore are the whole database's (every district), whatever --district says"),
     "cli.kept_data": Message("数据库已有数据：已升级结构、保留原数据，未载入样例区",
                              "the database holds data: upgraded its schema, kept the data, loaded no sample"),
     # results

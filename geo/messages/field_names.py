@@ -54,6 +54,7 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "settlement_type": ("聚落类型", "settlement type"),
     "registered_residents": ("户籍人口", "registered residents"),
     "adcode": ("行政区划代码", "adcode"), "adcodes": ("行政区划代码", "adcodes"),
+    "district": ("区县", "district"),
     # streets and door plates
     "street_class": ("道路等级", "street class"),
     "numbering_start": ("编号起点", "numbering start"),

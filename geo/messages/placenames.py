@@ -38,6 +38,13 @@ MESSAGES = {
     "placenames.operator_name": Message("{rule}：标准名称含运营方名称 {operator}",
                                         "{rule}: the name contains the operator's name {operator}"),
     "placenames.duplicate": Message("{rule}：{name} 已存在（记录 {id}）", "{rule}: {name} exists already (id {id})"),
+    "placenames.duplicate_in_city": Message(
+        "{rule}：{name} 已在区县 {district} 使用（记录 {id}）：街路巷、居民区和建筑物名称在全市建成区内不得重名",
+        "{rule}: {name} is in use in district {district} (id {id}); streets, residential areas and buildings "
+        "share one name space across the city's built-up area"),
+    "placenames.homophone_in_city": Message(
+        "{rule}：{name} 与区县 {district} 的 {other}（记录 {id}）同音，须说明理由",
+        "{rule}: {name} sounds like {other} of district {district} (id {id}); record a justification"),
     "placenames.homophone": Message("{rule}：{name} 与 {other}（记录 {id}）同音，须说明理由",
                                     "{rule}: {name} sounds like {other} (id {id}); record a justification"),
     "placenames.admin_code_digits": Message("{rule}：{field} 须为 12 位数字，收到 {value}",

@@ -18,6 +18,12 @@ MESSAGES = {
     "store.control_character": Message("{field} 含控制字符（如 NUL、ESC）",
                                        "{field} contains a control character (NUL, ESC …)"),
     "store.no_record": Message("{table} 没有记录 {id}", "{table} has no record {id}"),
+    "store.other_district": Message(
+        "{field} {value} 不是本区（{district}）：只能写入本区的记录",
+        "{field} {value} is not this district ({district}): only its own records are written"),
+    "store.one_district": Message(
+        "SQLite 数据库只存一个区县（{district}），不能存 {value}：多区县请用 PostGIS",
+        "a SQLite database holds one district ({district}), not {value}: use PostGIS for many"),
     "store.unchangeable": Message("字段 {field} 不可修改", "field {field} cannot be changed"),
     "store.stale": Message("记录已被他人修改（{record} 现为第 {current} 版，不是第 {given} 版），请重新载入后再改",
                            "{record} is at version {current}, not {given}: reload it and apply your change again"),

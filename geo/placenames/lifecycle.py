@@ -110,11 +110,26 @@ def lock_name(conn: sa.Connection, name: Any) -> None:
         lock_natural_keys(conn, ["name:" + toneless_key(text)])
 
 
-def _existing(conn: sa.Connection) -> list[dict[str, Any]]:
+def _existing(conn: sa.Connection, *, district: str) -> list[dict[str, Any]]:
+    """Return the names PN-07 compares with: the district's own, and on a database of many districts
+    (PostGIS) the streets, residential areas and buildings of the city's other districts, whose names
+    share one built-up area (domain §1.3), read through ``xincheng_city_names`` (revision 0012)."""
     t = schema.place_names
-    rows = conn.execute(sa.select(t.c.id, t.c.standard_name, t.c.feature_class, t.c.admin_code, t.c.status,
-                                  t.c.search_key)).mappings()
-    return [dict(r) for r in rows]
+    rows = [dict(r) for r in conn.execute(sa.select(t.c.id, t.c.standard_name, t.c.feature_class, t.c.admin_code,
+                                                    t.c.status, t.c.search_key, t.c.adcode)).mappings()]
+    if conn.dialect.name == "postgresql" and conn.exec_driver_sql(
+            "SELECT to_regprocedure('xincheng_city_names(text)') IS NOT NULL").scalar():
+        rows += [{**r, "district": r["adcode"]} for r in conn.execute(
+            sa.text("SELECT * FROM xincheng_city_names(:city) WHERE adcode <> :district"),
+            {"city": district[:4], "district": district}).mappings()]
+    return rows
+
+
+def names_to_compare(store: Store) -> list[dict[str, Any]]:
+    """Return the names a name is checked against under PN-07 (see :func:`_existing`), for a check that
+    saves nothing (``POST /api/placenames/validate``)."""
+    with store.reading() as conn:
+        return _existing(conn, district=store.adcode)
 
 
 def _check(rec: Mapping[str, Any], existing, *, district: str, justification: str | None) -> list[Finding]:
@@ -170,7 +185,8 @@ def propose(store: Store, record: Mapping[str, Any], *, actor: str, justificatio
         rec["category_name"] = category_name(rec["category_code"])
     lock_name(conn, rec.get("standard_name"))
     refuse_binding_another_name(conn, None, rec)  # a unit in force has its own name
-    warnings = _check(rec, _existing(conn), district=store.adcode, justification=justification)
+    warnings = _check(rec, _existing(conn, district=store.adcode), district=store.adcode,
+                      justification=justification)
     check_in_district(conn, "place_names", [geometry], adcode=store.adcode)
     rom = _romanize(rec, romanization_override)
     rec.update(romanization_fields(rom), status="proposed", status_date=beijing_today(),
@@ -235,7 +251,7 @@ def edit(store: Store, place_id: int, changes: Mapping[str, Any], *, expected_ve
         refuse_binding_another_name(conn, current, merged)  # a unit's name changes by a division decision
         lock_name(conn, merged.get("standard_name"))
         # A justification recorded earlier still covers the warnings it was given for.
-        warnings = _check(merged, _existing(conn), district=store.adcode,
+        warnings = _check(merged, _existing(conn, district=store.adcode), district=store.adcode,
                           justification=justification or current.get("justification"))
         update = dict(changes)
         if name_change or romanization_override or "language_of_origin" in changes:
@@ -344,7 +360,8 @@ def rename(store: Store, place_id: int, new_name: str, *, expected_version: int,
         merged = _fill({**{k: current.get(k) for k in NAME_FIELDS}, "id": place_id, "standard_name": new_name,
                         "specific": specific, "generic": generic})
         lock_name(conn, new_name)
-        warnings = _check(merged, _existing(conn), district=store.adcode, justification=justification)
+        warnings = _check(merged, _existing(conn, district=store.adcode), district=store.adcode,
+                          justification=justification)
         old = current["standard_name"]
         store.insert("former_names", [{
             "place_name_id": place_id, "name": old, "romanization": current.get("romanization"),
@@ -380,7 +397,8 @@ def check_name_change(store: Store, conn: sa.Connection, before: Mapping[str, An
     if "category_code" in changes:
         check_category(merged)
     lock_name(conn, merged.get("standard_name"))
-    errors = [f for f in validate(merged, _existing(conn), district=store.adcode) if f.severity == "error"]
+    errors = [f for f in validate(merged, _existing(conn, district=store.adcode), district=store.adcode)
+              if f.severity == "error"]
     if errors:
         failed = ValidationFailed(errors)
         if row is not None:

@@ -204,11 +204,15 @@ def check_duplicates(rec: Mapping[str, Any], existing: Iterable[Mapping[str, Any
         same_scope = cls in CITY_SCOPE or str(other.get("admin_code") or "")[:6] == adcode
         if not same_scope:
             continue
+        # A name of another district of the city (``district`` set) is cited with its district.
+        where = {"district": other["district"]} if other.get("district") else {}
+        suffix = "_in_city" if where else ""
         if other.get("standard_name") == name:
-            out.append(_err("PN-07", "standard_name", "duplicate", name=quoted(name), id=other.get("id")))
+            out.append(_err("PN-07", "standard_name", f"duplicate{suffix}", name=quoted(name), id=other.get("id"),
+                            **where))
         elif (other.get("search_key") or toneless_key(str(other.get("standard_name") or ""))) == key:
-            out.append(_warn("PN-07", "standard_name", "homophone", name=quoted(name),
-                             other=quoted(other.get("standard_name")), id=other.get("id")))
+            out.append(_warn("PN-07", "standard_name", f"homophone{suffix}", name=quoted(name),
+                             other=quoted(other.get("standard_name")), id=other.get("id"), **where))
     return out
 
 

@@ -20,7 +20,6 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from geo import DISTRICT_ADCODE
 from geo.errors import Conflict, InputError, StaleVersion
 from geo.messages import as_term, at_row, label, record_label, text, value_label
 from geo.planning.ban_zone_settings import PLOT_TYPES, BanZoneSettings, basis_text, plot_label
@@ -205,7 +204,7 @@ def statistics_units(store: Store, *, conn: sa.Connection | None = None) -> list
     """Return the codes statistics may be recorded for: the district, its sub-districts and its town."""
     table = store.table("admin_units")
     query = sa.select(table.c.code).where(table.c.level.in_(STATS_UNIT_LEVELS),
-                                          table.c.code.like(f"{DISTRICT_ADCODE}%"))
+                                          table.c.code.like(f"{store.adcode}%"))
     if conn is None:
         with store.reading() as c:
             return [r[0] for r in c.execute(query)]
@@ -257,7 +256,9 @@ def record_statistics(store: Store, rows: Sequence[Mapping[str, Any]], *, actor:
     return result
 
 
-DISTRICT_UNIT = f"{DISTRICT_ADCODE}000000"
+def _is_district_row(unit_code: str) -> bool:
+    """Return whether a statistics unit is a whole district (``<adcode>000000``), not one of its parts."""
+    return unit_code.endswith("000000")
 
 
 def _refuse_mixed_levels(key: tuple[int, str], held: Mapping[tuple[int, str], int]) -> None:
@@ -267,7 +268,7 @@ def _refuse_mixed_levels(key: tuple[int, str], held: Mapping[tuple[int, str], in
     leave one set unread without anyone seeing it.
     """
     year, unit = key
-    others = [u for (y, u) in held if y == year and (u == DISTRICT_UNIT) != (unit == DISTRICT_UNIT)]
+    others = [u for (y, u) in held if y == year and _is_district_row(u) != _is_district_row(unit)]
     if others:
         raise Conflict(text("cemeteries.mixed_levels", year=year, unit_code=unit, other=others[0]),
                        field="unit_code")

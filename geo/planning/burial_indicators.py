@@ -17,7 +17,6 @@ from datetime import date
 
 import pandas as pd
 
-from geo import DISTRICT_ADCODE
 from geo.messages import text
 from geo.planning.ban_zone_settings import BanZoneSettings, plot_labels
 from geo.planning.indicators import Indicator
@@ -37,14 +36,14 @@ def _met(value: float | None, target: float) -> bool | None:
 def _latest(statistics: pd.DataFrame) -> tuple[int | None, pd.DataFrame]:
     """Return the latest year with statistics and that year's rows without double counting.
 
-    A district-wide row (unit ``150102000000``) stands for the year when given; otherwise the
+    A district-wide row (unit ``<adcode>000000``, e.g. ``150102000000``) stands for the year when given; otherwise the
     sub-districts' and the town's rows are summed.
     """
     if statistics.empty:
         return None, statistics
     year = int(statistics["year"].max())
     rows = statistics[statistics["year"] == year]
-    district = rows[rows["unit_code"] == f"{DISTRICT_ADCODE}000000"]
+    district = rows[rows["unit_code"].astype(str).str.endswith("000000")]  # <adcode>000000: the whole district
     return year, (district if len(district) else rows)
 
 

@@ -4,6 +4,10 @@ Built from plain records (the plate, its street's standard name, its community) 
 results passed in; no personal data (households are never shown). :func:`stored_plate_view` is the
 public request path: one indexed read of the plate with its stored services (kept by
 :mod:`geo.plates.lookup_table`) and its names, no walking search.
+
+The full address names the plate's own district (#19): the name of its district's outline row
+(``admin_units`` of code ``<adcode>000000``, level district) after the province and city its adcode
+says (:func:`province_city`), so a plate of 土默特左旗 reads 内蒙古自治区呼和浩特市土默特左旗…, not 新城区.
 """
 
 from __future__ import annotations
@@ -11,11 +15,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from geo import DISTRICT_ADCODE
+from geo.district_names import district_name_of, province_city
 from geo.placenames.romanize import plate_number_pinyin
 from geo.store import Store
 from geo.store.plate_lookups import KINDS, read_lookup
 
-PROVINCE_CITY = "内蒙古自治区呼和浩特市"
+PROVINCE_CITY = "内蒙古自治区呼和浩特市"  # the service's own district's (150102) province and city
 DISTRICT = "新城区"
 EMERGENCY = (("110", "报警 Police"), ("119", "火警 Fire"), ("120", "急救 Ambulance"),
              ("12345", "政务服务便民热线 Citizen hotline"))
@@ -44,6 +50,8 @@ class PlateView:
     emergency: list[dict[str, str]] = field(default_factory=list)
     services_as_of: int | None = None  # the audit seq the services reflect; None: not computed yet
     services_stale: bool = False  # the data changed since; the refresher is updating them
+    adcode: str = DISTRICT_ADCODE  # the plate's district (the public scans plates city-wide)
+    district: str = DISTRICT  # its name, as its district's outline row says
 
     def to_dict(self) -> dict[str, Any]:
         """Return the view as JSON-safe data."""
@@ -61,9 +69,15 @@ def number_text(number: int, suffix: str | None) -> str:
 def plate_view(plate: dict[str, Any], *, street: dict[str, Any] | None, community: dict[str, Any] | None,
                subdistrict: dict[str, Any] | None, elder_care: dict[str, Any] | None,
                service_centre: dict[str, Any] | None, services_as_of: int | None = None,
-               services_stale: bool = False) -> PlateView:
-    """Assemble the public view of a plate; only standard names are shown (条例 art.18)."""
+               services_stale: bool = False, adcode: str | None = None,
+               district: str | None = None) -> PlateView:
+    """Assemble the public view of a plate; only standard names are shown (条例 art.18).
+
+    ``adcode`` and ``district``: the plate's district and its outline row's name (default the
+    service's own, 新城区); the full address starts with them."""
     num = number_text(int(plate["number"]), plate.get("suffix"))
+    adcode = adcode or plate.get("adcode") or DISTRICT_ADCODE
+    district = district_name_of(adcode, district)
     street_name = plate["street_name"]
     pinyin = None
     if street and street.get("pinyin_toned"):
@@ -71,13 +85,13 @@ def plate_view(plate: dict[str, Any], *, street: dict[str, Any] | None, communit
     return PlateView(
         plate_uid=plate["plate_uid"], status=plate.get("status") or "active",
         status_note=STATUS_NOTE.get(plate.get("status") or ""), number_text=num,
-        address_zh=f"{street_name}{num}", address_full_zh=f"{PROVINCE_CITY}{DISTRICT}{street_name}{num}",
+        address_zh=f"{street_name}{num}", address_full_zh=f"{province_city(adcode)}{district}{street_name}{num}",
         address_pinyin=pinyin, street_name=street_name,
         street_mong=(street or {}).get("name_mong"), street_story=(street or {}).get("meaning"),
         community=(community or {}).get("name"), subdistrict=(subdistrict or {}).get("name"),
         nearest_elder_care=elder_care, nearest_service_centre=service_centre,
         emergency=[{"number": n, "what": w} for n, w in EMERGENCY],
-        services_as_of=services_as_of, services_stale=services_stale)
+        services_as_of=services_as_of, services_stale=services_stale, adcode=adcode, district=district)
 
 
 SHOWN_FIELDS = ("id", "name", "distance_m", "minutes", "minutes_elderly")  # the kind is stored, not shown
@@ -106,4 +120,5 @@ def stored_plate_view(store: Store, plate_uid: str) -> PlateView | None:
     return plate_view(found, street=found["street"], community=named,
                       subdistrict={"name": found["subdistrict"]} if found["subdistrict"] is not None else None,
                       elder_care=_service(lookup, KINDS[0]), service_centre=_service(lookup, KINDS[1]),
-                      services_as_of=None if lookup is None else int(lookup["seq"]), services_stale=stale)
+                      services_as_of=None if lookup is None else int(lookup["seq"]), services_stale=stale,
+                      adcode=found["adcode"], district=found["district"])

@@ -17,6 +17,12 @@ either skips the round (the server's poller) or waits and then finds the work do
 call), so nothing is computed twice. :func:`refresh_plate_lookups` is the use case (``xincheng
 init``, imports and tests call it after writing); :class:`LookupRefresher` runs it in the server
 about once a second, so staleness is bounded by one round plus one computation.
+
+A database may hold many districts (#19): each district's lookups follow its own change feed, with
+its own progress and lease (:func:`geo.store.plate_lookups.state_id`), computed over its own streets
+and facilities. :class:`LookupRefresher` visits every district the database holds each round
+(:func:`geo.store.districts.held_districts`), so a plate of any district scanned by the public
+answers from its stored row.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from typing import Any
 from geo.plates.nearby import SERVICES, ServiceSources, nearest_services, service_sources
 from geo.store import Store
 from geo.store import plate_lookups as stored
+from geo.store.districts import held_districts
 
 log = logging.getLogger(__name__)
 LEASE_S = 120.0  # far above a full refresh of the district (about a second)
@@ -124,18 +131,33 @@ def _refresh(store: Store, owner: str, marks: stored.FeedMarks, done: int, cache
         before = stored.stored_lookups(store)
         uids = {p["plate_uid"] for p in plates}
         dropped = [uid for uid in before if uid not in uids]
+        dropped += [uid for uid in stored.orphan_lookups(store) if uid not in uids]
         rows = [r for r in rows if before.get(r["plate_uid"]) != stored.comparable(r)]
     stored.write_lookups(store, owner, rows, seq=marks.horizon, now=datetime.now(UTC), drop_others=dropped,
                          all_to_seq=full)
     return Refreshed(seq=marks.horizon, computed=len(plates), written=len(rows), full=full)
 
 
+def refresh_every_district(store: Store, *, wait: bool = True,
+                           caches: dict[str, SourcesCache] | None = None) -> dict[str, Refreshed | None]:
+    """Run :func:`refresh_plate_lookups` for each district the database of ``store`` holds (the store's
+    own first), each through that district's store; return what was done, by adcode. ``caches`` keeps
+    one :class:`SourcesCache` per district between calls (the server's refresher)."""
+    caches = {} if caches is None else caches
+    done: dict[str, Refreshed | None] = {}
+    for adcode in held_districts(store):
+        cache = caches.setdefault(adcode, SourcesCache())
+        done[adcode] = refresh_plate_lookups(store.for_district(adcode), wait=wait, cache=cache)
+    return done
+
+
 class LookupRefresher:
-    """Run :func:`refresh_plate_lookups` about every ``interval_s`` in a background thread (the server)."""
+    """Run :func:`refresh_plate_lookups` about every ``interval_s`` in a background thread (the server),
+    for every district the database holds (:func:`refresh_every_district`)."""
 
     def __init__(self, store: Store, *, interval_s: float = POLL_S):
         self.store, self.interval_s = store, interval_s
-        self.cache = SourcesCache()
+        self.caches: dict[str, SourcesCache] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="plate-lookup-refresher", daemon=True)
 
@@ -154,12 +176,27 @@ class LookupRefresher:
         last_error, logged_at = "", 0.0
         while not self._stop.is_set():
             try:
-                done = refresh_plate_lookups(self.store, wait=False, cache=self.cache)
-                if done is not None:
-                    log.info("plate lookups refreshed to seq %s: %s computed, %s written%s", done.seq,
-                             done.computed, done.written, " (full)" if done.full else "")
-            except Exception as exc:  # retried next round; the lookups stay marked stale meanwhile
-                if repr(exc) != last_error or time.monotonic() - logged_at > ERROR_LOG_S:
-                    log.exception("plate lookup refresh failed")  # once a minute, not every round
-                    last_error, logged_at = repr(exc), time.monotonic()
+                districts = held_districts(self.store)
+            except Exception as exc:  # the database is away: tried again next round
+                districts = []
+                last_error, logged_at = self._log_failure(exc, last_error, logged_at)
+            for adcode in districts:  # one district's failure does not hold up the others
+                if self._stop.is_set():
+                    break
+                try:
+                    cache = self.caches.setdefault(adcode, SourcesCache())
+                    done = refresh_plate_lookups(self.store.for_district(adcode), wait=False, cache=cache)
+                    if done is not None:
+                        log.info("plate lookups of %s refreshed to seq %s: %s computed, %s written%s", adcode,
+                                 done.seq, done.computed, done.written, " (full)" if done.full else "")
+                except Exception as exc:  # retried next round; the lookups stay marked stale meanwhile
+                    last_error, logged_at = self._log_failure(exc, last_error, logged_at)
             self._stop.wait(self.interval_s)
+
+    @staticmethod
+    def _log_failure(exc: Exception, last_error: str, logged_at: float) -> tuple[str, float]:
+        """Log a failed round once a minute, not every round; return the new (last error, logged at)."""
+        if repr(exc) != last_error or time.monotonic() - logged_at > ERROR_LOG_S:
+            log.exception("plate lookup refresh failed")
+            return repr(exc), time.monotonic()
+        return last_error, logged_at

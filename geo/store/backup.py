@@ -287,7 +287,7 @@ def restore_backup(store: Store, path: Path | str, *, replace: bool = False, acc
         raise Conflict(text("store.backup_too_new", version=version, latest=migrations.LATEST_VERSION),
                        field="schema_version")
     counts: dict[str, int] = {}
-    with zipfile.ZipFile(path) as zf, migrations.exclusive(store) as conn:
+    with zipfile.ZipFile(path) as zf, migrations.exclusive(store.whole()) as conn:  # every district's rows
         _check_target(conn, version, replace)
         before = _counters(conn)
         lost = lost_batches(_sent_batches(conn), _backup_rows(zf, manifest, schema.sync_batches))
@@ -316,6 +316,7 @@ def restore_backup(store: Store, path: Path | str, *, replace: bool = False, acc
         _keep_counters(conn, before)
         for check in checks:
             check(conn)
+    store.schema_changed()  # the restored database may bind district transactions, or not yet
     return counts
 
 

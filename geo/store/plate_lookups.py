@@ -6,6 +6,12 @@ community and sub-district by code, and the newest change of the tables the serv
 The refresher (geo/plates/lookup_table.py) uses the rest: the feed marks, the lease that lets one
 refresher run at a time across processes, and the bulk writes. Lookups are derived data: written
 without audit rows, so refreshing them never moves the change feed it follows.
+
+The two tables are the database's, not one district's (#19): ``plate_lookups`` holds every district's
+plates (a plate uid is unique city-wide), and ``plate_lookup_state`` one progress and lease row per
+district (:func:`state_id`), since each district follows its own change feed. Every read and write of
+the refresher here is kept to the store's district's plates, so one district's refresh never drops,
+marks or overwrites another's lookups.
 """
 
 from __future__ import annotations
@@ -20,16 +26,33 @@ import numpy as np
 import shapely
 import sqlalchemy as sa
 
+from geo import DISTRICT_ADCODE
 from geo.store import schema
 from geo.store.store import Store
 
-STATE_ID = 1
+STATE_ID = 1  # the state row of the service's default district (150102), as before #19
 SERVICE_TABLES = ("streets", "facilities")  # the walking network and the facilities
 PLATE_TABLE = "door_plates"
 SERVICE_FIELDS = ("id", "name", "kind", "distance_m", "minutes", "minutes_elderly")
 KINDS = ("care", "centre")
 _LOOKUP_NAMES = tuple(c.name for c in schema.plate_lookups.c)
 _CHUNK = 900  # keys per IN list (SQLite's bound-parameter limit is 999 on old builds)
+
+
+def state_id(adcode: str) -> int:
+    """Return the id of district ``adcode``'s progress and lease row in ``plate_lookup_state``.
+
+    The default district keeps the row it had before many districts (:data:`STATE_ID`), so an existing
+    database does not recompute; any other district's row is its adcode as a number (150121 → 150121),
+    which no adcode shares and which never equals 1.
+    """
+    return STATE_ID if adcode == DISTRICT_ADCODE else int(adcode)
+
+
+def _own_plates(store: Store) -> sa.Select[Any]:
+    """Return the uids of the store's district's door plates (a subquery to keep lookups to them)."""
+    p = schema.door_plates
+    return sa.select(p.c.plate_uid).where(*store.scope(p))
 
 
 def newest_change(table_name: str) -> sa.ScalarSelect[Any]:
@@ -44,19 +67,23 @@ def _lookup_query() -> sa.Select[Any]:
     """Build the lookup's statement once (building it costs more than running it); ``uid`` is bound."""
     p, lk, names, units = schema.door_plates, schema.plate_lookups, schema.place_names, schema.admin_units
     street = names.alias("street")
-    community, subdistrict = units.alias("community"), units.alias("subdistrict")
+    community, subdistrict, district = units.alias("community"), units.alias("subdistrict"), units.alias("district")
     return (
         sa.select(p.c.plate_uid, p.c.status, p.c.number, p.c.suffix, p.c.street_name, p.c.community_code,
                   p.c.minx, p.c.miny, *(c.label(f"lk_{c.name}") for c in lk.c),
                   street.c.id.label("street_id"), street.c.pinyin_toned, street.c.name_mong, street.c.meaning,
                   community.c.name.label("community"), subdistrict.c.name.label("subdistrict"),
+                  p.c.adcode, district.c.name.label("district"),
                   *(newest_change(t).label(f"newest_{t}") for t in SERVICE_TABLES))
         .select_from(
             p.outerjoin(lk, lk.c.plate_uid == p.c.plate_uid)
             .outerjoin(street, sa.and_(street.c.standard_name == p.c.street_name,
                                        street.c.feature_class == "street", street.c.status == "in_force"))
             .outerjoin(community, community.c.code == p.c.community_code)
-            .outerjoin(subdistrict, subdistrict.c.code == community.c.parent_code))
+            .outerjoin(subdistrict, subdistrict.c.code == community.c.parent_code)
+            # the plate's own district: its outline row (code <adcode>000000), not a neighbour's
+            .outerjoin(district, sa.and_(district.c.code == p.c.adcode + "000000", district.c.level == "district",
+                                         district.c.status != "neighbour")))
         .where(p.c.plate_uid == sa.bindparam("uid"))
         .order_by(street.c.id.desc())  # of two in-force names alike, the newer (as a name index keeps it)
         .limit(1))
@@ -65,7 +92,8 @@ def _lookup_query() -> sa.Select[Any]:
 def read_lookup(store: Store, plate_uid: str) -> dict[str, Any] | None:
     """Return the plate, its stored lookup and names in one indexed read, or ``None`` (no plate).
 
-    Keys: the plate's ``plate_uid, status, number, suffix, street_name, community_code, minx, miny``;
+    Keys: the plate's ``plate_uid, status, number, suffix, street_name, community_code, minx, miny,
+    adcode``; ``district`` (the name of the plate's district's outline row, or ``None``);
     ``lookup`` (the stored row or ``None``); ``street`` (``pinyin_toned, name_mong, meaning`` of its
     in-force street name, or ``None``); ``community``, ``subdistrict`` (names or ``None``);
     ``services_changed_seq``: the newest change of the streets or facilities.
@@ -75,7 +103,8 @@ def read_lookup(store: Store, plate_uid: str) -> dict[str, Any] | None:
     if row is None:
         return None
     out: dict[str, Any] = {k: row[k] for k in ("plate_uid", "status", "number", "suffix", "street_name",
-                                                 "community_code", "minx", "miny", "community", "subdistrict")}
+                                                 "community_code", "minx", "miny", "community", "subdistrict",
+                                                 "adcode", "district")}
     out["lookup"] = {name: row[f"lk_{name}"] for name in _LOOKUP_NAMES} if row["lk_plate_uid"] is not None else None
     out["street"] = ({k: row[k] for k in ("pinyin_toned", "name_mong", "meaning")}
                      if row["street_id"] is not None else None)
@@ -109,10 +138,11 @@ def feed_marks(store: Store) -> FeedMarks:
 
 
 def processed_seq(store: Store) -> int:
-    """Return how far the feed has been processed into the lookups (0 before the first refresh)."""
+    """Return how far the store's district's feed has been processed into its lookups (0 before the
+    first refresh)."""
     state = schema.plate_lookup_state
     with store.reading() as conn:
-        return int(conn.execute(sa.select(state.c.seq).where(state.c.id == STATE_ID)).scalar() or 0)
+        return int(conn.execute(sa.select(state.c.seq).where(state.c.id == state_id(store.adcode))).scalar() or 0)
 
 
 def plate_positions(store: Store, *, only_outdated: bool) -> list[dict[str, Any]]:
@@ -120,7 +150,7 @@ def plate_positions(store: Store, *, only_outdated: bool) -> list[dict[str, Any]
     lookup is missing or was computed at another position (an anti-join on the key)."""
     p, lk = schema.door_plates, schema.plate_lookups
     raw_geom = sa.type_coerce(p.c.geom, sa.types.NullType()).label("geom")  # decoded below, all at once
-    query = sa.select(p.c.plate_uid, raw_geom, p.c.minx, p.c.miny)
+    query = sa.select(p.c.plate_uid, raw_geom, p.c.minx, p.c.miny).where(*store.scope(p))
     if only_outdated:
         query = query.select_from(p.outerjoin(lk, lk.c.plate_uid == p.c.plate_uid)).where(sa.or_(
             lk.c.plate_uid.is_(None),
@@ -135,11 +165,23 @@ def plate_positions(store: Store, *, only_outdated: bool) -> list[dict[str, Any]
 
 
 def stored_lookups(store: Store) -> dict[str, tuple[Any, ...]]:
-    """Return every stored lookup's position and services, by plate uid (to write only changes)."""
+    """Return the stored lookup position and services of every plate of the store's district, by
+    plate uid (to write only changes); another district's lookups are not its to compare."""
     lk = schema.plate_lookups
     cols = [lk.c.plate_x, lk.c.plate_y, *(lk.c[f"{k}_{f}"] for k in KINDS for f in SERVICE_FIELDS)]
     with store.reading() as conn:
-        return {r[0]: tuple(r[1:]) for r in conn.execute(sa.select(lk.c.plate_uid, *cols))}
+        return {r[0]: tuple(r[1:]) for r in conn.execute(
+            sa.select(lk.c.plate_uid, *cols).where(lk.c.plate_uid.in_(_own_plates(store))))}
+
+
+def orphan_lookups(store: Store) -> list[str]:
+    """Return the uids of stored lookups whose plate is in no district of the database (gone in a
+    restore): derived rows of nothing, dropped by the next full refresh of any district. Read over the
+    whole database (which plates exist anywhere; no district's records are read)."""
+    lk, p = schema.plate_lookups, schema.door_plates
+    query = sa.select(lk.c.plate_uid).where(~sa.exists().where(p.c.plate_uid == lk.c.plate_uid))
+    with store.whole().reading() as conn:
+        return [str(u) for u in conn.execute(query).scalars()]
 
 
 def comparable(row: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -156,16 +198,16 @@ def claim(store: Store, owner: str, *, now: datetime, lease_s: float) -> int | N
     transaction: the state row is locked (PostgreSQL) or the database's write lock taken (SQLite),
     so two claims never both succeed; a lease left by a crashed process expires.
     """
-    state = schema.plate_lookup_state
+    state, own = schema.plate_lookup_state, state_id(store.adcode)
     with store.writing() as conn:
-        row = conn.execute(sa.select(state).where(state.c.id == STATE_ID).with_for_update()).mappings().first()
+        row = conn.execute(sa.select(state).where(state.c.id == own).with_for_update()).mappings().first()
         if row is None:
-            conn.execute(state.insert().values(id=STATE_ID, seq=0, lease_owner=owner,
+            conn.execute(state.insert().values(id=own, seq=0, lease_owner=owner,
                                                lease_until=now + timedelta(seconds=lease_s)))
             return 0
         if row["lease_owner"] not in (None, owner) and row["lease_until"] is not None and row["lease_until"] > now:
             return None
-        conn.execute(state.update().where(state.c.id == STATE_ID)
+        conn.execute(state.update().where(state.c.id == own)
                      .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_s)))
         return int(row["seq"])
 
@@ -174,7 +216,7 @@ def release(store: Store, owner: str) -> None:
     """Give the lease back (if still held by ``owner``) without recording progress."""
     state = schema.plate_lookup_state
     with store.writing() as conn:
-        conn.execute(state.update().where(state.c.id == STATE_ID, state.c.lease_owner == owner)
+        conn.execute(state.update().where(state.c.id == state_id(store.adcode), state.c.lease_owner == owner)
                      .values(lease_owner=None, lease_until=None))
 
 
@@ -202,11 +244,12 @@ def write_lookups(store: Store, owner: str, rows: Sequence[Mapping[str, Any]], *
     lease back, in one transaction that checks the lease is still ``owner``'s.
 
     ``drop_others``: plate uids whose lookups are removed (their plates are gone); ``all_to_seq``:
-    every other stored lookup is marked as reflecting ``seq`` too (a full refresh found it unchanged).
+    every other stored lookup of the district's plates is marked as reflecting ``seq`` too (a full
+    refresh found it unchanged). The lease and progress are the district's own (:func:`state_id`).
     """
-    state, lk = schema.plate_lookup_state, schema.plate_lookups
+    state, lk, own = schema.plate_lookup_state, schema.plate_lookups, state_id(store.adcode)
     with store.writing() as conn:
-        holder = conn.execute(sa.select(state.c.lease_owner).where(state.c.id == STATE_ID)
+        holder = conn.execute(sa.select(state.c.lease_owner).where(state.c.id == own)
                               .with_for_update()).scalar()
         if holder != owner:
             raise LeaseLost(owner)
@@ -216,6 +259,6 @@ def write_lookups(store: Store, owner: str, rows: Sequence[Mapping[str, Any]], *
         if rows:
             _insert_many(conn, rows, seq=seq, now=now)
         if all_to_seq:
-            conn.execute(lk.update().where(lk.c.seq < seq).values(seq=seq))
-        conn.execute(state.update().where(state.c.id == STATE_ID)
+            conn.execute(lk.update().where(lk.c.seq < seq, lk.c.plate_uid.in_(_own_plates(store))).values(seq=seq))
+        conn.execute(state.update().where(state.c.id == own)
                      .values(seq=seq, lease_owner=None, lease_until=None, refreshed_at=now))

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from geo import DISTRICT_ADCODE
-from geo.errors import Conflict, DomainError, InputError, NotFound, StaleVersion
+from geo.errors import Conflict, DomainError, Forbidden, InputError, NotFound, StaleVersion
 from geo.messages import as_term, label, labels, record_label, text
 from geo.store import migrations, schema
 from geo.store.search_sql import register_sqlite_functions
@@ -32,6 +32,15 @@ _PROTECTED = {"id", "version", "adcode", "created_at", "updated_at", "minx", "mi
 _ENVELOPE = ("minx", "miny", "maxx", "maxy")
 _SECRET = ("password_hash", "token_sha256")  # never copied into the audit log
 _CHUNK = 1000  # ids per IN list
+
+# Districts in one database (#19): every table but these is keyed by ``adcode`` and a Store reads and
+# writes one district's rows only. Accounts and their tokens are the city's (an account lists the
+# districts it acts for); the migration record and the public plate lookup (a plate uid is unique
+# city-wide, and the public scans plates city-wide) are the database's.
+GLOBAL_TABLES = frozenset({"users", "api_tokens", "schema_migrations", "plate_lookups", "plate_lookup_state"})
+# Read across districts too: a neighbour's outline (status neighbour) is the reference geography of boundary work
+# (the sample carries the three neighbours' outlines). Its own communities and streets stay its own.
+_SHARED_ROWS = {"admin_units": ("status", "neighbour")}  # table → (column, value) of the rows read across
 
 
 def normalise_url(url: str) -> str:
@@ -161,15 +170,58 @@ def to_json(record: Mapping[str, Any] | None) -> str | None:
     return json.dumps(clean, ensure_ascii=False, default=_json_default, sort_keys=True)
 
 
+# Whether this database binds district transactions (revision 0012 applied, the account may take the role).
+_HAS_DISTRICT_ROLE = """
+SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'xincheng_district')
+                 AND EXISTS (SELECT 1 FROM pg_policies WHERE policyname = 'district_rows'
+                             AND schemaname = current_schema())
+            THEN pg_has_role(current_user, 'xincheng_district', 'MEMBER') ELSE false END"""
+
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class Store:
     """Read and write the service's records in one database chosen by URL."""
 
-    def __init__(self, engine: sa.Engine, *, adcode: str = DISTRICT_ADCODE):
+    def __init__(self, engine: sa.Engine, *, adcode: str = DISTRICT_ADCODE, whole_database: bool = False):
         self.engine = engine
         self.adcode = adcode
+        self.whole_database = whole_database
+
+    def for_district(self, adcode: str) -> Store:
+        """Return a Store over the same database (and connection pool) for the district ``adcode``.
+
+        Its reads see that district's records only and its writes write that district's; who may act
+        for which district is the caller's check (``geo.users.refuse_other_district``). Only PostGIS
+        holds many districts: SQLite, the embedded default, holds one.
+        """
+        if adcode == self.adcode and not self.whole_database:
+            return self
+        if self.dialect == "sqlite" and adcode != self.adcode:
+            raise InputError(text("store.one_district", district=self.adcode, value=adcode), field="district")
+        return Store(self.engine, adcode=adcode)
+
+    def whole(self) -> Store:
+        """Return a Store over the same database that reads and writes every district's rows: for the
+        owner's own work (migrations, backup and restore), never for a request."""
+        return Store(self.engine, adcode=self.adcode, whole_database=True)
+
+    def scope(self, table: sa.Table) -> list[sa.ColumnElement[bool]]:
+        """Return the clauses that keep a read of ``table`` to this district's rows (none for the city's
+        own tables, :data:`GLOBAL_TABLES`). Every hand-written query of a district table adds them."""
+        if table.name in GLOBAL_TABLES or "adcode" not in table.c:
+            return []
+        shared = _SHARED_ROWS.get(table.name)
+        own = table.c.adcode == self.adcode
+        return [sa.or_(own, table.c[shared[0]] == shared[1])] if shared else [own]
+
+    def owns(self, table_name: str, record: Mapping[str, Any]) -> bool:
+        """Return whether ``record`` of ``table_name`` is this district's to change (a neighbour's
+        outline, a row read across districts, is nobody's: it is reference geography)."""
+        shared = _SHARED_ROWS.get(table_name)
+        if shared and record.get(shared[0]) == shared[1]:
+            return False
+        return table_name in GLOBAL_TABLES or record.get("adcode") in (None, self.adcode)
 
     @classmethod
     def open(cls, url: str, *, adcode: str = DISTRICT_ADCODE) -> Store:
@@ -197,8 +249,9 @@ class Store:
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:
-        """Yield a connection in a read transaction."""
+        """Yield a connection in a read transaction (of this district's rows, see :meth:`_enter_district`)."""
         with self.engine.connect() as conn, conn.begin():
+            self._enter_district(conn)
             yield conn
 
     @contextmanager
@@ -207,7 +260,29 @@ class Store:
         with self.engine.connect() as conn:
             conn.execution_options(xc_write=True)
             with conn.begin():
+                self._enter_district(conn)
                 yield conn
+
+    def schema_changed(self) -> None:
+        """Ask the database again, at the next transaction, whether it binds district transactions
+        (after a migration or a restore)."""
+        self.engine._xc_district_role = None  # type: ignore[attr-defined]
+
+    def _enter_district(self, conn: sa.Connection) -> None:
+        """Bind the transaction to this district on PostgreSQL: from here to its end it sees and writes
+        this district's rows only, whatever its statements say (row-level security, revision 0012).
+
+        One statement per transaction. A database before revision 0012, or an account that may not take
+        the district role, is left as it is (it holds one district)."""
+        if self.whole_database or self.dialect != "postgresql":
+            return
+        bound = getattr(self.engine, "_xc_district_role", None)
+        if bound is None:
+            bound = bool(conn.exec_driver_sql(_HAS_DISTRICT_ROLE).scalar())
+            self.engine._xc_district_role = bound  # type: ignore[attr-defined]
+        if bound:
+            conn.exec_driver_sql("SELECT set_config('role', 'xincheng_district', true), "
+                                 "set_config('xincheng.adcode', %(adcode)s, true)", {"adcode": self.adcode})
 
     # -- schema -------------------------------------------------------------------------------
 
@@ -220,8 +295,11 @@ class Store:
         with self.reading() as conn:  # the usual case: up to date, decided without the migration lock
             if migrations.is_current(conn, target):
                 return []
-        with migrations.exclusive(self) as conn:
-            return migrations.upgrade(conn, target)
+        try:
+            with migrations.exclusive(self.whole()) as conn:
+                return migrations.upgrade(conn, target)
+        finally:
+            self.schema_changed()
 
     def schema_version(self) -> int:
         """Return the schema version the database is at (0 when never migrated)."""
@@ -260,6 +338,13 @@ class Store:
             if present.any():
                 bounds[present] = shapely.bounds(arr[present])
             encoded = encode_geometries(self.dialect, geoms)
+        if table.name not in GLOBAL_TABLES:
+            shared = _SHARED_ROWS.get(table.name)
+            foreign = next((r["adcode"] for r in rows if r.get("adcode") not in (None, self.adcode)
+                            and not (shared and r.get(shared[0]) == shared[1])), None)
+            if foreign is not None:  # a neighbour's outline (a shared row) may be loaded; nothing else of theirs
+                raise Forbidden(text("store.other_district", field=label("adcode"), value=foreign,
+                                     district=self.adcode), field="adcode")
         for i, row in enumerate(rows):
             row.setdefault("adcode", self.adcode)
             row.setdefault("created_at", now)
@@ -315,7 +400,7 @@ class Store:
             # backend, so the row reads the same on SQLite and PostGIS.
             spatial = "geom" in table.c
             conn.execute(log.insert(), [
-                {"adcode": row["adcode"], "table_name": table_name, "record_id": rid,
+                {"adcode": self.adcode, "table_name": table_name, "record_id": rid,  # the district that made it
                  "action": "create", "actor": actor, "at": now, "before": None,
                  "after": to_json({**{k: v for k, v in row.items() if k != "geom"},
                                    **({"geometry": rec.get("geometry", rec.get("geom"))}
@@ -336,7 +421,7 @@ class Store:
             with self.reading() as c:
                 return self.get(table_name, record_id, conn=c)
         table = self.table(table_name)
-        row = conn.execute(sa.select(table).where(table.c.id == record_id)).mappings().first()
+        row = conn.execute(sa.select(table).where(table.c.id == record_id, *self.scope(table))).mappings().first()
         if row is None:
             raise NotFound(text("store.no_record", table=table_name, id=record_id), field="id")
         return _record(row)
@@ -370,6 +455,8 @@ class Store:
         if bad:
             raise InputError(text("store.unchangeable", field=label(bad[0])), field=bad[0])
         before = self.get(table_name, record_id, conn=conn)
+        if not self.owns(table_name, before):  # a neighbour's outline is read here, never changed
+            raise NotFound(text("store.no_record", table=table_name, id=record_id), field="id")
         if before["version"] != expected_version:
             record = record_label(table_name, record_id)
             raise StaleVersion(text("store.stale", record=record, current=before["version"], given=expected_version),
@@ -472,7 +559,7 @@ class Store:
                 note=f"based on version {expected_version}; nothing was changed"))
 
     def _filtered(self, table: sa.Table, bbox, where: Mapping[str, Any] | None):
-        clauses = []
+        clauses = self.scope(table)
         if bbox is not None:
             clauses.append(bbox_clause(self.dialect, table, tuple(bbox)))
         for key, value in (where or {}).items():
@@ -519,7 +606,7 @@ class Store:
     def audit_rows(self, table_name: str, record_id: int | None = None) -> list[dict[str, Any]]:
         """Return the audit rows of a table (or of one record), oldest first."""
         log = schema.audit_log
-        query = sa.select(log).where(log.c.table_name == table_name).order_by(log.c.id)
+        query = sa.select(log).where(log.c.table_name == table_name, *self.scope(log)).order_by(log.c.id)
         if record_id is not None:
             query = query.where(log.c.record_id == record_id)
         with self.reading() as conn:

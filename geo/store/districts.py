@@ -1,0 +1,86 @@
+"""The districts one database holds (#19): which a request may name, and the store of each.
+
+A district is in the database when its own outline is there: an ``admin_units`` row of its code
+(``<adcode>000000``) that is not a neighbour's reference outline. A name that is not a 6-digit code,
+or a code of no district held here, is refused with a Chinese-first 404 naming the districts held.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from geo.errors import InputError, NotFound
+from geo.messages import label, text
+from geo.store import schema
+from geo.store.store import Store
+
+_ADCODE = re.compile(r"[0-9]{6}")  # ASCII digits: \d would take １５０１０２
+
+
+def _outlined(store: Store) -> set[str]:
+    """Return the adcodes whose own district outline is in the database (every district's, not one's)."""
+    units = schema.admin_units
+    query = (sa.select(units.c.adcode).distinct()
+             .where(units.c.code == units.c.adcode + "000000", units.c.status != "neighbour"))
+    with store.whole().reading() as conn:  # which districts there are is the database's, not one district's
+        return {str(a) for a in conn.execute(query).scalars()}
+
+
+def held_districts(store: Store) -> list[str]:
+    """Return the adcodes of the districts this database holds, the store's own first."""
+    return [store.adcode, *sorted(_outlined(store) - {store.adcode})]
+
+
+def district_store(home: Store, adcode: str) -> Store:
+    """Return the store of district ``adcode`` over ``home``'s database, or refuse a district not held."""
+    if not _ADCODE.fullmatch(adcode):
+        raise InputError(text("districts.not_a_code", field=label("district"), value=adcode[:20]), field="district")
+    held = held_districts(home)
+    if adcode not in held:
+        raise NotFound(text("districts.not_held", field=label("district"), value=adcode, held="、".join(held)),
+                       field="district")
+    return home.for_district(adcode)
+
+
+def refuse_second_sqlite_district(store: Store) -> None:
+    """Refuse to open a SQLite database for a district other than the one it holds: SQLite, the
+    embedded default, holds one district (a PostGIS database holds many)."""
+    if store.dialect != "sqlite":
+        return
+    found = _outlined(store)
+    if found and store.adcode not in found:
+        raise InputError(text("store.one_district", district="、".join(sorted(found)), value=store.adcode),
+                         field="district")
+
+
+_UID_KINDS = {"plate": ("door_plates", "plate_uid"), "address": ("addresses", "address_uid"),
+              "sign": ("street_signs", "sign_uid")}
+
+
+def district_of(store: Store, kind: str, uid: str) -> str | None:
+    """Return the district (adcode) of the plate, standard address or street sign ``uid`` (``kind`` one of
+    ``plate``, ``address``, ``sign``), whichever district holds it, or ``None``: the public scans them
+    city-wide. One index read; on PostGIS through ``xincheng_district_of`` (revision 0012), which
+    answers this and nothing else of another district."""
+    table_name, column = _UID_KINDS[kind]
+    if not uid or len(uid) > 64 or "\x00" in uid:  # no uid is that (and PostgreSQL text holds no NUL)
+        return None
+    with store.reading() as conn:
+        if conn.dialect.name == "postgresql":
+            return conn.execute(sa.text("SELECT xincheng_district_of(:kind, :uid)"),
+                                {"kind": kind, "uid": uid}).scalar()
+        table = schema.metadata.tables[table_name]
+        found = conn.execute(sa.select(table.c.adcode).where(table.c[column] == uid)).scalar()
+        return None if found is None else str(found)
+
+
+def refuse_unheld_district(store: Store) -> None:
+    """Refuse a store of a district this database does not hold (no outline of its own here): naming
+    one by mistake would read nothing and write into a district nobody else sees. Its first import is
+    the exception (the caller's)."""
+    found = _outlined(store)
+    if found and store.adcode not in found:
+        raise InputError(text("districts.not_held", field=label("district"), value=store.adcode,
+                              held="、".join(sorted(found))), field="district")
