@@ -105,8 +105,11 @@ def _lookup(request: Request, store: Store, code: str) -> tuple[PlateView, Store
     """Verify the code, find the plate's district, then answer from the plate's stored lookup: one
     indexed read, no search. Return the view and the plate's district's store."""
     uid = request.app.state.plate_signer.verify(code)
-    home = _plate_store(store, uid)
-    view = stored_plate_view(home, uid)
+    view = stored_plate_view(store, uid)  # the request's district first: its own plates stay one read
+    if view is not None:
+        return view, store
+    home = _plate_store(store, uid)  # another district's plate: the public scans plates city-wide
+    view = stored_plate_view(home, uid) if home.adcode != store.adcode else None
     if view is None:
         raise NotFound(text("lookup.no_plate"), field="code")
     return view, home
