@@ -24,7 +24,7 @@ import shapely
 import sqlalchemy as sa
 
 from api.app import create_app
-from geo.errors import Forbidden, InputError, NotFound
+from geo.errors import Conflict, Forbidden, InputError, NotFound
 from geo.placenames.lifecycle import ValidationFailed, propose
 from geo.plates.codes import PlateSigner
 from geo.store import Store, schema
@@ -329,6 +329,16 @@ def test_store_reads_and_writes_one_district(two_districts) -> None:
         refuse_unheld_district(store.for_district("150199"))
     assert "150199" in str(unheld.value) and OTHER in str(unheld.value)
     refuse_unheld_district(other)
+    # Never fail open: a database that does not bind district transactions (an account that may not take
+    # the role, as when a DBA skipped a step) serves its own district only.
+    assert store.binds_districts()
+    store.engine._xc_district_role = False
+    try:
+        with pytest.raises(Conflict) as unbound:
+            store.for_district(OTHER)
+        assert "xincheng_district" in str(unbound.value) and OTHER in str(unbound.value)
+    finally:
+        store.schema_changed()
 
 
 @pytest.mark.parametrize("writable_sample_store", ["sqlite"], indirect=True)

@@ -24,6 +24,11 @@ MESSAGES = {
     "store.one_district": Message(
         "SQLite 数据库只存一个区县（{district}），不能存 {value}：多区县请用 PostGIS",
         "a SQLite database holds one district ({district}), not {value}: use PostGIS for many"),
+    "store.unbound_districts": Message(
+        "本库未按区县隔离（迁移 0012 未完成，或连接账号不能使用 xincheng_district 角色），只服务本区 {district}，"
+        "不能服务 {value}：见 README「Production」",
+        "this database does not bind district transactions (migration 0012 missing, or the account may not take "
+        "the role xincheng_district): it serves {district} only, not {value}; see the README, Production"),
     "store.unchangeable": Message("字段 {field} 不可修改", "field {field} cannot be changed"),
     "store.stale": Message("记录已被他人修改（{record} 现为第 {current} 版，不是第 {given} 版），请重新载入后再改",
                            "{record} is at version {current}, not {given}: reload it and apply your change again"),

@@ -199,6 +199,8 @@ class Store:
             return self
         if self.dialect == "sqlite" and adcode != self.adcode:
             raise InputError(text("store.one_district", district=self.adcode, value=adcode), field="district")
+        if adcode != self.adcode and not self.binds_districts():  # never fail open: no binding, one district
+            raise Conflict(text("store.unbound_districts", district=self.adcode, value=adcode), field="district")
         return Store(self.engine, adcode=adcode)
 
     def whole(self) -> Store:
@@ -268,6 +270,22 @@ class Store:
         (after a migration or a restore)."""
         self.engine._xc_district_role = None  # type: ignore[attr-defined]
 
+    def _bound(self, conn: sa.Connection) -> bool:
+        """Return whether this database binds district transactions (asked once per engine)."""
+        bound = getattr(self.engine, "_xc_district_role", None)
+        if bound is None:
+            bound = bool(conn.exec_driver_sql(_HAS_DISTRICT_ROLE).scalar())
+            self.engine._xc_district_role = bound  # type: ignore[attr-defined]
+        return bound
+
+    def binds_districts(self) -> bool:
+        """Return whether this PostgreSQL database binds each district transaction to its district (revision
+        0012 applied and the account may take the role): only then may it serve more than one district."""
+        if self.dialect != "postgresql":
+            return False
+        with self.engine.connect() as conn, conn.begin():
+            return self._bound(conn)
+
     def _enter_district(self, conn: sa.Connection) -> None:
         """Bind the transaction to this district on PostgreSQL: from here to its end it sees and writes
         this district's rows only, whatever its statements say (row-level security, revision 0012).
@@ -276,11 +294,7 @@ class Store:
         the district role, is left as it is (it holds one district)."""
         if self.whole_database or self.dialect != "postgresql":
             return
-        bound = getattr(self.engine, "_xc_district_role", None)
-        if bound is None:
-            bound = bool(conn.exec_driver_sql(_HAS_DISTRICT_ROLE).scalar())
-            self.engine._xc_district_role = bound  # type: ignore[attr-defined]
-        if bound:
+        if self._bound(conn):
             conn.exec_driver_sql("SELECT set_config('role', 'xincheng_district', true), "
                                  "set_config('xincheng.adcode', %(adcode)s, true)", {"adcode": self.adcode})
 
