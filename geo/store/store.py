@@ -283,6 +283,9 @@ class Store:
         0012 applied and the account may take the role): only then may it serve more than one district."""
         if self.dialect != "postgresql":
             return False
+        known = getattr(self.engine, "_xc_district_role", None)
+        if known is not None:  # asked already: no connection on a request's path
+            return bool(known)
         with self.engine.connect() as conn, conn.begin():
             return self._bound(conn)
 
