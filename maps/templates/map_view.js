@@ -120,33 +120,37 @@
     if (control) { control.addOverlay(layer, r.name); }
     // One request per view: the layer's 'add', folium's fitBounds and the resize fit each end in a
     // 'moveend' (Leaflet fires it even for a fit that changes nothing), so a view is keyed by its
-    // bbox and zoom, asked for once (answers kept for the last few views), and a request a newer
-    // view supersedes is aborted.
-    var shown = null, pending = null, answers = {}, kept = [], timer = null;
+    // bbox and zoom and asked for once: a view already asked for waits for its answer, and an answer
+    // that comes after the view moved on is still kept (answers kept for the last 20 views), so going
+    // back is drawn from memory. At most four requests are in flight; past that the oldest is aborted.
+    var shown = null, wanted = null, answers = {}, kept = [], inflight = {}, order = [], timer = null;
     function draw(key, data) { shown = key; layer.clearLayers(); layer.addData(data); }
+    function forget(key) { delete inflight[key]; order = order.filter(function (k) { return k !== key; }); }
     function load() {
       timer = null;
       if (!map.hasLayer(layer)) { return; }
       var b = map.getBounds();
       var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); });
       var key = bbox.join(',') + '&zoom=' + map.getZoom();
-      if (pending && pending.key === key) { return; }
-      if (pending) { pending.abort.abort(); pending = null; }
+      wanted = key;
       if (answers[key]) { if (shown !== key) { draw(key, answers[key]); } return; }
-      if (shown === key) { return; }
-      var mine = {key: key, abort: window.AbortController ? new AbortController() : {abort: function () {}}};
-      pending = mine;
+      if (inflight[key] || shown === key) { return; }
+      while (order.length >= 4) { var oldest = order[0]; inflight[oldest].abort(); forget(oldest); }
+      var abort = window.AbortController ? new AbortController() : {abort: function () {}, signal: undefined};
+      inflight[key] = abort;
+      order.push(key);
       fetch(r.url + '?bbox=' + key, {credentials: 'same-origin', headers: {Accept: 'application/geo+json'},
-                                     signal: mine.abort.signal})
+                                     signal: abort.signal})
         .then(function (resp) { if (!resp.ok) { throw new Error('HTTP ' + resp.status); } return resp.json(); })
         .then(function (data) {
+          if (inflight[key] === abort) { forget(key); }
           answers[key] = data;
           kept.push(key);
           if (kept.length > 20) { delete answers[kept.shift()]; }
-          if (pending === mine) { pending = null; draw(key, data); }
+          if (wanted === key) { draw(key, data); }
         })
         .catch(function (err) {
-          if (pending === mine) { pending = null; }
+          if (inflight[key] === abort) { forget(key); }
           if (err.name !== 'AbortError' && window.console) { console.warn(r.url, err.message); }
         });
     }
