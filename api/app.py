@@ -52,9 +52,11 @@ from api.routers import (
     users,
 )
 from api.settings import Settings
+from api.write_marks import WriteMarkMiddleware, WriteMarks, mark_ttl_s
 from geo.plates.codes import PlateSigner
 from geo.plates.lookup_table import LookupRefresher
 from geo.store import Store
+from geo.store.replica import ReadRouter
 from maps.offline import LEAFLET_DIR
 
 
@@ -66,12 +68,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store.open(settings.database_url, adcode=settings.district)
         app.state.store = store
+        # Public reads go to the read replica, when one is configured and keeps up (#19).
+        app.state.reads = ReadRouter.open(store, settings.replica_url, max_lag_s=settings.replica_max_lag_s)
         # Keeps the stored public plate lookups current (one refresher at a time across workers).
         refresher = LookupRefresher(store).start()
         try:
             yield
         finally:
             refresher.stop()
+            app.state.reads.close()
             store.close()
 
     app = FastAPI(
@@ -90,10 +95,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.report_limiter = RateLimiter(settings.report_rate_per_hour, 3600.0)
     app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_window_minutes * 60.0)
     app.state.recent_reports = public_plates.RecentReports(public_plates.REPEAT_WINDOW_S)
+    app.state.write_marks = WriteMarks(mark_ttl_s(settings.replica_max_lag_s))  # read-your-writes (api/write_marks.py)
     errors.install(app)
     app.add_exception_handler(PageRoleRefused, forbidden_page)  # the 403 page, not JSON
     app.state.metrics = Metrics()
     app.add_middleware(HeadMiddleware)  # innermost: HEAD runs the GET route; the log still says HEAD
+    app.add_middleware(WriteMarkMiddleware, cookie_secure=settings.cookie_secure)  # no-op without a replica
     app.add_middleware(ImportLimitMiddleware, max_concurrent_imports=settings.max_concurrent_imports)
     app.add_middleware(BodyLimitMiddleware, max_request_bytes=settings.max_request_bytes,
                        max_upload_bytes=settings.max_upload_bytes)

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
 
 from api.settings import Settings
+from api.write_marks import USER_STATE, client_mark
 from geo.errors import DomainError, Forbidden, NotAuthenticated
 from geo.messages import text
 from geo.store import Store
 from geo.store.districts import district_store
+from geo.store.replica import ReadRouter
 from geo.users import authenticate, user_for_token
 
 log = logging.getLogger("xincheng.auth")
+T = TypeVar("T")
 
 
 def get_settings(request: Request) -> Settings:
@@ -36,7 +40,12 @@ def get_store(request: Request) -> Store:
     is that district's; whether the logged-in user acts for it is checked with the token
     (:func:`geo.users.refuse_other_district`), so naming a district gives no one rights in it.
     """
-    home: Store = request.app.state.store
+    return district_for(request, request.app.state.store)
+
+
+def district_for(request: Request, home: Store) -> Store:
+    """Return the store of the district ``request`` is for over ``home``'s database (the primary's or the
+    read replica's: the same choice, see :func:`get_store`)."""
     asked = request.headers.get(DISTRICT_HEADER) or request.query_params.get("district")
     if asked:
         return home if asked == home.adcode else district_store(home, asked.strip())
@@ -49,6 +58,33 @@ def get_store(request: Request) -> Store:
         return district_store(home, chosen)
     except DomainError:
         return home
+
+
+@dataclass(frozen=True)
+class Reads:
+    """Where a request's public reads run: the read replica while it keeps up and has replayed this
+    client's last write, else the primary (geo/store/replica.py, api/write_marks.py). The district is
+    chosen as :func:`get_store` chooses it, on whichever database serves the read."""
+
+    request: Request
+
+    def run(self, read: Callable[[Store], T]) -> T:
+        """Return ``read(store)`` with the replica's district store, or the primary's when the replica
+        may not serve this client or fails during the read."""
+        state = self.request.app.state
+        router: ReadRouter = state.reads
+
+        def on_replica() -> Store:
+            assert router.replica is not None  # asked for only when there is one
+            return district_for(self.request, router.replica)
+
+        return router.run(read, on_replica=on_replica, on_primary=lambda: get_store(self.request),
+                          after_lsn=client_mark(self.request, state.write_marks))
+
+
+def get_reads(request: Request) -> Reads:
+    """Return where this request's public reads run (see :class:`Reads`)."""
+    return Reads(request)
 
 
 def client_address(request: Request) -> str:
@@ -80,19 +116,26 @@ def bearer_token(authorization: str | None) -> str | None:
     return None
 
 
-def optional_user(store: Annotated[Store, Depends(get_store)],
+def noted_user(request: Request, user: dict[str, Any]) -> dict[str, Any]:
+    """Note on the request whose it is (its writes mark, and its reads wait for, that user's writes:
+    api/write_marks.py); return ``user``."""
+    setattr(request.state, USER_STATE, user["id"])
+    return user
+
+
+def optional_user(request: Request, store: Annotated[Store, Depends(get_store)],
                   authorization: Annotated[str | None, Header()] = None) -> dict[str, Any] | None:
     """Return the logged-in user, or ``None`` when no token was sent (or it is a neighbouring district's
     inspector's, who reads here what anyone reads)."""
     token = bearer_token(authorization)
-    user = user_for_token(store, token) if token else None
+    user = noted_user(request, user_for_token(store, token)) if token else None
     return None if user is not None and user.get("as_neighbour") else user
 
 
-def signed_in_user(store: Annotated[Store, Depends(get_store)],
+def signed_in_user(request: Request, store: Annotated[Store, Depends(get_store)],
                    authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
     """Return the logged-in user (a neighbouring district's inspector too) or refuse with 401."""
-    return user_for_token(store, bearer_token(authorization))
+    return noted_user(request, user_for_token(store, bearer_token(authorization)))
 
 
 def current_user(user: Annotated[dict[str, Any], Depends(signed_in_user)]) -> dict[str, Any]:
@@ -175,6 +218,7 @@ def needs_role(roles: frozenset[str] | set[str], what: str) -> Callable[..., dic
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
+ReadsDep = Annotated[Reads, Depends(get_reads)]  # public lookups, search and OGC reads: the replica when it may
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 UserDep = Annotated[dict[str, Any], Depends(current_user)]
 SignedInDep = Annotated[dict[str, Any], Depends(signed_in_user)]  # a neighbouring district's inspector too

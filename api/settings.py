@@ -19,6 +19,8 @@ from maps.basemap import Basemap
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
 MIN_SECRET_LENGTH = 32
 DEV_SECRET = "development-only-secret-not-for-production-use"
+MIN_REPLICA_LAG_S, MAX_REPLICA_LAG_S = 0.1, 3600.0
+_POSTGRES_PREFIXES = ("postgresql://", "postgres://", "postgis://", "postgresql+psycopg://")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,10 @@ class Settings:
     basemap_url: str = ""
     basemap_attribution: str = ""
     basemap_review_number: str = ""
+    # A streaming read replica for the public reads (#19): empty is none. Reads go to the primary while
+    # the replica is down or more than replica_max_lag_s behind (geo/store/replica.py).
+    replica_url: str = ""
+    replica_max_lag_s: float = 5.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, require_secret: bool = True,
@@ -66,6 +72,12 @@ class Settings:
                 except ValueError:
                     raise InputError(f"XINCHENG_{f.name.upper()} must be a whole number; got {raw!r}",
                                      field=f.name) from None
+            elif f.type in ("float", float):
+                try:
+                    values[f.name] = float(raw)
+                except ValueError:
+                    raise InputError(text("replica.not_a_number", field=f"XINCHENG_{f.name.upper()}",
+                                          value=repr(raw[:20])), field=f.name) from None
             else:
                 values[f.name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -93,6 +105,7 @@ class Settings:
         if self.basemap_url and not self.basemap_attribution.strip():
             raise InputError("XINCHENG_BASEMAP_ATTRIBUTION must be set with XINCHENG_BASEMAP_URL: the "
                              "provider's attribution has to be shown on the map", field="basemap_attribution")
+        self._check_replica()
         if self.dev_mode:
             return self if self.secret_key else replace(self, secret_key=DEV_SECRET)
         if not require_secret:
@@ -104,3 +117,18 @@ class Settings:
                 "characters outside dev mode (python -c 'import secrets; print(secrets.token_urlsafe(48))')",
                 field="secret_key")
         return self
+
+    def _check_replica(self) -> None:
+        """Refuse a replica that is not PostgreSQL (or beside a SQLite primary), the primary itself, or a
+        lag bound that is not a sane number of seconds."""
+        if not (MIN_REPLICA_LAG_S <= self.replica_max_lag_s <= MAX_REPLICA_LAG_S):  # NaN fails too
+            raise InputError(text("replica.bad_lag", field="XINCHENG_REPLICA_MAX_LAG_S",
+                                  value=repr(self.replica_max_lag_s)), field="replica_max_lag_s")
+        url = self.replica_url.strip()
+        if not url:
+            return
+        if not (url.startswith(_POSTGRES_PREFIXES) and self.database_url.startswith(_POSTGRES_PREFIXES)):
+            raise InputError(text("replica.not_postgres", field="XINCHENG_REPLICA_URL", value=repr(url.split(":")[0])),
+                             field="replica_url")
+        if url == self.database_url.strip():
+            raise InputError(text("replica.same_as_primary", field="XINCHENG_REPLICA_URL"), field="replica_url")

@@ -34,6 +34,17 @@ if ! can_login; then
   can_login || { echo "ensure-postgis: cannot log in as postgres on 127.0.0.1" >&2; exit 1; }
 fi
 server_major=$(psql -h 127.0.0.1 -U postgres -d postgres -Atqc "show server_version_num" | cut -c1-2)
+# A database partitioned by district (migration 0014) holds a partition per district of ~35 tables:
+# a statement the planner cannot prune locks every partition and its indexes, so a region of 100
+# districts needs far more than PostgreSQL's 64 locks per transaction (DEPLOYMENT.md, the primary).
+locks=$(psql -h 127.0.0.1 -U postgres -d postgres -Atqc "show max_locks_per_transaction")
+if [ "$locks" -lt 1024 ]; then
+  echo "ensure-postgis: max_locks_per_transaction ${locks} -> 1024 (partitions per district); restarting" >&2
+  psql -h 127.0.0.1 -U postgres -d postgres -Atqc "ALTER SYSTEM SET max_locks_per_transaction = 1024" >/dev/null
+  as_root pg_ctlcluster --skip-systemctl-redirect "${server_major}" main restart
+  for _ in $(seq 1 60); do ready && break; sleep 0.5; done
+  ready || { echo "ensure-postgis: PostgreSQL did not come back after the restart" >&2; exit 1; }
+fi
 if [ -z "$(psql -h 127.0.0.1 -U postgres -d postgres -Atqc "select 1 from pg_available_extensions where name = 'postgis'")" ]; then
   echo "ensure-postgis: installing postgresql-${server_major}-postgis-3" >&2
   apt_install "postgresql-${server_major}-postgis-3"

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from geo.errors import Conflict, InputError
 from geo.store import Store, migrations, schema
 from geo.store.migrations import LATEST_VERSION
+from geo.store.partitions import partitioned_tables
 from tests.conftest import _fresh_url
 
 # Every test here also runs on PostGIS by default (both_backends, see tests/conftest.py):
@@ -182,11 +183,24 @@ def test_head_builds_what_the_schema_module_describes(database_url, request, tmp
         with reference.writing() as conn:
             schema.metadata.create_all(conn)
         with migrated.reading() as a, reference.reading() as b:
-            assert _reflect(a) == _reflect(b)
+            assert _reflect(a) == _with_district_keys(_reflect(b), partitioned_tables(a))
     finally:
         migrated.close()
         reference.close()
         drop()
+
+
+def _with_district_keys(reflected: dict, partitioned: list[str]) -> dict:
+    """schema.py's keys as revision 0014 makes them on PostgreSQL: a table partitioned by district has
+    ``adcode`` in its primary and unique keys (a partitioned table's keys must hold its partition column)."""
+    def keyed(columns):
+        return (*columns, "adcode") if "adcode" not in columns else tuple(columns)
+
+    out = dict(reflected)
+    for name in partitioned:
+        columns, uniques, indexes, pk = reflected[name]
+        out[name] = (columns, sorted(keyed(u) for u in uniques), indexes, list(keyed(pk)))
+    return out
 
 
 # -- upgrading a real database from each earlier revision ---------------------------------------

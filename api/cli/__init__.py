@@ -21,7 +21,9 @@ inside the commands), so ``xincheng --help`` is fast and no ``--help`` needs set
   overdue|repairs|disputes``
 - :mod:`api.cli.maps` — ``map``
 - :mod:`api.cli.whatif` — ``whatif`` (instant what-if: add, move, remove stations, close streets)
+- :mod:`api.cli.refresh` — ``refresh`` (stored coverage of many districts, one Dask task each)
 - :mod:`api.cli.serve` — ``serve``
+- :mod:`api.cli.region` — ``region load`` (a synthetic region of many districts on PostGIS, for tests and benchmarks)
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from api.cli.maps import map_cmd
 from api.cli.place_codes import place_codes
 from api.cli.planning import accessibility, coverage, indicators, report, siting
 from api.cli.plates import plates
+from api.cli.refresh import refresh
+from api.cli.region import region
 from api.cli.reports import reports
 from api.cli.rural_norms import estates, rural_norms
 from api.cli.serve import serve
@@ -71,7 +75,7 @@ def main(ctx: click.Context, database_url: str | None, district: str | None, dev
 
 for _command in (init, migrate, backup, restore, user, import_cmd, export_cmd, coverage, accessibility, indicators,
                  siting, report, gazetteer, address_cmd, plates, boundaries, map_cmd, serve, reports,
-                 rural_norms, estates, cemetery, whatif, addresses, signs, divisions, place_codes):
+                 rural_norms, estates, cemetery, whatif, addresses, signs, divisions, place_codes, refresh, region):
     main.add_command(_command)
 
 __all__ = ["main"]

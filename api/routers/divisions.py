@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
-from api.deps import StoreDep, needs_role
+from api.deps import ReadsDep, StoreDep, needs_role
 from api.feature_models import GeoJSONGeometry, Version
 from geo.divisions.changes import (
     MAX_PARTS,
@@ -187,9 +187,10 @@ def get_one_change(change_id: Annotated[int, Path(ge=1, le=MAX_ID)], store: Stor
 
 
 @router.get("/units/search", summary="按现名或曾用名、代码检索区划 Search units by current or former name or code")
-def get_search(store: StoreDep, q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS)]) -> dict[str, Any]:
-    """Find units by current or former name or code; a former match says when and by which decision it changed."""
-    return {"q": q, "units": search_units(store, q)}
+def get_search(reads: ReadsDep, q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS)]) -> dict[str, Any]:
+    """Find units by current or former name or code; a former match says when and by which decision it changed
+    (from the read replica when it may serve it)."""
+    return {"q": q, "units": reads.run(lambda store: search_units(store, q))}
 
 
 @router.get("/units/{code}/history", summary="区划代码沿革 A unit's code history")

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Cookie, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from api import csrf
-from api.deps import SettingsDep, StoreDep, bearer_token
+from api.deps import ReadsDep, SettingsDep, StoreDep, bearer_token, noted_user
 from api.geojson import GEOJSON, answers_as, to_features
 from api.ogc_collections import (
     BOUNDARY_NOTE_PROPERTY,
@@ -73,15 +73,21 @@ def basic_token(authorization: str | None) -> tuple[str, str] | None:
     return name, password
 
 
-def ogc_user(store: StoreDep, authorization: Annotated[str | None, Header()] = None,
+def ogc_user(request: Request, store: StoreDep, authorization: Annotated[str | None, Header()] = None,
              session: Annotated[str | None, Cookie(alias=csrf.SESSION_COOKIE)] = None) -> User | None:
     """Return the staff account reading: a bearer token or a Basic password that is a token (a
     wrong one is a 401; a Basic user name, when given, must be the token's), or a page session.
 
     GIS clients (QGIS 3.22 has no bearer authentication) send Basic; a password is never checked
     here, only tokens, so this adds no way to guess passwords. A stale session cookie reads as
-    anonymous: the public layers stay readable from the browser.
+    anonymous: the public layers stay readable from the browser. The account is noted on the request,
+    so its reads wait for its own writes (api/write_marks.py).
     """
+    user = _ogc_account(store, authorization, session)
+    return None if user is None else noted_user(request, user)
+
+
+def _ogc_account(store: Store, authorization: str | None, session: str | None) -> User | None:
     token = bearer_token(authorization)
     if token:
         return user_for_token(store, token)
@@ -178,21 +184,25 @@ def _listed(store: Store, collection: Collection, user: User | None) -> bool:
 
 
 @router.get("/collections", summary="OGC API collections")
-def collections(request: Request, store: StoreDep, user: OgcUser) -> dict[str, Any]:
+def collections(request: Request, reads: ReadsDep, user: OgcUser) -> dict[str, Any]:
     """Return the collections this caller may read: the public ones, and to staff the officer-only ones.
 
     A kind of a mixed layer with no feature (no area among the railways, say) is left out: GDAL
-    could give an empty layer no geometry type. Its URL still answers.
+    could give an empty layer no geometry type. Its URL still answers. Every OGC read is served by the
+    read replica when it may (api.deps.Reads); the caller's account is looked up on the primary.
     """
-    shown = [c for c in COLLECTIONS.values() if _listed(store, c, user)]
+    def read(store: Store) -> list[dict[str, Any]]:
+        return [_collection(request, store, c) for c in COLLECTIONS.values() if _listed(store, c, user)]
+
     return {"links": [{"rel": "self", "type": "application/json", "href": f"{_base(request)}/collections"}],
-            "collections": [_collection(request, store, c) for c in shown], "crs": list(SUPPORTED_CRS)}
+            "collections": reads.run(read), "crs": list(SUPPORTED_CRS)}
 
 
 @router.get("/collections/{collection_id}", summary="OGC API collection")
-def collection(collection_id: str, request: Request, store: StoreDep, user: OgcUser) -> dict[str, Any]:
+def collection(collection_id: str, request: Request, reads: ReadsDep, user: OgcUser) -> dict[str, Any]:
     """Return one collection (401 for an officer-only one without a staff account)."""
-    return _collection(request, store, _readable(collection_id, user))
+    found = _readable(collection_id, user)
+    return reads.run(lambda store: _collection(request, store, found))
 
 
 def _schema_response(body: dict[str, Any]) -> JSONResponse:
@@ -201,7 +211,7 @@ def _schema_response(body: dict[str, Any]) -> JSONResponse:
 
 @router.get("/collections/{collection_id}/queryables", summary="OGC API queryables (Part 3)",
             responses=answers_as(JSON_SCHEMA))
-def collection_queryables(collection_id: str, request: Request, store: StoreDep, user: OgcUser) -> JSONResponse:
+def collection_queryables(collection_id: str, request: Request, user: OgcUser) -> JSONResponse:
     """Return the properties ``/items`` filters on, as JSON Schema (``?kind=elder_care_station``)."""
     found = _readable(collection_id, user)
     return _schema_response(queryables(found, str(request.url.replace(query=""))))
@@ -209,7 +219,7 @@ def collection_queryables(collection_id: str, request: Request, store: StoreDep,
 
 @router.get("/collections/{collection_id}/schema", summary="OGC API feature schema",
             responses=answers_as(JSON_SCHEMA))
-def collection_schema(collection_id: str, request: Request, store: StoreDep, user: OgcUser) -> JSONResponse:
+def collection_schema(collection_id: str, request: Request, user: OgcUser) -> JSONResponse:
     """Return the JSON Schema of the collection's features: every property, its type and title, the geometry."""
     found = _readable(collection_id, user)
     return _schema_response(feature_schema(found, str(request.url.replace(query=""))))
@@ -250,7 +260,7 @@ def _public_where(collection: Collection, user: User | None, filters: dict[str, 
 
 
 @router.get("/collections/{collection_id}/items", responses=answers_as(GEOJSON), summary="OGC API items")
-def items(collection_id: str, request: Request, store: StoreDep, settings: SettingsDep, user: OgcUser,
+def items(collection_id: str, request: Request, reads: ReadsDep, settings: SettingsDep, user: OgcUser,
           bbox: str | None = None, bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
           crs: str | None = None, limit: Annotated[int, Query(ge=1)] = 10,
           offset: Annotated[int, Query(ge=0)] = 0) -> JSONResponse:
@@ -275,8 +285,9 @@ def items(collection_id: str, request: Request, store: StoreDep, settings: Setti
     records: list[dict[str, Any]] = []
     matched = 0
     if where is not None:
-        records, matched = select_intersecting(store, found.layer.table, box, limit=page, offset=offset,
-                                               where=where or None, geometry_types=found.geometry_types)
+        records, matched = reads.run(lambda store: select_intersecting(
+            store, found.layer.table, box, limit=page, offset=offset, where=where or None,
+            geometry_types=found.geometry_types))
     features = _features(found, records, out_crs)
     links = [{"rel": "self", "type": GEOJSON, "href": str(request.url)}]
     if offset + len(records) < matched:
@@ -288,12 +299,12 @@ def items(collection_id: str, request: Request, store: StoreDep, settings: Setti
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", responses=answers_as(GEOJSON), summary="OGC API item")
-def item(collection_id: str, feature_id: int, store: StoreDep, user: OgcUser,
+def item(collection_id: str, feature_id: int, reads: ReadsDep, user: OgcUser,
          crs: str | None = None) -> JSONResponse:
     """Return one feature (404 when it is of another geometry kind, or not public)."""
     found = _readable(collection_id, user)
     out_crs = _crs(crs, "crs")
-    record = store.get(found.layer.table, feature_id)
+    record = reads.run(lambda store: store.get(found.layer.table, feature_id))
     hidden = user is None and any(record.get(k) != v for k, v in found.layer.public_where)
     if hidden or not found.holds(record.get("geometry")):
         raise NotFound(text("ogc.no_feature", collection=collection_id, fid=feature_id), field="featureId")

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
 from api.cache import cached_name_index
-from api.deps import OptionalUserDep, StoreDep, needs_role
+from api.deps import OptionalUserDep, ReadsDep, StoreDep, needs_role
 from api.feature_models import (
     GeoJSONGeometry,
     RecordFieldErrors,
@@ -81,22 +81,26 @@ def _locator(request: Request, store: Store) -> PlaceLocator:
 
 
 @router.get("/search", summary="地名查询 Search names")
-def search(request: Request, store: StoreDep, user: OptionalUserDep,
+def search(request: Request, reads: ReadsDep, user: OptionalUserDep,
            q: Annotated[str, Query(min_length=1, max_length=64, description="汉字, pinyin or initials")],
            limit: Annotated[int, Query(ge=1, le=50)] = 10) -> list[dict[str, Any]]:
-    """Search by Chinese, full pinyin, initials (xlbl) or former name, typo-tolerant; public sees names in force."""
+    """Search by Chinese, full pinyin, initials (xlbl) or former name, typo-tolerant; public sees names in force.
+
+    Read from the replica when it may serve it (the index is cached per data version of the database read)."""
     statuses = None if _officer(user) else PUBLIC_STATUSES
-    hits = cached_name_index(request.app.state.cache, store).search(q, limit=limit, statuses=statuses)
+    hits = reads.run(lambda store: cached_name_index(request.app.state.cache, store)
+                     .search(q, limit=limit, statuses=statuses))
     return [{"id": h.id, "standard_name": h.name, "matched": h.matched, "how": h.how, "score": round(h.score, 2)}
             for h in hits]
 
 
 @router.get("/at", summary="此处地名 What is named here")
-def named_here(request: Request, store: StoreDep, lonlat: str, crs: str = C.STORAGE_CRS,
+def named_here(request: Request, reads: ReadsDep, lonlat: str, crs: str = C.STORAGE_CRS,
                radius_m: Annotated[float, Query(gt=0, le=500)] = 30.0) -> list[dict[str, Any]]:
-    """Return the names in force within ``radius_m`` of a point, and the areas that contain it."""
+    """Return the names in force within ``radius_m`` of a point, and the areas that contain it (from the
+    replica when it may serve it)."""
     p = LonLat.parse(lonlat, crs=crs)
-    return _locator(request, store).at(p.lon, p.lat, radius_m=radius_m)
+    return reads.run(lambda store: _locator(request, store).at(p.lon, p.lat, radius_m=radius_m))
 
 
 @router.get("/romanize", summary="罗马字母拼写建议 Suggest a romanization")

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api import csrf
-from api.deps import SettingsDep, StoreDep, client_address, needs_role
+from api.deps import ReadsDep, SettingsDep, StoreDep, client_address, needs_role
 from api.geojson import answers_as
 from api.pages import render_text
 from api.ratelimit import TooManyRequests
@@ -142,19 +142,24 @@ def _minutes(value: float) -> str:
     return f"{value:g}"
 
 
+def _page_reads(request: Request, store: Store, code: str) -> tuple[PlateView, str | None]:
+    """Return the plate's view and, for a replaced plate, its successor's uid: every read of the page."""
+    view, home = _lookup(request, store, code)
+    return view, successor_of(home, view.plate_uid) if view.status == "replaced" else None
+
+
 @router.get("/p/{code}", response_class=HTMLResponse, include_in_schema=False)
-def public_page(code: str, request: Request, store: StoreDep) -> HTMLResponse:
-    """The page a plate's QR code opens."""
+def public_page(code: str, request: Request, reads: ReadsDep) -> HTMLResponse:
+    """The page a plate's QR code opens (read from the replica when it may serve it, api.deps.Reads)."""
     try:
         _check_rate(request)
-        view, home = _lookup(request, store, code)
+        view, successor = reads.run(lambda store: _page_reads(request, store, code))
     except TooManyRequests as exc:
         return _message("请稍后再试", exc.message, status=exc.status)
     except (InvalidCode, NotFound) as exc:
         return _message("无法识别的门牌", exc.message,
                         "如门牌有误请拨打 12345 · call 12345 to report", status=exc.status,
                         heading=("无法识别的门牌", "Unknown plate"))
-    successor = successor_of(home, view.plate_uid) if view.status == "replaced" else None
     return _page("public/plate.html", view.address_zh, mongolian=view.street_mong, view=view,
                  successor_code=request.app.state.plate_signer.code(successor) if successor else None,
                  services_note=_services_note(view), services_pending=view.services_as_of is None,
@@ -171,10 +176,10 @@ def mongolian_font(t: str, request: Request) -> Response:
 
 
 @router.get("/api/plates/lookup/{code}", summary="扫码查询 Door-plate lookup (JSON)")
-def public_lookup(code: str, request: Request, store: StoreDep) -> dict[str, Any]:
-    """Return what the public page shows, as JSON for apps."""
+def public_lookup(code: str, request: Request, reads: ReadsDep) -> dict[str, Any]:
+    """Return what the public page shows, as JSON for apps (from the replica when it may serve it)."""
     _check_rate(request)
-    return _lookup(request, store, code)[0].to_dict()
+    return reads.run(lambda store: _lookup(request, store, code)[0].to_dict())
 
 
 @router.post("/p/{code}/report", response_class=HTMLResponse, include_in_schema=False)

@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from api.deps import SettingsDep, StoreDep, client_address, needs_role
+from api.deps import ReadsDep, SettingsDep, StoreDep, client_address, needs_role
 from api.geojson import answers_as
 from api.pages import render_text
 from api.ratelimit import TooManyRequests
@@ -185,10 +185,11 @@ async def post_import(request: Request, store: StoreDep, user: Writer,
 
 
 @router.get("/lookup/{code}", summary="扫码查询 Address lookup by QR code (JSON, public)")
-def get_lookup(code: str, request: Request, store: StoreDep) -> dict[str, Any]:
-    """Return what the public page of an address's QR code shows, as JSON (names only)."""
+def get_lookup(code: str, request: Request, reads: ReadsDep) -> dict[str, Any]:
+    """Return what the public page of an address's QR code shows, as JSON (names only; from the replica
+    when it may serve it)."""
     request.app.state.public_limiter.hit(client_address(request))
-    return _view(request, store, code).to_dict()
+    return reads.run(lambda store: _view(request, store, code).to_dict())
 
 
 @router.get("/{address_uid}", summary="标准地址 One address with its parent chain")
@@ -240,11 +241,12 @@ def _page(template: str, title: str, status: int = 200, *, mongolian: str | None
 
 
 @page_router.get("/a/{code}", response_class=HTMLResponse)
-def address_page(code: str, request: Request, store: StoreDep) -> HTMLResponse:
-    """The page a 楼牌 or 单元牌 QR code opens: the standard address in Chinese, Mongolian and pinyin."""
+def address_page(code: str, request: Request, reads: ReadsDep) -> HTMLResponse:
+    """The page a 楼牌 or 单元牌 QR code opens: the standard address in Chinese, Mongolian and pinyin (from
+    the replica when it may serve it)."""
     try:
         request.app.state.public_limiter.hit(client_address(request))
-        view = _view(request, store, code)
+        view = reads.run(lambda store: _view(request, store, code))
     except TooManyRequests as exc:
         return _page("public/message.html", "请稍后再试", exc.status, heading_zh="请稍后再试",
                      heading_en="Try again later", lines=[exc.message], back=None, warn=True)

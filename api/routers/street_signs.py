@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from pydantic import BaseModel, Field, StrictInt
 
-from api.deps import SettingsDep, StoreDep, client_address, needs_role
+from api.deps import ReadsDep, SettingsDep, StoreDep, client_address, needs_role
 from api.geojson import answers_as
 from api.pages import SessionCookie, message_page, page, page_access, render_text
 from api.ratelimit import TooManyRequests
@@ -228,12 +228,13 @@ def batch_html(signs: list[Any], *, proof: bool) -> str:
 
 
 @page_router.get("/s/{code}", response_class=HTMLResponse)
-def public_street_page(code: Annotated[str, Path(max_length=64)], request: Request, store: StoreDep) -> HTMLResponse:
-    """The street's public page a smart sign's QR opens: its names, its story, its plates."""
+def public_street_page(code: Annotated[str, Path(max_length=64)], request: Request, reads: ReadsDep) -> HTMLResponse:
+    """The street's public page a smart sign's QR opens: its names, its story, its plates (read from the
+    read replica when it may serve it, api.deps.Reads)."""
     try:
         request.app.state.public_limiter.hit(client_address(request))
         uid = sign_signer(request.app.state.plate_signer).verify(code)
-        view = street_page_anywhere(store, uid)  # in whichever district holds the sign (#19)
+        view = reads.run(lambda store: street_page_anywhere(store, uid))  # whichever district holds the sign (#19)
     except TooManyRequests as exc:
         return _message("请稍后再试", exc.message, status=exc.status)
     except (InvalidCode, NotFound) as exc:

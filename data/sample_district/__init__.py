@@ -17,6 +17,10 @@ order they draw from the one random generator (the order is part of the output):
 - :mod:`.facilities` — service and elder-care facilities, cemeteries;
 - :mod:`.features` — railway, expressways, rivers and graves;
 - :mod:`.markers` — boundary lines and markers; :mod:`.gazetteer` — the sample's standard names.
+
+A :class:`~data.sample_district.variant.Variant` builds a district like it elsewhere (its own code,
+name, outline, neighbours and size: :mod:`data.synthetic_region`); without one the output is the
+sample's, to the last coordinate.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ from data.sample_district.shapes import as_multipolygon
 from data.sample_district.signs import street_signs
 from data.sample_district.streets import street_network, working_roads
 from data.sample_district.units import (
+    REGISTERED_60PLUS,
+    REGISTERED_RESIDENTS,
     SHARE_60PLUS,
     TOTAL_HOUSEHOLDS,
     VILLAGE_HOUSEHOLDS,
@@ -57,6 +63,7 @@ from data.sample_district.units import (
     neighbour_units,
     roll_up,
 )
+from data.sample_district.variant import BoundaryLineSpec, Variant
 from geo import DISTRICT_ADCODE
 from geo import crs as C
 from geo.planning.ban_zone_settings import load_ban_zone_settings
@@ -72,8 +79,10 @@ __all__ = [
     "TOTAL_HOUSEHOLDS",
     "URBAN_BOX_4490",
     "VILLAGE_HOUSEHOLDS",
+    "BoundaryLineSpec",
     "Progress",
     "SampleDistrict",
+    "Variant",
     "load_boundaries",
     "make_sample_district",
 ]
@@ -103,31 +112,66 @@ class SampleDistrict:
         return self.layers[name]
 
 
-def _frame(df: pd.DataFrame, columns: list[str]) -> gpd.GeoDataFrame:
-    geoms = C.from_metric(np.asarray(df["geometry"].values, dtype=object))
+def _shifted(geoms: np.ndarray, shift_m: tuple[float, float]) -> np.ndarray:
+    """Return metric geometries moved by ``shift_m`` (whole metres: shared vertices stay shared exactly)."""
+    if shift_m == (0.0, 0.0):
+        return geoms
+    return shapely.transform(geoms, lambda xy: xy + np.asarray(shift_m))
+
+
+def _repaired(geoms: np.ndarray) -> np.ndarray:
+    """Return the geometries with every invalid polygon made valid (its polygon parts, as a MultiPolygon).
+
+    A polygon cut in metres can carry a sliver a micrometre wide along a cut that is valid there and
+    crosses itself once projected to degrees; a district generated like the sample (an outline of its
+    own) can meet that where its wiggly edge crosses the urban core's box. Valid geometries (the
+    sample's all are) are returned as they were, so shared vertices stay shared."""
+    bad = np.flatnonzero(~shapely.is_valid(geoms))
+    if len(bad) == 0:
+        return geoms
+    out = geoms.copy()
+    for i in bad:
+        parts = [p for p in shapely.get_parts(shapely.make_valid(geoms[i])) if p.geom_type == "Polygon" and p.area > 0]
+        out[i] = shapely.MultiPolygon(parts)
+    return out
+
+
+def _frame(df: pd.DataFrame, columns: list[str], shift_m: tuple[float, float] = (0.0, 0.0)) -> gpd.GeoDataFrame:
+    geoms = _repaired(C.from_metric(_shifted(np.asarray(df["geometry"].values, dtype=object), shift_m)))
     data = {c: df[c].to_numpy() if c in df else [None] * len(df) for c in columns}
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs="EPSG:4490"), crs="EPSG:4490")
 
 
 def make_sample_district(*, seed: int = DEFAULT_SEED, boundaries: gpd.GeoDataFrame | None = None,
-                         progress: Progress | None = None) -> SampleDistrict:
-    """Build the sample district; the same seed gives the same district, to the last coordinate."""
+                         progress: Progress | None = None, variant: Variant | None = None) -> SampleDistrict:
+    """Build the sample district; the same seed gives the same district, to the last coordinate.
+
+    ``variant``: build a district like it elsewhere instead (its outline, neighbours, code, name and
+    size; ``boundaries`` is then not read); the same seed and variant give the same district."""
     step = progress or (lambda _name: None)
     rng = np.random.default_rng(seed)
-    bounds = load_boundaries() if boundaries is None else boundaries
-    metric = dict(zip(bounds["adcode"], C.to_metric(bounds.geometry.values), strict=True))
-    district = metric[DISTRICT_ADCODE]
+    if variant is None:
+        bounds = load_boundaries() if boundaries is None else boundaries
+        metric = dict(zip(bounds["adcode"], C.to_metric(bounds.geometry.values), strict=True))
+        adcode, name, shift_m = DISTRICT_ADCODE, "新城区", (0.0, 0.0)
+        total, uid_prefix, line_specs = TOTAL_HOUSEHOLDS, "", None
+    else:
+        metric = {variant.adcode: variant.outline_m, **variant.neighbours_m}
+        adcode, name, shift_m = variant.adcode, variant.name, variant.shift_m
+        total, uid_prefix, line_specs = variant.households, variant.plate_uid_prefix, variant.lines
+    district = metric[adcode]
     urban = as_multipolygon(district.intersection(C.to_metric(shapely.box(*URBAN_BOX_4490))))
     step("administrative units")
-    units, centres = admin_units(rng, district, urban)
-    units = households(rng, units)
+    units, centres = admin_units(rng, district, urban, adcode=adcode, name=name)
+    units = households(rng, units, total=total)
     town = units[units["level"] == "town"].iloc[0].geometry
     step("streets")
     streets = street_network(rng, urban=urban, district=district, town=town,
                              village_names=list(units[units["level"] == "village"]["name"]), centres=centres)
     step("door plates")
-    plates = door_plates(rng, streets, units)
-    units = roll_up(rng, units, plates)
+    plates = door_plates(rng, streets, units, uid_prefix=uid_prefix)
+    units = roll_up(rng, units, plates, registered_total=REGISTERED_RESIDENTS * total // TOTAL_HOUSEHOLDS,
+                    registered_60plus=REGISTERED_60PLUS * total // TOTAL_HOUSEHOLDS)
     step("facilities")
     facility_rows = facilities(rng, units, plates)
     if "status" not in facility_rows:
@@ -141,8 +185,8 @@ def make_sample_district(*, seed: int = DEFAULT_SEED, boundaries: gpd.GeoDataFra
     features = linear_features(rng, district)
     grave_rows = graves(rng, features, town)
     step("boundary lines and markers")
-    others = {k: v for k, v in metric.items() if k != DISTRICT_ADCODE}
-    lines, markers, references = lines_and_markers(rng, district, others)
+    others = {k: v for k, v in metric.items() if k != adcode}
+    lines, markers, references = lines_and_markers(rng, district, others, adcode=adcode, name=name, lines=line_specs)
     # Parts added later draw from their own generators (seed, part number), so adding one does not
     # move every coordinate drawn after it.
     step("planning layers: ban-zone areas, new estates, premises")
@@ -161,35 +205,43 @@ def make_sample_district(*, seed: int = DEFAULT_SEED, boundaries: gpd.GeoDataFra
     # The new roads not yet named come last, with their own generator: no plate, sign or standard
     # name stands on them, and nothing drawn before moves.
     streets = working_roads(np.random.default_rng([seed, 8]), streets, features, district, plates)
-    all_units = pd.concat([units, neighbour_units(metric)], ignore_index=True)
+    # The sample carries its neighbours' outlines (reference geography); a variant's neighbours are
+    # districts of their own in the same database, whose own outline rows carry the same codes.
+    all_units = pd.concat([units, neighbour_units(metric)], ignore_index=True) if variant is None else units
+
+    def frame(df: pd.DataFrame, columns: list[str]) -> gpd.GeoDataFrame:
+        return _frame(df, columns, shift_m)
+
     layers = {
-        "admin_units": _frame(all_units, ["code", "name", "level", "parent_code", "households",
-                                          "residents", "residents_60plus", "status", "settlement_type",
-                                          "registered_residents"]),
-        "streets": _frame(streets, ["name", "street_class", "numbering_start", "odd_side", "grade", "walkable"]),
-        "door_plates": _frame(plates, ["plate_uid", "street_name", "number", "suffix", "side",
-                                       "households", "community_code", "status"]),
-        "facilities": _frame(facility_rows, ["kind", "name", "community_code", "floor_area_m2", "beds",
-                                             "nursing_beds", "status", "opened_on", "closed_on",
-                                             "planned_open_on", "eco_burial"]),
-        "linear_features": _frame(features, ["kind", "name"]),
-        "graves": _frame(grave_rows, ["status", "near_feature", "cleared_on"]),
-        "ban_zone_areas": _frame(zone_rows, ["kind", "name", "source", "source_date"]),
-        "new_estates": _frame(estate_rows, ["name", "community_code", "households", "care_floor_area_m2",
-                                            "housing_planned_on", "care_planned_on", "housing_built_on",
-                                            "care_built_on", "housing_inspected_on", "care_inspected_on",
-                                            "housing_handed_over_on", "care_handed_over_on", "remarks"]),
-        "premises": _frame(premises_rows, ["name", "community_code", "floor_area_m2", "owner", "available_from",
-                                           "status", "remarks"]),
-        "boundary_lines": _frame(lines, ["line_code", "name", "left_adcode", "right_adcode", "length_m",
-                                          "last_inspected_on"]),
-        "boundary_markers": _frame(markers, ["marker_no", "line_code", "seq", "type_code", "marker_type",
-                                             "status", "material", "managing_adcode", "elevation_m",
-                                             "coordinate_source"]),
-        "place_names": _frame(gazetteer, [c for c in gazetteer.columns if c != "geometry"]),
+        "admin_units": frame(all_units, ["code", "name", "level", "parent_code", "households",
+                                         "residents", "residents_60plus", "status", "settlement_type",
+                                         "registered_residents"]),
+        "streets": frame(streets, ["name", "street_class", "numbering_start", "odd_side", "grade", "walkable"]),
+        "door_plates": frame(plates, ["plate_uid", "street_name", "number", "suffix", "side",
+                                      "households", "community_code", "status"]),
+        "facilities": frame(facility_rows, ["kind", "name", "community_code", "floor_area_m2", "beds",
+                                            "nursing_beds", "status", "opened_on", "closed_on",
+                                            "planned_open_on", "eco_burial"]),
+        "linear_features": frame(features, ["kind", "name"]),
+        "graves": frame(grave_rows, ["status", "near_feature", "cleared_on"]),
+        "ban_zone_areas": frame(zone_rows, ["kind", "name", "source", "source_date"]),
+        "new_estates": frame(estate_rows, ["name", "community_code", "households", "care_floor_area_m2",
+                                           "housing_planned_on", "care_planned_on", "housing_built_on",
+                                           "care_built_on", "housing_inspected_on", "care_inspected_on",
+                                           "housing_handed_over_on", "care_handed_over_on", "remarks"]),
+        "premises": frame(premises_rows, ["name", "community_code", "floor_area_m2", "owner", "available_from",
+                                          "status", "remarks"]),
+        "boundary_lines": frame(lines, ["line_code", "name", "left_adcode", "right_adcode", "length_m",
+                                         "last_inspected_on"]),
+        "boundary_markers": frame(markers, ["marker_no", "line_code", "seq", "type_code", "marker_type",
+                                            "status", "material", "managing_adcode", "elevation_m",
+                                            "coordinate_source"]),
+        "place_names": frame(gazetteer, [c for c in gazetteer.columns if c != "geometry"]),
     }
     # Neighbours' own rows carry their own adcode; everything else carries the district's.
     layers["admin_units"]["adcode"] = [c[:6] for c in layers["admin_units"]["code"]]
+    if shift_m != (0.0, 0.0) and sign_rows is not None:  # the signs stay metric (geo.signs.sample_load converts)
+        sign_rows["geometry"] = _shifted(np.asarray(sign_rows["geometry"].values, dtype=object), shift_m)
     return SampleDistrict(layers=layers, seed=seed, reference_objects=references.to_dict("records"),
                           plot_types=plot_types, burial_statistics=burial_statistics,
                           addresses=address_rows, street_signs=sign_rows)

@@ -51,11 +51,12 @@ def _built_up(units: pd.DataFrame, plates: pd.DataFrame) -> list[dict]:
     parts = [p for p in shapely.get_parts(area) if p.area >= MIN_BUILT_UP_M2]
     named = units[units["level"].isin(["subdistrict", "village"])]
     subs = np.asarray(units[units["level"] == "subdistrict"].geometry.values, dtype=object)
+    district = str(units.loc[units["level"] == "district", "name"].iloc[0])  # 新城区 in the sample
     rows, seen = [], {}
     for part in sorted(parts, key=lambda p: (-p.area, p.centroid.x)):
         where = named[shapely.contains(np.asarray(named.geometry.values, dtype=object), part.representative_point())]
         spans = int((shapely.area(shapely.intersection(subs, part)) > 0.1 * shapely.area(subs)).sum())
-        base = "新城区中心城区" if spans > 1 else where.iloc[0]["name"] if len(where) else "新城区"
+        base = f"{district}中心城区" if spans > 1 else where.iloc[0]["name"] if len(where) else district
         seen[base] = seen.get(base, 0) + 1
         suffix = "" if seen[base] == 1 else f"（{seen[base]}）"
         rows.append({"kind": "built_up", "name": f"{base}建成区{suffix}", "geometry": part,
@@ -127,6 +128,17 @@ def zones_metric(features: pd.DataFrame, areas: pd.DataFrame, settings: BanZoneS
     return ban_zones(frame(features), frame(areas), settings=settings)
 
 
+MIN_FREE_M2 = 1_000.0  # less free land than this in a unit is no room for a cemetery
+
+
+def _free_land(unit: BaseGeometry, banned: BaseGeometry, taken: list[BaseGeometry]) -> BaseGeometry:
+    """Return the land of ``unit`` outside every ban zone and 50 m clear of the cemeteries already sited."""
+    free = unit.difference(banned)
+    if taken:
+        free = free.difference(shapely.union_all(taken).buffer(50.0))
+    return free
+
+
 def site_cemeteries(rows: pd.DataFrame, *, units: pd.DataFrame, zones: gpd.GeoDataFrame) -> pd.DataFrame:
     """Place the cemeteries marked ``site_radius_m`` outside every ban zone (and apart from each other).
 
@@ -138,10 +150,14 @@ def site_cemeteries(rows: pd.DataFrame, *, units: pd.DataFrame, zones: gpd.GeoDa
     taken: list[BaseGeometry] = []
     for idx in out.index[out["site_radius_m"].notna()] if "site_radius_m" in out else []:
         row = out.loc[idx]
-        unit = units[units["name"] == row["site_unit"]].iloc[0].geometry
-        free = unit.difference(banned)
-        if taken:
-            free = free.difference(shapely.union_all(taken).buffer(50.0))
+        unit_row = units[units["name"] == row["site_unit"]].iloc[0]
+        unit = unit_row.geometry
+        free = _free_land(unit, banned, taken)
+        if free.area < MIN_FREE_M2 and unit_row["parent_code"] is not None:
+            # No room in the unit at all (a district generated like the sample can put a village wholly
+            # in the nature reserve): the cemetery goes on its parent's free land (the sample never does).
+            unit = units[units["code"] == unit_row["parent_code"]].iloc[0].geometry
+            free = _free_land(unit, banned, taken)
         radius = float(row["site_radius_m"])
         room = free.buffer(-(radius + 5.0))
         x0, y0, x1, y1 = unit.bounds

@@ -63,7 +63,9 @@ def _village_areas(leaves: pd.DataFrame, area: np.ndarray) -> np.ndarray:
             out[pos] = m2
     target = 20.0 * leaves["households"].sum() / 100.0
     comm = ~village
-    out[comm] *= (target - out[village].sum()) / out[comm].sum()
+    # A district far smaller than the sample (data.synthetic_region) cannot keep the mean next to the
+    # villages' fixed areas: its communities keep 60 m² each at least (the sample is far above that).
+    out[comm] *= max(target - out[village].sum(), 60.0 * comm.sum()) / out[comm].sum()
     return out
 
 
@@ -121,8 +123,10 @@ def facilities(rng: np.random.Generator, units: pd.DataFrame, plates: pd.DataFra
     urban_comms = communities.sample(3, random_state=int(rng.integers(1 << 31)))
     villages = units[units["level"] == "village"]
     homes = [*urban_comms["code"], villages.iloc[0]["code"]]
+    district = str(units.loc[units["level"] == "district", "name"].iloc[0])  # 新城区 in the sample
     for (name, beds, nursing), code in zip(N.INSTITUTIONS, homes, strict=True):
-        rows.append({"kind": "elder_care_institution", "name": name, "community_code": code,
+        rows.append({"kind": "elder_care_institution", "name": name.replace("新城区", district, 1),
+                     "community_code": code,
                      "beds": beds, "nursing_beds": nursing, "floor_area_m2": float(beds * 30),
                      "geometry": _near_plate(rng, plates, code)})
     for n, unit in enumerate(units[units["level"].isin(["subdistrict", "town"])].itertuples()):

@@ -31,9 +31,11 @@ def place_names(units: pd.DataFrame, streets: pd.DataFrame, facilities: pd.DataF
                      "protected": False, "geometry": geometry})
 
     own = units[units["level"] != "county"]
+    district_code = str(own.loc[own["level"] == "district", "code"].iloc[0])  # 150102000000 in the sample
     for unit in own.itertuples():
         cls = {"community": "community", "village": "village"}.get(unit.level, "admin_unit")
-        meaning = N.DISTRICT_STORY if unit.level == "district" else SAMPLE_MEANING
+        # The naming story is 新城区's own; a district generated like it (data.synthetic_region) has none.
+        meaning = N.DISTRICT_STORY if unit.code == DISTRICT_ADCODE + "000000" else SAMPLE_MEANING
         add(unit.name, cls, unit.code, unit.geometry, meaning=meaning,
             category={"community": "21620", "village": "22200"}.get(unit.level))
     subs = own[own["level"].isin(["subdistrict", "town"])]
@@ -41,12 +43,12 @@ def place_names(units: pd.DataFrame, streets: pd.DataFrame, facilities: pd.DataF
         geom = shapely.line_merge(shapely.union_all(np.asarray(group.geometry.values, dtype=object)))
         mid = geom.interpolate(0.5, normalized=True) if geom.geom_type == "LineString" else geom.centroid
         holder = subs[shapely.intersects(np.asarray(subs.geometry.values, dtype=object), mid.buffer(1))]
-        code = holder["code"].iloc[0] if len(holder) else DISTRICT_ADCODE + "000000"
+        code = holder["code"].iloc[0] if len(holder) else district_code
         story, language = N.STREET_STORIES.get(name, (SAMPLE_MEANING, None))
         add(name, "street", code, geom, meaning=story, language=language)
     named = facilities[facilities["kind"].isin(["community_service_centre", "elder_care_station",
                                                 "comprehensive_elder_care_centre", "elder_care_institution",
                                                 "public_cemetery"])]
     for f in named.itertuples():
-        add(f.name, "facility", f.community_code or DISTRICT_ADCODE + "000000", f.geometry)
+        add(f.name, "facility", f.community_code or district_code, f.geometry)
     return pd.DataFrame(rows)

@@ -19,6 +19,7 @@ drawn as a surveyor would set them.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import date
 
 import numpy as np
@@ -27,6 +28,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from data import names as N
+from data.sample_district.variant import BoundaryLineSpec
 from geo import DISTRICT_ADCODE
 from geo import crs as C
 from geo.boundaries.lines import ordered_parts, shared_boundary
@@ -89,51 +91,75 @@ def _reference_objects(rng: np.random.Generator, marker_no: str, lat: float) -> 
     """Return two or three reference objects of a marker, typical of its terrain."""
     names = _MOUNTAIN_OBJECTS if lat > _FOOTHILL_LAT else _PLAIN_OBJECTS
     picks = rng.choice(len(names), size=int(rng.integers(2, 4)), replace=False)
-    return [{"marker_no": marker_no, "name": names[i], "bearing_deg": round(float(rng.uniform(0, 360)) % 360, 1),
+    # Rounded first, then taken modulo 360: a draw of 359.96 is 0.0, never the 360.0 the store refuses.
+    return [{"marker_no": marker_no, "name": names[i], "bearing_deg": round(float(rng.uniform(0, 360)), 1) % 360,
              "distance_m": round(float(rng.uniform(15, 250)), 1), "description": None} for i in picks]
 
 
-def lines_and_markers(rng: np.random.Generator, district: BaseGeometry, neighbours: dict[str, BaseGeometry]
+_LINE_COLUMNS = ["line_code", "name", "left_adcode", "right_adcode", "length_m", "geometry", "last_inspected_on"]
+_MARKER_COLUMNS = ["line_code", "seq", "status", "material", "marker_no", "type_code", "marker_type",
+                   "managing_adcode", "geometry", "elevation_m", "coordinate_source"]
+
+
+def sample_lines() -> dict[str, BoundaryLineSpec]:
+    """Return the sample's four lines by neighbour adcode: codes ``X<letter>01``, their last inspections."""
+    return {adcode: BoundaryLineSpec(name, f"X{letter}01", LAST_INSPECTED[letter])
+            for adcode, (name, letter) in N.NEIGHBOURS.items()}
+
+
+def lines_and_markers(rng: np.random.Generator, district: BaseGeometry, neighbours: dict[str, BaseGeometry], *,
+                      adcode: str = DISTRICT_ADCODE, name: str = "新城区",
+                      lines: Mapping[str, BoundaryLineSpec] | None = None
                       ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Return (lines, markers, reference objects); geometries in metres (EPSG:4546)."""
-    shared = {adcode: shared_boundary(district, neighbours[adcode]) for adcode in N.NEIGHBOURS}
-    parts = {adcode: ordered_parts(line) for adcode, line in shared.items()}
+    """Return (lines, markers, reference objects); geometries in metres (EPSG:4546).
+
+    ``adcode`` and ``name`` are the district's; ``lines`` gives each neighbour's line (by the
+    neighbour's adcode; default the sample's four, :func:`sample_lines`). A neighbour that shares
+    no line with the district (it touches at a point only) gets no line."""
+    specs = sample_lines() if lines is None else dict(lines)
+    shared = {a: shared_boundary(district, neighbours[a]) for a in specs}
+    shared = {a: line for a, line in shared.items() if not line.is_empty}
+    parts = {a: ordered_parts(line) for a, line in shared.items()}
     ends = {a: [shapely.Point(p.coords[k]) for p in ps for k in (0, -1)] for a, ps in parts.items()}
     junctions = _junctions(ends)
-    units = {DISTRICT_ADCODE: district, **neighbours}
-    lines, markers = [], []
-    for adcode, (nname, letter) in N.NEIGHBOURS.items():
-        line = shared[adcode]
-        code = f"X{letter}01"
-        lines.append({"line_code": code, "name": f"新城区—{nname}界线", "left_adcode": DISTRICT_ADCODE,
-                      "right_adcode": adcode, "length_m": round(float(line.length), 1), "geometry": line,
-                      "last_inspected_on": LAST_INSPECTED[letter]})
+    units = {adcode: district, **neighbours}
+    lines_out, markers = [], []
+    for neighbour, spec in specs.items():
+        if neighbour not in shared:
+            continue
+        line = shared[neighbour]
+        code = spec.line_code
+        lines_out.append({"line_code": code, "name": f"{name}—{spec.neighbour_name}界线", "left_adcode": adcode,
+                          "right_adcode": neighbour, "length_m": round(float(line.length), 1), "geometry": line,
+                          "last_inspected_on": spec.last_inspected_on})
         seq = 0
-        for part in parts[adcode]:
+        for part in parts[neighbour]:
             count = max(int(part.length // MARKER_SPACING_M), 1)
             for d in np.linspace(0, part.length, count + 1):
                 p = part.interpolate(d)
                 here = [(a, b) for j, a, b in junctions if j.distance(p) <= JUNCTION_TOLERANCE_M]
-                if here and adcode != here[0][0]:
+                if here and neighbour != here[0][0]:
                     continue  # the junction's triple set is numbered on the other line
                 seq += 1
                 base = {"line_code": code, "seq": seq, "status": "active", "material": "花岗岩"}
                 if here:  # one marker in each of the three units
-                    sides = sorted({DISTRICT_ADCODE, *here[0]})
+                    sides = sorted({adcode, *here[0]})
                     for t, unit in zip("CDE", sides, strict=True):
                         markers.append({**base, "marker_no": f"{code}{seq:03d}{t}", "type_code": t,
                                         "marker_type": "triple", "managing_adcode": unit,
                                         "geometry": _into(units[unit], p, metres=TRIPLE_OFFSET_M)})
-                elif seq % 5 == 0:  # A on our side (the smaller adcode), B on the neighbour's
+                elif seq % 5 == 0:  # A on our side (the sample's is the smaller adcode), B on the neighbour's
                     ours, theirs = _across(part, float(d), district)
-                    for t, unit, point in (("A", DISTRICT_ADCODE, ours), ("B", adcode, theirs)):
+                    for t, unit, point in (("A", adcode, ours), ("B", neighbour, theirs)):
                         markers.append({**base, "marker_no": f"{code}{seq:03d}{t}", "type_code": t,
                                         "marker_type": "paired", "managing_adcode": unit, "geometry": point})
                 else:
                     markers.append({**base, "marker_no": f"{code}{seq:03d}Q", "type_code": "Q",
                                     "marker_type": "single",
-                                    "managing_adcode": DISTRICT_ADCODE if seq % 2 else adcode,
+                                    "managing_adcode": adcode if seq % 2 else neighbour,
                                     "geometry": shapely.Point(p.x + rng.normal(0, 0.05), p.y + rng.normal(0, 0.05))})
+    if not markers:  # a district without neighbours (a region of one)
+        return pd.DataFrame(lines_out, columns=_LINE_COLUMNS), pd.DataFrame(columns=_MARKER_COLUMNS), pd.DataFrame()
     frame = pd.DataFrame(markers)
     lonlat = C.from_metric(np.asarray(frame["geometry"].values, dtype=object))
     lats = [float(g.y) for g in lonlat]
@@ -141,4 +167,4 @@ def lines_and_markers(rng: np.random.Generator, district: BaseGeometry, neighbou
     frame["coordinate_source"] = COORDINATE_SOURCE
     references = [obj for number, lat in zip(frame["marker_no"], lats, strict=True)
                   for obj in _reference_objects(rng, number, lat)]
-    return pd.DataFrame(lines), frame, pd.DataFrame(references)
+    return pd.DataFrame(lines_out), frame, pd.DataFrame(references)

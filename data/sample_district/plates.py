@@ -46,8 +46,10 @@ def _assign_units(xs: np.ndarray, ys: np.ndarray, units: pd.DataFrame) -> np.nda
     return out
 
 
-def door_plates(rng: np.random.Generator, streets: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
-    """Place plates in every community and village and share its households out among them."""
+def door_plates(rng: np.random.Generator, streets: pd.DataFrame, units: pd.DataFrame, *,
+                uid_prefix: str = "") -> pd.DataFrame:
+    """Place plates in every community and village and share its households out among them; every
+    plate uid starts with ``uid_prefix`` (a synthetic region's districts draw from disjoint uids)."""
     cand = _plate_candidates(streets)
     leaves = units[units["level"].isin(["community", "village"])]
     cand["unit"] = leaves.index.values[np.maximum(_assign_units(cand.x.values, cand.y.values, leaves), 0)]
@@ -64,26 +66,28 @@ def door_plates(rng: np.random.Generator, streets: pd.DataFrame, units: pd.DataF
         pick["community_code"] = unit["code"]
         chosen.append(pick)
     plates = pd.concat(chosen, ignore_index=True)
-    return _number_plates(rng, plates, streets)
+    return _number_plates(rng, plates, streets, uid_prefix=uid_prefix)
 
 
-def _plate_uids(rng: np.random.Generator, count: int) -> list[str]:
+def _plate_uids(rng: np.random.Generator, count: int, *, prefix: str = "") -> list[str]:
     """Return ``count`` distinct plate uids drawn from ``rng`` (the store's alphabet; seeded, unlike
-    :func:`geo.plates.rules.new_plate_uids`, so the sample is the same for the same seed)."""
+    :func:`geo.plates.rules.new_plate_uids`, so the sample is the same for the same seed), each
+    ``prefix`` followed by drawn characters up to the uid's 8."""
     from geo.plates.rules import PLATE_UID_ALPHABET  # here: geo.plates.rules loads the store schema
 
     uids: set[str] = set()
     codes: list[str] = []
     while len(codes) < count:
-        raw = rng.integers(0, len(PLATE_UID_ALPHABET), size=8)
-        uid = "".join(PLATE_UID_ALPHABET[k] for k in raw)
+        raw = rng.integers(0, len(PLATE_UID_ALPHABET), size=8 - len(prefix))
+        uid = prefix + "".join(PLATE_UID_ALPHABET[k] for k in raw)
         if uid not in uids:
             uids.add(uid)
             codes.append(uid)
     return codes
 
 
-def _number_plates(rng: np.random.Generator, plates: pd.DataFrame, streets: pd.DataFrame) -> pd.DataFrame:
+def _number_plates(rng: np.random.Generator, plates: pd.DataFrame, streets: pd.DataFrame, *,
+                   uid_prefix: str = "") -> pd.DataFrame:
     """Number plates per street name: rising from the street's numbering start (DP-01), odd on its
     ``odd_side`` and even on the other (DP-02), in order along it (DP-03), each number once (DP-04);
     segments of one name are numbered as one street."""
@@ -108,7 +112,7 @@ def _number_plates(rng: np.random.Generator, plates: pd.DataFrame, streets: pd.D
     parity = np.array([parity_of(s, o) for s, o in zip(plates["side"], plates["odd_side"], strict=True)], dtype=int)
     plates["number"] = 2 * rank + 2 - parity  # 1, 3, 5 … on the odd side; 2, 4, 6 … on the even side
     plates = plates.drop(columns="odd_side")
-    plates["plate_uid"] = _plate_uids(rng, len(plates))
+    plates["plate_uid"] = _plate_uids(rng, len(plates), prefix=uid_prefix)
     plates["suffix"] = ""
     plates["status"] = "active"
     plates["geometry"] = shapely.points(plates["x"].to_numpy(), plates["y"].to_numpy())

@@ -107,7 +107,9 @@ def _lanes(rng: np.random.Generator, streets: list[dict], urban: BaseGeometry) -
             count += 1
             lanes += _street_rows(shapely.LineString([mid, end]),
                                   f"{street['name']}{ordinal(count)}巷", "lane", urban)
-        if count:
+        # NB: a lane the area's edge cuts off entirely still counts here, so lanes[-count:] then reaches
+        # back to an earlier street's lane (once in the sample; kept so that the sample stays as it is).
+        if count and lanes:
             street["geometry"] = _insert_vertices(line, [ln["geometry"].coords[0] for ln in lanes[-count:]])
     return lanes
 

@@ -65,16 +65,19 @@ def _subdistrict_polygons(urban: BaseGeometry) -> list[shapely.MultiPolygon]:
     return out
 
 
-def admin_units(rng: np.random.Generator, district: BaseGeometry,
-                urban: BaseGeometry) -> tuple[pd.DataFrame, np.ndarray]:
-    """Return (units DataFrame in metres, village centres) for district, 街道/镇, communities, villages."""
-    rows = [{"code": DISTRICT_ADCODE + "000000", "name": "新城区", "level": "district",
+def admin_units(rng: np.random.Generator, district: BaseGeometry, urban: BaseGeometry, *,
+                adcode: str = DISTRICT_ADCODE, name: str = "新城区") -> tuple[pd.DataFrame, np.ndarray]:
+    """Return (units DataFrame in metres, village centres) for district, 街道/镇, communities, villages.
+
+    ``adcode`` and ``name`` are the district's (a synthetic region's districts have their own); every
+    unit's 12-digit code starts with the adcode."""
+    rows = [{"code": adcode + "000000", "name": name, "level": "district",
              "parent_code": None, "geometry": as_multipolygon(district)}]
     community_seq = 0
     stems = list(N.COMMUNITY_STEMS)
-    for i, ((name, count), poly) in enumerate(zip(N.SUBDISTRICTS, _subdistrict_polygons(urban), strict=True)):
-        code = f"{DISTRICT_ADCODE}{i + 1:03d}000"
-        rows.append({"code": code, "name": name, "level": "subdistrict",
+    for i, ((sub_name, count), poly) in enumerate(zip(N.SUBDISTRICTS, _subdistrict_polygons(urban), strict=True)):
+        code = f"{adcode}{i + 1:03d}000"
+        rows.append({"code": code, "name": sub_name, "level": "subdistrict",
                      "parent_code": rows[0]["code"], "geometry": poly})
         for j, cell in enumerate(_relaxed_cells(poly, random_points(rng, poly, count))):
             rows.append({"code": f"{code[:9]}{j + 1:03d}", "name": stems[community_seq] + "社区",
@@ -82,7 +85,7 @@ def admin_units(rng: np.random.Generator, district: BaseGeometry,
             community_seq += 1
     town_name, villages = N.TOWN
     town = as_multipolygon(district.difference(urban))
-    town_code = f"{DISTRICT_ADCODE}100000"
+    town_code = f"{adcode}100000"
     rows.append({"code": town_code, "name": town_name, "level": "town",
                  "parent_code": rows[0]["code"], "geometry": town})
     centres = random_points(rng, town.buffer(-1500), villages, north_bias=1.2)
@@ -93,21 +96,25 @@ def admin_units(rng: np.random.Generator, district: BaseGeometry,
     return pd.DataFrame(rows), centres
 
 
-def households(rng: np.random.Generator, units: pd.DataFrame) -> pd.DataFrame:
-    """Set each community's and village's target households (the plates share them out)."""
+def households(rng: np.random.Generator, units: pd.DataFrame, *, total: int = TOTAL_HOUSEHOLDS) -> pd.DataFrame:
+    """Set each community's and village's target households (the plates share them out): ``total`` in
+    all, the villages' share of it as in the sample (12,000 of 280,000)."""
+    village_total = VILLAGE_HOUSEHOLDS * total // TOTAL_HOUSEHOLDS
     comm = units["level"] == "community"
     vill = units["level"] == "village"
     units["target_households"] = 0
     # Urban households follow area (fairly even density) with some spread.
     w = shapely.area(units.loc[comm, "geometry"].to_numpy()) * rng.lognormal(0, 0.25, comm.sum())
-    units.loc[comm, "target_households"] = np.round(w / w.sum() * (TOTAL_HOUSEHOLDS - VILLAGE_HOUSEHOLDS)).astype(int)
+    units.loc[comm, "target_households"] = np.round(w / w.sum() * (total - village_total)).astype(int)
     w = rng.lognormal(0, 0.4, vill.sum())
-    units.loc[vill, "target_households"] = np.round(w / w.sum() * VILLAGE_HOUSEHOLDS).astype(int)
+    units.loc[vill, "target_households"] = np.round(w / w.sum() * village_total).astype(int)
     return units
 
 
-def roll_up(rng: np.random.Generator, units: pd.DataFrame, plates: pd.DataFrame) -> pd.DataFrame:
-    """Set households from the plates, residents and 60+ per leaf unit, and sum them upwards."""
+def roll_up(rng: np.random.Generator, units: pd.DataFrame, plates: pd.DataFrame, *,
+            registered_total: int = REGISTERED_RESIDENTS, registered_60plus: int = REGISTERED_60PLUS) -> pd.DataFrame:
+    """Set households from the plates, residents and 60+ per leaf unit, and sum them upwards; the
+    registered population (and its 60+) sums to ``registered_total`` (``registered_60plus``)."""
     hh = plates.groupby("community_code")["households"].sum()
     units["households"] = units["code"].map(hh).fillna(0).astype(int)
     units["residents"] = 0
@@ -116,10 +123,10 @@ def roll_up(rng: np.random.Generator, units: pd.DataFrame, plates: pd.DataFrame)
     size = rng.uniform(2.3, 2.7, leaf.sum())
     units.loc[leaf, "residents"] = np.round(units.loc[leaf, "households"] * size)
     share = np.clip(rng.normal(SHARE_60PLUS, 0.035, leaf.sum()), 0.10, 0.30)
-    registered = _apportion(units.loc[leaf, "residents"].to_numpy(dtype=float), REGISTERED_RESIDENTS)
+    registered = _apportion(units.loc[leaf, "residents"].to_numpy(dtype=float), registered_total)
     units["registered_residents"] = 0
     units.loc[leaf, "registered_residents"] = registered
-    units.loc[leaf, "residents_60plus"] = _apportion(registered * share, REGISTERED_60PLUS)
+    units.loc[leaf, "residents_60plus"] = _apportion(registered * share, registered_60plus)
     for level in ("subdistrict", "town", "district"):
         for idx, unit in units[units["level"] == level].iterrows():
             kids = units["parent_code"] == unit["code"]

@@ -39,6 +39,7 @@ from geo.record_states import check_record_state
 from geo.store import Store, schema
 from geo.store.bulk import PreparedRows, bulk_insert, prepare_bulk
 from geo.store.contents import refuse_unless_empty
+from geo.store.partitions import ensure_district_partitions
 from geo.store.spatial_sql import lock_natural_keys, one_of
 from geo.text import clean, clean_field
 from geo.types import parse_date
@@ -262,6 +263,7 @@ def load_layers(store: Store, frames: Mapping[str, gpd.GeoDataFrame], *, actor: 
     street is linked to its standard name (:func:`geo.placenames.lifecycle.link_streets`).
     """
     written = {}
+    ensure_district_partitions(store.engine, store.adcode)  # its first rows: its own partition (PostgreSQL)
     with store.writing() as conn:
         lock_natural_keys(conn, ["load_layers"])  # a second loader waits here, then is refused as not empty
         refuse_unless_empty(store, conn=conn)
@@ -696,6 +698,7 @@ def import_frame(store: Store, layer_name: str, frame: gpd.GeoDataFrame, info: M
     refused: list[tuple[int, dict[str, Any], int]] = []
     try:
         checked = _checked_beforehand(store, layer_name, records, identities, mode=mode, refused=refused)
+        ensure_district_partitions(store.engine, store.adcode)  # its first rows: its own partition (PostgreSQL)
         with store.writing() as conn:
             prepared = None
             if checked is not None and not changed_since(conn, checked.horizon, rule_tables(layer_name)):

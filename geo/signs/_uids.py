@@ -2,9 +2,10 @@
 
 A sign id is ``S`` and seven characters of the plate-code alphabet (no 0, 1, I, O), so it can be
 signed like a plate id (:mod:`geo.plates.codes`) and read aloud from a sign without confusion. The
-counter (scheme ``sign``, prefix ``S``) is one row for the whole database: ids stay unique across
-districts (``street_signs.sign_uid`` is unique), and a removed or replaced sign's id is never given
-again, because the counter only grows.
+counter (scheme ``sign``, prefix ``S``) is each district's row, and a district's next id follows the
+highest any district has given (:func:`_issued_anywhere`): ids stay unique across districts (a sign's
+id is on its QR code), and a removed or replaced sign's id is never given again, because the counters
+only grow.
 """
 
 from __future__ import annotations
@@ -57,13 +58,29 @@ def allocate(store: Store, conn: sa.Connection, *, count: int = 1, actor: str) -
     row = conn.execute(sa.select(counters.c.id, counters.c.last_serial, counters.c.version)
                        .where(counters.c.scheme == SCHEME, counters.c.prefix == PREFIX)
                        .with_for_update()).mappings().first()
+    issued = _issued_anywhere(conn)  # what every district's counter has given (PostgreSQL, many districts)
     if row is None:
-        store.insert("code_counters", [{"scheme": SCHEME, "prefix": PREFIX, "last_serial": count}],
+        first = issued + 1
+        store.insert("code_counters", [{"scheme": SCHEME, "prefix": PREFIX, "last_serial": issued + count}],
                      actor=actor, conn=conn, note="路牌编号 sign ids")
-        first = 1
     else:
-        first = int(row["last_serial"]) + 1
-        store.update("code_counters", int(row["id"]), {"last_serial": int(row["last_serial"]) + count},
+        first = max(int(row["last_serial"]), issued) + 1
+        store.update("code_counters", int(row["id"]), {"last_serial": first - 1 + count},
                      expected_version=int(row["version"]), actor=actor, conn=conn, action="allocate",
                      note=f"路牌编号 sign ids ×{count}")
     return [encode(serial) for serial in range(first, first + count)]
+
+
+def _issued_anywhere(conn: sa.Connection) -> int:
+    """Return the highest sign serial any district's counter has given (0 on SQLite, which holds one district).
+
+    On PostgreSQL each district sees its own counter row only (row-level security), yet a sign id is
+    printed on the sign's QR code and must be unique across every district: the database function
+    ``xincheng_counter_floor`` (revision 0014, the owner's rights, this answer only) reads the highest
+    of all the districts' rows. Every district takes the same lock (:func:`lock_natural_keys` above) first.
+    """
+    if conn.dialect.name != "postgresql" or not conn.execute(
+            sa.text("SELECT to_regprocedure('xincheng_counter_floor(text, text)') IS NOT NULL")).scalar():
+        return 0
+    return int(conn.execute(sa.text("SELECT xincheng_counter_floor(:scheme, :prefix)"),
+                            {"scheme": SCHEME, "prefix": PREFIX}).scalar() or 0)

@@ -41,6 +41,7 @@ import sqlalchemy as sa
 from geo.errors import Conflict, InputError
 from geo.messages import Term, as_term, beijing_time, text
 from geo.store import migrations, schema
+from geo.store.partitions import partition_districts_in_default
 from geo.store.store import Store
 
 FORMAT = "xincheng-backup/1"
@@ -313,6 +314,8 @@ def restore_backup(store: Store, path: Path | str, *, replace: bool = False, acc
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                     f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1, false)"))
         migrations.upgrade(conn)
+        if conn.dialect.name == "postgresql":
+            partition_districts_in_default(conn)  # each district's rows in its own partition (revision 0014)
         _keep_counters(conn, before)
         for check in checks:
             check(conn)

@@ -62,8 +62,8 @@ _UID_KINDS = {"plate": ("door_plates", "plate_uid"), "address": ("addresses", "a
 def district_of(store: Store, kind: str, uid: str) -> str | None:
     """Return the district (adcode) of the plate, standard address or street sign ``uid`` (``kind`` one of
     ``plate``, ``address``, ``sign``), whichever district holds it, or ``None``: the public scans them
-    city-wide. One index read; on PostGIS through ``xincheng_district_of`` (revision 0012), which
-    answers this and nothing else of another district."""
+    city-wide. One index read; on PostGIS through ``xincheng_district_of`` (revision 0012; since 0014 a
+    read of the uid registry ``xincheng_uids``), which answers this and nothing else of another district."""
     table_name, column = _UID_KINDS[kind]
     if not uid or len(uid) > 64 or "\x00" in uid:  # no uid is that (and PostgreSQL text holds no NUL)
         return None

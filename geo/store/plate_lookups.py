@@ -76,14 +76,17 @@ def _lookup_query() -> sa.Select[Any]:
                   p.c.adcode, district.c.name.label("district"),
                   *(newest_change(t).label(f"newest_{t}") for t in SERVICE_TABLES))
         .select_from(
+            # Every joined row is of the plate's own district (``adcode``, said outright so that on a
+            # database partitioned by district each join reads that district's partition only).
             p.outerjoin(lk, lk.c.plate_uid == p.c.plate_uid)
-            .outerjoin(street, sa.and_(street.c.standard_name == p.c.street_name,
+            .outerjoin(street, sa.and_(street.c.standard_name == p.c.street_name, street.c.adcode == p.c.adcode,
                                        street.c.feature_class == "street", street.c.status == "in_force"))
-            .outerjoin(community, community.c.code == p.c.community_code)
-            .outerjoin(subdistrict, subdistrict.c.code == community.c.parent_code)
+            .outerjoin(community, sa.and_(community.c.code == p.c.community_code, community.c.adcode == p.c.adcode))
+            .outerjoin(subdistrict, sa.and_(subdistrict.c.code == community.c.parent_code,
+                                            subdistrict.c.adcode == p.c.adcode))
             # the plate's own district: its outline row (code <adcode>000000), not a neighbour's
-            .outerjoin(district, sa.and_(district.c.code == p.c.adcode + "000000", district.c.level == "district",
-                                         district.c.status != "neighbour")))
+            .outerjoin(district, sa.and_(district.c.code == p.c.adcode + "000000", district.c.adcode == p.c.adcode,
+                                         district.c.level == "district", district.c.status != "neighbour")))
         .where(p.c.plate_uid == sa.bindparam("uid"))
         .order_by(street.c.id.desc())  # of two in-force names alike, the newer (as a name index keeps it)
         .limit(1))

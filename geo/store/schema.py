@@ -485,9 +485,31 @@ sync_batches = _table(
     sa.UniqueConstraint("year", "batch_no"),
 )
 
-# Tables derived from the records and rebuilt from them (geo/plates/lookup_table.py): not records of
-# the district, not in backups; a restore empties them and the refresher computes them again.
-DERIVED_TABLES = frozenset({plate_lookups.name, plate_lookup_state.name})
+# Added by migration 13: each district's stored 15-minute elder-care coverage per unit, with the walking
+# parameters and the planning data version it was computed from (geo/planning/refresh.py, `xincheng refresh`).
+# Derived data: a refresh replaces a district's rows in one transaction, without audit rows.
+coverage_results = sa.Table(
+    "coverage_results", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("adcode", S(12), nullable=False),
+    sa.Column("unit_code", S(12), nullable=False),
+    sa.Column("unit_name", T), sa.Column("level", S(16)), sa.Column("parent_code", S(12)),
+    sa.Column("households", sa.Float), sa.Column("covered_households", sa.Float),
+    sa.Column("household_share", sa.Float),  # NULL: a unit without households (undefined, not 0)
+    sa.Column("residents_60plus", sa.Float), sa.Column("covered_60plus", sa.Float),
+    sa.Column("share_60plus", sa.Float),
+    sa.Column("care_floor_area_m2", sa.Float), sa.Column("care_per100_m2", sa.Float),
+    sa.Column("minutes", sa.Float, nullable=False), sa.Column("speed_m_per_s", sa.Float, nullable=False),
+    sa.Column("max_attach_m", sa.Float, nullable=False), sa.Column("kinds", T, nullable=False),
+    sa.Column("data_seq", sa.BigInteger, nullable=False),  # audit_log.seq of the planning data read
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("computed_by", T, nullable=False),
+    sa.UniqueConstraint("adcode", "unit_code"),
+)
+
+# Tables derived from the records and rebuilt from them (geo/plates/lookup_table.py, geo/planning/refresh.py):
+# not records of the district, not in backups; a restore empties them and they are computed again.
+DERIVED_TABLES = frozenset({plate_lookups.name, plate_lookup_state.name, coverage_results.name})
 
 # The lookup's one read checks the newest change of a table (audit_log by table, newest seq) and
 # joins the plate's street by its standard name.

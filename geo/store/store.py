@@ -25,6 +25,7 @@ from geo import DISTRICT_ADCODE
 from geo.errors import Conflict, DomainError, Forbidden, InputError, NotFound, StaleVersion
 from geo.messages import as_term, label, labels, record_label, text
 from geo.store import migrations, schema
+from geo.store.partitions import ensure_district_partitions
 from geo.store.search_sql import register_sqlite_functions
 from geo.store.spatial_sql import bbox_clause, encode_geometries
 
@@ -88,6 +89,31 @@ _PG_STATES = {"23505": "UNIQUE", "23502": "NOT NULL", "23514": "CHECK", "23503":
 _SHOWN_VALUE = 80
 
 
+# A district's partition of a table (revision 0014): ``door_plates_p150102``, ``door_plates_pdefault``.
+_PARTITION = re.compile(r"(?P<table>.+)_p(?:[0-9]{6}|default)")
+
+
+def _key_columns(table_name: str, constraint_name: str) -> list[str]:
+    """Return the columns of the unique key ``constraint_name`` (``<table>_<columns>_key``) of ``table_name``.
+
+    PostgreSQL names the columns and the value in the error's detail only to a user who may read them;
+    the district role may not read a partition itself (only through its table's policy), so a key of a
+    partition is known by its name alone, which carries the ``adcode`` every district key has.
+    """
+    inner = constraint_name[len(table_name) + 1:-len("_key")]
+    partition = _PARTITION.fullmatch(table_name)
+    if not partition:
+        return [inner]
+    table = schema.metadata.tables.get(partition["table"])
+    keys = [[c.name for c in k.columns] for k in table.constraints if isinstance(k, sa.UniqueConstraint)] if (
+        table is not None) else []
+    for columns in keys:
+        district_key = [*columns, "adcode"] if "adcode" not in columns else columns
+        if "_".join(district_key) == inner:
+            return district_key
+    return [inner]
+
+
 def _constraint_facts(exc: sa.exc.IntegrityError
                       ) -> tuple[str, list[str], str | None, str | None]:
     """Return (kind, columns, value, constraint name) of a violated constraint, either backend."""
@@ -104,7 +130,7 @@ def _constraint_facts(exc: sa.exc.IntegrityError
         elif diag.column_name:
             columns = [diag.column_name]
         elif diag.constraint_name and diag.table_name and diag.constraint_name.endswith("_key"):
-            columns = [diag.constraint_name[len(diag.table_name) + 1:-len("_key")]]
+            columns = _key_columns(diag.table_name, diag.constraint_name)
         return kind, columns, value, diag.constraint_name
     # SQLite: "UNIQUE constraint failed: door_plates.plate_uid" (never the value)
     first = str(orig).splitlines()[0] if str(orig) else ""
@@ -307,16 +333,22 @@ class Store:
         """Apply pending migrations up to ``target`` (default latest); return the versions applied.
 
         Alembic's frozen revisions run in one transaction under the migration lock (advisory
-        lock on PostgreSQL, file lock on SQLite), so two processes never migrate at once.
+        lock on PostgreSQL, file lock on SQLite), so two processes never migrate at once. At the
+        latest version a PostgreSQL database then holds this store's district's own partitions
+        (geo.store.partitions), so its first rows go there.
         """
         with self.reading() as conn:  # the usual case: up to date, decided without the migration lock
-            if migrations.is_current(conn, target):
-                return []
-        try:
-            with migrations.exclusive(self.whole()) as conn:
-                return migrations.upgrade(conn, target)
-        finally:
-            self.schema_changed()
+            current = migrations.is_current(conn, target)
+        applied: list[int] = []
+        if not current:
+            try:
+                with migrations.exclusive(self.whole()) as conn:
+                    applied = migrations.upgrade(conn, target)
+            finally:
+                self.schema_changed()
+        if target is None:
+            ensure_district_partitions(self.engine, self.adcode)
+        return applied
 
     def schema_version(self) -> int:
         """Return the schema version the database is at (0 when never migrated)."""

@@ -1,0 +1,77 @@
+"""A district's own partitions (PostgreSQL, revision 0014): made before the district's first rows.
+
+Every district table of a PostgreSQL database is partitioned by ``adcode`` (migration 0014): one
+partition per district and a default one for a district not yet given its own. A district's rows
+belong in its own partition, where its queries read them alone and its indexes are its own; so
+before a district is imported for the first time, :func:`ensure_district_partitions` makes its
+partition of every table (the database function ``xincheng_add_partition``, which also moves any
+rows of the district out of the default partition). It runs in its own short transaction, as the
+database's owner, before the import's transaction: making a partition locks its table for a
+moment, and an import holding that lock for minutes would stop every other district's work.
+SQLite holds one district and has no partitions: nothing to do there.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+# Wait at most this long for a table's lock (other districts' work finishes in milliseconds); a
+# longer wait means something holds the table, and the district's rows go to the default partition,
+# where they are as correct, only read with the other districts that are there.
+LOCK_TIMEOUT_MS = 5000
+
+
+def partitioned_tables(conn: sa.Connection) -> list[str]:
+    """Return the names of the partitioned tables in the service's schema (none before revision 0014,
+    none on SQLite)."""
+    if conn.dialect.name != "postgresql":
+        return []
+    return list(conn.execute(sa.text(
+        "SELECT c.relname FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid "
+        "WHERE c.relnamespace = current_schema()::regnamespace ORDER BY 1")).scalars())
+
+
+def missing_partitions(conn: sa.Connection, adcode: str) -> list[str]:
+    """Return the partitioned tables that have no partition of their own for ``adcode``."""
+    return list(conn.execute(sa.text(
+        "SELECT c.relname FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid "
+        "WHERE c.relnamespace = current_schema()::regnamespace "
+        "AND to_regclass(quote_ident(c.relname || '_p' || :code)) IS NULL ORDER BY 1"), {"code": adcode}).scalars())
+
+
+def ensure_district_partitions(engine: sa.Engine, adcode: str) -> list[str]:
+    """Make district ``adcode``'s partition of every partitioned table of ``engine``'s database that
+    lacks one, and return those tables' names (empty when all are there, and on SQLite).
+
+    Idempotent and safe beside running work: one transaction of the database's owner (the engine's
+    own connection, never bound to a district), waiting at most :data:`LOCK_TIMEOUT_MS` for each table
+    (on a timeout nothing is made and the lock error is raised). A code that is no district's (not six
+    ASCII digits) is given nothing: its rows stay in the default partition.
+    """
+    if engine.dialect.name != "postgresql" or not re.fullmatch(r"[0-9]{6}", adcode):
+        return []
+    with engine.connect() as conn:
+        wanted = missing_partitions(conn, adcode)
+        conn.rollback()
+    if not wanted:
+        return []
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}"))
+        return [t for t in wanted
+                if conn.execute(sa.text("SELECT xincheng_add_partition(:t, :code)"), {"t": t, "code": adcode}).scalar()]
+
+
+def partition_districts_in_default(conn: sa.Connection) -> list[str]:
+    """Give every district with rows in a default partition its own partitions, in ``conn``'s transaction
+    (a restore's, which holds the migration lock); return those districts' codes."""
+    tables = partitioned_tables(conn)
+    if not tables:
+        return []
+    union = " UNION ".join(f"SELECT DISTINCT adcode FROM {t}_pdefault" for t in tables)
+    codes = sorted(c for c in conn.execute(sa.text(union)).scalars() if c and re.fullmatch(r"[0-9]{6}", c))
+    for code in codes:
+        for table in tables:
+            conn.execute(sa.text("SELECT xincheng_add_partition(:t, :code)"), {"t": table, "code": code})
+    return codes

@@ -1,0 +1,192 @@
+"""PostGIS partitioned by district (#19 item 2; revision 0014, geo/store/partitions.py).
+
+Every district table is a table partitioned by list of ``adcode``: a district's queries read its own
+partition only (checked on the plans the planner makes for the district's own transactions), a new
+district gets its partitions before its first rows (its rows moved out of the default partition if
+they were there), the QR uids stay unique across districts while a district's other codes are unique
+in the district, and the district role cannot read a partition behind its table's policy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+import shapely
+import sqlalchemy as sa
+
+from geo.errors import Conflict
+from geo.signs import _uids as sign_uids
+from geo.store import Store
+from geo.store.backup import restore_backup, write_backup
+from geo.store.partitions import ensure_district_partitions, partitioned_tables
+from geo.store.plate_lookups import _lookup_query, read_lookup
+from geo.store.store import integrity_problem
+from tests.conftest import _fresh_url
+
+OWN, OTHER = "150102", "150121"
+
+
+@pytest.fixture
+def pg_store(request, tmp_path_factory) -> Iterator[Store]:
+    """A migrated, empty PostGIS store of 新城区 (the suite's PostgreSQL server; skipped without one)."""
+    url, drop = _fresh_url("postgis", request, tmp_path_factory)
+    store = Store.open(url)
+    store.migrate()
+    yield store
+    store.close()
+    drop()
+
+
+def _plate(uid: str, lon: float, number: int = 1) -> dict:
+    return {"plate_uid": uid, "street_name": "新华大街", "number": number, "households": 3,
+            "geometry": shapely.Point(lon, 40.85)}
+
+
+def _where(store: Store, table: str, record_id: int) -> str:
+    """The partition a row is stored in (read as the owner)."""
+    with store.whole().reading() as conn:
+        return conn.execute(sa.text(f"SELECT tableoid::regclass::text FROM {table} WHERE id = :id"),
+                            {"id": record_id}).scalar_one()
+
+
+def _plan(store: Store, sql: str) -> str:
+    """EXPLAIN of ``sql`` in one of ``store``'s district transactions (its role and district bound)."""
+    with store.reading() as conn:
+        return "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql))
+
+
+def test_every_district_table_is_partitioned_and_the_district_has_its_own_partitions(pg_store):
+    with pg_store.whole().reading() as conn:
+        policed = set(conn.execute(sa.text(
+            "SELECT c.relname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid "
+            "WHERE p.polname = 'district_rows' AND c.relnamespace = current_schema()::regnamespace "
+            "AND c.relkind IN ('r', 'p')")).scalars())
+        partitioned = set(partitioned_tables(conn))
+        parts = set(conn.execute(sa.text(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE c.relnamespace = current_schema()::regnamespace")).scalars())
+    assert "door_plates" in partitioned and "coverage_results" in partitioned and len(partitioned) >= 30
+    assert partitioned == policed - {"audit_log"}  # the audit log is the one commit-ordered feed
+    for table in partitioned:  # migrate() gave the store's own district its partitions
+        assert {f"{table}_p{OWN}", f"{table}_pdefault"} <= parts, table
+
+
+def test_a_districts_reads_touch_its_own_partition_only(pg_store):
+    other = pg_store.for_district(OTHER)
+    assert ensure_district_partitions(other.engine, OTHER)  # made now
+    assert ensure_district_partitions(other.engine, OTHER) == []  # idempotent
+    (own_id,) = pg_store.insert("door_plates", [_plate("AAAA2222", 111.70)], actor="t")
+    # A district's worth of plates and units, and the statistics autovacuum keeps, for realistic plans.
+    pg_store.insert("door_plates", [_plate(f"Q{i:07d}", 111.70 + i * 1e-6, i + 2) for i in range(3000)],
+                    actor="t", audit="batch")
+    pg_store.insert("admin_units", [{"code": f"150102{i:03d}000", "name": f"社区{i}", "level": "community",
+                                     "parent_code": "150102001000"} for i in range(200)], actor="t", audit="batch")
+    with pg_store.whole().writing() as conn:
+        for table in ("door_plates", "admin_units", "place_names", "plate_lookups"):
+            conn.exec_driver_sql(f"ANALYZE {table}")
+    (other_id,) = other.insert("door_plates", [_plate("BBBB3333", 111.70)], actor="t")
+    assert _where(pg_store, "door_plates", own_id) == f"door_plates_p{OWN}"
+    assert _where(pg_store, "door_plates", other_id) == f"door_plates_p{OTHER}"
+    by_uid = _plan(pg_store, "SELECT * FROM door_plates WHERE plate_uid = 'AAAA2222'")
+    by_box = _plan(pg_store, "SELECT id FROM door_plates WHERE geom && "
+                             "ST_MakeEnvelope(111.69, 40.84, 111.71, 40.86, 4490)")
+    by_id = _plan(pg_store, f"SELECT * FROM door_plates WHERE id = {own_id}")
+    for plan in (by_uid, by_box, by_id):
+        scanned = set(re.findall(r" on (door_plates_p\w+)", plan))
+        assert scanned == {f"door_plates_p{OWN}"}, plan  # the others pruned (at run time: the policy's setting)
+    # A QR lookup by uid: one index read of the district's own partition.
+    assert len(re.findall(r"Index Scan", by_uid)) == 1 and "Seq Scan" not in by_uid, by_uid
+    # The public scan's own read (geo.store.plate_lookups): the plate, its stored lookup and its names.
+    scan = str(_lookup_query().params(uid="AAAA2222").compile(pg_store.engine,
+                                                               compile_kwargs={"literal_binds": True}))
+    scan_plan = _plan(pg_store, scan.replace("%%", "%"))
+    for table in ("door_plates", "admin_units", "place_names"):  # the plate, its units and street: own partition
+        assert set(re.findall(rf" on ({table}_p\w+)", scan_plan)) == {f"{table}_p{OWN}"}, scan_plan
+    assert re.search(rf"Index Scan using door_plates_p{OWN}_plate_uid_adcode_key", scan_plan), scan_plan
+    assert read_lookup(pg_store, "AAAA2222")["plate_uid"] == "AAAA2222"
+    assert read_lookup(pg_store, "BBBB3333") is None  # another district's plate: not through this district
+    assert pg_store.select("door_plates", where={"plate_uid": "BBBB3333"}) == []
+    assert [r["plate_uid"] for r in other.select("door_plates")] == ["BBBB3333"]
+
+
+def test_a_new_districts_rows_move_out_of_the_default_partition_unchanged(pg_store):
+    other = pg_store.for_district(OTHER)
+    (fid,) = other.insert("facilities", [{"kind": "elder_care_station", "name": "示例站", "floor_area_m2": 200.0,
+                                          "geometry": shapely.Point(111.7, 40.85)}], actor="t")
+    before = other.get("facilities", fid)
+    assert _where(pg_store, "facilities", fid) == "facilities_pdefault"  # no partition of its own yet
+    made = ensure_district_partitions(pg_store.engine, OTHER)
+    assert "facilities" in made and "door_plates" in made
+    assert _where(pg_store, "facilities", fid) == f"facilities_p{OTHER}"
+    assert other.get("facilities", fid) == before  # same id, version, text and geometry
+    (next_id,) = other.insert("facilities", [{"kind": "elder_care_station", "name": "示例站二", "floor_area_m2": 100.0,
+                                              "geometry": shapely.Point(111.71, 40.85)}], actor="t")
+    assert next_id > fid and _where(pg_store, "facilities", next_id) == f"facilities_p{OTHER}"
+
+
+def test_qr_uids_are_unique_across_districts_other_codes_within_a_district(pg_store):
+    other = pg_store.for_district(OTHER)
+    ensure_district_partitions(other.engine, OTHER)
+    pg_store.insert("door_plates", [_plate("CCCC4444", 111.70)], actor="t")
+    with pytest.raises(sa.exc.IntegrityError) as refused:  # a plate's uid is on its QR code: one in the city
+        other.insert("door_plates", [_plate("CCCC4444", 111.71)], actor="t")
+    problem = integrity_problem(refused.value)  # the service's answer: 409 naming the field and the value
+    assert isinstance(problem, Conflict) and problem.field == "plate_uid" and "CCCC4444" in str(problem), problem
+    assert other.select("door_plates") == []
+    # A code counter is a district's own: each district counts its own serials for the same scheme and prefix.
+    counter = {"scheme": "address", "prefix": "A", "last_serial": 7}
+    pg_store.insert("code_counters", [counter], actor="t")
+    other.insert("code_counters", [counter], actor="t")
+    assert [r["last_serial"] for r in other.select("code_counters")] == [7]
+    with pytest.raises(sa.exc.IntegrityError):  # still unique within the district
+        other.insert("code_counters", [counter], actor="t")
+
+
+def test_the_district_role_cannot_read_a_partition_behind_its_tables_policy(pg_store):
+    other = pg_store.for_district(OTHER)
+    ensure_district_partitions(other.engine, OTHER)
+    other.insert("door_plates", [_plate("DDDD5555", 111.70)], actor="t")
+    for partition in (f"door_plates_p{OTHER}", "door_plates_pdefault", f"door_plates_p{OWN}"):
+        with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), pg_store.reading() as conn:
+            conn.exec_driver_sql(f"SELECT count(*) FROM {partition}")
+
+
+def test_a_restore_puts_each_districts_rows_in_its_own_partition(pg_store, request, tmp_path_factory, tmp_path):
+    other = pg_store.for_district(OTHER)
+    ensure_district_partitions(other.engine, OTHER)
+    pg_store.insert("door_plates", [_plate("EEEE6666", 111.70)], actor="t")
+    other.insert("door_plates", [_plate("FFFF7777", 111.70)], actor="t")
+    archive = tmp_path / "two.zip"
+    write_backup(pg_store.whole(), archive)
+    url, drop = _fresh_url("postgis", request, tmp_path_factory)
+    target = Store.open(url)  # an empty database: no partition for 150121 until the restore makes one
+    try:
+        counts = restore_backup(target, archive)
+        assert counts["door_plates"] == 2
+        with target.whole().reading() as conn:
+            placed = dict(conn.execute(sa.text(
+                "SELECT plate_uid, tableoid::regclass::text FROM door_plates")).all())
+        assert placed == {"EEEE6666": f"door_plates_p{OWN}", "FFFF7777": f"door_plates_p{OTHER}"}
+        with pytest.raises(sa.exc.IntegrityError, match="plate_uid"):  # restored uids are known across districts
+            target.insert("door_plates", [_plate("FFFF7777", 111.72)], actor="t")
+    finally:
+        target.close()
+        drop()
+
+
+def test_sign_ids_stay_unique_across_districts(pg_store):
+    """Each district counts sign ids in its own counter row, from the highest any district has given: a
+    second district's first sign is not the first district's (both on QR codes, both scanned city-wide)."""
+    other = pg_store.for_district(OTHER)
+    ensure_district_partitions(other.engine, OTHER)
+    with pg_store.writing() as conn:
+        own = sign_uids.allocate(pg_store, conn, count=3, actor="t")
+    with other.writing() as conn:
+        theirs = sign_uids.allocate(other, conn, count=2, actor="t")
+    with pg_store.writing() as conn:
+        again = sign_uids.allocate(pg_store, conn, count=1, actor="t")
+    serials = [sign_uids.decode(u) for u in (*own, *theirs, *again)]
+    assert serials == [1, 2, 3, 4, 5, 6], serials
+    assert [r["last_serial"] for r in other.select("code_counters", where={"scheme": "sign"})] == [5]
