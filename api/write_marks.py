@@ -82,8 +82,12 @@ class WriteMarks:
         """Keep ``mark`` as the client's latest write."""
         now = self._clock()
         with self._lock:
-            if len(self._marks) >= self.max_keys:  # forget expired marks so memory stays bounded
-                self._marks = {k: v for k, v in self._marks.items() if v[1] > now}
+            if key not in self._marks and len(self._marks) >= self.max_keys:  # memory stays bounded:
+                self._marks = {k: v for k, v in self._marks.items() if v[1] > now}  # the expired go first,
+                excess = len(self._marks) - self.max_keys + 1
+                if excess > 0:  # then the oldest, a tenth more than needed so this runs seldom (a client
+                    for oldest in list(self._marks)[:excess + self.max_keys // 10]:  # forgotten this way
+                        del self._marks[oldest]  # still carries its mark in the cookie or header)
             old = self._marks.get(key)
             self._marks[key] = (max(mark, old[0]) if old and old[1] > now else mark, now + self.ttl_s)
 

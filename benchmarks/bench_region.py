@@ -53,7 +53,7 @@ if __package__ in (None, ""):  # run as a file: find the sibling modules
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_lookup import WRK_SCRIPT
-from benchmarks.servers import CLI, SECRET, _pg_admin, postgis_reachable, server_env
+from benchmarks.servers import CLI, SECRET, _pg_admin, postgis_reachable, server_env, serving_process
 from geo.plates.codes import PlateSigner
 from geo.store import Store
 from geo.users import create_user
@@ -188,39 +188,6 @@ def city_names_latency_ms(url: str, districts: list[str], *, calls: int = 300) -
     return {"p50_ms": statistics.median(times), "p99_ms": times[int(0.99 * (len(times) - 1))]}
 
 
-@contextmanager
-def serving(url: str, home: str, *, workers: int = 1) -> Iterator[tuple[str, int]]:
-    """``xincheng serve`` on a free port for district ``home``; yield its base URL and its worker's pid."""
-    from benchmarks.servers import free_port
-
-    port = free_port()
-    env = server_env(url, XINCHENG_DISTRICT=home)
-    server = subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", str(workers)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"the server exited with status {server.returncode}")
-            try:
-                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.3)
-        yield base, server.pid
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
 def rss_mb(pid: int) -> float:
     """Resident memory (MB) of process ``pid``."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -287,7 +254,7 @@ def measure_database(url: str, home: str, districts: list[str], args: argparse.N
     lookups, boxes, searches = lookup_paths(url), bbox_paths(url), search_paths(url)
     out: dict[str, Any] = {"city_names": city_names_latency_ms(url, districts)}
     add_planner(url, home, districts)
-    with serving(url, home) as (base, pid):
+    with serving_process(url, XINCHENG_DISTRICT=home, timeout_s=180) as (base, pid):
         time.sleep(2)
         out["rss_idle_mb"] = rss_mb(pid)
         auth = planner_token(base)

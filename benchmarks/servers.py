@@ -93,11 +93,21 @@ def postgis_reachable(url: str | None) -> str | None:
 
 
 @contextmanager
-def running_server(database_url: str, *, workers: int = 1, timeout_s: float = 120.0) -> Iterator[str]:
+def running_server(database_url: str, *, workers: int = 1, timeout_s: float = 120.0, **env: str) -> Iterator[str]:
     """Start `xincheng serve` on a free loopback port; yield its base URL once /api/health answers."""
+    with serving_process(database_url, workers=workers, timeout_s=timeout_s, **env) as (base, _pid):
+        yield base
+
+
+@contextmanager
+def serving_process(database_url: str, *, workers: int = 1, timeout_s: float = 120.0,
+                    **env: str) -> Iterator[tuple[str, int]]:
+    """Start `xincheng serve` (``env``: more XINCHENG_ settings); yield its base URL and the server's pid
+    (with one worker, the process that serves) once /api/health answers."""
     port = free_port()
     server = subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", str(workers)],
-                              env=server_env(database_url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=server_env(database_url, **env), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s
@@ -112,7 +122,7 @@ def running_server(database_url: str, *, workers: int = 1, timeout_s: float = 12
             if time.monotonic() > deadline:
                 raise RuntimeError("the server did not start")
             time.sleep(0.2)
-        yield base
+        yield base, server.pid
     finally:
         server.terminate()
         try:

@@ -115,7 +115,8 @@ def _check_plate_communities(conn: sa.Connection) -> None:
 
 
 def _check_sign_ids(conn: sa.Connection) -> None:
-    """Every sign id has its form, and the sign counter is not behind the highest one stored."""
+    """Every sign id has its form, and the sign counter (the highest district's) is not behind the highest one
+    stored."""
     s, c = schema.street_signs, schema.code_counters
     top = 0
     for record_id, uid in conn.execute(sa.select(s.c.id, s.c.sign_uid)):
@@ -126,8 +127,10 @@ def _check_sign_ids(conn: sa.Connection) -> None:
         top = max(top, serial)
     if not top:
         return
+    # Each district counts in its own row, from the highest any district has given (revision 0014):
+    # the highest of the rows is the database's counter.
     counter = conn.execute(sa.select(c.c.id, c.c.last_serial).where(
-        c.c.scheme == sign_uids.SCHEME, c.c.prefix == sign_uids.PREFIX)).first()
+        c.c.scheme == sign_uids.SCHEME, c.c.prefix == sign_uids.PREFIX).order_by(c.c.last_serial.desc())).first()
     if counter is None or int(counter[1] or 0) < top:
         raise _refuse("code_counters", counter[0] if counter else "—", "last_serial",
                       counter[1] if counter else "—", text("restore_rules.counter_behind", used=top))

@@ -16,14 +16,17 @@ import pytest
 import shapely
 import sqlalchemy as sa
 
-from geo.errors import Conflict
+from geo.errors import Conflict, InputError
+from geo.io.importer import _uniqueness_conflict
+from geo.restore_rules import check_restored
 from geo.signs import _uids as sign_uids
 from geo.store import Store
 from geo.store.backup import restore_backup, write_backup
-from geo.store.partitions import ensure_district_partitions, partitioned_tables
+from geo.store.partitions import ensure_district_partitions, missing_partitions, partitioned_tables
 from geo.store.plate_lookups import _lookup_query, read_lookup
 from geo.store.store import integrity_problem
 from tests.conftest import _fresh_url
+from tests.xincheng_cli import invoke
 
 OWN, OTHER = "150102", "150121"
 
@@ -190,3 +193,82 @@ def test_sign_ids_stay_unique_across_districts(pg_store):
     serials = [sign_uids.decode(u) for u in (*own, *theirs, *again)]
     assert serials == [1, 2, 3, 4, 5, 6], serials
     assert [r["last_serial"] for r in other.select("code_counters", where={"scheme": "sign"})] == [5]
+
+
+def _sign(store: Store, uid: str) -> dict:
+    return {"sign_uid": uid, "sign_type": "ordinary", "status": "active", "geometry": shapely.Point(111.70, 40.85)}
+
+
+def test_a_backup_of_districts_that_each_issued_sign_ids_restores(pg_store, request, tmp_path_factory, tmp_path):
+    """Outside review #19-1: each district's sign counter is its own row; a restore's rule checks the highest."""
+    other = pg_store.for_district(OTHER)
+    ensure_district_partitions(other.engine, OTHER)
+    for store in (pg_store, other):
+        with store.writing() as conn:
+            (uid,) = sign_uids.allocate(store, conn, actor="t")
+        store.insert("street_signs", [_sign(store, uid)], actor="t")
+    archive = tmp_path / "signs.zip"
+    write_backup(pg_store.whole(), archive)
+    url, drop = _fresh_url("postgis", request, tmp_path_factory)
+    target = Store.open(url)
+    try:
+        counts = restore_backup(target, archive, checks=[check_restored])
+        assert counts["street_signs"] == 2 and counts["code_counters"] == 2
+        with target.writing() as conn:  # the next sign id follows the highest either district gave
+            assert sign_uids.decode(sign_uids.allocate(target, conn, actor="t")[0]) == 3
+    finally:
+        target.close()
+        drop()
+
+
+def test_a_backup_of_two_districts_is_refused_by_sqlite_with_nothing_changed(pg_store, tmp_path):
+    """Outside review #19-2: SQLite holds one district; a backup of two is refused in Chinese first."""
+    other = pg_store.for_district(OTHER)
+    ensure_district_partitions(other.engine, OTHER)
+    for store in (pg_store, other):
+        store.insert("admin_units", [{"code": f"{store.adcode}000000", "name": f"区{store.adcode}", "level": "district",
+                                      "geometry": shapely.box(111.6, 40.8, 111.7, 40.9)}], actor="t")
+    archive = tmp_path / "two.zip"
+    write_backup(pg_store.whole(), archive)
+    target = Store.open(f"sqlite:///{tmp_path / 'one.db'}")
+    try:
+        with pytest.raises(InputError) as refused:
+            restore_backup(target, archive)
+        assert str(refused.value).startswith("备份含 2 个区县（150102、150121），SQLite 数据库只存一个区县")
+        assert target.schema_version() == 0  # nothing changed, not even migrated
+    finally:
+        target.close()
+
+
+def test_an_import_of_another_districts_qr_uid_is_refused_naming_the_field(pg_store):
+    """Outside review #19-10: the import's refusal (geo.io.importer) names plate_uid, Chinese first, not
+    PostgreSQL's English, and shows nothing else of the other district's plate."""
+    other = pg_store.for_district(OTHER)
+    ensure_district_partitions(other.engine, OTHER)
+    pg_store.insert("door_plates", [_plate("GGGG8888", 111.70, 5)], actor="t")
+    with pytest.raises(sa.exc.IntegrityError) as clash:  # what the import's bulk write meets
+        other.insert("door_plates", [_plate("GGGG8888", 111.71, 7)], actor="t")
+    refused = _uniqueness_conflict("door_plates", clash.value)
+    message = str(refused)
+    assert refused.field == "plate_uid", message
+    assert message.startswith("导入违反 door_plates 的唯一性约束，未导入任何内容") and "duplicate key" not in message
+    assert "GGGG8888" in message and "新华大街" not in message
+    assert other.select("door_plates") == []
+
+
+def test_migrate_gives_the_district_it_is_told_its_partitions(request, tmp_path_factory):
+    """Outside review #19-7: `xincheng --district 159009 migrate` makes 159009's partitions (as DEPLOYMENT.md
+    says), not the default district's only."""
+    url, drop = _fresh_url("postgis", request, tmp_path_factory)
+    try:
+        out = invoke(["--database-url", url, "--district", "159009", "migrate"])
+        assert out.returncode == 0, out.stderr
+        store = Store.open(url)
+        try:
+            with store.whole().reading() as conn:
+                assert missing_partitions(conn, "159009") == []
+                assert "door_plates" in missing_partitions(conn, "159010")
+        finally:
+            store.close()
+    finally:
+        drop()

@@ -275,3 +275,39 @@ def test_sqlite_refreshes_its_one_district_in_this_process(sample_templates) -> 
         assert remote.returncode == 2 and "Error: SQLite 数据库文件在本机，集群的计算进程打不开它" in remote.stderr
     finally:
         drop()
+
+
+def test_a_planner_reads_the_stored_coverage_and_whether_it_is_current(sample_templates) -> None:
+    """GET /api/planning/coverage/stored: the last refresh's rows as stored (nothing computed), for planners
+    only; ``current`` turns false once the planning data changes after the refresh."""
+    import httpx
+
+    from geo.planning.refresh import refresh_coverage
+    from tests.conftest import USERS, running_server, server_settings
+
+    url, drop = sample_templates("sqlite").copy()
+    store = Store.open(url)
+    try:
+        with running_server(server_settings(store)) as base:
+            name, password = USERS["planner"]
+            token = httpx.post(f"{base}/api/auth/login", json={"username": name, "password": password}).json()
+            planner = {"Authorization": f"Bearer {token['access_token']}"}
+            assert httpx.get(f"{base}/api/planning/coverage/stored").status_code == 401
+            before = httpx.get(f"{base}/api/planning/coverage/stored", headers=planner).json()
+            assert before["units"] == [] and before["current"] is False  # never refreshed
+            refresh_coverage(store, WalkParams(), actor="test")
+            after = httpx.get(f"{base}/api/planning/coverage/stored", headers=planner).json()
+            assert len(after["units"]) == 96 and after["current"] is True
+            assert after["data_seq"] == after["current_data_seq"]
+            stored = stored_coverage(store).set_index("unit_code")
+            district = next(u for u in after["units"] if u["unit_code"] == "150102000000")
+            assert district["covered_households"] == stored.loc["150102000000", "covered_households"]
+            assert district["level"] == "district" and district["computed_by"] == "test"
+            store.insert("facilities", [{"kind": "elder_care_station", "name": "新开站", "floor_area_m2": 120.0,
+                                         "geometry": shapely.Point(111.70, 40.85)}], actor="test")
+            stale = httpx.get(f"{base}/api/planning/coverage/stored", headers=planner).json()
+            assert stale["current"] is False and stale["current_data_seq"] > stale["data_seq"]
+            assert stale["units"] == after["units"]  # the stored rows until the next refresh
+    finally:
+        store.close()
+        drop()

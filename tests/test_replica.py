@@ -201,6 +201,44 @@ def test_lag_is_measured_from_wal_positions(databases):
         router.close()
 
 
+def test_a_write_first_seen_after_an_idle_spell_counts_as_old_as_the_spell(databases):
+    """Outside review #19-3: nobody asked for a while, replay is paused and a write lands; the first check
+    after the spell must not call the replica current (the write may be as old as the spell)."""
+    primary, replica_url = databases
+    bound_s = 1.0
+    router = ReadRouter(primary, open_replica(replica_url, adcode=primary.adcode), max_lag_s=bound_s,
+                        check_every_s=0.0)
+    try:
+        _until(lambda: router.state().reason == "ok")
+        _replay(replica_url, "pause")
+        try:
+            street = _a_street(primary)
+            primary.update("streets", street["id"], {"grade": (street["grade"] or 0) + 1},
+                           expected_version=street["version"], actor="test")
+            time.sleep(bound_s + 1.5)  # idle: no check sees the write come in
+            after_spell = router.state()
+            assert after_spell.reason == "behind" and after_spell.lag_s > bound_s, after_spell
+            assert not router.use_replica()
+        finally:
+            _replay(replica_url, "resume")
+        _until(lambda: router.state().reason == "ok")
+    finally:
+        router.close()
+
+
+def test_a_replica_url_naming_another_database_is_not_used(databases):
+    """Outside review #19-4: a standby's other database (here ``postgres``) is no copy of this one: not used."""
+    primary, replica_url = databases
+    elsewhere = sa.make_url(replica_url).set(database="postgres").render_as_string(hide_password=False)
+    router = ReadRouter(primary, open_replica(elsewhere, adcode=primary.adcode), max_lag_s=5.0, check_every_s=0.0)
+    try:
+        state = router.state()
+        assert state.reason == "not_this_database" and not router.use_replica(), state
+        assert state.message().startswith("只读副本不是本库的副本") and "XINCHENG_REPLICA_URL" in state.message()
+    finally:
+        router.close()
+
+
 def test_public_reads_come_from_the_replica_and_fall_back_past_the_bound(databases):
     """Reads are the replica's: while its replay is paused they show the old value (bound 60 s) until
     the bound is passed (bound 1 s: the primary's new value at once)."""
@@ -349,3 +387,21 @@ def test_stopping_the_replica_mid_burst_costs_no_request(databases, replica):
         again = _reads(base)
         assert httpx.get(f"{base}/api/plates/lookup/{plates[0][1]}").status_code == 200
         assert _reads(base)['reads{served_by="replica"}'] == again['reads{served_by="replica"}'] + 1
+
+
+def test_write_marks_stay_within_their_bound_when_every_client_is_new():
+    """Outside review #19-15: marks of many live clients (any Authorization header on a write makes one)
+    never grow past the bound; the newest client's mark is kept."""
+    from api.write_marks import WriteMarks
+
+    now = [0.0]
+    marks = WriteMarks(60, max_keys=1000, clock=lambda: now[0])
+    for i in range(20_000):
+        marks.note(f"token:{i}", i + 1)
+        assert len(marks._marks) <= 1000
+    assert marks.get("token:19999") == 20_000 and marks.get("token:0") is None
+    now[0] = 61.0  # all expired: none is answered, and a full table clears them before evicting a live one
+    assert marks.get("token:19999") is None
+    for i in range(1000):
+        marks.note(f"late:{i}", 7)
+    assert len(marks._marks) <= 1000 and all(marks.get(f"late:{i}") == 7 for i in range(1000))

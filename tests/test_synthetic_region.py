@@ -194,6 +194,21 @@ def test_sqlite_is_refused(tmp_path) -> None:
     assert not (tmp_path / "cli.db").exists()
 
 
+def test_a_negative_seed_or_too_few_plates_is_a_usage_error(tmp_path) -> None:
+    """Outside review #19-14: bad numbers are usage errors naming the option, never a traceback."""
+    for args, option in ((["--seed", "-5"], "--seed"), (["--plates-per-district", "20"], "--plates-per-district")):
+        result = run("region", "load", "--districts", "1", *args, db=tmp_path / "cli.db")
+        assert result.returncode == 2 and option in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("writable_sample_store", ["postgis"], indirect=True)
+def test_a_region_loads_beside_a_district_with_neighbour_outlines(writable_sample_store) -> None:
+    """Outside review #19-6: the sample's neighbour outlines (read by every district) are no district's own
+    records, so a region district loads beside them."""
+    assert load_region(writable_sample_store, districts=1, seed=SEED, plates_per_district=PLATES) == ["159002"]
+    assert set(held_districts(writable_sample_store)) == {"150102", "159002"}
+
+
 @on_postgis
 @pytest.mark.scale
 def test_a_hundred_districts() -> None:

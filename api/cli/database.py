@@ -41,7 +41,7 @@ def init(obj: Context, sample: bool, seed: int | None, if_empty: bool) -> None:
     if sample and obj.settings.district != DISTRICT_ADCODE:  # the sample is 新城区's, not the district asked for
         raise click.UsageError(text("cli.sample_district", district=obj.settings.district, own=DISTRICT_ADCODE))
     with domain_errors():
-        store = Store.open(obj.settings.database_url)
+        store = Store.open(obj.settings.database_url, adcode=obj.settings.district)  # its partitions made
         applied = store.migrate()
         click.echo(text("cli.schema", version=store.schema_version(), dialect=store.dialect,
                         applied=applied or as_term(text("cli.none_applied"))))
@@ -104,7 +104,7 @@ def migrate(obj: Context) -> None:
     from geo.store import Store
 
     with domain_errors():
-        store = Store.open(obj.settings.database_url)
+        store = Store.open(obj.settings.database_url, adcode=obj.settings.district)  # its partitions made
         try:
             applied = store.migrate()
             version = store.schema_version()

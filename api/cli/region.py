@@ -20,9 +20,9 @@ def region() -> None:
 
 @region.command("load")
 @click.option("--districts", type=click.IntRange(1), required=True, help="区县数 · how many districts.")
-@click.option("--seed", type=int, default=1, show_default=True,
+@click.option("--seed", type=click.IntRange(0), default=1, show_default=True,
               help="生成随机种子（同种子同区域） · seed of the generator (the same seed, the same region).")
-@click.option("--plates-per-district", type=click.IntRange(1), default=None,
+@click.option("--plates-per-district", type=click.IntRange(500), default=None,
               help="每区门牌数（默认约 35,000，与样例区相当） · door plates per district "
                    "(default about 35,000, like the sample).")
 @click.option("--districts-per-city", type=click.IntRange(1), default=None,
@@ -37,6 +37,7 @@ def load_cmd(obj: Context, districts: int, seed: int, plates_per_district: int |
     holds one district and is refused).
     """
     from data.synthetic_region import load_region, make_region
+    from geo.plates.lookup_table import refresh_plate_lookups
     from geo.store import Store
 
     with domain_errors():
@@ -54,6 +55,12 @@ def load_cmd(obj: Context, districts: int, seed: int, plates_per_district: int |
                     bar.update(1)
 
                 adcodes = load_region(store, districts=districts, seed=seed, progress=stored, **options)
+            # What each plate's public page shows (nearest services), as `init` and `import` compute it, so
+            # the first scans answer at once and a server does not start with the whole region to compute.
+            with step_bar(len(adcodes), "计算门牌附近的服务 plate lookups") as bar:
+                for adcode in adcodes:
+                    refresh_plate_lookups(store.for_district(adcode))
+                    bar.update(1)
         finally:
             store.close()
     shown = "、".join(adcodes) if len(adcodes) <= 12 else f"{adcodes[0]} … {adcodes[-1]}"

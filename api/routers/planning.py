@@ -33,6 +33,7 @@ from geo.planning.cemeteries import zones_for_output
 from geo.planning.coverage import STATUS, service_areas
 from geo.planning.floor_area import get_norm, norms_from_settings, shortfalls
 from geo.planning.norms_settings import load_norms, shown_settings_path
+from geo.planning.refresh import stored_coverage_view
 from geo.planning.run import (
     PlanningRun,
     parse_kinds,
@@ -82,6 +83,13 @@ def get_coverage(request: Request, store: StoreDep, user: UserDep, preset: Prese
     counts = run.access["status"].value_counts().reindex(list(STATUS), fill_value=0)
     return {"parameters": _params(run), "plates_by_status": {k: int(v) for k, v in counts.items()},
             "unattached_facilities": run.unattached_facilities, "units": _records(run.coverage)}
+
+
+@router.get("/coverage/stored", summary="已存覆盖结果 Stored coverage of the last refresh")
+def get_stored_coverage(store: StoreDep) -> dict[str, Any]:
+    """Return the district's coverage per unit as the last `xincheng refresh` stored it (nothing is computed:
+    one read), with when and from which data version; ``current`` is false once the data changed since."""
+    return stored_coverage_view(store)
 
 
 @router.get("/coverage/plates", summary="门牌步行时间 Plates and their walking time")

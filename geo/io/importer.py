@@ -41,6 +41,7 @@ from geo.store.bulk import PreparedRows, bulk_insert, prepare_bulk
 from geo.store.contents import refuse_unless_empty
 from geo.store.partitions import ensure_district_partitions
 from geo.store.spatial_sql import lock_natural_keys, one_of
+from geo.store.store import integrity_problem
 from geo.text import clean, clean_field
 from geo.types import parse_date
 from geo.validation import MIN_VALUES, PAST_DATES, check_range, validate_frame
@@ -293,8 +294,11 @@ def load_layers(store: Store, frames: Mapping[str, gpd.GeoDataFrame], *, actor: 
 
 
 def _uniqueness_conflict(layer_name: str, exc: sa.exc.IntegrityError) -> Conflict:
-    reason = str(exc.orig).splitlines()[0]
-    return Conflict(msg.text("io.unique", layer=layer_name, reason=reason), field=layer_name)
+    """Return the import's refusal of a value the database holds already (in this district, or, for a
+    QR uid, in any district): naming the field, Chinese first, never another district's other values."""
+    problem = integrity_problem(exc)
+    return Conflict(msg.text("io.unique", layer=layer_name, reason=as_term(str(problem))),
+                    field=problem.field or layer_name)
 
 
 def _present(value: Any) -> bool:

@@ -26,4 +26,8 @@ MESSAGES = {
                                   "the replica cannot be reached: reads go to the primary; retried in {retry_s} s"),
     "replica.state.not_standby": Message("只读副本不是备库（未处于恢复状态），读取走主库",
                                          "the replica is not a standby (not in recovery): reads go to the primary"),
+    "replica.state.not_this_database": Message(
+        "只读副本不是本库的副本（集群标识或数据库名不同：请检查 XINCHENG_REPLICA_URL），读取走主库",
+        "the replica is not a copy of this database (another cluster or another database name: check "
+        "XINCHENG_REPLICA_URL): reads go to the primary"),
 }

@@ -72,6 +72,10 @@ MESSAGES = {
         "数据库结构版本 {have} 比备份（{backup}）新：请恢复到从未迁移过的新数据库",
         "the database is at schema version {have}, newer than the backup ({backup}): restore into a new "
         "database that was never migrated"),
+    "store.restore_many_into_sqlite": Message(
+        "备份含 {count} 个区县（{districts}），SQLite 数据库只存一个区县，未作任何改动：请恢复到 PostGIS 数据库",
+        "the backup holds {count} districts ({districts}) and a SQLite database holds one; nothing was changed: "
+        "restore it into a PostGIS database"),
     "store.restore_not_empty": Message(
         "数据库已有数据（{shown}），未作任何改动：请恢复到空数据库，或加 --replace 替换",
         "the database already holds data ({shown}) and was not changed; restore into an empty database, or "

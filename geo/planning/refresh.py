@@ -176,3 +176,23 @@ def stored_coverage(store: Store) -> pd.DataFrame:
     for name in FIGURES:
         frame[name] = frame[name].astype(float) if len(frame) else np.array([], dtype=float)
     return frame
+
+
+def stored_coverage_view(store: Store) -> dict[str, Any]:
+    """Return what a planner reads of the district's last refresh, without computing anything.
+
+    ``units``: the stored rows (unit, figures, parameters); ``computed_at``, ``data_seq`` and
+    ``current`` (whether the planning data has not changed since: the same ``planning_data_seq``);
+    all empty or ``None`` before the district's first refresh (``xincheng refresh``).
+    """
+    frame = stored_coverage(store)
+    now_seq = planning_data_seq(store)
+    if frame.empty:
+        return {"units": [], "computed_at": None, "data_seq": None, "current_data_seq": now_seq, "current": False}
+    seq = int(frame["data_seq"].max())
+    kept = frame.drop(columns=["id", "adcode"])
+    shown = kept.astype(object).where(kept.notna(), None)
+    units = [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
+             for row in shown.to_dict(orient="records")]
+    return {"units": units, "computed_at": max(u["computed_at"] for u in units), "data_seq": seq,
+            "current_data_seq": now_seq, "current": seq == now_seq}

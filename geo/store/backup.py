@@ -192,16 +192,27 @@ def _check_target(conn: sa.Connection, backup_version: int, replace: bool) -> No
         raise Conflict(text("store.restore_not_empty", shown=shown), field="replace")
 
 
-Counters = dict[tuple[str, str], tuple[int, str]]
+def _check_districts_fit(conn: sa.Connection, units: Sequence[dict[str, Any]]) -> None:
+    """Refuse a backup of several districts (their own outlines, not neighbours') into SQLite, which holds one."""
+    if conn.dialect.name != "sqlite":
+        return
+    held = sorted({str(u["adcode"]) for u in units
+                   if u.get("code") == f"{u.get('adcode')}000000" and u.get("status") != "neighbour"})
+    if len(held) > 1:
+        raise InputError(text("store.restore_many_into_sqlite", count=len(held), districts="、".join(held[:10])),
+                         field="database_url")
+
+
+Counters = dict[tuple[str, str, str], tuple[int, str]]  # (scheme, prefix, adcode) -> (last serial, adcode)
 
 
 def _counters(conn: sa.Connection) -> Counters:
-    """Return the database's code counters: (scheme, prefix) → (last serial, adcode); none before the
-    table exists (a database at an older schema version)."""
+    """Return the database's code counters: (scheme, prefix, adcode) → (last serial, adcode), each district's
+    own row (revision 0014); none before the table exists (a database at an older schema version)."""
     if schema.code_counters.name not in set(sa.inspect(conn).get_table_names()):
         return {}
     c = schema.code_counters
-    return {(str(r.scheme), str(r.prefix)): (int(r.last_serial or 0), str(r.adcode))
+    return {(str(r.scheme), str(r.prefix), str(r.adcode)): (int(r.last_serial or 0), str(r.adcode))
             for r in conn.execute(sa.select(c.c.scheme, c.c.prefix, c.c.last_serial, c.c.adcode)
                                   .with_for_update())}  # PostgreSQL: none is taken meanwhile
 
@@ -258,12 +269,13 @@ def _keep_counters(conn: sa.Connection, before: Counters) -> None:
     c = schema.code_counters
     now = datetime.now(UTC)
     restored = _counters(conn)
-    for (scheme, prefix), (last, adcode) in sorted(before.items()):
-        if (scheme, prefix) not in restored:
+    for key, (last, adcode) in sorted(before.items()):
+        scheme, prefix, _ = key
+        if key not in restored:
             conn.execute(c.insert().values(scheme=scheme, prefix=prefix, last_serial=last, adcode=adcode,
                                            version=1, created_at=now, updated_at=now))
-        elif restored[(scheme, prefix)][0] < last:
-            conn.execute(c.update().where(c.c.scheme == scheme, c.c.prefix == prefix)
+        elif restored[key][0] < last:
+            conn.execute(c.update().where(c.c.scheme == scheme, c.c.prefix == prefix, c.c.adcode == adcode)
                          .values(last_serial=last, version=c.c.version + 1, updated_at=now))
 
 
@@ -290,11 +302,13 @@ def restore_backup(store: Store, path: Path | str, *, replace: bool = False, acc
     counts: dict[str, int] = {}
     with zipfile.ZipFile(path) as zf, migrations.exclusive(store.whole()) as conn:  # every district's rows
         _check_target(conn, version, replace)
+        _check_districts_fit(conn, _backup_rows(zf, manifest, schema.admin_units))
         before = _counters(conn)
         lost = lost_batches(_sent_batches(conn), _backup_rows(zf, manifest, schema.sync_batches))
         if lost and not accept_older:
-            backup_counters = {(str(r["scheme"]), str(r["prefix"])): (int(r.get("last_serial") or 0), "")
-                               for r in _backup_rows(zf, manifest, schema.code_counters)}
+            rows = _backup_rows(zf, manifest, schema.code_counters)
+            backup_counters = {(str(r["scheme"]), str(r["prefix"]), str(r["adcode"])):
+                               (int(r.get("last_serial") or 0), "") for r in rows}
             raise _refuse_older(lost, codes_issued_after(before, backup_counters))
         # Every check passed: from here on, all changes commit together or not at all.
         migrations.upgrade(conn, version)
@@ -316,6 +330,10 @@ def restore_backup(store: Store, path: Path | str, *, replace: bool = False, acc
         migrations.upgrade(conn)
         if conn.dialect.name == "postgresql":
             partition_districts_in_default(conn)  # each district's rows in its own partition (revision 0014)
+            # The commit sequence (revision 0006) goes on after the restored feed: a district's transaction
+            # sees its own audit rows only, so it cannot find another district's newest seq by itself.
+            conn.execute(sa.text("SELECT setval('audit_log_commit_seq', "
+                                 "COALESCE((SELECT max(seq) FROM audit_log), 0) + 1, false)"))
         _keep_counters(conn, before)
         for check in checks:
             check(conn)

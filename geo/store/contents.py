@@ -27,20 +27,24 @@ def domain_tables() -> list[str]:
     return [t.name for t in schema.metadata.sorted_tables if t.name not in NOT_DOMAIN]
 
 
-def held_records(store: Store, *, conn: sa.Connection | None = None) -> dict[str, int]:
+def held_records(store: Store, *, conn: sa.Connection | None = None, own_only: bool = False) -> dict[str, int]:
     """Return the record count of every domain table that holds any records.
 
-    With ``conn`` the tables are counted in the caller's transaction.
+    With ``conn`` the tables are counted in the caller's transaction. ``own_only``: the store's district's
+    own records only, not the rows every district reads (a neighbour's outline is its neighbours' too).
     """
     if conn is None:
         with store.reading() as c:
-            return held_records(store, conn=c)
+            return held_records(store, conn=c, own_only=own_only)
     present = set(sa.inspect(conn).get_table_names())
     counts = {}
     for name in domain_tables():
         if name in present:
             table = schema.metadata.tables[name]
-            count = int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0)
+            query = sa.select(sa.func.count()).select_from(table)
+            if own_only and "adcode" in table.c:
+                query = query.where(table.c.adcode == store.adcode)
+            count = int(conn.execute(query).scalar() or 0)
             if count:
                 counts[name] = count
     return counts
@@ -75,8 +79,10 @@ def refuse_unless_empty(store: Store, *, conn: sa.Connection | None = None) -> N
     """Raise :class:`InputError` naming what the database holds unless it holds no domain records.
 
     The sample district goes only into an empty database: mixed into real data it would pass for it.
+    On PostgreSQL, which holds many districts, "empty" is the store's district's: no records of its own
+    (another district's neighbour outline, which every district reads, is not its own).
     """
-    held = held_records(store, conn=conn)
+    held = held_records(store, conn=conn, own_only=store.dialect == "postgresql")
     if held:
         zh, en = describe_counts(held)
         raise InputError(text("store.not_empty", held=Term(zh, en)), field="database")

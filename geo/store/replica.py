@@ -42,13 +42,15 @@ TCP_USER_TIMEOUT_MS = 5000  # sent data unacknowledged this long: the replica's 
 CHECK_TIMEOUT_MS = 1000  # a health check's statements on a stuck server
 _MAX_POSITIONS = 4096
 
-Reason = Literal["none", "ok", "behind", "down", "not_standby"]
+Reason = Literal["none", "ok", "behind", "down", "not_standby", "not_this_database"]
 
 # Errors of the replica itself (gone, restarting, a query cancelled by a recovery conflict): the read
 # is run again on the primary. Errors of the read (a constraint, bad SQL) are the read's own.
 REPLICA_FAILURES: tuple[type[Exception], ...] = (sa.exc.OperationalError, sa.exc.InterfaceError)
 
 _PRIMARY_LSN = "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint"
+# A standby of this database: the same cluster (system identifier) and the same database name.
+_IDENTITY = "SELECT (SELECT system_identifier FROM pg_control_system())::text, current_database()::text"
 _REPLICA_STATE = ("SELECT pg_is_in_recovery(), (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint, "
                   "extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8")
 
@@ -123,7 +125,8 @@ class ReadRouter:
         self._checking = threading.Lock()  # one health check at a time
         # (primary WAL position, when first seen), oldest first; bounded: a replica down for hours is behind
         # by more than any bound whatever the oldest positions dropped were.
-        self._seen: deque[tuple[int, float]] = deque(maxlen=_MAX_POSITIONS)
+        # (primary WAL position, when first seen, when the check before that one ran or None)
+        self._seen: deque[tuple[int, float, float | None]] = deque(maxlen=_MAX_POSITIONS)
         self._state = ReplicaState(replica is not None, "none" if replica is None else "down", max_lag_s)
         self._checked_at: float | None = None
         self._down_until = 0.0
@@ -168,6 +171,7 @@ class ReadRouter:
         try:
             with self.primary.engine.connect() as conn:
                 primary_lsn = int(conn.exec_driver_sql(_PRIMARY_LSN).scalar() or 0)
+                primary_identity = tuple(conn.exec_driver_sql(_IDENTITY).one())
                 conn.rollback()
         except REPLICA_FAILURES:  # the primary itself: nothing to compare with; reads go to it and fail there
             self._record(ReplicaState(True, "down", self.max_lag_s), down=True)
@@ -175,17 +179,21 @@ class ReadRouter:
         now = self._clock()
         with self._lock:
             if not self._seen or self._seen[-1][0] < primary_lsn:
-                self._seen.append((primary_lsn, now))
+                self._seen.append((primary_lsn, now, self._checked_at))
         try:
             with self.replica.engine.connect() as conn:
                 conn.exec_driver_sql(f"SET LOCAL statement_timeout = {CHECK_TIMEOUT_MS}")  # this transaction's
                 recovering, replay_lsn, replay_age_s = conn.exec_driver_sql(_REPLICA_STATE).one()
+                replica_identity = tuple(conn.exec_driver_sql(_IDENTITY).one())
                 conn.rollback()
         except REPLICA_FAILURES:
             self._record(ReplicaState(True, "down", self.max_lag_s), down=True)
             return
         if not recovering or replay_lsn is None:
             self._record(ReplicaState(True, "not_standby", self.max_lag_s), down=False)
+            return
+        if replica_identity != primary_identity:  # another cluster's standby, or another database on it
+            self._record(ReplicaState(True, "not_this_database", self.max_lag_s), down=False)
             return
         lag_s = self._lag_s(int(replay_lsn), replay_age_s, now)
         reason: Reason = "ok" if lag_s <= self.max_lag_s else "behind"
@@ -194,19 +202,24 @@ class ReadRouter:
                      down=False)
 
     def _lag_s(self, replay_lsn: int, replay_age_s: float | None, now: float) -> float:
-        """Return how stale the replica is: 0 when it has replayed every position seen on the primary,
-        else the age of the oldest position it has not (for the very first one seen, whose age is
-        unknown, the time since the replica last replayed a commit, an upper bound)."""
+        """Return how stale the replica may be: 0 when it has replayed every position seen on the primary,
+        else an upper bound of the age of the oldest position it has not.
+
+        That position was written after the check before the one that first saw it (``after``), so it
+        is at most ``now - after`` old; and after the last commit the replica replayed, so at most
+        ``replay_age_s`` old (the replica's own measure). The smaller bound counts. A position first seen
+        after an idle spell is thus as old as the spell allows, not new (outside review #19-3).
+        """
         with self._lock:
-            first = self._seen[0] if self._seen else None
             while self._seen and self._seen[0][0] <= replay_lsn:
                 self._seen.popleft()
             if not self._seen:
                 return 0.0
-            position, since = self._seen[0]
-            if first is not None and (position, since) == first and self._checked_at is None:
-                return max(now - since, float(replay_age_s or 0.0))
-            return now - since
+            _position, since, after = self._seen[0]
+        bounds = [now - after] if after is not None else []
+        if replay_age_s is not None:
+            bounds.append(float(replay_age_s))
+        return max(now - since, min(bounds)) if bounds else now - since
 
     def _record(self, state: ReplicaState, *, down: bool) -> None:
         with self._lock:
