@@ -13,6 +13,7 @@ never by some answers while others still show a run judged by the old values.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -47,36 +48,69 @@ def settings_version() -> tuple[tuple[int, int], ...]:
 
 
 class DataCache:
-    """Keep a few derived values per key until the data version moves on."""
+    """Keep a few derived values per district and key until the data version moves on.
 
-    def __init__(self, max_entries: int = 8):
+    Two budgets, each least recently used first out: ``max_entries`` for the heavy values (planning
+    runs and what is built from them, map pages, the address matcher: tens to hundreds of MB each),
+    and ``max_small`` for the small ones a district's officers and public ask for all day (the name
+    search index, the locator of names: a few MB each), so that on a service of many districts a search in one district
+    neither pushes out a planning run nor is rebuilt because another district's was asked for. The
+    worker's memory stays bounded however many districts the database holds: the heavy values are
+    further kept for at most ``max_districts`` districts at once (a planner working through ten
+    districts' coverage holds the last two districts' runs, not eight), the least recently used
+    district's going first.
+    """
+
+    def __init__(self, max_entries: int = 8, *, max_small: int = 32, max_districts: int = 2):
         self._lock = threading.Lock()
         self._building: dict[Hashable, threading.Lock] = {}
-        self._values: dict[tuple, object] = {}
+        self._values: OrderedDict[tuple, object] = OrderedDict()
+        self._small: OrderedDict[tuple, object] = OrderedDict()
         self._max = max_entries
+        self._max_small = max_small
+        self._max_districts = max_districts
 
-    def get(self, store: Store, key: Hashable, build: Callable[[], T]) -> T:
+    def get(self, store: Store, key: Hashable, build: Callable[[], T], *, small: bool = False) -> T:
         """Return the value for ``key`` at the current data version, building it when needed.
 
-        One build per key at a time (concurrent requests for the same key wait for it); builds of
-        other keys, including ones nested inside this build, go ahead. The version is read before
-        the build, so a value is never labelled newer than the data it was built from.
+        One build per district and key at a time (concurrent requests for the same value wait for
+        it); builds of other keys or districts, including ones nested inside this build, go ahead. The
+        version is read before the build, so a value is never labelled newer than the data it was
+        built from. ``small``: kept under the budget of small values (see the class).
         """
         full = (store.adcode, key, data_version(store), settings_version())  # one district's data, never another's
+        kept = self._small if small else self._values
         with self._lock:
-            if full in self._values:
-                return self._values[full]  # type: ignore[return-value]
-            key_lock = self._building.setdefault(key, threading.Lock())
+            if full in kept:
+                kept.move_to_end(full)
+                return kept[full]  # type: ignore[return-value]
+            key_lock = self._building.setdefault((store.adcode, key), threading.Lock())
         with key_lock:
             with self._lock:
-                if full in self._values:
-                    return self._values[full]  # type: ignore[return-value]
+                if full in kept:
+                    kept.move_to_end(full)
+                    return kept[full]  # type: ignore[return-value]
             value = build()
             with self._lock:
-                if len(self._values) >= self._max:
-                    self._values.pop(next(iter(self._values)))
-                self._values[full] = value
+                # An older version of the same value is of no further use: it goes first.
+                for old in [k for k in kept if k[:2] == full[:2] and k[2] <= full[2]]:
+                    del kept[old]
+                while len(kept) >= (self._max_small if small else self._max):
+                    kept.popitem(last=False)
+                if not small:
+                    self._keep_districts(full[0])
+                kept[full] = value
             return value
+
+
+    def _keep_districts(self, adcode: str) -> None:
+        """Drop the heavy values of the least recently used other districts until ``adcode``'s joins at
+        most ``max_districts - 1`` others (the caller holds the lock)."""
+        while len({k[0] for k in self._values} | {adcode}) > self._max_districts:
+            last_used = {k[0]: i for i, k in enumerate(self._values)}  # a district's most recent use
+            oldest = min((d for d in last_used if d != adcode), key=last_used.__getitem__)
+            for key in [k for k in self._values if k[0] == oldest]:
+                del self._values[key]
 
 
 def cached_run(cache: DataCache, store: Store, params: WalkParams, kinds: tuple[str, ...]) -> PlanningRun:
@@ -91,4 +125,4 @@ def cached_name_index(cache: DataCache, store: Store) -> NameIndex:
     """Return the gazetteer's search index, built once per data version."""
     from geo.placenames.search import load_name_index
 
-    return cache.get(store, "name_index", lambda: load_name_index(store))
+    return cache.get(store, "name_index", lambda: load_name_index(store), small=True)

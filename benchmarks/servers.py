@@ -15,7 +15,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -44,38 +44,43 @@ def _pg_admin(url: str) -> sa.Engine:
 
 
 @contextmanager
+def postgis_database(postgis_url: str, name: str | None = None, *, keep: bool = False) -> Iterator[str]:
+    """Create database ``name`` (a new unique name by default; an existing one is dropped first) with
+    PostGIS on ``postgis_url``'s server; yield its URL; drop it afterwards unless ``keep``."""
+    name = name or f"xincheng_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = _pg_admin(postgis_url)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    url = sa.make_url(postgis_url).set(database=name).render_as_string(hide_password=False)
+    engine = _pg_admin(url)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        if not keep:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+
+@contextmanager
 def sample_database(backend: str, *, postgis_url: str | None = None) -> Iterator[str]:
     """Yield the URL of a new database holding the sample district.
 
     SQLite: a file in a temporary folder. PostGIS: a new database on ``postgis_url``'s server,
     dropped afterwards.
     """
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         if backend == "sqlite":
             url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-            drop = None
         else:
             assert postgis_url
-            name = f"xincheng_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-            admin = _pg_admin(postgis_url)
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f"CREATE DATABASE {name}")
-            url = sa.make_url(postgis_url).set(database=name).render_as_string(hide_password=False)
-            engine = _pg_admin(url)
-            with engine.connect() as conn:
-                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
-            engine.dispose()
-
-            def drop() -> None:
-                with admin.connect() as conn:
-                    conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-                admin.dispose()
-        try:
-            subprocess.run([*CLI, "init"], env=server_env(url), check=True, capture_output=True)
-            yield url
-        finally:
-            if drop is not None:
-                drop()
+            url = stack.enter_context(postgis_database(postgis_url))
+        subprocess.run([*CLI, "init"], env=server_env(url), check=True, capture_output=True)
+        yield url
 
 
 def postgis_reachable(url: str | None) -> str | None:

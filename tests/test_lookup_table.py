@@ -273,7 +273,7 @@ def test_the_lookup_is_one_indexed_read(store):
     """The request's statement uses an index for every table it reads (SQLite's plan names them)."""
     if store.dialect != "sqlite":
         pytest.skip("the plan is read on SQLite")
-    query = stored._lookup_query().params(uid="XCV87EZX")
+    query = stored._lookup_query().params(**stored.lookup_parameters(store, "XCV87EZX"))
     sql = str(query.compile(store.engine, compile_kwargs={"literal_binds": True}))
     with store.engine.connect() as conn:
         plan = [row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]

@@ -149,6 +149,9 @@ def test_failed_districts_keep_their_previous_rows_and_are_named(region: Region)
     assert re.search(rf"^  {b}: 计算 2 次均失败：IntegrityError", out.stderr, re.M)  # run again, then given up
     reason = re.search(rf"^  {OUTLINE_ONLY}: ([^\n]*)", out.stderr, re.M)
     assert reason and HAN.match(reason[1]) and "streets" in reason[1]  # why, Chinese first: what to import
+    # ... into that district: the command and the request to copy name it, not the default district
+    assert f"xincheng --district {OUTLINE_ONLY} import streets.gpkg" in reason[1], reason[1]
+    assert f"POST /api/layers/streets/import?district={OUTLINE_ONLY}" in reason[1], reason[1]
     assert "已刷新 2/4 个区县" in out.stdout
     pd.testing.assert_frame_equal(region.rows(b), before)  # every row still the previous refresh's
     assert region.computed_at(b) == before_at

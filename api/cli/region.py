@@ -39,6 +39,7 @@ def load_cmd(obj: Context, districts: int, seed: int, plates_per_district: int |
     from data.synthetic_region import load_region, make_region
     from geo.plates.lookup_table import refresh_plate_lookups
     from geo.store import Store
+    from geo.store.partitions import refresh_statistics
 
     with domain_errors():
         store = Store.open(obj.settings.database_url)
@@ -55,6 +56,7 @@ def load_cmd(obj: Context, districts: int, seed: int, plates_per_district: int |
                     bar.update(1)
 
                 adcodes = load_region(store, districts=districts, seed=seed, progress=stored, **options)
+            refresh_statistics(store.engine)  # the plans of the lookups below and of the first requests
             # What each plate's public page shows (nearest services), as `init` and `import` compute it, so
             # the first scans answer at once and a server does not start with the whole region to compute.
             with step_bar(len(adcodes), "计算门牌附近的服务 plate lookups") as bar:

@@ -21,7 +21,7 @@ from api.pages import SessionCookie, flash_url, home_for, message_page, page, re
 from api.ratelimit import TooManyRequests
 from geo.errors import DomainError, Forbidden
 from geo.messages import text
-from geo.store.districts import district_store, held_districts
+from geo.store.districts import district_store, holds_district
 from geo.users import account_district, issue_token, revoke_token, user_for_token
 
 router = APIRouter(prefix="/officer", tags=["login 登录"], include_in_schema=False)
@@ -64,7 +64,7 @@ def login(request: Request, store: StoreDep, settings: SettingsDep,
     # An account of another district held in this database logs in to its own district (a page cookie
     # keeps the choice); the password decides as for anyone, and a wrong one reads the same.
     own = account_district(store, username)
-    if own is not None and own in held_districts(store):
+    if own is not None and (own == store.adcode or holds_district(store, own)):
         store = store.for_district(own)
     try:
         user = log_in(request, store, username, password)

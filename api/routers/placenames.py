@@ -77,7 +77,8 @@ def _officer(user: dict[str, Any] | None) -> bool:
 
 def _locator(request: Request, store: Store) -> PlaceLocator:
     return request.app.state.cache.get(
-        store, "name_locator", lambda: PlaceLocator(store.select("place_names", where={"status": "in_force"})))
+        store, "name_locator", lambda: PlaceLocator(store.select("place_names", where={"status": "in_force"})),
+        small=True)
 
 
 @router.get("/search", summary="地名查询 Search names")
@@ -177,7 +178,8 @@ class NameIn(BaseModel):
 def check(body: NameIn, store: StoreDep,
           user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "checking names"))]) -> dict[str, Any]:
     """Return every finding (PN rules) for a name without saving anything."""
-    findings = validate(sent(body.properties) or {}, names_to_compare(store), district=store.adcode)
+    record = sent(body.properties) or {}
+    findings = validate(record, names_to_compare(store, record.get("standard_name")), district=store.adcode)
     return {"ok": not any(f.severity == "error" for f in findings), "findings": [f.to_dict() for f in findings]}
 
 

@@ -110,26 +110,41 @@ def lock_name(conn: sa.Connection, name: Any) -> None:
         lock_natural_keys(conn, ["name:" + toneless_key(text)])
 
 
-def _existing(conn: sa.Connection, *, district: str) -> list[dict[str, Any]]:
-    """Return the names PN-07 compares with: the district's own, and on a database of many districts
-    (PostGIS) the streets, residential areas and buildings of the city's other districts, whose names
-    share one built-up area (domain §1.3), read through ``xincheng_city_names`` (revision 0012)."""
+def _existing(conn: sa.Connection, *, district: str, name: Any) -> list[dict[str, Any]]:
+    """Return the names PN-07 compares ``name`` with: those of the same text or the same toneless key
+    (homophones; :func:`geo.placenames.rules.check_duplicates` looks at no other), the district's own, and
+    on a database of many districts (PostGIS) the streets, residential areas and buildings of the city's
+    other districts, whose names share one built-up area (domain §1.3), read through
+    ``xincheng_city_names`` (revision 0015). Each read is by index: a district's check costs the same with
+    one district or a hundred."""
+    text_ = str(name or "")  # as check_duplicates reads it
+    if not text_:
+        return []
+    key = toneless_key(text_)
     t = schema.place_names
-    rows = [dict(r) for r in conn.execute(sa.select(t.c.id, t.c.standard_name, t.c.feature_class, t.c.admin_code,
-                                                    t.c.status, t.c.search_key, t.c.adcode)).mappings()]
+    rows = [dict(r) for r in conn.execute(
+        sa.select(t.c.id, t.c.standard_name, t.c.feature_class, t.c.admin_code, t.c.status, t.c.search_key,
+                  t.c.adcode)
+        .where(t.c.adcode == district,
+               sa.or_(t.c.standard_name == text_, t.c.search_key == key, t.c.search_key.is_(None)))).mappings()]
     if conn.dialect.name == "postgresql" and conn.exec_driver_sql(
-            "SELECT to_regprocedure('xincheng_city_names(text)') IS NOT NULL").scalar():
+            "SELECT to_regprocedure('xincheng_city_names(text, text, text)') IS NOT NULL").scalar():
         rows += [{**r, "district": r["adcode"]} for r in conn.execute(
-            sa.text("SELECT * FROM xincheng_city_names(:city) WHERE adcode <> :district"),
-            {"city": district[:4], "district": district}).mappings()]
+            sa.text("SELECT * FROM xincheng_city_names(:city, :name, :key) WHERE adcode <> :district"),
+            {"city": district[:4], "name": text_, "key": key, "district": district}).mappings()]
     return rows
 
 
-def names_to_compare(store: Store) -> list[dict[str, Any]]:
-    """Return the names a name is checked against under PN-07 (see :func:`_existing`), for a check that
+def _compared_with(conn: sa.Connection, store: Store, rec: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Return the names PN-07 compares the record ``rec`` with, in the store's district (:func:`_existing`)."""
+    return _existing(conn, district=store.adcode, name=rec.get("standard_name"))
+
+
+def names_to_compare(store: Store, name: Any) -> list[dict[str, Any]]:
+    """Return the names ``name`` is checked against under PN-07 (see :func:`_existing`), for a check that
     saves nothing (``POST /api/placenames/validate``)."""
     with store.reading() as conn:
-        return _existing(conn, district=store.adcode)
+        return _existing(conn, district=store.adcode, name=name)
 
 
 def _check(rec: Mapping[str, Any], existing, *, district: str, justification: str | None) -> list[Finding]:
@@ -185,7 +200,7 @@ def propose(store: Store, record: Mapping[str, Any], *, actor: str, justificatio
         rec["category_name"] = category_name(rec["category_code"])
     lock_name(conn, rec.get("standard_name"))
     refuse_binding_another_name(conn, None, rec)  # a unit in force has its own name
-    warnings = _check(rec, _existing(conn, district=store.adcode), district=store.adcode,
+    warnings = _check(rec, _compared_with(conn, store, rec), district=store.adcode,
                       justification=justification)
     check_in_district(conn, "place_names", [geometry], adcode=store.adcode)
     rom = _romanize(rec, romanization_override)
@@ -251,7 +266,7 @@ def edit(store: Store, place_id: int, changes: Mapping[str, Any], *, expected_ve
         refuse_binding_another_name(conn, current, merged)  # a unit's name changes by a division decision
         lock_name(conn, merged.get("standard_name"))
         # A justification recorded earlier still covers the warnings it was given for.
-        warnings = _check(merged, _existing(conn, district=store.adcode), district=store.adcode,
+        warnings = _check(merged, _compared_with(conn, store, merged), district=store.adcode,
                           justification=justification or current.get("justification"))
         update = dict(changes)
         if name_change or romanization_override or "language_of_origin" in changes:
@@ -360,7 +375,7 @@ def rename(store: Store, place_id: int, new_name: str, *, expected_version: int,
         merged = _fill({**{k: current.get(k) for k in NAME_FIELDS}, "id": place_id, "standard_name": new_name,
                         "specific": specific, "generic": generic})
         lock_name(conn, new_name)
-        warnings = _check(merged, _existing(conn, district=store.adcode), district=store.adcode,
+        warnings = _check(merged, _compared_with(conn, store, merged), district=store.adcode,
                           justification=justification)
         old = current["standard_name"]
         store.insert("former_names", [{
@@ -397,7 +412,7 @@ def check_name_change(store: Store, conn: sa.Connection, before: Mapping[str, An
     if "category_code" in changes:
         check_category(merged)
     lock_name(conn, merged.get("standard_name"))
-    errors = [f for f in validate(merged, _existing(conn, district=store.adcode), district=store.adcode)
+    errors = [f for f in validate(merged, _compared_with(conn, store, merged), district=store.adcode)
               if f.severity == "error"]
     if errors:
         failed = ValidationFailed(errors)

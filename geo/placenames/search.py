@@ -87,7 +87,8 @@ class NameIndex:
         self._keys: dict[str, dict[str, set[int]]] = {k: defaultdict(set)
                                                       for k in ("name", "pinyin", "initials", "former")}
         self._sorted: dict[str, list[tuple[str, int]]] = {}
-        self._grams: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        self._typo_keys: list[tuple[str, int]] = []  # the keys a typo search compares with
+        self._grams: dict[str, list[tuple[str, int]]] | None = None  # built on the first typo search
         for r in records:
             rid, name = int(r["id"]), str(r["standard_name"])
             self.names[rid] = name
@@ -104,8 +105,20 @@ class NameIndex:
     def _add(self, kind: str, key: str, rid: int) -> None:
         self._keys[kind][key].add(rid)
         if kind in ("name", "pinyin", "former"):
-            for g in _grams(key, 2) | _grams(key, 3):
-                self._grams[g].append((key, rid))
+            self._typo_keys.append((key, rid))
+
+    def _gram_index(self) -> dict[str, list[tuple[str, int]]]:
+        """Return the bigrams and trigrams of every key, made on the first search that needs them: most
+        searches match as typed, and the grams are most of the index's memory and building time (a
+        service holding the indexes of many districts keeps them small). Two threads may both make
+        it; each makes the same and the last one kept is used."""
+        if self._grams is None:
+            grams: dict[str, list[tuple[str, int]]] = defaultdict(list)
+            for key, rid in self._typo_keys:
+                for g in _grams(key, 2) | _grams(key, 3):
+                    grams[g].append((key, rid))
+            self._grams = grams
+        return self._grams
 
     def _prefix(self, kind: str, key: str) -> list[tuple[str, int]]:
         table = self._sorted[kind]
@@ -162,7 +175,8 @@ class NameIndex:
         allowed = 1 if len(key) <= 6 else 2
         n = 3 if len(key) >= TRIGRAM_FROM else 2
         grams = _grams(key, n)
-        counts = Counter(chain.from_iterable(self._grams.get(g, ()) for g in grams))
+        index = self._gram_index()
+        counts = Counter(chain.from_iterable(index.get(g, ()) for g in grams))
         need = max(1, len(grams) - n * allowed)
         best = sorted(((shared, entry) for entry, shared in counts.items() if shared >= need), reverse=True)
         for _shared, (cand, rid) in best[:FUZZY_CANDIDATES]:

@@ -130,8 +130,7 @@ def _refresh(store: Store, owner: str, marks: stored.FeedMarks, done: int, cache
     if full:  # write only what changed; the others are marked current by the same transaction
         before = stored.stored_lookups(store)
         uids = {p["plate_uid"] for p in plates}
-        dropped = [uid for uid in before if uid not in uids]
-        dropped += [uid for uid in stored.orphan_lookups(store) if uid not in uids]
+        dropped = [uid for uid in before if uid not in uids]  # its plates deleted since
         rows = [r for r in rows if before.get(r["plate_uid"]) != stored.comparable(r)]
     stored.write_lookups(store, owner, rows, seq=marks.horizon, now=datetime.now(UTC), drop_others=dropped,
                          all_to_seq=full)

@@ -32,7 +32,7 @@ from typing import Any, Literal, TypeVar
 import sqlalchemy as sa
 
 from geo.messages import text
-from geo.store.store import Store, normalise_url
+from geo.store.store import Store, normalise_url, postgres_engine
 
 T = TypeVar("T")
 CHECK_EVERY_S = 1.0  # a health check at most this often (its result is shared by every request meanwhile)
@@ -98,11 +98,11 @@ def open_replica(url: str, *, adcode: str) -> Store:
     checked before use, so a stopped replica fails at once and a restarted one is used again; and a
     TCP user timeout with keepalives, so a replica host that vanished from the network (no refusal,
     no answer) fails a pooled connection in seconds, not after the kernel's quarter of an hour."""
-    engine = sa.create_engine(sa.make_url(normalise_url(url)), pool_pre_ping=True, hide_parameters=True,
-                              connect_args={"connect_timeout": CONNECT_TIMEOUT_S,
-                                            "tcp_user_timeout": TCP_USER_TIMEOUT_MS, "keepalives": 1,
-                                            "keepalives_idle": 10, "keepalives_interval": 2, "keepalives_count": 3,
-                                            "application_name": "xincheng-replica-reads"})
+    engine = postgres_engine(sa.make_url(normalise_url(url)),
+                             connect_args={"connect_timeout": CONNECT_TIMEOUT_S,
+                                           "tcp_user_timeout": TCP_USER_TIMEOUT_MS, "keepalives": 1,
+                                           "keepalives_idle": 10, "keepalives_interval": 2, "keepalives_count": 3,
+                                           "application_name": "xincheng-replica-reads"})
     return Store(engine, adcode=adcode)
 
 

@@ -274,6 +274,9 @@ plate_lookups = sa.Table(
     *(sa.Column(f"{kind}_{name}", type_) for kind in ("care", "centre") for name, type_ in (
         ("id", sa.Integer), ("name", T), ("kind", S(40)), ("distance_m", sa.Integer),
         ("minutes", sa.Float), ("minutes_elderly", sa.Float))),
+    # the district whose refresh wrote it (revision 0015): a district's lookups, its deleted plates'
+    # included, are found by this key, not by a read of every district's plates
+    sa.Column("adcode", S(12), index=True),
 )
 
 plate_lookup_state = sa.Table(
@@ -515,6 +518,11 @@ DERIVED_TABLES = frozenset({plate_lookups.name, plate_lookup_state.name, coverag
 # joins the plate's street by its standard name.
 sa.Index("ix_audit_log_table_seq", audit_log.c.table_name, audit_log.c.seq)
 sa.Index("ix_place_names_standard_name", place_names.c.standard_name)
+# One district's newest change of a table and its data version (its own feed in a database of many
+# districts), and PN-07's read of the names it compares with: the same text or key (revision 0015).
+sa.Index("ix_audit_log_district_feed", audit_log.c.adcode, audit_log.c.table_name, audit_log.c.seq)
+sa.Index("ix_audit_log_district_seq", audit_log.c.adcode, audit_log.c.seq)
+sa.Index("ix_place_names_search_key", place_names.c.search_key)
 
 
 def _utc_datetimes() -> None:

@@ -81,6 +81,27 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
     return engine
 
 
+def postgres_engine(url: sa.URL, **options: Any) -> sa.Engine:
+    """Return an engine over the PostgreSQL database at ``url`` (the primary's or a replica's).
+
+    Every session plans each statement with its values (``plan_cache_mode = force_custom_plan``): a
+    district's statements name the district as a value (``Store.scope``), so the planner prunes the
+    other districts' partitions while planning and locks the one partition read. A generic plan, which
+    PostgreSQL would otherwise cache for a statement prepared by the driver, covers every district's
+    partitions and locks them all on each execution (PostgreSQL 15): at 100 districts, hundreds of
+    locks per QR scan. ``hide_parameters``: a failed statement's message never carries bound values.
+    """
+    engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, **options)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised through every PostGIS test
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SET plan_cache_mode = force_custom_plan")
+        dbapi_conn.commit()
+
+    return engine
+
+
 _SQLITE_CONSTRAINT = re.compile(
     r"^(UNIQUE|NOT NULL|CHECK|FOREIGN KEY) constraint failed(?:: (.*))?$")
 _PG_KEY = re.compile(
@@ -258,7 +279,7 @@ class Store:
         if parsed.get_backend_name() == "sqlite":
             engine = _sqlite_engine(parsed)
         elif parsed.get_backend_name() == "postgresql":
-            engine = sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+            engine = postgres_engine(parsed)
         else:
             raise InputError(text("store.database_url", field=label("database_url"), value=repr(parsed.drivername)),
                              field="database_url")
