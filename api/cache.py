@@ -92,6 +92,10 @@ class DataCache:
                     return kept[full]  # type: ignore[return-value]
             value = build()
             with self._lock:
+                # The build lock goes with its build (keys carry request parameters: kept, they would
+                # pile up); a request still waiting on it finds the value, a later one makes a new lock.
+                if self._building.get((store.adcode, key)) is key_lock:
+                    del self._building[(store.adcode, key)]
                 # An older version of the same value is of no further use: it goes first.
                 for old in [k for k in kept if k[:2] == full[:2] and k[2] <= full[2]]:
                     del kept[old]

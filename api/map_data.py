@@ -89,7 +89,7 @@ def district_layers(store: Store) -> dict[str, gpd.GeoDataFrame]:
     layers = {name: store.read_frame(name) for name in DISTRICT_LAYERS}
     if layers["admin_units"].empty:
         raise missing_layers_error(["admin_units"], database_empty=not held_records(store),
-                                   purpose_zh="区划地图", purpose_en="the district map", adcode=store.adcode)
+                                   purpose_zh="区划地图", purpose_en="the district map", store=store)
     for name in ("door_plates", "facilities", "boundary_markers"):
         frame = layers[name]
         layers[name] = frame[frame["status"] == "active"].reset_index(drop=True)

@@ -103,3 +103,12 @@ def test_heavy_values_are_kept_for_two_districts_at_most():
     cache.get(districts[0], "planning", lambda: "run-159002 again")
     assert {k[0] for k in cache._values} == {"159010", "159002"}
     assert cache.get(districts[-2], "planning", lambda: "rebuilt") == "run-159010"  # kept, not rebuilt
+
+
+def test_build_locks_do_not_pile_up():
+    """Outside review (#19 slice 2, finding 6): keys carry request parameters; their build locks go with
+    their builds."""
+    cache = DataCache()
+    for metres in range(200):
+        cache.get(_District("159002"), ("sign_junctions", metres), lambda m=metres: m)
+    assert cache._building == {}

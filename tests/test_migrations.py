@@ -379,3 +379,22 @@ def test_a_second_migrate_waits_for_the_lock(database_url, tmp_path):
         assert store.schema_version() == LATEST_VERSION
     finally:
         store.close()
+
+
+def test_revision_15_gives_each_stored_lookup_its_plates_district_and_drops_those_of_no_plate(database_url):
+    """Outside review (#19 slice 2): the lookups stored before revision 15 get their plate's district, and
+    a lookup of no plate (a derived row of nothing) is dropped."""
+    store = Store.open(database_url)
+    try:
+        store.migrate(target=14)
+        with store.writing() as conn:
+            write_rows_at(conn, 14)  # a door plate XC0000001 of 150102 among the rest
+            for uid in ("XC0000001", "GONE0001"):
+                conn.execute(sa.text("INSERT INTO plate_lookups (plate_uid, seq, computed_at) "
+                                     "VALUES (:u, 1, CURRENT_TIMESTAMP)"), {"u": uid})
+        store.migrate()
+        with store.reading() as conn:
+            rows = conn.execute(sa.text("SELECT plate_uid, adcode FROM plate_lookups")).all()
+        assert [tuple(r) for r in rows] == [("XC0000001", "150102")]
+    finally:
+        store.close()

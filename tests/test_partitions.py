@@ -305,3 +305,18 @@ def test_a_districts_refresh_finds_its_own_lookups_by_district_not_by_every_plat
     with pg_store.whole().reading() as conn:
         seqs = dict(conn.execute(sa.text("SELECT plate_uid, seq FROM plate_lookups")).all())
     assert seqs == {"AAAA2222": 2, "BBBB2222": 1}  # marked current: the district's own only
+
+
+def test_a_missing_layer_is_to_be_imported_into_the_district_named_even_the_default_one(pg_store):
+    """Outside review (#19 slice 2, finding 2): on a database of many districts the commands to copy name
+    the district, also 150102, so they import where the layer is missing whatever the service's own
+    district is (`XINCHENG_DISTRICT=159002 xincheng --district 150102 refresh` said to import without it)."""
+    from geo.errors import InputError as Refused
+    from geo.planning.run import PlanningInputs
+
+    pg_store.insert("admin_units", [{"code": f"{OWN}000000", "name": "新城区", "level": "district",
+                                     "geometry": shapely.box(111.6, 40.8, 111.8, 40.9)}], actor="t")
+    with pytest.raises(Refused) as refused:
+        PlanningInputs.load(pg_store)
+    assert f"xincheng --district {OWN} import streets.gpkg --layer streets" in refused.value.message
+    assert f"POST /api/layers/streets/import?district={OWN}" in refused.value.message

@@ -361,8 +361,14 @@ def test_stopping_the_replica_mid_burst_costs_no_request(databases, replica):
         for t in threads:
             t.start()
         try:
-            time.sleep(1.0)
-            before_stop = _reads(base)
+            # The replica serves the burst before it is stopped (on a busy machine its first lag reading
+            # may take more than a second): wait for its first reads, at most 30 s.
+            deadline = time.monotonic() + 30
+            while True:
+                time.sleep(0.5)
+                before_stop = _reads(base)
+                if before_stop.get('reads{served_by="replica"}', 0) > 0 or time.monotonic() > deadline:
+                    break
             replica.stop(mode="fast")
             time.sleep(2.0)
         finally:

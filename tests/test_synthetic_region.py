@@ -178,12 +178,45 @@ def test_pn07_sees_a_street_name_of_another_district_of_the_same_city(region_sto
     found = [f for f in check_duplicates({**base, "standard_name": same_city}, names_to_compare(home, same_city))
              if f.severity == "error"]
     assert [f.rule for f in found] == ["PN-07"] and "159003" in found[0].message and same_city in found[0].message
+    assert "示例二区（159003）" in found[0].message  # cited by its name too (outside review, finding 5)
     assert [f for f in check_duplicates({**base, "standard_name": other_city}, names_to_compare(home, other_city))
             if f.severity == "error"] == []
     # Only what the check needs leaves another district: the names of that text or that key, not the city's.
     assert {r["standard_name"] for r in names_to_compare(home, same_city)} <= {same_city} | {
         r["standard_name"] for r in names_to_compare(home, same_city) if r["search_key"] == toneless_key(same_city)}
     assert len(names_to_compare(home, same_city)) < 10
+
+
+def test_the_city_wide_read_answers_the_callers_city_and_the_name_asked_only(region_store) -> None:
+    """Outside review (#19 slice 2, finding 4): ``xincheng_city_names`` reads the city of the calling
+    district's transaction (not a city it is given), and only names of the text or key asked; a name of
+    another city, or an unrelated one, never comes back."""
+    def named(adcode: str) -> str:
+        return region_store.for_district(adcode).select("place_names", where={"feature_class": "street"})[0][
+            "standard_name"]
+
+    other_city_name = named("159102")
+    with region_store.for_district("159002").reading() as conn:
+        asked = conn.execute(sa.text("SELECT adcode FROM xincheng_city_names(:n, :k)"),
+                             {"n": other_city_name, "k": toneless_key(other_city_name)}).scalars().all()
+        unrelated = conn.execute(sa.text(
+            "SELECT count(*) FROM xincheng_city_names('完全无关的名字', 'nothing')")).scalar()
+    assert "159102" not in asked and unrelated == 0
+    with region_store.whole().reading() as conn:  # no district named: nothing
+        assert conn.execute(sa.text("SELECT count(*) FROM xincheng_city_names(:n, :k)"),
+                            {"n": other_city_name, "k": toneless_key(other_city_name)}).scalar() == 0
+
+
+def test_an_edit_is_checked_against_another_districts_record_of_the_same_id(region_store) -> None:
+    """Outside review (#19 slice 2, finding 1): ids are a district's own, so another district's name of the
+    same id as the record being edited is still a duplicate (it was skipped as "the record itself")."""
+    from geo.placenames.rules import check_duplicates
+
+    theirs = region_store.for_district("159003").select("place_names", where={"feature_class": "street"})[0]
+    mine = {"id": theirs["id"], "feature_class": "street", "standard_name": theirs["standard_name"],
+            "admin_code": "159002001000"}
+    found = check_duplicates(mine, names_to_compare(region_store.for_district("159002"), theirs["standard_name"]))
+    assert [f.rule for f in found if f.severity == "error"] == ["PN-07"], found
 
 
 def test_sqlite_is_refused(tmp_path) -> None:

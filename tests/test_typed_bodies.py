@@ -358,3 +358,25 @@ def test_the_registry_types_match_the_store_columns():
             assert layer.field_type(field) is table.c[field].type.python_type, (layer.name, field)
             if layer.allowed_values(field):
                 assert layer.field_type(field) is str
+
+
+def test_validate_judges_a_name_as_propose_does(api, writable_sample_store):
+    """Outside review (#19 slice 2, finding 3): the check that saves nothing cleans and refuses as the
+    proposal does: a NUL is a 400 naming the field (not "out of range" from the database), and a
+    duplicate hidden by a zero-width space is found by both."""
+    store = writable_sample_store
+    officer = _token(api, "placename_officer")
+    taken = _first(store, "place_names", feature_class="street", status="in_force")
+    base = {"feature_class": "street", "admin_code": "150102000000"}
+    r = api.post("/api/placenames/validate", headers=officer,
+                 json={"properties": {**base, "standard_name": "测评\x00新路"}, "geometry": LINE_HERE})
+    assert r.status_code == 400 and r.json()["field"] == "standard_name", r.text
+    assert r.json()["message"].startswith("标准名称") and "控制字符" in r.json()["message"], r.text
+    hidden = taken["standard_name"] + "\u200b"
+    r = api.post("/api/placenames/validate", headers=officer,
+                 json={"properties": {**base, "standard_name": hidden}, "geometry": LINE_HERE})
+    assert r.status_code == 200 and not r.json()["ok"], r.text
+    assert "PN-07" in {f["rule"] for f in r.json()["findings"]}, r.text
+    proposed = api.post("/api/placenames", headers=officer,
+                        json={"properties": {**base, "standard_name": hidden}, "geometry": LINE_HERE})
+    assert proposed.status_code == 400 and "PN-07" in proposed.text, proposed.text

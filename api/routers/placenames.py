@@ -33,10 +33,10 @@ from geo.placenames.exchange import announcement_text, change_feed
 from geo.placenames.lifecycle import (
     NAME_FIELDS,
     STEP_RECORDS_ALL,
+    check_name,
     confirm_romanization,
     edit,
     exchange_table_of,
-    names_to_compare,
     overdue_names,
     propose,
     record_filing,
@@ -46,7 +46,6 @@ from geo.placenames.lifecycle import (
     unit_names,
 )
 from geo.placenames.romanize import romanize
-from geo.placenames.rules import validate
 from geo.placenames.search import PlaceLocator
 from geo.plates.address_match import load_address_matcher
 from geo.store import Store
@@ -178,8 +177,7 @@ class NameIn(BaseModel):
 def check(body: NameIn, store: StoreDep,
           user: Annotated[dict[str, Any], Depends(needs_role(OFFICERS, "checking names"))]) -> dict[str, Any]:
     """Return every finding (PN rules) for a name without saving anything."""
-    record = sent(body.properties) or {}
-    findings = validate(record, names_to_compare(store, record.get("standard_name")), district=store.adcode)
+    findings = check_name(store, sent(body.properties) or {})
     return {"ok": not any(f.severity == "error" for f in findings), "findings": [f.to_dict() for f in findings]}
 
 

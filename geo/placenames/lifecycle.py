@@ -115,8 +115,8 @@ def _existing(conn: sa.Connection, *, district: str, name: Any) -> list[dict[str
     (homophones; :func:`geo.placenames.rules.check_duplicates` looks at no other), the district's own, and
     on a database of many districts (PostGIS) the streets, residential areas and buildings of the city's
     other districts, whose names share one built-up area (domain §1.3), read through
-    ``xincheng_city_names`` (revision 0015). Each read is by index: a district's check costs the same with
-    one district or a hundred."""
+    ``xincheng_city_names`` (revision 0015: the city is the transaction's district's). Each read is by
+    index: a district's check costs the same with one district or a hundred."""
     text_ = str(name or "")  # as check_duplicates reads it
     if not text_:
         return []
@@ -128,10 +128,12 @@ def _existing(conn: sa.Connection, *, district: str, name: Any) -> list[dict[str
         .where(t.c.adcode == district,
                sa.or_(t.c.standard_name == text_, t.c.search_key == key, t.c.search_key.is_(None)))).mappings()]
     if conn.dialect.name == "postgresql" and conn.exec_driver_sql(
-            "SELECT to_regprocedure('xincheng_city_names(text, text, text)') IS NOT NULL").scalar():
-        rows += [{**r, "district": r["adcode"]} for r in conn.execute(
-            sa.text("SELECT * FROM xincheng_city_names(:city, :name, :key) WHERE adcode <> :district"),
-            {"city": district[:4], "name": text_, "key": key, "district": district}).mappings()]
+            "SELECT to_regprocedure('xincheng_city_names(text, text)') IS NOT NULL").scalar():
+        city = conn.execute(sa.text("SELECT * FROM xincheng_city_names(:name, :key) WHERE adcode <> :district"),
+                            {"name": text_, "key": key, "district": district}).mappings()
+        # ``district`` marks a row of another district; the message cites it by name and code
+        rows += [{**r, "district": f"{r['district_name']}（{r['adcode']}）" if r["district_name"] else r["adcode"]}
+                 for r in city]
     return rows
 
 
@@ -145,6 +147,16 @@ def names_to_compare(store: Store, name: Any) -> list[dict[str, Any]]:
     saves nothing (``POST /api/placenames/validate``)."""
     with store.reading() as conn:
         return _existing(conn, district=store.adcode, name=name)
+
+
+@refuses_control_characters
+def check_name(store: Store, record: Mapping[str, Any]) -> list[Finding]:
+    """Return every finding (PN rules) for a name as :func:`propose` would judge it, saving nothing
+    (``POST /api/placenames/validate``): the same cleaning first (spaces, zero-width characters), the same
+    refusal of control characters, the same names compared under PN-07."""
+    rec = _fill({k: clean_field(k, v) for k, v in record.items() if v is not None})
+    with store.reading() as conn:
+        return validate(rec, _compared_with(conn, store, rec), district=store.adcode)
 
 
 def _check(rec: Mapping[str, Any], existing, *, district: str, justification: str | None) -> list[Finding]:

@@ -197,7 +197,9 @@ def check_duplicates(rec: Mapping[str, Any], existing: Iterable[Mapping[str, Any
     adcode = str(rec.get("admin_code") or "")[:6]
     out = []
     for other in existing:
-        if other.get("id") is not None and other.get("id") == rec.get("id"):
+        # The record itself (being edited) is skipped: the same id in the same district. Another
+        # district's record (``district`` set) is never this one, whatever its id: ids are a district's own.
+        if other.get("id") is not None and other.get("id") == rec.get("id") and not other.get("district"):
             continue
         if other.get("feature_class") != cls or other.get("status") in ("retired", "superseded"):
             continue

@@ -95,12 +95,26 @@ class NameIndex:
             self.status[rid] = str(r.get("status") or "")
             self._add("name", name, rid)
             self._add("pinyin", r.get("search_key") or toneless_key(name), rid)
-            self._add("initials", initials(name), rid)
         for f in former:
             self._add("former", str(f["name"]), int(f["place_name_id"]))
             self._add("pinyin", toneless_key(str(f["name"])), int(f["place_name_id"]))
         for kind, table in self._keys.items():
             self._sorted[kind] = sorted((k, rid) for k, ids in table.items() for rid in ids)
+        self._initials_ready = False  # made on the first search in Latin letters (_ensure_initials)
+
+    def _ensure_initials(self) -> None:
+        """Make the pinyin initials of every name (xlbl → 锡林北路) on the first search that may use them:
+        they are most of the index's building time (the pinyin of each character), and a search in
+        Chinese characters, most of them, never reads them. Two threads may both make them; each makes
+        the same, and the table is complete before it is marked ready."""
+        if self._initials_ready:
+            return
+        table: dict[str, set[int]] = defaultdict(set)
+        for rid, name in list(self.names.items()):
+            table[initials(name)].add(rid)
+        self._sorted["initials"] = sorted((k, rid) for k, ids in table.items() for rid in ids)
+        self._keys["initials"] = table
+        self._initials_ready = True
 
     def _add(self, kind: str, key: str, rid: int) -> None:
         self._keys[kind][key].add(rid)
@@ -161,6 +175,7 @@ class NameIndex:
             key = _normalise_latin(q)
             if not key:
                 return []
+            self._ensure_initials()
             for kind, how in (("pinyin", "pinyin_exact"), ("initials", "initials_exact")):
                 for rid in self._keys[kind].get(key, ()):
                     offer(rid, key, how)

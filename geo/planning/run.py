@@ -87,7 +87,7 @@ class PlanningInputs:
         missing = [name for name in PLANNING_LAYERS if not store.count(name)]
         if missing:
             raise missing_layers_error(missing, database_empty=not held_records(store),
-                                       purpose_zh=PURPOSE_ZH, purpose_en=PURPOSE_EN, adcode=store.adcode)
+                                       purpose_zh=PURPOSE_ZH, purpose_en=PURPOSE_EN, store=store)
         version, loaded_at = store.data_version(), datetime.now(UTC)
 
         def read(table_name: str) -> gpd.GeoDataFrame:  # no computation reads when a record was written

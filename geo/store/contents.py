@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from geo import DISTRICT_ADCODE
 from geo.errors import InputError
 from geo.layers import get_layer
 from geo.messages import Term, text
@@ -59,19 +58,22 @@ def describe_counts(counts: dict[str, int]) -> tuple[str, str]:
 
 
 def missing_layers_error(missing: Sequence[str], *, database_empty: bool, purpose_zh: str,
-                         purpose_en: str, adcode: str = DISTRICT_ADCODE) -> InputError:
+                         purpose_en: str, store: Store | None = None) -> InputError:
     """Return the error for a computation that needs layers the database does not hold yet.
 
     Only an empty database may take the sample district (``xincheng init`` refuses to mix it into
-    data); a database that holds records is told which layer to import, and how. For a district other
-    than the default (``adcode``) the commands name it (``--district``, ``?district=``), so that copying
-    them imports into the district that lacks the layer, not into the default one.
+    data); a database that holds records is told which layer to import, and how. On a database of many
+    districts (PostGIS; ``store`` the district's) the commands name the district (``--district``,
+    ``?district=``), so that copying them imports into the district that lacks the layer, whatever the
+    service's own district is; SQLite holds one district, and its commands need no name.
     """
     if database_empty:
         return InputError(text("store.empty_database"), field="database")
     layers = [get_layer(name) for name in missing]
     named = Term("、".join(f"{lyr.title_zh} {lyr.name}" for lyr in layers), ", ".join(lyr.name for lyr in layers))
-    option, query = ("", "") if adcode == DISTRICT_ADCODE else (f"--district {adcode} ", f"?district={adcode}")
+    option, query = ("", "")
+    if store is not None and store.dialect == "postgresql":
+        option, query = f"--district {store.adcode} ", f"?district={store.adcode}"
     commands = "; ".join(f"`xincheng {option}import {name}.gpkg --layer {name} --crs EPSG:4490`"
                          for name in missing)
     http = ", ".join(f"POST /api/layers/{name}/import{query}" for name in missing)

@@ -14,10 +14,13 @@ Never import geo.store.schema here.
   finds its lookups, and those of its plates deleted since, by it; before, it compared its plates with
   every district's lookups (an anti-join over the whole database per district). Filled from the
   plates; a lookup of no plate anywhere (a derived row of nothing) is dropped.
-* PostgreSQL: ``xincheng_city_names(city, name, key)`` replaces ``xincheng_city_names(city)``: the
-  city's streets, residential areas and buildings (every district of the city, read with the owner's
-  rights) of that text or that key only, the city given as a range of district codes so the planner
-  reads the city's partitions and nothing else. PL/pgSQL, whose statement is planned with the values
+* PostgreSQL: ``xincheng_city_names(name, key)`` replaces ``xincheng_city_names(city)``: the calling
+  district's city's streets, residential areas and buildings (every district of the city, read with
+  the owner's rights) of that text or that toneless key only (a name stored without a key, from before
+  revision 3, is compared city-wide by its text alone), the city given as a range of district codes
+  so the planner reads the city's partitions and nothing else; the city is the caller's district's
+  (the transaction's ``xincheng.adcode``), not an argument. Each name comes with its district's name
+  (the district's outline), which the officer's message cites. PL/pgSQL, whose statement is planned with the values
   given (a SQL function's is planned afresh for every call over every district's partitions). The
   old function gave every name of the city to any district transaction; the new one gives only what
   the check needs.
@@ -53,28 +56,38 @@ def upgrade() -> None:
         return
     op.execute("SELECT pg_advisory_xact_lock(hashtext('xincheng-0015'))")
     op.execute("DROP FUNCTION IF EXISTS xincheng_city_names(text)")
-    # A city is the first four digits of its districts' codes: [city || '00', city || '99'] holds them all,
-    # and a range of the partition column lets the planner skip the other cities' partitions.
+    # The city is the calling district's (the first four digits of its code, from the transaction's
+    # setting), never an argument: a district reads its own city's names only. A city's districts are
+    # the codes [city || '00', city || '99'], a range of the partition column, so the planner reads the
+    # city's partitions and skips the rest.
     op.execute("""
         DO $$ BEGIN
             EXECUTE format($f$
-                CREATE OR REPLACE FUNCTION xincheng_city_names(city text, name text, key text)
+                CREATE OR REPLACE FUNCTION xincheng_city_names(name text, key text)
                 RETURNS TABLE (id integer, adcode text, standard_name text, feature_class text, admin_code text,
-                               status text, search_key text)
+                               status text, search_key text, district_name text)
                 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = %I, public AS $body$
+                DECLARE
+                    city text := left(current_setting('xincheng.adcode', true), 4);
                 BEGIN
+                    IF city IS NULL OR length(city) <> 4 THEN
+                        RETURN;
+                    END IF;
                     RETURN QUERY
                     SELECT p.id, p.adcode::text, p.standard_name::text, p.feature_class::text, p.admin_code::text,
-                           p.status::text, p.search_key::text
+                           p.status::text, p.search_key::text,
+                           (SELECT u.name::text FROM admin_units u
+                            WHERE u.adcode = p.adcode AND u.code = p.adcode || '000000' AND u.status <> 'neighbour'
+                            LIMIT 1)
                     FROM place_names p
                     WHERE p.adcode >= city || '00' AND p.adcode <= city || '99' AND left(p.adcode, 4) = city
                       AND p.feature_class IN ('street', 'residential', 'building')
-                      AND (p.standard_name = name OR p.search_key = key OR p.search_key IS NULL);
+                      AND (p.standard_name = name OR p.search_key = key);
                 END
                 $body$ $f$, current_schema());
         END $$""")
-    op.execute("REVOKE ALL ON FUNCTION xincheng_city_names(text, text, text) FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION xincheng_city_names(text, text, text) TO {ROLE}")
+    op.execute("REVOKE ALL ON FUNCTION xincheng_city_names(text, text) FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION xincheng_city_names(text, text) TO {ROLE}")
 
 
 def downgrade() -> None:
