@@ -76,6 +76,8 @@ def test_a_plate_of_another_district_opens_its_page_and_takes_its_reports(plante
         assert f"{PROBE}street_name" in page.text
         assert f"内蒙古自治区呼和浩特市{OTHER_NAME}{PROBE}street_name" in page.text
         assert f"呼和浩特市新城区{PROBE}" not in page.text
+        # its bureau, not 新城区's (outside review #19 slice 2, finding 5)
+        assert f"{OTHER_NAME}民政局" in page.text and "新城区民政局" not in page.text, page.text
 
         lookup = client.get(f"/api/plates/lookup/{code}")
         assert lookup.status_code == 200, lookup.text
@@ -106,7 +108,8 @@ def test_a_plate_of_another_district_opens_its_page_and_takes_its_reports(plante
         mine = client.get(f"/api/plates/lookup/{SIGNER.code(own['plate_uid'])}")
         assert mine.status_code == 200 and mine.json()["district"] == "新城区", mine.text
         assert mine.json()["address_full_zh"].startswith("内蒙古自治区呼和浩特市新城区")
-        assert "内蒙古自治区呼和浩特市新城区" in client.get(f"/p/{SIGNER.code(own['plate_uid'])}").text
+        own_page = client.get(f"/p/{SIGNER.code(own['plate_uid'])}").text
+        assert "内蒙古自治区呼和浩特市新城区" in own_page and "新城区民政局 · Xincheng District" in own_page
 
 
 @on_postgis
@@ -138,6 +141,7 @@ def test_an_address_and_a_sign_of_another_district_open_their_pages(planted) -> 
 
         street = client.get(f"/s/{sign_code}")
         assert street.status_code == 200 and f"{PROBE}standard_name" in street.text, street.text
+        assert f"{OTHER_NAME}民政局" in street.text and f"{OTHER_NAME}民政局" in page.text, street.text
         assert client.get(f"/s/{sign_signer(SIGNER).code('ZZZZZZZZ')}").status_code == 404
 
         # The sample's own address still opens, named 新城区.

@@ -55,7 +55,7 @@ MESSAGES = {
                                "单独的 '{default}' 表示由服务密钥派生的默认密钥",
                                "qr_keys must be 'K:secret' pairs: K one of A-Z or 2-9, secret 16+ characters; "
                                "'{default}' alone is the default key derived from the service secret"),
-    "plates.not_our_code": Message("这不是本区门牌的二维码", "this is not a code of a Xincheng door plate"),
+    "plates.not_our_code": Message("这不是本服务的门牌二维码", "this is not a code of a door plate of this service"),
     "plates.key_retired": Message("此二维码的密钥已停用", "this code's key has been retired"),
     "plates.forged": Message("二维码校验失败，可能是伪造的", "the code failed its check and may be forged"),
     "plates.base_url": Message("二维码网址 {value} 不是公网地址，印出的门牌将无法扫码：请设置 XINCHENG_PUBLIC_BASE_URL",
