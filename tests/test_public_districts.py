@@ -90,6 +90,8 @@ def test_a_plate_of_another_district_opens_its_page_and_takes_its_reports(plante
         sent = client.post(f"/p/{code}/report", data={"kind": "damaged_plate", "message": "探针门牌损坏"},
                            headers={"Origin": base})
         assert sent.status_code == 200 and "已收到" in sent.text, sent.text
+        # the thanks come from the plate's district's bureau (re-check, finding 1)
+        assert f"{OTHER_NAME}民政局" in sent.text and "新城区民政局" not in sent.text, sent.text
         landed = _reports(other, uid)
         assert [(r["message"], r["adcode"]) for r in landed if r["message"] == "探针门牌损坏"] == [
             ("探针门牌损坏", OTHER)]
@@ -97,7 +99,9 @@ def test_a_plate_of_another_district_opens_its_page_and_takes_its_reports(plante
 
         # A code of no plate (signed, or not ours at all): the page's 404, and nothing is stored.
         for bogus in (SIGNER.code("ZZZZZZZZ"), "NOTACODE123"):
-            assert client.get(f"/p/{bogus}").status_code == 404
+            unknown = client.get(f"/p/{bogus}")
+            # no plate, no district known: no bureau named (re-check, finding 2)
+            assert unknown.status_code == 404 and "民政局" not in unknown.text, unknown.text
             assert client.get(f"/api/plates/lookup/{bogus}").status_code == 404
         refused = client.post(f"/p/{SIGNER.code('ZZZZZZZZ')}/report", data={"kind": "other", "message": "x"},
                               headers={"Origin": base})

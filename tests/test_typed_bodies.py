@@ -380,3 +380,8 @@ def test_validate_judges_a_name_as_propose_does(api, writable_sample_store):
     proposed = api.post("/api/placenames", headers=officer,
                         json={"properties": {**base, "standard_name": hidden}, "geometry": LINE_HERE})
     assert proposed.status_code == 400 and "PN-07" in proposed.text, proposed.text
+    # A category code not in GB/T 18521's table: both refuse it, naming the field (re-check, finding 3).
+    for path in ("/api/placenames/validate", "/api/placenames"):
+        r = api.post(path, headers=officer, json={"properties": {**base, "standard_name": "淼垚路",
+                                                                  "category_code": "99999"}, "geometry": LINE_HERE})
+        assert r.status_code == 400 and r.json()["field"] == "category_code", (path, r.text)

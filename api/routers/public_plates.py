@@ -26,6 +26,7 @@ from api.deps import ReadsDep, SettingsDep, StoreDep, client_address, needs_role
 from api.geojson import answers_as
 from api.pages import render_text
 from api.ratelimit import TooManyRequests
+from geo.addresses.views import district_name
 from geo.errors import DomainError, InputError, NotFound
 from geo.layers import ADMIN, PLACENAME_OFFICER
 from geo.messages import Term, label, quoted, text
@@ -131,11 +132,12 @@ def _page(template: str, title: str, status: int = 200, *, mongolian: str | None
 
 
 def _message(title: str, *lines: str, status: int = 200, heading: tuple[str, str] | None = None,
-             back: str | None = None, warn: bool = True) -> HTMLResponse:
-    """Return a public page holding one card: a heading (zh, en) and lines of text."""
+             back: str | None = None, warn: bool = True, bureau: str | None = None) -> HTMLResponse:
+    """Return a public page holding one card: a heading (zh, en) and lines of text; ``bureau``: the name
+    of the district whose civil-affairs bureau the page names (none when no plate is known)."""
     zh, en = heading or ("", "")
     return _page("public/message.html", title, status, heading_zh=zh, heading_en=en, lines=lines,
-                 back=back, warn=warn)
+                 back=back, warn=warn, bureau=bureau)
 
 
 def _minutes(value: float) -> str:
@@ -218,9 +220,11 @@ def public_report(code: str, request: Request, store: StoreDep, kind: Annotated[
                 raise
     except DomainError as exc:
         return _message("未能提交", exc.message, status=exc.status)
+    with home.reading() as conn:  # the plate's district's bureau thanks the resident
+        bureau = district_name(conn, home.adcode)
     return _message("已收到", heading=("谢谢，已收到您的报告",
                                        "Thank you, your report has been received."),
-                    back=f"/p/{quote(code, safe='')}", warn=False)
+                    back=f"/p/{quote(code, safe='')}", warn=False, bureau=bureau)
 
 
 PLATE_EDITORS = {ADMIN, PLACENAME_OFFICER}

@@ -153,8 +153,10 @@ def names_to_compare(store: Store, name: Any) -> list[dict[str, Any]]:
 def check_name(store: Store, record: Mapping[str, Any]) -> list[Finding]:
     """Return every finding (PN rules) for a name as :func:`propose` would judge it, saving nothing
     (``POST /api/placenames/validate``): the same cleaning first (spaces, zero-width characters), the same
-    refusal of control characters, the same names compared under PN-07."""
+    refusal of control characters and of a category code not in the table, the same names compared under
+    PN-07."""
     rec = _fill({k: clean_field(k, v) for k, v in record.items() if v is not None})
+    check_category(rec)  # GB/T 18521, refused as propose refuses it
     with store.reading() as conn:
         return validate(rec, _compared_with(conn, store, rec), district=store.adcode)
 
