@@ -76,8 +76,9 @@ def upgrade() -> None:
                     RETURN QUERY
                     SELECT p.id, p.adcode::text, p.standard_name::text, p.feature_class::text, p.admin_code::text,
                            p.status::text, p.search_key::text,
-                           (SELECT u.name::text FROM admin_units u
-                            WHERE u.adcode = p.adcode AND u.code = p.adcode || '000000' AND u.status <> 'neighbour'
+                           (SELECT u.name::text FROM admin_units u  -- the city's partitions only, again
+                            WHERE u.adcode >= city || '00' AND u.adcode <= city || '99' AND u.adcode = p.adcode
+                              AND u.code = p.adcode || '000000' AND u.status <> 'neighbour'
                             LIMIT 1)
                     FROM place_names p
                     WHERE p.adcode >= city || '00' AND p.adcode <= city || '99' AND left(p.adcode, 4) = city
