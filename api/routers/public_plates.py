@@ -26,7 +26,7 @@ from api.deps import ReadsDep, SettingsDep, StoreDep, client_address, needs_role
 from api.geojson import answers_as
 from api.pages import render_text
 from api.ratelimit import TooManyRequests
-from geo.addresses.views import district_name
+from geo.addresses.views import store_district_name
 from geo.errors import DomainError, InputError, NotFound
 from geo.layers import ADMIN, PLACENAME_OFFICER
 from geo.messages import Term, label, quoted, text
@@ -220,8 +220,7 @@ def public_report(code: str, request: Request, store: StoreDep, kind: Annotated[
                 raise
     except DomainError as exc:
         return _message("未能提交", exc.message, status=exc.status)
-    with home.reading() as conn:  # the plate's district's bureau thanks the resident
-        bureau = district_name(conn, home.adcode)
+    bureau = store_district_name(home)  # the plate's district's bureau thanks the resident
     return _message("已收到", heading=("谢谢，已收到您的报告",
                                        "Thank you, your report has been received."),
                     back=f"/p/{quote(code, safe='')}", warn=False, bureau=bureau)

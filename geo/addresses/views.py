@@ -232,6 +232,12 @@ def address_district(store: Store, token: str) -> str | None:
     return adcode if district_of(store, "address", address_uid(adcode, serial)) == adcode else None
 
 
+def store_district_name(store: Store) -> str | None:
+    """Return the name of the store's district as its outline row says (:func:`district_name`), in one read."""
+    with store.reading() as conn:
+        return district_name(conn, store.adcode)
+
+
 def district_name(conn: sa.Connection, adcode: str) -> str | None:
     """Return the name of district ``adcode``'s outline row (``<adcode>000000``, level district), as
     the data says; without one, 新城区 for the service's own district and None for another."""
