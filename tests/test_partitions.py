@@ -320,3 +320,41 @@ def test_a_missing_layer_is_to_be_imported_into_the_district_named_even_the_defa
         PlanningInputs.load(pg_store)
     assert f"xincheng --district {OWN} import streets.gpkg --layer streets" in refused.value.message
     assert f"POST /api/layers/streets/import?district={OWN}" in refused.value.message
+
+
+def test_a_bulk_write_registers_its_uids_once_and_meets_another_districts_uid(pg_store):
+    """Revision 0016: the uids of a bulk write (COPY, then one INSERT … SELECT) are registered by one
+    statement-level trigger. Every new uid is known to the public scan's district lookup; one another
+    district still uses is refused, naming it, with nothing written; one it no longer uses passes to the
+    new district; a uid changed by an update is still checked by the row trigger."""
+    from geo.store.bulk import bulk_insert, prepare_bulk
+
+    other = pg_store.for_district(OTHER)
+    ensure_district_partitions(other.engine, OTHER)
+    other.insert("door_plates", [_plate("HHHH0001", 111.71, 1), _plate("HHHH0002", 111.71, 2)], actor="t")
+    plates = [_plate(f"KKKK{n:04d}", 111.70, n) for n in range(1, 301)]
+
+    def bulk(records: list[dict]) -> list[int]:
+        with pg_store.writing() as conn:
+            return bulk_insert(pg_store, prepare_bulk(pg_store, "door_plates", records), actor="t", conn=conn)
+
+    with pytest.raises(sa.exc.IntegrityError) as clash:  # the 301st plate carries 150121's uid
+        bulk([*plates, _plate("HHHH0001", 111.70, 999)])
+    problem = integrity_problem(clash.value)
+    assert isinstance(problem, Conflict) and problem.field == "plate_uid" and "HHHH0001" in str(problem), problem
+    assert pg_store.count("door_plates") == 0
+    assert len(bulk(plates)) == 300
+    with pg_store.whole().reading() as conn:
+        held = dict(conn.execute(sa.text("SELECT uid, adcode FROM xincheng_uids WHERE kind = 'door_plates'")).all())
+        assert {uid: held.get(uid) for uid in ("KKKK0001", "KKKK0300", "HHHH0001")} == \
+            {"KKKK0001": OWN, "KKKK0300": OWN, "HHHH0001": OTHER}
+        assert sum(1 for adcode in held.values() if adcode == OWN) == 300
+    with pg_store.whole().writing() as conn:  # 150121 no longer uses HHHH0002 (as after a restore without it)
+        conn.execute(sa.text("DELETE FROM door_plates WHERE plate_uid = 'HHHH0002'"))
+    assert len(bulk([_plate("HHHH0002", 111.70, 500)])) == 1
+    with pg_store.whole().reading() as conn:
+        assert conn.execute(sa.text("SELECT adcode FROM xincheng_uids WHERE uid = 'HHHH0002'")).scalar() == OWN
+    mine = pg_store.select("door_plates", where={"plate_uid": "KKKK0001"})[0]
+    with pytest.raises(sa.exc.IntegrityError, match="plate_uid"):  # a changed uid: the row trigger still checks it
+        pg_store.update("door_plates", mine["id"], {"plate_uid": "HHHH0001"}, expected_version=mine["version"],
+                        actor="t")

@@ -633,8 +633,10 @@ class CheckedPlan:
 def _plan_and_check(store: Store, conn: sa.Connection, layer_name: str, records: Sequence[dict[str, Any]],
                     identities: FileIdentities, *, mode: str,
                     refused: list[tuple[int, dict[str, Any], int]]) -> tuple[ImportPlan, list[str]]:
-    """Plan the import and apply every rule check, on copies of ``records`` (a check may fill in a value)."""
-    plan = plan_import(conn, layer_name, [dict(r) for r in records], identities, mode=mode, refused=refused)
+    """Plan the import and apply every rule check; ``records`` stay as they are (a check may fill in a value,
+    but only in the plan's own records: each insert is a new record (:func:`geo.write_rules.starting_state`),
+    each update's changes a new mapping (:func:`changed_fields`), so a second check under the lock starts afresh)."""
+    plan = plan_import(conn, layer_name, records, identities, mode=mode, refused=refused)
     return plan, _check_layer_rules(store, conn, layer_name, plan)
 
 

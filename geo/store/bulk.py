@@ -8,9 +8,10 @@ before the caller takes the write lock), then handed to the driver whole (:func:
 
 * SQLite: one prepared ``INSERT`` run by ``executemany`` per batch; the new ids are the ids above the
   largest id read first, since the caller holds the write lock (``BEGIN IMMEDIATE``). The R*Tree is
-  filled by one ``INSERT … SELECT`` after the rows, not by its per-row trigger (which more than doubles
-  the write time): the trigger is dropped and created again, as stored, inside the same transaction,
-  so no other connection ever sees the table without it.
+  filled after the rows, not by its per-row trigger (which more than doubles the write time): packed in
+  one pass when it is empty (:mod:`geo.store.rtree_bulk`), else by one insert of the new entries; the
+  trigger is dropped and created again, as stored, inside the same transaction, so no other connection
+  ever sees the table without it.
 * PostgreSQL: ``COPY`` into a temporary staging table, then one ``INSERT … SELECT`` into the table
   (the geometry arrives as hex EWKB with its SRID, so the GiST index is filled by that one statement)
   returning the new ids.
@@ -32,6 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from geo.store import schema
+from geo.store.rtree_bulk import fill_rtree
 from geo.store.spatial_sql import Geometry, rtree_name
 from geo.store.store import Store
 
@@ -56,7 +58,7 @@ def _driver_values(column: sa.Column, values: list[Any], dialect: sa.Dialect) ->
     value (every row shares the same ``created_at``, most share a status or a date).
     """
     if isinstance(column.type, Geometry):
-        return values  # encoded by Store.prepare_rows (WKB bytes, hex EWKB text) or None
+        return values  # encoded by Store.prepare_columns (WKB bytes, hex EWKB text) or None
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
     if process is None:
         return values
@@ -76,11 +78,11 @@ def prepare_bulk(store: Store, table_name: str, records: Sequence[Mapping[str, A
     with its envelope) and encode them for the driver; no database is touched, so it runs before the lock."""
     table = store.table(table_name)
     now = datetime.now(UTC)
-    rows = store.prepare_rows(table, records, now) if records else []
-    keys = tuple(sorted({k for r in rows for k in r}))
+    columns = store.prepare_columns(table, records, now) if records else {}
+    keys = tuple(sorted(columns))
     dialect = store.engine.dialect
-    columns = [_driver_values(table.c[key], [row.get(key) for row in rows], dialect) for key in keys]
-    return PreparedRows(table_name, keys, list(zip(*columns, strict=True)), now)
+    encoded = [_driver_values(table.c[key], columns[key], dialect) for key in keys]
+    return PreparedRows(table_name, keys, list(zip(*encoded, strict=True)), now)
 
 
 def _insert_sqlite(conn: sa.Connection, table: sa.Table, keys: Sequence[str], values: list[tuple[Any, ...]],
@@ -98,12 +100,15 @@ def _insert_sqlite(conn: sa.Connection, table: sa.Table, keys: Sequence[str], va
         conn.exec_driver_sql(sql, chunk)  # a list of tuples: the driver's executemany
         if progress:
             progress(len(chunk))
-    if trigger_sql:  # what the trigger would have done, in one statement, then the trigger as it was
-        conn.exec_driver_sql(f'INSERT INTO "{rtree_name(table.name)}" (id, minx, maxx, miny, maxy) '
-                             f'SELECT id, minx, maxx, miny, maxy FROM "{table.name}" '
-                             "WHERE id > ? AND minx IS NOT NULL", (before,))
-        conn.exec_driver_sql(trigger_sql)
-    return [int(r[0]) for r in conn.execute(sa.select(table.c.id).where(table.c.id > before).order_by(table.c.id))]
+    if not trigger_sql:
+        return [int(r[0]) for r in conn.execute(sa.select(table.c.id).where(table.c.id > before)
+                                                .order_by(table.c.id))]
+    added = conn.exec_driver_sql(f'SELECT id, minx, maxx, miny, maxy FROM "{table.name}" WHERE id > ? ORDER BY id',
+                                 (before,)).fetchall()
+    # What the trigger would have done, in bulk (packed when the index is empty), then the trigger as it was.
+    fill_rtree(conn.connection.dbapi_connection, index=rtree_name(table.name), rows=added)  # type: ignore[arg-type]
+    conn.exec_driver_sql(trigger_sql)
+    return [int(r[0]) for r in added]
 
 
 def _insert_postgresql(conn: sa.Connection, table: sa.Table, keys: Sequence[str], values: list[tuple[Any, ...]],

@@ -386,35 +386,45 @@ class Store:
         except KeyError:
             raise NotFound(text("store.no_table", value=repr(name)), field="table") from None
 
-    def _prepare(self, table: sa.Table, records: Sequence[Mapping[str, Any]], now: datetime) -> list[dict[str, Any]]:
-        """Return rows for ``table``: defaults filled, geometry encoded and its envelope set."""
-        rows = [{k: v for k, v in r.items() if k != "geometry"} for r in records]
-        unknown = sorted({k for r in rows for k in r} - set(table.c.keys()))
+    def _check_fields(self, table: sa.Table, records: Sequence[Mapping[str, Any]]) -> None:
+        """Refuse a field ``table`` does not have, a control character in any text, and another
+        district's record (but a neighbour's shared row, such as its outline)."""
+        unknown = sorted({k for r in records for k in r} - {"geometry"} - set(table.c.keys()))
         if unknown:
             raise InputError(text("store.unknown_field", table=table.name, field=repr(unknown[0])), field=unknown[0])
         # Every write path, typed bodies and forms included: no control characters stored. One search over
         # all the text (joined by a newline, which is allowed), and the field named only when it finds one.
-        if _CONTROL_CHARS.search("\n".join(v for r in rows for v in r.values() if isinstance(v, str))):
-            for row in rows:
-                for key, value in row.items():
+        if _CONTROL_CHARS.search("\n".join(v for r in records for v in r.values() if isinstance(v, str))):
+            for record in records:
+                for key, value in record.items():
                     if isinstance(value, str) and _CONTROL_CHARS.search(value):
                         raise InputError(text("store.control_character", field=label(key)), field=key)
-        spatial = "geom" in table.c
-        if spatial:
-            geoms = [r.get("geometry", r.get("geom")) for r in records]
-            arr = np.asarray(geoms, dtype=object)
-            bounds = np.full((len(arr), 4), np.nan)
-            present = np.array([g is not None and not g.is_empty for g in arr], dtype=bool)
-            if present.any():
-                bounds[present] = shapely.bounds(arr[present])
-            encoded = encode_geometries(self.dialect, geoms)
         if table.name not in GLOBAL_TABLES:
             shared = _SHARED_ROWS.get(table.name)
-            foreign = next((r["adcode"] for r in rows if r.get("adcode") not in (None, self.adcode)
+            foreign = next((r["adcode"] for r in records if r.get("adcode") not in (None, self.adcode)
                             and not (shared and r.get(shared[0]) == shared[1])), None)
             if foreign is not None:  # a neighbour's outline (a shared row) may be loaded; nothing else of theirs
                 raise Forbidden(text("store.other_district", field=label("adcode"), value=foreign,
                                      district=self.adcode), field="adcode")
+
+    def _encoded_geometries(self, records: Sequence[Mapping[str, Any]]) -> tuple[list[Any], np.ndarray, np.ndarray]:
+        """Return each record's geometry encoded for the backend, its envelope (NaN when it has none) and
+        whether it has one (not None, not empty)."""
+        geoms = [r.get("geometry", r.get("geom")) for r in records]
+        arr = np.asarray(geoms, dtype=object)
+        bounds = np.full((len(arr), 4), np.nan)
+        present = np.array([g is not None and not g.is_empty for g in arr], dtype=bool)
+        if present.any():
+            bounds[present] = shapely.bounds(arr[present])
+        return encode_geometries(self.dialect, geoms), bounds, present
+
+    def _prepare(self, table: sa.Table, records: Sequence[Mapping[str, Any]], now: datetime) -> list[dict[str, Any]]:
+        """Return rows for ``table``: defaults filled, geometry encoded and its envelope set."""
+        self._check_fields(table, records)
+        rows = [{k: v for k, v in r.items() if k != "geometry"} for r in records]
+        spatial = "geom" in table.c
+        if spatial:
+            encoded, bounds, present = self._encoded_geometries(records)
         for i, row in enumerate(rows):
             row.setdefault("adcode", self.adcode)
             row.setdefault("created_at", now)
@@ -425,10 +435,26 @@ class Store:
                     row.update(zip(_ENVELOPE, bounds[i].tolist(), strict=True))
         return rows
 
-    def prepare_rows(self, table: sa.Table, records: Sequence[Mapping[str, Any]], now: datetime
-                     ) -> list[dict[str, Any]]:
-        """Return the rows :meth:`insert` would write for ``records`` (for the bulk path, geo.store.bulk)."""
-        return self._prepare(table, records, now)
+    def prepare_columns(self, table: sa.Table, records: Sequence[Mapping[str, Any]], now: datetime
+                        ) -> dict[str, list[Any]]:
+        """Return, column by column, the rows :meth:`insert` would write for ``records`` (the bulk path,
+        geo.store.bulk): the same checks and defaults as :meth:`_prepare`, a field no record has left out,
+        one a record lacks None."""
+        self._check_fields(table, records)
+        keys = {k for r in records for k in r} - {"geometry"}
+        columns = {k: [r.get(k) for r in records] for k in keys}
+        for key, default in (("adcode", self.adcode), ("created_at", now)):
+            columns[key] = [r.get(key, default) for r in records] if key in keys else [default] * len(records)
+        columns["updated_at"] = [now] * len(records)
+        if "geom" in table.c:
+            encoded, bounds, present = self._encoded_geometries(records)
+            columns["geom"] = encoded
+            if present.any():
+                for j, name in enumerate(_ENVELOPE):
+                    given = columns.get(name, [None] * len(records))
+                    columns[name] = [b if has else old for b, has, old
+                                     in zip(bounds[:, j].tolist(), present.tolist(), given, strict=True)]
+        return columns
 
     def insert(
         self,
