@@ -358,3 +358,55 @@ def test_a_bulk_write_registers_its_uids_once_and_meets_another_districts_uid(pg
     with pytest.raises(sa.exc.IntegrityError, match="plate_uid"):  # a changed uid: the row trigger still checks it
         pg_store.update("door_plates", mine["id"], {"plate_uid": "HHHH0001"}, expected_version=mine["version"],
                         actor="t")
+
+
+def test_the_uid_registry_follows_a_moved_row_and_guards_a_partition_written_directly(pg_store):
+    """Outside review of #15 (F1, F2): revision 0016's statement trigger fires for neither an UPDATE that moves
+    a row to another district's partition nor an INSERT naming a partition itself; the registry must still
+    follow the moved plate (the public scan asks it which district holds a uid), and a direct insert of
+    another district's uid must still be refused, in a partition made before and after the upgrade."""
+    pg_store.insert("door_plates", [_plate("MMMM0001", 111.70, 1), _plate("MMMM0002", 111.70, 2)], actor="t")
+    other = pg_store.for_district(OTHER)
+    ensure_district_partitions(other.engine, OTHER)  # made by xincheng_add_partition after the upgrade
+    with pg_store.whole().writing() as conn:
+        conn.execute(sa.text("UPDATE door_plates SET adcode = :other WHERE plate_uid = 'MMMM0001'"), {"other": OTHER})
+    with pg_store.whole().reading() as conn:
+        assert conn.execute(sa.text("SELECT xincheng_district_of('plate', 'MMMM0001')")).scalar() == OTHER
+        assert conn.execute(sa.text("SELECT xincheng_district_of('plate', 'MMMM0002')")).scalar() == OWN
+    assert [r["plate_uid"] for r in other.select("door_plates")] == ["MMMM0001"]
+    columns = "adcode, plate_uid, street_name, number, created_at, updated_at"
+    for part, adcode, uid in ((f"door_plates_p{OTHER}", OTHER, "MMMM0002"), (f"door_plates_p{OWN}", OWN, "MMMM0001")):
+        with pytest.raises(sa.exc.IntegrityError, match="plate_uid"), pg_store.whole().writing() as conn:
+            conn.execute(sa.text(f"INSERT INTO {part} ({columns}) VALUES (:a, :u, '新华大街', 9, now(), now())"),
+                         {"a": adcode, "u": uid})
+    with pg_store.whole().writing() as conn:  # a new uid straight into a partition is registered
+        conn.execute(sa.text(f"INSERT INTO door_plates_p{OTHER} ({columns}) "
+                             "VALUES (:a, 'MMMM0003', '新华大街', 9, now(), now())"), {"a": OTHER})
+    with pg_store.whole().reading() as conn:
+        assert conn.execute(sa.text("SELECT xincheng_district_of('plate', 'MMMM0003')")).scalar() == OTHER
+
+
+def test_a_partition_made_before_revision_16_gets_its_own_uid_trigger(request, tmp_path_factory):
+    """Outside review of #15 (F2): the partitions a database had at revision 15 are guarded after the upgrade."""
+    url, drop = _fresh_url("postgis", request, tmp_path_factory)
+    store = Store.open(url)
+    try:
+        store.migrate(target=15)
+        ensure_district_partitions(store.engine, OWN)
+        store.migrate()
+        store.insert("door_plates", [_plate("NNNN0001", 111.70, 1)], actor="t")
+        other = store.for_district(OTHER)
+        ensure_district_partitions(other.engine, OTHER)
+        with pytest.raises(sa.exc.IntegrityError, match="plate_uid"), store.whole().writing() as conn:
+            conn.execute(sa.text(f"INSERT INTO door_plates_p{OTHER} (adcode, plate_uid, street_name, number, "
+                                 "created_at, updated_at) VALUES (:a, 'NNNN0001', '新华大街', 9, now(), now())"),
+                         {"a": OTHER})
+        with store.whole().writing() as conn:
+            conn.execute(sa.text(f"INSERT INTO door_plates_p{OWN} (adcode, plate_uid, street_name, number, "
+                                 "created_at, updated_at) VALUES (:a, 'NNNN0002', '新华大街', 9, now(), now())"),
+                         {"a": OWN})
+        with pytest.raises(sa.exc.IntegrityError, match="plate_uid"):  # registered by the partition's own trigger
+            other.insert("door_plates", [_plate("NNNN0002", 111.71, 3)], actor="t")
+    finally:
+        store.close()
+        drop()

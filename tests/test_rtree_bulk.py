@@ -123,3 +123,12 @@ def test_a_first_import_of_plates_packs_the_index_and_finds_every_plate(sample, 
         assert conn.exec_driver_sql("SELECT rtreecheck('rtree_door_plates')").scalar() == "ok"
         assert conn.execute(sa.text("SELECT count(*) FROM rtree_door_plates")).scalar() == 3_500
     store.close()
+
+
+def test_a_box_upside_down_is_refused_as_the_module_refuses_it():
+    """Outside review of #15 (F3): packing wrote a box with minx > maxx that rtreecheck then called corrupt."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE r USING rtree(id, minx, maxx, miny, maxy)")
+    with pytest.raises(sqlite3.IntegrityError, match="rtree constraint failed"):
+        fill_rtree(conn, index="r", rows=[*_entries(100, seed=9, boxes=False), (1, 5.0, 4.0, 0.0, 0.0)])
+    assert conn.execute("SELECT rtreecheck('r')").fetchone() == ("ok",)

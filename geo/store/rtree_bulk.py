@@ -118,14 +118,17 @@ def fill_rtree(connection: sqlite3.Connection, *, index: str, rows: Sequence[Seq
     """Add entries ``(id, minx, maxx, miny, maxy)`` to R*Tree ``index``; return how (``"packed"``, ``"inserted"``).
 
     An empty index is packed in one pass (:func:`pack_nodes`); entries added to a filled one are inserted
-    through the module, one by one. Rows whose ``minx`` is None (no geometry) are left out, as the
-    table's insert trigger leaves them out. ``connection`` is the driver's connection inside the caller's
-    write transaction; ``index`` is a name from the schema (never user text).
+    through the module, one by one, as are entries of which one has a lower bound above its upper one
+    (so that the module refuses them, as it would refuse them from the trigger). Rows whose ``minx`` is
+    None (no geometry) are left out, as the table's insert trigger leaves them out. ``connection`` is the
+    driver's connection inside the caller's write transaction; ``index`` is a name from the schema (never
+    user text).
     """
     entries = [row for row in rows if row[1] is not None]
     if not entries:
         return "inserted"
-    if connection.execute(f'SELECT 1 FROM "{index}_rowid" LIMIT 1').fetchone() is not None:
+    upside_down = any(row[1] > row[2] or row[3] > row[4] for row in entries)  # the module refuses these itself
+    if upside_down or connection.execute(f'SELECT 1 FROM "{index}_rowid" LIMIT 1').fetchone() is not None:
         connection.executemany(f'INSERT INTO "{index}" (id, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)', entries)
         return "inserted"
     node_bytes = connection.execute(f'SELECT length(data) FROM "{index}_node" WHERE nodeno = 1').fetchone()[0]

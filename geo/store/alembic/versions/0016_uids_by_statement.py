@@ -11,7 +11,11 @@ its transition table ``added``): one insert of every new uid into the registry, 
 imports meeting on the same uids wait on each other in one order, never in a circle), then, for each
 uid another district holds, the same test as before: a uid still used there is refused with the same
 constraint name and detail (so the service's message is unchanged), one no longer used there passes
-to the new district. The row trigger stays for a changed uid (``UPDATE OF`` the column), which is rare.
+to the new district. The row trigger stays for a changed uid (``UPDATE OF`` the column), which is rare;
+a row moved to another district with its uid (an owner's ``UPDATE`` of ``adcode``) takes its registration
+along (``xincheng_uid_moved``). A statement trigger on a table does not fire for a write that names a
+partition itself, so each partition of the three tables gets its own (``xincheng_add_partition`` gives
+it to a new one).
 
 Revision 0012 gave every spatial table a second GiST index, on ``(adcode, geom)``, so that one district's
 box query read one index. Since revision 0014 every such table is partitioned by district: each
@@ -84,12 +88,86 @@ def upgrade() -> None:
                 $body$ $f$, current_schema());
         END $$""")
     op.execute("REVOKE ALL ON FUNCTION xincheng_uids_added() FROM PUBLIC")
+    # A row moved to another district with its uid (the owner's UPDATE of adcode; PostgreSQL moves it between
+    # partitions): the registry follows it, as revision 0014's row trigger did on the move's insert.
+    op.execute("""
+        DO $$ BEGIN
+            EXECUTE format($f$
+                CREATE OR REPLACE FUNCTION xincheng_uid_moved() RETURNS trigger
+                LANGUAGE plpgsql SECURITY DEFINER SET search_path = %I, public AS $body$
+                DECLARE
+                    key text;
+                BEGIN
+                    EXECUTE format('SELECT ($1).%%I::text', TG_ARGV[1]) INTO key USING NEW;
+                    UPDATE xincheng_uids SET adcode = NEW.adcode
+                    WHERE kind = TG_ARGV[0] AND uid = key AND adcode = OLD.adcode;
+                    RETURN NEW;
+                END
+                $body$ $f$, current_schema());
+        END $$""")
+    op.execute("REVOKE ALL ON FUNCTION xincheng_uid_moved() FROM PUBLIC")
     for table, column in GLOBAL_UIDS.items():
         op.execute(f"DROP TRIGGER IF EXISTS {table}_{column}_across ON {table}")
         op.execute(f"CREATE TRIGGER {table}_{column}_across BEFORE UPDATE OF {column} ON {table} "
                    f"FOR EACH ROW EXECUTE FUNCTION xincheng_uid_across_districts('{table}', '{column}')")
+        op.execute(f"CREATE TRIGGER {table}_{column}_moved BEFORE UPDATE OF adcode ON {table} FOR EACH ROW "
+                   f"WHEN (OLD.adcode IS DISTINCT FROM NEW.adcode AND OLD.{column} IS NOT DISTINCT FROM NEW.{column}) "
+                   f"EXECUTE FUNCTION xincheng_uid_moved('{table}', '{column}')")
         op.execute(f"CREATE TRIGGER {table}_{column}_added AFTER INSERT ON {table} REFERENCING NEW TABLE AS added "
                    f"FOR EACH STATEMENT EXECUTE FUNCTION xincheng_uids_added('{table}', '{column}')")
+        # A statement trigger on the table does not fire for a write naming a partition itself (the owner's
+        # hand-written SQL; the district role has no rights on a partition): each partition has its own.
+        for (part,) in op.get_bind().exec_driver_sql(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                f"WHERE i.inhparent = '{table}'::regclass ORDER BY c.relname").all():
+            op.execute(_partition_trigger(part, table, column))
+    op.execute(ADD_PARTITION)
+
+
+def _partition_trigger(part: str, table: str, column: str) -> str:
+    return (f'CREATE TRIGGER "{part}_uids_added" AFTER INSERT ON "{part}" REFERENCING NEW TABLE AS added '
+            f"FOR EACH STATEMENT EXECUTE FUNCTION xincheng_uids_added('{table}', '{column}')")
+
+
+# Revision 0014's function, and then, for a table of QR uids, the new partition's own statement trigger.
+ADD_PARTITION = """
+    CREATE OR REPLACE FUNCTION xincheng_add_partition(parent text, code text) RETURNS boolean
+    LANGUAGE plpgsql AS $body$
+    DECLARE
+        part text := parent || '_p' || code;
+        fallback text := parent || '_pdefault';
+        moved boolean := false;
+        uid_column text := CASE parent WHEN 'door_plates' THEN 'plate_uid' WHEN 'addresses' THEN 'address_uid'
+                                       WHEN 'street_signs' THEN 'sign_uid' END;
+    BEGIN
+        IF code !~ '^[0-9]{6}$' THEN
+            RAISE EXCEPTION 'not a district code: %', code USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        -- Two processes adding the same district (two services starting): the second waits, then finds it.
+        -- (pg_class read afresh: the session's catalog cache may not have seen the other's commit yet).
+        PERFORM pg_advisory_xact_lock(hashtext('xincheng-partition:' || part));
+        IF EXISTS (SELECT FROM pg_class WHERE relname = part AND relnamespace = current_schema()::regnamespace) THEN
+            RETURN false;
+        END IF;
+        IF to_regclass(quote_ident(fallback)) IS NOT NULL THEN
+            EXECUTE format('CREATE TEMP TABLE xincheng_moving ON COMMIT DROP AS SELECT * FROM %I WHERE adcode = %L',
+                           fallback, code);
+            EXECUTE format('DELETE FROM %I WHERE adcode = %L', fallback, code);
+            moved := true;
+        END IF;
+        EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES IN (%L)', part, parent, code);
+        EXECUTE format('REVOKE ALL ON %I FROM xincheng_district', part);
+        IF uid_column IS NOT NULL THEN
+            EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS added FOR EACH STATEMENT '
+                           'EXECUTE FUNCTION xincheng_uids_added(%L, %L)', part || '_uids_added', part, parent,
+                           uid_column);
+        END IF;
+        IF moved THEN
+            EXECUTE format('INSERT INTO %I SELECT * FROM xincheng_moving', parent);
+            DROP TABLE xincheng_moving;
+        END IF;
+        RETURN true;
+    END $body$"""
 
 
 def downgrade() -> None:
