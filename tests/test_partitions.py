@@ -410,3 +410,27 @@ def test_a_partition_made_before_revision_16_gets_its_own_uid_trigger(request, t
     finally:
         store.close()
         drop()
+
+
+def test_a_released_uid_given_to_two_districts_in_one_statement_is_refused(pg_store):
+    """Second outside review of #15 (N1, N2): a uid its district no longer uses passed to the first of two
+    districts in one INSERT and then, checked against the old holder, to the second too; and a move that also
+    names the (unchanged) uid in its SET list was refused as if the uid were another district's."""
+    other = pg_store.for_district(OTHER)
+    ensure_district_partitions(other.engine, OTHER)
+    columns = "adcode, plate_uid, street_name, number, created_at, updated_at"
+    row = "'WWWW0001', '新华大街', 1, now(), now()"
+    with pg_store.whole().writing() as conn:
+        conn.execute(sa.text(f"INSERT INTO door_plates ({columns}) VALUES (:a, {row})"), {"a": OWN})
+        conn.execute(sa.text("DELETE FROM door_plates WHERE plate_uid = 'WWWW0001'"))  # released, still registered
+    with pytest.raises(sa.exc.IntegrityError, match="plate_uid"), pg_store.whole().writing() as conn:
+        conn.execute(sa.text(f"INSERT INTO door_plates ({columns}) VALUES (:a, {row}), (:b, {row})"),
+                     {"a": OTHER, "b": "150199"})
+    with pg_store.whole().reading() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM door_plates WHERE plate_uid = 'WWWW0001'")).scalar() == 0
+    pg_store.insert("door_plates", [_plate("WWWW0002", 111.70, 2)], actor="t")
+    with pg_store.whole().writing() as conn:  # every column written back, the district changed
+        conn.execute(sa.text("UPDATE door_plates SET adcode = :b, plate_uid = plate_uid WHERE plate_uid = 'WWWW0002'"),
+                     {"b": OTHER})
+    with pg_store.whole().reading() as conn:
+        assert conn.execute(sa.text("SELECT xincheng_district_of('plate', 'WWWW0002')")).scalar() == OTHER

@@ -132,3 +132,18 @@ def test_a_box_upside_down_is_refused_as_the_module_refuses_it():
     with pytest.raises(sqlite3.IntegrityError, match="rtree constraint failed"):
         fill_rtree(conn, index="r", rows=[*_entries(100, seed=9, boxes=False), (1, 5.0, 4.0, 0.0, 0.0)])
     assert conn.execute("SELECT rtreecheck('r')").fetchone() == ("ok",)
+
+
+def test_a_missing_or_nan_bound_is_left_to_the_module_as_the_trigger_leaves_it():
+    """Second outside review of #15 (N4): a geometry whose y is NaN reads back with miny/maxy NULL (SQLite stores
+    NaN as NULL); packing raised TypeError on it, and took a NaN bound the module refuses."""
+    rows = [*_entries(60, seed=11, boxes=False), (2, 111.7, 111.7, None, None)]
+    conn = _twins(rows[:0])
+    conn.executemany("INSERT INTO built VALUES (?, ?, ?, ?, ?)", rows)
+    assert fill_rtree(conn, index="packed", rows=rows) == "inserted"
+    assert conn.execute("SELECT * FROM packed ORDER BY id").fetchall() == \
+        conn.execute("SELECT * FROM built ORDER BY id").fetchall()
+    fresh = sqlite3.connect(":memory:")
+    fresh.execute("CREATE VIRTUAL TABLE r USING rtree(id, minx, maxx, miny, maxy)")
+    with pytest.raises(sqlite3.IntegrityError):
+        fill_rtree(fresh, index="r", rows=[*_entries(60, seed=12, boxes=False), (3, 111.0, 112.0, 40.0, float("nan"))])

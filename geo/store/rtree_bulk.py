@@ -114,21 +114,30 @@ def pack_nodes(ids: np.ndarray, minx: np.ndarray, maxx: np.ndarray, miny: np.nda
     return nodes, rowids, parents
 
 
+def _packable(row: Sequence[Any]) -> bool:
+    """Return whether an entry's bounds are four numbers, none NaN, each lower bound at most its upper one
+    (the module refuses an upside-down box, and takes a missing bound as the trigger gives it)."""
+    minx, maxx, miny, maxy = row[1:5]
+    if any(not isinstance(v, int | float) or v != v for v in (minx, maxx, miny, maxy)):
+        return False
+    return bool(minx <= maxx and miny <= maxy)
+
+
 def fill_rtree(connection: sqlite3.Connection, *, index: str, rows: Sequence[Sequence[Any]]) -> str:
     """Add entries ``(id, minx, maxx, miny, maxy)`` to R*Tree ``index``; return how (``"packed"``, ``"inserted"``).
 
     An empty index is packed in one pass (:func:`pack_nodes`); entries added to a filled one are inserted
-    through the module, one by one, as are entries of which one has a lower bound above its upper one
-    (so that the module refuses them, as it would refuse them from the trigger). Rows whose ``minx`` is
-    None (no geometry) are left out, as the table's insert trigger leaves them out. ``connection`` is the
-    driver's connection inside the caller's write transaction; ``index`` is a name from the schema (never
-    user text).
+    through the module, one by one, as are entries when one has a bound missing or NaN or a lower bound
+    above its upper one (the module then does with them what it does from the trigger: refuses or stores).
+    Rows whose ``minx`` is None (no geometry) are left out, as the table's insert trigger leaves them out.
+    ``connection`` is the driver's connection inside the caller's write transaction; ``index`` is a name
+    from the schema (never user text).
     """
     entries = [row for row in rows if row[1] is not None]
     if not entries:
         return "inserted"
-    upside_down = any(row[1] > row[2] or row[3] > row[4] for row in entries)  # the module refuses these itself
-    if upside_down or connection.execute(f'SELECT 1 FROM "{index}_rowid" LIMIT 1').fetchone() is not None:
+    filled = connection.execute(f'SELECT 1 FROM "{index}_rowid" LIMIT 1').fetchone() is not None
+    if filled or not all(_packable(row) for row in entries):
         connection.executemany(f'INSERT INTO "{index}" (id, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)', entries)
         return "inserted"
     node_bytes = connection.execute(f'SELECT length(data) FROM "{index}_node" WHERE nodeno = 1').fetchone()[0]

@@ -5,17 +5,17 @@ Never import geo.store.schema here.
 
 Revision 0014 keeps a plate's, address's or sign's uid unique across districts with a row trigger
 (``xincheng_uid_across_districts``): per row it reads the uid by dynamic SQL and registers it in
-``xincheng_uids``, two statements per row. A bulk import of 34,710 plates spent 4.3 s of its 7 s
-there. New rows are now registered by one statement-level trigger per table (after the insert, from
-its transition table ``added``): one insert of every new uid into the registry, in uid order (two
-imports meeting on the same uids wait on each other in one order, never in a circle), then, for each
-uid another district holds, the same test as before: a uid still used there is refused with the same
-constraint name and detail (so the service's message is unchanged), one no longer used there passes
-to the new district. The row trigger stays for a changed uid (``UPDATE OF`` the column), which is rare;
-a row moved to another district with its uid (an owner's ``UPDATE`` of ``adcode``) takes its registration
-along (``xincheng_uid_moved``). A statement trigger on a table does not fire for a write that names a
-partition itself, so each partition of the three tables gets its own (``xincheng_add_partition`` gives
-it to a new one).
+``xincheng_uids``, two statements per row. A bulk import of 34,710 plates spent 4.3 s of its 7 s there. New
+rows are now registered by one statement-level trigger per table (after the insert, from its transition table
+``added``): one insert of every new uid into the registry, in uid order (two imports meeting on the same uids
+wait on each other in one order, never in a circle), then, for each uid another district holds, the same test
+as before: a uid still used there is refused with the same constraint name and detail (so the service's
+message is unchanged), one no longer used there passes to the new district. The row trigger stays for a
+changed uid (``UPDATE OF`` the column, when its value changes), which is rare; a row moved to another district
+with its uid (an owner's ``UPDATE`` of ``adcode``) takes its registration along (``xincheng_uid_moved``). A
+statement trigger on a table does not fire for a write that names a partition itself, so each partition of the
+three tables gets its own (``xincheng_add_partition`` gives it to a new one). A partition the owner makes or
+attaches by hand gets none: partitions are made by ``xincheng_add_partition`` only.
 
 Revision 0012 gave every spatial table a second GiST index, on ``(adcode, geom)``, so that one district's
 box query read one index. Since revision 0014 every such table is partitioned by district: each
@@ -57,6 +57,7 @@ def upgrade() -> None:
                     parent text := TG_ARGV[0];
                     col text := TG_ARGV[1];
                     taken record;
+                    holder text;
                     held boolean;
                 BEGIN
                     -- Every new uid at once, in uid order; the registry's key serialises two districts
@@ -71,9 +72,13 @@ def upgrade() -> None:
                             'SELECT r.uid, r.adcode AS holder, a.adcode '
                             'FROM xincheng_uids r JOIN (SELECT %%I::text AS k, adcode::text AS adcode FROM added) a '
                             'ON r.uid = a.k WHERE r.kind = $1 AND r.adcode <> a.adcode '
-                            'ORDER BY r.uid FOR UPDATE OF r', col) USING parent LOOP
+                            'ORDER BY r.uid, a.adcode FOR UPDATE OF r', col) USING parent LOOP
+                        -- Read again: an earlier turn of this loop may have passed the uid to a district of
+                        -- this same statement (a uid given to two districts at once is then refused here).
+                        SELECT r.adcode INTO holder FROM xincheng_uids r WHERE r.kind = parent AND r.uid = taken.uid;
+                        CONTINUE WHEN holder = taken.adcode;
                         EXECUTE format('SELECT EXISTS (SELECT 1 FROM %%I WHERE %%I = $1 AND adcode = $2)', parent, col)
-                            INTO held USING taken.uid, taken.holder;
+                            INTO held USING taken.uid, holder;
                         IF held THEN
                             RAISE EXCEPTION 'duplicate key value violates unique constraint "%%"',
                                     parent || '_' || col || '_key'
@@ -108,8 +113,9 @@ def upgrade() -> None:
     op.execute("REVOKE ALL ON FUNCTION xincheng_uid_moved() FROM PUBLIC")
     for table, column in GLOBAL_UIDS.items():
         op.execute(f"DROP TRIGGER IF EXISTS {table}_{column}_across ON {table}")
-        op.execute(f"CREATE TRIGGER {table}_{column}_across BEFORE UPDATE OF {column} ON {table} "
-                   f"FOR EACH ROW EXECUTE FUNCTION xincheng_uid_across_districts('{table}', '{column}')")
+        op.execute(f"CREATE TRIGGER {table}_{column}_across BEFORE UPDATE OF {column} ON {table} FOR EACH ROW "
+                   f"WHEN (OLD.{column} IS DISTINCT FROM NEW.{column}) "
+                   f"EXECUTE FUNCTION xincheng_uid_across_districts('{table}', '{column}')")
         op.execute(f"CREATE TRIGGER {table}_{column}_moved BEFORE UPDATE OF adcode ON {table} FOR EACH ROW "
                    f"WHEN (OLD.adcode IS DISTINCT FROM NEW.adcode AND OLD.{column} IS NOT DISTINCT FROM NEW.{column}) "
                    f"EXECUTE FUNCTION xincheng_uid_moved('{table}', '{column}')")
