@@ -139,6 +139,61 @@ def test_damaged_and_clashing_backups_change_nothing(store, tmp_path):
     assert restore_backup(store, good, replace=True)["door_plates"] == 20
 
 
+def _edit_line(number: int, edit):
+    """Return an edit of a table file changing its line ``number`` (0 first) as a record."""
+    def edited(data: bytes) -> bytes:
+        lines = data.splitlines(keepends=True)
+        record = json.loads(lines[number])
+        edit(record)
+        lines[number] = (json.dumps(record, ensure_ascii=False) + "\n").encode()
+        return b"".join(lines)
+    return edited
+
+
+@pytest.mark.parametrize(("table", "edit"), [
+    ("door_plates", lambda r: r.update(geom={"$wkb": "0101000000DEADBEEF"})),  # hex cut short: no point
+    ("door_plates", lambda r: r.update(geom="POINT (111.7 40.85)")),  # text where the geometry goes
+    ("streets", lambda r: r.update(geom={"$wkb": "zz"})),  # not hex at all
+    ("door_plates", lambda r: r.update(id="十二")),  # an id that is no number
+])
+def test_a_value_its_column_cannot_hold_refuses_the_restore_and_changes_nothing(store, tmp_path, table, edit):
+    """The bulk load (geo.store.bulk.load_rows) parses each geometry column in one call: a damaged one, or one
+    that is no geometry, is said as the archive's fault, Chinese first, and nothing is restored."""
+    store.insert("streets", [{"name": "新华0路", "geometry": shapely.LineString([(111.70, 40.85), (111.71, 40.85)])}],
+                 actor="test")
+    store.insert("door_plates", [{"plate_uid": f"P{i}", "street_name": "新华0路", "number": i + 1,
+                                  "geometry": shapely.Point(111.70 + i * 1e-4, 40.85)} for i in range(5)], actor="test")
+    good, bad = tmp_path / "good.zip", tmp_path / "bad.zip"
+    write_backup(store, good)
+    before = table_contents(store)
+    _rewrite(good, bad, table, _edit_line(2 if table == "door_plates" else 0, edit))
+    with pytest.raises(InputError) as err:
+        restore_backup(store, bad, replace=True)
+    message = err.value.message
+    assert table in message and "未恢复任何数据" in message and message.index("未恢复") < message.index("nothing")
+    assert table_contents(store) == before
+
+
+def test_a_line_leaving_a_field_out_gets_its_default_and_every_plate_is_indexed(store, tmp_path):
+    """Lines naming other fields are loaded apart (the field left out takes the column's default, as one
+    line alone would), and the R*Tree (SQLite) or GiST (PostGIS) finds every restored plate by its box."""
+    store.insert("streets", [{"name": "新华0路", "geometry": shapely.LineString([(111.70, 40.85), (111.71, 40.85)])}],
+                 actor="test")
+    store.insert("door_plates", [{"plate_uid": f"P{i}", "street_name": "新华0路", "number": i + 1, "status": "active",
+                                  "geometry": shapely.Point(111.70 + i * 1e-4, 40.85)} for i in range(6)],
+                 actor="test")
+    good, edited = tmp_path / "good.zip", tmp_path / "edited.zip"
+    write_backup(store, good)
+    _rewrite(good, edited, "door_plates", _edit_line(3, lambda r: r.pop("status")))
+    restore_backup(store, edited, replace=True)
+    plates = {p["plate_uid"]: p for p in store.select("door_plates")}
+    assert len(plates) == 6 and {p["status"] for p in plates.values()} == {"active"}
+    boxed = store.read_frame("door_plates", bbox=(111.6999, 40.8499, 111.7011, 40.8501))
+    assert sorted(boxed["plate_uid"]) == sorted(plates)
+    boxed = store.read_frame("door_plates", bbox=(111.70025, 40.8499, 111.70035, 40.8501))  # P3 alone
+    assert list(boxed["plate_uid"]) == ["P3"]
+
+
 # -- a restore checks everything before it changes anything -------------------------------------
 
 def _database_state(store: Store) -> object:

@@ -190,17 +190,14 @@ def prepare_records(frame: gpd.GeoDataFrame, layer_name: str, *, source_crs: str
         if name in MIN_VALUES or name in PAST_DATES:
             for i, value in enumerate(values, start=1):
                 check_range(name, value, row=i)
-    records = []
-    for i in range(len(frame)):
-        out: dict[str, Any] = {"geometry": geoms[i]}
-        out.update((c, values[i]) for c, values in columns.items())
-        adcode = adcodes[i]
+    names = ("geometry", *columns)
+    records: list[dict[str, Any]] = [dict(zip(names, row, strict=True)) for row in zip(geoms, *columns.values())]
+    for i, adcode in enumerate(adcodes):
         if isinstance(adcode, str) and adcode.strip():
             if not (adcode.isdigit() and len(adcode) == 6):
                 raise InputError(at_row(msg.text("io.adcode", field=label("adcode"), value=repr(adcode)), i + 1),
                                  field="adcode")
-            out["adcode"] = adcode
-        records.append(out)
+            records[i]["adcode"] = adcode
     ignored = sorted(c for c in frame.columns
                      if c not in layer.fields and c not in ("adcode", frame.geometry.name))
     return records, ignored

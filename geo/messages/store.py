@@ -68,6 +68,9 @@ MESSAGES = {
                                            "the table {name} does not match its manifest (damaged file)"),
     "store.archive_bad_line": Message("表 {name} 第 {number} 行不是该表的记录",
                                       "line {number} of the table {name} is not one of its records"),
+    "store.archive_table_values": Message("表 {name} 有其列不能存的值（如损坏的几何），未恢复任何数据",
+                                          "the table {name} holds a value its column cannot hold (such as a "
+                                          "damaged geometry); nothing was restored"),
     "store.restore_newer_database": Message(
         "数据库结构版本 {have} 比备份（{backup}）新：请恢复到从未迁移过的新数据库",
         "the database is at schema version {have}, newer than the backup ({backup}): restore into a new "

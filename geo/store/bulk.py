@@ -34,7 +34,7 @@ import sqlalchemy as sa
 
 from geo.store import schema
 from geo.store.rtree_bulk import fill_rtree
-from geo.store.spatial_sql import Geometry, rtree_name
+from geo.store.spatial_sql import Geometry, encode_geometries, rtree_name
 from geo.store.store import Store
 
 DEFAULT_BATCH = 5_000
@@ -85,9 +85,13 @@ def prepare_bulk(store: Store, table_name: str, records: Sequence[Mapping[str, A
     return PreparedRows(table_name, keys, list(zip(*encoded, strict=True)), now)
 
 
-def _insert_sqlite(conn: sa.Connection, table: sa.Table, keys: Sequence[str], values: list[tuple[Any, ...]],
-                   *, batch_size: int, progress: Callable[[int], None] | None) -> list[int]:
-    before = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar() or 0)
+def _write_sqlite(conn: sa.Connection, table: sa.Table, keys: Sequence[str], values: list[tuple[Any, ...]],
+                  *, batch_size: int, progress: Callable[[int], None] | None,
+                  added: Callable[[], list[tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
+    """Run one prepared ``INSERT`` per batch (the driver's executemany) with the R*Tree's insert trigger set
+    aside, then add the entries of the rows ``added`` returns (``(id, minx, maxx, miny, maxy)``, read back after
+    the inserts) in bulk and create the trigger again as stored; return those rows. Without such a trigger (a
+    table with no geometry) the rows are only inserted and ``added`` is still read."""
     trigger = f"{table.name}_rtree_ins"
     trigger_sql = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
                                        (trigger,)).scalar()
@@ -100,15 +104,54 @@ def _insert_sqlite(conn: sa.Connection, table: sa.Table, keys: Sequence[str], va
         conn.exec_driver_sql(sql, chunk)  # a list of tuples: the driver's executemany
         if progress:
             progress(len(chunk))
-    if not trigger_sql:
-        return [int(r[0]) for r in conn.execute(sa.select(table.c.id).where(table.c.id > before)
+    rows = added()
+    if trigger_sql:
+        # What the trigger would have done, in bulk (packed when the index is empty), then the trigger as it was.
+        fill_rtree(conn.connection.dbapi_connection, index=rtree_name(table.name), rows=rows)  # type: ignore[arg-type]
+        conn.exec_driver_sql(trigger_sql)
+    return rows
+
+
+def _envelopes(conn: sa.Connection, table: sa.Table, *, above_id: int) -> list[tuple[Any, ...]]:
+    """Return ``(id, minx, maxx, miny, maxy)`` of the rows whose id is above ``above_id``, in id order."""
+    if "minx" not in table.c:
+        return [tuple(r) for r in conn.execute(sa.select(table.c.id).where(table.c.id > above_id)
                                                 .order_by(table.c.id))]
-    added = conn.exec_driver_sql(f'SELECT id, minx, maxx, miny, maxy FROM "{table.name}" WHERE id > ? ORDER BY id',
-                                 (before,)).fetchall()
-    # What the trigger would have done, in bulk (packed when the index is empty), then the trigger as it was.
-    fill_rtree(conn.connection.dbapi_connection, index=rtree_name(table.name), rows=added)  # type: ignore[arg-type]
-    conn.exec_driver_sql(trigger_sql)
-    return [int(r[0]) for r in added]
+    return [tuple(r) for r in conn.exec_driver_sql(
+        f'SELECT id, minx, maxx, miny, maxy FROM "{table.name}" WHERE id > ? ORDER BY id', (above_id,))]
+
+
+def _insert_sqlite(conn: sa.Connection, table: sa.Table, keys: Sequence[str], values: list[tuple[Any, ...]],
+                   *, batch_size: int, progress: Callable[[int], None] | None) -> list[int]:
+    """Insert new records; their ids are the ids above the largest one read first (the caller holds the
+    write lock, ``BEGIN IMMEDIATE``)."""
+    before = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar() or 0)
+    rows = _write_sqlite(conn, table, keys, values, batch_size=batch_size, progress=progress,
+                         added=lambda: _envelopes(conn, table, above_id=before))
+    return [int(r[0]) for r in rows]
+
+
+def _copy(conn: sa.Connection, target: str, keys: Sequence[str], values: list[tuple[Any, ...]], *,
+          numbered: bool, batch_size: int, progress: Callable[[int], None] | None) -> None:
+    """``COPY`` ``values`` into table ``target`` (a name from the schema, never user text); ``numbered`` adds each
+    row's position as the last column (:data:`_STAGE_ORDER`). A refusal raises as a failed statement would."""
+    names = ", ".join(f'"{k}"' for k in keys) + (f", {_STAGE_ORDER}" if numbered else "")
+    copy_sql = f'COPY "{target}" ({names}) FROM STDIN'
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(copy_sql) as copy:
+            for i, row in enumerate(values):
+                copy.write_row((*row, i) if numbered else row)
+                if progress and (i + 1) % batch_size == 0:
+                    progress(batch_size)
+    except dbapi.Error as exc:  # the same exception types as a failed statement's
+        raise sa.exc.DBAPIError.instance(copy_sql, None, exc, dbapi.Error, hide_parameters=True,
+                                         dialect=conn.dialect) from None
+    finally:
+        cursor.close()
+    if progress and len(values) % batch_size:
+        progress(len(values) % batch_size)
 
 
 def _insert_postgresql(conn: sa.Connection, table: sa.Table, keys: Sequence[str], values: list[tuple[Any, ...]],
@@ -119,22 +162,7 @@ def _insert_postgresql(conn: sa.Connection, table: sa.Table, keys: Sequence[str]
     conn.exec_driver_sql(f'CREATE TEMP TABLE "{stage}" ON COMMIT DROP AS SELECT {names} FROM "{table.name}" '
                          "WITH NO DATA")
     conn.exec_driver_sql(f'ALTER TABLE "{stage}" ADD COLUMN {_STAGE_ORDER} bigint')
-    copy_sql = f'COPY "{stage}" ({names}, {_STAGE_ORDER}) FROM STDIN'
-    dbapi = conn.dialect.loaded_dbapi
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        with cursor.copy(copy_sql) as copy:
-            for i, row in enumerate(values):
-                copy.write_row((*row, i))
-                if progress and (i + 1) % batch_size == 0:
-                    progress(batch_size)
-    except dbapi.Error as exc:  # the same exception types as a failed statement's
-        raise sa.exc.DBAPIError.instance(copy_sql, None, exc, dbapi.Error, hide_parameters=True,
-                                         dialect=conn.dialect) from None
-    finally:
-        cursor.close()
-    if progress and len(values) % batch_size:
-        progress(len(values) % batch_size)
+    _copy(conn, stage, keys, values, numbered=True, batch_size=batch_size, progress=progress)
     result = conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{stage}" '
                                   f"ORDER BY {_STAGE_ORDER} RETURNING id")
     ids = sorted(int(r[0]) for r in result)
@@ -163,3 +191,33 @@ def bulk_insert(store: Store, rows: PreparedRows, *, actor: str, conn: sa.Connec
          "after": json.dumps({"count": len(batch), "first_id": batch[0], "last_id": batch[-1]})}
         for batch in batches])
     return ids
+
+
+def load_rows(conn: sa.Connection, table: sa.Table, columns: Mapping[str, list[Any]], *,
+              batch_size: int = DEFAULT_BATCH) -> None:
+    """Write rows exactly as given, ids included, with no audit rows and no checks: a restore's load
+    (:func:`geo.store.backup.restore_backup`, which checks the archive before and the content after).
+
+    ``columns`` maps column names to equally long lists of values (shapely geometries for a geometry column);
+    a column left out gets its server default. On PostgreSQL one ``COPY`` into the table (a partitioned one
+    routes each row to its district's partition, its triggers fire as for an ``INSERT``); on SQLite the
+    driver's executemany with the R*Tree filled in bulk, as :func:`bulk_insert` fills it.
+    """
+    keys = tuple(columns)
+    if not keys:
+        return
+    dialect = conn.dialect
+    encoded = [encode_geometries(dialect.name, columns[key]) if isinstance(table.c[key].type, Geometry)
+               else _driver_values(table.c[key], columns[key], dialect) for key in keys]
+    values = list(zip(*encoded, strict=True))
+    if not values:
+        return
+    if dialect.name == "postgresql":
+        _copy(conn, table.name, keys, values, numbered=False, batch_size=batch_size, progress=None)
+        return
+    if "id" not in columns:  # numbered by the table: the ids above its largest one
+        _insert_sqlite(conn, table, keys, values, batch_size=batch_size, progress=None)
+        return
+    ids = {int(v) for v in columns["id"]}
+    _write_sqlite(conn, table, keys, values, batch_size=batch_size, progress=None,
+                  added=lambda: [r for r in _envelopes(conn, table, above_id=min(ids) - 1) if r[0] in ids])

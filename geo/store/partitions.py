@@ -14,6 +14,7 @@ SQLite holds one district and has no partitions: nothing to do there.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 
@@ -63,6 +64,16 @@ def ensure_district_partitions(engine: sa.Engine, adcode: str) -> list[str]:
                 if conn.execute(sa.text("SELECT xincheng_add_partition(:t, :code)"), {"t": t, "code": adcode}).scalar()]
 
 
+def add_district_partitions(conn: sa.Connection, codes: Iterable[str]) -> None:
+    """Give each district of ``codes`` (six digits; others are left in the default partition) its own partition
+    of every partitioned table that lacks one, in ``conn``'s transaction (a restore's, holding the migration
+    lock), moving its rows out of the default partition; nothing before revision 0014 (no partitioned table)."""
+    tables = partitioned_tables(conn)
+    for code in sorted({c for c in codes if c and re.fullmatch(r"[0-9]{6}", c)}):
+        for table in tables:
+            conn.execute(sa.text("SELECT xincheng_add_partition(:t, :code)"), {"t": table, "code": code})
+
+
 def partition_districts_in_default(conn: sa.Connection) -> list[str]:
     """Give every district with rows in a default partition its own partitions, in ``conn``'s transaction
     (a restore's, which holds the migration lock); return those districts' codes."""
@@ -71,9 +82,7 @@ def partition_districts_in_default(conn: sa.Connection) -> list[str]:
         return []
     union = " UNION ".join(f"SELECT DISTINCT adcode FROM {t}_pdefault" for t in tables)
     codes = sorted(c for c in conn.execute(sa.text(union)).scalars() if c and re.fullmatch(r"[0-9]{6}", c))
-    for code in codes:
-        for table in tables:
-            conn.execute(sa.text("SELECT xincheng_add_partition(:t, :code)"), {"t": table, "code": code})
+    add_district_partitions(conn, codes)
     return codes
 
 
