@@ -133,8 +133,9 @@ def test_damaged_and_clashing_backups_change_nothing(store, tmp_path):
     # Well-formed but clashing: a duplicated door plate id fails late, inside the transaction.
     clash = tmp_path / "clash.zip"
     _rewrite(good, clash, "door_plates", lambda d: d + d.splitlines(keepends=True)[0])
-    with pytest.raises(sa.exc.IntegrityError):
+    with pytest.raises(InputError) as err:  # said as the archive's fault, not a database error
         restore_backup(store, clash, replace=True)
+    assert "door_plates" in err.value.message and "id 重复" in err.value.message
     assert table_contents(store) == before  # the deletes and inserts before the failure were rolled back
     assert restore_backup(store, good, replace=True)["door_plates"] == 20
 
@@ -150,48 +151,94 @@ def _edit_line(number: int, edit):
     return edited
 
 
-@pytest.mark.parametrize(("table", "edit"), [
-    ("door_plates", lambda r: r.update(geom={"$wkb": "0101000000DEADBEEF"})),  # hex cut short: no point
-    ("door_plates", lambda r: r.update(geom="POINT (111.7 40.85)")),  # text where the geometry goes
-    ("streets", lambda r: r.update(geom={"$wkb": "zz"})),  # not hex at all
-    ("door_plates", lambda r: r.update(id="十二")),  # an id that is no number
-])
-def test_a_value_its_column_cannot_hold_refuses_the_restore_and_changes_nothing(store, tmp_path, table, edit):
-    """The bulk load (geo.store.bulk.load_rows) parses each geometry column in one call: a damaged one, or one
-    that is no geometry, is said as the archive's fault, Chinese first, and nothing is restored."""
+def _small_district(store: Store, plates: int = 6) -> None:
     store.insert("streets", [{"name": "新华0路", "geometry": shapely.LineString([(111.70, 40.85), (111.71, 40.85)])}],
                  actor="test")
-    store.insert("door_plates", [{"plate_uid": f"P{i}", "street_name": "新华0路", "number": i + 1,
-                                  "geometry": shapely.Point(111.70 + i * 1e-4, 40.85)} for i in range(5)], actor="test")
+    store.insert("door_plates", [{"plate_uid": f"P{i}", "street_name": "新华0路", "number": i + 1, "status": "active",
+                                  "geometry": shapely.Point(111.70 + i * 1e-4, 40.85)} for i in range(plates)],
+                 actor="test")
+
+
+@pytest.mark.parametrize(("table", "edit", "field"), [
+    ("door_plates", lambda r: r.update(geom={"$wkb": "0101000000DEADBEEF"}), "geom"),  # hex cut short: no point
+    ("door_plates", lambda r: r.update(geom="POINT (111.7 40.85)"), "geom"),  # text where the geometry goes
+    ("streets", lambda r: r.update(geom={"$wkb": "zz"}), "geom"),  # not hex at all
+    ("door_plates", lambda r: r.update(id="十二"), "id"),  # an id that is no number
+    ("door_plates", lambda r: r.update(id=3.5), "id"),  # nor a whole one (SQLite: datatype mismatch before)
+    ("door_plates", lambda r: r.update(number=2 ** 70), "number"),  # out of range
+    ("door_plates", lambda r: r.update(street_name={"a": 1}), "street_name"),  # an object where text goes
+    ("door_plates", lambda r: r.update(street_name=[1, 2]), "street_name"),
+    ("door_plates", lambda r: r.update(street_name="新华\x000路"), "street_name"),  # NUL
+    ("door_plates", lambda r: r.update(households="三"), "households"),
+    ("door_plates", lambda r: r.update(created_at={"$dt": "yesterday"}), "created_at"),
+    ("door_plates", lambda r: r.update(created_at="2026-01-01T00:00:00"), "created_at"),  # untagged
+    ("users", lambda r: r.update(active="true"), "active"),
+    ("door_plates", lambda r: r.update(minx=float("nan")), "minx"),
+])
+def test_a_value_its_column_cannot_hold_refuses_the_restore_and_changes_nothing(store, tmp_path, table, edit, field):
+    """Each line's values are checked against their columns as the bulk load (geo.store.bulk.load_rows) reads
+    them: a refusal says the archive's line and field, Chinese first, and nothing is restored."""
+    _small_district(store)
+    if table == "users":
+        from geo.users import create_user
+        create_user(store, "officer1", "a-long-password-1", role="placename_officer", actor="test")
     good, bad = tmp_path / "good.zip", tmp_path / "bad.zip"
     write_backup(store, good)
     before = table_contents(store)
-    _rewrite(good, bad, table, _edit_line(2 if table == "door_plates" else 0, edit))
+    line = 2 if table == "door_plates" else 0
+    _rewrite(good, bad, table, _edit_line(line, edit))
     with pytest.raises(InputError) as err:
         restore_backup(store, bad, replace=True)
     message = err.value.message
     assert table in message and "未恢复任何数据" in message and message.index("未恢复") < message.index("nothing")
+    assert f"第 {line + 1} 行" in message and field in message, message
     assert table_contents(store) == before
 
 
-def test_a_line_leaving_a_field_out_gets_its_default_and_every_plate_is_indexed(store, tmp_path):
-    """Lines naming other fields are loaded apart (the field left out takes the column's default, as one
-    line alone would), and the R*Tree (SQLite) or GiST (PostGIS) finds every restored plate by its box."""
-    store.insert("streets", [{"name": "新华0路", "geometry": shapely.LineString([(111.70, 40.85), (111.71, 40.85)])}],
-                 actor="test")
-    store.insert("door_plates", [{"plate_uid": f"P{i}", "street_name": "新华0路", "number": i + 1, "status": "active",
-                                  "geometry": shapely.Point(111.70 + i * 1e-4, 40.85)} for i in range(6)],
-                 actor="test")
+def test_a_line_leaving_a_field_out_is_refused_naming_it(store, tmp_path):
+    """Every line names every field its table has (as every backup writes them): a line without ``status`` would
+    otherwise take the column's default (a disabled account enabled again, a retired plate active)."""
+    _small_district(store)
     good, edited = tmp_path / "good.zip", tmp_path / "edited.zip"
     write_backup(store, good)
-    _rewrite(good, edited, "door_plates", _edit_line(3, lambda r: r.pop("status")))
-    restore_backup(store, edited, replace=True)
+    before = table_contents(store)
+    for edit, shown in ((lambda r: r.pop("status"), "status"), (lambda r: r.pop("id"), "id"),
+                        (lambda r: r.update(colour="red"), "colour")):
+        _rewrite(good, edited, "door_plates", _edit_line(3, edit))
+        with pytest.raises(InputError) as err:
+            restore_backup(store, edited, replace=True)
+        assert "第 4 行" in err.value.message, err.value.message
+        assert shown in err.value.message or shown == "colour", err.value.message  # an unknown field: no record
+        assert table_contents(store) == before
+
+
+def test_envelopes_come_from_the_geometry_and_many_chunks_load_whole(store, tmp_path, monkeypatch):
+    """A restore computes each row's envelope from its geometry, as every write does: an archive whose box
+    disagrees with the geometry (or is upside down) cannot hide a plate from the map's box reads; a table longer
+    than one chunk loads whole, its R*Tree (SQLite) or GiST (PostGIS) finding every row."""
+    import geo.store.backup as backup
+
+    _small_district(store, plates=23)
+    good, edited = tmp_path / "good.zip", tmp_path / "edited.zip"
+    write_backup(store, good)
+
+    def far_box(record):
+        record.update(minx=0.0, maxx=-1.0, miny=0.0, maxy=1.0)
+
+    _rewrite(good, edited, "door_plates", _edit_line(3, far_box))
+    monkeypatch.setattr(backup, "LOAD_CHUNK_ROWS", 5)
+    assert restore_backup(store, edited, replace=True)["door_plates"] == 23
     plates = {p["plate_uid"]: p for p in store.select("door_plates")}
-    assert len(plates) == 6 and {p["status"] for p in plates.values()} == {"active"}
-    boxed = store.read_frame("door_plates", bbox=(111.6999, 40.8499, 111.7011, 40.8501))
+    assert len(plates) == 23
+    p = schema.door_plates
+    with store.reading() as conn:
+        box = conn.execute(sa.select(p.c.minx, p.c.maxx, p.c.miny, p.c.maxy).where(p.c.plate_uid == "P3")).one()
+    assert tuple(box) == (111.7003, 111.7003, 40.85, 40.85)
+    boxed = store.read_frame("door_plates", bbox=(111.6999, 40.8499, 111.7031, 40.8501))
     assert sorted(boxed["plate_uid"]) == sorted(plates)
     boxed = store.read_frame("door_plates", bbox=(111.70025, 40.8499, 111.70035, 40.8501))  # P3 alone
     assert list(boxed["plate_uid"]) == ["P3"]
+    assert store.read_frame("door_plates", bbox=(-0.5, 0.0, 0.5, 1.0)).empty  # not where the archive said
 
 
 # -- a restore checks everything before it changes anything -------------------------------------
@@ -356,7 +403,7 @@ def test_a_backup_from_the_previous_version_restores_and_is_upgraded(database_ur
         # A failure part-way (a duplicated id) rolls back the migrations it ran as well.
         clash = tmp_path / "clash.zip"
         _rewrite(archive, clash, "streets", lambda d: d + d)
-        with pytest.raises(sa.exc.IntegrityError):
+        with pytest.raises(InputError, match="id 重复"):
             restore_backup(store, clash)
         assert store.schema_version() == 0
         ours = {*schema.metadata.tables, "alembic_version"}

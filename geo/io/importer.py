@@ -191,7 +191,8 @@ def prepare_records(frame: gpd.GeoDataFrame, layer_name: str, *, source_crs: str
             for i, value in enumerate(values, start=1):
                 check_range(name, value, row=i)
     names = ("geometry", *columns)
-    records: list[dict[str, Any]] = [dict(zip(names, row, strict=True)) for row in zip(geoms, *columns.values())]
+    rows = zip(geoms, *columns.values(), strict=True)
+    records: list[dict[str, Any]] = [dict(zip(names, row, strict=True)) for row in rows]
     for i, adcode in enumerate(adcodes):
         if isinstance(adcode, str) and adcode.strip():
             if not (adcode.isdigit() and len(adcode) == 6):

@@ -68,9 +68,18 @@ MESSAGES = {
                                            "the table {name} does not match its manifest (damaged file)"),
     "store.archive_bad_line": Message("表 {name} 第 {number} 行不是该表的记录",
                                       "line {number} of the table {name} is not one of its records"),
-    "store.archive_table_values": Message("表 {name} 有其列不能存的值（如损坏的几何），未恢复任何数据",
-                                          "the table {name} holds a value its column cannot hold (such as a "
-                                          "damaged geometry); nothing was restored"),
+    "store.archive_line_fields": Message(
+        "表 {name} 第 {number} 行的字段与该表不符（缺少或多出：{fields}），未恢复任何数据",
+        "line {number} of the table {name} does not name the table's fields (missing or extra: {fields}); "
+        "nothing was restored"),
+    "store.archive_bad_value": Message(
+        "表 {name} 第 {number} 行的 {field} 不是该列能存的值（类型不符、不是有效几何或数值越界），未恢复任何数据",
+        "line {number} of the table {name}: {field} holds a value its column cannot hold (wrong type, not a valid "
+        "geometry, or out of range); nothing was restored"),
+    "store.archive_table_rejected": Message(
+        "表 {name} 的记录无法存入：id 重复、缺少必填值或违反约束，未恢复任何数据",
+        "the records of the table {name} cannot be stored: a repeated id, a required value missing or a "
+        "constraint broken; nothing was restored"),
     "store.restore_newer_database": Message(
         "数据库结构版本 {have} 比备份（{backup}）新：请恢复到从未迁移过的新数据库",
         "the database is at schema version {have}, newer than the backup ({backup}): restore into a new "

@@ -26,9 +26,12 @@ with an older backup would roll back what was issued after it, so:
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import io
 import json
+import math
+import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
@@ -80,7 +83,7 @@ def _decode(value: Any) -> Any:
         if tag == "$d":
             return date.fromisoformat(raw)
         if tag == "$b64":
-            return base64.b64decode(raw)
+            return base64.b64decode(raw, validate=True)
     return value
 
 
@@ -347,40 +350,132 @@ def restore_backup(store: Store, path: Path | str, *, replace: bool = False, acc
     return counts
 
 
-def _geometries(values: list[Any]) -> list[Any]:
+LOAD_CHUNK_ROWS = 20_000  # lines decoded and encoded at a time: memory stays flat for any table size
+_ENVELOPE = ("minx", "miny", "maxx", "maxy")
+
+
+class _BadValue(ValueError):
+    """A value of the archive its column cannot hold: the column and the value's position in its chunk."""
+
+    def __init__(self, column: str, index: int) -> None:
+        super().__init__(column, index)
+        self.column, self.index = column, index
+
+
+def _geometries(key: str, values: list[Any]) -> list[Any]:
     """Return a geometry column's values (``{"$wkb": hex}`` or None) as shapely geometries, parsed in one call."""
+    for i, v in enumerate(values):
+        if v is not None and not (type(v) is dict and len(v) == 1 and type(v.get("$wkb")) is str):
+            raise _BadValue(key, i)
+    hexes = np.array([None if v is None else v["$wkb"] for v in values], dtype=object)
     try:
-        hexes = np.array([None if v is None else v["$wkb"] for v in values], dtype=object)
-    except (TypeError, KeyError):
-        raise ValueError("a geometry column holds a value that is no geometry") from None
-    if not set(map(type, hexes)) <= {str, type(None)}:
-        raise ValueError("a geometry column holds a value that is no geometry")
-    return list(shapely.from_wkb(hexes))
+        return list(shapely.from_wkb(hexes))
+    except (shapely.errors.GEOSException, ValueError, TypeError):
+        for i, raw in enumerate(hexes):  # which one: parsed alone
+            try:
+                shapely.from_wkb(raw)
+            except (shapely.errors.GEOSException, ValueError, TypeError):
+                raise _BadValue(key, i) from None
+        raise
+
+
+def _fits(kind: sa.types.TypeEngine, value: Any) -> bool:
+    """Return whether a decoded value is one a column of ``kind`` holds (as the service writes it)."""
+    if value is None:
+        return True
+    if isinstance(kind, sa.Boolean):
+        return type(value) is bool
+    if isinstance(kind, sa.Integer):
+        return type(value) is int and -(2 ** 63) <= value < 2 ** 63
+    if isinstance(kind, sa.Float):
+        return type(value) in (int, float) and math.isfinite(value)
+    if isinstance(kind, sa.String | sa.Text):
+        return type(value) is str and "\x00" not in value
+    if isinstance(kind, sa.LargeBinary):
+        return type(value) is bytes
+    if isinstance(kind, sa.DateTime):
+        return type(value) is datetime
+    if isinstance(kind, sa.Date):
+        return type(value) is date
+    return True
 
 
 def _column(table: sa.Table, key: str, values: list[Any]) -> list[Any]:
-    """Return one column's values decoded from the archive (tagged values only: most columns hold none)."""
-    if isinstance(table.c[key].type, Geometry):
-        return _geometries(values)
-    if dict not in set(map(type, values)):
-        return values
-    return [_decode(v) for v in values]
+    """Return one column's values decoded from the archive; a value the column cannot hold raises
+    :class:`_BadValue` (only tagged values are decoded: most columns hold none)."""
+    kind = table.c[key].type
+    if isinstance(kind, Geometry):
+        return _geometries(key, values)
+    if dict in set(map(type, values)):
+        try:
+            values = [_decode(v) for v in values]
+        except (ValueError, TypeError, binascii.Error):
+            for i, v in enumerate(values):
+                try:
+                    _decode(v)
+                except (ValueError, TypeError, binascii.Error):
+                    raise _BadValue(key, i) from None
+            raise
+    kind = kind.impl if isinstance(kind, sa.types.TypeDecorator) else kind  # type: ignore[assignment]
+    for i, v in enumerate(values):
+        if not _fits(kind, v):
+            raise _BadValue(key, i)
+    return values
+
+
+def _stored_columns(conn: sa.Connection, table: sa.Table) -> set[str]:
+    """Return the columns ``table`` has in the database now (at the backup's schema version) that this release
+    knows: the fields every line of the table's file must name."""
+    with warnings.catch_warnings():  # reflection does not know PostGIS's geometry type
+        warnings.simplefilter("ignore", sa.exc.SAWarning)
+        present = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+    return present & set(table.c.keys())
+
+
+def _chunks(path: Path | str, table: sa.Table, data: bytes, keys: tuple[str, ...]) -> Iterator[dict[str, list[Any]]]:
+    """Yield the table's lines, :data:`LOAD_CHUNK_ROWS` at a time, column by column and decoded; refuse the archive
+    at the first line that does not name exactly ``keys`` or holds a value its column cannot hold (naming the
+    line and the field). Envelope columns are computed from the geometry, as every write computes them."""
+    wanted = set(keys)
+    first, records = 1, list[dict[str, Any]]()
+    lines = io.BytesIO(data)
+    while True:
+        for number, line in enumerate(lines, start=first + len(records)):
+            record = json.loads(line)
+            if record.keys() != wanted:
+                missing, extra = sorted(wanted - record.keys()), sorted(record.keys() - wanted)
+                raise _refuse_archive(path, "store.archive_line_fields", name=table.name, number=number,
+                                      fields=", ".join(missing + extra))
+            records.append(record)
+            if len(records) >= LOAD_CHUNK_ROWS:
+                break
+        if not records:
+            return
+        try:
+            columns = {key: _column(table, key, [r[key] for r in records]) for key in keys}
+        except _BadValue as bad:
+            raise _refuse_archive(path, "store.archive_bad_value", name=table.name, number=first + bad.index,
+                                  field=bad.column) from None
+        if "geom" in columns and set(_ENVELOPE) <= wanted:
+            geoms = np.asarray(columns["geom"], dtype=object)
+            has = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+            bounds = np.full((len(geoms), 4), np.nan)
+            if has.any():
+                bounds[has] = shapely.bounds(geoms[has])
+            for j, name in enumerate(_ENVELOPE):
+                columns[name] = [b if h else None for b, h in zip(bounds[:, j].tolist(), has.tolist(), strict=True)]
+        yield columns
+        first, records = first + len(records), []
 
 
 def _load_table(path: Path | str, conn: sa.Connection, table: sa.Table, data: bytes) -> int:
-    """Load one table's lines (checked by :func:`read_manifest`) at the driver's speed
-    (:func:`geo.store.bulk.load_rows`); rows naming the same fields go together, so a field a line leaves out
-    gets its default as it would alone. A value that cannot be what its column holds refuses the archive."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    count = 0
-    for line in io.BytesIO(data):
-        record = json.loads(line)
-        groups.setdefault(tuple(record), []).append(record)
-        count += 1
-    for keys, records in groups.items():
-        try:
-            columns = {key: _column(table, key, [r[key] for r in records]) for key in keys}
-            load_rows(conn, table, columns)
-        except (ValueError, TypeError, OverflowError, shapely.errors.GEOSException, sa.exc.DataError):
-            raise _refuse_archive(path, "store.archive_table_values", name=table.name) from None
-    return count
+    """Load one table's lines (:func:`read_manifest` checked each is a record of a known table) at the driver's
+    speed (:func:`geo.store.bulk.load_rows`), a chunk at a time. Every line must name every field the table
+    has at the backup's version, each value one its column holds; a clash (two lines with one id, a missing
+    value the table requires) refuses the archive as well: nothing is restored."""
+    keys = tuple(c.name for c in table.c if c.name in _stored_columns(conn, table))
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        return load_rows(conn, table, keys, _chunks(path, table, data, keys))
+    except (sa.exc.IntegrityError, sa.exc.DataError, dbapi.IntegrityError, dbapi.DataError):
+        raise _refuse_archive(path, "store.archive_table_rejected", name=table.name) from None

@@ -25,7 +25,7 @@ part fails.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -85,8 +85,8 @@ def prepare_bulk(store: Store, table_name: str, records: Sequence[Mapping[str, A
     return PreparedRows(table_name, keys, list(zip(*encoded, strict=True)), now)
 
 
-def _write_sqlite(conn: sa.Connection, table: sa.Table, keys: Sequence[str], values: list[tuple[Any, ...]],
-                  *, batch_size: int, progress: Callable[[int], None] | None,
+def _write_sqlite(conn: sa.Connection, table: sa.Table, keys: Sequence[str], batches: Iterable[list[tuple[Any, ...]]],
+                  *, progress: Callable[[int], None] | None,
                   added: Callable[[], list[tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
     """Run one prepared ``INSERT`` per batch (the driver's executemany) with the R*Tree's insert trigger set
     aside, then add the entries of the rows ``added`` returns (``(id, minx, maxx, miny, maxy)``, read back after
@@ -99,8 +99,7 @@ def _write_sqlite(conn: sa.Connection, table: sa.Table, keys: Sequence[str], val
         conn.exec_driver_sql(f'DROP TRIGGER "{trigger}"')
     names = ", ".join(f'"{k}"' for k in keys)
     sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" for _ in keys)})'
-    for start in range(0, len(values), batch_size):
-        chunk = values[start:start + batch_size]
+    for chunk in batches:
         conn.exec_driver_sql(sql, chunk)  # a list of tuples: the driver's executemany
         if progress:
             progress(len(chunk))
@@ -126,7 +125,8 @@ def _insert_sqlite(conn: sa.Connection, table: sa.Table, keys: Sequence[str], va
     """Insert new records; their ids are the ids above the largest one read first (the caller holds the
     write lock, ``BEGIN IMMEDIATE``)."""
     before = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar() or 0)
-    rows = _write_sqlite(conn, table, keys, values, batch_size=batch_size, progress=progress,
+    batches = (values[start:start + batch_size] for start in range(0, len(values), batch_size))
+    rows = _write_sqlite(conn, table, keys, batches, progress=progress,
                          added=lambda: _envelopes(conn, table, above_id=before))
     return [int(r[0]) for r in rows]
 
@@ -193,31 +193,36 @@ def bulk_insert(store: Store, rows: PreparedRows, *, actor: str, conn: sa.Connec
     return ids
 
 
-def load_rows(conn: sa.Connection, table: sa.Table, columns: Mapping[str, list[Any]], *,
-              batch_size: int = DEFAULT_BATCH) -> None:
+def load_rows(conn: sa.Connection, table: sa.Table, keys: Sequence[str],
+              chunks: Iterable[Mapping[str, list[Any]]]) -> int:
     """Write rows exactly as given, ids included, with no audit rows and no checks: a restore's load
-    (:func:`geo.store.backup.restore_backup`, which checks the archive before and the content after).
+    (:func:`geo.store.backup.restore_backup`, which checks the lines as they come and the content after);
+    return the number of rows.
 
-    ``columns`` maps column names to equally long lists of values (shapely geometries for a geometry column);
-    a column left out gets its server default. On PostgreSQL one ``COPY`` into the table (a partitioned one
-    routes each row to its district's partition, its triggers fire as for an ``INSERT``); on SQLite the
-    driver's executemany with the R*Tree filled in bulk, as :func:`bulk_insert` fills it.
+    Each chunk maps every one of ``keys`` (``id`` among them) to equally long lists of values (shapely
+    geometries for a geometry column), so only one chunk is held at a time. On PostgreSQL one ``COPY`` per
+    chunk into the table (a partitioned one routes each row to its district's partition, its triggers fire as
+    for an ``INSERT``); on SQLite the driver's executemany with the R*Tree filled in bulk after the last chunk,
+    as :func:`bulk_insert` fills it.
     """
-    keys = tuple(columns)
-    if not keys:
-        return
+    if "id" not in keys:
+        raise ValueError("load_rows writes rows with their ids")
     dialect = conn.dialect
-    encoded = [encode_geometries(dialect.name, columns[key]) if isinstance(table.c[key].type, Geometry)
-               else _driver_values(table.c[key], columns[key], dialect) for key in keys]
-    values = list(zip(*encoded, strict=True))
-    if not values:
-        return
+    ids: set[int] = set()
+    written = [0]
+
+    def encoded(columns: Mapping[str, list[Any]]) -> list[tuple[Any, ...]]:
+        ids.update(int(v) for v in columns["id"])
+        values = [encode_geometries(dialect.name, columns[key]) if isinstance(table.c[key].type, Geometry)
+                  else _driver_values(table.c[key], columns[key], dialect) for key in keys]
+        written[0] += len(values[0]) if values else 0
+        return list(zip(*values, strict=True))
+
     if dialect.name == "postgresql":
-        _copy(conn, table.name, keys, values, numbered=False, batch_size=batch_size, progress=None)
-        return
-    if "id" not in columns:  # numbered by the table: the ids above its largest one
-        _insert_sqlite(conn, table, keys, values, batch_size=batch_size, progress=None)
-        return
-    ids = {int(v) for v in columns["id"]}
-    _write_sqlite(conn, table, keys, values, batch_size=batch_size, progress=None,
-                  added=lambda: [r for r in _envelopes(conn, table, above_id=min(ids) - 1) if r[0] in ids])
+        for columns in chunks:
+            rows = encoded(columns)
+            _copy(conn, table.name, keys, rows, numbered=False, batch_size=max(len(rows), 1), progress=None)
+        return written[0]
+    _write_sqlite(conn, table, keys, (encoded(columns) for columns in chunks), progress=None,
+                  added=lambda: [r for r in _envelopes(conn, table, above_id=min(ids, default=0) - 1) if r[0] in ids])
+    return written[0]
