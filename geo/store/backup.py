@@ -417,10 +417,27 @@ def _column(table: sa.Table, key: str, values: list[Any]) -> list[Any]:
                     raise _BadValue(key, i) from None
             raise
     kind = kind.impl if isinstance(kind, sa.types.TypeDecorator) else kind  # type: ignore[assignment]
-    for i, v in enumerate(values):
-        if not _fits(kind, v):
-            raise _BadValue(key, i)
-    return values
+    if _all_fit(kind, values):
+        return values
+    raise _BadValue(key, next(i for i, v in enumerate(values) if not _fits(kind, v)))
+
+
+def _all_fit(kind: sa.types.TypeEngine, values: list[Any]) -> bool:
+    """Return whether every value fits (:func:`_fits`), by whole-column tests (the types present, the extremes)."""
+    types = set(map(type, values)) - {type(None)}
+    present = [v for v in values if v is not None]
+    if isinstance(kind, sa.Boolean):
+        return types <= {bool}
+    if isinstance(kind, sa.Integer):
+        return types <= {int} and (not present or (min(present) >= -(2 ** 63) and max(present) < 2 ** 63))
+    if isinstance(kind, sa.Float):
+        try:
+            return types <= {int, float} and bool(np.isfinite(np.asarray(present, dtype=np.float64)).all())
+        except OverflowError:  # an int beyond any float
+            return False
+    if isinstance(kind, sa.String | sa.Text):
+        return types <= {str} and "\x00" not in "".join(present)
+    return all(_fits(kind, v) for v in present)
 
 
 def _stored_columns(conn: sa.Connection, table: sa.Table) -> set[str]:
@@ -473,7 +490,8 @@ def _load_table(path: Path | str, conn: sa.Connection, table: sa.Table, data: by
     speed (:func:`geo.store.bulk.load_rows`), a chunk at a time. Every line must name every field the table
     has at the backup's version, each value one its column holds; a clash (two lines with one id, a missing
     value the table requires) refuses the archive as well: nothing is restored."""
-    keys = tuple(c.name for c in table.c if c.name in _stored_columns(conn, table))
+    stored = _stored_columns(conn, table)
+    keys = tuple(c.name for c in table.c if c.name in stored)
     dbapi = conn.dialect.loaded_dbapi
     try:
         return load_rows(conn, table, keys, _chunks(path, table, data, keys))
