@@ -174,6 +174,12 @@ def _small_district(store: Store, plates: int = 6) -> None:
     ("door_plates", lambda r: r.update(created_at="2026-01-01T00:00:00"), "created_at"),  # untagged
     ("users", lambda r: r.update(active="true"), "active"),
     ("door_plates", lambda r: r.update(minx=float("nan")), "minx"),
+    ("door_plates", lambda r: r.update(geom={"$wkb": shapely.to_wkb(shapely.Point(float("nan"), 40.85), hex=True)}),
+     "geom"),  # NaN
+    ("streets", lambda r: r.update(geom={"$wkb": shapely.to_wkb(shapely.LineString(
+        [(111.7, 40.85), (float("inf"), 40.85)]), hex=True)}), "geom"),  # infinity in the second vertex
+    ("door_plates", lambda r: r.update(geom={"$wkb": shapely.to_wkb(shapely.Point(12434000.0, 4990000.0),
+                                                                   hex=True)}), "geom"),  # metres, not degrees
 ])
 def test_a_value_its_column_cannot_hold_refuses_the_restore_and_changes_nothing(store, tmp_path, table, edit, field):
     """Each line's values are checked against their columns as the bulk load (geo.store.bulk.load_rows) reads

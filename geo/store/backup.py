@@ -473,12 +473,19 @@ def _chunks(path: Path | str, table: sa.Table, data: bytes, keys: tuple[str, ...
         except _BadValue as bad:
             raise _refuse_archive(path, "store.archive_bad_value", name=table.name, number=first + bad.index,
                                   field=bad.column) from None
-        if "geom" in columns and set(_ENVELOPE) <= wanted:
+        if "geom" in columns:
             geoms = np.asarray(columns["geom"], dtype=object)
             has = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
             bounds = np.full((len(geoms), 4), np.nan)
             if has.any():
                 bounds[has] = shapely.bounds(geoms[has])
+            # Longitude and latitude (EPSG:4490), every coordinate a number: no NaN, no infinity, no metres.
+            coords, owner = shapely.get_coordinates(geoms[has], return_index=True)
+            outside = ~(np.isfinite(coords).all(axis=1) & (np.abs(coords[:, 0]) <= 180) & (np.abs(coords[:, 1]) <= 90))
+            if outside.any():
+                number = first + int(np.flatnonzero(has)[owner[outside]].min())
+                raise _refuse_archive(path, "store.archive_bad_value", name=table.name, number=number, field="geom")
+        if "geom" in columns and set(_ENVELOPE) <= wanted:
             for j, name in enumerate(_ENVELOPE):
                 columns[name] = [b if h else None for b, h in zip(bounds[:, j].tolist(), has.tolist(), strict=True)]
         yield columns
