@@ -146,7 +146,7 @@ def _edit_line(number: int, edit):
         lines = data.splitlines(keepends=True)
         record = json.loads(lines[number])
         edit(record)
-        lines[number] = (json.dumps(record, ensure_ascii=False) + "\n").encode()
+        lines[number] = (json.dumps(record) + "\n").encode()  # ASCII escapes: a lone surrogate can be written
         return b"".join(lines)
     return edited
 
@@ -174,6 +174,10 @@ def _small_district(store: Store, plates: int = 6) -> None:
     ("door_plates", lambda r: r.update(created_at="2026-01-01T00:00:00"), "created_at"),  # untagged
     ("users", lambda r: r.update(active="true"), "active"),
     ("door_plates", lambda r: r.update(minx=float("nan")), "minx"),
+    ("door_plates", lambda r: r.update(minx=10 ** 400), "minx"),  # an int beyond any float
+    ("door_plates", lambda r: r.update(id=None), "id"),
+    ("door_plates", lambda r: r.update(created_at={"$dt": "0001-01-01T00:00:00+01:00"}), "created_at"),  # year 0 in UTC
+    ("door_plates", lambda r: r.update(street_name="东\ud800路"), "street_name"),  # a lone surrogate: not UTF-8
     ("door_plates", lambda r: r.update(geom={"$wkb": shapely.to_wkb(shapely.Point(float("nan"), 40.85), hex=True)}),
      "geom"),  # NaN
     ("streets", lambda r: r.update(geom={"$wkb": shapely.to_wkb(shapely.LineString(
@@ -199,6 +203,22 @@ def test_a_value_its_column_cannot_hold_refuses_the_restore_and_changes_nothing(
     assert table in message and "未恢复任何数据" in message and message.index("未恢复") < message.index("nothing")
     assert f"第 {line + 1} 行" in message and field in message, message
     assert table_contents(store) == before
+
+
+def test_a_line_nested_too_deep_or_without_its_newline_refuses_the_archive(store, tmp_path):
+    """A line nested deeper than any record is no record (was a RecursionError); a last line without its newline
+    is one the manifest does not count (was restored as one more row)."""
+    _small_district(store)
+    good, bad = tmp_path / "good.zip", tmp_path / "bad.zip"
+    write_backup(store, good)
+    before = table_contents(store)
+    for edit in (lambda d: b"[" * 200_000 + b"]" * 200_000 + b"\n" + d,
+                 lambda d: d + d.splitlines(keepends=True)[0].rstrip(b"\n").replace(b'"id": 1,', b'"id": 99,')):
+        _rewrite(good, bad, "door_plates", edit)
+        with pytest.raises(InputError) as err:
+            restore_backup(store, bad, replace=True)
+        assert "door_plates" in err.value.message, err.value.message
+        assert table_contents(store) == before
 
 
 def test_a_line_leaving_a_field_out_is_refused_naming_it(store, tmp_path):

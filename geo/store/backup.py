@@ -162,7 +162,7 @@ def read_manifest(path: Path | str) -> dict[str, Any]:
                 data = None
             if (data is None or not isinstance(info, dict)
                     or hashlib.sha256(data).hexdigest() != info.get("sha256")
-                    or data.count(b"\n") != info.get("rows")):
+                    or data.count(b"\n") != info.get("rows") or not (data == b"" or data.endswith(b"\n"))):
                 raise _refuse_archive(path, "store.archive_table_damaged", name=name)
             _check_lines(path, known[name], data)
     return manifest
@@ -173,7 +173,7 @@ def _check_lines(path: Path | str, table: sa.Table, data: bytes) -> None:
     for number, line in enumerate(io.BytesIO(data), start=1):
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than any record
             record = None
         if not isinstance(record, dict) or not record.keys() <= columns:
             raise _refuse_archive(path, "store.archive_bad_line", name=table.name, number=number)
@@ -388,13 +388,16 @@ def _fits(kind: sa.types.TypeEngine, value: Any) -> bool:
     if isinstance(kind, sa.Integer):
         return type(value) is int and -(2 ** 63) <= value < 2 ** 63
     if isinstance(kind, sa.Float):
-        return type(value) in (int, float) and math.isfinite(value)
+        try:
+            return type(value) in (int, float) and math.isfinite(value)
+        except OverflowError:  # an int beyond any float
+            return False
     if isinstance(kind, sa.String | sa.Text):
-        return type(value) is str and "\x00" not in value
+        return type(value) is str and "\x00" not in value and _encodable(value)
     if isinstance(kind, sa.LargeBinary):
         return type(value) is bytes
     if isinstance(kind, sa.DateTime):
-        return type(value) is datetime
+        return type(value) is datetime and _in_utc(value)
     if isinstance(kind, sa.Date):
         return type(value) is date
     return True
@@ -416,10 +419,30 @@ def _column(table: sa.Table, key: str, values: list[Any]) -> list[Any]:
                 except (ValueError, TypeError, binascii.Error):
                     raise _BadValue(key, i) from None
             raise
+    if table.c[key].primary_key and None in values:  # every row has its id
+        raise _BadValue(key, values.index(None))
     kind = kind.impl if isinstance(kind, sa.types.TypeDecorator) else kind  # type: ignore[assignment]
     if _all_fit(kind, values):
         return values
     raise _BadValue(key, next(i for i, v in enumerate(values) if not _fits(kind, v)))
+
+
+def _encodable(text_value: str) -> bool:
+    """Return whether text is UTF-8 (a lone surrogate such as ``"\\ud800"`` from a JSON escape is not)."""
+    try:
+        text_value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _in_utc(moment: datetime) -> bool:
+    """Return whether a moment can be said in UTC, as it is stored (not beyond year 1 or 9999 once converted)."""
+    try:
+        moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (OverflowError, ValueError):
+        return False
+    return True
 
 
 def _all_fit(kind: sa.types.TypeEngine, values: list[Any]) -> bool:
@@ -436,7 +459,10 @@ def _all_fit(kind: sa.types.TypeEngine, values: list[Any]) -> bool:
         except OverflowError:  # an int beyond any float
             return False
     if isinstance(kind, sa.String | sa.Text):
-        return types <= {str} and "\x00" not in "".join(present)
+        if not types <= {str}:
+            return False
+        joined = "".join(present)
+        return "\x00" not in joined and _encodable(joined)
     return all(_fits(kind, v) for v in present)
 
 
