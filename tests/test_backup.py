@@ -184,6 +184,10 @@ def _small_district(store: Store, plates: int = 6) -> None:
         [(111.7, 40.85), (float("inf"), 40.85)]), hex=True)}), "geom"),  # infinity in the second vertex
     ("door_plates", lambda r: r.update(geom={"$wkb": shapely.to_wkb(shapely.Point(12434000.0, 4990000.0),
                                                                    hex=True)}), "geom"),  # metres, not degrees
+    ("door_plates", lambda r: r.update(geom={"$wkb": shapely.to_wkb(shapely.Point(111.7, 40.85, float("nan")),
+                                                                   hex=True)}), "geom"),  # a NaN height
+    ("door_plates", lambda r: r.update(geom={"$wkb": shapely.to_wkb(shapely.from_wkt("POINT M (111.7 40.85 NaN)"),
+                                                                   hex=True, flavor="iso")}), "geom"),  # a NaN M
 ])
 def test_a_value_its_column_cannot_hold_refuses_the_restore_and_changes_nothing(store, tmp_path, table, edit, field):
     """Each line's values are checked against their columns as the bulk load (geo.store.bulk.load_rows) reads

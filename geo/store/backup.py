@@ -506,8 +506,12 @@ def _chunks(path: Path | str, table: sa.Table, data: bytes, keys: tuple[str, ...
             if has.any():
                 bounds[has] = shapely.bounds(geoms[has])
             # Longitude and latitude (EPSG:4490), every coordinate a number: no NaN, no infinity, no metres.
-            coords, owner = shapely.get_coordinates(geoms[has], return_index=True)
-            outside = ~(np.isfinite(coords).all(axis=1) & (np.abs(coords[:, 0]) <= 180) & (np.abs(coords[:, 1]) <= 90))
+            # A Z or M value, where a geometry has one, must be a number too (XY only would miss a NaN height).
+            coords, owner = shapely.get_coordinates(geoms[has], include_z=True, include_m=True, return_index=True)
+            carried = np.column_stack([np.ones(len(geoms[has]), dtype=bool), np.ones(len(geoms[has]), dtype=bool),
+                                       shapely.has_z(geoms[has]), shapely.has_m(geoms[has])])[owner]
+            outside = ~((np.isfinite(coords) | ~carried).all(axis=1)
+                        & (np.abs(coords[:, 0]) <= 180) & (np.abs(coords[:, 1]) <= 90))
             if outside.any():
                 number = first + int(np.flatnonzero(has)[owner[outside]].min())
                 raise _refuse_archive(path, "store.archive_bad_value", name=table.name, number=number, field="geom")
