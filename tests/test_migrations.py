@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -336,7 +338,12 @@ def test_two_processes_started_together_migrate_once(database_url, tmp_path):
     go = tmp_path / "go"
     procs = [_start_migrate(database_url, go) for _ in range(2)]
     go.touch()  # both start migrating at once
-    results = sorted(_applied(p) for p in procs)
+    try:
+        results = sorted(_applied(p) for p in procs)
+    finally:  # a failed process must not leave the other running, nor their pipes open for later tests
+        for proc in procs:
+            proc.kill()
+            proc.communicate()
     assert results == [[], list(range(1, LATEST_VERSION + 1))]
     store = Store.open(database_url)
     try:
@@ -345,6 +352,28 @@ def test_two_processes_started_together_migrate_once(database_url, tmp_path):
                                       [migrations.revision_of(LATEST_VERSION)])
     finally:
         store.close()
+
+
+def test_a_new_sqlite_file_enters_wal_once_another_connection_lets_go(tmp_path):
+    """Two processes opening a new file at once: the second's switch to WAL is refused at once ("database
+    is locked", without the busy handler) while the first holds the file; it is tried again, not raised."""
+    from geo.store.store import _enter_wal
+
+    path = tmp_path / "new.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    opener = sqlite3.connect(path, isolation_level=None, timeout=0)  # no busy wait: refused at once
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            _enter_wal(opener.cursor(), wait_s=0.2)  # never let go: refused once the wait is over
+        release = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
+        release.start()
+        _enter_wal(opener.cursor(), wait_s=10)
+        release.join()
+        assert opener.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        opener.close()
+        holder.close()
 
 
 def _waiting_for_the_lock(store: Store, proc: subprocess.Popen) -> bool:

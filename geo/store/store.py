@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -52,6 +54,25 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _enter_wal(cur: Any, *, wait_s: float = 30.0) -> None:
+    """Put the database file in WAL mode, waiting out another process doing the same.
+
+    Switching a new file to WAL takes its exclusive lock, and SQLite answers "database is locked" at
+    once (without calling the busy handler, to avoid a deadlock) when two processes opened the new file
+    together: two services started at once, or a service and ``xincheng migrate``. The switch is then
+    tried again until ``wait_s`` has passed; once the file is in WAL the statement changes nothing.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _sqlite_engine(url: sa.URL) -> sa.Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
@@ -64,10 +85,10 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised through every test
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        _enter_wal(cur)
         cur.execute("PRAGMA synchronous=FULL")  # an acknowledged edit survives a power cut too
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
         register_sqlite_functions(dbapi_conn)  # xc_fold: the text search folding (geo.store.search_sql)
 
