@@ -19,9 +19,9 @@ import shapely
 import sqlalchemy as sa
 
 from geo.store import Store
-from geo.store.spatial_sql import UTCDateTime
+from geo.store.spatial_sql import ENVELOPE_COLUMNS, UTCDateTime
 
-_ENVELOPE = ("minx", "miny", "maxx", "maxy")  # the stored bounds: index only, never in a frame
+_ENVELOPE = ENVELOPE_COLUMNS  # the stored bounds: index only, never in a frame
 
 
 def _moments(values: tuple[Any, ...]) -> list[Any]:

@@ -29,6 +29,7 @@ import base64
 import binascii
 import hashlib
 import io
+import itertools
 import json
 import math
 import warnings
@@ -47,7 +48,7 @@ from geo.messages import Term, as_term, beijing_time, text
 from geo.store import migrations, schema
 from geo.store.bulk import load_rows
 from geo.store.partitions import add_district_partitions, partition_districts_in_default
-from geo.store.spatial_sql import Geometry
+from geo.store.spatial_sql import ENVELOPE_COLUMNS, Geometry, envelopes
 from geo.store.store import Store
 
 FORMAT = "xincheng-backup/1"
@@ -351,7 +352,6 @@ def restore_backup(store: Store, path: Path | str, *, replace: bool = False, acc
 
 
 LOAD_CHUNK_ROWS = 20_000  # lines decoded and encoded at a time: memory stays flat for any table size
-_ENVELOPE = ("minx", "miny", "maxx", "maxy")
 
 
 class _BadValue(ValueError):
@@ -480,18 +480,17 @@ def _chunks(path: Path | str, table: sa.Table, data: bytes, keys: tuple[str, ...
     at the first line that does not name exactly ``keys`` or holds a value its column cannot hold (naming the
     line and the field). Envelope columns are computed from the geometry, as every write computes them."""
     wanted = set(keys)
-    first, records = 1, list[dict[str, Any]]()
-    lines = io.BytesIO(data)
+    lines = iter(io.BytesIO(data))
+    first = 1  # the number of the chunk's first line
     while True:
-        for number, line in enumerate(lines, start=first + len(records)):
+        records: list[dict[str, Any]] = []
+        for number, line in enumerate(itertools.islice(lines, LOAD_CHUNK_ROWS), start=first):
             record = json.loads(line)
             if record.keys() != wanted:
                 missing, extra = sorted(wanted - record.keys()), sorted(record.keys() - wanted)
                 raise _refuse_archive(path, "store.archive_line_fields", name=table.name, number=number,
                                       fields=", ".join(missing + extra))
             records.append(record)
-            if len(records) >= LOAD_CHUNK_ROWS:
-                break
         if not records:
             return
         try:
@@ -501,10 +500,7 @@ def _chunks(path: Path | str, table: sa.Table, data: bytes, keys: tuple[str, ...
                                   field=bad.column) from None
         if "geom" in columns:
             geoms = np.asarray(columns["geom"], dtype=object)
-            has = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
-            bounds = np.full((len(geoms), 4), np.nan)
-            if has.any():
-                bounds[has] = shapely.bounds(geoms[has])
+            bounds, has = envelopes(geoms)
             # Longitude and latitude (EPSG:4490), every coordinate a number: no NaN, no infinity, no metres.
             # A Z or M value, where a geometry has one, must be a number too (XY only would miss a NaN height).
             coords, owner = shapely.get_coordinates(geoms[has], include_z=True, include_m=True, return_index=True)
@@ -515,11 +511,11 @@ def _chunks(path: Path | str, table: sa.Table, data: bytes, keys: tuple[str, ...
             if outside.any():
                 number = first + int(np.flatnonzero(has)[owner[outside]].min())
                 raise _refuse_archive(path, "store.archive_bad_value", name=table.name, number=number, field="geom")
-        if "geom" in columns and set(_ENVELOPE) <= wanted:
-            for j, name in enumerate(_ENVELOPE):
+        if "geom" in columns and set(ENVELOPE_COLUMNS) <= wanted:
+            for j, name in enumerate(ENVELOPE_COLUMNS):
                 columns[name] = [b if h else None for b, h in zip(bounds[:, j].tolist(), has.tolist(), strict=True)]
         yield columns
-        first, records = first + len(records), []
+        first += len(records)
 
 
 def _load_table(path: Path | str, conn: sa.Connection, table: sa.Table, data: bytes) -> int:

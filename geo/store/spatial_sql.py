@@ -47,6 +47,21 @@ class Geometry(TypeDecorator):
         return shapely.from_wkb(value)
 
 
+# The stored envelope of every spatial row (what the R*Tree and the bbox filters read), never shown in a frame.
+ENVELOPE_COLUMNS = ("minx", "miny", "maxx", "maxy")
+
+
+def envelopes(geoms) -> tuple[np.ndarray, np.ndarray]:
+    """Return each geometry's envelope, (n, 4) in :data:`ENVELOPE_COLUMNS` order and NaN where it has none,
+    and whether it has one (not None, not empty): every write stores these beside the geometry."""
+    arr = np.asarray(geoms, dtype=object)
+    bounds = np.full((len(arr), 4), np.nan)
+    present = np.array([g is not None and not g.is_empty for g in arr], dtype=bool)
+    if present.any():
+        bounds[present] = shapely.bounds(arr[present])
+    return bounds, present
+
+
 def encode_geometries(dialect: str, geoms) -> list:
     """Encode shapely geometries for ``dialect`` in one vectorised call (None stays None)."""
     arr = np.asarray(geoms, dtype=object)

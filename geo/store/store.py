@@ -29,10 +29,10 @@ from geo.messages import as_term, label, labels, record_label, text
 from geo.store import migrations, schema
 from geo.store.partitions import ensure_district_partitions
 from geo.store.search_sql import register_sqlite_functions
-from geo.store.spatial_sql import bbox_clause, encode_geometries
+from geo.store.spatial_sql import ENVELOPE_COLUMNS, bbox_clause, encode_geometries, envelopes
 
 _PROTECTED = {"id", "version", "adcode", "created_at", "updated_at", "minx", "miny", "maxx", "maxy"}
-_ENVELOPE = ("minx", "miny", "maxx", "maxy")
+_ENVELOPE = ENVELOPE_COLUMNS
 _SECRET = ("password_hash", "token_sha256")  # never copied into the audit log
 _CHUNK = 1000  # ids per IN list
 
@@ -432,11 +432,7 @@ class Store:
         """Return each record's geometry encoded for the backend, its envelope (NaN when it has none) and
         whether it has one (not None, not empty)."""
         geoms = [r.get("geometry", r.get("geom")) for r in records]
-        arr = np.asarray(geoms, dtype=object)
-        bounds = np.full((len(arr), 4), np.nan)
-        present = np.array([g is not None and not g.is_empty for g in arr], dtype=bool)
-        if present.any():
-            bounds[present] = shapely.bounds(arr[present])
+        bounds, present = envelopes(geoms)
         return encode_geometries(self.dialect, geoms), bounds, present
 
     def _prepare(self, table: sa.Table, records: Sequence[Mapping[str, Any]], now: datetime) -> list[dict[str, Any]]:
