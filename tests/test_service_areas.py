@@ -14,6 +14,7 @@ import math
 import geopandas as gpd
 import httpx
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -111,6 +112,27 @@ def test_no_drawn_street_on_the_sample_district_lies_beyond_the_reach(sample):
         dist = reference_distances(lines_m, net, one, targets)
         assert dist.max() <= reach_m + 0.01
         assert dist.max() >= reach_m - 1.0  # and the pieces do run out to the reach
+
+
+def test_each_sample_station_gets_the_band_around_its_own_streets(sample):
+    """The areas are buffered on every core at once: each must still be its own station's, in order, exactly
+    the band around the streets that station reaches (None for a station off the network)."""
+    streets = sample["streets"][sample["streets"]["walkable"].fillna(True).astype(bool)]
+    net = walk_network_from_streets(streets)
+    f = sample["facilities"]
+    stations = f[f["kind"] == "elder_care_station"].reset_index(drop=True)
+    far = C.from_metric(shapely.affinity.translate(C.to_metric(stations.geometry.iloc[0]), 50_000, 0))
+    stations = gpd.GeoDataFrame(pd.concat([stations.iloc[:3], stations.iloc[:1].assign(geometry=[far]),
+                                           stations.iloc[3:]], ignore_index=True), crs="EPSG:4490")
+    areas = service_areas(net, stations, band_m=BAND_M)
+    att = attach_points(net, points_xy(stations), max_attach_m=WalkParams().max_attach_m)
+    expected = [None if lines is None or len(lines) == 0
+                else C.from_metric(shapely.buffer(shapely.union_all(lines), BAND_M, quad_segs=2))
+                for lines in reach_lines(net, att, WalkParams().reach_m)]
+    assert len(stations) > 10 and expected[3] is None and areas.geometry.iloc[3] is None
+    assert list(areas["facility"]) == list(range(len(stations)))  # no ids in the sample frame: positions
+    for got, want in zip(areas.geometry.values, expected, strict=True):
+        assert (got is None and want is None) or got.equals_exact(want, 0)
 
 
 def test_served_service_areas_stay_within_the_reach_over_http(live_server):

@@ -8,6 +8,8 @@ sub-district and district; ``service_areas`` draws what each facility reaches. A
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -211,13 +213,31 @@ def service_areas(network: WalkNetwork, facilities: gpd.GeoDataFrame, params: Wa
     unattached, or a leg longer than the reach.
     """
     att = attach_points(network, points_xy(facilities), max_attach_m=params.max_attach_m)
-    geoms = [None if lines is None or len(lines) == 0
-             else C.from_metric(shapely.buffer(shapely.union_all(lines), band_m, quad_segs=2))
-             for lines in reach_lines(network, att, params.reach_m)]
+    reached = [None if lines is None or len(lines) == 0 else shapely.union_all(lines)
+               for lines in reach_lines(network, att, params.reach_m)]
+    drawn = [i for i, lines in enumerate(reached) if lines is not None]
+    geoms: list[shapely.Geometry | None] = [None] * len(reached)
+    for i, area in zip(drawn, _buffered(np.array([reached[i] for i in drawn], dtype=object), band_m),
+                       strict=True):
+        geoms[i] = C.from_metric(area)
     ids = facilities["id"].to_numpy() if "id" in facilities.columns else np.arange(len(facilities))
     names = facilities["name"].to_numpy() if "name" in facilities.columns else [None] * len(facilities)
     return gpd.GeoDataFrame({"facility": ids, "name": names, "reach_m": params.reach_m},
                             geometry=gpd.GeoSeries(geoms, crs="EPSG:4490"), crs="EPSG:4490")
+
+
+def _buffered(lines: np.ndarray, band_m: float) -> np.ndarray:
+    """Return ``lines`` (metric) widened by ``band_m``, the same as one ``shapely.buffer`` call, on every core.
+
+    Buffering the streets each facility reaches is most of a report's map work (~0.3 s for the sample's 65
+    stations); GEOS runs without Python's lock, so slices of the array are buffered in threads at once.
+    """
+    threads = min(len(lines), os.cpu_count() or 1)
+    if threads <= 1:
+        return shapely.buffer(lines, band_m, quad_segs=2)
+    with ThreadPoolExecutor(threads) as pool:
+        parts = pool.map(lambda part: shapely.buffer(part, band_m, quad_segs=2), np.array_split(lines, threads))
+        return np.concatenate(list(parts))
 
 
 def attach_facilities(network: WalkNetwork, facilities: gpd.GeoDataFrame,
