@@ -16,6 +16,10 @@ from geo.planning.network import attach_points, build_walk_network
 from geo.planning.run import PlanningInputs, run_planning, run_siting, walk_params
 from geo.planning.siting import greedy_siting, node_attachment
 
+# One pytest-xdist worker runs this module (scripts/test.sh: --dist loadgroup),
+# so the sample's planning run (sample_run) is made once, not once per worker.
+pytestmark = pytest.mark.xdist_group("planning_run")
+
 
 def _units(rows):
     return pd.DataFrame(rows, columns=["code", "name", "level", "parent_code", "households", "residents_60plus"])

@@ -21,6 +21,10 @@ from maps.report import report_html, write_report_xlsx
 from tests.browser import ARTIFACTS, OFFLINE
 from tests.test_csp import Chromium
 
+# One pytest-xdist worker runs this module (scripts/test.sh: --dist loadgroup),
+# so the hostile run and its siting are made once, not once per worker.
+pytestmark = pytest.mark.xdist_group("planning_outputs")
+
 CHINESE_FIRST = re.compile(r"^[^A-Za-z_]*[\u4e00-\u9fff]")  # Chinese before any English ("2020年 2020")
 WHOLE = re.compile(r"^\d{1,3}(,\d{3})*$")          # 12,736: a whole number as the page prints it
 TENTHS = re.compile(r"^\d{1,3}(,\d{3})*\.\d$")      # 1,591.1

@@ -31,6 +31,10 @@ from geo.planning.run import PlanningInputs, run_planning, run_siting, walk_para
 from geo.planning.siting import grid_candidates, node_attachment
 from maps import report
 
+# One pytest-xdist worker runs this module (scripts/test.sh: --dist loadgroup),
+# so the two runs and their sitings are made once, not once per worker.
+pytestmark = pytest.mark.xdist_group("planning_equivalence")
+
 LAYERS = ("door_plates", "facilities", "admin_units", "streets", "linear_features", "graves", "ban_zone_areas",
           "premises", "new_estates", "cemetery_plot_types", "burial_statistics")
 

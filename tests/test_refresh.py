@@ -40,6 +40,10 @@ from geo.store import Store, schema
 from tests.conftest import _admin_url, _create_database
 from tests.xincheng_cli import invoke
 
+# One pytest-xdist worker runs this module (scripts/test.sh: --dist loadgroup),
+# so the region (region) is loaded once, not once per worker.
+pytestmark = pytest.mark.xdist_group("refresh_region")
+
 OUTLINE_ONLY = "150121"  # 土默特左旗: held by its outline alone (no streets, plates or facilities)
 HAN = re.compile(r"[\u4e00-\u9fff]")
 VOLATILE = ["id", "computed_at"]  # what differs between two refreshes of the same data

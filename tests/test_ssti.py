@@ -29,6 +29,10 @@ from maps.district_map import district_map
 from maps.rendering import Literal, harden
 from tests.conftest import BACKENDS, USERS, running_server, server_settings
 
+# One pytest-xdist worker runs this module (scripts/test.sh: --dist loadgroup),
+# so each backend's planted server starts once, not once per worker.
+pytestmark = pytest.mark.xdist_group("ssti")
+
 MATH = "S{{7*7}}Q"  # evaluated: S49Q
 LOOP = "L{% for x in range(3) %}X{% endfor %}E"  # evaluated: LXXXE
 GLOBALS = "G{{ lipsum.__globals__ }}"  # evaluated: a dict of jinja2.utils' globals, <module ...>

@@ -28,6 +28,10 @@ from geo.store.districts import held_districts
 from tests.conftest import _admin_url, _create_database, _fresh_url
 from tests.xincheng_cli import run
 
+# One pytest-xdist worker runs this module (scripts/test.sh: --dist loadgroup),
+# so the 4-district region (region_store) is loaded once, not once per worker.
+pytestmark = pytest.mark.xdist_group("synthetic_region")
+
 on_postgis = pytest.mark.postgis  # the region's tests need a PostGIS server; the SQLite refusal does not
 
 SEED = 7

@@ -26,6 +26,10 @@ from geo.planning.whatif import Edit, EditRefused, WhatIf
 from tests.conftest import USERS
 from tests.test_cli import sample_db  # noqa: F401 - the CLI's sample database fixture
 
+# One pytest-xdist worker runs this module (scripts/test.sh: --dist loadgroup),
+# so the sample's inputs are built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("whatif")
+
 # -- a network small enough to work out by hand ---------------------------------------------------------
 #
 #   street 1: (0,0) — (500,0) — (1000,0) — (1500,0) — (2000,0)      street 2: (1000,0) — (1000,400) — (1000,800)

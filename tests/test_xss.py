@@ -28,6 +28,10 @@ from tests.browser import OFFLINE
 from tests.cdp import Browser
 from tests.conftest import BACKENDS, USERS, running_server, server_settings
 
+# One pytest-xdist worker runs this module (scripts/test.sh: --dist loadgroup),
+# so each backend's hostile server and the browser start once, not once per worker.
+pytestmark = pytest.mark.xdist_group("xss")
+
 SCRIPT = "'\"></script><script>window.__xss=1</script>"  # closes an attribute, a script, opens one
 IMG = '<img src=x onerror="window.__xss=1">'  # runs wherever it is written into innerHTML
 TPL = "`${window.__xss=1}`;window.__xss=1;//"  # breaks out of a JavaScript template literal
