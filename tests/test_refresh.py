@@ -71,9 +71,11 @@ class Region:
         return invoke(["--database-url", self.url, "refresh", *args])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not "module": the worker may run another module's test in between
 def region_template() -> Iterator[tuple[str, list[str]]]:
-    """Store the synthetic region once for this module; yield the template database's name and its districts."""
+    """Store the synthetic region once for this module (kept until the worker ends: a module fixture is torn
+    down whenever the worker runs another module's test in between); yield the template database's name and
+    its districts."""
     from data.synthetic_region import load_region
 
     url, drop = _create_database(_admin_url(), "xincheng_region_template")

@@ -29,7 +29,7 @@ from tests.conftest import _admin_url, _create_database, _fresh_url
 from tests.xincheng_cli import run
 
 # One pytest-xdist worker runs this module (scripts/test.sh: --dist loadgroup),
-# so the 4-district region (region_store) is loaded once, not once per worker.
+# so the three-district region (region_store) is loaded once, not once per worker.
 pytestmark = pytest.mark.xdist_group("synthetic_region")
 
 on_postgis = pytest.mark.postgis  # the region's tests need a PostGIS server; the SQLite refusal does not
@@ -41,9 +41,11 @@ OWN_TABLES = ("admin_units", "streets", "door_plates", "facilities", "place_name
               "boundary_markers", "addresses", "graves", "premises")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not "module": the worker may run another module's test in between
 def region_store(request, tmp_path_factory) -> Iterator[Store]:
-    """A migrated PostGIS database holding the three-district region (nothing else); its owner's store."""
+    """A migrated PostGIS database holding the three-district region (nothing else); its owner's store. Kept
+    until the worker ends: a module fixture is torn down (and loaded again, ~18 s) whenever the worker runs
+    another module's test in between."""
     url, drop = _fresh_url("postgis", request, tmp_path_factory)
     store = Store.open(url)
     store.migrate()
