@@ -320,3 +320,26 @@ def test_a_planner_reads_the_stored_coverage_and_whether_it_is_current(sample_te
     finally:
         store.close()
         drop()
+
+
+def test_two_clusters_at_once_each_start_without_a_warning() -> None:
+    """Two refreshes on one machine at the same time (two operators, or the tests' two workers): each cluster's
+    scheduler serves its HTTP on a free loopback port; with the default port the second warned (an error here)."""
+    import socket
+    from contextlib import suppress
+
+    with socket.socket() as held:  # the default port taken, as by another cluster
+        with suppress(OSError):  # taken already: by another cluster, which is the case under test too
+            held.bind(("127.0.0.1", 8787))
+        with local_cluster(workers=1) as first, local_cluster(workers=1) as second:
+            ports = {c.cluster.scheduler.http_server.port for c in (first, second)}  # type: ignore[union-attr]
+            assert len(ports) == 2 and 8787 not in ports
+            assert first.submit(sum, [1, 2]).result() == 3 and second.submit(sum, [3, 4]).result() == 7
+
+
+def test_this_modules_tests_are_sent_to_one_worker(request: pytest.FixtureRequest) -> None:
+    """scripts/test.sh runs ``--dist loadgroup``: the module's tests (its xdist_group) share one worker, and so the
+    region the worker builds once. pytest 9.2 with pytest-xdist 3.8 dropped every group without a word."""
+    if not os.environ.get("PYTEST_XDIST_WORKER") or not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("only under pytest-xdist with --dist loadgroup (scripts/test.sh)")
+    assert request.node.nodeid.endswith("@refresh_region"), request.node.nodeid

@@ -153,7 +153,9 @@ def local_cluster(*, workers: int) -> Iterator[Client]:
 
     if workers < 1:
         raise InputError(text("refresh.workers", value=workers), field="workers")
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    # The scheduler's HTTP server (health, metrics) on a free loopback port: with no address it takes 8787,
+    # and a second refresh on the machine at the same time warned "Port 8787 is already in use".
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
                       silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         yield client
 
