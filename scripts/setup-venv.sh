@@ -15,6 +15,8 @@ else
 fi
 # Compile the project's own modules now, as pip compiles the packages it installs: a process started with
 # PYTHONDONTWRITEBYTECODE (or from a read-only checkout) otherwise compiles geo/, api/ and maps/ from source
-# on every start (~0.1-0.15 s of each `xincheng` command). A file edited later is compiled again when it is
-# imported (the cache is checked against the source's time), so this never runs stale code.
-.venv/bin/python -m compileall -q -j 0 geo api maps
+# on every start (~0.1-0.15 s of each `xincheng` command). The caches are checked against a hash of the
+# source, not its time: a file replaced by one of the same size and time (cp -p, rsync -a, tar) is compiled
+# again when it is imported, so a stale cache never runs. -f: a cache an earlier setup wrote by time is
+# rewritten (compileall would keep it as current).
+.venv/bin/python -m compileall -q -f -j 0 --invalidation-mode checked-hash geo api maps

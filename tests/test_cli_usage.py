@@ -163,6 +163,52 @@ def test_a_database_that_cannot_be_opened_is_a_message_not_a_traceback(tmp_path)
         assert r.stderr.startswith("Error: 无法打开或读取数据库") and "--database-url" in r.stderr
 
 
+def test_a_database_another_program_keeps_locked_is_named_as_locked(tmp_path):
+    """A file another program holds past the busy timeout says so, not "check --database-url"."""
+    import sqlite3
+
+    import click
+    import sqlalchemy as sa
+
+    from api.cli.common import outside_errors
+
+    path = tmp_path / "held.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")  # a rollback-journal file: nobody else may read or write now
+    try:
+        engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 0})  # the real error, at once
+        with pytest.raises(click.ClickException) as caught, outside_errors(), engine.connect() as conn:
+            conn.exec_driver_sql("SELECT count(*) FROM t")
+        engine.dispose()
+    finally:
+        holder.rollback()
+        holder.close()
+    message = caught.value.format_message()
+    assert message.startswith("数据库文件被另一个程序锁定") and "locked by another program" in message
+    assert "--database-url" not in message
+
+
+def test_setup_compiled_the_project_with_caches_checked_against_the_source(tmp_path):
+    """scripts/setup-venv.sh compiles geo/, api/ and maps/ with hash-checked caches.
+
+    A cache checked against the source's time alone runs stale code when a file is replaced by one of
+    the same size and time (cp -p, rsync -a, tar); a hash-checked one is recompiled. Flags 0b11 in the
+    header: hash-based, source checked (PEP 552).
+    """
+    import importlib.util
+
+    caches = []
+    for package in ("geo", "api", "maps"):
+        for source in (ROOT / package).rglob("*.py"):
+            cache = Path(importlib.util.cache_from_source(str(source)))
+            if cache.exists():
+                caches.append((source, int.from_bytes(cache.read_bytes()[4:8], "little")))
+    assert len(caches) > 100, "run scripts/setup-venv.sh: it compiles the project"
+    unchecked = [str(source.relative_to(ROOT)) for source, flags in caches if flags != 0b11]
+    assert not unchecked, f"caches not checked against their source (run scripts/setup-venv.sh): {unchecked[:5]}"
+
+
 def test_readme_search_example_finds_the_road_and_no_hit_says_so(sample):
     r = run("gazetteer", "search", "xlglbl", db=sample)
     assert r.returncode == 0, r.stderr

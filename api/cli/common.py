@@ -371,7 +371,10 @@ def outside_errors() -> Iterator[None]:
             raise click.ClickException(_os_error_message(exc)) from None
         if module.startswith("sqlalchemy") and type(exc).__name__ in ("OperationalError", "DatabaseError",
                                                                       "InterfaceError", "ProgrammingError"):
-            raise click.ClickException(text("cli.database_failed", detail=_first_line(exc))) from None
+            detail = _first_line(exc)
+            if detail.endswith("database is locked"):  # SQLite's busy timeout ran out: name the cause
+                raise click.ClickException(text("cli.database_locked", detail=detail)) from None
+            raise click.ClickException(text("cli.database_failed", detail=detail)) from None
         raise
 
 
