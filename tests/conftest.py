@@ -552,6 +552,45 @@ def sample_backup(cli_sample, tmp_path_factory) -> Path:
     return folder / "good.zip"
 
 
+@pytest.fixture(scope="session")
+def small_sample_backup(sample_backup, tmp_path_factory) -> Path:
+    """The sample backup with one door plate in twenty kept (and every plate another row names, and each
+    community's first): the same tables, rules and references at a tenth of the rows, for the tests that
+    restore a backup only to see it refused (the whole district's restore is ~5 s on PostgreSQL; the
+    untouched sample itself is restored by tests/test_review17_recheck.py and tests/test_backup.py)."""
+    import hashlib
+    import zipfile
+
+    with zipfile.ZipFile(sample_backup) as archive:
+        tables = {name: archive.read(name) for name in archive.namelist()}
+    named: set[str] = set()
+    for table in ("addresses", "problem_reports", "plate_reprints"):
+        named |= {json.loads(line).get("plate_uid") for line in tables[f"{table}.jsonl"].splitlines()}
+    plates = [json.loads(line) for line in tables["door_plates.jsonl"].splitlines()]
+    successors = {p["plate_uid"]: p.get("successor_plate_uid") for p in plates}
+    communities: set[str] = set()
+    kept: set[str] = set()
+    for i, plate in enumerate(plates):
+        if i % 20 == 0 or plate["plate_uid"] in named or plate.get("community_code") not in communities:
+            communities.add(plate.get("community_code"))
+            uid = plate["plate_uid"]
+            while uid and uid not in kept:  # a kept plate's successor is kept with it
+                kept.add(uid)
+                uid = successors.get(uid)
+    lines = [line for plate, line in zip(plates, tables["door_plates.jsonl"].splitlines(keepends=True), strict=True)
+             if plate["plate_uid"] in kept]
+    tables["door_plates.jsonl"] = b"".join(lines)
+    manifest = json.loads(tables.pop("manifest.json"))
+    manifest["tables"]["door_plates"] = {"rows": len(lines),
+                                         "sha256": hashlib.sha256(tables["door_plates.jsonl"]).hexdigest()}
+    small = tmp_path_factory.mktemp("small_sample_backup") / "small.zip"
+    with zipfile.ZipFile(small, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in tables.items():
+            archive.writestr(name, data)
+        archive.writestr("manifest.json", json.dumps(manifest))
+    return small
+
+
 def _fingerprint(store: Store) -> dict[str, tuple[int, int | None]]:
     """Return (rows, highest id) per table, logins' tokens aside; any write changes the audit log's."""
     parts = [sa.select(sa.literal(t.name).label("t"), sa.func.count().label("n"),

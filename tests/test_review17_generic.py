@@ -112,8 +112,8 @@ def _first_line(edit_record):
     ("admin_units", {"code": None}, "code"),
     ("code_counters", {"last_serial": 1}, "last_serial"),
 ])
-def test_a_restore_holding_what_the_rules_refuse_stores_nothing(sample_backup, store, tmp_path, table, change,
-                                                                words):
+def test_a_restore_holding_what_the_rules_refuse_stores_nothing(small_sample_backup, store, tmp_path, table,
+                                                                change, words):
     from geo.restore_rules import check_restored
     from geo.store.backup import restore_backup
 
@@ -129,7 +129,7 @@ def test_a_restore_holding_what_the_rules_refuse_stores_nothing(sample_backup, s
         edit = _lines_where(lambda r: r.get("scheme") == "address", edit_record)
     else:
         edit = _first_line(edit_record)
-    archive = _edited_backup(sample_backup, tmp_path, table, edit)
+    archive = _edited_backup(small_sample_backup, tmp_path, table, edit)
     with pytest.raises(InputError) as err:
         restore_backup(store, archive, checks=[check_restored])
     assert words in err.value.message and "未恢复任何数据" in err.value.message, err.value.message

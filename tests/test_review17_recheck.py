@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import httpx
 import pytest
@@ -203,8 +205,8 @@ def test_an_abolished_communitys_code_is_refused_on_plates_and_facilities(writab
     ("door_plates", {}, {"community_code": "150102001999"}, "community_code"),
     ("admin_units", {"code": "150102001001"}, {"status": "retired"}, "community_code"),  # its plates still active
 ])
-def test_a_restore_refuses_what_the_sign_plate_and_unit_rules_refuse(sample_backup, store, tmp_path, table, pick,
-                                                                     change, words):
+def test_a_restore_refuses_what_the_sign_plate_and_unit_rules_refuse(small_sample_backup, store, tmp_path, table,
+                                                                     pick, change, words):
     from geo.restore_rules import check_restored
     from geo.store.backup import restore_backup
     from tests.test_review17_generic import _edited_backup, _lines_where
@@ -212,7 +214,7 @@ def test_a_restore_refuses_what_the_sign_plate_and_unit_rules_refuse(sample_back
     def chosen(record: dict) -> bool:
         return all(record.get(k) == v for k, v in pick.items())
 
-    archive = _edited_backup(sample_backup, tmp_path, table, _lines_where(chosen, lambda r: r.update(change)))
+    archive = _edited_backup(small_sample_backup, tmp_path, table, _lines_where(chosen, lambda r: r.update(change)))
     with pytest.raises(InputError) as err:
         restore_backup(store, archive, checks=[check_restored])
     assert words in err.value.message and "未恢复任何数据" in err.value.message, err.value.message
@@ -226,3 +228,17 @@ def test_the_untouched_sample_backup_restores(sample_backup, store):
 
     restore_backup(store, sample_backup, checks=[check_restored])
     assert store.count("street_signs") > 0 and store.count("door_plates") > 0
+
+
+def test_the_small_sample_backup_restores_whole_and_small(small_sample_backup, sample_backup, store):
+    """The refusal tests' backup (tests/conftest.py) is one the checks accept: each refusal is the edit's."""
+    import zipfile
+
+    from geo.restore_rules import check_restored
+    from geo.store.backup import restore_backup
+
+    counts = restore_backup(store, small_sample_backup, checks=[check_restored])
+    with zipfile.ZipFile(sample_backup) as archive:
+        whole = json.loads(archive.read("manifest.json"))["tables"]
+    assert 1_000 < counts["door_plates"] < whole["door_plates"]["rows"] // 10
+    assert counts["street_signs"] == whole["street_signs"]["rows"] and counts["addresses"] == whole["addresses"]["rows"]
