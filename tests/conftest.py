@@ -555,7 +555,8 @@ def sample_backup(cli_sample, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def small_sample_backup(sample_backup, tmp_path_factory) -> Path:
     """The sample backup with one door plate in twenty kept (and every plate another row names, and each
-    community's first): the same tables, rules and references at a tenth of the rows, for the tests that
+    community's first; the audit log kept whole, so it still counts the plates of the whole sample): the same
+    tables and references at a tenth of the rows, for the tests that
     restore a backup only to see it refused (the whole district's restore is ~5 s on PostgreSQL; the
     untouched sample itself is restored by tests/test_review17_recheck.py and tests/test_backup.py)."""
     import hashlib

@@ -431,8 +431,9 @@ class Group(click.Group):
             return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the chosen command; its parsing mistakes (click's English) are said Chinese first."""
-        with chinese_usage():
+        """Run the chosen command; its parsing mistakes (click's English) are said Chinese first, and a group that
+        runs by itself (``xincheng indicators``) says what failed outside the program as a command does."""
+        with chinese_usage(), outside_errors():
             return super().invoke(ctx)
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
