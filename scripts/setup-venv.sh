@@ -17,6 +17,6 @@ fi
 # PYTHONDONTWRITEBYTECODE (or from a read-only checkout) otherwise compiles geo/, api/ and maps/ from source
 # on every start (~0.1-0.15 s of each `xincheng` command). The caches are checked against a hash of the
 # source, not its time: a file replaced by one of the same size and time (cp -p, rsync -a, tar) is compiled
-# again when it is imported, so a stale cache written here never runs. -f: a cache an earlier setup wrote by time is
-# rewritten (compileall would keep it as current).
+# again when it is imported, so a stale cache written here never runs. -f: a cache an earlier setup wrote
+# by time is rewritten (compileall would keep it as current).
 .venv/bin/python -m compileall -q -f -j 0 --invalidation-mode checked-hash geo api maps

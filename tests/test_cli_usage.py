@@ -188,7 +188,10 @@ def test_a_database_another_program_keeps_locked_is_named_as_locked(tmp_path):
         holder.rollback()
         holder.close()
     message = caught.value.format_message()
+    from geo.store.store import SQLITE_BUSY_TIMEOUT_S
+
     assert message.startswith("数据库文件被另一个程序锁定") and "locked by another program" in message
+    assert f"等待 {SQLITE_BUSY_TIMEOUT_S} 秒" in message and f"within {SQLITE_BUSY_TIMEOUT_S} s" in message
     assert "--database-url" not in message
 
 

@@ -373,7 +373,10 @@ def outside_errors() -> Iterator[None]:
                                                                       "InterfaceError", "ProgrammingError"):
             detail = _first_line(exc)
             if detail.endswith("database is locked"):  # SQLite's busy timeout ran out: name the cause
-                raise click.ClickException(text("cli.database_locked", detail=detail)) from None
+                from geo.store.store import SQLITE_BUSY_TIMEOUT_S  # here: the store is not imported for --help
+
+                raise click.ClickException(text("cli.database_locked", detail=detail,
+                                                wait_s=SQLITE_BUSY_TIMEOUT_S)) from None
             raise click.ClickException(text("cli.database_failed", detail=detail)) from None
         raise
 

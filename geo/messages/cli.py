@@ -27,12 +27,12 @@ MESSAGES = {
     "cli.database_failed": Message("无法打开或读取数据库（检查 --database-url 或 XINCHENG_DATABASE_URL）：{detail}",
                                    "cannot open or read the database (check --database-url or "
                                    "XINCHENG_DATABASE_URL): {detail}"),
-    # SQLite waited its busy timeout (30 s) for a lock another program kept: not a wrong address
-    "cli.database_locked": Message("数据库文件被另一个程序锁定，等待 30 秒仍未释放：请结束占用它的程序"
+    # SQLite waited its busy timeout (wait_s) for a lock another program kept: not a wrong address
+    "cli.database_locked": Message("数据库文件被另一个程序锁定，等待 {wait_s} 秒仍未释放：请结束占用它的程序"
                                    "（如仍在写入的 sqlite3、DB Browser 或另一条 xincheng 命令）后重试：{detail}",
                                    "the database file is locked by another program and was not released within "
-                                   "30 s: end the program holding it (a sqlite3 shell or DB Browser still writing, "
-                                   "another xincheng command) and try again: {detail}"),
+                                   "{wait_s} s: end the program holding it (a sqlite3 shell or DB Browser still "
+                                   "writing, another xincheng command) and try again: {detail}"),
     "cli.io_failed": Message("无法读写文件：{detail}", "could not read or write a file: {detail}"),
     "cli.dev_too_late": Message("--dev 须在设置读取之前给出", "--dev must come before the settings are read"),
     "cli.choose_one_batch": Message("请在 --street、--community 和 --reprints 中选且只选一个",

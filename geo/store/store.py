@@ -54,7 +54,11 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _enter_wal(cur: Any, *, wait_s: float = 30.0) -> None:
+# How long a SQLite connection waits for another's lock before "database is locked" (the CLI's message says it).
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+def _enter_wal(cur: Any, *, wait_s: float = SQLITE_BUSY_TIMEOUT_S) -> None:
     """Put the database file in WAL mode, waiting out another process doing the same.
 
     Switching a new file to WAL takes its exclusive lock, and SQLite answers "database is locked" at
@@ -78,14 +82,14 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
         Path(url.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: a failed statement's message (and so a log) never carries the bound values,
     # password hashes and personal data included.
-    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
                               hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised through every test
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         _enter_wal(cur)
         cur.execute("PRAGMA synchronous=FULL")  # an acknowledged edit survives a power cut too
         cur.execute("PRAGMA foreign_keys=ON")
