@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+import pytest
 import shapely
 
 from data.names import SUBDISTRICTS, TOWN
 from data.sample_district import load_boundaries, make_sample_district
+from data.sample_district.plates import _plate_uids
 from data.sample_district.streets import WORKING_ROADS
 from geo import crs as C
 from geo.location_rules import is_working_label
@@ -171,6 +173,31 @@ def test_same_seed_same_district_other_seed_other_district(sample):
 
     assert digest(make_sample_district()) == digest(sample)
     assert digest(make_sample_district(seed=7)) != digest(sample)
+
+
+def _uids_one_at_a_time(rng: np.random.Generator, count: int, *, prefix: str) -> list[str]:
+    """The uids as the sample drew them before 2026-12-04: one draw per uid, a taken one drawn again."""
+    from geo.plates.rules import PLATE_UID_ALPHABET
+
+    codes: list[str] = []
+    while len(codes) < count:
+        uid = prefix + "".join(PLATE_UID_ALPHABET[k] for k in rng.integers(0, len(PLATE_UID_ALPHABET),
+                                                                           size=8 - len(prefix)))
+        if uid not in codes:
+            codes.append(uid)
+    return codes
+
+
+@pytest.mark.parametrize(("count", "prefix"), [(2_000, ""), (25, "XC00000"), (400, "XC0000")])
+def test_plate_uids_drawn_together_are_the_ones_drawn_one_at_a_time(count, prefix):
+    """The sample draws every plate's uid in one call now (it was a call per uid): the same seed must give
+    the same uids and leave the generator where it did, also when some are drawn twice (a prefix of 7
+    leaves 32 possible uids, so 25 of them repeat many draws) — a district stays the same district."""
+    ours, theirs = np.random.default_rng(11), np.random.default_rng(11)
+    uids = _plate_uids(ours, count, prefix=prefix)
+    assert uids == _uids_one_at_a_time(theirs, count, prefix=prefix)
+    assert len(set(uids)) == count and all(u.startswith(prefix) and len(u) == 8 for u in uids)
+    assert ours.integers(0, 2**62) == theirs.integers(0, 2**62)
 
 
 def test_plate_numbers_are_unique_per_street_and_odd_on_the_left(sample):

@@ -35,17 +35,23 @@ VILLAGE_CARE_OPENED = (date(2019, 5, 1), date(2020, 10, 1), date(2022, 6, 1), da
 SOCIAL_WORK_OPENED = (date(2019, 12, 1), date(2020, 11, 1), date(2021, 6, 1), date(2022, 3, 1), date(2023, 8, 1))
 
 
+def _unit_plates(plates: pd.DataFrame, code: str) -> np.ndarray:
+    """Return the positions of the unit's plates, in plate order (a numpy comparison: the frame's string
+    column compared in pandas took most of the facilities' time)."""
+    return np.flatnonzero(plates["community_code"].to_numpy(dtype=object) == code)
+
+
 def _near_plate(rng: np.random.Generator, plates: pd.DataFrame, code: str) -> shapely.Point:
-    group = plates[plates["community_code"] == code]
-    row = group.iloc[int(rng.integers(len(group)))]
-    return shapely.Point(row["x"] + rng.uniform(-4, 4), row["y"] + rng.uniform(-4, 4))
+    group = _unit_plates(plates, code)
+    at = group[int(rng.integers(len(group)))]
+    return shapely.Point(plates["x"].iat[at] + rng.uniform(-4, 4), plates["y"].iat[at] + rng.uniform(-4, 4))
 
 
 def _at_plate(plates: pd.DataFrame, code: str, *, offset_m: float = 3.0) -> shapely.Point:
     """Return a point beside the unit's middle plate (in plate order): a place without a random draw."""
-    group = plates[plates["community_code"] == code]
-    row = group.iloc[len(group) // 2]
-    return shapely.Point(row["x"] + offset_m, row["y"] + offset_m)
+    group = _unit_plates(plates, code)
+    at = group[len(group) // 2]
+    return shapely.Point(plates["x"].iat[at] + offset_m, plates["y"].iat[at] + offset_m)
 
 
 def _village_areas(leaves: pd.DataFrame, area: np.ndarray) -> np.ndarray:

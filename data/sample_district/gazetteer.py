@@ -39,11 +39,12 @@ def place_names(units: pd.DataFrame, streets: pd.DataFrame, facilities: pd.DataF
         add(unit.name, cls, unit.code, unit.geometry, meaning=meaning,
             category={"community": "21620", "village": "22200"}.get(unit.level))
     subs = own[own["level"].isin(["subdistrict", "town"])]
+    sub_shapes, sub_codes = np.asarray(subs.geometry.values, dtype=object), subs["code"].to_numpy()
     for name, group in streets.groupby("name", sort=False):
         geom = shapely.line_merge(shapely.union_all(np.asarray(group.geometry.values, dtype=object)))
         mid = geom.interpolate(0.5, normalized=True) if geom.geom_type == "LineString" else geom.centroid
-        holder = subs[shapely.intersects(np.asarray(subs.geometry.values, dtype=object), mid.buffer(1))]
-        code = holder["code"].iloc[0] if len(holder) else district_code
+        holders = sub_codes[shapely.intersects(sub_shapes, mid.buffer(1))]
+        code = holders[0] if len(holders) else district_code
         story, language = N.STREET_STORIES.get(name, (SAMPLE_MEANING, None))
         add(name, "street", code, geom, meaning=story, language=language)
     named = facilities[facilities["kind"].isin(["community_service_centre", "elder_care_station",

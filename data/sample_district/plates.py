@@ -12,14 +12,14 @@ from geo.plates.numbering import merged_street, oriented, parity_of, positions
 
 def _plate_candidates(streets: pd.DataFrame) -> pd.DataFrame:
     """Return plate positions along both sides of each street, with chainage and side."""
-    out = []
-    for sid, street in streets.iterrows():
-        if street["grade"] != 0 or street["street_class"] in ("expressway",):
+    out: dict[str, list] = {"street_idx": [], "chainage": [], "side": [], "x": [], "y": []}
+    for sid, grade, street_class, line in zip(streets.index, streets["grade"], streets["street_class"],
+                                              streets["geometry"], strict=True):
+        if grade != 0 or street_class in ("expressway",):
             continue
-        line = street["geometry"]
-        rural = street["street_class"] in ("village", "rural")
+        rural = street_class in ("village", "rural")
         spacing, offset = (24.0, 9.0) if rural else (20.0, 14.0)
-        if street["street_class"] == "rural":
+        if street_class == "rural":
             spacing = 120.0
         chain = np.arange(spacing / 2, line.length - 5, spacing)
         if len(chain) == 0:
@@ -32,9 +32,10 @@ def _plate_candidates(streets: pd.DataFrame) -> pd.DataFrame:
         left = np.column_stack([-t[:, 1], t[:, 0]])
         for side, sign in (("left", 1.0), ("right", -1.0)):
             xy = p + sign * offset * left
-            out.append(pd.DataFrame({"street_idx": sid, "chainage": chain, "side": side,
-                                     "x": xy[:, 0], "y": xy[:, 1]}))
-    return pd.concat(out, ignore_index=True)
+            for key, values in (("street_idx", np.full(len(chain), sid)), ("chainage", chain),
+                                ("side", np.full(len(chain), side, dtype=object)), ("x", xy[:, 0]), ("y", xy[:, 1])):
+                out[key].append(values)
+    return pd.DataFrame({key: np.concatenate(parts) for key, parts in out.items()})
 
 
 def _assign_units(xs: np.ndarray, ys: np.ndarray, units: pd.DataFrame) -> np.ndarray:
@@ -52,8 +53,9 @@ def door_plates(rng: np.random.Generator, streets: pd.DataFrame, units: pd.DataF
     plate uid starts with ``uid_prefix`` (a synthetic region's districts draw from disjoint uids)."""
     cand = _plate_candidates(streets)
     leaves = units[units["level"].isin(["community", "village"])]
-    cand["unit"] = leaves.index.values[np.maximum(_assign_units(cand.x.values, cand.y.values, leaves), 0)]
-    cand = cand[_assign_units(cand.x.values, cand.y.values, leaves) >= 0]
+    holder = _assign_units(cand.x.values, cand.y.values, leaves)
+    cand["unit"] = leaves.index.values[np.maximum(holder, 0)]
+    cand = cand[holder >= 0]
     chosen = []
     for unit_idx, group in cand.groupby("unit"):
         unit = units.loc[unit_idx]
@@ -75,14 +77,18 @@ def _plate_uids(rng: np.random.Generator, count: int, *, prefix: str = "") -> li
     ``prefix`` followed by drawn characters up to the uid's 8."""
     from geo.plates.rules import PLATE_UID_ALPHABET  # here: geo.plates.rules loads the store schema
 
+    letters = np.array(list(PLATE_UID_ALPHABET), dtype=object)
+    width = 8 - len(prefix)
     uids: set[str] = set()
     codes: list[str] = []
-    while len(codes) < count:
-        raw = rng.integers(0, len(PLATE_UID_ALPHABET), size=8 - len(prefix))
-        uid = prefix + "".join(PLATE_UID_ALPHABET[k] for k in raw)
-        if uid not in uids:
-            uids.add(uid)
-            codes.append(uid)
+    while len(codes) < count:  # the uids still wanted in one draw, the taken ones skipped, until none are wanted
+        # One draw of n×width is the same stream as n draws of width, so the uids are the one-at-a-time ones.
+        drawn = letters[rng.integers(0, len(PLATE_UID_ALPHABET), size=(count - len(codes), width))]
+        for row in drawn.tolist():
+            uid = prefix + "".join(row)
+            if uid not in uids:
+                uids.add(uid)
+                codes.append(uid)
     return codes
 
 
@@ -96,14 +102,19 @@ def _number_plates(rng: np.random.Generator, plates: pd.DataFrame, streets: pd.D
     chain = np.zeros(len(plates))
     side = np.empty(len(plates), dtype=object)
     odd_side = np.empty(len(plates), dtype=object)
-    for name, idx in plates.groupby("street_name").groups.items():
-        segments = streets[streets["name"] == name]
-        line = oriented(merged_street(segments["geometry"]), segments["numbering_start"].iloc[0])
-        pos = positions(line, plates.loc[idx, ["x", "y"]].to_numpy())
-        at = plates.index.get_indexer(idx)
+    xy = plates[["x", "y"]].to_numpy()
+    # Each name's segments (positions, in the streets' own order) found once: a comparison over every
+    # street per name made building the sample quadratic in its streets.
+    segments_of = streets.groupby("name", sort=False).indices
+    geometries = np.asarray(streets["geometry"].values, dtype=object)
+    starts, odd_sides = streets["numbering_start"].to_numpy(), streets["odd_side"].to_numpy()
+    for name, at in plates.groupby("street_name").indices.items():
+        segments = segments_of[name]
+        line = oriented(merged_street(geometries[segments]), starts[segments[0]])
+        pos = positions(line, xy[at])
         chain[at] = pos.chainage_m
         side[at] = pos.side
-        odd_side[at] = segments["odd_side"].iloc[0]
+        odd_side[at] = odd_sides[segments[0]]
     plates["chainage"] = chain
     plates["side"] = side
     plates["odd_side"] = odd_side
