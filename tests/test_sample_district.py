@@ -200,17 +200,21 @@ def test_plate_uids_drawn_together_are_the_ones_drawn_one_at_a_time(count, prefi
     assert ours.bit_generator.state == theirs.bit_generator.state  # the half-used 32-bit draw included
 
 
-# What the sample district is, part by part (every column's values, geometry as WKB, dtypes and index), as
-# recorded on 2026-12-04 (before and after the faster build of commit 7a985ac, which left it unchanged) with the
-# libraries whose arithmetic it depends on. A change to the generator that moves a single value shows here; a
-# change meant to move them records the new digests (run this test: the failure prints them).
+# What the sample district is, part by part (every layer and the tables beside them: addresses, street signs,
+# burial plot types and statistics, the markers' reference objects; every column's values, geometry as WKB,
+# dtypes and index), as recorded on 2026-12-04 (before and after the faster build of commit 7a985ac, which left
+# it unchanged) with the libraries whose arithmetic it depends on. A change to the generator that moves a single
+# value shows here; a change meant to move them records the new digests (run this test: the failure prints them).
 RECORDED_WITH = {"numpy": "2.4.6", "GEOS": "3.14.1", "pandas": "3.1.1", "PROJ": "9.5.1", "pypinyin": "0.55.0"}
 RECORDED_DISTRICT = {
     "admin_units": "1b28cf56b317", "streets": "995d123e29b5", "door_plates": "17fcf226b876",
     "facilities": "5e65a4c1b043", "linear_features": "a7c918dad05e", "graves": "9600f5674455",
     "ban_zone_areas": "2ae2801d2fd9", "new_estates": "337fa3b1c0b4", "premises": "9930b808cbea",
     "boundary_lines": "c83fb0fcaa60", "boundary_markers": "526662cfe198", "place_names": "77047ef270d8",
+    "plot_types": "c77bcc21f007", "burial_statistics": "842713d52474", "addresses": "4c534fc80467",
+    "street_signs": "85ae39178788", "reference_objects": "4866e9c51006",
 }
+_TABLES_BESIDE_LAYERS = ("plot_types", "burial_statistics", "addresses", "street_signs")
 
 
 def _installed() -> dict[str, str]:
@@ -245,6 +249,8 @@ def test_the_sample_is_the_district_recorded(sample):
     if _installed() != RECORDED_WITH:
         pytest.skip(f"digests recorded with {RECORDED_WITH}; installed here: {_installed()}")
     found = {name: _part_digest(frame) for name, frame in sample.layers.items()}
+    found |= {name: _part_digest(getattr(sample, name)) for name in _TABLES_BESIDE_LAYERS}
+    found["reference_objects"] = hashlib.sha256(repr(sample.reference_objects).encode()).hexdigest()[:12]
     assert found == RECORDED_DISTRICT, f"the sample district changed; its digests are now {found}"
 
 
