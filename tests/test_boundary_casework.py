@@ -52,7 +52,19 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 OURS = "150102"      # the district (the test users act for it)
 SAIHAN = "150105"    # the neighbour on line XS01
 HOSTILE = "<script>alert('x')</script>"
-TODAY = beijing_today()
+TOMORROW = "<tomorrow>"  # resolved when the test runs: a run crossing Beijing's midnight must not flip it
+
+
+def _today() -> date:
+    """Beijing's date now, read at each use: the CI run that crossed Beijing's midnight (16:00 UTC) saw a
+    date taken at import disagree with the service's."""
+    return beijing_today()
+
+
+def _dated(change: dict) -> dict:
+    """The change with ``TOMORROW`` put as the day after Beijing's today, read when the test runs."""
+    return {key: (_today() + timedelta(days=1)).isoformat() if value == TOMORROW else value
+            for key, value in change.items()}
 
 
 def _b64(raw: bytes) -> str:
@@ -79,7 +91,7 @@ def _theirs(store: Store) -> str:
 
 
 def _repair(store: Store, number: str | None = None, **changes) -> dict:
-    data = {"marker_id": _marker(store, number or _ours(store))["id"], "repaired_on": TODAY.isoformat(),
+    data = {"marker_id": _marker(store, number or _ours(store))["id"], "repaired_on": _today().isoformat(),
             "neighbour_present": True, "our_representative": "王建国", "neighbour_representative": "赛罕区民政局 李明",
             "work": "扶正桩体，重新描字"}
     return {**data, **changes}
@@ -131,7 +143,7 @@ GIF = {"data_base64": _b64(b"GIF89a" + b"\x00" * 20)}
     ({"neighbour_representative": "  "}, None, "neighbour_representative", "BM-03"),
     ({"our_representative": None}, None, "our_representative", "本方代表"),
     ({"work": ""}, None, "work", "修复内容"),
-    ({"repaired_on": (TODAY + timedelta(days=1)).isoformat()}, None, "repaired_on", "不能晚于今天"),
+    ({"repaired_on": TOMORROW}, None, "repaired_on", "不能晚于今天"),
     ({"repaired_on": "2026-13-40"}, None, "repaired_on", "repaired_on"),
     ({"repaired_on": None}, None, "repaired_on", "修复日期"),
     ({"repairing_adcode": SAIHAN}, None, "repairing_adcode", "BM-03"),
@@ -153,7 +165,7 @@ def test_bad_repairs_are_refused_naming_the_field_and_nothing_is_stored(writable
     store = writable_sample_store
     marker = _marker(store, _ours(store))
     with pytest.raises(InputError) as err:
-        record_repair(store, _repair(store, **change),
+        record_repair(store, _repair(store, **_dated(change)),
                       photos=[{"data_base64": _b64(PNG)}] if photos is None else photos,
                       actor="t-boundary_inspector", actor_adcodes={OURS})
     assert err.value.field == field and words in err.value.message, err.value.message
@@ -284,10 +296,10 @@ def _open(store: Store, **changes) -> dict:
 def test_dispute_lifecycle_with_documents_and_the_decision(writable_sample_store):
     store = writable_sample_store
     case = _open(store, title=HOSTILE)
-    assert case["case_no"] == f"JX{TODAY.year}-001" and case["state"] == "open" and case["raised_by_adcode"] == OURS
+    assert case["case_no"] == f"JX{_today().year}-001" and case["state"] == "open" and case["raised_by_adcode"] == OURS
     assert case["area_m2"] == pytest.approx(5000, rel=0.01) and case["title"] == HOSTILE
-    assert case["marker_nos"] == sorted([_ours(store), _theirs(store)]) and case["opened_on"] == TODAY
-    assert _open(store)["case_no"] == f"JX{TODAY.year}-002"
+    assert case["marker_nos"] == sorted([_ours(store), _theirs(store)]) and case["opened_on"] == _today()
+    assert _open(store)["case_no"] == f"JX{_today().year}-002"
     with pytest.raises(Conflict) as err:  # open → resolved skips the assignment
         resolve_dispute(store, case["id"], {"decision_doc": "呼民发〔2026〕8号", "resolution": "维持原界线"},
                         expected_version=case["version"], actor="a", actor_adcodes={OURS})
@@ -298,7 +310,7 @@ def test_dispute_lifecycle_with_documents_and_the_decision(writable_sample_store
     with pytest.raises(StaleVersion):
         assign_dispute(store, case["id"], assigned_to="别处", expected_version=1, actor="a", actor_adcodes={OURS})
     case = add_dispute_document(store, case["id"], {"title": "现场踏勘记录", "document_no": "踏勘-01",
-                                                    "issued_on": TODAY.isoformat(), "data_base64": _b64(PDF)},
+                                                    "issued_on": _today().isoformat(), "data_base64": _b64(PDF)},
                                 expected_version=2, actor="a", actor_adcodes={SAIHAN})
     (doc,) = case["documents"]
     assert doc["content_type"] == "application/pdf" and doc["document_no"] == "踏勘-01" and case["version"] == 3
@@ -307,17 +319,18 @@ def test_dispute_lifecycle_with_documents_and_the_decision(writable_sample_store
                         actor_adcodes={OURS})
     assert err.value.field == "decision_doc" and "BM-09" in err.value.message
     done = resolve_dispute(store, case["id"], {"decision_doc": "呼民发〔2026〕8号", "resolution": "维持协议界线",
-                                               "document": {"data_base64": _b64(PDF), "issued_on": TODAY.isoformat(),
+                                               "document": {"data_base64": _b64(PDF), "issued_on": _today().isoformat(),
                                                             "title": "处理决定"}},
                            expected_version=3, actor="a", actor_adcodes={OURS})
-    assert done["state"] == "resolved" and done["resolved_on"] == TODAY and done["decision_doc"] == "呼民发〔2026〕8号"
+    assert done["state"] == "resolved" and done["resolved_on"] == _today()
+    assert done["decision_doc"] == "呼民发〔2026〕8号"
     assert [d["document_no"] for d in done["documents"]] == ["踏勘-01", "呼民发〔2026〕8号"]
     with pytest.raises(Conflict):  # a resolved case is history
         withdraw_dispute(store, case["id"], reason="双方和解", expected_version=4, actor="a", actor_adcodes={OURS})
     actions = [r["action"] for r in store.audit_rows("boundary_disputes", case["id"])]
     assert actions == ["create", "assign", "refused_stale_version", "add_document", "resolve"] or \
         actions == ["create", "assign", "add_document", "resolve"]
-    other = store.select("boundary_disputes", where={"case_no": f"JX{TODAY.year}-002"})[0]
+    other = store.select("boundary_disputes", where={"case_no": f"JX{_today().year}-002"})[0]
     gone = withdraw_dispute(store, other["id"], reason="对方撤回申请", expected_version=1, actor="a",
                             actor_adcodes={OURS})
     assert gone["state"] == "withdrawn" and "对方撤回申请" in gone["remarks"]
@@ -332,7 +345,7 @@ def test_dispute_lifecycle_with_documents_and_the_decision(writable_sample_store
     ({"marker_nos": ["XH01003Q"]}, "marker_nos", InputError),
     ({"line_code": "XX99"}, "line_code", InputError),
     ({"title": " "}, "title", InputError),
-    ({"opened_on": (TODAY + timedelta(days=3)).isoformat()}, "opened_on", InputError),
+    ({"opened_on": TOMORROW}, "opened_on", InputError),
     ({"raised_by_adcode": "150103"}, "raised_by_adcode", InputError),
     ({"raised_by_adcode": SAIHAN}, "raised_by_adcode", Forbidden),
 ])
@@ -341,7 +354,7 @@ def test_bad_disputes_are_refused_and_nothing_is_stored(writable_sample_store, c
     if change.pop("far", False):
         change["geometry"] = _area_on_line(store, shift_m=3000)
     with pytest.raises(error) as err:
-        _open(store, **change)
+        _open(store, **_dated(change))
     assert err.value.field == field, err.value.message
     assert store.count("boundary_disputes") == 0 and store.count("boundary_attachments") == 0
 
@@ -355,9 +368,9 @@ def test_a_district_off_the_line_cannot_touch_its_cases_and_bad_documents_store_
     with pytest.raises(Forbidden):
         assign_dispute(store, case["id"], assigned_to="x", expected_version=1, actor="huimin",
                        actor_adcodes={"150103"})
-    for document, field in (({"document_no": "x", "issued_on": TODAY.isoformat(), "data_base64": _b64(b"MZ\x90")},
+    for document, field in (({"document_no": "x", "issued_on": _today().isoformat(), "data_base64": _b64(b"MZ\x90")},
                              "data_base64"),
-                            ({"issued_on": TODAY.isoformat(), "data_base64": _b64(PDF)}, "document_no"),
+                            ({"issued_on": _today().isoformat(), "data_base64": _b64(PDF)}, "document_no"),
                             ({"document_no": "x", "data_base64": _b64(PDF)}, "issued_on")):
         with pytest.raises(InputError) as err:
             add_dispute_document(store, case["id"], document, expected_version=1, actor="a", actor_adcodes={OURS})
@@ -430,7 +443,7 @@ def test_casework_over_http(writable_server, writable_sample_store):
                           json={"version": 1, "assigned_to": "市民政局"})
     assert assigned.status_code == 200 and assigned.json()["state"] == "assigned"
     doc = httpx.post(f"{base}/api/disputes/{case['id']}/documents", headers=inspector,
-                     json={"version": 2, "document_no": "踏勘-01", "issued_on": TODAY.isoformat(),
+                     json={"version": 2, "document_no": "踏勘-01", "issued_on": _today().isoformat(),
                            "data_base64": _b64(PDF)})
     assert doc.status_code == 200 and doc.json()["documents"][0]["document_no"] == "踏勘-01"
     no_decision = httpx.post(f"{base}/api/disputes/{case['id']}/resolve", headers=inspector,
@@ -438,7 +451,7 @@ def test_casework_over_http(writable_server, writable_sample_store):
     assert no_decision.status_code == 400 and no_decision.json()["field"] == "decision_doc"
     resolved = httpx.post(f"{base}/api/disputes/{case['id']}/resolve", headers=inspector,
                           json={"version": 3, "decision_doc": "呼民发〔2026〕8号", "resolution": "维持协议界线",
-                                "document": {"data_base64": _b64(PDF), "issued_on": TODAY.isoformat()}})
+                                "document": {"data_base64": _b64(PDF), "issued_on": _today().isoformat()}})
     assert resolved.status_code == 200 and resolved.json()["state"] == "resolved"
     listed = httpx.get(f"{base}/api/disputes", params={"state": "resolved"}, headers=inspector).json()
     assert [c["case_no"] for c in listed] == [case["case_no"]]
@@ -505,7 +518,7 @@ def test_two_cases_opened_at_once_get_two_numbers(writable_sample_store):
     store = writable_sample_store
     outcomes = at_once(lambda: _open(store)["case_no"])
     assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
-    assert sorted(str(o) for o in outcomes) == [f"JX{TODAY.year}-001", f"JX{TODAY.year}-002"]
+    assert sorted(str(o) for o in outcomes) == [f"JX{_today().year}-001", f"JX{_today().year}-002"]
 
 
 # --- fixes after the outside review of #16 ----------------------------------------------------------
@@ -576,12 +589,12 @@ def test_images_must_decode_as_photos_and_as_documents(writable_sample_store):
     store = writable_sample_store
     case = _open(store)
     with pytest.raises(InputError) as err:
-        add_dispute_document(store, case["id"], {"document_no": "踏勘-01", "issued_on": TODAY.isoformat(),
+        add_dispute_document(store, case["id"], {"document_no": "踏勘-01", "issued_on": _today().isoformat(),
                                                  "data_base64": _b64(FAKE_PNG)}, expected_version=1, actor="a",
                              actor_adcodes={OURS})
     assert err.value.field == "data_base64" and "无法解码" in err.value.message
     assert store.count("boundary_attachments") == 0 and store.get("boundary_disputes", case["id"])["version"] == 1
-    scanned = add_dispute_document(store, case["id"], {"document_no": "踏勘-01", "issued_on": TODAY.isoformat(),
+    scanned = add_dispute_document(store, case["id"], {"document_no": "踏勘-01", "issued_on": _today().isoformat(),
                                                        "data_base64": _b64(JPEG)}, expected_version=1, actor="a",
                                    actor_adcodes={OURS})
     assert scanned["documents"][0]["content_type"] == "image/jpeg"
@@ -592,7 +605,7 @@ def test_a_dispute_is_resolved_only_with_its_decision_document_on_file(writable_
     case = _open(store)
     case = assign_dispute(store, case["id"], assigned_to="呼和浩特市民政局", expected_version=1, actor="a",
                           actor_adcodes={OURS})
-    case = add_dispute_document(store, case["id"], {"document_no": "踏勘-01", "issued_on": TODAY.isoformat(),
+    case = add_dispute_document(store, case["id"], {"document_no": "踏勘-01", "issued_on": _today().isoformat(),
                                                     "data_base64": _b64(PDF)}, expected_version=2, actor="a",
                                 actor_adcodes={OURS})
     decision = {"decision_doc": "呼民发〔2026〕8号", "resolution": "维持协议界线"}
@@ -603,7 +616,8 @@ def test_a_dispute_is_resolved_only_with_its_decision_document_on_file(writable_
     assert after["state"] == "assigned" and after["version"] == 3 and after["decision_doc"] is None
     assert store.count("boundary_attachments") == 1
     # the decision added to the case before, under its number: the case can be resolved
-    case = add_dispute_document(store, case["id"], {"document_no": "呼民发〔2026〕8号", "issued_on": TODAY.isoformat(),
+    case = add_dispute_document(store, case["id"], {"document_no": "呼民发〔2026〕8号",
+                                                    "issued_on": _today().isoformat(),
                                                     "data_base64": _b64(PDF), "title": "处理决定"},
                                 expected_version=3, actor="a", actor_adcodes={OURS})
     done = resolve_dispute(store, case["id"], decision, expected_version=4, actor="a", actor_adcodes={OURS})
@@ -637,7 +651,7 @@ def test_repairs_over_http_are_strict_and_idempotent(writable_server, writable_s
 def test_an_oversized_document_is_refused_chinese_first(writable_sample_store):
     with running_server(server_settings(writable_sample_store, max_request_bytes=64_000)) as base:
         inspector = _role(base, "boundary_inspector")
-        big = {"version": 1, "document_no": "x", "issued_on": TODAY.isoformat(), "data_base64": "A" * 100_000}
+        big = {"version": 1, "document_no": "x", "issued_on": _today().isoformat(), "data_base64": "A" * 100_000}
         r = httpx.post(f"{base}/api/disputes/1/documents", json=big, headers=inspector)
     assert r.status_code == 413 and r.json()["field"] == "body"
     message = r.json()["message"]

@@ -27,7 +27,9 @@ LINE = shapely.LineString([(111.70, 40.85), (111.71, 40.85)])
 BASE = {"feature_class": "street", "meaning": "取春光普照之意", "admin_code": "150102003000",
         "name_mong": "ᠴᠦᠨ ᠬᠦᠢ ᠵᠠᠮ"}
 HOSTILE = '=HYPERLINK("http://x","y")'
-YEAR = beijing_today().year
+def _year() -> int:
+    """Beijing's year now, read at each use (a run crossing Beijing's New Year must not see two years)."""
+    return beijing_today().year
 
 
 def _rows(payload: str) -> list[dict[str, str]]:
@@ -45,11 +47,11 @@ def _in_force(store: Store, name: str) -> dict:
 
 def test_batches_hold_each_change_once_and_asking_again_gives_the_same_bytes(store: Store):
     with pytest.raises(Conflict) as err:  # nothing changed: no empty batch
-        make_batch(store, YEAR, actor="o")
+        make_batch(store, _year(), actor="o")
     assert err.value.field == "year" and "不生成空的同步批次" in err.value.message
     a = _in_force(store, "春晖路")
     propose(store, {**BASE, "standard_name": "和乐路"}, actor="o", geometry=LINE, justification="t")  # a proposal
-    first, created = make_batch(store, YEAR, actor="officer-li")
+    first, created = make_batch(store, _year(), actor="officer-li")
     assert created and (first["batch_no"], first["record_count"], first["made_by"]) == (1, 1, "officer-li")
     (row,) = _rows(first["payload"])
     got = (row["变更类型"], row["标准名称"], row["地名代码"], row["使用状态"])
@@ -61,24 +63,24 @@ def test_batches_hold_each_change_once_and_asking_again_gives_the_same_bytes(sto
     (warning,) = first["warnings"]
     assert warning.startswith("本批次 1 条中有 1 条类别代码待定") and "GB/T 18521" in warning
     assert first["checksum_sha256"] == hashlib.sha256(first["payload"].encode("utf-8")).hexdigest()
-    again, created = make_batch(store, YEAR, actor="someone-else")
+    again, created = make_batch(store, _year(), actor="someone-else")
     assert not created and again == first  # the same record: same bytes, same checksum, same maker
 
     store.update("place_names", a["id"], {"meaning": HOSTILE}, expected_version=a["version"], actor="setup")
-    second, created = make_batch(store, YEAR, actor="o")
+    second, created = make_batch(store, _year(), actor="o")
     assert created and second["batch_no"] == 2 and second["from_seq"] == first["to_seq"] + 1
     (row,) = _rows(second["payload"])
     assert row["变更类型"] == "变更" and row["地名含义"] == "'" + HOSTILE  # no live formula in the file
     a = store.get("place_names", a["id"])
     transition(store, a["id"], "retired", expected_version=a["version"], actor="o", document_ref="呼政字〔2026〕40号")
-    third, _ = make_batch(store, YEAR, actor="o")
+    third, _ = make_batch(store, _year(), actor="o")
     (row,) = _rows(third["payload"])
     assert (row["变更类型"], row["使用状态"], row["地名代码"]) == ("废止", "历史", a["place_code"])
-    assert [b["batch_no"] for b in list_batches(store, year=YEAR)] == [3, 2, 1]
+    assert [b["batch_no"] for b in list_batches(store, year=_year())] == [3, 2, 1]
     with pytest.raises(Conflict):  # nothing of last year changed in this store
-        make_batch(store, YEAR - 1, actor="o")
+        make_batch(store, _year() - 1, actor="o")
     with pytest.raises(InputError) as bad:
-        make_batch(store, YEAR + 1, actor="o")
+        make_batch(store, _year() + 1, actor="o")
     assert bad.value.field == "year"
 
 
@@ -87,7 +89,7 @@ def test_a_coded_category_leaves_no_gap_and_gives_its_census_class(store: Store)
     rec = propose(store, {**line, "standard_name": "春晖社区"}, actor="o", geometry=LINE, justification="t")
     store.update("place_names", rec["id"], {"status": "in_force", "approval_date": beijing_today()},
                  expected_version=rec["version"], actor="setup")
-    batch, _ = make_batch(store, YEAR, actor="o")
+    batch, _ = make_batch(store, _year(), actor="o")
     (row,) = _rows(batch["payload"])
     assert (row["类别代码"], row["类别名称"], row["普查大类"]) == ("21620", "社区", "群众自治组织")
     # No place code yet: that gap is named, with the command that closes it.
@@ -117,7 +119,7 @@ def test_a_census_class_outside_the_twelve_is_refused(tmp_path):
 
 def test_sent_and_acknowledged_are_separate_recorded_steps(store: Store):
     _in_force(store, "春晖路")
-    batch, _ = make_batch(store, YEAR, actor="o")
+    batch, _ = make_batch(store, _year(), actor="o")
     with pytest.raises(Conflict) as err:
         mark_acknowledged(store, batch["id"], ack_ref="MCA-2026-1", expected_version=batch["version"], actor="o")
     assert err.value.field == "sent_at"
@@ -155,10 +157,10 @@ def test_sync_over_http_resending_is_idempotent(writable_server, writable_sample
     assigned = httpx.post(f"{base}/api/place-codes/assign", headers=officer, json={"confirm": True}, timeout=300)
     # The sample's names got their codes at init: a second assignment has nothing left to code.
     assert assigned.status_code == 200 and assigned.json()["assigned"] == 0, assigned.text
-    made = httpx.post(f"{base}/api/place-codes/sync-batches", headers=officer, json={"year": YEAR})
+    made = httpx.post(f"{base}/api/place-codes/sync-batches", headers=officer, json={"year": _year()})
     assert made.status_code == 201, made.text
     batch = made.json()
-    again = httpx.post(f"{base}/api/place-codes/sync-batches", headers=officer, json={"year": YEAR})
+    again = httpx.post(f"{base}/api/place-codes/sync-batches", headers=officer, json={"year": _year()})
     assert again.status_code == 200 and again.json() == batch
     assert batch["gaps"]["rows"] == batch["record_count"] and batch["gaps"]["without_place_code"] == 0
     assert batch["gaps"]["without_category_code"] >= 1 and "类别代码待定" in batch["warnings"][-1]
@@ -178,7 +180,7 @@ def test_sync_over_http_resending_is_idempotent(writable_server, writable_sample
     ack = httpx.post(f"{base}/api/place-codes/sync-batches/{batch['id']}/acknowledged", headers=officer,
                      json={"version": sent.json()["version"], "ack_ref": "MCA-回执-001"})
     assert ack.status_code == 200 and ack.json()["ack_ref"] == "MCA-回执-001"
-    listed = httpx.get(f"{base}/api/place-codes/sync-batches", headers=officer, params={"year": YEAR}).json()
+    listed = httpx.get(f"{base}/api/place-codes/sync-batches", headers=officer, params={"year": _year()}).json()
     assert [b["id"] for b in listed] == [batch["id"]] and "payload" not in listed[0]
     assert httpx.get(f"{base}/api/place-codes/sync-batches/999999/file", headers=officer).status_code == 404
 
@@ -192,10 +194,10 @@ def test_cli_export_writes_the_stored_bytes(tmp_path):
     _in_force(s, "春晖路")
     s.close()
     out = tmp_path / "batch.csv"
-    r = run("place-codes", "sync", "export", "--year", str(YEAR), "--out", str(out), db=db)
+    r = run("place-codes", "sync", "export", "--year", str(_year()), "--out", str(out), db=db)
     assert r.returncode == 0 and r.stdout.startswith("新批次 new batch: 1\t"), r.stderr
     assert "注意 warning: 本批次 1 条中有 1 条类别代码待定" in r.stderr
-    r2 = run("place-codes", "sync", "export", "--year", str(YEAR), db=db)
+    r2 = run("place-codes", "sync", "export", "--year", str(_year()), db=db)
     assert r2.returncode == 0 and "没有新变更" in r2.stdout
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     assert digest in r.stdout and digest in r2.stdout
