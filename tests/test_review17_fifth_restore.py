@@ -20,7 +20,7 @@ from geo.placenames.national_sync import list_batches, make_batch, mark_acknowle
 from geo.store import Store, schema
 from geo.store.backup import restore_backup, write_backup
 from tests.test_backup import _cli_restore, table_contents
-from tests.test_national_sync import YEAR, _in_force
+from tests.test_national_sync import _in_force, _year
 
 
 def _unit_code(store: Store) -> str:
@@ -40,7 +40,7 @@ def _issue_and_send(store: Store) -> tuple[str, str, dict]:
     """After the backup: a unit code, a coded standard name, and its batch made and sent."""
     unit = _unit_code(store)
     name = _in_force(store, "春晖路")
-    batch, _ = make_batch(store, YEAR, actor="o")
+    batch, _ = make_batch(store, _year(), actor="o")
     sent = mark_sent(store, batch["id"], expected_version=batch["version"], actor="o")
     return unit, name["place_code"], sent
 
@@ -59,7 +59,7 @@ def test_an_older_backup_is_refused_over_sent_batches_and_never_reissues_codes(s
         restore_backup(store, old, replace=True)
     message = err.value.message
     assert err.value.field == "accept_older" and message.startswith("备份比当前数据库旧，未作任何改动")
-    assert f"{YEAR} 年第 1 批（已报送" in message and f"{YEAR} #1 (sent" in message
+    assert f"{_year()} 年第 1 批（已报送" in message and f"{_year()} #1 (sent" in message
     assert "备份之后已发出 2 个代码" in message and "--accept-older" in message  # one unit code, one place code
     assert table_contents(store) == before  # nothing changed
     result = _cli_restore(database_url, old, "--replace")
@@ -93,14 +93,14 @@ def test_codes_issued_after_a_backup_are_not_reissued_without_sent_batches(store
 
 def test_an_acknowledgement_the_backup_lacks_is_refused_too(store, tmp_path):
     _in_force(store, "春晖路")
-    batch, _ = make_batch(store, YEAR, actor="o")
+    batch, _ = make_batch(store, _year(), actor="o")
     sent = mark_sent(store, batch["id"], expected_version=batch["version"], actor="o")
     old: Path = tmp_path / "old.zip"
     write_backup(store, old)  # the batch sent, not yet acknowledged
     mark_acknowledged(store, batch["id"], ack_ref="MCA-1", expected_version=sent["version"], actor="o")
     with pytest.raises(InputError) as err:
         restore_backup(store, old, replace=True)
-    assert f"{YEAR} 年第 1 批（已回执 MCA-1" in err.value.message and "0 个代码" in err.value.message
+    assert f"{_year()} 年第 1 批（已回执 MCA-1" in err.value.message and "0 个代码" in err.value.message
     assert list_batches(store)[0]["ack_ref"] == "MCA-1"
     restore_backup(store, old, replace=True, accept_older=True)
     (restored,) = list_batches(store)
