@@ -247,6 +247,9 @@ class OfflineChromium(Chromium):
             (SHOTS / f"{name}_{label}.png").write_bytes(png)
             sizes.append(len(png))
         self.send("Emulation.clearDeviceMetricsOverride")
+        # A map fetches the new view's features when resized: let those end here, or the next page's walk
+        # sees a request that the navigation cut off with no end event and waits out settle's limit (30 s).
+        self.settle()
         return sizes
 
 
