@@ -110,6 +110,16 @@ def beijing_today() -> date:
     return datetime.now(BEIJING).date()
 
 
+def beijing_date(moment: datetime) -> date:
+    """Return the Beijing date of a stored moment (aware; a naive one is read as UTC, as the store keeps them).
+
+    ``moment.date()`` of a UTC timestamp is a day behind Beijing from 16:00 to 24:00 UTC: a change made at
+    01:00 on the 5th, Beijing time, would be dated the 4th."""
+    from datetime import UTC
+
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(BEIJING).date()
+
+
 def parse_date(value: object, *, field: str) -> date | None:
     """Return a date from a date or ``YYYY-MM-DD`` text (None when empty), or raise naming the field."""
     if value in (None, ""):

@@ -12,7 +12,7 @@ import json
 import re
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
@@ -132,6 +132,33 @@ def test_a_repair_by_the_managing_side_closes_the_request_and_shows_in_the_repai
                       actor="t-boundary_inspector", actor_adcodes={OURS})
     assert err.value.field == "inspection_id" and store.count("marker_repairs") == 1
     assert [r["id"] for r in repairs_of_marker(store, marker["id"])] == [repair["id"]]
+
+
+def test_a_repair_dated_before_the_beijing_day_of_its_request_is_refused(writable_sample_store):
+    """A request observed at 17:00 UTC is the next day in Beijing: a repair dated the UTC day comes before
+    it, and the refusal names the Beijing day (review, 2026-12-04: the UTC date let it through)."""
+    store = writable_sample_store
+    marker = _marker(store, _ours(store))
+    campaign = create_campaign(store, {"name": "复核", "line_codes": ["XS01"], "required_accuracy_m": 10},
+                               actor="admin")
+    p = marker["geometry"]
+    request, _ = submit(store, {"client_id": "repair-req-utc-01", "campaign_id": campaign["id"],
+                                "marker_no": marker["marker_no"], "condition": "damaged",
+                                "action": "repair_requested", "gnss_accuracy_m": 2,
+                                "position": {"lon": p.x, "lat": p.y, "crs": "EPSG:4490"}}, actor="inspector")
+    utc_day = _today() - timedelta(days=3)
+    store.update("inspections", request["id"],
+                 {"observed_at": datetime(utc_day.year, utc_day.month, utc_day.day, 17, 0, tzinfo=UTC)},
+                 expected_version=request["version"], actor="t")
+    beijing_day = utc_day + timedelta(days=1)
+    with pytest.raises(InputError) as err:
+        record_repair(store, _repair(store, inspection_id=request["id"], repaired_on=utc_day.isoformat()),
+                      photos=[{"data_base64": _b64(PNG)}], actor="t-boundary_inspector", actor_adcodes={OURS})
+    assert err.value.field == "repaired_on" and beijing_day.isoformat() in err.value.message, err.value.message
+    _nothing_stored(store, marker)
+    done = record_repair(store, _repair(store, inspection_id=request["id"], repaired_on=beijing_day.isoformat()),
+                         photos=[{"data_base64": _b64(PNG)}], actor="t-boundary_inspector", actor_adcodes={OURS})
+    assert done["repaired_on"] == beijing_day
 
 
 GIF = {"data_base64": _b64(b"GIF89a" + b"\x00" * 20)}

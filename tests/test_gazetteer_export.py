@@ -46,6 +46,18 @@ def test_change_feed_is_sequence_numbered():
     assert entry["time"] == "2026-03-01T00:00:00+00:00"
 
 
+def test_change_feed_dates_a_change_by_beijings_day():
+    """A change made at 01:00 on 2 March, Beijing time, is 17:00 UTC on 1 March: the feed dates it the 2nd."""
+    from datetime import UTC, datetime
+
+    rows = [{"id": 1, "seq": 2, "at": datetime(2026, 3, 1, 17, 0, tzinfo=UTC), "table_name": "place_names",
+             "action": "create", "record_id": 7, "actor": "o", "after": None}]
+    (entry,) = change_feed(rows)
+    assert entry["at"] == "2026-03-02" and entry["time"] == "2026-03-01T17:00:00+00:00"
+    (early,) = change_feed([{**rows[0], "at": datetime(2026, 3, 1, 15, 59, tzinfo=UTC)}])
+    assert early["at"] == "2026-03-01"
+
+
 def test_address_grades(sample):
     plates = sample["door_plates"]
     matcher = AddressMatcher(plates.to_dict("records"), former={"旧新华街": "新华大街"})

@@ -89,6 +89,28 @@ def test_proposal_is_romanized_and_warnings_need_a_justification(store: Store):
     assert store.count("place_names") == 2
 
 
+def test_an_approval_before_the_beijing_day_of_the_proposal_is_refused_naming_that_day(store: Store):
+    """Proposed at 01:00 on 5 January, Beijing time (17:00 UTC on the 4th): an approval dated the 4th comes
+    before the proposal, and the refusal names the 5th; the UTC date let it through (review, 2026-12-04)."""
+    rec = _propose(store)
+    with store.writing() as conn:
+        conn.execute(sa.update(schema.place_names).where(schema.place_names.c.id == rec["id"])
+                     .values(created_at=datetime(2026, 1, 4, 17, 0, tzinfo=UTC)))
+    v = rec["version"]
+    for step in ("consultation", "expert_review", "assessment"):
+        rec = transition(store, rec["id"], step, expected_version=v, actor="officer-li")
+        v = rec["version"]
+    approval = {"approval_authority": "呼和浩特市人民政府", "approval_doc_no": "呼政字〔2026〕1号"}
+    with pytest.raises(InputError) as err:
+        transition(store, rec["id"], "approved", expected_version=v, actor="officer-li",
+                   data={**approval, "approval_date": "2026-01-04"})
+    assert err.value.field == "approval_date" and "2026-01-05" in err.value.message, err.value.message
+    assert store.get("place_names", rec["id"])["status"] == "assessment"
+    done = transition(store, rec["id"], "approved", expected_version=v, actor="officer-li",
+                      data={**approval, "approval_date": "2026-01-05"})
+    assert done["status"] == "approved" and done["approval_date"] == date(2026, 1, 5)
+
+
 def test_full_lifecycle_with_dates_and_documents(store: Store):
     rec = _propose(store)
     with store.writing() as conn:  # proposed in January: the approval below comes after it

@@ -40,7 +40,7 @@ from geo.errors import Conflict, Forbidden, InputError, NotFound, StaleVersion
 from geo.messages import Term, quoted, record_label, text, value_label
 from geo.store import Store, schema
 from geo.text import has_text
-from geo.types import LonLat, beijing_today, parse_date
+from geo.types import LonLat, beijing_date, beijing_today, parse_date
 from geo.validation import check_text, refuses_control_characters
 
 REPAIRABLE = ("active", "damaged")  # a decommissioned marker is history: it is not repaired
@@ -185,9 +185,10 @@ def record_repair(store: Store, data: Mapping[str, Any], *, photos: Sequence[Map
         raise InputError(text("boundary_casework.before_installed", field=casework_label("repaired_on"),
                               value=repaired_on.isoformat(), installed=installed.isoformat()), field="repaired_on")
     request = _request(store, marker, data.get("inspection_id"))
-    if request is not None and request.get("observed_at") is not None and repaired_on < request["observed_at"].date():
+    requested_on = beijing_date(request["observed_at"]) if request and request.get("observed_at") else None
+    if requested_on is not None and repaired_on < requested_on:
         raise InputError(text("boundary_casework.before_request", field=casework_label("repaired_on"),
-                              value=repaired_on.isoformat(), requested=request["observed_at"].date().isoformat()),
+                              value=repaired_on.isoformat(), requested=requested_on.isoformat()),
                          field="repaired_on")
     checked = _photos(photos)
     reset = data.get("reset") is True

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 
 from geo.placenames.categories import category_name, census_class_of
 from geo.spreadsheet import formula_safe
-from geo.types import beijing_today
+from geo.types import beijing_date, beijing_today
 
 # Our field → the census form's column (代码, 标准名称, 罗马字母拼写, …).
 EXCHANGE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -107,7 +107,7 @@ def change_feed(audit_rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
     for row in audit_rows:
         after = json.loads(row["after"]) if row.get("after") else None
         at = row["at"]
-        feed.append({"seq": int(row["seq"]), "at": _iso(at.date()) if hasattr(at, "date") else at,
+        feed.append({"seq": int(row["seq"]), "at": _iso(beijing_date(at)) if isinstance(at, datetime) else at,
                      "time": row["at"].isoformat() if hasattr(row["at"], "isoformat") else row["at"],
                      "table": row["table_name"], "action": row["action"], "record_id": row["record_id"],
                      "actor": row["actor"], "record": after})

@@ -38,7 +38,7 @@ from geo.signs.replacement import queue_street_signs
 from geo.store import Store, schema
 from geo.store.spatial_sql import lock_natural_keys
 from geo.text import clean, clean_field, has_text
-from geo.types import beijing_today, parse_date
+from geo.types import beijing_date, beijing_today, parse_date
 from geo.validation import refuses_control_characters
 
 STATES = PLACE_NAME_STATUSES
@@ -337,10 +337,10 @@ def transition(store: Store, place_id: int, to: str, *, expected_version: int, a
                 changes[key] = parse_date(changes[key], field=key)
         changes.update(status=to, status_date=beijing_today())
         _refuse_bad_dates({**current, **changes})
-        proposed_on = current.get("created_at")
-        if changes.get("approval_date") and proposed_on and changes["approval_date"] < proposed_on.date():
+        proposed_on = beijing_date(current["created_at"]) if current.get("created_at") else None
+        if changes.get("approval_date") and proposed_on and changes["approval_date"] < proposed_on:
             raise InputError(text("placenames.approved_before_proposed", field=label("approval_date"),
-                                  date=proposed_on.date().isoformat()), field="approval_date")
+                                  date=proposed_on.isoformat()), field="approval_date")
         if to == "approved" and needs_romanization_confirmation(current):
             raise Conflict(text("placenames.confirm_romanization_first", id=place_id), field="romanization")
         warnings = check_deadlines({**current, **changes})
