@@ -19,7 +19,7 @@ import shapely
 
 from geo.placenames.heritage import protection_list
 from geo.placenames.lifecycle import set_protection
-from geo.placenames.national_sync import list_batches
+from geo.placenames.national_sync import FIRST_YEAR, list_batches
 from geo.types import beijing_today
 from tests.conftest import USERS
 
@@ -148,8 +148,11 @@ def test_export_download_send_and_acknowledge_a_years_batch(writable_server, wri
         for bad in ("二〇二六", str(year + 1)):
             r = c.post("/officer/sync/export", data={"year": bad, "csrf_token": token})
             assert r.status_code == 400 and "年份 year 须为 2000–" in r.text and f"value='{bad}'" in r.text
-        nothing = c.post("/officer/sync/export", data={"year": str(year - 1), "csrf_token": token})
-        said = f"{year - 1} 年内没有记录过尚未编入批次的地名变更，不生成空的同步批次"
+        # A year no change is dated in: the year before may hold the sample's own changes when the run's
+        # sample was stored before Beijing's New Year and this test runs after it (review, 2026-12-04).
+        empty_year = FIRST_YEAR
+        nothing = c.post("/officer/sync/export", data={"year": str(empty_year), "csrf_token": token})
+        said = f"{empty_year} 年内没有记录过尚未编入批次的地名变更，不生成空的同步批次"
         assert nothing.status_code == 409 and said in nothing.text
         assert list_batches(store) == []
 
