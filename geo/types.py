@@ -117,7 +117,10 @@ def beijing_date(moment: datetime) -> date:
     01:00 on the 5th, Beijing time, would be dated the 4th."""
     from datetime import UTC
 
-    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(BEIJING).date()
+    try:
+        return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(BEIJING).date()
+    except OverflowError:  # after 9999-12-31 16:00 UTC (a restored far-future value): the last day there is
+        return date.max
 
 
 def parse_date(value: object, *, field: str) -> date | None:

@@ -32,6 +32,7 @@ from geo.boundaries.disputes import (
 from geo.boundaries.inspections import create_campaign, submit
 from geo.boundaries.repairs import record_repair, repairs_of_marker
 from geo.errors import Conflict, Forbidden, InputError, StaleVersion
+from geo.messages import BEIJING
 from geo.store import Store
 from geo.types import beijing_today
 from geo.users import create_user
@@ -52,7 +53,7 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 OURS = "150102"      # the district (the test users act for it)
 SAIHAN = "150105"    # the neighbour on line XS01
 HOSTILE = "<script>alert('x')</script>"
-TOMORROW = "<tomorrow>"  # resolved when the test runs: a run crossing Beijing's midnight must not flip it
+FUTURE = "<future>"  # resolved when the test runs: a run crossing Beijing's midnight must not flip it
 
 
 def _today() -> date:
@@ -62,8 +63,9 @@ def _today() -> date:
 
 
 def _dated(change: dict) -> dict:
-    """The change with ``TOMORROW`` put as the day after Beijing's today, read when the test runs."""
-    return {key: (_today() + timedelta(days=1)).isoformat() if value == TOMORROW else value
+    """The change with ``FUTURE`` put as a day after Beijing's today, read when the test runs (two days on:
+    still in the future if Beijing's midnight passes before the code reads its own today)."""
+    return {key: (_today() + timedelta(days=2)).isoformat() if value == FUTURE else value
             for key, value in change.items()}
 
 
@@ -161,6 +163,27 @@ def test_a_repair_dated_before_the_beijing_day_of_its_request_is_refused(writabl
     assert done["repaired_on"] == beijing_day
 
 
+def test_a_request_from_a_phone_whose_clock_runs_ahead_does_not_block_todays_repair(writable_sample_store):
+    """A phone may say a request was observed tomorrow (its clock ahead; up to 12 h is accepted): the request's
+    day is never after the server received it, so the repair done today is recorded (review, 2026-12-04)."""
+    store = writable_sample_store
+    marker = _marker(store, _ours(store))
+    campaign = create_campaign(store, {"name": "快钟", "line_codes": ["XS01"], "required_accuracy_m": 10},
+                               actor="admin")
+    p = marker["geometry"]
+    request, _ = submit(store, {"client_id": "repair-req-fast-01", "campaign_id": campaign["id"],
+                                "marker_no": marker["marker_no"], "condition": "damaged",
+                                "action": "repair_requested", "gnss_accuracy_m": 2,
+                                "position": {"lon": p.x, "lat": p.y, "crs": "EPSG:4490"}}, actor="inspector")
+    today = _today()
+    ahead = datetime(today.year, today.month, today.day, 10, 0, tzinfo=BEIJING) + timedelta(days=1)
+    store.update("inspections", request["id"], {"observed_at": ahead}, expected_version=request["version"],
+                 actor="t")
+    done = record_repair(store, _repair(store, inspection_id=request["id"], repaired_on=today.isoformat()),
+                         photos=[{"data_base64": _b64(PNG)}], actor="t-boundary_inspector", actor_adcodes={OURS})
+    assert done["repaired_on"] == today and done["inspection_id"] == request["id"]
+
+
 GIF = {"data_base64": _b64(b"GIF89a" + b"\x00" * 20)}
 
 
@@ -170,7 +193,7 @@ GIF = {"data_base64": _b64(b"GIF89a" + b"\x00" * 20)}
     ({"neighbour_representative": "  "}, None, "neighbour_representative", "BM-03"),
     ({"our_representative": None}, None, "our_representative", "本方代表"),
     ({"work": ""}, None, "work", "修复内容"),
-    ({"repaired_on": TOMORROW}, None, "repaired_on", "不能晚于今天"),
+    ({"repaired_on": FUTURE}, None, "repaired_on", "不能晚于今天"),
     ({"repaired_on": "2026-13-40"}, None, "repaired_on", "repaired_on"),
     ({"repaired_on": None}, None, "repaired_on", "修复日期"),
     ({"repairing_adcode": SAIHAN}, None, "repairing_adcode", "BM-03"),
@@ -322,10 +345,13 @@ def _open(store: Store, **changes) -> dict:
 
 def test_dispute_lifecycle_with_documents_and_the_decision(writable_sample_store):
     store = writable_sample_store
+    before = _today()
     case = _open(store, title=HOSTILE)
-    assert case["case_no"] == f"JX{_today().year}-001" and case["state"] == "open" and case["raised_by_adcode"] == OURS
+    opened = {before, _today()}  # the day the code read lies between the two reads
+    assert case["case_no"] in {f"JX{d.year}-001" for d in opened} and case["state"] == "open"
+    assert case["raised_by_adcode"] == OURS
     assert case["area_m2"] == pytest.approx(5000, rel=0.01) and case["title"] == HOSTILE
-    assert case["marker_nos"] == sorted([_ours(store), _theirs(store)]) and case["opened_on"] == _today()
+    assert case["marker_nos"] == sorted([_ours(store), _theirs(store)]) and case["opened_on"] in opened
     assert _open(store)["case_no"] == f"JX{_today().year}-002"
     with pytest.raises(Conflict) as err:  # open → resolved skips the assignment
         resolve_dispute(store, case["id"], {"decision_doc": "呼民发〔2026〕8号", "resolution": "维持原界线"},
@@ -372,7 +398,7 @@ def test_dispute_lifecycle_with_documents_and_the_decision(writable_sample_store
     ({"marker_nos": ["XH01003Q"]}, "marker_nos", InputError),
     ({"line_code": "XX99"}, "line_code", InputError),
     ({"title": " "}, "title", InputError),
-    ({"opened_on": TOMORROW}, "opened_on", InputError),
+    ({"opened_on": FUTURE}, "opened_on", InputError),
     ({"raised_by_adcode": "150103"}, "raised_by_adcode", InputError),
     ({"raised_by_adcode": SAIHAN}, "raised_by_adcode", Forbidden),
 ])
@@ -559,10 +585,11 @@ def test_the_same_repair_sent_again_returns_the_first_record_and_stores_nothing(
     """A phone retrying on a bad network sends the same repair three times: one record, one set of photos."""
     store = writable_sample_store
     photos = [{"data_base64": _b64(PNG)}, {"data_base64": _b64(JPEG)}]
-    first = record_repair(store, _repair(store), photos=photos, actor="t", actor_adcodes={OURS})
+    sent = _repair(store)  # one payload, sent again as is (read once: a retry carries the day it was made)
+    first = record_repair(store, dict(sent), photos=photos, actor="t", actor_adcodes={OURS})
     audit = len(store.audit_rows("marker_repairs", first["id"]))
     for again in (photos, list(reversed(photos))):  # the photos in another order are the same photos
-        repeat = record_repair(store, _repair(store), photos=again, actor="t", actor_adcodes={OURS})
+        repeat = record_repair(store, dict(sent), photos=again, actor="t", actor_adcodes={OURS})
         assert repeat["repeated"] and repeat["id"] == first["id"] and not first["repeated"]
         assert [p["id"] for p in repeat["photos"]] == [p["id"] for p in first["photos"]]
     assert store.count("marker_repairs") == 1 and store.count("boundary_attachments") == 2
@@ -576,7 +603,8 @@ def test_the_same_repair_sent_again_returns_the_first_record_and_stores_nothing(
 
 def test_repeats_sent_at_the_same_moment_store_one_repair(writable_sample_store):
     store = writable_sample_store
-    outcomes = at_once(lambda: record_repair(store, _repair(store), photos=[{"data_base64": _b64(PNG)}],
+    sent = _repair(store)  # one payload for the three sends
+    outcomes = at_once(lambda: record_repair(store, dict(sent), photos=[{"data_base64": _b64(PNG)}],
                                              actor="t", actor_adcodes={OURS}), times=3)
     errors = [o for o in outcomes if isinstance(o, BaseException)]
     results = [o for o in outcomes if not isinstance(o, BaseException)]

@@ -50,3 +50,16 @@ def test_today_is_the_date_in_beijing_whatever_the_servers_zone(monkeypatch):
 
     monkeypatch.setattr(types, "datetime", Clock)
     assert types.beijing_today() == date(2026, 12, 2)
+
+
+def test_a_moment_is_dated_by_beijings_day_even_at_the_end_of_what_a_date_holds():
+    """16:00 UTC is the next day in Beijing; a restored 9999-12-31 20:00 UTC has no Beijing day a date can hold,
+    and is dated the last one rather than failing the request (review, 2026-12-04)."""
+    from datetime import UTC, date, datetime
+
+    from geo.types import beijing_date
+
+    assert beijing_date(datetime(2026, 12, 4, 16, 0, tzinfo=UTC)) == date(2026, 12, 5)
+    assert beijing_date(datetime(2026, 12, 4, 15, 59, 59, tzinfo=UTC)) == date(2026, 12, 4)
+    assert beijing_date(datetime(2026, 12, 4, 16, 0)) == date(2026, 12, 5)  # naive: read as UTC
+    assert beijing_date(datetime(9999, 12, 31, 20, 0, tzinfo=UTC)) == date.max

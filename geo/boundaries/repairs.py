@@ -127,6 +127,16 @@ def _request(store: Store, marker: Mapping[str, Any], inspection_id: Any) -> dic
     return found[0]
 
 
+def _requested_on(request: Mapping[str, Any] | None) -> date | None:
+    """Return the Beijing day a repair request was made: when the phone says it was observed, but never after
+    the server received it (a phone's clock may run up to ``OBSERVED_AT_SLACK`` ahead, and a repair done
+    the same evening must not be dated before its own request)."""
+    if request is None or request.get("observed_at") is None:
+        return None
+    moments = [m for m in (request["observed_at"], request.get("created_at")) if m is not None]
+    return beijing_date(min(moments))
+
+
 @refuses_control_characters
 def record_repair(store: Store, data: Mapping[str, Any], *, photos: Sequence[Mapping[str, Any]] | None, actor: str,
                   actor_adcodes: set[str], today: date | None = None) -> dict[str, Any]:
@@ -185,7 +195,7 @@ def record_repair(store: Store, data: Mapping[str, Any], *, photos: Sequence[Map
         raise InputError(text("boundary_casework.before_installed", field=casework_label("repaired_on"),
                               value=repaired_on.isoformat(), installed=installed.isoformat()), field="repaired_on")
     request = _request(store, marker, data.get("inspection_id"))
-    requested_on = beijing_date(request["observed_at"]) if request and request.get("observed_at") else None
+    requested_on = _requested_on(request)
     if requested_on is not None and repaired_on < requested_on:
         raise InputError(text("boundary_casework.before_request", field=casework_label("repaired_on"),
                               value=repaired_on.isoformat(), requested=requested_on.isoformat()),
