@@ -633,30 +633,6 @@ def sample_store(request, sample_templates) -> Iterator[Store]:
 
 
 @pytest.fixture(autouse=True)
-def _beijing_day_held_for_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hold ``geo.types.beijing_today()`` at the day the test starts, for the whole test.
-
-    A test reads "today" to build its input and the code reads it again to check it: a test straddling
-    Beijing's midnight (16:00 UTC) saw two days (a "tomorrow" become today, a retry dated another day; a
-    review found eight such tests on 2026-12-04). Only the day is held: the clock behind it is the
-    moment the test started, and nothing else reads it (``beijing_today`` is the one caller of
-    ``geo.types.datetime.now``). Servers in other processes keep the real clock.
-    """
-    import geo.types
-    from geo.messages import BEIJING
-
-    real = geo.types.datetime
-    started = real.now(BEIJING)
-
-    class HeldDay(real):  # type: ignore[misc, valid-type]
-        @classmethod
-        def now(cls, tz=None):  # type: ignore[override]
-            return started.astimezone(tz) if tz is not None else started.replace(tzinfo=None)
-
-    monkeypatch.setattr(geo.types, "datetime", HeldDay)
-
-
-@pytest.fixture(autouse=True)
 def _shared_sample_stays_unchanged(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail a test that writes to the shared sample store (itself or through ``live_server``), naming it."""
     if "sample_store" not in request.fixturenames:

@@ -42,7 +42,7 @@ def test_burial_statistics_of_a_past_date_stop_at_its_year():
 def test_a_facility_cannot_be_dated_as_opened_or_closed_tomorrow(writable_sample_store, field):
     store = writable_sample_store
     facility = store.select("facilities", where={"kind": "elder_care_station"})[0]
-    tomorrow = beijing_today() + timedelta(days=1)
+    tomorrow = beijing_today() + timedelta(days=2)  # still after today if Beijing's midnight passes meanwhile
     with pytest.raises(InputError) as refused:
         update_feature(store, "facilities", facility["id"], {field: tomorrow}, expected_version=facility["version"],
                        actor="t-admin")

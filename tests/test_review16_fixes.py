@@ -36,7 +36,7 @@ def test_an_imported_line_cannot_carry_a_future_last_inspection(writable_sample_
     """The date from before the service comes in with the line, but never after today (Beijing)."""
     store = writable_sample_store
     stored = store.select("boundary_lines", where={"line_code": "XZ01"})[0]
-    tomorrow = beijing_today() + timedelta(days=1)
+    tomorrow = beijing_today() + timedelta(days=2)  # still after today if Beijing's midnight passes meanwhile
     frame = gpd.GeoDataFrame({"line_code": ["XQ01"], "name": ["测试界线"], "left_adcode": ["150102"],
                               "right_adcode": ["150921"], "last_inspected_on": [tomorrow.isoformat()]},
                              geometry=[stored["geometry"]], crs="EPSG:4490")
