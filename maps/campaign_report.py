@@ -8,6 +8,7 @@ import io
 import json
 import zipfile
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import folium
@@ -17,7 +18,7 @@ import pandas as pd
 from geo.boundaries.inspections import campaign_material, latest_by_marker
 from geo.boundaries.reference_objects import reference_objects
 from geo.boundaries.repairs import repairs_for_requests
-from geo.messages import catalogue, text, zh
+from geo.messages import beijing_time, catalogue, text, zh
 from geo.spreadsheet import formula_safe
 from geo.store import Store
 from maps.csp import FROM_CONTEXT, page_html
@@ -132,6 +133,11 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+def _when(value: Any) -> Any:
+    """A stored moment as the surveyor reads it, in Beijing time (a record at 01:05 Beijing is not the day before)."""
+    return beijing_time(value) if isinstance(value, datetime) else value
+
+
 def _choice(prefix: str, code: str | None) -> str | None:
     """Return a coded value as "损坏 damaged" (the field page's labels), or the code when unlabelled."""
     return None if code is None else f"{zh(f'{prefix}_{code}')} {code}" if f"{prefix}_{code}" in catalogue() else code
@@ -146,7 +152,7 @@ def records_table(records: list[dict[str, Any]], markers_by_id: Mapping[int, Map
         g = r.get("geometry")
         source = r.get("position_source")
         rows.append(dict(zip(RECORD_COLUMNS, (
-            r["id"], marker.get("marker_no", r["marker_id"]), marker.get("line_code"), _iso(r.get("observed_at")),
+            r["id"], marker.get("marker_no", r["marker_id"]), marker.get("line_code"), _when(r.get("observed_at")),
             r.get("inspector"), r.get("team"), _choice("field.condition", r.get("condition")),
             _choice("field.action", r.get("action")), r.get("displacement_m"), r.get("gnss_accuracy_m"),
             r.get("fixes"), _choice("field.judged", r.get("classification")),

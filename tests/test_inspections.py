@@ -201,3 +201,22 @@ def test_report_files_read_as_a_surveyor_reads_them(store: Store):
     (kept,) = csv.DictReader(io.StringIO(archive.read("records.csv").decode("utf-8-sig")))
     assert kept["marker_no"] == "XH01001Q" and kept["position_source"] == "external_gnss"
     assert int(kept["id"]) == rec["id"]
+
+
+def test_the_campaign_records_and_the_cli_sync_listing_show_beijing_time():
+    """A record observed at 17:05 UTC on the 4th was made at 01:05 on the 5th in Hohhot: the surveyor's table
+    and the officer's CLI listing say so, not the UTC instant (review, 2026-12-04)."""
+    from datetime import UTC, datetime
+
+    from api.cli.place_codes import _show
+    from maps.campaign_report import records_table
+
+    moment = datetime(2026, 12, 4, 17, 5, tzinfo=UTC)
+    table = records_table([{"id": 1, "marker_id": 9, "observed_at": moment}], {9: {"marker_no": "XS01001Q"}})
+    cells = [str(v) for v in table.iloc[0].tolist()]
+    assert any(c.startswith("2026-12-05 01:05（北京时间）") for c in cells), cells
+    assert not any("2026-12-04" in c for c in cells), cells
+    line = _show({"id": 3, "year": 2026, "batch_no": 1, "record_count": 2, "from_seq": 1, "to_seq": 9,
+                  "checksum_sha256": "ab", "sent_at": moment, "acknowledged_at": moment, "ack_ref": "MCA-1",
+                  "version": 3})
+    assert line.count("2026-12-05 01:05（北京时间）") == 2 and "17:05" not in line, line

@@ -157,8 +157,10 @@ def sync() -> None:
 
 
 def _show(batch: dict[str, Any]) -> str:
-    sent = batch.get("sent_at") or "未报送 not sent"
-    ack = (f"{batch.get('acknowledged_at')} {batch.get('ack_ref') or ''}" if batch.get("acknowledged_at")
+    from geo.messages import beijing_time
+
+    sent = beijing_time(batch["sent_at"]) if batch.get("sent_at") else "未报送 not sent"
+    ack = (f"{beijing_time(batch['acknowledged_at'])} {batch.get('ack_ref') or ''}" if batch.get("acknowledged_at")
            else "未回执 no ack")
     return (f"{batch['id']}\t{batch['year']}-{batch['batch_no']:02d}\t{batch['record_count']} 条 names\t"
             f"seq {batch['from_seq']}–{batch['to_seq']}\tSHA-256 {batch['checksum_sha256']}\t{sent}\t{ack}\t"
