@@ -136,22 +136,29 @@ def test_a_repair_by_the_managing_side_closes_the_request_and_shows_in_the_repai
     assert [r["id"] for r in repairs_of_marker(store, marker["id"])] == [repair["id"]]
 
 
+def _repair_request(store: Store, marker: dict, client_id: str, *, observed_at: datetime | None = None) -> dict:
+    """Open a campaign on XS01 and file a repair request for ``marker`` (its observed time set when given)."""
+    campaign = create_campaign(store, {"name": f"联检 {client_id}", "line_codes": ["XS01"],
+                                       "required_accuracy_m": 10}, actor="admin")
+    p = marker["geometry"]
+    request, _ = submit(store, {"client_id": client_id, "campaign_id": campaign["id"],
+                                "marker_no": marker["marker_no"], "condition": "damaged",
+                                "action": "repair_requested", "gnss_accuracy_m": 2,
+                                "position": {"lon": p.x, "lat": p.y, "crs": "EPSG:4490"}}, actor="inspector")
+    if observed_at is not None:
+        request = store.update("inspections", request["id"], {"observed_at": observed_at},
+                               expected_version=request["version"], actor="t")
+    return request
+
+
 def test_a_repair_dated_before_the_beijing_day_of_its_request_is_refused(writable_sample_store):
     """A request observed at 17:00 UTC is the next day in Beijing: a repair dated the UTC day comes before
     it, and the refusal names the Beijing day (review, 2026-12-04: the UTC date let it through)."""
     store = writable_sample_store
     marker = _marker(store, _ours(store))
-    campaign = create_campaign(store, {"name": "复核", "line_codes": ["XS01"], "required_accuracy_m": 10},
-                               actor="admin")
-    p = marker["geometry"]
-    request, _ = submit(store, {"client_id": "repair-req-utc-01", "campaign_id": campaign["id"],
-                                "marker_no": marker["marker_no"], "condition": "damaged",
-                                "action": "repair_requested", "gnss_accuracy_m": 2,
-                                "position": {"lon": p.x, "lat": p.y, "crs": "EPSG:4490"}}, actor="inspector")
     utc_day = _today() - timedelta(days=3)
-    store.update("inspections", request["id"],
-                 {"observed_at": datetime(utc_day.year, utc_day.month, utc_day.day, 17, 0, tzinfo=UTC)},
-                 expected_version=request["version"], actor="t")
+    request = _repair_request(store, marker, "repair-req-utc-01",
+                              observed_at=datetime(utc_day.year, utc_day.month, utc_day.day, 17, 0, tzinfo=UTC))
     beijing_day = utc_day + timedelta(days=1)
     with pytest.raises(InputError) as err:
         record_repair(store, _repair(store, inspection_id=request["id"], repaired_on=utc_day.isoformat()),
@@ -168,17 +175,9 @@ def test_a_request_from_a_phone_whose_clock_runs_ahead_does_not_block_todays_rep
     day is never after the server received it, so the repair done today is recorded (review, 2026-12-04)."""
     store = writable_sample_store
     marker = _marker(store, _ours(store))
-    campaign = create_campaign(store, {"name": "快钟", "line_codes": ["XS01"], "required_accuracy_m": 10},
-                               actor="admin")
-    p = marker["geometry"]
-    request, _ = submit(store, {"client_id": "repair-req-fast-01", "campaign_id": campaign["id"],
-                                "marker_no": marker["marker_no"], "condition": "damaged",
-                                "action": "repair_requested", "gnss_accuracy_m": 2,
-                                "position": {"lon": p.x, "lat": p.y, "crs": "EPSG:4490"}}, actor="inspector")
     today = _today()
     ahead = datetime(today.year, today.month, today.day, 10, 0, tzinfo=BEIJING) + timedelta(days=1)
-    store.update("inspections", request["id"], {"observed_at": ahead}, expected_version=request["version"],
-                 actor="t")
+    request = _repair_request(store, marker, "repair-req-fast-01", observed_at=ahead)
     done = record_repair(store, _repair(store, inspection_id=request["id"], repaired_on=today.isoformat()),
                          photos=[{"data_base64": _b64(PNG)}], actor="t-boundary_inspector", actor_adcodes={OURS})
     assert done["repaired_on"] == today and done["inspection_id"] == request["id"]
