@@ -13,7 +13,7 @@ from datetime import date, datetime
 from geo import crs as _crs
 from geo import messages as msg
 from geo.errors import InputError, OutsideChina
-from geo.messages import BEIJING, label
+from geo.messages import BEIJING, in_beijing, label
 
 STORAGE_CRS = "EPSG:4490"
 METRIC_CRS = "EPSG:4546"
@@ -115,10 +115,8 @@ def beijing_date(moment: datetime) -> date:
 
     ``moment.date()`` of a UTC timestamp is a day behind Beijing from 16:00 to 24:00 UTC: a change made at
     01:00 on the 5th, Beijing time, would be dated the 4th."""
-    from datetime import UTC
-
     try:
-        return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(BEIJING).date()
+        return in_beijing(moment).date()
     except OverflowError:  # after 9999-12-31 16:00 UTC (a restored far-future value): the last day there is
         return date.max
 

@@ -86,14 +86,20 @@ def as_term(message: str) -> Term:
     return Term(zh_half, en_half or zh_half)
 
 
+def in_beijing(moment: datetime) -> datetime:
+    """Return a stored moment (UTC; a naive one is read as UTC, as the store keeps them) in Beijing time.
+
+    Raises ``OverflowError`` past 9999-12-31 16:00 UTC (no Beijing time a datetime can hold)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(BEIJING)
+
+
 def beijing_time(moment: datetime) -> str:
     """Return a stored time (UTC) as a person reads it: Beijing time, marked so ("2026-12-02 08:30（北京时间）").
 
     Times are stored in UTC; every page, file and message a person reads shows them with this
     helper, so no page says UTC while another says 北京时间.
     """
-    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(BEIJING)
-    return text("common.beijing_time", time=f"{local:%Y-%m-%d %H:%M}")
+    return text("common.beijing_time", time=f"{in_beijing(moment):%Y-%m-%d %H:%M}")
 
 
 def nth_row(first_row: int | None, index: int) -> int | None:
