@@ -280,20 +280,18 @@ def siting(obj: Context, preset: str, minutes: float | None, speed_m_per_s: floa
            candidates_crs: str, min_floor_area_m2: float | None, capacity: bool, m2_per_person: float,
            time_limit_s: float, spacing_m: float) -> None:
     """选址 · Where to add elder-care stations (existing ones fixed): proven-optimal MILP beside greedy."""
-    from datetime import datetime
-
     from geo.errors import InputError
     from geo.io.siting_candidates import read_candidate_file
-    from geo.messages import BEIJING
     from geo.planning.run import run_siting
     from geo.planning.siting_candidates import load_premises
     from geo.planning.siting_compare import comparison_frame, unreachable_text, verdict
+    from geo.types import beijing_today
 
     run = _planning_run(obj, preset, minutes, speed_m_per_s, kinds)
     with domain_errors():
         candidates = None
         if candidate_source == "premises":
-            candidates = load_premises(obj.store, today=datetime.now(BEIJING).date(),
+            candidates = load_premises(obj.store, today=beijing_today(),
                                        min_floor_area_m2=min_floor_area_m2)
         elif candidate_source != "nodes":
             path = Path(candidate_source)

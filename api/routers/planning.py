@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -26,7 +25,7 @@ from geo import crs as C
 from geo.errors import InputError
 from geo.features import parse_geometry
 from geo.layers import ADMIN, PLANNER
-from geo.messages import BEIJING, label, text, value_labels
+from geo.messages import label, text, value_labels
 from geo.planning.ban_zone_settings import load_ban_zone_settings
 from geo.planning.burial import check_site_in_store, zones_from_store
 from geo.planning.cemeteries import zones_for_output
@@ -44,6 +43,7 @@ from geo.planning.run import (
 from geo.planning.siting_candidates import check_candidates_in_district, load_premises
 from geo.planning.siting_capacity import M2_PER_PERSON_60PLUS
 from geo.planning.siting_compare import comparison_summary
+from geo.types import beijing_today
 from maps.report import report_html, write_report_xlsx
 
 ROLES = frozenset({ADMIN, PLANNER})
@@ -233,7 +233,7 @@ def _siting_candidates(body: SitingIn, store) -> gpd.GeoDataFrame | None:
         raise InputError(text("siting.candidates_with_source", field=label("candidate_source"), value=repr(source)),
                          field="candidate_source")
     if source == "premises":
-        return load_premises(store, today=datetime.now(BEIJING).date(), min_floor_area_m2=body.min_floor_area_m2)
+        return load_premises(store, today=beijing_today(), min_floor_area_m2=body.min_floor_area_m2)
     if source == "nodes":
         return None
     if body.candidates is None:

@@ -44,7 +44,7 @@ import shapely
 import sqlalchemy as sa
 
 from geo.errors import Conflict, InputError
-from geo.messages import Term, as_term, beijing_time, text
+from geo.messages import Term, as_term, beijing_time, in_beijing, text
 from geo.store import migrations, schema
 from geo.store.bulk import load_rows
 from geo.store.partitions import add_district_partitions, partition_districts_in_default
@@ -437,9 +437,10 @@ def _encodable(text_value: str) -> bool:
 
 
 def _in_utc(moment: datetime) -> bool:
-    """Return whether a moment can be said in UTC, as it is stored (not beyond year 1 or 9999 once converted)."""
+    """Return whether a moment can be said in UTC, as it is stored, and in Beijing time, as every page shows it
+    (``geo.messages.in_beijing``): not before year 1 in UTC, nor past 9999-12-31 16:00 UTC."""
     try:
-        moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+        in_beijing(moment.astimezone(UTC) if moment.tzinfo else moment)  # UTC first: year 0 there is no moment
     except (OverflowError, ValueError):
         return False
     return True
