@@ -452,3 +452,29 @@ def test_a_backup_from_the_previous_version_restores_and_is_upgraded(database_ur
             assert [r["seq"] for r in store.select("audit_log")] == [1]
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgis"], indirect=True)
+@pytest.mark.parametrize(("zone", "moment"), [("America/New_York", "0001-01-01T00:00:00+00:00"),
+                                              ("Asia/Tokyo", "9999-12-31T15:59:59+00:00")])
+def test_restored_moments_read_back_whatever_the_databases_time_zone(store, tmp_path, zone, moment):
+    """The store reads moments in UTC, as it keeps them: in a database set to another zone, a restored moment at
+    either end the restore accepts read as before year 1 or after 9999 and the driver refused the row (a 400 on
+    the plate, its list and the map)."""
+    _small_district(store)
+    good, edited = tmp_path / "good.zip", tmp_path / "edited.zip"
+    write_backup(store, good)
+    _rewrite(good, edited, "door_plates", _edit_line(1, lambda r: r.update(created_at={"$dt": moment})))
+    restore_backup(store, edited, replace=True)
+    name = store.engine.url.database
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql(f"ALTER DATABASE {name} SET timezone = '{zone}'")
+        conn.commit()
+    store.close()
+    again = Store.open(store.engine.url.render_as_string(hide_password=False))
+    try:
+        plate = again.select("door_plates", where={"plate_uid": "P1"})[0]
+        assert plate["created_at"] == datetime.fromisoformat(moment)
+        assert table_contents(again)["door_plates"][1]["created_at"] == datetime.fromisoformat(moment)
+    finally:
+        again.close()

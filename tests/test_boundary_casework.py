@@ -324,6 +324,22 @@ def test_overdue_lines_from_the_register_and_filed_periodic_campaigns(writable_s
                                                                                        "XW01"]
 
 
+def test_a_date_past_the_calendar_end_is_not_due_in_any_shown_year(writable_sample_store):
+    """A restore can hold a last inspection in year 9998 (the API refuses a future day; an archive is not the API):
+    the five years on fall past 9999, and the register, the API's due list and the CLI's overdue list read it as
+    not due (they answered 500 and a traceback: ``year 10003 is out of range``)."""
+    assert inspection_due(date(9998, 6, 1), today=date(2026, 7, 1)).due_on == date.max
+    assert not inspection_due(date(9998, 6, 1), today=date(2026, 7, 1)).overdue
+    assert inspection_due(date(1, 1, 1), years=-5, today=date(2026, 7, 1)).due_on == date.min
+    store = writable_sample_store
+    line = next(r for r in store.select("boundary_lines") if r["line_code"] == "XH01")
+    store.update("boundary_lines", line["id"], {"last_inspected_on": date(9998, 6, 1)},
+                 expected_version=line["version"], actor="test")
+    cadence = {r["line_code"]: r for r in line_cadence(store, today=date(2026, 7, 1))}
+    assert cadence["XH01"]["status"] == "ok" and cadence["XH01"]["due_on"] == date.max
+    assert "XH01" not in [r["line_code"] for r in overdue_lines(store, today=date(2026, 7, 1))]
+
+
 # --- dispute cases (BM-09) --------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from datetime import UTC, datetime
 
 import pytest
 import shapely
@@ -12,7 +13,8 @@ import shapely
 from geo import crs as C
 from geo.boundaries.inspections import campaign_report, create_campaign, sign_off, submit
 from geo.errors import Conflict, InputError
-from geo.store import Store
+from geo.messages import BEIJING, beijing_time
+from geo.store import Store, schema
 from tests.images import png
 
 MARKER = shapely.Point(111.70, 40.90)
@@ -220,3 +222,29 @@ def test_the_campaign_records_and_the_cli_sync_listing_show_beijing_time():
                   "checksum_sha256": "ab", "sent_at": moment, "acknowledged_at": moment, "ack_ref": "MCA-1",
                   "version": 3})
     assert line.count("2026-12-05 01:05（北京时间）") == 2 and "17:05" not in line, line
+
+
+def test_a_campaign_restored_as_opened_in_year_1_still_takes_records(store: Store):
+    """A restore can hold a campaign opened at 0001-01-01 00:00 UTC; the check "observed no earlier than the
+    campaign opened, less the slack" subtracted the slack from it and refused every record as out of range."""
+    campaign = _setup(store)
+    table = schema.inspection_campaigns
+    with store.writing() as conn:  # as a restore writes it: no use case changes when a campaign was opened
+        conn.execute(table.update().where(table.c.id == campaign["id"])
+                     .values(created_at=datetime(1, 1, 1, tzinfo=UTC)))
+    rec, created = submit(store, _record(campaign, client_id="year1-000001"), actor="inspector-zhao")
+    assert created and rec["campaign_id"] == campaign["id"] and store.count("inspections") == 1
+
+
+def test_an_observed_at_without_an_offset_is_beijing_time(store: Store):
+    """An API client in Hohhot sending its clock's time with no offset means Beijing time: stored as the same
+    instant, not eight hours later (the campaign report showed 12:20 for a record made at 04:20)."""
+    campaign = _setup(store)
+    beijing_now = datetime.now(UTC).astimezone(BEIJING).replace(microsecond=0)
+    rec, _ = submit(store, _record(campaign, client_id="naive-000001",
+                                   observed_at=beijing_now.replace(tzinfo=None).isoformat()), actor="inspector-zhao")
+    assert rec["observed_at"] == beijing_now
+    assert beijing_time(rec["observed_at"]) == beijing_time(beijing_now.astimezone(UTC))
+    utc, _ = submit(store, _record(campaign, client_id="utc-000001",
+                                   observed_at=beijing_now.astimezone(UTC).isoformat()), actor="inspector-zhao")
+    assert utc["observed_at"] == rec["observed_at"]

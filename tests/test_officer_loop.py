@@ -158,6 +158,12 @@ def test_residents_reports_are_listed_filtered_and_resolved(writable_server, wri
         assert "没有符合筛选条件的报告" in later.text
         bad_date = c.get("/officer/reports", params={"until": "2026-13-40"})
         assert bad_date.status_code == 200 and "until" in bad_date.text
+        # The calendar's ends are days like any other (a 400 in JSON before: Beijing's midnight after 9999-12-31,
+        # and before 0001-01-01 in UTC, are no moments).
+        for ends in ({"until": "9999-12-31"}, {"since": "0001-01-01"}, {"since": "0001-01-01", "until": "9999-12-31"}):
+            every = c.get("/officer/reports", params=ends)
+            assert every.status_code == 200 and f"共 {len(made)} 条" in every.text, ends
+        assert "没有符合筛选条件的报告" in c.get("/officer/reports", params={"until": "0001-01-01"}).text
         form = c.get(f"/officer/reports/{made[0]['id']}")
         token = CSRF.search(form.text).group(1)
         empty = c.post(f"/officer/reports/{made[0]['id']}/resolve",

@@ -22,11 +22,19 @@ CYCLE_YEARS = 5
 
 
 def add_years(day: date, years: int) -> date:
-    """Return ``day`` moved ``years`` calendar years on; 29 February becomes 28 February in a common year."""
+    """Return ``day`` moved ``years`` calendar years on; 29 February becomes 28 February in a common year.
+
+    Past the calendar's ends (a restored date in year 9998, say) the answer is its last or first day, never
+    an error: such a line is simply not due in any year a page can show."""
+    year = day.year + years
+    if year > date.max.year:
+        return date.max
+    if year < date.min.year:
+        return date.min
     try:
-        return day.replace(year=day.year + years)
+        return day.replace(year=year)
     except ValueError:
-        return day.replace(year=day.year + years, day=28)
+        return day.replace(year=year, day=28)
 
 
 @dataclass(frozen=True)

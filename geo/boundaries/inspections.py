@@ -28,7 +28,7 @@ from geo.boundaries.attachments import verified_image
 from geo.boundaries.lines import classify_displacement, displacement_m
 from geo.boundaries.nmea import FIX_QUALITY, NmeaFix, parse_nmea
 from geo.errors import Conflict, Forbidden, InputError, NotFound
-from geo.messages import Term, label, text
+from geo.messages import BEIJING, Term, label, text
 from geo.store import Store, schema
 from geo.types import LonLat, beijing_today, parse_date
 from geo.validation import refuses_control_characters
@@ -149,13 +149,14 @@ def submit(store: Store, data: Mapping[str, Any], *, actor: str, max_photo_bytes
     except ValueError:
         raise InputError(text("boundaries.observed_at_form", field=label("observed_at")),
                          field="observed_at") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
+    if when.tzinfo is None:  # no offset: a clock in Hohhot, Beijing time (the field page sends UTC)
+        when = when.replace(tzinfo=BEIJING)
     opened = campaign.get("created_at")
     if opened is not None and opened.tzinfo is None:
         opened = opened.replace(tzinfo=UTC)
     now = datetime.now(UTC)
-    if when > now + OBSERVED_AT_SLACK or (opened is not None and when < opened - OBSERVED_AT_SLACK):
+    # when + slack, not opened - slack: a campaign restored as opened in year 1 has no moment before it.
+    if when > now + OBSERVED_AT_SLACK or (opened is not None and when + OBSERVED_AT_SLACK < opened):
         raise InputError(text("boundaries.observed_at_range", field=label("observed_at")), field="observed_at")
     rec = {"client_id": client_id, "campaign_id": campaign["id"], "marker_id": marker["id"], "observed_at": when,
            "inspector": actor, "team": data.get("team"), "condition": condition, "gnss_accuracy_m": accuracy,

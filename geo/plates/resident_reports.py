@@ -51,8 +51,13 @@ class ReportFilter:
                                   given=quoted(self.kind)), field="kind")
 
 
-def _beijing_midnight_utc(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=BEIJING).astimezone(UTC)
+def _beijing_midnight_utc(day: date) -> datetime | None:
+    """Return the moment (UTC) Beijing's ``day`` begins; None for 0001-01-01, which begins before year 1 in UTC
+    (no bound: every stored moment is after it)."""
+    try:
+        return datetime.combine(day, time(0), tzinfo=BEIJING).astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def _clauses(flt: ReportFilter) -> list[sa.ColumnElement[bool]]:
@@ -64,10 +69,13 @@ def _clauses(flt: ReportFilter) -> list[sa.ColumnElement[bool]]:
         clauses.append(r.c.kind == flt.kind)
     if has_text(flt.street):
         clauses.append(p.c.street_name.contains(str(flt.street).strip(), autoescape=True))
-    if flt.since is not None:
-        clauses.append(r.c.created_at >= _beijing_midnight_utc(flt.since))
-    if flt.until is not None:
-        clauses.append(r.c.created_at < _beijing_midnight_utc(flt.until + timedelta(days=1)))
+    since = None if flt.since is None else _beijing_midnight_utc(flt.since)
+    if since is not None:
+        clauses.append(r.c.created_at >= since)
+    if flt.until is not None and flt.until < date.max:  # until 9999-12-31: no upper bound
+        end = _beijing_midnight_utc(flt.until + timedelta(days=1))  # 0001-01-02 or later: always a moment
+        if end is not None:
+            clauses.append(r.c.created_at < end)
     return clauses
 
 

@@ -114,7 +114,8 @@ def postgres_engine(url: sa.URL, **options: Any) -> sa.Engine:
     other districts' partitions while planning and locks the one partition read. A generic plan, which
     PostgreSQL would otherwise cache for a statement prepared by the driver, covers every district's
     partitions and locks them all on each execution (PostgreSQL 15): at 100 districts, hundreds of
-    locks per QR scan. ``hide_parameters``: a failed statement's message never carries bound values.
+    locks per QR scan. Every session's time zone is UTC, as stored moments are. ``hide_parameters``: a
+    failed statement's message never carries bound values.
     """
     engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, **options)
 
@@ -122,6 +123,10 @@ def postgres_engine(url: sa.URL, **options: Any) -> sa.Engine:
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised through every PostGIS test
         with dbapi_conn.cursor() as cur:
             cur.execute("SET plan_cache_mode = force_custom_plan")
+            # Moments are stored and read in UTC whatever the server's or database's time zone: in another
+            # zone, a restored 0001-01-01 00:00 UTC (or 9999-12-31 15:59 UTC) reads as before year 1
+            # (after year 9999) and the driver refuses the row.
+            cur.execute("SET TIME ZONE 'UTC'")
         dbapi_conn.commit()
 
     return engine
