@@ -122,12 +122,20 @@ def beijing_date(moment: datetime) -> date:
 
 
 def parse_date(value: object, *, field: str) -> date | None:
-    """Return a date from a date or ``YYYY-MM-DD`` text (None when empty), or raise naming the field."""
+    """Return a date from a date or ``YYYY-MM-DD`` text (None when empty), or raise naming the field.
+
+    A moment given where a day is meant (a datetime, or ISO text with a time) is dated as Beijing dates it when
+    it says its offset ("2026-12-04T17:00:00Z" is the 5th in Beijing), and by its own day when it does not."""
     if value in (None, ""):
         return None
+    if isinstance(value, datetime):
+        return beijing_date(value) if value.tzinfo else value.date()
     if isinstance(value, date):
         return value
+    given = str(value)
     try:
-        return date.fromisoformat(str(value)[:10])
+        if len(given) > 10:  # a time follows the day
+            return parse_date(datetime.fromisoformat(given), field=field)
+        return date.fromisoformat(given)
     except ValueError:
         raise InputError(msg.text("checks.date", field=label(field), value=repr(value)), field=field) from None

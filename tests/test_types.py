@@ -63,3 +63,23 @@ def test_a_moment_is_dated_by_beijings_day_even_at_the_end_of_what_a_date_holds(
     assert beijing_date(datetime(2026, 12, 4, 15, 59, 59, tzinfo=UTC)) == date(2026, 12, 4)
     assert beijing_date(datetime(2026, 12, 4, 16, 0)) == date(2026, 12, 5)  # naive: read as UTC
     assert beijing_date(datetime(9999, 12, 31, 20, 0, tzinfo=UTC)) == date.max
+
+
+def test_a_moment_given_for_a_day_is_dated_as_beijing_dates_it():
+    """A file's date column written as a UTC moment ("…T17:00:00Z", 01:00 on the 5th in Beijing) is the 5th, as
+    the same moment written with +08:00 is; a moment with no offset keeps its own day; anything else after the
+    day is refused naming the field (it was cut off and the rest ignored)."""
+    from datetime import UTC, date, datetime
+
+    from geo.types import parse_date
+
+    assert parse_date("2026-12-04T17:00:00Z", field="available_from") == date(2026, 12, 5)
+    assert parse_date("2026-12-05T01:00:00+08:00", field="available_from") == date(2026, 12, 5)
+    assert parse_date("2026-12-04T17:00:00", field="available_from") == date(2026, 12, 4)
+    assert parse_date(datetime(2026, 12, 4, 17, tzinfo=UTC), field="available_from") == date(2026, 12, 5)
+    assert parse_date(datetime(2026, 12, 4, 17), field="available_from") == date(2026, 12, 4)
+    assert parse_date("2026-12-04", field="available_from") == date(2026, 12, 4)
+    assert parse_date(date(2026, 12, 4), field="available_from") == date(2026, 12, 4)
+    with pytest.raises(InputError) as err:
+        parse_date("2026-12-04 或 2026-12-05", field="available_from")
+    assert err.value.field == "available_from" and "available_from" in err.value.message
