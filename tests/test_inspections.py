@@ -234,6 +234,12 @@ def test_a_campaign_restored_as_opened_in_year_1_still_takes_records(store: Stor
                      .values(created_at=datetime(1, 1, 1, tzinfo=UTC)))
     rec, created = submit(store, _record(campaign, client_id="year1-000001"), actor="inspector-zhao")
     assert created and rec["campaign_id"] == campaign["id"] and store.count("inspections") == 1
+    # Within the slack before it, but with no UTC time (before year 1 there): refused naming the field, not a 500.
+    for n, given in enumerate(("0001-01-01T07:59:59", "0001-01-01T08:00:00+14:00")):
+        with pytest.raises(InputError) as err:
+            submit(store, _record(campaign, client_id=f"year1-00000{n + 2}", observed_at=given), actor="inspector-zhao")
+        assert err.value.field == "observed_at" and "observed_at" in err.value.message, given
+    assert store.count("inspections") == 1
 
 
 def test_an_observed_at_without_an_offset_is_beijing_time(store: Store):

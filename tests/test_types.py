@@ -83,3 +83,15 @@ def test_a_moment_given_for_a_day_is_dated_as_beijing_dates_it():
     with pytest.raises(InputError) as err:
         parse_date("2026-12-04 或 2026-12-05", field="available_from")
     assert err.value.field == "available_from" and "available_from" in err.value.message
+
+
+def test_a_moment_in_year_1_is_shown_with_its_four_digit_year():
+    """strftime's %Y writes year 1 as "1" here: a restored report made at 0001-01-01 00:00 UTC read "1-01-01 08:00"
+    in the officers' list, the CLI and the campaign workbook (review, 2026-12-04)."""
+    from datetime import UTC, datetime
+
+    from geo.messages import beijing_minute, beijing_time
+
+    assert beijing_minute(datetime(1, 1, 1, tzinfo=UTC)) == "0001-01-01 08:00"
+    assert beijing_minute(datetime(2026, 12, 4, 16, 5)) == "2026-12-05 00:05"  # naive: read as UTC
+    assert "0001-01-01 08:00" in beijing_time(datetime(1, 1, 1, tzinfo=UTC))

@@ -33,7 +33,8 @@ def reports_list(obj: Context, status: str, street: str | None, kind: str | None
                  until: datetime | None, limit: int, offset: int) -> None:
     """报告列表 · List reports, newest first: number, time, plate, kind, status, message (tab-separated)."""
     from api.cli.output import one_line
-    from geo.plates.resident_reports import BEIJING, REPORT_KIND_ZH, REPORT_STATUS_ZH, ReportFilter, list_reports
+    from geo.messages import beijing_minute
+    from geo.plates.resident_reports import REPORT_KIND_ZH, REPORT_STATUS_ZH, ReportFilter, list_reports
 
     with domain_errors():
         flt = ReportFilter(status=None if status == "all" else status, street=street, kind=kind,
@@ -43,7 +44,7 @@ def reports_list(obj: Context, status: str, street: str | None, kind: str | None
         where = f"{r['street_name']}{r['number']}{r.get('suffix') or ''}号" if r.get("street_name") \
             else (r.get("plate_uid") or "")
         note = f"\t处理 resolution: {one_line(r['resolution_note'])}" if r.get("resolution_note") else ""
-        click.echo(f"{r['id']}\t{r['created_at'].astimezone(BEIJING):%Y-%m-%d %H:%M}\t{one_line(where)}\t"
+        click.echo(f"{r['id']}\t{beijing_minute(r['created_at'])}\t{one_line(where)}\t"
                    f"{REPORT_KIND_ZH.get(r['kind'], r['kind'])}\t"
                    f"{REPORT_STATUS_ZH.get(r['status'], r['status'])} {r['status']}\t"
                    f"{one_line(r.get('message') or '')}\tv{r['version']}{note}")

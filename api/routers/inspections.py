@@ -75,7 +75,10 @@ class InspectionIn(BaseModel):
     nmea: str | None = Field(default=None, max_length=4000,
                              description="the receiver's GGA (and RMC) sentences, with position_source nmea")
     photo: PhotoIn | None = None
-    observed_at: str | None = Field(default=None, max_length=64)
+    observed_at: str | None = Field(default=None, max_length=64,
+                                    description="观测时间，ISO 8601；无时区偏移时按北京时间 · when the record was "
+                                                "made, ISO 8601; read as Beijing time when it has no offset "
+                                                "(default: when the server receives it)")
     team: str | None = Field(default=None, max_length=200)
     remarks: str | None = Field(default=None, max_length=10_000)
     party_adcodes: list[str] | None = Field(default=None, max_length=20)

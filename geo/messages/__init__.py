@@ -93,13 +93,20 @@ def in_beijing(moment: datetime) -> datetime:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(BEIJING)
 
 
+def beijing_minute(moment: datetime) -> str:
+    """Return a stored moment (UTC) as Beijing's ``YYYY-MM-DD HH:MM``, the year always in four digits (``%Y``
+    writes year 1 as "1" on this platform's C library)."""
+    local = in_beijing(moment)
+    return f"{local.year:04d}-{local:%m-%d %H:%M}"
+
+
 def beijing_time(moment: datetime) -> str:
     """Return a stored time (UTC) as a person reads it: Beijing time, marked so ("2026-12-02 08:30（北京时间）").
 
     Times are stored in UTC; every page, file and message a person reads shows them with this
     helper, so no page says UTC while another says 北京时间.
     """
-    return text("common.beijing_time", time=f"{in_beijing(moment):%Y-%m-%d %H:%M}")
+    return text("common.beijing_time", time=beijing_minute(moment))
 
 
 def nth_row(first_row: int | None, index: int) -> int | None:

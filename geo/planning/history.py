@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from geo.errors import Conflict, Forbidden, InputError, NotFound
 from geo.layers import ADMIN
-from geo.messages import BEIJING, Term, catalogue, text
+from geo.messages import Term, beijing_minute, catalogue, text
 from geo.planning.as_of import inputs_as_of
 from geo.planning.coverage import ELDER_CARE_KINDS, WalkParams
 from geo.planning.floor_area import norms_from_settings
@@ -141,7 +141,7 @@ def _same_date(conn: sa.Connection, store: Store, kind: str, day: date) -> dict[
 
 
 def _duplicate(existing: dict[str, Any], kind: str, day: date) -> Conflict:
-    taken = f"{existing['taken_at'].astimezone(BEIJING):%Y-%m-%d %H:%M} UTC+8"
+    taken = f"{beijing_minute(existing['taken_at'])} UTC+8"
     return Conflict(text("indicator_history.duplicate", kind=kind_label(kind), date=day.isoformat(),
                          id=existing["id"], taken_at=taken, seq=existing["data_seq"]), field="kind")
 

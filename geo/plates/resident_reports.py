@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from geo.errors import Conflict, InputError, NotFound, StaleVersion
-from geo.messages import quoted, text, value_labels
+from geo.messages import beijing_minute, quoted, text, value_labels
 from geo.store import Store, schema
 from geo.text import clean, has_text
 from geo.validation import refuses_control_characters
@@ -122,7 +122,7 @@ def resolve_report(store: Store, report_id: int, *, note: str, expected_version:
             if current.get("status") == "resolved":
                 at = current.get("resolved_at")
                 raise Conflict(text("officer.report_resolved_already",
-                                    at=at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if at else "?",
+                                    at=beijing_minute(at) if at else "?",
                                     by=current.get("resolved_by") or "?"), field="status")
             return store.update("problem_reports", report_id, {
                 "status": "resolved", "resolved_at": datetime.now(UTC), "resolved_by": actor,
