@@ -28,7 +28,7 @@ from geo.boundaries.attachments import verified_image
 from geo.boundaries.lines import classify_displacement, displacement_m
 from geo.boundaries.nmea import FIX_QUALITY, NmeaFix, parse_nmea
 from geo.errors import Conflict, Forbidden, InputError, NotFound
-from geo.messages import BEIJING, Term, in_beijing, label, text
+from geo.messages import BEIJING, Term, has_beijing_time, label, text
 from geo.store import Store, schema
 from geo.types import LonLat, beijing_today, parse_date
 from geo.validation import refuses_control_characters
@@ -151,11 +151,8 @@ def submit(store: Store, data: Mapping[str, Any], *, actor: str, max_photo_bytes
                          field="observed_at") from None
     if when.tzinfo is None:  # no offset: a clock in Hohhot, Beijing time (the field page sends UTC)
         when = when.replace(tzinfo=BEIJING)
-    try:  # a moment with no UTC time (hours before year 1 there) or no Beijing time is in no campaign
-        in_beijing(when.astimezone(UTC))
-    except (OverflowError, ValueError):
-        raise InputError(text("boundaries.observed_at_range", field=label("observed_at")),
-                         field="observed_at") from None
+    if not has_beijing_time(when):  # hours before year 1 in UTC, say: in no campaign
+        raise InputError(text("boundaries.observed_at_range", field=label("observed_at")), field="observed_at")
     opened = campaign.get("created_at")
     if opened is not None and opened.tzinfo is None:
         opened = opened.replace(tzinfo=UTC)

@@ -93,6 +93,16 @@ def in_beijing(moment: datetime) -> datetime:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(BEIJING)
 
 
+def has_beijing_time(moment: datetime) -> bool:
+    """Return whether a moment can be stored (in UTC; a naive one is read as UTC) and shown (in Beijing time):
+    from 0001-01-01 00:00 UTC to 9999-12-31 15:59:59.999999 UTC. Restores and field records refuse others."""
+    try:
+        in_beijing(moment.astimezone(UTC) if moment.tzinfo else moment)  # UTC first: year 0 there is no moment
+    except (OverflowError, ValueError):
+        return False
+    return True
+
+
 def beijing_minute(moment: datetime) -> str:
     """Return a stored moment (UTC) as Beijing's ``YYYY-MM-DD HH:MM``, the year always in four digits (``%Y``
     writes year 1 as "1" on this platform's C library)."""

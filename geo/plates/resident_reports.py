@@ -10,13 +10,13 @@ at once (a stale version is refused, 409, and logged as a refused attempt). Noth
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from geo.errors import Conflict, InputError, NotFound, StaleVersion
-from geo.messages import beijing_minute, quoted, text, value_labels
+from geo.messages import BEIJING, beijing_minute, quoted, text, value_labels
 from geo.store import Store, schema
 from geo.text import clean, has_text
 from geo.validation import refuses_control_characters
@@ -28,9 +28,6 @@ REPORT_KIND_ZH = {"damaged_plate": "门牌损坏", "wrong_info": "信息有误",
                   "other": "其他"}
 NOTE_MAX_CHARS = 1000
 MAX_PAGE_SIZE = 200
-# Day boundaries of the date filters are Beijing days (UTC+8): a report made at 07:00 on 2 December
-# Beijing time belongs to 2 December, though it is 23:00 on 1 December in UTC.
-BEIJING = timezone(timedelta(hours=8))
 
 
 @dataclass(frozen=True)
@@ -53,7 +50,10 @@ class ReportFilter:
 
 def _beijing_midnight_utc(day: date) -> datetime | None:
     """Return the moment (UTC) Beijing's ``day`` begins; None for 0001-01-01, which begins before year 1 in UTC
-    (no bound: every stored moment is after it)."""
+    (no bound: every stored moment is after it).
+
+    The date filters' days are Beijing days: a report made at 07:00 on 2 December Beijing time belongs to
+    2 December, though it is 23:00 on 1 December in UTC."""
     try:
         return datetime.combine(day, time(0), tzinfo=BEIJING).astimezone(UTC)
     except OverflowError:

@@ -44,7 +44,7 @@ import shapely
 import sqlalchemy as sa
 
 from geo.errors import Conflict, InputError
-from geo.messages import Term, as_term, beijing_time, in_beijing, text
+from geo.messages import Term, as_term, beijing_time, has_beijing_time, text
 from geo.store import migrations, schema
 from geo.store.bulk import load_rows
 from geo.store.partitions import add_district_partitions, partition_districts_in_default
@@ -397,7 +397,7 @@ def _fits(kind: sa.types.TypeEngine, value: Any) -> bool:
     if isinstance(kind, sa.LargeBinary):
         return type(value) is bytes
     if isinstance(kind, sa.DateTime):
-        return type(value) is datetime and _in_utc(value)
+        return type(value) is datetime and has_beijing_time(value)
     if isinstance(kind, sa.Date):
         return type(value) is date
     return True
@@ -432,16 +432,6 @@ def _encodable(text_value: str) -> bool:
     try:
         text_value.encode("utf-8")
     except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _in_utc(moment: datetime) -> bool:
-    """Return whether a moment can be said in UTC, as it is stored, and in Beijing time, as every page shows it
-    (``geo.messages.in_beijing``): not before year 1 in UTC, nor past 9999-12-31 16:00 UTC."""
-    try:
-        in_beijing(moment.astimezone(UTC) if moment.tzinfo else moment)  # UTC first: year 0 there is no moment
-    except (OverflowError, ValueError):
         return False
     return True
 
