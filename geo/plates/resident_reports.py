@@ -48,16 +48,13 @@ class ReportFilter:
                                   given=quoted(self.kind)), field="kind")
 
 
-def _beijing_midnight_utc(day: date) -> datetime | None:
-    """Return the moment (UTC) Beijing's ``day`` begins; None for 0001-01-01, which begins before year 1 in UTC
-    (no bound: every stored moment is after it).
+def _beijing_midnight_utc(day: date) -> datetime:
+    """Return the moment (UTC) Beijing's ``day`` begins (from 0001-01-02 on; 0001-01-01 begins before year 1
+    in UTC).
 
     The date filters' days are Beijing days: a report made at 07:00 on 2 December Beijing time belongs to
     2 December, though it is 23:00 on 1 December in UTC."""
-    try:
-        return datetime.combine(day, time(0), tzinfo=BEIJING).astimezone(UTC)
-    except OverflowError:
-        return None
+    return datetime.combine(day, time(0), tzinfo=BEIJING).astimezone(UTC)
 
 
 def _clauses(flt: ReportFilter) -> list[sa.ColumnElement[bool]]:
@@ -69,13 +66,11 @@ def _clauses(flt: ReportFilter) -> list[sa.ColumnElement[bool]]:
         clauses.append(r.c.kind == flt.kind)
     if has_text(flt.street):
         clauses.append(p.c.street_name.contains(str(flt.street).strip(), autoescape=True))
-    since = None if flt.since is None else _beijing_midnight_utc(flt.since)
-    if since is not None:
-        clauses.append(r.c.created_at >= since)
-    if flt.until is not None and flt.until < date.max:  # until 9999-12-31: no upper bound
-        end = _beijing_midnight_utc(flt.until + timedelta(days=1))  # 0001-01-02 or later: always a moment
-        if end is not None:
-            clauses.append(r.c.created_at < end)
+    # The calendar's ends bound nothing: every stored moment is on or after 0001-01-01 and before 10000.
+    if flt.since is not None and flt.since > date.min:
+        clauses.append(r.c.created_at >= _beijing_midnight_utc(flt.since))
+    if flt.until is not None and flt.until < date.max:
+        clauses.append(r.c.created_at < _beijing_midnight_utc(flt.until + timedelta(days=1)))
     return clauses
 
 
