@@ -18,7 +18,9 @@ import struct
 import time
 import zlib
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from functools import reduce
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -271,6 +273,30 @@ def test_api_records_the_source_and_refuses_a_damaged_sentence(writable_server, 
     assert ok.json()["properties"]["position_source"] == "nmea"
     (row,) = writable_sample_store.select("inspections", where={"campaign_id": cid})
     assert row["position_detail"].startswith("RTK 固定解") and row["displacement_m"] == pytest.approx(0, abs=0.001)
+
+
+def test_the_marker_page_lists_each_record_with_its_beijing_time(writable_server, writable_sample_store):
+    """An inspector back at a marker tells today's record from an earlier one by its time, shown in Beijing time
+    (the API is sent UTC; Hohhot reads UTC+8)."""
+    admin, inspector = _bearer(writable_server, "admin"), _bearer(writable_server, "boundary_inspector")
+    cid = httpx.post(f"{writable_server}/api/inspections/campaigns", headers=admin,
+                     json={"name": "时间 联检", "line_codes": ["XS01"], "required_accuracy_m": 5}).json()["id"]
+    m = writable_sample_store.select("boundary_markers", where={"marker_no": "XS01005A"})[0]["geometry"]
+    observed = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=7)
+    body = {"client_id": "api-time-0001", "campaign_id": cid, "marker_no": "XS01005A", "condition": "intact",
+            "gnss_accuracy_m": 2, "position": {"lon": m.x, "lat": m.y},
+            "observed_at": observed.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    assert httpx.post(f"{writable_server}/api/inspections", headers=inspector, json=body).status_code == 201
+    with httpx.Client(base_url=writable_server, follow_redirects=True) as c:
+        name, password = USERS["boundary_inspector"]
+        assert login(c, {"username": name, "password": password}).status_code == 200
+        page = c.get(f"/field/campaigns/{cid}/markers/XS01005A")
+    assert page.status_code == 200, page.text
+    table = page.text.split("id='records'", 1)[1].split("</table>", 1)[0]
+    assert "观测时间（北京时间）" in table
+    in_hohhot = observed.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    assert f"<td class='observed'>{in_hohhot}</td>" in table, table
+    assert observed.strftime("%Y-%m-%d %H:%M") not in table  # not the UTC clock time
 
 
 def test_queue_endpoints_need_a_session_and_a_token(writable_server, writable_sample_store):

@@ -64,7 +64,7 @@ from geo.boundaries.nmea import ACCURACY_FLOOR_M, FIX_QUALITY
 from geo.boundaries.reference_objects import reference_objects
 from geo.errors import DomainError, NotFound
 from geo.layers import INSPECTORS
-from geo.messages import Term, en, label, text, value_label, zh
+from geo.messages import Term, beijing_minute, en, label, text, value_label, zh
 
 router = APIRouter(prefix="/field", tags=["field pages 外业页面"], include_in_schema=False)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -220,12 +220,13 @@ def _survey(store: StoreDep, marker_no: str) -> dict[str, Any] | None:
 
 
 def _marker_records(store: StoreDep, progress: CampaignProgress, marker: MarkerProgress) -> list[dict[str, Any]]:
-    """This campaign's records of the marker, oldest first, each with where its position came from."""
+    """This campaign's records of the marker, oldest first, each with when it was observed (Beijing time, so an
+    inspector can tell today's record from an earlier visit's) and where its position came from."""
     ids = [m["id"] for m in store.select("boundary_markers", where={"marker_no": marker.marker_no})]
     if not ids:
         return []
     rows = store.select("inspections", where={"campaign_id": progress.campaign_id, "marker_id": ids})
-    return [{"id": r["id"], "observed_at": r["observed_at"], "inspector": r["inspector"],
+    return [{"id": r["id"], "observed": beijing_minute(r["observed_at"]), "inspector": r["inspector"],
              "condition": zh(f"field.condition_{r['condition']}"), "displacement_m": r.get("displacement_m"),
              "accuracy_m": r["gnss_accuracy_m"], "source": _source_label(r)}
             for r in sorted(rows, key=lambda r: r["id"])]
