@@ -39,6 +39,14 @@ from geo.store.store import normalise_url
 
 BACKENDS = ["sqlite", "postgis"]
 
+# Every test talks plain HTTP to 127.0.0.1, and each ``httpx.get``/``httpx.post`` (a client of its own) builds an
+# SSL context: loading the CA bundle named by SSL_CERT_FILE (or certifi's) costs ~20 ms of CPU each time, ~9 % of
+# an HTTP-heavy part of the suite. httpx reads an empty SSL_CERT_FILE as unset and then SSL_CERT_DIR, whose
+# certificates load only when a TLS handshake needs them: none does here (the suite runs with no internet).
+_NO_CERTS = Path(__file__).resolve().parent / "no-tls-certificates"
+os.environ["SSL_CERT_FILE"] = ""
+os.environ["SSL_CERT_DIR"] = str(_NO_CERTS)
+
 
 FIGURES: list[str] = []
 
@@ -351,6 +359,22 @@ USERS = {role: (f"t-{role}", f"{role}-password-123") for role in
          ("admin", "placename_officer", "boundary_inspector", "planner")}
 
 
+def _cheap_test_hashes(store: Store) -> None:
+    """Rehash the test ``USERS``' passwords with argon2's cheapest parameters.
+
+    The suite logs these accounts in thousands of times, and each verification with the service's own
+    parameters (:data:`geo.users._HASHER`: 64 MiB, 3 passes, 4 lanes) costs ~0.1 s of both cores. argon2 reads
+    the parameters from the stored hash, so the same login code verifies these in microseconds; accounts a
+    test creates itself are hashed as the service hashes every account."""
+    from argon2 import PasswordHasher
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    users = schema.metadata.tables["users"]
+    with store.writing() as conn:
+        for name, password in USERS.values():
+            conn.execute(sa.update(users).where(users.c.username == name).values(password_hash=cheap.hash(password)))
+
+
 @dataclass(frozen=True)
 class SampleTemplate:
     """A database stored once per backend and never opened again: the sample district and the test ``USERS``,
@@ -403,6 +427,7 @@ def _build_template(backend: str, tmp_path_factory: pytest.TempPathFactory, samp
             load_sample(s, sample)
             for role, (name, password) in USERS.items():
                 create_user(s, name, password, role, actor="test")
+            _cheap_test_hashes(s)
     except BaseException:
         s.close()
         drop()

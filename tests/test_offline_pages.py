@@ -12,7 +12,9 @@ each page go to ``test-artifacts/offline/``.
 
 A page the anonymous walk opened is opened again for a role only if the server answers that role
 differently (status or HTML, the per-response nonce aside): ``/docs`` and ``/redoc`` are the same
-page for everyone, and drawing them is the slow part of the walk. ReDoc's script
+page for everyone, and drawing them is the slow part of the walk. Likewise an error page (4xx) is opened
+once per distinct answer: a role refused by twenty pages that need the same roles gets the same 403 page
+twenty times, the same HTML but for the path its "log in as someone else" link returns to. ReDoc's script
 (``/docs/redoc.standalone.js``) is not a page: ``/redoc`` loads it, and a failed load fails ``/redoc``.
 The walk waits on the browser's events (the main frame stopped loading, no request in flight),
 never for a fixed time.
@@ -261,6 +263,13 @@ def _answer(base: str, path: str, cookies: dict[str, str]) -> tuple[int, str]:
     return r.status_code, re.sub(r"nonce=(['\"])[^'\"]*\1", "nonce=", r.text)
 
 
+def _error_page(answer: tuple[int, str]) -> tuple[int, str] | None:
+    """Return what makes an error answer (4xx) the page it is, the login link's return path blanked (a link
+    the page does not fetch); None for any other answer."""
+    status, body = answer
+    return (status, re.sub(r"next=[^'\"&]*", "next=", body)) if 400 <= status < 500 else None
+
+
 def _slug(path: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", urlsplit(path).path).strip("_") or "home"
 
@@ -320,6 +329,8 @@ def test_every_page_works_offline_for_each_user(site: Site, browser: OfflineChro
     anonymous = ("/", "/officer/login", "/docs", "/redoc", "/ogc", f"/p/{quote(site.values['code'], safe='')}")
     as_anonymous = {path: _answer(site.base, path, {}) for path in anonymous}
     same_as_anonymous: dict[str, list[str]] = {}
+    error_pages: dict[tuple[int, str], str] = {}  # an error page → the "role path" whose visit opened it
+    same_error_page: dict[str, list[str]] = {}
     for path in anonymous:
         check("anonymous", path)
         if path == "/docs":
@@ -334,10 +345,16 @@ def test_every_page_works_offline_for_each_user(site: Site, browser: OfflineChro
             path = site.fill(template)
             if path is None or path.startswith(("/officer/login", "/static/")) or path in SCRIPTS:
                 continue
-            if path in as_anonymous and _answer(site.base, path, cookies) == as_anonymous[path]:
+            answer = _answer(site.base, path, cookies)
+            if path in as_anonymous and answer == as_anonymous[path]:
                 same_as_anonymous.setdefault(role, []).append(path)  # the page the anonymous walk opened
                 continue
-            check(role, path)
+            error = _error_page(answer)
+            if error in error_pages:
+                same_error_page.setdefault(role, []).append(path)  # an error page opened already
+                continue
+            if check(role, path)["status"] == answer[0] and error is not None:
+                error_pages[error] = f"{role} {path}"
         # The reports are API answers: the browser sends the role's bearer token, as a client would.
         browser.send("Network.setExtraHTTPHeaders", headers={"Authorization": f"Bearer {_token(site.base, role)}"})
         for path, who in site.reports.items():
@@ -351,5 +368,7 @@ def test_every_page_works_offline_for_each_user(site: Site, browser: OfflineChro
     assert {"/docs", "/redoc"} <= set(same_as_anonymous["planner"]), same_as_anonymous
     print("not opened (no value for a path parameter):", sorted(set(site.skipped)))
     print("answered as to anyone, opened once:", same_as_anonymous)
+    print(f"error pages opened: {len(error_pages)}; the same error page again, not reopened:", same_error_page)
+    assert any(path.startswith("/officer/") for path in same_error_page.get("planner", ())), same_error_page
     assert failures == {}, json.dumps(failures, ensure_ascii=False, indent=1)
 
