@@ -312,10 +312,9 @@ def test_sample_2025_projects_are_planned_and_pass_the_site_check(sample, settin
 
 def test_sample_baselines_as_of_2020(sample_store, settings):
     from geo.planning.as_of import open_on
-    from geo.planning.layers_read import read_layer
 
-    facilities = read_layer(sample_store, "facilities")
-    units = read_layer(sample_store, "admin_units")
+    facilities = sample_store.read_frame("facilities")
+    units = sample_store.read_frame("admin_units")
     towns = units[units["level"].isin(["subdistrict", "town"])]
     day = date(2020, 12, 31)
     open_2020 = facilities[open_on(facilities, day) & (facilities["kind"] == "public_cemetery")]
@@ -323,9 +322,9 @@ def test_sample_baselines_as_of_2020(sample_store, settings):
     covered = [u for u in towns.itertuples() if u.code in codes
                or set(units.loc[units["parent_code"] == u.code, "code"]) & codes]
     assert len(covered) == 3 and len(towns) == 9   # 33.3%: the nearest whole-unit share to the plan's 30%
-    zones = ban_zones(read_layer(sample_store, "linear_features"), read_layer(sample_store, "ban_zone_areas"),
+    zones = ban_zones(sample_store.read_frame("linear_features"), sample_store.read_frame("ban_zone_areas"),
                       settings=settings)
-    graves = graves_along_transport(read_layer(sample_store, "graves"), zones)
+    graves = graves_along_transport(sample_store.read_frame("graves"), zones)
     by_2020 = graves["cleared_on"].map(lambda d: d is not None and d <= day)
     cleared_2020 = graves[(graves["status"] == "cleared") & by_2020]
     assert len(graves) % 5 == 0 and 5 * len(cleared_2020) == len(graves)   # exactly 20% (plan's 2020 value)

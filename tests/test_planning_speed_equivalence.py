@@ -3,7 +3,7 @@
 Issue #15 made `siting` and `report` fast by reading the layers column by column, projecting plate
 points as coordinate arrays, measuring only the plates near what a source reaches, and summing units
 from one walk up the unit tree. Each is checked here against the plain computation (every record
-through ``Store.read_frame``, every geometry projected, every source × plate pair measured, every
+through ``Store.select``, every geometry projected, every source × plate pair measured, every
 unit's leaves searched), on the sample in SQLite and PostGIS; and the whole run — indicators,
 coverage, siting picks and the report's tables — is compared with a run made the plain way.
 """
@@ -25,18 +25,15 @@ import geo.planning.run as run_module
 import geo.planning.siting as siting_module
 from geo import crs as C
 from geo.planning.coverage import points_xy
-from geo.planning.layers_read import read_layer
 from geo.planning.network.nearest import _same_edge_pairs, augmented, reach_matrix
 from geo.planning.run import PlanningInputs, run_planning, run_siting, walk_params
 from geo.planning.siting import grid_candidates, node_attachment
+from geo.store.store import records_to_frame
 from maps import report
 
 # One pytest-xdist worker runs this module (scripts/test.sh: --dist loadgroup),
 # so the two runs and their sitings are made once, not once per worker.
 pytestmark = pytest.mark.xdist_group("planning_equivalence")
-
-LAYERS = ("door_plates", "facilities", "admin_units", "streets", "linear_features", "graves", "ban_zone_areas",
-          "premises", "new_estates", "cemetery_plot_types", "burial_statistics")
 
 
 def plain_reach_matrix(network, sources, targets, reach_m):
@@ -91,17 +88,22 @@ def plain_sum_by_unit(frame, columns, units):
     return pd.DataFrame(rows, columns=["code", "name", "level", "parent_code", *columns])
 
 
+def plain_frame(store, name):
+    """A layer record by record, as ``Store.select`` gives them (each geometry decoded by itself)."""
+    return records_to_frame(store.select(name), store.table(name))
+
+
 def plain_inputs(store):
-    """The layers through ``Store.read_frame``, record by record."""
-    plates, facilities = store.read_frame("door_plates"), store.read_frame("facilities")
-    return PlanningInputs(units=store.read_frame("admin_units"), streets=store.read_frame("streets"),
+    """The layers record by record (:func:`plain_frame`)."""
+    plates, facilities = plain_frame(store, "door_plates"), plain_frame(store, "facilities")
+    return PlanningInputs(units=plain_frame(store, "admin_units"), streets=plain_frame(store, "streets"),
                           plates=plates[plates["status"] == "active"].reset_index(drop=True),
                           facilities=facilities[facilities["status"] == "active"].reset_index(drop=True),
-                          linear_features=store.read_frame("linear_features"), graves=store.read_frame("graves"),
+                          linear_features=plain_frame(store, "linear_features"), graves=plain_frame(store, "graves"),
                           data_version=store.data_version(), all_facilities=facilities,
-                          ban_zone_areas=store.read_frame("ban_zone_areas"),
-                          plot_types=store.read_frame("cemetery_plot_types"),
-                          burial_statistics=store.read_frame("burial_statistics"))
+                          ban_zone_areas=plain_frame(store, "ban_zone_areas"),
+                          plot_types=plain_frame(store, "cemetery_plot_types"),
+                          burial_statistics=plain_frame(store, "burial_statistics"))
 
 
 @pytest.fixture(scope="module")
@@ -120,23 +122,6 @@ def runs(sample_store):
     finally:
         patch.undo()
     return fast, run_siting(fast, k=5, target_share=None), plain, plain_siting
-
-
-@pytest.mark.parametrize("layer", LAYERS)
-def test_layers_read_column_by_column_equal_read_frame(sample_store, layer):
-    fast, plain = read_layer(sample_store, layer), sample_store.read_frame(layer)
-    pd.testing.assert_frame_equal(fast, plain, check_exact=True)
-    assert len(fast)
-    if layer not in ("cemetery_plot_types", "burial_statistics"):  # tables without geometry
-        assert shapely.equals_exact(fast.geometry.values, plain.geometry.values, 0).all()
-
-
-def test_the_planning_run_reads_the_layers_without_bookkeeping_and_otherwise_the_same(sample_store):
-    from geo.planning.layers_read import BOOKKEEPING
-
-    lean, plain = read_layer(sample_store, "door_plates", bookkeeping=False), sample_store.read_frame("door_plates")
-    assert not set(BOOKKEEPING) & set(lean.columns) and set(BOOKKEEPING) <= set(plain.columns)
-    pd.testing.assert_frame_equal(lean, plain.drop(columns=list(BOOKKEEPING)), check_exact=True)
 
 
 def test_points_are_projected_as_arrays_to_the_same_metres(sample):

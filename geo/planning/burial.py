@@ -308,9 +308,8 @@ def load_sample_records(store: Store, *, plot_types: pd.DataFrame | None, statis
 def zones_from_store(store: Store, *, settings: BanZoneSettings) -> Any:
     """Return the ban zones (CM-01) of the stored linear features and ban-zone areas, without a planning run."""
     from geo.planning.cemeteries import ban_zones
-    from geo.planning.layers_read import read_layer
 
-    return ban_zones(read_layer(store, "linear_features"), read_layer(store, "ban_zone_areas"), settings=settings)
+    return ban_zones(store.read_frame("linear_features"), store.read_frame("ban_zone_areas"), settings=settings)
 
 
 MIN_SITE_AREA_M2 = 1.0  # a cemetery site drawn smaller than this is a slip of the mouse, not a site

@@ -114,6 +114,4 @@ def four_sync_summary(table: pd.DataFrame, *, care_per100_m2: float = 20.0) -> F
 
 def load_new_estates(store: Store) -> pd.DataFrame:
     """Read the ``new_estates`` layer (every record, in id order)."""
-    from geo.planning.layers_read import read_layer
-
-    return read_layer(store, "new_estates")
+    return store.read_frame("new_estates")

@@ -31,7 +31,6 @@ from geo.planning.coverage import ELDER_CARE_KINDS, WalkParams
 from geo.planning.floor_area import norms_from_settings
 from geo.planning.history_compare import Comparison, side_by_side
 from geo.planning.history_facilities import status_by_unit, still_to_come
-from geo.planning.layers_read import read_layer
 from geo.planning.norms_settings import PlanningNorms, load_norms
 from geo.planning.run import PlanningInputs, PlanningRun, run_planning
 from geo.store import Store, schema
@@ -287,7 +286,7 @@ class FacilityStatus:
 def facility_status(store: Store, *, today: date | None = None) -> FacilityStatus:
     """Return the facilities' states today (Beijing): open, under construction, planned, closed."""
     day = today or beijing_today()
-    facilities, units = read_layer(store, "facilities"), read_layer(store, "admin_units")
+    facilities, units = store.read_frame("facilities"), store.read_frame("admin_units")
     return FacilityStatus(day=day, by_unit=status_by_unit(facilities, units, day=day),
                           to_come=still_to_come(facilities, units, day=day))
 

@@ -38,7 +38,6 @@ from geo.planning.coverage import (
 )
 from geo.planning.floor_area import floor_area_by_unit, norms_from_settings
 from geo.planning.indicators import Indicator, compute_indicators
-from geo.planning.layers_read import read_layer
 from geo.planning.network import Attachment, WalkNetwork, attach_points, reach_matrix
 from geo.planning.norms_settings import PlanningNorms, load_norms
 from geo.planning.siting import grid_candidates, node_attachment
@@ -91,7 +90,7 @@ class PlanningInputs:
         version, loaded_at = store.data_version(), datetime.now(UTC)
 
         def read(table_name: str) -> gpd.GeoDataFrame:  # no computation reads when a record was written
-            return read_layer(store, table_name, bookkeeping=False)
+            return store.read_frame(table_name, bookkeeping=False)
 
         plates = read("door_plates")
         facilities = read("facilities")

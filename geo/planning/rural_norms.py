@@ -98,10 +98,8 @@ def rural_summary(table: pd.DataFrame, norms: PlanningNorms) -> list[RuralGroupR
 
 def load_village_norms(store: Any, norms: PlanningNorms) -> tuple[pd.DataFrame, list[RuralGroupResult]]:
     """Read the units and active facilities from ``store``; return :func:`village_norms` and its summary."""
-    from geo.planning.layers_read import read_layer
-
-    units = read_layer(store, "admin_units")
-    facilities = read_layer(store, "facilities")
+    units = store.read_frame("admin_units")
+    facilities = store.read_frame("facilities")
     facilities = facilities[facilities["status"] == "active"]
     table = village_norms(units, facilities, norms)
     return table, rural_summary(table, norms)

@@ -24,7 +24,6 @@ import pandas as pd
 
 from geo.errors import InputError
 from geo.messages import label, text
-from geo.planning.layers_read import read_layer
 from geo.store import Store
 
 CANDIDATE_SOURCES = ("nodes", "premises", "file")
@@ -66,7 +65,7 @@ def load_premises(store: Store, *, today: date, min_floor_area_m2: float | None 
     if min_floor_area_m2 is not None and not (np.isfinite(min_floor_area_m2) and min_floor_area_m2 >= 0):
         raise InputError(text("siting.min_floor_area", field=label("min_floor_area_m2"), value=min_floor_area_m2),
                          field="min_floor_area_m2")
-    found = available_premises(read_layer(store, "premises"), today=today, min_floor_area_m2=min_floor_area_m2)
+    found = available_premises(store.read_frame("premises"), today=today, min_floor_area_m2=min_floor_area_m2)
     if found.empty:
         raise InputError(text("siting.no_premises", date=today.isoformat(),
                               area="—" if min_floor_area_m2 is None else f"{min_floor_area_m2:g}"),

@@ -27,6 +27,7 @@ from geo import DISTRICT_ADCODE
 from geo.errors import Conflict, DomainError, Forbidden, InputError, NotFound, StaleVersion
 from geo.messages import as_term, label, labels, record_label, text
 from geo.store import migrations, schema
+from geo.store.frames import layer_frame
 from geo.store.partitions import ensure_district_partitions
 from geo.store.search_sql import register_sqlite_functions
 from geo.store.spatial_sql import ENVELOPE_COLUMNS, bbox_clause, encode_geometries, envelopes
@@ -720,26 +721,13 @@ class Store:
         with self.reading() as conn:
             return int(conn.execute(query).scalar() or 0)
 
-    def read_frame(self, table_name: str, *, bbox=None, where=None) -> gpd.GeoDataFrame:
-        """Return a layer as a GeoDataFrame in EPSG:4490 (for computations and exports): the records
-        :meth:`select` returns, in id order, with the same values.
-
-        Read as plain rows, the geometries decoded in one vectorised call (the ``geom`` column's own
-        type decodes row by row): two to three times faster for the district's plates, which every
-        planning run, map and export reads (``benchmarks/bench_read_frame.py``)."""
+    def read_frame(self, table_name: str, *, bbox=None, where=None, bookkeeping: bool = True) -> gpd.GeoDataFrame:
+        """Return a layer as a GeoDataFrame in EPSG:4490 (for computations, maps and exports): the records
+        :meth:`select` returns, in id order, with the same values, read column by column
+        (:func:`geo.store.frames.layer_frame`); without ``bookkeeping`` no ``created_at``/``updated_at``."""
         table = self.table(table_name)
-        columns = [c for c in table.c if c.key not in _ENVELOPE and c.key != "geom"]
-        selected: list[Any] = list(columns)
-        if "geom" in table.c:  # the stored encoding as it comes (WKB, or PostGIS's hex EWKB)
-            selected.append(sa.type_coerce(table.c.geom, sa.types.NullType()).label("geom"))
-        query = sa.select(*selected).where(*self._filtered(table, bbox, where)).order_by(table.c.id)
         with self.reading() as conn:
-            rows = conn.execute(query).all()
-        values = list(zip(*rows, strict=True)) if rows else [() for _ in selected]
-        data = {c.key: list(values[i]) for i, c in enumerate(columns)}
-        stored = np.array(values[-1] if "geom" in table.c else [None] * len(rows), dtype=object)
-        geoms = shapely.from_wkb(stored) if len(stored) else stored
-        return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs="EPSG:4490"), crs="EPSG:4490")
+            return layer_frame(conn, table, self._filtered(table, bbox, where), bookkeeping=bookkeeping)
 
     def audit_rows(self, table_name: str, record_id: int | None = None) -> list[dict[str, Any]]:
         """Return the audit rows of a table (or of one record), oldest first."""

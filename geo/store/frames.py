@@ -1,15 +1,16 @@
-"""Read a whole layer for planning as a GeoDataFrame, column by column, in one pass.
+"""Read a layer as a GeoDataFrame, column by column, in one pass (``Store.read_frame``).
 
-``Store.read_frame`` builds a dict per record (geometry decoded one WKB at a time, every moment
-parsed by SQLAlchemy's per-value processors); for the 35,000 door plates of the sample that was
-most of a planning command's time. This reads plain tuples, decodes all geometries with one
-vectorised ``shapely.from_wkb`` and parses moments with ``fromisoformat``, and gives the very
-same frame (columns, dtypes, values, in id order), which tests/test_planning_speed_equivalence.py
-checks against ``read_frame`` on SQLite and PostGIS.
+``Store.select`` builds a dict per record (each geometry decoded by itself, every moment parsed by
+SQLAlchemy's per-value processors); for the 35,000 door plates of the sample that was most of a planning
+command's time, and most of a map's or an export's. This reads plain tuples, decodes all geometries with
+one vectorised ``shapely.from_wkb``, parses moments and dates one column at a time, and gives the very
+same records (columns, dtypes, values, in id order) as ``records_to_frame(store.select(...))``, which
+tests/test_read_frame.py checks for every table of the sample on SQLite and PostGIS.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,10 +19,11 @@ import numpy as np
 import shapely
 import sqlalchemy as sa
 
-from geo.store import Store
 from geo.store.spatial_sql import ENVELOPE_COLUMNS, UTCDateTime
 
-_ENVELOPE = ENVELOPE_COLUMNS  # the stored bounds: index only, never in a frame
+# When each record was written: bookkeeping no planning computation reads. Parsing the two moments
+# of 35,000 plates was a tenth of a planning command's time.
+BOOKKEEPING = ("created_at", "updated_at")
 
 
 def _moments(values: tuple[Any, ...]) -> list[Any]:
@@ -45,18 +47,12 @@ def _raw(column: sa.Column) -> Any:
     return sa.type_coerce(column, sa.types.NullType()).label(column.key)
 
 
-# When each record was written: bookkeeping no planning computation reads. Parsing the two moments
-# of 35,000 plates was a tenth of a planning command's time.
-BOOKKEEPING = ("created_at", "updated_at")
-
-
-def read_layer(store: Store, table_name: str, *, bookkeeping: bool = True) -> gpd.GeoDataFrame:
-    """Return every record of ``table_name`` as ``store.read_frame(table_name)`` does, faster.
-
-    Without ``bookkeeping`` the frame leaves out :data:`BOOKKEEPING` (the planning run's choice).
-    """
-    table = store.table(table_name)
-    columns = [c for c in table.c if c.key not in _ENVELOPE and c.key != "geom"
+def layer_frame(conn: sa.Connection, table: sa.Table, clauses: Sequence[sa.ColumnElement[bool]], *,
+                bookkeeping: bool = True) -> gpd.GeoDataFrame:
+    """Return the records of ``table`` that match ``clauses`` (the store's district scope and filters), in id
+    order, as a GeoDataFrame in EPSG:4490 without the stored envelopes; without ``bookkeeping`` it leaves out
+    :data:`BOOKKEEPING` (the planning run's choice)."""
+    columns = [c for c in table.c if c.key not in ENVELOPE_COLUMNS and c.key != "geom"
                and (bookkeeping or c.key not in BOOKKEEPING)]
     convert: dict[str, Any] = {}
     selected: list[Any] = []
@@ -70,10 +66,9 @@ def read_layer(store: Store, table_name: str, *, bookkeeping: bool = True) -> gp
         else:
             selected.append(column)
     spatial = "geom" in table.c
-    if spatial:
+    if spatial:  # the stored encoding as it comes: WKB, or PostGIS's hex EWKB
         selected.append(_raw(table.c.geom))
-    with store.reading() as conn:
-        rows = conn.execute(sa.select(*selected).order_by(table.c.id)).all()
+    rows = conn.execute(sa.select(*selected).where(*clauses).order_by(table.c.id)).all()
     values = list(zip(*rows, strict=True)) if rows else [() for _ in selected]
     data: dict[str, list[Any]] = {}
     for column, column_values in zip(columns, values, strict=False):
