@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import operator
+import re
 import struct
 import time
 import zlib
@@ -25,12 +26,13 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 import shapely
+import sqlalchemy as sa
 
 from geo import crs as C
 from geo.boundaries.inspections import create_campaign, submit
 from geo.boundaries.nmea import parse_nmea
 from geo.errors import InputError
-from geo.store import Store
+from geo.store import Store, schema
 from tests.cdp import Browser
 from tests.conftest import USERS
 from tests.test_field_loop import log_in_on_phone
@@ -277,16 +279,25 @@ def test_api_records_the_source_and_refuses_a_damaged_sentence(writable_server, 
 
 def test_the_marker_page_lists_each_record_with_its_beijing_time(writable_server, writable_sample_store):
     """An inspector back at a marker tells today's record from an earlier one by its time, shown in Beijing time
-    (the API is sent UTC; Hohhot reads UTC+8)."""
+    (the API is sent UTC; Hohhot reads UTC+8), the records in the order of the visits, not of their arrival (a
+    record queued offline arrives late). A record restored without a time shows "—" and the page still opens."""
     admin, inspector = _bearer(writable_server, "admin"), _bearer(writable_server, "boundary_inspector")
     cid = httpx.post(f"{writable_server}/api/inspections/campaigns", headers=admin,
                      json={"name": "时间 联检", "line_codes": ["XS01"], "required_accuracy_m": 5}).json()["id"]
     m = writable_sample_store.select("boundary_markers", where={"marker_no": "XS01005A"})[0]["geometry"]
-    observed = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=7)
-    body = {"client_id": "api-time-0001", "campaign_id": cid, "marker_no": "XS01005A", "condition": "intact",
-            "gnss_accuracy_m": 2, "position": {"lon": m.x, "lat": m.y},
-            "observed_at": observed.strftime("%Y-%m-%dT%H:%M:%SZ")}
-    assert httpx.post(f"{writable_server}/api/inspections", headers=inspector, json=body).status_code == 201
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    later, earlier, untimed = now - timedelta(minutes=7), now - timedelta(minutes=40), now - timedelta(minutes=3)
+    ids = {}
+    for client, observed in (("api-time-0001", later), ("api-time-0002", earlier), ("api-time-0003", untimed)):
+        body = {"client_id": client, "campaign_id": cid, "marker_no": "XS01005A", "condition": "intact",
+                "gnss_accuracy_m": 2, "position": {"lon": m.x, "lat": m.y},
+                "observed_at": observed.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        sent = httpx.post(f"{writable_server}/api/inspections", headers=inspector, json=body)
+        assert sent.status_code == 201, sent.text
+        ids[client] = sent.json()["id"]
+    inspections = schema.metadata.tables["inspections"]
+    with writable_sample_store.writing() as conn:  # as a restored backup may hold it (the column allows NULL)
+        conn.execute(sa.update(inspections).where(inspections.c.id == ids["api-time-0003"]).values(observed_at=None))
     with httpx.Client(base_url=writable_server, follow_redirects=True) as c:
         name, password = USERS["boundary_inspector"]
         assert login(c, {"username": name, "password": password}).status_code == 200
@@ -294,9 +305,12 @@ def test_the_marker_page_lists_each_record_with_its_beijing_time(writable_server
     assert page.status_code == 200, page.text
     table = page.text.split("id='records'", 1)[1].split("</table>", 1)[0]
     assert "观测时间（北京时间）" in table
-    in_hohhot = observed.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
-    assert f"<td class='observed'>{in_hohhot}</td>" in table, table
-    assert observed.strftime("%Y-%m-%d %H:%M") not in table  # not the UTC clock time
+    in_hohhot = [t.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M") for t in (earlier, later)]
+    shown = re.findall(r"<td class='observed'>([^<]*)</td>", table)
+    assert shown == ["—", *in_hohhot], table
+    assert later.strftime("%Y-%m-%d %H:%M") not in table  # not the UTC clock time
+    rows = re.findall(r"<tr><td>(\d+) · ", table)
+    assert rows == [str(ids[c]) for c in ("api-time-0003", "api-time-0002", "api-time-0001")], table
 
 
 def test_queue_endpoints_need_a_session_and_a_token(writable_server, writable_sample_store):

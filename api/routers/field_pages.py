@@ -25,6 +25,7 @@ import base64
 import math
 import re
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -66,6 +67,7 @@ from geo.errors import DomainError, NotFound
 from geo.layers import INSPECTORS
 from geo.messages import Term, beijing_minute, en, label, text, value_label, zh
 
+_NO_TIME = datetime.min.replace(tzinfo=UTC)  # a record without an observation time sorts first
 router = APIRouter(prefix="/field", tags=["field pages 外业页面"], include_in_schema=False)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # A refused record's reason, by the field the service named (its own text when it is already Chinese).
@@ -220,16 +222,18 @@ def _survey(store: StoreDep, marker_no: str) -> dict[str, Any] | None:
 
 
 def _marker_records(store: StoreDep, progress: CampaignProgress, marker: MarkerProgress) -> list[dict[str, Any]]:
-    """This campaign's records of the marker, oldest first, each with when it was observed (Beijing time, so an
-    inspector can tell today's record from an earlier visit's) and where its position came from."""
+    """This campaign's records of the marker, oldest first by when each was observed (records queued offline
+    arrive late: their ids do not say the order of the visits), each with that time in Beijing time, so an
+    inspector can tell today's record from an earlier visit's, and where its position came from. A record
+    with no time (a restore may hold one) is listed first, its time shown as "—"."""
     ids = [m["id"] for m in store.select("boundary_markers", where={"marker_no": marker.marker_no})]
     if not ids:
         return []
     rows = store.select("inspections", where={"campaign_id": progress.campaign_id, "marker_id": ids})
-    return [{"id": r["id"], "observed": beijing_minute(r["observed_at"]), "inspector": r["inspector"],
-             "condition": zh(f"field.condition_{r['condition']}"), "displacement_m": r.get("displacement_m"),
-             "accuracy_m": r["gnss_accuracy_m"], "source": _source_label(r)}
-            for r in sorted(rows, key=lambda r: r["id"])]
+    return [{"id": r["id"], "observed": beijing_minute(r["observed_at"]) if r["observed_at"] else "—",
+             "inspector": r["inspector"], "condition": zh(f"field.condition_{r['condition']}"),
+             "displacement_m": r.get("displacement_m"), "accuracy_m": r["gnss_accuracy_m"], "source": _source_label(r)}
+            for r in sorted(rows, key=lambda r: (r["observed_at"] or _NO_TIME, r["id"]))]
 
 
 def _typed(form: FormData) -> dict[str, str]:
