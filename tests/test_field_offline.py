@@ -280,15 +280,17 @@ def test_api_records_the_source_and_refuses_a_damaged_sentence(writable_server, 
 def test_the_marker_page_lists_each_record_with_its_beijing_time(writable_server, writable_sample_store):
     """An inspector back at a marker tells today's record from an earlier one by its time, shown in Beijing time
     (the API is sent UTC; Hohhot reads UTC+8), the records in the order of the visits, not of their arrival (a
-    record queued offline arrives late). A record restored without a time shows "—" and the page still opens."""
+    record queued offline arrives late). A record restored without a time shows "—" and comes first, before one
+    observed at the calendar's first moment; the page still opens."""
     admin, inspector = _bearer(writable_server, "admin"), _bearer(writable_server, "boundary_inspector")
     cid = httpx.post(f"{writable_server}/api/inspections/campaigns", headers=admin,
                      json={"name": "时间 联检", "line_codes": ["XS01"], "required_accuracy_m": 5}).json()["id"]
     m = writable_sample_store.select("boundary_markers", where={"marker_no": "XS01005A"})[0]["geometry"]
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    later, earlier, untimed = now - timedelta(minutes=7), now - timedelta(minutes=40), now - timedelta(minutes=3)
+    later, earlier, placeholder = now - timedelta(minutes=7), now - timedelta(minutes=40), now - timedelta(minutes=3)
     ids = {}
-    for client, observed in (("api-time-0001", later), ("api-time-0002", earlier), ("api-time-0003", untimed)):
+    for client, observed in (("api-time-0001", later), ("api-time-0004", placeholder), ("api-time-0002", earlier),
+                             ("api-time-0003", placeholder)):
         body = {"client_id": client, "campaign_id": cid, "marker_no": "XS01005A", "condition": "intact",
                 "gnss_accuracy_m": 2, "position": {"lon": m.x, "lat": m.y},
                 "observed_at": observed.strftime("%Y-%m-%dT%H:%M:%SZ")}
@@ -296,8 +298,10 @@ def test_the_marker_page_lists_each_record_with_its_beijing_time(writable_server
         assert sent.status_code == 201, sent.text
         ids[client] = sent.json()["id"]
     inspections = schema.metadata.tables["inspections"]
-    with writable_sample_store.writing() as conn:  # as a restored backup may hold it (the column allows NULL)
+    with writable_sample_store.writing() as conn:  # as a restored backup may hold them (the column allows NULL)
         conn.execute(sa.update(inspections).where(inspections.c.id == ids["api-time-0003"]).values(observed_at=None))
+        conn.execute(sa.update(inspections).where(inspections.c.id == ids["api-time-0004"])
+                     .values(observed_at=datetime(1, 1, 1, tzinfo=UTC)))  # the calendar's first moment
     with httpx.Client(base_url=writable_server, follow_redirects=True) as c:
         name, password = USERS["boundary_inspector"]
         assert login(c, {"username": name, "password": password}).status_code == 200
@@ -307,10 +311,10 @@ def test_the_marker_page_lists_each_record_with_its_beijing_time(writable_server
     assert "观测时间（北京时间）" in table
     in_hohhot = [t.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M") for t in (earlier, later)]
     shown = re.findall(r"<td class='observed'>([^<]*)</td>", table)
-    assert shown == ["—", *in_hohhot], table
+    assert shown == ["—", "0001-01-01 08:00", *in_hohhot], table
     assert later.strftime("%Y-%m-%d %H:%M") not in table  # not the UTC clock time
     rows = re.findall(r"<tr><td>(\d+) · ", table)
-    assert rows == [str(ids[c]) for c in ("api-time-0003", "api-time-0002", "api-time-0001")], table
+    assert rows == [str(ids[c]) for c in ("api-time-0003", "api-time-0004", "api-time-0002", "api-time-0001")], table
 
 
 def test_queue_endpoints_need_a_session_and_a_token(writable_server, writable_sample_store):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import shapely
+import sqlalchemy as sa
 
 from geo.store import Store, schema
 from geo.store.frames import BOOKKEEPING
@@ -55,3 +56,21 @@ def test_without_bookkeeping_the_same_but_when_each_record_was_written(sample_st
     lean, full = sample_store.read_frame("door_plates", bookkeeping=False), sample_store.read_frame("door_plates")
     assert not set(BOOKKEEPING) & set(lean.columns) and set(BOOKKEEPING) <= set(full.columns)
     pd.testing.assert_frame_equal(lean, full.drop(columns=list(BOOKKEEPING)), check_exact=True)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("column", "value"), [("opened_on", 20200101), ("updated_at", 1577836800),
+                                               ("opened_on", b"2020-01-01")])
+def test_a_number_in_a_date_column_is_refused_as_select_refuses_it(store: Store, column: str, value):
+    """SQLite lets a number (or bytes) into a date column written by hand; neither read passes it on as a date
+    (an export would write the number where the date belongs): both refuse it alike."""
+    (fid,) = store.insert("facilities", [{"kind": "elder_care_station", "name": "站", "floor_area_m2": 200.0,
+                                           "geometry": shapely.Point(111.70, 40.85)}], actor="t")
+    facilities = schema.metadata.tables["facilities"]
+    with store.writing() as conn:
+        conn.execute(sa.update(facilities).where(facilities.c.id == fid)
+                     .values({column: sa.type_coerce(value, sa.types.NullType())}))
+    with pytest.raises(TypeError):
+        store.select("facilities")
+    with pytest.raises(TypeError):
+        store.read_frame("facilities")

@@ -67,7 +67,7 @@ from geo.errors import DomainError, NotFound
 from geo.layers import INSPECTORS
 from geo.messages import Term, beijing_minute, en, label, text, value_label, zh
 
-_NO_TIME = datetime.min.replace(tzinfo=UTC)  # a record without an observation time sorts first
+_NO_TIME = datetime.min.replace(tzinfo=UTC)  # compared with no moment: records without a time sort first anyway
 router = APIRouter(prefix="/field", tags=["field pages 外业页面"], include_in_schema=False)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # A refused record's reason, by the field the service named (its own text when it is already Chinese).
@@ -233,7 +233,7 @@ def _marker_records(store: StoreDep, progress: CampaignProgress, marker: MarkerP
     return [{"id": r["id"], "observed": beijing_minute(r["observed_at"]) if r["observed_at"] else "—",
              "inspector": r["inspector"], "condition": zh(f"field.condition_{r['condition']}"),
              "displacement_m": r.get("displacement_m"), "accuracy_m": r["gnss_accuracy_m"], "source": _source_label(r)}
-            for r in sorted(rows, key=lambda r: (r["observed_at"] or _NO_TIME, r["id"]))]
+            for r in sorted(rows, key=lambda r: (r["observed_at"] is not None, r["observed_at"] or _NO_TIME, r["id"]))]
 
 
 def _typed(form: FormData) -> dict[str, str]:

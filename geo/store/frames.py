@@ -29,17 +29,19 @@ BOOKKEEPING = ("created_at", "updated_at")
 def _moments(values: tuple[Any, ...]) -> list[Any]:
     """Return stored moments as aware UTC datetimes, as the store's UTCDateTime type gives them.
 
-    The driver hands back text (SQLite) or datetimes (psycopg); ``None`` stays ``None``. One
-    comprehension per column, not a call per value: this runs 70,000 times for the plates.
+    The driver hands back text (SQLite) or datetimes (psycopg); ``None`` stays ``None``; anything else (a
+    number SQLite let in by hand) is refused as that type refuses it (``TypeError``), never passed on as a time.
+    One comprehension per column, not a call per value: this runs 70,000 times for the plates.
     """
-    parsed = [datetime.fromisoformat(v) if isinstance(v, str) else v for v in values]
+    parsed = [v if v is None or isinstance(v, datetime) else datetime.fromisoformat(v) for v in values]
     return [v if not isinstance(v, datetime) else v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
             for v in parsed]
 
 
 def _days(values: tuple[Any, ...]) -> list[Any]:
-    """Return stored dates as ``date`` values (text on SQLite, dates from psycopg)."""
-    return [date.fromisoformat(v) if isinstance(v, str) else v for v in values]
+    """Return stored dates as ``date`` values (text on SQLite, dates from psycopg; anything else refused, as
+    :func:`_moments` refuses it)."""
+    return [v if v is None or isinstance(v, date) else date.fromisoformat(v) for v in values]
 
 
 def _raw(column: sa.Column) -> Any:
