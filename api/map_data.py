@@ -20,7 +20,6 @@ from geo.layers import STREET_CLASSES
 from geo.messages import text
 from geo.store import Store
 from geo.store.contents import held_records, missing_layers_error
-from geo.store.store import records_to_frame
 from maps.labels import field_label, shown
 from maps.view_data import ViewLayer, view_layer
 
@@ -108,9 +107,10 @@ def marker_condition_data(store: Store) -> tuple[list[dict], list[dict], gpd.Geo
     """Return the active markers, every inspection record, and the boundary lines."""
     markers = store.select("boundary_markers", where={"status": "active"})
     records = store.select("inspections")
-    lines = records_to_frame(store.select("boundary_lines"), store.table("boundary_lines"))
+    lines = store.read_frame("boundary_lines")
     if lines.empty:
-        raise InputError("the database holds no boundary lines yet", field="database")
+        raise missing_layers_error(["boundary_lines"], database_empty=not held_records(store),
+                                   purpose_zh="界桩状况图", purpose_en="the marker condition map", store=store)
     return markers, records, lines
 
 

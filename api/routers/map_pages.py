@@ -54,7 +54,7 @@ from api.pages import (
     session_user,
 )
 from api.siting_slot import report_siting
-from geo.errors import NotAuthenticated, NotFound
+from geo.errors import DomainError, NotAuthenticated, NotFound
 from geo.layers import ADMIN, INSPECTORS, OFFICERS, PLANNER, ROLES
 from geo.messages import catalogue, label, text
 from geo.planning.coverage import ELDER_CARE_KINDS, WalkParams, service_areas
@@ -135,6 +135,13 @@ def with_nav(request: Request, document: str, user: dict[str, Any], *, inline: b
     return response
 
 
+def _cannot_draw(request: Request, user: dict[str, Any], exc: DomainError) -> HTMLResponse:
+    """Return the page saying why a map or report cannot be drawn (what to load first), Chinese first, with the
+    error's own status: a browser shows it as a page, never as the API's JSON."""
+    return message_page(request, "暂时无法生成", "Cannot be drawn yet", user=user, error=exc.message,
+                        status=exc.status)
+
+
 def _serve(request: Request, store, token: str | None, key: str,
            build: Callable[[str], str], *, tables: Sequence[str] | None = None) -> Response:
     """Return the page for an allowed user, built once; else the login or 403. With ``tables``
@@ -151,10 +158,13 @@ def _serve(request: Request, store, token: str | None, key: str,
         private = new_nonce()
         return build(private), private
 
-    if tables is None:
-        document, private = request.app.state.cache.get(store, ("map_page", key), built)
-    else:
-        document, private = layer_cache(request).get(store, ("map_page", key), tables, built)
+    try:
+        if tables is None:
+            document, private = request.app.state.cache.get(store, ("map_page", key), built)
+        else:
+            document, private = layer_cache(request).get(store, ("map_page", key), tables, built)
+    except DomainError as exc:  # e.g. a layer the map needs is not loaded yet: say which, on a page
+        return _cannot_draw(request, user, exc)
     coverage = key == "coverage"
     return with_nav(request, swap_nonce(document, private, csp_nonce(request)), user, inline=coverage,
                     reports=coverage_report_links() if coverage else ())
@@ -245,7 +255,10 @@ def coverage_report(request: Request, store: StoreDep, xc_token: SessionCookie =
     refused = _format(request, user, format, REPORT_FILES)
     if refused is not None:
         return refused
-    run = cached_run(request.app.state.cache, store, WalkParams(), ELDER_CARE_KINDS)
+    try:
+        run = cached_run(request.app.state.cache, store, WalkParams(), ELDER_CARE_KINDS)
+    except DomainError as exc:
+        return _cannot_draw(request, user, exc)
     siting, sites = report_siting(run, k=k)
     if format == "html":
         document = report_html(run, sites=sites, siting=siting, basemap=request.app.state.settings.basemap,
