@@ -312,6 +312,13 @@ def message_page(request: Request, title_zh: str, title_en: str, *, user: User |
                 done=done, status=status)
 
 
+def cannot_draw_page(request: Request, user: User, exc: DomainError) -> HTMLResponse:
+    """Return the page saying why a map or report cannot be drawn (a layer to load first, a broken settings
+    file), Chinese first, with the error's own status: a browser shows it as a page, never as the API's JSON."""
+    return message_page(request, "暂时无法生成", "Cannot be drawn yet", user=user, error=exc.message,
+                        status=exc.status)
+
+
 async def refuse_forgery(request: Request, user: User | None = None) -> HTMLResponse | None:
     """Return the 403 page if this cookie-form post is cross-site or lacks its token, else None.
 

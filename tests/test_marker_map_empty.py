@@ -20,7 +20,8 @@ def _page(store: Store, path: str = "/maps/markers") -> httpx.Response:
         return c.get(path)
 
 
-@pytest.mark.parametrize("path", ["/maps/markers", "/maps/district", "/maps/coverage", "/maps/coverage/report"])
+@pytest.mark.parametrize("path", ["/maps/markers", "/maps/district", "/maps/coverage", "/maps/coverage/report",
+                                  "/maps/coverage/report?format=xlsx", "/maps/whatif"])
 def test_an_empty_database_is_told_to_load_data_on_a_page_chinese_first(store: Store, path: str):
     page = _page(store, path)
     assert page.status_code == 400, page.text

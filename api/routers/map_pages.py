@@ -45,6 +45,7 @@ from api.map_data import (
 )
 from api.pages import (
     SessionCookie,
+    cannot_draw_page,
     csp_nonce,
     message_page,
     nav_links,
@@ -135,13 +136,6 @@ def with_nav(request: Request, document: str, user: dict[str, Any], *, inline: b
     return response
 
 
-def _cannot_draw(request: Request, user: dict[str, Any], exc: DomainError) -> HTMLResponse:
-    """Return the page saying why a map or report cannot be drawn (what to load first), Chinese first, with the
-    error's own status: a browser shows it as a page, never as the API's JSON."""
-    return message_page(request, "暂时无法生成", "Cannot be drawn yet", user=user, error=exc.message,
-                        status=exc.status)
-
-
 def _serve(request: Request, store, token: str | None, key: str,
            build: Callable[[str], str], *, tables: Sequence[str] | None = None) -> Response:
     """Return the page for an allowed user, built once; else the login or 403. With ``tables``
@@ -164,7 +158,7 @@ def _serve(request: Request, store, token: str | None, key: str,
         else:
             document, private = layer_cache(request).get(store, ("map_page", key), tables, built)
     except DomainError as exc:  # e.g. a layer the map needs is not loaded yet: say which, on a page
-        return _cannot_draw(request, user, exc)
+        return cannot_draw_page(request, user, exc)
     coverage = key == "coverage"
     return with_nav(request, swap_nonce(document, private, csp_nonce(request)), user, inline=coverage,
                     reports=coverage_report_links() if coverage else ())
@@ -258,7 +252,7 @@ def coverage_report(request: Request, store: StoreDep, xc_token: SessionCookie =
     try:
         run = cached_run(request.app.state.cache, store, WalkParams(), ELDER_CARE_KINDS)
     except DomainError as exc:
-        return _cannot_draw(request, user, exc)
+        return cannot_draw_page(request, user, exc)
     siting, sites = report_siting(run, k=k)
     if format == "html":
         document = report_html(run, sites=sites, siting=siting, basemap=request.app.state.settings.basemap,

@@ -19,8 +19,9 @@ from pydantic import BaseModel, Field, StrictInt
 from api import csrf
 from api.cache import cached_run
 from api.deps import StoreDep, UserDep, needs_role
-from api.pages import SessionCookie, page_access, render_text
+from api.pages import SessionCookie, cannot_draw_page, page_access, render_text
 from geo import crs as C
+from geo.errors import DomainError
 from geo.layers import ADMIN, PLANNER
 from geo.messages import catalogue, text
 from geo.planning.run import PlanningRun, walk_params
@@ -177,7 +178,10 @@ def whatif_page(request: Request, store: StoreDep, xc_token: SessionCookie = Non
         return user
     from geo.planning.coverage import ELDER_CARE_KINDS, WalkParams
 
-    run = cached_run(request.app.state.cache, store, WalkParams(), ELDER_CARE_KINDS)
+    try:
+        run = cached_run(request.app.state.cache, store, WalkParams(), ELDER_CARE_KINDS)
+    except DomainError as exc:  # a layer the run needs is not loaded yet: say which, on a page
+        return cannot_draw_page(request, user, exc)
     care = run.care_facilities
     stations = [{"id": int(i), "name": str(n), "lon": round(float(g.x), 6), "lat": round(float(g.y), 6)}
                 for i, n, g in zip(care["id"], care["name"], care.geometry.representative_point(), strict=True)]
