@@ -2,9 +2,11 @@
 
 Domain errors carry their status and a safe message; anything unexpected becomes a 500 with a
 generic message while the detail goes to the log. A browser opening a page address that fails (no
-such page, a malformed id or page number) gets the same message as an HTML page instead, with the
-site's navigation and a link home (:func:`page_error`); the API (``/api``, ``/ogc``) and any client
-that does not ask for HTML keep the JSON shape.
+such page, a malformed id or page number, an unknown ``?district=`` or record, a value the database
+cannot hold, an unexpected error: :func:`internal_error_page`, answered by api/observability.py) gets
+the same message as an HTML page instead, with the site's navigation and a link home
+(:func:`page_error`); the API (``/api``, ``/ogc``) and any client that does not ask for HTML (the
+pages' own scripts fetch with ``Accept: */*``) keep the JSON shape.
 """
 
 from __future__ import annotations
@@ -146,6 +148,18 @@ def _page_user(request: Request) -> User | None:
         return None
 
 
+def internal_error_page(request: Request, request_id: str) -> HTMLResponse | None:
+    """Return the 500 page for a browser opening a page address (the request id on it, as in the JSON
+    answer), or ``None`` when the JSON answer is due or the page itself cannot be drawn."""
+    if not wants_page(request):
+        return None
+    try:
+        return page_error(request, 500, text("http.internal_page", request_id=request_id))
+    except Exception:  # the page failed too: the JSON answer stands
+        log.exception("the 500 page itself failed on %s %s", request.method, request.url.path)
+        return None
+
+
 def page_error(request: Request, status: int, message: str, *,
                headers: dict[str, str] | None = None) -> HTMLResponse:
     """Return the HTML page for a failed page address: ``message`` (Chinese first), the status kept."""
@@ -165,9 +179,11 @@ def install(app: FastAPI) -> None:
     """Register the handlers that render every error in the one shape."""
 
     @app.exception_handler(DomainError)
-    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
-        headers = ({"WWW-Authenticate": "Bearer"} if exc.status == 401
-                   else {"Retry-After": str(getattr(exc, "retry_after_s", 10))} if exc.status == 429 else None)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        retry = {"Retry-After": str(getattr(exc, "retry_after_s", 10))} if exc.status == 429 else None
+        if wants_page(request):  # an unknown ?district=, campaign or record opened in a browser: a page
+            return page_error(request, exc.status, exc.message, headers=retry)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else retry
         return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -198,23 +214,28 @@ def install(app: FastAPI) -> None:
                             headers=headers or None)
 
     @app.exception_handler(sa.exc.IntegrityError)
-    async def _constraint(_request: Request, exc: sa.exc.IntegrityError) -> JSONResponse:
+    async def _constraint(request: Request, exc: sa.exc.IntegrityError) -> Response:
         # A unique value taken (409) or a required/linked value missing (400), on either backend.
         problem = integrity_problem(exc)
         log.info("refused by a database constraint: %s on %s", problem.code, problem.field)
+        if wants_page(request):
+            return page_error(request, problem.status, problem.message)
         return JSONResponse(problem.to_dict(), status_code=problem.status)
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(sa.exc.DataError)
-    async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
+    async def _out_of_range(request: Request, exc: Exception) -> Response:
         # A number or text the database cannot hold (an id beyond 64 bits, say): the caller's mistake.
         log.info("value out of the database's range: %s", type(exc).__name__)
         field = next((k for k, v in [*request.path_params.items(), *request.query_params.items()]
                       if str(v).lstrip("+-").isdigit() and abs(int(v)) > 2**63 - 1), None)
+        if wants_page(request):
+            return page_error(request, 400, text("http.out_of_range_db"))
         return JSONResponse(error_body(400, "out_of_range", text("http.out_of_range_db"), field), status_code=400)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The service's own 500 answer (JSON, or a page to a browser) is api.observability's, which sees every reply.
         log_unexpected(exc, request.method, request.url.path)
         return JSONResponse(error_body(500, "internal_error", text("http.internal")),
                             status_code=500)

@@ -19,9 +19,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_body, log_unexpected
+from api.errors import error_body, internal_error_page, log_unexpected
 from geo.messages import text
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
@@ -165,7 +166,10 @@ class ObservabilityMiddleware:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
             log_unexpected(exc, scope["method"], scope["path"])  # no statement values in the log
-            if not started:
+            page = internal_error_page(Request(scope), rid) if not started else None
+            if page is not None:  # a browser opening a page: the error page, the request id on it
+                await page(scope, receive, send_with_id)
+            elif not started:
                 body = json.dumps({**error_body(500, "internal_error", text("http.internal_logged")),
                                    "request_id": rid}, ensure_ascii=False).encode()
                 await send_with_id({"type": "http.response.start", "status": 500,

@@ -187,6 +187,7 @@ def test_a_smart_signs_printed_qr_opens_the_streets_public_page(writable_server,
     assert "households" not in html and "setup" not in html and sign["sign_uid"] not in unescape(html)
     forged = httpx.get(f"{writable_server}/s/{url.rsplit('/', 1)[1][:-1]}A")
     assert forged.status_code == 404 and "无法识别的路牌" in forged.text
+    assert "这不是本服务的路牌二维码" in forged.text and "门牌" not in forged.text  # a sign's page speaks of signs
     from geo.plates.codes import PlateSigner
 
     plate = store.select("door_plates", limit=1)[0]   # a genuine plate code opens the plate, never a sign page

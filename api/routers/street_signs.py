@@ -23,6 +23,7 @@ from api.pages import SessionCookie, message_page, page, page_access, render_tex
 from api.ratelimit import TooManyRequests
 from geo.errors import InputError, NotFound
 from geo.layers import OFFICERS
+from geo.messages import text
 from geo.plates.codes import InvalidCode
 from geo.signs.junctions import DEFAULT_DISTANCE_M, check_distance, unsigned_junctions
 from geo.signs.layout import sign_layout
@@ -237,8 +238,9 @@ def public_street_page(code: Annotated[str, Path(max_length=64)], request: Reque
         view = reads.run(lambda store: street_page_anywhere(store, uid))  # whichever district holds the sign (#19)
     except TooManyRequests as exc:
         return _message("请稍后再试", exc.message, status=exc.status)
-    except (InvalidCode, NotFound) as exc:
-        return _message("无法识别的路牌", exc.message, "如路牌有误请拨打 12345 · call 12345 to report",
+    except (InvalidCode, NotFound) as exc:  # the code checker speaks of door plates; this page is a sign's
+        said = text("signs.not_our_code") if isinstance(exc, InvalidCode) else exc.message
+        return _message("无法识别的路牌", said, "如路牌有误请拨打 12345 · call 12345 to report",
                         status=exc.status, heading=("无法识别的路牌", "Unknown street sign"))
     font_text = quote(view.name_mong, safe="") if view.name_mong else ""
     return HTMLResponse(render_text("signs/street.html", title=view.standard_name, font_text=font_text, view=view))

@@ -55,6 +55,8 @@ MESSAGES = {
     "http.unsupported_media_type": Message("不支持的类型：{detail}", "unsupported media type: {detail}"),
     "http.out_of_range_db": Message("数值超出范围", "a value in the request is out of range for the database"),
     "http.internal": Message("服务器内部错误，已记录", "an internal error occurred; it has been logged"),
+    "http.internal_page": Message("服务器内部错误，已记录；如需报告，请告知请求编号 {request_id}",
+                                  "an internal error occurred; it has been logged under request id {request_id}"),
     "http.internal_logged": Message("服务器内部错误，已按此请求编号记录",
                                     "an internal error occurred; it has been logged with this request id"),
     **{f"http.problem_{kind}": Message(zh, en) for kind, (zh, en) in _PROBLEMS.items()},

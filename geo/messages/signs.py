@@ -44,6 +44,7 @@ VALUES: dict[str, tuple[str, str]] = {
 }
 
 MESSAGES = {
+    "signs.not_our_code": Message("这不是本服务的路牌二维码", "this is not a code of a street sign of this service"),
     "signs.choice": Message("{field} 须为 {allowed} 之一，收到 {value}",
                             "{field} must be one of {allowed}; got {value}"),
     "signs.required": Message("缺少必填字段 {field}", "{field} is required"),

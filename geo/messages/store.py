@@ -17,7 +17,8 @@ MESSAGES = {
     "store.unknown_field": Message("{table} 没有字段 {field}", "{table} has no field {field}"),
     "store.control_character": Message("{field} 含控制字符（如 NUL、ESC）",
                                        "{field} contains a control character (NUL, ESC …)"),
-    "store.no_record": Message("{table} 没有记录 {id}", "{table} has no record {id}"),
+    "store.no_record": Message("没有找到{record}：编号有误，或不属本区",
+                               "there is no {record} (a wrong number, or not this district's)"),
     "store.other_district": Message(
         "{field} {value} 不是本区（{district}）：只能写入本区的记录",
         "{field} {value} is not this district ({district}): only its own records are written"),

@@ -546,7 +546,7 @@ class Store:
         table = self.table(table_name)
         row = conn.execute(sa.select(table).where(table.c.id == record_id, *self.scope(table))).mappings().first()
         if row is None:
-            raise NotFound(text("store.no_record", table=table_name, id=record_id), field="id")
+            raise NotFound(text("store.no_record", record=record_label(table_name, record_id)), field="id")
         return _record(row)
 
     def update(
@@ -579,7 +579,7 @@ class Store:
             raise InputError(text("store.unchangeable", field=label(bad[0])), field=bad[0])
         before = self.get(table_name, record_id, conn=conn)
         if not self.owns(table_name, before):  # a neighbour's outline is read here, never changed
-            raise NotFound(text("store.no_record", table=table_name, id=record_id), field="id")
+            raise NotFound(text("store.no_record", record=record_label(table_name, record_id)), field="id")
         if before["version"] != expected_version:
             record = record_label(table_name, record_id)
             raise StaleVersion(text("store.stale", record=record, current=before["version"], given=expected_version),

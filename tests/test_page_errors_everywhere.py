@@ -1,0 +1,109 @@
+"""A browser that opens a page address with an unknown district, an unknown record, a number the database
+cannot hold, or that meets an unexpected failure gets an HTML page (Chinese first, the status kept), never
+the API's JSON; the API, and the pages' own scripts (which ask for ``*/*``), keep the JSON shape.
+
+Before, the district chosen by ``?district=`` and a record missing from the store (a campaign's report,
+an inspection's saved page) answered JSON on every page address, anonymous or logged in, and an unexpected
+error answered JSON to a browser. The store's "no such record" message named the table
+(``inspection_campaigns 没有记录 9``); it now names the record as a person does (``联检任务 9``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+
+from api.app import create_app
+from tests.conftest import running_server, server_settings
+from tests.test_offline_pages import page_paths
+from tests.test_pages_leftovers import HTML, _logged_in, _main_text
+
+TIMEOUT_S = 60
+# Addresses that serve no district's data, so take no ?district=: the login (one for every district), the
+# service worker, the icon and the API reference's script.
+DISTRICT_FREE = {"/login", "/officer/login", "/field/sw.js", "/favicon.ico", "/docs/redoc.standalone.js"}
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _filled(path: str) -> str:
+    """Return a page path with every ``{parameter}`` filled with a number no record has."""
+    return re.sub(r"\{[^}]+\}", "999999", path)
+
+
+@pytest.fixture(scope="module")
+def admin(live_server) -> Iterator[httpx.Client]:
+    with _logged_in(live_server, "admin") as c:
+        yield c
+
+
+def _assert_page(r: httpx.Response, status: int | set[int], said: str, where: str) -> None:
+    assert r.status_code in ({status} if isinstance(status, int) else status), (where, r.status_code, r.text[:300])
+    assert r.headers["content-type"].startswith("text/html"), (where, r.headers["content-type"], r.text[:300])
+    shown = _main_text(r.text)
+    assert said in shown and CJK.search(shown.split(" · ")[0]), (where, shown)
+    assert "href='/'" in r.text, where  # the way home (the public pages keep their own, lighter layout)
+
+
+def test_an_unknown_or_malformed_district_on_any_page_answers_a_page(live_server, admin, sample_store):
+    paths = [p for p in page_paths(create_app(server_settings(sample_store))) if p not in ("/docs", "/redoc", "/ogc")]
+    assert len(paths) > 30  # every page of the service, not a chosen few
+    served: set[str] = set()
+    with httpx.Client(base_url=live_server, timeout=TIMEOUT_S) as anon:
+        for client, who in ((anon, "anonymous"), (admin, "admin")):
+            for path in paths:
+                for district, refused, named in (("999999", 404, "999999"), ("abc", 400, "abc")):
+                    r = client.get(_filled(path), params={"district": district}, headers=HTML, follow_redirects=False)
+                    if r.status_code < 400:  # an address that serves no district's data takes no district
+                        served.add(path)
+                        continue
+                    # A page for a record (a plate's code …) may refuse the unknown record first (404), in its own
+                    # words; one missing a required parameter (a font's text) refuses that first (422).
+                    status = {refused, 422} | ({404} if "{" in path else set())
+                    said = named if r.status_code == refused and "{" not in path else ""
+                    _assert_page(r, status, said, f"{who} {path}?district={district}")
+    assert served == DISTRICT_FREE, served
+
+
+def test_a_missing_record_opened_in_a_browser_answers_a_page_that_names_it(live_server, admin):
+    _assert_page(admin.get("/maps/campaigns/999999/report", params={"format": "html"}, headers=HTML), 404,
+                 "联检任务 999999", "campaign report")
+    _assert_page(admin.get("/field/campaigns/999999/markers/999999/saved/999999", headers=HTML), 404,
+                 "999999", "saved inspection")
+    # The same record asked for by a script or through the API: JSON, the record named as a person names it.
+    script = admin.get("/maps/campaigns/999999/report", params={"format": "html"})
+    assert script.status_code == 404 and script.headers["content-type"] == "application/json"
+    assert script.json()["message"].startswith("没有找到联检任务 999999"), script.json()
+    assert "inspection_campaigns" not in script.json()["message"]
+
+
+def test_a_number_the_database_cannot_hold_answers_a_page(live_server, admin):
+    too_big = str(2**63)
+    r = admin.get(f"/maps/campaigns/{too_big}/report", params={"format": "html"}, headers=HTML)
+    assert r.status_code in (400, 422), r.status_code
+    assert r.headers["content-type"].startswith("text/html"), r.text[:300]
+    assert admin.get(f"/maps/campaigns/{too_big}/report", params={"format": "html"}
+                     ).headers["content-type"] == "application/json"
+
+
+def test_an_unexpected_failure_answers_a_page_to_a_browser_and_json_to_a_script(sample_store):
+    app = create_app(server_settings(sample_store))
+
+    def broken() -> None:
+        raise RuntimeError("secret detail: /etc/passwd")
+
+    app.router.routes.append(APIRoute("/officer/broken", broken, methods=["GET"], include_in_schema=False))
+    app.router.routes.append(APIRoute("/api/broken", broken, methods=["GET"]))
+    with running_server(server_settings(sample_store), app=app) as base, httpx.Client(base_url=base,
+                                                                                      timeout=TIMEOUT_S) as c:
+        page = c.get("/officer/broken", headers=HTML)
+        _assert_page(page, 500, "内部错误", "unexpected")
+        assert page.headers["x-request-id"] in _main_text(page.text)  # to quote when reporting it
+        assert "secret detail" not in page.text and "passwd" not in page.text
+        for path, headers in (("/officer/broken", {}), ("/api/broken", HTML)):
+            r = c.get(path, headers=headers)
+            assert r.status_code == 500 and r.headers["content-type"] == "application/json", path
+            assert "secret detail" not in r.text
