@@ -16,7 +16,7 @@ import shapely
 from geo.messages import value_label
 from geo.planning.ban_zone_settings import basis_text
 from maps.basemap import Basemap
-from maps.layers import add_legend, base_map, json_safe, tooltip_layer, units_layer
+from maps.layers import add_legend, base_map, feature_collection, json_safe, tooltip_layer, units_layer
 from maps.view import finish, titled
 
 ZONE_COLOURS = {
@@ -57,7 +57,7 @@ def ban_zones_layer(zones: gpd.GeoDataFrame, m: folium.Map, *, show: bool = True
         data = data.set_geometry(data.geometry.set_precision(1e-5), crs=data.crs)  # ~1 m
         dash = ASSUMED_DASH if basis == "assumed" else None
         folium.GeoJson(
-            data, name=f"禁葬区 {value_label(kind, field='kind')}", show=show,
+            feature_collection(data), name=f"禁葬区 {value_label(kind, field='kind')}", show=show,
             style_function=lambda _f, c=colour, d=dash: {"color": c, "fillColor": c, "weight": 1.2,
                                                          "fillOpacity": 0.22, "dashArray": d},
             tooltip=folium.GeoJsonTooltip(TIP_FIELDS, aliases=TIP_LABELS),

@@ -22,6 +22,7 @@ from maps.layers import (
     add_html,
     add_legend,
     base_map,
+    feature_collection,
     json_safe,
     points_layer,
     units_layer,
@@ -88,7 +89,7 @@ def service_area_layer(areas: gpd.GeoDataFrame, m: folium.Map) -> folium.Map:
     drawn = drawn.set_geometry(drawn.geometry.simplify(AREA_TOLERANCE_DEG))
     data = json_safe(drawn, ["name", "reach_m"], labelled=("reach_m",))
     data = data.set_geometry(shapelyish_precision(data.geometry), crs=data.crs)
-    folium.GeoJson(data, name="服务范围 Service areas",
+    folium.GeoJson(feature_collection(data), name="服务范围 Service areas",
                    style_function=lambda _f: {"color": AREA_COLOUR, "weight": 1, "fillOpacity": 0.12},
                    tooltip=folium.GeoJsonTooltip(["name", "reach_m"],
                                                  aliases=["设施 facility", field_label("reach_m")])).add_to(m)
@@ -116,7 +117,7 @@ def floor_area_layer(units: gpd.GeoDataFrame, floor: pd.DataFrame, m: folium.Map
         colour = "#cccccc" if v is None or v != v else scale(min(v, 2 * norm_per100))
         return {"fillColor": colour, "color": "#555", "weight": 0.5, "fillOpacity": 0.6}
 
-    folium.GeoJson(data.reset_index(drop=True), name=title, style_function=style,
+    folium.GeoJson(feature_collection(data.reset_index(drop=True)), name=title, style_function=style,
                    tooltip=folium.GeoJsonTooltip(["name", "per100_m2", "shortfall_m2"],
                                                  aliases=["社区 community", field_label("per100_m2"),
                                                           field_label("shortfall_m2")])).add_to(m)

@@ -19,6 +19,8 @@ picture of the data, the data itself (API, exports) keeps every vertex and chara
 
 from __future__ import annotations
 
+import json
+
 import folium
 import geopandas as gpd
 import numpy as np
@@ -72,6 +74,33 @@ def json_safe(frame: gpd.GeoDataFrame, columns: list[str], *, labelled: tuple[st
         out[col] = [tip_value(v) for v in values]
     out = out.to_crs("EPSG:4326")
     return out.set_geometry([display_geometry(g) for g in out.geometry], crs=out.crs)
+
+
+def feature_collection(frame: gpd.GeoDataFrame) -> dict:
+    """Return ``frame`` as the GeoJSON FeatureCollection folium would embed for it, built column by column.
+
+    Handed a frame, folium builds the same dict from ``frame.to_crs("EPSG:4326").__geo_interface__``
+    through ``json.loads(json.dumps(...))``: one ``shapely.mapping`` and one pandas row per feature,
+    the largest part of drawing a report's maps. Here GEOS writes every geometry's GeoJSON at once
+    (``shapely.to_geojson``, doubles to the last digit) and one JSON parse reads them, so the page is
+    the same to the byte (``tests/test_map_features.py`` compares the two on every map layer): each
+    feature's ``id`` (the index as text), ``properties`` (missing values as ``null``), ``geometry``
+    (``null`` when missing or empty) and ``bbox``, and the collection's ``bbox``.
+    """
+    if frame.crs is None or not frame.crs.equals("EPSG:4326"):  # a frame without a CRS is refused, as folium does
+        frame = frame.to_crs("EPSG:4326")
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    drawn = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    texts = shapely.to_geojson(np.where(drawn, geoms, None))
+    shapes = json.loads("[" + ",".join("null" if t is None else t for t in texts) + "]")
+    bounds = shapely.bounds(geoms).tolist()
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    values = frame[columns].astype(object)
+    values[pd.isna(frame[columns]).to_numpy()] = None
+    rows = json.loads(json.dumps([dict(zip(columns, row, strict=True)) for row in values.to_numpy()]))
+    features = [{"id": str(i), "type": "Feature", "properties": p, "geometry": g, "bbox": b if d else None}
+                for i, p, g, b, d in zip(np.asarray(frame.index), rows, shapes, bounds, drawn, strict=True)]
+    return {"type": "FeatureCollection", "features": features, "bbox": [float(v) for v in frame.total_bounds]}
 
 
 def base_map(frame: gpd.GeoDataFrame, basemap: Basemap | None = None) -> folium.Map:
@@ -134,7 +163,7 @@ def units_layer(units: gpd.GeoDataFrame, m: folium.Map, *,
     data = json_safe(units.assign(major=major), ["code", "name", "level", "households", "major"],
                      labelled=("level", "households"))
     folium.GeoJson(
-        data, name=name,
+        feature_collection(data), name=name,
         style_function=lambda f: {"color": "#1f4e79", "weight": 2 if f["properties"]["major"] else 0.7,
                                   "fillOpacity": 0.03},
         tooltip=folium.GeoJsonTooltip(["name", "level", "code", "households"],
@@ -148,7 +177,7 @@ def lines_layer(lines: gpd.GeoDataFrame, m: folium.Map, *, name: str, color: str
     """Add a line layer (streets, railways, rivers, boundary lines)."""
     data = json_safe(lines, list(fields), labelled=fields)
     present = [f for f in fields if f in data.columns]
-    folium.GeoJson(data, name=name, style_function=lambda _f: {"color": color, "weight": 1.5},
+    folium.GeoJson(feature_collection(data), name=name, style_function=lambda _f: {"color": color, "weight": 1.5},
                    tooltip=folium.GeoJsonTooltip(present, aliases=[field_label(f) for f in present])).add_to(m)
     return m
 
