@@ -15,6 +15,7 @@ import logging
 import re
 import traceback
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
@@ -131,13 +132,59 @@ def allowed_methods(request: Request) -> list[str]:
 _API_PREFIXES = ("/api/", "/ogc/")
 
 
-def wants_page(request: Request) -> bool:
-    """Return whether an error on ``request`` is answered as an HTML page: a browser (it accepts
-    text/html) asking for a page address, not the JSON API or the OGC API."""
+def is_page_address(request: Request) -> bool:
+    """Return whether ``request`` is for a page address, not the JSON API or the OGC API."""
     path = request.url.path
-    if path in ("/api", "/ogc") or path.startswith(_API_PREFIXES):
+    return not (path in ("/api", "/ogc") or path.startswith(_API_PREFIXES))
+
+
+def _accepted(accept: str) -> dict[str, float]:
+    """Return each media type of an ``Accept`` header (lower case) with its quality (1 when unsaid)."""
+    out: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    quality = 0.0
+        if media:
+            out[media.lower()] = max(out.get(media.lower(), 0.0), quality)
+    return out
+
+
+def wants_page(request: Request) -> bool:
+    """Return whether an error on ``request`` is answered as an HTML page: a browser asking for a page
+    address (it names text/html, and prefers it to JSON), not the JSON API or the OGC API.
+
+    A client that names JSON at least as gladly as HTML, or refuses HTML (``q=0``), gets JSON; the
+    pages' own scripts fetch with ``*/*`` and get JSON too.
+    """
+    if not is_page_address(request):
         return False
-    return "text/html" in request.headers.get("accept", "")
+    accepted = _accepted(request.headers.get("accept", ""))
+    html = max(accepted.get("text/html", 0.0), accepted.get("application/xhtml+xml", 0.0))
+    return html > 0 and html > accepted.get("application/json", 0.0)
+
+
+_UNSEEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _shown(message: str) -> str:
+    """Return ``message`` with control and direction-changing characters (an echoed value's NUL, ESC or
+    U+202E) shown as U+FFFD, so that a link's text cannot hide or reorder the page's words."""
+    return _UNSEEN.sub("\ufffd", message)
+
+
+def with_vary(request: Request, response: Response) -> Response:
+    """Mark an error answer of a page address as depending on ``Accept`` (a page or JSON), never cached."""
+    if is_page_address(request):
+        response.headers["Vary"] = "Accept"
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _page_user(request: Request) -> User | None:
@@ -153,8 +200,9 @@ def internal_error_page(request: Request, request_id: str) -> HTMLResponse | Non
     answer), or ``None`` when the JSON answer is due or the page itself cannot be drawn."""
     if not wants_page(request):
         return None
+    key = "http.internal_page" if request.method in ("GET", "HEAD") else "http.internal_page_form"
     try:
-        return page_error(request, 500, text("http.internal_page", request_id=request_id))
+        return page_error(request, 500, text(key, request_id=request_id))
     except Exception:  # the page failed too: the JSON answer stands
         log.exception("the 500 page itself failed on %s %s", request.method, request.url.path)
         return None
@@ -162,16 +210,32 @@ def internal_error_page(request: Request, request_id: str) -> HTMLResponse | Non
 
 def page_error(request: Request, status: int, message: str, *,
                headers: dict[str, str] | None = None) -> HTMLResponse:
-    """Return the HTML page for a failed page address: ``message`` (Chinese first), the status kept."""
+    """Return the HTML page for a failed page address: ``message`` (Chinese first), the status kept.
+
+    The page is titled by its status (a server's fault is not called the user's bad request); a 401 links
+    to the login that returns here. It is drawn without the district's banner when the database cannot
+    say which district that is (the error may be the database's).
+    """
     key = f"pages_errors.title_{status}"
-    key = key if key in catalogue() else "pages_errors.title_other"
+    key = key if key in catalogue() else ("pages_errors.title_500" if status >= 500 else "pages_errors.title_other")
     user = _page_user(request)
-    response = render(request, "home/error.html", status=status, title_zh=messages.zh(key),
-                      title_en=messages.en(key), user=user, message=message, status_code=status,
-                      home_zh=messages.zh("pages_errors.go_home"), home_en=messages.en("pages_errors.go_home"),
-                      user_home=home_for(request, user["role"]) if user else "/",
-                      my_home=(messages.zh("pages_errors.my_home"), messages.en("pages_errors.my_home")))
+    back: dict[str, Any] = {}
+    if status == 401:
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        back = {"back_url": f"/officer/login?next={quote(here, safe='/')}",
+                "back": (messages.zh("pages_errors.log_in"), messages.en("pages_errors.log_in"))}
+    context = dict(status=status, title_zh=messages.zh(key), title_en=messages.en(key), user=user,
+                   message=_shown(message), status_code=status, **back,
+                   home_zh=messages.zh("pages_errors.go_home"), home_en=messages.en("pages_errors.go_home"),
+                   user_home=home_for(request, user["role"]) if user else "/",
+                   my_home=(messages.zh("pages_errors.my_home"), messages.en("pages_errors.my_home")))
+    try:
+        response = render(request, "home/error.html", **context)
+    except Exception:  # the district's banner needs the database, which may be what failed
+        log.warning("error page drawn without the district banner on %s %s", request.method, request.url.path)
+        response = render(request, "home/error.html", **{**context, "district": None, "district_code": None})
     response.headers.update(headers or {})
+    with_vary(request, response)
     return response
 
 
@@ -181,10 +245,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
         retry = {"Retry-After": str(getattr(exc, "retry_after_s", 10))} if exc.status == 429 else None
-        if wants_page(request):  # an unknown ?district=, campaign or record opened in a browser: a page
-            return page_error(request, exc.status, exc.message, headers=retry)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else retry
-        return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
+        if wants_page(request):  # an unknown ?district=, campaign or record opened in a browser: a page
+            return page_error(request, exc.status, exc.message, headers=headers)
+        return with_vary(request, JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -192,7 +256,7 @@ def install(app: FastAPI) -> None:
         message, field = validation_message(first)
         if wants_page(request):
             return page_error(request, 422, message)
-        return JSONResponse(error_body(422, "invalid_input", message, field), status_code=422)
+        return with_vary(request, JSONResponse(error_body(422, "invalid_input", message, field), status_code=422))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -210,8 +274,8 @@ def install(app: FastAPI) -> None:
             elif code == "method_not_allowed":
                 message = text("pages_errors.method", method=request.method)
             return page_error(request, exc.status_code, message, headers=headers)
-        return JSONResponse(error_body(exc.status_code, code, message), status_code=exc.status_code,
-                            headers=headers or None)
+        return with_vary(request, JSONResponse(error_body(exc.status_code, code, message),
+                                               status_code=exc.status_code, headers=headers or None))
 
     @app.exception_handler(sa.exc.IntegrityError)
     async def _constraint(request: Request, exc: sa.exc.IntegrityError) -> Response:
@@ -220,7 +284,7 @@ def install(app: FastAPI) -> None:
         log.info("refused by a database constraint: %s on %s", problem.code, problem.field)
         if wants_page(request):
             return page_error(request, problem.status, problem.message)
-        return JSONResponse(problem.to_dict(), status_code=problem.status)
+        return with_vary(request, JSONResponse(problem.to_dict(), status_code=problem.status))
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(sa.exc.DataError)
@@ -228,10 +292,11 @@ def install(app: FastAPI) -> None:
         # A number or text the database cannot hold (an id beyond 64 bits, say): the caller's mistake.
         log.info("value out of the database's range: %s", type(exc).__name__)
         field = next((k for k, v in [*request.path_params.items(), *request.query_params.items()]
-                      if str(v).lstrip("+-").isdigit() and abs(int(v)) > 2**63 - 1), None)
+                      if str(v).lstrip("+-").isdigit() and abs(int(v)) > 2**31 - 1), None)  # PostgreSQL's integer
+        message = text("http.out_of_range_named", field=label(field)) if field else text("http.out_of_range_db")
         if wants_page(request):
-            return page_error(request, 400, text("http.out_of_range_db"))
-        return JSONResponse(error_body(400, "out_of_range", text("http.out_of_range_db"), field), status_code=400)
+            return page_error(request, 400, message)
+        return with_vary(request, JSONResponse(error_body(400, "out_of_range", message, field), status_code=400))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

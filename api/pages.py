@@ -246,9 +246,11 @@ def render(request: Request, name: str, *, status: int = 200, **context: Any) ->
     """
     context = _unsigned_flash_dropped(request, context)
     context.setdefault("nav", nav_links(request, context.get("user")))
-    active = active_district(request)
-    context.setdefault("district", active[1] if active else None)
-    context.setdefault("district_code", active[0] if active else None)
+    if "district" not in context:  # an error page may pass none: it must draw without the database
+        active = active_district(request)
+        context["district"] = active[1] if active else None
+        context.setdefault("district_code", active[0] if active else None)
+    context.setdefault("district_code", None)
     context.setdefault("home_district", request.app.state.store.adcode)
     context.setdefault("here", request.url.path)
     context.setdefault("draft", None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -80,13 +81,58 @@ def test_a_missing_record_opened_in_a_browser_answers_a_page_that_names_it(live_
     assert "inspection_campaigns" not in script.json()["message"]
 
 
-def test_a_number_the_database_cannot_hold_answers_a_page(live_server, admin):
+def test_a_number_the_database_cannot_hold_answers_a_page_that_names_it(live_server, admin):
     too_big = str(2**63)
     r = admin.get(f"/maps/campaigns/{too_big}/report", params={"format": "html"}, headers=HTML)
-    assert r.status_code in (400, 422), r.status_code
+    assert r.status_code == 400, r.status_code
     assert r.headers["content-type"].startswith("text/html"), r.text[:300]
-    assert admin.get(f"/maps/campaigns/{too_big}/report", params={"format": "html"}
-                     ).headers["content-type"] == "application/json"
+    said = _main_text(r.text)
+    assert "campaign_id" in said and "超出数据库可存的范围" in said  # which value, not "a value"
+    script = admin.get(f"/maps/campaigns/{too_big}/report", params={"format": "html"})
+    assert script.headers["content-type"] == "application/json" and script.json()["field"] == "campaign_id"
+
+
+def test_every_table_names_its_records_as_a_person_does():
+    from geo.messages import catalogue
+    from geo.store import schema
+
+    unnamed = [t for t in schema.metadata.tables if f"field_names.record.{t}" not in catalogue()]
+    assert unnamed == [], f"tables a 'no such record' message would name by their internal name: {unnamed}"
+
+
+def test_the_page_or_json_choice_follows_the_accept_header(live_server):
+    """A client that names JSON as gladly as HTML, or refuses HTML, gets JSON; media types are case-blind;
+    either answer says it depends on Accept and is not to be cached."""
+    with httpx.Client(base_url=live_server, timeout=TIMEOUT_S) as c:
+        for accept, page in (("text/html;q=0, application/json", False), ("application/json, text/html", False),
+                             ("application/json, text/html;q=0.1", False), ("TEXT/HTML", True),
+                             ("Text/Html;q=0.9, application/json;q=0.5", True), ("*/*", False),
+                             ("text/html;q=abc", False), ("", False)):
+            r = c.get("/officer/placenames", params={"district": "abc"}, headers={"Accept": accept})
+            assert r.status_code == 400, accept
+            kind = r.headers["content-type"]
+            assert kind.startswith("text/html" if page else "application/json"), (accept, kind)
+            assert r.headers["vary"] == "Accept" and r.headers["cache-control"] == "no-store", (accept, r.headers)
+
+
+def test_an_echoed_value_cannot_hide_or_reorder_the_page_s_words(live_server):
+    hostile = "\x00\n\x1b[31m\u202eabc"
+    r = httpx.get(f"{live_server}/officer/placenames", params={"district": hostile}, headers=HTML, timeout=TIMEOUT_S)
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/html")
+    for unseen in ("\x00", "\x1b", "\u202e"):
+        assert unseen not in r.text, repr(unseen)
+    assert "\ufffd" in _main_text(r.text)
+
+
+def test_a_page_needing_a_login_answers_a_login_page_link_that_returns_here(live_server):
+    r = httpx.get(f"{live_server}/maps/data/facilities", params={"bbox": "111,40,112,41"}, headers=HTML,
+                  timeout=TIMEOUT_S)
+    assert r.status_code == 401 and r.headers["content-type"].startswith("text/html"), r.text[:300]
+    assert "<title>需要登录" in r.text and r.headers["www-authenticate"] == "Bearer"
+    back = re.search(r"<a id='back-to-form' href='/officer/login\?next=([^']+)'>", r.text)
+    assert back, r.text[-800:]
+    assert unquote(back.group(1)) in ("/maps/data/facilities?bbox=111,40,112,41",
+                                      "/maps/data/facilities?bbox=111%2C40%2C112%2C41")  # as the browser sent it
 
 
 def test_an_unexpected_failure_answers_a_page_to_a_browser_and_json_to_a_script(sample_store):
@@ -95,15 +141,39 @@ def test_an_unexpected_failure_answers_a_page_to_a_browser_and_json_to_a_script(
     def broken() -> None:
         raise RuntimeError("secret detail: /etc/passwd")
 
-    app.router.routes.append(APIRoute("/officer/broken", broken, methods=["GET"], include_in_schema=False))
+    app.router.routes.append(APIRoute("/officer/broken", broken, methods=["GET", "POST"], include_in_schema=False))
     app.router.routes.append(APIRoute("/api/broken", broken, methods=["GET"]))
     with running_server(server_settings(sample_store), app=app) as base, httpx.Client(base_url=base,
                                                                                       timeout=TIMEOUT_S) as c:
         page = c.get("/officer/broken", headers=HTML)
         _assert_page(page, 500, "内部错误", "unexpected")
+        assert "<title>服务器出错" in page.text and "请求有误" not in page.text  # the server's fault, not the user's
         assert page.headers["x-request-id"] in _main_text(page.text)  # to quote when reporting it
         assert "secret detail" not in page.text and "passwd" not in page.text
+        posted = c.post("/officer/broken", headers={**HTML, "Origin": base}, data={"note": "typed"})
+        _assert_page(posted, 500, "后退", "unexpected on a form")  # the way back to what was typed
         for path, headers in (("/officer/broken", {}), ("/api/broken", HTML)):
             r = c.get(path, headers=headers)
             assert r.status_code == 500 and r.headers["content-type"] == "application/json", path
             assert "secret detail" not in r.text
+
+
+def test_the_error_page_draws_when_the_district_cannot_be_read(sample_store, monkeypatch):
+    """The district's banner is read from the database, which may be what failed: the page is drawn without it."""
+    import api.pages
+
+    def unreadable(_request):
+        raise ConnectionError("the database is not answering")
+
+    app = create_app(server_settings(sample_store))
+
+    def broken() -> None:
+        raise RuntimeError("the database is not answering")
+
+    app.router.routes.append(APIRoute("/officer/broken", broken, methods=["GET"], include_in_schema=False))
+    monkeypatch.setattr(api.pages, "active_district", unreadable)
+    with running_server(server_settings(sample_store), app=app) as base:
+        for path in ("/officer/broken", "/officer/placenames?district=abc"):
+            r = httpx.get(f"{base}{path}", headers=HTML, timeout=TIMEOUT_S)
+            assert r.headers["content-type"].startswith("text/html"), (path, r.text[:300])
+            assert r.status_code in (400, 500) and "<title>" in r.text

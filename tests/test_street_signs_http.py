@@ -187,7 +187,13 @@ def test_a_smart_signs_printed_qr_opens_the_streets_public_page(writable_server,
     assert "households" not in html and "setup" not in html and sign["sign_uid"] not in unescape(html)
     forged = httpx.get(f"{writable_server}/s/{url.rsplit('/', 1)[1][:-1]}A")
     assert forged.status_code == 404 and "无法识别的路牌" in forged.text
-    assert "这不是本服务的路牌二维码" in forged.text and "门牌" not in forged.text  # a sign's page speaks of signs
+    assert "可能是伪造的" in forged.text and "门牌" not in forged.text  # a sign's page speaks of signs, never plates
+    real = url.rsplit("/", 1)[1]
+    for code, said in (("HELLO", "这不是本服务的路牌二维码"), ("A" * 65, "这不是本服务的路牌二维码"),
+                       (real[:8] + ("B" if real[8] != "B" else "C") + real[9:], "此二维码的密钥已停用")):
+        refused = httpx.get(f"{writable_server}/s/{code}", headers={"Accept": "text/html"})
+        assert refused.status_code == 404 and "无法识别的路牌" in refused.text and said in refused.text, code
+        assert "门牌" not in refused.text and "区划代码" not in refused.text, code
     from geo.plates.codes import PlateSigner
 
     plate = store.select("door_plates", limit=1)[0]   # a genuine plate code opens the plate, never a sign page

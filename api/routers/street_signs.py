@@ -229,7 +229,7 @@ def batch_html(signs: list[Any], *, proof: bool) -> str:
 
 
 @page_router.get("/s/{code}", response_class=HTMLResponse)
-def public_street_page(code: Annotated[str, Path(max_length=64)], request: Request, reads: ReadsDep) -> HTMLResponse:
+def public_street_page(code: str, request: Request, reads: ReadsDep) -> HTMLResponse:
     """The street's public page a smart sign's QR opens: its names, its story, its plates (read from the
     read replica when it may serve it, api.deps.Reads)."""
     try:
@@ -238,8 +238,9 @@ def public_street_page(code: Annotated[str, Path(max_length=64)], request: Reque
         view = reads.run(lambda store: street_page_anywhere(store, uid))  # whichever district holds the sign (#19)
     except TooManyRequests as exc:
         return _message("请稍后再试", exc.message, status=exc.status)
-    except (InvalidCode, NotFound) as exc:  # the code checker speaks of door plates; this page is a sign's
-        said = text("signs.not_our_code") if isinstance(exc, InvalidCode) else exc.message
+    except (InvalidCode, NotFound) as exc:  # "not our code" is worded for door plates; this page is a sign's
+        said = (text("signs.not_our_code") if isinstance(exc, InvalidCode) and exc.reason == "malformed"
+                else exc.message)  # a retired key or a forged code: said as for plates, neither names a plate
         return _message("无法识别的路牌", said, "如路牌有误请拨打 12345 · call 12345 to report",
                         status=exc.status, heading=("无法识别的路牌", "Unknown street sign"))
     font_text = quote(view.name_mong, safe="") if view.name_mong else ""

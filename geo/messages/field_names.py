@@ -208,6 +208,15 @@ _RECORDS: dict[str, tuple[str, str]] = {
     "api_tokens": ("访问令牌", "API token"), "place_name_events": ("地名事件", "place-name event"),
     "former_names": ("曾用名", "former name"), "plate_reprints": ("补印记录", "plate reprint"),
     "inspection_photos": ("检查照片", "inspection photo"), "campaign_signoffs": ("签认记录", "campaign sign-off"),
+    "audit_log": ("变更记录", "audit entry"), "schema_migrations": ("数据库迁移", "schema migration"),
+    "plate_lookups": ("门牌查询记录", "plate lookup"), "plate_lookup_state": ("门牌查询刷新状态", "plate lookup state"),
+    "marker_reference_objects": ("界桩方位物", "marker reference object"),
+    "marker_repairs": ("界桩维修记录", "marker repair"), "boundary_disputes": ("界线争议", "boundary dispute"),
+    "boundary_attachments": ("界线附件", "boundary attachment"), "addresses": ("标准地址", "standard address"),
+    "street_signs": ("路牌", "street sign"), "division_changes": ("区划变更", "division change"),
+    "unit_code_history": ("区划代码沿革", "unit code history entry"), "code_counters": ("编码计数器", "code counter"),
+    "name_protections": ("地名保护记录", "place-name protection"), "sync_batches": ("同步批次", "sync batch"),
+    "coverage_results": ("覆盖计算结果", "coverage result"),
 }
 
 _VALUES: dict[str, tuple[str, str]] = {

@@ -57,6 +57,14 @@ MESSAGES = {
     "http.internal": Message("服务器内部错误，已记录", "an internal error occurred; it has been logged"),
     "http.internal_page": Message("服务器内部错误，已记录；如需报告，请告知请求编号 {request_id}",
                                   "an internal error occurred; it has been logged under request id {request_id}"),
+    "http.internal_page_form": Message(
+        "服务器内部错误，已记录（请求编号 {request_id}）。按浏览器的“后退”可回到表单，所填内容通常仍在；"
+        "请先核对是否已保存，再重新提交",
+        "an internal error occurred; it has been logged under request id {request_id}. The browser's Back button "
+        "returns to the form, where what you typed is usually kept; check whether it was saved before sending "
+        "it again"),
+    "http.out_of_range_named": Message("{field} 的数值超出数据库可存的范围：请检查编号",
+                                       "{field} is beyond what the database can hold: check the number"),
     "http.internal_logged": Message("服务器内部错误，已按此请求编号记录",
                                     "an internal error occurred; it has been logged with this request id"),
     **{f"http.problem_{kind}": Message(zh, en) for kind, (zh, en) in _PROBLEMS.items()},

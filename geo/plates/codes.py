@@ -28,10 +28,15 @@ DEFAULT_KEY_ID = "A"
 
 
 class InvalidCode(DomainError):
-    """A code that is malformed, signed with an unknown key, or forged."""
+    """A code that is malformed, signed with an unknown key, or forged (``reason``: ``malformed``,
+    ``key_retired`` or ``forged``, so that a street sign's page can say the first in a sign's words)."""
 
     status = 404
     code = "invalid_plate_code"
+
+    def __init__(self, message: str, *, field: str | None = None, reason: str = "malformed"):
+        super().__init__(message, field=field)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -79,12 +84,12 @@ class PlateSigner:
         """Return the plate id of a genuine code, or raise :class:`InvalidCode` saying why."""
         m = _CODE.match((code or "").strip().upper())
         if not m:
-            raise InvalidCode(msg.text("plates.not_our_code"), field="code")
+            raise InvalidCode(msg.text("plates.not_our_code"), field="code", reason="malformed")
         uid, kid, sig = m.groups()
         if kid not in self.keys:
-            raise InvalidCode(msg.text("plates.key_retired"), field="code")
+            raise InvalidCode(msg.text("plates.key_retired"), field="code", reason="key_retired")
         if not hmac.compare_digest(sig, self._sig(uid, kid)):
-            raise InvalidCode(msg.text("plates.forged"), field="code")
+            raise InvalidCode(msg.text("plates.forged"), field="code", reason="forged")
         return uid
 
 

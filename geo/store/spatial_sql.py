@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 import numpy as np
 import shapely
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import LargeBinary, TypeDecorator, UserDefinedType
 
 SRID = 4490
@@ -142,6 +141,8 @@ def one_of(dialect: str, column: sa.ColumnElement, values: list) -> sa.ColumnEle
     """Return ``column IN values`` for ``dialect``: ``= ANY(array)`` on PostgreSQL (one parameter however
     many values: an IN list of thousands of parameters costs more to plan than to run), an IN list on SQLite."""
     if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY  # here: a SQLite command need not import PostgreSQL's dialect
+
         return column == sa.any_(sa.bindparam("one_of", values, type_=ARRAY(column.type)))
     return column.in_(values)
 
