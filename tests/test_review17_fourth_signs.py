@@ -220,7 +220,7 @@ def test_the_api_the_form_and_the_junction_page_through_the_server(writable_serv
         assert "仅有待更换路牌的路口" in worklist.text
         without = worklist.text.split("id='without-sign'")[1].split("</table>")[0]
         assert "新华甲大街" not in without
-    check = httpx.get(f"{base}/api/street-signs/junction-check", headers=officer).json()
+    check = httpx.get(f"{base}/api/street-signs/junction-check", headers=officer, timeout=120).json()
     ours = [j for j in check["items"] if "新华甲大街" in j["to_replace"]]
     assert len(ours) == 1 and check["junctions_to_replace"] >= 1 and "streets_to_replace" in check
 

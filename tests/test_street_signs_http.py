@@ -110,11 +110,13 @@ def test_a_rename_through_its_endpoint_queues_exactly_that_streets_signs(writabl
 
 def test_the_sample_junction_check_finds_the_unsigned_junctions(live_server, sample_store):
     officer = _auth(live_server)
-    check = httpx.get(f"{live_server}/api/street-signs/junction-check", headers=officer).json()
+    # a whole-district check: seconds on a loaded machine, past httpx's default 5 s (a slow answer, not a wrong one)
+    check = httpx.get(f"{live_server}/api/street-signs/junction-check", headers=officer, timeout=120).json()
     assert check["distance_m"] == 30 and check["unsigned_junctions"] >= 5 and check["junctions"] > 1000
     first = check["items"][0]
     assert first["missing"] and first["subdistrict"] and 111.5 < first["lon"] < 111.9 and 40.7 < first["lat"] < 41.0
-    bad = httpx.get(f"{live_server}/api/street-signs/junction-check", params={"distance_m": 9999}, headers=officer)
+    bad = httpx.get(f"{live_server}/api/street-signs/junction-check", params={"distance_m": 9999}, headers=officer,
+                    timeout=120)
     assert bad.status_code == 400 and bad.json()["field"] == "distance_m"
     assert httpx.get(f"{live_server}/api/street-signs/junction-check",
                      headers=_auth(live_server, "boundary_inspector")).status_code == 403
