@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+import typing
 from typing import Any
 from urllib.parse import quote
 
@@ -26,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from api import csrf
+from api.headers import is_page_path
 from api.pages import User, home_for, optional_page_user, render
 from geo import messages
 from geo.errors import DomainError
@@ -129,13 +131,9 @@ def allowed_methods(request: Request) -> list[str]:
                    for route in request.app.router.routes)]
 
 
-_API_PREFIXES = ("/api/", "/ogc/")
-
-
 def is_page_address(request: Request) -> bool:
     """Return whether ``request`` is for a page address, not the JSON API or the OGC API."""
-    path = request.url.path
-    return not (path in ("/api", "/ogc") or path.startswith(_API_PREFIXES))
+    return is_page_path(request.url.path)
 
 
 def _accepted(accept: str) -> dict[str, float]:
@@ -160,31 +158,32 @@ def wants_page(request: Request) -> bool:
     """Return whether an error on ``request`` is answered as an HTML page: a browser asking for a page
     address (it names text/html, and prefers it to JSON), not the JSON API or the OGC API.
 
-    A client that names JSON at least as gladly as HTML, or refuses HTML (``q=0``), gets JSON; the
-    pages' own scripts fetch with ``*/*`` and get JSON too.
+    A client that names JSON (or ``*/*``) at least as gladly as HTML, or refuses HTML (``q=0``), gets
+    JSON; the pages' own scripts fetch with ``*/*`` and get JSON too. A browser names HTML first.
     """
     if not is_page_address(request):
         return False
     accepted = _accepted(request.headers.get("accept", ""))
     html = max(accepted.get("text/html", 0.0), accepted.get("application/xhtml+xml", 0.0))
-    return html > 0 and html > accepted.get("application/json", 0.0)
+    json = max((q for media, q in accepted.items() if media == "application/json" or media.endswith("+json")),
+               default=0.0)
+    anything = max(accepted.get("*/*", 0.0), accepted.get("application/*", 0.0))
+    # HTML named as gladly as "anything" is still chosen (a specific type outranks a wildcard: an IE-engine
+    # browser, as 360's compatibility mode, sends "text/html, application/xhtml+xml, */*"); JSON is not outranked.
+    return html > 0 and html > json and html >= anything
 
 
-_UNSEEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 controls (but tab and line feed), direction marks, embeddings, overrides and isolates, invisible
+# spaces, joiners of words and operators, line and paragraph separators and the BOM. Not the joiners (U+200C,
+# U+200D) nor the Mongolian variation selectors and vowel separator (U+180B–180E) that names are written with.
+_UNSEEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064"
+                     "\u2066-\u2069\ufeff]")
 
 
 def _shown(message: str) -> str:
     """Return ``message`` with control and direction-changing characters (an echoed value's NUL, ESC or
     U+202E) shown as U+FFFD, so that a link's text cannot hide or reorder the page's words."""
     return _UNSEEN.sub("\ufffd", message)
-
-
-def with_vary(request: Request, response: Response) -> Response:
-    """Mark an error answer of a page address as depending on ``Accept`` (a page or JSON), never cached."""
-    if is_page_address(request):
-        response.headers["Vary"] = "Accept"
-        response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _page_user(request: Request) -> User | None:
@@ -195,12 +194,17 @@ def _page_user(request: Request) -> User | None:
         return None
 
 
+_NOTHING_KEPT = ("/officer/login", "/officer/logout", "/officer/district")
+
+
 def internal_error_page(request: Request, request_id: str) -> HTMLResponse | None:
     """Return the 500 page for a browser opening a page address (the request id on it, as in the JSON
     answer), or ``None`` when the JSON answer is due or the page itself cannot be drawn."""
     if not wants_page(request):
         return None
-    key = "http.internal_page" if request.method in ("GET", "HEAD") else "http.internal_page_form"
+    # After a form that keeps something, the way back to what was typed; logging in or out keeps nothing.
+    saves = request.method not in ("GET", "HEAD") and request.url.path not in _NOTHING_KEPT
+    key = "http.internal_page_form" if saves else "http.internal_page"
     try:
         return page_error(request, 500, text(key, request_id=request_id))
     except Exception:  # the page failed too: the JSON answer stands
@@ -235,8 +239,28 @@ def page_error(request: Request, status: int, message: str, *,
         log.warning("error page drawn without the district banner on %s %s", request.method, request.url.path)
         response = render(request, "home/error.html", **{**context, "district": None, "district_code": None})
     response.headers.update(headers or {})
-    with_vary(request, response)
     return response
+
+
+def _integer_parameters(request: Request) -> set[str] | None:
+    """Return the names of the matched route's parameters declared as integers (``None``: unknown)."""
+    endpoint = getattr(request.scope.get("route"), "endpoint", None)
+    if endpoint is None:
+        return None
+    try:
+        hints = typing.get_type_hints(endpoint)
+    except Exception:  # an annotation that cannot be resolved here: fall back to every parameter
+        return None
+    return {name for name, hint in hints.items() if hint is int or int in typing.get_args(hint)}
+
+
+def out_of_range_field(request: Request) -> str | None:
+    """Return the parameter whose number the database could not hold: among the route's integer
+    parameters, one beyond PostgreSQL's ``integer`` (the narrowest id column); ``None`` if none is."""
+    integers = _integer_parameters(request)
+    return next((k for k, v in [*request.path_params.items(), *request.query_params.items()]
+                 if (integers is None or k in integers) and str(v).lstrip("+-").isdigit()
+                 and abs(int(v)) > 2**31 - 1), None)
 
 
 def install(app: FastAPI) -> None:
@@ -248,7 +272,7 @@ def install(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else retry
         if wants_page(request):  # an unknown ?district=, campaign or record opened in a browser: a page
             return page_error(request, exc.status, exc.message, headers=headers)
-        return with_vary(request, JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers))
+        return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -256,7 +280,7 @@ def install(app: FastAPI) -> None:
         message, field = validation_message(first)
         if wants_page(request):
             return page_error(request, 422, message)
-        return with_vary(request, JSONResponse(error_body(422, "invalid_input", message, field), status_code=422))
+        return JSONResponse(error_body(422, "invalid_input", message, field), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -274,8 +298,8 @@ def install(app: FastAPI) -> None:
             elif code == "method_not_allowed":
                 message = text("pages_errors.method", method=request.method)
             return page_error(request, exc.status_code, message, headers=headers)
-        return with_vary(request, JSONResponse(error_body(exc.status_code, code, message),
-                                               status_code=exc.status_code, headers=headers or None))
+        return JSONResponse(error_body(exc.status_code, code, message), status_code=exc.status_code,
+                            headers=headers or None)
 
     @app.exception_handler(sa.exc.IntegrityError)
     async def _constraint(request: Request, exc: sa.exc.IntegrityError) -> Response:
@@ -284,19 +308,18 @@ def install(app: FastAPI) -> None:
         log.info("refused by a database constraint: %s on %s", problem.code, problem.field)
         if wants_page(request):
             return page_error(request, problem.status, problem.message)
-        return with_vary(request, JSONResponse(problem.to_dict(), status_code=problem.status))
+        return JSONResponse(problem.to_dict(), status_code=problem.status)
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(sa.exc.DataError)
     async def _out_of_range(request: Request, exc: Exception) -> Response:
         # A number or text the database cannot hold (an id beyond 64 bits, say): the caller's mistake.
         log.info("value out of the database's range: %s", type(exc).__name__)
-        field = next((k for k, v in [*request.path_params.items(), *request.query_params.items()]
-                      if str(v).lstrip("+-").isdigit() and abs(int(v)) > 2**31 - 1), None)  # PostgreSQL's integer
+        field = out_of_range_field(request)
         message = text("http.out_of_range_named", field=label(field)) if field else text("http.out_of_range_db")
         if wants_page(request):
             return page_error(request, 400, message)
-        return with_vary(request, JSONResponse(error_body(400, "out_of_range", message, field), status_code=400))
+        return JSONResponse(error_body(400, "out_of_range", message, field), status_code=400)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

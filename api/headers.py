@@ -65,6 +65,17 @@ EVERY_ANSWER = ((b"x-content-type-options", b"nosniff"),
                 (b"referrer-policy", b"strict-origin-when-cross-origin"))
 
 
+API_PREFIXES = ("/api/", "/ogc/")
+# An error answer of a page address is a page to a browser and JSON to a script (api.errors.wants_page), and
+# may be one user's (a 403): it says so, and is never kept by a cache.
+PAGE_ERRORS = ((b"vary", b"Accept"), (b"cache-control", b"no-store"))
+
+
+def is_page_path(path: str) -> bool:
+    """Return whether ``path`` is a page address, not the JSON API or the OGC API."""
+    return not (path in ("/api", "/ogc") or path.startswith(API_PREFIXES))
+
+
 class SecurityHeadersMiddleware:
     """Add the security headers to each response as it starts (pure ASGI, no buffering), with a
     fresh script nonce per request."""
@@ -91,6 +102,10 @@ class SecurityHeadersMiddleware:
                 if content_type.lower().startswith(DOCUMENT_TYPES):
                     extra += [(b"content-security-policy", policy.encode()),
                               (b"x-frame-options", b"DENY")]
+                if message["status"] >= 400 and is_page_path(scope["path"]):
+                    extra += PAGE_ERRORS
+                    headers = [(n, v + b", Accept" if n.lower() == b"vary" and b"accept" not in v.lower() else v)
+                               for n, v in headers]  # a Vary already said is kept, Accept added to it
                 headers += [(n, v) for n, v in extra if n not in present]
                 message = {**message, "headers": headers}
             await send(message)

@@ -22,7 +22,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_body, internal_error_page, is_page_address, log_unexpected
+from api.errors import error_body, internal_error_page, log_unexpected
 from geo.messages import text
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
@@ -172,11 +172,9 @@ class ObservabilityMiddleware:
             elif not started:
                 body = json.dumps({**error_body(500, "internal_error", text("http.internal_logged")),
                                    "request_id": rid}, ensure_ascii=False).encode()
-                page_address = is_page_address(Request(scope))
-                vary = [(b"vary", b"Accept"), (b"cache-control", b"no-store")] if page_address else []
                 await send_with_id({"type": "http.response.start", "status": 500,
                                     "headers": [(b"content-type", b"application/json"),
-                                                (b"content-length", str(len(body)).encode()), *vary]})
+                                                (b"content-length", str(len(body)).encode())]})
                 await send_with_id({"type": "http.response.body", "body": body})
         finally:
             seconds = time.perf_counter() - start

@@ -41,6 +41,12 @@ def admin(live_server) -> Iterator[httpx.Client]:
         yield c
 
 
+@pytest.fixture(scope="module")
+def planner(live_server) -> Iterator[httpx.Client]:
+    with _logged_in(live_server, "planner") as c:
+        yield c
+
+
 def _assert_page(r: httpx.Response, status: int | set[int], said: str, where: str) -> None:
     assert r.status_code in ({status} if isinstance(status, int) else status), (where, r.status_code, r.text[:300])
     assert r.headers["content-type"].startswith("text/html"), (where, r.headers["content-type"], r.text[:300])
@@ -82,6 +88,10 @@ def test_a_missing_record_opened_in_a_browser_answers_a_page_that_names_it(live_
 
 
 def test_a_number_the_database_cannot_hold_answers_a_page_that_names_it(live_server, admin):
+    # the number at fault is named, not another numeric-looking part of the address (a marker number is text)
+    odd = admin.get(f"/field/campaigns/1/markers/5000000000/saved/{2**63}", headers=HTML)
+    assert odd.status_code == 400 and "record_id" in _main_text(odd.text) and "marker_no" not in _main_text(odd.text)
+    assert "检查记录编号" in _main_text(odd.text)  # Chinese first
     too_big = str(2**63)
     r = admin.get(f"/maps/campaigns/{too_big}/report", params={"format": "html"}, headers=HTML)
     assert r.status_code == 400, r.status_code
@@ -107,7 +117,10 @@ def test_the_page_or_json_choice_follows_the_accept_header(live_server):
         for accept, page in (("text/html;q=0, application/json", False), ("application/json, text/html", False),
                              ("application/json, text/html;q=0.1", False), ("TEXT/HTML", True),
                              ("Text/Html;q=0.9, application/json;q=0.5", True), ("*/*", False),
-                             ("text/html;q=abc", False), ("", False)):
+                             ("text/html;q=abc", False), ("", False), ("*/*;q=0.9, text/html;q=0.1", False),
+                             ("application/problem+json, text/html;q=0.9", False),
+                             ("text/html, application/xhtml+xml, image/jxr, */*", True),  # an IE-engine browser
+                             ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True)):
             r = c.get("/officer/placenames", params={"district": "abc"}, headers={"Accept": accept})
             assert r.status_code == 400, accept
             kind = r.headers["content-type"]
@@ -116,12 +129,30 @@ def test_the_page_or_json_choice_follows_the_accept_header(live_server):
 
 
 def test_an_echoed_value_cannot_hide_or_reorder_the_page_s_words(live_server):
-    hostile = "\x00\n\x1b[31m\u202eabc"
-    r = httpx.get(f"{live_server}/officer/placenames", params={"district": hostile}, headers=HTML, timeout=TIMEOUT_S)
-    assert r.status_code == 400 and r.headers["content-type"].startswith("text/html")
-    for unseen in ("\x00", "\x1b", "\u202e"):
-        assert unseen not in r.text, repr(unseen)
-    assert "\ufffd" in _main_text(r.text)
+    for hostile in ("\x00\n\x1b[31m\u202eabc", "a\u061cb\u200bc\u2028d\u2060e\u2064f\ufeffg"):
+        r = httpx.get(f"{live_server}/officer/placenames", params={"district": hostile}, headers=HTML,
+                      timeout=TIMEOUT_S)
+        assert r.status_code == 400 and r.headers["content-type"].startswith("text/html")
+        for unseen in ("\x00", "\x1b", "\u202e", "\u061c", "\u200b", "\u2028", "\u2060", "\u2064", "\ufeff"):
+            assert unseen not in r.text, repr(unseen)
+        assert "\ufffd" in _main_text(r.text)
+    mongolian = "ᠰᠢᠨ᠎ᠠ"  # with its vowel separator U+180E: a name's own character, echoed as it is
+    r = httpx.get(f"{live_server}/officer/placenames", params={"district": mongolian}, headers=HTML, timeout=TIMEOUT_S)
+    assert mongolian in r.text and "\ufffd" not in r.text
+
+
+def test_every_error_answer_of_a_page_address_varies_with_accept_and_is_not_kept(live_server, planner):
+    """Answers from outside the error handlers too: the body limit's 413, a role's 403, a public page's own 404."""
+    big = {"Content-Type": "application/x-www-form-urlencoded", "Origin": live_server}
+    for r in (planner.get("/officer/addresses", headers=HTML, follow_redirects=False),
+              httpx.get(f"{live_server}/s/junk", headers=HTML, timeout=TIMEOUT_S),
+              httpx.get(f"{live_server}/p/junk", headers=HTML, timeout=TIMEOUT_S),
+              httpx.post(f"{live_server}/officer/placenames/new", headers=big, content=b"a=" + b"x" * 20_000_000,
+                         timeout=TIMEOUT_S)):
+        assert r.status_code in (403, 404, 413), (r.request.url, r.status_code)
+        assert "Accept" in r.headers["vary"] and r.headers["cache-control"] == "no-store", (r.request.url, r.headers)
+    ok = httpx.get(f"{live_server}/officer/login", headers=HTML, timeout=TIMEOUT_S)
+    assert ok.status_code == 200 and "no-store" not in ok.headers.get("cache-control", "")  # errors only
 
 
 def test_a_page_needing_a_login_answers_a_login_page_link_that_returns_here(live_server):
@@ -143,8 +174,12 @@ def test_an_unexpected_failure_answers_a_page_to_a_browser_and_json_to_a_script(
 
     app.router.routes.append(APIRoute("/officer/broken", broken, methods=["GET", "POST"], include_in_schema=False))
     app.router.routes.append(APIRoute("/api/broken", broken, methods=["GET"]))
+    app.router.routes.insert(0, APIRoute("/officer/login", broken, methods=["POST"], include_in_schema=False))
     with running_server(server_settings(sample_store), app=app) as base, httpx.Client(base_url=base,
                                                                                       timeout=TIMEOUT_S) as c:
+        login = c.post("/officer/login", headers={**HTML, "Origin": base}, data={"username": "a", "password": "b"})
+        _assert_page(login, 500, "内部错误", "unexpected at login")
+        assert "后退" not in login.text  # logging in keeps nothing: no "check whether it was saved"
         page = c.get("/officer/broken", headers=HTML)
         _assert_page(page, 500, "内部错误", "unexpected")
         assert "<title>服务器出错" in page.text and "请求有误" not in page.text  # the server's fault, not the user's

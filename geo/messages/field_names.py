@@ -167,6 +167,14 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "since": ("起始日期", "from date"),
     "until": ("截止日期", "to date"),
     "report_id": ("报告编号", "report number"),
+    # record numbers in page and API addresses (named by "not found" and "out of range" answers)
+    "place_id": ("地名编号", "place-name number"), "record_id": ("检查记录编号", "inspection record number"),
+    "change_id": ("区划变更编号", "division change number"), "dispute_id": ("界线争议编号", "dispute number"),
+    "batch_id": ("同步批次编号", "sync batch number"), "snapshot_id": ("指标快照编号", "snapshot number"),
+    "fid": ("要素编号", "feature number"), "marker_id": ("界桩记录编号", "marker record number"),
+    "attachment_id": ("附件编号", "attachment number"), "address_uid": ("地址编码", "address code"),
+    "sign_uid": ("路牌编码", "sign code"), "collection_id": ("图层", "collection"),
+    "feature_id": ("要素编号", "feature number"),
     # facilities over time, cemeteries and burial (migration 10)
     "opened_on": ("启用日期", "opened on"), "closed_on": ("关闭日期", "closed on"),
     "planned_open_on": ("计划启用日期", "planned opening"), "eco_burial": ("节地生态安葬", "eco burial"),
