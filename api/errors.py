@@ -256,11 +256,11 @@ def _integer_parameters(request: Request) -> set[str] | None:
 
 def out_of_range_field(request: Request) -> str | None:
     """Return the parameter whose number the database could not hold: among the route's integer
-    parameters, one beyond PostgreSQL's ``integer`` (the narrowest id column); ``None`` if none is."""
+    parameters beyond PostgreSQL's ``integer`` (the narrowest id column), the largest; ``None`` if none is."""
     integers = _integer_parameters(request)
-    return next((k for k, v in [*request.path_params.items(), *request.query_params.items()]
-                 if (integers is None or k in integers) and str(v).lstrip("+-").isdigit()
-                 and abs(int(v)) > 2**31 - 1), None)
+    beyond = {k: abs(int(v)) for k, v in [*request.path_params.items(), *request.query_params.items()]
+              if (integers is None or k in integers) and str(v).lstrip("+-").isdigit() and abs(int(v)) > 2**31 - 1}
+    return max(beyond, key=beyond.__getitem__) if beyond else None
 
 
 def install(app: FastAPI) -> None:

@@ -92,6 +92,8 @@ def test_a_number_the_database_cannot_hold_answers_a_page_that_names_it(live_ser
     odd = admin.get(f"/field/campaigns/1/markers/5000000000/saved/{2**63}", headers=HTML)
     assert odd.status_code == 400 and "record_id" in _main_text(odd.text) and "marker_no" not in _main_text(odd.text)
     assert "检查记录编号" in _main_text(odd.text)  # Chinese first
+    both = admin.get(f"/field/campaigns/3000000000/markers/X1/saved/{2**63}", headers=HTML)  # the larger is named
+    assert both.status_code == 400 and "record_id" in _main_text(both.text), _main_text(both.text)
     too_big = str(2**63)
     r = admin.get(f"/maps/campaigns/{too_big}/report", params={"format": "html"}, headers=HTML)
     assert r.status_code == 400, r.status_code
