@@ -263,6 +263,22 @@ def out_of_range_field(request: Request) -> str | None:
     return max(beyond, key=beyond.__getitem__) if beyond else None
 
 
+# Starlette's refusals of a form over its limits (starlette.formparsers), said in its English only
+_FORM_LIMITS = ((re.compile(r"(?:Field|Part) exceeded maximum size of (\d+)KB"), "http.form_field_size"),
+                (re.compile(r"Too many fields\. Maximum number of fields is (\d+)"), "http.form_fields"),
+                (re.compile(r"Too many files\. Maximum number of files is (\d+)"), "http.form_files"))
+
+
+def form_limit_message(detail: str) -> str | None:
+    """Return a form-limit refusal of Starlette's (a field over 1 MB, too many fields or files) in Chinese
+    first with its limit and what to do, or ``None`` for any other detail."""
+    for pattern, key in _FORM_LIMITS:
+        found = pattern.search(detail)
+        if found:
+            return text(key, limit=found.group(1))
+    return None
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that render every error in the one shape."""
 
@@ -288,6 +304,7 @@ def install(app: FastAPI) -> None:
         detail = str(exc.detail)
         # a router's own message is bilingual already; a framework's bare detail gets the Chinese
         message = detail if _CJK.search(detail) or code == "http_error" else text(f"http.{code}", detail=detail)
+        message = form_limit_message(detail) or message
         headers = dict(exc.headers or {})
         allowed = allowed_methods(request) if exc.status_code == 405 else []
         if allowed:  # Allow names every method the path takes, not only the first route's

@@ -214,3 +214,12 @@ def test_the_error_page_draws_when_the_district_cannot_be_read(sample_store, mon
             r = httpx.get(f"{base}{path}", headers=HTML, timeout=TIMEOUT_S)
             assert r.headers["content-type"].startswith("text/html"), (path, r.text[:300])
             assert r.status_code in (400, 500) and "<title>" in r.text
+
+
+def test_a_form_field_over_the_limit_is_refused_in_chinese_first_with_the_limit(live_server, admin):
+    """Starlette refuses a multipart field over 1 MB in English only; the answer now says it Chinese first."""
+    r = admin.post("/officer/placenames/new", headers={**HTML, "Origin": live_server},
+                   files={"meaning": (None, "长" * 600_000)}, follow_redirects=False)
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/html"), (r.status_code, r.text[:300])
+    said = _main_text(r.text)
+    assert "表单中有一项内容过长（每项最多 1024 KB）" in said and "exceeded" not in said, said

@@ -63,6 +63,11 @@ MESSAGES = {
         "an internal error occurred; it has been logged under request id {request_id}. The browser's Back button "
         "returns to the form, where what you typed is usually kept; check whether it was saved before sending "
         "it again"),
+    "http.form_field_size": Message("表单中有一项内容过长（每项最多 {limit} KB）：请缩短后再提交，照片请用上传文件",
+                                    "a form field is too long (at most {limit} KB each): shorten it and send the "
+                                    "form again; send photos as uploaded files"),
+    "http.form_fields": Message("表单项目过多（最多 {limit} 项）", "the form has too many fields (at most {limit})"),
+    "http.form_files": Message("上传文件过多（最多 {limit} 个）", "too many files uploaded (at most {limit})"),
     "http.out_of_range_named": Message("{field} 的数值超出数据库可存的范围：请检查编号",
                                        "{field} is beyond what the database can hold: check the number"),
     "http.internal_logged": Message("服务器内部错误，已按此请求编号记录",
