@@ -58,7 +58,8 @@ def test_list_and_lift_a_name_and_read_the_facility_name_check(writable_server, 
     name = store.select("place_names", where={"standard_name": "和安路"})[0]
     (fac,) = store.insert("facilities", [{"kind": "elder_care_station", "name": HOSTILE[1], "status": "active",
                                           "geometry": shapely.Point(111.80, 40.98)}], actor="setup")
-    with httpx.Client(base_url=base) as anon:  # nobody logged in: the login form, coming back here
+    # nobody logged in: the login form, coming back here (waiting out the lookups refresh the insert above set off)
+    with httpx.Client(base_url=base, timeout=60) as anon:
         for path in ("/officer/heritage", "/officer/heritage/facility-names", "/officer/sync"):
             r = anon.get(path)
             assert r.status_code == 303 and r.headers["location"] == f"/officer/login?next={path}"

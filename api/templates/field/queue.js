@@ -100,13 +100,22 @@ function fieldHookLogout() {
 }
 
 let fieldRunning = null;
+let fieldAgain = null;
 const fieldListeners = [];
 function fieldOnChange(listener) { fieldListeners.push(listener); }
 async function fieldChanged(result) { for (const l of fieldListeners) await l(result); }
 
 // Send the queue; returns {sent: [{client_id, saved_url, created}], offline, login, error}.
+// A run already going may have read the queue before the record just saved: the caller then gets one
+// more run after it, and what either sent (the form goes on to its saved page whichever run sent it).
 function fieldSync() {
-  if (fieldRunning) return fieldRunning;
+  if (fieldRunning) {
+    if (!fieldAgain) {
+      fieldAgain = fieldRunning.catch(() => ({sent: []})).then(first => { fieldAgain = null; return fieldSync().then(
+        second => ({...second, sent: [...first.sent, ...second.sent]})); });
+    }
+    return fieldAgain;
+  }
   const run = () => fieldSyncOnce();
   fieldRunning = (navigator.locks ? navigator.locks.request('xincheng-field-sync', run) : run())
     .finally(() => { fieldRunning = null; });
