@@ -1,10 +1,11 @@
 """One error shape for every failure: ``{"error", "message", "field", "status"}``.
 
 Domain errors carry their status and a safe message; anything unexpected becomes a 500 with a
-generic message while the detail goes to the log. A browser opening a page address that fails (no
-such page, a malformed id or page number, an unknown ``?district=`` or record, a value the database
-cannot hold, an unexpected error: :func:`internal_error_page`, answered by api/observability.py) gets
-the same message as an HTML page instead, with the site's navigation and a link home
+generic message while the detail goes to the log, and a database that cannot serve now a 503 ("try again
+later"). A browser opening a page address that fails (no such page, a malformed id or page number, an
+unknown ``?district=`` or record, a value the database cannot hold, an unexpected error or an outage:
+:func:`unexpected_error_response`, answered by api/observability.py) gets the same message as an HTML
+page instead, with the site's navigation and a link home
 (:func:`page_error`); the API (``/api``, ``/ogc``) and any client that does not ask for HTML (the
 pages' own scripts fetch with ``Accept: */*``) keep the JSON shape.
 """
@@ -32,6 +33,7 @@ from api.pages import User, home_for, optional_page_user, render
 from geo import messages
 from geo.errors import DomainError
 from geo.messages import Term, as_term, catalogue, label, text, value_labels
+from geo.store.availability import database_unavailable
 from geo.store.store import integrity_problem
 
 log = logging.getLogger("xincheng.api")
@@ -56,7 +58,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (400, "请求有误 Bad input: the field is named"), (401, "未登录 Not logged in or token expired"),
         (403, "无权限 The role may not do this"), (404, "不存在 Not found"),
         (409, "冲突 Stale version or conflicting state"), (413, "过大 Body over the limit"),
-        (422, "无效 A parameter or body field is invalid"), (429, "过于频繁 Too many requests"))
+        (422, "无效 A parameter or body field is invalid"), (429, "过于频繁 Too many requests"),
+        (503, "暂时无法服务 The database cannot be reached or is busy: try again after Retry-After seconds"))
 }
 
 
@@ -119,6 +122,18 @@ def log_unexpected(exc: BaseException, method: str, path: str) -> None:
         return
     log.error("unhandled error on %s %s", method, path,
               exc_info=(type(exc), exc, exc.__traceback__), extra={"method": method, "path": path})
+
+def log_outage(exc: BaseException, method: str, path: str) -> None:
+    """Log a database that could not serve a request (answered 503) in one line, with no stack: the driver's
+    code and its own first line (a refused connection, a lock held, a timeout), which carry no statement
+    values; an operator reads an outage, not a bug."""
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
+    detail = (str(orig) if orig is not None else str(exc)).splitlines()[0][:200] if str(orig or exc) else ""
+    log.error("database unavailable on %s %s: %s (%s, %s): %s", method, path, type(exc).__name__,
+              type(orig).__name__ if orig is not None else None, code, detail,
+              extra={"method": method, "path": path})
+
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -197,19 +212,33 @@ def _page_user(request: Request) -> User | None:
 _NOTHING_KEPT = ("/officer/login", "/officer/logout", "/officer/district")
 
 
-def internal_error_page(request: Request, request_id: str) -> HTMLResponse | None:
-    """Return the 500 page for a browser opening a page address (the request id on it, as in the JSON
-    answer), or ``None`` when the JSON answer is due or the page itself cannot be drawn."""
-    if not wants_page(request):
-        return None
-    # After a form that keeps something, the way back to what was typed; logging in or out keeps nothing.
-    saves = request.method not in ("GET", "HEAD") and request.url.path not in _NOTHING_KEPT
-    key = "http.internal_page_form" if saves else "http.internal_page"
-    try:
-        return page_error(request, 500, text(key, request_id=request_id))
-    except Exception:  # the page failed too: the JSON answer stands
-        log.exception("the 500 page itself failed on %s %s", request.method, request.url.path)
-        return None
+# Seconds a client is told to wait when the database cannot serve (a restart, a long import's lock).
+UNAVAILABLE_RETRY_AFTER_S = 30
+
+
+def unexpected_error_response(request: Request, exc: Exception, request_id: str) -> Response:
+    """Answer an error no handler answered, with its request id: a page to a browser opening a page
+    address, JSON to anyone else.
+
+    A database that cannot serve now (down, refusing connections, busy or locked past its timeout, no
+    connection free: :func:`geo.store.availability.database_unavailable`) is 503 with ``Retry-After``, "try
+    again later"; anything else is 500, the service's own fault. The caller logs it.
+    """
+    unavailable = database_unavailable(exc)
+    status, code = (503, "database_unavailable") if unavailable else (500, "internal_error")
+    headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)} if unavailable else {}
+    stem = "http.unavailable" if unavailable else "http.internal"
+    if wants_page(request):
+        # After a form that keeps something, the way back to what was typed; logging in or out keeps nothing.
+        saves = request.method not in ("GET", "HEAD") and request.url.path not in _NOTHING_KEPT
+        try:
+            return page_error(request, status, text(f"{stem}_page_form" if saves else f"{stem}_page",
+                                                    request_id=request_id, wait_s=UNAVAILABLE_RETRY_AFTER_S),
+                              headers=headers)
+        except Exception:  # the page failed too: the JSON answer stands
+            log.exception("the %s page itself failed on %s %s", status, request.method, request.url.path)
+    return JSONResponse({**error_body(status, code, text(f"{stem}_logged", wait_s=UNAVAILABLE_RETRY_AFTER_S)),
+                         "request_id": request_id}, status_code=status, headers=headers)
 
 
 def page_error(request: Request, status: int, message: str, *,

@@ -22,8 +22,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_body, internal_error_page, log_unexpected
-from geo.messages import text
+from api.errors import log_outage, log_unexpected, unexpected_error_response
+from geo.store.availability import database_unavailable
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -165,17 +165,12 @@ class ObservabilityMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
-            log_unexpected(exc, scope["method"], scope["path"])  # no statement values in the log
-            page = internal_error_page(Request(scope), rid) if not started else None
-            if page is not None:  # a browser opening a page: the error page, the request id on it
-                await page(scope, receive, send_with_id)
-            elif not started:
-                body = json.dumps({**error_body(500, "internal_error", text("http.internal_logged")),
-                                   "request_id": rid}, ensure_ascii=False).encode()
-                await send_with_id({"type": "http.response.start", "status": 500,
-                                    "headers": [(b"content-type", b"application/json"),
-                                                (b"content-length", str(len(body)).encode())]})
-                await send_with_id({"type": "http.response.body", "body": body})
+            if database_unavailable(exc):
+                log_outage(exc, scope["method"], scope["path"])
+            else:
+                log_unexpected(exc, scope["method"], scope["path"])  # no statement values in the log
+            if not started:  # a page to a browser, else JSON; the request id on either
+                await unexpected_error_response(Request(scope), exc, rid)(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - start
             self.metrics.enter(-1)

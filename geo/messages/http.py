@@ -70,6 +70,19 @@ MESSAGES = {
     "http.form_files": Message("上传文件过多（最多 {limit} 个）", "too many files uploaded (at most {limit})"),
     "http.out_of_range_named": Message("{field} 的数值超出数据库可存的范围：请检查编号",
                                        "{field} is beyond what the database can hold: check the number"),
+    "http.unavailable_page": Message(
+        "数据库暂时无法连接或正忙，请约 {wait_s} 秒后刷新重试；如持续出现，请告知请求编号 {request_id}",
+        "the database cannot be reached or is busy right now; reload in about {wait_s} s. If this goes on, "
+        "quote request id {request_id}"),
+    "http.unavailable_page_form": Message(
+        "数据库暂时无法连接或正忙，本次提交未能完成（请求编号 {request_id}）。按浏览器的“后退”可回到表单，所填内容"
+        "通常仍在；请约 {wait_s} 秒后先核对是否已保存，再重新提交",
+        "the database cannot be reached or is busy right now, and this form could not be completed (request id "
+        "{request_id}). The browser's Back button returns to the form, where what you typed is usually kept; in "
+        "about {wait_s} s check whether it was saved before sending it again"),
+    "http.unavailable_logged": Message("数据库暂时无法连接或正忙，请约 {wait_s} 秒后重试；已按此请求编号记录",
+                                       "the database cannot be reached or is busy right now; try again in about "
+                                       "{wait_s} s. It has been logged with this request id"),
     "http.internal_logged": Message("服务器内部错误，已按此请求编号记录",
                                     "an internal error occurred; it has been logged with this request id"),
     **{f"http.problem_{kind}": Message(zh, en) for kind, (zh, en) in _PROBLEMS.items()},

@@ -1,0 +1,212 @@
+"""A database that cannot serve right now is answered 503 "try again later", not 500 "server error".
+
+Before, a PostgreSQL server that dropped off the network or a SQLite file locked by a long writer past the
+busy timeout answered 服务器出错 Server error (500), as a bug would, with no hint that the same request may
+work in a minute. Now such a request is answered 503 with ``Retry-After`` (a page to a browser, JSON to a
+client), the log says "database unavailable" in one line, and the service serves again as soon as the
+database is back, without a restart. Errors that are not an outage (a missing table, bad SQL, a pool that
+could never connect to a misnamed database is the exception: libpq cannot tell that from a refused
+connection) keep their 500.
+
+Everything here is real: the SQLite file and its lock, PostgreSQL behind a TCP relay the test closes, real
+driver exceptions for the classification.
+"""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import closing, contextmanager, suppress
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from api.errors import UNAVAILABLE_RETRY_AFTER_S
+from geo.store import Store
+from geo.store.availability import database_unavailable
+from tests.conftest import USERS, running_server, server_settings
+from tests.test_officer_pages import form_token, login
+from tests.test_page_errors_everywhere import _assert_page
+from tests.test_pages_leftovers import HTML, _main_text
+
+TIMEOUT_S = 60
+
+
+class Relay:
+    """A TCP relay from a loopback port to PostgreSQL. Closing it is the database host dropping off the
+    network: open connections break, new ones are refused. A new relay on the same port brings it back."""
+
+    def __init__(self, host: str, port: int, *, listen_port: int = 0):
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", listen_port))
+        self.port = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        with suppress(OSError):  # wakes the accepting thread (closing alone leaves the port listening on Linux)
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        for end in self.sockets:
+            with suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()
+
+
+def _assert_unavailable_json(r: httpx.Response, where: str) -> None:
+    assert r.status_code == 503, (where, r.status_code, r.text[:300])
+    assert r.headers["content-type"] == "application/json", where
+    assert r.headers["retry-after"] == str(UNAVAILABLE_RETRY_AFTER_S), where
+    body = r.json()
+    assert body["error"] == "database_unavailable" and body["status"] == 503, body
+    assert body["message"].startswith("数据库暂时无法连接或正忙") and "try again" in body["message"], body
+    assert body["request_id"] == r.headers["x-request-id"], body
+
+
+@pytest.mark.parametrize("writable_sample_store", ["postgis"], indirect=True)
+def test_a_postgresql_server_gone_from_the_network_is_503_and_served_again_when_back(writable_sample_store, caplog):
+    url = writable_sample_store.engine.url
+    relay = Relay(url.host or "127.0.0.1", url.port or 5432)
+    through = url.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
+    settings = server_settings(writable_sample_store, database_url=through)
+    credentials = {"username": USERS["admin"][0], "password": USERS["admin"][1]}
+    with (running_server(settings) as base, httpx.Client(base_url=base, timeout=TIMEOUT_S) as c,
+          httpx.Client(base_url=base, timeout=TIMEOUT_S) as officer):
+        token = c.post("/api/auth/login", json=credentials).json()["access_token"]
+        me = {"Authorization": f"Bearer {token}"}
+        assert c.get("/api/auth/me", headers=me).status_code == 200
+        csrf = form_token(c)  # the login form as shown before the outage
+        assert login(officer, credentials).status_code == 303  # a session cookie, checked on every page
+        relay.close()
+        for attempt in ("open connections broken", "new connections refused"):
+            _assert_unavailable_json(c.get("/api/auth/me", headers=me), attempt)
+        _assert_unavailable_json(c.post("/api/auth/login", json=credentials), "logging in")
+        page = officer.get("/officer/placenames", headers=HTML)  # drawn without the district's banner
+        _assert_page(page, 503, "数据库暂时无法连接", "page during the outage")
+        assert "<title>暂时无法服务" in page.text and "服务器出错" not in page.text
+        assert page.headers["retry-after"] == str(UNAVAILABLE_RETRY_AFTER_S)
+        assert page.headers["x-request-id"] in _main_text(page.text)
+        refused = c.post("/officer/login", headers={**HTML, "Origin": base}, data={**credentials, "csrf_token": csrf})
+        _assert_page(refused, 503, "秒后刷新重试", "login during the outage")
+        assert "后退" not in refused.text  # logging in keeps nothing to go back to
+        outage_lines = [r.getMessage() for r in caplog.records if "database unavailable" in r.getMessage()]
+        assert outage_lines and all("Traceback" not in line for line in outage_lines), outage_lines
+        assert not [r for r in caplog.records if r.getMessage().startswith("unhandled")], "logged as a bug"
+        relay = Relay(url.host or "127.0.0.1", url.port or 5432, listen_port=relay.port)  # the database is back
+        try:
+            answers = [c.get("/api/auth/me", headers=me).status_code for _ in range(3)]
+            assert answers[-1] == 200, answers  # no restart of the service needed
+            assert c.post("/api/auth/login", json=credentials).status_code == 200
+        finally:
+            relay.close()
+
+
+@contextmanager
+def _sqlite_write_lock(path: str) -> Iterator[None]:
+    """Hold SQLite's write lock on ``path`` (another process's long import, say) until the block ends."""
+    with closing(sqlite3.connect(path, isolation_level=None)) as holder:
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+
+
+@pytest.mark.parametrize("writable_sample_store", ["sqlite"], indirect=True)
+def test_a_sqlite_file_locked_past_the_busy_timeout_refuses_writes_with_503_and_keeps_reading(
+        writable_sample_store, monkeypatch):
+    import geo.store.store
+
+    monkeypatch.setattr(geo.store.store, "SQLITE_BUSY_TIMEOUT_S", 1)  # the service waits 30 s; the test 1 s
+    path = writable_sample_store.engine.url.database
+    assert path
+    server_store = Store.open(f"sqlite:///{path}")  # opened under the shortened timeout
+    try:
+        settings = server_settings(server_store)
+        with running_server(settings) as base, httpx.Client(base_url=base, timeout=TIMEOUT_S) as c:
+            credentials = {"username": USERS["admin"][0], "password": USERS["admin"][1]}
+            with _sqlite_write_lock(path):
+                _assert_unavailable_json(c.post("/api/auth/login", json=credentials), "JSON login while locked")
+                form = c.post("/officer/login", headers={**HTML, "Origin": base},
+                              data={**credentials, "csrf_token": form_token(c)})
+                _assert_page(form, 503, "秒后刷新重试", "form login while locked")
+                assert c.get("/api/health").status_code == 200  # reading goes on beside the writer (WAL)
+            assert c.post("/api/auth/login", json=credentials).status_code == 200  # the lock gone: served
+    finally:
+        server_store.close()
+
+
+def _run(engine: sa.engine.Engine, sql: str) -> None:
+    with engine.begin() as conn:
+        conn.exec_driver_sql(sql)
+
+
+def test_only_a_database_that_cannot_serve_now_counts_as_unavailable(tmp_path, postgis_server):
+    """The classification on real driver errors: busy, refused, dropped and pool timeouts are outages; a
+    missing table, bad SQL and a refused value are not."""
+    seen: dict[str, bool] = {}
+
+    def outcome(name: str, action) -> None:
+        with pytest.raises(sa.exc.SQLAlchemyError) as caught:
+            action()
+        seen[name] = database_unavailable(caught.value)
+
+    db = tmp_path / "x.db"
+    lite = sa.create_engine(f"sqlite:///{db}", connect_args={"timeout": 0})
+    try:
+        _run(lite, "CREATE TABLE t (n INTEGER NOT NULL)")
+        with _sqlite_write_lock(str(db)):
+            outcome("sqlite busy", lambda: _run(lite, "INSERT INTO t VALUES (1)"))
+        outcome("sqlite no such table", lambda: _run(lite, "SELECT * FROM missing"))
+        outcome("sqlite not null", lambda: _run(lite, "INSERT INTO t VALUES (NULL)"))
+    finally:
+        lite.dispose()
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    refused = sa.create_engine(sa.make_url(postgis_server).set(host="127.0.0.1", port=closed_port))
+    outcome("postgresql refused", lambda: _run(refused, "SELECT 1"))
+    refused.dispose()
+    pg = sa.create_engine(postgis_server, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    other = sa.create_engine(postgis_server)
+    try:
+        outcome("postgresql bad sql", lambda: _run(pg, "SELEC 1"))
+        with pg.connect() as held:
+            outcome("pool exhausted", lambda: _run(pg, "SELECT 1"))
+            pid = held.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            _run(other, f"SELECT pg_terminate_backend({int(pid)})")
+            outcome("postgresql connection terminated", lambda: held.exec_driver_sql("SELECT 1"))
+    finally:
+        pg.dispose()
+        other.dispose()
+    assert seen == {"sqlite busy": True, "sqlite no such table": False, "sqlite not null": False,
+                    "postgresql refused": True, "postgresql bad sql": False, "pool exhausted": True,
+                    "postgresql connection terminated": True}, seen
+    assert not database_unavailable(RuntimeError("not a database's"))
