@@ -107,6 +107,7 @@ def test_a_postgresql_server_gone_from_the_network_is_503_and_served_again_when_
         for attempt in ("open connections broken", "new connections refused"):
             _assert_unavailable_json(c.get("/api/auth/me", headers=me), attempt)
         _assert_unavailable_json(c.post("/api/auth/login", json=credentials), "logging in")
+        _assert_unavailable_json(c.get("/api/health"), "health")  # a monitor sees the outage
         page = officer.get("/officer/placenames", headers=HTML)  # drawn without the district's banner
         _assert_page(page, 503, "数据库暂时无法连接", "page during the outage")
         assert "<title>暂时无法服务" in page.text and "服务器出错" not in page.text
