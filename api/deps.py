@@ -95,7 +95,8 @@ def client_address(request: Request) -> str:
 def log_in(request: Request, store: Store, username: str, password: str) -> dict[str, Any]:
     """Check a password with the login throttle in front; the password itself is never logged.
 
-    The attempt counts before the password is checked: concurrent guesses cannot pass the limit.
+    The attempt counts before the password is checked: concurrent guesses cannot pass the limit. An
+    attempt the database could not judge is given back.
     """
     throttle, address = request.app.state.login_throttle, client_address(request)
     throttle.attempt(username, address)
@@ -103,6 +104,9 @@ def log_in(request: Request, store: Store, username: str, password: str) -> dict
         user = authenticate(store, username, password, dev_mode=request.app.state.settings.dev_mode)
     except NotAuthenticated:
         log.warning("login refused", extra={"username": username, "client": address})
+        raise
+    except Exception:  # the password was never judged (a database outage): the attempt does not count
+        throttle.undecided(username, address)
         raise
     throttle.succeeded(username, address)
     log.info("login", extra={"username": username, "client": address})

@@ -248,11 +248,13 @@ def unexpected_error_response(request: Request, exc: Exception, request_id: str)
     headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)} if unavailable else {}
     stem = "http.unavailable" if unavailable else "http.internal"
     if wants_page(request):
-        # After a form that keeps something, the way back to what was typed; logging in or out keeps nothing.
-        saves = request.method not in ("GET", "HEAD") and request.url.path not in _NOTHING_KEPT
+        # After a form that keeps something, the way back to what was typed; logging in or out keeps nothing,
+        # and a form is not reloaded (the browser would offer to send the password again) but sent again.
+        posted = request.method not in ("GET", "HEAD")
+        key = (f"{stem}_page_form" if posted and request.url.path not in _NOTHING_KEPT
+               else "http.unavailable_page_again" if posted and unavailable else f"{stem}_page")
         try:
-            return page_error(request, status, text(f"{stem}_page_form" if saves else f"{stem}_page",
-                                                    request_id=request_id, wait_s=UNAVAILABLE_RETRY_AFTER_S),
+            return page_error(request, status, text(key, request_id=request_id, wait_s=UNAVAILABLE_RETRY_AFTER_S),
                               headers=headers)
         except Exception:  # the page failed too: the JSON answer stands
             log.exception("the %s page itself failed on %s %s", status, request.method, request.url.path)

@@ -106,6 +106,12 @@ class LoginThrottle:
             self.by_user.record(user)
             self.by_address.record(address)
 
+    def undecided(self, username: str, address: str) -> None:
+        """Give back one attempt whose password was never judged (the database could not answer): an outage
+        must not lock out the users who keep trying to log in through it."""
+        self.by_user.refund(throttle_key(username))
+        self.by_address.refund(address)
+
     def succeeded(self, username: str, address: str | None = None) -> None:
         """Forget the username's attempts and give the address back this attempt."""
         self.by_user.forget(throttle_key(username))

@@ -14,9 +14,11 @@ driver exceptions for the classification.
 
 from __future__ import annotations
 
+import logging
 import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 
@@ -27,6 +29,7 @@ import sqlalchemy as sa
 from api.errors import UNAVAILABLE_RETRY_AFTER_S
 from geo.store import Store
 from geo.store.availability import database_unavailable
+from geo.store.store import PG_CONNECT_ARGS, postgres_engine
 from tests.conftest import USERS, running_server, server_settings
 from tests.test_officer_pages import form_token, login
 from tests.test_page_errors_everywhere import _assert_page
@@ -94,7 +97,8 @@ def test_a_postgresql_server_gone_from_the_network_is_503_and_served_again_when_
     url = writable_sample_store.engine.url
     relay = Relay(url.host or "127.0.0.1", url.port or 5432)
     through = url.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
-    settings = server_settings(writable_sample_store, database_url=through)
+    # Fewer failed logins allowed than the attempts made through the outage: none of those may count.
+    settings = server_settings(writable_sample_store, database_url=through, login_max_failures=2)
     credentials = {"username": USERS["admin"][0], "password": USERS["admin"][1]}
     with (running_server(settings) as base, httpx.Client(base_url=base, timeout=TIMEOUT_S) as c,
           httpx.Client(base_url=base, timeout=TIMEOUT_S) as officer):
@@ -106,7 +110,8 @@ def test_a_postgresql_server_gone_from_the_network_is_503_and_served_again_when_
         relay.close()
         for attempt in ("open connections broken", "new connections refused"):
             _assert_unavailable_json(c.get("/api/auth/me", headers=me), attempt)
-        _assert_unavailable_json(c.post("/api/auth/login", json=credentials), "logging in")
+        for attempt in range(4):  # a user retrying through the outage
+            _assert_unavailable_json(c.post("/api/auth/login", json=credentials), f"logging in, try {attempt}")
         _assert_unavailable_json(c.get("/api/health"), "health")  # a monitor sees the outage
         page = officer.get("/officer/placenames", headers=HTML)  # drawn without the district's banner
         _assert_page(page, 503, "数据库暂时无法连接", "page during the outage")
@@ -114,8 +119,8 @@ def test_a_postgresql_server_gone_from_the_network_is_503_and_served_again_when_
         assert page.headers["retry-after"] == str(UNAVAILABLE_RETRY_AFTER_S)
         assert page.headers["x-request-id"] in _main_text(page.text)
         refused = c.post("/officer/login", headers={**HTML, "Origin": base}, data={**credentials, "csrf_token": csrf})
-        _assert_page(refused, 503, "秒后刷新重试", "login during the outage")
-        assert "后退" not in refused.text  # logging in keeps nothing to go back to
+        _assert_page(refused, 503, "秒后返回上一页重新提交", "login during the outage")
+        assert "后退" not in refused.text and "刷新" not in refused.text  # a reload would resend the password
         outage_lines = [r.getMessage() for r in caplog.records if "database unavailable" in r.getMessage()]
         assert outage_lines and all("Traceback" not in line for line in outage_lines), outage_lines
         assert not [r for r in caplog.records if r.getMessage().startswith("unhandled")], "logged as a bug"
@@ -123,7 +128,8 @@ def test_a_postgresql_server_gone_from_the_network_is_503_and_served_again_when_
         try:
             answers = [c.get("/api/auth/me", headers=me).status_code for _ in range(3)]
             assert answers[-1] == 200, answers  # no restart of the service needed
-            assert c.post("/api/auth/login", json=credentials).status_code == 200
+            back = c.post("/api/auth/login", json=credentials)
+            assert back.status_code == 200, back.text  # not 429: the outage's attempts were not failed logins
         finally:
             relay.close()
 
@@ -156,7 +162,7 @@ def test_a_sqlite_file_locked_past_the_busy_timeout_refuses_writes_with_503_and_
                 _assert_unavailable_json(c.post("/api/auth/login", json=credentials), "JSON login while locked")
                 form = c.post("/officer/login", headers={**HTML, "Origin": base},
                               data={**credentials, "csrf_token": form_token(c)})
-                _assert_page(form, 503, "秒后刷新重试", "form login while locked")
+                _assert_page(form, 503, "秒后返回上一页重新提交", "form login while locked")
                 assert c.get("/api/health").status_code == 200  # reading goes on beside the writer (WAL)
             assert c.post("/api/auth/login", json=credentials).status_code == 200  # the lock gone: served
     finally:
@@ -188,6 +194,11 @@ def test_only_a_database_that_cannot_serve_now_counts_as_unavailable(tmp_path, p
         outcome("sqlite not null", lambda: _run(lite, "INSERT INTO t VALUES (NULL)"))
     finally:
         lite.dispose()
+    read_only = sa.create_engine(f"sqlite:///file:{db}?mode=ro&uri=true")  # a file system remounted read-only
+    try:
+        outcome("sqlite read-only", lambda: _run(read_only, "INSERT INTO t VALUES (2)"))
+    finally:
+        read_only.dispose()
 
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
@@ -199,6 +210,9 @@ def test_only_a_database_that_cannot_serve_now_counts_as_unavailable(tmp_path, p
     other = sa.create_engine(postgis_server)
     try:
         outcome("postgresql bad sql", lambda: _run(pg, "SELEC 1"))
+        outcome("postgresql read-only", lambda: _run(pg, "SET TRANSACTION READ ONLY; CREATE TABLE zz_ro (n int)"))
+        outcome("postgresql statement timeout", lambda: _run(pg, "SET LOCAL statement_timeout = 10; "
+                                                               "SELECT pg_sleep(1)"))
         with pg.connect() as held:
             outcome("pool exhausted", lambda: _run(pg, "SELECT 1"))
             pid = held.exec_driver_sql("SELECT pg_backend_pid()").scalar()
@@ -208,6 +222,52 @@ def test_only_a_database_that_cannot_serve_now_counts_as_unavailable(tmp_path, p
         pg.dispose()
         other.dispose()
     assert seen == {"sqlite busy": True, "sqlite no such table": False, "sqlite not null": False,
-                    "postgresql refused": True, "postgresql bad sql": False, "pool exhausted": True,
+                    "sqlite read-only": True, "postgresql refused": True, "postgresql bad sql": False,
+                    "postgresql read-only": True, "postgresql statement timeout": False, "pool exhausted": True,
                     "postgresql connection terminated": True}, seen
     assert not database_unavailable(RuntimeError("not a database's"))
+
+
+def test_a_postgresql_host_that_accepts_but_never_answers_fails_in_bounded_time(postgis_server):
+    """A hung host (the connection accepted, nothing said) made a request wait without end: connections now
+    carry libpq's bounds (PG_CONNECT_ARGS), here the URL's own shorter connect_timeout, and the failure is an
+    outage."""
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts into its backlog, never answers
+    try:
+        url = sa.make_url(postgis_server).set(host="127.0.0.1", port=silent.getsockname()[1])
+        engine = postgres_engine(url.update_query_dict({"connect_timeout": "1"}))
+        started = time.monotonic()
+        with pytest.raises(sa.exc.OperationalError) as caught, engine.connect():
+            pass
+        assert time.monotonic() - started < 15 and database_unavailable(caught.value)
+        engine.dispose()
+    finally:
+        silent.close()
+    store = Store.open(postgis_server)  # the service's own engine: the bounds are set on every connection
+    try:
+        with store.engine.connect() as conn:
+            given = conn.connection.dbapi_connection.info.get_parameters()  # type: ignore[union-attr]
+    finally:
+        store.close()
+    assert {k: given.get(k) for k in PG_CONNECT_ARGS} == {k: str(v) for k, v in PG_CONNECT_ARGS.items()}, given
+
+
+def test_the_lookup_refresher_logs_an_outage_in_one_line_and_a_bug_with_its_stack(caplog, postgis_server):
+    """The server's background refresh wrote a full traceback for every outage (once a minute); an outage is now one
+    warning line, while anything else keeps its stack."""
+    from geo.plates.lookup_table import LookupRefresher
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    refused = sa.create_engine(sa.make_url(postgis_server).set(host="127.0.0.1", port=closed_port))
+    with pytest.raises(sa.exc.OperationalError) as caught:
+        _run(refused, "SELECT 1")
+    refused.dispose()
+    caplog.set_level(logging.INFO, logger="geo.plates.lookup_table")
+    LookupRefresher._log_failure(caught.value, "", 0.0)
+    LookupRefresher._log_failure(RuntimeError("a bug"), "", 0.0)
+    outage, bug = caplog.records[-2:]
+    assert outage.levelno == logging.WARNING and outage.exc_info is None, outage.getMessage()
+    assert "waits for the database" in outage.getMessage() and "Connection refused" in outage.getMessage()
+    assert bug.levelno == logging.ERROR and bug.exc_info is not None

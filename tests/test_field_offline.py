@@ -517,3 +517,36 @@ def test_offline_record_with_photo_survives_reload_and_reopen_then_syncs_once(wr
                           "r.onsuccess = () => { const q = r.result.transaction('queue').objectStore('queue').count();"
                           "q.onsuccess = () => ok(q.result); }; })")
     assert kept == 1
+
+
+def test_a_server_that_cannot_save_now_keeps_the_queue_and_says_it_retries(writable_server, writable_sample_store,
+                                                                           phone):
+    """A 503 from /field/session (the database away) was read as the session: every record was then skipped in
+    silence as another user's. Now the queue is kept and the page says it is tried again, with the server's words.
+    The server's 503 itself is tested for real in tests/test_database_outage.py; here the page's answer to it."""
+    cid = create_campaign(writable_sample_store, {"name": "大青山联检", "line_codes": ["XS01"],
+                                                  "required_accuracy_m": 5}, actor="t-admin")["id"]
+    _watch_problems(phone)
+    log_in_on_phone(phone, writable_server, f"/field/campaigns/{cid}")
+    phone.wait_for("document.body.dataset.offlineReady === '1' && !!document.getElementById('queue-count')",
+                   timeout_s=60)
+    queued = phone.evaluate(
+        "fieldQueue.all().then(() => fetch('/field/session').then(r => r.json())).then(s => fieldQueue.put({"
+        "client_id: 'c-503', user: s.username, marker_no: 'XS01012Q', state: 'waiting', saved_at: new Date()"
+        ".toISOString(), sync_url: location.pathname + '/markers/XS01012Q/queued', fields: {condition: 'intact'}}))"
+        ".then(() => fieldQueue.all()).then(a => a.length)")
+    assert queued == 1
+    said = "数据库暂时无法连接或正忙，请约 30 秒后重试 · the database cannot be reached or is busy right now"
+    phone.evaluate(  # the server's answer while its database is away
+        "{const real = window.fetch; window.fetch = (u, o) => String(u).includes('/field/session') ? "
+        "Promise.resolve(new Response(JSON.stringify({error: 'database_unavailable', message: "
+        f"{said!r}, status: 503}}), {{status: 503, headers: {{'content-type': 'application/json'}}}})) "
+        ": real(u, o);}")
+    result = phone.evaluate("fieldSync().then(r => JSON.stringify(r))")
+    assert '"sent":[]' in result and said in result, result
+    busy = phone.wait_for("document.getElementById('queue-busy') && document.getElementById('queue-busy').textContent")
+    assert busy.startswith("暂未发送，稍后自动重试") and said in busy, busy
+    assert "待同步 1 条" in _queue_text(phone)
+    assert phone.evaluate("fieldQueue.all().then(a => a.map(i => i.state).join())") == "waiting"
+    assert writable_sample_store.select("inspections", where={"campaign_id": cid}) == []
+    assert phone.evaluate("window.__problems") == []

@@ -38,6 +38,7 @@ from typing import Any
 from geo.plates.nearby import SERVICES, ServiceSources, nearest_services, service_sources
 from geo.store import Store
 from geo.store import plate_lookups as stored
+from geo.store.availability import database_unavailable
 from geo.store.districts import held_districts
 
 log = logging.getLogger(__name__)
@@ -196,6 +197,10 @@ class LookupRefresher:
     def _log_failure(exc: Exception, last_error: str, logged_at: float) -> tuple[str, float]:
         """Log a failed round once a minute, not every round; return the new (last error, logged at)."""
         if repr(exc) != last_error or time.monotonic() - logged_at > ERROR_LOG_S:
-            log.exception("plate lookup refresh failed")
+            if database_unavailable(exc):  # an outage, not a bug: one line, no stack
+                log.warning("plate lookup refresh waits for the database (unavailable): %s: %s",
+                            type(exc).__name__, (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0][:200])
+            else:
+                log.exception("plate lookup refresh failed")
             return repr(exc), time.monotonic()
         return last_error, logged_at

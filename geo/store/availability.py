@@ -19,13 +19,16 @@ import sqlite3
 import sqlalchemy as sa
 
 # SQLite primary result codes (the low byte of the extended code): busy or locked by another connection,
-# the file cannot be opened, the disk failed or is full.
-_SQLITE_UNAVAILABLE = {5: "SQLITE_BUSY", 6: "SQLITE_LOCKED", 10: "SQLITE_IOERR", 13: "SQLITE_FULL",
-                       14: "SQLITE_CANTOPEN"}
+# read-only (a file system remounted read-only, the file moved), the file cannot be opened, the disk failed
+# or is full.
+_SQLITE_UNAVAILABLE = {5: "SQLITE_BUSY", 6: "SQLITE_LOCKED", 8: "SQLITE_READONLY", 10: "SQLITE_IOERR",
+                       13: "SQLITE_FULL", 14: "SQLITE_CANTOPEN"}
 # PostgreSQL SQLSTATE classes and codes: connection exceptions, insufficient resources (too many
-# connections, disk full), the server shutting down or starting, a lock or statement timeout.
+# connections, disk full), the server shutting down or starting, a lock wait timed out, a deadlock (either
+# side may retry), a read-only database (maintenance, or a primary demoted by a failover). Not a statement
+# timeout (57014): the same request would time out again, and it is the request to look at, not the database.
 _PG_UNAVAILABLE_CLASSES = ("08", "53")
-_PG_UNAVAILABLE_CODES = {"57P01", "57P02", "57P03", "57014", "55P03"}
+_PG_UNAVAILABLE_CODES = {"57P01", "57P02", "57P03", "55P03", "40P01", "25006"}
 
 
 def database_unavailable(exc: BaseException) -> bool:
@@ -33,7 +36,7 @@ def database_unavailable(exc: BaseException) -> bool:
     the service is wrong: a refused or dropped connection, a busy or locked database, a full pool."""
     if isinstance(exc, sa.exc.TimeoutError):  # no connection free in the pool within its timeout
         return True
-    if not isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+    if not isinstance(exc, sa.exc.DBAPIError):
         return False
     if exc.connection_invalidated:  # SQLAlchemy saw the connection drop
         return True
@@ -45,5 +48,5 @@ def database_unavailable(exc: BaseException) -> bool:
         return False
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate is None:  # libpq failed before the server said anything: refused, unreachable, closed
-        return True
+        return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError)  # not the driver refusing a call
     return sqlstate[:2] in _PG_UNAVAILABLE_CLASSES or sqlstate in _PG_UNAVAILABLE_CODES

@@ -107,6 +107,14 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
     return engine
 
 
+# libpq's bounds on a database that stops answering, so a request answers 503 in bounded time rather than
+# hanging a worker: a connection not made within 10 s fails; on an open connection, data unacknowledged for 30 s
+# (a network partition, a dead host) or a peer silent to keepalives (idle 30 s, then 3 probes 10 s apart) fails.
+# A long statement on a live server is not cut short (its kernel answers the keepalives). The URL may set its own.
+PG_CONNECT_ARGS: dict[str, Any] = {"connect_timeout": 10, "tcp_user_timeout": 30_000, "keepalives": 1,
+                                   "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+
+
 def postgres_engine(url: sa.URL, **options: Any) -> sa.Engine:
     """Return an engine over the PostgreSQL database at ``url`` (the primary's or a replica's).
 
@@ -116,9 +124,12 @@ def postgres_engine(url: sa.URL, **options: Any) -> sa.Engine:
     PostgreSQL would otherwise cache for a statement prepared by the driver, covers every district's
     partitions and locks them all on each execution (PostgreSQL 15): at 100 districts, hundreds of
     locks per QR scan. Every session's time zone is UTC, as stored moments are. ``hide_parameters``: a
-    failed statement's message never carries bound values.
+    failed statement's message never carries bound values. Connections are bounded in time
+    (:data:`PG_CONNECT_ARGS`).
     """
-    engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, **options)
+    given = {**{k: v for k, v in PG_CONNECT_ARGS.items() if k not in url.query},
+             **options.pop("connect_args", {})}  # the URL's and the caller's own settings first
+    engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args=given, **options)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised through every PostGIS test

@@ -132,6 +132,12 @@ async function fieldSyncOnce() {
       result.login = true; result.error = (await answer.json()).error;
       await fieldChanged(result); return result;
     }
+    if (!answer.ok) {  // the server is busy or its database away (503): nothing sent, tried again later
+      let said = {};
+      try { said = await answer.json(); } catch (err) { said = {}; }
+      result.error = said.message || ('HTTP ' + answer.status);
+      await fieldChanged(result); return result;
+    }
     session = await answer.json();
   } catch (err) { result.offline = true; await fieldChanged(result); return result; }
   for (const item of waiting) {
@@ -155,7 +161,7 @@ async function fieldSyncOnce() {
     } else if (answer.status >= 400 && answer.status < 500 && answer.status !== 408 && answer.status !== 429) {
       item.state = 'refused'; item.error = said.error || ('HTTP ' + answer.status); item.field = said.field || null;
       await fieldQueue.put(item);
-    } else { result.error = said.error || ('HTTP ' + answer.status); break; }  // try again later
+    } else { result.error = said.message || said.error || ('HTTP ' + answer.status); break; }  // try again later
   }
   await fieldChanged(result);
   return result;
@@ -181,6 +187,9 @@ async function fieldShowQueue(box, user, last) {
   } else if (last && last.offline && items.length) {
     const p = document.createElement('p'); p.id = 'queue-offline';
     p.textContent = '没有网络：联网后自动发送 · no network: sent automatically once online'; box.appendChild(p);
+  } else if (last && last.error && items.length) {  // the server could not take them now (503): kept, retried
+    const p = document.createElement('p'); p.id = 'queue-busy';
+    p.textContent = '暂未发送，稍后自动重试 · not sent yet, tried again automatically：' + last.error; box.appendChild(p);
   }
   const list = document.createElement('ul'); list.id = 'queue-items';
   for (const item of items) {
