@@ -65,18 +65,20 @@ def _stamp_request_id(factory: Callable[..., logging.LogRecord]) -> Callable[...
 
 
 def configure_logging(level: str = "INFO") -> None:
-    """Send the service's logs (logger ``xincheng``) to stderr as JSON lines; safe to call twice.
+    """Send the service's logs (loggers ``xincheng`` and ``geo``, the use cases' own, such as the lookup
+    refresher's) to stderr as JSON lines; safe to call twice.
 
     Records are stamped with the request id when they are made (in the request's own context),
     so any handler, not only this one, sees it.
     """
     logging.setLogRecordFactory(_stamp_request_id(logging.getLogRecordFactory()))
-    logger = logging.getLogger("xincheng")
-    logger.setLevel(level)
-    if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
-        handler = logging.StreamHandler()
-        handler.setFormatter(JsonFormatter())
-        logger.addHandler(handler)
+    for name in ("xincheng", "geo"):
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
+            handler = logging.StreamHandler()
+            handler.setFormatter(JsonFormatter())
+            logger.addHandler(handler)
 
 
 class Metrics:

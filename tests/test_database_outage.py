@@ -14,6 +14,7 @@ driver exceptions for the classification.
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import sqlite3
@@ -27,6 +28,7 @@ import pytest
 import sqlalchemy as sa
 
 from api.errors import UNAVAILABLE_RETRY_AFTER_S
+from api.observability import JsonFormatter, configure_logging
 from geo.store import Store
 from geo.store.availability import database_unavailable
 from geo.store.store import PG_CONNECT_ARGS, postgres_engine
@@ -271,3 +273,7 @@ def test_the_lookup_refresher_logs_an_outage_in_one_line_and_a_bug_with_its_stac
     assert outage.levelno == logging.WARNING and outage.exc_info is None, outage.getMessage()
     assert "waits for the database" in outage.getMessage() and "Connection refused" in outage.getMessage()
     assert bug.levelno == logging.ERROR and bug.exc_info is not None
+    configure_logging()  # as the server does: the refresher's lines are JSON like every other line of its log
+    (handler,) = [h for h in logging.getLogger("geo").handlers if isinstance(h.formatter, JsonFormatter)]
+    line = json.loads(handler.format(outage))
+    assert line["level"] == "WARNING" and line["message"].startswith("plate lookup refresh waits"), line

@@ -75,11 +75,11 @@ MESSAGES = {
         "the database cannot be reached or is busy right now; reload in about {wait_s} s. If this goes on, "
         "quote request id {request_id}"),
     "http.unavailable_page_form": Message(
-        "数据库暂时无法连接或正忙，本次提交未能完成（请求编号 {request_id}）。按浏览器的“后退”可回到表单，所填内容"
-        "通常仍在；请约 {wait_s} 秒后再提交",
-        "the database cannot be reached or is busy right now, and this form could not be completed (request id "
-        "{request_id}). The browser's Back button returns to the form, where what you typed is usually kept; send "
-        "it again in about {wait_s} s"),
+        "数据库暂时无法连接或正忙，本次提交可能未能保存（请求编号 {request_id}）。按浏览器的“后退”可回到表单，所填内容"
+        "通常仍在；请约 {wait_s} 秒后先核对是否已保存，再重新提交",
+        "the database cannot be reached or is busy right now, and this form may not have been saved (request id "
+        "{request_id}). The browser's Back button returns to the form, where what you typed is usually kept; in "
+        "about {wait_s} s check whether it was saved before sending it again"),
     "http.unavailable_page_again": Message(
         "数据库暂时无法连接或正忙，未能完成（请求编号 {request_id}）：请约 {wait_s} 秒后返回上一页重新提交",
         "the database cannot be reached or is busy right now, so this could not be done (request id {request_id}): "

@@ -110,7 +110,10 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
 # libpq's bounds on a database that stops answering, so a request answers 503 in bounded time rather than
 # hanging a worker: a connection not made within 10 s fails; on an open connection, data unacknowledged for 30 s
 # (a network partition, a dead host) or a peer silent to keepalives (idle 30 s, then 3 probes 10 s apart) fails.
-# A long statement on a live server is not cut short (its kernel answers the keepalives). The URL may set its own.
+# A long statement on a live server is not cut short (its kernel answers the keepalives), and neither is a server
+# process that hangs on an open connection (its kernel acknowledges too): only a new connection to it fails, after
+# 10 s. A value the URL sets is kept; a caller's own connect_args (the replica's) override both; PG* environment
+# variables are overridden by these.
 PG_CONNECT_ARGS: dict[str, Any] = {"connect_timeout": 10, "tcp_user_timeout": 30_000, "keepalives": 1,
                                    "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 
@@ -128,7 +131,7 @@ def postgres_engine(url: sa.URL, **options: Any) -> sa.Engine:
     (:data:`PG_CONNECT_ARGS`).
     """
     given = {**{k: v for k, v in PG_CONNECT_ARGS.items() if k not in url.query},
-             **options.pop("connect_args", {})}  # the URL's and the caller's own settings first
+             **options.pop("connect_args", {})}  # the caller's own bounds over these
     engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args=given, **options)
 
     @event.listens_for(engine, "connect")
