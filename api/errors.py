@@ -33,7 +33,7 @@ from api.pages import User, home_for, optional_page_user, render
 from geo import messages
 from geo.errors import DomainError
 from geo.messages import Term, as_term, catalogue, label, text, value_labels
-from geo.store.availability import database_unavailable
+from geo.store.availability import database_unavailable, outage_summary
 from geo.store.store import integrity_problem
 
 log = logging.getLogger("xincheng.api")
@@ -146,11 +146,7 @@ def log_outage(exc: BaseException, method: str, path: str) -> None:
     """Log a database that could not serve a request (answered 503) in one line, with no stack: the driver's
     code and its own first line (a refused connection, a lock held, a timeout), which carry no statement
     values; an operator reads an outage, not a bug."""
-    orig = getattr(exc, "orig", None)
-    code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
-    detail = (str(orig) if orig is not None else str(exc)).splitlines()[0][:200] if str(orig or exc) else ""
-    log.error("database unavailable on %s %s: %s (%s, %s): %s", method, path, type(exc).__name__,
-              type(orig).__name__ if orig is not None else None, code, detail,
+    log.error("database unavailable on %s %s: %s", method, path, outage_summary(exc),
               extra={"method": method, "path": path})
 
 

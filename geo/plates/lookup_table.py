@@ -38,7 +38,7 @@ from typing import Any
 from geo.plates.nearby import SERVICES, ServiceSources, nearest_services, service_sources
 from geo.store import Store
 from geo.store import plate_lookups as stored
-from geo.store.availability import database_unavailable
+from geo.store.availability import database_unavailable, outage_summary
 from geo.store.districts import held_districts
 
 log = logging.getLogger(__name__)
@@ -198,8 +198,7 @@ class LookupRefresher:
         """Log a failed round once a minute, not every round; return the new (last error, logged at)."""
         if repr(exc) != last_error or time.monotonic() - logged_at > ERROR_LOG_S:
             if database_unavailable(exc):  # an outage, not a bug: one line, no stack
-                log.warning("plate lookup refresh waits for the database (unavailable): %s: %s",
-                            type(exc).__name__, (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0][:200])
+                log.warning("plate lookup refresh waits for the database (unavailable): %s", outage_summary(exc))
             else:
                 log.exception("plate lookup refresh failed")
             return repr(exc), time.monotonic()

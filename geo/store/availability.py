@@ -50,3 +50,12 @@ def database_unavailable(exc: BaseException) -> bool:
     if sqlstate is None:  # libpq failed before the server said anything: refused, unreachable, closed
         return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError)  # not the driver refusing a call
     return sqlstate[:2] in _PG_UNAVAILABLE_CLASSES or sqlstate in _PG_UNAVAILABLE_CODES
+
+
+def outage_summary(exc: BaseException) -> str:
+    """Return one log line's worth about an outage: the error's class, the driver's class and code, and the driver's
+    first line (a refused connection, a lock held), which carries no statement values."""
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
+    first = (str(exc if orig is None else orig).splitlines() or [""])[0][:200]
+    return f"{type(exc).__name__} ({type(orig).__name__ if orig is not None else None}, {code}): {first}"
