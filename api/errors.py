@@ -142,13 +142,16 @@ def log_unexpected(exc: BaseException, method: str, path: str) -> None:
     log.error("unhandled error on %s %s", method, path,
               exc_info=(type(exc), exc, exc.__traceback__), extra={"method": method, "path": path})
 
-def log_outage(exc: BaseException, method: str, path: str) -> None:
-    """Log a database that could not serve a request (answered 503) in one line, with no stack: the driver's
-    code and its own first line (a refused connection, a lock held, a timeout), which carry no statement
-    values; an operator reads an outage, not a bug."""
-    log.error("database unavailable on %s %s: %s", method, path, outage_summary(exc),
-              extra={"method": method, "path": path})
 
+def log_failure(exc: BaseException, method: str, path: str) -> None:
+    """Log an error no handler answered: a database that could not serve (answered 503) in one line with no
+    stack, the driver's class, code and first line, which carry no statement values (an operator reads an
+    outage, not a bug); anything else as :func:`log_unexpected`."""
+    if database_unavailable(exc):
+        log.error("database unavailable on %s %s: %s", method, path, outage_summary(exc),
+                  extra={"method": method, "path": path})
+    else:
+        log_unexpected(exc, method, path)
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")

@@ -22,8 +22,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import log_outage, log_unexpected, unexpected_error_response
-from geo.store.availability import database_unavailable
+from api.errors import log_failure, unexpected_error_response
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -167,10 +166,7 @@ class ObservabilityMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
-            if database_unavailable(exc):
-                log_outage(exc, scope["method"], scope["path"])
-            else:
-                log_unexpected(exc, scope["method"], scope["path"])  # no statement values in the log
+            log_failure(exc, scope["method"], scope["path"])  # no statement values in the log
             if not started:  # a page to a browser, else JSON; the request id on either
                 await unexpected_error_response(Request(scope), exc, rid)(scope, receive, send_with_id)
         finally:
