@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -66,10 +67,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = Store.open(settings.database_url, adcode=settings.district)
+        # As many requests at once as the pool keeps connections for (the refresher has one more): beyond
+        # that a request waits for a thread, instead of opening and closing a connection of its own.
+        to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
+        kept = settings.request_threads + 1
+        store = Store.open(settings.database_url, adcode=settings.district, kept_connections=kept)
         app.state.store = store
         # Public reads go to the read replica, when one is configured and keeps up (#19).
-        app.state.reads = ReadRouter.open(store, settings.replica_url, max_lag_s=settings.replica_max_lag_s)
+        app.state.reads = ReadRouter.open(store, settings.replica_url, max_lag_s=settings.replica_max_lag_s,
+                                          kept_connections=kept)
         # Keeps the stored public plate lookups current (one refresher at a time across workers).
         refresher = LookupRefresher(store).start()
         try:

@@ -38,6 +38,9 @@ class Settings:
     max_upload_bytes: int = 50 * 1024 * 1024
     max_request_bytes: int = 8 * 1024 * 1024
     max_concurrent_imports: int = 2
+    # Requests a worker process handles at once (its thread pool); its database pool keeps as many
+    # connections open, plus one for the lookup refresher (geo.store.store.pool_options).
+    request_threads: int = 16
     log_level: str = "INFO"
     cookie_secure: bool = True
     public_base_url: str = "http://127.0.0.1:8000"
@@ -93,8 +96,8 @@ class Settings:
     def validated(self, *, require_secret: bool = True) -> Settings:
         """Return these settings checked; a dev instance gets a dev secret if it has none."""
         for name in ("token_ttl_minutes", "default_page_size", "max_page_size", "max_upload_bytes", "max_request_bytes",
-                     "max_concurrent_imports", "public_rate_per_minute", "report_rate_per_hour", "login_max_failures",
-                     "login_window_minutes"):
+                     "max_concurrent_imports", "request_threads", "public_rate_per_minute", "report_rate_per_hour",
+                     "login_max_failures", "login_window_minutes"):
             if getattr(self, name) <= 0:
                 raise InputError(f"{name} must be positive", field=name)
         if not re.fullmatch(r"[0-9]{6}", self.district):  # ASCII digits: １５０１０２ is no code

@@ -23,6 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
+if __package__ in (None, ""):  # run as a file (python benchmarks/bench_cli.py): find the sibling module
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 HELP_GOAL_S = 0.3
 PLANNING_GOAL_S = 2.0
 

@@ -32,7 +32,7 @@ from typing import Any, Literal, TypeVar
 import sqlalchemy as sa
 
 from geo.messages import text
-from geo.store.store import Store, normalise_url, postgres_engine
+from geo.store.store import Store, normalise_url, pool_options, postgres_engine
 
 T = TypeVar("T")
 CHECK_EVERY_S = 1.0  # a health check at most this often (its result is shared by every request meanwhile)
@@ -93,12 +93,13 @@ class ReadCounts:
     fallbacks: int = 0
 
 
-def open_replica(url: str, *, adcode: str) -> Store:
+def open_replica(url: str, *, adcode: str, kept_connections: int | None = None) -> Store:
     """Return a store over the replica at ``url``: a short connect timeout, every pooled connection
     checked before use, so a stopped replica fails at once and a restarted one is used again; and a
     TCP user timeout with keepalives, so a replica host that vanished from the network (no refusal,
-    no answer) fails a pooled connection in seconds, not after the kernel's quarter of an hour."""
-    engine = postgres_engine(sa.make_url(normalise_url(url)),
+    no answer) fails a pooled connection in seconds, not after the kernel's quarter of an hour. A service
+    worker keeps ``kept_connections`` pooled (:func:`geo.store.store.pool_options`)."""
+    engine = postgres_engine(sa.make_url(normalise_url(url)), **pool_options(kept_connections),
                              connect_args={"connect_timeout": CONNECT_TIMEOUT_S,
                                            "tcp_user_timeout": TCP_USER_TIMEOUT_MS, "keepalives": 1,
                                            "keepalives_idle": 10, "keepalives_interval": 2, "keepalives_count": 3,
@@ -132,9 +133,12 @@ class ReadRouter:
         self._down_until = 0.0
 
     @classmethod
-    def open(cls, primary: Store, replica_url: str, *, max_lag_s: float) -> ReadRouter:
-        """Return the router of ``primary`` and the replica at ``replica_url`` (empty: none)."""
-        replica = open_replica(replica_url, adcode=primary.adcode) if replica_url else None
+    def open(cls, primary: Store, replica_url: str, *, max_lag_s: float,
+             kept_connections: int | None = None) -> ReadRouter:
+        """Return the router of ``primary`` and the replica at ``replica_url`` (empty: none); the replica's
+        pool keeps ``kept_connections``."""
+        replica = open_replica(replica_url, adcode=primary.adcode,
+                               kept_connections=kept_connections) if replica_url else None
         return cls(primary, replica, max_lag_s=max_lag_s)
 
     def close(self) -> None:

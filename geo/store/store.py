@@ -78,13 +78,33 @@ def _enter_wal(cur: Any, *, wait_s: float = SQLITE_BUSY_TIMEOUT_S) -> None:
             time.sleep(0.05)
 
 
-def _sqlite_engine(url: sa.URL) -> sa.Engine:
+# Connections a request may open beyond the pool's kept ones: a use case that reads in a second transaction
+# while it writes (a marker's line while the marker is stored, say) holds two at once.
+POOL_OVERFLOW = 10
+
+
+def pool_options(kept_connections: int | None) -> dict[str, int]:
+    """Return the engine's pool options for a process that holds up to ``kept_connections`` at once (a
+    service worker: its request threads and its refresher), or SQLAlchemy's defaults (``None``: a command).
+
+    A pool keeps ``pool_size`` connections open between uses and opens up to ``max_overflow`` more under
+    load, closing each of those as soon as it is returned. With the defaults (5 kept) under a load of 8 or
+    more requests at once, most requests then opened and closed a connection of their own: on PostgreSQL a
+    new server process each time, and health checks' 99th percentile passed a second
+    (``benchmarks/bench_lookup.py``). A worker's pool therefore keeps as many as it has request threads.
+    """
+    if kept_connections is None:
+        return {}
+    return {"pool_size": kept_connections, "max_overflow": POOL_OVERFLOW}
+
+
+def _sqlite_engine(url: sa.URL, **options: Any) -> sa.Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: a failed statement's message (and so a log) never carries the bound values,
     # password hashes and personal data included.
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
-                              hide_parameters=True)
+                              hide_parameters=True, **options)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised through every test
@@ -318,13 +338,14 @@ class Store:
         return table_name in GLOBAL_TABLES or record.get("adcode") in (None, self.adcode)
 
     @classmethod
-    def open(cls, url: str, *, adcode: str = DISTRICT_ADCODE) -> Store:
-        """Open the database at ``url`` (``sqlite:///file.db`` or ``postgresql://…``)."""
+    def open(cls, url: str, *, adcode: str = DISTRICT_ADCODE, kept_connections: int | None = None) -> Store:
+        """Open the database at ``url`` (``sqlite:///file.db`` or ``postgresql://…``); a service worker
+        keeps ``kept_connections`` pooled (:func:`pool_options`)."""
         parsed = sa.make_url(normalise_url(url))
         if parsed.get_backend_name() == "sqlite":
-            engine = _sqlite_engine(parsed)
+            engine = _sqlite_engine(parsed, **pool_options(kept_connections))
         elif parsed.get_backend_name() == "postgresql":
-            engine = postgres_engine(parsed)
+            engine = postgres_engine(parsed, **pool_options(kept_connections))
         else:
             raise InputError(text("store.database_url", field=label("database_url"), value=repr(parsed.drivername)),
                              field="database_url")
