@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import operator
 import re
+import shutil
 import struct
 import time
 import zlib
@@ -28,13 +29,14 @@ import pytest
 import shapely
 import sqlalchemy as sa
 
+from api.app import create_app
 from geo import crs as C
 from geo.boundaries.inspections import create_campaign, submit
 from geo.boundaries.nmea import parse_nmea
 from geo.errors import InputError
 from geo.store import Store, schema
 from tests.cdp import Browser
-from tests.conftest import USERS
+from tests.conftest import USERS, running_server, server_settings
 from tests.test_field_loop import log_in_on_phone
 from tests.test_inspections import _record, _setup
 from tests.test_officer_pages import login
@@ -550,3 +552,57 @@ def test_a_server_that_cannot_save_now_keeps_the_queue_and_says_it_retries(writa
     assert phone.evaluate("fieldQueue.all().then(a => a.map(i => i.state).join())") == "waiting"
     assert writable_sample_store.select("inspections", where={"campaign_id": cid}) == []
     assert phone.evaluate("window.__problems") == []
+
+
+def test_a_server_that_cannot_serve_gives_the_inspector_the_kept_page_and_says_so(sample_templates, tmp_path, phone):
+    """The service worker passed the server's 503 page through (its database away) although the campaign was kept
+    on the phone: the inspector lost the marker list. Now a 5xx answer falls back to the kept copy, as no network
+    does, and the page says the server cannot serve; a page never kept still shows the server's own answer.
+
+    The server's 503 is real: its SQLite file's folder is taken away and its pool emptied, so every new
+    connection fails to open the file (SQLITE_CANTOPEN)."""
+    url, drop = sample_templates("sqlite").copy()
+    own = tmp_path / "db"
+    own.mkdir()
+    path = own / "x.db"
+    shutil.copyfile(sa.make_url(url).database, path)
+    drop()
+    store = Store.open(f"sqlite:///{path}")
+    away = tmp_path / "db-away"
+    try:
+        cid = create_campaign(store, {"name": "大青山联检", "line_codes": ["XS01"], "required_accuracy_m": 5},
+                              actor="t-admin")["id"]
+        settings = server_settings(store)
+        app = create_app(settings)
+        with running_server(settings, app=app) as base:
+            _watch_problems(phone)
+            log_in_on_phone(phone, base, f"/field/campaigns/{cid}")
+            phone.wait_for("document.body.dataset.offlineReady === '1' && !!navigator.serviceWorker.controller",
+                           timeout_s=60)
+            store.close()
+            own.rename(away)
+            app.state.store.engine.dispose()
+            try:
+                assert httpx.get(f"{base}/api/health", timeout=30).status_code == 503  # the outage is real
+
+                phone.goto(f"{base}/field/campaigns/{cid}")
+                assert "XS01012Q" in phone.evaluate("document.body.innerText")  # the kept list, not the 503 page
+                said = phone.wait_for("document.getElementById('offline-state').textContent")
+                assert said.startswith("服务器暂时无法服务：显示本机保存的页面"), said
+                assert "cannot serve right now" in said, said
+                assert phone.evaluate("document.body.dataset.offlineReady") == "0"
+                phone.goto(f"{base}/field/campaigns/{cid}/markers/XS01012Q")  # a kept form opens too
+                phone.wait_for("!!document.forms.rec")
+                phone.goto(f"{base}/field/campaigns/{cid + 1}")  # never kept: the server's own answer
+                assert "暂时无法服务" in phone.evaluate("document.body.innerText")
+            finally:
+                away.rename(own)
+                app.state.store.engine.dispose()
+            phone.goto(f"{base}/field/campaigns/{cid}")  # served again: the page is fresh and says it is kept
+            phone.wait_for("document.body.dataset.offlineReady === '1'", timeout_s=60)
+            assert "没有网络也可使用" in phone.evaluate("document.getElementById('offline-state').textContent")
+            assert phone.evaluate("window.__problems") == []
+    finally:
+        if away.exists():
+            away.rename(own)
+        store.close()

@@ -47,11 +47,15 @@ function fieldRegister() {
   if (!('serviceWorker' in navigator)) return Promise.resolve(null);
   return navigator.serviceWorker.register('/field/sw.js', {scope: '/field'}).catch(() => null);
 }
+// Returns true (kept), false (not kept), or 'unavailable': the server could not serve (5xx), and the
+// service worker answered with the copies kept before (X-Field-Kept), so the page shown is one of them.
 async function fieldKeepCampaign(campaignId) {
   if (!('caches' in window) || !navigator.onLine) return false;
   const cache = await caches.open(FIELD_CACHE);
+  const unavailable = new Error('unavailable');
   const keep = async url => {
     const answer = await fetch(url, {credentials: 'same-origin', cache: 'no-store'});
+    if (answer.headers.get('X-Field-Kept') || answer.status >= 500) throw unavailable;
     if (!answer.ok || answer.redirected) throw new Error(url + ' ' + answer.status);
     await cache.put(url, answer.clone());
     return answer;
@@ -62,7 +66,7 @@ async function fieldKeepCampaign(campaignId) {
       await keep(url);
     }
     return true;
-  } catch (err) { return false; }
+  } catch (err) { return err === unavailable ? 'unavailable' : false; }
 }
 
 // Logging out deletes the kept pages (they hold this user's campaign data) before the logout is sent.

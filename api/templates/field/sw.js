@@ -2,7 +2,8 @@
     to keep it beside the pages; it holds no user data. -#}
 // Keeps what an inspector opened (the field pages, the campaign's marker list) for use with no network.
 // Network first: a page is always fetched afresh when there is a connection, and the cached copy is the
-// fallback. Only GET answers of this site under /field that are a page of a logged-in user are kept
+// fallback, both with no network and when the server cannot serve (5xx: its database away, a proxy's
+// gateway error), since the inspector's kept page is then more use than the error. Only GET answers of this site under /field that are a page of a logged-in user are kept
 // (a redirect to the login form is not); POSTs always go to the network and are never cached. The
 // page script deletes the cache at logout (queue.js), so the next user of the phone sees none of it.
 const FIELD_CACHE = 'xincheng-field-v1';
@@ -26,17 +27,27 @@ self.addEventListener('fetch', event => {
   event.respondWith(networkFirst(request));
 });
 
+// A kept answer says so (X-Field-Kept), so the page's script can tell the inspector it is not fresh.
+function keptCopy(kept) {
+  const headers = new Headers(kept.headers);
+  headers.set('X-Field-Kept', '1');
+  return new Response(kept.body, {status: kept.status, statusText: kept.statusText, headers});
+}
+
 async function networkFirst(request) {
   try {
     const answer = await fetch(request);
     if (answer.ok && !answer.redirected && answer.type === 'basic') {
       const cache = await caches.open(FIELD_CACHE);
       await cache.put(request, answer.clone());
+    } else if (answer.status >= 500) {  // the server's error page only when nothing was kept
+      const kept = await caches.match(request, {cacheName: FIELD_CACHE});
+      if (kept) return keptCopy(kept);
     }
     return answer;
   } catch (offline) {
     const kept = await caches.match(request, {cacheName: FIELD_CACHE});
-    if (kept) return kept;
+    if (kept) return keptCopy(kept);
     return new Response(
       '<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">' +
       '<title>没有网络</title><p>没有网络，本页也未保存在本机：请先在有网络时打开联检任务。</p>' +
