@@ -219,12 +219,15 @@ def _shown(message: str) -> str:
     return _UNSEEN.sub("\ufffd", message)
 
 
-def _page_user(request: Request) -> User | None:
-    """Return the session's user for the error page's navigation, or ``None`` (never fails)."""
+def _page_user(request: Request) -> tuple[User | None, bool]:
+    """Return the session's user for the error page's navigation (``None``: no one logged in) and whether
+    that is known: a session the database could not read (it may be what failed) is neither a user nor a
+    visitor to offer the login form to. Never fails."""
+    token = request.cookies.get(csrf.SESSION_COOKIE)
     try:
-        return optional_page_user(request.app.state.store, request.cookies.get(csrf.SESSION_COOKIE))
+        return optional_page_user(request.app.state.store, token), True
     except Exception:  # an error page must not fail for want of its menu
-        return None
+        return None, not token
 
 
 _NOTHING_KEPT = ("/officer/login", "/officer/logout", "/officer/district")
@@ -271,13 +274,14 @@ def page_error(request: Request, status: int, message: str, *,
     """
     key = f"pages_errors.title_{status}"
     key = key if key in catalogue() else ("pages_errors.title_500" if status >= 500 else "pages_errors.title_other")
-    user = _page_user(request)
+    user, user_known = _page_user(request)
     back: dict[str, Any] = {}
     if status == 401:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         back = {"back_url": f"/officer/login?next={quote(here, safe='/')}",
                 "back": (messages.zh("pages_errors.log_in"), messages.en("pages_errors.log_in"))}
     context = dict(status=status, title_zh=messages.zh(key), title_en=messages.en(key), user=user,
+                   session_unread=not user_known,
                    message=_shown(message), status_code=status, **back,
                    home_zh=messages.zh("pages_errors.go_home"), home_en=messages.en("pages_errors.go_home"),
                    user_home=home_for(request, user["role"]) if user else "/",

@@ -594,7 +594,10 @@ def test_a_server_that_cannot_serve_gives_the_inspector_the_kept_page_and_says_s
                 phone.goto(f"{base}/field/campaigns/{cid}/markers/XS01012Q")  # a kept form opens too
                 phone.wait_for("!!document.forms.rec")
                 phone.goto(f"{base}/field/campaigns/{cid + 1}")  # never kept: the server's own answer
-                assert "暂时无法服务" in phone.evaluate("document.body.innerText")
+                answer = phone.evaluate("document.body.innerText")
+                assert "暂时无法服务" in answer, answer
+                # ... which does not offer a logged-in inspector the login form: it could not read the session
+                assert "登录 Log in" not in answer and "Log out" not in answer, answer
             finally:
                 away.rename(own)
                 app.state.store.engine.dispose()
