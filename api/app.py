@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -67,15 +66,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # As many requests at once as the pool keeps connections for (the refresher has one more): beyond
-        # that a request waits for a thread, instead of opening and closing a connection of its own.
-        to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
-        kept = settings.request_threads + 1
-        store = Store.open(settings.database_url, adcode=settings.district, kept_connections=kept)
+        # A pool that keeps its connections (geo.store.store.pool_options): a busy worker does not open and
+        # close one per request.
+        store = Store.open(settings.database_url, adcode=settings.district, connections=settings.database_connections)
         app.state.store = store
         # Public reads go to the read replica, when one is configured and keeps up (#19).
         app.state.reads = ReadRouter.open(store, settings.replica_url, max_lag_s=settings.replica_max_lag_s,
-                                          kept_connections=kept)
+                                          connections=settings.database_connections)
         # Keeps the stored public plate lookups current (one refresher at a time across workers).
         refresher = LookupRefresher(store).start()
         try:

@@ -20,6 +20,9 @@ PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "developmen
 MIN_SECRET_LENGTH = 32
 DEV_SECRET = "development-only-secret-not-for-production-use"
 MIN_REPLICA_LAG_S, MAX_REPLICA_LAG_S = 0.1, 3600.0
+# A worker's database connections: at least one; more than 100 would pass PostgreSQL's default max_connections
+# from one worker alone.
+MIN_CONNECTIONS, MAX_CONNECTIONS = 1, 100
 _POSTGRES_PREFIXES = ("postgresql://", "postgres://", "postgis://", "postgresql+psycopg://")
 
 
@@ -38,9 +41,8 @@ class Settings:
     max_upload_bytes: int = 50 * 1024 * 1024
     max_request_bytes: int = 8 * 1024 * 1024
     max_concurrent_imports: int = 2
-    # Requests a worker process handles at once (its thread pool); its database pool keeps as many
-    # connections open, plus one for the lookup refresher (geo.store.store.pool_options).
-    request_threads: int = 16
+    # Database connections a worker process keeps open and never exceeds (geo.store.store.pool_options).
+    database_connections: int = 10
     log_level: str = "INFO"
     cookie_secure: bool = True
     public_base_url: str = "http://127.0.0.1:8000"
@@ -73,8 +75,8 @@ class Settings:
                 try:
                     values[f.name] = int(raw)
                 except ValueError:
-                    raise InputError(f"XINCHENG_{f.name.upper()} must be a whole number; got {raw!r}",
-                                     field=f.name) from None
+                    raise InputError(text("settings.not_whole", field=f"XINCHENG_{f.name.upper()}",
+                                          value=repr(raw[:20])), field=f.name) from None
             elif f.type in ("float", float):
                 try:
                     values[f.name] = float(raw)
@@ -96,10 +98,14 @@ class Settings:
     def validated(self, *, require_secret: bool = True) -> Settings:
         """Return these settings checked; a dev instance gets a dev secret if it has none."""
         for name in ("token_ttl_minutes", "default_page_size", "max_page_size", "max_upload_bytes", "max_request_bytes",
-                     "max_concurrent_imports", "request_threads", "public_rate_per_minute", "report_rate_per_hour",
+                     "max_concurrent_imports", "public_rate_per_minute", "report_rate_per_hour",
                      "login_max_failures", "login_window_minutes"):
             if getattr(self, name) <= 0:
-                raise InputError(f"{name} must be positive", field=name)
+                raise InputError(text("settings.not_positive", field=f"XINCHENG_{name.upper()}",
+                                      value=getattr(self, name)), field=name)
+        if not MIN_CONNECTIONS <= self.database_connections <= MAX_CONNECTIONS:
+            raise InputError(text("settings.out_of_range", field="XINCHENG_DATABASE_CONNECTIONS", low=MIN_CONNECTIONS,
+                                  high=MAX_CONNECTIONS, value=self.database_connections), field="database_connections")
         if not re.fullmatch(r"[0-9]{6}", self.district):  # ASCII digits: １５０１０２ is no code
             raise InputError(text("districts.not_a_code", field="--district / XINCHENG_DISTRICT",
                                   value=self.district[:20]), field="district")

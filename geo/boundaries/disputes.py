@@ -62,8 +62,8 @@ def states_named(states: Sequence[str] = STATES) -> Term:
     return Term("、".join(named), ", ".join(t.en for t in named))
 
 
-def _line(store: Store, code: Any) -> dict[str, Any]:
-    lines = store.select("boundary_lines", where={"line_code": str(code or "")})
+def _line(store: Store, code: Any, *, conn: sa.Connection | None = None) -> dict[str, Any]:
+    lines = store.select("boundary_lines", where={"line_code": str(code or "")}, conn=conn)
     if not lines:
         raise InputError(text("boundaries.unknown_line", field=label("line_code")), field="line_code")
     return lines[0]
@@ -201,7 +201,7 @@ def _moving(store: Store, conn: sa.Connection, dispute_id: int, to: str, *, expe
             actor_adcodes: set[str]) -> dict[str, Any]:
     """Return the case about to move to ``to`` (checked: state machine, side, version), inside ``conn``."""
     case = store.get("boundary_disputes", dispute_id, conn=conn)
-    line = _line(store, case["line_code"])
+    line = _line(store, case["line_code"], conn=conn)
     _acting_side(line, actor, actor_adcodes)
     allowed = MOVES.get(case["state"], ())
     if to not in allowed:
@@ -253,7 +253,7 @@ def add_dispute_document(store: Store, dispute_id: int, document: Mapping[str, A
     meta, file = _document(document, today=today or beijing_today())
     with store.writing() as conn:
         case = store.get("boundary_disputes", dispute_id, conn=conn)
-        _acting_side(_line(store, case["line_code"]), actor, actor_adcodes)
+        _acting_side(_line(store, case["line_code"], conn=conn), actor, actor_adcodes)
         if case["state"] not in ("open", "assigned"):
             raise Conflict(text("boundary_casework.move", case=case["case_no"], state=state_label(case["state"]),
                                 action=as_term(text("boundary_casework.action_documented")),

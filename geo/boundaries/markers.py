@@ -42,9 +42,10 @@ def _require(data: Mapping[str, Any], keys: tuple[str, ...], what: str) -> None:
 MAX_OFF_LINE_M = 1000.0  # a marker stands on or beside its line; farther is a wrong position or CRS
 
 
-def _near_its_line(store: Store, line_code: str, position: shapely.Point) -> None:
+def _near_its_line(store: Store, line_code: str, position: shapely.Point, *,
+                   conn: sa.Connection | None = None) -> None:
     """Refuse a marker position more than 1 km from its boundary line (BM-04 positions are surveyed)."""
-    lines = store.select("boundary_lines", where={"line_code": line_code})
+    lines = store.select("boundary_lines", where={"line_code": line_code}, conn=conn)
     if not lines or lines[0].get("geometry") is None:
         return
     line_m, point_m = C.to_metric(np.array([lines[0]["geometry"], position], dtype=object))
@@ -81,7 +82,7 @@ def add_marker(store: Store, data: Mapping[str, Any], position: shapely.Point, *
     ``elevation_m`` and ``coordinate_source`` are stored when given (geo.io.legacy_import).
     """
     _require(data, MOVE_RECORDS, "new")
-    line = store.select("boundary_lines", where={"line_code": str(data.get("line_code") or "")})
+    line = store.select("boundary_lines", where={"line_code": str(data.get("line_code") or "")}, conn=conn)
     if not line:
         raise InputError(text("boundaries.unknown_line", field=label("line_code")), field="line_code")
     kind = data.get("marker_type", "single")
@@ -89,7 +90,7 @@ def add_marker(store: Store, data: Mapping[str, Any], position: shapely.Point, *
         raise InputError(text("boundaries.choice", field=label("marker_type"), value=repr(kind),
                               allowed=", ".join(TYPES)), field="marker_type")
     code = line[0]["line_code"]
-    _near_its_line(store, code, position)
+    _near_its_line(store, code, position, conn=conn)
     type_code = str(data.get("type_code") or TYPES[kind][0])
     if type_code not in TYPES[kind]:
         raise InputError(text("boundaries.type_code", kind=_KIND[kind], field=label("type_code"),
@@ -140,7 +141,7 @@ def move_marker(store: Store, marker_id: int, position: shapely.Point, data: Map
     if current["status"] != "active":
         raise Conflict(text("boundaries.marker_status", number=current["marker_no"],
                             status=value_label(current["status"])), field="status")
-    _near_its_line(store, current["line_code"], position)
+    _near_its_line(store, current["line_code"], position, conn=conn)
     return store.update("boundary_markers", marker_id, {"geometry": position}, expected_version=expected_version,
                         actor=actor, action="move", note="; ".join(f"{k}: {data[k]}" for k in MOVE_RECORDS),
                         conn=conn)

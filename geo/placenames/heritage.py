@@ -102,9 +102,10 @@ def refuse_if_protected(conn: sa.Connection, name: Mapping[str, Any], *, action:
                    field="protected")
 
 
-def protection_list(store: Store, *, status: str | None = None, place_id: int | None = None) -> list[dict[str, Any]]:
+def protection_list(store: Store, *, status: str | None = None, place_id: int | None = None,
+                    conn: sa.Connection | None = None) -> list[dict[str, Any]]:
     """Return the list's entries (newest first) with the name, its code and its status (one name's with
-    ``place_id``)."""
+    ``place_id``); with ``conn``, read in the caller's transaction."""
     t, p = schema.name_protections, schema.place_names
     query = (sa.select(t, p.c.standard_name, p.c.place_code, p.c.status.label("name_status"))
              .join(p, p.c.id == t.c.place_name_id, isouter=True).order_by(t.c.id.desc()))
@@ -115,10 +116,12 @@ def protection_list(store: Store, *, status: str | None = None, place_id: int | 
         query = query.where(t.c.status == status)
     if place_id is not None:
         query = query.where(t.c.place_name_id == place_id)
-    with store.reading() as conn:
+    if conn is not None:
         return [dict(r) for r in conn.execute(query).mappings()]
+    with store.reading() as own:
+        return [dict(r) for r in own.execute(query).mappings()]
 
 
-def listed_by_name(store: Store) -> dict[int, dict[str, Any]]:
-    """Return each protected name's listed entry by name id (for exports)."""
-    return {int(e["place_name_id"]): e for e in reversed(protection_list(store, status=LISTED))}
+def listed_by_name(store: Store, *, conn: sa.Connection | None = None) -> dict[int, dict[str, Any]]:
+    """Return each protected name's listed entry by name id (for exports); with ``conn``, in its transaction."""
+    return {int(e["place_name_id"]): e for e in reversed(protection_list(store, status=LISTED, conn=conn))}

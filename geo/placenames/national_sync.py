@@ -223,7 +223,7 @@ def make_batch(store: Store, year: int, *, actor: str) -> tuple[dict[str, Any], 
         f = schema.former_names
         for pid, name in conn.execute(sa.select(f.c.place_name_id, f.c.name).order_by(f.c.id)):
             former.setdefault(int(pid), []).append(name)
-        payload = batch_payload(changes, unit_names=units, former=former, protections=listed_by_name(store))
+        payload = batch_payload(changes, unit_names=units, former=former, protections=listed_by_name(store, conn=conn))
         record = {"year": year, "batch_no": (int(last["batch_no"]) + 1) if last is not None else 1,
                   "from_seq": since + 1, "to_seq": horizon, "record_count": len(changes), "file_format": FILE_FORMAT,
                   "checksum_sha256": checksum(payload), "payload": payload, "made_by": actor}

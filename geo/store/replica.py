@@ -93,13 +93,13 @@ class ReadCounts:
     fallbacks: int = 0
 
 
-def open_replica(url: str, *, adcode: str, kept_connections: int | None = None) -> Store:
+def open_replica(url: str, *, adcode: str, connections: int | None = None) -> Store:
     """Return a store over the replica at ``url``: a short connect timeout, every pooled connection
     checked before use, so a stopped replica fails at once and a restarted one is used again; and a
     TCP user timeout with keepalives, so a replica host that vanished from the network (no refusal,
     no answer) fails a pooled connection in seconds, not after the kernel's quarter of an hour. A service
-    worker keeps ``kept_connections`` pooled (:func:`geo.store.store.pool_options`)."""
-    engine = postgres_engine(sa.make_url(normalise_url(url)), **pool_options(kept_connections),
+    worker keeps ``connections`` pooled (:func:`geo.store.store.pool_options`)."""
+    engine = postgres_engine(sa.make_url(normalise_url(url)), **pool_options(connections),
                              connect_args={"connect_timeout": CONNECT_TIMEOUT_S,
                                            "tcp_user_timeout": TCP_USER_TIMEOUT_MS, "keepalives": 1,
                                            "keepalives_idle": 10, "keepalives_interval": 2, "keepalives_count": 3,
@@ -134,11 +134,11 @@ class ReadRouter:
 
     @classmethod
     def open(cls, primary: Store, replica_url: str, *, max_lag_s: float,
-             kept_connections: int | None = None) -> ReadRouter:
+             connections: int | None = None) -> ReadRouter:
         """Return the router of ``primary`` and the replica at ``replica_url`` (empty: none); the replica's
-        pool keeps ``kept_connections``."""
+        pool keeps ``connections``."""
         replica = open_replica(replica_url, adcode=primary.adcode,
-                               kept_connections=kept_connections) if replica_url else None
+                               connections=connections) if replica_url else None
         return cls(primary, replica, max_lag_s=max_lag_s)
 
     def close(self) -> None:

@@ -78,24 +78,21 @@ def _enter_wal(cur: Any, *, wait_s: float = SQLITE_BUSY_TIMEOUT_S) -> None:
             time.sleep(0.05)
 
 
-# Connections a request may open beyond the pool's kept ones: a use case that reads in a second transaction
-# while it writes (a marker's line while the marker is stored, say) holds two at once.
-POOL_OVERFLOW = 10
+def pool_options(connections: int | None) -> dict[str, int]:
+    """Return the engine's pool options for a service worker that keeps ``connections`` open, or
+    SQLAlchemy's defaults (``None``: a command).
 
-
-def pool_options(kept_connections: int | None) -> dict[str, int]:
-    """Return the engine's pool options for a process that holds up to ``kept_connections`` at once (a
-    service worker: its request threads and its refresher), or SQLAlchemy's defaults (``None``: a command).
-
-    A pool keeps ``pool_size`` connections open between uses and opens up to ``max_overflow`` more under
-    load, closing each of those as soon as it is returned. With the defaults (5 kept) under a load of 8 or
-    more requests at once, most requests then opened and closed a connection of their own: on PostgreSQL a
-    new server process each time, and health checks' 99th percentile passed a second
-    (``benchmarks/bench_lookup.py``). A worker's pool therefore keeps as many as it has request threads.
+    SQLAlchemy's default pool keeps 5 connections and opens up to 10 more under load, closing each of those
+    as soon as it is returned: with 8 or more requests at once, most requests opened and closed a connection
+    of their own (on PostgreSQL a new server process each time), and the health check's 99th percentile
+    passed a second (``benchmarks/bench_lookup.py``). A worker's pool therefore keeps all its connections and
+    opens no more: a request beyond them waits for one (up to the pool's 30 s, then 503, as a database that
+    cannot serve), while requests that need no database go on in the other threads. The worker never holds
+    more than ``connections``, so the servers' ``max_connections`` can be sized exactly.
     """
-    if kept_connections is None:
+    if connections is None:
         return {}
-    return {"pool_size": kept_connections, "max_overflow": POOL_OVERFLOW}
+    return {"pool_size": connections, "max_overflow": 0}
 
 
 def _sqlite_engine(url: sa.URL, **options: Any) -> sa.Engine:
@@ -338,14 +335,15 @@ class Store:
         return table_name in GLOBAL_TABLES or record.get("adcode") in (None, self.adcode)
 
     @classmethod
-    def open(cls, url: str, *, adcode: str = DISTRICT_ADCODE, kept_connections: int | None = None) -> Store:
+    def open(cls, url: str, *, adcode: str = DISTRICT_ADCODE, connections: int | None = None) -> Store:
         """Open the database at ``url`` (``sqlite:///file.db`` or ``postgresql://…``); a service worker
-        keeps ``kept_connections`` pooled (:func:`pool_options`)."""
+        keeps ``connections`` pooled (:func:`pool_options`; a SQLite database in memory has one)."""
         parsed = sa.make_url(normalise_url(url))
         if parsed.get_backend_name() == "sqlite":
-            engine = _sqlite_engine(parsed, **pool_options(kept_connections))
+            in_memory = parsed.database in (None, "", ":memory:")
+            engine = _sqlite_engine(parsed, **({} if in_memory else pool_options(connections)))
         elif parsed.get_backend_name() == "postgresql":
-            engine = postgres_engine(parsed, **pool_options(kept_connections))
+            engine = postgres_engine(parsed, **pool_options(connections))
         else:
             raise InputError(text("store.database_url", field=label("database_url"), value=repr(parsed.drivername)),
                              field="database_url")
@@ -737,16 +735,20 @@ class Store:
         where: Mapping[str, Any] | None = None,
         limit: int | None = None,
         offset: int = 0,
+        conn: sa.Connection | None = None,
     ) -> list[dict[str, Any]]:
-        """Return records in id order, filtered through the spatial index by ``bbox``."""
+        """Return records in id order, filtered through the spatial index by ``bbox``; with ``conn``, read in
+        the caller's transaction (a use case that checks while it writes holds one connection, not two)."""
         table = self.table(table_name)
         query = sa.select(table).where(*self._filtered(table, bbox, where)).order_by(table.c.id)
         if limit is not None:
             query = query.limit(limit)
         if offset:
             query = query.offset(offset)
-        with self.reading() as conn:
+        if conn is not None:
             return [_record(r) for r in conn.execute(query).mappings()]
+        with self.reading() as own:
+            return [_record(r) for r in own.execute(query).mappings()]
 
     def count(self, table_name: str, *, bbox=None, where: Mapping[str, Any] | None = None) -> int:
         """Return how many records match."""

@@ -1,0 +1,12 @@
+"""Messages of the service's settings (environment variables XINCHENG_*, api/settings.py)."""
+
+from __future__ import annotations
+
+from geo.messages import Message
+
+MESSAGES = {
+    "settings.not_whole": Message("{field} 须为整数，收到 {value}", "{field} must be a whole number; got {value}"),
+    "settings.not_positive": Message("{field} 须为正整数，收到 {value}", "{field} must be positive; got {value}"),
+    "settings.out_of_range": Message("{field} 须在 {low} 至 {high} 之间，收到 {value}",
+                                     "{field} must be from {low} to {high}; got {value}"),
+}
