@@ -588,7 +588,7 @@ def test_a_server_that_cannot_serve_gives_the_inspector_the_kept_page_and_says_s
                 phone.goto(f"{base}/field/campaigns/{cid}")
                 assert "XS01012Q" in phone.evaluate("document.body.innerText")  # the kept list, not the 503 page
                 said = phone.wait_for("document.getElementById('offline-state').textContent")
-                assert said.startswith("服务器暂时无法服务：显示本机保存的页面"), said
+                assert said.startswith("服务器暂时无法服务：本机保存的页面仍可使用"), said
                 assert "cannot serve right now" in said, said
                 assert phone.evaluate("document.body.dataset.offlineReady") == "0"
                 phone.goto(f"{base}/field/campaigns/{cid}/markers/XS01012Q")  # a kept form opens too

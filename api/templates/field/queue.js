@@ -47,15 +47,16 @@ function fieldRegister() {
   if (!('serviceWorker' in navigator)) return Promise.resolve(null);
   return navigator.serviceWorker.register('/field/sw.js', {scope: '/field'}).catch(() => null);
 }
-// Returns true (kept), false (not kept), or 'unavailable': the server could not serve (5xx), and the
-// service worker answered with the copies kept before (X-Field-Kept), so the page shown is one of them.
+// Returns true (kept), false (not kept), or 'unavailable': the server answered 5xx (itself or through the
+// service worker, which then gave the copy kept before: X-Field-Kept: server).
 async function fieldKeepCampaign(campaignId) {
   if (!('caches' in window) || !navigator.onLine) return false;
   const cache = await caches.open(FIELD_CACHE);
   const unavailable = new Error('unavailable');
   const keep = async url => {
     const answer = await fetch(url, {credentials: 'same-origin', cache: 'no-store'});
-    if (answer.headers.get('X-Field-Kept') || answer.status >= 500) throw unavailable;
+    if (answer.headers.get('X-Field-Kept') === 'server' || answer.status >= 500) throw unavailable;
+    if (answer.headers.get('X-Field-Kept')) throw new Error(url + ' kept');  // no network after all
     if (!answer.ok || answer.redirected) throw new Error(url + ' ' + answer.status);
     await cache.put(url, answer.clone());
     return answer;

@@ -27,10 +27,11 @@ self.addEventListener('fetch', event => {
   event.respondWith(networkFirst(request));
 });
 
-// A kept answer says so (X-Field-Kept), so the page's script can tell the inspector it is not fresh.
-function keptCopy(kept) {
+// A kept answer says so and why (X-Field-Kept: server, the server answered 5xx; network, no answer at all),
+// so the page's script can tell the inspector what is wrong.
+function keptCopy(kept, why) {
   const headers = new Headers(kept.headers);
-  headers.set('X-Field-Kept', '1');
+  headers.set('X-Field-Kept', why);
   return new Response(kept.body, {status: kept.status, statusText: kept.statusText, headers});
 }
 
@@ -42,12 +43,12 @@ async function networkFirst(request) {
       await cache.put(request, answer.clone());
     } else if (answer.status >= 500) {  // the server's error page only when nothing was kept
       const kept = await caches.match(request, {cacheName: FIELD_CACHE});
-      if (kept) return keptCopy(kept);
+      if (kept) return keptCopy(kept, 'server');
     }
     return answer;
   } catch (offline) {
     const kept = await caches.match(request, {cacheName: FIELD_CACHE});
-    if (kept) return keptCopy(kept);
+    if (kept) return keptCopy(kept, 'network');
     return new Response(
       '<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">' +
       '<title>没有网络</title><p>没有网络，本页也未保存在本机：请先在有网络时打开联检任务。</p>' +
