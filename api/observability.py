@@ -73,7 +73,7 @@ def configure_logging(level: str = "INFO") -> None:
     logging.setLogRecordFactory(_stamp_request_id(logging.getLogRecordFactory()))
     for name in ("xincheng", "geo"):
         logger = logging.getLogger(name)
-        logger.setLevel(level)
+        logger.setLevel(level.upper())
         if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
             handler = logging.StreamHandler()
             handler.setFormatter(JsonFormatter())

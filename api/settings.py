@@ -23,6 +23,8 @@ MIN_REPLICA_LAG_S, MAX_REPLICA_LAG_S = 0.1, 3600.0
 # A worker's database connections: at least one; more than 100 would pass PostgreSQL's default max_connections
 # from one worker alone.
 MIN_CONNECTIONS, MAX_CONNECTIONS = 1, 100
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _POSTGRES_PREFIXES = ("postgresql://", "postgres://", "postgis://", "postgresql+psycopg://")
 
 
@@ -70,7 +72,12 @@ class Settings:
             if raw is None:
                 continue
             if f.type in ("bool", bool):
-                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+                word = raw.strip().lower()
+                if word not in TRUE_WORDS + FALSE_WORDS:  # a typo must not turn a safeguard off
+                    raise InputError(text("settings.not_a_switch", field=f"XINCHENG_{f.name.upper()}",
+                                          value=repr(raw[:20]), words=", ".join(TRUE_WORDS + FALSE_WORDS)),
+                                     field=f.name)
+                values[f.name] = word in TRUE_WORDS
             elif f.type in ("int", int):
                 try:
                     values[f.name] = int(raw)
@@ -103,6 +110,9 @@ class Settings:
             if getattr(self, name) <= 0:
                 raise InputError(text("settings.not_positive", field=f"XINCHENG_{name.upper()}",
                                       value=getattr(self, name)), field=name)
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise InputError(text("settings.not_a_choice", field="XINCHENG_LOG_LEVEL", value=repr(self.log_level[:20]),
+                                  allowed=", ".join(LOG_LEVELS)), field="log_level")
         if not MIN_CONNECTIONS <= self.database_connections <= MAX_CONNECTIONS:
             raise InputError(text("settings.out_of_range", field="XINCHENG_DATABASE_CONNECTIONS", low=MIN_CONNECTIONS,
                                   high=MAX_CONNECTIONS, value=self.database_connections), field="database_connections")

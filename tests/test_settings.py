@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
+from api.observability import configure_logging
 from api.settings import Settings
 from geo.errors import InputError
 
@@ -46,3 +48,29 @@ def test_every_setting_is_documented_in_the_readme():
     text = README.read_text(encoding="utf-8")
     missing = [f.name for f in fields(Settings) if f"XINCHENG_{f.name.upper()}" not in text]
     assert missing == []
+
+
+@pytest.mark.parametrize("name, raw, says", [
+    ("XINCHENG_COOKIE_SECURE", "maybe", "须为开关值"),   # was read as false: secure cookies off by a typo
+    ("XINCHENG_DEV_MODE", "ture", "须为开关值"),
+    ("XINCHENG_LOG_LEVEL", "LOUD", "须为以下之一"),     # was a traceback when the service started
+    ("XINCHENG_MAX_PAGE_SIZE", "0", "须为正整数"),
+    ("XINCHENG_MAX_PAGE_SIZE", "many", "须为整数"),
+])
+def test_a_bad_setting_is_refused_chinese_first_naming_its_variable(name, raw, says):
+    with pytest.raises(InputError) as refused:
+        Settings.from_env({name: raw}, require_secret=False)
+    assert refused.value.message.startswith(f"{name} {says}"), refused.value.message
+    assert refused.value.field == name.removeprefix("XINCHENG_").lower()
+
+
+@pytest.mark.parametrize("raw, secure", [("0", False), ("off", False), ("", False), ("YES", True), (" true ", True)])
+def test_switches_take_the_usual_words(raw, secure):
+    assert Settings.from_env({"XINCHENG_COOKIE_SECURE": raw}, require_secret=False).cookie_secure is secure
+
+
+def test_a_lower_case_log_level_is_taken():
+    settings = Settings.from_env({"XINCHENG_LOG_LEVEL": "warning"}, require_secret=False)
+    configure_logging(settings.log_level)
+    assert logging.getLogger("xincheng").level == logging.WARNING
+    configure_logging("INFO")
