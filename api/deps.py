@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
@@ -16,7 +17,7 @@ from geo.messages import text
 from geo.store import Store
 from geo.store.districts import district_store
 from geo.store.replica import ReadRouter
-from geo.users import authenticate, user_for_token
+from geo.users import authenticate, issue_token, user_for_token
 
 log = logging.getLogger("xincheng.auth")
 T = TypeVar("T")
@@ -92,8 +93,10 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def log_in(request: Request, store: Store, username: str, password: str) -> dict[str, Any]:
-    """Check a password with the login throttle in front; the password itself is never logged.
+def log_in(request: Request, store: Store, username: str, password: str) -> tuple[dict[str, Any], str, datetime]:
+    """Check a password with the login throttle in front, then issue the session's token; return the user,
+    the token and when it expires. The password itself is never logged, and the login is logged once its
+    token is stored (a token the database could not store is no login).
 
     The attempt counts before the password is checked: concurrent guesses cannot pass the limit. An
     attempt the database could not judge is given back.
@@ -109,8 +112,9 @@ def log_in(request: Request, store: Store, username: str, password: str) -> dict
         throttle.undecided(username, address)
         raise
     throttle.succeeded(username, address)
+    token, expires = issue_token(store, user, ttl_minutes=request.app.state.settings.token_ttl_minutes)
     log.info("login", extra={"username": username, "client": address})
-    return user
+    return user, token, expires
 
 
 def bearer_token(authorization: str | None) -> str | None:

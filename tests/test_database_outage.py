@@ -147,9 +147,17 @@ def _sqlite_write_lock(path: str) -> Iterator[None]:
             holder.execute("ROLLBACK")
 
 
+AUTH_LOG = "xincheng.auth"
+
+
+def _logins(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Return the users of the "login" lines logged so far."""
+    return [getattr(r, "username", "?") for r in caplog.records if r.name == AUTH_LOG and r.getMessage() == "login"]
+
+
 @pytest.mark.parametrize("writable_sample_store", ["sqlite"], indirect=True)
 def test_a_sqlite_file_locked_past_the_busy_timeout_refuses_writes_with_503_and_keeps_reading(
-        writable_sample_store, monkeypatch):
+        writable_sample_store, monkeypatch, caplog):
     import geo.store.store
 
     monkeypatch.setattr(geo.store.store, "SQLITE_BUSY_TIMEOUT_S", 1)  # the service waits 30 s; the test 1 s
@@ -160,13 +168,17 @@ def test_a_sqlite_file_locked_past_the_busy_timeout_refuses_writes_with_503_and_
         settings = server_settings(server_store)
         with running_server(settings) as base, httpx.Client(base_url=base, timeout=TIMEOUT_S) as c:
             credentials = {"username": USERS["admin"][0], "password": USERS["admin"][1]}
+            caplog.set_level(logging.INFO, logger=AUTH_LOG)
             with _sqlite_write_lock(path):
                 _assert_unavailable_json(c.post("/api/auth/login", json=credentials), "JSON login while locked")
                 form = c.post("/officer/login", headers={**HTML, "Origin": base},
                               data={**credentials, "csrf_token": form_token(c)})
                 _assert_page(form, 503, "秒后返回上一页重新提交", "form login while locked")
                 assert c.get("/api/health").status_code == 200  # reading goes on beside the writer (WAL)
+            # The password was right but no session could be stored: no login is logged (it was, before)
+            assert _logins(caplog) == [], _logins(caplog)
             assert c.post("/api/auth/login", json=credentials).status_code == 200  # the lock gone: served
+            assert _logins(caplog) == [USERS["admin"][0]]
     finally:
         server_store.close()
 

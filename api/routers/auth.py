@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from api.deps import SettingsDep, SignedInDep, StoreDep, bearer_token, log_in
 from api.ratelimit import TooManyRequests
 from geo.messages import text
-from geo.users import issue_token, revoke_token
+from geo.users import revoke_token
 
 router = APIRouter(prefix="/api/auth", tags=["auth 登录"])
 
@@ -35,11 +35,10 @@ class TokenOut(BaseModel):
 def login(body: LoginIn, request: Request, store: StoreDep, settings: SettingsDep) -> TokenOut:
     """Check the password and return a bearer token (429 after too many failures)."""
     try:
-        user = log_in(request, store, body.username, body.password)
+        user, token, expires = log_in(request, store, body.username, body.password)
     except TooManyRequests as exc:  # say how long the pause lasts, not only "later"
         raise TooManyRequests(text("accounts.login_locked", minutes=settings.login_window_minutes),
                               field=exc.field) from None
-    token, expires = issue_token(store, user, ttl_minutes=settings.token_ttl_minutes)
     return TokenOut(access_token=token, expires_at=expires.isoformat(), role=user["role"])
 
 

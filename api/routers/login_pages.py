@@ -22,7 +22,7 @@ from api.ratelimit import TooManyRequests
 from geo.errors import DomainError, Forbidden
 from geo.messages import text
 from geo.store.districts import district_store, holds_district
-from geo.users import account_district, issue_token, revoke_token, user_for_token
+from geo.users import account_district, revoke_token, user_for_token
 
 router = APIRouter(prefix="/officer", tags=["login 登录"], include_in_schema=False)
 
@@ -67,14 +67,13 @@ def login(request: Request, store: StoreDep, settings: SettingsDep,
     if own is not None and (own == store.adcode or holds_district(store, own)):
         store = store.for_district(own)
     try:
-        user = log_in(request, store, username, password)
+        user, token, _ = log_in(request, store, username, password)
     except TooManyRequests:  # says how long the pause lasts, not only "later"
         return again(text("accounts.login_locked", minutes=settings.login_window_minutes))
     except Forbidden as exc:  # the right password of another district's account: say so
         return again(exc.message)
     except DomainError:
         return again(text("pages.wrong_password"))
-    token, _ = issue_token(store, user, ttl_minutes=settings.token_ttl_minutes)
     response = RedirectResponse(next_path or home_for(request, user["role"]), status_code=303)
     response.set_cookie(csrf.SESSION_COOKIE, token, httponly=True, samesite="strict",
                         max_age=settings.token_ttl_minutes * 60,
