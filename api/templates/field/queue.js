@@ -47,18 +47,15 @@ function fieldRegister() {
   if (!('serviceWorker' in navigator)) return Promise.resolve(null);
   return navigator.serviceWorker.register('/field/sw.js', {scope: '/field'}).catch(() => null);
 }
-// Returns true (kept), false (not kept), 'unavailable': the server answered 5xx (itself or through the
-// service worker, which then gave the copy kept before: X-Field-Kept: server), or 'slow': no answer in time
-// (X-Field-Kept: slow).
+// Returns true (kept), false (not kept), or 'unavailable': the server answered 5xx (itself or through the
+// service worker, which then gave the copy kept before: X-Field-Kept: server).
 async function fieldKeepCampaign(campaignId) {
   if (!('caches' in window) || !navigator.onLine) return false;
   const cache = await caches.open(FIELD_CACHE);
   const unavailable = new Error('unavailable');
-  const slow = new Error('slow');
   const keep = async url => {
     const answer = await fetch(url, {credentials: 'same-origin', cache: 'no-store'});
     if (answer.headers.get('X-Field-Kept') === 'server' || answer.status >= 500) throw unavailable;
-    if (answer.headers.get('X-Field-Kept') === 'slow') throw slow;
     if (answer.headers.get('X-Field-Kept')) throw new Error(url + ' kept');  // no network after all
     if (!answer.ok || answer.redirected) throw new Error(url + ' ' + answer.status);
     await cache.put(url, answer.clone());
@@ -70,7 +67,7 @@ async function fieldKeepCampaign(campaignId) {
       await keep(url);
     }
     return true;
-  } catch (err) { return err === unavailable ? 'unavailable' : err === slow ? 'slow' : false; }
+  } catch (err) { return err === unavailable ? 'unavailable' : false; }
 }
 
 // Logging out deletes the kept pages (they hold this user's campaign data) before the logout is sent.

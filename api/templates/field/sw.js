@@ -19,51 +19,36 @@ function fieldPath(url) {
   return url.origin === self.location.origin && (url.pathname === '/field' || url.pathname.startsWith('/field/'));
 }
 
-// A kept page is shown when the server has not answered in this time (a weak signal that the phone still
-// counts as online, a server waiting on its database); the answer, when it comes, still refreshes the copy.
-const NETWORK_WAIT_MS = 6000;
-
 self.addEventListener('fetch', event => {
   const request = event.request;
   if (request.method !== 'GET') return;  // records and logins: straight to the network
   const url = new URL(request.url);
   if (!fieldPath(url) || NEVER_CACHED.includes(url.pathname)) return;
-  event.respondWith(networkFirst(event));
+  event.respondWith(networkFirst(request));
 });
 
-// A kept answer says so and why (X-Field-Kept: server, the server answered 5xx; slow, no answer within
-// NETWORK_WAIT_MS; network, no answer at all), so the page's script can tell the inspector what is wrong.
+// A kept answer says so and why (X-Field-Kept: server, the server answered 5xx; network, no answer at all),
+// so the page's script can tell the inspector what is wrong.
 function keptCopy(kept, why) {
   const headers = new Headers(kept.headers);
   headers.set('X-Field-Kept', why);
   return new Response(kept.body, {status: kept.status, statusText: kept.statusText, headers});
 }
 
-async function fetchAndKeep(request) {
-  const answer = await fetch(request);
-  if (answer.ok && !answer.redirected && answer.type === 'basic') {
-    const cache = await caches.open(FIELD_CACHE);
-    await cache.put(request, answer.clone());
-  }
-  return answer;
-}
-
-async function networkFirst(event) {
-  const request = event.request;
-  const fresh = fetchAndKeep(request);
-  event.waitUntil(fresh.catch(() => null));  // a late answer still refreshes the kept copy
-  const kept = await caches.match(request, {cacheName: FIELD_CACHE});
-  if (kept) {
-    let timer;
-    const late = new Promise(resolve => { timer = setTimeout(() => resolve('slow'), NETWORK_WAIT_MS); });
-    const first = await Promise.race([fresh.catch(() => 'network'), late]);
-    clearTimeout(timer);
-    if (typeof first === 'string') return keptCopy(kept, first);
-    return first.status >= 500 ? keptCopy(kept, 'server') : first;  // the server's error page only when nothing was kept
-  }
+async function networkFirst(request) {
   try {
-    return await fresh;
+    const answer = await fetch(request);
+    if (answer.ok && !answer.redirected && answer.type === 'basic') {
+      const cache = await caches.open(FIELD_CACHE);
+      await cache.put(request, answer.clone());
+    } else if (answer.status >= 500) {  // the server's error page only when nothing was kept
+      const kept = await caches.match(request, {cacheName: FIELD_CACHE});
+      if (kept) return keptCopy(kept, 'server');
+    }
+    return answer;
   } catch (offline) {
+    const kept = await caches.match(request, {cacheName: FIELD_CACHE});
+    if (kept) return keptCopy(kept, 'network');
     return new Response(
       '<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">' +
       '<title>没有网络</title><p>没有网络，本页也未保存在本机：请先在有网络时打开联检任务。</p>' +
