@@ -609,3 +609,38 @@ def test_a_server_that_cannot_serve_gives_the_inspector_the_kept_page_and_says_s
         if away.exists():
             away.rename(own)
         store.close()
+
+
+def test_a_server_out_of_reach_while_the_phone_counts_as_online_is_said_so_not_blamed_on_the_server(
+        sample_templates, tmp_path, phone):
+    """Signal bars but no data: the phone counts as online, the server cannot be reached. The kept page was shown
+    with no word at all; and where a page had not been kept, the phone's own "no network" answer (a 503) was
+    read as the server's failure. Now the campaign page says the server cannot be reached, in both cases."""
+    url, drop = sample_templates("sqlite").copy()
+    path = tmp_path / "x.db"
+    shutil.copyfile(sa.make_url(url).database, path)
+    drop()
+    store = Store.open(f"sqlite:///{path}")
+    try:
+        cid = create_campaign(store, {"name": "大青山联检", "line_codes": ["XS01"], "required_accuracy_m": 5},
+                              actor="t-admin")["id"]
+        settings = server_settings(store)
+        with running_server(settings) as base:
+            _watch_problems(phone)
+            log_in_on_phone(phone, base, f"/field/campaigns/{cid}")
+            phone.wait_for("document.body.dataset.offlineReady === '1' && !!navigator.serviceWorker.controller",
+                           timeout_s=60)
+        with pytest.raises(httpx.TransportError):  # the server is gone; the phone still counts as online
+            httpx.get(f"{base}/api/health", timeout=5)
+        assert phone.evaluate("navigator.onLine") is True
+        for dropped in ("", f"/field/campaigns/{cid}/markers.json"):  # all kept; the marker list not kept
+            if dropped:
+                phone.evaluate(f"caches.open('xincheng-field-v1').then(c => c.delete({dropped!r}))")
+            phone.goto(f"{base}/field/campaigns/{cid}")
+            assert "XS01012Q" in phone.evaluate("document.body.innerText")
+            said = phone.wait_for("document.getElementById('offline-state').textContent")
+            assert said.startswith("连不上服务器：本机保存的页面仍可使用"), (dropped, said)
+            assert "服务器暂时无法服务" not in said
+        assert phone.evaluate("window.__problems") == []
+    finally:
+        store.close()

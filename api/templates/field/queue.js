@@ -47,17 +47,21 @@ function fieldRegister() {
   if (!('serviceWorker' in navigator)) return Promise.resolve(null);
   return navigator.serviceWorker.register('/field/sw.js', {scope: '/field'}).catch(() => null);
 }
-// Returns true (kept), false (not kept), or 'unavailable': the server answered 5xx (itself or through the
-// service worker, which then gave the copy kept before: X-Field-Kept: server).
+// Returns true (kept), false (not kept), 'unavailable': the server answered 5xx (itself or through the
+// service worker, which then gave the copy kept before: X-Field-Kept: server), or 'network': the server could
+// not be reached although the phone counts as online (X-Field-Kept: network). Nothing is kept once the
+// logout has begun (fieldLoggingOut).
 async function fieldKeepCampaign(campaignId) {
   if (!('caches' in window) || !navigator.onLine) return false;
   const cache = await caches.open(FIELD_CACHE);
   const unavailable = new Error('unavailable');
+  const unreachable = new Error('network');
   const keep = async url => {
     const answer = await fetch(url, {credentials: 'same-origin', cache: 'no-store'});
+    if (answer.headers.get('X-Field-Kept') === 'network') throw unreachable;
     if (answer.headers.get('X-Field-Kept') === 'server' || answer.status >= 500) throw unavailable;
-    if (answer.headers.get('X-Field-Kept')) throw new Error(url + ' kept');  // no network after all
     if (!answer.ok || answer.redirected) throw new Error(url + ' ' + answer.status);
+    if (fieldLoggingOut) throw new Error('logging out');
     await cache.put(url, answer.clone());
     return answer;
   };
@@ -67,7 +71,7 @@ async function fieldKeepCampaign(campaignId) {
       await keep(url);
     }
     return true;
-  } catch (err) { return err === unavailable ? 'unavailable' : false; }
+  } catch (err) { return err === unavailable ? 'unavailable' : err === unreachable ? 'network' : false; }
 }
 
 // Logging out deletes the kept pages (they hold this user's campaign data) before the logout is sent.
@@ -78,6 +82,7 @@ async function fieldReachable() {
   try { await fetch('/field/session', {credentials: 'same-origin', cache: 'no-store'}); return true; }
   catch (err) { return false; }
 }
+let fieldLoggingOut = false;
 function fieldHookLogout() {
   const form = document.querySelector("form[action='/officer/logout']");
   if (!form) return;
@@ -85,6 +90,10 @@ function fieldHookLogout() {
   form.addEventListener('submit', async e => {
     if (form.dataset.cleared) return;
     e.preventDefault();
+    fieldLoggingOut = true;  // this page keeps nothing more, and the service worker keeps no answer asked before now
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+      navigator.serviceWorker.controller.postMessage({type: 'clear'});
+    }
     try { if ('caches' in window) await caches.delete(FIELD_CACHE); } catch (err) { /* nothing kept */ }
     if (await fieldReachable()) { send(); return; }
     let note = document.getElementById('logout-pending');

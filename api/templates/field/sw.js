@@ -11,8 +11,14 @@ const NEVER_CACHED = ['/field/sw.js', '/field/session'];
 
 self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', event => event.waitUntil(self.clients.claim()));
+// Each logout ('clear') starts a new generation: an answer asked for before it is not kept after it, so a
+// request still under way at logout cannot put the previous user's page back on the phone.
+let generation = 0;
 self.addEventListener('message', event => {
-  if (event.data && event.data.type === 'clear') event.waitUntil(caches.delete(FIELD_CACHE));
+  if (event.data && event.data.type === 'clear') {
+    generation += 1;
+    event.waitUntil(caches.delete(FIELD_CACHE));
+  }
 });
 
 function fieldPath(url) {
@@ -27,7 +33,8 @@ self.addEventListener('fetch', event => {
   event.respondWith(networkFirst(request));
 });
 
-// A kept answer says so and why (X-Field-Kept: server, the server answered 5xx; network, no answer at all),
+// An answer of the phone's own says so and why (X-Field-Kept: server, the server answered 5xx and this is
+// the kept copy; network, no answer at all, and this is the kept copy or the phone's own "no network" page),
 // so the page's script can tell the inspector what is wrong.
 function keptCopy(kept, why) {
   const headers = new Headers(kept.headers);
@@ -36,9 +43,10 @@ function keptCopy(kept, why) {
 }
 
 async function networkFirst(request) {
+  const asked = generation;
   try {
     const answer = await fetch(request);
-    if (answer.ok && !answer.redirected && answer.type === 'basic') {
+    if (answer.ok && !answer.redirected && answer.type === 'basic' && asked === generation) {
       const cache = await caches.open(FIELD_CACHE);
       await cache.put(request, answer.clone());
     } else if (answer.status >= 500) {  // the server's error page only when nothing was kept
@@ -54,6 +62,7 @@ async function networkFirst(request) {
       '<title>没有网络</title><p>没有网络，本页也未保存在本机：请先在有网络时打开联检任务。</p>' +
       '<p>No network, and this page was not kept on this phone: open the campaign while online first.</p>' +
       '<p><a href="/field/campaigns">联检任务 Campaigns</a></p>',
-      {status: 503, headers: {'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store'}});
+      {status: 503, headers: {'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store',
+                              'X-Field-Kept': 'network'}});
   }
 }
