@@ -95,13 +95,16 @@ def pool_options(connections: int | None) -> dict[str, int]:
     return {"pool_size": connections, "max_overflow": 0}
 
 
-def _sqlite_engine(url: sa.URL, **options: Any) -> sa.Engine:
-    if url.database and url.database != ":memory:":
-        Path(url.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+def _sqlite_engine(url: sa.URL, *, connections: int | None = None) -> sa.Engine:
+    """Return an engine over the SQLite file at ``url`` (its folder made), pooled by :func:`pool_options`; a
+    database in memory keeps SQLAlchemy's one connection per thread."""
+    in_file = bool(url.database) and url.database != ":memory:"
+    if in_file:
+        Path(str(url.database)).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: a failed statement's message (and so a log) never carries the bound values,
     # password hashes and personal data included.
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
-                              hide_parameters=True, **options)
+                              hide_parameters=True, **(pool_options(connections) if in_file else {}))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised through every test
@@ -340,8 +343,7 @@ class Store:
         keeps ``connections`` pooled (:func:`pool_options`; a SQLite database in memory has one)."""
         parsed = sa.make_url(normalise_url(url))
         if parsed.get_backend_name() == "sqlite":
-            in_memory = parsed.database in (None, "", ":memory:")
-            engine = _sqlite_engine(parsed, **({} if in_memory else pool_options(connections)))
+            engine = _sqlite_engine(parsed, connections=connections)
         elif parsed.get_backend_name() == "postgresql":
             engine = postgres_engine(parsed, **pool_options(connections))
         else:

@@ -3,8 +3,8 @@
 // Keeps what an inspector opened (the field pages, the campaign's marker list) for use with no network.
 // Network first: a page is always fetched afresh when there is a connection, and the cached copy is the
 // fallback, both with no network and when the server cannot serve (5xx: its database away, a proxy's
-// gateway error), since the inspector's kept page is then more use than the error. Only GET answers of this site under /field that are a page of a logged-in user are kept
-// (a redirect to the login form is not); POSTs always go to the network and are never cached. The
+// gateway error), since the inspector's kept page is then more use than the error. Only GET answers of this
+// site under /field that are a page of a logged-in user are kept (a redirect to the login form is not); POSTs always go to the network and are never cached. The
 // page script deletes the cache at logout (queue.js), so the next user of the phone sees none of it.
 const FIELD_CACHE = 'xincheng-field-v1';
 const NEVER_CACHED = ['/field/sw.js', '/field/session'];
