@@ -83,8 +83,10 @@ class Reads:
                           after_lsn=client_mark(self.request, state.write_marks))
 
 
-def get_reads(request: Request) -> Reads:
-    """Return where this request's public reads run (see :class:`Reads`)."""
+async def get_reads(request: Request) -> Reads:
+    """Return where this request's public reads run (see :class:`Reads`). Async: it reads nothing, and a
+    plain function would send every public lookup through a worker thread once more (a thread hop costs more
+    than matching its route, issue #15)."""
     return Reads(request)
 
 

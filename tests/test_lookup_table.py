@@ -280,3 +280,22 @@ def test_the_lookup_is_one_indexed_read(store):
     assert not [step for step in plan if step.startswith("SCAN")], plan
     # plate, street, its name, community, sub-district, the district's name, two services
     assert sum(step.startswith("SEARCH") for step in plan) == 8, plan
+
+
+def test_the_lookup_json_is_the_whole_view_and_its_own_copy(sample_store):
+    # to_dict builds the JSON without dataclasses.asdict's deep copy: the same content, nothing shared.
+    from dataclasses import asdict
+
+    plates = sample_store.select("door_plates", limit=300)
+    views = [v for p in plates if (v := stored_plate_view(sample_store, p["plate_uid"])) is not None]
+    assert any(v.nearest_elder_care and v.nearest_service_centre for v in views)
+    for view in views:
+        answer = view.to_dict()
+        assert answer == asdict(view)
+        answer["emergency"][0]["number"] = "999"
+        for kind in ("nearest_elder_care", "nearest_service_centre"):
+            if answer[kind] is not None:
+                answer[kind]["name"] = "changed"
+        assert view.emergency[0]["number"] == "110"
+        assert "changed" not in {(view.nearest_elder_care or {}).get("name"),
+                                 (view.nearest_service_centre or {}).get("name")}

@@ -12,7 +12,7 @@ says (:func:`province_city`), so a plate of 土默特左旗 reads 内蒙古自�
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from geo import DISTRICT_ADCODE
@@ -54,8 +54,18 @@ class PlateView:
     district: str = DISTRICT  # its name, as its district's outline row says
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the view as JSON-safe data."""
-        return asdict(self)
+        """Return the view as JSON-safe data: its own copy, one level deep (every nested value is a flat
+        dict of text and numbers). ``dataclasses.asdict`` deep-copied each value, a third of a lookup's time
+        in the database's absence (55 µs of 200)."""
+        out = {name: getattr(self, name) for name in _VIEW_FIELDS}
+        for name in ("nearest_elder_care", "nearest_service_centre"):
+            if out[name] is not None:
+                out[name] = dict(out[name])
+        out["emergency"] = [dict(item) for item in self.emergency]
+        return out
+
+
+_VIEW_FIELDS = tuple(f.name for f in fields(PlateView))
 
 
 def number_text(number: int, suffix: str | None) -> str:
