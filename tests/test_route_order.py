@@ -58,8 +58,10 @@ def test_no_route_takes_the_paths_of_a_route_in_another_router(routers: list[lis
     assert not taken, taken
 
 
-def test_the_public_lookups_are_tried_before_any_officer_route(routes: list[APIRoute]):
+def test_the_public_scans_are_tried_before_any_officer_route(routes: list[APIRoute]):
     paths = [r.path for r in routes]
-    lookup = paths.index("/api/plates/lookup/{code}")
-    assert paths.index("/p/{code}") < 10 and lookup < 10
-    assert not [p for p in paths[:lookup] if p.startswith(("/officer", "/api/layers", "/api/placenames"))]
+    scans = [paths.index(p) for p in ("/p/{code}", "/api/plates/lookup/{code}", "/a/{code}", "/s/{code}",
+                                      "/api/standard-addresses/lookup/{code}")]
+    before = paths[:max(scans)]
+    assert len(before) < 40
+    assert not [p for p in before if p.startswith(("/officer", "/api/layers", "/api/placenames", "/api/users"))]
