@@ -113,7 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # A request's route is found by trying the routes in the order they are included: the health check and the
     # public scans (door plates, standard addresses, street signs), the busiest requests, come first, not behind
     # ~200 officer routes (matching /a/{code} took 415 µs there, /api/plates/lookup/{code} 125 µs; 14-39 µs
-    # here). No route's paths overlap another router's (tests/test_route_order.py): the order decides speed only.
+    # here). No path and method is answered by routes of two routers (tests/test_route_order.py): the order
+    # decides speed only.
     public = (health.router, public_plates.router, standard_addresses.router)
     public_pages = (standard_addresses.page_router, street_signs.page_router)  # the /a/ and /s/ pages of a QR code
     documented = (auth.router, users.router, layers.router, placenames.router,
