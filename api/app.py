@@ -3,6 +3,7 @@ of the stored plate lookups beside it."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -60,8 +61,15 @@ from geo.store.replica import ReadRouter
 from maps.offline import LEAFLET_DIR
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Return the service for ``settings`` (default: from the environment)."""
+def create_app(settings: Settings | None = None, *, own_process: bool = False) -> FastAPI:
+    """Return the service for ``settings`` (default: from the environment).
+
+    ``own_process``: the app is the process's one and lasts as long as it (``xincheng serve``); once started it
+    keeps what is loaded by then out of the garbage collector's full collections (:func:`gc.freeze`), which would
+    otherwise walk every one of those ~400,000 objects and stop every request of the worker meanwhile (up to
+    130 ms each, a few times a minute under load). Not for an app among others in one process (the tests): what
+    is frozen is freed only by reference counting, never as a cycle.
+    """
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
@@ -75,6 +83,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                           connections=settings.database_connections)
         # Keeps the stored public plate lookups current (one refresher at a time across workers).
         refresher = LookupRefresher(store).start()
+        if own_process:  # what is loaded by now lives as long as the worker: out of the full collections
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
@@ -135,3 +146,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static/leaflet", StaticFiles(directory=LEAFLET_DIR), name="leaflet")
     app.mount(docs_pages.STATIC_PATH, StaticFiles(directory=docs_pages.STATIC_DIR), name="docs-assets")
     return app
+
+
+def serving_app() -> FastAPI:
+    """Return the app of one ``xincheng serve`` worker process (uvicorn's factory, settings from the environment)."""
+    return create_app(own_process=True)

@@ -8,6 +8,7 @@ written while the request runs, and put in 500 error bodies so a user can quote 
 from __future__ import annotations
 
 import contextvars
+import gc
 import json
 import logging
 import re
@@ -122,6 +123,15 @@ class Metrics:
                       "# HELP xincheng_process_start_time_seconds Start time of this worker.",
                       "# TYPE xincheng_process_start_time_seconds gauge",
                       f"xincheng_process_start_time_seconds {self.started:.0f}"]
+        lines += ["# HELP xincheng_gc_frozen_objects Objects this worker keeps out of the garbage collector's "
+                  "collections (what it had loaded when it started serving; api.app.create_app).",
+                  "# TYPE xincheng_gc_frozen_objects gauge",
+                  f"xincheng_gc_frozen_objects {gc.get_freeze_count()}",
+                  "# HELP xincheng_gc_collections_total Garbage collections of this worker, by generation (a full "
+                  "collection, generation 2, stops its requests meanwhile).",
+                  "# TYPE xincheng_gc_collections_total counter"]
+        lines += [f'xincheng_gc_collections_total{{generation="{generation}"}} {stats["collections"]}'
+                  for generation, stats in enumerate(gc.get_stats())]
         return "\n".join(lines) + "\n"
 
     def enter(self, delta: int) -> None:

@@ -83,10 +83,10 @@ def serve(obj: Context, host: str, port: int, workers: int) -> None:
     common: dict[str, Any] = {"host": host, "port": port, "log_level": settings.log_level.lower(),
                               "access_log": False, "proxy_headers": True}
     if workers == 1:
-        uvicorn.run(create_app(settings), **common)
+        uvicorn.run(create_app(settings, own_process=True), **common)
         return
     # Each worker process builds its app from the environment: hand it these command-line settings.
     os.environ["XINCHENG_PUBLIC_BASE_URL"] = settings.public_base_url
     os.environ["XINCHENG_DATABASE_URL"] = obj.settings.database_url
     os.environ["XINCHENG_DEV_MODE"] = "1" if obj.settings.dev_mode else "0"
-    uvicorn.run("api.app:create_app", factory=True, workers=workers, **common)
+    uvicorn.run("api.app:serving_app", factory=True, workers=workers, **common)
