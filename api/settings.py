@@ -120,10 +120,12 @@ class Settings:
             raise InputError(text("districts.not_a_code", field="--district / XINCHENG_DISTRICT",
                                   value=self.district[:20]), field="district")
         if self.default_page_size > self.max_page_size:
-            raise InputError("default_page_size must not exceed max_page_size", field="default_page_size")
+            raise InputError(text("settings.page_sizes", field="XINCHENG_DEFAULT_PAGE_SIZE",
+                                  limit="XINCHENG_MAX_PAGE_SIZE", default=self.default_page_size,
+                                  maximum=self.max_page_size), field="default_page_size")
         if self.basemap_url and not self.basemap_attribution.strip():
-            raise InputError("XINCHENG_BASEMAP_ATTRIBUTION must be set with XINCHENG_BASEMAP_URL: the "
-                             "provider's attribution has to be shown on the map", field="basemap_attribution")
+            raise InputError(text("settings.attribution_needed", field="XINCHENG_BASEMAP_ATTRIBUTION",
+                                  url_field="XINCHENG_BASEMAP_URL"), field="basemap_attribution")
         self._check_replica()
         if self.dev_mode:
             return self if self.secret_key else replace(self, secret_key=DEV_SECRET)
@@ -131,10 +133,9 @@ class Settings:
             return self
         if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < MIN_SECRET_LENGTH \
                 or self.secret_key == DEV_SECRET:
-            raise InputError(
-                f"XINCHENG_SECRET_KEY must be set to a random value of at least {MIN_SECRET_LENGTH} "
-                "characters outside dev mode (python -c 'import secrets; print(secrets.token_urlsafe(48))')",
-                field="secret_key")
+            raise InputError(text("settings.weak_secret", field="XINCHENG_SECRET_KEY", length=MIN_SECRET_LENGTH,
+                                  how="python -c 'import secrets; print(secrets.token_urlsafe(48))'"),
+                             field="secret_key")
         return self
 
     def _check_replica(self) -> None:

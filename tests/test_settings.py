@@ -64,6 +64,21 @@ def test_a_bad_setting_is_refused_chinese_first_naming_its_variable(name, raw, s
     assert refused.value.field == name.removeprefix("XINCHENG_").lower()
 
 
+@pytest.mark.parametrize("env, field, says", [
+    ({"XINCHENG_SECRET_KEY": "short"}, "secret_key", "XINCHENG_SECRET_KEY 须设为至少 32 个字符的随机值"),
+    ({"XINCHENG_DEFAULT_PAGE_SIZE": "300", "XINCHENG_MAX_PAGE_SIZE": "200"}, "default_page_size",
+     "XINCHENG_DEFAULT_PAGE_SIZE 不得大于 XINCHENG_MAX_PAGE_SIZE（300 > 200）"),
+    ({"XINCHENG_BASEMAP_URL": "https://tiles.example/{z}/{x}/{y}.png"}, "basemap_attribution",
+     "设置 XINCHENG_BASEMAP_URL 时须同时设置 XINCHENG_BASEMAP_ATTRIBUTION"),
+])
+def test_a_setting_that_cannot_stand_with_others_is_refused_chinese_first(env, field, says):
+    with pytest.raises(InputError) as refused:
+        Settings.from_env(env)
+    message = refused.value.message
+    assert message.startswith(says) and " · " in message, message  # Chinese first, English beside it
+    assert refused.value.field == field
+
+
 @pytest.mark.parametrize("raw, secure", [("0", False), ("off", False), ("", False), ("YES", True), (" true ", True)])
 def test_switches_take_the_usual_words(raw, secure):
     assert Settings.from_env({"XINCHENG_COOKIE_SECURE": raw}, require_secret=False).cookie_secure is secure

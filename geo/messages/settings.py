@@ -13,4 +13,12 @@ MESSAGES = {
                                      "{field} must be a switch ({words}); got {value}"),
     "settings.not_a_choice": Message("{field} 须为以下之一：{allowed}，收到 {value}",
                                      "{field} must be one of {allowed}; got {value}"),
+    "settings.weak_secret": Message(
+        "{field} 须设为至少 {length} 个字符的随机值（开发模式除外），可用 {how} 生成",
+        "{field} must be set to a random value of at least {length} characters outside dev mode ({how})"),
+    "settings.page_sizes": Message("{field} 不得大于 {limit}（{default} > {maximum}）",
+                                   "{field} must not exceed {limit} ({default} > {maximum})"),
+    "settings.attribution_needed": Message(
+        "设置 {url_field} 时须同时设置 {field}：地图须显示底图提供方的署名",
+        "{field} must be set with {url_field}: the provider's attribution has to be shown on the map"),
 }
