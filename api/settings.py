@@ -26,6 +26,9 @@ MIN_CONNECTIONS, MAX_CONNECTIONS = 1, 100
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _POSTGRES_PREFIXES = ("postgresql://", "postgres://", "postgis://", "postgresql+psycopg://")
+# SQLite held in memory: no path (sqlite://), :memory:, or a memory URI (mode=memory)
+_SQLITE_IN_MEMORY = re.compile(r"sqlite(\+\w+)?://(/(:memory:|file::memory:[^?]*)?)?(\?.*)?|sqlite.*[?&]mode=memory(&.*)?",
+                               re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,9 @@ class Settings:
         if self.basemap_url and not self.basemap_attribution.strip():
             raise InputError(text("settings.attribution_needed", field="XINCHENG_BASEMAP_ATTRIBUTION",
                                   url_field="XINCHENG_BASEMAP_URL"), field="basemap_attribution")
+        if _SQLITE_IN_MEMORY.fullmatch(self.database_url.strip()):
+            raise InputError(text("settings.memory_database", field="--database-url / XINCHENG_DATABASE_URL",
+                                  value=repr(self.database_url[:60])), field="database_url")
         self._check_replica()
         if self.dev_mode:
             return self if self.secret_key else replace(self, secret_key=DEV_SECRET)

@@ -89,3 +89,14 @@ def test_a_lower_case_log_level_is_taken():
     configure_logging(settings.log_level)
     assert logging.getLogger("xincheng").level == logging.WARNING
     configure_logging("INFO")
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "sqlite+pysqlite://",
+                                 "sqlite:///file::memory:?cache=shared"])
+def test_a_database_held_in_memory_is_refused(url):
+    # It served: /api/health said ok with schema 0, then every data request was a 500 (no such table).
+    with pytest.raises(InputError) as refused:
+        Settings.from_env({"XINCHENG_DATABASE_URL": url}, require_secret=False)
+    assert refused.value.message.startswith("--database-url / XINCHENG_DATABASE_URL 是内存中的 SQLite 数据库")
+    assert refused.value.field == "database_url"
+    assert Settings.from_env({"XINCHENG_DATABASE_URL": "sqlite:///var/x.db"}, require_secret=False)

@@ -18,6 +18,11 @@ MESSAGES = {
         "{field} must be set to a random value of at least {length} characters outside dev mode ({how})"),
     "settings.page_sizes": Message("{field} 不得大于 {limit}（{default} > {maximum}）",
                                    "{field} must not exceed {limit} ({default} > {maximum})"),
+    "settings.memory_database": Message(
+        "{field} 是内存中的 SQLite 数据库（{value}）：其中的数据不写入磁盘，服务或命令一结束即全部丢失；"
+        "请给出数据库文件，如 sqlite:///var/xincheng.db",
+        "{field} is a SQLite database held in memory ({value}): nothing in it reaches the disk, and all of it is "
+        "gone when the service or command ends; give a database file, e.g. sqlite:///var/xincheng.db"),
     "settings.attribution_needed": Message(
         "设置 {url_field} 时须同时设置 {field}：地图须显示底图提供方的署名",
         "{field} must be set with {url_field}: the provider's attribution has to be shown on the map"),
