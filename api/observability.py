@@ -11,6 +11,7 @@ import contextvars
 import gc
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -123,7 +124,10 @@ class Metrics:
                       "# HELP xincheng_process_start_time_seconds Start time of this worker.",
                       "# TYPE xincheng_process_start_time_seconds gauge",
                       f"xincheng_process_start_time_seconds {self.started:.0f}"]
-        lines += ["# HELP xincheng_gc_frozen_objects Objects this worker keeps out of the garbage collector's "
+        lines += ["# HELP xincheng_worker_pid The process id of the worker this scrape reached (each counts its own).",
+                  "# TYPE xincheng_worker_pid gauge",
+                  f"xincheng_worker_pid {os.getpid()}",
+                  "# HELP xincheng_gc_frozen_objects Objects this worker keeps out of the garbage collector's "
                   "collections (what it had loaded when it started serving; api.app.create_app).",
                   "# TYPE xincheng_gc_frozen_objects gauge",
                   f"xincheng_gc_frozen_objects {gc.get_freeze_count()}",

@@ -321,11 +321,18 @@ def test_serve_answers_logs_json_and_keeps_its_start_out_of_full_collections(sam
                 time.sleep(0.3)
         assert r.status_code == 200 and r.json()["adcode"] == "150102"
         assert all(httpx.get(f"http://127.0.0.1:{port}/api/health").status_code == 200 for _ in range(20))
-        for _ in range(2 * workers):  # whichever worker answers: each froze what it had loaded
+        frozen_by_worker: dict[str, int] = {}
+        for _ in range(200):  # each scrape a new connection, which either worker may take: until each has answered
             metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+            pid = re.search(r"^xincheng_worker_pid (\d+)$", metrics, re.M)
             frozen = re.search(r"^xincheng_gc_frozen_objects (\d+)$", metrics, re.M)
-            assert frozen is not None and int(frozen[1]) > 100_000, metrics[-600:]
+            assert pid is not None and frozen is not None, metrics[-600:]
             assert re.search(r'^xincheng_gc_collections_total\{generation="2"\} \d+$', metrics, re.M)
+            frozen_by_worker[pid[1]] = int(frozen[1])
+            if len(frozen_by_worker) == workers:
+                break
+        assert len(frozen_by_worker) == workers, frozen_by_worker
+        assert all(count > 100_000 for count in frozen_by_worker.values()), frozen_by_worker
     finally:
         proc.terminate()
         _out, err = proc.communicate(timeout=30)
