@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from urllib.parse import parse_qsl, unquote
 
 from geo import DISTRICT_ADCODE
 from geo.errors import InputError
@@ -26,9 +27,8 @@ MIN_CONNECTIONS, MAX_CONNECTIONS = 1, 100
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _POSTGRES_PREFIXES = ("postgresql://", "postgres://", "postgis://", "postgresql+psycopg://")
-# SQLite held in memory: no path (sqlite://), :memory:, or a memory URI (mode=memory)
-_SQLITE_IN_MEMORY = re.compile(r"sqlite(\+\w+)?://(/(:memory:|file::memory:[^?]*)?)?(\?.*)?|sqlite.*[?&]mode=memory(&.*)?",
-                               re.IGNORECASE)
+_DATABASE_URL_FORM = re.compile(r"(sqlite|postgresql|postgres|postgis)(\+\w+)?://")
+_TRUE_WORDS = ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ class Settings:
     @property
     def basemap(self) -> Basemap | None:
         """Return the configured tile basemap, or ``None`` (maps then draw without tiles, offline)."""
-        if not self.basemap_url:
+        if not self.basemap_url.strip():
             return None
         return Basemap(self.basemap_url, self.basemap_attribution, self.basemap_review_number or None)
 
@@ -126,19 +126,25 @@ class Settings:
             raise InputError(text("settings.page_sizes", field="XINCHENG_DEFAULT_PAGE_SIZE",
                                   limit="XINCHENG_MAX_PAGE_SIZE", default=self.default_page_size,
                                   maximum=self.max_page_size), field="default_page_size")
-        if self.basemap_url and not self.basemap_attribution.strip():
+        if self.basemap_url.strip() and not self.basemap_attribution.strip():
             raise InputError(text("settings.attribution_needed", field="XINCHENG_BASEMAP_ATTRIBUTION",
                                   url_field="XINCHENG_BASEMAP_URL"), field="basemap_attribution")
-        if _SQLITE_IN_MEMORY.fullmatch(self.database_url.strip()):
-            raise InputError(text("settings.memory_database", field="--database-url / XINCHENG_DATABASE_URL",
+        if not _DATABASE_URL_FORM.match(self.database_url):  # an empty value, a space before it, SQLITE:, sqlite:
+            raise InputError(text("store.database_url", field=DATABASE_URL_FIELD, value=repr(self.database_url[:60])),
+                             field="database_url")
+        if sqlite_held_in_memory(self.database_url):
+            raise InputError(text("settings.memory_database", field=DATABASE_URL_FIELD,
                                   value=repr(self.database_url[:60])), field="database_url")
         self._check_replica()
         if self.dev_mode:
             return self if self.secret_key else replace(self, secret_key=DEV_SECRET)
         if not require_secret:
             return self
-        if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < MIN_SECRET_LENGTH \
-                or self.secret_key == DEV_SECRET:
+        if self.secret_key == DEV_SECRET:
+            raise InputError(text("settings.dev_secret", field="XINCHENG_SECRET_KEY",
+                                  how="python -c 'import secrets; print(secrets.token_urlsafe(48))'"),
+                             field="secret_key")
+        if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < MIN_SECRET_LENGTH:
             raise InputError(text("settings.weak_secret", field="XINCHENG_SECRET_KEY", length=MIN_SECRET_LENGTH,
                                   how="python -c 'import secrets; print(secrets.token_urlsafe(48))'"),
                              field="secret_key")
@@ -158,3 +164,27 @@ class Settings:
                              field="replica_url")
         if url == self.database_url.strip():
             raise InputError(text("replica.same_as_primary", field="XINCHENG_REPLICA_URL"), field="replica_url")
+
+
+DATABASE_URL_FIELD = "--database-url / XINCHENG_DATABASE_URL"
+
+
+def sqlite_held_in_memory(url: str) -> bool:
+    """Return whether SQLite ``url`` opens a database held in memory (or SQLite's private temporary one),
+    read as SQLAlchemy and SQLite read it: the path and query %-decoded; without ``uri=true`` the path is a
+    file name unless empty or ``:memory:``; with it a ``file:`` URI is in memory when its name is empty or
+    ``:memory:``, or it says ``mode=memory`` or ``vfs=memdb`` (SQLite's keys are case-sensitive; a ``#`` ends
+    the query). Parsed with the standard library: the settings are read before SQLAlchemy is imported."""
+    found = re.fullmatch(r"sqlite(?:\+\w+)?://(/?)([^?]*)(?:\?(.*))?", url, re.DOTALL)
+    if found is None:
+        return False
+    if not found[1] and found[2]:
+        return False  # sqlite://host/...: no SQLite URL (the store refuses it)
+    name = unquote(found[2])
+    params: dict[str, str] = {}
+    for key, value in parse_qsl(found[3] or "", keep_blank_values=True):
+        params.setdefault(key, value.split("#", 1)[0])
+    if params.get("uri", "").strip().lower() not in _TRUE_WORDS or not name.startswith("file:"):
+        return name in ("", ":memory:")
+    return (name[len("file:"):].split("#", 1)[0] in ("", ":memory:") or params.get("mode") == "memory"
+            or params.get("vfs") == "memdb")

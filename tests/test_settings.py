@@ -11,6 +11,7 @@ import pytest
 from api.observability import configure_logging
 from api.settings import Settings
 from geo.errors import InputError
+from geo.store import Store
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -67,7 +68,11 @@ def test_a_bad_setting_is_refused_chinese_first_naming_its_variable(name, raw, s
 @pytest.mark.parametrize("env, field, says", [
     ({"XINCHENG_SECRET_KEY": "short"}, "secret_key", "XINCHENG_SECRET_KEY 须设为至少 32 个字符的随机值"),
     ({"XINCHENG_DEFAULT_PAGE_SIZE": "300", "XINCHENG_MAX_PAGE_SIZE": "200"}, "default_page_size",
-     "XINCHENG_DEFAULT_PAGE_SIZE 不得大于 XINCHENG_MAX_PAGE_SIZE（300 > 200）"),
+     "XINCHENG_DEFAULT_PAGE_SIZE（300）不得大于 XINCHENG_MAX_PAGE_SIZE（200）"),
+    ({"XINCHENG_MAX_PAGE_SIZE": "50"}, "default_page_size",  # the default of 100 named, with its variable
+     "XINCHENG_DEFAULT_PAGE_SIZE（100）不得大于 XINCHENG_MAX_PAGE_SIZE（50）：请改小前者或改大后者"),
+    ({"XINCHENG_SECRET_KEY": "development-only-secret-not-for-production-use"}, "secret_key",
+     "XINCHENG_SECRET_KEY 是开发模式的密钥"),  # long enough: the length was not the reason
     ({"XINCHENG_BASEMAP_URL": "https://tiles.example/{z}/{x}/{y}.png"}, "basemap_attribution",
      "设置 XINCHENG_BASEMAP_URL 时须同时设置 XINCHENG_BASEMAP_ATTRIBUTION"),
 ])
@@ -91,12 +96,49 @@ def test_a_lower_case_log_level_is_taken():
     configure_logging("INFO")
 
 
-@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "sqlite+pysqlite://",
-                                 "sqlite:///file::memory:?cache=shared"])
+@pytest.mark.parametrize("url", [
+    "sqlite://", "sqlite:///", "sqlite:///:memory:", "sqlite+pysqlite://", "sqlite:///:memory:?cache=shared",
+    # as SQLAlchemy and SQLite read them (a review found each slipping past a check of the raw text)
+    "sqlite:///%3Amemory%3A", "sqlite:///%3amemory%3a", "sqlite:///file:?uri=true", "sqlite:///file:%3Amemory%3A?uri=true",
+    "sqlite:///file:m?uri=true&mode=%6Demory", "sqlite:///file:m?uri=true&%6Dode=memory",
+    "sqlite:///file:x.db?uri=true&vfs=memdb", "sqlite:///file:/memdb1?uri=true&vfs=memdb",
+    "sqlite:///file:m?uri=true&mode=memory#", "sqlite:///file:m?mode=memory#x&uri=true",
+    "sqlite:///file::memory:?uri=true", "sqlite:///file:m?mode=memory&uri=True&cache=shared",
+])
 def test_a_database_held_in_memory_is_refused(url):
     # It served: /api/health said ok with schema 0, then every data request was a 500 (no such table).
     with pytest.raises(InputError) as refused:
         Settings.from_env({"XINCHENG_DATABASE_URL": url}, require_secret=False)
     assert refused.value.message.startswith("--database-url / XINCHENG_DATABASE_URL 是内存中的 SQLite 数据库")
     assert refused.value.field == "database_url"
-    assert Settings.from_env({"XINCHENG_DATABASE_URL": "sqlite:///var/x.db"}, require_secret=False)
+
+
+@pytest.mark.parametrize("url", [
+    "sqlite:///var/x.db", "sqlite:////abs/x.db", "sqlite:///memory.db", "sqlite:///:memory:.db",
+    "sqlite:///x.db?mode=memory",  # without uri=true SQLAlchemy drops mode and opens the file x.db
+    "sqlite:///file::memory:",  # without uri=true: a file of that name
+    "sqlite:///file:mem?uri=true&Mode=memory",  # SQLite's keys are case-sensitive: the file mem
+    "sqlite:///file:fileuri.db?uri=true", "sqlite:///with%20space.db?timeout=5", "postgresql://u@h:5432/db",
+])
+def test_a_database_file_is_taken(url):
+    assert Settings.from_env({"XINCHENG_DATABASE_URL": url}, require_secret=False).database_url == url
+
+
+@pytest.mark.parametrize("url", ["", " sqlite:///x.db", "sqlite:", ":memory:", "SQLITE:///x.db", "mysql://h/db"])
+def test_a_database_url_of_another_form_is_refused_naming_the_setting(url):
+    # An empty value (a bare line in an env file), a space before it, a typo: a traceback before.
+    with pytest.raises(InputError) as refused:
+        Settings.from_env({"XINCHENG_DATABASE_URL": url}, require_secret=False)
+    assert refused.value.message.startswith("--database-url / XINCHENG_DATABASE_URL 须以 sqlite:/// 或 postgresql://")
+    assert refused.value.field == "database_url"
+
+
+def test_the_store_refuses_what_is_no_url_without_a_traceback():
+    with pytest.raises(InputError) as refused:
+        Store.open("sqlite:")
+    assert refused.value.field == "database_url" and "须以 sqlite:///" in refused.value.message
+
+
+def test_a_basemap_url_of_spaces_is_no_basemap():
+    settings = Settings.from_env({"XINCHENG_BASEMAP_URL": "   "}, require_secret=False)
+    assert settings.basemap is None

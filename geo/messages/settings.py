@@ -16,8 +16,12 @@ MESSAGES = {
     "settings.weak_secret": Message(
         "{field} 须设为至少 {length} 个字符的随机值（开发模式除外），可用 {how} 生成",
         "{field} must be set to a random value of at least {length} characters outside dev mode ({how})"),
-    "settings.page_sizes": Message("{field} 不得大于 {limit}（{default} > {maximum}）",
-                                   "{field} must not exceed {limit} ({default} > {maximum})"),
+    "settings.page_sizes": Message("{field}（{default}）不得大于 {limit}（{maximum}）：请改小前者或改大后者",
+                                   "{field} ({default}) must not exceed {limit} ({maximum}): lower the one or raise "
+                                   "the other"),
+    "settings.dev_secret": Message("{field} 是开发模式的密钥，正式服务不得使用：请设为新的随机值，可用 {how} 生成",
+                                   "{field} is the development secret, not for a real service: set a new random "
+                                   "value ({how})"),
     "settings.memory_database": Message(
         "{field} 是内存中的 SQLite 数据库（{value}）：其中的数据不写入磁盘，服务或命令一结束即全部丢失；"
         "请给出数据库文件，如 sqlite:///var/xincheng.db",

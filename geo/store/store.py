@@ -341,7 +341,11 @@ class Store:
     def open(cls, url: str, *, adcode: str = DISTRICT_ADCODE, connections: int | None = None) -> Store:
         """Open the database at ``url`` (``sqlite:///file.db`` or ``postgresql://…``); a service worker
         keeps ``connections`` pooled (:func:`pool_options`; a SQLite database in memory has one)."""
-        parsed = sa.make_url(normalise_url(url))
+        try:
+            parsed = sa.make_url(normalise_url(url))
+        except sa.exc.ArgumentError:  # not a URL at all: "sqlite:", ":memory:", an empty value
+            raise InputError(text("store.database_url", field=label("database_url"), value=repr(url[:60])),
+                             field="database_url") from None
         if parsed.get_backend_name() == "sqlite":
             engine = _sqlite_engine(parsed, connections=connections)
         elif parsed.get_backend_name() == "postgresql":
