@@ -28,7 +28,8 @@ TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _POSTGRES_PREFIXES = ("postgresql://", "postgres://", "postgis://", "postgresql+psycopg://")
 _DATABASE_URL_FORM = re.compile(r"(sqlite|postgresql|postgres|postgis)(\+\w+)?://")
-_TRUE_WORDS = ("1", "true", "yes", "on")
+DATABASE_URL_FIELD = "--database-url / XINCHENG_DATABASE_URL"
+NEW_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"  # how to make a secret key
 
 
 @dataclass(frozen=True)
@@ -141,13 +142,11 @@ class Settings:
         if not require_secret:
             return self
         if self.secret_key == DEV_SECRET:
-            raise InputError(text("settings.dev_secret", field="XINCHENG_SECRET_KEY",
-                                  how="python -c 'import secrets; print(secrets.token_urlsafe(48))'"),
+            raise InputError(text("settings.dev_secret", field="XINCHENG_SECRET_KEY", how=NEW_SECRET),
                              field="secret_key")
         if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < MIN_SECRET_LENGTH:
             raise InputError(text("settings.weak_secret", field="XINCHENG_SECRET_KEY", length=MIN_SECRET_LENGTH,
-                                  how="python -c 'import secrets; print(secrets.token_urlsafe(48))'"),
-                             field="secret_key")
+                                  how=NEW_SECRET), field="secret_key")
         return self
 
     def _check_replica(self) -> None:
@@ -166,9 +165,6 @@ class Settings:
             raise InputError(text("replica.same_as_primary", field="XINCHENG_REPLICA_URL"), field="replica_url")
 
 
-DATABASE_URL_FIELD = "--database-url / XINCHENG_DATABASE_URL"
-
-
 def sqlite_held_in_memory(url: str) -> bool:
     """Return whether SQLite ``url`` opens a database held in memory (or SQLite's private temporary one),
     read as SQLAlchemy and SQLite read it: the path and query %-decoded; without ``uri=true`` the path is a
@@ -184,7 +180,7 @@ def sqlite_held_in_memory(url: str) -> bool:
     params: dict[str, str] = {}
     for key, value in parse_qsl(found[3] or "", keep_blank_values=True):
         params.setdefault(key, value.split("#", 1)[0])
-    if params.get("uri", "").strip().lower() not in _TRUE_WORDS or not name.startswith("file:"):
+    if params.get("uri", "").strip().lower() not in TRUE_WORDS or not name.startswith("file:"):
         return name in ("", ":memory:")
     return (name[len("file:"):].split("#", 1)[0] in ("", ":memory:") or params.get("mode") == "memory"
             or params.get("vfs") == "memdb")
