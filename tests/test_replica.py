@@ -251,8 +251,11 @@ def test_public_reads_come_from_the_replica_and_fall_back_past_the_bound(databas
     sign = sign_signer(signer).code(primary.select("street_signs", limit=1)[0]["sign_uid"])
     with running_server(_settings(primary, replica_url, replica_max_lag_s=60.0)) as patient, \
             running_server(_settings(primary, replica_url, replica_max_lag_s=1.0)) as strict:
-        for base in (patient, strict):
-            health = httpx.get(f"{base}/api/health").json()["replica"]
+        for base in (patient, strict):  # caught up: each server's lookup refresher writes its lease at start,
+            deadline = time.monotonic() + 20  # which the replica replays a moment later (1.44 s once, under load)
+            while not (health := httpx.get(f"{base}/api/health").json()["replica"])["serving_reads"] \
+                    and time.monotonic() < deadline:
+                time.sleep(0.2)
             assert health["serving_reads"] and health["state"] == "ok", health
         before = _reads(patient)
         answers = [httpx.get(f"{patient}{path}", params=params) for path, params in (
