@@ -66,9 +66,10 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
 
     ``own_process``: the app is the process's one and lasts as long as it (``xincheng serve``); once started it
     keeps what is loaded by then out of the garbage collector's full collections (:func:`gc.freeze`), which would
-    otherwise walk every one of those ~400,000 objects and stop every request of the worker meanwhile (up to
-    130 ms each, a few times a minute under load). Not for an app among others in one process (the tests): what
-    is frozen is freed only by reference counting, never as a cycle.
+    otherwise walk every one of those ~430,000 objects and stop every request of the worker meanwhile (151 ms
+    measured under lookups, 210–520 ms after officer and planning traffic; see the README). Not for an app
+    among others in one process (the tests): what is frozen is freed only by reference counting, never as a
+    cycle.
     """
     settings = settings or Settings.from_env()
 

@@ -10,11 +10,11 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from urllib.parse import parse_qsl, unquote
 
 from geo import DISTRICT_ADCODE
 from geo.errors import InputError
 from geo.messages import text
+from geo.sqlite_urls import sqlite_held_in_memory
 from maps.basemap import Basemap
 
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
@@ -163,24 +163,3 @@ class Settings:
                              field="replica_url")
         if url == self.database_url.strip():
             raise InputError(text("replica.same_as_primary", field="XINCHENG_REPLICA_URL"), field="replica_url")
-
-
-def sqlite_held_in_memory(url: str) -> bool:
-    """Return whether SQLite ``url`` opens a database held in memory (or SQLite's private temporary one),
-    read as SQLAlchemy and SQLite read it: the path and query %-decoded; without ``uri=true`` the path is a
-    file name unless empty or ``:memory:``; with it a ``file:`` URI is in memory when its name is empty or
-    ``:memory:``, or it says ``mode=memory`` or ``vfs=memdb`` (SQLite's keys are case-sensitive; a ``#`` ends
-    the query). Parsed with the standard library: the settings are read before SQLAlchemy is imported."""
-    found = re.fullmatch(r"sqlite(?:\+\w+)?://(/?)([^?]*)(?:\?(.*))?", url, re.DOTALL)
-    if found is None:
-        return False
-    if not found[1] and found[2]:
-        return False  # sqlite://host/...: no SQLite URL (the store refuses it)
-    name = unquote(found[2])
-    params: dict[str, str] = {}
-    for key, value in parse_qsl(found[3] or "", keep_blank_values=True):
-        params.setdefault(key, value.split("#", 1)[0])
-    if params.get("uri", "").strip().lower() not in TRUE_WORDS or not name.startswith("file:"):
-        return name in ("", ":memory:")
-    return (name[len("file:"):].split("#", 1)[0] in ("", ":memory:") or params.get("mode") == "memory"
-            or params.get("vfs") == "memdb")

@@ -7,6 +7,7 @@ from dataclasses import fields
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from api.observability import configure_logging
 from api.settings import Settings
@@ -122,6 +123,40 @@ def test_a_database_held_in_memory_is_refused(url):
 ])
 def test_a_database_file_is_taken(url):
     assert Settings.from_env({"XINCHENG_DATABASE_URL": url}, require_secret=False).database_url == url
+
+
+@pytest.mark.parametrize("url", [
+    "sqlite://", "sqlite:///:memory:", "sqlite:///%3Amemory%3A", "sqlite:///file:?uri=true",
+    "sqlite:///file:m?uri=t&mode=memory", "sqlite:///file:m?uri=Y&vfs=memdb",  # SQLAlchemy's other true words
+    "sqlite:///file:m?mode=memory#x&uri=true", "sqlite:///file:m?uri=true&mode=memory",
+    "sqlite:///x.db", "sqlite:///x.db?mode=memory", "sqlite:///file::memory:", "sqlite:///file:mem?uri=true&Mode=memory",
+    "sqlite:///file:fileuri.db?uri=true", "sqlite:///file:f.db?uri=nah",
+])
+@pytest.mark.filterwarnings("ignore:Query string argument:sqlalchemy.exc.SAWarning")  # mode= without uri=true
+def test_the_settings_and_the_store_judge_a_database_in_memory_as_sqlite_opens_it(url, tmp_path, monkeypatch):
+    # Two judges used to decide this (the settings' refusal and the store's pool); `uri=t` passed the settings
+    # as a file while SQLAlchemy opened a database in memory. Both now ask geo.sqlite_urls. What SQLite did is
+    # seen on disk: a database written to leaves a file in the folder unless it is held in memory.
+    monkeypatch.chdir(tmp_path)
+    try:
+        Settings.from_env({"XINCHENG_DATABASE_URL": url}, require_secret=False)
+        refused = False
+    except InputError:
+        refused = True
+    if url.endswith("uri=nah"):  # SQLAlchemy itself refuses a word it cannot read as true or false
+        assert not refused
+        with pytest.raises(ValueError):
+            Store.open(url).reading().__enter__()
+        return
+    store = Store.open(url)
+    try:
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE written (x INTEGER)")
+        pooled = isinstance(store.engine.pool, sa.pool.QueuePool)
+    finally:
+        store.close()
+    on_disk = sorted(p.name for p in tmp_path.iterdir())
+    assert refused == (not on_disk) == (not pooled), (url, on_disk)
 
 
 @pytest.mark.parametrize("url", ["", " sqlite:///x.db", "sqlite:", ":memory:", "SQLITE:///x.db", "mysql://h/db"])
