@@ -295,7 +295,7 @@ def test_planning_commands_print_their_parameters_and_write_tables(sample_db, tm
 def test_serve_answers_logs_json_and_keeps_its_start_out_of_full_collections(sample_db, workers):
     """One worker, or several worker processes (uvicorn's supervisor) over one database, as the production setup
     runs. A worker keeps what it loaded at start out of the garbage collector's full collections (issue #15: a
-    full collection walked ~400,000 objects, stopping the worker's requests for up to 130 ms)."""
+    full collection walked ~430,000 objects, stopping the worker's requests for 151 ms and more)."""
     import os
     import socket
 

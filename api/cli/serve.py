@@ -69,11 +69,16 @@ def serve(obj: Context, host: str, port: int, workers: int) -> None:
     from typing import Any
 
     import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
 
     from api.app import create_app
+    from api.listeners import listen_address
 
     with domain_errors():
         obj.store  # noqa: B018 - migrate before serving
+        listener = listen_address(host, port, workers=workers)  # a taken port is refused before anything starts
+    port = listener.getsockname()[1]  # --port 0: the free port taken
     settings = obj.settings
     if not os.environ.get("XINCHENG_PUBLIC_BASE_URL"):
         settings = replace(settings, public_base_url=own_base_url(host, port))
@@ -82,11 +87,20 @@ def serve(obj: Context, host: str, port: int, workers: int) -> None:
     click.echo(text("cli.qr_base", url=settings.public_base_url))
     common: dict[str, Any] = {"host": host, "port": port, "log_level": settings.log_level.lower(),
                               "access_log": False, "proxy_headers": True}
+    shown_host = f"[{host}]" if ":" in host else host
+    click.echo(text("cli.serving_on", url=f"http://{shown_host}:{port}", workers=workers))
     if workers == 1:
-        uvicorn.run(create_app(settings, own_process=True), **common)
+        server = uvicorn.Server(uvicorn.Config(create_app(settings, own_process=True), **common))
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run(sockets=[listener])
+        if not server.started:  # as uvicorn.run: the app failed to start
+            raise SystemExit(STARTUP_FAILURE)
         return
     # Each worker process builds its app from the environment: hand it these command-line settings.
     os.environ["XINCHENG_PUBLIC_BASE_URL"] = settings.public_base_url
     os.environ["XINCHENG_DATABASE_URL"] = obj.settings.database_url
     os.environ["XINCHENG_DEV_MODE"] = "1" if obj.settings.dev_mode else "0"
-    uvicorn.run("api.app:serving_app", factory=True, workers=workers, **common)
+    config = uvicorn.Config("api.app:serving_app", factory=True, workers=workers, **common)
+    # uvicorn's supervisor (restarts, SIGHUP, SIGTTIN/SIGTTOU); each worker listens on a socket of its own
+    with contextlib.suppress(KeyboardInterrupt):  # (api.listeners), so connections are spread over them
+        Multiprocess(config, sockets=[listener]).run()

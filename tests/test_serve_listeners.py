@@ -1,0 +1,142 @@
+"""``xincheng serve``'s listening sockets (api/listeners.py), tried on the real command with real sockets.
+
+Several workers used to share one listening socket, and one worker could take every connection of a burst: a
+proxy's keep-alive pool then loaded one worker while the others idled (issue #15). Each worker now listens on a
+socket of its own (``SO_REUSEPORT``); a taken address is refused before anything starts, and a second service
+cannot quietly share a running one's port.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+pytestmark = pytest.mark.xdist_group("cli")
+
+REFUSED = "Error: 无法在 127.0.0.1:{port} 上监听（--host / --port）"
+BURST = 32  # connections opened together, kept, each asking which worker holds it
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XINCHENG_")}
+    return {**env, "XINCHENG_SECRET_KEY": "s" * 48, "XINCHENG_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+
+
+def _serve(tmp_path: Path, log: IO[str], *args: str) -> subprocess.Popen:
+    """Start the command; its log (a line per request) goes to ``log``, a file, where no pipe can fill."""
+    return subprocess.Popen([sys.executable, "-m", "api.cli", "serve", *args], env=_env(tmp_path), text=True,
+                            stdout=subprocess.PIPE, stderr=log)
+
+
+def _gone(pid: int) -> bool:
+    """Return whether process ``pid`` has ended (exited, or a zombie whose sockets are closed)."""
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] in ("Z", "X")
+    except (FileNotFoundError, IndexError):
+        return True
+
+
+def _listening(port: int) -> int:
+    """Return how many sockets listen on loopback ``port`` (the kernel's own table)."""
+    wanted = f"0100007F:{port:04X}"
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for row in rows if row.split()[1] == wanted and row.split()[3] == "0A")
+
+
+def _worker_of(conn: http.client.HTTPConnection) -> str:
+    """Ask over ``conn`` (kept open) which worker process answers it."""
+    conn.request("GET", "/metrics")
+    answer = conn.getresponse()
+    body = answer.read().decode()
+    assert answer.status == 200, body[:300]
+    found = re.search(r"^xincheng_worker_pid (\d+)$", body, re.M)
+    assert found is not None, body[-300:]
+    return found[1]
+
+
+def _until(check, *, seconds: float = 60, what: str) -> None:
+    deadline = time.time() + seconds
+    while not check():
+        assert time.time() < deadline, what
+        time.sleep(0.2)
+
+
+def _burst(port: int) -> Counter:
+    """Open BURST connections at once, then ask on each which worker holds it; count connections per worker."""
+    conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(BURST)]
+    for conn in conns:
+        conn.connect()
+    try:
+        return Counter(_worker_of(conn) for conn in conns)
+    finally:
+        for conn in conns:
+            conn.close()
+
+
+def test_each_worker_listens_on_its_own_socket_and_a_burst_of_kept_connections_is_spread(tmp_path):
+    with open(tmp_path / "serve.log", "w") as log:
+        _served_by_own_sockets(tmp_path, log)
+    err = (tmp_path / "serve.log").read_text()
+    assert "Stopping parent process" in err, err[-1500:]
+
+
+def _served_by_own_sockets(tmp_path: Path, log: IO[str]) -> None:
+    proc = _serve(tmp_path, log, "--port", "0", "--workers", "2")  # port 0: one free port, shared by the workers
+    try:
+        assert proc.stdout is not None
+        line = ""
+        while "serving on" not in line:
+            line = proc.stdout.readline()
+            assert line or proc.poll() is None, (tmp_path / "serve.log").read_text()[-1500:]
+        port = int(re.search(r"serving on http://127\.0\.0\.1:(\d+) \(2 workers\)", line)[1])  # type: ignore[index]
+        _until(lambda: _listening(port) == 2, what="two workers listening, each on its own socket")
+        spread = _burst(port)
+        # One shared socket let one worker accept the whole burst; the kernel now hashes each connection to a
+        # worker's socket (all 32 on one of two: a chance of 2 in 2^32).
+        assert len(spread) == 2 and min(spread.values()) >= 4, spread
+
+        # A second service on the same port is refused, as before: SO_REUSEPORT must not let it share the port.
+        second = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"],
+                                env=_env(tmp_path), capture_output=True, text=True, timeout=120)
+        assert second.returncode == 2 and REFUSED.format(port=port) in second.stderr, second.stderr[-800:]
+
+        # A worker that dies is replaced (uvicorn's supervisor), and its replacement listens on a socket of its own.
+        dead = next(iter(spread))
+        os.kill(int(dead), signal.SIGKILL)
+        _until(lambda: _gone(int(dead)), what="the killed worker ended")
+        _until(lambda: _listening(port) == 2, what="the dead worker replaced by one with its own socket")
+        again = _burst(port)
+        assert dead not in again and len(again) == 2 and min(again.values()) >= 4, again
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    assert proc.returncode == 0, (tmp_path / "serve.log").read_text()[-1500:]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_taken_address_is_refused_chinese_first_naming_the_options_before_anything_starts(tmp_path, workers):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", workers],
+                           env=_env(tmp_path), capture_output=True, text=True, timeout=120)
+    # uvicorn said only "[Errno 98] Address already in use" (English) and exited 3.
+    assert r.returncode == 2, (r.returncode, r.stderr[-800:])
+    assert REFUSED.format(port=port) in r.stderr and "Address already in use" in r.stderr
+    assert "cannot listen on" in r.stderr and "Started" not in r.stderr  # no worker started
+    for bad in ("70000", "-1"):
+        r = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--port", bad, "--workers", workers],
+                           env=_env(tmp_path), capture_output=True, text=True, timeout=120)
+        assert r.returncode == 2 and f"无法在 127.0.0.1:{bad} 上监听" in r.stderr, r.stderr[-800:]
