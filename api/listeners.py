@@ -1,27 +1,37 @@
-"""The listening sockets of ``xincheng serve``: bound before any worker starts, one of its own per worker.
+"""The listening socket of ``xincheng serve``: bound before any worker starts; optionally one per worker.
 
-uvicorn's several workers share one listening socket, and a worker that wakes takes every connection waiting
-(asyncio accepts up to the backlog at once). Clients that open their connections together and keep them, as a
-proxy's keep-alive pool does (DEPLOYMENT.md's nginx keeps 32), can then all land on one worker while the others
-idle: counted from the access log, 32 and 2,251 requests of one run on two workers. Here each worker listens on
-a socket of its own bound to the same address with ``SO_REUSEPORT``, and the kernel spreads new connections over
-the workers' sockets by their addresses.
+By default the workers share one listening socket (uvicorn's way). A worker that wakes takes every connection
+waiting (asyncio accepts up to the backlog at once), so clients that open their connections together and keep
+them, as a proxy's keep-alive pool does (DEPLOYMENT.md's nginx keeps 32), can all land on one worker while the
+others idle: counted from the access log, 32 and 2,251 requests of one run on two workers. But a worker that
+stops accepting (hung, or paused by a long full garbage collection) costs nothing: the others take its share.
 
-The supervisor (uvicorn's own: it restarts a dead or hung worker, replaces them all on SIGHUP, adds and drops one
-on SIGTTIN/SIGTTOU) holds a :class:`WorkerListener`: bound, so a taken address is refused before anything starts
-(Chinese first, naming ``--host``/``--port``), but never listening, so the kernel sends it nothing. Sent to a
-worker, it arrives as that worker's own socket (:func:`worker_socket`, called when the worker unpickles it).
-A listener of one worker is bound the same way without ``SO_REUSEPORT``. Linux and the BSDs only: another
-process of the same user could bind the same port with ``SO_REUSEPORT`` too (as with any port it may use).
+``--reuse-port`` (as gunicorn's ``reuse_port``) gives each worker a socket of its own bound to the same address
+with ``SO_REUSEPORT``: the kernel spreads new connections over the workers' sockets by their addresses, kept
+ones included. The price: connections hashed to a worker that stops accepting wait for it, until uvicorn's
+health check replaces it (5 s), and those queued when it dies are reset unless ``net.ipv4.tcp_migrate_req=1``.
+A review measured it: one worker stopped (SIGSTOP) under load stalled most requests for ~5 s and failed 16;
+with the shared socket none failed. Hence not the default.
+
+With it, the supervisor (uvicorn's own: it restarts a dead or hung worker, replaces them all on SIGHUP, adds and
+drops one on SIGTTIN/SIGTTOU) holds a :class:`WorkerListener`: bound, never listening, so the kernel sends it
+nothing. Sent to a worker, it arrives as that worker's own socket (:func:`worker_socket`, called when the worker
+unpickles it). A taken address is refused, Chinese first naming ``--host``/``--port``, before any worker starts,
+another ``xincheng serve`` on it included (a plain bind is tried first: ``SO_REUSEPORT`` alone would let a
+second service of the same user share the port). Linux and the BSDs only.
 """
 
 from __future__ import annotations
 
+import logging
 import socket
 from typing import Any
 
 from geo.errors import InputError
 from geo.messages import text
+
+# uvicorn's exit status for a worker that could not start: its supervisor then stops instead of restarting it.
+STARTUP_FAILURE = 3
 
 
 def _family(host: str) -> socket.AddressFamily:
@@ -29,20 +39,25 @@ def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def _bound(sock: socket.socket, host: str, port: int, *, reuse_address: bool = True, reuse_port: bool = False
-           ) -> socket.socket:
-    """Bind ``sock`` to ``host:port`` with the options asked and return it, or close it and refuse naming the
-    options when the address is taken or not this machine's."""
+def shown_address(host: str, port: int) -> str:
+    """Return ``host:port`` as written in a URL (an IPv6 address in brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _bound(sock: socket.socket, host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """Bind ``sock`` to ``host:port`` (``SO_REUSEADDR`` as uvicorn binds, so a restart is not refused for the last
+    run's closed connections; ``SO_REUSEPORT`` if asked) and return it, or close it and refuse naming the options
+    when the address is taken or not this machine's."""
     try:
-        if reuse_address:  # as uvicorn binds: a restart is not refused for the last run's closed connections
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if reuse_port:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
-    except (OSError, OverflowError) as exc:
+    except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0–65535 (the CLI refuses it first)
         sock.close()
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise InputError(text("cli.listen_failed", host=host, port=port, reason=reason), field="port") from None
+        raise InputError(text("cli.listen_failed", address=shown_address(host, port), reason=reason),
+                         field="port") from None
     sock.set_inheritable(True)
     return sock
 
@@ -62,26 +77,28 @@ class WorkerListener(socket.socket):
 
 
 def worker_socket(host: str, port: int) -> socket.socket:
-    """Return a worker's own socket bound to ``host:port`` beside its siblings' (``SO_REUSEPORT``); uvicorn
-    makes it listen."""
-    return _bound(_tcp(host), host, port, reuse_port=True)
+    """Return a worker's own socket bound to ``host:port`` beside its siblings' (``SO_REUSEPORT``); uvicorn makes
+    it listen. If it cannot bind, the worker ends as one that could not start, so the supervisor stops rather than
+    start it again and again."""
+    try:
+        return _bound(_tcp(host), host, port, reuse_port=True)
+    except InputError as exc:
+        logging.getLogger("uvicorn.error").error(exc.message)
+        raise SystemExit(STARTUP_FAILURE) from None
 
 
-def listen_address(host: str, port: int, *, workers: int) -> socket.socket:
-    """Return the socket ``xincheng serve`` hands uvicorn for ``workers`` workers, bound to ``host:port``.
+def listen_address(host: str, port: int, *, workers: int, reuse_port: bool = False) -> socket.socket:
+    """Return the socket ``xincheng serve`` hands uvicorn, bound to ``host:port``.
 
-    One worker: a plain bound socket (it listens on it), as uvicorn binds one. Several: a
-    :class:`WorkerListener` bound with ``SO_REUSEPORT`` alone, so that the workers' own sockets bind beside it.
-    First a plain socket is bound and closed: ``SO_REUSEPORT`` would otherwise let a second ``xincheng serve``
-    of the same user share a running one's port and take half its connections. The plain bind is refused by
-    any socket listening there and by the hold of a running supervisor whose workers are all restarting (it
-    lacks ``SO_REUSEADDR`` for this), and passes over the last run's closed connections. Two services started
-    in the same instant could still both pass it. Port 0 takes a free port, which every worker then shares.
-    A taken address is an :class:`InputError` naming ``--host`` and ``--port``.
+    The workers share it, unless ``reuse_port`` with several workers: then a :class:`WorkerListener` bound with
+    ``SO_REUSEPORT`` beside which each worker binds its own. A plain bind is tried first in either case, so a
+    port where anything listens, another ``xincheng serve`` included, is refused. Port 0 takes a free port (every
+    worker then shares it). A taken address is an :class:`InputError` naming ``--host``
+    and ``--port``.
     """
     sock = _bound(_tcp(host), host, port)
-    if workers == 1:
+    if not (reuse_port and workers > 1):
         return sock
     port = sock.getsockname()[1]  # port 0: the free port the check found
     sock.close()
-    return _bound(_tcp(host, WorkerListener), host, port, reuse_address=False, reuse_port=True)
+    return _bound(_tcp(host, WorkerListener), host, port, reuse_port=True)

@@ -132,13 +132,16 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--postgis", default=None, help="PostgreSQL server URL (a database is created and dropped)")
     parser.add_argument("--backends", default="sqlite,postgis")
+    parser.add_argument("--reuse-port", action="store_true",
+                        help="serve with --reuse-port (each worker listening on a socket of its own)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: run scripts/ensure-loadgen.sh")
     connections = [int(c) for c in args.connections.split(",")]
     workers = [int(w) for w in args.workers.split(",")]
     print(f"wrk on loopback, {args.duration} s per run, median of {args.repeat}; goals: lookup throughput "
-          f"≥ {LOOKUP_GOAL_THROUGHPUT}x health's, lookup p99 ≤ {LOOKUP_GOAL_P99}x health's")
+          f"≥ {LOOKUP_GOAL_THROUGHPUT}x health's, lookup p99 ≤ {LOOKUP_GOAL_P99}x health's; "
+          f"{'each worker on its own socket (--reuse-port)' if args.reuse_port else 'workers sharing one socket'}")
     for backend in args.backends.split(","):
         if backend == "postgis" and (why := postgis_reachable(args.postgis)):
             print(f"[{backend}] skipped: {why}")
@@ -146,7 +149,7 @@ def main() -> None:
         with sample_database(backend, postgis_url=args.postgis) as url, tempfile.TemporaryDirectory() as tmp:
             paths = lookup_paths(url)
             for w in workers:
-                with running_server(url, workers=w) as base:
+                with running_server(url, workers=w, serve_args=("--reuse-port",) if args.reuse_port else ()) as base:
                     rows = measure(base, paths, connections=connections, duration_s=args.duration,
                                    repeat=args.repeat, folder=Path(tmp))
                 print_table(f"[{backend}] {w} worker(s), lookups over {len(paths):,} different plates", rows)

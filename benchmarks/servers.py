@@ -98,19 +98,22 @@ def postgis_reachable(url: str | None) -> str | None:
 
 
 @contextmanager
-def running_server(database_url: str, *, workers: int = 1, timeout_s: float = 120.0, **env: str) -> Iterator[str]:
-    """Start `xincheng serve` on a free loopback port; yield its base URL once /api/health answers."""
-    with serving_process(database_url, workers=workers, timeout_s=timeout_s, **env) as (base, _pid):
+def running_server(database_url: str, *, workers: int = 1, timeout_s: float = 120.0, serve_args: tuple[str, ...] = (),
+                   **env: str) -> Iterator[str]:
+    """Start `xincheng serve` on a free loopback port (``serve_args``: more of its options); yield its base URL
+    once /api/health answers."""
+    with serving_process(database_url, workers=workers, timeout_s=timeout_s, serve_args=serve_args,
+                         **env) as (base, _pid):
         yield base
 
 
 @contextmanager
-def serving_process(database_url: str, *, workers: int = 1, timeout_s: float = 120.0,
+def serving_process(database_url: str, *, workers: int = 1, timeout_s: float = 120.0, serve_args: tuple[str, ...] = (),
                     **env: str) -> Iterator[tuple[str, int]]:
     """Start `xincheng serve` (``env``: more XINCHENG_ settings); yield its base URL and the server's pid
     (with one worker, the process that serves) once /api/health answers."""
     port = free_port()
-    server = subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", str(workers)],
+    server = subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", str(workers), *serve_args],
                               env=server_env(database_url, **env), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

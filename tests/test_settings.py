@@ -131,6 +131,10 @@ def test_a_database_file_is_taken(url):
     "sqlite:///file:m?mode=memory#x&uri=true", "sqlite:///file:m?uri=true&mode=memory",
     "sqlite:///x.db", "sqlite:///x.db?mode=memory", "sqlite:///file::memory:", "sqlite:///file:mem?uri=true&Mode=memory",
     "sqlite:///file:fileuri.db?uri=true", "sqlite:///file:f.db?uri=nah",
+    # a review's: a repeated uri is a tuple SQLAlchemy reads as true; a %-encoded "?" in the name starts SQLite's query
+    "sqlite:///file:x.db?uri=0&uri=0&mode=memory", "sqlite:///file:x.db?uri=false&uri=true&mode=memory",
+    "sqlite:///file:x.db%3Fmode%3Dmemory?uri=true", "sqlite:///file::memory:%3Fcache=shared?uri=true",
+    "sqlite:///file:y.db%3Fcache%3Dshared?uri=true",
 ])
 @pytest.mark.filterwarnings("ignore:Query string argument:sqlalchemy.exc.SAWarning")  # mode= without uri=true
 def test_the_settings_and_the_store_judge_a_database_in_memory_as_sqlite_opens_it(url, tmp_path, monkeypatch):

@@ -52,11 +52,16 @@ def own_base_url(host: str, port: int, *, find_address: Callable[[], str | None]
 @command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="监听地址（0.0.0.0 供手机访问） · address to listen on (0.0.0.0: reachable by phones).")
-@click.option("--port", default=8000, show_default=True, type=int, help="端口 · port.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="端口（0：任一空闲端口） · port (0: any free port).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="工作进程数 · worker processes; with more than one, use PostGIS (README 'Production').")
+@click.option("--reuse-port", is_flag=True, default=False,
+              help="各工作进程各自监听同一端口（SO_REUSEPORT），使代理的长连接也均匀分配；代价见 README · each worker "
+                   "listens on a socket of its own (SO_REUSEPORT), so a proxy's kept connections are spread "
+                   "evenly too; for its price see README 'Production'.")
 @click.pass_obj
-def serve(obj: Context, host: str, port: int, workers: int) -> None:
+def serve(obj: Context, host: str, port: int, workers: int, reuse_port: bool) -> None:
     """启动服务 · Serve the HTTP API (OpenAPI docs at /docs); one JSON log line per request on stderr.
 
     Behind a reverse proxy on this machine, the client address comes from X-Forwarded-For
@@ -73,11 +78,12 @@ def serve(obj: Context, host: str, port: int, workers: int) -> None:
     from uvicorn.supervisors import Multiprocess
 
     from api.app import create_app
-    from api.listeners import listen_address
+    from api.listeners import listen_address, shown_address
 
     with domain_errors():
         obj.store  # noqa: B018 - migrate before serving
-        listener = listen_address(host, port, workers=workers)  # a taken port is refused before anything starts
+        # a taken port is refused before any worker starts
+        listener = listen_address(host, port, workers=workers, reuse_port=reuse_port)
     port = listener.getsockname()[1]  # --port 0: the free port taken
     settings = obj.settings
     if not os.environ.get("XINCHENG_PUBLIC_BASE_URL"):
@@ -87,8 +93,9 @@ def serve(obj: Context, host: str, port: int, workers: int) -> None:
     click.echo(text("cli.qr_base", url=settings.public_base_url))
     common: dict[str, Any] = {"host": host, "port": port, "log_level": settings.log_level.lower(),
                               "access_log": False, "proxy_headers": True}
-    shown_host = f"[{host}]" if ":" in host else host
-    click.echo(text("cli.serving_on", url=f"http://{shown_host}:{port}", workers=workers))
+    own_sockets = reuse_port and workers > 1
+    click.echo(text("cli.serving_on_own_sockets" if own_sockets else "cli.serving_on",
+                    url=f"http://{shown_address(host, port)}", workers=workers))
     if workers == 1:
         server = uvicorn.Server(uvicorn.Config(create_app(settings, own_process=True), **common))
         with contextlib.suppress(KeyboardInterrupt):
@@ -101,6 +108,6 @@ def serve(obj: Context, host: str, port: int, workers: int) -> None:
     os.environ["XINCHENG_DATABASE_URL"] = obj.settings.database_url
     os.environ["XINCHENG_DEV_MODE"] = "1" if obj.settings.dev_mode else "0"
     config = uvicorn.Config("api.app:serving_app", factory=True, workers=workers, **common)
-    # uvicorn's supervisor (restarts, SIGHUP, SIGTTIN/SIGTTOU); each worker listens on a socket of its own
-    with contextlib.suppress(KeyboardInterrupt):  # (api.listeners), so connections are spread over them
+    # uvicorn's supervisor (restarts, SIGHUP, SIGTTIN/SIGTTOU); with --reuse-port each worker listens on a socket
+    with contextlib.suppress(KeyboardInterrupt):  # of its own (api.listeners)
         Multiprocess(config, sockets=[listener]).run()

@@ -127,11 +127,15 @@ MESSAGES.update({
     "cli.usage.path_denied": Message("无权访问 {path}", "{path} cannot be used (permission denied)"),
     "cli.qr_base": Message("二维码指向 {url}", "QR codes point at {url}"),
     "cli.listen_failed": Message(
-        "无法在 {host}:{port} 上监听（--host / --port）：{reason}。该端口可能已被另一个程序（或另一个 xincheng serve）"
-        "占用，请换一个 --port 或先停止它；--host 须是本机的地址",
-        "cannot listen on {host}:{port} (--host / --port): {reason}. Another program (or another xincheng serve) "
-        "may be using the port: choose another --port or stop it first; --host must be an address of this machine"),
-    "cli.serving_on": Message("服务地址 {url}（{workers} 个工作进程）", "serving on {url} ({workers} workers)"),
+        "无法在 {address} 上监听（--host / --port）：{reason}。若该端口已被另一个程序（或另一个 xincheng serve）占用，"
+        "请换一个 --port 或先停止它；--host 须是本机的地址",
+        "cannot listen on {address} (--host / --port): {reason}. If another program (or another xincheng serve) "
+        "is using the port, choose another --port or stop it first; --host must be an address of this machine"),
+    "cli.serving_on": Message("即将在 {url} 提供服务（工作进程 {workers} 个）",
+                              "about to serve on {url} (worker processes: {workers})"),
+    "cli.serving_on_own_sockets": Message(
+        "即将在 {url} 提供服务（工作进程 {workers} 个，各自监听，--reuse-port）",
+        "about to serve on {url} (worker processes: {workers}, each listening on its own socket: --reuse-port)"),
     "cli.no_lan_address": Message(
         "警告：未找到本机的局域网 IPv4 地址，二维码将指向 127.0.0.1，手机扫码无法打开；请设置 XINCHENG_PUBLIC_BASE_URL"
         "（如 export XINCHENG_PUBLIC_BASE_URL=http://192.168.1.20:{port}）后重启",

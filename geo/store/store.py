@@ -26,7 +26,7 @@ from sqlalchemy import event
 from geo import DISTRICT_ADCODE
 from geo.errors import Conflict, DomainError, Forbidden, InputError, NotFound, StaleVersion
 from geo.messages import as_term, label, labels, record_label, text
-from geo.sqlite_urls import held_in_memory
+from geo.sqlite_urls import held_in_memory, query_pairs
 from geo.store import migrations, schema
 from geo.store.frames import layer_frame
 from geo.store.partitions import ensure_district_partitions
@@ -99,8 +99,7 @@ def pool_options(connections: int | None) -> dict[str, int]:
 def _sqlite_engine(url: sa.URL, *, connections: int | None = None) -> sa.Engine:
     """Return an engine over the SQLite file at ``url`` (its folder made), pooled by :func:`pool_options`; a
     database in memory keeps SQLAlchemy's one connection per thread."""
-    first = {key: value if isinstance(value, str) else value[0] for key, value in url.query.items()}
-    in_file = not held_in_memory(url.database or "", first)  # the settings' judgement (geo.sqlite_urls)
+    in_file = not held_in_memory(url.database or "", query_pairs(url.query))  # the settings' judgement too
     if in_file:
         Path(str(url.database)).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: a failed statement's message (and so a log) never carries the bound values,
