@@ -23,15 +23,15 @@ second service of the same user share the port). Linux and the BSDs only.
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 from typing import Any
 
+from uvicorn.config import STARTUP_FAILURE  # a worker that could not start: its supervisor stops, not restarts it
+
 from geo.errors import InputError
 from geo.messages import text
-
-# uvicorn's exit status for a worker that could not start: its supervisor then stops instead of restarting it.
-STARTUP_FAILURE = 3
 
 
 def _family(host: str) -> socket.AddressFamily:
@@ -63,11 +63,14 @@ def _bound(sock: socket.socket, host: str, port: int, *, reuse_port: bool = Fals
 
 
 def _tcp(host: str, kind: type[socket.socket] = socket.socket) -> socket.socket:
+    """Return a new TCP socket (of ``kind``) for ``host``'s address family."""
     return kind(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
 
 
 class WorkerListener(socket.socket):
     """The supervisor's hold on the address: bound, never listening; a worker receives its own socket instead."""
+
+    claim: socket.socket | None = None  # the address claimed for this service (:func:`_claim`)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled for a worker process (uvicorn starts its workers by spawning): arrive as a new socket of the
@@ -100,5 +103,28 @@ def listen_address(host: str, port: int, *, workers: int, reuse_port: bool = Fal
     if not (reuse_port and workers > 1):
         return sock
     port = sock.getsockname()[1]  # port 0: the free port the check found
+    claim = _claim(host, port)
     sock.close()
-    return _bound(_tcp(host, WorkerListener), host, port, reuse_port=True)
+    listener = _bound(_tcp(host, WorkerListener), host, port, reuse_port=True)
+    listener.claim = claim  # held as long as the supervisor holds the address
+    return listener
+
+
+def _claim(host: str, port: int) -> socket.socket | None:
+    """Return a claim on ``host:port`` for a ``--reuse-port`` service: an abstract Unix socket named after the
+    address (Linux; it goes with the process), or None where there is none.
+
+    A review started two ``--reuse-port`` services 0.3 s apart: both ran, sharing the port. Until the first one's
+    workers listen, its hold is only bound, and the second's plain bind passes beside a bound socket; the claim
+    closes that gap. Taken while the plain bind is held, so one of two services checking at once is refused.
+    """
+    claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        claim.bind(f"\0xincheng-serve {host} {port}")
+    except OSError as exc:
+        claim.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise InputError(text("cli.listen_failed", address=shown_address(host, port),
+                                  reason="xincheng serve --reuse-port"), field="port") from None
+        return None  # no abstract sockets here: the plain bind's check alone
+    return claim

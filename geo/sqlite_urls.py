@@ -25,24 +25,37 @@ def _uri_on(pairs: Sequence[tuple[str, str]]) -> bool:
     return len(said) > 1 or (len(said) == 1 and said[0].strip().lower() in URI_TRUE_WORDS)
 
 
+def _handed_to_sqlite(name: str, pairs: Sequence[tuple[str, str]]) -> str:
+    """Return the URI SQLAlchemy hands SQLite for ``name`` and the query's ``pairs``: the name, then the keys that
+    are not the driver's, sorted, as ``key=value`` joined by ``&`` after a ``?`` (a key given twice: its values as
+    a tuple, as SQLAlchemy writes it)."""
+    given: dict[str, list[str]] = {}
+    for key, value in pairs:
+        if key not in DRIVER_KEYS:
+            given.setdefault(key, []).append(value)
+    appended = "&".join(f"{key}={values[0] if len(values) == 1 else tuple(values)}"
+                        for key, values in sorted(given.items()))
+    return name + (f"?{appended}" if appended else "")
+
+
 def held_in_memory(name: str, pairs: Sequence[tuple[str, str]]) -> bool:
     """Return whether SQLite opens database ``name`` (the URL's path, %-decoded) with the query's ``pairs``
     (%-decoded, in order, a key as often as given) in memory, or as its private temporary database.
 
     Read as SQLAlchemy and SQLite read them: without ``uri`` on, the name is a file name unless empty or
-    ``:memory:``. With it SQLAlchemy hands SQLite the name with the other keys appended after a ``?``, and SQLite
-    reads that as a URI: a ``#`` ends it, its query starts at the first ``?`` (one inside the decoded name
-    included), keys and values are %-decoded and case-sensitive. In memory when the path is empty or ``:memory:``,
-    or any ``mode`` is ``memory`` or any ``vfs`` is ``memdb`` (a key given twice: any of its values counts).
+    ``:memory:``. With it SQLite reads the URI SQLAlchemy builds (:func:`_handed_to_sqlite`): its path ends at the
+    first ``?`` or ``#`` (one inside the decoded name included), its query runs from that ``?`` to a ``#``, and
+    keys and values are %-decoded and case-sensitive. In memory when the path is empty or ``:memory:``, or the
+    query says ``mode=memory`` or ``vfs=memdb``.
     """
     if not _uri_on(pairs) or not name.startswith("file:"):
         return name in ("", ":memory:")
-    appended = "&".join(f"{key}={value}" for key, value in pairs if key not in DRIVER_KEYS)
-    uri = name[len("file:"):] + (f"?{appended}" if appended else "")
-    path, _, query = uri.split("#", 1)[0].partition("?")
-    if unquote(path) in ("", ":memory:"):
+    uri = _handed_to_sqlite(name, pairs)[len("file:"):]
+    found = re.match(r"([^?#]*)(?:\?([^#]*))?", uri)
+    assert found is not None  # matches any text
+    if unquote(found[1]) in ("", ":memory:"):
         return True
-    for part in query.replace("?", "&").split("&"):
+    for part in (found[2] or "").split("&"):
         key, _, value = part.partition("=")
         if (unquote(key), unquote(value)) in (("mode", "memory"), ("vfs", "memdb")):
             return True
@@ -55,7 +68,7 @@ def sqlite_held_in_memory(url: str) -> bool:
     found = _SQLITE_URL.fullmatch(url)
     if found is None or (not found[1] and found[2]):
         return False
-    return held_in_memory(unquote(found[2]), parse_qsl(found[3] or "", keep_blank_values=True))
+    return held_in_memory(unquote(found[2]), parse_qsl(found[3] or ""))  # blank values dropped, as SQLAlchemy does
 
 
 def query_pairs(query: Mapping[str, str | Sequence[str]]) -> list[tuple[str, str]]:

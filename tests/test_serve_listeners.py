@@ -195,3 +195,24 @@ def test_a_worker_that_cannot_bind_its_socket_ends_as_one_that_could_not_start()
         with pytest.raises(SystemExit) as ended:
             worker_socket("127.0.0.1", taken.getsockname()[1])
     assert ended.value.code == STARTUP_FAILURE == 3
+
+
+def test_two_reuse_port_services_started_together_do_not_share_the_port(tmp_path):
+    """A second review started two 0.3 s apart: both ran, each answering half the requests (the first one's hold is
+    only bound until its workers listen, and a plain bind passes beside it). Now the second is refused."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "w") as log:
+        first = _serve(tmp_path, log, "--port", str(port), "--workers", "2", "--reuse-port")
+        try:
+            assert _announced_port(first, log_path) == port  # bound and claimed; its workers are still starting
+            second = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2",
+                                     "--reuse-port"], env=_env(tmp_path), capture_output=True, text=True, timeout=120)
+            assert second.returncode == 2 and REFUSED.format(port=port) in second.stderr, second.stderr[-800:]
+            _until(lambda: _listening(port) == 2, what="the first service's two workers listening")
+        finally:
+            first.send_signal(signal.SIGTERM)
+            first.communicate(timeout=60)
+    assert first.returncode == 0, log_path.read_text()[-1500:]
