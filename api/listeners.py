@@ -103,8 +103,10 @@ def listen_address(host: str, port: int, *, workers: int, reuse_port: bool = Fal
     if not (reuse_port and workers > 1):
         return sock
     port = sock.getsockname()[1]  # port 0: the free port the check found
-    claim = _claim(host, port)
-    sock.close()
+    try:
+        claim = _claim(host, port)
+    finally:
+        sock.close()
     listener = _bound(_tcp(host, WorkerListener), host, port, reuse_port=True)
     listener.claim = claim  # held as long as the supervisor holds the address
     return listener
