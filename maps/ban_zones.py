@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import folium
 import geopandas as gpd
+import pandas as pd
 import shapely
 
 from geo.messages import value_label
@@ -45,16 +46,22 @@ def ban_zones_layer(zones: gpd.GeoDataFrame, m: folium.Map, *, show: bool = True
     legend: list[tuple[str, str, str]] = []
     if zones is None or zones.empty:
         return legend
+    classes = []
     for (kind, basis), group in zones.groupby(["kind", "basis"], sort=False):
-        colour = ZONE_COLOURS.get(str(kind), "#555555")
         drawn = group.set_geometry(group.geometry.simplify(DRAWN_TOLERANCE_DEG))
         if len(drawn) > MERGED_FROM:  # many small zones of one class (built-up areas): one feature, one tooltip
             first = drawn.iloc[[0]].copy()
             first["zone"] = f"{value_label(kind, field='kind')}（{len(drawn)} 处 zones）"
             first["source"] = "；".join(sorted({str(v) for v in drawn["source"] if v is not None}))
             drawn = first.set_geometry([shapely.union_all(drawn.geometry.to_numpy())], crs=drawn.crs)
-        data = json_safe(drawn, TIP_FIELDS)
-        data = data.set_geometry(data.geometry.set_precision(1e-5), crs=data.crs)  # ~1 m
+        classes.append((kind, basis, drawn))
+    # One pass over every class's features (tooltips, WGS84, ~1 m precision), then one layer per class.
+    every = json_safe(pd.concat([drawn for _, _, drawn in classes]), TIP_FIELDS)
+    every = every.set_geometry(every.geometry.set_precision(1e-5), crs=every.crs)
+    start = 0
+    for kind, basis, drawn in classes:
+        data, start = every.iloc[start:start + len(drawn)], start + len(drawn)
+        colour = ZONE_COLOURS.get(str(kind), "#555555")
         dash = ASSUMED_DASH if basis == "assumed" else None
         folium.GeoJson(
             feature_collection(data), name=f"禁葬区 {value_label(kind, field='kind')}", show=show,

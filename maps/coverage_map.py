@@ -37,14 +37,19 @@ AREA_TOLERANCE_DEG = 3e-4  # service areas drawn simplified to ~25 m (their reac
 AREA_COLOUR, STATION_COLOUR, SITE_COLOUR = "#1a9850", "#08519c", "#ff7f00"
 
 
-def plate_cells(plates: gpd.GeoDataFrame, access: pd.DataFrame, *, cell_m: float = CELL_M) -> gpd.GeoDataFrame:
+def plate_cells(plates: gpd.GeoDataFrame, access: pd.DataFrame, *, cell_m: float = CELL_M,
+                metric_xy: np.ndarray | None = None) -> gpd.GeoDataFrame:
     """Return the plates grouped into square cells of ``cell_m`` metres: per cell its mean
     position (EPSG:4490), how many plates it holds (``plates``) and of each status (one column
     per status), the state of most of them (``state``) and the walk in minutes (``walk``,
-    shortest–longest, to 0.1 min)."""
-    metric = plates.geometry.to_crs(METRIC_CRS)
-    frame = pd.DataFrame({"kx": np.floor(metric.x.to_numpy() / cell_m), "ky": np.floor(metric.y.to_numpy() / cell_m),
-                          "x": metric.x.to_numpy(), "y": metric.y.to_numpy(),
+    shortest–longest, to 0.1 min). ``metric_xy`` are the plates already projected to
+    EPSG:4546 (a planning run's ``plate_xy``), so they are not projected again."""
+    if metric_xy is None:
+        metric = plates.geometry.to_crs(METRIC_CRS)
+        x, y = metric.x.to_numpy(), metric.y.to_numpy()
+    else:
+        x, y = np.asarray(metric_xy, dtype=float).reshape(-1, 2).T
+    frame = pd.DataFrame({"kx": np.floor(x / cell_m), "ky": np.floor(y / cell_m), "x": x, "y": y,
                           "status": access["status"].to_numpy(), "minutes": access["minutes"].to_numpy()})
     frame = frame[np.isfinite(frame["x"]) & np.isfinite(frame["y"])]
     keys = ["kx", "ky"]
@@ -60,12 +65,13 @@ def plate_cells(plates: gpd.GeoDataFrame, access: pd.DataFrame, *, cell_m: float
     return cells.to_crs(plates.crs or "EPSG:4490").reset_index(drop=True)
 
 
-def plates_by_status_layer(plates: gpd.GeoDataFrame, access: pd.DataFrame) -> tuple[CellLayer, ...]:
+def plates_by_status_layer(plates: gpd.GeoDataFrame, access: pd.DataFrame, *,
+                           metric_xy: np.ndarray | None = None) -> tuple[CellLayer, ...]:
     """Return the door plates by coverage status, grouped into cells (:func:`plate_cells`): one
     layer per state of most plates in a cell, named with how many plates have that state; a
     cell's dot grows with its plates and its tooltip counts them per state (for
-    :func:`maps.view.finish`)."""
-    cells = plate_cells(plates, access).to_crs("EPSG:4326")
+    :func:`maps.view.finish`). ``metric_xy``: as :func:`plate_cells` takes it."""
+    cells = plate_cells(plates, access, metric_xy=metric_xy).to_crs("EPSG:4326")
     status = access["status"].to_numpy()
     labels = [field_label("plates"), *(f"{STATUS_LABELS[k]}" for k in STATUS_COLOURS), "步行 walk（分钟 min）"]
     layers = []
@@ -139,7 +145,7 @@ def planning_map(run, *, sites: gpd.GeoDataFrame | None = None,
                      title="社区服务设施面积 Service floor area")
     if areas is not None:
         service_area_layer(areas, m)
-    cells = plates_by_status_layer(run.inputs.plates, run.access)
+    cells = plates_by_status_layer(run.inputs.plates, run.access, metric_xy=getattr(run, "plate_xy", None))
     points_layer(run.care_facilities, m, name="养老服务站 Elder-care stations", color=STATION_COLOUR,
                  fields=("name", "kind"), radius=5)
     legend = [(STATUS_COLOURS[k], STATUS_LABELS[k], "dot") for k in STATUS_COLOURS]

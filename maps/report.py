@@ -199,7 +199,7 @@ def _norm_text(norm: Norm) -> str:
 
 
 def report_html(run, *, sites=None, areas=None, siting=None, basemap=None, nonce=FROM_CONTEXT, history=None,
-                estates=None, cemeteries: bool = True) -> str:
+                estates=None, cemeteries: bool = True, cemetery: dict[str, Any] | None = None) -> str:
     """Return the whole report as one HTML page (maps embedded; no external tiles).
 
     The page is maps/templates/planning_report.html, autoescaped; the map is its own document in
@@ -208,6 +208,9 @@ def report_html(run, *, sites=None, areas=None, siting=None, basemap=None, nonce
     (:func:`geo.planning.history.report_history`) adds the section "指标历史 Indicator history".
     The village norms always follow the floor-area shortfalls; ``estates`` (the table of
     :func:`geo.planning.estates.four_sync`) adds the section "四同步" (maps/report_rural.py).
+    ``cemetery`` is the section 殡葬 as :func:`maps.report_cemeteries.cemetery_sections` returns it when the
+    caller drew it already (with the same ``basemap`` and ``nonce``: the CLI draws it while the siting
+    solver runs); otherwise it is drawn here.
     """
     nonce = resolve(nonce)
     shortfall_tables = []
@@ -229,7 +232,8 @@ def report_html(run, *, sites=None, areas=None, siting=None, basemap=None, nonce
                   siting_compare=None if siting is None else siting_sections(siting),
                   history=None if history is None else history_sections(history),
                   rural=rural_sections(run, estates=estates),
-                  cemetery=cemetery_sections(run, basemap=basemap, nonce=nonce) if cemeteries else None)
+                  cemetery=None if not cemeteries else cemetery if cemetery is not None
+                  else cemetery_sections(run, basemap=basemap, nonce=nonce))
 
 
 def write_report_xlsx(run, path: Path | str, *, siting=None, sites=None, history=None, estates=None) -> Path:

@@ -291,6 +291,55 @@ def test_planning_commands_print_their_parameters_and_write_tables(sample_db, tm
     assert r.returncode == 2 and "supply" in r.stderr
 
 
+def _page_as_compared(page: str) -> str:
+    """Return a report page without what differs from run to run: folium's random element ids, the
+    times of the run and of the report, and the solvers' own times (the siting table's 求解用时 column)."""
+    page = re.sub(r"_[0-9a-f]{32}", "_ID", page)
+    page = re.sub(r"20\d\d-\d\d-\d\d \d\d:\d\d:\d\d", "TIME", page)
+    return re.sub(r"(<td class='num'>)[0-9.]+(</td>\s*</tr>)", r"\1S\2", page)
+
+
+def test_the_report_solves_beside_its_maps_and_writes_what_one_step_after_another_writes(sample_db, tmp_path):
+    """``xincheng report`` runs the siting solver in a thread of its own while it draws the other maps:
+    the page is the one the same run writes with every step in turn (the solver's seconds aside)."""
+    from geo.planning.coverage import service_areas
+    from geo.planning.estates import four_sync, load_new_estates
+    from geo.planning.history import report_history
+    from geo.planning.norms_settings import load_norms
+    from geo.planning.run import PlanningInputs, run_planning, run_siting, walk_params
+    from maps.report import report_html
+
+    db, _ = sample_db
+    page = tmp_path / "plan.html"
+    r = run("report", str(page), "--k", "3", db=db)
+    assert r.returncode == 0, r.stderr
+    store = Store.open(f"sqlite:///{db}")
+    try:
+        planned = run_planning(PlanningInputs.load(store), walk_params())
+        siting, sites = run_siting(planned, k=3, target_share=None, method="both", time_limit_s=30.0)
+        in_turn = report_html(planned, sites=sites, siting=siting, nonce=None,
+                              areas=service_areas(planned.network, planned.care_facilities, planned.params),
+                              history=report_history(store),
+                              estates=four_sync(load_new_estates(store),
+                                                care_per100_m2=load_norms().estate_care_per100_m2))
+    finally:
+        store.close()
+    written = page.read_text(encoding="utf-8")
+    assert "建议新站点 Proposed stations" in written and len(sites) == 3
+    assert _page_as_compared(written) == _page_as_compared(in_turn)
+
+
+def test_a_siting_refusal_in_the_solvers_thread_is_the_reports_usage_error(sample_db, tmp_path):
+    """What ``run_siting`` refuses in its thread reaches the planner as the command's own error (exit 2,
+    Chinese first, naming the field), and no page is written."""
+    db, _ = sample_db
+    page = tmp_path / "plan.html"
+    r = run("report", str(page), "--minutes", "120", "--speed", "3", "--k", "1", db=db)
+    assert r.returncode == 2, r.stderr
+    assert "21600" in r.stderr and "3000" in r.stderr and "Traceback" not in r.stderr
+    assert not page.exists()
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_answers_logs_json_and_keeps_its_start_out_of_full_collections(sample_db, workers):
     """One worker, or several worker processes (uvicorn's supervisor) over one database, as the production setup

@@ -12,11 +12,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import operator
 import re
 import shutil
 import struct
+import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -643,4 +645,87 @@ def test_a_server_out_of_reach_while_the_phone_counts_as_online_is_said_so_not_b
             assert "服务器暂时无法服务" not in said
         assert phone.evaluate("window.__problems") == []
     finally:
+        store.close()
+
+
+def test_a_weak_signal_gives_the_kept_page_says_it_is_not_the_latest_then_keeps_the_late_answer(
+        sample_templates, tmp_path, phone):
+    """Signal bars and a trickle of data: the server's answer does not come. Network first waited as long as the
+    network did before the kept page showed. Now, with a copy kept, the service worker gives it after its wait
+    (6 s), the page says it is the kept copy and not the latest; the answer, when it comes, is kept and the page
+    offers it. An answer that comes after a logout is not kept. The slow network is the real server holding
+    its /field answers (the phone's connection open, nothing coming back) until the test lets them go."""
+    url, drop = sample_templates("sqlite").copy()
+    path = tmp_path / "x.db"
+    shutil.copyfile(sa.make_url(url).database, path)
+    drop()
+    store = Store.open(f"sqlite:///{path}")
+    hold, let_go = threading.Event(), threading.Event()
+    try:
+        cid = create_campaign(store, {"name": "大青山联检", "line_codes": ["XS01"], "required_accuracy_m": 5},
+                              actor="t-admin")["id"]
+        settings = server_settings(store)
+        app = create_app(settings)
+
+        async def weak_signal(scope, receive, send):
+            if scope["type"] == "http" and hold.is_set() and scope["path"].startswith("/field") \
+                    and scope["path"] != "/field/sw.js":
+                while not let_go.is_set():
+                    await asyncio.sleep(0.05)
+            await app(scope, receive, send)
+
+        with running_server(settings, app=weak_signal) as base:
+            page = f"{base}/field/campaigns/{cid}"
+            _watch_problems(phone)
+            log_in_on_phone(phone, base, f"/field/campaigns/{cid}")
+            phone.wait_for("document.body.dataset.offlineReady === '1' && !!navigator.serviceWorker.controller",
+                           timeout_s=60)
+            assert phone.evaluate("document.body.dataset.served") == "fresh"
+            assert phone.evaluate("document.getElementById('served-state').textContent") == ""
+            marker = store.select("boundary_markers", where={"marker_no": "XS01012Q"})[0]["geometry"]
+            submit(store, {"client_id": "weak-signal-0001", "campaign_id": cid, "marker_no": "XS01012Q",
+                           "condition": "intact", "gnss_accuracy_m": 2.0, "fixes": 10,
+                           "position": {"lon": marker.x, "lat": marker.y, "crs": "EPSG:4490"},
+                           "photo": {"data_base64": base64.b64encode(_png()).decode()}}, actor="inspector-zhao")
+
+            hold.set()  # from here the server holds every /field answer
+            phone.evaluate("window.__before = 1")
+            started = time.monotonic()
+            phone.send("Page.navigate", url=page)
+            phone.wait_for("!window.__before && document.readyState === 'complete' && document.body.dataset.served",
+                           timeout_s=30)
+            waited = time.monotonic() - started
+            assert 5.5 < waited < 20, waited  # the service worker's wait, then the kept copy
+            assert phone.evaluate("document.body.dataset.served") == "slow"
+            assert "已检查 recorded 0" in phone.evaluate("document.body.innerText")  # the kept copy: before the record
+            said = phone.evaluate("document.getElementById('served-state').textContent")
+            assert said.startswith("网络慢：这是本机保存的页面，不是最新的") and "not the latest" in said, said
+            state = phone.wait_for("document.getElementById('offline-state').textContent", timeout_s=30)
+            assert state.startswith("网络慢：本机保存的页面仍可使用"), state  # its marker list came slow too
+
+            let_go.set()  # the answers come: the late one is kept, and the page offers it
+            said = phone.wait_for("document.body.dataset.served === 'refreshed' && "
+                                  "document.getElementById('served-state').textContent", timeout_s=30)
+            assert said.startswith("最新的页面已取回并保存在本机") and "open it" in said, said
+            kept = phone.evaluate(f"caches.match({page!r}).then(a => a ? a.text() : '')")
+            assert re.search(r"已检查 <span class='en'>recorded</span> 1", kept), "the late answer was not kept"
+
+            # A late answer after a logout: not kept (the next user of the phone sees nothing of this one).
+            hold.set()
+            let_go.clear()
+            phone.evaluate("window.__before = 1")
+            phone.send("Page.navigate", url=f"{page}/markers/XS01012Q")
+            phone.wait_for("!window.__before && document.readyState === 'complete' && "
+                           "document.body.dataset.served === 'slow'", timeout_s=30)
+            phone.evaluate("document.querySelector(\"form[action='/officer/logout'] button\").click()")
+            phone.wait_for("caches.has('xincheng-field-v1').then(kept => !kept)", timeout_s=30)  # deleted at once
+            let_go.set()  # the held answers come now (the logout's own check among them): none may be kept
+            phone.wait_for("location.pathname === '/officer/login'", timeout_s=30)
+            time.sleep(1)
+            names = phone.evaluate("caches.keys()")
+            left = phone.evaluate(f"caches.match({page + '/markers/XS01012Q'!r}).then(a => a ? 'kept' : 'none')")
+            assert left == "none", names
+            assert phone.evaluate("window.__problems") in ([], None)
+    finally:
+        let_go.set()
         store.close()

@@ -109,7 +109,7 @@ def _server(store: Store, **overrides) -> Iterator[str]:
 
 
 def _login(base: str, who: tuple[str, str]) -> dict[str, str]:
-    r = httpx.post(f"{base}/api/auth/login", json={"username": who[0], "password": who[1]})
+    r = httpx.post(f"{base}/api/auth/login", json={"username": who[0], "password": who[1]}, timeout=30)
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 

@@ -77,3 +77,16 @@ def test_the_sample_layers_embed_the_same(sample_store):
         frame = sample_store.read_frame(table)
         assert len(frame) > 0, table
         _same(json_safe(frame, columns))
+
+
+def test_plate_cells_from_the_runs_projected_plates_are_the_cells_of_projecting_them_again(sample_store):
+    """The coverage map groups plates from the planning run's metric coordinates (``plate_xy``) instead
+    of projecting 35,000 points again: the cells are the same."""
+    from geo.planning.run import PlanningInputs, run_planning, walk_params
+    from maps.coverage_map import plate_cells
+
+    run = run_planning(PlanningInputs.load(sample_store), walk_params())
+    assert run.plate_xy is not None
+    again = plate_cells(run.inputs.plates, run.access)
+    assert len(again) > 100 and int(again["plates"].sum()) == len(run.inputs.plates)
+    pd.testing.assert_frame_equal(plate_cells(run.inputs.plates, run.access, metric_xy=run.plate_xy), again)

@@ -66,11 +66,14 @@ def _units(units: pd.DataFrame, *levels: str) -> pd.DataFrame:
     return units[units["level"].isin(levels)]
 
 
-def _has_kind(facilities: pd.DataFrame, units: pd.DataFrame, unit: pd.Series, kind: str) -> bool:
-    kids = units.loc[units["parent_code"] == unit["code"], "code"]
-    codes = set(kids) | {unit["code"]}
-    f = facilities[(facilities["kind"] == kind) & facilities["community_code"].isin(codes)]
-    return len(f) > 0
+def _with_kind(facilities: pd.DataFrame, units: pd.DataFrame, among: pd.DataFrame, kind: str) -> list[bool]:
+    """Return, for each unit of ``among``, whether a facility of ``kind`` lies in it or in one of its
+    child units (``community_code`` is the unit's own code or a child's)."""
+    where = set(facilities.loc[facilities["kind"] == kind, "community_code"])
+    children: dict[Any, set[Any]] = {}
+    for code, parent in zip(units["code"], units["parent_code"], strict=True):
+        children.setdefault(parent, set()).add(code)
+    return [code in where or not where.isdisjoint(children.get(code, ())) for code in among["code"]]
 
 
 def _by_unit(frame: pd.DataFrame, column: str, *, scale: int = 1) -> list[dict[str, Any]]:
@@ -99,7 +102,7 @@ def compute_indicators(*, units: pd.DataFrame, facilities: pd.DataFrame, communi
         _met(None if np.isnan(district["per100_m2"]) else float(district["per100_m2"]), 33),
         by_unit=_by_unit(subs, "per100_m2")))
     towns = _units(units, "subdistrict", "town")
-    with_cemetery = [bool(_has_kind(facilities, units, u, "public_cemetery")) for _, u in towns.iterrows()]
+    with_cemetery = _with_kind(facilities, units, towns, "public_cemetery")
     value = _share(sum(with_cemetery), len(towns))
     out.append(Indicator(
         "6", "旗县级城乡公益性安葬(放)设施覆盖率", "Coverage of public-welfare burial facilities", "%", 30, 100,
@@ -121,15 +124,14 @@ def compute_indicators(*, units: pd.DataFrame, facilities: pd.DataFrame, communi
         note=text("planning_outputs.note.11", nursing=int(inst["nursing_beds"].fillna(0).sum()),
                   beds=int(inst["beds"].fillna(0).sum()))))
     streets_units = _units(units, "subdistrict")
-    has_centre = [bool(_has_kind(facilities, units, u, "comprehensive_elder_care_centre"))
-                  for _, u in streets_units.iterrows()]
+    has_centre = _with_kind(facilities, units, streets_units, "comprehensive_elder_care_centre")
     value = _share(sum(has_centre), len(streets_units))
     out.append(Indicator(
         "12", "街道范围具备综合功能的养老服务机构覆盖率", "Sub-districts with a comprehensive elder-care centre",
         "%", 42, 100, "100", False, value, _met(value, 100),
         by_unit=[{"code": u["code"], "name": u["name"], "value": has}
                  for (_, u), has in zip(streets_units.iterrows(), has_centre, strict=True)]))
-    has_station = [bool(_has_kind(facilities, units, u, "minors_protection_station")) for _, u in towns.iterrows()]
+    has_station = _with_kind(facilities, units, towns, "minors_protection_station")
     value = _share(sum(has_station), len(towns))
     out.append(Indicator(
         "13", "镇(街道)未成年人保护工作站覆盖率", "Towns and sub-districts with a minors' protection station",
@@ -246,7 +248,7 @@ def elder_care_point_indicator(units: pd.DataFrame, facilities: pd.DataFrame, no
 def social_work_indicator(units: pd.DataFrame, facilities: pd.DataFrame, norms: PlanningNorms) -> Indicator:
     """Return 镇(街道) social-work station coverage (line 437: 全覆盖 by 2025)."""
     towns = _units(units, "subdistrict", "town")
-    has = [bool(_has_kind(facilities, units, u, "social_work_station")) for _, u in towns.iterrows()]
+    has = _with_kind(facilities, units, towns, "social_work_station")
     value = _share(sum(has), len(towns))
     target = 100 * norms.social_work_target_share
     return Indicator(

@@ -8,8 +8,11 @@ runs per data version (``api.cache.cached_run``); the CLI runs once per command.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -250,6 +253,26 @@ def run_siting(run: PlanningRun, *, k: int | None, target_share: float | None, w
                 table[column if column != "id" else "candidate_id"] = candidates[column].to_numpy()[picked]
     sites = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(list(pts), crs="EPSG:4490"), crs="EPSG:4490")
     return result, sites
+
+
+def siting_in_background(run: PlanningRun, **options: Any) -> Future[tuple[SitingComparison, gpd.GeoDataFrame]]:
+    """Start :func:`run_siting` (``options`` as it takes them) in a thread of its own; return its future answer.
+
+    HiGHS solves without holding Python's lock (most of a report's siting), so a report draws its other
+    maps meanwhile on the other core. The thread is a daemon: a report stopped with Ctrl-C exits at once
+    instead of waiting for the solver's time limit. The future re-raises what ``run_siting`` raised.
+    """
+    answer: Future[tuple[SitingComparison, gpd.GeoDataFrame]] = Future()
+    answer.set_running_or_notify_cancel()
+
+    def solve() -> None:
+        try:
+            answer.set_result(run_siting(run, **options))
+        except BaseException as exc:  # handed to the waiting caller, who raises it as its own
+            answer.set_exception(exc)
+
+    threading.Thread(target=solve, name="siting", daemon=True).start()
+    return answer
 
 
 @dataclass(frozen=True)

@@ -47,17 +47,66 @@ function fieldRegister() {
   if (!('serviceWorker' in navigator)) return Promise.resolve(null);
   return navigator.serviceWorker.register('/field/sw.js', {scope: '/field'}).catch(() => null);
 }
+// How the service worker served this page: 'fresh' (the server's answer, or no service worker between),
+// or from the copy kept on this phone: 'slow' (a weak signal: no answer within its wait), 'network' (no
+// answer), 'server' (the server's error); 'unknown' if the worker no longer knows (it was restarted).
+function fieldHowServed() {
+  const worker = navigator.serviceWorker && navigator.serviceWorker.controller;
+  if (!worker) return Promise.resolve('fresh');
+  return new Promise(resolve => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = event => resolve(String(event.data));
+    worker.postMessage({type: 'how-served'}, [channel.port2]);
+    setTimeout(() => resolve('unknown'), 3000);
+  });
+}
+const FIELD_SERVED_TEXT = {
+  slow: '网络慢：这是本机保存的页面，不是最新的；最新的页面取回后自动保存 · slow network: this is the copy kept on ' +
+        'this phone, not the latest; the latest is kept when it arrives',
+  network: '连不上服务器：这是本机保存的页面，不是最新的 · the server cannot be reached: this is the copy kept on ' +
+           'this phone, not the latest',
+  server: '服务器暂时无法服务：这是本机保存的页面，不是最新的 · the server cannot serve right now: this is the copy ' +
+          'kept on this phone, not the latest',
+};
+// Says above ``box`` when this page is a kept copy (never passing it off as current), and when a weak
+// signal's late answer has arrived and been kept, offers to open it (body data-served: how it was served).
+function fieldSayHowServed(box) {
+  if (!box || !('serviceWorker' in navigator)) return;
+  const note = document.createElement('p');
+  note.id = 'served-state';
+  note.setAttribute('role', 'status');
+  box.before(note);
+  navigator.serviceWorker.addEventListener('message', event => {
+    if (!event.data || event.data.type !== 'refreshed' || event.data.url !== location.href.split('#')[0]) return;
+    note.textContent = '最新的页面已取回并保存在本机 · the latest copy has arrived and is kept: ';
+    const reload = document.createElement('a');
+    reload.href = location.href;
+    reload.textContent = '打开最新的页面 open it';
+    note.appendChild(reload);
+    document.body.dataset.served = 'refreshed';
+  });
+  fieldHowServed().then(how => {
+    if (document.body.dataset.served !== 'refreshed') {
+      document.body.dataset.served = how;
+      note.textContent = FIELD_SERVED_TEXT[how] || '';
+    }
+  });
+}
+
 // Returns true (kept), false (not kept), 'unavailable': the server answered 5xx (itself or through the
-// service worker, which then gave the copy kept before: X-Field-Kept: server), or 'network': the server could
-// not be reached although the phone counts as online (X-Field-Kept: network). Nothing is kept once the
-// logout has begun (fieldLoggingOut).
+// service worker, which then gave the copy kept before: X-Field-Kept: server), 'network': the server could
+// not be reached although the phone counts as online (X-Field-Kept: network), or 'slow': it did not answer
+// within the service worker's wait (X-Field-Kept: slow, a weak signal). Nothing is kept once the logout
+// has begun (fieldLoggingOut).
 async function fieldKeepCampaign(campaignId) {
   if (!('caches' in window) || !navigator.onLine) return false;
   const cache = await caches.open(FIELD_CACHE);
   const unavailable = new Error('unavailable');
   const unreachable = new Error('network');
+  const slow = new Error('slow');
   const keep = async url => {
     const answer = await fetch(url, {credentials: 'same-origin', cache: 'no-store'});
+    if (answer.headers.get('X-Field-Kept') === 'slow') throw slow;
     if (answer.headers.get('X-Field-Kept') === 'network') throw unreachable;
     if (answer.headers.get('X-Field-Kept') === 'server' || answer.status >= 500) throw unavailable;
     if (!answer.ok || answer.redirected) throw new Error(url + ' ' + answer.status);
@@ -71,7 +120,9 @@ async function fieldKeepCampaign(campaignId) {
       await keep(url);
     }
     return true;
-  } catch (err) { return err === unavailable ? 'unavailable' : err === unreachable ? 'network' : false; }
+  } catch (err) {
+    return err === unavailable ? 'unavailable' : err === unreachable ? 'network' : err === slow ? 'slow' : false;
+  }
 }
 
 // Logging out deletes the kept pages (they hold this user's campaign data) before the logout is sent.
@@ -253,6 +304,7 @@ function fieldSyncSoon(tries = 5) {
 function fieldStart(box, user) {
   fieldRegister();
   fieldHookLogout();
+  fieldSayHowServed(box);
   if (!fieldUsable()) return;
   fieldOnChange(result => fieldShowQueue(box, user, result));
   fieldShowQueue(box, user, null).then(() => fieldSyncSoon());

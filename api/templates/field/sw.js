@@ -2,22 +2,36 @@
     to keep it beside the pages; it holds no user data. -#}
 // Keeps what an inspector opened (the field pages, the campaign's marker list) for use with no network.
 // Network first: a page is always fetched afresh when there is a connection, and the cached copy is the
-// fallback, both with no network and when the server cannot serve (5xx: its database away, a proxy's
-// gateway error), since the inspector's kept page is then more use than the error. Only GET answers of this
-// site under /field that are a page of a logged-in user are kept (a redirect to the login form is not); POSTs always go to the network and are never cached. The
-// page script deletes the cache at logout (queue.js), so the next user of the phone sees none of it.
+// fallback: with no network, when the server cannot serve (5xx: its database away, a proxy's gateway
+// error), and on a weak signal (the phone counts as online but nothing has come back in WEAK_SIGNAL_MS),
+// since the inspector's kept page is then more use than the error or the wait. Only GET answers of this
+// site under /field that are a page of a logged-in user are kept (a redirect to the login form is not); POSTs
+// always go to the network and are never cached. The page script deletes the cache at logout (queue.js), so
+// the next user of the phone sees none of it.
+// A kept copy is never passed off as current: its answer says why it was given (X-Field-Kept), and a page
+// opened from one can ask how it was served ('how-served'); after a weak-signal copy the request goes on,
+// and its late answer is kept (unless a logout came in between) and the page is told ('refreshed').
 const FIELD_CACHE = 'xincheng-field-v1';
 const NEVER_CACHED = ['/field/sw.js', '/field/session'];
+const WEAK_SIGNAL_MS = 6000;  // no answer in 6 s with a copy kept: the kept copy now, the answer when it comes
 
 self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', event => event.waitUntil(self.clients.claim()));
 // Each logout ('clear') starts a new generation: an answer asked for before it is not kept after it, so a
 // request still under way at logout cannot put the previous user's page back on the phone.
 let generation = 0;
+// How each page opened from a kept copy was served (its client id → 'slow', 'network' or 'server'), for the
+// page's 'how-served' question; a page served afresh is not in it.
+const servedKept = new Map();
 self.addEventListener('message', event => {
   if (event.data && event.data.type === 'clear') {
     generation += 1;
+    servedKept.clear();
     event.waitUntil(caches.delete(FIELD_CACHE));
+  } else if (event.data && event.data.type === 'how-served' && event.ports[0]) {
+    const id = event.source && event.source.id;
+    event.ports[0].postMessage(servedKept.get(id) || 'fresh');
+    servedKept.delete(id);
   }
 });
 
@@ -30,33 +44,41 @@ self.addEventListener('fetch', event => {
   if (request.method !== 'GET') return;  // records and logins: straight to the network
   const url = new URL(request.url);
   if (!fieldPath(url) || NEVER_CACHED.includes(url.pathname)) return;
-  event.respondWith(networkFirst(request));
+  event.respondWith(networkFirst(event));
 });
 
 // An answer of the phone's own says so and why (X-Field-Kept: server, the server answered 5xx and this is
-// the kept copy; network, no answer at all, and this is the kept copy or the phone's own "no network" page),
-// so the page's script can tell the inspector what is wrong.
-function keptCopy(kept, why) {
+// the kept copy; network, no answer at all, and this is the kept copy or the phone's own "no network" page;
+// slow, no answer yet after WEAK_SIGNAL_MS, and this is the kept copy), so the page's script can tell the
+// inspector what is wrong. A page opened from it is remembered for its 'how-served' question.
+function keptCopy(event, kept, why) {
+  if (event.resultingClientId) servedKept.set(event.resultingClientId, why);
   const headers = new Headers(kept.headers);
   headers.set('X-Field-Kept', why);
   return new Response(kept.body, {status: kept.status, statusText: kept.statusText, headers});
 }
 
-async function networkFirst(request) {
+const WEAK = Symbol('weak signal');
+
+async function networkFirst(event) {
+  const request = event.request;
   const asked = generation;
-  try {
-    const answer = await fetch(request);
+  // The fresh answer is kept when it is a logged-in user's page and no logout came since it was asked for,
+  // also when it comes after the kept copy was given (a weak signal's late answer).
+  const fresh = fetch(request).then(async answer => {
     if (answer.ok && !answer.redirected && answer.type === 'basic' && asked === generation) {
       const cache = await caches.open(FIELD_CACHE);
-      await cache.put(request, answer.clone());
-    } else if (answer.status >= 500) {  // the server's error page only when nothing was kept
-      const kept = await caches.match(request, {cacheName: FIELD_CACHE});
-      if (kept) return keptCopy(kept, 'server');
+      if (asked === generation) await cache.put(request, answer.clone());
     }
     return answer;
+  });
+  const kept = await caches.match(request, {cacheName: FIELD_CACHE});
+  let answer;
+  try {
+    answer = kept ? await Promise.race([fresh, new Promise(done => setTimeout(done, WEAK_SIGNAL_MS, WEAK))])
+                  : await fresh;
   } catch (offline) {
-    const kept = await caches.match(request, {cacheName: FIELD_CACHE});
-    if (kept) return keptCopy(kept, 'network');
+    if (kept) return keptCopy(event, kept, 'network');
     return new Response(
       '<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">' +
       '<title>没有网络</title><p>没有网络，本页也未保存在本机：请先在有网络时打开联检任务。</p>' +
@@ -65,4 +87,15 @@ async function networkFirst(request) {
       {status: 503, headers: {'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store',
                               'X-Field-Kept': 'network'}});
   }
+  if (answer === WEAK) {
+    const page = event.resultingClientId;
+    event.waitUntil(fresh.then(async late => {  // the late answer: kept above; the page opened is told
+      if (!late.ok || late.redirected || asked !== generation || !page) return;
+      const client = await self.clients.get(page);
+      if (client) client.postMessage({type: 'refreshed', url: request.url});
+    }, () => {}));
+    return keptCopy(event, kept, 'slow');
+  }
+  if (answer.status >= 500 && kept) return keptCopy(event, kept, 'server');  // the server's error page only
+  return answer;                                                              // when nothing was kept
 }
