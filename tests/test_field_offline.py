@@ -418,6 +418,8 @@ def test_offline_record_with_photo_survives_reload_and_reopen_then_syncs_once(wr
     phone.goto(f"{writable_server}/field/campaigns/{cid}")
     assert "XS01012Q" in phone.evaluate("document.body.innerText")
     phone.wait_for("document.getElementById('offline-state').textContent.includes('离线')")
+    said = phone.wait_for("document.getElementById('served-state').textContent")  # a kept copy, not called current
+    assert said.startswith("离线：这是本机保存的页面，不是最新的") and "not the latest" in said, said
     assert phone.evaluate("window.__problems") == []
     phone.goto(f"{writable_server}/field/campaigns/{cid + 1}")  # never opened: the worker's own answer, no server
     assert "没有网络，本页也未保存在本机" in phone.evaluate("document.body.innerText")
@@ -591,6 +593,8 @@ def test_a_server_that_cannot_serve_gives_the_inspector_the_kept_page_and_says_s
                 assert "XS01012Q" in phone.evaluate("document.body.innerText")  # the kept list, not the 503 page
                 said = phone.wait_for("document.getElementById('offline-state').textContent")
                 assert said.startswith("服务器暂时无法服务：本机保存的页面仍可使用"), said
+                said = phone.wait_for("document.getElementById('served-state').textContent")
+                assert said.startswith("服务器暂时无法服务：这是本机保存的页面，不是最新的"), said
                 assert "cannot serve right now" in said, said
                 assert phone.evaluate("document.body.dataset.offlineReady") == "0"
                 phone.goto(f"{base}/field/campaigns/{cid}/markers/XS01012Q")  # a kept form opens too
@@ -642,6 +646,8 @@ def test_a_server_out_of_reach_while_the_phone_counts_as_online_is_said_so_not_b
             assert "XS01012Q" in phone.evaluate("document.body.innerText")
             said = phone.wait_for("document.getElementById('offline-state').textContent")
             assert said.startswith("连不上服务器：本机保存的页面仍可使用"), (dropped, said)
+            said = phone.wait_for("document.getElementById('served-state').textContent")
+            assert said.startswith("连不上服务器：这是本机保存的页面，不是最新的"), said
             assert "服务器暂时无法服务" not in said
         assert phone.evaluate("window.__problems") == []
     finally:

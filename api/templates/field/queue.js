@@ -67,6 +67,7 @@ const FIELD_SERVED_TEXT = {
            'this phone, not the latest',
   server: '服务器暂时无法服务：这是本机保存的页面，不是最新的 · the server cannot serve right now: this is the copy ' +
           'kept on this phone, not the latest',
+  offline: '离线：这是本机保存的页面，不是最新的 · offline: this is the copy kept on this phone, not the latest',
 };
 // Says above ``box`` when this page is a kept copy (never passing it off as current), and when a weak
 // signal's late answer has arrived and been kept, offers to open it (body data-served: how it was served).
@@ -87,8 +88,8 @@ function fieldSayHowServed(box) {
   });
   fieldHowServed().then(how => {
     if (document.body.dataset.served !== 'refreshed') {
-      document.body.dataset.served = how;
-      note.textContent = FIELD_SERVED_TEXT[how] || '';
+      document.body.dataset.served = how;  // no answer with the phone offline: said as offline, not as the server
+      note.textContent = FIELD_SERVED_TEXT[how === 'network' && !navigator.onLine ? 'offline' : how] || '';
     }
   });
 }
