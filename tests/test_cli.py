@@ -329,15 +329,24 @@ def test_the_report_solves_beside_its_maps_and_writes_what_one_step_after_anothe
     assert _page_as_compared(written) == _page_as_compared(in_turn)
 
 
-def test_a_siting_refusal_in_the_solvers_thread_is_the_reports_usage_error(sample_db, tmp_path):
-    """What ``run_siting`` refuses in its thread reaches the planner as the command's own error (exit 2,
-    Chinese first, naming the field), and no page is written."""
+def test_a_siting_refusal_is_the_reports_usage_error_before_any_map_is_drawn(sample_db, tmp_path, monkeypatch):
+    """What ``run_siting`` refuses reaches the planner as the command's own error (exit 2, Chinese first, naming
+    the field) before the solver's thread starts and before any map is drawn (a review found a typo refused
+    only after the service areas of a 6,000 km walk were drawn: 45 s), and no page is written."""
+    from geo.planning import coverage
+
+    drawn: list[int] = []
+    real = coverage.service_areas
+    monkeypatch.setattr(coverage, "service_areas", lambda *a, **k: drawn.append(1) or real(*a, **k))
     db, _ = sample_db
     page = tmp_path / "plan.html"
     r = run("report", str(page), "--minutes", "120", "--speed", "3", "--k", "1", db=db)
     assert r.returncode == 2, r.stderr
     assert "21600" in r.stderr and "3000" in r.stderr and "Traceback" not in r.stderr
-    assert not page.exists()
+    assert not page.exists() and drawn == []
+    r = run("report", str(page), "--k", "0", db=db)  # the same spy sees a report that draws
+    assert r.returncode == 0, r.stderr
+    assert drawn == [1]
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import operator
 import re
 import shutil
@@ -387,6 +388,22 @@ def _watch_problems(b: Browser) -> None:
         "addEventListener('securitypolicyviolation',e=>__problems.push('CSP '+e.violatedDirective));"))
 
 
+def _watch_worker(b: Browser) -> list[str]:
+    """Record the service worker's unhandled rejections and errors (``self.__problems``); return the sessions."""
+    sessions = list(b._sessions.values())
+    for session in sessions:
+        b.send_to(session, "Runtime.evaluate", expression=(
+            "self.__problems=[];addEventListener('unhandledrejection',e=>__problems.push(String(e.reason)));"
+            "addEventListener('error',e=>__problems.push(String(e.message)));"))
+    return sessions
+
+
+def _worker_problems(b: Browser, sessions: list[str]) -> list[str]:
+    return [p for session in sessions for p in json.loads(b.send_to(
+        session, "Runtime.evaluate", expression="JSON.stringify(self.__problems)", returnByValue=True)
+        ["result"]["value"])]
+
+
 def _queue_emptied(b: Browser) -> None:
     """Wait until the page's queue is empty; fail showing what is still queued and why."""
     deadline = time.time() + 20
@@ -414,12 +431,16 @@ def test_offline_record_with_photo_survives_reload_and_reopen_then_syncs_once(wr
 
     # No network: the campaign page reloads from the service worker, and a marker's form opens.
     phone.set_online(False)
-    assert phone.evaluate("navigator.onLine") is False
+    worker = _watch_worker(phone)
+    assert phone.evaluate("navigator.onLine") is False and worker
     phone.goto(f"{writable_server}/field/campaigns/{cid}")
     assert "XS01012Q" in phone.evaluate("document.body.innerText")
     phone.wait_for("document.getElementById('offline-state').textContent.includes('离线')")
     said = phone.wait_for("document.getElementById('served-state').textContent")  # a kept copy, not called current
     assert said.startswith("离线：这是本机保存的页面，不是最新的") and "not the latest" in said, said
+    phone.goto(f"{writable_server}/field/campaigns")
+    time.sleep(0.5)
+    assert _worker_problems(phone, worker) == []  # a failed fetch is handled: no unhandled rejection in the worker
     assert phone.evaluate("window.__problems") == []
     phone.goto(f"{writable_server}/field/campaigns/{cid + 1}")  # never opened: the worker's own answer, no server
     assert "没有网络，本页也未保存在本机" in phone.evaluate("document.body.innerText")
@@ -591,11 +612,11 @@ def test_a_server_that_cannot_serve_gives_the_inspector_the_kept_page_and_says_s
 
                 phone.goto(f"{base}/field/campaigns/{cid}")
                 assert "XS01012Q" in phone.evaluate("document.body.innerText")  # the kept list, not the 503 page
-                said = phone.wait_for("document.getElementById('offline-state').textContent")
-                assert said.startswith("服务器暂时无法服务：本机保存的页面仍可使用"), said
                 said = phone.wait_for("document.getElementById('served-state').textContent")
                 assert said.startswith("服务器暂时无法服务：这是本机保存的页面，不是最新的"), said
                 assert "cannot serve right now" in said, said
+                said = phone.wait_for("document.getElementById('offline-state').textContent")  # said once, above
+                assert said.startswith("记录先保存在本机，稍后自动发送"), said
                 assert phone.evaluate("document.body.dataset.offlineReady") == "0"
                 phone.goto(f"{base}/field/campaigns/{cid}/markers/XS01012Q")  # a kept form opens too
                 phone.wait_for("!!document.forms.rec")
@@ -644,11 +665,11 @@ def test_a_server_out_of_reach_while_the_phone_counts_as_online_is_said_so_not_b
                 phone.evaluate(f"caches.open('xincheng-field-v1').then(c => c.delete({dropped!r}))")
             phone.goto(f"{base}/field/campaigns/{cid}")
             assert "XS01012Q" in phone.evaluate("document.body.innerText")
-            said = phone.wait_for("document.getElementById('offline-state').textContent")
-            assert said.startswith("连不上服务器：本机保存的页面仍可使用"), (dropped, said)
             said = phone.wait_for("document.getElementById('served-state').textContent")
-            assert said.startswith("连不上服务器：这是本机保存的页面，不是最新的"), said
-            assert "服务器暂时无法服务" not in said
+            assert said.startswith("连不上服务器：这是本机保存的页面，不是最新的"), (dropped, said)
+            state = phone.wait_for("document.getElementById('offline-state').textContent")
+            assert state.startswith("记录先保存在本机，稍后自动发送"), (dropped, state)
+            assert "服务器暂时无法服务" not in said + state
         assert phone.evaluate("window.__problems") == []
     finally:
         store.close()
@@ -689,10 +710,14 @@ def test_a_weak_signal_gives_the_kept_page_says_it_is_not_the_latest_then_keeps_
             assert phone.evaluate("document.body.dataset.served") == "fresh"
             assert phone.evaluate("document.getElementById('served-state').textContent") == ""
             marker = store.select("boundary_markers", where={"marker_no": "XS01012Q"})[0]["geometry"]
-            submit(store, {"client_id": "weak-signal-0001", "campaign_id": cid, "marker_no": "XS01012Q",
-                           "condition": "intact", "gnss_accuracy_m": 2.0, "fixes": 10,
-                           "position": {"lon": marker.x, "lat": marker.y, "crs": "EPSG:4490"},
-                           "photo": {"data_base64": base64.b64encode(_png()).decode()}}, actor="inspector-zhao")
+            record, _ = submit(store, {"client_id": "weak-signal-0001", "campaign_id": cid, "marker_no": "XS01012Q",
+                                       "condition": "intact", "gnss_accuracy_m": 2.0, "fixes": 10,
+                                       "position": {"lon": marker.x, "lat": marker.y, "crs": "EPSG:4490"},
+                                       "photo": {"data_base64": base64.b64encode(_png()).decode()}},
+                               actor="inspector-zhao")
+            saved = f"{page}/markers/XS01012Q/saved/{record['id']}"
+            phone.goto(saved)  # opened once online: kept, like every field page
+            phone.wait_for("document.body.dataset.served === 'fresh'")
 
             hold.set()  # from here the server holds every /field answer
             phone.evaluate("window.__before = 1")
@@ -707,7 +732,7 @@ def test_a_weak_signal_gives_the_kept_page_says_it_is_not_the_latest_then_keeps_
             said = phone.evaluate("document.getElementById('served-state').textContent")
             assert said.startswith("网络慢：这是本机保存的页面，不是最新的") and "not the latest" in said, said
             state = phone.wait_for("document.getElementById('offline-state').textContent", timeout_s=30)
-            assert state.startswith("网络慢：本机保存的页面仍可使用"), state  # its marker list came slow too
+            assert state.startswith("记录先保存在本机，稍后自动发送"), state  # the cause said once, under the title
 
             let_go.set()  # the answers come: the late one is kept, and the page offers it
             said = phone.wait_for("document.body.dataset.served === 'refreshed' && "
@@ -716,20 +741,44 @@ def test_a_weak_signal_gives_the_kept_page_says_it_is_not_the_latest_then_keeps_
             kept = phone.evaluate(f"caches.match({page!r}).then(a => a ? a.text() : '')")
             assert re.search(r"已检查 <span class='en'>recorded</span> 1", kept), "the late answer was not kept"
 
-            # A late answer after a logout: not kept (the next user of the phone sees nothing of this one).
+            # "Open it" with the signal still weak: the copy that has just arrived, at once, and said to be so.
             hold.set()
             let_go.clear()
+            phone.evaluate("window.__before = 1")
+            started = time.monotonic()
+            phone.evaluate("document.querySelector('#served-state a').click()")
+            phone.wait_for("!window.__before && document.readyState === 'complete' && document.body.dataset.served",
+                           timeout_s=30)
+            assert time.monotonic() - started < 5  # not another weak-signal wait
+            assert phone.evaluate("document.body.dataset.served") == "arrived"
+            assert "已检查 recorded 1" in phone.evaluate("document.body.innerText")
+            said = phone.evaluate("document.getElementById('served-state').textContent")
+            assert said.startswith("这是刚刚取回并保存在本机的最新页面"), said
+
+            # The marker form on a weak signal: the note is on the phone's first screen, under the title.
             phone.evaluate("window.__before = 1")
             phone.send("Page.navigate", url=f"{page}/markers/XS01012Q")
             phone.wait_for("!window.__before && document.readyState === 'complete' && "
                            "document.body.dataset.served === 'slow'", timeout_s=30)
+            assert phone.evaluate("document.getElementById('served-state').getBoundingClientRect().bottom "
+                                  "<= innerHeight && document.getElementById('served-state').textContent "
+                                  ".startsWith('网络慢：这是本机保存的页面')")
+
+            # The record's saved page: said to be the kept copy too; a logout there, then the late answer: not kept
+            # (the next user of the phone sees nothing of this one).
+            phone.evaluate("window.__before = 1")
+            phone.send("Page.navigate", url=saved)
+            phone.wait_for("!window.__before && document.readyState === 'complete' && "
+                           "document.body.dataset.served === 'slow'", timeout_s=30)
+            said = phone.evaluate("document.getElementById('served-state').textContent")
+            assert said.startswith("网络慢：这是本机保存的页面，不是最新的"), said
             phone.evaluate("document.querySelector(\"form[action='/officer/logout'] button\").click()")
             phone.wait_for("caches.has('xincheng-field-v1').then(kept => !kept)", timeout_s=30)  # deleted at once
             let_go.set()  # the held answers come now (the logout's own check among them): none may be kept
             phone.wait_for("location.pathname === '/officer/login'", timeout_s=30)
             time.sleep(1)
             names = phone.evaluate("caches.keys()")
-            left = phone.evaluate(f"caches.match({page + '/markers/XS01012Q'!r}).then(a => a ? 'kept' : 'none')")
+            left = phone.evaluate(f"caches.match({saved!r}).then(a => a ? 'kept' : 'none')")
             assert left == "none", names
             assert phone.evaluate("window.__problems") in ([], None)
     finally:

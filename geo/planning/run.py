@@ -45,7 +45,7 @@ from geo.planning.network import Attachment, WalkNetwork, attach_points, reach_m
 from geo.planning.norms_settings import PlanningNorms, load_norms
 from geo.planning.siting import grid_candidates, node_attachment
 from geo.planning.siting_capacity import M2_PER_PERSON_60PLUS, siting_capacities
-from geo.planning.siting_compare import DEFAULT_TIME_LIMIT_S, SitingComparison, compare_siting
+from geo.planning.siting_compare import DEFAULT_TIME_LIMIT_S, SitingComparison, check_options, compare_siting
 from geo.store import Store
 from geo.store.contents import held_records, missing_layers_error
 
@@ -214,19 +214,9 @@ def run_siting(run: PlanningRun, *, k: int | None, target_share: float | None, w
     columns are read with ``capacity``) replace the grid of street nodes. ``weight`` defaults to
     households, and to residents 60+ with ``capacity`` (geo.planning.siting_capacity).
     """
-    weight = weight or ("residents_60plus" if capacity else "households")
-    if weight not in WEIGHTS:
-        raise InputError(msg.text("planning.choice", field=label("weight"), value=repr(weight),
-                                  allowed=labels(WEIGHTS)), field="weight")
-    if capacity and weight != "residents_60plus":
-        raise InputError(msg.text("siting.capacity_weight", field="capacity", value=repr(weight)), field="weight")
-    if not (np.isfinite(m2_per_person) and m2_per_person > 0):
-        raise InputError(msg.text("siting.m2_per_person", field="m2_per_person", value=m2_per_person),
-                         field="m2_per_person")
+    weight = check_siting(run, k=k, target_share=target_share, weight=weight, method=method,
+                          time_limit_s=time_limit_s, capacity=capacity, m2_per_person=m2_per_person)
     net, p = run.network, run.params
-    if p.reach_m > MAX_SITING_REACH_M:  # every candidate would reach most plates: a matrix of millions, no answer
-        raise InputError(msg.text("siting.reach_too_far", reach_m=f"{p.reach_m:g}", most=f"{MAX_SITING_REACH_M:g}",
-                                  field=label("minutes")), field="minutes")
     if candidates is None:
         plate_xy = run.plate_xy if run.plate_xy is not None else points_xy(run.inputs.plates)
         nodes = grid_candidates(net, plate_xy, spacing_m=spacing_m)
@@ -255,13 +245,36 @@ def run_siting(run: PlanningRun, *, k: int | None, target_share: float | None, w
     return result, sites
 
 
+def check_siting(run: PlanningRun, *, k: int | None, target_share: float | None, weight: str | None = None,
+                 method: str = "both", time_limit_s: float = DEFAULT_TIME_LIMIT_S, capacity: bool = False,
+                 m2_per_person: float = M2_PER_PERSON_60PLUS) -> str:
+    """Refuse what :func:`run_siting` would refuse before it reads a candidate (naming the field); return the
+    weight it uses. Checked at once, so a report refuses a wrong option before drawing anything."""
+    weight = weight or ("residents_60plus" if capacity else "households")
+    if weight not in WEIGHTS:
+        raise InputError(msg.text("planning.choice", field=label("weight"), value=repr(weight),
+                                  allowed=labels(WEIGHTS)), field="weight")
+    if capacity and weight != "residents_60plus":
+        raise InputError(msg.text("siting.capacity_weight", field="capacity", value=repr(weight)), field="weight")
+    if not (np.isfinite(m2_per_person) and m2_per_person > 0):
+        raise InputError(msg.text("siting.m2_per_person", field="m2_per_person", value=m2_per_person),
+                         field="m2_per_person")
+    if run.params.reach_m > MAX_SITING_REACH_M:  # every candidate would reach most plates: a matrix of millions
+        raise InputError(msg.text("siting.reach_too_far", reach_m=f"{run.params.reach_m:g}",
+                                  most=f"{MAX_SITING_REACH_M:g}", field=label("minutes")), field="minutes")
+    check_options(k=k, target_share=target_share, method=method, time_limit_s=time_limit_s)
+    return weight
+
+
 def siting_in_background(run: PlanningRun, **options: Any) -> Future[tuple[SitingComparison, gpd.GeoDataFrame]]:
     """Start :func:`run_siting` (``options`` as it takes them) in a thread of its own; return its future answer.
 
     HiGHS solves without holding Python's lock (most of a report's siting), so a report draws its other
     maps meanwhile on the other core. The thread is a daemon: a report stopped with Ctrl-C exits at once
-    instead of waiting for the solver's time limit. The future re-raises what ``run_siting`` raised.
+    instead of waiting for the solver's time limit. A wrong option is refused here, at once
+    (:func:`check_siting`); the future re-raises what ``run_siting`` raised.
     """
+    check_siting(run, **{name: value for name, value in options.items() if name not in ("candidates", "spacing_m")})
     answer: Future[tuple[SitingComparison, gpd.GeoDataFrame]] = Future()
     answer.set_running_or_notify_cancel()
 

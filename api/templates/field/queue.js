@@ -49,7 +49,8 @@ function fieldRegister() {
 }
 // How the service worker served this page: 'fresh' (the server's answer, or no service worker between),
 // or from the copy kept on this phone: 'slow' (a weak signal: no answer within its wait), 'network' (no
-// answer), 'server' (the server's error); 'unknown' if the worker no longer knows (it was restarted).
+// answer), 'server' (the server's error), 'arrived' (a weak signal's late answer, kept moments ago); 'unknown'
+// if the worker cannot tell (it was restarted since).
 function fieldHowServed() {
   const worker = navigator.serviceWorker && navigator.serviceWorker.controller;
   if (!worker) return Promise.resolve('fresh');
@@ -68,17 +69,24 @@ const FIELD_SERVED_TEXT = {
   server: '服务器暂时无法服务：这是本机保存的页面，不是最新的 · the server cannot serve right now: this is the copy ' +
           'kept on this phone, not the latest',
   offline: '离线：这是本机保存的页面，不是最新的 · offline: this is the copy kept on this phone, not the latest',
+  arrived: '这是刚刚取回并保存在本机的最新页面（网络慢，未再等待）· the latest copy, which has just arrived and is ' +
+           'kept on this phone (slow network: not asked again)',
+  unknown: '无法确认本页是否为最新 · cannot tell whether this page is the latest',
 };
-// Says above ``box`` when this page is a kept copy (never passing it off as current), and when a weak
-// signal's late answer has arrived and been kept, offers to open it (body data-served: how it was served).
-function fieldSayHowServed(box) {
-  if (!box || !('serviceWorker' in navigator)) return;
+// How this page was served (a promise of fieldHowServed's answer), once fieldSayHowServed has asked.
+let fieldServed = Promise.resolve('fresh');
+// Says under the page's title when this page is a kept copy (never passing it off as current), and when a
+// weak signal's late answer has arrived and been kept, offers to open it (body data-served: how it was served).
+function fieldSayHowServed() {
+  if (!('serviceWorker' in navigator)) return fieldServed;
   const note = document.createElement('p');
   note.id = 'served-state';
   note.setAttribute('role', 'status');
-  box.before(note);
+  const title = document.querySelector('main h1');
+  if (title) title.after(note); else document.body.prepend(note);
   navigator.serviceWorker.addEventListener('message', event => {
     if (!event.data || event.data.type !== 'refreshed' || event.data.url !== location.href.split('#')[0]) return;
+    note.className = 'ok';
     note.textContent = '最新的页面已取回并保存在本机 · the latest copy has arrived and is kept: ';
     const reload = document.createElement('a');
     reload.href = location.href;
@@ -86,12 +94,16 @@ function fieldSayHowServed(box) {
     note.appendChild(reload);
     document.body.dataset.served = 'refreshed';
   });
-  fieldHowServed().then(how => {
+  fieldServed = fieldHowServed().then(how => {
+    const said = how === 'network' && !navigator.onLine ? 'offline' : how;  // no answer, phone offline: offline
     if (document.body.dataset.served !== 'refreshed') {
-      document.body.dataset.served = how;  // no answer with the phone offline: said as offline, not as the server
-      note.textContent = FIELD_SERVED_TEXT[how === 'network' && !navigator.onLine ? 'offline' : how] || '';
+      document.body.dataset.served = how;
+      note.textContent = FIELD_SERVED_TEXT[said] || '';
+      note.className = FIELD_SERVED_TEXT[said] ? 'warn' : '';
     }
+    return how;
   });
+  return fieldServed;
 }
 
 // Returns true (kept), false (not kept), 'unavailable': the server answered 5xx (itself or through the
@@ -305,7 +317,7 @@ function fieldSyncSoon(tries = 5) {
 function fieldStart(box, user) {
   fieldRegister();
   fieldHookLogout();
-  fieldSayHowServed(box);
+  fieldSayHowServed();
   if (!fieldUsable()) return;
   fieldOnChange(result => fieldShowQueue(box, user, result));
   fieldShowQueue(box, user, null).then(() => fieldSyncSoon());

@@ -20,18 +20,24 @@ self.addEventListener('activate', event => event.waitUntil(self.clients.claim())
 // Each logout ('clear') starts a new generation: an answer asked for before it is not kept after it, so a
 // request still under way at logout cannot put the previous user's page back on the phone.
 let generation = 0;
-// How each page opened from a kept copy was served (its client id → 'slow', 'network' or 'server'), for the
-// page's 'how-served' question; a page served afresh is not in it.
-const servedKept = new Map();
+// How each page was served (its client id → 'fresh', or from the kept copy: 'slow', 'network', 'server',
+// 'arrived'), for the page's 'how-served' question, which takes its entry; a page the worker has no entry for
+// (it was restarted since) is answered 'unknown', never 'fresh'.
+const servedAs = new Map();
+// The pages whose late answer (after a weak signal) was kept, and when: opened again soon (the page's "open
+// it"), the kept copy is the latest there is and is given at once, not after another wait.
+const JUST_ARRIVED_MS = 120000;
+const justArrived = new Map();
 self.addEventListener('message', event => {
   if (event.data && event.data.type === 'clear') {
     generation += 1;
-    servedKept.clear();
+    servedAs.clear();
+    justArrived.clear();
     event.waitUntil(caches.delete(FIELD_CACHE));
   } else if (event.data && event.data.type === 'how-served' && event.ports[0]) {
     const id = event.source && event.source.id;
-    event.ports[0].postMessage(servedKept.get(id) || 'fresh');
-    servedKept.delete(id);
+    event.ports[0].postMessage(servedAs.get(id) || 'unknown');
+    servedAs.delete(id);
   }
 });
 
@@ -49,10 +55,11 @@ self.addEventListener('fetch', event => {
 
 // An answer of the phone's own says so and why (X-Field-Kept: server, the server answered 5xx and this is
 // the kept copy; network, no answer at all, and this is the kept copy or the phone's own "no network" page;
-// slow, no answer yet after WEAK_SIGNAL_MS, and this is the kept copy), so the page's script can tell the
-// inspector what is wrong. A page opened from it is remembered for its 'how-served' question.
+// slow, no answer yet after WEAK_SIGNAL_MS, and this is the kept copy; arrived, the kept copy is a weak
+// signal's late answer kept moments ago), so the page's script can tell the inspector what is wrong. A page
+// opened from it is remembered for its 'how-served' question.
 function keptCopy(event, kept, why) {
-  if (event.resultingClientId) servedKept.set(event.resultingClientId, why);
+  if (event.resultingClientId) servedAs.set(event.resultingClientId, why);
   const headers = new Headers(kept.headers);
   headers.set('X-Field-Kept', why);
   return new Response(kept.body, {status: kept.status, statusText: kept.statusText, headers});
@@ -72,7 +79,14 @@ async function networkFirst(event) {
     }
     return answer;
   });
+  fresh.catch(() => {});  // no network: handled below, whenever it is awaited (not an unhandled rejection)
   const kept = await caches.match(request, {cacheName: FIELD_CACHE});
+  const arrived = justArrived.get(request.url);
+  justArrived.delete(request.url);
+  if (kept && arrived && Date.now() - arrived < JUST_ARRIVED_MS) {
+    event.waitUntil(fresh.then(() => {}, () => {}));  // still asked: kept if it comes
+    return keptCopy(event, kept, 'arrived');
+  }
   let answer;
   try {
     answer = kept ? await Promise.race([fresh, new Promise(done => setTimeout(done, WEAK_SIGNAL_MS, WEAK))])
@@ -90,12 +104,15 @@ async function networkFirst(event) {
   if (answer === WEAK) {
     const page = event.resultingClientId;
     event.waitUntil(fresh.then(async late => {  // the late answer: kept above; the page opened is told
-      if (!late.ok || late.redirected || asked !== generation || !page) return;
+      if (!late.ok || late.redirected || late.type !== 'basic' || asked !== generation) return;
+      justArrived.set(request.url, Date.now());
+      if (!page) return;
       const client = await self.clients.get(page);
       if (client) client.postMessage({type: 'refreshed', url: request.url});
     }, () => {}));
     return keptCopy(event, kept, 'slow');
   }
   if (answer.status >= 500 && kept) return keptCopy(event, kept, 'server');  // the server's error page only
-  return answer;                                                              // when nothing was kept
+  if (event.resultingClientId) servedAs.set(event.resultingClientId, 'fresh');  // when nothing was kept
+  return answer;
 }
