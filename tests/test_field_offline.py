@@ -435,7 +435,7 @@ def test_offline_record_with_photo_survives_reload_and_reopen_then_syncs_once(wr
     assert phone.evaluate("navigator.onLine") is False and worker
     phone.goto(f"{writable_server}/field/campaigns/{cid}")
     assert "XS01012Q" in phone.evaluate("document.body.innerText")
-    phone.wait_for("document.getElementById('offline-state').textContent.includes('离线')")
+    phone.wait_for("document.getElementById('offline-state').textContent.includes('记录先保存在本机')")
     said = phone.wait_for("document.getElementById('served-state').textContent")  # a kept copy, not called current
     assert said.startswith("离线：这是本机保存的页面，不是最新的") and "not the latest" in said, said
     phone.goto(f"{writable_server}/field/campaigns")
@@ -675,6 +675,27 @@ def test_a_server_out_of_reach_while_the_phone_counts_as_online_is_said_so_not_b
         store.close()
 
 
+def _weak_signal(app, hold: threading.Event, let_go: threading.Event):
+    """Return ``app`` behind a weak signal: a /field request that comes while ``hold`` is set is answered by the
+    server at once (the answer of that moment), and the answer reaches the phone only once ``let_go`` is set."""
+    async def weak(scope, receive, send):
+        if not (scope["type"] == "http" and hold.is_set() and scope["path"].startswith("/field")
+                and scope["path"] != "/field/sw.js"):
+            await app(scope, receive, send)
+            return
+        answer: list[dict] = []
+
+        async def keep(message: dict) -> None:
+            answer.append(message)
+
+        await app(scope, receive, keep)
+        while not let_go.is_set():
+            await asyncio.sleep(0.05)
+        for message in answer:
+            await send(message)
+    return weak
+
+
 def test_a_weak_signal_gives_the_kept_page_says_it_is_not_the_latest_then_keeps_the_late_answer(
         sample_templates, tmp_path, phone):
     """Signal bars and a trickle of data: the server's answer does not come. Network first waited as long as the
@@ -694,14 +715,7 @@ def test_a_weak_signal_gives_the_kept_page_says_it_is_not_the_latest_then_keeps_
         settings = server_settings(store)
         app = create_app(settings)
 
-        async def weak_signal(scope, receive, send):
-            if scope["type"] == "http" and hold.is_set() and scope["path"].startswith("/field") \
-                    and scope["path"] != "/field/sw.js":
-                while not let_go.is_set():
-                    await asyncio.sleep(0.05)
-            await app(scope, receive, send)
-
-        with running_server(settings, app=weak_signal) as base:
+        with running_server(settings, app=_weak_signal(app, hold, let_go)) as base:
             page = f"{base}/field/campaigns/{cid}"
             _watch_problems(phone)
             log_in_on_phone(phone, base, f"/field/campaigns/{cid}")
@@ -722,7 +736,7 @@ def test_a_weak_signal_gives_the_kept_page_says_it_is_not_the_latest_then_keeps_
             hold.set()  # from here the server holds every /field answer
             phone.evaluate("window.__before = 1")
             started = time.monotonic()
-            phone.send("Page.navigate", url=page)
+            phone.send("Page.navigate", url=f"{page}#queue")  # with a #part: the late answer is still offered
             phone.wait_for("!window.__before && document.readyState === 'complete' && document.body.dataset.served",
                            timeout_s=30)
             waited = time.monotonic() - started
@@ -737,7 +751,8 @@ def test_a_weak_signal_gives_the_kept_page_says_it_is_not_the_latest_then_keeps_
             let_go.set()  # the answers come: the late one is kept, and the page offers it
             said = phone.wait_for("document.body.dataset.served === 'refreshed' && "
                                   "document.getElementById('served-state').textContent", timeout_s=30)
-            assert said.startswith("最新的页面已取回并保存在本机") and "open it" in said, said
+            assert said.startswith("最新的页面已取回并保存在本机，本页仍是之前保存的"), said
+            assert "open the latest" in said, said
             kept = phone.evaluate(f"caches.match({page!r}).then(a => a ? a.text() : '')")
             assert re.search(r"已检查 <span class='en'>recorded</span> 1", kept), "the late answer was not kept"
 
@@ -781,6 +796,76 @@ def test_a_weak_signal_gives_the_kept_page_says_it_is_not_the_latest_then_keeps_
             left = phone.evaluate(f"caches.match({saved!r}).then(a => a ? 'kept' : 'none')")
             assert left == "none", names
             assert phone.evaluate("window.__problems") in ([], None)
+    finally:
+        let_go.set()
+        store.close()
+
+
+def test_a_logout_from_a_page_outside_the_field_pages_deletes_the_kept_field_pages(writable_server,
+                                                                                  writable_sample_store, phone):
+    """A review: the inspector logged out from the home page (not a field page): the kept campaign stayed on the
+    phone for the next user to be given on a weak signal or offline. Every page's logout now deletes it."""
+    cid = create_campaign(writable_sample_store, {"name": "大青山联检", "line_codes": ["XS01"],
+                                                  "required_accuracy_m": 5}, actor="t-admin")["id"]
+    _watch_problems(phone)
+    log_in_on_phone(phone, writable_server, f"/field/campaigns/{cid}")
+    phone.wait_for("document.body.dataset.offlineReady === '1' && !!navigator.serviceWorker.controller",
+                   timeout_s=60)
+    phone.goto(f"{writable_server}/")
+    assert phone.evaluate("caches.has('xincheng-field-v1')") is True
+    phone.evaluate("document.querySelector(\"form[action='/officer/logout'] button\").click()")
+    phone.wait_for("location.pathname !== '/' || document.readyState !== 'complete'", timeout_s=30)
+    phone.wait_for("document.readyState === 'complete' && !document.querySelector(\"form[action='/officer/logout']\")",
+                   timeout_s=30)
+    assert phone.evaluate("caches.has('xincheng-field-v1')") is False
+    assert phone.evaluate("window.__problems") == []
+
+
+def test_a_weak_signals_older_late_answer_never_replaces_a_newer_kept_copy_nor_opens_as_the_latest(
+        sample_templates, tmp_path, phone):
+    """A review: an answer held by a weak signal and let go after a newer one had been kept replaced it (the
+    campaign went back to "recorded 0"), and for two minutes after a late answer any visit was given the kept
+    copy at once as "the latest". A late answer is kept only if no copy asked for after it is; only the page's
+    "open the latest" opens a kept copy at once; a plain visit asks the network as ever."""
+    url, drop = sample_templates("sqlite").copy()
+    path = tmp_path / "x.db"
+    shutil.copyfile(sa.make_url(url).database, path)
+    drop()
+    store = Store.open(f"sqlite:///{path}")
+    hold, let_go = threading.Event(), threading.Event()
+    try:
+        cid = create_campaign(store, {"name": "大青山联检", "line_codes": ["XS01"], "required_accuracy_m": 5},
+                              actor="t-admin")["id"]
+        settings = server_settings(store)
+        with running_server(settings, app=_weak_signal(create_app(settings), hold, let_go)) as base:
+            page = f"{base}/field/campaigns/{cid}"
+            _watch_problems(phone)
+            log_in_on_phone(phone, base, f"/field/campaigns/{cid}")
+            phone.wait_for("document.body.dataset.offlineReady === '1' && !!navigator.serviceWorker.controller",
+                           timeout_s=60)
+            hold.set()  # the campaign page asked now is answered "recorded 0", and held
+            phone.evaluate("window.__before = 1")
+            phone.send("Page.navigate", url=page)
+            phone.wait_for("!window.__before && document.body.dataset.served === 'slow'", timeout_s=30)
+            hold.clear()  # what is asked from now on comes at once
+            marker = store.select("boundary_markers", where={"marker_no": "XS01012Q"})[0]["geometry"]
+            submit(store, {"client_id": "weak-signal-0002", "campaign_id": cid, "marker_no": "XS01012Q",
+                           "condition": "intact", "gnss_accuracy_m": 2.0, "fixes": 10,
+                           "position": {"lon": marker.x, "lat": marker.y, "crs": "EPSG:4490"},
+                           "photo": {"data_base64": base64.b64encode(_png()).decode()}}, actor="inspector-zhao")
+            newer = phone.evaluate(f"fetch({page!r}, {{cache: 'no-store'}}).then(a => a.text())")
+            assert "已检查 <span class='en'>recorded</span> 1" in newer
+            let_go.set()  # the older answer ("recorded 0") comes last
+            time.sleep(1.5)
+            kept = phone.evaluate(f"caches.match({page!r}).then(a => a ? a.text() : '')")
+            assert "已检查 <span class='en'>recorded</span> 1" in kept, "an older late answer replaced a newer copy"
+            assert phone.evaluate("document.body.dataset.served") == "slow"  # not offered: it was not kept
+            phone.evaluate("window.__before = 1")
+            phone.send("Page.navigate", url=page)  # a plain visit: the network's answer, not a kept copy
+            phone.wait_for("!window.__before && document.readyState === 'complete' && document.body.dataset.served",
+                           timeout_s=30)
+            assert phone.evaluate("document.body.dataset.served") == "fresh"
+            assert phone.evaluate("window.__problems") == []
     finally:
         let_go.set()
         store.close()

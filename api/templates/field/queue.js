@@ -52,13 +52,18 @@ function fieldRegister() {
 // answer), 'server' (the server's error), 'arrived' (a weak signal's late answer, kept moments ago); 'unknown'
 // if the worker cannot tell (it was restarted since).
 function fieldHowServed() {
+  if (!(navigator.serviceWorker && navigator.serviceWorker.controller)) return Promise.resolve('fresh');
+  return fieldAsk({type: 'how-served'}, 'unknown').then(String);
+}
+// Asks this page's service worker ``message`` and returns its answer, or ``otherwise`` if none comes in 3 s.
+function fieldAsk(message, otherwise) {
   const worker = navigator.serviceWorker && navigator.serviceWorker.controller;
-  if (!worker) return Promise.resolve('fresh');
+  if (!worker) return Promise.resolve(otherwise);
   return new Promise(resolve => {
     const channel = new MessageChannel();
-    channel.port1.onmessage = event => resolve(String(event.data));
-    worker.postMessage({type: 'how-served'}, [channel.port2]);
-    setTimeout(() => resolve('unknown'), 3000);
+    channel.port1.onmessage = event => resolve(event.data);
+    worker.postMessage(message, [channel.port2]);
+    setTimeout(() => resolve(otherwise), 3000);
   });
 }
 const FIELD_SERVED_TEXT = {
@@ -85,12 +90,20 @@ function fieldSayHowServed() {
   const title = document.querySelector('main h1');
   if (title) title.after(note); else document.body.prepend(note);
   navigator.serviceWorker.addEventListener('message', event => {
-    if (!event.data || event.data.type !== 'refreshed' || event.data.url !== location.href.split('#')[0]) return;
+    const here = location.href.split('#')[0];
+    if (!event.data || event.data.type !== 'refreshed' || String(event.data.url).split('#')[0] !== here) return;
     note.className = 'ok';
-    note.textContent = '最新的页面已取回并保存在本机 · the latest copy has arrived and is kept: ';
+    note.textContent = '最新的页面已取回并保存在本机，本页仍是之前保存的 · the latest copy has arrived and is kept; ' +
+                       'this page is the earlier one: ';
     const reload = document.createElement('a');
-    reload.href = location.href;
-    reload.textContent = '打开最新的页面 open it';
+    reload.href = here;  // without a #part: the same URL with one would not load the page again
+    reload.textContent = '打开最新的页面 open the latest';
+    // That copy, at once (no second wait on a weak signal), if it is still the one kept; else as any visit.
+    reload.addEventListener('click', async e => {
+      e.preventDefault();
+      await fieldAsk({type: 'open-arrived', url: here, ask: event.data.ask}, false);
+      location.assign(here);
+    });
     note.appendChild(reload);
     document.body.dataset.served = 'refreshed';
   });
@@ -150,6 +163,7 @@ let fieldLoggingOut = false;
 function fieldHookLogout() {
   const form = document.querySelector("form[action='/officer/logout']");
   if (!form) return;
+  form.dataset.fieldHooked = '1';  // the frame's own logout hook (officer/base.html) leaves it to this one
   const send = () => { form.dataset.cleared = '1'; form.submit(); };
   form.addEventListener('submit', async e => {
     if (form.dataset.cleared) return;

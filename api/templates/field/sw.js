@@ -24,20 +24,31 @@ let generation = 0;
 // 'arrived'), for the page's 'how-served' question, which takes its entry; a page the worker has no entry for
 // (it was restarted since) is answered 'unknown', never 'fresh'.
 const servedAs = new Map();
-// The pages whose late answer (after a weak signal) was kept, and when: opened again soon (the page's "open
-// it"), the kept copy is the latest there is and is given at once, not after another wait.
-const JUST_ARRIVED_MS = 120000;
-const justArrived = new Map();
+// What was kept last per page (a number given to every request as it is asked): a late answer never
+// replaces a copy asked for after it. A weak signal's late answer, once kept, is announced with its number;
+// the page's "open it" asks for exactly that copy ('open-arrived'), honoured once, within OPEN_ARRIVED_MS, in
+// the same login, and only while that copy is still the one kept: it is then given at once ('arrived').
+let asks = 0;
+const keptAsk = new Map();
+const OPEN_ARRIVED_MS = 10000;
+let openArrived = null;  // {url, ask, until, generation}
+const withoutHash = url => url.split('#')[0];
 self.addEventListener('message', event => {
   if (event.data && event.data.type === 'clear') {
     generation += 1;
     servedAs.clear();
-    justArrived.clear();
+    keptAsk.clear();
+    openArrived = null;
     event.waitUntil(caches.delete(FIELD_CACHE));
   } else if (event.data && event.data.type === 'how-served' && event.ports[0]) {
     const id = event.source && event.source.id;
     event.ports[0].postMessage(servedAs.get(id) || 'unknown');
     servedAs.delete(id);
+  } else if (event.data && event.data.type === 'open-arrived' && event.ports[0]) {
+    const url = withoutHash(String(event.data.url)), ask = Number(event.data.ask);
+    const current = keptAsk.get(url) === ask;
+    openArrived = current ? {url, ask, until: Date.now() + OPEN_ARRIVED_MS, generation} : null;
+    event.ports[0].postMessage(current);
   }
 });
 
@@ -69,27 +80,36 @@ const WEAK = Symbol('weak signal');
 
 async function networkFirst(event) {
   const request = event.request;
-  const asked = generation;
-  // The fresh answer is kept when it is a logged-in user's page and no logout came since it was asked for,
-  // also when it comes after the kept copy was given (a weak signal's late answer).
+  const url = withoutHash(request.url);
+  const asked = generation, ask = ++asks;
+  const opening = openArrived;  // the page's "open it": that kept copy, at once (checked below)
+  if (opening && opening.url === url) openArrived = null;
+  // The fresh answer is kept when it is a logged-in user's page, no logout came since it was asked for, and no
+  // copy asked for after it is kept already; also when it comes after the kept copy was given (a weak
+  // signal's late answer). Resolves to [answer, kept: whether it was kept].
   const fresh = fetch(request).then(async answer => {
-    if (answer.ok && !answer.redirected && answer.type === 'basic' && asked === generation) {
+    let stored = false;
+    if (answer.ok && !answer.redirected && answer.type === 'basic' && asked === generation
+        && (keptAsk.get(url) || 0) < ask) {
       const cache = await caches.open(FIELD_CACHE);
-      if (asked === generation) await cache.put(request, answer.clone());
+      if (asked === generation && (keptAsk.get(url) || 0) < ask) {
+        keptAsk.set(url, ask);
+        await cache.put(request, answer.clone());
+        stored = true;
+      }
     }
-    return answer;
+    return [answer, stored];
   });
   fresh.catch(() => {});  // no network: handled below, whenever it is awaited (not an unhandled rejection)
   const kept = await caches.match(request, {cacheName: FIELD_CACHE});
-  const arrived = justArrived.get(request.url);
-  justArrived.delete(request.url);
-  if (kept && arrived && Date.now() - arrived < JUST_ARRIVED_MS) {
-    event.waitUntil(fresh.then(() => {}, () => {}));  // still asked: kept if it comes
+  if (kept && opening && opening.url === url && opening.generation === generation && Date.now() < opening.until
+      && keptAsk.get(url) === opening.ask) {
+    event.waitUntil(fresh.then(() => {}, () => {}));  // still asked: kept if it comes and is newer
     return keptCopy(event, kept, 'arrived');
   }
   let answer;
   try {
-    answer = kept ? await Promise.race([fresh, new Promise(done => setTimeout(done, WEAK_SIGNAL_MS, WEAK))])
+    answer = kept ? await Promise.race([fresh, new Promise(done => setTimeout(done, WEAK_SIGNAL_MS, [WEAK]))])
                   : await fresh;
   } catch (offline) {
     if (kept) return keptCopy(event, kept, 'network');
@@ -101,18 +121,17 @@ async function networkFirst(event) {
       {status: 503, headers: {'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store',
                               'X-Field-Kept': 'network'}});
   }
-  if (answer === WEAK) {
+  const [given] = answer;
+  if (given === WEAK) {
     const page = event.resultingClientId;
-    event.waitUntil(fresh.then(async late => {  // the late answer: kept above; the page opened is told
-      if (!late.ok || late.redirected || late.type !== 'basic' || asked !== generation) return;
-      justArrived.set(request.url, Date.now());
-      if (!page) return;
+    event.waitUntil(fresh.then(async ([late, lateKept]) => {  // the late answer: kept above; the page is told
+      if (!lateKept || asked !== generation || !page) return;
       const client = await self.clients.get(page);
-      if (client) client.postMessage({type: 'refreshed', url: request.url});
+      if (client) client.postMessage({type: 'refreshed', url, ask});
     }, () => {}));
     return keptCopy(event, kept, 'slow');
   }
-  if (answer.status >= 500 && kept) return keptCopy(event, kept, 'server');  // the server's error page only
+  if (given.status >= 500 && kept) return keptCopy(event, kept, 'server');  // the server's error page only
   if (event.resultingClientId) servedAs.set(event.resultingClientId, 'fresh');  // when nothing was kept
-  return answer;
+  return given;
 }
