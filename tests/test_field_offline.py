@@ -803,30 +803,61 @@ def test_a_weak_signal_gives_the_kept_page_says_it_is_not_the_latest_then_keeps_
 
 def test_a_logout_from_a_page_outside_the_field_pages_deletes_the_kept_field_pages(writable_server,
                                                                                   writable_sample_store, phone):
-    """A review: the inspector logged out from the home page (not a field page): the kept campaign stayed on the
-    phone for the next user to be given on a weak signal or offline. Every page's logout now deletes it."""
+    """Reviews: the inspector logged out from the home page, from a map page (their own logout form), or someone
+    else logged in over the session: the kept campaign stayed on the phone for the next user to be given on a
+    weak signal or offline. Every page's logout, and every login, now deletes it; with no network the home
+    page's logout says the server's session is still open and finishes it once online, as a field page does."""
     cid = create_campaign(writable_sample_store, {"name": "大青山联检", "line_codes": ["XS01"],
                                                   "required_accuracy_m": 5}, actor="t-admin")["id"]
     _watch_problems(phone)
-    log_in_on_phone(phone, writable_server, f"/field/campaigns/{cid}")
-    phone.wait_for("document.body.dataset.offlineReady === '1' && !!navigator.serviceWorker.controller",
-                   timeout_s=60)
-    phone.goto(f"{writable_server}/")
-    assert phone.evaluate("caches.has('xincheng-field-v1')") is True
-    phone.evaluate("document.querySelector(\"form[action='/officer/logout'] button\").click()")
-    phone.wait_for("location.pathname !== '/' || document.readyState !== 'complete'", timeout_s=30)
-    phone.wait_for("document.readyState === 'complete' && !document.querySelector(\"form[action='/officer/logout']\")",
+
+    def keep_then(path: str) -> None:
+        log_in_on_phone(phone, writable_server, f"/field/campaigns/{cid}")
+        phone.wait_for("document.body.dataset.offlineReady === '1' && !!navigator.serviceWorker.controller",
+                       timeout_s=60)
+        phone.goto(f"{writable_server}{path}")
+        assert phone.evaluate("caches.has('xincheng-field-v1')") is True
+
+    def logged_out() -> None:
+        phone.evaluate("window.__before = 1")
+        phone.evaluate("document.querySelector(\"form[action='/officer/logout'] button\").click()")
+        phone.wait_for("!window.__before && location.pathname === '/officer/login' && "
+                       "document.readyState === 'complete'", timeout_s=30)
+        assert phone.evaluate("caches.has('xincheng-field-v1')") is False
+
+    keep_then("/")  # the home page
+    logged_out()
+    keep_then(f"/maps/campaigns/{cid}/report?format=html")  # a map page: the map menu's own logout form
+    logged_out()
+    keep_then("/officer/login")  # someone else logs in over the session
+    name, password = USERS["admin"]
+    phone.evaluate("window.__before = 1")
+    phone.evaluate(f"document.querySelector('[name=username]').value={name!r};"
+                   f"document.querySelector('[name=password]').value={password!r};"
+                   "document.querySelector(\"form[action='/officer/login'] button\").click()")
+    phone.wait_for("!window.__before && location.pathname !== '/officer/login' && document.readyState === 'complete'",
                    timeout_s=30)
     assert phone.evaluate("caches.has('xincheng-field-v1')") is False
+    logged_out()
+    keep_then("/")  # with no network: said, and finished once online
+    phone.set_online(False)
+    phone.evaluate("document.querySelector(\"form[action='/officer/logout'] button\").click()")
+    said = phone.wait_for("document.getElementById('logout-pending') && "
+                          "document.getElementById('logout-pending').textContent", timeout_s=30)
+    assert said.startswith("没有网络：本机保存的页面已删除，但服务器上的登录尚未退出"), said
+    assert phone.evaluate("caches.has('xincheng-field-v1')") is False
+    phone.set_online(True)
+    phone.wait_for("location.pathname === '/officer/login'", timeout_s=60)
     assert phone.evaluate("window.__problems") == []
 
 
 def test_a_weak_signals_older_late_answer_never_replaces_a_newer_kept_copy_nor_opens_as_the_latest(
         sample_templates, tmp_path, phone):
-    """A review: an answer held by a weak signal and let go after a newer one had been kept replaced it (the
-    campaign went back to "recorded 0"), and for two minutes after a late answer any visit was given the kept
-    copy at once as "the latest". A late answer is kept only if no copy asked for after it is; only the page's
-    "open the latest" opens a kept copy at once; a plain visit asks the network as ever."""
+    """Reviews: an answer held by a weak signal and let go after a newer one had been kept replaced it (the
+    campaign went back to "recorded 0"); for two minutes after a late answer any visit was given the kept copy
+    at once as "the latest"; a newer copy kept meanwhile was never offered. A late answer is kept only if no
+    copy asked for after it is; the page is told of the newest copy kept; only its "open the latest" opens that
+    copy at once (a made-up one is refused); a plain visit asks the network as ever."""
     url, drop = sample_templates("sqlite").copy()
     path = tmp_path / "x.db"
     shutil.copyfile(sa.make_url(url).database, path)
@@ -859,7 +890,16 @@ def test_a_weak_signals_older_late_answer_never_replaces_a_newer_kept_copy_nor_o
             time.sleep(1.5)
             kept = phone.evaluate(f"caches.match({page!r}).then(a => a ? a.text() : '')")
             assert "已检查 <span class='en'>recorded</span> 1" in kept, "an older late answer replaced a newer copy"
-            assert phone.evaluate("document.body.dataset.served") == "slow"  # not offered: it was not kept
+            # The page was told of the newer copy (a review: only the late answer was announced, so a newer one
+            # kept by the page's own fetch was never offered); a made-up copy is not opened as the latest.
+            assert phone.evaluate("document.body.dataset.served") == "refreshed"
+            assert phone.evaluate(f"fieldAsk({{type: 'open-arrived', url: {page!r}, token: '5'}}, 'none')") is False
+            phone.evaluate("window.__before = 1")
+            phone.evaluate("document.querySelector('#served-state a').click()")
+            phone.wait_for("!window.__before && document.readyState === 'complete' && document.body.dataset.served",
+                           timeout_s=30)
+            assert phone.evaluate("document.body.dataset.served") == "arrived"
+            assert "已检查 recorded 1" in phone.evaluate("document.body.innerText")
             phone.evaluate("window.__before = 1")
             phone.send("Page.navigate", url=page)  # a plain visit: the network's answer, not a kept copy
             phone.wait_for("!window.__before && document.readyState === 'complete' && document.body.dataset.served",

@@ -195,8 +195,8 @@ def test_lag_is_measured_from_wal_positions(databases):
             assert behind.replay_lsn < mark
         finally:
             _replay(replica_url, "resume")
-        _until(lambda: router.state().reason == "ok")
-        assert router.use_replica(after_lsn=mark)  # replayed past the writer's mark
+        _until(lambda: router.state().reason == "ok")  # within the bound: not yet past the mark, perhaps
+        assert _until(lambda: router.use_replica(after_lsn=mark))  # then replayed past the writer's mark
     finally:
         router.close()
 

@@ -101,7 +101,7 @@ function fieldSayHowServed() {
     // That copy, at once (no second wait on a weak signal), if it is still the one kept; else as any visit.
     reload.addEventListener('click', async e => {
       e.preventDefault();
-      await fieldAsk({type: 'open-arrived', url: here, ask: event.data.ask}, false);
+      await fieldAsk({type: 'open-arrived', url: here, token: event.data.token}, false);
       location.assign(here);
     });
     note.appendChild(reload);
@@ -153,44 +153,7 @@ async function fieldKeepCampaign(campaignId) {
 
 // Logging out deletes the kept pages (they hold this user's campaign data) before the logout is sent.
 // Queued records stay: they are the previous user's unsent work, sent only in that user's session.
-// With no network the server's session cannot be ended: the page says so and sends the logout itself
-// as soon as the connection is back (while it stays open), instead of failing silently.
-async function fieldReachable() {
-  try { await fetch('/field/session', {credentials: 'same-origin', cache: 'no-store'}); return true; }
-  catch (err) { return false; }
-}
-let fieldLoggingOut = false;
-function fieldHookLogout() {
-  const form = document.querySelector("form[action='/officer/logout']");
-  if (!form) return;
-  form.dataset.fieldHooked = '1';  // the frame's own logout hook (officer/base.html) leaves it to this one
-  const send = () => { form.dataset.cleared = '1'; form.submit(); };
-  form.addEventListener('submit', async e => {
-    if (form.dataset.cleared) return;
-    e.preventDefault();
-    fieldLoggingOut = true;  // this page keeps nothing more, and the service worker keeps no answer asked before now
-    if (navigator.serviceWorker && navigator.serviceWorker.controller) {
-      navigator.serviceWorker.controller.postMessage({type: 'clear'});
-    }
-    try { if ('caches' in window) await caches.delete(FIELD_CACHE); } catch (err) { /* nothing kept */ }
-    if (await fieldReachable()) { send(); return; }
-    let note = document.getElementById('logout-pending');
-    if (!note) {
-      note = document.createElement('p'); note.id = 'logout-pending'; note.className = 'err'; note.setAttribute('role', 'alert');
-      (document.querySelector('main') || document.body).prepend(note);
-    }
-    note.textContent = '没有网络：本机保存的页面已删除，但服务器上的登录尚未退出；联网后本页会自动完成退出（请勿关闭本页）· ' +
-      'no network: the pages kept on this phone are deleted, but the session on the server is still open; ' +
-      'the logout finishes by itself once online (keep this page open)';
-    if (!form.dataset.waiting) {
-      form.dataset.waiting = '1';
-      const retry = async () => { if (!form.dataset.cleared && await fieldReachable()) send(); };
-      window.addEventListener('online', retry);
-      setInterval(() => { if (navigator.onLine) retry(); }, 10000);
-    }
-  });
-}
-
+{% endraw %}{% include "field/logout.js" %}{% raw %}
 let fieldRunning = null;
 let fieldAgain = null;
 const fieldListeners = [];

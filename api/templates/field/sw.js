@@ -24,20 +24,36 @@ let generation = 0;
 // 'arrived'), for the page's 'how-served' question, which takes its entry; a page the worker has no entry for
 // (it was restarted since) is answered 'unknown', never 'fresh'.
 const servedAs = new Map();
-// What was kept last per page (a number given to every request as it is asked): a late answer never
-// replaces a copy asked for after it. A weak signal's late answer, once kept, is announced with its number;
-// the page's "open it" asks for exactly that copy ('open-arrived'), honoured once, within OPEN_ARRIVED_MS, in
-// the same login, and only while that copy is still the one kept: it is then given at once ('arrived').
+// What was kept last per page: the number of its request (every request is numbered as it is asked; a late
+// answer never replaces a copy asked for after it) and a random token naming that copy. A page given the kept
+// copy on a weak signal is told of every copy of its URL kept after, the late answer or any newer one
+// ('refreshed', with that copy's token); its "open the latest" asks for exactly that copy ('open-arrived'),
+// honoured once, within OPEN_ARRIVED_MS, in the same login, and only while that copy is still the one kept: it
+// is then given at once ('arrived').
 let asks = 0;
-const keptAsk = new Map();
+const keptAsk = new Map(), keptToken = new Map(), waitingFor = new Map();
 const OPEN_ARRIVED_MS = 10000;
-let openArrived = null;  // {url, ask, until, generation}
+let openArrived = null;  // {url, token, until, generation}
 const withoutHash = url => url.split('#')[0];
+
+// A copy of ``url`` was just kept: name it, and tell the pages opened from an older one (each time a newer
+// one is kept, so their offer is always of the newest; a page closed since is forgotten).
+async function announce(url) {
+  const token = self.crypto.randomUUID();
+  keptToken.set(url, token);
+  const waiting = waitingFor.get(url) || new Set();
+  for (const id of [...waiting]) {
+    const client = await self.clients.get(id);
+    if (client) client.postMessage({type: 'refreshed', url, token}); else waiting.delete(id);
+  }
+}
 self.addEventListener('message', event => {
   if (event.data && event.data.type === 'clear') {
     generation += 1;
     servedAs.clear();
     keptAsk.clear();
+    keptToken.clear();
+    waitingFor.clear();
     openArrived = null;
     event.waitUntil(caches.delete(FIELD_CACHE));
   } else if (event.data && event.data.type === 'how-served' && event.ports[0]) {
@@ -45,9 +61,9 @@ self.addEventListener('message', event => {
     event.ports[0].postMessage(servedAs.get(id) || 'unknown');
     servedAs.delete(id);
   } else if (event.data && event.data.type === 'open-arrived' && event.ports[0]) {
-    const url = withoutHash(String(event.data.url)), ask = Number(event.data.ask);
-    const current = keptAsk.get(url) === ask;
-    openArrived = current ? {url, ask, until: Date.now() + OPEN_ARRIVED_MS, generation} : null;
+    const url = withoutHash(String(event.data.url)), token = String(event.data.token);
+    const current = keptToken.has(url) && keptToken.get(url) === token;
+    if (current) openArrived = {url, token, until: Date.now() + OPEN_ARRIVED_MS, generation};
     event.ports[0].postMessage(current);
   }
 });
@@ -96,6 +112,7 @@ async function networkFirst(event) {
         keptAsk.set(url, ask);
         await cache.put(request, answer.clone());
         stored = true;
+        if (asked === generation && keptAsk.get(url) === ask) await announce(url);
       }
     }
     return [answer, stored];
@@ -103,7 +120,7 @@ async function networkFirst(event) {
   fresh.catch(() => {});  // no network: handled below, whenever it is awaited (not an unhandled rejection)
   const kept = await caches.match(request, {cacheName: FIELD_CACHE});
   if (kept && opening && opening.url === url && opening.generation === generation && Date.now() < opening.until
-      && keptAsk.get(url) === opening.ask) {
+      && keptToken.get(url) === opening.token) {
     event.waitUntil(fresh.then(() => {}, () => {}));  // still asked: kept if it comes and is newer
     return keptCopy(event, kept, 'arrived');
   }
@@ -124,11 +141,8 @@ async function networkFirst(event) {
   const [given] = answer;
   if (given === WEAK) {
     const page = event.resultingClientId;
-    event.waitUntil(fresh.then(async ([late, lateKept]) => {  // the late answer: kept above; the page is told
-      if (!lateKept || asked !== generation || !page) return;
-      const client = await self.clients.get(page);
-      if (client) client.postMessage({type: 'refreshed', url, ask});
-    }, () => {}));
+    if (page) waitingFor.set(url, (waitingFor.get(url) || new Set()).add(page));  // told of the next copy kept
+    event.waitUntil(fresh.then(() => {}, () => {}));  // the late answer: kept above when it comes
     return keptCopy(event, kept, 'slow');
   }
   if (given.status >= 500 && kept) return keptCopy(event, kept, 'server');  // the server's error page only
