@@ -756,7 +756,11 @@ def test_a_weak_signal_gives_the_kept_page_says_it_is_not_the_latest_then_keeps_
             kept = phone.evaluate(f"caches.match({page!r}).then(a => a ? a.text() : '')")
             assert re.search(r"已检查 <span class='en'>recorded</span> 1", kept), "the late answer was not kept"
 
-            # "Open it" with the signal still weak: the copy that has just arrived, at once, and said to be so.
+            # "Open it" with the signal still weak: the copy that has just arrived, at once, and said to be so, even
+            # after the worker was stopped meanwhile (a browser stops an idle one after ~30 s; a review found the
+            # offer then refused).
+            phone.send("ServiceWorker.enable")
+            phone.send("ServiceWorker.stopAllWorkers")
             hold.set()
             let_go.clear()
             phone.evaluate("window.__before = 1")
@@ -848,6 +852,17 @@ def test_a_logout_from_a_page_outside_the_field_pages_deletes_the_kept_field_pag
     assert phone.evaluate("caches.has('xincheng-field-v1')") is False
     phone.set_online(True)
     phone.wait_for("location.pathname === '/officer/login'", timeout_s=60)
+    keep_then("/officer/login")  # a login tapped with no network: nothing deleted, nothing lost, said so
+    phone.set_online(False)
+    phone.evaluate(f"document.querySelector('[name=username]').value={name!r};"
+                   f"document.querySelector('[name=password]').value={password!r};"
+                   "document.querySelector(\"form[action='/officer/login'] button\").click()")
+    said = phone.wait_for("document.getElementById('login-offline') && "
+                          "document.getElementById('login-offline').textContent", timeout_s=30)
+    assert said.startswith("没有网络，无法登录；本机保存的页面仍在"), said
+    assert phone.evaluate("caches.has('xincheng-field-v1')") is True
+    assert phone.evaluate("document.querySelector('[name=username]').value") == name
+    phone.set_online(True)
     assert phone.evaluate("window.__problems") == []
 
 

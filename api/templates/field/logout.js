@@ -3,8 +3,8 @@
     pages' queue.js. Safe to include twice on one page (var and function declarations). -#}
 {% raw %}
 // The field pages kept on this phone hold their user's campaign data: a logout from any page deletes them and
-// tells the field pages' service worker to keep no answer asked for before it; so does a login (someone else
-// may be logging in over the last user's session). Records not yet sent stay in the phone's queue (IndexedDB),
+// tells the field pages' service worker to keep no answer asked for before it; so does a login that can go out
+// (someone else may be logging in over the last user's session; with no network nothing is deleted). Records not yet sent stay in the phone's queue (IndexedDB),
 // each sent only in its own user's session. With no network the server's session cannot be ended: the page
 // says so and sends the logout itself as soon as the connection is back (while it stays open).
 var fieldLoggingOut = false;
@@ -29,6 +29,8 @@ function fieldHookLogout() {
   form.addEventListener('submit', async e => {
     if (form.dataset.cleared) return;
     e.preventDefault();
+    if (form.dataset.started) return;  // a second tap while the first is under way: one logout
+    form.dataset.started = '1';
     await fieldForgetKept();
     if (await fieldReachable()) { send(); return; }
     let note = document.getElementById('logout-pending');
@@ -54,6 +56,20 @@ function fieldHookLogin() {
   form.addEventListener('submit', async e => {
     if (form.dataset.cleared) return;
     e.preventDefault();
+    if (form.dataset.started) return;
+    form.dataset.started = '1';
+    if (!(await fieldReachable())) {  // no login can go out: nothing is deleted, what was typed stays
+      delete form.dataset.started;
+      let note = document.getElementById('login-offline');
+      if (!note) {
+        note = document.createElement('p'); note.id = 'login-offline'; note.className = 'err';
+        note.setAttribute('role', 'alert');
+        form.before(note);
+      }
+      note.textContent = '没有网络，无法登录；本机保存的页面仍在，请联网后再登录 · no network: cannot log in now; the ' +
+        'pages kept on this phone are still here: log in once online';
+      return;
+    }
     await fieldForgetKept();
     form.dataset.cleared = '1';
     form.submit();

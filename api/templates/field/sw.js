@@ -30,17 +30,16 @@ const servedAs = new Map();
 // ('refreshed', with that copy's token); its "open the latest" asks for exactly that copy ('open-arrived'),
 // honoured once, within OPEN_ARRIVED_MS, in the same login, and only while that copy is still the one kept: it
 // is then given at once ('arrived').
+// The token rides on the kept copy itself (X-Field-Copy), so it outlives the worker being stopped when idle.
 let asks = 0;
-const keptAsk = new Map(), keptToken = new Map(), waitingFor = new Map();
+const keptAsk = new Map(), waitingFor = new Map();
 const OPEN_ARRIVED_MS = 10000;
 let openArrived = null;  // {url, token, until, generation}
 const withoutHash = url => url.split('#')[0];
 
-// A copy of ``url`` was just kept: name it, and tell the pages opened from an older one (each time a newer
+// A copy of ``url`` named ``token`` was just kept: tell the pages opened from an older one (each time a newer
 // one is kept, so their offer is always of the newest; a page closed since is forgotten).
-async function announce(url) {
-  const token = self.crypto.randomUUID();
-  keptToken.set(url, token);
+async function announce(url, token) {
   const waiting = waitingFor.get(url) || new Set();
   for (const id of [...waiting]) {
     const client = await self.clients.get(id);
@@ -52,7 +51,6 @@ self.addEventListener('message', event => {
     generation += 1;
     servedAs.clear();
     keptAsk.clear();
-    keptToken.clear();
     waitingFor.clear();
     openArrived = null;
     event.waitUntil(caches.delete(FIELD_CACHE));
@@ -61,10 +59,12 @@ self.addEventListener('message', event => {
     event.ports[0].postMessage(servedAs.get(id) || 'unknown');
     servedAs.delete(id);
   } else if (event.data && event.data.type === 'open-arrived' && event.ports[0]) {
-    const url = withoutHash(String(event.data.url)), token = String(event.data.token);
-    const current = keptToken.has(url) && keptToken.get(url) === token;
-    if (current) openArrived = {url, token, until: Date.now() + OPEN_ARRIVED_MS, generation};
-    event.ports[0].postMessage(current);
+    const url = withoutHash(String(event.data.url)), token = String(event.data.token), port = event.ports[0];
+    event.waitUntil(caches.match(url, {cacheName: FIELD_CACHE}).then(kept => {
+      const current = !!kept && kept.headers.get('X-Field-Copy') === token;
+      if (current) openArrived = {url, token, until: Date.now() + OPEN_ARRIVED_MS, generation};
+      port.postMessage(current);
+    }));
   }
 });
 
@@ -104,23 +104,26 @@ async function networkFirst(event) {
   // copy asked for after it is kept already; also when it comes after the kept copy was given (a weak
   // signal's late answer). Resolves to [answer, kept: whether it was kept].
   const fresh = fetch(request).then(async answer => {
-    let stored = false;
     if (answer.ok && !answer.redirected && answer.type === 'basic' && asked === generation
         && (keptAsk.get(url) || 0) < ask) {
       const cache = await caches.open(FIELD_CACHE);
       if (asked === generation && (keptAsk.get(url) || 0) < ask) {
         keptAsk.set(url, ask);
-        await cache.put(request, answer.clone());
-        stored = true;
-        if (asked === generation && keptAsk.get(url) === ask) await announce(url);
+        const token = self.crypto.randomUUID();
+        const headers = new Headers(answer.headers);
+        headers.set('X-Field-Copy', token);  // the page gets the copy as kept (a page keeping it keeps the name)
+        const named = new Response(answer.body, {status: answer.status, statusText: answer.statusText, headers});
+        await cache.put(request, named.clone());
+        if (asked === generation && keptAsk.get(url) === ask) await announce(url, token);
+        return [named, true];
       }
     }
-    return [answer, stored];
+    return [answer, false];
   });
   fresh.catch(() => {});  // no network: handled below, whenever it is awaited (not an unhandled rejection)
   const kept = await caches.match(request, {cacheName: FIELD_CACHE});
   if (kept && opening && opening.url === url && opening.generation === generation && Date.now() < opening.until
-      && keptToken.get(url) === opening.token) {
+      && kept.headers.get('X-Field-Copy') === opening.token) {
     event.waitUntil(fresh.then(() => {}, () => {}));  // still asked: kept if it comes and is newer
     return keptCopy(event, kept, 'arrived');
   }
