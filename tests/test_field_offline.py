@@ -579,6 +579,16 @@ def test_a_server_that_cannot_save_now_keeps_the_queue_and_says_it_retries(writa
     assert phone.evaluate("window.__problems") == []
 
 
+def _own_sample(sample_templates, tmp_path) -> Store:
+    """Return this test's own copy of the sample district in a SQLite file under ``tmp_path`` (for a test that
+    serves it itself)."""
+    url, drop = sample_templates("sqlite").copy()
+    path = tmp_path / "x.db"
+    shutil.copyfile(sa.make_url(url).database, path)
+    drop()
+    return Store.open(f"sqlite:///{path}")
+
+
 def test_a_server_that_cannot_serve_gives_the_inspector_the_kept_page_and_says_so(sample_templates, tmp_path, phone):
     """The service worker passed the server's 503 page through (its database away) although the campaign was kept
     on the phone: the inspector lost the marker list. Now a 5xx answer falls back to the kept copy, as no network
@@ -643,11 +653,7 @@ def test_a_server_out_of_reach_while_the_phone_counts_as_online_is_said_so_not_b
     """Signal bars but no data: the phone counts as online, the server cannot be reached. The kept page was shown
     with no word at all; and where a page had not been kept, the phone's own "no network" answer (a 503) was
     read as the server's failure. Now the campaign page says the server cannot be reached, in both cases."""
-    url, drop = sample_templates("sqlite").copy()
-    path = tmp_path / "x.db"
-    shutil.copyfile(sa.make_url(url).database, path)
-    drop()
-    store = Store.open(f"sqlite:///{path}")
+    store = _own_sample(sample_templates, tmp_path)
     try:
         cid = create_campaign(store, {"name": "大青山联检", "line_codes": ["XS01"], "required_accuracy_m": 5},
                               actor="t-admin")["id"]
@@ -703,11 +709,7 @@ def test_a_weak_signal_gives_the_kept_page_says_it_is_not_the_latest_then_keeps_
     (6 s), the page says it is the kept copy and not the latest; the answer, when it comes, is kept and the page
     offers it. An answer that comes after a logout is not kept. The slow network is the real server holding
     its /field answers (the phone's connection open, nothing coming back) until the test lets them go."""
-    url, drop = sample_templates("sqlite").copy()
-    path = tmp_path / "x.db"
-    shutil.copyfile(sa.make_url(url).database, path)
-    drop()
-    store = Store.open(f"sqlite:///{path}")
+    store = _own_sample(sample_templates, tmp_path)
     hold, let_go = threading.Event(), threading.Event()
     try:
         cid = create_campaign(store, {"name": "大青山联检", "line_codes": ["XS01"], "required_accuracy_m": 5},
@@ -873,11 +875,7 @@ def test_a_weak_signals_older_late_answer_never_replaces_a_newer_kept_copy_nor_o
     at once as "the latest"; a newer copy kept meanwhile was never offered. A late answer is kept only if no
     copy asked for after it is; the page is told of the newest copy kept; only its "open the latest" opens that
     copy at once (a made-up one is refused); a plain visit asks the network as ever."""
-    url, drop = sample_templates("sqlite").copy()
-    path = tmp_path / "x.db"
-    shutil.copyfile(sa.make_url(url).database, path)
-    drop()
-    store = Store.open(f"sqlite:///{path}")
+    store = _own_sample(sample_templates, tmp_path)
     hold, let_go = threading.Event(), threading.Event()
     try:
         cid = create_campaign(store, {"name": "大青山联检", "line_codes": ["XS01"], "required_accuracy_m": 5},
