@@ -82,9 +82,9 @@ self.addEventListener('fetch', event => {
 
 // An answer of the phone's own says so and why (X-Field-Kept: server, the server answered 5xx and this is
 // the kept copy; network, no answer at all, and this is the kept copy or the phone's own "no network" page;
-// slow, no answer yet after WEAK_SIGNAL_MS, and this is the kept copy; arrived, the kept copy is a weak
-// signal's late answer kept moments ago), so the page's script can tell the inspector what is wrong. A page
-// opened from it is remembered for its 'how-served' question.
+// slow, no answer yet after WEAK_SIGNAL_MS, and this is the kept copy; arrived, the kept copy the page's "open
+// the latest" named, given at once), so the page's script can tell the inspector what is wrong. A page opened
+// from it is remembered for its 'how-served' question.
 function keptCopy(event, kept, why) {
   if (event.resultingClientId) servedAs.set(event.resultingClientId, why);
   const headers = new Headers(kept.headers);
@@ -102,7 +102,7 @@ async function networkFirst(event) {
   if (opening && opening.url === url) openArrived = null;
   // The fresh answer is kept when it is a logged-in user's page, no logout came since it was asked for, and no
   // copy asked for after it is kept already; also when it comes after the kept copy was given (a weak
-  // signal's late answer). Resolves to [answer, kept: whether it was kept].
+  // signal's late answer). Resolves to [answer] (the answer as kept, named by X-Field-Copy, when it was).
   const fresh = fetch(request).then(async answer => {
     if (answer.ok && !answer.redirected && answer.type === 'basic' && asked === generation
         && (keptAsk.get(url) || 0) < ask) {
@@ -115,10 +115,10 @@ async function networkFirst(event) {
         const named = new Response(answer.body, {status: answer.status, statusText: answer.statusText, headers});
         await cache.put(request, named.clone());
         if (asked === generation && keptAsk.get(url) === ask) await announce(url, token);
-        return [named, true];
+        return [named];
       }
     }
-    return [answer, false];
+    return [answer];
   });
   fresh.catch(() => {});  // no network: handled below, whenever it is awaited (not an unhandled rejection)
   const kept = await caches.match(request, {cacheName: FIELD_CACHE});
