@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -199,7 +199,7 @@ def _norm_text(norm: Norm) -> str:
 
 
 def report_html(run, *, sites=None, areas=None, siting=None, basemap=None, nonce=FROM_CONTEXT, history=None,
-                estates=None, cemeteries: bool = True, cemetery: dict[str, Any] | None = None) -> str:
+                estates=None, cemetery: dict[str, Any] | Literal[False] | None = None) -> str:
     """Return the whole report as one HTML page (maps embedded; no external tiles).
 
     The page is maps/templates/planning_report.html, autoescaped; the map is its own document in
@@ -210,7 +210,7 @@ def report_html(run, *, sites=None, areas=None, siting=None, basemap=None, nonce
     :func:`geo.planning.estates.four_sync`) adds the section "四同步" (maps/report_rural.py).
     ``cemetery`` is the section 殡葬 as :func:`maps.report_cemeteries.cemetery_sections` returns it when the
     caller drew it already (with the same ``basemap`` and ``nonce``: the CLI draws it while the siting
-    solver runs); otherwise it is drawn here.
+    solver runs); ``None`` draws it here; ``False`` leaves it out (the coverage map page).
     """
     nonce = resolve(nonce)
     shortfall_tables = []
@@ -232,7 +232,7 @@ def report_html(run, *, sites=None, areas=None, siting=None, basemap=None, nonce
                   siting_compare=None if siting is None else siting_sections(siting),
                   history=None if history is None else history_sections(history),
                   rural=rural_sections(run, estates=estates),
-                  cemetery=None if not cemeteries else cemetery if cemetery is not None
+                  cemetery=None if cemetery is False else cemetery if cemetery is not None
                   else cemetery_sections(run, basemap=basemap, nonce=nonce))
 
 

@@ -147,6 +147,49 @@ def test_a_write_that_fails_deep_down_is_a_message_not_a_traceback(sample, tmp_p
     assert r.returncode == 2 and "文件夹" in r.stderr and "taken" in r.stderr
 
 
+_LEAVE = """
+import atexit, sys, threading, time
+from api.cli.leave import leave
+atexit.register(print, "退出处理已运行 exit handler ran")
+print("未换行 no newline yet", end="")
+if sys.argv[1] == "thread":
+    threading.Thread(target=lambda: (time.sleep(0.5), print(" 线程完成 thread done", end=""))).start()
+leave({"status": 3, "message": "停止 stopped", "thread": 0}[sys.argv[1]])
+"""
+
+
+@pytest.mark.parametrize(("how", "status", "stdout", "stderr"), [
+    ("status", 3, "未换行 no newline yet退出处理已运行 exit handler ran\n", ""),
+    ("message", 1, "未换行 no newline yet退出处理已运行 exit handler ran\n", "停止 stopped\n"),
+    ("thread", 0, "未换行 no newline yet 线程完成 thread done退出处理已运行 exit handler ran\n", ""),
+], ids=["status", "message", "thread"])
+def test_a_command_that_leaves_at_once_still_runs_exit_handlers_flushes_and_waits_for_its_threads(
+        how, status, stdout, stderr):
+    """``xincheng`` skips Python's teardown when a command is done (api/cli/leave.py): what is still buffered, the
+    exit handlers (logging's flush), the status ``sys.exit`` would give and a thread that is not a daemon all
+    behave as with an ordinary exit."""
+    r = subprocess.run([sys.executable, "-c", _LEAVE, how], capture_output=True, text=True, timeout=60,
+                       encoding="utf-8")
+    assert (r.returncode, r.stdout, r.stderr) == (status, stdout, stderr)
+
+
+def test_the_report_through_a_real_process_is_whole_and_its_database_closed(cli_sample, tmp_path):
+    """The planner's report as the shell runs it (the command leaves without Python's teardown): the page is
+    written to its end, the status is 0, and the SQLite file is left closed, with no write-ahead log beside it."""
+    import os
+
+    db = cli_sample.copy(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XINCHENG_")}
+    r = subprocess.run([sys.executable, "-m", "api.cli", "--database-url", f"sqlite:///{db}", "report",
+                        str(tmp_path / "plan.html"), "--k", "2"], capture_output=True, text=True, env=env,
+                       timeout=300)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert r.stdout.startswith("已写入 "), r.stdout
+    page = (tmp_path / "plan.html").read_text(encoding="utf-8")
+    assert page.rstrip().endswith("</html>") and "建议新站点 Proposed stations" in page
+    assert not (tmp_path / "xincheng.db-wal").exists()
+
+
 def test_a_database_that_cannot_be_opened_is_a_message_not_a_traceback(tmp_path):
     import os
 

@@ -96,6 +96,28 @@ def test_planner_report_pages_answer_the_login_cookie_and_api_stays_bearer_only(
     assert _get(live_server, "/api/planning/report?format=html&k=0", planner).status_code == 401
 
 
+@SQLITE
+def test_the_planners_report_page_has_every_section_and_sheet_the_api_report_has(live_server):
+    """The page and workbook a planner opens from /maps/coverage are the report GET /api/planning/report gives
+    (and ``xincheng report`` writes): the same sections, 指标历史 and 四同步 among them, and the same sheets."""
+    import openpyxl
+
+    name, password = USERS["planner"]
+    login = httpx.post(f"{live_server}/api/auth/login", json={"username": name, "password": password}, timeout=60)
+    bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    cookie = _session(live_server, "planner")
+    headings = re.compile(r"<h2[^>]*>(.*?)</h2>", re.S)
+    page = _get(live_server, "/maps/coverage/report?format=html&k=1", cookie).text
+    served = _get(live_server, "/api/planning/report?format=html&k=1", headers=bearer).text
+    assert headings.findall(page) == headings.findall(served)
+    assert any(h.startswith("指标历史") for h in headings.findall(page)), headings.findall(page)
+    assert any("四同步" in h for h in headings.findall(page)), headings.findall(page)
+    sheets = [openpyxl.load_workbook(io.BytesIO(_get(live_server, path, **auth).content), read_only=True).sheetnames
+              for path, auth in (("/maps/coverage/report?format=xlsx&k=1", {"cookie": cookie}),
+                                 ("/api/planning/report?format=xlsx&k=1", {"headers": bearer}))]
+    assert sheets[0] == sheets[1] and any("四同步" in s for s in sheets[0]), sheets
+
+
 def test_campaign_report_pages_answer_the_inspectors_cookie(writable_server):
     name, password = USERS["admin"]
     admin = httpx.post(f"{writable_server}/api/auth/login", json={"username": name, "password": password})

@@ -71,11 +71,28 @@ def main(ctx: click.Context, database_url: str | None, district: str | None, dev
     ctx.obj = Context(database_url=database_url, district=district, command=ctx.invoked_subcommand,
                       dev_mode=dev or None,
                       require_secret=ctx.invoked_subcommand in SECRET_COMMANDS)
+    ctx.call_on_close(ctx.obj.close)
 
 
 for _command in (init, migrate, backup, restore, user, import_cmd, export_cmd, coverage, accessibility, indicators,
                  siting, report, gazetteer, address_cmd, plates, boundaries, map_cmd, serve, reports,
                  rural_norms, estates, cemetery, whatif, addresses, signs, divisions, place_codes, refresh, region):
     main.add_command(_command)
+
+
+def run() -> None:
+    """The installed ``xincheng`` command (and ``python -m api.cli``): run :func:`main`, then leave at once.
+
+    The command's work is done and its store closed when :func:`main` returns; what an interpreter does after
+    that (tearing down every module and object of the geo stack) costs the planner a fifth of a second on
+    ``xincheng report``, so :func:`api.cli.leave.leave` skips it once the exit handlers have run.
+    """
+    from api.cli.leave import leave
+
+    try:
+        main()
+    except SystemExit as stop:
+        leave(stop.code)
+    leave(0)
 
 __all__ = ["main"]

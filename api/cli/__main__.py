@@ -1,6 +1,6 @@
 """``python -m api.cli``: the ``xincheng`` command."""
 
-from api.cli import main
+from api.cli import run
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

@@ -335,6 +335,12 @@ class Context:
                     refuse_unheld_district(self._store)
         return self._store
 
+    def close(self) -> None:
+        """Close the store if a command opened it (SQLite folds its write-ahead log back into the file)."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
 
 def _enable_dev(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value:

@@ -337,9 +337,7 @@ def siting(obj: Context, preset: str, minutes: float | None, speed_m_per_s: floa
 def report(obj: Context, path: Path, preset: str, minutes: float | None, speed_m_per_s: float | None,
            kinds: str | None, k: int, siting_method: str, time_limit_s: float) -> None:
     """规划报告 · Write the planning report: PATH.html (tables and maps) or PATH.xlsx (tables)."""
-    from geo.planning.estates import four_sync, load_new_estates
-    from geo.planning.history import report_history
-    from geo.planning.norms_settings import load_norms
+    from geo.planning.report_sections import report_sections
     from geo.planning.run import siting_in_background
 
     run = _planning_run(obj, preset, minutes, speed_m_per_s, kinds)
@@ -347,13 +345,12 @@ def report(obj: Context, path: Path, preset: str, minutes: float | None, speed_m
         # The solver runs beside what follows (it holds no Python lock); its answer is awaited last.
         siting = siting_in_background(run, k=k, target_share=None, method=siting_method,
                                       time_limit_s=time_limit_s) if k else None
-        history = report_history(obj.store)  # the section 指标历史 Indicator history
-        estates = four_sync(load_new_estates(obj.store), care_per100_m2=load_norms().estate_care_per100_m2)  # 四同步
+        sections = report_sections(obj.store)  # 指标历史 Indicator history, 四同步 new estates
         if path.suffix.lower() == ".xlsx":
             from maps.report import write_report_xlsx
 
             result, sites = siting.result() if siting else (None, None)
-            write_report_xlsx(run, path, siting=result, history=history, estates=estates)
+            write_report_xlsx(run, path, siting=result, history=sections.history, estates=sections.estates)
         else:
             from geo.planning.coverage import service_areas
             from maps.report import report_html
@@ -363,6 +360,7 @@ def report(obj: Context, path: Path, preset: str, minutes: float | None, speed_m
             cemetery = cemetery_sections(run, basemap=obj.settings.basemap, nonce=None)
             result, sites = siting.result() if siting else (None, None)
             path.write_text(report_html(run, sites=sites, areas=areas, siting=result, basemap=obj.settings.basemap,
-                                        history=history, estates=estates, cemetery=cemetery, nonce=None),
+                                        history=sections.history, estates=sections.estates, cemetery=cemetery,
+                                        nonce=None),
                             encoding="utf-8")
     click.echo(text("cli.wrote", path=path))

@@ -59,6 +59,7 @@ from geo.errors import DomainError, NotAuthenticated, NotFound
 from geo.layers import ADMIN, INSPECTORS, OFFICERS, PLANNER, ROLES
 from geo.messages import catalogue, label, text
 from geo.planning.coverage import ELDER_CARE_KINDS, WalkParams, service_areas
+from geo.planning.report_sections import report_sections
 from maps.campaign_report import REPORT_FORMATS, campaign_report_file, condition_map
 from maps.csp import new_nonce, page_html, swap_nonce
 from maps.district_map import district_map
@@ -214,7 +215,7 @@ def coverage(request: Request, store: StoreDep, xc_token: SessionCookie = None) 
     def build(nonce: str) -> str:
         run = cached_run(request.app.state.cache, store, WalkParams(), ELDER_CARE_KINDS)
         return report_html(run, areas=service_areas(run.network, run.care_facilities, run.params),
-                           basemap=basemap, nonce=nonce, cemeteries=False)
+                           basemap=basemap, nonce=nonce, cemetery=False)
 
     return _serve(request, store, xc_token, "coverage", build)
 
@@ -254,12 +255,14 @@ def coverage_report(request: Request, store: StoreDep, xc_token: SessionCookie =
     except DomainError as exc:
         return cannot_draw_page(request, user, exc)
     siting, sites = report_siting(run, k=k)
+    sections = report_sections(store)  # 指标历史 and 四同步, as the API's and the command's report have them
     if format == "html":
         document = report_html(run, sites=sites, siting=siting, basemap=request.app.state.settings.basemap,
-                               nonce=csp_nonce(request))
+                               nonce=csp_nonce(request), history=sections.history, estates=sections.estates)
         return with_nav(request, document, user, inline=True)
     tmp = tempfile.TemporaryDirectory()
-    path = write_report_xlsx(run, Path(tmp.name) / "plan_report.xlsx", siting=siting, sites=sites)
+    path = write_report_xlsx(run, Path(tmp.name) / "plan_report.xlsx", siting=siting, sites=sites,
+                             history=sections.history, estates=sections.estates)
     return FileResponse(path, filename=path.name, background=BackgroundTask(tmp.cleanup),
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

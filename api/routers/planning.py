@@ -327,15 +327,15 @@ def get_report(request: Request, store: StoreDep, user: UserDep, format: str = "
                          field="format")
     run = _run(request, store, user, preset, None, None, None)
     siting, sites = report_siting(run, k=k)
-    from geo.planning.history import report_history
+    from geo.planning.report_sections import report_sections
 
-    history = report_history(store)  # the section 指标历史: stored snapshots, planned vs existing facilities
+    sections = report_sections(store)  # 指标历史: stored snapshots, planned vs existing facilities; 四同步
     if format == "html":
         return HTMLResponse(report_html(run, sites=sites, siting=siting, basemap=request.app.state.settings.basemap,
-                                        history=history, estates=_four_sync(store)[0]))
+                                        history=sections.history, estates=sections.estates))
     tmp = tempfile.TemporaryDirectory()
-    path = write_report_xlsx(run, Path(tmp.name) / "plan_report.xlsx", siting=siting, sites=sites, history=history,
-                             estates=_four_sync(store)[0])
+    path = write_report_xlsx(run, Path(tmp.name) / "plan_report.xlsx", siting=siting, sites=sites,
+                             history=sections.history, estates=sections.estates)
     return FileResponse(path, filename=path.name, background=BackgroundTask(tmp.cleanup),
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
