@@ -190,6 +190,26 @@ def test_the_report_through_a_real_process_is_whole_and_its_database_closed(cli_
     assert not (tmp_path / "xincheng.db-wal").exists()
 
 
+def test_output_into_a_pipe_closed_early_ends_quietly_and_a_full_disk_is_still_said(cli_sample, tmp_path):
+    """``xincheng gazetteer search 路 | head -1``: the reader leaving is no error to report (status 1, nothing on
+    stderr, as click ends a pipeline's writer); output that cannot be written for another reason (a full disk) is
+    still said, Chinese first."""
+    import os
+
+    db = cli_sample.copy(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XINCHENG_")}
+    command = [sys.executable, "-m", "api.cli", "--database-url", f"sqlite:///{db}", "gazetteer", "search", "路"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the command writes its first line
+    with proc.stderr:
+        stderr = proc.stderr.read().decode("utf-8")
+    assert proc.wait(timeout=120) == 1 and stderr == "", stderr
+    with open("/dev/full", "w") as full:
+        r = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True, env=env, timeout=120)
+    assert r.returncode == 1 and r.stderr.startswith("Error: 无法读写文件") and "Traceback" not in r.stderr, r.stderr
+
+
 def test_a_database_that_cannot_be_opened_is_a_message_not_a_traceback(tmp_path):
     import os
 

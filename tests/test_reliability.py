@@ -86,6 +86,70 @@ def _write_loop(base: str, headers: dict, ids: list[int], w: int, outcomes: Coun
                 acked.setdefault("created", set()).add(f"new-{w}-{i}")
 
 
+def test_a_write_behind_a_lock_held_elsewhere_waits_at_most_the_bound_then_is_unavailable(database_url, monkeypatch):
+    """A transaction left open elsewhere (psql, a hung client) holding a record's lock: a write to that record waits
+    at most the busy bound, on PostgreSQL as on SQLite (lock_timeout), then fails as *unavailable* (HTTP 503, try
+    again), where PostgreSQL waited without end. The bound is shortened to 1 s here; the store's is 30 s."""
+    from geo.store import store as store_module
+    from geo.store.availability import database_unavailable
+
+    monkeypatch.setattr(store_module, "SQLITE_BUSY_TIMEOUT_S", 1)
+    store = Store.open(database_url)
+    store.migrate()
+    [grave_id] = store.insert("graves", [{"status": "found", "near_feature": "锁 lock",
+                                          "geom": shapely.Point(111.70, 40.84)}], actor="test")
+    grave = store.get("graves", grave_id)
+    holder = sa.create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with holder.connect() as other:
+            if store.dialect == "sqlite":
+                other.exec_driver_sql("BEGIN IMMEDIATE")  # SQLite locks the file for writing
+            other.execute(sa.text("UPDATE graves SET near_feature = 'held' WHERE id = :id"), {"id": grave["id"]})
+            start = time.monotonic()
+            with pytest.raises(sa.exc.OperationalError) as failed:
+                store.update("graves", grave["id"], {"near_feature": "等待 waiting"},
+                             expected_version=grave["version"], actor="test")
+            waited_s = time.monotonic() - start
+            other.rollback()
+        assert database_unavailable(failed.value), failed.value
+        assert 0.9 <= waited_s < 10, waited_s
+        assert store.get("graves", grave["id"])["near_feature"] == "锁 lock"
+    finally:
+        holder.dispose()
+        store.close()
+
+
+def test_a_second_migration_waits_for_the_first_longer_than_the_lock_bound(database_url, monkeypatch):
+    """Only the migration lock is waited on without the bound: a second ``migrate`` (or a restore) started while
+    one runs waits for it to finish, however long, instead of failing after the busy bound."""
+    from geo.store import migrations
+    from geo.store import store as store_module
+
+    monkeypatch.setattr(store_module, "SQLITE_BUSY_TIMEOUT_S", 1)
+    first, second = Store.open(database_url), Store.open(database_url)
+    first.migrate()
+    holding, waited = threading.Event(), {}
+
+    def hold() -> None:
+        with migrations.exclusive(first.whole()):
+            holding.set()
+            time.sleep(2.5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(30)
+        start = time.monotonic()
+        with migrations.exclusive(second.whole()) as conn:
+            waited["s"] = time.monotonic() - start
+            assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        holder.join()
+        first.close()
+        second.close()
+    assert 1.5 <= waited["s"] < 20, waited
+
+
 def test_concurrent_writers_on_the_same_records_lose_nothing(store):
     ids = _seed(store)
     outcomes: Counter = Counter()

@@ -370,6 +370,8 @@ def outside_errors() -> Iterator[None]:
     try:
         yield
     except OSError as exc:
+        if isinstance(exc, BrokenPipeError) and _reader_gone():
+            raise  # `xincheng … | head`: click ends quietly (status 1), as a pipeline's writer should
         raise click.ClickException(_os_error_message(exc)) from None
     except Exception as exc:
         module = type(exc).__module__
@@ -385,6 +387,19 @@ def outside_errors() -> Iterator[None]:
                                                 wait_s=SQLITE_BUSY_TIMEOUT_S)) from None
             raise click.ClickException(text("cli.database_failed", detail=detail)) from None
         raise
+
+
+def _reader_gone() -> bool:
+    """Return whether standard output is a pipe whose reader has closed it (the write that failed was the
+    command's own output, not a file it was asked to write)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _fd, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # no file descriptor (a test's captured stream)
+        return False
 
 
 def _chinese_help(option: click.Option | None) -> click.Option | None:

@@ -140,11 +140,13 @@ def _file_lock(url: sa.URL) -> Iterator[None]:
 def exclusive(store: WritableDatabase) -> Iterator[sa.Connection]:
     """Yield a write transaction that holds the migration lock of ``store``'s database.
 
-    Only one process at a time migrates or restores: the others wait here. Everything done on
-    the connection commits together when the block ends, or rolls back on an error.
+    Only one process at a time migrates or restores: the others wait here, as long as it takes (on
+    PostgreSQL without the sessions' lock_timeout, here and for the tables' locks the migration takes).
+    Everything done on the connection commits together when the block ends, or rolls back on an error.
     """
     with _file_lock(store.engine.url), store.writing() as conn:
         if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL lock_timeout = 0")
             conn.exec_driver_sql(_PG_LOCK)
         yield conn
 

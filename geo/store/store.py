@@ -56,7 +56,8 @@ def normalise_url(url: str) -> str:
     return url
 
 
-# How long a SQLite connection waits for another's lock before "database is locked" (the CLI's message says it).
+# How long a SQLite connection waits for another's lock before "database is locked" (the CLI's message says it);
+# a PostgreSQL session's lock waits end after as long (lock_timeout, :func:`postgres_engine`).
 SQLITE_BUSY_TIMEOUT_S = 30
 
 
@@ -149,7 +150,8 @@ def postgres_engine(url: sa.URL, **options: Any) -> sa.Engine:
     other districts' partitions while planning and locks the one partition read. A generic plan, which
     PostgreSQL would otherwise cache for a statement prepared by the driver, covers every district's
     partitions and locks them all on each execution (PostgreSQL 15): at 100 districts, hundreds of
-    locks per QR scan. Every session's time zone is UTC, as stored moments are. ``hide_parameters``: a
+    locks per QR scan. Every session's time zone is UTC, as stored moments are, and its lock waits end after
+    SQLite's busy timeout (:data:`SQLITE_BUSY_TIMEOUT_S`). ``hide_parameters``: a
     failed statement's message never carries bound values. Connections are bounded in time
     (:data:`PG_CONNECT_ARGS`).
     """
@@ -165,6 +167,10 @@ def postgres_engine(url: sa.URL, **options: Any) -> sa.Engine:
             # zone, a restored 0001-01-01 00:00 UTC (or 9999-12-31 15:59 UTC) reads as before year 1
             # (after year 9999) and the driver refuses the row.
             cur.execute("SET TIME ZONE 'UTC'")
+            # A write waits for another's lock as long as on SQLite (its busy timeout), then fails as
+            # unavailable (55P03: 503, try again), never without end: a transaction left open in psql or a
+            # hung client would otherwise hold every worker thread that reaches its rows.
+            cur.execute(f"SET lock_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         dbapi_conn.commit()
 
     return engine
