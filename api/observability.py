@@ -136,6 +136,10 @@ class Metrics:
                   "# TYPE xincheng_gc_collections_total counter"]
         lines += [f'xincheng_gc_collections_total{{generation="{generation}"}} {stats["collections"]}'
                   for generation, stats in enumerate(gc.get_stats())]
+        lines += ["# HELP xincheng_gc_threshold The garbage collector's threshold of each generation in this worker "
+                  "(Python's own: 700, 10, 10).", "# TYPE xincheng_gc_threshold gauge"]
+        lines += [f'xincheng_gc_threshold{{generation="{generation}"}} {threshold}'
+                  for generation, threshold in enumerate(gc.get_threshold())]
         return "\n".join(lines) + "\n"
 
     def enter(self, delta: int) -> None:

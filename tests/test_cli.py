@@ -327,6 +327,18 @@ def test_the_report_solves_beside_its_maps_and_writes_what_one_step_after_anothe
     written = page.read_text(encoding="utf-8")
     assert "建议新站点 Proposed stations" in written and len(sites) == 3
     assert _page_as_compared(written) == _page_as_compared(in_turn)
+    # the workbook says where each proposed station is, as the page's and the API's do (it gave a candidate's index)
+    from openpyxl import load_workbook
+
+    from geo.messages.planning_outputs import header, sheet_name
+
+    book = tmp_path / "plan.xlsx"
+    assert run("report", str(book), "--k", "3", db=db).returncode == 0
+    rows = list(load_workbook(book, read_only=True)[sheet_name("siting")].values)
+    assert header("lon") in rows[0] and header("lat") in rows[0] and header("candidate") not in rows[0], rows[0]
+    at = rows[0].index(header("lon"))
+    assert [(row[at], row[at + 1]) for row in rows[1:]] == [
+        (round(p.x, 6), round(p.y, 6)) for p in sites.geometry], rows
 
 
 def test_a_siting_refusal_is_the_reports_usage_error_before_any_map_is_drawn(sample_db, tmp_path, monkeypatch):
@@ -386,6 +398,9 @@ def test_serve_answers_logs_json_and_keeps_its_start_out_of_full_collections(sam
             frozen = re.search(r"^xincheng_gc_frozen_objects (\d+)$", metrics, re.M)
             assert pid is not None and frozen is not None, metrics[-600:]
             assert re.search(r'^xincheng_gc_collections_total\{generation="2"\} \d+$', metrics, re.M)
+            # the worker collects at Python's pace, not the rarer one of a one-off command (api/cli/collector.py)
+            thresholds = re.findall(r'^xincheng_gc_threshold\{generation="\d"\} (\d+)$', metrics, re.M)
+            assert tuple(int(t) for t in thresholds) == (700, 10, 10), thresholds
             frozen_by_worker[pid[1]] = int(frozen[1])
             if len(frozen_by_worker) == workers:
                 break

@@ -173,6 +173,33 @@ def test_a_command_that_leaves_at_once_still_runs_exit_handlers_flushes_and_wait
     assert (r.returncode, r.stdout, r.stderr) == (status, stdout, stderr)
 
 
+@pytest.mark.parametrize("closed", [">&-", "2>&-"])
+def test_a_command_started_with_a_standard_stream_closed_still_succeeds(closed, tmp_path):
+    """``xincheng … >&-`` or ``2>&-`` (a cron line, a service manager): Python then has no such stream, and the
+    quick exit must not trip over it (a review saw a traceback and status 1)."""
+    import shlex
+
+    shown = tmp_path / "shown.txt"
+    line = f"{shlex.join([sys.executable, '-m', 'api.cli', 'gazetteer', '--help'])} {closed}"
+    if closed == "2>&-":
+        line += f" > {shlex.quote(str(shown))}"
+    r = subprocess.run(["bash", "-c", line], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    if closed == "2>&-":
+        assert shown.read_text(encoding="utf-8").startswith("Usage: python -m api.cli gazetteer")
+
+
+def test_a_command_collects_garbage_at_a_rarer_pace_than_python(tmp_path):
+    """The installed entry point runs a command with the garbage collector's rarer pace (api/cli/collector.py),
+    printing nothing more: read from inside the real process, after its command, by an exit handler."""
+    code = ("import atexit, gc, sys\nfrom api.cli import run\n"
+            "atexit.register(lambda: print('thresholds', *gc.get_threshold(), file=sys.stderr))\n"
+            "sys.argv = ['xincheng', 'gazetteer', '--help']\nrun()")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert r.returncode == 0 and r.stdout.startswith("Usage: xincheng gazetteer"), r.stderr
+    assert r.stderr == "thresholds 200000 30 30\n", r.stderr
+
+
 def test_the_report_through_a_real_process_is_whole_and_its_database_closed(cli_sample, tmp_path):
     """The planner's report as the shell runs it (the command leaves without Python's teardown): the page is
     written to its end, the status is 0, and the SQLite file is left closed, with no write-ahead log beside it."""
@@ -256,6 +283,33 @@ def test_a_database_another_program_keeps_locked_is_named_as_locked(tmp_path):
     assert message.startswith("数据库文件被另一个程序锁定") and "locked by another program" in message
     assert f"等待 {SQLITE_BUSY_TIMEOUT_S} 秒" in message and f"within {SQLITE_BUSY_TIMEOUT_S} s" in message
     assert "--database-url" not in message
+
+
+@pytest.mark.parametrize("database_url", ["postgis"], indirect=True)
+def test_a_postgresql_lock_held_past_the_wait_is_named_as_held_by_another_session(database_url):
+    """PostgreSQL's lock_timeout (the same 30 s as SQLite's busy timeout) says another session holds the records,
+    not "check --database-url" (a review found the address blamed)."""
+    import click
+    import sqlalchemy as sa
+
+    from api.cli.common import outside_errors
+    from geo.store.store import SQLITE_BUSY_TIMEOUT_S, normalise_url
+
+    engine = sa.create_engine(normalise_url(database_url))
+    try:
+        with engine.connect() as holder:
+            holder.exec_driver_sql("CREATE TABLE held (x int)")
+            holder.commit()
+            holder.exec_driver_sql("LOCK TABLE held IN ACCESS EXCLUSIVE MODE")  # a transaction left open
+            with pytest.raises(click.ClickException) as caught, outside_errors(), engine.connect() as conn:
+                conn.exec_driver_sql("SET lock_timeout = 200")  # the real error, soon
+                conn.exec_driver_sql("INSERT INTO held VALUES (1)")
+            holder.rollback()
+    finally:
+        engine.dispose()
+    message = caught.value.format_message()
+    assert message.startswith("数据库中要写入的记录或表被另一个会话锁定") and "another database session" in message
+    assert f"等待 {SQLITE_BUSY_TIMEOUT_S} 秒" in message and "--database-url" not in message, message
 
 
 def test_setup_compiled_the_project_with_caches_checked_against_the_source(tmp_path):
@@ -371,6 +425,9 @@ def test_two_inits_at_once_one_loads_the_sample_the_other_is_refused(database_ur
     assert all("Traceback" not in err for _code, _out, err in results)
     refused = next(err for code, _out, err in results if code == 2)
     assert "样例区不会混入其中" in refused
+    if database_url.startswith("sqlite:///"):  # both processes closed the file: everything is in it, no log beside
+        wal = Path(database_url.removeprefix("sqlite:///") + "-wal")
+        assert not wal.exists(), f"{wal.name}: {wal.stat().st_size} bytes left beside the database"
     store = Store.open(database_url)
     try:
         assert 30_000 <= store.count("door_plates") <= 40_000  # loaded once, not twice

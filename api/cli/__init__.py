@@ -85,10 +85,13 @@ def run() -> None:
 
     The command's work is done and its store closed when :func:`main` returns; what an interpreter does after
     that (tearing down every module and object of the geo stack) costs the planner a fifth of a second on
-    ``xincheng report``, so :func:`api.cli.leave.leave` skips it once the exit handlers have run.
+    ``xincheng report``, so :func:`api.cli.leave.leave` skips it once the exit handlers have run. The garbage
+    collector runs rarely meanwhile (:mod:`api.cli.collector`; ``serve`` puts Python's pace back).
     """
+    from api.cli.collector import pace_for_a_command
     from api.cli.leave import leave
 
+    pace_for_a_command()
     try:
         main()
     except SystemExit as stop:

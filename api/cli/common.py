@@ -380,11 +380,14 @@ def outside_errors() -> Iterator[None]:
         if module.startswith("sqlalchemy") and type(exc).__name__ in ("OperationalError", "DatabaseError",
                                                                       "InterfaceError", "ProgrammingError"):
             detail = _first_line(exc)
-            if detail.endswith("database is locked"):  # SQLite's busy timeout ran out: name the cause
+            sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+            locked = ("cli.database_locked" if detail.endswith("database is locked")  # SQLite's busy timeout ran out
+                      else "cli.database_lock_waited" if sqlstate == "55P03"  # PostgreSQL's lock_timeout, the same wait
+                      else None)
+            if locked is not None:
                 from geo.store.store import SQLITE_BUSY_TIMEOUT_S  # here: the store is not imported for --help
 
-                raise click.ClickException(text("cli.database_locked", detail=detail,
-                                                wait_s=SQLITE_BUSY_TIMEOUT_S)) from None
+                raise click.ClickException(text(locked, detail=detail, wait_s=SQLITE_BUSY_TIMEOUT_S)) from None
             raise click.ClickException(text("cli.database_failed", detail=detail)) from None
         raise
 

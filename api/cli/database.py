@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,8 +41,8 @@ def init(obj: Context, sample: bool, seed: int | None, if_empty: bool) -> None:
 
     if sample and obj.settings.district != DISTRICT_ADCODE:  # the sample is 新城区's, not the district asked for
         raise click.UsageError(text("cli.sample_district", district=obj.settings.district, own=DISTRICT_ADCODE))
-    with domain_errors():
-        store = Store.open(obj.settings.database_url, adcode=obj.settings.district)  # its partitions made
+    # the store closed at the end: a SQLite file's write-ahead log folded back into it
+    with domain_errors(), closing(Store.open(obj.settings.database_url, adcode=obj.settings.district)) as store:
         applied = store.migrate()
         click.echo(text("cli.schema", version=store.schema_version(), dialect=store.dialect,
                         applied=applied or as_term(text("cli.none_applied"))))

@@ -350,7 +350,8 @@ def report(obj: Context, path: Path, preset: str, minutes: float | None, speed_m
             from maps.report import write_report_xlsx
 
             result, sites = siting.result() if siting else (None, None)
-            write_report_xlsx(run, path, siting=result, history=sections.history, estates=sections.estates)
+            write_report_xlsx(run, path, siting=result, sites=sites, history=sections.history,
+                              estates=sections.estates)
         else:
             from geo.planning.coverage import service_areas
             from maps.report import report_html

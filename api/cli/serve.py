@@ -77,6 +77,10 @@ def serve(obj: Context, host: str, port: int, workers: int, reuse_port: bool) ->
     from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
 
+    from api.cli.collector import pace_for_a_server
+
+    pace_for_a_server()  # a worker lives for days: Python's own collection pace (the command set a rarer one)
+
     from api.app import create_app
     from api.listeners import listen_address, shown_address
 

@@ -33,6 +33,13 @@ MESSAGES = {
                                    "the database file is locked by another program and was not released within "
                                    "{wait_s} s: end the program holding it (a sqlite3 shell or DB Browser still "
                                    "writing, another xincheng command) and try again: {detail}"),
+    "cli.database_lock_waited": Message("数据库中要写入的记录或表被另一个会话锁定，等待 {wait_s} 秒仍未释放："
+                                        "请结束占用它的会话（如 psql 中未提交的事务或另一条 xincheng 命令）"
+                                        "后重试：{detail}",
+                                        "the records or table to write are locked by another database session and "
+                                        "were not released within {wait_s} s: end the session holding them (a "
+                                        "transaction left open in psql, another xincheng command) and try again: "
+                                        "{detail}"),
     "cli.io_failed": Message("无法读写文件：{detail}", "could not read or write a file: {detail}"),
     "cli.dev_too_late": Message("--dev 须在设置读取之前给出", "--dev must come before the settings are read"),
     "cli.choose_one_batch": Message("请在 --street、--community 和 --reprints 中选且只选一个",

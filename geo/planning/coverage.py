@@ -202,6 +202,9 @@ def sum_by_unit(frame: pd.DataFrame, columns: list[str], units: pd.DataFrame) ->
     return pd.DataFrame(rows, columns=["code", "name", "level", "parent_code", *columns])
 
 
+BAND_GRID_M = 1e-4  # a service area's vertices on a 0.1 mm grid (see _bands)
+
+
 def service_areas(network: WalkNetwork, facilities: gpd.GeoDataFrame, params: WalkParams = WalkParams(),
                   *, band_m: float = 40.0) -> gpd.GeoDataFrame:
     """Return one polygon per facility: the street network it reaches on foot, widened by ``band_m``.
@@ -213,12 +216,10 @@ def service_areas(network: WalkNetwork, facilities: gpd.GeoDataFrame, params: Wa
     unattached, or a leg longer than the reach.
     """
     att = attach_points(network, points_xy(facilities), max_attach_m=params.max_attach_m)
-    reached = [None if lines is None or len(lines) == 0 else shapely.union_all(lines)
-               for lines in reach_lines(network, att, params.reach_m)]
-    drawn = [i for i, lines in enumerate(reached) if lines is not None]
+    reached = reach_lines(network, att, params.reach_m)
+    drawn = {i: np.asarray(lines, dtype=object) for i, lines in enumerate(reached) if lines is not None and len(lines)}
     geoms: list[shapely.Geometry | None] = [None] * len(reached)
-    for i, area in zip(drawn, _buffered(np.array([reached[i] for i in drawn], dtype=object), band_m),
-                       strict=True):
+    for i, area in zip(drawn, _bands(list(drawn.values()), band_m), strict=True):
         geoms[i] = C.from_metric(area)
     ids = facilities["id"].to_numpy() if "id" in facilities.columns else np.arange(len(facilities))
     names = facilities["name"].to_numpy() if "name" in facilities.columns else [None] * len(facilities)
@@ -226,18 +227,34 @@ def service_areas(network: WalkNetwork, facilities: gpd.GeoDataFrame, params: Wa
                             geometry=gpd.GeoSeries(geoms, crs="EPSG:4490"), crs="EPSG:4490")
 
 
-def _buffered(lines: np.ndarray, band_m: float) -> np.ndarray:
-    """Return ``lines`` (metric) widened by ``band_m``, the same as one ``shapely.buffer`` call, on every core.
+def _bands(pieces: list[np.ndarray], band_m: float) -> list[shapely.Geometry]:
+    """Return, per facility, its street pieces (metric) widened by ``band_m`` and joined, on every core.
 
-    Buffering the streets each facility reaches is most of a report's map work (~0.3 s for the sample's 65
-    stations); GEOS runs without Python's lock, so slices of the array are buffered in threads at once.
+    Each piece is widened by itself, then a facility's bands are joined: a band distributes over a union, so this
+    is the band around the union of the pieces, found in under half the time, since GEOS widens one straight piece
+    in microseconds where widening a many-piece line nodes every offset curve against every other. The joined
+    bands are put on a 0.1 mm grid (:data:`BAND_GRID_M`): where two octagons' edges cross almost at a vertex the
+    join leaves points a hair apart, which the projection to EPSG:4490 folded into a self-intersection (4 of the
+    sample's 65 areas). On the sample every area's boundary lies within 0.1 mm of the band of the union.
+    Widening the streets each facility reaches was most of a report's map work; GEOS runs without Python's lock,
+    so slices of the facilities are done in threads at once.
     """
-    threads = min(len(lines), os.cpu_count() or 1)
+    def widen(part: list[np.ndarray]) -> list[shapely.Geometry]:
+        if not part:
+            return []
+        bands = shapely.buffer(np.concatenate(part), band_m, quad_segs=2)
+        ends = np.cumsum([len(p) for p in part])
+        joined = np.array([shapely.union_all(bands[end - len(p):end]) for p, end in zip(part, ends, strict=True)],
+                          dtype=object)
+        return list(shapely.set_precision(joined, BAND_GRID_M))
+
+    threads = min(len(pieces), os.cpu_count() or 1)
     if threads <= 1:
-        return shapely.buffer(lines, band_m, quad_segs=2)
+        return widen(pieces)
+    slices = [list(s) for s in np.array_split(np.arange(len(pieces)), threads)]
     with ThreadPoolExecutor(threads) as pool:
-        parts = pool.map(lambda part: shapely.buffer(part, band_m, quad_segs=2), np.array_split(lines, threads))
-        return np.concatenate(list(parts))
+        parts = pool.map(lambda rows: widen([pieces[i] for i in rows]), slices)
+        return [area for part in parts for area in part]
 
 
 def attach_facilities(network: WalkNetwork, facilities: gpd.GeoDataFrame,

@@ -11,6 +11,7 @@ import json
 import re
 import sqlite3
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -54,6 +55,21 @@ def normalise_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+# Every engine this process opened and has not let go of: see :func:`close_every_store`.
+_ENGINES: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
+
+
+def close_every_store() -> None:
+    """Release the pooled connections of every store this process still holds open.
+
+    For a process that ends without Python's teardown (``xincheng``, api/cli/leave.py), which used to close them as
+    it freed them: a SQLite file's last connection folds the write-ahead log back into the file (no ``-wal`` left
+    beside it), and a PostgreSQL server sees its sessions end rather than drop.
+    """
+    for engine in list(_ENGINES):
+        engine.dispose()
 
 
 # How long a SQLite connection waits for another's lock before "database is locked" (the CLI's message says it);
@@ -109,6 +125,7 @@ def _sqlite_engine(url: sa.URL, *, connections: int | None = None) -> sa.Engine:
                               hide_parameters=True,
                               poolclass=sa.pool.QueuePool if in_file else sa.pool.SingletonThreadPool,
                               **(pool_options(connections) if in_file else {}))
+    _ENGINES.add(engine)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised through every test
@@ -158,6 +175,7 @@ def postgres_engine(url: sa.URL, **options: Any) -> sa.Engine:
     given = {**{k: v for k, v in PG_CONNECT_ARGS.items() if k not in url.query},
              **options.pop("connect_args", {})}  # the caller's own bounds over these
     engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args=given, **options)
+    _ENGINES.add(engine)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised through every PostGIS test
