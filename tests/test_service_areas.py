@@ -140,6 +140,7 @@ def test_each_sample_station_gets_the_band_around_its_own_streets(sample):
         assert shapely.symmetric_difference(got_m, want_m).area <= 1e-5 * want_m.area
         assert shapely.hausdorff_distance(got_m.boundary, want_m.boundary) <= 1e-3
         assert got.is_valid, shapely.is_valid_reason(got)  # in degrees, as served and drawn
+        assert got.geom_type == want.geom_type  # a one-part area stays a Polygon (GeoJSON clients type layers by it)
 
 
 def test_served_service_areas_stay_within_the_reach_over_http(live_server):

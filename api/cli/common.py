@@ -484,18 +484,24 @@ def group(name: str | None = None, **kwargs: Any) -> Callable[[Callable[..., Any
     return click.group(name, cls=Group, **kwargs)
 
 
+def bar_options() -> dict[str, Any]:
+    """Where a progress bar draws: stderr, or nowhere when the command started with stderr closed (``2>&-``, a
+    service manager), where drawing would stop the command itself."""
+    return {"file": sys.stderr, "disable": sys.stderr is None}
+
+
 def step_bar(total: int, desc: str) -> tqdm:
     """A progress bar of ``total`` steps on stderr."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="step", file=sys.stderr, leave=True)
+    return tqdm(total=total, desc=desc, unit="step", leave=True, **bar_options())
 
 
 def feature_bar(desc: str, total: int | None = None) -> tqdm:
     """A progress bar counting features on stderr."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="feature", file=sys.stderr)
+    return tqdm(total=total, desc=desc, unit="feature", **bar_options())
 
 
 def progress_bar(desc: str) -> tuple[tqdm, Callable[[int], None]]:

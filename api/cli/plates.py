@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from api.cli.common import CLI_ACTOR, Context, OutputPath, domain_errors, group, step_bar
+from api.cli.common import CLI_ACTOR, Context, OutputPath, bar_options, domain_errors, group, step_bar
 from geo.messages import text
 
 if TYPE_CHECKING:
@@ -54,7 +53,7 @@ def plates_qr(obj: Context, folder: Path, street: str | None, community: str | N
     with domain_errors():
         texts = _plate_texts(obj, street=street, community=community, reprints=False)
     folder.mkdir(parents=True, exist_ok=True)
-    for t in tqdm(texts, desc="二维码 QR codes", unit="plate", file=sys.stderr):
+    for t in tqdm(texts, desc="二维码 QR codes", unit="plate", **bar_options()):
         path = folder / f"{t.plate_uid}.{fmt}"
         if fmt == "svg":
             path.write_text(qr_svg(t.url), encoding="utf-8")
@@ -82,7 +81,7 @@ def plates_print(obj: Context, path: Path, street: str | None, community: str | 
 
     with domain_errors():
         texts = _plate_texts(obj, street=street, community=community, reprints=reprints)
-        for t in tqdm(texts, desc="核对 checking SG-01", unit="plate", file=sys.stderr):
+        for t in tqdm(texts, desc="核对 checking SG-01", unit="plate", **bar_options()):
             check_sg01(t, proof=proof)
             if svg_folder:
                 svg_folder.mkdir(parents=True, exist_ok=True)
