@@ -71,6 +71,24 @@ def sqlite_held_in_memory(url: str) -> bool:
     return held_in_memory(unquote(found[2]), parse_qsl(found[3] or ""))  # blank values dropped, as SQLAlchemy does
 
 
+def sqlite_file_name(url: str) -> str | None:
+    """Return the file name a SQLite URL ``url`` opens as a plain file (``sqlite:///data/x.db`` → ``data/x.db``,
+    ``sqlite:////srv/x.db`` → ``/srv/x.db``), %-decoded; None for any other URL, a database held in memory, or a
+    ``file:`` URI read with ``uri=true`` (SQLite's own grammar, its options decide whether a file is made).
+
+    So a command that only reads or adds to a database can refuse one that is not there: SQLite would make an
+    empty file of a mistyped name and the command would "succeed" on it (a backup of 0 rows, an account added
+    where the service never looks).
+    """
+    found = _SQLITE_URL.fullmatch(url)
+    if found is None or (not found[1] and found[2]):
+        return None
+    name, pairs = unquote(found[2]), parse_qsl(found[3] or "")
+    if held_in_memory(name, pairs) or (_uri_on(pairs) and name.startswith("file:")):
+        return None
+    return name
+
+
 def query_pairs(query: Mapping[str, str | Sequence[str]]) -> list[tuple[str, str]]:
     """Return SQLAlchemy's parsed query (a key given twice holds a tuple) as the pairs :func:`held_in_memory`
     reads."""

@@ -17,6 +17,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from geo.errors import InputError
+from geo.messages import text
 from geo.plates.printed import PlateText
 from geo.qr_svg import qr_svg_path
 from maps.templating import render
@@ -40,9 +41,7 @@ def _em_width(text: str) -> float:
 def check_sg01(plate: PlateText, *, proof: bool) -> None:
     """SG-01: in Inner Mongolia a production plate needs the Mongolian name (proofs need not)."""
     if not proof and not (plate.name_mong or "").strip():
-        raise InputError(f"SG-01: {plate.street_name} has no Mongolian-script name; record it "
-                         "before printing plates for production (or print a proof)",
-                         field="name_mong")
+        raise InputError(text("addresses.sg01", street=plate.street_name), field="name_mong")
 
 
 def _qr_path(url: str, size_mm: float) -> tuple[str, float]:

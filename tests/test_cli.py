@@ -215,7 +215,10 @@ def test_rename_queues_reprints_and_the_print_batch_clears_them(sample_db, tmp_p
     # the former name's Mongolian went with it: production plates wait for the new name's (PN-10, SG-01)
     assert renamed["name_mong"] is None and renamed["name_mong_pending"] is True
     r = run("plates", "print", str(out), "--reprints", db=db, env_extra=env)
-    assert r.returncode == 2 and "SG-01" in r.stderr and "兴安路" in r.stderr
+    assert r.returncode == 2 and "SG-01：兴安路 没有蒙古文名称" in r.stderr, r.stderr  # Chinese first (it was English)
+    # `plates qr` has no --reprints: its usage error names only the options it has (it named --reprints)
+    r = run("plates", "qr", str(tmp_path / "qr"), db=db, env_extra=env)
+    assert r.returncode == 2 and "--street 和 --community" in r.stderr and "--reprints" not in r.stderr, r.stderr
     store.update("place_names", name["id"], {"name_mong": "ᠬᠢᠩᠭᠠᠨ ᠵᠠᠮ"}, expected_version=renamed["version"],
                  actor="test")
     r = run("plates", "print", str(out), "--reprints", db=db, env_extra={"XINCHENG_SECRET_KEY": "k" * 48,
@@ -409,10 +412,46 @@ def test_serve_answers_logs_json_and_keeps_its_start_out_of_full_collections(sam
     finally:
         proc.terminate()
         _out, err = proc.communicate(timeout=30)
+    # every connection closed by the stop: SQLite removed its write-ahead log (the command's own store, held
+    # through the serving, kept -wal and -shm after a clean SIGTERM; third review)
+    assert not Path(f"{db}-wal").exists() and not Path(f"{db}-shm").exists(), err[-2000:]
     lines = [json.loads(ln) for ln in err.splitlines() if ln.startswith("{")]
     assert any(ln.get("request_id") == "two-workers" and ln["status"] == 200 for ln in lines), err[-2000:]
     if workers > 1:
         assert all(ln["pid"] != proc.pid for ln in lines if ln["logger"] == "xincheng.access")  # served by workers
+
+
+def test_serve_started_with_its_output_closed_still_serves(sample_db):
+    """``xincheng serve >&- 2>&-`` (a unit file that closes the streams): uvicorn's log setup asked
+    ``sys.stdout.isatty()`` of a stream that is not there and the server never started (third review)."""
+    import os
+    import shlex
+    import socket
+
+    import httpx
+
+    db, _ = sample_db
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XINCHENG_")}
+    env["XINCHENG_SECRET_KEY"] = "s" * 48
+    command = shlex.join([sys.executable, "-m", "api.cli", "--database-url", f"sqlite:///{db}", "serve",
+                          "--port", str(port)])
+    proc = subprocess.Popen(["sh", "-c", f"exec {command} >&- 2>&-"], env=env)
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/api/health")
+                break
+            except httpx.TransportError:
+                assert time.time() < deadline and proc.poll() is None, f"the server did not start ({proc.poll()})"
+                time.sleep(0.3)
+        assert r.status_code == 200 and r.json()["adcode"] == "150102"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def test_backup_and_restore_commands(sample_db, tmp_path):

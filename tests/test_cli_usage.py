@@ -260,6 +260,28 @@ def test_a_database_that_cannot_be_opened_is_a_message_not_a_traceback(tmp_path)
         assert last.startswith("Error: 无法打开或读取数据库") and "--database-url" in last, r.stderr
 
 
+@pytest.mark.parametrize("args", [["backup", "{out}"], ["user", "add", "zhang", "--role", "admin", "--password-stdin"],
+                                  ["export", "{out}", "--layer", "facilities"], ["indicators"],
+                                  ["refresh", "--in-process"]])
+def test_a_command_that_does_not_make_databases_refuses_a_sqlite_file_that_is_not_there(args, tmp_path):
+    """A mistyped path made an empty database: a backup of 0 rows "succeeded", an account was added where the
+    service never looks (third review). Refused, the path named; neither the database nor the output made."""
+    typo = tmp_path / "vra" / "xincheng.db"  # folder and file both missing
+    out = tmp_path / "out.zip"
+    r = run(*[a.format(out=out) for a in args], db=typo, stdin="a-long-password-1\na-long-password-1\n")
+    last = r.stderr.strip().splitlines()[-1]
+    assert r.returncode == 1 and last.startswith(f"Error: 数据库文件不存在：{typo}"), r.stderr
+    assert "xincheng init" in last and not typo.parent.exists() and not out.exists()
+
+
+def test_the_commands_that_make_databases_still_make_a_new_file(tmp_path):
+    """init and migrate make the file (and its folder) they are pointed at, as before."""
+    for command in ("migrate", "init"):
+        db = tmp_path / command / "new.db"
+        r = run(command, "--empty", db=db) if command == "init" else run(command, db=db)
+        assert r.returncode == 0 and db.is_file(), r.stderr
+
+
 def test_a_database_another_program_keeps_locked_is_named_as_locked(tmp_path):
     """A file another program holds past the busy timeout says so, not "check --database-url"."""
     import sqlite3

@@ -31,6 +31,8 @@ BURST = 32  # connections opened together, kept, each asking which worker holds 
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
+    """A serving environment on an empty SQLite file of its own (serve migrates it; a missing file it refuses)."""
+    (tmp_path / "x.db").touch()
     env = {k: v for k, v in os.environ.items() if not k.startswith("XINCHENG_")}
     return {**env, "XINCHENG_SECRET_KEY": "s" * 48, "XINCHENG_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
 

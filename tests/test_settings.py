@@ -185,3 +185,18 @@ def test_the_store_refuses_what_is_no_url_without_a_traceback():
 def test_a_basemap_url_of_spaces_is_no_basemap():
     settings = Settings.from_env({"XINCHENG_BASEMAP_URL": "   "}, require_secret=False)
     assert settings.basemap is None
+
+
+@pytest.mark.parametrize("url, name", [
+    ("sqlite:///var/x.db", "var/x.db"),                      # relative to the working folder
+    ("sqlite:////srv/xincheng/x.db", "/srv/xincheng/x.db"),
+    ("sqlite+pysqlite:////srv/%E6%96%B0%E5%9F%8E.db?timeout=5", "/srv/新城.db"),  # %-decoded, driver keys aside
+    ("sqlite://", None), ("sqlite:///:memory:", None),      # in memory: no file to be missing
+    ("sqlite:///file:x.db?mode=memory&uri=true", None),      # SQLite's URI grammar decides, not a file name
+    ("sqlite:///file:x.db?uri=true", None),
+    ("postgresql://u@h/db", None), ("sqlite://host/x.db", None),
+])
+def test_the_file_a_sqlite_url_names_is_found_for_the_missing_file_check(url, name):
+    from geo.sqlite_urls import sqlite_file_name
+
+    assert sqlite_file_name(url) == name

@@ -277,6 +277,10 @@ def _os_error_message(exc: BaseException) -> str:
 
 
 NEW_DISTRICT_COMMANDS = frozenset({"import", "init", "migrate", "backup", "restore", "user"})
+# The commands that may make a SQLite file that is not there yet: a new database (init, migrate), one restored
+# into (restore) or first loaded with the bureau's own data (import). Every other command refuses a file name
+# that does not exist: SQLite would make it empty and a mistyped name would look like success.
+CREATING_COMMANDS = frozenset({"import", "init", "migrate", "restore"})
 
 
 class Context:
@@ -319,11 +323,22 @@ class Context:
         """Return the settings of this run."""
         return self.resolve()
 
+    def refuse_missing_database(self) -> None:
+        """Stop (status 1, the path named) when the settings name a SQLite file that does not exist and this
+        command does not make databases (:data:`CREATING_COMMANDS`)."""
+        from geo.sqlite_urls import sqlite_file_name
+
+        name = sqlite_file_name(self.settings.database_url)
+        if self._command not in CREATING_COMMANDS and name is not None and not Path(name).exists():
+            raise click.ClickException(text("cli.no_database_file", path=name))
+
     @property
     def store(self) -> Store:
         """Return the store, migrated to the latest schema."""
         if self._store is None:
             from geo.store import Store
+
+            self.refuse_missing_database()
             from geo.store.districts import refuse_second_sqlite_district, refuse_unheld_district
 
             self._store = Store.open(self.settings.database_url, adcode=self.settings.district)

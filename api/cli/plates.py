@@ -19,15 +19,18 @@ def plates() -> None:
     """门牌 · Door plates: QR images and print batches (they sign codes: set XINCHENG_SECRET_KEY or QR keys)."""
 
 
-def _plate_texts(obj: Context, *, street: str | None, community: str | None, reprints: bool) -> list[PlateText]:
+def _plate_texts(obj: Context, *, street: str | None, community: str | None,
+                 reprints: bool | None) -> list[PlateText]:
+    """Return the printed texts of the one batch chosen; ``reprints`` None: the command has no --reprints."""
     from geo.plates.codes import PlateSigner, check_public_base_url
     from geo.plates.printed import plate_texts
     from geo.plates.reprints import plates_to_print
 
-    store = obj.store
     if sum(x is not None and x is not False for x in (street, community, reprints or None)) != 1:
-        raise click.UsageError(text("cli.choose_one_batch"))
-    rows = plates_to_print(store, street=street, community=community, reprints=reprints)
+        # `plates qr` has no --reprints (a reprint gets its code on the printed plate)
+        raise click.UsageError(text("cli.choose_one_batch" if reprints is not None else "cli.choose_one_qr_batch"))
+    store = obj.store
+    rows = plates_to_print(store, street=street, community=community, reprints=bool(reprints))
     if not rows:
         raise click.UsageError(text("cli.no_plates_match"))
     signer = PlateSigner.from_setting(obj.settings.qr_keys, fallback_secret=obj.settings.secret_key)
@@ -51,7 +54,7 @@ def plates_qr(obj: Context, folder: Path, street: str | None, community: str | N
     from geo.plates.qr import qr_png, qr_svg
 
     with domain_errors():
-        texts = _plate_texts(obj, street=street, community=community, reprints=False)
+        texts = _plate_texts(obj, street=street, community=community, reprints=None)
     folder.mkdir(parents=True, exist_ok=True)
     for t in tqdm(texts, desc="二维码 QR codes", unit="plate", **bar_options()):
         path = folder / f"{t.plate_uid}.{fmt}"

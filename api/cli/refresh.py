@@ -34,6 +34,7 @@ def _open(obj: Context) -> Store:
     from geo.store import Store
     from geo.store.districts import refuse_second_sqlite_district
 
+    obj.refuse_missing_database()
     store = Store.open(obj.settings.database_url, adcode=obj.settings.district)
     store.migrate()
     with domain_errors():

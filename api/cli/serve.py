@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import socket
+import sys
 from collections.abc import Callable
 
 import click
@@ -49,6 +50,18 @@ def own_base_url(host: str, port: int, *, find_address: Callable[[], str | None]
     return f"http://{shown}:{port}"
 
 
+def _streams_for_a_closed_terminal() -> None:
+    """Give a standard stream closed when the process started (``xincheng serve >&- 2>&-``, a supervisor that
+    starts it without them) the null device: uvicorn's log setup asks ``sys.stdout.isatty()`` and
+    its handlers write to both, so the server would not start."""
+    import os
+
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+
+
 @command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="监听地址（0.0.0.0 供手机访问） · address to listen on (0.0.0.0: reachable by phones).")
@@ -86,8 +99,12 @@ def serve(obj: Context, host: str, port: int, workers: int, reuse_port: bool) ->
 
     with domain_errors():
         obj.store  # noqa: B018 - migrate before serving
+        # Closed at once: the app opens its own. Held open through the serving, a SQLite file kept its -wal and
+        # -shm after a clean SIGTERM (uvicorn ends the process by the signal, after the app's store closed).
+        obj.close()
         # a taken port is refused before any worker starts
         listener = listen_address(host, port, workers=workers, reuse_port=reuse_port)
+    _streams_for_a_closed_terminal()
     port = listener.getsockname()[1]  # --port 0: the free port taken
     settings = obj.settings
     if not os.environ.get("XINCHENG_PUBLIC_BASE_URL"):

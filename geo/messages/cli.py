@@ -27,6 +27,12 @@ MESSAGES = {
     "cli.database_failed": Message("无法打开或读取数据库（检查 --database-url 或 XINCHENG_DATABASE_URL）：{detail}",
                                    "cannot open or read the database (check --database-url or "
                                    "XINCHENG_DATABASE_URL): {detail}"),
+    # a SQLite file named by the settings is not there, and the command only reads or adds to a database
+    "cli.no_database_file": Message("数据库文件不存在：{path}（检查 --database-url 或 XINCHENG_DATABASE_URL；"
+                                    "新库用 xincheng init 创建）；本命令不会新建空库",
+                                    "the database file does not exist: {path} (check --database-url or "
+                                    "XINCHENG_DATABASE_URL; make a new one with xincheng init); this command never "
+                                    "creates an empty database"),
     # SQLite waited its busy timeout (wait_s) for a lock another program kept: not a wrong address
     "cli.database_locked": Message("数据库文件被另一个程序锁定，等待 {wait_s} 秒仍未释放：请结束占用它的程序"
                                    "（如仍在写入的 sqlite3、DB Browser 或另一条 xincheng 命令）后重试：{detail}",
@@ -44,6 +50,8 @@ MESSAGES = {
     "cli.dev_too_late": Message("--dev 须在设置读取之前给出", "--dev must come before the settings are read"),
     "cli.choose_one_batch": Message("请在 --street、--community 和 --reprints 中选且只选一个",
                                     "choose exactly one of --street, --community and --reprints"),
+    "cli.choose_one_qr_batch": Message("请在 --street 和 --community 中选且只选一个",
+                                       "choose exactly one of --street and --community"),
     "cli.no_plates_match": Message("没有符合条件的现行门牌", "no active plates match"),
     "cli.passwords_differ": Message("两次输入的密码不一致", "the two passwords differ"),
     "cli.dev_accounts_dev_only": Message("开发账号只能在 --dev 模式下创建", "dev accounts are only for --dev mode"),
