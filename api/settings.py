@@ -27,7 +27,9 @@ MIN_CONNECTIONS, MAX_CONNECTIONS = 1, 100
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _POSTGRES_PREFIXES = ("postgresql://", "postgres://", "postgis://", "postgresql+psycopg://")
-_DATABASE_URL_FORM = re.compile(r"(sqlite|postgresql|postgres|postgis)(\+\w+)?://")
+# sqlite:/// then the file (or sqlite:// alone, refused below as a database in memory); `sqlite://var/x.db`, a
+# slash short, names a host SQLite has not
+_DATABASE_URL_FORM = re.compile(r"sqlite(\+\w+)?:///|sqlite(\+\w+)?://$|(postgresql|postgres|postgis)(\+\w+)?://")
 DATABASE_URL_FIELD = "--database-url / XINCHENG_DATABASE_URL"
 NEW_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"  # how to make a secret key
 

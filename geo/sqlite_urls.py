@@ -71,10 +71,31 @@ def sqlite_held_in_memory(url: str) -> bool:
     return held_in_memory(unquote(found[2]), parse_qsl(found[3] or ""))  # blank values dropped, as SQLAlchemy does
 
 
+def file_path(name: str, pairs: Sequence[tuple[str, str]]) -> str | None:
+    """Return the path of the file SQLite opens for database ``name`` with the query's ``pairs`` (as
+    :func:`held_in_memory` takes them), or None for a database held in memory or a URI naming another host.
+
+    A plain name is the path itself; with ``uri`` on, a ``file:`` name is read as SQLite reads it: the URI's
+    path (up to ``?`` or ``#``, after an authority that may only be empty or ``localhost``), %-decoded
+    (``file:x.db`` → ``x.db``, ``file:///srv/x.db`` → ``/srv/x.db``).
+    """
+    if held_in_memory(name, pairs):
+        return None
+    if not (_uri_on(pairs) and name.startswith("file:")):
+        return name
+    path = re.match(r"[^?#]*", _handed_to_sqlite(name, pairs)[len("file:"):])[0]  # type: ignore[index]
+    if path.startswith("//"):
+        authority, slash, rest = path[2:].partition("/")
+        if authority not in ("", "localhost"):
+            return None
+        path = slash + rest
+    return unquote(path) or None
+
+
 def sqlite_file_name(url: str) -> str | None:
-    """Return the file name a SQLite URL ``url`` opens as a plain file (``sqlite:///data/x.db`` → ``data/x.db``,
-    ``sqlite:////srv/x.db`` → ``/srv/x.db``), %-decoded; None for any other URL, a database held in memory, or a
-    ``file:`` URI read with ``uri=true`` (SQLite's own grammar, its options decide whether a file is made).
+    """Return the path of the file a SQLite URL ``url`` opens (``sqlite:///data/x.db`` → ``data/x.db``,
+    ``sqlite:////srv/x.db`` → ``/srv/x.db``, ``sqlite:///file:x.db?uri=true`` → ``x.db``; :func:`file_path`);
+    None for any other URL or a database held in memory.
 
     So a command that only reads or adds to a database can refuse one that is not there: SQLite would make an
     empty file of a mistyped name and the command would "succeed" on it (a backup of 0 rows, an account added
@@ -83,10 +104,7 @@ def sqlite_file_name(url: str) -> str | None:
     found = _SQLITE_URL.fullmatch(url)
     if found is None or (not found[1] and found[2]):
         return None
-    name, pairs = unquote(found[2]), parse_qsl(found[3] or "")
-    if held_in_memory(name, pairs) or (_uri_on(pairs) and name.startswith("file:")):
-        return None
-    return name
+    return file_path(unquote(found[2]), parse_qsl(found[3] or ""))
 
 
 def query_pairs(query: Mapping[str, str | Sequence[str]]) -> list[tuple[str, str]]:

@@ -274,6 +274,28 @@ def test_a_command_that_does_not_make_databases_refuses_a_sqlite_file_that_is_no
     assert "xincheng init" in last and not typo.parent.exists() and not out.exists()
 
 
+def test_a_sqlite_uri_naming_a_missing_file_is_refused_too(tmp_path):
+    """``sqlite:///file:PATH?uri=true`` (SQLite's own URI form) escaped the check and made the file (review)."""
+    typo = tmp_path / "vra" / "x.db"
+    r = invoke(["--database-url", f"sqlite:///file:{typo}?uri=true", "backup", str(tmp_path / "out.zip")])
+    last = r.stderr.strip().splitlines()[-1]
+    assert r.returncode == 1 and last.startswith(f"Error: 数据库文件不存在：{typo}"), r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_refused_import_into_a_new_file_leaves_no_database_behind(tmp_path):
+    """A refused import into a mistyped path left an empty, migrated database there, which later commands then
+    took for the real one (review): the file, its lock file and the folders made for it are removed."""
+    outside = tmp_path / "far.geojson"  # a plate in Beijing: outside the district
+    outside.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [116.4, 39.9]},
+        "properties": {"plate_uid": "P-1", "street_name": "新华大街", "number": "1"}}]}), encoding="utf-8")
+    typo = tmp_path / "vra" / "new" / "x.db"
+    r = run("import", str(outside), "--layer", "door_plates", "--crs", "EPSG:4490", db=typo)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["far.geojson"]
+
+
 def test_the_commands_that_make_databases_still_make_a_new_file(tmp_path):
     """init and migrate make the file (and its folder) they are pointed at, as before."""
     for command in ("migrate", "init"):

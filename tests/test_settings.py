@@ -167,7 +167,8 @@ def test_the_settings_and_the_store_judge_a_database_in_memory_as_sqlite_opens_i
     assert refused == (not on_disk) == (not pooled), (url, on_disk)
 
 
-@pytest.mark.parametrize("url", ["", " sqlite:///x.db", "sqlite:", ":memory:", "SQLITE:///x.db", "mysql://h/db"])
+@pytest.mark.parametrize("url", ["", " sqlite:///x.db", "sqlite:", ":memory:", "SQLITE:///x.db", "mysql://h/db",
+                                 "sqlite://var/xincheng.db", "sqlite://localhost//tmp/x.db"])  # a slash short
 def test_a_database_url_of_another_form_is_refused_naming_the_setting(url):
     # An empty value (a bare line in an env file), a space before it, a typo: a traceback before.
     with pytest.raises(InputError) as refused:
@@ -176,10 +177,13 @@ def test_a_database_url_of_another_form_is_refused_naming_the_setting(url):
     assert refused.value.field == "database_url"
 
 
-def test_the_store_refuses_what_is_no_url_without_a_traceback():
+@pytest.mark.parametrize("url", ["sqlite:", "sqlite://var/x.db"])
+def test_the_store_refuses_what_is_no_url_without_a_traceback(url, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(InputError) as refused:
-        Store.open("sqlite:")
+        Store.open(url)
     assert refused.value.field == "database_url" and "须以 sqlite:///" in refused.value.message
+    assert list(tmp_path.iterdir()) == []  # no folder made for a host's name
 
 
 def test_a_basemap_url_of_spaces_is_no_basemap():
@@ -192,8 +196,12 @@ def test_a_basemap_url_of_spaces_is_no_basemap():
     ("sqlite:////srv/xincheng/x.db", "/srv/xincheng/x.db"),
     ("sqlite+pysqlite:////srv/%E6%96%B0%E5%9F%8E.db?timeout=5", "/srv/新城.db"),  # %-decoded, driver keys aside
     ("sqlite://", None), ("sqlite:///:memory:", None),      # in memory: no file to be missing
-    ("sqlite:///file:x.db?mode=memory&uri=true", None),      # SQLite's URI grammar decides, not a file name
-    ("sqlite:///file:x.db?uri=true", None),
+    ("sqlite:///file:x.db?mode=memory&uri=true", None),      # SQLite's URI grammar: in memory
+    ("sqlite:///file:x.db?uri=true", "x.db"),                # its path (a review found a typo here made a file)
+    ("sqlite:///file:/srv/x.db?mode=ro&uri=true", "/srv/x.db"),
+    ("sqlite:///file:///srv/%E6%96%B0.db?uri=true", "/srv/新"  ".db"),
+    ("sqlite:///file://localhost/srv/x.db?uri=true", "/srv/x.db"), ("sqlite:///file://elsewhere/x.db?uri=true", None),
+    ("sqlite:///file:x.db#part?uri=true", "x.db"),
     ("postgresql://u@h/db", None), ("sqlite://host/x.db", None),
 ])
 def test_the_file_a_sqlite_url_names_is_found_for_the_missing_file_check(url, name):

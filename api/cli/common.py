@@ -330,7 +330,37 @@ class Context:
 
         name = sqlite_file_name(self.settings.database_url)
         if self._command not in CREATING_COMMANDS and name is not None and not Path(name).exists():
-            raise click.ClickException(text("cli.no_database_file", path=name))
+            raise click.ClickException(text("cli.no_database_file", path=Path(name).absolute()))  # which folder
+
+    @contextmanager
+    def new_database_kept_only_if_done(self) -> Iterator[None]:
+        """Run a command that may make a new SQLite file (``import``); when it fails, remove the file it made
+        (its -wal, -shm and migration lock file too) and the folders made for it.
+
+        A refused import into a mistyped path left an empty, migrated database there, which every later
+        command (``backup``, ``user add``) then took for the real one (review of the missing-file check).
+        """
+        from geo.sqlite_urls import sqlite_file_name
+
+        name = sqlite_file_name(self.settings.database_url)
+        if name is None or Path(name).exists():
+            yield
+            return
+        path = Path(name).expanduser().absolute()
+        first_made = path
+        while not first_made.parent.exists():
+            first_made = first_made.parent
+        try:
+            yield
+        except BaseException:
+            self.close()
+            for suffix in ("", "-wal", "-shm", "-journal", ".migrate.lock"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+            folder = path.parent
+            while folder != first_made.parent and folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+                folder = folder.parent
+            raise
 
     @property
     def store(self) -> Store:

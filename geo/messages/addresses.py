@@ -116,9 +116,10 @@ MESSAGES = {
                                          "{field} must be an .xlsx spreadsheet (or a UTF-8/GB 18030 CSV)"),
     "addresses.not_printable": Message("{level} 没有可印的牌（只印楼牌和单元牌）：{value}",
                                        "a {level} has no plate to print (buildings and units only): {value}"),
-    "addresses.sg01": Message("SG-01：{street} 没有蒙古文名称，生产用牌须先登记蒙古文（或印校样）",
+    "addresses.sg01": Message("SG-01：{street} 没有蒙古文名称，生产用牌须先登记蒙古文"
+                              "（或印校样：命令加 --proof，地址加 ?proof=1）",
                               "SG-01: {street} has no Mongolian-script name; record it before printing for "
-                              "production (or print a proof)"),
+                              "production (or print a proof: --proof on the command, ?proof=1 on the address)"),
     "addresses.imported": Message("已导入 {count} 个地址（楼 {buildings}、单元 {units}、室 {rooms}）",
                                   "imported {count} addresses ({buildings} buildings, {units} units, {rooms} rooms)"),
 }

@@ -27,7 +27,7 @@ from sqlalchemy import event
 from geo import DISTRICT_ADCODE
 from geo.errors import Conflict, DomainError, Forbidden, InputError, NotFound, StaleVersion
 from geo.messages import as_term, label, labels, record_label, text
-from geo.sqlite_urls import held_in_memory, query_pairs
+from geo.sqlite_urls import file_path, held_in_memory, query_pairs
 from geo.store import migrations, schema
 from geo.store.frames import layer_frame
 from geo.store.partitions import ensure_district_partitions
@@ -117,8 +117,9 @@ def _sqlite_engine(url: sa.URL, *, connections: int | None = None) -> sa.Engine:
     """Return an engine over the SQLite file at ``url`` (its folder made), pooled by :func:`pool_options`; a
     database in memory keeps SQLAlchemy's one connection per thread."""
     in_file = not held_in_memory(url.database or "", query_pairs(url.query))  # the settings' judgement too
-    if in_file:
-        Path(str(url.database)).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    path = file_path(url.database or "", query_pairs(url.query))  # a `file:` URI's own path, not its text
+    if path is not None:
+        Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: a failed statement's message (and so a log) never carries the bound values,
     # password hashes and personal data included.
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
@@ -374,6 +375,9 @@ class Store:
             raise InputError(text("store.database_url", field=label("database_url"), value=repr(url[:60])),
                              field="database_url") from None
         if parsed.get_backend_name() == "sqlite":
+            if parsed.host or parsed.port:  # `sqlite://var/x.db`: a slash short; SQLAlchemy failed only on connect
+                raise InputError(text("store.database_url", field=label("database_url"), value=repr(url[:60])),
+                                 field="database_url")
             engine = _sqlite_engine(parsed, connections=connections)
         elif parsed.get_backend_name() == "postgresql":
             engine = postgres_engine(parsed, **pool_options(connections))
