@@ -168,6 +168,7 @@ def test_export_then_import_through_the_cli(sample_db, tmp_path):
     target = tmp_path / "target.db"
     units = tmp_path / "units.gpkg"
     assert run("export", str(units), "--layer", "admin_units", db=db).returncode == 0
+    assert run("init", "--empty", db=target).returncode == 0  # import makes no database (a typo would)
     r = run("import", str(out), "--layer", "facilities", "--crs", "EPSG:4490", db=target)
     assert r.returncode != 0 and "community_code" in r.stderr  # its communities are not stored there yet
     assert run("import", str(units), "--layer", "admin_units", "--crs", "EPSG:4490", db=target).returncode == 0

@@ -174,6 +174,17 @@ def test_a_command_that_leaves_at_once_still_runs_exit_handlers_flushes_and_wait
     assert (r.returncode, r.stdout, r.stderr) == (status, stdout, stderr)
 
 
+def test_a_text_exit_code_is_said_on_standard_error_and_never_on_standard_output(monkeypatch, capsys):
+    """``sys.exit("message")`` is status 1 with the message on stderr; with stderr closed, ``print`` to it would
+    have written it into the command's output (a pipeline's data) instead."""
+    from api.cli.leave import exit_status
+
+    assert exit_status("报错 failed") == 1 and capsys.readouterr() == ("", "报错 failed\n")
+    monkeypatch.setattr(sys, "stderr", None)
+    assert exit_status("报错 failed") == 1 and exit_status(None) == 0 and exit_status(3) == 3
+    assert capsys.readouterr().out == ""
+
+
 @pytest.mark.parametrize("closed", [">&-", "2>&-", ">&- 2>&-"])
 def test_a_command_started_with_a_standard_stream_closed_still_does_its_work(closed, cli_sample, tmp_path):
     """``xincheng backup … 2>&-`` (a cron line, a service manager): Python then has no such stream; the quick exit
@@ -283,17 +294,30 @@ def test_a_sqlite_uri_naming_a_missing_file_is_refused_too(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_refused_import_into_a_new_file_leaves_no_database_behind(tmp_path):
+def test_an_import_into_a_database_that_is_not_there_is_refused_and_makes_nothing(tmp_path):
     """A refused import into a mistyped path left an empty, migrated database there, which later commands then
-    took for the real one (review): the file, its lock file and the folders made for it are removed."""
-    outside = tmp_path / "far.geojson"  # a plate in Beijing: outside the district
-    outside.write_text(json.dumps({"type": "FeatureCollection", "features": [{
-        "type": "Feature", "geometry": {"type": "Point", "coordinates": [116.4, 39.9]},
-        "properties": {"plate_uid": "P-1", "street_name": "新华大街", "number": "1"}}]}), encoding="utf-8")
+    took for the real one; removing it again could remove a database another process made meanwhile (review).
+    So import makes no database: even a good file into a missing one is refused, naming it; nothing is made."""
+    plates = tmp_path / "plates.geojson"
+    plates.write_text(json.dumps({"type": "FeatureCollection", "features": []}), encoding="utf-8")
     typo = tmp_path / "vra" / "new" / "x.db"
-    r = run("import", str(outside), "--layer", "door_plates", "--crs", "EPSG:4490", db=typo)
-    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["far.geojson"]
+    r = run("import", str(plates), "--layer", "door_plates", "--crs", "EPSG:4490", db=typo)
+    last = r.stderr.strip().splitlines()[-1]
+    assert r.returncode == 1 and last.startswith(f"Error: 数据库文件不存在：{typo}"), r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plates.geojson"]
+
+
+def test_a_home_folder_sign_in_a_sqlite_name_is_a_folder_name_as_sqlite_reads_it(tmp_path, monkeypatch):
+    """SQLite opens ``~/sub/x.db`` under a folder named ``~``; the store made ``$HOME/sub`` instead, and SQLite
+    then failed to open the file (review)."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    store = Store.open("sqlite:///~/sub/x.db")
+    try:
+        store.migrate()
+    finally:
+        store.close()
+    assert (tmp_path / "~" / "sub" / "x.db").is_file() and not (tmp_path / "home").exists()
 
 
 def test_the_commands_that_make_databases_still_make_a_new_file(tmp_path):
@@ -302,6 +326,10 @@ def test_the_commands_that_make_databases_still_make_a_new_file(tmp_path):
         db = tmp_path / command / "new.db"
         r = run(command, "--empty", db=db) if command == "init" else run(command, db=db)
         assert r.returncode == 0 and db.is_file(), r.stderr
+    # SQLite's URI form: the file at the URI's path, its migration lock beside it (a URI took no lock; review)
+    db = tmp_path / "uri" / "新城.db"
+    r = invoke(["--database-url", f"sqlite:///file:{db}?uri=true&cache=shared", "migrate"])
+    assert r.returncode == 0 and db.is_file() and db.with_name("新城.db.migrate.lock").is_file(), r.stderr
 
 
 def test_a_database_another_program_keeps_locked_is_named_as_locked(tmp_path):

@@ -98,4 +98,4 @@ def run() -> None:
         leave(stop.code)
     leave(0)
 
-__all__ = ["main"]
+__all__ = ["main", "run"]

@@ -277,10 +277,12 @@ def _os_error_message(exc: BaseException) -> str:
 
 
 NEW_DISTRICT_COMMANDS = frozenset({"import", "init", "migrate", "backup", "restore", "user"})
-# The commands that may make a SQLite file that is not there yet: a new database (init, migrate), one restored
-# into (restore) or first loaded with the bureau's own data (import). Every other command refuses a file name
-# that does not exist: SQLite would make it empty and a mistyped name would look like success.
-CREATING_COMMANDS = frozenset({"import", "init", "migrate", "restore"})
+# The commands that may make a SQLite file that is not there yet: a new database (init, migrate) or one restored
+# into (restore). Every other command refuses a file name that does not exist: SQLite would make it empty and a
+# mistyped name would look like success. `import` too: a refused import into a mistyped name left an empty
+# database there, which later commands took for the real one, and removing it again could remove another
+# process's database made meanwhile (review); a new database for one's own data is `init --empty`, then import.
+CREATING_COMMANDS = frozenset({"init", "migrate", "restore"})
 
 
 class Context:
@@ -331,36 +333,6 @@ class Context:
         name = sqlite_file_name(self.settings.database_url)
         if self._command not in CREATING_COMMANDS and name is not None and not Path(name).exists():
             raise click.ClickException(text("cli.no_database_file", path=Path(name).absolute()))  # which folder
-
-    @contextmanager
-    def new_database_kept_only_if_done(self) -> Iterator[None]:
-        """Run a command that may make a new SQLite file (``import``); when it fails, remove the file it made
-        (its -wal, -shm and migration lock file too) and the folders made for it.
-
-        A refused import into a mistyped path left an empty, migrated database there, which every later
-        command (``backup``, ``user add``) then took for the real one (review of the missing-file check).
-        """
-        from geo.sqlite_urls import sqlite_file_name
-
-        name = sqlite_file_name(self.settings.database_url)
-        if name is None or Path(name).exists():
-            yield
-            return
-        path = Path(name).expanduser().absolute()
-        first_made = path
-        while not first_made.parent.exists():
-            first_made = first_made.parent
-        try:
-            yield
-        except BaseException:
-            self.close()
-            for suffix in ("", "-wal", "-shm", "-journal", ".migrate.lock"):
-                path.with_name(path.name + suffix).unlink(missing_ok=True)
-            folder = path.parent
-            while folder != first_made.parent and folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
-                folder = folder.parent
-            raise
 
     @property
     def store(self) -> Store:

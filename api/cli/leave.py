@@ -4,8 +4,8 @@ Python's own exit tears down every module and frees every object one by one; aft
 GeoPandas, SciPy, SQLAlchemy, folium and the district's layers in memory) that takes 0.2 s of the planner's wait
 and changes nothing on disk. :func:`leave` does what matters of it — closing every store still open (a SQLite
 file's write-ahead log folded back), the exit handlers (logging's flush among them) and flushing the standard
-streams — and then ends the process. It takes the ordinary way out when a thread
-that is not a daemon still runs, since Python would wait for it.
+streams — and then ends the process. It takes the ordinary way out when a thread that is not a daemon still
+runs, since Python would wait for it.
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ FLUSH_FAILED_STATUS = 120
 
 
 def exit_status(code: object) -> int:
-    """Return the status ``sys.exit(code)`` gives: 0 for None, the number itself, 1 after printing anything else."""
+    """Return the status ``sys.exit(code)`` gives: 0 for None, the number itself, 1 after printing anything else
+    on standard error (nowhere when it was closed: ``print`` would fall back to standard output)."""
     if code is None:
         return 0
     if isinstance(code, int):
         return code
-    print(code, file=sys.stderr)
+    if sys.stderr is not None:
+        print(code, file=sys.stderr)
     return 1
 
 

@@ -39,7 +39,7 @@ def import_cmd(obj: Context, path: Path, layer: str, crs: str, fmt: str | None,
     from geo.io.importer import import_file
 
     bar, update = progress_bar(f"导入 importing {path.name}")
-    with obj.new_database_kept_only_if_done(), bar, domain_errors():  # a refused import makes no database
+    with bar, domain_errors():
         report = import_file(obj.store, layer, path, crs=crs, actor=CLI_ACTOR, fmt=fmt,
                              encoding=encoding, x_col=x_col, y_col=y_col, progress=update,
                              mode=mode)

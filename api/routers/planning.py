@@ -33,6 +33,7 @@ from geo.planning.coverage import STATUS, service_areas
 from geo.planning.floor_area import get_norm, norms_from_settings, shortfalls
 from geo.planning.norms_settings import load_norms, shown_settings_path
 from geo.planning.refresh import stored_coverage_view
+from geo.planning.report_sections import report_sections, stored_four_sync
 from geo.planning.run import (
     PlanningRun,
     parse_kinds,
@@ -307,7 +308,7 @@ def get_indicators(request: Request, store: StoreDep, user: UserDep, preset: Pre
     if as_of is None:
         run = _run(request, store, user, preset, None, None, None)
         return {"parameters": _params(run), "indicators": [i.to_dict() for i in run.indicators],
-                "new_estates": _four_sync(store)[1].to_dict()}  # 四同步 summary (GET /new-estates: per estate)
+                "new_estates": stored_four_sync(store)[1].to_dict()}  # 四同步 summary (GET /new-estates: per estate)
     from geo.planning.history import check_as_of, indicators_on
     from geo.planning.run import PlanningInputs
 
@@ -327,7 +328,6 @@ def get_report(request: Request, store: StoreDep, user: UserDep, format: str = "
                          field="format")
     run = _run(request, store, user, preset, None, None, None)
     siting, sites = report_siting(run, k=k)
-    from geo.planning.report_sections import report_sections
 
     sections = report_sections(store)  # 指标历史: stored snapshots, planned vs existing facilities; 四同步
     if format == "html":
@@ -356,18 +356,8 @@ def get_rural_norms(request: Request, store: StoreDep, user: UserDep) -> dict[st
             "villages": _records(table)}
 
 
-def _four_sync(store) -> tuple[pd.DataFrame, Any]:
-    """Return the new estates' 四同步 table and its summary (norm from the settings file)."""
-    from geo.planning.estates import four_sync, four_sync_summary, load_new_estates
-    from geo.planning.norms_settings import load_norms
-
-    per100 = load_norms().estate_care_per100_m2
-    table = four_sync(load_new_estates(store), care_per100_m2=per100)
-    return table, four_sync_summary(table, care_per100_m2=per100)
-
-
 @router.get("/new-estates", summary="四同步 New estates' elder care planned, built, inspected, handed over in step")
 def get_new_estates(request: Request, store: StoreDep, user: UserDep) -> dict[str, Any]:
     """Return each new estate's required and provided elder-care floor area and its four stages, with a summary."""
-    table, summary = _four_sync(store)
+    table, summary = stored_four_sync(store)
     return {"summary": summary.to_dict(), "estates": _records(table)}

@@ -69,9 +69,10 @@ MESSAGES = {
         "R1 art.19: sign {uid} shows \u201c{shown}\u201d, no longer the standard name \u201c{standard}\u201d; "
         "it cannot be printed: replace the sign first"),
     "signs.sg01": Message(
-        "SG-01：「{name}」尚无蒙古文名称，不能印制正式路牌；请先录入蒙古文名称，或印制校样（proof）",
+        "SG-01：「{name}」尚无蒙古文名称，不能印制正式路牌；请先录入蒙古文名称，或印制校样"
+        "（命令加 --proof，地址加 ?proof=1）",
         "SG-01: \u201c{name}\u201d has no Mongolian-script name, so no production sign can be printed; record it "
-        "first, or print a proof"),
+        "first, or print a proof (--proof on the command, ?proof=1 on the address)"),
     "signs.far_from_street": Message(
         "路牌位置（{field}）距所在路段 {distance} 米，超过 {most} 米：请核对坐标、坐标系和路段",
         "the sign's position ({field}) is {distance} m from its street segment, more than {most} m: check the "

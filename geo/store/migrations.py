@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from geo.errors import Conflict, InputError
 from geo.messages import text
+from geo.sqlite_urls import file_path, query_pairs
 
 if TYPE_CHECKING:  # Alembic is imported where a migration runs: every command that opens a store
     from alembic.config import Config  # would otherwise pay ~0.2 s for it
@@ -121,13 +122,13 @@ def check_known(version: int) -> None:
 
 @contextmanager
 def _file_lock(url: sa.URL) -> Iterator[None]:
-    """Hold an exclusive flock on ``<database>.migrate.lock`` beside a SQLite file."""
-    database = url.database or ""
-    if (url.get_backend_name() != "sqlite" or database in ("", ":memory:")
-            or database.startswith("file:")):
+    """Hold an exclusive flock on ``<database>.migrate.lock`` beside a SQLite file (the file SQLite opens: a
+    ``file:`` URI's own path, ``~`` a folder's name; a database in memory has none)."""
+    name = file_path(url.database or "", query_pairs(url.query)) if url.get_backend_name() == "sqlite" else None
+    if name is None:
         yield
         return
-    path = Path(database).expanduser().resolve()
+    path = Path(name).resolve()
     with open(path.with_name(path.name + ".migrate.lock"), "ab") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)  # waits while another process migrates or restores
         try:

@@ -119,7 +119,8 @@ def _sqlite_engine(url: sa.URL, *, connections: int | None = None) -> sa.Engine:
     in_file = not held_in_memory(url.database or "", query_pairs(url.query))  # the settings' judgement too
     path = file_path(url.database or "", query_pairs(url.query))  # a `file:` URI's own path, not its text
     if path is not None:
-        Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        # as SQLite opens it: `~` is a folder's name there, not the home folder (made here, SQLite then failed)
+        Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: a failed statement's message (and so a log) never carries the bound values,
     # password hashes and personal data included.
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
