@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields, replace
 from geo import DISTRICT_ADCODE
 from geo.errors import InputError
 from geo.messages import text
-from geo.sqlite_urls import sqlite_held_in_memory
+from geo.sqlite_urls import sqlite_file_name, sqlite_held_in_memory
 from maps.basemap import Basemap
 
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
@@ -133,6 +133,9 @@ class Settings:
             raise InputError(text("settings.attribution_needed", field="XINCHENG_BASEMAP_ATTRIBUTION",
                                   url_field="XINCHENG_BASEMAP_URL"), field="basemap_attribution")
         if not _DATABASE_URL_FORM.match(self.database_url):  # an empty value, a space before it, SQLITE:, sqlite:
+            raise InputError(text("store.database_url", field=DATABASE_URL_FIELD, value=repr(self.database_url[:60])),
+                             field="database_url")
+        if "\x00" in (sqlite_file_name(self.database_url) or ""):  # `%00`: SQLite and the system read it apart
             raise InputError(text("store.database_url", field=DATABASE_URL_FIELD, value=repr(self.database_url[:60])),
                              field="database_url")
         if sqlite_held_in_memory(self.database_url):

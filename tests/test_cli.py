@@ -365,34 +365,45 @@ def test_a_siting_refusal_is_the_reports_usage_error_before_any_map_is_drawn(sam
     assert drawn == [1]
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_serve_answers_logs_json_and_keeps_its_start_out_of_full_collections(sample_db, workers):
-    """One worker, or several worker processes (uvicorn's supervisor) over one database, as the production setup
-    runs. A worker keeps what it loaded at start out of the garbage collector's full collections (issue #15: a
-    full collection walked ~430,000 objects, stopping the worker's requests for 151 ms and more)."""
+def _serving_command(db: Path, *args: str) -> tuple[list[str], int, dict[str, str]]:
+    """Return ``xincheng serve`` over ``db`` on a free port (and ``args``), the port, and its environment."""
     import os
     import socket
 
-    import httpx
-
-    db, _ = sample_db
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("XINCHENG_")}
     env["XINCHENG_SECRET_KEY"] = "s" * 48
-    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "--database-url", f"sqlite:///{db}", "serve",
-                             "--port", str(port), "--workers", str(workers)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return ([sys.executable, "-m", "api.cli", "--database-url", f"sqlite:///{db}", "serve", "--port", str(port),
+             *args], port, env)
+
+
+def _first_health(proc: subprocess.Popen, port: int, **headers: str):
+    """Return the server's first answer to /api/health, waiting up to a minute for it to start."""
+    import httpx
+
+    deadline = time.time() + 60
+    while True:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/api/health", headers=headers)
+        except httpx.TransportError:
+            assert time.time() < deadline and proc.poll() is None, f"the server did not start ({proc.poll()})"
+            time.sleep(0.3)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_answers_logs_json_and_keeps_its_start_out_of_full_collections(sample_db, workers):
+    """One worker, or several worker processes (uvicorn's supervisor) over one database, as the production setup
+    runs. A worker keeps what it loaded at start out of the garbage collector's full collections (issue #15: a
+    full collection walked ~430,000 objects, stopping the worker's requests for 151 ms and more)."""
+    import httpx
+
+    db, _ = sample_db
+    command, port, env = _serving_command(db, "--workers", str(workers))
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port}/api/health", headers={"X-Request-ID": "two-workers"})
-                break
-            except httpx.TransportError:
-                assert time.time() < deadline and proc.poll() is None, "the server did not start"
-                time.sleep(0.3)
+        r = _first_health(proc, port, **{"X-Request-ID": "two-workers"})
         assert r.status_code == 200 and r.json()["adcode"] == "150102"
         assert all(httpx.get(f"http://127.0.0.1:{port}/api/health").status_code == 200 for _ in range(20))
         frozen_by_worker: dict[str, int] = {}
@@ -414,8 +425,10 @@ def test_serve_answers_logs_json_and_keeps_its_start_out_of_full_collections(sam
         proc.terminate()
         _out, err = proc.communicate(timeout=30)
     # every connection closed by the stop: SQLite removed its write-ahead log (the command's own store, held
-    # through the serving, kept -wal and -shm after a clean SIGTERM; third review)
-    assert not Path(f"{db}-wal").exists() and not Path(f"{db}-shm").exists(), err[-2000:]
+    # through the serving, kept -wal and -shm after a clean SIGTERM; third review). One worker only: two workers
+    # closing at the same moment may each see the other and leave the log for the next opening to fold back.
+    if workers == 1:
+        assert not Path(f"{db}-wal").exists() and not Path(f"{db}-shm").exists(), err[-2000:]
     lines = [json.loads(ln) for ln in err.splitlines() if ln.startswith("{")]
     assert any(ln.get("request_id") == "two-workers" and ln["status"] == 200 for ln in lines), err[-2000:]
     if workers > 1:
@@ -425,30 +438,13 @@ def test_serve_answers_logs_json_and_keeps_its_start_out_of_full_collections(sam
 def test_serve_started_with_its_output_closed_still_serves(sample_db):
     """``xincheng serve >&- 2>&-`` (a unit file that closes the streams): uvicorn's log setup asked
     ``sys.stdout.isatty()`` of a stream that is not there and the server never started (third review)."""
-    import os
     import shlex
-    import socket
-
-    import httpx
 
     db, _ = sample_db
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XINCHENG_")}
-    env["XINCHENG_SECRET_KEY"] = "s" * 48
-    command = shlex.join([sys.executable, "-m", "api.cli", "--database-url", f"sqlite:///{db}", "serve",
-                          "--port", str(port)])
-    proc = subprocess.Popen(["sh", "-c", f"exec {command} >&- 2>&-"], env=env)
+    command, port, env = _serving_command(db)
+    proc = subprocess.Popen(["sh", "-c", f"exec {shlex.join(command)} >&- 2>&-"], env=env)
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port}/api/health")
-                break
-            except httpx.TransportError:
-                assert time.time() < deadline and proc.poll() is None, f"the server did not start ({proc.poll()})"
-                time.sleep(0.3)
+        r = _first_health(proc, port)
         assert r.status_code == 200 and r.json()["adcode"] == "150102"
     finally:
         proc.terminate()

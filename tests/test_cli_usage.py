@@ -281,7 +281,7 @@ def test_a_command_that_does_not_make_databases_refuses_a_sqlite_file_that_is_no
     out = tmp_path / "out.zip"
     r = run(*[a.format(out=out) for a in args], db=typo, stdin="a-long-password-1\na-long-password-1\n")
     last = r.stderr.strip().splitlines()[-1]
-    assert r.returncode == 1 and last.startswith(f"Error: 数据库文件不存在：{typo}"), r.stderr
+    assert r.returncode == 1 and last.startswith(f"Error: 数据库文件不存在（或是空文件）：{typo}"), r.stderr
     assert "xincheng init" in last and not typo.parent.exists() and not out.exists()
 
 
@@ -290,7 +290,7 @@ def test_a_sqlite_uri_naming_a_missing_file_is_refused_too(tmp_path):
     typo = tmp_path / "vra" / "x.db"
     r = invoke(["--database-url", f"sqlite:///file:{typo}?uri=true", "backup", str(tmp_path / "out.zip")])
     last = r.stderr.strip().splitlines()[-1]
-    assert r.returncode == 1 and last.startswith(f"Error: 数据库文件不存在：{typo}"), r.stderr
+    assert r.returncode == 1 and last.startswith(f"Error: 数据库文件不存在（或是空文件）：{typo}"), r.stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -303,7 +303,7 @@ def test_an_import_into_a_database_that_is_not_there_is_refused_and_makes_nothin
     typo = tmp_path / "vra" / "new" / "x.db"
     r = run("import", str(plates), "--layer", "door_plates", "--crs", "EPSG:4490", db=typo)
     last = r.stderr.strip().splitlines()[-1]
-    assert r.returncode == 1 and last.startswith(f"Error: 数据库文件不存在：{typo}"), r.stderr
+    assert r.returncode == 1 and last.startswith(f"Error: 数据库文件不存在（或是空文件）：{typo}"), r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plates.geojson"]
 
 
@@ -318,6 +318,31 @@ def test_a_home_folder_sign_in_a_sqlite_name_is_a_folder_name_as_sqlite_reads_it
     finally:
         store.close()
     assert (tmp_path / "~" / "sub" / "x.db").is_file() and not (tmp_path / "home").exists()
+
+
+def test_an_empty_file_is_no_database_and_a_path_is_read_as_sqlite_reads_it(cli_sample, tmp_path, monkeypatch):
+    """A 0-byte file (what a sqlite3 shell or DB Browser leaves of a mistyped name) passed the check and got a
+    0-row backup; ``nosuch/../x.db`` names a database SQLite opens, the system's ``exists`` said no (review)."""
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    r = run("backup", str(tmp_path / "b.zip"), db=empty)
+    assert r.returncode == 1 and "数据库文件不存在（或是空文件）" in r.stderr, r.stderr
+    assert empty.stat().st_size == 0 and not (tmp_path / "b.zip").exists()
+    cli_sample.copy(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    r = invoke(["--database-url", "sqlite:///nosuch/../xincheng.db", "user", "list"])
+    assert r.returncode == 0 and not (tmp_path / "nosuch").exists(), r.stderr
+
+
+def test_with_standard_error_closed_an_error_never_lands_in_the_commands_output(tmp_path):
+    """click writes its error to standard output when standard error is closed: into the data a pipeline reads
+    (review). Now it goes nowhere; the status still says it."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XINCHENG_")}
+    r = subprocess.run(["sh", "-c", f'exec "$0" -m api.cli --database-url sqlite:///{tmp_path}/no.db user list 2>&-',
+                        sys.executable], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 1 and r.stdout == "", r.stdout
 
 
 def test_the_commands_that_make_databases_still_make_a_new_file(tmp_path):

@@ -19,10 +19,13 @@ import sys
 import threading
 import time
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 from typing import IO
 
 import pytest
+
+from geo.store import Store
 
 pytestmark = pytest.mark.xdist_group("cli")
 
@@ -31,8 +34,10 @@ BURST = 32  # connections opened together, kept, each asking which worker holds 
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    """A serving environment on an empty SQLite file of its own (serve migrates it; a missing file it refuses)."""
-    (tmp_path / "x.db").touch()
+    """A serving environment on a new database of its own (serve refuses a file that is missing or empty)."""
+    if not (tmp_path / "x.db").exists():
+        with closing(Store.open(f"sqlite:///{tmp_path / 'x.db'}")) as store:
+            store.migrate()
     env = {k: v for k, v in os.environ.items() if not k.startswith("XINCHENG_")}
     return {**env, "XINCHENG_SECRET_KEY": "s" * 48, "XINCHENG_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
 

@@ -168,7 +168,8 @@ def test_the_settings_and_the_store_judge_a_database_in_memory_as_sqlite_opens_i
 
 
 @pytest.mark.parametrize("url", ["", " sqlite:///x.db", "sqlite:", ":memory:", "SQLITE:///x.db", "mysql://h/db",
-                                 "sqlite://var/xincheng.db", "sqlite://localhost//tmp/x.db"])  # a slash short
+                                 "sqlite://var/xincheng.db", "sqlite://localhost//tmp/x.db",  # a slash short
+                                 "sqlite:///n.db%00x", "sqlite:///file:n.db%2500x?uri=true"])  # NUL: a traceback
 def test_a_database_url_of_another_form_is_refused_naming_the_setting(url):
     # An empty value (a bare line in an env file), a space before it, a typo: a traceback before.
     with pytest.raises(InputError) as refused:
@@ -177,7 +178,7 @@ def test_a_database_url_of_another_form_is_refused_naming_the_setting(url):
     assert refused.value.field == "database_url"
 
 
-@pytest.mark.parametrize("url", ["sqlite:", "sqlite://var/x.db"])
+@pytest.mark.parametrize("url", ["sqlite:", "sqlite://var/x.db", "sqlite:///n.db%00x"])
 def test_the_store_refuses_what_is_no_url_without_a_traceback(url, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(InputError) as refused:

@@ -331,7 +331,13 @@ class Context:
         from geo.sqlite_urls import sqlite_file_name
 
         name = sqlite_file_name(self.settings.database_url)
-        if self._command not in CREATING_COMMANDS and name is not None and not Path(name).exists():
+        if self._command in CREATING_COMMANDS or name is None:
+            return
+        try:  # as SQLite resolves it: `..` after a folder that is not there, a symlink followed
+            size_bytes = Path(name).resolve().stat().st_size
+        except (OSError, RuntimeError):  # not there, a dangling symlink, a loop of them
+            size_bytes = None
+        if not size_bytes:  # an empty file too: what a sqlite3 shell or DB Browser leaves of a mistyped name
             raise click.ClickException(text("cli.no_database_file", path=Path(name).absolute()))  # which folder
 
     @property
@@ -499,6 +505,14 @@ def group(name: str | None = None, **kwargs: Any) -> Callable[[Callable[..., Any
     """
     kwargs.setdefault("params", []).append(dev_option())
     return click.group(name, cls=Group, **kwargs)
+
+
+def null_for_closed_stderr() -> None:
+    """Give standard error the null device when the process started with it closed (``2>&-``, a supervisor that
+    starts it without one): click writes its error messages to standard output otherwise, into the data a
+    pipeline reads. The exit status still tells."""
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
 
 
 def bar_options() -> dict[str, Any]:

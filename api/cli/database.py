@@ -122,8 +122,9 @@ def backup(obj: Context, path: Path) -> None:
     """备份 · Write every table to PATH (a ZIP with a manifest); safe while the service runs."""
     from geo.store.backup import backed_up_tables, write_backup
 
+    store = obj.store  # a database that is not there is refused before the bar is drawn
     with domain_errors(), step_bar(len(backed_up_tables()), "备份 backup") as bar:
-        manifest = write_backup(obj.store, path, progress=lambda _name: bar.update(1))
+        manifest = write_backup(store, path, progress=lambda _name: bar.update(1))
     rows = sum(t["rows"] for t in manifest["tables"].values())
     click.echo(text("cli.backup_written", path=path, rows=f"{rows:,}", tables=len(manifest["tables"]),
                     version=manifest["schema_version"]))

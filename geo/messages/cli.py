@@ -28,9 +28,10 @@ MESSAGES = {
                                    "cannot open or read the database (check --database-url or "
                                    "XINCHENG_DATABASE_URL): {detail}"),
     # a SQLite file named by the settings is not there, and the command only reads or adds to a database
-    "cli.no_database_file": Message("数据库文件不存在：{path}（检查 --database-url 或 XINCHENG_DATABASE_URL；"
-                                    "新库用 xincheng init 创建，备份用 xincheng restore 恢复）；本命令不会新建空库",
-                                    "the database file does not exist: {path} (check --database-url or "
+    "cli.no_database_file": Message("数据库文件不存在（或是空文件）：{path}（检查 --database-url 或 "
+                                    "XINCHENG_DATABASE_URL；新库用 xincheng init 创建，备份用 xincheng restore 恢复）；"
+                                    "本命令不会新建空库",
+                                    "the database file does not exist (or is empty): {path} (check --database-url or "
                                     "XINCHENG_DATABASE_URL; make a new one with xincheng init, or restore a backup "
                                     "with xincheng restore); this command never creates an empty database"),
     # SQLite waited its busy timeout (wait_s) for a lock another program kept: not a wrong address

@@ -376,7 +376,10 @@ class Store:
             raise InputError(text("store.database_url", field=label("database_url"), value=repr(url[:60])),
                              field="database_url") from None
         if parsed.get_backend_name() == "sqlite":
-            if parsed.host or parsed.port:  # `sqlite://var/x.db`: a slash short; SQLAlchemy failed only on connect
+            # `sqlite://var/x.db`: a slash short, SQLAlchemy failed only on connect; `%00` in the name: SQLite ends
+            # the name there, the system refuses it
+            if parsed.host or parsed.port or "\x00" in (file_path(parsed.database or "",
+                                                                  query_pairs(parsed.query)) or ""):
                 raise InputError(text("store.database_url", field=label("database_url"), value=repr(url[:60])),
                                  field="database_url")
             engine = _sqlite_engine(parsed, connections=connections)
