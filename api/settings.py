@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields, replace
 from geo import DISTRICT_ADCODE
 from geo.errors import InputError
 from geo.messages import text
-from geo.sqlite_urls import sqlite_file_name, sqlite_held_in_memory
+from geo.sqlite_urls import sqlite_held_in_memory, sqlite_url_holds_nul
 from maps.basemap import Basemap
 
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
@@ -135,9 +135,9 @@ class Settings:
         if not _DATABASE_URL_FORM.match(self.database_url):  # an empty value, a space before it, SQLITE:, sqlite:
             raise InputError(text("store.database_url", field=DATABASE_URL_FIELD, value=repr(self.database_url[:60])),
                              field="database_url")
-        if "\x00" in (sqlite_file_name(self.database_url) or ""):  # `%00`: SQLite and the system read it apart
-            raise InputError(text("store.database_url", field=DATABASE_URL_FIELD, value=repr(self.database_url[:60])),
-                             field="database_url")
+        if sqlite_url_holds_nul(self.database_url):  # `%00`: SQLite and the system read it apart
+            raise InputError(text("store.database_url_nul", field=DATABASE_URL_FIELD,
+                                  value=repr(self.database_url[:60])), field="database_url")
         if sqlite_held_in_memory(self.database_url):
             raise InputError(text("settings.memory_database", field=DATABASE_URL_FIELD,
                                   value=repr(self.database_url[:60])), field="database_url")

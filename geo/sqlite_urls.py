@@ -92,6 +92,20 @@ def file_path(name: str, pairs: Sequence[tuple[str, str]]) -> str | None:
     return unquote(path) or None
 
 
+def holds_nul(name: str, pairs: Sequence[tuple[str, str]]) -> bool:
+    """Return whether what SQLite would be handed for ``name`` and ``pairs`` holds a NUL character (``%00`` in
+    the name, a query value, or a ``file:`` URI's path): the system takes no such name, Python's driver fails
+    with a traceback, SQLite would end the name there."""
+    return "\x00" in _handed_to_sqlite(name, pairs) or "\x00" in (file_path(name, pairs) or "")
+
+
+def sqlite_url_holds_nul(url: str) -> bool:
+    """Return whether the SQLite URL ``url`` hands SQLite a NUL character (:func:`holds_nul`); False for any other
+    URL."""
+    found = _SQLITE_URL.fullmatch(url)
+    return found is not None and holds_nul(unquote(found[2]), parse_qsl(found[3] or ""))
+
+
 def sqlite_file_name(url: str) -> str | None:
     """Return the path of the file a SQLite URL ``url`` opens (``sqlite:///data/x.db`` → ``data/x.db``,
     ``sqlite:////srv/x.db`` → ``/srv/x.db``, ``sqlite:///file:x.db?uri=true`` → ``x.db``; :func:`file_path`);

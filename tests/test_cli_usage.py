@@ -323,11 +323,13 @@ def test_a_home_folder_sign_in_a_sqlite_name_is_a_folder_name_as_sqlite_reads_it
 def test_an_empty_file_is_no_database_and_a_path_is_read_as_sqlite_reads_it(cli_sample, tmp_path, monkeypatch):
     """A 0-byte file (what a sqlite3 shell or DB Browser leaves of a mistyped name) passed the check and got a
     0-row backup; ``nosuch/../x.db`` names a database SQLite opens, the system's ``exists`` said no (review)."""
-    empty = tmp_path / "empty.db"
-    empty.touch()
-    r = run("backup", str(tmp_path / "b.zip"), db=empty)
-    assert r.returncode == 1 and "数据库文件不存在（或是空文件）" in r.stderr, r.stderr
-    assert empty.stat().st_size == 0 and not (tmp_path / "b.zip").exists()
+    for content in (b"", b"\n"):  # `echo > x.db`: one byte, which SQLite too takes for an empty file
+        empty = tmp_path / "empty.db"
+        empty.write_bytes(content)
+        r = run("backup", str(tmp_path / "b.zip"), db=empty)
+        assert r.returncode == 1 and "数据库文件不存在（或是空文件）" in r.stderr, r.stderr
+        assert empty.read_bytes() == content and not (tmp_path / "b.zip").exists()
+        empty.unlink()
     cli_sample.copy(tmp_path)
     monkeypatch.chdir(tmp_path)
     r = invoke(["--database-url", "sqlite:///nosuch/../xincheng.db", "user", "list"])

@@ -337,7 +337,9 @@ class Context:
             size_bytes = Path(name).resolve().stat().st_size
         except (OSError, RuntimeError):  # not there, a dangling symlink, a loop of them
             size_bytes = None
-        if not size_bytes:  # an empty file too: what a sqlite3 shell or DB Browser leaves of a mistyped name
+        # an empty file too (what a sqlite3 shell or DB Browser leaves of a mistyped name, `echo > x.db` one byte):
+        # SQLite takes a file of a byte or none for a new database and writes its schema over it
+        if size_bytes is None or size_bytes <= 1:
             raise click.ClickException(text("cli.no_database_file", path=Path(name).absolute()))  # which folder
 
     @property

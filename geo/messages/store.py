@@ -13,6 +13,9 @@ MESSAGES = {
     "store.some_value": Message("某个值", "a value"),
     "store.database_url": Message("{field} 须以 sqlite:/// 或 postgresql:// 开头，收到 {value}",
                                   "{field} must start with sqlite:/// or postgresql://; got {value}"),
+    "store.database_url_nul": Message("{field} 含有空字符（%00），数据库文件名不能含有它：{value}",
+                                      "{field} holds a NUL character (%00), which no database file name can hold: "
+                                      "{value}"),
     "store.no_table": Message("没有数据表 {value}", "no table {value}"),
     "store.unknown_field": Message("{table} 没有字段 {field}", "{table} has no field {field}"),
     "store.control_character": Message("{field} 含控制字符（如 NUL、ESC）",

@@ -27,7 +27,7 @@ from sqlalchemy import event
 from geo import DISTRICT_ADCODE
 from geo.errors import Conflict, DomainError, Forbidden, InputError, NotFound, StaleVersion
 from geo.messages import as_term, label, labels, record_label, text
-from geo.sqlite_urls import file_path, held_in_memory, query_pairs
+from geo.sqlite_urls import file_path, held_in_memory, holds_nul, query_pairs
 from geo.store import migrations, schema
 from geo.store.frames import layer_frame
 from geo.store.partitions import ensure_district_partitions
@@ -376,11 +376,11 @@ class Store:
             raise InputError(text("store.database_url", field=label("database_url"), value=repr(url[:60])),
                              field="database_url") from None
         if parsed.get_backend_name() == "sqlite":
-            # `sqlite://var/x.db`: a slash short, SQLAlchemy failed only on connect; `%00` in the name: SQLite ends
-            # the name there, the system refuses it
-            if parsed.host or parsed.port or "\x00" in (file_path(parsed.database or "",
-                                                                  query_pairs(parsed.query)) or ""):
+            if parsed.host or parsed.port:  # `sqlite://var/x.db`: a slash short; SQLAlchemy failed only on connect
                 raise InputError(text("store.database_url", field=label("database_url"), value=repr(url[:60])),
+                                 field="database_url")
+            if holds_nul(parsed.database or "", query_pairs(parsed.query)):  # `%00`: the driver's traceback
+                raise InputError(text("store.database_url_nul", field=label("database_url"), value=repr(url[:60])),
                                  field="database_url")
             engine = _sqlite_engine(parsed, connections=connections)
         elif parsed.get_backend_name() == "postgresql":
