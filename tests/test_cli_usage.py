@@ -330,6 +330,10 @@ def test_an_empty_file_is_no_database_and_a_path_is_read_as_sqlite_reads_it(cli_
         assert r.returncode == 1 and "数据库文件不存在（或是空文件）" in r.stderr, r.stderr
         assert empty.read_bytes() == content and not (tmp_path / "b.zip").exists()
         empty.unlink()
+    for not_a_file in (tmp_path, Path("/dev/null")):  # a folder, a device: named as what they are (review)
+        r = run("backup", str(tmp_path / "b.zip"), db=not_a_file)
+        assert r.returncode == 1 and f"数据库路径不是文件（是文件夹、管道或设备）：{not_a_file}" in r.stderr, r.stderr
+        assert not (tmp_path / "b.zip").exists()
     cli_sample.copy(tmp_path)
     monkeypatch.chdir(tmp_path)
     r = invoke(["--database-url", "sqlite:///nosuch/../xincheng.db", "user", "list"])

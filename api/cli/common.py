@@ -326,21 +326,27 @@ class Context:
         return self.resolve()
 
     def refuse_missing_database(self) -> None:
-        """Stop (status 1, the path named) when the settings name a SQLite file that does not exist and this
-        command does not make databases (:data:`CREATING_COMMANDS`)."""
+        """Stop (status 1, the path named) when the settings name a SQLite file that does not exist, is empty or
+        is no file at all (a folder, a pipe, a device), and this command does not make databases
+        (:data:`CREATING_COMMANDS`)."""
+        import stat
+
         from geo.sqlite_urls import sqlite_file_name
 
         name = sqlite_file_name(self.settings.database_url)
         if self._command in CREATING_COMMANDS or name is None:
             return
+        shown = Path(name).absolute()  # which folder it was looked for in
         try:  # as SQLite resolves it: `..` after a folder that is not there, a symlink followed
-            size_bytes = Path(name).resolve().stat().st_size
+            found = Path(name).resolve().stat()
         except (OSError, RuntimeError):  # not there, a dangling symlink, a loop of them
-            size_bytes = None
+            raise click.ClickException(text("cli.no_database_file", path=shown)) from None
+        if not stat.S_ISREG(found.st_mode):  # SQLite said "unable to open database file", or read /dev/null as empty
+            raise click.ClickException(text("cli.not_a_file", path=shown))
         # an empty file too (what a sqlite3 shell or DB Browser leaves of a mistyped name, `echo > x.db` one byte):
         # SQLite takes a file of a byte or none for a new database and writes its schema over it
-        if size_bytes is None or size_bytes <= 1:
-            raise click.ClickException(text("cli.no_database_file", path=Path(name).absolute()))  # which folder
+        if found.st_size <= 1:
+            raise click.ClickException(text("cli.no_database_file", path=shown))
 
     @property
     def store(self) -> Store:

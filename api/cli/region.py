@@ -41,6 +41,8 @@ def load_cmd(obj: Context, districts: int, seed: int, plates_per_district: int |
     from geo.store import Store
     from geo.store.partitions import refresh_statistics
 
+    if obj.settings.database_url.startswith("sqlite"):  # before opening it: SQLite made the file's folder first
+        raise click.UsageError(text("region.sqlite"))
     with domain_errors():
         store = Store.open(obj.settings.database_url)
         try:
