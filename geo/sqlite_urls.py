@@ -62,13 +62,20 @@ def held_in_memory(name: str, pairs: Sequence[tuple[str, str]]) -> bool:
     return False
 
 
-def sqlite_held_in_memory(url: str) -> bool:
-    """Return whether the SQLite URL ``url`` opens a database held in memory (:func:`held_in_memory`); False
-    for any other URL (the store refuses ``sqlite://host/…``)."""
+def _name_and_pairs(url: str) -> tuple[str, list[tuple[str, str]]] | None:
+    """Return the database name (%-decoded) and the query's pairs of the SQLite URL ``url``, as SQLAlchemy reads
+    them (blank values dropped); None for any other URL or one naming a host (``sqlite://host/…``, refused)."""
     found = _SQLITE_URL.fullmatch(url)
     if found is None or (not found[1] and found[2]):
-        return False
-    return held_in_memory(unquote(found[2]), parse_qsl(found[3] or ""))  # blank values dropped, as SQLAlchemy does
+        return None
+    return unquote(found[2]), parse_qsl(found[3] or "")
+
+
+def sqlite_held_in_memory(url: str) -> bool:
+    """Return whether the SQLite URL ``url`` opens a database held in memory (:func:`held_in_memory`); False
+    for any other URL."""
+    parsed = _name_and_pairs(url)
+    return parsed is not None and held_in_memory(*parsed)
 
 
 def file_path(name: str, pairs: Sequence[tuple[str, str]]) -> str | None:
@@ -83,7 +90,7 @@ def file_path(name: str, pairs: Sequence[tuple[str, str]]) -> str | None:
         return None
     if not (_uri_on(pairs) and name.startswith("file:")):
         return name
-    path = re.match(r"[^?#]*", _handed_to_sqlite(name, pairs)[len("file:"):])[0]  # type: ignore[index]
+    path = re.split(r"[?#]", _handed_to_sqlite(name, pairs)[len("file:"):], maxsplit=1)[0]
     if path.startswith("//"):
         authority, slash, rest = path[2:].partition("/")
         if authority not in ("", "localhost"):
@@ -102,8 +109,8 @@ def holds_nul(name: str, pairs: Sequence[tuple[str, str]]) -> bool:
 def sqlite_url_holds_nul(url: str) -> bool:
     """Return whether the SQLite URL ``url`` hands SQLite a NUL character (:func:`holds_nul`); False for any other
     URL."""
-    found = _SQLITE_URL.fullmatch(url)
-    return found is not None and holds_nul(unquote(found[2]), parse_qsl(found[3] or ""))
+    parsed = _name_and_pairs(url)
+    return parsed is not None and holds_nul(*parsed)
 
 
 def sqlite_file_name(url: str) -> str | None:
@@ -115,10 +122,8 @@ def sqlite_file_name(url: str) -> str | None:
     empty file of a mistyped name and the command would "succeed" on it (a backup of 0 rows, an account added
     where the service never looks).
     """
-    found = _SQLITE_URL.fullmatch(url)
-    if found is None or (not found[1] and found[2]):
-        return None
-    return file_path(unquote(found[2]), parse_qsl(found[3] or ""))
+    parsed = _name_and_pairs(url)
+    return None if parsed is None else file_path(*parsed)
 
 
 def query_pairs(query: Mapping[str, str | Sequence[str]]) -> list[tuple[str, str]]:

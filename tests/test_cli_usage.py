@@ -11,6 +11,7 @@ measured by a benchmark, not here).
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import socket
@@ -330,10 +331,18 @@ def test_an_empty_file_is_no_database_and_a_path_is_read_as_sqlite_reads_it(cli_
         assert r.returncode == 1 and "数据库文件不存在（或是空文件）" in r.stderr, r.stderr
         assert empty.read_bytes() == content and not (tmp_path / "b.zip").exists()
         empty.unlink()
-    for not_a_file in (tmp_path, Path("/dev/null")):  # a folder, a device: named as what they are (review)
-        r = run("backup", str(tmp_path / "b.zip"), db=not_a_file)
-        assert r.returncode == 1 and f"数据库路径不是文件（是文件夹、管道或设备）：{not_a_file}" in r.stderr, r.stderr
-        assert not (tmp_path / "b.zip").exists()
+    fifo = tmp_path / "fifo.db"
+    os.mkfifo(fifo)
+    to_folder = tmp_path / "to-folder.db"
+    to_folder.symlink_to(tmp_path, target_is_directory=True)
+    # a folder, a pipe, a device, a link to a folder: named as what they are, also by the commands that make
+    # databases (migrate said "disk I/O error" and left a lock file beside /dev/null; reviews)
+    for command in (["backup", str(tmp_path / "b.zip")], ["migrate"], ["init", "--empty"]):
+        for not_a_file in (tmp_path, fifo, Path("/dev/null"), to_folder):
+            r = run(*command, db=not_a_file)
+            said = f"数据库路径不是文件（是文件夹、管道、套接字或设备）：{not_a_file}"
+            assert r.returncode == 1 and said in r.stderr, (command, r.stderr)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo.db", "to-folder.db"]
     cli_sample.copy(tmp_path)
     monkeypatch.chdir(tmp_path)
     r = invoke(["--database-url", "sqlite:///nosuch/../xincheng.db", "user", "list"])

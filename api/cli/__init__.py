@@ -89,11 +89,11 @@ def run() -> None:
     collector runs rarely meanwhile (:mod:`api.cli.collector`; ``serve`` puts Python's pace back).
     """
     from api.cli.collector import pace_for_a_command
-    from api.cli.common import null_for_closed_stderr
+    from api.cli.common import null_for_closed_streams
     from api.cli.leave import leave
 
     pace_for_a_command()
-    null_for_closed_stderr()
+    null_for_closed_streams()
     try:
         main()
     except SystemExit as stop:

@@ -326,26 +326,31 @@ class Context:
         return self.resolve()
 
     def refuse_missing_database(self) -> None:
-        """Stop (status 1, the path named) when the settings name a SQLite file that does not exist, is empty or
-        is no file at all (a folder, a pipe, a device), and this command does not make databases
-        (:data:`CREATING_COMMANDS`)."""
+        """Stop (status 1, the path named) when the settings name a SQLite path that is no file at all (a folder,
+        a pipe, a socket, a device: for every command), or a file that does not exist or is empty and this
+        command does not make databases (:data:`CREATING_COMMANDS`)."""
+        import errno
         import stat
 
         from geo.sqlite_urls import sqlite_file_name
 
         name = sqlite_file_name(self.settings.database_url)
-        if self._command in CREATING_COMMANDS or name is None:
+        if name is None:
             return
         shown = Path(name).absolute()  # which folder it was looked for in
         try:  # as SQLite resolves it: `..` after a folder that is not there, a symlink followed
-            found = Path(name).resolve().stat()
-        except (OSError, RuntimeError):  # not there, a dangling symlink, a loop of them
-            raise click.ClickException(text("cli.no_database_file", path=shown)) from None
-        if not stat.S_ISREG(found.st_mode):  # SQLite said "unable to open database file", or read /dev/null as empty
+            found: os.stat_result | None = Path(name).resolve().stat()
+        except (FileNotFoundError, NotADirectoryError, RuntimeError):  # not there, a dangling symlink, a loop
+            found = None
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:  # a folder that may not be entered: said as the system says it
+                raise click.ClickException(_os_error_message(exc)) from None
+            found = None
+        if found is not None and not stat.S_ISREG(found.st_mode):  # SQLite: "unable to open", "disk I/O error"
             raise click.ClickException(text("cli.not_a_file", path=shown))
         # an empty file too (what a sqlite3 shell or DB Browser leaves of a mistyped name, `echo > x.db` one byte):
         # SQLite takes a file of a byte or none for a new database and writes its schema over it
-        if found.st_size <= 1:
+        if self._command not in CREATING_COMMANDS and (found is None or found.st_size <= 1):
             raise click.ClickException(text("cli.no_database_file", path=shown))
 
     @property
@@ -353,9 +358,9 @@ class Context:
         """Return the store, migrated to the latest schema."""
         if self._store is None:
             from geo.store import Store
+            from geo.store.districts import refuse_second_sqlite_district, refuse_unheld_district
 
             self.refuse_missing_database()
-            from geo.store.districts import refuse_second_sqlite_district, refuse_unheld_district
 
             self._store = Store.open(self.settings.database_url, adcode=self.settings.district)
             self._store.migrate()
@@ -515,12 +520,15 @@ def group(name: str | None = None, **kwargs: Any) -> Callable[[Callable[..., Any
     return click.group(name, cls=Group, **kwargs)
 
 
-def null_for_closed_stderr() -> None:
-    """Give standard error the null device when the process started with it closed (``2>&-``, a supervisor that
-    starts it without one): click writes its error messages to standard output otherwise, into the data a
-    pipeline reads. The exit status still tells."""
+def null_for_closed_streams(*, stdout: bool = False) -> None:
+    """Give standard error (and ``stdout``: standard output too) the null device when the process started with
+    it closed (``2>&-``, a supervisor that starts it without one): click writes its error messages to standard
+    output otherwise, into the data a pipeline reads (the exit status still tells); uvicorn's log setup asks
+    ``sys.stdout.isatty()`` and would not start ``serve``."""
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    if stdout and sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
 
 
 def bar_options() -> dict[str, Any]:

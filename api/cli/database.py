@@ -42,6 +42,7 @@ def init(obj: Context, sample: bool, seed: int | None, if_empty: bool) -> None:
     if sample and obj.settings.district != DISTRICT_ADCODE:  # the sample is 新城区's, not the district asked for
         raise click.UsageError(text("cli.sample_district", district=obj.settings.district, own=DISTRICT_ADCODE))
     # the store closed at the end: a SQLite file's write-ahead log folded back into it
+    obj.refuse_missing_database()  # a folder, a pipe or a device is no place for a database
     with domain_errors(), closing(Store.open(obj.settings.database_url, adcode=obj.settings.district)) as store:
         applied = store.migrate()
         click.echo(text("cli.schema", version=store.schema_version(), dialect=store.dialect,
@@ -105,6 +106,7 @@ def migrate(obj: Context) -> None:
     from geo.store import Store
 
     with domain_errors():
+        obj.refuse_missing_database()  # a folder, a pipe or a device is no place for a database
         store = Store.open(obj.settings.database_url, adcode=obj.settings.district)  # its partitions made
         try:
             applied = store.migrate()
@@ -149,6 +151,7 @@ def restore(obj: Context, path: Path, replace: bool, accept_older: bool) -> None
     from geo.store import Store
     from geo.store.backup import backed_up_tables, restore_backup
 
+    obj.refuse_missing_database()  # a folder, a pipe or a device is no place for a database
     with domain_errors(), step_bar(len(backed_up_tables()), "恢复 restore") as bar:
         store = Store.open(obj.settings.database_url)
         try:

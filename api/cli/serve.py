@@ -5,12 +5,11 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import socket
-import sys
 from collections.abc import Callable
 
 import click
 
-from api.cli.common import Context, command, domain_errors
+from api.cli.common import Context, command, domain_errors, null_for_closed_streams
 from geo.messages import text
 
 # Hosts that listen on every interface: a browser cannot be sent to them.
@@ -48,18 +47,6 @@ def own_base_url(host: str, port: int, *, find_address: Callable[[], str | None]
     if ":" in shown:
         shown = f"[{shown}]"
     return f"http://{shown}:{port}"
-
-
-def _streams_for_a_closed_terminal() -> None:
-    """Give a standard stream closed when the process started (``xincheng serve >&- 2>&-``, a supervisor that
-    starts it without them) the null device: uvicorn's log setup asks ``sys.stdout.isatty()`` and
-    its handlers write to both, so the server would not start."""
-    import os
-
-    if sys.stdout is None:
-        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
-    if sys.stderr is None:
-        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
 
 
 @command()
@@ -104,7 +91,7 @@ def serve(obj: Context, host: str, port: int, workers: int, reuse_port: bool) ->
         obj.close()
         # a taken port is refused before any worker starts
         listener = listen_address(host, port, workers=workers, reuse_port=reuse_port)
-    _streams_for_a_closed_terminal()
+    null_for_closed_streams(stdout=True)  # `serve >&- 2>&-`: uvicorn's log setup needs both
     port = listener.getsockname()[1]  # --port 0: the free port taken
     settings = obj.settings
     if not os.environ.get("XINCHENG_PUBLIC_BASE_URL"):

@@ -34,11 +34,11 @@ MESSAGES = {
                                     "the database file does not exist (or is empty): {path} (check --database-url or "
                                     "XINCHENG_DATABASE_URL; make a new one with xincheng init, or restore a backup "
                                     "with xincheng restore); this command never creates an empty database"),
-    # the settings name a folder, a pipe or a device where a SQLite database file should be
-    "cli.not_a_file": Message("数据库路径不是文件（是文件夹、管道或设备）：{path}（检查 --database-url 或 "
+    # the settings name a folder, a pipe, a socket or a device where a SQLite database file should be
+    "cli.not_a_file": Message("数据库路径不是文件（是文件夹、管道、套接字或设备）：{path}（检查 --database-url 或 "
                               "XINCHENG_DATABASE_URL）",
-                              "the database path is no file (a folder, a pipe or a device): {path} (check "
-                              "--database-url or XINCHENG_DATABASE_URL)"),
+                              "the database path is not a file (a folder, a pipe, a socket or a device): {path} "
+                              "(check --database-url or XINCHENG_DATABASE_URL)"),
     # SQLite waited its busy timeout (wait_s) for a lock another program kept: not a wrong address
     "cli.database_locked": Message("数据库文件被另一个程序锁定，等待 {wait_s} 秒仍未释放：请结束占用它的程序"
                                    "（如仍在写入的 sqlite3、DB Browser 或另一条 xincheng 命令）后重试：{detail}",
