@@ -325,11 +325,20 @@ class Context:
         """Return the settings of this run."""
         return self.resolve()
 
+    def open_store(self, *, own_district: bool = True) -> Store:
+        """Open the store of the settings (as the district of the settings unless ``own_district`` is False),
+        after :meth:`refuse_missing_database`: every command opens its database here."""
+        from geo.store import Store
+
+        self.refuse_missing_database()
+        if not own_district:
+            return Store.open(self.settings.database_url)
+        return Store.open(self.settings.database_url, adcode=self.settings.district)
+
     def refuse_missing_database(self) -> None:
         """Stop (status 1, the path named) when the settings name a SQLite path that is no file at all (a folder,
         a pipe, a socket, a device: for every command), or a file that does not exist or is empty and this
         command does not make databases (:data:`CREATING_COMMANDS`)."""
-        import errno
         import stat
 
         from geo.sqlite_urls import sqlite_file_name
@@ -340,11 +349,9 @@ class Context:
         shown = Path(name).absolute()  # which folder it was looked for in
         try:  # as SQLite resolves it: `..` after a folder that is not there, a symlink followed
             found: os.stat_result | None = Path(name).resolve().stat()
-        except (FileNotFoundError, NotADirectoryError, RuntimeError):  # not there, a dangling symlink, a loop
-            found = None
-        except OSError as exc:
-            if exc.errno != errno.ELOOP:  # a folder that may not be entered: said as the system says it
-                raise click.ClickException(_os_error_message(exc)) from None
+        except PermissionError as exc:  # a folder that may not be entered: said as the system says it
+            raise click.ClickException(_os_error_message(exc)) from None
+        except (OSError, RuntimeError):  # not there, a dangling symlink, a loop of them
             found = None
         if found is not None and not stat.S_ISREG(found.st_mode):  # SQLite: "unable to open", "disk I/O error"
             raise click.ClickException(text("cli.not_a_file", path=shown))
@@ -357,12 +364,9 @@ class Context:
     def store(self) -> Store:
         """Return the store, migrated to the latest schema."""
         if self._store is None:
-            from geo.store import Store
             from geo.store.districts import refuse_second_sqlite_district, refuse_unheld_district
 
-            self.refuse_missing_database()
-
-            self._store = Store.open(self.settings.database_url, adcode=self.settings.district)
+            self._store = self.open_store()
             self._store.migrate()
             with domain_errors():
                 refuse_second_sqlite_district(self._store)

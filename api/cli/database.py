@@ -36,14 +36,12 @@ def init(obj: Context, sample: bool, seed: int | None, if_empty: bool) -> None:
     from geo import DISTRICT_ADCODE
     from geo.errors import InputError
     from geo.io.importer import load_layers
-    from geo.store import Store
     from geo.store.contents import refuse_unless_empty
 
     if sample and obj.settings.district != DISTRICT_ADCODE:  # the sample is 新城区's, not the district asked for
         raise click.UsageError(text("cli.sample_district", district=obj.settings.district, own=DISTRICT_ADCODE))
     # the store closed at the end: a SQLite file's write-ahead log folded back into it
-    obj.refuse_missing_database()  # a folder, a pipe or a device is no place for a database
-    with domain_errors(), closing(Store.open(obj.settings.database_url, adcode=obj.settings.district)) as store:
+    with domain_errors(), closing(obj.open_store()) as store:
         applied = store.migrate()
         click.echo(text("cli.schema", version=store.schema_version(), dialect=store.dialect,
                         applied=applied or as_term(text("cli.none_applied"))))
@@ -103,11 +101,8 @@ def migrate(obj: Context) -> None:
     a second `migrate` waits, then finds nothing to do. A database from before Alembic is
     recognised by its schema_migrations version and stamped.
     """
-    from geo.store import Store
-
     with domain_errors():
-        obj.refuse_missing_database()  # a folder, a pipe or a device is no place for a database
-        store = Store.open(obj.settings.database_url, adcode=obj.settings.district)  # its partitions made
+        store = obj.open_store()  # its partitions made
         try:
             applied = store.migrate()
             version = store.schema_version()
@@ -148,12 +143,11 @@ def restore(obj: Context, path: Path, replace: bool, accept_older: bool) -> None
     below the replaced database's: a code already issued is never issued again.
     """
     from geo.restore_rules import check_restored
-    from geo.store import Store
     from geo.store.backup import backed_up_tables, restore_backup
 
-    obj.refuse_missing_database()  # a folder, a pipe or a device is no place for a database
+    with domain_errors():  # a folder, a pipe or a device is refused before the bar
+        store = obj.open_store(own_district=False)
     with domain_errors(), step_bar(len(backed_up_tables()), "恢复 restore") as bar:
-        store = Store.open(obj.settings.database_url)
         try:
             counts = restore_backup(store, path, replace=replace, accept_older=accept_older,
                                     progress=lambda _name: bar.update(1), checks=[check_restored])

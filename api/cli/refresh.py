@@ -31,11 +31,9 @@ def _open(obj: Context) -> Store:
     Not ``obj.store``, which refuses a database that does not hold that district: a region's refresh
     concerns every district held, whichever is named.
     """
-    from geo.store import Store
     from geo.store.districts import refuse_second_sqlite_district
 
-    obj.refuse_missing_database()
-    store = Store.open(obj.settings.database_url, adcode=obj.settings.district)
+    store = obj.open_store()
     store.migrate()
     with domain_errors():
         refuse_second_sqlite_district(store)

@@ -46,8 +46,6 @@ def load_cmd(obj: Context, districts: int, seed: int, plates_per_district: int |
     with domain_errors():
         store = Store.open(obj.settings.database_url)
         try:
-            if store.dialect != "postgresql":
-                raise click.UsageError(text("region.sqlite"))
             store.migrate()  # an empty database is made ready, as `init` does
             options = {k: v for k, v in (("plates_per_district", plates_per_district),
                                          ("districts_per_city", districts_per_city)) if v is not None}
