@@ -6,8 +6,10 @@
 # HTTP/page/browser/CLI tests on SQLite only (those marked both_backends on both); the run ends with a line
 # counting the PostGIS variants left to the extended tier. `bash scripts/test.sh --all-backends` runs
 # everything; `bash scripts/test.sh --all-backends -m extended` runs only the extended tier.
-# pytest runs in XINCHENG_TEST_WORKERS processes (pytest-xdist, default 2: one per core of a CI machine);
-# tests marked xdist_group(name) run in one process, one after another; `-n 0` runs everything in one.
+# pytest runs in XINCHENG_TEST_WORKERS processes (pytest-xdist, default one more than the machine has cores:
+# many tests wait on a server, Chromium or a subprocess, and a third worker on two cores took the run from
+# 923-971 s to 789-826 s, README "Test tiers"); tests marked xdist_group(name) run in one process, one after
+# another; `XINCHENG_TEST_WORKERS=0` runs everything in one.
 # The 30 slowest tests are listed at the end (where the suite's time goes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,4 +23,7 @@ echo "== mypy (packages in [tool.mypy])"
 .venv/bin/mypy
 export XINCHENG_TEST_POSTGIS_URL="${XINCHENG_TEST_POSTGIS_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 export XINCHENG_REQUIRE_POSTGIS=1
-exec .venv/bin/python -m pytest -n "${XINCHENG_TEST_WORKERS:-2}" --dist loadgroup --durations=30 "$@"
+# At most 8 by default: with four workers the tests held up to 30 PostgreSQL connections at once (of the
+# server's 100).
+workers=$(( $(nproc) + 1 )); (( workers > 8 )) && workers=8
+exec .venv/bin/python -m pytest -n "${XINCHENG_TEST_WORKERS:-$workers}" --dist loadgroup --durations=30 "$@"
