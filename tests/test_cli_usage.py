@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -347,6 +348,60 @@ def test_an_empty_file_is_no_database_and_a_path_is_read_as_sqlite_reads_it(cli_
     monkeypatch.chdir(tmp_path)
     r = invoke(["--database-url", "sqlite:///nosuch/../xincheng.db", "user", "list"])
     assert r.returncode == 0 and not (tmp_path / "nosuch").exists(), r.stderr
+
+
+def _mount_read_only(folder: Path, at: Path) -> None:
+    """Mount ``folder`` read-only at ``at`` (a bind mount: root with the right to mount), or skip the test."""
+    at.mkdir()
+    made = subprocess.run(["mount", "--bind", str(folder), str(at)], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"a read-only mount needs root and the right to mount: {made.stderr.strip()}")
+    sealed = subprocess.run(["mount", "-o", "remount,bind,ro", str(at)], capture_output=True, text=True)
+    if sealed.returncode != 0:
+        subprocess.run(["umount", str(at)], check=True)
+        pytest.skip(f"cannot make the bind mount read-only: {sealed.stderr.strip()}")
+
+
+def test_a_database_on_a_read_only_mount_is_refused_naming_the_place_unless_its_shm_came_with_it(cli_sample,
+                                                                                                tmp_path):
+    """On a read-only mount (a disc, a read-only share) SQLite cannot write the -shm a database in WAL mode needs
+    even to be read: backup, export and user list stopped with "unable to open database file" and no word of
+    why. The folder is named as read-only, Chinese first, and the way out said (a copy somewhere writable);
+    a database copied with its -wal and -shm (taken while it was open) SQLite does open read-only: let through."""
+    plain, with_shm, out = tmp_path / "plain", tmp_path / "with-shm", tmp_path / "out"
+    for folder in (plain, with_shm, out):
+        folder.mkdir()
+    cli_sample.copy(plain)
+    held = sqlite3.connect(cli_sample.copy(tmp_path))  # open: its -wal and -shm are there to copy
+    try:
+        held.execute("PRAGMA journal_mode=WAL")
+        held.execute("SELECT count(*) FROM users").fetchall()
+        for end in ("", "-wal", "-shm"):
+            shutil.copyfile(tmp_path / f"{cli_sample.path.name}{end}", with_shm / f"{cli_sample.path.name}{end}")
+    finally:
+        held.close()
+    _mount_read_only(plain, tmp_path / "ro-plain")
+    try:
+        _mount_read_only(with_shm, tmp_path / "ro-with-shm")
+    except BaseException:
+        subprocess.run(["umount", str(tmp_path / "ro-plain")], check=True)
+        raise
+    try:
+        database = tmp_path / "ro-plain" / cli_sample.path.name
+        for command in (["user", "list"], ["backup", str(out / "b.zip")],
+                        ["export", str(out / "f.gpkg"), "--layer", "facilities"]):
+            r = run(*command, db=database)
+            last = r.stderr.strip().splitlines()[-1]
+            said = f"Error: 数据库所在的文件夹只读：{tmp_path / 'ro-plain'}"
+            assert r.returncode == 1 and last.startswith(said), r.stderr
+            assert f"{cli_sample.path.name}-shm" in last and "复制到可写的文件夹" in last, last
+            assert last.index("只读") < last.index("read-only") and "Traceback" not in r.stderr
+        assert list(out.iterdir()) == []
+        r = run("user", "list", db=tmp_path / "ro-with-shm" / cli_sample.path.name)
+        assert r.returncode == 0 and "用户名 username" in r.stdout, r.stderr
+    finally:
+        for at in ("ro-plain", "ro-with-shm"):
+            subprocess.run(["umount", str(tmp_path / at)], check=True)
 
 
 def test_with_standard_error_closed_an_error_never_lands_in_the_commands_output(tmp_path):

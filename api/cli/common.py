@@ -359,6 +359,8 @@ class Context:
         # SQLite takes a file of a byte or none for a new database and writes its schema over it
         if self._command not in CREATING_COMMANDS and (found is None or found.st_size <= 1):
             raise click.ClickException(text("cli.no_database_file", path=shown))
+        if found is not None:
+            _refuse_read_only_folder(Path(name).resolve())
 
     @property
     def store(self) -> Store:
@@ -380,6 +382,17 @@ class Context:
         if self._store is not None:
             self._store.close()
             self._store = None
+
+
+def _refuse_read_only_folder(database: Path) -> None:
+    """Stop (status 1, the folder named) when the SQLite ``database`` lies in a folder that may not be written to and
+    has no shared-memory file beside it: SQLite (write-ahead log) then fails to open it even for reading, with
+    "unable to open database file" and no word of why. With its -shm there (a copy taken with it), SQLite
+    opens it read-only, so it is let through."""
+    folder = database.parent
+    if os.access(folder, os.W_OK) or database.with_name(database.name + "-shm").exists():
+        return
+    raise click.ClickException(text("cli.read_only_folder", folder=folder, name=database.name))
 
 
 def _enable_dev(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
