@@ -50,16 +50,35 @@ def held_in_memory(name: str, pairs: Sequence[tuple[str, str]]) -> bool:
     """
     if not _uri_on(pairs) or not name.startswith("file:"):
         return name in ("", ":memory:")
-    uri = _handed_to_sqlite(name, pairs)[len("file:"):]
-    found = re.match(r"([^?#]*)(?:\?([^#]*))?", uri)
-    assert found is not None  # matches any text
+    found = _uri_parts(name, pairs)
     if unquote(found[1]) in ("", ":memory:"):
         return True
-    for part in (found[2] or "").split("&"):
-        key, _, value = part.partition("=")
-        if (unquote(key), unquote(value)) in (("mode", "memory"), ("vfs", "memdb")):
-            return True
-    return False
+    return any(pair in (("mode", "memory"), ("vfs", "memdb")) for pair in _uri_query(name, pairs))
+
+
+def _uri_parts(name: str, pairs: Sequence[tuple[str, str]]) -> re.Match[str]:
+    """Split the URI SQLite reads (:func:`_handed_to_sqlite`, ``file:`` taken off) into its path and its query."""
+    found = re.match(r"([^?#]*)(?:\?([^#]*))?", _handed_to_sqlite(name, pairs)[len("file:"):])
+    assert found is not None  # matches any text
+    return found
+
+
+def _uri_query(name: str, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Return the keys and values SQLite reads from the URI's query (%-decoded, in order); none when SQLite reads
+    no URI (``uri`` off, or a name that is not ``file:``)."""
+    if not _uri_on(pairs) or not name.startswith("file:"):
+        return []
+    parts = [part.partition("=") for part in (_uri_parts(name, pairs)[2] or "").split("&") if part]
+    return [(unquote(key), unquote(value)) for key, _, value in parts]
+
+
+def sqlite_opens_immutable(url: str) -> bool:
+    """Return whether SQLite opens the SQLite URL ``url``'s file as immutable (``file:…?immutable=1`` with
+    ``uri`` on: no locks, no -shm, no journal, so a read-only place is no obstacle); False for any other URL.
+    SQLite reads the first ``immutable`` of the query, true when 1, yes, true or on."""
+    parsed = _name_and_pairs(url)
+    said = [value for key, value in _uri_query(*parsed) if key == "immutable"] if parsed else []
+    return bool(said) and said[0].strip().lower() in ("1", "yes", "true", "on")
 
 
 def _name_and_pairs(url: str) -> tuple[str, list[tuple[str, str]]] | None:

@@ -366,42 +366,56 @@ def test_a_database_on_a_read_only_mount_is_refused_naming_the_place_unless_its_
                                                                                                 tmp_path):
     """On a read-only mount (a disc, a read-only share) SQLite cannot write the -shm a database in WAL mode needs
     even to be read: backup, export and user list stopped with "unable to open database file" and no word of
-    why. The folder is named as read-only, Chinese first, and the way out said (a copy somewhere writable);
-    a database copied with its -wal and -shm (taken while it was open) SQLite does open read-only: let through."""
-    plain, with_shm, out = tmp_path / "plain", tmp_path / "with-shm", tmp_path / "out"
-    for folder in (plain, with_shm, out):
+    why. The folder is named as read-only, Chinese first, and the way out said (a copy somewhere writable, with
+    its -wal when there is one: it may hold committed changes; review). A database copied with its -wal and -shm
+    (taken while it was open), or opened ``immutable=1``, SQLite opens read-only: let through. With only its -shm
+    it cannot: refused (review). init, migrate and restore there say they write (they said "unable to open" or
+    named the lock file; review)."""
+    name = cli_sample.path.name
+    plain, with_both, only_wal, only_shm, out = (tmp_path / n for n in ("plain", "both", "wal", "shm", "out"))
+    for folder in (plain, with_both, only_wal, only_shm, out):
         folder.mkdir()
     cli_sample.copy(plain)
+    archive = tmp_path / "backup.zip"
+    archive.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip: refused for the folder before it is read
     held = sqlite3.connect(cli_sample.copy(tmp_path))  # open: its -wal and -shm are there to copy
     try:
         held.execute("PRAGMA journal_mode=WAL")
         held.execute("SELECT count(*) FROM users").fetchall()
-        for end in ("", "-wal", "-shm"):
-            shutil.copyfile(tmp_path / f"{cli_sample.path.name}{end}", with_shm / f"{cli_sample.path.name}{end}")
+        for folder, ends in ((with_both, ("", "-wal", "-shm")), (only_wal, ("", "-wal")), (only_shm, ("", "-shm"))):
+            for end in ends:
+                shutil.copyfile(tmp_path / f"{name}{end}", folder / f"{name}{end}")
     finally:
         held.close()
-    _mount_read_only(plain, tmp_path / "ro-plain")
+    mounted: list[Path] = []
     try:
-        _mount_read_only(with_shm, tmp_path / "ro-with-shm")
-    except BaseException:
-        subprocess.run(["umount", str(tmp_path / "ro-plain")], check=True)
-        raise
-    try:
-        database = tmp_path / "ro-plain" / cli_sample.path.name
-        for command in (["user", "list"], ["backup", str(out / "b.zip")],
-                        ["export", str(out / "f.gpkg"), "--layer", "facilities"]):
-            r = run(*command, db=database)
+        for folder in (plain, with_both, only_wal, only_shm):
+            _mount_read_only(folder, tmp_path / f"ro-{folder.name}")
+            mounted.append(tmp_path / f"ro-{folder.name}")
+        ro_plain, ro_both, ro_wal, ro_shm = mounted
+        for database, command in ((ro_plain, ["user", "list"]), (ro_plain, ["backup", str(out / "b.zip")]),
+                                  (ro_plain, ["export", str(out / "f.gpkg"), "--layer", "facilities"]),
+                                  (ro_shm, ["user", "list"]), (ro_wal, ["user", "list"])):
+            r = run(*command, db=database / name)
             last = r.stderr.strip().splitlines()[-1]
-            said = f"Error: 数据库所在的文件夹只读：{tmp_path / 'ro-plain'}"
-            assert r.returncode == 1 and last.startswith(said), r.stderr
-            assert f"{cli_sample.path.name}-shm" in last and "复制到可写的文件夹" in last, last
+            assert r.returncode == 1 and last.startswith(f"Error: 数据库所在的文件夹只读：{database}"), r.stderr
+            assert f"{name}-shm" in last and "复制到可写的文件夹" in last, last
             assert last.index("只读") < last.index("read-only") and "Traceback" not in r.stderr
+            assert (f"请把 {name} + {name}-wal 复制" in last) == (database == ro_wal), last
+            assert (f"copy {name} + {name}-wal to" in last) == (database == ro_wal), last
+        for command, database in ((["init", "--empty"], ro_plain / "new.db"), (["migrate"], ro_both / name),
+                                  (["restore", str(archive)], ro_plain / name)):
+            r = run(*command, db=database)
+            said = f"Error: 数据库所在的文件夹只读：{database.parent}；xincheng {command[0]} 要写入数据库"
+            assert r.returncode == 1 and said in r.stderr, r.stderr
         assert list(out.iterdir()) == []
-        r = run("user", "list", db=tmp_path / "ro-with-shm" / cli_sample.path.name)
+        r = run("user", "list", db=ro_both / name)
+        assert r.returncode == 0 and "用户名 username" in r.stdout, r.stderr
+        r = invoke(["--database-url", f"sqlite:///file:{ro_plain / name}?uri=true&immutable=1", "user", "list"])
         assert r.returncode == 0 and "用户名 username" in r.stdout, r.stderr
     finally:
-        for at in ("ro-plain", "ro-with-shm"):
-            subprocess.run(["umount", str(tmp_path / at)], check=True)
+        for at in mounted:
+            subprocess.run(["umount", str(at)], check=True)
 
 
 def test_with_standard_error_closed_an_error_never_lands_in_the_commands_output(tmp_path):

@@ -341,7 +341,7 @@ class Context:
         command does not make databases (:data:`CREATING_COMMANDS`)."""
         import stat
 
-        from geo.sqlite_urls import sqlite_file_name
+        from geo.sqlite_urls import sqlite_file_name, sqlite_opens_immutable
 
         name = sqlite_file_name(self.settings.database_url)
         if name is None:
@@ -359,8 +359,11 @@ class Context:
         # SQLite takes a file of a byte or none for a new database and writes its schema over it
         if self._command not in CREATING_COMMANDS and (found is None or found.st_size <= 1):
             raise click.ClickException(text("cli.no_database_file", path=shown))
-        if found is not None:
-            _refuse_read_only_folder(Path(name).resolve())
+        database = Path(name).resolve()
+        if self._command in CREATING_COMMANDS:
+            _refuse_read_only_folder_for_writing(database, command=f"xincheng {self._command}")
+        elif found is not None and not sqlite_opens_immutable(self.settings.database_url):
+            _refuse_read_only_folder(database)
 
     @property
     def store(self) -> Store:
@@ -385,14 +388,26 @@ class Context:
 
 
 def _refuse_read_only_folder(database: Path) -> None:
-    """Stop (status 1, the folder named) when the SQLite ``database`` lies in a folder that may not be written to and
-    has no shared-memory file beside it: SQLite (write-ahead log) then fails to open it even for reading, with
-    "unable to open database file" and no word of why. With its -shm there (a copy taken with it), SQLite
-    opens it read-only, so it is let through."""
+    """Stop (status 1, the folder named) when the SQLite ``database`` lies in a folder that may not be written to
+    and lacks its -wal or -shm: SQLite (write-ahead log) then fails to open it even for reading, with "unable to
+    open database file" and no word of why. With both there (a copy taken while it was open) SQLite opens it
+    read-only, so it is let through; the way out said names the -wal too when there is one (it may hold
+    committed changes the file alone has not)."""
     folder = database.parent
-    if os.access(folder, os.W_OK) or database.with_name(database.name + "-shm").exists():
+    beside = [database.with_name(database.name + end).exists() for end in ("-wal", "-shm")]
+    if os.access(folder, os.W_OK) or all(beside):
         return
-    raise click.ClickException(text("cli.read_only_folder", folder=folder, name=database.name))
+    files = f"{database.name} + {database.name}-wal" if beside[0] else database.name
+    raise click.ClickException(text("cli.read_only_folder", folder=folder, name=database.name, files=files))
+
+
+def _refuse_read_only_folder_for_writing(database: Path, *, command: str) -> None:
+    """Stop (status 1, the folder named) when ``command``, which makes or replaces the database, would write into
+    a folder that exists and may not be written to (it failed with "unable to open database file", or an
+    error about its lock file)."""
+    folder = database.parent
+    if folder.is_dir() and not os.access(folder, os.W_OK):
+        raise click.ClickException(text("cli.read_only_folder_write", folder=folder, command=command))
 
 
 def _enable_dev(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

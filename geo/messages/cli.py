@@ -39,16 +39,21 @@ MESSAGES = {
                               "XINCHENG_DATABASE_URL）",
                               "the database path is not a file (a folder, a pipe, a socket or a device): {path} "
                               "(check --database-url or XINCHENG_DATABASE_URL)"),
-    # the database lies in a folder nothing may be written to (a read-only mount, a disc, a share): SQLite opens a
-    # database in write-ahead-log mode only with its shared-memory file (-shm) beside it, so it cannot even read it
-    "cli.read_only_folder": Message("数据库所在的文件夹只读：{folder}。SQLite 读取这个数据库时"
-                                    "也要在它旁边写一个共享内存文件（{name}-shm），"
-                                    "只读位置（只读挂载、光盘、只读共享）上的数据库无法打开；"
-                                    "请把 {name} 复制到可写的文件夹，再对副本运行本命令",
-                                    "the database's folder is read-only: {folder}. SQLite must write a shared-memory "
-                                    "file ({name}-shm) beside this database even to read it, so a database in a "
-                                    "read-only place (a read-only mount, a disc, a read-only share) cannot be opened; "
-                                    "copy {name} to a writable folder and run the command on the copy"),
+    # the database lies in a folder nothing may be written to (a read-only mount, a disc, a share): the service
+    # writes beside a database even to read it (its -shm; a database not yet in WAL mode is switched to it)
+    "cli.read_only_folder": Message("数据库所在的文件夹只读：{folder}。本服务读取数据库时也要在它旁边写文件"
+                                    "（{name}-shm、{name}-wal），只读位置（只读挂载、光盘、只读共享）上的数据库"
+                                    "无法打开；请把 {files} 复制到可写的文件夹，再对副本运行本命令",
+                                    "the database's folder is read-only: {folder}. The service writes files beside a "
+                                    "database even to read it ({name}-shm, {name}-wal), so a database in a "
+                                    "read-only place (a read-only mount, a disc, a read-only share) cannot be "
+                                    "opened; copy {files} to a writable folder and run the command on "
+                                    "the copy"),
+    # a command that makes or changes the database as a whole (init, migrate, restore) in a read-only folder
+    "cli.read_only_folder_write": Message("数据库所在的文件夹只读：{folder}；{command} 要写入数据库，"
+                                          "请选一个可写的位置",
+                                          "the database's folder is read-only: {folder}; {command} writes the "
+                                          "database: choose a writable place"),
     # SQLite waited its busy timeout (wait_s) for a lock another program kept: not a wrong address
     "cli.database_locked": Message("数据库文件被另一个程序锁定，等待 {wait_s} 秒仍未释放：请结束占用它的程序"
                                    "（如仍在写入的 sqlite3、DB Browser 或另一条 xincheng 命令）后重试：{detail}",
