@@ -75,10 +75,15 @@ def _uri_query(name: str, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, s
 def sqlite_opens_immutable(url: str) -> bool:
     """Return whether SQLite opens the SQLite URL ``url``'s file as immutable (``file:…?immutable=1`` with
     ``uri`` on: no locks, no -shm, no journal, so a read-only place is no obstacle); False for any other URL.
-    SQLite reads the first ``immutable`` of the query, true when 1, yes, true or on."""
+    SQLite reads the first ``immutable`` of the query as it reads any boolean: yes, true or on (any case), or a
+    whole number other than 0; nothing around it (`` 1`` is no boolean to SQLite)."""
     parsed = _name_and_pairs(url)
     said = [value for key, value in _uri_query(*parsed) if key == "immutable"] if parsed else []
-    return bool(said) and said[0].strip().lower() in ("1", "yes", "true", "on")
+    if not said:
+        return False
+    value = said[0]
+    return value.lower() in ("yes", "true", "on") or (re.fullmatch(r"[+-]?[0-9]+", value) is not None
+                                                      and int(value) != 0)
 
 
 def _name_and_pairs(url: str) -> tuple[str, list[tuple[str, str]]] | None:

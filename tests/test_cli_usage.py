@@ -411,8 +411,14 @@ def test_a_database_on_a_read_only_mount_is_refused_naming_the_place_unless_its_
         assert list(out.iterdir()) == []
         r = run("user", "list", db=ro_both / name)
         assert r.returncode == 0 and "用户名 username" in r.stdout, r.stderr
-        r = invoke(["--database-url", f"sqlite:///file:{ro_plain / name}?uri=true&immutable=1", "user", "list"])
-        assert r.returncode == 0 and "用户名 username" in r.stdout, r.stderr
+        for said in ("1", "2", "yes", "TRUE"):  # SQLite's booleans: any whole number but 0 too (review)
+            r = invoke(["--database-url", f"sqlite:///file:{ro_plain / name}?uri=true&immutable={said}",
+                        "user", "list"])
+            assert r.returncode == 0 and "用户名 username" in r.stdout, (said, r.stderr)
+        for said in ("0", "%201", "no"):  # not immutable to SQLite (" 1" neither): refused for the folder
+            r = invoke(["--database-url", f"sqlite:///file:{ro_plain / name}?uri=true&immutable={said}",
+                        "user", "list"])
+            assert r.returncode == 1 and "数据库所在的文件夹只读" in r.stderr, (said, r.stderr)
     finally:
         for at in mounted:
             subprocess.run(["umount", str(at)], check=True)
