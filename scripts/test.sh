@@ -7,9 +7,10 @@
 # counting the PostGIS variants left to the extended tier. `bash scripts/test.sh --all-backends` runs
 # everything; `bash scripts/test.sh --all-backends -m extended` runs only the extended tier.
 # pytest runs in XINCHENG_TEST_WORKERS processes (pytest-xdist, default one more than the machine has cores:
-# many tests wait on a server, Chromium or a subprocess, and a third worker on two cores took the run from
-# 923-971 s to 789-826 s, README "Test tiers"); tests marked xdist_group(name) run in one process, one after
-# another; `XINCHENG_TEST_WORKERS=0` runs everything in one.
+# many tests wait on a server, Chromium or a subprocess, which a third worker fills: on two cores, runs one
+# after the other took 923-971 s with two workers and 789 s with three, though the machine's own pace varies
+# as much (975 s with three later that day; README "Test tiers")); tests marked xdist_group(name) run in one
+# process, one after another; `XINCHENG_TEST_WORKERS=0` runs everything in one.
 # The 30 slowest tests are listed at the end (where the suite's time goes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
