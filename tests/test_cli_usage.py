@@ -628,6 +628,41 @@ def test_two_inits_at_once_one_loads_the_sample_the_other_is_refused(database_ur
     assert again.returncode == 0 and "保留原数据" in again.stdout
 
 
+@pytest.mark.both_backends  # PostgreSQL read-only (a standby, default_transaction_read_only) is its own case
+def test_a_write_to_a_database_that_opens_read_only_says_it_is_read_only_not_that_it_cannot_be_opened(database_url,
+                                                                                                     store):
+    """A database SQLite opens read-only (``mode=ro``, a read-only file, a copy on a read-only mount with its -wal
+    and -shm) or a PostgreSQL that refuses writes (a standby, ``default_transaction_read_only``) can be read; a
+    write command on it said "无法打开或读取数据库 … check --database-url" (review of the read-only folder
+    refusal). It says the database is read-only and this command writes, Chinese first, and stores nothing."""
+    url = database_url
+    if store.dialect == "sqlite":
+        read_only_url = f"sqlite:///file:{url.removeprefix('sqlite:///')}?uri=true&mode=ro"
+    else:
+        read_only_url = url + ("&" if "?" in url else "?") + "options=-c%20default_transaction_read_only%3Don"
+    users = store.count("users")
+    r = invoke(["--database-url", read_only_url, "user", "add", "ro_clerk", "--role", "admin", "--password-stdin"],
+               stdin="a long enough password 1\n")
+    last = r.stderr.strip().splitlines()[-1]
+    assert r.returncode == 1 and last.startswith("Error: 数据库只读，本命令要写入却无法写入"), r.stderr
+    assert last.index("只读") < last.index("read-only") and "Traceback" not in r.stderr
+    assert "--database-url" not in last, last  # the address was right: it is the database that refuses
+    assert store.count("users") == users
+    listed = invoke(["--database-url", read_only_url, "user", "list"])  # reading it still works
+    assert listed.returncode == 0 and "用户名 username" in listed.stdout, listed.stderr
+
+
+def test_user_add_says_the_database_is_missing_before_asking_for_a_password(tmp_path):
+    """An officer typed a password twice, then learned the database path was wrong (review of the read-only
+    folder refusal): the database is opened first, so the refusal comes before any prompt."""
+    missing = tmp_path / "no-such.db"
+    r = invoke(["--database-url", f"sqlite:///{missing}", "user", "add", "clerk", "--role", "admin"],
+               stdin="a long enough password 1\na long enough password 1\n")
+    assert r.returncode == 1 and "数据库文件不存在" in r.stderr, (r.stdout, r.stderr)
+    assert "password" not in r.stdout and "password:" not in r.stderr, (r.stdout, r.stderr)
+    assert not missing.exists()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -33,6 +33,7 @@ def user_add(obj: Context, username: str, role: str, display_name: str | None, p
     """添加用户 · Create a user with a role; the password is asked for, never given on the command line."""
     from geo.users import create_user
 
+    store = obj.store  # a database that is missing or cannot be opened is said before the password is asked for
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -40,7 +41,7 @@ def user_add(obj: Context, username: str, role: str, display_name: str | None, p
         if getpass.getpass("again: ") != password:
             raise click.UsageError(text("cli.passwords_differ"))
     with domain_errors():
-        made = create_user(obj.store, username, password, role, actor=CLI_ACTOR, display_name=display_name,
+        made = create_user(store, username, password, role, actor=CLI_ACTOR, display_name=display_name,
                            adcodes=list(districts) or None)
     click.echo(text("cli.user_created", name=made["username"], role=value_label(made["role"])))
 

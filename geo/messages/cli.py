@@ -67,6 +67,13 @@ MESSAGES = {
                                         "were not released within {wait_s} s: end the session holding them (a "
                                         "transaction left open in psql, another xincheng command) and try again: "
                                         "{detail}"),
+    # the database opened and could be read, but refuses writes: a read-only file or copy (SQLite's READONLY) or a
+    # PostgreSQL server or transaction in read-only mode (SQLSTATE 25006: a standby, default_transaction_read_only)
+    "cli.database_read_only": Message("数据库只读，本命令要写入却无法写入（数据库文件或其文件夹不可写、位于只读挂载上，"
+                                      "或 PostgreSQL 处于只读状态，如备库）：请对可写的数据库运行本命令：{detail}",
+                                      "the database is read-only and this command writes to it (the database file or "
+                                      "its folder may not be written, it lies on a read-only mount, or PostgreSQL is "
+                                      "read-only, a standby say): run the command on a writable database: {detail}"),
     "cli.io_failed": Message("无法读写文件：{detail}", "could not read or write a file: {detail}"),
     "cli.dev_too_late": Message("--dev 须在设置读取之前给出", "--dev must come before the settings are read"),
     "cli.choose_one_batch": Message("请在 --street、--community 和 --reprints 中选且只选一个",
