@@ -652,6 +652,38 @@ def test_a_write_to_a_database_that_opens_read_only_says_it_is_read_only_not_tha
     assert listed.returncode == 0 and "用户名 username" in listed.stdout, listed.stderr
 
 
+def test_a_database_opened_immutable_beside_a_wal_holding_changes_says_they_are_not_read(cli_sample, tmp_path):
+    """``immutable=1`` makes SQLite read the main file alone: a copy taken while the service ran, its -wal holding
+    committed changes, showed the older state without a word (second review of the read-only folder refusal). The
+    command goes on and says on standard error, Chinese first, that NAME-wal is not read and how to include it;
+    beside a -wal holding no change, or none, it says nothing."""
+    held_at, copied = tmp_path / "held", tmp_path / "copied"
+    held_at.mkdir()
+    copied.mkdir()
+    name = cli_sample.path.name
+    held = sqlite3.connect(cli_sample.copy(held_at))
+    try:
+        held.execute("PRAGMA journal_mode=WAL")
+        held.execute("PRAGMA wal_autocheckpoint=0")  # the change stays in the -wal, as in a running service
+        held.execute("UPDATE facilities SET name = '只在日志里' WHERE id = (SELECT min(id) FROM facilities)")
+        held.commit()
+        for end in ("", "-wal"):
+            shutil.copyfile(held_at / f"{name}{end}", copied / f"{name}{end}")
+    finally:
+        held.close()
+    assert (copied / f"{name}-wal").stat().st_size > 32  # the change is in the copied -wal
+    url = f"sqlite:///file:{copied / name}?uri=true&immutable=1"
+    out = tmp_path / "facilities.geojson"
+    r = invoke(["--database-url", url, "export", str(out), "--layer", "facilities"])
+    assert r.returncode == 0 and "只在日志里" not in out.read_text(encoding="utf-8"), r.stderr  # immutable: not read
+    note = next(line for line in r.stderr.splitlines() if f"{name}-wal" in line)
+    assert note.startswith(f"注意：数据库旁有 {name}-wal") and note.index("不读取") < note.index("not read"), note
+    assert "复制到可写的文件夹" in note and f"copy {name} + {name}-wal" in note, note
+    (copied / f"{name}-wal").write_bytes(b"")  # a -wal holding nothing: nothing to say
+    quiet = invoke(["--database-url", url, "user", "list"])
+    assert quiet.returncode == 0 and "用户名 username" in quiet.stdout and "-wal" not in quiet.stderr, quiet.stderr
+
+
 def test_user_add_says_the_database_is_missing_before_asking_for_a_password(tmp_path):
     """An officer typed a password twice, then learned the database path was wrong (review of the read-only
     folder refusal): the database is opened first, so the refusal comes before any prompt."""

@@ -364,6 +364,8 @@ class Context:
             _refuse_read_only_folder_for_writing(database, command=f"xincheng {self._command}")
         elif found is not None and not sqlite_opens_immutable(self.settings.database_url):
             _refuse_read_only_folder(database)
+        elif found is not None:
+            _warn_of_an_unread_wal(database)
 
     @property
     def store(self) -> Store:
@@ -399,6 +401,22 @@ def _refuse_read_only_folder(database: Path) -> None:
         return
     files = f"{database.name} + {database.name}-wal" if beside[0] else database.name
     raise click.ClickException(text("cli.read_only_folder", folder=folder, name=database.name, files=files))
+
+
+_WAL_HEADER_BYTES = 32  # a -wal holding no more than its header holds no change
+
+
+def _warn_of_an_unread_wal(database: Path) -> None:
+    """Say on standard error, and go on, when a SQLite ``database`` opened immutable has a -wal beside it that holds
+    changes: SQLite then reads the main file alone, so changes committed into the -wal (a copy taken while the
+    service ran) are not seen, and the command would show an older state without a word."""
+    wal = database.with_name(database.name + "-wal")
+    try:
+        size = wal.stat().st_size
+    except OSError:
+        return
+    if size > _WAL_HEADER_BYTES:
+        click.echo(text("cli.immutable_wal_unread", name=database.name, size=size), err=True)
 
 
 def _refuse_read_only_folder_for_writing(database: Path, *, command: str) -> None:

@@ -49,6 +49,14 @@ MESSAGES = {
                                     "read-only place (a read-only mount, a disc, a read-only share) cannot be "
                                     "opened; copy {files} to a writable folder and run the command on "
                                     "the copy"),
+    # a database opened immutable=1 (SQLite reads the main file alone) has a -wal beside it holding changes
+    "cli.immutable_wal_unread": Message("注意：数据库旁有 {name}-wal（{size} 字节），以 immutable 方式打开时不读取它，"
+                                        "其中已提交的更改不会显示；要包含这些更改，请把 {name} + {name}-wal "
+                                        "复制到可写的文件夹，再不带 immutable 打开副本",
+                                        "note: {name}-wal ({size} bytes) lies beside the database and is not read "
+                                        "when the database is opened immutable, so changes committed into it are not "
+                                        "shown; to include them, copy {name} + {name}-wal to a writable folder and "
+                                        "open the copy without immutable"),
     # a command that makes or changes the database as a whole (init, migrate, restore) in a read-only folder
     "cli.read_only_folder_write": Message("数据库所在的文件夹只读：{folder}；{command} 要写入数据库，"
                                           "请选一个可写的位置",
