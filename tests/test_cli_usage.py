@@ -403,10 +403,14 @@ def test_a_database_on_a_read_only_mount_is_refused_naming_the_place_unless_its_
             assert last.index("只读") < last.index("read-only") and "Traceback" not in r.stderr
             assert (f"请把 {name} + {name}-wal 复制" in last) == (database == ro_wal), last
             assert (f"copy {name} + {name}-wal to" in last) == (database == ro_wal), last
-        for command, database in ((["init", "--empty"], ro_plain / "new.db"), (["migrate"], ro_both / name),
-                                  (["restore", str(archive)], ro_plain / name)):
+        for command, database, folder in ((["init", "--empty"], ro_plain / "new.db", ro_plain),
+                                          (["migrate"], ro_both / name, ro_both),
+                                          (["restore", str(archive)], ro_plain / name, ro_plain),
+                                          # missing folders it would make: the read-only one above (review)
+                                          (["init", "--empty"], ro_plain / "sub" / "deeper" / "new.db", ro_plain),
+                                          (["restore", str(archive)], ro_plain / "sub" / name, ro_plain)):
             r = run(*command, db=database)
-            said = f"Error: 数据库所在的文件夹只读：{database.parent}；xincheng {command[0]} 要写入数据库"
+            said = f"Error: 数据库所在的文件夹只读：{folder}；xincheng {command[0]} 要写入数据库"
             assert r.returncode == 1 and said in r.stderr, r.stderr
         assert list(out.iterdir()) == []
         r = run("user", "list", db=ro_both / name)

@@ -421,9 +421,11 @@ def _warn_of_an_unread_wal(database: Path) -> None:
 
 def _refuse_read_only_folder_for_writing(database: Path, *, command: str) -> None:
     """Stop (status 1, the folder named) when ``command``, which makes or replaces the database, would write into
-    a folder that exists and may not be written to (it failed with "unable to open database file", or an
-    error about its lock file)."""
+    a folder that may not be written to (it failed with "unable to open database file", or an error about its lock
+    file): the database's folder, or, where that is missing (it would be made), the nearest folder above it."""
     folder = database.parent
+    while not folder.exists() and folder != folder.parent:  # a new database's missing folders are made: in the
+        folder = folder.parent                              # nearest one there (it said "[Errno 30]" before)
     if folder.is_dir() and not os.access(folder, os.W_OK):
         raise click.ClickException(text("cli.read_only_folder_write", folder=folder, command=command))
 
