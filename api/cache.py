@@ -1,9 +1,11 @@
 """A cache of derived data (planning runs, search indexes) that lives until the data changes.
 
 Every change writes an audit row, and audit rows are numbered in commit order
-(:meth:`Store.data_version`): the newest number is a version of all the data. It is part of every
-key, so an edit or import makes the next request build afresh, even when the edit's transaction
-began before, and committed after, one that was already counted.
+(:meth:`Store.data_version`): the newest number is a version of all the data. The newest number of a
+change to the tables cached values are built from (:meth:`Store.derived_data_version`: not residents'
+problem reports, not accounts and logins) is part of every key, so an edit or import makes the next
+request build afresh, even when the edit's transaction began before, and committed after, one that was
+already counted, while a problem report keeps what is cached.
 
 The planning settings files (norms, ban-zone buffers) are part of the key too, by modification
 time and size: an admin's change to one is seen by the next answer of every endpoint at once,
@@ -28,8 +30,9 @@ T = TypeVar("T")
 
 
 def data_version(store: Store) -> int:
-    """Return the newest commit sequence number: it grows with every committed change."""
-    return store.data_version()
+    """Return the newest commit number of a change the cached values may be built from: it grows with every such
+    committed change, and not with a resident's problem report or a login (:meth:`Store.derived_data_version`)."""
+    return store.derived_data_version()
 
 
 def settings_version() -> tuple[tuple[int, int], ...]:

@@ -42,7 +42,7 @@ class _District:
     def __init__(self, adcode: str, version: int = 1):
         self.adcode, self.version = adcode, version
 
-    def data_version(self) -> int:
+    def derived_data_version(self) -> int:
         return self.version
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from geo.store import Store
 from tests.conftest import CliSample
-from tests.xincheng_cli import run, run_process
+from tests.xincheng_cli import invoke, run, run_process
 
 # With pytest-xdist (scripts/test.sh: --dist loadgroup) this module runs in one worker:
 # with the other CLI module, so ``xincheng init`` builds their sample once.
@@ -222,6 +222,13 @@ def test_rename_queues_reprints_and_the_print_batch_clears_them(sample_db, tmp_p
     assert r.returncode == 2 and "--street 和 --community" in r.stderr and "--reprints" not in r.stderr, r.stderr
     store.update("place_names", name["id"], {"name_mong": "ᠬᠢᠩᠭᠠᠨ ᠵᠠᠮ"}, expected_version=renamed["version"],
                  actor="test")
+    # a batch that cannot be marked printed (the database opened read-only) leaves no PDF to send to the
+    # manufacturer while its plates stay queued for the next batch (review: it left the PDF)
+    ro = invoke(["--database-url", f"sqlite:///file:{db}?uri=true&mode=ro", "plates", "print", str(out), "--reprints"],
+                env_extra=env)
+    assert ro.returncode == 1 and "数据库只读" in ro.stderr and "Traceback" not in ro.stderr, ro.stderr
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".pdf") == []
+    assert store.count("plate_reprints", where={"status": "queued"}) == queued
     r = run("plates", "print", str(out), "--reprints", db=db, env_extra={"XINCHENG_SECRET_KEY": "k" * 48,
                                                                 "XINCHENG_PUBLIC_BASE_URL": "https://mp.xincheng.example"})
     assert r.returncode == 0, r.stderr
@@ -466,8 +473,12 @@ def test_backup_and_restore_commands(sample_db, tmp_path):
     assert r.returncode == 0, r.stderr
     a, b = Store.open(f"sqlite:///{db}"), Store.open(f"sqlite:///{target}")
     try:
-        for table in ("door_plates", "place_names", "audit_log", "boundary_markers"):
+        for table in ("door_plates", "place_names", "boundary_markers"):
             assert a.count(table) == b.count(table) > 0, table
+        # the audit log as backed up, and the restore on record by the command's actor: a row per restored table
+        assert a.count("audit_log") == b.count("audit_log") - b.count("audit_log", where={"action": "restore"})
+        marks = b.select("audit_log", where={"action": "restore"})
+        assert len(marks) == tables - 1 and {m["actor"] for m in marks} == {"cli"}, marks[:2]
     finally:
         a.close()
         b.close()

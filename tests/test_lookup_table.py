@@ -175,16 +175,77 @@ def test_a_facility_or_plate_edit_marks_its_lookups_stale_until_refreshed(writab
     assert stored_plate_view(store, "XCTEST01").nearest_elder_care == after.nearest_elder_care
 
 
+def test_after_a_restore_no_cache_takes_the_restored_data_for_the_history_it_replaced(writable_sample_store,
+                                                                                      tmp_path):
+    """Review: a restore set the commit numbers back to the backup's, so the first change after restoring an older
+    backup was numbered as a change of the replaced history had been. A server's caches, keyed on those numbers,
+    then took the data of a later restore for that other history: 2,504 plates showed services computed on another
+    history's facilities, not marked stale and kept after a restart; the coverage answer was the other history's.
+    Here history B moves one station and is backed up, history A (restored from before) moves another, and the
+    server's caches see A; after B's backup is restored they must see B: the restore numbers its own audit rows
+    above every number handed out before, so every table's newest number moves past anything a cache holds."""
+    from api.cache import DataCache
+    from geo.plates.lookup_table import SourcesCache
+    from geo.store.backup import restore_backup, write_backup
+
+    store = writable_sample_store
+    sources, plans, built = SourcesCache(), DataCache(), []
+
+    def plan() -> int:
+        built.append(store.data_version())
+        return len(built)
+
+    refresh_plate_lookups(store, cache=sources)
+    first, second = store.select("facilities", where={"kind": list(ELDER_CARE_KINDS), "status": "active"}, limit=2)
+    door_b, door_a = store.select("door_plates", limit=2, offset=1000)
+    write_backup(store, tmp_path / "before.zip")
+    store.update("facilities", first["id"], {"geometry": door_b["geometry"]}, expected_version=first["version"],
+                 actor="t")  # history B
+    write_backup(store, tmp_path / "history_b.zip")
+    seen = [store.data_version()]
+    restore_backup(store, tmp_path / "before.zip", replace=True)
+    second = store.get("facilities", second["id"])
+    store.update("facilities", second["id"], {"geometry": door_a["geometry"]}, expected_version=second["version"],
+                 actor="t")  # history A, seen by the server's caches
+    refresh_plate_lookups(store, cache=sources)
+    assert plans.get(store, "plan", plan) == 1
+    seen.append(store.data_version())
+
+    restore_backup(store, tmp_path / "history_b.zip", replace=True)
+    assert store.data_version() > max(seen)  # never a number handed out before
+    refresh_plate_lookups(store, cache=sources)  # the same server's refresher, its cache kept
+    rows = stored.stored_lookups(store)
+    planning = _planning_computation(store)
+    wrong = [uid for uid, answers in planning.items() if (_shown(rows[uid], 0), _shown(rows[uid], 1)) != answers]
+    assert wrong == []
+    view = stored_plate_view(store, door_b["plate_uid"])
+    assert view is not None and not view.services_stale and view.nearest_elder_care["id"] == first["id"]
+    assert plans.get(store, "plan", plan) == 2  # built again on B's data, not A's kept
+
+
 def test_a_problem_report_leaves_the_lookup_untouched(writable_sample_store):
+    """The stored lookups, and the server's cached planning runs, map pages and name indexes (review: one anonymous
+    report emptied those, the next coverage answer 32 → 714 ms): a change to the data still builds them afresh."""
+    from api.cache import DataCache
+
     store = writable_sample_store
     refresh_plate_lookups(store)
     plate = store.select("door_plates", limit=1, offset=42)[0]
     rows, view = stored.stored_lookups(store), stored_plate_view(store, plate["plate_uid"])
+    cache, builds = DataCache(), []
+    cache.get(store, "run", lambda: builds.append(1))
     store.insert("problem_reports", [{"plate_uid": plate["plate_uid"], "kind": "damaged_plate", "message": "旧"}],
                  actor="public")
     assert stored_plate_view(store, plate["plate_uid"]) == view and not view.services_stale
     assert refresh_plate_lookups(store) is None  # nothing to do, nothing written
     assert stored.stored_lookups(store) == rows
+    cache.get(store, "run", lambda: builds.append(1))
+    assert len(builds) == 1  # kept through the report
+    facility = store.select("facilities", limit=1)[0]
+    store.update("facilities", facility["id"], {"name": facility["name"] + "新"}, expected_version=facility["version"],
+                 actor="t")
+    cache.get(store, "run", lambda: builds.append(1))
+    assert len(builds) == 2  # a change to the data: built again
 
 
 def test_two_refreshers_at_once_compute_once_and_agree(writable_sample_store):

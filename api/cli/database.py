@@ -150,7 +150,8 @@ def restore(obj: Context, path: Path, replace: bool, accept_older: bool) -> None
     with domain_errors(), step_bar(len(backed_up_tables()), "恢复 restore") as bar:
         try:
             counts = restore_backup(store, path, replace=replace, accept_older=accept_older,
-                                    progress=lambda _name: bar.update(1), checks=[check_restored])
+                                    progress=lambda _name: bar.update(1), checks=[check_restored],
+                                    actor=CLI_ACTOR)
         finally:
             store.close()
     rows, tables = sum(counts.values()), len(counts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -89,13 +90,22 @@ def plates_print(obj: Context, path: Path, street: str | None, community: str | 
             if svg_folder:
                 svg_folder.mkdir(parents=True, exist_ok=True)
                 (svg_folder / f"{t.plate_uid}.svg").write_text(plate_svg(t, proof=proof), encoding="utf-8")
-        with step_bar(1, "排版打印 printing (Chromium)") as bar:
-            print_pdf(batch_html(texts, proof=proof), path)
-            bar.update(1)
-    if reprints and not proof:
-        from geo.plates.reprints import mark_reprints_printed
+        marking = reprints and not proof
+        # A reprint batch is printed beside PATH and put in its place only once its plates are marked printed: a
+        # batch whose marking failed (a read-only database, another officer's batch first) left a PDF that could
+        # go to the manufacturer while the plates stayed queued, to be printed again in the next batch.
+        printed = path.with_name(f".{path.name}.printing.pdf") if marking else path
+        try:
+            with step_bar(1, "排版打印 printing (Chromium)") as bar:
+                print_pdf(batch_html(texts, proof=proof), printed)
+                bar.update(1)
+            if marking:
+                from geo.plates.reprints import mark_reprints_printed
 
-        with domain_errors():
-            mark_reprints_printed(obj.store, [t.plate_uid for t in texts], actor=CLI_ACTOR, batch=path.name)
+                mark_reprints_printed(obj.store, [t.plate_uid for t in texts], actor=CLI_ACTOR, batch=path.name)
+                os.replace(printed, path)
+        finally:
+            if marking:
+                printed.unlink(missing_ok=True)
     proof_note = "（校样 proof）" if proof else ""
     click.echo(f"已写入 {len(texts)} 块门牌到 {path}{proof_note} · wrote {len(texts)} plates to {path}")

@@ -288,7 +288,7 @@ def _keep_counters(conn: sa.Connection, before: Counters) -> None:
 
 def restore_backup(store: Store, path: Path | str, *, replace: bool = False, accept_older: bool = False,
                    progress: Progress | None = None,
-                   checks: Sequence[Callable[[sa.Connection], None]] = ()) -> dict[str, int]:
+                   checks: Sequence[Callable[[sa.Connection], None]] = (), actor: str = "restore") -> dict[str, int]:
     """Load a backup into ``store`` in one transaction; return rows restored per table.
 
     Everything is checked first and a refused restore changes nothing: the archive
@@ -299,7 +299,8 @@ def restore_backup(store: Store, path: Path | str, *, replace: bool = False, acc
     the backup's version, its rows are replaced by the backup's, and it is migrated to the latest;
     each of ``checks`` (the domain's content rules, :func:`geo.restore_rules.check_restored` for the
     CLI) then sees the restored rows in that transaction, and a refusal rolls it all back. The code
-    counters end no lower than the replaced database's.
+    counters end no lower than the replaced database's, and the commit numbers go on above every number
+    the replaced database handed out (:func:`_mark_restored`, by ``actor``).
     """
     manifest = read_manifest(path)
     version = manifest["schema_version"]
@@ -312,6 +313,7 @@ def restore_backup(store: Store, path: Path | str, *, replace: bool = False, acc
         units = _backup_rows(zf, manifest, schema.admin_units)
         _check_districts_fit(conn, units)
         before = _counters(conn)
+        numbered_before = _numbered_before(conn)
         lost = lost_batches(_sent_batches(conn), _backup_rows(zf, manifest, schema.sync_batches))
         if lost and not accept_older:
             rows = _backup_rows(zf, manifest, schema.code_counters)
@@ -340,15 +342,60 @@ def restore_backup(store: Store, path: Path | str, *, replace: bool = False, acc
         migrations.upgrade(conn)
         if conn.dialect.name == "postgresql":
             partition_districts_in_default(conn)  # each district's rows in its own partition (revision 0014)
-            # The commit sequence (revision 0006) goes on after the restored feed: a district's transaction
-            # sees its own audit rows only, so it cannot find another district's newest seq by itself.
-            conn.execute(sa.text("SELECT setval('audit_log_commit_seq', "
-                                 "COALESCE((SELECT max(seq) FROM audit_log), 0) + 1, false)"))
+        _mark_restored(conn, [t for t in tables if t.name != schema.audit_log.name], own_adcode=store.adcode,
+                       above=numbered_before, backup=Path(path).name, actor=actor)
         _keep_counters(conn, before)
         for check in checks:
             check(conn)
     store.schema_changed()  # the restored database may bind district transactions, or not yet
     return counts
+
+
+RESTORE_ACTION = "restore"
+
+
+def _numbered_before(conn: sa.Connection) -> int:
+    """Return the highest commit number (``audit_log.seq``, revision 0006) the database has handed out: its
+    audit log's, and on PostgreSQL its commit sequence's (every district's, whatever rows are visible)."""
+    columns = {c["name"] for c in sa.inspect(conn).get_columns(schema.audit_log.name)} \
+        if sa.inspect(conn).has_table(schema.audit_log.name) else set()
+    if "seq" not in columns:
+        return 0
+    highest = int(conn.execute(sa.text("SELECT COALESCE(max(seq), 0) FROM audit_log")).scalar() or 0)
+    if conn.dialect.name == "postgresql" and conn.execute(
+            sa.text("SELECT to_regclass('audit_log_commit_seq') IS NOT NULL")).scalar():
+        last, called = conn.execute(sa.text("SELECT last_value, is_called FROM audit_log_commit_seq")).one()
+        highest = max(highest, int(last) - (0 if called else 1))
+    return highest
+
+
+def _mark_restored(conn: sa.Connection, tables: Sequence[sa.Table], *, own_adcode: str, above: int,
+                   backup: str, actor: str) -> None:
+    """Write one ``restore`` audit row per restored table for each district with a change in the restored feed
+    (and ``own_adcode``), numbered above both ``above`` (what the replaced database had handed out) and the
+    restored feed, and set the commit numbering to go on after them.
+
+    The restored feed ends at the backup's newest number, below numbers the replaced database had handed out
+    since: without these rows the next changes were numbered again as changes of another history had been, and
+    whatever is keyed on the numbers took the restored data for that history's (the servers' caches of the
+    planning runs and the lookups' street network, kept while the newest number of their tables stays; a change
+    feed's reader at one of those numbers). Each table's newest number now moves past every number seen before,
+    as any change moves it, and the feed's readers see that the table was restored.
+    """
+    log = schema.audit_log
+    restored_top = int(conn.execute(sa.text("SELECT COALESCE(max(seq), 0) FROM audit_log")).scalar() or 0)
+    districts = {own_adcode, *(str(a) for a in conn.execute(sa.select(log.c.adcode).distinct()).scalars()
+                               if a)}  # each district's data version is its own rows' newest number (PostgreSQL)
+    first = max(above, restored_top) + 1
+    now = datetime.now(UTC)
+    note = json.dumps({"backup": backup}, ensure_ascii=False)
+    rows = [{"adcode": adcode, "table_name": table.name, "record_id": None, "action": RESTORE_ACTION, "actor": actor,
+             "at": now, "before": None, "after": note, "note": f"restore {backup}", "seq": first + i}
+            for i, (adcode, table) in enumerate(itertools.product(sorted(districts), tables))]
+    if rows:
+        conn.execute(log.insert(), rows)
+    if conn.dialect.name == "postgresql":  # the trigger numbers the next transaction from here (revision 0006)
+        conn.execute(sa.text("SELECT setval('audit_log_commit_seq', :next, false)"), {"next": first + len(rows)})
 
 
 LOAD_CHUNK_ROWS = 20_000  # lines decoded and encoded at a time: memory stays flat for any table size

@@ -57,6 +57,11 @@ def normalise_url(url: str) -> str:
     return url
 
 
+# Tables no value derived from the data is built from: residents' problem reports (anyone may file one at any time)
+# and the accounts and their sessions. A change to one leaves every cached planning run, map page and name index as it
+# was (:meth:`Store.derived_data_version`).
+NOT_READ_BY_DERIVED_VALUES = frozenset({"problem_reports", "users", "api_tokens"})
+
 # Every engine this process opened and has not let go of: see :func:`close_every_store`.
 _ENGINES: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
 
@@ -846,6 +851,21 @@ class Store:
         """Return a number that grows with every committed change (see :meth:`commit_horizon`)."""
         with self.reading() as conn:
             return self.commit_horizon(conn)
+
+    def derived_data_version(self) -> int:
+        """Return the newest commit number of a change to a table that values derived from the data are built from
+        (planning runs, map pages, name indexes: every table but :data:`NOT_READ_BY_DERIVED_VALUES`), 0 for none.
+
+        A cache keyed on it keeps its values through a resident's problem report or an officer's login, which
+        :meth:`data_version` counts as changes. The newest such row is found walking the commit numbers down from
+        the newest (an index), past the reports and logins since.
+        """
+        log = schema.audit_log
+        query = (sa.select(log.c.seq).where(log.c.seq.is_not(None),
+                                            log.c.table_name.not_in(sorted(NOT_READ_BY_DERIVED_VALUES)))
+                 .order_by(log.c.seq.desc()).limit(1))
+        with self.reading() as conn:
+            return int(conn.execute(query).scalar() or 0)
 
     def changes(self, since: int, *, tables: Sequence[str] | None = None,
                 limit: int = 200) -> tuple[list[dict[str, Any]], int]:
