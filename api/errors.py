@@ -33,7 +33,7 @@ from api.pages import User, home_for, optional_page_user, render
 from geo import messages
 from geo.errors import DomainError
 from geo.messages import Term, as_term, catalogue, label, text, value_labels
-from geo.store.availability import database_unavailable, outage_summary
+from geo.store.availability import database_read_only, database_unavailable, outage_summary
 from geo.store.store import integrity_problem
 
 log = logging.getLogger("xincheng.api")
@@ -246,15 +246,17 @@ def unexpected_error_response(request: Request, exc: Exception, request_id: str)
     again later"; anything else is 500, the service's own fault. The caller logs it.
     """
     unavailable = database_unavailable(exc)
-    status, code = (503, "database_unavailable") if unavailable else (500, "internal_error")
+    read_only = unavailable and database_read_only(exc)  # not "busy, try again": nothing can be saved for now
+    status, code = ((503, "database_read_only") if read_only else (503, "database_unavailable") if unavailable
+                    else (500, "internal_error"))
     headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)} if unavailable else {}
-    stem = "http.unavailable" if unavailable else "http.internal"
+    stem = "http.read_only" if read_only else "http.unavailable" if unavailable else "http.internal"
     if wants_page(request):
         # After a form that keeps something, the way back to what was typed; logging in or out keeps nothing,
         # and a form is not reloaded (the browser would offer to send the password again) but sent again.
         posted = request.method not in ("GET", "HEAD")
         key = (f"{stem}_page_form" if posted and request.url.path not in _NOTHING_KEPT
-               else "http.unavailable_page_again" if posted and unavailable else f"{stem}_page")
+               else f"{stem}_page_again" if posted and unavailable else f"{stem}_page")
         try:
             return page_error(request, status, text(key, request_id=request_id, wait_s=UNAVAILABLE_RETRY_AFTER_S),
                               headers=headers)

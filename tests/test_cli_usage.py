@@ -688,6 +688,29 @@ def test_a_database_opened_immutable_beside_a_wal_holding_changes_says_they_are_
     assert quiet.returncode == 0 and "用户名 username" in quiet.stdout and "-wal" not in quiet.stderr, quiet.stderr
 
 
+@pytest.mark.parametrize("database_url", ["postgis"], indirect=True)
+def test_a_postgresql_database_without_the_services_tables_is_refused_by_commands_that_do_not_make_one(
+        database_url, tmp_path):
+    """As a missing SQLite file is refused: `user list` on an empty PostgreSQL database (a mistyped name, a new
+    database) made PostGIS and every table there, and on a read-only one said it "writes" (review). Only init,
+    migrate and restore make a database; the others name the database, Chinese first, and leave it empty."""
+    for args in (["user", "list"], ["backup", str(tmp_path / "b.zip")], ["export", str(tmp_path / "f.gpkg"),
+                                                                         "--layer", "facilities"]):
+        r = invoke(["--database-url", database_url, *args])
+        last = r.stderr.strip().splitlines()[-1]
+        assert r.returncode == 1 and last.startswith("Error: 数据库中还没有本服务的数据表："), (args, r.stderr)
+        assert "xincheng init" in last and "Traceback" not in r.stderr, last
+    assert list(tmp_path.iterdir()) == []
+    store = Store.open(database_url)
+    try:
+        assert store.schema_version() == 0  # nothing made
+        made = invoke(["--database-url", database_url, "init", "--empty"])
+        assert made.returncode == 0, made.stderr
+        assert store.schema_version() > 0 and invoke(["--database-url", database_url, "user", "list"]).returncode == 0
+    finally:
+        store.close()
+
+
 def test_user_add_says_the_database_is_missing_before_asking_for_a_password(tmp_path):
     """An officer typed a password twice, then learned the database path was wrong (review of the read-only
     folder refusal): the database is opened first, so the refusal comes before any prompt."""

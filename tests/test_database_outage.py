@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from api.errors import UNAVAILABLE_RETRY_AFTER_S
 from api.observability import JsonFormatter, configure_logging
 from geo.store import Store
-from geo.store.availability import database_unavailable
+from geo.store.availability import database_read_only, database_unavailable
 from geo.store.store import PG_CONNECT_ARGS, postgres_engine
 from tests.conftest import USERS, running_server, server_settings
 from tests.test_officer_pages import form_token, login
@@ -183,6 +183,41 @@ def test_a_sqlite_file_locked_past_the_busy_timeout_refuses_writes_with_503_and_
         server_store.close()
 
 
+@pytest.mark.parametrize("writable_sample_store", ["sqlite"], indirect=True)
+def test_a_read_only_database_is_said_so_and_a_logout_still_forgets_the_session(writable_sample_store):
+    """Review: served from a database that refuses writes (a read-only copy or mount, a PostgreSQL standby), every
+    write said "busy, try again in 30 s", which never helps, and a logout kept the cookie and showed "退出 Log out"
+    again: on a shared office computer the session could not be ended. Writes now say the database is read-only
+    (tell the administrator); a logout forgets the session on this browser and says the server could not end it."""
+    path = writable_sample_store.engine.url.database
+    credentials = {"username": USERS["admin"][0], "password": USERS["admin"][1]}
+    with running_server(server_settings(writable_sample_store)) as base, \
+            httpx.Client(base_url=base, timeout=TIMEOUT_S) as c:  # logged in while it could be written
+        assert login(c, {**credentials, "next": "/officer/placenames"}).status_code in (200, 303)
+        session = c.cookies.get("xc_token")
+    assert session
+    read_only = Store.open(f"sqlite:///file:{path}?uri=true&mode=ro")
+    try:
+        with running_server(server_settings(read_only)) as base, \
+                httpx.Client(base_url=base, timeout=TIMEOUT_S, cookies={"xc_token": session}) as c:
+            r = c.post("/api/auth/login", json=credentials)
+            assert r.status_code == 503 and r.json()["error"] == "database_read_only", r.text[:300]
+            assert r.json()["message"].startswith("数据库当前只读") and "administrator" in r.json()["message"]
+            page = c.post("/officer/login", headers={**HTML, "Origin": base},
+                          data={**credentials, "csrf_token": form_token(c)})
+            _assert_page(page, 503, "数据库当前只读", "form login on a read-only database")
+            assert "秒后" not in _main_text(page.text)  # no "try again in 30 s": waiting does not help
+            assert c.get("/officer/placenames", headers=HTML).status_code == 200  # reading goes on
+            token = form_token(c, "/officer/placenames")
+            out = c.post("/officer/logout", headers={**HTML, "Origin": base}, data={"csrf_token": token})
+            _assert_page(out, 503, "本机已退出登录", "logout on a read-only database")
+            forgotten = [h for h in out.headers.get_list("set-cookie") if h.startswith("xc_token=")]
+            assert forgotten and ("Max-Age=0" in forgotten[0] or "max-age=0" in forgotten[0].lower()), forgotten
+            assert "退出 Log out" not in out.text and "480 分钟" in _main_text(out.text)
+    finally:
+        read_only.close()
+
+
 def _run(engine: sa.engine.Engine, sql: str) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql(sql)
@@ -192,11 +227,14 @@ def test_only_a_database_that_cannot_serve_now_counts_as_unavailable(tmp_path, p
     """The classification on real driver errors: busy, refused, dropped and pool timeouts are outages; a
     missing table, bad SQL and a refused value are not."""
     seen: dict[str, bool] = {}
+    read_only: set[str] = set()
 
     def outcome(name: str, action) -> None:
         with pytest.raises(sa.exc.SQLAlchemyError) as caught:
             action()
         seen[name] = database_unavailable(caught.value)
+        if database_read_only(caught.value):
+            read_only.add(name)
 
     db = tmp_path / "x.db"
     lite = sa.create_engine(f"sqlite:///{db}", connect_args={"timeout": 0})
@@ -208,11 +246,11 @@ def test_only_a_database_that_cannot_serve_now_counts_as_unavailable(tmp_path, p
         outcome("sqlite not null", lambda: _run(lite, "INSERT INTO t VALUES (NULL)"))
     finally:
         lite.dispose()
-    read_only = sa.create_engine(f"sqlite:///file:{db}?mode=ro&uri=true")  # a file system remounted read-only
+    opened_read_only = sa.create_engine(f"sqlite:///file:{db}?mode=ro&uri=true")  # a file system remounted read-only
     try:
-        outcome("sqlite read-only", lambda: _run(read_only, "INSERT INTO t VALUES (2)"))
+        outcome("sqlite read-only", lambda: _run(opened_read_only, "INSERT INTO t VALUES (2)"))
     finally:
-        read_only.dispose()
+        opened_read_only.dispose()
 
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
@@ -240,6 +278,7 @@ def test_only_a_database_that_cannot_serve_now_counts_as_unavailable(tmp_path, p
                     "postgresql read-only": True, "postgresql statement timeout": False, "pool exhausted": True,
                     "postgresql connection terminated": True}, seen
     assert not database_unavailable(RuntimeError("not a database's"))
+    assert read_only == {"sqlite read-only", "postgresql read-only"}  # said as read-only, not "busy, try again"
 
 
 def test_a_postgresql_host_that_accepts_but_never_answers_fails_in_bounded_time(postgis_server):

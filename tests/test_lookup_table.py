@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -322,6 +322,11 @@ def test_the_server_keeps_lookups_current_and_says_when_they_are_not(writable_sa
         assert stale["services_stale"] and stale["nearest_service_centre"] == expected[1]
         page = httpx.get(f"{base}/p/{code}").text
         assert "附近服务信息正在更新" in page and "Nearby services are being updated" in page
+        # how old the answer shown is (review: the page said only "being updated"), in Beijing time as every page
+        computed = datetime.fromisoformat(stale["services_computed_at"])
+        assert computed.tzinfo is not None and computed <= datetime.now(UTC)
+        shown = (computed + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+        assert f"以下为 {shown}（北京时间）计算的结果" in page, page[page.find("正在更新") - 50:][:300]
         stored.release(store, "test-holder")
         fresh = _fresh_json(base, code)
         assert not fresh["services_stale"] and fresh["services_as_of"] > stale["services_as_of"]

@@ -270,6 +270,13 @@ def test_the_commands_mistakes_are_said_chinese_first(region: Region) -> None:
 def test_sqlite_refreshes_its_one_district_in_this_process(sample_templates) -> None:
     url, drop = sample_templates("sqlite").copy()
     try:
+        # a database that refuses writes: said once per district, not tried again (review: three tries, each
+        # "attempt to write a readonly database", and on a cluster every worker's stack in the log)
+        read_only = f"sqlite:///file:{url.removeprefix('sqlite:///')}?uri=true&mode=ro"
+        refused = invoke(["--database-url", read_only, "refresh"])
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+        assert "150102: 数据库只读，无法写入该区县的结果（未重试）" in refused.stderr, refused.stderr
+        assert "次均失败" not in refused.stderr
         out = invoke(["--database-url", url, "refresh"])
         assert out.returncode == 0, out.stderr
         assert "SQLite 只存一个区县：在本进程刷新" in out.stderr and "本机集群" not in out.stderr

@@ -374,6 +374,7 @@ class Context:
             from geo.store.districts import refuse_second_sqlite_district, refuse_unheld_district
 
             self._store = self.open_store()
+            self._refuse_uninitialised_server_database()
             self._store.migrate()
             with domain_errors():
                 refuse_second_sqlite_district(self._store)
@@ -381,6 +382,20 @@ class Context:
                 if self._command not in NEW_DISTRICT_COMMANDS:
                     refuse_unheld_district(self._store)
         return self._store
+
+    def _refuse_uninitialised_server_database(self) -> None:
+        """Stop (status 1) when a PostgreSQL database holds none of the service's tables and this command does not
+        make databases (:data:`CREATING_COMMANDS`): as a missing SQLite file is refused, so that `user list` or
+        `serve` on a mistyped database name (or a read-only one) does not quietly make an empty service there
+        (review: `user list` created PostGIS and 116 tables; on a read-only database it said it "writes")."""
+        store = self._store
+        if store is None or store.dialect != "postgresql" or self._command in CREATING_COMMANDS:
+            return
+        if store.schema_version() == 0:
+            where = store.engine.url.render_as_string(hide_password=True)
+            store.close()
+            self._store = None
+            raise click.ClickException(text("cli.no_database_schema", where=where))
 
     def close(self) -> None:
         """Close the store if a command opened it (SQLite folds its write-ahead log back into the file)."""

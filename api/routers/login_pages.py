@@ -9,6 +9,7 @@ home (api/pages.py ``ROLE_HOME``).
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -21,9 +22,11 @@ from api.pages import SessionCookie, flash_url, home_for, message_page, page, re
 from api.ratelimit import TooManyRequests
 from geo.errors import DomainError, Forbidden
 from geo.messages import text
+from geo.store.availability import database_unavailable, outage_summary
 from geo.store.districts import district_store, holds_district
 from geo.users import account_district, revoke_token, user_for_token
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/officer", tags=["login 登录"], include_in_schema=False)
 
 
@@ -115,8 +118,19 @@ def logout(request: Request, store: StoreDep, xc_token: SessionCookie = None,
     refusal = csrf.refusal(request, {csrf.FIELD: csrf_token})
     if refusal is not None:
         return refused(request, refusal)
-    revoke_token(store, xc_token)
-    response = RedirectResponse("/officer/login", status_code=303)
+    response: Response = RedirectResponse("/officer/login", status_code=303)
+    try:
+        revoke_token(store, xc_token)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        # The session cannot be ended on the server now (a read-only or unreachable database): this browser
+        # forgets it anyway, so the next person at a shared computer is not logged in as this officer (review:
+        # the 503 page kept the cookie and showed "退出 Log out" again).
+        log.warning("logout: the token could not be revoked (%s); the cookie is forgotten", outage_summary(exc))
+        minutes = request.app.state.settings.token_ttl_minutes
+        response = message_page(request, "已在本机退出", "Logged out on this device", status=503,
+                                error=text("accounts.logout_not_revoked", minutes=minutes))
     response.delete_cookie(csrf.SESSION_COOKIE)
     response.delete_cookie(DISTRICT_COOKIE)
     response.headers["Clear-Site-Data"] = '"cache"'  # pages kept from this session (field pages: queue.js too)

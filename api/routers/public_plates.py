@@ -15,6 +15,7 @@ import hashlib
 import threading
 import time
 import unicodedata
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -29,7 +30,7 @@ from api.ratelimit import TooManyRequests
 from geo.addresses.views import store_district_name
 from geo.errors import DomainError, InputError, NotFound
 from geo.layers import ADMIN, PLACENAME_OFFICER
-from geo.messages import Term, label, quoted, text
+from geo.messages import Term, as_term, beijing_time, label, quoted, text
 from geo.plates.codes import InvalidCode, plate_url
 from geo.plates.decisions import successor_of
 from geo.plates.lookup import PlateView, stored_plate_view
@@ -120,7 +121,12 @@ def _services_note(view: PlateView) -> str | None:
     """Return the note the page shows while nearby services are stale or not yet computed, else None."""
     if not view.services_stale:
         return None
-    return text("lookup.services_updating" if view.services_as_of is not None else "lookup.services_pending")
+    if view.services_as_of is None:
+        return text("lookup.services_pending")
+    if view.services_computed_at is None:
+        return text("lookup.services_updating")
+    return text("lookup.services_updating_as_of",  # how old the answer shown is (review: it did not say)
+                time=as_term(beijing_time(datetime.fromisoformat(view.services_computed_at))))
 
 
 def _page(template: str, title: str, status: int = 200, *, mongolian: str | None = None,

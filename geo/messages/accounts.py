@@ -5,6 +5,13 @@ from __future__ import annotations
 from geo.messages import Message
 
 MESSAGES = {
+    # logging out while the database cannot record it: the browser forgot the session, the server could not end it
+    "accounts.logout_not_revoked": Message(
+        "本机已退出登录（浏览器已删除登录信息），但数据库暂时无法写入，服务器上的这次登录未能注销，"
+        "将在 {minutes} 分钟内自动失效。在公用电脑上请关闭浏览器；数据库恢复后无需再做什么",
+        "you are logged out on this device (the browser forgot the session), but the database cannot be written "
+        "right now, so the server could not end the session: it expires by itself within {minutes} minutes. On a "
+        "shared computer, close the browser; nothing more is needed once the database is back"),
     "accounts.own_districts_only": Message(
         "{field} 只能为本方区划建立账号：{user} 代表 {own}，不能为 {asked} 建立；相邻区的账号由其管理员建立",
         "{field}: an admin creates accounts only for the districts they act for ({user}: {own}), not for "

@@ -34,6 +34,13 @@ MESSAGES = {
                                     "the database file does not exist (or is empty): {path} (check --database-url or "
                                     "XINCHENG_DATABASE_URL; make a new one with xincheng init, or restore a backup "
                                     "with xincheng restore); this command never creates an empty database"),
+    # a PostgreSQL database without the service's tables, and the command only reads or adds to a database
+    "cli.no_database_schema": Message("数据库中还没有本服务的数据表：{where}（检查 --database-url 或 "
+                                      "XINCHENG_DATABASE_URL；新库用 xincheng init 创建，"
+                                      "备份用 xincheng restore 恢复）；本命令不会新建空库",
+                                      "the database holds none of the service's tables: {where} (check --database-url "
+                                      "or XINCHENG_DATABASE_URL; make a new one with xincheng init, or restore a "
+                                      "backup with xincheng restore); this command never creates an empty database"),
     # the settings name a folder, a pipe, a socket or a device where a SQLite database file should be
     "cli.not_a_file": Message("数据库路径不是文件（是文件夹、管道、套接字或设备）：{path}（检查 --database-url 或 "
                               "XINCHENG_DATABASE_URL）",

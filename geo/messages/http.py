@@ -87,6 +87,24 @@ MESSAGES = {
     "http.unavailable_logged": Message("数据库暂时无法连接或正忙，请约 {wait_s} 秒后重试；已按此请求编号记录",
                                        "the database cannot be reached or is busy right now; try again in about "
                                        "{wait_s} s. It has been logged with this request id"),
+    # the database refuses writes (SQLITE_READONLY, PostgreSQL 25006): waiting does not help, an administrator does
+    "http.read_only_page": Message(
+        "数据库当前只读（维护中、备用库或只读存储），无法保存任何更改；请告知管理员，并告知请求编号 {request_id}",
+        "the database is read-only right now (maintenance, a standby or read-only storage) and cannot save any "
+        "change; tell the administrator, quoting request id {request_id}"),
+    "http.read_only_page_form": Message(
+        "数据库当前只读（维护中、备用库或只读存储），本次提交未保存（请求编号 {request_id}）。按浏览器的“后退”可回到"
+        "表单，所填内容通常仍在；请告知管理员，数据库恢复可写后再提交",
+        "the database is read-only right now (maintenance, a standby or read-only storage), so this form was not "
+        "saved (request id {request_id}). The browser's Back button returns to the form, where what you typed is "
+        "usually kept; tell the administrator, and send it again once the database can be written"),
+    "http.read_only_page_again": Message(
+        "数据库当前只读（维护中、备用库或只读存储），未能完成（请求编号 {request_id}）；请告知管理员",
+        "the database is read-only right now (maintenance, a standby or read-only storage), so this could not be "
+        "done (request id {request_id}); tell the administrator"),
+    "http.read_only_logged": Message("数据库当前只读，无法保存更改；请告知管理员，已按此请求编号记录",
+                                     "the database is read-only and cannot save changes; tell the administrator. It "
+                                     "has been logged with this request id"),
     "http.internal_logged": Message("服务器内部错误，已按此请求编号记录",
                                     "an internal error occurred; it has been logged with this request id"),
     **{f"http.problem_{kind}": Message(zh, en) for kind, (zh, en) in _PROBLEMS.items()},

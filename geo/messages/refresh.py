@@ -8,6 +8,9 @@ MESSAGES = {
     "refresh.progress": Message("刷新覆盖结果", "refreshing coverage"),
     "refresh.worker_lost": Message("计算进程在计算该区县时一再退出，已放弃（{detail}）",
                                    "the worker processes running it died each time; given up ({detail})"),
+    "refresh.read_only": Message("数据库只读，无法写入该区县的结果（未重试）：{detail}",
+                                 "the database is read-only: the district's results cannot be written (not tried "
+                                 "again): {detail}"),
     "refresh.task_failed": Message("计算 {attempts} 次均失败：{kind}: {detail}",
                                    "failed {attempts} times: {kind}: {detail}"),
     "refresh.workers": Message("本机计算进程数 --workers 须至少为 1，收到 {value}",

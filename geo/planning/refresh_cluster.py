@@ -30,6 +30,7 @@ from geo.messages import label, text
 from geo.planning.coverage import ELDER_CARE_KINDS, WalkParams
 from geo.planning.refresh import DistrictOutcome, refresh_district
 from geo.store import Store
+from geo.store.availability import database_read_only
 from geo.store.districts import district_store, held_districts, refuse_unheld_district
 
 if TYPE_CHECKING:
@@ -92,6 +93,19 @@ def _failure(adcode: str, exc: BaseException, *, attempts: int) -> DistrictOutco
                                                      kind=type(exc).__name__, detail=_first_line(exc)))
 
 
+def refresh_task(database_url: str, adcode: str, *, params: WalkParams, kinds: tuple[str, ...],
+                 actor: str) -> DistrictOutcome:
+    """Run :func:`geo.planning.refresh.refresh_district` as one task: a database that refuses writes (read-only) is
+    the district's outcome at once, not an error (which would be run again, and on a cluster logged with its
+    stack by every worker, though it fails the same way each time: review)."""
+    try:
+        return refresh_district(database_url, adcode, params=params, kinds=kinds, actor=actor)
+    except Exception as exc:
+        if not database_read_only(exc):
+            raise
+        return DistrictOutcome(adcode=adcode, error=text("refresh.read_only", detail=_first_line(exc)))
+
+
 def refresh_in_process(database_url: str, adcodes: Sequence[str], *, params: WalkParams,
                        kinds: tuple[str, ...] = ELDER_CARE_KINDS, actor: str, retries: int = DEFAULT_RETRIES,
                        progress: Progress | None = None) -> RefreshReport:
@@ -101,7 +115,7 @@ def refresh_in_process(database_url: str, adcodes: Sequence[str], *, params: Wal
     for adcode in adcodes:
         for attempt in range(1, retries + 2):
             try:
-                outcome = refresh_district(database_url, adcode, params=params, kinds=kinds, actor=actor)
+                outcome = refresh_task(database_url, adcode, params=params, kinds=kinds, actor=actor)
                 break
             except Exception as exc:  # as a worker's task: anything but a refusal of the data is run again
                 outcome = _failure(adcode, exc, attempts=attempt)
@@ -123,7 +137,7 @@ def refresh_on_cluster(client: Client, database_url: str, adcodes: Sequence[str]
     started = time.perf_counter()
     run = uuid.uuid4().hex[:8]  # task keys unique per run: a second run never reuses a first's results
     # The options bound here: Client.submit has keywords of its own (``actor`` among them).
-    task = partial(refresh_district, params=params, kinds=kinds, actor=actor)
+    task = partial(refresh_task, params=params, kinds=kinds, actor=actor)
     futures = {client.submit(task, database_url, adcode, key=f"refresh-coverage-{adcode}-{run}", retries=retries,
                              pure=False): adcode
                for adcode in adcodes}

@@ -13,6 +13,7 @@ says (:func:`province_city`), so a plate of 土默特左旗 reads 内蒙古自�
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from typing import Any
 
 from geo import DISTRICT_ADCODE
@@ -50,6 +51,7 @@ class PlateView:
     emergency: list[dict[str, str]] = field(default_factory=list)
     services_as_of: int | None = None  # the audit seq the services reflect; None: not computed yet
     services_stale: bool = False  # the data changed since; the refresher is updating them
+    services_computed_at: str | None = None  # when the services shown were last computed (ISO 8601, UTC)
     adcode: str = DISTRICT_ADCODE  # the plate's district (the public scans plates city-wide)
     district: str = DISTRICT  # its name, as its district's outline row says
 
@@ -80,7 +82,7 @@ def plate_view(plate: dict[str, Any], *, street: dict[str, Any] | None, communit
                subdistrict: dict[str, Any] | None, elder_care: dict[str, Any] | None,
                service_centre: dict[str, Any] | None, services_as_of: int | None = None,
                services_stale: bool = False, adcode: str | None = None,
-               district: str | None = None) -> PlateView:
+               district: str | None = None, services_computed_at: str | None = None) -> PlateView:
     """Assemble the public view of a plate; only standard names are shown (条例 art.18).
 
     ``adcode`` and ``district``: the plate's district and its outline row's name (default the
@@ -101,7 +103,8 @@ def plate_view(plate: dict[str, Any], *, street: dict[str, Any] | None, communit
         community=(community or {}).get("name"), subdistrict=(subdistrict or {}).get("name"),
         nearest_elder_care=elder_care, nearest_service_centre=service_centre,
         emergency=[{"number": n, "what": w} for n, w in EMERGENCY],
-        services_as_of=services_as_of, services_stale=services_stale, adcode=adcode, district=district)
+        services_as_of=services_as_of, services_stale=services_stale, services_computed_at=services_computed_at,
+        adcode=adcode, district=district)
 
 
 SHOWN_FIELDS = ("id", "name", "distance_m", "minutes", "minutes_elderly")  # the kind is stored, not shown
@@ -131,4 +134,12 @@ def stored_plate_view(store: Store, plate_uid: str) -> PlateView | None:
                       subdistrict={"name": found["subdistrict"]} if found["subdistrict"] is not None else None,
                       elder_care=_service(lookup, KINDS[0]), service_centre=_service(lookup, KINDS[1]),
                       services_as_of=None if lookup is None else int(lookup["seq"]), services_stale=stale,
+                      services_computed_at=None if lookup is None else _utc_text(lookup["computed_at"]),
                       adcode=found["adcode"], district=found["district"])
+
+
+def _utc_text(moment: Any) -> str | None:
+    """Return a stored moment as ISO 8601 in UTC (SQLite hands back a naive UTC datetime)."""
+    if not isinstance(moment, datetime):
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).isoformat()

@@ -59,3 +59,21 @@ def outage_summary(exc: BaseException) -> str:
     code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
     first = (str(exc if orig is None else orig).splitlines() or [""])[0][:200]
     return f"{type(exc).__name__} ({type(orig).__name__ if orig is not None else None}, {code}): {first}"
+
+
+_SQLITE_READONLY = 8
+_PG_READ_ONLY = "25006"
+
+
+def database_read_only(exc: BaseException) -> bool:
+    """Whether ``exc`` (as SQLAlchemy raises it) is a database refusing a write because it is read-only: a SQLite
+    file opened read-only or on read-only storage (``SQLITE_READONLY``), a PostgreSQL standby or a database set
+    ``default_transaction_read_only`` (SQLSTATE 25006). One kind of :func:`database_unavailable`: the request was
+    fine, but nothing can be saved until an administrator makes the database writable again (or a failover ends)."""
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    orig = exc.orig
+    if isinstance(orig, sqlite3.Error):
+        code = getattr(orig, "sqlite_errorcode", None)
+        return code is not None and code & 0xFF == _SQLITE_READONLY
+    return type(orig).__module__.split(".")[0] == "psycopg" and getattr(orig, "sqlstate", None) == _PG_READ_ONLY

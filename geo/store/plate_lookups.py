@@ -269,6 +269,8 @@ def write_lookups(store: Store, owner: str, rows: Sequence[Mapping[str, Any]], *
         if rows:
             _insert_many(conn, rows, seq=seq, now=now, adcode=store.adcode)
         if all_to_seq:
-            conn.execute(lk.update().where(lk.c.seq < seq, lk.c.adcode == store.adcode).values(seq=seq))
+            # computed again and found the same: the answer is as of now (the page says when while it is stale)
+            conn.execute(lk.update().where(lk.c.seq < seq, lk.c.adcode == store.adcode).values(seq=seq,
+                                                                                              computed_at=now))
         conn.execute(state.update().where(state.c.id == own)
                      .values(seq=seq, lease_owner=None, lease_until=None, refreshed_at=now))
