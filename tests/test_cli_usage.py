@@ -652,6 +652,13 @@ def test_a_write_to_a_database_that_opens_read_only_says_it_is_read_only_not_tha
     assert last.index("只读") < last.index("read-only") and "Traceback" not in r.stderr
     assert "--database-url" not in last, last  # the address was right: it is the database that refuses
     assert store.count("users") == users
+    # said before the password is asked for, and before init builds the sample (review: both came first)
+    asked = invoke(["--database-url", read_only_url, "user", "add", "ro_clerk", "--role", "admin"],
+                   stdin="a long enough password 1\na long enough password 1\n")
+    assert asked.returncode == 1 and "数据库只读" in asked.stderr and "password" not in asked.stderr, asked.stderr
+    sample = invoke(["--database-url", read_only_url, "init"])
+    assert sample.returncode == 1 and "数据库只读" in sample.stderr, sample.stderr
+    assert "生成样例区" not in sample.stderr and store.count("door_plates") == 0
     listed = invoke(["--database-url", read_only_url, "user", "list"])  # reading it still works
     assert listed.returncode == 0 and "用户名 username" in listed.stdout, listed.stderr
 

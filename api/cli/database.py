@@ -54,6 +54,7 @@ def init(obj: Context, sample: bool, seed: int | None, if_empty: bool) -> None:
                 raise
             click.echo(text("cli.kept_data"))
             return
+        store.check_writable()  # a read-only database is said before the sample is built (review)
         steps = ["administrative units", "streets", "door plates", "facilities",
                  "railway, expressways, rivers and graves", "boundary lines and markers",
                  "planning layers: ban-zone areas, new estates, premises"]

@@ -33,7 +33,8 @@ def user_add(obj: Context, username: str, role: str, display_name: str | None, p
     """添加用户 · Create a user with a role; the password is asked for, never given on the command line."""
     from geo.users import create_user
 
-    store = obj.store  # a database that is missing or cannot be opened is said before the password is asked for
+    store = obj.store  # a database that is missing, cannot be opened or is read-only is said before the password
+    store.check_writable()
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:

@@ -422,6 +422,26 @@ class Store:
                 self._enter_district(conn)
                 yield conn
 
+    def check_writable(self) -> None:
+        """Fail as a write would (the driver's read-only error) when the database refuses writes, changing nothing:
+        for a command that would otherwise ask for a password or build the sample before its first write (review).
+
+        SQLite: the header's user version written with its own value in a transaction rolled back (a file opened
+        read-only, immutable or on a read-only mount refuses it); PostgreSQL: a temporary table made in a
+        transaction rolled back (a standby or a read-only default transaction refuses it).
+        """
+        with self.engine.connect() as conn:
+            conn.execution_options(xc_write=True)
+            transaction = conn.begin()
+            try:
+                if self.dialect == "sqlite":
+                    version = int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
+                    conn.exec_driver_sql(f"PRAGMA user_version = {version}")
+                else:
+                    conn.exec_driver_sql("CREATE TEMP TABLE xincheng_write_probe (x integer) ON COMMIT DROP")
+            finally:
+                transaction.rollback()
+
     def schema_changed(self) -> None:
         """Ask the database again, at the next transaction, whether it binds district transactions
         (after a migration or a restore)."""
