@@ -249,7 +249,8 @@ def unexpected_error_response(request: Request, exc: Exception, request_id: str)
     read_only = unavailable and database_read_only(exc)  # not "busy, try again": nothing can be saved for now
     status, code = ((503, "database_read_only") if read_only else (503, "database_unavailable") if unavailable
                     else (500, "internal_error"))
-    headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)} if unavailable else {}
+    # read-only: no time to wait is known (an administrator makes it writable), so none is said
+    headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)} if unavailable and not read_only else {}
     stem = "http.read_only" if read_only else "http.unavailable" if unavailable else "http.internal"
     if wants_page(request):
         # After a form that keeps something, the way back to what was typed; logging in or out keeps nothing,

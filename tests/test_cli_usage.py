@@ -701,8 +701,8 @@ def test_a_postgresql_database_without_the_services_tables_is_refused_by_command
     """As a missing SQLite file is refused: `user list` on an empty PostgreSQL database (a mistyped name, a new
     database) made PostGIS and every table there, and on a read-only one said it "writes" (review). Only init,
     migrate and restore make a database; the others name the database, Chinese first, and leave it empty."""
-    for args in (["user", "list"], ["backup", str(tmp_path / "b.zip")], ["export", str(tmp_path / "f.gpkg"),
-                                                                         "--layer", "facilities"]):
+    for args in (["user", "list"], ["backup", str(tmp_path / "b.zip")], ["refresh", "--in-process"],
+                 ["export", str(tmp_path / "f.gpkg"), "--layer", "facilities"]):  # refresh: second review
         r = invoke(["--database-url", database_url, *args])
         last = r.stderr.strip().splitlines()[-1]
         assert r.returncode == 1 and last.startswith("Error: 数据库中还没有本服务的数据表："), (args, r.stderr)

@@ -202,6 +202,7 @@ def test_a_read_only_database_is_said_so_and_a_logout_still_forgets_the_session(
                 httpx.Client(base_url=base, timeout=TIMEOUT_S, cookies={"xc_token": session}) as c:
             r = c.post("/api/auth/login", json=credentials)
             assert r.status_code == 503 and r.json()["error"] == "database_read_only", r.text[:300]
+            assert "retry-after" not in r.headers  # no time to wait is known (second review)
             assert r.json()["message"].startswith("数据库当前只读") and "administrator" in r.json()["message"]
             page = c.post("/officer/login", headers={**HTML, "Origin": base},
                           data={**credentials, "csrf_token": form_token(c)})

@@ -174,6 +174,23 @@ def tiny_store(store):
     return store
 
 
+def test_a_restore_is_no_change_of_the_data_its_snapshots_were_taken_of(tiny_store, tmp_path):
+    """Second review: the restore's own audit rows (one per table, above every number handed out) made every snapshot
+    say the planning data had changed since, though the restored data was the snapshot's. They are no change;
+    a real change after the restore still is."""
+    from geo.store.backup import restore_backup, write_backup
+
+    s = tiny_store
+    H.take_snapshot(s, kind="baseline", actor="p1", role="planner")
+    write_backup(s, tmp_path / "b.zip")
+    restore_backup(s, tmp_path / "b.zip", replace=True)
+    assert s.count("audit_log", where={"action": "restore"}) > 0
+    assert not any(x["changed_since"] for x in H.list_snapshots(s))
+    f = s.select("facilities", where={"kind": "volunteer_station"})[0]
+    s.update("facilities", f["id"], {"closed_on": date(2020, 6, 30)}, expected_version=f["version"], actor="a")
+    assert all(x["changed_since"] for x in H.list_snapshots(s))
+
+
 def test_snapshots_round_trip_refuse_a_second_baseline_and_mark_later_changes(tiny_store):
     s = tiny_store
     before = s.data_version()

@@ -332,8 +332,11 @@ class Context:
 
         self.refuse_missing_database()
         if not own_district:
-            return Store.open(self.settings.database_url)
-        return Store.open(self.settings.database_url, adcode=self.settings.district)
+            store = Store.open(self.settings.database_url)
+        else:
+            store = Store.open(self.settings.database_url, adcode=self.settings.district)
+        self._refuse_uninitialised_server_database(store)
+        return store
 
     def refuse_missing_database(self) -> None:
         """Stop (status 1, the path named) when the settings name a SQLite path that is no file at all (a folder,
@@ -374,7 +377,6 @@ class Context:
             from geo.store.districts import refuse_second_sqlite_district, refuse_unheld_district
 
             self._store = self.open_store()
-            self._refuse_uninitialised_server_database()
             self._store.migrate()
             with domain_errors():
                 refuse_second_sqlite_district(self._store)
@@ -383,18 +385,16 @@ class Context:
                     refuse_unheld_district(self._store)
         return self._store
 
-    def _refuse_uninitialised_server_database(self) -> None:
+    def _refuse_uninitialised_server_database(self, store: Store) -> None:
         """Stop (status 1) when a PostgreSQL database holds none of the service's tables and this command does not
         make databases (:data:`CREATING_COMMANDS`): as a missing SQLite file is refused, so that `user list` or
         `serve` on a mistyped database name (or a read-only one) does not quietly make an empty service there
         (review: `user list` created PostGIS and 116 tables; on a read-only database it said it "writes")."""
-        store = self._store
-        if store is None or store.dialect != "postgresql" or self._command in CREATING_COMMANDS:
+        if store.dialect != "postgresql" or self._command in CREATING_COMMANDS:
             return
         if store.schema_version() == 0:
             where = store.engine.url.render_as_string(hide_password=True)
             store.close()
-            self._store = None
             raise click.ClickException(text("cli.no_database_schema", where=where))
 
     def close(self) -> None:

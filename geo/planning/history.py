@@ -151,7 +151,9 @@ def planning_data_seq(store: Store, *, conn: sa.Connection | None = None) -> int
         with store.reading() as c:
             return planning_data_seq(store, conn=c)
     log = schema.audit_log
-    value = conn.execute(sa.select(sa.func.max(log.c.seq)).where(log.c.table_name.in_(SOURCE_TABLES))).scalar()
+    # a restore's own rows are no change to the data: the snapshots restored with it were taken of the same data
+    value = conn.execute(sa.select(sa.func.max(log.c.seq)).where(log.c.table_name.in_(SOURCE_TABLES),
+                                                                 log.c.action != schema.RESTORE_ACTION)).scalar()
     return int(value or 0)
 
 

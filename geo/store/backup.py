@@ -312,6 +312,7 @@ def restore_backup(store: Store, path: Path | str, *, replace: bool = False, acc
         _check_target(conn, version, replace)
         units = _backup_rows(zf, manifest, schema.admin_units)
         _check_districts_fit(conn, units)
+        _hold_off_writers(conn)
         before = _counters(conn)
         numbered_before = _numbered_before(conn)
         lost = lost_batches(_sent_batches(conn), _backup_rows(zf, manifest, schema.sync_batches))
@@ -351,7 +352,24 @@ def restore_backup(store: Store, path: Path | str, *, replace: bool = False, acc
     return counts
 
 
-RESTORE_ACTION = "restore"
+def _hold_off_writers(conn: sa.Connection) -> None:
+    """On PostgreSQL, lock every table the restore replaces against every other session until it commits.
+
+    The migration lock keeps out other migrations and restores only: a running server's writes went on while the
+    tables were emptied and loaded, and those committed in between stayed in the restored database beside the
+    backup's rows (second review: 28 facilities). Writers now wait for the restore (their lock_timeout, then 503
+    "try again") and what they write lands after it, a newer change. SQLite's write lock already does this.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    present = set(sa.inspect(conn).get_table_names())
+    # Parents before children and the audit log last, the order a writer takes them in (its records, then their
+    # audit rows): a writer already under way finishes rather than waiting on the restore while it waits on him.
+    tables = [*backed_up_tables(), *(schema.metadata.tables[n] for n in sorted(schema.DERIVED_TABLES))]
+    names = [t.name for t in tables if t.name in present and t.name != schema.audit_log.name]
+    names += [schema.audit_log.name] if schema.audit_log.name in present else []
+    if names:
+        conn.exec_driver_sql(f"LOCK TABLE {', '.join(names)} IN ACCESS EXCLUSIVE MODE")
 
 
 def _numbered_before(conn: sa.Connection) -> int:
@@ -389,8 +407,8 @@ def _mark_restored(conn: sa.Connection, tables: Sequence[sa.Table], *, own_adcod
     first = max(above, restored_top) + 1
     now = datetime.now(UTC)
     note = json.dumps({"backup": backup}, ensure_ascii=False)
-    rows = [{"adcode": adcode, "table_name": table.name, "record_id": None, "action": RESTORE_ACTION, "actor": actor,
-             "at": now, "before": None, "after": note, "note": f"restore {backup}", "seq": first + i}
+    rows = [{"adcode": adcode, "table_name": table.name, "record_id": None, "action": schema.RESTORE_ACTION,
+             "actor": actor, "at": now, "before": None, "after": note, "note": f"restore {backup}", "seq": first + i}
             for i, (adcode, table) in enumerate(itertools.product(sorted(districts), tables))]
     if rows:
         conn.execute(log.insert(), rows)

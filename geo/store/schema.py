@@ -251,6 +251,9 @@ for _column in USER_COLUMNS_V5:
 # Added by migration 6: the audit log's commit sequence (the change feed and the cache version read
 # it; numbered in commit order by a trigger, see alembic/versions/0006_commit_sequence.py).
 AUDIT_LOG_COLUMNS_V6: tuple[sa.Column, ...] = (sa.Column("seq", sa.BigInteger),)
+# The action of the audit rows a restore writes, one per restored table (geo.store.backup): the restore on record,
+# numbered above every number handed out before it; no record's change.
+RESTORE_ACTION = "restore"
 for _column in AUDIT_LOG_COLUMNS_V6:
     audit_log.append_column(_column)
 
