@@ -329,3 +329,32 @@ def test_the_lookup_refresher_logs_an_outage_in_one_line_and_a_bug_with_its_stac
     (handler,) = [h for h in logging.getLogger("geo").handlers if isinstance(h.formatter, JsonFormatter)]
     line = json.loads(handler.format(outage))
     assert line["level"] == "WARNING" and line["message"].startswith("plate lookup refresh waits"), line
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_refresh_whose_lease_a_restore_took_is_no_error_in_the_log(store, caplog, monkeypatch):
+    """Third review: every restore while serving logged "plate lookup refresh failed" with a LeaseLost stack, as a
+    bug; operators' alerts fired on each restore. A lease taken meanwhile (a restore empties the refresh state, or
+    a refresher outlived its lease) is one line at INFO: the results are dropped and computed again next round."""
+    import geo.plates.lookup_table as lookup_table
+    from geo.store.plate_lookups import LeaseLost
+
+    rounds: list[str] = []
+
+    def taken(district_store, **_options):
+        rounds.append(district_store.adcode)
+        raise LeaseLost("refresher-1")
+
+    monkeypatch.setattr(lookup_table, "refresh_plate_lookups", taken)
+    monkeypatch.setattr(lookup_table, "held_districts", lambda _store: [store.adcode])
+    caplog.set_level(logging.INFO, logger="geo.plates.lookup_table")
+    refresher = lookup_table.LookupRefresher(store, interval_s=0.05).start()
+    deadline = time.monotonic() + 10
+    while len(rounds) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    refresher.stop()
+    assert len(rounds) >= 2  # it went on polling
+    mine = [r for r in caplog.records if r.name == "geo.plates.lookup_table"]
+    assert mine and all(r.levelno == logging.INFO and r.exc_info is None for r in mine), \
+        [(r.levelname, r.getMessage()) for r in mine]
+    assert "lease was taken meanwhile" in mine[0].getMessage()

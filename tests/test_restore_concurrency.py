@@ -5,8 +5,12 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 import shapely
+import sqlalchemy as sa
 
+import geo.store.backup
+from geo.errors import Conflict
 from geo.store.backup import restore_backup
 
 
@@ -42,3 +46,46 @@ def test_writes_while_a_restore_runs_wait_for_it_and_land_after_it(store, small_
     kept = [r for r in store.select("audit_log", where={"table_name": "graves", "actor": "writer"})]
     assert kept and all(r["seq"] > max(marks) for r in kept), (len(kept), max(marks), [r["seq"] for r in kept][:5])
     assert store.count("graves") == graves + len(kept)  # the backup's, then only what was written after it
+
+
+@pytest.mark.parametrize("database_url", ["postgis"], indirect=True)
+def test_a_restore_takes_the_tables_all_at_once_or_not_at_all(store, small_sample_backup, monkeypatch):
+    """Third review: the restore took its tables one after another, waiting for each while holding the others. A
+    request that read one table and then another made a cycle with it (a deadlock: the request or the restore
+    killed), and a transaction left open held the restore, and behind it every other session, without end. Now a
+    session reading table after table goes on and the restore follows it; a transaction left open makes the
+    restore give up after its wait, changing nothing, naming the cause."""
+    restore_backup(store, small_sample_backup)
+    facilities = store.count("facilities")
+    store.insert("graves", [{"status": "found", "geometry": shapely.Point(111.70, 40.85)}], actor="kept")
+    engine = sa.create_engine(store.engine.url)
+    try:
+        with engine.connect() as reader:  # a request reading the accounts, then the facilities (review: the cycle)
+            reader.exec_driver_sql("SELECT count(*) FROM users").scalar()
+            done: list[object] = []
+            thread = threading.Thread(target=lambda: done.append(
+                restore_backup(store, small_sample_backup, replace=True)))
+            thread.start()
+            time.sleep(0.5)
+            assert thread.is_alive()  # it waits for the reader, holding nothing the reader needs
+            started = time.monotonic()
+            assert reader.exec_driver_sql("SELECT count(*) FROM facilities").scalar() == facilities
+            assert time.monotonic() - started < 1.0  # no wait behind the restore, no deadlock
+            reader.rollback()
+            thread.join(60)
+            assert done and isinstance(done[0], dict)  # the restore went on once the reader was done
+        assert not store.select("audit_log", where={"actor": "kept"})  # the backup's data: the grave written before
+        store.insert("graves", [{"status": "found", "geometry": shapely.Point(111.70, 40.85)}], actor="kept")
+        monkeypatch.setattr(geo.store.backup, "RESTORE_LOCK_WAIT_S", 1.0)
+        with engine.connect() as idle:  # a transaction left open in psql
+            idle.exec_driver_sql("SELECT count(*) FROM streets").scalar()
+            started = time.monotonic()
+            with pytest.raises(Conflict) as refused:
+                restore_backup(store, small_sample_backup, replace=True)
+            assert 1.0 <= time.monotonic() - started < 10
+            assert refused.value.message.startswith("恢复未开始：1 秒内其他会话一直在使用要替换的数据表")
+            assert "nothing was changed" in refused.value.message
+            idle.rollback()
+        assert len(store.select("audit_log", where={"actor": "kept"})) == 1  # nothing changed
+    finally:
+        engine.dispose()

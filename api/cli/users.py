@@ -34,7 +34,8 @@ def user_add(obj: Context, username: str, role: str, display_name: str | None, p
     from geo.users import create_user
 
     store = obj.store  # a database that is missing, cannot be opened or is read-only is said before the password
-    store.check_writable()
+    with domain_errors():
+        store.check_writable()
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:

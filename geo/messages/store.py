@@ -105,6 +105,20 @@ MESSAGES = {
         "sign ids) were issued after it; a restore loses these records (the codes issued are never issued again). "
         "To restore it anyway, pass --accept-older"),
     "store.restore_lost_batch": Message("{year} 年第 {no} 批（{state}）", "{year} #{no} ({state})"),
+    # a PostgreSQL restore found no moment in which every table it replaces was free (a server's requests, an open
+    # transaction in psql or a long export), and gave up before changing anything
+    "store.restore_tables_busy": Message("恢复未开始：{seconds} 秒内其他会话一直在使用要替换的数据表"
+                                         "（运行中的服务的请求、psql 中未提交的事务、长时间的导出等）；"
+                                         "数据库未作任何改动。请停止服务或结束这些会话后重试",
+                                         "the restore did not start: for {seconds} s other sessions kept using the "
+                                         "tables it replaces (a running service's requests, a transaction left open in "
+                                         "psql, a long export); nothing was changed. Stop the service or end those "
+                                         "sessions and try again"),
+    # the database refuses writes (a read-only transaction by default, a standby): found before a command's first write
+    "store.read_only": Message("数据库只读，本命令要写入却无法写入（PostgreSQL 处于只读状态，如备库或 "
+                               "default_transaction_read_only）：请对可写的数据库运行本命令",
+                               "the database is read-only and this command writes to it (PostgreSQL is read-only: a "
+                               "standby, or default_transaction_read_only): run the command on a writable database"),
     "store.restore_sent": Message("已报送 {at}", "sent {at}"),
     "store.restore_acknowledged": Message("已回执 {ref}，{at}", "acknowledged {ref}, {at}"),
     "store.backup_too_new": Message("备份的结构版本 {version} 比本程序（{latest}）新，请安装新版本",

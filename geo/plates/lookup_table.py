@@ -189,6 +189,9 @@ class LookupRefresher:
                     if done is not None:
                         log.info("plate lookups of %s refreshed to seq %s: %s computed, %s written%s", adcode,
                                  done.seq, done.computed, done.written, " (full)" if done.full else "")
+                except stored.LeaseLost:  # a restore (or a refresher that outlived our lease) took the state: no bug
+                    log.info("plate lookups of %s: the refresh's lease was taken meanwhile (a restore, another "
+                             "refresher); its results are dropped and computed again next round", adcode)
                 except Exception as exc:  # retried next round; the lookups stay marked stale meanwhile
                     last_error, logged_at = self._log_failure(exc, last_error, logged_at)
             self._stop.wait(self.interval_s)

@@ -32,6 +32,7 @@ import io
 import itertools
 import json
 import math
+import time
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -352,6 +353,10 @@ def restore_backup(store: Store, path: Path | str, *, replace: bool = False, acc
     return counts
 
 
+RESTORE_LOCK_WAIT_S = 30.0  # how long a restore tries to take the tables before it gives up, changing nothing
+_LOCK_RETRY_S = 0.05
+
+
 def _hold_off_writers(conn: sa.Connection) -> None:
     """On PostgreSQL, lock every table the restore replaces against every other session until it commits.
 
@@ -359,17 +364,37 @@ def _hold_off_writers(conn: sa.Connection) -> None:
     tables were emptied and loaded, and those committed in between stayed in the restored database beside the
     backup's rows (second review: 28 facilities). Writers now wait for the restore (their lock_timeout, then 503
     "try again") and what they write lands after it, a newer change. SQLite's write lock already does this.
+
+    The tables are taken all at once or not at all (``NOWAIT`` inside a savepoint, tried again every 50 ms): waiting
+    for one table while holding others made a cycle with an ordinary request (third review: a deadlock, the
+    restore or the request killed) and, behind a transaction left open, held every other session waiting. After
+    :data:`RESTORE_LOCK_WAIT_S` without a moment when every table is free the restore stops, changing nothing,
+    naming the cause.
     """
     if conn.dialect.name != "postgresql":
         return
     present = set(sa.inspect(conn).get_table_names())
-    # Parents before children and the audit log last, the order a writer takes them in (its records, then their
-    # audit rows): a writer already under way finishes rather than waiting on the restore while it waits on him.
     tables = [*backed_up_tables(), *(schema.metadata.tables[n] for n in sorted(schema.DERIVED_TABLES))]
-    names = [t.name for t in tables if t.name in present and t.name != schema.audit_log.name]
-    names += [schema.audit_log.name] if schema.audit_log.name in present else []
-    if names:
-        conn.exec_driver_sql(f"LOCK TABLE {', '.join(names)} IN ACCESS EXCLUSIVE MODE")
+    names = [t.name for t in tables if t.name in present]
+    if not names:
+        return
+    statement = f"LOCK TABLE {', '.join(names)} IN ACCESS EXCLUSIVE MODE NOWAIT"
+    wait_s = RESTORE_LOCK_WAIT_S
+    deadline = time.monotonic() + wait_s
+    while True:
+        attempt = conn.begin_nested()
+        try:
+            conn.exec_driver_sql(statement)
+        except sa.exc.OperationalError as exc:
+            attempt.rollback()  # the tables this attempt took are free again
+            if getattr(exc.orig, "sqlstate", None) != "55P03":  # not "lock not available"
+                raise
+            if time.monotonic() >= deadline:
+                raise Conflict(text("store.restore_tables_busy", seconds=round(wait_s)), field="restore") from None
+            time.sleep(_LOCK_RETRY_S)
+            continue
+        attempt.commit()  # the locks stay with the transaction
+        return
 
 
 def _numbered_before(conn: sa.Connection) -> int:

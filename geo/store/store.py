@@ -427,8 +427,9 @@ class Store:
         for a command that would otherwise ask for a password or build the sample before its first write (review).
 
         SQLite: the header's user version written with its own value in a transaction rolled back (a file opened
-        read-only, immutable or on a read-only mount refuses it); PostgreSQL: a temporary table made in a
-        transaction rolled back (a standby or a read-only default transaction refuses it).
+        read-only, immutable or on a read-only mount refuses it); PostgreSQL: the transaction's own read-only setting
+        and whether the server is a standby, asked (a probe that wrote, a temporary table, needed a privilege the
+        service's role may lack: third review).
         """
         with self.engine.connect() as conn:
             conn.execution_options(xc_write=True)
@@ -437,8 +438,9 @@ class Store:
                 if self.dialect == "sqlite":
                     version = int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
                     conn.exec_driver_sql(f"PRAGMA user_version = {version}")
-                else:
-                    conn.exec_driver_sql("CREATE TEMP TABLE xincheng_write_probe (x integer) ON COMMIT DROP")
+                elif conn.exec_driver_sql("SELECT current_setting('transaction_read_only') = 'on' "
+                                          "OR pg_is_in_recovery()").scalar():
+                    raise Conflict(text("store.read_only"), field="database")
             finally:
                 transaction.rollback()
 
