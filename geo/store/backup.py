@@ -310,10 +310,12 @@ def restore_backup(store: Store, path: Path | str, *, replace: bool = False, acc
                        field="schema_version")
     counts: dict[str, int] = {}
     with zipfile.ZipFile(path) as zf, migrations.exclusive(store.whole()) as conn:  # every district's rows
+        # First, before any table is read: while it waits for its tables it holds no lock on them (fourth review:
+        # the checks' read locks kept another session's new district partitions waiting)
+        _hold_off_writers(conn)
         _check_target(conn, version, replace)
         units = _backup_rows(zf, manifest, schema.admin_units)
         _check_districts_fit(conn, units)
-        _hold_off_writers(conn)
         before = _counters(conn)
         numbered_before = _numbered_before(conn)
         lost = lost_batches(_sent_batches(conn), _backup_rows(zf, manifest, schema.sync_batches))

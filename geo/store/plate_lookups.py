@@ -211,14 +211,28 @@ def claim(store: Store, owner: str, *, now: datetime, lease_s: float) -> int | N
     with store.writing() as conn:
         row = conn.execute(sa.select(state).where(state.c.id == own).with_for_update()).mappings().first()
         if row is None:
-            conn.execute(state.insert().values(id=own, seq=0, lease_owner=owner,
-                                               lease_until=now + timedelta(seconds=lease_s)))
-            return 0
+            # No row to lock (a first refresh, or a restore emptied the state): two refreshers may both get here on
+            # PostgreSQL; the second's insert is refused by the key, and it holds no lease (fourth review: a
+            # UniqueViolation logged as an error after a restore with two workers).
+            inserted = conn.execute(_insert_ignoring_conflict(conn, state, {
+                "id": own, "seq": 0, "lease_owner": owner, "lease_until": now + timedelta(seconds=lease_s)}))
+            return 0 if inserted.rowcount == 1 else None
         if row["lease_owner"] not in (None, owner) and row["lease_until"] is not None and row["lease_until"] > now:
             return None
         conn.execute(state.update().where(state.c.id == own)
                      .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_s)))
         return int(row["seq"])
+
+
+def _insert_ignoring_conflict(conn: sa.Connection, table: sa.Table, values: Mapping[str, Any]) -> sa.Insert:
+    """Return an insert of one row that does nothing when its key is taken (either backend)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=["id"])
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=["id"])
 
 
 def release(store: Store, owner: str) -> None:
