@@ -458,9 +458,6 @@ def dev_option() -> click.Option:
                         help="开发模式，同 xincheng --dev · development mode, as `xincheng --dev`.")
 
 
-_SQLITE_READONLY = 8  # SQLite's primary result code for a write to a database opened read-only
-
-
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
@@ -483,15 +480,15 @@ def outside_errors() -> Iterator[None]:
         module = type(exc).__module__
         if module.startswith(("pyogrio", "fiona")):  # GDAL: an unopenable data source
             raise click.ClickException(_os_error_message(exc)) from None
-        sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
-        sqlite_code = getattr(getattr(exc, "orig", None), "sqlite_errorcode", None)
-        if module.startswith("sqlalchemy") and (sqlstate == "25006" or (
-                isinstance(sqlite_code, int) and sqlite_code & 0xFF == _SQLITE_READONLY)):
-            # PostgreSQL raises it as an InternalError (a traceback before): read-only is the database's state
-            raise click.ClickException(text("cli.database_read_only", detail=_first_line(exc))) from None
+        if module.startswith("sqlalchemy"):
+            from geo.store.availability import database_read_only  # here: the store is not imported for --help
+
+            if database_read_only(exc):  # PostgreSQL's is an InternalError (a traceback before): the database's state
+                raise click.ClickException(text("cli.database_read_only", detail=_first_line(exc))) from None
         if module.startswith("sqlalchemy") and type(exc).__name__ in ("OperationalError", "DatabaseError",
                                                                       "InterfaceError", "ProgrammingError"):
             detail = _first_line(exc)
+            sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
             locked = ("cli.database_locked" if detail.endswith("database is locked")  # SQLite's busy timeout ran out
                       else "cli.database_lock_waited" if sqlstate == "55P03"  # PostgreSQL's lock_timeout, the same wait
                       else None)
