@@ -215,8 +215,9 @@ def claim(store: Store, owner: str, *, now: datetime, lease_s: float) -> int | N
             # PostgreSQL; the second's insert is refused by the key, and it holds no lease (fourth review: a
             # UniqueViolation logged as an error after a restore with two workers).
             inserted = conn.execute(_insert_ignoring_conflict(conn, state, {
-                "id": own, "seq": 0, "lease_owner": owner, "lease_until": now + timedelta(seconds=lease_s)}))
-            return 0 if inserted.rowcount == 1 else None
+                "id": own, "seq": 0, "lease_owner": owner, "lease_until": now + timedelta(seconds=lease_s)})
+                .returning(state.c.id)).first()  # (the driver's rowcount says -1 for such an insert)
+            return 0 if inserted is not None else None
         if row["lease_owner"] not in (None, owner) and row["lease_until"] is not None and row["lease_until"] > now:
             return None
         conn.execute(state.update().where(state.c.id == own)
