@@ -6,7 +6,7 @@ set -euo pipefail
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 if ! command -v ogrinfo >/dev/null 2>&1; then
   echo "ensure-gdal: installing gdal-bin" >&2
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq gdal-bin >/dev/null
+  as_root apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get -o DPkg::Lock::Timeout=600 install -y -qq gdal-bin >/dev/null
 fi
 ogrinfo --version

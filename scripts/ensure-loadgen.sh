@@ -6,7 +6,7 @@ set -euo pipefail
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 if ! command -v wrk >/dev/null 2>&1; then
   echo "ensure-loadgen: installing wrk" >&2
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq wrk >/dev/null
+  as_root apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get -o DPkg::Lock::Timeout=600 install -y -qq wrk >/dev/null
 fi
 wrk --version 2>&1 | head -1 || true

@@ -7,8 +7,8 @@ PG_MAJOR="${PG_MAJOR:-15}"
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 updated=0
 apt_install() {
-  if [ "$updated" = 0 ]; then as_root apt-get update -qq; updated=1; fi
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+  if [ "$updated" = 0 ]; then as_root apt-get -o DPkg::Lock::Timeout=600 update -qq; updated=1; fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$@" >/dev/null
 }
 ready() { pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; }
 can_login() { psql -h 127.0.0.1 -U postgres -d postgres -Atqc "select 1" >/dev/null 2>&1; }
