@@ -24,10 +24,7 @@ COO→CSR conversion would otherwise add their lengths together).
 
 from __future__ import annotations
 
-import gc
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -36,6 +33,8 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
+
+from geo.collection import collection_paused
 
 NODE_SNAP_M = 0.01
 """Noding tolerance: vertices this close (metres, inclusive) are one node; see the module."""
@@ -268,23 +267,6 @@ def edge_lines(network: WalkNetwork) -> np.ndarray:
 FIRST_PASS_M = 30.0
 
 
-@contextmanager
-def _collection_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while bulk temporary geometries exist.
-
-    Each of the 100,000 query points is a GC-tracked object, and creating them triggers full
-    collections over the whole heap (a loaded district is hundreds of thousands of objects): about
-    a fifth of the attaching time. The points hold no cycles, so nothing is missed by pausing.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _nearest_within(network: WalkNetwork, pts: np.ndarray, point_idx: np.ndarray, radius_m: float):
     """Return (point, edge, t, distance) of the nearest edge within ``radius_m`` for each point that has one.
 
@@ -332,7 +314,7 @@ def attach_points(network: WalkNetwork, points_xy: np.ndarray, *, max_attach_m: 
         return Attachment(edge, t, offset)
     todo = np.arange(k)
     for radius in (min(FIRST_PASS_M, max_attach_m), max_attach_m):
-        with _collection_paused():
+        with collection_paused():
             which, e, frac, dist = _nearest_within(network, points_xy, todo, radius)
         edge[which], t[which], offset[which] = e, frac, dist
         todo = todo[edge[todo] < 0]
