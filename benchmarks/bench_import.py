@@ -2,8 +2,8 @@
 
 Both sides read the same GeoPackage in the same run; the import also validates (every rule a plate write
 passes, against the rest of the sample district stored first), converts the CRS, and writes every row
-with its R*Tree (or GiST) entry and its audit rows, all in one transaction. The import pauses Python's
-garbage collector (geo.collection); the reference read and GDAL's copy are timed under the same pause.
+with its R*Tree (or GiST) entry and its audit rows, all in one transaction. The import runs Python's
+garbage collector rarely (geo.collection); the reference read and GDAL's copy are timed at the same pace.
 After the timed runs, one more import runs beside a second process that makes small writes in a loop;
 its worst wait is printed against the busy timeout (SQLite) a writer gives up after. For scale, GDAL's
 own copy of the same file (read, then write a GeoPackage with its R-tree, as ``ogr2ogr`` does) is timed
@@ -26,7 +26,7 @@ import pyogrio
 import sqlalchemy as sa
 
 from data.sample_district import make_sample_district
-from geo.collection import collection_paused
+from geo.collection import collecting_rarely
 from geo.io.formats import write_features
 from geo.io.importer import import_file, load_layers
 from geo.store import Store
@@ -131,13 +131,13 @@ def main() -> None:
         copies: list[float] = []  # GDAL itself copying the file: read, then write a GeoPackage with its R-tree
         for run in range(args.repeat):
             t0 = time.perf_counter()
-            with collection_paused():
+            with collecting_rarely():
                 pyogrio.write_dataframe(pyogrio.read_dataframe(path), tmp / f"copy{run}.gpkg", layer="door_plates")
             copies.append(time.perf_counter() - t0)
             for backend in backends:
                 store, cleanup, _url = _fresh_store(backend, tmp, args.postgis, layers)
                 t0 = time.perf_counter()
-                with collection_paused():  # as the import reads: the reference pays no collections either
+                with collecting_rarely():  # at the import's pace of collections
                     frame = pyogrio.read_dataframe(path)
                 ref[backend].append(time.perf_counter() - t0)
                 assert len(frame) == rows

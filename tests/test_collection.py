@@ -1,4 +1,4 @@
-"""The garbage collector's pause around bulk work (geo.collection): overlapping pauses on a server's threads."""
+"""The garbage collector's rare pace around bulk work (geo.collection): overlapping blocks on a server's threads."""
 
 from __future__ import annotations
 
@@ -8,49 +8,61 @@ from collections.abc import Iterator
 
 import pytest
 
-from geo.collection import collection_paused
+from geo.collection import RARE_THRESHOLDS, collecting_rarely
+
+PYTHON_PACE = (700, 10, 10)
 
 
 @pytest.fixture
-def collector_on() -> Iterator[None]:
-    """Start each test with the collector on, as a process has it, and leave it as found."""
-    was = gc.isenabled()
+def python_pace() -> Iterator[None]:
+    """Start each test at Python's own pace, collector on, and leave the process as found."""
+    was_enabled, was_pace = gc.isenabled(), gc.get_threshold()
     gc.enable()
+    gc.set_threshold(*PYTHON_PACE)
     yield
-    if not was:
+    gc.set_threshold(*was_pace)
+    if not was_enabled:
         gc.disable()
 
 
-def test_a_pause_switches_the_collector_off_and_back_on(collector_on) -> None:
-    with collection_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
+def test_a_block_collects_rarely_then_at_the_pace_found(python_pace) -> None:
+    with collecting_rarely():
+        assert gc.get_threshold() == RARE_THRESHOLDS
+        assert gc.isenabled()  # still collecting: a server's other requests make cyclic garbage meanwhile
+    assert gc.get_threshold() == PYTHON_PACE
 
 
-def test_the_collector_comes_back_after_an_error(collector_on) -> None:
-    with pytest.raises(ValueError), collection_paused():
+def test_the_pace_comes_back_after_an_error(python_pace) -> None:
+    with pytest.raises(ValueError), collecting_rarely():
         raise ValueError("an import refused")
-    assert gc.isenabled()
+    assert gc.get_threshold() == PYTHON_PACE
 
 
-def test_overlapping_pauses_on_two_threads_end_with_the_last(collector_on) -> None:
-    """Thread A pauses, B pauses, A ends (the collector stays off: B's work goes on), B ends (on again);
-    a pause that saved and restored the switch per call would leave it on under B, or off for good."""
+def test_a_rarer_pace_set_by_the_caller_is_kept(python_pace) -> None:
+    gc.set_threshold(500_000, 50, 50)
+    with collecting_rarely():
+        assert gc.get_threshold() == (500_000, 50, 50)
+    assert gc.get_threshold() == (500_000, 50, 50)
+
+
+def test_overlapping_blocks_on_two_threads_end_with_the_last(python_pace) -> None:
+    """Thread A begins, B begins, A ends (still rare: B's work goes on), B ends (Python's pace again); a block
+    that saved and put back the thresholds itself would leave B at Python's pace, or the process rare for good."""
     a_in, b_in, a_out, b_go = threading.Event(), threading.Event(), threading.Event(), threading.Event()
-    seen: dict[str, bool] = {}
+    seen: dict[str, tuple[int, int, int]] = {}
 
     def a() -> None:
-        with collection_paused():
+        with collecting_rarely():
             a_in.set()
             b_in.wait(5)
         a_out.set()
 
     def b() -> None:
         a_in.wait(5)
-        with collection_paused():
+        with collecting_rarely():
             b_in.set()
             a_out.wait(5)
-            seen["under B after A ended"] = gc.isenabled()
+            seen["under B after A ended"] = gc.get_threshold()
             b_go.wait(5)
 
     threads = [threading.Thread(target=a), threading.Thread(target=b)]
@@ -60,20 +72,21 @@ def test_overlapping_pauses_on_two_threads_end_with_the_last(collector_on) -> No
     b_go.set()
     for t in threads:
         t.join(5)
-    assert seen == {"under B after A ended": False}
-    assert gc.isenabled()
+    assert seen == {"under B after A ended": RARE_THRESHOLDS}
+    assert gc.get_threshold() == PYTHON_PACE
 
 
-def test_a_pause_leaves_a_collector_switched_off_by_its_caller_off(collector_on) -> None:
+def test_a_collector_switched_off_by_its_caller_stays_off(python_pace) -> None:
     gc.disable()
-    with collection_paused(), collection_paused():
-        pass
+    with collecting_rarely(), collecting_rarely():
+        assert not gc.isenabled()
     assert not gc.isenabled()
+    assert gc.get_threshold() == PYTHON_PACE
 
 
-def test_an_import_refused_midway_leaves_the_collector_on(collector_on, store, tmp_path) -> None:
-    """A server's upload runs the import on one of its threads: a refusal must not leave every worker's
-    collector switched off."""
+def test_an_import_refused_midway_leaves_pythons_pace(python_pace, store, tmp_path) -> None:
+    """A server's upload runs the import on one of its threads: a refusal must not leave every worker
+    collecting rarely."""
     from geo.errors import InputError
     from geo.io.importer import import_file
 
@@ -81,5 +94,5 @@ def test_an_import_refused_midway_leaves_the_collector_on(collector_on, store, t
     bad.write_text("lon,lat,street_name\n111.6,40.8,\n", encoding="utf-8")
     with pytest.raises(InputError):
         import_file(store, "door_plates", bad, crs="EPSG:4490", actor="test", x_col="lon", y_col="lat")
-    assert gc.isenabled()
+    assert gc.get_threshold() == PYTHON_PACE
     assert store.count("door_plates") == 0

@@ -34,7 +34,7 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from geo.collection import collection_paused
+from geo.collection import collecting_rarely
 
 NODE_SNAP_M = 0.01
 """Noding tolerance: vertices this close (metres, inclusive) are one node; see the module."""
@@ -314,7 +314,7 @@ def attach_points(network: WalkNetwork, points_xy: np.ndarray, *, max_attach_m: 
         return Attachment(edge, t, offset)
     todo = np.arange(k)
     for radius in (min(FIRST_PASS_M, max_attach_m), max_attach_m):
-        with collection_paused():
+        with collecting_rarely():
             which, e, frac, dist = _nearest_within(network, points_xy, todo, radius)
         edge[which], t[which], offset[which] = e, frac, dist
         todo = todo[edge[todo] < 0]
