@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, TypeVar
 
+from geo.collection import collecting_rarely
 from geo.store import Store
 
 if TYPE_CHECKING:
@@ -93,7 +94,8 @@ class DataCache:
                 if full in kept:
                     kept.move_to_end(full)
                     return kept[full]  # type: ignore[return-value]
-            value = build()
+            with collecting_rarely():  # a planning run, a map page, an index: many objects, no cycles
+                value = build()
             with self._lock:
                 # The build lock goes with its build (keys carry request parameters: kept, they would
                 # pile up); a request still waiting on it finds the value, a later one makes a new lock.
