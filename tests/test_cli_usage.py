@@ -718,6 +718,36 @@ def test_a_postgresql_database_without_the_services_tables_is_refused_by_command
         store.close()
 
 
+@pytest.mark.parametrize("database_url", ["postgis"], indirect=True)
+def test_an_account_without_privileges_is_told_a_grant_is_missing_not_that_the_database_cannot_be_opened(
+        database_url):
+    """A bureau's database account not granted the service's tables (or TEMP for imports) was told "无法打开或读取
+    数据库（检查 --database-url…）", sending the administrator to check an address that was right (read-through)."""
+    import uuid
+
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    assert invoke(["--database-url", database_url, "init", "--empty"]).returncode == 0
+    role = f"xc_noaccess_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:  # it may reach the service's schema, but was granted none of its tables
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        conn.exec_driver_sql(f'GRANT USAGE ON SCHEMA "{conn.exec_driver_sql("SELECT current_schema()").scalar()}" '
+                             f"TO {role}")
+    try:
+        as_role = make_url(database_url).set(username=role, password=None)
+        r = invoke(["--database-url", as_role.render_as_string(hide_password=False), "user", "list"])
+        last = r.stderr.strip().splitlines()[-1]
+        assert r.returncode == 1 and last.startswith("Error: 数据库拒绝了本操作：当前数据库账户缺少所需权限"), r.stderr
+        assert "permission denied" in last and "检查 --database-url" not in last and "Traceback" not in r.stderr, last
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP OWNED BY {role}")  # its grant on the schema
+            conn.exec_driver_sql(f"DROP ROLE {role}")
+        admin.dispose()
+
+
 def test_user_add_says_the_database_is_missing_before_asking_for_a_password(tmp_path):
     """An officer typed a password twice, then learned the database path was wrong (review of the read-only
     folder refusal): the database is opened first, so the refusal comes before any prompt."""

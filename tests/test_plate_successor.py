@@ -86,3 +86,8 @@ def test_old_plates_page_links_to_its_successor(writable_server, writable_sample
     links = re.findall(r"href='/p/([^']+)'>查看替换后的新门牌", page)
     assert links == [signer.code(new_uid)]
     assert "查看替换后的新门牌" not in httpx.get(f"{base}/p/{links[0]}").text
+    # An app reading the JSON learns the same: the old plate names its successor, the successor none (review).
+    old = httpx.get(f"{base}/api/plates/lookup/{signer.code(plate['plate_uid'])}").json()
+    assert (old["status"], old["successor_code"]) == ("replaced", signer.code(new_uid))
+    new = httpx.get(f"{base}/api/plates/lookup/{links[0]}").json()
+    assert (new["status"], new["successor_code"]) == ("active", None)

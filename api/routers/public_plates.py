@@ -185,9 +185,16 @@ def mongolian_font(t: str, request: Request) -> Response:
 
 @router.get("/api/plates/lookup/{code}", summary="扫码查询 Door-plate lookup (JSON)")
 def public_lookup(code: str, request: Request, reads: ReadsDep) -> dict[str, Any]:
-    """Return what the public page shows, as JSON for apps (from the replica when it may serve it)."""
+    """Return what the public page shows, as JSON for apps (from the replica when it may serve it); a replaced
+    plate's answer names its successor's code (``successor_code``, null otherwise), as its page links to it."""
     _check_rate(request)
-    return reads.run(lambda store: _lookup(request, store, code)[0].to_dict())
+
+    def answer(store: Store) -> dict[str, Any]:
+        view, successor = _page_reads(request, store, code)
+        signer = request.app.state.plate_signer
+        return {**view.to_dict(), "successor_code": signer.code(successor) if successor else None}
+
+    return reads.run(answer)
 
 
 @router.post("/p/{code}/report", response_class=HTMLResponse, include_in_schema=False)

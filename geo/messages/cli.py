@@ -27,6 +27,12 @@ MESSAGES = {
     "cli.database_failed": Message("无法打开或读取数据库（检查 --database-url 或 XINCHENG_DATABASE_URL）：{detail}",
                                    "cannot open or read the database (check --database-url or "
                                    "XINCHENG_DATABASE_URL): {detail}"),
+    # PostgreSQL refused the account (42501): the database was opened; a grant is missing, not the address
+    "cli.database_permission": Message("数据库拒绝了本操作：当前数据库账户缺少所需权限（请数据库管理员按 README "
+                                       "“Production”第 1 步授予，如 xincheng_district 角色、TEMP 权限）：{detail}",
+                                       "the database refused this: the database account lacks a privilege it needs "
+                                       "(ask the database's administrator to grant it as README's Production "
+                                       "step 1 says, e.g. the xincheng_district role or TEMP): {detail}"),
     # a SQLite file named by the settings is not there, and the command only reads or adds to a database
     "cli.no_database_file": Message("数据库文件不存在（或是空文件）：{path}（检查 --database-url 或 "
                                     "XINCHENG_DATABASE_URL；新库用 xincheng init 创建，备份用 xincheng restore 恢复）；"
