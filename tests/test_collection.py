@@ -96,3 +96,48 @@ def test_an_import_refused_midway_leaves_pythons_pace(python_pace, store, tmp_pa
         import_file(store, "door_plates", bad, crs="EPSG:4490", actor="test", x_col="lon", y_col="lat")
     assert gc.get_threshold() == PYTHON_PACE
     assert store.count("door_plates") == 0
+
+
+def test_thresholds_set_by_someone_else_during_a_block_are_kept(python_pace) -> None:
+    """`xincheng serve` puts Python's pace back (api.cli.collector.pace_for_a_server); had a block been running
+    then, its end put back the command's pace it had found, and the server ran at it for good (review)."""
+    from api.cli.collector import COMMAND_THRESHOLDS, PYTHON_THRESHOLDS, pace_for_a_command, pace_for_a_server
+
+    pace_for_a_command()
+    with collecting_rarely():
+        pace_for_a_server()
+    assert gc.get_threshold() == PYTHON_THRESHOLDS != COMMAND_THRESHOLDS
+
+
+def test_a_block_entered_again_on_the_same_thread_while_the_pace_changes_does_not_deadlock(
+        python_pace, monkeypatch) -> None:
+    """A collection can start while the first block changes the pace (the state lock held) and run a finalizer
+    that enters a block on that same thread: with a plain lock it waited for itself for ever (review)."""
+    import geo.collection
+
+    real_get_threshold = gc.get_threshold
+    entered_inside: list[tuple[int, int, int]] = []
+
+    def get_threshold_running_a_finalizer() -> tuple[int, int, int]:
+        found = real_get_threshold()
+        if not entered_inside:
+            entered_inside.append(found)
+            with collecting_rarely():  # what such a finalizer would do
+                entered_inside.append(real_get_threshold())
+        return found
+
+    monkeypatch.setattr(geo.collection.gc, "get_threshold", get_threshold_running_a_finalizer)
+    finished = threading.Event()
+
+    def block() -> None:
+        with collecting_rarely():
+            pass
+        finished.set()
+
+    thread = threading.Thread(target=block, daemon=True)
+    thread.start()
+    thread.join(5)
+    monkeypatch.undo()
+    assert finished.is_set(), "the block waited on its own thread's lock"
+    assert entered_inside == [PYTHON_PACE, RARE_THRESHOLDS]
+    assert gc.get_threshold() == PYTHON_PACE

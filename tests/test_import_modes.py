@@ -175,6 +175,55 @@ def test_cli_stale_row_refuses_the_other_rows_too(store: Store, tmp_path):
     assert store.get("facilities", ids[0])["name"] == "已改名的站"
 
 
+def test_a_stale_file_of_many_rows_is_refused_with_every_row_in_the_audit_trail_at_once(store: Store, tmp_path):
+    """An officer re-uploading an old export of every plate waited 74–130 s for the refusal: each refused row's
+    audit entry was a transaction of its own, and the lookup refresher ran round after round as they appeared
+    (review). Now they are written together: a reader sees none of them, then all of them."""
+    import threading
+
+    from geo.errors import StaleVersion
+    from geo.io.importer import export_layer, import_file
+
+    rows = 1_500
+    store.insert("facilities", [
+        {"kind": "elder_care_station", "name": f"测试养老服务站{i}", "floor_area_m2": 20.0,
+         "geometry": shapely.Point(111.62 + (i % 50) * 2e-3, 40.81 + (i // 50) * 2e-3)} for i in range(rows)],
+        actor="test")
+    exported = tmp_path / "f.gpkg"
+    export_layer(store, "facilities", exported)
+
+    def stale(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        frame["floor_area_m2"] = 31.0
+        frame["version"] = 0  # every row based on a version before the stored one
+        return frame
+
+    _edit(exported, tmp_path / "stale.gpkg", stale)
+
+    def refused_rows() -> int:
+        return sum(1 for r in store.audit_rows("facilities") if r["action"] == "refused_stale_version")
+
+    seen: set[int] = set()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            seen.add(refused_rows())
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        with pytest.raises(StaleVersion) as refusal:
+            import_file(store, "facilities", tmp_path / "stale.gpkg", crs="EPSG:4490", actor="officer",
+                        mode="upsert")
+    finally:
+        done.set()
+        watcher.join(30)
+    assert f"共 {rows} 行过时" in refusal.value.message and refusal.value.field == "version"
+    assert refused_rows() == rows
+    assert seen <= {0, rows}, sorted(seen)[:5]  # never part of them
+    assert {r["floor_area_m2"] for r in store.select("facilities")} == {20.0}
+
+
 def test_init_refuses_a_database_that_holds_records(store: Store):
     url = url_of(store)
     _facilities(store)

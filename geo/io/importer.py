@@ -741,8 +741,7 @@ def _import_frame(store: Store, layer_name: str, frame: gpd.GeoDataFrame, info: 
     except sa.exc.IntegrityError as exc:
         raise _uniqueness_conflict(layer_name, exc) from None
     except StaleVersion:
-        for rid, changes, version in refused:  # the refused rows stay in the audit trail
-            store.record_refused(layer.table, rid, changes, expected_version=version, actor=actor)
+        store.record_refused_many(layer.table, refused, actor=actor)  # the refused rows stay in the audit trail
         raise
     return ImportReport(layer=layer_name, imported=len(ids) + len(updated), ids=ids, warnings=warnings,
                         source_crs=info["source_crs"], encoding=info["encoding"],

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from geo.collection import collecting_rarely
 from geo.plates.nearby import SERVICES, ServiceSources, nearest_services, service_sources
 from geo.store import Store
 from geo.store import plate_lookups as stored
@@ -109,8 +108,7 @@ def refresh_plate_lookups(store: Store, *, wait: bool = True, cache: SourcesCach
         if not _work_since(marks, done):
             stored.release(store, owner)
             return None
-        with collecting_rarely():  # tens of thousands of answers and rows (geo.collection)
-            return _refresh(store, owner, marks, done, cache or SourcesCache())
+        return _refresh(store, owner, marks, done, cache or SourcesCache())
     except BaseException:
         stored.release(store, owner)
         raise

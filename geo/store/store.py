@@ -776,11 +776,21 @@ class Store:
     def record_refused(self, table_name: str, record_id: int, changes: Mapping[str, Any], *,
                        expected_version: int, actor: str) -> None:
         """Log a refused (stale) edit in its own transaction, so the audit trail shows every attempt."""
+        self.record_refused_many(table_name, [(record_id, changes, expected_version)], actor=actor)
+
+    def record_refused_many(self, table_name: str, refused: Sequence[tuple[int, Mapping[str, Any], int]], *,
+                            actor: str) -> None:
+        """Log refused (stale) edits, each ``(record id, changes, expected version)``, in one transaction of their
+        own: a stale file of 34,710 rows wrote them one transaction each, 74–130 s before its refusal (review)."""
+        if not refused:
+            return
+        now = datetime.now(UTC)
         with self.writing() as conn:
-            conn.execute(schema.audit_log.insert().values(
-                adcode=self.adcode, table_name=table_name, record_id=record_id, action="refused_stale_version",
-                actor=actor, at=datetime.now(UTC), before=None, after=to_json(dict(changes)),
-                note=f"based on version {expected_version}; nothing was changed"))
+            conn.execute(schema.audit_log.insert(), [
+                {"adcode": self.adcode, "table_name": table_name, "record_id": record_id,
+                 "action": "refused_stale_version", "actor": actor, "at": now, "before": None,
+                 "after": to_json(dict(changes)), "note": f"based on version {expected_version}; nothing was changed"}
+                for record_id, changes, expected_version in refused])
 
     def _filtered(self, table: sa.Table, bbox, where: Mapping[str, Any] | None):
         clauses = self.scope(table)
