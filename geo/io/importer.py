@@ -660,6 +660,34 @@ def _checked_beforehand(store: Store, layer_name: str, records: Sequence[dict[st
     return CheckedPlan(plan, warnings, horizon, prepare_bulk(store, get_layer(layer_name).table, plan.inserts))
 
 
+def _apply_updates(store: Store, conn: sa.Connection, table_name: str,
+                   updates: Sequence[tuple[int, dict[str, Any], dict[str, Any]]], *, actor: str, note: str,
+                   progress: Progress | None) -> list[int]:
+    """Apply an upsert's updates in the import's transaction; return the updated ids in file order.
+
+    Updates that change the same fields, geometry aside, go through :meth:`Store.update_each` together
+    (locked, version- and district-checked, one statement per chunk, one batched audit insert): a file
+    correcting the households of 34,710 plates was 34,710 statements, each with its reads and its audit
+    insert, 60–200 s (review). An update that moves a geometry goes through :meth:`Store.update`.
+    """
+    groups: dict[tuple[str, ...], dict[int, dict[str, Any]]] = {}
+    for _row, stored, changes in updates:
+        if "geometry" in changes:
+            store.update(table_name, stored["id"], changes, expected_version=stored["version"], actor=actor,
+                         note=note, conn=conn)
+            if progress:
+                progress(1)
+        else:
+            groups.setdefault(tuple(sorted(changes)), {})[stored["id"]] = changes
+    versions = {stored["id"]: stored["version"] for _row, stored, _changes in updates}
+    for changes_by_id in groups.values():
+        store.update_each(table_name, changes_by_id, actor=actor, conn=conn, note=note,
+                          expected_versions={i: versions[i] for i in changes_by_id})
+        if progress:
+            progress(len(changes_by_id))
+    return [stored["id"] for _row, stored, _changes in updates]
+
+
 def import_file(store: Store, layer_name: str, path: Path | str, *, crs: str, actor: str,
                 fmt: str | None = None, encoding: str | None = None, x_col: str | None = None,
                 y_col: str | None = None, progress: Progress | None = None,
@@ -728,13 +756,8 @@ def _import_frame(store: Store, layer_name: str, frame: gpd.GeoDataFrame, info: 
             else:
                 ids = write_records(store, layer_name, plan.inserts, actor=actor, note=note,
                                     progress=progress, batch_size=batch_size, conn=conn, prepared=prepared)
-            updated: list[int] = []
-            for _row, stored, changes in plan.updates:
-                store.update(layer.table, stored["id"], changes, expected_version=stored["version"],
-                             actor=actor, note=note, conn=conn)
-                updated.append(stored["id"])
-                if progress:
-                    progress(1)
+            updated = _apply_updates(store, conn, layer.table, plan.updates, actor=actor, note=note,
+                                     progress=progress)
             if layer_name == "door_plates":  # a moved plate's addresses name its new community
                 refresh_standard_addresses(store, conn, actor=actor, plate_uids=[
                     stored["plate_uid"] for _row, stored, changes in plan.updates if "community_code" in changes])

@@ -738,13 +738,17 @@ class Store:
         return _audited_afters(conn, table, chunks, befores, action=action, actor=actor, at=now, note=note)
 
     def update_each(self, table_name: str, changes_by_id: Mapping[int, Mapping[str, Any]], *, actor: str,
-                    conn: sa.Connection, action: str = "update", note: str | None = None) -> list[dict[str, Any]]:
+                    conn: sa.Connection, action: str = "update", note: str | None = None,
+                    expected_versions: Mapping[int, int] | None = None) -> list[dict[str, Any]]:
         """Give each record of this district its own values (the same columns for every record, no
         geometry) in the caller's transaction, with one audit row per record; return the new records.
 
         What :meth:`update_matching` is for one value, this is for a value per record: the records are
         locked, changed by one prepared statement run over a parameter list per chunk, and logged by one
         batched insert, so re-addressing a few thousand rooms is a few statements, not a few thousand.
+        ``expected_versions`` (record id → version): each locked record must still be at it and be this
+        district's to change (:meth:`owns`), as :meth:`update` checks one; else nothing is changed
+        (StaleVersion, NotFound naming the first such record).
         """
         if not changes_by_id:
             return []
@@ -762,6 +766,13 @@ class Store:
             .order_by(table.c.id).with_for_update()).mappings()]
         if len(befores) != len(ids):
             raise StaleVersion(text("store.batch_stale", table=table_name), field="version")
+        expected = expected_versions if expected_versions is not None else {}
+        for before in befores if expected_versions is not None else ():
+            if not self.owns(table_name, before):  # a neighbour's outline is read here, never changed
+                raise NotFound(text("store.no_record", record=record_label(table_name, before["id"])), field="id")
+            if before["version"] != expected[before["id"]]:
+                raise StaleVersion(text("store.stale", record=record_label(table_name, before["id"]),
+                                        current=before["version"], given=expected[before["id"]]), field="version")
         now = datetime.now(UTC)
         rows = self._prepare(table, [changes_by_id[i] for i in ids], now)
         statement = (table.update().where(table.c.id == sa.bindparam("b_id"))
