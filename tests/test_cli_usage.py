@@ -748,6 +748,49 @@ def test_an_account_without_privileges_is_told_a_grant_is_missing_not_that_the_d
         admin.dispose()
 
 
+@pytest.mark.parametrize("database_url", ["postgis"], indirect=True)
+def test_a_command_rolled_back_to_end_a_deadlock_says_so_not_to_check_the_address(database_url):
+    """The losing import of two that deadlocked was told "无法打开或读取数据库（检查 --database-url…）" (second
+    review of the grouped upsert). A real deadlock between two sessions, its error passed through the commands'
+    handler: it says another session changed the same records, nothing was changed, try again."""
+    import threading
+
+    import click
+    import sqlalchemy as sa
+
+    from api.cli.common import outside_errors
+
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE deadlock_probe (id int PRIMARY KEY)")
+        conn.exec_driver_sql("INSERT INTO deadlock_probe VALUES (1), (2)")
+    failures: list[BaseException] = []
+    both_hold = threading.Barrier(2)
+
+    def session(first: int, second: int) -> None:
+        with engine.connect() as conn:
+            try:
+                conn.exec_driver_sql(f"SELECT id FROM deadlock_probe WHERE id = {first} FOR UPDATE")
+                both_hold.wait(10)
+                conn.exec_driver_sql(f"SELECT id FROM deadlock_probe WHERE id = {second} FOR UPDATE")
+            except sa.exc.DBAPIError as exc:
+                failures.append(exc)
+            finally:
+                conn.rollback()
+
+    threads = [threading.Thread(target=session, args=pair) for pair in ((1, 2), (2, 1))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    engine.dispose()
+    assert len(failures) == 1 and getattr(failures[0].orig, "sqlstate", None) == "40P01", failures
+    with pytest.raises(click.ClickException) as told, outside_errors():
+        raise failures[0]
+    assert told.value.message.startswith("另一会话同时在改同一批记录"), told.value.message
+    assert "未做任何更改" in told.value.message and "--database-url" not in told.value.message
+
+
 def test_user_add_says_the_database_is_missing_before_asking_for_a_password(tmp_path):
     """An officer typed a password twice, then learned the database path was wrong (review of the read-only
     folder refusal): the database is opened first, so the refusal comes before any prompt."""

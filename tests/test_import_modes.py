@@ -77,6 +77,19 @@ def _edit(src: Path, dst: Path, change) -> gpd.GeoDataFrame:
     return frame
 
 
+def _many_facilities_exported(store: Store, rows: int, folder: Path) -> tuple[list[int], Path]:
+    """Store ``rows`` elder-care stations on a grid in the district, export them; return their ids and the file."""
+    from geo.io.importer import export_layer
+
+    ids = store.insert("facilities", [
+        {"kind": "elder_care_station", "name": f"测试养老服务站{i}", "floor_area_m2": 20.0,
+         "geometry": shapely.Point(111.62 + (i % 50) * 2e-3, 40.81 + (i // 50) * 2e-3)} for i in range(rows)],
+        actor="test")
+    exported = folder / "f.gpkg"
+    export_layer(store, "facilities", exported)
+    return ids, exported
+
+
 def _counts(store: Store) -> dict[str, int]:
     return {name: store.count(name) for name in domain_tables()}
 
@@ -182,15 +195,10 @@ def test_a_stale_file_of_many_rows_is_refused_with_every_row_in_the_audit_trail_
     import threading
 
     from geo.errors import StaleVersion
-    from geo.io.importer import export_layer, import_file
+    from geo.io.importer import import_file
 
     rows = 1_500
-    store.insert("facilities", [
-        {"kind": "elder_care_station", "name": f"测试养老服务站{i}", "floor_area_m2": 20.0,
-         "geometry": shapely.Point(111.62 + (i % 50) * 2e-3, 40.81 + (i // 50) * 2e-3)} for i in range(rows)],
-        actor="test")
-    exported = tmp_path / "f.gpkg"
-    export_layer(store, "facilities", exported)
+    exported = _many_facilities_exported(store, rows, tmp_path)[1]
 
     def stale(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         frame["floor_area_m2"] = 31.0
@@ -228,15 +236,10 @@ def test_an_upsert_of_many_rows_updates_each_with_its_audit_row_and_a_moved_one_
     """A file correcting a field of every record is applied as statements per chunk (it was one statement with
     its reads and audit insert per row: 34,710 plates took 60–200 s, review); each record still gets its version
     and its own audit row with before and after, and a moved record its new geometry."""
-    from geo.io.importer import export_layer, import_file
+    from geo.io.importer import import_file
 
     rows = 1_200
-    ids = store.insert("facilities", [
-        {"kind": "elder_care_station", "name": f"测试养老服务站{i}", "floor_area_m2": 20.0,
-         "geometry": shapely.Point(111.62 + (i % 40) * 2e-3, 40.81 + (i // 40) * 2e-3)} for i in range(rows)],
-        actor="test")
-    exported = tmp_path / "f.gpkg"
-    export_layer(store, "facilities", exported)
+    ids, exported = _many_facilities_exported(store, rows, tmp_path)
 
     def correct(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         frame["floor_area_m2"] = [30.0 + i % 7 for i in range(len(frame))]
@@ -279,6 +282,77 @@ def test_grouped_updates_refuse_a_stale_record_and_a_neighbours_outline_changing
         store.update_each("admin_units", {outline: {"name": "改"}}, actor="officer", conn=conn,
                           expected_versions={outline: 1})
     assert store.get("admin_units", outline)["name"] == "回民区"
+
+
+def test_an_upsert_touching_a_neighbours_outline_is_refused_naming_it(writable_sample_store: Store, tmp_path):
+    """An exported admin_units file holds the neighbours' outlines (their own adcode): filling a column across it
+    was told "admin_units records were changed meanwhile; try again", for ever (second review). It is refused as
+    not this district's, naming the row's record, and nothing is changed."""
+    from geo.errors import NotFound
+    from geo.io.importer import export_layer, import_file
+
+    store = writable_sample_store
+    export_layer(store, "admin_units", tmp_path / "units.gpkg")
+    neighbours = {r["id"] for r in store.select("admin_units") if r["status"] == "neighbour"}
+    assert neighbours
+
+    def fill(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        frame["households"] = 12_345
+        return frame
+
+    _edit(tmp_path / "units.gpkg", tmp_path / "filled.gpkg", fill)
+    before = {r["id"]: (r["version"], r["households"]) for r in store.select("admin_units")}
+    with pytest.raises(NotFound) as refusal:
+        import_file(store, "admin_units", tmp_path / "filled.gpkg", crs="EPSG:4490", actor="officer", mode="upsert")
+    assert "不属本区" in refusal.value.message and any(f" {i}：" in refusal.value.message for i in neighbours), (
+        refusal.value.message)
+    assert {r["id"]: (r["version"], r["households"]) for r in store.select("admin_units")} == before
+
+
+@pytest.mark.parametrize("database_url", ["postgis"], indirect=True)
+def test_an_upsert_locks_its_records_in_id_order_before_changing_any(store: Store, tmp_path):
+    """Two imports that each moved a geometry deadlocked (the moves were locked first, then the rest in id order:
+    second review). Every record an upsert changes is locked first, in id order: while another session holds the
+    lowest, the import waits there holding none of the others."""
+    import threading
+
+    import sqlalchemy as sa
+
+    from geo.io.importer import import_file
+
+    ids, exported = _many_facilities_exported(store, 3, tmp_path)
+
+    def change(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        frame["floor_area_m2"] = 40.0  # the lowest id: a field; the highest: moved
+        frame.loc[frame["id"] == ids[-1], "geometry"] = shapely.Point(111.70, 40.86)
+        return frame
+
+    _edit(exported, tmp_path / "changed.gpkg", change)
+    other = store.engine.connect()
+    other.execute(sa.text("SELECT id FROM facilities WHERE id = :i FOR UPDATE"), {"i": ids[0]})
+    done: list[object] = []
+    importing = threading.Thread(target=lambda: done.append(import_file(
+        store, "facilities", tmp_path / "changed.gpkg", crs="EPSG:4490", actor="officer", mode="upsert")))
+    importing.start()
+    try:
+        with store.engine.connect() as probe:
+            for _ in range(300):  # until the import waits for the lowest record's lock
+                if probe.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                         "AND datname = current_database()")).scalar():
+                    break
+                probe.rollback()
+                threading.Event().wait(0.05)
+            else:
+                pytest.fail("the import never waited for the record another session holds")
+            highest = probe.execute(sa.text("SELECT id FROM facilities WHERE id = :i FOR UPDATE NOWAIT"),
+                                    {"i": ids[-1]}).all()  # would raise "could not obtain lock" had it been taken
+            assert highest == [(ids[-1],)]
+            probe.rollback()
+    finally:
+        other.rollback()
+        other.close()
+        importing.join(60)
+    assert len(done) == 1 and [store.get("facilities", i)["floor_area_m2"] for i in ids] == [40.0] * 3
 
 
 def test_init_refuses_a_database_that_holds_records(store: Store):

@@ -496,6 +496,8 @@ def outside_errors() -> Iterator[None]:
                 from geo.store.store import SQLITE_BUSY_TIMEOUT_S  # here: the store is not imported for --help
 
                 raise click.ClickException(text(locked, detail=detail, wait_s=SQLITE_BUSY_TIMEOUT_S)) from None
+            if sqlstate == "40P01":  # deadlock_detected: this command's transaction was the one rolled back
+                raise click.ClickException(text("cli.database_deadlock", detail=detail)) from None
             if sqlstate == "42501":  # insufficient_privilege: opened and read, but a grant is missing
                 raise click.ClickException(text("cli.database_permission", detail=detail)) from None
             raise click.ClickException(text("cli.database_failed", detail=detail)) from None

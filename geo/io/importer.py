@@ -668,11 +668,21 @@ def _apply_updates(store: Store, conn: sa.Connection, table_name: str,
     Updates that change the same fields, geometry aside, go through :meth:`Store.update_each` together
     (locked, version- and district-checked, one statement per chunk, one batched audit insert): a file
     correcting the households of 34,710 plates was 34,710 statements, each with its reads and its audit
-    insert, 60–200 s (review). An update that moves a geometry goes through :meth:`Store.update`.
+    insert, 60–200 s (review). An update that moves a geometry goes through :meth:`Store.update`, as does one of a
+    record that is not this district's to change (a neighbour's outline: refused there, naming it; in a group it was
+    told "changed meanwhile, try again", second review).
+
+    Every record updated is locked first, in id order (PostgreSQL), so two imports lock what they share in the same
+    order (the geometry updates first, then the groups, deadlocked two imports that each moved one: second review).
     """
+    table = store.table(table_name)
+    ids = sorted(stored["id"] for _row, stored, _changes in updates)
+    for start in range(0, len(ids), 1000):
+        conn.execute(sa.select(table.c.id).where(table.c.id.in_(ids[start:start + 1000]))
+                     .order_by(table.c.id).with_for_update())
     groups: dict[tuple[str, ...], dict[int, dict[str, Any]]] = {}
     for _row, stored, changes in updates:
-        if "geometry" in changes:
+        if "geometry" in changes or not store.owns(table_name, stored):
             store.update(table_name, stored["id"], changes, expected_version=stored["version"], actor=actor,
                          note=note, conn=conn)
             if progress:

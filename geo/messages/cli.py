@@ -27,6 +27,12 @@ MESSAGES = {
     "cli.database_failed": Message("无法打开或读取数据库（检查 --database-url 或 XINCHENG_DATABASE_URL）：{detail}",
                                    "cannot open or read the database (check --database-url or "
                                    "XINCHENG_DATABASE_URL): {detail}"),
+    # PostgreSQL ended this transaction to break a deadlock with another session's (40P01): nothing was changed
+    "cli.database_deadlock": Message("另一会话同时在改同一批记录，数据库为解开互相等待（死锁）撤销了本命令，"
+                                     "未做任何更改；请稍后重试：{detail}",
+                                     "another session was changing the same records and the database undid all of "
+                                     "this command's changes to end the deadlock; nothing was changed; try again "
+                                     "shortly: {detail}"),
     # PostgreSQL refused the account (42501): the database was opened; a grant is missing, not the address
     "cli.database_permission": Message("数据库拒绝了本操作：当前数据库账户缺少所需权限（请数据库管理员按 README "
                                        "“Production”第 1 步授予，如 xincheng_district 角色、TEMP 权限）：{detail}",
