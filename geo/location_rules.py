@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from geo.containment import containing_part
 from geo.errors import InputError
-from geo.messages import Term, at_row, label, nth_row, text
+from geo.messages import Rows, Term, at_row, label, nth_row, text
 from geo.store import schema
 
 IN_DISTRICT_LAYERS = frozenset({"facilities", "place_names", "streets", "graves", "door_plates", "ban_zone_areas",
@@ -65,7 +65,7 @@ def _prepare_for_many(polygon: Any, count: int) -> None:
 
 
 def check_in_district(conn: sa.Connection, layer: str, geoms: Sequence[Any], *, adcode: str,
-                      first_row: int | None = None) -> None:
+                      first_row: Rows = None) -> None:
     """Refuse the first geometry of ``layer`` that lies outside the district (naming its row)."""
     if layer not in IN_DISTRICT_LAYERS or not geoms:
         return
@@ -92,7 +92,7 @@ def check_in_district(conn: sa.Connection, layer: str, geoms: Sequence[Any], *, 
 
 
 def check_unit_codes(conn: sa.Connection, codes: Sequence[Any], *, field: str = "community_code",
-                     first_row: int | None = None) -> None:
+                     first_row: Rows = None) -> None:
     """Refuse a community code that names no community or village in force (unknown or abolished)."""
     given = {str(c) for c in codes if c not in (None, "")}
     if not given:
@@ -133,7 +133,7 @@ def plate_units_at(conn: sa.Connection, points: Sequence[Any], *, adcode: str) -
 
 
 def place_plates_in_units(conn: sa.Connection, records: Sequence[dict[str, Any]], *, adcode: str,
-                          first_row: int | None = None, creating: bool = True) -> None:
+                          first_row: Rows = None, creating: bool = True) -> None:
     """Set each plate's ``community_code`` (in place) to the community or village in force it stands in.
 
     A plate on a shared boundary or in a sliver takes the nearest unit within the district's 50 m of
@@ -175,7 +175,7 @@ def is_working_label(name: Any) -> bool:
     return text.startswith(WORKING_LABEL_PREFIXES) and len(text) > 2
 
 
-def check_street_names(conn: sa.Connection, names: Sequence[Any], *, first_row: int | None = None) -> None:
+def check_street_names(conn: sa.Connection, names: Sequence[Any], *, first_row: Rows = None) -> None:
     """Refuse a street segment whose name is neither a street name in force (name it first) nor a
     working label of a road not yet named (``规划三路``: it joins the unnamed-roads worklist)."""
     in_force = in_force_street_names(conn)
@@ -185,7 +185,7 @@ def check_street_names(conn: sa.Connection, names: Sequence[Any], *, first_row: 
                              field="name")
 
 
-def check_identifier_forms(layer: str, records: Sequence[dict[str, Any]], *, first_row: int | None = None) -> None:
+def check_identifier_forms(layer: str, records: Sequence[dict[str, Any]], *, first_row: Rows = None) -> None:
     """Refuse a unit code, line code or adcode that does not have its standard form."""
     for field, (pattern, zh, en) in IDENTIFIER_FORMS.get(layer, {}).items():
         for i, record in enumerate(records):
@@ -198,7 +198,7 @@ def check_identifier_forms(layer: str, records: Sequence[dict[str, Any]], *, fir
 
 
 def check_layer_locations(conn: sa.Connection, layer: str, records: Sequence[dict[str, Any]], *,
-                          adcode: str, first_row: int | None = None, creating: bool = True) -> None:
+                          adcode: str, first_row: Rows = None, creating: bool = True) -> None:
     """Apply the location, unit and street-name rules to records about to be written to ``layer``; a
     door plate's ``community_code`` is set in place from its position (:func:`place_plates_in_units`)."""
     if creating:

@@ -355,6 +355,34 @@ def test_an_upsert_locks_its_records_in_id_order_before_changing_any(store: Stor
     assert len(done) == 1 and [store.get("facilities", i)["floor_area_m2"] for i in ids] == [40.0] * 3
 
 
+def test_a_new_row_among_an_upserts_updates_is_named_by_its_file_row(writable_sample_store: Store, tmp_path):
+    """An upsert's new rows were numbered by their place among the inserts: a refused new plate in file row 6 was
+    reported as "第 1 行 / row 1" (second review), sending the officer to a row that was fine."""
+    from geo.errors import InputError
+    from geo.io.formats import write_features
+    from geo.io.importer import import_file
+    from geo.store.store import records_to_frame
+
+    store = writable_sample_store
+    five = records_to_frame(store.select("door_plates", limit=5), Store.table("door_plates"))
+    write_features(five, tmp_path / "plates.gpkg", layer_name="door_plates")  # five rows of an export
+
+    def five_updates_then_one_outside(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        frame["households"] = frame["households"] + 1
+        extra = frame.iloc[[0]].copy()
+        extra["id"], extra["version"], extra["plate_uid"], extra["number"] = None, None, None, 9_999
+        extra["geometry"] = [shapely.Point(116.40, 39.90)]  # far outside the district
+        return pd.concat([frame, extra], ignore_index=True)
+
+    _edit(tmp_path / "plates.gpkg", tmp_path / "mixed.gpkg", five_updates_then_one_outside)
+    before = store.select("door_plates", limit=5)
+    with pytest.raises(InputError) as refusal:
+        import_file(store, "door_plates", tmp_path / "mixed.gpkg", crs="EPSG:4490", actor="officer", mode="upsert")
+    assert "第 6 行" in refusal.value.message and "row 6" in refusal.value.message, refusal.value.message
+    assert "第 1 行" not in refusal.value.message
+    assert store.select("door_plates", limit=5) == before
+
+
 def test_init_refuses_a_database_that_holds_records(store: Store):
     url = url_of(store)
     _facilities(store)

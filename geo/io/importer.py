@@ -460,6 +460,7 @@ class ImportPlan:
     inserts: list[dict[str, Any]]
     updates: list[tuple[int, dict[str, Any], dict[str, Any]]]
     unchanged: int = 0
+    insert_rows: list[int] = field(default_factory=list)  # each insert's file row (an upsert's are scattered)
 
 
 def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str, Any]],
@@ -529,6 +530,7 @@ def _checked_plan(layer_name: str, records: Sequence[dict[str, Any]], matches, *
             started = start(record)
             check_record_state(layer_name, started, row=row)
             plan.inserts.append(started)
+            plan.insert_rows.append(row)
             continue
         changes = changed_fields(record, match.stored)
         if not changes:
@@ -560,7 +562,8 @@ def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan:
     sorted call, so two imports never take them in different orders (no deadlock on PostgreSQL).
     """
     _lock_scopes(conn, layer_name, plan)
-    check_layer_locations(conn, layer_name, plan.inserts, adcode=store.adcode, first_row=1)  # messages name file rows
+    check_layer_locations(conn, layer_name, plan.inserts, adcode=store.adcode,
+                          first_row=plan.insert_rows)  # messages name file rows
     for row, stored, changes in plan.updates:
         check_layer_locations(conn, layer_name, [changes], adcode=store.adcode, first_row=row, creating=False)
         if layer_name == "place_names":
@@ -569,7 +572,7 @@ def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan:
             check_name_change(store, conn, stored, changes, row=row)
     if layer_name != "door_plates":
         return []
-    warnings = plates_for_write(conn, plan.inserts, adcode=store.adcode, first_row=1)
+    warnings = plates_for_write(conn, plan.inserts, adcode=store.adcode, first_row=plan.insert_rows)
     for row, stored, changes in plan.updates:  # a position corrected by its street, or refused
         correct_position(conn, stored, changes, row=row)
     moved = [(row, {**stored, **changes}, stored["plate_uid"]) for row, stored, changes in plan.updates
@@ -762,7 +765,8 @@ def _import_frame(store: Store, layer_name: str, frame: gpd.GeoDataFrame, info: 
                 plan, warnings = _plan_and_check(store, conn, layer_name, records, identities, mode=mode,
                                                  refused=refused)
             if layer_name == "place_names":  # every new name is proposed, through the PN rules
-                ids = [_proposed(store, conn, rec, row, actor=actor) for row, rec in enumerate(plan.inserts, 1)]
+                ids = [_proposed(store, conn, rec, row, actor=actor)
+                       for row, rec in zip(plan.insert_rows, plan.inserts, strict=True)]
             else:
                 ids = write_records(store, layer_name, plan.inserts, actor=actor, note=note,
                                     progress=progress, batch_size=batch_size, conn=conn, prepared=prepared)

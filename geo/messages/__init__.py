@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
@@ -119,10 +119,17 @@ def beijing_time(moment: datetime) -> str:
     return text("common.beijing_time", time=beijing_minute(moment))
 
 
-def nth_row(first_row: int | None, index: int) -> int | None:
+#: Where checked records came from: the file row of the first (the rest follow it), each one's file row (an upsert's
+#: inserts, scattered among its updates), or None (a form or API record: messages name no row).
+Rows = int | Sequence[int] | None
+
+
+def nth_row(first_row: Rows, index: int) -> int | None:
     """Return the file row of the ``index``-th record when records come from rows starting at
-    ``first_row``; None for a single form or API record (its message then names no row)."""
-    return None if first_row is None else first_row + index
+    ``first_row`` (or from the rows listed); None for a single form or API record (its message then names no row)."""
+    if first_row is None:
+        return None
+    return first_row + index if isinstance(first_row, int) else first_row[index]
 
 
 def at_row(message: str, row: int | None) -> str:

@@ -24,7 +24,7 @@ from geo import crs as C
 from geo import messages as msg
 from geo.errors import Conflict, InputError
 from geo.location_rules import PREPARE_FROM
-from geo.messages import at_row, label, nth_row
+from geo.messages import Rows, at_row, label, nth_row
 from geo.placenames.romanize import chinese_number
 from geo.store import schema
 from geo.store.spatial_sql import lock_natural_keys
@@ -136,7 +136,7 @@ def load_plate_context(conn: sa.Connection, *, adcode: str,
     return PlateContext(dict(zip(names, metric, strict=True)), in_force, addresses, uids, district)
 
 
-def check_plates(records: Sequence[Mapping[str, Any]], ctx: PlateContext, *, first_row: int | None = None,
+def check_plates(records: Sequence[Mapping[str, Any]], ctx: PlateContext, *, first_row: Rows = None,
                  replacing: Mapping[int, str] | None = None) -> list[str]:
     """Refuse the first plate that breaks a rule (naming row, field and rule); return warnings.
 
@@ -188,7 +188,7 @@ def check_plates(records: Sequence[Mapping[str, Any]], ctx: PlateContext, *, fir
 
 
 def plates_for_write(conn: sa.Connection, records: Sequence[dict[str, Any]], *, adcode: str,
-                     first_row: int | None = None) -> list[str]:
+                     first_row: Rows = None) -> list[str]:
     """Check new plates and give each one without a uid a fresh one; return warnings.
 
     Called inside the write transaction, so the uniqueness read and the insert see the same data;
