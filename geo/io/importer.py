@@ -678,11 +678,7 @@ def _apply_updates(store: Store, conn: sa.Connection, table_name: str,
     Every record updated is locked first, in id order (PostgreSQL), so two imports lock what they share in the same
     order (the geometry updates first, then the groups, deadlocked two imports that each moved one: second review).
     """
-    table = store.table(table_name)
-    ids = sorted(stored["id"] for _row, stored, _changes in updates)
-    for start in range(0, len(ids), 1000):
-        conn.execute(sa.select(table.c.id).where(table.c.id.in_(ids[start:start + 1000]))
-                     .order_by(table.c.id).with_for_update())
+    store.lock_records(table_name, (stored["id"] for _row, stored, _changes in updates), conn=conn)
     groups: dict[tuple[str, ...], dict[int, dict[str, Any]]] = {}
     for _row, stored, changes in updates:
         if "geometry" in changes or not store.owns(table_name, stored):

@@ -737,6 +737,18 @@ class Store:
             raise StaleVersion(text("store.batch_stale", table=table_name), field="version")
         return _audited_afters(conn, table, chunks, befores, action=action, actor=actor, at=now, note=note)
 
+    def lock_records(self, table_name: str, ids: Iterable[int], *, conn: sa.Connection) -> None:
+        """Lock records in id order in the caller's transaction (PostgreSQL ``FOR UPDATE``), so that writers of
+        overlapping records take them in one order and never deadlock; nothing on SQLite, whose write transaction
+        holds the whole database."""
+        if self.dialect != "postgresql":
+            return
+        table = self.table(table_name)
+        ordered = sorted(set(ids))
+        for start in range(0, len(ordered), _CHUNK):
+            conn.execute(sa.select(table.c.id).where(table.c.id.in_(ordered[start:start + _CHUNK]))
+                         .order_by(table.c.id).with_for_update())
+
     def update_each(self, table_name: str, changes_by_id: Mapping[int, Mapping[str, Any]], *, actor: str,
                     conn: sa.Connection, action: str = "update", note: str | None = None,
                     expected_versions: Mapping[int, int] | None = None) -> list[dict[str, Any]]:
