@@ -11,7 +11,7 @@ import shapely
 
 from geo.errors import Conflict, InputError, StaleVersion
 from geo.plates.codes import PlateSigner
-from geo.plates.decisions import replace_plate, successor_of
+from geo.plates.decisions import decide_plate_status, replace_plate, successor_of
 from geo.plates.rules import PLATE_UID_PATTERN
 from geo.store import Store
 from geo.write_rules import RuleFieldRefused, check_generic_change, check_generic_create
@@ -91,3 +91,25 @@ def test_old_plates_page_links_to_its_successor(writable_server, writable_sample
     assert (old["status"], old["successor_code"]) == ("replaced", signer.code(new_uid))
     new = httpx.get(f"{base}/api/plates/lookup/{links[0]}").json()
     assert (new["status"], new["successor_code"]) == ("active", None)
+
+
+def test_a_plate_no_longer_in_use_names_no_services_on_its_page(writable_server, writable_sample_store):
+    """A revoked or replaced plate's page says it is no longer in use and shows no nearby services (they were the
+    old address's; a replaced plate's successor has its own page); a plate in use shows them (review)."""
+    base, store = writable_server, writable_sample_store
+    signer = PlateSigner.from_setting("", fallback_secret="x" * 40)  # the test server's secret (server_settings)
+    revoked, replaced, kept = store.select("door_plates", where={"status": "active"}, limit=3)
+    decide_plate_status(store, revoked["plate_uid"], "revoked", DECISION, expected_version=revoked["version"],
+                        actor="officer")
+    out = replace_plate(store, replaced["plate_uid"], DECISION, expected_version=replaced["version"], actor="officer")
+    new_uid = out["successor"]["plate_uid"]
+    pages = {uid: httpx.get(f"{base}/p/{signer.code(uid)}").text
+             for uid in (revoked["plate_uid"], replaced["plate_uid"], kept["plate_uid"], new_uid)}
+    for uid in (revoked["plate_uid"], replaced["plate_uid"]):
+        assert "最近的养老服务站" not in pages[uid] and "社区综合服务中心" not in pages[uid]
+        assert "此门牌已不再使用，不显示附近服务" in pages[uid]
+    assert "此门牌已撤销" in pages[revoked["plate_uid"]]
+    assert "请查看新门牌" in pages[replaced["plate_uid"]] and "请查看新门牌" not in pages[revoked["plate_uid"]]
+    for uid in (kept["plate_uid"], new_uid):
+        assert "最近的养老服务站" in pages[uid] and "社区综合服务中心" in pages[uid]
+        assert "不再使用" not in pages[uid]
