@@ -7,7 +7,9 @@ garbage collector rarely (geo.collection); the reference read and GDAL's copy ar
 After the timed runs, one more import runs beside a second process that makes small writes in a loop;
 its worst wait is printed against the busy timeout (SQLite) a writer gives up after. For scale, GDAL's
 own copy of the same file (read, then write a GeoPackage with its R-tree, as ``ogr2ogr`` does) is timed
-against the read too.
+against the read too. Each run then upserts every plate back with one field changed (households + 1, the file an
+export gives, ``--mode upsert``): version-checked updates of 34,710 stored records with their before/after audit rows,
+timed against the read of that file.
 Run: .venv/bin/python benchmarks/bench_import.py [--repeat 5] [--postgis postgresql://…]
 """
 
@@ -28,7 +30,7 @@ import sqlalchemy as sa
 from data.sample_district import make_sample_district
 from geo.collection import collecting_rarely
 from geo.io.formats import write_features
-from geo.io.importer import import_file, load_layers
+from geo.io.importer import export_layer, import_file, load_layers
 from geo.store import Store
 from geo.store.store import normalise_url
 
@@ -112,6 +114,15 @@ def _probed_import(backend: str, tmp: Path, pg_url: str | None, layers, path: Pa
             f"{worst_s:.3f} s ({limit}); {result}")
 
 
+def _edited_export(store: Store, path: Path) -> Path:
+    """Export the stored plates (with id and version) and add one household to each: an upsert's file."""
+    export_layer(store, "door_plates", path)
+    frame = pyogrio.read_dataframe(path)
+    frame["households"] = frame["households"].fillna(0).astype(int) + 1
+    pyogrio.write_dataframe(frame, path, layer="door_plates")
+    return path
+
+
 def main() -> None:
     """Time the reference read and the full import; print medians, ratios and the other writer's worst wait."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -129,6 +140,8 @@ def main() -> None:
         ref: dict[str, list[float]] = {b: [] for b in backends}
         ours: dict[str, list[float]] = {b: [] for b in backends}
         copies: list[float] = []  # GDAL itself copying the file: read, then write a GeoPackage with its R-tree
+        upserts: dict[str, list[float]] = {b: [] for b in backends}
+        upsert_refs: dict[str, list[float]] = {b: [] for b in backends}
         for run in range(args.repeat):
             t0 = time.perf_counter()
             with collecting_rarely():
@@ -145,6 +158,15 @@ def main() -> None:
                 report = import_file(store, "door_plates", path, crs="EPSG:4490", actor="bench")
                 ours[backend].append(time.perf_counter() - t0)
                 assert report.imported == rows == store.count("door_plates")
+                edited = _edited_export(store, tmp / f"upsert_{backend}{run}.gpkg")
+                t0 = time.perf_counter()
+                with collecting_rarely():
+                    pyogrio.read_dataframe(edited)
+                upsert_refs[backend].append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                report = import_file(store, "door_plates", edited, crs="EPSG:4490", actor="bench", mode="upsert")
+                upserts[backend].append(time.perf_counter() - t0)
+                assert len(report.updated_ids) == rows
                 cleanup()
         print(f"door plates: {rows} rows, GeoPackage {path.stat().st_size / 1e6:.1f} MB, {args.repeat} runs, medians")
         for backend in backends:
@@ -152,6 +174,10 @@ def main() -> None:
             print(f"  {backend:7s} pyogrio.read_dataframe: {ref_med:.3f} s ({rows / ref_med:,.0f} rows/s); "
                   f"import: {med:.3f} s ({rows / med:,.0f} rows/s); import rate / read rate: {ref_med / med:.2f}x "
                   "(goal >= 0.5x)")
+        for backend in backends:
+            ref_med, med = statistics.median(upsert_refs[backend]), statistics.median(upserts[backend])
+            print(f"  {backend:7s} upsert of every plate (households + 1): {med:.2f} s ({rows / med:,.0f} rows/s); "
+                  f"read of that file {ref_med:.3f} s: upsert rate / read rate {ref_med / med:.3f}x")
         copy_med, read_med = statistics.median(copies), statistics.median(ref[backends[0]])
         print(f"  for scale: GDAL's own copy of the file (pyogrio read, then write a GeoPackage with its R-tree): "
               f"{copy_med:.3f} s, its rate / read rate: {read_med / copy_med:.2f}x")

@@ -70,6 +70,34 @@ def test_update_each_gives_each_record_its_own_values_with_an_audit_row_each(sto
         store.update_each("facilities", {ids[0]: {"version": 9}}, actor="t", conn=conn)
 
 
+def test_batch_updates_log_each_record_exactly_as_stored_before_and_after(store: Store):
+    """update_each and update_matching log each record's before and after as the database holds them: the after
+    is the stored record read back (an integer given to a real column logged as the real the database keeps), its
+    unchanged geometry and fields as before, a moved geometry as moved (they read back only the changed columns)."""
+    from geo.store.store import to_json
+
+    ids = store.insert("facilities", [_facility(f"站{i}", 111.7 + i * 1e-4, 40.85) for i in range(3)], actor="t")
+    before = {fid: store.get("facilities", fid) for fid in ids}
+    with store.writing() as conn:
+        store.update_each("facilities", {fid: {"floor_area_m2": 300 + n} for n, fid in enumerate(ids)}, actor="t",
+                          conn=conn)
+    middle = {fid: store.get("facilities", fid) for fid in ids}
+    assert [middle[fid]["floor_area_m2"] for fid in ids] == [300.0, 301.0, 302.0]
+    moved = shapely.Point(111.8, 40.9)
+    with store.writing() as conn:
+        store.update_matching("facilities", store.table("facilities").c.id.in_(ids[:2]),
+                              {"geometry": moved, "name": "搬迁"}, actor="t", conn=conn)
+    after = {fid: store.get("facilities", fid) for fid in ids}
+    assert after[ids[0]]["geometry"].equals(moved) and after[ids[2]]["geometry"].equals(before[ids[2]]["geometry"])
+    for n, fid in enumerate(ids):
+        logged = [(r["before"], r["after"]) for r in store.audit_rows("facilities", fid)[1:]]
+        expected = [(to_json(before[fid]), to_json(middle[fid]))]
+        if fid != ids[2]:
+            expected.append((to_json(middle[fid]), to_json(after[fid])))
+        assert logged == expected
+        assert f'"floor_area_m2": {300 + n}.0,' in logged[0][1] and '"floor_area_m2": 200.0,' in logged[0][0]
+
+
 def test_stale_version_is_refused_and_changes_nothing(store: Store):
     (fid,) = store.insert("facilities", [_facility("v1", 111.7, 40.85)], actor="t")
     store.update("facilities", fid, {"name": "v2"}, expected_version=1, actor="a")

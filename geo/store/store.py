@@ -735,7 +735,8 @@ class Store:
                       for chunk in chunks)
         if changed != len(ids):
             raise StaleVersion(text("store.batch_stale", table=table_name), field="version")
-        return _audited_afters(conn, table, chunks, befores, action=action, actor=actor, at=now, note=note)
+        return _audited_afters(conn, table, chunks, befores, columns=values, action=action, actor=actor, at=now,
+                               note=note)
 
     def lock_records(self, table_name: str, ids: Iterable[int], *, conn: sa.Connection) -> None:
         """Lock records in id order in the caller's transaction (PostgreSQL ``FOR UPDATE``), so that writers of
@@ -794,7 +795,8 @@ class Store:
             conn.execute(statement, [{"b_id": record_id, **{f"b_{c}": row[c] for c in [*columns, "updated_at"]}}
                                      for record_id, row in zip(ids[chunk_start:chunk_start + _CHUNK],
                                                                rows[chunk_start:chunk_start + _CHUNK], strict=True)])
-        return _audited_afters(conn, table, chunks, befores, action=action, actor=actor, at=now, note=note)
+        return _audited_afters(conn, table, chunks, befores, columns=[*columns, "updated_at"], action=action,
+                               actor=actor, at=now, note=note)
 
     def record_refused(self, table_name: str, record_id: int, changes: Mapping[str, Any], *,
                        expected_version: int, actor: str) -> None:
@@ -943,16 +945,34 @@ class Store:
 
 
 def _audited_afters(conn: sa.Connection, table: sa.Table, chunks: Sequence[Sequence[int]],
-                    befores: Sequence[Mapping[str, Any]], *, action: str, actor: str, at: datetime,
-                    note: str | None) -> list[dict[str, Any]]:
-    """Read the changed records back (by id chunks) and log each one's before and after in one insert."""
-    afters = [_record(r) for chunk in chunks for r in conn.execute(
-        sa.select(table).where(table.c.id.in_(chunk)).order_by(table.c.id)).mappings()]
+                    befores: Sequence[Mapping[str, Any]], *, columns: Iterable[str], action: str, actor: str,
+                    at: datetime, note: str | None) -> list[dict[str, Any]]:
+    """Read back what the statement changed (``columns``, with the version, by id chunks) and log each record's
+    before and after in one insert; return the new records (the rest of each is its before).
+
+    Only the changed columns are read back, so the stored values (as the database keeps them) are logged without
+    reading and decoding whole records again; a geometry left as it was is turned into JSON once for both halves
+    (:func:`_audit_pair`): a 34,710-plate upsert spent half its time here reading records back and writing their
+    geometries twice."""
+    wanted = ["id", "version", *sorted(set(columns) - {"id", "version"})]
+    changed = {r["id"]: _record(r) for chunk in chunks for r in conn.execute(
+        sa.select(*(table.c[c] for c in wanted)).where(table.c.id.in_(chunk))).mappings()}
+    afters = [{**b, **changed[b["id"]]} for b in befores]
     conn.execute(schema.audit_log.insert(), [
         {"adcode": b["adcode"], "table_name": table.name, "record_id": b["id"], "action": action, "actor": actor,
-         "at": at, "before": to_json(b), "after": to_json(a), "note": note}
-        for b, a in zip(befores, afters, strict=True)])
+         "at": at, "before": before, "after": after, "note": note}
+        for b, a in zip(befores, afters, strict=True) for before, after in [_audit_pair(b, a)]])
     return afters
+
+
+def _audit_pair(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """Return :func:`to_json` of ``before`` and of ``after``; an unchanged geometry (the same object in both) is
+    turned into its GeoJSON object once."""
+    geometry = before.get("geometry")
+    if not isinstance(geometry, shapely.Geometry) or after.get("geometry") is not geometry:
+        return to_json(before), to_json(after)
+    shown = _json_default(geometry)  # its GeoJSON object, once
+    return to_json({**before, "geometry": shown}), to_json({**after, "geometry": shown})
 
 
 def _record(row: Mapping[str, Any] | sa.RowMapping) -> dict[str, Any]:
