@@ -98,6 +98,31 @@ def test_batch_updates_log_each_record_exactly_as_stored_before_and_after(store:
         assert f'"floor_area_m2": {300 + n}.0,' in logged[0][1] and '"floor_area_m2": 200.0,' in logged[0][0]
 
 
+def test_update_each_stores_every_kind_of_value_as_given(store: Store):
+    """Each record's own text (quotes, percent signs, Mongolian script, a rare character), number, date and NULL
+    are stored as given (PostgreSQL writes them by one UPDATE from arrays, one per column, cast to its type), and
+    each audit row's after is the record as stored."""
+    from datetime import date
+
+    from geo.store.store import to_json
+
+    ids = store.insert("facilities", [_facility(f"站{i}", 111.7 + i * 1e-4, 40.85) for i in range(4)], actor="t")
+    wanted = {
+        ids[0]: {"name": "x'); DROP TABLE facilities;-- %s %(v0)s", "beds": None, "planned_open_on": date(2027, 3, 1)},
+        ids[1]: {"name": "ᠮᠣᠩᠭᠣᠯ 㘵𠀀站", "beds": 12, "planned_open_on": None},
+        ids[2]: {"name": "", "beds": 0, "planned_open_on": date(1999, 12, 31)},
+        ids[3]: {"name": "站3", "beds": None, "planned_open_on": None},
+    }
+    with store.writing() as conn:
+        store.update_each("facilities", wanted, actor="t", conn=conn,
+                          expected_versions=dict.fromkeys(ids, 1))
+    assert store.count("facilities") == 4
+    for fid, values in wanted.items():
+        stored = store.get("facilities", fid)
+        assert {k: stored[k] for k in values} == values and stored["version"] == 2
+        assert store.audit_rows("facilities", fid)[-1]["after"] == to_json(stored)
+
+
 def test_stale_version_is_refused_and_changes_nothing(store: Store):
     (fid,) = store.insert("facilities", [_facility("v1", 111.7, 40.85)], actor="t")
     store.update("facilities", fid, {"name": "v2"}, expected_version=1, actor="a")

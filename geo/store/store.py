@@ -792,9 +792,12 @@ class Store:
                      .values({**{c: sa.bindparam(f"b_{c}") for c in [*columns, "updated_at"]},
                               "version": table.c.version + 1}))
         for chunk_start in range(0, len(ids), _CHUNK):
+            chunk_ids, chunk_rows = ids[chunk_start:chunk_start + _CHUNK], rows[chunk_start:chunk_start + _CHUNK]
+            if self.dialect == "postgresql":
+                _update_from_arrays(conn, table, [*columns, "updated_at"], chunk_ids, chunk_rows, adcode=self.adcode)
+                continue
             conn.execute(statement, [{"b_id": record_id, **{f"b_{c}": row[c] for c in [*columns, "updated_at"]}}
-                                     for record_id, row in zip(ids[chunk_start:chunk_start + _CHUNK],
-                                                               rows[chunk_start:chunk_start + _CHUNK], strict=True)])
+                                     for record_id, row in zip(chunk_ids, chunk_rows, strict=True)])
         return _audited_afters(conn, table, chunks, befores, columns=[*columns, "updated_at"], action=action,
                                actor=actor, at=now, note=note)
 
@@ -942,6 +945,32 @@ class Store:
             rows = [dict(r) for r in conn.execute(query).mappings()]
         cursor = int(rows[-1]["seq"]) if len(rows) == limit else max(since, horizon)
         return rows, cursor
+
+
+def _update_from_arrays(conn: sa.Connection, table: sa.Table, columns: Sequence[str], ids: Sequence[int],
+                        rows: Sequence[Mapping[str, Any]], *, adcode: str) -> None:
+    """PostgreSQL: give each record (``ids``, this district's, locked) its row's values of ``columns`` by one
+    ``UPDATE … FROM unnest(…)``: one array per column (its values through the column type's bind processor, cast to
+    the column's type), the version raised by one.
+
+    One statement per record (prepared and pipelined) cost ~130 µs a row, an upsert of 34,710 plates 4.6 s of its
+    ~18 s; a ``VALUES`` list per chunk spent as long compiling a thousand rows' parameters. Names come from the
+    schema, never from input."""
+    dialect = conn.dialect
+    params: dict[str, Any] = {"ids": list(ids), "adcode": adcode}
+    arrays, sets = [f"%(ids)s::{table.c.id.type.compile(dialect=dialect)}[]"], []
+    for n, name in enumerate(columns):
+        column = table.c[name]
+        process = column.type.dialect_impl(dialect).bind_processor(dialect)
+        values = [row[name] for row in rows]
+        params[f"v{n}"] = [process(v) for v in values] if process else values
+        arrays.append(f"%(v{n})s::{column.type.compile(dialect=dialect)}[]")
+        sets.append(f'"{name}" = given.v{n}')
+    aliases = ", ".join(f"v{n}" for n in range(len(columns)))
+    conn.exec_driver_sql(
+        f'UPDATE "{table.name}" AS t SET {", ".join(sets)}, version = t.version + 1 '
+        f"FROM unnest({', '.join(arrays)}) AS given(id, {aliases}) WHERE t.id = given.id AND t.adcode = %(adcode)s",
+        params)
 
 
 def _audited_afters(conn: sa.Connection, table: sa.Table, chunks: Sequence[Sequence[int]],
