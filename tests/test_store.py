@@ -123,6 +123,18 @@ def test_update_each_stores_every_kind_of_value_as_given(store: Store):
         assert store.audit_rows("facilities", fid)[-1]["after"] == to_json(stored)
 
 
+@pytest.mark.parametrize("database_url", ["postgis"], indirect=True)
+def test_update_each_refuses_text_longer_than_its_column_and_changes_nothing(store: Store):
+    """PostgreSQL: a value longer than its column (a 13-character community code) is refused, as one UPDATE per
+    record refused it, never cut to the column's length by the batch's cast; nothing of the batch is stored."""
+    ids = store.insert("facilities", [_facility(f"站{i}", 111.7 + i * 1e-4, 40.85) for i in range(2)], actor="t")
+    with pytest.raises(sa.exc.DataError, match="too long"), store.writing() as conn:
+        store.update_each("facilities", {ids[0]: {"community_code": "150102004001"},
+                                         ids[1]: {"community_code": "1501020040019"}}, actor="t", conn=conn)
+    assert [store.get("facilities", fid)["community_code"] for fid in ids] == [None, None]
+    assert [store.get("facilities", fid)["version"] for fid in ids] == [1, 1]
+
+
 def test_stale_version_is_refused_and_changes_nothing(store: Store):
     (fid,) = store.insert("facilities", [_facility("v1", 111.7, 40.85)], actor="t")
     store.update("facilities", fid, {"name": "v2"}, expected_version=1, actor="a")
