@@ -121,6 +121,13 @@ def test_update_each_stores_every_kind_of_value_as_given(store: Store):
         stored = store.get("facilities", fid)
         assert {k: stored[k] for k in values} == values and stored["version"] == 2
         assert store.audit_rows("facilities", fid)[-1]["after"] == to_json(stored)
+    # One column's values of more than one type (a whole number and a fraction for a real column, a number and a
+    # text for a text column): stored as one statement per record stored them (the driver takes no mixed array).
+    with store.writing() as conn:
+        store.update_each("facilities", {ids[0]: {"floor_area_m2": 300, "name": 7},
+                                         ids[1]: {"floor_area_m2": 2.5, "name": "站"}}, actor="t", conn=conn)
+    assert [(store.get("facilities", fid)["floor_area_m2"], store.get("facilities", fid)["name"])
+            for fid in ids[:2]] == [(300.0, "7"), (2.5, "站")]
 
 
 @pytest.mark.parametrize("database_url", ["postgis"], indirect=True)

@@ -791,9 +791,12 @@ class Store:
         statement = (table.update().where(table.c.id == sa.bindparam("b_id"))
                      .values({**{c: sa.bindparam(f"b_{c}") for c in [*columns, "updated_at"]},
                               "version": table.c.version + 1}))
+        # Arrays hold one type each (the driver refuses a list mixing 300 and 2.5): a mixed column goes row by row.
+        by_arrays = self.dialect == "postgresql" and all(
+            len({type(row[c]) for row in rows} - {type(None)}) <= 1 for c in [*columns, "updated_at"])
         for chunk_start in range(0, len(ids), _CHUNK):
             chunk_ids, chunk_rows = ids[chunk_start:chunk_start + _CHUNK], rows[chunk_start:chunk_start + _CHUNK]
-            if self.dialect == "postgresql":
+            if by_arrays:
                 _update_from_arrays(conn, table, [*columns, "updated_at"], chunk_ids, chunk_rows, adcode=self.adcode)
                 continue
             conn.execute(statement, [{"b_id": record_id, **{f"b_{c}": row[c] for c in [*columns, "updated_at"]}}
