@@ -757,8 +757,9 @@ class Store:
         geometry) in the caller's transaction, with one audit row per record; return the new records.
 
         What :meth:`update_matching` is for one value, this is for a value per record: the records are
-        locked, changed by one prepared statement run over a parameter list per chunk, and logged by one
-        batched insert, so re-addressing a few thousand rooms is a few statements, not a few thousand.
+        locked, changed per chunk by one statement (PostgreSQL: ``UPDATE … FROM unnest(…)``, one array per column;
+        SQLite: one prepared statement over a parameter list), and logged by one batched insert, so re-addressing a
+        few thousand rooms is a few statements, not a few thousand.
         ``expected_versions`` (record id → version): each locked record must still be at it and be this
         district's to change (:meth:`owns`), as :meth:`update` checks one; else nothing is changed
         (StaleVersion, NotFound naming the first such record).
