@@ -115,7 +115,8 @@ def _probed_import(backend: str, tmp: Path, pg_url: str | None, layers, path: Pa
 
 
 def _edited_export(store: Store, path: Path) -> Path:
-    """Export the stored plates (with id and version) and add one household to each: an upsert's file."""
+    """Export the stored plates (with id and version) and add one household to each (an empty count as 0): an
+    upsert's file."""
     export_layer(store, "door_plates", path)
     frame = pyogrio.read_dataframe(path)
     frame["households"] = frame["households"].fillna(0).astype(int) + 1

@@ -128,6 +128,11 @@ def test_update_each_stores_every_kind_of_value_as_given(store: Store):
                                          ids[1]: {"floor_area_m2": 2.5, "name": "站"}}, actor="t", conn=conn)
     assert [(store.get("facilities", fid)["floor_area_m2"], store.get("facilities", fid)["name"])
             for fid in ids[:2]] == [(300.0, "7"), (2.5, "站")]
+    if store.dialect == "postgresql":  # a list value: stored as one statement per record stored it, in its own
+        with store.writing() as conn:  # record (as an array, unnest spread it over the next record: review)
+            store.update_each("facilities", {ids[0]: {"operator": ["甲", "乙"]}, ids[1]: {"operator": ["丙", "丁"]}},
+                              actor="t", conn=conn)
+        assert [store.get("facilities", fid)["operator"] for fid in ids[:2]] == ["{甲,乙}", "{丙,丁}"]
 
 
 @pytest.mark.parametrize("database_url", ["postgis"], indirect=True)

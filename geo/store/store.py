@@ -38,6 +38,7 @@ _PROTECTED = {"id", "version", "adcode", "created_at", "updated_at", "minx", "mi
 _ENVELOPE = ENVELOPE_COLUMNS
 _SECRET = ("password_hash", "token_sha256")  # never copied into the audit log
 _CHUNK = 1000  # ids per IN list
+_ARRAY_SCALARS = {str, int, float, bool, date, datetime}  # what a batch update sends as one array per column
 
 # Districts in one database (#19): every table but these is keyed by ``adcode`` and a Store reads and
 # writes one district's rows only. Accounts and their tokens are the city's (an account lists the
@@ -792,9 +793,11 @@ class Store:
         statement = (table.update().where(table.c.id == sa.bindparam("b_id"))
                      .values({**{c: sa.bindparam(f"b_{c}") for c in [*columns, "updated_at"]},
                               "version": table.c.version + 1}))
-        # Arrays hold one type each (the driver refuses a list mixing 300 and 2.5): a mixed column goes row by row.
+        # Arrays hold one scalar type each (the driver refuses a list mixing 300 and 2.5, and a list value would
+        # become a second dimension that unnest spreads over the next records): such a column goes row by row.
         by_arrays = self.dialect == "postgresql" and all(
-            len({type(row[c]) for row in rows} - {type(None)}) <= 1 for c in [*columns, "updated_at"])
+            len(kinds := {type(row[c]) for row in rows} - {type(None)}) <= 1 and kinds <= _ARRAY_SCALARS
+            for c in [*columns, "updated_at"])
         for chunk_start in range(0, len(ids), _CHUNK):
             chunk_ids, chunk_rows = ids[chunk_start:chunk_start + _CHUNK], rows[chunk_start:chunk_start + _CHUNK]
             if by_arrays:
