@@ -132,7 +132,7 @@ def _statements(store: Store) -> tuple[list[str], object]:
     seen: list[str] = []
 
     def listen(_conn, _cursor, statement, _params, _context, _many):
-        seen.append(" ".join(statement.split()).upper())
+        seen.append(" ".join(statement.split()).upper().replace('"', ""))  # UPDATE "place_names" (PostgreSQL's batch)
 
     sa.event.listen(store.engine, "before_cursor_execute", listen)
     return seen, listen
