@@ -50,6 +50,8 @@ FACILITY_KINDS = (
 # under-construction ones carry planned_open_on (the plan's 2025 projects), closed ones closed_on.
 FACILITY_STATUSES = ("active", "planned", "under_construction", "closed")
 PLATE_STATUSES = ("active", "revoked", "replaced")
+# A plate no longer in use: its QR code keeps saying so (and names no services); a new plate gets a new code.
+PLATE_FINAL_STATUSES = ("revoked", "replaced")
 PLATE_SIDES = ("left", "right")
 PLACE_NAME_STATUSES = ("proposed", "consultation", "expert_review", "assessment", "approved", "filed",
                        "announced", "in_force", "superseded", "retired")

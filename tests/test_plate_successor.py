@@ -95,7 +95,8 @@ def test_old_plates_page_links_to_its_successor(writable_server, writable_sample
 
 def test_a_plate_no_longer_in_use_names_no_services_on_its_page(writable_server, writable_sample_store):
     """A revoked or replaced plate's page says it is no longer in use and shows no nearby services (they were the
-    old address's; a replaced plate's successor has its own page); a plate in use shows them (review)."""
+    old address's; a replaced plate's successor has its own page), and its JSON says ``in_use: false`` with no
+    services; a plate in use shows them (review)."""
     base, store = writable_server, writable_sample_store
     signer = PlateSigner.from_setting("", fallback_secret="x" * 40)  # the test server's secret (server_settings)
     revoked, replaced, kept = store.select("door_plates", where={"status": "active"}, limit=3)
@@ -113,3 +114,13 @@ def test_a_plate_no_longer_in_use_names_no_services_on_its_page(writable_server,
     for uid in (kept["plate_uid"], new_uid):
         assert "最近的养老服务站" in pages[uid] and "社区综合服务中心" in pages[uid]
         assert "不再使用" not in pages[uid]
+    # The JSON for apps says the same (review: it carried the old address's services with ``status: revoked``).
+    answers = {uid: httpx.get(f"{base}/api/plates/lookup/{signer.code(uid)}").json()
+               for uid in (revoked["plate_uid"], replaced["plate_uid"], kept["plate_uid"], new_uid)}
+    for uid in (revoked["plate_uid"], replaced["plate_uid"]):
+        one = answers[uid]
+        assert (one["in_use"], one["nearest_elder_care"], one["nearest_service_centre"]) == (False, None, None), one
+    for uid in (kept["plate_uid"], new_uid):
+        assert (answers[uid]["in_use"], answers[uid]["status"]) == (True, "active"), answers[uid]
+    kept_answer = answers[kept["plate_uid"]]
+    assert kept_answer["nearest_elder_care"]["name"] and kept_answer["nearest_service_centre"]["name"], kept_answer

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from geo.errors import InputError, NotFound, StaleVersion
 from geo.store import Store
+from geo.store.bulk import bulk_insert, prepare_bulk
 from geo.store.query import select_intersecting
 from tests.assertions import assert_geom_close
 
@@ -135,16 +136,36 @@ def test_update_each_stores_every_kind_of_value_as_given(store: Store):
         assert [store.get("facilities", fid)["operator"] for fid in ids[:2]] == ["{甲,乙}", "{丙,丁}"]
 
 
-@pytest.mark.parametrize("database_url", ["postgis"], indirect=True)
-def test_update_each_refuses_text_longer_than_its_column_and_changes_nothing(store: Store):
-    """PostgreSQL: a value longer than its column (a 13-character community code) is refused, as one UPDATE per
-    record refused it, never cut to the column's length by the batch's cast; nothing of the batch is stored."""
+def test_text_longer_than_its_column_is_refused_naming_the_field_by_every_write(store: Store):
+    """A text longer than its ``varchar(n)`` column is refused with an input error naming the field and the limit,
+    whichever write carries it, on both backends (PostgreSQL refused it with a bare DataError, a 500 over HTTP;
+    SQLite stored it whole), and nothing of the write is stored. Characters are counted as PostgreSQL counts them:
+    a character outside the Basic Multilingual Plane is one."""
     ids = store.insert("facilities", [_facility(f"站{i}", 111.7 + i * 1e-4, 40.85) for i in range(2)], actor="t")
-    with pytest.raises(sa.exc.DataError, match="too long"), store.writing() as conn:
-        store.update_each("facilities", {ids[0]: {"community_code": "150102004001"},
-                                         ids[1]: {"community_code": "1501020040019"}}, actor="t", conn=conn)
-    assert [store.get("facilities", fid)["community_code"] for fid in ids] == [None, None]
-    assert [store.get("facilities", fid)["version"] for fid in ids] == [1, 1]
+    fits, too_long = "1" * 11 + "𠀀", "1" * 12 + "𠀀"  # community_code is varchar(12)
+    new = [{**_facility("甲", 111.71, 40.85), "community_code": fits},
+           {**_facility("乙", 111.72, 40.85), "community_code": too_long}]
+    attempts = {
+        "insert": lambda conn: store.insert("facilities", new, actor="t", conn=conn),
+        "bulk_insert": lambda conn: bulk_insert(store, prepare_bulk(store, "facilities", new), actor="t", conn=conn),
+        "update": lambda conn: store.update("facilities", ids[0], {"community_code": too_long}, expected_version=1,
+                                            actor="t", conn=conn),
+        "update_each": lambda conn: store.update_each("facilities", {ids[0]: {"community_code": fits},
+                                                                     ids[1]: {"community_code": too_long}},
+                                                      actor="t", conn=conn),
+        "update_matching": lambda conn: store.update_matching("facilities", sa.true(), {"community_code": too_long},
+                                                              actor="t", conn=conn),
+    }
+    for how, attempt in attempts.items():
+        with pytest.raises(InputError) as err, store.writing() as conn:
+            attempt(conn)
+        assert err.value.field == "community_code", how
+        message = err.value.message
+        assert re.match(r"社区代码 community_code 过长（13 个字符，该字段最多 12 个） · .*13.*12", message), how
+    assert store.count("facilities") == 2
+    assert [(r["community_code"], r["version"]) for r in store.select("facilities")] == [(None, 1), (None, 1)]
+    store.update("facilities", ids[0], {"community_code": fits}, expected_version=1, actor="t")
+    assert store.get("facilities", ids[0])["community_code"] == fits
 
 
 def test_stale_version_is_refused_and_changes_nothing(store: Store):

@@ -44,7 +44,7 @@ from api.pages import (
     whole_number,
 )
 from geo.errors import DomainError, NotFound, StaleVersion
-from geo.layers import OFFICERS
+from geo.layers import OFFICERS, PLATE_FINAL_STATUSES
 from geo.messages import beijing_time, text
 from geo.placenames.lifecycle import TRANSITIONS, edit, overdue_names, propose, rename, transition
 from geo.placenames.locating import (
@@ -55,7 +55,7 @@ from geo.placenames.locating import (
     street_names,
     unnamed_street_lines,
 )
-from geo.plates.decisions import FINAL_STATUSES, decide_plate_status
+from geo.plates.decisions import decide_plate_status
 from geo.plates.resident_reports import (
     BEIJING,
     REPORT_KIND_ZH,
@@ -417,7 +417,7 @@ def plate_transitions(status: str) -> list[str]:
     """Return the statuses a plate's status form may give it from ``status``: none from a final one
     (revoked, replaced: the record and its QR code stay as they are); an active plate may only be
     revoked, since ``replaced`` comes with a successor (:func:`geo.plates.decisions.replace_plate`)."""
-    return [] if status in FINAL_STATUSES else [s for s in PLATE_STATUS_ZH if s not in (status, "replaced")]
+    return [] if status in PLATE_FINAL_STATUSES else [s for s in PLATE_STATUS_ZH if s not in (status, "replaced")]
 
 
 @router.get("/plates")
@@ -504,7 +504,7 @@ def _plate_page(request: Request, store: Store, settings: Any, user: User, plate
                 choices=plate_transitions(p["status"]),
                 final=text("plate_successors.page_final", status=Term(PLATE_STATUS_ZH.get(p["status"], p["status"]),
                                                                      p["status"]))
-                if p["status"] in FINAL_STATUSES else None,
+                if p["status"] in PLATE_FINAL_STATUSES else None,
                 successor=p.get("successor_plate_uid") if p["status"] == "replaced" else None,
                 below=_addresses_below(store, p["plate_uid"]) if p["status"] == "active" else 0,
                 draft=draft, draft_notice=None if refused else (draft_notice_lines(draft) if draft else None),

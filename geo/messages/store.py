@@ -17,6 +17,8 @@ MESSAGES = {
                                       "{field} holds a NUL character (%00), which no database file name can hold: "
                                       "{value}"),
     "store.no_table": Message("没有数据表 {value}", "no table {value}"),
+    "store.too_long": Message("{field} 过长（{length} 个字符，该字段最多 {limit} 个）",
+                              "{field} is {length} characters long; the field holds at most {limit}"),
     "store.unknown_field": Message("{table} 没有字段 {field}", "{table} has no field {field}"),
     "store.control_character": Message("{field} 含控制字符（如 NUL、ESC）",
                                        "{field} contains a control character (NUL, ESC …)"),

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from geo.addresses.successor import active_below, lock_plate_addresses, move_to_successor, retire_with_plate
 from geo.errors import Conflict, InputError, NotFound, StaleVersion
-from geo.layers import PLATE_STATUSES
+from geo.layers import PLATE_FINAL_STATUSES, PLATE_STATUSES
 from geo.location_rules import check_layer_locations, plate_units_at
 from geo.messages import Term, label, labels, quoted, text, value_label, value_labels
 from geo.plates.moves import place_on_street
@@ -38,7 +38,6 @@ from geo.types import beijing_today, parse_date
 from geo.validation import check_one_line, refuses_control_characters
 
 DECISION_FIELDS = ("decision_body", "decision_doc_no", "decision_date")
-FINAL_STATUSES = ("revoked", "replaced")  # a revoked plate's QR keeps saying so; a new plate gets a new code
 # What the new plate of a replacement may give; what it leaves out is the old plate's.
 SUCCESSOR_FIELDS = ("street_name", "number", "suffix", "side", "building_name", "households", "community_code",
                     "geometry")
@@ -90,7 +89,7 @@ def decide_plate_status(store: Store, plate_uid: str, status: str, decision: Map
         current = _plate(store, conn, plate_uid)
         if current["status"] == status:
             raise Conflict(text("plates.same_status", status=value_label(status)), field="status")
-        if current["status"] in FINAL_STATUSES:
+        if current["status"] in PLATE_FINAL_STATUSES:
             raise Conflict(text("plates.final_status", status=value_label(current["status"])), field="status")
         if current["version"] != expected_version:
             raise StaleVersion(text("store.stale", record=plate_uid, current=current["version"],

@@ -18,6 +18,7 @@ from typing import Any
 
 from geo import DISTRICT_ADCODE
 from geo.district_names import district_name_of, province_city
+from geo.layers import PLATE_FINAL_STATUSES
 from geo.placenames.romanize import plate_number_pinyin
 from geo.store import Store
 from geo.store.plate_lookups import KINDS, read_lookup
@@ -36,6 +37,7 @@ class PlateView:
 
     plate_uid: str
     status: str
+    in_use: bool  # False for a revoked or replaced plate: no services named (they were the old address's)
     status_note: str | None
     number_text: str
     address_zh: str
@@ -86,7 +88,12 @@ def plate_view(plate: dict[str, Any], *, street: dict[str, Any] | None, communit
     """Assemble the public view of a plate; only standard names are shown (条例 art.18).
 
     ``adcode`` and ``district``: the plate's district and its outline row's name (default the
-    service's own, 新城区); the full address starts with them."""
+    service's own, 新城区); the full address starts with them. A plate no longer in use (revoked or
+    replaced) names no services, on its page and in its JSON alike: they were the old address's, and a
+    replaced plate's successor has its own.
+    """
+    status = plate.get("status") or "active"
+    in_use = status not in PLATE_FINAL_STATUSES
     num = number_text(int(plate["number"]), plate.get("suffix"))
     adcode = adcode or plate.get("adcode") or DISTRICT_ADCODE
     district = district_name_of(adcode, district)
@@ -95,13 +102,13 @@ def plate_view(plate: dict[str, Any], *, street: dict[str, Any] | None, communit
     if street and street.get("pinyin_toned"):
         pinyin = f"{street['pinyin_toned']} {plate_number_pinyin(int(plate['number']), plate.get('suffix'))} Hào"
     return PlateView(
-        plate_uid=plate["plate_uid"], status=plate.get("status") or "active",
-        status_note=STATUS_NOTE.get(plate.get("status") or ""), number_text=num,
+        plate_uid=plate["plate_uid"], status=status, in_use=in_use, status_note=STATUS_NOTE.get(status),
+        number_text=num,
         address_zh=f"{street_name}{num}", address_full_zh=f"{province_city(adcode)}{district}{street_name}{num}",
         address_pinyin=pinyin, street_name=street_name,
         street_mong=(street or {}).get("name_mong"), street_story=(street or {}).get("meaning"),
         community=(community or {}).get("name"), subdistrict=(subdistrict or {}).get("name"),
-        nearest_elder_care=elder_care, nearest_service_centre=service_centre,
+        nearest_elder_care=elder_care if in_use else None, nearest_service_centre=service_centre if in_use else None,
         emergency=[{"number": n, "what": w} for n, w in EMERGENCY],
         services_as_of=services_as_of, services_stale=services_stale, services_computed_at=services_computed_at,
         adcode=adcode, district=district)

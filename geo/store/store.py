@@ -6,6 +6,7 @@ client read and a stale one is refused with :class:`StaleVersion`; nothing is ha
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -327,6 +328,13 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'xincheng_distri
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+@functools.cache
+def _length_limits(table: sa.Table) -> dict[str, int]:
+    """Return the declared length of each of ``table``'s length-limited text columns (``varchar(n)``)."""
+    return {c.name: c.type.length for c in table.c
+            if isinstance(c.type, sa.String) and c.type.length is not None}
+
+
 class Store:
     """Read and write the service's records in one database chosen by URL."""
 
@@ -520,9 +528,10 @@ class Store:
             raise NotFound(text("store.no_table", value=repr(name)), field="table") from None
 
     def _check_fields(self, table: sa.Table, records: Sequence[Mapping[str, Any]]) -> None:
-        """Refuse a field ``table`` does not have, a control character in any text, and another
-        district's record (but a neighbour's shared row, such as its outline)."""
-        unknown = sorted({k for r in records for k in r} - {"geometry"} - set(table.c.keys()))
+        """Refuse a field ``table`` does not have, a control character in any text, a text longer than its column,
+        and another district's record (but a neighbour's shared row, such as its outline)."""
+        given = {k for r in records for k in r}
+        unknown = sorted(given - {"geometry"} - set(table.c.keys()))
         if unknown:
             raise InputError(text("store.unknown_field", table=table.name, field=repr(unknown[0])), field=unknown[0])
         # Every write path, typed bodies and forms included: no control characters stored. One search over
@@ -532,6 +541,12 @@ class Store:
                 for key, value in record.items():
                     if isinstance(value, str) and _CONTROL_CHARS.search(value):
                         raise InputError(text("store.control_character", field=label(key)), field=key)
+        limits = _length_limits(table)
+        for key in sorted(limits.keys() & given):
+            limit = limits[key]
+            longest = max((len(v) for r in records if isinstance(v := r.get(key), str)), default=0)
+            if longest > limit:  # PostgreSQL refused it with a bare DataError (a 500); SQLite stored it whole
+                raise InputError(text("store.too_long", field=label(key), length=longest, limit=limit), field=key)
         if table.name not in GLOBAL_TABLES:
             shared = _SHARED_ROWS.get(table.name)
             foreign = next((r["adcode"] for r in records if r.get("adcode") not in (None, self.adcode)
