@@ -34,7 +34,7 @@ import sqlalchemy as sa
 
 from geo.store import schema
 from geo.store.rtree_bulk import fill_rtree
-from geo.store.spatial_sql import Geometry, encode_geometries, rtree_name
+from geo.store.spatial_sql import Geometry, driver_values, encode_geometries, rtree_name
 from geo.store.store import Store
 
 DEFAULT_BATCH = 5_000
@@ -51,28 +51,6 @@ class PreparedRows:
     now: datetime
 
 
-def _driver_values(column: sa.Column, values: list[Any], dialect: sa.Dialect) -> list[Any]:
-    """Return a column's values as the driver takes them, through the column type's bind processor.
-
-    An encoded geometry is already what the driver takes; other values are processed once per distinct
-    value (every row shares the same ``created_at``, most share a status or a date).
-    """
-    if isinstance(column.type, Geometry):
-        return values  # encoded by Store.prepare_columns (WKB bytes, hex EWKB text) or None
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    if process is None:
-        return values
-    done: dict[tuple[type, Any], Any] = {}
-    out = []
-    for value in values:
-        try:
-            key = (type(value), value)
-            out.append(done[key] if key in done else done.setdefault(key, process(value)))
-        except TypeError:  # not hashable
-            out.append(process(value))
-    return out
-
-
 def prepare_bulk(store: Store, table_name: str, records: Sequence[Mapping[str, Any]]) -> PreparedRows:
     """Prepare records as :meth:`Store.insert` does (defaults, control characters refused, geometry encoded
     with its envelope) and encode them for the driver; no database is touched, so it runs before the lock."""
@@ -81,7 +59,7 @@ def prepare_bulk(store: Store, table_name: str, records: Sequence[Mapping[str, A
     columns = store.prepare_columns(table, records, now) if records else {}
     keys = tuple(sorted(columns))
     dialect = store.engine.dialect
-    encoded = [_driver_values(table.c[key], columns[key], dialect) for key in keys]
+    encoded = [driver_values(table.c[key], columns[key], dialect) for key in keys]
     return PreparedRows(table_name, keys, list(zip(*encoded, strict=True)), now)
 
 
@@ -214,7 +192,7 @@ def load_rows(conn: sa.Connection, table: sa.Table, keys: Sequence[str],
     def encoded(columns: Mapping[str, list[Any]]) -> list[tuple[Any, ...]]:
         ids.update(int(v) for v in columns["id"])
         values = [encode_geometries(dialect.name, columns[key]) if isinstance(table.c[key].type, Geometry)
-                  else _driver_values(table.c[key], columns[key], dialect) for key in keys]
+                  else driver_values(table.c[key], columns[key], dialect) for key in keys]
         written[0] += len(values[0]) if values else 0
         return list(zip(*values, strict=True))
 

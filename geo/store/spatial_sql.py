@@ -8,6 +8,7 @@ those indexes; exact predicates are evaluated afterwards in shapely.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import shapely
@@ -48,6 +49,29 @@ class Geometry(TypeDecorator):
 
 # The stored envelope of every spatial row (what the R*Tree and the bbox filters read), never shown in a frame.
 ENVELOPE_COLUMNS = ("minx", "miny", "maxx", "maxy")
+
+
+def driver_values(column: sa.Column, values: list[Any], dialect: sa.Dialect) -> list[Any]:
+    """Return a column's values as the driver takes them, through the column type's bind processor.
+
+    For the bulk insert (geo.store.bulk) and the batch update's arrays (``Store.update_each``). An encoded
+    geometry is already what the driver takes; other values are processed once per distinct value (every
+    row shares the same ``created_at``, most share a status or a date).
+    """
+    if isinstance(column.type, Geometry):
+        return values  # encoded by Store.prepare_columns (WKB bytes, hex EWKB text) or None
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        return values
+    done: dict[tuple[type, Any], Any] = {}
+    out = []
+    for value in values:
+        try:
+            key = (type(value), value)
+            out.append(done[key] if key in done else done.setdefault(key, process(value)))
+        except TypeError:  # not hashable
+            out.append(process(value))
+    return out
 
 
 def envelopes(geoms) -> tuple[np.ndarray, np.ndarray]:

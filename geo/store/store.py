@@ -33,7 +33,7 @@ from geo.store import migrations, schema
 from geo.store.frames import layer_frame
 from geo.store.partitions import ensure_district_partitions
 from geo.store.search_sql import register_sqlite_functions
-from geo.store.spatial_sql import ENVELOPE_COLUMNS, bbox_clause, encode_geometries, envelopes
+from geo.store.spatial_sql import ENVELOPE_COLUMNS, bbox_clause, driver_values, encode_geometries, envelopes
 
 _PROTECTED = {"id", "version", "adcode", "created_at", "updated_at", "minx", "miny", "maxx", "maxy"}
 _ENVELOPE = ENVELOPE_COLUMNS
@@ -983,9 +983,7 @@ def _update_from_arrays(conn: sa.Connection, table: sa.Table, columns: Sequence[
     arrays, sets = [f"%(ids)s::{table.c.id.type.compile(dialect=dialect)}[]"], []
     for n, name in enumerate(columns):
         column = table.c[name]
-        process = column.type.dialect_impl(dialect).bind_processor(dialect)
-        values = [row[name] for row in rows]
-        params[f"v{n}"] = [process(v) for v in values] if process else values
+        params[f"v{n}"] = driver_values(column, [row[name] for row in rows], dialect)
         # Text as text: an explicit cast to varchar(n) would cut a longer value silently, where assigning it to the
         # column refuses it ("value too long"), as one statement per record did.
         plain_text = isinstance(column.type, sa.String) and not isinstance(column.type, sa.Enum)
