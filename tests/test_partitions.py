@@ -9,6 +9,7 @@ in the district, and the district role cannot read a partition behind its table'
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -257,6 +258,39 @@ def test_an_import_of_another_districts_qr_uid_is_refused_naming_the_field(pg_st
     assert message.startswith("导入违反 door_plates 的唯一性约束，未导入任何内容") and "duplicate key" not in message
     assert "GGGG8888" in message and "新华大街" not in message
     assert other.select("door_plates") == []
+
+
+def test_a_table_held_by_another_session_refuses_a_new_districts_import_naming_the_table_and_the_wait(
+        pg_store, monkeypatch, tmp_path):
+    """The partitions are made with a short lock wait (geo/store/partitions.py); when another session holds a table
+    the import says so with that wait and the table (the sessions' lock message said "30 s" for a 5 s wait), exits
+    as a usage error and writes nothing; the same import goes through once the table is free."""
+    import geo.store.partitions as partitions
+
+    monkeypatch.setattr(partitions, "LOCK_TIMEOUT_MS", 300)
+    path = tmp_path / "stations.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"kind": "elder_care_station", "name": "示例站", "floor_area_m2": 200.0},
+        "geometry": {"type": "Point", "coordinates": [111.7, 40.85]}}]}), encoding="utf-8")
+    url = pg_store.engine.url.render_as_string(hide_password=False)
+    command = ["--database-url", url, "--district", OTHER, "import", str(path), "--layer", "facilities",
+               "--crs", "EPSG:4490"]
+    with pg_store.engine.connect() as holder:
+        holder.execute(sa.text("LOCK TABLE facilities IN ACCESS EXCLUSIVE MODE"))
+        refused = invoke(command)
+        holder.rollback()
+    assert refused.returncode != 0, refused.stdout
+    message = refused.stderr
+    assert re.search(r"为 150121 建立数据表 \S+ 的分区时，该表被另一个会话占用，等待 0\.3 秒", message), message
+    assert "waited 0.3 s" in message and "30" not in message and "Traceback" not in message, message
+    assert pg_store.for_district(OTHER).count("facilities") == 0
+    with pg_store.engine.connect() as conn:
+        assert missing_partitions(conn, OTHER)  # nothing made: one transaction
+    done = invoke(command)
+    assert done.returncode == 0, done.stderr
+    assert pg_store.for_district(OTHER).count("facilities") == 1
+    assert _where(pg_store, "facilities", pg_store.for_district(OTHER).select("facilities")[0]["id"]) == \
+        f"facilities_p{OTHER}"
 
 
 def test_migrate_gives_the_district_it_is_told_its_partitions(request, tmp_path_factory):

@@ -17,6 +17,11 @@ MESSAGES = {
                                       "{field} holds a NUL character (%00), which no database file name can hold: "
                                       "{value}"),
     "store.no_table": Message("没有数据表 {value}", "no table {value}"),
+    "store.partition_busy": Message("为 {district} 建立数据表 {table} 的分区时，该表被另一个会话占用，等待 {wait_s} 秒"
+                                    "仍未释放：请结束占用它的会话（如 psql 中未提交的事务）后重试，未写入任何内容",
+                                    "making district {district}'s partition of table {table} waited {wait_s} s for "
+                                    "another session holding the table (such as an open transaction in psql); "
+                                    "nothing was written: end that session and try again"),
     "store.too_long": Message("{field} 过长（{length} 个字符，该字段最多 {limit} 个）",
                               "{field} is {length} characters long; the field holds at most {limit}"),
     "store.unknown_field": Message("{table} 没有字段 {field}", "{table} has no field {field}"),

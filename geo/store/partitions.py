@@ -18,6 +18,9 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from geo.errors import DomainError
+from geo.messages import text
+
 # Wait at most this long for a table's lock (other districts' work finishes in milliseconds); a
 # longer wait means something holds the table, and the district's rows go to the default partition,
 # where they are as correct, only read with the other districts that are there.
@@ -48,8 +51,9 @@ def ensure_district_partitions(engine: sa.Engine, adcode: str) -> list[str]:
 
     Idempotent and safe beside running work: one transaction of the database's owner (the engine's
     own connection, never bound to a district), waiting at most :data:`LOCK_TIMEOUT_MS` for each table
-    (on a timeout nothing is made and the lock error is raised). A code that is no district's (not six
-    ASCII digits) is given nothing: its rows stay in the default partition.
+    (on a timeout nothing is made and :class:`PartitionBusy` names the table and the wait, which the
+    sessions' own 30 s lock message would have misstated). A code that is no district's (not six ASCII
+    digits) is given nothing: its rows stay in the default partition.
     """
     if engine.dialect.name != "postgresql" or not re.fullmatch(r"[0-9]{6}", adcode):
         return []
@@ -58,10 +62,27 @@ def ensure_district_partitions(engine: sa.Engine, adcode: str) -> list[str]:
         conn.rollback()
     if not wanted:
         return []
+    made: list[str] = []
     with engine.begin() as conn:
         conn.execute(sa.text(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}"))
-        return [t for t in wanted
-                if conn.execute(sa.text("SELECT xincheng_add_partition(:t, :code)"), {"t": t, "code": adcode}).scalar()]
+        for table in wanted:
+            try:
+                if conn.execute(sa.text("SELECT xincheng_add_partition(:t, :code)"),
+                                {"t": table, "code": adcode}).scalar():
+                    made.append(table)
+            except sa.exc.OperationalError as exc:
+                if getattr(exc.orig, "sqlstate", None) != "55P03":  # not "lock not available"
+                    raise
+                raise PartitionBusy(text("store.partition_busy", table=table, district=adcode,
+                                         wait_s=f"{LOCK_TIMEOUT_MS / 1000:g}")) from None
+    return made
+
+
+class PartitionBusy(DomainError):
+    """Another session held a table while a district's partition of it was being made (HTTP 503: try again)."""
+
+    status = 503
+    code = "database_busy"
 
 
 def add_district_partitions(conn: sa.Connection, codes: Iterable[str]) -> None:
