@@ -341,7 +341,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
-        retry = {"Retry-After": str(getattr(exc, "retry_after_s", 10))} if exc.status == 429 else None
+        retry = ({"Retry-After": str(getattr(exc, "retry_after_s", 10))} if exc.status == 429
+                 else {"Retry-After": str(exc.retry_after_s)} if exc.status == 503 and hasattr(exc, "retry_after_s")
+                 else None)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else retry
         if wants_page(request):  # an unknown ?district=, campaign or record opened in a browser: a page
             return page_error(request, exc.status, exc.message, headers=headers)

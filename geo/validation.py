@@ -20,6 +20,7 @@ import shapely
 from geo.errors import EncodingProblem, InputError, InvalidGeometry
 from geo.layers import Layer
 from geo.messages import Term, as_term, at_row, label, layer_label, quoted, text, value_labels
+from geo.store import schema
 from geo.types import CHINA_LAT_MAX, CHINA_LAT_MIN, CHINA_LON_MAX, CHINA_LON_MIN, beijing_today
 
 MAX_LISTED_PROBLEMS = 20
@@ -79,12 +80,13 @@ def refuses_control_characters(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def check_text(value: Any, *, field: str) -> None:
-    """Raise if ``value`` cannot be written in GB 18030 (PN-03), holds control characters or is huge."""
+def check_text(value: Any, *, field: str, most_chars: int = MAX_TEXT_CHARS) -> None:
+    """Raise if ``value`` cannot be written in GB 18030 (PN-03), holds control characters or is longer than
+    ``most_chars`` (a column's own length where it has one)."""
     if isinstance(value, str):
-        if len(value) > MAX_TEXT_CHARS:
+        if len(value) > most_chars:
             raise InputError(text("checks.too_long", field=label(field), length=f"{len(value):,}",
-                                  limit=f"{MAX_TEXT_CHARS:,}"), field=field)
+                                  limit=f"{most_chars:,}"), field=field)
         try:
             value.encode("gb18030")
         except UnicodeEncodeError as exc:
@@ -271,16 +273,19 @@ def validate_frame(frame: gpd.GeoDataFrame, layer: Layer, *, source_crs: str) ->
             if bad.any():
                 i = int(np.argmax(bad))
                 check_choice(layer, name, values[i], row=i + 1)
+    columns = schema.metadata.tables[layer.table].c
     for name in frame.columns:
         if frame[name].dtype == object or str(frame[name].dtype) in ("string", "str"):
             values = frame[name].tolist()
-            start = first_text_problem(values)
+            length = getattr(columns[name].type, "length", None) if name in columns else None
+            most = min(length or MAX_TEXT_CHARS, MAX_TEXT_CHARS)  # a varchar(n) column's own, named with its row
+            start = first_text_problem(values, most_chars=most)
             for i in range(start, len(values)) if start is not None else ():
                 try:
-                    check_text(values[i], field=name)
-                except EncodingProblem as exc:
-                    raise EncodingProblem(text("checks.feature", row=i + 1, problem=as_term(exc.message)),
-                                          field=name) from None
+                    check_text(values[i], field=name, most_chars=most)
+                except InputError as exc:  # which row: as every other problem of a file is named
+                    raise type(exc)(text("checks.feature", row=i + 1, problem=as_term(exc.message)),
+                                    field=name) from None
 
 
 def _is_missing(value: Any) -> bool:
@@ -312,7 +317,7 @@ def _per_value(values: list[Any], test: Callable[[Any], bool]) -> np.ndarray:
     return np.fromiter(((type(v), v) in failing for v in values), dtype=bool, count=len(values))
 
 
-def first_text_problem(values: list[Any]) -> int | None:
+def first_text_problem(values: list[Any], *, most_chars: int = MAX_TEXT_CHARS) -> int | None:
     """Return the index of the first text :func:`check_text` may refuse in ``values`` (None: none).
 
     One search over the column's texts joined by line breaks (which are text) for what
@@ -324,14 +329,14 @@ def first_text_problem(values: list[Any]) -> int | None:
     texts = [v for v in values if isinstance(v, str)]
     if not texts:
         return None
-    if not _TEXT_SUSPECT.search("\n".join(texts)) and max(map(len, texts)) <= MAX_TEXT_CHARS:
+    if not _TEXT_SUSPECT.search("\n".join(texts)) and max(map(len, texts)) <= most_chars:
         return None
-    return next(i for i, v in enumerate(values) if isinstance(v, str) and _text_refused(v))
+    return next(i for i, v in enumerate(values) if isinstance(v, str) and _text_refused(v, most_chars=most_chars))
 
 
-def _text_refused(value: str) -> bool:
+def _text_refused(value: str, *, most_chars: int) -> bool:
     try:
-        check_text(value, field="")
+        check_text(value, field="", most_chars=most_chars)
     except InputError:
         return True
     return False

@@ -27,12 +27,10 @@ export XINCHENG_REQUIRE_POSTGIS=1
 # At most 8 by default: with four workers the tests held up to 30 PostgreSQL connections at once (of the
 # server's 100).
 workers=$(( $(nproc) + 1 )); (( workers > 8 )) && workers=8
-# The run's temporary files (the shared sample templates among them) in a folder of its own: under pytest's default
-# folder a second pytest started meanwhile (a developer's targeted run) may remove this run's as one of its old
-# folders, and the tests that need the templates then error. Removed after the run, kept when it failed.
-basetemp=$(mktemp -d -t xincheng-tests.XXXXXX)
-status=0
-.venv/bin/python -m pytest -n "${XINCHENG_TEST_WORKERS:-$workers}" --dist loadgroup --durations=30 \
-    --basetemp "$basetemp/run" "$@" || status=$?
-if (( status == 0 )); then rm -rf "$basetemp"; else echo "temporary files of the run kept in $basetemp"; fi
-exit "$status"
+# The run's temporary files (the shared sample templates among them) in the checkout's own .test-tmp/run, which
+# pytest empties when the next run starts: under pytest's default folder a second pytest started meanwhile (a
+# developer's targeted run) may remove this run's folder as one of its old ones, and the tests that need the
+# templates then error.
+mkdir -p .test-tmp
+exec .venv/bin/python -m pytest -n "${XINCHENG_TEST_WORKERS:-$workers}" --dist loadgroup --durations=30 \
+    --basetemp "$PWD/.test-tmp/run" "$@"

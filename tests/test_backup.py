@@ -186,6 +186,7 @@ def _small_district(store: Store, plates: int = 6) -> None:
     ("door_plates", lambda r: r.update(created_at={"$dt": "0001-01-01T00:00:00+01:00"}), "created_at"),  # year 0 in UTC
     ("door_plates", lambda r: r.update(created_at={"$dt": "9999-12-31T20:00:00+00:00"}), "created_at"),  # Beijing: none
     ("door_plates", lambda r: r.update(street_name="东\ud800路"), "street_name"),  # a lone surrogate: not UTF-8
+    ("door_plates", lambda r: r.update(suffix="之" * 16 + "𠀀"), "suffix"),  # 17 characters in varchar(16) (review)
     ("door_plates", lambda r: r.update(geom={"$wkb": shapely.to_wkb(shapely.Point(float("nan"), 40.85), hex=True)}),
      "geom"),  # NaN
     ("streets", lambda r: r.update(geom={"$wkb": shapely.to_wkb(shapely.LineString(

@@ -13,6 +13,7 @@ record of each of its own tables, carrying a probe text, placed in the middle of
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -29,7 +30,7 @@ from geo.placenames.lifecycle import ValidationFailed, propose
 from geo.placenames.romanize import toneless_key
 from geo.plates.codes import PlateSigner
 from geo.store import Store, schema
-from geo.store.districts import district_of, refuse_unheld_district
+from geo.store.districts import district_of, held_districts, refuse_unheld_district
 from geo.users import create_user
 from tests.conftest import USERS, running_server, server_settings
 from tests.test_front_door import _post_login
@@ -399,6 +400,36 @@ def test_the_cli_acts_for_one_district_and_sqlite_holds_one(cli_sample, tmp_path
     assert (db.stat().st_size, db.stat().st_mtime_ns) == before
     own = run("--district", "150102", "gazetteer", "search", "新华", db=db)
     assert own.returncode == 0 and "新华" in own.stdout
+
+
+@on_postgis
+def test_a_new_district_beside_the_samples_neighbour_outlines_imports_its_own_outline_first(
+        writable_sample_store, tmp_path) -> None:
+    """DEPLOYMENT.md "Adding a district", step 1, on a database holding the sample (review): the neighbours'
+    reference outlines every district reads are nobody's own, so 150124's outline is its first load of admin_units
+    (it was refused as a generic create: use POST /api/divisions/create); a second file of units is then refused."""
+    from tests.xincheng_cli import invoke
+
+    store, district = writable_sample_store, "150124"
+    assert store.for_district(district).select("admin_units")  # it reads the neighbours' outlines
+    url = store.engine.url.render_as_string(hide_password=False)
+    outline = tmp_path / "outline.geojson"
+    outline.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"code": f"{district}000000", "name": "和林格尔县", "level": "district"},
+        "geometry": shapely.geometry.mapping(shapely.box(111.6, 40.2, 112.1, 40.5))}]}, ensure_ascii=False),
+        encoding="utf-8")
+    command = ["--database-url", url, "--district", district, "import", str(outline), "--layer", "admin_units",
+               "--crs", "EPSG:4490"]
+    first = invoke(command)
+    assert first.returncode == 0, first.stderr
+    own = [u for u in store.for_district(district).select("admin_units") if u["adcode"] == district]
+    assert [(u["code"], u["name"]) for u in own] == [(f"{district}000000", "和林格尔县")]
+    assert district in held_districts(store)
+    units = tmp_path / "units.geojson"
+    units.write_text(outline.read_text(encoding="utf-8").replace(f"{district}000000", f"{district}001000")
+                     .replace('"district"', '"subdistrict"').replace("和林格尔县", "城关镇"), encoding="utf-8")
+    again = invoke([str(units) if part == str(outline) else part for part in command])
+    assert again.returncode != 0 and "POST /api/divisions/create" in again.stderr, again.stderr
 
 
 @on_postgis

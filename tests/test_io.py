@@ -52,7 +52,9 @@ def _uid(i: int, prefix: str = "U") -> str:
 def _plates(n: int = 40) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {"street_name": ["锡林郭勒北路"] * n, "number": list(range(1, n + 1)),
-         "households": [12] * n, "building_name": ["ᠬᠥᠬᠡᠬᠣᠲᠠ 蒙文楼"] + ["敕勒川小区"] * (n - 1)},
+         "households": [12] * n,
+         # texts that look like JSON stay texts through a GeoJSON export (GDAL wrote them as objects: review)
+         "building_name": ["ᠬᠥᠬᠡᠬᠣᠲᠠ 蒙文楼", '{"楼": "一号"}', "[1, 2]"] + ["敕勒川小区"] * (n - 3)},
         geometry=[shapely.Point(111.676 + i * 1e-4, 40.85) for i in range(n)], crs="EPSG:4490")
 
 
@@ -155,6 +157,11 @@ BAD_INPUTS = {
                    InvalidGeometry, "this layer takes Point"),
     "missing_required": ([_point_feature(111.7, 40.85, number=None)], InputError, "no number"),
     "bad_number": ([_point_feature(111.7, 40.85, number="十二")], InputError, "门牌号 number 须为整数"),
+    # A text longer than the service keeps, or than its varchar(n) column, is named with its row (review).
+    "long_text": ([_point_feature(111.7, 40.85, building_name="楼" * 10_001)], InputError,
+                  "第 2 个要素：建筑名称 building_name 过长（10,001 字，上限 10,000 字）"),
+    "long_code": ([_point_feature(111.7, 40.85, community_code="1" * 12 + "𠀀")], InputError,
+                  "第 2 个要素：社区代码 community_code 过长（13 字，上限 12 字）"),
 }
 
 

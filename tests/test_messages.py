@@ -241,3 +241,15 @@ def test_routers_raise_domain_errors_with_catalogue_messages_only():
             if called in errors and any(p.strip() for p in _literal_texts(node.args[0])):
                 wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}: {_literal_texts(node.args[0])[0][:60]!r}")
     assert not wrong, "router refusals not from geo/messages:\n" + "\n".join(wrong)
+
+
+def test_the_signs_and_casework_fields_are_named_in_chinese_wherever_a_message_meets_them():
+    """A typed body's type error named ``sign_type`` bare (review): every field of the street signs and the boundary
+    casework has its Chinese label in the one catalogue :func:`label` reads."""
+    from geo.messages import label
+    from geo.messages.boundary_casework import CASEWORK_FIELDS
+    from geo.messages.signs import SIGN_FIELDS
+
+    for field in [*SIGN_FIELDS, *CASEWORK_FIELDS]:
+        named = label(field)
+        assert named.endswith(f" {field}") and re.match(r"[\u4e00-\u9fff]", named), named

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import shapely
 import sqlalchemy as sa
@@ -26,7 +29,8 @@ from geo.store.backup import restore_backup, write_backup
 from geo.store.partitions import ensure_district_partitions, missing_partitions, partitioned_tables
 from geo.store.plate_lookups import _lookup_query, lookup_parameters, read_lookup
 from geo.store.store import integrity_problem
-from tests.conftest import _fresh_url
+from geo.users import create_user
+from tests.conftest import _fresh_url, running_server, server_settings
 from tests.xincheng_cli import invoke
 
 OWN, OTHER = "150102", "150121"
@@ -262,12 +266,13 @@ def test_an_import_of_another_districts_qr_uid_is_refused_naming_the_field(pg_st
 
 def test_a_table_held_by_another_session_refuses_a_new_districts_import_naming_the_table_and_the_wait(
         pg_store, monkeypatch, tmp_path):
-    """The partitions are made with a short lock wait (geo/store/partitions.py); when another session holds a table
-    the import says so with that wait and the table (the sessions' lock message said "30 s" for a 5 s wait), exits
-    as a usage error and writes nothing; the same import goes through once the table is free."""
+    """The partitions are made table by table in short lock attempts (geo/store/partitions.py); when another session
+    holds a table the import says so with that wait and the table (the sessions' lock message said "30 s" for a 5 s
+    wait) and imports nothing; meanwhile no other table stays locked (one transaction for all held the tables made
+    before, and other districts' reads of them waited: review); the same import goes through once the table is free."""
     import geo.store.partitions as partitions
 
-    monkeypatch.setattr(partitions, "LOCK_TIMEOUT_MS", 300)
+    monkeypatch.setattr(partitions, "LOCK_WAIT_S", 1.5)
     path = tmp_path / "stations.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [{
         "type": "Feature", "properties": {"kind": "elder_care_station", "name": "示例站", "floor_area_m2": 200.0},
@@ -275,17 +280,50 @@ def test_a_table_held_by_another_session_refuses_a_new_districts_import_naming_t
     url = pg_store.engine.url.render_as_string(hide_password=False)
     command = ["--database-url", url, "--district", OTHER, "import", str(path), "--layer", "facilities",
                "--crs", "EPSG:4490"]
+    reads: list[str] = []
+
+    def read_other_tables_while_it_waits() -> None:
+        time.sleep(0.7)  # the tables before facilities are made by then; it is trying facilities
+        with pg_store.engine.connect() as reader:
+            reader.execute(sa.text("SET lock_timeout = 300"))  # a read held up by a lock fails instead of waiting
+            for table in ("admin_units", "boundary_markers", "door_plates"):  # made before facilities
+                reader.execute(sa.text(f"SELECT count(*) FROM {table}"))
+                reads.append(table)
+            reader.rollback()
+
     with pg_store.engine.connect() as holder:
         holder.execute(sa.text("LOCK TABLE facilities IN ACCESS EXCLUSIVE MODE"))
+        reader = threading.Thread(target=read_other_tables_while_it_waits)
+        reader.start()
         refused = invoke(command)
+        reader.join()
         holder.rollback()
+    assert reads == ["admin_units", "boundary_markers", "door_plates"]
     assert refused.returncode != 0, refused.stdout
     message = refused.stderr
-    assert re.search(r"为 150121 建立数据表 \S+ 的分区时，该表被另一个会话占用，等待 0\.3 秒", message), message
-    assert "waited 0.3 s" in message and "30" not in message and "Traceback" not in message, message
+    assert "数据表 facilities 被另一个会话占用，等待 1.5 秒仍未释放，未能为 150121 建立它的分区" in message, message
+    assert "held the table for 1.5 s" in message and "30" not in message and "Traceback" not in message, message
     assert pg_store.for_district(OTHER).count("facilities") == 0
     with pg_store.engine.connect() as conn:
-        assert missing_partitions(conn, OTHER)  # nothing made: one transaction
+        missing = missing_partitions(conn, OTHER)
+        assert missing[0] == "facilities" and "door_plates" not in missing  # those before it made, each whole
+    # Over HTTP: the "try again" every busy database gets (503, database_unavailable, Retry-After), not a 500.
+    create_user(pg_store, "pt-admin", "admin-password-123", "admin", actor="t", adcodes=[OWN, OTHER])
+    pg_store.for_district(OTHER).insert("admin_units", [{"code": f"{OTHER}000000", "name": "土默特左旗",
+                                                         "level": "district",
+                                                         "geometry": shapely.box(111.6, 40.8, 111.8, 40.9)}],
+                                        actor="t")  # the district's outline: the service serves it
+    with running_server(server_settings(pg_store)) as base:
+        login = httpx.post(f"{base}/api/auth/login", json={"username": "pt-admin", "password": "admin-password-123"})
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}", "X-Xincheng-District": OTHER}
+        with pg_store.engine.connect() as holder:
+            holder.execute(sa.text("LOCK TABLE facilities IN ACCESS EXCLUSIVE MODE"))
+            answer = httpx.post(f"{base}/api/layers/facilities/import", headers=headers, timeout=60,
+                                params={"crs": "EPSG:4490", "format": "geojson"}, content=path.read_bytes())
+            holder.rollback()
+    assert (answer.status_code, answer.headers.get("retry-after")) == (503, "30"), answer.text
+    body = answer.json()
+    assert body["error"] == "database_unavailable" and body["message"].startswith("数据表 facilities 被另一个会话占用")
     done = invoke(command)
     assert done.returncode == 0, done.stderr
     assert pg_store.for_district(OTHER).count("facilities") == 1

@@ -120,7 +120,18 @@ def test_a_plate_no_longer_in_use_names_no_services_on_its_page(writable_server,
     for uid in (revoked["plate_uid"], replaced["plate_uid"]):
         one = answers[uid]
         assert (one["in_use"], one["nearest_elder_care"], one["nearest_service_centre"]) == (False, None, None), one
+        assert one["services_stale"] is False, one  # nothing is being brought up to date for it (review)
     for uid in (kept["plate_uid"], new_uid):
         assert (answers[uid]["in_use"], answers[uid]["status"]) == (True, "active"), answers[uid]
     kept_answer = answers[kept["plate_uid"]]
     assert kept_answer["nearest_elder_care"]["name"] and kept_answer["nearest_service_centre"]["name"], kept_answer
+    # A plate no longer in use is not printed for production (its QR says so when scanned); a proof may be seen.
+    name, password = USERS["placename_officer"]
+    token = httpx.post(f"{base}/api/auth/login", json={"username": name, "password": password}).json()["access_token"]
+    officer = {"Authorization": f"Bearer {token}"}
+    for uid, status_zh in ((revoked["plate_uid"], "已撤销"), (replaced["plate_uid"], "已替换")):
+        production = httpx.get(f"{base}/api/plates/{uid}/plate.svg", headers=officer)
+        assert production.status_code == 409 and production.json()["field"] == "status", production.text
+        assert production.json()["message"].startswith(f"门牌 「{uid}」 的状态为 {status_zh}"), production.text
+        proof = httpx.get(f"{base}/api/plates/{uid}/plate.svg", params={"proof": "true"}, headers=officer)
+        assert proof.status_code == 200 and proof.headers["content-type"].startswith("image/svg+xml"), proof.text

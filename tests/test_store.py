@@ -166,6 +166,11 @@ def test_text_longer_than_its_column_is_refused_naming_the_field_by_every_write(
     assert [(r["community_code"], r["version"]) for r in store.select("facilities")] == [(None, 1), (None, 1)]
     store.update("facilities", ids[0], {"community_code": fits}, expected_version=1, actor="t")
     assert store.get("facilities", ids[0])["community_code"] == fits
+    for value in (10 ** 12, b"1" * 13):  # a number or bytes given to a text column: its text counts (review)
+        with pytest.raises(InputError) as err:
+            store.update("facilities", ids[1], {"community_code": value}, expected_version=1, actor="t")
+        assert err.value.field == "community_code"
+    assert store.get("facilities", ids[1])["version"] == 1
 
 
 def test_stale_version_is_refused_and_changes_nothing(store: Store):

@@ -35,7 +35,7 @@ from geo.plates.codes import InvalidCode, plate_url
 from geo.plates.decisions import successor_of
 from geo.plates.lookup import PlateView, stored_plate_view
 from geo.plates.nearby import PUBLIC_LIMIT_M
-from geo.plates.printed import plate_texts
+from geo.plates.printed import check_in_use_for_production, plate_texts
 from geo.plates.qr import qr_png, qr_svg
 from geo.store import Store
 from geo.store.districts import district_of
@@ -248,10 +248,12 @@ Printer = Annotated[dict[str, Any], Depends(needs_role(PLATE_EDITORS, "printable
 def plate_face(plate_uid: str, store: StoreDep, settings: SettingsDep,
                user: Printer,
                request: Request, proof: bool = False) -> Response:
-    """Return the printable plate (270 x 170 mm); production needs the Mongolian name (SG-01)."""
+    """Return the printable plate (270 x 170 mm); production needs the Mongolian name (SG-01) and a plate in use."""
     rows = store.select("door_plates", where={"plate_uid": plate_uid})
     if not rows:
         raise NotFound(text("plates.not_found", uid=quoted(plate_uid)), field="plate_uid")
+    if not proof:
+        check_in_use_for_production(rows[0])
     (printed,) = plate_texts(store, rows, signer=request.app.state.plate_signer,
                              base_url=settings.public_base_url)
     return Response(plate_svg(printed, proof=proof), media_type="image/svg+xml")

@@ -682,6 +682,8 @@ def write_features(frame: gpd.GeoDataFrame, path: Path | str, *, fmt: str | None
                           geometry_types=geometry_types)
         return path
     options: dict[str, object] = {}
+    if kind == "geojson":  # a text that looks like JSON ('{"x":1}', '[1,2]') stays text, as stored and re-imported
+        options["layer_options"] = {"AUTODETECT_JSON_STRINGS": "NO"}
     if kind == "shp":
         kinds = geometry_kinds([str(t) for t in out.geom_type.dropna().unique()])
         if len(kinds) > 1:

@@ -42,7 +42,7 @@ from geo.store.bulk import PreparedRows, bulk_insert, prepare_bulk
 from geo.store.contents import refuse_unless_empty
 from geo.store.partitions import ensure_district_partitions
 from geo.store.spatial_sql import lock_natural_keys, one_of
-from geo.store.store import integrity_problem
+from geo.store.store import integrity_problem, read_across
 from geo.text import clean, clean_field
 from geo.types import parse_date
 from geo.validation import MIN_VALUES, PAST_DATES, check_range, validate_frame
@@ -515,9 +515,15 @@ def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str
 
 
 def _layer_is_empty(conn: sa.Connection, layer_name: str) -> bool:
-    """Return whether the layer's table holds no record yet (a district's first load of it)."""
+    """Return whether the layer's table holds no record of the district yet (its first load of it): the rows every
+    district reads (the neighbours' reference outlines) are nobody's own, so a new district beside them, or a
+    database holding only them, still loads its own outline and units (review: DEPLOYMENT.md's step 1 was refused)."""
     table = schema.metadata.tables[get_layer(layer_name).table]
-    return conn.execute(sa.select(table.c.id).limit(1)).first() is None
+    shared = read_across(table)
+    query = sa.select(table.c.id).limit(1)
+    if shared is not None:
+        query = query.where(sa.not_(sa.func.coalesce(shared, sa.false())))  # a row with no status is one's own
+    return conn.execute(query).first() is None
 
 
 def _checked_plan(layer_name: str, records: Sequence[dict[str, Any]], matches, *, first_load: bool) -> ImportPlan:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from geo.messages import Message
 
-_FIELDS: dict[str, tuple[str, str]] = {
+CASEWORK_FIELDS: dict[str, tuple[str, str]] = {
     "marker_id": ("界桩", "marker"),
     "repaired_on": ("修复日期", "date repaired"),
     "repairing_adcode": ("修复方", "repairing side"),
@@ -43,7 +43,7 @@ _STATES: dict[str, tuple[str, str]] = {
 }
 
 MESSAGES = {
-    **{f"boundary_casework.field.{name}": Message(zh, en) for name, (zh, en) in _FIELDS.items()},
+    **{f"boundary_casework.field.{name}": Message(zh, en) for name, (zh, en) in CASEWORK_FIELDS.items()},
     **{f"boundary_casework.state.{name}": Message(zh, en) for name, (zh, en) in _STATES.items()},
     # shared
     "boundary_casework.required": Message("缺少必填字段 {field}（{rule}）", "{field} is required ({rule})"),

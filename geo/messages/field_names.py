@@ -9,6 +9,8 @@ internal name.
 from __future__ import annotations
 
 from geo.messages import Message
+from geo.messages.boundary_casework import CASEWORK_FIELDS
+from geo.messages.signs import SIGN_FIELDS
 
 _FIELDS: dict[str, tuple[str, str]] = {
     # place names (标准地名) and their lifecycle
@@ -317,7 +319,12 @@ _FIELD_VALUES: dict[str, dict[str, tuple[str, str]]] = {
              "built_up": ("居民密集区", "built-up residential area")},
 }
 
+# The street signs' and the boundary casework's own fields, named the same wherever a message meets them (a typed
+# body's "须为文本" named sign_type bare: review); a field both know keeps the label above.
+_OWN_FIELDS = {**SIGN_FIELDS, **CASEWORK_FIELDS}
+
 MESSAGES = {
+    **{f"field_names.{name}": Message(zh, en) for name, (zh, en) in _OWN_FIELDS.items() if name not in _FIELDS},
     **{f"field_names.{name}": Message(zh, en) for name, (zh, en) in _FIELDS.items()},
     **{f"field_names.value.{value}": Message(zh, en) for value, (zh, en) in _VALUES.items()},
     **{f"field_names.record.{table}": Message(zh, en) for table, (zh, en) in _RECORDS.items()},

@@ -17,11 +17,11 @@ MESSAGES = {
                                       "{field} holds a NUL character (%00), which no database file name can hold: "
                                       "{value}"),
     "store.no_table": Message("没有数据表 {value}", "no table {value}"),
-    "store.partition_busy": Message("为 {district} 建立数据表 {table} 的分区时，该表被另一个会话占用，等待 {wait_s} 秒"
-                                    "仍未释放：请结束占用它的会话（如 psql 中未提交的事务）后重试，未写入任何内容",
-                                    "making district {district}'s partition of table {table} waited {wait_s} s for "
-                                    "another session holding the table (such as an open transaction in psql); "
-                                    "nothing was written: end that session and try again"),
+    "store.partition_busy": Message("数据表 {table} 被另一个会话占用，等待 {wait_s} 秒仍未释放，未能为 {district} 建立"
+                                    "它的分区：请结束占用它的会话（如 psql 中未提交的事务）后重试",
+                                    "district {district}'s partition of table {table} could not be made: another "
+                                    "session held the table for {wait_s} s (such as an open transaction in psql); "
+                                    "end that session and try again"),
     "store.too_long": Message("{field} 过长（{length} 个字符，该字段最多 {limit} 个）",
                               "{field} is {length} characters long; the field holds at most {limit}"),
     "store.unknown_field": Message("{table} 没有字段 {field}", "{table} has no field {field}"),
@@ -84,9 +84,10 @@ MESSAGES = {
         "line {number} of the table {name} does not name the table's fields (missing or extra: {fields}); "
         "nothing was restored"),
     "store.archive_bad_value": Message(
-        "表 {name} 第 {number} 行的 {field} 不是该列能存的值（类型不符、不是有效几何或数值越界），未恢复任何数据",
-        "line {number} of the table {name}: {field} holds a value its column cannot hold (wrong type, not a valid "
-        "geometry, or out of range); nothing was restored"),
+        "表 {name} 第 {number} 行的 {field} 不是该列能存的值（类型不符、文本超出该列长度、不是有效几何或数值越界），"
+        "未恢复任何数据",
+        "line {number} of the table {name}: {field} holds a value its column cannot hold (wrong type, a text longer "
+        "than the column, not a valid geometry, or out of range); nothing was restored"),
     "store.archive_table_rejected": Message(
         "表 {name} 的记录无法存入：id 重复、缺少必填值或违反约束，未恢复任何数据",
         "the records of the table {name} cannot be stored: a repeated id, a required value missing or a "

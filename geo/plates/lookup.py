@@ -110,7 +110,9 @@ def plate_view(plate: dict[str, Any], *, street: dict[str, Any] | None, communit
         community=(community or {}).get("name"), subdistrict=(subdistrict or {}).get("name"),
         nearest_elder_care=elder_care if in_use else None, nearest_service_centre=service_centre if in_use else None,
         emergency=[{"number": n, "what": w} for n, w in EMERGENCY],
-        services_as_of=services_as_of, services_stale=services_stale, services_computed_at=services_computed_at,
+        # a plate no longer in use names no services, so none are being brought up to date either
+        services_as_of=services_as_of, services_stale=services_stale and in_use,
+        services_computed_at=services_computed_at,
         adcode=adcode, district=district)
 
 

@@ -10,6 +10,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from geo.errors import Conflict
+from geo.layers import PLATE_FINAL_STATUSES
+from geo.messages import quoted, text, value_label
 from geo.placenames.romanize import romanize
 from geo.plates.codes import PlateSigner, plate_url, signable_uid
 from geo.plates.lookup import number_text
@@ -40,3 +43,11 @@ def plate_texts(store: Store, plates: Iterable[Mapping[str, Any]], *, signer: Pl
                              number_text(p["number"], p.get("suffix")), name.get("name_mong"),
                              plate_url(base_url, signer.code(signable_uid(signer, p["plate_uid"])))))
     return out
+
+
+def check_in_use_for_production(plate: Mapping[str, Any]) -> None:
+    """Refuse a production print of a plate no longer in use (revoked or replaced): its QR code says so when
+    scanned, and a replaced plate's successor has a plate of its own (409 naming the plate; a proof may be seen)."""
+    if plate.get("status") in PLATE_FINAL_STATUSES:
+        raise Conflict(text("plates.retired_not_printed", uid=quoted(plate["plate_uid"]),
+                            status=value_label(plate["status"])), field="status")

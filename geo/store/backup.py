@@ -485,7 +485,8 @@ def _fits(kind: sa.types.TypeEngine, value: Any) -> bool:
         except OverflowError:  # an int beyond any float
             return False
     if isinstance(kind, sa.String | sa.Text):
-        return type(value) is str and "\x00" not in value and _encodable(value)
+        return (type(value) is str and "\x00" not in value and _encodable(value)
+                and (kind.length is None or len(value) <= kind.length))  # varchar(n): as every write refuses longer
     if isinstance(kind, sa.LargeBinary):
         return type(value) is bytes
     if isinstance(kind, sa.DateTime):
@@ -545,7 +546,8 @@ def _all_fit(kind: sa.types.TypeEngine, values: list[Any]) -> bool:
         if not types <= {str}:
             return False
         joined = "".join(present)
-        return "\x00" not in joined and _encodable(joined)
+        return ("\x00" not in joined and _encodable(joined)
+                and (kind.length is None or not present or max(map(len, present)) <= kind.length))
     return all(_fits(kind, v) for v in present)
 
 

@@ -14,6 +14,7 @@ SQLite holds one district and has no partitions: nothing to do there.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -21,10 +22,13 @@ import sqlalchemy as sa
 from geo.errors import DomainError
 from geo.messages import text
 
-# Wait at most this long for a table's lock (other districts' work finishes in milliseconds); a
-# longer wait means something holds the table, and the district's rows go to the default partition,
-# where they are as correct, only read with the other districts that are there.
-LOCK_TIMEOUT_MS = 5000
+# Making a partition takes its table's exclusive lock, and while that request waits every other session's reads of
+# the table queue behind it: so each attempt waits at most LOCK_ATTEMPT_MS, then lets them through for
+# LOCK_PAUSE_S, and the attempts go on for LOCK_WAIT_S (other districts' work finishes in milliseconds; a longer
+# hold means something keeps the table, and the district is told to try again: :class:`PartitionBusy`).
+LOCK_WAIT_S = 5.0
+LOCK_ATTEMPT_MS = 100
+LOCK_PAUSE_S = 0.2
 
 
 def partitioned_tables(conn: sa.Connection) -> list[str]:
@@ -49,11 +53,13 @@ def ensure_district_partitions(engine: sa.Engine, adcode: str) -> list[str]:
     """Make district ``adcode``'s partition of every partitioned table of ``engine``'s database that
     lacks one, and return those tables' names (empty when all are there, and on SQLite).
 
-    Idempotent and safe beside running work: one transaction of the database's owner (the engine's
-    own connection, never bound to a district), waiting at most :data:`LOCK_TIMEOUT_MS` for each table
-    (on a timeout nothing is made and :class:`PartitionBusy` names the table and the wait, which the
-    sessions' own 30 s lock message would have misstated). A code that is no district's (not six ASCII
-    digits) is given nothing: its rows stay in the default partition.
+    Idempotent and safe beside running work: one short transaction per table, as the database's owner
+    (the engine's own connection, never bound to a district), so that no table stays locked while the
+    next one is waited for (one transaction for all held each table made until the last, and other
+    districts' reads of them waited: review). A table another session holds is tried again in short
+    attempts for :data:`LOCK_WAIT_S`, then :class:`PartitionBusy` names it and the wait (the sessions' own
+    lock message said 30 s); the partitions made before it stay, each whole. A code that is no
+    district's (not six ASCII digits) is given nothing: its rows stay in the default partition.
     """
     if engine.dialect.name != "postgresql" or not re.fullmatch(r"[0-9]{6}", adcode):
         return []
@@ -62,27 +68,34 @@ def ensure_district_partitions(engine: sa.Engine, adcode: str) -> list[str]:
         conn.rollback()
     if not wanted:
         return []
-    made: list[str] = []
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}"))
-        for table in wanted:
-            try:
-                if conn.execute(sa.text("SELECT xincheng_add_partition(:t, :code)"),
-                                {"t": table, "code": adcode}).scalar():
-                    made.append(table)
-            except sa.exc.OperationalError as exc:
-                if getattr(exc.orig, "sqlstate", None) != "55P03":  # not "lock not available"
-                    raise
+    return [table for table in wanted if _add_partition(engine, table, adcode)]
+
+
+def _add_partition(engine: sa.Engine, table: str, adcode: str) -> bool:
+    """Make ``adcode``'s partition of ``table`` in a transaction of its own, in short lock attempts (see
+    :data:`LOCK_WAIT_S`); return whether it was made (False: another session made it meanwhile)."""
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text(f"SET LOCAL lock_timeout = {int(LOCK_ATTEMPT_MS)}"))
+                return bool(conn.execute(sa.text("SELECT xincheng_add_partition(:t, :code)"),
+                                         {"t": table, "code": adcode}).scalar())
+        except sa.exc.OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "55P03":  # not "lock not available"
+                raise
+            if time.monotonic() >= deadline:
                 raise PartitionBusy(text("store.partition_busy", table=table, district=adcode,
-                                         wait_s=f"{LOCK_TIMEOUT_MS / 1000:g}")) from None
-    return made
+                                         wait_s=f"{LOCK_WAIT_S:g}")) from None
+        time.sleep(LOCK_PAUSE_S)
 
 
 class PartitionBusy(DomainError):
     """Another session held a table while a district's partition of it was being made (HTTP 503: try again)."""
 
     status = 503
-    code = "database_busy"
+    code = "database_unavailable"  # as every other "the database is busy, try again" (api.errors)
+    retry_after_s = 30
 
 
 def add_district_partitions(conn: sa.Connection, codes: Iterable[str]) -> None:

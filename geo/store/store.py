@@ -51,6 +51,13 @@ GLOBAL_TABLES = frozenset({"users", "api_tokens", "schema_migrations", "plate_lo
 _SHARED_ROWS = {"admin_units": ("status", "neighbour")}  # table → (column, value) of the rows read across
 
 
+def read_across(table: sa.Table) -> sa.ColumnElement[bool] | None:
+    """Return what marks ``table``'s rows every district reads (a neighbour's outline), or None if it has none:
+    reference geography, nobody's own record."""
+    shared = _SHARED_ROWS.get(table.name)
+    return None if shared is None else table.c[shared[0]] == shared[1]
+
+
 def normalise_url(url: str) -> str:
     """Return a SQLAlchemy URL: ``postgresql://`` and ``postgis://`` use the psycopg driver."""
     for prefix in ("postgresql://", "postgres://", "postgis://"):
@@ -328,6 +335,16 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'xincheng_distri
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def _length_as_text(value: Any) -> int:
+    """Return how many characters ``value`` takes in a text column: a text's own, a number's digits (the column
+    stores its text), a byte string's bytes; 0 for None and anything else (refused by its own checks)."""
+    if isinstance(value, str | bytes):
+        return len(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return len(str(value))
+    return 0
+
+
 @functools.cache
 def _length_limits(table: sa.Table) -> dict[str, int]:
     """Return the declared length of each of ``table``'s length-limited text columns (``varchar(n)``)."""
@@ -544,7 +561,7 @@ class Store:
         limits = _length_limits(table)
         for key in sorted(limits.keys() & given):
             limit = limits[key]
-            longest = max((len(v) for r in records if isinstance(v := r.get(key), str)), default=0)
+            longest = max((_length_as_text(r.get(key)) for r in records), default=0)
             if longest > limit:  # PostgreSQL refused it with a bare DataError (a 500); SQLite stored it whole
                 raise InputError(text("store.too_long", field=label(key), length=longest, limit=limit), field=key)
         if table.name not in GLOBAL_TABLES:
