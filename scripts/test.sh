@@ -27,10 +27,12 @@ export XINCHENG_REQUIRE_POSTGIS=1
 # At most 8 by default: with four workers the tests held up to 30 PostgreSQL connections at once (of the
 # server's 100).
 workers=$(( $(nproc) + 1 )); (( workers > 8 )) && workers=8
-# The run's temporary files (the shared sample templates among them) in the checkout's own .test-tmp/run, which
-# pytest empties when the next run starts: under pytest's default folder a second pytest started meanwhile (a
-# developer's targeted run) may remove this run's folder as one of its old ones, and the tests that need the
-# templates then error.
+# The run's temporary files (the shared sample templates among them) in a folder of its own under the checkout's
+# .test-tmp: under pytest's default folder a second pytest started meanwhile (a developer's targeted run) may remove
+# this run's folder as one of its old ones, and one fixed folder would be emptied by the next run started beside it;
+# the tests that need the templates then error. Folders of runs started over a day ago are removed.
 mkdir -p .test-tmp
+find .test-tmp -mindepth 1 -maxdepth 1 -name 'run.*' -mmin +1440 -exec rm -rf {} +
+basetemp=$(mktemp -d "$PWD/.test-tmp/run.XXXXXX")
 exec .venv/bin/python -m pytest -n "${XINCHENG_TEST_WORKERS:-$workers}" --dist loadgroup --durations=30 \
-    --basetemp "$PWD/.test-tmp/run" "$@"
+    --basetemp "$basetemp/pytest" "$@"

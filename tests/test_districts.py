@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -420,10 +421,39 @@ def test_a_new_district_beside_the_samples_neighbour_outlines_imports_its_own_ou
         encoding="utf-8")
     command = ["--database-url", url, "--district", district, "import", str(outline), "--layer", "admin_units",
                "--crs", "EPSG:4490"]
+
+    def features(*properties: dict[str, Any]) -> Path:
+        """A file of units, each a box inside the outline's."""
+        path = tmp_path / f"units-{len(list(tmp_path.iterdir()))}.geojson"
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": p,
+             "geometry": shapely.geometry.mapping(shapely.box(111.7, 40.3, 111.8, 40.4))} for p in properties]},
+            ensure_ascii=False), encoding="utf-8")
+        return path
+
+    # The first load writes only the district's own units, and with its outline (second review): a file planting
+    # a neighbour's reference outline, another district's unit, or units without the outline is refused.
+    town = {"code": f"{district}001000", "name": "城关镇", "level": "subdistrict"}
+    refusals = {
+        "status": features({"code": f"{district}000000", "name": "和林格尔县", "level": "district"},
+                           {"code": "150199000000", "name": "假邻区", "level": "district", "status": "neighbour"}),
+        "adcode": features({"code": f"{district}000000", "name": "和林格尔县", "level": "district"},
+                           {**town, "code": "150102999000", "adcode": "150102"}),
+        "code": features({"code": f"{district}000000", "name": "和林格尔县", "level": "district"},
+                         {**town, "code": "150102999000"}),
+        "outline": features(town),
+    }
+    for field, path in refusals.items():
+        refused = invoke([str(path) if part == str(outline) else part for part in command])
+        assert refused.returncode == 2 and "首次导入本区区划" in refused.stderr, (field, refused.stderr)
+    with store.whole().reading() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM admin_units WHERE code IN "
+                                    "('150199000000', '150102999000', :town)"), {"town": town["code"]}).scalar() == 0
+    assert district not in held_districts(store)
     first = invoke(command)
     assert first.returncode == 0, first.stderr
     own = [u for u in store.for_district(district).select("admin_units") if u["adcode"] == district]
-    assert [(u["code"], u["name"]) for u in own] == [(f"{district}000000", "和林格尔县")]
+    assert [(u["code"], u["name"], u["status"]) for u in own] == [(f"{district}000000", "和林格尔县", "active")]
     assert district in held_districts(store)
     units = tmp_path / "units.geojson"
     units.write_text(outline.read_text(encoding="utf-8").replace(f"{district}000000", f"{district}001000")

@@ -16,6 +16,7 @@ from geo.plates.rules import PLATE_UID_PATTERN
 from geo.store import Store
 from geo.write_rules import RuleFieldRefused, check_generic_change, check_generic_create
 from tests.conftest import USERS
+from tests.test_front_door import _as
 
 DECISION = {"decision_body": "新城区民政局", "decision_doc_no": "新民发〔2026〕5号", "decision_date": "2026-11-20"}
 
@@ -132,6 +133,18 @@ def test_a_plate_no_longer_in_use_names_no_services_on_its_page(writable_server,
     for uid, status_zh in ((revoked["plate_uid"], "已撤销"), (replaced["plate_uid"], "已替换")):
         production = httpx.get(f"{base}/api/plates/{uid}/plate.svg", headers=officer)
         assert production.status_code == 409 and production.json()["field"] == "status", production.text
-        assert production.json()["message"].startswith(f"门牌 「{uid}」 的状态为 {status_zh}"), production.text
+        message = production.json()["message"]
+        assert message.startswith(f"门牌 「{uid}」 的状态为 {status_zh}"), production.text
+        # a replaced plate's refusal names the plate to print instead; a revoked one has none (second review)
+        assert (f"替换它的新门牌是 「{new_uid}」" in message) == (uid == replaced["plate_uid"]), message
         proof = httpx.get(f"{base}/api/plates/{uid}/plate.svg", params={"proof": "true"}, headers=officer)
         assert proof.status_code == 200 and proof.headers["content-type"].startswith("image/svg+xml"), proof.text
+    # Its officer page shows the plate as a proof (watermarked), even where its street has the Mongolian name a
+    # production plate needs; a plate in use there shows the plate itself (second review).
+    for street in {revoked["street_name"], kept["street_name"]}:
+        (name,) = store.select("place_names", where={"standard_name": street, "feature_class": "street"})
+        store.update("place_names", name["id"], {"name_mong": "ᠬᠣᠲᠠ"}, expected_version=name["version"], actor="t")
+    with _as(base, "placename_officer") as browser:
+        faces = {uid: browser.get(f"/officer/plates/{uid}").text for uid in (revoked["plate_uid"], kept["plate_uid"])}
+    assert "校样 PROOF 不得生产" in faces[revoked["plate_uid"]]
+    assert "校样 PROOF 不得生产" not in faces[kept["plate_uid"]] and "<svg" in faces[kept["plate_uid"]]

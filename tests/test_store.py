@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import threading
+from decimal import Decimal
 
+import numpy as np
 import pytest
 import shapely
 import sqlalchemy as sa
@@ -166,7 +168,8 @@ def test_text_longer_than_its_column_is_refused_naming_the_field_by_every_write(
     assert [(r["community_code"], r["version"]) for r in store.select("facilities")] == [(None, 1), (None, 1)]
     store.update("facilities", ids[0], {"community_code": fits}, expected_version=1, actor="t")
     assert store.get("facilities", ids[0])["community_code"] == fits
-    for value in (10 ** 12, b"1" * 13):  # a number or bytes given to a text column: its text counts (review)
+    # a number (numpy's and Decimal too) or bytes given to a text column: its text counts (reviews)
+    for value in (10 ** 12, np.int64(10 ** 12), Decimal(10 ** 12), b"1" * 13):
         with pytest.raises(InputError) as err:
             store.update("facilities", ids[1], {"community_code": value}, expected_version=1, actor="t")
         assert err.value.field == "community_code"

@@ -496,7 +496,9 @@ def _plate_page(request: Request, store: Store, settings: Any, user: User, plate
     else:
         # Markup, not text: the plate SVG comes from an autoescaping template, the QR from segno.
         url = printed.url
-        face = Markup(plate_svg(printed, proof=not printed.name_mong))
+        # a proof (watermarked, not for production) when the Mongolian name is missing or the plate is no longer in
+        # use: a printed page of a retired plate must not look like a plate to make (review)
+        face = Markup(plate_svg(printed, proof=not printed.name_mong or p["status"] in PLATE_FINAL_STATUSES))
         qr = Markup(qr_svg(printed.url))
     draft = refused or posted_draft(request)
     return page(request, "officer/plate.html", f"门牌 {p['number']}号", plate_uid, user=user, status=status,

@@ -253,7 +253,8 @@ def plate_face(plate_uid: str, store: StoreDep, settings: SettingsDep,
     if not rows:
         raise NotFound(text("plates.not_found", uid=quoted(plate_uid)), field="plate_uid")
     if not proof:
-        check_in_use_for_production(rows[0])
+        check_in_use_for_production(rows[0], successor_uid=successor_of(store, plate_uid)
+                                    if rows[0]["status"] == "replaced" else None)
     (printed,) = plate_texts(store, rows, signer=request.app.state.plate_signer,
                              base_url=settings.public_base_url)
     return Response(plate_svg(printed, proof=proof), media_type="image/svg+xml")

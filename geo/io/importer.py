@@ -28,6 +28,7 @@ from geo import messages as msg
 from geo.addresses.refresh import refresh_standard_addresses
 from geo.boundaries.reference_objects import add_reference_objects
 from geo.collection import collecting_rarely
+from geo.divisions.first_load import check_first_units
 from geo.errors import Conflict, DomainError, Forbidden, InputError, StaleVersion
 from geo.io.formats import read_features, shown_name, write_features
 from geo.layers import get_layer
@@ -572,6 +573,8 @@ def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan:
     sorted call, so two imports never take them in different orders (no deadlock on PostgreSQL).
     """
     _lock_scopes(conn, layer_name, plan)
+    if layer_name == "admin_units" and plan.inserts:  # only a first load inserts units (geo.write_rules)
+        check_first_units(plan.inserts, adcode=store.adcode, rows=plan.insert_rows)
     check_layer_locations(conn, layer_name, plan.inserts, adcode=store.adcode,
                           first_row=plan.insert_rows)  # messages name file rows
     for row, stored, changes in plan.updates:

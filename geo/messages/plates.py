@@ -47,11 +47,12 @@ MESSAGES = {
     "plates.decision_requires": Message("门牌状态变更须记录决定：{fields}", "a status change must record {fields}"),
     "plates.decision_future": Message("{field} 晚于今天", "{field} lies in the future"),
     "plates.not_found": Message("没有门牌 {uid}", "no door plate {uid}"),
-    "plates.retired_not_printed": Message("门牌 {uid} 的状态为 {status}，已不再使用，不能印制生产版面（可看样张）；"
-                                          "替换后的新门牌另有编号，请印制新门牌",
+    "plates.retired_not_printed": Message("门牌 {uid} 的状态为 {status}，已不再使用，"
+                                          "不能印制生产版面（可看样张）{successor}",
                                           "plate {uid} is {status} and no longer in use, so it is not printed for "
-                                          "production (a proof may be viewed); a replacement has a plate of its own: "
-                                          "print that one"),
+                                          "production (a proof may be viewed){successor}"),
+    "plates.retired_successor": Message("；替换它的新门牌是 {successor}，请印制新门牌",
+                                        "; the plate that replaced it is {successor}: print that one"),
     "plates.same_status": Message("门牌已是 {status}", "the plate is {status} already"),
     "plates.final_status": Message("门牌状态为 {status}，不能恢复；如需门牌请新设",
                                    "the plate is {status}, which is final: create a new plate instead"),

@@ -12,7 +12,7 @@ from typing import Any
 
 from geo.errors import Conflict
 from geo.layers import PLATE_FINAL_STATUSES
-from geo.messages import quoted, text, value_label
+from geo.messages import Term, as_term, quoted, text, value_label
 from geo.placenames.romanize import romanize
 from geo.plates.codes import PlateSigner, plate_url, signable_uid
 from geo.plates.lookup import number_text
@@ -45,9 +45,12 @@ def plate_texts(store: Store, plates: Iterable[Mapping[str, Any]], *, signer: Pl
     return out
 
 
-def check_in_use_for_production(plate: Mapping[str, Any]) -> None:
+def check_in_use_for_production(plate: Mapping[str, Any], *, successor_uid: str | None = None) -> None:
     """Refuse a production print of a plate no longer in use (revoked or replaced): its QR code says so when
-    scanned, and a replaced plate's successor has a plate of its own (409 naming the plate; a proof may be seen)."""
+    scanned, and a replaced plate's successor (``successor_uid``, named) has a plate of its own (409 naming the
+    plate; a proof may be seen)."""
     if plate.get("status") in PLATE_FINAL_STATUSES:
+        successor = (as_term(text("plates.retired_successor", successor=quoted(successor_uid))) if successor_uid
+                     else Term("", ""))
         raise Conflict(text("plates.retired_not_printed", uid=quoted(plate["plate_uid"]),
-                            status=value_label(plate["status"])), field="status")
+                            status=value_label(plate["status"]), successor=successor), field="status")

@@ -23,7 +23,7 @@ def _outlined(store: Store) -> set[str]:
     """Return the adcodes whose own district outline is in the database (every district's, not one's)."""
     units = schema.admin_units
     query = (sa.select(units.c.adcode).distinct()
-             .where(units.c.code == units.c.adcode + "000000", units.c.status != "neighbour"))
+             .where(units.c.code == units.c.adcode + "000000", sa.func.coalesce(units.c.status, "") != "neighbour"))
     with store.whole().reading() as conn:  # which districts there are is the database's, not one district's
         return {str(a) for a in conn.execute(query).scalars()}
 
@@ -33,7 +33,7 @@ def holds_district(store: Store, adcode: str) -> bool:
     district's partition, asked on every request that names a district, however many districts there are."""
     units = schema.admin_units
     query = (sa.select(units.c.id).where(units.c.adcode == adcode, units.c.code == f"{adcode}000000",
-                                         units.c.status != "neighbour").limit(1))
+                                         sa.func.coalesce(units.c.status, "") != "neighbour").limit(1))
     with store.whole().reading() as conn:
         return conn.execute(query).first() is not None
 

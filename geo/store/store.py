@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import numbers
 import re
 import sqlite3
 import time
@@ -340,7 +341,7 @@ def _length_as_text(value: Any) -> int:
     stores its text), a byte string's bytes; 0 for None and anything else (refused by its own checks)."""
     if isinstance(value, str | bytes):
         return len(value)
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, numbers.Number) and not isinstance(value, bool | np.bool_):  # numpy's and Decimal too
         return len(str(value))
     return 0
 
