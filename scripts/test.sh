@@ -32,7 +32,7 @@ workers=$(( $(nproc) + 1 )); (( workers > 8 )) && workers=8
 # this run's folder as one of its old ones, and one fixed folder would be emptied by the next run started beside it;
 # the tests that need the templates then error. Folders of runs started over a day ago are removed.
 mkdir -p .test-tmp
-find .test-tmp -mindepth 1 -maxdepth 1 -name 'run.*' -mmin +1440 -exec rm -rf {} +
+find .test-tmp -mindepth 1 -maxdepth 1 -name 'run*' -mmin +1440 -exec rm -rf {} +
 basetemp=$(mktemp -d "$PWD/.test-tmp/run.XXXXXX")
 exec .venv/bin/python -m pytest -n "${XINCHENG_TEST_WORKERS:-$workers}" --dist loadgroup --durations=30 \
     --basetemp "$basetemp/pytest" "$@"

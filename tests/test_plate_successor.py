@@ -139,6 +139,12 @@ def test_a_plate_no_longer_in_use_names_no_services_on_its_page(writable_server,
         assert (f"替换它的新门牌是 「{new_uid}」" in message) == (uid == replaced["plate_uid"]), message
         proof = httpx.get(f"{base}/api/plates/{uid}/plate.svg", params={"proof": "true"}, headers=officer)
         assert proof.status_code == 200 and proof.headers["content-type"].startswith("image/svg+xml"), proof.text
+    # A successor replaced in turn: the refusal names the plate at the end of the chain, the one to print (review)
+    (successor,) = store.select("door_plates", where={"plate_uid": new_uid})
+    newest = replace_plate(store, new_uid, DECISION, expected_version=successor["version"],
+                           actor="officer")["successor"]["plate_uid"]
+    chained = httpx.get(f"{base}/api/plates/{replaced['plate_uid']}/plate.svg", headers=officer).json()["message"]
+    assert f"替换它的新门牌是 「{newest}」" in chained and new_uid not in chained, chained
     # Its officer page shows the plate as a proof (watermarked), even where its street has the Mongolian name a
     # production plate needs; a plate in use there shows the plate itself (second review).
     for street in {revoked["street_name"], kept["street_name"]}:

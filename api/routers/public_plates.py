@@ -32,7 +32,7 @@ from geo.errors import DomainError, InputError, NotFound
 from geo.layers import ADMIN, PLACENAME_OFFICER
 from geo.messages import Term, as_term, beijing_time, label, quoted, text
 from geo.plates.codes import InvalidCode, plate_url
-from geo.plates.decisions import successor_of
+from geo.plates.decisions import last_successor, successor_of
 from geo.plates.lookup import PlateView, stored_plate_view
 from geo.plates.nearby import PUBLIC_LIMIT_M
 from geo.plates.printed import check_in_use_for_production, plate_texts
@@ -253,7 +253,7 @@ def plate_face(plate_uid: str, store: StoreDep, settings: SettingsDep,
     if not rows:
         raise NotFound(text("plates.not_found", uid=quoted(plate_uid)), field="plate_uid")
     if not proof:
-        check_in_use_for_production(rows[0], successor_uid=successor_of(store, plate_uid)
+        check_in_use_for_production(rows[0], successor_uid=last_successor(store, plate_uid)
                                     if rows[0]["status"] == "replaced" else None)
     (printed,) = plate_texts(store, rows, signer=request.app.state.plate_signer,
                              base_url=settings.public_base_url)

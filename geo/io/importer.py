@@ -14,6 +14,7 @@ applies such rows as version-checked updates of their rule-free fields and inser
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ from geo.record_states import check_record_state
 from geo.store import Store, schema
 from geo.store.bulk import PreparedRows, bulk_insert, prepare_bulk
 from geo.store.contents import refuse_unless_empty
+from geo.store.districts import held_districts
 from geo.store.partitions import ensure_district_partitions
 from geo.store.spatial_sql import lock_natural_keys, one_of
 from geo.store.store import integrity_problem, read_across
@@ -196,8 +198,10 @@ def prepare_records(frame: gpd.GeoDataFrame, layer_name: str, *, source_crs: str
     rows = zip(geoms, *columns.values(), strict=True)
     records: list[dict[str, Any]] = [dict(zip(names, row, strict=True)) for row in rows]
     for i, adcode in enumerate(adcodes):
+        if isinstance(adcode, numbers.Integral) or (isinstance(adcode, float) and adcode.is_integer()):
+            adcode = str(int(adcode))  # a number column (GeoJSON, GPKG) was ignored: the rows went to this district
         if isinstance(adcode, str) and adcode.strip():
-            if not (adcode.isdigit() and len(adcode) == 6):
+            if not (adcode.isascii() and adcode.isdigit() and len(adcode) == 6):
                 raise InputError(at_row(msg.text("io.adcode", field=label("adcode"), value=repr(adcode)), i + 1),
                                  field="adcode")
             records[i]["adcode"] = adcode
@@ -574,7 +578,8 @@ def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan:
     """
     _lock_scopes(conn, layer_name, plan)
     if layer_name == "admin_units" and plan.inserts:  # only a first load inserts units (geo.write_rules)
-        check_first_units(plan.inserts, adcode=store.adcode, rows=plan.insert_rows)
+        check_first_units(plan.inserts, adcode=store.adcode, rows=plan.insert_rows,
+                          alone=set(held_districts(store)) <= {store.adcode})
     check_layer_locations(conn, layer_name, plan.inserts, adcode=store.adcode,
                           first_row=plan.insert_rows)  # messages name file rows
     for row, stored, changes in plan.updates:

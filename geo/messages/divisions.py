@@ -10,19 +10,19 @@ MESSAGES = {
         "a first load of the district's units: {field} is {value}, not this district's {district}; only the "
         "district's own units are loaded"),
     "divisions.first_load_neighbour": Message(
-        "首次导入本区区划：{field} 不能为 neighbour（邻区参考界线）；邻区参考界线随样例数据载入，不经文件导入",
-        "a first load of the district's units: {field} cannot be neighbour (a neighbour's reference outline); those "
-        "come with the sample data, not with a file"),
+        "首次导入本区区划：{field} 不能为 neighbour（邻区参考界线）：本库已有其他区县，邻区参考界线不经文件导入",
+        "a first load of the district's units: {field} cannot be neighbour (a neighbour's reference outline): this "
+        "database holds other districts, and reference outlines are not loaded from a file beside them"),
     "divisions.first_load_code": Message(
         "首次导入本区区划：{field} {value} 不在本区 {district} 之内（代码须以 {district} 开头）",
         "a first load of the district's units: {field} {value} is not within district {district} (codes start "
         "with {district})"),
     "divisions.first_load_outline": Message(
-        "首次导入本区区划须含本区轮廓（代码 {code}，层级 district），本区才能使用：请把轮廓加入文件，或先单独导入轮廓；"
-        "未导入任何内容",
-        "a first load of the district's units must hold the district's own outline (code {code}, level district), "
-        "which makes the district one the service holds: add it to the file, or import the outline first; nothing "
-        "was imported"),
+        "首次导入本区区划须含本区轮廓（代码 {code}，层级 district，状态 active），本区才能使用：请把轮廓加入文件，"
+        "或先单独导入轮廓；未导入任何内容",
+        "a first load of the district's units must hold the district's own outline (code {code}, level district, "
+        "status active), which makes the district one the service holds: add it to the file, or import the outline "
+        "first; nothing was imported"),
     "divisions.level": Message("区划调整：级别（{field}）须为 {allowed} 之一，收到 {value}",
                                "division change: the level ({field}) must be one of {allowed}; got {value}"),
     "divisions.code_digits": Message("区划代码（{field}）须为12位数字（PN-13），收到 {value}",

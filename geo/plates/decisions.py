@@ -198,6 +198,20 @@ def replace_plate(store: Store, plate_uid: str, decision: Mapping[str, Any], *, 
                 "warnings": [*notes, *warnings], "moved_addresses": moved}
 
 
+def last_successor(store: Store, plate_uid: str) -> str | None:
+    """Return the plate at the end of ``plate_uid``'s replacements (its successor's successor …: the one to print;
+    None: not replaced). A chain that loops (never written, but read defensively) ends where it repeats."""
+    seen = {plate_uid}
+    current = successor_of(store, plate_uid)
+    while current is not None and current not in seen:
+        seen.add(current)
+        following = successor_of(store, current)
+        if following is None:
+            return current
+        current = following
+    return current
+
+
 def successor_of(store: Store, plate_uid: str) -> str | None:
     """Return the uid of the plate that replaced ``plate_uid`` (None: not replaced, or no successor recorded)."""
     p = schema.door_plates
