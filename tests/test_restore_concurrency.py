@@ -91,8 +91,11 @@ def test_a_restore_takes_the_tables_all_at_once_or_not_at_all(store, small_sampl
             waiting = threading.Thread(target=restore)
             waiting.start()
             time.sleep(1.0)
-            # while it waits it holds no table: another session's DDL (a new district's partitions) goes on (review)
-            other.exec_driver_sql("LOCK TABLE addresses IN ACCESS EXCLUSIVE MODE NOWAIT")
+            # while it waits it holds no table: another session's DDL (a new district's partitions) goes on (review).
+            # Each of its attempts takes the tables for an instant (NOWAIT, then let go), so the other session waits
+            # at most a moment: NOWAIT here failed when it met one of those instants (a CI run, 2026-12-06).
+            other.exec_driver_sql("SET lock_timeout = 1000")
+            other.exec_driver_sql("LOCK TABLE addresses IN ACCESS EXCLUSIVE MODE")
             other.rollback()
             waiting.join(60)
             assert 2.0 <= time.monotonic() - started < 15
