@@ -451,18 +451,54 @@ def test_a_new_district_beside_the_samples_neighbour_outlines_imports_its_own_ou
         refused = invoke([str(path) if part == str(outline) else part for part in command])
         assert refused.returncode == 2, (field, refused.stderr)
         assert "首次导入本区区划" in refused.stderr or "不属本区" in refused.stderr, (field, refused.stderr)
+
+    def shaped(*units: tuple[dict[str, Any], shapely.Geometry]) -> Path:
+        path = tmp_path / f"shaped-{len(list(tmp_path.iterdir()))}.geojson"
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": p, "geometry": shapely.geometry.mapping(g)} for p, g in units]},
+            ensure_ascii=False), encoding="utf-8")
+        return path
+
+    # The units make one tree inside the outline, beside no other district (fourth review: none of it was checked).
+    whole_box, inner = shapely.box(111.6, 40.2, 112.1, 40.5), shapely.box(111.7, 40.3, 111.8, 40.4)
+    county = ({"code": f"{district}000000", "name": "和林格尔县", "level": "district"}, whole_box)
+    placed = {**town, "parent_code": f"{district}000000"}
+    xincheng = store.select("admin_units", where={"code": "150102000000"})[0]["geometry"]
+    shapes = {
+        "已在第 1 行出现": shaped(county, county),  # failed on the unique constraint, naming no row
+        "只能是本区轮廓": shaped(county, ({**placed, "level": "district"}, inner)),
+        "不在文件中": shaped(county, ({**town, "parent_code": f"{district}002000"}, inner)),
+        "不在本区 150124 之内": shaped(county, ({**town, "parent_code": "150102001000"}, inner)),
+        "不能作为": shaped(county, ({"code": f"{district}001001", "name": "新社区", "level": "community",
+                                    "parent_code": f"{district}000000"}, inner)),
+        "不在": shaped(county, ({**placed, "code": f"{district}150000"}, inner)),  # a 街道's serial is 001-099
+        "位于上级之外": shaped(county, (placed, shapely.box(112.0, 40.4, 112.3, 40.6))),
+        "重叠": shaped(county, (placed, inner), ({**placed, "code": f"{district}002000", "name": "城南镇"},
+                                                shapely.box(111.75, 40.3, 111.85, 40.4))),
+        "已有区县 150102": shaped(({**county[0]}, xincheng.buffer(0.01))),
+    }
+    for words, path in shapes.items():
+        refused = invoke([str(path) if part == str(outline) else part for part in command])
+        assert refused.returncode == 2 and words in refused.stderr, (words, refused.stderr)
+        assert "第 " in refused.stderr and " 行" in refused.stderr and "row " in refused.stderr, (words, refused.stderr)
     with store.whole().reading() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM admin_units WHERE code IN "
                                     "('150199000000', '150102999000', :town)"), {"town": town["code"]}).scalar() == 0
+        own_rows = sa.text("SELECT count(*) FROM admin_units WHERE adcode = :d")
+        assert conn.execute(own_rows, {"d": district}).scalar() == 0
     assert district not in held_districts(store)
-    first = invoke(command)
+    community = {"code": f"{district}001001", "name": "城关社区", "level": "community", "parent_code": town["code"]}
+    first = invoke([str(shaped(county, (placed, inner), (community, shapely.box(111.72, 40.32, 111.78, 40.38))))
+                    if part == str(outline) else part for part in command])
     assert first.returncode == 0, first.stderr
     own = [u for u in store.for_district(district).select("admin_units") if u["adcode"] == district]
-    assert [(u["code"], u["name"], u["status"]) for u in own] == [(f"{district}000000", "和林格尔县", "active")]
+    assert sorted((u["code"], u["name"], u["status"]) for u in own) == [
+        (f"{district}000000", "和林格尔县", "active"), (town["code"], "城关镇", "active"),
+        (community["code"], "城关社区", "active")]
     assert district in held_districts(store)
     units = tmp_path / "units.geojson"
-    units.write_text(outline.read_text(encoding="utf-8").replace(f"{district}000000", f"{district}001000")
-                     .replace('"district"', '"subdistrict"').replace("和林格尔县", "城关镇"), encoding="utf-8")
+    units.write_text(outline.read_text(encoding="utf-8").replace(f"{district}000000", f"{district}003000")
+                     .replace('"district"', '"subdistrict"').replace("和林格尔县", "城西镇"), encoding="utf-8")
     again = invoke([str(units) if part == str(outline) else part for part in command])
     assert again.returncode != 0 and "POST /api/divisions/create" in again.stderr, again.stderr
 

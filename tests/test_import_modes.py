@@ -46,12 +46,14 @@ def _facilities(store: Store) -> list[int]:
 
 
 def _units_frame() -> gpd.GeoDataFrame:
+    """The district, one 街道 and one community in it (a community's parent is a 街道 or 镇: PN-13)."""
     district = shapely.box(111.60, 40.80, 111.75, 40.90)
+    subdistrict = shapely.box(111.64, 40.82, 111.72, 40.89)
     community = shapely.box(111.66, 40.84, 111.70, 40.87)
     return gpd.GeoDataFrame(
-        {"code": ["150102000000", "150102001001"], "name": ["新城区", "测试社区"],
-         "level": ["district", "community"], "parent_code": [None, "150102000000"],
-         "households": [300, 300]}, geometry=[district, community], crs="EPSG:4490")
+        {"code": ["150102000000", "150102001000", "150102001001"], "name": ["新城区", "测试街道", "测试社区"],
+         "level": ["district", "subdistrict", "community"], "parent_code": [None, "150102000000", "150102001000"],
+         "households": [300, 300, 300]}, geometry=[district, subdistrict, community], crs="EPSG:4490")
 
 
 def _plates_frame() -> gpd.GeoDataFrame:
@@ -427,7 +429,7 @@ def test_after_init_empty_and_an_import_nothing_advises_init(database_url, tmp_p
     try:
         before = _counts(store)
         r = cli("init", url=database_url)  # the path the issue describes: refused, not piled on
-        assert r.returncode == 2 and "admin_units: 2" in r.stderr and "facilities: 1" in r.stderr
+        assert r.returncode == 2 and "admin_units: 3" in r.stderr and "facilities: 1" in r.stderr
         assert _counts(store) == before
 
         create_user(store, *ADMIN, "admin", actor="test")

@@ -82,6 +82,26 @@ def test_an_empty_districts_first_load_of_its_units_is_still_an_import(store):
     assert report.imported == 1 and store.count("admin_units") == 1
 
 
+@pytest.mark.parametrize(("units", "words"), [
+    # two outlines: the unique constraint refused the file, naming no row
+    ([("150102000000", "district", None, shapely.box(111.6, 40.7, 111.9, 40.9))] * 2, "已在第 1 行出现"),
+    ([("150102000000", "district", None, shapely.box(111.6, 40.7, 111.9, 40.9)),
+      ("150102001000", "subdistrict", "150102000000", shapely.box(111.85, 40.85, 112.0, 41.0))], "位于上级之外"),
+    ([("150102000000", "district", None, shapely.box(111.6, 40.7, 111.9, 40.9)),
+      ("150102001000", "subdistrict", "150121000000", shapely.box(111.7, 40.8, 111.8, 40.85))], "不在本区"),
+])
+def test_a_first_load_of_units_alone_is_still_one_tree(store, units, words):
+    """A database alone takes part of a tree, but not two rows of one code, a unit outside its parent in the
+    file, or a parent in another district (fourth review); the row is named and nothing is stored."""
+    frame = gpd.GeoDataFrame([{"code": code, "name": f"单元{i}", "level": level, "parent_code": parent}
+                              for i, (code, level, parent, _g) in enumerate(units)],
+                             geometry=[g for *_rest, g in units], crs="EPSG:4490")
+    with pytest.raises(InputError) as err:
+        import_frame(store, "admin_units", frame, INFO, actor="t-admin", name="units.geojson")
+    assert words in err.value.message and "第 2 行" in err.value.message, err.value.message
+    assert store.count("admin_units") == 0
+
+
 # -- F16, F29: a restore whose content breaks the rules stores nothing ------------------------------
 
 def _edited_backup(good, tmp_path, table: str, edit) -> object:

@@ -42,7 +42,7 @@ from geo.record_states import check_record_state
 from geo.store import Store, schema
 from geo.store.bulk import PreparedRows, bulk_insert, prepare_bulk
 from geo.store.contents import refuse_unless_empty
-from geo.store.districts import held_districts
+from geo.store.districts import held_districts, other_outlines
 from geo.store.partitions import ensure_district_partitions
 from geo.store.spatial_sql import lock_natural_keys, one_of
 from geo.store.store import integrity_problem, read_across
@@ -578,8 +578,9 @@ def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan:
     """
     _lock_scopes(conn, layer_name, plan)
     if layer_name == "admin_units" and plan.inserts:  # only a first load inserts units (geo.write_rules)
-        check_first_units(plan.inserts, adcode=store.adcode, rows=plan.insert_rows,
-                          alone=set(held_districts(store)) <= {store.adcode})
+        alone = set(held_districts(store)) <= {store.adcode}
+        check_first_units(plan.inserts, adcode=store.adcode, rows=plan.insert_rows, alone=alone,
+                          other_outlines=None if alone else other_outlines(store))
     check_layer_locations(conn, layer_name, plan.inserts, adcode=store.adcode,
                           first_row=plan.insert_rows)  # messages name file rows
     for row, stored, changes in plan.updates:

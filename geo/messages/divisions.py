@@ -23,6 +23,34 @@ MESSAGES = {
         "a first load of the district's units must hold the district's own outline (code {code}, level district, "
         "status active), which makes the district one the service holds: add it to the file, or import the outline "
         "first; nothing was imported"),
+    "divisions.first_load_twice": Message(
+        "首次导入本区区划：{field} {value} 已在第 {first} 行出现，每个区划只能有一行；未导入任何内容",
+        "a first load of the district's units: {field} {value} is already in row {first}; each unit has one row; "
+        "nothing was imported"),
+    "divisions.first_load_second_district": Message(
+        "首次导入本区区划：{field} 为 district 的只能是本区轮廓（代码 {code}），收到 {value}；未导入任何内容",
+        "a first load of the district's units: the only unit whose {field} is district is the district's outline "
+        "(code {code}); got {value}; nothing was imported"),
+    "divisions.first_load_parent_missing": Message(
+        "首次导入本区区划：区划 {unit} 的上级（{field}）{value} 不在文件中；上级须与下级一同导入（本区轮廓在内）；"
+        "未导入任何内容",
+        "a first load of the district's units: the parent ({field}) {value} of unit {unit} is not in the file; a "
+        "parent is loaded with its units (the district's outline among them); nothing was imported"),
+    "divisions.first_load_outside_parent": Message(
+        "首次导入本区区划：上级（{field}）{parent} 不包含 {value}：该区划有 {area_m2} m² 位于上级之外"
+        "（容差 {tolerance_m2} m²）；未导入任何内容",
+        "a first load of the district's units: the parent ({field}) {parent} does not contain {value}: {area_m2} m² "
+        "of the unit lie outside it (tolerance {tolerance_m2} m²); nothing was imported"),
+    "divisions.first_load_overlap": Message(
+        "首次导入本区区划：{value} 与第 {first} 行的 {other} 重叠 {area_m2} m²（容差 {tolerance_m2} m²），"
+        "同一上级下的区划不能重叠；未导入任何内容",
+        "a first load of the district's units: {value} overlaps {other} of row {first} by {area_m2} m² (tolerance "
+        "{tolerance_m2} m²); units under one parent do not overlap; nothing was imported"),
+    "divisions.first_load_other_outline": Message(
+        "首次导入本区区划：本区 {district} 的轮廓与已有区县 {other} 的轮廓重叠 {area_m2} m²"
+        "（容差 {tolerance_m2} m²）；未导入任何内容",
+        "a first load of the district's units: the outline of {district} overlaps that of district {other}, "
+        "already held, by {area_m2} m² (tolerance {tolerance_m2} m²); nothing was imported"),
     "divisions.level": Message("区划调整：级别（{field}）须为 {allowed} 之一，收到 {value}",
                                "division change: the level ({field}) must be one of {allowed}; got {value}"),
     "divisions.code_digits": Message("区划代码（{field}）须为12位数字（PN-13），收到 {value}",

@@ -8,6 +8,7 @@ or a code of no district held here, is refused with a Chinese-first 404 naming t
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -36,6 +37,17 @@ def holds_district(store: Store, adcode: str) -> bool:
                                          sa.func.coalesce(units.c.status, "") != "neighbour").limit(1))
     with store.whole().reading() as conn:
         return conn.execute(query).first() is not None
+
+
+def other_outlines(store: Store) -> dict[str, Any]:
+    """Return the active outlines (EPSG:4490 geometries) of the districts held here other than the store's own, by
+    adcode: a new district's first load must not overlap them (geo.divisions.first_load)."""
+    units = schema.admin_units
+    query = (sa.select(units.c.adcode, units.c.geom)
+             .where(units.c.code == units.c.adcode + "000000", units.c.adcode != store.adcode,
+                    units.c.level == "district", sa.func.coalesce(units.c.status, "active") == "active"))
+    with store.whole().reading() as conn:  # other districts' rows: the database's, not one district's
+        return {str(adcode): geom for adcode, geom in conn.execute(query) if geom is not None}
 
 
 def held_districts(store: Store) -> list[str]:

@@ -562,7 +562,11 @@ class Store:
         limits = _length_limits(table)
         for key in sorted(limits.keys() & given):
             limit = limits[key]
-            longest = max((_length_as_text(r.get(key)) for r in records), default=0)
+            values = [r.get(key) for r in records]
+            longest = max(map(len, [v for v in values if type(v) is str]), default=0)  # the common case, fast
+            others = [v for v in values if v is not None and type(v) is not str]  # numbers, bytes: by their text
+            if others:
+                longest = max(longest, *map(_length_as_text, others))
             if longest > limit:  # PostgreSQL refused it with a bare DataError (a 500); SQLite stored it whole
                 raise InputError(text("store.too_long", field=label(key), length=longest, limit=limit), field=key)
         if table.name not in GLOBAL_TABLES:
