@@ -59,6 +59,8 @@ STREET_CLASSES = ("expressway", "arterial", "secondary", "local", "lane", "rural
 NUMBERING_STARTS = ("start", "end")
 UNIT_LEVELS = ("district", "county", "subdistrict", "town", "community", "village")
 UNIT_STATUSES = ("active", "neighbour", "retired")
+# A neighbour's reference outline (under its own district's code): read by every district, changed by none.
+NEIGHBOUR_STATUS = "neighbour"
 MARKER_TYPES = ("single", "paired", "triple")
 MARKER_TYPE_CODES = ("Q", "A", "B", "C", "D", "E")
 MARKER_STATUSES = ("active", "decommissioned")

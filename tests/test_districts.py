@@ -562,3 +562,17 @@ def test_the_write_matrix_per_district(two_districts) -> None:
         assert report.status_code == 200, report.text[:500]
     assert len(cases) > 40 and wrong == []
     assert audit_rows() == before
+
+
+def test_an_outline_with_no_status_is_the_districts_own_wherever_its_name_is_read(store) -> None:
+    """A district outline stored with no status (an explicit NULL; the column's default is active) is the district's
+    own for every reader: it made the district held, but the public address page, the street-sign page and the plate
+    lookup's district name asked ``status != 'neighbour'``, which NULL never is, and fell back to the sample's name."""
+    from geo.addresses.views import district_name
+
+    store.insert("admin_units", [{"code": f"{store.adcode}000000", "name": "测试区", "level": "district",
+                                  "status": None, "geometry": shapely.box(111.6, 40.8, 111.7, 40.9)}], actor="test")
+    with store.reading() as conn:
+        assert conn.execute(sa.select(schema.admin_units.c.status)).scalar() is None
+        assert district_name(conn, store.adcode) == "测试区"
+    assert store.adcode in held_districts(store)

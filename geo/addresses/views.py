@@ -24,7 +24,7 @@ from geo.addresses.standard import head_pinyin, head_zh, romanize_label
 from geo.errors import NotFound
 from geo.messages import quoted, text
 from geo.store import Store, schema
-from geo.store.districts import district_of
+from geo.store.districts import district_of, own_outline
 from geo.store.search_sql import contains_folded
 from geo.store.store import _record
 
@@ -242,9 +242,7 @@ def district_name(conn: sa.Connection, adcode: str) -> str | None:
     """Return the name of district ``adcode``'s outline row (``<adcode>000000``, level district), as
     the data says; without one, 新城区 for the service's own district and None for another."""
     units = schema.admin_units
-    name = conn.execute(sa.select(units.c.name).where(
-        units.c.code == f"{adcode}000000", units.c.level == "district", units.c.status != "neighbour")
-        .limit(1)).scalar()
+    name = conn.execute(sa.select(units.c.name).where(*own_outline(units, f"{adcode}000000")).limit(1)).scalar()
     if name:
         return str(name)
     return DISTRICT_NAME if adcode == DISTRICT_ADCODE else None

@@ -42,10 +42,10 @@ from geo import crs as C
 from geo.divisions import codes as K
 from geo.divisions import geometry as G
 from geo.errors import InputError
+from geo.layers import NEIGHBOUR_STATUS
 from geo.messages import at_row, label, quoted, text, value_label, value_labels
 
 STARTING_STATUS = "active"
-NEIGHBOUR = "neighbour"
 
 
 def check_first_units(records: Sequence[dict[str, Any]], *, adcode: str, rows: Sequence[int], alone: bool,
@@ -57,7 +57,7 @@ def check_first_units(records: Sequence[dict[str, Any]], *, adcode: str, rows: S
     (EPSG:4490) by adcode."""
     outline = f"{adcode}000000"
     for record, row in zip(records, rows, strict=True):
-        if record.get("status") == NEIGHBOUR:
+        if record.get("status") == NEIGHBOUR_STATUS:
             if not alone:
                 raise InputError(at_row(text("divisions.first_load_neighbour", field=label("status")), row),
                                  field="status")
@@ -74,7 +74,7 @@ def check_first_units(records: Sequence[dict[str, Any]], *, adcode: str, rows: S
     if not alone and not any(str(r.get("code")) == outline and r.get("level") == "district"
                              and r.get("status") == STARTING_STATUS for r in records):
         raise InputError(text("divisions.first_load_outline", district=adcode, code=outline), field="code")
-    own = [(record, row) for record, row in zip(records, rows, strict=True) if record.get("status") != NEIGHBOUR]
+    own = [(record, row) for record, row in zip(records, rows, strict=True) if record.get("status") != NEIGHBOUR_STATUS]
     by_code = _one_row_per_code(own)
     _check_tree(own, by_code, adcode=adcode, alone=alone)
     _check_geometry(own, by_code)

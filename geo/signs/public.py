@@ -21,7 +21,7 @@ from geo import DISTRICT_ADCODE, DISTRICT_NAME
 from geo.errors import NotFound
 from geo.messages import text
 from geo.store import Store, schema
-from geo.store.districts import district_of
+from geo.store.districts import district_of, own_outline
 
 
 @dataclass(frozen=True)
@@ -92,9 +92,8 @@ def street_page(store: Store, sign_uid: str) -> StreetPage:
             .where(d.c.street_name == name["standard_name"], d.c.status == "active", d.c.adcode == store.adcode)
             .group_by(parity).order_by(parity.desc()))]
         units = schema.admin_units
-        district = conn.execute(sa.select(units.c.name).where(
-            units.c.code == f"{store.adcode}000000", units.c.level == "district", units.c.status != "neighbour")
-            .limit(1)).scalar()
+        district = conn.execute(sa.select(units.c.name).where(*own_outline(units, f"{store.adcode}000000"))
+                                .limit(1)).scalar()
     return StreetPage(name["standard_name"], name.get("pinyin_toned"), name.get("sign_text"),
                       name.get("name_mong") or None, name.get("meaning"), name.get("origin"), name.get("history"),
                       name.get("approval_authority"), name.get("approval_doc_no"), name.get("approval_date"),

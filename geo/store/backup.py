@@ -45,6 +45,7 @@ import shapely
 import sqlalchemy as sa
 
 from geo.errors import Conflict, InputError
+from geo.layers import NEIGHBOUR_STATUS
 from geo.messages import Term, as_term, beijing_time, has_beijing_time, text
 from geo.store import migrations, schema
 from geo.store.bulk import load_rows
@@ -205,7 +206,7 @@ def _check_districts_fit(conn: sa.Connection, units: Sequence[dict[str, Any]]) -
     if conn.dialect.name != "sqlite":
         return
     held = sorted({str(u["adcode"]) for u in units
-                   if u.get("code") == f"{u.get('adcode')}000000" and u.get("status") != "neighbour"})
+                   if u.get("code") == f"{u.get('adcode')}000000" and u.get("status") != NEIGHBOUR_STATUS})
     if len(held) > 1:
         raise InputError(text("store.restore_many_into_sqlite", count=len(held), districts="、".join(held[:10])),
                          field="database_url")

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from geo.errors import InputError, NotFound
+from geo.layers import NEIGHBOUR_STATUS
 from geo.messages import label, text
 from geo.store import schema
 from geo.store.store import Store
@@ -20,11 +21,19 @@ from geo.store.store import Store
 _ADCODE = re.compile(r"[0-9]{6}")  # ASCII digits: \d would take １５０１０２
 
 
+def own_outline(units: sa.FromClause, code: Any) -> list[sa.ColumnElement[bool]]:
+    """Return the clauses that pick a district's own outline among ``units`` (``admin_units`` or an alias of it):
+    the row of ``code`` (``<adcode>000000``, a value or an expression), level ``district``, and not a neighbour's
+    reference outline; a row with no status is the district's own (``status != 'neighbour'`` alone left it out,
+    where :func:`holds_district` counted it)."""
+    return [units.c.code == code, units.c.level == "district",
+            sa.func.coalesce(units.c.status, "") != NEIGHBOUR_STATUS]
+
+
 def _outlined(store: Store) -> set[str]:
     """Return the adcodes whose own district outline is in the database (every district's, not one's)."""
     units = schema.admin_units
-    query = (sa.select(units.c.adcode).distinct()
-             .where(units.c.code == units.c.adcode + "000000", sa.func.coalesce(units.c.status, "") != "neighbour"))
+    query = sa.select(units.c.adcode).distinct().where(*own_outline(units, units.c.adcode + "000000"))
     with store.whole().reading() as conn:  # which districts there are is the database's, not one district's
         return {str(a) for a in conn.execute(query).scalars()}
 
@@ -33,8 +42,7 @@ def holds_district(store: Store, adcode: str) -> bool:
     """Return whether the database holds district ``adcode`` (its own outline is here): one read of that
     district's partition, asked on every request that names a district, however many districts there are."""
     units = schema.admin_units
-    query = (sa.select(units.c.id).where(units.c.adcode == adcode, units.c.code == f"{adcode}000000",
-                                         sa.func.coalesce(units.c.status, "") != "neighbour").limit(1))
+    query = sa.select(units.c.id).where(units.c.adcode == adcode, *own_outline(units, f"{adcode}000000")).limit(1)
     with store.whole().reading() as conn:
         return conn.execute(query).first() is not None
 
@@ -44,8 +52,8 @@ def other_outlines(store: Store) -> dict[str, Any]:
     adcode: a new district's first load must not overlap them (geo.divisions.first_load)."""
     units = schema.admin_units
     query = (sa.select(units.c.adcode, units.c.geom)
-             .where(units.c.code == units.c.adcode + "000000", units.c.adcode != store.adcode,
-                    units.c.level == "district", sa.func.coalesce(units.c.status, "active") == "active"))
+             .where(*own_outline(units, units.c.adcode + "000000"), units.c.adcode != store.adcode,
+                    sa.func.coalesce(units.c.status, "active") == "active"))
     with store.whole().reading() as conn:  # other districts' rows: the database's, not one district's
         return {str(adcode): geom for adcode, geom in conn.execute(query) if geom is not None}
 

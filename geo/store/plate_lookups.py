@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from geo import DISTRICT_ADCODE
 from geo.store import schema
+from geo.store.districts import own_outline
 from geo.store.store import Store
 
 STATE_ID = 1  # the state row of the service's default district (150102), as before #19
@@ -94,9 +95,8 @@ def _lookup_query() -> sa.Select[Any]:
             .outerjoin(subdistrict, sa.and_(subdistrict.c.code == community.c.parent_code,
                                             subdistrict.c.adcode == adcode))
             # the plate's own district: its outline row (code <adcode>000000), not a neighbour's
-            .outerjoin(district, sa.and_(district.c.code == sa.bindparam("district_code", type_=sa.String()),
-                                         district.c.adcode == adcode,
-                                         district.c.level == "district", district.c.status != "neighbour")))
+            .outerjoin(district, sa.and_(*own_outline(district, sa.bindparam("district_code", type_=sa.String())),
+                                         district.c.adcode == adcode)))
         .where(p.c.plate_uid == sa.bindparam("uid"), p.c.adcode == adcode)
         .order_by(street.c.id.desc())  # of two in-force names alike, the newer (as a name index keeps it)
         .limit(1))

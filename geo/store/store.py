@@ -28,6 +28,7 @@ from sqlalchemy import event
 
 from geo import DISTRICT_ADCODE
 from geo.errors import Conflict, DomainError, Forbidden, InputError, NotFound, StaleVersion
+from geo.layers import NEIGHBOUR_STATUS
 from geo.messages import as_term, label, labels, record_label, text
 from geo.sqlite_urls import file_path, held_in_memory, holds_nul, query_pairs
 from geo.store import migrations, schema
@@ -49,7 +50,7 @@ _ARRAY_SCALARS = {str, int, float, bool, date, datetime}  # what a batch update 
 GLOBAL_TABLES = frozenset({"users", "api_tokens", "schema_migrations", "plate_lookups", "plate_lookup_state"})
 # Read across districts too: a neighbour's outline (status neighbour) is the reference geography of boundary work
 # (the sample carries the three neighbours' outlines). Its own communities and streets stay its own.
-_SHARED_ROWS = {"admin_units": ("status", "neighbour")}  # table → (column, value) of the rows read across
+_SHARED_ROWS = {"admin_units": ("status", NEIGHBOUR_STATUS)}  # table → (column, value) of the rows read across
 
 
 def read_across(table: sa.Table) -> sa.ColumnElement[bool] | None:
