@@ -21,6 +21,7 @@ from geo.errors import EncodingProblem, InputError, InvalidGeometry
 from geo.layers import Layer
 from geo.messages import Term, as_term, at_row, label, layer_label, quoted, text, value_labels
 from geo.store import schema
+from geo.text import clean_field
 from geo.types import CHINA_LAT_MAX, CHINA_LAT_MIN, CHINA_LON_MAX, CHINA_LON_MIN, beijing_today
 
 MAX_LISTED_PROBLEMS = 20
@@ -84,8 +85,9 @@ def check_text(value: Any, *, field: str, most_chars: int = MAX_TEXT_CHARS) -> N
     """Raise if ``value`` cannot be written in GB 18030 (PN-03), holds control characters or is longer than
     ``most_chars`` (a column's own length where it has one)."""
     if isinstance(value, str):
-        if len(value) > most_chars:
-            raise InputError(text("checks.too_long", field=label(field), length=f"{len(value):,}",
+        # measured as it is stored: trimmed and folded (a code cell with a trailing space read "13 chars, at most 12")
+        if len(value) > most_chars and len(stored := clean_field(field, value)) > most_chars:
+            raise InputError(text("checks.too_long", field=label(field), length=f"{len(stored):,}",
                                   limit=f"{most_chars:,}"), field=field)
         try:
             value.encode("gb18030")
@@ -229,7 +231,7 @@ def outside_china(geoms: np.ndarray) -> list[int]:
     return np.flatnonzero(far).tolist()
 
 
-def _raise_collected(kind: type[InputError], key: str, problems: list[str], field: str, **params: Any) -> None:
+def raise_collected(kind: type[InputError], key: str, problems: list[str], field: str, **params: Any) -> None:
     """Raise one error whose message (catalogue ``key``) shows the first problems and whose details list them."""
     listed = problems[:MAX_LISTED_PROBLEMS]
     more = len(problems) - len(listed)
@@ -247,12 +249,12 @@ def validate_frame(frame: gpd.GeoDataFrame, layer: Layer, *, source_crs: str) ->
     problems = [text("checks.feature_problem", row=i + 1, problem=as_term(p))
                 for i, p in geometry_problems(geoms, layer.geometry_types)]
     if problems:
-        _raise_collected(InvalidGeometry, "checks.geometry_problems", problems, "geometry")
+        raise_collected(InvalidGeometry, "checks.geometry_problems", problems, "geometry")
     far = outside_china(geoms)
     if far:
         from geo.errors import OutsideChina
 
-        _raise_collected(OutsideChina, "checks.outside_china_features",
+        raise_collected(OutsideChina, "checks.outside_china_features",
                          [text("checks.feature_n", row=i + 1) for i in far], "geometry", crs=source_crs)
     missing = []
     for name in layer.required:
@@ -262,7 +264,7 @@ def validate_frame(frame: gpd.GeoDataFrame, layer: Layer, *, source_crs: str) ->
         for i in np.flatnonzero(_per_value(frame[name].tolist(), _is_missing)).tolist():
             missing.append(text("checks.missing_value", row=i + 1, field=label(name)))
     if missing:
-        _raise_collected(InputError, "checks.missing_values", missing, layer.required[0])
+        raise_collected(InputError, "checks.missing_values", missing, layer.required[0])
     for name, _allowed in layer.choices:
         if name in frame.columns:
             allowed = layer.allowed_values(name)
@@ -331,7 +333,8 @@ def first_text_problem(values: list[Any], *, most_chars: int = MAX_TEXT_CHARS) -
         return None
     if not _TEXT_SUSPECT.search("\n".join(texts)) and max(map(len, texts)) <= most_chars:
         return None
-    return next(i for i, v in enumerate(values) if isinstance(v, str) and _text_refused(v, most_chars=most_chars))
+    return next((i for i, v in enumerate(values) if isinstance(v, str) and _text_refused(v, most_chars=most_chars)),
+                None)
 
 
 def _text_refused(value: str, *, most_chars: int) -> bool:

@@ -468,11 +468,14 @@ def test_a_new_district_beside_the_samples_neighbour_outlines_imports_its_own_ou
         "已在第 1 行出现": shaped(county, county),  # failed on the unique constraint, naming no row
         "只能是本区轮廓": shaped(county, ({**placed, "level": "district"}, inner)),
         "不在文件中": shaped(county, ({**town, "parent_code": f"{district}002000"}, inner)),
-        "不在本区 150124 之内": shaped(county, ({**town, "parent_code": "150102001000"}, inner)),
+        "「150102001000」 不在文件中": shaped(county, ({**town, "parent_code": "150102001000"}, inner)),
         "不能作为": shaped(county, ({"code": f"{district}001001", "name": "新社区", "level": "community",
                                     "parent_code": f"{district}000000"}, inner)),
         "不在": shaped(county, ({**placed, "code": f"{district}150000"}, inner)),  # a 街道's serial is 001-099
         "位于上级之外": shaped(county, (placed, shapely.box(112.0, 40.4, 112.3, 40.6))),
+        "状态为 已注销": shaped(county, ({**placed, "status": "retired"}, inner),
+                              ({"code": f"{district}001001", "name": "城关社区", "level": "community",
+                                "parent_code": town["code"]}, inner)),
         "重叠": shaped(county, (placed, inner), ({**placed, "code": f"{district}002000", "name": "城南镇"},
                                                 shapely.box(111.75, 40.3, 111.85, 40.4))),
         "已有区县 150102": shaped(({**county[0]}, xincheng.buffer(0.01))),

@@ -256,3 +256,17 @@ def test_coordinate_columns_match_without_case(store: Store, tmp_path):
         read_features(named, crs="EPSG:4490", x_col="east", y_col="Northing")
     assert err.value.field == "x_column"
     assert store.count("door_plates") == 0
+
+
+def test_a_code_with_spaces_around_it_is_measured_as_it_is_stored() -> None:
+    """A spreadsheet's code cell with a trailing space read "parent_code 过长（13 字，上限 12 字）", though it is
+    stored trimmed (review); the check measures the stored text and still refuses one that is longer."""
+    from geo.validation import check_text, first_text_problem
+
+    check_text("150102001001 ", field="parent_code", most_chars=12)
+    check_text("\u3000１５０１０２００１００１", field="parent_code", most_chars=12)  # full-width: folded to 12
+    assert first_text_problem(["150102001001 ", None, " 150102001002"], most_chars=12) is None
+    with pytest.raises(InputError) as err:
+        check_text(" 1501020010011 ", field="parent_code", most_chars=12)
+    assert "过长（13 字，上限 12 字）" in err.value.message
+    assert first_text_problem(["150102001001 ", "1501020010011"], most_chars=12) == 1

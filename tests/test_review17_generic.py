@@ -76,10 +76,13 @@ def test_units_are_created_by_the_division_use_case_not_the_generic_paths(writab
 
 def test_an_empty_districts_first_load_of_its_units_is_still_an_import(store):
     square = shapely.box(111.70, 40.80, 111.72, 40.82)
-    first = gpd.GeoDataFrame([{"code": "150102001001", "name": "新一社区", "level": "community",
-                               "parent_code": "150102001000"}], geometry=[square], crs="EPSG:4490")
+    first = gpd.GeoDataFrame([{"code": "150102000000", "name": "新城区", "level": "district", "parent_code": None},
+                              {"code": "150102001000", "name": "新一街道", "level": "subdistrict",
+                               "parent_code": "150102000000"},
+                              {"code": "150102001001", "name": "新一社区", "level": "community",
+                               "parent_code": "150102001000"}], geometry=[square] * 3, crs="EPSG:4490")
     report = import_frame(store, "admin_units", first, INFO, actor="t-admin", name="units.geojson")
-    assert report.imported == 1 and store.count("admin_units") == 1
+    assert report.imported == 3 and store.count("admin_units") == 3
 
 
 @pytest.mark.parametrize(("units", "words"), [
@@ -88,7 +91,9 @@ def test_an_empty_districts_first_load_of_its_units_is_still_an_import(store):
     ([("150102000000", "district", None, shapely.box(111.6, 40.7, 111.9, 40.9)),
       ("150102001000", "subdistrict", "150102000000", shapely.box(111.85, 40.85, 112.0, 41.0))], "位于上级之外"),
     ([("150102000000", "district", None, shapely.box(111.6, 40.7, 111.9, 40.9)),
-      ("150102001000", "subdistrict", "150121000000", shapely.box(111.7, 40.8, 111.8, 40.85))], "不在本区"),
+      ("150102001000", "subdistrict", "150121000000", shapely.box(111.7, 40.8, 111.8, 40.85))], "不在文件中"),
+    ([("150102000000", "district", None, shapely.box(111.6, 40.7, 111.9, 40.9)),  # a county is a neighbour's
+      ("150102001000", "county", "150102000000", shapely.box(111.7, 40.8, 111.8, 40.85))], "级别"),
 ])
 def test_a_first_load_of_units_alone_is_still_one_tree(store, units, words):
     """A database alone takes part of a tree, but not two rows of one code, a unit outside its parent in the

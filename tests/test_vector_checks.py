@@ -24,11 +24,11 @@ from geo.validation import (
     MAX_PARTS,
     MAX_TEXT_CHARS,
     MAX_VERTICES,
-    _raise_collected,
     check_choice,
     check_text,
     geometry_problems,
     outside_china,
+    raise_collected,
     validate_frame,
 )
 from geo.write_rules import check_generic_create, generic_create_refusal, starting_state
@@ -77,10 +77,10 @@ def ref_validate_frame(frame: gpd.GeoDataFrame, layer: Layer, *, source_crs: str
     problems = [text("checks.feature_problem", row=i + 1, problem=as_term(p))
                 for i, p in ref_geometry_problems(geoms, layer.geometry_types)]
     if problems:
-        _raise_collected(InvalidGeometry, "checks.geometry_problems", problems, "geometry")
+        raise_collected(InvalidGeometry, "checks.geometry_problems", problems, "geometry")
     far = ref_outside_china(geoms)
     if far:
-        _raise_collected(OutsideChina, "checks.outside_china_features",
+        raise_collected(OutsideChina, "checks.outside_china_features",
                          [text("checks.feature_n", row=i + 1) for i in far], "geometry", crs=source_crs)
     missing = []
     for name in layer.required:
@@ -91,7 +91,7 @@ def ref_validate_frame(frame: gpd.GeoDataFrame, layer: Layer, *, source_crs: str
             if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
                 missing.append(text("checks.missing_value", row=i + 1, field=label(name)))
     if missing:
-        _raise_collected(InputError, "checks.missing_values", missing, layer.required[0])
+        raise_collected(InputError, "checks.missing_values", missing, layer.required[0])
     for name, _allowed in layer.choices:
         if name in frame.columns:
             for i, v in enumerate(frame[name].tolist()):

@@ -18,11 +18,11 @@ MESSAGES = {
         "a first load of the district's units: {field} {value} is not within district {district} (codes start "
         "with {district})"),
     "divisions.first_load_outline": Message(
-        "首次导入本区区划须含本区轮廓（代码 {code}，层级 district，状态 active），本区才能使用：请把轮廓加入文件，"
-        "或先单独导入轮廓；未导入任何内容",
+        "首次导入本区区划须含本区轮廓（代码 {code}，层级 district，状态 active）：本区的区划只能由这一个文件导入一次，"
+        "轮廓、街道/镇与社区/村须在同一文件中；未导入任何内容",
         "a first load of the district's units must hold the district's own outline (code {code}, level district, "
-        "status active), which makes the district one the service holds: add it to the file, or import the outline "
-        "first; nothing was imported"),
+        "status active): the district's units are loaded from this one file, once, the outline, the sub-districts and "
+        "towns and the communities and villages together; nothing was imported"),
     "divisions.first_load_twice": Message(
         "首次导入本区区划：{field} {value} 已在第 {first} 行出现，每个区划只能有一行；未导入任何内容",
         "a first load of the district's units: {field} {value} is already in row {first}; each unit has one row; "
@@ -32,25 +32,47 @@ MESSAGES = {
         "a first load of the district's units: the only unit whose {field} is district is the district's outline "
         "(code {code}); got {value}; nothing was imported"),
     "divisions.first_load_parent_missing": Message(
-        "首次导入本区区划：区划 {unit} 的上级（{field}）{value} 不在文件中；上级须与下级一同导入（本区轮廓在内）；"
-        "未导入任何内容",
-        "a first load of the district's units: the parent ({field}) {value} of unit {unit} is not in the file; a "
-        "parent is loaded with its units (the district's outline among them); nothing was imported"),
+        "首次导入本区区划：区划 {unit} 的上级（{field}）{value} 不在文件中（上级为空亦然）；上级须与下级一同导入"
+        "（本区轮廓在内）；未导入任何内容",
+        "a first load of the district's units: the parent ({field}) {value} of unit {unit} is not in the file (or "
+        "none is given); a parent is loaded with its units (the district's outline among them); nothing was "
+        "imported"),
     "divisions.first_load_outside_parent": Message(
-        "首次导入本区区划：上级（{field}）{parent} 不包含 {value}：该区划有 {area_m2} m² 位于上级之外"
-        "（容差 {tolerance_m2} m²）；未导入任何内容",
-        "a first load of the district's units: the parent ({field}) {parent} does not contain {value}: {area_m2} m² "
-        "of the unit lie outside it (tolerance {tolerance_m2} m²); nothing was imported"),
+        "上级（{field}）{parent} 不包含 {value}：该区划有 {area_m2} m² 位于上级之外，且宽于 {width_m} m"
+        "（沿边界的细条不计）",
+        "the parent ({field}) {parent} does not contain {value}: {area_m2} m² of the unit lie outside it, wider than "
+        "{width_m} m (slivers along a boundary are not counted)"),
     "divisions.first_load_overlap": Message(
-        "首次导入本区区划：{value} 与第 {first} 行的 {other} 重叠 {area_m2} m²（容差 {tolerance_m2} m²），"
-        "同一上级下的区划不能重叠；未导入任何内容",
-        "a first load of the district's units: {value} overlaps {other} of row {first} by {area_m2} m² (tolerance "
-        "{tolerance_m2} m²); units under one parent do not overlap; nothing was imported"),
+        "{value} 与第 {first} 行的 {other} 重叠 {area_m2} m²，且宽于 {width_m} m（沿边界的细条不计）；"
+        "同一上级下的区划不能重叠",
+        "{value} overlaps {other} of row {first} by {area_m2} m², wider than {width_m} m (slivers along a boundary "
+        "are not counted); units under one parent do not overlap"),
     "divisions.first_load_other_outline": Message(
-        "首次导入本区区划：本区 {district} 的轮廓与已有区县 {other} 的轮廓重叠 {area_m2} m²"
-        "（容差 {tolerance_m2} m²）；未导入任何内容",
-        "a first load of the district's units: the outline of {district} overlaps that of district {other}, "
-        "already held, by {area_m2} m² (tolerance {tolerance_m2} m²); nothing was imported"),
+        "本区 {district} 的轮廓与本库已有区县 {other} 的轮廓重叠 {area_m2} m²，且宽于 {width_m} m"
+        "（沿边界的细条不计）",
+        "the outline of {district} overlaps that of district {other}, already held here, by {area_m2} m², wider "
+        "than {width_m} m (slivers along a boundary are not counted)"),
+    "divisions.first_load_geometry": Message(
+        "首次导入本区区划：{count} 处区划范围有问题：{problems}；请在 GIS 软件中修正（把下级裁到上级之内、相邻区划"
+        "共用边界）后重新导入；未导入任何内容",
+        "a first load of the district's units: {count} problems with the units' extents: {problems}; correct them "
+        "in a GIS (clip each unit to its parent, let neighbouring units share their boundary) and import again; "
+        "nothing was imported"),
+    "divisions.first_load_parent_retired": Message(
+        "首次导入本区区划：有效区划 {unit} 的上级（{field}）{value} 状态为 {status}；有效区划的上级须为有效区划；"
+        "未导入任何内容",
+        "a first load of the district's units: the parent ({field}) {value} of the active unit {unit} is {status}; "
+        "an active unit's parent is active; nothing was imported"),
+    "divisions.first_load_district_parent": Message(
+        "首次导入本区区划：本区轮廓的上级（{field}）只能为空或本市 {city}，收到 {value}；未导入任何内容",
+        "a first load of the district's units: the outline's parent ({field}) is empty or the city {city}; got "
+        "{value}; nothing was imported"),
+    "divisions.first_load_neighbour_row": Message(
+        "首次导入本区区划：{field} 为 neighbour 的行是邻区参考界线，须为另一区县的轮廓（层级 {level}，代码为该区县"
+        "行政区划代码加 000000），不能是本区 {district} 的区划；未导入任何内容",
+        "a first load of the district's units: a row whose {field} is neighbour is a neighbour's reference outline: "
+        "another district's outline (level {level}, code its adcode and 000000), never a unit of {district}; nothing "
+        "was imported"),
     "divisions.level": Message("区划调整：级别（{field}）须为 {allowed} 之一，收到 {value}",
                                "division change: the level ({field}) must be one of {allowed}; got {value}"),
     "divisions.code_digits": Message("区划代码（{field}）须为12位数字（PN-13），收到 {value}",

@@ -242,6 +242,9 @@ _VALUES: dict[str, tuple[str, str]] = {
     "retired": ("已注销", "retired"),
     # plate and record states
     "active": ("在用", "active"),
+    # administrative unit levels and the neighbours' reference outlines
+    "district": ("区县", "district"), "county": ("县级（邻区）", "county"), "subdistrict": ("街道", "subdistrict"),
+    "town": ("镇", "town"), "neighbour": ("邻区参考界线", "neighbour"),
     "revoked": ("已撤销", "revoked"),
     "replaced": ("已替换", "replaced"),
     "planned": ("规划中", "planned"),
