@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 import shapely
 
@@ -71,6 +72,20 @@ def test_slivers_of_a_few_metres_along_an_edge_pass_and_a_block_does_not() -> No
     block = shapely.box(111.6, 40.7, mid, 40.8).union(shapely.box(mid, 40.75, mid + 0.003, 40.753))  # 250 × 330 m
     err = _refused(_units((OUTLINE, whole), (TOWN, whole), (v0, block), (v1, shapely.box(mid, 40.7, 111.9, 40.8))))
     assert "重叠" in err.message and "第 3 行" in err.message and "未导入任何内容" in err.message
+
+
+def test_a_comb_of_narrow_strips_reaching_into_a_sibling_is_no_sliver() -> None:
+    """Each tooth is 9 m wide, under the sliver width, but reaches 1 km into the other village: it is not a
+    boundary digitised apart, so it is refused (a width test alone let it pass)."""
+    whole = shapely.box(111.6, 40.70, 111.9, 40.80)
+    (v0, _g0), (v1, _g1) = _villages(whole, 2)
+    mid = 111.75
+    teeth = [shapely.box(mid, 40.71 + k * 0.01, mid + 0.012, 40.71 + k * 0.01 + 0.00008) for k in range(5)]
+    comb = shapely.union_all([shapely.box(111.6, 40.7, mid, 40.8), *teeth])
+    err = _refused(_units((OUTLINE, whole), (TOWN, whole), (v0, comb), (v1, shapely.box(mid, 40.7, 111.9, 40.8))))
+    assert "重叠" in err.message and "离边界超过 10 m" in err.message
+    lon, lat = (float(v) for v in err.message.split("（如 ")[1].split(" 处")[0].split(", "))  # a tooth's point
+    assert any(tooth.buffer(1e-6).contains(shapely.Point(lon, lat)) for tooth in teeth), (lon, lat)
 
 
 def test_every_unit_outside_its_parent_is_listed_at_once() -> None:
@@ -141,3 +156,21 @@ def test_a_database_alone_needs_the_outline_too() -> None:
     community = {"code": f"{D}001001", "name": "社区", "level": "community", "parent_code": f"{D}001000"}
     err = _refused(_units((community, shapely.box(111.7, 40.3, 111.8, 40.4))), alone=True)
     assert "须含本区轮廓" in err.message and "同一文件" in err.message
+
+
+@pytest.mark.parametrize(("crs", "strip"), [
+    ("BD09", shapely.box(111.70, 40.80, 111.75, 40.82)),
+    ("GCJ02", shapely.box(111.60, 40.70, 111.90, 40.75)),
+    ("EPSG:4546", shapely.box(400_000, 4_510_000, 430_000, 4_516_000)),
+])
+def test_an_exact_tiling_in_another_crs_is_accepted_as_the_file_has_it(crs, strip) -> None:
+    """Converted point by point, the town's straight edge becomes a chord 15-20 m off the villages' converted
+    vertices on it: read in EPSG:4490 alone, an exact tiling was refused (second review)."""
+    from geo import crs as C
+
+    source = [(OUTLINE, strip), (TOWN, strip), *_villages(strip, 5)]
+    converted = C.geoms_to_storage(np.asarray([g for _p, g in source], dtype=object), crs)
+    records = lambda: _units(*((p, g) for (p, _g), g in zip(source, converted, strict=True)))  # noqa: E731
+    check_first_units(records(), adcode=D, rows=list(range(1, 8)), alone=False, other_outlines={}, source_crs=crs)
+    with pytest.raises(InputError, match="位于上级之外"):  # the chord, read as the file's edge
+        check_first_units(records(), adcode=D, rows=list(range(1, 8)), alone=False, other_outlines={})

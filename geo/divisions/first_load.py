@@ -14,10 +14,10 @@ location checks of every layer then let a facility in Beijing in):
 * an active unit lies within its parent and does not overlap an active sibling, and the outline does not overlap a
   district the database holds already, beyond slivers: what lies outside or overlaps is computed in the file's
   geometry (EPSG:4490: a straight edge in degrees is not straight in metres, and projecting only the corners made
-  a tiling refused) and is refused where any part of it is wider than :data:`SLIVER_WIDTH_M` (edges digitised
-  apart leave slivers of a few metres along a shared boundary; a block of another unit's ground is wider; an area
-  tolerance grown with the unit let a banner take a block of 新城区 and refused rounded data). Every such problem is
-  listed.
+  a tiling refused) and is refused where any of it lies farther than :data:`SLIVER_WIDTH_M` from the boundaries
+  it should follow (edges digitised apart leave slivers of a few metres along a shared boundary; a block of another
+  unit's ground, or a strip reaching into it, lies farther; an area tolerance grown with the unit let a banner take a
+  block of 新城区 and refused rounded data). Every such problem is listed.
 
 In a database that holds no other district (the embedded SQLite file, a new PostgreSQL database) the file may also
 carry what an export of the units carries: the neighbours' reference outlines (status ``neighbour``, level
@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -42,19 +43,23 @@ from geo.placenames.rules import MAX_STANDARD_NAME_CHARS
 from geo.validation import raise_collected
 
 STARTING_STATUS = "active"
-# What lies outside a parent or overlaps is a sliver where no part of it is wider: boundaries digitised at 1:10,000
-# (±5 m) and coordinates rounded to 1 m differ by a few metres along a shared edge (the sample's town and its
-# neighbouring 街道 by 2-4 m along 2.9 km); a block of another unit's ground is wider.
+# What lies outside a parent or overlaps is a sliver when all of it lies this near the boundaries it should follow:
+# boundaries digitised at 1:10,000 (±5 m) and coordinates rounded to 1 m differ by a few metres along a shared edge
+# (the sample's town and its neighbouring 街道 by 2-4 m along 2.9 km); a block of another unit's ground lies farther.
 SLIVER_WIDTH_M = 10.0
+_DENSIFY_DEG = 1e-3  # ~100 m: a chord that long in degrees is off the projected curve by millimetres
+_DUST_M2 = 1.0  # what a buffer's rounded corners leave of a sliver exactly at the distance
 NEIGHBOUR_LEVEL = "county"
 
 
 def check_first_units(records: Sequence[dict[str, Any]], *, adcode: str, rows: Sequence[int], alone: bool,
-                      other_outlines: Mapping[str, BaseGeometry] | None = None) -> None:
+                      other_outlines: Mapping[str, BaseGeometry] | None = None,
+                      source_crs: str = C.STORAGE_CRS) -> None:
     """Refuse a first load of units that does not make one tree of the district's own units (see the module); give
     each unit without a status the starting one (in place: ``records`` are the plan's own new records). ``rows``:
     each record's file row, for the messages; ``alone``: the database holds no other district; ``other_outlines``:
-    the other held districts' active outlines (EPSG:4490) by adcode."""
+    the other held districts' active outlines (EPSG:4490) by adcode; ``source_crs``: the file's, whose straight
+    edges the extents follow (:func:`geo.crs.edges_followed`)."""
     own: list[tuple[dict[str, Any], int]] = []
     for record, row in zip(records, rows, strict=True):
         if record.get("status") == NEIGHBOUR_STATUS:
@@ -76,9 +81,10 @@ def check_first_units(records: Sequence[dict[str, Any]], *, adcode: str, rows: S
         raise InputError(text("divisions.first_load_outline", district=adcode, code=outline), field="code")
     by_code = _one_row_per_code(own)
     _check_tree(own, by_code, adcode=adcode)
-    problems = _geometry_problems(own, by_code)
+    shapes = _active_shapes(own, source_crs=source_crs)
+    problems = _geometry_problems(shapes)
     if not alone:
-        problems += _overlaps_beside(by_code[outline], other_outlines or {}, adcode=adcode)
+        problems += _overlaps_beside(shapes, other_outlines or {}, adcode=adcode)
     if problems:
         raise_collected(InputError, "divisions.first_load_geometry", problems, "geometry")
 
@@ -93,7 +99,8 @@ def _check_neighbour(record: Mapping[str, Any], row: int, *, adcode: str, alone:
     if (other in ("", adcode) or str(record.get("code") or "") != f"{other}000000"
             or record.get("level") != NEIGHBOUR_LEVEL):
         raise InputError(at_row(text("divisions.first_load_neighbour_row", field=label("status"), district=adcode,
-                                     level=value_label(NEIGHBOUR_LEVEL)), row), field="status")
+                                     level=value_label(NEIGHBOUR_LEVEL), adcode=label("adcode")), row),
+                         field="adcode" if other in ("", adcode) else "status")
 
 
 def _one_row_per_code(own: Sequence[tuple[dict[str, Any], int]]) -> dict[str, tuple[dict[str, Any], int]]:
@@ -130,9 +137,8 @@ def _check_tree(own: Sequence[tuple[dict[str, Any], int]], by_code: Mapping[str,
                                              value=quoted(parent_code), city=city), row), field="parent_code")
             continue
         if level not in K.PARENT_LEVELS:  # a county is a neighbour's reference outline, never one's own unit
-            raise InputError(at_row(text("divisions.level", field=label("level"),
-                                         allowed=value_labels(("district", *K.LEVELS)), value=quoted(level)), row),
-                             field="level")
+            raise InputError(at_row(text("divisions.first_load_level", field=label("level"),
+                                         allowed=value_labels(K.LEVELS), value=quoted(level)), row), field="level")
         parent = by_code.get(parent_code)
         if parent is None:
             raise InputError(at_row(text("divisions.first_load_parent_missing", field=label("parent_code"),
@@ -152,35 +158,46 @@ def _check_tree(own: Sequence[tuple[dict[str, Any], int]], by_code: Mapping[str,
             raise InputError(at_row(exc.message, row), field=exc.field) from None
 
 
-def wide_part_m2(region: BaseGeometry) -> float:
-    """Return the area in m² of ``region`` (EPSG:4490) if any part of it is wider than :data:`SLIVER_WIDTH_M`,
-    else 0 (slivers along a shared edge, lines and points where units only touch)."""
+def off_edges(region: BaseGeometry, *edges: BaseGeometry) -> dict[str, str] | None:
+    """Return the area in m² of ``region`` (EPSG:4490: what lies outside a parent, or two units' overlap) and a point
+    of it (longitude, latitude) farther than :data:`SLIVER_WIDTH_M` from one of ``edges`` (the boundaries it runs
+    along), as the messages show them; None when all of it lies nearer: a sliver where boundaries were digitised
+    apart, not a block, nor a strip reaching into another unit, nor a comb of thin ones (each narrow, together a large
+    area). Both are densified to about 100 m before they are projected to metres, so a straight edge in degrees keeps
+    its bend."""
     if region.is_empty or float(region.area) == 0.0:
-        return 0.0
-    metric = C.to_metric(region)
-    return 0.0 if shapely.buffer(metric, -SLIVER_WIDTH_M / 2).is_empty else float(metric.area)
+        return None
+    metric = C.to_metric(shapely.segmentize(region, _DENSIFY_DEG))
+    for edge in edges:
+        near = shapely.buffer(C.to_metric(shapely.segmentize(edge, _DENSIFY_DEG)), SLIVER_WIDTH_M)
+        far = shapely.difference(metric, near)
+        if float(far.area) > _DUST_M2:
+            point = C.from_metric(shapely.point_on_surface(far))
+            return {"area_m2": f"{float(metric.area):,.0f}", "where": f"{point.x:.6f}, {point.y:.6f}",
+                    "width_m": f"{SLIVER_WIDTH_M:g}"}
+    return None
 
 
-def _active_shapes(own: Sequence[tuple[dict[str, Any], int]]) -> list[tuple[dict[str, Any], int, BaseGeometry]]:
-    """Return the active units with a geometry."""
-    return [(record, row, record["geometry"]) for record, row in own if record.get("status") == STARTING_STATUS
-            and isinstance(record.get("geometry"), BaseGeometry) and not record["geometry"].is_empty]
+def _active_shapes(own: Sequence[tuple[dict[str, Any], int]], *, source_crs: str
+                   ) -> list[tuple[dict[str, Any], int, BaseGeometry]]:
+    """Return the active units with a geometry, and it with the file's straight edges followed."""
+    found = [(record, row) for record, row in own if record.get("status") == STARTING_STATUS
+             and isinstance(record.get("geometry"), BaseGeometry) and not record["geometry"].is_empty]
+    followed = C.edges_followed(np.asarray([record["geometry"] for record, _row in found], dtype=object), source_crs)
+    return [(record, row, geom) for (record, row), geom in zip(found, followed, strict=True)]
 
 
-def _geometry_problems(own: Sequence[tuple[dict[str, Any], int]],
-                       by_code: Mapping[str, tuple[dict[str, Any], int]]) -> list[str]:
+def _geometry_problems(shapes: Sequence[tuple[dict[str, Any], int, BaseGeometry]]) -> list[str]:
     """Return, row by row, each active unit lying outside its parent and each pair of active siblings overlapping,
     beyond slivers."""
     problems: list[str] = []
-    shapes = _active_shapes(own)
     geoms = {str(record.get("code")): geom for record, _row, geom in shapes}
     for record, row, geom in shapes:
         outer = geoms.get(str(record.get("parent_code") or ""))
-        area = 0.0 if outer is None else wide_part_m2(shapely.difference(geom, outer))
-        if area:
+        found = None if outer is None else off_edges(shapely.difference(geom, outer), outer.boundary)
+        if found:
             problems.append(at_row(text("divisions.first_load_outside_parent", field=label("parent_code"),
-                                        parent=record["parent_code"], value=record["code"], area_m2=f"{area:,.0f}",
-                                        width_m=f"{SLIVER_WIDTH_M:g}"), row))
+                                        parent=record["parent_code"], value=record["code"], **found), row))
     if len(shapes) < 2:
         return problems
     tree = shapely.STRtree([geom for _record, _row, geom in shapes])
@@ -189,26 +206,27 @@ def _geometry_problems(own: Sequence[tuple[dict[str, Any], int]],
         (first, first_row, a), (second, row, b) = shapes[i], shapes[j]
         if i >= j or first.get("parent_code") != second.get("parent_code"):
             continue
-        area = wide_part_m2(shapely.intersection(a, b))
-        if area:
+        found = off_edges(shapely.intersection(a, b), a.boundary, b.boundary)
+        if found:
             problems.append(at_row(text("divisions.first_load_overlap", value=second["code"], other=first["code"],
-                                        first=first_row, area_m2=f"{area:,.0f}", width_m=f"{SLIVER_WIDTH_M:g}"), row))
+                                        first=first_row, **found), row))
     return problems
 
 
-def _overlaps_beside(outline: tuple[dict[str, Any], int], others: Mapping[str, BaseGeometry], *,
-                     adcode: str) -> list[str]:
+def _overlaps_beside(shapes: Sequence[tuple[dict[str, Any], int, BaseGeometry]],
+                     others: Mapping[str, BaseGeometry], *, adcode: str) -> list[str]:
     """Return each held district whose outline the new one overlaps beyond slivers (units of two districts would
     then cover the same ground, and a plate there would belong to both; review: a tolerance grown with the new
     outline's area let a banner take a block of 新城区)."""
-    record, row = outline
-    mine = record.get("geometry")
-    if not isinstance(mine, BaseGeometry):
+    outline = next(((row, geom) for record, row, geom in shapes if record.get("level") == "district"), None)
+    if outline is None:
         return []
-    found = []
+    row, mine = outline
+    problems = []
     for other, geom in sorted(others.items()):
-        area = wide_part_m2(shapely.intersection(mine, geom)) if shapely.intersects(mine, geom) else 0.0
-        if area:
-            found.append(at_row(text("divisions.first_load_other_outline", district=adcode, other=other,
-                                     area_m2=f"{area:,.0f}", width_m=f"{SLIVER_WIDTH_M:g}"), row))
-    return found
+        overlap = shapely.intersection(mine, geom) if shapely.intersects(mine, geom) else shapely.Polygon()
+        found = off_edges(overlap, mine.boundary, geom.boundary)
+        if found:
+            problems.append(at_row(text("divisions.first_load_other_outline", district=adcode, other=other, **found),
+                                   row))
+    return problems

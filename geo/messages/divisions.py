@@ -38,20 +38,23 @@ MESSAGES = {
         "none is given); a parent is loaded with its units (the district's outline among them); nothing was "
         "imported"),
     "divisions.first_load_outside_parent": Message(
-        "上级（{field}）{parent} 不包含 {value}：该区划有 {area_m2} m² 位于上级之外，且宽于 {width_m} m"
-        "（沿边界的细条不计）",
-        "the parent ({field}) {parent} does not contain {value}: {area_m2} m² of the unit lie outside it, wider than "
-        "{width_m} m (slivers along a boundary are not counted)"),
+        "上级（{field}）{parent} 不包含 {value}：该区划有 {area_m2} m² 位于上级之外，"
+        "且有部分离上级边界超过 {width_m} m（如 {where} 处；沿边界的细条不计）",
+        "the parent ({field}) {parent} does not contain {value}: {area_m2} m² of the unit lie outside it, some farther "
+        "than {width_m} m from its boundary (e.g. at {where}; slivers along a boundary are not counted)"),
     "divisions.first_load_overlap": Message(
-        "{value} 与第 {first} 行的 {other} 重叠 {area_m2} m²，且宽于 {width_m} m（沿边界的细条不计）；"
+        "{value} 与第 {first} 行的 {other} 重叠 {area_m2} m²，且有部分离边界超过 {width_m} m"
+        "（如 {where} 处；沿边界的细条不计）；"
         "同一上级下的区划不能重叠",
-        "{value} overlaps {other} of row {first} by {area_m2} m², wider than {width_m} m (slivers along a boundary "
-        "are not counted); units under one parent do not overlap"),
+        "{value} overlaps {other} of row {first} by {area_m2} m², some of it farther than {width_m} m from "
+        "their boundaries (e.g. at {where}; slivers along a boundary are not counted); units under one parent do not "
+        "overlap"),
     "divisions.first_load_other_outline": Message(
-        "本区 {district} 的轮廓与本库已有区县 {other} 的轮廓重叠 {area_m2} m²，且宽于 {width_m} m"
-        "（沿边界的细条不计）",
-        "the outline of {district} overlaps that of district {other}, already held here, by {area_m2} m², wider "
-        "than {width_m} m (slivers along a boundary are not counted)"),
+        "本区 {district} 的轮廓与本库已有区县 {other} 的轮廓重叠 {area_m2} m²，"
+        "且有部分离边界超过 {width_m} m（如 {where} 处；沿边界的细条不计）",
+        "the outline of {district} overlaps that of district {other}, already held here, by {area_m2} m², some "
+        "of it farther than {width_m} m from their boundaries (e.g. at {where}; slivers along a boundary are not "
+        "counted)"),
     "divisions.first_load_geometry": Message(
         "首次导入本区区划：{count} 处区划范围有问题：{problems}；请在 GIS 软件中修正（把下级裁到上级之内、相邻区划"
         "共用边界）后重新导入；未导入任何内容",
@@ -67,12 +70,16 @@ MESSAGES = {
         "首次导入本区区划：本区轮廓的上级（{field}）只能为空或本市 {city}，收到 {value}；未导入任何内容",
         "a first load of the district's units: the outline's parent ({field}) is empty or the city {city}; got "
         "{value}; nothing was imported"),
+    "divisions.first_load_level": Message(
+        "首次导入本区区划：轮廓以外的区划，其{field}须为 {allowed} 之一，收到 {value}；未导入任何内容",
+        "a first load of the district's units: a unit other than the outline has a {field} of {allowed}; got "
+        "{value}; nothing was imported"),
     "divisions.first_load_neighbour_row": Message(
-        "首次导入本区区划：{field} 为 neighbour 的行是邻区参考界线，须为另一区县的轮廓（层级 {level}，代码为该区县"
-        "行政区划代码加 000000），不能是本区 {district} 的区划；未导入任何内容",
+        "首次导入本区区划：{field} 为 neighbour 的行是邻区参考界线，须为另一区县的轮廓（层级 {level}，{adcode} 为该"
+        "区县代码，区划代码为它加 000000），不能是本区 {district} 的区划；未导入任何内容",
         "a first load of the district's units: a row whose {field} is neighbour is a neighbour's reference outline: "
-        "another district's outline (level {level}, code its adcode and 000000), never a unit of {district}; nothing "
-        "was imported"),
+        "another district's outline (level {level}, {adcode} that district's code, the unit code it and 000000), never "
+        "a unit of {district}; nothing was imported"),
     "divisions.level": Message("区划调整：级别（{field}）须为 {allowed} 之一，收到 {value}",
                                "division change: the level ({field}) must be one of {allowed}; got {value}"),
     "divisions.code_digits": Message("区划代码（{field}）须为12位数字（PN-13），收到 {value}",
