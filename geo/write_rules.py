@@ -186,13 +186,15 @@ def _created_only_through_use_case(layer: str, *, first_load: bool) -> bool:
 
 
 def check_generic_create(layer: str, record: Mapping[str, Any], *, row: int | None = None,
-                         first_load: bool = False) -> dict[str, Any]:
+                         first_load: bool | None = None) -> dict[str, Any]:
     """Return ``record`` in its use case's starting state, or refuse a rule field it sets.
 
-    ``first_load``: the district holds no record of ``layer`` yet (a file import's first load)."""
-    if _created_only_through_use_case(layer, first_load=first_load):
-        raise RuleFieldRefused(text("checks.create_only_through", layer=_layer(layer), use=CREATE_ONLY_THROUGH[layer]),
-                               field="layer")
+    ``first_load``: for a file import, whether the district holds no record of ``layer`` yet (its first load; a
+    later file is told that load is done); None: not an import."""
+    if _created_only_through_use_case(layer, first_load=bool(first_load)):
+        done = first_load is False and layer in FIRST_LOAD_ALLOWED
+        said = "checks.first_load_done" if done else "checks.create_only_through"
+        raise RuleFieldRefused(text(said, layer=_layer(layer), use=CREATE_ONLY_THROUGH[layer]), field="layer")
     guards = GUARDS.get(layer, {})
     initial = INITIAL.get(layer, {})
     record = {k: v for k, v in record.items() if getattr(guards.get(k), "on_create", "") != "drop"}

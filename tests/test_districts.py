@@ -478,7 +478,7 @@ def test_a_new_district_beside_the_samples_neighbour_outlines_imports_its_own_ou
                                 "parent_code": town["code"]}, inner)),
         "重叠": shaped(county, (placed, inner), ({**placed, "code": f"{district}002000", "name": "城南镇"},
                                                 shapely.box(111.75, 40.3, 111.85, 40.4))),
-        "已有区县 150102": shaped(({**county[0]}, xincheng.buffer(0.01))),
+        "与区县 150102": shaped(({**county[0]}, xincheng.buffer(0.01))),
     }
     for words, path in shapes.items():
         refused = invoke([str(path) if part == str(outline) else part for part in command])

@@ -88,6 +88,33 @@ def test_a_comb_of_narrow_strips_reaching_into_a_sibling_is_no_sliver() -> None:
     assert any(tooth.buffer(1e-6).contains(shapely.Point(lon, lat)) for tooth in teeth), (lon, lat)
 
 
+def test_a_unit_reaching_past_the_outline_into_a_held_district_is_refused() -> None:
+    """Each level kept within 10 m of its parent, so a village could reach 20 m past the outline into a held
+    district (1.4 km² of 新城区 in one review) where only the outline was compared with it."""
+    held = shapely.box(111.90, 40.70, 112.00, 40.75)
+    strip = shapely.box(111.6, 40.70, 111.9, 40.75)
+    town = shapely.box(111.6, 40.70, 111.9 + 1.1e-4, 40.75)  # ~9.3 m past the outline, into the held district
+    (village, _g), *_rest = _villages(strip, 1)
+    err = _refused(_units((OUTLINE, strip), (TOWN, town), (village, shapely.box(111.6, 40.70, 111.9 + 2.2e-4, 40.75))),
+                   others={"150102": held})
+    assert "第 3 行" in err.message and "与区县 150102" in err.message, err.message
+
+
+def test_a_hair_or_a_speck_far_from_the_boundary_is_no_sliver() -> None:
+    """A separate part under a square metre inside another unit passed as "dust" (review: a 0.88 m² part of a
+    150124 village on a door plate of 150102); pinholes made a sibling's whole ground "near a boundary"."""
+    whole = shapely.box(111.6, 40.70, 111.9, 40.80)
+    (v0, _g0), (v1, _g1) = _villages(whole, 2)
+    west, east = shapely.box(111.6, 40.7, 111.75, 40.8), shapely.box(111.75, 40.7, 111.9, 40.8)
+    speck = shapely.box(111.80, 40.75, 111.80 + 1e-5, 40.75 + 8e-6)  # ~0.85 × 0.9 m deep inside the east village
+    err = _refused(_units((OUTLINE, whole), (TOWN, whole), (v0, west.union(speck)), (v1, east)))
+    assert "重叠" in err.message
+    holes = [shapely.box(111.76 + i * 2e-4, 40.71, 111.76 + i * 2e-4 + 2e-6, 40.71 + 2e-6) for i in range(50)]
+    pinholed = east.difference(shapely.union_all(holes))
+    err = _refused(_units((OUTLINE, whole), (TOWN, whole), (v0, west.union(pinholed)), (v1, pinholed)))
+    assert "重叠" in err.message
+
+
 def test_every_unit_outside_its_parent_is_listed_at_once() -> None:
     """Rounded or clipped data used to be refused one unit at a time (~27 rounds for the sample, review)."""
     strip = shapely.box(111.6, 40.70, 111.9, 40.75)
@@ -105,7 +132,7 @@ def test_an_outline_taking_a_block_of_a_held_district_is_refused_however_large_i
     size = banner_km / 100
     mine = shapely.box(111.75 - 0.003, 40.75 - size, 111.75 + size, 40.90)  # 250 m into the held district
     err = _refused(_units((OUTLINE, mine)), others={"150102": held})
-    assert "已有区县 150102" in err.message and "第 1 行" in err.message
+    assert "与区县 150102" in err.message and "第 1 行" in err.message
     _check(_units((OUTLINE, shapely.box(111.75, 40.75 - size, 111.75 + size, 40.90))), others={"150102": held})
 
 
@@ -147,7 +174,10 @@ def test_a_neighbour_row_is_another_districts_outline_or_refused(row) -> None:
     err = _refused(_units((OUTLINE, square), ({**row, "status": "neighbour"}, square)), alone=True)
     assert "邻区参考界线" in err.message and "第 2 行" in err.message
     fine = {"code": "150103000000", "name": "回民区", "level": "county", "adcode": "150103", "status": "neighbour"}
-    _check(_units((OUTLINE, square), (fine, square)), alone=True)
+    beside = shapely.box(111.8, 40.3, 111.9, 40.4)  # sharing the outline's east edge
+    _check(_units((OUTLINE, square), (fine, beside)), alone=True)
+    over = _refused(_units((OUTLINE, square.union(beside)), (fine, beside)), alone=True)  # swallowing it (review)
+    assert "与区县 150103" in over.message and "第 1 行" in over.message
 
 
 def test_a_database_alone_needs_the_outline_too() -> None:
@@ -174,3 +204,30 @@ def test_an_exact_tiling_in_another_crs_is_accepted_as_the_file_has_it(crs, stri
     check_first_units(records(), adcode=D, rows=list(range(1, 8)), alone=False, other_outlines={}, source_crs=crs)
     with pytest.raises(InputError, match="位于上级之外"):  # the chord, read as the file's edge
         check_first_units(records(), adcode=D, rows=list(range(1, 8)), alone=False, other_outlines={})
+
+
+def test_a_bd09_files_straight_edges_are_stored_where_the_file_draws_them(store, tmp_path) -> None:
+    """An import converts a file's coordinates point by point; a straight edge 0.3° long in BD-09 then became a chord
+    up to ~70 m off the edge its neighbours' vertices lie on, so the stored villages stood outside their stored town
+    (third review). Edges are split every ~100 m before converting: the stored tree is the one that was checked."""
+    import json
+
+    from geo import crs as C
+    from geo.io.importer import import_file
+
+    adcode = store.adcode
+    strip = shapely.box(111.60, 40.70, 111.90, 40.75)
+    outline = {"code": f"{adcode}000000", "name": "新城区", "level": "district"}
+    town = {**TOWN, "code": f"{adcode}100000", "parent_code": outline["code"]}
+    villages = [({**p, "code": f"{adcode}{p['code'][6:]}", "parent_code": town["code"]}, g)
+                for p, g in _villages(strip, 5)]
+    path = tmp_path / "units.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": p, "geometry": shapely.geometry.mapping(g)}
+        for p, g in [(outline, strip), (town, strip), *villages]]}, ensure_ascii=False), encoding="utf-8")
+    assert import_file(store, "admin_units", path, crs="BD09", actor="test").imported == 7
+    stored = {u["code"]: u["geometry"] for u in store.select("admin_units")}
+    outside_m2 = sum(C.to_metric(shapely.difference(stored[p["code"]], stored[town["code"]])).area
+                     for p, _g in villages)
+    assert outside_m2 < 500, outside_m2  # millimetres along ~60 km of edges; without the split: 668,357 m²
+    assert len(stored[town["code"]].exterior.coords) > 300  # its 0.3° edges split every ~0.001°

@@ -97,6 +97,10 @@ MESSAGES = {
                                        "{layer}.{field} cannot be changed: {why}"),
     "checks.create_only_through": Message("{layer} 的记录只能通过 {use} 新增",
                                           "{layer} records are created only through {use}"),
+    "checks.first_load_done": Message(
+        "本区的 {layer} 已首次导入（文件只能在本区还没有这类记录时导入一次），此后的记录只能通过 {use} 新增",
+        "the district's {layer} were loaded from a file once already (a file loads them only while the district "
+        "holds none); later records are created only through {use}"),
     "checks.frozen": Message("{layer} 记录状态为 {state}，不能再修改",
                              "the {layer} record is {state} and stays as decided"),
     # generic features (geo/features.py)

@@ -50,11 +50,11 @@ MESSAGES = {
         "their boundaries (e.g. at {where}; slivers along a boundary are not counted); units under one parent do not "
         "overlap"),
     "divisions.first_load_other_outline": Message(
-        "本区 {district} 的轮廓与本库已有区县 {other} 的轮廓重叠 {area_m2} m²，"
+        "{value} 与区县 {other}（本库已有，或文件中的邻区参考界线）的轮廓重叠 {area_m2} m²，"
         "且有部分离边界超过 {width_m} m（如 {where} 处；沿边界的细条不计）",
-        "the outline of {district} overlaps that of district {other}, already held here, by {area_m2} m², some "
-        "of it farther than {width_m} m from their boundaries (e.g. at {where}; slivers along a boundary are not "
-        "counted)"),
+        "{value} overlaps the outline of district {other} (held here, or a neighbour's in the file) by {area_m2} "
+        "m², some of it farther than {width_m} m from their boundaries (e.g. at {where}; slivers along a boundary "
+        "are not counted)"),
     "divisions.first_load_geometry": Message(
         "首次导入本区区划：{count} 处区划范围有问题：{problems}；请在 GIS 软件中修正（把下级裁到上级之内、相邻区划"
         "共用边界）后重新导入；未导入任何内容",
