@@ -200,6 +200,20 @@ def edges_densified(geoms, crs: str):
     return shapely.segmentize(geoms, 100.0 if name == METRIC_CRS else 1e-3)
 
 
+def edges_followed(geoms, crs: str):
+    """Return EPSG:4490 geometries that were converted from ``crs`` point by point with their straight edges in
+    ``crs`` followed: converted back, each segment split every ~100 m there (0.001° in degrees), and converted again.
+
+    A straight edge of a file in BD-09, GCJ-02 or EPSG:4546 is not straight in EPSG:4490: its converted corners are
+    joined by a chord off the true edge by up to 15–20 m over some kilometres, where a neighbour's vertices on that
+    edge, converted exactly, lie on it (review: exact tilings read as units outside their parent). WGS 84 and
+    CGCS2000 differ by centimetres: their geometries are returned as given."""
+    name = normalise_crs(crs)
+    if name in (STORAGE_CRS, WGS84_CRS):
+        return geoms
+    return geoms_to_storage(edges_densified(geoms_from_storage(geoms, name), name), name)
+
+
 def to_metric(geoms):
     """Project EPSG:4490 geometries to EPSG:4546 metres (for lengths, areas, buffers)."""
     return geoms_from_storage(geoms, METRIC_CRS)

@@ -195,19 +195,15 @@ def test_a_database_alone_needs_the_outline_too() -> None:
 ])
 def test_an_exact_tiling_in_another_crs_is_accepted_as_the_file_has_it(crs, strip) -> None:
     """Converted point by point, the town's straight edge becomes a chord 15-20 m off the villages' converted
-    vertices on it: an exact tiling was refused (second review), and stored so (third). An import splits the edges
-    before converting (geo.crs.edges_densified): the tiling is accepted as the file has it."""
+    vertices on it: read in EPSG:4490 alone, an exact tiling was refused (second review)."""
     from geo import crs as C
 
     source = [(OUTLINE, strip), (TOWN, strip), *_villages(strip, 5)]
-    geoms = np.asarray([g for _p, g in source], dtype=object)
-
-    def records(converted) -> list[dict[str, Any]]:
-        return _units(*((p, g) for (p, _g), g in zip(source, converted, strict=True)))
-
-    _check(records(C.geoms_to_storage(C.edges_densified(geoms, crs), crs)))
-    with pytest.raises(InputError, match="位于上级之外"):  # corners alone: the chord, read as the file's edge
-        _check(records(C.geoms_to_storage(geoms, crs)))
+    converted = C.geoms_to_storage(np.asarray([g for _p, g in source], dtype=object), crs)
+    records = lambda: _units(*((p, g) for (p, _g), g in zip(source, converted, strict=True)))  # noqa: E731
+    check_first_units(records(), adcode=D, rows=list(range(1, 8)), alone=False, other_outlines={}, source_crs=crs)
+    with pytest.raises(InputError, match="位于上级之外"):  # the chord, read as the file's edge
+        check_first_units(records(), adcode=D, rows=list(range(1, 8)), alone=False, other_outlines={})
 
 
 def test_a_bd09_files_straight_edges_are_stored_where_the_file_draws_them(store, tmp_path) -> None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -55,12 +56,13 @@ NEIGHBOUR_LEVEL = "county"
 
 
 def check_first_units(records: Sequence[dict[str, Any]], *, adcode: str, rows: Sequence[int], alone: bool,
-                      other_outlines: Mapping[str, BaseGeometry] | None = None) -> None:
+                      other_outlines: Mapping[str, BaseGeometry] | None = None,
+                      source_crs: str = C.STORAGE_CRS) -> None:
     """Refuse a first load of units that does not make one tree of the district's own units (see the module); give
     each unit without a status the starting one (in place: ``records`` are the plan's own new records). ``rows``:
     each record's file row, for the messages; ``alone``: the database holds no other district; ``other_outlines``:
-    the other held districts' active outlines (EPSG:4490) by adcode. A file's straight edges are where it draws
-    them: an import in another CRS splits them before converting (:func:`geo.crs.edges_densified`)."""
+    the other held districts' active outlines (EPSG:4490) by adcode; ``source_crs``: the file's, whose straight
+    edges the extents follow (:func:`geo.crs.edges_followed`)."""
     own: list[tuple[dict[str, Any], int]] = []
     others = dict(other_outlines or {})
     for record, row in zip(records, rows, strict=True):
@@ -85,7 +87,7 @@ def check_first_units(records: Sequence[dict[str, Any]], *, adcode: str, rows: S
         raise InputError(text("divisions.first_load_outline", district=adcode, code=outline), field="code")
     by_code = _one_row_per_code(own)
     _check_tree(own, by_code, adcode=adcode)
-    shapes = _active_shapes(own)
+    shapes = _active_shapes(own, source_crs=source_crs)
     problems = _geometry_problems(shapes)
     problems += _overlaps_beside(shapes, others)
     if problems:
@@ -192,10 +194,13 @@ def _outer_rings(unit_m: BaseGeometry) -> BaseGeometry:
     return shapely.MultiLineString(rings)
 
 
-def _active_shapes(own: Sequence[tuple[dict[str, Any], int]]) -> list[tuple[dict[str, Any], int, BaseGeometry]]:
-    """Return the active units with a geometry, and it."""
-    return [(record, row, record["geometry"]) for record, row in own if record.get("status") == STARTING_STATUS
-            and isinstance(record.get("geometry"), BaseGeometry) and not record["geometry"].is_empty]
+def _active_shapes(own: Sequence[tuple[dict[str, Any], int]], *, source_crs: str
+                   ) -> list[tuple[dict[str, Any], int, BaseGeometry]]:
+    """Return the active units with a geometry, and it with the file's straight edges followed."""
+    found = [(record, row) for record, row in own if record.get("status") == STARTING_STATUS
+             and isinstance(record.get("geometry"), BaseGeometry) and not record["geometry"].is_empty]
+    followed = C.edges_followed(np.asarray([record["geometry"] for record, _row in found], dtype=object), source_crs)
+    return [(record, row, geom) for (record, row), geom in zip(found, followed, strict=True)]
 
 
 def _geometry_problems(shapes: Sequence[tuple[dict[str, Any], int, BaseGeometry]]) -> list[str]:

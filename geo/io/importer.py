@@ -29,6 +29,7 @@ from geo import messages as msg
 from geo.addresses.refresh import refresh_standard_addresses
 from geo.boundaries.reference_objects import add_reference_objects
 from geo.collection import collecting_rarely
+from geo.crs import STORAGE_CRS
 from geo.divisions.first_load import check_first_units
 from geo.errors import Conflict, DomainError, Forbidden, InputError, StaleVersion
 from geo.io.formats import read_features, shown_name, write_features
@@ -569,7 +570,8 @@ def _lock_scopes(conn: sa.Connection, layer_name: str, plan: ImportPlan) -> None
         lock_streets(conn, records)
 
 
-def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan: ImportPlan) -> list[str]:
+def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan: ImportPlan, *,
+                       source_crs: str = STORAGE_CRS) -> list[str]:
     """Apply the rules a layer's records must pass when written: where they lie, which units and
     streets they name, the gazetteer rules on changed names, and the door-plate rules.
 
@@ -580,7 +582,7 @@ def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan:
     if layer_name == "admin_units" and plan.inserts:  # only a first load inserts units (geo.write_rules)
         alone = set(held_districts(store)) <= {store.adcode}
         check_first_units(plan.inserts, adcode=store.adcode, rows=plan.insert_rows, alone=alone,
-                          other_outlines=None if alone else other_outlines(store))
+                          other_outlines=None if alone else other_outlines(store), source_crs=source_crs)
     check_layer_locations(conn, layer_name, plan.inserts, adcode=store.adcode,
                           first_row=plan.insert_rows)  # messages name file rows
     for row, stored, changes in plan.updates:
@@ -652,18 +654,18 @@ class CheckedPlan:
 
 
 def _plan_and_check(store: Store, conn: sa.Connection, layer_name: str, records: Sequence[dict[str, Any]],
-                    identities: FileIdentities, *, mode: str,
-                    refused: list[tuple[int, dict[str, Any], int]]) -> tuple[ImportPlan, list[str]]:
+                    identities: FileIdentities, *, mode: str, refused: list[tuple[int, dict[str, Any], int]],
+                    source_crs: str = STORAGE_CRS) -> tuple[ImportPlan, list[str]]:
     """Plan the import and apply every rule check; ``records`` stay as they are (a check may fill in a value,
     but only in the plan's own records: each insert is a new record (:func:`geo.write_rules.starting_state`),
     each update's changes a new mapping (:func:`changed_fields`), so a second check under the lock starts afresh)."""
     plan = plan_import(conn, layer_name, records, identities, mode=mode, refused=refused)
-    return plan, _check_layer_rules(store, conn, layer_name, plan)
+    return plan, _check_layer_rules(store, conn, layer_name, plan, source_crs=source_crs)
 
 
 def _checked_beforehand(store: Store, layer_name: str, records: Sequence[dict[str, Any]],
-                        identities: FileIdentities, *, mode: str,
-                        refused: list[tuple[int, dict[str, Any], int]]) -> CheckedPlan | None:
+                        identities: FileIdentities, *, mode: str, refused: list[tuple[int, dict[str, Any], int]],
+                        source_crs: str = STORAGE_CRS) -> CheckedPlan | None:
     """On SQLite, plan and check the import in a read transaction, before the write lock is taken.
 
     SQLite has one write lock for the whole database: checking tens of thousands of rows while holding
@@ -678,7 +680,8 @@ def _checked_beforehand(store: Store, layer_name: str, records: Sequence[dict[st
         return None
     with store.reading() as conn:
         horizon = store.commit_horizon(conn)  # first read: the snapshot the checks see
-        plan, warnings = _plan_and_check(store, conn, layer_name, records, identities, mode=mode, refused=refused)
+        plan, warnings = _plan_and_check(store, conn, layer_name, records, identities, mode=mode, refused=refused,
+                                         source_crs=source_crs)
     return CheckedPlan(plan, warnings, horizon, prepare_bulk(store, get_layer(layer_name).table, plan.inserts))
 
 
@@ -769,7 +772,8 @@ def _import_frame(store: Store, layer_name: str, frame: gpd.GeoDataFrame, info: 
             f"{info['encoding']}, {mode})")
     refused: list[tuple[int, dict[str, Any], int]] = []
     try:
-        checked = _checked_beforehand(store, layer_name, records, identities, mode=mode, refused=refused)
+        checked = _checked_beforehand(store, layer_name, records, identities, mode=mode, refused=refused,
+                                      source_crs=info["source_crs"])
         ensure_district_partitions(store.engine, store.adcode)  # its first rows: its own partition (PostgreSQL)
         with store.writing() as conn:
             prepared = None
@@ -778,7 +782,7 @@ def _import_frame(store: Store, layer_name: str, frame: gpd.GeoDataFrame, info: 
             else:  # checked here, under the write lock: PostgreSQL, gazetteer imports, or the data changed
                 refused.clear()
                 plan, warnings = _plan_and_check(store, conn, layer_name, records, identities, mode=mode,
-                                                 refused=refused)
+                                                 refused=refused, source_crs=info["source_crs"])
             if layer_name == "place_names":  # every new name is proposed, through the PN rules
                 ids = [_proposed(store, conn, rec, row, actor=actor)
                        for row, rec in zip(plan.insert_rows, plan.inserts, strict=True)]
