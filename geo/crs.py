@@ -192,8 +192,8 @@ def edges_densified(geoms, crs: str):
     converted to EPSG:4490 point by point their edges stay where ``crs`` draws them; as given for WGS 84 and CGCS2000
     (centimetres apart) and for points. A straight edge of a file in BD-09, GCJ-02 or EPSG:4546 is not straight in
     EPSG:4490: its converted corners alone are joined by a chord off the true edge by up to 15-20 m over a few
-    kilometres (over 100 m for a 0.7° edge in BD-09), where a neighbour's vertices on that edge lie on it (review:
-    units stored outside their parent, and plates near the edge in the wrong unit)."""
+    kilometres (over 100 m for a 0.7° edge in BD-09). Imports store the corners alone (an export upserts back
+    unchanged); checks that compare units follow the edges (:func:`edges_followed`)."""
     name = normalise_crs(crs)
     if name in (STORAGE_CRS, WGS84_CRS):
         return geoms

@@ -206,28 +206,16 @@ def test_an_exact_tiling_in_another_crs_is_accepted_as_the_file_has_it(crs, stri
         check_first_units(records(), adcode=D, rows=list(range(1, 8)), alone=False, other_outlines={})
 
 
-def test_a_bd09_files_straight_edges_are_stored_where_the_file_draws_them(store, tmp_path) -> None:
-    """An import converts a file's coordinates point by point; a straight edge 0.3° long in BD-09 then became a chord
-    up to ~70 m off the edge its neighbours' vertices lie on, so the stored villages stood outside their stored town
-    (third review). Edges are split every ~100 m before converting: the stored tree is the one that was checked."""
-    import json
+def test_a_gcj02_export_of_the_units_upserts_back_unchanged(store, tmp_path) -> None:
+    """An officer's export in GCJ-02 (for a web map), read back as an upsert, changes nothing: splitting the file's
+    edges on import (a later idea) put points on curves the stored units do not follow, and the unchanged export was
+    refused as a change of the units' land (found reading the change through). The first-load check follows a
+    file's straight edges itself (geo.crs.edges_followed) and the stored units keep their corners."""
+    from data.sample_district import make_sample_district
+    from geo.io.importer import export_layer, import_file, load_layers
 
-    from geo import crs as C
-    from geo.io.importer import import_file
-
-    adcode = store.adcode
-    strip = shapely.box(111.60, 40.70, 111.90, 40.75)
-    outline = {"code": f"{adcode}000000", "name": "新城区", "level": "district"}
-    town = {**TOWN, "code": f"{adcode}100000", "parent_code": outline["code"]}
-    villages = [({**p, "code": f"{adcode}{p['code'][6:]}", "parent_code": town["code"]}, g)
-                for p, g in _villages(strip, 5)]
-    path = tmp_path / "units.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": p, "geometry": shapely.geometry.mapping(g)}
-        for p, g in [(outline, strip), (town, strip), *villages]]}, ensure_ascii=False), encoding="utf-8")
-    assert import_file(store, "admin_units", path, crs="BD09", actor="test").imported == 7
-    stored = {u["code"]: u["geometry"] for u in store.select("admin_units")}
-    outside_m2 = sum(C.to_metric(shapely.difference(stored[p["code"]], stored[town["code"]])).area
-                     for p, _g in villages)
-    assert outside_m2 < 500, outside_m2  # millimetres along ~60 km of edges; without the split: 668,357 m²
-    assert len(stored[town["code"]].exterior.coords) > 300  # its 0.3° edges split every ~0.001°
+    load_layers(store, {"admin_units": make_sample_district()["admin_units"]}, actor="test")
+    path = tmp_path / "units.gpkg"
+    export_layer(store, "admin_units", path, crs="GCJ02")
+    report = import_file(store, "admin_units", path, crs="GCJ02", actor="test", mode="upsert")
+    assert report.unchanged == store.count("admin_units") and not report.updated_ids

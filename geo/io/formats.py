@@ -534,8 +534,7 @@ def read_features(path: Path | str, *, crs: str, fmt: str | None = None,
     present = np.array([g is not None for g in geoms], dtype=bool)
     converted = geoms.copy()
     if present.any():
-        converted[present] = C.geoms_to_storage(C.edges_densified(np.asarray(list(geoms[present]), dtype=object),
-                                                                  source_crs), source_crs)
+        converted[present] = C.geoms_to_storage(np.asarray(list(geoms[present]), dtype=object), source_crs)
     out = gpd.GeoDataFrame(pd.DataFrame(frame.drop(columns=frame.geometry.name)),
                            geometry=gpd.GeoSeries(list(converted), crs="EPSG:4490"), crs="EPSG:4490")
     return out, {"format": kind, "source_crs": source_crs, "encoding": used_encoding,
