@@ -19,7 +19,7 @@ import shapely
 
 from geo.errors import EncodingProblem, InputError, InvalidGeometry
 from geo.layers import Layer
-from geo.messages import Term, as_term, at_row, label, layer_label, quoted, text, value_labels
+from geo.messages import FileRows, Term, as_term, at_row, file_row, label, layer_label, quoted, text, value_labels
 from geo.store import schema
 from geo.text import clean_field
 from geo.types import CHINA_LAT_MAX, CHINA_LAT_MIN, CHINA_LON_MAX, CHINA_LON_MIN, beijing_today
@@ -243,10 +243,14 @@ def raise_collected(kind: type[InputError], key: str, problems: list[str], field
     raise kind(text(key, count=len(problems), problems=first, **params), field=field, details=listed)
 
 
-def validate_frame(frame: gpd.GeoDataFrame, layer: Layer, *, source_crs: str) -> None:
-    """Raise one error naming every problem in ``frame`` (EPSG:4490) for ``layer``; else return."""
+def validate_frame(frame: gpd.GeoDataFrame, layer: Layer, *, source_crs: str, rows: FileRows = 1) -> None:
+    """Raise one error naming every problem in ``frame`` (EPSG:4490) for ``layer``; else return.
+
+    Problems name the file's rows: ``rows`` is the first record's, or each record's (a spreadsheet's as it shows
+    them, :func:`geo.io.formats.read_features`).
+    """
     geoms = np.asarray(frame.geometry.values, dtype=object)
-    problems = [text("checks.feature_problem", row=i + 1, problem=as_term(p))
+    problems = [at_row(p, file_row(rows, i))
                 for i, p in geometry_problems(geoms, layer.geometry_types)]
     if problems:
         raise_collected(InvalidGeometry, "checks.geometry_problems", problems, "geometry")
@@ -255,14 +259,14 @@ def validate_frame(frame: gpd.GeoDataFrame, layer: Layer, *, source_crs: str) ->
         from geo.errors import OutsideChina
 
         raise_collected(OutsideChina, "checks.outside_china_features",
-                         [text("checks.feature_n", row=i + 1) for i in far], "geometry", crs=source_crs)
+                         [text("checks.row_n", row=file_row(rows, i)) for i in far], "geometry", crs=source_crs)
     missing = []
     for name in layer.required:
         if name not in frame.columns:
             raise InputError(text("checks.missing_column", field=label(name),
                                   layer=layer_label(layer.name, layer.title_zh)), field=name)
         for i in np.flatnonzero(_per_value(frame[name].tolist(), _is_missing)).tolist():
-            missing.append(text("checks.missing_value", row=i + 1, field=label(name)))
+            missing.append(text("checks.missing_value", row=file_row(rows, i), field=label(name)))
     if missing:
         raise_collected(InputError, "checks.missing_values", missing, layer.required[0])
     for name, _allowed in layer.choices:
@@ -274,7 +278,7 @@ def validate_frame(frame: gpd.GeoDataFrame, layer: Layer, *, source_crs: str) ->
             bad = _per_value(values, _outside(allowed))
             if bad.any():
                 i = int(np.argmax(bad))
-                check_choice(layer, name, values[i], row=i + 1)
+                check_choice(layer, name, values[i], row=file_row(rows, i))
     columns = schema.metadata.tables[layer.table].c
     for name in frame.columns:
         if frame[name].dtype == object or str(frame[name].dtype) in ("string", "str"):
@@ -286,8 +290,7 @@ def validate_frame(frame: gpd.GeoDataFrame, layer: Layer, *, source_crs: str) ->
                 try:
                     check_text(values[i], field=name, most_chars=most)
                 except InputError as exc:  # which row: as every other problem of a file is named
-                    raise type(exc)(text("checks.feature", row=i + 1, problem=as_term(exc.message)),
-                                    field=name) from None
+                    raise type(exc)(at_row(exc.message, file_row(rows, i)), field=name) from None
 
 
 def _is_missing(value: Any) -> bool:

@@ -159,9 +159,9 @@ BAD_INPUTS = {
     "bad_number": ([_point_feature(111.7, 40.85, number="十二")], InputError, "门牌号 number 须为整数"),
     # A text longer than the service keeps, or than its varchar(n) column, is named with its row (review).
     "long_text": ([_point_feature(111.7, 40.85, building_name="楼" * 10_001)], InputError,
-                  "第 2 个要素：建筑名称 building_name 过长（10,001 字，上限 10,000 字）"),
+                  "第 2 行：建筑名称 building_name 过长（10,001 字，上限 10,000 字）"),
     "long_code": ([_point_feature(111.7, 40.85, community_code="1" * 12 + "𠀀")], InputError,
-                  "第 2 个要素：社区代码 community_code 过长（13 字，上限 12 字）"),
+                  "第 2 行：社区代码 community_code 过长（13 字，上限 12 字）"),
 }
 
 

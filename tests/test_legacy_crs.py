@@ -386,7 +386,8 @@ def test_a_marker_far_from_its_line_is_refused_by_the_registry_and_nothing_is_st
                                           for e, n in zip(east, north, strict=True)])
     out = _cli(store, "import-legacy", table, "--system", "beijing1954", "--zone-width", "3", "--params",
                _params_file(tmp_path), *DOCS)
-    assert out.exit_code == 2 and "第 2 行" in out.output and "XH01" in out.output, out.output
+    # rows are named as the spreadsheet shows them: the header is row 1, the far marker row 3
+    assert out.exit_code == 2 and "第 3 行" in out.output and "XH01" in out.output, out.output
     assert store.count("boundary_markers") == count and len(store.audit_rows("boundary_markers")) == audit
 
 
@@ -404,7 +405,7 @@ def test_missing_bm04_records_and_a_wrong_marker_number_are_refused(writable_sam
                _params_file(tmp_path), *DOCS)
     assert out.exit_code == 2 and "Traceback" not in out.output, out.output  # the table is the input: a usage error
     message = out.output.split("Error: ", 1)[-1]
-    assert "第 1 行" in message and "marker_no" in message and "XH01002Q" in message and _chinese_first(message)
+    assert "第 2 行" in message and "marker_no" in message and "XH01002Q" in message and _chinese_first(message)
     wrong = _table(tmp_path / "wrong.csv", [("XS01050Q", "XH01", f"{north[0]:.3f}", f"{east[0]:.3f}", "")])
     out = _cli(store, "import-legacy", wrong, "--system", "beijing1954", "--zone-width", "3", "--params",
                _params_file(tmp_path), *DOCS)
@@ -428,7 +429,10 @@ def test_a_marker_number_in_the_table_is_kept(writable_sample_store, tmp_path):
     ("empty", "点号,界线编码,X(北),Y(东),H(高程)\n", "file", "empty.csv"),
     ("no_y", "点号,界线编码,X(北),H(高程)\n1,XH01,4528000,1000\n", "y_east", "y_east"),
     ("not_a_number", "点号,界线编码,X(北),Y(东),H(高程)\n1,XH01,4528000,37551000,1000\n2,XH01,四五二八,37551000,1\n",
-     "x_north", "第 2 行"),
+     "x_north", "第 3 行"),
+    # a blank line is a row of the spreadsheet: the bad row after it is its row 4
+    ("after_a_blank_line", "点号,界线编码,X(北),Y(东),H(高程)\n1,XH01,4528000,37551000,1000\n\n"
+     "2,XH01,四五二八,37551000,1\n", "x_north", "第 4 行"),
     ("bad_height", "点号,界线编码,X(北),Y(东),H(高程)\n1,XH01,4528000,37551000,99999\n", "elevation_m", "99999"),
 ])
 def test_bad_tables_name_the_problem_and_store_nothing(writable_sample_store, tmp_path, case, content, field, shown):
@@ -625,10 +629,10 @@ def test_every_imported_marker_gets_a_managing_side_or_the_table_is_refused(writ
     outsider = _table(tmp_path / "outsider.csv", [("", "XH01", f"{north[0]:.4f}", f"{east[0]:.4f}", "", "150105")],
                       header=header)  # 赛罕区 is no side of XH01
     out = _cli(store, "import-legacy", outsider, *args)
-    assert out.exit_code == 2 and "managing_adcode" in out.output and "第 1 行" in out.output, out.output
+    assert out.exit_code == 2 and "managing_adcode" in out.output and "第 2 行" in out.output, out.output
     blank = _table(tmp_path / "blank.csv", [("", "XH01", f"{north[0]:.4f}", f"{east[0]:.4f}", "", "")], header=header)
     out = _cli(store, "import-legacy", blank, *args)
-    assert out.exit_code == 2 and "managing_adcode" in out.output and "第 1 行" in out.output, out.output
+    assert out.exit_code == 2 and "managing_adcode" in out.output and "第 2 行" in out.output, out.output
     assert _state(store) == state
     # the table's column, and the option for a row that leaves it blank
     mixed = _table(tmp_path / "mixed.csv", [("", "XH01", f"{north[0]:.4f}", f"{east[0]:.4f}", "", xh01["right_adcode"]),
@@ -652,21 +656,21 @@ def test_a_marker_table_imported_twice_is_refused_under_old_or_new_numbers(writa
         again = _cli(store, "import-legacy", first, *args, *dry)
         assert again.exit_code == 2 and "Traceback" not in again.output, again.output
         message = again.output.split("Error: ", 1)[-1]
-        assert "第 1 行" in message and "XS01900Q" in message and _chinese_first(message), message
+        assert "第 2 行" in message and "XS01900Q" in message and _chinese_first(message), message
     # the same positions under new numbers (a millimetre off): refused, naming the row and the stored marker
     renumbered = _table(tmp_path / "renumbered.csv", [(f"XS01{950 + i}Q", "XS01", f"{n + 0.001:.4f}", f"{e:.4f}", "")
                                                       for i, (e, n) in enumerate(zip(east, north, strict=True))])
     out = _cli(store, "import-legacy", renumbered, *args)
     assert out.exit_code == 2, out.output
     message = out.output.split("Error: ", 1)[-1]
-    assert "第 1 行" in message and "XS01900Q" in message and "0.5" in message and "BM-04" in message, message
+    assert "第 2 行" in message and "XS01900Q" in message and "0.5" in message and "BM-04" in message, message
     # two rows of one table at one position
     (lon, lat), = _on_line(store, "XS01", (0.8,))
     (e,), (n,) = _legacy([lon], [lat])
     twice = _table(tmp_path / "twice.csv", [("", "XS01", f"{n:.4f}", f"{e:.4f}", ""),
                                             ("", "XS01", f"{n + 0.2:.4f}", f"{e:.4f}", "")])
     out = _cli(store, "import-legacy", twice, *args)
-    assert out.exit_code == 2 and "第 2 行" in out.output and "第 1 行" in out.output, out.output
+    assert out.exit_code == 2 and "第 3 行" in out.output and "第 2 行" in out.output, out.output
     assert _state(store) == state
     # a marker 1 m from another is a marker of its own
     apart = _table(tmp_path / "apart.csv", [("", "XS01", f"{north[0] + 1.0:.4f}", f"{east[0]:.4f}", "")])

@@ -17,7 +17,7 @@ import shapely
 
 from geo.errors import InputError, InvalidGeometry, OutsideChina
 from geo.layers import Layer, get_layer
-from geo.messages import as_term, label, layer_label, text
+from geo.messages import at_row, label, layer_label, text
 from geo.store import schema
 from geo.types import CHINA_LAT_MAX, CHINA_LAT_MIN, CHINA_LON_MAX, CHINA_LON_MIN
 from geo.validation import (
@@ -74,14 +74,14 @@ def ref_outside_china(geoms: np.ndarray) -> list[int]:
 
 def ref_validate_frame(frame: gpd.GeoDataFrame, layer: Layer, *, source_crs: str) -> None:
     geoms = np.asarray(frame.geometry.values, dtype=object)
-    problems = [text("checks.feature_problem", row=i + 1, problem=as_term(p))
+    problems = [at_row(p, i + 1)
                 for i, p in ref_geometry_problems(geoms, layer.geometry_types)]
     if problems:
         raise_collected(InvalidGeometry, "checks.geometry_problems", problems, "geometry")
     far = ref_outside_china(geoms)
     if far:
         raise_collected(OutsideChina, "checks.outside_china_features",
-                         [text("checks.feature_n", row=i + 1) for i in far], "geometry", crs=source_crs)
+                         [text("checks.row_n", row=i + 1) for i in far], "geometry", crs=source_crs)
     missing = []
     for name in layer.required:
         if name not in frame.columns:
@@ -106,7 +106,7 @@ def ref_validate_frame(frame: gpd.GeoDataFrame, layer: Layer, *, source_crs: str
                 try:
                     check_text(v, field=name, most_chars=min(length or MAX_TEXT_CHARS, MAX_TEXT_CHARS))
                 except InputError as exc:
-                    raise type(exc)(text("checks.feature", row=i + 1, problem=as_term(exc.message)),
+                    raise type(exc)(at_row(exc.message, i + 1),
                                     field=name) from None
 
 
@@ -200,7 +200,7 @@ def test_frame_geometry_refusal_is_the_same():
         geoms = [BOWTIE if i in rows else g for i, g in enumerate(frame.geometry)]
         frame = gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4490")
         refusal = _same_refusal(frame)
-        assert refusal[0] is InvalidGeometry and f"第 {rows[0] + 1} 个要素" in refusal[1]
+        assert refusal[0] is InvalidGeometry and f"第 {rows[0] + 1} 行" in refusal[1]
 
 
 # -- required fields, enumerations, text ---------------------------------------------------------

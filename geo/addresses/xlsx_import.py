@@ -92,7 +92,8 @@ def read_table(path: Path | str) -> pd.DataFrame:
         else:
             raise InputError(text("addresses.import_not_xlsx", field=field_label("file")), field="file")
         try:
-            frame = pd.read_csv(io.StringIO(decoded), dtype=str, keep_default_na=False)
+            # blank lines kept (and skipped below as blank rows): the rows keep the numbers a spreadsheet shows
+            frame = pd.read_csv(io.StringIO(decoded), dtype=str, keep_default_na=False, skip_blank_lines=False)
         except (ValueError, pd.errors.ParserError):  # empty, or not a table
             raise InputError(text("addresses.import_not_xlsx", field=field_label("file")), field="file") from None
     else:

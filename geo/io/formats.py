@@ -33,6 +33,9 @@ from geo.layers import GEOMETRY_KINDS, KIND_WRITTEN_AS
 from geo.spreadsheet import formula_safe, formula_unsafe
 
 FORMATS = ("geojson", "gpkg", "shp", "csv", "xlsx")
+#: The row a spreadsheet (CSV, XLSX) shows its first record on, after the header: messages about an imported file
+#: name its rows as the program it is opened in numbers them (a GIS format's features from 1; blank rows skipped).
+SPREADSHEET_FIRST_ROW = 2
 _FORMATS_TERM = msg.Term("、".join(FORMATS), ", ".join(FORMATS))
 _SUFFIX = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".shp": "shp", ".zip": "shp",
            ".csv": "csv", ".xlsx": "xlsx"}
@@ -421,12 +424,15 @@ def _check_encodable(table: pd.DataFrame, encoding: str) -> None:
 
 
 def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y_col: str | None, *,
-                shown: str | None = None):
+                shown: str | None = None) -> tuple[gpd.GeoDataFrame, list[int]]:
+    """Read a CSV or XLSX table of points (x/y columns) or WKT; return it with each record's row as a spreadsheet
+    shows it (the header row 1): rows with no value at all (a blank line, or ",,," Excel leaves after formatted
+    cells) are skipped, and messages about the others name the row the officer sees."""
     if fmt == "csv":
         text = _decode(path.read_bytes(), encoding, what=("CSV 文件", "the CSV file"))
         import io
 
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
     else:
         try:  # an .xlsx is a zip: the same caps as a zipped shapefile, before openpyxl inflates it
             with zipfile.ZipFile(path) as zf:
@@ -440,6 +446,9 @@ def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y
             raise InputError(msg.text("io_formats.xlsx_unreadable", name=shown,
                                       problem=public_message(str(exc), path, shown)), field="file") from None
     df = formula_unsafe(df.replace({"": None}))  # an export's quoted formulas: the text they were
+    df = df[df.notna().any(axis=1)]
+    file_rows = [i + SPREADSHEET_FIRST_ROW for i in df.index.tolist()]
+    df = df.reset_index(drop=True)
     wkt = _named_column(df, ("wkt",))  # GDAL's CSV export (GEOMETRY=AS_WKT) calls it "WKT"
     if wkt is not None:
         geoms = []
@@ -447,16 +456,16 @@ def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y
             try:
                 geoms.append(shapely.from_wkt(w) if w else None)
             except shapely.errors.GEOSException:
-                raise InputError(msg.text("io_formats.wkt_broken", row=i + 2), field=wkt) from None
-        return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms))
+                raise InputError(msg.text("io_formats.wkt_broken", row=file_rows[i]), field=wkt) from None
+        return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms)), file_rows
     xc = _coordinate_column(df, "x", _named_column(df, (x_col,) if x_col else _X_COLUMNS) or x_col)
     yc = _coordinate_column(df, "y", _named_column(df, (y_col,) if y_col else _Y_COLUMNS) or y_col)
     xs = pd.to_numeric(df.pop(xc), errors="coerce")
     ys = pd.to_numeric(df.pop(yc), errors="coerce")
     bad = np.flatnonzero(xs.isna().to_numpy() | ys.isna().to_numpy())
     if len(bad):
-        raise InputError(msg.text("io_formats.coordinate_nan", row=int(bad[0]) + 2), field=xc)
-    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xs, ys))
+        raise InputError(msg.text("io_formats.coordinate_nan", row=file_rows[int(bad[0])]), field=xc)
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xs, ys)), file_rows
 
 
 def _named_column(df: pd.DataFrame, names: Sequence[str]) -> str | None:
@@ -514,6 +523,7 @@ def read_features(path: Path | str, *, crs: str, fmt: str | None = None,
     if encoding is not None:
         encoding = import_encoding(encoding)
     used_encoding = encoding or "UTF-8"
+    file_rows: list[int] | None = None  # a spreadsheet's rows as it shows them; a GIS format's features count from 1
     if kind == "geojson":
         frame = _read_geojson(path, encoding)
     elif kind == "gpkg":
@@ -526,7 +536,7 @@ def read_features(path: Path | str, *, crs: str, fmt: str | None = None,
     elif kind == "shp":
         frame, used_encoding = _read_shapefile(path, encoding, max_unzipped_bytes, shown=shown)
     else:
-        frame = _read_table(path, kind, encoding, x_col, y_col, shown=shown)
+        frame, file_rows = _read_table(path, kind, encoding, x_col, y_col, shown=shown)
     if not isinstance(frame, gpd.GeoDataFrame):  # GDAL reads a layer without geometry as a table
         raise InputError(msg.text("io_formats.no_geometry", name=shown), field="file")
     _check_declared_crs(frame, source_crs)
@@ -538,7 +548,7 @@ def read_features(path: Path | str, *, crs: str, fmt: str | None = None,
     out = gpd.GeoDataFrame(pd.DataFrame(frame.drop(columns=frame.geometry.name)),
                            geometry=gpd.GeoSeries(list(converted), crs="EPSG:4490"), crs="EPSG:4490")
     return out, {"format": kind, "source_crs": source_crs, "encoding": used_encoding,
-                 "features": len(out)}
+                 "features": len(out), "file_rows": file_rows}
 
 
 def _export_frame(frame: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:

@@ -35,7 +35,7 @@ from geo.errors import Conflict, DomainError, Forbidden, InputError, StaleVersio
 from geo.io.formats import read_features, shown_name, write_features
 from geo.layers import get_layer
 from geo.location_rules import check_layer_locations
-from geo.messages import as_term, at_row, label
+from geo.messages import FileRows, as_term, at_row, file_row, label
 from geo.placenames.lifecycle import link_streets
 from geo.plates.moves import correct_position
 from geo.plates.rules import check_plates, load_plate_context, lock_streets, plates_for_write
@@ -146,8 +146,9 @@ def coerce_value(value: Any, column: sa.Column, *, row: int | None = None) -> An
                                 row), field=column.name) from None
 
 
-def coerce_column(series: pd.Series, column: sa.Column) -> list[Any]:
-    """Return a column's values as the types ``column`` stores (whole columns if the dtype fits)."""
+def coerce_column(series: pd.Series, column: sa.Column, *, rows: FileRows = 1) -> list[Any]:
+    """Return a column's values as the types ``column`` stores (whole columns if the dtype fits); a value that is
+    none of them is named by its file row (``rows``: the first value's, or each one's)."""
     kind = column.type
     types = pd.api.types
     integer = isinstance(kind, sa.Integer) and not isinstance(kind, sa.Boolean)
@@ -156,11 +157,11 @@ def coerce_column(series: pd.Series, column: sa.Column) -> list[Any]:
     numeric = types.is_numeric_dtype(series) and not types.is_bool_dtype(series)
     if isinstance(kind, sa.Float) and numeric:
         values = [None if v != v else float(v) for v in series.tolist()]
-        bad = next((i for i, v in enumerate(values, start=1) if v is not None and not math.isfinite(v)), None)
+        bad = next((i for i, v in enumerate(values) if v is not None and not math.isfinite(v)), None)
         if bad is not None:
             raise InputError(at_row(msg.text("io.value_type", field=label(column.name),
-                                             kind=as_term(msg.text("io.kind_float")), value=repr(values[bad - 1])),
-                                    bad), field=column.name)
+                                             kind=as_term(msg.text("io.kind_float")), value=repr(values[bad])),
+                                    file_row(rows, bad)), field=column.name)
         return values
     values = series.tolist()
     if isinstance(kind, sa.String | sa.Text) and all(v is None or isinstance(v, str)
@@ -168,42 +169,47 @@ def coerce_column(series: pd.Series, column: sa.Column) -> list[Any]:
         cleaned: dict[Any, Any] = {}  # cleaning is a pure function of the text: once per distinct value
         return [cleaned[v] if v in cleaned else cleaned.setdefault(v, clean_field(column.name, v)) for v in values]
     out = []
-    for i, v in enumerate(values, start=1):
+    for i, v in enumerate(values):
         if v is not None and not isinstance(v, str | list | tuple | dict | set) and pd.isna(v):
             v = None
-        out.append(coerce_value(v, column, row=i))
+        out.append(coerce_value(v, column, row=file_row(rows, i)))
     return out
 
 
-def prepare_records(frame: gpd.GeoDataFrame, layer_name: str, *, source_crs: str
+def prepare_records(frame: gpd.GeoDataFrame, layer_name: str, *, source_crs: str, rows: FileRows = 1
                     ) -> tuple[list[dict], list[str]]:
-    """Validate a frame (EPSG:4490) for a layer; return store records and the ignored columns."""
+    """Validate a frame (EPSG:4490) for a layer; return store records and the ignored columns.
+
+    Problems name the file's rows as the program it is opened in numbers them: ``rows`` is the first record's (a GIS
+    format's features from 1) or each record's (a spreadsheet's, header row 1: :func:`geo.io.formats.read_features`).
+    """
     layer = get_layer(layer_name)
     renames = {f[:10]: f for f in layer.fields if len(f) > 10 and f[:10] in frame.columns
                and f not in frame.columns}
     frame = frame.rename(columns=renames)
-    validate_frame(frame, layer, source_crs=source_crs)
+    validate_frame(frame, layer, source_crs=source_crs, rows=rows)
     table = Store.table(layer.table)
-    columns = {c: coerce_column(frame[c], table.c[c]) for c in layer.fields if c in frame.columns}
+    columns = {c: coerce_column(frame[c], table.c[c], rows=rows) for c in layer.fields if c in frame.columns}
     geoms = list(frame.geometry.values)
     adcodes = frame["adcode"].tolist() if "adcode" in frame.columns else [None] * len(frame)
     for name in layer.required:  # text that was only invisible characters is no value
-        for i, value in enumerate(columns.get(name, ()), start=1):
+        for i, value in enumerate(columns.get(name, ())):
             if value is None or value == "":
-                raise InputError(at_row(msg.text("io.empty_value", field=label(name)), i), field=name)
+                raise InputError(at_row(msg.text("io.empty_value", field=label(name)), file_row(rows, i)), field=name)
     for name, values in columns.items():
         if name in MIN_VALUES or name in PAST_DATES:
-            for i, value in enumerate(values, start=1):
-                check_range(name, value, row=i)
+            for i, value in enumerate(values):
+                check_range(name, value, row=file_row(rows, i))
     names = ("geometry", *columns)
-    rows = zip(geoms, *columns.values(), strict=True)
-    records: list[dict[str, Any]] = [dict(zip(names, row, strict=True)) for row in rows]
+    values_by_record = zip(geoms, *columns.values(), strict=True)
+    records: list[dict[str, Any]] = [dict(zip(names, values, strict=True)) for values in values_by_record]
     for i, adcode in enumerate(adcodes):
         if isinstance(adcode, numbers.Integral) or (isinstance(adcode, float) and adcode.is_integer()):
             adcode = str(int(adcode))  # a number column (GeoJSON, GPKG) was ignored: the rows went to this district
         if isinstance(adcode, str) and adcode.strip():
             if not (adcode.isascii() and adcode.isdigit() and len(adcode) == 6):
-                raise InputError(at_row(msg.text("io.adcode", field=label("adcode"), value=repr(adcode)), i + 1),
+                raise InputError(at_row(msg.text("io.adcode", field=label("adcode"), value=repr(adcode)),
+                                        file_row(rows, i)),
                                  field="adcode")
             records[i]["adcode"] = adcode
     ignored = sorted(c for c in frame.columns
@@ -337,11 +343,13 @@ class FileIdentities:
     keys: list[Any]                    # the layer's natural key, where the file gives one
     versions: list[int | None] | None  # the ``version`` column, if the file has one
     key: str | None = None             # the natural key's field name
+    rows: FileRows = 1                 # the records' file rows, as messages name them (file_row)
 
 
-def file_identities(frame: pd.DataFrame, records: Sequence[Mapping[str, Any]], layer_name: str
-                    ) -> FileIdentities:
-    """Return the ids, natural keys and versions a file's rows carry (row i is ``records[i]``)."""
+def file_identities(frame: pd.DataFrame, records: Sequence[Mapping[str, Any]], layer_name: str, *,
+                    rows: FileRows = 1) -> FileIdentities:
+    """Return the ids, natural keys and versions a file's rows carry (``records[i]`` is file row
+    ``file_row(rows, i)``)."""
     n = len(records)
     ids: list[int | None] = [None] * n
     if "id" in frame.columns:
@@ -355,23 +363,25 @@ def file_identities(frame: pd.DataFrame, records: Sequence[Mapping[str, Any]], l
     versions = None
     if "version" in frame.columns:
         versions = []
-        for i, raw in enumerate(frame["version"].tolist(), start=1):
+        for i, raw in enumerate(frame["version"].tolist()):
             value = _whole(raw)
             if _present(raw) and value is None:
-                raise InputError(at_row(msg.text("io.version_integer", field=label("version"), value=repr(raw)), i),
+                raise InputError(at_row(msg.text("io.version_integer", field=label("version"), value=repr(raw)),
+                                        file_row(rows, i)),
                                  field="version")
             versions.append(value)
-    return FileIdentities(ids, keys, versions, key)
+    return FileIdentities(ids, keys, versions, key, rows)
 
 
 @dataclass
 class Match:
     """A file row that names a stored record."""
 
-    row: int                 # 1-based row of the file
+    row: int                 # the row of the file, as messages name it
     stored: dict[str, Any]   # the stored record
     by: str                  # the field that named it: the natural key or ``id``
     value: Any
+    index: int               # the record's index among the file's records
 
 
 def _stored_by(conn: sa.Connection, table: sa.Table, column: str, values: Sequence[Any]
@@ -401,7 +411,7 @@ def match_stored(conn: sa.Connection, layer_name: str, identities: FileIdentitie
     by_id.update(_stored_by(conn, table, "id", [rid for rid in identities.ids if rid not in known]))
     matches: list[Match | None] = []
     for i, (rid, value) in enumerate(zip(identities.ids, identities.keys, strict=True)):
-        row = i + 1
+        row = file_row(identities.rows, i)
         named_by_key = by_key.get(value) if value is not None else None
         named_by_id = by_id.get(rid) if rid is not None else None
         if named_by_id is not None and key is not None and value is not None and (
@@ -414,9 +424,9 @@ def match_stored(conn: sa.Connection, layer_name: str, identities: FileIdentitie
                 "comes from another database, drop its id column)",
                 field=key)
         if named_by_key is not None and key is not None:
-            matches.append(Match(row, named_by_key, key, value))
+            matches.append(Match(row, named_by_key, key, value, i))
         elif named_by_id is not None:
-            matches.append(Match(row, named_by_id, "id", rid))
+            matches.append(Match(row, named_by_id, "id", rid, i))
         else:
             matches.append(None)
     return matches
@@ -488,7 +498,7 @@ def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str
     if mode == "insert":
         if found:
             raise _already_stored(found)
-        return _checked_plan(layer_name, records, matches, first_load=first_load)
+        return _checked_plan(layer_name, records, matches, first_load=first_load, rows=identities.rows)
     first_row: dict[int, int] = {}
     for m in found:
         other = first_row.setdefault(m.stored["id"], m.row)
@@ -497,7 +507,7 @@ def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str
                              f"未导入任何内容 · rows {other} and {m.row} both name the stored "
                              f"record {m.stored['id']}; nothing was imported", field=m.by)
     versions = identities.versions
-    sent_version = {m.row: v for m in found if versions is not None and (v := versions[m.row - 1]) is not None}
+    sent_version = {m.row: v for m in found if versions is not None and (v := versions[m.index]) is not None}
     unversioned = [m for m in found if versions is not None and m.row not in sent_version]
     if unversioned:
         m = unversioned[0]
@@ -507,7 +517,7 @@ def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str
     stale = [m for m in found if m.row in sent_version and sent_version[m.row] != m.stored["version"]]
     if stale:
         if refused is not None:
-            refused.extend((m.stored["id"], changed_fields(records[m.row - 1], m.stored),
+            refused.extend((m.stored["id"], changed_fields(records[m.index], m.stored),
                             sent_version[m.row]) for m in stale)
         m = stale[0]
         sent, now = sent_version[m.row], m.stored["version"]
@@ -517,7 +527,7 @@ def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str
             f"(id {m.stored['id']}) carries version {sent} but the stored record is at version "
             f"{now}: it changed after the export, so nothing was imported ({len(stale)} stale "
             "rows); export again and reapply your changes", field="version")
-    return _checked_plan(layer_name, records, matches, first_load=first_load)
+    return _checked_plan(layer_name, records, matches, first_load=first_load, rows=identities.rows)
 
 
 def _layer_is_empty(conn: sa.Connection, layer_name: str) -> bool:
@@ -532,16 +542,19 @@ def _layer_is_empty(conn: sa.Connection, layer_name: str) -> bool:
     return conn.execute(query).first() is None
 
 
-def _checked_plan(layer_name: str, records: Sequence[dict[str, Any]], matches, *, first_load: bool) -> ImportPlan:
-    """Sort rows into inserts and updates through the generic-path rules (geo.write_rules)."""
+def _checked_plan(layer_name: str, records: Sequence[dict[str, Any]], matches, *, first_load: bool,
+                  rows: FileRows) -> ImportPlan:
+    """Sort rows into inserts and updates through the generic-path rules (geo.write_rules); ``records[i]`` is file
+    row ``file_row(rows, i)``."""
     plan = ImportPlan([], [])
     creates = [i for i, match in enumerate(matches) if match is None]
     refused = generic_create_refusal(layer_name, [records[i] for i in creates], first_load=first_load)
-    refused_row = None if refused is None else creates[refused] + 1
+    refused_index = None if refused is None else creates[refused]
     start = starting_state(layer_name)
-    for row, (record, match) in enumerate(zip(records, matches, strict=True), start=1):
+    for i, (record, match) in enumerate(zip(records, matches, strict=True)):
+        row = file_row(rows, i)
         if match is None:
-            if row == refused_row:  # raises the refusal, naming the row
+            if i == refused_index:  # raises the refusal, naming the row
                 check_generic_create(layer_name, record, row=row, first_load=first_load)
             started = start(record)
             check_record_state(layer_name, started, row=row)
@@ -764,8 +777,9 @@ def _import_frame(store: Store, layer_name: str, frame: gpd.GeoDataFrame, info: 
                          field="mode")
     layer = get_layer(layer_name)
     shown = name
-    records, ignored = prepare_records(frame, layer_name, source_crs=info["source_crs"])
-    identities = file_identities(frame, records, layer_name)
+    rows = info.get("file_rows") or 1  # a spreadsheet's rows as it shows them; a GIS format's features from 1
+    records, ignored = prepare_records(frame, layer_name, source_crs=info["source_crs"], rows=rows)
+    identities = file_identities(frame, records, layer_name, rows=rows)
     used = {"id"} | ({"version"} if mode == "upsert" else set())
     ignored = [c for c in ignored if c not in used]
     note = (f"import {shown} ({info['format']}, {info['source_crs']}, "

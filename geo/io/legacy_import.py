@@ -38,6 +38,7 @@ from geo.errors import Conflict, DomainError, InputError
 from geo.io.formats import (
     _GDAL_ERRORS,
     MAX_XLSX_UNZIPPED_BYTES,
+    SPREADSHEET_FIRST_ROW,
     _check_zip,
     _decode,
     _decodes,
@@ -50,7 +51,7 @@ from geo.io.formats import (
     public_message,
     shown_name,
 )
-from geo.messages import Term, at_row, label, labels, text
+from geo.messages import FileRows, Term, at_row, file_row, label, labels, text
 from geo.spreadsheet import formula_unsafe
 from geo.store import Store
 from geo.validation import outside_china
@@ -111,7 +112,8 @@ def _missing(found: Mapping[str, str], wanted: Sequence[str], names: Mapping[str
 
 
 def read_table(path: Path | str, *, encoding: str | None = None, name: str | None = None) -> tuple[pd.DataFrame, dict]:
-    """Return a CSV or XLSX table as text cells (None for blanks) and what was assumed.
+    """Return a CSV or XLSX table as text cells (None for blanks) and what was assumed, with ``file_rows``: each
+    record's row as a spreadsheet shows it (the header row 1; rows with no value at all are skipped).
 
     A CSV without a stated encoding is read as UTF-8 (byte-order mark or not), else as GB 18030
     when it decodes so (survey tables saved by Excel on Chinese Windows).
@@ -127,7 +129,7 @@ def read_table(path: Path | str, *, encoding: str | None = None, name: str | Non
             "UTF-8" if _decodes(raw, "utf-8-sig") or not _decodes(raw, "gb18030") else "GB18030")
         body = _decode(raw, used, what=("CSV 文件", "the CSV file"))
         try:
-            frame = pd.read_csv(io.StringIO(body), dtype=str, keep_default_na=False)
+            frame = pd.read_csv(io.StringIO(body), dtype=str, keep_default_na=False, skip_blank_lines=False)
         except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
             if isinstance(exc, pd.errors.EmptyDataError):
                 raise InputError(text("legacy_crs.empty_file", name=shown), field="file") from None
@@ -145,14 +147,16 @@ def read_table(path: Path | str, *, encoding: str | None = None, name: str | Non
     else:
         raise InputError(text("legacy_crs.format", name=shown), field="file")
     frame = formula_unsafe(frame.replace({"": None}))
-    frame = frame.dropna(how="all").reset_index(drop=True)
+    frame = frame.dropna(how="all")
+    file_rows = [i + SPREADSHEET_FIRST_ROW for i in frame.index.tolist()]
+    frame = frame.reset_index(drop=True)
     if frame.empty:
         raise InputError(text("legacy_crs.empty_file", name=shown), field="file")
-    return frame, {"format": kind, "encoding": used}
+    return frame, {"format": kind, "encoding": used, "file_rows": file_rows}
 
 
-def _numbers(values: Sequence[Any], field_name: str, *, required: bool = True) -> np.ndarray:
-    """Return a column as floats; a blank (when allowed) is NaN; anything else names its row."""
+def _numbers(values: Sequence[Any], field_name: str, *, required: bool = True, rows: FileRows = 1) -> np.ndarray:
+    """Return a column as floats; a blank (when allowed) is NaN; anything else names its file row (``rows``)."""
     out = np.full(len(values), np.nan)
     for i, value in enumerate(values):
         blank = (value is None or (isinstance(value, float) and math.isnan(value))
@@ -164,7 +168,8 @@ def _numbers(values: Sequence[Any], field_name: str, *, required: bool = True) -
         except ValueError:
             number = math.nan
         if not math.isfinite(number):
-            raise InputError(text("legacy_crs.not_number", row=i + 1, field=label(field_name), value=repr(value)),
+            raise InputError(text("legacy_crs.not_number", row=file_row(rows, i), field=label(field_name),
+                                  value=repr(value)),
                              field=field_name)
         out[i] = number
     return out
@@ -244,26 +249,27 @@ def estimate_parameters(path: Path | str, *, system: str, zone_width_deg: int, z
     CGCS2000, either on the CGCS2000 grid of the same zone (``x_new``, ``y_new``) or as ``lon``/``lat``.
     """
     shown = shown_name(Path(path), name)
-    frame, _info = read_table(path, encoding=encoding, name=shown)
+    frame, info = read_table(path, encoding=encoding, name=shown)
+    rows = info["file_rows"]
     found = _columns(frame, COMMON_COLUMNS)
     _missing(found, ("x_old", "y_old"), COMMON_COLUMNS, shown)
-    north = _numbers(frame[found["x_old"]].tolist(), "x_old")
-    east = _numbers(frame[found["y_old"]].tolist(), "y_old")
+    north = _numbers(frame[found["x_old"]].tolist(), "x_old", rows=rows)
+    east = _numbers(frame[found["y_old"]].tolist(), "y_old", rows=rows)
     grid = LC.resolve_grid(system, zone_width_deg, north, east, zone=zone, north_field="x_old", east_field="y_old")
     if "x_new" in found and "y_new" in found:
-        north2 = _numbers(frame[found["x_new"]].tolist(), "x_new")
-        east2 = _numbers(frame[found["y_new"]].tolist(), "y_new")
+        north2 = _numbers(frame[found["x_new"]].tolist(), "x_new", rows=rows)
+        east2 = _numbers(frame[found["y_new"]].tolist(), "y_new", rows=rows)
         LC.resolve_grid(system, zone_width_deg, north2, east2, zone=grid.zone, north_field="x_new",
                         east_field="y_new")  # the same checks: swapped axes, zone number
         local2 = np.where(east2 >= LC.ZONE_PREFIX_M, east2 - grid.zone * LC.ZONE_PREFIX_M, east2)
         lon, lat = LC.cgcs2000_from_grid(grid, north2, local2)
     elif "lon" in found and "lat" in found:
-        lon = _numbers(frame[found["lon"]].tolist(), "lon")
-        lat = _numbers(frame[found["lat"]].tolist(), "lat")
+        lon = _numbers(frame[found["lon"]].tolist(), "lon", rows=rows)
+        lat = _numbers(frame[found["lat"]].tolist(), "lat", rows=rows)
     else:
         raise InputError(text("legacy_crs.new_coordinates", name=shown), field="x_new")
     ids = ([str(v) for v in frame[found["point"]].tolist()] if "point" in found
-           else [str(i + 1) for i in range(len(frame))])
+           else [str(row) for row in rows])
     if kind == "plane4":
         return grid, LC.estimate_plane4(grid, north, east, lon, lat, point_ids=ids, tolerance_m=tolerance_m)
     if kind == "helmert7":
@@ -344,11 +350,11 @@ def _convert_geoms(geoms: np.ndarray, grid: LC.GaussKruger, conversion: Conversi
     return shapely.transform(geoms, convert)
 
 
-def _refuse_outside_china(geoms: np.ndarray) -> None:
+def _refuse_outside_china(geoms: np.ndarray, *, rows: FileRows = 1) -> None:
     """Refuse converted positions outside CGCS2000's area of use (CRS-01): a wrong zone or datum."""
     far = outside_china(np.asarray(geoms, dtype=object))
     if far:
-        raise InputError(text("legacy_crs.outside_china", row=far[0] + 1), field="geometry")
+        raise InputError(text("legacy_crs.outside_china", row=file_row(rows, far[0])), field="geometry")
 
 
 def _marker_number(row: int, number: str, line_code: str) -> tuple[int, str]:
@@ -381,12 +387,13 @@ def _active_markers_m(store: Store) -> tuple[list[str], np.ndarray]:
     return [str(m["marker_no"]) for m in stored], shapely.get_coordinates(metric)
 
 
-def _refuse_registered_numbers(store: Store, attributes: pd.DataFrame) -> None:
+def _refuse_registered_numbers(store: Store, attributes: pd.DataFrame, *, rows: FileRows = 1) -> None:
     """Refuse a row whose marker number is registered already (the table imported before): a usage error
     naming the row, checked by a dry run too. A number taken meanwhile is refused by the registry."""
     if "marker_no" not in attributes.columns:
         return
-    for row, value in enumerate(attributes["marker_no"].tolist(), start=1):
+    for i, value in enumerate(attributes["marker_no"].tolist()):
+        row = file_row(rows, i)
         number = _cell(value)
         if number in (None, ""):
             continue
@@ -396,7 +403,7 @@ def _refuse_registered_numbers(store: Store, attributes: pd.DataFrame) -> None:
                                   value=repr(str(number)), id=taken[0]["id"]), field="marker_no")
 
 
-def _refuse_close_markers(store: Store, points: np.ndarray) -> None:
+def _refuse_close_markers(store: Store, points: np.ndarray, *, rows: FileRows = 1) -> None:
     """Refuse a marker within :data:`MIN_MARKER_GAP_M` of a registered active marker or of an earlier row
     (BM-04: one marker per position; the same table imported twice under new numbers is caught here)."""
     from geo import crs as C
@@ -409,17 +416,19 @@ def _refuse_close_markers(store: Store, points: np.ndarray) -> None:
             gaps = np.hypot(theirs[:, 0] - x, theirs[:, 1] - y)
             j = int(np.argmin(gaps))
             if gaps[j] < MIN_MARKER_GAP_M:
-                raise InputError(text("legacy_crs.marker_too_close", row=i + 1, other=numbers[j],
+                raise InputError(text("legacy_crs.marker_too_close", row=file_row(rows, i), other=numbers[j],
                                       gap=f"{gaps[j]:.3f}", limit=limit), field="geometry")
         if i:
             gaps = np.hypot(mine[:i, 0] - x, mine[:i, 1] - y)
             j = int(np.argmin(gaps))
             if gaps[j] < MIN_MARKER_GAP_M:
-                raise InputError(text("legacy_crs.marker_too_close_in_file", row=i + 1, other=j + 1,
+                raise InputError(text("legacy_crs.marker_too_close_in_file", row=file_row(rows, i),
+                                      other=file_row(rows, j),
                                       gap=f"{gaps[j]:.3f}", limit=limit), field="geometry")
 
 
-def _manager_column(attributes: pd.DataFrame, managing_adcode: str | None, shown: str) -> None:
+def _manager_column(attributes: pd.DataFrame, managing_adcode: str | None, shown: str, *, rows: FileRows = 1
+                    ) -> None:
     """Give every row a managing side (BM-03: only the managing side records a repair), from the table's
     管理方 column or ``managing_adcode``; a table with neither, or a blank row without the default, is refused.
     Whether it is one side of the row's line is checked by the marker registry (add_marker)."""
@@ -431,9 +440,9 @@ def _manager_column(attributes: pd.DataFrame, managing_adcode: str | None, shown
         attributes["managing_adcode"] = default
         return
     values = [_cell(v) for v in attributes["managing_adcode"].tolist()]
-    for row, value in enumerate(values, start=1):
+    for i, value in enumerate(values):
         if value in (None, "") and default is None:
-            raise InputError(text("legacy_crs.manager_blank", row=row, field=label("managing_adcode")),
+            raise InputError(text("legacy_crs.manager_blank", row=file_row(rows, i), field=label("managing_adcode")),
                              field="managing_adcode")
     attributes["managing_adcode"] = [default if v in (None, "") else v for v in values]
 
@@ -467,16 +476,18 @@ def import_legacy(store: Store, path: Path | str, *, layer: str, system: str, zo
                              dry_run=dry_run, progress=progress)
     if kind in ("csv", "xlsx"):
         frame, info = read_table(path, encoding=encoding, name=shown)
+        rows = info["file_rows"]
         found = _columns(frame, MARKER_COLUMNS)
         _missing(found, ("x_north", "y_east"), MARKER_COLUMNS, shown)
-        north = _numbers(frame[found["x_north"]].tolist(), "x_north")
-        east = _numbers(frame[found["y_east"]].tolist(), "y_east")
-        elevation = (_numbers(frame[found["elevation_m"]].tolist(), "elevation_m", required=False)
+        north = _numbers(frame[found["x_north"]].tolist(), "x_north", rows=rows)
+        east = _numbers(frame[found["y_east"]].tolist(), "y_east", rows=rows)
+        elevation = (_numbers(frame[found["elevation_m"]].tolist(), "elevation_m", required=False, rows=rows)
                      if "elevation_m" in found else np.full(len(frame), np.nan))
         attributes = pd.DataFrame({k: frame[c].tolist() for k, c in found.items()
                                    if k not in ("x_north", "y_east", "elevation_m")}, index=range(len(frame)))
     else:
         geo_frame, info = _read_geo(path, encoding=encoding, shown=shown)
+        rows = 1  # a GIS format's features count from 1
         geoms = np.asarray(geo_frame.geometry.values, dtype=object)
         for i, g in enumerate(geoms):
             if g is None or g.geom_type != "Point":
@@ -490,17 +501,18 @@ def import_legacy(store: Store, path: Path | str, *, layer: str, system: str, zo
                      if "elevation_m" in found else coords[:, 2])  # a 3D point's z, NaN without one
         attributes = pd.DataFrame({k: plain[c].tolist() for k, c in found.items()
                                    if k not in ("x_north", "y_east", "elevation_m")}, index=range(len(plain)))
-    _manager_column(attributes, managing_adcode, shown)
-    for i, h in enumerate(elevation, start=1):
+    _manager_column(attributes, managing_adcode, shown, rows=rows)
+    for i, h in enumerate(elevation):
         if not math.isnan(h) and not MIN_ELEVATION_M <= h <= MAX_ELEVATION_M:
-            raise InputError(text("legacy_crs.elevation_range", row=i, field=label("elevation_m"), value=f"{h:g}"),
+            raise InputError(text("legacy_crs.elevation_range", row=file_row(rows, i), field=label("elevation_m"),
+                                  value=f"{h:g}"),
                              field="elevation_m")
     grid = LC.resolve_grid(system, zone_width_deg, north, east, zone=zone)
     lon, lat = LC.to_cgcs2000(grid, north, east, params=conversion.params, accept_nominal=accept_nominal)
     points = np.asarray(shapely.points(np.column_stack([lon, lat])), dtype=object)
-    _refuse_outside_china(points)
-    _refuse_registered_numbers(store, attributes)
-    _refuse_close_markers(store, points)
+    _refuse_outside_china(points, rows=rows)
+    _refuse_registered_numbers(store, attributes, rows=rows)
+    _refuse_close_markers(store, points, rows=rows)
     source = conversion.coordinate_source(grid)
     line_codes = sorted((r["line_code"] for r in store.select("boundary_lines")), key=len, reverse=True)
     ids: list[int] = []
@@ -509,7 +521,7 @@ def import_legacy(store: Store, path: Path | str, *, layer: str, system: str, zo
             from geo.boundaries.markers import add_marker
 
             for i in range(len(points)):
-                row = i + 1
+                row = file_row(rows, i)
                 data: dict[str, Any] = ({str(k): _cell(v) for k, v in attributes.iloc[i].items()}
                                         if len(attributes.columns) else {})
                 number = data.pop("marker_no", None)

@@ -119,17 +119,22 @@ def beijing_time(moment: datetime) -> str:
     return text("common.beijing_time", time=beijing_minute(moment))
 
 
-#: Where checked records came from: the file row of the first (the rest follow it), each one's file row (an upsert's
-#: inserts, scattered among its updates), or None (a form or API record: messages name no row).
-Rows = int | Sequence[int] | None
+#: Where a file's records came from: the file row of the first (the rest follow it) or each one's file row (an
+#: upsert's inserts, scattered among its updates; a spreadsheet's rows, its blank rows skipped).
+FileRows = int | Sequence[int]
+#: The same, or None (a form or API record: messages name no row).
+Rows = FileRows | None
+
+
+def file_row(rows: FileRows, index: int) -> int:
+    """Return the file row of the ``index``-th record of records from ``rows``."""
+    return rows + index if isinstance(rows, int) else rows[index]
 
 
 def nth_row(first_row: Rows, index: int) -> int | None:
     """Return the file row of the ``index``-th record when records come from rows starting at
     ``first_row`` (or from the rows listed); None for a single form or API record (its message then names no row)."""
-    if first_row is None:
-        return None
-    return first_row + index if isinstance(first_row, int) else first_row[index]
+    return None if first_row is None else file_row(first_row, index)
 
 
 def at_row(message: str, row: int | None) -> str:

@@ -64,11 +64,11 @@ MESSAGES = {
     "checks.feature_n": Message("第 {row} 个要素", "feature {row}"),
     "checks.missing_column": Message("文件缺少 {layer} 必需的列 {field}",
                                      "the file has no column {field}, which {layer} requires"),
-    "checks.missing_value": Message("第 {row} 个要素缺少 {field}", "feature {row} has no {field}"),
+    "checks.row_n": Message("第 {row} 行", "row {row}"),
+    "checks.missing_value": Message("第 {row} 行缺少 {field}", "row {row} has no {field}"),
     "checks.missing_values": Message("{count} 个要素缺少必填值：{problems}",
                                      "{count} features miss a required value: {problems}"),
     "checks.and_more": Message("…… 另有 {count} 条", "… and {count} more"),
-    "checks.feature": Message("第 {row} 个要素：{problem}", "feature {row}: {problem}"),
     # locations (geo/location_rules.py)
     "checks.outside_district": Message("位置不在本区范围内（检查坐标系与经纬度顺序）",
                                        "the geometry lies outside the district boundary (check the CRS and the "

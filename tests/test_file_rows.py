@@ -1,0 +1,139 @@
+"""An imported file's problems name its rows as the program it is opened in numbers them.
+
+A place-name officer keeps door plates in Excel: the header is row 1, the first plate row 2, and a blank row
+between blocks is a row too. Messages once named "第 3 行" for the third record (Excel's row 4) from the import's
+checks while the CSV reader's own messages counted the header, so one file's rows were numbered two ways; a GIS
+format's features are numbered from 1, as QGIS's attribute table shows them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+import shapely
+
+from geo.errors import Conflict, InputError, StaleVersion
+from geo.io.importer import export_layer, import_file
+from geo.store import Store
+
+PLATE_UIDS = ("A2B3C4D5", "E6F7G8H9", "J2K3L4M5")
+
+
+def _three_plates(store: Store) -> list[int]:
+    return store.insert("door_plates", [
+        {"plate_uid": uid, "street_name": "锡林郭勒北路", "number": 1 + 2 * i, "households": 100,
+         "community_code": "150102001001", "geometry": shapely.Point(111.676 + i * 2e-4, 40.851)}
+        for i, uid in enumerate(PLATE_UIDS)], actor="test")
+
+
+def _csv_with_blank_row(store: Store, folder: Path, change=None) -> Path:
+    """Export the plates as CSV, put a blank line after the first plate (Excel row 3) and let ``change`` edit the
+    cells of the last plate (Excel row 5)."""
+    path = folder / "plates.csv"
+    export_layer(store, "door_plates", path)
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    if change is not None:
+        cells = lines[3].split(",")
+        for column, value in change.items():
+            cells[header.index(column)] = value
+        lines[3] = ",".join(cells)
+    edited = folder / "edited.csv"
+    edited.write_text("\r\n".join([lines[0], lines[1], "", lines[2], lines[3], ",,,,"]) + "\r\n", encoding="utf-8")
+    return edited
+
+
+def _xlsx_with_blank_row(store: Store, folder: Path, change: dict[str, str]) -> Path:
+    """The same as a workbook: a blank row 3, the last plate on row 5 edited."""
+    path = folder / "plates.xlsx"
+    export_layer(store, "door_plates", path)
+    book = openpyxl.load_workbook(path)
+    sheet = book.active
+    header = [cell.value for cell in sheet[1]]
+    sheet.insert_rows(3)
+    for column, value in change.items():
+        sheet.cell(row=5, column=header.index(column) + 1, value=value)
+    edited = folder / "edited.xlsx"
+    book.save(edited)
+    return edited
+
+
+def test_a_csv_names_the_row_excel_shows(store: Store, tmp_path):
+    _three_plates(store)
+    before = store.select("door_plates")
+    bad_number = _csv_with_blank_row(store, tmp_path, {"households": "很多"})
+    with pytest.raises(InputError) as err:
+        import_file(store, "door_plates", bad_number, crs="EPSG:4490", actor="t", mode="upsert")
+    assert err.value.message.startswith("第 5 行") and "row 5" in err.value.message, err.value.message
+    assert err.value.field == "households"
+    negative = _csv_with_blank_row(store, tmp_path, {"households": "-3"})
+    with pytest.raises(InputError) as err:
+        import_file(store, "door_plates", negative, crs="EPSG:4490", actor="t", mode="upsert")
+    assert "第 5 行" in err.value.message and "row 5" in err.value.message, err.value.message
+    missing = _csv_with_blank_row(store, tmp_path, {"street_name": ""})
+    with pytest.raises(InputError) as err:
+        import_file(store, "door_plates", missing, crs="EPSG:4490", actor="t", mode="upsert")
+    assert "第 5 行" in err.value.message and "row 5" in err.value.message, err.value.message
+    assert store.select("door_plates") == before
+
+
+def test_a_csv_names_excel_rows_for_stored_records(store: Store, tmp_path):
+    ids = _three_plates(store)
+    unchanged = _csv_with_blank_row(store, tmp_path)
+    with pytest.raises(Conflict) as err:  # an insert of rows that are stored: the rows named as Excel shows them
+        import_file(store, "door_plates", unchanged, crs="EPSG:4490", actor="t")
+    assert "第 2 行" in err.value.message and "第 4 行" in err.value.message and "第 3 行" not in err.value.message
+    store.update("door_plates", ids[2], {"households": 7}, expected_version=1, actor="someone else")
+    with pytest.raises(StaleVersion) as stale:
+        import_file(store, "door_plates", unchanged, crs="EPSG:4490", actor="t", mode="upsert")
+    assert stale.value.message.startswith(f"第 5 行 (id {ids[2]})"), stale.value.message
+    assert store.get("door_plates", ids[2])["households"] == 7
+
+
+def test_an_xlsx_names_the_row_excel_shows(store: Store, tmp_path):
+    _three_plates(store)
+    before = store.select("door_plates")
+    edited = _xlsx_with_blank_row(store, tmp_path, {"households": "很多"})
+    with pytest.raises(InputError) as err:
+        import_file(store, "door_plates", edited, crs="EPSG:4490", actor="t", mode="upsert")
+    assert err.value.message.startswith("第 5 行") and "row 5" in err.value.message, err.value.message
+    assert store.select("door_plates") == before
+
+
+def test_a_csv_coordinate_and_a_wkt_problem_name_the_same_rows(tmp_path):
+    from geo.io.formats import read_features
+
+    points = tmp_path / "points.csv"
+    points.write_text("street_name,number,lon,lat\n新华大街,1,111.7,40.84\n\n新华大街,3,东经,40.84\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_features(points, crs="EPSG:4490")
+    assert err.value.message.startswith("第 4 行"), err.value.message
+    shapes = tmp_path / "shapes.csv"
+    shapes.write_text('street_name,number,wkt\n新华大街,1,POINT (111.7 40.84)\n,,\n新华大街,3,"POINT (111.7"\n',
+                      encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_features(shapes, crs="EPSG:4490")
+    assert err.value.message.startswith("第 4 行"), err.value.message
+    good = tmp_path / "good.csv"
+    good.write_text("street_name,number,lon,lat\n新华大街,1,111.7,40.84\n\n,,,\n新华大街,3,111.71,40.84\n",
+                    encoding="utf-8")
+    frame, info = read_features(good, crs="EPSG:4490")
+    assert frame["number"].tolist() == ["1", "3"] and info["file_rows"] == [2, 5]
+
+
+def test_an_address_csv_counts_its_blank_lines_as_rows(writable_sample_store: Store, tmp_path):
+    from geo.addresses.xlsx_import import import_addresses
+
+    store = writable_sample_store
+    used = {a["plate_uid"] for a in store.select("addresses")}
+    uid = next(p["plate_uid"] for p in store.select("door_plates", where={"status": "active"}, limit=200)
+               if p["plate_uid"] not in used)
+    before = store.count("addresses")
+    rooms = tmp_path / "rooms.csv"
+    rooms.write_text(f"门牌编号,楼号,单元,室号\n{uid},7,1,101\n\n{uid},7,1,102\nZZZZZZZZ,7,1,103\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        import_addresses(store, rooms, actor="o")
+    assert [d.split("：")[0] for d in err.value.details] == ["第 5 行"], err.value.details
+    assert store.count("addresses") == before
