@@ -6,8 +6,11 @@ from a damaged copy whose manifest was recomputed. :func:`check_restored` runs i
 transaction after the rows are loaded, so a refusal rolls everything back and the database stays as
 it was. It checks what the place-name work (#17) stores and no generic path validates:
 
-- identifiers: address ids ``{adcode}A{8 digits}``; unit codes per PN-13 (prefix of the parent,
-  001–199 communities, 200–399 villages);
+- identifiers: address ids ``{adcode}A{8 digits}``;
+- each district's units make one tree, as a first load must (:func:`geo.divisions.first_load.unit_tree_problem`):
+  its active outline, levels the district's own units take, parents of a level that may hold them (active under
+  active), codes per PN-13 (prefix of the parent, 001–199 communities, 200–399 villages), names a decision gives;
+  a hand-edited backup restored a cycle, a level ``foo`` and a 10,000-character name (review);
 - identifiers: sign ids ``S`` + seven characters of the plate alphabet (:mod:`geo.signs._uids`);
 - enumerations: address levels and states, sign states, types and sides, unit and plate states;
 - references: an address's plate and parent, a plate's successor and community (a stored community or
@@ -25,9 +28,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from geo.addresses.rules import LEVEL_ORDER
-from geo.divisions import codes as unit_codes
+from geo.divisions.first_load import STARTING_STATUS, unit_tree_problem
 from geo.errors import InputError
-from geo.layers import PLATE_STATUSES, UNIT_STATUSES
+from geo.layers import NEIGHBOUR_STATUS, PLATE_STATUSES, UNIT_STATUSES
 from geo.location_rules import UNIT_LEVELS_WITH_PLATES
 from geo.messages import quoted, text
 from geo.signs import _uids as sign_uids
@@ -82,13 +85,7 @@ def check_restored(conn: sa.Connection) -> None:
         if not ADDRESS_UID.match(str(uid or "")):
             raise _refuse("addresses", record_id, "address_uid", uid, "{adcode}A{8 位序号 digits}")
         top_serial[uid[:6]] = max(top_serial.get(uid[:6], 0), int(uid[7:]))
-    for record_id, code, level, parent, adcode in conn.execute(
-            sa.select(u.c.id, u.c.code, u.c.level, u.c.parent_code, u.c.adcode)
-            .where(u.c.level.in_(unit_codes.LEAF_LEVELS))):
-        try:
-            unit_codes.check_code(str(code or ""), level=level, parent_code=str(parent or ""), district=adcode)
-        except InputError as exc:
-            raise _refuse("admin_units", record_id, "code", code, "PN-13：" + exc.message) from None
+    _check_unit_trees(conn)
     for record_id, prefix, last in conn.execute(sa.select(c.c.id, c.c.prefix, c.c.last_serial)
                                                 .where(c.c.scheme == "address")):
         used = top_serial.get(str(prefix), 0)
@@ -96,6 +93,27 @@ def check_restored(conn: sa.Connection) -> None:
             raise _refuse("code_counters", record_id, "last_serial", last,
                           text("restore_rules.counter_behind", used=used))
     _check_sign_ids(conn)
+
+
+def _check_unit_trees(conn: sa.Connection) -> None:
+    """Each district's own units (not the neighbours' reference outlines) make one tree under its active outline."""
+    u = schema.admin_units
+    columns = (u.c.id, u.c.adcode, u.c.code, u.c.name, u.c.level, u.c.parent_code, u.c.status)
+    by_district: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in conn.execute(sa.select(*columns).where(sa.func.coalesce(u.c.status, "") != NEIGHBOUR_STATUS)
+                            .order_by(u.c.id)).mappings():
+        unit = {**row, "status": row["status"] or STARTING_STATUS}  # no status reads as active (own_outline)
+        by_district.setdefault(str(row["adcode"]), {})[str(row["code"])] = unit
+    for adcode, units in by_district.items():
+        outline = units.get(f"{adcode}000000")
+        if outline is None or outline["level"] != "district" or outline["status"] != STARTING_STATUS:
+            raise _refuse("admin_units", "—" if outline is None else outline["id"], "code", f"{adcode}000000",
+                          text("restore_rules.no_outline", district=adcode))
+        for unit in units.values():
+            problem = unit_tree_problem(unit, units.get(str(unit["parent_code"] or "")), adcode=adcode)
+            if problem is not None:
+                field = problem.field or "code"
+                raise _refuse("admin_units", unit["id"], field, unit.get(field), problem.message)
 
 
 def _check_plate_communities(conn: sa.Connection) -> None:

@@ -204,6 +204,13 @@ def test_an_abolished_communitys_code_is_refused_on_plates_and_facilities(writab
     ("door_plates", {}, {"status": "lost"}, "status"),
     ("door_plates", {}, {"community_code": "150102001999"}, "community_code"),
     ("admin_units", {"code": "150102001001"}, {"status": "retired"}, "community_code"),  # its plates still active
+    # the units' tree, as a first load must make it (a hand-edited backup restored these: review)
+    ("admin_units", {"level": "subdistrict"}, {"level": "foo"}, "level"),
+    ("admin_units", {"level": "community"}, {"name": "社" * 10_000}, "name"),
+    ("admin_units", {"level": "district"}, {"parent_code": "150102001000"}, "parent_code"),  # a cycle
+    ("admin_units", {"level": "subdistrict"}, {"status": "retired"}, "parent_code"),  # active communities below
+    ("admin_units", {"level": "district"}, {"status": "retired"}, "轮廓"),
+    ("admin_units", {"level": "community"}, {"parent_code": "150102000000"}, "parent_code"),  # a level too high
 ])
 def test_a_restore_refuses_what_the_sign_plate_and_unit_rules_refuse(small_sample_backup, store, tmp_path, table,
                                                                      pick, change, words):

@@ -122,45 +122,54 @@ def _one_row_per_code(own: Sequence[tuple[dict[str, Any], int]]) -> dict[str, tu
 
 def _check_tree(own: Sequence[tuple[dict[str, Any], int]], by_code: Mapping[str, tuple[dict[str, Any], int]], *,
                 adcode: str) -> None:
-    """Refuse a name longer than a decision gives, a second district-level row, an outline under anything but its
-    city, a level the district's own units
-    do not take, a parent missing from the file, of a level that cannot hold the unit or retired under an active
-    unit, and a code that does not follow its parent's (PN-13)."""
-    outline, city = f"{adcode}000000", f"{adcode[:4]}00000000"
+    """Refuse the first unit that breaks the tree (:func:`unit_tree_problem`), naming its file row."""
     for record, row in own:
-        code, level = str(record.get("code") or ""), str(record.get("level") or "")
-        parent_code = str(record.get("parent_code") or "")
-        if len(str(record.get("name") or "")) > MAX_STANDARD_NAME_CHARS:  # as a decision names a unit
-            raise InputError(at_row(text("divisions.text_too_long", field=label("name"), most=MAX_STANDARD_NAME_CHARS),
-                                    row), field="name")
-        if level == "district":
-            if code != outline:
-                raise InputError(at_row(text("divisions.first_load_second_district", field=label("level"),
-                                             value=quoted(code), code=outline), row), field="level")
-            if parent_code not in ("", city):  # a cycle through the outline, or a neighbour as its parent
-                raise InputError(at_row(text("divisions.first_load_district_parent", field=label("parent_code"),
-                                             value=quoted(parent_code), city=city), row), field="parent_code")
-            continue
-        if level not in K.PARENT_LEVELS:  # a county is a neighbour's reference outline, never one's own unit
-            raise InputError(at_row(text("divisions.first_load_level", field=label("level"),
-                                         allowed=value_labels(K.LEVELS), value=quoted(level)), row), field="level")
-        parent = by_code.get(parent_code)
-        if parent is None:
-            raise InputError(at_row(text("divisions.first_load_parent_missing", field=label("parent_code"),
-                                         value=quoted(parent_code), unit=quoted(code)), row), field="parent_code")
-        parent_level = str(parent[0].get("level") or "")
-        if parent_level not in K.PARENT_LEVELS[level]:
-            raise InputError(at_row(text("divisions.bad_parent", field=label("parent_code"), value=parent_code,
-                                         level=value_label(level), allowed=value_labels(K.PARENT_LEVELS[level])),
-                                    row), field="parent_code")
-        if record.get("status") == STARTING_STATUS and parent[0].get("status") != STARTING_STATUS:
-            raise InputError(at_row(text("divisions.first_load_parent_retired", field=label("parent_code"),
-                                         value=parent_code, unit=code,
-                                         status=value_label(parent[0].get("status"))), row), field="parent_code")
-        try:
-            K.check_code(code, level=level, parent_code=parent_code, district=adcode)
-        except InputError as exc:
-            raise InputError(at_row(exc.message, row), field=exc.field) from None
+        parent = by_code.get(str(record.get("parent_code") or ""))
+        problem = unit_tree_problem(record, None if parent is None else parent[0], adcode=adcode)
+        if problem is not None:
+            raise InputError(at_row(problem.message, row), field=problem.field)
+
+
+def unit_tree_problem(record: Mapping[str, Any], parent: Mapping[str, Any] | None, *, adcode: str
+                      ) -> InputError | None:
+    """Return what keeps one of district ``adcode``'s own units (not a neighbour's outline) out of its tree, or
+    None: a name longer than a decision gives, a second district-level row, an outline under anything but its city,
+    a level the district's own units do not take, a ``parent`` (the unit its ``parent_code`` names, None if none)
+    missing, of a level that cannot hold the unit or retired under an active unit, and a code that does not follow
+    its parent's (PN-13). A first load names the file row; a restore the record (:mod:`geo.restore_rules`)."""
+    outline, city = f"{adcode}000000", f"{adcode[:4]}00000000"
+    code, level = str(record.get("code") or ""), str(record.get("level") or "")
+    parent_code = str(record.get("parent_code") or "")
+    if len(str(record.get("name") or "")) > MAX_STANDARD_NAME_CHARS:  # as a decision names a unit
+        return InputError(text("divisions.text_too_long", field=label("name"), most=MAX_STANDARD_NAME_CHARS),
+                          field="name")
+    if level == "district":
+        if code != outline:
+            return InputError(text("divisions.first_load_second_district", field=label("level"), value=quoted(code),
+                                   code=outline), field="level")
+        if parent_code not in ("", city):  # a cycle through the outline, or a neighbour as its parent
+            return InputError(text("divisions.first_load_district_parent", field=label("parent_code"),
+                                   value=quoted(parent_code), city=city), field="parent_code")
+        return None
+    if level not in K.PARENT_LEVELS:  # a county is a neighbour's reference outline, never one's own unit
+        return InputError(text("divisions.first_load_level", field=label("level"), allowed=value_labels(K.LEVELS),
+                               value=quoted(level)), field="level")
+    if parent is None:
+        return InputError(text("divisions.first_load_parent_missing", field=label("parent_code"),
+                               value=quoted(parent_code), unit=quoted(code)), field="parent_code")
+    parent_level = str(parent.get("level") or "")
+    if parent_level not in K.PARENT_LEVELS[level]:
+        return InputError(text("divisions.bad_parent", field=label("parent_code"), value=parent_code,
+                               level=value_label(level), allowed=value_labels(K.PARENT_LEVELS[level])),
+                          field="parent_code")
+    if record.get("status") == STARTING_STATUS and parent.get("status") != STARTING_STATUS:
+        return InputError(text("divisions.first_load_parent_retired", field=label("parent_code"), value=parent_code,
+                               unit=code, status=value_label(parent.get("status"))), field="parent_code")
+    try:
+        K.check_code(code, level=level, parent_code=parent_code, district=adcode)
+    except InputError as exc:
+        return exc
+    return None
 
 
 def off_edges(region: BaseGeometry, *units: BaseGeometry) -> dict[str, str] | None:

@@ -13,6 +13,9 @@ MESSAGES = {
     "restore_rules.plate_in_abolished_unit": Message(
         "在用门牌须属于在用的社区或村（区划调整时随之改属）",
         "an active plate belongs to a community or village in force (a division change moves it)"),
+    "restore_rules.no_outline": Message(
+        "区划 {district} 的单位须在本区在用的轮廓（层级 district）之下",
+        "district {district}'s units lie under its own active outline (level district)"),
     "restore_rules.counter_behind": Message("计数器不得低于已使用的最大序号 {used}",
                                             "a counter may not lie below the highest serial in use, {used}"),
 }
