@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
 from geo import DISTRICT_ADCODE
+from geo.adcodes import is_county_code
 from geo.errors import InputError
 from geo.messages import text
 from geo.sqlite_urls import sqlite_held_in_memory, sqlite_url_holds_nul
@@ -122,7 +123,7 @@ class Settings:
         if not MIN_CONNECTIONS <= self.database_connections <= MAX_CONNECTIONS:
             raise InputError(text("settings.out_of_range", field="XINCHENG_DATABASE_CONNECTIONS", low=MIN_CONNECTIONS,
                                   high=MAX_CONNECTIONS, value=self.database_connections), field="database_connections")
-        if not re.fullmatch(r"[0-9]{6}", self.district):  # ASCII digits: １５０１０２ is no code
+        if not is_county_code(self.district):  # ASCII digits, a province's, no city's: １５０１０２, 999999
             raise InputError(text("districts.not_a_code", field="--district / XINCHENG_DISTRICT",
                                   value=self.district[:20]), field="district")
         if self.default_page_size > self.max_page_size:

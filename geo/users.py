@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from geo import DISTRICT_ADCODE
+from geo.adcodes import is_county_code
 from geo.errors import Conflict, Forbidden, InputError, NotAuthenticated
 from geo.layers import ROLES
 from geo.messages import label, quoted, text, value_labels
@@ -49,7 +50,7 @@ def create_user(store: Store, username: str, password: str, role: str, *, actor:
     With ``conn`` the user is created in the caller's transaction (several accounts, one commit).
     """
     districts = sorted({clean(str(a)) for a in (adcodes or [store.adcode])})
-    bad = [a for a in districts if not (a.isascii() and a.isdigit() and len(a) == 6)]
+    bad = [a for a in districts if not is_county_code(a)]
     if bad or not districts:
         raise InputError(text("accounts.adcodes", field=label("adcodes"), value=quoted(bad[0] if bad else "")),
                          field="adcodes")

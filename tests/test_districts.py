@@ -396,6 +396,9 @@ def test_the_cli_acts_for_one_district_and_sqlite_holds_one(cli_sample, tmp_path
     assert bad.returncode == 2 and "--district" in bad.stderr and "15012" in bad.stderr
     wide = run("--district", "１５０１０２", "gazetteer", "search", "新华", db=db)  # full-width digits are no code
     assert wide.returncode == 2 and "6 位" in wide.stderr
+    for code in ("999999", "150100"):  # no province's code; a city's, not a district's (review)
+        nowhere = run("--district", code, "gazetteer", "search", "新华", db=db)
+        assert nowhere.returncode == 2 and "GB/T 2260" in nowhere.stderr and code in nowhere.stderr, nowhere.stderr
     sample = run("--district", OTHER, "init", db=tmp_path / "new.db")  # the sample is 新城区's alone
     assert sample.returncode == 2 and "--empty" in sample.stderr and not (tmp_path / "new.db").exists()
     assert (db.stat().st_size, db.stat().st_mtime_ns) == before

@@ -250,7 +250,8 @@ def test_the_commands_mistakes_are_said_chinese_first(region: Region) -> None:
         (["--scheduler", "localhost:8786"], 2, "调度器地址 --scheduler 须形如 tcp://主机:端口"),
         (["--scheduler", "tcp://127.0.0.1:8786", "--workers", "2"], 2, "同时给出了 --workers 与 --scheduler"),
         (["--in-process", "--workers", "2"], 2, "同时给出了 --workers 与 --in-process"),
-        (["--districts", "15010x"], 2, "须为 6 位行政区划代码"),
+        (["--districts", "15010x"], 2, "须为 6 位区县级行政区划代码"),
+        (["--districts", "999999"], 2, "GB/T 2260"),  # no province has it (review)
         (["--districts", "150102"], 1, f"本库没有区县 150102（现有：{held}）"),  # the settings' default
         (["--districts", f"{region.adcodes[0]},{region.adcodes[0]}"], 2, "区县列表 --districts 重复列出"),
         (["--districts", " , "], 2, "区县列表 --districts 为空"),

@@ -16,7 +16,9 @@ MESSAGES = {
         "{field} 只能为本方区划建立账号：{user} 代表 {own}，不能为 {asked} 建立；相邻区的账号由其管理员建立",
         "{field}: an admin creates accounts only for the districts they act for ({user}: {own}), not for "
         "{asked}; the neighbour's accounts are made by the neighbour's admin"),
-    "accounts.adcodes": Message("{field} 须为 6 位数字，收到 {value}", "{field} must be 6-digit codes; got {value}"),
+    "accounts.adcodes": Message(
+        "{field} 须为 6 位区县级行政区划代码（GB/T 2260，如 150102），收到 {value}",
+        "{field} must be 6-digit county-level adcodes (GB/T 2260, such as 150102); got {value}"),
     "accounts.role": Message("{field} 的取值 {value} 不在允许范围内，可选：{allowed}",
                              "{field} must be one of {allowed}; got {value}"),
     "accounts.username": Message("{field} 须为 1–64 个字符，不含空格和 < > & \" '",

@@ -7,18 +7,16 @@ or a code of no district held here, is refused with a Chinese-first 404 naming t
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import sqlalchemy as sa
 
+from geo.adcodes import is_county_code
 from geo.errors import InputError, NotFound
 from geo.layers import NEIGHBOUR_STATUS
 from geo.messages import label, text
 from geo.store import schema
 from geo.store.store import Store
-
-_ADCODE = re.compile(r"[0-9]{6}")  # ASCII digits: \d would take １５０１０２
 
 
 def own_outline(units: sa.FromClause, code: Any) -> list[sa.ColumnElement[bool]]:
@@ -65,7 +63,7 @@ def held_districts(store: Store) -> list[str]:
 
 def district_store(home: Store, adcode: str) -> Store:
     """Return the store of district ``adcode`` over ``home``'s database, or refuse a district not held."""
-    if not _ADCODE.fullmatch(adcode):
+    if not is_county_code(adcode):
         raise InputError(text("districts.not_a_code", field=label("district"), value=adcode[:20]), field="district")
     if adcode != home.adcode and not holds_district(home, adcode):
         held = held_districts(home)
