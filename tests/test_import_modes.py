@@ -92,6 +92,11 @@ def _many_facilities_exported(store: Store, rows: int, folder: Path) -> tuple[li
     return ids, exported
 
 
+def _row_ids(path: Path) -> list[int]:
+    """Return the ``id`` of each row of an exported file, in file order."""
+    return [int(i) for i in gpd.read_file(path)["id"]]
+
+
 def _counts(store: Store) -> dict[str, int]:
     return {name: store.count(name) for name in domain_tables()}
 
@@ -290,7 +295,7 @@ def test_an_upsert_touching_a_neighbours_outline_is_refused_naming_it(writable_s
     """An exported admin_units file holds the neighbours' outlines (their own adcode): filling a column across it
     was told "admin_units records were changed meanwhile; try again", for ever (second review). It is refused as
     not this district's, naming the row's record, and nothing is changed."""
-    from geo.errors import NotFound
+    from geo.errors import Forbidden
     from geo.io.importer import export_layer, import_file
 
     store = writable_sample_store
@@ -304,10 +309,16 @@ def test_an_upsert_touching_a_neighbours_outline_is_refused_naming_it(writable_s
 
     _edit(tmp_path / "units.gpkg", tmp_path / "filled.gpkg", fill)
     before = {r["id"]: (r["version"], r["households"]) for r in store.select("admin_units")}
-    with pytest.raises(NotFound) as refusal:
-        import_file(store, "admin_units", tmp_path / "filled.gpkg", crs="EPSG:4490", actor="officer", mode="upsert")
-    assert "不属本区" in refusal.value.message and any(f" {i}：" in refusal.value.message for i in neighbours), (
-        refusal.value.message)
+    ticks: list[int] = []
+    with pytest.raises(Forbidden) as refusal:  # refused while checking, before anything is written (review)
+        import_file(store, "admin_units", tmp_path / "filled.gpkg", crs="EPSG:4490", actor="officer", mode="upsert",
+                    progress=ticks.append)
+    message = refusal.value.message
+    assert message.startswith("第 ") and "邻区参考界线" in message and "households" in message, message
+    row = int(message.split(" ")[1])  # the file's row of a neighbour's outline, and its record named
+    assert f"行政区划 {_row_ids(tmp_path / 'filled.gpkg')[row - 1]} 是" in message and row > 0
+    assert _row_ids(tmp_path / "filled.gpkg")[row - 1] in neighbours
+    assert ticks == [] and refusal.value.field == "id"
     assert {r["id"]: (r["version"], r["households"]) for r in store.select("admin_units")} == before
 
 

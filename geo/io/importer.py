@@ -31,9 +31,9 @@ from geo.boundaries.reference_objects import add_reference_objects
 from geo.collection import collecting_rarely
 from geo.crs import STORAGE_CRS
 from geo.divisions.first_load import check_first_units
-from geo.errors import Conflict, DomainError, Forbidden, InputError, StaleVersion
+from geo.errors import Conflict, DomainError, Forbidden, InputError, NotFound, StaleVersion
 from geo.io.formats import read_features, shown_name, write_features
-from geo.layers import get_layer
+from geo.layers import NEIGHBOUR_STATUS, get_layer
 from geo.location_rules import check_layer_locations
 from geo.messages import FileRows, as_term, at_row, file_row, label
 from geo.placenames.lifecycle import link_streets
@@ -592,6 +592,7 @@ def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan:
     sorted call, so two imports never take them in different orders (no deadlock on PostgreSQL).
     """
     _lock_scopes(conn, layer_name, plan)
+    _refuse_changes_not_ours(store, layer_name, plan)
     if layer_name == "admin_units" and plan.inserts:  # only a first load inserts units (geo.write_rules)
         alone = set(held_districts(store)) <= {store.adcode}
         check_first_units(plan.inserts, adcode=store.adcode, rows=plan.insert_rows, alone=alone,
@@ -616,6 +617,21 @@ def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan:
         for row, rec, uid in moved:
             warnings += check_plates([rec], ctx, first_row=row, replacing={0: uid})
     return warnings
+
+
+def _refuse_changes_not_ours(store: Store, layer_name: str, plan: ImportPlan) -> None:
+    """Refuse, naming its row, a change to a record that is not this district's: a neighbour's reference outline an
+    export of the units carries (read by every district, changed by none). It was refused only when written, after
+    the progress bar, as a record "not found" naming no row (an unchanged such row still passes, as unchanged)."""
+    table = get_layer(layer_name).table
+    for row, stored, changes in plan.updates:
+        if store.owns(table, stored):
+            continue
+        record = msg.record_label(table, stored["id"])
+        if stored.get("status") == NEIGHBOUR_STATUS:
+            raise Forbidden(at_row(msg.text("io.reference_row", record=record, what=msg.value_label(NEIGHBOUR_STATUS),
+                                            fields=msg.labels(sorted(changes))), row), field="id")
+        raise NotFound(at_row(msg.text("store.no_record", record=record), row), field="id")
 
 
 def _proposed(store: Store, conn: sa.Connection, record: Mapping[str, Any], row: int, *, actor: str) -> int:

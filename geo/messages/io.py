@@ -15,6 +15,11 @@ MESSAGES = {
     "io.adcode": Message("{field} 须为 6 位数字，收到 {value}", "{field} must be 6 digits; got {value}"),
     "io.unique": Message("导入违反 {layer} 的唯一性约束，未导入任何内容：{reason}",
                          "the import breaks a uniqueness rule of {layer}: {reason}; nothing was imported"),
+    "io.reference_row": Message(
+        "{record} 是{what}：各区县共读，任何区县都不能修改（改动了 {fields}）；"
+        "请从文件中删去此行或撤销改动，未导入任何内容",
+        "{record} is a neighbouring district's reference outline (status {what}), read by every district and changed "
+        "by none (the row changes {fields}); remove the row or undo its change; nothing was imported"),
     "io.version_integer": Message("{field} 须为整数，收到 {value}", "{field} must be a whole number; got {value}"),
     "io.mode": Message("导入模式 {field} 须为 {allowed} 之一，收到 {value}",
                        "{field} must be one of {allowed}; got {value}"),
