@@ -229,6 +229,31 @@ def test_mixed_geometry_layer_refuses_shapefile_export_with_advice(sample_store:
     assert "GeoPackage" in err.value.message
 
 
+@pytest.mark.parametrize("encoding, fits", [("UTF-8", 84), ("GBK", 127)])
+def test_a_text_a_shapefile_cannot_hold_is_refused_not_cut(store: Store, tmp_path, encoding, fits):
+    """GDAL cut a text past a DBF field's 254 bytes silently (300 characters came back as 84), and an upsert of the
+    file then stored the cut text: the export is refused, naming the record and the field, and writes no file."""
+    store.insert("door_plates", [{"plate_uid": _uid(i), **r} for i, r in enumerate(_plates().to_dict("records"))],
+                 actor="t")
+    plate = store.select("door_plates", limit=1)[0]
+    store.update("door_plates", plate["id"], {"building_name": "楼" * fits}, expected_version=plate["version"],
+                 actor="t")
+    export_layer(store, "door_plates", tmp_path / "fits.shp", encoding=encoding)  # 252 or 254 bytes: kept whole
+    back, _info = read_features(tmp_path / "fits.shp", crs="EPSG:4490", encoding=encoding)
+    (column,) = [c for c in back.columns if c.startswith("building")]  # a DBF field name holds 10 characters
+    assert "楼" * fits in back[column].tolist()
+    store.update("door_plates", plate["id"], {"building_name": "楼" * (fits + 1)},
+                 expected_version=plate["version"] + 1, actor="t")
+    with pytest.raises(InputError) as err:
+        export_layer(store, "door_plates", tmp_path / "long.shp", encoding=encoding)
+    message = err.value.message
+    assert "254" in message and "building_name" in message and f"id {plate['id']}" in message, message
+    assert "GeoPackage" in message and message.index("Shapefile") < message.index("·")
+    assert not (tmp_path / "long.shp").exists() and not (tmp_path / "long.dbf").exists()
+    export_layer(store, "door_plates", tmp_path / "long.gpkg")  # a GeoPackage holds it whole
+    assert "楼" * (fits + 1) in read_features(tmp_path / "long.gpkg", crs="EPSG:4490")[0]["building_name"].tolist()
+
+
 # -- column names as other tools write them (review of #16, finding 12) -----------------------------------
 
 

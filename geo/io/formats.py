@@ -376,6 +376,7 @@ def _python_codec(name: str) -> str:
 EXPORT_ENCODINGS = {"utf8": "UTF-8", "65001": "UTF-8", "gbk": "GBK", "936": "GBK", "cp936": "GBK",
                     "gb2312": "GB2312", "gb18030": "GB18030"}
 _WRITE_CODEC = {"UTF-8": "utf-8", "GBK": "gbk", "GB2312": "gb2312", "GB18030": "gb18030"}
+DBF_TEXT_BYTES = 254  # a Shapefile's (dBASE) text field holds at most this many bytes
 
 
 # The encodings files are read in: those, and UTF-8 with a byte-order mark (read as UTF-8).
@@ -701,12 +702,31 @@ def write_features(frame: gpd.GeoDataFrame, path: Path | str, *, fmt: str | None
                              field="format")
         out = _whole_numbers(out, integer_columns)
         options["encoding"] = encoding
+        _check_shapefile_texts(pd.DataFrame(out.drop(columns=out.geometry.name)), encoding)  # named as stored
         # Shapefile field names hold 10 characters; the importer maps them back.
         out = out.rename(columns=_shapefile_names(list(out.columns)))
         _check_encodable(pd.DataFrame(out.drop(columns=out.geometry.name)), encoding)
     driver = {"geojson": "GeoJSON", "shp": "ESRI Shapefile"}[kind]
     pyogrio.write_dataframe(out, path, driver=driver, **options)
     return path
+
+
+def _check_shapefile_texts(table: pd.DataFrame, encoding: str) -> None:
+    """Refuse, naming the record and field, a text longer than a DBF field holds in ``encoding``: GDAL cut it
+    silently (a 300-character description came back as 84 characters, and an upsert of the file stored that)."""
+    codec = _WRITE_CODEC[encoding]
+    most_bytes_per_char = 4 if codec in ("utf-8", "gb18030") else 2  # a text this short fits without encoding it
+    for col in table.columns:
+        values = table[col].tolist()
+        for i, value in enumerate(values):
+            if not isinstance(value, str) or len(value) * most_bytes_per_char <= DBF_TEXT_BYTES:
+                continue
+            size = len(value.encode(codec, errors="replace"))  # an unencodable character: _check_encodable
+            if size > DBF_TEXT_BYTES:
+                rid = table["id"].iloc[i] if "id" in table.columns else None
+                record = msg.Term(f"（id {rid}）", f" (id {rid})") if rid is not None else ""
+                raise InputError(msg.text("io_formats.shapefile_text", limit=DBF_TEXT_BYTES, row=i + 1, record=record,
+                                          field=col, size=size, encoding=encoding), field="format")
 
 
 def _write_geopackage(out: gpd.GeoDataFrame, path: Path, *, layer_name: str, geometry_types: Sequence[str]) -> None:

@@ -82,6 +82,12 @@ MESSAGES = {
                                        "Chinese government Shapefiles are often GBK: state encoding gbk."),
     "io_formats.shp_unreadable": Message("无法读取 Shapefile 文件 {name}：{problem}",
                                          "cannot read the Shapefile {name}: {problem}"),
+    "io_formats.shapefile_text": Message(
+        "Shapefile 的文本字段最多 {limit} 字节：第 {row} 条记录{record}的 {field} 有 {size} 字节（{encoding}），"
+        "写入会被截断（再导入时会改掉原值）；请导出为 GeoPackage，未写出文件",
+        "a Shapefile text field holds at most {limit} bytes: record {row}{record}, {field}, is {size} bytes in "
+        "{encoding} and would be cut (and an import of the file would change the stored value); export as "
+        "GeoPackage; no file was written"),
     "io_formats.shapefile_kinds": Message(
         "图层 {layer} 混有 {kinds} 几何，Shapefile 只能容纳一种：请导出为 GeoPackage"
         "（xincheng export {layer}.gpkg --layer {layer}，每种几何一个表）",
