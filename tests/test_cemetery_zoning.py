@@ -479,9 +479,9 @@ def test_cli_check_plots_stats_and_zone_import(tmp_path):
     assert "超限 1 条" in r.stdout and "CM-02" in r.stdout
     csv_file = tmp_path / "stats.csv"
     csv_file.write_text("year,unit_code,deaths,cremations,burials,eco_burials\n"
-                        "2025,150102001000,100,80,90,45\n2025,150102001000,5,9,,\n", encoding="utf-8")
-    r = run("cemetery", "stats", "import", str(csv_file), db=db)
-    assert r.returncode == 1 and "已导入 1 行，拒绝 1 行" in r.stdout and "第 3 行" in r.stderr
+                        "2025,150102001000,100,80,90,45\n\n2025,150102001000,5,9,,\n", encoding="utf-8")
+    r = run("cemetery", "stats", "import", str(csv_file), db=db)  # the blank line is the spreadsheet's row 3
+    assert r.returncode == 1 and "已导入 1 行，拒绝 1 行" in r.stdout and "第 4 行" in r.stderr, r.stderr
     (tmp_path / "empty.csv").write_text("year,unit_code\n", encoding="utf-8")
     assert run("cemetery", "stats", "import", str(tmp_path / "empty.csv"), db=db).returncode == 2
     assert "150102001000" in run("cemetery", "stats", "list", db=db).stdout

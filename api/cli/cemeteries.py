@@ -219,16 +219,20 @@ def stats_import(obj: Context, file: Path, actor: str) -> None:
     with domain_errors():
         try:
             with file.open(encoding="utf-8-sig", newline="") as fh:
-                rows = list(csv.DictReader(fh))
+                header, *records = list(csv.reader(fh)) or [[]]
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise InputError(text("cemeteries.file_unreadable", path=str(file), reason=str(exc).splitlines()[0]),
                              field="file") from None
+        # each record's row as a spreadsheet shows it (the header row 1): a blank line is a row, and skipped
+        numbered = [(row, cells) for row, cells in enumerate(records, start=2) if any(c.strip() for c in cells)]
+        rows = [dict(zip(header, cells, strict=False)) for _row, cells in numbered]
         if not rows:
             raise InputError(text("cemeteries.csv_empty"), field="file")
-        missing = [c for c in ("year", "unit_code") if c not in rows[0]]
+        missing = [c for c in ("year", "unit_code") if c not in header]
         if missing:
             raise InputError(text("cemeteries.csv_columns", columns=", ".join(missing)), field="file")
-        done = record_statistics(obj.store, rows, actor=actor, first_row=2, all_or_nothing=False)
+        done = record_statistics(obj.store, rows, actor=actor, first_row=[row for row, _cells in numbered],
+                                 all_or_nothing=False)
     for refusal in done.refused:
         click.echo(f"  ✗ {refusal['message']}", err=True)
     click.echo(text("cemeteries.csv_summary", written=len(done.written), refused=len(done.refused)))

@@ -21,7 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from geo.errors import Conflict, InputError, StaleVersion
-from geo.messages import as_term, at_row, label, record_label, text, value_label
+from geo.messages import Rows, as_term, at_row, label, nth_row, record_label, text, value_label
 from geo.planning.ban_zone_settings import PLOT_TYPES, BanZoneSettings, basis_text, plot_label
 from geo.store import Store
 from geo.types import beijing_today
@@ -219,13 +219,13 @@ class StatisticsImport:
     refused: list[dict[str, Any]] = field(default_factory=list)
 
 
-def record_statistics(store: Store, rows: Sequence[Mapping[str, Any]], *, actor: str, first_row: int | None = None,
+def record_statistics(store: Store, rows: Sequence[Mapping[str, Any]], *, actor: str, first_row: Rows = None,
                       all_or_nothing: bool = True, conn: sa.Connection | None = None) -> StatisticsImport:
     """Record burial statistics (one per year and unit) in one transaction.
 
     ``all_or_nothing`` (the API, one record): the first bad row refuses the lot. Otherwise (a CSV
-    import) bad rows are refused one by one, named by their file row (``first_row`` + index), and the
-    good ones written together.
+    import) bad rows are refused one by one, named by their file row (``first_row``: the first row's, or each
+    row's; :func:`geo.messages.nth_row`), and the good ones written together.
     """
     if conn is None:
         with store.writing() as c:
@@ -237,7 +237,7 @@ def record_statistics(store: Store, rows: Sequence[Mapping[str, Any]], *, actor:
         sa.select(table.c.year, table.c.unit_code, table.c.version))}
     result, good = StatisticsImport(), []
     for index, row in enumerate(rows):
-        where = None if first_row is None else first_row + index
+        where = nth_row(first_row, index)
         try:
             values = check_statistics(row, unit_codes=units)
             key = (values["year"], values["unit_code"])
