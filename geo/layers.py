@@ -57,7 +57,13 @@ PLACE_NAME_STATUSES = ("proposed", "consultation", "expert_review", "assessment"
                        "announced", "in_force", "superseded", "retired")
 STREET_CLASSES = ("expressway", "arterial", "secondary", "local", "lane", "rural", "village")
 NUMBERING_STARTS = ("start", "end")
-UNIT_LEVELS = ("district", "county", "subdistrict", "town", "community", "village")
+# A district's own units under its outline (level "district"): the township level (街道; 镇; 乡, 民族乡 and, in Inner
+# Mongolia, 苏木: GB/T 10114's 001–099, 100–199 and 200–399) and the village level (社区/居委会; 村/嘎查). Counties
+# and banners have 乡 and 苏木 (武川县, 清水河县 beside 新城区): a district of them could not load its units.
+TOWNSHIP_LEVELS = ("subdistrict", "town", "township")
+LEAF_LEVELS = ("community", "village")
+OWN_UNIT_LEVELS = ("district", *TOWNSHIP_LEVELS, *LEAF_LEVELS)
+UNIT_LEVELS = ("district", "county", *TOWNSHIP_LEVELS, *LEAF_LEVELS)  # "county": a neighbour's reference outline
 UNIT_STATUSES = ("active", "neighbour", "retired")
 # A neighbour's reference outline (under its own district's code): read by every district, changed by none.
 NEIGHBOUR_STATUS = "neighbour"

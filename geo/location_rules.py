@@ -25,13 +25,14 @@ import sqlalchemy as sa
 
 from geo.containment import containing_part
 from geo.errors import InputError
+from geo.layers import LEAF_LEVELS
 from geo.messages import Rows, Term, at_row, label, nth_row, text
 from geo.store import schema
 
 IN_DISTRICT_LAYERS = frozenset({"facilities", "place_names", "streets", "graves", "door_plates", "ban_zone_areas",
                                 "premises", "new_estates"})
 POINT_SLACK_DEG = 0.0006  # about 50 m at Hohhot's latitude
-UNIT_LEVELS_WITH_PLATES = ("community", "village")
+UNIT_LEVELS_WITH_PLATES = LEAF_LEVELS
 # field -> (pattern, Chinese description, English description), per layer
 IDENTIFIER_FORMS: dict[str, dict[str, tuple[re.Pattern[str], str, str]]] = {
     "admin_units": {

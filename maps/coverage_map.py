@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from geo.crs import METRIC_CRS
+from geo.layers import LEAF_LEVELS, TOWNSHIP_LEVELS
 from maps.labels import code_label, field_label, legend_text
 from maps.layers import (
     Basemap,
@@ -110,7 +111,7 @@ def shapelyish_precision(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
 def floor_area_layer(units: gpd.GeoDataFrame, floor: pd.DataFrame, m: folium.Map, *,
                      norm_per100: float, title: str) -> folium.Map:
     """Shade communities and villages by floor area per 100 households against the norm."""
-    leaf = units[units["level"].isin(["community", "village"])].merge(
+    leaf = units[units["level"].isin(LEAF_LEVELS)].merge(
         floor[["code", "per100_m2", "shortfall_m2"]], on="code", how="left")
     colours = ["#d73027", "#fee08b", "#1a9850"]
     caption = f"{title}: m² / 100 户 (norm {norm_per100:g})"
@@ -140,7 +141,7 @@ def planning_map(run, *, sites: gpd.GeoDataFrame | None = None,
     units = run.inputs.units
     own = units[units["level"] != "county"]
     m = base_map(own, basemap)
-    units_layer(own[own["level"].isin(["district", "subdistrict", "town"])], m)
+    units_layer(own[own["level"].isin(["district", *TOWNSHIP_LEVELS])], m)
     floor_area_layer(own, run.floor["community_service"], m, norm_per100=30,
                      title="社区服务设施面积 Service floor area")
     if areas is not None:

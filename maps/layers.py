@@ -28,6 +28,7 @@ import pandas as pd
 import shapely
 from branca.element import Figure
 
+from geo.layers import TOWNSHIP_LEVELS
 from maps.basemap import Basemap
 from maps.labels import field_label, shown
 from maps.offline import make_offline
@@ -159,7 +160,7 @@ def units_layer(units: gpd.GeoDataFrame, m: folium.Map, *,
                 name: str = "行政区划 Units") -> folium.Map:
     """Add the administrative units in force with their names and households, labelled not authoritative."""
     units = in_force(units)
-    major = units["level"].isin(["district", "subdistrict", "town"]).to_numpy()
+    major = units["level"].isin(["district", *TOWNSHIP_LEVELS]).to_numpy()
     data = json_safe(units.assign(major=major), ["code", "name", "level", "households", "major"],
                      labelled=("level", "households"))
     folium.GeoJson(

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from geo.layers import TOWNSHIP_LEVELS
 from geo.messages import BEIJING, text
 from geo.messages.planning_outputs import code_label, header, parameter_label, sheet_name, yes_no
 from geo.planning.coverage import SPEED_PRESETS_M_PER_S
@@ -33,7 +34,7 @@ from maps.templating import render
 MISSING = "—"
 COORDINATE_DIGITS = 6          # decimals of degrees shown for a proposed station (about 0.1 m)
 SHORTFALL_ROWS_SHOWN = 40      # rows of each shortfall table on the page; the XLSX has every row
-TOP_LEVELS = ("district", "subdistrict", "town")
+TOP_LEVELS = ("district", *TOWNSHIP_LEVELS)
 XLSX_MAX_WIDTH = 60            # characters: a long note wraps in the cell rather than widening the sheet
 
 

@@ -17,6 +17,9 @@ from typing import Any
 import click
 
 from api.cli.common import CLI_ACTOR, Context, domain_errors, group, step_bar
+from geo.layers import LEAF_LEVELS, TOWNSHIP_LEVELS
+
+LEVEL_CHOICES = (*LEAF_LEVELS, *TOWNSHIP_LEVELS)
 
 
 @group()
@@ -93,9 +96,9 @@ def _echo_change(change: dict[str, Any]) -> None:
 
 @divisions.command("create")
 @click.option("--parent", "parent_code", required=True, help="上级区划代码 · the parent unit's code.")
-@click.option("--level", required=True, type=click.Choice(["community", "village", "subdistrict", "town"]),
-              help="级别 · community 社区, village 村, subdistrict 街道, town 镇.")
-@click.option("--name", required=True, help="名称 · the new unit's name (社区, 村, 街道, 镇).")
+@click.option("--level", required=True, type=click.Choice(LEVEL_CHOICES),
+              help="级别 · community 社区, village 村/嘎查, subdistrict 街道, town 镇, township 乡/苏木.")
+@click.option("--name", required=True, help="名称 · the new unit's name (…社区, …村/嘎查, …街道, …镇, …乡/苏木).")
 @click.option("--geometry", "geometry_file", required=True, type=_FILE, help="范围 GeoJSON 文件 · its polygon.")
 @click.option("--code", default=None, help="指定代码（默认自动取下一个） · a code (default: the next free one).")
 @_decision_options
@@ -191,7 +194,7 @@ def rename_cmd(obj: Context, code: str, new_name: str, version: int,
 @click.option("--version", "version", required=True, type=click.IntRange(min=1),
               help="读取时的版本 · the unit's version as read.")
 @click.option("--new-code", default=None, help="新代码（默认自动取下一个） · the new code (default: next free).")
-@click.option("--level", default=None, type=click.Choice(["community", "village", "subdistrict", "town"]),
+@click.option("--level", default=None, type=click.Choice(LEVEL_CHOICES),
               help="新级别（如村改居 village→community） · a new level.")
 @click.option("--parent", "parent_code", default=None, help="新上级代码 · a new parent.")
 @click.option("--new-name", default=None, help="新名称（级别改变时） · a new name (with a new level).")

@@ -11,7 +11,7 @@ import click
 
 from api.cli.common import Choices, Context, OutputPath, PositiveNumber, command, domain_errors, group, step_bar
 from api.cli.output import TABLE_SUFFIXES, number, percent, print_table, whole_people, write_table
-from geo.layers import FACILITY_KINDS
+from geo.layers import FACILITY_KINDS, TOWNSHIP_LEVELS
 from geo.messages import text
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -142,7 +142,7 @@ def coverage(obj: Context, preset: str, minutes: float | None, speed_m_per_s: fl
     run = _planning_run(obj, preset, minutes, speed_m_per_s, kinds)
     click.echo(f"步行参数 walking: {run.params.describe()}")
     table = whole_people(run.coverage)
-    top = table[table["level"].isin(["district", "subdistrict", "town"])]
+    top = table[table["level"].isin(["district", *TOWNSHIP_LEVELS])]
     print_table([[r.name, f"{r.covered_households:,}", f"{r.households:,}", percent(r.household_share),
                   percent(r.share_60plus)] for r in top.itertuples()],
                 ["名称 name", "覆盖户数 households covered", "户数 households",
@@ -180,7 +180,7 @@ def accessibility(obj: Context, preset: str, minutes: float | None, speed_m_per_
     if acc.missing_supply:
         click.echo(text("cli.missing_supply", supply=supply, count=acc.missing_supply))
     table = whole_people(acc.units)
-    top = table[table["level"].isin(["district", "subdistrict", "town"])]
+    top = table[table["level"].isin(["district", *TOWNSHIP_LEVELS])]
     print_table([[r.name, number(r.score_per100_60plus, digits=2)] for r in top.itertuples()],
                 ["名称 name", f"每百名60岁以上老人 per 100 residents 60+ ({unit})"])
     click.echo(f"({unit} / 100 老年人 residents 60+)")

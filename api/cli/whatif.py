@@ -8,6 +8,7 @@ import click
 
 from api.cli.common import Context, command, domain_errors
 from api.cli.output import print_table
+from geo.layers import LEAF_LEVELS, TOWNSHIP_LEVELS
 
 _EPILOG = ("Edits are applied in this order: streets closed, stations removed, stations moved, stations added. "
            "Nothing is stored. Example: xincheng whatif --add 111.70,40.83 --remove 12 --close-street 40")
@@ -85,7 +86,7 @@ def whatif(obj: Context, adds: tuple[str, ...], moves: tuple[str, ...], removes:
                 None)
     if out["unattached_edits"]:
         click.echo(text("whatif.cli_unattached", edits=", ".join(map(str, out["unattached_edits"]))))
-    changed = [u for u in out["units"] if u["level"] in ("subdistrict", "town", "community", "village")]
+    changed = [u for u in out["units"] if u["level"] in (*TOWNSHIP_LEVELS, *LEAF_LEVELS)]
     if changed:
         print_table([[u["name"], u["code"], f"{u['delta_households']:+,.0f}", f"{u['delta_60plus']:+,.0f}",
                       pct(u["household_share_after"])] for u in changed],

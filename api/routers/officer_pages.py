@@ -44,7 +44,7 @@ from api.pages import (
     whole_number,
 )
 from geo.errors import DomainError, NotFound, StaleVersion
-from geo.layers import OFFICERS, PLATE_FINAL_STATUSES
+from geo.layers import LEAF_LEVELS, OFFICERS, PLATE_FINAL_STATUSES, TOWNSHIP_LEVELS
 from geo.messages import beijing_time, text
 from geo.placenames.lifecycle import TRANSITIONS, edit, overdue_names, propose, rename, transition
 from geo.placenames.locating import (
@@ -92,7 +92,7 @@ def _officer(store: Store, token: str | None) -> User | None:
 
 
 def _subdistricts(store: Store) -> list[dict[str, Any]]:
-    return [u for u in store.select("admin_units") if u.get("level") in ("subdistrict", "town")]
+    return [u for u in store.select("admin_units") if u.get("level") in TOWNSHIP_LEVELS]
 
 
 @router.get("/placenames")
@@ -450,7 +450,7 @@ def plates_page(request: Request, store: StoreDep, street: str = "", community: 
     else:
         paging = list_paging(store.count("door_plates", where=where), page_no)
         rows = store.select("door_plates", where=where, limit=PAGE_SIZE, offset=paging["offset"])
-    communities = [u for u in store.select("admin_units") if u.get("level") in ("community", "village")]
+    communities = [u for u in store.select("admin_units") if u.get("level") in LEAF_LEVELS]
     filters = {"street": street, "community": community, "status": status}
     return page(request, "officer/plates.html", "门牌管理", "Door plates", user=user, street=street,
                 filters=filters, query={k: v for k, v in filters.items() if v}, paging=paging,

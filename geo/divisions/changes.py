@@ -43,6 +43,7 @@ MAX_PARTS = 20
 MAX_MERGED = 20
 UNIT_GENERICS: dict[str, tuple[str, ...]] = {
     "community": ("社区",), "village": ("村", "嘎查"), "subdistrict": ("街道",), "town": ("镇",),
+    "township": ("乡", "苏木"),  # 民族乡 ends in 乡 too
 }
 FIGURES = ("households", "residents", "registered_residents", "residents_60plus")
 
@@ -295,7 +296,7 @@ def _result(store: Store, conn: sa.Connection, change_id: int, **extra: Any) -> 
 def create_unit(store: Store, *, parent_code: str, level: str, name: str, geometry: BaseGeometry,
                 decision: Mapping[str, Any], actor: str, code: str | None = None, name_mong: str | None = None,
                 meaning: str | None = None) -> dict[str, Any]:
-    """Create a community, village, 街道 or 镇 on land inside its parent that no active sibling holds;
+    """Create a community, village, 街道, 镇 or 乡/苏木 on land inside its parent that no active sibling holds;
     the records inside it follow to it; its name enters the gazetteer in force by the decision."""
     K.check_level(level)
     dec = parse_decision(decision)
@@ -490,7 +491,7 @@ def rename_unit(store: Store, code: str, new_name: str, *, expected_version: int
 
 
 def _plates_below(conn: sa.Connection, store: Store, unit: Mapping[str, Any]) -> list[str]:
-    """Return the plate uids of a unit (a 街道/镇: of its communities and villages)."""
+    """Return the plate uids of a unit (a 街道/镇/乡: of its communities and villages)."""
     p, t = schema.door_plates, schema.admin_units
     codes = [unit["code"]]
     if unit["level"] not in K.LEAF_LEVELS:

@@ -1,9 +1,9 @@
 """Administrative unit codes (PN-13, standards §1.7): checked, offered and never reused.
 
-A code has 12 digits: the county (6, here 150102), the township level (3: 001–099 街道, 100–199 镇)
-and the village level (3: 001–199 居委会 = community, 200–399 村委会 = village). A community's or
-village's code starts with the first 9 digits of its 街道/镇; a 街道's or 镇's with the district's 6
-and ends in 000. The district-level check of the gazetteer (:func:`geo.placenames.rules.check_admin_code`,
+A code has 12 digits: the county (6, here 150102), the township level (3: 001–099 街道, 100–199 镇, 200–399
+乡/民族乡/苏木 = township) and the village level (3: 001–199 居委会 = community, 200–399 村委会/嘎查 = village). A
+community's or village's code starts with the first 9 digits of its 街道/镇/乡; a township-level unit's with the
+district's 6 and ends in 000. The district-level check of the gazetteer (:func:`geo.placenames.rules.check_admin_code`,
 12 digits inside the district) runs first; the parent prefix and the ranges are checked here.
 
 A code once held is never handed out again: a retired unit keeps its row (status ``retired``), the
@@ -21,13 +21,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from geo.errors import Conflict, InputError
+from geo.layers import LEAF_LEVELS, TOWNSHIP_LEVELS
 from geo.messages import Term, label, quoted, text, value_label, value_labels
 from geo.placenames.rules import check_admin_code
 from geo.store import Store, schema
 
 SCHEME = "unit"
-LEAF_LEVELS = ("community", "village")
-TOWNSHIP_LEVELS = ("subdistrict", "town")
 LEVELS = (*TOWNSHIP_LEVELS, *LEAF_LEVELS)
 
 
@@ -41,12 +40,12 @@ class CodeRange:
 
 
 RANGES: dict[str, CodeRange] = {
-    "subdistrict": CodeRange(6, 1, 99), "town": CodeRange(6, 100, 199),
+    "subdistrict": CodeRange(6, 1, 99), "town": CodeRange(6, 100, 199), "township": CodeRange(6, 200, 399),
     "community": CodeRange(9, 1, 199), "village": CodeRange(9, 200, 399),
 }
 # The levels a parent may hold (a 街道 holds communities and, in the urban fringe, villages).
 PARENT_LEVELS: dict[str, tuple[str, ...]] = {
-    "subdistrict": ("district",), "town": ("district",),
+    "subdistrict": ("district",), "town": ("district",), "township": ("district",),
     "community": TOWNSHIP_LEVELS, "village": TOWNSHIP_LEVELS,
 }
 

@@ -9,8 +9,9 @@ location checks of every layer then let a facility in Beijing in):
 * it carries the district's own outline (code ``{adcode}000000``, level ``district``, no parent but the city's) and
   only the district's own units (codes starting with the adcode), one row per code; a unit with no status starts
   ``active``, as one created by a decision does;
-* each other unit is a 街道/镇/社区/村 whose parent (``parent_code``) is in the file, of a level that may hold it
-  (PN-13, :data:`geo.divisions.codes.PARENT_LEVELS`), active when the unit is, and the code follows the parent's;
+* each other unit is a 街道/镇/乡(苏木)/社区/村(嘎查) whose parent (``parent_code``) is in the file, of a level
+  that may hold it (PN-13, :data:`geo.divisions.codes.PARENT_LEVELS`), active when the unit is, and the code
+  follows the parent's;
 * an active unit lies within its parent and does not overlap an active sibling, and the outline does not overlap a
   district the database holds already, beyond slivers: what lies outside or overlaps is computed in the file's
   geometry (EPSG:4490: a straight edge in degrees is not straight in metres, and projecting only the corners made

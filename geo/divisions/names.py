@@ -1,7 +1,7 @@
 """A unit's place name follows its division change, inside the change's transaction.
 
 The unit's name in the gazetteer is the ``place_names`` row whose ``admin_code`` is the unit's code
-and whose feature class is the unit's (community, village, or admin_unit for a 街道/镇). A new unit's
+and whose feature class is the unit's (community, village, or admin_unit for a 街道/镇/乡). A new unit's
 name is proposed through the gazetteer's own use case (:func:`geo.placenames.lifecycle.propose`,
 PN rules and romanization) and put in force by the division decision, which is its approval; its
 filing and announcement (PN-11/12) follow as for any name. A retired unit's name is retired with

@@ -244,7 +244,7 @@ _VALUES: dict[str, tuple[str, str]] = {
     "active": ("在用", "active"),
     # administrative unit levels and the neighbours' reference outlines
     "district": ("区县", "district"), "county": ("县级（邻区）", "county"), "subdistrict": ("街道", "subdistrict"),
-    "town": ("镇", "town"), "neighbour": ("邻区参考界线", "neighbour"),
+    "town": ("镇", "town"), "township": ("乡、苏木", "township"), "neighbour": ("邻区参考界线", "neighbour"),
     "revoked": ("已撤销", "revoked"),
     "replaced": ("已替换", "replaced"),
     "planned": ("规划中", "planned"),

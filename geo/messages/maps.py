@@ -32,7 +32,8 @@ _CODES: dict[str, dict[str, tuple[str, str]]] = {
     "marker_type": {"single": ("单立", "single"), "paired": ("双立", "paired"), "triple": ("三立", "triple")},
     "level": {
         "district": ("区", "district"), "county": ("旗县区", "county"), "subdistrict": ("街道", "sub-district"),
-        "town": ("镇", "town"), "community": ("社区", "community"), "village": ("行政村", "village"),
+        "town": ("镇", "town"), "township": ("乡、苏木", "township"), "community": ("社区", "community"),
+        "village": ("行政村", "village"),
     },
     "condition": {
         "intact": ("完好", "intact"), "damaged": ("损坏", "damaged"), "displaced": ("移位", "displaced"),

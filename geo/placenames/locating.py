@@ -26,6 +26,7 @@ from shapely.geometry import Point, mapping
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import DomainError, InputError
+from geo.layers import TOWNSHIP_LEVELS
 from geo.messages import text
 from geo.placenames.lifecycle import propose
 from geo.store import Store
@@ -132,7 +133,7 @@ def backdrop(store: Store) -> dict[str, Any]:
             geom = row.get("geometry")
             if geom is None or geom.is_empty:
                 continue
-            if table == "admin_units" and row.get("level") not in ("district", "subdistrict", "town"):
+            if table == "admin_units" and row.get("level") not in ("district", *TOWNSHIP_LEVELS):
                 continue
             simple = shapely.simplify(geom, BACKDROP_TOLERANCE_DEG, preserve_topology=True)
             rounded = shapely.set_precision(simple, 1e-5)

@@ -21,7 +21,7 @@ from geo.store import schema
 
 # A unit's level -> the feature class of its name in the gazetteer.
 UNIT_FEATURE_CLASS = {"community": "community", "village": "village", "subdistrict": "admin_unit",
-                      "town": "admin_unit", "district": "admin_unit", "county": "admin_unit"}
+                      "town": "admin_unit", "township": "admin_unit", "district": "admin_unit", "county": "admin_unit"}
 
 
 def unit_in_force(conn: sa.Connection, name: Mapping[str, Any]) -> Mapping[str, Any] | None:

@@ -21,6 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from geo.errors import Conflict, InputError, StaleVersion
+from geo.layers import TOWNSHIP_LEVELS
 from geo.messages import Rows, as_term, at_row, label, nth_row, record_label, text, value_label
 from geo.planning.ban_zone_settings import PLOT_TYPES, BanZoneSettings, basis_text, plot_label
 from geo.store import Store
@@ -32,7 +33,7 @@ PLOT_TABLE = "cemetery_plot_types"
 STATS_TABLE = "burial_statistics"
 FIRST_YEAR, LAST_YEAR = 1949, 2100
 COUNTS = ("deaths", "cremations", "burials", "eco_burials")
-STATS_UNIT_LEVELS = ("district", "subdistrict", "town")
+STATS_UNIT_LEVELS = ("district", *TOWNSHIP_LEVELS)
 MAX_COUNT = 10_000_000   # no count of deaths, burials or plots in one district comes near it
 MAX_AREA_M2 = 1_000.0    # one plot: far above any limit; beyond it the figure is a typo
 

@@ -19,6 +19,7 @@ import shapely
 
 from geo import crs as C
 from geo.errors import InputError
+from geo.layers import LEAF_LEVELS, OWN_UNIT_LEVELS
 from geo.messages import label, text
 from geo.planning.network import (
     Attachment,
@@ -181,9 +182,9 @@ def sum_by_unit(frame: pd.DataFrame, columns: list[str], units: pd.DataFrame) ->
     """Sum per-plate ``columns`` (rows keyed by ``community_code``) for every community, sub-district
     and the district."""
     per_leaf = frame.groupby("community_code")[columns].sum()
-    own = units[units["level"].isin(["district", "subdistrict", "town", "community", "village"])]
+    own = units[units["level"].isin(OWN_UNIT_LEVELS)]
     parent = dict(zip(own["code"], own["parent_code"], strict=True))
-    leaves = list(own.loc[own["level"].isin(["community", "village"]), "code"])
+    leaves = list(own.loc[own["level"].isin(LEAF_LEVELS), "code"])
     under: dict[str, list[str]] = {}  # unit code -> its leaves, in the order of the units table
     for leaf in leaves:
         p: str | None = leaf
@@ -195,7 +196,7 @@ def sum_by_unit(frame: pd.DataFrame, columns: list[str], units: pd.DataFrame) ->
     rows = []
     for code, name, level, parent_code in zip(own["code"], own["name"], own["level"], own["parent_code"],
                                               strict=True):
-        mine = [code] if level in ("community", "village") else under.get(code, [])
+        mine = [code] if level in LEAF_LEVELS else under.get(code, [])
         sums = per_leaf.reindex(mine).fillna(0.0).sum()
         rows.append({"code": code, "name": name, "level": level, "parent_code": parent_code,
                      **{k: float(sums[k]) for k in columns}})

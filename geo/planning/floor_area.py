@@ -21,6 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from geo.errors import InputError
+from geo.layers import LEAF_LEVELS, OWN_UNIT_LEVELS, TOWNSHIP_LEVELS
 from geo.messages import label, text
 from geo.planning.norms_settings import PlanningNorms
 
@@ -79,13 +80,13 @@ def floor_area_by_unit(facilities: pd.DataFrame, units: pd.DataFrame, norm: Norm
     100 only. With ``rural`` and the community-premises norm, villages are judged by their
     settlement type's minimum total (``norm_basis`` names the norm: ``urban`` or the rural group).
     """
-    own = units[units["level"].isin(["district", "subdistrict", "town", "community", "village"])].copy()
+    own = units[units["level"].isin(OWN_UNIT_LEVELS)].copy()
     chosen = facilities[facilities["kind"].isin(norm.kinds)]
     area = chosen.groupby("community_code")["floor_area_m2"].sum()
-    leaf = own["level"].isin(["community", "village"])
+    leaf = own["level"].isin(LEAF_LEVELS)
     own["floor_area_m2"] = np.where(leaf, own["code"].map(area).fillna(0.0), np.nan)
     own["households"] = pd.to_numeric(own["households"], errors="coerce").fillna(0.0).astype(float)
-    for level in ("subdistrict", "town", "district"):
+    for level in (*TOWNSHIP_LEVELS, "district"):
         for idx in own.index[own["level"] == level]:
             code = own.at[idx, "code"]
             kids = own["parent_code"] == code
@@ -134,6 +135,6 @@ def _judge_villages(own: pd.DataFrame, leaf: pd.Series, rural: PlanningNorms) ->
 
 def shortfalls(table: pd.DataFrame) -> pd.DataFrame:
     """Return the communities and villages with households that fall short, largest shortfall first."""
-    leaf = table[table["level"].isin(["community", "village"]) & (table["shortfall_m2"] > 0)
+    leaf = table[table["level"].isin(LEAF_LEVELS) & (table["shortfall_m2"] > 0)
                  & (table["households"] > 0)]
     return leaf.sort_values("shortfall_m2", ascending=False).reset_index(drop=True)

@@ -14,10 +14,11 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from geo.layers import TOWNSHIP_LEVELS
 from geo.planning.as_of import open_on
 
 STATES = ("open", "under_construction", "planned", "closed")
-UPPER_LEVELS = ("subdistrict", "town")
+UPPER_LEVELS = TOWNSHIP_LEVELS
 DISTRICT_CODE = ""  # the row of district totals carries no unit code
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo.layers import LEAF_LEVELS, TOWNSHIP_LEVELS
 from geo.messages import text, value_labels
 from geo.planning.norms_settings import PlanningNorms
 from geo.planning.rural_norms import rural_summary, village_norms
@@ -94,14 +95,14 @@ def compute_indicators(*, units: pd.DataFrame, facilities: pd.DataFrame, communi
     norms = norms or PlanningNorms()
     out: list[Indicator] = []
     district = community_floor[community_floor["level"] == "district"].iloc[0]
-    subs = community_floor[community_floor["level"].isin(["subdistrict", "town"])]
+    subs = community_floor[community_floor["level"].isin(TOWNSHIP_LEVELS)]
     out.append(Indicator(
         "4", "每百户居民拥有的城乡社区综合服务设施建筑面积",
         "Community service floor area per 100 households", "m²", 20, 33, "≥33", True,
         None if np.isnan(district["per100_m2"]) else float(district["per100_m2"]),
         _met(None if np.isnan(district["per100_m2"]) else float(district["per100_m2"]), 33),
         by_unit=_by_unit(subs, "per100_m2")))
-    towns = _units(units, "subdistrict", "town")
+    towns = _units(units, *TOWNSHIP_LEVELS)
     with_cemetery = _with_kind(facilities, units, towns, "public_cemetery")
     value = _share(sum(with_cemetery), len(towns))
     out.append(Indicator(
@@ -159,7 +160,7 @@ def urban_scope(units: pd.DataFrame, norms: PlanningNorms) -> pd.DataFrame:
     """Return the units of the urban scope: the settings' codes, or every 街道 when none are set."""
     if not norms.urban_unit_codes:
         return units[units["level"] == "subdistrict"]
-    towns = units[units["level"].isin(["subdistrict", "town"])]
+    towns = units[units["level"].isin(TOWNSHIP_LEVELS)]
     unknown = sorted(set(norms.urban_unit_codes) - set(towns["code"]))
     if unknown:
         from geo.errors import InputError
@@ -189,7 +190,7 @@ def circle_indicator(coverage: pd.DataFrame, units: pd.DataFrame, *, norms: Plan
         "一刻钟", "一刻钟居家养老服务圈覆盖户数比例（城市范围）",
         "Households within a 15-minute walk of elder care (urban scope)", "%",
         None, 100, text("planning_outputs.target.circle"), False, urban, _met(urban, 100), note=note,
-        by_unit=_by_unit(coverage[coverage["level"].isin(["subdistrict", "town"])], "household_share", scale=100),
+        by_unit=_by_unit(coverage[coverage["level"].isin(TOWNSHIP_LEVELS)], "household_share", scale=100),
         detail={"urban_scope_codes": list(scope["code"]), "urban_share": urban, "urban_share_60plus": urban_60,
                 "district_share": district,
                 "urban_households": float(rows["households"].sum()),
@@ -224,7 +225,7 @@ def elder_care_point_indicator(units: pd.DataFrame, facilities: pd.DataFrame, no
     A community or village counts when a facility of a counted kind (settings; by default
     elder-care stations and comprehensive centres, not institutions) has it as its community.
     """
-    leaves = units[units["level"].isin(["community", "village"])]
+    leaves = units[units["level"].isin(LEAF_LEVELS)]
     have = set(facilities.loc[facilities["kind"].isin(norms.elder_care_counted_kinds), "community_code"])
     has = leaves["code"].isin(have)
     value = _share(float(has.sum()), float(len(leaves)))
@@ -247,7 +248,7 @@ def elder_care_point_indicator(units: pd.DataFrame, facilities: pd.DataFrame, no
 
 def social_work_indicator(units: pd.DataFrame, facilities: pd.DataFrame, norms: PlanningNorms) -> Indicator:
     """Return 镇(街道) social-work station coverage (line 437: 全覆盖 by 2025)."""
-    towns = _units(units, "subdistrict", "town")
+    towns = _units(units, *TOWNSHIP_LEVELS)
     has = _with_kind(facilities, units, towns, "social_work_station")
     value = _share(sum(has), len(towns))
     target = 100 * norms.social_work_target_share

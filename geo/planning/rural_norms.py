@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo.layers import LEAF_LEVELS
 from geo.messages import text
 from geo.planning.norms_settings import PlanningNorms, RuralNorm
 
@@ -38,7 +39,7 @@ def village_norms(units: pd.DataFrame, facilities: pd.DataFrame, norms: Planning
     community: ``norm_m2`` is the type's minimum (NaN for an ordinary village: no norm),
     ``shortfall_m2`` the square metres to add, ``meets_norm`` True/False (None without a norm).
     """
-    leaf = units[units["level"].isin(["community", "village"])]
+    leaf = units[units["level"].isin(LEAF_LEVELS)]
     stype = leaf["settlement_type"] if "settlement_type" in leaf else pd.Series(None, index=leaf.index)
     rural = leaf[(leaf["level"] == "village") | stype.notna() & (stype != "urban_community")]
     area = rural["code"].map(centre_area_by_unit(facilities)).fillna(0.0).astype(float)

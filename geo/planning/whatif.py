@@ -43,6 +43,7 @@ from scipy.spatial import cKDTree
 from geo import crs as C
 from geo import messages as msg
 from geo.errors import InputError
+from geo.layers import LEAF_LEVELS
 from geo.messages import label
 from geo.planning.network import Attachment, WalkNetwork, attach_points, nearest_source, node_distances
 from geo.types import LonLat
@@ -530,7 +531,7 @@ class WhatIf:
 def _units(coverage: pd.DataFrame, plate_community: np.ndarray) -> Units:
     """Return the unit table (a run's coverage table) with which leaves roll up into which unit."""
     table = coverage.reset_index(drop=True)
-    leaves = [c for c, lv in zip(table["code"], table["level"], strict=True) if lv in ("community", "village")]
+    leaves = [c for c, lv in zip(table["code"], table["level"], strict=True) if lv in LEAF_LEVELS]
     leaf_index = {c: i for i, c in enumerate(leaves)}
     parent = dict(zip(table["code"], table["parent_code"], strict=True))
     row_of = {c: i for i, c in enumerate(table["code"])}

@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 import shapely
 
+from geo.layers import LEAF_LEVELS, TOWNSHIP_LEVELS
 from geo.store import Store
 
-UNIT_LEVELS = ("subdistrict", "town", "community", "village")
+UNIT_LEVELS = (*TOWNSHIP_LEVELS, *LEAF_LEVELS)
 
 
 def units_at(store: Store, points: Sequence[Any]) -> list[dict[str, str | None]]:
@@ -26,7 +27,7 @@ def units_at(store: Store, points: Sequence[Any]) -> list[dict[str, str | None]]
     hit_point, hit_unit = tree.query(pts, predicate="intersects")
     for i, j in zip(hit_point.tolist(), hit_unit.tolist(), strict=True):
         unit = units[j]
-        if unit["level"] in ("subdistrict", "town"):
+        if unit["level"] in TOWNSHIP_LEVELS:
             out[i]["subdistrict"] = unit["name"]
         else:
             out[i]["community"], out[i]["community_code"] = unit["name"], unit["code"]

@@ -1,0 +1,85 @@
+"""Counties and banners have 乡 and 苏木 (GB/T 10114's township serials 200–399) with 村 and 嘎查 under them:
+武川县 and 清水河县 beside 新城区 are such districts. Adding one (DEPLOYMENT.md "Adding a district") refused every
+乡 as "a level the district's own units do not take", and a decision could not set up a 苏木."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from geo import crs as C
+from geo.divisions import codes as K
+from geo.errors import InputError
+from geo.io.importer import import_file
+from geo.store import Store
+
+DECISION = {"decision_body": "呼和浩特市新城区人民政府", "decision_doc_no": "新政发〔2026〕13号",
+            "decision_date": "2026-11-20", "effective_on": "2026-12-01"}
+X0, Y0 = 560_000.0, 4_530_000.0
+
+
+def _rect(x1: float, y1: float, x2: float, y2: float) -> shapely.Geometry:
+    return C.from_metric(shapely.box(X0 + x1, Y0 + y1, X0 + x2, Y0 + y2))
+
+
+def test_township_codes_take_the_serials_200_to_399() -> None:
+    K.check_code("150102201000", level="township", parent_code="150102000000", district="150102")
+    K.check_code("150102201203", level="village", parent_code="150102201000", district="150102")
+    for code in ("150102101000", "150102400000"):  # a 镇's serial; a 乡-like unit's (400–599) is not a 乡
+        with pytest.raises(InputError, match="200"):
+            K.check_code(code, level="township", parent_code="150102000000", district="150102")
+
+
+def test_a_county_loads_its_townships_and_gacha_and_a_decision_sets_up_a_sumu(store: Store, tmp_path) -> None:
+    units = gpd.GeoDataFrame(
+        {"code": ["150102000000", "150102201000", "150102201201", "150102201202"],
+         "name": ["新城区", "大青山乡", "哈拉沁村", "巴彦嘎查"],
+         "level": ["district", "township", "village", "village"],
+         "parent_code": [None, "150102000000", "150102201000", "150102201000"],
+         "households": [0, 0, 30, 20]},
+        geometry=[_rect(-5000, -5000, 9000, 9000), _rect(0, 0, 3000, 3000), _rect(0, 0, 1500, 3000),
+                  _rect(1500, 0, 3000, 3000)], crs="EPSG:4490")
+    path = tmp_path / "units.gpkg"
+    units.to_file(path, driver="GPKG")
+    report = import_file(store, "admin_units", path, crs="EPSG:4490", actor="officer")
+    assert report.imported == 4
+    stored = {u["code"]: u for u in store.select("admin_units")}
+    assert stored["150102201000"]["level"] == "township" and stored["150102201202"]["status"] == "active"
+
+    from geo.divisions.changes import create_unit
+
+    with pytest.raises(InputError, match="苏木"):  # a township's name ends in 乡 or 苏木, as the level says
+        create_unit(store, parent_code="150102000000", level="township", name="巴音镇",
+                    geometry=_rect(4000, 0, 7000, 3000), decision=DECISION, actor="t-admin")
+    out = create_unit(store, parent_code="150102000000", level="township", name="巴音苏木",
+                      geometry=_rect(4000, 0, 7000, 3000), decision=DECISION, actor="t-admin")
+    (sumu,) = [u for u in store.select("admin_units") if u["name"] == "巴音苏木"]
+    assert sumu["code"].startswith("150102") and 200 <= int(sumu["code"][6:9]) <= 399, sumu["code"]
+    assert out["units_after"] == [sumu["code"]]
+    gacha = create_unit(store, parent_code=sumu["code"], level="village", name="乌兰嘎查",
+                        geometry=_rect(4000, 0, 5500, 3000), decision=DECISION, actor="t-admin")
+    (village,) = [u for u in store.select("admin_units") if u["name"] == "乌兰嘎查"]
+    assert village["code"][:9] == sumu["code"][:9] and gacha["units_after"] == [village["code"]]
+    names = {n["standard_name"]: n for n in store.select("place_names")}
+    assert names["巴音苏木"]["feature_class"] == "admin_unit" and names["巴音苏木"]["status"] == "in_force"
+
+
+def test_a_township_counts_among_the_township_level_in_the_plans_figures() -> None:
+    """The plan's 乡镇（街道） figures: a 乡's villages add up to it as a 镇's do, and to the district."""
+    import pandas as pd
+
+    from geo.planning.floor_area import floor_area_by_unit, get_norm
+
+    units = pd.DataFrame({
+        "code": ["150102000000", "150102201000", "150102201201", "150102101000", "150102101201"],
+        "level": ["district", "township", "village", "town", "village"],
+        "parent_code": [None, "150102000000", "150102201000", "150102000000", "150102101000"],
+        "households": [300, 100, 100, 200, 200], "name": ["区", "乡", "村甲", "镇", "村乙"],
+        "settlement_type": [None, None, "ordinary_village", None, "ordinary_village"]})
+    facilities = pd.DataFrame({"kind": ["community_service_centre"] * 2, "community_code": ["150102201201",
+                                                                                        "150102101201"],
+                               "floor_area_m2": [40.0, 60.0]})
+    table = floor_area_by_unit(facilities, units, get_norm("community_service")).set_index("code")
+    assert table.at["150102201000", "floor_area_m2"] == 40.0 and table.at["150102101000", "floor_area_m2"] == 60.0
+    assert table.at["150102000000", "floor_area_m2"] == 100.0
