@@ -171,9 +171,15 @@ def _check_zone(zone: int, width: int, *, field: str) -> None:
                               value=zone), field=field)
 
 
+def _row(rows: Sequence[int] | None, index: int) -> int:
+    """Return the file row of coordinate ``index``: ``rows``' (a spreadsheet's, or a line's feature), else 1-based."""
+    return index + 1 if rows is None else int(rows[index])
+
+
 def resolve_grid(system: str, zone_width_deg: int, north_m: Numbers,
                  east_m: Numbers, *, zone: int | None = None,
-                 north_field: str = "x_north", east_field: str = "y_east") -> GaussKruger:
+                 north_field: str = "x_north", east_field: str = "y_east",
+                 rows: Sequence[int] | None = None) -> GaussKruger:
     """Return the grid the coordinates are in, detecting the zone from a zone number in the eastings.
 
     Survey tables put X = northing and Y = easting. Eastings of 1 000 000 m or more carry the zone
@@ -220,13 +226,14 @@ def resolve_grid(system: str, zone_width_deg: int, north_m: Numbers,
     off = np.abs(grid.local_easting(east) - FALSE_EASTING_M)
     if (off > MAX_OFF_MERIDIAN_M[width]).any():
         i = int(np.argmax(off))
-        raise InputError(text("legacy_crs.off_meridian", field=label(east_field), row=i + 1,
+        raise InputError(text("legacy_crs.off_meridian", field=label(east_field), row=_row(rows, i),
                               km=f"{off[i] / 1000:,.0f}", cm=grid.central_meridian_deg,
                               limit=f"{MAX_OFF_MERIDIAN_M[width] / 1000:,.0f}"), field=east_field)
     outside = (north < NORTHING_RANGE_M[0]) | (north > NORTHING_RANGE_M[1])
     if outside.any():
         i = int(np.argmax(outside))
-        raise InputError(text("legacy_crs.northing_range", field=label(north_field), row=i + 1, value=north[i]),
+        raise InputError(text("legacy_crs.northing_range", field=label(north_field), row=_row(rows, i),
+                              value=north[i]),
                          field=north_field)
     return grid
 

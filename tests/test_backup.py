@@ -491,3 +491,4 @@ def test_restored_moments_read_back_whatever_the_databases_time_zone(store, tmp_
         assert table_contents(again)["door_plates"][1]["created_at"] == datetime.fromisoformat(moment)
     finally:
         again.close()
+

@@ -137,3 +137,25 @@ def test_an_address_csv_counts_its_blank_lines_as_rows(writable_sample_store: St
         import_addresses(store, rooms, actor="o")
     assert [d.split("：")[0] for d in err.value.details] == ["第 5 行"], err.value.details
     assert store.count("addresses") == before
+
+
+def test_a_row_of_another_district_is_refused_naming_its_row(store: Store, tmp_path):
+    """A new row whose adcode names another district was refused when written, naming no row; an upsert row whose
+    adcode differs from its record's was left out of the changes without a word (review)."""
+    from geo.errors import Forbidden
+
+    _three_plates(store)
+    before = store.select("door_plates")
+    moved = _csv_with_blank_row(store, tmp_path, {"adcode": "159002"})
+    with pytest.raises(Forbidden) as err:
+        import_file(store, "door_plates", moved, crs="EPSG:4490", actor="t", mode="upsert")
+    assert err.value.message.startswith("第 5 行") and "159002" in err.value.message, err.value.message
+    assert err.value.field == "adcode"
+    new = tmp_path / "new.csv"
+    new.write_text("plate_uid,street_name,number,households,adcode,lon,lat\n"
+                   "Q2R3S4T5,锡林郭勒北路,7,10,150102,111.6762,40.851\n\n"
+                   "Q2R3S4T6,锡林郭勒北路,9,10,159002,111.6764,40.851\n", encoding="utf-8")
+    with pytest.raises(Forbidden) as err:
+        import_file(store, "door_plates", new, crs="EPSG:4490", actor="t")
+    assert err.value.message.startswith("第 4 行") and "159002" in err.value.message, err.value.message
+    assert store.select("door_plates") == before

@@ -295,3 +295,29 @@ def test_a_code_with_spaces_around_it_is_measured_as_it_is_stored() -> None:
         check_text(" 1501020010011 ", field="parent_code", most_chars=12)
     assert "过长（13 字，上限 12 字）" in err.value.message
     assert first_text_problem(["150102001001 ", "1501020010011"], most_chars=12) == 1
+
+
+def test_every_stored_field_has_a_shapefile_name_of_its_own() -> None:
+    """decision_doc_no and decision_date both became decision_d…: an exported door-plate Shapefile read the document
+    number as the date and could not be upserted back (review). Every layer's short names are distinct."""
+    from geo.io.formats import shapefile_name
+    from geo.layers import LAYERS, get_layer
+
+    for layer in LAYERS:
+        names = [shapefile_name(c.name) for c in Store.table(get_layer(layer).table).columns]
+        assert len(set(names)) == len(names) and all(len(n) <= 10 for n in names), layer
+
+
+def test_a_door_plate_shapefile_with_a_decision_upserts_back_unchanged(store: Store, tmp_path):
+    from geo.plates.decisions import decide_plate_status
+
+    store.insert("door_plates", [{"plate_uid": _uid(i), **r} for i, r in enumerate(_plates().to_dict("records"))],
+                 actor="t")
+    plate = store.select("door_plates", limit=1)[0]
+    decide_plate_status(store, plate["plate_uid"], "revoked", {"decision_body": "新城区民政局",
+                                                             "decision_doc_no": "新民发〔2026〕9号",
+                                                             "decision_date": "2026-11-20"},
+                        expected_version=plate["version"], actor="officer")
+    export_layer(store, "door_plates", tmp_path / "plates.shp")
+    report = import_file(store, "door_plates", tmp_path / "plates.shp", crs="EPSG:4490", actor="t", mode="upsert")
+    assert report.unchanged == store.count("door_plates") and not report.updated_ids

@@ -433,6 +433,11 @@ def test_a_marker_number_in_the_table_is_kept(writable_sample_store, tmp_path):
     # a blank line is a row of the spreadsheet: the bad row after it is its row 4
     ("after_a_blank_line", "点号,界线编码,X(北),Y(东),H(高程)\n1,XH01,4528000,37551000,1000\n\n"
      "2,XH01,四五二八,37551000,1\n", "x_north", "第 4 行"),
+    # the grid's own checks name the spreadsheet's row too (they counted data rows: review)
+    ("northing_after_a_blank_line", "点号,界线编码,X(北),Y(东),H(高程)\n1,XH01,4528000,37551000,1000\n\n"
+     "2,XH01,9528100,37551000,1\n", "x_north", "第 4 行"),
+    ("blank_rows_above_the_header", "\n \n点号,界线编码,X(北),Y(东),H(高程)\n1,XH01,四五二八,37551000,1000\n",
+     "x_north", "第 4 行"),
     ("bad_height", "点号,界线编码,X(北),Y(东),H(高程)\n1,XH01,4528000,37551000,99999\n", "elevation_m", "99999"),
 ])
 def test_bad_tables_name_the_problem_and_store_nothing(writable_sample_store, tmp_path, case, content, field, shown):

@@ -146,3 +146,14 @@ def test_cli_assign_and_categories(tmp_path):
     assert r.returncode == 0 and "待补充 candidates: 0" in r.stdout
     r = run("place-codes", "categories", db=db)
     assert r.returncode == 0 and "21620\t社区" in r.stdout
+
+
+def test_a_category_table_names_its_bad_row_as_a_spreadsheet_shows_it(tmp_path):
+    """An admin's edited category table: a blank row is a row too (csv's reader skipped it, and the bad row after
+    one was named a row too early: review)."""
+    path = tmp_path / "categories.csv"
+    path.write_text("code,name_zh,name_en,parent,census_class,source,note\n21620,社区,community,,,,\n\n"
+                    ",,,,,,\n2x,坏,,,,,\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_categories(path)
+    assert "第 5 行" in err.value.message and "2x" in err.value.message, err.value.message

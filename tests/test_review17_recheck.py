@@ -211,6 +211,8 @@ def test_an_abolished_communitys_code_is_refused_on_plates_and_facilities(writab
     ("admin_units", {"level": "subdistrict"}, {"status": "retired"}, "parent_code"),  # active communities below
     ("admin_units", {"level": "district"}, {"status": "retired"}, "轮廓"),
     ("admin_units", {"level": "community"}, {"parent_code": "150102000000"}, "parent_code"),  # a level too high
+    ("admin_units", {"level": "subdistrict"}, {"status": "neighbour"}, "neighbour"),  # own units marked so escaped
+    ("admin_units", {"level": "district"}, {"adcode": "999999", "code": "999999000000"}, "GB/T 2260"),
 ])
 def test_a_restore_refuses_what_the_sign_plate_and_unit_rules_refuse(small_sample_backup, store, tmp_path, table,
                                                                      pick, change, words):
@@ -249,3 +251,37 @@ def test_the_small_sample_backup_restores_whole_and_small(small_sample_backup, s
         whole = json.loads(archive.read("manifest.json"))["tables"]
     assert 1_000 < counts["door_plates"] < whole["door_plates"]["rows"] // 10
     assert counts["street_signs"] == whole["street_signs"]["rows"] and counts["addresses"] == whole["addresses"]["rows"]
+
+
+def test_a_refused_restore_into_a_new_sqlite_file_leaves_no_file(small_sample_backup, tmp_path):
+    """A refused restore rolled its transaction back but left a 4 KB database without a table where the officer
+    named a new one (the next command took it for a database): the files it made are removed; a database that was
+    there stays, whatever a refusal says."""
+    import sqlite3
+
+    from geo.store import Store
+    from tests.test_review17_generic import _edited_backup, _lines_where
+    from tests.xincheng_cli import invoke
+
+    def foo(record: dict) -> None:
+        record["level"] = "foo"
+
+    bad = _edited_backup(small_sample_backup, tmp_path, "admin_units",
+                         _lines_where(lambda r: r.get("level") == "community", foo))
+    new = tmp_path / "new" / "x.db"
+    new.parent.mkdir()
+    out = invoke(["--database-url", f"sqlite:///{new}", "restore", str(bad)])
+    assert out.returncode == 2 and "未恢复任何数据" in out.stderr, out.stderr
+    assert sorted(p.name for p in new.parent.iterdir()) == []
+    kept = tmp_path / "kept.db"
+    migrated = Store.open(f"sqlite:///{kept}")
+    migrated.migrate()
+    migrated.close()
+
+    def tables() -> list[str]:
+        with sqlite3.connect(kept) as conn:
+            return sorted(r[0] for r in conn.execute("SELECT name FROM sqlite_master"))
+
+    before = tables()
+    out = invoke(["--database-url", f"sqlite:///{kept}", "restore", str(bad)])
+    assert out.returncode == 2 and kept.exists() and tables() == before and len(before) > 20

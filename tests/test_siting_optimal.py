@@ -248,6 +248,10 @@ def test_cli_siting_prints_the_comparison(sample_store, tmp_path):
     out = invoke([*db, "siting", "--target-share", "0.99", "--candidates", str(path), "--method", "milp"])
     assert out.returncode == 0, out.stderr
     assert "目标覆盖率 99.0% 不可达" in out.stdout
+    far = tmp_path / "far.csv"  # a candidate far outside the district, on the spreadsheet's row 4 (review)
+    far.write_text("name,lon,lat\n甲,111.67,40.83\n\n乙,112.50,40.84\n", encoding="utf-8")
+    out = invoke([*db, "siting", "--k", "2", "--candidates", str(far)])
+    assert out.returncode == 2 and "第 4 行" in out.stderr and "本区" in out.stderr, out.stderr
     for args in (["--k", "2", "--time-limit", "9999"], ["--k", "2", "--candidates", str(tmp_path / "none.geojson")],
                  ["--k", "2", "--capacity", "--weight", "households"]):
         out = invoke([*db, "siting", *args])

@@ -72,7 +72,7 @@ def boundaries_compare(obj: Context, path: Path, crs: str, neighbour: str, out: 
         check_file_size(path)
         theirs, info = read_features(path, crs=crs)
         result = compare_boundary(store, theirs, neighbour=neighbour, min_area_m2=min_area_m2,
-                                  source_crs=info["source_crs"])
+                                  source_crs=info["source_crs"], rows=info.get("file_rows") or 1)
     click.echo(f"比对对象 compared: {result.described_as}")
     click.echo(f"界线 line: {result.line_name} ({result.line_code}, {result.line_length_m / 1000:,.2f} km)")
     coverage = result.coverage

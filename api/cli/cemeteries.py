@@ -210,29 +210,28 @@ def stats_import(obj: Context, file: Path, actor: str) -> None:
     Good rows are stored together; each bad row is refused with its row number and reason. Exit 1 when
     any row was refused, 2 when the file itself is wrong (no rows, missing columns).
     """
-    import csv
+    import pandas as pd
 
     from geo.errors import InputError
     from geo.messages import text
     from geo.planning.burial import record_statistics
+    from geo.spreadsheet_rows import read_csv_rows
 
     with domain_errors():
-        try:
-            with file.open(encoding="utf-8-sig", newline="") as fh:
-                header, *records = list(csv.reader(fh)) or [[]]
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        try:  # each record keeps its row as a spreadsheet shows it (blank rows counted and skipped)
+            table, file_rows = read_csv_rows(file.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
             raise InputError(text("cemeteries.file_unreadable", path=str(file), reason=str(exc).splitlines()[0]),
                              field="file") from None
-        # each record's row as a spreadsheet shows it (the header row 1): a blank line is a row, and skipped
-        numbered = [(row, cells) for row, cells in enumerate(records, start=2) if any(c.strip() for c in cells)]
-        rows = [dict(zip(header, cells, strict=False)) for _row, cells in numbered]
+        except pd.errors.EmptyDataError:
+            raise InputError(text("cemeteries.csv_empty"), field="file") from None
+        rows = table.to_dict("records")
         if not rows:
             raise InputError(text("cemeteries.csv_empty"), field="file")
-        missing = [c for c in ("year", "unit_code") if c not in header]
+        missing = [c for c in ("year", "unit_code") if c not in table.columns]
         if missing:
             raise InputError(text("cemeteries.csv_columns", columns=", ".join(missing)), field="file")
-        done = record_statistics(obj.store, rows, actor=actor, first_row=[row for row, _cells in numbered],
-                                 all_or_nothing=False)
+        done = record_statistics(obj.store, rows, actor=actor, first_row=file_rows, all_or_nothing=False)
     for refusal in done.refused:
         click.echo(f"  ✗ {refusal['message']}", err=True)
     click.echo(text("cemeteries.csv_summary", written=len(done.written), refused=len(done.refused)))

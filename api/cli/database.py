@@ -128,6 +128,28 @@ def backup(obj: Context, path: Path) -> None:
                     version=manifest["schema_version"]))
 
 
+def _sqlite_files(database: Path) -> list[Path]:
+    """Return a SQLite database file and the files SQLite and the migrations keep beside it."""
+    return [database, *(database.with_name(database.name + suffix) for suffix in ("-wal", "-shm", "-journal",
+                                                                                  ".migrate.lock"))]
+
+
+def _remove_if_empty(database: Path, made: list[Path]) -> None:
+    """Remove the files ``made`` (a database file a refused restore made, and those beside it) when the database
+    holds no table: its transaction was rolled back, and the empty file left where the officer named a new database
+    would be taken for one by the next command (review). A file holding any table is kept, whoever made it."""
+    import sqlite3
+
+    try:
+        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    except sqlite3.Error:
+        return
+    if tables == 0:
+        for file in made:
+            file.unlink(missing_ok=True)
+
+
 @command()
 @click.argument("path", type=InputPath(".zip"))
 @click.option("--replace", is_flag=True, help="替换非空库的数据 · replace the data of a database that is not empty.")
@@ -144,8 +166,11 @@ def restore(obj: Context, path: Path, replace: bool, accept_older: bool) -> None
     below the replaced database's: a code already issued is never issued again.
     """
     from geo.restore_rules import check_restored
+    from geo.sqlite_urls import sqlite_file_name
     from geo.store.backup import backed_up_tables, restore_backup
 
+    name = sqlite_file_name(obj.settings.database_url)
+    new_files = [] if name is None else [f for f in _sqlite_files(Path(name)) if not f.exists()]
     with domain_errors():  # a folder, a pipe or a device is refused before the bar
         store = obj.open_store(own_district=False)
     with domain_errors(), step_bar(len(backed_up_tables()), "恢复 restore") as bar:
@@ -153,8 +178,12 @@ def restore(obj: Context, path: Path, replace: bool, accept_older: bool) -> None
             counts = restore_backup(store, path, replace=replace, accept_older=accept_older,
                                     progress=lambda _name: bar.update(1), checks=[check_restored],
                                     actor=CLI_ACTOR)
-        finally:
+        except BaseException:  # refused, interrupted: a new file it made and left empty goes
             store.close()
+            if name is not None and Path(name) in new_files:
+                _remove_if_empty(Path(name), new_files)
+            raise
+        store.close()
     rows, tables = sum(counts.values()), len(counts)
     click.echo(f"已从 {path} 恢复 {rows:,} 行, {tables} 张表 · "
                f"restored {rows:,} rows in {tables} tables from {path}")

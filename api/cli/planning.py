@@ -298,7 +298,7 @@ def siting(obj: Context, preset: str, minutes: float | None, speed_m_per_s: floa
             if not path.is_file():
                 raise InputError(text("siting.candidate_source", field="--candidates", value=repr(candidate_source),
                                       allowed="nodes, premises, FILE"), field="candidates")
-            candidates = read_candidate_file(path, crs=candidates_crs)
+            candidates = read_candidate_file(obj.store, path, crs=candidates_crs)
         result, sites = run_siting(run, k=k, target_share=target_share, weight=weight, spacing_m=spacing_m,
                                    candidates=candidates, method=method, time_limit_s=time_limit_s,
                                    capacity=capacity, m2_per_person=m2_per_person)

@@ -33,7 +33,7 @@ def _compare_file(store: Store, path: Path, *, crs: str, kind: str, neighbour: s
                   min_area_m2: float) -> BoundaryComparison:
     theirs, info = read_features(path, crs=crs, fmt=kind, max_unzipped_bytes=MAX_UNZIPPED_BYTES)
     return compare_boundary(store, theirs, neighbour=neighbour, min_area_m2=min_area_m2,
-                            source_crs=info["source_crs"])
+                            source_crs=info["source_crs"], rows=info.get("file_rows") or 1)
 
 
 def _min_area(raw: str) -> float:

@@ -27,7 +27,6 @@ by the same rules as the use cases (:class:`geo.addresses._plan.AddressPlan`).
 
 from __future__ import annotations
 
-import io
 import unicodedata
 import zipfile
 from collections.abc import Mapping
@@ -44,6 +43,7 @@ from geo.addresses.rules import clean_label, field_label
 from geo.errors import DomainError, InputError, NotFound
 from geo.messages import Term, as_term, at_row, quoted, text
 from geo.spreadsheet import formula_unsafe
+from geo.spreadsheet_rows import read_csv_rows, read_xlsx_rows
 from geo.store import Store, schema
 from geo.text import clean
 
@@ -91,9 +91,8 @@ def read_table(path: Path | str) -> pd.DataFrame:
                 continue
         else:
             raise InputError(text("addresses.import_not_xlsx", field=field_label("file")), field="file")
-        try:
-            # blank lines kept (and skipped below as blank rows): the rows keep the numbers a spreadsheet shows
-            frame = pd.read_csv(io.StringIO(decoded), dtype=str, keep_default_na=False, skip_blank_lines=False)
+        try:  # the rows keep the numbers a spreadsheet shows (geo.spreadsheet_rows)
+            frame, file_rows = read_csv_rows(decoded)
         except (ValueError, pd.errors.ParserError):  # empty, or not a table
             raise InputError(text("addresses.import_not_xlsx", field=field_label("file")), field="file") from None
     else:
@@ -102,9 +101,9 @@ def read_table(path: Path | str) -> pd.DataFrame:
                 members = zf.infolist()
             if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
                 raise InputError(text("addresses.import_too_big", limit=MAX_UNZIPPED_BYTES // 2**20), field="file")
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+            frame, file_rows = read_xlsx_rows(path)
             formulas = _formula_cells(path)
-        except (zipfile.BadZipFile, ValueError, KeyError, OSError):
+        except (zipfile.BadZipFile, ValueError, KeyError, OSError, IndexError):
             raise InputError(text("addresses.import_not_xlsx", field=field_label("file")), field="file") from None
     frame = formula_unsafe(frame.replace({"": None}))
     wanted = {_key(h): field for field, names in HEADERS.items() for h in names}
@@ -126,6 +125,7 @@ def read_table(path: Path | str) -> pd.DataFrame:
     if frame.dropna(how="all").empty:
         raise InputError(text("addresses.import_empty", field=field_label("file")), field="file")
     frame.attrs["formulas"] = formula_rows
+    frame.attrs["rows"] = file_rows  # each record's row as the spreadsheet shows it
     return frame
 
 
@@ -223,6 +223,7 @@ def import_addresses(store: Store, path: Path | str, *, actor: str, source: str 
     """
     frame = read_table(path)
     records: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
+    rows: list[int] = frame.attrs["rows"]
     refused: list[RefusedRow] = []
     with store.writing() as conn:
         streets = {s for s in (_cell(r, "street_name") for r in records) if s}
@@ -234,26 +235,26 @@ def import_addresses(store: Store, path: Path | str, *, actor: str, source: str 
                 "printed_names.formula", field=field_label(field), value=quoted(formula, max_chars=30)),
                 row_number)))
         for i, row in enumerate(records):
-            if all(_cell(row, k) is None for k in HEADERS) or i + 2 in formula_rows:
-                continue  # a blank line in the sheet, or one refused for its formula
+            if all(_cell(row, k) is None for k in HEADERS) or rows[i] in formula_rows:
+                continue  # a row of other columns only, or one refused for its formula
             try:
                 plate_of[i] = _plate_of(row, by_number)
             except DomainError as exc:
-                refused.append(RefusedRow(i + 2, exc.field, at_row(exc.message, i + 2)))
+                refused.append(RefusedRow(rows[i], exc.field, at_row(exc.message, rows[i])))
         plan = AddressPlan(store, conn, plate_of.values())
         for i, row in enumerate(records):
             if i not in plate_of:
                 continue
             try:
-                _plan_row(plan, plate_of[i], row, i + 2)
+                _plan_row(plan, plate_of[i], row, rows[i])
             except DomainError as exc:
-                refused.append(RefusedRow(i + 2, exc.field, at_row(exc.message, i + 2)))
+                refused.append(RefusedRow(rows[i], exc.field, at_row(exc.message, rows[i])))
         if refused:
             refused.sort(key=lambda r: r.row)
             more = " …" if len(refused) > 3 else ""
             terms = [as_term(r.message) for r in refused[:3]]
-            rows = Term("；".join(terms) + more, "; ".join(t.en for t in terms) + more)
-            raise InputError(text("addresses.import_refused", count=len(refused), rows=rows),
+            listed = Term("；".join(terms) + more, "; ".join(t.en for t in terms) + more)
+            raise InputError(text("addresses.import_refused", count=len(refused), rows=listed),
                              field=refused[0].field or "file", details=[r.message for r in refused])
         if not plan.new:
             raise InputError(text("addresses.import_empty", field=field_label("file")), field="file")

@@ -43,7 +43,7 @@ from geo.boundaries.lines import (
     systematic_shift,
 )
 from geo.errors import InputError, InvalidGeometry, OutsideChina
-from geo.messages import Term, as_term, text, zh
+from geo.messages import FileRows, Term, as_term, at_row, file_row, text, zh
 from geo.store import Store
 from geo.validation import MAX_PARTS, MAX_VERTICES, geometry_problems, outside_china
 
@@ -204,7 +204,7 @@ def check_file_size(path: Path, *, limit_bytes: int = MAX_FILE_BYTES) -> None:
                          field="file")
 
 
-def _check_file(theirs: gpd.GeoDataFrame, *, source_crs: str = "EPSG:4490") -> np.ndarray:
+def _check_file(theirs: gpd.GeoDataFrame, *, source_crs: str = "EPSG:4490", rows: FileRows = 1) -> np.ndarray:
     """Return the file's geometries, or refuse a file the import checks would refuse (and an empty one).
 
     Cheap checks first: the count of features and each geometry's vertices come before validity, so
@@ -218,8 +218,7 @@ def _check_file(theirs: gpd.GeoDataFrame, *, source_crs: str = "EPSG:4490") -> n
         raise InputError(text("boundary_compare.too_many_features", count=f"{len(theirs):,}",
                               limit=f"{MAX_FEATURES:,}"), field="file")
     geoms = np.asarray(theirs.geometry.values, dtype=object)
-    problems = [text("checks.feature_problem", row=i + 1, problem=as_term(p))
-                for i, p in geometry_problems(geoms, BOUNDARY_TYPES)]
+    problems = [at_row(p, file_row(rows, i)) for i, p in geometry_problems(geoms, BOUNDARY_TYPES)]
     if problems:
         shown = [as_term(p) for p in problems[:3]]
         first = Term("；".join(shown), "; ".join(t.en for t in shown))
@@ -331,7 +330,8 @@ def _direction(shift: Shift) -> Term:
 
 
 def compare_boundary(store: Store, theirs: gpd.GeoDataFrame, *, neighbour: str,
-                     min_area_m2: float = MIN_AREA_M2, source_crs: str = "EPSG:4490") -> BoundaryComparison:
+                     min_area_m2: float = MIN_AREA_M2, source_crs: str = "EPSG:4490",
+                     rows: FileRows = 1) -> BoundaryComparison:
     """Compare another version of a boundary with ours along the line with ``neighbour``.
 
     Parameters
@@ -348,13 +348,16 @@ def compare_boundary(store: Store, theirs: gpd.GeoDataFrame, *, neighbour: str,
         cuts the corners of our line by a few square metres).
     source_crs
         The CRS the file was read in (``--crs``), named when its coordinates fall outside China.
+    rows
+        The file rows of the features, as problems name them (a CSV's as a spreadsheet shows them: ``file_rows``
+        of :func:`geo.io.formats.read_features`; default: from 1).
 
     Raises :class:`InputError` (naming the field) for a file that the import checks refuse, that is
     empty, that resembles neither unit nor the line, or that covers less than :data:`MIN_COVERAGE_M` of the
     line, and for a neighbour with no stored line. A file covering
     only part of the line is compared there, with a warning naming the stretch (:class:`Coverage`).
     """
-    geoms = _check_file(theirs, source_crs=source_crs)
+    geoms = _check_file(theirs, source_crs=source_crs, rows=rows)
     lines = store.select("boundary_lines")
     stored_units = {adcode: _unit(store, adcode) for adcode in
                     sorted({r["left_adcode"] for r in lines} | {r["right_adcode"] for r in lines} | {neighbour})}

@@ -39,7 +39,7 @@ from geo import crs as C
 from geo.divisions import codes as K
 from geo.errors import InputError
 from geo.layers import NEIGHBOUR_STATUS
-from geo.messages import at_row, label, quoted, text, value_label, value_labels
+from geo.messages import Term, as_term, at_row, label, quoted, text, value_label, value_labels
 from geo.placenames.rules import MAX_STANDARD_NAME_CHARS
 from geo.validation import raise_collected
 
@@ -54,6 +54,7 @@ _DUST_M2 = 0.01  # what a buffer's rounded corners leave of a sliver exactly at 
 _HOLE_M2 = 100.0  # a hole smaller than this is no boundary a sliver follows (pinholes made a sibling's whole ground
 # "near a boundary": review)
 NEIGHBOUR_LEVEL = "county"
+IN_THE_FILE = Term("文件", "the file")  # where a first load's parents are (a parent is loaded with its units)
 
 
 def check_first_units(records: Sequence[dict[str, Any]], *, adcode: str, rows: Sequence[int], alone: bool,
@@ -126,18 +127,20 @@ def _check_tree(own: Sequence[tuple[dict[str, Any], int]], by_code: Mapping[str,
     """Refuse the first unit that breaks the tree (:func:`unit_tree_problem`), naming its file row."""
     for record, row in own:
         parent = by_code.get(str(record.get("parent_code") or ""))
-        problem = unit_tree_problem(record, None if parent is None else parent[0], adcode=adcode)
+        problem = unit_tree_problem(record, None if parent is None else parent[0], adcode=adcode, scope=IN_THE_FILE)
         if problem is not None:
-            raise InputError(at_row(problem.message, row), field=problem.field)
+            raise InputError(at_row(text("divisions.first_load_problem", problem=as_term(problem.message)), row),
+                             field=problem.field)
 
 
-def unit_tree_problem(record: Mapping[str, Any], parent: Mapping[str, Any] | None, *, adcode: str
-                      ) -> InputError | None:
+def unit_tree_problem(record: Mapping[str, Any], parent: Mapping[str, Any] | None, *, adcode: str,
+                      scope: Term) -> InputError | None:
     """Return what keeps one of district ``adcode``'s own units (not a neighbour's outline) out of its tree, or
     None: a name longer than a decision gives, a second district-level row, an outline under anything but its city,
     a level the district's own units do not take, a ``parent`` (the unit its ``parent_code`` names, None if none)
     missing, of a level that cannot hold the unit or retired under an active unit, and a code that does not follow
-    its parent's (PN-13). A first load names the file row; a restore the record (:mod:`geo.restore_rules`)."""
+    its parent's (PN-13). ``scope`` names where the parent was looked for (:data:`IN_THE_FILE`, the database). A
+    first load names the file row; a restore the record (:mod:`geo.restore_rules`)."""
     outline, city = f"{adcode}000000", f"{adcode[:4]}00000000"
     code, level = str(record.get("code") or ""), str(record.get("level") or "")
     parent_code = str(record.get("parent_code") or "")
@@ -146,25 +149,25 @@ def unit_tree_problem(record: Mapping[str, Any], parent: Mapping[str, Any] | Non
                           field="name")
     if level == "district":
         if code != outline:
-            return InputError(text("divisions.first_load_second_district", field=label("level"), value=quoted(code),
+            return InputError(text("divisions.tree_second_district", field=label("level"), value=quoted(code),
                                    code=outline), field="level")
         if parent_code not in ("", city):  # a cycle through the outline, or a neighbour as its parent
-            return InputError(text("divisions.first_load_district_parent", field=label("parent_code"),
+            return InputError(text("divisions.tree_district_parent", field=label("parent_code"),
                                    value=quoted(parent_code), city=city), field="parent_code")
         return None
     if level not in K.PARENT_LEVELS:  # a county is a neighbour's reference outline, never one's own unit
-        return InputError(text("divisions.first_load_level", field=label("level"), allowed=value_labels(K.LEVELS),
+        return InputError(text("divisions.tree_level", field=label("level"), allowed=value_labels(K.LEVELS),
                                value=quoted(level)), field="level")
     if parent is None:
-        return InputError(text("divisions.first_load_parent_missing", field=label("parent_code"),
-                               value=quoted(parent_code), unit=quoted(code)), field="parent_code")
+        return InputError(text("divisions.tree_parent_missing", field=label("parent_code"), value=quoted(parent_code),
+                               unit=quoted(code), scope=scope), field="parent_code")
     parent_level = str(parent.get("level") or "")
     if parent_level not in K.PARENT_LEVELS[level]:
         return InputError(text("divisions.bad_parent", field=label("parent_code"), value=parent_code,
                                level=value_label(level), allowed=value_labels(K.PARENT_LEVELS[level])),
                           field="parent_code")
     if record.get("status") == STARTING_STATUS and parent.get("status") != STARTING_STATUS:
-        return InputError(text("divisions.first_load_parent_retired", field=label("parent_code"), value=parent_code,
+        return InputError(text("divisions.tree_parent_retired", field=label("parent_code"), value=parent_code,
                                unit=code, status=value_label(parent.get("status"))), field="parent_code")
     try:
         K.check_code(code, level=level, parent_code=parent_code, district=adcode)

@@ -31,11 +31,9 @@ from geo.errors import EncodingProblem, InputError
 from geo.io._dbf import check_encoding, sniff_encoding
 from geo.layers import GEOMETRY_KINDS, KIND_WRITTEN_AS
 from geo.spreadsheet import formula_safe, formula_unsafe
+from geo.spreadsheet_rows import read_csv_rows, read_xlsx_rows
 
 FORMATS = ("geojson", "gpkg", "shp", "csv", "xlsx")
-#: The row a spreadsheet (CSV, XLSX) shows its first record on, after the header: messages about an imported file
-#: name its rows as the program it is opened in numbers them (a GIS format's features from 1; blank rows skipped).
-SPREADSHEET_FIRST_ROW = 2
 _FORMATS_TERM = msg.Term("、".join(FORMATS), ", ".join(FORMATS))
 _SUFFIX = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".shp": "shp", ".zip": "shp",
            ".csv": "csv", ".xlsx": "xlsx"}
@@ -427,13 +425,11 @@ def _check_encodable(table: pd.DataFrame, encoding: str) -> None:
 def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y_col: str | None, *,
                 shown: str | None = None) -> tuple[gpd.GeoDataFrame, list[int]]:
     """Read a CSV or XLSX table of points (x/y columns) or WKT; return it with each record's row as a spreadsheet
-    shows it (the header row 1): rows with no value at all (a blank line, or ",,," Excel leaves after formatted
-    cells) are skipped, and messages about the others name the row the officer sees."""
+    shows it (:mod:`geo.spreadsheet_rows`: blank rows are skipped, and messages about the others name the row the
+    officer sees)."""
     if fmt == "csv":
         text = _decode(path.read_bytes(), encoding, what=("CSV 文件", "the CSV file"))
-        import io
-
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
+        df, file_rows = read_csv_rows(text)
     else:
         try:  # an .xlsx is a zip: the same caps as a zipped shapefile, before openpyxl inflates it
             with zipfile.ZipFile(path) as zf:
@@ -441,21 +437,18 @@ def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y
         except zipfile.BadZipFile:
             raise InputError(msg.text("io_formats.xlsx_broken"), field="file") from None
         try:
-            df = pd.read_excel(path, dtype=str, keep_default_na=False)
-        except (ValueError, zipfile.BadZipFile, KeyError) as exc:
+            df, file_rows = read_xlsx_rows(path)
+        except (ValueError, zipfile.BadZipFile, KeyError, IndexError) as exc:
             shown = shown or path.name
             raise InputError(msg.text("io_formats.xlsx_unreadable", name=shown,
                                       problem=public_message(str(exc), path, shown)), field="file") from None
     df = formula_unsafe(df.replace({"": None}))  # an export's quoted formulas: the text they were
-    df = df[df.notna().any(axis=1)]
-    file_rows = [i + SPREADSHEET_FIRST_ROW for i in df.index.tolist()]
-    df = df.reset_index(drop=True)
     wkt = _named_column(df, ("wkt",))  # GDAL's CSV export (GEOMETRY=AS_WKT) calls it "WKT"
     if wkt is not None:
         geoms = []
         for i, w in enumerate(df.pop(wkt).tolist()):
             try:
-                geoms.append(shapely.from_wkt(w) if w else None)
+                geoms.append(shapely.from_wkt(w) if isinstance(w, str) and w.strip() else None)  # blank: NaN here
             except shapely.errors.GEOSException:
                 raise InputError(msg.text("io_formats.wkt_broken", row=file_rows[i]), field=wkt) from None
         return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms)), file_rows
@@ -569,14 +562,28 @@ XLSX_CELL_LIMIT = 32_767
 _INT32 = (-(2**31), 2**31 - 1)
 
 
+# Fields whose first ten characters another field of their table shares: each gets a short name of its own, which
+# an import maps back (decision_doc_no and decision_date both became decision_d…, and an exported door-plate file
+# read the document number as the date: review). tests/test_io.py checks every table's names are distinct.
+SHAPEFILE_FIELD_NAMES = {"decision_doc_no": "dec_doc_no", "decision_date": "dec_date",
+                         "approval_doc_no": "appr_docno", "approval_date": "appr_date",
+                         "romanization": "romanizati", "romanization_basis": "roman_basi"}
+
+
+def shapefile_name(column: str) -> str:
+    """Return the name a Shapefile (a .dbf: ten characters) gives field ``column`` of a stored table."""
+    return SHAPEFILE_FIELD_NAMES.get(column, column[:10])
+
+
 def _shapefile_names(columns: list[str]) -> dict[str, str]:
-    """Return renames that fit Shapefile's 10-character field names, keeping them unique."""
+    """Return renames that fit Shapefile's 10-character field names (:func:`shapefile_name`), keeping them unique
+    (a column of no stored table whose name another's shortening takes gets a numbered one)."""
     taken = {c for c in columns if len(c) <= 10}
     renames = {}
     for c in columns:
         if len(c) <= 10:
             continue
-        name, k = c[:10], 1
+        name, k = shapefile_name(c), 1
         while name in taken:
             name = f"{c[:8]}_{k}"
             k += 1

@@ -32,7 +32,7 @@ from geo.collection import collecting_rarely
 from geo.crs import STORAGE_CRS
 from geo.divisions.first_load import check_first_units
 from geo.errors import Conflict, DomainError, Forbidden, InputError, NotFound, StaleVersion
-from geo.io.formats import read_features, shown_name, write_features
+from geo.io.formats import read_features, shapefile_name, shown_name, write_features
 from geo.layers import NEIGHBOUR_STATUS, get_layer
 from geo.location_rules import check_layer_locations
 from geo.messages import FileRows, as_term, at_row, file_row, label
@@ -135,7 +135,10 @@ def coerce_value(value: Any, column: sa.Column, *, row: int | None = None) -> An
                 raise ValueError(value)
             return number
         if isinstance(kind, sa.Date):
-            return parse_date(value, field=column.name)
+            try:
+                return parse_date(value, field=column.name)
+            except InputError as exc:  # named with its row, as every other value of a file is (review)
+                raise InputError(at_row(exc.message, row), field=exc.field) from None
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         return clean_field(column.name, str(value))
@@ -184,8 +187,8 @@ def prepare_records(frame: gpd.GeoDataFrame, layer_name: str, *, source_crs: str
     format's features from 1) or each record's (a spreadsheet's, header row 1: :func:`geo.io.formats.read_features`).
     """
     layer = get_layer(layer_name)
-    renames = {f[:10]: f for f in layer.fields if len(f) > 10 and f[:10] in frame.columns
-               and f not in frame.columns}
+    renames = {shapefile_name(f): f for f in layer.fields if len(f) > 10 and shapefile_name(f) in frame.columns
+               and f not in frame.columns}  # a Shapefile's short field names (an export's) read as the fields
     frame = frame.rename(columns=renames)
     validate_frame(frame, layer, source_crs=source_crs, rows=rows)
     table = Store.table(layer.table)
@@ -561,6 +564,11 @@ def _checked_plan(layer_name: str, records: Sequence[dict[str, Any]], matches, *
             plan.inserts.append(started)
             plan.insert_rows.append(row)
             continue
+        if record.get("adcode") not in (None, match.stored.get("adcode")):  # was left out of the changes silently
+            raise Forbidden(at_row(msg.text("io.adcode_changed", record=msg.record_label(get_layer(layer_name).table,
+                                                                                        match.stored["id"]),
+                                            district=match.stored.get("adcode"), value=record["adcode"]), match.row),
+                            field="adcode")
         changes = changed_fields(record, match.stored)
         if not changes:
             plan.unchanged += 1
@@ -592,11 +600,11 @@ def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan:
     sorted call, so two imports never take them in different orders (no deadlock on PostgreSQL).
     """
     _lock_scopes(conn, layer_name, plan)
-    _refuse_changes_not_ours(store, layer_name, plan)
     if layer_name == "admin_units" and plan.inserts:  # only a first load inserts units (geo.write_rules)
         alone = set(held_districts(store)) <= {store.adcode}
         check_first_units(plan.inserts, adcode=store.adcode, rows=plan.insert_rows, alone=alone,
                           other_outlines=None if alone else other_outlines(store), source_crs=source_crs)
+    _refuse_changes_not_ours(store, layer_name, plan)
     check_layer_locations(conn, layer_name, plan.inserts, adcode=store.adcode,
                           first_row=plan.insert_rows)  # messages name file rows
     for row, stored, changes in plan.updates:
@@ -620,10 +628,15 @@ def _check_layer_rules(store: Store, conn: sa.Connection, layer_name: str, plan:
 
 
 def _refuse_changes_not_ours(store: Store, layer_name: str, plan: ImportPlan) -> None:
-    """Refuse, naming its row, a change to a record that is not this district's: a neighbour's reference outline an
-    export of the units carries (read by every district, changed by none). It was refused only when written, after
-    the progress bar, as a record "not found" naming no row (an unchanged such row still passes, as unchanged)."""
+    """Refuse, naming its row, a new record of another district (refused only when written, naming no row) and a
+    change to a record that is not this district's: a neighbour's reference outline an export of the units carries
+    (read by every district, changed by none). It was refused only when written, after the progress bar, as a
+    record "not found" naming no row (an unchanged such row still passes, as unchanged)."""
     table = get_layer(layer_name).table
+    for row, new in zip(plan.insert_rows, plan.inserts, strict=True):
+        if not store.owns(table, new) and new.get("status") != NEIGHBOUR_STATUS:  # first load: geo.divisions
+            raise Forbidden(at_row(msg.text("store.other_district", field=label("adcode"), value=new["adcode"],
+                                            district=store.adcode), row), field="adcode")
     for row, stored, changes in plan.updates:
         if store.owns(table, stored):
             continue

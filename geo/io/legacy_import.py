@@ -18,7 +18,6 @@ is recorded in every ``coordinate_source`` and reported as a warning (tens of me
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import re
@@ -38,7 +37,6 @@ from geo.errors import Conflict, DomainError, InputError
 from geo.io.formats import (
     _GDAL_ERRORS,
     MAX_XLSX_UNZIPPED_BYTES,
-    SPREADSHEET_FIRST_ROW,
     _check_zip,
     _decode,
     _decodes,
@@ -53,6 +51,7 @@ from geo.io.formats import (
 )
 from geo.messages import FileRows, Term, at_row, file_row, label, labels, text
 from geo.spreadsheet import formula_unsafe
+from geo.spreadsheet_rows import read_csv_rows, read_xlsx_rows
 from geo.store import Store
 from geo.validation import outside_china
 
@@ -113,7 +112,7 @@ def _missing(found: Mapping[str, str], wanted: Sequence[str], names: Mapping[str
 
 def read_table(path: Path | str, *, encoding: str | None = None, name: str | None = None) -> tuple[pd.DataFrame, dict]:
     """Return a CSV or XLSX table as text cells (None for blanks) and what was assumed, with ``file_rows``: each
-    record's row as a spreadsheet shows it (the header row 1; rows with no value at all are skipped).
+    record's row as a spreadsheet shows it (:mod:`geo.spreadsheet_rows`; blank rows are skipped).
 
     A CSV without a stated encoding is read as UTF-8 (byte-order mark or not), else as GB 18030
     when it decodes so (survey tables saved by Excel on Chinese Windows).
@@ -129,7 +128,7 @@ def read_table(path: Path | str, *, encoding: str | None = None, name: str | Non
             "UTF-8" if _decodes(raw, "utf-8-sig") or not _decodes(raw, "gb18030") else "GB18030")
         body = _decode(raw, used, what=("CSV 文件", "the CSV file"))
         try:
-            frame = pd.read_csv(io.StringIO(body), dtype=str, keep_default_na=False, skip_blank_lines=False)
+            frame, file_rows = read_csv_rows(body)
         except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
             if isinstance(exc, pd.errors.EmptyDataError):
                 raise InputError(text("legacy_crs.empty_file", name=shown), field="file") from None
@@ -140,16 +139,13 @@ def read_table(path: Path | str, *, encoding: str | None = None, name: str | Non
         try:
             with zipfile.ZipFile(path) as zf:
                 _check_zip(zf.infolist(), MAX_XLSX_UNZIPPED_BYTES)
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False)
-        except (ValueError, zipfile.BadZipFile, KeyError) as exc:
+            frame, file_rows = read_xlsx_rows(path)
+        except (ValueError, zipfile.BadZipFile, KeyError, IndexError) as exc:
             raise InputError(text("legacy_crs.read_failed", name=shown, problem=public_message(str(exc), path, shown)),
                              field="file") from None
     else:
         raise InputError(text("legacy_crs.format", name=shown), field="file")
     frame = formula_unsafe(frame.replace({"": None}))
-    frame = frame.dropna(how="all")
-    file_rows = [i + SPREADSHEET_FIRST_ROW for i in frame.index.tolist()]
-    frame = frame.reset_index(drop=True)
     if frame.empty:
         raise InputError(text("legacy_crs.empty_file", name=shown), field="file")
     return frame, {"format": kind, "encoding": used, "file_rows": file_rows}
@@ -255,12 +251,13 @@ def estimate_parameters(path: Path | str, *, system: str, zone_width_deg: int, z
     _missing(found, ("x_old", "y_old"), COMMON_COLUMNS, shown)
     north = _numbers(frame[found["x_old"]].tolist(), "x_old", rows=rows)
     east = _numbers(frame[found["y_old"]].tolist(), "y_old", rows=rows)
-    grid = LC.resolve_grid(system, zone_width_deg, north, east, zone=zone, north_field="x_old", east_field="y_old")
+    grid = LC.resolve_grid(system, zone_width_deg, north, east, zone=zone, north_field="x_old", east_field="y_old",
+                           rows=rows)
     if "x_new" in found and "y_new" in found:
         north2 = _numbers(frame[found["x_new"]].tolist(), "x_new", rows=rows)
         east2 = _numbers(frame[found["y_new"]].tolist(), "y_new", rows=rows)
         LC.resolve_grid(system, zone_width_deg, north2, east2, zone=grid.zone, north_field="x_new",
-                        east_field="y_new")  # the same checks: swapped axes, zone number
+                        east_field="y_new", rows=rows)  # the same checks: swapped axes, zone number
         local2 = np.where(east2 >= LC.ZONE_PREFIX_M, east2 - grid.zone * LC.ZONE_PREFIX_M, east2)
         lon, lat = LC.cgcs2000_from_grid(grid, north2, local2)
     elif "lon" in found and "lat" in found:
@@ -487,7 +484,7 @@ def import_legacy(store: Store, path: Path | str, *, layer: str, system: str, zo
                                    if k not in ("x_north", "y_east", "elevation_m")}, index=range(len(frame)))
     else:
         geo_frame, info = _read_geo(path, encoding=encoding, shown=shown)
-        rows = 1  # a GIS format's features count from 1
+        rows = list(range(1, len(geo_frame) + 1))  # a GIS format's features count from 1
         geoms = np.asarray(geo_frame.geometry.values, dtype=object)
         for i, g in enumerate(geoms):
             if g is None or g.geom_type != "Point":
@@ -507,7 +504,7 @@ def import_legacy(store: Store, path: Path | str, *, layer: str, system: str, zo
             raise InputError(text("legacy_crs.elevation_range", row=file_row(rows, i), field=label("elevation_m"),
                                   value=f"{h:g}"),
                              field="elevation_m")
-    grid = LC.resolve_grid(system, zone_width_deg, north, east, zone=zone)
+    grid = LC.resolve_grid(system, zone_width_deg, north, east, zone=zone, rows=rows)
     lon, lat = LC.to_cgcs2000(grid, north, east, params=conversion.params, accept_nominal=accept_nominal)
     points = np.asarray(shapely.points(np.column_stack([lon, lat])), dtype=object)
     _refuse_outside_china(points, rows=rows)
@@ -625,8 +622,9 @@ def _import_lines(store: Store, path: Path, *, shown: str, system: str, zone_wid
         if g is None or g.geom_type not in ("LineString", "MultiLineString"):
             raise InputError(text("legacy_crs.geometry_kind", row=i + 1, kind=getattr(g, "geom_type", None)),
                              field="geometry")
-    coords = shapely.get_coordinates(geoms)
-    grid = LC.resolve_grid(system, zone_width_deg, coords[:, 1], coords[:, 0], zone=zone)
+    coords, feature = shapely.get_coordinates(geoms, return_index=True)
+    grid = LC.resolve_grid(system, zone_width_deg, coords[:, 1], coords[:, 0], zone=zone,
+                           rows=(feature + 1).tolist())  # a vertex is named by its line's feature
     _check_declared(frame, grid, shown)
     converted = _convert_geoms(geoms, grid, conversion, accept_nominal=accept_nominal)
     _refuse_outside_china(converted)

@@ -55,13 +55,11 @@ MESSAGES = {
     "checks.too_many_parts": Message("有 {count} 个部分，上限 {limit}", "has {count} parts; the limit is {limit}"),
     "checks.nonfinite_coordinate": Message("含非有限坐标", "has a coordinate that is not a finite number"),
     "checks.invalid_geometry": Message("几何无效：{reason}", "is not a valid geometry: {reason}"),
-    "checks.feature_problem": Message("第 {row} 个要素{problem}", "feature {row} {problem}"),
     "checks.geometry_problems": Message("{count} 个要素的几何有问题：{problems}",
                                         "{count} features have a geometry problem: {problems}"),
     "checks.outside_china_features": Message(
         "{count} 个要素不在中国范围内（源坐标系 {crs}，请检查坐标系和经纬度顺序）：{problems}",
         "{count} features lie outside China (source CRS {crs}; check the CRS and the axis order): {problems}"),
-    "checks.feature_n": Message("第 {row} 个要素", "feature {row}"),
     "checks.missing_column": Message("文件缺少 {layer} 必需的列 {field}",
                                      "the file has no column {field}, which {layer} requires"),
     "checks.row_n": Message("第 {row} 行", "row {row}"),

@@ -27,16 +27,15 @@ MESSAGES = {
         "首次导入本区区划：{field} {value} 已在第 {first} 行出现，每个区划只能有一行；未导入任何内容",
         "a first load of the district's units: {field} {value} is already in row {first}; each unit has one row; "
         "nothing was imported"),
-    "divisions.first_load_second_district": Message(
-        "首次导入本区区划：{field} 为 district 的只能是本区轮廓（代码 {code}），收到 {value}；未导入任何内容",
-        "a first load of the district's units: the only unit whose {field} is district is the district's outline "
-        "(code {code}); got {value}; nothing was imported"),
-    "divisions.first_load_parent_missing": Message(
-        "首次导入本区区划：区划 {unit} 的上级（{field}）{value} 不在文件中（上级为空亦然）；上级须与下级一同导入"
-        "（本区轮廓在内）；未导入任何内容",
-        "a first load of the district's units: the parent ({field}) {value} of unit {unit} is not in the file (or "
-        "none is given); a parent is loaded with its units (the district's outline among them); nothing was "
-        "imported"),
+    # the units' tree (geo.divisions.first_load.unit_tree_problem), framed by a first load or by a restore
+    "divisions.first_load_problem": Message("首次导入本区区划：{problem}；未导入任何内容",
+                                            "a first load of the district's units: {problem}; nothing was imported"),
+    "divisions.tree_second_district": Message(
+        "{field} 为 district 的只能是本区轮廓（代码 {code}），收到 {value}",
+        "the only unit whose {field} is district is the district's outline (code {code}); got {value}"),
+    "divisions.tree_parent_missing": Message(
+        "区划 {unit} 的上级（{field}）{value} 不在{scope}中（上级为空亦然）",
+        "the parent ({field}) {value} of unit {unit} is not in {scope} (or none is given)"),
     "divisions.first_load_outside_parent": Message(
         "上级（{field}）{parent} 不包含 {value}：该区划有 {area_m2} m² 位于上级之外，"
         "且有部分离上级边界超过 {width_m} m（如 {where} 处；沿边界的细条不计）",
@@ -61,19 +60,15 @@ MESSAGES = {
         "a first load of the district's units: {count} problems with the units' extents: {problems}; correct them "
         "in a GIS (clip each unit to its parent, let neighbouring units share their boundary) and import again; "
         "nothing was imported"),
-    "divisions.first_load_parent_retired": Message(
-        "首次导入本区区划：有效区划 {unit} 的上级（{field}）{value} 状态为 {status}；有效区划的上级须为有效区划；"
-        "未导入任何内容",
-        "a first load of the district's units: the parent ({field}) {value} of the active unit {unit} is {status}; "
-        "an active unit's parent is active; nothing was imported"),
-    "divisions.first_load_district_parent": Message(
-        "首次导入本区区划：本区轮廓的上级（{field}）只能为空或本市 {city}，收到 {value}；未导入任何内容",
-        "a first load of the district's units: the outline's parent ({field}) is empty or the city {city}; got "
-        "{value}; nothing was imported"),
-    "divisions.first_load_level": Message(
-        "首次导入本区区划：轮廓以外的区划，其{field}须为 {allowed} 之一，收到 {value}；未导入任何内容",
-        "a first load of the district's units: a unit other than the outline has a {field} of {allowed}; got "
-        "{value}; nothing was imported"),
+    "divisions.tree_parent_retired": Message(
+        "有效区划 {unit} 的上级（{field}）{value} 状态为 {status}；有效区划的上级须为有效区划",
+        "the parent ({field}) {value} of the active unit {unit} is {status}; an active unit's parent is active"),
+    "divisions.tree_district_parent": Message(
+        "本区轮廓的上级（{field}）只能为空或本市 {city}，收到 {value}",
+        "the outline's parent ({field}) is empty or the city {city}; got {value}"),
+    "divisions.tree_level": Message(
+        "轮廓以外的区划，其{field}须为 {allowed} 之一，收到 {value}",
+        "a unit other than the outline has a {field} of {allowed}; got {value}"),
     "divisions.first_load_neighbour_row": Message(
         "首次导入本区区划：{field} 为 neighbour 的行是邻区参考界线，须为另一区县的轮廓（层级 {level}，{adcode} 为该"
         "区县代码，区划代码为它加 000000），不能是本区 {district} 的区划；未导入任何内容",

@@ -15,6 +15,11 @@ MESSAGES = {
     "io.adcode": Message("{field} 须为 6 位数字，收到 {value}", "{field} must be 6 digits; got {value}"),
     "io.unique": Message("导入违反 {layer} 的唯一性约束，未导入任何内容：{reason}",
                          "the import breaks a uniqueness rule of {layer}: {reason}; nothing was imported"),
+    "io.adcode_changed": Message(
+        "{record} 属于区县 {district}，文件中的行政区划代码 adcode 却是 {value}："
+        "导入不能把记录移到另一区县，未导入任何内容",
+        "{record} belongs to district {district} but the file's adcode says {value}: an import moves no record to "
+        "another district; nothing was imported"),
     "io.reference_row": Message(
         "{record} 是{what}：各区县共读，任何区县都不能修改（改动了 {fields}）；"
         "请从文件中删去此行或撤销改动，未导入任何内容",

@@ -24,6 +24,7 @@ from typing import Any
 
 from geo.errors import InputError
 from geo.messages import label, quoted, text
+from geo.spreadsheet_rows import csv_records
 
 DEFAULT_CATEGORIES_FILE = Path(__file__).resolve().parents[2] / "data" / "placenames" / "categories.csv"
 DEFAULT_CENSUS_CLASSES_FILE = DEFAULT_CATEGORIES_FILE.with_name("census_classes.csv")
@@ -64,14 +65,13 @@ def load_categories(path: str | Path | None = None) -> dict[str, Category]:
 @lru_cache(maxsize=4)
 def _load(path: str, _stamp: int) -> dict[str, Category]:
     """Parse one version of the file; a row without a code or a name, or a code twice, is refused."""
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.DictReader(fh))
+    try:  # rows named as a spreadsheet shows them (blank rows counted and skipped)
+        rows = csv_records(Path(path).read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(text("place_codes.categories_unreadable", path=path, reason=str(exc).splitlines()[0]),
                          field="categories") from None
     table: dict[str, Category] = {}
-    for n, row in enumerate(rows, start=2):
+    for n, row in rows:
         values = {k: (row.get(k) or "").strip() for k in COLUMNS}
         code = values["code"]
         if not (code.isascii() and code.isdigit() and 1 <= len(code) <= 5) or not values["name_zh"] or code in table:
@@ -115,13 +115,12 @@ def load_census_classes(path: str | Path | None = None) -> dict[tuple[str, str],
 @lru_cache(maxsize=4)
 def _load_classes(path: str, _stamp: int) -> dict[tuple[str, str], str]:
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.DictReader(fh))
+        rows = csv_records(Path(path).read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(text("place_codes.categories_unreadable", path=path, reason=str(exc).splitlines()[0]),
                          field="census_classes") from None
     table: dict[tuple[str, str], str] = {}
-    for n, row in enumerate(rows, start=2):
+    for n, row in rows:
         key = ((row.get("feature_class") or "").strip(), (row.get("generic") or "").strip())
         census_class = (row.get("census_class") or "").strip()
         if not key[0] or census_class not in CENSUS_CLASSES or key in table:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
-from geo.messages import label, text
+from geo.messages import Rows, label, text
 from geo.store import Store
 
 CANDIDATE_SOURCES = ("nodes", "premises", "file")
@@ -84,9 +84,10 @@ def candidate_numbers(candidates: gpd.GeoDataFrame, column: str) -> np.ndarray |
 
 
 
-def check_candidates_in_district(store: Store, geoms: list[Any]) -> None:
-    """Refuse the first candidate outside the district (naming its row): no street of ours joins it."""
+def check_candidates_in_district(store: Store, geoms: list[Any], *, rows: Rows = 1) -> None:
+    """Refuse the first candidate outside the district (naming its row: ``rows``, the first's or each one's): no
+    street of ours joins it."""
     from geo.location_rules import check_in_district
 
     with store.reading() as conn:
-        check_in_district(conn, "facilities", geoms, adcode=store.adcode, first_row=1)
+        check_in_district(conn, "facilities", geoms, adcode=store.adcode, first_row=rows)

@@ -1,0 +1,83 @@
+"""Read a CSV or XLSX table so that each record keeps the row a spreadsheet shows it on.
+
+An officer reads a refusal's "第 n 行" in Excel or WPS. There the header is row 1 (or lower, under blank rows left
+above it), each record is a row, and a blank row is a row too. pandas skips blank lines of a CSV (so every later
+record was named a row too early) and takes a blank first line for the header (so a file with one was refused as
+having no columns). Here blank rows above the header are passed over, blank rows among the records (cells empty or
+only spaces, or ``,,,`` as Excel leaves after formatted cells) are dropped, and the rest keep their numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or (
+        isinstance(value, str) and not value.strip())
+
+
+def blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Return, per row of ``frame``, whether every cell is empty (None, NaN, or text of spaces only).
+
+    Only rows whose first cell is empty are looked at whole: a table of tens of thousands of plates has few."""
+    out = np.zeros(len(frame), dtype=bool)
+    if frame.empty or not len(frame.columns):
+        return out
+    values = frame.to_numpy(dtype=object)
+    for i in np.flatnonzero([_is_blank(v) for v in values[:, 0]]):
+        out[i] = all(_is_blank(v) for v in values[i])
+    return out
+
+
+def _numbered(frame: pd.DataFrame, *, header_row: int) -> tuple[pd.DataFrame, list[int]]:
+    """Drop ``frame``'s blank rows; return the rest (a fresh index) with each one's spreadsheet row, the header being
+    row ``header_row``."""
+    keep = ~blank_rows(frame)
+    rows = [header_row + 1 + int(i) for i in np.flatnonzero(keep)]
+    return frame[keep].reset_index(drop=True), rows
+
+
+def read_csv_rows(text: str, **options: Any) -> tuple[pd.DataFrame, list[int]]:
+    """Read CSV ``text`` (cells as text, blanks as ``""``); return the records and each one's spreadsheet row.
+
+    ``options`` go to :func:`pandas.read_csv` (its errors, such as an empty text, pass through)."""
+    lines = text.splitlines()
+    above = next((i for i, line in enumerate(lines) if line.strip()), len(lines))  # blank rows above the header
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skiprows=above,
+                        skip_blank_lines=False, **options)
+    return _numbered(frame, header_row=above + 1)
+
+
+def read_xlsx_rows(path: Path | str, **options: Any) -> tuple[pd.DataFrame, list[int]]:
+    """Read the first worksheet of ``path`` (cells as text); return the records and each one's spreadsheet row.
+
+    ``options`` go to :func:`pandas.read_excel` (its errors pass through)."""
+    import openpyxl  # type: ignore[import-untyped]
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        above = next((i for i, cells in enumerate(book.worksheets[0].iter_rows(values_only=True))
+                      if not all(_is_blank(v) for v in cells)), 0)  # blank rows above the header
+    finally:
+        book.close()
+    frame = pd.read_excel(path, dtype=str, keep_default_na=False, header=above, **options)
+    return _numbered(frame, header_row=above + 1)
+
+
+def csv_records(text: str) -> list[tuple[int, dict[str, str]]]:
+    """Return each record of CSV ``text`` as its spreadsheet row and its cells by header, blank rows skipped (the
+    standard library's reader alone: for the small settings tables read where pandas is not)."""
+    table = list(csv.reader(io.StringIO(text)))  # a blank line is [], a row of its own; a quoted break stays inside
+    above = next((i for i, cells in enumerate(table) if any(c.strip() for c in cells)), len(table))
+    if above == len(table):
+        return []
+    header = table[above]
+    return [(i + 1, dict(zip(header, cells, strict=False))) for i, cells in enumerate(table)
+            if i > above and any(c.strip() for c in cells)]
