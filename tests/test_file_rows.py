@@ -159,3 +159,33 @@ def test_a_row_of_another_district_is_refused_naming_its_row(store: Store, tmp_p
         import_file(store, "door_plates", new, crs="EPSG:4490", actor="t")
     assert err.value.message.startswith("第 4 行") and "159002" in err.value.message, err.value.message
     assert store.select("door_plates") == before
+
+
+def test_rows_of_spaces_and_blank_rows_above_the_header_are_passed_over(store: Store, tmp_path):
+    """A line of one space crashed the import (a 500 over HTTP), a blank first line was read as the header, and an
+    empty WKT cell crashed it too (review): blank rows are skipped wherever they are, a row without a geometry is
+    refused naming its row."""
+    shapes = tmp_path / "stations.csv"
+    shapes.write_text("\n \nkind,name,floor_area_m2,wkt\n \nelder_care_station,测试站甲,20,POINT (111.68 40.85)\n"
+                      "  ,  ,,\n", encoding="utf-8")
+    report = import_file(store, "facilities", shapes, crs="EPSG:4490", actor="t")
+    assert report.imported == 1 and store.select("facilities")[0]["name"] == "测试站甲"
+    empty = tmp_path / "empty_wkt.csv"
+    empty.write_text("kind,name,floor_area_m2,wkt\nelder_care_station,测试站乙,20,POINT (111.68 40.85)\n"
+                     "elder_care_station,测试站丙,20,\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", empty, crs="EPSG:4490", actor="t")
+    assert "第 3 行" in err.value.message and "几何" in err.value.message, err.value.message
+    assert store.count("facilities") == 1
+
+
+def test_an_address_list_with_a_blank_row_above_its_header_is_read(writable_sample_store: Store, tmp_path):
+    from geo.addresses.xlsx_import import import_addresses
+
+    store = writable_sample_store
+    used = {a["plate_uid"] for a in store.select("addresses")}
+    uid = next(p["plate_uid"] for p in store.select("door_plates", where={"status": "active"}, limit=200)
+               if p["plate_uid"] not in used)
+    rooms = tmp_path / "rooms.csv"
+    rooms.write_text(f"\n门牌编号,楼号,单元,室号\n{uid},7,1,101\n", encoding="utf-8")
+    assert import_addresses(store, rooms, actor="o")["room"] == 1
