@@ -321,3 +321,18 @@ def test_a_door_plate_shapefile_with_a_decision_upserts_back_unchanged(store: St
     export_layer(store, "door_plates", tmp_path / "plates.shp")
     report = import_file(store, "door_plates", tmp_path / "plates.shp", crs="EPSG:4490", actor="t", mode="upsert")
     assert report.unchanged == store.count("door_plates") and not report.updated_ids
+
+
+def test_a_gbk_csv_export_names_the_row_the_spreadsheet_shows(tmp_path):
+    """Text GBK cannot hold is refused naming its row: a CSV's as the spreadsheet shows it, under the header (it
+    counted records, and a Shapefile's refusal counts records from 1, as QGIS does; review)."""
+    frame = _plates()
+    frame["building_name"] = "楼"
+    frame.loc[4, "building_name"] = "楼𠀀"  # the fifth record
+    with pytest.raises(EncodingProblem) as err:
+        write_features(frame, tmp_path / "plates.csv", encoding="GBK")
+    assert err.value.message.startswith("第 6 行"), err.value.message
+    with pytest.raises(EncodingProblem) as err:
+        write_features(frame, tmp_path / "plates.shp", encoding="GBK")
+    assert err.value.message.startswith("第 5 行"), err.value.message
+    assert not (tmp_path / "plates.csv").exists() and not (tmp_path / "plates.shp").exists()

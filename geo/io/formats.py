@@ -399,8 +399,9 @@ def export_encoding(name: str | None) -> str:
     return canonical
 
 
-def _check_encodable(table: pd.DataFrame, encoding: str) -> None:
-    """Refuse, naming row and field, text the encoding cannot hold (GBK has no Mongolian script)."""
+def _check_encodable(table: pd.DataFrame, encoding: str, *, first_row: int = 1) -> None:
+    """Refuse, naming row and field, text the encoding cannot hold (GBK has no Mongolian script); ``first_row`` is
+    the row the file will show the first record on (a CSV's: 2, under its header)."""
     codec = _WRITE_CODEC[encoding]
     if codec in ("utf-8", "gb18030"):
         return  # both hold every character
@@ -411,7 +412,7 @@ def _check_encodable(table: pd.DataFrame, encoding: str) -> None:
             continue
         except UnicodeEncodeError:
             pass
-        for row, value in enumerate(table[col].tolist(), start=1):
+        for row, value in enumerate(table[col].tolist(), start=first_row):
             if not isinstance(value, str):
                 continue
             try:
@@ -689,7 +690,7 @@ def write_features(frame: gpd.GeoDataFrame, path: Path | str, *, fmt: str | None
             if kind == "xlsx" and table["wkt"].str.len().max() > XLSX_CELL_LIMIT:
                     raise InputError(msg.text("io.xlsx_cell", limit=XLSX_CELL_LIMIT), field="format")
         if kind == "csv":
-            _check_encodable(table, encoding)
+            _check_encodable(table, encoding, first_row=2)  # the row a spreadsheet shows it on
             table.to_csv(path, index=False, lineterminator="\r\n",  # RFC 4180: a CR gets quoted
                          encoding="utf-8-sig" if encoding == "UTF-8" else _WRITE_CODEC[encoding])
         else:
