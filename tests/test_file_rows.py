@@ -189,3 +189,14 @@ def test_an_address_list_with_a_blank_row_above_its_header_is_read(writable_samp
     rooms = tmp_path / "rooms.csv"
     rooms.write_text(f"\n门牌编号,楼号,单元,室号\n{uid},7,1,101\n", encoding="utf-8")
     assert import_addresses(store, rooms, actor="o")["room"] == 1
+
+
+@pytest.mark.parametrize("content", ["kind,name,floor_area_m2,wkt\n", "kind,name,floor_area_m2,wkt\n,,,\n \n"])
+def test_a_table_without_records_is_refused_not_imported_as_nothing(store: Store, tmp_path, content):
+    """A header alone (or only blank rows) imported "0 features" with success: most likely the wrong sheet."""
+    path = tmp_path / "empty.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="t")
+    assert err.value.field == "file" and "没有要素" in err.value.message and "empty.csv" in err.value.message
+    assert store.count("facilities") == 0

@@ -20,6 +20,9 @@ MESSAGES = {
         "导入不能把记录移到另一区县，未导入任何内容",
         "{record} belongs to district {district} but the file's adcode says {value}: an import moves no record to "
         "another district; nothing was imported"),
+    "io.no_records": Message("{name} 中没有要素（表头之下没有数据行）：未导入任何内容；请检查文件或工作表是否选对",
+                             "{name} holds no features (no data rows under the header): nothing was imported; check "
+                             "that it is the right file or sheet"),
     "io.reference_row": Message(
         "{record} 是{what}：各区县共读，任何区县都不能修改（改动了 {fields}）；"
         "请从文件中删去此行或撤销改动，未导入任何内容",
