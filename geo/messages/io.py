@@ -23,6 +23,12 @@ MESSAGES = {
     "io.no_records": Message("{name} 中没有要素（表头之下没有数据行）：未导入任何内容；请检查文件或工作表是否选对",
                              "{name} holds no features (no data rows under the header): nothing was imported; check "
                              "that it is the right file or sheet"),
+    "io.own_reference_outline": Message(
+        "{layer} 的 {code} 在本库中是邻区参考界线（各区县共读，不属任何区县）：本区的首次导入还不能接管它；请在不含这条"
+        "参考界线的数据库中添加本区（DEPLOYMENT.md「Adding a district」），未导入任何内容",
+        "{code} of {layer} is a neighbour's reference outline in this database (read by every district, nobody's "
+        "own): a district's first load cannot take it over yet; add the district to a database that does not hold "
+        "that outline (DEPLOYMENT.md \"Adding a district\"); nothing was imported"),
     "io.reference_row": Message(
         "{record} 是{what}：各区县共读，任何区县都不能修改（改动了 {fields}）；"
         "请从文件中删去此行或撤销改动，未导入任何内容",
