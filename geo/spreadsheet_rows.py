@@ -17,6 +17,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo import messages as msg
+from geo.errors import InputError
+
+# The standard library's reader refuses a cell over 131,072 characters by default; a WKT cell of a district's outline
+# in a CSV export is longer (pandas read it). Set once for the process: a per-call change would race between threads.
+MAX_CELL_CHARS = 1 << 30
+csv.field_size_limit(MAX_CELL_CHARS)
+
 
 def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value)) or (
@@ -44,14 +52,39 @@ def _numbered(frame: pd.DataFrame, *, header_row: int) -> tuple[pd.DataFrame, li
     return frame[keep].reset_index(drop=True), rows
 
 
-def read_csv_rows(text: str, **options: Any) -> tuple[pd.DataFrame, list[int]]:
-    """Read CSV ``text`` (cells as text, blanks as ``""``); return the records and each one's spreadsheet row.
+def _column_names(header: list[str]) -> list[str]:
+    """Return a header's cells as pandas names them: an empty one ``Unnamed: j``, a repeated one ``name.1``."""
+    names: list[str] = []
+    for j, cell in enumerate(header):
+        name = cell if cell.strip() else f"Unnamed: {j}"
+        base, k = name, 1
+        while name in names:
+            name, k = f"{base}.{k}", k + 1
+        names.append(name)
+    return names
 
-    ``options`` go to :func:`pandas.read_csv` (its errors, such as an empty text, pass through)."""
-    lines = text.splitlines()
-    above = next((i for i, line in enumerate(lines) if line.strip()), len(lines))  # blank rows above the header
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skiprows=above,
-                        skip_blank_lines=False, **options)
+
+def read_csv_rows(content: str) -> tuple[pd.DataFrame, list[int]]:
+    """Read CSV ``content`` (cells as text, blanks as ``""``); return the records and each one's spreadsheet row.
+
+    A record with more cells than the header is refused naming its row, unless the cells past the header are empty
+    (a trailing comma): pandas made the first column the index and shifted every cell (a longitude read as a
+    latitude), or failed with a parser error (review). A text without a header raises
+    :class:`pandas.errors.EmptyDataError`, as pandas does."""
+    table = list(csv.reader(io.StringIO(content)))  # one record per spreadsheet row; a blank line is [], a row too
+    above = next((i for i, cells in enumerate(table) if not all(_is_blank(c) for c in cells)), len(table))
+    if above == len(table):
+        raise pd.errors.EmptyDataError("No columns to parse from file")
+    names = _column_names(table[above])
+    width = len(names)
+    records: list[list[str]] = []
+    for i in range(above + 1, len(table)):
+        cells = table[i]
+        if any(not _is_blank(c) for c in cells[width:]):
+            raise InputError(msg.text("spreadsheet_rows.extra_cells", row=i + 1, cells=len(cells), header=width),
+                             field="file")
+        records.append(cells[:width] + [""] * (width - len(cells)))
+    frame = pd.DataFrame(records, columns=names, dtype=str) if records else pd.DataFrame(columns=names, dtype=str)
     return _numbered(frame, header_row=above + 1)
 
 

@@ -436,7 +436,7 @@ def test_a_new_district_beside_the_samples_neighbour_outlines_imports_its_own_ou
 
     # The first load writes only the district's own units, and with its outline (second review): a file planting
     # a neighbour's reference outline, another district's unit, or units without the outline is refused.
-    town = {"code": f"{district}001000", "name": "城关镇", "level": "subdistrict"}
+    town = {"code": f"{district}001000", "name": "城关街道", "level": "subdistrict"}
     refusals = {
         "status": features({"code": f"{district}000000", "name": "和林格尔县", "level": "district"},
                            {"code": "150199000000", "name": "假邻区", "level": "district", "status": "neighbour"}),
@@ -479,7 +479,7 @@ def test_a_new_district_beside_the_samples_neighbour_outlines_imports_its_own_ou
         "状态为 已注销": shaped(county, ({**placed, "status": "retired"}, inner),
                               ({"code": f"{district}001001", "name": "城关社区", "level": "community",
                                 "parent_code": town["code"]}, inner)),
-        "重叠": shaped(county, (placed, inner), ({**placed, "code": f"{district}002000", "name": "城南镇"},
+        "重叠": shaped(county, (placed, inner), ({**placed, "code": f"{district}002000", "name": "城南街道"},
                                                 shapely.box(111.75, 40.3, 111.85, 40.4))),
         "与区县 150102": shaped(({**county[0]}, xincheng.buffer(0.01))),
     }
@@ -499,7 +499,7 @@ def test_a_new_district_beside_the_samples_neighbour_outlines_imports_its_own_ou
     assert first.returncode == 0, first.stderr
     own = [u for u in store.for_district(district).select("admin_units") if u["adcode"] == district]
     assert sorted((u["code"], u["name"], u["status"]) for u in own) == [
-        (f"{district}000000", "和林格尔县", "active"), (town["code"], "城关镇", "active"),
+        (f"{district}000000", "和林格尔县", "active"), (town["code"], "城关街道", "active"),
         (community["code"], "城关社区", "active")]
     assert district in held_districts(store)
     units = tmp_path / "units.geojson"

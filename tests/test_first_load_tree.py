@@ -39,7 +39,7 @@ def _villages(box: shapely.Polygon, count: int) -> list[tuple[dict[str, Any], sh
     """``count`` villages of the town side by side, tiling ``box`` exactly in degrees."""
     x0, y0, x1, y1 = box.bounds
     step = (x1 - x0) / count
-    return [({"code": f"{D}100{200 + i:03d}", "name": f"村{i}", "level": "village", "parent_code": TOWN["code"]},
+    return [({"code": f"{D}100{200 + i:03d}", "name": f"第{i}村", "level": "village", "parent_code": TOWN["code"]},
              shapely.box(x0 + i * step, y0, x0 + (i + 1) * step, y1)) for i in range(count)]
 
 
@@ -139,7 +139,8 @@ def test_an_outline_taking_a_block_of_a_held_district_is_refused_however_large_i
 @pytest.mark.parametrize(("units", "words"), [
     # a retired parent switched off every check of its children (review)
     ([(OUTLINE, None), ({**TOWN, "status": "retired"}, None),
-      ({"code": f"{D}100200", "name": "村", "level": "village", "parent_code": TOWN["code"]}, None)], "状态为 已注销"),
+      ({"code": f"{D}100200", "name": "东村", "level": "village", "parent_code": TOWN["code"]}, None)],
+     "状态为 已注销"),
     # a county is a neighbour's reference outline; one's own, parented by itself, passed every check
     ([(OUTLINE, None), ({"code": f"{D}001099", "name": "县", "level": "county", "parent_code": f"{D}001099"}, None)],
      "级别"),

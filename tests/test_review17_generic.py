@@ -99,7 +99,8 @@ def test_an_empty_districts_first_load_of_its_units_is_still_an_import(store):
 def test_a_first_load_of_units_alone_is_still_one_tree(store, units, words):
     """A database alone takes part of a tree, but not two rows of one code, a unit outside its parent in the
     file, or a parent in another district (fourth review); the row is named and nothing is stored."""
-    frame = gpd.GeoDataFrame([{"code": code, "name": f"单元{i}", "level": level, "parent_code": parent}
+    frame = gpd.GeoDataFrame([{"code": code, "name": f"单元{i}" + {"subdistrict": "街道"}.get(level, ""),
+                               "level": level, "parent_code": parent}
                               for i, (code, level, parent, _g) in enumerate(units)],
                              geometry=[g for *_rest, g in units], crs="EPSG:4490")
     with pytest.raises(InputError) as err:

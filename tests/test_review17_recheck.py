@@ -285,3 +285,20 @@ def test_a_refused_restore_into_a_new_sqlite_file_leaves_no_file(small_sample_ba
     before = tables()
     out = invoke(["--database-url", f"sqlite:///{kept}", "restore", str(bad)])
     assert out.returncode == 2 and kept.exists() and tables() == before and len(before) > 20
+
+
+def test_a_restore_never_replaces_a_database_made_meanwhile_at_its_new_path(tmp_path):
+    """The refused restore's clean-up removed a new database another restore or an init had just written there
+    (review): a new file is restored beside its name and linked into place, which fails on a name taken meanwhile."""
+    from api.cli.database import _move_into_place
+    from geo.errors import Conflict
+
+    restored, target = tmp_path / ".x.db.restoring-1", tmp_path / "x.db"
+    restored.write_bytes(b"restored")
+    target.write_bytes(b"made meanwhile")
+    with pytest.raises(Conflict) as err:
+        _move_into_place(restored, target)
+    assert str(target) in err.value.message and target.read_bytes() == b"made meanwhile"
+    target.unlink()
+    _move_into_place(restored, target)
+    assert target.read_bytes() == b"restored"

@@ -83,3 +83,19 @@ def test_a_township_counts_among_the_township_level_in_the_plans_figures() -> No
     table = floor_area_by_unit(facilities, units, get_norm("community_service")).set_index("code")
     assert table.at["150102201000", "floor_area_m2"] == 40.0 and table.at["150102101000", "floor_area_m2"] == 60.0
     assert table.at["150102000000", "floor_area_m2"] == 100.0
+
+
+def test_a_first_load_keeps_the_name_endings_decisions_keep() -> None:
+    """A 镇 named …苏木 and a 乡 named …镇 were loaded and restored though no decision gives them (review)."""
+    from geo.divisions.first_load import check_first_units
+
+    outline = {"code": "150125000000", "name": "武川县", "level": "district"}
+    box = shapely.box(111.4, 41.0, 111.5, 41.1)
+    for level, code, name, words in (("township", "150125201000", "上秃亥镇", "苏木"),
+                                     ("town", "150125101000", "可可以力更苏木", "镇"),
+                                     ("township", "150125202000", "苏木", "专名")):
+        records = [{**outline, "geometry": box},
+                   {"code": code, "name": name, "level": level, "parent_code": "150125000000", "geometry": box}]
+        with pytest.raises(InputError) as err:
+            check_first_units(records, adcode="150125", rows=[2, 3], alone=True)
+        assert "第 3 行" in err.value.message and words in err.value.message and "PN-02" in err.value.message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -134,20 +135,17 @@ def _sqlite_files(database: Path) -> list[Path]:
                                                                                   ".migrate.lock"))]
 
 
-def _remove_if_empty(database: Path, made: list[Path]) -> None:
-    """Remove the files ``made`` (a database file a refused restore made, and those beside it) when the database
-    holds no table: its transaction was rolled back, and the empty file left where the officer named a new database
-    would be taken for one by the next command (review). A file holding any table is kept, whoever made it."""
-    import sqlite3
+def _move_into_place(restored: Path, target: Path) -> None:
+    """Give the database restored at ``restored`` the name ``target`` without replacing a file made there meanwhile
+    (a hard link fails on an existing name); the caller removes ``restored``. A refused restore used to leave an
+    empty database at ``target`` that the next command took for one, and removing it again could remove a database
+    another command had made there meanwhile (review)."""
+    from geo.errors import Conflict
 
     try:
-        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
-            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-    except sqlite3.Error:
-        return
-    if tables == 0:
-        for file in made:
-            file.unlink(missing_ok=True)
+        os.link(restored, target)
+    except FileExistsError:
+        raise Conflict(text("cli.restore_target_made", path=target), field="database_url") from None
 
 
 @command()
@@ -167,23 +165,31 @@ def restore(obj: Context, path: Path, replace: bool, accept_older: bool) -> None
     """
     from geo.restore_rules import check_restored
     from geo.sqlite_urls import sqlite_file_name
+    from geo.store import Store
     from geo.store.backup import backed_up_tables, restore_backup
 
     name = sqlite_file_name(obj.settings.database_url)
-    new_files = [] if name is None else [f for f in _sqlite_files(Path(name)) if not f.exists()]
+    target = Path(name) if name is not None and not Path(name).exists() else None  # a new SQLite file
+    aside = None if target is None else target.with_name(f".{target.name}.restoring-{os.getpid()}")
     with domain_errors():  # a folder, a pipe or a device is refused before the bar
-        store = obj.open_store(own_district=False)
+        if aside is not None:  # restored beside it, moved into place whole: a refusal leaves no file there
+            obj.refuse_missing_database()
+            store = Store.open(f"sqlite:///{aside}")
+        else:
+            store = obj.open_store(own_district=False)
     with domain_errors(), step_bar(len(backed_up_tables()), "恢复 restore") as bar:
         try:
             counts = restore_backup(store, path, replace=replace, accept_older=accept_older,
                                     progress=lambda _name: bar.update(1), checks=[check_restored],
                                     actor=CLI_ACTOR)
-        except BaseException:  # refused, interrupted: a new file it made and left empty goes
+            store.close()  # a SQLite file's write-ahead log folded back: the file is the whole database
+            if aside is not None and target is not None:
+                _move_into_place(aside, target)
+        finally:
             store.close()
-            if name is not None and Path(name) in new_files:
-                _remove_if_empty(Path(name), new_files)
-            raise
-        store.close()
+            if aside is not None:
+                for file in _sqlite_files(aside):  # this process's own files alone
+                    file.unlink(missing_ok=True)
     rows, tables = sum(counts.values()), len(counts)
     click.echo(f"已从 {path} 恢复 {rows:,} 行, {tables} 张表 · "
                f"restored {rows:,} rows in {tables} tables from {path}")

@@ -41,10 +41,6 @@ from geo.validation import check_one_line, refuses_control_characters
 MAX_DECISION_CHARS = 200
 MAX_PARTS = 20
 MAX_MERGED = 20
-UNIT_GENERICS: dict[str, tuple[str, ...]] = {
-    "community": ("社区",), "village": ("村", "嘎查"), "subdistrict": ("街道",), "town": ("镇",),
-    "township": ("乡", "苏木"),  # 民族乡 ends in 乡 too
-}
 FIGURES = ("households", "residents", "registered_residents", "residents_60plus")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -113,10 +109,9 @@ def _unit_name(name: Any, level: str, *, field: str = "name") -> str:
     if len(value) > MAX_STANDARD_NAME_CHARS:
         raise InputError(text("divisions.text_too_long", field=label(field), most=MAX_STANDARD_NAME_CHARS),
                          field=field)
-    generics = UNIT_GENERICS[level]
-    if not any(value.endswith(g) and len(value) > len(g) for g in generics):
-        raise InputError(text("divisions.name_generic", level=value_label(level), value=quoted(value),
-                              allowed=Term("、".join(generics), ", ".join(generics))), field=field)
+    problem = N.unit_name_problem(value, level, field=field)
+    if problem is not None:
+        raise problem
     return value
 
 

@@ -37,6 +37,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import crs as C
 from geo.divisions import codes as K
+from geo.divisions.names import unit_name_problem
 from geo.errors import InputError
 from geo.layers import NEIGHBOUR_STATUS
 from geo.messages import Term, as_term, at_row, label, quoted, text, value_label, value_labels
@@ -144,9 +145,13 @@ def unit_tree_problem(record: Mapping[str, Any], parent: Mapping[str, Any] | Non
     outline, city = f"{adcode}000000", f"{adcode[:4]}00000000"
     code, level = str(record.get("code") or ""), str(record.get("level") or "")
     parent_code = str(record.get("parent_code") or "")
-    if len(str(record.get("name") or "")) > MAX_STANDARD_NAME_CHARS:  # as a decision names a unit
+    name = str(record.get("name") or "")
+    if len(name) > MAX_STANDARD_NAME_CHARS:  # as a decision names a unit
         return InputError(text("divisions.text_too_long", field=label("name"), most=MAX_STANDARD_NAME_CHARS),
                           field="name")
+    named = unit_name_problem(name, level)  # a 镇 named …苏木 was loaded and restored (review)
+    if named is not None:
+        return named
     if level == "district":
         if code != outline:
             return InputError(text("divisions.tree_second_district", field=label("level"), value=quoted(code),

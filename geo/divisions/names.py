@@ -21,6 +21,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from geo.errors import InputError
+from geo.messages import Term, quoted, text, value_label
 from geo.placenames import lifecycle
 from geo.placenames.codes import needs_code, new_place_code
 from geo.placenames.heritage import refuse_if_protected
@@ -30,6 +32,27 @@ from geo.store import Store, schema
 from geo.text import has_text
 
 FEATURE_CLASS = UNIT_FEATURE_CLASS
+# The generic a unit's name ends in, by level (PN-02): decisions, a first load and a restore keep it alike.
+UNIT_GENERICS: dict[str, tuple[str, ...]] = {
+    "community": ("社区",), "village": ("村", "嘎查"), "subdistrict": ("街道",), "town": ("镇",),
+    "township": ("乡", "苏木"),  # 民族乡 ends in 乡 too
+}
+
+
+def unit_name_problem(name: str, level: str, *, field: str = "name") -> InputError | None:
+    """Return why ``name`` cannot name a unit of ``level`` (PN-02: it ends in the level's generic, after a specific
+    part), or None; levels without a generic here (the district's outline) take any name."""
+    generics = UNIT_GENERICS.get(level)
+    if generics is None:
+        return None
+    allowed = Term("、".join(generics), ", ".join(generics))
+    if name in generics:  # a generic alone (苏木) ends in one but names nothing
+        return InputError(text("divisions.name_specific", level=value_label(level), value=quoted(name),
+                               allowed=allowed), field=field)
+    if not name.endswith(generics):
+        return InputError(text("divisions.name_generic", level=value_label(level), value=quoted(name),
+                               allowed=allowed), field=field)
+    return None
 CATEGORY = {"community": "21620", "village": "22200"}
 LIVE = ("retired", "superseded")
 

@@ -430,7 +430,10 @@ def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y
     officer sees)."""
     if fmt == "csv":
         text = _decode(path.read_bytes(), encoding, what=("CSV 文件", "the CSV file"))
-        df, file_rows = read_csv_rows(text)
+        try:
+            df, file_rows = read_csv_rows(text)
+        except pd.errors.EmptyDataError:  # nothing but blank rows: no header, no records (was a 500: review)
+            raise InputError(msg.text("io.no_records", name=shown or path.name), field="file") from None
     else:
         try:  # an .xlsx is a zip: the same caps as a zipped shapefile, before openpyxl inflates it
             with zipfile.ZipFile(path) as zf:

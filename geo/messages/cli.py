@@ -117,6 +117,10 @@ MESSAGES = {
         "用 --empty 只建库，再用 xincheng --district {district} import 导入该区数据",
         "the sample is 新城区's ({own}) and cannot be loaded as district {district}: use --empty to create the "
         "database, then xincheng --district {district} import that district's data"),
+    "cli.restore_target_made": Message(
+        "恢复期间另一个命令在 {path} 建了数据库：未替换它，未恢复任何数据；请确认该文件后重新恢复",
+        "another command made a database at {path} during the restore: it was not replaced and nothing was restored; "
+        "check that file and restore again"),
     "cli.restore_whole": Message(
         "备份与恢复针对整个数据库（所有区县），与 --district 无关",
         "a backup and its restore are the whole database's (every district), whatever --district says"),

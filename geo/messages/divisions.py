@@ -122,6 +122,9 @@ MESSAGES = {
     "divisions.text_too_long": Message("{field} 过长：最多 {most} 个字符",
                                        "{field} is too long: at most {most} characters"),
     "divisions.name_required": Message("须给出新区划的名称（{field}）", "give the new unit's name ({field})"),
+    "divisions.name_specific": Message("{level}名称 {value} 只有通名：须在 {allowed} 之前有专名（PN-02）",
+                                       "a {level} name {value} is a generic alone: a specific part comes before "
+                                       "{allowed} (PN-02)"),
     "divisions.name_generic": Message("{level}名称 {value} 须以 {allowed} 结尾（PN-02）",
                                       "a {level} name {value} must end in {allowed} (PN-02)"),
     "divisions.parts_count": Message("拆分须给出至少2个部分（{field}），收到 {count} 个",

@@ -1,0 +1,12 @@
+"""Messages of reading a CSV or XLSX table by its rows (geo.spreadsheet_rows)."""
+
+from __future__ import annotations
+
+from geo.messages import Message
+
+MESSAGES = {
+    "spreadsheet_rows.extra_cells": Message(
+        "第 {row} 行有 {cells} 个单元格，表头只有 {header} 个：请检查该行是否多了逗号或错了列，未导入任何内容",
+        "row {row} has {cells} cells but the header only {header}: check the row for an extra comma or a shifted "
+        "column; nothing was imported"),
+}
