@@ -53,10 +53,10 @@ def _numbered(frame: pd.DataFrame, *, header_row: int) -> tuple[pd.DataFrame, li
 
 
 def _column_names(header: list[str]) -> list[str]:
-    """Return a header's cells as pandas names them: an empty one ``Unnamed: j``, a repeated one ``name.1``."""
+    """Return a header's cells as pandas names them, trimmed: an empty one ``Unnamed: j``, a repeated one ``name.1``."""
     names: list[str] = []
     for j, cell in enumerate(header):
-        name = cell if cell.strip() else f"Unnamed: {j}"
+        name = cell.strip() or f"Unnamed: {j}"  # "kind " in Excel is the column kind
         base, k = name, 1
         while name in names:
             name, k = f"{base}.{k}", k + 1
@@ -101,6 +101,7 @@ def read_xlsx_rows(path: Path | str, **options: Any) -> tuple[pd.DataFrame, list
     finally:
         book.close()
     frame = pd.read_excel(path, dtype=str, keep_default_na=False, header=above, **options)
+    frame.columns = _column_names([str(c) for c in frame.columns])
     return _numbered(frame, header_row=above + 1)
 
 

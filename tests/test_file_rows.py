@@ -200,3 +200,28 @@ def test_a_table_without_records_is_refused_not_imported_as_nothing(store: Store
         import_file(store, "facilities", path, crs="EPSG:4490", actor="t")
     assert err.value.field == "file" and "没有要素" in err.value.message and "empty.csv" in err.value.message
     assert store.count("facilities") == 0
+
+
+def test_a_record_with_more_cells_than_the_header_is_refused_naming_its_row(store: Store, tmp_path):
+    """pandas made the first column the index when every record had one cell more, and read a longitude as a
+    latitude; a later record with one cell more was a 500 (review). A trailing empty cell is no cell more; rows of
+    empty cells above the header (Excel's ``,,,``) are passed over."""
+    shifted = tmp_path / "shifted.csv"
+    shifted.write_text("name,kind,floor_area_m2,wkt\n测试站甲,elder_care_station,20,POINT (111.68 40.85)\n\n"
+                       "测试站乙,elder_care_station,20,POINT (111.681 40.85),9\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", shifted, crs="EPSG:4490", actor="t")
+    assert err.value.message.startswith("第 4 行有 5 个单元格，表头只有 4 个"), err.value.message
+    trailing = tmp_path / "trailing.csv"
+    trailing.write_text(",,,\n , ,\nname,kind,floor_area_m2,wkt\n"
+                        "测试站丙,elder_care_station,20,POINT (111.68 40.85),\n", encoding="utf-8")
+    assert import_file(store, "facilities", trailing, crs="EPSG:4490", actor="t").imported == 1
+    assert [f["name"] for f in store.select("facilities")] == ["测试站丙"]
+
+
+def test_a_header_with_spaces_names_its_columns_trimmed(store: Store, tmp_path):
+    """"kind " in Excel looks like kind: it was refused as a missing column kind (review)."""
+    spaced = tmp_path / "spaced.csv"
+    spaced.write_text("kind , name , floor_area_m2,wkt\nelder_care_station,测试站丁,20,POINT (111.68 40.85)\n",
+                      encoding="utf-8")
+    assert import_file(store, "facilities", spaced, crs="EPSG:4490", actor="t").imported == 1

@@ -315,9 +315,9 @@ def test_an_upsert_touching_a_neighbours_outline_is_refused_naming_it(writable_s
                     progress=ticks.append)
     message = refusal.value.message
     assert message.startswith("第 ") and "邻区参考界线" in message and "households" in message, message
-    row = int(message.split(" ")[1])  # the file's row of a neighbour's outline, and its record named
-    assert f"行政区划 {_row_ids(tmp_path / 'filled.gpkg')[row - 1]} 是" in message and row > 0
-    assert _row_ids(tmp_path / "filled.gpkg")[row - 1] in neighbours
+    row = int(message.split(" ")[1])  # the file's row of a neighbour's outline, and its record named by its code
+    named = store.get("admin_units", _row_ids(tmp_path / "filled.gpkg")[row - 1])
+    assert named["id"] in neighbours and f"{named['code']} {named['name']} 是" in message
     assert ticks == [] and refusal.value.field == "id"
     assert {r["id"]: (r["version"], r["households"]) for r in store.select("admin_units")} == before
 
@@ -581,3 +581,21 @@ def test_an_id_naming_a_record_with_another_identifier_is_refused(store: Store, 
         assert f"row 1: id 1 is stored as plate_uid {PLATE_UIDS[0]} but the file says Q2R3S4T5" \
             in err.value.message
     assert sorted(p["plate_uid"] for p in store.select("door_plates")) == sorted(PLATE_UIDS)
+
+
+def test_a_neighbours_outline_renamed_in_a_file_is_refused_as_a_reference_row(writable_sample_store: Store, tmp_path):
+    """Its name change was sent to POST /api/divisions/rename, which renames no neighbour's outline (review)."""
+    from geo.errors import Forbidden
+    from geo.io.importer import export_layer, import_file
+
+    store = writable_sample_store
+    export_layer(store, "admin_units", tmp_path / "units.gpkg")
+
+    def rename(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        frame.loc[frame["status"] == "neighbour", "name"] = "改名区"
+        return frame
+
+    _edit(tmp_path / "units.gpkg", tmp_path / "renamed.gpkg", rename)
+    with pytest.raises(Forbidden) as refusal:
+        import_file(store, "admin_units", tmp_path / "renamed.gpkg", crs="EPSG:4490", actor="officer", mode="upsert")
+    assert "邻区参考界线" in refusal.value.message and "rename" not in refusal.value.message, refusal.value.message

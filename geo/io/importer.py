@@ -586,6 +586,8 @@ def _checked_plan(layer_name: str, records: Sequence[dict[str, Any]], matches, *
         if not changes:
             plan.unchanged += 1
             continue
+        if match.stored.get("status") == NEIGHBOUR_STATUS:  # before the rule that names the endpoint owning a field
+            raise _reference_row_changed(match.stored, changes, match.row)
         check_generic_change(layer_name, match.stored, changes, row=match.row)
         check_record_state(layer_name, {**match.stored, **changes}, before=match.stored, row=match.row)
         plan.updates.append((match.row, match.stored, changes))
@@ -653,11 +655,18 @@ def _refuse_changes_not_ours(store: Store, layer_name: str, plan: ImportPlan) ->
     for row, stored, changes in plan.updates:
         if store.owns(table, stored):
             continue
-        record = msg.record_label(table, stored["id"])
         if stored.get("status") == NEIGHBOUR_STATUS:
-            raise Forbidden(at_row(msg.text("io.reference_row", record=record, what=msg.value_label(NEIGHBOUR_STATUS),
-                                            fields=msg.labels(sorted(changes))), row), field="id")
-        raise NotFound(at_row(msg.text("store.no_record", record=record), row), field="id")
+            raise _reference_row_changed(stored, changes, row)
+        raise NotFound(at_row(msg.text("store.no_record", record=msg.record_label(table, stored["id"])), row),
+                       field="id")
+
+
+def _reference_row_changed(stored: Mapping[str, Any], changes: Mapping[str, Any], row: int) -> Forbidden:
+    """The refusal of a change to a neighbour's reference outline, named by its code (its id told the officer
+    nothing), whatever field the row changes (a name was sent to the rename endpoint, which is no neighbour's)."""
+    record = msg.Term(f"{stored.get('code')} {stored.get('name')}", f"{stored.get('code')} {stored.get('name')}")
+    return Forbidden(at_row(msg.text("io.reference_row", record=record, what=msg.value_label(NEIGHBOUR_STATUS),
+                                     fields=msg.labels(sorted(changes))), row), field="id")
 
 
 def _proposed(store: Store, conn: sa.Connection, record: Mapping[str, Any], row: int, *, actor: str) -> int:
