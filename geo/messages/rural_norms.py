@@ -41,13 +41,14 @@ MESSAGES = {
         "社区 {communities}，村 {villages}",
         "{with_point} of {total} village and community committees have a home and community elder-care "
         "centre or station (counted: {kinds}; institutions are not); communities {communities}, villages {villages}"),
-    "rural_norms.social_work_note": Message("{with_station}/{total} 个镇(街道)有社会工作服务站",
-                                            "{with_station} of {total} towns and sub-districts have a "
+    "rural_norms.social_work_note": Message("{with_station}/{total} 个乡镇(街道)有社会工作服务站",
+                                            "{with_station} of {total} townships, towns and sub-districts have a "
                                             "social-work station"),
     "rural_norms.circle_note": Message(
-        "城市范围（{count} 个镇(街道)：{scope}）为考核口径：{urban}；全区（含保合少镇）：{district}。{walk}",
+        "城市范围（{count} 个乡镇(街道)：{scope}）为考核口径：{urban}；"
+        "全区（含城市范围以外的乡镇）：{district}。{walk}",
         "the urban scope ({count} sub-districts or towns: {scope}) is the headline: "
-        "{urban}; whole district (with 保合少镇): {district}. {walk}"),
+        "{urban}; whole district (with the towns and townships outside it): {district}. {walk}"),
     "rural_norms.estates_note": Message(
         "{synced}/{total} 个新建小区四个环节全部同步，{area_ok}/{total} 个养老用房面积达标（≥{per100:g} m²/100户）",
         "{synced} of {total} new estates in sync at all four stages, {area_ok} of {total} with enough elder-care "

@@ -4,7 +4,7 @@ Each indicator carries its 2020 value and 2025 target as the plan prints them, t
 computed from the data, whether it is met, and per-unit values where the plan's scope is units.
 Beside the numbered table, the plan's text sets targets the data can answer too: the village
 norms (line 417, :mod:`geo.planning.rural_norms`), 专栏8 item 2 (every 村(居)委会 with a home and
-community elder-care centre or station), 镇(街道) social-work stations (line 437) and the urban
+community elder-care centre or station), 乡镇(街道) social-work stations (line 437) and the urban
 一刻钟 circle (line 560), whose headline share counts the urban scope only (the settings' unit
 codes, by default every 街道) and shows the whole district beside it.
 """
@@ -135,8 +135,9 @@ def compute_indicators(*, units: pd.DataFrame, facilities: pd.DataFrame, communi
     has_station = _with_kind(facilities, units, towns, "minors_protection_station")
     value = _share(sum(has_station), len(towns))
     out.append(Indicator(
-        "13", "镇(街道)未成年人保护工作站覆盖率", "Towns and sub-districts with a minors' protection station",
-        "%", 0, 100, text("planning_outputs.target.13"), False, value,
+        "13", "乡镇(街道)未成年人保护工作站覆盖率",
+        "Townships, towns and sub-districts with a minors' protection station", "%", 0, 100,
+        text("planning_outputs.target.13"), False, value,
         _met(value, 100),
         note=text("planning_outputs.note.13"),
         by_unit=[{"code": u["code"], "name": u["name"], "value": has}
@@ -247,13 +248,14 @@ def elder_care_point_indicator(units: pd.DataFrame, facilities: pd.DataFrame, no
 
 
 def social_work_indicator(units: pd.DataFrame, facilities: pd.DataFrame, norms: PlanningNorms) -> Indicator:
-    """Return 镇(街道) social-work station coverage (line 437: 全覆盖 by 2025)."""
+    """Return 乡镇(街道) social-work station coverage (line 437: 全覆盖 by 2025)."""
     towns = _units(units, *TOWNSHIP_LEVELS)
     has = _with_kind(facilities, units, towns, "social_work_station")
     value = _share(sum(has), len(towns))
     target = 100 * norms.social_work_target_share
     return Indicator(
-        "社工站", "镇(街道)社会工作服务站覆盖率", "Towns and sub-districts with a social-work station", "%",
+        "社工站", "乡镇(街道)社会工作服务站覆盖率", "Townships, towns and sub-districts with a social-work station",
+        "%",
         None, target, f"{target:g}", False, value, _met(value, target),
         note=text("rural_norms.social_work_note", with_station=sum(has), total=len(towns)),
         by_unit=[{"code": u["code"], "name": u["name"], "value": h} for (_, u), h in zip(towns.iterrows(), has,
