@@ -220,3 +220,23 @@ def test_a_gcj02_export_of_the_units_upserts_back_unchanged(store, tmp_path) -> 
     export_layer(store, "admin_units", path, crs="GCJ02")
     report = import_file(store, "admin_units", path, crs="GCJ02", actor="test", mode="upsert")
     assert report.unchanged == store.count("admin_units") and not report.updated_ids
+
+
+def test_a_first_load_carrying_other_districts_reference_outlines_unchanged_still_loads(store, tmp_path) -> None:
+    """Only the district's own code held as a reference outline stops its first load (the review's 回民区); other
+    districts' reference outlines an export of the units carries pass unchanged, as before."""
+    import geopandas as gpd
+
+    from geo.io.importer import import_file
+
+    neighbour = {"code": "150103000000", "name": "回民区", "level": "county", "status": "neighbour", "adcode": "150103"}
+    west, east = shapely.box(111.50, 40.70, 111.60, 40.90), shapely.box(111.60, 40.70, 111.90, 40.90)
+    store.insert("admin_units", [{**neighbour, "geometry": shapely.MultiPolygon([west])}], actor="test")
+    frame = gpd.GeoDataFrame([{"code": "150102000000", "name": "新城区", "level": "district"}, neighbour],
+                             geometry=[shapely.MultiPolygon([east]), shapely.MultiPolygon([west])], crs="EPSG:4490")
+    path = tmp_path / "units.gpkg"
+    frame.to_file(path, driver="GPKG")
+    report = import_file(store, "admin_units", path, crs="EPSG:4490", actor="test", mode="upsert")
+    assert report.ids and report.unchanged == 1
+    assert {u["code"]: u["status"] for u in store.select("admin_units")} == {"150103000000": "neighbour",
+                                                                             "150102000000": "active"}

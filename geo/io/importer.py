@@ -488,7 +488,7 @@ class ImportPlan:
 
 def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str, Any]],
                 identities: FileIdentities, *, mode: str,
-                refused: list[tuple[int, dict[str, Any], int]] | None = None) -> ImportPlan:
+                refused: list[tuple[int, dict[str, Any], int]] | None = None, adcode: str | None = None) -> ImportPlan:
     """Decide what each row does, refusing the whole file on the first problem.
 
     ``insert`` refuses rows that name stored records; ``upsert`` turns them into updates, refused
@@ -498,8 +498,8 @@ def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str
     matches = match_stored(conn, layer_name, identities)
     found = [m for m in matches if m is not None]
     first_load = layer_name in FIRST_LOAD_ALLOWED and _layer_is_empty(conn, layer_name)
-    if first_load:
-        _refuse_own_reference_outline(layer_name, found)
+    if first_load and adcode is not None:
+        _refuse_own_reference_outline(layer_name, found, adcode=adcode)
     if mode == "insert":
         if found:
             raise _already_stored(found)
@@ -535,13 +535,14 @@ def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str
     return _checked_plan(layer_name, records, matches, first_load=first_load, rows=identities.rows)
 
 
-def _refuse_own_reference_outline(layer_name: str, found: Sequence[Match]) -> None:
-    """Refuse a district's first load whose rows name a neighbour's reference outline stored under the district's
-    own code (the sample's 回民区 beside 新城区): it was told to use ``--mode upsert``, which is refused too (review).
-    No step takes such a row over yet (DEPLOYMENT.md "Adding a district")."""
+def _refuse_own_reference_outline(layer_name: str, found: Sequence[Match], *, adcode: str) -> None:
+    """Refuse district ``adcode``'s first load whose rows name a neighbour's reference outline stored under the
+    district's own code (the sample's 回民区 beside 新城区): it was told to use ``--mode upsert``, which is refused
+    too (review). No step takes such a row over yet (DEPLOYMENT.md "Adding a district"). Other districts' reference
+    outlines an export carries pass as before (unchanged in an upsert)."""
     for m in found:
         stored = m.stored
-        if stored.get("status") == NEIGHBOUR_STATUS and stored.get("code") == f"{stored.get('adcode')}000000":
+        if stored.get("status") == NEIGHBOUR_STATUS and stored.get("code") == f"{adcode}000000":
             raise Conflict(at_row(msg.text("io.own_reference_outline", layer=layer_name, code=stored["code"]),
                                   m.row), field="code")
 
@@ -723,7 +724,7 @@ def _plan_and_check(store: Store, conn: sa.Connection, layer_name: str, records:
     """Plan the import and apply every rule check; ``records`` stay as they are (a check may fill in a value,
     but only in the plan's own records: each insert is a new record (:func:`geo.write_rules.starting_state`),
     each update's changes a new mapping (:func:`changed_fields`), so a second check under the lock starts afresh)."""
-    plan = plan_import(conn, layer_name, records, identities, mode=mode, refused=refused)
+    plan = plan_import(conn, layer_name, records, identities, mode=mode, refused=refused, adcode=store.adcode)
     return plan, _check_layer_rules(store, conn, layer_name, plan, source_crs=source_crs)
 
 
