@@ -126,7 +126,7 @@ def _check_unit_trees(conn: sa.Connection) -> None:
                               text("restore_rules.no_outline", district=adcode))
         for unit in units.values():
             problem = unit_tree_problem(unit, units.get(str(unit["parent_code"] or "")), adcode=adcode,
-                                        scope=Term("备份", "the backup"))
+                                        scope=Term("备份", "the backup"), name_endings=False)
             if problem is not None:
                 field = problem.field or "code"
                 raise _refuse("admin_units", unit["id"], field, unit.get(field), problem.message)

@@ -302,3 +302,19 @@ def test_a_restore_never_replaces_a_database_made_meanwhile_at_its_new_path(tmp_
     target.unlink()
     _move_into_place(restored, target)
     assert target.read_bytes() == b"restored"
+
+
+def test_a_backup_with_a_unit_name_a_first_load_no_longer_takes_still_restores(small_sample_backup, store, tmp_path):
+    """First loads took any name ending until 2026-12-06 (PN-02 is now checked there): a bureau's own backup holding
+    such a name restores, the tree's structure still checked."""
+    from geo.restore_rules import check_restored
+    from geo.store.backup import restore_backup
+    from tests.test_review17_generic import _edited_backup, _lines_where
+
+    def rename(record: dict) -> None:
+        record["name"] = "保合少苏木"
+
+    archive = _edited_backup(small_sample_backup, tmp_path, "admin_units",
+                             _lines_where(lambda r: r.get("level") == "town", rename))
+    restore_backup(store, archive, checks=[check_restored])
+    assert [u["name"] for u in store.select("admin_units", where={"level": "town"})] == ["保合少苏木"]

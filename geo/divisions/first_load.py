@@ -135,13 +135,15 @@ def _check_tree(own: Sequence[tuple[dict[str, Any], int]], by_code: Mapping[str,
 
 
 def unit_tree_problem(record: Mapping[str, Any], parent: Mapping[str, Any] | None, *, adcode: str,
-                      scope: Term) -> InputError | None:
+                      scope: Term, name_endings: bool = True) -> InputError | None:
     """Return what keeps one of district ``adcode``'s own units (not a neighbour's outline) out of its tree, or
     None: a name longer than a decision gives, a second district-level row, an outline under anything but its city,
     a level the district's own units do not take, a ``parent`` (the unit its ``parent_code`` names, None if none)
     missing, of a level that cannot hold the unit or retired under an active unit, and a code that does not follow
-    its parent's (PN-13). ``scope`` names where the parent was looked for (:data:`IN_THE_FILE`, the database). A
-    first load names the file row; a restore the record (:mod:`geo.restore_rules`)."""
+    its parent's (PN-13), and (``name_endings``) a name not ending in its level's generic (PN-02). ``scope`` names
+    where the parent was looked for (:data:`IN_THE_FILE`, the backup). A first load names the file row; a restore
+    the record (:mod:`geo.restore_rules`), without PN-02: first loads did not check it before 2026-12-06, and a
+    bureau's own backup must restore."""
     outline, city = f"{adcode}000000", f"{adcode[:4]}00000000"
     code, level = str(record.get("code") or ""), str(record.get("level") or "")
     parent_code = str(record.get("parent_code") or "")
@@ -149,7 +151,7 @@ def unit_tree_problem(record: Mapping[str, Any], parent: Mapping[str, Any] | Non
     if len(name) > MAX_STANDARD_NAME_CHARS:  # as a decision names a unit
         return InputError(text("divisions.text_too_long", field=label("name"), most=MAX_STANDARD_NAME_CHARS),
                           field="name")
-    named = unit_name_problem(name, level)  # a 镇 named …苏木 was loaded and restored (review)
+    named = unit_name_problem(name, level) if name_endings else None  # a 镇 named …苏木 was loaded (review)
     if named is not None:
         return named
     if level == "district":
