@@ -44,14 +44,6 @@ def blank_rows(frame: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def _numbered(frame: pd.DataFrame, *, header_row: int) -> tuple[pd.DataFrame, list[int]]:
-    """Drop ``frame``'s blank rows; return the rest (a fresh index) with each one's spreadsheet row, the header being
-    row ``header_row``."""
-    keep = ~blank_rows(frame)
-    rows = [header_row + 1 + int(i) for i in np.flatnonzero(keep)]
-    return frame[keep].reset_index(drop=True), rows
-
-
 def _column_names(header: list[str]) -> list[str]:
     """Return a header's cells as pandas names them, trimmed: an empty one ``Unnamed: j``, a repeated one ``name.1``."""
     names: list[str] = []
@@ -64,6 +56,18 @@ def _column_names(header: list[str]) -> list[str]:
     return names
 
 
+def _header_and_records(table: list[list[str]]) -> tuple[int, list[str], list[tuple[int, list[str]]]] | None:
+    """Find the header of ``table`` (CSV records, one per spreadsheet row): the first row with a cell not blank.
+
+    Return its spreadsheet row, its cells, and each row below it that is not blank with its spreadsheet row; None
+    when every row is blank. The one reading of a CSV table's rows for the layer import and the settings tables."""
+    above = next((i for i, cells in enumerate(table) if not all(_is_blank(c) for c in cells)), len(table))
+    if above == len(table):
+        return None
+    records = [(i + 1, table[i]) for i in range(above + 1, len(table)) if not all(_is_blank(c) for c in table[i])]
+    return above + 1, table[above], records
+
+
 def read_csv_rows(content: str) -> tuple[pd.DataFrame, list[int]]:
     """Read CSV ``content`` (cells as text, blanks as ``""``); return the records and each one's spreadsheet row.
 
@@ -71,27 +75,26 @@ def read_csv_rows(content: str) -> tuple[pd.DataFrame, list[int]]:
     (a trailing comma): pandas made the first column the index and shifted every cell (a longitude read as a
     latitude), or failed with a parser error (review). A text without a header raises
     :class:`pandas.errors.EmptyDataError`, as pandas does."""
-    table = list(csv.reader(io.StringIO(content)))  # one record per spreadsheet row; a blank line is [], a row too
-    above = next((i for i, cells in enumerate(table) if not all(_is_blank(c) for c in cells)), len(table))
-    if above == len(table):
+    # one record per spreadsheet row: a blank line is [], a row too; a quoted line break stays inside its cell
+    found = _header_and_records(list(csv.reader(io.StringIO(content))))
+    if found is None:
         raise pd.errors.EmptyDataError("No columns to parse from file")
-    names = _column_names(table[above])
+    _, header, records = found
+    names = _column_names(header)
     width = len(names)
-    records: list[list[str]] = []
-    for i in range(above + 1, len(table)):
-        cells = table[i]
+    for row, cells in records:
         if any(not _is_blank(c) for c in cells[width:]):
-            raise InputError(msg.text("spreadsheet_rows.extra_cells", row=i + 1, cells=len(cells), header=width),
+            raise InputError(msg.text("spreadsheet_rows.extra_cells", row=row, cells=len(cells), header=width),
                              field="file")
-        records.append(cells[:width] + [""] * (width - len(cells)))
-    frame = pd.DataFrame(records, columns=names, dtype=str) if records else pd.DataFrame(columns=names, dtype=str)
-    return _numbered(frame, header_row=above + 1)
+    frame = pd.DataFrame([cells[:width] + [""] * (width - len(cells)) for _, cells in records], columns=names,
+                         dtype=str)
+    return frame, [row for row, _ in records]
 
 
-def read_xlsx_rows(path: Path | str, **options: Any) -> tuple[pd.DataFrame, list[int]]:
+def read_xlsx_rows(path: Path | str) -> tuple[pd.DataFrame, list[int]]:
     """Read the first worksheet of ``path`` (cells as text); return the records and each one's spreadsheet row.
 
-    ``options`` go to :func:`pandas.read_excel` (its errors pass through)."""
+    pandas' errors (not a workbook, say) pass through for the caller to word."""
     import openpyxl  # type: ignore[import-untyped]
 
     book = openpyxl.load_workbook(path, read_only=True, data_only=False)
@@ -100,18 +103,18 @@ def read_xlsx_rows(path: Path | str, **options: Any) -> tuple[pd.DataFrame, list
                       if not all(_is_blank(v) for v in cells)), 0)  # blank rows above the header
     finally:
         book.close()
-    frame = pd.read_excel(path, dtype=str, keep_default_na=False, header=above, **options)
+    frame = pd.read_excel(path, dtype=str, keep_default_na=False, header=above)
     frame.columns = _column_names([str(c) for c in frame.columns])
-    return _numbered(frame, header_row=above + 1)
+    keep = ~blank_rows(frame)
+    return frame[keep].reset_index(drop=True), [above + 2 + int(i) for i in np.flatnonzero(keep)]
 
 
 def csv_records(text: str) -> list[tuple[int, dict[str, str]]]:
-    """Return each record of CSV ``text`` as its spreadsheet row and its cells by header, blank rows skipped (the
-    standard library's reader alone: for the small settings tables read where pandas is not)."""
-    table = list(csv.reader(io.StringIO(text)))  # a blank line is [], a row of its own; a quoted break stays inside
-    above = next((i for i, cells in enumerate(table) if any(c.strip() for c in cells)), len(table))
-    if above == len(table):
+    """Return each record of CSV ``text`` as its spreadsheet row and its cells by (trimmed) header, blank rows
+    skipped (the standard library's reader alone: for the small settings tables read where pandas is not)."""
+    found = _header_and_records(list(csv.reader(io.StringIO(text))))
+    if found is None:
         return []
-    header = table[above]
-    return [(i + 1, dict(zip(header, cells, strict=False))) for i, cells in enumerate(table)
-            if i > above and any(c.strip() for c in cells)]
+    _, header, records = found
+    names = [cell.strip() for cell in header]
+    return [(row, dict(zip(names, cells, strict=False))) for row, cells in records]
