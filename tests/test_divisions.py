@@ -367,11 +367,16 @@ def test_another_districts_unit_stale_versions_and_hostile_names(writable_sample
     _nothing_changed(store, unit)
     with pytest.raises(NotFound):
         rename_unit(store, "150102001999", "新名社区", expected_version=1, decision=DECISION, actor="t-admin")
-    # A 街道 with communities below it is not re-coded under them.
+    # A 街道 is re-coded with its communities (tests/test_township_recode.py), but never as a community, nor into a
+    # 镇's serials while it stays a 街道; nothing changes.
     sub = _unit(store, "150102001000")
-    with pytest.raises(Conflict, match="个有效的社区或村"):
+    with pytest.raises(InputError, match="须为 街道"):
         recode_unit(store, sub["code"], expected_version=sub["version"], decision=DECISION, actor="t-admin",
-                    new_code="150102050000")
+                    level="community")
+    with pytest.raises(InputError, match="001–099"):
+        recode_unit(store, sub["code"], expected_version=sub["version"], decision=DECISION, actor="t-admin",
+                    new_code="150102150000")
+    assert not store.count("division_changes") and _unit(store, sub["code"])["version"] == sub["version"]
 
 
 # -- over HTTP and on the command line -------------------------------------------------------------------

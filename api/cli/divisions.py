@@ -195,7 +195,9 @@ def rename_cmd(obj: Context, code: str, new_name: str, version: int,
               help="读取时的版本 · the unit's version as read.")
 @click.option("--new-code", default=None, help="新代码（默认自动取下一个） · the new code (default: next free).")
 @click.option("--level", default=None, type=click.Choice(LEVEL_CHOICES),
-              help="新级别（如村改居 village→community） · a new level.")
+              help="新级别（村改居 village→community，乡改镇 township→town，撤镇设街道 town→subdistrict；"
+                   "其下社区和村随之重新编码） · a new level (a 街道/镇/乡's communities and villages are re-coded "
+                   "with it).")
 @click.option("--parent", "parent_code", default=None, help="新上级代码 · a new parent.")
 @click.option("--new-name", default=None, help="新名称（级别改变时） · a new name (with a new level).")
 @_decision_options

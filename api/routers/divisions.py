@@ -108,7 +108,8 @@ class RenameIn(DecisionIn):
 
 
 class RecodeIn(DecisionIn):
-    """Give a unit a new code: another level (村改居) or parent, or a code given outright."""
+    """Give a unit a new code: another level (村改居, 乡改镇, 撤镇设街道: a 街道/镇/乡's communities and villages are
+    re-coded with it) or parent, or a code given outright."""
 
     code: Code
     version: Version

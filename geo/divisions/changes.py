@@ -10,8 +10,8 @@ unit's place name follows (:mod:`geo.divisions.names`). Every write is audited; 
 checked against the version the caller read (409 when stale). Codes follow PN-13
 (:mod:`geo.divisions.codes`). Only this district's units change.
 
-Split and merge apply to communities and villages; a 街道 or 镇 can be created and renamed, and
-re-coded, split or merged only once no community or village remains below it.
+Split and merge apply to communities and villages; a 街道, 镇 or 乡 can be created, renamed and re-coded (乡改镇,
+撤镇设街道: its communities and villages follow under the new code, each keeping its serial).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from geo.divisions import geometry as G
 from geo.divisions import names as N
 from geo.divisions.reparent import new_figures, refresh_addresses, reparent
 from geo.errors import Conflict, InputError, NotFound, StaleVersion
-from geo.messages import Term, label, labels, quoted, text, value_label, value_labels
+from geo.messages import label, labels, quoted, text, value_label, value_labels
 from geo.placenames.rules import MAX_STANDARD_NAME_CHARS
 from geo.store import Store, schema
 from geo.text import clean, clean_mongolian, has_text
@@ -169,20 +169,6 @@ def _refuse_outside_parent(unit: Mapping[str, Any], parent: Mapping[str, Any]) -
         raise InputError(text("division_dates.recode_outside_parent", field=label("parent_code"),
                               parent=parent["code"], value=unit["code"], area_m2=f"{outside:,.0f}",
                               tolerance_m2=f"{tol:,.0f}"), field="parent_code")
-
-
-def _active_children(conn: sa.Connection, code: str) -> int:
-    t = schema.admin_units
-    return int(conn.execute(sa.select(sa.func.count()).select_from(t).where(
-        t.c.parent_code == code, sa.or_(t.c.status.is_(None), t.c.status == "active"))).scalar_one())
-
-
-def _refuse_township_with_children(conn: sa.Connection, unit: Mapping[str, Any], action: Term) -> None:
-    if unit["level"] in K.TOWNSHIP_LEVELS:
-        count = _active_children(conn, unit["code"])
-        if count:
-            raise Conflict(text("divisions.has_children", value=unit["code"], count=count, action=action),
-                           field="code")
 
 
 def _logging_refusals(func: F) -> F:
@@ -495,13 +481,56 @@ def _plates_below(conn: sa.Connection, store: Store, unit: Mapping[str, Any]) ->
                                                                       p.c.adcode == store.adcode))]
 
 
+def _active_children_locked(conn: sa.Connection, code: str) -> list[dict[str, Any]]:
+    """Return the active units under ``code`` (geometry under ``geometry``), locked for the change, by code."""
+    t = schema.admin_units
+    active = sa.or_(t.c.status.is_(None), t.c.status == "active")
+    rows = conn.execute(sa.select(t).where(t.c.parent_code == code, active).order_by(t.c.code).with_for_update()
+                        ).mappings().all()
+    return [{**{k: v for k, v in row.items() if k not in ("minx", "miny", "maxx", "maxy", "geom")},
+             "geometry": row["geom"]} for row in rows]
+
+
+def _recoded_child_code(store: Store, conn: sa.Connection, child: Mapping[str, Any], *, new_parent: str,
+                        actor: str) -> str:
+    """Return the code a community or village takes under its township's new code: its own serial after the new
+    9-digit prefix (PN-13), refused naming it where that code was ever used."""
+    level = child["level"]
+    given = K.make_code(K.prefix_of(new_parent, level), K.serial_of(child["code"], level), level)
+    return K.take_code(store, conn, parent_code=new_parent, level=level, given=given, district=store.adcode,
+                       actor=actor)
+
+
+def _recode_one(store: Store, conn: sa.Connection, old: Mapping[str, Any], *, code: str, name: str, level: str,
+                parent_code: str, decision: Decision, actor: str, note: str) -> dict[str, Any]:
+    """Retire ``old`` and start it again as ``code`` (same land and figures); its place names follow."""
+    store.update("admin_units", old["id"], {"status": "retired", "valid_to": decision.on},
+                 expected_version=old["version"], actor=actor, conn=conn, action="division_retire", note=note)
+    settlement = "urban_community" if level == "community" else (
+        old.get("settlement_type") if level == old["level"] else None)
+    new = _insert_unit(store, conn, code=code, name=name, level=level, parent_code=parent_code,
+                       geometry=old["geometry"], decision=decision, actor=actor, note=note,
+                       figures={k: old.get(k) for k in FIGURES}, name_mong=old.get("name_mong"),
+                       settlement_type=settlement)
+    N.rename_names(store, conn, code=old["code"], level=old["level"], new_name=name, decision=decision, actor=actor,
+                   geometry=old["geometry"], new_code=code, new_level=level)
+    p = schema.place_names  # the streets and places the gazetteer files under the unit (a 镇's roads) follow it
+    store.update_matching("place_names", sa.and_(p.c.admin_code == old["code"],
+                                                 p.c.status.not_in(("superseded", "retired"))),
+                          {"admin_code": code}, actor=actor, conn=conn, action="division_change", note=note)
+    return new
+
+
 @_logging_refusals
 @refuses_control_characters
 def recode_unit(store: Store, code: str, *, expected_version: int, decision: Mapping[str, Any], actor: str,
                 new_code: str | None = None, level: str | None = None, parent_code: str | None = None,
                 new_name: str | None = None) -> dict[str, Any]:
     """Give a unit a new code (PN-13), e.g. a village become a community (村改居) or moved to another
-    街道: the old row is retired, a new one (same geometry and figures) starts; records follow."""
+    街道, a 乡 become a 镇 (乡改镇) or a 镇 a 街道: the old row is retired, a new one (same geometry and figures)
+    starts; records follow. A township-level unit's active communities and villages are re-coded with it, each
+    keeping its serial under the new code and its land, names and figures, in the same change; their plates,
+    facilities, premises and estates follow them and the addresses below are rewritten (they name the 街道/镇)."""
     dec = parse_decision(decision)
     with store.writing() as conn:
         old = _load(conn, store, code, field="code")
@@ -509,7 +538,7 @@ def recode_unit(store: Store, code: str, *, expected_version: int, decision: Map
             raise InputError(text("divisions.level", field=label("level"), allowed=value_labels(K.LEVELS),
                                   value=quoted(old["level"])), field="code")
         _check_version(old, expected_version)
-        _refuse_township_with_children(conn, old, Term("重新编码", "re-code"))
+        children = _active_children_locked(conn, old["code"]) if old["level"] in K.TOWNSHIP_LEVELS else []
         target_level = level or old["level"]
         K.check_level(target_level)
         if (target_level in K.LEAF_LEVELS) != (old["level"] in K.LEAF_LEVELS):
@@ -524,28 +553,27 @@ def recode_unit(store: Store, code: str, *, expected_version: int, decision: Map
         name = _unit_name(new_name or old["name"], target_level, field="new_name")
         assigned = K.take_code(store, conn, parent_code=parent["code"], level=target_level, given=new_code,
                                district=store.adcode, actor=actor)
+        child_codes = [_recoded_child_code(store, conn, child, new_parent=assigned, actor=actor)
+                       for child in children]
         summary = text("divisions.summary.recode", name=name, old=old["code"], new=assigned)
-        change_id = _record(store, conn, "recode", dec, before=[old["code"]], after=[assigned], summary=summary,
-                            actor=actor)
+        if children:
+            summary += text("divisions.summary.recode_children", count=len(children))
+        change_id = _record(store, conn, "recode", dec, before=[old["code"], *(c["code"] for c in children)],
+                            after=[assigned, *child_codes], summary=summary, actor=actor)
         note = f"division change {change_id}: {dec.doc_no}"
-        store.update("admin_units", old["id"], {"status": "retired", "valid_to": dec.on},
-                     expected_version=old["version"], actor=actor, conn=conn, action="division_retire", note=note)
-        settlement = "urban_community" if target_level == "community" else (
-            old.get("settlement_type") if target_level == old["level"] else None)
-        new = _insert_unit(store, conn, code=assigned, name=name, level=target_level, parent_code=parent["code"],
-                           geometry=old["geometry"], decision=dec, actor=actor, note=note,
-                           figures={k: old.get(k) for k in FIGURES}, name_mong=old.get("name_mong"),
-                           settlement_type=settlement)
-        _history(store, conn, change_id, [(old, assigned, name)], dec, actor=actor)
-        N.rename_names(store, conn, code=old["code"], level=old["level"], new_name=name, decision=dec, actor=actor,
-                       geometry=old["geometry"], new_code=assigned,
-                       new_level=target_level)
-        follow: dict[str, Any] = {}
-        if target_level in K.LEAF_LEVELS:
-            moved = reparent(store, conn, [old["code"]], [new], actor=actor, note=note)
-            follow = {"plates_moved": len(moved["plate_uids"]),
-                      "addresses_refreshed": refresh_addresses(store, conn, moved["plate_uids"], actor=actor)}
-        return _result(store, conn, change_id, **follow)
+        new = _recode_one(store, conn, old, code=assigned, name=name, level=target_level, parent_code=parent["code"],
+                          decision=dec, actor=actor, note=note)
+        new_children = [_recode_one(store, conn, child, code=child_code, name=child["name"], level=child["level"],
+                                    parent_code=assigned, decision=dec, actor=actor, note=note)
+                        for child, child_code in zip(children, child_codes, strict=True)]
+        _history(store, conn, change_id, [(old, assigned, name),
+                                          *((c, n, c["name"]) for c, n in zip(children, child_codes, strict=True))],
+                 dec, actor=actor)
+        plate_uids: list[str] = []
+        for before, after in [(old, new), *zip(children, new_children, strict=True)]:
+            plate_uids += reparent(store, conn, [before["code"]], [after], actor=actor, note=note)["plate_uids"]
+        return _result(store, conn, change_id, plates_moved=len(plate_uids),
+                       addresses_refreshed=refresh_addresses(store, conn, plate_uids, actor=actor))
 
 
 def offer_code(store: Store, *, parent_code: str, level: str) -> str:

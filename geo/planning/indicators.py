@@ -11,6 +11,7 @@ codes, by default every 街道) and shows the whole district beside it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -86,11 +87,13 @@ def _by_unit(frame: pd.DataFrame, column: str, *, scale: int = 1) -> list[dict[s
 
 def compute_indicators(*, units: pd.DataFrame, facilities: pd.DataFrame, community_floor: pd.DataFrame,
                        coverage: pd.DataFrame, graves_in_zones: pd.DataFrame, walk_text: str,
-                       norms: PlanningNorms | None = None) -> list[Indicator]:
+                       norms: PlanningNorms | None = None,
+                       unit_successors: Mapping[str, str] | None = None) -> list[Indicator]:
     """Return indicators #4, #6, #7, #11, #12, #13, #15, the 15-minute circle and the plan's text targets.
 
     ``norms`` (default: the plan's) sets the village norms, what counts for 专栏8-2 and the urban
-    scope of the 15-minute circle.
+    scope of the 15-minute circle; ``unit_successors`` (a retired code → its unit's code now) lets that scope
+    name a 镇 or 街道 by a code a division change has since replaced.
     """
     norms = norms or PlanningNorms()
     out: list[Indicator] = []
@@ -150,30 +153,38 @@ def compute_indicators(*, units: pd.DataFrame, facilities: pd.DataFrame, communi
         "15", "志愿服务站点在社区综合服务设施中的覆盖率", "Community service facilities with a volunteer station",
         "%", 66, 100, "100", False, value, _met(value, 100),
         note=text("planning_outputs.note.15", with_volunteer=with_vol, centres=len(centres))))
-    out.append(circle_indicator(coverage, units, norms=norms, walk_text=walk_text))
+    out.append(circle_indicator(coverage, units, norms=norms, walk_text=walk_text,
+                                unit_successors=unit_successors))
     out += rural_indicators(units, facilities, norms)
     out.append(elder_care_point_indicator(units, facilities, norms))
     out.append(social_work_indicator(units, facilities, norms))
     return out
 
 
-def urban_scope(units: pd.DataFrame, norms: PlanningNorms) -> pd.DataFrame:
-    """Return the units of the urban scope: the settings' codes, or every 街道 when none are set."""
+def urban_scope(units: pd.DataFrame, norms: PlanningNorms, *,
+                unit_successors: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Return the units of the urban scope: the settings' codes, or every 街道 when none are set.
+
+    A code the units do not hold is read as the code its unit holds now (``unit_successors``: 乡改镇 and 撤镇设街道
+    re-code a unit; the settings file still names the old code)."""
     if not norms.urban_unit_codes:
         return units[units["level"] == "subdistrict"]
     towns = units[units["level"].isin(TOWNSHIP_LEVELS)]
-    unknown = sorted(set(norms.urban_unit_codes) - set(towns["code"]))
+    held = set(towns["code"])
+    successors = unit_successors or {}
+    codes = {code: code if code in held else successors.get(code, code) for code in norms.urban_unit_codes}
+    unknown = sorted(code for code, now in codes.items() if now not in held)
     if unknown:
         from geo.errors import InputError
 
         raise InputError(text("rural_norms.unknown_units", value=", ".join(unknown)), field="urban_unit_codes")
-    return towns[towns["code"].isin(norms.urban_unit_codes)]
+    return towns[towns["code"].isin(set(codes.values()))]
 
 
 def circle_indicator(coverage: pd.DataFrame, units: pd.DataFrame, *, norms: PlanningNorms,
-                     walk_text: str) -> Indicator:
+                     walk_text: str, unit_successors: Mapping[str, str] | None = None) -> Indicator:
     """Return the 一刻钟 circle: households within the walk, urban scope as headline, district beside."""
-    scope = urban_scope(units, norms)
+    scope = urban_scope(units, norms, unit_successors=unit_successors)
     rows = coverage[coverage["code"].isin(scope["code"])]
     urban = _share(float(rows["covered_households"].sum()), float(rows["households"].sum()))
     dist_cov = coverage[coverage["level"] == "district"].iloc[0]

@@ -79,6 +79,9 @@ class PlanningInputs:
     plot_types: pd.DataFrame | None = None
     burial_statistics: pd.DataFrame | None = None
     ban_zone_settings: BanZoneSettings | None = None
+    # Each code a division change retired, with the code its unit holds now (the code history followed to its end):
+    # a settings file naming a 镇 by its code keeps meaning it after 撤镇设街道 re-codes it.
+    unit_successors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, store: Store) -> PlanningInputs:
@@ -106,7 +109,26 @@ class PlanningInputs:
                    data_version=version, loaded_at=loaded_at, all_facilities=facilities,
                    ban_zone_areas=read("ban_zone_areas"),
                    plot_types=read("cemetery_plot_types"),
-                   burial_statistics=read("burial_statistics"))
+                   burial_statistics=read("burial_statistics"),
+                   unit_successors=current_codes(store.select("unit_code_history")))
+
+
+def current_codes(history: list[dict[str, Any]]) -> dict[str, str]:
+    """Return each old code of ``history`` (code-history rows: old_code, new_code, changed_on) with the last code
+    its unit came to, in date order; a code split into several ends at the first of them (a 街道 or 镇 is never
+    split)."""
+    step: dict[str, str] = {}
+    for row in sorted(history, key=lambda r: (r["changed_on"], r.get("id") or 0)):
+        if row["old_code"] != row["new_code"]:
+            step.setdefault(row["old_code"], row["new_code"])
+    out: dict[str, str] = {}
+    for old in step:
+        code, seen = old, {old}
+        while code in step and step[code] not in seen:  # a cycle (never written by a change) ends where it turns
+            code = step[code]
+            seen.add(code)
+        out[old] = code
+    return out
 
 
 @dataclass
@@ -187,7 +209,8 @@ def run_planning(inputs: PlanningInputs, params: WalkParams, kinds: tuple[str, .
     graves = graves_along_transport(inputs.graves, zones)
     indicators = compute_indicators(units=inputs.units, facilities=inputs.facilities,
                                     community_floor=floor["community_service"], coverage=coverage,
-                                    graves_in_zones=graves, walk_text=params.describe(), norms=norms)
+                                    graves_in_zones=graves, walk_text=params.describe(), norms=norms,
+                                    unit_successors=inputs.unit_successors)
     indicators += burial_indicators(
         facilities=inputs.facilities, all_facilities=inputs.all_facilities,
         statistics=inputs.burial_statistics if inputs.burial_statistics is not None else pd.DataFrame(
