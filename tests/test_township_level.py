@@ -99,3 +99,24 @@ def test_a_first_load_keeps_the_name_endings_decisions_keep() -> None:
         with pytest.raises(InputError) as err:
             check_first_units(records, adcode="150125", rows=[2, 3], alone=True)
         assert "第 3 行" in err.value.message and words in err.value.message and "PN-02" in err.value.message
+
+
+def test_a_county_without_subdistricts_is_told_its_urban_scope_is_not_set() -> None:
+    """The 15-minute circle's headline is the urban scope, every 街道 by default: a county has none, and its
+    note read "城市范围（0 个乡镇(街道)：）为考核口径：—". It now says the scope is unset and where to set it."""
+    import pandas as pd
+
+    from geo.planning.indicators import circle_indicator
+    from geo.planning.norms_settings import PlanningNorms
+
+    units = pd.DataFrame({"code": ["150125000000", "150125100000", "150125201000"],
+                          "level": ["district", "town", "township"], "name": ["武川县", "可可以力更镇", "大豆铺乡"]})
+    coverage = units.assign(households=[300.0, 200.0, 100.0], covered_households=[150.0, 140.0, 10.0],
+                            residents_60plus=[90.0, 60.0, 30.0], covered_60plus=[40.0, 35.0, 5.0],
+                            household_share=[0.5, 0.7, 0.1], share_60plus=[40 / 90, 35 / 60, 5 / 30])
+    unset = circle_indicator(coverage, units, norms=PlanningNorms(), walk_text="")
+    assert unset.current is None and unset.met is None and unset.detail["urban_scope_codes"] == []
+    assert "城市范围未设定" in unset.note and "urban_unit_codes" in unset.note and "50.0%" in unset.note
+    assert "0 个乡镇" not in unset.note
+    seat = circle_indicator(coverage, units, norms=PlanningNorms(urban_unit_codes=("150125100000",)), walk_text="")
+    assert seat.current == pytest.approx(70.0) and "可可以力更镇" in seat.note

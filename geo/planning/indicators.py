@@ -195,8 +195,11 @@ def circle_indicator(coverage: pd.DataFrame, units: pd.DataFrame, *, norms: Plan
     def pct(v: float | None) -> str:
         return "—" if v is None else f"{v:.1f}%"
 
-    note = text("rural_norms.circle_note", count=len(scope), scope=names, urban=pct(urban), district=pct(district),
-                walk=walk_text)
+    if scope.empty:  # a county or banner without 街道 and no scope set: say so, not "0 个乡镇(街道)：—"
+        note = text("rural_norms.circle_note_no_scope", district=pct(district), walk=walk_text)
+    else:
+        note = text("rural_norms.circle_note", count=len(scope), scope=names, urban=pct(urban),
+                    district=pct(district), walk=walk_text)
     note += " " + text("planning_outputs.note.circle", share_60plus=_percent(dist_cov["share_60plus"]))
     return Indicator(
         "一刻钟", "一刻钟居家养老服务圈覆盖户数比例（城市范围）",
