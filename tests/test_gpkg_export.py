@@ -121,3 +121,22 @@ def test_an_export_imported_again_changes_nothing(writable_sample_store: Store, 
     assert len(store.audit_rows(layer)) == audit
     if layer in ("admin_units", "boundary_lines"):
         assert "boundary_note" in report["ignored_columns"]
+
+
+def test_a_refusal_in_a_two_table_export_names_the_table_and_its_row(writable_sample_store: Store, tmp_path):
+    """An export of a mixed layer is two tables; QGIS numbers each table's features from 1. A refusal about the
+    3rd polygon named "第 225 行" (its place among both tables), a row no table has: it names the table's own row."""
+    store = writable_sample_store
+    path = tmp_path / "facilities.gpkg"
+    export_layer(store, "facilities", path)
+    points = pyogrio.read_dataframe(path, layer="facilities_points")
+    polygons = pyogrio.read_dataframe(path, layer="facilities_polygons")
+    polygons.loc[2, "floor_area_m2"] = -5
+    pyogrio.write_dataframe(polygons, path, layer="facilities_polygons")
+    before = store.select("facilities")
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="t", mode="upsert")
+    zh, _, en = err.value.message.partition(" · ")
+    assert "第 3（图层 facilities_polygons） 行" in zh and "row 3 of layer facilities_polygons" in en, err.value.message
+    assert f"第 {len(points) + 3} 行" not in zh
+    assert store.select("facilities") == before

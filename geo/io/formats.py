@@ -184,15 +184,19 @@ def _gdal_read(source: Path, **options: object) -> gpd.GeoDataFrame:
         return pyogrio.read_dataframe(source, **options)
 
 
-def _read_geopackage(path: Path) -> gpd.GeoDataFrame:
+def _read_geopackage(path: Path) -> tuple[gpd.GeoDataFrame, list[int] | None]:
     """Return a GeoPackage's features: its first table, or all the tables of an export that split one
-    layer by kind of geometry (``facilities_points`` and ``facilities_polygons``), one after another."""
+    layer by kind of geometry (``facilities_points`` and ``facilities_polygons``), one after another; with the
+    latter, each feature's row as its table numbers it (:class:`geo.messages.TableRow`), else None (from 1)."""
     names = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
     if not split_table_names(names):
-        return _gdal_read(path)
+        return _gdal_read(path), None
     parts = [_gdal_read(path, layer=name) for name in names]
+    rows: list[int] = []
+    for name, part in zip(names, parts, strict=True):
+        rows += [msg.TableRow(len(rows) + 1, number=i + 1, table=name) for i in range(len(part))]
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry=parts[0].geometry.name,
-                            crs=parts[0].crs)
+                            crs=parts[0].crs), rows
 
 
 def check_geopackage_holds_only_tables(path: Path, *, shown: str) -> None:
@@ -527,7 +531,7 @@ def read_features(path: Path | str, *, crs: str, fmt: str | None = None,
     elif kind == "gpkg":
         check_geopackage_holds_only_tables(path, shown=shown)
         try:
-            frame = _read_geopackage(path)
+            frame, file_rows = _read_geopackage(path)
         except _GDAL_ERRORS as exc:
             raise InputError(msg.text("io_formats.gpkg_unreadable", name=shown,
                                       problem=public_message(str(exc), path, shown)), field="file") from None

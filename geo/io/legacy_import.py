@@ -315,7 +315,7 @@ def _read_geo(path: Path, *, encoding: str | None, shown: str) -> tuple[gpd.GeoD
     elif kind == "gpkg":
         check_geopackage_holds_only_tables(path, shown=shown)
         try:
-            frame = _read_geopackage(path)
+            frame, _ = _read_geopackage(path)  # a legacy survey is one table; rows from 1
         except _GDAL_ERRORS as exc:
             raise InputError(text("legacy_crs.read_failed", name=shown, problem=public_message(str(exc), path, shown)),
                              field="file") from None

@@ -70,8 +70,35 @@ class Term(str):
         return term
 
 
+class TableRow(int):
+    """A feature's row in a file of several tables (a GeoPackage export split by kind of geometry,
+    ``facilities_points`` and ``facilities_polygons``): the int is its place in the whole file (records are counted
+    and ordered by it); messages name the table's own feature number and the table, as QGIS shows them ("第 3（图层
+    facilities_polygons） 行" · "row 3 of layer facilities_polygons"), where the 225th feature of the file was named
+    "第 225 行", a row no table has."""
+
+    number: int
+    table: str
+
+    def __new__(cls, position: int, *, number: int, table: str) -> TableRow:
+        row = super().__new__(cls, position)
+        row.number, row.table = number, table
+        return row
+
+    def __format__(self, spec: str) -> str:
+        return f"{self.number}（图层 {self.table}）" if not spec else format(int(self), spec)
+
+    def __str__(self) -> str:
+        return format(self, "")
+
+    @property
+    def en(self) -> str:
+        """The row as the English half of a message names it."""
+        return f"{self.number} of layer {self.table}"
+
+
 def _english(params: dict[str, Any]) -> dict[str, Any]:
-    return {name: value.en if isinstance(value, Term) else value for name, value in params.items()}
+    return {name: value.en if isinstance(value, Term | TableRow) else value for name, value in params.items()}
 
 
 def text(key: str, /, **params: Any) -> str:
