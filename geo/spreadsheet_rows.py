@@ -44,14 +44,20 @@ def blank_rows(frame: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def _column_names(header: list[str]) -> list[str]:
-    """Return a header's cells as pandas names them, trimmed: an empty one ``Unnamed: j``, a repeated one ``name.1``."""
+def _column_names(header: list[str], *, header_row: int) -> list[str]:
+    """Return a header's cells as column names, trimmed ("kind " in Excel is the column kind), an empty one
+    ``Unnamed: j`` as pandas names it. A name given twice is refused naming both columns as the spreadsheet letters
+    them: pandas read the second as ``name.1`` and listed it as ignored, so the import took one of two columns the
+    officer may have meant silently (review)."""
     names: list[str] = []
     for j, cell in enumerate(header):
-        name = cell.strip() or f"Unnamed: {j}"  # "kind " in Excel is the column kind
-        base, k = name, 1
-        while name in names:
-            name, k = f"{base}.{k}", k + 1
+        name = cell.strip() or f"Unnamed: {j}"
+        if name in names:
+            from openpyxl.utils.cell import get_column_letter  # type: ignore[import-untyped]
+
+            raise InputError(msg.text("spreadsheet_rows.duplicate_header", row=header_row, name=msg.quoted(name),
+                                      first=get_column_letter(names.index(name) + 1), second=get_column_letter(j + 1)),
+                             field="file")
         names.append(name)
     return names
 
@@ -79,8 +85,8 @@ def read_csv_rows(content: str) -> tuple[pd.DataFrame, list[int]]:
     found = _header_and_records(list(csv.reader(io.StringIO(content))))
     if found is None:
         raise pd.errors.EmptyDataError("No columns to parse from file")
-    _, header, records = found
-    names = _column_names(header)
+    header_row, header, records = found
+    names = _column_names(header, header_row=header_row)
     width = len(names)
     for row, cells in records:
         if any(not _is_blank(c) for c in cells[width:]):
@@ -99,12 +105,13 @@ def read_xlsx_rows(path: Path | str) -> tuple[pd.DataFrame, list[int]]:
 
     book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
-        above = next((i for i, cells in enumerate(book.worksheets[0].iter_rows(values_only=True))
-                      if not all(_is_blank(v) for v in cells)), 0)  # blank rows above the header
+        above, header = next(((i, cells) for i, cells in enumerate(book.worksheets[0].iter_rows(values_only=True))
+                              if not all(_is_blank(v) for v in cells)), (0, ()))  # blank rows above the header
     finally:
         book.close()
     frame = pd.read_excel(path, dtype=str, keep_default_na=False, header=above)
-    frame.columns = _column_names([str(c) for c in frame.columns])
+    names = _column_names(["" if v is None else str(v) for v in header], header_row=above + 1)
+    frame.columns = names[:len(frame.columns)] + [f"Unnamed: {j}" for j in range(len(names), len(frame.columns))]
     keep = ~blank_rows(frame)
     return frame[keep].reset_index(drop=True), [above + 2 + int(i) for i in np.flatnonzero(keep)]
 

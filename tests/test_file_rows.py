@@ -225,3 +225,26 @@ def test_a_header_with_spaces_names_its_columns_trimmed(store: Store, tmp_path):
     spaced.write_text("kind , name , floor_area_m2,wkt\nelder_care_station,测试站丁,20,POINT (111.68 40.85)\n",
                       encoding="utf-8")
     assert import_file(store, "facilities", spaced, crs="EPSG:4490", actor="t").imported == 1
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_a_header_naming_a_column_twice_is_refused_naming_both(store: Store, tmp_path, suffix):
+    """Two columns headed name (the second a draft the officer kept): the second was read as ``name.1`` and listed
+    as ignored, so the import took the first without a word (review). Refused, naming both columns' letters."""
+    header, record = ["name", "kind", "name ", "floor_area_m2", "wkt"], ["测试站戊", "elder_care_station", "草稿",
+                                                                         "20", "POINT (111.68 40.85)"]
+    path = tmp_path / f"twice.{suffix}"
+    if suffix == "csv":
+        path.write_text("\n" + ",".join(header) + "\n" + ",".join(record) + "\n", encoding="utf-8")
+    else:
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.append([None])
+        sheet.append(header)
+        sheet.append(record)
+        book.save(path)
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="t")
+    assert err.value.message.startswith("第 2 行（表头）中 「name」 出现两次（A 列和 C 列）"), err.value.message
+    assert "columns A and C" in err.value.message
+    assert not store.count("facilities")

@@ -5,6 +5,10 @@ from __future__ import annotations
 from geo.messages import Message
 
 MESSAGES = {
+    "spreadsheet_rows.duplicate_header": Message(
+        "第 {row} 行（表头）中 {name} 出现两次（{first} 列和 {second} 列）：请删除或改名其一，未导入任何内容",
+        "the header (row {row}) names {name} twice (columns {first} and {second}): remove or rename one; nothing was "
+        "imported"),
     "spreadsheet_rows.extra_cells": Message(
         "第 {row} 行有 {cells} 个单元格，表头只有 {header} 个：请检查该行是否多了逗号或错了列，未导入任何内容",
         "row {row} has {cells} cells but the header only {header}: check the row for an extra comma or a shifted "
