@@ -94,6 +94,7 @@ def read_csv_rows(content: str) -> tuple[pd.DataFrame, list[int]]:
                              field="file")
     frame = pd.DataFrame([cells[:width] + [""] * (width - len(cells)) for _, cells in records], columns=names,
                          dtype=str)
+    frame.attrs["header_row"] = header_row  # for a refusal naming a column the header lacks
     return frame, [row for row, _ in records]
 
 
@@ -107,13 +108,35 @@ def read_xlsx_rows(path: Path | str) -> tuple[pd.DataFrame, list[int]]:
     try:
         above, header = next(((i, cells) for i, cells in enumerate(book.worksheets[0].iter_rows(values_only=True))
                               if not all(_is_blank(v) for v in cells)), (0, ()))  # blank rows above the header
+        sheets = list(book.sheetnames)
     finally:
         book.close()
     frame = pd.read_excel(path, dtype=str, keep_default_na=False, header=above)
     names = _column_names(["" if v is None else str(v) for v in header], header_row=above + 1)
     frame.columns = names[:len(frame.columns)] + [f"Unnamed: {j}" for j in range(len(names), len(frame.columns))]
     keep = ~blank_rows(frame)
-    return frame[keep].reset_index(drop=True), [above + 2 + int(i) for i in np.flatnonzero(keep)]
+    out = frame[keep].reset_index(drop=True)
+    out.attrs.update(header_row=above + 1, sheets=sheets)  # for a refusal naming a column the header lacks
+    return out, [above + 2 + int(i) for i in np.flatnonzero(keep)]
+
+
+def header_hint(frame: pd.DataFrame) -> msg.Term:
+    """Return, for a refusal naming a column a table lacks, which row was read as its header with the names found
+    there, and for a workbook of several sheets that only the first is read: a title row merged above the header,
+    or the data on the second sheet, was otherwise refused as "no x column" with nothing to say why. Empty for a
+    table not read here."""
+    if "header_row" not in frame.attrs:
+        return msg.Term("", "")
+    names = [str(c) for c in frame.columns if not str(c).startswith("Unnamed: ")]
+    shown = "、".join(msg.quoted(n[:30]) for n in names[:8]) + ("…" if len(names) > 8 else "")
+    hint = msg.as_term(msg.text("spreadsheet_rows.header_hint", row=frame.attrs["header_row"],
+                                columns=shown or "—"))
+    sheets = frame.attrs.get("sheets") or []
+    if len(sheets) > 1:
+        more = msg.as_term(msg.text("spreadsheet_rows.first_sheet_only", first=msg.quoted(sheets[0]),
+                                    others="、".join(msg.quoted(s) for s in sheets[1:6])))
+        hint = msg.Term(hint + more, hint.en + more.en)
+    return hint
 
 
 def csv_records(text: str) -> list[tuple[int, dict[str, str]]]:

@@ -248,3 +248,35 @@ def test_a_header_naming_a_column_twice_is_refused_naming_both(store: Store, tmp
     assert err.value.message.startswith("第 2 行（表头）中 「name」 出现两次（A 列和 C 列）"), err.value.message
     assert "columns A and C" in err.value.message
     assert not store.count("facilities")
+
+
+def test_a_title_row_or_data_on_another_sheet_is_named_in_the_refusal(store: Store, tmp_path):
+    """A workbook with a merged title row above the header, or its data on the second sheet, was refused as "表中
+    没有 x 坐标列" with nothing to say which row was read as the header or that only the first sheet is read."""
+    titled = tmp_path / "titled.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "设施"
+    sheet.append(["新城区养老设施一览表"])
+    sheet.merge_cells("A1:D1")
+    sheet.append(["name", "kind", "lon", "lat"])
+    sheet.append(["测试站己", "elder_care_station", 111.68, 40.85])
+    book.save(titled)
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", titled, crs="EPSG:4490", actor="t")
+    assert "（读作表头的是第 1 行：「新城区养老设施一览表」）" in err.value.message, err.value.message
+    assert "(row 1 was read as the header:" in err.value.message and "工作表" not in err.value.message
+
+    second = tmp_path / "second.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active.append(["本表由民政局填报"])
+    data = book.create_sheet("数据")
+    data.append(["name", "kind", "lon", "lat"])
+    data.append(["测试站庚", "elder_care_station", 111.68, 40.85])
+    book.save(second)
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", second, crs="EPSG:4490", actor="t")
+    assert "只读取第一个工作表 「说明」，未读取 「数据」" in err.value.message, err.value.message
+    assert "only the first sheet, 「说明」, is read; not 「数据」" in err.value.message
+    assert not store.count("facilities")

@@ -31,7 +31,7 @@ from geo.errors import EncodingProblem, InputError
 from geo.io._dbf import check_encoding, sniff_encoding
 from geo.layers import GEOMETRY_KINDS, KIND_WRITTEN_AS
 from geo.spreadsheet import formula_safe, formula_unsafe
-from geo.spreadsheet_rows import read_csv_rows, read_xlsx_rows
+from geo.spreadsheet_rows import header_hint, read_csv_rows, read_xlsx_rows
 
 FORMATS = ("geojson", "gpkg", "shp", "csv", "xlsx")
 _FORMATS_TERM = msg.Term("、".join(FORMATS), ", ".join(FORMATS))
@@ -450,6 +450,7 @@ def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y
             shown = shown or path.name
             raise InputError(msg.text("io_formats.xlsx_unreadable", name=shown,
                                       problem=public_message(str(exc), path, shown)), field="file") from None
+    hint = header_hint(df)  # read before the frame is copied (its attrs may not follow)
     df = formula_unsafe(df.replace({"": None}))  # an export's quoted formulas: the text they were
     wkt = _named_column(df, ("wkt",))  # GDAL's CSV export (GEOMETRY=AS_WKT) calls it "WKT"
     if wkt is not None:
@@ -460,8 +461,8 @@ def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y
             except shapely.errors.GEOSException:
                 raise InputError(msg.text("io_formats.wkt_broken", row=file_rows[i]), field=wkt) from None
         return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms)), file_rows
-    xc = _coordinate_column(df, "x", _named_column(df, (x_col,) if x_col else _X_COLUMNS) or x_col)
-    yc = _coordinate_column(df, "y", _named_column(df, (y_col,) if y_col else _Y_COLUMNS) or y_col)
+    xc = _coordinate_column(df, "x", _named_column(df, (x_col,) if x_col else _X_COLUMNS) or x_col, hint=hint)
+    yc = _coordinate_column(df, "y", _named_column(df, (y_col,) if y_col else _Y_COLUMNS) or y_col, hint=hint)
     xs = pd.to_numeric(df.pop(xc), errors="coerce")
     ys = pd.to_numeric(df.pop(yc), errors="coerce")
     bad = np.flatnonzero(xs.isna().to_numpy() | ys.isna().to_numpy())
@@ -485,10 +486,11 @@ def _named_column(df: pd.DataFrame, names: Sequence[str]) -> str | None:
     return None
 
 
-def _coordinate_column(df: pd.DataFrame, name: str, col: str | None) -> str:
-    """Return the table's ``name`` (x or y) coordinate column, or refuse a table without one."""
+def _coordinate_column(df: pd.DataFrame, name: str, col: str | None, *, hint: msg.Term) -> str:
+    """Return the table's ``name`` (x or y) coordinate column, or refuse a table without one, saying which row was
+    read as the header (``hint``, :func:`geo.spreadsheet_rows.header_hint`)."""
     if col is None or col not in df.columns:
-        raise InputError(msg.text("io_formats.no_coordinate_column", axis=name), field=f"{name}_column")
+        raise InputError(msg.text("io_formats.no_coordinate_column", axis=name, header=hint), field=f"{name}_column")
     return col
 
 

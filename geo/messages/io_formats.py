@@ -101,6 +101,6 @@ MESSAGES = {
     "io_formats.coordinate_nan": Message("第 {row} 行的坐标不是数值",
                                          "row {row} has a coordinate that is not a number"),
     "io_formats.no_coordinate_column": Message(
-        "表中没有 {axis} 坐标列, 请指明 (lon/lat、x/y、经度/纬度) 或提供 wkt 列",
-        "the table has no {axis} coordinate column; name it (lon/lat, x/y, 经度/纬度) or a wkt column"),
+        "表中没有 {axis} 坐标列{header}, 请指明 (lon/lat、x/y、经度/纬度) 或提供 wkt 列",
+        "the table has no {axis} coordinate column{header}; name it (lon/lat, x/y, 经度/纬度) or a wkt column"),
 }

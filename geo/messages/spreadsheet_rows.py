@@ -5,6 +5,10 @@ from __future__ import annotations
 from geo.messages import Message
 
 MESSAGES = {
+    "spreadsheet_rows.header_hint": Message("（读作表头的是第 {row} 行：{columns}）",
+                                            " (row {row} was read as the header: {columns})"),
+    "spreadsheet_rows.first_sheet_only": Message("（只读取第一个工作表 {first}，未读取 {others}）",
+                                                 " (only the first sheet, {first}, is read; not {others})"),
     "spreadsheet_rows.duplicate_header": Message(
         "第 {row} 行（表头）中 {name} 出现两次（{first} 列和 {second} 列）：请删除或改名其一，未导入任何内容",
         "the header (row {row}) names {name} twice (columns {first} and {second}): remove or rename one; nothing was "
