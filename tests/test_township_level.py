@@ -120,3 +120,36 @@ def test_a_county_without_subdistricts_is_told_its_urban_scope_is_not_set() -> N
     assert "0 个乡镇" not in unset.note
     seat = circle_indicator(coverage, units, norms=PlanningNorms(urban_unit_codes=("150125100000",)), walk_text="")
     assert seat.current == pytest.approx(70.0) and "可可以力更镇" in seat.note
+
+
+def test_a_countys_villages_without_plates_keep_their_households_through_a_merge_and_a_split(store: Store,
+                                                                                             tmp_path) -> None:
+    """A county first loads its villages with their household counts and no door plates yet; households were
+    re-summed from the plates on a merge or split, so the merged village had 0 households (and the plan's figures
+    per hundred households went blank). Without plates, a village's own count is shared out by area."""
+    from geo.divisions.changes import merge_units, split_unit
+
+    units = gpd.GeoDataFrame(
+        {"code": ["150102000000", "150102201000", "150102201201", "150102201202", "150102201203"],
+         "name": ["新城区", "大青山乡", "哈拉沁村", "巴彦嘎查", "乌素图村"],
+         "level": ["district", "township", "village", "village", "village"],
+         "parent_code": [None, "150102000000", "150102201000", "150102201000", "150102201000"],
+         "households": [0, 0, 30, 21, 40], "residents": [0, 0, 90, 60, 100]},
+        geometry=[_rect(-5000, -5000, 9000, 9000), _rect(0, 0, 4500, 3000), _rect(0, 0, 1500, 3000),
+                  _rect(1500, 0, 3000, 3000), _rect(3000, 0, 4500, 3000)], crs="EPSG:4490")
+    path = tmp_path / "units.gpkg"
+    units.to_file(path, driver="GPKG")
+    import_file(store, "admin_units", path, crs="EPSG:4490", actor="officer")
+    stored = {u["code"]: u for u in store.select("admin_units")}
+    merged = merge_units(store, ["150102201201", "150102201202"], name="哈拉沁巴彦村",
+                         expected_versions={c: stored[c]["version"] for c in ("150102201201", "150102201202")},
+                         decision=DECISION, actor="t-admin")
+    (code,) = merged["units_after"]
+    (unit,) = store.select("admin_units", where={"code": code})
+    assert (unit["households"], unit["residents"]) == (51, 150)
+    west, east = _rect(3000, 0, 3750, 3000), _rect(3750, 0, 4500, 3000)
+    split = split_unit(store, "150102201203", [{"name": "乌素图西村", "geometry": west},
+                                               {"name": "乌素图东村", "geometry": east}],
+                       expected_version=stored["150102201203"]["version"], decision=DECISION, actor="t-admin")
+    halves = [store.select("admin_units", where={"code": c})[0] for c in split["units_after"]]
+    assert [(u["households"], u["residents"]) for u in halves] == [(20, 50), (20, 50)]

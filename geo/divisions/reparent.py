@@ -9,7 +9,9 @@ follows the facility.
 Figures of the new units (the rule, documented in the report of the change):
 
 * ``households``: the sum of ``door_plates.households`` of the active plates now in the unit
-  (the sample and the planning both count households from the plates);
+  (the sample and the planning both count households from the plates); an old unit whose plates give no
+  households (a county first loaded with its villages' household counts and no plates yet) shares its own count
+  out by area instead, as the people below are (a merge of two such villages gave 0);
 * ``residents``, ``registered_residents``, ``residents_60plus``: the old units' totals shared out in
   proportion to the households each new unit receives from each old unit (by area when an old
   unit had no households), in whole people by largest remainders, so the totals are kept exactly.
@@ -91,15 +93,16 @@ def reparent(store: Store, conn: sa.Connection, old_codes: Sequence[str], new_un
 def new_figures(old_units: Sequence[Mapping[str, Any]], new_units: Sequence[Mapping[str, Any]],
                 households: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
     """Return households and the shared figures of each new unit (see the module docstring)."""
-    out = {u["code"]: {"households": sum(households.get(u["code"], {}).values())} for u in new_units}
-    for col in SHARED_FIGURES:
-        for code in out:
-            out[code][col] = 0
+    out = {u["code"]: {"households": 0, **{col: 0 for col in SHARED_FIGURES}} for u in new_units}
     for old in old_units:
         weights: list[float] = [float(households.get(u["code"], {}).get(old["code"], 0)) for u in new_units]
-        if sum(weights) <= 0:
+        from_plates = sum(weights) > 0
+        if not from_plates:
             old_geom = old["geometry"]
             weights = [metric_area_m2(shapely.intersection(u["geometry"], old_geom)) for u in new_units]
+        counted = weights if from_plates else apportion(int(old.get("households") or 0), weights)
+        for unit, share in zip(new_units, counted, strict=True):
+            out[unit["code"]]["households"] += int(share)
         for col in SHARED_FIGURES:
             total = old.get(col)
             if total is None:
