@@ -16,9 +16,10 @@ import sqlalchemy as sa
 from geo.divisions.changes import recode_unit
 from geo.divisions.queries import unit_history
 from geo.errors import Conflict, StaleVersion
+from geo.location_rules import current_codes
 from geo.planning.indicators import urban_scope
 from geo.planning.norms_settings import PlanningNorms
-from geo.planning.run import PlanningInputs, current_codes
+from geo.planning.run import PlanningInputs
 from geo.store import schema
 
 DECISION = {"decision_body": "呼和浩特市人民政府", "decision_doc_no": "呼政发〔2026〕21号",
@@ -148,3 +149,177 @@ def test_current_codes_follow_the_history_to_its_end():
                {"id": 3, "old_code": "X", "new_code": "Y", "changed_on": "2021-01-01"},
                {"id": 4, "old_code": "Y", "new_code": "X", "changed_on": "2022-01-01"}]  # a cycle, never written
     assert current_codes(history) == {"A": "C", "B": "C", "X": "Y", "Y": "X"}
+
+
+# -- the review's findings ----------------------------------------------------------------------------------
+
+on_postgis = pytest.mark.parametrize("writable_sample_store", ["postgis"], indirect=True)
+FACILITY = {"name": "测试养老站", "kind": "elder_care_station", "floor_area_m2": 200}
+
+
+def _village_point(store, code: str):
+    (unit,) = store.select("admin_units", where={"code": code})
+    return unit["geometry"].representative_point()
+
+
+@on_postgis
+def test_a_write_naming_a_village_waits_for_its_recode_and_is_refused_naming_the_new_code(writable_sample_store,
+                                                                                          monkeypatch):
+    """A facility created while 撤镇设街道 ran was stored naming its retired village (5 of 14 in the review): the
+    unit was read without a lock. The write now waits for the change and is refused, naming the village's new
+    code."""
+    import threading
+
+    import geo.divisions.changes as changes
+    from geo.errors import InputError
+    from geo.generic_writes import create_feature
+
+    store = writable_sample_store
+    village = "150102100207"
+    point = _village_point(store, village)
+    (town,) = store.select("admin_units", where={"code": TOWN})
+    outcome: dict[str, object] = {}
+    recode_holding = threading.Event()
+    let_go = threading.Event()
+    real_history = changes._history
+
+    def slow_history(*args, **kwargs):  # the change holds its locks here, its units retired, not yet committed
+        real_history(*args, **kwargs)
+        recode_holding.set()
+        assert let_go.wait(30)
+
+    monkeypatch.setattr(changes, "_history", slow_history)
+
+    def recode() -> None:
+        outcome["recode"] = recode_unit(store, TOWN, expected_version=town["version"], decision=DECISION,
+                                        actor="t-admin", level="subdistrict", new_name="保合少街道")
+
+    def create() -> None:
+        try:
+            outcome["create"] = create_feature(store, "facilities", {**FACILITY, "community_code": village,
+                                                                     "geometry": point}, actor="t-officer")
+        except InputError as exc:
+            outcome["create"] = exc
+
+    first = threading.Thread(target=recode)
+    first.start()
+    assert recode_holding.wait(60)
+    second = threading.Thread(target=create)
+    second.start()
+    second.join(1.5)
+    assert second.is_alive(), outcome  # waiting for the change, not deciding on what it read before
+    let_go.set()
+    first.join(60)
+    second.join(60)
+    new_village = outcome["recode"]["units_after"][0][:9] + village[9:]  # type: ignore[index]
+    refused = outcome["create"]
+    assert isinstance(refused, InputError) and refused.field == "community_code", refused
+    assert "已撤销" in refused.message and new_village in refused.message
+    assert not store.count("facilities", where={"community_code": village, "name": FACILITY["name"]})
+
+
+@on_postgis
+def test_a_town_and_one_of_its_villages_recoded_at_once_wait_for_each_other(writable_sample_store):
+    """The town's re-code locked the town, then its villages; a village's re-code locked the village, then its
+    town: PostgreSQL killed one as a deadlock, answered 503 (review). Both now lock the town first."""
+    import threading
+
+    import psycopg
+
+    from geo.store.store import normalise_url
+
+    store = writable_sample_store
+    village = "150102100207"
+    (town,) = store.select("admin_units", where={"code": TOWN})
+    (unit,) = store.select("admin_units", where={"code": village})
+    outcome: dict[str, object] = {}
+
+    def run(name: str, call) -> None:
+        try:
+            outcome[name] = call()
+        except Exception as exc:  # the test reports what each change met
+            outcome[name] = exc
+
+    gate = psycopg.connect(normalise_url(store.engine.url.render_as_string(hide_password=False))
+                           .replace("postgresql+psycopg://", "postgresql://"))
+    with gate.transaction():
+        gate.execute("SELECT id FROM admin_units WHERE code = %s FOR UPDATE", (TOWN,))
+        town_change = threading.Thread(target=run, args=("town", lambda: recode_unit(
+            store, TOWN, expected_version=town["version"], decision=DECISION, actor="t-admin", level="subdistrict",
+            new_name="保合少街道")))
+        village_change = threading.Thread(target=run, args=("village", lambda: recode_unit(
+            store, village, expected_version=unit["version"], decision=DECISION, actor="t-admin", level="community",
+            new_name=unit["name"].removesuffix("村") + "社区")))
+        town_change.start()
+        village_change.start()
+        town_change.join(2)
+        village_change.join(0.1)
+    gate.close()
+    town_change.join(60)
+    village_change.join(60)
+    assert not any(isinstance(v, psycopg.errors.DeadlockDetected) or "deadlock" in str(v).lower()
+                   for v in outcome.values()), outcome
+    assert isinstance(outcome["town"], dict), outcome  # a town's re-code never meets the village's change
+    after = {u["code"]: u for u in store.select("admin_units")}
+    active = {c for c, u in after.items() if u["status"] == "active"}
+    assert all(after[c]["parent_code"] in active for c in active if after[c]["level"] in ("village", "community"))
+
+
+def test_the_change_summary_keeps_chinese_then_english(writable_sample_store):
+    store = writable_sample_store
+    (town,) = store.select("admin_units", where={"code": TOWN})
+    out = recode_unit(store, TOWN, expected_version=town["version"], decision=DECISION, actor="t-admin",
+                      level="subdistrict", new_name="保合少街道")
+    zh, en = out["summary"].split(" · ")
+    assert zh.startswith("保合少街道 重新编码：") and "其下 24 个社区和村随之重新编码" in zh
+    assert en.startswith("re-coded 保合少街道: ") and en.endswith("with the 24 communities and villages below it")
+
+
+def test_old_codes_are_refused_naming_the_code_their_land_is_held_under_now(writable_sample_store):
+    """An officer renaming a village, or importing a file exported before 撤镇设街道, met "已撤销" with no word of
+    the new code (review)."""
+    from geo.divisions.changes import rename_unit
+    from geo.errors import InputError
+    from geo.generic_writes import create_feature
+    from geo.planning.burial import record_statistics
+
+    store = writable_sample_store
+    village = "150102100207"
+    point = _village_point(store, village)
+    (town,) = store.select("admin_units", where={"code": TOWN})
+    (unit,) = store.select("admin_units", where={"code": village})
+    new_town = recode_unit(store, TOWN, expected_version=town["version"], decision=DECISION, actor="t-admin",
+                           level="subdistrict", new_name="保合少街道")["units_after"][0]
+    new_village = new_town[:9] + village[9:]
+    with pytest.raises(Conflict) as err:
+        rename_unit(store, village, "新名村", expected_version=unit["version"], decision=DECISION, actor="t-admin")
+    assert f"其区域现为 {new_village}" in err.value.message and f"its land is now {new_village}" in err.value.message
+    with pytest.raises(InputError) as err:
+        create_feature(store, "facilities", {**FACILITY, "community_code": village, "geometry": point},
+                       actor="t-officer")
+    assert f"请用其承继单位的代码（{new_village}）" in err.value.message
+    # burial statistics for the retired 镇 (the same land as the new 街道: counted twice in one year) are refused
+    with pytest.raises(InputError) as err:
+        record_statistics(store, [{"year": 2026, "unit_code": TOWN, "deaths": 300, "cremations": 100}],
+                          actor="t-admin")
+    assert err.value.field == "unit_code" and new_town in err.value.message
+    assert record_statistics(store, [{"year": 2026, "unit_code": new_town, "deaths": 300, "cremations": 100}],
+                             actor="t-admin").written
+
+
+def test_the_planner_is_told_the_settings_name_a_replaced_code_and_old_statistics_keep_a_name(writable_sample_store):
+    from geo.planning.run import run_planning, walk_params
+
+    store = writable_sample_store
+    assert store.count("burial_statistics", where={"unit_code": TOWN})  # the sample's years before the change
+    (town,) = store.select("admin_units", where={"code": TOWN})
+    new_town = recode_unit(store, TOWN, expected_version=town["version"], decision=DECISION, actor="t-admin",
+                           level="subdistrict", new_name="保合少街道")["units_after"][0]
+    inputs = PlanningInputs.load(store)
+    norms = PlanningNorms(urban_unit_codes=(TOWN,))
+    run = run_planning(inputs, walk_params(), norms=norms)
+    (circle,) = [i for i in run.indicators if i.number == "一刻钟"]
+    assert f"{TOWN} → {new_town}" in circle.note and "请更新设置文件" in circle.note
+    assert circle.detail["urban_scope_codes"] == [new_town]
+    named = {row["code"]: row["name"] for i in run.indicators for row in i.by_unit}
+    assert named.get(TOWN) == f"保合少街道（原 {TOWN}）", named.get(TOWN)

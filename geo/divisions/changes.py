@@ -31,7 +31,8 @@ from geo.divisions import geometry as G
 from geo.divisions import names as N
 from geo.divisions.reparent import new_figures, refresh_addresses, reparent
 from geo.errors import Conflict, InputError, NotFound, StaleVersion
-from geo.messages import label, labels, quoted, text, value_label, value_labels
+from geo.location_rules import successor_code
+from geo.messages import as_term, label, labels, quoted, text, value_label, value_labels
 from geo.placenames.rules import MAX_STANDARD_NAME_CHARS
 from geo.store import Store, schema
 from geo.text import clean, clean_mongolian, has_text
@@ -120,10 +121,15 @@ def _load(conn: sa.Connection, store: Store, code: Any, *, field: str) -> dict[s
 
     The row is locked for the rest of the change (PostgreSQL; SQLite serialises writers): two changes
     under one parent, or of one unit, run one after the other, so two admins creating the first
-    communities of a 街道 at once never take the same code nor the same land.
+    communities of a 街道 at once never take the same code nor the same land. A community's or village's
+    街道/镇/乡 is locked first, as a re-code of that 街道/镇/乡 locks it before its units: the two changes then
+    wait for each other instead of each holding what the other needs (review: a deadlock, answered 503).
     """
     code = str(code or "").strip()
     t = schema.admin_units
+    placed = conn.execute(sa.select(t.c.level, t.c.parent_code).where(t.c.code == code)).first()
+    if placed is not None and placed.level in K.LEAF_LEVELS and placed.parent_code:
+        conn.execute(sa.select(t.c.id).where(t.c.code == placed.parent_code).with_for_update())
     row = conn.execute(sa.select(t).where(t.c.code == code).with_for_update()).mappings().first()
     if row is None:
         raise NotFound(text("divisions.no_unit", value=quoted(code), field=label(field)), field=field)
@@ -133,7 +139,10 @@ def _load(conn: sa.Connection, store: Store, code: Any, *, field: str) -> dict[s
                                                                                                   "district"):
         raise InputError(text("divisions.other_district", value=code, district=store.adcode), field=field)
     if row["status"] not in (None, "active"):
-        raise Conflict(text("divisions.not_active", value=code, status=value_label(row["status"])), field=field)
+        successor = successor_code(conn, code)
+        raise Conflict(text("divisions.not_active", value=code, status=value_label(row["status"]),
+                            successor=as_term(text("divisions.now_held_as", code=successor)) if successor else ""),
+                       field=field)
     return unit
 
 
@@ -555,9 +564,9 @@ def recode_unit(store: Store, code: str, *, expected_version: int, decision: Map
                                district=store.adcode, actor=actor)
         child_codes = [_recoded_child_code(store, conn, child, new_parent=assigned, actor=actor)
                        for child in children]
-        summary = text("divisions.summary.recode", name=name, old=old["code"], new=assigned)
-        if children:
-            summary += text("divisions.summary.recode_children", count=len(children))
+        summary = (text("divisions.summary.recode_with_children", name=name, old=old["code"], new=assigned,
+                        count=len(children)) if children
+                   else text("divisions.summary.recode", name=name, old=old["code"], new=assigned))
         change_id = _record(store, conn, "recode", dec, before=[old["code"], *(c["code"] for c in children)],
                             after=[assigned, *child_codes], summary=summary, actor=actor)
         note = f"division change {change_id}: {dec.doc_no}"

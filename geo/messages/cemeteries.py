@@ -92,6 +92,10 @@ MESSAGES = {
                                         "{field} ({value}) cannot exceed {other} ({limit})"),
     "cemeteries.unit": Message("统计单位 unit_code {value} 不是本区的街道、镇或区",
                                "unit_code {value} is not this district, one of its sub-districts or its town"),
+    "cemeteries.unit_retired": Message(
+        "统计单位 unit_code {value} 已因区划调整撤销，其区域现为 {successor}：请按现单位记录",
+        "unit_code {value} was retired by a division change; its land is now {successor}: record the figures "
+        "under it"),
     "cemeteries.duplicate_year": Message("{year} 年 {unit_code} 已有殡葬统计（版本 {version}）：请修改该记录",
                                          "burial statistics for {year} {unit_code} exist (version {version}): "
                                          "update that record"),

@@ -73,9 +73,9 @@ MESSAGES = {
                                        "axis order)"),
     "checks.unknown_unit": Message("{field} {value} 不是已登记的社区或行政村代码",
                                    "{field} {value} names no stored community or village"),
-    "checks.abolished_unit": Message("{field} {value} 是已撤销的社区或行政村代码：请用其承继单位的代码",
+    "checks.abolished_unit": Message("{field} {value} 是已撤销的社区或行政村代码：请用其承继单位的代码（{successor}）",
                                      "{field} {value} names an abolished community or village: use its "
-                                     "successor's code"),
+                                     "successor's code ({successor})"),
     "checks.plate_in_other_unit": Message(
         "{field} {value} 与门牌位置不符：该位置属于 {name}（{code}）；门牌所属社区（村）按位置确定，可不填写",
         "{field} {value} does not match the plate's position, which lies in {name} ({code}); a plate's "

@@ -102,8 +102,9 @@ MESSAGES = {
                                  "no active unit {value} in this district ({field})"),
     "divisions.other_district": Message("区划 {value} 不属于本区（{district}），不能调整",
                                         "unit {value} is not in this district ({district}) and cannot be changed"),
-    "divisions.not_active": Message("区划 {value} 状态为 {status}，只能调整有效的区划",
-                                    "unit {value} is {status}; only active units can be changed"),
+    "divisions.not_active": Message("区划 {value} 状态为 {status}，只能调整有效的区划{successor}",
+                                    "unit {value} is {status}; only active units can be changed{successor}"),
+    "divisions.now_held_as": Message("（其区域现为 {code}）", " (its land is now {code})"),
     "divisions.leaf_only": Message("拆分与合并只适用于社区和村（{field}），{value} 为 {level}",
                                    "split and merge apply to communities and villages ({field}); {value} is a {level}"),
     "divisions.stale": Message("区划 {value} 已被他人修改（当前版本 {current}，依据版本 {given}），请重新读取",
@@ -181,8 +182,9 @@ MESSAGES = {
     "divisions.summary.merge": Message("撤销 {old}，合并设立 {new}", "merged {old} into {new}"),
     "divisions.summary.rename": Message("{code} 更名：{old} → {new}", "renamed {code}: {old} → {new}"),
     "divisions.summary.recode": Message("{name} 重新编码：{old} → {new}", "re-coded {name}: {old} → {new}"),
-    "divisions.summary.recode_children": Message("，其下 {count} 个社区和村随之重新编码",
-                                                 ", with the {count} communities and villages below it"),
+    "divisions.summary.recode_with_children": Message(
+        "{name} 重新编码：{old} → {new}，其下 {count} 个社区和村随之重新编码",
+        "re-coded {name}: {old} → {new}, with the {count} communities and villages below it"),
     "divisions.before_history": Message(
         "{field} {value} 早于 {code} 的设立或最近一次区划调整（{bound}）：区划沿革不能倒序记载",
         "{field} {value} lies before {code} began or its latest division change ({bound}): a unit's history "

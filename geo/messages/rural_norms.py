@@ -50,6 +50,10 @@ MESSAGES = {
         "the urban scope is not set: this district has no 街道, so the default (every 街道) is empty; list the codes "
         "of its urban towns (the county seat's, say) in the planning settings' [circle] urban_unit_codes. Whole "
         "district: {district}. {walk}"),
+    "rural_norms.circle_scope_followed": Message(
+        "规划设置 [circle] urban_unit_codes 中的代码已因区划调整改变，按现代码计算（{pairs}）：请更新设置文件。",
+        "codes in the planning settings' [circle] urban_unit_codes were changed by a division change and are read "
+        "as the units' codes now ({pairs}): update the settings file."),
     "rural_norms.circle_note": Message(
         "城市范围（{count} 个乡镇(街道)：{scope}）为考核口径：{urban}；"
         "全区（含城市范围以外的乡镇）：{district}。{walk}",

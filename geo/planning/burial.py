@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from geo.errors import Conflict, InputError, StaleVersion
 from geo.layers import TOWNSHIP_LEVELS
+from geo.location_rules import current_codes
 from geo.messages import Rows, as_term, at_row, label, nth_row, record_label, text, value_label
 from geo.planning.ban_zone_settings import PLOT_TYPES, BanZoneSettings, basis_text, plot_label
 from geo.store import Store
@@ -96,12 +97,14 @@ def over_limit(plot_types: pd.DataFrame, cemeteries: pd.DataFrame, settings: Ban
     return out
 
 
-def check_statistics(record: Mapping[str, Any], *, unit_codes: Iterable[str]) -> dict[str, Any]:
+def check_statistics(record: Mapping[str, Any], *, unit_codes: Iterable[str],
+                     retired: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Return a burial-statistics record with checked values, or raise naming the first bad field.
 
     Year 1949 to this year (Beijing); deaths given whenever another count is (a rate needs it);
     counts whole and ≥ 0; cremations and burials no more than deaths, eco burials no
-    more than burials; the unit the district, one of its sub-districts or its town.
+    more than burials; the unit the district or one of its 街道/镇/乡 in force (a code retired by a division
+    change is refused naming the code its land is held under now, ``retired``).
     """
     year = _whole(record.get("year"), "year", required=True)
     assert year is not None
@@ -110,6 +113,10 @@ def check_statistics(record: Mapping[str, Any], *, unit_codes: Iterable[str]) ->
         raise InputError(text("cemeteries.year", low=FIRST_YEAR, high=last, value=year), field="year")
     unit_code = str(record.get("unit_code") or "").strip()
     if unit_code not in set(unit_codes):
+        successor = (retired or {}).get(unit_code)
+        if successor is not None:  # 撤镇设街道: the same land counted under two codes in one year (review)
+            raise InputError(text("cemeteries.unit_retired", value=repr(unit_code), successor=successor),
+                             field="unit_code")
         raise InputError(text("cemeteries.unit", value=repr(unit_code)), field="unit_code")
     counts = {name: _whole(record.get(name), name) for name in COUNTS}
     if counts["deaths"] is None and any(counts[n] is not None for n in ("cremations", "burials", "eco_burials")):
@@ -202,10 +209,11 @@ def statistics_frame(store: Store) -> pd.DataFrame:
 
 
 def statistics_units(store: Store, *, conn: sa.Connection | None = None) -> list[str]:
-    """Return the codes statistics may be recorded for: the district, its sub-districts and its town."""
+    """Return the codes statistics may be recorded for: the district and its 街道, 镇 and 乡 in force."""
     table = store.table("admin_units")
     query = sa.select(table.c.code).where(table.c.level.in_(STATS_UNIT_LEVELS),
-                                          table.c.code.like(f"{store.adcode}%"))
+                                          table.c.code.like(f"{store.adcode}%"),
+                                          sa.func.coalesce(table.c.status, "active") == "active")
     if conn is None:
         with store.reading() as c:
             return [r[0] for r in c.execute(query)]
@@ -233,6 +241,9 @@ def record_statistics(store: Store, rows: Sequence[Mapping[str, Any]], *, actor:
             return record_statistics(store, rows, actor=actor, first_row=first_row, all_or_nothing=all_or_nothing,
                                      conn=c)
     units = statistics_units(store, conn=conn)
+    history = store.table("unit_code_history")
+    retired = current_codes([dict(r) for r in conn.execute(sa.select(
+        history.c.id, history.c.old_code, history.c.new_code, history.c.changed_on)).mappings()])
     table = store.table(STATS_TABLE)
     held = {(r.year, r.unit_code): r.version for r in conn.execute(
         sa.select(table.c.year, table.c.unit_code, table.c.version))}
@@ -240,7 +251,7 @@ def record_statistics(store: Store, rows: Sequence[Mapping[str, Any]], *, actor:
     for index, row in enumerate(rows):
         where = nth_row(first_row, index)
         try:
-            values = check_statistics(row, unit_codes=units)
+            values = check_statistics(row, unit_codes=units, retired=retired)
             key = (values["year"], values["unit_code"])
             if key in held:
                 raise Conflict(text("cemeteries.duplicate_year", year=key[0], unit_code=key[1],

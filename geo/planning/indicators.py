@@ -200,6 +200,11 @@ def circle_indicator(coverage: pd.DataFrame, units: pd.DataFrame, *, norms: Plan
     else:
         note = text("rural_norms.circle_note", count=len(scope), scope=names, urban=pct(urban),
                     district=pct(district), walk=walk_text)
+    held = set(units["code"])
+    followed = [f"{code} → {(unit_successors or {})[code]}" for code in norms.urban_unit_codes
+                if code not in held and code in (unit_successors or {})]
+    if followed:  # the planner is told the settings file names a replaced code (review): it should be edited
+        note += " " + text("rural_norms.circle_scope_followed", pairs="、".join(followed))
     note += " " + text("planning_outputs.note.circle", share_60plus=_percent(dist_cov["share_60plus"]))
     return Indicator(
         "一刻钟", "一刻钟居家养老服务圈覆盖户数比例（城市范围）",

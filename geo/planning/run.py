@@ -23,6 +23,7 @@ from geo import crs as C
 from geo import messages as msg
 from geo.errors import InputError
 from geo.layers import FACILITY_KINDS
+from geo.location_rules import current_codes
 from geo.messages import label, labels
 from geo.planning.accessibility import facility_supply, scores_by_unit, two_step_fca
 from geo.planning.ban_zone_settings import BanZoneSettings, load_ban_zone_settings
@@ -113,22 +114,12 @@ class PlanningInputs:
                    unit_successors=current_codes(store.select("unit_code_history")))
 
 
-def current_codes(history: list[dict[str, Any]]) -> dict[str, str]:
-    """Return each old code of ``history`` (code-history rows: old_code, new_code, changed_on) with the last code
-    its unit came to, in date order; a code split into several ends at the first of them (a 街道 or 镇 is never
-    split)."""
-    step: dict[str, str] = {}
-    for row in sorted(history, key=lambda r: (r["changed_on"], r.get("id") or 0)):
-        if row["old_code"] != row["new_code"]:
-            step.setdefault(row["old_code"], row["new_code"])
-    out: dict[str, str] = {}
-    for old in step:
-        code, seen = old, {old}
-        while code in step and step[code] not in seen:  # a cycle (never written by a change) ends where it turns
-            code = step[code]
-            seen.add(code)
-        out[old] = code
-    return out
+def _names_with_former_codes(inputs: PlanningInputs) -> dict[str, str]:
+    """Return each unit's name by code, a code retired by a division change named as the unit that holds its land
+    now ("保合少街道（原 150102100000）"): the burial statistics of the years before 撤镇设街道 keep the old code."""
+    names = dict(zip(inputs.units["code"], inputs.units["name"], strict=True))
+    return {**names, **{old: f"{names[new]}（原 {old}）" for old, new in inputs.unit_successors.items()
+                        if new in names and old not in names}}
 
 
 @dataclass
@@ -217,7 +208,7 @@ def run_planning(inputs: PlanningInputs, params: WalkParams, kinds: tuple[str, .
             columns=["year", "unit_code", "deaths", "cremations", "burials", "eco_burials"]),
         plot_types=inputs.plot_types if inputs.plot_types is not None else pd.DataFrame(
             columns=["facility_id", "plot_type", "plots", "eco"]),
-        settings=zone_settings, unit_names=dict(zip(inputs.units["code"], inputs.units["name"], strict=True)))
+        settings=zone_settings, unit_names=_names_with_former_codes(inputs))
     return PlanningRun(params=params, kinds=kinds, inputs=inputs, network=network, access=access, coverage=coverage,
                        floor=floor, zones=zones, graves_in_zones=graves, indicators=indicators, plate_att=plate_att,
                        care_att=care_att, unattached_facilities=[int(i) for i in care.loc[~care_att.attached, "id"]],
