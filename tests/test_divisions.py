@@ -373,9 +373,10 @@ def test_another_districts_unit_stale_versions_and_hostile_names(writable_sample
     with pytest.raises(InputError, match="须为 街道"):
         recode_unit(store, sub["code"], expected_version=sub["version"], decision=DECISION, actor="t-admin",
                     level="community")
-    with pytest.raises(InputError, match="001–099"):
+    with pytest.raises(InputError, match="001–099") as err:
         recode_unit(store, sub["code"], expected_version=sub["version"], decision=DECISION, actor="t-admin",
                     new_code="150102150000")
+    assert err.value.field == "new_code"  # the request's field (review: it said code)
     assert not store.count("division_changes") and _unit(store, sub["code"])["version"] == sub["version"]
 
 

@@ -153,3 +153,27 @@ def test_a_countys_villages_without_plates_keep_their_households_through_a_merge
                        expected_version=stored["150102201203"]["version"], decision=DECISION, actor="t-admin")
     halves = [store.select("admin_units", where={"code": c})[0] for c in split["units_after"]]
     assert [(u["households"], u["residents"]) for u in halves] == [(20, 50), (20, 50)]
+
+
+def test_a_county_without_subdistricts_is_told_why_the_subdistrict_indicator_is_empty() -> None:
+    """#12 counts 街道 with a comprehensive elder-care centre: a county showed a bare "—" (review)."""
+    import pandas as pd
+
+    from geo.planning.floor_area import floor_area_by_unit, get_norm
+    from geo.planning.indicators import compute_indicators
+
+    units = pd.DataFrame({"code": ["150125000000", "150125100000", "150125201000", "150125100201"],
+                          "level": ["district", "town", "township", "village"],
+                          "name": ["武川县", "可可以力更镇", "大豆铺乡", "东村"],
+                          "parent_code": [None, "150125000000", "150125000000", "150125100000"],
+                          "households": [300, 200, 100, 200], "residents_60plus": [90, 60, 30, 60],
+                          "settlement_type": [None, None, None, "ordinary_village"]})
+    facilities = pd.DataFrame({"kind": ["community_service_centre"], "community_code": ["150125100201"],
+                               "floor_area_m2": [40.0], "name": ["东村服务站"], "nursing_beds": [0], "beds": [0]})
+    coverage = units.assign(covered_households=[150.0, 140.0, 10.0, 140.0], covered_60plus=[40.0, 35.0, 5.0, 35.0],
+                            household_share=[0.5, 0.7, 0.1, 0.7], share_60plus=[0.4, 0.5, 0.2, 0.5])
+    floor = floor_area_by_unit(facilities, units, get_norm("community_service"))
+    indicators = compute_indicators(units=units, facilities=facilities, coverage=coverage, walk_text="",
+                                    community_floor=floor, graves_in_zones=pd.DataFrame(columns=["id"]))
+    (twelve,) = [i for i in indicators if i.number == "12"]
+    assert twelve.current is None and "该区县没有街道" in twelve.note and "has no 街道" in twelve.note

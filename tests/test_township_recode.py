@@ -118,9 +118,11 @@ def test_a_stale_town_or_a_village_code_taken_under_the_new_code_changes_nothing
     store.insert("unit_code_history", [{"change_id": None, "old_code": "150102009205", "new_code": "150102001150",
                                         "old_name": "旧村", "new_name": "旧社区", "changed_on": date(2020, 1, 1)}],
                  actor="t-admin")
-    with pytest.raises(Conflict, match="150102009205"):
+    with pytest.raises(Conflict, match="150102009205") as err:
         recode_unit(store, TOWN, expected_version=town["version"], decision=DECISION, actor="t-admin",
                     new_code="150102009000", level="subdistrict", new_name="保合少街道")
+    assert err.value.field == "new_code"  # the officer typed the town's code: told whose derived code it is
+    assert err.value.message.startswith("其下 奎素村（150102100205）在新代码下应为 150102009205："), err.value.message
     assert not store.count("division_changes")
     assert len(_active_below(store, TOWN)) == 24
     assert store.select("admin_units", where={"code": TOWN})[0]["status"] == "active"
@@ -323,3 +325,18 @@ def test_the_planner_is_told_the_settings_name_a_replaced_code_and_old_statistic
     assert circle.detail["urban_scope_codes"] == [new_town]
     named = {row["code"]: row["name"] for i in run.indicators for row in i.by_unit}
     assert named.get(TOWN) == f"保合少街道（原 {TOWN}）", named.get(TOWN)
+
+
+def test_a_bad_new_name_is_refused_naming_the_requests_field(writable_sample_store):
+    """The gazetteer's rules named standard_name, and Mongolian script was sent to name_mong, a field the re-code
+    request does not have (review)."""
+    from geo.errors import InputError
+
+    store = writable_sample_store
+    (town,) = store.select("admin_units", where={"code": TOWN})
+    for bad in ("ᠪᠣᠬᠣᠰᠣᠤ街道", "<b>保合少</b>街道", "保合少街道\u202e", "x" * 60 + "街道", "保合少镇"):
+        with pytest.raises(InputError) as err:
+            recode_unit(store, TOWN, expected_version=town["version"], decision=DECISION, actor="t-admin",
+                        level="subdistrict", new_name=bad)
+        assert err.value.field == "new_name", (bad, err.value.field, err.value.message)
+    assert not store.count("division_changes")

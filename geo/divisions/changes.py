@@ -506,8 +506,12 @@ def _recoded_child_code(store: Store, conn: sa.Connection, child: Mapping[str, A
     9-digit prefix (PN-13), refused naming it where that code was ever used."""
     level = child["level"]
     given = K.make_code(K.prefix_of(new_parent, level), K.serial_of(child["code"], level), level)
-    return K.take_code(store, conn, parent_code=new_parent, level=level, given=given, district=store.adcode,
-                       actor=actor)
+    try:
+        return K.take_code(store, conn, parent_code=new_parent, level=level, given=given, district=store.adcode,
+                           actor=actor)
+    except Conflict as exc:  # the officer typed the town's code only: say whose code it is (review)
+        raise Conflict(text("divisions.child_code_used", name=child["name"], old=child["code"], code=given,
+                            problem=as_term(exc.message)), field="new_code") from None
 
 
 def _recode_one(store: Store, conn: sa.Connection, old: Mapping[str, Any], *, code: str, name: str, level: str,
@@ -560,8 +564,11 @@ def recode_unit(store: Store, code: str, *, expected_version: int, decision: Map
         if parent["code"] != old["parent_code"]:
             _refuse_outside_parent(old, parent)
         name = _unit_name(new_name or old["name"], target_level, field="new_name")
-        assigned = K.take_code(store, conn, parent_code=parent["code"], level=target_level, given=new_code,
-                               district=store.adcode, actor=actor)
+        try:
+            assigned = K.take_code(store, conn, parent_code=parent["code"], level=target_level, given=new_code,
+                                   district=store.adcode, actor=actor)
+        except (InputError, Conflict) as exc:  # the request's field is new_code (a create's is code)
+            raise type(exc)(exc.message, field="new_code" if new_code else exc.field) from None
         child_codes = [_recoded_child_code(store, conn, child, new_parent=assigned, actor=actor)
                        for child in children]
         summary = (text("divisions.summary.recode_with_children", name=name, old=old["code"], new=assigned,
@@ -570,8 +577,12 @@ def recode_unit(store: Store, code: str, *, expected_version: int, decision: Map
         change_id = _record(store, conn, "recode", dec, before=[old["code"], *(c["code"] for c in children)],
                             after=[assigned, *child_codes], summary=summary, actor=actor)
         note = f"division change {change_id}: {dec.doc_no}"
-        new = _recode_one(store, conn, old, code=assigned, name=name, level=target_level, parent_code=parent["code"],
-                          decision=dec, actor=actor, note=note)
+        try:
+            new = _recode_one(store, conn, old, code=assigned, name=name, level=target_level,
+                              parent_code=parent["code"], decision=dec, actor=actor, note=note)
+        except InputError as exc:  # the gazetteer's rules name the place name's field; the request's is new_name
+            raise InputError(exc.message, field="new_name" if exc.field in ("standard_name", "name_mong")
+                             else exc.field) from None
         new_children = [_recode_one(store, conn, child, code=child_code, name=child["name"], level=child["level"],
                                     parent_code=assigned, decision=dec, actor=actor, note=note)
                         for child, child_code in zip(children, child_codes, strict=True)]

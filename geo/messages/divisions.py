@@ -104,6 +104,9 @@ MESSAGES = {
                                         "unit {value} is not in this district ({district}) and cannot be changed"),
     "divisions.not_active": Message("区划 {value} 状态为 {status}，只能调整有效的区划{successor}",
                                     "unit {value} is {status}; only active units can be changed{successor}"),
+    "divisions.child_code_used": Message(
+        "其下 {name}（{old}）在新代码下应为 {code}：{problem}；请另选新代码 new_code",
+        "{name} ({old}) below it would become {code}: {problem}; choose another new_code"),
     "divisions.now_held_as": Message("（其区域现为 {code}）", " (its land is now {code})"),
     "divisions.leaf_only": Message("拆分与合并只适用于社区和村（{field}），{value} 为 {level}",
                                    "split and merge apply to communities and villages ({field}); {value} is a {level}"),

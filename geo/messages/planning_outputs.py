@@ -122,6 +122,9 @@ _TEXTS = {
                 "the plan's table and text disagree (9 vs 100%); checked here against 100% and flagged"),
     "note.15": ("{centres} 个社区综合服务设施中 {with_volunteer} 个设有志愿服务站点",
                 "{with_volunteer} of {centres} community service centres have a volunteer station"),
+    "note.12_no_subdistricts": ("该区县没有街道：本指标按街道计算，无从计算（乡镇另见 #13）",
+                                "this county has no 街道: the indicator counts 街道 and has nothing to count "
+                                "(towns and townships: see #13)"),
     "note.circle": ("60岁以上居民覆盖 {share_60plus}", "residents 60+ covered: {share_60plus}"),
     # the report's lines around the tables
     "shortfall.more": ("仅列缺口最大的 {shown} 个，完整表见 XLSX 报告", "the {shown} largest shown; the XLSX has all"),

@@ -45,9 +45,9 @@ MESSAGES = {
                                             "{with_station} of {total} townships, towns and sub-districts have a "
                                             "social-work station"),
     "rural_norms.circle_note_no_scope": Message(
-        "城市范围未设定：本区没有街道，默认口径（全部街道）为空；请在规划设置 [circle] urban_unit_codes 中列出城区的"
+        "城市范围未设定：该区县没有街道，默认口径（全部街道）为空；请在规划设置 [circle] urban_unit_codes 中列出城区的"
         "乡镇代码（如县城所在镇）。全区：{district}。{walk}",
-        "the urban scope is not set: this district has no 街道, so the default (every 街道) is empty; list the codes "
+        "the urban scope is not set: this county has no 街道, so the default (every 街道) is empty; list the codes "
         "of its urban towns (the county seat's, say) in the planning settings' [circle] urban_unit_codes. Whole "
         "district: {district}. {walk}"),
     "rural_norms.circle_scope_followed": Message(

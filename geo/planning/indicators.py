@@ -133,6 +133,7 @@ def compute_indicators(*, units: pd.DataFrame, facilities: pd.DataFrame, communi
     out.append(Indicator(
         "12", "街道范围具备综合功能的养老服务机构覆盖率", "Sub-districts with a comprehensive elder-care centre",
         "%", 42, 100, "100", False, value, _met(value, 100),
+        note=text("planning_outputs.note.12_no_subdistricts") if streets_units.empty else "",
         by_unit=[{"code": u["code"], "name": u["name"], "value": has}
                  for (_, u), has in zip(streets_units.iterrows(), has_centre, strict=True)]))
     has_station = _with_kind(facilities, units, towns, "minors_protection_station")
