@@ -8,6 +8,7 @@ file that names the 镇 by its old code keeps meaning it.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -340,3 +341,24 @@ def test_a_bad_new_name_is_refused_naming_the_requests_field(writable_sample_sto
                         level="subdistrict", new_name=bad)
         assert err.value.field == "new_name", (bad, err.value.field, err.value.message)
     assert not store.count("division_changes")
+
+
+def test_the_division_pages_name_the_kind_and_the_status_in_chinese(writable_server, writable_sample_store):
+    """The change list, a change's page and a unit's history showed "recode" and "retired" bare (review)."""
+    from tests.test_officer_pages import _client
+
+    store = writable_sample_store
+    (town,) = store.select("admin_units", where={"code": TOWN})
+    out = recode_unit(store, TOWN, expected_version=town["version"], decision=DECISION, actor="t-admin",
+                      level="subdistrict", new_name="保合少街道")
+    with _client(writable_server, "admin") as admin:
+        listing = admin.get("/officer/divisions", params={"q": "保合少"})
+        change = admin.get(f"/officer/divisions/changes/{out['id']}")
+        unit = admin.get(f"/officer/divisions/units/{TOWN}")
+    for page in (listing, change, unit):
+        assert page.status_code == 200
+    assert "重新编码 recode" in listing.text, re.findall(r"<td>[^<]*recode[^<]*<", listing.text)
+    assert "已注销 retired" in listing.text
+    assert "重新编码 recode" in change.text and "在用 active" in change.text  # the new units
+    assert "重新编码 recode" in unit.text and "已注销 retired" in unit.text
+    assert ">recode<" not in listing.text + change.text + unit.text

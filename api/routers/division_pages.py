@@ -78,9 +78,13 @@ def _stripped(sent: Mapping[str, str]) -> dict[str, str]:
     return {k: str(v).strip() for k, v in sent.items()}
 
 
-def _labels(values: Any) -> dict[str, str]:
+def _labels(values: Any, *, field: str | None = None) -> dict[str, str]:
     """Return each stored value with its Chinese label and the value beside it (``"社区 community"``)."""
-    return {v: str(value_label(v)) for v in values}
+    return {v: str(value_label(v, field=field)) for v in values}
+
+
+CHANGE_KINDS = ("create", "split", "merge", "rename", "recode", "retire")
+UNIT_STATUSES = ("active", "retired")
 
 
 # -- division changes (admins) -------------------------------------------------------------------------
@@ -174,7 +178,7 @@ def _divisions_page(request: Request, store: Store, user: User, *, q: str = "", 
     return page(request, "divisions/officer_divisions.html", "区划调整", "Division changes", user=user,
                 status=status, done=done, error=error, q=q, hits=hits, changes=changes, paging=paging, chosen=chosen,
                 offer=offer, offer_parent=parent, offer_level=level, forms=forms, errors=errors, levels=_labels(LEVELS),
-                kinds=_labels(("create", "split", "merge", "rename", "recode", "retire")),
+                kinds=_labels(CHANGE_KINDS, field="change_type"), statuses=_labels(UNIT_STATUSES),
                 crs_choices=CRS_CHOICES, merge_rows=range(MERGE_ROWS), max_query=MAX_QUERY_CHARS)
 
 
@@ -218,7 +222,7 @@ def change_page(request: Request, change_id: str, store: StoreDep, xc_token: Ses
                       "addresses": addresses})
     return page(request, "divisions/officer_change.html", f"区划调整 #{number}", f"Division change #{number}",
                 user=user, done=done, change=change, units=units, moved=moved, levels=_labels(LEVELS),
-                kinds=_labels(("create", "split", "merge", "rename", "recode", "retire")))
+                kinds=_labels(CHANGE_KINDS, field="change_type"), statuses=_labels(UNIT_STATUSES))
 
 
 @router.get(DIVISIONS + "/units/{code}")
@@ -232,7 +236,8 @@ def unit_page(request: Request, code: str, store: StoreDep, xc_token: SessionCoo
     except DomainError as exc:
         return message_page(request, "没有这个区划", "No such unit", user=user, error=exc.message, status=exc.status)
     return page(request, "divisions/officer_unit.html", f"区划 {history['code']}", "Unit code history", user=user,
-                history=history, levels=_labels(LEVELS), leaf_levels=LEAF_LEVELS)
+                history=history, levels=_labels(LEVELS), leaf_levels=LEAF_LEVELS,
+                kinds=_labels(CHANGE_KINDS, field="change_type"), statuses=_labels(UNIT_STATUSES))
 
 
 async def _division_form(request: Request, store: Store, xc_token: str | None, form_name: str) -> Response:

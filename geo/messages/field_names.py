@@ -302,6 +302,10 @@ _VALUES: dict[str, tuple[str, str]] = {
 # Values whose label depends on the field (``expressway`` is 快速路 as a street class, 高速公路 as a
 # linear feature): :func:`geo.messages.value_label` with ``field=`` reads these first.
 _FIELD_VALUES: dict[str, dict[str, tuple[str, str]]] = {
+    "change_type": {  # a division change's kind, as its pages list it (they showed "recode": review)
+        "create": ("设立", "create"), "split": ("拆分", "split"), "merge": ("合并", "merge"),
+        "rename": ("更名", "rename"), "recode": ("重新编码", "re-code"), "retire": ("撤销", "retire"),
+    },
     "street_class": {
         "expressway": ("快速路", "expressway"), "arterial": ("主干路", "arterial"),
         "secondary": ("次干路", "secondary"), "local": ("支路", "local street"),
