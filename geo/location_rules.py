@@ -133,7 +133,7 @@ def check_unit_codes(conn: sa.Connection, codes: Sequence[Any], *, field: str = 
     u = schema.admin_units
     query = sa.select(u.c.code, u.c.status).where(u.c.code.in_(sorted(given)), u.c.level.in_(UNIT_LEVELS_WITH_PLATES))
     if conn.dialect.name == "postgresql" and conn.get_execution_options().get("xc_write"):
-        query = query.order_by(u.c.code).with_for_update(read=True)
+        query = query.order_by(u.c.id).with_for_update(read=True)  # id order, as every write locks (no deadlock)
     status = dict(conn.execute(query).all())
     for i, code in enumerate(codes):
         if code in (None, ""):

@@ -31,35 +31,51 @@ def _is_blank(value: Any) -> bool:
         isinstance(value, str) and not value.strip())
 
 
-def blank_rows(frame: pd.DataFrame) -> np.ndarray:
-    """Return, per row of ``frame``, whether every cell is empty (None, NaN, or text of spaces only).
-
-    Only rows whose first cell is empty are looked at whole: a table of tens of thousands of plates has few."""
-    out = np.zeros(len(frame), dtype=bool)
-    if frame.empty or not len(frame.columns):
-        return out
-    values = frame.to_numpy(dtype=object)
-    for i in np.flatnonzero([_is_blank(v) for v in values[:, 0]]):
-        out[i] = all(_is_blank(v) for v in values[i])
-    return out
+# Characters a header cell may carry that no one sees in Excel: byte-order marks (a second one after the file's
+# own), zero-width spaces and joiners, the word joiner.
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"), None)
 
 
 def _column_names(header: list[str], *, header_row: int) -> list[str]:
-    """Return a header's cells as column names, trimmed ("kind " in Excel is the column kind), an empty one
-    ``Unnamed: j`` as pandas names it. A name given twice is refused naming both columns as the spreadsheet letters
-    them: pandas read the second as ``name.1`` and listed it as ignored, so the import took one of two columns the
-    officer may have meant silently (review)."""
+    """Return a header's cells as column names, trimmed ("kind " in Excel is the column kind) and without invisible
+    characters, an empty one ``Unnamed: j`` as pandas names it. A name given twice, in any case (the coordinate
+    columns are found in any case), is refused naming both columns as the spreadsheet letters them: pandas read the
+    second as ``name.1`` and listed it as ignored, so the import took one of two columns the officer may have meant
+    silently (review)."""
     names: list[str] = []
+    keys: list[str] = []
     for j, cell in enumerate(header):
-        name = cell.strip() or f"Unnamed: {j}"
-        if name in names:
+        name = cell.translate(_INVISIBLE).strip() or f"Unnamed: {j}"
+        if name.casefold() in keys:
             from openpyxl.utils.cell import get_column_letter  # type: ignore[import-untyped]
 
-            raise InputError(msg.text("spreadsheet_rows.duplicate_header", row=header_row, name=msg.quoted(name),
-                                      first=get_column_letter(names.index(name) + 1), second=get_column_letter(j + 1)),
+            first = keys.index(name.casefold())
+            raise InputError(msg.text("spreadsheet_rows.duplicate_header", row=header_row,
+                                      name=msg.quoted(f"{names[first]}、{name}" if names[first] != name else name),
+                                      first=get_column_letter(first + 1), second=get_column_letter(j + 1)),
                              field="file")
         names.append(name)
+        keys.append(name.casefold())
     return names
+
+
+def _checked_records(table: list[list[str]]) -> tuple[int, list[str], list[tuple[int, list[str]]]] | None:
+    """Return ``table``'s header row, its column names and its records (each with its spreadsheet row, as wide as
+    the header), or None when every row is blank; refuse a header naming a column twice and a record with more
+    cells than the header (unless the cells past it are empty: a trailing comma), naming its row. pandas made the
+    first column the index and shifted every cell (a longitude read as a latitude), or failed with a parser error
+    (review)."""
+    found = _header_and_records(table)
+    if found is None:
+        return None
+    header_row, header, records = found
+    names = _column_names(header, header_row=header_row)
+    width = len(names)
+    for row, cells in records:
+        if any(not _is_blank(c) for c in cells[width:]):
+            raise InputError(msg.text("spreadsheet_rows.extra_cells", row=row, cells=len(cells), header=width),
+                             field="file")
+    return header_row, names, [(row, cells[:width] + [""] * (width - len(cells))) for row, cells in records]
 
 
 def _header_and_records(table: list[list[str]]) -> tuple[int, list[str], list[tuple[int, list[str]]]] | None:
@@ -75,49 +91,41 @@ def _header_and_records(table: list[list[str]]) -> tuple[int, list[str], list[tu
 
 
 def read_csv_rows(content: str) -> tuple[pd.DataFrame, list[int]]:
-    """Read CSV ``content`` (cells as text, blanks as ``""``); return the records and each one's spreadsheet row.
-
-    A record with more cells than the header is refused naming its row, unless the cells past the header are empty
-    (a trailing comma): pandas made the first column the index and shifted every cell (a longitude read as a
-    latitude), or failed with a parser error (review). A text without a header raises
-    :class:`pandas.errors.EmptyDataError`, as pandas does."""
+    """Read CSV ``content`` (cells as text, blanks as ``""``); return the records and each one's spreadsheet row
+    (:func:`_checked_records`). A text without a header raises :class:`pandas.errors.EmptyDataError`, as pandas
+    does."""
     # one record per spreadsheet row: a blank line is [], a row too; a quoted line break stays inside its cell
-    found = _header_and_records(list(csv.reader(io.StringIO(content))))
-    if found is None:
+    checked = _checked_records(list(csv.reader(io.StringIO(content))))
+    if checked is None:
         raise pd.errors.EmptyDataError("No columns to parse from file")
-    header_row, header, records = found
-    names = _column_names(header, header_row=header_row)
-    width = len(names)
-    for row, cells in records:
-        if any(not _is_blank(c) for c in cells[width:]):
-            raise InputError(msg.text("spreadsheet_rows.extra_cells", row=row, cells=len(cells), header=width),
-                             field="file")
-    frame = pd.DataFrame([cells[:width] + [""] * (width - len(cells)) for _, cells in records], columns=names,
-                         dtype=str)
+    header_row, names, records = checked
+    frame = pd.DataFrame([cells for _, cells in records], columns=names, dtype=str)
     frame.attrs["header_row"] = header_row  # for a refusal naming a column the header lacks
     return frame, [row for row, _ in records]
 
 
 def read_xlsx_rows(path: Path | str) -> tuple[pd.DataFrame, list[int]]:
-    """Read the first worksheet of ``path`` (cells as text); return the records and each one's spreadsheet row.
+    """Read the first worksheet of ``path`` (cells as text, formulas as the values Excel shows); return the records
+    and each one's spreadsheet row.
 
+    The sheet is read whole by pandas (header and all, as rows), then the header found as in a CSV: openpyxl's
+    read-only mode trusts the size a sheet says it has, which streaming writers set too small (``A1``), and read a
+    header cell's formula, not its value (review: columns past the stated size were dropped without a word).
     pandas' errors (not a workbook, say) pass through for the caller to word."""
-    import openpyxl  # type: ignore[import-untyped]
-
-    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    try:
-        above, header = next(((i, cells) for i, cells in enumerate(book.worksheets[0].iter_rows(values_only=True))
-                              if not all(_is_blank(v) for v in cells)), (0, ()))  # blank rows above the header
-        sheets = list(book.sheetnames)
-    finally:
-        book.close()
-    frame = pd.read_excel(path, dtype=str, keep_default_na=False, header=above)
-    names = _column_names(["" if v is None else str(v) for v in header], header_row=above + 1)
-    frame.columns = names[:len(frame.columns)] + [f"Unnamed: {j}" for j in range(len(names), len(frame.columns))]
-    keep = ~blank_rows(frame)
-    out = frame[keep].reset_index(drop=True)
-    out.attrs.update(header_row=above + 1, sheets=sheets)  # for a refusal naming a column the header lacks
-    return out, [above + 2 + int(i) for i in np.flatnonzero(keep)]
+    with pd.ExcelFile(path) as book:
+        sheets = [(name, getattr(book.book[name], "sheet_state", "visible") != "visible")
+                  for name in book.sheet_names]
+        raw = pd.read_excel(book, sheet_name=0, header=None, dtype=str, keep_default_na=False)
+    table = [["" if _is_blank(v) else str(v) for v in row] for row in raw.to_numpy(dtype=object).tolist()]
+    checked = _checked_records(table)
+    if checked is None:
+        out = pd.DataFrame()
+        out.attrs.update(header_row=1, sheets=sheets)
+        return out, []
+    header_row, names, records = checked
+    out = pd.DataFrame([cells for _, cells in records], columns=names, dtype=str)
+    out.attrs.update(header_row=header_row, sheets=sheets)  # for a refusal naming a column the header lacks
+    return out, [row for row, _ in records]
 
 
 def header_hint(frame: pd.DataFrame) -> msg.Term:
@@ -133,18 +141,26 @@ def header_hint(frame: pd.DataFrame) -> msg.Term:
                                 columns=shown or "—"))
     sheets = frame.attrs.get("sheets") or []
     if len(sheets) > 1:
-        more = msg.as_term(msg.text("spreadsheet_rows.first_sheet_only", first=msg.quoted(sheets[0]),
-                                    others="、".join(msg.quoted(s) for s in sheets[1:6])))
+        def named(sheet: tuple[str, bool]) -> msg.Term:
+            shown = msg.quoted(sheet[0])
+            return msg.Term(f"{shown}（隐藏）", f"{shown} (hidden)") if sheet[1] else msg.Term(shown, shown)
+
+        others = [named(sheet) for sheet in sheets[1:6]]
+        rest = msg.Term(f" 等共 {len(sheets) - 1} 个", f" and {len(sheets) - 6} more") if len(sheets) > 6 \
+            else msg.Term("", "")
+        more = msg.as_term(msg.text("spreadsheet_rows.first_sheet_only", first=named(sheets[0]),
+                                    others=msg.Term("、".join(others) + rest, ", ".join(o.en for o in others)
+                                                    + rest.en)))
         hint = msg.Term(hint + more, hint.en + more.en)
     return hint
 
 
 def csv_records(text: str) -> list[tuple[int, dict[str, str]]]:
     """Return each record of CSV ``text`` as its spreadsheet row and its cells by (trimmed) header, blank rows
-    skipped (the standard library's reader alone: for the small settings tables read where pandas is not)."""
-    found = _header_and_records(list(csv.reader(io.StringIO(text))))
-    if found is None:
+    skipped, refused as the layer import refuses (:func:`_checked_records`): the standard library's reader alone,
+    for the small settings tables read where pandas is not."""
+    checked = _checked_records(list(csv.reader(io.StringIO(text))))
+    if checked is None:
         return []
-    _, header, records = found
-    names = [cell.strip() for cell in header]
-    return [(row, dict(zip(names, cells, strict=False))) for row, cells in records]
+    _, names, records = checked
+    return [(row, dict(zip(names, cells, strict=True))) for row, cells in records]

@@ -280,3 +280,106 @@ def test_a_title_row_or_data_on_another_sheet_is_named_in_the_refusal(store: Sto
     assert "只读取第一个工作表 「说明」，未读取 「数据」" in err.value.message, err.value.message
     assert "only the first sheet, 「说明」, is read; not 「数据」" in err.value.message
     assert not store.count("facilities")
+
+
+# -- the second review -----------------------------------------------------------------------------------------
+
+def _rewrite_sheet(path: Path, change) -> None:
+    """Rewrite the first worksheet's XML of the workbook at ``path`` with ``change`` (text → text)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zin:
+        members = {info.filename: zin.read(info.filename) for info in zin.infolist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    members[sheet] = change(members[sheet].decode("utf-8")).encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in members.items():
+            zout.writestr(name, data)
+
+
+def test_a_workbook_stating_a_smaller_size_than_its_data_loses_no_column(store: Store, tmp_path):
+    """Streaming writers (EasyExcel) state a sheet's size as ``A1``; the header read in openpyxl's read-only mode
+    stopped there and the columns past it were dropped without a word (review: a facility's floor area). And a
+    header cell holding a formula is what Excel shows, not the formula."""
+    import re
+
+    path = tmp_path / "streamed.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["kind", "name", "lon", "lat", "floor_area_m2"])
+    book.active.append(["elder_care_station", "测试站辛", 111.68, 40.85, 350])
+    book.save(path)
+    _rewrite_sheet(path, lambda xml: re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1"/>', xml))
+    report = import_file(store, "facilities", path, crs="EPSG:4490", actor="t")
+    assert report.imported == 1 and not report.ignored_columns, report
+    (stored,) = store.select("facilities")
+    assert stored["floor_area_m2"] == 350.0
+
+    formula = tmp_path / "formula.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["kind", "name", "LONGITUDE", "lat"])
+    book.active.append(["elder_care_station", "测试站壬", 111.681, 40.85])
+    book.save(formula)
+    cached = '<c r="C1" t="str"><f>"lon"</f><v>lon</v></c>'  # a formula with the value Excel shows
+    _rewrite_sheet(formula, lambda xml: re.sub(r'<c r="C1"[^>]*>.*?</c>', cached, xml))
+    assert import_file(store, "facilities", formula, crs="EPSG:4490", actor="t").imported == 1
+
+
+@pytest.mark.parametrize("header", ["kind,name,Lon,lat,LON", "kind,name,lon,lat,lon\u200b",
+                                    "\ufefflon,lat,kind,name,\ufefflon"])
+def test_a_column_named_twice_in_another_case_or_with_invisible_characters_is_refused(store: Store, tmp_path, header):
+    path = tmp_path / "twice.csv"
+    cells = {"kind": "elder_care_station", "name": "测试站癸", "lon": "111.68", "lat": "40.85"}
+    row = [cells.get(c.strip("\ufeff\u200b").lower(), "") for c in header.split(",")]
+    path.write_text(header + "\n" + ",".join(row) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="出现两次"):
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="t")
+    assert not store.count("facilities")
+
+
+def test_the_sheets_not_read_are_named_hidden_and_counted(store: Store, tmp_path):
+    path = tmp_path / "many.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "旧表"
+    book.active.append(["说明"])
+    book.active.sheet_state = "hidden"
+    for i in range(8):
+        book.create_sheet(f"数据{i}").append(["name", "lon", "lat"])
+    book.save(path)
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="t")
+    assert "只读取第一个工作表 「旧表」（隐藏）" in err.value.message and "等共 8 个" in err.value.message
+    assert "「旧表」 (hidden)" in err.value.message and "and 3 more" in err.value.message
+
+
+def test_an_address_list_without_its_columns_is_told_which_row_was_read_as_the_header(
+        writable_sample_store: Store, tmp_path):
+    from geo.addresses.xlsx_import import import_addresses
+
+    path = tmp_path / "rooms.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["某小区房屋清单"])
+    book.create_sheet("清单").append(["门牌编号", "楼号"])
+    book.save(path)
+    with pytest.raises(InputError) as err:
+        import_addresses(writable_sample_store, path, actor="t")
+    assert "读作表头的是第 1 行：「某小区房屋清单」" in err.value.message and "未读取 「清单」" in err.value.message
+
+
+def test_a_settings_table_is_refused_as_an_import_is():
+    from geo.spreadsheet_rows import csv_records
+
+    with pytest.raises(InputError, match="出现两次"):
+        csv_records("code,name, name\n1,甲,乙\n")
+    with pytest.raises(InputError, match="第 3 行有 3 个单元格"):
+        csv_records("code,name\n1,甲\n2,乙,丙\n")
+    assert csv_records("\ncode,name\n1,甲\n\n2,乙,\n") == [(3, {"code": "1", "name": "甲"}),
+                                                         (5, {"code": "2", "name": "乙"})]
+
+
+def test_an_echo_shows_control_characters_as_codes():
+    """A header cell's ESC sequences set the terminal's title and cleared the screen when the CLI printed the
+    refusal (review); bidirectional overrides reorder what an officer reads."""
+    from geo.messages import quoted
+
+    shown = quoted("a\x1b]0;pwned\x07\x1b[2Jb\u202ec 蒙古 ᠮᠣᠩᠭᠣᠯ")
+    assert shown == "「a\\u001b]0;pwned\\u0007\\u001b[2Jb\\u202ec 蒙古 ᠮᠣᠩᠭᠣᠯ」"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyogrio
 import pytest
 
-from geo.errors import InputError
+from geo.errors import Conflict, InputError
 from geo.io.importer import export_layer, import_file
 from geo.messages import text
 from geo.store import Store
@@ -137,6 +137,60 @@ def test_a_refusal_in_a_two_table_export_names_the_table_and_its_row(writable_sa
     with pytest.raises(InputError) as err:
         import_file(store, "facilities", path, crs="EPSG:4490", actor="t", mode="upsert")
     zh, _, en = err.value.message.partition(" · ")
-    assert "第 3（图层 facilities_polygons） 行" in zh and "row 3 of layer facilities_polygons" in en, err.value.message
+    assert zh.startswith("图层 facilities_polygons 第 3 行：") and en.startswith("layer facilities_polygons, row 3:"), \
+        err.value.message
     assert f"第 {len(points) + 3} 行" not in zh
     assert store.select("facilities") == before
+
+
+def _add_table(path, name: str, *, geometry: bool) -> None:
+    """Add a table to a GeoPackage: QGIS's ``layer_styles`` (attributes only) or another feature table."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    if geometry:
+        pyogrio.write_dataframe(gpd.GeoDataFrame({"name": ["别的图层"]}, geometry=[shapely.Point(111.7, 40.85)],
+                                                 crs="EPSG:4490"), path, layer=name)
+    else:
+        pyogrio.write_dataframe(pd.DataFrame({"styleName": ["默认"], "styleQML": ["<qgis/>"]}), path, layer=name)
+
+
+def test_an_export_saved_with_its_qgis_style_upserts_every_table(writable_sample_store: Store, tmp_path):
+    """QGIS's "save style to database" adds a layer_styles table; the import then read the first table alone and
+    said "unchanged" for the rest, the officer's edits in them left behind without a word (review)."""
+    store = writable_sample_store
+    path = tmp_path / "facilities.gpkg"
+    export_layer(store, "facilities", path)
+    polygons = pyogrio.read_dataframe(path, layer="facilities_polygons")
+    polygons.loc[0, "floor_area_m2"] = 1234
+    pyogrio.write_dataframe(polygons, path, layer="facilities_polygons")
+    _add_table(path, "layer_styles", geometry=False)
+    report = import_file(store, "facilities", path, crs="EPSG:4490", actor="t", mode="upsert").summary()
+    assert report["updated"] == 1, report
+    assert store.select("facilities", where={"id": int(polygons.loc[0, "id"])})[0]["floor_area_m2"] == 1234
+
+
+def test_a_geopackage_of_unrelated_feature_tables_is_refused_naming_them(writable_sample_store: Store, tmp_path):
+    store = writable_sample_store
+    path = tmp_path / "two.gpkg"
+    export_layer(store, "streets", path)
+    _add_table(path, "其他图层", geometry=True)
+    before = store.count("streets")
+    with pytest.raises(InputError) as err:
+        import_file(store, "streets", path, crs="EPSG:4490", actor="t", mode="upsert")
+    assert "多个要素图层" in err.value.message
+    assert "「streets」" in err.value.message and "「其他图层」" in err.value.message
+    assert store.count("streets") == before
+
+
+def test_rows_of_several_tables_are_named_in_english_in_the_english_half(writable_sample_store: Store, tmp_path):
+    """Messages written outside the catalogue put "1（图层 facilities_points）" into their English half (review)."""
+    store = writable_sample_store
+    path = tmp_path / "facilities.gpkg"
+    export_layer(store, "facilities", path)
+    with pytest.raises(Conflict) as err:
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="t")  # an insert of what is stored
+    zh, _, en = err.value.message.partition(" · ")
+    assert "第 1（图层 facilities_points） 行" in zh and "row 1 of layer facilities_points" in en
+    assert "图层" not in en, en

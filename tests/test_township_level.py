@@ -177,3 +177,23 @@ def test_a_county_without_subdistricts_is_told_why_the_subdistrict_indicator_is_
                                     community_floor=floor, graves_in_zones=pd.DataFrame(columns=["id"]))
     (twelve,) = [i for i in indicators if i.number == "12"]
     assert twelve.current is None and "该区县没有街道" in twelve.note and "has no 街道" in twelve.note
+
+
+def test_a_partly_plated_village_split_keeps_its_unplated_households() -> None:
+    """A county entering its plates: a village counted 1,262 households and holds one plate of 3; split in two
+    halves it became 3 and 0 households, and half its land 0 people (second review)."""
+    from geo.divisions.reparent import new_figures
+
+    whole = _rect(0, 0, 2000, 1000)
+    old = {"code": "150125201201", "geometry": whole, "households": 1262, "residents": 3177,
+           "registered_residents": None, "residents_60plus": 500}
+    west = {"code": "150125201202", "geometry": _rect(0, 0, 1000, 1000)}
+    east = {"code": "150125201203", "geometry": _rect(1000, 0, 2000, 1000)}
+    figures = new_figures([old], [west, east], {"150125201202": {"150125201201": 3}})
+    assert figures["150125201202"]["households"] + figures["150125201203"]["households"] == 1262
+    assert figures["150125201202"]["households"] == 3 + 630 and figures["150125201203"]["households"] == 629
+    assert figures["150125201202"]["residents"] + figures["150125201203"]["residents"] == 3177
+    assert figures["150125201203"]["residents"] > 1500
+    assert figures["150125201202"]["registered_residents"] is None
+    unknown = new_figures([{**old, "households": None}], [west, east], {})
+    assert unknown["150125201202"]["households"] is None  # unknown stays unknown, not 0

@@ -362,3 +362,77 @@ def test_the_division_pages_name_the_kind_and_the_status_in_chinese(writable_ser
     assert "重新编码 recode" in change.text and "在用 active" in change.text  # the new units
     assert "重新编码 recode" in unit.text and "已注销 retired" in unit.text
     assert ">recode<" not in listing.text + change.text + unit.text
+
+
+def test_a_year_recorded_under_the_towns_former_code_is_not_recorded_again_under_the_new(writable_sample_store):
+    """2025 held 182 deaths under 保合少镇; after 撤镇设街道 a row for 2025 under the 街道 was taken, and the year
+    counted the same land twice (second review)."""
+    from geo.planning.burial import record_statistics
+
+    store = writable_sample_store
+    years = {r["year"] for r in store.select("burial_statistics", where={"unit_code": TOWN})}
+    (town,) = store.select("admin_units", where={"code": TOWN})
+    new_town = recode_unit(store, TOWN, expected_version=town["version"], decision=DECISION, actor="t-admin",
+                           level="subdistrict", new_name="保合少街道")["units_after"][0]
+    year = max(years)
+    with pytest.raises(Conflict) as err:
+        record_statistics(store, [{"year": year, "unit_code": new_town, "deaths": 10}], actor="t-admin")
+    assert f"已按原代码 {TOWN} 记录" in err.value.message and err.value.field == "year"
+    assert not store.count("burial_statistics", where={"unit_code": new_town})
+
+
+@on_postgis
+def test_a_merge_listing_its_villages_in_any_order_never_deadlocks_with_an_import_naming_them(
+        writable_sample_store, tmp_path):
+    """A merge locked its units in the order the request listed them, an import naming them locks them for share
+    in id order: PostgreSQL killed the import as a deadlock, answered 503 (second review)."""
+    import threading
+
+    import psycopg
+
+    from geo.divisions.changes import merge_units
+    from geo.store.store import normalise_url
+
+    store = writable_sample_store
+    villages = sorted(_active_below(store, TOWN), key=lambda u: u["id"])
+    first, second = villages[0], next(v for v in villages[1:] if v["geometry"].touches(villages[0]["geometry"])
+                                      or v["geometry"].intersects(villages[0]["geometry"]))
+    table = tmp_path / "facilities.csv"
+    rows = [f"测试站{i},elder_care_station,{v['code']},{p.x},{p.y}"
+            for i, v in enumerate((first, second)) for p in [v["geometry"].representative_point()]]
+    table.write_text("name,kind,community_code,lon,lat\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    outcome: dict[str, object] = {}
+
+    def run(name: str, call) -> None:
+        try:
+            outcome[name] = call()
+        except Exception as exc:  # the test reports what each met
+            outcome[name] = exc
+
+    from geo.io.importer import import_file
+
+    merge = threading.Thread(target=run, args=("merge", lambda: merge_units(
+        store, [second["code"], first["code"]], name="合并新村", decision=DECISION, actor="t-admin",
+        expected_versions={second["code"]: second["version"], first["code"]: first["version"]})))
+    load = threading.Thread(target=run, args=("import", lambda: import_file(
+        store, "facilities", table, crs="EPSG:4490", actor="t-officer")))
+    gate = psycopg.connect(normalise_url(store.engine.url.render_as_string(hide_password=False))
+                           .replace("postgresql+psycopg://", "postgresql://"))
+    with gate.transaction():  # a write on the second village holds it while both start
+        gate.execute("SELECT id FROM admin_units WHERE code = %s FOR UPDATE", (second["code"],))
+        merge.start()
+        import time
+
+        time.sleep(1.5)
+        load.start()
+        time.sleep(1.5)
+    gate.close()
+    merge.join(60)
+    load.join(60)
+    assert not any("deadlock" in str(v).lower() for v in outcome.values()), outcome
+    assert isinstance(outcome["merge"], dict), outcome
+    imported = outcome["import"]
+    if not isinstance(imported, Exception):  # it ran first: then the merge moved its facilities
+        assert not store.count("facilities", where={"community_code": [first["code"], second["code"]]})
+    else:
+        assert "已撤销" in str(imported), imported

@@ -43,7 +43,7 @@ from geo.addresses.rules import clean_label, field_label
 from geo.errors import DomainError, InputError, NotFound
 from geo.messages import Term, as_term, at_row, quoted, text
 from geo.spreadsheet import formula_unsafe
-from geo.spreadsheet_rows import read_csv_rows, read_xlsx_rows
+from geo.spreadsheet_rows import header_hint, read_csv_rows, read_xlsx_rows
 from geo.store import Store, schema
 from geo.text import clean
 
@@ -105,6 +105,7 @@ def read_table(path: Path | str) -> pd.DataFrame:
             formulas = _formula_cells(path)
         except (zipfile.BadZipFile, ValueError, KeyError, OSError, IndexError):
             raise InputError(text("addresses.import_not_xlsx", field=field_label("file")), field="file") from None
+    hint = header_hint(frame)  # which row was read as the header, and the sheets not read (before the copy)
     frame = formula_unsafe(frame.replace({"": None}))
     wanted = {_key(h): field for field, names in HEADERS.items() for h in names}
     mapped = {c: wanted[_key(c)] for c in frame.columns if _key(c) in wanted}
@@ -119,7 +120,7 @@ def read_table(path: Path | str) -> pd.DataFrame:
         raise InputError(text("addresses.import_columns", columns=Term("楼号 + 门牌编号（或 街路巷 + 门牌号）",
                                                                        "building + plate_uid (or street_name + "
                                                                        "number)"),
-                              accepted=accepted), field="file")
+                              header=hint, accepted=accepted), field="file")
     if len(frame) > MAX_ROWS:
         raise InputError(text("addresses.import_too_many", count=len(frame), limit=MAX_ROWS), field="file")
     if frame.dropna(how="all").empty:

@@ -146,6 +146,18 @@ def _load(conn: sa.Connection, store: Store, code: Any, *, field: str) -> dict[s
     return unit
 
 
+def _lock_in_id_order(conn: sa.Connection, codes: Sequence[str]) -> None:
+    """Lock units ``codes`` and their parents for the change: the parents first, then the units, each in id order,
+    as every other write locks records (:meth:`Store.lock_records`; an import naming them locks them for share in
+    id order): a merge listing its units in another order deadlocked with such an import (review, 503)."""
+    t = schema.admin_units
+    parents = {r[0] for r in conn.execute(sa.select(t.c.parent_code).where(
+        t.c.code.in_(list(codes)), t.c.level.in_(K.LEAF_LEVELS), t.c.parent_code.is_not(None)))}
+    for group in (parents, set(codes)):
+        if group:
+            conn.execute(sa.select(t.c.id).where(t.c.code.in_(sorted(group))).order_by(t.c.id).with_for_update())
+
+
 def _check_version(unit: Mapping[str, Any], given: Any) -> None:
     """Refuse a change based on another version of ``unit`` than the current one (409)."""
     if given is None:
@@ -414,6 +426,7 @@ def merge_units(store: Store, codes: Sequence[str], *, name: str, expected_versi
     if repeated:
         raise InputError(text("divisions.units_repeated", value=repeated, field=label("units")), field="units")
     with store.writing() as conn:
+        _lock_in_id_order(conn, codes)
         old = [_load(conn, store, c, field="units") for c in codes]
         for unit in old:
             if unit["level"] not in K.LEAF_LEVELS:
@@ -494,8 +507,9 @@ def _active_children_locked(conn: sa.Connection, code: str) -> list[dict[str, An
     """Return the active units under ``code`` (geometry under ``geometry``), locked for the change, by code."""
     t = schema.admin_units
     active = sa.or_(t.c.status.is_(None), t.c.status == "active")
-    rows = conn.execute(sa.select(t).where(t.c.parent_code == code, active).order_by(t.c.code).with_for_update()
+    rows = conn.execute(sa.select(t).where(t.c.parent_code == code, active).order_by(t.c.id).with_for_update()
                         ).mappings().all()
+    rows = sorted(rows, key=lambda row: row["code"])  # locked in id order (as every write locks), changed by code
     return [{**{k: v for k, v in row.items() if k not in ("minx", "miny", "maxx", "maxy", "geom")},
              "geometry": row["geom"]} for row in rows]
 

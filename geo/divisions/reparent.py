@@ -9,9 +9,10 @@ follows the facility.
 Figures of the new units (the rule, documented in the report of the change):
 
 * ``households``: the sum of ``door_plates.households`` of the active plates now in the unit
-  (the sample and the planning both count households from the plates); an old unit whose plates give no
-  households (a county first loaded with its villages' household counts and no plates yet) shares its own count
-  out by area instead, as the people below are (a merge of two such villages gave 0);
+  (the sample and the planning both count households from the plates); households an old unit counts beyond
+  its plates' (a county first loaded with its villages' household counts, its plates not or not all entered yet)
+  are shared out by area on top (a merge of two such villages gave 0, a split of a partly plated one lost the
+  rest), and an unknown count stays unknown;
 * ``residents``, ``registered_residents``, ``residents_60plus``: the old units' totals shared out in
   proportion to the households each new unit receives from each old unit (by area when an old
   unit had no households), in whole people by largest remainders, so the totals are kept exactly.
@@ -95,22 +96,21 @@ def new_figures(old_units: Sequence[Mapping[str, Any]], new_units: Sequence[Mapp
     """Return households and the shared figures of each new unit (see the module docstring)."""
     out = {u["code"]: {"households": 0, **{col: 0 for col in SHARED_FIGURES}} for u in new_units}
     for old in old_units:
-        weights: list[float] = [float(households.get(u["code"], {}).get(old["code"], 0)) for u in new_units]
-        from_plates = sum(weights) > 0
-        if not from_plates:
-            old_geom = old["geometry"]
-            weights = [metric_area_m2(shapely.intersection(u["geometry"], old_geom)) for u in new_units]
-        counted = weights if from_plates else apportion(int(old.get("households") or 0), weights)
+        plated = [int(households.get(u["code"], {}).get(old["code"], 0)) for u in new_units]
+        area = [metric_area_m2(shapely.intersection(u["geometry"], old["geometry"])) for u in new_units]
+        unplated = max(int(old.get("households") or 0) - sum(plated), 0)  # counted, not yet on plates
+        counted = [p + a for p, a in zip(plated, apportion(unplated, area), strict=True)] if unplated else plated
         for unit, share in zip(new_units, counted, strict=True):
-            out[unit["code"]]["households"] += int(share)
+            out[unit["code"]]["households"] += share
+        weights: list[float] = [float(c) for c in counted] if sum(counted) > 0 else area
         for col in SHARED_FIGURES:
             total = old.get(col)
             if total is None:
                 continue
             for unit, share in zip(new_units, apportion(int(total), weights), strict=True):
                 out[unit["code"]][col] += share
-    for old_col in SHARED_FIGURES:
-        if all(old.get(old_col) is None for old in old_units):
+    for old_col in (*SHARED_FIGURES, "households"):
+        if all(old.get(old_col) is None for old in old_units) and not any(out[c][old_col] for c in out):
             for code in out:
                 out[code][old_col] = None  # type: ignore[assignment]
     return out

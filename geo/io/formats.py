@@ -185,12 +185,19 @@ def _gdal_read(source: Path, **options: object) -> gpd.GeoDataFrame:
 
 
 def _read_geopackage(path: Path) -> tuple[gpd.GeoDataFrame, list[int] | None]:
-    """Return a GeoPackage's features: its first table, or all the tables of an export that split one
+    """Return a GeoPackage's features: its one feature table, or all the tables of an export that split one
     layer by kind of geometry (``facilities_points`` and ``facilities_polygons``), one after another; with the
-    latter, each feature's row as its table numbers it (:class:`geo.messages.TableRow`), else None (from 1)."""
-    names = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
-    if not split_table_names(names):
-        return _gdal_read(path), None
+    latter, each feature's row as its table numbers it (:class:`geo.messages.TableRow`), else None (from 1).
+    Tables without geometry (QGIS's ``layer_styles``) are passed over; several unrelated feature tables are refused
+    naming them (the first was read and the rest left without a word: an export saved with its QGIS style upserted
+    its points and not its lines or polygons, review)."""
+    tables = pyogrio.list_layers(path)
+    names = [str(name) for name, kind in tables if kind is not None]  # not QGIS's layer_styles, an attribute table
+    if len(names) > 1 and not split_table_names(names):  # which one was meant? (the first was read, the rest not)
+        raise InputError(msg.text("io_formats.gpkg_tables", tables="、".join(msg.quoted(n) for n in names[:8])),
+                         field="file")
+    if len(names) <= 1:  # a table without geometry alone is read (and refused as such by the caller)
+        return (_gdal_read(path, layer=names[0]) if names else _gdal_read(path)), None
     parts = [_gdal_read(path, layer=name) for name in names]
     rows: list[int] = []
     for name, part in zip(names, parts, strict=True):

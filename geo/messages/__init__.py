@@ -97,6 +97,12 @@ class TableRow(int):
         return f"{self.number} of layer {self.table}"
 
 
+def row_en(row: object) -> object:
+    """Return a file row as an English half names it (a :class:`TableRow` with its table; a number as it is), for
+    a message built outside :func:`text`."""
+    return row.en if isinstance(row, TableRow) else row
+
+
 def _english(params: dict[str, Any]) -> dict[str, Any]:
     return {name: value.en if isinstance(value, Term | TableRow) else value for name, value in params.items()}
 
@@ -165,7 +171,10 @@ def nth_row(first_row: Rows, index: int) -> int | None:
 
 
 def at_row(message: str, row: int | None) -> str:
-    """Return ``message`` with the row of a file or form it is about in both halves (unchanged for None)."""
+    """Return ``message`` with the row of a file or form it is about in both halves (unchanged for None); a row of
+    one table of several is named after its table ("图层 facilities_polygons 第 3 行")."""
+    if isinstance(row, TableRow):
+        return text("common.table_row", table=row.table, row=row.number, problem=as_term(message))
     return message if row is None else text("common.row", row=row, problem=as_term(message))
 
 
@@ -211,13 +220,20 @@ def value_labels(values: Iterable[object], *, field: str | None = None) -> Term:
 QUOTE_MAX_CHARS = 80  # an echoed input longer than this is cut (a 10,000-character name must not fill the page)
 
 
+# Characters an echo shows as their code: control characters (a header cell's ESC sequences set a terminal's title
+# and cleared the screen when the CLI printed the refusal: review) and the bidirectional overrides that make text
+# read in another order than it is stored.
+_SHOWN_AS_CODES = {c: f"\\u{c:04x}" for c in (*range(0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F),
+                                                 *range(0x2066, 0x206A))}
+
+
 def quoted(value: object, *, max_chars: int = QUOTE_MAX_CHARS) -> str:
     """Return what a user typed as a message echoes it: in 「」, cut to ``max_chars`` with …
 
     Not Python's repr (``'\\'"></script>'`` reads as code to an officer): the text itself, with
-    line breaks shown as spaces so one message stays one line.
+    line breaks shown as spaces so one message stays one line, and control characters as their codes (``\\u001b``).
     """
-    shown = " ".join(str(value).splitlines())
+    shown = " ".join(str(value).splitlines()).translate(_SHOWN_AS_CODES)
     return f"「{shown[:max_chars]}…」" if len(shown) > max_chars else f"「{shown}」"
 
 

@@ -96,6 +96,11 @@ MESSAGES = {
         "统计单位 unit_code {value} 已因区划调整撤销，其区域现为 {successor}：请按现单位记录",
         "unit_code {value} was retired by a division change; its land is now {successor}: record the figures "
         "under it"),
+    "cemeteries.year_under_former_code": Message(
+        "{year} 年该区域已按原代码 {former} 记录殡葬统计（版本 {version}），{unit_code} 为其现代码：请修改该记录，"
+        "不要重复记录",
+        "burial statistics for {year} exist for this land under its former code {former} (version {version}), "
+        "{unit_code} being its code now: update that record instead of recording the year twice"),
     "cemeteries.duplicate_year": Message("{year} 年 {unit_code} 已有殡葬统计（版本 {version}）：请修改该记录",
                                          "burial statistics for {year} {unit_code} exist (version {version}): "
                                          "update that record"),

@@ -97,6 +97,11 @@ MESSAGES = {
     "io_formats.xlsx_broken": Message("XLSX 文件已损坏", "the XLSX file is broken (not a zip container)"),
     "io_formats.xlsx_unreadable": Message("无法读取 XLSX 文件 {name}：{problem}",
                                           "cannot read the XLSX file {name}: {problem}"),
+    "io_formats.gpkg_tables": Message(
+        "GeoPackage 中有多个要素图层（{tables}），无法确定导入哪一个：请每个文件只放一个图层（本服务导出的按几何类型"
+        "拆分的图层除外），未导入任何内容",
+        "the GeoPackage holds several feature tables ({tables}) and which one to import is unclear: keep one layer "
+        "per file (the service's own exports split by kind of geometry excepted); nothing was imported"),
     "io_formats.wkt_broken": Message("第 {row} 行的 WKT 几何有误", "row {row} has a broken WKT geometry"),
     "io_formats.coordinate_nan": Message("第 {row} 行的坐标不是数值",
                                          "row {row} has a coordinate that is not a number"),

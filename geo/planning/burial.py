@@ -256,6 +256,10 @@ def record_statistics(store: Store, rows: Sequence[Mapping[str, Any]], *, actor:
             if key in held:
                 raise Conflict(text("cemeteries.duplicate_year", year=key[0], unit_code=key[1],
                                     version=held[key] if held[key] else "—"), field="year")
+            former = next((old for old, new in retired.items() if new == key[1] and (key[0], old) in held), None)
+            if former is not None:  # the same land's year under its code before 撤镇设街道 (review: counted twice)
+                raise Conflict(text("cemeteries.year_under_former_code", year=key[0], unit_code=key[1], former=former,
+                                    version=held[(key[0], former)] or "—"), field="year")
             _refuse_mixed_levels(key, held)
             held[key] = 0
         except (InputError, Conflict) as exc:
