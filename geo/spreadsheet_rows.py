@@ -116,16 +116,21 @@ def read_xlsx_rows(path: Path | str) -> tuple[pd.DataFrame, list[int]]:
         sheets = [(name, getattr(book.book[name], "sheet_state", "visible") != "visible")
                   for name in book.sheet_names]
         raw = pd.read_excel(book, sheet_name=0, header=None, dtype=str, keep_default_na=False)
-    table = [["" if _is_blank(v) else str(v) for v in row] for row in raw.to_numpy(dtype=object).tolist()]
-    checked = _checked_records(table)
-    if checked is None:
+    raw = raw.fillna("").astype(str)  # by column, not cell by cell: a sheet of 34,710 plates
+    blank = raw.apply(lambda column: column.str.strip().eq("")).all(axis=1).to_numpy() if raw.shape[1] else \
+        np.ones(len(raw), dtype=bool)
+    filled = np.flatnonzero(~blank)
+    if not len(filled):
         out = pd.DataFrame()
         out.attrs.update(header_row=1, sheets=sheets)
         return out, []
-    header_row, names, records = checked
-    out = pd.DataFrame([cells for _, cells in records], columns=names, dtype=str)
-    out.attrs.update(header_row=header_row, sheets=sheets)  # for a refusal naming a column the header lacks
-    return out, [row for row, _ in records]
+    above = int(filled[0])  # the header: the first row with a cell not blank (blank rows above it passed over)
+    names = _column_names(raw.iloc[above].tolist(), header_row=above + 1)
+    kept = filled[1:]
+    out = raw.iloc[kept].reset_index(drop=True)
+    out.columns = names
+    out.attrs.update(header_row=above + 1, sheets=sheets)  # for a refusal naming a column the header lacks
+    return out, [int(i) + 1 for i in kept]
 
 
 def header_hint(frame: pd.DataFrame) -> msg.Term:
