@@ -436,3 +436,45 @@ def test_a_merge_listing_its_villages_in_any_order_never_deadlocks_with_an_impor
         assert not store.count("facilities", where={"community_code": [first["code"], second["code"]]})
     else:
         assert "已撤销" in str(imported), imported
+
+
+@on_postgis
+def test_two_communities_moved_each_under_the_others_subdistrict_at_once_never_deadlock(writable_sample_store):
+    """Each move locked its own 街道, then the one it moves under: two opposite moves at once each held what the
+    other waited for. Both parents are now locked first, in id order (both moves are refused: neither community
+    lies in the other 街道; what matters is the answer, not a deadlock's 503)."""
+    import threading
+    import time
+
+    import psycopg
+
+    from geo.errors import DomainError
+    from geo.store.store import normalise_url
+
+    store = writable_sample_store
+    one = next(u for u in _active_below(store, "150102001000") if u["level"] == "community")
+    two = next(u for u in _active_below(store, "150102002000") if u["level"] == "community")
+    outcome: dict[str, object] = {}
+
+    def move(unit, parent) -> None:
+        try:
+            outcome[unit["code"]] = recode_unit(store, unit["code"], expected_version=unit["version"],
+                                                decision=DECISION, actor="t-admin", parent_code=parent)
+        except Exception as exc:  # the test reports what each met
+            outcome[unit["code"]] = exc
+
+    gate = psycopg.connect(normalise_url(store.engine.url.render_as_string(hide_password=False))
+                           .replace("postgresql+psycopg://", "postgresql://"))
+    with gate.transaction():
+        gate.execute("SELECT id FROM admin_units WHERE code = %s FOR UPDATE", ("150102001000",))
+        first = threading.Thread(target=move, args=(one, "150102002000"))
+        second = threading.Thread(target=move, args=(two, "150102001000"))
+        first.start()
+        time.sleep(1)
+        second.start()
+        time.sleep(1)
+    gate.close()
+    first.join(60)
+    second.join(60)
+    assert not any("deadlock" in str(v).lower() for v in outcome.values()), outcome
+    assert all(isinstance(v, DomainError) and v.field == "parent_code" for v in outcome.values()), outcome

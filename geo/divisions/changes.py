@@ -158,6 +158,15 @@ def _lock_in_id_order(conn: sa.Connection, codes: Sequence[str]) -> None:
             conn.execute(sa.select(t.c.id).where(t.c.code.in_(sorted(group))).order_by(t.c.id).with_for_update())
 
 
+def _lock_parents(conn: sa.Connection, code: str, new_parent: str) -> None:
+    """Lock a unit's parent and the parent it moves under in id order, before the unit: two villages moved each
+    under the other's 街道 at once would otherwise each hold the parent the other waits for."""
+    t = schema.admin_units
+    current = conn.execute(sa.select(t.c.parent_code).where(t.c.code == code)).scalar()
+    parents = sorted({c for c in (current, new_parent) if c})
+    conn.execute(sa.select(t.c.id).where(t.c.code.in_(parents)).order_by(t.c.id).with_for_update())
+
+
 def _check_version(unit: Mapping[str, Any], given: Any) -> None:
     """Refuse a change based on another version of ``unit`` than the current one (409)."""
     if given is None:
@@ -560,6 +569,8 @@ def recode_unit(store: Store, code: str, *, expected_version: int, decision: Map
     facilities, premises and estates follow them and the addresses below are rewritten (they name the 街道/镇)."""
     dec = parse_decision(decision)
     with store.writing() as conn:
+        if parent_code:  # moving under another 街道: both parents first, in id order (two opposite moves at once)
+            _lock_parents(conn, str(code or "").strip(), str(parent_code).strip())
         old = _load(conn, store, code, field="code")
         if old["level"] not in K.LEVELS:
             raise InputError(text("divisions.level", field=label("level"), allowed=value_labels(K.LEVELS),
