@@ -137,8 +137,8 @@ def test_a_refusal_in_a_two_table_export_names_the_table_and_its_row(writable_sa
     with pytest.raises(InputError) as err:
         import_file(store, "facilities", path, crs="EPSG:4490", actor="t", mode="upsert")
     zh, _, en = err.value.message.partition(" · ")
-    assert zh.startswith("图层 facilities_polygons 第 3 行：") and en.startswith("layer facilities_polygons, row 3:"), \
-        err.value.message
+    assert zh.startswith("图层 「facilities_polygons」 第 3 行："), err.value.message
+    assert en.startswith("layer 「facilities_polygons」, row 3:"), err.value.message
     assert f"第 {len(points) + 3} 行" not in zh
     assert store.select("facilities") == before
 
@@ -192,5 +192,34 @@ def test_rows_of_several_tables_are_named_in_english_in_the_english_half(writabl
     with pytest.raises(Conflict) as err:
         import_file(store, "facilities", path, crs="EPSG:4490", actor="t")  # an insert of what is stored
     zh, _, en = err.value.message.partition(" · ")
-    assert "第 1（图层 facilities_points） 行" in zh and "row 1 of layer facilities_points" in en
+    assert "第 1（图层 「facilities_points」） 行" in zh and "row 1 of layer 「facilities_points」" in en
     assert "图层" not in en, en
+
+
+def test_an_upsert_of_a_two_table_export_refuses_a_stale_row_and_a_record_named_twice(writable_sample_store: Store,
+                                                                                      tmp_path):
+    """Every feature of a table had the same place in the file (the first table's all 1), and versions and ids are
+    checked by it: a stale row in a split export was applied over a colleague's edit, and a record named twice was
+    applied twice (third review)."""
+    from geo.errors import StaleVersion
+
+    store = writable_sample_store
+    path = tmp_path / "facilities.gpkg"
+    export_layer(store, "facilities", path)
+    polygons = pyogrio.read_dataframe(path, layer="facilities_polygons")
+    target = int(polygons.loc[2, "id"])
+    (stored,) = store.select("facilities", where={"id": target})
+    store.update("facilities", target, {"floor_area_m2": 777}, expected_version=stored["version"], actor="同事")
+    polygons.loc[2, "floor_area_m2"] = 555  # the officer's edit of the old export
+    pyogrio.write_dataframe(polygons, path, layer="facilities_polygons")
+    with pytest.raises(StaleVersion) as err:
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="t", mode="upsert")
+    assert "第 3（图层 「facilities_polygons」） 行" in err.value.message and "共 1 行过时" in err.value.message
+    assert store.select("facilities", where={"id": target})[0]["floor_area_m2"] == 777
+
+    export_layer(store, "facilities", path)
+    points = pyogrio.read_dataframe(path, layer="facilities_points")
+    twice = points.iloc[[0, 1, 1]].reset_index(drop=True)
+    pyogrio.write_dataframe(twice, path, layer="facilities_points")
+    with pytest.raises(InputError, match="指向同一条记录"):
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="t", mode="upsert")

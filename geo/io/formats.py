@@ -201,7 +201,8 @@ def _read_geopackage(path: Path) -> tuple[gpd.GeoDataFrame, list[int] | None]:
     parts = [_gdal_read(path, layer=name) for name in names]
     rows: list[int] = []
     for name, part in zip(names, parts, strict=True):
-        rows += [msg.TableRow(len(rows) + 1, number=i + 1, table=name) for i in range(len(part))]
+        start = len(rows)  # each feature's place in the whole file: the import matches and versions rows by it
+        rows += [msg.TableRow(start + i + 1, number=i + 1, table=name) for i in range(len(part))]
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry=parts[0].geometry.name,
                             crs=parts[0].crs), rows
 

@@ -86,7 +86,7 @@ class TableRow(int):
         return row
 
     def __format__(self, spec: str) -> str:
-        return f"{self.number}（图层 {self.table}）" if not spec else format(int(self), spec)
+        return f"{self.number}（图层 {quoted(self.table)}）" if not spec else format(int(self), spec)
 
     def __str__(self) -> str:
         return format(self, "")
@@ -94,7 +94,7 @@ class TableRow(int):
     @property
     def en(self) -> str:
         """The row as the English half of a message names it."""
-        return f"{self.number} of layer {self.table}"
+        return f"{self.number} of layer {quoted(self.table)}"
 
 
 def row_en(row: object) -> object:
@@ -174,7 +174,7 @@ def at_row(message: str, row: int | None) -> str:
     """Return ``message`` with the row of a file or form it is about in both halves (unchanged for None); a row of
     one table of several is named after its table ("图层 facilities_polygons 第 3 行")."""
     if isinstance(row, TableRow):
-        return text("common.table_row", table=row.table, row=row.number, problem=as_term(message))
+        return text("common.table_row", table=quoted(row.table), row=row.number, problem=as_term(message))
     return message if row is None else text("common.row", row=row, problem=as_term(message))
 
 
