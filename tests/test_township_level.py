@@ -197,3 +197,64 @@ def test_a_partly_plated_village_split_keeps_its_unplated_households() -> None:
     assert figures["150125201202"]["registered_residents"] is None
     unknown = new_figures([{**old, "households": None}], [west, east], {})
     assert unknown["150125201202"]["households"] is None  # unknown stays unknown, not 0
+
+
+def test_a_merge_beside_an_upsert_of_a_county_loaded_villages_first_never_deadlocks(store: Store, tmp_path) -> None:
+    """A county's file listed its villages before its 乡, so the 乡's id is higher than theirs. A merge locked the
+    乡 first, an upsert of the 乡 and a village locks in id order: each held what the other waited for, and the merge
+    was answered 503 (third review). Every change now locks units in id order."""
+    import threading
+    import time
+
+    import psycopg
+
+    from geo.divisions.changes import merge_units
+    from geo.io.importer import export_layer
+    from geo.store.store import normalise_url
+
+    if store.dialect != "postgresql":
+        pytest.skip("row locks: SQLite runs one writer at a time")
+    units = gpd.GeoDataFrame(
+        {"code": ["150102201201", "150102201202", "150102201000", "150102000000"],
+         "name": ["哈拉沁村", "巴彦嘎查", "大青山乡", "新城区"],
+         "level": ["village", "village", "township", "district"],
+         "parent_code": ["150102201000", "150102201000", "150102000000", None], "households": [30, 20, 50, 0]},
+        geometry=[_rect(0, 0, 1500, 3000), _rect(1500, 0, 3000, 3000), _rect(0, 0, 3000, 3000),
+                  _rect(-5000, -5000, 9000, 9000)], crs="EPSG:4490")
+    path = tmp_path / "units.geojson"
+    units.to_file(path, driver="GeoJSON")
+    import_file(store, "admin_units", path, crs="EPSG:4490", actor="officer")
+    stored = {u["code"]: u for u in store.select("admin_units")}
+    assert stored["150102201000"]["id"] > stored["150102201202"]["id"]  # the 乡 after its villages
+    export = tmp_path / "export.geojson"
+    export_layer(store, "admin_units", export)
+    edited = gpd.read_file(export)
+    edited = edited[edited["code"].isin(["150102201000", "150102201202"])].copy()
+    edited["households"] = edited["households"] + 1
+    upsert = tmp_path / "upsert.geojson"
+    edited.to_file(upsert, driver="GeoJSON")
+    outcome: dict[str, object] = {}
+
+    def run(name: str, call) -> None:
+        try:
+            outcome[name] = call()
+        except Exception as exc:  # the test reports what each met
+            outcome[name] = exc
+
+    gate = psycopg.connect(normalise_url(store.engine.url.render_as_string(hide_password=False))
+                           .replace("postgresql+psycopg://", "postgresql://"))
+    with gate.transaction():
+        gate.execute("SELECT id FROM admin_units WHERE code = %s FOR UPDATE", ("150102201202",))
+        first = threading.Thread(target=run, args=("upsert", lambda: import_file(
+            store, "admin_units", upsert, crs="EPSG:4490", actor="officer", mode="upsert")))
+        second = threading.Thread(target=run, args=("merge", lambda: merge_units(
+            store, ["150102201201", "150102201202"], name="哈拉沁巴彦村", decision=DECISION, actor="t-admin",
+            expected_versions={c: stored[c]["version"] for c in ("150102201201", "150102201202")})))
+        first.start()
+        time.sleep(1.5)
+        second.start()
+        time.sleep(1.5)
+    gate.close()
+    first.join(60)
+    second.join(60)
+    assert not any("deadlock" in str(v).lower() for v in outcome.values()), outcome

@@ -122,14 +122,15 @@ def _load(conn: sa.Connection, store: Store, code: Any, *, field: str) -> dict[s
     The row is locked for the rest of the change (PostgreSQL; SQLite serialises writers): two changes
     under one parent, or of one unit, run one after the other, so two admins creating the first
     communities of a 街道 at once never take the same code nor the same land. A community's or village's
-    街道/镇/乡 is locked first, as a re-code of that 街道/镇/乡 locks it before its units: the two changes then
-    wait for each other instead of each holding what the other needs (review: a deadlock, answered 503).
+    街道/镇/乡 is locked with it, the two in id order, as a re-code of that 街道/镇/乡 locks it with its units and
+    every other write locks records (:meth:`Store.lock_records`): the changes then wait for each other instead of
+    each holding what the other needs (reviews: deadlocks, answered 503).
     """
     code = str(code or "").strip()
     t = schema.admin_units
     placed = conn.execute(sa.select(t.c.level, t.c.parent_code).where(t.c.code == code)).first()
     if placed is not None and placed.level in K.LEAF_LEVELS and placed.parent_code:
-        conn.execute(sa.select(t.c.id).where(t.c.code == placed.parent_code).with_for_update())
+        _lock_codes(conn, [placed.parent_code, code])
     row = conn.execute(sa.select(t).where(t.c.code == code).with_for_update()).mappings().first()
     if row is None:
         raise NotFound(text("divisions.no_unit", value=quoted(code), field=label(field)), field=field)
@@ -146,25 +147,34 @@ def _load(conn: sa.Connection, store: Store, code: Any, *, field: str) -> dict[s
     return unit
 
 
-def _lock_in_id_order(conn: sa.Connection, codes: Sequence[str]) -> None:
-    """Lock units ``codes`` and their parents for the change: the parents first, then the units, each in id order,
-    as every other write locks records (:meth:`Store.lock_records`; an import naming them locks them for share in
-    id order): a merge listing its units in another order deadlocked with such an import (review, 503)."""
+def _lock_codes(conn: sa.Connection, codes: Sequence[str]) -> None:
+    """Lock units ``codes`` in one statement, in id order: the one order every write takes units in
+    (:meth:`Store.lock_records`; an import naming units locks them for share in id order), so two writes wait for
+    each other instead of each holding what the other needs (reviews: a merge listing its units in another order, a
+    parent locked before children of lower ids in a county loaded leaves first, deadlocked, answered 503)."""
     t = schema.admin_units
-    parents = {r[0] for r in conn.execute(sa.select(t.c.parent_code).where(
-        t.c.code.in_(list(codes)), t.c.level.in_(K.LEAF_LEVELS), t.c.parent_code.is_not(None)))}
-    for group in (parents, set(codes)):
-        if group:
-            conn.execute(sa.select(t.c.id).where(t.c.code.in_(sorted(group))).order_by(t.c.id).with_for_update())
+    wanted = sorted({c for c in codes if c})
+    if wanted:
+        conn.execute(sa.select(t.c.id).where(t.c.code.in_(wanted)).order_by(t.c.id).with_for_update())
 
 
-def _lock_parents(conn: sa.Connection, code: str, new_parent: str) -> None:
-    """Lock a unit's parent and the parent it moves under in id order, before the unit: two villages moved each
-    under the other's 街道 at once would otherwise each hold the parent the other waits for."""
+def _lock_in_id_order(conn: sa.Connection, codes: Sequence[str]) -> None:
+    """Lock units ``codes`` and their parents for the change, all in id order (:func:`_lock_codes`)."""
+    t = schema.admin_units
+    parents = [r[0] for r in conn.execute(sa.select(t.c.parent_code).where(
+        t.c.code.in_(list(codes)), t.c.level.in_(K.LEAF_LEVELS), t.c.parent_code.is_not(None)))]
+    _lock_codes(conn, [*parents, *codes])
+
+
+def _lock_family(conn: sa.Connection, code: str, new_parent: str | None) -> None:
+    """Lock what a re-code changes or reads under lock, all in id order (:func:`_lock_codes`): the unit, its parent,
+    the parent it moves under, and a 街道/镇/乡's active units (two villages moved each under the other's 街道 at
+    once, or a town re-coded beside an upsert of its villages, deadlocked)."""
     t = schema.admin_units
     current = conn.execute(sa.select(t.c.parent_code).where(t.c.code == code)).scalar()
-    parents = sorted({c for c in (current, new_parent) if c})
-    conn.execute(sa.select(t.c.id).where(t.c.code.in_(parents)).order_by(t.c.id).with_for_update())
+    children = [r[0] for r in conn.execute(sa.select(t.c.code).where(
+        t.c.parent_code == code, sa.func.coalesce(t.c.status, "active") == "active"))]
+    _lock_codes(conn, [code, current or "", new_parent or "", *children])
 
 
 def _check_version(unit: Mapping[str, Any], given: Any) -> None:
@@ -569,8 +579,7 @@ def recode_unit(store: Store, code: str, *, expected_version: int, decision: Map
     facilities, premises and estates follow them and the addresses below are rewritten (they name the 街道/镇)."""
     dec = parse_decision(decision)
     with store.writing() as conn:
-        if parent_code:  # moving under another 街道: both parents first, in id order (two opposite moves at once)
-            _lock_parents(conn, str(code or "").strip(), str(parent_code).strip())
+        _lock_family(conn, str(code or "").strip(), str(parent_code or "").strip() or None)
         old = _load(conn, store, code, field="code")
         if old["level"] not in K.LEVELS:
             raise InputError(text("divisions.level", field=label("level"), allowed=value_labels(K.LEVELS),
