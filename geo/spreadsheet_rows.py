@@ -115,6 +115,9 @@ def read_xlsx_rows(path: Path | str) -> tuple[pd.DataFrame, list[int]]:
     with pd.ExcelFile(path) as book:
         sheets = [(name, getattr(book.book[name], "sheet_state", "visible") != "visible")
                   for name in book.sheet_names]
+        if sheets and sheets[0][1]:  # an officer never sees a hidden first sheet: refuse, do not read it (review)
+            raise InputError(msg.text("spreadsheet_rows.hidden_first_sheet", sheet=msg.quoted(sheets[0][0])),
+                             field="file")
         raw = pd.read_excel(book, sheet_name=0, header=None, dtype=str, keep_default_na=False)
     raw = raw.fillna("").astype(str)  # by column, not cell by cell: a sheet of 34,710 plates
     blank = raw.apply(lambda column: column.str.strip().eq("")).all(axis=1).to_numpy() if raw.shape[1] else \

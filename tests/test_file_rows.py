@@ -339,16 +339,17 @@ def test_a_column_named_twice_in_another_case_or_with_invisible_characters_is_re
 def test_the_sheets_not_read_are_named_hidden_and_counted(store: Store, tmp_path):
     path = tmp_path / "many.xlsx"
     book = openpyxl.Workbook()
-    book.active.title = "旧表"
+    book.active.title = "说明"
     book.active.append(["说明"])
-    book.active.sheet_state = "hidden"
     for i in range(8):
         book.create_sheet(f"数据{i}").append(["name", "lon", "lat"])
+    book["数据0"].sheet_state = "hidden"
     book.save(path)
     with pytest.raises(InputError) as err:
         import_file(store, "facilities", path, crs="EPSG:4490", actor="t")
-    assert "只读取第一个工作表 「旧表」（隐藏）" in err.value.message and "等共 8 个" in err.value.message
-    assert "「旧表」 (hidden)" in err.value.message and "and 3 more" in err.value.message
+    assert "只读取第一个工作表 「说明」，未读取 「数据0」（隐藏）" in err.value.message, err.value.message
+    assert "等共 8 个" in err.value.message
+    assert "「数据0」 (hidden)" in err.value.message and "and 3 more" in err.value.message
 
 
 def test_an_address_list_without_its_columns_is_told_which_row_was_read_as_the_header(
@@ -383,3 +384,46 @@ def test_an_echo_shows_control_characters_as_codes():
 
     shown = quoted("a\x1b]0;pwned\x07\x1b[2Jb\u202ec 蒙古 ᠮᠣᠩᠭᠣᠯ")
     assert shown == "「a\\u001b]0;pwned\\u0007\\u001b[2Jb\\u202ec 蒙古 ᠮᠣᠩᠭᠣᠯ」"
+
+
+# -- the third review ------------------------------------------------------------------------------------------
+
+def test_a_workbook_whose_first_sheet_is_hidden_is_refused_not_read(store: Store, tmp_path):
+    """The import read a hidden first sheet the officer never saw and stored its rows (third review)."""
+    path = tmp_path / "hidden.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "旧数据"
+    book.active.append(["kind", "name", "lon", "lat"])
+    book.active.append(["elder_care_station", "隐藏表里的旧站点", 111.68, 40.85])
+    book.active.sheet_state = "hidden"
+    shown = book.create_sheet("新数据")
+    shown.append(["kind", "name", "lon", "lat"])
+    book.active = 1
+    book.save(path)
+    with pytest.raises(InputError, match="第一个工作表 「旧数据」 是隐藏的"):
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="t")
+    assert not store.count("facilities")
+
+
+@pytest.mark.parametrize("header", ["楼号,门牌编号,室号,房号", "楼号,楼,门牌编号",
+                                    "building,ｂｕｉｌｄｉｎｇ,门牌编号"])
+def test_an_address_list_with_two_columns_for_one_field_is_refused_naming_both(writable_sample_store: Store,
+                                                                               tmp_path, header):
+    from geo.addresses.xlsx_import import import_addresses
+
+    path = tmp_path / "rooms.csv"
+    path.write_text(header + "\n" + ",".join(["1"] * len(header.split(","))) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="都表示") as err:
+        import_addresses(writable_sample_store, path, actor="t")
+    assert "nothing was imported" in err.value.message
+
+
+def test_a_settings_table_refusal_names_the_file(tmp_path):
+    from geo.placenames.categories import load_census_classes
+
+    path = tmp_path / "census_classes.csv"
+    path.write_text("feature_class,generic,census_class,note\nfacility,,单位,站点, 中心\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_census_classes(path)
+    assert err.value.field == "census_classes" and str(path) in err.value.message
+    assert "第 2 行有 5 个单元格" in err.value.message and "未导入" not in err.value.message

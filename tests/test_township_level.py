@@ -258,3 +258,22 @@ def test_a_merge_beside_an_upsert_of_a_county_loaded_villages_first_never_deadlo
     first.join(60)
     second.join(60)
     assert not any("deadlock" in str(v).lower() for v in outcome.values()), outcome
+
+
+def test_unknown_household_counts_stay_unknown_and_people_follow_the_land() -> None:
+    """A split of a village whose count is unknown gave its plated half the people and the other half 0 households
+    and 0 people; a merge of an unknown with a known count read as complete (third review)."""
+    from geo.divisions.reparent import new_figures
+
+    west_rect, east_rect = _rect(0, 0, 1000, 1000), _rect(1000, 0, 2000, 1000)
+    old = {"code": "150125201201", "geometry": _rect(0, 0, 2000, 1000), "households": None, "residents": 25,
+           "registered_residents": None, "residents_60plus": None}
+    west, east = {"code": "W", "geometry": west_rect}, {"code": "E", "geometry": east_rect}
+    split = new_figures([old], [west, east], {"W": {"150125201201": 3}})
+    assert split["W"]["households"] is None and split["E"]["households"] is None
+    assert split["W"]["residents"] + split["E"]["residents"] == 25 and split["E"]["residents"] >= 12
+    known = {"code": "150125201202", "geometry": east_rect, "households": 100, "residents": 250,
+             "registered_residents": None, "residents_60plus": None}
+    merged = new_figures([{**old, "geometry": west_rect}, known], [{"code": "M", "geometry": _rect(0, 0, 2000, 1000)}],
+                         {})
+    assert merged["M"]["households"] is None and merged["M"]["residents"] == 275

@@ -109,6 +109,17 @@ def read_table(path: Path | str) -> pd.DataFrame:
     frame = formula_unsafe(frame.replace({"": None}))
     wanted = {_key(h): field for field, names in HEADERS.items() for h in names}
     mapped = {c: wanted[_key(c)] for c in frame.columns if _key(c) in wanted}
+    seen: dict[str, str] = {}
+    for column, field in mapped.items():  # 楼号 and 楼, 室号 and 房号: which one? (the first was kept: review)
+        if field in seen:
+            from openpyxl.utils.cell import get_column_letter  # type: ignore[import-untyped]
+
+            columns = list(frame.columns)
+            raise InputError(text("addresses.import_same_field", first=quoted(seen[field]), second=quoted(column),
+                                  letters=f"{get_column_letter(columns.index(seen[field]) + 1)}、"
+                                          f"{get_column_letter(columns.index(column) + 1)}",
+                                  field=field_label(field)), field="file")
+        seen[field] = column
     field_at = {i: mapped[c] for i, c in enumerate(frame.columns) if c in mapped}
     formula_rows = [(row, field_at[col], formula) for row, col, formula in formulas if col in field_at]
     frame = frame[list(mapped)].rename(columns=mapped)

@@ -12,7 +12,8 @@ Figures of the new units (the rule, documented in the report of the change):
   (the sample and the planning both count households from the plates); households an old unit counts beyond
   its plates' (a county first loaded with its villages' household counts, its plates not or not all entered yet)
   are shared out by area on top (a merge of two such villages gave 0, a split of a partly plated one lost the
-  rest), and an unknown count stays unknown;
+  rest), and a new unit on land of an old unit whose count is unknown has an unknown count (its people are
+  then shared by area);
 * ``residents``, ``registered_residents``, ``residents_60plus``: the old units' totals shared out in
   proportion to the households each new unit receives from each old unit (by area when an old
   unit had no households), in whole people by largest remainders, so the totals are kept exactly.
@@ -95,24 +96,32 @@ def new_figures(old_units: Sequence[Mapping[str, Any]], new_units: Sequence[Mapp
                 households: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
     """Return households and the shared figures of each new unit (see the module docstring)."""
     out = {u["code"]: {"households": 0, **{col: 0 for col in SHARED_FIGURES}} for u in new_units}
+    unknown: set[str] = set()  # new units with land of an old unit whose count is unknown: theirs is unknown too
     for old in old_units:
         plated = [int(households.get(u["code"], {}).get(old["code"], 0)) for u in new_units]
         area = [metric_area_m2(shapely.intersection(u["geometry"], old["geometry"])) for u in new_units]
+        if old.get("households") is None:
+            unknown |= {u["code"] for u, a in zip(new_units, area, strict=True) if a > 0}
         unplated = max(int(old.get("households") or 0) - sum(plated), 0)  # counted, not yet on plates
         counted = [p + a for p, a in zip(plated, apportion(unplated, area), strict=True)] if unplated else plated
         for unit, share in zip(new_units, counted, strict=True):
             out[unit["code"]]["households"] += share
-        weights: list[float] = [float(c) for c in counted] if sum(counted) > 0 else area
+        # people follow the households, unless the old unit's count is unknown (its plates alone would say its
+        # unplated land holds nobody): then its land
+        weights: list[float] = ([float(c) for c in counted] if sum(counted) > 0 and old.get("households") is not None
+                                else area)
         for col in SHARED_FIGURES:
             total = old.get(col)
             if total is None:
                 continue
             for unit, share in zip(new_units, apportion(int(total), weights), strict=True):
                 out[unit["code"]][col] += share
-    for old_col in (*SHARED_FIGURES, "households"):
-        if all(old.get(old_col) is None for old in old_units) and not any(out[c][old_col] for c in out):
+    for old_col in SHARED_FIGURES:
+        if all(old.get(old_col) is None for old in old_units):
             for code in out:
                 out[code][old_col] = None  # type: ignore[assignment]
+    for code in unknown:
+        out[code]["households"] = None  # type: ignore[assignment]
     return out
 
 

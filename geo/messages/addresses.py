@@ -103,6 +103,9 @@ MESSAGES = {
         "导入未完成，未存储任何记录（整表导入，与其他导入一致）：{count} 行被拒：{rows}",
         "nothing was imported (a file is stored whole, like every import): {count} rows refused: {rows}"),
     "addresses.import_empty": Message("文件没有数据行（{field}）", "the file has no data rows ({field})"),
+    "addresses.import_same_field": Message(
+        "列 {first} 和 {second}（{letters} 列）都表示 {field}：请删除或改名其一，未导入任何内容",
+        "columns {first} and {second} ({letters}) both mean {field}: remove or rename one; nothing was imported"),
     "addresses.import_columns": Message("文件缺少列 {columns}{header}；可用表头：{accepted}",
                                         "the file lacks the columns {columns}{header}; accepted headers: {accepted}"),
     "addresses.import_too_big": Message("文件解压后超过 {limit} MB，拒绝读取（可能是压缩炸弹）",

@@ -9,6 +9,10 @@ MESSAGES = {
                                             " (row {row} was read as the header: {columns})"),
     "spreadsheet_rows.first_sheet_only": Message("（只读取第一个工作表 {first}，未读取 {others}）",
                                                  " (only the first sheet, {first}, is read; not {others})"),
+    "spreadsheet_rows.hidden_first_sheet": Message(
+        "工作簿的第一个工作表 {sheet} 是隐藏的：导入只读第一个工作表，请取消隐藏核对或删除它，未导入任何内容",
+        "the workbook's first sheet, {sheet}, is hidden: an import reads the first sheet only; unhide it to check it "
+        "or delete it; nothing was imported"),
     "spreadsheet_rows.duplicate_header": Message(
         "第 {row} 行（表头）中 {name} 出现两次（{first} 列和 {second} 列）：请删除或改名其一，未导入任何内容",
         "the header (row {row}) names {name} twice (columns {first} and {second}): remove or rename one; nothing was "

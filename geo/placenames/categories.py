@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.errors import InputError
-from geo.messages import label, quoted, text
+from geo.messages import Term, label, quoted, text
 from geo.spreadsheet_rows import csv_records
 
 DEFAULT_CATEGORIES_FILE = Path(__file__).resolve().parents[2] / "data" / "placenames" / "categories.csv"
@@ -70,6 +70,9 @@ def _load(path: str, _stamp: int) -> dict[str, Category]:
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(text("place_codes.categories_unreadable", path=path, reason=str(exc).splitlines()[0]),
                          field="categories") from None
+    except InputError as exc:  # a header naming a column twice, a row with a cell more: named with the file
+        raise InputError(text("place_codes.categories_unreadable", path=path, reason=_settings_reason(exc)),
+                         field="categories") from None
     table: dict[str, Category] = {}
     for n, row in rows:
         values = {k: (row.get(k) or "").strip() for k in COLUMNS}
@@ -112,12 +115,22 @@ def load_census_classes(path: str | Path | None = None) -> dict[tuple[str, str],
     return _load_classes(str(file), stamp)
 
 
+def _settings_reason(exc: InputError) -> Term:
+    """Return a table refusal's words for a settings file: both halves, without "nothing was imported" (a settings
+    file is read, not imported)."""
+    zh, _, en = exc.message.partition(" · ")
+    return Term(zh.removesuffix("，未导入任何内容"), en.removesuffix("; nothing was imported") or zh)
+
+
 @lru_cache(maxsize=4)
 def _load_classes(path: str, _stamp: int) -> dict[tuple[str, str], str]:
     try:
         rows = csv_records(Path(path).read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(text("place_codes.categories_unreadable", path=path, reason=str(exc).splitlines()[0]),
+                         field="census_classes") from None
+    except InputError as exc:
+        raise InputError(text("place_codes.categories_unreadable", path=path, reason=_settings_reason(exc)),
                          field="census_classes") from None
     table: dict[tuple[str, str], str] = {}
     for n, row in rows:
