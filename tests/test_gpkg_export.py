@@ -192,7 +192,7 @@ def test_rows_of_several_tables_are_named_in_english_in_the_english_half(writabl
     with pytest.raises(Conflict) as err:
         import_file(store, "facilities", path, crs="EPSG:4490", actor="t")  # an insert of what is stored
     zh, _, en = err.value.message.partition(" · ")
-    assert "第 1（图层 「facilities_points」） 行" in zh and "row 1 of layer 「facilities_points」" in en
+    assert "图层 「facilities_points」 第 1 行" in zh and "row 1 of layer 「facilities_points」" in en
     assert "图层" not in en, en
 
 
@@ -214,7 +214,8 @@ def test_an_upsert_of_a_two_table_export_refuses_a_stale_row_and_a_record_named_
     pyogrio.write_dataframe(polygons, path, layer="facilities_polygons")
     with pytest.raises(StaleVersion) as err:
         import_file(store, "facilities", path, crs="EPSG:4490", actor="t", mode="upsert")
-    assert "第 3（图层 「facilities_polygons」） 行" in err.value.message and "共 1 行过时" in err.value.message
+    assert "图层 「facilities_polygons」 第 3 行" in err.value.message and "共 1 行过时" in err.value.message
+    assert "(1 stale row)" in err.value.message
     assert store.select("facilities", where={"id": target})[0]["floor_area_m2"] == 777
 
     export_layer(store, "facilities", path)

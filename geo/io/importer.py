@@ -35,7 +35,7 @@ from geo.errors import Conflict, DomainError, Forbidden, InputError, NotFound, S
 from geo.io.formats import read_features, shapefile_name, shown_name, write_features
 from geo.layers import NEIGHBOUR_STATUS, get_layer
 from geo.location_rules import check_layer_locations
-from geo.messages import FileRows, as_term, at_row, file_row, label, row_en
+from geo.messages import FileRows, as_term, at_row, file_row, label, row_en, row_zh
 from geo.placenames.lifecycle import link_streets
 from geo.plates.moves import correct_position
 from geo.plates.rules import check_plates, load_plate_context, lock_streets, plates_for_write
@@ -422,7 +422,7 @@ def match_stored(conn: sa.Connection, layer_name: str, identities: FileIdentitie
         if named_by_id is not None and key is not None and value is not None and (
                 named_by_key is None or named_by_key["id"] != named_by_id["id"]):
             raise Conflict(
-                f"第 {row} 行: id {rid} 在库中是 {key} {named_by_id[key]}, 文件中却是 {value}。"
+                f"{row_zh(row)}: id {rid} 在库中是 {key} {named_by_id[key]}, 文件中却是 {value}。"
                 "标识不会被改写, 未导入任何内容 (若文件来自另一个数据库, 请删去 id 列) · "
                 f"row {row_en(row)}: id {rid} is stored as {key} {named_by_id[key]} but the file says "
                 f"{value}; identifiers are never rewritten and nothing was imported (if the file "
@@ -440,7 +440,7 @@ def match_stored(conn: sa.Connection, layer_name: str, identities: FileIdentitie
 def _rows_text(found: Sequence[Match], zh: str, en: str) -> tuple[str, str]:
     """Return the first few matched rows described in Chinese and in English."""
     shown = found[:_SHOWN_ROWS]
-    text_zh = "、".join(f"第 {m.row} 行的 {m.by} {m.value} {zh}" for m in shown)
+    text_zh = "、".join(f"{row_zh(m.row)}的 {m.by} {m.value} {zh}" for m in shown)
     text_en = "; ".join(f"row {row_en(m.row)}: {m.by} {m.value} {en}" for m in shown)
     if len(found) > len(shown):
         text_zh += f" 等, 共 {len(found)} 行"
@@ -510,7 +510,7 @@ def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str
     for m in found:
         other = first_row.setdefault(m.stored["id"], m.row)
         if other != m.row:
-            raise InputError(f"第 {other} 行与第 {m.row} 行指向同一条记录 (id {m.stored['id']}), "
+            raise InputError(f"{row_zh(other)}与{row_zh(m.row)}指向同一条记录 (id {m.stored['id']}), "
                              f"未导入任何内容 · rows {row_en(other)} and {row_en(m.row)} both name the stored "
                              f"record {m.stored['id']}; nothing was imported", field=m.by)
     versions = identities.versions
@@ -518,7 +518,7 @@ def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str
     unversioned = [m for m in found if versions is not None and m.row not in sent_version]
     if unversioned:
         m = unversioned[0]
-        raise StaleVersion(f"第 {m.row} 行 (id {m.stored['id']}) 没有 version：文件带 version 列时每行都须有 · row "
+        raise StaleVersion(f"{row_zh(m.row)} (id {m.stored['id']}) 没有 version：文件带 version 列时每行都须有 · row "
                            f"{row_en(m.row)} has no version although the file has a version column; export again",
                            field="version")
     stale = [m for m in found if m.row in sent_version and sent_version[m.row] != m.stored["version"]]
@@ -529,11 +529,11 @@ def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str
         m = stale[0]
         sent, now = sent_version[m.row], m.stored["version"]
         raise StaleVersion(
-            f"第 {m.row} 行 (id {m.stored['id']}) 的 version 是 {sent}, 库中已是 {now}: 导出后记录"
+            f"{row_zh(m.row)} (id {m.stored['id']}) 的 version 是 {sent}, 库中已是 {now}: 导出后记录"
             f"已被修改, 整个文件未导入 (共 {len(stale)} 行过时)。请重新导出后再修改 · row {row_en(m.row)} "
             f"(id {m.stored['id']}) carries version {sent} but the stored record is at version "
             f"{now}: it changed after the export, so nothing was imported ({len(stale)} stale "
-            "rows); export again and reapply your changes", field="version")
+            f"row{'' if len(stale) == 1 else 's'}); export again and reapply your changes", field="version")
     return _checked_plan(layer_name, records, matches, first_load=first_load, rows=identities.rows)
 
 

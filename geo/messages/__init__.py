@@ -97,6 +97,12 @@ class TableRow(int):
         return f"{self.number} of layer {quoted(self.table)}"
 
 
+def row_zh(row: object) -> str:
+    """Return a file row as a Chinese half names it ("第 3 行"; a :class:`TableRow` "图层 「x」 第 3 行"), for a
+    message built outside :func:`text`."""
+    return f"图层 {quoted(row.table)} 第 {row.number} 行" if isinstance(row, TableRow) else f"第 {row} 行"
+
+
 def row_en(row: object) -> object:
     """Return a file row as an English half names it (a :class:`TableRow` with its table; a number as it is), for
     a message built outside :func:`text`."""
