@@ -478,3 +478,63 @@ def test_two_communities_moved_each_under_the_others_subdistrict_at_once_never_d
     second.join(60)
     assert not any("deadlock" in str(v).lower() for v in outcome.values()), outcome
     assert all(isinstance(v, DomainError) and v.field == "parent_code" for v in outcome.values()), outcome
+
+
+@on_postgis
+def test_a_merge_beside_a_plate_upsert_sums_the_households_the_upsert_stored(writable_sample_store, tmp_path):
+    """A merge read its villages' plates without a lock while an upsert of their households was in flight: the
+    merged village kept 1,018 households against its plates' 1,696 (third review). The plates are now locked as
+    they are read, so the merge waits for the upsert and sums what it stored."""
+    import threading
+    import time
+
+    import geopandas as gpd
+    import psycopg
+
+    from geo.divisions.changes import merge_units
+    from geo.io.importer import export_layer, import_file
+    from geo.store.store import normalise_url
+    from tests.test_divisions import _adjoining_villages
+
+    store = writable_sample_store
+    a, b = _adjoining_villages(store)
+    codes = [a["code"], b["code"]]
+    export = tmp_path / "plates.gpkg"
+    export_layer(store, "door_plates", export, where={"community_code": codes, "status": "active"})
+    plates = gpd.read_file(export)
+    assert len(plates) > 2
+    plates["households"] = plates["households"].fillna(0).astype(int) + 1
+    edited = tmp_path / "edited.gpkg"
+    plates.to_file(edited, driver="GPKG", layer="door_plates")
+    gate_id = int(plates["id"].min())
+    outcome: dict[str, object] = {}
+
+    def run(name: str, call) -> None:
+        try:
+            outcome[name] = call()
+        except Exception as exc:  # the test reports what each met
+            outcome[name] = exc
+
+    gate = psycopg.connect(normalise_url(store.engine.url.render_as_string(hide_password=False))
+                           .replace("postgresql+psycopg://", "postgresql://"))
+    with gate.transaction():
+        gate.execute("SELECT id FROM door_plates WHERE id = %s FOR UPDATE", (gate_id,))
+        upsert = threading.Thread(target=run, args=("upsert", lambda: import_file(
+            store, "door_plates", edited, crs="EPSG:4490", actor="t-officer", mode="upsert")))
+        merge = threading.Thread(target=run, args=("merge", lambda: merge_units(
+            store, codes, name="团结新村", decision=DECISION, actor="t-admin",
+            expected_versions={a["code"]: a["version"], b["code"]: b["version"]})))
+        upsert.start()
+        time.sleep(1.5)
+        merge.start()
+        time.sleep(1.5)
+    gate.close()
+    upsert.join(120)
+    merge.join(120)
+    assert not isinstance(outcome["upsert"], Exception), outcome
+    assert isinstance(outcome["merge"], dict), outcome
+    (code,) = outcome["merge"]["units_after"]  # type: ignore[index]
+    (unit,) = store.select("admin_units", where={"code": code})
+    held = sum(p["households"] or 0 for p in store.select("door_plates", where={"community_code": code,
+                                                                                  "status": "active"}))
+    assert unit["households"] == held

@@ -43,7 +43,11 @@ def _followers(conn: sa.Connection, table_name: str, codes: Sequence[str], adcod
         where.append(sa.or_(t.c.status.is_(None), t.c.status.not_in(HISTORY_PLATES)))
     cols = [t.c.id, t.c.community_code, t.c.geom] + ([t.c.plate_uid, t.c.households, t.c.status]
                                                      if table_name == "door_plates" else [t.c.name])
-    return [dict(r) for r in conn.execute(sa.select(*cols).where(*where).order_by(t.c.id)).mappings()]
+    # Locked now, in id order (they are changed below anyway): the households the new units' figures are summed
+    # from are then those of a plate upsert committed meanwhile, not the ones before it (third review: a merged
+    # village's 1,018 households against its plates' 1,696).
+    query = sa.select(*cols).where(*where).order_by(t.c.id).with_for_update()
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def _facility_name_follows(store: Store, conn: sa.Connection, facility: Mapping[str, Any], target: str, *,
