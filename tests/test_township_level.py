@@ -203,14 +203,9 @@ def test_a_merge_beside_an_upsert_of_a_county_loaded_villages_first_never_deadlo
     """A county's file listed its villages before its 乡, so the 乡's id is higher than theirs. A merge locked the
     乡 first, an upsert of the 乡 and a village locks in id order: each held what the other waited for, and the merge
     was answered 503 (third review). Every change now locks units in id order."""
-    import threading
-    import time
-
-    import psycopg
-
     from geo.divisions.changes import merge_units
     from geo.io.importer import export_layer
-    from geo.store.store import normalise_url
+    from tests.concurrently import behind_a_held_row, deadlocked
 
     if store.dialect != "postgresql":
         pytest.skip("row locks: SQLite runs one writer at a time")
@@ -233,31 +228,12 @@ def test_a_merge_beside_an_upsert_of_a_county_loaded_villages_first_never_deadlo
     edited["households"] = edited["households"] + 1
     upsert = tmp_path / "upsert.geojson"
     edited.to_file(upsert, driver="GeoJSON")
-    outcome: dict[str, object] = {}
-
-    def run(name: str, call) -> None:
-        try:
-            outcome[name] = call()
-        except Exception as exc:  # the test reports what each met
-            outcome[name] = exc
-
-    gate = psycopg.connect(normalise_url(store.engine.url.render_as_string(hide_password=False))
-                           .replace("postgresql+psycopg://", "postgresql://"))
-    with gate.transaction():
-        gate.execute("SELECT id FROM admin_units WHERE code = %s FOR UPDATE", ("150102201202",))
-        first = threading.Thread(target=run, args=("upsert", lambda: import_file(
-            store, "admin_units", upsert, crs="EPSG:4490", actor="officer", mode="upsert")))
-        second = threading.Thread(target=run, args=("merge", lambda: merge_units(
+    outcome = behind_a_held_row(store, table="admin_units", column="code", value="150102201202", actions=[
+        ("upsert", lambda: import_file(store, "admin_units", upsert, crs="EPSG:4490", actor="officer", mode="upsert")),
+        ("merge", lambda: merge_units(
             store, ["150102201201", "150102201202"], name="哈拉沁巴彦村", decision=DECISION, actor="t-admin",
-            expected_versions={c: stored[c]["version"] for c in ("150102201201", "150102201202")})))
-        first.start()
-        time.sleep(1.5)
-        second.start()
-        time.sleep(1.5)
-    gate.close()
-    first.join(60)
-    second.join(60)
-    assert not any("deadlock" in str(v).lower() for v in outcome.values()), outcome
+            expected_versions={c: stored[c]["version"] for c in ("150102201201", "150102201202")}))])
+    assert not deadlocked(outcome), outcome
 
 
 def test_unknown_household_counts_stay_unknown_and_people_follow_the_land() -> None:

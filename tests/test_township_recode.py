@@ -225,43 +225,19 @@ def test_a_write_naming_a_village_waits_for_its_recode_and_is_refused_naming_the
 def test_a_town_and_one_of_its_villages_recoded_at_once_wait_for_each_other(writable_sample_store):
     """The town's re-code locked the town, then its villages; a village's re-code locked the village, then its
     town: PostgreSQL killed one as a deadlock, answered 503 (review). Both now lock the town first."""
-    import threading
-
-    import psycopg
-
-    from geo.store.store import normalise_url
+    from tests.concurrently import behind_a_held_row, deadlocked
 
     store = writable_sample_store
     village = "150102100207"
     (town,) = store.select("admin_units", where={"code": TOWN})
     (unit,) = store.select("admin_units", where={"code": village})
-    outcome: dict[str, object] = {}
-
-    def run(name: str, call) -> None:
-        try:
-            outcome[name] = call()
-        except Exception as exc:  # the test reports what each change met
-            outcome[name] = exc
-
-    gate = psycopg.connect(normalise_url(store.engine.url.render_as_string(hide_password=False))
-                           .replace("postgresql+psycopg://", "postgresql://"))
-    with gate.transaction():
-        gate.execute("SELECT id FROM admin_units WHERE code = %s FOR UPDATE", (TOWN,))
-        town_change = threading.Thread(target=run, args=("town", lambda: recode_unit(
-            store, TOWN, expected_version=town["version"], decision=DECISION, actor="t-admin", level="subdistrict",
-            new_name="保合少街道")))
-        village_change = threading.Thread(target=run, args=("village", lambda: recode_unit(
-            store, village, expected_version=unit["version"], decision=DECISION, actor="t-admin", level="community",
-            new_name=unit["name"].removesuffix("村") + "社区")))
-        town_change.start()
-        village_change.start()
-        town_change.join(2)
-        village_change.join(0.1)
-    gate.close()
-    town_change.join(60)
-    village_change.join(60)
-    assert not any(isinstance(v, psycopg.errors.DeadlockDetected) or "deadlock" in str(v).lower()
-                   for v in outcome.values()), outcome
+    outcome = behind_a_held_row(store, table="admin_units", column="code", value=TOWN, actions=[
+        ("town", lambda: recode_unit(store, TOWN, expected_version=town["version"], decision=DECISION,
+                                     actor="t-admin", level="subdistrict", new_name="保合少街道")),
+        ("village", lambda: recode_unit(store, village, expected_version=unit["version"], decision=DECISION,
+                                        actor="t-admin", level="community",
+                                        new_name=unit["name"].removesuffix("村") + "社区"))])
+    assert not deadlocked(outcome), outcome
     assert isinstance(outcome["town"], dict), outcome  # a town's re-code never meets the village's change
     after = {u["code"]: u for u in store.select("admin_units")}
     active = {c for c, u in after.items() if u["status"] == "active"}
@@ -386,12 +362,9 @@ def test_a_merge_listing_its_villages_in_any_order_never_deadlocks_with_an_impor
         writable_sample_store, tmp_path):
     """A merge locked its units in the order the request listed them, an import naming them locks them for share
     in id order: PostgreSQL killed the import as a deadlock, answered 503 (second review)."""
-    import threading
-
-    import psycopg
-
     from geo.divisions.changes import merge_units
-    from geo.store.store import normalise_url
+    from geo.io.importer import import_file
+    from tests.concurrently import behind_a_held_row, deadlocked
 
     store = writable_sample_store
     villages = sorted(_active_below(store, TOWN), key=lambda u: u["id"])
@@ -401,35 +374,12 @@ def test_a_merge_listing_its_villages_in_any_order_never_deadlocks_with_an_impor
     rows = [f"测试站{i},elder_care_station,{v['code']},{p.x},{p.y}"
             for i, v in enumerate((first, second)) for p in [v["geometry"].representative_point()]]
     table.write_text("name,kind,community_code,lon,lat\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    outcome: dict[str, object] = {}
-
-    def run(name: str, call) -> None:
-        try:
-            outcome[name] = call()
-        except Exception as exc:  # the test reports what each met
-            outcome[name] = exc
-
-    from geo.io.importer import import_file
-
-    merge = threading.Thread(target=run, args=("merge", lambda: merge_units(
-        store, [second["code"], first["code"]], name="合并新村", decision=DECISION, actor="t-admin",
-        expected_versions={second["code"]: second["version"], first["code"]: first["version"]})))
-    load = threading.Thread(target=run, args=("import", lambda: import_file(
-        store, "facilities", table, crs="EPSG:4490", actor="t-officer")))
-    gate = psycopg.connect(normalise_url(store.engine.url.render_as_string(hide_password=False))
-                           .replace("postgresql+psycopg://", "postgresql://"))
-    with gate.transaction():  # a write on the second village holds it while both start
-        gate.execute("SELECT id FROM admin_units WHERE code = %s FOR UPDATE", (second["code"],))
-        merge.start()
-        import time
-
-        time.sleep(1.5)
-        load.start()
-        time.sleep(1.5)
-    gate.close()
-    merge.join(60)
-    load.join(60)
-    assert not any("deadlock" in str(v).lower() for v in outcome.values()), outcome
+    outcome = behind_a_held_row(store, table="admin_units", column="code", value=second["code"], actions=[
+        ("merge", lambda: merge_units(
+            store, [second["code"], first["code"]], name="合并新村", decision=DECISION, actor="t-admin",
+            expected_versions={second["code"]: second["version"], first["code"]: first["version"]})),
+        ("import", lambda: import_file(store, "facilities", table, crs="EPSG:4490", actor="t-officer"))])
+    assert not deadlocked(outcome), outcome
     assert isinstance(outcome["merge"], dict), outcome
     imported = outcome["import"]
     if not isinstance(imported, Exception):  # it ran first: then the merge moved its facilities
@@ -443,40 +393,21 @@ def test_two_communities_moved_each_under_the_others_subdistrict_at_once_never_d
     """Each move locked its own 街道, then the one it moves under: two opposite moves at once each held what the
     other waited for. Both parents are now locked first, in id order (both moves are refused: neither community
     lies in the other 街道; what matters is the answer, not a deadlock's 503)."""
-    import threading
-    import time
-
-    import psycopg
-
     from geo.errors import DomainError
-    from geo.store.store import normalise_url
+    from tests.concurrently import behind_a_held_row, deadlocked
 
     store = writable_sample_store
     one = next(u for u in _active_below(store, "150102001000") if u["level"] == "community")
     two = next(u for u in _active_below(store, "150102002000") if u["level"] == "community")
-    outcome: dict[str, object] = {}
 
-    def move(unit, parent) -> None:
-        try:
-            outcome[unit["code"]] = recode_unit(store, unit["code"], expected_version=unit["version"],
-                                                decision=DECISION, actor="t-admin", parent_code=parent)
-        except Exception as exc:  # the test reports what each met
-            outcome[unit["code"]] = exc
+    def move(unit, parent):
+        return lambda: recode_unit(store, unit["code"], expected_version=unit["version"], decision=DECISION,
+                                   actor="t-admin", parent_code=parent)
 
-    gate = psycopg.connect(normalise_url(store.engine.url.render_as_string(hide_password=False))
-                           .replace("postgresql+psycopg://", "postgresql://"))
-    with gate.transaction():
-        gate.execute("SELECT id FROM admin_units WHERE code = %s FOR UPDATE", ("150102001000",))
-        first = threading.Thread(target=move, args=(one, "150102002000"))
-        second = threading.Thread(target=move, args=(two, "150102001000"))
-        first.start()
-        time.sleep(1)
-        second.start()
-        time.sleep(1)
-    gate.close()
-    first.join(60)
-    second.join(60)
-    assert not any("deadlock" in str(v).lower() for v in outcome.values()), outcome
+    outcome = behind_a_held_row(store, table="admin_units", column="code", value="150102001000", stagger_s=1,
+                                actions=[(one["code"], move(one, "150102002000")),
+                                         (two["code"], move(two, "150102001000"))])
+    assert not deadlocked(outcome), outcome
     assert all(isinstance(v, DomainError) and v.field == "parent_code" for v in outcome.values()), outcome
 
 
@@ -485,15 +416,11 @@ def test_a_merge_beside_a_plate_upsert_sums_the_households_the_upsert_stored(wri
     """A merge read its villages' plates without a lock while an upsert of their households was in flight: the
     merged village kept 1,018 households against its plates' 1,696 (third review). The plates are now locked as
     they are read, so the merge waits for the upsert and sums what it stored."""
-    import threading
-    import time
-
     import geopandas as gpd
-    import psycopg
 
     from geo.divisions.changes import merge_units
     from geo.io.importer import export_layer, import_file
-    from geo.store.store import normalise_url
+    from tests.concurrently import behind_a_held_row
     from tests.test_divisions import _adjoining_villages
 
     store = writable_sample_store
@@ -506,31 +433,11 @@ def test_a_merge_beside_a_plate_upsert_sums_the_households_the_upsert_stored(wri
     plates["households"] = plates["households"].fillna(0).astype(int) + 1
     edited = tmp_path / "edited.gpkg"
     plates.to_file(edited, driver="GPKG", layer="door_plates")
-    gate_id = int(plates["id"].min())
-    outcome: dict[str, object] = {}
-
-    def run(name: str, call) -> None:
-        try:
-            outcome[name] = call()
-        except Exception as exc:  # the test reports what each met
-            outcome[name] = exc
-
-    gate = psycopg.connect(normalise_url(store.engine.url.render_as_string(hide_password=False))
-                           .replace("postgresql+psycopg://", "postgresql://"))
-    with gate.transaction():
-        gate.execute("SELECT id FROM door_plates WHERE id = %s FOR UPDATE", (gate_id,))
-        upsert = threading.Thread(target=run, args=("upsert", lambda: import_file(
-            store, "door_plates", edited, crs="EPSG:4490", actor="t-officer", mode="upsert")))
-        merge = threading.Thread(target=run, args=("merge", lambda: merge_units(
-            store, codes, name="团结新村", decision=DECISION, actor="t-admin",
-            expected_versions={a["code"]: a["version"], b["code"]: b["version"]})))
-        upsert.start()
-        time.sleep(1.5)
-        merge.start()
-        time.sleep(1.5)
-    gate.close()
-    upsert.join(120)
-    merge.join(120)
+    outcome = behind_a_held_row(store, table="door_plates", column="id", value=int(plates["id"].min()), actions=[
+        ("upsert", lambda: import_file(store, "door_plates", edited, crs="EPSG:4490", actor="t-officer",
+                                       mode="upsert")),
+        ("merge", lambda: merge_units(store, codes, name="团结新村", decision=DECISION, actor="t-admin",
+                                      expected_versions={a["code"]: a["version"], b["code"]: b["version"]}))])
     assert not isinstance(outcome["upsert"], Exception), outcome
     assert isinstance(outcome["merge"], dict), outcome
     (code,) = outcome["merge"]["units_after"]  # type: ignore[index]
