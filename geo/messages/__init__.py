@@ -73,9 +73,10 @@ class Term(str):
 class TableRow(int):
     """A feature's row in a file of several tables (a GeoPackage export split by kind of geometry,
     ``facilities_points`` and ``facilities_polygons``): the int is its place in the whole file (records are counted
-    and ordered by it); messages name the table's own feature number and the table, as QGIS shows them ("第 3（图层
-    facilities_polygons） 行" · "row 3 of layer facilities_polygons"), where the 225th feature of the file was named
-    "第 225 行", a row no table has."""
+    and ordered by it); messages name the table's own feature number and the table, as QGIS shows them (:func:`at_row`
+    and :func:`row_zh`: "图层 「facilities_polygons」 第 3 行" · "row 3 of layer 「facilities_polygons」"; a catalogue
+    message with the row inside reads "第 3（图层 「facilities_polygons」） 行"), where the 225th feature of the file
+    was named "第 225 行", a row no table has."""
 
     number: int
     table: str
@@ -178,7 +179,7 @@ def nth_row(first_row: Rows, index: int) -> int | None:
 
 def at_row(message: str, row: int | None) -> str:
     """Return ``message`` with the row of a file or form it is about in both halves (unchanged for None); a row of
-    one table of several is named after its table ("图层 facilities_polygons 第 3 行")."""
+    one table of several is named after its table ("图层 「facilities_polygons」 第 3 行")."""
     if isinstance(row, TableRow):
         return text("common.table_row", table=quoted(row.table), row=row.number, problem=as_term(message))
     return message if row is None else text("common.row", row=row, problem=as_term(message))
