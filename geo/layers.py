@@ -95,6 +95,9 @@ class Layer:
     editor_roles: frozenset[str]
     public: bool
     public_where: tuple[tuple[str, str], ...] = ()  # what the public may see of a public layer
+    # Values that make a record history rather than today's map (a unit a division change retired): a
+    # listing leaves them out unless it filters on the field itself.
+    history_where: tuple[tuple[str, tuple[str, ...]], ...] = ()
     choices: tuple[tuple[str, tuple[str, ...]], ...] = ()  # enumerated fields and their values
     types: tuple[tuple[str, type], ...] = ()  # fields that are not text: int, float, bool or date
 
@@ -120,6 +123,7 @@ LAYERS: dict[str, Layer] = {
                "residents_60plus", "status", "settlement_type", "registered_residents"),
               ("code", "name", "level"), frozenset({ADMIN}), True,
               choices=(("level", UNIT_LEVELS), ("status", UNIT_STATUSES), ("settlement_type", SETTLEMENT_TYPES)),
+              history_where=(("status", ("retired",)),),
               types=(("households", int), ("residents", int), ("residents_60plus", int),
                      ("registered_residents", int))),
         Layer("place_names", "标准地名", "Standard place names", POINT + LINE + AREA,

@@ -172,3 +172,34 @@ def test_gis_clients_read_officer_layers_with_basic_authentication_carrying_a_to
     for refused in (basic(name, password), basic("someone_else", token), {"Authorization": "Basic %%%"}):
         r = httpx.get(f"{live_server}/ogc/collections", headers=refused)
         assert r.status_code == 401 and r.json()["field"] == "Authorization", r.text
+
+
+def test_units_a_division_change_retired_are_history_listed_only_when_asked_for(writable_sample_store,
+                                                                                 writable_server):
+    """A GIS user adding admin_units saw a re-coded 镇 twice, the retired and the new unit over the same land
+    (review): the items are today's units unless the request filters on status; the retired ones stay
+    reachable by ``?status=retired`` and by their own id, and the collection says so."""
+    from geo.divisions.changes import recode_unit
+    from tests.test_township_recode import DECISION, TOWN
+
+    store, base = writable_sample_store, writable_server
+    (town,) = store.select("admin_units", where={"code": TOWN})
+    out = recode_unit(store, TOWN, expected_version=town["version"], decision=DECISION, actor="t-admin",
+                      level="subdistrict", new_name="保合少街道")
+    retired = {u["id"]: u["code"] for u in store.select("admin_units", where={"status": "retired"})}
+    assert len(retired) == 25  # the 镇 and its 24 villages
+
+    today = _all_items(base, "admin_units")
+    codes = [f["properties"]["code"] for f in today]
+    assert not set(retired) & {f["id"] for f in today}
+    assert len(codes) == len(set(codes)) == store.count("admin_units") - len(retired)
+    assert set(out["units_after"]) <= set(codes) and TOWN not in codes
+    inside = _all_items(base, "admin_units", bbox=",".join(map(str, town["geometry"].bounds)))
+    assert inside and not {f["properties"]["status"] for f in inside} & {"retired"}
+
+    history = _all_items(base, "admin_units", status="retired")
+    assert {f["id"]: f["properties"]["code"] for f in history} == retired
+    one = httpx.get(f"{base}/ogc/collections/admin_units/items/{town['id']}")
+    assert one.status_code == 200 and one.json()["properties"]["status"] == "retired"
+    description = _listed(base)["admin_units"]["description"]
+    assert "已注销 retired" in description and "?status=retired" in description

@@ -36,8 +36,8 @@ from api.ogc_collections import (
     split_ids,
 )
 from geo.errors import InputError, NotAuthenticated, NotFound
-from geo.messages import en, text, zh
-from geo.store import Store
+from geo.messages import en, label, text, value_labels, zh
+from geo.store import Excluding, Store
 from geo.store.query import layer_extent, select_intersecting
 from geo.types import Bbox
 from geo.users import user_for_token
@@ -139,6 +139,10 @@ def _collection(request: Request, store: Store, collection: Collection) -> dict[
     description = f"{title} · {title.en}"
     if collection.boundary:
         description += f"。{text('ogc.boundary_note')}"
+    for field, values in collection.layer.history_where:
+        note = text("ogc.history_note", values=value_labels(values, field=field), field=label(field), param=field,
+                    value=values[0])
+        description += f"。{note}"
     if not collection.listed:
         description += f"。{text('ogc.mixed_note', split=', '.join(split_ids(collection.layer)))}"
     return {
@@ -273,6 +277,8 @@ def items(collection_id: str, request: Request, reads: ReadsDep, settings: Setti
     out_crs = _crs(crs, "crs")
     base = f"{_base(request)}/collections/{found.id}"
     filters = property_filters(found, request.query_params, f"{base}/queryables")
+    for field, values in found.layer.history_where:  # history only when asked for by its own field
+        filters.setdefault(field, Excluding(values))
     box = None
     if bbox:
         in_crs = _crs(bbox_crs, "bbox-crs")

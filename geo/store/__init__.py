@@ -1,5 +1,5 @@
 """The spatial store: one schema and one behaviour on SQLite (embedded) and PostGIS (production)."""
 
-from geo.store.store import Store
+from geo.store.store import Excluding, Store
 
-__all__ = ["Store"]
+__all__ = ["Excluding", "Store"]

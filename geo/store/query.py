@@ -9,7 +9,6 @@ import numpy as np
 import shapely
 import sqlalchemy as sa
 
-from geo.store.spatial_sql import bbox_clause
 from geo.store.store import Store, _record
 
 
@@ -25,9 +24,7 @@ def select_intersecting(store: Store, table_name: str, bbox: tuple[float, float,
         return (store.select(table_name, limit=limit, offset=offset, where=where),
                 store.count(table_name, where=where))
     table = store.table(table_name)
-    filters = [table.c[k] == v for k, v in (where or {}).items()]
-    if bbox is not None:
-        filters.append(bbox_clause(store.dialect, table, bbox))
+    filters = store.filters(table, bbox, where)
     with store.reading() as conn:
         rows = conn.execute(sa.select(table.c.id, table.c.geom).where(*filters).order_by(table.c.id)).all()
         if not rows:
@@ -56,5 +53,5 @@ def layer_extent(store: Store, table_name: str) -> tuple[float, float, float, fl
     t = store.table(table_name)
     with store.reading() as conn:
         row = conn.execute(sa.select(sa.func.min(t.c.minx), sa.func.min(t.c.miny), sa.func.max(t.c.maxx),
-                                     sa.func.max(t.c.maxy))).one()
+                                     sa.func.max(t.c.maxy)).where(*store.scope(t))).one()
     return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))

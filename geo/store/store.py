@@ -16,6 +16,7 @@ import time
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -352,6 +353,14 @@ def _length_limits(table: sa.Table) -> dict[str, int]:
     """Return the declared length of each of ``table``'s length-limited text columns (``varchar(n)``)."""
     return {c.name: c.type.length for c in table.c
             if isinstance(c.type, sa.String) and c.type.length is not None}
+
+
+@dataclass(frozen=True)
+class Excluding:
+    """A ``where`` value that keeps records whose field is unset or holds none of ``values``: today's units
+    without the retired ones, say (a unit a division change retired stays stored as history)."""
+
+    values: tuple[str, ...]
 
 
 class Store:
@@ -865,14 +874,19 @@ class Store:
                  "after": to_json(dict(changes)), "note": f"based on version {expected_version}; nothing was changed"}
                 for record_id, changes, expected_version in refused])
 
-    def _filtered(self, table: sa.Table, bbox, where: Mapping[str, Any] | None):
+    def filters(self, table: sa.Table, bbox, where: Mapping[str, Any] | None) -> list[sa.ColumnElement[bool]]:
+        """Return the clauses of a read of ``table``: this district's rows (:meth:`scope`), meeting ``bbox``
+        through the spatial index, and ``where``: a value per field, a list of values (any of them), or
+        :class:`Excluding` values (the field unset or none of them)."""
         clauses = self.scope(table)
         if bbox is not None:
             clauses.append(bbox_clause(self.dialect, table, tuple(bbox)))
         for key, value in (where or {}).items():
             if key not in table.c:
                 raise InputError(text("store.unknown_field", table=table.name, field=repr(key)), field=key)
-            if isinstance(value, list | tuple | set):
+            if isinstance(value, Excluding):
+                clauses.append(sa.or_(table.c[key].is_(None), table.c[key].not_in(list(value.values))))
+            elif isinstance(value, list | tuple | set):
                 clauses.append(table.c[key].in_(list(value)))
             else:
                 clauses.append(table.c[key] == value)
@@ -891,7 +905,7 @@ class Store:
         """Return records in id order, filtered through the spatial index by ``bbox``; with ``conn``, read in
         the caller's transaction (a use case that checks while it writes holds one connection, not two)."""
         table = self.table(table_name)
-        query = sa.select(table).where(*self._filtered(table, bbox, where)).order_by(table.c.id)
+        query = sa.select(table).where(*self.filters(table, bbox, where)).order_by(table.c.id)
         if limit is not None:
             query = query.limit(limit)
         if offset:
@@ -905,7 +919,7 @@ class Store:
         """Return how many records match."""
         table = self.table(table_name)
         query = sa.select(sa.func.count()).select_from(table).where(
-            *self._filtered(table, bbox, where))
+            *self.filters(table, bbox, where))
         with self.reading() as conn:
             return int(conn.execute(query).scalar() or 0)
 
@@ -915,7 +929,7 @@ class Store:
         (:func:`geo.store.frames.layer_frame`); without ``bookkeeping`` no ``created_at``/``updated_at``."""
         table = self.table(table_name)
         with self.reading() as conn:
-            return layer_frame(conn, table, self._filtered(table, bbox, where), bookkeeping=bookkeeping)
+            return layer_frame(conn, table, self.filters(table, bbox, where), bookkeeping=bookkeeping)
 
     def audit_rows(self, table_name: str, record_id: int | None = None) -> list[dict[str, Any]]:
         """Return the audit rows of a table (or of one record), oldest first."""
