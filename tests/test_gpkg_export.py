@@ -224,3 +224,23 @@ def test_an_upsert_of_a_two_table_export_refuses_a_stale_row_and_a_record_named_
     pyogrio.write_dataframe(twice, path, layer="facilities_points")
     with pytest.raises(InputError, match="指向同一条记录"):
         import_file(store, "facilities", path, crs="EPSG:4490", actor="t", mode="upsert")
+
+
+def test_a_catalogue_message_with_the_row_inside_names_the_table_first(writable_sample_store: Store, tmp_path):
+    """"第 {row} 行" read "第 3（图层 「facilities_polygons」） 行" for a split table's row (review): the row is named
+    "图层 「facilities_polygons」 第 3 行" inside a message as at its start."""
+    import shapely
+
+    store = writable_sample_store
+    path = tmp_path / "facilities.gpkg"
+    export_layer(store, "facilities", path)
+    polygons = pyogrio.read_dataframe(path, layer="facilities_polygons")
+    polygons.loc[2, "geometry"] = shapely.affinity.translate(polygons.loc[2, "geometry"], xoff=-150)  # off China
+    pyogrio.write_dataframe(polygons, path, layer="facilities_polygons")
+    before = store.select("facilities")
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="t", mode="upsert")
+    zh, _, en = err.value.message.partition(" · ")
+    assert "图层 「facilities_polygons」 第 3 行" in zh, zh
+    assert "（图层" not in zh and "row 3 of layer 「facilities_polygons」" in en, err.value.message
+    assert store.select("facilities") == before

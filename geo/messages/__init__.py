@@ -74,9 +74,9 @@ class TableRow(int):
     """A feature's row in a file of several tables (a GeoPackage export split by kind of geometry,
     ``facilities_points`` and ``facilities_polygons``): the int is its place in the whole file (records are counted
     and ordered by it); messages name the table's own feature number and the table, as QGIS shows them (:func:`at_row`
-    and :func:`row_zh`: "图层 「facilities_polygons」 第 3 行" · "row 3 of layer 「facilities_polygons」"; a catalogue
-    message with the row inside reads "第 3（图层 「facilities_polygons」） 行"), where the 225th feature of the file
-    was named "第 225 行", a row no table has."""
+    and :func:`row_zh`: "图层 「facilities_polygons」 第 3 行" · "row 3 of layer 「facilities_polygons」", and so
+    does a catalogue message with the row inside, "第 {row} 行的坐标…", through :func:`text`), where the 225th
+    feature of the file was named "第 225 行", a row no table has."""
 
     number: int
     table: str
@@ -97,6 +97,11 @@ class TableRow(int):
         """The row as the English half of a message names it."""
         return f"{self.number} of layer {quoted(self.table)}"
 
+    @property
+    def layer_zh(self) -> str:
+        """The table as a Chinese half names it before the row: "图层 「facilities_polygons」"."""
+        return f"图层 {quoted(self.table)}"
+
 
 def row_zh(row: object) -> str:
     """Return a file row as a Chinese half names it ("第 3 行"; a :class:`TableRow` "图层 「x」 第 3 行"), for a
@@ -114,10 +119,19 @@ def _english(params: dict[str, Any]) -> dict[str, Any]:
     return {name: value.en if isinstance(value, Term | TableRow) else value for name, value in params.items()}
 
 
+def _chinese(template: str, params: dict[str, Any]) -> str:
+    """Return the Chinese half's template with a :class:`TableRow` inside "第 {row}" named after its table first,
+    "图层 {row.layer_zh} 第 {row.number}" (it read "第 3（图层 「x」） 行…")."""
+    for name, value in params.items():
+        if isinstance(value, TableRow):
+            template = template.replace(f"第 {{{name}}}", f"{{{name}.layer_zh}} 第 {{{name}.number}}")
+    return template
+
+
 def text(key: str, /, **params: Any) -> str:
     """Return message ``key`` with ``params`` filled in: Chinese, the separator, English."""
     message = catalogue()[key]
-    return f"{message.zh.format(**params)}{SEPARATOR}{message.en.format(**_english(params))}"
+    return f"{_chinese(message.zh, params).format(**params)}{SEPARATOR}{message.en.format(**_english(params))}"
 
 
 def as_term(message: str) -> Term:
