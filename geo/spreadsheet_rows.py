@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -118,8 +119,10 @@ def read_xlsx_rows(path: Path | str) -> tuple[pd.DataFrame, list[int]]:
         if sheets and sheets[0][1]:  # an officer never sees a hidden first sheet: refuse, do not read it (review)
             raise InputError(msg.text("spreadsheet_rows.hidden_first_sheet", sheet=msg.quoted(sheets[0][0])),
                              field="file")
+        _refuse_cells_without_values(book.book, str(sheets[0][0]) if sheets else None)
         raw = pd.read_excel(book, sheet_name=0, header=None, dtype=str, keep_default_na=False)
     raw = raw.fillna("").astype(str)  # by column, not cell by cell: a sheet of 34,710 plates
+    raw = raw.apply(_day_only)
     blank = raw.apply(lambda column: column.str.strip().eq("")).all(axis=1).to_numpy() if raw.shape[1] else \
         np.ones(len(raw), dtype=bool)
     filled = np.flatnonzero(~blank)
@@ -134,6 +137,70 @@ def read_xlsx_rows(path: Path | str) -> tuple[pd.DataFrame, list[int]]:
     out.columns = names
     out.attrs.update(header_row=above + 1, sheets=sheets)  # for a refusal naming a column the header lacks
     return out, [int(i) + 1 for i in kept]
+
+
+# A day Excel holds as a date reads "2024-01-02 00:00:00" as text; the officer sees 2024-01-02.
+_MIDNIGHT = " 00:00:00"
+
+
+def _day_only(column: pd.Series) -> pd.Series:
+    """Return ``column`` with a date cell at midnight as the day Excel shows ("2024-01-02")."""
+    at_midnight = column.str.endswith(_MIDNIGHT)
+    if not at_midnight.any():
+        return column
+    return column.where(~at_midnight, column.str.slice(stop=-len(_MIDNIGHT)))
+
+
+_TEXT_TYPES = frozenset({"str", "s", "inlineStr"})  # a formula's cached empty text is a value: ="" shows blank
+_CELLS_NAMED = 5
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _refuse_cells_without_values(workbook: Any, sheet: str | None) -> None:
+    """Refuse a first sheet whose formulas have no value saved with them, or whose cells hold an error value.
+
+    pandas reads the values Excel saved beside its formulas; a workbook a program wrote and no one opened in Excel
+    or WPS has none, and its cells read as empty (a row of them was dropped as blank, a floor area stored as none);
+    pandas reads an error value (a failed lookup's ``#N/A``) as empty too. The sheet's XML is scanned only when it
+    holds a formula or an error at all."""
+    if sheet is None:
+        return
+    part = getattr(workbook[sheet], "_worksheet_path", None)
+    archive = getattr(workbook, "_archive", None)
+    if part is None or archive is None:  # not openpyxl's read-only workbook: nothing to scan
+        return
+    data = archive.read(part)
+    if b"<f" not in data and b't="e"' not in data:
+        return
+    unsaved: list[str] = []
+    errors: list[str] = []
+    for _, element in ET.iterparse(io.BytesIO(data), events=("end",)):
+        if _local(element.tag) != "c":
+            continue
+        children = {_local(child.tag): child for child in element}
+        value = children["v"].text if "v" in children else None
+        kind = element.get("t", "n")
+        if kind == "e":
+            errors.append(f"{element.get('r')} {value}" if value else str(element.get("r")))
+        elif "f" in children and not value and kind not in _TEXT_TYPES:
+            unsaved.append(str(element.get("r")))
+        element.clear()
+    if unsaved:
+        raise InputError(msg.text("spreadsheet_rows.formula_without_value", count=len(unsaved), cells=_cells(unsaved)),
+                         field="file")
+    if errors:
+        raise InputError(msg.text("spreadsheet_rows.error_value", count=len(errors), cells=_cells(errors)),
+                         field="file")
+
+
+def _cells(names: list[str]) -> msg.Term:
+    """Return the first few cells a refusal names ("B3、D3…" · "B3, D3…")."""
+    more = "…" if len(names) > _CELLS_NAMED else ""
+    shown = [msg.quoted(name) for name in names[:_CELLS_NAMED]]
+    return msg.Term("、".join(shown) + more, ", ".join(shown) + more)
 
 
 def header_hint(frame: pd.DataFrame) -> msg.Term:

@@ -427,3 +427,67 @@ def test_a_settings_table_refusal_names_the_file(tmp_path):
         load_census_classes(path)
     assert err.value.field == "census_classes" and str(path) in err.value.message
     assert "第 2 行有 5 个单元格" in err.value.message and "未导入" not in err.value.message
+
+
+def _facility_book(path: Path, floor_area) -> None:
+    book = openpyxl.Workbook()
+    book.active.append(["kind", "name", "lon", "lat", "floor_area_m2", "operator"])
+    book.active.append(["elder_care_station", "测试站癸", 111.68, 40.85, floor_area, "民政局"])
+    book.save(path)
+
+
+def test_formulas_without_a_saved_value_are_refused_naming_their_cells(store: Store, tmp_path):
+    """A workbook a program wrote holds formulas with no value saved beside them; they read as blank, and a floor
+    area given as ``=B2*2`` was stored as none (review). Refused naming the cells; the same formula with the value
+    Excel saved is imported with that value."""
+    import re
+
+    path = tmp_path / "generated.xlsx"
+    _facility_book(path, "=100+250")
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="t")
+    zh, _, en = err.value.message.partition(" · ")
+    assert "「E2」" in zh and "没有保存计算结果" in zh and "Excel 或 WPS" in zh and "no value saved" in en
+    assert err.value.field == "file" and store.count("facilities") == 0
+
+    _rewrite_sheet(path, lambda xml: re.sub(r"<f>100\+250</f><v\s*/?>(</v>)?", "<f>100+250</f><v>350</v>", xml))
+    assert import_file(store, "facilities", path, crs="EPSG:4490", actor="t").imported == 1
+    assert store.select("facilities")[0]["floor_area_m2"] == 350.0
+
+
+def test_a_formula_showing_blank_text_is_a_value_and_an_error_value_is_refused(store: Store, tmp_path):
+    """``=""`` saved by Excel is blank text (t="str"), a value; ``#N/A`` of a failed VLOOKUP read as a blank cell, so
+    a name was said to be missing and an operator silently dropped (review)."""
+    import re
+
+    path = tmp_path / "lookup.xlsx"
+    _facility_book(path, 350)
+    failed = '<c r="B2" t="e"><f>VLOOKUP(A2,Sheet2!A:B,2,FALSE)</f><v>#N/A</v></c>'
+    _rewrite_sheet(path, lambda xml: re.sub(r'<c r="B2"[^>]*>.*?</c>', failed, xml))
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="t")
+    assert "「B2 #N/A」" in err.value.message and "错误值" in err.value.message
+    assert store.count("facilities") == 0
+
+    blank = tmp_path / "blank.xlsx"
+    _facility_book(blank, 350)
+    shown_blank = '<c r="F2" t="str"><f>""</f><v></v></c>'
+    _rewrite_sheet(blank, lambda xml: re.sub(r'<c r="F2"[^>]*>.*?</c>', shown_blank, xml))
+    assert import_file(store, "facilities", blank, crs="EPSG:4490", actor="t").imported == 1
+    assert store.select("facilities")[0]["operator"] in (None, "")
+
+
+def test_a_date_cell_reads_as_the_day_excel_shows(tmp_path):
+    """A date typed in Excel read "2024-01-02 00:00:00" into a text column (review)."""
+    from datetime import date, datetime
+
+    from geo.spreadsheet_rows import read_xlsx_rows
+
+    path = tmp_path / "dates.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["remarks", "available_from", "seen_at"])
+    book.active.append(["2024-01-02 00:00:00 原文", date(2024, 1, 2), datetime(2024, 1, 2, 8, 30)])
+    book.save(path)
+    frame, rows = read_xlsx_rows(path)
+    assert rows == [2]
+    assert frame.iloc[0].tolist() == ["2024-01-02 00:00:00 原文", "2024-01-02", "2024-01-02 08:30:00"]
