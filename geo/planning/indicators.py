@@ -162,16 +162,12 @@ def compute_indicators(*, units: pd.DataFrame, facilities: pd.DataFrame, communi
     return out
 
 
-def urban_scope(units: pd.DataFrame, norms: PlanningNorms, *,
-                unit_successors: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Return the units of the urban scope: the settings' codes, or every 街道 when none are set.
-
-    A code the units do not hold is read as the code its unit holds now (``unit_successors``: 乡改镇 and 撤镇设街道
-    re-code a unit; the settings file still names the old code)."""
-    if not norms.urban_unit_codes:
-        return units[units["level"] == "subdistrict"]
-    towns = units[units["level"].isin(TOWNSHIP_LEVELS)]
-    held = set(towns["code"])
+def scope_codes(units: pd.DataFrame, norms: PlanningNorms, *,
+                unit_successors: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return each code of the settings' urban scope with the 乡镇(街道) code its land is held under now: itself, or,
+    for a code the units no longer hold, the code its unit was given (``unit_successors``: 乡改镇 and 撤镇设街道
+    re-code a unit; the settings file still names the old code). Refuse a code that leads to no unit held."""
+    held = set(units.loc[units["level"].isin(TOWNSHIP_LEVELS), "code"])
     successors = unit_successors or {}
     codes = {code: code if code in held else successors.get(code, code) for code in norms.urban_unit_codes}
     unknown = sorted(code for code, now in codes.items() if now not in held)
@@ -179,7 +175,17 @@ def urban_scope(units: pd.DataFrame, norms: PlanningNorms, *,
         from geo.errors import InputError
 
         raise InputError(text("rural_norms.unknown_units", value=", ".join(unknown)), field="urban_unit_codes")
-    return towns[towns["code"].isin(set(codes.values()))]
+    return codes
+
+
+def urban_scope(units: pd.DataFrame, norms: PlanningNorms, *,
+                unit_successors: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Return the units of the urban scope: the settings' codes as held now (:func:`scope_codes`), or every 街道 when
+    none are set."""
+    if not norms.urban_unit_codes:
+        return units[units["level"] == "subdistrict"]
+    codes = scope_codes(units, norms, unit_successors=unit_successors)
+    return units[units["level"].isin(TOWNSHIP_LEVELS) & units["code"].isin(set(codes.values()))]
 
 
 def circle_indicator(coverage: pd.DataFrame, units: pd.DataFrame, *, norms: PlanningNorms,
@@ -201,9 +207,8 @@ def circle_indicator(coverage: pd.DataFrame, units: pd.DataFrame, *, norms: Plan
     else:
         note = text("rural_norms.circle_note", count=len(scope), scope=names, urban=pct(urban),
                     district=pct(district), walk=walk_text)
-    held = set(units["code"])
-    followed = [f"{code} → {(unit_successors or {})[code]}" for code in norms.urban_unit_codes
-                if code not in held and code in (unit_successors or {})]
+    followed = [f"{code} → {now}" for code, now in scope_codes(units, norms, unit_successors=unit_successors).items()
+                if now != code]
     if followed:  # the planner is told the settings file names a replaced code (review): it should be edited
         note += " " + text("rural_norms.circle_scope_followed", pairs="、".join(followed))
     note += " " + text("planning_outputs.note.circle", share_60plus=_percent(dist_cov["share_60plus"]))
