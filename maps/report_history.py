@@ -14,6 +14,7 @@ import pandas as pd
 from geo.messages import text, zh
 from geo.messages.indicator_history import MESSAGES
 from geo.messages.planning_outputs import code_label, yes_no
+from geo.planning.history_compare import scope_notes
 from geo.planning.history_facilities import STATES
 
 PART = "indicator_history"
@@ -83,7 +84,8 @@ def history_sections(history: Any) -> dict[str, Any]:
     """Return what the page's section shows (maps/templates/indicator_history.html)."""
     comparison = history.comparison
     changed = [] if comparison is None else [
-        f"#{c.id}: {text(f'{PART}.note.changed', seq=c.data_seq)}" for c in comparison.columns if c.changed_since]
+        f"#{c.id}: {text(f'{PART}.note.changed', seq=c.data_seq)}" for c in comparison.columns if c.changed_since
+    ] + scope_notes(comparison)
     to_come = history.facilities.to_come
     return {"note": text(f"{PART}.note.open_only"), "empty": text(f"{PART}.note.none"),
             "snapshots": None if comparison is None else snapshots_frame(comparison),

@@ -372,3 +372,35 @@ def test_two_baselines_taken_at_the_same_moment_store_one(tiny_store):
     results = at_once(lambda: H.take_snapshot(tiny_store, kind="final", actor="p", role="planner", inputs=inputs))
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "dict"]
     assert [x["kind"] for x in H.list_snapshots(tiny_store)] == ["final"]
+
+
+def test_a_circle_counted_over_other_units_than_the_snapshot_before_says_which(writable_sample_store, monkeypatch):
+    """The circle's headline counts households of the urban scope (every 街道 when none is set); once a 镇 became a
+    街道 the scope grew and the comparison showed the jump as a change like any other (review). The comparison names
+    the units added and removed, in the CLI and in the JSON."""
+    from api.cli import main
+    from geo.divisions.changes import recode_unit
+    from tests.test_township_recode import DECISION, TOWN
+
+    store = writable_sample_store
+    monkeypatch.setenv("XINCHENG_DATABASE_URL", store.engine.url.render_as_string(hide_password=False))
+    runner = CliRunner()
+    first = runner.invoke(main, ["indicators", "snapshot", "--kind", "on-demand", "--as-of", "2026-11-30"])
+    assert first.exit_code == 0, first.output
+    (town,) = store.select("admin_units", where={"code": TOWN})
+    new_code = recode_unit(store, TOWN, expected_version=town["version"], decision=DECISION, actor="t-admin",
+                           level="subdistrict", new_name="保合少街道")["units_after"][0]
+    second = runner.invoke(main, ["indicators", "snapshot", "--kind", "on-demand", "--as-of", "2026-12-01"])
+    assert second.exit_code == 0, second.output
+
+    ids = [s["id"] for s in H.list_snapshots(store)]
+    comparison = H.compare(store, ids=ids)
+    (change,) = comparison.scope_changes
+    assert (change.number, change.added, change.removed) == ("一刻钟", [new_code], [])
+    assert comparison.columns[change.column].as_of == "2026-12-01"
+    assert comparison.to_dict()["scope_changes"] == [change.to_dict()]
+    compared = runner.invoke(main, ["indicators", "compare", *map(str, sorted(ids))])
+    assert compared.exit_code == 0, compared.output
+    assert f"† 指标 一刻钟 在 2026-12-01 #{max(ids)} 的统计范围与前一快照不同（新增 {new_code}，移出 —）" in compared.output
+    same = side_by_side([H.get_snapshot(store, ids[0]), H.get_snapshot(store, ids[0]) | {"id": 99}])
+    assert same.scope_changes == []  # the same scope: nothing to say

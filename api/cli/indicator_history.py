@@ -62,6 +62,8 @@ def _cell(cell: dict[str, Any] | None) -> str:
 
 def _print_comparison(comparison: Any) -> None:
     """Print snapshots side by side: one column per snapshot, the change from the one before in brackets."""
+    from geo.planning.history_compare import scope_notes
+
     columns = comparison.columns
     heads = []
     for c in columns:
@@ -83,6 +85,8 @@ def _print_comparison(comparison: Any) -> None:
     for c in columns:
         if c.changed_since:
             click.echo(f"  #{c.id}: {text('indicator_history.note.changed', seq=c.data_seq)}")
+    for note in scope_notes(comparison):
+        click.echo(f"  {note}")
     click.echo(f"  {text('indicator_history.note.open_only')}")
 
 

@@ -63,6 +63,10 @@ MESSAGES = {
     "indicator_history.note.changed": Message(
         "* 快照之后规划数据已有变更（数据版本 {seq} 之后），重新计算结果可能不同",
         "* the planning data changed after this snapshot (after data version {seq}); a recomputation may differ"),
+    "indicator_history.note.scope_changed": Message(
+        "† 指标 {number} 在 {column} 的统计范围与前一快照不同（新增 {added}，移出 {removed}），变化不全是进展",
+        "† indicator {number} at {column} is counted over other units than in the snapshot before (added {added}, "
+        "removed {removed}): the change is not all progress"),
     "indicator_history.note.unsaved": Message(
         "（即时计算，未保存）", "(computed now, not stored)"),
     "indicator_history.note.none": Message(

@@ -4,7 +4,8 @@ Pure: takes snapshots as plain dicts (as :func:`geo.planning.history.get_snapsho
 computed for a date without storing) and returns a table. Each cell holds the snapshot's value, the
 2025 target, whether it is met, and the change from the snapshot to its left (snapshots run in date
 order). A snapshot whose planning data changed after it was taken is marked, so a reader knows a
-recomputation could differ.
+recomputation could differ; an indicator counted over other units than in the snapshot to its left (the 一刻钟
+circle's urban scope, once a 镇 became a 街道) says which units came and went, so a change is not read as progress.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from geo.messages import text
 
 CHANGE_DIGITS = 1  # the change between two snapshots, to one decimal as the indicators are shown
 
@@ -53,17 +56,42 @@ class Row:
 
 
 @dataclass(frozen=True)
+class ScopeChange:
+    """An indicator counted over other units than in the snapshot before: the units added and removed."""
+
+    number: str
+    column: int               # index into Comparison.columns
+    added: list[str]
+    removed: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the change as JSON-safe data."""
+        return {"number": self.number, "column": self.column, "added": self.added, "removed": self.removed}
+
+
+@dataclass(frozen=True)
 class Comparison:
     """Snapshots side by side, oldest date first."""
 
     columns: list[Column]
     rows: list[Row]
     current_data_seq: int | None
+    scope_changes: list[ScopeChange] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the comparison as JSON-safe data."""
         return {"current_data_seq": self.current_data_seq, "snapshots": [c.to_dict() for c in self.columns],
-                "indicators": [r.to_dict() for r in self.rows]}
+                "indicators": [r.to_dict() for r in self.rows],
+                "scope_changes": [change.to_dict() for change in self.scope_changes]}
+
+
+# The detail key naming the units an indicator is counted over (geo.planning.indicators.circle_indicator).
+SCOPE_DETAIL = "urban_scope_codes"
+
+
+def _scope(indicator: Mapping[str, Any]) -> list[str] | None:
+    codes = (indicator.get("detail") or {}).get(SCOPE_DETAIL)
+    return None if codes is None else [str(code) for code in codes]
 
 
 def _change(value: Any, before: Any) -> float | None:
@@ -96,12 +124,32 @@ def side_by_side(snapshots: Sequence[Mapping[str, Any]], *, current_data_seq: in
                                    target_text=indicator.get("target_text") or "",
                                    cells=[None] * len(columns))
             rows[number].cells[position] = {"value": indicator.get("current"), "met": indicator.get("met"),
-                                            "target_2025": indicator.get("target_2025"), "change": None}
+                                            "target_2025": indicator.get("target_2025"), "change": None,
+                                            "scope": _scope(indicator)}
+    changes: list[ScopeChange] = []
     for row in rows.values():
         before: Any = None
-        for cell in row.cells:
+        scope_before: list[str] | None = None
+        for position, cell in enumerate(row.cells):
             if cell is None:
                 continue
             cell["change"] = _change(cell["value"], before)
             before = cell["value"]
-    return Comparison(columns=columns, rows=list(rows.values()), current_data_seq=current_data_seq)
+            scope = cell.pop("scope")
+            if scope is not None and scope_before is not None and set(scope) != set(scope_before):
+                changes.append(ScopeChange(row.number, position, sorted(set(scope) - set(scope_before)),
+                                           sorted(set(scope_before) - set(scope))))
+            scope_before = scope if scope is not None else scope_before
+    return Comparison(columns=columns, rows=list(rows.values()), current_data_seq=current_data_seq,
+                      scope_changes=changes)
+
+
+def scope_notes(comparison: Comparison) -> list[str]:
+    """Return a note per :class:`ScopeChange`: which indicator, at which snapshot, which units came and went."""
+    notes = []
+    for change in comparison.scope_changes:
+        column = comparison.columns[change.column]
+        name = f"{column.as_of} #{column.id}" if column.id is not None else column.as_of
+        notes.append(text("indicator_history.note.scope_changed", number=change.number, column=name,
+                          added="、".join(change.added) or "—", removed="、".join(change.removed) or "—"))
+    return notes
