@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import pandas as pd
 
 from geo import messages as msg
 from geo.errors import InputError
+from geo.spreadsheet_cells import refuse_cells_without_values
 
 # The standard library's reader refuses a cell over 131,072 characters by default; a WKT cell of a district's outline
 # in a CSV export is longer (pandas read it). Set once for the process: a per-call change would race between threads.
@@ -105,22 +105,30 @@ def read_csv_rows(content: str) -> tuple[pd.DataFrame, list[int]]:
     return frame, [row for row, _ in records]
 
 
-def read_xlsx_rows(path: Path | str) -> tuple[pd.DataFrame, list[int]]:
+def read_xlsx_rows(path: Path | str, *, formulas_refused_by_caller: bool = False) -> tuple[pd.DataFrame, list[int]]:
     """Read the first worksheet of ``path`` (cells as text, formulas as the values Excel shows); return the records
-    and each one's spreadsheet row.
+    and each one's spreadsheet row. A formula without a saved value, or an error value, is refused naming the cells
+    (:mod:`geo.spreadsheet_cells`); ``formulas_refused_by_caller``: the caller refuses every formula itself,
+    naming its row and field (the address import, F2), so only error values are refused here.
 
     The sheet is read whole by pandas (header and all, as rows), then the header found as in a CSV: openpyxl's
     read-only mode trusts the size a sheet says it has, which streaming writers set too small (``A1``), and read a
     header cell's formula, not its value (review: columns past the stated size were dropped without a word).
     pandas' errors (not a workbook, say) pass through for the caller to word."""
-    with pd.ExcelFile(path) as book:
-        sheets = [(name, getattr(book.book[name], "sheet_state", "visible") != "visible")
-                  for name in book.sheet_names]
-        if sheets and sheets[0][1]:  # an officer never sees a hidden first sheet: refuse, do not read it (review)
-            raise InputError(msg.text("spreadsheet_rows.hidden_first_sheet", sheet=msg.quoted(sheets[0][0])),
-                             field="file")
-        _refuse_cells_without_values(book.book, str(sheets[0][0]) if sheets else None)
-        raw = pd.read_excel(book, sheet_name=0, header=None, dtype=str, keep_default_na=False)
+    try:
+        with pd.ExcelFile(path) as book:
+            sheets = [(name, getattr(book.book[name], "sheet_state", "visible") != "visible")
+                      for name in book.sheet_names]
+            if _is_strict(book.book):  # openpyxl reads no sheet of it, or no cell (pandas: "0 worksheets found")
+                raise InputError(msg.text("spreadsheet_rows.strict_ooxml"), field="file")
+            if sheets and sheets[0][1]:  # an officer never sees a hidden first sheet: refuse, do not read it (review)
+                raise InputError(msg.text("spreadsheet_rows.hidden_first_sheet", sheet=msg.quoted(sheets[0][0])),
+                                 field="file")
+            refuse_cells_without_values(book.book, str(sheets[0][0]) if sheets else None,
+                                        formulas=not formulas_refused_by_caller)
+            raw = pd.read_excel(book, sheet_name=0, header=None, dtype=str, keep_default_na=False)
+    except SyntaxError as exc:  # the XML of a part is broken (ElementTree's ParseError; lxml's XMLSyntaxError)
+        raise InputError(msg.text("spreadsheet_rows.broken_sheet", detail=msg.quoted(str(exc))), field="file") from None
     raw = raw.fillna("").astype(str)  # by column, not cell by cell: a sheet of 34,710 plates
     raw = raw.apply(_day_only)
     blank = raw.apply(lambda column: column.str.strip().eq("")).all(axis=1).to_numpy() if raw.shape[1] else \
@@ -139,6 +147,19 @@ def read_xlsx_rows(path: Path | str) -> tuple[pd.DataFrame, list[int]]:
     return out, [int(i) + 1 for i in kept]
 
 
+_STRICT_NAMESPACE = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+
+
+def _is_strict(workbook: Any) -> bool:
+    """Return whether the workbook is Strict Open XML (Excel's "Strict Open XML Spreadsheet"), which openpyxl reads
+    as holding no sheet (or sheets without cells)."""
+    archive = getattr(workbook, "_archive", None)
+    if archive is None:
+        return False
+    names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == "workbook.xml"]
+    return any(_STRICT_NAMESPACE in archive.read(name)[:4096] for name in names[:1])
+
+
 # A day Excel holds as a date reads "2024-01-02 00:00:00" as text; the officer sees 2024-01-02.
 _MIDNIGHT = " 00:00:00"
 
@@ -149,58 +170,6 @@ def _day_only(column: pd.Series) -> pd.Series:
     if not at_midnight.any():
         return column
     return column.where(~at_midnight, column.str.slice(stop=-len(_MIDNIGHT)))
-
-
-_TEXT_TYPES = frozenset({"str", "s", "inlineStr"})  # a formula's cached empty text is a value: ="" shows blank
-_CELLS_NAMED = 5
-
-
-def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
-
-
-def _refuse_cells_without_values(workbook: Any, sheet: str | None) -> None:
-    """Refuse a first sheet whose formulas have no value saved with them, or whose cells hold an error value.
-
-    pandas reads the values Excel saved beside its formulas; a workbook a program wrote and no one opened in Excel
-    or WPS has none, and its cells read as empty (a row of them was dropped as blank, a floor area stored as none);
-    pandas reads an error value (a failed lookup's ``#N/A``) as empty too. The sheet's XML is scanned only when it
-    holds a formula or an error at all."""
-    if sheet is None:
-        return
-    part = getattr(workbook[sheet], "_worksheet_path", None)
-    archive = getattr(workbook, "_archive", None)
-    if part is None or archive is None:  # not openpyxl's read-only workbook: nothing to scan
-        return
-    data = archive.read(part)
-    if b"<f" not in data and b't="e"' not in data:
-        return
-    unsaved: list[str] = []
-    errors: list[str] = []
-    for _, element in ET.iterparse(io.BytesIO(data), events=("end",)):
-        if _local(element.tag) != "c":
-            continue
-        children = {_local(child.tag): child for child in element}
-        value = children["v"].text if "v" in children else None
-        kind = element.get("t", "n")
-        if kind == "e":
-            errors.append(f"{element.get('r')} {value}" if value else str(element.get("r")))
-        elif "f" in children and not value and kind not in _TEXT_TYPES:
-            unsaved.append(str(element.get("r")))
-        element.clear()
-    if unsaved:
-        raise InputError(msg.text("spreadsheet_rows.formula_without_value", count=len(unsaved), cells=_cells(unsaved)),
-                         field="file")
-    if errors:
-        raise InputError(msg.text("spreadsheet_rows.error_value", count=len(errors), cells=_cells(errors)),
-                         field="file")
-
-
-def _cells(names: list[str]) -> msg.Term:
-    """Return the first few cells a refusal names ("B3、D3…" · "B3, D3…")."""
-    more = "…" if len(names) > _CELLS_NAMED else ""
-    shown = [msg.quoted(name) for name in names[:_CELLS_NAMED]]
-    return msg.Term("、".join(shown) + more, ", ".join(shown) + more)
 
 
 def header_hint(frame: pd.DataFrame) -> msg.Term:

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # From the bottom up: a module may import its own layer and the layers below it, never above.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("kernel", ("geo", "geo.errors", "geo.text", "geo.types", "geo.crs", "geo.layers", "geo.write_rules",
-                "geo.spreadsheet", "geo.spreadsheet_rows", "geo.legacy_crs")),
+                "geo.spreadsheet", "geo.spreadsheet_cells", "geo.spreadsheet_rows", "geo.legacy_crs")),
     ("store", ("geo.store",)),
     ("shared rules", ("geo.validation", "geo.location_rules", "geo.users",
                       "geo.signs.replacement")),  # a rename queues the street's signs (it reads the store only)

@@ -284,17 +284,24 @@ def test_a_title_row_or_data_on_another_sheet_is_named_in_the_refusal(store: Sto
 
 # -- the second review -----------------------------------------------------------------------------------------
 
-def _rewrite_sheet(path: Path, change) -> None:
-    """Rewrite the first worksheet's XML of the workbook at ``path`` with ``change`` (text → text)."""
+def _rewrite_sheet(path: Path, change, *, member: str = "xl/worksheets/sheet1.xml") -> None:
+    """Rewrite the first worksheet's XML (or another ``member``) of the workbook at ``path`` with ``change``
+    (text → text)."""
     import zipfile
 
     with zipfile.ZipFile(path) as zin:
         members = {info.filename: zin.read(info.filename) for info in zin.infolist()}
-    sheet = "xl/worksheets/sheet1.xml"
-    members[sheet] = change(members[sheet].decode("utf-8")).encode("utf-8")
+    members[member] = change(members[member].decode("utf-8")).encode("utf-8")
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
         for name, data in members.items():
             zout.writestr(name, data)
+
+
+def _saved_by_excel(path: Path) -> None:
+    """Take out what openpyxl writes and Excel does not: ``fullCalcOnLoad`` (recompute every formula when opened)."""
+    import re
+
+    _rewrite_sheet(path, lambda xml: re.sub(r'\s*fullCalcOnLoad="1"', "", xml), member="xl/workbook.xml")
 
 
 def test_a_workbook_stating_a_smaller_size_than_its_data_loses_no_column(store: Store, tmp_path):
@@ -321,6 +328,7 @@ def test_a_workbook_stating_a_smaller_size_than_its_data_loses_no_column(store: 
     book.save(formula)
     cached = '<c r="C1" t="str"><f>"lon"</f><v>lon</v></c>'  # a formula with the value Excel shows
     _rewrite_sheet(formula, lambda xml: re.sub(r'<c r="C1"[^>]*>.*?</c>', cached, xml))
+    _saved_by_excel(formula)
     assert import_file(store, "facilities", formula, crs="EPSG:4490", actor="t").imported == 1
 
 
@@ -451,6 +459,7 @@ def test_formulas_without_a_saved_value_are_refused_naming_their_cells(store: St
     assert err.value.field == "file" and store.count("facilities") == 0
 
     _rewrite_sheet(path, lambda xml: re.sub(r"<f>100\+250</f><v\s*/?>(</v>)?", "<f>100+250</f><v>350</v>", xml))
+    _saved_by_excel(path)
     assert import_file(store, "facilities", path, crs="EPSG:4490", actor="t").imported == 1
     assert store.select("facilities")[0]["floor_area_m2"] == 350.0
 
@@ -473,6 +482,7 @@ def test_a_formula_showing_blank_text_is_a_value_and_an_error_value_is_refused(s
     _facility_book(blank, 350)
     shown_blank = '<c r="F2" t="str"><f>""</f><v></v></c>'
     _rewrite_sheet(blank, lambda xml: re.sub(r'<c r="F2"[^>]*>.*?</c>', shown_blank, xml))
+    _saved_by_excel(blank)
     assert import_file(store, "facilities", blank, crs="EPSG:4490", actor="t").imported == 1
     assert store.select("facilities")[0]["operator"] in (None, "")
 
@@ -491,3 +501,134 @@ def test_a_date_cell_reads_as_the_day_excel_shows(tmp_path):
     frame, rows = read_xlsx_rows(path)
     assert rows == [2]
     assert frame.iloc[0].tolist() == ["2024-01-02 00:00:00 原文", "2024-01-02", "2024-01-02 08:30:00"]
+
+
+def _sheet_xml(cells: bytes, *, prefix: str = "", padding: int = 0) -> bytes:
+    """A worksheet's XML holding one row of ``cells`` after ``padding`` bytes of blank rows' worth of filler."""
+    p = f"{prefix}:" if prefix else ""
+    ns = f'xmlns{":" + prefix if prefix else ""}="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    head = f'<?xml version="1.0"?><{p}worksheet {ns}><{p}sheetData>'.encode()
+    filler = f'<{p}row r="1"><{p}c r="A1" t="inlineStr"><{p}is><{p}t>'.encode() + b"x" * padding + \
+        f"</{p}t></{p}is></{p}c></{p}row>".encode()
+    return head + filler + f'<{p}row r="2">'.encode() + cells + f"</{p}row></{p}sheetData></{p}worksheet>".encode()
+
+
+@pytest.mark.parametrize("prefix", ["", "x"])
+def test_formula_and_error_cells_are_found_across_reads_with_any_namespace_prefix(tmp_path, prefix):
+    """The sheet is read a megabyte at a time: a cell across two reads is found whole; ``<x:f>`` (a prefixed main
+    namespace) and ``t = 'e'`` (other quotes and spaces) were passed over (review); an error type on another
+    element is no cell's."""
+    import zipfile
+
+    from geo.spreadsheet_cells import CHUNK_BYTES, _flagged_cells
+
+    p = f"{prefix}:" if prefix else ""
+    cells = (f'<{p}c r="B2"><{p}f>100+250</{p}f><{p}v></{p}v></{p}c>'
+             f"<{p}c r='C2' t = 'e'><{p}v>#N/A</{p}v></{p}c>"
+             f'<{p}c r="D2" t="str"><{p}f>""</{p}f><{p}v></{p}v></{p}c>'
+             f'<{p}c r="E2"><{p}v>7</{p}v></{p}c>').encode()
+    path = tmp_path / "sheets.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for padding in (0, CHUNK_BYTES - 250, CHUNK_BYTES - 120, CHUNK_BYTES - 60, 3 * CHUNK_BYTES):
+            archive.writestr(f"sheet{padding}.xml", _sheet_xml(cells, prefix=prefix, padding=padding))
+        archive.writestr("other.xml", _sheet_xml(f'<{p}c r="B2"><{p}v>1</{p}v></{p}c>'.encode(), prefix=prefix)
+                         .replace(b"<" + p.encode() + b"sheetData>", b'<extLst t="e"/><' + p.encode() + b"sheetData>"))
+        names = archive.namelist()
+    with zipfile.ZipFile(path) as archive:
+        for name in names[:-1]:
+            found = {(c.ref, c.formula, c.error, c.value) for c in _flagged_cells(archive, name, formulas=True)}
+            assert found == {("B2", True, False, ""), ("C2", False, True, "#N/A"), ("D2", True, False, "")}, name
+            errors_only = [c.ref for c in _flagged_cells(archive, name, formulas=False)]
+            assert errors_only == ["C2"], name
+        assert list(_flagged_cells(archive, "other.xml", formulas=True)) == []
+
+
+def test_an_address_list_names_each_formula_by_row_and_refuses_an_error_value(writable_sample_store: Store, tmp_path):
+    """The address import refuses every formula itself, by row and field (F2): the workbook check leaves formulas to
+    it, but still refuses a cell holding an error value, which read as blank."""
+    import re
+
+    from geo.addresses import import_addresses
+
+    store = writable_sample_store
+    plate = store.select("door_plates", where={"status": "active"}, limit=1)[0]
+    book = openpyxl.Workbook()
+    book.active.append(["街路巷", "门牌号", "楼号", "单元", "室号"])
+    book.active.append([plate["street_name"], str(plate["number"]), "88号楼", "1单元", "=100+2"])
+    path = tmp_path / "rooms.xlsx"
+    book.save(path)
+    count = store.count("addresses")
+    with pytest.raises(InputError) as by_row:
+        import_addresses(store, path, actor="o")
+    (detail,) = by_row.value.details
+    assert detail.startswith("第 2 行") and "是公式" in detail
+
+    book = openpyxl.Workbook()
+    book.active.append(["街路巷", "门牌号", "楼号", "单元", "室号"])
+    book.active.append([plate["street_name"], str(plate["number"]), "88号楼", "1单元", "102"])
+    book.save(path)
+    _rewrite_sheet(path, lambda xml: re.sub(r'<c r="C2"[^>]*>.*?</c>', '<c r="C2" t="e"><v>#REF!</v></c>', xml))
+    with pytest.raises(InputError) as error:
+        import_addresses(store, path, actor="o")
+    assert "「C2 #REF!」" in error.value.message
+    assert store.count("addresses") == count
+
+
+def test_a_workbook_asking_to_be_recalculated_is_refused_for_its_placeholder_values(store: Store, tmp_path):
+    """XlsxWriter saves 0 beside every formula and sets ``fullCalcOnLoad``: the floor area ``=100+250`` was stored as
+    0, which planning reads as a real area (review)."""
+    import re
+
+    path = tmp_path / "xlsxwriter.xlsx"
+    _facility_book(path, "=100+250")
+    _rewrite_sheet(path, lambda xml: re.sub(r"<f>100\+250</f><v\s*/?>(</v>)?", "<f>100+250</f><v>0</v>", xml))
+    _rewrite_sheet(path, lambda xml: re.sub(r"<calcPr[^>]*/>", "", xml).replace(
+        "</workbook>", '<calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>'), member="xl/workbook.xml")
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="t")
+    assert "「E2」" in err.value.message and "重新计算" in err.value.message
+    assert store.count("facilities") == 0
+
+
+def test_cells_without_references_are_named_by_their_place(store: Store, tmp_path):
+    """Cells may leave out their ``r`` (openpyxl reads them by place): a refusal named them 「None #N/A」 (review)."""
+    import re
+
+    path = tmp_path / "unreferenced.xlsx"
+    _facility_book(path, 350)
+    _rewrite_sheet(path, lambda xml: re.sub(r'<c r="F2"[^>]*>.*?</c>', '<c t="e"><v>#N/A</v></c>', xml))
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="t")
+    assert "「F2 #N/A」" in err.value.message, err.value.message
+
+
+@pytest.mark.parametrize("broken", ['<c r="E2"><v>2</v></c><c r="F2" t="inlineStr"><is><t>x</x:t></is></c>',
+                                    '<c r="E2"><v>2</v></c><c r="F2" t="s"><v>0</v><<</c>'])
+def test_a_sheet_of_broken_xml_is_refused_not_an_internal_error(writable_server, tmp_path, broken):
+    """Broken XML beside a formula raised ElementTree's ParseError: a 500 from the API, a traceback from the CLI
+    (review)."""
+    import re
+
+    import httpx
+
+    from tests.test_api import _token
+
+    path = tmp_path / "broken.xlsx"
+    _facility_book(path, 350)
+    _rewrite_sheet(path, lambda xml: re.sub(r'<c r="E2"[^>]*>.*?</c><c r="F2"[^>]*>.*?</c>', broken, xml))
+    r = httpx.post(f"{writable_server}/api/layers/facilities/import", params={"crs": "EPSG:4490", "format": "xlsx"},
+                   headers=_token(writable_server, "admin"), content=path.read_bytes(), timeout=60)
+    assert r.status_code == 400, r.text
+    assert r.json()["message"].startswith("工作簿的内容已损坏") and r.json()["field"] == "file"
+
+
+def test_a_strict_open_xml_workbook_is_told_to_be_saved_as_an_ordinary_one(store: Store, tmp_path):
+    path = tmp_path / "strict.xlsx"
+    _facility_book(path, 350)
+    strict = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+    for member in ("xl/workbook.xml", "xl/worksheets/sheet1.xml"):
+        _rewrite_sheet(path, lambda xml: xml.replace("http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                                                     strict), member=member)
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="t")
+    assert "Strict Open XML" in err.value.message and "另存为" in err.value.message

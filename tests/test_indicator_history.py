@@ -401,6 +401,7 @@ def test_a_circle_counted_over_other_units_than_the_snapshot_before_says_which(w
     assert comparison.to_dict()["scope_changes"] == [change.to_dict()]
     compared = runner.invoke(main, ["indicators", "compare", *map(str, sorted(ids))])
     assert compared.exit_code == 0, compared.output
-    assert f"† 指标 一刻钟 在 2026-12-01 #{max(ids)} 的统计范围与前一快照不同（新增 {new_code}，移出 —）" in compared.output
+    note = f"† 指标 一刻钟 在 2026-12-01 #{max(ids)} 的统计范围与前一快照不同（新增 {new_code}，移出 —）"
+    assert note in compared.output
     same = side_by_side([H.get_snapshot(store, ids[0]), H.get_snapshot(store, ids[0]) | {"id": 99}])
     assert same.scope_changes == []  # the same scope: nothing to say

@@ -101,7 +101,7 @@ def read_table(path: Path | str) -> pd.DataFrame:
                 members = zf.infolist()
             if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
                 raise InputError(text("addresses.import_too_big", limit=MAX_UNZIPPED_BYTES // 2**20), field="file")
-            frame, file_rows = read_xlsx_rows(path)
+            frame, file_rows = read_xlsx_rows(path, formulas_refused_by_caller=True)  # each refused by row (F2)
             formulas = _formula_cells(path)
         except (zipfile.BadZipFile, ValueError, KeyError, OSError, IndexError):
             raise InputError(text("addresses.import_not_xlsx", field=field_label("file")), field="file") from None

@@ -24,6 +24,22 @@ MESSAGES = {
         "{count} formula cells of the first sheet have no value saved with them ({cells}): a program wrote the file "
         "and no one saved it in Excel or WPS, so they would read as blank; open and save it there, then import it "
         "again; nothing was imported"),
+    "spreadsheet_rows.formula_recalculated": Message(
+        "第一个工作表有 {count} 个公式单元格（{cells}），而文件要求打开时重新计算公式：它由程序生成，保存的值只是占位，"
+        "不可信；请在 Excel 或 WPS 中打开、保存后再导入，未导入任何内容",
+        "{count} formula cells of the first sheet ({cells}) are in a workbook that asks to be recalculated when "
+        "opened: a program wrote it and the values saved are placeholders; open and save it in Excel or WPS, then "
+        "import it again; nothing was imported"),
+    "spreadsheet_rows.broken_sheet": Message(
+        "工作簿的内容已损坏，无法读取（{detail}）：请在 Excel 或 WPS 中打开、另存为 Excel 工作簿 (*.xlsx) 后再导入，"
+        "未导入任何内容",
+        "the workbook's content is broken and cannot be read ({detail}): open it in Excel or WPS, save it as an "
+        "Excel workbook (*.xlsx), then import it again; nothing was imported"),
+    "spreadsheet_rows.strict_ooxml": Message(
+        "这是「Strict Open XML 电子表格」格式的工作簿，导入读不了："
+        "请在 Excel 中另存为「Excel 工作簿 (*.xlsx)」后再导入，未导入任何内容",
+        "this workbook is in the Strict Open XML format, which the import cannot read: save it in Excel as an "
+        "\"Excel Workbook (*.xlsx)\", then import it again; nothing was imported"),
     "spreadsheet_rows.error_value": Message(
         "第一个工作表有 {count} 个单元格是错误值（{cells}），如查找不到的 #N/A：请改正后再导入，未导入任何内容",
         "{count} cells of the first sheet hold an error value ({cells}), such as #N/A from a failed lookup: correct "
