@@ -7,6 +7,11 @@ points and footprints; place names: points, lines and areas) is one collection p
 MultiLineString and MultiPolygon, so a page that happens to hold only single parts does not type the
 layer wrongly. The mixed layer keeps its old id, unlisted, for links made before the split.
 
+A layer that keeps history beside today's records (a unit a division change retired stays stored over the same land
+as its successor: :attr:`geo.layers.Layer.history_where`) is served as today's records under its own id and as the
+history alone under ``<id>_history``: a QGIS user adds either as a layer, where a ``status`` filter of GDAL's runs
+on the client, after the server has left the history out.
+
 Each collection describes its properties as JSON Schema (OGC API - Features Part 3 queryables, and
 the whole feature as a Part 5 style schema), with the types of the store's columns (integers as
 ``integer``, dates with ``format: date``), enumerations as ``enum`` and Chinese titles.
@@ -23,8 +28,9 @@ import shapely
 
 from geo.errors import InputError, NotFound
 from geo.layers import GEOMETRY_KINDS, KIND_WRITTEN_AS, LAYERS, Layer
-from geo.messages import Term, label, text, value_label, zh
+from geo.messages import Term, label, text, value_label, value_labels, zh
 from geo.messages import en as en_text
+from geo.store import Excluding
 from geo.store.schema import metadata
 
 JSON_SCHEMA = "application/schema+json"
@@ -50,6 +56,7 @@ class Collection:
     layer: Layer
     kind: str | None  # "points", "lines", "polygons"; None: the old id of a mixed layer
     listed: bool = True
+    history: bool = False  # the layer's history alone (its records of history_where), not today's
 
     @property
     def geometry_types(self) -> tuple[str, ...] | None:
@@ -64,7 +71,13 @@ class Collection:
     @property
     def split(self) -> bool:
         """Return whether this is one kind of a layer that mixes kinds."""
-        return self.id != self.layer.name
+        return self.id != self.layer.name and not self.history
+
+    @property
+    def partial(self) -> bool:
+        """Return whether this serves part of its layer's records (one kind, or the history), so that it is listed
+        only while it holds a feature."""
+        return self.split or self.history
 
     @property
     def boundary(self) -> bool:
@@ -77,6 +90,9 @@ class Collection:
         if self.split and self.kind is not None:
             zh_title += f"（{zh(f'ogc.kind.{self.kind}')}）"
             en_title += f" ({en_text(f'ogc.kind.{self.kind}')})"
+        for field, values in self.layer.history_where if self.history else ():
+            zh_title += f"（{zh('ogc.history_title', values=value_labels(values, field=field))}）"
+            en_title += f" ({en_text('ogc.history_title', values=value_labels(values, field=field))})"
         if self.boundary:
             zh_title += f"（{zh('ogc.boundary_note')}）"
             en_title += f" ({en_text('ogc.boundary_note')})"
@@ -111,7 +127,30 @@ def _build() -> dict[str, Collection]:
             cid = f"{layer.name}_{kind}"
             found[cid] = Collection(cid, layer, kind)
         found[layer.name] = Collection(layer.name, layer, None, listed=False)
+    for collection in [c for c in found.values() if c.listed and c.layer.history_where]:
+        cid = f"{collection.id}_history"
+        found[cid] = Collection(cid, collection.layer, collection.kind, history=True)
     return found
+
+
+def today_or_history(collection: Collection, filters: dict[str, Any]) -> dict[str, Any] | None:
+    """Return ``filters`` with what the collection serves of a layer that keeps history: today's records (the
+    history only when a filter names its field) or the history alone; ``None`` when the filters ask for neither."""
+    for field, values in collection.layer.history_where:
+        if not collection.history:
+            filters.setdefault(field, Excluding(values))
+        elif field not in filters:
+            filters[field] = list(values)
+        elif filters[field] not in values:
+            return None
+    return filters
+
+
+def shows(collection: Collection, record: dict[str, Any]) -> bool:
+    """Return whether a record by its id belongs to the collection: the history collection holds the history only
+    (today's collection answers a retired unit's id too: links made to it before it was retired)."""
+    return not collection.history or all(record.get(field) in values
+                                         for field, values in collection.layer.history_where)
 
 
 COLLECTIONS: dict[str, Collection] = _build()
@@ -130,6 +169,12 @@ def get_collection(collection_id: str) -> Collection:
 def split_ids(layer: Layer) -> list[str]:
     """Return the ids of the one-kind collections a mixed layer is served as."""
     return [c.id for c in COLLECTIONS.values() if c.layer is layer and c.split]
+
+
+def history_id(collection: Collection) -> str | None:
+    """Return the id of the collection serving this one's history, if its layer keeps any."""
+    found = COLLECTIONS.get(f"{collection.id}_history")
+    return found.id if found is not None and found.history else None
 
 
 # JSON Schema of the properties ---------------------------------------------------------------

@@ -174,15 +174,22 @@ def test_gis_clients_read_officer_layers_with_basic_authentication_carrying_a_to
         assert r.status_code == 401 and r.json()["field"] == "Authorization", r.text
 
 
-def test_units_a_division_change_retired_are_history_listed_only_when_asked_for(writable_sample_store,
-                                                                                 writable_server):
+def test_units_a_division_change_retired_are_history_served_as_a_collection_of_their_own(writable_sample_store,
+                                                                                          writable_server):
     """A GIS user adding admin_units saw a re-coded 镇 twice, the retired and the new unit over the same land
-    (review): the items are today's units unless the request filters on status; the retired ones stay
-    reachable by ``?status=retired`` and by their own id, and the collection says so."""
+    (review): admin_units serves today's units; the retired ones are admin_units_history, a layer QGIS can add (GDAL
+    filters ``status`` on the client, after the server has left the history out: review), ``?status=retired`` and
+    their own ids."""
+    import json
+    import subprocess
+    import sys
+
     from geo.divisions.changes import recode_unit
+    from tests.test_ogc_gdal import _FILTERED
     from tests.test_township_recode import DECISION, TOWN
 
     store, base = writable_sample_store, writable_server
+    assert "admin_units_history" not in _listed(base)  # no unit retired yet: no empty layer listed
     (town,) = store.select("admin_units", where={"code": TOWN})
     out = recode_unit(store, TOWN, expected_version=town["version"], decision=DECISION, actor="t-admin",
                       level="subdistrict", new_name="保合少街道")
@@ -196,10 +203,21 @@ def test_units_a_division_change_retired_are_history_listed_only_when_asked_for(
     assert set(out["units_after"]) <= set(codes) and TOWN not in codes
     inside = _all_items(base, "admin_units", bbox=",".join(map(str, town["geometry"].bounds)))
     assert inside and not {f["properties"]["status"] for f in inside} & {"retired"}
+    assert {f["id"]: f["properties"]["code"] for f in _all_items(base, "admin_units", status="retired")} == retired
 
-    history = _all_items(base, "admin_units", status="retired")
+    listed = _listed(base)
+    assert "历史：已注销 retired" in listed["admin_units_history"]["title"]
+    assert "admin_units_history" in listed["admin_units"]["description"]
+    history = _all_items(base, "admin_units_history")
     assert {f["id"]: f["properties"]["code"] for f in history} == retired
-    one = httpx.get(f"{base}/ogc/collections/admin_units/items/{town['id']}")
-    assert one.status_code == 200 and one.json()["properties"]["status"] == "retired"
-    description = _listed(base)["admin_units"]["description"]
-    assert "已注销 retired" in description and "?status=retired" in description
+    assert _all_items(base, "admin_units_history", status="active") == []
+    today_id = next(f["id"] for f in today)
+    assert httpx.get(f"{base}/ogc/collections/admin_units_history/items/{today_id}").status_code == 404
+    for collection in ("admin_units", "admin_units_history"):  # a link made before the unit was retired
+        one = httpx.get(f"{base}/ogc/collections/{collection}/items/{town['id']}")
+        assert one.status_code == 200 and one.json()["properties"]["status"] == "retired"
+
+    done = subprocess.run([sys.executable, "-c", _FILTERED, f"{base}/ogc", "admin_units_history",
+                           f"code = '{TOWN}'"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert [row["name"] for row in json.loads(done.stdout)] == [town["name"]]  # GDAL finds the old 镇

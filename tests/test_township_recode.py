@@ -445,3 +445,25 @@ def test_a_merge_beside_a_plate_upsert_sums_the_households_the_upsert_stored(wri
     held = sum(p["households"] or 0 for p in store.select("door_plates", where={"community_code": code,
                                                                                   "status": "active"}))
     assert unit["households"] == held
+
+
+def test_the_officers_filters_offer_todays_units_only(writable_server, writable_sample_store):
+    """After 撤镇设街道 the names page offered 保合少镇 beside 保合少街道 and the plates page each village twice, the
+    retired one first, whose filter showed no plate (review)."""
+    from tests.test_officer_pages import _client
+
+    store = writable_sample_store
+    (town,) = store.select("admin_units", where={"code": TOWN})
+    villages = _active_below(store, TOWN)
+    new_code = recode_unit(store, TOWN, expected_version=town["version"], decision=DECISION, actor="t-admin",
+                           level="subdistrict", new_name="保合少街道")["units_after"][0]
+    with _client(writable_server, "admin") as admin:
+        names = admin.get("/officer/placenames")
+        plates = admin.get("/officer/plates")
+    assert names.status_code == plates.status_code == 200
+    offered = re.findall(r"<option value='(\d{12})'", names.text)
+    assert new_code in offered and TOWN not in offered
+    communities = re.findall(r"<option value='(\d{12})'[^>]*>([^<]*)</option>", plates.text)
+    codes = [code for code, _name in communities]
+    assert len(codes) == len(set(codes)) and not {v["code"] for v in villages} & set(codes)
+    assert all(new_code[:9] + v["code"][9:] in codes for v in villages)

@@ -44,7 +44,7 @@ from api.pages import (
     whole_number,
 )
 from geo.errors import DomainError, NotFound, StaleVersion
-from geo.layers import LEAF_LEVELS, OFFICERS, PLATE_FINAL_STATUSES, TOWNSHIP_LEVELS
+from geo.layers import LAYERS, LEAF_LEVELS, OFFICERS, PLATE_FINAL_STATUSES, TOWNSHIP_LEVELS
 from geo.messages import beijing_time, text
 from geo.placenames.lifecycle import TRANSITIONS, edit, overdue_names, propose, rename, transition
 from geo.placenames.locating import (
@@ -65,7 +65,7 @@ from geo.plates.resident_reports import (
     resolve_report,
 )
 from geo.plates.street_check import check_street
-from geo.store import Store
+from geo.store import Excluding, Store
 from geo.types import parse_date
 
 router = APIRouter(prefix="/officer", tags=["officer pages 业务页面"], include_in_schema=False)
@@ -91,8 +91,15 @@ def _officer(store: Store, token: str | None) -> User | None:
 
 
 
+def _units_today(store: Store, levels: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Return the units of ``levels`` in force, for a filter's choices: a unit a division change retired is history
+    (a re-coded 镇 was offered beside its 街道, each village twice: review)."""
+    history = {field: Excluding(values) for field, values in LAYERS["admin_units"].history_where}
+    return store.select("admin_units", where={"level": list(levels), **history})
+
+
 def _subdistricts(store: Store) -> list[dict[str, Any]]:
-    return [u for u in store.select("admin_units") if u.get("level") in TOWNSHIP_LEVELS]
+    return _units_today(store, TOWNSHIP_LEVELS)
 
 
 @router.get("/placenames")
@@ -450,12 +457,13 @@ def plates_page(request: Request, store: StoreDep, street: str = "", community: 
     else:
         paging = list_paging(store.count("door_plates", where=where), page_no)
         rows = store.select("door_plates", where=where, limit=PAGE_SIZE, offset=paging["offset"])
-    communities = [u for u in store.select("admin_units") if u.get("level") in LEAF_LEVELS]
+    communities = _units_today(store, LEAF_LEVELS)
     filters = {"street": street, "community": community, "status": status}
     return page(request, "officer/plates.html", "门牌管理", "Door plates", user=user, street=street,
                 filters=filters, query={k: v for k, v in filters.items() if v}, paging=paging,
                 rows=rows, problems=len(problems), suggestions=suggestions, communities=communities,
-                community_names={u["code"]: u["name"] for u in communities},
+                community_names={u["code"]: u["name"] for u in store.select("admin_units",
+                                                                           where={"level": list(LEAF_LEVELS)})},
                 empty=text("officer.no_plates", street=street.strip()) if street.strip() else None,
                 status_zh=PLATE_STATUS_ZH, flagged={p["plate_uid"]: p["message"] for p in problems},
                 error=bad_status, status=400 if bad_status else 200)

@@ -31,13 +31,16 @@ from api.ogc_collections import (
     Collection,
     feature_schema,
     get_collection,
+    history_id,
     property_filters,
     queryables,
+    shows,
     split_ids,
+    today_or_history,
 )
 from geo.errors import InputError, NotAuthenticated, NotFound
-from geo.messages import en, label, text, value_labels, zh
-from geo.store import Excluding, Store
+from geo.messages import en, text, value_labels, zh
+from geo.store import Store
 from geo.store.query import layer_extent, select_intersecting
 from geo.types import Bbox
 from geo.users import user_for_token
@@ -140,8 +143,11 @@ def _collection(request: Request, store: Store, collection: Collection) -> dict[
     if collection.boundary:
         description += f"。{text('ogc.boundary_note')}"
     for field, values in collection.layer.history_where:
-        note = text("ogc.history_note", values=value_labels(values, field=field), field=label(field), param=field,
-                    value=values[0])
+        if collection.history:
+            note = text("ogc.history_only", values=value_labels(values, field=field), today=collection.layer.name)
+        else:
+            note = text("ogc.history_note", values=value_labels(values, field=field), history=history_id(collection),
+                        param=field, value=values[0])
         description += f"。{note}"
     if not collection.listed:
         description += f"。{text('ogc.mixed_note', split=', '.join(split_ids(collection.layer)))}"
@@ -179,9 +185,12 @@ def conformance() -> dict[str, Any]:
 def _listed(store: Store, collection: Collection, user: User | None) -> bool:
     if not (collection.listed and _can_read(collection, user)):
         return False
-    if not collection.split:
+    if not collection.partial:
         return True
     where = _public_where(collection, user, {})
+    where = None if where is None else today_or_history(collection, where)
+    if where is None:
+        return False
     _, matched = select_intersecting(store, collection.layer.table, None, limit=1, where=where or None,
                                      geometry_types=collection.geometry_types)
     return matched > 0
@@ -277,8 +286,6 @@ def items(collection_id: str, request: Request, reads: ReadsDep, settings: Setti
     out_crs = _crs(crs, "crs")
     base = f"{_base(request)}/collections/{found.id}"
     filters = property_filters(found, request.query_params, f"{base}/queryables")
-    for field, values in found.layer.history_where:  # history only when asked for by its own field
-        filters.setdefault(field, Excluding(values))
     box = None
     if bbox:
         in_crs = _crs(bbox_crs, "bbox-crs")
@@ -288,6 +295,7 @@ def items(collection_id: str, request: Request, reads: ReadsDep, settings: Setti
         box = Bbox.parse(",".join(parts)).as_tuple()
     page = min(limit, settings.max_page_size)
     where = _public_where(found, user, filters)
+    where = None if where is None else today_or_history(found, where)
     records: list[dict[str, Any]] = []
     matched = 0
     if where is not None:
@@ -312,6 +320,6 @@ def item(collection_id: str, feature_id: int, reads: ReadsDep, user: OgcUser,
     out_crs = _crs(crs, "crs")
     record = reads.run(lambda store: store.get(found.layer.table, feature_id))
     hidden = user is None and any(record.get(k) != v for k, v in found.layer.public_where)
-    if hidden or not found.holds(record.get("geometry")):
+    if hidden or not found.holds(record.get("geometry")) or not shows(found, record):
         raise NotFound(text("ogc.no_feature", collection=collection_id, fid=feature_id), field="featureId")
     return JSONResponse(_features(found, [record], out_crs)[0], media_type=GEOJSON, headers=_crs_header(out_crs))

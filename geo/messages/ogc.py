@@ -35,9 +35,15 @@ MESSAGES = {
     "ogc.type.boolean": Message("true 或 false", "true or false"),
     "ogc.type.date": Message("日期（YYYY-MM-DD）", "a date (YYYY-MM-DD)"),
     "ogc.type.date-time": Message("时间（ISO 8601）", "a date and time (ISO 8601)"),
-    "ogc.history_note": Message("默认只列今天的要素，{values}的历史记录须按 {field} 筛选才列出（如 ?{param}={value}）",
-                                "today's features only by default: history ({values}) is listed when asked "
-                                "for by {field} (?{param}={value})"),
+    "ogc.history_note": Message(
+        "只列今天的要素；{values} 的历史记录在集合 {history} 中（或在本集合加 ?{param}={value}），它们与今天的要素重叠",
+        "today's features only; the history ({values}) is the collection {history} (or ?{param}={value} here), "
+        "overlapping today's features"),
+    "ogc.history_only": Message(
+        "只列 {values} 的历史记录（区划调整前的单位），与今天的要素重叠；今天的要素在集合 {today} 中",
+        "the history alone ({values}: units before a division change), overlapping today's features, which are the "
+        "collection {today}"),
+    "ogc.history_title": Message("历史：{values}", "history: {values}"),
     "ogc.mixed_note": Message("兼容旧地址：本图层混合多种几何类型，请改用 {split}",
                               "kept for old links: this collection mixes geometry types; use {split}"),
     "ogc.queryables_title": Message("{title} 可筛选属性", "{title}: queryable properties"),
