@@ -22,6 +22,8 @@ from geo import messages as msg
 from geo.errors import InputError
 
 CHUNK_BYTES = 1 << 20
+_LONGEST_TAG = 64  # a closing tag read partly by one read and partly by the next is found whole (a prefix is short)
+_AFTER_NAME = (b" ", b"\t", b"\n", b"\r", b">", b"/")
 _CELLS_NAMED = 5
 _TEXT_TYPES = frozenset({b"str", b"s", b"inlineStr"})  # a formula's cached empty text is a value: ="" shows blank
 
@@ -112,29 +114,47 @@ def _asks_recalculation(archive: Any) -> bool:
 
 
 def _chunks(archive: Any, part: str) -> Iterator[tuple[bytes, bytes]]:
-    """Yield the member ``part`` cut after whole cells, each piece with the prefix its cells' tags carry (``x:`` for
-    ``<x:c>``; none when the main namespace is the default one)."""
+    """Yield the member ``part`` cut between cells (:func:`_cut`), each piece with the prefix its cells' tags carry
+    (``x:`` for ``<x:c>``; none when the main namespace is the default one). What is held over to the next read
+    grows in place: a sheet with no place to cut (one huge cell) is read in linear time."""
     with archive.open(part) as stream:
-        carry = b""
+        buffer = bytearray()
         prefix: bytes | None = None
         while chunk := stream.read(CHUNK_BYTES):
-            buffer = carry + chunk
+            buffer += chunk
             if prefix is None:
                 root = _ROOT.search(buffer)
                 if root is None and len(buffer) < 4 * CHUNK_BYTES:
-                    carry = buffer
                     continue
                 prefix = (root.group(1) + b":") if root is not None and root.group(1) else b""
-            end = b"</" + prefix + b"c>"
-            cut = buffer.rfind(end)
-            if cut < 0:
-                carry = buffer
+            cut = _cut(buffer, prefix, since=max(0, len(buffer) - len(chunk) - _LONGEST_TAG))
+            if cut is None:
                 continue
-            cut += len(end)
-            yield prefix, buffer[:cut]
-            carry = buffer[cut:]
-        if carry:
-            yield prefix or b"", carry
+            yield prefix, bytes(buffer[:cut])
+            del buffer[:cut]
+        if buffer:
+            yield prefix or b"", bytes(buffer)
+
+
+def _cut(buffer: bytearray, prefix: bytes, *, since: int) -> int | None:
+    """Return the last place in ``buffer`` between two cells (after ``</c>``, ``</row>``, or a self-closing cell or
+    row: never inside a cell, where ``<v/>`` closes too) at or after ``since``, or None."""
+    best = -1
+    for end in (b"</" + prefix + b"c>", b"</" + prefix + b"row>"):
+        found = buffer.rfind(end, since)
+        if found >= 0:
+            best = max(best, found + len(end))
+    closing = buffer.rfind(b"/>", since)
+    if closing >= 0 and closing + 2 > best:
+        opening = buffer.rfind(b"<", 0, closing)
+        if opening >= 0 and any(_names(buffer, opening + 1, prefix + name) for name in (b"c", b"row")):
+            best = closing + 2
+    return best if best >= 0 else None
+
+
+def _names(buffer: bytearray | bytes, at: int, name: bytes) -> bool:
+    """Return whether the tag whose name starts at ``at`` is ``name`` (not a longer name beginning so)."""
+    return buffer[at:at + len(name)] == name and buffer[at + len(name):at + len(name) + 1] in _AFTER_NAME
 
 
 def _flagged_cells(archive: Any, part: str, *, formulas: bool) -> Iterator[_Cell]:
@@ -161,7 +181,7 @@ def _cell_start(piece: bytes, prefix: bytes, at: int) -> int | None:
     opening = b"<" + prefix + b"c"
     end = at + 1
     while (found := piece.rfind(opening, 0, end)) >= 0:
-        if piece[found + len(opening):found + len(opening) + 1] in (b" ", b"\t", b"\n", b"\r", b">", b"/"):
+        if _names(piece, found + 1, prefix + b"c"):
             return found
         end = found  # <col…>, <cfRule…>: another element's tag
     return None

@@ -632,3 +632,26 @@ def test_a_strict_open_xml_workbook_is_told_to_be_saved_as_an_ordinary_one(store
     with pytest.raises(InputError) as err:
         import_file(store, "facilities", path, crs="EPSG:4490", actor="t")
     assert "Strict Open XML" in err.value.message and "另存为" in err.value.message
+
+
+@pytest.mark.parametrize("filler", ["self-closing cells", "one huge cell"])
+def test_a_formula_after_a_long_stretch_without_a_closing_cell_tag_is_found(tmp_path, filler):
+    """The sheet is cut between cells, after ``</c>`` or a self-closing cell: a sheet of formatted empty cells
+    (``<c r="A1" s="1"/>``, no ``</c>`` for megabytes) or one huge cell is read whole, and a formula whose ``<v/>``
+    closes inside its cell is not cut there."""
+    import zipfile
+
+    from geo.spreadsheet_cells import CHUNK_BYTES, _flagged_cells
+
+    if filler == "self-closing cells":
+        body = b"".join(b'<row r="%d"><c r="A%d" s="1"/></row>' % (i, i) for i in range(1, 100_000))
+    else:
+        body = b'<row r="1"><c r="A1" t="inlineStr"><is><t>' + b"y" * (3 * CHUNK_BYTES) + b"</t></is></c></row>"
+    head = b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    tail = b'<row r="100000"><c r="B100000"><f>1+1</f><v/></c></row></sheetData></worksheet>'
+    path = tmp_path / "x.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("sheet.xml", head + b"<sheetData>" + body + tail)
+    with zipfile.ZipFile(path) as archive:
+        found = [(c.ref, c.formula, c.value) for c in _flagged_cells(archive, "sheet.xml", formulas=True)]
+    assert found == [("B100000", True, None)]

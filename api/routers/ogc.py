@@ -144,7 +144,8 @@ def _collection(request: Request, store: Store, collection: Collection) -> dict[
         description += f"。{text('ogc.boundary_note')}"
     for field, values in collection.layer.history_where:
         if collection.history:
-            note = text("ogc.history_only", values=value_labels(values, field=field), today=collection.layer.name)
+            note = text("ogc.history_only", values=value_labels(values, field=field),
+                        today=collection.id.removesuffix("_history"))
         else:
             note = text("ogc.history_note", values=value_labels(values, field=field), history=history_id(collection),
                         param=field, value=values[0])
