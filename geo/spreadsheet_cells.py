@@ -109,8 +109,27 @@ class _Cell:
 def _asks_recalculation(archive: Any) -> bool:
     """Return whether the workbook asks to be recomputed when opened (``fullCalcOnLoad``): its writer saved
     placeholders, not values."""
-    names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == "workbook.xml"]
-    return any(_FULL_CALC.search(archive.read(name)) for name in names[:1])
+    part = workbook_part(archive)
+    return part is not None and _FULL_CALC.search(archive.read(part)) is not None
+
+
+_OFFICE_DOCUMENT = re.compile(rb"""<(?:[\w.-]+:)?Relationship\b[^>]*?/officeDocument["'][^>]*>""")
+_TARGET = re.compile(rb"""\bTarget\s*=\s*(["'])(.*?)\1""")
+
+
+def workbook_part(archive: Any) -> str | None:
+    """Return the archive's workbook part, as the package's relationships (``_rels/.rels``) name it: not any member
+    called workbook.xml (a ``customXml/workbook.xml`` listed first was read instead: review)."""
+    try:
+        rels = archive.read("_rels/.rels")
+    except KeyError:
+        return None
+    found = _OFFICE_DOCUMENT.search(rels)
+    target = _TARGET.search(found.group(0)) if found else None
+    if target is None:
+        return None
+    name = html.unescape(target.group(2).decode("utf-8", "replace")).lstrip("/")
+    return name if name in archive.namelist() else None
 
 
 def _chunks(archive: Any, part: str) -> Iterator[tuple[bytes, bytes]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import pandas as pd
 
 from geo import messages as msg
 from geo.errors import InputError
-from geo.spreadsheet_cells import refuse_cells_without_values
+from geo.spreadsheet_cells import refuse_cells_without_values, workbook_part
 
 # The standard library's reader refuses a cell over 131,072 characters by default; a WKT cell of a district's outline
 # in a CSV export is longer (pandas read it). Set once for the process: a per-call change would race between threads.
@@ -127,8 +128,9 @@ def read_xlsx_rows(path: Path | str, *, formulas_refused_by_caller: bool = False
             refuse_cells_without_values(book.book, str(sheets[0][0]) if sheets else None,
                                         formulas=not formulas_refused_by_caller)
             raw = pd.read_excel(book, sheet_name=0, header=None, dtype=str, keep_default_na=False)
-    except SyntaxError as exc:  # the XML of a part is broken (ElementTree's ParseError; lxml's XMLSyntaxError)
-        raise InputError(msg.text("spreadsheet_rows.broken_sheet", detail=msg.quoted(str(exc))), field="file") from None
+    except (SyntaxError, zlib.error) as exc:  # a part's XML is broken (ElementTree's ParseError, lxml's XMLSyntaxError)
+        raise InputError(msg.text("spreadsheet_rows.broken_sheet",  # or its compressed bytes (zlib: review)
+                                  detail=msg.quoted(str(exc))), field="file") from None
     raw = raw.fillna("").astype(str)  # by column, not cell by cell: a sheet of 34,710 plates
     raw = raw.apply(_day_only)
     blank = raw.apply(lambda column: column.str.strip().eq("")).all(axis=1).to_numpy() if raw.shape[1] else \
@@ -156,8 +158,8 @@ def _is_strict(workbook: Any) -> bool:
     archive = getattr(workbook, "_archive", None)
     if archive is None:
         return False
-    names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == "workbook.xml"]
-    return any(_STRICT_NAMESPACE in archive.read(name)[:4096] for name in names[:1])
+    part = workbook_part(archive)
+    return part is not None and _STRICT_NAMESPACE in archive.read(part)[:4096]
 
 
 # A day Excel holds as a date reads "2024-01-02 00:00:00" as text; the officer sees 2024-01-02.

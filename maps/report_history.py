@@ -14,7 +14,7 @@ import pandas as pd
 from geo.messages import text, zh
 from geo.messages.indicator_history import MESSAGES
 from geo.messages.planning_outputs import code_label, yes_no
-from geo.planning.history_compare import scope_notes
+from geo.planning.history_compare import scope_cell, scope_notes
 from geo.planning.history_facilities import STATES
 
 PART = "indicator_history"
@@ -42,22 +42,24 @@ def snapshots_frame(comparison: Any) -> pd.DataFrame:
 
 
 def side_by_side_frame(comparison: Any) -> pd.DataFrame:
-    """Return indicator × snapshot: for each snapshot its value, whether met, and the change from the one before."""
+    """Return indicator × snapshot: for each snapshot its value, whether met, the change from the one before, and
+    † with the units added and removed where it is counted over other units than the one before."""
     data: dict[str, list[Any]] = {"序号 No.": [], _h("indicator"): [], _h("unit"): [], _h("target"): []}
     heads = [f"{c.as_of} #{c.id if c.id is not None else '—'}" for c in comparison.columns]
     for head in heads:
-        for part in ("value", "met", "change"):
+        for part in ("value", "met", "change", "scope"):
             data[f"{head} {_h(part)}"] = []
     for row in comparison.rows:
         data["序号 No."].append(row.number)
         data[_h("indicator")].append(f"{row.name_zh} {row.name_en}")
         data[_h("unit")].append(row.unit or None)
         data[_h("target")].append(row.target_text or None)
-        for head, cell in zip(heads, row.cells, strict=True):
+        for column, (head, cell) in enumerate(zip(heads, row.cells, strict=True)):
             value = None if cell is None or cell["value"] is None else round(float(cell["value"]), 1)
             data[f"{head} {_h('value')}"].append(value)
             data[f"{head} {_h('met')}"].append(None if cell is None else yes_no(cell["met"]))
             data[f"{head} {_h('change')}"].append(None if cell is None else cell["change"])
+            data[f"{head} {_h('scope')}"].append(scope_cell(comparison, row.number, column))
     return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in data.items()})
 
 

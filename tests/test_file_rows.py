@@ -655,3 +655,65 @@ def test_a_formula_after_a_long_stretch_without_a_closing_cell_tag_is_found(tmp_
     with zipfile.ZipFile(path) as archive:
         found = [(c.ref, c.formula, c.value) for c in _flagged_cells(archive, "sheet.xml", formulas=True)]
     assert found == [("B100000", True, None)]
+
+
+def test_the_workbook_part_is_the_one_the_package_names_and_a_corrupt_sheet_is_refused(store: Store, tmp_path):
+    """``fullCalcOnLoad`` was read from whichever member called workbook.xml came first (a customXml/workbook.xml put
+    first let XlsxWriter's placeholder 0 in), and a sheet whose compressed bytes are corrupt raised zlib's error, a
+    500 (second review)."""
+    import re
+    import zipfile
+
+    path = tmp_path / "xlsxwriter.xlsx"
+    _facility_book(path, "=100+250")
+    _rewrite_sheet(path, lambda xml: re.sub(r"<f>100\+250</f><v\s*/?>(</v>)?", "<f>100+250</f><v>0</v>", xml))
+    with zipfile.ZipFile(path) as zin:
+        members = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
+    decoy = tmp_path / "decoy.xlsx"
+    with zipfile.ZipFile(decoy, "w", zipfile.ZIP_DEFLATED) as zout:
+        zout.writestr("customXml/workbook.xml", b"<workbook/>")  # first: no fullCalcOnLoad in it
+        for name, data in members:
+            zout.writestr(name, data)
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", decoy, crs="EPSG:4490", actor="t")
+    assert "重新计算" in err.value.message
+
+    corrupt = tmp_path / "corrupt.xlsx"
+    with zipfile.ZipFile(corrupt, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in members:
+            zout.writestr(name, data)
+    raw = bytearray(corrupt.read_bytes())
+    with zipfile.ZipFile(corrupt) as zin:
+        info = zin.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    raw[start:start + 8] = b"\xff" * 8  # the deflate stream's first bytes: not a valid block
+    corrupt.write_bytes(bytes(raw))
+    with pytest.raises(InputError) as broken:
+        import_file(store, "facilities", corrupt, crs="EPSG:4490", actor="t")
+    assert broken.value.field == "file" and broken.value.message.startswith("工作簿的内容已损坏"), broken.value.message
+    assert store.count("facilities") == 0
+
+
+def test_an_address_list_stating_a_smaller_size_refuses_each_formula_by_row(writable_sample_store: Store, tmp_path):
+    """A workbook stating its size as ``A1`` (POI's streaming writer, EasyExcel): the address import's own formula
+    check read column A only, and a unit given as a formula with no value was dropped, its rooms stored under the
+    building, their ids used up (second review)."""
+    import re
+
+    from geo.addresses import import_addresses
+
+    store = writable_sample_store
+    plate = store.select("door_plates", where={"status": "active"}, limit=1)[0]
+    book = openpyxl.Workbook()
+    book.active.append(["街路巷", "门牌号", "楼号", "单元", "室号"])
+    book.active.append([plate["street_name"], str(plate["number"]), "9号楼", '="2单元"', "101"])
+    book.active.append([plate["street_name"], str(plate["number"]), "9号楼", '="2单元"', "102"])
+    path = tmp_path / "poi.xlsx"
+    book.save(path)
+    _rewrite_sheet(path, lambda xml: re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1"/>', xml))
+    count = store.count("addresses")
+    with pytest.raises(InputError) as refused:
+        import_addresses(store, path, actor="o")
+    assert [d[:6] for d in refused.value.details] == ["第 2 行：", "第 3 行："], refused.value.details
+    assert all("单元号 unit 是公式" in d for d in refused.value.details), refused.value.details
+    assert store.count("addresses") == count

@@ -141,7 +141,7 @@ def test_side_by_side_orders_by_date_and_takes_the_change_from_the_snapshot_befo
     table = side_by_side([snap(2, "2023-12-31", 100.0, True), snap(1, "2020-12-31", 42.5, False)])
     assert [c.id for c in table.columns] == [1, 2] and table.columns[0].changed_since
     cells = table.rows[0].cells
-    assert cells[0] == {"value": 42.5, "met": False, "target_2025": 100, "change": None}
+    assert cells[0] == {"value": 42.5, "met": False, "target_2025": 100, "change": None, "scope_changed": False}
     assert cells[1]["change"] == pytest.approx(57.5)
 
 
@@ -374,10 +374,15 @@ def test_two_baselines_taken_at_the_same_moment_store_one(tiny_store):
     assert [x["kind"] for x in H.list_snapshots(tiny_store)] == ["final"]
 
 
-def test_a_circle_counted_over_other_units_than_the_snapshot_before_says_which(writable_sample_store, monkeypatch):
-    """The circle's headline counts households of the urban scope (every 街道 when none is set); once a 镇 became a
-    街道 the scope grew and the comparison showed the jump as a change like any other (review). The comparison names
-    the units added and removed, in the CLI and in the JSON."""
+def test_an_indicator_counted_over_other_units_than_the_snapshot_before_says_which(writable_sample_store,
+                                                                                   monkeypatch, tmp_path):
+    """The circle's headline counts households of the urban scope (every 街道 when none is set), #12 the 街道 with a
+    comprehensive centre: once a 镇 became a 街道 both changed units and the comparison showed the jump as a change
+    like any other (review). A re-code alone (a 街道 given another code, the same land) is no change of units
+    (second review). The comparison marks the cells † and names the units added and removed, in the CLI, the JSON
+    and the report's workbook."""
+    from openpyxl import load_workbook
+
     from api.cli import main
     from geo.divisions.changes import recode_unit
     from tests.test_township_recode import DECISION, TOWN
@@ -385,23 +390,42 @@ def test_a_circle_counted_over_other_units_than_the_snapshot_before_says_which(w
     store = writable_sample_store
     monkeypatch.setenv("XINCHENG_DATABASE_URL", store.engine.url.render_as_string(hide_password=False))
     runner = CliRunner()
-    first = runner.invoke(main, ["indicators", "snapshot", "--kind", "on-demand", "--as-of", "2026-11-30"])
-    assert first.exit_code == 0, first.output
+
+    def snapshot(day: str) -> None:
+        done = runner.invoke(main, ["indicators", "snapshot", "--kind", "on-demand", "--as-of", day])
+        assert done.exit_code == 0, done.output
+
+    snapshot("2026-11-28")
+    (street,) = store.select("admin_units", where={"code": "150102001000"})
+    recode_unit(store, street["code"], expected_version=street["version"], decision=DECISION, actor="t-admin",
+                level="subdistrict")  # another code for the same 街道: the same units
+    snapshot("2026-11-29")
     (town,) = store.select("admin_units", where={"code": TOWN})
     new_code = recode_unit(store, TOWN, expected_version=town["version"], decision=DECISION, actor="t-admin",
                            level="subdistrict", new_name="保合少街道")["units_after"][0]
-    second = runner.invoke(main, ["indicators", "snapshot", "--kind", "on-demand", "--as-of", "2026-12-01"])
-    assert second.exit_code == 0, second.output
+    snapshot("2026-11-30")
 
-    ids = [s["id"] for s in H.list_snapshots(store)]
+    ids = sorted(s["id"] for s in H.list_snapshots(store))
     comparison = H.compare(store, ids=ids)
-    (change,) = comparison.scope_changes
-    assert (change.number, change.added, change.removed) == ("一刻钟", [new_code], [])
-    assert comparison.columns[change.column].as_of == "2026-12-01"
-    assert comparison.to_dict()["scope_changes"] == [change.to_dict()]
-    compared = runner.invoke(main, ["indicators", "compare", *map(str, sorted(ids))])
+    changes = {(c.number, comparison.columns[c.column].as_of): (c.added, c.removed) for c in comparison.scope_changes}
+    assert changes == {("一刻钟", "2026-11-30"): ([new_code], []), ("12", "2026-11-30"): ([new_code], [])}
+    assert all(c.names[new_code] == "保合少街道" for c in comparison.scope_changes)
+    by_number = {r.number: r for r in comparison.rows}
+    assert [cell["scope_changed"] for cell in by_number["12"].cells] == [False, False, True]
+    assert comparison.to_dict()["scope_changes"] == [c.to_dict() for c in comparison.scope_changes]
+
+    compared = runner.invoke(main, ["indicators", "compare", *map(str, ids)])
     assert compared.exit_code == 0, compared.output
-    note = f"† 指标 一刻钟 在 2026-12-01 #{max(ids)} 的统计范围与前一快照不同（新增 {new_code}，移出 —）"
-    assert note in compared.output
+    note = f"† 指标 12 在 2026-11-30 #{ids[-1]} 的统计范围与前一快照不同（新增 保合少街道（{new_code}），移出 —）"
+    assert note in compared.output, compared.output
+    assert compared.output.count(" †") >= 2  # the two cells of the table
+    twice = runner.invoke(main, ["indicators", "compare", str(ids[0]), "2026-11-28"])  # one snapshot, twice
+    assert twice.exit_code == 2 and "只能列一次" in twice.output
+
+    book = tmp_path / "report.xlsx"
+    assert runner.invoke(main, ["report", str(book), "--k", "0"]).exit_code == 0
+    sheet = load_workbook(book, read_only=True)["指标历史 history"]
+    cells = [str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None]
+    assert any(v.startswith(f"† 新增 保合少街道（{new_code}）") for v in cells), cells[:40]
     same = side_by_side([H.get_snapshot(store, ids[0]), H.get_snapshot(store, ids[0]) | {"id": 99}])
-    assert same.scope_changes == []  # the same scope: nothing to say
+    assert same.scope_changes == []  # the same units: nothing to say

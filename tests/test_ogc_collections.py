@@ -207,6 +207,10 @@ def test_units_a_division_change_retired_are_history_served_as_a_collection_of_t
 
     listed = _listed(base)
     assert "历史：已注销 retired" in listed["admin_units_history"]["title"]
+    import shapely  # the history's own extent (it was the whole layer's, neighbours and all: second review)
+
+    bounds = shapely.union_all([u["geometry"] for u in store.select("admin_units", where={"status": "retired"})]).bounds
+    assert listed["admin_units_history"]["extent"]["spatial"]["bbox"][0] == pytest.approx(list(bounds), abs=1e-6)
     assert "admin_units_history" in listed["admin_units"]["description"]
     history = _all_items(base, "admin_units_history")
     assert {f["id"]: f["properties"]["code"] for f in history} == retired

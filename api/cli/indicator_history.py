@@ -57,7 +57,8 @@ def _cell(cell: dict[str, Any] | None) -> str:
         return "—"
     met = {True: "✓", False: "✗", None: ""}[cell["met"]]
     change = "" if cell["change"] is None else f" ({cell['change']:+.1f})"
-    return f"{number(cell['value'], digits=1)}{met}{change}"
+    counted = " †" if cell.get("scope_changed") else ""  # counted over other units than the snapshot before
+    return f"{number(cell['value'], digits=1)}{met}{change}{counted}"
 
 
 def _print_comparison(comparison: Any) -> None:

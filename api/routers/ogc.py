@@ -137,7 +137,7 @@ def _crs(value: str | None, field: str) -> str:
 
 def _collection(request: Request, store: Store, collection: Collection) -> dict[str, Any]:
     base = f"{_base(request)}/collections/{collection.id}"
-    box = layer_extent(store, collection.layer.table)
+    box = layer_extent(store, collection.layer.table, where=today_or_history(collection, {}))  # the history's own
     title = collection.title()
     description = f"{title} · {title.en}"
     if collection.boundary:

@@ -153,6 +153,7 @@ def _formula_cells(path: Path) -> list[tuple[int, int, str]]:
     book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
         sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # the size a sheet states may be too small (A1: POI, EasyExcel): read every cell
         out = []
         for r, row in enumerate(sheet.iter_rows(), start=1):
             for c, cell in enumerate(row):

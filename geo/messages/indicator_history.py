@@ -102,6 +102,8 @@ MESSAGES = {
     "indicator_history.col.value": Message("值", "value"),
     "indicator_history.col.met": Message("达标", "met"),
     "indicator_history.col.change": Message("变化", "change"),
+    "indicator_history.col.scope": Message("统计范围", "units counted"),
+    "indicator_history.scope_cell": Message("† 新增 {added}；移出 {removed}", "† added {added}; removed {removed}"),
     "indicator_history.col.unit_name": Message("街道/镇", "sub-district/town"),
     "indicator_history.col.facility_kind": Message("设施类别", "facility kind"),
     "indicator_history.col.name": Message("设施名称", "facility"),

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from geo.errors import Conflict, Forbidden, InputError, NotFound
 from geo.layers import ADMIN
+from geo.location_rules import current_codes
 from geo.messages import Term, beijing_minute, catalogue, text
 from geo.planning.as_of import inputs_as_of
 from geo.planning.coverage import ELDER_CARE_KINDS, WalkParams
@@ -264,7 +265,17 @@ def compare(store: Store, *, ids: Sequence[int] = (), dates: Sequence[object] = 
         snapshots.append({"id": None, "label": text("indicator_history.note.unsaved"), "kind": "on_demand",
                           "as_of": day.isoformat(), "data_seq": inputs.data_version, "changed_since": False,
                           "stored": False, "indicators": [i.to_dict() for i in run.indicators]})
-    return side_by_side(snapshots, current_data_seq=current)
+    given = [s["id"] for s in snapshots if s.get("id") is not None]
+    if len(set(given)) != len(given):  # a date whose stored snapshot was also named by its id (review)
+        raise InputError(text("indicator_history.repeated"), field="dates")
+    return side_by_side(snapshots, current_data_seq=current, **_units_known(store))
+
+
+def _units_known(store: Store) -> dict[str, dict[str, str]]:
+    """Return what a comparison needs to tell units apart: each former unit code with the code its unit holds
+    today (a re-code alone is no change of the units counted) and every unit's name by code (retired ones too)."""
+    return {"unit_codes": current_codes(store.select("unit_code_history")),
+            "unit_names": {u["code"]: u["name"] for u in store.select("admin_units") if u.get("name")}}
 
 
 def history(store: Store) -> Comparison | None:
@@ -273,7 +284,8 @@ def history(store: Store) -> Comparison | None:
     if not listed:
         return None
     chosen = listed[-MAX_COMPARED:]
-    return side_by_side([get_snapshot(store, s["id"]) for s in chosen], current_data_seq=planning_data_seq(store))
+    return side_by_side([get_snapshot(store, s["id"]) for s in chosen], current_data_seq=planning_data_seq(store),
+                        **_units_known(store))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from geo.messages import text
+from geo.planning.indicators import SCOPE_DETAIL, URBAN_SCOPE_DETAIL
 
 CHANGE_DIGITS = 1  # the change between two snapshots, to one decimal as the indicators are shown
 
@@ -61,12 +62,18 @@ class ScopeChange:
 
     number: str
     column: int               # index into Comparison.columns
-    added: list[str]
+    added: list[str]          # unit codes, as held today
     removed: list[str]
+    names: dict[str, str] = field(default_factory=dict)  # the units' names by code, where known
 
     def to_dict(self) -> dict[str, Any]:
         """Return the change as JSON-safe data."""
-        return {"number": self.number, "column": self.column, "added": self.added, "removed": self.removed}
+        return {"number": self.number, "column": self.column, "added": self.added, "removed": self.removed,
+                "names": self.names}
+
+    def units(self, codes: Sequence[str]) -> str:
+        """Return units as a note names them: "保合少街道（150102009000）", or the code alone; "—" for none."""
+        return "、".join(f"{self.names[c]}（{c}）" if c in self.names else c for c in codes) or "—"
 
 
 @dataclass(frozen=True)
@@ -85,13 +92,12 @@ class Comparison:
                 "scope_changes": [change.to_dict() for change in self.scope_changes]}
 
 
-# The detail key naming the units an indicator is counted over (geo.planning.indicators.circle_indicator).
-SCOPE_DETAIL = "urban_scope_codes"
-
-
-def _scope(indicator: Mapping[str, Any]) -> list[str] | None:
-    codes = (indicator.get("detail") or {}).get(SCOPE_DETAIL)
-    return None if codes is None else [str(code) for code in codes]
+def _scope(indicator: Mapping[str, Any], unit_codes: Mapping[str, str]) -> set[str] | None:
+    """Return the units an indicator's headline is counted over, each by the code its unit holds today (a re-code
+    alone is no other unit), or None where the snapshot does not say (taken before it was recorded)."""
+    detail = indicator.get("detail") or {}
+    codes = detail.get(SCOPE_DETAIL, detail.get(URBAN_SCOPE_DETAIL))
+    return None if codes is None else {unit_codes.get(str(code), str(code)) for code in codes}
 
 
 def _change(value: Any, before: Any) -> float | None:
@@ -102,14 +108,19 @@ def _change(value: Any, before: Any) -> float | None:
     return round(float(value) - float(before), CHANGE_DIGITS)
 
 
-def side_by_side(snapshots: Sequence[Mapping[str, Any]], *, current_data_seq: int | None = None) -> Comparison:
+def side_by_side(snapshots: Sequence[Mapping[str, Any]], *, current_data_seq: int | None = None,
+                 unit_codes: Mapping[str, str] | None = None,
+                 unit_names: Mapping[str, str] | None = None) -> Comparison:
     """Return the snapshots' indicators side by side, in date order (then in the order given).
 
     Each snapshot is a mapping with ``id``, ``label``, ``kind``, ``as_of`` (ISO date), ``data_seq``,
     ``changed_since``, ``stored`` (optional, default True) and ``indicators`` (Indicator dicts). An
     indicator present in some snapshots only (added to the service later) has ``None`` cells elsewhere;
-    the change is taken from the nearest snapshot to the left that has the indicator.
+    the change is taken from the nearest snapshot to the left that has the indicator. ``unit_codes``: each former
+    unit code with the code its unit holds today (:func:`geo.location_rules.current_codes`), so a re-code alone
+    changes no indicator's units; ``unit_names``: names for the notes, by code.
     """
+    codes_now = unit_codes or {}
     ordered = sorted(enumerate(snapshots), key=lambda pair: (str(pair[1]["as_of"]), pair[0]))
     columns = [Column(id=s.get("id"), label=str(s.get("label") or ""), kind=str(s["kind"]), as_of=str(s["as_of"]),
                       data_seq=s.get("data_seq"), changed_since=bool(s.get("changed_since")),
@@ -125,20 +136,23 @@ def side_by_side(snapshots: Sequence[Mapping[str, Any]], *, current_data_seq: in
                                    cells=[None] * len(columns))
             rows[number].cells[position] = {"value": indicator.get("current"), "met": indicator.get("met"),
                                             "target_2025": indicator.get("target_2025"), "change": None,
-                                            "scope": _scope(indicator)}
+                                            "scope_changed": False, "scope": _scope(indicator, codes_now)}
     changes: list[ScopeChange] = []
+    names = unit_names or {}
     for row in rows.values():
         before: Any = None
-        scope_before: list[str] | None = None
+        scope_before: set[str] | None = None
         for position, cell in enumerate(row.cells):
             if cell is None:
                 continue
             cell["change"] = _change(cell["value"], before)
             before = cell["value"]
             scope = cell.pop("scope")
-            if scope is not None and scope_before is not None and set(scope) != set(scope_before):
-                changes.append(ScopeChange(row.number, position, sorted(set(scope) - set(scope_before)),
-                                           sorted(set(scope_before) - set(scope))))
+            if scope is not None and scope_before is not None and scope != scope_before:
+                added, removed = sorted(scope - scope_before), sorted(scope_before - scope)
+                changes.append(ScopeChange(row.number, position, added, removed,
+                                           {c: names[c] for c in added + removed if c in names}))
+                cell["scope_changed"] = True
             scope_before = scope if scope is not None else scope_before
     return Comparison(columns=columns, rows=list(rows.values()), current_data_seq=current_data_seq,
                       scope_changes=changes)
@@ -151,5 +165,15 @@ def scope_notes(comparison: Comparison) -> list[str]:
         column = comparison.columns[change.column]
         name = f"{column.as_of} #{column.id}" if column.id is not None else column.as_of
         notes.append(text("indicator_history.note.scope_changed", number=change.number, column=name,
-                          added="、".join(change.added) or "—", removed="、".join(change.removed) or "—"))
+                          added=change.units(change.added), removed=change.units(change.removed)))
     return notes
+
+
+def scope_cell(comparison: Comparison, number: str, column: int) -> str | None:
+    """Return what a table shows in an indicator's "units counted" cell of a snapshot: "† 新增 …；移出 …" where
+    its units differ from the snapshot before, else None."""
+    for change in comparison.scope_changes:
+        if change.number == number and change.column == column:
+            return text("indicator_history.scope_cell", added=change.units(change.added),
+                        removed=change.units(change.removed))
+    return None

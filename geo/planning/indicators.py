@@ -23,6 +23,11 @@ from geo.messages import text, value_labels
 from geo.planning.norms_settings import PlanningNorms
 from geo.planning.rural_norms import rural_summary, village_norms
 
+# The detail naming the units an indicator's headline share is counted over (#6, #12, #13, 专栏8-2, 社工站; the
+# circle's urban scope under its own name): snapshots compared side by side say when the units differ.
+SCOPE_DETAIL = "scope_codes"
+URBAN_SCOPE_DETAIL = "urban_scope_codes"
+
 
 @dataclass
 class Indicator:
@@ -113,7 +118,8 @@ def compute_indicators(*, units: pd.DataFrame, facilities: pd.DataFrame, communi
         "100", True, value, _met(value, 100),
         note=text("planning_outputs.note.6"),
         by_unit=[{"code": u["code"], "name": u["name"], "value": has}
-                 for (_, u), has in zip(towns.iterrows(), with_cemetery, strict=True)]))
+                 for (_, u), has in zip(towns.iterrows(), with_cemetery, strict=True)],
+        detail={SCOPE_DETAIL: list(towns["code"])}))
     cleared = int((graves_in_zones["status"] == "cleared").sum()) if len(graves_in_zones) else 0
     value = _share(cleared, len(graves_in_zones))
     out.append(Indicator(
@@ -135,7 +141,8 @@ def compute_indicators(*, units: pd.DataFrame, facilities: pd.DataFrame, communi
         "%", 42, 100, "100", False, value, _met(value, 100),
         note=text("planning_outputs.note.12_no_subdistricts") if streets_units.empty else "",
         by_unit=[{"code": u["code"], "name": u["name"], "value": has}
-                 for (_, u), has in zip(streets_units.iterrows(), has_centre, strict=True)]))
+                 for (_, u), has in zip(streets_units.iterrows(), has_centre, strict=True)],
+        detail={SCOPE_DETAIL: list(streets_units["code"])}))
     has_station = _with_kind(facilities, units, towns, "minors_protection_station")
     value = _share(sum(has_station), len(towns))
     out.append(Indicator(
@@ -145,7 +152,8 @@ def compute_indicators(*, units: pd.DataFrame, facilities: pd.DataFrame, communi
         _met(value, 100),
         note=text("planning_outputs.note.13"),
         by_unit=[{"code": u["code"], "name": u["name"], "value": has}
-                 for (_, u), has in zip(towns.iterrows(), has_station, strict=True)]))
+                 for (_, u), has in zip(towns.iterrows(), has_station, strict=True)],
+        detail={SCOPE_DETAIL: list(towns["code"])}))
     centres = facilities[facilities["kind"] == "community_service_centre"]
     volunteer = set(facilities.loc[facilities["kind"] == "volunteer_station", "community_code"])
     with_vol = int(centres["community_code"].isin(volunteer).sum())
@@ -217,7 +225,7 @@ def circle_indicator(coverage: pd.DataFrame, units: pd.DataFrame, *, norms: Plan
         "Households within a 15-minute walk of elder care (urban scope)", "%",
         None, 100, text("planning_outputs.target.circle"), False, urban, _met(urban, 100), note=note,
         by_unit=_by_unit(coverage[coverage["level"].isin(TOWNSHIP_LEVELS)], "household_share", scale=100),
-        detail={"urban_scope_codes": list(scope["code"]), "urban_share": urban, "urban_share_60plus": urban_60,
+        detail={URBAN_SCOPE_DETAIL: list(scope["code"]), "urban_share": urban, "urban_share_60plus": urban_60,
                 "district_share": district,
                 "urban_households": float(rows["households"].sum()),
                 "urban_covered_households": float(rows["covered_households"].sum())})
@@ -267,7 +275,8 @@ def elder_care_point_indicator(units: pd.DataFrame, facilities: pd.DataFrame, no
                   villages=f"{int((has & vill).sum())}/{int(vill.sum())}"),
         by_unit=[{"code": c, "name": n, "level": lv, "value": bool(h)}
                  for c, n, lv, h in zip(leaves["code"], leaves["name"], leaves["level"], has, strict=True)],
-        detail={"communities": int(comm.sum()), "communities_with": int((has & comm).sum()),
+        detail={SCOPE_DETAIL: list(leaves["code"]), "communities": int(comm.sum()),
+                "communities_with": int((has & comm).sum()),
                 "villages": int(vill.sum()), "villages_with": int((has & vill).sum()),
                 "counted_kinds": list(norms.elder_care_counted_kinds)})
 
@@ -284,4 +293,5 @@ def social_work_indicator(units: pd.DataFrame, facilities: pd.DataFrame, norms: 
         None, target, f"{target:g}", False, value, _met(value, target),
         note=text("rural_norms.social_work_note", with_station=sum(has), total=len(towns)),
         by_unit=[{"code": u["code"], "name": u["name"], "value": h} for (_, u), h in zip(towns.iterrows(), has,
-                                                                                          strict=True)])
+                                                                                          strict=True)],
+        detail={SCOPE_DETAIL: list(towns["code"])})

@@ -45,13 +45,15 @@ def select_intersecting(store: Store, table_name: str, bbox: tuple[float, float,
         return [_record(r) for r in found], len(keep)
 
 
-def layer_extent(store: Store, table_name: str) -> tuple[float, float, float, float] | None:
-    """Return the bounding box of every record of a table (storage CRS), or ``None`` when it is empty.
+def layer_extent(store: Store, table_name: str, *,
+                 where: dict[str, Any] | None = None) -> tuple[float, float, float, float] | None:
+    """Return the bounding box of the records of a table (storage CRS) that match ``where`` (as
+    :meth:`Store.filters` reads it), or ``None`` when there are none.
 
     Read from the stored per-record bounds, so no geometry is decoded.
     """
     t = store.table(table_name)
     with store.reading() as conn:
         row = conn.execute(sa.select(sa.func.min(t.c.minx), sa.func.min(t.c.miny), sa.func.max(t.c.maxx),
-                                     sa.func.max(t.c.maxy)).where(*store.scope(t))).one()
+                                     sa.func.max(t.c.maxy)).where(*store.filters(t, None, where))).one()
     return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
