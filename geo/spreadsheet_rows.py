@@ -117,7 +117,7 @@ def read_xlsx_rows(path: Path | str, *, formulas_refused_by_caller: bool = False
     header cell's formula, not its value (review: columns past the stated size were dropped without a word).
     pandas' errors (not a workbook, say) pass through for the caller to word."""
     try:
-        with pd.ExcelFile(path) as book:
+        with pd.ExcelFile(path, engine="openpyxl") as book:  # not by its parts' names: xl/book.xml is a workbook
             sheets = [(name, getattr(book.book[name], "sheet_state", "visible") != "visible")
                       for name in book.sheet_names]
             if _is_strict(book.book):  # openpyxl reads no sheet of it, or no cell (pandas: "0 worksheets found")

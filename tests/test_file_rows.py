@@ -717,3 +717,21 @@ def test_an_address_list_stating_a_smaller_size_refuses_each_formula_by_row(writ
     assert [d[:6] for d in refused.value.details] == ["第 2 行：", "第 3 行："], refused.value.details
     assert all("单元号 unit 是公式" in d for d in refused.value.details), refused.value.details
     assert store.count("addresses") == count
+
+
+def test_a_workbook_whose_part_has_another_name_is_read(store: Store, tmp_path):
+    """pandas took a workbook without ``xl/workbook.xml`` for a plain zip ("无法读取 XLSX 文件 …：'zip'"): the
+    package names its workbook part, here ``xl/book.xml`` (second review)."""
+    import zipfile
+
+    path = tmp_path / "book.xlsx"
+    _facility_book(path, 350)
+    with zipfile.ZipFile(path) as zin:
+        members = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
+    renamed = tmp_path / "renamed.xlsx"
+    with zipfile.ZipFile(renamed, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in members:
+            data = data.replace(b"xl/workbook.xml", b"xl/book.xml").replace(b'"/xl/workbook.xml"', b'"/xl/book.xml"')
+            zout.writestr("xl/book.xml" if name == "xl/workbook.xml" else
+                          "xl/_rels/book.xml.rels" if name == "xl/_rels/workbook.xml.rels" else name, data)
+    assert import_file(store, "facilities", renamed, crs="EPSG:4490", actor="t").imported == 1
