@@ -65,16 +65,15 @@ def refuse_cells_without_values(workbook: Any, sheet: str | None, *, formulas: b
         return
     recalculated = formulas and _asks_recalculation(archive)
     found = {kind: Named() for kind in _REFUSALS}
-    unnamed = False
-    for cell in _flagged_cells(archive, part, formulas=formulas):
-        kind = _refusal(cell.kind, formula=cell.formula, value=cell.value, recalculated=recalculated)
-        if kind is None:
-            continue
-        if cell.ref is None:
-            unnamed = True
-            break
-        found[kind].add(f"{cell.ref} {cell.value}" if kind == "error" and cell.value else cell.ref)
-    if unnamed:  # a flagged cell without its reference: name every cell by its place
+    try:
+        for cell in _flagged_cells(archive, part, formulas=formulas):
+            kind = _refusal(cell.kind, formula=cell.formula, value=cell.value, recalculated=recalculated)
+            if kind is None:
+                continue
+            if cell.ref is None:
+                raise _ParseWhole
+            found[kind].add(f"{cell.ref} {cell.value}" if kind == "error" and cell.value else cell.ref)
+    except _ParseWhole:  # a flagged cell without its reference, or cells under another prefix than the sheet's
         found = _by_full_parse(archive, part, formulas=formulas, recalculated=recalculated)
     for kind, key in _REFUSALS.items():
         if found[kind].count:
@@ -96,6 +95,15 @@ def _refusal(kind: bytes, *, formula: bool, value: str | None, recalculated: boo
     if not value and kind not in _TEXT_TYPES:
         return "unsaved"
     return "placeholder" if recalculated else None
+
+
+class _ParseWhole(Exception):
+    """The sheet cannot be read from around its formulas: parse it whole (:func:`_by_full_parse`)."""
+
+
+# The main namespace bound to a prefix (or as the default) anywhere in the sheet.
+_MAIN_BINDING = re.compile(rb"""xmlns(?::([\w.-]+))?\s*=\s*(["'])http://schemas\.openxmlformats\.org/"""
+                           rb"""spreadsheetml/2006/main\2""")
 
 
 class _Cell:
@@ -180,6 +188,8 @@ def _flagged_cells(archive: Any, part: str, *, formulas: bool) -> Iterator[_Cell
     """Yield each cell of the sheet that holds a formula (when ``formulas``) or is of the error type."""
     patterns: dict[bytes, re.Pattern[bytes]] = {}
     for prefix, piece in _chunks(archive, part):
+        if any((b.group(1) or b"") + (b":" if b.group(1) else b"") != prefix for b in _MAIN_BINDING.finditer(piece)):
+            raise _ParseWhole  # <x:c> in a sheet whose root is <worksheet>, or the other way round (review)
         formula = patterns.setdefault(prefix, re.compile(b"<" + re.escape(prefix) + rb"f[\s>/]"))
         hits = [(m.start(), True) for m in _ERROR.finditer(piece)]
         if formulas:

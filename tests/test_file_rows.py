@@ -735,3 +735,37 @@ def test_a_workbook_whose_part_has_another_name_is_read(store: Store, tmp_path):
             zout.writestr("xl/book.xml" if name == "xl/workbook.xml" else
                           "xl/_rels/book.xml.rels" if name == "xl/_rels/workbook.xml.rels" else name, data)
     assert import_file(store, "facilities", renamed, crs="EPSG:4490", actor="t").imported == 1
+
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+@pytest.mark.parametrize("layout", ["cells prefixed, root not", "root prefixed, cells not"])
+def test_cells_under_another_prefix_than_the_sheets_root_are_still_read(store: Store, tmp_path, layout):
+    """openpyxl reads ``<x:c>`` cells in a sheet whose root is ``<worksheet>`` (and the other way round); the byte
+    scan looked for the root's prefix only and let a formula without a value through (second review)."""
+    def cell(p: str, ref: str, body: str, kind: str = "") -> str:
+        return f'<{p}c r="{ref}"{f" t={chr(34)}{kind}{chr(34)}" if kind else ""}>{body}</{p}c>'
+
+    def text_cell(p: str, ref: str, value: str) -> str:
+        return cell(p, ref, f"<{p}is><{p}t>{value}</{p}t></{p}is>", "inlineStr")
+
+    if layout == "cells prefixed, root not":
+        root, inner, p = f'<worksheet xmlns="{MAIN_NS}" xmlns:x="{MAIN_NS}">', "<sheetData>", "x:"
+        close = "</sheetData></worksheet>"
+    else:
+        root, inner, p = f'<x:worksheet xmlns:x="{MAIN_NS}">', f'<sheetData xmlns="{MAIN_NS}">', ""
+        close = "</sheetData></x:worksheet>"
+    header = "".join(text_cell(p, f"{c}1", v) for c, v in zip("ABCDE", ["kind", "name", "lon", "lat", "floor_area_m2"],
+                                                                strict=True))
+    row = (text_cell(p, "A2", "elder_care_station") + text_cell(p, "B2", "测试站")
+           + cell(p, "C2", f"<{p}v>111.68</{p}v>") + cell(p, "D2", f"<{p}v>40.85</{p}v>")
+           + cell(p, "E2", f"<{p}f>100+250</{p}f><{p}v></{p}v>"))
+    xml = f'<?xml version="1.0"?>{root}{inner}<{p}row r="1">{header}</{p}row><{p}row r="2">{row}</{p}row>{close}'
+    path = tmp_path / "prefixed.xlsx"
+    _facility_book(path, 350)
+    _rewrite_sheet(path, lambda _old: xml)
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="t")
+    assert "「E2」" in err.value.message, err.value.message
+    assert store.count("facilities") == 0
