@@ -106,6 +106,12 @@ class Collection:
             return shapely.MultiPolygon([geom])
         return geom
 
+    def allowed_values(self, field: str) -> tuple[str, ...] | None:
+        """Return the values a field of this collection's features may take: the history collection's history
+        field only its history values (a filter ``?status=active`` there matches nothing: review)."""
+        history = dict(self.layer.history_where)
+        return history[field] if self.history and field in history else self.layer.allowed_values(field)
+
     def holds(self, geom: Any) -> bool:
         """Return whether a stored geometry belongs to this collection."""
         kinds = self.geometry_types
@@ -210,10 +216,10 @@ def _python_type(column: Any) -> type:
     return str
 
 
-def _property(layer: Layer, name: str, kind: type) -> dict[str, Any]:
+def _property(collection: Collection, name: str, kind: type) -> dict[str, Any]:
     title = label(name)
     prop: dict[str, Any] = {"title": str(title), **_TYPE_SCHEMA[kind]}
-    allowed = layer.allowed_values(name)
+    allowed = collection.allowed_values(name)
     if allowed:
         prop["enum"] = list(allowed)
         prop["description"] = "; ".join(str(value_label(v)) for v in allowed)
@@ -226,9 +232,8 @@ def queryable_names(layer: Layer) -> list[str]:
 
 
 def _properties(collection: Collection, names: list[str]) -> dict[str, Any]:
-    layer = collection.layer
-    types = column_types(layer)
-    return {name: _property(layer, name, types[name]) for name in names}
+    types = column_types(collection.layer)
+    return {name: _property(collection, name, types[name]) for name in names}
 
 
 def queryables(collection: Collection, url: str) -> dict[str, Any]:
@@ -270,7 +275,8 @@ def _bad(param: str, kind: str, given: str) -> InputError:
                            kind=Term(zh(f"ogc.type.{kind}"), en_text(f"ogc.type.{kind}"))), field=param)
 
 
-def _parse(layer: Layer, name: str, raw: str) -> Any:
+def _parse(collection: Collection, name: str, raw: str) -> Any:
+    layer = collection.layer
     kind = layer.field_type(name)
     if kind is str and (len(raw) > 1000 or any(ord(ch) < 32 for ch in raw)):
         raise _bad(name, "text", raw.encode("unicode_escape").decode("ascii"))
@@ -287,7 +293,7 @@ def _parse(layer: Layer, name: str, raw: str) -> Any:
             return date.fromisoformat(raw)
         except ValueError:
             raise _bad(name, "date", raw) from None
-    allowed = layer.allowed_values(name)
+    allowed = collection.allowed_values(name)
     if allowed and raw not in allowed:
         raise InputError(text("ogc.bad_enum", param=name, allowed=", ".join(allowed), given=raw[:80]), field=name)
     return raw
@@ -307,5 +313,5 @@ def property_filters(collection: Collection, params: Mapping[str, str], queryabl
         if param not in names:
             raise InputError(text("ogc.unknown_parameter", param=param[:80], url=queryables_url,
                                   queryables=", ".join(queryable_names(layer))), field=param[:80])
-        filters[param] = _parse(layer, param, raw)
+        filters[param] = _parse(collection, param, raw)
     return filters

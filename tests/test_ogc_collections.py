@@ -214,7 +214,10 @@ def test_units_a_division_change_retired_are_history_served_as_a_collection_of_t
     assert "admin_units_history" in listed["admin_units"]["description"]
     history = _all_items(base, "admin_units_history")
     assert {f["id"]: f["properties"]["code"] for f in history} == retired
-    assert _all_items(base, "admin_units_history", status="active") == []
+    wrong = httpx.get(f"{base}/ogc/collections/admin_units_history/items", params={"status": "active"})
+    assert wrong.status_code == 400 and "retired" in wrong.json()["message"]  # the history holds nothing else
+    queryable = httpx.get(f"{base}/ogc/collections/admin_units_history/queryables").json()
+    assert queryable["properties"]["status"]["enum"] == ["retired"]
     today_id = next(f["id"] for f in today)
     assert httpx.get(f"{base}/ogc/collections/admin_units_history/items/{today_id}").status_code == 404
     for collection in ("admin_units", "admin_units_history"):  # a link made before the unit was retired
