@@ -7,7 +7,8 @@ area stored as 0). An error value (a failed lookup's ``#N/A``) reads as blank to
 
 The sheet's XML is searched as bytes, a megabyte at a time (it can inflate to hundreds of megabytes): a sheet with no
 formula and no error value costs one pass of a regular expression; for each formula or error found, its cell is read
-from around it. A cell without its ``r`` reference (allowed; rare) is named after a full parse of the sheet.
+from around it, the sheet cut only between cells. A flagged cell without its ``r`` reference (allowed; rare), or
+cells under another namespace prefix than the sheet's root, send the sheet to a whole parse.
 """
 
 from __future__ import annotations
@@ -121,22 +122,20 @@ def _asks_recalculation(archive: Any) -> bool:
     return part is not None and _FULL_CALC.search(archive.read(part)) is not None
 
 
-_OFFICE_DOCUMENT = re.compile(rb"""<(?:[\w.-]+:)?Relationship\b[^>]*?/officeDocument["'][^>]*>""")
-_TARGET = re.compile(rb"""\bTarget\s*=\s*(["'])(.*?)\1""")
-
-
 def workbook_part(archive: Any) -> str | None:
-    """Return the archive's workbook part, as the package's relationships (``_rels/.rels``) name it: not any member
-    called workbook.xml (a ``customXml/workbook.xml`` listed first was read instead: review)."""
+    """Return the archive's workbook part as openpyxl finds it, through ``[Content_Types].xml`` (the part it reads;
+    any member called workbook.xml, or the relationships' target read by hand, let a decoy be checked instead:
+    reviews), or None when it finds none."""
+    from openpyxl.packaging.manifest import Manifest  # type: ignore[import-untyped]
+    from openpyxl.reader.excel import _find_workbook_part  # type: ignore[import-untyped]
+    from openpyxl.xml.constants import ARC_CONTENT_TYPES  # type: ignore[import-untyped]
+    from openpyxl.xml.functions import fromstring  # type: ignore[import-untyped]
+
     try:
-        rels = archive.read("_rels/.rels")
-    except KeyError:
+        part = _find_workbook_part(Manifest.from_tree(fromstring(archive.read(ARC_CONTENT_TYPES))))
+    except (KeyError, OSError, SyntaxError, TypeError, ValueError):
         return None
-    found = _OFFICE_DOCUMENT.search(rels)
-    target = _TARGET.search(found.group(0)) if found else None
-    if target is None:
-        return None
-    name = html.unescape(target.group(2).decode("utf-8", "replace")).lstrip("/")
+    name = str(part.PartName).lstrip("/")
     return name if name in archive.namelist() else None
 
 

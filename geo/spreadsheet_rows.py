@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
+import lzma
+import zipfile
 import zlib
 from pathlib import Path
 from typing import Any
@@ -128,9 +130,8 @@ def read_xlsx_rows(path: Path | str, *, formulas_refused_by_caller: bool = False
             refuse_cells_without_values(book.book, str(sheets[0][0]) if sheets else None,
                                         formulas=not formulas_refused_by_caller)
             raw = pd.read_excel(book, sheet_name=0, header=None, dtype=str, keep_default_na=False)
-    except (SyntaxError, zlib.error) as exc:  # a part's XML is broken (ElementTree's ParseError, lxml's XMLSyntaxError)
-        raise InputError(msg.text("spreadsheet_rows.broken_sheet",  # or its compressed bytes (zlib: review)
-                                  detail=msg.quoted(str(exc))), field="file") from None
+    except _BROKEN:  # a part's XML, compressed bytes or checksum is broken, or it is packed as Excel never packs
+        raise InputError(msg.text("spreadsheet_rows.broken_sheet"), field="file") from None
     raw = raw.fillna("").astype(str)  # by column, not cell by cell: a sheet of 34,710 plates
     raw = raw.apply(_day_only)
     blank = raw.apply(lambda column: column.str.strip().eq("")).all(axis=1).to_numpy() if raw.shape[1] else \
@@ -150,6 +151,12 @@ def read_xlsx_rows(path: Path | str, *, formulas_refused_by_caller: bool = False
 
 
 _STRICT_NAMESPACE = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+# What a workbook broken inside its zip raises as it is read (reviews: each was a 500): ElementTree's ParseError and
+# lxml's XMLSyntaxError (SyntaxError), zlib's and lzma's errors, a bad CRC (BadZipFile), a compression method or an
+# encryption zipfile cannot read (NotImplementedError, RuntimeError), bzip2's "Invalid data stream" and openpyxl's
+# "no valid workbook part" (OSError), a stream ending early (EOFError).
+_BROKEN = (SyntaxError, zlib.error, lzma.LZMAError, zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError,
+           EOFError)
 
 
 def _is_strict(workbook: Any) -> bool:

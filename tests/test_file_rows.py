@@ -769,3 +769,87 @@ def test_cells_under_another_prefix_than_the_sheets_root_are_still_read(store: S
         import_file(store, "facilities", path, crs="EPSG:4490", actor="t")
     assert "「E2」" in err.value.message, err.value.message
     assert store.count("facilities") == 0
+
+
+def _repacked(path: Path, out: Path, *, method: int = 8, patch=None) -> Path:
+    """Write ``path``'s members to ``out`` with the sheet compressed by ``method`` (zipfile's constant), then let
+    ``patch`` change the archive's bytes given the sheet's local header offset and central directory offset."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zin:
+        members = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
+    sheet = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(out, "w") as zout:
+        for name, data in members:
+            zout.writestr(name, data, compress_type=method if name == sheet else zipfile.ZIP_DEFLATED)
+    if patch is not None:
+        raw = bytearray(out.read_bytes())
+        with zipfile.ZipFile(out) as zin:
+            info = zin.getinfo(sheet)
+        central = next(i for i in range(len(raw)) if raw[i:i + 4] == b"PK\x01\x02"
+                       and raw[i + 46:i + 46 + len(sheet)] == sheet.encode())
+        patch(raw, info.header_offset, central, info)
+        out.write_bytes(bytes(raw))
+    return out
+
+
+@pytest.mark.parametrize("damage", ["lzma corrupt", "bzip2 corrupt", "method 99", "encrypted flag", "bad crc"])
+def test_a_workbook_broken_inside_its_zip_is_refused_in_chinese(writable_sample_store: Store, tmp_path, damage):
+    """Each was a 500 from the API and a traceback from the CLI, or "须为 .xlsx" from the address import (third
+    review): the officer is told the workbook is broken and to save it again."""
+    import struct
+    import zipfile
+
+    from geo.addresses import import_addresses
+
+    store = writable_sample_store
+    path = tmp_path / "book.xlsx"
+    _facility_book(path, 350)
+
+    def data_start(raw: bytearray, local: int, info) -> int:
+        return local + 30 + struct.unpack_from("<H", raw, local + 26)[0] + struct.unpack_from("<H", raw, local + 28)[0]
+
+    def corrupt(raw, local, _central, info):
+        start = data_start(raw, local, info)
+        raw[start + 4:start + 40] = b"\xa5" * 36
+
+    def method_99(raw, local, central, _info):
+        struct.pack_into("<H", raw, local + 8, 99)
+        struct.pack_into("<H", raw, central + 10, 99)
+
+    def encrypted(raw, local, central, _info):
+        raw[local + 6] |= 1
+        raw[central + 8] |= 1
+
+    def bad_crc(raw, local, central, _info):
+        struct.pack_into("<I", raw, local + 14, 0x12345678)
+        struct.pack_into("<I", raw, central + 16, 0x12345678)
+
+    method, patch = {"lzma corrupt": (zipfile.ZIP_LZMA, corrupt), "bzip2 corrupt": (zipfile.ZIP_BZIP2, corrupt),
+                     "method 99": (zipfile.ZIP_DEFLATED, method_99),
+                     "encrypted flag": (zipfile.ZIP_DEFLATED, encrypted),
+                     "bad crc": (zipfile.ZIP_DEFLATED, bad_crc)}[damage]
+    broken = _repacked(path, tmp_path / "broken.xlsx", method=method, patch=patch)
+    before = store.count("facilities"), store.count("addresses")
+    for importer in (lambda: import_file(store, "facilities", broken, crs="EPSG:4490", actor="t"),
+                     lambda: import_addresses(store, broken, actor="o")):
+        with pytest.raises(InputError) as err:
+            importer()
+        assert err.value.message.startswith("工作簿的内容已损坏"), err.value.message
+    assert (store.count("facilities"), store.count("addresses")) == before
+
+
+def test_the_workbook_part_is_the_one_openpyxl_reads(store: Store, tmp_path):
+    """The relationships' target read by hand (``./xl/workbook.xml`` is a legal target) missed the part openpyxl
+    reads, and XlsxWriter's placeholder 0 was stored (third review)."""
+    import re
+
+    path = tmp_path / "xlsxwriter.xlsx"
+    _facility_book(path, "=100+250")
+    _rewrite_sheet(path, lambda xml: re.sub(r"<f>100\+250</f><v\s*/?>(</v>)?", "<f>100+250</f><v>0</v>", xml))
+    _rewrite_sheet(path, lambda xml: xml.replace('Target="/xl/workbook.xml"', 'Target="./xl/workbook.xml"')
+                   .replace('Target="xl/workbook.xml"', 'Target="./xl/workbook.xml"'), member="_rels/.rels")
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="t")
+    assert "重新计算" in err.value.message
+    assert store.count("facilities") == 0

@@ -429,3 +429,43 @@ def test_an_indicator_counted_over_other_units_than_the_snapshot_before_says_whi
     assert any(v.startswith(f"† 新增 保合少街道（{new_code}）") for v in cells), cells[:40]
     same = side_by_side([H.get_snapshot(store, ids[0]), H.get_snapshot(store, ids[0]) | {"id": 99}])
     assert same.scope_changes == []  # the same units: nothing to say
+
+
+def test_a_merge_of_villages_is_a_change_of_units_and_a_snapshot_without_its_units_ends_the_comparison(
+        writable_sample_store, monkeypatch):
+    """Following the code history through a merge took both villages for the merged one: 专栏8-2 moved with no † (third
+    review). Only a re-code is the same units. A snapshot that does not say its units (stored before they were
+    recorded) is compared with nothing, not with an older one across it."""
+    from geo.divisions.changes import merge_units
+    from tests.test_township_recode import DECISION
+
+    store = writable_sample_store
+    monkeypatch.setenv("XINCHENG_DATABASE_URL", store.engine.url.render_as_string(hide_password=False))
+    runner = CliRunner()
+    from api.cli import main
+
+    def snapshot(day: str) -> None:
+        done = runner.invoke(main, ["indicators", "snapshot", "--kind", "on-demand", "--as-of", day])
+        assert done.exit_code == 0, done.output
+
+    snapshot("2026-11-29")
+    pair = store.select("admin_units", where={"code": ["150102100200", "150102100206"]})
+    merged = merge_units(store, [u["code"] for u in pair], name="哈拉沁水泉村",
+                         expected_versions={u["code"]: u["version"] for u in pair}, decision=DECISION,
+                         actor="t-admin")["units_after"][0]
+    snapshot("2026-11-30")
+    ids = sorted(s["id"] for s in H.list_snapshots(store))
+    (change,) = [c for c in H.compare(store, ids=ids).scope_changes if c.number == "专栏8-2"]
+    assert (change.added, change.removed) == ([merged], ["150102100200", "150102100206"])
+    assert change.units(change.removed) == "哈拉沁村（150102100200）、水泉村（150102100206）"
+
+    def snap(sid, day, codes):
+        detail = {} if codes is None else {"scope_codes": codes}
+        return {"id": sid, "label": "", "kind": "on_demand", "as_of": day, "data_seq": sid, "indicators": [
+            {"number": "12", "name_zh": "街道", "name_en": "x", "current": 50.0, "met": False, "detail": detail}]}
+
+    table = side_by_side([snap(1, "2024-01-01", ["a", "b"]), snap(2, "2025-01-01", None),
+                          snap(3, "2026-01-01", ["a"])])
+    assert table.scope_changes == []  # 1 → 3 across a snapshot that does not say: nothing claimed
+    repeated = runner.invoke(main, ["indicators", "compare", str(ids[0]), "2026-11-29"])
+    assert repeated.exit_code == 2 and f"2026-11-29 即快照 #{ids[0]}" in repeated.output

@@ -40,6 +40,10 @@ MESSAGES = {
                                            "got {value}"),
     "indicator_history.repeated": Message("指标快照比较：同一快照或日期只能列一次",
                                           "indicator snapshot comparison: list each snapshot or date once"),
+    "indicator_history.date_is_id": Message(
+        "指标快照比较：日期 {date} 即快照 #{id}（该日期保存的快照），它已按编号列出，同一快照只能列一次",
+        "indicator snapshot comparison: the date {date} is snapshot #{id} (the one stored for it), already listed by "
+        "its id; list each snapshot once"),
     "indicator_history.id_value": Message(
         "指标快照比较：ids 须为逗号分隔的快照编号，收到 {value}",
         "indicator snapshot comparison: ids must be snapshot numbers separated by commas; got {value}"),
@@ -56,10 +60,10 @@ MESSAGES = {
     # notes shown beside the figures
     "indicator_history.note.open_only": Message(
         "指标只计统计日期当天开放的设施（在用，或已关闭但当日仍开放）；规划中、在建的设施不计入。"
-        "户数、人口和街巷为当前数据（本系统不保存其历史）",
+        "户数、人口、街巷和区划（街道、社区、村）为当前数据（即时计算的日期也按今天的区划统计）",
         "indicators count only the facilities open on the date (active, or closed later but open then); "
-        "planned and under-construction facilities are not counted. Households, residents and streets are "
-        "today's (the service keeps no history of them)"),
+        "planned and under-construction facilities are not counted. Households, residents, streets and the division "
+        "(sub-districts, communities, villages) are today's (a date computed now is counted over today's division)"),
     "indicator_history.note.changed": Message(
         "* 快照之后规划数据已有变更（数据版本 {seq} 之后），重新计算结果可能不同",
         "* the planning data changed after this snapshot (after data version {seq}); a recomputation may differ"),

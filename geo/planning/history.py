@@ -254,6 +254,11 @@ def compare(store: Store, *, ids: Sequence[int] = (), dates: Sequence[object] = 
     snapshots = [get_snapshot(store, int(i)) for i in ids]
     current = planning_data_seq(store)
     stored_by_date = {s["as_of"]: s for s in list_snapshots(store)}  # ordered by taken: the newest wins
+    for day in days:  # a date whose stored snapshot was also named by its id (review)
+        found = stored_by_date.get(day.isoformat())
+        if found is not None and found["id"] in ids:
+            raise InputError(text("indicator_history.date_is_id", date=day.isoformat(), id=found["id"]),
+                             field="dates")
     inputs: PlanningInputs | None = None
     for day in days:
         found = stored_by_date.get(day.isoformat())
@@ -265,16 +270,15 @@ def compare(store: Store, *, ids: Sequence[int] = (), dates: Sequence[object] = 
         snapshots.append({"id": None, "label": text("indicator_history.note.unsaved"), "kind": "on_demand",
                           "as_of": day.isoformat(), "data_seq": inputs.data_version, "changed_since": False,
                           "stored": False, "indicators": [i.to_dict() for i in run.indicators]})
-    given = [s["id"] for s in snapshots if s.get("id") is not None]
-    if len(set(given)) != len(given):  # a date whose stored snapshot was also named by its id (review)
-        raise InputError(text("indicator_history.repeated"), field="dates")
     return side_by_side(snapshots, current_data_seq=current, **_units_known(store))
 
 
 def _units_known(store: Store) -> dict[str, dict[str, str]]:
-    """Return what a comparison needs to tell units apart: each former unit code with the code its unit holds
-    today (a re-code alone is no change of the units counted) and every unit's name by code (retired ones too)."""
-    return {"unit_codes": current_codes(store.select("unit_code_history")),
+    """Return what a comparison needs to tell units apart: each code a re-code replaced with the code its unit
+    holds today (the same land under another code is no change of the units counted; a merge or a split is: its
+    history is not followed, review) and every unit's name by code (retired ones too)."""
+    recodes = {c["id"] for c in store.select("division_changes", where={"change_type": "recode"})}
+    return {"unit_codes": current_codes([r for r in store.select("unit_code_history") if r["change_id"] in recodes]),
             "unit_names": {u["code"]: u["name"] for u in store.select("admin_units") if u.get("name")}}
 
 

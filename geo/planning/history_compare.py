@@ -153,7 +153,7 @@ def side_by_side(snapshots: Sequence[Mapping[str, Any]], *, current_data_seq: in
                 changes.append(ScopeChange(row.number, position, added, removed,
                                            {c: names[c] for c in added + removed if c in names}))
                 cell["scope_changed"] = True
-            scope_before = scope if scope is not None else scope_before
+            scope_before = scope  # a snapshot that does not say its units ends the comparison (review)
     return Comparison(columns=columns, rows=list(rows.values()), current_data_seq=current_data_seq,
                       scope_changes=changes)
 
