@@ -108,11 +108,13 @@ def read_csv_rows(content: str) -> tuple[pd.DataFrame, list[int]]:
     return frame, [row for row, _ in records]
 
 
-def read_xlsx_rows(path: Path | str, *, formulas_refused_by_caller: bool = False) -> tuple[pd.DataFrame, list[int]]:
+def read_xlsx_rows(path: Path | str, *, name: str | None = None,
+                   formulas_refused_by_caller: bool = False) -> tuple[pd.DataFrame, list[int]]:
     """Read the first worksheet of ``path`` (cells as text, formulas as the values Excel shows); return the records
     and each one's spreadsheet row. A formula without a saved value, or an error value, is refused naming the cells
     (:mod:`geo.spreadsheet_cells`); ``formulas_refused_by_caller``: the caller refuses every formula itself,
-    naming its row and field (the address import, F2), so only error values are refused here.
+    naming its row and field (the address import, F2), so only error values are refused here. A workbook broken
+    inside its zip is refused naming the file (``name``: as the officer named it; default: the file's own name).
 
     The sheet is read whole by pandas (header and all, as rows), then the header found as in a CSV: openpyxl's
     read-only mode trusts the size a sheet says it has, which streaming writers set too small (``A1``), and read a
@@ -130,8 +132,11 @@ def read_xlsx_rows(path: Path | str, *, formulas_refused_by_caller: bool = False
             refuse_cells_without_values(book.book, str(sheets[0][0]) if sheets else None,
                                         formulas=not formulas_refused_by_caller)
             raw = pd.read_excel(book, sheet_name=0, header=None, dtype=str, keep_default_na=False)
-    except _BROKEN:  # a part's XML, compressed bytes or checksum is broken, or it is packed as Excel never packs
-        raise InputError(msg.text("spreadsheet_rows.broken_sheet"), field="file") from None
+    except Exception as exc:
+        if not is_broken_workbook(exc):
+            raise
+        raise InputError(msg.text("spreadsheet_rows.broken_sheet", name=msg.quoted(name or Path(path).name)),
+                         field="file") from None
     raw = raw.fillna("").astype(str)  # by column, not cell by cell: a sheet of 34,710 plates
     raw = raw.apply(_day_only)
     blank = raw.apply(lambda column: column.str.strip().eq("")).all(axis=1).to_numpy() if raw.shape[1] else \
@@ -151,12 +156,25 @@ def read_xlsx_rows(path: Path | str, *, formulas_refused_by_caller: bool = False
 
 
 _STRICT_NAMESPACE = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
-# What a workbook broken inside its zip raises as it is read (reviews: each was a 500): ElementTree's ParseError and
-# lxml's XMLSyntaxError (SyntaxError), zlib's and lzma's errors, a bad CRC (BadZipFile), a compression method or an
-# encryption zipfile cannot read (NotImplementedError, RuntimeError), bzip2's "Invalid data stream" and openpyxl's
-# "no valid workbook part" (OSError), a stream ending early (EOFError).
-_BROKEN = (SyntaxError, zlib.error, lzma.LZMAError, zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError,
-           EOFError)
+# What a workbook broken inside its zip raises as it is read (reviews: each was a 500, or English): ElementTree's
+# ParseError and lxml's XMLSyntaxError (SyntaxError), zlib's and lzma's errors, a bad CRC or a cut archive
+# (BadZipFile, EOFError), a part missing (KeyError), a shared string or sheet index past its table (IndexError,
+# ValueError: "0 worksheets found").
+_BROKEN = (SyntaxError, zlib.error, lzma.LZMAError, zipfile.BadZipFile, EOFError, KeyError, IndexError, ValueError)
+
+
+def is_broken_workbook(exc: BaseException) -> bool:
+    """Return whether ``exc``, raised reading a workbook, says the workbook is broken inside (not the program, not
+    the machine): besides :data:`_BROKEN`, a compression method or an encryption zipfile cannot read, and an
+    ``OSError`` a library raised (bzip2's "Invalid data stream", openpyxl's "no valid workbook part") rather than the
+    system (those carry an errno: a missing file, a full disc)."""
+    if isinstance(exc, _BROKEN):
+        return True
+    if isinstance(exc, NotImplementedError):
+        return "compression" in str(exc)
+    if isinstance(exc, RuntimeError) and not isinstance(exc, RecursionError):
+        return "encrypted" in str(exc)
+    return isinstance(exc, OSError) and exc.errno is None
 
 
 def _is_strict(workbook: Any) -> bool:

@@ -619,7 +619,8 @@ def test_a_sheet_of_broken_xml_is_refused_not_an_internal_error(writable_server,
     r = httpx.post(f"{writable_server}/api/layers/facilities/import", params={"crs": "EPSG:4490", "format": "xlsx"},
                    headers=_token(writable_server, "admin"), content=path.read_bytes(), timeout=60)
     assert r.status_code == 400, r.text
-    assert r.json()["message"].startswith("工作簿的内容已损坏") and r.json()["field"] == "file"
+    assert r.json()["message"].startswith("工作簿 「") and "的内容已损坏" in r.json()["message"]
+    assert r.json()["field"] == "file"
 
 
 def test_a_strict_open_xml_workbook_is_told_to_be_saved_as_an_ordinary_one(store: Store, tmp_path):
@@ -690,7 +691,7 @@ def test_the_workbook_part_is_the_one_the_package_names_and_a_corrupt_sheet_is_r
     corrupt.write_bytes(bytes(raw))
     with pytest.raises(InputError) as broken:
         import_file(store, "facilities", corrupt, crs="EPSG:4490", actor="t")
-    assert broken.value.field == "file" and broken.value.message.startswith("工作簿的内容已损坏"), broken.value.message
+    assert broken.value.field == "file" and broken.value.message.startswith("工作簿 「corrupt.xlsx」 的内容已损坏")
     assert store.count("facilities") == 0
 
 
@@ -793,10 +794,12 @@ def _repacked(path: Path, out: Path, *, method: int = 8, patch=None) -> Path:
     return out
 
 
-@pytest.mark.parametrize("damage", ["lzma corrupt", "bzip2 corrupt", "method 99", "encrypted flag", "bad crc"])
+@pytest.mark.parametrize("damage", ["lzma corrupt", "bzip2 corrupt", "method 99", "encrypted flag", "bad crc",
+                                    "no sheet part", "no content types", "cut short"])
 def test_a_workbook_broken_inside_its_zip_is_refused_in_chinese(writable_sample_store: Store, tmp_path, damage):
     """Each was a 500 from the API and a traceback from the CLI, or "须为 .xlsx" from the address import (third
-    review): the officer is told the workbook is broken and to save it again."""
+    review), or Python's English ("There is no item named …": fourth review): the officer is told which workbook is
+    broken and to save it again."""
     import struct
     import zipfile
 
@@ -825,17 +828,28 @@ def test_a_workbook_broken_inside_its_zip_is_refused_in_chinese(writable_sample_
         struct.pack_into("<I", raw, local + 14, 0x12345678)
         struct.pack_into("<I", raw, central + 16, 0x12345678)
 
-    method, patch = {"lzma corrupt": (zipfile.ZIP_LZMA, corrupt), "bzip2 corrupt": (zipfile.ZIP_BZIP2, corrupt),
-                     "method 99": (zipfile.ZIP_DEFLATED, method_99),
-                     "encrypted flag": (zipfile.ZIP_DEFLATED, encrypted),
-                     "bad crc": (zipfile.ZIP_DEFLATED, bad_crc)}[damage]
-    broken = _repacked(path, tmp_path / "broken.xlsx", method=method, patch=patch)
+    broken = tmp_path / "broken.xlsx"
+    if damage in ("no sheet part", "no content types"):
+        gone = {"no sheet part": "xl/worksheets/sheet1.xml", "no content types": "[Content_Types].xml"}[damage]
+        with zipfile.ZipFile(path) as zin, zipfile.ZipFile(broken, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zin.infolist():
+                if info.filename != gone:
+                    zout.writestr(info.filename, zin.read(info.filename))
+    elif damage == "cut short":  # a download stopped half-way
+        broken.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    else:
+        method, patch = {"lzma corrupt": (zipfile.ZIP_LZMA, corrupt), "bzip2 corrupt": (zipfile.ZIP_BZIP2, corrupt),
+                         "method 99": (zipfile.ZIP_DEFLATED, method_99),
+                         "encrypted flag": (zipfile.ZIP_DEFLATED, encrypted),
+                         "bad crc": (zipfile.ZIP_DEFLATED, bad_crc)}[damage]
+        _repacked(path, broken, method=method, patch=patch)
     before = store.count("facilities"), store.count("addresses")
-    for importer in (lambda: import_file(store, "facilities", broken, crs="EPSG:4490", actor="t"),
-                     lambda: import_addresses(store, broken, actor="o")):
+    for importer, shown in ((lambda: import_file(store, "facilities", broken, crs="EPSG:4490", actor="t"),
+                             "broken.xlsx"),
+                            (lambda: import_addresses(store, broken, actor="o", name="开发商.xlsx"), "开发商.xlsx")):
         with pytest.raises(InputError) as err:
             importer()
-        assert err.value.message.startswith("工作簿的内容已损坏"), err.value.message
+        assert err.value.message.startswith(f"工作簿 「{shown}」 的内容已损坏"), err.value.message
     assert (store.count("facilities"), store.count("addresses")) == before
 
 
@@ -853,3 +867,18 @@ def test_the_workbook_part_is_the_one_openpyxl_reads(store: Store, tmp_path):
         import_file(store, "facilities", path, crs="EPSG:4490", actor="t")
     assert "重新计算" in err.value.message
     assert store.count("facilities") == 0
+
+
+def test_a_file_that_cannot_be_opened_is_not_called_a_broken_workbook(tmp_path):
+    """Only what breaks inside a workbook is "broken": a missing path or a folder is the caller's to say (fourth
+    review: every OSError, RuntimeError and NotImplementedError read as "re-save it in Excel")."""
+    from geo.spreadsheet_rows import is_broken_workbook, read_xlsx_rows
+
+    with pytest.raises(FileNotFoundError):
+        read_xlsx_rows(tmp_path / "nothing.xlsx")
+    with pytest.raises(IsADirectoryError):
+        read_xlsx_rows(tmp_path)
+    assert not is_broken_workbook(RecursionError("maximum recursion depth exceeded"))
+    assert not is_broken_workbook(OSError(28, "No space left on device"))
+    assert not is_broken_workbook(NotImplementedError("a program's own gap"))
+    assert is_broken_workbook(OSError("Invalid data stream")) and is_broken_workbook(KeyError("xl/x.xml"))

@@ -467,5 +467,8 @@ def test_a_merge_of_villages_is_a_change_of_units_and_a_snapshot_without_its_uni
     table = side_by_side([snap(1, "2024-01-01", ["a", "b"]), snap(2, "2025-01-01", None),
                           snap(3, "2026-01-01", ["a"])])
     assert table.scope_changes == []  # 1 → 3 across a snapshot that does not say: nothing claimed
+    computed_now = snap(None, "2025-01-01", ["a"]) | {"stored": False}  # today's division, not that date's
+    table = side_by_side([snap(1, "2024-01-01", ["a", "b"]), computed_now, snap(3, "2026-01-01", ["a", "b"])])
+    assert table.scope_changes == []  # a merge undone and redone by a date computed now (fourth review): not said
     repeated = runner.invoke(main, ["indicators", "compare", str(ids[0]), "2026-11-29"])
     assert repeated.exit_code == 2 and f"2026-11-29 即快照 #{ids[0]}" in repeated.output

@@ -228,3 +228,11 @@ def test_units_a_division_change_retired_are_history_served_as_a_collection_of_t
                            f"code = '{TOWN}'"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert [row["name"] for row in json.loads(done.stdout)] == [town["name"]]  # GDAL finds the old 镇
+
+
+def test_a_filter_given_twice_is_refused_not_half_read(live_server):
+    """``?status=active&status=retired`` read the last value and dropped the first without a word (fourth review)."""
+    for query in ("kind=elder_care_station&kind=community_service_centre", "status=active&status=closed"):
+        r = httpx.get(f"{live_server}/ogc/collections/facilities_points/items?{query}")
+        assert r.status_code == 400, r.text
+        assert "只能给一次" in r.json()["message"] and r.json()["field"] in ("kind", "status")

@@ -399,7 +399,7 @@ async def _imported(request: Request, store: Store, user: User, upload: object) 
                 fh.write(chunk)
         try:
             counts = await run_in_threadpool(import_addresses, store, path, actor=user["username"],
-                                             source=f"import by {user['username']}")
+                                             source=f"import by {user['username']}", name=name)
         except DomainError as exc:
             return _import_page(request, user, status=exc.status, filename=name, error=exc.message,
                                 refused_rows=_refused_rows(exc.details))

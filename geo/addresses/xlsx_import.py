@@ -75,9 +75,11 @@ def _key(header: Any) -> str:
     return unicodedata.normalize("NFKC", str(header)).strip().casefold()
 
 
-def read_table(path: Path | str) -> pd.DataFrame:
-    """Return the sheet (first worksheet of an .xlsx, or a UTF-8/GB 18030 CSV) as text cells, headers mapped."""
+def read_table(path: Path | str, *, name: str | None = None) -> pd.DataFrame:
+    """Return the sheet (first worksheet of an .xlsx, or a UTF-8/GB 18030 CSV) as text cells, headers mapped;
+    ``name``: the file as the officer named it, for a refusal (default: the file's own name)."""
     path = Path(path)
+    shown = name or path.name
     if not path.is_file() or path.stat().st_size == 0:
         raise InputError(text("addresses.import_empty", field=field_label("file")), field="file")
     formulas: list[tuple[int, int, str]] = []
@@ -99,9 +101,17 @@ def read_table(path: Path | str) -> pd.DataFrame:
         try:  # an .xlsx is a zip: capped before openpyxl inflates it (the imports' own cap)
             with zipfile.ZipFile(path) as zf:
                 members = zf.infolist()
+        except (zipfile.BadZipFile, OSError):  # a cut download is a zip broken; a file of another kind is no .xlsx
+            with path.open("rb") as head:
+                if head.read(4) == b"PK\x03\x04":
+                    raise InputError(text("spreadsheet_rows.broken_sheet", name=quoted(shown)),
+                                     field="file") from None
+            raise InputError(text("addresses.import_not_xlsx", field=field_label("file")), field="file") from None
+        try:
             if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
                 raise InputError(text("addresses.import_too_big", limit=MAX_UNZIPPED_BYTES // 2**20), field="file")
-            frame, file_rows = read_xlsx_rows(path, formulas_refused_by_caller=True)  # each refused by row (F2)
+            frame, file_rows = read_xlsx_rows(path, name=shown,
+                                              formulas_refused_by_caller=True)  # each refused by row (F2)
             formulas = _formula_cells(path)
         except (zipfile.BadZipFile, ValueError, KeyError, OSError, IndexError):
             raise InputError(text("addresses.import_not_xlsx", field=field_label("file")), field="file") from None
@@ -228,13 +238,15 @@ def _plan_row(plan: AddressPlan, plate_uid: str, row: Mapping[str, Any], number:
         plan.add_room(node.key, room, _cell(row, "floor"), row=number)
 
 
-def import_addresses(store: Store, path: Path | str, *, actor: str, source: str | None = None) -> dict[str, Any]:
+def import_addresses(store: Store, path: Path | str, *, actor: str, source: str | None = None,
+                     name: str | None = None) -> dict[str, Any]:
     """Import the file's buildings, units and rooms in one transaction; refuse it whole, listing every bad row.
 
     Returns the counts stored per level. Raises :class:`InputError` (400) whose ``details`` hold one
-    line per refused row ("第 3 行：…") when any row is refused; nothing is stored then.
+    line per refused row ("第 3 行：…") when any row is refused; nothing is stored then. ``name``: the upload's
+    own name, which a refusal of the whole file names (the page stores it under another).
     """
-    frame = read_table(path)
+    frame = read_table(path, name=name)
     records: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
     rows: list[int] = frame.attrs["rows"]
     refused: list[RefusedRow] = []

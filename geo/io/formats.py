@@ -451,9 +451,13 @@ def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y
             with zipfile.ZipFile(path) as zf:
                 _check_zip(zf.infolist(), MAX_XLSX_UNZIPPED_BYTES)
         except zipfile.BadZipFile:
+            with path.open("rb") as head:  # a zip cut short (a download stopped) is a workbook broken: save it again
+                if head.read(4) == b"PK\x03\x04":
+                    named = msg.quoted(shown or shown_name(path))
+                    raise InputError(msg.text("spreadsheet_rows.broken_sheet", name=named), field="file") from None
             raise InputError(msg.text("io_formats.xlsx_broken"), field="file") from None
         try:
-            df, file_rows = read_xlsx_rows(path)
+            df, file_rows = read_xlsx_rows(path, name=shown or shown_name(path))
         except (ValueError, zipfile.BadZipFile, KeyError, IndexError) as exc:
             shown = shown or path.name
             raise InputError(msg.text("io_formats.xlsx_unreadable", name=shown,

@@ -139,7 +139,7 @@ def read_table(path: Path | str, *, encoding: str | None = None, name: str | Non
         try:
             with zipfile.ZipFile(path) as zf:
                 _check_zip(zf.infolist(), MAX_XLSX_UNZIPPED_BYTES)
-            frame, file_rows = read_xlsx_rows(path)
+            frame, file_rows = read_xlsx_rows(path, name=shown)
         except (ValueError, zipfile.BadZipFile, KeyError, IndexError) as exc:
             raise InputError(text("legacy_crs.read_failed", name=shown, problem=public_message(str(exc), path, shown)),
                              field="file") from None

@@ -43,6 +43,9 @@ MESSAGES = {
         "只列 {values} 的历史记录（区划调整前的单位），与今天的要素重叠；今天的要素在集合 {today} 中",
         "the history alone ({values}: units before a division change), overlapping today's features, which are the "
         "collection {today}"),
+    "ogc.repeated_parameter": Message("筛选参数 {param} 只能给一次，收到 {values}：一个要素的属性只有一个值",
+                                      "the filter {param} may be given once; got {values}: a feature's property "
+                                      "holds one value"),
     "ogc.history_title": Message("历史：{values}", "history: {values}"),
     "ogc.mixed_note": Message("兼容旧地址：本图层混合多种几何类型，请改用 {split}",
                               "kept for old links: this collection mixes geometry types; use {split}"),

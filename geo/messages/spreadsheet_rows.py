@@ -31,9 +31,10 @@ MESSAGES = {
         "opened: a program wrote it and the values saved are placeholders; open and save it in Excel or WPS, then "
         "import it again; nothing was imported"),
     "spreadsheet_rows.broken_sheet": Message(
-        "工作簿的内容已损坏，无法读取：请在 Excel 或 WPS 中打开、另存为 Excel 工作簿 (*.xlsx) 后再导入，未导入任何内容",
-        "the workbook's content is broken and cannot be read: open it in Excel or WPS, save it as an Excel workbook "
-        "(*.xlsx), then import it again; nothing was imported"),
+        "工作簿 {name} 的内容已损坏，无法读取：请在 Excel 或 WPS 中打开、另存为 Excel 工作簿 (*.xlsx) 后再导入，"
+        "未导入任何内容",
+        "the workbook {name} is broken inside and cannot be read: open it in Excel or WPS, save it as an Excel "
+        "workbook (*.xlsx), then import it again; nothing was imported"),
     "spreadsheet_rows.strict_ooxml": Message(
         "这是「Strict Open XML 电子表格」格式的工作簿，导入读不了："
         "请在 Excel 中另存为「Excel 工作簿 (*.xlsx)」后再导入，未导入任何内容",

@@ -136,7 +136,11 @@ def side_by_side(snapshots: Sequence[Mapping[str, Any]], *, current_data_seq: in
                                    cells=[None] * len(columns))
             rows[number].cells[position] = {"value": indicator.get("current"), "met": indicator.get("met"),
                                             "target_2025": indicator.get("target_2025"), "change": None,
-                                            "scope_changed": False, "scope": _scope(indicator, codes_now)}
+                                            "scope_changed": False,
+                                            # a date computed now counts today's division: its units say nothing
+                                            # of that date's, so no † is drawn to or from it (fourth review)
+                                            "scope": _scope(indicator, codes_now) if snapshot.get("stored", True)
+                                            else None}
     changes: list[ScopeChange] = []
     names = unit_names or {}
     for row in rows.values():
