@@ -194,6 +194,10 @@ def test_import_endpoint_stores_a_file_or_lists_every_refused_row(writable_serve
     assert len(body["details"]) == 3 and body["details"][0].startswith("第 2 行")
     assert store.count("addresses", where={"plate_uid": uid}) == 4
     _assert_error_shape(httpx.post(f"{base}{API}/import", headers=_token(base, "planner"), content=good), 403)
+    # a download cut half-way is a workbook broken, named as the officer named it (fourth review: "须为 .xlsx")
+    cut = _assert_error_shape(httpx.post(f"{base}{API}/import", params={"filename": "开发商.xlsx"}, headers=h,
+                                         content=good[: len(good) // 2]), 400)
+    assert cut["message"].startswith("工作簿 「开发商.xlsx」 的内容已损坏"), cut["message"]
 
 
 def test_cli_add_show_tree_retire_import_and_print(cli_sample, tmp_path):

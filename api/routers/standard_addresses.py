@@ -43,6 +43,7 @@ from geo.addresses.lifecycle import refuse_misplaced_document_ref
 from geo.addresses.printing import plate_svg, printable
 from geo.addresses.views import AddressView, public_view_anywhere
 from geo.errors import NotFound
+from geo.io.formats import UPLOAD_NAME
 from geo.layers import OFFICERS, PLANNER
 from geo.messages import quoted, text
 from geo.placenames.search import former_street_names
@@ -173,7 +174,8 @@ def get_tree(plate_uid: str, store: StoreDep, user: Reader, include_retired: boo
 async def post_import(request: Request, store: StoreDep, user: Writer,
                       format: Literal["xlsx", "csv"] = "xlsx") -> dict[str, Any]:
     """Import a developer's sheet (the request body): stored whole or not at all; a refusal lists every bad row
-    (row number, field, reason) in ``details``. Columns: see ``xincheng addresses import --help``."""
+    (row number, field, reason) in ``details``. Columns: see ``xincheng addresses import --help``. ``?filename=``
+    names the file in a refusal of the whole file (as every import reads it, api.limits)."""
     # The body's size is held to max_upload_bytes by api.limits (the path ends in /import).
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload.{format}"
@@ -181,7 +183,8 @@ async def post_import(request: Request, store: StoreDep, user: Writer,
             async for chunk in request.stream():
                 fh.write(chunk)
         return await run_in_threadpool(import_addresses, store, path, actor=user["username"],
-                                       source=f"import by {user['username']}")
+                                       source=f"import by {user['username']}",
+                                       name=UPLOAD_NAME.get())  # ?filename=: the file as the officer named it
 
 
 @router.get("/lookup/{code}", summary="扫码查询 Address lookup by QR code (JSON, public)")
