@@ -374,6 +374,20 @@ def test_two_baselines_taken_at_the_same_moment_store_one(tiny_store):
     assert [x["kind"] for x in H.list_snapshots(tiny_store)] == ["final"]
 
 
+def _snapshots_by_cli(store, monkeypatch):
+    """Return a CLI runner on ``store`` and a function taking an on-demand snapshot for a date through it."""
+    from api.cli import main
+
+    monkeypatch.setenv("XINCHENG_DATABASE_URL", store.engine.url.render_as_string(hide_password=False))
+    runner = CliRunner()
+
+    def snapshot(day: str) -> None:
+        done = runner.invoke(main, ["indicators", "snapshot", "--kind", "on-demand", "--as-of", day])
+        assert done.exit_code == 0, done.output
+
+    return runner, snapshot
+
+
 def test_an_indicator_counted_over_other_units_than_the_snapshot_before_says_which(writable_sample_store,
                                                                                    monkeypatch, tmp_path):
     """The circle's headline counts households of the urban scope (every 街道 when none is set), #12 the 街道 with a
@@ -388,13 +402,7 @@ def test_an_indicator_counted_over_other_units_than_the_snapshot_before_says_whi
     from tests.test_township_recode import DECISION, TOWN
 
     store = writable_sample_store
-    monkeypatch.setenv("XINCHENG_DATABASE_URL", store.engine.url.render_as_string(hide_password=False))
-    runner = CliRunner()
-
-    def snapshot(day: str) -> None:
-        done = runner.invoke(main, ["indicators", "snapshot", "--kind", "on-demand", "--as-of", day])
-        assert done.exit_code == 0, done.output
-
+    runner, snapshot = _snapshots_by_cli(store, monkeypatch)
     snapshot("2026-11-28")
     (street,) = store.select("admin_units", where={"code": "150102001000"})
     recode_unit(store, street["code"], expected_version=street["version"], decision=DECISION, actor="t-admin",
@@ -436,18 +444,12 @@ def test_a_merge_of_villages_is_a_change_of_units_and_a_snapshot_without_its_uni
     """Following the code history through a merge took both villages for the merged one: 专栏8-2 moved with no † (third
     review). Only a re-code is the same units. A snapshot that does not say its units (stored before they were
     recorded) is compared with nothing, not with an older one across it."""
+    from api.cli import main
     from geo.divisions.changes import merge_units
     from tests.test_township_recode import DECISION
 
     store = writable_sample_store
-    monkeypatch.setenv("XINCHENG_DATABASE_URL", store.engine.url.render_as_string(hide_password=False))
-    runner = CliRunner()
-    from api.cli import main
-
-    def snapshot(day: str) -> None:
-        done = runner.invoke(main, ["indicators", "snapshot", "--kind", "on-demand", "--as-of", day])
-        assert done.exit_code == 0, done.output
-
+    runner, snapshot = _snapshots_by_cli(store, monkeypatch)
     snapshot("2026-11-29")
     pair = store.select("admin_units", where={"code": ["150102100200", "150102100206"]})
     merged = merge_units(store, [u["code"] for u in pair], name="哈拉沁水泉村",

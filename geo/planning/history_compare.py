@@ -4,8 +4,9 @@ Pure: takes snapshots as plain dicts (as :func:`geo.planning.history.get_snapsho
 computed for a date without storing) and returns a table. Each cell holds the snapshot's value, the
 2025 target, whether it is met, and the change from the snapshot to its left (snapshots run in date
 order). A snapshot whose planning data changed after it was taken is marked, so a reader knows a
-recomputation could differ; an indicator counted over other units than in the snapshot to its left (the 一刻钟
-circle's urban scope, once a 镇 became a 街道) says which units came and went, so a change is not read as progress.
+recomputation could differ; an indicator whose share is counted over other units than in the stored snapshot to its
+left (the 一刻钟 circle's urban scope or #12's 街道 once a 镇 became a 街道, 专栏8-2's villages once two merged) is
+marked † with the units that came and went, so a change is not read as progress.
 """
 
 from __future__ import annotations
@@ -116,9 +117,9 @@ def side_by_side(snapshots: Sequence[Mapping[str, Any]], *, current_data_seq: in
     Each snapshot is a mapping with ``id``, ``label``, ``kind``, ``as_of`` (ISO date), ``data_seq``,
     ``changed_since``, ``stored`` (optional, default True) and ``indicators`` (Indicator dicts). An
     indicator present in some snapshots only (added to the service later) has ``None`` cells elsewhere;
-    the change is taken from the nearest snapshot to the left that has the indicator. ``unit_codes``: each former
-    unit code with the code its unit holds today (:func:`geo.location_rules.current_codes`), so a re-code alone
-    changes no indicator's units; ``unit_names``: names for the notes, by code.
+    the change is taken from the nearest snapshot to the left that has the indicator. ``unit_codes``: each code a
+    re-code replaced with the code its unit holds today (:func:`geo.location_rules.current_codes` over the re-codes'
+    history), so a re-code alone changes no indicator's units; ``unit_names``: names for the notes, by code.
     """
     codes_now = unit_codes or {}
     ordered = sorted(enumerate(snapshots), key=lambda pair: (str(pair[1]["as_of"]), pair[0]))
