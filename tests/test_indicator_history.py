@@ -457,9 +457,13 @@ def test_a_merge_of_villages_is_a_change_of_units_and_a_snapshot_without_its_uni
                          actor="t-admin")["units_after"][0]
     snapshot("2026-11-30")
     ids = sorted(s["id"] for s in H.list_snapshots(store))
-    (change,) = [c for c in H.compare(store, ids=ids).scope_changes if c.number == "专栏8-2"]
+    changes = H.compare(store, ids=ids).scope_changes
+    (change,) = [c for c in changes if c.number == "专栏8-2"]
     assert (change.added, change.removed) == ([merged], ["150102100200", "150102100206"])
     assert change.units(change.removed) == "哈拉沁村（150102100200）、水泉村（150102100206）"
+    # the village norms count villages too (村·150 moved 80 → 75 unmarked: third review); 水泉村 was one of its
+    assert any(c.number == "村·150" and "150102100206" in c.removed for c in changes), \
+        [(c.number, c.added, c.removed) for c in changes]
 
     def snap(sid, day, codes):
         detail = {} if codes is None else {"scope_codes": codes}

@@ -23,8 +23,9 @@ from geo.messages import text, value_labels
 from geo.planning.norms_settings import PlanningNorms
 from geo.planning.rural_norms import rural_summary, village_norms
 
-# The detail naming the units an indicator's headline share is counted over (#6, #12, #13, 专栏8-2, 社工站; the
-# circle's urban scope under its own name): snapshots compared side by side say when the units differ.
+# The detail naming the units an indicator's headline share is counted over (#6, #12, #13, 专栏8-2, 社工站, the
+# village norms 村·150/村·300; the circle's urban scope under its own name): snapshots compared side by side say
+# when the units differ.
 SCOPE_DETAIL = "scope_codes"
 URBAN_SCOPE_DETAIL = "urban_scope_codes"
 
@@ -247,9 +248,9 @@ def rural_indicators(units: pd.DataFrame, facilities: pd.DataFrame, norms: Plann
             note=text("rural_norms.note", meeting=group.meeting, total=group.total, required=required,
                       failing=failing or "—"),
             by_unit=group.villages,
-            detail={"norm_key": group.norm.key, "min_total_m2": group.norm.min_total_m2,
-                    "required_share": group.norm.required_share, "villages": group.total,
-                    "meeting": group.meeting}))
+            detail={SCOPE_DETAIL: [v["code"] for v in group.villages], "norm_key": group.norm.key,
+                    "min_total_m2": group.norm.min_total_m2, "required_share": group.norm.required_share,
+                    "villages": group.total, "meeting": group.meeting}))
     return out
 
 
