@@ -177,6 +177,14 @@ def is_broken_workbook(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno is None
 
 
+def refuse_cut_workbook(path: Path, *, name: str) -> None:
+    """Refuse, naming the file, a file that zipfile cannot open but that begins as a zip: a workbook cut short (a
+    download stopped half-way) is broken, to be saved again, not a file of another kind (the caller says that)."""
+    with path.open("rb") as head:
+        if head.read(4) == b"PK\x03\x04":
+            raise InputError(msg.text("spreadsheet_rows.broken_sheet", name=msg.quoted(name)), field="file")
+
+
 def _is_strict(workbook: Any) -> bool:
     """Return whether the workbook is Strict Open XML (Excel's "Strict Open XML Spreadsheet"), which openpyxl reads
     as holding no sheet (or sheets without cells)."""

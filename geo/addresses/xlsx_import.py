@@ -43,7 +43,7 @@ from geo.addresses.rules import clean_label, field_label
 from geo.errors import DomainError, InputError, NotFound
 from geo.messages import Term, as_term, at_row, quoted, text
 from geo.spreadsheet import formula_unsafe
-from geo.spreadsheet_rows import header_hint, read_csv_rows, read_xlsx_rows
+from geo.spreadsheet_rows import header_hint, read_csv_rows, read_xlsx_rows, refuse_cut_workbook
 from geo.store import Store, schema
 from geo.text import clean
 
@@ -102,10 +102,7 @@ def read_table(path: Path | str, *, name: str | None = None) -> pd.DataFrame:
             with zipfile.ZipFile(path) as zf:
                 members = zf.infolist()
         except (zipfile.BadZipFile, OSError):  # a cut download is a zip broken; a file of another kind is no .xlsx
-            with path.open("rb") as head:
-                if head.read(4) == b"PK\x03\x04":
-                    raise InputError(text("spreadsheet_rows.broken_sheet", name=quoted(shown)),
-                                     field="file") from None
+            refuse_cut_workbook(path, name=shown)
             raise InputError(text("addresses.import_not_xlsx", field=field_label("file")), field="file") from None
         try:
             if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:

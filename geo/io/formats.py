@@ -31,7 +31,7 @@ from geo.errors import EncodingProblem, InputError
 from geo.io._dbf import check_encoding, sniff_encoding
 from geo.layers import GEOMETRY_KINDS, KIND_WRITTEN_AS
 from geo.spreadsheet import formula_safe, formula_unsafe
-from geo.spreadsheet_rows import header_hint, read_csv_rows, read_xlsx_rows
+from geo.spreadsheet_rows import header_hint, read_csv_rows, read_xlsx_rows, refuse_cut_workbook
 
 FORMATS = ("geojson", "gpkg", "shp", "csv", "xlsx")
 _FORMATS_TERM = msg.Term("、".join(FORMATS), ", ".join(FORMATS))
@@ -451,10 +451,7 @@ def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y
             with zipfile.ZipFile(path) as zf:
                 _check_zip(zf.infolist(), MAX_XLSX_UNZIPPED_BYTES)
         except zipfile.BadZipFile:
-            with path.open("rb") as head:  # a zip cut short (a download stopped) is a workbook broken: save it again
-                if head.read(4) == b"PK\x03\x04":
-                    named = msg.quoted(shown or shown_name(path))
-                    raise InputError(msg.text("spreadsheet_rows.broken_sheet", name=named), field="file") from None
+            refuse_cut_workbook(path, name=shown or shown_name(path))
             raise InputError(msg.text("io_formats.xlsx_broken"), field="file") from None
         try:
             df, file_rows = read_xlsx_rows(path, name=shown or shown_name(path))
