@@ -27,13 +27,13 @@ from __future__ import annotations
 import re
 import secrets
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
+import folium
+from branca.element import Figure
 from jinja2 import Template
 
-if TYPE_CHECKING:  # folium and branca load with the first map drawn, not with every page's nonce (api/headers.py)
-    import folium
-    from branca.element import Figure
+from maps.rendering import harden
 
 SCRIPT_NONCE: ContextVar[str | None] = ContextVar("xincheng_csp_nonce", default=None)
 NONCE_CHARS = re.compile(r"[A-Za-z0-9_-]{16,64}")  # base64url, as new_nonce makes them
@@ -105,10 +105,6 @@ _FIGURE = Template(
 def page_html(m: folium.Map | Figure, nonce: str | _FromContext | None = FROM_CONTEXT) -> str:
     """Return the whole page of map ``m``; its own scripts and styles carry ``nonce`` (by default
     the current response's; none outside a request, exactly folium's page)."""
-    from branca.element import Figure
-
-    from maps.rendering import harden
-
     value = resolve(nonce)
     figure = m.get_root()
     if not isinstance(figure, Figure):

@@ -11,6 +11,9 @@ import io
 from functools import lru_cache
 from pathlib import Path
 
+from fontTools import subset
+from fontTools.ttLib import TTFont
+
 from geo.errors import InputError
 
 FONT = Path(__file__).resolve().parents[1] / "data" / "fonts" / "NotoSansMongolian-Regular.ttf"
@@ -28,9 +31,6 @@ def _check(text: str) -> str:
 
 @lru_cache(maxsize=512)
 def _subset(chars: str) -> bytes:
-    from fontTools import subset  # loaded with the first font asked for, not with every server's start
-    from fontTools.ttLib import TTFont
-
     font = TTFont(FONT)
     options = subset.Options()
     options.layout_features = ["*"]

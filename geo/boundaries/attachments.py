@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from PIL import Image, UnidentifiedImageError
 
 from geo.errors import InputError, NotFound
 from geo.messages import Term, catalogue, text
@@ -86,8 +87,6 @@ def verified_image(raw: bytes, *, field: str) -> str:
     PNG's chunks, little of a JPEG), then decoded in full, so a PNG signature followed by junk, a
     truncated photo or a decompression bomb is an :class:`InputError` naming ``field``.
     """
-    from PIL import Image, UnidentifiedImageError  # loaded with the first photo, not with every server's start
-
     named = casework_label(field)
     problem = None
     try:

@@ -25,6 +25,8 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pypinyin import Style, pinyin
+
 from geo.errors import InputError
 from geo.messages import label, text
 
@@ -183,9 +185,6 @@ def _facility_specific(before: str) -> tuple[str, ...]:
 
 def _syllables(text: str, phrases: Mapping[str, str]) -> list[str]:
     """Return one toned syllable per Han character (non-Han runs as they are)."""
-    # pypinyin's dictionaries take 0.2 s to load: with the first name romanized, not with every worker's start
-    from pypinyin import Style, pinyin
-
     out: list[str] = []
     i = 0
     keys = sorted(phrases, key=len, reverse=True)
