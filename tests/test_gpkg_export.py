@@ -244,3 +244,77 @@ def test_a_catalogue_message_with_the_row_inside_names_the_table_first(writable_
     assert "图层 「facilities_polygons」 第 3 行" in zh, zh
     assert "（图层" not in zh and "row 3 of layer 「facilities_polygons」" in en, err.value.message
     assert store.select("facilities") == before
+
+
+def _edited_in_qgis(store: Store, path: Path) -> list[int]:
+    """Export the units, then edit them as an officer in QGIS would: the first two features deleted (their fids stay
+    unused) and the third left (now the first row) given a negative household count on its 3rd row; saved with its
+    fids. Return the fids as the file keeps them."""
+    export_layer(store, "admin_units", path)
+    units = pyogrio.read_dataframe(path, fid_as_index=True)
+    assert list(units.index[:3]) == [1, 2, 3]  # an export numbers its features from 1
+    units = units.iloc[2:]
+    units.iloc[2, units.columns.get_loc("households")] = -5
+    path.unlink()
+    pyogrio.write_dataframe(units.reset_index(names="fid"), path, layer="admin_units")
+    return [int(fid) for fid in pyogrio.read_dataframe(path, fid_as_index=True).index]
+
+
+def test_a_refusal_names_the_row_and_the_fid_qgis_shows_once_features_were_deleted(writable_sample_store: Store,
+                                                                                   tmp_path):
+    """QGIS and GDAL show a GeoPackage feature by its fid; once features are deleted the fids are no longer the rows
+    (the 3rd row is fid 5): a refusal named "第 3 行" only, and the officer looking for feature 3 found another."""
+    store = writable_sample_store
+    path = tmp_path / "admin_units.gpkg"
+    fids = _edited_in_qgis(store, path)
+    assert fids[2] == 5
+    before = store.select("admin_units")
+    with pytest.raises(InputError) as err:
+        import_file(store, "admin_units", path, crs="EPSG:4490", actor="t", mode="upsert")
+    zh, _, en = err.value.message.partition(" · ")
+    assert zh.startswith("第 3 行（fid 5）：") and "households" in zh, err.value.message
+    assert en.startswith("row 3 (fid 5):"), err.value.message
+    assert store.select("admin_units") == before
+
+
+def test_rows_whose_fids_are_the_rows_are_named_by_row_alone(writable_sample_store: Store, tmp_path):
+    store = writable_sample_store
+    path = tmp_path / "admin_units.gpkg"
+    export_layer(store, "admin_units", path)
+    units = pyogrio.read_dataframe(path)
+    units.loc[2, "households"] = -5
+    pyogrio.write_dataframe(units, path, layer="admin_units")
+    with pytest.raises(InputError) as err:
+        import_file(store, "admin_units", path, crs="EPSG:4490", actor="t", mode="upsert")
+    assert err.value.message.startswith("第 3 行：") and "fid" not in err.value.message, err.value.message
+
+
+def test_a_split_export_edited_in_qgis_names_table_row_and_fid(writable_sample_store: Store, tmp_path):
+    """Both at once: the polygons' table with its first feature deleted names its 3rd row by table, row and fid."""
+    store = writable_sample_store
+    path = tmp_path / "facilities.gpkg"
+    export_layer(store, "facilities", path)
+    polygons = pyogrio.read_dataframe(path, layer="facilities_polygons", fid_as_index=True).iloc[1:]
+    polygons.iloc[2, polygons.columns.get_loc("floor_area_m2")] = -5
+    pyogrio.write_dataframe(polygons.reset_index(names="fid"), path, layer="facilities_polygons")
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="t", mode="upsert")
+    zh, _, en = err.value.message.partition(" · ")
+    assert zh.startswith("图层 「facilities_polygons」 第 3 行（fid 4）："), err.value.message
+    assert en.startswith("row 3 of layer 「facilities_polygons」 (fid 4):"), err.value.message
+
+
+def test_the_api_import_names_the_fid_too(writable_server, writable_sample_store: Store, tmp_path):
+    import httpx
+
+    from tests.conftest import USERS
+
+    path = tmp_path / "admin_units.gpkg"
+    _edited_in_qgis(writable_sample_store, path)
+    name, password = USERS["admin"]
+    token = httpx.post(f"{writable_server}/api/auth/login", json={"username": name, "password": password})
+    r = httpx.post(f"{writable_server}/api/layers/admin_units/import", content=path.read_bytes(), timeout=120,
+                   params={"crs": "EPSG:4490", "format": "gpkg", "mode": "upsert"},
+                   headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+    assert r.status_code == 400, r.text
+    assert "第 3 行（fid 5）" in r.text and "row 3 (fid 5)" in r.text, r.text

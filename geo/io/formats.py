@@ -187,7 +187,9 @@ def _gdal_read(source: Path, **options: object) -> gpd.GeoDataFrame:
 def _read_geopackage(path: Path) -> tuple[gpd.GeoDataFrame, list[int] | None]:
     """Return a GeoPackage's features: its one feature table, or all the tables of an export that split one
     layer by kind of geometry (``facilities_points`` and ``facilities_polygons``), one after another; with the
-    latter, each feature's row as its table numbers it (:class:`geo.messages.TableRow`), else None (from 1).
+    latter, each feature's row as its table numbers it (:class:`geo.messages.TableRow`), and where a table's fids are
+    not its rows (features deleted or added in QGIS), each feature's row with its fid, the id QGIS and GDAL show;
+    else None (from 1).
     Tables without geometry (QGIS's ``layer_styles``) are passed over; several unrelated feature tables are refused
     naming them (the first was read and the rest left without a word: an export saved with its QGIS style upserted
     its points and not its lines or polygons, review)."""
@@ -197,14 +199,28 @@ def _read_geopackage(path: Path) -> tuple[gpd.GeoDataFrame, list[int] | None]:
         raise InputError(msg.text("io_formats.gpkg_tables", tables="、".join(msg.quoted(n) for n in names[:8])),
                          field="file")
     if len(names) <= 1:  # a table without geometry alone is read (and refused as such by the caller)
-        return (_gdal_read(path, layer=names[0]) if names else _gdal_read(path)), None
-    parts = [_gdal_read(path, layer=name) for name in names]
+        frame, fids = _with_fids(_gdal_read(path, layer=names[0], fid_as_index=True) if names
+                                 else _gdal_read(path, fid_as_index=True))
+        if fids is None:
+            return frame, None
+        return frame, [msg.TableRow(i + 1, number=i + 1, fid=fid) for i, fid in enumerate(fids)]
+    parts = [_with_fids(_gdal_read(path, layer=name, fid_as_index=True)) for name in names]
     rows: list[int] = []
-    for name, part in zip(names, parts, strict=True):
+    for name, (part, fids) in zip(names, parts, strict=True):
         start = len(rows)  # each feature's place in the whole file: the import matches and versions rows by it
-        rows += [msg.TableRow(start + i + 1, number=i + 1, table=name) for i in range(len(part))]
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry=parts[0].geometry.name,
-                            crs=parts[0].crs), rows
+        rows += [msg.TableRow(start + i + 1, number=i + 1, table=name, fid=None if fids is None else fids[i])
+                 for i in range(len(part))]
+    frames = [part for part, _fids in parts]
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry=frames[0].geometry.name,
+                            crs=frames[0].crs), rows
+
+
+def _with_fids(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[int] | None]:
+    """Return a table read with its fids as the index, indexed from 0 again, and its fids where they are not its rows
+    1, 2, 3, … (else None: the row names the feature)."""
+    fids = [int(fid) for fid in frame.index]
+    frame = frame.reset_index(drop=True)
+    return frame, (None if fids == list(range(1, len(fids) + 1)) else fids)
 
 
 def check_geopackage_holds_only_tables(path: Path, *, shown: str) -> None:

@@ -71,23 +71,29 @@ class Term(str):
 
 
 class TableRow(int):
-    """A feature's row in a file of several tables (a GeoPackage export split by kind of geometry,
-    ``facilities_points`` and ``facilities_polygons``): the int is its place in the whole file (records are counted
-    and ordered by it); messages name the table's own feature number and the table, as QGIS shows them (:func:`at_row`
-    and :func:`row_zh`: "图层 「facilities_polygons」 第 3 行" · "row 3 of layer 「facilities_polygons」", and so
-    does a catalogue message with the row inside, "第 {row} 行的坐标…", through :func:`text`), where the 225th
-    feature of the file was named "第 225 行", a row no table has."""
+    """A feature's row in a GeoPackage, named as QGIS shows it where the plain count would mislead: a row of one table
+    of several (an export split by kind of geometry, ``facilities_points`` and ``facilities_polygons``), and a feature
+    whose ``fid`` is not its row (features deleted or added in QGIS leave the ids apart from the rows).
+
+    The int is its place in the whole file (records are counted and ordered by it); messages name the table's own
+    feature number, the table and the fid (:func:`at_row` and :func:`row_zh`: "图层 「facilities_polygons」 第 3 行"
+    · "row 3 of layer 「facilities_polygons」", "第 3 行（fid 8）" · "row 3 (fid 8)", and so does a catalogue message
+    with the row inside, "第 {row} 行的坐标…", through :func:`text`), where the 225th feature of the file was named
+    "第 225 行", a row no table has."""
 
     number: int
-    table: str
+    table: str | None
+    fid: int | None
 
-    def __new__(cls, position: int, *, number: int, table: str) -> TableRow:
+    def __new__(cls, position: int, *, number: int, table: str | None = None, fid: int | None = None) -> TableRow:
         row = super().__new__(cls, position)
-        row.number, row.table = number, table
+        row.number, row.table, row.fid = number, table, fid
         return row
 
     def __format__(self, spec: str) -> str:
-        return f"{self.number}（图层 {quoted(self.table)}）" if not spec else format(int(self), spec)
+        if spec:
+            return format(int(self), spec)
+        return f"{self.number}" + (f"（图层 {quoted(self.table)}）" if self.table else "") + self.fid_zh
 
     def __str__(self) -> str:
         return format(self, "")
@@ -95,18 +101,24 @@ class TableRow(int):
     @property
     def en(self) -> str:
         """The row as the English half of a message names it."""
-        return f"{self.number} of layer {quoted(self.table)}"
+        return (f"{self.number}" + (f" of layer {quoted(self.table)}" if self.table else "")
+                + (f" (fid {self.fid})" if self.fid is not None else ""))
 
     @property
     def layer_zh(self) -> str:
-        """The table as a Chinese half names it before the row: "图层 「facilities_polygons」"."""
-        return f"图层 {quoted(self.table)}"
+        """What a Chinese half names before "第 3 行": "图层 「facilities_polygons」 " (none for a lone table)."""
+        return f"图层 {quoted(self.table)} " if self.table else ""
+
+    @property
+    def fid_zh(self) -> str:
+        """What a Chinese half names after "第 3 行": "（fid 8）" (nothing where the fid is the row)."""
+        return f"（fid {self.fid}）" if self.fid is not None else ""
 
 
 def row_zh(row: object) -> str:
-    """Return a file row as a Chinese half names it ("第 3 行"; a :class:`TableRow` "图层 「x」 第 3 行"), for a
-    message built outside :func:`text`."""
-    return f"图层 {quoted(row.table)} 第 {row.number} 行" if isinstance(row, TableRow) else f"第 {row} 行"
+    """Return a file row as a Chinese half names it ("第 3 行"; a :class:`TableRow` "图层 「x」 第 3 行（fid 8）"), for
+    a message built outside :func:`text`."""
+    return f"{row.layer_zh}第 {row.number} 行{row.fid_zh}" if isinstance(row, TableRow) else f"第 {row} 行"
 
 
 def row_en(row: object) -> object:
@@ -120,11 +132,13 @@ def _english(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _chinese(template: str, params: dict[str, Any]) -> str:
-    """Return the Chinese half's template with a :class:`TableRow` inside "第 {row}" named after its table first,
-    "图层 {row.layer_zh} 第 {row.number}" (it read "第 3（图层 「x」） 行…")."""
+    """Return the Chinese half's template with a :class:`TableRow` inside "第 {row} 行" named after its table first and
+    its fid after, "{row.layer_zh}第 {row.number} 行{row.fid_zh}" (it read "第 3（图层 「x」） 行…")."""
     for name, value in params.items():
         if isinstance(value, TableRow):
-            template = template.replace(f"第 {{{name}}}", f"{{{name}.layer_zh}} 第 {{{name}.number}}")
+            before, number, after = f"{{{name}.layer_zh}}", f"{{{name}.number}}", f"{{{name}.fid_zh}}"
+            template = template.replace(f"第 {{{name}}} 行", f"{before}第 {number} 行{after}")
+            template = template.replace(f"第 {{{name}}}", f"{before}第 {number}{after}")
     return template
 
 
@@ -194,7 +208,7 @@ def nth_row(first_row: Rows, index: int) -> int | None:
 def at_row(message: str, row: int | None) -> str:
     """Return ``message`` with the row of a file or form it is about in both halves (unchanged for None); a row of
     one table of several is named after its table ("图层 「facilities_polygons」 第 3 行")."""
-    if isinstance(row, TableRow):
+    if isinstance(row, TableRow) and row.table and row.fid is None:
         return text("common.table_row", table=quoted(row.table), row=row.number, problem=as_term(message))
     return message if row is None else text("common.row", row=row, problem=as_term(message))
 
