@@ -246,7 +246,7 @@ def test_a_catalogue_message_with_the_row_inside_names_the_table_first(writable_
     assert store.select("facilities") == before
 
 
-def _edited_in_qgis(store: Store, path: Path) -> list[int]:
+def _edited_in_qgis(store: Store, path: Path, *, households_of_the_3rd: int = -5) -> list[int]:
     """Export the units, then edit them as an officer in QGIS would: the first two features deleted (their fids stay
     unused) and the third left (now the first row) given a negative household count on its 3rd row; saved with its
     fids. Return the fids as the file keeps them."""
@@ -254,7 +254,7 @@ def _edited_in_qgis(store: Store, path: Path) -> list[int]:
     units = pyogrio.read_dataframe(path, fid_as_index=True)
     assert list(units.index[:3]) == [1, 2, 3]  # an export numbers its features from 1
     units = units.iloc[2:]
-    units.iloc[2, units.columns.get_loc("households")] = -5
+    units.iloc[2, units.columns.get_loc("households")] = households_of_the_3rd
     path.unlink()
     pyogrio.write_dataframe(units.reset_index(names="fid"), path, layer="admin_units")
     return [int(fid) for fid in pyogrio.read_dataframe(path, fid_as_index=True).index]
@@ -301,7 +301,7 @@ def test_a_split_export_edited_in_qgis_names_table_row_and_fid(writable_sample_s
         import_file(store, "facilities", path, crs="EPSG:4490", actor="t", mode="upsert")
     zh, _, en = err.value.message.partition(" · ")
     assert zh.startswith("图层 「facilities_polygons」 第 3 行（fid 4）："), err.value.message
-    assert en.startswith("row 3 of layer 「facilities_polygons」 (fid 4):"), err.value.message
+    assert en.startswith("layer 「facilities_polygons」, row 3 (fid 4):"), err.value.message
 
 
 def test_the_api_import_names_the_fid_too(writable_server, writable_sample_store: Store, tmp_path):
@@ -318,3 +318,45 @@ def test_the_api_import_names_the_fid_too(writable_server, writable_sample_store
                    headers={"Authorization": f"Bearer {token.json()['access_token']}"})
     assert r.status_code == 400, r.text
     assert "第 3 行（fid 5）" in r.text and "row 3 (fid 5)" in r.text, r.text
+
+
+def test_a_collected_list_names_each_tables_rows_alike_with_or_without_fid(writable_sample_store: Store, tmp_path):
+    """Review: in one message a point without geometry read "layer 「facilities_points」, row 2" and a polygon of a
+    table with gaps "row 3 of layer 「facilities_polygons」 (fid 4)"; both tables' rows now read alike."""
+    import shapely
+
+    store = writable_sample_store
+    path = tmp_path / "facilities.gpkg"
+    export_layer(store, "facilities", path)
+    points = pyogrio.read_dataframe(path, layer="facilities_points")
+    polygons = pyogrio.read_dataframe(path, layer="facilities_polygons", fid_as_index=True).iloc[1:]
+    points.loc[1, "geometry"] = None
+    bow_tie = shapely.Polygon([(111.7, 40.8), (111.71, 40.81), (111.71, 40.8), (111.7, 40.81)])
+    polygons.iloc[2, polygons.columns.get_loc("geometry")] = bow_tie
+    pyogrio.write_dataframe(points, path, layer="facilities_points")
+    pyogrio.write_dataframe(polygons.reset_index(names="fid"), path, layer="facilities_polygons")
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="t", mode="upsert")
+    zh, _, en = err.value.message.partition(" · ")
+    assert "图层 「facilities_points」 第 2 行" in zh and "图层 「facilities_polygons」 第 3 行（fid 4）" in zh, zh
+    assert "layer 「facilities_points」, row 2:" in en and "layer 「facilities_polygons」, row 3 (fid 4):" in en, en
+
+
+def test_an_insert_of_stored_rows_and_a_stale_row_name_the_fid(writable_sample_store: Store, tmp_path):
+    """The import's own messages (rows already stored, a row edited since the export) name the fid too."""
+    from geo.errors import StaleVersion
+
+    store = writable_sample_store
+    path = tmp_path / "admin_units.gpkg"
+    fids = _edited_in_qgis(store, path, households_of_the_3rd=10)
+    with pytest.raises(Conflict) as err:
+        import_file(store, "admin_units", path, crs="EPSG:4490", actor="t")  # insert: every row is stored
+    zh, _, en = err.value.message.partition(" · ")
+    assert f"第 1 行（fid {fids[0]}）" in zh and f"row 1 (fid {fids[0]})" in en, err.value.message
+    units = pyogrio.read_dataframe(path, fid_as_index=True)
+    (stored,) = store.select("admin_units", where={"id": int(units.iloc[3]["id"])})
+    store.update("admin_units", stored["id"], {"households": 999}, expected_version=stored["version"], actor="同事")
+    with pytest.raises(StaleVersion) as stale:
+        import_file(store, "admin_units", path, crs="EPSG:4490", actor="t", mode="upsert")
+    assert f"第 4 行（fid {fids[3]}）" in stale.value.message and f"row 4 (fid {fids[3]})" in stale.value.message, \
+        stale.value.message

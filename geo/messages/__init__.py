@@ -208,8 +208,9 @@ def nth_row(first_row: Rows, index: int) -> int | None:
 def at_row(message: str, row: int | None) -> str:
     """Return ``message`` with the row of a file or form it is about in both halves (unchanged for None); a row of
     one table of several is named after its table ("图层 「facilities_polygons」 第 3 行")."""
-    if isinstance(row, TableRow) and row.table and row.fid is None:
-        return text("common.table_row", table=quoted(row.table), row=row.number, problem=as_term(message))
+    if isinstance(row, TableRow) and row.table:  # "layer 「x」, row 3 (fid 4)" whether or not the fid is named
+        shown = TableRow(row.number, number=row.number, fid=row.fid) if row.fid is not None else row.number
+        return text("common.table_row", table=quoted(row.table), row=shown, problem=as_term(message))
     return message if row is None else text("common.row", row=row, problem=as_term(message))
 
 
