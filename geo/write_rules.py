@@ -35,7 +35,7 @@ class Guard:
 
     why_zh: str
     why_en: str
-    use: str  # "" for an identity nothing changes
+    use: str  # "" for an identity nothing changes; a Term where the way to it is said in words (both languages)
     # On create: "refuse"; "allow" (validated by the rules that own it); "initial" (must equal INITIAL);
     # "drop" (a computed field: what a file carries is ignored and the use case computes it).
     on_create: str = "refuse"
@@ -44,26 +44,32 @@ class Guard:
 _NAME_LIFECYCLE = Guard("地名生命周期字段", "a lifecycle field of the gazetteer (PN-11/12)",
                         "POST /api/placenames/{id}/transition", on_create="initial")
 _NAME_DECISION = Guard("地名审批字段", "a decision field of the gazetteer",
-                       "POST /api/placenames/{id}/transition 或 /rename")
+                       Term("POST /api/placenames/{id}/transition 或 /rename",
+                            "POST /api/placenames/{id}/transition or /rename"))
 _NAME_TEXT = Guard("地名名称由申报、修改或更名用例管理", "the name itself is changed by edit or rename (PN rules)",
-                   "PATCH /api/placenames/{id}（批准前 before approval）或 POST /api/placenames/{id}/rename",
+                   Term("PATCH /api/placenames/{id}（批准前）或 POST /api/placenames/{id}/rename",
+                        "PATCH /api/placenames/{id} (before approval) or POST /api/placenames/{id}/rename"),
                    on_create="allow")
 _NAME_DERIVED = Guard("罗马字母拼写由系统按 GB/T 16159 生成", "romanization is computed by GB/T 16159 (RM rules)",
-                      "PATCH /api/placenames/{id}（romanization_override 附理由 with a reason）",
+                      Term("PATCH /api/placenames/{id}（romanization_override 附理由）",
+                           "PATCH /api/placenames/{id} (romanization_override with a reason)"),
                       on_create="drop")
 _PLACE_CODE = Guard("地名代码是地名的标识，不可改写", "the place code identifies the name and is never rewritten",
-                    "POST /api/place-codes/assign（只为尚无代码的地名赋码，已有的代码不变 codes only names without "
-                    "one; a code once given never changes）", on_create="allow")
+                    Term("POST /api/place-codes/assign（只为尚无代码的地名赋码，已有的代码不变）",
+                         "POST /api/place-codes/assign (codes only names without one; a code once given never "
+                         "changes)"), on_create="allow")
 _PROTECTED = Guard("保护名录是一项决定（PN-09）", "protection is a decision with document and reason (PN-09)",
                    "POST /api/placenames/{id}/protection")
 _PLATE_DECISION = Guard("门牌状态是一项决定", "a plate's status is a decision with body, document and date",
                         "POST /api/plates/{plate_uid}/status", on_create="initial")
 _PLATE_UID = Guard("门牌编码印在二维码上，不可改写", "the plate uid is printed in the QR code and never rewritten",
-                   "POST /api/plates/{plate_uid}/replace（新门牌得新编码 a new plate gets its own uid）",
+                   Term("POST /api/plates/{plate_uid}/replace（新门牌得新编码）",
+                        "POST /api/plates/{plate_uid}/replace (a new plate gets its own uid)"),
                    on_create="allow")
 _PLATE_ADDRESS = Guard("门牌地址印在门牌上，改号是一项决定：撤销旧门牌并新设", "a plate's address is printed on "
                        "it: renumbering is a decision (revoke the plate, then create the new one)",
-                       "POST /api/plates/{plate_uid}/status（撤销 revoke）, then POST /api/layers/door_plates/features",
+                       Term("POST /api/plates/{plate_uid}/status（撤销），再 POST /api/layers/door_plates/features",
+                            "POST /api/plates/{plate_uid}/status (revoke), then POST /api/layers/door_plates/features"),
                        on_create="allow")
 _PLATE_SUCCESSOR = Guard("门牌的替换门牌由替换决定登记", "a plate's successor is recorded by the replacement decision",
                          "POST /api/plates/{plate_uid}/replace")
@@ -76,33 +82,40 @@ _MARKER = Guard("界桩编号、位置与状态须经界桩登记用例（BM-04�
 _LAST_INSPECTED = Guard("界线的联检日期由定期联检归档确定（BM-06）；服务启用前的日期随界线导入",
                         "a line's last joint inspection comes from filing a periodic campaign (BM-06); the date "
                         "from before the service is loaded with the line",
-                        "POST /api/inspections/campaigns（定期联检 periodic）→ 双方签认归档 sign-off",
+                        Term("POST /api/inspections/campaigns（定期联检）→ 双方签认归档",
+                             "POST /api/inspections/campaigns (periodic) → both sides' sign-off"),
                         on_create="allow")
 _LINE_ID = Guard("界线编码与两侧政区不可改写", "a boundary line's code and sides are its identity",
                  "", on_create="allow")  # no use case changes it
 _UNIT_ID = Guard("区划代码、上级、层级与存续状态由区划调整决定",
                  "a unit's code, parent, level, status and dates change by a division decision",
-                 "POST /api/divisions/create|split|merge|rename|recode（区划调整 division change）", on_create="allow")
+                 Term("POST /api/divisions/create|split|merge|rename|recode（区划调整）",
+                      "POST /api/divisions/create|split|merge|rename|recode (a division change)"), on_create="allow")
 _UNIT_NAME = Guard("区划名称由区划更名决定（保留曾用名，重建其下标准地址，PN-09 保护名称须先解除）",
                    "a unit's name changes by a rename decision (former name kept, the addresses below rebuilt, "
-                   "PN-09 protection lifted first)", "POST /api/divisions/rename（区划调整 division change）",
+                   "PN-09 protection lifted first)",
+                   Term("POST /api/divisions/rename（区划调整）", "POST /api/divisions/rename (a division change)"),
                    on_create="allow")
 _UNIT_LAND = Guard("区划范围由区划调整决定（拆分、合并、新设，检查无缝无重叠）",
                    "a unit's land changes by a division decision (split, merge, create: no gap, no overlap)",
-                   "POST /api/divisions/split|merge|create（区划调整 division change）", on_create="allow")
+                   Term("POST /api/divisions/split|merge|create（区划调整）",
+                        "POST /api/divisions/split|merge|create (a division change)"), on_create="allow")
 _PLATE_UNIT = Guard("门牌所属社区（村）由其位置与区划调整决定", "a plate's community follows from where it stands "
                     "and from division changes",
-                    "POST /api/divisions/…（区划调整 division change）；新设门牌时按位置确定 "
-                    "set from the position when the plate is created", on_create="allow")
+                    Term("POST /api/divisions/…（区划调整）；新设门牌时按位置确定",
+                         "POST /api/divisions/… (a division change); set from the position when the plate is created"),
+                    on_create="allow")
 
 _NUMBERING = Guard("街路巷的编号起点与单双号侧是其门牌编号的依据（DP-02、DP-03），改变即全街重新编号",
                    "a street's numbering start and odd side are what its plates are numbered by (DP-02, DP-03): "
                    "changing them renumbers the whole street",
-                   "（不能经通用接口修改：全街重新编号须逐一替换门牌 POST /api/plates/{plate_uid}/replace · "
-                   "not through the generic path: a renumbering replaces each plate）", on_create="allow")
+                   Term("（不能经通用接口修改：全街重新编号须逐一替换门牌 POST /api/plates/{plate_uid}/replace）",
+                        "(not through the generic path: a renumbering replaces each plate, "
+                        "POST /api/plates/{plate_uid}/replace)"), on_create="allow")
 _PLATE_SIDE = Guard("门牌位于街路巷哪一侧由其位置确定（DP-02 单双号）", "a plate's side of the street follows from "
                     "where it stands (DP-02 odd and even sides)",
-                    "PATCH 门牌位置 geometry（位置更正 a position correction）或 POST /api/plates/{plate_uid}/replace",
+                    Term("PATCH 门牌位置 geometry（位置更正）或 POST /api/plates/{plate_uid}/replace",
+                         "PATCH the plate's geometry (a position correction) or POST /api/plates/{plate_uid}/replace"),
                     on_create="allow")
 
 GUARDS: dict[str, dict[str, Guard]] = {
@@ -149,8 +162,10 @@ FROZEN_IN: dict[str, tuple[str, tuple[str, ...]]] = {
 
 # Layers whose records are created only by their use case, never by the generic path.
 CREATE_ONLY_THROUGH: dict[str, str] = {
-    "boundary_markers": "POST /api/markers（BM-04 需要协议、测量和备案材料 with the agreement, survey and filing）",
-    "admin_units": "POST /api/divisions/create（区划调整决定，PN-13 代码 a division decision with a PN-13 code）",
+    "boundary_markers": Term("POST /api/markers（BM-04 需要协议、测量和备案材料）",
+                             "POST /api/markers (BM-04: with the agreement, survey and filing)"),
+    "admin_units": Term("POST /api/divisions/create（区划调整决定，PN-13 代码）",
+                        "POST /api/divisions/create (a division decision with a PN-13 code)"),
 }
 # Of those, layers a file import may still fill while the district holds none of them: the first
 # load of a district's units (``xincheng import --layer admin_units`` into an empty district).

@@ -253,3 +253,22 @@ def test_the_signs_and_casework_fields_are_named_in_chinese_wherever_a_message_m
     for field in [*SIGN_FIELDS, *CASEWORK_FIELDS]:
         named = label(field)
         assert named.endswith(f" {field}") and re.match(r"[\u4e00-\u9fff]", named), named
+
+
+def test_every_rule_field_refusal_says_where_to_go_in_each_half_in_its_own_language():
+    """Review: the way to a rule field's use case was one text in both halves, "POST …（撤销 revoke）" and
+    "…（区划调整决定，PN-13 代码 a division decision with a PN-13 code）": their English half held Chinese."""
+    from geo.write_rules import CREATE_ONLY_THROUGH, GUARDS, RuleFieldRefused, check_generic_create, refusal
+
+    messages = [refusal(layer, field, guard).message for layer, guards in GUARDS.items()
+                for field, guard in guards.items()]
+    for layer in CREATE_ONLY_THROUGH:
+        with pytest.raises(RuleFieldRefused) as err:
+            check_generic_create(layer, {})
+        messages.append(err.value.message)
+    assert len(messages) > 30
+    for message in messages:
+        zh, sep, en = message.partition(SEPARATOR)
+        assert sep and CJK.search(zh), message
+        assert not CJK.search(en), message
+        assert "POST" in zh or "PATCH" in zh or "不能修改" in zh, message  # the way there is in the Chinese half too
