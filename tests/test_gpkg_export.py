@@ -360,3 +360,18 @@ def test_an_insert_of_stored_rows_and_a_stale_row_name_the_fid(writable_sample_s
         import_file(store, "admin_units", path, crs="EPSG:4490", actor="t", mode="upsert")
     assert f"第 4 行（fid {fids[3]}）" in stale.value.message and f"row 4 (fid {fids[3]})" in stale.value.message, \
         stale.value.message
+
+
+def test_missing_values_name_the_field_that_is_missing(writable_sample_store: Store, tmp_path):
+    """Review: a file missing only names was answered with field "code" (the layer's first required field)."""
+    store = writable_sample_store
+    path = tmp_path / "admin_units.gpkg"
+    export_layer(store, "admin_units", path)
+    units = pyogrio.read_dataframe(path)
+    units["name"] = units["name"].astype(object)
+    units.loc[[3, 5], "name"] = None
+    pyogrio.write_dataframe(units, path, layer="admin_units")
+    with pytest.raises(InputError) as err:
+        import_file(store, "admin_units", path, crs="EPSG:4490", actor="t", mode="upsert")
+    assert err.value.field == "name" and "第 4 行" in err.value.message and "第 6 行" in err.value.message, \
+        (err.value.field, err.value.message)
