@@ -260,16 +260,16 @@ def validate_frame(frame: gpd.GeoDataFrame, layer: Layer, *, source_crs: str, ro
 
         raise_collected(OutsideChina, "checks.outside_china_features",
                          [text("checks.row_n", row=file_row(rows, i)) for i in far], "geometry", crs=source_crs)
-    missing, missing_fields = [], []
-    for name in layer.required:
+    missing: list[tuple[int, int, str]] = []  # (record, field's place, field): listed by row, as the file is read
+    for place, name in enumerate(layer.required):
         if name not in frame.columns:
             raise InputError(text("checks.missing_column", field=label(name),
                                   layer=layer_label(layer.name, layer.title_zh)), field=name)
-        for i in np.flatnonzero(_per_value(frame[name].tolist(), _is_missing)).tolist():
-            missing.append(text("checks.missing_value", row=file_row(rows, i), field=label(name)))
-            missing_fields.append(name)
-    if missing:  # the answer's field is the first one missing (it named the layer's first required field, review)
-        raise_collected(InputError, "checks.missing_values", missing, missing_fields[0])
+        missing += [(i, place, name) for i in np.flatnonzero(_per_value(frame[name].tolist(), _is_missing)).tolist()]
+    if missing:  # the answer's field is the first row's (it named the layer's first required field, review)
+        missing.sort()
+        listed = [text("checks.missing_value", row=file_row(rows, i), field=label(name)) for i, _, name in missing]
+        raise_collected(InputError, "checks.missing_values", listed, missing[0][2])
     for name, _allowed in layer.choices:
         if name in frame.columns:
             allowed = layer.allowed_values(name)

@@ -109,9 +109,9 @@ _PLATE_UNIT = Guard("门牌所属社区（村）由其位置与区划调整决�
 _NUMBERING = Guard("街路巷的编号起点与单双号侧是其门牌编号的依据（DP-02、DP-03），改变即全街重新编号",
                    "a street's numbering start and odd side are what its plates are numbered by (DP-02, DP-03): "
                    "changing them renumbers the whole street",
-                   Term("（不能经通用接口修改：全街重新编号须逐一替换门牌 POST /api/plates/{plate_uid}/replace）",
-                        "(not through the generic path: a renumbering replaces each plate, "
-                        "POST /api/plates/{plate_uid}/replace)"), on_create="allow")
+                   Term("全街重新编号，逐一替换门牌 POST /api/plates/{plate_uid}/replace",
+                        "a renumbering of the street, replacing each plate with POST /api/plates/{plate_uid}/replace"),
+                   on_create="allow")
 _PLATE_SIDE = Guard("门牌位于街路巷哪一侧由其位置确定（DP-02 单双号）", "a plate's side of the street follows from "
                     "where it stands (DP-02 odd and even sides)",
                     Term("PATCH 门牌位置 geometry（位置更正）或 POST /api/plates/{plate_uid}/replace",

@@ -138,7 +138,7 @@ def test_a_refusal_in_a_two_table_export_names_the_table_and_its_row(writable_sa
         import_file(store, "facilities", path, crs="EPSG:4490", actor="t", mode="upsert")
     zh, _, en = err.value.message.partition(" · ")
     assert zh.startswith("图层 「facilities_polygons」 第 3 行："), err.value.message
-    assert en.startswith("layer 「facilities_polygons」, row 3:"), err.value.message
+    assert en.startswith("row 3 of layer 「facilities_polygons」:"), err.value.message
     assert f"第 {len(points) + 3} 行" not in zh
     assert store.select("facilities") == before
 
@@ -301,7 +301,7 @@ def test_a_split_export_edited_in_qgis_names_table_row_and_fid(writable_sample_s
         import_file(store, "facilities", path, crs="EPSG:4490", actor="t", mode="upsert")
     zh, _, en = err.value.message.partition(" · ")
     assert zh.startswith("图层 「facilities_polygons」 第 3 行（fid 4）："), err.value.message
-    assert en.startswith("layer 「facilities_polygons」, row 3 (fid 4):"), err.value.message
+    assert en.startswith("row 3 of layer 「facilities_polygons」 (fid 4):"), err.value.message
 
 
 def test_the_api_import_names_the_fid_too(writable_server, writable_sample_store: Store, tmp_path):
@@ -322,7 +322,8 @@ def test_the_api_import_names_the_fid_too(writable_server, writable_sample_store
 
 def test_a_collected_list_names_each_tables_rows_alike_with_or_without_fid(writable_sample_store: Store, tmp_path):
     """Review: in one message a point without geometry read "layer 「facilities_points」, row 2" and a polygon of a
-    table with gaps "row 3 of layer 「facilities_polygons」 (fid 4)"; both tables' rows now read alike."""
+    table with gaps "row 3 of layer 「facilities_polygons」 (fid 4)"; both tables' rows now read alike, as every other
+    message names them (a recheck found the lists and the import's own messages in the second form)."""
     import shapely
 
     store = writable_sample_store
@@ -339,7 +340,8 @@ def test_a_collected_list_names_each_tables_rows_alike_with_or_without_fid(writa
         import_file(store, "facilities", path, crs="EPSG:4490", actor="t", mode="upsert")
     zh, _, en = err.value.message.partition(" · ")
     assert "图层 「facilities_points」 第 2 行" in zh and "图层 「facilities_polygons」 第 3 行（fid 4）" in zh, zh
-    assert "layer 「facilities_points」, row 2:" in en and "layer 「facilities_polygons」, row 3 (fid 4):" in en, en
+    assert "row 2 of layer 「facilities_points」:" in en and "row 3 of layer 「facilities_polygons」 (fid 4):" in en, en
+    assert ", row " not in en, en
 
 
 def test_an_insert_of_stored_rows_and_a_stale_row_name_the_fid(writable_sample_store: Store, tmp_path):
@@ -375,3 +377,38 @@ def test_missing_values_name_the_field_that_is_missing(writable_sample_store: St
         import_file(store, "admin_units", path, crs="EPSG:4490", actor="t", mode="upsert")
     assert err.value.field == "name" and "第 4 行" in err.value.message and "第 6 行" in err.value.message, \
         (err.value.field, err.value.message)
+
+
+def test_missing_values_are_listed_by_row_and_answered_with_the_first_rows_field(writable_sample_store: Store,
+                                                                                 tmp_path):
+    """Recheck: blanks in names (rows 2 and 21) and a code (row 9) were listed code first and answered "code"."""
+    store = writable_sample_store
+    path = tmp_path / "admin_units.gpkg"
+    export_layer(store, "admin_units", path)
+    units = pyogrio.read_dataframe(path)
+    units[["name", "code"]] = units[["name", "code"]].astype(object)
+    units.loc[[0, 19], "name"] = None
+    units.loc[7, "code"] = None
+    pyogrio.write_dataframe(units, path, layer="admin_units")
+    with pytest.raises(InputError) as err:
+        import_file(store, "admin_units", path, crs="EPSG:4490", actor="t", mode="upsert")
+    zh = err.value.message.partition(" · ")[0]
+    assert err.value.field == "name", (err.value.field, err.value.message)
+    assert zh.index("第 1 行") < zh.index("第 8 行") < zh.index("第 20 行"), zh
+
+
+def test_a_fid_column_of_another_name_is_named_as_qgis_heads_it(writable_sample_store: Store, tmp_path):
+    """Recheck: a GeoPackage whose key column is OBJECTID (an ArcGIS export) was told "(fid 5)", a column it has not."""
+    store = writable_sample_store
+    path = tmp_path / "admin_units.gpkg"
+    export_layer(store, "admin_units", path)
+    units = pyogrio.read_dataframe(path, fid_as_index=True).iloc[2:]
+    units.iloc[2, units.columns.get_loc("households")] = -5
+    path.unlink()
+    pyogrio.write_dataframe(units.reset_index(names="OBJECTID"), path, layer="admin_units",
+                            layer_options={"FID": "OBJECTID"})
+    assert pyogrio.read_info(path)["fid_column"] == "OBJECTID"
+    with pytest.raises(InputError) as err:
+        import_file(store, "admin_units", path, crs="EPSG:4490", actor="t", mode="upsert")
+    assert "第 3 行（OBJECTID 5）" in err.value.message and "row 3 (OBJECTID 5)" in err.value.message, \
+        err.value.message

@@ -336,3 +336,24 @@ def test_a_gbk_csv_export_names_the_row_the_spreadsheet_shows(tmp_path):
         write_features(frame, tmp_path / "plates.shp", encoding="GBK")
     assert err.value.message.startswith("第 5 行"), err.value.message
     assert not (tmp_path / "plates.csv").exists() and not (tmp_path / "plates.shp").exists()
+
+
+@pytest.mark.parametrize("name", ["admin_units.zip", "边界 2026.ZIP", "admin_units.shp.zip", "packed.zip"])
+def test_a_shapefile_exported_to_any_zip_name_is_written_and_imports_back_unchanged(writable_sample_store: Store,
+                                                                                    tmp_path, name):
+    """Review: `xincheng export units.zip --format shp` stopped with GDAL's "/vsizip/… is neither a file or directory"
+    and left a 22-byte file (GDAL writes a zipped Shapefile only to a name ending in .shp.zip)."""
+    import zipfile
+
+    from geo.io.importer import export_layer
+
+    store = writable_sample_store
+    path = tmp_path / name
+    count = export_layer(store, "admin_units", path, fmt="shp")
+    with zipfile.ZipFile(path) as archive:
+        members = sorted(archive.namelist())
+    stem = name[: -len(".shp.zip")] if name.endswith(".shp.zip") else name[: -len(".zip")]
+    assert f"{stem}.shp" in members and f"{stem}.dbf" in members, members
+    report = import_file(store, "admin_units", path, crs="EPSG:4490", actor="t", mode="upsert").summary()
+    assert (report["inserted"], report["updated"], report["unchanged"]) == (0, 0, count)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # nothing written beside it

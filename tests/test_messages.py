@@ -272,3 +272,4 @@ def test_every_rule_field_refusal_says_where_to_go_in_each_half_in_its_own_langu
         assert sep and CJK.search(zh), message
         assert not CJK.search(en), message
         assert "POST" in zh or "PATCH" in zh or "不能修改" in zh, message  # the way there is in the Chinese half too
+        assert "请使用 （" not in zh and "use (" not in en, message  # a way to go, not a remark (recheck)

@@ -82,17 +82,16 @@ def ref_validate_frame(frame: gpd.GeoDataFrame, layer: Layer, *, source_crs: str
     if far:
         raise_collected(OutsideChina, "checks.outside_china_features",
                          [text("checks.row_n", row=i + 1) for i in far], "geometry", crs=source_crs)
-    missing, fields = [], []
     for name in layer.required:
         if name not in frame.columns:
             raise InputError(text("checks.missing_column", field=label(name),
                                   layer=layer_label(layer.name, layer.title_zh)), field=name)
-        for i, v in enumerate(frame[name].tolist()):
-            if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
-                missing.append(text("checks.missing_value", row=i + 1, field=label(name)))
-                fields.append(name)
-    if missing:
-        raise_collected(InputError, "checks.missing_values", missing, fields[0])
+    found = [(i, name) for i in range(len(frame)) for name in layer.required
+             if (v := frame[name].iloc[i]) is None or (isinstance(v, float) and np.isnan(v))
+             or (isinstance(v, str) and not v.strip())]
+    if found:
+        raise_collected(InputError, "checks.missing_values",
+                        [text("checks.missing_value", row=i + 1, field=label(name)) for i, name in found], found[0][1])
     for name, _allowed in layer.choices:
         if name in frame.columns:
             for i, v in enumerate(frame[name].tolist()):

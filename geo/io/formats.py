@@ -199,28 +199,33 @@ def _read_geopackage(path: Path) -> tuple[gpd.GeoDataFrame, list[int] | None]:
         raise InputError(msg.text("io_formats.gpkg_tables", tables="、".join(msg.quoted(n) for n in names[:8])),
                          field="file")
     if len(names) <= 1:  # a table without geometry alone is read (and refused as such by the caller)
-        frame, fids = _with_fids(_gdal_read(path, layer=names[0], fid_as_index=True) if names
-                                 else _gdal_read(path, fid_as_index=True))
+        frame, fids, column = _with_fids(path, names[0] if names else None)
         if fids is None:
             return frame, None
-        return frame, [msg.TableRow(i + 1, number=i + 1, fid=fid) for i, fid in enumerate(fids)]
-    parts = [_with_fids(_gdal_read(path, layer=name, fid_as_index=True)) for name in names]
+        return frame, [msg.TableRow(i + 1, number=i + 1, fid=fid, fid_column=column) for i, fid in enumerate(fids)]
+    parts = [_with_fids(path, name) for name in names]
     rows: list[int] = []
-    for name, (part, fids) in zip(names, parts, strict=True):
+    for name, (part, fids, column) in zip(names, parts, strict=True):
         start = len(rows)  # each feature's place in the whole file: the import matches and versions rows by it
-        rows += [msg.TableRow(start + i + 1, number=i + 1, table=name, fid=None if fids is None else fids[i])
-                 for i in range(len(part))]
-    frames = [part for part, _fids in parts]
+        rows += [msg.TableRow(start + i + 1, number=i + 1, table=name, fid=None if fids is None else fids[i],
+                              fid_column=column) for i in range(len(part))]
+    frames = [part for part, _fids, _column in parts]
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry=frames[0].geometry.name,
                             crs=frames[0].crs), rows
 
 
-def _with_fids(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[int] | None]:
-    """Return a table read with its fids as the index, indexed from 0 again, and its fids where they are not its rows
-    1, 2, 3, … (else None: the row names the feature)."""
+def _with_fids(path: Path, table: str | None) -> tuple[gpd.GeoDataFrame, list[int] | None, str]:
+    """Return a GeoPackage's ``table`` (None: its first), its fids where they are not its rows 1, 2, 3, … (else None:
+    the row names the feature) and the name of its fid column, as QGIS heads it ("fid", or an ArcGIS "OBJECTID")."""
+    chosen = {"layer": table} if table is not None else {}
+    frame = _gdal_read(path, fid_as_index=True, **chosen)
     fids = [int(fid) for fid in frame.index]
-    frame = frame.reset_index(drop=True)
-    return frame, (None if fids == list(range(1, len(fids) + 1)) else fids)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyogrio")
+        column = str(pyogrio.read_info(path, **chosen).get("fid_column") or "")
+    if not re.fullmatch(r"\w{1,64}", column):  # a name a message can carry as it is (no space, mark or control)
+        column = "fid"
+    return frame.reset_index(drop=True), (None if fids == list(range(1, len(fids) + 1)) else fids), column
 
 
 def check_geopackage_holds_only_tables(path: Path, *, shown: str) -> None:
@@ -749,8 +754,30 @@ def write_features(frame: gpd.GeoDataFrame, path: Path | str, *, fmt: str | None
         out = out.rename(columns=_shapefile_names(list(out.columns)))
         _check_encodable(pd.DataFrame(out.drop(columns=out.geometry.name)), encoding)
     driver = {"geojson": "GeoJSON", "shp": "ESRI Shapefile"}[kind]
-    pyogrio.write_dataframe(out, path, driver=driver, **options)
+    if kind == "shp" and path.suffix.lower() == ".zip":
+        _write_zipped_shapefile(out, path, **options)
+    else:
+        pyogrio.write_dataframe(out, path, driver=driver, **options)
     return path
+
+
+def _write_zipped_shapefile(out: gpd.GeoDataFrame, path: Path, **options: object) -> None:
+    """Write a Shapefile into the .zip ``path``, its files named after it (``plates.zip``: ``plates.shp``, …).
+
+    GDAL zips a Shapefile only into a name ending in ``.shp.zip`` (``plates.zip`` failed with "is neither a file or
+    directory" and left a 22-byte file) and names a Chinese file's members in hex ("0xE80xBE… .shp"). So the
+    files are written into a folder beside it, zipped here (names in UTF-8) and moved into place: a failed write
+    leaves no file behind."""
+    stem = path.name[: -len(".shp.zip")] if path.name.lower().endswith(".shp.zip") else path.stem
+    with tempfile.TemporaryDirectory(dir=path.parent) as folder:
+        files = Path(folder) / "files"  # the archive is written outside it: "packed.zip" packs no copy of itself
+        files.mkdir()
+        pyogrio.write_dataframe(out, files / f"{stem}.shp", driver="ESRI Shapefile", **options)
+        packed = Path(folder) / "packed.zip"
+        with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+            for part in sorted(files.iterdir()):
+                archive.write(part, part.name)
+        os.replace(packed, path)
 
 
 def _check_shapefile_texts(table: pd.DataFrame, encoding: str) -> None:

@@ -84,10 +84,12 @@ class TableRow(int):
     number: int
     table: str | None
     fid: int | None
+    fid_column: str  # the GeoPackage's own name for its fid column, as QGIS heads it ("fid"; an ArcGIS "OBJECTID")
 
-    def __new__(cls, position: int, *, number: int, table: str | None = None, fid: int | None = None) -> TableRow:
+    def __new__(cls, position: int, *, number: int, table: str | None = None, fid: int | None = None,
+                fid_column: str = "fid") -> TableRow:
         row = super().__new__(cls, position)
-        row.number, row.table, row.fid = number, table, fid
+        row.number, row.table, row.fid, row.fid_column = number, table, fid, fid_column
         return row
 
     def __format__(self, spec: str) -> str:
@@ -102,7 +104,7 @@ class TableRow(int):
     def en(self) -> str:
         """The row as the English half of a message names it."""
         return (f"{self.number}" + (f" of layer {quoted(self.table)}" if self.table else "")
-                + (f" (fid {self.fid})" if self.fid is not None else ""))
+                + (f" ({self.fid_column} {self.fid})" if self.fid is not None else ""))
 
     @property
     def layer_zh(self) -> str:
@@ -112,7 +114,7 @@ class TableRow(int):
     @property
     def fid_zh(self) -> str:
         """What a Chinese half names after "第 3 行": "（fid 8）" (nothing where the fid is the row)."""
-        return f"（fid {self.fid}）" if self.fid is not None else ""
+        return f"（{self.fid_column} {self.fid}）" if self.fid is not None else ""
 
 
 def row_zh(row: object) -> str:
@@ -207,10 +209,8 @@ def nth_row(first_row: Rows, index: int) -> int | None:
 
 def at_row(message: str, row: int | None) -> str:
     """Return ``message`` with the row of a file or form it is about in both halves (unchanged for None); a row of
-    one table of several is named after its table ("图层 「facilities_polygons」 第 3 行")."""
-    if isinstance(row, TableRow) and row.table:  # "layer 「x」, row 3 (fid 4)" whether or not the fid is named
-        shown = TableRow(row.number, number=row.number, fid=row.fid) if row.fid is not None else row.number
-        return text("common.table_row", table=quoted(row.table), row=shown, problem=as_term(message))
+    one table of several is named after its table, as every message names it ("图层 「facilities_polygons」 第 3 行"
+    · "row 3 of layer 「facilities_polygons」")."""
     return message if row is None else text("common.row", row=row, problem=as_term(message))
 
 

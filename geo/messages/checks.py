@@ -64,8 +64,8 @@ MESSAGES = {
                                      "the file has no column {field}, which {layer} requires"),
     "checks.row_n": Message("第 {row} 行", "row {row}"),
     "checks.missing_value": Message("第 {row} 行缺少 {field}", "row {row} has no {field}"),
-    "checks.missing_values": Message("{count} 个要素缺少必填值：{problems}",
-                                     "{count} features miss a required value: {problems}"),
+    "checks.missing_values": Message("缺少 {count} 个必填值：{problems}",
+                                     "{count} required value(s) missing: {problems}"),
     "checks.and_more": Message("…… 另有 {count} 条", "… and {count} more"),
     # locations (geo/location_rules.py)
     "checks.outside_district": Message("位置不在本区范围内（检查坐标系与经纬度顺序）",

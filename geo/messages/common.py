@@ -15,7 +15,6 @@ MESSAGES = {
     "common.choice": Message("{field} 的取值 {value} 不在允许范围内，可选：{allowed}",
                              "{field} must be one of {allowed}; got {value}"),
     "common.row": Message("第 {row} 行：{problem}", "row {row}: {problem}"),
-    "common.table_row": Message("图层 {table} 第 {row} 行：{problem}", "layer {table}, row {row}: {problem}"),
     "common.between": Message("{field} 须在 {low} 到 {high} 之间，收到 {value}",
                               "{field} must be between {low} and {high}; got {value}"),
     "common.positive": Message("{field} 须为正数，收到 {value}", "{field} must be a positive number; got {value}"),
