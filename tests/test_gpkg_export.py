@@ -412,3 +412,20 @@ def test_a_fid_column_of_another_name_is_named_as_qgis_heads_it(writable_sample_
         import_file(store, "admin_units", path, crs="EPSG:4490", actor="t", mode="upsert")
     assert "第 3 行（OBJECTID 5）" in err.value.message and "row 3 (OBJECTID 5)" in err.value.message, \
         err.value.message
+
+
+@pytest.mark.parametrize(("column", "shown"), [("编号", "（编号 5）"), ("my fid", "（「my fid」 5）")])
+def test_a_fid_column_that_is_not_a_plain_word_is_named_quoted_not_as_fid(writable_sample_store: Store, tmp_path,
+                                                                          column, shown):
+    """Third review: such a column was named "fid", a column the file does not have."""
+    store = writable_sample_store
+    path = tmp_path / "admin_units.gpkg"
+    export_layer(store, "admin_units", path)
+    units = pyogrio.read_dataframe(path, fid_as_index=True).iloc[2:]
+    units.iloc[2, units.columns.get_loc("households")] = -5
+    path.unlink()
+    pyogrio.write_dataframe(units.reset_index(names=column), path, layer="admin_units", layer_options={"FID": column})
+    assert pyogrio.read_info(path)["fid_column"] == column
+    with pytest.raises(InputError) as err:
+        import_file(store, "admin_units", path, crs="EPSG:4490", actor="t", mode="upsert")
+    assert f"第 3 行{shown}" in err.value.message, err.value.message

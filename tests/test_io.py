@@ -338,7 +338,8 @@ def test_a_gbk_csv_export_names_the_row_the_spreadsheet_shows(tmp_path):
     assert not (tmp_path / "plates.csv").exists() and not (tmp_path / "plates.shp").exists()
 
 
-@pytest.mark.parametrize("name", ["admin_units.zip", "边界 2026.ZIP", "admin_units.shp.zip", "packed.zip"])
+@pytest.mark.parametrize("name", ["admin_units.zip", "边界 2026.ZIP", "admin_units.shp.zip", "packed.zip", ".zip",
+                                  ".shp.zip", ".ZIP"])
 def test_a_shapefile_exported_to_any_zip_name_is_written_and_imports_back_unchanged(writable_sample_store: Store,
                                                                                     tmp_path, name):
     """Review: `xincheng export units.zip --format shp` stopped with GDAL's "/vsizip/… is neither a file or directory"
@@ -352,8 +353,8 @@ def test_a_shapefile_exported_to_any_zip_name_is_written_and_imports_back_unchan
     count = export_layer(store, "admin_units", path, fmt="shp")
     with zipfile.ZipFile(path) as archive:
         members = sorted(archive.namelist())
-    stem = name[: -len(".shp.zip")] if name.endswith(".shp.zip") else name[: -len(".zip")]
-    assert f"{stem}.shp" in members and f"{stem}.dbf" in members, members
+    stem = (name[: -len(".shp.zip")] if name.endswith(".shp.zip") else name[: -len(".zip")]) or "admin_units"
+    assert f"{stem}.shp" in members and f"{stem}.dbf" in members, members  # a name of only ".zip": the layer's
     report = import_file(store, "admin_units", path, crs="EPSG:4490", actor="t", mode="upsert").summary()
     assert (report["inserted"], report["updated"], report["unchanged"]) == (0, 0, count)
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # nothing written beside it

@@ -273,3 +273,13 @@ def test_every_rule_field_refusal_says_where_to_go_in_each_half_in_its_own_langu
         assert not CJK.search(en), message
         assert "POST" in zh or "PATCH" in zh or "不能修改" in zh, message  # the way there is in the Chinese half too
         assert "请使用 （" not in zh and "use (" not in en, message  # a way to go, not a remark (recheck)
+
+
+def test_a_streets_numbering_is_refused_as_fixed_not_sent_to_a_way_that_cannot_change_it():
+    """Third review: the refusal said to replace each plate, but no use case changes a street's numbering start or odd
+    side (plate replacement takes a plate's number, not the street's)."""
+    from geo.write_rules import GUARDS, refusal
+
+    for field in ("numbering_start", "odd_side"):
+        message = refusal("streets", field, GUARDS["streets"][field]).message
+        assert "不能修改" in message and "replace" not in message and "fixed" in message, message

@@ -52,8 +52,9 @@ def detect_format(path: Path, fmt: str | None = None) -> str:
             raise InputError(msg.text("io_formats.format_choice", formats=_FORMATS_TERM, value=fmt),
                              field="format")
         return fmt.lower()
+    suffix = path.suffix or ("." + path.name.rpartition(".")[2] if path.name.startswith(".") else "")  # ".zip" too
     try:
-        return _SUFFIX[path.suffix.lower()]
+        return _SUFFIX[suffix.lower()]
     except KeyError:
         raise InputError(msg.text("io_formats.format_unknown", name=path.name, formats=_FORMATS_TERM),
                          field="format") from None
@@ -223,8 +224,10 @@ def _with_fids(path: Path, table: str | None) -> tuple[gpd.GeoDataFrame, list[in
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyogrio")
         column = str(pyogrio.read_info(path, **chosen).get("fid_column") or "")
-    if not re.fullmatch(r"\w{1,64}", column):  # a name a message can carry as it is (no space, mark or control)
+    if not column:
         column = "fid"
+    elif not re.fullmatch(r"\w{1,64}", column):  # a space, a mark, a control character: shown quoted and escaped
+        column = msg.quoted(column, max_chars=40)
     return frame.reset_index(drop=True), (None if fids == list(range(1, len(fids) + 1)) else fids), column
 
 
@@ -357,7 +360,7 @@ def _extract_zip(path: Path, tmp: Path, limit: int) -> Path:
 
 
 def _shapefile_path(path: Path, tmp: Path, max_unzipped_bytes: int = MAX_UNZIPPED_BYTES) -> Path:
-    if path.suffix.lower() != ".zip":
+    if not path.name.lower().endswith(".zip"):
         return path
     return _extract_zip(path, tmp, max_unzipped_bytes)
 
@@ -754,25 +757,30 @@ def write_features(frame: gpd.GeoDataFrame, path: Path | str, *, fmt: str | None
         out = out.rename(columns=_shapefile_names(list(out.columns)))
         _check_encodable(pd.DataFrame(out.drop(columns=out.geometry.name)), encoding)
     driver = {"geojson": "GeoJSON", "shp": "ESRI Shapefile"}[kind]
-    if kind == "shp" and path.suffix.lower() == ".zip":
-        _write_zipped_shapefile(out, path, **options)
+    if kind == "shp" and path.name.lower().endswith(".zip"):
+        _write_zipped_shapefile(out, path, stem_if_none=layer_name, **options)
     else:
         pyogrio.write_dataframe(out, path, driver=driver, **options)
     return path
 
 
-def _write_zipped_shapefile(out: gpd.GeoDataFrame, path: Path, **options: object) -> None:
+def _write_zipped_shapefile(out: gpd.GeoDataFrame, path: Path, *, stem_if_none: str, **options: object) -> None:
     """Write a Shapefile into the .zip ``path``, its files named after it (``plates.zip``: ``plates.shp``, …).
 
     GDAL zips a Shapefile only into a name ending in ``.shp.zip`` (``plates.zip`` failed with "is neither a file or
     directory" and left a 22-byte file) and names a Chinese file's members in hex ("0xE80xBE… .shp"). So the
     files are written into a folder beside it, zipped here (names in UTF-8) and moved into place: a failed write
-    leaves no file behind."""
-    stem = path.name[: -len(".shp.zip")] if path.name.lower().endswith(".shp.zip") else path.stem
-    with tempfile.TemporaryDirectory(dir=path.parent) as folder:
+    leaves no file behind (a process killed meanwhile leaves a hidden ``.xincheng-export-…`` folder). A .zip named
+    only ``.zip`` or ``.shp.zip`` has its members named after the layer (``stem_if_none``)."""
+    name = path.name
+    stem = name[: -len(".shp.zip")] if name.lower().endswith(".shp.zip") else name[: -len(".zip")]
+    stem = stem or stem_if_none
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".xincheng-export-") as folder:
         files = Path(folder) / "files"  # the archive is written outside it: "packed.zip" packs no copy of itself
         files.mkdir()
         pyogrio.write_dataframe(out, files / f"{stem}.shp", driver="ESRI Shapefile", **options)
+        if not (files / f"{stem}.shp").is_file():  # never an archive of nothing under a message that it was written
+            raise InputError(msg.text("io_formats.zip_one_shp", count=0), field="file")
         packed = Path(folder) / "packed.zip"
         with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
             for part in sorted(files.iterdir()):
