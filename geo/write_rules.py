@@ -110,7 +110,7 @@ _PLATE_UNIT = Guard("门牌所属社区（村）由其位置与区划调整决�
 # is numbered once; a plate on the wrong side is replaced, its new number following the street's numbering.
 _NUMBERING = Guard("街路巷的编号起点与单双号侧是其门牌编号的依据（DP-02、DP-03），设立街路巷时确定，此后不变",
                    "a street's numbering start and odd side are what its plates are numbered by (DP-02, DP-03): set "
-                   "when the street is set up and fixed after", "", on_create="allow")
+                   "when the street is set up, and fixed thereafter", "", on_create="allow")
 _PLATE_SIDE = Guard("门牌位于街路巷哪一侧由其位置确定（DP-02 单双号）", "a plate's side of the street follows from "
                     "where it stands (DP-02 odd and even sides)",
                     Term("PATCH 门牌位置 geometry（位置更正）或 POST /api/plates/{plate_uid}/replace",

@@ -358,3 +358,29 @@ def test_a_shapefile_exported_to_any_zip_name_is_written_and_imports_back_unchan
     report = import_file(store, "admin_units", path, crs="EPSG:4490", actor="t", mode="upsert").summary()
     assert (report["inserted"], report["updated"], report["unchanged"]) == (0, 0, count)
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # nothing written beside it
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "csv", "xlsx"])
+def test_another_format_to_a_zip_name_is_refused_up_front_and_leaves_nothing(sample_store: Store, tmp_path, fmt):
+    """Fourth review: GeoJSON and GeoPackage to `p.zip` failed with GDAL's message (10 KB of SQL for a GeoPackage) and
+    left a 22-byte file and a journal; CSV wrote plain text under a .zip name."""
+    from geo.errors import InputError
+
+    with pytest.raises(InputError) as err:
+        export_layer(sample_store, "streets", tmp_path / "p.zip", fmt=fmt)
+    assert err.value.field == "format" and f".{fmt}" in err.value.message, err.value.message
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", [".shp", ".gpkg", ".geojson", ".bashrc"])
+def test_a_name_that_is_only_a_suffix_other_than_zip_is_still_refused(name):
+    """Fourth review: reading any dot-name as its suffix made `xincheng export .shp` write a folder and say it wrote
+    959 features; only ".zip" (an export's member names come from the layer) is read so."""
+    from pathlib import Path
+
+    from geo.errors import InputError
+    from geo.io.formats import detect_format
+
+    with pytest.raises(InputError) as err:
+        detect_format(Path(name))
+    assert err.value.field == "format", err.value.message

@@ -52,7 +52,7 @@ def detect_format(path: Path, fmt: str | None = None) -> str:
             raise InputError(msg.text("io_formats.format_choice", formats=_FORMATS_TERM, value=fmt),
                              field="format")
         return fmt.lower()
-    suffix = path.suffix or ("." + path.name.rpartition(".")[2] if path.name.startswith(".") else "")  # ".zip" too
+    suffix = path.suffix or (".zip" if path.name.lower() == ".zip" else "")  # a zip named only ".zip" (an export's)
     try:
         return _SUFFIX[suffix.lower()]
     except KeyError:
@@ -720,6 +720,8 @@ def write_features(frame: gpd.GeoDataFrame, path: Path | str, *, fmt: str | None
     """
     path = Path(path)
     kind = detect_format(path, fmt)
+    if path.name.lower().endswith(".zip") and kind != "shp":  # GDAL failed half-way, leaving a 22-byte file (review)
+        raise InputError(msg.text("io_formats.zip_holds_shapefile", format=kind, suffix=f".{kind}"), field="format")
     encoding = export_encoding(encoding)
     out = _export_frame(frame, crs)
     if kind in ("csv", "xlsx"):

@@ -65,6 +65,9 @@ MESSAGES = {
         "refused as a zip bomb"),
     "io_formats.zip_too_big": Message("压缩包解压后过大 (超过 {limit:,} 字节, 于 {name!r})",
                                       "the .zip expands to more than {limit:,} bytes (at {name!r}); refused"),
+    "io_formats.zip_holds_shapefile": Message(
+        "导出为 .zip 的只能是 Shapefile；{format} 请用以 {suffix} 结尾的文件名",
+        "a .zip export holds a Shapefile; name a {format} file ending in {suffix}"),
     "io_formats.zip_one_shp": Message("压缩包中须恰有一个 .shp 文件, 现有 {count} 个",
                                       "the .zip must hold exactly one .shp; it holds {count}"),
     "io_formats.zip_broken": Message("压缩包已损坏或无法读取：{problem}",
