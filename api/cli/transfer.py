@@ -59,7 +59,8 @@ def import_cmd(obj: Context, path: Path, layer: str, crs: str, fmt: str | None,
 @click.argument("path", type=OutputPath())
 @click.option("--layer", required=True, type=click.Choice(sorted(LAYERS)), help="图层 · layer.")
 @click.option("--format", "fmt", default=None,
-              help="文件格式（默认按后缀） · geojson, gpkg, shp, csv or xlsx (default: by suffix).")
+              help="文件格式（默认按后缀；shp 也可写为任意名的 .zip） · geojson, gpkg, shp, csv or xlsx "
+                   "(default: by suffix; shp also into a .zip of any name).")
 @click.option("--crs", default="EPSG:4490", show_default=True, help="输出坐标系 · CRS to write.")
 @click.option("--encoding", default="UTF-8", show_default=True,
               help="文字编码 · Shapefile/CSV text encoding (e.g. GBK).")
