@@ -27,9 +27,15 @@ def containing_part(points: Sequence[BaseGeometry | None], parts: Sequence[BaseG
     out = np.full(len(points), -1, dtype=np.int64)
     if not len(parts):
         return out.tolist()
-    pts = np.asarray([None if p is None or p.is_empty else p if p.geom_type == "Point"
-                      else shapely.point_on_surface(p) for p in points], dtype=object)
-    has = np.flatnonzero(np.asarray([p is not None for p in pts], dtype=bool))
+    pts = np.empty(len(points), dtype=object)
+    pts[:] = list(points)
+    kind = shapely.get_type_id(pts)  # -1 for None; read in C, not one attribute per geometry
+    present = (kind >= 0) & ~shapely.is_empty(pts)
+    areas = present & (kind != shapely.GeometryType.POINT)
+    pts[~present] = None
+    if areas.any():
+        pts[areas] = shapely.point_on_surface(pts[areas])
+    has = np.flatnonzero(present)
     if not len(has):
         return out.tolist()
     tree = shapely.STRtree(np.asarray(parts, dtype=object))

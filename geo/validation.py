@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date
 from typing import Any, ParamSpec, TypeVar
 
@@ -141,6 +141,21 @@ def check_range(field: str, value: Any, *, row: int | None = None) -> None:
     if value < low or (high is not None and value > high):
         raise InputError(at_row(text("checks.range", field=label(field), low=f"{low:g}", high=f"{high:g}",
                                      value=value), row), field=field)
+
+
+def any_out_of_range(field: str, values: Sequence[Any]) -> bool:
+    """Return whether :func:`check_range` refuses any of ``values``, each distinct value judged once (a column
+    of 34,000 plates' numbers holds a few hundred); the caller then checks row by row, naming the row."""
+    try:
+        distinct: Collection[Any] = {(type(v), v): v for v in values}.values()
+    except TypeError:  # a value that is not hashable: each judged on its own
+        distinct = values
+    for value in distinct:
+        try:
+            check_range(field, value)
+        except InputError:
+            return True
+    return False
 
 
 MAX_VERTICES = 100_000   # per geometry: a district street or boundary needs a few thousand at most

@@ -15,8 +15,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from geo.errors import InputError
 from geo.layers import LAYERS
 from geo.messages import Term, at_row, label, layer_label, text, value_label
@@ -222,37 +220,38 @@ def check_generic_create(layer: str, record: Mapping[str, Any], *, row: int | No
     return {**record, **{k: v for k, v in initial.items() if v is not None}}
 
 
+_ABSENT = object()  # a record without the field (not the same as one sending None)
+
+
 def generic_create_refusal(layer: str, records: Sequence[Mapping[str, Any]], *,
                            first_load: bool = False) -> int | None:
     """Return the index of the first record :func:`check_generic_create` refuses (None: it refuses none).
 
-    Column by column, each distinct value judged once (an import of 34,000 plates sends one status);
-    the caller raises the refusal itself with :func:`check_generic_create` on that record, so the
-    message is the row-by-row one.
+    Column by column, each distinct value judged once (an import of 34,000 plates sends one status), the
+    rows searched only in a column holding a refused value; the caller raises the refusal itself with
+    :func:`check_generic_create` on that record, so the message is the row-by-row one.
     """
     if not records:
         return None
     if _created_only_through_use_case(layer, first_load=first_load):
         return 0
     initial = INITIAL.get(layer, {})
-    refused = np.zeros(len(records), dtype=bool)
+    first: int | None = None
     for field, guard in GUARDS.get(layer, {}).items():
         if guard.on_create in ("allow", "drop"):
             continue
-        verdicts: dict[tuple[type, Any], bool] = {}
-        for i, record in enumerate(records):
-            if field not in record:
-                continue
-            value = record[field]
-            try:
-                key = (type(value), value)
-                bad = verdicts[key] if key in verdicts else verdicts.setdefault(key, _refused(guard, field, value,
-                                                                                             initial))
-            except TypeError:  # not hashable
-                bad = _refused(guard, field, value, initial)
-            refused[i] |= bad
-    hits = np.flatnonzero(refused)
-    return int(hits[0]) if len(hits) else None
+        values = [record.get(field, _ABSENT) for record in records]
+        try:
+            distinct = {(type(v), v) for v in values}
+        except TypeError:  # a value that is not hashable: each judged on its own
+            distinct = None
+        if distinct is not None and not any(v is not _ABSENT and _refused(guard, field, v, initial)
+                                            for _kind, v in distinct):
+            continue  # the common case: one pass, no value refused
+        hit = next((i for i, v in enumerate(values) if v is not _ABSENT and _refused(guard, field, v, initial)), None)
+        if hit is not None and (first is None or hit < first):
+            first = hit
+    return first
 
 
 def _refused(guard: Guard, field: str, value: Any, initial: Mapping[str, Any]) -> bool:

@@ -279,3 +279,80 @@ def test_rule_fields_on_create_are_refused_at_the_same_row(layer, field, value):
         got = _first_refused(layer, records)
         assert got == _ref_first_refused(layer, records)
         assert got[0] == (1 if layer == "boundary_markers" else rows[0] + 1)
+
+
+def test_the_first_row_refused_in_any_guarded_field_is_found_whatever_the_values():
+    """generic_create_refusal judges each column's distinct values once: the row it finds is still the first
+    row refused in any field (a later field refused earlier wins), a field a record lacks is no refusal, and an
+    unhashable value (a list from JSON) is judged on its own."""
+    base = [{"street_name": "锡林郭勒北路", "number": i, "status": "active"} for i in range(N)]
+    cases = [
+        {7: {"decision_body": "新城区民政局"}, 3: {"status": "revoked"}},   # status (listed first) is refused later
+        {3: {"decision_body": "新城区民政局"}, 7: {"status": "revoked"}},
+        {5: {"decision_body": ["新城区民政局"]}},                           # unhashable, refused
+        {5: {"decision_body": []}, 9: {"status": "revoked"}},               # unhashable, refused too
+    ]
+    for changes in cases:
+        records = [{**r, **changes.get(i, {})} for i, r in enumerate(base)]
+        assert _first_refused("door_plates", records) == _ref_first_refused("door_plates", records)
+    lacking = [{k: v for k, v in r.items() if k != "status"} for r in base]  # no status field at all
+    assert generic_create_refusal("door_plates", lacking) is None
+    with_none = [{**r, "decision_body": None, "decision_date": ""} for r in base]
+    assert generic_create_refusal("door_plates", with_none) is None
+
+
+def _ref_containing_part(points: list, parts: list, *, inside_only: bool = False) -> list[int]:
+    """The rule row by row: the lowest part covering a point (or a line's or area's point on its surface), else
+    the nearest part, else -1."""
+    out = []
+    for p in points:
+        if p is None or p.is_empty:
+            out.append(-1)
+            continue
+        q = p if p.geom_type == "Point" else p.point_on_surface()
+        covering = [k for k, part in enumerate(parts) if part.covers(q)]
+        if covering:
+            out.append(covering[0])
+        elif inside_only:
+            out.append(-1)
+        else:
+            gaps = [part.distance(q) for part in parts]
+            out.append(int(np.argmin(gaps)))
+    return out
+
+
+@pytest.mark.parametrize("inside_only", [False, True])
+def test_containing_part_places_every_kind_of_geometry_as_row_by_row(inside_only):
+    """geo.containment reads geometry types and emptiness in one call for all points: None, empty points,
+    lines, polygons and multi-geometries are placed as the rule places them one by one."""
+    from geo.containment import containing_part
+
+    parts = [shapely.box(0, 0, 10, 10), shapely.box(8, 0, 20, 10), shapely.box(30, 30, 40, 40)]
+    rng = np.random.default_rng(4)
+    points: list[Any] = [shapely.Point(x, y) for x, y in rng.uniform(-5, 45, (40, 2))]
+    points += [None, shapely.Point(), shapely.LineString([(1, 1), (3, 3)]), shapely.Polygon(),
+               shapely.box(31, 31, 33, 33), shapely.MultiPoint([(9, 5), (50, 50)]), shapely.Point(9, 5),
+               shapely.LineString([(21, 21), (25, 25)]), shapely.GeometryCollection()]
+    assert containing_part(points, parts, inside_only=inside_only) == \
+        _ref_containing_part(points, parts, inside_only=inside_only)
+    assert containing_part([None, shapely.Point()], parts) == [-1, -1]
+
+
+@pytest.mark.parametrize("field,values", [
+    ("number", [1, 2, 3, 0, 5]), ("number", [1, 2, 100_000]), ("number", [1.0, 2, None, float("nan")]),
+    ("households", [3, -1, 3]), ("grade", [-5, 5, 6]), ("beds", [True, 10]),
+    ("opened_on", [__import__("datetime").date(2020, 1, 1), __import__("datetime").date(2999, 1, 1)]),
+    ("number", [[1], 2]),
+])
+def test_a_range_refusal_is_found_by_distinct_values_as_row_by_row(field, values):
+    """geo.validation.any_out_of_range judges each distinct value once; it answers as check_range row by row."""
+    from geo.validation import any_out_of_range, check_range
+
+    def refused(value: Any) -> bool:
+        try:
+            check_range(field, value)
+        except InputError:
+            return True
+        return False
+
+    assert any_out_of_range(field, values) == any(refused(v) for v in values)

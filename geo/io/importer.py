@@ -49,7 +49,7 @@ from geo.store.spatial_sql import lock_natural_keys, one_of
 from geo.store.store import integrity_problem, read_across
 from geo.text import clean, clean_field
 from geo.types import parse_date
-from geo.validation import MIN_VALUES, PAST_DATES, check_range, validate_frame
+from geo.validation import MIN_VALUES, PAST_DATES, any_out_of_range, check_range, validate_frame
 from geo.write_rules import (
     FIRST_LOAD_ALLOWED,
     check_generic_change,
@@ -200,7 +200,7 @@ def prepare_records(frame: gpd.GeoDataFrame, layer_name: str, *, source_crs: str
             if value is None or value == "":
                 raise InputError(at_row(msg.text("io.empty_value", field=label(name)), file_row(rows, i)), field=name)
     for name, values in columns.items():
-        if name in MIN_VALUES or name in PAST_DATES:
+        if (name in MIN_VALUES or name in PAST_DATES) and any_out_of_range(name, values):
             for i, value in enumerate(values):
                 check_range(name, value, row=file_row(rows, i))
     names = ("geometry", *columns)

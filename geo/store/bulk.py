@@ -94,8 +94,15 @@ def _envelopes(conn: sa.Connection, table: sa.Table, *, above_id: int) -> list[t
     if "minx" not in table.c:
         return [tuple(r) for r in conn.execute(sa.select(table.c.id).where(table.c.id > above_id)
                                                 .order_by(table.c.id))]
-    return [tuple(r) for r in conn.exec_driver_sql(
-        f'SELECT id, minx, maxx, miny, maxy FROM "{table.name}" WHERE id > ? ORDER BY id', (above_id,))]
+    # The driver's own cursor: tens of thousands of plain tuples, without a result row object made for each.
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(f'SELECT id, minx, maxx, miny, maxy FROM "{table.name}" WHERE id > ? ORDER BY id', (above_id,))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def _insert_sqlite(conn: sa.Connection, table: sa.Table, keys: Sequence[str], values: list[tuple[Any, ...]],

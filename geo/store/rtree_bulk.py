@@ -114,13 +114,20 @@ def pack_nodes(ids: np.ndarray, minx: np.ndarray, maxx: np.ndarray, miny: np.nda
     return nodes, rowids, parents
 
 
-def _packable(row: Sequence[Any]) -> bool:
-    """Return whether an entry's bounds are four numbers, none NaN, each lower bound at most its upper one
-    (the module refuses an upside-down box, and takes a missing bound as the trigger gives it)."""
-    minx, maxx, miny, maxy = row[1:5]
-    if any(not isinstance(v, int | float) or v != v for v in (minx, maxx, miny, maxy)):
-        return False
-    return bool(minx <= maxx and miny <= maxy)
+def _packable_entries(entries: Sequence[Sequence[Any]]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return the ids and the (n, 4) bounds of entries that can all be packed, else None: every bound a number
+    (not text, None or NaN), each lower bound at most its upper one (the module refuses an upside-down box, and
+    takes a missing bound as the trigger gives it: such entries go through it one by one)."""
+    ids = np.fromiter((row[0] for row in entries), dtype=np.int64, count=len(entries))
+    try:
+        bounds = np.array(entries, dtype=np.float64)[:, 1:5]
+    except (TypeError, ValueError):  # a value that is no number (text, None): one by one, as the module would
+        return None
+    numbers = {type(v) for row in entries for v in row[1:5]} <= {float, int, bool}  # text such as "1.5" converts
+    if not numbers or np.isnan(bounds).any():
+        return None
+    packable = (bounds[:, 0] <= bounds[:, 1]) & (bounds[:, 2] <= bounds[:, 3])
+    return (ids, bounds) if packable.all() else None
 
 
 def fill_rtree(connection: sqlite3.Connection, *, index: str, rows: Sequence[Sequence[Any]]) -> str:
@@ -137,12 +144,12 @@ def fill_rtree(connection: sqlite3.Connection, *, index: str, rows: Sequence[Seq
     if not entries:
         return "inserted"
     filled = connection.execute(f'SELECT 1 FROM "{index}_rowid" LIMIT 1').fetchone() is not None
-    if filled or not all(_packable(row) for row in entries):
+    packable = None if filled else _packable_entries(entries)
+    if packable is None:
         connection.executemany(f'INSERT INTO "{index}" (id, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)', entries)
         return "inserted"
+    ids, bounds = packable
     node_bytes = connection.execute(f'SELECT length(data) FROM "{index}_node" WHERE nodeno = 1').fetchone()[0]
-    ids = np.fromiter((row[0] for row in entries), dtype=np.int64, count=len(entries))
-    bounds = np.array([row[1:] for row in entries], dtype=np.float64)
     nodes, rowids, parents = pack_nodes(ids, bounds[:, 0], bounds[:, 1], bounds[:, 2], bounds[:, 3],
                                         node_bytes=node_bytes)
     connection.execute(f'DELETE FROM "{index}_node"')  # the empty root the module made

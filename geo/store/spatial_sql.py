@@ -74,12 +74,20 @@ def driver_values(column: sa.Column, values: list[Any], dialect: sa.Dialect) -> 
     return out
 
 
+def _object_array(geoms) -> np.ndarray:
+    """Return ``geoms`` as a one-dimensional array of objects (``np.asarray`` would unpack a sequence it could
+    read as rows)."""
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = list(geoms)
+    return arr
+
+
 def envelopes(geoms) -> tuple[np.ndarray, np.ndarray]:
     """Return each geometry's envelope, (n, 4) in :data:`ENVELOPE_COLUMNS` order and NaN where it has none,
     and whether it has one (not None, not empty): every write stores these beside the geometry."""
-    arr = np.asarray(geoms, dtype=object)
+    arr = _object_array(geoms)
     bounds = np.full((len(arr), 4), np.nan)
-    present = np.array([g is not None and not g.is_empty for g in arr], dtype=bool)
+    present = ~shapely.is_missing(arr) & ~shapely.is_empty(arr)  # in C: no attribute read per geometry
     if present.any():
         bounds[present] = shapely.bounds(arr[present])
     return bounds, present
@@ -87,9 +95,9 @@ def envelopes(geoms) -> tuple[np.ndarray, np.ndarray]:
 
 def encode_geometries(dialect: str, geoms) -> list:
     """Encode shapely geometries for ``dialect`` in one vectorised call (None stays None)."""
-    arr = np.asarray(geoms, dtype=object)
+    arr = _object_array(geoms)
     out = np.full(len(arr), None, dtype=object)
-    present = np.array([g is not None for g in arr], dtype=bool)
+    present = ~shapely.is_missing(arr)
     if present.any():
         if dialect == "postgresql":
             out[present] = shapely.to_wkb(shapely.set_srid(arr[present], SRID), hex=True, include_srid=True)
