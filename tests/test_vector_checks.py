@@ -356,3 +356,24 @@ def test_a_range_refusal_is_found_by_distinct_values_as_row_by_row(field, values
         return False
 
     assert any_out_of_range(field, values) == any(refused(v) for v in values)
+
+
+def test_plate_sub_numbers_read_once_per_value_still_refuse_at_their_rows():
+    """check_plates keys each distinct sub-number once: a twin written another way (之1 after 之一) is still the
+    same address, refused at its own row naming the first; an unknown form is refused at its first row."""
+    from geo.errors import Conflict
+    from geo.plates.rules import PlateContext, check_plates
+
+    ctx = PlateContext(streets_m={"新华大街": shapely.LineString([(0, 0), (100, 0)])}, in_force_names={"新华大街"},
+                       addresses={}, uids=set(), district=None)
+    rows = [{"street_name": "新华大街", "number": n, "suffix": s}
+            for n, s in [(3, "之一"), (4, None), (5, "A"), (3, "附1"), (3, "之1"), (6, "a")]]
+    with pytest.raises(Conflict) as err:
+        check_plates(rows, ctx, first_row=1)
+    assert "第 5 行" in err.value.message and "第 1 行" in err.value.message, err.value.message
+    bad = [{"street_name": "新华大街", "number": n, "suffix": s} for n, s in [(1, "之一"), (2, "X1"), (3, "X1")]]
+    with pytest.raises(InputError) as err:
+        check_plates(bad, ctx, first_row=1)
+    assert err.value.field == "suffix" and "第 2 行" in err.value.message, err.value.message
+    assert check_plates([{"street_name": "新华大街", "number": 1, "suffix": s} for s in ("之一", "附1", "A", "")],
+                        ctx, first_row=1) == [text("plates.no_district")]  # four sub-numbers, four addresses

@@ -146,6 +146,7 @@ def check_plates(records: Sequence[Mapping[str, Any]], ctx: PlateContext, *, fir
     replacing = replacing or {}
     seen: dict[tuple[str, int, str], int] = {}
     warnings: list[str] = []
+    suffix_keys: dict[tuple[type, Any], str] = {}  # a sub-number's key is a function of its text: once per value
     for i, rec in enumerate(records):
         row = nth_row(first_row, i)
         street = str(rec.get("street_name") or "").strip()
@@ -156,7 +157,11 @@ def check_plates(records: Sequence[Mapping[str, Any]], ctx: PlateContext, *, fir
             raise InputError(at_row(msg.text("plates.street_not_in_force", field=label("street_name"),
                                              value=repr(street)), row), field="street_name")
         if (rec.get("status") or "active") == "active":
-            key = (street, int(rec["number"]), address_suffix(rec.get("suffix"), strict=True, row=row))
+            suffix = rec.get("suffix")
+            known = (type(suffix), suffix if isinstance(suffix, str | None) else repr(suffix))
+            if known not in suffix_keys:  # a form the standard does not know is refused here, naming this row
+                suffix_keys[known] = address_suffix(suffix, strict=True, row=row)
+            key = (street, int(rec["number"]), suffix_keys[known])
             holder = ctx.addresses.get(key)
             if (holder is not None and holder != replacing.get(i)) or key in seen:
                 other = msg.as_term(msg.text("plates.other_plate", uid=holder) if holder and key not in seen
@@ -204,9 +209,13 @@ def plates_for_write(conn: sa.Connection, records: Sequence[dict[str, Any]], *, 
                 raise Conflict(at_row(taken, nth_row(first_row, i)), field="plate_uid")
             given[uid] = i
     fresh = iter(new_plate_uids(sum(1 for r in records if not r.get("plate_uid")), taken=ctx.uids | set(given)))
+    stored_forms: dict[str, str] = {}
     for rec in records:
         if not rec.get("plate_uid"):
             rec["plate_uid"] = next(fresh)
         if rec.get("suffix") is not None:  # stored as written, less look-alike forms and blanks
-            rec["suffix"] = clean(str(rec["suffix"])).replace(" ", "").upper()
+            written = str(rec["suffix"])
+            if written not in stored_forms:
+                stored_forms[written] = clean(written).replace(" ", "").upper()
+            rec["suffix"] = stored_forms[written]
     return check_plates(records, ctx, first_row=first_row)
