@@ -88,7 +88,7 @@ def test_a_csv_names_excel_rows_for_stored_records(store: Store, tmp_path):
     store.update("door_plates", ids[2], {"households": 7}, expected_version=1, actor="someone else")
     with pytest.raises(StaleVersion) as stale:
         import_file(store, "door_plates", unchanged, crs="EPSG:4490", actor="t", mode="upsert")
-    assert stale.value.message.startswith(f"第 5 行 (id {ids[2]})"), stale.value.message
+    assert stale.value.message.startswith(f"第 5 行（id {ids[2]}）"), stale.value.message
     assert store.get("door_plates", ids[2])["households"] == 7
 
 

@@ -215,7 +215,7 @@ def test_an_upsert_of_a_two_table_export_refuses_a_stale_row_and_a_record_named_
     with pytest.raises(StaleVersion) as err:
         import_file(store, "facilities", path, crs="EPSG:4490", actor="t", mode="upsert")
     assert "图层 「facilities_polygons」 第 3 行" in err.value.message and "共 1 行过时" in err.value.message
-    assert "(1 stale row)" in err.value.message
+    assert "(1 stale row(s))" in err.value.message
     assert store.select("facilities", where={"id": target})[0]["floor_area_m2"] == 777
 
     export_layer(store, "facilities", path)

@@ -167,7 +167,7 @@ def test_cli_export_then_import_is_refused_then_upsert_updates_in_place(store: S
                 "--mode", "upsert", url=url)
     assert stale.returncode == 1
     row = 2  # the export lists records by id; the edited file keeps that order
-    assert f"第 {row} 行 (id {ids[1]}) 的 version 是 1, 库中已是 2" in stale.stderr
+    assert f"第 {row} 行（id {ids[1]}）的 version 是 1，库中已是 2" in stale.stderr
     assert f"row {row} (id {ids[1]}) carries version 1" in stale.stderr
     assert store.count("facilities") == 4  # the new row was not inserted a second time
     assert store.get("facilities", ids[1])["version"] == 2
@@ -599,3 +599,33 @@ def test_a_neighbours_outline_renamed_in_a_file_is_refused_as_a_reference_row(wr
     with pytest.raises(Forbidden) as refusal:
         import_file(store, "admin_units", tmp_path / "renamed.gpkg", crs="EPSG:4490", actor="officer", mode="upsert")
     assert "邻区参考界线" in refusal.value.message and "rename" not in refusal.value.message, refusal.value.message
+
+
+def test_a_version_ahead_of_the_stored_one_is_not_called_an_edit_after_the_export(store: Store, tmp_path):
+    """Review of #15: a file whose version is above the stored record's (exported from another database, or
+    from this one before it was restored from an earlier backup) was refused as "it changed after the export",
+    which sent the officer looking for a colleague's edit that never happened. Refused whole, named for what it
+    is, nothing stored."""
+    from geo.errors import StaleVersion
+    from geo.io.importer import export_layer, import_file
+
+    ids = _facilities(store)
+    exported = tmp_path / "f.gpkg"
+    export_layer(store, "facilities", exported)
+
+    def ahead(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        frame.loc[frame["id"] == ids[1], ["version", "floor_area_m2"]] = [5, 45.5]
+        return frame
+
+    edited = tmp_path / "ahead.gpkg"
+    _edit(exported, edited, ahead)
+    before = store.select("facilities")
+    with pytest.raises(StaleVersion) as refusal:
+        import_file(store, "facilities", edited, crs="EPSG:4490", actor="officer", mode="upsert")
+    message = refusal.value.message
+    zh, _, en = message.partition(" · ")
+    assert f"第 2 行（id {ids[1]}）的 version 是 5，高于库中的 1" in zh and "导出后记录已被修改" not in zh, message
+    assert "不是从本库的当前记录导出的" in zh and "共 1 行版本不符" in zh, message
+    assert f"row 2 (id {ids[1]}) carries version 5, above the stored record's 1" in en, message
+    assert "changed after the export" not in en and refusal.value.field == "version"
+    assert store.select("facilities") == before

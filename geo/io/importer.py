@@ -510,17 +510,14 @@ def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str
     for m in found:
         other = first_row.setdefault(m.stored["id"], m.row)
         if other != m.row:
-            raise InputError(f"{row_zh(other)}与{row_zh(m.row)}指向同一条记录 (id {m.stored['id']}), "
-                             f"未导入任何内容 · rows {row_en(other)} and {row_en(m.row)} both name the stored "
-                             f"record {m.stored['id']}; nothing was imported", field=m.by)
+            raise InputError(msg.text("io.same_record_twice", row=other, other=m.row, id=m.stored["id"]),
+                             field=m.by)
     versions = identities.versions
     sent_version = {m.row: v for m in found if versions is not None and (v := versions[m.index]) is not None}
     unversioned = [m for m in found if versions is not None and m.row not in sent_version]
     if unversioned:
         m = unversioned[0]
-        raise StaleVersion(f"{row_zh(m.row)} (id {m.stored['id']}) 没有 version：文件带 version 列时每行都须有 · row "
-                           f"{row_en(m.row)} has no version although the file has a version column; export again",
-                           field="version")
+        raise StaleVersion(msg.text("io.version_missing", row=m.row, id=m.stored["id"]), field="version")
     stale = [m for m in found if m.row in sent_version and sent_version[m.row] != m.stored["version"]]
     if stale:
         if refused is not None:
@@ -528,12 +525,11 @@ def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str
                             sent_version[m.row]) for m in stale)
         m = stale[0]
         sent, now = sent_version[m.row], m.stored["version"]
-        raise StaleVersion(
-            f"{row_zh(m.row)} (id {m.stored['id']}) 的 version 是 {sent}, 库中已是 {now}: 导出后记录"
-            f"已被修改, 整个文件未导入 (共 {len(stale)} 行过时)。请重新导出后再修改 · row {row_en(m.row)} "
-            f"(id {m.stored['id']}) carries version {sent} but the stored record is at version "
-            f"{now}: it changed after the export, so nothing was imported ({len(stale)} stale "
-            f"row{'' if len(stale) == 1 else 's'}); export again and reapply your changes", field="version")
+        # A version above the stored one was never this record's here: the file came from elsewhere (another
+        # database, or this one restored from an earlier backup), not from an export overtaken by an edit.
+        key = "io.version_ahead" if sent > now else "io.version_behind"
+        raise StaleVersion(msg.text(key, row=m.row, id=m.stored["id"], sent=sent, now=now, count=len(stale)),
+                           field="version")
     return _checked_plan(layer_name, records, matches, first_load=first_load, rows=identities.rows)
 
 

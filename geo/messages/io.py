@@ -34,6 +34,24 @@ MESSAGES = {
         "请从文件中删去此行或撤销改动，未导入任何内容",
         "{record} is a neighbouring district's reference outline (status {what}), read by every district and changed "
         "by none (the row changes {fields}); remove the row or undo its change; nothing was imported"),
+    "io.same_record_twice": Message(
+        "第 {row} 行与第 {other} 行指向同一条记录（id {id}），未导入任何内容",
+        "rows {row} and {other} both name the stored record {id}; nothing was imported"),
+    "io.version_missing": Message(
+        "第 {row} 行（id {id}）没有 version：文件带 version 列时每行都须有；请重新导出",
+        "row {row} (id {id}) has no version although the file has a version column; export again"),
+    "io.version_behind": Message(
+        "第 {row} 行（id {id}）的 version 是 {sent}，库中已是 {now}：导出后记录已被修改，整个文件未导入（共 {count} 行"
+        "过时）。请重新导出后再修改",
+        "row {row} (id {id}) carries version {sent} but the stored record is at version {now}: it changed after the "
+        "export, so nothing was imported ({count} stale row(s)); export again and reapply your changes"),
+    "io.version_ahead": Message(
+        "第 {row} 行（id {id}）的 version 是 {sent}，高于库中的 {now}：这个文件不是从本库的当前记录导出的（可能来自"
+        "另一个库，或本库已从较早的备份恢复），整个文件未导入（共 {count} 行版本不符）。请从本库重新导出后再修改",
+        "row {row} (id {id}) carries version {sent}, above the stored record's {now}: the file was not exported from "
+        "this database's current records (it may come from another database, or this one was restored from an "
+        "earlier backup), so nothing was imported ({count} row(s) with another version); export again from this "
+        "database and reapply your changes"),
     "io.version_integer": Message("{field} 须为整数，收到 {value}", "{field} must be a whole number; got {value}"),
     "io.mode": Message("导入模式 {field} 须为 {allowed} 之一，收到 {value}",
                        "{field} must be one of {allowed}; got {value}"),
