@@ -411,6 +411,22 @@ def test_init_refuses_a_database_that_holds_records(store: Store):
     assert _counts(store) == before
 
 
+def test_a_refused_file_is_exit_2_without_the_usage_lines(store: Store, tmp_path):
+    """Review of #15: a file refused for its data printed click's "Usage: xincheng import …" and "Try 'xincheng
+    import --help'" above the message, sending the officer to the options when the file had to change. Still
+    status 2 (bad input), the message naming row and field, no usage lines, nothing stored."""
+    url = url_of(store)
+    path = tmp_path / "facilities.geojson"
+    station = {"kind": ["elder_care_station"] * 2, "name": ["测试养老服务站", "第二站"], "floor_area_m2": [20.0, -5.0]}
+    gpd.GeoDataFrame(station, geometry=[shapely.Point(111.68, 40.85)] * 2, crs="EPSG:4490").to_file(
+        path, driver="GeoJSON")
+    r = cli("import", str(path), "--layer", "facilities", "--crs", "EPSG:4490", url=url)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "第 2 行" in r.stderr and "floor_area_m2" in r.stderr, r.stderr
+    assert "Usage:" not in r.stderr and "--help" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert store.count("facilities") == 0
+
+
 def test_after_init_empty_and_an_import_nothing_advises_init(database_url, tmp_path):
     r = cli("init", "--empty", url=database_url)
     assert r.returncode == 0, r.stderr

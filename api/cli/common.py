@@ -36,13 +36,21 @@ SECRET_COMMANDS = ("serve", "plates")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
+class InputRefused(click.ClickException):
+    """Data the command was given (a file's rows, a value) refused by a rule: status 2 as a usage error, but
+    printed without click's "Usage: …" and "Try '… --help'" lines, which sent officers to the options when the
+    file was what had to change."""
+
+    exit_code = 2
+
+
 @contextmanager
 def domain_errors() -> Iterator[None]:
-    """Turn input problems into a usage error (status 2) and other domain errors into status 1."""
+    """Turn input problems into status 2 (:class:`InputRefused`) and other domain errors into status 1."""
     try:
         yield
     except InputError as exc:
-        raise click.UsageError(exc.message + "".join(f"\n  {d}" for d in exc.details)) from None
+        raise InputRefused(exc.message + "".join(f"\n  {d}" for d in exc.details)) from None
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
 

@@ -16,7 +16,16 @@ from typing import Any
 import click
 
 from api.cli.boundaries import boundaries
-from api.cli.common import CLI_ACTOR, Context, InputPath, OutputPath, PositiveNumber, domain_errors, progress_bar
+from api.cli.common import (
+    CLI_ACTOR,
+    Context,
+    InputPath,
+    InputRefused,
+    OutputPath,
+    PositiveNumber,
+    domain_errors,
+    progress_bar,
+)
 from geo.messages import label, text
 
 SYSTEMS = ("beijing1954", "xian1980")
@@ -34,7 +43,7 @@ def _conflicts_as_usage() -> Iterator[None]:
     try:
         yield
     except Conflict as exc:
-        raise click.UsageError(exc.message + "".join(f"\n  {d}" for d in exc.details)) from None
+        raise InputRefused(exc.message + "".join(f"\n  {d}" for d in exc.details)) from None
 
 
 def _grid_options(func: Any) -> Any:
