@@ -384,3 +384,27 @@ def test_a_name_that_is_only_a_suffix_other_than_zip_is_still_refused(name):
     with pytest.raises(InputError) as err:
         detect_format(Path(name))
     assert err.value.field == "format", err.value.message
+
+
+def test_a_killed_exports_hidden_folder_is_removed_by_the_next_export_once_a_day_old(sample_store: Store, tmp_path):
+    """Review of #15: a zipped Shapefile export killed half-way left its hidden ``.xincheng-export-…`` folder of
+    partial files, and nothing ever removed it. The next such export into the folder removes those a day old; a
+    younger one (an export that may still be running), a file of that name and other folders stay."""
+    import os
+    import time
+
+    from geo.io.formats import ABANDONED_EXPORT_AGE_S
+
+    old, young, own = tmp_path / ".xincheng-export-abc", tmp_path / ".xincheng-export-new", tmp_path / "mine"
+    for folder in (old, young, own):
+        (folder / "files").mkdir(parents=True)
+        (folder / "files" / "part.shp").write_bytes(b"x" * 100)
+    stray = tmp_path / ".xincheng-export-note.txt"
+    stray.write_text("not a folder")
+    past = time.time() - ABANDONED_EXPORT_AGE_S - 60
+    for entry in (old, own, stray):
+        os.utime(entry, (past, past))
+    export_layer(sample_store, "admin_units", tmp_path / "units.zip", fmt="shp")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [".xincheng-export-new", ".xincheng-export-note.txt", "mine", "units.zip"])
+    assert (young / "files" / "part.shp").exists() and (own / "files" / "part.shp").exists()

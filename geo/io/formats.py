@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sqlite3
 import tempfile
+import time
 import warnings
 import zipfile
 import zlib
@@ -766,18 +768,42 @@ def write_features(frame: gpd.GeoDataFrame, path: Path | str, *, fmt: str | None
     return path
 
 
+_EXPORT_FOLDER_PREFIX = ".xincheng-export-"
+ABANDONED_EXPORT_AGE_S = 24 * 3600  # older than any export still running: a killed export's leftovers
+
+
+def _remove_abandoned_exports(folder: Path, *, now_s: float | None = None) -> None:
+    """Remove the hidden working folders of zipped Shapefile exports into ``folder`` that a killed process left
+    (``.xincheng-export-…``, untouched for :data:`ABANDONED_EXPORT_AGE_S`): a running export's is younger. Only
+    folders of that name, never a file; one that cannot be removed is left as it is."""
+    now_s = time.time() if now_s is None else now_s
+    try:
+        entries = [entry for entry in folder.iterdir() if entry.name.startswith(_EXPORT_FOLDER_PREFIX)]
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            abandoned = now_s - entry.lstat().st_mtime > ABANDONED_EXPORT_AGE_S
+            if abandoned and entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+        except OSError:
+            continue
+
+
 def _write_zipped_shapefile(out: gpd.GeoDataFrame, path: Path, *, stem_if_none: str, **options: object) -> None:
     """Write a Shapefile into the .zip ``path``, its files named after it (``plates.zip``: ``plates.shp``, …).
 
     GDAL zips a Shapefile only into a name ending in ``.shp.zip`` (``plates.zip`` failed with "is neither a file or
     directory" and left a 22-byte file) and names a Chinese file's members in hex ("0xE80xBE… .shp"). So the
     files are written into a folder beside it, zipped here (names in UTF-8) and moved into place: a failed write
-    leaves no file behind (a process killed meanwhile leaves a hidden ``.xincheng-export-…`` folder). A .zip named
+    leaves no file behind (a process killed meanwhile leaves a hidden ``.xincheng-export-…`` folder, removed by
+    the next such export into the same folder once it is a day old). A .zip named
     only ``.zip`` or ``.shp.zip`` has its members named after the layer (``stem_if_none``)."""
     name = path.name
     stem = name[: -len(".shp.zip")] if name.lower().endswith(".shp.zip") else name[: -len(".zip")]
     stem = stem or stem_if_none
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".xincheng-export-") as folder:
+    _remove_abandoned_exports(path.parent)
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=_EXPORT_FOLDER_PREFIX) as folder:
         files = Path(folder) / "files"  # the archive is written outside it: "packed.zip" packs no copy of itself
         files.mkdir()
         pyogrio.write_dataframe(out, files / f"{stem}.shp", driver="ESRI Shapefile", **options)
