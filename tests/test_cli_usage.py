@@ -148,6 +148,11 @@ def test_a_write_that_fails_deep_down_is_a_message_not_a_traceback(sample, tmp_p
     blocker.write_text("a file where a folder is expected", encoding="utf-8")
     r = run("export", str(blocker / "x.gpkg"), "--layer", "facilities", db=sample)
     assert r.returncode == 2 and "文件夹" in r.stderr and "taken" in r.stderr
+    # Review of #15: a path inside a file (`gb.zip/inner.zip`) was answered "there is no folder gb.zip".
+    for inside in (blocker / "x.gpkg", blocker / "sub" / "x.gpkg"):
+        r = run("export", str(inside), "--layer", "facilities", db=sample)
+        assert r.returncode == 2 and f"{blocker} 是文件，不是文件夹" in r.stderr, r.stderr
+        assert f"{blocker} is a file, not a folder" in r.stderr and "不存在" not in r.stderr, r.stderr
 
 
 _LEAVE = """

@@ -216,6 +216,9 @@ class OutputPath(click.ParamType):
             raise _param_error(text("cli.bad_suffix", suffixes=", ".join(self.suffixes), name=path.name),
                                param, ctx)
         if not parent.is_dir():
+            blocking = next((p for p in (parent, *parent.parents) if p.exists()), None)
+            if blocking is not None and not blocking.is_dir():  # `gb.zip/inner.zip` with gb.zip a file
+                raise _param_error(text("cli.inside_a_file", path=blocking), param, ctx)
             raise _param_error(text("cli.no_folder", folder=parent), param, ctx)
         target = path if self.folder and path.is_dir() else parent
         if not os.access(target, os.W_OK):

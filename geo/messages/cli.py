@@ -12,6 +12,8 @@ MESSAGES = {
     "cli.not_readable": Message("无权读取 {path}", "{path} cannot be read (permission denied)"),
     "cli.path_is_folder": Message("{path} 是文件夹，请给出文件名", "{path} is a folder; give a file name"),
     "cli.path_not_folder": Message("{path} 是文件，请给出文件夹", "{path} is a file; give a folder"),
+    "cli.inside_a_file": Message("{path} 是文件，不是文件夹：不能在它里面写文件",
+                                 "{path} is a file, not a folder: nothing can be written inside it"),
     "cli.no_folder": Message("文件夹 {folder} 不存在，请先创建", "there is no folder {folder}; create it first"),
     "cli.not_writable": Message("无权写入文件夹 {folder}", "the folder {folder} cannot be written to"),
     "cli.bad_suffix": Message("文件名须以 {suffixes} 结尾，收到 {name}",
