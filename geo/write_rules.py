@@ -27,6 +27,13 @@ class RuleFieldRefused(InputError):
     code = "use_the_use_case"
 
 
+class FixedFieldRefused(RuleFieldRefused):
+    """A field no use case changes (an identity, a street's numbering): refused as fixed, with its own code, so a
+    client is not told to look for a use case that does not exist."""
+
+    code = "fixed_field"
+
+
 @dataclass(frozen=True)
 class Guard:
     """Why a field is not for the generic path, and where to change it instead."""
@@ -187,8 +194,8 @@ def _layer(name: str) -> Term:
 def refusal(layer: str, field: str, guard: Guard, *, row: int | None = None) -> RuleFieldRefused:
     """Return the error for a rule field sent to a generic path."""
     if not guard.use:  # an identity: nothing changes it
-        return RuleFieldRefused(at_row(text("checks.rule_field_fixed", layer=_layer(layer), field=label(field),
-                                            why=Term(guard.why_zh, guard.why_en)), row), field=field)
+        return FixedFieldRefused(at_row(text("checks.rule_field_fixed", layer=_layer(layer), field=label(field),
+                                             why=Term(guard.why_zh, guard.why_en)), row), field=field)
     return RuleFieldRefused(at_row(text("checks.rule_field", layer=_layer(layer), field=label(field),
                                         why=Term(guard.why_zh, guard.why_en), use=guard.use), row), field=field)
 

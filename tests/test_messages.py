@@ -281,5 +281,9 @@ def test_a_streets_numbering_is_refused_as_fixed_not_sent_to_a_way_that_cannot_c
     from geo.write_rules import GUARDS, refusal
 
     for field in ("numbering_start", "odd_side"):
-        message = refusal("streets", field, GUARDS["streets"][field]).message
+        refused = refusal("streets", field, GUARDS["streets"][field])
+        message = refused.message
         assert "不能修改" in message and "replace" not in message and "fixed" in message, message
+        # Review of #15: its code still said "use_the_use_case" though no use case changes it.
+        assert (refused.code, refused.status) == ("fixed_field", 422)
+    assert refusal("door_plates", "status", GUARDS["door_plates"]["status"]).code == "use_the_use_case"
