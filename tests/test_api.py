@@ -30,7 +30,7 @@ def _assert_error_shape(r: httpx.Response, status: int, field: str | None = None
 def test_health_and_openapi(live_server):
     r = httpx.get(f"{live_server}/api/health")
     assert r.status_code == 200 and r.json()["status"] == "ok" and r.json()["adcode"] == "150102"
-    spec = httpx.get(f"{live_server}/openapi.json").json()
+    spec = httpx.get(f"{live_server}/openapi.json", timeout=60).json()
     assert "/api/layers/{layer}/features" in spec["paths"]
     assert httpx.get(f"{live_server}/docs").status_code == 200
 
@@ -39,7 +39,7 @@ def test_every_documented_operation_names_each_error_answer_as_the_json_error_bo
     """Each operation of the documented routers lists the error statuses with the ErrorBody schema as JSON (by
     reference: FastAPI no longer builds a model field per status per route), and the schema it refers to is
     in the components and describes a real error answer."""
-    spec = httpx.get(f"{live_server}/openapi.json").json()
+    spec = httpx.get(f"{live_server}/openapi.json", timeout=60).json()
     schema = spec["components"]["schemas"]["ErrorBody"]
     statuses = {"400", "401", "403", "404", "409", "413", "422", "429", "503"}
     checked = 0

@@ -524,7 +524,7 @@ def test_casework_over_http(writable_server, writable_sample_store):
     listed = httpx.get(f"{base}/api/disputes", params={"state": "resolved"}, headers=inspector).json()
     assert [c["case_no"] for c in listed] == [case["case_no"]]
     assert httpx.get(f"{base}/api/disputes", headers=planner).status_code == 403
-    spec = httpx.get(f"{base}/openapi.json").json()["paths"]
+    spec = httpx.get(f"{base}/openapi.json", timeout=60).json()["paths"]
     assert {"/api/disputes", "/api/markers/{marker_id}/repairs", "/api/boundary-lines/inspection-due"} <= set(spec)
 
 

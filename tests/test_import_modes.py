@@ -485,7 +485,7 @@ def test_http_import_modes(store: Store, tmp_path):
     create_user(store, *ADMIN, "admin", actor="test")
     with running_server(server_settings(store)) as base:
         h = _login(base)
-        spec = httpx.get(f"{base}/openapi.json").json()
+        spec = httpx.get(f"{base}/openapi.json", timeout=60).json()
         params = spec["paths"]["/api/layers/{layer}/import"]["post"]["parameters"]
         mode = next(p for p in params if p["name"] == "mode")
         assert mode["schema"]["enum"] == ["insert", "upsert"]

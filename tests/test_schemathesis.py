@@ -58,7 +58,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(fuzz_server,
                   f"schema/status/content-type failures: {sum(int(n) for _k, n in failures)}")
     assert run.returncode == 0, out[-6000:]
     assert cases > 300 and not server_errors and not failures
-    schema = httpx.get(f"{base}/openapi.json").json()
+    schema = httpx.get(f"{base}/openapi.json", timeout=60).json()
     operations = {f"{method.upper()} {path}" for path, item in schema["paths"].items() for method in item
                   if method in ("get", "put", "post", "patch", "delete") and path != "/api/auth/logout"}
     tried = {case.get("name") for report in tmp_path.glob("*.xml")

@@ -138,7 +138,7 @@ def _audit_count(store) -> int:
 
 
 def test_the_matrix_lists_every_write_endpoint(live_server):
-    spec = httpx.get(f"{live_server}/openapi.json").json()
+    spec = httpx.get(f"{live_server}/openapi.json", timeout=60).json()
     writes = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops
               if m in ("post", "put", "patch", "delete")}
     assert writes == set(API_WRITES) | PER_LAYER | OPEN_WRITES

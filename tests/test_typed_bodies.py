@@ -310,7 +310,7 @@ def test_gazetteer_bodies_are_typed(api, writable_sample_store):
 
 
 def test_openapi_publishes_each_layers_property_model_with_enumerations(live_server):
-    spec = httpx.get(f"{live_server}/openapi.json").json()
+    spec = httpx.get(f"{live_server}/openapi.json", timeout=60).json()
     schemas = spec["components"]["schemas"]
     for method, path, suffix in (("post", "/api/layers/{layer}/features", "FeatureIn"),
                                  ("patch", "/api/layers/{layer}/features/{fid}", "FeaturePatch")):
