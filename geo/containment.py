@@ -47,7 +47,10 @@ def containing_part(points: Sequence[BaseGeometry | None], parts: Sequence[BaseG
     if not inside_only and not found.all():
         missing = has[~found]
         point_j, part_j = tree.query_nearest(pts[missing], all_matches=True)
-        nearest = np.full(len(missing), np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(nearest, point_j, part_j)
+        nearest = np.full(len(missing), -1, dtype=np.int64)  # a point near nothing (NaN coordinates): -1
+        first = np.full(len(missing), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first, point_j, part_j)
+        found_near = first != np.iinfo(np.int64).max
+        nearest[found_near] = first[found_near]
         out[missing] = nearest
     return out.tolist()

@@ -336,6 +336,9 @@ def test_containing_part_places_every_kind_of_geometry_as_row_by_row(inside_only
     assert containing_part(points, parts, inside_only=inside_only) == \
         _ref_containing_part(points, parts, inside_only=inside_only)
     assert containing_part([None, shapely.Point()], parts) == [-1, -1]
+    # Review of #15: a point with NaN coordinates is near no part; it was given index 2**63 - 1.
+    nan = shapely.Point(float("nan"), float("nan"))
+    assert containing_part([nan, shapely.Point(5, 5)], parts, inside_only=inside_only) == [-1, 0]
 
 
 @pytest.mark.parametrize("field,values", [

@@ -10,7 +10,6 @@ import functools
 import hashlib
 import json
 import numbers
-import operator
 import re
 import sqlite3
 import time
@@ -19,7 +18,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -350,9 +348,6 @@ def _length_as_text(value: Any) -> int:
     return 0
 
 
-_values_of = operator.methodcaller("values")  # a record's values, for chain.from_iterable over many records
-
-
 @functools.cache
 def _length_limits(table: sa.Table) -> dict[str, int]:
     """Return the declared length of each of ``table``'s length-limited text columns (``varchar(n)``)."""
@@ -563,14 +558,13 @@ class Store:
     def _check_fields(self, table: sa.Table, records: Sequence[Mapping[str, Any]]) -> None:
         """Refuse a field ``table`` does not have, a control character in any text, a text longer than its column,
         and another district's record (but a neighbour's shared row, such as its outline)."""
-        given: set[str] = set().union(*records)  # every record's keys, gathered in C
+        given = {k for r in records for k in r}
         unknown = sorted(given - {"geometry"} - set(table.c.keys()))
         if unknown:
             raise InputError(text("store.unknown_field", table=table.name, field=repr(unknown[0])), field=unknown[0])
         # Every write path, typed bodies and forms included: no control characters stored. One search over
         # all the text (joined by a newline, which is allowed), and the field named only when it finds one.
-        values = list(chain.from_iterable(map(_values_of, records)))
-        if _CONTROL_CHARS.search("\n".join([v for v in values if isinstance(v, str)])):
+        if _CONTROL_CHARS.search("\n".join(v for r in records for v in r.values() if isinstance(v, str))):
             for record in records:
                 for key, value in record.items():
                     if isinstance(value, str) and _CONTROL_CHARS.search(value):
