@@ -139,6 +139,18 @@ def test_mistakes_are_usage_errors_in_chinese_naming_the_option(sample, tmp_path
     assert not list(tmp_path.glob("*.gpkg")) and not (tmp_path / "plan.pdf").exists()
 
 
+def test_data_refusals_print_the_message_without_the_usage_lines(sample, tmp_path):
+    """Review of #15: a snapshot id naming nothing, or a street with no active plates to print, was answered with
+    click's "Usage: …" and "Try '… --help'" above the message; status 2 (bad input) with the message alone."""
+    for args, said in ((["indicators", "compare", "999", "1000"], "999"),
+                       (["--dev", "plates", "print", str(tmp_path / "p.pdf"), "--street", "没有这条街"], "门牌")):
+        r = run(*args, db=sample)
+        assert r.returncode == 2 and said in r.stderr, (args, r.stderr)
+        assert "Usage:" not in r.stderr and "--help" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+    r = run("indicators", "compare", "--bogus", db=sample)  # a real usage error keeps its usage lines
+    assert r.returncode == 2 and "Usage:" in r.stderr, r.stderr
+
+
 def test_a_write_that_fails_deep_down_is_a_message_not_a_traceback(sample, tmp_path):
     """A full disk (/dev/full) passes the path checks and fails inside the writer: status 1, said in Chinese."""
     r = run("export", "/dev/full", "--layer", "facilities", "--format", "csv", db=sample)

@@ -209,7 +209,7 @@ def test_a_stale_file_of_many_rows_is_refused_with_every_row_in_the_audit_trail_
 
     def stale(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         frame["floor_area_m2"] = 31.0
-        frame["version"] = 0  # every row based on a version before the stored one
+        frame["version"] = 2  # every row at a version the stored records (1) never had: all refused as stale
         return frame
 
     _edit(exported, tmp_path / "stale.gpkg", stale)
@@ -233,7 +233,7 @@ def test_a_stale_file_of_many_rows_is_refused_with_every_row_in_the_audit_trail_
     finally:
         done.set()
         watcher.join(30)
-    assert f"共 {rows} 行过时" in refusal.value.message and refusal.value.field == "version"
+    assert f"共 {rows} 行版本不符" in refusal.value.message and refusal.value.field == "version"
     assert refused_rows() == rows
     assert seen <= {0, rows}, sorted(seen)[:5]  # never part of them
     assert {r["floor_area_m2"] for r in store.select("facilities")} == {20.0}
@@ -644,4 +644,48 @@ def test_a_version_ahead_of_the_stored_one_is_not_called_an_edit_after_the_expor
     assert "不是从本库的当前记录导出的" in zh and "共 1 行版本不符" in zh, message
     assert f"row 2 (id {ids[1]}) carries version 5, above the stored record's 1" in en, message
     assert "changed after the export" not in en and refusal.value.field == "version"
+    assert store.select("facilities") == before
+
+
+def test_a_file_with_rows_behind_and_ahead_names_both_and_bad_versions_are_refused_as_input(store: Store, tmp_path):
+    """Review of #15: a file holding a row edited after its export (version below the stored one) and a row from
+    elsewhere (above it) was named by its first stale row alone, so half the message was false; a version of 0,
+    -4 or 99999999999999999999999 (read as a float and quoted as another number) was called "changed after the
+    export". Both kinds are now named with their counts; a version outside 1 … 2**31-1 is refused as input."""
+    from geo.errors import InputError, StaleVersion
+    from geo.io.importer import export_layer, import_file
+
+    ids = _facilities(store)
+    exported = tmp_path / "f.gpkg"
+    export_layer(store, "facilities", exported)
+    store.update("facilities", ids[0], {"floor_area_m2": 21.0}, expected_version=1, actor="同事")  # now version 2
+
+    def mixed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:  # row 1 behind (1 < 2), row 3 ahead (7 > 1)
+        frame.loc[frame["id"] == ids[2], "version"] = 7
+        frame["floor_area_m2"] = 30.0
+        return frame
+
+    _edit(exported, tmp_path / "mixed.gpkg", mixed)
+    before = store.select("facilities")
+    with pytest.raises(StaleVersion) as refusal:
+        import_file(store, "facilities", tmp_path / "mixed.gpkg", crs="EPSG:4490", actor="officer", mode="upsert")
+    zh, _, en = refusal.value.message.partition(" · ")
+    assert "文件中 1 行的 version 低于库中" in zh and "1 行高于库中" in zh and "共 2 行版本不符" in zh, zh
+    assert "1 row(s) of the file are below the stored version" in en and "1 above it" in en, en
+    assert store.select("facilities") == before
+    for bad in (0, -4, 2**31, 99999999999999999999999):
+        def with_version(frame: gpd.GeoDataFrame, bad=bad) -> gpd.GeoDataFrame:
+            frame["version"] = frame["version"].astype(object)
+            frame.loc[frame["id"] == ids[1], "version"] = str(bad)
+            return frame
+
+        path = tmp_path / "bad.csv"
+        frame = with_version(gpd.read_file(exported))
+        pd.DataFrame(frame.drop(columns="geometry")).assign(
+            longitude=frame.geometry.x, latitude=frame.geometry.y).to_csv(path, index=False)
+        with pytest.raises(InputError) as err:
+            import_file(store, "facilities", path, crs="EPSG:4490", actor="officer", mode="upsert",
+                        x_col="longitude", y_col="latitude")
+        assert not isinstance(err.value, StaleVersion) and err.value.field == "version", err.value.message
+        assert f"'{bad}'" in err.value.message and "1 到 2147483647" in err.value.message, err.value.message
     assert store.select("facilities") == before

@@ -387,24 +387,40 @@ def test_a_name_that_is_only_a_suffix_other_than_zip_is_still_refused(name):
 
 
 def test_a_killed_exports_hidden_folder_is_removed_by_the_next_export_once_a_day_old(sample_store: Store, tmp_path):
-    """Review of #15: a zipped Shapefile export killed half-way left its hidden ``.xincheng-export-…`` folder of
-    partial files, and nothing ever removed it. The next such export into the folder removes those a day old; a
-    younger one (an export that may still be running), a file of that name and other folders stay."""
+    """Review of #15: a zipped Shapefile export killed half-way left its hidden working folder of partial files, and
+    nothing ever removed it. The next such export into the folder removes one named as the export names them,
+    holding only its files, untouched for a day. Second review: a user's own folder sharing the prefix was removed
+    with everything in it; only the export's own leftovers may go."""
     import os
     import time
+    from pathlib import Path
 
     from geo.io.formats import ABANDONED_EXPORT_AGE_S
 
-    old, young, own = tmp_path / ".xincheng-export-abc", tmp_path / ".xincheng-export-new", tmp_path / "mine"
-    for folder in (old, young, own):
+    def leftover(name: str, *extra: str) -> Path:
+        folder = tmp_path / name
         (folder / "files").mkdir(parents=True)
-        (folder / "files" / "part.shp").write_bytes(b"x" * 100)
-    stray = tmp_path / ".xincheng-export-note.txt"
+        for part in ("units.shp", "units.dbf", *extra):
+            (folder / "files" / part).write_bytes(b"x" * 100)
+        return folder
+
+    old = leftover(".xincheng-export-abcd1234")
+    (old / "packed.zip").write_bytes(b"PK")
+    young = leftover(".xincheng-export-new12345")
+    touched = leftover(".xincheng-export-recent_1")  # old folder, a file inside written a minute ago
+    mine = tmp_path / ".xincheng-export-keep"          # a user's own folder: not a name the export makes
+    (mine / "notes").mkdir(parents=True)
+    (mine / "notes" / "important.txt").write_text("data")
+    odd = leftover(".xincheng-export-zzzz9999")
+    (odd / "files" / "sub").mkdir()                    # a folder inside files: not what an export writes
+    stray = tmp_path / ".xincheng-export-note1234"
     stray.write_text("not a folder")
     past = time.time() - ABANDONED_EXPORT_AGE_S - 60
-    for entry in (old, own, stray):
+    for entry in [old, touched, mine, odd, stray, *(p for f in (old, mine, odd) for p in f.rglob("*"))]:
         os.utime(entry, (past, past))
     export_layer(sample_store, "admin_units", tmp_path / "units.zip", fmt="shp")
+    assert not old.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [".xincheng-export-new", ".xincheng-export-note.txt", "mine", "units.zip"])
-    assert (young / "files" / "part.shp").exists() and (own / "files" / "part.shp").exists()
+        [young.name, touched.name, mine.name, odd.name, stray.name, "units.zip"])
+    assert (mine / "notes" / "important.txt").read_text() == "data"
+    assert (touched / "files" / "units.shp").exists() and (odd / "files" / "sub").is_dir()

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from api.cli.common import CLI_ACTOR, Context, InputPath, OutputPath, domain_errors, group, step_bar
+from api.cli.common import CLI_ACTOR, Context, InputPath, InputRefused, OutputPath, domain_errors, group, step_bar
 from api.cli.output import print_table
 
 LEVELS = ("building", "unit", "room")
@@ -200,7 +200,7 @@ def print_cmd(obj: Context, path: Path, plate_uid: str | None, address_uid: str 
                       for a in list_addresses(obj.store, plate_uid=plate_uid, level=level, limit=10_000)]
             chosen = [get_address(obj.store, a["address_uid"]) for a in chosen]
         if not chosen:
-            raise click.UsageError(text("cli.no_plates_match"))
+            raise InputRefused(text("cli.no_plates_match"))
         base_url = settings.public_base_url
         if not settings.dev_mode:  # printed codes must reach the public server
             base_url = check_public_base_url(base_url)

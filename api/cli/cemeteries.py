@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from api.cli.common import CLI_ACTOR, Context, domain_errors, group
+from api.cli.common import CLI_ACTOR, Context, InputRefused, domain_errors, group
 
 
 @group()
@@ -123,7 +123,7 @@ def map_cmd(obj: Context, path: Path, settings_file: Path | None) -> None:
         units = obj.store.read_frame("admin_units")
         cemeteries = obj.store.read_frame("facilities", where={"kind": CEMETERY_KIND})
     if units.empty:
-        raise click.UsageError("没有行政区划，无法绘图 · no administrative units to draw the map on")
+        raise InputRefused("没有行政区划，无法绘图 · no administrative units to draw the map on")
     ban_zone_map(zones, units, cemeteries=cemeteries, basemap=obj.settings.basemap).save(str(path))
     click.echo(f"已写出 written: {path}")
 

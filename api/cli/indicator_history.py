@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from api.cli.common import CLI_ACTOR, Choices, Context, PositiveNumber, domain_errors, step_bar
+from api.cli.common import CLI_ACTOR, Choices, Context, InputRefused, PositiveNumber, domain_errors, step_bar
 from api.cli.output import number, print_table
 from api.cli.planning import indicators
 from geo.layers import FACILITY_KINDS
@@ -124,8 +124,8 @@ def compare_cmd(obj: Context, refs: tuple[str, ...]) -> None:
     with domain_errors():
         try:
             comparison = compare(obj.store, ids=ids, dates=dates)
-        except NotFound as exc:  # an id given on the command line that names no snapshot: a usage error
-            raise click.UsageError(exc.message) from None
+        except NotFound as exc:  # an id given on the command line that names no snapshot: bad input (status 2)
+            raise InputRefused(exc.message) from None
     _print_comparison(comparison)
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from api.cli.common import CLI_ACTOR, Context, OutputPath, bar_options, domain_errors, group, step_bar
+from api.cli.common import CLI_ACTOR, Context, InputRefused, OutputPath, bar_options, domain_errors, group, step_bar
 from geo.messages import text
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def _plate_texts(obj: Context, *, street: str | None, community: str | None,
     store = obj.store
     rows = plates_to_print(store, street=street, community=community, reprints=bool(reprints))
     if not rows:
-        raise click.UsageError(text("cli.no_plates_match"))
+        raise InputRefused(text("cli.no_plates_match"))
     signer = PlateSigner.from_setting(obj.settings.qr_keys, fallback_secret=obj.settings.secret_key)
     base_url = obj.settings.public_base_url
     if not obj.settings.dev_mode:  # printed codes must reach the public server

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sqlite3
 import tempfile
 import time
@@ -769,25 +768,55 @@ def write_features(frame: gpd.GeoDataFrame, path: Path | str, *, fmt: str | None
 
 
 _EXPORT_FOLDER_PREFIX = ".xincheng-export-"
+_EXPORT_FOLDER_NAME = re.compile(re.escape(_EXPORT_FOLDER_PREFIX) + r"[a-z0-9_]{8}")  # as tempfile.mkdtemp names it
 ABANDONED_EXPORT_AGE_S = 24 * 3600  # older than any export still running: a killed export's leftovers
 
 
 def _remove_abandoned_exports(folder: Path, *, now_s: float | None = None) -> None:
-    """Remove the hidden working folders of zipped Shapefile exports into ``folder`` that a killed process left
-    (``.xincheng-export-…``, untouched for :data:`ABANDONED_EXPORT_AGE_S`): a running export's is younger. Only
-    folders of that name, never a file; one that cannot be removed is left as it is."""
+    """Remove the working folders of zipped Shapefile exports into ``folder`` that a killed process left: only a
+    folder named as :func:`_write_zipped_shapefile` names them (the prefix and tempfile's eight random characters),
+    holding nothing but its ``files`` folder of plain files and a ``packed.zip``, nothing in it changed for
+    :data:`ABANDONED_EXPORT_AGE_S` (a running export's is younger), and all of it removable: anything else, a
+    folder of the user's that happens to share the prefix included, is left as it is."""
     now_s = time.time() if now_s is None else now_s
     try:
-        entries = [entry for entry in folder.iterdir() if entry.name.startswith(_EXPORT_FOLDER_PREFIX)]
+        named = [entry for entry in folder.iterdir() if _EXPORT_FOLDER_NAME.fullmatch(entry.name)]
     except OSError:
         return
-    for entry in entries:
+    for entry in named:
         try:
-            abandoned = now_s - entry.lstat().st_mtime > ABANDONED_EXPORT_AGE_S
-            if abandoned and entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
+            parts = _abandoned_export_parts(entry, now_s=now_s)
+            for part in parts or ():
+                if part.is_dir():
+                    part.rmdir()
+                else:
+                    part.unlink()
         except OSError:
             continue
+
+
+def _abandoned_export_parts(entry: Path, *, now_s: float) -> list[Path] | None:
+    """Return what to remove of ``entry``, deepest first, when it is an abandoned export's working folder (see
+    :func:`_remove_abandoned_exports`); else None."""
+    if entry.is_symlink() or not entry.is_dir():
+        return None
+    inside = list(entry.iterdir())
+    if any(p.name not in ("files", "packed.zip") for p in inside):
+        return None
+    files_dir = entry / "files"
+    files = list(files_dir.iterdir()) if files_dir in inside else []
+    if files_dir in inside and (files_dir.is_symlink() or not files_dir.is_dir()):
+        return None
+    loose = [p for p in inside if p.name == "packed.zip"]
+    if any(p.is_symlink() or not p.is_file() for p in (*files, *loose)):
+        return None
+    everything = [*files, *loose, *([files_dir] if files_dir in inside else []), entry]
+    if any(now_s - p.lstat().st_mtime <= ABANDONED_EXPORT_AGE_S for p in everything):
+        return None
+    holders = {entry, *([files_dir] if files else [])}
+    if not all(os.access(h, os.W_OK | os.X_OK) for h in holders) or not os.access(entry.parent, os.W_OK | os.X_OK):
+        return None  # removing part of it would leave a half-emptied folder
+    return everything
 
 
 def _write_zipped_shapefile(out: gpd.GeoDataFrame, path: Path, *, stem_if_none: str, **options: object) -> None:

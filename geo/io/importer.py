@@ -368,9 +368,11 @@ def file_identities(frame: pd.DataFrame, records: Sequence[Mapping[str, Any]], l
         versions = []
         for i, raw in enumerate(frame["version"].tolist()):
             value = _whole(raw)
-            if _present(raw) and value is None:
-                raise InputError(at_row(msg.text("io.version_integer", field=label("version"), value=repr(raw)),
-                                        file_row(rows, i)),
+            # A record's versions count from 1; one above the largest id was never stored (a float read from a
+            # huge number would be quoted as another number than the file's).
+            if _present(raw) and (value is None or not 1 <= value <= _MAX_ID):
+                raise InputError(at_row(msg.text("io.version_integer", field=label("version"), value=repr(raw),
+                                                 most=_MAX_ID), file_row(rows, i)),
                                  field="version")
             versions.append(value)
     return FileIdentities(ids, keys, versions, key, rows)
@@ -526,10 +528,13 @@ def plan_import(conn: sa.Connection, layer_name: str, records: Sequence[dict[str
         m = stale[0]
         sent, now = sent_version[m.row], m.stored["version"]
         # A version above the stored one was never this record's here: the file came from elsewhere (another
-        # database, or this one restored from an earlier backup), not from an export overtaken by an edit.
-        key = "io.version_ahead" if sent > now else "io.version_behind"
-        raise StaleVersion(msg.text(key, row=m.row, id=m.stored["id"], sent=sent, now=now, count=len(stale)),
-                           field="version")
+        # database, or this one restored from an earlier backup), not from an export overtaken by an edit. The
+        # wording is the one every stale row supports; a file holding both kinds names both.
+        ahead = sum(1 for m in stale if sent_version[m.row] > m.stored["version"])
+        key = ("io.version_ahead" if ahead == len(stale) else "io.version_behind" if not ahead
+               else "io.version_mixed")
+        raise StaleVersion(msg.text(key, row=m.row, id=m.stored["id"], sent=sent, now=now, count=len(stale),
+                                    ahead=ahead, behind=len(stale) - ahead), field="version")
     return _checked_plan(layer_name, records, matches, first_load=first_load, rows=identities.rows)
 
 

@@ -52,7 +52,17 @@ MESSAGES = {
         "this database's current records (it may come from another database, or this one was restored from an "
         "earlier backup), so nothing was imported ({count} row(s) with another version); export again from this "
         "database and reapply your changes"),
-    "io.version_integer": Message("{field} 须为整数，收到 {value}", "{field} must be a whole number; got {value}"),
+    "io.version_mixed": Message(
+        "第 {row} 行（id {id}）的 version 是 {sent}，库中是 {now}：文件中 {behind} 行的 version 低于库中（导出后记录"
+        "已被修改），{ahead} 行高于库中（不是从本库的当前记录导出的），整个文件未导入（共 {count} 行版本不符）。"
+        "请从本库重新导出后再修改",
+        "row {row} (id {id}) carries version {sent} where the stored record is at {now}: {behind} row(s) of the file "
+        "are below the stored version (changed after the export) and {ahead} above it (not exported from this "
+        "database's current records), so nothing was imported ({count} row(s) with another version); export again "
+        "from this database and reapply your changes"),
+    "io.version_integer": Message("{field} 须为 1 到 {most} 的整数（导出文件中的版本号），收到 {value}",
+                                  "{field} must be a whole number from 1 to {most} (the version an export wrote); "
+                                  "got {value}"),
     "io.mode": Message("导入模式 {field} 须为 {allowed} 之一，收到 {value}",
                        "{field} must be one of {allowed}; got {value}"),
     "io.xlsx_cell": Message("此图层有几何超出 XLSX 单元格容量（{limit} 个字符）：请导出为 GeoPackage",
