@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from contextlib import closing
 from pathlib import Path
 
 import pandas as pd
@@ -149,6 +150,16 @@ def test_data_refusals_print_the_message_without_the_usage_lines(sample, tmp_pat
         assert "Usage:" not in r.stderr and "--help" not in r.stderr and "Traceback" not in r.stderr, r.stderr
     r = run("indicators", "compare", "--bogus", db=sample)  # a real usage error keeps its usage lines
     assert r.returncode == 2 and "Usage:" in r.stderr, r.stderr
+    # Recheck review: `addresses print` named options it does not have (--street, --community, --reprints).
+    r = run("--dev", "addresses", "print", str(tmp_path / "a.pdf"), db=sample)
+    assert r.returncode == 2 and "--plate" in r.stderr and "--address" in r.stderr, r.stderr
+    assert "--street" not in r.stderr.split("Error:", 1)[1], r.stderr
+    with closing(sqlite3.connect(sample)) as conn:
+        plate = conn.execute("SELECT plate_uid FROM addresses WHERE level IN ('building', 'unit') GROUP BY plate_uid "
+                             "HAVING count(*) > 1 LIMIT 1").fetchone()[0]
+    r = run("--dev", "addresses", "print", str(tmp_path / "a.svg"), "--plate", plate, db=sample)
+    assert r.returncode == 2 and "--address" in r.stderr and "Usage:" not in r.stderr, r.stderr
+    assert not (tmp_path / "a.svg").exists()
 
 
 def test_a_write_that_fails_deep_down_is_a_message_not_a_traceback(sample, tmp_path):

@@ -689,3 +689,22 @@ def test_a_file_with_rows_behind_and_ahead_names_both_and_bad_versions_are_refus
         assert not isinstance(err.value, StaleVersion) and err.value.field == "version", err.value.message
         assert f"'{bad}'" in err.value.message and "1 到 2147483647" in err.value.message, err.value.message
     assert store.select("facilities") == before
+
+
+def test_a_version_of_hundreds_of_digits_is_refused_as_input_not_a_traceback(store: Store, tmp_path):
+    """Recheck review of #15: a GeoJSON version of 401 digits reached float() as a Python int and raised
+    OverflowError (a traceback in the CLI, a 400 naming no row over HTTP). Refused as input naming row and field."""
+    from geo.errors import InputError
+    from geo.io.importer import import_file
+
+    ids = _facilities(store)
+    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [111.68, 40.85]},
+               "properties": {"id": ids[0], "version": 10**400, "kind": "elder_care_station", "name": "测试养老服务站1",
+                              "floor_area_m2": 25.0}}
+    path = tmp_path / "huge.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+    before = store.select("facilities")
+    with pytest.raises(InputError) as err:
+        import_file(store, "facilities", path, crs="EPSG:4490", actor="officer", mode="upsert")
+    assert err.value.field == "version" and "第 1 行" in err.value.message, err.value.message
+    assert store.select("facilities") == before

@@ -400,6 +400,7 @@ def test_a_killed_exports_hidden_folder_is_removed_by_the_next_export_once_a_day
     def leftover(name: str, *extra: str) -> Path:
         folder = tmp_path / name
         (folder / "files").mkdir(parents=True)
+        folder.chmod(0o700)  # as tempfile.mkdtemp makes it
         for part in ("units.shp", "units.dbf", *extra):
             (folder / "files" / part).write_bytes(b"x" * 100)
         return folder
@@ -415,12 +416,18 @@ def test_a_killed_exports_hidden_folder_is_removed_by_the_next_export_once_a_day
     (odd / "files" / "sub").mkdir()                    # a folder inside files: not what an export writes
     stray = tmp_path / ".xincheng-export-note1234"
     stray.write_text("not a folder")
+    dated = tmp_path / ".xincheng-export-20240101"    # a user's folder of the export's shape, made by mkdir (0755)
+    (dated / "files").mkdir(parents=True)
+    (dated / "files" / "notes.txt").write_text("data")
+    dated.chmod(0o755)
     past = time.time() - ABANDONED_EXPORT_AGE_S - 60
-    for entry in [old, touched, mine, odd, stray, *(p for f in (old, mine, odd) for p in f.rglob("*"))]:
+    for entry in [old, touched, mine, odd, stray, dated,
+                  *(p for f in (old, mine, odd, dated) for p in f.rglob("*"))]:
         os.utime(entry, (past, past))
     export_layer(sample_store, "admin_units", tmp_path / "units.zip", fmt="shp")
     assert not old.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [young.name, touched.name, mine.name, odd.name, stray.name, "units.zip"])
+        [young.name, touched.name, mine.name, odd.name, stray.name, dated.name, "units.zip"])
+    assert (dated / "files" / "notes.txt").read_text() == "data"
     assert (mine / "notes" / "important.txt").read_text() == "data"
     assert (touched / "files" / "units.shp").exists() and (odd / "files" / "sub").is_dir()

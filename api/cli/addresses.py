@@ -189,7 +189,7 @@ def print_cmd(obj: Context, path: Path, plate_uid: str | None, address_uid: str 
     from geo.plates.codes import PlateSigner, check_public_base_url
 
     if (plate_uid is None) == (address_uid is None):
-        raise click.UsageError(text("cli.choose_one_batch"))
+        raise click.UsageError(text("cli.choose_plate_or_address"))
     with domain_errors():
         settings = obj.settings.validated(require_secret=True)  # the codes are signed: a real key
         signer = PlateSigner.from_setting(settings.qr_keys, fallback_secret=settings.secret_key)
@@ -206,8 +206,8 @@ def print_cmd(obj: Context, path: Path, plate_uid: str | None, address_uid: str 
             base_url = check_public_base_url(base_url)
         printed = [printable(obj.store, a, signer=signer, base_url=base_url) for a in chosen]
         if path.suffix.lower() == ".svg":
-            if len(printed) != 1:
-                raise click.UsageError(text("cli.choose_one_batch"))
+            if len(printed) != 1:  # a plate with several building or unit addresses: the file holds one
+                raise InputRefused(text("cli.svg_one_address", count=len(printed)))
             path.write_text(plate_svg(printed[0], proof=proof), encoding="utf-8")
         else:
             from maps.plate_print import print_pdf

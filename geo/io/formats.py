@@ -774,10 +774,11 @@ ABANDONED_EXPORT_AGE_S = 24 * 3600  # older than any export still running: a kil
 
 def _remove_abandoned_exports(folder: Path, *, now_s: float | None = None) -> None:
     """Remove the working folders of zipped Shapefile exports into ``folder`` that a killed process left: only a
-    folder named as :func:`_write_zipped_shapefile` names them (the prefix and tempfile's eight random characters),
-    holding nothing but its ``files`` folder of plain files and a ``packed.zip``, nothing in it changed for
-    :data:`ABANDONED_EXPORT_AGE_S` (a running export's is younger), and all of it removable: anything else, a
-    folder of the user's that happens to share the prefix included, is left as it is."""
+    folder named as :func:`_write_zipped_shapefile` names them (the prefix and tempfile's eight random characters)
+    and made as tempfile makes them (this user's, mode 0700), holding nothing but its ``files`` folder of plain
+    files and a ``packed.zip``, nothing in it changed for :data:`ABANDONED_EXPORT_AGE_S` (a running export's is
+    younger), and all of it removable: anything else, a folder of the user's that shares the prefix included, is
+    left as it is."""
     now_s = time.time() if now_s is None else now_s
     try:
         named = [entry for entry in folder.iterdir() if _EXPORT_FOLDER_NAME.fullmatch(entry.name)]
@@ -799,6 +800,9 @@ def _abandoned_export_parts(entry: Path, *, now_s: float) -> list[Path] | None:
     """Return what to remove of ``entry``, deepest first, when it is an abandoned export's working folder (see
     :func:`_remove_abandoned_exports`); else None."""
     if entry.is_symlink() or not entry.is_dir():
+        return None
+    made = entry.lstat()
+    if made.st_uid != os.geteuid() or made.st_mode & 0o777 != 0o700:  # as tempfile made it: ours, private
         return None
     inside = list(entry.iterdir())
     if any(p.name not in ("files", "packed.zip") for p in inside):

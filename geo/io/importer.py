@@ -333,7 +333,7 @@ def _whole(value: Any) -> int | None:
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a whole number of hundreds of digits
         return None
     return int(number) if number.is_integer() else None
 

@@ -105,6 +105,12 @@ MESSAGES = {
                                       "read-only, a standby say): run the command on a writable database: {detail}"),
     "cli.io_failed": Message("无法读写文件：{detail}", "could not read or write a file: {detail}"),
     "cli.dev_too_late": Message("--dev 须在设置读取之前给出", "--dev must come before the settings are read"),
+    "cli.choose_plate_or_address": Message("请在 --plate 和 --address 中选且只选一个",
+                                           "choose exactly one of --plate and --address"),
+    "cli.svg_one_address": Message("一个 SVG 文件只能放一个地址，此门牌有 {count} 个：请用 --address 选其一，"
+                                   "或写成 .pdf",
+                                   "an SVG file holds one address and this plate has {count}: choose one with "
+                                   "--address, or write a .pdf"),
     "cli.choose_one_batch": Message("请在 --street、--community 和 --reprints 中选且只选一个",
                                     "choose exactly one of --street, --community and --reprints"),
     "cli.choose_one_qr_batch": Message("请在 --street 和 --community 中选且只选一个",
