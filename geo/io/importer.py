@@ -778,10 +778,10 @@ def _apply_updates(store: Store, conn: sa.Connection, table_name: str,
                 progress(1)
         else:
             groups.setdefault(tuple(sorted(changes)), {})[stored["id"]] = changes
-    versions = {stored["id"]: stored["version"] for _row, stored, _changes in updates}
+    records = {stored["id"]: stored for _row, stored, _changes in updates}
     for changes_by_id in groups.values():
-        store.update_each(table_name, changes_by_id, actor=actor, conn=conn, note=note,
-                          expected_versions={i: versions[i] for i in changes_by_id})
+        store.update_each(table_name, changes_by_id, actor=actor, conn=conn, note=note, stored=records,
+                          expected_versions={i: records[i]["version"] for i in changes_by_id})
         if progress:
             progress(len(changes_by_id))
     return [stored["id"] for _row, stored, _changes in updates]

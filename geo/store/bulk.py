@@ -33,12 +33,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from geo.store import schema
+from geo.store.driver_rows import STAGE_ORDER, copy_rows
 from geo.store.rtree_bulk import fill_rtree
 from geo.store.spatial_sql import Geometry, driver_values, encode_geometries, rtree_name
 from geo.store.store import Store
 
 DEFAULT_BATCH = 5_000
-_STAGE_ORDER = "xc_row"
 
 
 @dataclass(frozen=True)
@@ -116,29 +116,6 @@ def _insert_sqlite(conn: sa.Connection, table: sa.Table, keys: Sequence[str], va
     return [int(r[0]) for r in rows]
 
 
-def _copy(conn: sa.Connection, target: str, keys: Sequence[str], values: list[tuple[Any, ...]], *,
-          numbered: bool, batch_size: int, progress: Callable[[int], None] | None) -> None:
-    """``COPY`` ``values`` into table ``target`` (a name from the schema, never user text); ``numbered`` adds each
-    row's position as the last column (:data:`_STAGE_ORDER`). A refusal raises as a failed statement would."""
-    names = ", ".join(f'"{k}"' for k in keys) + (f", {_STAGE_ORDER}" if numbered else "")
-    copy_sql = f'COPY "{target}" ({names}) FROM STDIN'
-    dbapi = conn.dialect.loaded_dbapi
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        with cursor.copy(copy_sql) as copy:
-            for i, row in enumerate(values):
-                copy.write_row((*row, i) if numbered else row)
-                if progress and (i + 1) % batch_size == 0:
-                    progress(batch_size)
-    except dbapi.Error as exc:  # the same exception types as a failed statement's
-        raise sa.exc.DBAPIError.instance(copy_sql, None, exc, dbapi.Error, hide_parameters=True,
-                                         dialect=conn.dialect) from None
-    finally:
-        cursor.close()
-    if progress and len(values) % batch_size:
-        progress(len(values) % batch_size)
-
-
 def _insert_postgresql(conn: sa.Connection, table: sa.Table, keys: Sequence[str], values: list[tuple[Any, ...]],
                        *, batch_size: int, progress: Callable[[int], None] | None) -> list[int]:
     stage = f"xc_stage_{table.name}"
@@ -146,10 +123,10 @@ def _insert_postgresql(conn: sa.Connection, table: sa.Table, keys: Sequence[str]
     conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{stage}"')
     conn.exec_driver_sql(f'CREATE TEMP TABLE "{stage}" ON COMMIT DROP AS SELECT {names} FROM "{table.name}" '
                          "WITH NO DATA")
-    conn.exec_driver_sql(f'ALTER TABLE "{stage}" ADD COLUMN {_STAGE_ORDER} bigint')
-    _copy(conn, stage, keys, values, numbered=True, batch_size=batch_size, progress=progress)
+    conn.exec_driver_sql(f'ALTER TABLE "{stage}" ADD COLUMN {STAGE_ORDER} bigint')
+    copy_rows(conn, stage, keys, values, numbered=True, batch_size=batch_size, progress=progress)
     result = conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{stage}" '
-                                  f"ORDER BY {_STAGE_ORDER} RETURNING id")
+                                  f"ORDER BY {STAGE_ORDER} RETURNING id")
     ids = sorted(int(r[0]) for r in result)
     conn.exec_driver_sql(f'DROP TABLE "{stage}"')
     return ids
@@ -206,7 +183,7 @@ def load_rows(conn: sa.Connection, table: sa.Table, keys: Sequence[str],
     if dialect.name == "postgresql":
         for columns in chunks:
             rows = encoded(columns)
-            _copy(conn, table.name, keys, rows, numbered=False, batch_size=max(len(rows), 1), progress=None)
+            copy_rows(conn, table.name, keys, rows, numbered=False, batch_size=max(len(rows), 1), progress=None)
         return written[0]
     _write_sqlite(conn, table, keys, (encoded(columns) for columns in chunks), progress=None,
                   added=lambda: [r for r in _envelopes(conn, table, above_id=min(ids, default=0) - 1) if r[0] in ids])
