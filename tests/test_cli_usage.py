@@ -105,7 +105,14 @@ def _bad_calls(tmp: Path, sample_db: Path) -> list[tuple[list[str], str]]:
     not_zip.write_text("not a zip", encoding="utf-8")
     some = tmp / "some.geojson"
     some.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    (tmp / "loop-a").symlink_to(tmp / "loop-b")
+    (tmp / "loop-b").symlink_to(tmp / "loop-a")
+    long = "长" * 90  # 270 bytes in UTF-8: over the 255 a Linux file system allows (was exit 1, the OS's English)
     return [
+        (["export", str(tmp / f"{long}.gpkg"), "--layer", "facilities"], "名称过长"),
+        (["import", str(tmp / long / "x.gpkg"), "--layer", "facilities"], "名称过长"),
+        (["export", str(tmp / "loop-a" / "x.gpkg"), "--layer", "facilities"], "loop-a"),  # was "no folder loop-a"
+        (["import", str(tmp / "loop-a"), "--layer", "facilities"], "循环"),
         (["export", "/no/such/dir/x.gpkg", "--layer", "facilities"], "/no/such/dir"),
         (["export", str(tmp), "--layer", "facilities"], "PATH"),
         (["export", str(tmp / "f.gpkg"), "--layer", "facilities", "--crs", "EPSG:99999"], "crs"),
@@ -160,6 +167,9 @@ def test_data_refusals_print_the_message_without_the_usage_lines(sample, tmp_pat
     r = run("--dev", "addresses", "print", str(tmp_path / "a.svg"), "--plate", plate, db=sample)
     assert r.returncode == 2 and "--address" in r.stderr and "Usage:" not in r.stderr, r.stderr
     assert not (tmp_path / "a.svg").exists()
+    # An address naming nothing was status 1 where a plate naming nothing is 2 (left by a review of #15).
+    r = run("--dev", "addresses", "print", str(tmp_path / "a.svg"), "--address", "NOPE", db=sample)
+    assert r.returncode == 2 and "NOPE" in r.stderr and "没有地址" in r.stderr and "Usage:" not in r.stderr, r.stderr
 
 
 def test_a_write_that_fails_deep_down_is_a_message_not_a_traceback(sample, tmp_path):

@@ -14,6 +14,7 @@ import click
 
 from api.cli.common import CLI_ACTOR, Context, InputPath, InputRefused, OutputPath, domain_errors, group, step_bar
 from api.cli.output import print_table
+from geo.errors import NotFound
 
 LEVELS = ("building", "unit", "room")
 _IMPORT_HELP = ("列 columns（中文或英文表头 · Chinese or English headers）: 门牌编号 plate_uid"
@@ -194,7 +195,10 @@ def print_cmd(obj: Context, path: Path, plate_uid: str | None, address_uid: str 
         settings = obj.settings.validated(require_secret=True)  # the codes are signed: a real key
         signer = PlateSigner.from_setting(settings.qr_keys, fallback_secret=settings.secret_key)
         if address_uid is not None:
-            chosen = [get_address(obj.store, address_uid)]
+            try:
+                chosen = [get_address(obj.store, address_uid)]
+            except NotFound as exc:  # the value given is what is wrong: status 2, as for a plate naming nothing
+                raise InputRefused(exc.message) from None
         else:
             chosen = [a for level in ("building", "unit")
                       for a in list_addresses(obj.store, plate_uid=plate_uid, level=level, limit=10_000)]

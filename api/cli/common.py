@@ -8,6 +8,7 @@ imported inside the functions that use them.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import sys
@@ -192,6 +193,37 @@ def _suffix_ok(path: Path, suffixes: Sequence[str]) -> bool:
     return not suffixes or path.suffix.lower() in suffixes
 
 
+def _path_problem(path: Path) -> str | None:
+    """Return why ``path`` cannot be named at all on this machine, or None: a part longer than the file system
+    allows (the OS's English "File name too long" came back as exit 1 from deep inside a reader or writer), or a
+    symbolic link on the way that loops (it was called a missing folder)."""
+    existing = next((p for p in (path.parent, *path.parent.parents) if _exists(p)), Path("."))
+    try:
+        most = os.pathconf(existing, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        most = 255
+    for part in path.parts:
+        size = len(os.fsencode(part))
+        if size > most:
+            shown = part if len(part) <= 24 else f"{part[:12]}…{part[-8:]}"
+            return text("cli.name_too_long", name=shown, size=size, most=most)
+    for link in (path, *path.parents):
+        if link.is_symlink():
+            try:
+                link.stat()
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    return text("cli.symlink_loop", path=link)
+    return None
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name too long, a loop: not a place to start from
+        return False
+
+
 class OutputPath(click.ParamType):
     """A file to write: its folder exists and is writable, it is not a folder, its suffix is allowed.
 
@@ -207,6 +239,9 @@ class OutputPath(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
         path = Path(value)
+        problem = _path_problem(path)
+        if problem:
+            raise _param_error(problem, param, ctx)
         parent = path.parent if str(path.parent) else Path(".")
         if not self.folder and path.is_dir():
             raise _param_error(text("cli.path_is_folder", path=path), param, ctx)
@@ -236,6 +271,9 @@ class InputPath(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
         path = Path(value)
+        problem = _path_problem(path)
+        if problem:
+            raise _param_error(problem, param, ctx)
         if not path.exists():
             raise _param_error(text("cli.no_file", path=path), param, ctx)
         if path.is_dir() and path.suffix.lower() != ".gdb":
