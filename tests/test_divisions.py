@@ -617,3 +617,31 @@ def test_two_new_communities_at_once_under_a_new_prefix_take_distinct_codes(stor
     assert len(refused) == 1 and isinstance(refused[0], Conflict), clash
     assert "重叠" in refused[0].message or "已" in refused[0].message, refused[0].message
     assert len(store.select("admin_units", where={"level": "community"})) == 3
+
+
+def test_a_code_whose_unit_was_deleted_is_still_known_as_used_from_the_audit_trail(store):
+    """PN-13: codes are never used twice. A unit's row deleted behind the service's back leaves its code in the audit
+    trail alone; the audit JSON is now written without json.dumps's spaces and the check matched only the spaced
+    text, so the code was accepted and handed out again (review of #15). Both spellings count."""
+    from datetime import UTC, datetime
+
+    from geo.messages import text
+
+    said = text("divisions.used_audit").split(" · ")[0]
+    given, older = "150102200000", "150102201000"
+    with store.writing() as conn:
+        (uid,) = store.insert("admin_units", [{
+            "code": given, "name": "测试街道", "level": "township", "parent_code": "150102000000",
+            "geometry": shapely.box(111.60, 40.80, 111.61, 40.81)}], actor="t", conn=conn)
+        conn.execute(schema.audit_log.insert().values(  # a row as json.dumps wrote them before
+            adcode="150102", table_name="admin_units", record_id=uid + 1000, action="create", actor="t",
+            at=datetime.now(UTC), before=None, after=json.dumps({"code": older, "name": "旧街道"}, ensure_ascii=False)))
+    with store.writing() as conn:
+        conn.execute(schema.admin_units.delete().where(schema.admin_units.c.id == uid))
+    for code in (given, older):
+        with store.writing() as conn, pytest.raises(Conflict, match=said):
+            K.take_code(store, conn, parent_code="150102000000", level="township", given=code, district="150102",
+                        actor="t")
+    with store.reading() as conn:
+        offered = K.next_free_code(conn, parent_code="150102000000", level="township")
+    assert offered not in (given, older) and offered > older

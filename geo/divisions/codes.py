@@ -106,9 +106,12 @@ def _used_where(conn: sa.Connection, code: str) -> Term | None:
         sa.or_(history.c.old_code == code, history.c.new_code == code))).scalar_one()
     if in_history:
         return _term("divisions.used_history")
+    # The log's JSON as json.dumps wrote it (older rows, and any that fall back to it) and as orjson writes it
+    # (geo.store.store.to_json, no spaces): a code written either way has been used (review of #15).
+    said = [f'%"code": "{code}"%', f'%"code":"{code}"%']
     in_log = conn.execute(sa.select(sa.func.count()).select_from(log).where(
         log.c.table_name == "admin_units",
-        sa.or_(log.c.before.like(f'%"code": "{code}"%'), log.c.after.like(f'%"code": "{code}"%')))).scalar_one()
+        sa.or_(*(side.like(pattern) for side in (log.c.before, log.c.after) for pattern in said)))).scalar_one()
     return _term("divisions.used_audit") if in_log else None
 
 

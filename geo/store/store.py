@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import numbers
 import re
 import sqlite3
@@ -327,16 +328,19 @@ def to_json(record: Mapping[str, Any] | None) -> str | None:
              if k not in _ENVELOPE and k != "geom"}
     if isinstance(record.get("geom"), shapely.Geometry) and "geometry" not in record:
         clean["geometry"] = record["geom"]  # an encoded geom (WKB, hex EWKB) is never logged
-    try:
-        return orjson.dumps(clean, default=_orjson_default, option=_ORJSON_OPTIONS).decode()
-    except orjson.JSONEncodeError:  # an integer beyond 64 bits: written as the standard library writes it
-        return json.dumps(clean, ensure_ascii=False, default=_json_default, sort_keys=True)
+    if not any(isinstance(v, float) and not math.isfinite(v) for v in clean.values()):  # orjson writes NaN as null
+        try:
+            return orjson.dumps(clean, default=_orjson_default, option=_ORJSON_OPTIONS).decode()
+        except orjson.JSONEncodeError:  # an integer beyond 64 bits
+            pass
+    return json.dumps(clean, ensure_ascii=False, default=_json_default, sort_keys=True)  # NaN, as it always was
 
 
 # Keys sorted, moments through _json_default (UTC, whatever the backend returned). orjson writes what
-# json.dumps(ensure_ascii=False, sort_keys=True) writes, without the spaces after ',' and ':' and with NaN and
-# infinities as null (JSON has no such numbers); three to four times faster, most of a batch update's audit rows'
-# cost (benchmarks/bench_import.py).
+# json.dumps(ensure_ascii=False, sort_keys=True) writes, without the spaces after ',' and ':' (a reader matching the
+# text must allow both: geo.divisions.codes) and with NaN and infinities as null, so a record holding one is written
+# by json.dumps (NaN, Infinity) as before; three to four times faster, most of a batch update's audit rows' cost
+# (benchmarks/bench_import.py).
 # OPT_NON_STR_KEYS: a row's keys are SQLAlchemy's quoted_name, a subclass of str that orjson otherwise refuses.
 _ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 
