@@ -74,3 +74,23 @@ def test_a_number_in_a_date_column_is_refused_as_select_refuses_it(store: Store,
         store.select("facilities")
     with pytest.raises(TypeError):
         store.read_frame("facilities")
+
+
+def _typed(record: dict) -> dict:
+    """A record with each value's type beside it (True == 1 and 1 == 1.0 would pass a plain comparison), and its
+    geometry as WKB."""
+    return {k: (type(v).__name__, v.wkb if isinstance(v, shapely.Geometry) else v) for k, v in record.items()}
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_every_table_reads_as_its_records_when_read_as_records(sample_store: Store, table: str):
+    """The same column-by-column read as records (an upsert's plan reads the records its file names so): each record
+    exactly as ``Store.select`` gives it, keys, order, values and their types."""
+    from geo.store.frames import layer_records
+
+    t = sample_store.table(table)
+    with sample_store.reading() as conn:
+        records = layer_records(conn, t, sample_store.scope(t))
+    reference = sample_store.select(table)
+    assert [list(r) for r in records] == [list(r) for r in reference]
+    assert [_typed(r) for r in records] == [_typed(r) for r in reference]

@@ -391,15 +391,16 @@ class Match:
 
 def _stored_by(conn: sa.Connection, table: sa.Table, column: str, values: Sequence[Any]
                ) -> dict[Any, dict[str, Any]]:
-    """Return the stored records whose ``column`` is one of ``values``, keyed by that value."""
-    from geo.store.store import _record
+    """Return the stored records whose ``column`` is one of ``values``, keyed by that value (read column by column,
+    as :meth:`Store.get` gives them: :func:`geo.store.frames.layer_records`)."""
+    from geo.store.frames import layer_records
 
     wanted = sorted({v for v in values if v is not None})
     found: dict[Any, dict[str, Any]] = {}
     for start in range(0, len(wanted), _LOOKUP_CHUNK):
         named = one_of(conn.dialect.name, table.c[column], wanted[start:start + _LOOKUP_CHUNK])
-        for row in conn.execute(sa.select(table).where(named)).mappings():
-            found[row[column]] = _record(row)
+        for record in layer_records(conn, table, [named]):
+            found[record[column]] = record
     return found
 
 
