@@ -113,6 +113,14 @@ def _bad_calls(tmp: Path, sample_db: Path) -> list[tuple[list[str], str]]:
         (["import", str(tmp / long / "x.gpkg"), "--layer", "facilities"], "名称过长"),
         (["export", str(tmp / "loop-a" / "x.gpkg"), "--layer", "facilities"], "loop-a"),  # was "no folder loop-a"
         (["import", str(tmp / "loop-a"), "--layer", "facilities"], "循环"),
+        # Second review: 248–255 bytes passed, then SQLite's "-journal" beside the GeoPackage failed in English (exit 1)
+        (["export", str(tmp / ("a" * 243 + ".gpkg")), "--layer", "facilities"], "247"),
+        # click's own English about a Chinese file name was taken for one of our bilingual messages and left English;
+        # and these options had no name-length check at all
+        (["divisions", "split", "150102001001", "--parts", str(tmp / "界线.geojson")], "界线"),
+        (["divisions", "split", "150102001001", "--parts", str(tmp / f"{long}.geojson")], "名称过长"),
+        (["cemetery", "map", str(tmp / "甲" / "x.html")], "甲"),
+        (["signs", "print", "X", "--out", str(tmp / f"{long}.pdf")], "名称过长"),
         (["export", "/no/such/dir/x.gpkg", "--layer", "facilities"], "/no/such/dir"),
         (["export", str(tmp), "--layer", "facilities"], "PATH"),
         (["export", str(tmp / "f.gpkg"), "--layer", "facilities", "--crs", "EPSG:99999"], "crs"),
@@ -145,6 +153,15 @@ def test_mistakes_are_usage_errors_in_chinese_naming_the_option(sample, tmp_path
         message = r.stderr.split("Error: ", 1)[1]
         assert HAN.match(message) or HAN.search(message.split(" · ")[0]), (args, message)
     assert not list(tmp_path.glob("*.gpkg")) and not (tmp_path / "plan.pdf").exists()
+
+
+def test_a_missing_chinese_file_name_is_said_in_chinese(sample, tmp_path):
+    """Second review of #15: click's own "File '界线.geojson' does not exist." was taken for one of our bilingual
+    messages (it holds Han characters) and shown in English after the Chinese prefix."""
+    for args in (["divisions", "split", "150102001001", "--parts", str(tmp_path / "界线.geojson")],
+                 ["cemetery", "stats", "import", str(tmp_path / "殡葬统计.csv")]):
+        r = run(*args, db=sample)
+        assert r.returncode == 2 and "文件不存在" in r.stderr and "does not exist" not in r.stderr, (args, r.stderr)
 
 
 def test_data_refusals_print_the_message_without_the_usage_lines(sample, tmp_path):

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from api.cli.common import CLI_ACTOR, Context, InputRefused, domain_errors, group
+from api.cli.common import CLI_ACTOR, Context, InputPath, InputRefused, OutputPath, domain_errors, group
 
 
 @group()
@@ -20,7 +20,7 @@ def cemetery() -> None:
     """公墓选址与殡葬记录 · Cemetery siting (CM-01), plot types (CM-02) and burial statistics."""
 
 
-_SETTINGS = click.option("--settings", "settings_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+_SETTINGS = click.option("--settings", "settings_file", type=InputPath(),
                          default=None,
                          help="禁葬区设置文件 · ban-zone settings file (default: data/planning/ban_zones.toml).")
 
@@ -55,7 +55,7 @@ def _site(file: Path | None, wkt: str | None, crs: str) -> Any:
 
 
 @cemetery.command("check")
-@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", required=False, type=InputPath())
 @click.option("--wkt", default=None, help="选址 WKT（如 POINT(111.75 40.95)） · the site as WKT.")
 @click.option("--crs", default="EPSG:4490", show_default=True,
               help="坐标系 · the site's CRS: EPSG:4490, EPSG:4326, gcj02, bd09, EPSG:4546.")
@@ -86,7 +86,7 @@ def check_cmd(obj: Context, file: Path | None, wkt: str | None, crs: str, settin
 
 
 @cemetery.command("zones")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", type=OutputPath(), default=None,
               help="写出 GeoJSON · write the zones as GeoJSON (EPSG:4490).")
 @_SETTINGS
 @click.pass_obj
@@ -109,7 +109,7 @@ def zones_cmd(obj: Context, out: Path | None, settings_file: Path | None) -> Non
 
 
 @cemetery.command("map")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("path", type=OutputPath())
 @_SETTINGS
 @click.pass_obj
 def map_cmd(obj: Context, path: Path, settings_file: Path | None) -> None:
@@ -201,7 +201,7 @@ def stats_list(obj: Context) -> None:
 
 
 @stats.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=InputPath())
 @click.option("--actor", default=CLI_ACTOR, show_default=True, help="导入人（记入审计） · who imports it.")
 @click.pass_obj
 def stats_import(obj: Context, file: Path, actor: str) -> None:

@@ -83,8 +83,11 @@ _EXTRA_ARGUMENTS = re.compile(r"^Got unexpected extra arguments? \((?P<values>.*
 
 
 def _said_in_chinese(message: str) -> bool:
-    """Return whether a message already leads with Chinese (one of ours, from the catalogue)."""
-    return bool(_HAN.search(message.split(SEPARATOR, 1)[0]))
+    """Return whether a message is one of ours from the catalogue: Chinese, then English after the separator. Click's
+    own English naming a Chinese file ("File '界线.geojson' does not exist.") has Han characters but no separator
+    (it was left in English, review of #15)."""
+    head, separator, _ = message.partition(SEPARATOR)
+    return bool(separator and _HAN.search(head))
 
 
 def _named(hint: str) -> Term:
@@ -193,20 +196,26 @@ def _suffix_ok(path: Path, suffixes: Sequence[str]) -> bool:
     return not suffixes or path.suffix.lower() in suffixes
 
 
-def _path_problem(path: Path) -> str | None:
+# Bytes a writer adds to an output's name for the files it writes beside it (SQLite's "-journal" for a GeoPackage,
+# the backup's ".partial"): a name within 8 bytes of the limit passed the check, then failed in the OS's English.
+_WRITER_ROOM_BYTES = 8
+
+
+def _path_problem(path: Path, *, room_bytes: int = 0) -> str | None:
     """Return why ``path`` cannot be named at all on this machine, or None: a part longer than the file system
-    allows (the OS's English "File name too long" came back as exit 1 from deep inside a reader or writer), or a
-    symbolic link on the way that loops (it was called a missing folder)."""
+    allows (the OS's English "File name too long" came back as exit 1 from deep inside a reader or writer; the last
+    part ``room_bytes`` shorter still), or a symbolic link on the way that loops (it was called a missing folder)."""
     existing = next((p for p in (path.parent, *path.parent.parents) if _exists(p)), Path("."))
     try:
         most = os.pathconf(existing, "PC_NAME_MAX")
     except (OSError, ValueError):
         most = 255
-    for part in path.parts:
-        size = len(os.fsencode(part))
-        if size > most:
+    last = len(path.parts) - 1
+    for n, part in enumerate(path.parts):
+        size, allowed = len(os.fsencode(part)), most - (room_bytes if n == last else 0)
+        if size > allowed:
             shown = part if len(part) <= 24 else f"{part[:12]}…{part[-8:]}"
-            return text("cli.name_too_long", name=shown, size=size, most=most)
+            return text("cli.name_too_long", name=shown, size=size, most=allowed)
     for link in (path, *path.parents):
         if link.is_symlink():
             try:
@@ -239,7 +248,7 @@ class OutputPath(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
         path = Path(value)
-        problem = _path_problem(path)
+        problem = _path_problem(path, room_bytes=_WRITER_ROOM_BYTES)
         if problem:
             raise _param_error(problem, param, ctx)
         parent = path.parent if str(path.parent) else Path(".")

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from api.cli.common import CLI_ACTOR, Context, domain_errors, group, step_bar
+from api.cli.common import CLI_ACTOR, Context, InputPath, domain_errors, group, step_bar
 from geo.layers import LEAF_LEVELS, TOWNSHIP_LEVELS
 
 LEVEL_CHOICES = (*LEAF_LEVELS, *TOWNSHIP_LEVELS)
@@ -27,7 +27,7 @@ def divisions() -> None:
     """区划调整 · Division changes (create, split, merge, rename, re-code; history and search)."""
 
 
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_FILE = InputPath()
 
 
 def _decision_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from api.cli.common import CLI_ACTOR, Context, domain_errors, group, step_bar
+from api.cli.common import CLI_ACTOR, Context, OutputPath, domain_errors, group, step_bar
 
 SIGN_TYPES = ("ordinary", "smart")
 DIRECTIONS = ("east", "west", "north", "south", "none")
@@ -241,7 +241,7 @@ def unnamed_cmd(obj: Context, as_json: bool) -> None:
 
 @signs.command("print")
 @click.argument("sign_uids", nargs=-1, required=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("--out", type=OutputPath(".svg", ".pdf"), required=True,
               help="输出文件 .svg（一块）或 .pdf · output file: .svg (one sign) or .pdf.")
 @click.option("--proof", is_flag=True, help="校样（可无蒙古文） · proof (Mongolian not required).")
 @click.pass_obj

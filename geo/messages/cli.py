@@ -15,12 +15,12 @@ MESSAGES = {
     "cli.inside_a_file": Message("{path} 是文件，不是文件夹：不能在它里面写文件",
                                  "{path} is a file, not a folder: nothing can be written inside it"),
     "cli.no_folder": Message("文件夹 {folder} 不存在，请先创建", "there is no folder {folder}; create it first"),
-    "cli.name_too_long": Message("名称过长：{name} 占 {size} 字节，此处的文件系统最多允许 {most} 字节"
-                                 "（一个汉字占 3 字节）",
-                                 "name too long: {name} takes {size} bytes, this file system allows at most {most} "
-                                 "(a Chinese character takes 3)"),
-    "cli.symlink_loop": Message("{path} 是循环的符号链接（沿链接走下去又回到原处）",
-                                "{path} is a symbolic link that loops (following it leads back to it)"),
+    "cli.name_too_long": Message("名称过长：{name} 占 {size} 字节，此处最多 {most} 字节"
+                                 "（常用汉字占 3 字节，生僻字占 4 字节）",
+                                 "name too long: {name} takes {size} bytes, at most {most} here (a common Chinese "
+                                 "character takes 3, a rare one 4)"),
+    "cli.symlink_loop": Message("{path} 是循环的符号链接，或要经过太多层链接（超过 40 层）",
+                                "{path} is a symbolic link that loops, or passes through too many links (over 40)"),
     "cli.not_writable": Message("无权写入文件夹 {folder}", "the folder {folder} cannot be written to"),
     "cli.bad_suffix": Message("文件名须以 {suffixes} 结尾，收到 {name}",
                               "the file name must end in {suffixes}; got {name}"),
