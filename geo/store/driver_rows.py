@@ -30,7 +30,6 @@ STAGE_ORDER = "xc_row"  # a staged row's position, the last column when numbered
 _STAGED_FROM = 200  # audit rows from which PostgreSQL's are staged by COPY (a temporary table costs a few ms)
 
 
-
 def copy_rows(conn: sa.Connection, target: str, keys: Sequence[str], values: Sequence[tuple[Any, ...]], *,
               numbered: bool, batch_size: int, progress: Callable[[int], None] | None) -> None:
     """``COPY`` ``values`` into table ``target`` (a name from the schema, never user text); ``numbered`` adds each
