@@ -16,6 +16,7 @@ import logging
 import re
 import traceback
 import typing
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
@@ -361,8 +362,12 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         detail = str(exc.detail)
-        # a router's own message is bilingual already; a framework's bare detail gets the Chinese
+        # a router's own message is bilingual already; a framework's bare detail gets the Chinese; its phrase for no
+        # route ("Not Found") is said for the address ("不存在：Not Found · not found: Not Found" before)
         message = detail if _CJK.search(detail) or code == "http_error" else text(f"http.{code}", detail=detail)
+        if detail == HTTPStatus(exc.status_code).phrase and code in ("not_found", "method_not_allowed"):
+            message = (text("http.no_route", path=request.url.path[:200]) if code == "not_found"
+                       else text("http.no_method", method=request.method[:20]))
         message = form_limit_message(detail) or message
         headers = dict(exc.headers or {})
         allowed = allowed_methods(request) if exc.status_code == 405 else []

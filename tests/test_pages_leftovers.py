@@ -247,6 +247,11 @@ def test_the_api_and_clients_not_asking_for_html_keep_the_json_errors(live_serve
             r = c.get(path, headers=HTML)
             assert r.headers["content-type"] == "application/json", path
             assert r.status_code in (404, 422) and r.json()["status"] == r.status_code
+        # No route: the framework's "Not Found" stood in both halves ("不存在：Not Found · not found: Not Found")
+        message = c.get("/api/nope").json()["message"]
+        assert message == "没有这个地址：/api/nope · no such address: /api/nope", message
+        message = c.delete("/api/health").json()["message"]
+        assert message.startswith("此地址不接受 DELETE 请求 · ") and "Method Not Allowed" not in message, message
 
 
 # -- in Chromium ---------------------------------------------------------------------------------------
