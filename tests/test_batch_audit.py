@@ -133,3 +133,27 @@ def test_a_stored_record_takes_the_fast_writer(store: Store):
     (station,) = _stations(store, 1)
     written = to_json(store.get("facilities", station)) or ""
     assert '","' in written and '", "' not in written, written[:120]
+
+
+def test_rows_written_after_a_transactions_numbering_are_numbered_too(store: Store):
+    """Revision 0017: once a transaction's rows are numbered, its later firings return without a query, up to the
+    highest id numbered; rows it writes after that (numbering forced early by SET CONSTRAINTS … IMMEDIATE) have
+    higher ids and are numbered by their own firing, after the first ones."""
+    import pytest
+
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite numbers each row as it is inserted (no deferred trigger)")
+    ids = _stations(store, ROWS)
+    horizon = store.data_version()
+    with store.writing() as conn:
+        store.update_each("facilities", {i: {"floor_area_m2": 31.0} for i in ids}, actor="officer", conn=conn)
+        conn.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred numbering fires now
+        conn.exec_driver_sql("SET CONSTRAINTS ALL DEFERRED")
+        (late,) = _stations_in(store, conn, "后来站")
+        store.update_each("facilities", {i: {"floor_area_m2": 32.0} for i in ids}, actor="officer", conn=conn)
+    rows = sorted((r for r in store.audit_rows("facilities") if r["seq"] > horizon), key=lambda r: r["seq"])
+    assert len(rows) == 2 * ROWS + 1 and all(r["seq"] is not None for r in rows)
+    assert [r["id"] for r in rows] == sorted(r["id"] for r in rows)  # in the order written
+    assert [r["record_id"] for r in rows] == [*ids, late, *ids]
+    seqs = [r["seq"] for r in rows]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))) and store.data_version() == seqs[-1]
