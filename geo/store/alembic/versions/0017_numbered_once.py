@@ -6,10 +6,11 @@ Revision 0006's deferred trigger fires once per audit row at ``COMMIT``. Its fir
 transaction's unnumbered rows; every later firing then asked the table whether its own row was numbered (an index
 probe and a visit of the row, ~29 µs): 1.0 s of the commit of an upsert of the 34,710 sample plates, whose rows the
 first firing had numbered already. The first firing now also notes, for the rest of the transaction, the highest id
-it numbered (a transaction-local setting, ``xincheng.audit_numbered_to``), and a firing for a row at or below it
-returns without reading the table. A row the transaction inserts later (after ``SET CONSTRAINTS … IMMEDIATE``, say)
-has a higher id (this session's ``nextval``) and is numbered by its own firing as before; the numbering itself, its
-lock and its order are 0006's. SQLite numbers each row as it is inserted: nothing changes there but the version.
+it numbered (a transaction-local setting, ``xincheng.audit_numbered_to``, prefixed with the schema, since each
+schema's audit_log has its own ids), and a firing for a row at or below it returns without reading the table. A
+row the transaction inserts later (after ``SET CONSTRAINTS … IMMEDIATE``, say) has a higher id (this session's
+``nextval``) and is numbered by its own firing as before; the numbering itself, its lock and its order are 0006's.
+SQLite numbers each row as it is inserted: nothing changes there but the version.
 """
 
 from __future__ import annotations
@@ -27,10 +28,13 @@ DECLARE
     base bigint;
     last bigint;
     top bigint;
+    mark text := current_schema() || ':';
     done text := current_setting('xincheng.audit_numbered_to', true);
+    upto bigint := CASE WHEN starts_with(coalesce(done, ''), mark)
+                        THEN substr(done, length(mark) + 1)::bigint END;
 BEGIN
     -- One firing numbers all of the transaction's rows; the others find theirs done, most without a query.
-    IF done IS NOT NULL AND done <> '' AND NEW.id <= done::bigint THEN
+    IF upto IS NOT NULL AND NEW.id <= upto THEN
         RETURN NULL;
     END IF;
     IF EXISTS (SELECT 1 FROM audit_log WHERE id = NEW.id AND seq IS NOT NULL) THEN
@@ -48,8 +52,7 @@ BEGIN
     SELECT max(seq), max(id) INTO last, top FROM numbered;
     IF last IS NOT NULL THEN
         PERFORM setval('audit_log_commit_seq', last);
-        PERFORM set_config('xincheng.audit_numbered_to', greatest(top, coalesce(nullif(done, '')::bigint, 0))::text,
-                           true);
+        PERFORM set_config('xincheng.audit_numbered_to', mark || greatest(top, coalesce(upto, 0))::text, true);
     END IF;
     RETURN NULL;
 END $$"""
