@@ -7,7 +7,8 @@ transaction's unnumbered rows; every later firing then asked the table whether i
 probe and a visit of the row, ~29 µs): 1.0 s of the commit of an upsert of the 34,710 sample plates, whose rows the
 first firing had numbered already. The first firing now also notes, for the rest of the transaction, the highest id
 it numbered (a transaction-local setting, ``xincheng.audit_numbered_to``, prefixed with the schema, since each
-schema's audit_log has its own ids), and a firing for a row at or below it returns without reading the table. A
+schema's audit_log has its own ids, and the transaction's id, so that a value set for the session by hand counts for
+nothing), and a firing for a row at or below it returns without reading the table. A
 row the transaction inserts later (after ``SET CONSTRAINTS … IMMEDIATE``, say) has a higher id (this session's
 ``nextval``) and is numbered by its own firing as before; the numbering itself, its lock and its order are 0006's.
 SQLite numbers each row as it is inserted: nothing changes there but the version.
@@ -28,7 +29,7 @@ DECLARE
     base bigint;
     last bigint;
     top bigint;
-    mark text := current_schema() || ':';
+    mark text := current_schema() || ':' || txid_current() || ':';
     done text := current_setting('xincheng.audit_numbered_to', true);
     upto bigint := CASE WHEN starts_with(coalesce(done, ''), mark)
                         THEN substr(done, length(mark) + 1)::bigint END;
