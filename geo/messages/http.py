@@ -53,7 +53,7 @@ MESSAGES = {
     "http.not_found": Message("不存在：{detail}", "not found: {detail}"),
     # the framework's own "Not Found" / "Method Not Allowed" (no route): said for the address and the method
     "http.no_route": Message("没有这个地址：{path}", "no such address: {path}"),
-    "http.no_method": Message("此地址不接受 {method} 请求", "this address does not take a {method} request"),
+    "http.no_method": Message("此地址不接受 {method} 请求", "this address does not take {method} requests"),
     "http.method_not_allowed": Message("不允许的请求方法：{detail}", "method not allowed: {detail}"),
     "http.unsupported_media_type": Message("不支持的类型：{detail}", "unsupported media type: {detail}"),
     "http.out_of_range_db": Message("数值超出范围", "a value in the request is out of range for the database"),

@@ -9,8 +9,9 @@ first firing had numbered already. The first firing now also notes, for the rest
 it numbered (a transaction-local setting, ``xincheng.audit_numbered_to``, prefixed with the schema, since each
 schema's audit_log has its own ids, and the transaction's id, so that a value set for the session by hand counts for
 nothing), and a firing for a row at or below it returns without reading the table. A
-row the transaction inserts later (after ``SET CONSTRAINTS … IMMEDIATE``, say) has a higher id (this session's
-``nextval``) and is numbered by its own firing as before; the numbering itself, its lock and its order are 0006's.
+statement inserting audit rows after that (after ``SET CONSTRAINTS … IMMEDIATE``, say, with any ids) clears the
+mark (a statement-level trigger, once per statement), so its rows' firings ask the table and number them as before;
+the numbering itself, its lock and its order are 0006's.
 SQLite numbers each row as it is inserted: nothing changes there but the version.
 """
 
@@ -31,8 +32,8 @@ DECLARE
     top bigint;
     mark text := current_schema() || ':' || txid_current() || ':';
     done text := current_setting('xincheng.audit_numbered_to', true);
-    upto bigint := CASE WHEN starts_with(coalesce(done, ''), mark)
-                        THEN substr(done, length(mark) + 1)::bigint END;
+    rest text := CASE WHEN starts_with(coalesce(done, ''), mark) THEN substr(done, length(mark) + 1) END;
+    upto bigint := CASE WHEN rest ~ '^[0-9]{1,18}$' THEN rest::bigint END;
 BEGIN
     -- One firing numbers all of the transaction's rows; the others find theirs done, most without a query.
     IF upto IS NOT NULL AND NEW.id <= upto THEN
@@ -58,12 +59,30 @@ BEGIN
     RETURN NULL;
 END $$"""
 
+# Any insert after the numbering (an explicit id below the mark, or ids set back by a restore's setval, would
+# otherwise be taken for numbered: review) clears the mark, once per statement: its rows' firings ask the table again.
+FORGET = (
+    """CREATE OR REPLACE FUNCTION audit_log_forget_numbered() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF coalesce(current_setting('xincheng.audit_numbered_to', true), '') <> '' THEN
+        PERFORM set_config('xincheng.audit_numbered_to', '', true);
+    END IF;
+    RETURN NULL;
+END $$""",
+    "DROP TRIGGER IF EXISTS audit_log_forget_numbered ON audit_log",
+    "CREATE TRIGGER audit_log_forget_numbered AFTER INSERT ON audit_log FOR EACH STATEMENT "
+    "EXECUTE FUNCTION audit_log_forget_numbered()",
+)
+
 
 def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
     bind.exec_driver_sql(FUNCTION)
+    for ddl in FORGET:
+        bind.exec_driver_sql(ddl)
 
 
 def downgrade() -> None:
