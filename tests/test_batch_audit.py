@@ -171,15 +171,18 @@ def test_a_row_written_after_the_numbering_with_a_lower_id_is_numbered(store: St
     if store.dialect != "postgresql":
         pytest.skip("SQLite numbers each row as it is inserted (no deferred trigger)")
     ids = _stations(store, 3)
-    with store.writing() as conn:
-        store.update_each("facilities", {i: {"floor_area_m2": 33.0} for i in ids}, actor="officer", conn=conn)
-        conn.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
-        conn.exec_driver_sql("SET CONSTRAINTS ALL DEFERRED")
-        conn.exec_driver_sql("INSERT INTO audit_log (id, adcode, table_name, action, actor, at) "
-                             "VALUES (0, %(adcode)s, 'facilities', 'note', 'officer', now())", {"adcode": store.adcode})
-    with store.reading() as conn:
-        unnumbered = conn.exec_driver_sql("SELECT count(*) FROM audit_log WHERE seq IS NULL").scalar()
-        numbers = conn.exec_driver_sql("SELECT count(DISTINCT seq), count(*) FROM audit_log").one()
-    low = next(r for r in store.audit_rows("facilities") if r["id"] == 0)
-    assert unnumbered == 0 and numbers[0] == numbers[1], (unnumbered, numbers)
-    assert low["seq"] is not None and low["seq"] <= store.data_version()
+    for low_id, mode in ((0, "DEFERRED"), (-1, "IMMEDIATE")):  # numbered at COMMIT, or at the statement's end
+        with store.writing() as conn:
+            store.update_each("facilities", {i: {"floor_area_m2": 33.0 - low_id} for i in ids}, actor="officer",
+                              conn=conn)
+            conn.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
+            conn.exec_driver_sql(f"SET CONSTRAINTS ALL {mode}")
+            conn.exec_driver_sql("INSERT INTO audit_log (id, adcode, table_name, action, actor, at) VALUES "
+                                 "(%(id)s, %(adcode)s, 'facilities', 'note', 'officer', now())",
+                                 {"id": low_id, "adcode": store.adcode})
+        with store.reading() as conn:  # right after its commit: no later transaction numbered it instead
+            unnumbered = conn.exec_driver_sql("SELECT count(*) FROM audit_log WHERE seq IS NULL").scalar()
+            numbers = conn.exec_driver_sql("SELECT count(DISTINCT seq), count(*) FROM audit_log").one()
+        low = next(r for r in store.audit_rows("facilities") if r["id"] == low_id)
+        assert unnumbered == 0 and numbers[0] == numbers[1], (mode, unnumbered, numbers)
+        assert low["seq"] is not None and low["seq"] == store.data_version(), mode

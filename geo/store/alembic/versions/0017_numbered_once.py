@@ -10,7 +10,7 @@ it numbered (a transaction-local setting, ``xincheng.audit_numbered_to``, prefix
 schema's audit_log has its own ids, and the transaction's id, so that a value set for the session by hand counts for
 nothing), and a firing for a row at or below it returns without reading the table. A
 statement inserting audit rows after that (after ``SET CONSTRAINTS … IMMEDIATE``, say, with any ids) clears the
-mark (a statement-level trigger, once per statement), so its rows' firings ask the table and number them as before;
+mark (a statement-level trigger before it, once per statement), so its rows' firings ask the table and number them;
 the numbering itself, its lock and its order are 0006's.
 SQLite numbers each row as it is inserted: nothing changes there but the version.
 """
@@ -60,7 +60,9 @@ BEGIN
 END $$"""
 
 # Any insert after the numbering (an explicit id below the mark, or ids set back by a restore's setval, would
-# otherwise be taken for numbered: review) clears the mark, once per statement: its rows' firings ask the table again.
+# otherwise be taken for numbered: review) clears the mark, once per statement and before its rows: their firings,
+# at COMMIT or (after SET CONSTRAINTS … IMMEDIATE) at the statement's end, ask the table again (after the insert,
+# the row firings of an immediate statement ran first and took the mark: recheck).
 FORGET = (
     """CREATE OR REPLACE FUNCTION audit_log_forget_numbered() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -71,7 +73,7 @@ BEGIN
     RETURN NULL;
 END $$""",
     "DROP TRIGGER IF EXISTS audit_log_forget_numbered ON audit_log",
-    "CREATE TRIGGER audit_log_forget_numbered AFTER INSERT ON audit_log FOR EACH STATEMENT "
+    "CREATE TRIGGER audit_log_forget_numbered BEFORE INSERT ON audit_log FOR EACH STATEMENT "
     "EXECUTE FUNCTION audit_log_forget_numbered()",
 )
 
