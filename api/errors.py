@@ -365,7 +365,7 @@ def install(app: FastAPI) -> None:
         # a router's own message is bilingual already; a framework's bare detail gets the Chinese; its phrase for no
         # route ("Not Found") is said for the address ("不存在：Not Found · not found: Not Found" before)
         message = detail if _CJK.search(detail) or code == "http_error" else text(f"http.{code}", detail=detail)
-        if detail == HTTPStatus(exc.status_code).phrase and code in ("not_found", "method_not_allowed"):
+        if code in ("not_found", "method_not_allowed") and detail == HTTPStatus(exc.status_code).phrase:
             message = (text("http.no_route", path=request.url.path[:200]) if code == "not_found"
                        else text("http.no_method", method=request.method[:20]))
         message = form_limit_message(detail) or message
