@@ -85,7 +85,7 @@ def update_feature(store: Store, layer_name: str, fid: int, changes: Mapping[str
         if layer_name == "door_plates" and any(k in changes for k in PLATE_ADDRESS_FIELDS):
             correct_position(conn, before, changes)  # by its street, or refused; the side it now stands on
             moved = {**before, **changes}
-            ctx = load_plate_context(conn, adcode=store.adcode, locking=[moved])
+            ctx = load_plate_context(conn, adcode=store.adcode, locking=[moved], for_records=[moved])
             warnings = check_plates([moved], ctx, replacing={0: before["plate_uid"]})
         if layer_name == "facilities" and ("name" in changes or "geometry" in changes):
             warnings += facility_name_warnings(conn, {**before, **changes})  # PN-08, a warning

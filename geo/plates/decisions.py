@@ -31,7 +31,7 @@ from geo.location_rules import check_layer_locations, plate_units_at
 from geo.messages import Term, label, labels, quoted, text, value_label, value_labels
 from geo.plates.moves import place_on_street
 from geo.plates.numbering import parity_of
-from geo.plates.rules import FAR_FROM_STREET_M, new_plate_uids, plates_for_write
+from geo.plates.rules import FAR_FROM_STREET_M, fresh_plate_uids, plates_for_write
 from geo.store import Store, schema
 from geo.text import clean, has_text
 from geo.types import beijing_today, parse_date
@@ -181,8 +181,7 @@ def replace_plate(store: Store, plate_uid: str, decision: Mapping[str, Any], *, 
         if current["status"] != "active":
             raise Conflict(text("place_codes.replace_not_active", uid=plate_uid,
                                 status=value_label(current["status"])), field="status")
-        taken = {r[0] for r in conn.execute(sa.select(schema.door_plates.c.plate_uid))}
-        (uid,) = new_plate_uids(1, taken=taken)
+        (uid,) = fresh_plate_uids(conn, 1)
         successor = {k: current.get(k) for k in SUCCESSOR_FIELDS}
         successor.update({k: v for k, v in given.items() if v is not None})
         successor.update(plate_uid=uid, status="active")

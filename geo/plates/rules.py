@@ -107,33 +107,68 @@ def lock_streets(conn: sa.Connection, records: Iterable[Mapping[str, Any]]) -> N
     lock_natural_keys(conn, (street_key(rec.get("street_name")) for rec in records))
 
 
-def load_plate_context(conn: sa.Connection, *, adcode: str,
-                       locking: Iterable[Mapping[str, Any]] = ()) -> PlateContext:
+# A write of at most this many plates reads only what its plates are checked against (their streets, those streets'
+# plates, the uids they name); a larger batch (an import) reads the district's streets and plates once.
+NARROW_CONTEXT_MAX = 200
+
+
+def _street_of(record: Mapping[str, Any]) -> str:
+    return str(record.get("street_name") or "").strip()
+
+
+def load_plate_context(conn: sa.Connection, *, adcode: str, locking: Iterable[Mapping[str, Any]] = (),
+                       for_records: Sequence[Mapping[str, Any]] | None = None) -> PlateContext:
     """Read streets, retired street names, plates in use and the district boundary.
 
     ``locking``: the records about to be checked; their streets are locked first (:func:`lock_streets`).
+    ``for_records``: read only what :func:`check_plates` looks up for these records (their streets, the plates on
+    those streets, the uids they name); the district's 957 streets and 34,710 plates took 0.17 s to read on
+    PostgreSQL for every single plate written. ``uids`` then holds only the named uids that are taken: fresh uids
+    are checked against the table (:func:`fresh_plate_uids`), not against this set.
     """
     lock_streets(conn, locking)
     s, p, n, u = schema.streets, schema.door_plates, schema.place_names, schema.admin_units
+    streets_q, names_q = sa.select(s.c.name, s.c.geom), sa.select(n.c.standard_name)
+    plates_q, uids_q = sa.select(p.c.plate_uid, p.c.street_name, p.c.number, p.c.suffix, p.c.status), None
+    if for_records is not None:
+        wanted = sorted({_street_of(rec) for rec in for_records})
+        named = sorted({str(rec["plate_uid"]) for rec in for_records if rec.get("plate_uid")})
+        streets_q, names_q = streets_q.where(s.c.name.in_(wanted)), names_q.where(n.c.standard_name.in_(wanted))
+        plates_q = plates_q.where(p.c.street_name.in_(wanted))
+        uids_q = sa.select(p.c.plate_uid).where(p.c.plate_uid.in_(named))
     parts: dict[str, list[Any]] = {}
-    for name, geom in conn.execute(sa.select(s.c.name, s.c.geom)):
+    for name, geom in conn.execute(streets_q):
         if geom is not None:
             parts.setdefault(name, []).append(geom)
     names = list(parts)
     merged = [shapely.union_all(parts[k]) for k in names]
     metric = C.to_metric(np.array(merged, dtype=object)) if merged else []
-    in_force = {r[0] for r in conn.execute(sa.select(n.c.standard_name).where(
-        n.c.feature_class == "street", n.c.status == "in_force"))}
+    in_force = {r[0] for r in conn.execute(names_q.where(n.c.feature_class == "street", n.c.status == "in_force"))}
     addresses: dict[tuple[str, int, str], str] = {}
     uids: set[str] = set()
-    for uid, street, number, suffix, status in conn.execute(
-            sa.select(p.c.plate_uid, p.c.street_name, p.c.number, p.c.suffix, p.c.status)):
+    for uid, street, number, suffix, status in conn.execute(plates_q):
         uids.add(uid)
         if status == "active":
             addresses[(street, int(number), address_suffix(suffix))] = uid
+    if uids_q is not None:
+        uids = set(conn.execute(uids_q).scalars())
     district = conn.execute(sa.select(u.c.geom).where(u.c.level == "district", u.c.code.like(f"{adcode}%"))
                             .limit(1)).scalar()
     return PlateContext(dict(zip(names, metric, strict=True)), in_force, addresses, uids, district)
+
+
+def fresh_plate_uids(conn: sa.Connection, count: int, *, taken: Iterable[str] = ()) -> list[str]:
+    """Return ``count`` fresh plate uids that no stored plate holds and that are not in ``taken``: drawn by
+    :func:`new_plate_uids`, then any draw a stored plate holds drawn again (with the sample's 34,710 plates, about
+    one draw in 3·10^7: 32^8 uids)."""
+    used, out = set(taken), []  # type: set[str], list[str]
+    while len(out) < count:
+        draws = new_plate_uids(count - len(out), taken=used)
+        used.update(draws)
+        held = set(conn.execute(sa.select(schema.door_plates.c.plate_uid)
+                                .where(schema.door_plates.c.plate_uid.in_(draws))).scalars())
+        out += [uid for uid in draws if uid not in held]
+    return out
 
 
 def check_plates(records: Sequence[Mapping[str, Any]], ctx: PlateContext, *, first_row: Rows = None,
@@ -199,7 +234,8 @@ def plates_for_write(conn: sa.Connection, records: Sequence[dict[str, Any]], *, 
     Called inside the write transaction, so the uniqueness read and the insert see the same data;
     the records' streets are locked first, so concurrent writers of one street take turns.
     """
-    ctx = load_plate_context(conn, adcode=adcode, locking=records)
+    narrow = len(records) <= NARROW_CONTEXT_MAX
+    ctx = load_plate_context(conn, adcode=adcode, locking=records, for_records=records if narrow else None)
     given: dict[str, int] = {}
     for i, rec in enumerate(records):
         if rec.get("plate_uid"):
@@ -208,7 +244,9 @@ def plates_for_write(conn: sa.Connection, records: Sequence[dict[str, Any]], *, 
                 taken = msg.text("plates.uid_taken", field=label("plate_uid"), value=uid)
                 raise Conflict(at_row(taken, nth_row(first_row, i)), field="plate_uid")
             given[uid] = i
-    fresh = iter(new_plate_uids(sum(1 for r in records if not r.get("plate_uid")), taken=ctx.uids | set(given)))
+    wanted = sum(1 for r in records if not r.get("plate_uid"))
+    fresh = iter(fresh_plate_uids(conn, wanted, taken=given) if narrow
+                 else new_plate_uids(wanted, taken=ctx.uids | set(given)))
     stored_forms: dict[str, str] = {}
     for rec in records:
         if not rec.get("plate_uid"):

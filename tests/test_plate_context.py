@@ -1,0 +1,69 @@
+"""A plate written alone is checked against its own street only (geo.plates.rules.load_plate_context's
+``for_records``), with the answers the district-wide read gives: the same refusals, messages and warnings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from geo.errors import Conflict, InputError
+from geo.plates import rules
+from geo.plates.rules import check_plates, fresh_plate_uids, load_plate_context, plates_for_write
+from geo.store import Store
+
+
+def _outcome(records: list[dict[str, Any]], ctx: rules.PlateContext, **options: Any) -> tuple[str, Any]:
+    try:
+        return "ok", check_plates([dict(r) for r in records], ctx, **options)
+    except (InputError, Conflict) as err:
+        return type(err).__name__, (err.field, err.message)
+
+
+def _cases(store: Store) -> list[tuple[list[dict[str, Any]], dict[str, Any]]]:
+    """Batches of plates near what officers write: an address in use, a free number, a sub-number, a street
+    written with spaces, a street not stored, two rows of one batch on one address, a plate moved onto itself."""
+    plates = [p for p in store.select("door_plates", where={"status": "active"}, limit=4000) if p["geometry"]][::400]
+    assert len(plates) >= 8
+    cases: list[tuple[list[dict[str, Any]], dict[str, Any]]] = []
+    for plate in plates:
+        same = {k: plate[k] for k in ("street_name", "number", "suffix", "geometry")}
+        cases += [
+            ([same], {}),                                                  # DP-04: the number is taken
+            ([same], {"replacing": {0: plate["plate_uid"]}}),              # the plate itself, moved
+            ([{**same, "number": plate["number"] + 7000}], {}),            # a free number
+            ([{**same, "number": plate["number"] + 7000, "suffix": "之一"}], {}),
+            ([{**same, "street_name": f"  {plate['street_name']} "}], {}),
+            ([{**same, "street_name": plate["street_name"] + "甲"}], {}),   # no such street
+            ([{**same, "number": 9999}, {**same, "number": 9999}], {}),     # one address twice in a batch
+            ([{**same, "number": plate["number"] + 7000, "geometry": plates[0]["geometry"]}], {}),  # far away
+        ]
+    return cases
+
+
+def test_a_narrow_read_refuses_and_warns_as_the_district_wide_read_does(sample_store: Store):
+    with sample_store.reading() as conn:
+        whole = load_plate_context(conn, adcode=sample_store.adcode)
+        cases = _cases(sample_store)
+        seen = set()
+        for records, options in cases:
+            narrow = load_plate_context(conn, adcode=sample_store.adcode, for_records=records)
+            expected = _outcome(records, whole, **options)
+            assert _outcome(records, narrow, **options) == expected, records
+            seen.add(expected[0] if expected[0] != "ok" else "ok+warned" if expected[1] else "ok")
+            assert len(narrow.addresses) < len(whole.addresses) // 10  # it read this street's plates, not all
+    assert seen == {"ok", "ok+warned", "InputError", "Conflict"}  # every kind of answer was compared
+
+
+def test_a_single_plate_naming_a_taken_uid_is_refused_and_a_fresh_one_is_never_a_stored_one(sample_store: Store,
+                                                                                          monkeypatch):
+    stored = sample_store.select("door_plates", where={"status": "active"}, limit=2, offset=300)
+    record = {k: stored[0][k] for k in ("street_name", "number", "geometry")} | {"number": stored[0]["number"] + 7000}
+    with sample_store.reading() as conn:
+        with pytest.raises(Conflict) as err:
+            plates_for_write(conn, [{**record, "plate_uid": stored[1]["plate_uid"]}], adcode=sample_store.adcode)
+        assert err.value.field == "plate_uid" and stored[1]["plate_uid"] in err.value.message
+
+        draws = iter([[stored[0]["plate_uid"]], ["Z2345678"]])  # the first draw is a stored plate's uid
+        monkeypatch.setattr(rules, "new_plate_uids", lambda count, taken=(): next(draws))
+        assert fresh_plate_uids(conn, 1) == ["Z2345678"]
