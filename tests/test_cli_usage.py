@@ -108,7 +108,13 @@ def _bad_calls(tmp: Path, sample_db: Path) -> list[tuple[list[str], str]]:
     (tmp / "loop-a").symlink_to(tmp / "loop-b")
     (tmp / "loop-b").symlink_to(tmp / "loop-a")
     long = "长" * 90  # 270 bytes in UTF-8: over the 255 a Linux file system allows (was exit 1, the OS's English)
+    (tmp / "to-long").symlink_to(tmp / ("a" * 300))  # a link to a name too long (was exit 1, the OS's English)
+    deep = tmp.joinpath(*["b" * 200] * 22)  # over the 4,096 bytes of a whole path (exit 1, the path twice, in English)
     return [
+        (["export", str(tmp / "to-long" / "x.gpkg"), "--layer", "facilities"], "指向的名称过长"),
+        (["import", str(tmp / "to-long"), "--layer", "facilities"], "指向的名称过长"),
+        (["export", str(deep / "x.gpkg"), "--layer", "facilities"], "路径过长"),
+        (["import", str(deep / "x.gpkg"), "--layer", "facilities"], "路径过长"),
         (["export", str(tmp / f"{long}.gpkg"), "--layer", "facilities"], "名称过长"),
         (["import", str(tmp / long / "x.gpkg"), "--layer", "facilities"], "名称过长"),
         (["export", str(tmp / "loop-a" / "x.gpkg"), "--layer", "facilities"], "loop-a"),  # was "no folder loop-a"

@@ -204,25 +204,39 @@ _WRITER_ROOM_BYTES = 8
 def _path_problem(path: Path, *, room_bytes: int = 0) -> str | None:
     """Return why ``path`` cannot be named at all on this machine, or None: a part longer than the file system
     allows (the OS's English "File name too long" came back as exit 1 from deep inside a reader or writer; the last
-    part ``room_bytes`` shorter still), or a symbolic link on the way that loops (it was called a missing folder)."""
+    part ``room_bytes`` shorter still) or a whole path longer than it allows, or a symbolic link on the way that loops
+    (it was called a missing folder) or points to a name too long."""
     existing = next((p for p in (path.parent, *path.parent.parents) if _exists(p)), Path("."))
     try:
         most = os.pathconf(existing, "PC_NAME_MAX")
     except (OSError, ValueError):
         most = 255
+    whole = len(os.fsencode(os.path.abspath(path)))
+    try:
+        longest = os.pathconf(existing, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        longest = 4096
+    if whole >= longest:  # the OS's English and the whole path, twice, came back as exit 1
+        return text("cli.path_too_long", size=whole, most=longest - 1)
     last = len(path.parts) - 1
     for n, part in enumerate(path.parts):
         size, allowed = len(os.fsencode(part)), most - (room_bytes if n == last else 0)
         if size > allowed:
             shown = part if len(part) <= 24 else f"{part[:12]}…{part[-8:]}"
             return text("cli.name_too_long", name=shown, size=size, most=allowed)
-    for link in (path, *path.parents):
-        if link.is_symlink():
+    for link in (*reversed(path.parents), path):  # from the root: below a broken link even lstat fails
+        try:
+            is_link = link.is_symlink()
+        except OSError:
+            continue
+        if is_link:
             try:
                 link.stat()
             except OSError as exc:
                 if exc.errno == errno.ELOOP:
                     return text("cli.symlink_loop", path=link)
+                if exc.errno == errno.ENAMETOOLONG:  # a link to a name the file system cannot hold
+                    return text("cli.symlink_too_long", path=link)
     return None
 
 

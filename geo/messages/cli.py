@@ -21,6 +21,11 @@ MESSAGES = {
                                  "character takes 3, a rare one 4)"),
     "cli.symlink_loop": Message("{path} 是循环的符号链接，或要经过太多层链接（超过 40 层）",
                                 "{path} is a symbolic link that loops, or passes through too many links (over 40)"),
+    "cli.symlink_too_long": Message("{path} 是符号链接，指向的名称过长（超过本机允许的长度）",
+                                    "{path} is a symbolic link to a name longer than this machine allows"),
+    "cli.path_too_long": Message("路径过长：共 {size} 字节，本机最多 {most} 字节（常用汉字占 3 字节，生僻字占 4 字节）",
+                                 "path too long: {size} bytes, at most {most} on this machine (a common Chinese "
+                                 "character takes 3, a rare one 4)"),
     "cli.not_writable": Message("无权写入文件夹 {folder}", "the folder {folder} cannot be written to"),
     "cli.bad_suffix": Message("文件名须以 {suffixes} 结尾，收到 {name}",
                               "the file name must end in {suffixes}; got {name}"),
