@@ -41,6 +41,12 @@ def clean_mongolian(value: Any) -> Any:
     return "".join(c for c in value if c not in _MONGOLIAN_INVISIBLE).strip()
 
 
+def storable(text: str) -> bool:
+    """Whether ``text`` can be a stored value at all: no NUL (PostgreSQL's text refuses it) and no lone surrogate
+    (UTF-8 cannot encode one). Text that cannot is held by no record, and the drivers refuse it as a parameter."""
+    return "\x00" not in text and not any("\ud800" <= c <= "\udfff" for c in text)
+
+
 def has_text(value: Any) -> bool:
     """Return whether ``value`` holds something a person can read (not blank, not only invisible)."""
     return bool(clean(str(value))) if value is not None else False

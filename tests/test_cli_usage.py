@@ -120,7 +120,9 @@ def _bad_calls(tmp: Path, sample_db: Path) -> list[tuple[list[str], str]]:
         (["export", str(tmp / "loop-a" / "x.gpkg"), "--layer", "facilities"], "loop-a"),  # was "no folder loop-a"
         (["import", str(tmp / "loop-a"), "--layer", "facilities"], "循环"),
         # Second review: 248–255 bytes passed, then SQLite's "-journal" beside the GeoPackage failed in English (exit 1)
-        (["export", str(tmp / ("a" * 243 + ".gpkg")), "--layer", "facilities"], "247"),
+        (["export", str(tmp / ("a" * 243 + ".gpkg")), "--layer", "facilities"], "243"),
+        # Review: a table's "t.parameters.json" beside "t.csv" takes 12 bytes more; the CSV was left without it
+        (["coverage", "--out", str(tmp / ("c" * 243 + ".csv"))], "名称过长"),
         # click's own English about a Chinese file name was taken for one of our bilingual messages and left English;
         # and these options had no name-length check at all
         (["divisions", "split", "150102001001", "--parts", str(tmp / "界线.geojson")], "界线"),
@@ -159,6 +161,53 @@ def test_mistakes_are_usage_errors_in_chinese_naming_the_option(sample, tmp_path
         message = r.stderr.split("Error: ", 1)[1]
         assert HAN.match(message) or HAN.search(message.split(" · ")[0]), (args, message)
     assert not list(tmp_path.glob("*.gpkg")) and not (tmp_path / "plan.pdf").exists()
+
+
+def _cli_in(folder: Path, *args: str, db: Path, first: str = "") -> subprocess.CompletedProcess:
+    """Run the CLI as a process from the working folder ``folder``, after the shell command ``first`` (which may
+    remove that folder)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XINCHENG_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    command = [sys.executable, "-m", "api.cli", "--database-url", f"sqlite:///{db}", *args]
+    return subprocess.run(["sh", "-c", f'{first} exec "$@"', "sh", *command], cwd=folder,
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_whole_paths_are_measured_as_given_with_room_for_what_is_written_beside_or_inside(sample, tmp_path):
+    """Review of the whole-path check: it measured the absolute, tidied path, so a short relative name in a deep
+    working folder was refused, one shortened by ".." got through to the OS's English, and a working folder removed
+    meanwhile ended at exit 1; a backup's ".partial" and a folder's files had no room left."""
+    deep = tmp_path.joinpath(*["d" * 200] * 19)  # ~3,900 bytes: a relative name from here is short
+    deep.mkdir(parents=True)
+    done = _cli_in(deep, "gazetteer", "export", "names.csv", db=sample)
+    assert done.returncode == 0 and (deep / "names.csv").exists(), done.stderr
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    removed = _cli_in(gone, "map", "d.html", db=sample, first="rmdir ../gone &&")
+    assert removed.returncode == 2 and "当前所在的文件夹已不存在" in removed.stderr, removed.stderr
+    (tmp_path / "ok").mkdir()
+    dotted = "ok/../" * 700 + "x.csv"  # 4,205 bytes as given, 5 once tidied
+    long_by_dots = _cli_in(tmp_path, "gazetteer", "export", dotted, db=sample)
+    assert long_by_dots.returncode == 2 and "路径过长" in long_by_dots.stderr, long_by_dots.stderr
+    # a backup of 4,090 bytes in all: its ".partial" went over 4,095; a folder of 4,000: no room for its files' names
+    folder = deep / ("e" * (4090 - len(os.fsencode(str(deep))) - len("/") - len("/b.zip")))
+    folder.mkdir()
+    qr_folder = deep / ("q" * (4000 - len(os.fsencode(str(deep))) - len("/")))
+    for args in (["backup", str(folder / "b.zip")], ["--dev", "plates", "qr", str(qr_folder), "--street", "新华大街"]):
+        refused = run(*args, db=sample)
+        assert refused.returncode == 2 and "路径过长" in refused.stderr, (args, refused.stderr)
+    assert not qr_folder.exists() and not list(folder.iterdir())
+
+
+def test_a_geopackage_named_with_a_hash_or_question_mark_imports(sample, tmp_path):
+    """Review: the view check opened ``file:{path}?mode=ro`` unescaped, so "a#1.gpkg" was called not a GeoPackage."""
+    db = tmp_path / "copy.db"
+    shutil.copyfile(sample, db)
+    for name in ("设施#1.gpkg", "q?.gpkg"):
+        out = tmp_path / name
+        assert run("export", str(out), "--layer", "facilities", db=db).returncode == 0
+        done = run("import", str(out), "--layer", "facilities", "--mode", "upsert", "--crs", "EPSG:4490", db=db)
+        assert done.returncode == 0 and "不是有效的 GeoPackage" not in done.stderr, done.stderr
 
 
 def test_a_missing_chinese_file_name_is_said_in_chinese(sample, tmp_path):

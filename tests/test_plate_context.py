@@ -67,3 +67,43 @@ def test_a_single_plate_naming_a_taken_uid_is_refused_and_a_fresh_one_is_never_a
         draws = iter([[stored[0]["plate_uid"]], ["Z2345678"]])  # the first draw is a stored plate's uid
         monkeypatch.setattr(rules, "new_plate_uids", lambda count, taken=(): next(draws))
         assert fresh_plate_uids(conn, 1) == ["Z2345678"]
+
+
+def test_text_no_record_could_hold_is_refused_by_the_rules_not_the_driver(sample_store: Store):
+    """Review: the narrow read sent a uid or street with a NUL or a lone surrogate to the driver (psycopg's
+    DataError, UnicodeEncodeError); the district-wide read refused them naming the field."""
+    plate = sample_store.select("door_plates", where={"status": "active"}, limit=1, offset=300)[0]
+    good = {"street_name": plate["street_name"], "number": plate["number"] + 7000, "geometry": plate["geometry"]}
+    with sample_store.reading() as conn:
+        for bad, field in (({"plate_uid": "ABCDEFG\x00"}, "plate_uid"),
+                           ({"plate_uid": "ABCDEFG\ud800"}, "plate_uid"),
+                           ({"street_name": "\ud800路"}, "street_name"),
+                           ({"street_name": "新华\x00大街"}, "street_name")):
+            with pytest.raises(InputError) as err:
+                plates_for_write(conn, [{**good, **bad}], adcode=sample_store.adcode)
+            assert err.value.field == field, err.value.message
+
+
+def test_one_uid_twice_in_a_batch_names_the_other_row_not_a_stored_plate(sample_store: Store):
+    """Review: two rows naming one new uid were told it "already exists", as if a stored plate held it."""
+    plate = sample_store.select("door_plates", where={"status": "active"}, limit=1, offset=300)[0]
+    rows = [{"street_name": plate["street_name"], "number": plate["number"] + 7000 + i, "geometry": plate["geometry"],
+             "plate_uid": "Z2345679"} for i in range(2)]
+    with sample_store.reading() as conn, pytest.raises(Conflict) as err:
+        plates_for_write(conn, rows, adcode=sample_store.adcode, first_row=2)
+    message = err.value.message
+    assert "同一批中重复" in message and "row 2" in message and "already exists" not in message
+
+
+def test_a_lone_surrogate_in_a_field_is_a_400_naming_it(live_server):
+    """Review: the refusal echoed the unencodable character and building the JSON answer failed: a 500."""
+    import httpx
+
+    from tests.test_api import _token
+
+    body = ('{"type": "Feature", "geometry": {"type": "Point", "coordinates": [111.7, 40.8]}, '
+            '"properties": {"street_name": "\\ud800路", "number": 1}}')
+    r = httpx.post(f"{live_server}/api/layers/door_plates/features", content=body.encode(),
+                   headers={**_token(live_server, "admin"), "Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["field"] == "street_name", r.text
+    assert "\\ud800" in r.json()["message"]

@@ -197,27 +197,38 @@ def _suffix_ok(path: Path, suffixes: Sequence[str]) -> bool:
 
 
 # Bytes a writer adds to an output's name for the files it writes beside it (SQLite's "-journal" for a GeoPackage,
-# the backup's ".partial"): a name within 8 bytes of the limit passed the check, then failed in the OS's English.
-_WRITER_ROOM_BYTES = 8
+# the backup's ".partial", a table's "t.csv" -> "t.parameters.json"): a name within that many bytes of the limit
+# passed the check, then failed in the OS's English.
+_WRITER_ROOM_BYTES = 12
 
 
-def _path_problem(path: Path, *, room_bytes: int = 0) -> str | None:
+def _path_problem(path: Path, *, room_bytes: int = 0, folder: bool = False) -> str | None:
     """Return why ``path`` cannot be named at all on this machine, or None: a part longer than the file system
     allows (the OS's English "File name too long" came back as exit 1 from deep inside a reader or writer; the last
-    part ``room_bytes`` shorter still) or a whole path longer than it allows, or a symbolic link on the way that loops
-    (it was called a missing folder) or points to a name too long."""
+    part ``room_bytes`` shorter still) or a whole path longer than it allows (less ``room_bytes``, and for a
+    ``folder`` the longest name a file in it may take), or a symbolic link on the way that loops (it was called a
+    missing folder) or points to a name too long."""
     existing = next((p for p in (path.parent, *path.parent.parents) if _exists(p)), Path("."))
     try:
         most = os.pathconf(existing, "PC_NAME_MAX")
     except (OSError, ValueError):
         most = 255
-    whole = len(os.fsencode(os.path.abspath(path)))
+    # The path as the OS is given it (a relative one is not made absolute: the limit is on the string passed, and a
+    # working folder removed meanwhile has no absolute name), ``room_bytes`` and a folder's file name to come
+    # included: the OS's English and the whole path, twice, came back as exit 1.
+    if not path.is_absolute():
+        try:
+            os.getcwd()
+        except FileNotFoundError:  # the working folder was removed meanwhile (a USB stick pulled out)
+            return text("cli.cwd_gone", path=path)
+    whole = len(os.fsencode(os.fspath(path)))
     try:
         longest = os.pathconf(existing, "PC_PATH_MAX")
     except (OSError, ValueError):
         longest = 4096
-    if whole >= longest:  # the OS's English and the whole path, twice, came back as exit 1
-        return text("cli.path_too_long", size=whole, most=longest - 1)
+    room = room_bytes + (1 + most if folder else 0)
+    if whole + room >= longest:
+        return text("cli.path_too_long", size=whole, most=longest - 1 - room)
     last = len(path.parts) - 1
     for n, part in enumerate(path.parts):
         size, allowed = len(os.fsencode(part)), most - (room_bytes if n == last else 0)
@@ -262,7 +273,7 @@ class OutputPath(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
         path = Path(value)
-        problem = _path_problem(path, room_bytes=_WRITER_ROOM_BYTES)
+        problem = _path_problem(path, room_bytes=0 if self.folder else _WRITER_ROOM_BYTES, folder=self.folder)
         if problem:
             raise _param_error(problem, param, ctx)
         parent = path.parent if str(path.parent) else Path(".")

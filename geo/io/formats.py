@@ -240,7 +240,8 @@ def check_geopackage_holds_only_tables(path: Path, *, shown: str) -> None:
     are plain tables. The file is opened read-only and nothing in it is run.
     """
     try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        # as a URI, escaped: a "#" or "?" in the file's name ended the path there (a valid file called not valid)
+        with closing(sqlite3.connect(f"{Path(path).absolute().as_uri()}?mode=ro", uri=True)) as db:
             views = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'view'")]
             virtual = [r[0] for r in db.execute(
                 "SELECT m.name FROM sqlite_master m JOIN gpkg_contents c ON c.table_name = m.name "

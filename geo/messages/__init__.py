@@ -260,7 +260,8 @@ QUOTE_MAX_CHARS = 80  # an echoed input longer than this is cut (a 10,000-charac
 # and cleared the screen when the CLI printed the refusal: review) and the bidirectional overrides that make text
 # read in another order than it is stored.
 _SHOWN_AS_CODES = {c: f"\\u{c:04x}" for c in (*range(0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F),
-                                                 *range(0x2066, 0x206A))}
+                                                 *range(0x2066, 0x206A),
+                                                 *range(0xD800, 0xE000))}  # a lone surrogate: unencodable, a 500
 
 
 def quoted(value: object, *, max_chars: int = QUOTE_MAX_CHARS) -> str:

@@ -21,6 +21,9 @@ MESSAGES = {
                                  "character takes 3, a rare one 4)"),
     "cli.symlink_loop": Message("{path} 是循环的符号链接，或要经过太多层链接（超过 40 层）",
                                 "{path} is a symbolic link that loops, or passes through too many links (over 40)"),
+    "cli.cwd_gone": Message("当前所在的文件夹已不存在（被删除或移走），无法找到 {path}：请换到存在的文件夹或写完整路径",
+                            "the working folder no longer exists (removed or moved), so {path} cannot be found: "
+                            "change to a folder that exists or give the whole path"),
     "cli.symlink_too_long": Message("{path} 是符号链接，指向的名称过长（超过本机允许的长度）",
                                     "{path} is a symbolic link to a name longer than this machine allows"),
     "cli.path_too_long": Message("路径过长：共 {size} 字节，本机最多 {most} 字节（常用汉字占 3 字节，生僻字占 4 字节）",

@@ -42,6 +42,8 @@ MESSAGES = {
     "plates.no_district": Message("未存储本区界线，无法检查门牌是否在区内",
                                   "no district boundary is stored, so plates cannot be checked against it"),
     "plates.uid_taken": Message("{field} {value} 已存在", "{field} {value} already exists"),
+    "plates.uid_twice": Message("{field} {value} 在同一批中重复（第 {other} 行已用）",
+                                "{field} {value} appears twice in one batch (already in row {other})"),
     "plates.bad_status": Message("{field} 的取值 {value} 不在允许范围内，可选：{allowed}",
                                  "{field} must be one of {allowed}; got {value}"),
     "plates.decision_requires": Message("门牌状态变更须记录决定：{fields}", "a status change must record {fields}"),

@@ -28,7 +28,7 @@ from geo.messages import Rows, at_row, label, nth_row
 from geo.placenames.romanize import chinese_number
 from geo.store import schema
 from geo.store.spatial_sql import lock_natural_keys
-from geo.text import clean
+from geo.text import clean, storable
 
 PLATE_UID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 PLATE_UID_PATTERN = re.compile(r"^[2-9A-HJ-NP-Z]{8}$")
@@ -131,8 +131,9 @@ def load_plate_context(conn: sa.Connection, *, adcode: str, locking: Iterable[Ma
     streets_q, names_q = sa.select(s.c.name, s.c.geom), sa.select(n.c.standard_name)
     plates_q, uids_q = sa.select(p.c.plate_uid, p.c.street_name, p.c.number, p.c.suffix, p.c.status), None
     if for_records is not None:
-        wanted = sorted({_street_of(rec) for rec in for_records})
-        named = sorted({str(rec["plate_uid"]) for rec in for_records if rec.get("plate_uid")})
+        # only what could be stored is asked for (a NUL or a lone surrogate failed in the driver, not as a refusal)
+        wanted = sorted({name for rec in for_records if storable(name := _street_of(rec))})
+        named = sorted({uid for rec in for_records if PLATE_UID_PATTERN.match(uid := str(rec.get("plate_uid") or ""))})
         streets_q, names_q = streets_q.where(s.c.name.in_(wanted)), names_q.where(n.c.standard_name.in_(wanted))
         plates_q = plates_q.where(p.c.street_name.in_(wanted))
         uids_q = sa.select(p.c.plate_uid).where(p.c.plate_uid.in_(named))
@@ -240,7 +241,11 @@ def plates_for_write(conn: sa.Connection, records: Sequence[dict[str, Any]], *, 
     for i, rec in enumerate(records):
         if rec.get("plate_uid"):
             uid = check_plate_uid(rec["plate_uid"], row=nth_row(first_row, i))
-            if uid in ctx.uids or uid in given:
+            if uid in given:  # twice in one batch: it read as if stored (review)
+                twice = msg.text("plates.uid_twice", field=label("plate_uid"), value=uid,
+                                 other=nth_row(first_row, given[uid]) or given[uid] + 1)
+                raise Conflict(at_row(twice, nth_row(first_row, i)), field="plate_uid")
+            if uid in ctx.uids:
                 taken = msg.text("plates.uid_taken", field=label("plate_uid"), value=uid)
                 raise Conflict(at_row(taken, nth_row(first_row, i)), field="plate_uid")
             given[uid] = i

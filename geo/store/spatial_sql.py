@@ -15,6 +15,8 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.types import LargeBinary, TypeDecorator, UserDefinedType
 
+from geo.text import storable
+
 SRID = 4490
 
 
@@ -164,7 +166,8 @@ def lock_natural_keys(conn: sa.Connection, keys) -> None:
     """
     if conn.dialect.name != "postgresql":
         return
-    wanted = sorted({str(k) for k in keys})
+    # a key no record could hold (a NUL, a lone surrogate) has no scope to take, and the driver cannot send it
+    wanted = sorted({key for k in keys if storable(key := str(k))})
     if wanted:
         conn.execute(_NATURAL_KEY_LOCKS, {"keys": wanted})
 
