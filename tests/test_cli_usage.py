@@ -110,7 +110,12 @@ def _bad_calls(tmp: Path, sample_db: Path) -> list[tuple[list[str], str]]:
     long = "长" * 90  # 270 bytes in UTF-8: over the 255 a Linux file system allows (was exit 1, the OS's English)
     (tmp / "to-long").symlink_to(tmp / ("a" * 300))  # a link to a name too long (was exit 1, the OS's English)
     deep = tmp.joinpath(*["b" * 200] * 22)  # over the 4,096 bytes of a whole path (exit 1, the path twice, in English)
+    (tmp / "nowhere.csv").symlink_to(tmp / "no-folder" / "out.csv")  # review: exit 1, the OS's English, twice
+    (tmp / "gone-dir").symlink_to(tmp / "no-such-folder")
     return [
+        (["gazetteer", "export", str(tmp / "nowhere.csv")], "nowhere.csv"),
+        (["export", str(tmp / "gone-dir" / "x.gpkg"), "--layer", "facilities"], "no-such-folder"),
+        (["export", "~/x.gpkg", "--layer", "facilities"], "没有展开"),  # was "there is no folder ~: create it"
         (["export", str(tmp / "to-long" / "x.gpkg"), "--layer", "facilities"], "指向的名称过长"),
         (["import", str(tmp / "to-long"), "--layer", "facilities"], "指向的名称过长"),
         (["export", str(deep / "x.gpkg"), "--layer", "facilities"], "路径过长"),

@@ -248,6 +248,10 @@ def _path_problem(path: Path, *, room_bytes: int = 0, folder: bool = False) -> s
                     return text("cli.symlink_loop", path=link)
                 if exc.errno == errno.ENAMETOOLONG:  # a link to a name the file system cannot hold
                     return text("cli.symlink_too_long", path=link)
+                if exc.errno == errno.ENOENT:  # it was called a missing folder, or a CSV ended at exit 1 (review)
+                    return text("cli.symlink_dangling", path=link, target=os.readlink(link))
+    if path.parts and path.parts[0].startswith("~") and not _exists(Path(path.parts[0])):
+        return text("cli.tilde", path=path)  # quoted, so the shell left it: it named a folder "~" to create
     return None
 
 

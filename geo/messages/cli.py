@@ -24,6 +24,11 @@ MESSAGES = {
     "cli.cwd_gone": Message("当前所在的文件夹已不存在（被删除或移走），无法找到 {path}：请换到存在的文件夹或写完整路径",
                             "the working folder no longer exists (removed or moved), so {path} cannot be found: "
                             "change to a folder that exists or give the whole path"),
+    "cli.symlink_dangling": Message("{path} 是符号链接，指向的 {target} 不存在",
+                                    "{path} is a symbolic link to {target}, which does not exist"),
+    "cli.tilde": Message("{path} 以 ~ 开头，但 ~ 没有展开成主文件夹（路径加了引号？）：请写完整路径",
+                         "{path} starts with ~, which was not expanded to the home folder (was the path quoted?): "
+                         "give the whole path"),
     "cli.symlink_too_long": Message("{path} 是符号链接，指向的名称过长（超过本机允许的长度）",
                                     "{path} is a symbolic link to a name longer than this machine allows"),
     "cli.path_too_long": Message("路径过长：共 {size} 字节，本机最多 {most} 字节（常用汉字占 3 字节，生僻字占 4 字节）",
