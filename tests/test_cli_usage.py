@@ -204,6 +204,22 @@ def test_whole_paths_are_measured_as_given_with_room_for_what_is_written_beside_
     assert not qr_folder.exists() and not list(folder.iterdir())
 
 
+def test_names_beginning_with_a_tilde_and_links_to_files_yet_to_be_written_are_written(sample, tmp_path):
+    """Review of the dangling-link and "~" checks: a new "~tmp.csv" was refused as an unexpanded "~", and an output
+    link to a file not yet written (its folder there) was refused as pointing nowhere; both were written before.
+    A link to a link to nothing names the name at the end, not the link between."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "new.csv").symlink_to(tmp_path / "real" / "new.csv")
+    (tmp_path / "dang.gpkg").symlink_to(tmp_path / "nothing.gpkg")
+    (tmp_path / "dang2.gpkg").symlink_to(tmp_path / "dang.gpkg")
+    for name in ("~tmp.csv", "new.csv"):
+        done = _cli_in(tmp_path, "gazetteer", "export", name, db=sample)
+        assert done.returncode == 0, (name, done.stderr)
+    assert (tmp_path / "~tmp.csv").exists() and (tmp_path / "real" / "new.csv").exists()
+    chained = run("import", str(tmp_path / "dang2.gpkg"), "--layer", "facilities", "--crs", "EPSG:4490", db=sample)
+    assert chained.returncode == 2 and "nothing.gpkg" in chained.stderr, chained.stderr
+
+
 def test_a_geopackage_named_with_a_hash_or_question_mark_imports(sample, tmp_path):
     """Review: the view check opened ``file:{path}?mode=ro`` unescaped, so "a#1.gpkg" was called not a GeoPackage."""
     db = tmp_path / "copy.db"

@@ -202,12 +202,13 @@ def _suffix_ok(path: Path, suffixes: Sequence[str]) -> bool:
 _WRITER_ROOM_BYTES = 12
 
 
-def _path_problem(path: Path, *, room_bytes: int = 0, folder: bool = False) -> str | None:
+def _path_problem(path: Path, *, room_bytes: int = 0, folder: bool = False, writing: bool = False) -> str | None:
     """Return why ``path`` cannot be named at all on this machine, or None: a part longer than the file system
     allows (the OS's English "File name too long" came back as exit 1 from deep inside a reader or writer; the last
     part ``room_bytes`` shorter still) or a whole path longer than it allows (less ``room_bytes``, and for a
     ``folder`` the longest name a file in it may take), or a symbolic link on the way that loops (it was called a
-    missing folder) or points to a name too long."""
+    missing folder) or points to a name too long or to nothing (``writing``: the path itself may be a link to a file
+    yet to be written in a folder that exists)."""
     existing = next((p for p in (path.parent, *path.parent.parents) if _exists(p)), Path("."))
     try:
         most = os.pathconf(existing, "PC_NAME_MAX")
@@ -248,9 +249,12 @@ def _path_problem(path: Path, *, room_bytes: int = 0, folder: bool = False) -> s
                     return text("cli.symlink_loop", path=link)
                 if exc.errno == errno.ENAMETOOLONG:  # a link to a name the file system cannot hold
                     return text("cli.symlink_too_long", path=link)
-                if exc.errno == errno.ENOENT:  # it was called a missing folder, or a CSV ended at exit 1 (review)
-                    return text("cli.symlink_dangling", path=link, target=os.readlink(link))
-    if path.parts and path.parts[0].startswith("~") and not _exists(Path(path.parts[0])):
+                if exc.errno in (errno.ENOENT, errno.ENOTDIR):  # it was called a missing folder, or a CSV ended
+                    target = Path(os.path.realpath(link))       # at exit 1 (review): the name at the end of it
+                    if writing and link == path and target.parent.is_dir():
+                        continue  # an output's link to a file yet to be written: written through it, as before
+                    return text("cli.symlink_dangling", path=link, target=target)
+    if len(path.parts) > 1 and path.parts[0] == "~" and not _exists(Path("~")):
         return text("cli.tilde", path=path)  # quoted, so the shell left it: it named a folder "~" to create
     return None
 
@@ -277,7 +281,8 @@ class OutputPath(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
         path = Path(value)
-        problem = _path_problem(path, room_bytes=0 if self.folder else _WRITER_ROOM_BYTES, folder=self.folder)
+        problem = _path_problem(path, room_bytes=0 if self.folder else _WRITER_ROOM_BYTES, folder=self.folder,
+                                writing=True)
         if problem:
             raise _param_error(problem, param, ctx)
         parent = path.parent if str(path.parent) else Path(".")
