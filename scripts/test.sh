@@ -2,6 +2,7 @@
 # Set up everything on a fresh machine, lint (ruff), type-check (mypy, see [tool.mypy] in pyproject.toml)
 # and run the test suite on SQLite and PostGIS; any failure fails the run.
 # Extra arguments go to pytest (e.g. `bash scripts/test.sh -m scale` for the scale tests).
+# PostgreSQL test databases are kept in a tablespace in memory (tests/scratch_tablespace.py, README "Test tiers").
 # Tiers (tests/conftest.py): by default store-level and use-case tests run on SQLite and PostGIS, and
 # HTTP/page/browser/CLI tests on SQLite only (those marked both_backends on both); the run ends with a line
 # counting the PostGIS variants left to the extended tier. `bash scripts/test.sh --all-backends` runs

@@ -36,6 +36,7 @@ import sqlalchemy as sa
 from api.settings import Settings
 from geo.store import Store, schema
 from geo.store.store import normalise_url
+from tests import scratch_tablespace
 
 BACKENDS = ["sqlite", "postgis"]
 
@@ -56,15 +57,41 @@ def report_figure(line: str) -> None:
     FIGURES.append(line)
 
 
+# Why this run's PostgreSQL databases are not in a tablespace in memory (tests/scratch_tablespace.py), if not.
+SCRATCH_TABLESPACE_MISSING: list[str] = []
+_SCRATCH_KEY = pytest.StashKey[str]()  # the tablespace's name, in the process that made it
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """In the process that starts the run (not a pytest-xdist worker, which inherits the name from it): make
+    the tablespace in memory that every database the tests create goes into (``_create_database``)."""
+    url = os.environ.get("XINCHENG_TEST_POSTGIS_URL")
+    if not url or os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get(scratch_tablespace.ENV_NAME):
+        return
+    try:
+        name, why_not = scratch_tablespace.make_scratch_tablespace(normalise_url(url))
+    except (sa.exc.SQLAlchemyError, OSError) as error:  # no server: the tests that need it say so themselves
+        name, why_not = None, str(error).splitlines()[0]
+    if name is None:
+        SCRATCH_TABLESPACE_MISSING.append(why_not)
+    else:
+        os.environ[scratch_tablespace.ENV_NAME] = name
+        session.config.stash[_SCRATCH_KEY] = name
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """In a pytest-xdist worker, hand this worker's figures to the controller, which prints them; in the
-    controller, drop the sample template the workers shared."""
+    controller, drop the sample template the workers shared; in the process that made it, drop the run's
+    tablespace in memory (with any database a failed test left in it)."""
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput["figures"] = list(FIGURES)
         workeroutput["extended_left_out"] = len(EXTENDED_LEFT_OUT)
     elif session.config.pluginmanager.hasplugin("dsession"):  # the controller of pytest-xdist workers
         _drop_shared_templates(session.config)
+    if (name := session.config.stash.get(_SCRATCH_KEY, None)) is not None:
+        scratch_tablespace.drop_scratch_tablespace(_admin_url(), name)
+        os.environ.pop(scratch_tablespace.ENV_NAME, None)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -87,6 +114,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             f"extended tier: {left_out} PostGIS variants of HTTP/page/browser/CLI tests were not run (they ran on "
             "SQLite); run them with `bash scripts/test.sh --all-backends` (everything) or "
             "`bash scripts/test.sh --all-backends -m extended` (only them)", yellow=True, bold=True)
+    if SCRATCH_TABLESPACE_MISSING:
+        terminalreporter.write_line(
+            "PostgreSQL test databases were on the server's default tablespace, not in memory "
+            f"(tests/scratch_tablespace.py): {SCRATCH_TABLESPACE_MISSING[0]}", yellow=True)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -255,12 +286,15 @@ def _database_url(admin_url: str, name: str) -> str:
 
 
 def _create_database(admin_url: str, prefix: str, template: str | None = None) -> tuple[str, Callable[[], None]]:
-    """Create a database on the test server (a copy of ``template``, or a new one with PostGIS); return its
-    URL and a function that drops it."""
+    """Create a database on the test server (a copy of ``template``, or a new one with PostGIS), in the run's
+    tablespace in memory when it has one (tests/scratch_tablespace.py); return its URL and a function that
+    drops it."""
     name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    tablespace = os.environ.get(scratch_tablespace.ENV_NAME)  # the run's, in memory (pytest_sessionstart)
     with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+        conn.exec_driver_sql(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")
+                             + (f" TABLESPACE {tablespace}" if tablespace else ""))
     url = _database_url(admin_url, name)
     if template is None:
         engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")

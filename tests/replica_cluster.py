@@ -119,6 +119,12 @@ class Replica:
                 self.stop(mode="immediate")
         _drop_slot(self.primary_url, self.slot)
         shutil.rmtree(self.data_dir, ignore_errors=True)
+        shutil.rmtree(_tablespaces_folder(self.data_dir), ignore_errors=True)
+
+
+def _tablespaces_folder(data_dir: Path) -> Path:
+    """Where the copy keeps the primary's tablespaces that are outside its data folder (beside the replica's)."""
+    return data_dir.with_name(data_dir.name + "-tablespaces")
 
 
 def _drop_slot(primary_url: str, slot: str) -> None:
@@ -189,6 +195,10 @@ def make_replica(primary_url: str) -> Replica:
             major = str(conn.execute(sa.text("SHOW server_version_num")).scalar())[:2]
             # A hot standby needs these at least as high as its primary's.
             at_least = {name: conn.execute(sa.text(f"SHOW {name}")).scalar() for name in _AT_LEAST_PRIMARY}
+            # Tablespaces outside the data folder (a test run's in memory, tests/scratch_tablespace.py): the copy
+            # puts each in a folder of its own, not on top of the primary's.
+            tablespaces = conn.execute(sa.text("SELECT pg_tablespace_location(oid) FROM pg_tablespace "
+                                               "WHERE pg_tablespace_location(oid) <> ''")).scalars().all()
             _drop_leftover_slots(conn)
             _allow_replication(conn)
     except sa.exc.OperationalError as exc:
@@ -206,6 +216,11 @@ def make_replica(primary_url: str) -> Replica:
     if owner is not None:
         shutil.chown(data_dir, user=owner, group=owner)
     data_dir.chmod(0o700)
+    mapped = _tablespaces_folder(data_dir)
+    mapped.mkdir(mode=0o700)
+    if owner is not None:
+        shutil.chown(mapped, user=owner, group=owner)
+    mapping = [f"--tablespace-mapping={location}={mapped / str(n)}" for n, location in enumerate(tablespaces)]
     port = _free_port()
     slot = f"{SLOT_PREFIX}{os.getpid()}_{port}"
     replica = Replica(primary_url, data_dir, port, slot, _binary("pg_ctl", major), owner)
@@ -213,7 +228,7 @@ def make_replica(primary_url: str) -> Replica:
         _create_slot(primary_url, slot)  # reserved before the copy starts, so every WAL file it needs is kept
         _run_as_owner([_binary("pg_basebackup", major), "-h", "127.0.0.1", "-p", str(parsed.port or 5432),
                        "-U", parsed.username or "postgres", "-D", str(data_dir), "-R", "-S", slot,
-                       "-X", "stream", "-c", "fast", "--no-sync"], owner=owner, timeout_s=300)
+                       "-X", "stream", "-c", "fast", "--no-sync", *mapping], owner=owner, timeout_s=300)
         _configure(data_dir, port, owner, at_least)
         replica.start()
     except BaseException:
