@@ -57,16 +57,21 @@ def report_figure(line: str) -> None:
     FIGURES.append(line)
 
 
-# Why this run's PostgreSQL databases are not in a tablespace in memory (tests/scratch_tablespace.py), if not.
+# Why this run's PostgreSQL databases are not in the tablespace in memory (tests/scratch_tablespace.py), if not,
+# or what went wrong dropping the ones it left there.
 SCRATCH_TABLESPACE_MISSING: list[str] = []
 _SCRATCH_KEY = pytest.StashKey[str]()  # the tablespace's name, in the process that made it
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """In the process that starts the run (not a pytest-xdist worker, which inherits the name from it): make
-    the tablespace in memory that every database the tests create goes into (``_create_database``)."""
+    """In the process that starts the run (not a pytest-xdist worker, which inherits both from it): give the run
+    its token and find or make the tablespace in memory every database the tests create goes into
+    (``_create_database``; tests/scratch_tablespace.py)."""
     url = os.environ.get("XINCHENG_TEST_POSTGIS_URL")
-    if not url or os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get(scratch_tablespace.ENV_NAME):
+    if os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get(scratch_tablespace.ENV_NAME):
+        return
+    scratch_tablespace.run_token()
+    if not url:
         return
     try:
         name, why_not = scratch_tablespace.make_scratch_tablespace(normalise_url(url))
@@ -81,16 +86,19 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """In a pytest-xdist worker, hand this worker's figures to the controller, which prints them; in the
-    controller, drop the sample template the workers shared; in the process that made it, drop the run's
-    tablespace in memory (with any database a failed test left in it)."""
+    controller, drop the sample template the workers shared; in the process that started the run, drop the
+    databases it left in the tablespace in memory (a test that failed before dropping its own)."""
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput["figures"] = list(FIGURES)
         workeroutput["extended_left_out"] = len(EXTENDED_LEFT_OUT)
     elif session.config.pluginmanager.hasplugin("dsession"):  # the controller of pytest-xdist workers
         _drop_shared_templates(session.config)
-    if (name := session.config.stash.get(_SCRATCH_KEY, None)) is not None:
-        scratch_tablespace.drop_scratch_tablespace(_admin_url(), name)
+    if session.config.stash.get(_SCRATCH_KEY, None) is not None:
+        try:
+            scratch_tablespace.drop_run_databases(_admin_url())
+        except sa.exc.SQLAlchemyError as error:  # the server went away: the next run drops them by their age
+            SCRATCH_TABLESPACE_MISSING.append(f"this run's databases were not dropped: {str(error).splitlines()[0]}")
         os.environ.pop(scratch_tablespace.ENV_NAME, None)
 
 
@@ -114,10 +122,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             f"extended tier: {left_out} PostGIS variants of HTTP/page/browser/CLI tests were not run (they ran on "
             "SQLite); run them with `bash scripts/test.sh --all-backends` (everything) or "
             "`bash scripts/test.sh --all-backends -m extended` (only them)", yellow=True, bold=True)
-    if SCRATCH_TABLESPACE_MISSING:
-        terminalreporter.write_line(
-            "PostgreSQL test databases were on the server's default tablespace, not in memory "
-            f"(tests/scratch_tablespace.py): {SCRATCH_TABLESPACE_MISSING[0]}", yellow=True)
+    for problem in SCRATCH_TABLESPACE_MISSING:
+        terminalreporter.write_line(f"PostgreSQL test databases, tablespace in memory (tests/scratch_tablespace.py): "
+                                    f"{problem}", yellow=True)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -289,7 +296,7 @@ def _create_database(admin_url: str, prefix: str, template: str | None = None) -
     """Create a database on the test server (a copy of ``template``, or a new one with PostGIS), in the run's
     tablespace in memory when it has one (tests/scratch_tablespace.py); return its URL and a function that
     drops it."""
-    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{scratch_tablespace.run_token()}_{uuid.uuid4().hex[:8]}"  # the run's: dropped at its end
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     tablespace = os.environ.get(scratch_tablespace.ENV_NAME)  # the run's, in memory (pytest_sessionstart)
     with admin.connect() as conn:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -107,3 +108,31 @@ def test_a_lone_surrogate_in_a_field_is_a_400_naming_it(live_server):
                    headers={**_token(live_server, "admin"), "Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["field"] == "street_name", r.text
     assert "\\ud800" in r.json()["message"]
+
+
+def test_a_plate_s_street_is_read_by_index_not_by_scanning_the_district(sample_store: Store):
+    """The narrow read of one street's plates is an index read (revision 0018), not a scan of every plate of the
+    district: the plan each backend makes for the very statement the read sends."""
+    import sqlalchemy as sa
+
+    street = sample_store.select("door_plates", where={"status": "active"}, limit=1, offset=700)[0]["street_name"]
+    sent: list[tuple[str, Any]] = []
+    with sample_store.reading() as conn:
+        def keep(_conn, _cursor, statement, parameters, _context, _many):
+            if "FROM door_plates" in statement and "street_name IN" in statement:
+                sent.append((statement, parameters))
+        sa.event.listen(conn, "before_cursor_execute", keep)
+        try:
+            load_plate_context(conn, adcode=sample_store.adcode, for_records=[{"street_name": street, "number": 1}])
+        finally:
+            sa.event.remove(conn, "before_cursor_execute", keep)
+        assert len(sent) == 1, sent
+        statement, parameters = sent[0]
+        sqlite = conn.dialect.name == "sqlite"
+        explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN (COSTS OFF) "
+        plan = "\n".join(str(row[-1]) for row in conn.exec_driver_sql(explain + statement, parameters))
+    # SQLite: "SEARCH door_plates USING INDEX ix_door_plates_street_name (street_name=?)"; PostgreSQL: the district
+    # partition's own index (made from the partitioned table's): "… Index Scan on door_plates_p…_street_name_idx"
+    used = re.findall(r"(?:USING INDEX|Index Scan using|Index Scan on|Index Only Scan using) (\S+)", plan)
+    assert any("street_name" in index for index in used), plan
+    assert ("SCAN door_plates" not in plan) if sqlite else ("Seq Scan" not in plan), plan

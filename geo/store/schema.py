@@ -526,6 +526,8 @@ sa.Index("ix_place_names_standard_name", place_names.c.standard_name)
 sa.Index("ix_audit_log_district_feed", audit_log.c.adcode, audit_log.c.table_name, audit_log.c.seq)
 sa.Index("ix_audit_log_district_seq", audit_log.c.adcode, audit_log.c.seq)
 sa.Index("ix_place_names_search_key", place_names.c.search_key)
+# A plate written is checked against its own street's plates only (DP-04), read by this (revision 0018).
+sa.Index("ix_door_plates_street_name", door_plates.c.street_name)
 
 
 def _utc_datetimes() -> None:
