@@ -84,22 +84,25 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         session.config.stash[_SCRATCH_KEY] = name
 
 
+@pytest.hookimpl(trylast=True)  # without pytest-xdist, after the session's fixtures have dropped their databases
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """In a pytest-xdist worker, hand this worker's figures to the controller, which prints them; in the
     controller, drop the sample template the workers shared; in the process that started the run, drop the
-    databases it left in the tablespace in memory (a test that failed before dropping its own)."""
+    databases it left in the tablespace in memory (a test that failed before dropping its own). A server gone
+    by then is said at the end (the next run drops them by their age), not a traceback in place of the summary."""
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput["figures"] = list(FIGURES)
         workeroutput["extended_left_out"] = len(EXTENDED_LEFT_OUT)
-    elif session.config.pluginmanager.hasplugin("dsession"):  # the controller of pytest-xdist workers
-        _drop_shared_templates(session.config)
-    if session.config.stash.get(_SCRATCH_KEY, None) is not None:
-        try:
+        return
+    try:
+        if session.config.pluginmanager.hasplugin("dsession"):  # the controller of pytest-xdist workers
+            _drop_shared_templates(session.config)
+        if session.config.stash.get(_SCRATCH_KEY, None) is not None:
             scratch_tablespace.drop_run_databases(_admin_url())
-        except sa.exc.SQLAlchemyError as error:  # the server went away: the next run drops them by their age
-            SCRATCH_TABLESPACE_MISSING.append(f"this run's databases were not dropped: {str(error).splitlines()[0]}")
-        os.environ.pop(scratch_tablespace.ENV_NAME, None)
+    except sa.exc.SQLAlchemyError as error:
+        SCRATCH_TABLESPACE_MISSING.append(f"this run's databases were not dropped: {str(error).splitlines()[0]}")
+    os.environ.pop(scratch_tablespace.ENV_NAME, None)
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -23,6 +23,7 @@ by the next run, judged by its folder's time, not by a process id that another m
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 import uuid
@@ -41,8 +42,11 @@ _LOCK = 727_271_801                    # the advisory lock making and cleaning t
 
 
 def run_token() -> str:
-    """This run's token (made by the process that starts it, inherited by its workers)."""
-    return os.environ.setdefault(ENV_RUN, uuid.uuid4().hex[:10])
+    """This run's token (made by the process that starts it, inherited by its workers): ten hex digits, made
+    here (a value of another form, set by hand, is replaced: it must fit a database name as it is)."""
+    if not re.fullmatch(r"[0-9a-f]{10}", os.environ.get(ENV_RUN, "")):
+        os.environ[ENV_RUN] = uuid.uuid4().hex[:10]
+    return os.environ[ENV_RUN]
 
 
 def _server_owner(conn: sa.Connection) -> tuple[int, int] | None:
@@ -63,12 +67,13 @@ def _location(conn: sa.Connection) -> str | None:
 
 def make_scratch_tablespace(admin_url: str) -> tuple[str | None, str]:
     """Return the tablespace in ``MEMORY_FOLDER`` for this run's databases, made if the server has none
-    (None when it cannot be had here), and why not; drop the databases of runs that were killed."""
+    (None when it cannot be had here), and why not; drop the databases of runs that were killed.
+
+    Nothing is dropped or made unless this process may see and make the tablespace's folder (root or the server's
+    own user): another user cannot list the folder and would take a live tablespace for one whose folder is gone.
+    """
     if not MEMORY_FOLDER.is_dir():
         return None, f"{MEMORY_FOLDER} does not exist"
-    free = shutil.disk_usage(MEMORY_FOLDER).free
-    if free < MIN_FREE_BYTES:  # asked at every run's start: the memory the tablespace takes is the machine's
-        return None, f"{MEMORY_FOLDER} has {free >> 20} MB free, under {MIN_FREE_BYTES >> 20} MB"
     folder = MEMORY_FOLDER / NAME
     engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
@@ -76,6 +81,9 @@ def make_scratch_tablespace(admin_url: str) -> tuple[str | None, str]:
             owner = _server_owner(conn)
             if owner is None:
                 return None, "the PostgreSQL server's data folder is not on this machine"
+            if os.geteuid() not in (0, owner[0]):
+                return None, ("this user may not give a folder to the PostgreSQL server's user "
+                              "(run as root or as that user)")
             conn.exec_driver_sql(f"SELECT pg_advisory_lock({_LOCK})")  # one run at a time makes or cleans it
             try:
                 location = _location(conn)
@@ -84,12 +92,13 @@ def make_scratch_tablespace(admin_url: str) -> tuple[str | None, str]:
                     _drop_databases(conn, every=True)
                     conn.exec_driver_sql(f"DROP TABLESPACE {NAME}")
                     location = None
-                if location is None:
-                    why_not = _create(conn, folder, owner)
-                    if why_not:
-                        return None, why_not
-                else:
-                    _drop_databases(conn, every=False)
+                if location is not None:
+                    _drop_databases(conn, every=False)  # before the room is judged: they took some of it
+                free = shutil.disk_usage(MEMORY_FOLDER).free
+                if free < MIN_FREE_BYTES:  # at every run's start: the memory the tablespace takes is the machine's
+                    return None, f"{MEMORY_FOLDER} has {free >> 20} MB free, under {MIN_FREE_BYTES >> 20} MB"
+                if location is None and (why_not := _create(conn, folder, owner)):
+                    return None, why_not
             finally:
                 conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_LOCK})")
     finally:
@@ -99,8 +108,6 @@ def make_scratch_tablespace(admin_url: str) -> tuple[str | None, str]:
 
 def _create(conn: sa.Connection, folder: Path, owner: tuple[int, int]) -> str:
     """Make the tablespace in ``folder``; return why not, or ''."""
-    if os.geteuid() not in (0, owner[0]):
-        return "this user may not give a folder to the PostgreSQL server's user (run as root or as that user)"
     shutil.rmtree(folder, ignore_errors=True)  # no tablespace uses it: a leftover of a server made anew
     folder.mkdir(mode=0o700)
     os.chown(folder, *owner)

@@ -103,3 +103,84 @@ def test_without_room_in_memory_the_run_says_why_and_uses_the_default_tablespace
     name, why_not = scratch.make_scratch_tablespace(_admin_url())
     assert name is None
     assert "/dev/shm has" in why_not and "MB free, under" in why_not
+
+
+def test_a_user_that_may_not_make_the_folder_drops_nothing_and_says_why(admin: sa.Connection, monkeypatch):
+    """Such a user cannot list the tablespace's folder (mode 0700): it must not take a live tablespace for one whose
+    folder is gone and drop every run's databases (a review saw it do so)."""
+    live = f"xincheng_copy_{uuid.uuid4().hex[:10]}_{uuid.uuid4().hex[:8]}"
+    try:
+        _database_in_tablespace(admin, live)
+        monkeypatch.setattr(scratch.os, "geteuid", lambda: 65534)
+        monkeypatch.setattr(scratch.Path, "glob", lambda self, pattern: iter(()))  # what that user sees in it
+        name, why_not = scratch.make_scratch_tablespace(_admin_url())
+        assert name is None and "this user may not give a folder" in why_not
+        assert _exists(admin, live)
+        assert admin.exec_driver_sql("SELECT 1 FROM pg_tablespace WHERE spcname = %(n)s",
+                                     {"n": scratch.NAME}).first() is not None
+    finally:
+        admin.exec_driver_sql(f"DROP DATABASE IF EXISTS {live} WITH (FORCE)")
+
+
+def test_a_killed_runs_databases_are_dropped_even_when_memory_is_short(admin: sa.Connection, monkeypatch):
+    """Leftovers of killed runs take memory: they are dropped before the room is judged, not kept for ever by it."""
+    old = f"xincheng_copy_{uuid.uuid4().hex[:10]}_{uuid.uuid4().hex[:8]}"
+    try:
+        oid = _database_in_tablespace(admin, old)
+        location = admin.exec_driver_sql("SELECT pg_tablespace_location(oid) FROM pg_tablespace "
+                                         "WHERE spcname = %(n)s", {"n": scratch.NAME}).scalar_one()
+        hours_ago = time.time() - scratch.ABANDONED_AFTER_S - 600
+        for folder in Path(location).glob(f"PG_*/{oid}"):
+            os.utime(folder, (hours_ago, hours_ago))
+        monkeypatch.setattr(scratch, "MIN_FREE_BYTES", 1 << 62)
+        assert scratch.make_scratch_tablespace(_admin_url())[0] is None
+        assert not _exists(admin, old)
+    finally:
+        admin.exec_driver_sql(f"DROP DATABASE IF EXISTS {old} WITH (FORCE)")
+
+
+def test_a_run_token_of_another_form_is_replaced(monkeypatch):
+    for odd in ("", "ABCDEF0123", "a-b", "0123456789abcdef"):
+        monkeypatch.setenv(scratch.ENV_RUN, odd)
+        token = scratch.run_token()
+        assert token != odd and len(token) == 10 and int(token, 16) >= 0
+    monkeypatch.setenv(scratch.ENV_RUN, "0123456789")
+    assert scratch.run_token() == "0123456789"
+
+
+_SERVER_GONE_PLUGIN = '''
+import json
+import pytest
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session):
+    """In the controller, before the run's own clean-up: the template it would drop is on a server gone away."""
+    if hasattr(session.config, "workeroutput"):
+        return
+    folder = session.config._tmp_path_factory.getbasetemp() / "sample_templates"
+    folder.mkdir(exist_ok=True)
+    (folder / "sample-postgis.json").write_text(json.dumps(
+        {"backend": "postgis", "source": "xincheng_gone", "admin_url": "postgresql+psycopg://postgres@127.0.0.1:1/x"}))
+'''
+
+
+def test_a_server_gone_when_a_run_ends_is_said_after_the_summary_not_a_traceback(tmp_path: Path):
+    """With pytest-xdist (the default run), the controller's clean-up meeting a server gone away used to end the run
+    with a traceback in place of its summary, and exit 1 though every test passed."""
+    import subprocess
+    import sys
+
+    (tmp_path / "servergone.py").write_text(_SERVER_GONE_PLUGIN)
+    (tmp_path / "test_one.py").write_text("def test_one():\n    assert True\n")
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(root)])}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-n", "1", "-p", "servergone", "-p", "tests.conftest",
+                           "-p", "no:cacheprovider", "--basetemp", str(tmp_path / "run"), "--rootdir", str(root),
+                           "-c", str(root / "pyproject.toml"), str(tmp_path / "test_one.py")],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False)
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out
+    assert "1 passed" in out and "this run's databases were not dropped" in out, out
+    assert "Traceback" not in out and "INTERNALERROR" not in out, out

@@ -7,6 +7,8 @@ plate reads the plates of its own street only (DP-04: a number is taken once per
 ``door_plates.street_name`` that read still scanned every plate of the district (34,710 in the sample) to return a
 street's few dozen. ``ix_door_plates_street_name`` makes it one index range per street. On PostgreSQL the index is
 made on the partitioned table, so every district's partition has its own, and a partition made later gets one.
+PostgreSQL then analyses the table: an upgraded database whose partitions had no statistics yet planned the read as
+a bitmap AND with the district's index (every entry of it read, 1.26 ms a read) instead of the index alone (0.56 ms).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_door_plates_street_name", "door_plates", ["street_name"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ANALYZE door_plates")
 
 
 def downgrade() -> None:
