@@ -16,7 +16,7 @@ from api.deps import PageRoleRefused
 from api.errors import ERROR_RESPONSES
 from api.head import HeadMiddleware
 from api.headers import SecurityHeadersMiddleware
-from api.limits import BodyLimitMiddleware, ImportLimitMiddleware
+from api.limits import BodyLimitMiddleware, ImportSlots, UploadNameMiddleware
 from api.observability import Metrics, ObservabilityMiddleware, configure_logging
 from api.pages import forbidden_page
 from api.ratelimit import LoginThrottle, RateLimiter
@@ -110,13 +110,14 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
     app.state.report_limiter = RateLimiter(settings.report_rate_per_hour, 3600.0)
     app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_window_minutes * 60.0)
     app.state.recent_reports = public_plates.RecentReports(public_plates.REPEAT_WINDOW_S)
+    app.state.import_slots = ImportSlots(settings.max_concurrent_imports)  # taken after login (api/limits.py)
     app.state.write_marks = WriteMarks(mark_ttl_s(settings.replica_max_lag_s))  # read-your-writes (api/write_marks.py)
     errors.install(app)
     app.add_exception_handler(PageRoleRefused, forbidden_page)  # the 403 page, not JSON
     app.state.metrics = Metrics()
     app.add_middleware(HeadMiddleware)  # innermost: HEAD runs the GET route; the log still says HEAD
     app.add_middleware(WriteMarkMiddleware, cookie_secure=settings.cookie_secure)  # no-op without a replica
-    app.add_middleware(ImportLimitMiddleware, max_concurrent_imports=settings.max_concurrent_imports)
+    app.add_middleware(UploadNameMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_request_bytes=settings.max_request_bytes,
                        max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)  # sees every reply

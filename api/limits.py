@@ -7,8 +7,9 @@ so a chunked upload cannot slip past.
 
 An import reads, validates and writes a whole file (GDAL, GeoPandas, one transaction): at most
 ``max_concurrent_imports`` run in a process; the next one is answered 429 with ``Retry-After``
-before its body is read. The uploaded file's own name (``Content-Disposition: attachment;
-filename=...`` or ``?filename=``) is what the import's messages call the file.
+before its body is read, once its login and role are checked (:class:`ImportSlots`). The uploaded
+file's own name (``Content-Disposition: attachment; filename=...`` or ``?filename=``) is what the
+import's messages call the file.
 """
 
 from __future__ import annotations
@@ -16,14 +17,19 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import threading
 import unicodedata
+from collections.abc import Iterator
+from typing import Annotated
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from fastapi import Depends
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body, wants_page
 from api.pages import render_text
+from api.ratelimit import TooManyRequests
 from geo.io.formats import UNZIP_LIMIT, UPLOAD_NAME
 from geo.messages import en, text, zh
 
@@ -176,41 +182,66 @@ def upload_name(scope: Scope) -> str | None:
     return clean_upload_name(query.get("filename", [None])[0])
 
 
-class ImportLimitMiddleware:
-    """Run at most ``max_concurrent_imports`` imports at once in this process; refuse the next with 429.
+class TooManyImports(TooManyRequests):
+    """Every import place of this process is taken (HTTP 429 with ``Retry-After``, field ``file``)."""
 
-    The count is taken before the body is read and given back when the answer is sent (or the
-    request fails), so a refused client has uploaded nothing. While an import runs, its file's own
-    name is :data:`geo.io.formats.UPLOAD_NAME` (the import runs in a thread with this context).
+    code = "too_many_imports"
+    retry_after_s = IMPORT_RETRY_AFTER_S
+
+
+class ImportSlots:
+    """At most ``limit`` file imports at once in this process.
+
+    A place is asked for once the caller is known to be allowed to import (the route's login and role
+    checks run first), so a caller without a login is answered 401 whatever the server is doing, and one
+    of the wrong role 403; only an allowed importer learns that the places are taken (429). The place
+    is given back when the import ends, answered or failed.
     """
 
-    def __init__(self, app: ASGIApp, *, max_concurrent_imports: int):
-        self.app = app
-        self.limit = max_concurrent_imports
-        self.running = 0  # changed only on the event loop's thread, between awaits
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.running = 0
+        self._lock = threading.Lock()
 
-    async def _refuse(self, send: Send) -> None:
-        message = (f"服务器正在处理 {self.limit} 个导入，请 {IMPORT_RETRY_AFTER_S} 秒后重试 · the server is "
-                   f"already running {self.limit} imports; try again in {IMPORT_RETRY_AFTER_S} seconds")
-        body = json.dumps(error_body(429, "too_many_imports", message, "file"), ensure_ascii=False).encode()
-        await send({"type": "http.response.start", "status": 429,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"retry-after", str(IMPORT_RETRY_AFTER_S).encode())]})
-        await send({"type": "http.response.body", "body": body})
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """Hold one place for the block, or raise :class:`TooManyImports` if every place is taken."""
+        with self._lock:
+            if self.running >= self.limit:
+                raise TooManyImports(text("http.too_many_imports", limit=self.limit,
+                                          seconds=IMPORT_RETRY_AFTER_S), field="file")
+            self.running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+def import_slot(request: Request) -> Iterator[None]:
+    """FastAPI dependency holding one of the app's import places (:class:`ImportSlots`) while the route
+    runs; declare it after the route's user dependency, so a refused login or role is answered first."""
+    with request.app.state.import_slots.hold():
+        yield
+
+
+ImportSlot = Annotated[None, Depends(import_slot)]
+
+
+class UploadNameMiddleware:
+    """While an import request runs, its file's own name is :data:`geo.io.formats.UPLOAD_NAME` (the
+    import runs in a thread with this context)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Count one import in, run it, and count it out."""
+        """Name the uploaded file for the import's messages, then run the request."""
         if not is_import(scope):
             await self.app(scope, receive, send)
             return
-        if self.running >= self.limit:
-            await self._refuse(send)
-            return
-        self.running += 1
         token = UPLOAD_NAME.set(upload_name(scope))
         try:
             await self.app(scope, receive, send)
         finally:
             UPLOAD_NAME.reset(token)
-            self.running -= 1

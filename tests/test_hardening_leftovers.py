@@ -39,6 +39,7 @@ from tests.test_hardening import (
     _server,
     _together,
 )
+from tests.test_officer_pages import CSRF
 from tests.test_officer_pages import login as form_login
 
 DOCS = {"reason": "新设界桩", "agreement_doc": "协议-1", "survey_ref": "联测-1", "filed_with": "市民政局"}
@@ -321,6 +322,24 @@ def test_at_most_n_imports_run_at_once(store: Store):
             body = busy.json()
             assert body["error"] == "too_many_imports" and _has_chinese_first(body["message"])
             assert "1" in body["message"]
+            # The places are an allowed importer's business (review): a caller without a login is answered 401
+            # and one of the wrong role 403, as when the server is idle; the other import routes share the places.
+            anonymous = _import(base, {}, b'{"type": "FeatureCollection", "features": []}', fmt="geojson")
+            assert anonymous.status_code == 401, anonymous.text
+            inspector = _import(base, _login(base, INSPECTOR), b'{"type": "FeatureCollection", "features": []}',
+                                fmt="geojson")
+            assert inspector.status_code == 403, inspector.text
+            sheet = httpx.post(f"{base}/api/standard-addresses/import", headers=admin, content=b"x", timeout=SLOW)
+            assert sheet.status_code == 429 and sheet.json()["error"] == "too_many_imports", sheet.text
+            assert httpx.post(f"{base}/api/standard-addresses/import", content=b"x", timeout=SLOW).status_code == 401
+            # The officers' import page answers a page saying so, not the API's JSON.
+            with httpx.Client(base_url=base, timeout=SLOW) as officer:
+                assert form_login(officer, {"username": OFFICER[0], "password": OFFICER[1]}).status_code in (200, 303)
+                token = CSRF.search(officer.get("/officer/addresses/import").text).group(1)
+                page = officer.post("/officer/addresses/import", data={"csrf_token": token},
+                                    files={"file": ("开发商.xlsx", b"PK", "application/octet-stream")})
+            assert page.status_code == 429 and page.headers["content-type"].startswith("text/html"), page.text[:300]
+            assert "服务器正在处理 1 个导入" in page.text and int(page.headers["retry-after"]) > 0
             # Other requests are not held back meanwhile.
             assert httpx.get(f"{base}/api/health").status_code == 200
         finally:

@@ -34,6 +34,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from api.deps import SettingsDep, StoreDep
+from api.limits import TooManyImports
 from api.pages import (
     PAGE_SIZE,
     Draft,
@@ -377,7 +378,13 @@ async def import_submit(request: Request, store: StoreDep, xc_token: SessionCook
     try:
         if isinstance(posted, Response):
             return posted
-        return await _imported(request, store, posted[0], form.get("file"))
+        try:
+            with request.app.state.import_slots.hold():  # asked for once the officer is known (api.limits)
+                return await _imported(request, store, posted[0], form.get("file"))
+        except TooManyImports as busy:
+            answer = _import_page(request, posted[0], status=busy.status, error=busy.message)
+            answer.headers["Retry-After"] = str(busy.retry_after_s)
+            return answer
     finally:
         await form.close()
 

@@ -23,6 +23,7 @@ from api.feature_models import (
     validate_body,
 )
 from api.geojson import GEOJSON, answers_as, to_features
+from api.limits import ImportSlot
 from geo import crs as C
 from geo.errors import InputError, NotAuthenticated, NotFound
 from geo.features import changes_from_patch, record_from_feature
@@ -180,7 +181,7 @@ ImportMode = Annotated[Literal["insert", "upsert"], Query(description=_MODE_TEXT
              openapi_extra={"requestBody": {"content": {"application/octet-stream": {
                  "schema": {"type": "string", "format": "binary"}}}, "required": True}})
 async def post_import(layer: str, request: Request, store: StoreDep,
-                      user: Annotated[dict[str, Any], Depends(layer_importer)],
+                      user: Annotated[dict[str, Any], Depends(layer_importer)], _slot: ImportSlot,
                       crs: Annotated[str, Query(description="CRS of the file's coordinates")],
                       format: Annotated[str, Query(description=", ".join(FORMATS))],
                       encoding: str | None = None, x_col: str | None = None,

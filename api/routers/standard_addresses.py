@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from api.deps import ReadsDep, SettingsDep, StoreDep, client_address, needs_role
 from api.geojson import answers_as
+from api.limits import ImportSlot
 from api.pages import render_text
 from api.ratelimit import TooManyRequests
 from geo.addresses import (
@@ -171,7 +172,7 @@ def get_tree(plate_uid: str, store: StoreDep, user: Reader, include_retired: boo
 @router.post("/import", summary="批量导入楼、单元、室 Import buildings, units and rooms (XLSX)",
              openapi_extra={"requestBody": {"content": {"application/octet-stream": {
                  "schema": {"type": "string", "format": "binary"}}}, "required": True}})
-async def post_import(request: Request, store: StoreDep, user: Writer,
+async def post_import(request: Request, store: StoreDep, user: Writer, _slot: ImportSlot,
                       format: Literal["xlsx", "csv"] = "xlsx") -> dict[str, Any]:
     """Import a developer's sheet (the request body): stored whole or not at all; a refusal lists every bad row
     (row number, field, reason) in ``details``. Columns: see ``xincheng addresses import --help``. ``?filename=``
