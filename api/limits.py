@@ -7,7 +7,7 @@ so a chunked upload cannot slip past.
 
 An import reads, validates and writes a whole file (GDAL, GeoPandas, one transaction): at most
 ``max_concurrent_imports`` run in a process; the next one is answered 429 with ``Retry-After``
-before its body is read, once its login and role are checked (:class:`ImportSlots`). The uploaded
+before its body is read, once its login, role and parameters are checked (:class:`ImportSlots`). The uploaded
 file's own name (``Content-Disposition: attachment; filename=...`` or ``?filename=``) is what the
 import's messages call the file.
 """
@@ -20,10 +20,8 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterator
-from typing import Annotated
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from fastapi import Depends
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -192,10 +190,11 @@ class TooManyImports(TooManyRequests):
 class ImportSlots:
     """At most ``limit`` file imports at once in this process.
 
-    A place is asked for once the caller is known to be allowed to import (the route's login and role
-    checks run first), so a caller without a login is answered 401 whatever the server is doing, and one
-    of the wrong role 403; only an allowed importer learns that the places are taken (429). The place
-    is given back when the import ends, answered or failed.
+    A route asks for a place once the caller is known to be allowed to import and the request is well
+    formed (:func:`import_place`), so a caller without a login is answered 401 whatever the server is
+    doing, one of the wrong role 403 and a malformed request 4xx; only an allowed importer learns that
+    the places are taken (429). The upload is read only in a place, and the place is given back when the
+    import ends, answered or failed.
     """
 
     def __init__(self, limit: int):
@@ -218,14 +217,10 @@ class ImportSlots:
                 self.running -= 1
 
 
-def import_slot(request: Request) -> Iterator[None]:
-    """FastAPI dependency holding one of the app's import places (:class:`ImportSlots`) while the route
-    runs; declare it after the route's user dependency, so a refused login or role is answered first."""
-    with request.app.state.import_slots.hold():
-        yield
-
-
-ImportSlot = Annotated[None, Depends(import_slot)]
+def import_place(request: Request) -> contextlib.AbstractContextManager[None]:
+    """Hold one of the app's import places (:class:`ImportSlots`) for the block: an import route enters it
+    once its login, role and parameters are checked and before it reads the upload."""
+    return request.app.state.import_slots.hold()
 
 
 class UploadNameMiddleware:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import log_failure, unexpected_error_response
@@ -154,6 +154,9 @@ def _route_template(scope: Scope) -> str:
     return getattr(route, "path_format", None) or getattr(route, "path", None) or "unmatched"
 
 
+CLIENT_CLOSED_REQUEST = 499  # the status logged and counted for a client gone before its request was read (nginx's)
+
+
 class ObservabilityMiddleware:
     """Assign the request id, log one line per request and record metrics (pure ASGI, no buffering)."""
 
@@ -183,6 +186,9 @@ class ObservabilityMiddleware:
         self.metrics.enter(1)
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:  # the client went away before its body was read (a phone losing its signal
+            if not started:       # mid-upload): no one to answer, and no error of the server's to log or count
+                status = CLIENT_CLOSED_REQUEST
         except Exception as exc:
             log_failure(exc, scope["method"], scope["path"])  # no statement values in the log
             if not started:  # a page to a browser, else JSON; the request id on either

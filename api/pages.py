@@ -172,7 +172,7 @@ def _draft_cookie(request: Request, path: str, draft: Draft) -> str | None:
         values[longest] = raw[:max(0, len(raw) - excess * 3 // 4 - 4)].decode("utf-8", "ignore")
 
 
-async def expired_form(request: Request, *, page_path: str) -> RedirectResponse:
+async def expired_form(request: Request, *, page_path: str, keep_draft: bool = True) -> RedirectResponse:
     """Answer a form posted with no valid session (it expired while the form was open).
 
     Nothing is stored. The browser goes to the login form, which comes back to ``page_path`` (the
@@ -180,12 +180,13 @@ async def expired_form(request: Request, *, page_path: str) -> RedirectResponse:
     HttpOnly, SameSite=Strict, for :data:`DRAFT_TTL_S`, and the page fills it back in (see
     :func:`posted_draft`). Not in the URL, so that no link can fill in another person's form; and
     only for a post from this site's own pages (a forged cross-site post keeps nothing). The
-    password and the CSRF token are never kept; the form is sent again with a fresh token.
+    password and the CSRF token are never kept; the form is sent again with a fresh token. With
+    ``keep_draft`` false the body is not read at all (an upload form: a file is never kept).
     """
     login = f"/officer/login?next={quote(page_path)}"
     response = RedirectResponse(flash_url(request, login, error=text("pages_errors.session_expired")),
                                 status_code=303)
-    if csrf.origin_refusal(request) is None:
+    if keep_draft and csrf.origin_refusal(request) is None:
         form = await request.form()
         values, files = _kept_fields(form)
         await form.close()  # a chosen photo's temporary file

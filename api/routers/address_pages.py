@@ -34,7 +34,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from api.deps import SettingsDep, StoreDep
-from api.limits import TooManyImports
+from api.limits import TooManyImports, import_place
 from api.pages import (
     PAGE_SIZE,
     Draft,
@@ -42,6 +42,7 @@ from api.pages import (
     User,
     back_to,
     draft_notice_lines,
+    expired_form,
     list_paging,
     message_page,
     page,
@@ -50,6 +51,7 @@ from api.pages import (
     posted_form,
     refusal_text,
     refused_draft,
+    session_user,
     whole_number,
 )
 from geo.addresses import (
@@ -371,22 +373,31 @@ async def import_submit(request: Request, store: StoreDep, xc_token: SessionCook
     """Import the uploaded sheet through :func:`geo.addresses.import_addresses`: stored whole or not at
     all; a refusal lists every refused row (its body size is held by api.limits, the path ending in /import).
 
+    The upload is read only for an officer's session and in one of the process's import places
+    (:func:`api.limits.import_place`): with no session the browser goes to the login form at once, another
+    role gets the 403 page, and a busy server the import page with 429, each before the file is read.
     The uploaded file's temporary copy is closed whatever the answer, a refused (forged) post included:
     Starlette keeps the form :func:`api.pages.posted_form` read, and it is closed here."""
-    posted = await posted_form(request, store, xc_token, OFFICERS, page_path="/officer/addresses/import")
-    form = await request.form()
+    page_path = "/officer/addresses/import"
+    officer = session_user(store, xc_token, OFFICERS)  # another role: the 403 page
+    if officer is None:
+        return await expired_form(request, page_path=page_path, keep_draft=False)
     try:
-        if isinstance(posted, Response):
-            return posted
-        try:
-            with request.app.state.import_slots.hold():  # asked for once the officer is known (api.limits)
+        with import_place(request):
+            posted = await posted_form(request, store, xc_token, OFFICERS, page_path=page_path)
+            form = await request.form()
+            try:
+                if isinstance(posted, Response):
+                    return posted
                 return await _imported(request, store, posted[0], form.get("file"))
-        except TooManyImports as busy:
-            answer = _import_page(request, posted[0], status=busy.status, error=busy.message)
-            answer.headers["Retry-After"] = str(busy.retry_after_s)
-            return answer
-    finally:
-        await form.close()
+            finally:
+                await form.close()
+    except TooManyImports as busy:
+        answer = _import_page(request, officer, status=busy.status,
+                              error=text("http.too_many_imports_page", limit=request.app.state.import_slots.limit,
+                                         seconds=busy.retry_after_s))
+        answer.headers["Retry-After"] = str(busy.retry_after_s)
+        return answer
 
 
 async def _imported(request: Request, store: Store, user: User, upload: object) -> Response:

@@ -23,7 +23,7 @@ from api.feature_models import (
     validate_body,
 )
 from api.geojson import GEOJSON, answers_as, to_features
-from api.limits import ImportSlot
+from api.limits import import_place
 from geo import crs as C
 from geo.errors import InputError, NotAuthenticated, NotFound
 from geo.features import changes_from_patch, record_from_feature
@@ -181,7 +181,7 @@ ImportMode = Annotated[Literal["insert", "upsert"], Query(description=_MODE_TEXT
              openapi_extra={"requestBody": {"content": {"application/octet-stream": {
                  "schema": {"type": "string", "format": "binary"}}}, "required": True}})
 async def post_import(layer: str, request: Request, store: StoreDep,
-                      user: Annotated[dict[str, Any], Depends(layer_importer)], _slot: ImportSlot,
+                      user: Annotated[dict[str, Any], Depends(layer_importer)],
                       crs: Annotated[str, Query(description="CRS of the file's coordinates")],
                       format: Annotated[str, Query(description=", ".join(FORMATS))],
                       encoding: str | None = None, x_col: str | None = None,
@@ -196,8 +196,8 @@ async def post_import(layer: str, request: Request, store: StoreDep,
     kind = detect_format(Path("upload"), format)
     C.normalise_crs(crs)
     suffix = {"shp": ".zip"}.get(kind, f".{kind}")
-    # The body's size is held to max_upload_bytes by api.limits.
-    with tempfile.TemporaryDirectory() as tmp:
+    # The body's size is held to max_upload_bytes by api.limits; it is read in one of the import places.
+    with import_place(request), tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         with path.open("wb") as fh:
             async for chunk in request.stream():

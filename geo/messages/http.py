@@ -135,9 +135,14 @@ MESSAGES.update({
                                       "metrics are served to the local scraper or an admin"),
     "http.body_too_large": Message("请求内容有 {size} 字节，超过此处上限 {limit} 字节，未保存任何内容",
                                    "the request body is {size} bytes; the limit here is {limit} bytes"),
-    "http.too_many_imports": Message("服务器正在处理 {limit} 个导入，请 {seconds} 秒后重试，未保存任何内容",
-                                     "the server is already running {limit} imports; try again in {seconds} "
-                                     "seconds (nothing was stored)"),
+    "http.too_many_imports": Message("服务器同时最多处理 {limit} 个导入，现已占满，请 {seconds} 秒后重试，"
+                                     "未保存任何内容",
+                                     "the server runs at most {limit} import(s) at once and all are taken; try "
+                                     "again in {seconds} seconds (nothing was stored)"),
+    "http.too_many_imports_page": Message("服务器同时最多处理 {limit} 个导入，现已占满，请 {seconds} 秒后重新选择"
+                                          "文件再导入，未保存任何内容",
+                                          "the server runs at most {limit} import(s) at once and all are taken; "
+                                          "choose the file again in {seconds} seconds (nothing was stored)"),
     "http.body_too_large_unknown": Message("请求内容超过此处上限 {limit} 字节，未保存任何内容",
                                            "the request body is too large; the limit here is {limit} bytes"),
 })
