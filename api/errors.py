@@ -26,6 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 
 from api import csrf
@@ -336,6 +337,9 @@ def form_limit_message(detail: str) -> str | None:
     return None
 
 
+CLIENT_CLOSED_REQUEST = 499  # the status logged and counted for a client gone before its request was read (nginx's)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that render every error in the one shape, and document that shape."""
     document_error_body(app)
@@ -360,6 +364,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc.__cause__, ClientDisconnect):  # FastAPI's 400 for a body the client left unsent
+            return Response(status_code=CLIENT_CLOSED_REQUEST)  # no one reads it: logged and counted as 499
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         detail = str(exc.detail)
         # a router's own message is bilingual already; a framework's bare detail gets the Chinese; its phrase for no

@@ -1,5 +1,5 @@
-"""Request body limits, enforced before a route reads the body: a clear 413 naming the limit; and
-how many file imports one process runs at once.
+"""Request body limits, enforced before a route reads the body: a clear 413 naming the limit, a 408 for
+a body that stops arriving; and how many file imports one process runs at once.
 
 File imports may be large (``max_upload_bytes``); every other body is JSON or a form and is held
 to ``max_request_bytes``. Both the declared Content-Length and the bytes actually received count,
@@ -14,6 +14,7 @@ import's messages call the file.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import re
@@ -37,9 +38,10 @@ UNZIP_FACTOR = 20  # an uploaded archive may expand to 20 x the upload limit (an
 class BodyLimitMiddleware:
     """Refuse bodies over the limit for their route with 413 (field ``body``)."""
 
-    def __init__(self, app: ASGIApp, *, max_request_bytes: int, max_upload_bytes: int):
+    def __init__(self, app: ASGIApp, *, max_request_bytes: int, max_upload_bytes: int, stall_s: float = 60.0):
         self.app = app
         self.max_request_bytes, self.max_upload_bytes = max_request_bytes, max_upload_bytes
+        self.stall_s = stall_s
 
     def limit_for(self, path: str) -> int:
         """Return the body limit for a request path."""
@@ -56,6 +58,15 @@ class BodyLimitMiddleware:
             content_type = b"application/json"
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _stalled(self, send: Send) -> None:
+        """Answer 408 (field ``body``): the body stopped arriving for :attr:`stall_s` seconds."""
+        message = text("http.upload_stalled", seconds=f"{self.stall_s:g}")
+        body = json.dumps(error_body(408, "request_timeout", message, "body"), ensure_ascii=False).encode()
+        await send({"type": "http.response.start", "status": 408,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -79,13 +90,22 @@ class BodyLimitMiddleware:
             await self._refuse(send, limit, int(declared), scope)
             return
         received = 0
-        started = refused = False
+        started = refused = whole = False
 
         async def counting_receive() -> Message:
-            nonlocal received, refused
-            message = await receive()
+            nonlocal received, refused, whole
+            if whole:  # the body is in: the route now only listens for the client going away
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.stall_s)
+            except TimeoutError:  # nothing for stall_s: the client is gone without closing, or holds a place
+                refused = True
+                if not started:
+                    await self._stalled(send)
+                return {"type": "http.disconnect"}  # the route stops reading; its place is given back
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                whole = not message.get("more_body", False)
                 if received > limit and not refused:
                     refused = True
                     if not started:

@@ -24,7 +24,7 @@ from typing import Any
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import log_failure, unexpected_error_response
+from api.errors import CLIENT_CLOSED_REQUEST, log_failure, unexpected_error_response
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -152,9 +152,6 @@ def _route_template(scope: Scope) -> str:
     """Return the matched route's path template (bounded label values), or 'unmatched'."""
     route = scope.get("route")
     return getattr(route, "path_format", None) or getattr(route, "path", None) or "unmatched"
-
-
-CLIENT_CLOSED_REQUEST = 499  # the status logged and counted for a client gone before its request was read (nginx's)
 
 
 class ObservabilityMiddleware:

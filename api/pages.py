@@ -184,8 +184,8 @@ async def expired_form(request: Request, *, page_path: str, keep_draft: bool = T
     ``keep_draft`` false the body is not read at all (an upload form: a file is never kept).
     """
     login = f"/officer/login?next={quote(page_path)}"
-    response = RedirectResponse(flash_url(request, login, error=text("pages_errors.session_expired")),
-                                status_code=303)
+    said = text("pages_errors.session_expired" if keep_draft else "pages_errors.session_expired_upload")
+    response = RedirectResponse(flash_url(request, login, error=said), status_code=303)
     if keep_draft and csrf.origin_refusal(request) is None:
         form = await request.form()
         values, files = _kept_fields(form)

@@ -127,7 +127,8 @@ def _databases(conn: sa.Connection) -> list[tuple[str, int]]:
 
 
 def _last_touched_s(location: str, oid: int) -> float:
-    """When the database's folder in the tablespace last changed (a file made, grown or removed in it)."""
+    """When the database's folder in the tablespace last changed: a file made or removed in it (a file that only
+    grows, or a read, does not change the folder's time, so a template read for hours looks untouched)."""
     folders = list(Path(location).glob(f"PG_*/{oid}"))
     times = [folder.stat().st_mtime for folder in folders if folder.exists()]
     return max(times, default=0.0)

@@ -293,12 +293,13 @@ def test_the_reader_replaces_every_server_path(tmp_path):
     assert "'道路.gpkg' not recognized" in cleaned and "道路.gpkg/a/b.shp: bad" in cleaned
 
 
-def _answer_before_the_body(base: str, path: str, *, declared_bytes: int = 1_900_000) -> bytes:
+def _answer_before_the_body(base: str, path: str, *, declared_bytes: int = 1_900_000, headers: str = "") -> bytes:
     """Post ``path`` declaring a body of ``declared_bytes`` but sending only its first 100 KB; return what the
-    server answers within 10 s (its status line and headers), or ``b""`` if it waits for the rest."""
+    server answers within 10 s (its status line and headers), or ``b""`` if it waits for the rest. ``headers``:
+    more header lines, each ending in CRLF."""
     host, port = base.removeprefix("http://").split(":")
     boundary = "xincheng-probe"
-    head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+    head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{headers}"
             f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
             f"Content-Length: {declared_bytes}\r\nConnection: close\r\n\r\n").encode()
     part = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.xlsx\"\r\n"
@@ -353,6 +354,8 @@ def test_at_most_n_imports_run_at_once(store: Store):
             bad_format = httpx.post(f"{base}/api/standard-addresses/import", headers=admin, content=b"x",
                                     params={"format": "pdf"}, timeout=SLOW)
             assert bad_format.status_code == 422, bad_format.text
+            klingon = _import(base, admin, empty, fmt="geojson", encoding="klingon")  # second review
+            assert klingon.status_code == 400 and klingon.json()["field"] == "encoding", klingon.text
             assert httpx.post(f"{base}/api/standard-addresses/import", content=b"x", timeout=SLOW).status_code == 401
             # The officers' import page answers a page saying so (choose the file again), not the API's JSON.
             with httpx.Client(base_url=base, timeout=SLOW) as officer:
@@ -363,6 +366,12 @@ def test_at_most_n_imports_run_at_once(store: Store):
             assert page.status_code == 429 and page.headers["content-type"].startswith("text/html"), page.text[:300]
             assert "最多处理 1 个导入" in page.text and "重新选择文件" in page.text
             assert int(page.headers["retry-after"]) > 0
+            # A post from another site with the officer's cookie: the 403 page from the headers, the upload unread
+            # and no place asked for (second review: it read the upload in a place, and was told 429 when busy).
+            cookie = "; ".join(f"{k}={v}" for k, v in officer.cookies.items())
+            foreign = _answer_before_the_body(base, "/officer/addresses/import",
+                                              headers=f"Cookie: {cookie}\r\nOrigin: https://evil.example\r\n")
+            assert foreign.startswith(b"HTTP/1.1 403"), foreign[:300]
             # Nobody logged in: the page sends the browser to the login form before reading the upload (review:
             # anonymous uploads of up to max_upload_bytes were read whole, as many at once as were sent).
             answered = _answer_before_the_body(base, "/officer/addresses/import")
@@ -402,6 +411,59 @@ def test_a_client_gone_mid_upload_is_no_server_error(store: Store):
             time.sleep(0.05)
         assert f'{route},status="499"' in metrics and f'{route},status="500"' not in metrics, metrics[-2000:]
         assert app.state.import_slots.running == 0
+
+
+def test_a_stalled_upload_gives_back_its_place_and_is_told_so(store: Store):
+    """Second review: an upload that stopped arriving without its connection closing (a phone out of signal, or a
+    client holding a place on purpose) held its import place for as long as the connection lived; after
+    ``upload_stall_seconds`` with no data it is answered 408 and the place is given back."""
+    _seed(store)
+    settings = server_settings(store, max_concurrent_imports=1, upload_stall_seconds=1)
+    app = create_app(settings)
+    with running_server(settings, app) as base:
+        admin = _login(base, ADMIN)
+        started = time.monotonic()
+        stalled = _answer_before_the_body(base, "/api/layers/streets/import?crs=EPSG:4490&format=geojson",
+                                          headers=f"Authorization: {admin['Authorization']}\r\n")
+        assert stalled.startswith(b"HTTP/1.1 408"), stalled[:300]
+        assert "上传中断" in stalled.decode("utf-8", "replace") and time.monotonic() - started < 9
+        deadline = time.time() + 10
+        while app.state.import_slots.running and time.time() < deadline:
+            time.sleep(0.02)
+        assert app.state.import_slots.running == 0
+        again = _import(base, admin, b'{"type": "FeatureCollection", "features": []}', fmt="geojson")
+        assert again.status_code != 429, again.text
+    with pytest.raises(InputError) as err:
+        Settings.from_env({"XINCHENG_SECRET_KEY": "k" * 40, "XINCHENG_UPLOAD_STALL_SECONDS": "0"})
+    assert err.value.field == "upload_stall_seconds"
+
+
+def test_an_expired_session_on_the_import_page_asks_to_choose_the_file_again(store: Store):
+    """Second review: the import page keeps no upload when the session has expired, yet the login form said what
+    was typed had been kept."""
+    _seed(store)
+    with running_server(server_settings(store)) as base, httpx.Client(base_url=base, timeout=SLOW) as c:
+        c.cookies.set("xc_token", "expired-or-forged")
+        sent = c.post("/officer/addresses/import", files={"file": ("开发商.xlsx", b"PK", "application/octet-stream")},
+                      follow_redirects=True)
+    assert "/officer/login" in str(sent.url) and "重新选择文件" in sent.text, sent.text[:500]
+    assert "您填写的内容已保留" not in sent.text
+
+
+def test_a_json_body_the_client_left_unsent_counts_as_499(store: Store):
+    """Second review: a client gone mid-body on a route whose JSON body FastAPI reads (login, markers) was counted
+    as a 400 of the server's parsing; it is 499 like the uploads."""
+    _seed(store)
+    with running_server(server_settings(store)) as base:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(f"POST /api/auth/login HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json"
+                         f"\r\nContent-Length: 5000\r\n\r\n{{\"username\": \"".encode())
+        route = 'route="/api/auth/login"'
+        deadline = time.time() + 30
+        while f'{route},status="499"' not in (metrics := httpx.get(f"{base}/metrics").text) and time.time() < deadline:
+            time.sleep(0.05)
+        assert f'{route},status="499"' in metrics and f'{route},status="400"' not in metrics, metrics[-2000:]
 
 
 def test_the_import_cap_is_a_setting():

@@ -33,6 +33,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from api import csrf
 from api.deps import SettingsDep, StoreDep
 from api.limits import TooManyImports, import_place
 from api.pages import (
@@ -50,6 +51,7 @@ from api.pages import (
     posted_draft,
     posted_form,
     refusal_text,
+    refused,
     refused_draft,
     session_user,
     whole_number,
@@ -373,15 +375,18 @@ async def import_submit(request: Request, store: StoreDep, xc_token: SessionCook
     """Import the uploaded sheet through :func:`geo.addresses.import_addresses`: stored whole or not at
     all; a refusal lists every refused row (its body size is held by api.limits, the path ending in /import).
 
-    The upload is read only for an officer's session and in one of the process's import places
-    (:func:`api.limits.import_place`): with no session the browser goes to the login form at once, another
-    role gets the 403 page, and a busy server the import page with 429, each before the file is read.
+    The upload is read only for an officer's session, from this site's page, and in one of the process's
+    import places (:func:`api.limits.import_place`): with no session the browser goes to the login form at
+    once, another role or another site's post gets the 403 page, and a busy server the import page with 429,
+    each before the file is read (the form's CSRF token is in the body: checked once it is read).
     The uploaded file's temporary copy is closed whatever the answer, a refused (forged) post included:
     Starlette keeps the form :func:`api.pages.posted_form` read, and it is closed here."""
     page_path = "/officer/addresses/import"
     officer = session_user(store, xc_token, OFFICERS)  # another role: the 403 page
     if officer is None:
         return await expired_form(request, page_path=page_path, keep_draft=False)
+    if (foreign := csrf.origin_refusal(request)) is not None:  # a post from another site: headers tell, unread
+        return refused(request, foreign, user=officer)
     try:
         with import_place(request):
             posted = await posted_form(request, store, xc_token, OFFICERS, page_path=page_path)

@@ -28,7 +28,7 @@ from geo import crs as C
 from geo.errors import InputError, NotAuthenticated, NotFound
 from geo.features import changes_from_patch, record_from_feature
 from geo.generic_writes import Written, create_feature, update_feature
-from geo.io.formats import FORMATS, detect_format, export_encoding
+from geo.io.formats import FORMATS, detect_format, export_encoding, import_encoding
 from geo.io.importer import export_layer, import_file
 from geo.layers import ADMIN, LAYERS, Layer, get_layer
 from geo.messages import label, text
@@ -195,6 +195,7 @@ async def post_import(layer: str, request: Request, store: StoreDep,
     """
     kind = detect_format(Path("upload"), format)
     C.normalise_crs(crs)
+    import_encoding(encoding)  # every parameter checked before a place is taken (a busy server answers 429)
     suffix = {"shp": ".zip"}.get(kind, f".{kind}")
     # The body's size is held to max_upload_bytes by api.limits; it is read in one of the import places.
     with import_place(request), tempfile.TemporaryDirectory() as tmp:

@@ -10,6 +10,10 @@ MESSAGES = {
         "登录已过期，请重新登录；您填写的内容已保留，登录后将回到原表单，尚未保存任何内容。",
         "Your session expired: log in again. What you typed was kept and the form comes back after you log in; "
         "nothing has been saved yet."),
+    "pages_errors.session_expired_upload": Message(
+        "登录已过期，请重新登录；登录后将回到导入页面，请重新选择文件，尚未保存任何内容。",
+        "Your session expired: log in again. The import page comes back after you log in: choose the file again; "
+        "nothing has been saved yet."),
     "pages_errors.draft_kept": Message("登录已过期，已保留您填写的内容，请核对后再提交",
                                        "Your session expired; what you typed was kept, check it and submit again"),
     "pages_errors.draft_cut": Message("部分内容过长，未能全部保留，请补全后再提交。",
