@@ -145,12 +145,20 @@ def token_refusal(request: Request, form: Mapping[str, Any]) -> str | None:
     return None
 
 
-def refusal(request: Request, form: Mapping[str, Any]) -> str | None:
-    """Return the message (Chinese first) refusing a cookie-form post, or ``None`` to go ahead."""
+def cross_site_refusal(request: Request) -> str | None:
+    """Return the message (Chinese first) refusing a form posted from another site, logged, or ``None``: from
+    the headers alone, so an upload form can refuse before reading its body."""
     why = origin_refusal(request)
     if why is not None:
         log.warning("cross-site form refused", extra={"path": request.url.path, "why": why})
         return CROSS_SITE
+    return None
+
+
+def refusal(request: Request, form: Mapping[str, Any]) -> str | None:
+    """Return the message (Chinese first) refusing a cookie-form post, or ``None`` to go ahead."""
+    if (cross_site := cross_site_refusal(request)) is not None:
+        return cross_site
     why = token_refusal(request, form)
     if why is not None:
         log.warning("form without a valid csrf token refused",

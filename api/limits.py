@@ -60,12 +60,17 @@ class BodyLimitMiddleware:
                     "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
-    async def _stalled(self, send: Send) -> None:
-        """Answer 408 (field ``body``): the body stopped arriving for :attr:`stall_s` seconds."""
+    async def _stalled(self, send: Send, scope: Scope) -> None:
+        """Answer 408 (field ``body``; a page for a page's form): the body stopped arriving for :attr:`stall_s`."""
         message = text("http.upload_stalled", seconds=f"{self.stall_s:g}")
-        body = json.dumps(error_body(408, "request_timeout", message, "body"), ensure_ascii=False).encode()
+        if is_page_form(scope):
+            body = stalled_page(scope, message).encode()
+            content_type = b"text/html; charset=utf-8"
+        else:
+            body = json.dumps(error_body(408, "request_timeout", message, "body"), ensure_ascii=False).encode()
+            content_type = b"application/json"
         await send({"type": "http.response.start", "status": 408,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                    "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
 
@@ -101,7 +106,7 @@ class BodyLimitMiddleware:
             except TimeoutError:  # nothing for stall_s: the client is gone without closing, or holds a place
                 refused = True
                 if not started:
-                    await self._stalled(send)
+                    await self._stalled(send, scope)
                 return {"type": "http.disconnect"}  # the route stops reading; its place is given back
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
@@ -159,6 +164,15 @@ def too_large_page(scope: Scope, limit: int, size: int | None) -> str:
                else text("forms.too_large_unknown", limit_mb=megabytes(limit)))
     return render_text("home/error.html", title_zh=zh("forms.too_large_title"), title_en=en("forms.too_large_title"),
                        user=None, nav=[], draft=None, draft_notice=None, message=message, status_code=413,
+                       home_zh=zh("pages_errors.go_home"), home_en=en("pages_errors.go_home"), user_home="/",
+                       my_home=("", ""), back_url=_form_page(scope),
+                       back=(zh("forms.back_to_form"), en("forms.back_to_form")))
+
+
+def stalled_page(scope: Scope, message: str) -> str:
+    """Return the 408 page for a form whose upload stopped arriving: nothing saved, and the way back to the form."""
+    return render_text("home/error.html", title_zh=zh("forms.stalled_title"), title_en=en("forms.stalled_title"),
+                       user=None, nav=[], draft=None, draft_notice=None, message=message, status_code=408,
                        home_zh=zh("pages_errors.go_home"), home_en=en("pages_errors.go_home"), user_home="/",
                        my_home=("", ""), back_url=_form_page(scope),
                        back=(zh("forms.back_to_form"), en("forms.back_to_form")))

@@ -385,7 +385,7 @@ async def import_submit(request: Request, store: StoreDep, xc_token: SessionCook
     officer = session_user(store, xc_token, OFFICERS)  # another role: the 403 page
     if officer is None:
         return await expired_form(request, page_path=page_path, keep_draft=False)
-    if (foreign := csrf.origin_refusal(request)) is not None:  # a post from another site: headers tell, unread
+    if (foreign := csrf.cross_site_refusal(request)) is not None:  # another site's form: headers tell, unread
         return refused(request, foreign, user=officer)
     try:
         with import_place(request):

@@ -144,7 +144,7 @@ MESSAGES.update({
                                           "the server runs at most {limit} import(s) at once and all are taken; "
                                           "choose the file again in {seconds} seconds (nothing was stored)"),
     "http.upload_stalled": Message("上传中断：{seconds} 秒内未收到数据，未保存任何内容，请重新上传",
-                                   "the upload stalled: nothing arrived for {seconds} seconds; nothing was stored, "
+                                   "the upload stalled: nothing arrived for {seconds} s; nothing was stored, "
                                    "send it again"),
     "http.body_too_large_unknown": Message("请求内容超过此处上限 {limit} 字节，未保存任何内容",
                                            "the request body is too large; the limit here is {limit} bytes"),
