@@ -103,7 +103,7 @@ class BodyLimitMiddleware:
                 return await receive()
             try:
                 message = await asyncio.wait_for(receive(), self.stall_s)
-            except TimeoutError:  # nothing for stall_s: the client is gone without closing, or holds a place
+            except TimeoutError:  # nothing for stall_s: the client is gone without closing (a trickle is not caught)
                 refused = True
                 if not started:
                     await self._stalled(send, scope)
@@ -157,25 +157,26 @@ def _form_page(scope: Scope) -> str | None:
     return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
-def too_large_page(scope: Scope, limit: int, size: int | None) -> str:
-    """Return the 413 page for a form too large to take: the size and the limit in MB, nothing saved,
-    and the way back to the form (the browser's Back keeps what was typed; the page links the form)."""
-    message = (text("forms.too_large", size_mb=megabytes(size), limit_mb=megabytes(limit)) if size is not None
-               else text("forms.too_large_unknown", limit_mb=megabytes(limit)))
-    return render_text("home/error.html", title_zh=zh("forms.too_large_title"), title_en=en("forms.too_large_title"),
-                       user=None, nav=[], draft=None, draft_notice=None, message=message, status_code=413,
+def _form_refused_page(scope: Scope, *, title_key: str, message: str, status: int) -> str:
+    """Return the page refusing a form's body before the route read it: the reason, nothing saved, and the way
+    back to the form (the browser's Back keeps what was typed; the page links the form)."""
+    return render_text("home/error.html", title_zh=zh(title_key), title_en=en(title_key),
+                       user=None, nav=[], draft=None, draft_notice=None, message=message, status_code=status,
                        home_zh=zh("pages_errors.go_home"), home_en=en("pages_errors.go_home"), user_home="/",
                        my_home=("", ""), back_url=_form_page(scope),
                        back=(zh("forms.back_to_form"), en("forms.back_to_form")))
+
+
+def too_large_page(scope: Scope, limit: int, size: int | None) -> str:
+    """Return the 413 page for a form too large to take: the size and the limit in MB."""
+    message = (text("forms.too_large", size_mb=megabytes(size), limit_mb=megabytes(limit)) if size is not None
+               else text("forms.too_large_unknown", limit_mb=megabytes(limit)))
+    return _form_refused_page(scope, title_key="forms.too_large_title", message=message, status=413)
 
 
 def stalled_page(scope: Scope, message: str) -> str:
-    """Return the 408 page for a form whose upload stopped arriving: nothing saved, and the way back to the form."""
-    return render_text("home/error.html", title_zh=zh("forms.stalled_title"), title_en=en("forms.stalled_title"),
-                       user=None, nav=[], draft=None, draft_notice=None, message=message, status_code=408,
-                       home_zh=zh("pages_errors.go_home"), home_en=en("pages_errors.go_home"), user_home="/",
-                       my_home=("", ""), back_url=_form_page(scope),
-                       back=(zh("forms.back_to_form"), en("forms.back_to_form")))
+    """Return the 408 page for a form whose upload stopped arriving."""
+    return _form_refused_page(scope, title_key="forms.stalled_title", message=message, status=408)
 
 
 IMPORT_RETRY_AFTER_S = 30  # an import of a typical district layer takes seconds; try again after this
