@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import json
 import re
-import threading
 import unicodedata
 from collections.abc import Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -28,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body, wants_page
 from api.pages import render_text
+from api.process_places import ProcessPlaces
 from api.ratelimit import TooManyRequests
 from geo.io.formats import UNZIP_LIMIT, UPLOAD_NAME
 from geo.messages import en, text, zh
@@ -38,10 +38,11 @@ UNZIP_FACTOR = 20  # an uploaded archive may expand to 20 x the upload limit (an
 class BodyLimitMiddleware:
     """Refuse bodies over the limit for their route with 413 (field ``body``)."""
 
-    def __init__(self, app: ASGIApp, *, max_request_bytes: int, max_upload_bytes: int, stall_s: float = 60.0):
+    def __init__(self, app: ASGIApp, *, max_request_bytes: int, max_upload_bytes: int, stall_s: float = 60.0,
+                 min_bytes_per_s: float = 500.0):
         self.app = app
         self.max_request_bytes, self.max_upload_bytes = max_request_bytes, max_upload_bytes
-        self.stall_s = stall_s
+        self.stall_s, self.min_bytes_per_s = stall_s, min_bytes_per_s
 
     def limit_for(self, path: str) -> int:
         """Return the body limit for a request path."""
@@ -60,9 +61,8 @@ class BodyLimitMiddleware:
                     "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
-    async def _stalled(self, send: Send, scope: Scope) -> None:
-        """Answer 408 (field ``body``; a page for a page's form): the body stopped arriving for :attr:`stall_s`."""
-        message = text("http.upload_stalled", seconds=f"{self.stall_s:g}")
+    async def _stalled(self, send: Send, scope: Scope, message: str) -> None:
+        """Answer 408 (field ``body``; a page for a page's form): the body stopped arriving, or came too slowly."""
         if is_page_form(scope):
             body = stalled_page(scope, message).encode()
             content_type = b"text/html; charset=utf-8"
@@ -73,6 +73,13 @@ class BodyLimitMiddleware:
                     "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
+
+    def _why_stalled(self, *, received: int, elapsed_s: float, nothing_for_s: bool) -> str:
+        """Return the 408's message: nothing arrived for :attr:`stall_s`, or the body came too slowly."""
+        if nothing_for_s:
+            return text("http.upload_stalled", seconds=f"{self.stall_s:g}")
+        return text("http.upload_too_slow", seconds=f"{elapsed_s:.0f}", received=f"{received:,}",
+                    rate=f"{self.min_bytes_per_s:g}")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the declared length, then count the bytes as they arrive."""
@@ -96,17 +103,26 @@ class BodyLimitMiddleware:
             return
         received = 0
         started = refused = whole = False
+        first_read_s: float | None = None
+        clock = asyncio.get_running_loop().time
 
         async def counting_receive() -> Message:
-            nonlocal received, refused, whole
+            nonlocal received, refused, whole, first_read_s
             if whole:  # the body is in: the route now only listens for the client going away
                 return await receive()
+            now = clock()
+            first_read_s = now if first_read_s is None else first_read_s
+            # Apache's mod_reqtimeout (body=stall_s,MinRate=min_bytes_per_s): the body may take stall_s, and one
+            # second more for each min_bytes_per_s that arrived; and nothing may arrive for stall_s at most
+            wait_s = min(self.stall_s, first_read_s + self.stall_s + received / self.min_bytes_per_s - now)
             try:
-                message = await asyncio.wait_for(receive(), self.stall_s)
-            except TimeoutError:  # nothing for stall_s: the client is gone without closing (a trickle is not caught)
+                message = await asyncio.wait_for(receive(), max(wait_s, 0.0))
+            except TimeoutError:  # gone without closing (a phone out of signal), or a trickle holding a place
                 refused = True
                 if not started:
-                    await self._stalled(send, scope)
+                    why = self._why_stalled(received=received, elapsed_s=clock() - first_read_s,
+                                            nothing_for_s=wait_s >= self.stall_s)
+                    await self._stalled(send, scope, why)
                 return {"type": "http.disconnect"}  # the route stops reading; its place is given back
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
@@ -233,23 +249,28 @@ class ImportSlots:
     """
 
     def __init__(self, limit: int):
-        self.limit = limit
-        self.running = 0
-        self._lock = threading.Lock()
+        self.places = ProcessPlaces(limit)
+
+    @property
+    def limit(self) -> int:
+        """How many imports may run at once in this process."""
+        return self.places.limit
+
+    @property
+    def running(self) -> int:
+        """How many imports hold a place now."""
+        return self.places.running
 
     @contextlib.contextmanager
     def hold(self) -> Iterator[None]:
         """Hold one place for the block, or raise :class:`TooManyImports` if every place is taken."""
-        with self._lock:
-            if self.running >= self.limit:
-                raise TooManyImports(text("http.too_many_imports", limit=self.limit,
-                                          seconds=IMPORT_RETRY_AFTER_S), field="file")
-            self.running += 1
+        if not self.places.take():
+            raise TooManyImports(text("http.too_many_imports", limit=self.limit,
+                                      seconds=IMPORT_RETRY_AFTER_S), field="file")
         try:
             yield
         finally:
-            with self._lock:
-                self.running -= 1
+            self.places.give_back()
 
 
 def import_place(request: Request) -> contextlib.AbstractContextManager[None]:

@@ -186,6 +186,9 @@ class ObservabilityMiddleware:
         except ClientDisconnect:  # the client went away before its body was read (a phone losing its signal
             if not started:       # mid-upload): no one to answer, and no error of the server's to log or count
                 status = CLIENT_CLOSED_REQUEST
+            else:  # after the answer began: kept as it was sent, said in one line (nothing raises this today)
+                error_log.debug("client gone after the answer began: %s %s (status %s kept)",
+                                scope["method"], scope["path"], status)
         except Exception as exc:
             log_failure(exc, scope["method"], scope["path"])  # no statement values in the log
             if not started:  # a page to a browser, else JSON; the request id on either

@@ -53,6 +53,9 @@ class Settings:
     # An upload that sends nothing for this long is answered 408 and its import place given back (a phone that lost
     # its signal mid-upload often never closes its connection).
     upload_stall_seconds: int = 60
+    # ... and one that arrives slower than this on average is answered 408 too (Apache's MinRate): it may take
+    # upload_stall_seconds plus a second for each this many bytes, so a trickle does not hold an import place.
+    upload_min_bytes_per_second: int = 500
     # Database connections a worker process keeps open and never exceeds (geo.store.store.pool_options).
     database_connections: int = 10
     log_level: str = "INFO"
@@ -115,7 +118,8 @@ class Settings:
     def validated(self, *, require_secret: bool = True) -> Settings:
         """Return these settings checked; a dev instance gets a dev secret if it has none."""
         for name in ("token_ttl_minutes", "default_page_size", "max_page_size", "max_upload_bytes", "max_request_bytes",
-                     "max_concurrent_imports", "upload_stall_seconds", "public_rate_per_minute", "report_rate_per_hour",
+                     "max_concurrent_imports", "upload_stall_seconds", "upload_min_bytes_per_second",
+                     "public_rate_per_minute", "report_rate_per_hour",
                      "login_max_failures", "login_window_minutes"):
             if getattr(self, name) <= 0:
                 raise InputError(text("settings.not_positive", field=f"XINCHENG_{name.upper()}",

@@ -8,29 +8,29 @@ is free, and otherwise gives greedy's answer alone, saying why (the comparison t
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
+from api.process_places import ProcessPlaces
 from api.ratelimit import TooManyRequests
 from geo.messages import text
 
 MAX_SITING_SECONDS = 20    # the MILP's time limit one siting request may ask for (the CLI allows longer)
 REPORT_TIME_LIMIT_S = 10.0  # a report's MILP: the page answers within this and the maps
-_SLOT = threading.BoundedSemaphore(1)
+_SLOT = ProcessPlaces(1)
 
 
 @contextmanager
 def siting_slot() -> Iterator[None]:
     """Hold the process's siting slot, or raise 429 (``siting.busy``) if another solve holds it."""
-    if not _SLOT.acquire(blocking=False):
+    if not _SLOT.take():
         raise TooManyRequests(text("siting.busy", seconds=MAX_SITING_SECONDS), field="k")
     try:
         yield
     finally:
-        _SLOT.release()
+        _SLOT.give_back()
 
 
 def report_siting(run: Any, *, k: int) -> tuple[Any, Any]:
@@ -43,10 +43,10 @@ def report_siting(run: Any, *, k: int) -> tuple[Any, Any]:
 
     if not k:
         return None, None
-    if _SLOT.acquire(blocking=False):
+    if _SLOT.take():
         try:
             return run_siting(run, k=k, target_share=None, time_limit_s=REPORT_TIME_LIMIT_S)
         finally:
-            _SLOT.release()
+            _SLOT.give_back()
     siting, sites = run_siting(run, k=k, target_share=None, method="greedy")
     return replace(siting, milp_skipped=text("siting.milp_skipped")), sites

@@ -448,6 +448,64 @@ def test_a_stalled_upload_gives_back_its_place_and_is_told_so(store: Store):
     assert err.value.field == "upload_stall_seconds"
 
 
+def _trickle(base: str, path: str, *, headers: str, every_s: float, for_s: float) -> tuple[bytes, float]:
+    """Post ``path`` declaring 1 MB and sending a byte every ``every_s`` for at most ``for_s``; return what the
+    server answered and after how many seconds (``b""`` if it never answered)."""
+    host, port = base.removeprefix("http://").split(":")
+    head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{headers}Content-Length: 1000000\r\n"
+            "Connection: close\r\n\r\n").encode()
+    answer, started = b"", time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=every_s) as sock:
+        sock.sendall(head + b"{")
+        while time.monotonic() - started < for_s:
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                try:
+                    sock.sendall(b" ")
+                except OSError:  # the server closed its side after answering
+                    break
+                continue
+            if not chunk:
+                break
+            answer += chunk
+    return answer, time.monotonic() - started
+
+
+def test_a_trickled_upload_is_refused_and_gives_back_its_place(store: Store):
+    """Third review: a byte every few seconds never stalled, so a user with import rights could hold an import place
+    for as long as they liked. As Apache's MinRate: a body may take ``upload_stall_seconds`` plus a second for each
+    ``upload_min_bytes_per_second`` that arrived; a slow but real upload (a few KB a second) still goes through."""
+    _seed(store)
+    settings = server_settings(store, max_concurrent_imports=1, upload_stall_seconds=2,
+                               upload_min_bytes_per_second=500)
+    app = create_app(settings)
+    with running_server(settings, app) as base:
+        admin = _login(base, ADMIN)
+        answer, after_s = _trickle(base, "/api/layers/streets/import?crs=EPSG:4490&format=geojson",
+                                   headers=f"Authorization: {admin['Authorization']}\r\n", every_s=0.3, for_s=15)
+        shown = answer.decode("utf-8", "replace")
+        assert shown.startswith("HTTP/1.1 408") and "上传过慢" in shown and "too slow" in shown, shown[:400]
+        assert after_s < 6, after_s  # ~2 s (a byte every 0.3 s earns almost nothing), not the 15 s it would go on
+        deadline = time.time() + 10
+        while app.state.import_slots.running and time.time() < deadline:
+            time.sleep(0.02)
+        assert app.state.import_slots.running == 0
+
+        body = b'{"type": "FeatureCollection", "features": []}' + b" " * 12_000
+
+        def slowly() -> Iterator[bytes]:  # ~4 KB a second for ~3 s: past the 2 s, far above 500 bytes a second
+            for at in range(0, len(body), 1_000):
+                time.sleep(0.25)
+                yield body[at:at + 1_000]
+
+        slow = _import(base, admin, slowly(), fmt="geojson")  # read whole: the importer's own answer (no features)
+        assert slow.status_code == 400 and "没有要素" in slow.json()["message"], slow.text
+    with pytest.raises(InputError) as err:
+        Settings.from_env({"XINCHENG_SECRET_KEY": "k" * 40, "XINCHENG_UPLOAD_MIN_BYTES_PER_SECOND": "0"})
+    assert err.value.field == "upload_min_bytes_per_second"
+
+
 def test_an_expired_session_on_the_import_page_asks_to_choose_the_file_again(store: Store):
     """Second review: the import page keeps no upload when the session has expired, yet the login form said what
     was typed had been kept."""

@@ -116,7 +116,7 @@ def test_one_siting_solve_at_a_time_the_next_is_told_when_to_retry(live_server):
     from api import siting_slot
 
     planner = _token(live_server, "planner")
-    assert siting_slot._SLOT.acquire(blocking=False)  # a solve in progress (the server shares this process)
+    assert siting_slot._SLOT.take()  # a solve in progress (the server shares this process)
     try:
         r = httpx.post(f"{live_server}/api/planning/siting", headers=planner, timeout=60,
                        json={"k": 1, "method": "greedy"})
@@ -124,7 +124,7 @@ def test_one_siting_solve_at_a_time_the_next_is_told_when_to_retry(live_server):
         book = httpx.get(f"{live_server}/api/planning/report", headers=planner, params={"k": 2, "format": "xlsx"},
                          timeout=120)
     finally:
-        siting_slot._SLOT.release()
+        siting_slot._SLOT.give_back()
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
     assert r.json()["message"].startswith("另一项选址计算正在进行")
     # The report never runs a second MILP beside it: greedy's answer alone, and it says so.

@@ -51,6 +51,7 @@ from api.pages import (
     posted_draft,
     posted_form,
     refusal_text,
+    refuse_forgery,
     refused,
     refused_draft,
     session_user,
@@ -380,7 +381,7 @@ async def import_submit(request: Request, store: StoreDep, xc_token: SessionCook
     once, another role or another site's post gets the 403 page, and a busy server the import page with 429,
     each before the file is read (the form's CSRF token is in the body: checked once it is read).
     The uploaded file's temporary copy is closed whatever the answer, a refused (forged) post included:
-    Starlette keeps the form :func:`api.pages.posted_form` read, and it is closed here."""
+    Starlette keeps the form :func:`api.pages.refuse_forgery` read, and it is closed here."""
     page_path = "/officer/addresses/import"
     officer = session_user(store, xc_token, OFFICERS)  # another role: the 403 page
     if officer is None:
@@ -389,12 +390,12 @@ async def import_submit(request: Request, store: StoreDep, xc_token: SessionCook
         return refused(request, foreign, user=officer)
     try:
         with import_place(request):
-            posted = await posted_form(request, store, xc_token, OFFICERS, page_path=page_path)
+            forged = await refuse_forgery(request, officer)  # the session looked up once, above
             form = await request.form()
             try:
-                if isinstance(posted, Response):
-                    return posted
-                return await _imported(request, store, posted[0], form.get("file"))
+                if forged is not None:
+                    return forged
+                return await _imported(request, store, officer, form.get("file"))
             finally:
                 await form.close()
     except TooManyImports as busy:

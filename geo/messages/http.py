@@ -146,6 +146,11 @@ MESSAGES.update({
     "http.upload_stalled": Message("上传中断：{seconds} 秒内未收到数据，未保存任何内容，请重新上传",
                                    "the upload stalled: nothing arrived for {seconds} s; nothing was stored, "
                                    "send it again"),
+    "http.upload_too_slow": Message(
+        "上传过慢：{seconds} 秒只收到 {received} 字节（每秒至少需 {rate} 字节），未保存任何内容，"
+        "请在网络较好时重新上传",
+        "the upload is too slow: {received} bytes in {seconds} s (at least {rate} bytes a second are needed); "
+        "nothing was stored, send it again where the network is better"),
     "http.body_too_large_unknown": Message("请求内容超过此处上限 {limit} 字节，未保存任何内容",
                                            "the request body is too large; the limit here is {limit} bytes"),
 })
