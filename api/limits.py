@@ -30,7 +30,7 @@ from api.pages import render_text
 from api.process_places import ProcessPlaces
 from api.ratelimit import TooManyRequests
 from geo.io.formats import UNZIP_LIMIT, UPLOAD_NAME
-from geo.messages import en, text, zh
+from geo.messages import Term, en, text, zh
 
 UNZIP_FACTOR = 20  # an uploaded archive may expand to 20 x the upload limit (and never past 1 GiB)
 
@@ -279,9 +279,14 @@ def import_place(request: Request) -> contextlib.AbstractContextManager[None]:
     return request.app.state.import_slots.hold()
 
 
+# How an import's messages name a file sent without a name of its own (no Content-Disposition, no ?filename=): it
+# was called by the server's temporary name, "upload.geojson", a file the user never had.
+UNNAMED_UPLOAD = Term("上传的文件", "the uploaded file")
+
+
 class UploadNameMiddleware:
     """While an import request runs, its file's own name is :data:`geo.io.formats.UPLOAD_NAME` (the
-    import runs in a thread with this context)."""
+    import runs in a thread with this context), or :data:`UNNAMED_UPLOAD` when it was sent without one."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -291,7 +296,7 @@ class UploadNameMiddleware:
         if not is_import(scope):
             await self.app(scope, receive, send)
             return
-        token = UPLOAD_NAME.set(upload_name(scope))
+        token = UPLOAD_NAME.set(upload_name(scope) or UNNAMED_UPLOAD)  # not the server's "upload.geojson"
         try:
             await self.app(scope, receive, send)
         finally:

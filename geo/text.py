@@ -58,6 +58,33 @@ def is_mongolian_script(value: Any) -> bool:
     return bool(MONGOLIAN_LETTER.search(text)) and bool(_MONGOLIAN_ALLOWED.match(text))
 
 
+# What shapes the letter before it, or joins it to the next: a cut never falls just before one (free variation
+# selectors, Mongolian vowel separator, joiners) nor just after a joiner or the narrow no-break space that ties a
+# Mongolian suffix to its word.
+_TIES_TO_PREVIOUS = frozenset("\u180b\u180c\u180d\u180e\u180f\u200c\u200d")
+_TIES_TO_NEXT = frozenset("\u180e\u200c\u200d\u202f")
+
+
+def cut(text: str, most_chars: int) -> str:
+    """Return at most ``most_chars`` characters of ``text`` from its start, cut where a reader would cut.
+
+    Never inside a letter: not before a combining mark or a Mongolian variation selector (cut there, the letter
+    lost its form), nor between a joiner and what it joins. A Mongolian word, whose letters change form at its end,
+    is not cut in the middle when a space past the first third of what is kept allows a cut between words
+    (Chinese has no spaces: it is cut at any character)."""
+    if len(text) <= most_chars:
+        return text
+    end = max(most_chars, 0)
+    while end > 0 and (unicodedata.combining(text[end]) or unicodedata.category(text[end]).startswith("M")
+                       or text[end] in _TIES_TO_PREVIOUS or text[end - 1] in _TIES_TO_NEXT):
+        end -= 1
+    inside_word = (0 < end < len(text) and bool(MONGOLIAN_LETTER.match(text[end]))
+                   and bool(MONGOLIAN_LETTER.match(text[end - 1]) or text[end - 1] in _TIES_TO_PREVIOUS))
+    if inside_word and (space := text.rfind(" ", 0, end)) > 0 and space >= end // 3:
+        end = space
+    return text[:end].rstrip()
+
+
 def clean_field(field: str, value: Any) -> Any:
     """Return ``value`` cleaned as the field it is stored in asks (Mongolian fields keep their shaping)."""
     return clean_mongolian(value) if field.endswith("_mong") else clean(value)

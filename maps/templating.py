@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from geo.text import cut
+
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                         autoescape=True, undefined=StrictUndefined, trim_blocks=True,
                         lstrip_blocks=True, keep_trailing_newline=False)
@@ -31,7 +33,7 @@ def shorten(text: str, limit: int | None) -> str:
     """Return ``text`` cut to ``limit`` characters, the last one an ellipsis (…) when cut."""
     if limit is None or len(text) <= limit:
         return text
-    return text[:max(limit - 1, 0)] + "…"
+    return cut(text, limit - 1) + "…"  # never inside a letter nor, where it can, a Mongolian word
 
 
 def escape_value(value: Any, limit: int | None = None) -> Any:

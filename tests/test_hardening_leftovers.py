@@ -506,6 +506,19 @@ def test_a_trickled_upload_is_refused_and_gives_back_its_place(store: Store):
     assert err.value.field == "upload_min_bytes_per_second"
 
 
+def test_an_upload_sent_without_a_name_is_called_the_uploaded_file(store: Store):
+    """Carried from #12: a file posted to the API with no name of its own (no Content-Disposition, no ?filename=)
+    was called by the server's temporary name in every message, "upload.geojson", a file the user never had."""
+    with _server(store) as base:
+        admin = _login(base, ADMIN)
+        unnamed = _import(base, admin, b'{"type": "FeatureCollection", "features": []}', fmt="geojson")
+        named = _import(base, admin, b'{"type": "FeatureCollection", "features": []}', fmt="geojson",
+                        filename="街巷 2026.geojson")
+    zh_half, _, en_half = unnamed.json()["message"].partition(" · ")
+    assert zh_half.startswith("上传的文件") and en_half.startswith("the uploaded file"), unnamed.text
+    assert "upload." not in unnamed.text and "街巷 2026.geojson" in named.json()["message"], named.text
+
+
 def test_an_expired_session_on_the_import_page_asks_to_choose_the_file_again(store: Store):
     """Second review: the import page keeps no upload when the session has expired, yet the login form said what
     was typed had been kept."""

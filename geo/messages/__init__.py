@@ -25,6 +25,8 @@ from functools import lru_cache
 from string import Formatter
 from typing import Any
 
+from geo.text import cut
+
 SEPARATOR = " · "
 BEIJING = timezone(timedelta(hours=8), "UTC+8")  # China Standard Time: the time every user reads
 
@@ -271,7 +273,7 @@ def quoted(value: object, *, max_chars: int = QUOTE_MAX_CHARS) -> str:
     line breaks shown as spaces so one message stays one line, and control characters as their codes (``\\u001b``).
     """
     shown = " ".join(str(value).splitlines()).translate(_SHOWN_AS_CODES)
-    return f"「{shown[:max_chars]}…」" if len(shown) > max_chars else f"「{shown}」"
+    return f"「{cut(shown, max_chars)}…」" if len(shown) > max_chars else f"「{shown}」"
 
 
 def record_label(table: str, record_id: object) -> Term:
