@@ -189,6 +189,8 @@ def _flagged_cells(archive: Any, part: str, *, formulas: bool) -> Iterator[_Cell
     for prefix, piece in _chunks(archive, part):
         if any((b.group(1) or b"") + (b":" if b.group(1) else b"") != prefix for b in _MAIN_BINDING.finditer(piece)):
             raise _ParseWhole  # <x:c> in a sheet whose root is <worksheet>, or the other way round (review)
+        if b"<![CDATA[" in piece:  # text that may hold "<f>" (Excel writes none; another program might)
+            raise _ParseWhole
         formula = patterns.setdefault(prefix, re.compile(b"<" + re.escape(prefix) + rb"f[\s>/]"))
         hits = [(m.start(), True) for m in _ERROR.finditer(piece)]
         if formulas:

@@ -553,7 +553,7 @@ def test_zip_bombs_and_unsafe_paths_are_refused_before_extracting(store, monkeyp
                 "dotdot": f"../{outside.name}",
                 "absolute": str(outside),
                 "drive": "C:/Windows/evil.shp",
-                "total": "40,000,000 bytes (at 'part2.dbf')",
+                "total": "40,000,000 bytes (at 「part2.dbf」)",
             }[kind]
             assert expected in body["message"], (kind, body)
         assert opened == []  # refused from the archive's directory, before any member was read

@@ -219,7 +219,7 @@ def test_attribute_only_geopackage_is_refused_naming_the_file(tmp_path, store: S
     with pytest.raises(InputError) as err:
         read_features(path, crs="EPSG:4490")
     assert err.value.field == "file"
-    assert err.value.message == ("文件中的图层没有几何: 台账.gpkg · the layer in the file has no geometry: "
+    assert err.value.message == ("文件中的图层没有几何：台账.gpkg · the layer in the file has no geometry: "
                                  "台账.gpkg")
     r = cli("import", str(path), "--layer", "facilities", "--crs", "EPSG:4490", url=url_of(store))
     assert r.returncode != 0
@@ -261,7 +261,7 @@ def test_encoding_is_checked_for_every_format(tmp_path):
     for path in (csv, geojson, shp):
         with pytest.raises(EncodingProblem) as err:
             read_features(path, crs="EPSG:4490", encoding="latin-1")
-        assert err.value.field == "encoding" and "'latin-1'" in err.value.message
+        assert err.value.field == "encoding" and "收到 「latin-1」" in err.value.message
 
 
 def test_shapefile_zip_extracts_only_its_parts_and_caps_them(tmp_path):

@@ -287,3 +287,40 @@ def test_a_streets_numbering_is_refused_as_fixed_not_sent_to_a_way_that_cannot_c
         # Review of #15: its code still said "use_the_use_case" though no use case changes it.
         assert (refused.code, refused.status) == ("fixed_field", 422)
     assert refusal("door_plates", "status", GUARDS["door_plates"]["status"]).code == "use_the_use_case"
+
+
+# Chinese halves that show text to be typed as it is (a coordinate pair, a key list, an address, a bbox): their
+# ASCII commas and colons are the syntax asked for.
+TYPED_SYNTAX = {"http.lon_lat", "http.each_lon_lat", "maps.data.bbox", "plates.key_form", "refresh.scheduler_address",
+                "whatif.cli_move"}
+
+
+def test_chinese_halves_use_chinese_punctuation_and_quote_values_in_corner_brackets():
+    """Carried from a review: older messages of file reading (io_formats) read "无法判断 'x.dat' 的格式, 请指明 (…)":
+    ASCII commas and parentheses in Chinese text, and values in Python's quotes ('…', with escapes) where every other
+    message echoes what a user gave in 「」."""
+    import re
+
+    from geo.messages import catalogue
+
+    chinese = r"[\u4e00-\u9fff]"
+    ascii_between = re.compile(rf"{chinese}[,;:!?]|[,;:!?] *{chinese}")
+    found = {key: m.zh for key, m in catalogue().items() if key not in TYPED_SYNTAX and ascii_between.search(m.zh)}
+    assert not found, found
+    python_quotes = {key: m.zh for key, m in catalogue().items() if "!r}" in m.zh}
+    assert not python_quotes, python_quotes
+
+
+def test_a_file_whose_format_cannot_be_told_is_named_as_the_user_named_it(tmp_path):
+    from geo.errors import InputError
+    from geo.io.formats import UPLOAD_NAME, detect_format
+
+    token = UPLOAD_NAME.set("台账 2026.dat")
+    try:
+        try:
+            detect_format(tmp_path / "upload.dat")
+        except InputError as err:
+            message = err.message
+    finally:
+        UPLOAD_NAME.reset(token)
+    assert message.startswith("无法判断 「台账 2026.dat」 的格式，请指明") and "upload" not in message, message

@@ -50,14 +50,15 @@ def detect_format(path: Path, fmt: str | None = None) -> str:
     """Return the file format from ``fmt`` or the file's suffix, naming the accepted ones."""
     if fmt:
         if fmt.lower() not in FORMATS:
-            raise InputError(msg.text("io_formats.format_choice", formats=_FORMATS_TERM, value=fmt),
+            raise InputError(msg.text("io_formats.format_choice", formats=_FORMATS_TERM, value=msg.quoted(fmt)),
                              field="format")
         return fmt.lower()
     suffix = path.suffix or (".zip" if path.name.lower() == ".zip" else "")  # a zip named only ".zip" (an export's)
     try:
         return _SUFFIX[suffix.lower()]
     except KeyError:
-        raise InputError(msg.text("io_formats.format_unknown", name=path.name, formats=_FORMATS_TERM),
+        shown = msg.quoted(shown_name(path))
+        raise InputError(msg.text("io_formats.format_unknown", name=shown, formats=_FORMATS_TERM),
                          field="format") from None
 
 
@@ -269,7 +270,7 @@ def _member_path(name: str) -> PurePosixPath:
     posix = name.replace("\\", "/")
     parts = PurePosixPath(posix).parts
     if posix.startswith("/") or re.match(r"^[A-Za-z]:", posix) or ".." in parts or "\0" in posix:
-        raise InputError(msg.text("io_formats.zip_path", name=name), field="file")
+        raise InputError(msg.text("io_formats.zip_path", name=msg.quoted(name)), field="file")
     return PurePosixPath(*[p for p in parts if p not in ("", ".")])
 
 
@@ -283,7 +284,7 @@ def _check_zip(members: list[zipfile.ZipInfo], limit: int) -> None:
         _member_path(info.filename)
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > _RATIO_FLOOR and ratio > MAX_ZIP_RATIO:
-            raise InputError(msg.text("io_formats.zip_member_ratio", name=info.filename, ratio=ratio,
+            raise InputError(msg.text("io_formats.zip_member_ratio", name=msg.quoted(info.filename), ratio=ratio,
                                       limit=MAX_ZIP_RATIO), field="file")
         total += info.file_size
         if total > limit:
@@ -296,7 +297,7 @@ SHAPEFILE_PARTS = frozenset({".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".s
 
 
 def _too_big(limit: int, name: str) -> InputError:
-    return InputError(msg.text("io_formats.zip_too_big", limit=limit, name=name), field="file")
+    return InputError(msg.text("io_formats.zip_too_big", limit=limit, name=msg.quoted(name)), field="file")
 
 
 def _is_junk(path: PurePosixPath) -> bool:
@@ -425,7 +426,7 @@ def import_encoding(name: str | None) -> str:
     a file's Chinese text garbled without a word."""
     canonical = IMPORT_ENCODINGS.get(_encoding_key(name or "UTF-8"))
     if canonical is None:
-        raise EncodingProblem(msg.text("io_formats.import_encoding", value=name), field="encoding")
+        raise EncodingProblem(msg.text("io_formats.import_encoding", value=msg.quoted(name)), field="encoding")
     return canonical
 
 
@@ -433,7 +434,7 @@ def export_encoding(name: str | None) -> str:
     """Return the canonical name (UTF-8, GBK, GB2312, GB18030) of an export encoding, or refuse."""
     canonical = EXPORT_ENCODINGS.get(_encoding_key(name or "UTF-8"))
     if canonical is None:
-        raise EncodingProblem(msg.text("io_formats.export_encoding", value=name), field="encoding")
+        raise EncodingProblem(msg.text("io_formats.export_encoding", value=msg.quoted(name)), field="encoding")
     return canonical
 
 
@@ -457,7 +458,7 @@ def _check_encodable(table: pd.DataFrame, encoding: str, *, first_row: int = 1) 
                 value.encode(codec)
             except UnicodeEncodeError as exc:
                 char = value[exc.start]
-                raise EncodingProblem(msg.text("io_formats.not_encodable", row=row, column=col, char=char,
+                raise EncodingProblem(msg.text("io_formats.not_encodable", row=row, column=col, char=msg.quoted(char),
                                                code=ord(char), encoding=encoding), field="encoding") from None
 
 

@@ -21,13 +21,13 @@ MESSAGES = {
         "第一个工作表有 {count} 个公式单元格没有保存计算结果（{cells}）："
         "文件由程序生成、未在 Excel 或 WPS 中打开保存过，这些单元格会读成空白；"
         "请在 Excel 或 WPS 中打开、保存后再导入，未导入任何内容",
-        "{count} formula cells of the first sheet have no value saved with them ({cells}): a program wrote the file "
+        "formula cells of the first sheet with no value saved with them: {count} ({cells}); a program wrote the file "
         "and no one saved it in Excel or WPS, so they would read as blank; open and save it there, then import it "
         "again; nothing was imported"),
     "spreadsheet_rows.formula_recalculated": Message(
         "第一个工作表有 {count} 个公式单元格（{cells}），而文件要求打开时重新计算公式：它由程序生成，保存的值只是占位，"
         "不可信；请在 Excel 或 WPS 中打开、保存后再导入，未导入任何内容",
-        "{count} formula cells of the first sheet ({cells}) are in a workbook that asks to be recalculated when "
+        "formula cells of the first sheet: {count} ({cells}), in a workbook that asks to be recalculated when "
         "opened: a program wrote it and the values saved are placeholders; open and save it in Excel or WPS, then "
         "import it again; nothing was imported"),
     "spreadsheet_rows.broken_sheet": Message(
@@ -42,8 +42,8 @@ MESSAGES = {
         "\"Excel Workbook (*.xlsx)\", then import it again; nothing was imported"),
     "spreadsheet_rows.error_value": Message(
         "第一个工作表有 {count} 个单元格是错误值（{cells}），如查找不到的 #N/A：请改正后再导入，未导入任何内容",
-        "{count} cells of the first sheet hold an error value ({cells}), such as #N/A from a failed lookup: correct "
-        "them, then import again; nothing was imported"),
+        "cells of the first sheet holding an error value, such as #N/A from a failed lookup: {count} ({cells}); "
+        "correct them, then import again; nothing was imported"),
     "spreadsheet_rows.extra_cells": Message(
         "第 {row} 行有 {cells} 个单元格，表头只有 {header} 个：请检查该行是否多了逗号或错了列，未导入任何内容",
         "row {row} has {cells} cells but the header only {header}: check the row for an extra comma or a shifted "
