@@ -120,7 +120,8 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
     app.add_middleware(UploadNameMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_request_bytes=settings.max_request_bytes,
                        max_upload_bytes=settings.max_upload_bytes, stall_s=settings.upload_stall_seconds,
-                       min_bytes_per_s=settings.upload_min_bytes_per_second)
+                       min_bytes_per_s=settings.upload_min_bytes_per_second,
+                       max_s=settings.upload_max_seconds)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)  # sees every reply
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every reply, 500s included
     configure_logging(settings.log_level)

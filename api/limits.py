@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import re
+import threading
 import unicodedata
 from collections.abc import Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -25,6 +27,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.body_pace import BodyPace, Why
 from api.errors import error_body, wants_page
 from api.pages import render_text
 from api.process_places import ProcessPlaces
@@ -32,17 +35,18 @@ from api.ratelimit import TooManyRequests
 from geo.io.formats import UNZIP_LIMIT, UPLOAD_NAME
 from geo.messages import Term, en, text, zh
 
+refusal_log = logging.getLogger("xincheng.api")
 UNZIP_FACTOR = 20  # an uploaded archive may expand to 20 x the upload limit (and never past 1 GiB)
 
 
 class BodyLimitMiddleware:
     """Refuse bodies over the limit for their route with 413 (field ``body``)."""
 
-    def __init__(self, app: ASGIApp, *, max_request_bytes: int, max_upload_bytes: int, stall_s: float = 60.0,
-                 min_bytes_per_s: float = 500.0):
+    def __init__(self, app: ASGIApp, *, max_request_bytes: int, max_upload_bytes: int, stall_s: int = 60,
+                 min_bytes_per_s: int = 500, max_s: int = 1800):
         self.app = app
         self.max_request_bytes, self.max_upload_bytes = max_request_bytes, max_upload_bytes
-        self.stall_s, self.min_bytes_per_s = stall_s, min_bytes_per_s
+        self.stall_s, self.min_bytes_per_s, self.max_s = stall_s, min_bytes_per_s, max_s
 
     def limit_for(self, path: str) -> int:
         """Return the body limit for a request path."""
@@ -61,10 +65,18 @@ class BodyLimitMiddleware:
                     "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
-    async def _stalled(self, send: Send, scope: Scope, message: str) -> None:
-        """Answer 408 (field ``body``; a page for a page's form): the body stopped arriving, or came too slowly."""
+    async def _stalled(self, send: Send, scope: Scope, *, why: Why, received: int, elapsed_s: float) -> None:
+        """Answer 408 (field ``body``; a page for a page's form): the body stopped arriving, came too slowly or
+        took too long (:class:`api.body_pace.BodyPace`)."""
+        if why == "stalled":
+            message = text("http.upload_stalled", seconds=f"{self.stall_s:g}")
+        elif why == "slow":
+            message = text("http.upload_too_slow", seconds=f"{elapsed_s:.0f}", received=f"{received:,}",
+                           rate=f"{self.min_bytes_per_s:,}")
+        else:
+            message = text("http.upload_too_long", limit=f"{self.max_s:,}", received=f"{received:,}")
         if is_page_form(scope):
-            body = stalled_page(scope, message).encode()
+            body = stalled_page(scope, message, title_key=_STALL_TITLES[why]).encode()
             content_type = b"text/html; charset=utf-8"
         else:
             body = json.dumps(error_body(408, "request_timeout", message, "body"), ensure_ascii=False).encode()
@@ -73,13 +85,6 @@ class BodyLimitMiddleware:
                     "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
-
-    def _why_stalled(self, *, received: int, elapsed_s: float, nothing_for_s: bool) -> str:
-        """Return the 408's message: nothing arrived for :attr:`stall_s`, or the body came too slowly."""
-        if nothing_for_s:
-            return text("http.upload_stalled", seconds=f"{self.stall_s:g}")
-        return text("http.upload_too_slow", seconds=f"{elapsed_s:.0f}", received=f"{received:,}",
-                    rate=f"{self.min_bytes_per_s:g}")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the declared length, then count the bytes as they arrive."""
@@ -103,27 +108,28 @@ class BodyLimitMiddleware:
             return
         received = 0
         started = refused = whole = False
-        first_read_s: float | None = None
+        pace = BodyPace(stall_s=self.stall_s, min_bytes_per_s=self.min_bytes_per_s, max_s=self.max_s)
         clock = asyncio.get_running_loop().time
 
         async def counting_receive() -> Message:
-            nonlocal received, refused, whole, first_read_s
+            nonlocal received, refused, whole
             if whole:  # the body is in: the route now only listens for the client going away
                 return await receive()
-            now = clock()
-            first_read_s = now if first_read_s is None else first_read_s
-            # Apache's mod_reqtimeout (body=stall_s,MinRate=min_bytes_per_s): the body may take stall_s, and one
-            # second more for each min_bytes_per_s that arrived; and nothing may arrive for stall_s at most
-            wait_s = min(self.stall_s, first_read_s + self.stall_s + received / self.min_bytes_per_s - now)
+            wait_s, why = pace.next_wait(clock())
+            asked_s = clock()
             try:
-                message = await asyncio.wait_for(receive(), max(wait_s, 0.0))
-            except TimeoutError:  # gone without closing (a phone out of signal), or a trickle holding a place
+                if wait_s <= 0:
+                    raise TimeoutError
+                message = await asyncio.wait_for(receive(), wait_s)
+            except TimeoutError:  # gone without closing (a phone out of signal), or sending too slowly to hold a place
                 refused = True
+                seconds = pace.elapsed_s(clock())
+                refusal_log.warning("body refused 408 (%s): %s %s, %d bytes in %.0f s", why, scope["method"],
+                                    scope["path"], received, seconds)
                 if not started:
-                    why = self._why_stalled(received=received, elapsed_s=clock() - first_read_s,
-                                            nothing_for_s=wait_s >= self.stall_s)
-                    await self._stalled(send, scope, why)
+                    await self._stalled(send, scope, why=why, received=received, elapsed_s=seconds)
                 return {"type": "http.disconnect"}  # the route stops reading; its place is given back
+            pace.arrived(size_bytes=len(message.get("body", b"")), waited_s=clock() - asked_s)
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 whole = not message.get("more_body", False)
@@ -190,9 +196,13 @@ def too_large_page(scope: Scope, limit: int, size: int | None) -> str:
     return _form_refused_page(scope, title_key="forms.too_large_title", message=message, status=413)
 
 
-def stalled_page(scope: Scope, message: str) -> str:
-    """Return the 408 page for a form whose upload stopped arriving."""
-    return _form_refused_page(scope, title_key="forms.stalled_title", message=message, status=408)
+_STALL_TITLES: dict[Why, str] = {"stalled": "forms.stalled_title", "slow": "forms.too_slow_title",
+                                 "long": "forms.too_long_title"}
+
+
+def stalled_page(scope: Scope, message: str, *, title_key: str = "forms.stalled_title") -> str:
+    """Return the 408 page for a form whose upload stopped arriving, came too slowly or took too long."""
+    return _form_refused_page(scope, title_key=title_key, message=message, status=408)
 
 
 IMPORT_RETRY_AFTER_S = 30  # an import of a typical district layer takes seconds; try again after this
@@ -238,18 +248,27 @@ class TooManyImports(TooManyRequests):
     retry_after_s = IMPORT_RETRY_AFTER_S
 
 
+class ImportRunningForYou(TooManyImports):
+    """The user already holds an import place (HTTP 429 with ``Retry-After``, field ``file``): one at a time each."""
+
+    code = "import_running"
+
+
 class ImportSlots:
-    """At most ``limit`` file imports at once in this process.
+    """At most ``limit`` file imports at once in this process, and one per user.
 
     A route asks for a place once the caller is known to be allowed to import and the request is well
     formed (:func:`import_place`), so a caller without a login is answered 401 whatever the server is
     doing, one of the wrong role 403 and a malformed request 4xx; only an allowed importer learns that
     the places are taken (429). The upload is read only in a place, and the place is given back when the
-    import ends, answered or failed.
+    import ends, answered or failed. One place per user: an importer who sends slowly (or two files at once)
+    holds their own place only, and the others' imports go on (review).
     """
 
     def __init__(self, limit: int):
         self.places = ProcessPlaces(limit)
+        self._holders: set[str] = set()
+        self._lock = threading.Lock()
 
     @property
     def limit(self) -> int:
@@ -262,21 +281,38 @@ class ImportSlots:
         return self.places.running
 
     @contextlib.contextmanager
-    def hold(self) -> Iterator[None]:
-        """Hold one place for the block, or raise :class:`TooManyImports` if every place is taken."""
-        if not self.places.take():
-            raise TooManyImports(text("http.too_many_imports", limit=self.limit,
-                                      seconds=IMPORT_RETRY_AFTER_S), field="file")
+    def hold(self, *, username: str) -> Iterator[None]:
+        """Hold one place for ``username`` for the block, or raise :class:`TooManyImports` if every place is taken
+        or the user already holds one."""
+        with self._lock:
+            if username in self._holders:
+                raise ImportRunningForYou(text("http.import_running_for_you", seconds=IMPORT_RETRY_AFTER_S),
+                                          field="file")
+            if not self.places.take():
+                raise TooManyImports(text("http.too_many_imports", limit=self.limit,
+                                          seconds=IMPORT_RETRY_AFTER_S), field="file")
+            self._holders.add(username)
         try:
             yield
         finally:
-            self.places.give_back()
+            with self._lock:
+                self._holders.discard(username)
+                self.places.give_back()
+
+    def exposition(self) -> str:
+        """Return the places as Prometheus gauges (in use, and the limit), for ``/metrics``."""
+        return ("# HELP xincheng_import_places_in_use File imports running in this worker (each holds a place).\n"
+                "# TYPE xincheng_import_places_in_use gauge\n"
+                f"xincheng_import_places_in_use {self.running}\n"
+                "# HELP xincheng_import_places File imports this worker runs at once at most.\n"
+                "# TYPE xincheng_import_places gauge\n"
+                f"xincheng_import_places {self.limit}\n")
 
 
-def import_place(request: Request) -> contextlib.AbstractContextManager[None]:
-    """Hold one of the app's import places (:class:`ImportSlots`) for the block: an import route enters it
-    once its login, role and parameters are checked and before it reads the upload."""
-    return request.app.state.import_slots.hold()
+def import_place(request: Request, *, username: str) -> contextlib.AbstractContextManager[None]:
+    """Hold one of the app's import places (:class:`ImportSlots`) for ``username`` for the block: an import route
+    enters it once its login, role and parameters are checked and before it reads the upload."""
+    return request.app.state.import_slots.hold(username=username)
 
 
 # How an import's messages name a file sent without a name of its own (no Content-Disposition, no ?filename=): it

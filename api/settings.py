@@ -25,6 +25,7 @@ MIN_REPLICA_LAG_S, MAX_REPLICA_LAG_S = 0.1, 3600.0
 # A worker's database connections: at least one; more than 100 would pass PostgreSQL's default max_connections
 # from one worker alone.
 MIN_CONNECTIONS, MAX_CONNECTIONS = 1, 100
+MAX_UPLOAD_SECONDS = 86_400  # a day: no upload takes longer on any network a phone has
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _POSTGRES_PREFIXES = ("postgresql://", "postgres://", "postgis://", "postgresql+psycopg://")
@@ -56,6 +57,8 @@ class Settings:
     # ... and one that arrives slower than this on average is answered 408 too (Apache's MinRate): it may take
     # upload_stall_seconds plus a second for each this many bytes, so a trickle does not hold an import place.
     upload_min_bytes_per_second: int = 500
+    # ... and no body may take longer than this, however it arrives (a client sending at exactly the minimum rate).
+    upload_max_seconds: int = 1800
     # Database connections a worker process keeps open and never exceeds (geo.store.store.pool_options).
     database_connections: int = 10
     log_level: str = "INFO"
@@ -119,7 +122,7 @@ class Settings:
         """Return these settings checked; a dev instance gets a dev secret if it has none."""
         for name in ("token_ttl_minutes", "default_page_size", "max_page_size", "max_upload_bytes", "max_request_bytes",
                      "max_concurrent_imports", "upload_stall_seconds", "upload_min_bytes_per_second",
-                     "public_rate_per_minute", "report_rate_per_hour",
+                     "upload_max_seconds", "public_rate_per_minute", "report_rate_per_hour",
                      "login_max_failures", "login_window_minutes"):
             if getattr(self, name) <= 0:
                 raise InputError(text("settings.not_positive", field=f"XINCHENG_{name.upper()}",
@@ -127,6 +130,14 @@ class Settings:
         if self.log_level.upper() not in LOG_LEVELS:
             raise InputError(text("settings.not_a_choice", field="XINCHENG_LOG_LEVEL", value=repr(self.log_level[:20]),
                                   allowed=", ".join(LOG_LEVELS)), field="log_level")
+        # an upload's pace (api/body_pace.py): a 400-digit rate was accepted and overflowed formatting the 408 (review)
+        pace_bounds = {"upload_stall_seconds": (1, MAX_UPLOAD_SECONDS // 24),
+                       "upload_min_bytes_per_second": (1, 10_000_000),
+                       "upload_max_seconds": (min(self.upload_stall_seconds, MAX_UPLOAD_SECONDS), MAX_UPLOAD_SECONDS)}
+        for name, (low, high) in pace_bounds.items():
+            if not low <= getattr(self, name) <= high:
+                raise InputError(text("settings.out_of_range", field=f"XINCHENG_{name.upper()}", low=f"{low:,}",
+                                      high=f"{high:,}", value=str(getattr(self, name))[:20]), field=name)
         if not MIN_CONNECTIONS <= self.database_connections <= MAX_CONNECTIONS:
             raise InputError(text("settings.out_of_range", field="XINCHENG_DATABASE_CONNECTIONS", low=MIN_CONNECTIONS,
                                   high=MAX_CONNECTIONS, value=self.database_connections), field="database_connections")

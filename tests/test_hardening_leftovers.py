@@ -321,7 +321,7 @@ def test_at_most_n_imports_run_at_once(store: Store):
     app = create_app(settings)
     empty = b'{"type": "FeatureCollection", "features": []}'
     with running_server(settings, app) as base:
-        admin = _login(base, ADMIN)
+        admin, holder = _login(base, ADMIN), _login(base, OFFICER)  # one place each: the officer holds the only one
         started, release = threading.Event(), threading.Event()
 
         def slow_upload():  # an upload still arriving holds its import's place
@@ -331,7 +331,7 @@ def test_at_most_n_imports_run_at_once(store: Store):
             yield b'"features": []}'
 
         first: list[httpx.Response] = []
-        worker = threading.Thread(target=lambda: first.append(_import(base, admin, slow_upload(), fmt="geojson")))
+        worker = threading.Thread(target=lambda: first.append(_import(base, holder, slow_upload(), fmt="geojson")))
         worker.start()
         try:
             assert started.wait(30)
@@ -360,15 +360,17 @@ def test_at_most_n_imports_run_at_once(store: Store):
             klingon = _import(base, admin, empty, fmt="geojson", encoding="klingon")  # second review
             assert klingon.status_code == 400 and klingon.json()["field"] == "encoding", klingon.text
             assert httpx.post(f"{base}/api/standard-addresses/import", content=b"x", timeout=SLOW).status_code == 401
-            # The officers' import page answers a page saying so (choose the file again), not the API's JSON.
-            with httpx.Client(base_url=base, timeout=SLOW) as officer:
-                assert form_login(officer, {"username": OFFICER[0], "password": OFFICER[1]}).status_code in (200, 303)
-                token = CSRF.search(officer.get("/officer/addresses/import").text).group(1)
-                page = officer.post("/officer/addresses/import", data={"csrf_token": token},
-                                    files={"file": ("开发商.xlsx", b"PK", "application/octet-stream")})
-            assert page.status_code == 429 and page.headers["content-type"].startswith("text/html"), page.text[:300]
-            assert "最多处理 1 个导入" in page.text and "重新选择文件" in page.text
-            assert int(page.headers["retry-after"]) > 0
+            # The officers' import page answers a page saying so (choose the file again), not the API's JSON: to
+            # an admin, that the places are taken; to the officer holding the place, that their import is running.
+            for user, says in ((ADMIN, "最多处理 1 个导入"), (OFFICER, "您已有一个导入正在进行")):
+                with httpx.Client(base_url=base, timeout=SLOW) as officer:
+                    assert form_login(officer, {"username": user[0], "password": user[1]}).status_code in (200, 303)
+                    token = CSRF.search(officer.get("/officer/addresses/import").text).group(1)
+                    page = officer.post("/officer/addresses/import", data={"csrf_token": token},
+                                        files={"file": ("开发商.xlsx", b"PK", "application/octet-stream")})
+                assert page.status_code == 429 and page.headers["content-type"].startswith("text/html"), page.text[:300]
+                assert says in page.text and "重新选择文件" in page.text, page.text[-3000:]
+                assert int(page.headers["retry-after"]) > 0
             # A post from another site with the officer's cookie: the 403 page from the headers, the upload unread
             # and no place asked for (second review: it read the upload in a place, and was told 429 when busy).
             cookie = "; ".join(f"{k}={v}" for k, v in officer.cookies.items())
@@ -448,21 +450,22 @@ def test_a_stalled_upload_gives_back_its_place_and_is_told_so(store: Store):
     assert err.value.field == "upload_stall_seconds"
 
 
-def _trickle(base: str, path: str, *, headers: str, every_s: float, for_s: float) -> tuple[bytes, float]:
-    """Post ``path`` declaring 1 MB and sending a byte every ``every_s`` for at most ``for_s``; return what the
-    server answered and after how many seconds (``b""`` if it never answered)."""
+def _trickle(base: str, path: str, *, headers: str, every_s: float, for_s: float, piece: bytes = b" ",
+             start: bytes = b"{") -> tuple[bytes, float]:
+    """Post ``path`` declaring 1 MB, sending ``start`` and then ``piece`` every ``every_s`` for at most ``for_s``;
+    return what the server answered and after how many seconds (``b""`` if it never answered)."""
     host, port = base.removeprefix("http://").split(":")
     head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{headers}Content-Length: 1000000\r\n"
             "Connection: close\r\n\r\n").encode()
     answer, started = b"", time.monotonic()
     with socket.create_connection((host, int(port)), timeout=every_s) as sock:
-        sock.sendall(head + b"{")
+        sock.sendall(head + start)
         while time.monotonic() - started < for_s:
             try:
                 chunk = sock.recv(65536)
             except TimeoutError:
                 try:
-                    sock.sendall(b" ")
+                    sock.sendall(piece)
                 except OSError:  # the server closed its side after answering
                     break
                 continue
@@ -501,9 +504,64 @@ def test_a_trickled_upload_is_refused_and_gives_back_its_place(store: Store):
 
         slow = _import(base, admin, slowly(), fmt="geojson")  # read whole: the importer's own answer (no features)
         assert slow.status_code == 400 and "没有要素" in slow.json()["message"], slow.text
+        with httpx.Client(base_url=base, timeout=SLOW) as officer:  # the officers' page: a page titled so (review)
+            assert form_login(officer, {"username": OFFICER[0], "password": OFFICER[1]}).status_code in (200, 303)
+            cookie = "; ".join(f"{k}={v}" for k, v in officer.cookies.items())
+        page, _after_s = _trickle(base, "/officer/addresses/import", every_s=0.3, for_s=15,
+                                  headers=f"Cookie: {cookie}\r\nAccept: text/html\r\n"
+                                          "Content-Type: multipart/form-data; boundary=xincheng-probe\r\n",
+                                  start=b'--xincheng-probe\r\nContent-Disposition: form-data; name="file"; '
+                                        b'filename="a.xlsx"\r\n\r\n')
+        shown = page.decode("utf-8", "replace")
+        assert shown.startswith("HTTP/1.1 408") and "text/html" in shown, shown[:400]
+        assert "<title>上传过慢" in shown and "上传中断" not in shown, shown[-2000:]
     with pytest.raises(InputError) as err:
         Settings.from_env({"XINCHENG_SECRET_KEY": "k" * 40, "XINCHENG_UPLOAD_MIN_BYTES_PER_SECOND": "0"})
     assert err.value.field == "upload_min_bytes_per_second"
+
+
+def test_an_upload_at_the_minimum_rate_ends_at_the_longest_time_and_holds_its_senders_place_only(store: Store):
+    """Review of the minimum rate: with no ceiling, a body sent at exactly the minimum rate (or a burst that banked
+    time, then a trickle) held an import place for ~29 hours (50 MB at 500 bytes a second), and two such uploads
+    closed every import of the worker. Now no body takes longer than ``upload_max_seconds``, and an importer holds
+    one place at most: their own second import is told an import of theirs is running, another user's goes on."""
+    _seed(store)
+    settings = server_settings(store, max_concurrent_imports=2, upload_stall_seconds=2,
+                               upload_min_bytes_per_second=500, upload_max_seconds=4)
+    app = create_app(settings)
+    empty = b'{"type": "FeatureCollection", "features": []}'
+    with running_server(settings, app) as base:
+        admin, officer = _login(base, ADMIN), _login(base, OFFICER)
+        outcome: list[tuple[bytes, float]] = []
+        sender = threading.Thread(target=lambda: outcome.append(_trickle(
+            base, "/api/layers/streets/import?crs=EPSG:4490&format=geojson",
+            headers=f"Authorization: {admin['Authorization']}\r\n", every_s=0.25, for_s=15, piece=b" " * 400)))
+        sender.start()  # 1,600 bytes a second: well above the minimum rate, for as long as the server lets it
+        deadline = time.time() + 10
+        while app.state.import_slots.running < 1 and time.time() < deadline:
+            time.sleep(0.02)
+        second = _import(base, admin, empty, fmt="geojson")
+        others = _import(base, officer, empty, fmt="geojson")
+        metrics = httpx.get(f"{base}/metrics", timeout=SLOW).text
+        sender.join()
+        assert second.status_code == 429 and second.json()["message"].startswith("您已有一个导入正在进行"), second.text
+        assert int(second.headers["Retry-After"]) > 0
+        assert others.status_code != 429, others.text  # the other places are not the sender's to hold
+        assert "xincheng_import_places_in_use 1" in metrics and "xincheng_import_places 2" in metrics
+        answer, after_s = outcome[0]
+        shown = answer.decode("utf-8", "replace")
+        assert shown.startswith("HTTP/1.1 408") and "上传用时超过上限 4 秒" in shown, shown[:400]
+        assert 3.5 < after_s < 8, after_s
+        deadline = time.time() + 10
+        while app.state.import_slots.running and time.time() < deadline:
+            time.sleep(0.02)
+        assert app.state.import_slots.running == 0
+        assert _import(base, admin, empty, fmt="geojson").status_code != 429
+    for name, value in (("UPLOAD_MIN_BYTES_PER_SECOND", "9" * 400), ("UPLOAD_MAX_SECONDS", "1"),
+                        ("UPLOAD_STALL_SECONDS", "90000")):
+        with pytest.raises(InputError) as err:
+            Settings.from_env({"XINCHENG_SECRET_KEY": "k" * 40, f"XINCHENG_{name}": value})
+        assert err.value.field == name.lower() and err.value.message.startswith(f"XINCHENG_{name} 须在"), err.value
 
 
 def test_an_upload_sent_without_a_name_is_called_the_uploaded_file(store: Store):

@@ -35,7 +35,7 @@ from starlette.datastructures import UploadFile
 
 from api import csrf
 from api.deps import SettingsDep, StoreDep
-from api.limits import TooManyImports, import_place
+from api.limits import ImportRunningForYou, TooManyImports, import_place
 from api.pages import (
     PAGE_SIZE,
     Draft,
@@ -389,7 +389,7 @@ async def import_submit(request: Request, store: StoreDep, xc_token: SessionCook
     if (foreign := csrf.cross_site_refusal(request)) is not None:  # another site's form: headers tell, unread
         return refused(request, foreign, user=officer)
     try:
-        with import_place(request):
+        with import_place(request, username=officer["username"]):
             forged = await refuse_forgery(request, officer)  # the session looked up once, above
             form = await request.form()
             try:
@@ -399,9 +399,11 @@ async def import_submit(request: Request, store: StoreDep, xc_token: SessionCook
             finally:
                 await form.close()
     except TooManyImports as busy:
-        answer = _import_page(request, officer, status=busy.status,
-                              error=text("http.too_many_imports_page", limit=request.app.state.import_slots.limit,
-                                         seconds=busy.retry_after_s))
+        error = (text("http.import_running_for_you_page", seconds=busy.retry_after_s)
+                 if isinstance(busy, ImportRunningForYou) else
+                 text("http.too_many_imports_page", limit=request.app.state.import_slots.limit,
+                      seconds=busy.retry_after_s))
+        answer = _import_page(request, officer, status=busy.status, error=error)
         answer.headers["Retry-After"] = str(busy.retry_after_s)
         return answer
 

@@ -39,5 +39,6 @@ def metrics(request: Request, user: OptionalUserDep) -> PlainTextResponse:
     if not _is_loopback(client_address(request)) and (user is None or user["role"] != ADMIN):
         raise Forbidden(text("http.metrics_forbidden"), field="Authorization")
     reads: ReadRouter = request.app.state.reads
-    return PlainTextResponse(request.app.state.metrics.exposition() + reads.exposition(),
+    return PlainTextResponse(request.app.state.metrics.exposition() + reads.exposition()
+                             + request.app.state.import_slots.exposition(),
                              media_type="text/plain; version=0.0.4; charset=utf-8")

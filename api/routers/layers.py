@@ -198,7 +198,7 @@ async def post_import(layer: str, request: Request, store: StoreDep,
     import_encoding(encoding)  # every parameter checked before a place is taken (a busy server answers 429)
     suffix = {"shp": ".zip"}.get(kind, f".{kind}")
     # The body's size is held to max_upload_bytes by api.limits; it is read in one of the import places.
-    with import_place(request), tempfile.TemporaryDirectory() as tmp:
+    with import_place(request, username=user["username"]), tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         with path.open("wb") as fh:
             async for chunk in request.stream():

@@ -179,7 +179,7 @@ async def post_import(request: Request, store: StoreDep, user: Writer,
     names the file in a refusal of the whole file (as every import reads it, api.limits)."""
     # The body's size is held to max_upload_bytes by api.limits (the path ends in /import); it is read in one of
     # the import places.
-    with import_place(request), tempfile.TemporaryDirectory() as tmp:
+    with import_place(request, username=user["username"]), tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload.{format}"
         with path.open("wb") as fh:
             async for chunk in request.stream():

@@ -8,6 +8,8 @@ from geo.messages import Message
 MESSAGES = {
     "forms.too_large_title": Message("内容过大", "Too large"),
     "forms.stalled_title": Message("上传中断", "Upload stalled"),
+    "forms.too_slow_title": Message("上传过慢", "Upload too slow"),
+    "forms.too_long_title": Message("上传用时过长", "Upload took too long"),
     "forms.too_large": Message(
         "提交的内容有 {size_mb} MB，超过上限 {limit_mb} MB，未保存任何内容。照片请缩小（或换一张较小的）后再发送；"
         "请用浏览器的“返回”回到表单，已填写的文字仍在。",

@@ -147,10 +147,23 @@ MESSAGES.update({
                                    "the upload stalled: nothing arrived for {seconds} s; nothing was stored, "
                                    "send it again"),
     "http.upload_too_slow": Message(
-        "上传过慢：{seconds} 秒只收到 {received} 字节（每秒至少需 {rate} 字节），未保存任何内容，"
+        "上传过慢：{seconds} 秒内只收到 {received} 字节（每秒至少需 {rate} 字节），未保存任何内容，"
         "请在网络较好时重新上传",
         "the upload is too slow: {received} bytes in {seconds} s (at least {rate} bytes a second are needed); "
         "nothing was stored, send it again where the network is better"),
+    "http.upload_too_long": Message(
+        "上传用时超过上限 {limit} 秒（已收到 {received} 字节），未保存任何内容；"
+        "请在网络较好时重新上传，或分成几个较小的文件",
+        "the upload took longer than the limit of {limit} s ({received} bytes had arrived); nothing was stored: send "
+        "it again where the network is better, or as several smaller files"),
+    "http.import_running_for_you_page": Message(
+        "您已有一个导入正在进行：请等它完成（约 {seconds} 秒）后重新选择文件再导入，本次未导入任何内容",
+        "an import of yours is already running: wait for it to finish (about {seconds} s), then choose the file "
+        "again; nothing was imported this time"),
+    "http.import_running_for_you": Message(
+        "您已有一个导入正在进行：请等它完成后再导入下一个文件（约 {seconds} 秒后再试）",
+        "an import of yours is already running: wait for it to finish before importing the next file (try again in "
+        "about {seconds} s)"),
     "http.body_too_large_unknown": Message("请求内容超过此处上限 {limit} 字节，未保存任何内容",
                                            "the request body is too large; the limit here is {limit} bytes"),
 })
