@@ -110,7 +110,8 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
     app.state.report_limiter = RateLimiter(settings.report_rate_per_hour, 3600.0)
     app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_window_minutes * 60.0)
     app.state.recent_reports = public_plates.RecentReports(public_plates.REPEAT_WINDOW_S)
-    app.state.import_slots = ImportSlots(settings.max_concurrent_imports)  # taken after login (api/limits.py)
+    app.state.import_slots = ImportSlots(settings.max_concurrent_imports,
+                                         stall_s=settings.upload_stall_seconds)  # taken after login (api/limits.py)
     app.state.write_marks = WriteMarks(mark_ttl_s(settings.replica_max_lag_s))  # read-your-writes (api/write_marks.py)
     errors.install(app)
     app.add_exception_handler(PageRoleRefused, forbidden_page)  # the 403 page, not JSON

@@ -61,8 +61,9 @@ class BodyLimitMiddleware:
                        else text("http.body_too_large_unknown", limit=f"{limit:,}"))
             body = json.dumps(error_body(413, "payload_too_large", message, "body"), ensure_ascii=False).encode()
             content_type = b"application/json"
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.start", "status": 413,  # closed: the rest of the body is not read
+                    "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
 
     async def _stalled(self, send: Send, scope: Scope, *, why: Why, received: int, elapsed_s: float) -> None:
@@ -265,8 +266,9 @@ class ImportSlots:
     holds their own place only, and the others' imports go on (review).
     """
 
-    def __init__(self, limit: int):
+    def __init__(self, limit: int, *, stall_s: int = 60):
         self.places = ProcessPlaces(limit)
+        self.stall_s = stall_s  # how long a cut-off upload may still hold its sender's place
         self._holders: set[str] = set()
         self._lock = threading.Lock()
 
@@ -280,14 +282,21 @@ class ImportSlots:
         """How many imports hold a place now."""
         return self.places.running
 
+    @property
+    def own_retry_after_s(self) -> int:
+        """When a user refused for an import of their own may try again: a cut-off upload is let go within the stall."""
+        return max(IMPORT_RETRY_AFTER_S, self.stall_s)
+
     @contextlib.contextmanager
     def hold(self, *, username: str) -> Iterator[None]:
         """Hold one place for ``username`` for the block, or raise :class:`TooManyImports` if every place is taken
         or the user already holds one."""
         with self._lock:
-            if username in self._holders:
-                raise ImportRunningForYou(text("http.import_running_for_you", seconds=IMPORT_RETRY_AFTER_S),
-                                          field="file")
+            if username in self._holders:  # running, or cut off and not yet known to be (review): come back later
+                refusal = ImportRunningForYou(text("http.import_running_for_you", stall=self.stall_s,
+                                                   seconds=self.own_retry_after_s), field="file")
+                refusal.retry_after_s = self.own_retry_after_s
+                raise refusal
             if not self.places.take():
                 raise TooManyImports(text("http.too_many_imports", limit=self.limit,
                                           seconds=IMPORT_RETRY_AFTER_S), field="file")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields, replace
 from geo import DISTRICT_ADCODE
 from geo.adcodes import is_county_code
 from geo.errors import InputError
-from geo.messages import text
+from geo.messages import Term, quoted, text
 from geo.sqlite_urls import sqlite_held_in_memory, sqlite_url_holds_nul
 from maps.basemap import Basemap
 
@@ -136,8 +136,11 @@ class Settings:
                        "upload_max_seconds": (min(self.upload_stall_seconds, MAX_UPLOAD_SECONDS), MAX_UPLOAD_SECONDS)}
         for name, (low, high) in pace_bounds.items():
             if not low <= getattr(self, name) <= high:
-                raise InputError(text("settings.out_of_range", field=f"XINCHENG_{name.upper()}", low=f"{low:,}",
-                                      high=f"{high:,}", value=str(getattr(self, name))[:20]), field=name)
+                stall = "XINCHENG_UPLOAD_STALL_SECONDS"  # the longest time's lower bound is that setting's value
+                shown_low = (Term(f"{low:,}（{stall}）", f"{low:,} ({stall})") if name == "upload_max_seconds"
+                             else f"{low:,}")
+                raise InputError(text("settings.out_of_range", field=f"XINCHENG_{name.upper()}", low=shown_low,
+                                      high=f"{high:,}", value=quoted(getattr(self, name), max_chars=20)), field=name)
         if not MIN_CONNECTIONS <= self.database_connections <= MAX_CONNECTIONS:
             raise InputError(text("settings.out_of_range", field="XINCHENG_DATABASE_CONNECTIONS", low=MIN_CONNECTIONS,
                                   high=MAX_CONNECTIONS, value=self.database_connections), field="database_connections")

@@ -183,14 +183,17 @@ def _names(buffer: bytearray | bytes, at: int, name: bytes) -> bool:
     return buffer[at:at + len(name)] == name and buffer[at + len(name):at + len(name) + 1] in _AFTER_NAME
 
 
+_NOT_MARKUP = re.compile(rb"<!\[CDATA\[|<!--|<\?(?!xml[\s?])")  # the XML declaration aside
+
+
 def _flagged_cells(archive: Any, part: str, *, formulas: bool) -> Iterator[_Cell]:
     """Yield each cell of the sheet that holds a formula (when ``formulas``) or is of the error type."""
     patterns: dict[bytes, re.Pattern[bytes]] = {}
     for prefix, piece in _chunks(archive, part):
         if any((b.group(1) or b"") + (b":" if b.group(1) else b"") != prefix for b in _MAIN_BINDING.finditer(piece)):
             raise _ParseWhole  # <x:c> in a sheet whose root is <worksheet>, or the other way round (review)
-        if b"<![CDATA[" in piece:  # text that may hold "<f>" (Excel writes none; another program might)
-            raise _ParseWhole
+        if _NOT_MARKUP.search(piece):  # CDATA, a comment or an instruction may hold "<f>" as text (Excel writes
+            raise _ParseWhole            # none of them in a sheet; another program might): the parser tells
         formula = patterns.setdefault(prefix, re.compile(b"<" + re.escape(prefix) + rb"f[\s>/]"))
         hits = [(m.start(), True) for m in _ERROR.finditer(piece)]
         if formulas:

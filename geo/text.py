@@ -65,6 +65,29 @@ _TIES_TO_PREVIOUS = frozenset("\u180b\u180c\u180d\u180e\u180f\u200c\u200d")
 _TIES_TO_NEXT = frozenset("\u180e\u200c\u200d\u202f")
 
 
+def _inside_a_letter(text: str, at: int) -> bool:
+    """Return whether a cut before ``text[at]`` would split what is read as one character: a base and its marks,
+    selectors or skin-tone modifier, a joined pair (ZWJ, MVS, NNBSP), a flag (two regional indicators, or a tag
+    sequence) or a Hangul syllable spelt in jamo."""
+    char, before = text[at], text[at - 1]
+    if unicodedata.category(char).startswith("M") or char in _TIES_TO_PREVIOUS or before in _TIES_TO_NEXT:
+        return True
+    if "\U0001f3fb" <= char <= "\U0001f3ff" or "\U000e0020" <= char <= "\U000e007f":  # skin tone; tag letters
+        return True
+    if "\u1160" <= char <= "\u11ff" or "\ud7b0" <= char <= "\ud7ff":  # a Hangul vowel or final after its initial
+        return "\u1100" <= before <= "\u11ff" or "\ua960" <= before <= "\ua97f" or "\ud7b0" <= before <= "\ud7ff"
+    if _is_regional_indicator(char) and _is_regional_indicator(before):
+        run = 0  # flags pair up from the start of a run of indicators: cut between pairs only
+        while at - run - 1 >= 0 and _is_regional_indicator(text[at - run - 1]):
+            run += 1
+        return run % 2 == 1
+    return False
+
+
+def _is_regional_indicator(char: str) -> bool:
+    return "\U0001f1e6" <= char <= "\U0001f1ff"
+
+
 def cut(text: str, most_chars: int) -> str:
     """Return at most ``most_chars`` characters of ``text`` from its start, cut where a reader would cut.
 
@@ -74,10 +97,11 @@ def cut(text: str, most_chars: int) -> str:
     (Chinese has no spaces: it is cut at any character)."""
     if len(text) <= most_chars:
         return text
-    end = max(most_chars, 0)
-    while end > 0 and (unicodedata.combining(text[end]) or unicodedata.category(text[end]).startswith("M")
-                       or text[end] in _TIES_TO_PREVIOUS or text[end - 1] in _TIES_TO_NEXT):
+    asked = end = max(most_chars, 0)
+    while end > 0 and _inside_a_letter(text, end):
         end -= 1
+    if end == 0:  # one "letter" longer than the room (a base under fifty marks): cut it rather than show nothing
+        end = asked
     inside_word = (0 < end < len(text) and bool(MONGOLIAN_LETTER.match(text[end]))
                    and bool(MONGOLIAN_LETTER.match(text[end - 1]) or text[end - 1] in _TIES_TO_PREVIOUS))
     if inside_word and (space := text.rfind(" ", 0, end)) > 0 and space >= end // 3:

@@ -884,16 +884,20 @@ def test_a_file_that_cannot_be_opened_is_not_called_a_broken_workbook(tmp_path):
     assert is_broken_workbook(OSError("Invalid data stream")) and is_broken_workbook(KeyError("xl/x.xml"))
 
 
-def test_text_that_reads_like_a_formula_tag_inside_cdata_is_text(store: Store, tmp_path):
+@pytest.mark.parametrize(("cell", "stored"), [
+    ('<is><t><![CDATA[民政局<f>1+1</f>]]></t></is>', "民政局<f>1+1</f>"),
+    ("<!-- <f>1</f> --><is><t>民政局</t></is>", "民政局"),  # second review: a comment, an instruction
+    ("<?note <f>1</f>?><is><t>民政局</t></is>", "民政局")], ids=["cdata", "comment", "instruction"])
+def test_text_that_reads_like_a_formula_tag_inside_cdata_is_text(store: Store, tmp_path, cell, stored):
     """Carried from a review: the quick scan for formula cells matched ``<f>`` inside a CDATA section, which is text
-    (a program may write an inline string so), and refused a good workbook that asks to be recalculated."""
+    (a program may write an inline string so), and refused a good workbook that asks to be recalculated; so did a
+    comment or a processing instruction holding it."""
     import re
 
     path = tmp_path / "cdata.xlsx"
     _facility_book(path, 350)
-    _rewrite_sheet(path, lambda xml: re.sub(
-        r'<c r="F2"[^>]*>.*?</c>', '<c r="F2" t="inlineStr"><is><t><![CDATA[民政局<f>1+1</f>]]></t></is></c>', xml))
+    _rewrite_sheet(path, lambda xml: re.sub(r'<c r="F2"[^>]*>.*?</c>', f'<c r="F2" t="inlineStr">{cell}</c>', xml))
     _rewrite_sheet(path, lambda xml: re.sub(r"<calcPr[^>]*/>", "", xml).replace(
         "</workbook>", '<calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>'), member="xl/workbook.xml")
     assert import_file(store, "facilities", path, crs="EPSG:4490", actor="t").imported == 1
-    assert store.select("facilities")[0]["operator"] == "民政局<f>1+1</f>"
+    assert store.select("facilities")[0]["operator"] == stored

@@ -219,8 +219,8 @@ def test_attribute_only_geopackage_is_refused_naming_the_file(tmp_path, store: S
     with pytest.raises(InputError) as err:
         read_features(path, crs="EPSG:4490")
     assert err.value.field == "file"
-    assert err.value.message == ("文件中的图层没有几何：台账.gpkg · the layer in the file has no geometry: "
-                                 "台账.gpkg")
+    assert err.value.message == ("文件中的图层没有几何：「台账.gpkg」 · the layer in the file has no geometry: "
+                                 "「台账.gpkg」")
     r = cli("import", str(path), "--layer", "facilities", "--crs", "EPSG:4490", url=url_of(store))
     assert r.returncode != 0
     assert "Traceback" not in r.stderr and "AttributeError" not in r.stderr

@@ -52,3 +52,16 @@ def test_messages_and_tooltips_cut_mongolian_as_words():
     tip = shorten(MONGOLIAN, 20).removesuffix("…")
     assert MONGOLIAN.startswith(tip) and MONGOLIAN[len(tip)] == " " and _is_letter(tip[-1]), tip
     assert all(unicodedata.category(c) != "Cn" for c in tip)
+
+
+def test_other_scripts_clusters_are_kept_whole_and_a_value_is_never_lost():
+    """Second review: a skin-tone modifier, a flag (two regional indicators, or a tag sequence) and a Hangul syllable
+    in jamo were split; a letter under fifty marks gave an empty cut; an echo could end inside a code it writes."""
+    assert cut("👍🏽" * 10, 7) == "👍🏽" * 3
+    assert cut("🇨🇳" * 10, 7) == "🇨🇳" * 3
+    england = "\U0001F3F4\U000E0067\U000E0062\U000E0065\U000E006E\U000E0067\U000E007F"
+    assert cut(england * 3, 9) == england
+    assert cut("\u1100\u1161\u11a8" * 5, 4) == "\u1100\u1161\u11a8"
+    assert cut("a" + "\u0301" * 50 + "b", 10) == "a" + "\u0301" * 9  # not "": something of the value is shown
+    echoed = quoted("\u202e" * 100, max_chars=10)
+    assert echoed == "「" + "\\u202e" * 10 + "…」", echoed

@@ -399,7 +399,8 @@ async def import_submit(request: Request, store: StoreDep, xc_token: SessionCook
             finally:
                 await form.close()
     except TooManyImports as busy:
-        error = (text("http.import_running_for_you_page", seconds=busy.retry_after_s)
+        error = (text("http.import_running_for_you_page", stall=request.app.state.import_slots.stall_s,
+                      seconds=busy.retry_after_s)
                  if isinstance(busy, ImportRunningForYou) else
                  text("http.too_many_imports_page", limit=request.app.state.import_slots.limit,
                       seconds=busy.retry_after_s))

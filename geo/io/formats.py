@@ -248,7 +248,7 @@ def check_geopackage_holds_only_tables(path: Path, *, shown: str) -> None:
                 "SELECT m.name FROM sqlite_master m JOIN gpkg_contents c ON c.table_name = m.name "
                 "WHERE m.sql LIKE 'CREATE VIRTUAL TABLE%'")]
     except sqlite3.Error:
-        raise InputError(msg.text("io_formats.gpkg_invalid", name=shown), field="file") from None
+        raise InputError(msg.text("io_formats.gpkg_invalid", name=msg.quoted(shown)), field="file") from None
     if views or virtual:
         name = (views or virtual)[0]
         raise InputError(msg.text("io_formats.gpkg_views", table=name), field="file")
@@ -396,7 +396,8 @@ def _read_shapefile(path: Path, encoding: str | None,
             frame = _gdal_read(shp, encoding=used)
         except _GDAL_ERRORS as exc:
             detail = public_message(str(exc), path, shown, extracted=Path(tmp))
-            raise InputError(msg.text("io_formats.shp_unreadable", name=shown, problem=detail), field="file") from None
+            raise InputError(msg.text("io_formats.shp_unreadable", name=msg.quoted(shown), problem=detail),
+                             field="file") from None
         return frame, used
 
 
@@ -472,7 +473,7 @@ def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y
         try:
             df, file_rows = read_csv_rows(text)
         except pd.errors.EmptyDataError:  # nothing but blank rows: no header, no records (was a 500: review)
-            raise InputError(msg.text("io.no_records", name=shown or path.name), field="file") from None
+            raise InputError(msg.text("io.no_records", name=msg.quoted(shown or path.name)), field="file") from None
     else:
         try:  # an .xlsx is a zip: the same caps as a zipped shapefile, before openpyxl inflates it
             with zipfile.ZipFile(path) as zf:
@@ -484,7 +485,7 @@ def _read_table(path: Path, fmt: str, encoding: str | None, x_col: str | None, y
             df, file_rows = read_xlsx_rows(path, name=shown or shown_name(path))
         except (ValueError, zipfile.BadZipFile, KeyError, IndexError) as exc:
             shown = shown or path.name
-            raise InputError(msg.text("io_formats.xlsx_unreadable", name=shown,
+            raise InputError(msg.text("io_formats.xlsx_unreadable", name=msg.quoted(shown),
                                       problem=public_message(str(exc), path, shown)), field="file") from None
     hint = header_hint(df)  # read before the frame is copied (its attrs may not follow)
     df = formula_unsafe(df.replace({"": None}))  # an export's quoted formulas: the text they were
@@ -559,7 +560,7 @@ def read_features(path: Path | str, *, crs: str, fmt: str | None = None,
     source_crs = C.normalise_crs(crs)
     kind = detect_format(path, fmt)
     if not path.exists():
-        raise InputError(msg.text("io_formats.no_file", name=shown), field="file")
+        raise InputError(msg.text("io_formats.no_file", name=msg.quoted(shown)), field="file")
     if encoding is not None:
         encoding = import_encoding(encoding)
     used_encoding = encoding or "UTF-8"
@@ -571,14 +572,14 @@ def read_features(path: Path | str, *, crs: str, fmt: str | None = None,
         try:
             frame, file_rows = _read_geopackage(path)
         except _GDAL_ERRORS as exc:
-            raise InputError(msg.text("io_formats.gpkg_unreadable", name=shown,
+            raise InputError(msg.text("io_formats.gpkg_unreadable", name=msg.quoted(shown),
                                       problem=public_message(str(exc), path, shown)), field="file") from None
     elif kind == "shp":
         frame, used_encoding = _read_shapefile(path, encoding, max_unzipped_bytes, shown=shown)
     else:
         frame, file_rows = _read_table(path, kind, encoding, x_col, y_col, shown=shown)
     if not isinstance(frame, gpd.GeoDataFrame):  # GDAL reads a layer without geometry as a table
-        raise InputError(msg.text("io_formats.no_geometry", name=shown), field="file")
+        raise InputError(msg.text("io_formats.no_geometry", name=msg.quoted(shown)), field="file")
     _check_declared_crs(frame, source_crs)
     geoms = np.asarray(frame.geometry.values, dtype=object)
     present = np.array([g is not None for g in geoms], dtype=bool)

@@ -835,7 +835,7 @@ def _import_frame(store: Store, layer_name: str, frame: gpd.GeoDataFrame, info: 
     shown = name
     rows = info.get("file_rows") or 1  # a spreadsheet's rows as it shows them; a GIS format's features from 1
     if frame.empty:  # a header alone, or only blank rows: most likely the wrong sheet or file, never "0 imported"
-        raise InputError(msg.text("io.no_records", name=shown), field="file")
+        raise InputError(msg.text("io.no_records", name=msg.quoted(shown)), field="file")
     records, ignored = prepare_records(frame, layer_name, source_crs=info["source_crs"], rows=rows)
     identities = file_identities(frame, records, layer_name, rows=rows)
     used = {"id"} | ({"version"} if mode == "upsert" else set())

@@ -49,7 +49,7 @@ from geo.io.formats import (
     public_message,
     shown_name,
 )
-from geo.messages import FileRows, Term, at_row, file_row, label, labels, text
+from geo.messages import FileRows, Term, at_row, file_row, label, labels, quoted, text
 from geo.spreadsheet import formula_unsafe
 from geo.spreadsheet_rows import read_csv_rows, read_xlsx_rows
 from geo.store import Store
@@ -106,8 +106,8 @@ def _missing(found: Mapping[str, str], wanted: Sequence[str], names: Mapping[str
     absent = [w for w in wanted if w not in found]
     if absent:
         accepted = "; ".join(f"{w}: {', '.join(names[w])}" for w in absent)
-        raise InputError(text("legacy_crs.missing_columns", name=shown, columns=labels(absent), accepted=accepted),
-                         field=absent[0])
+        raise InputError(text("legacy_crs.missing_columns", name=quoted(shown), columns=labels(absent),
+                              accepted=accepted), field=absent[0])
 
 
 def read_table(path: Path | str, *, encoding: str | None = None, name: str | None = None) -> tuple[pd.DataFrame, dict]:
@@ -121,7 +121,7 @@ def read_table(path: Path | str, *, encoding: str | None = None, name: str | Non
     shown = shown_name(path, name)
     kind = detect_format(path)
     if not path.exists():
-        raise InputError(text("io_formats.no_file", name=shown), field="file")
+        raise InputError(text("io_formats.no_file", name=quoted(shown)), field="file")
     if kind == "csv":
         raw = path.read_bytes()
         used = import_encoding(encoding) if encoding else (
@@ -131,8 +131,8 @@ def read_table(path: Path | str, *, encoding: str | None = None, name: str | Non
             frame, file_rows = read_csv_rows(body)
         except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
             if isinstance(exc, pd.errors.EmptyDataError):
-                raise InputError(text("legacy_crs.empty_file", name=shown), field="file") from None
-            raise InputError(text("legacy_crs.read_failed", name=shown, problem=str(exc).splitlines()[0]),
+                raise InputError(text("legacy_crs.empty_file", name=quoted(shown)), field="file") from None
+            raise InputError(text("legacy_crs.read_failed", name=quoted(shown), problem=str(exc).splitlines()[0]),
                              field="file") from None
     elif kind == "xlsx":
         used = "UTF-8"
@@ -141,13 +141,13 @@ def read_table(path: Path | str, *, encoding: str | None = None, name: str | Non
                 _check_zip(zf.infolist(), MAX_XLSX_UNZIPPED_BYTES)
             frame, file_rows = read_xlsx_rows(path, name=shown)
         except (ValueError, zipfile.BadZipFile, KeyError, IndexError) as exc:
-            raise InputError(text("legacy_crs.read_failed", name=shown, problem=public_message(str(exc), path, shown)),
-                             field="file") from None
+            raise InputError(text("legacy_crs.read_failed", name=quoted(shown),
+                                  problem=public_message(str(exc), path, shown)), field="file") from None
     else:
-        raise InputError(text("legacy_crs.format", name=shown), field="file")
+        raise InputError(text("legacy_crs.format", name=quoted(shown)), field="file")
     frame = formula_unsafe(frame.replace({"": None}))
     if frame.empty:
-        raise InputError(text("legacy_crs.empty_file", name=shown), field="file")
+        raise InputError(text("legacy_crs.empty_file", name=quoted(shown)), field="file")
     return frame, {"format": kind, "encoding": used, "file_rows": file_rows}
 
 
@@ -264,7 +264,7 @@ def estimate_parameters(path: Path | str, *, system: str, zone_width_deg: int, z
         lon = _numbers(frame[found["lon"]].tolist(), "lon", rows=rows)
         lat = _numbers(frame[found["lat"]].tolist(), "lat", rows=rows)
     else:
-        raise InputError(text("legacy_crs.new_coordinates", name=shown), field="x_new")
+        raise InputError(text("legacy_crs.new_coordinates", name=quoted(shown)), field="x_new")
     ids = ([str(v) for v in frame[found["point"]].tolist()] if "point" in found
            else [str(row) for row in rows])
     if kind == "plane4":
@@ -308,7 +308,7 @@ class _DryRun(Exception):
 def _read_geo(path: Path, *, encoding: str | None, shown: str) -> tuple[gpd.GeoDataFrame, dict]:
     kind = detect_format(path)
     if not path.exists():
-        raise InputError(text("io_formats.no_file", name=shown), field="file")
+        raise InputError(text("io_formats.no_file", name=quoted(shown)), field="file")
     used = import_encoding(encoding) if encoding else "UTF-8"
     if kind == "geojson":
         frame = _read_geojson(path, encoding)
@@ -317,14 +317,14 @@ def _read_geo(path: Path, *, encoding: str | None, shown: str) -> tuple[gpd.GeoD
         try:
             frame, _ = _read_geopackage(path)  # a legacy survey is one table; rows from 1
         except _GDAL_ERRORS as exc:
-            raise InputError(text("legacy_crs.read_failed", name=shown, problem=public_message(str(exc), path, shown)),
-                             field="file") from None
+            raise InputError(text("legacy_crs.read_failed", name=quoted(shown),
+                                  problem=public_message(str(exc), path, shown)), field="file") from None
     elif kind == "shp":
         frame, used = _read_shapefile(path, encoding, shown=shown)
     else:
-        raise InputError(text("legacy_crs.format", name=shown), field="file")
+        raise InputError(text("legacy_crs.format", name=quoted(shown)), field="file")
     if not isinstance(frame, gpd.GeoDataFrame) or frame.empty:
-        raise InputError(text("legacy_crs.empty_file", name=shown), field="file")
+        raise InputError(text("legacy_crs.empty_file", name=quoted(shown)), field="file")
     return frame, {"format": kind, "encoding": used}
 
 
@@ -334,7 +334,7 @@ def _check_declared(frame: gpd.GeoDataFrame, grid: LC.GaussKruger, shown: str) -
         return
     declared = frame.crs.to_epsg()
     if declared is not None and declared != grid.epsg:
-        raise InputError(text("legacy_crs.declared_crs", name=shown, declared=f"EPSG:{declared}",
+        raise InputError(text("legacy_crs.declared_crs", name=quoted(shown), declared=f"EPSG:{declared}",
                               grid=f"EPSG:{grid.epsg}"), field="system")
 
 
@@ -432,7 +432,7 @@ def _manager_column(attributes: pd.DataFrame, managing_adcode: str | None, shown
     default = str(managing_adcode).strip() if managing_adcode is not None and str(managing_adcode).strip() else None
     if "managing_adcode" not in attributes.columns:
         if default is None:
-            raise InputError(text("legacy_crs.manager_needed", name=shown, field=label("managing_adcode"),
+            raise InputError(text("legacy_crs.manager_needed", name=quoted(shown), field=label("managing_adcode"),
                                   accepted=", ".join(MARKER_COLUMNS["managing_adcode"])), field="managing_adcode")
         attributes["managing_adcode"] = default
         return

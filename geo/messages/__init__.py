@@ -272,8 +272,12 @@ def quoted(value: object, *, max_chars: int = QUOTE_MAX_CHARS) -> str:
     Not Python's repr (``'\\'"></script>'`` reads as code to an officer): the text itself, with
     line breaks shown as spaces so one message stays one line, and control characters as their codes (``\\u001b``).
     """
-    shown = " ".join(str(value).splitlines()).translate(_SHOWN_AS_CODES)
-    return f"「{cut(shown, max_chars)}…」" if len(shown) > max_chars else f"「{shown}」"
+    if isinstance(value, Term):  # a name in both languages ("上传的文件" · "the uploaded file") stays so (review)
+        return Term(quoted(str(value), max_chars=max_chars), quoted(value.en, max_chars=max_chars))
+    one_line = " ".join(str(value).splitlines())
+    if len(one_line) <= max_chars:
+        return f"「{one_line.translate(_SHOWN_AS_CODES)}」"
+    return f"「{cut(one_line, max_chars).translate(_SHOWN_AS_CODES)}…」"  # cut first: never inside a code it shows
 
 
 def record_label(table: str, record_id: object) -> Term:

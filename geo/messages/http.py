@@ -157,13 +157,15 @@ MESSAGES.update({
         "the upload took longer than the limit of {limit} s ({received} bytes had arrived); nothing was stored: send "
         "it again where the network is better, or as several smaller files"),
     "http.import_running_for_you_page": Message(
-        "您已有一个导入正在进行：请等它完成（约 {seconds} 秒）后重新选择文件再导入，本次未导入任何内容",
-        "an import of yours is already running: wait for it to finish (about {seconds} s), then choose the file "
-        "again; nothing was imported this time"),
+        "您已有一个导入正在进行（或上次的上传中断了，服务器最多再等它 {stall} 秒）：请约 {seconds} 秒后重新选择文件"
+        "再导入，本次未导入任何内容",
+        "an import of yours is already running (or your last upload was cut off, and the server waits for it up to "
+        "{stall} s): choose the file again in about {seconds} s; nothing was imported this time"),
     "http.import_running_for_you": Message(
-        "您已有一个导入正在进行：请等它完成后再导入下一个文件（约 {seconds} 秒后再试）",
-        "an import of yours is already running: wait for it to finish before importing the next file (try again in "
-        "about {seconds} s)"),
+        "您已有一个导入正在进行（或上次的上传中断了，服务器最多再等它 {stall} 秒）：请等它完成后再导入下一个文件"
+        "（约 {seconds} 秒后再试）",
+        "an import of yours is already running (or your last upload was cut off, and the server waits for it up to "
+        "{stall} s): wait for it to finish before importing the next file (try again in about {seconds} s)"),
     "http.body_too_large_unknown": Message("请求内容超过此处上限 {limit} 字节，未保存任何内容",
                                            "the request body is too large; the limit here is {limit} bytes"),
 })
