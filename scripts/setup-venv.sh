@@ -8,10 +8,12 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
+# The versions CI passed with (constraints.txt): a new release of a dependency changes nothing until it is
+# taken on purpose (the sample district's digests, for one, depend on numpy's, pandas' and GEOS's arithmetic).
 if [ -n "$extras" ]; then
-  .venv/bin/python -m pip install --quiet -e ".[${extras}]"
+  .venv/bin/python -m pip install --quiet -c constraints.txt -e ".[${extras}]"
 else
-  .venv/bin/python -m pip install --quiet -e .
+  .venv/bin/python -m pip install --quiet -c constraints.txt -e .
 fi
 # Compile the project's own modules now, as pip compiles the packages it installs: a process started with
 # PYTHONDONTWRITEBYTECODE (or from a read-only checkout) otherwise compiles geo/, api/ and maps/ from source
