@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import re
 import threading
 import unicodedata
@@ -34,6 +35,7 @@ from api.process_places import ProcessPlaces
 from api.ratelimit import TooManyRequests
 from geo.io.formats import UNZIP_LIMIT, UPLOAD_NAME
 from geo.messages import Term, en, text, zh
+from geo.text import cut
 
 refusal_log = logging.getLogger("xincheng.api")
 UNZIP_FACTOR = 20  # an uploaded archive may expand to 20 x the upload limit (and never past 1 GiB)
@@ -192,8 +194,9 @@ def _form_refused_page(scope: Scope, *, title_key: str, message: str, status: in
 
 def too_large_page(scope: Scope, limit: int, size: int | None) -> str:
     """Return the 413 page for a form too large to take: the size and the limit in MB."""
-    message = (text("forms.too_large", size_mb=megabytes(size), limit_mb=megabytes(limit)) if size is not None
-               else text("forms.too_large_unknown", limit_mb=megabytes(limit)))
+    kind = "file_too_large" if is_import(scope) else "too_large"  # an import page's file, not a form's photo (review)
+    message = (text(f"forms.{kind}", size_mb=megabytes(size), limit_mb=megabytes(limit)) if size is not None
+               else text(f"forms.{kind}_unknown", limit_mb=megabytes(limit)))
     return _form_refused_page(scope, title_key="forms.too_large_title", message=message, status=413)
 
 
@@ -217,6 +220,16 @@ def is_import(scope: Scope) -> bool:
     return scope["type"] == "http" and scope["method"] == "POST" and scope["path"].endswith("/import")
 
 
+# Routes besides the imports whose body is a file read by geo.io (named in its messages as the user named it).
+FILE_BODY_PATHS = frozenset({"/api/boundary-compare"})
+
+
+def carries_a_file(scope: Scope) -> bool:
+    """Return whether a request's body is a file the user chose: an import, or a boundary file to compare."""
+    return is_import(scope) or (scope["type"] == "http" and scope["method"] == "POST"
+                                and scope["path"].rstrip("/") in FILE_BODY_PATHS)
+
+
 def clean_upload_name(raw: str | None) -> str | None:
     """Return a file name fit to show in a message: its last path part, printable, at most
     :data:`MAX_NAME_CHARS` characters; ``None`` if nothing is left."""
@@ -224,7 +237,10 @@ def clean_upload_name(raw: str | None) -> str | None:
         return None
     name = re.split(r"[/\\]", unicodedata.normalize("NFC", raw))[-1]
     name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip()
-    return name[:MAX_NAME_CHARS] or None
+    if len(name) > MAX_NAME_CHARS:  # cut in the middle: the end says what kind of file it is (the page reads it)
+        suffix = os.path.splitext(name)[1][:16]
+        name = cut(name, MAX_NAME_CHARS - 1 - len(suffix)) + "…" + suffix
+    return name or None
 
 
 def upload_name(scope: Scope) -> str | None:
@@ -330,15 +346,16 @@ UNNAMED_UPLOAD = Term("上传的文件", "the uploaded file")
 
 
 class UploadNameMiddleware:
-    """While an import request runs, its file's own name is :data:`geo.io.formats.UPLOAD_NAME` (the
-    import runs in a thread with this context), or :data:`UNNAMED_UPLOAD` when it was sent without one."""
+    """While an import (or a boundary comparison, :func:`carries_a_file`) runs, its file's own name is
+    :data:`geo.io.formats.UPLOAD_NAME` (the reading runs in a thread with this context), or :data:`UNNAMED_UPLOAD`
+    when it was sent without one (review: the comparison named it by the server's temporary "upload.gpkg")."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Name the uploaded file for the import's messages, then run the request."""
-        if not is_import(scope):
+        if not carries_a_file(scope):
             await self.app(scope, receive, send)
             return
         token = UPLOAD_NAME.set(upload_name(scope) or UNNAMED_UPLOAD)  # not the server's "upload.geojson"

@@ -91,7 +91,7 @@ class Settings:
                 word = raw.strip().lower()
                 if word not in TRUE_WORDS + FALSE_WORDS:  # a typo must not turn a safeguard off
                     raise InputError(text("settings.not_a_switch", field=f"XINCHENG_{f.name.upper()}",
-                                          value=repr(raw[:20]), words=", ".join(TRUE_WORDS + FALSE_WORDS)),
+                                          value=quoted(raw, max_chars=20), words=", ".join(TRUE_WORDS + FALSE_WORDS)),
                                      field=f.name)
                 values[f.name] = word in TRUE_WORDS
             elif f.type in ("int", int):
@@ -99,13 +99,13 @@ class Settings:
                     values[f.name] = int(raw)
                 except ValueError:
                     raise InputError(text("settings.not_whole", field=f"XINCHENG_{f.name.upper()}",
-                                          value=repr(raw[:20])), field=f.name) from None
+                                          value=quoted(raw, max_chars=20)), field=f.name) from None
             elif f.type in ("float", float):
                 try:
                     values[f.name] = float(raw)
                 except ValueError:
                     raise InputError(text("replica.not_a_number", field=f"XINCHENG_{f.name.upper()}",
-                                          value=repr(raw[:20])), field=f.name) from None
+                                          value=quoted(raw, max_chars=20)), field=f.name) from None
             else:
                 values[f.name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -126,15 +126,18 @@ class Settings:
                      "login_max_failures", "login_window_minutes"):
             if getattr(self, name) <= 0:
                 raise InputError(text("settings.not_positive", field=f"XINCHENG_{name.upper()}",
-                                      value=getattr(self, name)), field=name)
+                                      value=quoted(getattr(self, name), max_chars=20)), field=name)
         if self.log_level.upper() not in LOG_LEVELS:
-            raise InputError(text("settings.not_a_choice", field="XINCHENG_LOG_LEVEL", value=repr(self.log_level[:20]),
+            raise InputError(text("settings.not_a_choice", field="XINCHENG_LOG_LEVEL",
+                                  value=quoted(self.log_level, max_chars=20),
                                   allowed=", ".join(LOG_LEVELS)), field="log_level")
         # an upload's pace (api/body_pace.py): a 400-digit rate was accepted and overflowed formatting the 408 (review)
-        pace_bounds = {"upload_stall_seconds": (1, MAX_UPLOAD_SECONDS // 24),
-                       "upload_min_bytes_per_second": (1, 10_000_000),
-                       "upload_max_seconds": (min(self.upload_stall_seconds, MAX_UPLOAD_SECONDS), MAX_UPLOAD_SECONDS)}
-        for name, (low, high) in pace_bounds.items():
+        # and the other counts a worker keeps in memory or runs at once (400 digits were accepted: second review)
+        bounds = {"upload_stall_seconds": (1, MAX_UPLOAD_SECONDS // 24),
+                  "upload_min_bytes_per_second": (1, 10_000_000),
+                  "upload_max_seconds": (min(self.upload_stall_seconds, MAX_UPLOAD_SECONDS), MAX_UPLOAD_SECONDS),
+                  "max_concurrent_imports": (1, 64), "max_page_size": (1, 100_000)}
+        for name, (low, high) in bounds.items():
             if not low <= getattr(self, name) <= high:
                 stall = "XINCHENG_UPLOAD_STALL_SECONDS"  # the longest time's lower bound is that setting's value
                 shown_low = (Term(f"{low:,}（{stall}）", f"{low:,} ({stall})") if name == "upload_max_seconds"
@@ -143,10 +146,11 @@ class Settings:
                                       high=f"{high:,}", value=quoted(getattr(self, name), max_chars=20)), field=name)
         if not MIN_CONNECTIONS <= self.database_connections <= MAX_CONNECTIONS:
             raise InputError(text("settings.out_of_range", field="XINCHENG_DATABASE_CONNECTIONS", low=MIN_CONNECTIONS,
-                                  high=MAX_CONNECTIONS, value=self.database_connections), field="database_connections")
+                                  high=MAX_CONNECTIONS, value=quoted(self.database_connections, max_chars=20)),
+                             field="database_connections")
         if not is_county_code(self.district):  # ASCII digits, a province's, no city's: １５０１０２, 999999
             raise InputError(text("districts.not_a_code", field="--district / XINCHENG_DISTRICT",
-                                  value=self.district[:20]), field="district")
+                                  value=quoted(self.district, max_chars=20)), field="district")
         if self.default_page_size > self.max_page_size:
             raise InputError(text("settings.page_sizes", field="XINCHENG_DEFAULT_PAGE_SIZE",
                                   limit="XINCHENG_MAX_PAGE_SIZE", default=self.default_page_size,
@@ -155,14 +159,15 @@ class Settings:
             raise InputError(text("settings.attribution_needed", field="XINCHENG_BASEMAP_ATTRIBUTION",
                                   url_field="XINCHENG_BASEMAP_URL"), field="basemap_attribution")
         if not _DATABASE_URL_FORM.match(self.database_url):  # an empty value, a space before it, SQLITE:, sqlite:
-            raise InputError(text("store.database_url", field=DATABASE_URL_FIELD, value=repr(self.database_url[:60])),
+            raise InputError(text("store.database_url", field=DATABASE_URL_FIELD,
+                                  value=quoted(self.database_url, max_chars=60)),
                              field="database_url")
         if sqlite_url_holds_nul(self.database_url):  # `%00`: SQLite and the system read it apart
             raise InputError(text("store.database_url_nul", field=DATABASE_URL_FIELD,
-                                  value=repr(self.database_url[:60])), field="database_url")
+                                  value=quoted(self.database_url, max_chars=60)), field="database_url")
         if sqlite_held_in_memory(self.database_url):
             raise InputError(text("settings.memory_database", field=DATABASE_URL_FIELD,
-                                  value=repr(self.database_url[:60])), field="database_url")
+                                  value=quoted(self.database_url, max_chars=60)), field="database_url")
         self._check_replica()
         if self.dev_mode:
             return self if self.secret_key else replace(self, secret_key=DEV_SECRET)
@@ -181,12 +186,13 @@ class Settings:
         lag bound that is not a sane number of seconds."""
         if not (MIN_REPLICA_LAG_S <= self.replica_max_lag_s <= MAX_REPLICA_LAG_S):  # NaN fails too
             raise InputError(text("replica.bad_lag", field="XINCHENG_REPLICA_MAX_LAG_S",
-                                  value=repr(self.replica_max_lag_s)), field="replica_max_lag_s")
+                                  value=quoted(self.replica_max_lag_s, max_chars=20)), field="replica_max_lag_s")
         url = self.replica_url.strip()
         if not url:
             return
         if not (url.startswith(_POSTGRES_PREFIXES) and self.database_url.startswith(_POSTGRES_PREFIXES)):
-            raise InputError(text("replica.not_postgres", field="XINCHENG_REPLICA_URL", value=repr(url.split(":")[0])),
+            raise InputError(text("replica.not_postgres", field="XINCHENG_REPLICA_URL",
+                                  value=quoted(url.split(":")[0], max_chars=20)),
                              field="replica_url")
         if url == self.database_url.strip():
             raise InputError(text("replica.same_as_primary", field="XINCHENG_REPLICA_URL"), field="replica_url")

@@ -74,8 +74,9 @@ def _inside_a_letter(text: str, at: int) -> bool:
         return True
     if "\U0001f3fb" <= char <= "\U0001f3ff" or "\U000e0020" <= char <= "\U000e007f":  # skin tone; tag letters
         return True
-    if "\u1160" <= char <= "\u11ff" or "\ud7b0" <= char <= "\ud7ff":  # a Hangul vowel or final after its initial
-        return "\u1100" <= before <= "\u11ff" or "\ua960" <= before <= "\ua97f" or "\ud7b0" <= before <= "\ud7ff"
+    if "\u1160" <= char <= "\u11ff" or "\ud7b0" <= char <= "\ud7ff":  # a Hangul vowel or final jamo after its
+        return ("\u1100" <= before <= "\u11ff" or "\ua960" <= before <= "\ua97f"  # initial, or a syllable
+                or "\ud7b0" <= before <= "\ud7ff" or "\uac00" <= before <= "\ud7a3")
     if _is_regional_indicator(char) and _is_regional_indicator(before):
         run = 0  # flags pair up from the start of a run of indicators: cut between pairs only
         while at - run - 1 >= 0 and _is_regional_indicator(text[at - run - 1]):

@@ -65,3 +65,8 @@ def test_other_scripts_clusters_are_kept_whole_and_a_value_is_never_lost():
     assert cut("a" + "\u0301" * 50 + "b", 10) == "a" + "\u0301" * 9  # not "": something of the value is shown
     echoed = quoted("\u202e" * 100, max_chars=10)
     assert echoed == "「" + "\\u202e" * 10 + "…」", echoed
+
+
+def test_a_hangul_syllable_keeps_a_final_jamo_written_after_it():
+    """Third review: a precomposed syllable followed by a final jamo (가 + ᆨ, read as 각) was cut between them."""
+    assert cut("\uac00\u11a8" * 10, 7) == "\uac00\u11a8" * 3

@@ -21,7 +21,7 @@ import click
 
 from api.cli.output import write_table as write_table  # re-exported for the command modules
 from geo.errors import DomainError, InputError
-from geo.messages import SEPARATOR, Term, as_term, text, value_labels
+from geo.messages import SEPARATOR, Term, as_term, quoted, text, value_labels
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -324,7 +324,7 @@ class InputPath(click.ParamType):
         if not os.access(path, os.R_OK):
             raise _param_error(text("cli.not_readable", path=path), param, ctx)
         if path.is_file() and path.stat().st_size == 0:
-            raise _param_error(text("cli.empty_file", path=path), param, ctx)
+            raise _param_error(text("cli.empty_file", path=quoted(str(path))), param, ctx)
         if not _suffix_ok(path, self.suffixes):
             raise _param_error(text("cli.bad_suffix", suffixes=", ".join(self.suffixes), name=path.name),
                                param, ctx)

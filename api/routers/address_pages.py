@@ -35,7 +35,7 @@ from starlette.datastructures import UploadFile
 
 from api import csrf
 from api.deps import SettingsDep, StoreDep
-from api.limits import ImportRunningForYou, TooManyImports, import_place
+from api.limits import UNNAMED_UPLOAD, ImportRunningForYou, TooManyImports, clean_upload_name, import_place
 from api.pages import (
     PAGE_SIZE,
     Draft,
@@ -414,7 +414,7 @@ async def _imported(request: Request, store: Store, user: User, upload: object) 
     again with the reason and every refused row (nothing stored)."""
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _import_page(request, user, status=400, error=text("address_pages.no_file"))
-    name = upload.filename[-120:]
+    name = clean_upload_name(upload.filename) or UNNAMED_UPLOAD  # as the API names it (review: "   ", "/tmp/x/")
     suffix = Path(name).suffix.lower()
     if suffix not in IMPORT_SUFFIXES:
         return _import_page(request, user, status=400, filename=name,

@@ -162,6 +162,8 @@ def public_message(text: str, path: Path, shown: str, *, extracted: Path | None 
     ``shown/member``; any other path in the file's folder, an extraction folder or the system's
     temporary folder becomes ``shown`` as well, so no message tells where the server keeps uploads.
     """
+    if isinstance(shown, msg.Term):  # a reader's text is English: the name in English inside it (review)
+        shown = shown.en
     places: list[tuple[str, str]] = []
     if extracted is not None:
         places += [(form + os.sep, shown + "/") for form in {str(extracted.resolve()), str(extracted)}]

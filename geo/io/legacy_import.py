@@ -217,13 +217,13 @@ def load_parameters(path: Path | str, *, system: str | None = None) -> LC.Parame
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(text("legacy_crs.params_file", name=path.name, problem=str(exc).splitlines()[0]),
+        raise InputError(text("legacy_crs.params_file", name=quoted(path.name), problem=str(exc).splitlines()[0]),
                          field="params") from None
     params = LC.parameters_from_dict(data, field="params")
     saved_for = data.get("system") if isinstance(data, Mapping) else None
     if system is not None and saved_for is not None and (
             LC.normalise_system(str(saved_for)) != LC.normalise_system(system)):
-        raise InputError(text("legacy_crs.params_for_system", name=path.name, field=label("params"),
+        raise InputError(text("legacy_crs.params_for_system", name=quoted(path.name), field=label("params"),
                               saved=str(saved_for), system=LC.normalise_system(system)), field="params")
     return params
 

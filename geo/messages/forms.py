@@ -21,6 +21,16 @@ MESSAGES = {
         "已填写的文字仍在。",
         "What was sent is over the limit of {limit_mb} MB; nothing was saved. Make the photo smaller and send "
         "again; go Back in the browser to the form, what you typed is still there."),
+    "forms.file_too_large": Message(
+        "上传的文件有 {size_mb} MB，超过上限 {limit_mb} MB，未导入任何内容。请把表格分成几个较小的文件，"
+        "回到导入页重新选择文件后再导入。",
+        "The file sent is {size_mb} MB, over the limit of {limit_mb} MB; nothing was imported. Split the sheet into "
+        "smaller files, then go back to the import page and choose the file again."),
+    "forms.file_too_large_unknown": Message(
+        "上传的文件超过上限 {limit_mb} MB，未导入任何内容。请把表格分成几个较小的文件，"
+        "回到导入页重新选择文件后再导入。",
+        "The file sent is over the limit of {limit_mb} MB; nothing was imported. Split the sheet into smaller files, "
+        "then go back to the import page and choose the file again."),
     "forms.back_to_form": Message("返回表单", "Back to the form"),
     "forms.photo_too_large": Message(
         "照片有 {size_mb} MB，超过上限 {limit_mb} MB：请换一张较小的照片",
