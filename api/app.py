@@ -16,7 +16,8 @@ from api.deps import PageRoleRefused
 from api.errors import ERROR_RESPONSES
 from api.head import HeadMiddleware
 from api.headers import SecurityHeadersMiddleware
-from api.limits import BodyLimitMiddleware, ImportSlots, UploadNameMiddleware
+from api.import_places import ImportSlots
+from api.limits import BodyLimitMiddleware
 from api.observability import Metrics, ObservabilityMiddleware, configure_logging
 from api.pages import forbidden_page
 from api.ratelimit import LoginThrottle, RateLimiter
@@ -53,6 +54,7 @@ from api.routers import (
     users,
 )
 from api.settings import Settings
+from api.upload_names import UploadNameMiddleware
 from api.write_marks import WriteMarkMiddleware, WriteMarks, mark_ttl_s
 from geo.plates.codes import PlateSigner
 from geo.plates.lookup_table import LookupRefresher
@@ -111,7 +113,7 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
     app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_window_minutes * 60.0)
     app.state.recent_reports = public_plates.RecentReports(public_plates.REPEAT_WINDOW_S)
     app.state.import_slots = ImportSlots(settings.max_concurrent_imports,
-                                         stall_s=settings.upload_stall_seconds)  # taken after login (api/limits.py)
+                                         stall_s=settings.upload_stall_seconds)  # taken after login
     app.state.write_marks = WriteMarks(mark_ttl_s(settings.replica_max_lag_s))  # read-your-writes (api/write_marks.py)
     errors.install(app)
     app.add_exception_handler(PageRoleRefused, forbidden_page)  # the 403 page, not JSON

@@ -1,6 +1,6 @@
 """A fixed number of places for costly work in one server process, taken without waiting.
 
-Imports (:class:`api.limits.ImportSlots`) and the siting MILP (:mod:`api.siting_slot`) each run at
+Imports (:class:`api.import_places.ImportSlots`) and the siting MILP (:mod:`api.siting_slot`) each run at
 most N at once in a worker: a caller that finds every place taken is refused at once (429 with
 Retry-After) or does something cheaper, and never queues behind work that may take minutes.
 """

@@ -10,8 +10,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from api.limits import ImportRunningForYou, ImportSlots, clean_upload_name
+from api.import_places import ImportRunningForYou, ImportSlots
 from api.settings import Settings
+from api.upload_names import clean_upload_name
 from geo.errors import InputError
 from geo.io.formats import public_message
 from geo.io.legacy_import import load_parameters

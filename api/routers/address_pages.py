@@ -35,7 +35,7 @@ from starlette.datastructures import UploadFile
 
 from api import csrf
 from api.deps import SettingsDep, StoreDep
-from api.limits import UNNAMED_UPLOAD, ImportRunningForYou, TooManyImports, clean_upload_name, import_place
+from api.import_places import ImportRunningForYou, TooManyImports, import_place
 from api.pages import (
     PAGE_SIZE,
     Draft,
@@ -57,6 +57,7 @@ from api.pages import (
     session_user,
     whole_number,
 )
+from api.upload_names import UNNAMED_UPLOAD, clean_upload_name
 from geo.addresses import (
     add_building,
     add_room,
@@ -377,7 +378,7 @@ async def import_submit(request: Request, store: StoreDep, xc_token: SessionCook
     all; a refusal lists every refused row (its body size is held by api.limits, the path ending in /import).
 
     The upload is read only for an officer's session, from this site's page, and in one of the process's
-    import places (:func:`api.limits.import_place`): with no session the browser goes to the login form at
+    import places (:func:`api.import_places.import_place`): with no session the browser goes to the login form at
     once, another role or another site's post gets the 403 page, and a busy server the import page with 429,
     each before the file is read (the form's CSRF token is in the body: checked once it is read).
     The uploaded file's temporary copy is closed whatever the answer, a refused (forged) post included:

@@ -23,7 +23,7 @@ from api.feature_models import (
     validate_body,
 )
 from api.geojson import GEOJSON, answers_as, to_features
-from api.limits import import_place
+from api.import_places import import_place
 from geo import crs as C
 from geo.errors import InputError, NotAuthenticated, NotFound
 from geo.features import changes_from_patch, record_from_feature

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from api.deps import ReadsDep, SettingsDep, StoreDep, client_address, needs_role
 from api.geojson import answers_as
-from api.limits import import_place
+from api.import_places import import_place
 from api.pages import render_text
 from api.ratelimit import TooManyRequests
 from geo.addresses import (
@@ -176,7 +176,7 @@ async def post_import(request: Request, store: StoreDep, user: Writer,
                       format: Literal["xlsx", "csv"] = "xlsx") -> dict[str, Any]:
     """Import a developer's sheet (the request body): stored whole or not at all; a refusal lists every bad row
     (row number, field, reason) in ``details``. Columns: see ``xincheng addresses import --help``. ``?filename=``
-    names the file in a refusal of the whole file (as every import reads it, api.limits)."""
+    names the file in a refusal of the whole file (as every import reads it, api.upload_names)."""
     # The body's size is held to max_upload_bytes by api.limits (the path ends in /import); it is read in one of
     # the import places.
     with import_place(request, username=user["username"]), tempfile.TemporaryDirectory() as tmp:
