@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -96,6 +97,7 @@ class BodyLimitMiddleware:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(send, limit, int(declared), scope)
+            await linger(receive, asyncio.get_running_loop().time)
             return
         started = refused = whole = False
         pace = BodyPace(stall_s=self.stall_s, min_bytes_per_s=self.min_bytes_per_s, max_s=self.max_s)
@@ -118,6 +120,7 @@ class BodyLimitMiddleware:
                                     scope["path"], pace.received_bytes, seconds)
                 if not started:
                     await self._stalled(send, scope, why=why, received=pace.received_bytes, elapsed_s=seconds)
+                    await linger(receive, clock)
                 return {"type": "http.disconnect"}  # the route stops reading; its place is given back
             pace.arrived(size_bytes=len(message.get("body", b"")), waited_s=clock() - asked_s)
             if message["type"] == "http.request":
@@ -126,6 +129,7 @@ class BodyLimitMiddleware:
                     refused = True
                     if not started:
                         await self._refuse(send, limit, None, scope)
+                        await linger(receive, clock)
                     return {"type": "http.disconnect"}  # the route stops reading; its reply is dropped
             return message
 
@@ -141,6 +145,24 @@ class BodyLimitMiddleware:
         except Exception:
             if not refused:
                 raise
+
+
+LINGER_S = 2.0        # after a refusal, read (and drop) what the client still sends for at most this long ...
+LINGER_QUIET_S = 0.5  # ... or until it sends nothing for this long
+
+
+async def linger(receive: Receive, clock: Callable[[], float]) -> None:
+    """Read and drop the rest of a refused body for a moment before the connection closes (nginx's lingering
+    close): closed at once while the client still sends, the connection is reset, and the reset can destroy the
+    413 or 408 before the client has read it (a phone then says "connection reset"; review)."""
+    deadline_s = clock() + LINGER_S
+    while (left_s := deadline_s - clock()) > 0:
+        try:
+            message = await asyncio.wait_for(receive(), min(left_s, LINGER_QUIET_S))
+        except TimeoutError:
+            return
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 BYTES_PER_MB = 1024 * 1024

@@ -463,6 +463,8 @@ def _trickle(base: str, path: str, *, headers: str, every_s: float, for_s: float
         while time.monotonic() - started < for_s:
             try:
                 chunk = sock.recv(65536)
+            except ConnectionResetError:  # the server closed while we still sent: what it answered is read above
+                break
             except TimeoutError:
                 try:
                     sock.sendall(piece)

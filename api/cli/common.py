@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from geo.store import Store
 
 CLI_ACTOR = "cli"
+PATH_SHOWN_CHARS = 4096  # a path is shown whole in a message (its end names the file); no path is longer
 
 # Top-level commands whose subcommands sign or serve and so need the secret key.
 SECRET_COMMANDS = ("serve", "plates")
@@ -324,7 +325,7 @@ class InputPath(click.ParamType):
         if not os.access(path, os.R_OK):
             raise _param_error(text("cli.not_readable", path=path), param, ctx)
         if path.is_file() and path.stat().st_size == 0:
-            raise _param_error(text("cli.empty_file", path=quoted(str(path))), param, ctx)
+            raise _param_error(text("cli.empty_file", path=quoted(str(path), max_chars=PATH_SHOWN_CHARS)), param, ctx)
         if not _suffix_ok(path, self.suffixes):
             raise _param_error(text("cli.bad_suffix", suffixes=", ".join(self.suffixes), name=path.name),
                                param, ctx)
