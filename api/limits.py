@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -43,7 +42,8 @@ class BodyLimitMiddleware:
         """Return the body limit for a request path."""
         return self.max_upload_bytes if path.endswith("/import") else self.max_request_bytes
 
-    async def _refuse(self, send: Send, limit: int, size: int | None, scope: Scope | None = None) -> None:
+    async def _refuse(self, send: Send, receive: Receive, limit: int, size: int | None,
+                      scope: Scope | None = None) -> None:
         if scope is not None and is_page_form(scope):
             body = too_large_page(scope, limit, size).encode()
             content_type = b"text/html; charset=utf-8"
@@ -52,12 +52,10 @@ class BodyLimitMiddleware:
                        else text("http.body_too_large_unknown", limit=f"{limit:,}"))
             body = json.dumps(error_body(413, "payload_too_large", message, "body"), ensure_ascii=False).encode()
             content_type = b"application/json"
-        await send({"type": "http.response.start", "status": 413,  # closed: the rest of the body is not read
-                    "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+        await _answer_and_linger(send, receive, status=413, content_type=content_type, body=body)
 
-    async def _stalled(self, send: Send, scope: Scope, *, why: Why, received: int, elapsed_s: float) -> None:
+    async def _stalled(self, send: Send, receive: Receive, scope: Scope, *, why: Why, received: int,
+                       elapsed_s: float) -> None:
         """Answer 408 (field ``body``; a page for a page's form): the body stopped arriving, came too slowly or
         took too long (:class:`api.body_pace.BodyPace`)."""
         if why == "stalled":
@@ -73,10 +71,7 @@ class BodyLimitMiddleware:
         else:
             body = json.dumps(error_body(408, "request_timeout", message, "body"), ensure_ascii=False).encode()
             content_type = b"application/json"
-        await send({"type": "http.response.start", "status": 408,
-                    "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+        await _answer_and_linger(send, receive, status=408, content_type=content_type, body=body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the declared length, then count the bytes as they arrive."""
@@ -96,8 +91,7 @@ class BodyLimitMiddleware:
     async def _limited(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, limit, int(declared), scope)
-            await linger(receive, asyncio.get_running_loop().time)
+            await self._refuse(send, receive, limit, int(declared), scope)
             return
         started = refused = whole = False
         pace = BodyPace(stall_s=self.stall_s, min_bytes_per_s=self.min_bytes_per_s, max_s=self.max_s)
@@ -119,8 +113,8 @@ class BodyLimitMiddleware:
                 refusal_log.warning("body refused 408 (%s): %s %s, %d bytes in %.0f s", why, scope["method"],
                                     scope["path"], pace.received_bytes, seconds)
                 if not started:
-                    await self._stalled(send, scope, why=why, received=pace.received_bytes, elapsed_s=seconds)
-                    await linger(receive, clock)
+                    await self._stalled(send, receive, scope, why=why, received=pace.received_bytes,
+                                        elapsed_s=seconds)
                 return {"type": "http.disconnect"}  # the route stops reading; its place is given back
             pace.arrived(size_bytes=len(message.get("body", b"")), waited_s=clock() - asked_s)
             if message["type"] == "http.request":
@@ -128,8 +122,7 @@ class BodyLimitMiddleware:
                 if pace.received_bytes > limit and not refused:
                     refused = True
                     if not started:
-                        await self._refuse(send, limit, None, scope)
-                        await linger(receive, clock)
+                        await self._refuse(send, receive, limit, None, scope)
                     return {"type": "http.disconnect"}  # the route stops reading; its reply is dropped
             return message
 
@@ -151,18 +144,26 @@ LINGER_S = 2.0        # after a refusal, read (and drop) what the client still s
 LINGER_QUIET_S = 0.5  # ... or until it sends nothing for this long
 
 
-async def linger(receive: Receive, clock: Callable[[], float]) -> None:
-    """Read and drop the rest of a refused body for a moment before the connection closes (nginx's lingering
-    close): closed at once while the client still sends, the connection is reset, and the reset can destroy the
-    413 or 408 before the client has read it (a phone then says "connection reset"; review)."""
+async def _answer_and_linger(send: Send, receive: Receive, *, status: int, content_type: bytes, body: bytes) -> None:
+    """Answer a refused body (``Connection: close``), then read and drop what the client still sends for a moment
+    before the answer is ended and the connection closed (nginx's lingering close): closed at once while the client
+    still sends, the connection is reset, and the reset can destroy the answer before the client has read it (a
+    phone then says "connection reset"; review, and a CI run). The whole answer is sent first (its length is
+    declared), so the client reads it at once; the server only ends the exchange later."""
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body, "more_body": True})
+    clock = asyncio.get_running_loop().time
     deadline_s = clock() + LINGER_S
-    while (left_s := deadline_s - clock()) > 0:
+    while (left_s := deadline_s - clock()) > 0:  # the server reads the request only until the answer is ended
         try:
             message = await asyncio.wait_for(receive(), min(left_s, LINGER_QUIET_S))
         except TimeoutError:
-            return
+            break
         if message["type"] != "http.request" or not message.get("more_body", False):
-            return
+            break
+    await send({"type": "http.response.body", "body": b""})
 
 
 BYTES_PER_MB = 1024 * 1024

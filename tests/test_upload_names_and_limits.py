@@ -100,3 +100,27 @@ def test_a_huge_setting_is_refused_and_shown_cut(name):
         Settings.from_env({"XINCHENG_SECRET_KEY": "k" * 40, f"XINCHENG_{name}": "9" * 400})
     message = err.value.message
     assert err.value.field == name.lower() and "「99999999999999999999…」" in message and len(message) < 400, message
+
+
+def test_a_refused_body_is_read_for_a_moment_so_the_answer_is_not_lost_to_a_reset(store):
+    """A CI run and the third review: the server closed at once after its 413 or 408 while the client still sent,
+    and the connection was reset, which can destroy the answer before the client reads it. The server now reads and
+    drops what still comes for up to 2 s (nginx's lingering close), having sent the whole answer first."""
+    import socket
+    import time
+
+    from tests.conftest import running_server, server_settings
+
+    with running_server(server_settings(store, max_request_bytes=10_000)) as base:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(f"POST /api/auth/login HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+                         f"Content-Length: 60000000\r\n\r\n".encode())
+            answer = sock.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 413") and b"connection: close" in answer.lower(), answer[:300]
+            sent, started = 0, time.monotonic()
+            while time.monotonic() - started < 1.0:  # still sending, as a phone's upload does after the answer
+                sock.sendall(b"x" * 16_384)
+                sent += 16_384
+                time.sleep(0.01)
+    assert sent > 0
