@@ -39,13 +39,20 @@ def carries_a_file(scope: Scope) -> bool:
                                 and scope["path"].rstrip("/") in FILE_BODY_PATHS)
 
 
+# Format characters a name keeps: Mongolian's vowel separator and the joiners shape its letters (geo/text.py); every
+# other control or format character (a bidirectional override among them) is dropped.
+_SHAPING = frozenset("\u180e\u200c\u200d")
+
+
 def clean_upload_name(raw: str | None) -> str | None:
     """Return a file name fit to show in a message: its last path part, printable, at most
     :data:`MAX_NAME_CHARS` characters; ``None`` if nothing is left."""
     if not raw:
         return None
     name = re.split(r"[/\\]", unicodedata.normalize("NFC", raw))[-1]
-    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip()
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C" or c in _SHAPING).strip()
+    if not name.strip("".join(_SHAPING)).strip():  # nothing a person can read: no name
+        return None
     if len(name) > MAX_NAME_CHARS:  # cut in the middle: the end says what kind of file it is (the page reads it)
         suffix = os.path.splitext(name)[1][:16]
         name = cut(name, MAX_NAME_CHARS - 1 - len(suffix)) + "…" + suffix

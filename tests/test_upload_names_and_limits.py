@@ -124,3 +124,11 @@ def test_a_refused_body_is_read_for_a_moment_so_the_answer_is_not_lost_to_a_rese
                 sent += 16_384
                 time.sleep(0.01)
     assert sent > 0
+
+
+def test_a_mongolian_file_name_keeps_what_shapes_its_letters():
+    """Noticed in review: cleaning a file name dropped every format character, the Mongolian vowel separator among
+    them (ᠰᠢᠨ᠎ᠡ became ᠰᠢᠨᠡ, another word); an override that reorders the text is still dropped."""
+    assert clean_upload_name("ᠰᠢᠨ\u180eᠡ ᠬᠣᠲᠠ.xlsx") == "ᠰᠢᠨ\u180eᠡ ᠬᠣᠲᠠ.xlsx"
+    assert clean_upload_name("\u202egpkg.xlsx") == "gpkg.xlsx"
+    assert clean_upload_name("\u200d\u180e \u202e") is None
