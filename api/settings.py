@@ -132,11 +132,12 @@ class Settings:
                                   value=quoted(self.log_level, max_chars=20),
                                   allowed=", ".join(LOG_LEVELS)), field="log_level")
         # an upload's pace (api/body_pace.py): a 400-digit rate was accepted and overflowed formatting the 408 (review)
-        # and the other counts a worker keeps in memory or runs at once (400 digits were accepted: second review)
+        # and the other counts a worker keeps in memory, opens or runs at once (400 digits were accepted: review)
         bounds = {"upload_stall_seconds": (1, MAX_UPLOAD_SECONDS // 24),
                   "upload_min_bytes_per_second": (1, 10_000_000),
                   "upload_max_seconds": (min(self.upload_stall_seconds, MAX_UPLOAD_SECONDS), MAX_UPLOAD_SECONDS),
-                  "max_concurrent_imports": (1, 64), "max_page_size": (1, 100_000)}
+                  "max_concurrent_imports": (1, 64), "max_page_size": (1, 100_000),
+                  "database_connections": (MIN_CONNECTIONS, MAX_CONNECTIONS)}
         for name, (low, high) in bounds.items():
             if not low <= getattr(self, name) <= high:
                 stall = "XINCHENG_UPLOAD_STALL_SECONDS"  # the longest time's lower bound is that setting's value
@@ -144,10 +145,6 @@ class Settings:
                              else f"{low:,}")
                 raise InputError(text("settings.out_of_range", field=f"XINCHENG_{name.upper()}", low=shown_low,
                                       high=f"{high:,}", value=quoted(getattr(self, name), max_chars=20)), field=name)
-        if not MIN_CONNECTIONS <= self.database_connections <= MAX_CONNECTIONS:
-            raise InputError(text("settings.out_of_range", field="XINCHENG_DATABASE_CONNECTIONS", low=MIN_CONNECTIONS,
-                                  high=MAX_CONNECTIONS, value=quoted(self.database_connections, max_chars=20)),
-                             field="database_connections")
         if not is_county_code(self.district):  # ASCII digits, a province's, no city's: １５０１０２, 999999
             raise InputError(text("districts.not_a_code", field="--district / XINCHENG_DISTRICT",
                                   value=quoted(self.district, max_chars=20)), field="district")
